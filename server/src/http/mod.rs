@@ -1,0 +1,82 @@
+//! The HTTP application: every route of the process is assembled here, in one place.
+
+mod health;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::FromRef;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use store::Store;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+
+/// Shared state of every handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub leptos: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// The application, ready to be served.
+#[derive(Debug, Clone)]
+pub struct App {
+    state: AppState,
+}
+
+/// No request may hold a connection longer than this.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl App {
+    pub fn new(config: &Config, store: Store) -> Self {
+        let leptos = LeptosOptions::builder()
+            .output_name(app::BUNDLE_NAME)
+            .site_root(config.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(config.bind)
+            .build();
+        Self {
+            state: AppState { store, leptos },
+        }
+    }
+
+    /// All routes with their middleware.
+    pub fn into_router(self) -> Router {
+        let state = self.state;
+        let portal_routes = generate_route_list(app::App);
+        let store = state.store.clone();
+        let provide_store = move || provide_context(store.clone());
+
+        Router::new()
+            .merge(health::router())
+            .leptos_routes_with_context(&state, portal_routes, provide_store, {
+                let leptos = state.leptos.clone();
+                move || app::shell(leptos.clone())
+            })
+            // Anything else is a file of the built bundle under the site root, or the
+            // portal's not-found page.
+            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+                app::shell,
+            ))
+            .with_state(state)
+            .layer(CompressionLayer::new())
+            .layer(TimeoutLayer::with_status_code(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                REQUEST_TIMEOUT,
+            ))
+            .layer(TraceLayer::new_for_http())
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+    }
+}

@@ -1,0 +1,124 @@
+//! The server: configuration, start-up, the HTTP application and graceful shutdown.
+//!
+//! Routes are assembled in [`http::router`]; handlers are thin adapters over the `service`
+//! crate. `main.rs` only parses the configuration and calls [`run`].
+
+pub mod config;
+pub mod http;
+pub mod telemetry;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use store::{Store, StoreOptions};
+use tokio::net::TcpListener;
+
+use crate::config::{Cli, Command, Config};
+
+/// Runs the command the CLI asked for.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.config).await,
+        Command::Migrate => {
+            let store = connect(&cli.config).await?;
+            let overview = store
+                .deployment_overview()
+                .await
+                .context("reading the schema version")?;
+            tracing::info!(database = %cli.config.database_url, schema_version = overview.schema_version, "migrations applied");
+            store.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// Opens the database and applies pending migrations.
+pub async fn connect(config: &Config) -> anyhow::Result<Store> {
+    let options = StoreOptions {
+        max_connections: config.database_max_connections,
+        ..StoreOptions::default()
+    };
+    Store::connect(&config.database_url, &options)
+        .await
+        .with_context(|| format!("opening the database {}", config.database_url))
+}
+
+/// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+pub async fn serve(config: &Config) -> anyhow::Result<()> {
+    let store = connect(config).await?;
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("listening on {}", config.bind))?;
+    let app = http::App::new(config, store.clone());
+    tracing::info!(
+        address = %format!("http://{}", listener.local_addr()?),
+        database = %store.backend(),
+        "serving the portal and the SCIM service"
+    );
+    serve_until(
+        listener,
+        app,
+        shutdown_signal(),
+        Duration::from_secs(config.shutdown_grace_seconds),
+    )
+    .await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves `app` on `listener` until `stop` completes; then stops accepting connections
+/// and gives open requests `grace` to finish.
+pub async fn serve_until(
+    listener: TcpListener,
+    app: http::App,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app.into_router()).with_graceful_shutdown(async move {
+        stop.await;
+        let _ = stopping_tx.send(());
+    });
+    let server = tokio::spawn(server.into_future());
+    let mut server = std::pin::pin!(server);
+    tokio::select! {
+        finished = &mut server => return Ok(finished.context("the server task failed")??),
+        _ = stopping_rx => tracing::info!(grace_seconds = grace.as_secs(), "shutting down: finishing open requests"),
+    }
+    match tokio::time::timeout(grace, server).await {
+        Ok(finished) => Ok(finished.context("the server task failed")??),
+        Err(_) => {
+            tracing::warn!("open requests did not finish within the grace period; exiting anyway");
+            Ok(())
+        }
+    }
+}
+
+/// Completes on SIGTERM (how process managers and orchestrators stop services) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("received Ctrl-C"),
+        () = terminate => tracing::info!("received SIGTERM"),
+    }
+}

@@ -1,0 +1,16 @@
+//! The portal and SCIM server. Everything lives in the library so tests can start it.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = server::config::Cli::parse();
+    server::telemetry::init(&cli.config.log);
+    match server::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

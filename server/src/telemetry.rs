@@ -1,0 +1,28 @@
+//! Structured logs with `tracing`: readable text by default, JSON for collectors.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogConfig, LogFormat};
+
+/// Installs the global subscriber. A filter that does not parse falls back to `info`
+/// (and says so) rather than silencing the server.
+pub fn init(config: &LogConfig) {
+    let (filter, bad_filter) = match EnvFilter::try_new(&config.filter) {
+        Ok(filter) => (filter, None),
+        Err(error) => (EnvFilter::new("info"), Some(error)),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true);
+    let installed = match config.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    if installed.is_err() {
+        // Already installed (tests start several servers in one process).
+        return;
+    }
+    if let Some(error) = bad_filter {
+        tracing::warn!(filter = %config.filter, %error, "ignoring the log filter; logging at info");
+    }
+}

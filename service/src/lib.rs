@@ -1,0 +1,22 @@
+//! Use cases shared by the SCIM handlers, the operator API and the portal's server
+//! functions. Each public function is one use case; callers pass the [`store::Store`] and
+//! receive typed results, never database errors.
+
+pub mod deployment;
+
+pub use store::Store;
+
+/// Why a use case failed, in terms a caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The database is unreachable or failed; the detail is logged, not shown.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] store::StoreError),
+}
+
+impl From<store::StoreError> for ServiceError {
+    fn from(error: store::StoreError) -> Self {
+        tracing::error!(%error, "storage failure");
+        ServiceError::Unavailable(error)
+    }
+}

@@ -1,0 +1,155 @@
+//! Persistence for the portal and the SCIM service, on SQLite (the embedded default) or
+//! PostgreSQL (production).
+//!
+//! The connection pools never leave this crate: callers hold a [`Store`] and reach data
+//! through its methods. Deployment-wide data (tenants, operators) is reached from the
+//! store itself; tenant-owned data will only be reachable through a tenant scope, so that
+//! a query without a tenant cannot be written.
+//!
+//! Migrations live in `migrations/sqlite` and `migrations/postgres` at the workspace root
+//! (same file names in both), are embedded at compile time and applied by [`Store::connect`].
+
+mod error;
+mod url;
+
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use error::StoreError;
+pub use url::{Backend, DatabaseUrl};
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Pool sizing and timeouts. The defaults suit one server process on a small machine.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Upper bound of open connections in the pool (PostgreSQL). SQLite uses the same
+    /// number of readers; its writes are serialised by the database itself.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before failing with an error
+    /// instead of queueing forever.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The handle to the database. Cheap to clone: it holds a connection pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// What the operator's status view shows about the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentOverview {
+    pub backend: Backend,
+    /// The newest migration applied to this database.
+    pub schema_version: i64,
+    pub tenant_count: i64,
+}
+
+impl Store {
+    /// Opens the database (creating a SQLite file and its folder if missing) and applies
+    /// every pending migration, so that a started server always has the schema it needs.
+    pub async fn connect(url: &DatabaseUrl, options: &StoreOptions) -> Result<Self, StoreError> {
+        let pool = match url.backend() {
+            Backend::Sqlite => {
+                if let Some(dir) = url.sqlite_parent_dir() {
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|source| StoreError::CreateDirectory { path: dir, source })?;
+                }
+                let connect = SqliteConnectOptions::from_str(url.as_str())?
+                    .create_if_missing(true)
+                    // WAL lets readers proceed while one writer commits.
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // In WAL mode NORMAL is durable against application crashes; only a
+                    // power loss can roll back the last transactions.
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(options.max_connections)
+                    .acquire_timeout(options.acquire_timeout)
+                    .connect_with(connect)
+                    .await?;
+                SQLITE_MIGRATIONS.run(&pool).await?;
+                Pool::Sqlite(pool)
+            }
+            Backend::Postgres => {
+                let connect = PgConnectOptions::from_str(url.as_str())?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(options.max_connections)
+                    .acquire_timeout(options.acquire_timeout)
+                    .connect_with(connect)
+                    .await?;
+                POSTGRES_MIGRATIONS.run(&pool).await?;
+                Pool::Postgres(pool)
+            }
+        };
+        Ok(Self { pool })
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Succeeds when the database answers a query; the readiness probe calls it.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
+            Pool::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
+        }
+        Ok(())
+    }
+
+    /// The schema version and the size of the deployment, read in one round trip.
+    pub async fn deployment_overview(&self) -> Result<DeploymentOverview, StoreError> {
+        // `_sqlx_migrations` is sqlx's own ledger of applied migrations.
+        const QUERY: &str = "SELECT \
+            (SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success) AS schema_version, \
+            (SELECT COUNT(*) FROM tenants) AS tenant_count";
+        let (schema_version, tenant_count): (i64, i64) = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_as(QUERY).fetch_one(pool).await?,
+            Pool::Postgres(pool) => sqlx::query_as(QUERY).fetch_one(pool).await?,
+        };
+        Ok(DeploymentOverview {
+            backend: self.backend(),
+            schema_version,
+            tenant_count,
+        })
+    }
+
+    /// Waits for the connections in use to be returned, then closes them all.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Throwaway databases for tests, on both backends, so that every storage test runs against
+//! real SQLite and real PostgreSQL (never a mock).
+//!
+//! PostgreSQL tests need a server: `TEST_POSTGRES_URL` names one as
+//! `postgres://user@host:port` (no database); each test gets a database of its own on it.
+//! `cargo xtask test` starts a throwaway cluster and sets the variable.
+
+use std::path::PathBuf;
+
+use sqlx::Connection;
+
+use crate::{Backend, DatabaseUrl, Store, StoreError, StoreOptions};
+
+/// The environment variable that points the PostgreSQL tests at a server.
+pub const POSTGRES_URL_VAR: &str = "TEST_POSTGRES_URL";
+
+/// A fresh, migrated database that lives as long as this value (SQLite files are deleted
+/// on drop; PostgreSQL databases die with the throwaway cluster).
+#[derive(Debug)]
+pub struct TestDatabase {
+    pub url: DatabaseUrl,
+    pub store: Store,
+    sqlite_dir: Option<PathBuf>,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.sqlite_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Why a test database could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum TestDatabaseError {
+    #[error(
+        "{POSTGRES_URL_VAR} is not set: PostgreSQL tests need a server. Run `cargo xtask test`, \
+         which starts one, or set {POSTGRES_URL_VAR}=postgres://user@host:port"
+    )]
+    NoPostgres,
+    #[error("cannot create a test database: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot create a PostgreSQL test database: {0}")]
+    Postgres(#[from] sqlx::Error),
+}
+
+impl TestDatabase {
+    /// Creates an empty database on `backend` and applies the migrations.
+    pub async fn create(backend: Backend) -> Result<Self, TestDatabaseError> {
+        let name = format!("scim_test_{}", uuid::Uuid::new_v4().simple());
+        let (url, sqlite_dir) = match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&dir)?;
+                (
+                    format!("sqlite://{}", dir.join("portal.db").display()),
+                    Some(dir),
+                )
+            }
+            Backend::Postgres => {
+                let server =
+                    std::env::var(POSTGRES_URL_VAR).map_err(|_| TestDatabaseError::NoPostgres)?;
+                let server = server_part(&server);
+                let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
+                // The name is generated above from a UUID, so splicing it is safe.
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await?;
+                admin.close().await?;
+                (format!("{server}/{name}"), None)
+            }
+        };
+        let url: DatabaseUrl = url.parse()?;
+        let store = Store::connect(
+            &url,
+            &StoreOptions {
+                max_connections: 4,
+                ..StoreOptions::default()
+            },
+        )
+        .await?;
+        Ok(Self {
+            url,
+            store,
+            sqlite_dir,
+        })
+    }
+}
+
+/// `postgres://u@h:p/db?x` -> `postgres://u@h:p`
+fn server_part(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find(['/', '?']) {
+        Some(end) => &url[..after_scheme + end],
+        None => url,
+    }
+}
+
+/// Defines one test per backend for an `async fn(TestDatabase)` story:
+/// `backend_tests!(lifecycle_story);` yields `lifecycle_story::sqlite` and
+/// `lifecycle_story::postgres`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($story:ident),+ $(,)?) => {$(
+        mod $story {
+            #[tokio::test]
+            async fn sqlite() {
+                let db = $crate::testing::TestDatabase::create($crate::Backend::Sqlite)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                super::$story(db).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let db = $crate::testing::TestDatabase::create($crate::Backend::Postgres)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                super::$story(db).await;
+            }
+        }
+    )+};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_part;
+
+    #[test]
+    fn server_part_drops_database_and_parameters() {
+        assert_eq!(
+            server_part("postgres://u@h:1/db?sslmode=disable"),
+            "postgres://u@h:1"
+        );
+        assert_eq!(server_part("postgres://u@h:1"), "postgres://u@h:1");
+        assert_eq!(server_part("postgres://u@h:1/"), "postgres://u@h:1");
+    }
+}

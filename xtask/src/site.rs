@@ -1,0 +1,150 @@
+//! Builds the site: the wasm bundle (cargo, then wasm-bindgen, then wasm-opt), the
+//! stylesheet (Tailwind), and the server binary that serves them.
+//!
+//! Output: `target/site/pkg/{portal.js, portal_bg.wasm, portal.css}` and
+//! `target/site/favicon.svg` (from `public/`), and `target/{debug,release}/server`. The
+//! server's `SITE_ROOT` defaults to `target/site`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::process::{self, cargo};
+use crate::tools;
+use crate::workspace_root;
+
+/// The bundle's file stem; the app crate names the same (`app::BUNDLE_NAME`).
+const BUNDLE_NAME: &str = "portal";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Profile {
+    Dev,
+    Release,
+}
+
+/// Builds the bundle and the server; returns the path of the server binary.
+pub(crate) fn build(profile: Profile) -> anyhow::Result<PathBuf> {
+    let root = workspace_root();
+    tools::ensure_wasm_target()?;
+    tools::ensure_npm_packages(&root)?;
+    let pkg_dir = root.join("target/site/pkg");
+    std::fs::create_dir_all(&pkg_dir).with_context(|| format!("creating {}", pkg_dir.display()))?;
+
+    let started = Instant::now();
+    let wasm = build_wasm(&root, profile)?;
+    bindgen(&wasm, &pkg_dir, profile)?;
+    if profile == Profile::Release {
+        optimise_wasm(&root, &pkg_dir.join(format!("{BUNDLE_NAME}_bg.wasm")))?;
+    }
+    build_stylesheet(&root, &pkg_dir)?;
+    copy_public_assets(&root.join("public"), &root.join("target/site"))?;
+    let server = build_server(&root, profile)?;
+    println!(
+        "xtask: site built in {:.0?} -> {}",
+        started.elapsed(),
+        pkg_dir.display()
+    );
+    Ok(server)
+}
+
+fn build_wasm(root: &Path, profile: Profile) -> anyhow::Result<PathBuf> {
+    let (profile_arg, profile_dir) = match profile {
+        Profile::Dev => ("dev", "debug"),
+        Profile::Release => ("wasm-release", "wasm-release"),
+    };
+    process::run(
+        cargo()
+            .args([
+                "build",
+                "--package",
+                "frontend",
+                "--lib",
+                "--target",
+                tools::WASM_TARGET,
+                "--profile",
+                profile_arg,
+            ])
+            .current_dir(root),
+    )?;
+    Ok(root
+        .join("target")
+        .join(tools::WASM_TARGET)
+        .join(profile_dir)
+        .join("frontend.wasm"))
+}
+
+/// Generates the JS glue and the final wasm (`portal.js`, `portal_bg.wasm`).
+fn bindgen(wasm: &Path, pkg_dir: &Path, profile: Profile) -> anyhow::Result<()> {
+    let started = Instant::now();
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(wasm)
+        .web(true)?
+        .out_name(BUNDLE_NAME)
+        .typescript(false)
+        .debug(profile == Profile::Dev)
+        .keep_debug(profile == Profile::Dev)
+        .generate(pkg_dir)
+        .with_context(|| format!("running wasm-bindgen on {}", wasm.display()))?;
+    println!("xtask: wasm-bindgen done in {:.1?}", started.elapsed());
+    Ok(())
+}
+
+/// Shrinks the wasm with npm's binaryen. Debian's binaryen (v108) must not be used: its
+/// output fails at runtime in the browser (see shared/BUILD-NOTES.md).
+fn optimise_wasm(root: &Path, wasm: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let wasm_opt = root.join("node_modules/.bin/wasm-opt");
+    process::run(
+        Command::new(&wasm_opt)
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+            ])
+            .arg(wasm)
+            .arg("-o")
+            .arg(wasm),
+    )?;
+    println!("xtask: wasm-opt done in {:.1?}", started.elapsed());
+    Ok(())
+}
+
+fn build_stylesheet(root: &Path, pkg_dir: &Path) -> anyhow::Result<()> {
+    process::run(
+        Command::new(root.join("node_modules/.bin/tailwindcss"))
+            .args(["--input", "style/tailwind.css", "--minify", "--output"])
+            .arg(pkg_dir.join(format!("{BUNDLE_NAME}.css")))
+            .current_dir(root),
+    )
+}
+
+/// Static files (`public/favicon.svg`, ...) are served from the site root as they are.
+fn copy_public_assets(from: &Path, to: &Path) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name()))
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn build_server(root: &Path, profile: Profile) -> anyhow::Result<PathBuf> {
+    let mut command = cargo();
+    command
+        .args(["build", "--package", "server", "--bin", "server"])
+        .current_dir(root);
+    if profile == Profile::Release {
+        command.arg("--release");
+    }
+    process::run(&mut command)?;
+    let dir = if profile == Profile::Release {
+        "release"
+    } else {
+        "debug"
+    };
+    Ok(root.join("target").join(dir).join("server"))
+}

@@ -1,0 +1,389 @@
+//! `cargo xtask test`: every check, in order from fast to real, with one summary line.
+//!
+//! 1. formatting;
+//! 2. clippy, for the host crates and for the browser bundle (wasm32);
+//! 3. all cargo tests, with a throwaway PostgreSQL cluster, so that storage and HTTP tests
+//!    run on SQLite and on PostgreSQL;
+//! 4. a release build of the site, served from a fresh SQLite database and driven by the
+//!    browser tests in headless Chromium, then stopped with SIGTERM to check that it shuts
+//!    down cleanly.
+//!
+//! A failed step does not stop the steps that do not depend on it.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::postgres::Cluster;
+use crate::process::{self, cargo};
+use crate::{site, tools, workspace_root};
+
+#[derive(Debug)]
+pub(crate) struct Options {
+    pub(crate) browser: bool,
+}
+
+/// Counts across every step; a step that fails without running tests counts as one failure.
+#[derive(Debug, Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    skipped: u64,
+    failed_steps: Vec<String>,
+}
+
+impl Tally {
+    fn check(&mut self, name: &str, ok: bool) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+            self.failed_steps.push(name.to_owned());
+        }
+    }
+
+    /// Records a step that ran tests: their counts, plus one failure if the step failed
+    /// without any test failing (a build error, a crash).
+    fn tests(&mut self, name: &str, ok: bool, counts: Counts) {
+        self.passed += counts.passed;
+        self.failed += counts.failed;
+        self.skipped += counts.skipped;
+        if !ok {
+            if counts.failed == 0 {
+                self.failed += 1;
+            }
+            self.failed_steps.push(name.to_owned());
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    passed: u64,
+    failed: u64,
+    skipped: u64,
+}
+
+pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
+    let root = workspace_root();
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    tools::ensure_wasm_target()?;
+
+    step("formatting");
+    let ok = process::run(
+        cargo()
+            .args(["fmt", "--all", "--", "--check"])
+            .current_dir(&root),
+    )
+    .is_ok();
+    tally.check("formatting", ok);
+
+    step("clippy");
+    let ok = process::run(
+        cargo()
+            .args([
+                "clippy",
+                "--locked",
+                "--workspace",
+                "--exclude",
+                "frontend",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .current_dir(&root),
+    )
+    .is_ok();
+    tally.check("clippy", ok);
+    let ok = process::run(
+        cargo()
+            .args([
+                "clippy",
+                "--locked",
+                "--package",
+                "frontend",
+                "--target",
+                tools::WASM_TARGET,
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .current_dir(&root),
+    )
+    .is_ok();
+    tally.check("clippy (browser bundle)", ok);
+
+    step("unit and integration tests (SQLite and PostgreSQL)");
+    match Cluster::start() {
+        Ok(cluster) => {
+            println!("xtask: PostgreSQL test cluster at {}", cluster.url);
+            let mut counts = Counts::default();
+            let ok = process::run_watching(
+                cargo()
+                    .args([
+                        "test",
+                        "--locked",
+                        "--no-fail-fast",
+                        "--workspace",
+                        "--exclude",
+                        "frontend",
+                    ])
+                    .env("TEST_POSTGRES_URL", &cluster.url)
+                    .current_dir(&root),
+                |line| count_cargo_test_line(line, &mut counts),
+            )?;
+            tally.tests("cargo test", ok, counts);
+            drop(cluster);
+        }
+        Err(error) => {
+            eprintln!("xtask: cannot start PostgreSQL: {error:#}");
+            tally.check("PostgreSQL test cluster", false);
+        }
+    }
+
+    if options.browser {
+        step("browser tests (release build, headless Chromium)");
+        if let Err(error) = browser_tests(&root, &mut tally) {
+            eprintln!("xtask: browser tests could not run: {error:#}");
+            tally.check("browser tests", false);
+        }
+    }
+
+    println!();
+    println!("xtask: finished in {:.0?}", started.elapsed());
+    if !tally.failed_steps.is_empty() {
+        println!("xtask: failed: {}", tally.failed_steps.join(", "));
+    }
+    println!(
+        "total: {} passed, {} failed, {} skipped",
+        tally.passed, tally.failed, tally.skipped
+    );
+    if tally.failed > 0 {
+        bail!("{} failed", tally.failed);
+    }
+    Ok(())
+}
+
+fn step(name: &str) {
+    println!();
+    println!("==> {name}");
+}
+
+/// `test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; ...`
+fn count_cargo_test_line(line: &str, counts: &mut Counts) {
+    let Some(rest) = line.strip_prefix("test result: ") else {
+        return;
+    };
+    for part in rest.split(';') {
+        let mut words = part.split_whitespace().rev();
+        let (Some(label), Some(number)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let Ok(number) = number.parse::<u64>() else {
+            continue;
+        };
+        match label {
+            "passed" => counts.passed += number,
+            "failed" => counts.failed += number,
+            "ignored" => counts.skipped += number,
+            _ => {}
+        }
+    }
+}
+
+/// Node's test runner summary: `ℹ pass 3` (spec reporter) or `# pass 3` (TAP).
+fn count_node_test_line(line: &str, counts: &mut Counts) {
+    let line = line.trim_start_matches(['ℹ', '#', ' ']);
+    let mut words = line.split_whitespace();
+    let (Some(label), Some(number), None) = (words.next(), words.next(), words.next()) else {
+        return;
+    };
+    let Ok(number) = number.parse::<u64>() else {
+        return;
+    };
+    match label {
+        "pass" => counts.passed += number,
+        "fail" => counts.failed += number,
+        "skipped" | "todo" => counts.skipped += number,
+        _ => {}
+    }
+}
+
+fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
+    let server_binary = site::build(site::Profile::Release)?;
+    let chromium = tools::ensure_chromium()?;
+    let artifacts = root.join("artifacts");
+    std::fs::create_dir_all(&artifacts)?;
+
+    let data = std::env::temp_dir().join(format!("scim-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data)?;
+    let address = SocketAddr::from((
+        [127, 0, 0, 1],
+        TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
+    ));
+    let mut server = Server::start(
+        &server_binary,
+        root,
+        address,
+        &data,
+        &artifacts.join("server.log"),
+    )?;
+
+    let mut counts = Counts::default();
+    let ok = process::run_watching(
+        Command::new("node")
+            .args([
+                "--test",
+                "--test-reporter=spec",
+                "--test-concurrency=1",
+                "end2end/tests/",
+            ])
+            .env("BASE_URL", format!("http://{address}"))
+            .env("CHROMIUM_PATH", chromium)
+            .env("ARTIFACTS_DIR", &artifacts)
+            .current_dir(root),
+        |line| count_node_test_line(line, &mut counts),
+    )?;
+    tally.tests("browser tests", ok, counts);
+
+    let stopped_cleanly = server.stop_gracefully(Duration::from_secs(15));
+    println!(
+        "xtask: server stopped on SIGTERM: {}",
+        if stopped_cleanly {
+            "cleanly"
+        } else {
+            "NOT cleanly"
+        }
+    );
+    tally.check("graceful shutdown on SIGTERM", stopped_cleanly);
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
+}
+
+/// The release server, started for the browser tests on its own SQLite database.
+#[derive(Debug)]
+struct Server {
+    child: Child,
+}
+
+impl Server {
+    fn start(
+        binary: &Path,
+        root: &Path,
+        address: SocketAddr,
+        data: &Path,
+        log: &Path,
+    ) -> anyhow::Result<Self> {
+        let log_file = std::fs::File::create(log)?;
+        let child = Command::new(binary)
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", data.join("portal.db").display()),
+            )
+            .env("BIND_ADDR", address.to_string())
+            .env("SITE_ROOT", root.join("target/site"))
+            .env("RUST_LOG", "info,tower_http=debug,sqlx=warn")
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let mut server = Self { child };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(status) = server.child.try_wait()? {
+                bail!(
+                    "the server exited with {status} before it was ready; see {}",
+                    log.display()
+                );
+            }
+            if http_status(address, "/readyz").is_ok_and(|status| status == 200) {
+                return Ok(server);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!(
+            "the server was not ready within 30 s; see {}",
+            log.display()
+        )
+    }
+
+    /// Sends SIGTERM and waits for a zero exit status.
+    fn stop_gracefully(&mut self, within: Duration) -> bool {
+        let pid = self.child.id().to_string();
+        if Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .map_or(true, |s| !s.success())
+        {
+            return false;
+        }
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status.success(),
+                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A minimal HTTP/1.0 GET, enough to poll a readiness probe without an HTTP client crate.
+fn http_status(address: SocketAddr, path: &str) -> anyhow::Result<u16> {
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(1))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n")?;
+    let mut head = [0_u8; 12];
+    stream.read_exact(&mut head)?;
+    let status = std::str::from_utf8(&head[9..12])?.parse()?;
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_test_result_lines_are_counted() {
+        let mut counts = Counts::default();
+        count_cargo_test_line(
+            "test result: ok. 12 passed; 1 failed; 3 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+            &mut counts,
+        );
+        count_cargo_test_line("test parse::works ... ok", &mut counts);
+        assert_eq!((counts.passed, counts.failed, counts.skipped), (12, 1, 3));
+    }
+
+    #[test]
+    fn node_summary_lines_are_counted_in_both_reporters() {
+        let mut counts = Counts::default();
+        for line in [
+            "ℹ tests 5",
+            "ℹ pass 4",
+            "ℹ fail 1",
+            "# skipped 2",
+            "ℹ duration_ms 1234.5",
+            "ok 1 - pass 3 things",
+        ] {
+            count_node_test_line(line, &mut counts);
+        }
+        assert_eq!((counts.passed, counts.failed, counts.skipped), (4, 1, 2));
+    }
+}

@@ -1,0 +1,84 @@
+//! Installs what the build and the tests need, from the package registries only, and only
+//! when it is missing: the wasm target (rustup), npm packages (Tailwind, wasm-opt from
+//! npm's `binaryen`, Playwright's driver, axe-core), Chromium and PostgreSQL (apt).
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Once;
+
+use anyhow::{Context, bail};
+
+use crate::process::{self, cargo};
+
+pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Adds the wasm target to the active toolchain if it lacks it.
+pub(crate) fn ensure_wasm_target() -> anyhow::Result<()> {
+    let sysroot = process::output(Command::new("rustc").args(["--print", "sysroot"]))?;
+    if Path::new(sysroot.trim())
+        .join("lib/rustlib")
+        .join(WASM_TARGET)
+        .is_dir()
+    {
+        return Ok(());
+    }
+    println!("xtask: installing the {WASM_TARGET} target");
+    process::run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+        .context("adding the wasm target with rustup")?;
+    // Touch cargo so a missing toolchain component shows up here rather than mid-build.
+    process::run(cargo().arg("--version"))
+}
+
+/// Runs `npm ci` when `node_modules` does not match `package-lock.json`.
+pub(crate) fn ensure_npm_packages(root: &Path) -> anyhow::Result<()> {
+    let lock =
+        std::fs::read(root.join("package-lock.json")).context("reading package-lock.json")?;
+    let stamp = root.join("node_modules/.xtask-package-lock.json");
+    if std::fs::read(&stamp).is_ok_and(|installed| installed == lock) {
+        return Ok(());
+    }
+    if !process::on_path("npm") {
+        bail!(
+            "npm is required (Node.js 20 or newer): install it with `apt-get install -y nodejs npm`"
+        );
+    }
+    println!("xtask: installing npm packages (npm ci)");
+    process::run(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(root),
+    )?;
+    std::fs::write(&stamp, lock).context("recording the installed package-lock.json")?;
+    Ok(())
+}
+
+/// Installs Debian packages with apt when they are missing; needs root.
+pub(crate) fn ensure_apt_packages(what: &str, packages: &[&str]) -> anyhow::Result<()> {
+    static APT_UPDATE: Once = Once::new();
+    if !process::is_root() {
+        bail!(
+            "{what} is missing; install it with `sudo apt-get install -y {}`",
+            packages.join(" ")
+        );
+    }
+    println!("xtask: installing {what} ({})", packages.join(", "));
+    let mut updated = Ok(());
+    APT_UPDATE
+        .call_once(|| updated = process::run(Command::new("apt-get").args(["update", "-qq"])));
+    updated?;
+    process::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// The path of a headless-capable Chromium, installed from Debian if missing.
+pub(crate) fn ensure_chromium() -> anyhow::Result<&'static str> {
+    const CHROMIUM: &str = "/usr/bin/chromium";
+    if !Path::new(CHROMIUM).exists() {
+        ensure_apt_packages("Chromium", &["chromium"])?;
+    }
+    Ok(CHROMIUM)
+}
