@@ -1,13 +1,14 @@
 //! The portal: Leptos pages and components, rendered on the server and hydrated in the
 //! browser, and the server functions they call (which delegate to the `service` crate).
 
+pub mod auth;
 pub mod pages;
 pub mod status;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The file stem of the wasm, js and css bundles under `/pkg`; the xtask builds them with
 /// this name and the server's Leptos options name it.
@@ -41,7 +42,10 @@ pub fn App() -> impl IntoView {
         <Title text="SCIM Portal"/>
         <Router>
             <Routes fallback=pages::NotFound>
-                <Route path=path!("/") view=pages::StatusPage/>
+                // Async: the server resolves who is signed in before sending anything, so that
+                // a signed-out visitor gets an HTTP redirect rather than a page.
+                <Route path=path!("/") view=pages::StatusPage ssr=SsrMode::Async/>
+                <Route path=path!("/sign-in") view=pages::SignInPage/>
             </Routes>
         </Router>
     }

@@ -1,17 +1,43 @@
 //! Pages of the portal.
 
 use leptos::prelude::*;
+use leptos_router::components::Redirect;
 
+use crate::auth::{OperatorView, SignIn, SignOut, current_operator};
 use crate::status::{StatusReport, deployment_status};
 
-/// The landing page: what this deployment is and whether its database answers.
+const PRIMARY_BUTTON: &str = "rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm \
+     hover:bg-indigo-500 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 \
+     focus-visible:outline-indigo-600 disabled:cursor-wait disabled:opacity-60";
+
+/// The landing page for signed-in operators: what this deployment is and whether its
+/// database answers. Signed-out visitors are sent to the sign-in page (during server
+/// rendering, so with an HTTP redirect).
 #[component]
 pub fn StatusPage() -> impl IntoView {
+    // Blocking: the server waits for it before sending the page, so a redirect is possible.
+    let operator = Resource::new_blocking(|| (), |()| current_operator());
+    view! {
+        <Suspense fallback=|| view! { <p class="p-6 text-sm text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match operator.await {
+                    Ok(Some(operator)) => view! { <StatusView operator/> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
+                    Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn StatusView(operator: OperatorView) -> impl IntoView {
     let check = Action::new(|_: &()| deployment_status());
     let pending = check.pending();
     let outcome = check.value();
 
     view! {
+        <TopBar operator/>
         <main class="mx-auto max-w-3xl px-6 py-12">
             <header class="mb-10">
                 <p class="text-sm font-semibold uppercase tracking-wide text-indigo-600">"SCIM Portal"</p>
@@ -32,7 +58,7 @@ pub fn StatusPage() -> impl IntoView {
                     <button
                         id="check-database"
                         type="button"
-                        class="rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 disabled:cursor-wait disabled:opacity-60"
+                        class=PRIMARY_BUTTON
                         disabled=move || pending.get()
                         on:click=move |_| {
                             check.dispatch(());
@@ -43,19 +69,37 @@ pub fn StatusPage() -> impl IntoView {
                 </div>
                 <div id="status-result" class="mt-6" aria-live="polite">
                     {move || match outcome.get() {
-                        None => view! {
-                            <p class="text-sm text-slate-500">"Not checked yet."</p>
-                        }.into_any(),
+                        None => view! { <p class="text-sm text-slate-500">"Not checked yet."</p> }.into_any(),
                         Some(Ok(report)) => view! { <StatusDetails report/> }.into_any(),
-                        Some(Err(error)) => view! {
-                            <p class="rounded-lg bg-red-50 p-3 text-sm text-red-800" role="alert">
-                                {error_message(&error)}
-                            </p>
-                        }.into_any(),
+                        Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
                     }}
                 </div>
             </section>
         </main>
+    }
+}
+
+/// The bar across the top of every signed-in page: who is signed in, and signing out
+/// (a POST form: nothing changes state on GET).
+#[component]
+fn TopBar(operator: OperatorView) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <div class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-3xl items-center justify-between px-6 py-3 text-sm">
+                <span class="font-semibold text-slate-900">"SCIM Portal"</span>
+                <div class="flex items-center gap-4">
+                    <span class="text-slate-600">
+                        "Signed in as " <span id="signed-in-as" class="font-medium text-slate-900">{operator.email}</span>
+                    </span>
+                    <ActionForm action=sign_out>
+                        <button id="sign-out" type="submit" class="font-semibold text-indigo-600 hover:text-indigo-500">
+                            "Sign out"
+                        </button>
+                    </ActionForm>
+                </div>
+            </div>
+        </div>
     }
 }
 
@@ -83,6 +127,45 @@ fn StatusDetails(report: StatusReport) -> impl IntoView {
             </div>
         </dl>
     }
+}
+
+/// Operators sign in with email and password. Works without JavaScript too: the form posts
+/// to the server function and follows its redirect.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let sign_in = ServerAction::<SignIn>::new();
+    let pending = sign_in.pending();
+    let failure = move || sign_in.value().get().and_then(Result::err).map(|error| error_message(&error));
+    let input = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm \
+                 focus:border-indigo-600 focus:outline-none focus:ring-2 focus:ring-indigo-600/30";
+    view! {
+        <main class="mx-auto flex min-h-screen max-w-sm flex-col justify-center px-6 py-12">
+            <p class="text-sm font-semibold uppercase tracking-wide text-indigo-600">"SCIM Portal"</p>
+            <h1 class="mt-2 text-2xl font-bold tracking-tight">"Sign in"</h1>
+            <p class="mt-2 text-sm text-slate-600">"For the operators of this deployment."</p>
+            <ActionForm action=sign_in attr:class="mt-8 space-y-5" attr:aria-describedby="sign-in-error">
+                <div>
+                    <label for="email" class="block text-sm font-medium text-slate-700">"Email"</label>
+                    <input id="email" name="email" type="email" autocomplete="username" required class=input/>
+                </div>
+                <div>
+                    <label for="password" class="block text-sm font-medium text-slate-700">"Password"</label>
+                    <input id="password" name="password" type="password" autocomplete="current-password" required class=input/>
+                </div>
+                <button id="sign-in" type="submit" class=format!("{PRIMARY_BUTTON} w-full") disabled=move || pending.get()>
+                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </ActionForm>
+            <div id="sign-in-error" class="mt-4" aria-live="assertive">
+                {move || failure().map(|message| view! { <ErrorBox message/> })}
+            </div>
+        </main>
+    }
+}
+
+#[component]
+fn ErrorBox(message: String) -> impl IntoView {
+    view! { <p class="rounded-lg bg-red-50 p-3 text-sm text-red-800" role="alert">{message}</p> }
 }
 
 /// The readable part of a server function error.

@@ -17,6 +17,7 @@ pub struct StatusReport {
 /// Reads the deployment status from the database.
 #[server(endpoint = "deployment_status")]
 pub async fn deployment_status() -> Result<StatusReport, ServerFnError> {
+    crate::auth::require_operator().await?;
     let store = expect_context::<service::Store>();
     match service::deployment::status(&store).await {
         Ok(status) => Ok(StatusReport {
@@ -26,8 +27,6 @@ pub async fn deployment_status() -> Result<StatusReport, ServerFnError> {
             version: status.version,
         }),
         // The service logs the cause; the browser gets a readable message only.
-        Err(_) => Err(ServerFnError::new(
-            "The database is unavailable. Check the server log.",
-        )),
+        Err(_) => Err(ServerFnError::new("The database is unavailable. Check the server log.")),
     }
 }

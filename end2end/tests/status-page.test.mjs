@@ -1,8 +1,11 @@
-// The walking skeleton, end to end: the server renders the page, the browser hydrates it,
-// and a click calls a server function that reads the database.
+// The walking skeleton, end to end: the server renders the pages, the browser hydrates
+// them, the operator signs in, and a click calls a server function that reads the database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { baseUrl, launchBrowser, openPage, screenshot, seriousAccessibilityViolations } from '../support.mjs';
+
+const email = process.env.E2E_OPERATOR_EMAIL ?? 'operator@localhost';
+const password = process.env.E2E_OPERATOR_PASSWORD ?? '';
 
 let browser;
 before(async () => {
@@ -12,11 +15,18 @@ after(async () => {
   await browser?.close();
 });
 
-test('the status page is rendered on the server, with the bundle linked', async () => {
-  const response = await fetch(`${baseUrl}/`);
+async function signIn(page, withPassword = password) {
+  await page.goto(`${baseUrl}/sign-in`, { waitUntil: 'networkidle' });
+  await page.fill('#email', email);
+  await page.fill('#password', withPassword);
+  await page.click('#sign-in');
+}
+
+test('the sign-in page is rendered on the server, with the bundle linked', async () => {
+  const response = await fetch(`${baseUrl}/sign-in`);
   assert.equal(response.status, 200);
   const html = await response.text();
-  assert.match(html, /Deployment status/);
+  assert.match(html, /Sign in/);
   assert.match(html, /\/pkg\/portal\.js/);
   assert.match(html, /\/pkg\/portal_bg\.wasm/);
   assert.match(html, /\/pkg\/portal\.css/);
@@ -29,37 +39,49 @@ test('the bundle is served compressed', async () => {
   assert.equal(response.headers.get('content-type'), 'application/wasm');
 });
 
-test('after hydration the button reads the database through a server function', async () => {
+test('a signed-out visitor is sent to the sign-in page', async () => {
   const page = await openPage(browser);
-  await page.goto(`${baseUrl}/`, { waitUntil: 'networkidle' });
-  await screenshot(page, 'status-page-before-check');
+  await page.goto(`${baseUrl}/`);
+  assert.equal(new URL(page.url()).pathname, '/sign-in');
+  await screenshot(page, 'sign-in');
+  assert.deepEqual(await seriousAccessibilityViolations(page), []);
+  await page.close();
+});
+
+test('a wrong password is refused with a readable message', async () => {
+  const page = await openPage(browser);
+  await signIn(page, 'definitely not the password');
+  await page.waitForSelector('#sign-in-error [role=alert]', { timeout: 10_000 });
+  assert.equal(await page.textContent('#sign-in-error'), 'The email or the password is not right.');
+  assert.equal(new URL(page.url()).pathname, '/sign-in');
+  await screenshot(page, 'sign-in-refused');
+  await page.close();
+});
+
+test('after signing in, the button reads the database through a server function', async () => {
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.waitForSelector('#check-database', { timeout: 10_000 });
+  assert.equal(await page.textContent('#signed-in-as'), email);
+  await page.waitForLoadState('networkidle');
   assert.equal(await page.textContent('#status-result'), 'Not checked yet.');
 
   await page.click('#check-database');
 
   await page.waitForSelector('#schema-version', { timeout: 10_000 });
-  assert.equal(await page.textContent('#schema-version'), '1');
+  assert.equal(await page.textContent('#schema-version'), '2');
   assert.equal(await page.textContent('#tenant-count'), '0');
   assert.match(await page.textContent('#status-result'), /Connected\s*to SQLite/);
   await screenshot(page, 'status-page-after-check');
-  assert.deepEqual(page.errors, [], 'the page logged errors');
-  await page.close();
-});
-
-test('Tailwind styles are applied', async () => {
-  const page = await openPage(browser);
-  await page.goto(`${baseUrl}/`);
+  assert.deepEqual(await seriousAccessibilityViolations(page), []);
   const background = await page.$eval('#check-database', (button) => getComputedStyle(button).backgroundColor);
   assert.notEqual(background, 'rgba(0, 0, 0, 0)', 'the button has no background colour: the stylesheet did not apply');
-  await page.close();
-});
+  assert.deepEqual(page.errors.filter((e) => !e.startsWith('401 ')), [], 'the page logged errors');
 
-test('the status page has no serious or critical accessibility violations', async () => {
-  const page = await openPage(browser);
-  await page.goto(`${baseUrl}/`, { waitUntil: 'networkidle' });
-  await page.click('#check-database');
-  await page.waitForSelector('#schema-version');
-  assert.deepEqual(await seriousAccessibilityViolations(page), []);
+  await page.click('#sign-out');
+  await page.waitForURL(`${baseUrl}/sign-in`, { timeout: 10_000 });
+  await page.goto(`${baseUrl}/`);
+  assert.equal(new URL(page.url()).pathname, '/sign-in', 'signed out, the start page is closed again');
   await page.close();
 });
 

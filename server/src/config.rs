@@ -28,35 +28,36 @@ pub enum Command {
 }
 
 /// Settings shared by every subcommand.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct Config {
     /// Where the data lives: `sqlite:<path>` (created if missing) or
     /// `postgres://user:password@host:port/database`.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://data/portal.db",
-        global = true
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/portal.db", global = true)]
     pub database_url: DatabaseUrl,
 
     /// Most database connections the server opens.
-    #[arg(
-        long,
-        env = "DATABASE_MAX_CONNECTIONS",
-        default_value_t = 16,
-        global = true
-    )]
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub database_max_connections: u32,
 
     /// Address and port to listen on. Use 0.0.0.0:3000 to accept connections from other hosts.
-    #[arg(
-        long,
-        env = "BIND_ADDR",
-        default_value = "127.0.0.1:3000",
-        global = true
-    )]
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:3000", global = true)]
     pub bind: SocketAddr,
+
+    /// The address people and identity providers use to reach this server (behind a proxy,
+    /// the proxy's `https://` address). Links and sign-in cookies are derived from it:
+    /// cookies are marked Secure when it starts with `https://`.
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:3000", global = true)]
+    pub public_url: String,
+
+    /// Email of the first operator account, created at the first start of an empty
+    /// deployment (and ignored once any operator exists).
+    #[arg(long, env = "OPERATOR_EMAIL", default_value = "operator@localhost", global = true)]
+    pub operator_email: String,
+
+    /// Password of the first operator account (at least 12 characters). When unset, a
+    /// random one is generated and printed once at that first start.
+    #[arg(long, env = "OPERATOR_PASSWORD", hide_env_values = true, global = true)]
+    pub operator_password: Option<String>,
 
     /// The folder holding the built browser bundle (`pkg/portal.js`, `.wasm`, `.css`), as
     /// written by `cargo xtask build`.
@@ -64,28 +65,47 @@ pub struct Config {
     pub site_root: PathBuf,
 
     /// Seconds to let in-flight requests finish after SIGTERM or Ctrl-C before exiting.
-    #[arg(
-        long,
-        env = "SHUTDOWN_GRACE_SECONDS",
-        default_value_t = 20,
-        global = true
-    )]
+    #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 20, global = true)]
     pub shutdown_grace_seconds: u64,
 
     #[command(flatten)]
     pub log: LogConfig,
 }
 
+impl Config {
+    /// Whether sign-in cookies must only travel over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The public URL without a trailing slash, for building links.
+    pub fn public_base(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+}
+
+/// Written by hand so that the operator password never reaches a log line.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url)
+            .field("database_max_connections", &self.database_max_connections)
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("operator_email", &self.operator_email)
+            .field("operator_password", &self.operator_password.as_ref().map(|_| "***"))
+            .field("site_root", &self.site_root)
+            .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
 /// Logging. The filter uses `RUST_LOG` syntax (e.g. `info,server=debug`).
 #[derive(Debug, Clone, Args)]
 pub struct LogConfig {
     /// Which events to log, in `RUST_LOG` syntax.
-    #[arg(
-        long = "log-filter",
-        env = "RUST_LOG",
-        default_value = "info,sqlx=warn",
-        global = true
-    )]
+    #[arg(long = "log-filter", env = "RUST_LOG", default_value = "info,sqlx=warn", global = true)]
     pub filter: String,
     /// `text` for people, `json` for log collectors.
     #[arg(long = "log-format", env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -107,32 +127,36 @@ mod tests {
     fn the_defaults_run_on_a_local_sqlite_file() {
         let cli = Cli::try_parse_from(["server"]).unwrap();
         assert_eq!(cli.config.database_url.backend(), store::Backend::Sqlite);
-        assert_eq!(
-            cli.config.bind,
-            "127.0.0.1:3000".parse::<SocketAddr>().unwrap()
-        );
+        assert_eq!(cli.config.bind, "127.0.0.1:3000".parse::<SocketAddr>().unwrap());
         assert!(cli.command.is_none());
     }
 
     #[test]
     fn a_postgres_url_selects_postgres() {
-        let cli = Cli::try_parse_from([
-            "server",
-            "--database-url",
-            "postgres://app@db/portal",
-            "migrate",
-        ])
-        .unwrap();
+        let cli = Cli::try_parse_from(["server", "--database-url", "postgres://app@db/portal", "migrate"]).unwrap();
         assert_eq!(cli.config.database_url.backend(), store::Backend::Postgres);
         assert!(matches!(cli.command, Some(Command::Migrate)));
     }
 
     #[test]
+    fn cookies_are_secure_exactly_when_the_public_url_is_https() {
+        let local = Cli::try_parse_from(["server"]).unwrap();
+        let public = Cli::try_parse_from(["server", "--public-url", "https://scim.vendor.example/"]).unwrap();
+        assert!(!local.config.secure_cookies());
+        assert!(public.config.secure_cookies());
+        assert_eq!(public.config.public_base(), "https://scim.vendor.example");
+    }
+
+    #[test]
+    fn debug_output_hides_the_operator_password() {
+        let cli = Cli::try_parse_from(["server", "--operator-password", "hunter2hunter2"]).unwrap();
+        let shown = format!("{:?}", cli.config);
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
     fn an_unknown_database_scheme_is_refused_at_parse_time() {
         let error = Cli::try_parse_from(["server", "--database-url", "mysql://x"]).unwrap_err();
-        assert!(
-            error.to_string().contains("unsupported database URL"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("unsupported database URL"), "{error}");
     }
 }

@@ -21,10 +21,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(&cli.config).await,
         Command::Migrate => {
             let store = connect(&cli.config).await?;
-            let overview = store
-                .deployment_overview()
-                .await
-                .context("reading the schema version")?;
+            let overview = store.deployment_overview().await.context("reading the schema version")?;
             tracing::info!(database = %cli.config.database_url, schema_version = overview.schema_version, "migrations applied");
             store.close().await;
             Ok(())
@@ -34,10 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Opens the database and applies pending migrations.
 pub async fn connect(config: &Config) -> anyhow::Result<Store> {
-    let options = StoreOptions {
-        max_connections: config.database_max_connections,
-        ..StoreOptions::default()
-    };
+    let options = StoreOptions { max_connections: config.database_max_connections, ..StoreOptions::default() };
     Store::connect(&config.database_url, &options)
         .await
         .with_context(|| format!("opening the database {}", config.database_url))
@@ -46,25 +40,69 @@ pub async fn connect(config: &Config) -> anyhow::Result<Store> {
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
 pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let store = connect(config).await?;
-    let listener = TcpListener::bind(config.bind)
-        .await
-        .with_context(|| format!("listening on {}", config.bind))?;
+    bootstrap_first_operator(config, &store).await?;
+    let listener = TcpListener::bind(config.bind).await.with_context(|| format!("listening on {}", config.bind))?;
     let app = http::App::new(config, store.clone());
     tracing::info!(
         address = %format!("http://{}", listener.local_addr()?),
         database = %store.backend(),
         "serving the portal and the SCIM service"
     );
-    serve_until(
-        listener,
-        app,
-        shutdown_signal(),
-        Duration::from_secs(config.shutdown_grace_seconds),
-    )
-    .await?;
+    let sweeper = http::spawn_expired_session_sweeper(store.clone());
+    serve_until(listener, app, shutdown_signal(), Duration::from_secs(config.shutdown_grace_seconds)).await?;
+    sweeper.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Creates the first operator of an empty deployment and tells the person starting the
+/// server how to sign in. A generated password is printed to the terminal once, never logged.
+async fn bootstrap_first_operator(config: &Config, store: &Store) -> anyhow::Result<()> {
+    use service::operators::{self, OperatorEmail};
+    let email = OperatorEmail::parse(&config.operator_email)
+        .map_err(|error| anyhow::anyhow!("OPERATOR_EMAIL {:?}: {error}", config.operator_email))?;
+    let (password, generated) = match &config.operator_password {
+        Some(password) => (password.clone(), false),
+        None => (operators::generate_password(), true),
+    };
+    // The clock is read here, at the edge; the service takes the time as a parameter.
+    #[allow(clippy::disallowed_methods)]
+    let now = chrono::Utc::now();
+    let created = operators::bootstrap_first_operator(store, &email, password.clone(), now)
+        .await
+        .map_err(|error| anyhow::anyhow!("creating the first operator: {error}"))?;
+    let sign_in_url = format!("{}/sign-in", config.public_base());
+    if created {
+        let password_line = if generated {
+            format!("password:  {password}   (shown only now; set OPERATOR_PASSWORD to choose one)")
+        } else {
+            "password:  the one in OPERATOR_PASSWORD".to_owned()
+        };
+        print_banner(&[
+            "The first operator account was created.".to_owned(),
+            format!("Sign in at {sign_in_url}"),
+            format!("email:     {}", email.as_str()),
+            password_line,
+        ]);
+        tracing::info!(email = email.as_str(), "created the first operator account");
+    } else {
+        tracing::info!(%sign_in_url, "operators sign in here");
+    }
+    Ok(())
+}
+
+/// Credentials go to the terminal, not into the structured log stream.
+#[allow(clippy::print_stdout)]
+fn print_banner(lines: &[String]) {
+    let width = lines.iter().map(|line| line.chars().count()).max().unwrap_or(0);
+    println!();
+    println!("  {}", "=".repeat(width));
+    for line in lines {
+        println!("  {line}");
+    }
+    println!("  {}", "=".repeat(width));
+    println!();
 }
 
 /// Serves `app` on `listener` until `stop` completes; then stops accepting connections

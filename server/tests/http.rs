@@ -23,16 +23,16 @@ struct TestServer {
     task: JoinHandle<anyhow::Result<()>>,
 }
 
+const OPERATOR_EMAIL: &str = "ops@vendor.example";
+const OPERATOR_PASSWORD: &str = "a long enough password";
+
 impl TestServer {
+    /// Starts the app on a random port, with one operator account.
     async fn start(db: &TestDatabase) -> Self {
-        let cli = Cli::try_parse_from([
-            "server",
-            "--database-url",
-            db.url.as_str(),
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .unwrap();
+        let email = service::operators::OperatorEmail::parse(OPERATOR_EMAIL).unwrap();
+        let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 9, 0, 0).unwrap();
+        service::operators::bootstrap_first_operator(&db.store, &email, OPERATOR_PASSWORD.into(), now).await.unwrap();
+        let cli = Cli::try_parse_from(["server", "--database-url", db.url.as_str(), "--bind", "127.0.0.1:0"]).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let app = App::new(&cli.config, db.store.clone());
@@ -45,12 +45,16 @@ impl TestServer {
             },
             Duration::from_secs(5),
         ));
-        Self {
-            address,
-            client: reqwest::Client::new(),
-            stop: Some(stop),
-            task,
-        }
+        Self { address, client: client(), stop: Some(stop), task }
+    }
+
+    /// Calls a server function the way a form without JavaScript does.
+    async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(self.url(path)).form(form).send().await.unwrap()
+    }
+
+    async fn sign_in(&self) -> reqwest::Response {
+        self.post_form("/api/sign_in", &[("email", OPERATOR_EMAIL), ("password", OPERATOR_PASSWORD)]).await
     }
 
     fn url(&self, path: &str) -> String {
@@ -70,7 +74,35 @@ impl TestServer {
     }
 }
 
+/// Keeps cookies and asks for HTML like a browser, but shows redirects instead of following
+/// them. (Leptos answers requests that do not accept HTML, its own client's, with a redirect
+/// header for the client to follow instead of a 302.)
+fn client() -> reqwest::Client {
+    browser_like().cookie_store(true).build().unwrap()
+}
+
+fn browser_like() -> reqwest::ClientBuilder {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("accept", "text/html,application/xhtml+xml,*/*;q=0.8".parse().unwrap());
+    reqwest::Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none())
+}
+
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().unwrap().to_owned())
+        .find(|cookie| cookie.starts_with("portal_session="))
+}
+
 backend_tests!(
+    signed_out_visitors_are_redirected_to_sign_in,
+    signing_in_sets_a_protected_session_cookie_and_opens_the_portal,
+    a_wrong_password_is_refused_without_a_session,
+    each_sign_in_gets_a_new_session_id,
+    signing_out_ends_the_session,
+    sessions_survive_a_server_restart,
     liveness_answers_ok,
     readiness_follows_the_database,
     the_portal_page_is_rendered_on_the_server,
@@ -99,39 +131,31 @@ async fn readiness_follows_the_database(db: TestDatabase) {
     let unready = server.get("/readyz").await;
 
     assert_eq!(unready.status(), 503);
-    assert_eq!(
-        unready.json::<Value>().await.unwrap()["status"],
-        "unavailable"
-    );
+    assert_eq!(unready.json::<Value>().await.unwrap()["status"], "unavailable");
 }
 
 async fn the_portal_page_is_rendered_on_the_server(db: TestDatabase) {
     let server = TestServer::start(&db).await;
+    server.sign_in().await;
 
     let response = server.get("/").await;
 
     assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = response.text().await.unwrap();
     assert!(html.contains("Deployment status"), "{html}");
-    assert!(
-        html.contains("/pkg/portal.js"),
-        "the hydration script is not linked: {html}"
-    );
+    assert!(html.contains("/pkg/portal.js"), "the hydration script is not linked: {html}");
 }
 
 async fn the_status_server_function_reads_the_database(db: TestDatabase) {
     let server = TestServer::start(&db).await;
+    server.sign_in().await;
 
     let response = server
         .client
         .post(server.url("/api/deployment_status"))
         .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
         .body("")
         .send()
         .await
@@ -140,8 +164,90 @@ async fn the_status_server_function_reads_the_database(db: TestDatabase) {
     assert_eq!(response.status(), 200);
     let status: Value = response.json().await.unwrap();
     assert_eq!(status["database"], db.url.backend().name());
-    assert_eq!(status["schema_version"], 1);
+    assert_eq!(status["schema_version"], 2);
     assert_eq!(status["tenants"], 0);
+}
+
+async fn signed_out_visitors_are_redirected_to_sign_in(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+
+    let page = server.get("/").await;
+    let status = server.post_form("/api/deployment_status", &[]).await;
+
+    assert!(page.status().is_redirection(), "{}", page.status());
+    assert_eq!(page.headers()["location"], "/sign-in");
+    assert_eq!(status.status(), 401);
+    assert!(status.text().await.unwrap().contains("Sign in again"));
+    let sign_in_page = server.get("/sign-in").await;
+    assert_eq!(sign_in_page.status(), 200);
+    assert!(sign_in_page.text().await.unwrap().contains("autocomplete=\"current-password\""));
+}
+
+async fn signing_in_sets_a_protected_session_cookie_and_opens_the_portal(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+
+    let response = server.sign_in().await;
+
+    assert!(response.status().is_redirection(), "{}", response.status());
+    assert_eq!(response.headers()["location"], "/");
+    let cookie = session_cookie(&response).expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain-HTTP deployments cannot use Secure cookies: {cookie}");
+    let page = server.get("/").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(OPERATOR_EMAIL));
+}
+
+async fn a_wrong_password_is_refused_without_a_session(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+
+    let response =
+        server.post_form("/api/sign_in", &[("email", OPERATOR_EMAIL), ("password", "not the password")]).await;
+
+    assert_eq!(response.status(), 401);
+    assert_eq!(session_cookie(&response), None);
+    assert!(response.text().await.unwrap().contains("The email or the password is not right."));
+    assert!(server.get("/").await.status().is_redirection());
+}
+
+async fn each_sign_in_gets_a_new_session_id(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+
+    let first = session_cookie(&server.sign_in().await).unwrap();
+    let second = session_cookie(&server.sign_in().await).unwrap();
+
+    let id = |cookie: &str| cookie.split(';').next().unwrap().to_owned();
+    assert_ne!(id(&first), id(&second), "the session id must change at sign-in");
+}
+
+async fn signing_out_ends_the_session(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let cookie = session_cookie(&server.sign_in().await).unwrap();
+
+    let response = server.post_form("/api/sign_out", &[]).await;
+
+    assert!(response.status().is_redirection(), "{}", response.status());
+    assert_eq!(response.headers()["location"], "/sign-in");
+    assert!(server.get("/").await.status().is_redirection());
+    // The old cookie is worthless even if someone kept a copy.
+    let replay = browser_like().build().unwrap();
+    let replayed =
+        replay.get(server.url("/")).header("cookie", cookie.split(';').next().unwrap()).send().await.unwrap();
+    assert!(replayed.status().is_redirection(), "{}", replayed.status());
+}
+
+async fn sessions_survive_a_server_restart(db: TestDatabase) {
+    let first = TestServer::start(&db).await;
+    let cookie = session_cookie(&first.sign_in().await).unwrap();
+    first.shut_down().await.unwrap();
+
+    let second = TestServer::start(&db).await;
+    let page =
+        second.client.get(second.url("/")).header("cookie", cookie.split(';').next().unwrap()).send().await.unwrap();
+
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(OPERATOR_EMAIL));
 }
 
 async fn unknown_pages_are_404(db: TestDatabase) {
@@ -162,7 +268,7 @@ async fn shutdown_lets_an_open_request_finish(db: TestDatabase) {
     let body = "padding=0123456789";
     let mut connection = tokio::net::TcpStream::connect(address).await.unwrap();
     let head = format!(
-        "POST /api/deployment_status HTTP/1.1\r\nHost: {address}\r\n\
+        "POST /api/current_operator HTTP/1.1\r\nHost: {address}\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
@@ -178,8 +284,5 @@ async fn shutdown_lets_an_open_request_finish(db: TestDatabase) {
 
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     stopping.await.unwrap().unwrap();
-    assert!(
-        tokio::net::TcpStream::connect(address).await.is_err(),
-        "the listener is still open"
-    );
+    assert!(tokio::net::TcpStream::connect(address).await.is_err(), "the listener is still open");
 }

@@ -3,6 +3,7 @@
 //! receive typed results, never database errors.
 
 pub mod deployment;
+pub mod operators;
 
 pub use store::Store;
 
@@ -12,6 +13,9 @@ pub enum ServiceError {
     /// The database is unreachable or failed; the detail is logged, not shown.
     #[error("the database is unavailable")]
     Unavailable(#[source] store::StoreError),
+    /// A bug or an unexpected condition; the detail is logged, not shown.
+    #[error("an internal error occurred")]
+    Internal(String),
 }
 
 impl From<store::StoreError> for ServiceError {

@@ -11,14 +11,29 @@ pub enum StoreError {
     UnsupportedUrl { url: String },
     /// The folder for the SQLite file could not be created.
     #[error("cannot create the database folder {path}: {source}")]
-    CreateDirectory {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    CreateDirectory { path: PathBuf, source: std::io::Error },
     /// A migration failed or the database holds migrations this build does not know.
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A uniqueness constraint refused the write; the message says which.
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// A stored value does not decode (a bug or a hand-edited database).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
     /// The database could not be reached or answered with an error.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to [`StoreError::Conflict`], anything else to
+    /// [`StoreError::Database`]. Constraints are mapped here, where they arise, so callers
+    /// never inspect database errors.
+    pub(crate) fn on_unique_violation(error: sqlx::Error, conflict: &'static str) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(conflict),
+            _ => StoreError::Database(error),
+        }
+    }
 }

@@ -10,21 +10,23 @@
 //! (same file names in both), are embedded at compile time and applied by [`Store::connect`].
 
 mod error;
+mod operators;
+mod sessions;
 mod url;
 
 #[cfg(feature = "test-support")]
 pub mod testing;
 
 pub use error::StoreError;
+pub use operators::{Operator, OperatorRole};
+pub use sessions::SessionRow;
 pub use url::{Backend, DatabaseUrl};
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -42,10 +44,7 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 16,
-            acquire_timeout: Duration::from_secs(5),
-        }
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
     }
 }
 
@@ -138,11 +137,7 @@ impl Store {
             Pool::Sqlite(pool) => sqlx::query_as(QUERY).fetch_one(pool).await?,
             Pool::Postgres(pool) => sqlx::query_as(QUERY).fetch_one(pool).await?,
         };
-        Ok(DeploymentOverview {
-            backend: self.backend(),
-            schema_version,
-            tenant_count,
-        })
+        Ok(DeploymentOverview { backend: self.backend(), schema_version, tenant_count })
     }
 
     /// Waits for the connections in use to be returned, then closes them all.

@@ -55,38 +55,21 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(&name);
                 std::fs::create_dir_all(&dir)?;
-                (
-                    format!("sqlite://{}", dir.join("portal.db").display()),
-                    Some(dir),
-                )
+                (format!("sqlite://{}", dir.join("portal.db").display()), Some(dir))
             }
             Backend::Postgres => {
-                let server =
-                    std::env::var(POSTGRES_URL_VAR).map_err(|_| TestDatabaseError::NoPostgres)?;
+                let server = std::env::var(POSTGRES_URL_VAR).map_err(|_| TestDatabaseError::NoPostgres)?;
                 let server = server_part(&server);
                 let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
                 // The name is generated above from a UUID, so splicing it is safe.
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
-                    .await?;
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
                 admin.close().await?;
                 (format!("{server}/{name}"), None)
             }
         };
         let url: DatabaseUrl = url.parse()?;
-        let store = Store::connect(
-            &url,
-            &StoreOptions {
-                max_connections: 4,
-                ..StoreOptions::default()
-            },
-        )
-        .await?;
-        Ok(Self {
-            url,
-            store,
-            sqlite_dir,
-        })
+        let store = Store::connect(&url, &StoreOptions { max_connections: 4, ..StoreOptions::default() }).await?;
+        Ok(Self { url, store, sqlite_dir })
     }
 }
 
@@ -130,10 +113,7 @@ mod tests {
 
     #[test]
     fn server_part_drops_database_and_parameters() {
-        assert_eq!(
-            server_part("postgres://u@h:1/db?sslmode=disable"),
-            "postgres://u@h:1"
-        );
+        assert_eq!(server_part("postgres://u@h:1/db?sslmode=disable"), "postgres://u@h:1");
         assert_eq!(server_part("postgres://u@h:1"), "postgres://u@h:1");
         assert_eq!(server_part("postgres://u@h:1/"), "postgres://u@h:1");
     }

@@ -73,19 +73,14 @@ impl FromStr for DatabaseUrl {
         } else {
             return Err(StoreError::UnsupportedUrl { url: redact(url) });
         };
-        Ok(Self {
-            url: url.to_owned(),
-            backend,
-        })
+        Ok(Self { url: url.to_owned(), backend })
     }
 }
 
 /// Debug output must not print a password embedded in the URL.
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("DatabaseUrl")
-            .field(&redact(&self.url))
-            .finish()
+        f.debug_tuple("DatabaseUrl").field(&redact(&self.url)).finish()
     }
 }
 
@@ -123,9 +118,7 @@ mod tests {
 
     #[test]
     fn other_schemes_are_rejected_without_echoing_the_password() {
-        let error = "mysql://root:hunter2@db/x"
-            .parse::<DatabaseUrl>()
-            .unwrap_err();
+        let error = "mysql://root:hunter2@db/x".parse::<DatabaseUrl>().unwrap_err();
         let message = error.to_string();
         assert!(message.contains("mysql://root:***@db/x"), "{message}");
         assert!(!message.contains("hunter2"), "{message}");
@@ -133,9 +126,7 @@ mod tests {
 
     #[test]
     fn display_hides_the_postgres_password() {
-        let url: DatabaseUrl = "postgres://app:s3cret@127.0.0.1:5432/portal"
-            .parse()
-            .unwrap();
+        let url: DatabaseUrl = "postgres://app:s3cret@127.0.0.1:5432/portal".parse().unwrap();
         assert_eq!(url.to_string(), "postgres://app:***@127.0.0.1:5432/portal");
     }
 

@@ -57,9 +57,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run { dev, server_args } => run(profile(dev), &server_args),
-        Command::Test { no_browser } => suite::run(&suite::Options {
-            browser: !no_browser,
-        }),
+        Command::Test { no_browser } => suite::run(&suite::Options { browser: !no_browser }),
         Command::Build { dev } => site::build(profile(dev)).map(|_| ()),
     };
     match result {
@@ -72,11 +70,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn profile(dev: bool) -> site::Profile {
-    if dev {
-        site::Profile::Dev
-    } else {
-        site::Profile::Release
-    }
+    if dev { site::Profile::Dev } else { site::Profile::Release }
 }
 
 fn run(profile: site::Profile, server_args: &[String]) -> anyhow::Result<()> {
@@ -85,14 +79,10 @@ fn run(profile: site::Profile, server_args: &[String]) -> anyhow::Result<()> {
     println!("Starting the portal on http://127.0.0.1:3000 (stop with Ctrl-C).");
     println!(
         "Database: {}",
-        std::env::var("DATABASE_URL")
-            .unwrap_or_else(|_| "sqlite://data/portal.db (default)".into())
+        std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://data/portal.db (default)".into())
     );
     println!();
-    let status = std::process::Command::new(&server)
-        .args(server_args)
-        .current_dir(workspace_root())
-        .status()?;
+    let status = std::process::Command::new(&server).args(server_args).current_dir(workspace_root()).status()?;
     anyhow::ensure!(status.success(), "the server exited with {status}");
     Ok(())
 }

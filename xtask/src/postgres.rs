@@ -26,18 +26,11 @@ impl Cluster {
             Some(bin) => bin,
             None => {
                 tools::ensure_apt_packages("PostgreSQL", &["postgresql"])?;
-                find_server_binaries()
-                    .context("PostgreSQL was installed but initdb is still missing")?
+                find_server_binaries().context("PostgreSQL was installed but initdb is still missing")?
             }
         };
         // initdb refuses to run as root; run the server as an unprivileged account.
-        let run_as = process::is_root().then(|| {
-            if user_exists("postgres") {
-                "postgres"
-            } else {
-                "nobody"
-            }
-        });
+        let run_as = process::is_root().then(|| if user_exists("postgres") { "postgres" } else { "nobody" });
         let dir = std::env::temp_dir().join(format!("scim-test-pg-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
@@ -45,18 +38,10 @@ impl Cluster {
             process::run(Command::new("chown").args([user, &dir.to_string_lossy()]))?;
         }
         let port = free_port()?;
-        let mut cluster = Self {
-            bin,
-            dir,
-            run_as,
-            url: format!("postgres://postgres@127.0.0.1:{port}"),
-        };
+        let mut cluster = Self { bin, dir, run_as, url: format!("postgres://postgres@127.0.0.1:{port}") };
         let data = cluster.dir.join("data");
         process::output(
-            cluster
-                .pg_command("initdb")
-                .args(["--auth=trust", "--username=postgres", "--no-sync", "-D"])
-                .arg(&data),
+            cluster.pg_command("initdb").args(["--auth=trust", "--username=postgres", "--no-sync", "-D"]).arg(&data),
         )
         .context("initdb")?;
         let options = format!(
@@ -126,8 +111,7 @@ fn find_server_binaries() -> Option<PathBuf> {
         return Some(bin);
     }
     let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths)
-        .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
+    std::env::split_paths(&paths).find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
 }
 
 fn user_exists(name: &str) -> bool {

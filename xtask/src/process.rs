@@ -14,9 +14,7 @@ pub(crate) fn cargo() -> Command {
 /// Runs a command with inherited output; fails unless it exits 0.
 pub(crate) fn run(command: &mut Command) -> anyhow::Result<()> {
     let shown = describe(command);
-    let status = command
-        .status()
-        .with_context(|| format!("cannot start `{shown}`"))?;
+    let status = command.status().with_context(|| format!("cannot start `{shown}`"))?;
     if !status.success() {
         bail!("`{shown}` failed ({status})");
     }
@@ -25,15 +23,9 @@ pub(crate) fn run(command: &mut Command) -> anyhow::Result<()> {
 
 /// Runs a command, printing its output as it comes and handing every stdout line to
 /// `on_line` (used to count test results). Returns whether it exited 0.
-pub(crate) fn run_watching(
-    command: &mut Command,
-    mut on_line: impl FnMut(&str),
-) -> anyhow::Result<bool> {
+pub(crate) fn run_watching(command: &mut Command, mut on_line: impl FnMut(&str)) -> anyhow::Result<bool> {
     let shown = describe(command);
-    let mut child = command
-        .stdout(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("cannot start `{shown}`"))?;
+    let mut child = command.stdout(Stdio::piped()).spawn().with_context(|| format!("cannot start `{shown}`"))?;
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines() {
             let line = line?;
@@ -47,15 +39,9 @@ pub(crate) fn run_watching(
 /// Captures stdout of a command that must succeed.
 pub(crate) fn output(command: &mut Command) -> anyhow::Result<String> {
     let shown = describe(command);
-    let output = command
-        .output()
-        .with_context(|| format!("cannot start `{shown}`"))?;
+    let output = command.output().with_context(|| format!("cannot start `{shown}`"))?;
     if !output.status.success() {
-        bail!(
-            "`{shown}` failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
+        bail!("`{shown}` failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
@@ -63,8 +49,7 @@ pub(crate) fn output(command: &mut Command) -> anyhow::Result<String> {
 /// Whether an executable of this name is on PATH.
 pub(crate) fn on_path(name: impl AsRef<OsStr>) -> bool {
     let name = name.as_ref();
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
 }
 
 pub(crate) fn is_root() -> bool {

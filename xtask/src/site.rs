@@ -41,11 +41,7 @@ pub(crate) fn build(profile: Profile) -> anyhow::Result<PathBuf> {
     build_stylesheet(&root, &pkg_dir)?;
     copy_public_assets(&root.join("public"), &root.join("target/site"))?;
     let server = build_server(&root, profile)?;
-    println!(
-        "xtask: site built in {:.0?} -> {}",
-        started.elapsed(),
-        pkg_dir.display()
-    );
+    println!("xtask: site built in {:.0?} -> {}", started.elapsed(), pkg_dir.display());
     Ok(server)
 }
 
@@ -56,23 +52,10 @@ fn build_wasm(root: &Path, profile: Profile) -> anyhow::Result<PathBuf> {
     };
     process::run(
         cargo()
-            .args([
-                "build",
-                "--package",
-                "frontend",
-                "--lib",
-                "--target",
-                tools::WASM_TARGET,
-                "--profile",
-                profile_arg,
-            ])
+            .args(["build", "--package", "frontend", "--lib", "--target", tools::WASM_TARGET, "--profile", profile_arg])
             .current_dir(root),
     )?;
-    Ok(root
-        .join("target")
-        .join(tools::WASM_TARGET)
-        .join(profile_dir)
-        .join("frontend.wasm"))
+    Ok(root.join("target").join(tools::WASM_TARGET).join(profile_dir).join("frontend.wasm"))
 }
 
 /// Generates the JS glue and the final wasm (`portal.js`, `portal_bg.wasm`).
@@ -98,11 +81,7 @@ fn optimise_wasm(root: &Path, wasm: &Path) -> anyhow::Result<()> {
     let wasm_opt = root.join("node_modules/.bin/wasm-opt");
     process::run(
         Command::new(&wasm_opt)
-            .args([
-                "-Oz",
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-            ])
+            .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
             .arg(wasm)
             .arg("-o")
             .arg(wasm),
@@ -134,17 +113,11 @@ fn copy_public_assets(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 fn build_server(root: &Path, profile: Profile) -> anyhow::Result<PathBuf> {
     let mut command = cargo();
-    command
-        .args(["build", "--package", "server", "--bin", "server"])
-        .current_dir(root);
+    command.args(["build", "--package", "server", "--bin", "server"]).current_dir(root);
     if profile == Profile::Release {
         command.arg("--release");
     }
     process::run(&mut command)?;
-    let dir = if profile == Profile::Release {
-        "release"
-    } else {
-        "debug"
-    };
+    let dir = if profile == Profile::Release { "release" } else { "debug" };
     Ok(root.join("target").join(dir).join("server"))
 }

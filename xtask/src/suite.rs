@@ -75,12 +75,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
     tools::ensure_wasm_target()?;
 
     step("formatting");
-    let ok = process::run(
-        cargo()
-            .args(["fmt", "--all", "--", "--check"])
-            .current_dir(&root),
-    )
-    .is_ok();
+    let ok = process::run(cargo().args(["fmt", "--all", "--", "--check"]).current_dir(&root)).is_ok();
     tally.check("formatting", ok);
 
     step("clippy");
@@ -126,14 +121,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
             let mut counts = Counts::default();
             let ok = process::run_watching(
                 cargo()
-                    .args([
-                        "test",
-                        "--locked",
-                        "--no-fail-fast",
-                        "--workspace",
-                        "--exclude",
-                        "frontend",
-                    ])
+                    .args(["test", "--locked", "--no-fail-fast", "--workspace", "--exclude", "frontend"])
                     .env("TEST_POSTGRES_URL", &cluster.url)
                     .current_dir(&root),
                 |line| count_cargo_test_line(line, &mut counts),
@@ -160,10 +148,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
     if !tally.failed_steps.is_empty() {
         println!("xtask: failed: {}", tally.failed_steps.join(", "));
     }
-    println!(
-        "total: {} passed, {} failed, {} skipped",
-        tally.passed, tally.failed, tally.skipped
-    );
+    println!("total: {} passed, {} failed, {} skipped", tally.passed, tally.failed, tally.skipped);
     if tally.failed > 0 {
         bail!("{} failed", tally.failed);
     }
@@ -224,48 +209,33 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
     let data = std::env::temp_dir().join(format!("scim-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data)?;
-    let address = SocketAddr::from((
-        [127, 0, 0, 1],
-        TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
-    ));
-    let mut server = Server::start(
-        &server_binary,
-        root,
-        address,
-        &data,
-        &artifacts.join("server.log"),
-    )?;
+    let address = SocketAddr::from(([127, 0, 0, 1], TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()));
+    let mut server = Server::start(&server_binary, root, address, &data, &artifacts.join("server.log"))?;
 
     let mut counts = Counts::default();
     let ok = process::run_watching(
         Command::new("node")
-            .args([
-                "--test",
-                "--test-reporter=spec",
-                "--test-concurrency=1",
-                "end2end/tests/",
-            ])
+            .args(["--test", "--test-reporter=spec", "--test-concurrency=1", "end2end/tests/"])
             .env("BASE_URL", format!("http://{address}"))
             .env("CHROMIUM_PATH", chromium)
             .env("ARTIFACTS_DIR", &artifacts)
+            .env("E2E_OPERATOR_EMAIL", E2E_OPERATOR_EMAIL)
+            .env("E2E_OPERATOR_PASSWORD", E2E_OPERATOR_PASSWORD)
             .current_dir(root),
         |line| count_node_test_line(line, &mut counts),
     )?;
     tally.tests("browser tests", ok, counts);
 
     let stopped_cleanly = server.stop_gracefully(Duration::from_secs(15));
-    println!(
-        "xtask: server stopped on SIGTERM: {}",
-        if stopped_cleanly {
-            "cleanly"
-        } else {
-            "NOT cleanly"
-        }
-    );
+    println!("xtask: server stopped on SIGTERM: {}", if stopped_cleanly { "cleanly" } else { "NOT cleanly" });
     tally.check("graceful shutdown on SIGTERM", stopped_cleanly);
     let _ = std::fs::remove_dir_all(&data);
     Ok(())
 }
+
+/// The first operator of the browser tests' deployment.
+const E2E_OPERATOR_EMAIL: &str = "operator@e2e.example";
+const E2E_OPERATOR_PASSWORD: &str = "end-to-end test password";
 
 /// The release server, started for the browser tests on its own SQLite database.
 #[derive(Debug)]
@@ -274,22 +244,15 @@ struct Server {
 }
 
 impl Server {
-    fn start(
-        binary: &Path,
-        root: &Path,
-        address: SocketAddr,
-        data: &Path,
-        log: &Path,
-    ) -> anyhow::Result<Self> {
+    fn start(binary: &Path, root: &Path, address: SocketAddr, data: &Path, log: &Path) -> anyhow::Result<Self> {
         let log_file = std::fs::File::create(log)?;
         let child = Command::new(binary)
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}", data.join("portal.db").display()),
-            )
+            .env("DATABASE_URL", format!("sqlite://{}", data.join("portal.db").display()))
             .env("BIND_ADDR", address.to_string())
             .env("SITE_ROOT", root.join("target/site"))
             .env("RUST_LOG", "info,tower_http=debug,sqlx=warn")
+            .env("OPERATOR_EMAIL", E2E_OPERATOR_EMAIL)
+            .env("OPERATOR_PASSWORD", E2E_OPERATOR_PASSWORD)
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
             .spawn()
@@ -298,30 +261,20 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Some(status) = server.child.try_wait()? {
-                bail!(
-                    "the server exited with {status} before it was ready; see {}",
-                    log.display()
-                );
+                bail!("the server exited with {status} before it was ready; see {}", log.display());
             }
             if http_status(address, "/readyz").is_ok_and(|status| status == 200) {
                 return Ok(server);
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        bail!(
-            "the server was not ready within 30 s; see {}",
-            log.display()
-        )
+        bail!("the server was not ready within 30 s; see {}", log.display())
     }
 
     /// Sends SIGTERM and waits for a zero exit status.
     fn stop_gracefully(&mut self, within: Duration) -> bool {
         let pid = self.child.id().to_string();
-        if Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .map_or(true, |s| !s.success())
-        {
+        if Command::new("kill").args(["-TERM", &pid]).status().map_or(true, |s| !s.success()) {
             return false;
         }
         let deadline = Instant::now() + within;
@@ -374,14 +327,8 @@ mod tests {
     #[test]
     fn node_summary_lines_are_counted_in_both_reporters() {
         let mut counts = Counts::default();
-        for line in [
-            "ℹ tests 5",
-            "ℹ pass 4",
-            "ℹ fail 1",
-            "# skipped 2",
-            "ℹ duration_ms 1234.5",
-            "ok 1 - pass 3 things",
-        ] {
+        for line in ["ℹ tests 5", "ℹ pass 4", "ℹ fail 1", "# skipped 2", "ℹ duration_ms 1234.5", "ok 1 - pass 3 things"]
+        {
             count_node_test_line(line, &mut counts);
         }
         assert_eq!((counts.passed, counts.failed, counts.skipped), (4, 1, 2));

@@ -15,11 +15,7 @@ pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Adds the wasm target to the active toolchain if it lacks it.
 pub(crate) fn ensure_wasm_target() -> anyhow::Result<()> {
     let sysroot = process::output(Command::new("rustc").args(["--print", "sysroot"]))?;
-    if Path::new(sysroot.trim())
-        .join("lib/rustlib")
-        .join(WASM_TARGET)
-        .is_dir()
-    {
+    if Path::new(sysroot.trim()).join("lib/rustlib").join(WASM_TARGET).is_dir() {
         return Ok(());
     }
     println!("xtask: installing the {WASM_TARGET} target");
@@ -31,23 +27,16 @@ pub(crate) fn ensure_wasm_target() -> anyhow::Result<()> {
 
 /// Runs `npm ci` when `node_modules` does not match `package-lock.json`.
 pub(crate) fn ensure_npm_packages(root: &Path) -> anyhow::Result<()> {
-    let lock =
-        std::fs::read(root.join("package-lock.json")).context("reading package-lock.json")?;
+    let lock = std::fs::read(root.join("package-lock.json")).context("reading package-lock.json")?;
     let stamp = root.join("node_modules/.xtask-package-lock.json");
     if std::fs::read(&stamp).is_ok_and(|installed| installed == lock) {
         return Ok(());
     }
     if !process::on_path("npm") {
-        bail!(
-            "npm is required (Node.js 20 or newer): install it with `apt-get install -y nodejs npm`"
-        );
+        bail!("npm is required (Node.js 20 or newer): install it with `apt-get install -y nodejs npm`");
     }
     println!("xtask: installing npm packages (npm ci)");
-    process::run(
-        Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(root),
-    )?;
+    process::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(root))?;
     std::fs::write(&stamp, lock).context("recording the installed package-lock.json")?;
     Ok(())
 }
@@ -56,15 +45,11 @@ pub(crate) fn ensure_npm_packages(root: &Path) -> anyhow::Result<()> {
 pub(crate) fn ensure_apt_packages(what: &str, packages: &[&str]) -> anyhow::Result<()> {
     static APT_UPDATE: Once = Once::new();
     if !process::is_root() {
-        bail!(
-            "{what} is missing; install it with `sudo apt-get install -y {}`",
-            packages.join(" ")
-        );
+        bail!("{what} is missing; install it with `sudo apt-get install -y {}`", packages.join(" "));
     }
     println!("xtask: installing {what} ({})", packages.join(", "));
     let mut updated = Ok(());
-    APT_UPDATE
-        .call_once(|| updated = process::run(Command::new("apt-get").args(["update", "-qq"])));
+    APT_UPDATE.call_once(|| updated = process::run(Command::new("apt-get").args(["update", "-qq"])));
     updated?;
     process::run(
         Command::new("apt-get")

@@ -12,9 +12,7 @@ use serde_json::{Value, json};
 use super::AppState;
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(liveness))
-        .route("/readyz", get(readiness))
+    Router::new().route("/healthz", get(liveness)).route("/readyz", get(readiness))
 }
 
 async fn liveness() -> Json<Value> {
@@ -24,16 +22,10 @@ async fn liveness() -> Json<Value> {
 async fn readiness(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let database = state.store.backend().name();
     match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ready", "database": database })),
-        ),
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "database": database }))),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": database })),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": database })))
         }
     }
 }

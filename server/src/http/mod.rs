@@ -1,6 +1,9 @@
 //! The HTTP application: every route of the process is assembled here, in one place.
 
 mod health;
+mod sessions;
+
+pub(crate) use sessions::spawn_expired_session_sweeper;
 
 use std::time::Duration;
 
@@ -8,6 +11,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use service::operators::SignInThrottle;
 use store::Store;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -21,6 +25,8 @@ use crate::config::Config;
 pub struct AppState {
     pub store: Store,
     pub leptos: LeptosOptions,
+    pub sign_in_throttle: SignInThrottle,
+    secure_cookies: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -46,17 +52,20 @@ impl App {
             .site_pkg_dir("pkg")
             .site_addr(config.bind)
             .build();
-        Self {
-            state: AppState { store, leptos },
-        }
+        let secure_cookies = config.secure_cookies();
+        Self { state: AppState { store, leptos, sign_in_throttle: SignInThrottle::default(), secure_cookies } }
     }
 
     /// All routes with their middleware.
     pub fn into_router(self) -> Router {
         let state = self.state;
         let portal_routes = generate_route_list(app::App);
-        let store = state.store.clone();
-        let provide_store = move || provide_context(store.clone());
+        let session_layer = sessions::layer(state.store.clone(), state.secure_cookies);
+        let (store, throttle) = (state.store.clone(), state.sign_in_throttle.clone());
+        let provide_store = move || {
+            provide_context(store.clone());
+            provide_context(throttle.clone());
+        };
 
         Router::new()
             .merge(health::router())
@@ -66,15 +75,11 @@ impl App {
             })
             // Anything else is a file of the built bundle under the site root, or the
             // portal's not-found page.
-            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-                app::shell,
-            ))
+            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
             .with_state(state)
+            .layer(session_layer)
             .layer(CompressionLayer::new())
-            .layer(TimeoutLayer::with_status_code(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                REQUEST_TIMEOUT,
-            ))
+            .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
             .layer(TraceLayer::new_for_http())
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

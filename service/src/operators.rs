@@ -1,0 +1,229 @@
+//! Operator accounts: the first operator at start-up, and signing in.
+//!
+//! Passwords are hashed with argon2id using OWASP's recommended parameters (19 MiB of
+//! memory, 2 iterations, 1 lane). Hashing takes tens of milliseconds of CPU, so it runs on
+//! tokio's blocking pool, never on the async workers.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chrono::{DateTime, Utc};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use store::{Operator, OperatorRole, Store, StoreError};
+
+use crate::ServiceError;
+
+/// Passwords shorter than this are refused (OWASP ASVS 2.1.1 asks for at least 12).
+pub const MIN_PASSWORD_LENGTH: usize = 12;
+
+/// An email address as operators sign in with it: trimmed, lowercased, with one `@`
+/// between a non-empty local part and a domain.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OperatorEmail(String);
+
+impl OperatorEmail {
+    pub fn parse(raw: &str) -> Result<Self, OperatorError> {
+        let email = raw.trim().to_lowercase();
+        let valid = match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !email.contains(char::is_whitespace)
+            }
+            None => false,
+        };
+        if valid { Ok(Self(email)) } else { Err(OperatorError::InvalidEmail) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why an operator use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    #[error("enter an email address like name@example.com")]
+    InvalidEmail,
+    #[error("the password must be at least {MIN_PASSWORD_LENGTH} characters long")]
+    PasswordTooShort,
+    /// Wrong email or wrong password: deliberately the same answer for both.
+    #[error("the email or the password is not right")]
+    InvalidCredentials,
+    #[error("too many sign-in attempts for this account; wait a minute and try again")]
+    Throttled,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<StoreError> for OperatorError {
+    fn from(error: StoreError) -> Self {
+        OperatorError::Service(error.into())
+    }
+}
+
+/// The signed-in operator, as sessions remember it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedInOperator {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub role: OperatorRole,
+}
+
+/// A password for the first operator when the configuration gives none: 20 characters from
+/// an alphabet without look-alikes (about 115 bits), from the operating system's generator.
+pub fn generate_password() -> String {
+    use argon2::password_hash::rand_core::RngCore;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut password = String::with_capacity(20);
+    while password.len() < 20 {
+        // Rejection sampling keeps every character equally likely.
+        let byte = (OsRng.next_u32() & 0xFF) as usize;
+        if byte < 256 - 256 % ALPHABET.len() {
+            password.push(char::from(ALPHABET[byte % ALPHABET.len()]));
+        }
+    }
+    password
+}
+
+/// Creates the first operator if the deployment has none; returns whether it did.
+/// Later start-ups change nothing, so the call is safe on every start.
+pub async fn bootstrap_first_operator(
+    store: &Store,
+    email: &OperatorEmail,
+    password: String,
+    now: DateTime<Utc>,
+) -> Result<bool, OperatorError> {
+    if store.operator_count().await? > 0 {
+        return Ok(false);
+    }
+    if password.chars().count() < MIN_PASSWORD_LENGTH {
+        return Err(OperatorError::PasswordTooShort);
+    }
+    let password_hash = hash_password(password).await?;
+    let operator = Operator {
+        id: uuid::Uuid::now_v7(),
+        email: email.as_str().to_owned(),
+        password_hash,
+        role: OperatorRole::Operator,
+        created_at: now,
+    };
+    match store.insert_operator(&operator).await {
+        Ok(()) => Ok(true),
+        // Another server process bootstrapped the same account at the same moment.
+        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Limits password guessing: a burst of 5 attempts per account, then one every 12 s.
+#[derive(Debug, Clone)]
+pub struct SignInThrottle {
+    limiter: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+impl Default for SignInThrottle {
+    fn default() -> Self {
+        let quota = Quota::per_minute(NonZeroU32::MIN.saturating_add(4)).allow_burst(NonZeroU32::MIN.saturating_add(4));
+        Self { limiter: Arc::new(RateLimiter::keyed(quota)) }
+    }
+}
+
+/// Checks an operator's email and password.
+pub async fn sign_in(
+    store: &Store,
+    throttle: &SignInThrottle,
+    email: &str,
+    password: String,
+) -> Result<SignedInOperator, OperatorError> {
+    let email = OperatorEmail::parse(email).map_err(|_| OperatorError::InvalidCredentials)?;
+    if throttle.limiter.check_key(&email.0).is_err() {
+        return Err(OperatorError::Throttled);
+    }
+    let operator = store.operator_by_email(email.as_str()).await?;
+    // Verify against a real hash even for unknown accounts, so the response time does
+    // not tell which emails have accounts.
+    let stored_hash = operator.as_ref().map_or_else(|| UNKNOWN_ACCOUNT_HASH.to_owned(), |o| o.password_hash.clone());
+    let matches = verify_password(password, stored_hash).await?;
+    match operator {
+        Some(operator) if matches => {
+            Ok(SignedInOperator { id: operator.id, email: operator.email, role: operator.role })
+        }
+        _ => Err(OperatorError::InvalidCredentials),
+    }
+}
+
+/// A well-formed hash that no known password matches, with the same parameters as real
+/// hashes, so verifying against it costs the same as verifying a real one.
+const UNKNOWN_ACCOUNT_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$dW5rbm93bi1hY2NvdW50$0N6yqpNQDOdqSgKzIzMfbqRu1VH3SOnjH7Ivwk1LOnQ";
+
+fn argon2() -> Argon2<'static> {
+    // OWASP Password Storage Cheat Sheet: argon2id, m=19456 KiB, t=2, p=1.
+    let params = Params::new(19_456, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+async fn hash_password(password: String) -> Result<String, OperatorError> {
+    let hashed = tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        argon2().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string())
+    })
+    .await;
+    match hashed {
+        Ok(Ok(hash)) => Ok(hash),
+        Ok(Err(error)) => Err(ServiceError::Internal(format!("hashing a password: {error}")).into()),
+        Err(error) => Err(ServiceError::Internal(format!("the hashing task failed: {error}")).into()),
+    }
+}
+
+async fn verify_password(password: String, stored_hash: String) -> Result<bool, OperatorError> {
+    let verified = tokio::task::spawn_blocking(move || match PasswordHash::new(&stored_hash) {
+        Ok(hash) => Ok(argon2().verify_password(password.as_bytes(), &hash).is_ok()),
+        Err(error) => Err(format!("a stored password hash does not parse: {error}")),
+    })
+    .await;
+    match verified {
+        Ok(Ok(matches)) => Ok(matches),
+        Ok(Err(message)) => Err(ServiceError::Internal(message).into()),
+        Err(error) => Err(ServiceError::Internal(format!("the verification task failed: {error}")).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_passwords_are_long_enough_and_differ() {
+        let (first, second) = (generate_password(), generate_password());
+        assert_eq!(first.chars().count(), 20);
+        assert!(first.chars().count() >= MIN_PASSWORD_LENGTH);
+        assert_ne!(first, second);
+        assert!(first.chars().all(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(c)), "{first}");
+    }
+
+    #[test]
+    fn emails_are_trimmed_and_lowercased() {
+        assert_eq!(OperatorEmail::parse("  Alice@Vendor.Example ").unwrap().as_str(), "alice@vendor.example");
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for raw in ["", "alice", "@vendor.example", "alice@", "a@b@c", "al ice@vendor.example"] {
+            assert!(OperatorEmail::parse(raw).is_err(), "{raw:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn the_unknown_account_hash_parses_with_the_production_parameters() {
+        let hash = PasswordHash::new(UNKNOWN_ACCOUNT_HASH).unwrap();
+        assert_eq!(hash.algorithm.as_str(), "argon2id");
+        let (stored, production) = (Params::try_from(&hash).unwrap(), argon2().params().clone());
+        assert_eq!(
+            (stored.m_cost(), stored.t_cost(), stored.p_cost()),
+            (production.m_cost(), production.t_cost(), production.p_cost())
+        );
+    }
+}

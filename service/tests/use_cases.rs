@@ -1,0 +1,84 @@
+//! Use cases against real databases, on SQLite and PostgreSQL. One test binary for the crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{TimeZone, Utc};
+use service::operators::{self, OperatorEmail, OperatorError, SignInThrottle};
+use store::backend_tests;
+use store::testing::TestDatabase;
+
+backend_tests!(
+    the_first_operator_is_created_once,
+    a_short_first_password_is_refused,
+    an_operator_signs_in_with_the_right_password_only,
+    repeated_wrong_passwords_are_throttled,
+    the_status_reports_the_backend_and_schema,
+);
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn an_instant() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
+}
+
+fn alice() -> OperatorEmail {
+    OperatorEmail::parse("Alice@Vendor.Example").unwrap()
+}
+
+async fn the_first_operator_is_created_once(db: TestDatabase) {
+    let now = an_instant();
+
+    let first = operators::bootstrap_first_operator(&db.store, &alice(), PASSWORD.into(), now).await.unwrap();
+    let other = OperatorEmail::parse("mallory@vendor.example").unwrap();
+    let second = operators::bootstrap_first_operator(&db.store, &other, PASSWORD.into(), now).await.unwrap();
+
+    assert!(first);
+    assert!(!second, "a deployment with an operator must not get another at start-up");
+    assert_eq!(db.store.operator_count().await.unwrap(), 1);
+    let stored = db.store.operator_by_email("alice@vendor.example").await.unwrap().unwrap();
+    assert!(stored.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", stored.password_hash);
+    assert_eq!(stored.created_at, now);
+}
+
+async fn a_short_first_password_is_refused(db: TestDatabase) {
+    let result = operators::bootstrap_first_operator(&db.store, &alice(), "short".into(), an_instant()).await;
+
+    assert!(matches!(result, Err(OperatorError::PasswordTooShort)), "{result:?}");
+    assert_eq!(db.store.operator_count().await.unwrap(), 0);
+}
+
+async fn an_operator_signs_in_with_the_right_password_only(db: TestDatabase) {
+    operators::bootstrap_first_operator(&db.store, &alice(), PASSWORD.into(), an_instant()).await.unwrap();
+    let throttle = SignInThrottle::default();
+
+    let signed_in = operators::sign_in(&db.store, &throttle, " ALICE@vendor.example", PASSWORD.into()).await.unwrap();
+    let wrong = operators::sign_in(&db.store, &throttle, "alice@vendor.example", "not the password".into()).await;
+    let unknown = operators::sign_in(&db.store, &throttle, "bob@vendor.example", PASSWORD.into()).await;
+
+    assert_eq!(signed_in.email, "alice@vendor.example");
+    assert_eq!(signed_in.role, store::OperatorRole::Operator);
+    assert!(matches!(wrong, Err(OperatorError::InvalidCredentials)), "{wrong:?}");
+    assert!(matches!(unknown, Err(OperatorError::InvalidCredentials)), "{unknown:?}");
+}
+
+async fn repeated_wrong_passwords_are_throttled(db: TestDatabase) {
+    operators::bootstrap_first_operator(&db.store, &alice(), PASSWORD.into(), an_instant()).await.unwrap();
+    let throttle = SignInThrottle::default();
+    for _ in 0..5 {
+        let attempt = operators::sign_in(&db.store, &throttle, "alice@vendor.example", "guess".into()).await;
+        assert!(matches!(attempt, Err(OperatorError::InvalidCredentials)), "{attempt:?}");
+    }
+
+    let sixth = operators::sign_in(&db.store, &throttle, "alice@vendor.example", PASSWORD.into()).await;
+    let other_account = operators::sign_in(&db.store, &throttle, "bob@vendor.example", "guess".into()).await;
+
+    assert!(matches!(sixth, Err(OperatorError::Throttled)), "even the right password waits: {sixth:?}");
+    assert!(matches!(other_account, Err(OperatorError::InvalidCredentials)), "{other_account:?}");
+}
+
+async fn the_status_reports_the_backend_and_schema(db: TestDatabase) {
+    let status = service::deployment::status(&db.store).await.unwrap();
+
+    assert_eq!(status.database, db.url.backend().name());
+    assert_eq!(status.schema_version, 2);
+    assert_eq!(status.tenants, 0);
+}
