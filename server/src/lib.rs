@@ -46,7 +46,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     tracing::info!(
         address = %format!("http://{}", listener.local_addr()?),
         database = %store.backend(),
-        "serving the portal and the SCIM service"
+        "serving"
     );
     let sweeper = http::spawn_expired_session_sweeper(store.clone());
     serve_until(listener, app, shutdown_signal(), Duration::from_secs(config.shutdown_grace_seconds)).await?;

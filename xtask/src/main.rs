@@ -76,7 +76,9 @@ fn profile(dev: bool) -> site::Profile {
 fn run(profile: site::Profile, server_args: &[String]) -> anyhow::Result<()> {
     let server = site::build(profile)?;
     println!();
-    println!("Starting the portal on http://127.0.0.1:3000 (stop with Ctrl-C).");
+    println!(
+        "Starting the portal; it prints its address and, on the first start, how to sign in. Stop it with Ctrl-C."
+    );
     println!(
         "Database: {}",
         std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://data/portal.db (default)".into())
