@@ -69,7 +69,7 @@ test('after signing in, the button reads the database through a server function'
   await page.click('#check-database');
 
   await page.waitForSelector('#schema-version', { timeout: 10_000 });
-  assert.equal(await page.textContent('#schema-version'), '2');
+  assert.equal(await page.textContent('#schema-version'), '3');
   assert.equal(await page.textContent('#tenant-count'), '0');
   assert.match(await page.textContent('#status-result'), /Connected\s*to SQLite/);
   await screenshot(page, 'status-page-after-check');

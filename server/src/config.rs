@@ -25,6 +25,33 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Operator tasks for scripts and the first minutes of a trial.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `server admin …`
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a directory (and its tenant, if new) and issue its first bearer token.
+    CreateDirectory {
+        /// The tenant's URL name (lowercase letters, digits, hyphens); created if missing.
+        #[arg(long)]
+        tenant: store::TenantSlug,
+        /// The identity provider that will provision into the directory.
+        #[arg(long, value_parser = parse_idp)]
+        idp: store::IdentityProvider,
+        /// A label for the token, shown on the tokens page.
+        #[arg(long, default_value = "Created from the command line")]
+        token_label: String,
+        /// Print one JSON object (tenant, directory, scim_base_url, token) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_idp(text: &str) -> Result<store::IdentityProvider, String> {
+    text.parse().map_err(|error: store::UnknownIdentityProvider| error.to_string())
 }
 
 /// Settings shared by every subcommand.
@@ -152,6 +179,33 @@ mod tests {
         let cli = Cli::try_parse_from(["server", "--operator-password", "hunter2hunter2"]).unwrap();
         let shown = format!("{:?}", cli.config);
         assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn create_directory_takes_a_tenant_slug_and_an_idp() {
+        let cli = Cli::try_parse_from([
+            "server",
+            "admin",
+            "create-directory",
+            "--tenant",
+            "acme",
+            "--idp",
+            "entra",
+            "--json",
+        ])
+        .unwrap();
+        let Some(Command::Admin(AdminCommand::CreateDirectory { tenant, idp, json, .. })) = cli.command else {
+            panic!("parsed as {:?}", cli.command);
+        };
+        assert_eq!((tenant.as_str(), idp, json), ("acme", store::IdentityProvider::Entra, true));
+    }
+
+    #[test]
+    fn create_directory_explains_a_bad_tenant_or_idp() {
+        let slug = Cli::try_parse_from(["server", "admin", "create-directory", "--tenant", "Acme!", "--idp", "okta"]);
+        let idp = Cli::try_parse_from(["server", "admin", "create-directory", "--tenant", "acme", "--idp", "azure"]);
+        assert!(slug.unwrap_err().to_string().contains("not a valid tenant name"));
+        assert!(idp.unwrap_err().to_string().contains("expected one of okta, entra"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use store::{Store, StoreOptions};
 use tokio::net::TcpListener;
 
-use crate::config::{Cli, Command, Config};
+use crate::config::{AdminCommand, Cli, Command, Config};
 
 /// Runs the command the CLI asked for.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -26,6 +26,58 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
+        Command::Admin(command) => {
+            let store = connect(&cli.config).await?;
+            let result = admin(&cli.config, &store, command).await;
+            store.close().await;
+            result
+        }
+    }
+}
+
+/// Runs an operator command against the configured database.
+async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow::Result<()> {
+    use service::directories::{self, TokenRequest};
+    match command {
+        AdminCommand::CreateDirectory { tenant, idp, token_label, json } => {
+            #[allow(clippy::disallowed_methods)] // the clock is read at the edge
+            let now = chrono::Utc::now();
+            let tenant = directories::ensure_tenant(store, &tenant, now).await?;
+            let directory = directories::create_directory(store, tenant.id, idp, now).await?;
+            let request = TokenRequest { label: token_label, read_only: false, expires_at: None };
+            let token = directories::issue_token(store, tenant.id, directory.id, request, now).await?;
+            let scim_base_url = format!("{}/scim/v2/{}", config.public_base(), directory.id);
+            let lines = if json {
+                vec![
+                    serde_json::json!({
+                        "tenant": tenant.slug.as_str(),
+                        "tenant_id": tenant.id.to_string(),
+                        "directory": directory.id.to_string(),
+                        "idp": idp.as_str(),
+                        "scim_base_url": scim_base_url,
+                        "token": token.secret,
+                    })
+                    .to_string(),
+                ]
+            } else {
+                vec![
+                    format!("Created a {} directory for tenant {}.", idp.display_name(), tenant.slug),
+                    format!("SCIM base URL: {scim_base_url}"),
+                    format!("Bearer token:  {}", token.secret),
+                    "The token is shown only now; only its digest is stored.".to_owned(),
+                ]
+            };
+            print_lines(&lines);
+            Ok(())
+        }
+    }
+}
+
+/// A command's answer goes to stdout (for scripts to read), not into the log stream.
+#[allow(clippy::print_stdout)]
+fn print_lines(lines: &[String]) {
+    for line in lines {
+        println!("{line}");
     }
 }
 

@@ -1,4 +1,4 @@
-//! Structured logs with `tracing`: readable text by default, JSON for collectors.
+//! Structured logs with `tracing` on stderr: readable text by default, JSON for collectors.
 
 use tracing_subscriber::EnvFilter;
 
@@ -11,9 +11,14 @@ pub fn init(config: &LogConfig) {
         Ok(filter) => (filter, None),
         Err(error) => (EnvFilter::new("info"), Some(error)),
     };
-    // Colours only for a terminal; a log file or collector gets plain text.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true).with_ansi(ansi);
+    // Logs go to stderr; stdout carries command answers (`server admin … --json`) that
+    // scripts read. Colours only for a terminal.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
     let installed = match config.format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -103,6 +103,7 @@ backend_tests!(
     each_sign_in_gets_a_new_session_id,
     signing_out_ends_the_session,
     sessions_survive_a_server_restart,
+    admin_create_directory_prints_json_with_a_working_token,
     liveness_answers_ok,
     readiness_follows_the_database,
     the_portal_page_is_rendered_on_the_server,
@@ -164,7 +165,7 @@ async fn the_status_server_function_reads_the_database(db: TestDatabase) {
     assert_eq!(response.status(), 200);
     let status: Value = response.json().await.unwrap();
     assert_eq!(status["database"], db.url.backend().name());
-    assert_eq!(status["schema_version"], 2);
+    assert_eq!(status["schema_version"], 3);
     assert_eq!(status["tenants"], 0);
 }
 
@@ -248,6 +249,30 @@ async fn sessions_survive_a_server_restart(db: TestDatabase) {
 
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains(OPERATOR_EMAIL));
+}
+
+async fn admin_create_directory_prints_json_with_a_working_token(db: TestDatabase) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["admin", "create-directory", "--tenant", "acme", "--idp", "okta", "--json"])
+        .env("DATABASE_URL", db.url.as_str())
+        .env("PUBLIC_URL", "https://scim.vendor.example/")
+        .output()
+        .unwrap();
+
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    assert_eq!(printed["tenant"], "acme");
+    assert_eq!(printed["idp"], "okta");
+    let directory: store::DirectoryId = printed["directory"].as_str().unwrap().parse().unwrap();
+    assert_eq!(printed["scim_base_url"], format!("https://scim.vendor.example/scim/v2/{directory}"));
+    let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2030, 1, 1, 0, 0, 0).unwrap();
+    let token = printed["token"].as_str().unwrap();
+    let caller = service::directories::authenticate(&db.store, directory, token, now).await.unwrap();
+    assert_eq!(caller.directory, directory);
+    assert!(!caller.read_only);
+
+    let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(caller.tenant, tenant.id);
 }
 
 async fn unknown_pages_are_404(db: TestDatabase) {

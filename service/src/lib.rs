@@ -3,6 +3,7 @@
 //! receive typed results, never database errors.
 
 pub mod deployment;
+pub mod directories;
 pub mod operators;
 
 pub use store::Store;

@@ -2,9 +2,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{TimeZone, Utc};
+use service::directories::{self, AuthenticationError, TokenRequest};
 use service::operators::{self, OperatorEmail, OperatorError, SignInThrottle};
 use store::backend_tests;
 use store::testing::TestDatabase;
+use store::{IdentityProvider, TenantSlug};
 
 backend_tests!(
     the_first_operator_is_created_once,
@@ -12,7 +14,61 @@ backend_tests!(
     an_operator_signs_in_with_the_right_password_only,
     repeated_wrong_passwords_are_throttled,
     the_status_reports_the_backend_and_schema,
+    an_issued_token_authenticates_for_its_directory_only,
+    expired_and_revoked_tokens_are_refused,
+    ensuring_a_tenant_twice_returns_the_same_tenant,
 );
+
+fn hour(hour: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, hour, 0, 0).unwrap()
+}
+
+async fn an_issued_token_authenticates_for_its_directory_only(db: TestDatabase) {
+    let acme = directories::ensure_tenant(&db.store, &TenantSlug::parse("acme").unwrap(), hour(8)).await.unwrap();
+    let okta = directories::create_directory(&db.store, acme.id, IdentityProvider::Okta, hour(8)).await.unwrap();
+    let other = directories::create_directory(&db.store, acme.id, IdentityProvider::Entra, hour(8)).await.unwrap();
+    let request = TokenRequest { label: "Okta".into(), read_only: true, expires_at: None };
+    let issued = directories::issue_token(&db.store, acme.id, okta.id, request, hour(9)).await.unwrap();
+
+    let caller = directories::authenticate(&db.store, okta.id, &issued.secret, hour(10)).await.unwrap();
+    let elsewhere = directories::authenticate(&db.store, other.id, &issued.secret, hour(10)).await;
+    let mangled = format!("{}x", issued.secret);
+    let wrong = directories::authenticate(&db.store, okta.id, &mangled, hour(10)).await;
+
+    assert!(issued.secret.starts_with("scim_") && issued.secret.len() == 5 + 43, "{}", issued.secret);
+    assert_eq!((caller.tenant, caller.directory, caller.token, caller.read_only), (acme.id, okta.id, issued.id, true));
+    assert!(matches!(elsewhere, Err(AuthenticationError::Unauthorized)), "{elsewhere:?}");
+    assert!(matches!(wrong, Err(AuthenticationError::Unauthorized)), "{wrong:?}");
+    let digest_only = db.store.tenant(acme.id).directory(okta.id).await.unwrap();
+    assert!(digest_only.is_some());
+}
+
+async fn expired_and_revoked_tokens_are_refused(db: TestDatabase) {
+    let acme = directories::ensure_tenant(&db.store, &TenantSlug::parse("acme").unwrap(), hour(8)).await.unwrap();
+    let okta = directories::create_directory(&db.store, acme.id, IdentityProvider::Okta, hour(8)).await.unwrap();
+    let expiring = TokenRequest { label: "expiring".into(), read_only: false, expires_at: Some(hour(12)) };
+    let expiring = directories::issue_token(&db.store, acme.id, okta.id, expiring, hour(9)).await.unwrap();
+    let revoked = TokenRequest { label: "revoked".into(), read_only: false, expires_at: None };
+    let revoked = directories::issue_token(&db.store, acme.id, okta.id, revoked, hour(9)).await.unwrap();
+
+    assert!(directories::authenticate(&db.store, okta.id, &expiring.secret, hour(11)).await.is_ok());
+    let after_expiry = directories::authenticate(&db.store, okta.id, &expiring.secret, hour(12)).await;
+    assert!(matches!(after_expiry, Err(AuthenticationError::Unauthorized)), "{after_expiry:?}");
+
+    assert!(directories::revoke_token(&db.store, acme.id, revoked.id, hour(13)).await.unwrap());
+    assert!(directories::authenticate(&db.store, okta.id, &revoked.secret, hour(12)).await.is_ok());
+    let after_revocation = directories::authenticate(&db.store, okta.id, &revoked.secret, hour(14)).await;
+    assert!(matches!(after_revocation, Err(AuthenticationError::Unauthorized)), "{after_revocation:?}");
+}
+
+async fn ensuring_a_tenant_twice_returns_the_same_tenant(db: TestDatabase) {
+    let slug = TenantSlug::parse("initech").unwrap();
+
+    let first = directories::ensure_tenant(&db.store, &slug, hour(8)).await.unwrap();
+    let second = directories::ensure_tenant(&db.store, &slug, hour(9)).await.unwrap();
+
+    assert_eq!(first, second);
+}
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -79,6 +135,6 @@ async fn the_status_reports_the_backend_and_schema(db: TestDatabase) {
     let status = service::deployment::status(&db.store).await.unwrap();
 
     assert_eq!(status.database, db.url.backend().name());
-    assert_eq!(status.schema_version, 2);
+    assert_eq!(status.schema_version, 3);
     assert_eq!(status.tenants, 0);
 }

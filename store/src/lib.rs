@@ -10,16 +10,22 @@
 //! (same file names in both), are embedded at compile time and applied by [`Store::connect`].
 
 mod error;
+mod ids;
 mod operators;
+mod scope;
 mod sessions;
+mod tenants;
 mod url;
 
 #[cfg(feature = "test-support")]
 pub mod testing;
 
 pub use error::StoreError;
+pub use ids::{DirectoryId, IdentityProvider, InvalidSlug, TenantId, TenantSlug, TokenId, UnknownIdentityProvider};
 pub use operators::{Operator, OperatorRole};
+pub use scope::{Directory, NewToken, TenantScope, TokenRecord};
 pub use sessions::SessionRow;
+pub use tenants::Tenant;
 pub use url::{Backend, DatabaseUrl};
 
 use std::str::FromStr;

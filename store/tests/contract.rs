@@ -3,7 +3,10 @@
 
 use chrono::{TimeZone, Utc};
 use store::testing::TestDatabase;
-use store::{Backend, Operator, OperatorRole, SessionRow, Store, StoreError, StoreOptions, backend_tests};
+use store::{
+    Backend, Directory, DirectoryId, IdentityProvider, NewToken, Operator, OperatorRole, SessionRow, Store, StoreError,
+    StoreOptions, Tenant, TenantId, TenantSlug, TokenId, backend_tests,
+};
 
 backend_tests!(
     a_fresh_database_is_migrated_and_empty,
@@ -13,7 +16,103 @@ backend_tests!(
     a_second_operator_with_the_same_email_is_a_conflict,
     sessions_load_until_they_expire_and_then_are_swept,
     a_new_session_never_overwrites_an_existing_id,
+    tenant_slugs_are_unique,
+    a_directory_is_routed_to_its_tenant,
+    one_tenant_cannot_reach_another_tenants_directory_or_tokens,
+    revoking_a_token_keeps_the_first_revocation_time,
 );
+
+fn at(hour: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, hour, 0, 0).unwrap()
+}
+
+async fn tenant(store: &Store, slug: &str) -> Tenant {
+    let tenant = Tenant {
+        id: TenantId::generate(),
+        slug: TenantSlug::parse(slug).unwrap(),
+        display_name: slug.to_uppercase(),
+        created_at: at(8),
+    };
+    store.create_tenant(&tenant).await.unwrap();
+    tenant
+}
+
+async fn directory(store: &Store, tenant: &Tenant, idp: IdentityProvider) -> Directory {
+    let directory =
+        Directory { id: DirectoryId::generate(), idp, display_name: idp.display_name().into(), created_at: at(9) };
+    store.tenant(tenant.id).create_directory(&directory).await.unwrap();
+    directory
+}
+
+fn token(directory: &Directory, digest_byte: u8) -> NewToken {
+    NewToken {
+        id: TokenId::generate(),
+        directory: directory.id,
+        digest: [digest_byte; 32],
+        label: "Okta provisioning".into(),
+        read_only: false,
+        created_at: at(10),
+        expires_at: Some(at(20)),
+    }
+}
+
+async fn tenant_slugs_are_unique(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+
+    let again = Tenant { id: TenantId::generate(), ..acme.clone() };
+    let error = db.store.create_tenant(&again).await.unwrap_err();
+
+    assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+    assert_eq!(db.store.tenant_by_slug(&acme.slug).await.unwrap(), Some(acme));
+    assert_eq!(db.store.deployment_overview().await.unwrap().tenant_count, 1);
+}
+
+async fn a_directory_is_routed_to_its_tenant(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+
+    assert_eq!(db.store.directory_owner(okta.id).await.unwrap(), Some(acme.id));
+    assert_eq!(db.store.directory_owner(DirectoryId::generate()).await.unwrap(), None);
+    assert_eq!(db.store.tenant(acme.id).directory(okta.id).await.unwrap(), Some(okta));
+}
+
+async fn one_tenant_cannot_reach_another_tenants_directory_or_tokens(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let globex = tenant(&db.store, "globex").await;
+    let acme_dir = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let globex_dir = directory(&db.store, &globex, IdentityProvider::Entra).await;
+    let acme_token = token(&acme_dir, 1);
+    db.store.tenant(acme.id).insert_token(&acme_token).await.unwrap();
+
+    let as_globex = db.store.tenant(globex.id);
+
+    assert_eq!(as_globex.directory(acme_dir.id).await.unwrap(), None);
+    assert_eq!(as_globex.token_by_digest(acme_dir.id, &[1; 32]).await.unwrap(), None);
+    assert!(!as_globex.revoke_token(acme_token.id, at(11)).await.unwrap(), "revoked another tenant's token");
+    let foreign = token(&acme_dir, 2);
+    assert!(as_globex.insert_token(&foreign).await.is_err(), "stored a token for another tenant's directory");
+    let still = db.store.tenant(acme.id).token_by_digest(acme_dir.id, &[1; 32]).await.unwrap().unwrap();
+    assert_eq!(still.revoked_at, None);
+    assert_eq!(db.store.tenant(acme.id).token_by_digest(globex_dir.id, &[1; 32]).await.unwrap(), None);
+}
+
+async fn revoking_a_token_keeps_the_first_revocation_time(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let issued = token(&okta, 7);
+    let scope = db.store.tenant(acme.id);
+    scope.insert_token(&issued).await.unwrap();
+
+    scope.mark_token_used(issued.id, at(11)).await.unwrap();
+    assert!(scope.revoke_token(issued.id, at(12)).await.unwrap());
+    assert!(scope.revoke_token(issued.id, at(13)).await.unwrap());
+
+    let stored = scope.token_by_digest(okta.id, &[7; 32]).await.unwrap().unwrap();
+    assert_eq!(stored.revoked_at, Some(at(12)));
+    assert_eq!(stored.last_used_at, Some(at(11)));
+    assert_eq!(stored.expires_at, Some(at(20)));
+    assert_eq!((stored.label.as_str(), stored.read_only), ("Okta provisioning", false));
+}
 
 fn operator(email: &str) -> Operator {
     Operator {
@@ -75,7 +174,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
     let overview = db.store.deployment_overview().await.unwrap();
 
     assert_eq!(overview.backend, db.url.backend());
-    assert_eq!(overview.schema_version, 2);
+    assert_eq!(overview.schema_version, 3);
     assert_eq!(overview.tenant_count, 0);
 }
 
