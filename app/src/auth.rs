@@ -17,8 +17,11 @@ pub struct OperatorView {
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), ServerFnError> {
     use service::operators::{self, OperatorError, SignInThrottle};
+    // Contexts are read before the first `.await`: after it, a server function running
+    // inside a server-rendered resource may no longer see them.
     let store = expect_context::<service::Store>();
     let throttle = expect_context::<SignInThrottle>();
+    let response = server::response();
     let session = server::session().await?;
     match operators::sign_in(&store, &throttle, &email, password).await {
         Ok(operator) => {
@@ -34,11 +37,11 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ServerFnErro
             Ok(())
         }
         Err(OperatorError::InvalidCredentials | OperatorError::InvalidEmail | OperatorError::PasswordTooShort) => {
-            server::set_status(http::StatusCode::UNAUTHORIZED);
+            server::set_status(response.as_ref(), http::StatusCode::UNAUTHORIZED);
             Err(ServerFnError::new("The email or the password is not right."))
         }
         Err(OperatorError::Throttled) => {
-            server::set_status(http::StatusCode::TOO_MANY_REQUESTS);
+            server::set_status(response.as_ref(), http::StatusCode::TOO_MANY_REQUESTS);
             Err(ServerFnError::new("Too many attempts for this account. Wait a minute, then try again."))
         }
         Err(OperatorError::Service(_)) => {
@@ -66,12 +69,27 @@ pub async fn current_operator() -> Result<Option<OperatorView>, ServerFnError> {
 /// return as is.
 #[cfg(feature = "ssr")]
 pub async fn require_operator() -> Result<server::SessionOperator, ServerFnError> {
+    let response = server::response();
     match server::signed_in_operator().await? {
         Some(operator) => Ok(operator),
         None => {
-            server::set_status(http::StatusCode::UNAUTHORIZED);
+            server::set_status(response.as_ref(), http::StatusCode::UNAUTHORIZED);
             Err(ServerFnError::new("Your session has ended. Sign in again."))
         }
+    }
+}
+
+/// The signed-in operator if their role may change things (`operator`, not `support`);
+/// otherwise an error with status 401 or 403.
+#[cfg(feature = "ssr")]
+pub async fn require_operator_role() -> Result<server::SessionOperator, ServerFnError> {
+    let response = server::response();
+    let operator = require_operator().await?;
+    if operator.role == service::OperatorRole::Operator.as_str() {
+        Ok(operator)
+    } else {
+        server::set_status(response.as_ref(), http::StatusCode::FORBIDDEN);
+        Err(ServerFnError::new("Your role can look but not change anything here."))
     }
 }
 
@@ -109,8 +127,13 @@ pub(crate) mod server {
         session().await?.get::<SessionOperator>(OPERATOR_KEY).await.map_err(|e| session_failed(&e))
     }
 
-    pub(crate) fn set_status(status: http::StatusCode) {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+    /// The response being prepared. Take it before the first `.await` of a server function.
+    pub(crate) fn response() -> Option<leptos_axum::ResponseOptions> {
+        use_context::<leptos_axum::ResponseOptions>()
+    }
+
+    pub(crate) fn set_status(response: Option<&leptos_axum::ResponseOptions>, status: http::StatusCode) {
+        if let Some(response) = response {
             response.set_status(status);
         }
     }

@@ -2,8 +2,10 @@
 //! browser, and the server functions they call (which delegate to the `service` crate).
 
 pub mod auth;
+pub mod console;
 pub mod pages;
 pub mod status;
+pub mod tenants;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -13,6 +15,13 @@ use leptos_router::{SsrMode, path};
 /// The file stem of the wasm, js and css bundles under `/pkg`; the xtask builds them with
 /// this name and the server's Leptos options name it.
 pub const BUNDLE_NAME: &str = "portal";
+
+/// Deployment settings the server functions need, provided by the server as context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalSettings {
+    /// The public URL without a trailing slash, e.g. `https://scim.vendor.example`.
+    pub public_base: String,
+}
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -46,6 +55,8 @@ pub fn App() -> impl IntoView {
                 // a signed-out visitor gets an HTTP redirect rather than a page.
                 <Route path=path!("/") view=pages::StatusPage ssr=SsrMode::Async/>
                 <Route path=path!("/sign-in") view=pages::SignInPage/>
+                <Route path=path!("/tenants") view=console::TenantsPage ssr=SsrMode::Async/>
+                <Route path=path!("/tenants/:slug") view=console::TenantPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -1,27 +1,33 @@
 //! Pages of the portal.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
+use leptos_router::components::{A, Redirect};
 
 use crate::auth::{OperatorView, SignIn, SignOut, current_operator};
 use crate::status::{StatusReport, deployment_status};
 
-const PRIMARY_BUTTON: &str = "rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm \
+pub(crate) const PRIMARY_BUTTON: &str = "rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm \
      hover:bg-indigo-500 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 \
      focus-visible:outline-indigo-600 disabled:cursor-wait disabled:opacity-60";
 
 /// The landing page for signed-in operators: what this deployment is and whether its
-/// database answers. Signed-out visitors are sent to the sign-in page (during server
-/// rendering, so with an HTTP redirect).
+/// database answers.
 #[component]
 pub fn StatusPage() -> impl IntoView {
-    // Blocking: the server waits for it before sending the page, so a redirect is possible.
+    view! { <SignedIn page=|operator| view! { <StatusView operator/> }.into_any()/> }
+}
+
+/// Renders `page` for a signed-in operator; sends anyone else to the sign-in page. The check
+/// is a blocking resource, so on the server it completes before anything is sent and a
+/// signed-out visitor gets an HTTP redirect (the route must use `SsrMode::Async`).
+#[component]
+pub(crate) fn SignedIn(page: fn(OperatorView) -> AnyView) -> impl IntoView {
     let operator = Resource::new_blocking(|| (), |()| current_operator());
     view! {
         <Suspense fallback=|| view! { <p class="p-6 text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match operator.await {
-                    Ok(Some(operator)) => view! { <StatusView operator/> }.into_any(),
+                    Ok(Some(operator)) => page(operator),
                     Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
                     Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
                 }
@@ -38,7 +44,7 @@ fn StatusView(operator: OperatorView) -> impl IntoView {
 
     view! {
         <TopBar operator/>
-        <main class="mx-auto max-w-3xl px-6 py-12">
+        <main class="mx-auto max-w-5xl px-6 py-12">
             <header class="mb-10">
                 <p class="text-sm font-semibold uppercase tracking-wide text-indigo-600">"SCIM Portal"</p>
                 <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">
@@ -79,15 +85,21 @@ fn StatusView(operator: OperatorView) -> impl IntoView {
     }
 }
 
-/// The bar across the top of every signed-in page: who is signed in, and signing out
-/// (a POST form: nothing changes state on GET).
+/// The bar across the top of every signed-in page: where to go, who is signed in, and
+/// signing out (a POST form: nothing changes state on GET).
 #[component]
-fn TopBar(operator: OperatorView) -> impl IntoView {
+pub(crate) fn TopBar(operator: OperatorView) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
+    let link = "rounded-md px-2 py-1 font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900 \
+                aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-700";
     view! {
         <div class="border-b border-slate-200 bg-white">
-            <div class="mx-auto flex max-w-3xl items-center justify-between px-6 py-3 text-sm">
-                <span class="font-semibold text-slate-900">"SCIM Portal"</span>
+            <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-6 py-3 text-sm">
+                <nav class="flex items-center gap-2" aria-label="Main">
+                    <span class="mr-3 font-semibold text-slate-900">"SCIM Portal"</span>
+                    <A href="/" exact=true attr:class=link>"Status"</A>
+                    <A href="/tenants" attr:class=link>"Tenants"</A>
+                </nav>
                 <div class="flex items-center gap-4">
                     <span class="text-slate-600">
                         "Signed in as " <span id="signed-in-as" class="font-medium text-slate-900">{operator.email}</span>
@@ -164,12 +176,12 @@ pub fn SignInPage() -> impl IntoView {
 }
 
 #[component]
-fn ErrorBox(message: String) -> impl IntoView {
+pub(crate) fn ErrorBox(message: String) -> impl IntoView {
     view! { <p class="rounded-lg bg-red-50 p-3 text-sm text-red-800" role="alert">{message}</p> }
 }
 
 /// The readable part of a server function error.
-fn error_message(error: &ServerFnError) -> String {
+pub(crate) fn error_message(error: &ServerFnError) -> String {
     match error {
         ServerFnError::ServerError(message) => message.clone(),
         _ => "The server could not be reached. Try again in a moment.".to_owned(),

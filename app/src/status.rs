@@ -17,8 +17,9 @@ pub struct StatusReport {
 /// Reads the deployment status from the database.
 #[server(endpoint = "deployment_status")]
 pub async fn deployment_status() -> Result<StatusReport, ServerFnError> {
-    crate::auth::require_operator().await?;
+    // Contexts first: after an `.await`, a server-rendered resource may no longer see them.
     let store = expect_context::<service::Store>();
+    crate::auth::require_operator().await?;
     match service::deployment::status(&store).await {
         Ok(status) => Ok(StatusReport {
             database: status.database,

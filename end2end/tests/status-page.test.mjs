@@ -70,7 +70,13 @@ test('after signing in, the button reads the database through a server function'
 
   await page.waitForSelector('#schema-version', { timeout: 10_000 });
   assert.equal(await page.textContent('#schema-version'), '3');
-  assert.equal(await page.textContent('#tenant-count'), '0');
+  // Other test files create tenants in the same deployment: the count must match the list.
+  const counted = Number(await page.textContent('#tenant-count'));
+  const listed = await page.evaluate(async () => {
+    const response = await fetch('/api/list_tenants', { method: 'POST', headers: { accept: 'application/json' } });
+    return (await response.json()).length;
+  });
+  assert.equal(counted, listed);
   assert.match(await page.textContent('#status-result'), /Connected\s*to SQLite/);
   await screenshot(page, 'status-page-after-check');
   assert.deepEqual(await seriousAccessibilityViolations(page), []);

@@ -57,6 +57,11 @@ impl TestServer {
         self.post_form("/api/sign_in", &[("email", OPERATOR_EMAIL), ("password", OPERATOR_PASSWORD)]).await
     }
 
+    /// Calls a server function the way the portal's own client does (JSON answer).
+    async fn call(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(self.url(path)).header("accept", "application/json").form(form).send().await.unwrap()
+    }
+
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }
@@ -104,6 +109,10 @@ backend_tests!(
     signing_out_ends_the_session,
     sessions_survive_a_server_restart,
     admin_create_directory_prints_json_with_a_working_token,
+    console_pages_and_functions_need_a_signed_in_operator,
+    an_operator_creates_a_tenant_and_adds_a_directory_with_a_working_token,
+    tenant_names_are_validated_and_unique,
+    support_staff_can_look_but_not_change,
     liveness_answers_ok,
     readiness_follows_the_database,
     the_portal_page_is_rendered_on_the_server,
@@ -273,6 +282,97 @@ async fn admin_create_directory_prints_json_with_a_working_token(db: TestDatabas
 
     let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(caller.tenant, tenant.id);
+}
+
+async fn console_pages_and_functions_need_a_signed_in_operator(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+
+    for page in ["/tenants", "/tenants/acme"] {
+        let response = server.get(page).await;
+        assert!(response.status().is_redirection(), "{page}: {}", response.status());
+        assert_eq!(response.headers()["location"], "/sign-in", "{page}");
+    }
+    for (function, form) in [
+        ("/api/list_tenants", vec![]),
+        ("/api/create_tenant", vec![("slug", "acme"), ("display_name", "Acme")]),
+        ("/api/tenant_detail", vec![("slug", "acme")]),
+        ("/api/add_directory", vec![("slug", "acme"), ("idp", "okta")]),
+    ] {
+        assert_eq!(server.call(function, &form).await.status(), 401, "{function}");
+    }
+    assert_eq!(db.store.deployment_overview().await.unwrap().tenant_count, 0);
+}
+
+async fn an_operator_creates_a_tenant_and_adds_a_directory_with_a_working_token(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    server.sign_in().await;
+
+    let created = server.post_form("/api/create_tenant", &[("slug", "acme"), ("display_name", "Acme Corp")]).await;
+    assert!(created.status().is_redirection(), "{}", created.status());
+    assert_eq!(created.headers()["location"], "/tenants/acme");
+    let added = server.call("/api/add_directory", &[("slug", "acme"), ("idp", "entra")]).await;
+    assert_eq!(added.status(), 200);
+    let added: Value = added.json().await.unwrap();
+
+    assert_eq!(added["idp"], "Microsoft Entra ID");
+    let base_url = added["scim_base_url"].as_str().unwrap();
+    let directory: store::DirectoryId = base_url.rsplit('/').next().unwrap().parse().unwrap();
+    let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2030, 1, 1, 0, 0, 0).unwrap();
+    let caller =
+        service::directories::authenticate(&db.store, directory, added["token"].as_str().unwrap(), now).await.unwrap();
+    assert_eq!(caller.directory, directory);
+    let detail: Value = server.call("/api/tenant_detail", &[("slug", "acme")]).await.json().await.unwrap();
+    assert_eq!(detail["display_name"], "Acme Corp");
+    assert_eq!(detail["directories"][0]["scim_base_url"], base_url);
+    let token = added["token"].as_str().unwrap();
+    assert!(!detail.to_string().contains(token), "the token leaked into the tenant page: {detail}");
+    let listed: Value = server.call("/api/list_tenants", &[]).await.json().await.unwrap();
+    assert_eq!(listed[0]["slug"], "acme");
+    assert_eq!(listed[0]["directories"], 1);
+    let page = server.get("/tenants/acme").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Acme Corp"));
+}
+
+async fn tenant_names_are_validated_and_unique(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    server.sign_in().await;
+    server.call("/api/create_tenant", &[("slug", "acme"), ("display_name", "Acme")]).await;
+
+    let taken = server.call("/api/create_tenant", &[("slug", "acme"), ("display_name", "Other")]).await;
+    let invalid = server.call("/api/create_tenant", &[("slug", "Acme Corp"), ("display_name", "Acme")]).await;
+    let unknown_idp = server.call("/api/add_directory", &[("slug", "acme"), ("idp", "azure")]).await;
+    let unknown_tenant = server.call("/api/add_directory", &[("slug", "globex"), ("idp", "okta")]).await;
+
+    assert_eq!(taken.status(), 422);
+    let taken = taken.text().await.unwrap();
+    assert!(taken.contains("A tenant named") && taken.contains("acme") && taken.contains("already exists."), "{taken}");
+    assert_eq!(invalid.status(), 422);
+    assert!(invalid.text().await.unwrap().contains("is not a valid tenant name"));
+    assert_eq!(unknown_idp.status(), 422);
+    assert_eq!(unknown_tenant.status(), 404);
+    assert_eq!(db.store.deployment_overview().await.unwrap().tenant_count, 1);
+}
+
+async fn support_staff_can_look_but_not_change(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let operator = db.store.operator_by_email(OPERATOR_EMAIL).await.unwrap().unwrap();
+    let support = store::Operator {
+        id: uuid::Uuid::now_v7(),
+        email: "support@vendor.example".into(),
+        role: store::OperatorRole::Support,
+        ..operator
+    };
+    db.store.insert_operator(&support).await.unwrap();
+    server.post_form("/api/sign_in", &[("email", "support@vendor.example"), ("password", OPERATOR_PASSWORD)]).await;
+
+    let listed = server.call("/api/list_tenants", &[]).await;
+    let create = server.call("/api/create_tenant", &[("slug", "acme"), ("display_name", "Acme")]).await;
+
+    assert_eq!(listed.status(), 200);
+    assert_eq!(create.status(), 403);
+    assert!(create.text().await.unwrap().contains("can look but not change"));
+    assert_eq!(db.store.deployment_overview().await.unwrap().tenant_count, 0);
 }
 
 async fn unknown_pages_are_404(db: TestDatabase) {

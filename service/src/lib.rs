@@ -5,8 +5,9 @@
 pub mod deployment;
 pub mod directories;
 pub mod operators;
+pub mod tenants;
 
-pub use store::Store;
+pub use store::{IdentityProvider, OperatorRole, Store, TenantSlug};
 
 /// Why a use case failed, in terms a caller can act on.
 #[derive(Debug, thiserror::Error)]

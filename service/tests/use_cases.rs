@@ -17,6 +17,7 @@ backend_tests!(
     an_issued_token_authenticates_for_its_directory_only,
     expired_and_revoked_tokens_are_refused,
     ensuring_a_tenant_twice_returns_the_same_tenant,
+    tenants_are_created_with_validated_names,
 );
 
 fn hour(hour: u32) -> chrono::DateTime<Utc> {
@@ -137,4 +138,22 @@ async fn the_status_reports_the_backend_and_schema(db: TestDatabase) {
     assert_eq!(status.database, db.url.backend().name());
     assert_eq!(status.schema_version, 3);
     assert_eq!(status.tenants, 0);
+}
+
+async fn tenants_are_created_with_validated_names(db: TestDatabase) {
+    use service::tenants::{self, TenantError};
+
+    let acme = tenants::create(&db.store, " acme ", " Acme Corp ", hour(8)).await.unwrap();
+    let taken = tenants::create(&db.store, "acme", "Another Acme", hour(9)).await;
+    let bad_slug = tenants::create(&db.store, "Acme Corp", "Acme", hour(9)).await;
+    let no_name = tenants::create(&db.store, "globex", "   ", hour(9)).await;
+
+    assert_eq!((acme.slug.as_str(), acme.display_name.as_str()), ("acme", "Acme Corp"));
+    assert!(matches!(taken, Err(TenantError::SlugTaken(ref slug)) if slug == "acme"), "{taken:?}");
+    assert!(matches!(bad_slug, Err(TenantError::InvalidSlug(_))), "{bad_slug:?}");
+    assert!(matches!(no_name, Err(TenantError::InvalidDisplayName)), "{no_name:?}");
+    let listed = tenants::list(&db.store).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    let (tenant, directories) = tenants::detail(&db.store, &acme.slug).await.unwrap().unwrap();
+    assert_eq!((tenant, directories.len()), (acme, 0));
 }

@@ -25,7 +25,7 @@ pub use ids::{DirectoryId, IdentityProvider, InvalidSlug, TenantId, TenantSlug, 
 pub use operators::{Operator, OperatorRole};
 pub use scope::{Directory, NewToken, TenantScope, TokenRecord};
 pub use sessions::SessionRow;
-pub use tenants::Tenant;
+pub use tenants::{Tenant, TenantSummary};
 pub use url::{Backend, DatabaseUrl};
 
 use std::str::FromStr;

@@ -118,6 +118,28 @@ impl<'a> TenantScope<'a> {
         .transpose()
     }
 
+    /// The tenant's directories, oldest first.
+    pub async fn directories(&self) -> Result<Vec<Directory>, StoreError> {
+        const QUERY: &str = "SELECT id, idp, display_name, created_at FROM directories \
+             WHERE tenant_id = $1 ORDER BY created_at, id";
+        let rows: Vec<(Uuid, String, String, DateTime<Utc>)> = match &self.store.pool {
+            Pool::Sqlite(pool) => sqlx::query_as::<_, (String, String, String, DateTime<Utc>)>(QUERY)
+                .bind(self.tenant.to_string())
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|(id, idp, name, created)| Ok((parse_uuid(&id)?, idp, name, created)))
+                .collect::<Result<_, StoreError>>()?,
+            Pool::Postgres(pool) => sqlx::query_as(QUERY).bind(self.tenant.as_uuid()).fetch_all(pool).await?,
+        };
+        rows.into_iter()
+            .map(|(id, idp, display_name, created_at)| {
+                let idp = idp.parse().map_err(|e| StoreError::Corrupt(format!("directory {id}: {e}")))?;
+                Ok(Directory { id: id.into(), idp, display_name, created_at })
+            })
+            .collect()
+    }
+
     /// Stores a token of one of the tenant's directories.
     pub async fn insert_token(&self, token: &NewToken) -> Result<(), StoreError> {
         const QUERY: &str = "INSERT INTO directory_tokens \

@@ -88,6 +88,38 @@ impl Store {
     }
 }
 
+/// A tenant with the size of its setup, for the operator's tenant list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSummary {
+    pub tenant: Tenant,
+    pub directory_count: i64,
+}
+
+impl Store {
+    /// Every tenant, newest first, with its number of directories. An operator view across
+    /// tenants: it reads only the tenant rows and counts, never a tenant's directory data.
+    pub async fn tenant_summaries(&self) -> Result<Vec<TenantSummary>, StoreError> {
+        const QUERY: &str = "SELECT t.id, t.slug, t.display_name, t.created_at, \
+             (SELECT COUNT(*) FROM directories d WHERE d.tenant_id = t.id) AS directory_count \
+             FROM tenants t ORDER BY t.created_at DESC, t.id DESC";
+        let rows: Vec<(Uuid, String, String, DateTime<Utc>, i64)> = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_as::<_, (String, String, String, DateTime<Utc>, i64)>(QUERY)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|(id, slug, name, created, count)| Ok((parse_uuid(&id)?, slug, name, created, count)))
+                .collect::<Result<_, StoreError>>()?,
+            Pool::Postgres(pool) => sqlx::query_as(QUERY).fetch_all(pool).await?,
+        };
+        rows.into_iter()
+            .map(|(id, slug, display_name, created_at, directory_count)| {
+                let slug = TenantSlug::parse(&slug).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(TenantSummary { tenant: Tenant { id: id.into(), slug, display_name, created_at }, directory_count })
+            })
+            .collect()
+    }
+}
+
 /// SQLite keeps UUIDs as text.
 pub(crate) fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text).map_err(|error| StoreError::Corrupt(format!("stored id {text:?}: {error}")))

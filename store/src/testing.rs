@@ -82,6 +82,15 @@ fn server_part(url: &str) -> &str {
     }
 }
 
+/// Runs a test story, failing it (instead of hanging the run) if it takes over a minute.
+/// Stories run on a multi-threaded runtime, as the server does in production.
+#[allow(clippy::panic)] // test support: failing the test is the point
+pub async fn within_time_limit(story: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(std::time::Duration::from_secs(60), story).await.is_err() {
+        panic!("the test did not finish within 60 s: something waits forever");
+    }
+}
+
 /// Defines one test per backend for an `async fn(TestDatabase)` story:
 /// `backend_tests!(lifecycle_story);` yields `lifecycle_story::sqlite` and
 /// `lifecycle_story::postgres`.
@@ -89,19 +98,19 @@ fn server_part(url: &str) -> &str {
 macro_rules! backend_tests {
     ($($story:ident),+ $(,)?) => {$(
         mod $story {
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let db = $crate::testing::TestDatabase::create($crate::Backend::Sqlite)
                     .await
                     .unwrap_or_else(|e| panic!("{e}"));
-                super::$story(db).await;
+                $crate::testing::within_time_limit(super::$story(db)).await;
             }
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let db = $crate::testing::TestDatabase::create($crate::Backend::Postgres)
                     .await
                     .unwrap_or_else(|e| panic!("{e}"));
-                super::$story(db).await;
+                $crate::testing::within_time_limit(super::$story(db)).await;
             }
         }
     )+};

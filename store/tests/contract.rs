@@ -20,6 +20,7 @@ backend_tests!(
     a_directory_is_routed_to_its_tenant,
     one_tenant_cannot_reach_another_tenants_directory_or_tokens,
     revoking_a_token_keeps_the_first_revocation_time,
+    tenant_summaries_count_each_tenants_directories_newest_first,
 );
 
 fn at(hour: u32) -> chrono::DateTime<Utc> {
@@ -199,4 +200,30 @@ async fn ping_answers_while_the_database_is_up(db: TestDatabase) {
 fn backends_have_readable_names() {
     assert_eq!(Backend::Sqlite.to_string(), "SQLite");
     assert_eq!(Backend::Postgres.to_string(), "PostgreSQL");
+}
+
+async fn tenant_summaries_count_each_tenants_directories_newest_first(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let globex = Tenant { created_at: at(9), ..tenant_fields("globex") };
+    db.store.create_tenant(&globex).await.unwrap();
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let entra = directory(&db.store, &acme, IdentityProvider::Entra).await;
+
+    let summaries = db.store.tenant_summaries().await.unwrap();
+
+    let listed: Vec<(&str, i64)> = summaries.iter().map(|s| (s.tenant.slug.as_str(), s.directory_count)).collect();
+    assert_eq!(listed, [("globex", 0), ("acme", 2)]);
+    assert_eq!(db.store.tenant(acme.id).directories().await.unwrap().len(), 2);
+    assert!(db.store.tenant(globex.id).directories().await.unwrap().is_empty());
+    let ids: Vec<DirectoryId> = db.store.tenant(acme.id).directories().await.unwrap().iter().map(|d| d.id).collect();
+    assert!(ids.contains(&okta.id) && ids.contains(&entra.id));
+}
+
+fn tenant_fields(slug: &str) -> Tenant {
+    Tenant {
+        id: TenantId::generate(),
+        slug: TenantSlug::parse(slug).unwrap(),
+        display_name: slug.to_uppercase(),
+        created_at: at(8),
+    }
 }

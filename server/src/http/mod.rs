@@ -26,6 +26,7 @@ pub struct AppState {
     pub store: Store,
     pub leptos: LeptosOptions,
     pub sign_in_throttle: SignInThrottle,
+    pub portal: app::PortalSettings,
     secure_cookies: bool,
 }
 
@@ -53,7 +54,8 @@ impl App {
             .site_addr(config.bind)
             .build();
         let secure_cookies = config.secure_cookies();
-        Self { state: AppState { store, leptos, sign_in_throttle: SignInThrottle::default(), secure_cookies } }
+        let portal = app::PortalSettings { public_base: config.public_base().to_owned() };
+        Self { state: AppState { store, leptos, sign_in_throttle: SignInThrottle::default(), portal, secure_cookies } }
     }
 
     /// All routes with their middleware.
@@ -61,10 +63,11 @@ impl App {
         let state = self.state;
         let portal_routes = generate_route_list(app::App);
         let session_layer = sessions::layer(state.store.clone(), state.secure_cookies);
-        let (store, throttle) = (state.store.clone(), state.sign_in_throttle.clone());
+        let (store, throttle, portal) = (state.store.clone(), state.sign_in_throttle.clone(), state.portal.clone());
         let provide_store = move || {
             provide_context(store.clone());
             provide_context(throttle.clone());
+            provide_context(portal.clone());
         };
 
         Router::new()

@@ -1,0 +1,194 @@
+//! The operator console: tenants, and the directories their identity providers feed.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::auth::OperatorView;
+use crate::pages::{ErrorBox, PRIMARY_BUTTON, SignedIn, TopBar, error_message};
+use crate::tenants::{AddDirectory, CreateTenant, NewDirectory, identity_providers, list_tenants, tenant_detail};
+
+const INPUT: &str = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm \
+                     focus:border-indigo-600 focus:outline-none focus:ring-2 focus:ring-indigo-600/30";
+const CARD: &str = "rounded-xl border border-slate-200 bg-white p-6 shadow-sm";
+
+/// `/tenants`: every tenant, and a form for a new one.
+#[component]
+pub fn TenantsPage() -> impl IntoView {
+    view! { <SignedIn page=|operator| view! { <TenantsView operator/> }.into_any()/> }
+}
+
+#[component]
+fn TenantsView(operator: OperatorView) -> impl IntoView {
+    let may_change = operator.role == "operator";
+    let create = ServerAction::<CreateTenant>::new();
+    let tenants = Resource::new(move || create.version().get(), |_| list_tenants());
+    let failure = move || create.value().get().and_then(Result::err).map(|error| error_message(&error));
+    view! {
+        <TopBar operator/>
+        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+            <h1 class="text-2xl font-bold tracking-tight">"Tenants"</h1>
+            <Show when=move || may_change>
+                <section class=CARD aria-labelledby="new-tenant-heading">
+                    <h2 id="new-tenant-heading" class="text-lg font-semibold">"New tenant"</h2>
+                    <p class="mt-1 text-sm text-slate-600">
+                        "A tenant is one of your customers. Its name appears in addresses, so it is short and lowercase."
+                    </p>
+                    <ActionForm action=create attr:class="mt-4 grid gap-4 sm:grid-cols-[1fr_1fr_auto] sm:items-end">
+                        <div>
+                            <label for="tenant-slug" class="block text-sm font-medium text-slate-700">"Name in addresses"</label>
+                            <input id="tenant-slug" name="slug" required placeholder="acme" pattern="[a-z][a-z0-9\\-]{0,61}[a-z0-9]" class=INPUT/>
+                        </div>
+                        <div>
+                            <label for="tenant-display-name" class="block text-sm font-medium text-slate-700">"Display name"</label>
+                            <input id="tenant-display-name" name="display_name" required placeholder="Acme Corporation" class=INPUT/>
+                        </div>
+                        <button id="create-tenant" type="submit" class=PRIMARY_BUTTON>"Create tenant"</button>
+                    </ActionForm>
+                    <div id="create-tenant-error" class="mt-4" aria-live="assertive">
+                        {move || failure().map(|message| view! { <ErrorBox message/> })}
+                    </div>
+                </section>
+            </Show>
+            <section class=CARD aria-labelledby="tenant-list-heading">
+                <h2 id="tenant-list-heading" class="text-lg font-semibold">"All tenants"</h2>
+                <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match tenants.await {
+                            Ok(rows) if rows.is_empty() => view! {
+                                <p id="no-tenants" class="mt-4 text-sm text-slate-600">"No tenants yet."</p>
+                            }.into_any(),
+                            Ok(rows) => view! {
+                                <table id="tenant-table" class="mt-4 w-full text-left text-sm">
+                                    <thead class="border-b border-slate-200 text-slate-500">
+                                        <tr>
+                                            <th scope="col" class="py-2 font-medium">"Tenant"</th>
+                                            <th scope="col" class="py-2 font-medium">"Name in addresses"</th>
+                                            <th scope="col" class="py-2 text-right font-medium">"Directories"</th>
+                                            <th scope="col" class="py-2 text-right font-medium">"Created"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {rows.into_iter().map(|row| view! {
+                                            <tr>
+                                                <td class="py-2">
+                                                    <A href=format!("/tenants/{}", row.slug) attr:class="font-medium text-indigo-600 hover:text-indigo-500">
+                                                        {row.display_name}
+                                                    </A>
+                                                </td>
+                                                <td class="py-2 font-mono text-slate-600">{row.slug}</td>
+                                                <td class="py-2 text-right">{row.directories}</td>
+                                                <td class="py-2 text-right text-slate-600">{row.created}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </main>
+    }
+}
+
+/// `/tenants/{slug}`: a tenant's directories, and adding one for an identity provider.
+#[component]
+pub fn TenantPage() -> impl IntoView {
+    view! { <SignedIn page=|operator| view! { <TenantView operator/> }.into_any()/> }
+}
+
+#[component]
+fn TenantView(operator: OperatorView) -> impl IntoView {
+    let may_change = operator.role == "operator";
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let add = ServerAction::<AddDirectory>::new();
+    let detail = Resource::new(move || (slug(), add.version().get()), |(slug, _)| tenant_detail(slug));
+    view! {
+        <TopBar operator/>
+        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(Some(tenant)) => view! {
+                            <div>
+                                <A href="/tenants" attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← All tenants"</A>
+                                <h1 id="tenant-name" class="mt-2 text-2xl font-bold tracking-tight">{tenant.display_name}</h1>
+                                <p class="font-mono text-sm text-slate-600">{tenant.slug.clone()}</p>
+                            </div>
+                            <section class=CARD aria-labelledby="directories-heading">
+                                <h2 id="directories-heading" class="text-lg font-semibold">"Directories"</h2>
+                                {if tenant.directories.is_empty() {
+                                    view! { <p id="no-directories" class="mt-2 text-sm text-slate-600">"No identity provider is connected yet."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul id="directory-list" class="mt-4 divide-y divide-slate-100">
+                                            {tenant.directories.into_iter().map(|directory| view! {
+                                                <li class="py-3">
+                                                    <p class="font-medium">{directory.idp}</p>
+                                                    <p class="font-mono text-xs text-slate-600">{directory.scim_base_url}</p>
+                                                    <p class="text-xs text-slate-500">{format!("Created {}", directory.created)}</p>
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any()
+                                }}
+                                <Show when=move || may_change>
+                                    <AddDirectoryForm slug=tenant.slug.clone() add/>
+                                </Show>
+                            </section>
+                        }.into_any(),
+                        Ok(None) => view! {
+                            <h1 class="text-2xl font-bold">"No such tenant"</h1>
+                            <p class="text-slate-600">"There is no tenant with this name."</p>
+                            <A href="/tenants" attr:class="font-semibold text-indigo-600 hover:text-indigo-500">"All tenants"</A>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+#[component]
+fn AddDirectoryForm(slug: String, add: ServerAction<AddDirectory>) -> impl IntoView {
+    let outcome = add.value();
+    view! {
+        <ActionForm action=add attr:class="mt-6 flex flex-wrap items-end gap-4 border-t border-slate-100 pt-6">
+            <input type="hidden" name="slug" value=slug/>
+            <div>
+                <label for="directory-idp" class="block text-sm font-medium text-slate-700">"Identity provider"</label>
+                <select id="directory-idp" name="idp" class=INPUT>
+                    {identity_providers().into_iter().map(|(value, name)| view! { <option value=value>{name}</option> }).collect_view()}
+                </select>
+            </div>
+            <button id="add-directory" type="submit" class=PRIMARY_BUTTON>"Add directory"</button>
+        </ActionForm>
+        <div id="add-directory-result" class="mt-4" aria-live="polite">
+            {move || match outcome.get() {
+                Some(Ok(created)) => view! { <NewDirectoryPanel created/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                None => ().into_any(),
+            }}
+        </div>
+    }
+}
+
+/// The SCIM endpoint and token of a directory just created. The token is shown only here.
+#[component]
+fn NewDirectoryPanel(created: NewDirectory) -> impl IntoView {
+    let field = "mt-1 block w-full rounded-lg border border-slate-300 bg-slate-50 px-3 py-2 font-mono text-xs";
+    view! {
+        <div class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm">
+            <p class="font-semibold text-emerald-800">{format!("{} directory created.", created.idp)}</p>
+            <label for="new-scim-base-url" class="mt-3 block font-medium text-slate-700">"SCIM base URL"</label>
+            <input id="new-scim-base-url" readonly value=created.scim_base_url class=field/>
+            <label for="new-token" class="mt-3 block font-medium text-slate-700">"Bearer token"</label>
+            <input id="new-token" readonly value=created.token class=field/>
+            <p class="mt-2 text-emerald-900">"Copy the token now: it is shown only once, and only its fingerprint is kept."</p>
+        </div>
+    }
+}

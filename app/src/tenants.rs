@@ -1,0 +1,163 @@
+//! Server functions of the operator's tenant pages. Reading needs a signed-in operator of
+//! any role; changing needs the `operator` role. Both are checked here, on the server.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One row of the tenant list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantRow {
+    pub slug: String,
+    pub display_name: String,
+    /// `YYYY-MM-DD`, UTC.
+    pub created: String,
+    pub directories: i64,
+}
+
+/// One directory on a tenant's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryRow {
+    pub id: String,
+    pub idp: String,
+    pub scim_base_url: String,
+    pub created: String,
+}
+
+/// A tenant's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantOverview {
+    pub slug: String,
+    pub display_name: String,
+    pub directories: Vec<DirectoryRow>,
+}
+
+/// A directory just added, with its token: the only time the token is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewDirectory {
+    pub idp: String,
+    pub scim_base_url: String,
+    pub token: String,
+}
+
+/// The identity providers a directory can be created for: (command-line name, product name).
+pub fn identity_providers() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("okta", "Okta"),
+        ("entra", "Microsoft Entra ID"),
+        ("google", "Google Workspace"),
+        ("onelogin", "OneLogin"),
+        ("jumpcloud", "JumpCloud"),
+        ("ping", "PingFederate"),
+        ("rippling", "Rippling"),
+        ("generic", "Generic SCIM 2.0"),
+    ]
+}
+
+#[server(endpoint = "list_tenants")]
+pub async fn list_tenants() -> Result<Vec<TenantRow>, ServerFnError> {
+    // Contexts first: after an `.await`, a server-rendered resource may no longer see them.
+    let store = expect_context::<service::Store>();
+    crate::auth::require_operator().await?;
+    let tenants = service::tenants::list(&store).await.map_err(|_| unavailable())?;
+    Ok(tenants
+        .into_iter()
+        .map(|summary| TenantRow {
+            slug: summary.tenant.slug.to_string(),
+            display_name: summary.tenant.display_name,
+            created: summary.tenant.created_at.format("%Y-%m-%d").to_string(),
+            directories: summary.directory_count,
+        })
+        .collect())
+}
+
+#[server(endpoint = "create_tenant")]
+pub async fn create_tenant(slug: String, display_name: String) -> Result<(), ServerFnError> {
+    use service::tenants::TenantError;
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    crate::auth::require_operator_role().await?;
+    match service::tenants::create(&store, &slug, &display_name, server::now()).await {
+        Ok(tenant) => {
+            leptos_axum::redirect(&format!("/tenants/{}", tenant.slug));
+            Ok(())
+        }
+        Err(TenantError::Service(_)) => Err(unavailable()),
+        Err(invalid) => {
+            crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
+            Err(ServerFnError::new(sentence(&invalid.to_string())))
+        }
+    }
+}
+
+#[server(endpoint = "tenant_detail")]
+pub async fn tenant_detail(slug: String) -> Result<Option<TenantOverview>, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let public_base = expect_context::<crate::PortalSettings>().public_base;
+    crate::auth::require_operator().await?;
+    let Ok(slug) = service::TenantSlug::parse(&slug) else { return Ok(None) };
+    let Some((tenant, directories)) = service::tenants::detail(&store, &slug).await.map_err(|_| unavailable())? else {
+        return Ok(None);
+    };
+    Ok(Some(TenantOverview {
+        slug: tenant.slug.to_string(),
+        display_name: tenant.display_name,
+        directories: directories
+            .into_iter()
+            .map(|directory| DirectoryRow {
+                id: directory.id.to_string(),
+                idp: directory.idp.display_name().to_owned(),
+                scim_base_url: format!("{public_base}/scim/v2/{}", directory.id),
+                created: directory.created_at.format("%Y-%m-%d").to_string(),
+            })
+            .collect(),
+    }))
+}
+
+#[server(endpoint = "add_directory")]
+pub async fn add_directory(slug: String, idp: String) -> Result<NewDirectory, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let public_base = expect_context::<crate::PortalSettings>().public_base;
+    let response = crate::auth::server::response();
+    let operator = crate::auth::require_operator_role().await?;
+    let (Ok(slug), Ok(idp)) = (service::TenantSlug::parse(&slug), idp.parse::<service::IdentityProvider>()) else {
+        crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
+        return Err(ServerFnError::new("Choose one of the listed identity providers."));
+    };
+    let label = format!("Created by {} in the portal", operator.email);
+    let added = service::tenants::add_directory(&store, &slug, idp, label, server::now()).await;
+    let Some((directory, token)) = added.map_err(|_| unavailable())? else {
+        crate::auth::server::set_status(response.as_ref(), http::StatusCode::NOT_FOUND);
+        return Err(ServerFnError::new("This tenant does not exist (any more)."));
+    };
+    Ok(NewDirectory {
+        idp: idp.display_name().to_owned(),
+        scim_base_url: format!("{public_base}/scim/v2/{}", directory.id),
+        token: token.secret,
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn unavailable() -> ServerFnError {
+    ServerFnError::new("The database is unavailable. Try again shortly.")
+}
+
+/// `the display name …` -> `The display name ….`
+#[cfg(feature = "ssr")]
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+    let mut sentence = format!("{first}{}", chars.as_str());
+    if !sentence.ends_with('.') {
+        sentence.push('.');
+    }
+    sentence
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    /// The clock is read here, at the edge; the service takes the time as a parameter.
+    #[allow(clippy::disallowed_methods)]
+    pub(super) fn now() -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+}
