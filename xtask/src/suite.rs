@@ -249,6 +249,7 @@ impl Server {
         let child = Command::new(binary)
             .env("DATABASE_URL", format!("sqlite://{}", data.join("portal.db").display()))
             .env("BIND_ADDR", address.to_string())
+            .env("PUBLIC_URL", format!("http://{address}"))
             .env("SITE_ROOT", root.join("target/site"))
             .env("RUST_LOG", "info,tower_http=debug,sqlx=warn")
             .env("OPERATOR_EMAIL", E2E_OPERATOR_EMAIL)
