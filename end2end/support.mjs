@@ -8,6 +8,9 @@ import path from 'node:path';
 const require = createRequire(import.meta.url);
 
 export const baseUrl = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
+// The first operator of the deployment under test (cargo xtask test sets both).
+export const operatorEmail = process.env.E2E_OPERATOR_EMAIL ?? 'operator@localhost';
+export const operatorPassword = process.env.E2E_OPERATOR_PASSWORD ?? '';
 const artifactsDir = process.env.ARTIFACTS_DIR ?? 'artifacts';
 
 // The machines that run these tests reach no network but package registries: the flags
@@ -61,4 +64,12 @@ export async function seriousAccessibilityViolations(page) {
   return result.violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
     .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+// Fills in and submits the sign-in form (it does not wait for the outcome).
+export async function submitSignIn(page, password = operatorPassword) {
+  await page.goto(`${baseUrl}/sign-in`, { waitUntil: 'networkidle' });
+  await page.fill('#email', operatorEmail);
+  await page.fill('#password', password);
+  await page.click('#sign-in');
 }

@@ -2,10 +2,7 @@
 // provider, and receive its SCIM endpoint and a token shown once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseUrl, launchBrowser, openPage, screenshot, seriousAccessibilityViolations } from '../support.mjs';
-
-const email = process.env.E2E_OPERATOR_EMAIL ?? 'operator@localhost';
-const password = process.env.E2E_OPERATOR_PASSWORD ?? '';
+import { baseUrl, launchBrowser, openPage, screenshot, seriousAccessibilityViolations, submitSignIn } from '../support.mjs';
 
 let browser;
 before(async () => {
@@ -17,10 +14,7 @@ after(async () => {
 
 async function signedInPage() {
   const page = await openPage(browser);
-  await page.goto(`${baseUrl}/sign-in`, { waitUntil: 'networkidle' });
-  await page.fill('#email', email);
-  await page.fill('#password', password);
-  await page.click('#sign-in');
+  await submitSignIn(page);
   await page.waitForSelector('#signed-in-as', { timeout: 10_000 });
   return page;
 }

@@ -2,10 +2,15 @@
 // them, the operator signs in, and a click calls a server function that reads the database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseUrl, launchBrowser, openPage, screenshot, seriousAccessibilityViolations } from '../support.mjs';
-
-const email = process.env.E2E_OPERATOR_EMAIL ?? 'operator@localhost';
-const password = process.env.E2E_OPERATOR_PASSWORD ?? '';
+import {
+  baseUrl,
+  launchBrowser,
+  openPage,
+  operatorEmail,
+  screenshot,
+  seriousAccessibilityViolations,
+  submitSignIn,
+} from '../support.mjs';
 
 let browser;
 before(async () => {
@@ -14,13 +19,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-async function signIn(page, withPassword = password) {
-  await page.goto(`${baseUrl}/sign-in`, { waitUntil: 'networkidle' });
-  await page.fill('#email', email);
-  await page.fill('#password', withPassword);
-  await page.click('#sign-in');
-}
 
 test('the sign-in page is rendered on the server, with the bundle linked', async () => {
   const response = await fetch(`${baseUrl}/sign-in`);
@@ -50,7 +48,7 @@ test('a signed-out visitor is sent to the sign-in page', async () => {
 
 test('a wrong password is refused with a readable message', async () => {
   const page = await openPage(browser);
-  await signIn(page, 'definitely not the password');
+  await submitSignIn(page, 'definitely not the password');
   await page.waitForSelector('#sign-in-error [role=alert]', { timeout: 10_000 });
   assert.equal(await page.textContent('#sign-in-error'), 'The email or the password is not right.');
   assert.equal(new URL(page.url()).pathname, '/sign-in');
@@ -60,9 +58,9 @@ test('a wrong password is refused with a readable message', async () => {
 
 test('after signing in, the button reads the database through a server function', async () => {
   const page = await openPage(browser);
-  await signIn(page);
+  await submitSignIn(page);
   await page.waitForSelector('#check-database', { timeout: 10_000 });
-  assert.equal(await page.textContent('#signed-in-as'), email);
+  assert.equal(await page.textContent('#signed-in-as'), operatorEmail);
   await page.waitForLoadState('networkidle');
   assert.equal(await page.textContent('#status-result'), 'Not checked yet.');
 

@@ -358,7 +358,7 @@ async fn support_staff_can_look_but_not_change(db: TestDatabase) {
     let server = TestServer::start(&db).await;
     let operator = db.store.operator_by_email(OPERATOR_EMAIL).await.unwrap().unwrap();
     let support = store::Operator {
-        id: uuid::Uuid::now_v7(),
+        id: store::OperatorId::generate(),
         email: "support@vendor.example".into(),
         role: store::OperatorRole::Support,
         ..operator

@@ -66,7 +66,7 @@ impl From<StoreError> for OperatorError {
 /// The signed-in operator, as sessions remember it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedInOperator {
-    pub id: uuid::Uuid,
+    pub id: store::OperatorId,
     pub email: String,
     pub role: OperatorRole,
 }
@@ -103,7 +103,7 @@ pub async fn bootstrap_first_operator(
     }
     let password_hash = hash_password(password).await?;
     let operator = Operator {
-        id: uuid::Uuid::now_v7(),
+        id: store::OperatorId::generate(),
         email: email.as_str().to_owned(),
         password_hash,
         role: OperatorRole::Operator,

@@ -4,7 +4,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use sqlx::error::BoxDynError;
 use uuid::Uuid;
+use uuid::fmt::Hyphenated;
 
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
@@ -42,6 +44,48 @@ macro_rules! uuid_id {
                 fmt::Display::fmt(&self.0.hyphenated(), f)
             }
         }
+
+        // Stored as canonical text on SQLite and as `uuid` on PostgreSQL, so that one query
+        // expression binds and reads ids on both backends.
+        impl sqlx::Type<sqlx::Sqlite> for $name {
+            fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+                <Hyphenated as sqlx::Type<sqlx::Sqlite>>::type_info()
+            }
+            fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
+                <Hyphenated as sqlx::Type<sqlx::Sqlite>>::compatible(ty)
+            }
+        }
+        impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+            ) -> Result<sqlx::encode::IsNull, BoxDynError> {
+                <Hyphenated as sqlx::Encode<'q, sqlx::Sqlite>>::encode(self.0.hyphenated(), buf)
+            }
+        }
+        impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for $name {
+            fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+                Ok(Self(<Hyphenated as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value)?.into_uuid()))
+            }
+        }
+        impl sqlx::Type<sqlx::Postgres> for $name {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <Uuid as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+        }
+        impl<'q> sqlx::Encode<'q, sqlx::Postgres> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut sqlx::postgres::PgArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, BoxDynError> {
+                <Uuid as sqlx::Encode<'q, sqlx::Postgres>>::encode_by_ref(&self.0, buf)
+            }
+        }
+        impl<'r> sqlx::Decode<'r, sqlx::Postgres> for $name {
+            fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, BoxDynError> {
+                Ok(Self(<Uuid as sqlx::Decode<'r, sqlx::Postgres>>::decode(value)?))
+            }
+        }
     };
 }
 
@@ -56,6 +100,10 @@ uuid_id!(
 uuid_id!(
     /// A bearer token of a directory.
     TokenId
+);
+uuid_id!(
+    /// An operator account.
+    OperatorId
 );
 
 /// A tenant's URL name: 2 to 63 characters of lowercase letters, digits and hyphens,

@@ -9,6 +9,17 @@
 //! Migrations live in `migrations/sqlite` and `migrations/postgres` at the workspace root
 //! (same file names in both), are embedded at compile time and applied by [`Store::connect`].
 
+/// Runs the same query expression on whichever pool the store has. The expression is
+/// compiled once per backend, so it must type-check for both (ids, times and flags do).
+macro_rules! on_pool {
+    ($pool:expr, $conn:ident => $body:expr) => {
+        match $pool {
+            $crate::Pool::Sqlite($conn) => $body,
+            $crate::Pool::Postgres($conn) => $body,
+        }
+    };
+}
+
 mod error;
 mod ids;
 mod operators;
@@ -21,7 +32,9 @@ mod url;
 pub mod testing;
 
 pub use error::StoreError;
-pub use ids::{DirectoryId, IdentityProvider, InvalidSlug, TenantId, TenantSlug, TokenId, UnknownIdentityProvider};
+pub use ids::{
+    DirectoryId, IdentityProvider, InvalidSlug, OperatorId, TenantId, TenantSlug, TokenId, UnknownIdentityProvider,
+};
 pub use operators::{Operator, OperatorRole};
 pub use scope::{Directory, NewToken, TenantScope, TokenRecord};
 pub use sessions::SessionRow;
@@ -126,10 +139,7 @@ impl Store {
 
     /// Succeeds when the database answers a query; the readiness probe calls it.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
-            Pool::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
-        }
+        on_pool!(&self.pool, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop)?);
         Ok(())
     }
 
@@ -139,18 +149,13 @@ impl Store {
         const QUERY: &str = "SELECT \
             (SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success) AS schema_version, \
             (SELECT COUNT(*) FROM tenants) AS tenant_count";
-        let (schema_version, tenant_count): (i64, i64) = match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query_as(QUERY).fetch_one(pool).await?,
-            Pool::Postgres(pool) => sqlx::query_as(QUERY).fetch_one(pool).await?,
-        };
+        let (schema_version, tenant_count): (i64, i64) =
+            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).fetch_one(pool).await?);
         Ok(DeploymentOverview { backend: self.backend(), schema_version, tenant_count })
     }
 
     /// Waits for the connections in use to be returned, then closes them all.
     pub async fn close(&self) {
-        match &self.pool {
-            Pool::Sqlite(pool) => pool.close().await,
-            Pool::Postgres(pool) => pool.close().await,
-        }
+        on_pool!(&self.pool, pool => pool.close().await);
     }
 }

@@ -1,9 +1,9 @@
 //! Operator accounts (deployment-wide: the SaaS vendor's staff, not a tenant's data).
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
-use crate::{Pool, Store, StoreError};
+use crate::ids::OperatorId;
+use crate::{Store, StoreError};
 
 /// What an operator may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +34,7 @@ impl OperatorRole {
 /// A stored operator account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operator {
-    pub id: Uuid,
+    pub id: OperatorId,
     /// Lowercased.
     pub email: String,
     /// argon2id PHC string.
@@ -47,59 +47,30 @@ impl Store {
     /// How many operator accounts exist (zero before the first start-up).
     pub async fn operator_count(&self) -> Result<i64, StoreError> {
         const QUERY: &str = "SELECT COUNT(*) FROM operators";
-        Ok(match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query_scalar(QUERY).fetch_one(pool).await?,
-            Pool::Postgres(pool) => sqlx::query_scalar(QUERY).fetch_one(pool).await?,
-        })
+        Ok(on_pool!(&self.pool, pool => sqlx::query_scalar(QUERY).fetch_one(pool).await?))
     }
 
     /// Adds an operator; an email already in use is [`StoreError::Conflict`].
     pub async fn insert_operator(&self, operator: &Operator) -> Result<(), StoreError> {
         const QUERY: &str =
             "INSERT INTO operators (id, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)";
-        let result = match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query(QUERY)
-                .bind(operator.id.to_string())
-                .bind(&operator.email)
-                .bind(&operator.password_hash)
-                .bind(operator.role.as_str())
-                .bind(operator.created_at)
-                .execute(pool)
-                .await
-                .map(drop),
-            Pool::Postgres(pool) => sqlx::query(QUERY)
-                .bind(operator.id)
-                .bind(&operator.email)
-                .bind(&operator.password_hash)
-                .bind(operator.role.as_str())
-                .bind(operator.created_at)
-                .execute(pool)
-                .await
-                .map(drop),
-        };
+        let result = on_pool!(&self.pool, pool => sqlx::query(QUERY)
+            .bind(operator.id)
+            .bind(&operator.email)
+            .bind(&operator.password_hash)
+            .bind(operator.role.as_str())
+            .bind(operator.created_at)
+            .execute(pool)
+            .await
+            .map(drop));
         result.map_err(|error| StoreError::on_unique_violation(error, "an operator with this email already exists"))
     }
 
     /// The operator with this (lowercased) email, if any.
     pub async fn operator_by_email(&self, email: &str) -> Result<Option<Operator>, StoreError> {
         const QUERY: &str = "SELECT id, email, password_hash, role, created_at FROM operators WHERE email = $1";
-        let row = match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query_as::<_, (String, String, String, String, DateTime<Utc>)>(QUERY)
-                .bind(email)
-                .fetch_optional(pool)
-                .await?
-                .map(|(id, email, hash, role, created_at)| -> Result<_, StoreError> {
-                    let id = Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(format!("operator id: {e}")))?;
-                    Ok((id, email, hash, role, created_at))
-                })
-                .transpose()?,
-            Pool::Postgres(pool) => {
-                sqlx::query_as::<_, (Uuid, String, String, String, DateTime<Utc>)>(QUERY)
-                    .bind(email)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let row: Option<(OperatorId, String, String, String, DateTime<Utc>)> =
+            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(email).fetch_optional(pool).await?);
         row.map(|(id, email, password_hash, role, created_at)| {
             Ok(Operator { id, email, password_hash, role: OperatorRole::parse(&role)?, created_at })
         })

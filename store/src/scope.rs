@@ -3,11 +3,9 @@
 //! crate (and the pools never leave it).
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::ids::{DirectoryId, IdentityProvider, TenantId, TokenId};
-use crate::tenants::parse_uuid;
-use crate::{Pool, Store, StoreError};
+use crate::{Store, StoreError};
 
 /// Access to one tenant's data.
 #[derive(Debug, Clone, Copy)]
@@ -50,8 +48,8 @@ pub struct TokenRecord {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-type TokenRow<Id> =
-    (Id, String, bool, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+type TokenRow =
+    (TokenId, String, bool, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 impl<'a> TenantScope<'a> {
     pub(crate) fn new(store: &'a Store, tenant: TenantId) -> Self {
@@ -67,77 +65,38 @@ impl<'a> TenantScope<'a> {
         const INSERT: &str =
             "INSERT INTO directories (tenant_id, id, idp, display_name, created_at) VALUES ($1, $2, $3, $4, $5)";
         const ROUTE: &str = "INSERT INTO directory_routes (directory_id, tenant_id) VALUES ($1, $2)";
-        match &self.store.pool {
-            Pool::Sqlite(pool) => {
-                let (tenant, id) = (self.tenant.to_string(), directory.id.to_string());
-                let mut tx = pool.begin().await?;
-                sqlx::query(INSERT)
-                    .bind(&tenant)
-                    .bind(&id)
-                    .bind(directory.idp.as_str())
-                    .bind(&directory.display_name)
-                    .bind(directory.created_at)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(ROUTE).bind(&id).bind(&tenant).execute(&mut *tx).await?;
-                tx.commit().await?;
-            }
-            Pool::Postgres(pool) => {
-                let (tenant, id) = (self.tenant.as_uuid(), directory.id.as_uuid());
-                let mut tx = pool.begin().await?;
-                sqlx::query(INSERT)
-                    .bind(tenant)
-                    .bind(id)
-                    .bind(directory.idp.as_str())
-                    .bind(&directory.display_name)
-                    .bind(directory.created_at)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(ROUTE).bind(id).bind(tenant).execute(&mut *tx).await?;
-                tx.commit().await?;
-            }
-        }
+        on_pool!(&self.store.pool, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(INSERT)
+                .bind(self.tenant)
+                .bind(directory.id)
+                .bind(directory.idp.as_str())
+                .bind(&directory.display_name)
+                .bind(directory.created_at)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(ROUTE).bind(directory.id).bind(self.tenant).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 
     /// The tenant's directory with this id; another tenant's directory is `None`.
     pub async fn directory(&self, id: DirectoryId) -> Result<Option<Directory>, StoreError> {
-        const QUERY: &str = "SELECT idp, display_name, created_at FROM directories WHERE tenant_id = $1 AND id = $2";
-        let row: Option<(String, String, DateTime<Utc>)> = match &self.store.pool {
-            Pool::Sqlite(pool) => {
-                sqlx::query_as(QUERY).bind(self.tenant.to_string()).bind(id.to_string()).fetch_optional(pool).await?
-            }
-            Pool::Postgres(pool) => {
-                sqlx::query_as(QUERY).bind(self.tenant.as_uuid()).bind(id.as_uuid()).fetch_optional(pool).await?
-            }
-        };
-        row.map(|(idp, display_name, created_at)| {
-            let idp = idp.parse().map_err(|e| StoreError::Corrupt(format!("directory {id}: {e}")))?;
-            Ok(Directory { id, idp, display_name, created_at })
-        })
-        .transpose()
+        const QUERY: &str =
+            "SELECT id, idp, display_name, created_at FROM directories WHERE tenant_id = $1 AND id = $2";
+        let row: Option<(DirectoryId, String, String, DateTime<Utc>)> = on_pool!(&self.store.pool, pool =>
+            sqlx::query_as(QUERY).bind(self.tenant).bind(id).fetch_optional(pool).await?);
+        row.map(directory_from_row).transpose()
     }
 
     /// The tenant's directories, oldest first.
     pub async fn directories(&self) -> Result<Vec<Directory>, StoreError> {
         const QUERY: &str = "SELECT id, idp, display_name, created_at FROM directories \
              WHERE tenant_id = $1 ORDER BY created_at, id";
-        let rows: Vec<(Uuid, String, String, DateTime<Utc>)> = match &self.store.pool {
-            Pool::Sqlite(pool) => sqlx::query_as::<_, (String, String, String, DateTime<Utc>)>(QUERY)
-                .bind(self.tenant.to_string())
-                .fetch_all(pool)
-                .await?
-                .into_iter()
-                .map(|(id, idp, name, created)| Ok((parse_uuid(&id)?, idp, name, created)))
-                .collect::<Result<_, StoreError>>()?,
-            Pool::Postgres(pool) => sqlx::query_as(QUERY).bind(self.tenant.as_uuid()).fetch_all(pool).await?,
-        };
-        rows.into_iter()
-            .map(|(id, idp, display_name, created_at)| {
-                let idp = idp.parse().map_err(|e| StoreError::Corrupt(format!("directory {id}: {e}")))?;
-                Ok(Directory { id: id.into(), idp, display_name, created_at })
-            })
-            .collect()
+        let rows: Vec<(DirectoryId, String, String, DateTime<Utc>)> =
+            on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(pool).await?);
+        rows.into_iter().map(directory_from_row).collect()
     }
 
     /// Stores a token of one of the tenant's directories.
@@ -145,32 +104,18 @@ impl<'a> TenantScope<'a> {
         const QUERY: &str = "INSERT INTO directory_tokens \
              (tenant_id, directory_id, id, digest, label, read_only, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        let result = match &self.store.pool {
-            Pool::Sqlite(pool) => sqlx::query(QUERY)
-                .bind(self.tenant.to_string())
-                .bind(token.directory.to_string())
-                .bind(token.id.to_string())
-                .bind(&token.digest[..])
-                .bind(&token.label)
-                .bind(token.read_only)
-                .bind(token.created_at)
-                .bind(token.expires_at)
-                .execute(pool)
-                .await
-                .map(drop),
-            Pool::Postgres(pool) => sqlx::query(QUERY)
-                .bind(self.tenant.as_uuid())
-                .bind(token.directory.as_uuid())
-                .bind(token.id.as_uuid())
-                .bind(&token.digest[..])
-                .bind(&token.label)
-                .bind(token.read_only)
-                .bind(token.created_at)
-                .bind(token.expires_at)
-                .execute(pool)
-                .await
-                .map(drop),
-        };
+        let result = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
+            .bind(self.tenant)
+            .bind(token.directory)
+            .bind(token.id)
+            .bind(&token.digest[..])
+            .bind(&token.label)
+            .bind(token.read_only)
+            .bind(token.created_at)
+            .bind(token.expires_at)
+            .execute(pool)
+            .await
+            .map(drop));
         result.map_err(|error| StoreError::on_unique_violation(error, "this token is already stored"))
     }
 
@@ -183,28 +128,14 @@ impl<'a> TenantScope<'a> {
     ) -> Result<Option<TokenRecord>, StoreError> {
         const QUERY: &str = "SELECT id, label, read_only, created_at, expires_at, revoked_at, last_used_at \
              FROM directory_tokens WHERE tenant_id = $1 AND directory_id = $2 AND digest = $3";
-        let row: Option<TokenRow<Uuid>> = match &self.store.pool {
-            Pool::Sqlite(pool) => sqlx::query_as::<_, TokenRow<String>>(QUERY)
-                .bind(self.tenant.to_string())
-                .bind(directory.to_string())
-                .bind(&digest[..])
-                .fetch_optional(pool)
-                .await?
-                .map(|(id, label, read_only, created, expires, revoked, used)| {
-                    Ok::<_, StoreError>((parse_uuid(&id)?, label, read_only, created, expires, revoked, used))
-                })
-                .transpose()?,
-            Pool::Postgres(pool) => {
-                sqlx::query_as(QUERY)
-                    .bind(self.tenant.as_uuid())
-                    .bind(directory.as_uuid())
-                    .bind(&digest[..])
-                    .fetch_optional(pool)
-                    .await?
-            }
-        };
+        let row: Option<TokenRow> = on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY)
+            .bind(self.tenant)
+            .bind(directory)
+            .bind(&digest[..])
+            .fetch_optional(pool)
+            .await?);
         Ok(row.map(|(id, label, read_only, created_at, expires_at, revoked_at, last_used_at)| TokenRecord {
-            id: id.into(),
+            id,
             directory,
             label,
             read_only,
@@ -218,33 +149,31 @@ impl<'a> TenantScope<'a> {
     /// Records that a token was used at `at`.
     pub async fn mark_token_used(&self, token: TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
         const QUERY: &str = "UPDATE directory_tokens SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3";
-        match &self.store.pool {
-            Pool::Sqlite(pool) => {
-                sqlx::query(QUERY).bind(at).bind(self.tenant.to_string()).bind(token.to_string()).execute(pool).await?
-            }
-            .rows_affected(),
-            Pool::Postgres(pool) => {
-                { sqlx::query(QUERY).bind(at).bind(self.tenant.as_uuid()).bind(token.as_uuid()).execute(pool).await? }
-                    .rows_affected()
-            }
-        };
-        Ok(())
+        self.update_token(QUERY, token, at).await.map(drop)
     }
 
     /// Revokes a token at `at`; returns whether the tenant had such a token.
     pub async fn revoke_token(&self, token: TokenId, at: DateTime<Utc>) -> Result<bool, StoreError> {
         const QUERY: &str = "UPDATE directory_tokens SET revoked_at = COALESCE(revoked_at, $1) \
              WHERE tenant_id = $2 AND id = $3";
-        let changed = match &self.store.pool {
-            Pool::Sqlite(pool) => {
-                sqlx::query(QUERY).bind(at).bind(self.tenant.to_string()).bind(token.to_string()).execute(pool).await?
-            }
-            .rows_affected(),
-            Pool::Postgres(pool) => {
-                { sqlx::query(QUERY).bind(at).bind(self.tenant.as_uuid()).bind(token.as_uuid()).execute(pool).await? }
-                    .rows_affected()
-            }
-        };
-        Ok(changed == 1)
+        Ok(self.update_token(QUERY, token, at).await? == 1)
     }
+
+    /// Runs an update of one token that takes (time, tenant, token) as its parameters.
+    async fn update_token(&self, query: &'static str, token: TokenId, at: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(on_pool!(&self.store.pool, pool => sqlx::query(query)
+            .bind(at)
+            .bind(self.tenant)
+            .bind(token)
+            .execute(pool)
+            .await?
+            .rows_affected()))
+    }
+}
+
+fn directory_from_row(
+    (id, idp, display_name, created_at): (DirectoryId, String, String, DateTime<Utc>),
+) -> Result<Directory, StoreError> {
+    let idp = idp.parse().map_err(|e| StoreError::Corrupt(format!("directory {id}: {e}")))?;
+    Ok(Directory { id, idp, display_name, created_at })
 }

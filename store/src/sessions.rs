@@ -1,7 +1,7 @@
 //! Storage for portal sign-in sessions. The HTTP layer owns the session format; this
 //! module stores an opaque JSON document per session id with its expiry.
 
-use crate::{Pool, Store, StoreError};
+use crate::{Store, StoreError};
 
 /// One stored session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,10 +17,8 @@ impl Store {
     /// The session with this id, unless it has expired at `now` (unix seconds).
     pub async fn load_session(&self, id: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
         const QUERY: &str = "SELECT id, data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2";
-        let row: Option<(String, String, i64)> = match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query_as(QUERY).bind(id).bind(now).fetch_optional(pool).await?,
-            Pool::Postgres(pool) => sqlx::query_as(QUERY).bind(id).bind(now).fetch_optional(pool).await?,
-        };
+        let row: Option<(String, String, i64)> =
+            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(id).bind(now).fetch_optional(pool).await?);
         Ok(row.map(|(id, data, expires_at)| SessionRow { id, data, expires_at }))
     }
 
@@ -28,51 +26,35 @@ impl Store {
     pub async fn save_session(&self, session: &SessionRow) -> Result<(), StoreError> {
         const QUERY: &str = "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at";
-        match &self.pool {
-            Pool::Sqlite(pool) => {
-                sqlx::query(QUERY).bind(&session.id).bind(&session.data).bind(session.expires_at).execute(pool).await?
-            }
-            .rows_affected(),
-            Pool::Postgres(pool) => {
-                sqlx::query(QUERY).bind(&session.id).bind(&session.data).bind(session.expires_at).execute(pool).await?
-            }
-            .rows_affected(),
-        };
-        Ok(())
+        self.write_session(QUERY, session).await.map(drop)
     }
 
     /// Inserts a session only if its id is unused; returns whether it was inserted.
     pub async fn insert_new_session(&self, session: &SessionRow) -> Result<bool, StoreError> {
         const QUERY: &str =
             "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING";
-        let inserted = match &self.pool {
-            Pool::Sqlite(pool) => {
-                sqlx::query(QUERY).bind(&session.id).bind(&session.data).bind(session.expires_at).execute(pool).await?
-            }
-            .rows_affected(),
-            Pool::Postgres(pool) => {
-                sqlx::query(QUERY).bind(&session.id).bind(&session.data).bind(session.expires_at).execute(pool).await?
-            }
-            .rows_affected(),
-        };
-        Ok(inserted == 1)
+        Ok(self.write_session(QUERY, session).await? == 1)
+    }
+
+    async fn write_session(&self, query: &'static str, session: &SessionRow) -> Result<u64, StoreError> {
+        Ok(on_pool!(&self.pool, pool => sqlx::query(query)
+            .bind(&session.id)
+            .bind(&session.data)
+            .bind(session.expires_at)
+            .execute(pool)
+            .await?
+            .rows_affected()))
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
         const QUERY: &str = "DELETE FROM sessions WHERE id = $1";
-        match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query(QUERY).bind(id).execute(pool).await.map(drop)?,
-            Pool::Postgres(pool) => sqlx::query(QUERY).bind(id).execute(pool).await.map(drop)?,
-        }
+        on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(id).execute(pool).await.map(drop)?);
         Ok(())
     }
 
     /// Deletes sessions that expired before `now` (unix seconds); returns how many.
     pub async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError> {
         const QUERY: &str = "DELETE FROM sessions WHERE expires_at <= $1";
-        Ok(match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query(QUERY).bind(now).execute(pool).await?.rows_affected(),
-            Pool::Postgres(pool) => sqlx::query(QUERY).bind(now).execute(pool).await?.rows_affected(),
-        })
+        Ok(on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(now).execute(pool).await?.rows_affected()))
     }
 }

@@ -117,7 +117,7 @@ async fn revoking_a_token_keeps_the_first_revocation_time(db: TestDatabase) {
 
 fn operator(email: &str) -> Operator {
     Operator {
-        id: uuid::Uuid::now_v7(),
+        id: store::OperatorId::generate(),
         email: email.to_owned(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
         role: OperatorRole::Operator,
