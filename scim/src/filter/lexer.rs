@@ -145,16 +145,62 @@ fn decode_string(input: &str, start: usize, end: usize) -> Result<String, Filter
     })
 }
 
+/// Decodes a JSON number (RFC 8259 §6). Integers stay integers; decimals are parsed with
+/// Rust's correctly rounded `f64` parser so that printing and re-parsing is exact.
 fn decode_number(input: &str, start: usize, end: usize) -> Result<serde_json::Number, FilterError> {
     let text = &input[start..end];
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Number(n)) => Ok(n),
-        _ => Err(FilterError::new(
-            format!("invalid number '{text}'"),
-            input,
-            start,
-        )),
+    let invalid = || FilterError::new(format!("invalid number '{text}'"), input, start);
+    if !is_json_number(text) {
+        return Err(invalid());
     }
+    if !text.contains(['.', 'e', 'E']) {
+        if let Ok(n) = text.parse::<i64>() {
+            return Ok(n.into());
+        }
+        if let Ok(n) = text.parse::<u64>() {
+            return Ok(n.into());
+        }
+    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .ok_or_else(|| FilterError::new(format!("number '{text}' is out of range"), input, start))
+}
+
+/// `number = [ "-" ] int [ frac ] [ exp ]` from RFC 8259 §6.
+fn is_json_number(text: &str) -> bool {
+    fn digits(b: &[u8], mut i: usize) -> usize {
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        i
+    }
+    let b = text.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(c) if c.is_ascii_digit() => i = digits(b, i),
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        let after = digits(b, i + 1);
+        if after == i + 1 {
+            return false;
+        }
+        i = after;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let after = digits(b, i);
+        if after == i {
+            return false;
+        }
+        i = after;
+    }
+    i == b.len()
 }
 
 /// serde_json's message without its trailing " at line L column C".
