@@ -5,11 +5,18 @@
 //! read like `expected a comparison operator at column 10: userName eqq "bjensen"`.
 
 mod ast;
+pub mod check;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod check_eval_tests;
+pub mod eval;
 mod lexer;
 mod parser;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod rfc_examples;
+#[cfg(test)]
+mod test_schema;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
