@@ -12,6 +12,10 @@ mod check_eval_tests;
 pub mod eval;
 mod lexer;
 mod parser;
+pub mod plan;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod plan_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod rfc_examples;
