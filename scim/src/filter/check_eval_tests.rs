@@ -192,6 +192,8 @@ fn present_excludes_null_empty_string_empty_array_and_absent() {
     assert!(!matches(&checked("emails pr"), &doc));
     assert!(!matches(&checked("displayName pr"), &doc));
     assert!(matches(&checked("userName pr"), &doc));
+    let hollow = json!({"name": {"givenName": null, "familyName": ""}});
+    assert!(!matches(&checked("name pr"), &hollow));
 }
 
 #[test]

@@ -13,7 +13,8 @@
 //!   on strings are lexicographic by Unicode scalar value.
 //! - dateTime values compare chronologically (unparseable stored values match nothing);
 //!   integers and decimals numerically; booleans with `eq`/`ne` only.
-//! - `pr`: some value is neither null, `""`, `[]` nor `{}`.
+//! - `pr`: some value is neither null, `""`, nor an array or object without a present
+//!   member (`[]`, `{}`, `{"value": null}`).
 //! - A value path holds if one element satisfies the whole inner filter.
 
 use std::cmp::Ordering;
@@ -86,13 +87,14 @@ pub(crate) fn values_at<'v>(resource: &'v Value, location: &Location) -> Vec<&'v
     out
 }
 
-/// `pr` for one value: not `""`, `[]` or `{}` (nulls are already gone).
+/// `pr` for one value: not null, `""` or `[]`, and an object only if one of its members is
+/// present ("a non-empty node for complex attributes", RFC 7644 §3.4.2.2, Table 3).
 pub(crate) fn is_present(value: &Value) -> bool {
     match value {
         Value::Null => false,
         Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
+        Value::Array(a) => a.iter().any(is_present),
+        Value::Object(o) => o.values().any(is_present),
         _ => true,
     }
 }

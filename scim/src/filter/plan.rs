@@ -24,11 +24,16 @@
 //!   single-valued attribute. [`Operand::Json`]: the value at that key path in the stored
 //!   document (keys are canonical; render them as bind parameters or properly quoted JSON
 //!   path segments, never splice user text).
-//! - [`Test::Present`]: not NULL, not `''`, not an empty JSON array or object.
+//! - [`Test::Present`]: not NULL, not `''`, and for a JSON array or object: one of its
+//!   members is present (`[]`, `{}` and `{"value": null}` are not present).
 //! - [`Test::Compare`] on [`BindValue::Text`]: when `case_exact` is false compare
 //!   `lower(x)` with `lower(?)`; `co`/`sw`/`ew` are substring tests (with `LIKE`, escape
 //!   `%`, `_` and the escape character in the bound pattern); `gt`… are lexicographic.
 //!   The stored value must be a JSON string (a number or boolean never equals text).
+//!   Lower-casing must be Unicode-aware, as `eval` is (`str::to_lowercase`): PostgreSQL's
+//!   `lower()` is, SQLite's built-in `lower()` folds ASCII only (register a function or
+//!   store a lower-cased copy). Ordering must be by code point (`COLLATE "C"` on
+//!   PostgreSQL; SQLite's default `BINARY` compares UTF-8 bytes, which agrees).
 //! - [`BindValue::DateTime`]: compare chronologically, not as text (e.g. cast both sides
 //!   to `timestamptz`, or to `unixepoch(…, 'subsec')` on SQLite); the value is bound in UTC.
 //! - [`BindValue::Integer`] / [`BindValue::Decimal`]: numeric comparison; the stored value
