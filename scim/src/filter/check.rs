@@ -156,15 +156,29 @@ pub enum TypedValue {
     DateTime(DateTime<FixedOffset>),
 }
 
-/// A filter whose paths are resolved and whose literals are typed. Build with [`check`].
+/// A filter whose paths are resolved and whose literals are typed. Only [`check`] builds
+/// one, so holding a `CheckedFilter` proves the filter fits the schema.
 #[derive(Debug, Clone, PartialEq)]
-pub enum CheckedFilter {
+pub struct CheckedFilter {
+    root: CheckedNode,
+}
+
+impl CheckedFilter {
+    /// The checked tree.
+    pub fn root(&self) -> &CheckedNode {
+        &self.root
+    }
+}
+
+/// A node of a [`CheckedFilter`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckedNode {
     /// All hold.
-    And(Vec<CheckedFilter>),
+    And(Vec<CheckedNode>),
     /// Any holds.
-    Or(Vec<CheckedFilter>),
+    Or(Vec<CheckedNode>),
     /// Negation.
-    Not(Box<CheckedFilter>),
+    Not(Box<CheckedNode>),
     /// The target has a value that is not null, not `""` and not an empty array/object.
     Present(Target),
     /// Some value of the target compares true.
@@ -184,7 +198,7 @@ pub enum CheckedFilter {
         /// Whether that attribute is multi-valued (else its single object is the element).
         multi_valued: bool,
         /// Evaluated against one element at a time.
-        filter: Box<CheckedFilter>,
+        filter: Box<CheckedNode>,
     },
 }
 
@@ -221,7 +235,8 @@ pub fn check(
     schema: &dyn AttrResolver,
     unknown: UnknownAttributes,
 ) -> Result<CheckedFilter, CheckError> {
-    Checker { schema, unknown }.node(filter, None)
+    let root = Checker { schema, unknown }.node(filter, None)?;
+    Ok(CheckedFilter { root })
 }
 
 struct Checker<'a> {
@@ -233,12 +248,12 @@ struct Checker<'a> {
 type Scope<'s> = Option<&'s AttrPath>;
 
 impl Checker<'_> {
-    fn node(&self, filter: &Filter, scope: Scope<'_>) -> Result<CheckedFilter, CheckError> {
+    fn node(&self, filter: &Filter, scope: Scope<'_>) -> Result<CheckedNode, CheckError> {
         Ok(match filter {
-            Filter::And(children) => CheckedFilter::And(self.all(children, scope)?),
-            Filter::Or(children) => CheckedFilter::Or(self.all(children, scope)?),
-            Filter::Not(inner) => CheckedFilter::Not(Box::new(self.node(inner, scope)?)),
-            Filter::Present(path) => CheckedFilter::Present(self.target(path, scope)?),
+            Filter::And(children) => CheckedNode::And(self.all(children, scope)?),
+            Filter::Or(children) => CheckedNode::Or(self.all(children, scope)?),
+            Filter::Not(inner) => CheckedNode::Not(Box::new(self.node(inner, scope)?)),
+            Filter::Present(path) => CheckedNode::Present(self.target(path, scope)?),
             Filter::Compare { path, op, value } => self.compare(path, *op, value, scope)?,
             Filter::ValuePath { path, filter } => {
                 let info = self.info(path)?;
@@ -248,7 +263,7 @@ impl Checker<'_> {
                         format!("'{path}' is not a complex attribute, so it takes no value filter"),
                     ));
                 }
-                CheckedFilter::ValuePath {
+                CheckedNode::ValuePath {
                     location: Location {
                         extension: info.extension,
                         attr: info.name,
@@ -261,7 +276,7 @@ impl Checker<'_> {
         })
     }
 
-    fn all(&self, children: &[Filter], scope: Scope<'_>) -> Result<Vec<CheckedFilter>, CheckError> {
+    fn all(&self, children: &[Filter], scope: Scope<'_>) -> Result<Vec<CheckedNode>, CheckError> {
         children.iter().map(|c| self.node(c, scope)).collect()
     }
 
@@ -334,7 +349,7 @@ impl Checker<'_> {
         op: CompareOp,
         value: &CompValue,
         scope: Scope<'_>,
-    ) -> Result<CheckedFilter, CheckError> {
+    ) -> Result<CheckedNode, CheckError> {
         let mut target = self.target(path, scope)?;
         if target.ty == AttrType::Complex {
             // RFC 7644 §3.4.2.2: a complex attribute compared with a value compares its
@@ -357,7 +372,7 @@ impl Checker<'_> {
             target.case_exact = info.case_exact;
         }
         let value = typed(path, target.ty, op, value)?;
-        Ok(CheckedFilter::Compare { target, op, value })
+        Ok(CheckedNode::Compare { target, op, value })
     }
 }
 

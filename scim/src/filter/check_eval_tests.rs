@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::Filter;
-use super::check::{AttrType, CheckedFilter, UnknownAttributes, check};
+use super::check::{AttrType, CheckedFilter, CheckedNode, UnknownAttributes, check};
 use super::eval::matches;
 use super::test_schema::{ENTERPRISE, TestSchema};
 
@@ -106,7 +106,8 @@ fn a_value_filter_on_a_simple_attribute_is_rejected() {
 
 #[test]
 fn comparisons_carry_the_resolved_type_case_exactness_and_canonical_location() {
-    let CheckedFilter::Compare { target, .. } = checked(r#"EMAILS.VALUE eq "x""#) else {
+    let CheckedNode::Compare { target, .. } = checked(r#"EMAILS.VALUE eq "x""#).root().clone()
+    else {
         panic!("expected a comparison");
     };
     assert_eq!(target.location.to_string(), "emails.value");
@@ -117,7 +118,8 @@ fn comparisons_carry_the_resolved_type_case_exactness_and_canonical_location() {
 
 #[test]
 fn a_complex_attribute_compared_with_a_value_compares_its_value_sub_attribute() {
-    let CheckedFilter::Compare { target, .. } = checked(r#"emails co "example.com""#) else {
+    let CheckedNode::Compare { target, .. } = checked(r#"emails co "example.com""#).root().clone()
+    else {
         panic!("expected a comparison");
     };
     assert_eq!(target.location.to_string(), "emails.value");
@@ -125,8 +127,10 @@ fn a_complex_attribute_compared_with_a_value_compares_its_value_sub_attribute() 
 
 #[test]
 fn an_extension_attribute_is_located_under_its_urn() {
-    let CheckedFilter::Compare { target, .. } =
+    let CheckedNode::Compare { target, .. } =
         checked(&format!(r#"{ENTERPRISE}:manager.value eq "26118915""#))
+            .root()
+            .clone()
     else {
         panic!("expected a comparison");
     };

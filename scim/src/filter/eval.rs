@@ -23,23 +23,27 @@ use chrono::DateTime;
 use serde_json::Value;
 
 use super::CompareOp;
-use super::check::{AttrType, CheckedFilter, Location, Target, TypedValue};
+use super::check::{AttrType, CheckedFilter, CheckedNode, Location, Target, TypedValue};
 
 /// Whether `resource` matches `filter`.
 pub fn matches(filter: &CheckedFilter, resource: &Value) -> bool {
-    match filter {
-        CheckedFilter::And(children) => children.iter().all(|c| matches(c, resource)),
-        CheckedFilter::Or(children) => children.iter().any(|c| matches(c, resource)),
-        CheckedFilter::Not(inner) => !matches(inner, resource),
-        CheckedFilter::Present(target) => values_at(resource, &target.location)
+    node_matches(filter.root(), resource)
+}
+
+fn node_matches(node: &CheckedNode, resource: &Value) -> bool {
+    match node {
+        CheckedNode::And(children) => children.iter().all(|c| node_matches(c, resource)),
+        CheckedNode::Or(children) => children.iter().any(|c| node_matches(c, resource)),
+        CheckedNode::Not(inner) => !node_matches(inner, resource),
+        CheckedNode::Present(target) => values_at(resource, &target.location)
             .into_iter()
             .any(is_present),
-        CheckedFilter::Compare { target, op, value } => compare_any(resource, target, *op, value),
-        CheckedFilter::ValuePath {
+        CheckedNode::Compare { target, op, value } => compare_any(resource, target, *op, value),
+        CheckedNode::ValuePath {
             location, filter, ..
         } => values_at(resource, location)
             .into_iter()
-            .any(|element| matches(filter, element)),
+            .any(|element| node_matches(filter, element)),
     }
 }
 

@@ -43,7 +43,7 @@
 use chrono::{DateTime, Utc};
 
 use super::CompareOp;
-use super::check::{CheckedFilter, Location, Target, TypedValue};
+use super::check::{CheckedFilter, CheckedNode, Location, Target, TypedValue};
 use crate::path::{AttrPath, PathError};
 
 /// The single-valued attributes the storage layer keeps in dedicated columns.
@@ -152,7 +152,7 @@ pub enum BindValue {
 
 /// Translates a checked filter into a plan, using `columns` for single-valued attributes.
 pub fn plan(filter: &CheckedFilter, columns: &IndexedColumns) -> Plan {
-    Planner { columns }.node(filter, &Scope::Root)
+    Planner { columns }.node(filter.root(), &Scope::Root)
 }
 
 /// Where operands are read from.
@@ -171,17 +171,17 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    fn node(&self, filter: &CheckedFilter, scope: &Scope) -> Plan {
+    fn node(&self, filter: &CheckedNode, scope: &Scope) -> Plan {
         match filter {
-            CheckedFilter::And(children) => {
+            CheckedNode::And(children) => {
                 Plan::And(children.iter().map(|c| self.node(c, scope)).collect())
             }
-            CheckedFilter::Or(children) => {
+            CheckedNode::Or(children) => {
                 Plan::Or(children.iter().map(|c| self.node(c, scope)).collect())
             }
-            CheckedFilter::Not(inner) => Plan::Not(Box::new(self.node(inner, scope))),
-            CheckedFilter::Present(target) => self.test(target, Test::Present, scope),
-            CheckedFilter::Compare { target, op, value } => {
+            CheckedNode::Not(inner) => Plan::Not(Box::new(self.node(inner, scope))),
+            CheckedNode::Present(target) => self.test(target, Test::Present, scope),
+            CheckedNode::Compare { target, op, value } => {
                 let bind = match value {
                     // `eq null` is "not present", `ne null` is "present".
                     TypedValue::Null => {
@@ -205,7 +205,7 @@ impl Planner<'_> {
                 };
                 self.test(target, test, scope)
             }
-            CheckedFilter::ValuePath {
+            CheckedNode::ValuePath {
                 location,
                 multi_valued,
                 filter,
