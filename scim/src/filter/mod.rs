@@ -3,6 +3,24 @@
 //! [`Filter::parse`] turns the text of a `filter` query parameter (or the bracketed part of
 //! a PATCH path) into an unchecked [`Filter`]. Errors carry the byte offset and column and
 //! read like `expected a comparison operator at column 10: userName eqq "bjensen"`.
+//!
+//! The pipeline: [`Filter::parse`] (syntax) -> [`check::check`] (schema: types, caseExact,
+//! canonical locations) -> [`eval::matches`] (reference semantics over JSON) or
+//! [`plan::plan`] (a parameterised plan for the SQL renderers).
+//!
+//! ```
+//! use scim::filter::Filter;
+//!
+//! let filter = Filter::parse(r#"userType Eq "Employee" AND (emails CO "example.com" OR title PR)"#)?;
+//! assert_eq!(
+//!     filter.to_string(),
+//!     r#"userType eq "Employee" and (emails co "example.com" or title pr)"#
+//! );
+//! # Ok::<(), scim::filter::FilterError>(())
+//! ```
+//!
+//! Known limit: a schema URI prefix in a filter may hold letters, digits and `-_.:$`, which
+//! covers every `urn:` schema; `http://…` schema URIs cannot be written as prefixes.
 
 mod ast;
 pub mod check;
@@ -69,6 +87,17 @@ impl FilterError {
     /// The filter text the error is about.
     pub fn input(&self) -> &str {
         &self.input
+    }
+
+    /// The input and, on a second line, a caret under the error's column: for logs and
+    /// operator-facing messages.
+    pub fn caret(&self) -> String {
+        format!(
+            "{}\n{}^ {}",
+            self.input,
+            " ".repeat(self.column - 1),
+            self.message
+        )
     }
 }
 

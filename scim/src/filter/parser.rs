@@ -75,7 +75,7 @@ pub(crate) fn parse_patch_path(input: &str) -> Result<PatchPath, PatchPathError>
     }
     let attr = AttrPath::parse_at(&input[token.start..token.end], input, token.start)?;
     if parser.peek_kind() != Some(&TokenKind::LBracket) {
-        parser.expect_end()?;
+        parser.expect_end_of_path()?;
         return Ok(PatchPath::Attr(attr));
     }
     let filter = parser.value_path_filter(&attr, token.start, 0)?;
@@ -100,7 +100,7 @@ pub(crate) fn parse_patch_path(input: &str) -> Result<PatchPath, PatchPathError>
         }
         sub_attr = Some(text.to_owned());
     }
-    parser.expect_end()?;
+    parser.expect_end_of_path()?;
     Ok(PatchPath::Value {
         attr,
         filter,
@@ -188,6 +188,13 @@ impl<'a> Parser<'a> {
                 Err(self.error("unbalanced ']' with no matching '['", t.start))
             }
             Some(t) => Err(self.error("expected 'and', 'or' or the end of the filter", t.start)),
+        }
+    }
+
+    fn expect_end_of_path(&self) -> Result<(), FilterError> {
+        match self.peek() {
+            None => Ok(()),
+            Some(t) => Err(self.error("expected the end of the path", t.start)),
         }
     }
 

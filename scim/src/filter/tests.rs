@@ -238,6 +238,34 @@ fn overlong_input_is_rejected_before_lexing() {
 }
 
 #[test]
+fn the_caret_form_points_under_the_column() {
+    let err = Filter::parse(r#"userName eqq "bjensen""#).unwrap_err();
+    assert_eq!(
+        err.caret(),
+        "userName eqq \"bjensen\"\n         ^ expected a comparison operator"
+    );
+}
+
+#[test]
+fn patch_path_errors_point_into_the_whole_path() {
+    let err = crate::path::PatchPath::parse(r#"members[value eq]"#).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "expected a value (a string, number, true, false or null) at column 17: members[value eq]"
+    );
+    let err = crate::path::PatchPath::parse(r#"emails[type eq "work"].1x"#).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"expected a sub-attribute name at column 24: emails[type eq "work"].1x"#
+    );
+    let err = crate::path::PatchPath::parse("name.given name").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "expected the end of the path at column 12: name.given name"
+    );
+}
+
+#[test]
 fn columns_count_characters_in_non_ascii_input() {
     let err = Filter::parse(r#"a eq "é" b"#).unwrap_err();
     assert_eq!(err.column(), 10);
