@@ -385,3 +385,63 @@ proptest! {
         prop_assert_eq!(with, without);
     }
 }
+
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        prop::sample::select(vec![
+            "",
+            "alice",
+            "2020-01-01T00:00:00Z",
+            "work",
+            "not a date"
+        ])
+        .prop_map(|s| json!(s)),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "userName",
+                        "emails",
+                        "value",
+                        "type",
+                        "primary",
+                        "meta",
+                        "created",
+                        "name",
+                        "givenName",
+                        "schemas",
+                        ENTERPRISE,
+                        "manager",
+                        "active",
+                    ]),
+                    inner
+                ),
+                0..4
+            )
+            .prop_map(|entries| Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect()
+            )),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn eval_and_plan_never_panic_on_documents_that_ignore_the_schema(
+        text in filter_text(),
+        doc in any_json(),
+    ) {
+        let filter = checked(&text);
+        let _ = matches(&filter, &doc);
+        let _ = interpret(&plan(&filter, &columns()), &doc, None);
+    }
+}
