@@ -179,7 +179,7 @@ pub enum CheckedNode {
     Or(Vec<CheckedNode>),
     /// Negation.
     Not(Box<CheckedNode>),
-    /// The target has a value that is not null, not `""` and not an empty array/object.
+    /// The target has a present value (see [`crate::filter::eval`] for the exact rule).
     Present(Target),
     /// Some value of the target compares true.
     Compare {
@@ -244,7 +244,7 @@ struct Checker<'a> {
     unknown: UnknownAttributes,
 }
 
-/// The value path a node sits in: its parent path and resolved location.
+/// The attribute path of the enclosing value filter, if any (paths inside are relative).
 type Scope<'s> = Option<&'s AttrPath>;
 
 impl Checker<'_> {
