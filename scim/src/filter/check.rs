@@ -376,16 +376,29 @@ impl Checker<'_> {
     }
 }
 
-fn type_name(ty: AttrType) -> &'static str {
+/// An integer literal, also when written as an integral decimal (`3.0`, `1e2`).
+fn integral(n: &serde_json::Number) -> Option<i64> {
+    if let Some(i) = n.as_i64() {
+        return Some(i);
+    }
+    let f = n.as_f64()?;
+    // The range check keeps the cast exact: every integral f64 in it is an i64.
+    let in_range = f.fract() == 0.0
+        && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f);
+    in_range.then_some(f as i64)
+}
+
+/// The type's name with its indefinite article, for messages.
+fn a_type_name(ty: AttrType) -> &'static str {
     match ty {
-        AttrType::String => "string",
-        AttrType::Boolean => "boolean",
-        AttrType::Decimal => "decimal",
-        AttrType::Integer => "integer",
-        AttrType::DateTime => "dateTime",
-        AttrType::Reference => "reference",
-        AttrType::Binary => "binary",
-        AttrType::Complex => "complex",
+        AttrType::String => "a string",
+        AttrType::Boolean => "a boolean",
+        AttrType::Decimal => "a decimal",
+        AttrType::Integer => "an integer",
+        AttrType::DateTime => "a dateTime",
+        AttrType::Reference => "a reference",
+        AttrType::Binary => "a binary",
+        AttrType::Complex => "a complex",
     }
 }
 
@@ -400,8 +413,8 @@ fn typed(
         CheckError::new(
             path,
             format!(
-                "'{path}' is a {} attribute and cannot be compared with {value}",
-                type_name(ty)
+                "'{path}' is {} attribute and cannot be compared with {value}",
+                a_type_name(ty)
             ),
         )
     };
@@ -416,8 +429,8 @@ fn typed(
         return Err(CheckError::new(
             path,
             format!(
-                "operator '{op}' is not allowed on '{path}', a {} attribute",
-                type_name(ty)
+                "operator '{op}' is not allowed on '{path}', {} attribute",
+                a_type_name(ty)
             ),
         ));
     }
@@ -429,7 +442,7 @@ fn typed(
         }
         (AttrType::Boolean, CompValue::Bool(b)) => Ok(TypedValue::Boolean(*b)),
         (AttrType::Integer, CompValue::Number(n)) => {
-            n.as_i64().map(TypedValue::Integer).ok_or_else(mismatch)
+            integral(n).map(TypedValue::Integer).ok_or_else(mismatch)
         }
         (AttrType::Decimal, CompValue::Number(n)) => {
             n.as_f64().map(TypedValue::Decimal).ok_or_else(mismatch)

@@ -182,6 +182,15 @@ fn numbers_compare_numerically() {
 }
 
 #[test]
+fn an_integral_decimal_literal_is_accepted_for_an_integer_attribute() {
+    assert!(is_match("loginCount eq 1.2e1"));
+    assert_eq!(
+        check_error("loginCount eq 2.5"),
+        "'loginCount' is an integer attribute and cannot be compared with 2.5"
+    );
+}
+
+#[test]
 fn booleans_compare_with_eq_and_ne() {
     assert!(is_match("active eq true"));
     assert!(is_match("active ne false"));

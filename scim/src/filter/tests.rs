@@ -368,6 +368,17 @@ proptest! {
     }
 
     #[test]
+    fn patch_paths_print_and_parse_back(
+        attr in attr_path(false),
+        f in val_filter(),
+        sub in prop::option::of(sub_name()),
+    ) {
+        let path = crate::path::PatchPath::Value { attr, filter: f, sub_attr: sub };
+        let printed = path.to_string();
+        prop_assert_eq!(crate::path::PatchPath::parse(&printed), Ok(path), "printed: {}", printed);
+    }
+
+    #[test]
     fn arbitrary_text_never_panics(text in any::<String>()) {
         let _ = Filter::parse(&text);
     }
