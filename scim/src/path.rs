@@ -32,12 +32,7 @@ pub struct PathError {
 
 impl PathError {
     pub(crate) fn new(message: impl Into<String>, input: &str, offset: usize) -> Self {
-        Self {
-            message: message.into(),
-            offset,
-            column: column_of(input, offset),
-            input: input.to_owned(),
-        }
+        Self { message: message.into(), offset, column: column_of(input, offset), input: input.to_owned() }
     }
 
     /// What went wrong, without the position.
@@ -105,19 +100,11 @@ impl AttrPath {
         if let Some(sub) = sub_attr {
             let sub_at = rest_at + name.len() + 1;
             if let Some(extra) = sub.find('.') {
-                return Err(PathError::new(
-                    "an attribute path has at most one sub-attribute",
-                    whole,
-                    sub_at + extra,
-                ));
+                return Err(PathError::new("an attribute path has at most one sub-attribute", whole, sub_at + extra));
             }
             validate_name(sub, whole, sub_at)?;
         }
-        Ok(Self {
-            uri,
-            name: name.to_owned(),
-            sub_attr: sub_attr.map(str::to_owned),
-        })
+        Ok(Self { uri, name: name.to_owned(), sub_attr: sub_attr.map(str::to_owned) })
     }
 
     /// Builds a path from parts, checking each one against the grammar.
@@ -129,11 +116,7 @@ impl AttrPath {
         if let Some(sub) = sub_attr {
             validate_name(sub, sub, 0)?;
         }
-        Ok(Self {
-            uri: uri.map(str::to_owned),
-            name: name.to_owned(),
-            sub_attr: sub_attr.map(str::to_owned),
-        })
+        Ok(Self { uri: uri.map(str::to_owned), name: name.to_owned(), sub_attr: sub_attr.map(str::to_owned) })
     }
 
     /// The schema URI prefix, if the path was written fully qualified.
@@ -154,20 +137,12 @@ impl AttrPath {
     /// The same path with `sub` as its sub-attribute (replacing any existing one).
     pub fn with_sub_attr(&self, sub: &str) -> Result<Self, PathError> {
         validate_name(sub, sub, 0)?;
-        Ok(Self {
-            uri: self.uri.clone(),
-            name: self.name.clone(),
-            sub_attr: Some(sub.to_owned()),
-        })
+        Ok(Self { uri: self.uri.clone(), name: self.name.clone(), sub_attr: Some(sub.to_owned()) })
     }
 
     /// The same path without its sub-attribute.
     pub fn parent(&self) -> Self {
-        Self {
-            uri: self.uri.clone(),
-            name: self.name.clone(),
-            sub_attr: None,
-        }
+        Self { uri: self.uri.clone(), name: self.name.clone(), sub_attr: None }
     }
 
     /// Equality as SCIM defines it: attribute names and schema URIs are case-insensitive.
@@ -224,21 +199,13 @@ fn validate_name(name: &str, whole: &str, at: usize) -> Result<(), PathError> {
     match chars.next() {
         None => return Err(PathError::new("expected an attribute name", whole, at)),
         Some((_, c)) if !c.is_ascii_alphabetic() => {
-            return Err(PathError::new(
-                format!("an attribute name must start with a letter, found '{c}'"),
-                whole,
-                at,
-            ));
+            return Err(PathError::new(format!("an attribute name must start with a letter, found '{c}'"), whole, at));
         }
         Some(_) => {}
     }
     for (i, c) in chars {
         if !is_name_char(c) {
-            return Err(PathError::new(
-                format!("unexpected character '{c}' in attribute name"),
-                whole,
-                at + i,
-            ));
+            return Err(PathError::new(format!("unexpected character '{c}' in attribute name"), whole, at + i));
         }
     }
     Ok(())
@@ -250,29 +217,17 @@ fn validate_uri(uri: &str, whole: &str, at: usize) -> Result<(), PathError> {
     let mut chars = uri.char_indices();
     match chars.next() {
         None => {
-            return Err(PathError::new(
-                "expected a schema URI before ':'",
-                whole,
-                at,
-            ));
+            return Err(PathError::new("expected a schema URI before ':'", whole, at));
         }
         Some((_, c)) if !c.is_ascii_alphabetic() => {
-            return Err(PathError::new(
-                format!("a schema URI must start with a letter, found '{c}'"),
-                whole,
-                at,
-            ));
+            return Err(PathError::new(format!("a schema URI must start with a letter, found '{c}'"), whole, at));
         }
         Some(_) => {}
     }
     for (i, c) in chars {
         let ok = c.is_ascii_alphanumeric() || "-_.:/%+~!$&'*,;=@".contains(c);
         if !ok {
-            return Err(PathError::new(
-                format!("unexpected character '{c}' in schema URI"),
-                whole,
-                at + i,
-            ));
+            return Err(PathError::new(format!("unexpected character '{c}' in schema URI"), whole, at + i));
         }
     }
     Ok(())
@@ -319,10 +274,7 @@ impl PatchPath {
 
     /// Like [`PatchPath::parse`], but a path equal (case-insensitively) to a URN for which
     /// `is_schema` holds becomes [`PatchPath::Schema`].
-    pub fn parse_with_schemas(
-        input: &str,
-        is_schema: impl Fn(&str) -> bool,
-    ) -> Result<Self, PatchPathError> {
+    pub fn parse_with_schemas(input: &str, is_schema: impl Fn(&str) -> bool) -> Result<Self, PatchPathError> {
         if input.contains(':') && !input.contains('[') && is_schema(input) {
             return Ok(Self::Schema(input.to_owned()));
         }
@@ -334,11 +286,7 @@ impl fmt::Display for PatchPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Attr(path) => write!(f, "{path}"),
-            Self::Value {
-                attr,
-                filter,
-                sub_attr,
-            } => {
+            Self::Value { attr, filter, sub_attr } => {
                 write!(f, "{attr}[{filter}]")?;
                 if let Some(sub) = sub_attr {
                     write!(f, ".{sub}")?;
@@ -383,10 +331,7 @@ mod tests {
     #[test]
     fn a_core_schema_prefix_is_accepted_on_a_simple_attribute() {
         let path = AttrPath::parse("urn:ietf:params:scim:schemas:core:2.0:User:userName").unwrap();
-        assert_eq!(
-            path.uri(),
-            Some("urn:ietf:params:scim:schemas:core:2.0:User")
-        );
+        assert_eq!(path.uri(), Some("urn:ietf:params:scim:schemas:core:2.0:User"));
         assert_eq!(path.name(), "userName");
     }
 
@@ -406,10 +351,7 @@ mod tests {
     fn a_name_starting_with_a_digit_is_rejected_at_its_column() {
         let err = AttrPath::parse("name.1st").unwrap_err();
         assert_eq!(err.column(), 6);
-        assert_eq!(
-            err.to_string(),
-            "an attribute name must start with a letter, found '1' at column 6: name.1st"
-        );
+        assert_eq!(err.to_string(), "an attribute name must start with a letter, found '1' at column 6: name.1st");
     }
 
     #[test]

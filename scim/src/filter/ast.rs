@@ -69,17 +69,8 @@ pub enum CompareOp {
 
 impl CompareOp {
     /// Every operator, in Table 3 order.
-    pub const ALL: [CompareOp; 9] = [
-        Self::Eq,
-        Self::Ne,
-        Self::Co,
-        Self::Sw,
-        Self::Ew,
-        Self::Gt,
-        Self::Ge,
-        Self::Lt,
-        Self::Le,
-    ];
+    pub const ALL: [CompareOp; 9] =
+        [Self::Eq, Self::Ne, Self::Co, Self::Sw, Self::Ew, Self::Gt, Self::Ge, Self::Lt, Self::Le];
 
     /// The operator's keyword, in lower case.
     pub fn as_str(self) -> &'static str {
@@ -98,9 +89,7 @@ impl CompareOp {
 
     /// Recognises an operator keyword, ignoring case.
     pub fn from_keyword(word: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|op| op.as_str().eq_ignore_ascii_case(word))
+        Self::ALL.into_iter().find(|op| op.as_str().eq_ignore_ascii_case(word))
     }
 
     /// `co`, `sw`, `ew`: operators on string content.
@@ -176,12 +165,7 @@ impl Filter {
         }
     }
 
-    fn write_chain(
-        f: &mut fmt::Formatter<'_>,
-        children: &[Filter],
-        keyword: &str,
-        is_and: bool,
-    ) -> fmt::Result {
+    fn write_chain(f: &mut fmt::Formatter<'_>, children: &[Filter], keyword: &str, is_and: bool) -> fmt::Result {
         for (i, child) in children.iter().enumerate() {
             if i > 0 {
                 write!(f, " {keyword} ")?;

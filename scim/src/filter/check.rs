@@ -212,10 +212,7 @@ pub struct CheckError {
 
 impl CheckError {
     fn new(attribute: &AttrPath, message: String) -> Self {
-        Self {
-            message,
-            attribute: attribute.to_string(),
-        }
+        Self { message, attribute: attribute.to_string() }
     }
 
     /// The readable explanation, naming the attribute.
@@ -264,11 +261,7 @@ impl Checker<'_> {
                     ));
                 }
                 CheckedNode::ValuePath {
-                    location: Location {
-                        extension: info.extension,
-                        attr: info.name,
-                        sub: None,
-                    },
+                    location: Location { extension: info.extension, attr: info.name, sub: None },
                     multi_valued: info.multi_valued,
                     filter: Box::new(self.node(filter, Some(path))?),
                 }
@@ -285,10 +278,7 @@ impl Checker<'_> {
             return Ok(info);
         }
         match self.unknown {
-            UnknownAttributes::Reject => Err(CheckError::new(
-                path,
-                format!("unknown attribute '{path}' in filter"),
-            )),
+            UnknownAttributes::Reject => Err(CheckError::new(path, format!("unknown attribute '{path}' in filter"))),
             UnknownAttributes::TreatAsString => Ok(AttrInfo {
                 name: path.sub_attr().unwrap_or(path.name()).to_owned(),
                 ty: AttrType::String,
@@ -308,16 +298,10 @@ impl Checker<'_> {
                     format!("inside '{parent}[…]' write a plain sub-attribute name, not '{path}'"),
                 ));
             }
-            let full = parent
-                .with_sub_attr(path.name())
-                .map_err(|e| CheckError::new(path, e.message().to_owned()))?;
+            let full = parent.with_sub_attr(path.name()).map_err(|e| CheckError::new(path, e.message().to_owned()))?;
             let info = self.info(&full)?;
             return Ok(Target {
-                location: Location {
-                    extension: None,
-                    attr: info.name,
-                    sub: None,
-                },
+                location: Location { extension: None, attr: info.name, sub: None },
                 ty: info.ty,
                 case_exact: info.case_exact,
                 multi_valued: info.multi_valued,
@@ -332,11 +316,7 @@ impl Checker<'_> {
             None => (top.ty, top.case_exact, None),
         };
         Ok(Target {
-            location: Location {
-                extension: top.extension,
-                attr: top.name,
-                sub,
-            },
+            location: Location { extension: top.extension, attr: top.name, sub },
             ty,
             case_exact,
             multi_valued: top.multi_valued,
@@ -356,11 +336,8 @@ impl Checker<'_> {
             // `value` sub-attribute (`emails co "example.com"`).
             // Sub-attributes are never complex (RFC 7643 §2.3.8), so only a top-level
             // path can take the implicit `value`.
-            let value_path = if scope.is_none() && target.location.sub.is_none() {
-                path.with_sub_attr("value").ok()
-            } else {
-                None
-            };
+            let value_path =
+                if scope.is_none() && target.location.sub.is_none() { path.with_sub_attr("value").ok() } else { None };
             let Some(info) = value_path.as_ref().and_then(|p| self.schema.resolve(p)) else {
                 return Err(CheckError::new(
                     path,
@@ -383,8 +360,7 @@ fn integral(n: &serde_json::Number) -> Option<i64> {
     }
     let f = n.as_f64()?;
     // The range check keeps the cast exact: every integral f64 in it is an i64.
-    let in_range = f.fract() == 0.0
-        && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f);
+    let in_range = f.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f);
     in_range.then_some(f as i64)
 }
 
@@ -403,20 +379,9 @@ fn a_type_name(ty: AttrType) -> &'static str {
 }
 
 /// Checks that `op` applies to `ty` and converts the literal.
-fn typed(
-    path: &AttrPath,
-    ty: AttrType,
-    op: CompareOp,
-    value: &CompValue,
-) -> Result<TypedValue, CheckError> {
+fn typed(path: &AttrPath, ty: AttrType, op: CompareOp, value: &CompValue) -> Result<TypedValue, CheckError> {
     let mismatch = || {
-        CheckError::new(
-            path,
-            format!(
-                "'{path}' is {} attribute and cannot be compared with {value}",
-                a_type_name(ty)
-            ),
-        )
+        CheckError::new(path, format!("'{path}' is {} attribute and cannot be compared with {value}", a_type_name(ty)))
     };
     let op_allowed = match ty {
         AttrType::String | AttrType::Reference => true,
@@ -428,10 +393,7 @@ fn typed(
     if !op_allowed {
         return Err(CheckError::new(
             path,
-            format!(
-                "operator '{op}' is not allowed on '{path}', {} attribute",
-                a_type_name(ty)
-            ),
+            format!("operator '{op}' is not allowed on '{path}', {} attribute", a_type_name(ty)),
         ));
     }
     match (ty, value) {
@@ -441,22 +403,16 @@ fn typed(
             Ok(TypedValue::String(s.clone()))
         }
         (AttrType::Boolean, CompValue::Bool(b)) => Ok(TypedValue::Boolean(*b)),
-        (AttrType::Integer, CompValue::Number(n)) => {
-            integral(n).map(TypedValue::Integer).ok_or_else(mismatch)
-        }
-        (AttrType::Decimal, CompValue::Number(n)) => {
-            n.as_f64().map(TypedValue::Decimal).ok_or_else(mismatch)
-        }
-        (AttrType::DateTime, CompValue::String(s)) => DateTime::parse_from_rfc3339(s)
-            .map(TypedValue::DateTime)
-            .map_err(|_| {
+        (AttrType::Integer, CompValue::Number(n)) => integral(n).map(TypedValue::Integer).ok_or_else(mismatch),
+        (AttrType::Decimal, CompValue::Number(n)) => n.as_f64().map(TypedValue::Decimal).ok_or_else(mismatch),
+        (AttrType::DateTime, CompValue::String(s)) => {
+            DateTime::parse_from_rfc3339(s).map(TypedValue::DateTime).map_err(|_| {
                 CheckError::new(
                     path,
-                    format!(
-                        "'{path}' is a dateTime attribute and \"{s}\" is not an RFC 3339 date-time"
-                    ),
+                    format!("'{path}' is a dateTime attribute and \"{s}\" is not an RFC 3339 date-time"),
                 )
-            }),
+            })
+        }
         _ => Err(mismatch()),
     }
 }

@@ -35,26 +35,18 @@ fn node_matches(node: &CheckedNode, resource: &Value) -> bool {
         CheckedNode::And(children) => children.iter().all(|c| node_matches(c, resource)),
         CheckedNode::Or(children) => children.iter().any(|c| node_matches(c, resource)),
         CheckedNode::Not(inner) => !node_matches(inner, resource),
-        CheckedNode::Present(target) => values_at(resource, &target.location)
-            .into_iter()
-            .any(is_present),
+        CheckedNode::Present(target) => values_at(resource, &target.location).into_iter().any(is_present),
         CheckedNode::Compare { target, op, value } => compare_any(resource, target, *op, value),
-        CheckedNode::ValuePath {
-            location, filter, ..
-        } => values_at(resource, location)
-            .into_iter()
-            .any(|element| node_matches(filter, element)),
+        CheckedNode::ValuePath { location, filter, .. } => {
+            values_at(resource, location).into_iter().any(|element| node_matches(filter, element))
+        }
     }
 }
 
 /// A case-insensitive object key lookup (attribute names are case-insensitive).
 pub(crate) fn get_key<'v>(object: &'v Value, key: &str) -> Option<&'v Value> {
     let map = object.as_object()?;
-    map.get(key).or_else(|| {
-        map.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
+    map.get(key).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
 }
 
 /// Pushes `value`, or each element if it is an array; skips nulls.
@@ -107,25 +99,13 @@ fn compare_any(resource: &Value, target: &Target, op: CompareOp, literal: &Typed
     let values = values_at(resource, &target.location);
     if *literal == TypedValue::Null {
         let present = values.into_iter().any(is_present);
-        return if op == CompareOp::Eq {
-            !present
-        } else {
-            present
-        };
+        return if op == CompareOp::Eq { !present } else { present };
     }
-    values
-        .into_iter()
-        .any(|v| compare_one(v, target.ty, target.case_exact, op, literal))
+    values.into_iter().any(|v| compare_one(v, target.ty, target.case_exact, op, literal))
 }
 
 /// Compares one stored value with a typed literal.
-pub(crate) fn compare_one(
-    stored: &Value,
-    ty: AttrType,
-    case_exact: bool,
-    op: CompareOp,
-    literal: &TypedValue,
-) -> bool {
+pub(crate) fn compare_one(stored: &Value, ty: AttrType, case_exact: bool, op: CompareOp, literal: &TypedValue) -> bool {
     match (literal, stored) {
         (TypedValue::String(lit), Value::String(s)) => {
             if case_exact {
@@ -137,15 +117,11 @@ pub(crate) fn compare_one(
         (TypedValue::Boolean(lit), Value::Bool(b)) => ordered(b.cmp(lit), op),
         (TypedValue::Integer(lit), Value::Number(n)) => match n.as_i64() {
             Some(i) => ordered(i.cmp(lit), op),
-            None => n
-                .as_f64()
-                .and_then(|f| f.partial_cmp(&(*lit as f64)))
-                .is_some_and(|o| ordered(o, op)),
+            None => n.as_f64().and_then(|f| f.partial_cmp(&(*lit as f64))).is_some_and(|o| ordered(o, op)),
         },
-        (TypedValue::Decimal(lit), Value::Number(n)) => n
-            .as_f64()
-            .and_then(|f| f.partial_cmp(lit))
-            .is_some_and(|o| ordered(o, op)),
+        (TypedValue::Decimal(lit), Value::Number(n)) => {
+            n.as_f64().and_then(|f| f.partial_cmp(lit)).is_some_and(|o| ordered(o, op))
+        }
         (TypedValue::DateTime(lit), Value::String(s)) if ty == AttrType::DateTime => {
             DateTime::parse_from_rfc3339(s).is_ok_and(|d| ordered(d.cmp(lit), op))
         }

@@ -98,18 +98,10 @@ pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, FilterError> {
             }
             _ => {
                 let found = input[start..].chars().next().unwrap_or('?');
-                return Err(FilterError::new(
-                    format!("unexpected character '{found}'"),
-                    input,
-                    start,
-                ));
+                return Err(FilterError::new(format!("unexpected character '{found}'"), input, start));
             }
         };
-        tokens.push(Token {
-            kind,
-            start,
-            end: i,
-        });
+        tokens.push(Token { kind, start, end: i });
     }
     Ok(tokens)
 }
@@ -132,16 +124,8 @@ fn decode_string(input: &str, start: usize, end: usize) -> Result<String, Filter
     serde_json::from_str::<String>(&input[start..end]).map_err(|e| {
         // serde_json counts columns from 1 within the slice, which is a single line unless
         // the string holds a raw newline (itself an error at that character).
-        let offset = if e.line() == 1 {
-            start + e.column().saturating_sub(1)
-        } else {
-            start
-        };
-        FilterError::new(
-            format!("invalid string: {}", serde_message(&e)),
-            input,
-            offset.min(end),
-        )
+        let offset = if e.line() == 1 { start + e.column().saturating_sub(1) } else { start };
+        FilterError::new(format!("invalid string: {}", serde_message(&e)), input, offset.min(end))
     })
 }
 
@@ -218,17 +202,12 @@ mod tests {
     use super::*;
 
     fn kinds(input: &str) -> Vec<TokenKind> {
-        tokenize(input)
-            .unwrap()
-            .into_iter()
-            .map(|t| t.kind)
-            .collect()
+        tokenize(input).unwrap().into_iter().map(|t| t.kind).collect()
     }
 
     #[test]
     fn a_urn_qualified_path_is_one_word() {
-        let tokens =
-            tokenize("urn:ietf:params:scim:schemas:core:2.0:User:userName sw \"J\"").unwrap();
+        let tokens = tokenize("urn:ietf:params:scim:schemas:core:2.0:User:userName sw \"J\"").unwrap();
         assert_eq!(tokens.len(), 3);
         assert_eq!((tokens[0].start, tokens[0].end), (0, 51));
     }
@@ -237,9 +216,7 @@ mod tests {
     fn strings_decode_every_json_escape() {
         assert_eq!(
             kinds(r#""a\"b\\c\/d\be\ff\ng\rh\ti\u00e9\ud83d\ude00""#),
-            vec![TokenKind::Str(
-                "a\"b\\c/d\u{8}e\u{c}f\ng\rh\ti\u{e9}\u{1F600}".to_owned()
-            )]
+            vec![TokenKind::Str("a\"b\\c/d\u{8}e\u{c}f\ng\rh\ti\u{e9}\u{1F600}".to_owned())]
         );
     }
 
@@ -295,9 +272,6 @@ mod tests {
     #[test]
     fn a_stray_character_is_rejected_with_its_column() {
         let err = tokenize("a eq 1 & b pr").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unexpected character '&' at column 8: a eq 1 & b pr"
-        );
+        assert_eq!(err.to_string(), "unexpected character '&' at column 8: a eq 1 & b pr");
     }
 }

@@ -61,12 +61,7 @@ pub struct FilterError {
 
 impl FilterError {
     pub(crate) fn new(message: impl Into<String>, input: &str, offset: usize) -> Self {
-        Self {
-            message: message.into(),
-            offset,
-            column: column_of(input, offset),
-            input: input.to_owned(),
-        }
+        Self { message: message.into(), offset, column: column_of(input, offset), input: input.to_owned() }
     }
 
     /// What went wrong, without the position.
@@ -92,23 +87,13 @@ impl FilterError {
     /// The input and, on a second line, a caret under the error's column: for logs and
     /// operator-facing messages.
     pub fn caret(&self) -> String {
-        format!(
-            "{}\n{}^ {}",
-            self.input,
-            " ".repeat(self.column - 1),
-            self.message
-        )
+        format!("{}\n{}^ {}", self.input, " ".repeat(self.column - 1), self.message)
     }
 }
 
 impl From<PathError> for FilterError {
     fn from(e: PathError) -> Self {
-        Self {
-            message: e.message().to_owned(),
-            offset: e.offset(),
-            column: e.column(),
-            input: e.input().to_owned(),
-        }
+        Self { message: e.message().to_owned(), offset: e.offset(), column: e.column(), input: e.input().to_owned() }
     }
 }
 

@@ -44,10 +44,7 @@ pub struct ParseLimits {
 
 impl ParseLimits {
     /// 8 KiB and 32 levels: far beyond what any identity provider sends.
-    pub const DEFAULT: ParseLimits = ParseLimits {
-        max_len: 8 * 1024,
-        max_depth: 32,
-    };
+    pub const DEFAULT: ParseLimits = ParseLimits { max_len: 8 * 1024, max_depth: 32 };
 }
 
 impl Default for ParseLimits {
@@ -94,18 +91,12 @@ pub(crate) fn parse_patch_path(input: &str) -> Result<PatchPath, PatchPathError>
         let text = &input[sub.start..sub.end];
         let sub_path = AttrPath::parse_at(text, input, sub.start)?;
         if sub_path.uri().is_some() || sub_path.sub_attr().is_some() {
-            return Err(
-                FilterError::new("expected a single sub-attribute name", input, sub.start).into(),
-            );
+            return Err(FilterError::new("expected a single sub-attribute name", input, sub.start).into());
         }
         sub_attr = Some(text.to_owned());
     }
     parser.expect_end_of_path()?;
-    Ok(PatchPath::Value {
-        attr,
-        filter,
-        sub_attr,
-    })
+    Ok(PatchPath::Value { attr, filter, sub_attr })
 }
 
 struct Parser<'a> {
@@ -124,12 +115,7 @@ impl<'a> Parser<'a> {
                 limits.max_len,
             ));
         }
-        Ok(Self {
-            input,
-            tokens: tokenize(input)?,
-            pos: 0,
-            limits,
-        })
+        Ok(Self { input, tokens: tokenize(input)?, pos: 0, limits })
     }
 
     fn peek(&self) -> Option<&Token> {
@@ -154,9 +140,9 @@ impl<'a> Parser<'a> {
 
     /// Whether the token at `pos + ahead` is the word `keyword` (ignoring case).
     fn is_keyword_at(&self, ahead: usize, keyword: &str) -> bool {
-        self.tokens.get(self.pos + ahead).is_some_and(|t| {
-            t.kind == TokenKind::Word && self.text(t).eq_ignore_ascii_case(keyword)
-        })
+        self.tokens
+            .get(self.pos + ahead)
+            .is_some_and(|t| t.kind == TokenKind::Word && self.text(t).eq_ignore_ascii_case(keyword))
     }
 
     /// Byte offset of the current token, or the end of input.
@@ -170,10 +156,7 @@ impl<'a> Parser<'a> {
 
     fn enter(&self, depth: usize, at: usize) -> Result<usize, FilterError> {
         if depth >= self.limits.max_depth {
-            return Err(self.error(
-                format!("filter nests deeper than {} levels", self.limits.max_depth),
-                at,
-            ));
+            return Err(self.error(format!("filter nests deeper than {} levels", self.limits.max_depth), at));
         }
         Ok(depth + 1)
     }
@@ -181,12 +164,8 @@ impl<'a> Parser<'a> {
     fn expect_end(&self) -> Result<(), FilterError> {
         match self.peek() {
             None => Ok(()),
-            Some(t) if t.kind == TokenKind::RParen => {
-                Err(self.error("unbalanced ')' with no matching '('", t.start))
-            }
-            Some(t) if t.kind == TokenKind::RBracket => {
-                Err(self.error("unbalanced ']' with no matching '['", t.start))
-            }
+            Some(t) if t.kind == TokenKind::RParen => Err(self.error("unbalanced ')' with no matching '('", t.start)),
+            Some(t) if t.kind == TokenKind::RBracket => Err(self.error("unbalanced ']' with no matching '['", t.start)),
             Some(t) => Err(self.error("expected 'and', 'or' or the end of the filter", t.start)),
         }
     }
@@ -239,10 +218,7 @@ impl<'a> Parser<'a> {
     /// `unary = "not" "(" or ")" / "(" or ")" / attrExp / valuePath`.
     fn unary(&mut self, depth: usize, in_value: bool) -> Result<Filter, FilterError> {
         let Some(token) = self.peek().cloned() else {
-            return Err(self.error(
-                "expected an attribute path, 'not' or '(' but the filter ended",
-                self.input.len(),
-            ));
+            return Err(self.error("expected an attribute path, 'not' or '(' but the filter ended", self.input.len()));
         };
         match token.kind {
             TokenKind::LParen => {
@@ -281,20 +257,12 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn attr_expression(
-        &mut self,
-        token: &Token,
-        depth: usize,
-        in_value: bool,
-    ) -> Result<Filter, FilterError> {
+    fn attr_expression(&mut self, token: &Token, depth: usize, in_value: bool) -> Result<Filter, FilterError> {
         self.pos += 1;
         let path = AttrPath::parse_at(self.text(token), self.input, token.start)?;
         if self.peek_kind() == Some(&TokenKind::LBracket) {
             if in_value {
-                return Err(self.error(
-                    "a value filter cannot contain another value filter",
-                    self.here(),
-                ));
+                return Err(self.error("a value filter cannot contain another value filter", self.here()));
             }
             let filter = self.value_path_filter(&path, token.start, depth)?;
             if let Some(t) = self.peek()
@@ -306,22 +274,12 @@ impl<'a> Parser<'a> {
                     t.start,
                 ));
             }
-            return Ok(Filter::ValuePath {
-                path,
-                filter: Box::new(filter),
-            });
+            return Ok(Filter::ValuePath { path, filter: Box::new(filter) });
         }
         let Some(op_token) = self.next() else {
-            return Err(self.error(
-                "expected a comparison operator but the filter ended",
-                self.input.len(),
-            ));
+            return Err(self.error("expected a comparison operator but the filter ended", self.input.len()));
         };
-        let word = if op_token.kind == TokenKind::Word {
-            self.text(&op_token)
-        } else {
-            ""
-        };
+        let word = if op_token.kind == TokenKind::Word { self.text(&op_token) } else { "" };
         if word.eq_ignore_ascii_case("pr") {
             return Ok(Filter::Present(path));
         }
@@ -333,17 +291,9 @@ impl<'a> Parser<'a> {
     }
 
     /// `"[" or "]"` after `path` (which starts at `path_at`); the brackets count as a level.
-    fn value_path_filter(
-        &mut self,
-        path: &AttrPath,
-        path_at: usize,
-        depth: usize,
-    ) -> Result<Filter, FilterError> {
+    fn value_path_filter(&mut self, path: &AttrPath, path_at: usize, depth: usize) -> Result<Filter, FilterError> {
         if path.sub_attr().is_some() {
-            return Err(self.error(
-                "a value filter applies to an attribute, not a sub-attribute",
-                path_at,
-            ));
+            return Err(self.error("a value filter applies to an attribute, not a sub-attribute", path_at));
         }
         let depth = self.enter(depth, self.here())?;
         self.pos += 1;

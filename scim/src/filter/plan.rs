@@ -63,18 +63,14 @@ impl IndexedColumns {
     /// `urn:…:enterprise:2.0:User:employeeNumber` for an extension) is stored in `column`.
     pub fn with(mut self, path: &str, column: &str) -> Result<Self, PathError> {
         let path = AttrPath::parse(path)?;
-        self.entries
-            .push((path.to_string().to_ascii_lowercase(), column.to_owned()));
+        self.entries.push((path.to_string().to_ascii_lowercase(), column.to_owned()));
         Ok(self)
     }
 
     /// The column holding `location`, if any.
     pub fn column_for(&self, location: &Location) -> Option<&str> {
         let key = location.to_string().to_ascii_lowercase();
-        self.entries
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, c)| c.as_str())
+        self.entries.iter().find(|(k, _)| *k == key).map(|(_, c)| c.as_str())
     }
 }
 
@@ -173,12 +169,8 @@ struct Planner<'a> {
 impl Planner<'_> {
     fn node(&self, filter: &CheckedNode, scope: &Scope) -> Plan {
         match filter {
-            CheckedNode::And(children) => {
-                Plan::And(children.iter().map(|c| self.node(c, scope)).collect())
-            }
-            CheckedNode::Or(children) => {
-                Plan::Or(children.iter().map(|c| self.node(c, scope)).collect())
-            }
+            CheckedNode::And(children) => Plan::And(children.iter().map(|c| self.node(c, scope)).collect()),
+            CheckedNode::Or(children) => Plan::Or(children.iter().map(|c| self.node(c, scope)).collect()),
             CheckedNode::Not(inner) => Plan::Not(Box::new(self.node(inner, scope))),
             CheckedNode::Present(target) => self.test(target, Test::Present, scope),
             CheckedNode::Compare { target, op, value } => {
@@ -186,11 +178,7 @@ impl Planner<'_> {
                     // `eq null` is "not present", `ne null` is "present".
                     TypedValue::Null => {
                         let present = self.test(target, Test::Present, scope);
-                        return if *op == CompareOp::Eq {
-                            Plan::Not(Box::new(present))
-                        } else {
-                            present
-                        };
+                        return if *op == CompareOp::Eq { Plan::Not(Box::new(present)) } else { present };
                     }
                     TypedValue::String(s) => BindValue::Text(s.clone()),
                     TypedValue::Boolean(b) => BindValue::Boolean(*b),
@@ -198,24 +186,13 @@ impl Planner<'_> {
                     TypedValue::Decimal(d) => BindValue::Decimal(*d),
                     TypedValue::DateTime(d) => BindValue::DateTime(d.with_timezone(&Utc)),
                 };
-                let test = Test::Compare {
-                    op: *op,
-                    value: bind,
-                    case_exact: target.case_exact,
-                };
+                let test = Test::Compare { op: *op, value: bind, case_exact: target.case_exact };
                 self.test(target, test, scope)
             }
-            CheckedNode::ValuePath {
-                location,
-                multi_valued,
-                filter,
-            } => {
+            CheckedNode::ValuePath { location, multi_valued, filter } => {
                 let keys = self.keys(location, scope, false);
                 if *multi_valued {
-                    Plan::Any {
-                        array: keys,
-                        element: Box::new(self.node(filter, &Scope::Element)),
-                    }
+                    Plan::Any { array: keys, element: Box::new(self.node(filter, &Scope::Element)) }
                 } else {
                     self.node(filter, &Scope::Object(keys))
                 }
@@ -230,11 +207,7 @@ impl Planner<'_> {
             Scope::Root | Scope::Element => Vec::new(),
         };
         let own = location.keys();
-        let take = if top_only && location.sub.is_some() {
-            own.len() - 1
-        } else {
-            own.len()
-        };
+        let take = if top_only && location.sub.is_some() { own.len() - 1 } else { own.len() };
         keys.extend(own.into_iter().take(take).map(str::to_owned));
         keys
     }

@@ -26,9 +26,7 @@ fn columns() -> IndexedColumns {
         ("active", "active"),
     ]
     .into_iter()
-    .try_fold(IndexedColumns::new(), |cols, (path, col)| {
-        cols.with(path, col)
-    })
+    .try_fold(IndexedColumns::new(), |cols, (path, col)| cols.with(path, col))
     .unwrap()
 }
 
@@ -44,20 +42,11 @@ fn column_location(column: &str) -> Location {
         "active" => ("active", None),
         other => panic!("unknown column {other}"),
     };
-    Location {
-        extension: None,
-        attr: attr.to_owned(),
-        sub: sub.map(str::to_owned),
-    }
+    Location { extension: None, attr: attr.to_owned(), sub: sub.map(str::to_owned) }
 }
 
 fn checked(text: &str) -> CheckedFilter {
-    check(
-        &Filter::parse(text).unwrap(),
-        &TestSchema,
-        UnknownAttributes::Reject,
-    )
-    .unwrap()
+    check(&Filter::parse(text).unwrap(), &TestSchema, UnknownAttributes::Reject).unwrap()
 }
 
 fn planned(text: &str) -> Plan {
@@ -82,10 +71,7 @@ fn interpret(plan: &Plan, doc: &Value, element: Option<&Value>) -> bool {
         Plan::And(children) => children.iter().all(|c| interpret(c, doc, element)),
         Plan::Or(children) => children.iter().any(|c| interpret(c, doc, element)),
         Plan::Not(inner) => !interpret(inner, doc, element),
-        Plan::Any {
-            array,
-            element: inner,
-        } => {
+        Plan::Any { array, element: inner } => {
             let items: Vec<&Value> = match walk(doc, array) {
                 None => Vec::new(),
                 Some(Value::Array(items)) => items.iter().filter(|v| !v.is_null()).collect(),
@@ -108,19 +94,13 @@ fn interpret(plan: &Plan, doc: &Value, element: Option<&Value>) -> bool {
             };
             match test {
                 Test::Present => is_present(value),
-                Test::Compare {
-                    op,
-                    value: bind,
-                    case_exact,
-                } => {
+                Test::Compare { op, value: bind, case_exact } => {
                     let (ty, literal) = match bind {
                         BindValue::Text(s) => (AttrType::String, TypedValue::String(s.clone())),
                         BindValue::Integer(i) => (AttrType::Integer, TypedValue::Integer(*i)),
                         BindValue::Decimal(d) => (AttrType::Decimal, TypedValue::Decimal(*d)),
                         BindValue::Boolean(b) => (AttrType::Boolean, TypedValue::Boolean(*b)),
-                        BindValue::DateTime(d) => {
-                            (AttrType::DateTime, TypedValue::DateTime(d.fixed_offset()))
-                        }
+                        BindValue::DateTime(d) => (AttrType::DateTime, TypedValue::DateTime(d.fixed_offset())),
                     };
                     compare_one(value, ty, *case_exact, *op, &literal)
                 }
@@ -135,28 +115,19 @@ fn an_indexed_single_valued_attribute_becomes_a_column_predicate() {
         planned(r#"userName eq "bjensen""#),
         Plan::Predicate(Predicate {
             operand: Operand::Column("user_name".to_owned()),
-            test: Test::Compare {
-                op: CompareOp::Eq,
-                value: BindValue::Text("bjensen".to_owned()),
-                case_exact: false,
-            },
+            test: Test::Compare { op: CompareOp::Eq, value: BindValue::Text("bjensen".to_owned()), case_exact: false },
         })
     );
 }
 
 #[test]
 fn a_date_time_literal_is_bound_in_utc() {
-    let Plan::Predicate(Predicate { operand, test }) =
-        planned(r#"meta.lastModified gt "2011-05-13T06:42:34+02:00""#)
+    let Plan::Predicate(Predicate { operand, test }) = planned(r#"meta.lastModified gt "2011-05-13T06:42:34+02:00""#)
     else {
         panic!("expected a predicate");
     };
     assert_eq!(operand, Operand::Column("last_modified".to_owned()));
-    let Test::Compare {
-        value: BindValue::DateTime(d),
-        ..
-    } = test
-    else {
+    let Test::Compare { value: BindValue::DateTime(d), .. } = test else {
         panic!("expected a dateTime comparison");
     };
     assert_eq!(d.to_rfc3339(), "2011-05-13T04:42:34+00:00");
@@ -167,10 +138,7 @@ fn an_unindexed_extension_attribute_becomes_a_json_path_under_its_urn() {
     let Plan::Predicate(Predicate { operand, .. }) = planned(r#"manager.value eq "m1""#) else {
         panic!("expected a predicate");
     };
-    assert_eq!(
-        operand,
-        Operand::Json(keys(&[ENTERPRISE, "manager", "value"]))
-    );
+    assert_eq!(operand, Operand::Json(keys(&[ENTERPRISE, "manager", "value"])));
 }
 
 #[test]
@@ -202,10 +170,7 @@ fn a_value_path_becomes_one_any_whose_element_plan_holds_the_whole_inner_filter(
     };
     assert_eq!(
         children[1],
-        Plan::Predicate(Predicate {
-            operand: Operand::Element(keys(&["value"])),
-            test: Test::Present,
-        })
+        Plan::Predicate(Predicate { operand: Operand::Element(keys(&["value"])), test: Test::Present })
     );
 }
 
@@ -226,11 +191,7 @@ fn a_value_filter_on_a_single_valued_complex_attribute_reads_inside_it() {
         planned(r#"name[givenName sw "a"]"#),
         Plan::Predicate(Predicate {
             operand: Operand::Json(keys(&["name", "givenName"])),
-            test: Test::Compare {
-                op: CompareOp::Sw,
-                value: BindValue::Text("a".to_owned()),
-                case_exact: false,
-            },
+            test: Test::Compare { op: CompareOp::Sw, value: BindValue::Text("a".to_owned()), case_exact: false },
         })
     );
 }
@@ -275,15 +236,13 @@ const LEAVES: &[&str] = &[
 ];
 
 fn filter_text() -> impl Strategy<Value = String> {
-    prop::sample::select(LEAVES)
-        .prop_map(str::to_owned)
-        .prop_recursive(3, 12, 3, |inner| {
-            prop_oneof![
-                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) and ({b})")),
-                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) or ({b})")),
-                inner.prop_map(|a| format!("not ({a})")),
-            ]
-        })
+    prop::sample::select(LEAVES).prop_map(str::to_owned).prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) and ({b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) or ({b})")),
+            inner.prop_map(|a| format!("not ({a})")),
+        ]
+    })
 }
 
 fn pick(options: &'static [&'static str]) -> impl Strategy<Value = Option<Value>> {
@@ -308,12 +267,8 @@ fn email() -> impl Strategy<Value = Value> {
         })
 }
 
-const DATES: &[&str] = &[
-    "2019-12-31T23:00:00Z",
-    "2020-01-01T01:00:00+02:00",
-    "2021-06-01T00:00:00Z",
-    "2021-06-01T00:00:00.5Z",
-];
+const DATES: &[&str] =
+    &["2019-12-31T23:00:00Z", "2020-01-01T01:00:00+02:00", "2021-06-01T00:00:00Z", "2021-06-01T00:00:00.5Z"];
 
 fn document() -> impl Strategy<Value = Value> {
     let core = (
@@ -326,10 +281,7 @@ fn document() -> impl Strategy<Value = Value> {
         (prop::sample::select(DATES), prop::sample::select(DATES)),
     );
     let rest = (
-        prop::option::of(prop::collection::vec(
-            prop::sample::select(vec![super::test_schema::CORE, ENTERPRISE]),
-            0..3,
-        )),
+        prop::option::of(prop::collection::vec(prop::sample::select(vec![super::test_schema::CORE, ENTERPRISE]), 0..3)),
         prop::option::of(0..6i64),
         prop::option::of(prop::sample::select(vec![1.0f64, 2.5, 3.75])),
         pick(&["m1", "M1"]),
@@ -391,14 +343,7 @@ fn any_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
-        prop::sample::select(vec![
-            "",
-            "alice",
-            "2020-01-01T00:00:00Z",
-            "work",
-            "not a date"
-        ])
-        .prop_map(|s| json!(s)),
+        prop::sample::select(vec!["", "alice", "2020-01-01T00:00:00Z", "work", "not a date"]).prop_map(|s| json!(s)),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
@@ -424,12 +369,7 @@ fn any_json() -> impl Strategy<Value = Value> {
                 ),
                 0..4
             )
-            .prop_map(|entries| Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), v))
-                    .collect()
-            )),
+            .prop_map(|entries| Value::Object(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
         ]
     })
 }

@@ -9,11 +9,7 @@ fn path(text: &str) -> AttrPath {
 }
 
 fn cmp(attr: &str, op: CompareOp, value: &str) -> Filter {
-    Filter::Compare {
-        path: path(attr),
-        op,
-        value: CompValue::String(value.to_owned()),
-    }
+    Filter::Compare { path: path(attr), op, value: CompValue::String(value.to_owned()) }
 }
 
 fn pr(attr: &str) -> Filter {
@@ -21,10 +17,7 @@ fn pr(attr: &str) -> Filter {
 }
 
 fn value_path(attr: &str, filter: Filter) -> Filter {
-    Filter::ValuePath {
-        path: path(attr),
-        filter: Box::new(filter),
-    }
+    Filter::ValuePath { path: path(attr), filter: Box::new(filter) }
 }
 
 /// Parses `text`, checks it against `expected`, and checks the canonical print parses back.
@@ -53,10 +46,7 @@ fn rfc7644_3_4_2_2_username_eq_bjensen() {
 
 #[test]
 fn rfc7644_3_4_2_2_family_name_contains_o_malley() {
-    assert_parses_to(
-        r#"name.familyName co "O'Malley""#,
-        &cmp("name.familyName", Co, "O'Malley"),
-    );
+    assert_parses_to(r#"name.familyName co "O'Malley""#, &cmp("name.familyName", Co, "O'Malley"));
 }
 
 #[test]
@@ -68,11 +58,7 @@ fn rfc7644_3_4_2_2_username_starts_with_j() {
 fn rfc7644_3_4_2_2_fully_qualified_username_starts_with_j() {
     assert_parses_to(
         r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#,
-        &cmp(
-            "urn:ietf:params:scim:schemas:core:2.0:User:userName",
-            Sw,
-            "J",
-        ),
+        &cmp("urn:ietf:params:scim:schemas:core:2.0:User:userName", Sw, "J"),
     );
 }
 
@@ -113,11 +99,7 @@ fn rfc7644_3_4_2_2_title_present_or_user_type_intern() {
 fn rfc7644_3_4_2_2_schemas_eq_enterprise_urn() {
     assert_parses_to(
         r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
-        &cmp(
-            "schemas",
-            Eq,
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
-        ),
+        &cmp("schemas", Eq, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"),
     );
 }
 
@@ -127,10 +109,7 @@ fn rfc7644_3_4_2_2_employee_and_parenthesised_or_of_emails() {
         r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
         &Filter::And(vec![
             cmp("userType", Eq, "Employee"),
-            Filter::Or(vec![
-                cmp("emails", Co, "example.com"),
-                cmp("emails.value", Co, "example.org"),
-            ]),
+            Filter::Or(vec![cmp("emails", Co, "example.com"), cmp("emails.value", Co, "example.org")]),
         ]),
     );
 }
@@ -153,10 +132,7 @@ fn rfc7644_3_4_2_2_not_employee_and_not_of_emails() {
 fn rfc7644_3_4_2_2_employee_and_parenthesised_email_type() {
     assert_parses_to(
         r#"userType eq "Employee" and (emails.type eq "work")"#,
-        &Filter::And(vec![
-            cmp("userType", Eq, "Employee"),
-            cmp("emails.type", Eq, "work"),
-        ]),
+        &Filter::And(vec![cmp("userType", Eq, "Employee"), cmp("emails.type", Eq, "work")]),
     );
 }
 
@@ -166,13 +142,7 @@ fn rfc7644_3_4_2_2_employee_and_work_email_value_path() {
         r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
         &Filter::And(vec![
             cmp("userType", Eq, "Employee"),
-            value_path(
-                "emails",
-                Filter::And(vec![
-                    cmp("type", Eq, "work"),
-                    cmp("value", Co, "@example.com"),
-                ]),
-            ),
+            value_path("emails", Filter::And(vec![cmp("type", Eq, "work"), cmp("value", Co, "@example.com")])),
         ]),
     );
 }
@@ -182,46 +152,27 @@ fn rfc7644_3_4_2_2_work_email_or_xmpp_ims_value_paths() {
     assert_parses_to(
         r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#,
         &Filter::Or(vec![
-            value_path(
-                "emails",
-                Filter::And(vec![
-                    cmp("type", Eq, "work"),
-                    cmp("value", Co, "@example.com"),
-                ]),
-            ),
-            value_path(
-                "ims",
-                Filter::And(vec![cmp("type", Eq, "xmpp"), cmp("value", Co, "@foo.com")]),
-            ),
+            value_path("emails", Filter::And(vec![cmp("type", Eq, "work"), cmp("value", Co, "@example.com")])),
+            value_path("ims", Filter::And(vec![cmp("type", Eq, "xmpp"), cmp("value", Co, "@foo.com")])),
         ]),
     );
 }
 
 #[test]
 fn rfc7644_3_5_2_patch_path_members_is_an_attribute_path() {
-    assert_eq!(
-        PatchPath::parse("members").unwrap(),
-        PatchPath::Attr(path("members"))
-    );
+    assert_eq!(PatchPath::parse("members").unwrap(), PatchPath::Attr(path("members")));
 }
 
 #[test]
 fn rfc7644_3_5_2_patch_path_name_family_name_is_a_sub_attribute_path() {
-    assert_eq!(
-        PatchPath::parse("name.familyName").unwrap(),
-        PatchPath::Attr(path("name.familyName"))
-    );
+    assert_eq!(PatchPath::parse("name.familyName").unwrap(), PatchPath::Attr(path("name.familyName")));
 }
 
 #[test]
 fn rfc7644_3_5_2_patch_path_addresses_of_type_work() {
     assert_eq!(
         PatchPath::parse(r#"addresses[type eq "work"]"#).unwrap(),
-        PatchPath::Value {
-            attr: path("addresses"),
-            filter: cmp("type", Eq, "work"),
-            sub_attr: None,
-        }
+        PatchPath::Value { attr: path("addresses"), filter: cmp("type", Eq, "work"), sub_attr: None }
     );
 }
 
@@ -258,10 +209,7 @@ fn rfc7644_3_5_2_2_patch_remove_path_work_email_ending_in_example_com() {
         PatchPath::parse(r#"emails[type eq "work" and value ew "example.com"]"#).unwrap(),
         PatchPath::Value {
             attr: path("emails"),
-            filter: Filter::And(vec![
-                cmp("type", Eq, "work"),
-                cmp("value", CompareOp::Ew, "example.com"),
-            ]),
+            filter: Filter::And(vec![cmp("type", Eq, "work"), cmp("value", CompareOp::Ew, "example.com"),]),
             sub_attr: None,
         }
     );
@@ -287,8 +235,7 @@ fn rfc7644_3_5_2_patch_path_bare_extension_urn_is_a_schema_when_known() {
         PatchPath::Schema(urn.to_owned())
     );
     assert_eq!(
-        PatchPath::parse_with_schemas(&format!("{urn}:manager"), |u| u.eq_ignore_ascii_case(urn))
-            .unwrap(),
+        PatchPath::parse_with_schemas(&format!("{urn}:manager"), |u| u.eq_ignore_ascii_case(urn)).unwrap(),
         PatchPath::Attr(path(&format!("{urn}:manager")))
     );
 }

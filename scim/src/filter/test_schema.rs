@@ -9,14 +9,7 @@ pub(crate) const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:ente
 pub(crate) const CUSTOM: &str = "urn:example:params:scim:schemas:extension:acme:1.0:User";
 
 /// (schema, name, type, multi, caseExact, sub-attributes)
-type Def = (
-    &'static str,
-    &'static str,
-    AttrType,
-    bool,
-    bool,
-    &'static [(&'static str, AttrType, bool)],
-);
+type Def = (&'static str, &'static str, AttrType, bool, bool, &'static [(&'static str, AttrType, bool)]);
 
 const DEFS: &[Def] = &[
     (CORE, "id", AttrType::String, false, true, &[]),
@@ -33,10 +26,7 @@ const DEFS: &[Def] = &[
         AttrType::Complex,
         false,
         false,
-        &[
-            ("givenName", AttrType::String, false),
-            ("familyName", AttrType::String, false),
-        ],
+        &[("givenName", AttrType::String, false), ("familyName", AttrType::String, false)],
     ),
     (
         CORE,
@@ -44,11 +34,7 @@ const DEFS: &[Def] = &[
         AttrType::Complex,
         true,
         false,
-        &[
-            ("value", AttrType::String, false),
-            ("type", AttrType::String, false),
-            ("primary", AttrType::Boolean, false),
-        ],
+        &[("value", AttrType::String, false), ("type", AttrType::String, false), ("primary", AttrType::Boolean, false)],
     ),
     (
         CORE,
@@ -56,10 +42,7 @@ const DEFS: &[Def] = &[
         AttrType::Complex,
         true,
         false,
-        &[
-            ("value", AttrType::String, false),
-            ("type", AttrType::String, false),
-        ],
+        &[("value", AttrType::String, false), ("type", AttrType::String, false)],
     ),
     (
         CORE,
@@ -73,24 +56,14 @@ const DEFS: &[Def] = &[
             ("resourceType", AttrType::String, true),
         ],
     ),
-    (
-        ENTERPRISE,
-        "employeeNumber",
-        AttrType::String,
-        false,
-        false,
-        &[],
-    ),
+    (ENTERPRISE, "employeeNumber", AttrType::String, false, false, &[]),
     (
         ENTERPRISE,
         "manager",
         AttrType::Complex,
         false,
         false,
-        &[
-            ("value", AttrType::String, true),
-            ("displayName", AttrType::String, false),
-        ],
+        &[("value", AttrType::String, true), ("displayName", AttrType::String, false)],
     ),
     (CUSTOM, "loginCount", AttrType::Integer, false, false, &[]),
     (CUSTOM, "score", AttrType::Decimal, false, false, &[]),
@@ -104,8 +77,7 @@ pub(crate) struct TestSchema;
 impl AttrResolver for TestSchema {
     fn resolve(&self, path: &AttrPath) -> Option<AttrInfo> {
         let (schema, name, ty, multi, case_exact, subs) = DEFS.iter().find(|d| {
-            d.1.eq_ignore_ascii_case(path.name())
-                && path.uri().is_none_or(|u| u.eq_ignore_ascii_case(d.0))
+            d.1.eq_ignore_ascii_case(path.name()) && path.uri().is_none_or(|u| u.eq_ignore_ascii_case(d.0))
         })?;
         let extension = (*schema != CORE).then(|| (*schema).to_owned());
         match path.sub_attr() {
@@ -116,15 +88,15 @@ impl AttrResolver for TestSchema {
                 case_exact: *case_exact,
                 extension,
             }),
-            Some(sub) => subs.iter().find(|s| s.0.eq_ignore_ascii_case(sub)).map(
-                |(sub_name, sub_ty, sub_exact)| AttrInfo {
+            Some(sub) => {
+                subs.iter().find(|s| s.0.eq_ignore_ascii_case(sub)).map(|(sub_name, sub_ty, sub_exact)| AttrInfo {
                     name: (*sub_name).to_owned(),
                     ty: *sub_ty,
                     multi_valued: false,
                     case_exact: *sub_exact,
                     extension,
-                },
-            ),
+                })
+            }
         }
     }
 }

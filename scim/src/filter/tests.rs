@@ -10,11 +10,7 @@ fn pr(attr: &str) -> Filter {
 }
 
 fn eq_num(attr: &str, value: serde_json::Number) -> Filter {
-    Filter::Compare {
-        path: AttrPath::parse(attr).unwrap(),
-        op: CompareOp::Eq,
-        value: CompValue::Number(value),
-    }
+    Filter::Compare { path: AttrPath::parse(attr).unwrap(), op: CompareOp::Eq, value: CompValue::Number(value) }
 }
 
 fn error_of(text: &str) -> String {
@@ -49,11 +45,7 @@ fn parentheses_override_precedence() {
 fn chains_of_the_same_operator_are_one_n_ary_node() {
     assert_eq!(
         Filter::parse("a pr or b pr or c pr and d pr and e pr").unwrap(),
-        Filter::Or(vec![
-            pr("a"),
-            pr("b"),
-            Filter::And(vec![pr("c"), pr("d"), pr("e")]),
-        ])
+        Filter::Or(vec![pr("a"), pr("b"), Filter::And(vec![pr("c"), pr("d"), pr("e")]),])
     );
 }
 
@@ -61,20 +53,14 @@ fn chains_of_the_same_operator_are_one_n_ary_node() {
 fn keywords_are_case_insensitive() {
     assert_eq!(
         Filter::parse("NOT (a PR) AND b Pr OR c pR").unwrap(),
-        Filter::Or(vec![
-            Filter::And(vec![Filter::Not(Box::new(pr("a"))), pr("b")]),
-            pr("c"),
-        ])
+        Filter::Or(vec![Filter::And(vec![Filter::Not(Box::new(pr("a"))), pr("b")]), pr("c"),])
     );
 }
 
 #[test]
 fn explicit_grouping_of_the_same_operator_is_kept_and_printed() {
     let filter = Filter::parse("(a pr or b pr) or c pr").unwrap();
-    assert_eq!(
-        filter,
-        Filter::Or(vec![Filter::Or(vec![pr("a"), pr("b")]), pr("c")])
-    );
+    assert_eq!(filter, Filter::Or(vec![Filter::Or(vec![pr("a"), pr("b")]), pr("c")]));
     assert_eq!(filter.to_string(), "(a pr or b pr) or c pr");
 }
 
@@ -92,22 +78,13 @@ fn literals_true_false_null_are_case_insensitive_and_print_lower_case() {
 
 #[test]
 fn numbers_keep_integer_and_decimal_forms() {
-    assert_eq!(
-        Filter::parse("a eq -42").unwrap(),
-        eq_num("a", (-42).into())
-    );
-    assert_eq!(
-        Filter::parse("a eq 2.5e3").unwrap(),
-        eq_num("a", serde_json::Number::from_f64(2500.0).unwrap())
-    );
+    assert_eq!(Filter::parse("a eq -42").unwrap(), eq_num("a", (-42).into()));
+    assert_eq!(Filter::parse("a eq 2.5e3").unwrap(), eq_num("a", serde_json::Number::from_f64(2500.0).unwrap()));
 }
 
 #[test]
 fn an_attribute_may_be_named_like_a_keyword() {
-    assert_eq!(
-        Filter::parse("not pr and and eq 1").unwrap(),
-        Filter::And(vec![pr("not"), eq_num("and", 1.into())])
-    );
+    assert_eq!(Filter::parse("not pr and and eq 1").unwrap(), Filter::And(vec![pr("not"), eq_num("and", 1.into())]));
 }
 
 #[test]
@@ -129,10 +106,7 @@ fn a_missing_value_is_reported_at_the_end() {
 
 #[test]
 fn a_bare_word_value_is_rejected_at_its_column() {
-    assert_eq!(
-        Filter::parse("userName eq bjensen").unwrap_err().column(),
-        13
-    );
+    assert_eq!(Filter::parse("userName eq bjensen").unwrap_err().column(), 13);
 }
 
 #[test]
@@ -151,12 +125,7 @@ fn an_unbalanced_closing_parenthesis_is_reported() {
 
 #[test]
 fn an_unclosed_bracket_is_reported() {
-    assert_eq!(
-        Filter::parse(r#"emails[type eq "work""#)
-            .unwrap_err()
-            .message(),
-        "expected ']'"
-    );
+    assert_eq!(Filter::parse(r#"emails[type eq "work""#).unwrap_err().message(), "expected ']'");
 }
 
 #[test]
@@ -169,21 +138,13 @@ fn not_requires_parentheses() {
 #[test]
 fn value_filters_do_not_nest() {
     let err = Filter::parse("emails[type[x pr]]").unwrap_err();
-    assert_eq!(
-        err.message(),
-        "a value filter cannot contain another value filter"
-    );
+    assert_eq!(err.message(), "a value filter cannot contain another value filter");
     assert_eq!(err.column(), 12);
 }
 
 #[test]
 fn a_sub_attribute_after_brackets_is_rejected_in_filters() {
-    assert_eq!(
-        Filter::parse(r#"emails[type eq "work"].value co "x""#)
-            .unwrap_err()
-            .column(),
-        23
-    );
+    assert_eq!(Filter::parse(r#"emails[type eq "work"].value co "x""#).unwrap_err().column(), 23);
 }
 
 #[test]
@@ -211,10 +172,7 @@ fn an_empty_filter_is_rejected() {
 #[test]
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let text = format!("{}a pr{}", "(".repeat(100_000), ")".repeat(100_000));
-    let limits = ParseLimits {
-        max_len: usize::MAX,
-        max_depth: 32,
-    };
+    let limits = ParseLimits { max_len: usize::MAX, max_depth: 32 };
     let err = Filter::parse_with_limits(&text, limits).unwrap_err();
     assert_eq!(err.message(), "filter nests deeper than 32 levels");
     assert_eq!(err.offset(), 32);
@@ -231,19 +189,13 @@ fn nesting_up_to_the_limit_is_accepted() {
 #[test]
 fn overlong_input_is_rejected_before_lexing() {
     let text = format!(r#"a eq "{}""#, "x".repeat(9000));
-    assert_eq!(
-        Filter::parse(&text).unwrap_err().message(),
-        "filter is longer than 8192 bytes"
-    );
+    assert_eq!(Filter::parse(&text).unwrap_err().message(), "filter is longer than 8192 bytes");
 }
 
 #[test]
 fn the_caret_form_points_under_the_column() {
     let err = Filter::parse(r#"userName eqq "bjensen""#).unwrap_err();
-    assert_eq!(
-        err.caret(),
-        "userName eqq \"bjensen\"\n         ^ expected a comparison operator"
-    );
+    assert_eq!(err.caret(), "userName eqq \"bjensen\"\n         ^ expected a comparison operator");
 }
 
 #[test]
@@ -254,15 +206,9 @@ fn patch_path_errors_point_into_the_whole_path() {
         "expected a value (a string, number, true, false or null) at column 17: members[value eq]"
     );
     let err = crate::path::PatchPath::parse(r#"emails[type eq "work"].1x"#).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        r#"expected a sub-attribute name at column 24: emails[type eq "work"].1x"#
-    );
+    assert_eq!(err.to_string(), r#"expected a sub-attribute name at column 24: emails[type eq "work"].1x"#);
     let err = crate::path::PatchPath::parse("name.given name").unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "expected the end of the path at column 12: name.given name"
-    );
+    assert_eq!(err.to_string(), "expected the end of the path at column 12: name.given name");
 }
 
 #[test]
@@ -303,13 +249,8 @@ fn uri() -> impl Strategy<Value = Option<String>> {
 }
 
 fn attr_path(with_sub: bool) -> impl Strategy<Value = AttrPath> {
-    let sub = if with_sub {
-        prop::option::of(sub_name()).boxed()
-    } else {
-        Just(None).boxed()
-    };
-    (uri(), name(), sub)
-        .prop_map(|(uri, name, sub)| AttrPath::new(uri.as_deref(), &name, sub.as_deref()).unwrap())
+    let sub = if with_sub { prop::option::of(sub_name()).boxed() } else { Just(None).boxed() };
+    (uri(), name(), sub).prop_map(|(uri, name, sub)| AttrPath::new(uri.as_deref(), &name, sub.as_deref()).unwrap())
 }
 
 fn comp_value() -> impl Strategy<Value = CompValue> {
@@ -318,9 +259,7 @@ fn comp_value() -> impl Strategy<Value = CompValue> {
         any::<bool>().prop_map(CompValue::Bool),
         any::<i64>().prop_map(|n| CompValue::Number(n.into())),
         any::<u64>().prop_map(|n| CompValue::Number(n.into())),
-        any::<f64>()
-            .prop_filter_map("finite", serde_json::Number::from_f64)
-            .prop_map(CompValue::Number),
+        any::<f64>().prop_filter_map("finite", serde_json::Number::from_f64).prop_map(CompValue::Number),
         any::<String>().prop_map(CompValue::String),
     ]
 }
@@ -328,11 +267,7 @@ fn comp_value() -> impl Strategy<Value = CompValue> {
 fn leaf() -> impl Strategy<Value = Filter> {
     prop_oneof![
         attr_path(true).prop_map(Filter::Present),
-        (
-            attr_path(true),
-            prop::sample::select(CompareOp::ALL.to_vec()),
-            comp_value()
-        )
+        (attr_path(true), prop::sample::select(CompareOp::ALL.to_vec()), comp_value())
             .prop_map(|(path, op, value)| Filter::Compare { path, op, value }),
     ]
 }
@@ -352,12 +287,9 @@ fn val_filter() -> impl Strategy<Value = Filter> {
 }
 
 pub(crate) fn filter() -> impl Strategy<Value = Filter> {
-    let value_path = (attr_path(false), val_filter()).prop_map(|(path, f)| Filter::ValuePath {
-        path,
-        filter: Box::new(f),
-    });
-    prop_oneof![3 => leaf(), 1 => value_path]
-        .prop_recursive(3, 24, 3, |inner| combine(inner.boxed()))
+    let value_path =
+        (attr_path(false), val_filter()).prop_map(|(path, f)| Filter::ValuePath { path, filter: Box::new(f) });
+    prop_oneof![3 => leaf(), 1 => value_path].prop_recursive(3, 24, 3, |inner| combine(inner.boxed()))
 }
 
 proptest! {
