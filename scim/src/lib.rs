@@ -5,4 +5,9 @@
 //! depends on time or randomness takes it as a parameter, so the storage layer, the HTTP
 //! handlers and the tests all drive the same deterministic code.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod error;
