@@ -10,5 +10,6 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod error;
 pub mod filter;
 pub mod path;
