@@ -264,6 +264,22 @@ pub enum PatchPathError {
     Filter(#[from] FilterError),
 }
 
+/// A malformed PATCH path is `400 invalidPath` (RFC 7644 §3.5.2); the detail names the
+/// column.
+impl From<PatchPathError> for crate::error::ScimError {
+    fn from(e: PatchPathError) -> Self {
+        Self::InvalidPath(e.to_string())
+    }
+}
+
+/// A malformed attribute path in a PATCH operation is `400 invalidPath` (RFC 7644 §3.5.2).
+/// Elsewhere (e.g. the `attributes` parameter) callers map it themselves.
+impl From<PathError> for crate::error::ScimError {
+    fn from(e: PathError) -> Self {
+        Self::InvalidPath(e.to_string())
+    }
+}
+
 impl PatchPath {
     /// Parses a PATCH path. A bare URN cannot be told apart from `uri:attr` without
     /// knowing the schemas, so this never yields [`PatchPath::Schema`]; use

@@ -91,6 +91,21 @@ impl FilterError {
     }
 }
 
+/// A filter syntax error is `400 invalidFilter`; the detail names the column.
+impl From<FilterError> for crate::error::ScimError {
+    fn from(e: FilterError) -> Self {
+        Self::InvalidFilter(e.to_string())
+    }
+}
+
+/// A filter that does not fit the schema is `400 invalidFilter`; the detail names the
+/// attribute.
+impl From<check::CheckError> for crate::error::ScimError {
+    fn from(e: check::CheckError) -> Self {
+        Self::InvalidFilter(e.message().to_owned())
+    }
+}
+
 impl From<PathError> for FilterError {
     fn from(e: PathError) -> Self {
         Self { message: e.message().to_owned(), offset: e.offset(), column: e.column(), input: e.input().to_owned() }
