@@ -222,12 +222,8 @@ mod tests {
 
     #[test]
     fn invalid_filter_at_names_the_column() {
-        let err =
-            ScimError::invalid_filter_at("expected a comparison operator", 9, "userName eqq \"b\"");
-        assert_eq!(
-            err.detail(),
-            "expected a comparison operator at column 10: userName eqq \"b\""
-        );
+        let err = ScimError::invalid_filter_at("expected a comparison operator", 9, "userName eqq \"b\"");
+        assert_eq!(err.detail(), "expected a comparison operator at column 10: userName eqq \"b\"");
         assert_eq!(err.scim_type(), Some("invalidFilter"));
     }
 }

@@ -328,21 +328,14 @@ proptest! {
 
 #[test]
 fn a_filter_syntax_error_becomes_invalid_filter_naming_the_column() {
-    let err: crate::error::ScimError = Filter::parse(r#"userName eqq "bjensen""#)
-        .unwrap_err()
-        .into();
+    let err: crate::error::ScimError = Filter::parse(r#"userName eqq "bjensen""#).unwrap_err().into();
     assert_eq!(err.status(), 400);
     assert_eq!(err.scim_type(), Some("invalidFilter"));
-    assert_eq!(
-        err.detail(),
-        r#"expected a comparison operator at column 10: userName eqq "bjensen""#
-    );
+    assert_eq!(err.detail(), r#"expected a comparison operator at column 10: userName eqq "bjensen""#);
 }
 
 #[test]
 fn a_patch_path_error_becomes_invalid_path() {
-    let err: crate::error::ScimError = crate::path::PatchPath::parse("members[")
-        .unwrap_err()
-        .into();
+    let err: crate::error::ScimError = crate::path::PatchPath::parse("members[").unwrap_err().into();
     assert_eq!(err.scim_type(), Some("invalidPath"));
 }
