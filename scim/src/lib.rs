@@ -11,3 +11,4 @@
 )]
 
 pub mod error;
+pub mod schema;
