@@ -11,4 +11,6 @@
 )]
 
 pub mod error;
+pub mod filter;
+pub mod path;
 pub mod schema;

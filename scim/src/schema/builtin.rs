@@ -167,6 +167,7 @@ pub fn enterprise_user() -> SchemaDef {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::schema::{Mutability, Returned};

@@ -6,8 +6,10 @@
 
 pub mod builtin;
 pub mod registry;
+pub mod resolver;
 
 pub use registry::{ResourceTypeDef, SchemaRegistry};
+pub use resolver::ResourceSchema;
 
 use serde_json::{Map, Value, json};
 

@@ -347,6 +347,7 @@ fn parse_attribute(v: &Value, top_level: bool) -> Result<AttributeDef, ScimError
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
