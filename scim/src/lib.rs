@@ -10,6 +10,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod path;
