@@ -14,4 +14,5 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod path;
+pub mod projection;
 pub mod schema;
