@@ -16,3 +16,4 @@ pub mod filter;
 pub mod path;
 pub mod projection;
 pub mod schema;
+pub mod sort;
