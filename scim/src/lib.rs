@@ -17,3 +17,4 @@ pub mod path;
 pub mod projection;
 pub mod schema;
 pub mod sort;
+pub mod validate;
