@@ -423,4 +423,26 @@ mod tests {
         assert_eq!(report.unmapped.len(), 0);
         assert_eq!(v.as_object()[ENT]["manager"], json!({"value": "26118915"}));
     }
+
+    #[test]
+    fn custom_extension_attributes_are_type_checked_like_core_ones() {
+        let acme = "urn:acme:params:scim:schemas:extension:2.0:User";
+        let mut reg = SchemaRegistry::new();
+        let schema = json!({"id": acme, "attributes": [
+            {"name": "costCenter", "type": "string"},
+            {"name": "clearanceLevel", "type": "integer"}
+        ]});
+        assert!(reg.define_extension("User", &schema, false).is_ok());
+        let ok = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", acme],
+            "userName": "b", acme: {"COSTCENTER": "4130", "clearanceLevel": 3}});
+        let (v, _) = validate(&reg, "User", &ok, None, UnknownPolicy::Strict).unwrap();
+        assert_eq!(
+            v.as_object()[acme],
+            json!({"costCenter": "4130", "clearanceLevel": 3})
+        );
+        let bad = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", acme],
+            "userName": "b", acme: {"clearanceLevel": "3"}});
+        let err = validate(&reg, "User", &bad, None, UnknownPolicy::Strict).err();
+        assert_eq!(err.and_then(|e| e.scim_type()), Some("invalidValue"));
+    }
 }
