@@ -7,6 +7,11 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod path;
+pub mod projection;
+pub mod schema;
+pub mod sort;
+pub mod validate;

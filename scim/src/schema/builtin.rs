@@ -1,0 +1,230 @@
+//! The built-in schemas of RFC 7643 §8.7.1 (User, Group) and §8.7.1 EnterpriseUser
+//! (defined in §4.3), plus the common attributes of RFC 7643 §3.1 (`id`, `externalId`, `meta`).
+
+use super::AttrType::{Binary, Boolean, Complex, DateTime, Reference, String as Str};
+use super::Mutability::{Immutable, ReadOnly, WriteOnly};
+use super::Returned::{Always, Never};
+use super::Uniqueness::Server;
+use super::{AttrType, AttributeDef, SchemaDef};
+
+/// The core User schema URN.
+pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// The core Group schema URN.
+pub const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+/// The EnterpriseUser extension URN.
+pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+fn a(name: &str, ty: AttrType) -> AttributeDef {
+    AttributeDef::new(name, ty)
+}
+
+fn s(name: &str) -> AttributeDef {
+    a(name, Str)
+}
+
+/// `value`, `display`, `type`, `primary` of a multi-valued string attribute (RFC 7643 §2.4).
+fn multi_string(name: &str, types: &[&str]) -> AttributeDef {
+    a(name, Complex).multi().subs(vec![
+        s("value"),
+        s("display"),
+        s("type").canonical(types),
+        a("primary", Boolean),
+    ])
+}
+
+/// The common attributes of RFC 7643 §3.1, present on every resource.
+pub fn common_attributes() -> Vec<AttributeDef> {
+    vec![
+        s("id")
+            .exact()
+            .mutability_(ReadOnly)
+            .returned_(Always)
+            .unique(Server),
+        s("externalId").exact(),
+        a("meta", Complex).mutability_(ReadOnly).subs(vec![
+            s("resourceType").exact().mutability_(ReadOnly),
+            a("created", DateTime).mutability_(ReadOnly),
+            a("lastModified", DateTime).mutability_(ReadOnly),
+            a("location", Reference)
+                .exact()
+                .mutability_(ReadOnly)
+                .refs(&["uri"]),
+            s("version").exact().mutability_(ReadOnly),
+        ]),
+    ]
+}
+
+/// The User schema of RFC 7643 §8.7.1.
+pub fn user() -> SchemaDef {
+    let ro = |d: AttributeDef| d.mutability_(ReadOnly);
+    SchemaDef {
+        id: USER.to_owned(),
+        name: "User".to_owned(),
+        description: "User Account".to_owned(),
+        attributes: vec![
+            s("userName").required_().unique(Server),
+            a("name", Complex).subs(vec![
+                s("formatted"),
+                s("familyName"),
+                s("givenName"),
+                s("middleName"),
+                s("honorificPrefix"),
+                s("honorificSuffix"),
+            ]),
+            s("displayName"),
+            s("nickName"),
+            a("profileUrl", Reference).refs(&["external"]),
+            s("title"),
+            s("userType"),
+            s("preferredLanguage"),
+            s("locale"),
+            s("timezone"),
+            a("active", Boolean),
+            s("password").mutability_(WriteOnly).returned_(Never),
+            multi_string("emails", &["work", "home", "other"]),
+            multi_string(
+                "phoneNumbers",
+                &["work", "home", "mobile", "fax", "pager", "other"],
+            ),
+            multi_string(
+                "ims",
+                &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"],
+            ),
+            a("photos", Complex).multi().subs(vec![
+                a("value", Reference).refs(&["external"]),
+                s("display"),
+                s("type").canonical(&["photo", "thumbnail"]),
+                a("primary", Boolean),
+            ]),
+            a("addresses", Complex).multi().subs(vec![
+                s("formatted"),
+                s("streetAddress"),
+                s("locality"),
+                s("region"),
+                s("postalCode"),
+                s("country"),
+                s("type").canonical(&["work", "home", "other"]),
+                a("primary", Boolean),
+            ]),
+            ro(a("groups", Complex).multi().subs(vec![
+                ro(s("value")),
+                ro(a("$ref", Reference).refs(&["User", "Group"])),
+                ro(s("display")),
+                ro(s("type").canonical(&["direct", "indirect"])),
+            ])),
+            multi_string("entitlements", &[]),
+            multi_string("roles", &[]),
+            a("x509Certificates", Complex).multi().subs(vec![
+                a("value", Binary),
+                s("display"),
+                s("type"),
+                a("primary", Boolean),
+            ]),
+        ],
+    }
+}
+
+/// The Group schema of RFC 7643 §8.7.1.
+pub fn group() -> SchemaDef {
+    SchemaDef {
+        id: GROUP.to_owned(),
+        name: "Group".to_owned(),
+        description: "Group".to_owned(),
+        attributes: vec![
+            s("displayName").required_(),
+            a("members", Complex).multi().subs(vec![
+                s("value").mutability_(Immutable),
+                a("$ref", Reference)
+                    .mutability_(Immutable)
+                    .refs(&["User", "Group"]),
+                s("type")
+                    .mutability_(Immutable)
+                    .canonical(&["User", "Group"]),
+            ]),
+        ],
+    }
+}
+
+/// The EnterpriseUser extension schema (RFC 7643 §4.3, §8.7.1).
+pub fn enterprise_user() -> SchemaDef {
+    SchemaDef {
+        id: ENTERPRISE_USER.to_owned(),
+        name: "EnterpriseUser".to_owned(),
+        description: "Enterprise User".to_owned(),
+        attributes: vec![
+            s("employeeNumber"),
+            s("costCenter"),
+            s("organization"),
+            s("division"),
+            s("department"),
+            a("manager", Complex).subs(vec![
+                s("value"),
+                a("$ref", Reference).refs(&["User"]),
+                s("displayName").mutability_(ReadOnly),
+            ]),
+        ],
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::schema::{Mutability, Returned};
+
+    #[test]
+    fn user_name_is_required_and_server_unique() {
+        let user = user();
+        let attr = user.attribute("USERNAME");
+        assert_eq!(attr.map(AttributeDef::required), Some(true));
+        assert_eq!(attr.map(AttributeDef::uniqueness), Some(Server));
+    }
+
+    #[test]
+    fn password_is_write_only_and_never_returned() {
+        let user = user();
+        let pw = user.attribute("password");
+        assert_eq!(
+            pw.map(AttributeDef::mutability),
+            Some(Mutability::WriteOnly)
+        );
+        assert_eq!(pw.map(AttributeDef::returned), Some(Returned::Never));
+    }
+
+    #[test]
+    fn group_members_sub_attributes_are_immutable() {
+        let group = group();
+        let members = group.attribute("members");
+        let value = members.and_then(|m| m.sub_attribute("value"));
+        assert_eq!(
+            value.map(AttributeDef::mutability),
+            Some(Mutability::Immutable)
+        );
+    }
+
+    #[test]
+    fn enterprise_manager_display_name_is_read_only() {
+        let ent = enterprise_user();
+        let dn = ent
+            .attribute("manager")
+            .and_then(|m| m.sub_attribute("displayName"));
+        assert_eq!(dn.map(AttributeDef::mutability), Some(Mutability::ReadOnly));
+    }
+
+    #[test]
+    fn user_schema_serializes_emails_as_the_rfc_shows() {
+        let json = user().to_json("/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User");
+        let emails = json["attributes"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["name"] == "emails"))
+            .cloned();
+        let emails = emails.unwrap_or_default();
+        assert_eq!(emails["type"], "complex");
+        assert_eq!(emails["multiValued"], true);
+        assert_eq!(
+            emails["subAttributes"][2]["canonicalValues"],
+            serde_json::json!(["work", "home", "other"])
+        );
+        assert_eq!(emails["subAttributes"][3]["type"], "boolean");
+    }
+}
