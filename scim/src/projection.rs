@@ -27,9 +27,7 @@ fn names(p: &AttrPath, schema: &str, name: &str) -> bool {
 
 /// Does `p` name the whole extension `urn` (parsed as `uri:lastSegment`)?
 fn names_extension(p: &AttrPath, urn: &str) -> bool {
-    p.sub_attr().is_none()
-        && p.uri()
-            .is_some_and(|u| format!("{u}:{}", p.name()).eq_ignore_ascii_case(urn))
+    p.sub_attr().is_none() && p.uri().is_some_and(|u| format!("{u}:{}", p.name()).eq_ignore_ascii_case(urn))
 }
 
 fn project_complex(def: &AttributeDef, value: &Value, subs_asked: &[&str], exclude: bool) -> Value {
@@ -39,30 +37,18 @@ fn project_complex(def: &AttributeDef, value: &Value, subs_asked: &[&str], exclu
             Some(sd) if sd.returned() == Returned::Always => true,
             sd => {
                 let asked = subs_asked.iter().any(|s| s.eq_ignore_ascii_case(key));
-                if exclude {
-                    !asked && sd.is_none_or(|d| d.returned() != Returned::Request)
-                } else {
-                    asked
-                }
+                if exclude { !asked && sd.is_none_or(|d| d.returned() != Returned::Request) } else { asked }
             }
         }
     };
     let filter_obj = |o: &Map<String, Value>| -> Value {
-        Value::Object(
-            o.iter()
-                .filter(|(k, _)| keep(k))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        )
+        Value::Object(o.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect())
     };
     match value {
         Value::Object(o) => filter_obj(o),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|i| i.as_object().map_or_else(|| i.clone(), filter_obj))
-                .collect(),
-        ),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|i| i.as_object().map_or_else(|| i.clone(), filter_obj)).collect())
+        }
         other => other.clone(),
     }
 }
@@ -77,9 +63,7 @@ fn project_attrs(
     let mut out = Map::new();
     for (key, value) in obj {
         let def = registry_attr(key);
-        let returned = def
-            .as_ref()
-            .map_or(Returned::Default, AttributeDef::returned);
+        let returned = def.as_ref().map_or(Returned::Default, AttributeDef::returned);
         match returned {
             Returned::Never => continue,
             Returned::Always => {
@@ -114,8 +98,7 @@ fn project_attrs(
         } else if subs.is_empty() {
             None
         } else {
-            def.as_ref()
-                .map(|d| project_complex(d, value, &subs, false))
+            def.as_ref().map(|d| project_complex(d, value, &subs, false))
         };
         if let Some(v) = projected {
             out.insert(key.clone(), v);
@@ -138,11 +121,7 @@ pub fn project(
         return resource.clone();
     };
     let core = rt.schema().to_owned();
-    let core_lookup = |name: &str| {
-        registry
-            .resolve_parts(resource_type, Some(&core), name, None)
-            .cloned()
-    };
+    let core_lookup = |name: &str| registry.resolve_parts(resource_type, Some(&core), name, None).cloned();
     let mut core_obj = Map::new();
     let mut out = Map::new();
     for (key, value) in resource {
@@ -150,10 +129,7 @@ pub fn project(
             out.insert(key.clone(), value.clone());
             continue;
         }
-        let ext = rt
-            .extensions()
-            .iter()
-            .find(|(e, _)| e.eq_ignore_ascii_case(key));
+        let ext = rt.extensions().iter().find(|(e, _)| e.eq_ignore_ascii_case(key));
         match (ext, value) {
             (Some((urn, _)), Value::Object(inner)) => {
                 let whole = |ps: &[AttrPath]| ps.iter().any(|p| names_extension(p, urn));
@@ -161,11 +137,7 @@ pub fn project(
                     Selection::Only(ps) if whole(ps) => inner.clone(),
                     Selection::Excluding(ps) if whole(ps) => Map::new(),
                     _ => {
-                        let lookup = |name: &str| {
-                            registry
-                                .resolve_parts(resource_type, Some(urn), name, None)
-                                .cloned()
-                        };
+                        let lookup = |name: &str| registry.resolve_parts(resource_type, Some(urn), name, None).cloned();
                         project_attrs(&lookup, urn, inner, sel)
                     }
                 };
@@ -231,21 +203,11 @@ mod tests {
     #[test]
     fn excluded_attributes_remove_extension_attribute_but_not_id() {
         let reg = SchemaRegistry::new();
-        let ps = paths(&[
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-            "id",
-            "emails.type",
-        ]);
+        let ps = paths(&["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "id", "emails.type"]);
         let out = project(&reg, "User", &user(), Selection::Excluding(&ps));
         assert_eq!(out["id"], "2819c223");
-        assert_eq!(
-            out["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
-            json!({"costCenter": "4130"})
-        );
-        assert_eq!(
-            out["emails"],
-            json!([{"value": "bjensen@example.com", "primary": true}])
-        );
+        assert_eq!(out["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"], json!({"costCenter": "4130"}));
+        assert_eq!(out["emails"], json!([{"value": "bjensen@example.com", "primary": true}]));
     }
 
     proptest::proptest! {

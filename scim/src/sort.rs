@@ -65,30 +65,20 @@ impl Key {
 }
 
 fn get_ci<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    obj.get(key).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
+    obj.get(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
 }
 
 fn pick(value: &Value) -> Option<&Value> {
     match value {
-        Value::Array(items) => items
-            .iter()
-            .find(|i| i.get("primary") == Some(&Value::Bool(true)))
-            .or_else(|| items.first()),
+        Value::Array(items) => {
+            items.iter().find(|i| i.get("primary") == Some(&Value::Bool(true))).or_else(|| items.first())
+        }
         Value::Null => None,
         other => Some(other),
     }
 }
 
-fn key_of(
-    registry: &SchemaRegistry,
-    resource_type: &str,
-    by: &AttrPath,
-    resource: &Map<String, Value>,
-) -> Option<Key> {
+fn key_of(registry: &SchemaRegistry, resource_type: &str, by: &AttrPath, resource: &Map<String, Value>) -> Option<Key> {
     let def = registry.resolve(resource_type, by);
     let holder = match registry.extension_of(resource_type, by) {
         Some(urn) => get_ci(resource, urn)?.as_object()?,
@@ -121,10 +111,8 @@ pub fn sort_resources(
     by: &AttrPath,
     order: SortOrder,
 ) {
-    let mut keyed: Vec<(Option<Key>, Map<String, Value>)> = resources
-        .iter()
-        .map(|r| (key_of(registry, resource_type, by, r), r.clone()))
-        .collect();
+    let mut keyed: Vec<(Option<Key>, Map<String, Value>)> =
+        resources.iter().map(|r| (key_of(registry, resource_type, by, r), r.clone())).collect();
     keyed.sort_by(|(a, _), (b, _)| match (a, b) {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Greater,
@@ -146,11 +134,7 @@ mod tests {
     use serde_json::json;
 
     fn objs(v: &Value) -> Vec<Map<String, Value>> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o.as_object().cloned().unwrap())
-            .collect()
+        v.as_array().unwrap().iter().map(|o| o.as_object().cloned().unwrap()).collect()
     }
 
     fn ids(rs: &[Map<String, Value>]) -> Vec<&str> {

@@ -57,27 +57,16 @@ fn check_scalar(def: &AttributeDef, path: &str, v: &Value) -> Result<(), ScimErr
         AttrType::Boolean => v.is_boolean(),
         AttrType::Integer => v.is_i64() || v.is_u64(),
         AttrType::Decimal => v.is_number(),
-        AttrType::DateTime => v
-            .as_str()
-            .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
+        AttrType::DateTime => v.as_str().is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
         AttrType::Binary => v.as_str().is_some_and(is_base64),
         AttrType::Complex => v.is_object(),
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(ScimError::InvalidValue(format!(
-            "{path} must be of type {}",
-            def.ty().as_str()
-        )))
-    }
+    if ok { Ok(()) } else { Err(ScimError::InvalidValue(format!("{path} must be of type {}", def.ty().as_str()))) }
 }
 
 fn is_base64(s: &str) -> bool {
     let t = s.trim_end_matches('=');
-    s.len() - t.len() <= 2
-        && t.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_'))
+    s.len() - t.len() <= 2 && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_'))
 }
 
 impl Ctx<'_> {
@@ -116,23 +105,14 @@ impl Ctx<'_> {
             out.insert(def.name().to_owned(), v);
         }
         for def in all {
-            if def.required()
-                && def.mutability() != Mutability::ReadOnly
-                && !out.contains_key(def.name())
-            {
-                return Err(ScimError::InvalidValue(format!(
-                    "required attribute {prefix}{} is missing",
-                    def.name()
-                )));
+            if def.required() && def.mutability() != Mutability::ReadOnly && !out.contains_key(def.name()) {
+                return Err(ScimError::InvalidValue(format!("required attribute {prefix}{} is missing", def.name())));
             }
             if def.mutability() == Mutability::Immutable
                 && let Some(old) = existing.and_then(|e| e.get(def.name()))
                 && out.get(def.name()).is_some_and(|new| new != old)
             {
-                return Err(ScimError::Mutability(format!(
-                    "{prefix}{} is immutable",
-                    def.name()
-                )));
+                return Err(ScimError::Mutability(format!("{prefix}{} is immutable", def.name())));
             }
         }
         Ok(out)
@@ -141,22 +121,15 @@ impl Ctx<'_> {
     fn value(&mut self, def: &AttributeDef, path: &str, v: &Value) -> Result<Value, ScimError> {
         if def.multi_valued() {
             let Value::Array(items) = v else {
-                return Err(ScimError::InvalidValue(format!(
-                    "{path} is multi-valued and must be an array"
-                )));
+                return Err(ScimError::InvalidValue(format!("{path} is multi-valued and must be an array")));
             };
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 out.push(self.single(def, path, item)?);
             }
-            let primaries = out
-                .iter()
-                .filter(|i| i.get("primary") == Some(&Value::Bool(true)))
-                .count();
+            let primaries = out.iter().filter(|i| i.get("primary") == Some(&Value::Bool(true))).count();
             if primaries > 1 {
-                return Err(ScimError::InvalidValue(format!(
-                    "{path} has more than one primary value"
-                )));
+                return Err(ScimError::InvalidValue(format!("{path} has more than one primary value")));
             }
             Ok(Value::Array(out))
         } else if v.is_array() {
@@ -172,14 +145,9 @@ impl Ctx<'_> {
             return Ok(v.clone());
         };
         let subs = def.sub_attributes().to_vec();
-        let lookup = |k: &str| {
-            subs.iter()
-                .find(|s| s.name().eq_ignore_ascii_case(k))
-                .cloned()
-        };
+        let lookup = |k: &str| subs.iter().find(|s| s.name().eq_ignore_ascii_case(k)).cloned();
         let existing = None;
-        self.attrs(&lookup, &subs, &format!("{path}."), obj, existing)
-            .map(Value::Object)
+        self.attrs(&lookup, &subs, &format!("{path}."), obj, existing).map(Value::Object)
     }
 }
 
@@ -192,9 +160,7 @@ pub fn validate(
     existing: Option<&Map<String, Value>>,
     policy: UnknownPolicy,
 ) -> Result<(ValidatedResource, ValidationReport), ScimError> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| syntax("the body must be a JSON object".to_owned()))?;
+    let obj = body.as_object().ok_or_else(|| syntax("the body must be a JSON object".to_owned()))?;
     let rt = registry
         .resource_type(resource_type)
         .ok_or_else(|| ScimError::NotFound(format!("resource type {resource_type}")))?;
@@ -204,10 +170,7 @@ pub fn validate(
         .and_then(|(_, v)| v.as_array())
         .ok_or_else(|| syntax("\"schemas\" must be an array of URNs".to_owned()))?
         .iter()
-        .map(|v| {
-            v.as_str()
-                .ok_or_else(|| syntax("\"schemas\" must hold strings".to_owned()))
-        })
+        .map(|v| v.as_str().ok_or_else(|| syntax("\"schemas\" must hold strings".to_owned())))
         .collect::<Result<_, _>>()?;
     if !schemas.iter().any(|s| s.eq_ignore_ascii_case(rt.schema())) {
         return Err(syntax(format!("\"schemas\" must contain {}", rt.schema())));
@@ -217,71 +180,33 @@ pub fn validate(
         if s.eq_ignore_ascii_case(rt.schema()) {
             continue;
         }
-        let ext = rt
-            .extensions()
-            .iter()
-            .find(|(e, _)| e.eq_ignore_ascii_case(s));
+        let ext = rt.extensions().iter().find(|(e, _)| e.eq_ignore_ascii_case(s));
         match ext {
             Some((e, _)) => canonical_schemas.push(Value::String(e.clone())),
             None => {
-                return Err(syntax(format!(
-                    "schema {s} is not registered for {resource_type}"
-                )));
+                return Err(syntax(format!("schema {s} is not registered for {resource_type}")));
             }
         }
     }
-    let mut ctx = Ctx {
-        policy,
-        report: ValidationReport::default(),
-        existing,
-    };
-    let core = registry
-        .schema(rt.schema())
-        .map(|s| s.attributes().to_vec())
-        .unwrap_or_default();
+    let mut ctx = Ctx { policy, report: ValidationReport::default(), existing };
+    let core = registry.schema(rt.schema()).map(|s| s.attributes().to_vec()).unwrap_or_default();
     let mut all = registry.common_attributes().to_vec();
     all.extend(core);
-    let lookup = |k: &str| {
-        all.iter()
-            .find(|a| a.name().eq_ignore_ascii_case(k))
-            .cloned()
-    };
+    let lookup = |k: &str| all.iter().find(|a| a.name().eq_ignore_ascii_case(k)).cloned();
     let mut core_body = Map::new();
     let mut out = Map::new();
     for (key, value) in obj {
         if key.eq_ignore_ascii_case("schemas") {
             continue;
         }
-        if let Some((urn, _)) = rt
-            .extensions()
-            .iter()
-            .find(|(e, _)| e.eq_ignore_ascii_case(key))
-        {
-            if !canonical_schemas
-                .iter()
-                .any(|s| s.as_str() == Some(urn.as_str()))
-            {
-                return Err(syntax(format!(
-                    "{urn} is present but not listed in \"schemas\""
-                )));
+        if let Some((urn, _)) = rt.extensions().iter().find(|(e, _)| e.eq_ignore_ascii_case(key)) {
+            if !canonical_schemas.iter().any(|s| s.as_str() == Some(urn.as_str())) {
+                return Err(syntax(format!("{urn} is present but not listed in \"schemas\"")));
             }
-            let ext_obj = value
-                .as_object()
-                .ok_or_else(|| syntax(format!("{urn} must be an object")))?;
-            let attrs = registry
-                .schema(urn)
-                .map(|s| s.attributes().to_vec())
-                .unwrap_or_default();
-            let ext_lookup = |k: &str| {
-                attrs
-                    .iter()
-                    .find(|a| a.name().eq_ignore_ascii_case(k))
-                    .cloned()
-            };
-            let old = ctx
-                .existing
-                .and_then(|e| e.get(urn))
-                .and_then(Value::as_object);
+            let ext_obj = value.as_object().ok_or_else(|| syntax(format!("{urn} must be an object")))?;
+            let attrs = registry.schema(urn).map(|s| s.attributes().to_vec()).unwrap_or_default();
+            let ext_lookup = |k: &str| attrs.iter().find(|a| a.name().eq_ignore_ascii_case(k)).cloned();
+            let old = ctx.existing.and_then(|e| e.get(urn)).and_then(Value::as_object);
             let v = ctx.attrs(&ext_lookup, &attrs, &format!("{urn}:"), ext_obj, old)?;
             out.insert(urn.clone(), Value::Object(v));
         } else {
@@ -290,9 +215,7 @@ pub fn validate(
     }
     for (urn, required) in rt.extensions() {
         if *required && !out.contains_key(urn) {
-            return Err(ScimError::InvalidValue(format!(
-                "required extension {urn} is missing"
-            )));
+            return Err(ScimError::InvalidValue(format!("required extension {urn} is missing")));
         }
     }
     let old = ctx.existing;
@@ -321,10 +244,7 @@ mod tests {
         base
     }
 
-    fn run(
-        body: &Value,
-        policy: UnknownPolicy,
-    ) -> Result<(ValidatedResource, ValidationReport), ScimError> {
+    fn run(body: &Value, policy: UnknownPolicy) -> Result<(ValidatedResource, ValidationReport), ScimError> {
         validate(&SchemaRegistry::new(), "User", body, None, policy)
     }
 
@@ -340,12 +260,7 @@ mod tests {
     #[test]
     fn missing_user_name_is_invalid_value() {
         let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]});
-        assert_eq!(
-            run(&body, UnknownPolicy::Strict)
-                .err()
-                .and_then(|e| e.scim_type()),
-            Some("invalidValue")
-        );
+        assert_eq!(run(&body, UnknownPolicy::Strict).err().and_then(|e| e.scim_type()), Some("invalidValue"));
     }
 
     #[test]
@@ -362,40 +277,25 @@ mod tests {
     #[test]
     fn single_value_for_multi_valued_attribute_is_an_error() {
         let body = user(&json!({"emails": {"value": "b@x"}}));
-        assert_eq!(
-            run(&body, UnknownPolicy::Strict).err().map(|e| e.status()),
-            Some(400)
-        );
+        assert_eq!(run(&body, UnknownPolicy::Strict).err().map(|e| e.status()), Some(400));
     }
 
     #[test]
     fn two_primary_emails_are_rejected() {
-        let body = user(
-            &json!({"emails": [{"value": "a@x", "primary": true}, {"value": "b@x", "primary": true}]}),
-        );
+        let body = user(&json!({"emails": [{"value": "a@x", "primary": true}, {"value": "b@x", "primary": true}]}));
         assert!(run(&body, UnknownPolicy::Strict).is_err());
     }
 
     #[test]
     fn extension_object_must_be_listed_in_schemas() {
         let body = user(&json!({ENT: {"department": "Eng"}}));
-        assert_eq!(
-            run(&body, UnknownPolicy::Strict)
-                .err()
-                .and_then(|e| e.scim_type()),
-            Some("invalidSyntax")
-        );
+        assert_eq!(run(&body, UnknownPolicy::Strict).err().and_then(|e| e.scim_type()), Some("invalidSyntax"));
     }
 
     #[test]
     fn wrong_type_is_invalid_value() {
         let body = user(&json!({"active": "yes"}));
-        assert_eq!(
-            run(&body, UnknownPolicy::Strict)
-                .err()
-                .and_then(|e| e.scim_type()),
-            Some("invalidValue")
-        );
+        assert_eq!(run(&body, UnknownPolicy::Strict).err().and_then(|e| e.scim_type()), Some("invalidValue"));
     }
 
     #[test]
@@ -436,10 +336,7 @@ mod tests {
         let ok = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", acme],
             "userName": "b", acme: {"COSTCENTER": "4130", "clearanceLevel": 3}});
         let (v, _) = validate(&reg, "User", &ok, None, UnknownPolicy::Strict).unwrap();
-        assert_eq!(
-            v.as_object()[acme],
-            json!({"costCenter": "4130", "clearanceLevel": 3})
-        );
+        assert_eq!(v.as_object()[acme], json!({"costCenter": "4130", "clearanceLevel": 3}));
         let bad = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", acme],
             "userName": "b", acme: {"clearanceLevel": "3"}});
         let err = validate(&reg, "User", &bad, None, UnknownPolicy::Strict).err();

@@ -24,31 +24,19 @@ fn s(name: &str) -> AttributeDef {
 
 /// `value`, `display`, `type`, `primary` of a multi-valued string attribute (RFC 7643 §2.4).
 fn multi_string(name: &str, types: &[&str]) -> AttributeDef {
-    a(name, Complex).multi().subs(vec![
-        s("value"),
-        s("display"),
-        s("type").canonical(types),
-        a("primary", Boolean),
-    ])
+    a(name, Complex).multi().subs(vec![s("value"), s("display"), s("type").canonical(types), a("primary", Boolean)])
 }
 
 /// The common attributes of RFC 7643 §3.1, present on every resource.
 pub fn common_attributes() -> Vec<AttributeDef> {
     vec![
-        s("id")
-            .exact()
-            .mutability_(ReadOnly)
-            .returned_(Always)
-            .unique(Server),
+        s("id").exact().mutability_(ReadOnly).returned_(Always).unique(Server),
         s("externalId").exact(),
         a("meta", Complex).mutability_(ReadOnly).subs(vec![
             s("resourceType").exact().mutability_(ReadOnly),
             a("created", DateTime).mutability_(ReadOnly),
             a("lastModified", DateTime).mutability_(ReadOnly),
-            a("location", Reference)
-                .exact()
-                .mutability_(ReadOnly)
-                .refs(&["uri"]),
+            a("location", Reference).exact().mutability_(ReadOnly).refs(&["uri"]),
             s("version").exact().mutability_(ReadOnly),
         ]),
     ]
@@ -82,14 +70,8 @@ pub fn user() -> SchemaDef {
             a("active", Boolean),
             s("password").mutability_(WriteOnly).returned_(Never),
             multi_string("emails", &["work", "home", "other"]),
-            multi_string(
-                "phoneNumbers",
-                &["work", "home", "mobile", "fax", "pager", "other"],
-            ),
-            multi_string(
-                "ims",
-                &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"],
-            ),
+            multi_string("phoneNumbers", &["work", "home", "mobile", "fax", "pager", "other"]),
+            multi_string("ims", &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"]),
             a("photos", Complex).multi().subs(vec![
                 a("value", Reference).refs(&["external"]),
                 s("display"),
@@ -134,12 +116,8 @@ pub fn group() -> SchemaDef {
             s("displayName").required_(),
             a("members", Complex).multi().subs(vec![
                 s("value").mutability_(Immutable),
-                a("$ref", Reference)
-                    .mutability_(Immutable)
-                    .refs(&["User", "Group"]),
-                s("type")
-                    .mutability_(Immutable)
-                    .canonical(&["User", "Group"]),
+                a("$ref", Reference).mutability_(Immutable).refs(&["User", "Group"]),
+                s("type").mutability_(Immutable).canonical(&["User", "Group"]),
             ]),
         ],
     }
@@ -184,10 +162,7 @@ mod tests {
     fn password_is_write_only_and_never_returned() {
         let user = user();
         let pw = user.attribute("password");
-        assert_eq!(
-            pw.map(AttributeDef::mutability),
-            Some(Mutability::WriteOnly)
-        );
+        assert_eq!(pw.map(AttributeDef::mutability), Some(Mutability::WriteOnly));
         assert_eq!(pw.map(AttributeDef::returned), Some(Returned::Never));
     }
 
@@ -196,35 +171,24 @@ mod tests {
         let group = group();
         let members = group.attribute("members");
         let value = members.and_then(|m| m.sub_attribute("value"));
-        assert_eq!(
-            value.map(AttributeDef::mutability),
-            Some(Mutability::Immutable)
-        );
+        assert_eq!(value.map(AttributeDef::mutability), Some(Mutability::Immutable));
     }
 
     #[test]
     fn enterprise_manager_display_name_is_read_only() {
         let ent = enterprise_user();
-        let dn = ent
-            .attribute("manager")
-            .and_then(|m| m.sub_attribute("displayName"));
+        let dn = ent.attribute("manager").and_then(|m| m.sub_attribute("displayName"));
         assert_eq!(dn.map(AttributeDef::mutability), Some(Mutability::ReadOnly));
     }
 
     #[test]
     fn user_schema_serializes_emails_as_the_rfc_shows() {
         let json = user().to_json("/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User");
-        let emails = json["attributes"]
-            .as_array()
-            .and_then(|a| a.iter().find(|x| x["name"] == "emails"))
-            .cloned();
+        let emails = json["attributes"].as_array().and_then(|a| a.iter().find(|x| x["name"] == "emails")).cloned();
         let emails = emails.unwrap_or_default();
         assert_eq!(emails["type"], "complex");
         assert_eq!(emails["multiValued"], true);
-        assert_eq!(
-            emails["subAttributes"][2]["canonicalValues"],
-            serde_json::json!(["work", "home", "other"])
-        );
+        assert_eq!(emails["subAttributes"][2]["canonicalValues"], serde_json::json!(["work", "home", "other"]));
         assert_eq!(emails["subAttributes"][3]["type"], "boolean");
     }
 }

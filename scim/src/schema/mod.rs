@@ -256,9 +256,7 @@ impl AttributeDef {
     }
     /// The sub-attribute named `name`, ignoring case.
     pub fn sub_attribute(&self, name: &str) -> Option<&AttributeDef> {
-        self.sub_attributes
-            .iter()
-            .find(|a| a.name.eq_ignore_ascii_case(name))
+        self.sub_attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
     pub(crate) fn multi(mut self) -> Self {
@@ -304,10 +302,7 @@ impl AttributeDef {
         m.insert("name".into(), json!(self.name));
         m.insert("type".into(), json!(self.ty.as_str()));
         if !self.sub_attributes.is_empty() {
-            m.insert(
-                "subAttributes".into(),
-                Value::Array(self.sub_attributes.iter().map(Self::to_json).collect()),
-            );
+            m.insert("subAttributes".into(), Value::Array(self.sub_attributes.iter().map(Self::to_json).collect()));
         }
         m.insert("multiValued".into(), json!(self.multi_valued));
         m.insert("description".into(), json!(self.description));
@@ -358,9 +353,7 @@ impl SchemaDef {
     }
     /// The top-level attribute named `name`, ignoring case.
     pub fn attribute(&self, name: &str) -> Option<&AttributeDef> {
-        self.attributes
-            .iter()
-            .find(|a| a.name.eq_ignore_ascii_case(name))
+        self.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
     /// The `/Schemas` representation (RFC 7643 §7, §8.7), with `meta` at `location`.

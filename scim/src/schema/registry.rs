@@ -69,11 +69,7 @@ impl SchemaRegistry {
     /// The registry with User (+ EnterpriseUser) and Group, as RFC 7643 defines them.
     pub fn new() -> Self {
         Self {
-            schemas: vec![
-                builtin::user(),
-                builtin::group(),
-                builtin::enterprise_user(),
-            ],
+            schemas: vec![builtin::user(), builtin::group(), builtin::enterprise_user()],
             resource_types: vec![
                 ResourceTypeDef {
                     name: "User".to_owned(),
@@ -110,9 +106,7 @@ impl SchemaRegistry {
     }
     /// The resource type named `name`, ignoring case.
     pub fn resource_type(&self, name: &str) -> Option<&ResourceTypeDef> {
-        self.resource_types
-            .iter()
-            .find(|r| r.name.eq_ignore_ascii_case(name))
+        self.resource_types.iter().find(|r| r.name.eq_ignore_ascii_case(name))
     }
 
     /// Resolves `[uri:]name[.sub]` for `resource_type`, names ignoring case. Without a URI,
@@ -128,21 +122,14 @@ impl SchemaRegistry {
         let top = match uri {
             Some(uri) => {
                 let known = rt.schema.eq_ignore_ascii_case(uri)
-                    || rt
-                        .extensions
-                        .iter()
-                        .any(|(e, _)| e.eq_ignore_ascii_case(uri));
+                    || rt.extensions.iter().any(|(e, _)| e.eq_ignore_ascii_case(uri));
                 if !known {
                     return None;
                 }
                 self.schema(uri)?.attribute(name).or_else(|| {
                     rt.schema
                         .eq_ignore_ascii_case(uri)
-                        .then(|| {
-                            self.common
-                                .iter()
-                                .find(|a| a.name.eq_ignore_ascii_case(name))
-                        })
+                        .then(|| self.common.iter().find(|a| a.name.eq_ignore_ascii_case(name)))
                         .flatten()
                 })?
             }
@@ -151,11 +138,7 @@ impl SchemaRegistry {
                 .iter()
                 .find(|a| a.name.eq_ignore_ascii_case(name))
                 .or_else(|| self.schema(&rt.schema)?.attribute(name))
-                .or_else(|| {
-                    rt.extensions
-                        .iter()
-                        .find_map(|(e, _)| self.schema(e)?.attribute(name))
-                })?,
+                .or_else(|| rt.extensions.iter().find_map(|(e, _)| self.schema(e)?.attribute(name)))?,
         };
         match sub {
             Some(sub) => top.sub_attribute(sub),
@@ -175,13 +158,9 @@ impl SchemaRegistry {
         required: bool,
     ) -> Result<&SchemaDef, ScimError> {
         let bad = |m: String| ScimError::InvalidValue(m);
-        let obj = schema
-            .as_object()
-            .ok_or_else(|| bad("a schema must be a JSON object".to_owned()))?;
-        let id = obj
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad("a schema needs a string \"id\"".to_owned()))?;
+        let obj = schema.as_object().ok_or_else(|| bad("a schema must be a JSON object".to_owned()))?;
+        let id =
+            obj.get("id").and_then(Value::as_str).ok_or_else(|| bad("a schema needs a string \"id\"".to_owned()))?;
         let valid_urn = id.len() > 4
             && id[..4].eq_ignore_ascii_case("urn:")
             && id.split(':').count() >= 3
@@ -191,9 +170,7 @@ impl SchemaRegistry {
             return Err(bad(format!("schema id {id:?} is not a URN")));
         }
         if self.schema(id).is_some() {
-            return Err(ScimError::Uniqueness(format!(
-                "schema {id} is already defined"
-            )));
+            return Err(ScimError::Uniqueness(format!("schema {id} is already defined")));
         }
         let rt_schema = self
             .resource_type(resource_type)
@@ -207,14 +184,9 @@ impl SchemaRegistry {
         let mut defs: Vec<AttributeDef> = Vec::with_capacity(attrs.len());
         for attr in attrs {
             let def = parse_attribute(attr, true)?;
-            let clash = self
-                .resolve_parts(resource_type, Some(&rt_schema), &def.name, None)
-                .is_some();
+            let clash = self.resolve_parts(resource_type, Some(&rt_schema), &def.name, None).is_some();
             if clash {
-                return Err(bad(format!(
-                    "attribute {} clashes with a core attribute of {resource_type}",
-                    def.name
-                )));
+                return Err(bad(format!("attribute {} clashes with a core attribute of {resource_type}", def.name)));
             }
             if defs.iter().any(|d| d.name.eq_ignore_ascii_case(&def.name)) {
                 return Err(bad(format!("attribute {} is defined twice", def.name)));
@@ -233,9 +205,7 @@ impl SchemaRegistry {
             }
         }
         self.schemas.push(def);
-        self.schemas
-            .last()
-            .ok_or_else(|| ScimError::Internal("schema not stored".to_owned()))
+        self.schemas.last().ok_or_else(|| ScimError::Internal("schema not stored".to_owned()))
     }
 }
 
@@ -257,9 +227,7 @@ fn keyword<T>(
 ) -> Result<T, ScimError> {
     match obj.get(key) {
         None => Ok(default),
-        Some(Value::String(s)) => {
-            parse(s).ok_or_else(|| ScimError::InvalidValue(format!("{key} {s:?} is not valid")))
-        }
+        Some(Value::String(s)) => parse(s).ok_or_else(|| ScimError::InvalidValue(format!("{key} {s:?} is not valid"))),
         Some(_) => Err(ScimError::InvalidValue(format!("{key} must be a string"))),
     }
 }
@@ -278,9 +246,7 @@ fn strings(obj: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<String
         Some(Value::Array(items)) => items
             .iter()
             .map(|v| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| ScimError::InvalidValue(format!("{key} must hold strings")))
+                v.as_str().map(str::to_owned).ok_or_else(|| ScimError::InvalidValue(format!("{key} must hold strings")))
             })
             .collect(),
         Some(_) => Err(ScimError::InvalidValue(format!("{key} must be an array"))),
@@ -289,9 +255,7 @@ fn strings(obj: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<String
 
 fn parse_attribute(v: &Value, top_level: bool) -> Result<AttributeDef, ScimError> {
     let bad = |m: String| ScimError::InvalidValue(m);
-    let obj = v
-        .as_object()
-        .ok_or_else(|| bad("an attribute must be a JSON object".to_owned()))?;
+    let obj = v.as_object().ok_or_else(|| bad("an attribute must be a JSON object".to_owned()))?;
     let name = obj
         .get("name")
         .and_then(Value::as_str)
@@ -303,8 +267,7 @@ fn parse_attribute(v: &Value, top_level: bool) -> Result<AttributeDef, ScimError
         .get("type")
         .and_then(Value::as_str)
         .ok_or_else(|| bad(format!("attribute {name} needs a string \"type\"")))?;
-    let ty = AttrType::parse(ty_s)
-        .ok_or_else(|| bad(format!("attribute {name} has unknown type {ty_s:?}")))?;
+    let ty = AttrType::parse(ty_s).ok_or_else(|| bad(format!("attribute {name} has unknown type {ty_s:?}")))?;
     let mut def = AttributeDef::new(name, ty);
     def.multi_valued = flag(obj, "multiValued")?;
     def.required = flag(obj, "required")?;
@@ -316,16 +279,11 @@ fn parse_attribute(v: &Value, top_level: bool) -> Result<AttributeDef, ScimError
     def.canonical_values = strings(obj, "canonicalValues")?;
     def.reference_types = strings(obj, "referenceTypes")?;
     if !def.reference_types.is_empty() && ty != AttrType::Reference {
-        return Err(bad(format!(
-            "attribute {name} has referenceTypes but is not a reference"
-        )));
+        return Err(bad(format!("attribute {name} has referenceTypes but is not a reference")));
     }
     let subs = match obj.get("subAttributes") {
         None => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|s| parse_attribute(s, false))
-            .collect::<Result<Vec<_>, _>>()?,
+        Some(Value::Array(items)) => items.iter().map(|s| parse_attribute(s, false)).collect::<Result<Vec<_>, _>>()?,
         Some(_) => return Err(bad("subAttributes must be an array".to_owned())),
     };
     match (ty, subs.is_empty()) {
@@ -336,9 +294,7 @@ fn parse_attribute(v: &Value, top_level: bool) -> Result<AttributeDef, ScimError
             return Err(bad(format!("complex attribute {name} may not nest")));
         }
         (t, false) if t != AttrType::Complex => {
-            return Err(bad(format!(
-                "only complex attributes have subAttributes ({name})"
-            )));
+            return Err(bad(format!("only complex attributes have subAttributes ({name})")));
         }
         _ => {}
     }
@@ -378,16 +334,10 @@ mod tests {
     #[test]
     fn resolve_with_uri_only_looks_in_that_schema() {
         let reg = SchemaRegistry::new();
-        assert_eq!(
-            reg.resolve_parts("User", Some(ENTERPRISE_USER), "userName", None),
-            None
-        );
+        assert_eq!(reg.resolve_parts("User", Some(ENTERPRISE_USER), "userName", None), None);
         let mgr = reg.resolve_parts("User", Some(ENTERPRISE_USER), "manager", Some("value"));
         assert_eq!(mgr.map(AttributeDef::name), Some("value"));
-        assert_eq!(
-            reg.resolve_parts("Group", Some(ENTERPRISE_USER), "manager", None),
-            None
-        );
+        assert_eq!(reg.resolve_parts("Group", Some(ENTERPRISE_USER), "manager", None), None);
     }
 
     #[test]
@@ -428,9 +378,7 @@ mod tests {
     #[test]
     fn user_resource_type_serializes_its_extensions() {
         let reg = SchemaRegistry::new();
-        let json = reg
-            .resource_type("User")
-            .map(|r| r.to_json("/v2/ResourceTypes/User"));
+        let json = reg.resource_type("User").map(|r| r.to_json("/v2/ResourceTypes/User"));
         let json = json.unwrap_or_default();
         assert_eq!(json["endpoint"], "/Users");
         assert_eq!(json["schemaExtensions"][0]["schema"], ENTERPRISE_USER);

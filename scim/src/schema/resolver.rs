@@ -17,33 +17,21 @@ impl SchemaRegistry {
     pub fn extension_of(&self, resource_type: &str, path: &AttrPath) -> Option<&str> {
         let rt = self.resource_type(resource_type)?;
         if let Some(uri) = path.uri() {
-            return rt
-                .extensions()
-                .iter()
-                .find(|(e, _)| e.eq_ignore_ascii_case(uri))
-                .map(|(e, _)| e.as_str());
+            return rt.extensions().iter().find(|(e, _)| e.eq_ignore_ascii_case(uri)).map(|(e, _)| e.as_str());
         }
-        let in_core = self
-            .resolve_parts(resource_type, Some(rt.schema()), path.name(), None)
-            .is_some();
+        let in_core = self.resolve_parts(resource_type, Some(rt.schema()), path.name(), None).is_some();
         if in_core {
             return None;
         }
         rt.extensions()
             .iter()
-            .find(|(e, _)| {
-                self.schema(e)
-                    .is_some_and(|s| s.attribute(path.name()).is_some())
-            })
+            .find(|(e, _)| self.schema(e).is_some_and(|s| s.attribute(path.name()).is_some()))
             .map(|(e, _)| e.as_str())
     }
 
     /// A view of this registry for one resource type, usable by the filter checker.
     pub fn for_resource_type<'a>(&'a self, resource_type: &'a str) -> ResourceSchema<'a> {
-        ResourceSchema {
-            registry: self,
-            resource_type,
-        }
+        ResourceSchema { registry: self, resource_type }
     }
 }
 
@@ -75,10 +63,7 @@ impl AttrResolver for ResourceSchema<'_> {
             ty: filter_type(def.ty()),
             multi_valued: def.multi_valued(),
             case_exact: def.case_exact(),
-            extension: self
-                .registry
-                .extension_of(self.resource_type, path)
-                .map(str::to_owned),
+            extension: self.registry.extension_of(self.resource_type, path).map(str::to_owned),
         })
     }
 }
@@ -100,10 +85,7 @@ mod tests {
         let p = path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value");
         let info = view.resolve(&p);
         assert_eq!(info.as_ref().map(|i| i.name.as_str()), Some("value"));
-        assert_eq!(
-            info.and_then(|i| i.extension),
-            Some(ENTERPRISE_USER.to_owned())
-        );
+        assert_eq!(info.and_then(|i| i.extension), Some(ENTERPRISE_USER.to_owned()));
     }
 
     #[test]
