@@ -30,26 +30,9 @@ use chrono::{DateTime, FixedOffset};
 use super::{CompValue, CompareOp, Filter};
 use crate::path::AttrPath;
 
-/// The attribute data types of RFC 7643 §2.3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AttrType {
-    /// `string`.
-    String,
-    /// `boolean`.
-    Boolean,
-    /// `decimal`.
-    Decimal,
-    /// `integer`.
-    Integer,
-    /// `dateTime` (RFC 3339 / xsd:dateTime).
-    DateTime,
-    /// `reference` (a URI; compared as a string).
-    Reference,
-    /// `binary` (base64; case-exact).
-    Binary,
-    /// `complex`.
-    Complex,
-}
+/// The attribute data types of RFC 7643 §2.3: the schema's own type, so the checker and
+/// the registry cannot disagree.
+pub use crate::schema::AttrType;
 
 /// What the checker needs to know about one attribute or sub-attribute.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! Attribute-path resolution against the registry (RFC 7644 §3.10 attribute notation), and
 //! the bridge to the filter checker's [`AttrResolver`].
 
-use super::{AttrType, AttributeDef, SchemaRegistry};
-use crate::filter::check::{self, AttrInfo, AttrResolver};
+use super::{AttributeDef, SchemaRegistry};
+use crate::filter::check::{AttrInfo, AttrResolver};
 use crate::path::AttrPath;
 
 impl SchemaRegistry {
@@ -42,25 +42,12 @@ pub struct ResourceSchema<'a> {
     resource_type: &'a str,
 }
 
-fn filter_type(ty: AttrType) -> check::AttrType {
-    match ty {
-        AttrType::String => check::AttrType::String,
-        AttrType::Boolean => check::AttrType::Boolean,
-        AttrType::Decimal => check::AttrType::Decimal,
-        AttrType::Integer => check::AttrType::Integer,
-        AttrType::DateTime => check::AttrType::DateTime,
-        AttrType::Reference => check::AttrType::Reference,
-        AttrType::Binary => check::AttrType::Binary,
-        AttrType::Complex => check::AttrType::Complex,
-    }
-}
-
 impl AttrResolver for ResourceSchema<'_> {
     fn resolve(&self, path: &AttrPath) -> Option<AttrInfo> {
         let def = self.registry.resolve(self.resource_type, path)?;
         Some(AttrInfo {
             name: def.name().to_owned(),
-            ty: filter_type(def.ty()),
+            ty: def.ty(),
             multi_valued: def.multi_valued(),
             case_exact: def.case_exact(),
             extension: self.registry.extension_of(self.resource_type, path).map(str::to_owned),
@@ -93,7 +80,7 @@ mod tests {
         let reg = SchemaRegistry::new();
         let info = reg.for_resource_type("User").resolve(&path("emails.VALUE"));
         assert_eq!(info.as_ref().map(|i| i.extension.clone()), Some(None));
-        assert_eq!(info.map(|i| i.ty), Some(check::AttrType::String));
+        assert_eq!(info.map(|i| i.ty), Some(crate::schema::AttrType::String));
     }
 
     #[test]
