@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod path;
+pub mod position;
 pub mod projection;
 pub mod schema;
 pub mod sort;

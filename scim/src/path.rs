@@ -19,51 +19,10 @@
 use std::fmt;
 
 use crate::filter::{Filter, FilterError};
+use crate::position::{PathGrammar, SyntaxError};
 
 /// An error in an attribute path, with the byte offset where it was detected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} at column {column}: {input}")]
-pub struct PathError {
-    message: String,
-    offset: usize,
-    column: usize,
-    input: String,
-}
-
-impl PathError {
-    pub(crate) fn new(message: impl Into<String>, input: &str, offset: usize) -> Self {
-        Self { message: message.into(), offset, column: column_of(input, offset), input: input.to_owned() }
-    }
-
-    /// What went wrong, without the position.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// Byte offset into the input where the error was detected.
-    pub fn offset(&self) -> usize {
-        self.offset
-    }
-
-    /// One-based column (in characters) of [`PathError::offset`].
-    pub fn column(&self) -> usize {
-        self.column
-    }
-
-    /// The text the error is about.
-    pub fn input(&self) -> &str {
-        &self.input
-    }
-}
-
-/// One-based character column of a byte offset (clamped to the input).
-pub(crate) fn column_of(input: &str, offset: usize) -> usize {
-    let mut end = offset.min(input.len());
-    while !input.is_char_boundary(end) {
-        end -= 1;
-    }
-    input[..end].chars().count() + 1
-}
+pub type PathError = SyntaxError<PathGrammar>;
 
 /// `[URI ":"] ATTRNAME ["." ATTRNAME]`: a reference to an attribute or a sub-attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -414,10 +373,5 @@ mod tests {
         let path = AttrPath::new(Some(ENTERPRISE), "manager", Some("value")).unwrap();
         assert_eq!(path.to_string(), format!("{ENTERPRISE}:manager.value"));
         assert!(AttrPath::new(None, "bad name", None).is_err());
-    }
-
-    #[test]
-    fn column_counts_characters_not_bytes() {
-        assert_eq!(column_of("é.x", 3), 3);
     }
 }

@@ -47,49 +47,11 @@ pub use ast::{CompValue, CompareOp, Filter};
 pub use parser::ParseLimits;
 pub(crate) use parser::parse_patch_path;
 
-use crate::path::{PathError, column_of};
+use crate::path::PathError;
+use crate::position::{FilterGrammar, SyntaxError};
 
 /// A syntax error in a filter, with the byte offset where it was detected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} at column {column}: {input}")]
-pub struct FilterError {
-    message: String,
-    offset: usize,
-    column: usize,
-    input: String,
-}
-
-impl FilterError {
-    pub(crate) fn new(message: impl Into<String>, input: &str, offset: usize) -> Self {
-        Self { message: message.into(), offset, column: column_of(input, offset), input: input.to_owned() }
-    }
-
-    /// What went wrong, without the position.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// Byte offset into the input where the error was detected.
-    pub fn offset(&self) -> usize {
-        self.offset
-    }
-
-    /// One-based column (in characters) of [`FilterError::offset`].
-    pub fn column(&self) -> usize {
-        self.column
-    }
-
-    /// The filter text the error is about.
-    pub fn input(&self) -> &str {
-        &self.input
-    }
-
-    /// The input and, on a second line, a caret under the error's column: for logs and
-    /// operator-facing messages.
-    pub fn caret(&self) -> String {
-        format!("{}\n{}^ {}", self.input, " ".repeat(self.column - 1), self.message)
-    }
-}
+pub type FilterError = SyntaxError<FilterGrammar>;
 
 /// A filter syntax error is `400 invalidFilter`; the detail names the column.
 impl From<FilterError> for crate::error::ScimError {
@@ -108,7 +70,7 @@ impl From<check::CheckError> for crate::error::ScimError {
 
 impl From<PathError> for FilterError {
     fn from(e: PathError) -> Self {
-        Self { message: e.message().to_owned(), offset: e.offset(), column: e.column(), input: e.input().to_owned() }
+        e.regrammar()
     }
 }
 
