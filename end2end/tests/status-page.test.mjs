@@ -67,7 +67,7 @@ test('after signing in, the button reads the database through a server function'
   await page.click('#check-database');
 
   await page.waitForSelector('#schema-version', { timeout: 10_000 });
-  assert.equal(await page.textContent('#schema-version'), '3');
+  assert.match(await page.textContent('#schema-version'), /^[1-9][0-9]*$/);
   // Other test files create tenants in the same deployment: the count must match the list.
   const counted = Number(await page.textContent('#tenant-count'));
   const listed = await page.evaluate(async () => {

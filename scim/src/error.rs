@@ -43,6 +43,9 @@ pub enum ScimError {
     /// 403 `sensitive`: the request cannot be completed because of sensitive information in the URI.
     #[error("sensitive information in request: {0}")]
     Sensitive(String),
+    /// 400 `invalidCursor` (RFC 9865 §2.2): the pagination cursor is malformed or unknown.
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(String),
     /// 400 without `scimType`.
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -92,6 +95,7 @@ impl ScimError {
             | Self::NoTarget(_)
             | Self::InvalidValue(_)
             | Self::InvalidVers(_)
+            | Self::InvalidCursor(_)
             | Self::BadRequest(_) => 400,
             Self::Unauthorized(_) => 401,
             Self::Sensitive(_) | Self::Forbidden(_) => 403,
@@ -118,6 +122,7 @@ impl ScimError {
             Self::InvalidValue(_) => Some("invalidValue"),
             Self::InvalidVers(_) => Some("invalidVers"),
             Self::Sensitive(_) => Some("sensitive"),
+            Self::InvalidCursor(_) => Some("invalidCursor"),
             _ => None,
         }
     }
@@ -135,6 +140,7 @@ impl ScimError {
             | Self::InvalidValue(d)
             | Self::InvalidVers(d)
             | Self::Sensitive(d)
+            | Self::InvalidCursor(d)
             | Self::BadRequest(d)
             | Self::Unauthorized(d)
             | Self::Forbidden(d)

@@ -11,8 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use store::{
-    Directory, DirectoryId, IdentityProvider, NewToken, Store, StoreError, Tenant, TenantId, TenantSlug, TokenId,
-    TokenRecord,
+    Directory, DirectoryId, DirectorySettings, IdentityProvider, NewToken, Store, StoreError, Tenant, TenantId,
+    TenantSlug, TokenId, TokenRecord,
 };
 
 use crate::ServiceError;
@@ -51,8 +51,13 @@ pub async fn create_directory(
     idp: IdentityProvider,
     now: DateTime<Utc>,
 ) -> Result<Directory, ServiceError> {
-    let directory =
-        Directory { id: DirectoryId::generate(), idp, display_name: idp.display_name().to_owned(), created_at: now };
+    let directory = Directory {
+        id: DirectoryId::generate(),
+        idp,
+        display_name: idp.display_name().to_owned(),
+        created_at: now,
+        settings: DirectorySettings::default(),
+    };
     store.tenant(tenant).create_directory(&directory).await?;
     Ok(directory)
 }

@@ -5,6 +5,7 @@
 pub mod deployment;
 pub mod directories;
 pub mod operators;
+pub mod provisioning;
 pub mod tenants;
 
 pub use store::{IdentityProvider, OperatorRole, Store, TenantSlug};

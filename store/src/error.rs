@@ -18,6 +18,15 @@ pub enum StoreError {
     /// A uniqueness constraint refused the write; the message says which.
     #[error("{0}")]
     Conflict(&'static str),
+    /// The resource (or the directory it was looked up in) does not exist.
+    #[error("no such resource")]
+    NotFound,
+    /// The resource has changed since the version the write was based on.
+    #[error("the resource is at version {current}")]
+    VersionMismatch { current: i64 },
+    /// Group members that are not resources of the group's directory (or the group itself).
+    #[error("unknown members: {}", .0.join(", "))]
+    UnknownMembers(Vec<String>),
     /// A stored value does not decode (a bug or a hand-edited database).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

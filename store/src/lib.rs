@@ -21,8 +21,10 @@ macro_rules! on_pool {
 }
 
 mod error;
+mod filter_sql;
 mod ids;
 mod operators;
+mod resources;
 mod scope;
 mod sessions;
 mod tenants;
@@ -32,11 +34,17 @@ mod url;
 pub mod testing;
 
 pub use error::StoreError;
+pub use filter_sql::indexed_columns;
 pub use ids::{
-    DirectoryId, IdentityProvider, InvalidSlug, OperatorId, TenantId, TenantSlug, TokenId, UnknownIdentityProvider,
+    DirectoryId, EventId, IdentityProvider, InvalidSlug, OperatorId, TenantId, TenantSlug, TokenId,
+    UnknownIdentityProvider,
 };
 pub use operators::{Operator, OperatorRole};
-pub use scope::{Directory, NewToken, TenantScope, TokenRecord};
+pub use resources::{
+    Change, ChangeKind, ChangeRecord, DirectoryData, GroupRef, ListPage, ListSpec, Member, MemberDelta,
+    MembershipOutcome, PageSpec, ResourceKind, ResourceRecord, ResourceState, SortField, SortKey, Update, WriteContext,
+};
+pub use scope::{Directory, DirectorySettings, NewToken, TenantScope, TokenRecord};
 pub use sessions::SessionRow;
 pub use tenants::{Tenant, TenantSummary};
 pub use url::{Backend, DatabaseUrl};
@@ -127,6 +135,12 @@ impl Store {
             }
         };
         Ok(Self { pool })
+    }
+
+    /// The newest migration this build carries (the schema version of a migrated
+    /// database).
+    pub fn latest_schema_version() -> i64 {
+        SQLITE_MIGRATIONS.iter().map(|migration| migration.version).max().unwrap_or(0)
     }
 
     /// Which database this store runs on.

@@ -21,6 +21,25 @@ pub struct Directory {
     pub idp: IdentityProvider,
     pub display_name: String,
     pub created_at: DateTime<Utc>,
+    pub settings: DirectorySettings,
+}
+
+/// How a directory's SCIM endpoint behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectorySettings {
+    /// Reject attributes that no schema defines (`true`), or keep them and report them as
+    /// unmapped (`false`, the default: never lose what an identity provider sends).
+    pub strict_attributes: bool,
+    /// Sustained SCIM requests per second before the endpoint answers 429.
+    pub rate_limit_per_second: u32,
+}
+
+impl Default for DirectorySettings {
+    fn default() -> Self {
+        // Entra ID peaks near 1,000 requests a minute (17/s) and quarantines a job that keeps
+        // getting 429s: the default leaves an order of magnitude of headroom.
+        Self { strict_attributes: false, rate_limit_per_second: 200 }
+    }
 }
 
 /// A bearer token to store. The token itself is never stored, only its SHA-256 digest.
@@ -60,10 +79,18 @@ impl<'a> TenantScope<'a> {
         self.tenant
     }
 
+    /// Access to the SCIM resources of one of the tenant's directories. Every statement
+    /// it runs is scoped by this tenant and that directory; a directory of another tenant
+    /// simply has no data here.
+    pub fn directory_data(&self, directory: DirectoryId) -> crate::DirectoryData<'a> {
+        crate::DirectoryData::new(self.store, self.tenant, directory)
+    }
+
     /// Adds a directory and its route in one transaction.
     pub async fn create_directory(&self, directory: &Directory) -> Result<(), StoreError> {
-        const INSERT: &str =
-            "INSERT INTO directories (tenant_id, id, idp, display_name, created_at) VALUES ($1, $2, $3, $4, $5)";
+        const INSERT: &str = "INSERT INTO directories \
+             (tenant_id, id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)";
         const ROUTE: &str = "INSERT INTO directory_routes (directory_id, tenant_id) VALUES ($1, $2)";
         on_pool!(&self.store.pool, pool => {
             let mut tx = pool.begin().await?;
@@ -73,6 +100,8 @@ impl<'a> TenantScope<'a> {
                 .bind(directory.idp.as_str())
                 .bind(&directory.display_name)
                 .bind(directory.created_at)
+                .bind(if directory.settings.strict_attributes { "strict" } else { "preserve" })
+                .bind(i64::from(directory.settings.rate_limit_per_second))
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(ROUTE).bind(directory.id).bind(self.tenant).execute(&mut *tx).await?;
@@ -83,18 +112,18 @@ impl<'a> TenantScope<'a> {
 
     /// The tenant's directory with this id; another tenant's directory is `None`.
     pub async fn directory(&self, id: DirectoryId) -> Result<Option<Directory>, StoreError> {
-        const QUERY: &str =
-            "SELECT id, idp, display_name, created_at FROM directories WHERE tenant_id = $1 AND id = $2";
-        let row: Option<(DirectoryId, String, String, DateTime<Utc>)> = on_pool!(&self.store.pool, pool =>
+        const QUERY: &str = "SELECT id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second \
+             FROM directories WHERE tenant_id = $1 AND id = $2";
+        let row: Option<DirectoryRow> = on_pool!(&self.store.pool, pool =>
             sqlx::query_as(QUERY).bind(self.tenant).bind(id).fetch_optional(pool).await?);
         row.map(directory_from_row).transpose()
     }
 
     /// The tenant's directories, oldest first.
     pub async fn directories(&self) -> Result<Vec<Directory>, StoreError> {
-        const QUERY: &str = "SELECT id, idp, display_name, created_at FROM directories \
-             WHERE tenant_id = $1 ORDER BY created_at, id";
-        let rows: Vec<(DirectoryId, String, String, DateTime<Utc>)> =
+        const QUERY: &str = "SELECT id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second \
+             FROM directories WHERE tenant_id = $1 ORDER BY created_at, id";
+        let rows: Vec<DirectoryRow> =
             on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(pool).await?);
         rows.into_iter().map(directory_from_row).collect()
     }
@@ -171,9 +200,14 @@ impl<'a> TenantScope<'a> {
     }
 }
 
+type DirectoryRow = (DirectoryId, String, String, DateTime<Utc>, String, i64);
+
 fn directory_from_row(
-    (id, idp, display_name, created_at): (DirectoryId, String, String, DateTime<Utc>),
+    (id, idp, display_name, created_at, unknown_attributes, rate_limit): DirectoryRow,
 ) -> Result<Directory, StoreError> {
     let idp = idp.parse().map_err(|e| StoreError::Corrupt(format!("directory {id}: {e}")))?;
-    Ok(Directory { id, idp, display_name, created_at })
+    let rate_limit_per_second = u32::try_from(rate_limit)
+        .map_err(|_| StoreError::Corrupt(format!("directory {id}: rate limit {rate_limit}")))?;
+    let settings = DirectorySettings { strict_attributes: unknown_attributes == "strict", rate_limit_per_second };
+    Ok(Directory { id, idp, display_name, created_at, settings })
 }

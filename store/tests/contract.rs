@@ -4,8 +4,8 @@
 use chrono::{TimeZone, Utc};
 use store::testing::TestDatabase;
 use store::{
-    Backend, Directory, DirectoryId, IdentityProvider, NewToken, Operator, OperatorRole, SessionRow, Store, StoreError,
-    StoreOptions, Tenant, TenantId, TenantSlug, TokenId, backend_tests,
+    Backend, Directory, DirectoryId, DirectorySettings, IdentityProvider, NewToken, Operator, OperatorRole, SessionRow,
+    Store, StoreError, StoreOptions, Tenant, TenantId, TenantSlug, TokenId, backend_tests,
 };
 
 backend_tests!(
@@ -39,8 +39,13 @@ async fn tenant(store: &Store, slug: &str) -> Tenant {
 }
 
 async fn directory(store: &Store, tenant: &Tenant, idp: IdentityProvider) -> Directory {
-    let directory =
-        Directory { id: DirectoryId::generate(), idp, display_name: idp.display_name().into(), created_at: at(9) };
+    let directory = Directory {
+        id: DirectoryId::generate(),
+        idp,
+        display_name: idp.display_name().into(),
+        created_at: at(9),
+        settings: DirectorySettings::default(),
+    };
     store.tenant(tenant.id).create_directory(&directory).await.unwrap();
     directory
 }
@@ -175,7 +180,8 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
     let overview = db.store.deployment_overview().await.unwrap();
 
     assert_eq!(overview.backend, db.url.backend());
-    assert_eq!(overview.schema_version, 3);
+    assert_eq!(overview.schema_version, Store::latest_schema_version());
+    assert_eq!(Store::latest_schema_version(), 4);
     assert_eq!(overview.tenant_count, 0);
 }
 

@@ -226,11 +226,66 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
     )?;
     tally.tests("browser tests", ok, counts);
 
+    step("SCIM conformance checkers (../shared/conformance)");
+    if let Err(error) = conformance(&server_binary, root, address, &data, tally) {
+        eprintln!("xtask: the conformance checkers could not run: {error:#}");
+        tally.check("SCIM conformance", false);
+    }
+
     let stopped_cleanly = server.stop_gracefully(Duration::from_secs(15));
     println!("xtask: server stopped on SIGTERM: {}", if stopped_cleanly { "cleanly" } else { "NOT cleanly" });
     tally.check("graceful shutdown on SIGTERM", stopped_cleanly);
     let _ = std::fs::remove_dir_all(&data);
     Ok(())
+}
+
+/// Runs each independent conformance checker against a fresh directory of the running
+/// server (scim2-tester's listing checks assume an empty one). Each script ends with
+/// `N passed, M failed, K skipped`.
+fn conformance(binary: &Path, root: &Path, address: SocketAddr, data: &Path, tally: &mut Tally) -> anyhow::Result<()> {
+    let scripts = root.join("../shared/conformance");
+    if !scripts.join("run-scim2-tester.sh").is_file() {
+        bail!("{} is missing: the checkers live in ../shared beside the repository", scripts.display());
+    }
+    tools::ensure_python_venv()?;
+    for (name, script) in [("scim2-tester", "run-scim2-tester.sh"), ("scim-sanity", "run-scim-sanity.sh")] {
+        let created = process::output(
+            Command::new(binary)
+                .args(["admin", "create-directory", "--tenant", "conformance", "--idp", "generic", "--json"])
+                .env("DATABASE_URL", format!("sqlite://{}", data.join("portal.db").display()))
+                .env("PUBLIC_URL", format!("http://{address}"))
+                .env("RUST_LOG", "warn"),
+        )?;
+        let base_url =
+            json_string_field(&created, "scim_base_url").context("scim_base_url in create-directory output")?;
+        let token = json_string_field(&created, "token").context("token in create-directory output")?;
+        println!("xtask: {name} against {base_url}");
+        let mut counts = Counts::default();
+        let ok =
+            process::run_watching(Command::new("bash").arg(scripts.join(script)).args([&base_url, &token]), |line| {
+                count_checker_line(line, &mut counts);
+            })?;
+        tally.tests(&format!("conformance: {name}"), ok, counts);
+    }
+    Ok(())
+}
+
+/// `"field": "value"` from a one-line JSON object whose string values need no unescaping
+/// (URLs and base64url tokens).
+fn json_string_field(json: &str, field: &str) -> Option<String> {
+    let start = json.find(&format!("\"{field}\":\""))? + field.len() + 4;
+    let end = start + json[start..].find('"')?;
+    Some(json[start..end].to_owned())
+}
+
+/// The checkers' summary line: `N passed, M failed, K skipped`.
+fn count_checker_line(line: &str, counts: &mut Counts) {
+    let words: Vec<&str> = line.split([' ', ',']).filter(|w| !w.is_empty()).collect();
+    if let [passed, "passed", failed, "failed", skipped, "skipped"] = words.as_slice()
+        && let (Ok(passed), Ok(failed), Ok(skipped)) = (passed.parse(), failed.parse(), skipped.parse())
+    {
+        *counts = Counts { passed, failed, skipped };
+    }
 }
 
 /// The first operator of the browser tests' deployment.
@@ -323,6 +378,21 @@ mod tests {
         );
         count_cargo_test_line("test parse::works ... ok", &mut counts);
         assert_eq!((counts.passed, counts.failed, counts.skipped), (12, 1, 3));
+    }
+
+    #[test]
+    fn checker_summary_lines_are_counted() {
+        let mut counts = Counts::default();
+        count_checker_line("check x passed", &mut counts);
+        count_checker_line("131 passed, 2 failed, 4 skipped", &mut counts);
+        assert_eq!((counts.passed, counts.failed, counts.skipped), (131, 2, 4));
+    }
+
+    #[test]
+    fn create_directory_output_fields_are_read() {
+        let line = r#"{"directory":"d","scim_base_url":"http://127.0.0.1:1/scim/v2/d","token":"scim_AbC-_1"}"#;
+        assert_eq!(json_string_field(line, "token").as_deref(), Some("scim_AbC-_1"));
+        assert_eq!(json_string_field(line, "scim_base_url").as_deref(), Some("http://127.0.0.1:1/scim/v2/d"));
     }
 
     #[test]

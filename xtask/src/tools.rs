@@ -67,3 +67,24 @@ pub(crate) fn ensure_chromium() -> anyhow::Result<&'static str> {
     }
     Ok(CHROMIUM)
 }
+
+/// Python 3 with the `venv` module, which the conformance checkers' scripts need to set up
+/// their pinned packages; Debian ships the module separately.
+pub(crate) fn ensure_python_venv() -> anyhow::Result<()> {
+    let has_venv = |python: &str| {
+        Command::new(python)
+            .args(["-c", "import venv, ensurepip"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if has_venv("python3") {
+        return Ok(());
+    }
+    ensure_apt_packages("Python venv", &["python3", "python3-venv"])?;
+    if !has_venv("python3") {
+        bail!("python3 still cannot create virtual environments after installing python3-venv");
+    }
+    Ok(())
+}

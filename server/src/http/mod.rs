@@ -1,6 +1,7 @@
 //! The HTTP application: every route of the process is assembled here, in one place.
 
 mod health;
+mod scim_endpoints;
 mod sessions;
 
 pub(crate) use sessions::spawn_expired_session_sweeper;
@@ -27,6 +28,7 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     pub sign_in_throttle: SignInThrottle,
     pub portal: app::PortalSettings,
+    scim_rate_limits: scim_endpoints::DirectoryRateLimits,
     secure_cookies: bool,
 }
 
@@ -55,7 +57,16 @@ impl App {
             .build();
         let secure_cookies = config.secure_cookies();
         let portal = app::PortalSettings { public_base: config.public_base().to_owned() };
-        Self { state: AppState { store, leptos, sign_in_throttle: SignInThrottle::default(), portal, secure_cookies } }
+        Self {
+            state: AppState {
+                store,
+                leptos,
+                sign_in_throttle: SignInThrottle::default(),
+                portal,
+                scim_rate_limits: scim_endpoints::DirectoryRateLimits::default(),
+                secure_cookies,
+            },
+        }
     }
 
     /// All routes with their middleware.
@@ -72,6 +83,7 @@ impl App {
 
         Router::new()
             .merge(health::router())
+            .merge(scim_endpoints::router())
             .leptos_routes_with_context(&state, portal_routes, provide_store, {
                 let leptos = state.leptos.clone();
                 move || app::shell(leptos.clone())

@@ -15,6 +15,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+mod scim;
+
 /// A server running in this process until `stop` is called or it is dropped.
 struct TestServer {
     address: SocketAddr,
@@ -121,6 +123,13 @@ backend_tests!(
     shutdown_lets_an_open_request_finish,
 );
 
+impl TestServer {
+    /// The address the server listens on.
+    fn address(&self) -> SocketAddr {
+        self.address
+    }
+}
+
 async fn liveness_answers_ok(db: TestDatabase) {
     let server = TestServer::start(&db).await;
 
@@ -174,7 +183,7 @@ async fn the_status_server_function_reads_the_database(db: TestDatabase) {
     assert_eq!(response.status(), 200);
     let status: Value = response.json().await.unwrap();
     assert_eq!(status["database"], db.url.backend().name());
-    assert_eq!(status["schema_version"], 3);
+    assert_eq!(status["schema_version"], store::Store::latest_schema_version());
     assert_eq!(status["tenants"], 0);
 }
 

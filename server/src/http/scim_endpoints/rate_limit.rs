@@ -1,0 +1,63 @@
+//! Per-directory request rate limits (answered with 429 and `Retry-After`). Each directory
+//! has its own limit from its settings, so one busy tenant cannot starve another.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use store::DirectoryId;
+
+/// A directory's limiter and the limit it was made for (rebuilt when the setting changes).
+type Limiter = (u32, Arc<DefaultDirectRateLimiter>);
+
+/// The limiters of the directories seen by this process.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DirectoryRateLimits {
+    limiters: Arc<Mutex<HashMap<DirectoryId, Limiter>>>,
+}
+
+impl DirectoryRateLimits {
+    /// Takes one request from the directory's allowance of `per_second` sustained requests
+    /// (with bursts of two seconds' worth); `Err` holds how long until the next is allowed.
+    pub(crate) fn check(&self, directory: DirectoryId, per_second: u32) -> Result<(), Duration> {
+        let limiter = self.limiter(directory, per_second);
+        limiter.check().map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    fn limiter(&self, directory: DirectoryId, per_second: u32) -> Arc<DefaultDirectRateLimiter> {
+        // A poisoned lock only means another request panicked while holding it; the map is
+        // still usable.
+        let mut limiters = self.limiters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match limiters.get(&directory) {
+            Some((limit, limiter)) if *limit == per_second => Arc::clone(limiter),
+            _ => {
+                let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+                let burst = rate.saturating_mul(NonZeroU32::MIN.saturating_add(1));
+                let limiter = Arc::new(RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)));
+                limiters.insert(directory, (per_second, Arc::clone(&limiter)));
+                limiter
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_gets_a_burst_of_two_seconds_then_waits() {
+        let limits = DirectoryRateLimits::default();
+        let directory = DirectoryId::generate();
+        for _ in 0..10 {
+            assert!(limits.check(directory, 5).is_ok());
+        }
+        let wait = limits.check(directory, 5).err();
+        assert!(wait.is_some_and(|w| w <= Duration::from_millis(200)), "{wait:?}");
+        // Another directory has its own allowance.
+        assert!(limits.check(DirectoryId::generate(), 5).is_ok());
+    }
+}

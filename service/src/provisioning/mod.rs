@@ -1,0 +1,223 @@
+//! The SCIM service of one directory (RFC 7644): discovery, and the users and groups an
+//! identity provider provisions. The HTTP layer authenticates the caller, opens an
+//! [`Endpoint`] and calls one method per request; everything the protocol decides
+//! (validation, PATCH, filters, projection, versions) happens here or in the `scim` crate.
+
+mod list;
+mod representation;
+mod request;
+mod writes;
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use scim::discovery::{AuthenticationScheme, ServiceProviderConfig};
+use scim::error::ScimError;
+use scim::schema::SchemaRegistry;
+use serde_json::{Value, json};
+use store::{Directory, ResourceKind, Store, StoreError};
+
+use crate::ServiceError;
+use crate::directories::Caller;
+
+pub use request::{ListQuery, Precondition, Projection};
+
+/// The most resources one list response holds (advertised as `filter.maxResults`); a
+/// larger `count` is clamped to it (RFC 7644 §3.4.2.4).
+pub const MAX_PAGE_SIZE: usize = 1000;
+/// The page size when the client gives no `count`.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+/// Bulk limits, advertised in the ServiceProviderConfig and enforced.
+pub const BULK_MAX_OPERATIONS: usize = 1000;
+pub const BULK_MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
+
+const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+
+/// The built-in schemas (User, Group, EnterpriseUser). Directories share it until custom
+/// extensions per directory are stored.
+static REGISTRY: LazyLock<SchemaRegistry> = LazyLock::new(SchemaRegistry::new);
+
+/// Why a SCIM request failed: a protocol error the client is told about, or a failure of
+/// ours (logged, answered with a 5xx so that the identity provider retries).
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisioningError {
+    #[error(transparent)]
+    Protocol(#[from] ScimError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<StoreError> for ProvisioningError {
+    fn from(error: StoreError) -> Self {
+        ProvisioningError::Service(error.into())
+    }
+}
+
+/// A resource representation and its version (the `ETag`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned {
+    pub body: Value,
+    pub version: i64,
+}
+
+impl Versioned {
+    /// The strong entity tag of this version (RFC 7232 §2.3), also `meta.version`.
+    pub fn etag(&self) -> String {
+        etag(self.version)
+    }
+}
+
+fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// One directory's SCIM endpoint, as seen by one authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    store: Store,
+    caller: Caller,
+    directory: Directory,
+    /// `https://host/scim/v2/<directory>`: the prefix of every `location`.
+    base_url: String,
+}
+
+impl Endpoint {
+    /// Opens the endpoint of the caller's directory; `base_url` is its public SCIM base URL.
+    pub async fn open(store: &Store, caller: Caller, base_url: String) -> Result<Self, ProvisioningError> {
+        let directory = store
+            .tenant(caller.tenant)
+            .directory(caller.directory)
+            .await?
+            .ok_or_else(|| ScimError::NotFound("this directory no longer exists".to_owned()))?;
+        Ok(Self { store: store.clone(), caller, directory, base_url })
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    fn registry(&self) -> &SchemaRegistry {
+        &REGISTRY
+    }
+
+    fn data(&self) -> store::DirectoryData<'_> {
+        self.store.tenant(self.caller.tenant).directory_data(self.caller.directory)
+    }
+
+    fn location(&self, kind: ResourceKind, id: &str) -> String {
+        format!("{}/{}/{id}", self.base_url, endpoint_name(kind))
+    }
+
+    /// `GET /ServiceProviderConfig` (RFC 7643 §5).
+    pub fn service_provider_config(&self) -> Value {
+        service_provider_config().to_json(&format!("{}/ServiceProviderConfig", self.base_url))
+    }
+
+    /// `GET /ResourceTypes` (RFC 7644 §4).
+    pub fn resource_types(&self) -> Value {
+        let types: Vec<Value> = self
+            .registry()
+            .resource_types()
+            .iter()
+            .map(|rt| rt.to_json(&format!("{}/ResourceTypes/{}", self.base_url, rt.name())))
+            .collect();
+        list_of(types)
+    }
+
+    /// `GET /ResourceTypes/{name}`.
+    pub fn resource_type(&self, name: &str) -> Result<Value, ScimError> {
+        let rt = self
+            .registry()
+            .resource_types()
+            .iter()
+            .find(|rt| rt.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| ScimError::NotFound(format!("no resource type {name}")))?;
+        Ok(rt.to_json(&format!("{}/ResourceTypes/{}", self.base_url, rt.name())))
+    }
+
+    /// `GET /Schemas` (RFC 7644 §4): every schema of the directory, extensions included.
+    pub fn schemas(&self) -> Value {
+        let schemas: Vec<Value> = self
+            .registry()
+            .schemas()
+            .iter()
+            .map(|schema| schema.to_json(&format!("{}/Schemas/{}", self.base_url, schema.id())))
+            .collect();
+        list_of(schemas)
+    }
+
+    /// `GET /Schemas/{urn}`.
+    pub fn schema(&self, id: &str) -> Result<Value, ScimError> {
+        let schema = self
+            .registry()
+            .schemas()
+            .iter()
+            .find(|schema| schema.id().eq_ignore_ascii_case(id))
+            .ok_or_else(|| ScimError::NotFound(format!("no schema {id}")))?;
+        Ok(schema.to_json(&format!("{}/Schemas/{}", self.base_url, schema.id())))
+    }
+
+    /// Writes need a token without the read-only scope.
+    fn require_write(&self) -> Result<(), ScimError> {
+        if self.caller.read_only {
+            return Err(ScimError::Forbidden("this token is read-only".to_owned()));
+        }
+        Ok(())
+    }
+}
+
+/// What every directory advertises (RFC 7643 §5).
+pub fn service_provider_config() -> ServiceProviderConfig {
+    ServiceProviderConfig {
+        patch: true,
+        bulk: true,
+        bulk_max_operations: BULK_MAX_OPERATIONS as u32,
+        bulk_max_payload_size: BULK_MAX_PAYLOAD_BYTES as u64,
+        filter: true,
+        filter_max_results: MAX_PAGE_SIZE as u32,
+        change_password: false,
+        sort: true,
+        etag: true,
+        authentication_schemes: vec![AuthenticationScheme {
+            kind: "oauthbearertoken".into(),
+            name: "OAuth Bearer Token".into(),
+            description: "A bearer token issued for this directory in the portal".into(),
+            primary: true,
+        }],
+        documentation_uri: None,
+    }
+}
+
+/// The path segment of a resource type's endpoint.
+pub fn endpoint_name(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "Users",
+        ResourceKind::Group => "Groups",
+    }
+}
+
+fn list_of(resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": resources.len(),
+        "itemsPerPage": resources.len(),
+        "startIndex": 1,
+        "Resources": resources,
+    })
+}
+
+/// Times are kept to the millisecond, the precision `meta` shows, so that a client that
+/// filters with `meta.lastModified gt <what it saw>` does not see the same change again.
+fn truncate_to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
+    let nanos = at.timestamp_subsec_nanos();
+    at - chrono::Duration::nanoseconds(i64::from(nanos % 1_000_000))
+}
+
+/// Formats a time as `meta` shows it: RFC 3339 UTC with milliseconds.
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

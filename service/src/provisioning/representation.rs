@@ -1,0 +1,131 @@
+//! Stored records as SCIM resources: `id`, `meta`, a user's `groups` and a group's
+//! `members` added to the stored document, then projected as the client asked.
+
+use std::collections::HashMap;
+
+use scim::error::ScimError;
+use scim::projection::{Selection, project};
+use serde_json::{Map, Value, json};
+use store::{GroupRef, Member, ResourceKind, ResourceRecord};
+
+use super::{Endpoint, Projection, ProvisioningError, Versioned, endpoint_name, etag, timestamp};
+
+/// What a representation includes besides the stored document.
+#[derive(Debug, Default)]
+pub(super) struct Related {
+    pub(super) groups: HashMap<String, Vec<GroupRef>>,
+    pub(super) members: HashMap<String, Vec<Member>>,
+}
+
+impl Endpoint {
+    /// `GET /Users/{id}` and `GET /Groups/{id}`.
+    pub async fn get(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        projection: &Projection,
+    ) -> Result<Versioned, ProvisioningError> {
+        let record = self.data().resource(kind, id).await?.ok_or_else(|| not_found(kind, id))?;
+        let related = self.related(kind, std::slice::from_ref(&record), projection).await?;
+        Ok(Versioned { body: self.render(&record, &related, projection), version: record.version })
+    }
+
+    /// Loads the `groups` of users or the `members` of groups, unless the projection
+    /// leaves them out (a group may have 100,000 members: `excludedAttributes=members`
+    /// must not load them).
+    pub(super) async fn related(
+        &self,
+        kind: ResourceKind,
+        records: &[ResourceRecord],
+        projection: &Projection,
+    ) -> Result<Related, ProvisioningError> {
+        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        let mut related = Related::default();
+        match kind {
+            ResourceKind::User if self.keeps(kind, "groups", projection) => {
+                related.groups = self.data().groups_of(&ids).await?;
+            }
+            ResourceKind::Group if self.keeps(kind, "members", projection) => {
+                related.members = self.data().members_of(&ids).await?;
+            }
+            _ => {}
+        }
+        Ok(related)
+    }
+
+    /// Whether `attribute` survives the projection.
+    fn keeps(&self, kind: ResourceKind, attribute: &str, projection: &Projection) -> bool {
+        let probe: Map<String, Value> = [(attribute.to_owned(), json!([{"value": "x"}]))].into_iter().collect();
+        project(self.registry(), kind.as_str(), &probe, projection.selection()).contains_key(attribute)
+    }
+
+    /// The full representation of a record, before projection.
+    pub(super) fn full(&self, record: &ResourceRecord, related: &Related) -> Map<String, Value> {
+        let mut resource = match &record.doc {
+            Value::Object(doc) => doc.clone(),
+            _ => Map::new(),
+        };
+        resource.insert("id".to_owned(), Value::String(record.id.clone()));
+        match record.kind {
+            ResourceKind::User => {
+                if let Some(groups) = related.groups.get(&record.id) {
+                    let groups: Vec<Value> = groups
+                        .iter()
+                        .map(|g| {
+                            json!({
+                                "value": g.id,
+                                "display": g.display,
+                                "$ref": self.location(ResourceKind::Group, &g.id),
+                                "type": "direct",
+                            })
+                        })
+                        .collect();
+                    resource.insert("groups".to_owned(), Value::Array(groups));
+                }
+            }
+            ResourceKind::Group => {
+                if let Some(members) = related.members.get(&record.id) {
+                    let members: Vec<Value> = members
+                        .iter()
+                        .map(|m| {
+                            json!({
+                                "value": m.id,
+                                "display": m.display,
+                                "type": m.kind.as_str(),
+                                "$ref": self.location(m.kind, &m.id),
+                            })
+                        })
+                        .collect();
+                    resource.insert("members".to_owned(), Value::Array(members));
+                }
+            }
+        }
+        resource.insert(
+            "meta".to_owned(),
+            json!({
+                "resourceType": record.kind.as_str(),
+                "created": timestamp(record.created_at),
+                "lastModified": timestamp(record.last_modified),
+                "location": self.location(record.kind, &record.id),
+                "version": etag(record.version),
+            }),
+        );
+        resource
+    }
+
+    /// The representation of a record as the client asked for it.
+    pub(super) fn render(&self, record: &ResourceRecord, related: &Related, projection: &Projection) -> Value {
+        let full = self.full(record, related);
+        Value::Object(project(self.registry(), record.kind.as_str(), &full, projection.selection()))
+    }
+
+    /// The representation for change events: everything but `returned: never` values.
+    pub(super) fn event_state(&self, record: &ResourceRecord) -> Value {
+        let full = self.full(record, &Related::default());
+        Value::Object(project(self.registry(), record.kind.as_str(), &full, Selection::Default))
+    }
+}
+
+pub(super) fn not_found(kind: ResourceKind, id: &str) -> ScimError {
+    ScimError::NotFound(format!("{} {id} not found", endpoint_name(kind).trim_end_matches('s')))
+}

@@ -1,0 +1,292 @@
+//! Creating, replacing and deleting users and groups. Each write is one storage
+//! transaction that also records the change (the outbox of the audit trail and the event
+//! feed), and is checked against the version it was computed from.
+
+use chrono::{DateTime, Utc};
+use scim::error::ScimError;
+use scim::validate::{UnknownPolicy, validate};
+use serde_json::{Map, Value, json};
+use store::{
+    Change, ChangeKind, MemberDelta, ResourceKind, ResourceRecord, ResourceState, StoreError, Update, WriteContext,
+};
+use uuid::Uuid;
+
+use super::representation::not_found;
+use super::{Endpoint, Precondition, Projection, ProvisioningError, Versioned, truncate_to_millis};
+
+/// How often a write computed from a stale read is recomputed before giving up. Writers of
+/// one directory are serialised by the store, so a retry loses only to a writer that
+/// committed in between.
+const MAX_ATTEMPTS: usize = 5;
+
+/// A validated body, split into what the store keeps where.
+pub(super) struct Prepared {
+    pub(super) state: ResourceState,
+    /// A group's `members` values from the body (`None` when the body has none).
+    pub(super) members: Option<Vec<String>>,
+}
+
+impl Endpoint {
+    pub(super) fn unknown_policy(&self) -> UnknownPolicy {
+        if self.directory.settings.strict_attributes { UnknownPolicy::Strict } else { UnknownPolicy::Preserve }
+    }
+
+    pub(super) fn context(&self, now: DateTime<Utc>) -> WriteContext {
+        WriteContext { actor: format!("token:{}", self.caller.token), at: truncate_to_millis(now) }
+    }
+
+    /// Validates a POST or PUT body (with `existing`, the stored document it replaces).
+    pub(super) fn prepare(
+        &self,
+        kind: ResourceKind,
+        body: &Value,
+        existing: Option<&Map<String, Value>>,
+    ) -> Result<Prepared, ScimError> {
+        let (validated, report) = validate(self.registry(), kind.as_str(), body, existing, self.unknown_policy())?;
+        if !report.unmapped.is_empty() {
+            tracing::debug!(directory = %self.caller.directory, unmapped = ?report.unmapped, "kept unmapped attributes");
+        }
+        let mut doc = validated.into_object();
+        // `password` is write-only and `returned: never`; this service provisions
+        // identities, it does not authenticate them, so it keeps no password at all.
+        doc.remove("password");
+        let members = match kind {
+            ResourceKind::Group => doc.remove("members").map(|members| member_ids(&members)).transpose()?,
+            ResourceKind::User => None,
+        };
+        prepared_state(kind, doc).map(|state| Prepared { state, members })
+    }
+
+    /// `POST /Users` and `POST /Groups`.
+    pub async fn create(
+        &self,
+        kind: ResourceKind,
+        body: &Value,
+        projection: &Projection,
+        now: DateTime<Utc>,
+    ) -> Result<Versioned, ProvisioningError> {
+        self.require_write()?;
+        let prepared = self.prepare(kind, body, None)?;
+        let context = self.context(now);
+        let record = ResourceRecord {
+            kind,
+            id: Uuid::now_v7().to_string(),
+            doc: Value::Object(object(&prepared.state.doc)),
+            version: 1,
+            created_at: context.at,
+            last_modified: context.at,
+        };
+        let change = Change {
+            kind: if kind == ResourceKind::User { ChangeKind::UserCreated } else { ChangeKind::GroupCreated },
+            resource_id: record.id.clone(),
+            data: self.event_state(&record),
+        };
+        let members = prepared.members.unwrap_or_default();
+        self.data()
+            .create(kind, &record.id, &prepared.state, &members, &change, &context)
+            .await
+            .map_err(write_error)?;
+        let related = self.related(kind, std::slice::from_ref(&record), projection).await?;
+        Ok(Versioned { body: self.render(&record, &related, projection), version: record.version })
+    }
+
+    /// `PUT /Users/{id}` and `PUT /Groups/{id}`: replaces every attribute the client may
+    /// write; a group's `members` become exactly the body's list.
+    pub async fn replace(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        body: &Value,
+        precondition: &Precondition,
+        projection: &Projection,
+        now: DateTime<Utc>,
+    ) -> Result<Versioned, ProvisioningError> {
+        self.require_write()?;
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self.current(kind, id, precondition).await?;
+            let prepared = self.prepare(kind, body, Some(&object(&current.doc)))?;
+            let members = match kind {
+                ResourceKind::Group => vec![MemberDelta::Replace(prepared.members.unwrap_or_default())],
+                ResourceKind::User => Vec::new(),
+            };
+            match self.commit_update(&current, Some(prepared.state), &members, now).await {
+                Ok(Some(updated)) => return self.respond(updated, projection).await,
+                Ok(None) => {}
+                Err(error) => return Err(error),
+            }
+            if precondition.is_conditional() {
+                return Err(stale().into());
+            }
+        }
+        Err(busy().into())
+    }
+
+    /// `DELETE /Users/{id}` and `DELETE /Groups/{id}`; the resource leaves its groups.
+    pub async fn delete(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        precondition: &Precondition,
+        now: DateTime<Utc>,
+    ) -> Result<(), ProvisioningError> {
+        self.require_write()?;
+        let context = self.context(now);
+        let current = self.current(kind, id, precondition).await?;
+        let change = Change {
+            kind: if kind == ResourceKind::User { ChangeKind::UserDeleted } else { ChangeKind::GroupDeleted },
+            resource_id: id.to_owned(),
+            data: json!({ "id": id }),
+        };
+        let expected = precondition.is_conditional().then_some(current.version);
+        match self.data().delete(kind, id, expected, &change, &context).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::NotFound) => Err(not_found(kind, id).into()),
+            Err(StoreError::VersionMismatch { .. }) => Err(stale().into()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The stored record, checked against the precondition.
+    pub(super) async fn current(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        precondition: &Precondition,
+    ) -> Result<ResourceRecord, ProvisioningError> {
+        let record = self.data().resource(kind, id).await?.ok_or_else(|| not_found(kind, id))?;
+        if !precondition.holds_for(record.version) {
+            return Err(stale().into());
+        }
+        Ok(record)
+    }
+
+    /// Writes a new state and membership deltas computed from `current`. `Ok(None)` means
+    /// another writer got there first (the caller recomputes or fails).
+    pub(super) async fn commit_update(
+        &self,
+        current: &ResourceRecord,
+        state: Option<ResourceState>,
+        members: &[MemberDelta],
+        now: DateTime<Utc>,
+    ) -> Result<Option<ResourceRecord>, ProvisioningError> {
+        let context = self.context(now);
+        let unchanged = state.as_ref().is_none_or(|s| s.doc == current.doc);
+        if unchanged && members.is_empty() {
+            // An identity provider retrying a write it already made changes nothing.
+            return Ok(Some(current.clone()));
+        }
+        let updated = ResourceRecord {
+            doc: state.as_ref().map_or_else(|| current.doc.clone(), |s| s.doc.clone()),
+            version: current.version + 1,
+            last_modified: context.at,
+            ..current.clone()
+        };
+        let mut changes = Vec::new();
+        if !unchanged {
+            changes.push(Change {
+                kind: change_kind(current, &updated),
+                resource_id: current.id.clone(),
+                data: self.event_state(&updated),
+            });
+        }
+        let state_to_write = if unchanged { None } else { state.as_ref() };
+        match self
+            .data()
+            .update(
+                current.kind,
+                &current.id,
+                &Update { expected_version: current.version, state: state_to_write, members, changes: &changes },
+                &context,
+            )
+            .await
+        {
+            Ok(_) => Ok(Some(updated)),
+            Err(StoreError::VersionMismatch { .. }) => Ok(None),
+            Err(StoreError::NotFound) => Err(not_found(current.kind, &current.id).into()),
+            Err(error) => Err(write_error(error)),
+        }
+    }
+
+    /// The response to a successful write.
+    pub(super) async fn respond(
+        &self,
+        record: ResourceRecord,
+        projection: &Projection,
+    ) -> Result<Versioned, ProvisioningError> {
+        let related = self.related(record.kind, std::slice::from_ref(&record), projection).await?;
+        Ok(Versioned { body: self.render(&record, &related, projection), version: record.version })
+    }
+}
+
+/// Which event a change of `before` into `after` is.
+fn change_kind(before: &ResourceRecord, after: &ResourceRecord) -> ChangeKind {
+    match before.kind {
+        ResourceKind::Group => ChangeKind::GroupUpdated,
+        ResourceKind::User => {
+            let active = |r: &ResourceRecord| r.doc.get("active").and_then(Value::as_bool).unwrap_or(true);
+            match (active(before), active(after)) {
+                (true, false) => ChangeKind::UserDeactivated,
+                (false, true) => ChangeKind::UserReactivated,
+                _ => ChangeKind::UserUpdated,
+            }
+        }
+    }
+}
+
+/// The name and external id the store indexes, from a validated document.
+pub(super) fn prepared_state(kind: ResourceKind, doc: Map<String, Value>) -> Result<ResourceState, ScimError> {
+    let name_attribute = if kind == ResourceKind::User { "userName" } else { "displayName" };
+    let name = doc
+        .get(name_attribute)
+        .and_then(Value::as_str)
+        .filter(|name| !name.trim().is_empty())
+        .ok_or_else(|| ScimError::InvalidValue(format!("{name_attribute} is required and must not be empty")))?
+        .to_owned();
+    let external_id = doc.get("externalId").and_then(Value::as_str).map(str::to_owned);
+    Ok(ResourceState { name, external_id, doc: Value::Object(doc) })
+}
+
+/// The ids in a `members` value: `[{"value": "<id>", …}, …]`.
+pub(super) fn member_ids(members: &Value) -> Result<Vec<String>, ScimError> {
+    let Value::Array(items) = members else {
+        return Err(ScimError::InvalidValue("members must be an array".to_owned()));
+    };
+    items
+        .iter()
+        .map(|item| {
+            item.get("value").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| {
+                ScimError::InvalidValue("every member needs a string \"value\" (the member's id)".into())
+            })
+        })
+        .collect()
+}
+
+fn object(doc: &Value) -> Map<String, Value> {
+    match doc {
+        Value::Object(map) => map.clone(),
+        _ => Map::new(),
+    }
+}
+
+/// Maps the storage outcomes a write can meet to what the client is told.
+pub(super) fn write_error(error: StoreError) -> ProvisioningError {
+    match error {
+        StoreError::Conflict(message) => ScimError::Uniqueness(message.to_owned()).into(),
+        StoreError::UnknownMembers(ids) => ScimError::InvalidValue(format!(
+            "members must be users or groups of this directory (and not the group itself); unknown: {}",
+            ids.join(", ")
+        ))
+        .into(),
+        StoreError::NotFound => ScimError::NotFound("this directory no longer exists".to_owned()).into(),
+        StoreError::VersionMismatch { .. } => stale().into(),
+        other => other.into(),
+    }
+}
+
+pub(super) fn stale() -> ScimError {
+    ScimError::PreconditionFailed("the resource has changed: its version no longer matches If-Match".to_owned())
+}
+
+fn busy() -> ScimError {
+    ScimError::Conflict("the resource kept changing while this request was applied; retry it".to_owned())
+}

@@ -1,0 +1,587 @@
+//! Renders the protocol core's filter [`Plan`] as SQL for SQLite and for PostgreSQL, with
+//! every value (and every JSON path) passed as a bind parameter, never spliced into the SQL.
+//!
+//! The rules are those of `scim::filter::plan`'s module documentation, whose evaluator
+//! (`scim::filter::eval`) is the oracle the differential tests compare with:
+//!
+//! - every predicate is wrapped in `COALESCE(…, FALSE)`, so a missing or `null` value makes
+//!   it false, never NULL, and `NOT` negates it as the evaluator does;
+//! - a value is compared only when its JSON type fits (a number never equals text);
+//! - case-insensitive comparisons read `doc_folded` (the document with every string
+//!   lower-cased in Rust) and a lower-cased bind value, because neither SQLite's nor
+//!   PostgreSQL's `lower()` folds like Rust's `str::to_lowercase`;
+//! - text orders by code point (`COLLATE "C"` on PostgreSQL; SQLite compares UTF-8 bytes);
+//! - `co`/`sw`/`ew` use `instr`/`substr` (SQLite) and `strpos`/`left`/`right`
+//!   (PostgreSQL) rather than `LIKE`, which would need escaping and folds ASCII case;
+//! - dateTime values compare as instants (`unixepoch(…, 'subsec')`, `timestamptz`).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use scim::filter::CompareOp;
+use scim::filter::plan::{BindValue, IndexedColumns, Operand, Plan, Predicate, Test};
+
+use crate::resources::ResourceKind;
+
+/// Which SQL to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A bind parameter of a rendered filter.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SqlBind {
+    Text(String),
+    Integer(i64),
+    Real(f64),
+    DateTime(DateTime<Utc>),
+}
+
+/// SQL text (a boolean expression over the table aliased `r`) and its parameters, which
+/// are numbered from the `first_placeholder` given to [`render`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RenderedFilter {
+    pub(crate) sql: String,
+    pub(crate) binds: Vec<SqlBind>,
+}
+
+/// How the table of one resource type is laid out.
+#[derive(Debug)]
+pub(crate) struct FilterTarget {
+    columns: &'static [ColumnSpec],
+    arrays: &'static [ArraySpec],
+}
+
+/// A single-valued attribute kept in a column of `scim_resources`.
+#[derive(Debug, Clone, Copy)]
+struct ColumnSpec {
+    /// The name declared in [`IndexedColumns`] (and used by the planner).
+    name: &'static str,
+    /// The attribute path it holds.
+    path: &'static str,
+    expr: &'static str,
+    /// The lower-cased copy, for case-insensitive comparisons.
+    folded: Option<&'static str>,
+    kind: ColumnKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColumnKind {
+    Text,
+    DateTime,
+}
+
+/// A multi-valued attribute kept in a side table instead of the document.
+#[derive(Debug)]
+struct ArraySpec {
+    /// The attribute's key in the document.
+    key: &'static str,
+    /// `FROM` item and its correlation with the resource row `r`.
+    from: &'static str,
+    correlate: &'static str,
+    /// Sub-attributes with a column; other sub-attributes are absent.
+    sub_attributes: &'static [(&'static str, &'static str)],
+}
+
+const COMMON_COLUMNS: [ColumnSpec; 4] = [
+    ColumnSpec { name: "id", path: "id", expr: "r.id", folded: None, kind: ColumnKind::Text },
+    ColumnSpec { name: "external_id", path: "externalId", expr: "r.external_id", folded: None, kind: ColumnKind::Text },
+    ColumnSpec {
+        name: "created_at",
+        path: "meta.created",
+        expr: "r.created_at",
+        folded: None,
+        kind: ColumnKind::DateTime,
+    },
+    ColumnSpec {
+        name: "last_modified",
+        path: "meta.lastModified",
+        expr: "r.last_modified",
+        folded: None,
+        kind: ColumnKind::DateTime,
+    },
+];
+
+/// Users: `userName` is the `name` column.
+pub(crate) static USER_TARGET: FilterTarget = FilterTarget {
+    columns: &[
+        COMMON_COLUMNS[0],
+        COMMON_COLUMNS[1],
+        COMMON_COLUMNS[2],
+        COMMON_COLUMNS[3],
+        ColumnSpec {
+            name: "name",
+            path: "userName",
+            expr: "r.name",
+            folded: Some("r.name_folded"),
+            kind: ColumnKind::Text,
+        },
+    ],
+    arrays: &[ArraySpec {
+        key: "groups",
+        from: "scim_members m",
+        correlate: "m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id",
+        sub_attributes: &[("value", "m.group_id")],
+    }],
+};
+
+/// Groups: `displayName` is the `name` column; `members` live in `scim_members`.
+pub(crate) static GROUP_TARGET: FilterTarget = FilterTarget {
+    columns: &[
+        COMMON_COLUMNS[0],
+        COMMON_COLUMNS[1],
+        COMMON_COLUMNS[2],
+        COMMON_COLUMNS[3],
+        ColumnSpec {
+            name: "name",
+            path: "displayName",
+            expr: "r.name",
+            folded: Some("r.name_folded"),
+            kind: ColumnKind::Text,
+        },
+    ],
+    arrays: &[ArraySpec {
+        key: "members",
+        from: "scim_members m",
+        correlate: "m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.group_id = r.id",
+        sub_attributes: &[("value", "m.member_id"), ("type", "m.member_type")],
+    }],
+};
+
+impl FilterTarget {
+    /// The columns, as the protocol core's planner needs them declared.
+    pub(crate) fn indexed_columns(&self) -> IndexedColumns {
+        self.columns.iter().fold(IndexedColumns::new(), |columns, column| {
+            // The paths are constants above; a parse failure would be a typo caught by the
+            // tests, and leaves that attribute to the document.
+            columns.clone().with(column.path, column.name).unwrap_or(columns)
+        })
+    }
+
+    fn column(&self, name: &str) -> Option<&ColumnSpec> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    fn array(&self, keys: &[String]) -> Option<&ArraySpec> {
+        match keys {
+            [key] => self.arrays.iter().find(|a| a.key == key),
+            _ => None,
+        }
+    }
+}
+
+/// The layout of `kind`'s rows.
+pub(crate) fn target(kind: ResourceKind) -> &'static FilterTarget {
+    match kind {
+        ResourceKind::User => &USER_TARGET,
+        ResourceKind::Group => &GROUP_TARGET,
+    }
+}
+
+/// The columns of `kind` for the protocol core's planner.
+pub fn indexed_columns(kind: ResourceKind) -> IndexedColumns {
+    target(kind).indexed_columns()
+}
+
+/// Renders `plan` over `target` as a boolean SQL expression whose parameters are numbered
+/// from `$first_placeholder`.
+pub(crate) fn render(
+    plan: &Plan,
+    target: &'static FilterTarget,
+    dialect: Dialect,
+    first_placeholder: usize,
+) -> RenderedFilter {
+    let mut renderer = Renderer { target, dialect, first: first_placeholder, binds: Vec::new(), aliases: 0 };
+    let sql = renderer.plan(plan, &Scope::Root);
+    RenderedFilter { sql, binds: renderer.binds }
+}
+
+/// Where operands are read.
+enum Scope {
+    Root,
+    /// An element of a document array: `exact` and `folded` are the SQL expressions of the
+    /// element (a JSON value) in the document and in the folded document.
+    Element {
+        exact: String,
+        exact_type: String,
+        folded: String,
+    },
+    /// A row of a side table.
+    Side(&'static ArraySpec),
+}
+
+struct Renderer {
+    target: &'static FilterTarget,
+    dialect: Dialect,
+    first: usize,
+    binds: Vec<SqlBind>,
+    aliases: usize,
+}
+
+/// A JSON value as SQL: its expression, and the expression of its JSON type name.
+struct Json {
+    value: String,
+    ty: String,
+}
+
+impl Renderer {
+    fn bind(&mut self, value: SqlBind) -> String {
+        self.binds.push(value);
+        format!("${}", self.first + self.binds.len() - 1)
+    }
+
+    fn plan(&mut self, plan: &Plan, scope: &Scope) -> String {
+        match plan {
+            Plan::And(children) => self.join(children, " AND ", scope),
+            Plan::Or(children) => self.join(children, " OR ", scope),
+            Plan::Not(inner) => format!("NOT ({})", self.plan(inner, scope)),
+            Plan::Predicate(predicate) => format!("COALESCE(({}), FALSE)", self.predicate(predicate, scope)),
+            Plan::Any { array, element } => self.any(array, element, scope),
+        }
+    }
+
+    fn join(&mut self, children: &[Plan], separator: &str, scope: &Scope) -> String {
+        let parts: Vec<String> = children.iter().map(|child| self.plan(child, scope)).collect();
+        format!("({})", parts.join(separator))
+    }
+
+    /// `EXISTS` over the elements of an array (in the document or in a side table).
+    fn any(&mut self, array: &[String], element: &Plan, scope: &Scope) -> String {
+        if matches!(scope, Scope::Root)
+            && let Some(side) = self.target.array(array)
+        {
+            let inner = self.plan(element, &Scope::Side(side));
+            return format!("EXISTS (SELECT 1 FROM {} WHERE {} AND {inner})", side.from, side.correlate);
+        }
+        self.aliases += 1;
+        let (e, f) = (format!("e{}", self.aliases), format!("f{}", self.aliases));
+        match self.dialect {
+            Dialect::Sqlite => {
+                // json_each walks the array at the path (a scalar there is one element; a
+                // missing path none). Documents hold multi-valued attributes as arrays,
+                // so the exact and folded walks pair up by array index.
+                let path = self.path(array);
+                let (exact_doc, folded_doc) = match scope {
+                    Scope::Element { exact, folded, .. } => (exact.clone(), folded.clone()),
+                    _ => ("r.doc".to_owned(), "r.doc_folded".to_owned()),
+                };
+                let element_scope = Scope::Element {
+                    exact: format!("{e}.value"),
+                    exact_type: format!("{e}.type"),
+                    folded: format!("{f}.value"),
+                };
+                let inner = self.plan(element, &element_scope);
+                format!(
+                    "EXISTS (SELECT 1 FROM json_each({exact_doc}, {path}) AS {e}, json_each({folded_doc}, {path}) AS {f} \
+                     WHERE {f}.key IS {e}.key AND {e}.type <> 'null' AND {inner})"
+                )
+            }
+            Dialect::Postgres => {
+                let path = self.path(array);
+                let (exact_array, folded_array) = match scope {
+                    Scope::Element { exact, folded, .. } => (self.json_at(exact, &path), self.json_at(folded, &path)),
+                    _ => (self.json_at("r.doc", &path), self.json_at("r.doc_folded", &path)),
+                };
+                let element_scope = Scope::Element {
+                    exact: format!("{e}.v"),
+                    exact_type: format!("jsonb_typeof({e}.v)"),
+                    folded: format!("{e}.fv"),
+                };
+                let inner = self.plan(element, &element_scope);
+                // A scalar at the path is one element; a missing path none.
+                let elements = |json: &str| {
+                    format!(
+                        "jsonb_array_elements(CASE jsonb_typeof({json}) WHEN 'array' THEN {json} \
+                         ELSE jsonb_build_array({json}) END)"
+                    )
+                };
+                format!(
+                    "EXISTS (SELECT 1 FROM ROWS FROM ({}, {}) AS {e}(v, fv) \
+                     WHERE jsonb_typeof({e}.v) <> 'null' AND {inner})",
+                    elements(&exact_array),
+                    elements(&folded_array)
+                )
+            }
+        }
+    }
+
+    /// A bound JSON path for `keys` (SQLite: `$."a"."b"`; PostgreSQL: a text[] literal).
+    fn path(&mut self, keys: &[String]) -> String {
+        let path = match self.dialect {
+            Dialect::Sqlite => keys.iter().fold(String::from("$"), |mut path, key| {
+                path.push_str(&format!(".\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\"")));
+                path
+            }),
+            Dialect::Postgres => format!(
+                "{{{}}}",
+                keys.iter()
+                    .map(|k| format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\"")))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        };
+        self.bind(SqlBind::Text(path))
+    }
+
+    /// The JSON value at a bound path of a JSON expression (SQL NULL when missing).
+    fn json_at(&self, json: &str, path: &str) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("({json} -> {path})"),
+            Dialect::Postgres => format!("({json} #> CAST({path} AS text[]))"),
+        }
+    }
+
+    /// The JSON operand of a predicate, from the document or the folded document.
+    fn json_operand(&mut self, keys: &[String], scope: &Scope, folded: bool) -> Json {
+        let base = match scope {
+            Scope::Element { exact, exact_type, folded: folded_element } => {
+                if keys.is_empty() {
+                    let value = if folded { folded_element.clone() } else { exact.clone() };
+                    return match self.dialect {
+                        // In json_each, `value` is the SQL value of a scalar and `type` its
+                        // JSON type; the folded row has the same type.
+                        Dialect::Sqlite => Json { value, ty: exact_type.clone() },
+                        Dialect::Postgres => Json { ty: format!("jsonb_typeof({value})"), value },
+                    };
+                }
+                if folded { folded_element.clone() } else { exact.clone() }
+            }
+            _ => (if folded { "r.doc_folded" } else { "r.doc" }).to_owned(),
+        };
+        let path = self.path(keys);
+        match (self.dialect, scope) {
+            (Dialect::Sqlite, Scope::Element { exact_type, .. }) => {
+                // Only an object element has sub-attributes (and only its `value` parses
+                // as JSON text).
+                Json {
+                    value: format!("CASE {exact_type} WHEN 'object' THEN json_extract({base}, {path}) END"),
+                    ty: format!("CASE {exact_type} WHEN 'object' THEN json_type({base}, {path}) END"),
+                }
+            }
+            (Dialect::Sqlite, _) => {
+                Json { value: format!("json_extract({base}, {path})"), ty: format!("json_type({base}, {path})") }
+            }
+            (Dialect::Postgres, _) => {
+                let json = format!("({base} #> CAST({path} AS text[]))");
+                Json { ty: format!("jsonb_typeof({json})"), value: json }
+            }
+        }
+    }
+
+    fn predicate(&mut self, predicate: &Predicate, scope: &Scope) -> String {
+        let folded = matches!(&predicate.test, Test::Compare { value: BindValue::Text(_), case_exact: false, .. });
+        match (&predicate.operand, scope) {
+            (Operand::Column(name), _) => {
+                let Some(column) = self.target.column(name) else {
+                    return "FALSE".to_owned();
+                };
+                self.column_test(column.expr, column.folded, column.kind, &predicate.test)
+            }
+            (Operand::Element(keys), Scope::Side(side)) => {
+                let column = match keys.as_slice() {
+                    [sub] => side.sub_attributes.iter().find(|(name, _)| name == sub).map(|(_, column)| *column),
+                    _ => None,
+                };
+                match column {
+                    // The side table's values are case-exact ids and type names.
+                    Some(column) => self.column_test(column, None, ColumnKind::Text, &predicate.test),
+                    None => "FALSE".to_owned(),
+                }
+            }
+            (Operand::Json(keys) | Operand::Element(keys), _) => {
+                let operand = self.json_operand(keys, scope, folded);
+                self.json_test(&operand, &predicate.test)
+            }
+        }
+    }
+
+    fn column_test(&mut self, expr: &str, folded: Option<&str>, kind: ColumnKind, test: &Test) -> String {
+        match test {
+            Test::Present if kind == ColumnKind::DateTime => format!("{expr} IS NOT NULL"),
+            Test::Present => format!("{expr} IS NOT NULL AND {expr} <> ''"),
+            Test::Compare { op, value, case_exact } => match (kind, value) {
+                (ColumnKind::Text, BindValue::Text(text)) => {
+                    let (expr, text) = match (case_exact, folded) {
+                        (false, Some(folded)) => (folded.to_owned(), text.to_lowercase()),
+                        (false, None) => (format!("lower({expr})"), text.to_lowercase()),
+                        (true, _) => (expr.to_owned(), text.clone()),
+                    };
+                    let bound = self.bind(SqlBind::Text(text));
+                    self.text_compare(&expr, *op, &bound)
+                }
+                (ColumnKind::DateTime, BindValue::DateTime(at)) => {
+                    let bound = self.bind(SqlBind::DateTime(*at));
+                    ordering(expr, *op, &bound)
+                }
+                // A column compared with a value of another type matches nothing.
+                _ => "FALSE".to_owned(),
+            },
+        }
+    }
+
+    fn text_compare(&self, value: &str, op: CompareOp, bound: &str) -> String {
+        match (self.dialect, op) {
+            (Dialect::Sqlite, CompareOp::Co) => format!("instr({value}, {bound}) > 0"),
+            (Dialect::Sqlite, CompareOp::Sw) => format!("substr({value}, 1, length({bound})) = {bound}"),
+            (Dialect::Sqlite, CompareOp::Ew) => format!(
+                "length({value}) >= length({bound}) AND substr({value}, length({value}) - length({bound}) + 1) = {bound}"
+            ),
+            (Dialect::Postgres, CompareOp::Co) => format!("strpos({value}, {bound}) > 0"),
+            (Dialect::Postgres, CompareOp::Sw) => format!("left({value}, length({bound})) = {bound}"),
+            (Dialect::Postgres, CompareOp::Ew) => format!("right({value}, length({bound})) = {bound}"),
+            (Dialect::Sqlite, _) | (Dialect::Postgres, CompareOp::Eq | CompareOp::Ne) => ordering(value, op, bound),
+            // Code-point order, whatever the database's default collation.
+            (Dialect::Postgres, _) => ordering(&format!("({value}) COLLATE \"C\""), op, bound),
+        }
+    }
+
+    fn json_test(&mut self, json: &Json, test: &Test) -> String {
+        let Json { value, ty } = json;
+        match (self.dialect, test) {
+            (Dialect::Sqlite, Test::Present) => format!(
+                "CASE {ty} WHEN 'null' THEN FALSE WHEN 'text' THEN {value} <> '' \
+                 WHEN 'array' THEN EXISTS (SELECT 1 FROM json_tree({value}) t WHERE t.type NOT IN ('null', 'array', 'object') AND (t.type <> 'text' OR t.atom <> '')) \
+                 WHEN 'object' THEN EXISTS (SELECT 1 FROM json_tree({value}) t WHERE t.type NOT IN ('null', 'array', 'object') AND (t.type <> 'text' OR t.atom <> '')) \
+                 ELSE {ty} IS NOT NULL END"
+            ),
+            (Dialect::Postgres, Test::Present) => format!(
+                "CASE {ty} WHEN 'null' THEN FALSE WHEN 'string' THEN ({value} #>> '{{}}') <> '' \
+                 WHEN 'array' THEN jsonb_path_exists({value}, 'strict $.** ? (@.type() != \"null\" && @.type() != \"array\" && @.type() != \"object\" && (@.type() != \"string\" || @ != \"\"))') \
+                 WHEN 'object' THEN jsonb_path_exists({value}, 'strict $.** ? (@.type() != \"null\" && @.type() != \"array\" && @.type() != \"object\" && (@.type() != \"string\" || @ != \"\"))') \
+                 ELSE {ty} IS NOT NULL END"
+            ),
+            (dialect, Test::Compare { op, value: bind, case_exact }) => match bind {
+                BindValue::Text(text) => {
+                    let text = if *case_exact { text.clone() } else { text.to_lowercase() };
+                    let bound = self.bind(SqlBind::Text(text));
+                    let (string, as_text) = match dialect {
+                        Dialect::Sqlite => ("'text'", value.clone()),
+                        Dialect::Postgres => ("'string'", format!("({value} #>> '{{}}')")),
+                    };
+                    format!("{ty} = {string} AND {}", self.text_compare(&as_text, *op, &bound))
+                }
+                BindValue::Integer(number) => {
+                    let bound = self.bind(SqlBind::Integer(*number));
+                    match dialect {
+                        Dialect::Sqlite => format!("{ty} IN ('integer', 'real') AND {}", ordering(value, *op, &bound)),
+                        Dialect::Postgres => format!(
+                            "{ty} = 'number' AND {}",
+                            ordering(
+                                &format!("CASE WHEN {ty} = 'number' THEN CAST({value} #>> '{{}}' AS numeric) END"),
+                                *op,
+                                &bound
+                            )
+                        ),
+                    }
+                }
+                BindValue::Decimal(number) => {
+                    let bound = self.bind(SqlBind::Real(*number));
+                    match dialect {
+                        Dialect::Sqlite => format!("{ty} IN ('integer', 'real') AND {}", ordering(value, *op, &bound)),
+                        Dialect::Postgres => format!(
+                            "{ty} = 'number' AND {}",
+                            ordering(
+                                &format!(
+                                    "CASE WHEN {ty} = 'number' THEN CAST({value} #>> '{{}}' AS double precision) END"
+                                ),
+                                *op,
+                                &bound
+                            )
+                        ),
+                    }
+                }
+                BindValue::Boolean(flag) => {
+                    let number = i64::from(*flag);
+                    let bound = self.bind(SqlBind::Integer(number));
+                    let as_number = match dialect {
+                        Dialect::Sqlite => format!("CASE {ty} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"),
+                        Dialect::Postgres => {
+                            format!(
+                                "CASE WHEN {ty} = 'boolean' THEN CAST(({value} #>> '{{}}') = 'true' AS integer) END"
+                            )
+                        }
+                    };
+                    ordering(&format!("({as_number})"), *op, &bound)
+                }
+                BindValue::DateTime(at) => {
+                    let text = at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+                    let bound = self.bind(SqlBind::Text(text));
+                    match dialect {
+                        Dialect::Sqlite => format!(
+                            "{ty} = 'text' AND {}",
+                            ordering(
+                                &format!("unixepoch({value}, 'subsec')"),
+                                *op,
+                                &format!("unixepoch({bound}, 'subsec')")
+                            )
+                        ),
+                        Dialect::Postgres => format!(
+                            "{ty} = 'string' AND {}",
+                            ordering(
+                                // Stored dateTimes were validated as RFC 3339 on input.
+                                &format!("CASE WHEN {ty} = 'string' THEN CAST({value} #>> '{{}}' AS timestamptz) END"),
+                                *op,
+                                &format!("CAST({bound} AS timestamptz)")
+                            )
+                        ),
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// `value <op> bound` for the ordering operators.
+fn ordering(value: &str, op: CompareOp, bound: &str) -> String {
+    let operator = match op {
+        CompareOp::Eq => "=",
+        CompareOp::Ne => "<>",
+        CompareOp::Gt => ">",
+        CompareOp::Ge => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Le => "<=",
+        // Substring operators on non-text values match nothing (as in the evaluator).
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => return "FALSE".to_owned(),
+    };
+    format!("{value} {operator} {bound}")
+}
+
+/// Binds one parameter onto a query, on either backend.
+pub(crate) fn bind_query_as<'q, DB, O>(
+    query: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>,
+    bind: &SqlBind,
+) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    f64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    match bind.clone() {
+        SqlBind::Text(text) => query.bind(text),
+        SqlBind::Integer(number) => query.bind(number),
+        SqlBind::Real(number) => query.bind(number),
+        SqlBind::DateTime(at) => query.bind(at),
+    }
+}
+
+/// Binds one parameter onto a scalar query, on either backend.
+pub(crate) fn bind_scalar<'q, DB, O>(
+    query: sqlx::query::QueryScalar<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>,
+    bind: &SqlBind,
+) -> sqlx::query::QueryScalar<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    f64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    match bind.clone() {
+        SqlBind::Text(text) => query.bind(text),
+        SqlBind::Integer(number) => query.bind(number),
+        SqlBind::Real(number) => query.bind(number),
+        SqlBind::DateTime(at) => query.bind(at),
+    }
+}

@@ -1,0 +1,838 @@
+//! SCIM users and groups of one directory, their memberships, and the directory's change
+//! log. Reached only through [`DirectoryData`], which carries the tenant and the directory
+//! and puts both into every statement.
+//!
+//! Every write is one transaction that starts by locking the directory's row (bumping
+//! nothing yet): on SQLite that takes the write lock at once, so a transaction never has to
+//! upgrade a read snapshot (which fails with `SQLITE_BUSY` instead of waiting); on
+//! PostgreSQL it serialises the directory's writers, so change numbers follow commit order.
+//! The change records are written in the same transaction as the change itself.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sqlx::types::Json;
+
+use crate::filter_sql::{self, SqlBind};
+use crate::ids::{DirectoryId, EventId, TenantId};
+use crate::{Store, StoreError};
+
+/// Which kind of SCIM resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceKind {
+    User,
+    Group,
+}
+
+impl ResourceKind {
+    /// The SCIM resource type name, also stored in `resource_type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::User => "User",
+            ResourceKind::Group => "Group",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "User" => Ok(ResourceKind::User),
+            "Group" => Ok(ResourceKind::Group),
+            other => Err(StoreError::Corrupt(format!("unknown resource type {other:?}"))),
+        }
+    }
+}
+
+/// A stored resource: its document and the attributes the store keeps itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceRecord {
+    pub kind: ResourceKind,
+    pub id: String,
+    /// The resource's attributes without `id`, `meta`, `groups` and `members`.
+    pub doc: Value,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_modified: DateTime<Utc>,
+}
+
+/// The state of a resource to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceState {
+    /// `userName` of a user, `displayName` of a group.
+    pub name: String,
+    pub external_id: Option<String>,
+    /// The attributes without `id`, `meta`, `groups` and `members`.
+    pub doc: Value,
+}
+
+/// A member of a group, as the group's `members` attribute shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    pub kind: ResourceKind,
+    /// The member's userName or displayName.
+    pub display: String,
+}
+
+/// A group a user belongs to, as the user's `groups` attribute shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRef {
+    pub id: String,
+    pub display: String,
+}
+
+/// A change to a group's membership, applied without loading the group's members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberDelta {
+    Add(Vec<String>),
+    Remove(Vec<String>),
+    RemoveAll,
+    /// The new complete list.
+    Replace(Vec<String>),
+}
+
+/// What happened, as the event feed names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    UserCreated,
+    UserUpdated,
+    UserDeactivated,
+    UserReactivated,
+    UserDeleted,
+    GroupCreated,
+    GroupUpdated,
+    GroupDeleted,
+    GroupMemberAdded,
+    GroupMemberRemoved,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::UserCreated => "user.created",
+            ChangeKind::UserUpdated => "user.updated",
+            ChangeKind::UserDeactivated => "user.deactivated",
+            ChangeKind::UserReactivated => "user.reactivated",
+            ChangeKind::UserDeleted => "user.deleted",
+            ChangeKind::GroupCreated => "group.created",
+            ChangeKind::GroupUpdated => "group.updated",
+            ChangeKind::GroupDeleted => "group.deleted",
+            ChangeKind::GroupMemberAdded => "group.member_added",
+            ChangeKind::GroupMemberRemoved => "group.member_removed",
+        }
+    }
+
+    fn resource_kind(self) -> ResourceKind {
+        match self {
+            ChangeKind::UserCreated
+            | ChangeKind::UserUpdated
+            | ChangeKind::UserDeactivated
+            | ChangeKind::UserReactivated
+            | ChangeKind::UserDeleted => ResourceKind::User,
+            _ => ResourceKind::Group,
+        }
+    }
+}
+
+/// A change record to write with a resource change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub resource_id: String,
+    /// The resource after the change (for a deletion: its id).
+    pub data: Value,
+}
+
+/// Who makes a write, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteContext {
+    /// `token:<id>` for a SCIM client, `operator:<id>` for a person.
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A stored change record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeRecord {
+    pub seq: i64,
+    pub id: EventId,
+    pub kind: String,
+    pub resource_type: ResourceKind,
+    pub resource_id: String,
+    pub actor: String,
+    pub occurred_at: DateTime<Utc>,
+    pub data: Value,
+}
+
+/// A change to an existing resource, valid only at `expected_version`.
+#[derive(Debug, Clone, Copy)]
+pub struct Update<'a> {
+    pub expected_version: i64,
+    /// The new state; `None` keeps the document (a membership-only change).
+    pub state: Option<&'a ResourceState>,
+    /// Membership deltas (groups only).
+    pub members: &'a [MemberDelta],
+    /// Change records for the resource itself; membership deltas record their own.
+    pub changes: &'a [Change],
+}
+
+/// What a membership write did, for the caller's response and events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MembershipOutcome {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+/// How to order a listing (RFC 7644 §3.4.2.3); ties and missing values are ordered by id,
+/// missing values last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+/// What to order by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortField {
+    Id,
+    /// userName of users, displayName of groups, ignoring case.
+    Name,
+    ExternalId,
+    Created,
+    LastModified,
+    /// A value in the document, by JSON keys from the root (a number indexes an array);
+    /// compared ignoring case unless `case_exact`.
+    Document {
+        keys: Vec<String>,
+        case_exact: bool,
+    },
+}
+
+/// Which slice of the matching resources to return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageSpec {
+    /// `startIndex`/`count` paging: skip this many, return at most `take`.
+    Offset { skip: i64, take: i64 },
+    /// Keyset paging in id order (RFC 9865 cursors): the ones after this id.
+    After { after: Option<String>, take: i64 },
+}
+
+/// A listing request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListSpec<'p> {
+    pub filter: Option<&'p scim::filter::plan::Plan>,
+    pub sort: Option<SortKey>,
+    pub page: PageSpec,
+}
+
+/// One page of a listing and the number of all matching resources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage {
+    pub total: i64,
+    pub records: Vec<ResourceRecord>,
+}
+
+/// Access to the resources of one directory of one tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct DirectoryData<'a> {
+    store: &'a Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+}
+
+type ResourceRow = (String, Json<Value>, i64, DateTime<Utc>, DateTime<Utc>);
+type ChangeRow = (i64, EventId, String, String, String, String, DateTime<Utc>, Json<Value>);
+
+/// Ids per statement in `IN (…)` lists and multi-row inserts (SQLite allows 32,766
+/// parameters per statement; PostgreSQL 65,535).
+const CHUNK: usize = 500;
+
+/// Locks the directory for this transaction; no row means the directory is gone.
+const LOCK_DIRECTORY: &str = "UPDATE directories SET change_seq = change_seq WHERE tenant_id = $1 AND id = $2";
+const NEXT_SEQ: &str =
+    "UPDATE directories SET change_seq = change_seq + 1 WHERE tenant_id = $1 AND id = $2 RETURNING change_seq";
+const INSERT_CHANGE: &str = "INSERT INTO directory_changes \
+     (tenant_id, directory_id, seq, id, kind, resource_type, resource_id, actor, occurred_at, data) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// Runs the statements of one write transaction on whichever pool the store has.
+macro_rules! in_transaction {
+    ($data:expr, $tx:ident => $body:block) => {
+        on_pool!(&$data.store.pool, pool => {
+            let mut $tx = pool.begin().await?;
+            let locked = sqlx::query(LOCK_DIRECTORY)
+                .bind($data.tenant)
+                .bind($data.directory)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+            if locked == 0 {
+                return Err(StoreError::NotFound);
+            }
+            let result = $body;
+            $tx.commit().await?;
+            result
+        })
+    };
+}
+
+/// Appends one change record inside a write transaction.
+macro_rules! record_change {
+    ($data:expr, $tx:ident, $context:expr, $kind:expr, $resource_type:expr, $resource_id:expr, $payload:expr) => {{
+        let seq: i64 =
+            sqlx::query_scalar(NEXT_SEQ).bind($data.tenant).bind($data.directory).fetch_one(&mut *$tx).await?;
+        sqlx::query(INSERT_CHANGE)
+            .bind($data.tenant)
+            .bind($data.directory)
+            .bind(seq)
+            .bind(EventId::generate())
+            .bind($kind)
+            .bind($resource_type)
+            .bind($resource_id)
+            .bind(&$context.actor)
+            .bind($context.at)
+            .bind(Json($payload))
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+
+/// Adds members to a group inside a write transaction; evaluates to the ids newly added.
+/// Every id must name a resource of the directory other than the group itself.
+macro_rules! membership_add {
+    ($data:expr, $tx:ident, $group:expr, $ids:expr) => {{
+        let mut wanted: Vec<&String> = $ids.iter().collect();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.iter().any(|member| member.as_str() == $group) {
+            return Err(StoreError::UnknownMembers(vec![$group.to_owned()]));
+        }
+        let mut added: Vec<String> = Vec::new();
+        for chunk in wanted.chunks(CHUNK) {
+            let select = format!(
+                "SELECT id, resource_type FROM scim_resources \
+                 WHERE tenant_id = $1 AND directory_id = $2 AND id IN ({})",
+                placeholders(3, chunk.len())
+            );
+            let mut q = sqlx::query_as(&select).bind($data.tenant).bind($data.directory);
+            for member in chunk {
+                q = q.bind(*member);
+            }
+            let found: Vec<(String, String)> = q.fetch_all(&mut *$tx).await?;
+            if found.len() != chunk.len() {
+                let known: HashSet<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+                let missing = chunk.iter().filter(|m| !known.contains(m.as_str())).map(|m| (*m).clone()).collect();
+                return Err(StoreError::UnknownMembers(missing));
+            }
+            let values = (0..found.len())
+                .map(|i| format!("($1, $2, $3, ${}, ${})", 4 + 2 * i, 5 + 2 * i))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let insert = format!(
+                "INSERT INTO scim_members (tenant_id, directory_id, group_id, member_id, member_type) \
+                 VALUES {values} ON CONFLICT DO NOTHING RETURNING member_id"
+            );
+            let mut q = sqlx::query_scalar(&insert).bind($data.tenant).bind($data.directory).bind($group);
+            for (member, member_type) in &found {
+                q = q.bind(member).bind(member_type);
+            }
+            let inserted: Vec<String> = q.fetch_all(&mut *$tx).await?;
+            added.extend(inserted);
+        }
+        added.sort();
+        added
+    }};
+}
+
+/// Removes members (all of them with `None`) inside a write transaction; evaluates to the
+/// ids that were members.
+macro_rules! membership_remove {
+    ($data:expr, $tx:ident, $group:expr, $ids:expr) => {{
+        let ids: Option<&[String]> = $ids;
+        let mut removed: Vec<String> = Vec::new();
+        match ids {
+            None => {
+                let delete = "DELETE FROM scim_members \
+                     WHERE tenant_id = $1 AND directory_id = $2 AND group_id = $3 RETURNING member_id";
+                let gone: Vec<String> = sqlx::query_scalar(delete)
+                    .bind($data.tenant)
+                    .bind($data.directory)
+                    .bind($group)
+                    .fetch_all(&mut *$tx)
+                    .await?;
+                removed.extend(gone);
+            }
+            Some(ids) => {
+                for chunk in ids.chunks(CHUNK) {
+                    let delete = format!(
+                        "DELETE FROM scim_members WHERE tenant_id = $1 AND directory_id = $2 AND group_id = $3 \
+                         AND member_id IN ({}) RETURNING member_id",
+                        placeholders(4, chunk.len())
+                    );
+                    let mut q = sqlx::query_scalar(&delete).bind($data.tenant).bind($data.directory).bind($group);
+                    for member in chunk {
+                        q = q.bind(member);
+                    }
+                    let gone: Vec<String> = q.fetch_all(&mut *$tx).await?;
+                    removed.extend(gone);
+                }
+            }
+        }
+        removed.sort();
+        removed
+    }};
+}
+
+impl<'a> DirectoryData<'a> {
+    pub(crate) fn new(store: &'a Store, tenant: TenantId, directory: DirectoryId) -> Self {
+        Self { store, tenant, directory }
+    }
+
+    pub fn directory_id(&self) -> DirectoryId {
+        self.directory
+    }
+
+    /// The resource of this kind with this id, if the directory has it.
+    pub async fn resource(&self, kind: ResourceKind, id: &str) -> Result<Option<ResourceRecord>, StoreError> {
+        const QUERY: &str = "SELECT id, doc, version, created_at, last_modified FROM scim_resources \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
+        let row: Option<ResourceRow> = on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(kind.as_str())
+            .bind(id)
+            .fetch_optional(pool)
+            .await?);
+        Ok(row.map(|row| record_from_row(kind, row)))
+    }
+
+    /// Stores a new resource with version 1 (a group with its initial `members`) and its
+    /// change records.
+    pub async fn create(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        state: &ResourceState,
+        members: &[String],
+        change: &Change,
+        context: &WriteContext,
+    ) -> Result<(), StoreError> {
+        const INSERT: &str = "INSERT INTO scim_resources (tenant_id, directory_id, resource_type, id, name, \
+             name_folded, external_id, doc, doc_folded, version, created_at, last_modified) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)";
+        let folded = fold(&state.doc);
+        in_transaction!(self, tx => {
+            sqlx::query(INSERT)
+                .bind(self.tenant)
+                .bind(self.directory)
+                .bind(kind.as_str())
+                .bind(id)
+                .bind(&state.name)
+                .bind(state.name.to_lowercase())
+                .bind(state.external_id.as_deref())
+                .bind(Json(&state.doc))
+                .bind(Json(&folded))
+                .bind(context.at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|error| StoreError::on_unique_violation(error, name_conflict(kind)))?;
+            record_change!(self, tx, context, change.kind.as_str(), change.kind.resource_kind().as_str(),
+                &change.resource_id, &change.data);
+            if !members.is_empty() {
+                if kind == ResourceKind::User {
+                    return Err(StoreError::Corrupt("users have no members".to_owned()));
+                }
+                let added = membership_add!(self, tx, id, members);
+                let data = json!({ "group": id, "members": added });
+                record_change!(self, tx, context, ChangeKind::GroupMemberAdded.as_str(), "Group", id, &data);
+            }
+            Ok::<(), StoreError>(())
+        })
+    }
+
+    /// Replaces a resource's state (when `state` is given) and applies membership deltas
+    /// (groups only), if its version is still `expected_version`; bumps the version and
+    /// `last_modified`, and records `changes` plus one record per membership delta.
+    pub async fn update(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        update: &Update<'_>,
+        context: &WriteContext,
+    ) -> Result<MembershipOutcome, StoreError> {
+        const UPDATE_STATE: &str = "UPDATE scim_resources SET name = $5, name_folded = $6, external_id = $7, \
+             doc = $8, doc_folded = $9, version = version + 1, last_modified = $10 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4 AND version = $11";
+        const TOUCH: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $5 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4 AND version = $6";
+        const VERSION: &str = "SELECT version FROM scim_resources \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
+        let Update { expected_version, state, members, changes } = *update;
+        if kind == ResourceKind::User && !members.is_empty() {
+            return Err(StoreError::Corrupt("users have no members".to_owned()));
+        }
+        let folded = state.map(|state| fold(&state.doc));
+        in_transaction!(self, tx => {
+            let updated = match (state, &folded) {
+                (Some(state), Some(folded)) => sqlx::query(UPDATE_STATE)
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .bind(kind.as_str())
+                    .bind(id)
+                    .bind(&state.name)
+                    .bind(state.name.to_lowercase())
+                    .bind(state.external_id.as_deref())
+                    .bind(Json(&state.doc))
+                    .bind(Json(folded))
+                    .bind(context.at)
+                    .bind(expected_version)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|error| StoreError::on_unique_violation(error, name_conflict(kind)))?,
+                _ => sqlx::query(TOUCH)
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .bind(kind.as_str())
+                    .bind(id)
+                    .bind(context.at)
+                    .bind(expected_version)
+                    .execute(&mut *tx)
+                    .await?,
+            };
+            if updated.rows_affected() == 0 {
+                let current: Option<i64> = sqlx::query_scalar(VERSION)
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .bind(kind.as_str())
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                return Err(match current {
+                    Some(current) => StoreError::VersionMismatch { current },
+                    None => StoreError::NotFound,
+                });
+            }
+            let mut outcome = MembershipOutcome::default();
+            for delta in members {
+                let (added, removed) = match delta {
+                    MemberDelta::Add(ids) => (membership_add!(self, tx, id, ids), Vec::new()),
+                    MemberDelta::Remove(ids) => (Vec::new(), membership_remove!(self, tx, id, Some(ids.as_slice()))),
+                    MemberDelta::RemoveAll => (Vec::new(), membership_remove!(self, tx, id, None)),
+                    MemberDelta::Replace(ids) => {
+                        let wanted: HashSet<&String> = ids.iter().collect();
+                        let old = membership_remove!(self, tx, id, None);
+                        let old_set: HashSet<&String> = old.iter().collect();
+                        let new = membership_add!(self, tx, id, ids);
+                        let added = new.into_iter().filter(|m| !old_set.contains(m)).collect();
+                        let removed = old.iter().filter(|m| !wanted.contains(m)).cloned().collect();
+                        (added, removed)
+                    }
+                };
+                if !added.is_empty() {
+                    let data = json!({ "group": id, "members": added });
+                    record_change!(self, tx, context, ChangeKind::GroupMemberAdded.as_str(), "Group", id, &data);
+                }
+                if !removed.is_empty() {
+                    let data = json!({ "group": id, "members": removed });
+                    record_change!(self, tx, context, ChangeKind::GroupMemberRemoved.as_str(), "Group", id, &data);
+                }
+                outcome.added.extend(added);
+                outcome.removed.extend(removed);
+            }
+            for change in changes {
+                record_change!(self, tx, context, change.kind.as_str(), change.kind.resource_kind().as_str(),
+                    &change.resource_id, &change.data);
+            }
+            Ok::<MembershipOutcome, StoreError>(outcome)
+        })
+    }
+
+    /// Deletes a resource (if its version is `expected_version`, when given), after
+    /// removing it from every group it belongs to; each such group gets a new version and a
+    /// `group.member_removed` record.
+    pub async fn delete(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        expected_version: Option<i64>,
+        change: &Change,
+        context: &WriteContext,
+    ) -> Result<(), StoreError> {
+        const VERSION: &str = "SELECT version FROM scim_resources \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
+        const LEAVE_GROUPS: &str = "DELETE FROM scim_members \
+             WHERE tenant_id = $1 AND directory_id = $2 AND member_id = $3 RETURNING group_id";
+        const TOUCH_GROUP: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $4 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND id = $3";
+        const DELETE: &str = "DELETE FROM scim_resources WHERE tenant_id = $1 AND directory_id = $2 AND id = $3";
+        in_transaction!(self, tx => {
+            let current: Option<i64> = sqlx::query_scalar(VERSION)
+                .bind(self.tenant)
+                .bind(self.directory)
+                .bind(kind.as_str())
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match (current, expected_version) {
+                (None, _) => return Err(StoreError::NotFound),
+                (Some(current), Some(expected)) if current != expected => {
+                    return Err(StoreError::VersionMismatch { current });
+                }
+                _ => {}
+            }
+            let mut groups: Vec<String> = sqlx::query_scalar(LEAVE_GROUPS)
+                .bind(self.tenant)
+                .bind(self.directory)
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+            groups.sort();
+            for group in &groups {
+                sqlx::query(TOUCH_GROUP)
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .bind(group)
+                    .bind(context.at)
+                    .execute(&mut *tx)
+                    .await?;
+                let data = json!({ "group": group, "members": [id] });
+                record_change!(self, tx, context, ChangeKind::GroupMemberRemoved.as_str(), "Group", group, &data);
+            }
+            sqlx::query(DELETE).bind(self.tenant).bind(self.directory).bind(id).execute(&mut *tx).await?;
+            record_change!(self, tx, context, change.kind.as_str(), change.kind.resource_kind().as_str(),
+                &change.resource_id, &change.data);
+            Ok::<(), StoreError>(())
+        })
+    }
+
+    /// The resources of `kind` that match the filter, ordered and paged.
+    pub async fn list(&self, kind: ResourceKind, spec: &ListSpec<'_>) -> Result<ListPage, StoreError> {
+        let backend = self.store.backend();
+        let dialect = match backend {
+            crate::Backend::Sqlite => filter_sql::Dialect::Sqlite,
+            crate::Backend::Postgres => filter_sql::Dialect::Postgres,
+        };
+        let target = filter_sql::target(kind);
+        // $1 tenant, $2 directory, $3 resource type; the filter's parameters follow.
+        let filter = spec.filter.map(|plan| filter_sql::render(plan, target, dialect, 4));
+        let mut binds: Vec<SqlBind> = filter.as_ref().map(|f| f.binds.clone()).unwrap_or_default();
+        let mut conditions = String::from("r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = $3");
+        if let Some(filter) = &filter {
+            conditions.push_str(&format!(" AND ({})", filter.sql));
+        }
+        let count_sql = format!("SELECT COUNT(*) FROM scim_resources r WHERE {conditions}");
+        let mut next = 4 + binds.len();
+        let (order, page) = match (&spec.page, &spec.sort) {
+            (PageSpec::After { after, take }, _) => {
+                if let Some(after) = after {
+                    conditions.push_str(&format!(" AND r.id > ${next}"));
+                    binds.push(SqlBind::Text(after.clone()));
+                    next += 1;
+                }
+                binds.push(SqlBind::Integer(*take));
+                ("r.id".to_owned(), format!("LIMIT ${next}"))
+            }
+            (PageSpec::Offset { skip, take }, sort) => {
+                let order = match sort {
+                    None => "r.id".to_owned(),
+                    Some(key) => {
+                        let (expr, bind) = sort_expression(&key.field, backend, next);
+                        if let Some(bind) = bind {
+                            binds.push(bind);
+                            next += 1;
+                        }
+                        let direction = if key.descending { "DESC" } else { "ASC" };
+                        format!("({expr}) IS NULL, {expr} {direction}, r.id")
+                    }
+                };
+                binds.push(SqlBind::Integer(*take));
+                binds.push(SqlBind::Integer(*skip));
+                (order, format!("LIMIT ${next} OFFSET ${}", next + 1))
+            }
+        };
+        let page_sql = format!(
+            "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified FROM scim_resources r \
+             WHERE {conditions} ORDER BY {order} {page}"
+        );
+        let filter_binds = filter.map(|f| f.binds).unwrap_or_default();
+        let (total, rows): (i64, Vec<ResourceRow>) = on_pool!(&self.store.pool, pool => {
+            let mut count = sqlx::query_scalar(&count_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
+            for bind in &filter_binds {
+                count = filter_sql::bind_scalar(count, bind);
+            }
+            let total: i64 = count.fetch_one(pool).await?;
+            let mut query = sqlx::query_as(&page_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
+            for bind in &binds {
+                query = filter_sql::bind_query_as(query, bind);
+            }
+            (total, query.fetch_all(pool).await?)
+        });
+        Ok(ListPage { total, records: rows.into_iter().map(|row| record_from_row(kind, row)).collect() })
+    }
+
+    /// The members of each of `groups`, ordered by id.
+    pub async fn members_of(&self, groups: &[String]) -> Result<HashMap<String, Vec<Member>>, StoreError> {
+        let mut result: HashMap<String, Vec<Member>> = HashMap::new();
+        for chunk in groups.chunks(CHUNK) {
+            let query = format!(
+                "SELECT m.group_id, m.member_id, m.member_type, r.name FROM scim_members m \
+                 JOIN scim_resources r ON r.tenant_id = m.tenant_id AND r.directory_id = m.directory_id \
+                 AND r.id = m.member_id \
+                 WHERE m.tenant_id = $1 AND m.directory_id = $2 AND m.group_id IN ({}) \
+                 ORDER BY m.group_id, m.member_id",
+                placeholders(3, chunk.len())
+            );
+            let rows: Vec<(String, String, String, String)> = on_pool!(&self.store.pool, pool => {
+                let mut q = sqlx::query_as(&query).bind(self.tenant).bind(self.directory);
+                for group in chunk {
+                    q = q.bind(group);
+                }
+                q.fetch_all(pool).await?
+            });
+            for (group, id, kind, display) in rows {
+                result.entry(group).or_default().push(Member { id, kind: ResourceKind::parse(&kind)?, display });
+            }
+        }
+        Ok(result)
+    }
+
+    /// The groups each of `users` belongs to directly, ordered by group id.
+    pub async fn groups_of(&self, users: &[String]) -> Result<HashMap<String, Vec<GroupRef>>, StoreError> {
+        let mut result: HashMap<String, Vec<GroupRef>> = HashMap::new();
+        for chunk in users.chunks(CHUNK) {
+            let query = format!(
+                "SELECT m.member_id, m.group_id, g.name FROM scim_members m \
+                 JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id \
+                 AND g.id = m.group_id \
+                 WHERE m.tenant_id = $1 AND m.directory_id = $2 AND m.member_id IN ({}) \
+                 ORDER BY m.member_id, m.group_id",
+                placeholders(3, chunk.len())
+            );
+            let rows: Vec<(String, String, String)> = on_pool!(&self.store.pool, pool => {
+                let mut q = sqlx::query_as(&query).bind(self.tenant).bind(self.directory);
+                for user in chunk {
+                    q = q.bind(user);
+                }
+                q.fetch_all(pool).await?
+            });
+            for (user, id, display) in rows {
+                result.entry(user).or_default().push(GroupRef { id, display });
+            }
+        }
+        Ok(result)
+    }
+
+    /// Change records with a sequence number above `after`, oldest first.
+    pub async fn changes_after(&self, after: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
+        const QUERY: &str = "SELECT seq, id, kind, resource_type, resource_id, actor, occurred_at, data \
+             FROM directory_changes WHERE tenant_id = $1 AND directory_id = $2 AND seq > $3 ORDER BY seq LIMIT $4";
+        let rows: Vec<ChangeRow> = on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?);
+        rows.into_iter()
+            .map(|(seq, id, kind, resource_type, resource_id, actor, occurred_at, Json(data))| {
+                Ok(ChangeRecord {
+                    seq,
+                    id,
+                    kind,
+                    resource_type: ResourceKind::parse(&resource_type)?,
+                    resource_id,
+                    actor,
+                    occurred_at,
+                    data,
+                })
+            })
+            .collect()
+    }
+}
+
+fn record_from_row(
+    kind: ResourceKind,
+    (id, Json(doc), version, created_at, last_modified): ResourceRow,
+) -> ResourceRecord {
+    ResourceRecord { kind, id, doc, version, created_at, last_modified }
+}
+
+fn name_conflict(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "a user with this userName already exists in the directory",
+        ResourceKind::Group => "this group already exists",
+    }
+}
+
+/// `$first, $first+1, …` for `count` parameters.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The SQL of a sort key (and its bind parameter, numbered `$placeholder`).
+fn sort_expression(field: &SortField, backend: crate::Backend, placeholder: usize) -> (String, Option<SqlBind>) {
+    match field {
+        SortField::Id => ("r.id".to_owned(), None),
+        SortField::Name => ("r.name_folded".to_owned(), None),
+        SortField::ExternalId => ("r.external_id".to_owned(), None),
+        SortField::Created => ("r.created_at".to_owned(), None),
+        SortField::LastModified => ("r.last_modified".to_owned(), None),
+        SortField::Document { keys, case_exact } => {
+            let doc = if *case_exact { "r.doc" } else { "r.doc_folded" };
+            match backend {
+                crate::Backend::Sqlite => {
+                    // A JSON path `$."name"."familyName"` / `$."emails"[0]."value"`.
+                    let path = keys.iter().fold(String::from("$"), |mut path, key| {
+                        match key.parse::<usize>() {
+                            Ok(index) => path.push_str(&format!("[{index}]")),
+                            Err(_) => path.push_str(&format!(".\"{}\"", key.replace('"', "\\\""))),
+                        }
+                        path
+                    });
+                    (format!("json_extract({doc}, ${placeholder})"), Some(SqlBind::Text(path)))
+                }
+                crate::Backend::Postgres => {
+                    // `#>` takes a text[] path; numeric elements index arrays.
+                    let path = format!(
+                        "{{{}}}",
+                        keys.iter()
+                            .map(|k| format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\"")))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    );
+                    (format!("({doc} #> CAST(${placeholder} AS text[]))"), Some(SqlBind::Text(path)))
+                }
+            }
+        }
+    }
+}
+
+/// The document with every string value lower-cased (Unicode-aware, as the filter
+/// evaluator does), for case-insensitive filters in SQL.
+pub(crate) fn fold(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(s.to_lowercase()),
+        Value::Array(items) => Value::Array(items.iter().map(fold).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), fold(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_lower_cases_strings_beyond_ascii_and_keeps_keys() {
+        let doc = json!({"userName": "ÅSA", "name": {"familyName": "STRAßE"}, "emails": [{"value": "A@B.C", "primary": true}]});
+        assert_eq!(
+            fold(&doc),
+            json!({"userName": "åsa", "name": {"familyName": "straße"}, "emails": [{"value": "a@b.c", "primary": true}]})
+        );
+    }
+
+    #[test]
+    fn placeholders_number_from_the_first() {
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
+    }
+}
