@@ -248,7 +248,11 @@ fn conformance(binary: &Path, root: &Path, address: SocketAddr, data: &Path, tal
         bail!("{} is missing: the checkers live in ../shared beside the repository", scripts.display());
     }
     tools::ensure_python_venv()?;
-    for (name, script) in [("scim2-tester", "run-scim2-tester.sh"), ("scim-sanity", "run-scim-sanity.sh")] {
+    // RFC 7644 §3.5.2 lets PATCH answer 204; this server does for membership changes of a
+    // group, whose full representation could list 100,000 members.
+    let checkers: [(&str, &str, &[&str]); 2] =
+        [("scim2-tester", "run-scim2-tester.sh", &[]), ("scim-sanity", "run-scim-sanity.sh", &["--allow-patch-204"])];
+    for (name, script, options) in checkers {
         let created = process::output(
             Command::new(binary)
                 .args(["admin", "create-directory", "--tenant", "conformance", "--idp", "generic", "--json"])
@@ -261,14 +265,33 @@ fn conformance(binary: &Path, root: &Path, address: SocketAddr, data: &Path, tal
         let token = json_string_field(&created, "token").context("token in create-directory output")?;
         println!("xtask: {name} against {base_url}");
         let mut counts = Counts::default();
-        let ok =
-            process::run_watching(Command::new("bash").arg(scripts.join(script)).args([&base_url, &token]), |line| {
+        let mut waived = 0;
+        let ok = process::run_watching(
+            Command::new("bash").arg(scripts.join(script)).args([&base_url, &token]).args(options),
+            |line| {
+                if let Some((_, reason)) = NOT_APPLICABLE.iter().find(|(failure, _)| line.trim() == *failure) {
+                    println!("xtask: not applicable here: {reason}");
+                    waived += 1;
+                }
                 count_checker_line(line, &mut counts);
-            })?;
-        tally.tests(&format!("conformance: {name}"), ok, counts);
+            },
+        )?;
+        // Only exactly the waived failures may be discounted; anything else still fails.
+        let ok = ok || counts.failed == waived;
+        counts.failed -= waived.min(counts.failed);
+        counts.skipped += waived;
+        tally.tests(&format!("conformance: {name}"), ok && counts.failed == 0, counts);
     }
     Ok(())
 }
+
+/// Checker failures that contradict a requirement of this product, each with the reason.
+/// A failure line must match exactly (check and message) to be counted as skipped.
+const NOT_APPLICABLE: &[(&str, &str)] = &[(
+    "FAIL PATCH /Groups/{id} add member -- Expected 200, got 400",
+    "scim-sanity adds the member id \"fake-member-id\", which exists nowhere; group members must be \
+     users or groups of the same directory, so the server answers 400 invalidValue",
+)];
 
 /// `"field": "value"` from a one-line JSON object whose string values need no unescaping
 /// (URLs and base64url tokens).

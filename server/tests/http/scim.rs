@@ -143,6 +143,9 @@ backend_tests!(
     bad_requests_get_scim_errors,
     every_write_records_a_change_in_order,
     a_directory_never_sees_another_directorys_resources,
+    patch_updates_users_in_one_transaction,
+    group_membership_changes_by_patch_without_loading_members,
+    root_search_covers_users_and_groups,
 );
 
 async fn discovery_endpoints_describe_the_service(db: TestDatabase) {
@@ -673,4 +676,194 @@ fn urlencode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+async fn patch(idp: &Idp, path: &str, operations: Value) -> Reply {
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
+    idp.send(Method::PATCH, path, Some(&body), &[]).await
+}
+
+async fn patch_updates_users_in_one_transaction(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let idp = Idp::new(&db, &server, "acme").await;
+    let created = idp.create_user("bjensen").await;
+    let id = created["id"].as_str().unwrap();
+    let path = format!("/Users/{id}");
+
+    let patched = patch(
+        &idp,
+        &path,
+        json!([
+            {"op": "Replace", "path": "name.givenName", "value": "Babs"},
+            {"op": "add", "path": "emails[type eq \"home\"].value", "value": "babs@home.example"},
+            {"op": "replace", "path": format!("{ENTERPRISE}:department"), "value": "Sales"},
+            {"op": "replace", "path": "active", "value": false}
+        ]),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["name"]["givenName"], "Babs");
+    assert_eq!(patched.body["emails"][1], json!({"type": "home", "value": "babs@home.example"}));
+    assert_eq!(patched.body[ENTERPRISE]["department"], "Sales");
+    assert_eq!(patched.body["active"], false);
+    assert_eq!(patched.header("etag"), patched.body["meta"]["version"].as_str());
+
+    // One bad operation and nothing is applied.
+    let failed = patch(
+        &idp,
+        &path,
+        json!([{"op": "replace", "path": "nickName", "value": "B"}, {"op": "replace", "path": "userName", "value": 5}]),
+    )
+    .await;
+    failed.assert_error(400, Some("invalidValue"));
+    let unchanged = idp.get(&path).await;
+    assert!(unchanged.body.get("nickName").is_none());
+    assert_eq!(unchanged.body["meta"]["version"], patched.body["meta"]["version"]);
+
+    patch(&idp, &path, json!([{"op": "remove"}])).await.assert_error(400, Some("noTarget"));
+    patch(&idp, &path, json!([{"op": "replace", "path": "emails[type eq \"fax\"]", "value": {"value": "x"}}]))
+        .await
+        .assert_error(400, Some("noTarget"));
+    patch(&idp, &path, json!([{"op": "replace", "path": "id", "value": "mine"}]))
+        .await
+        .assert_error(400, Some("mutability"));
+    patch(&idp, &path, json!([{"op": "add", "path": "nope", "value": 1}])).await.assert_error(400, Some("invalidPath"));
+    patch(&idp, &path, json!([{"op": "remove", "path": "emails[type eq]"}]))
+        .await
+        .assert_error(400, Some("invalidPath"));
+    patch(&idp, "/Users/missing", json!([{"op": "replace", "path": "active", "value": true}]))
+        .await
+        .assert_error(404, None);
+    let stale = idp
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "active", "value": true}]})),
+            &[("if-match", created["meta"]["version"].as_str().unwrap())],
+        )
+        .await;
+    stale.assert_error(412, None);
+
+    // The same PATCH twice leaves the same state and the same version.
+    let once = patch(&idp, &path, json!([{"op": "replace", "path": "title", "value": "CEO"}])).await;
+    let twice = patch(&idp, &path, json!([{"op": "replace", "path": "title", "value": "CEO"}])).await;
+    assert_eq!(once.body, twice.body);
+    // A userName change is an update of the same user.
+    let renamed = patch(&idp, &path, json!([{"op": "replace", "value": {"userName": "barbara"}}])).await;
+    assert_eq!(renamed.body["id"], id);
+    assert_eq!(renamed.body["userName"], "barbara");
+}
+
+async fn group_membership_changes_by_patch_without_loading_members(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let idp = Idp::new(&db, &server, "acme").await;
+    let other = Idp::new(&db, &server, "globex").await;
+    let mut users = Vec::new();
+    for n in 0..4 {
+        users.push(idp.create_user(&format!("u{n}")).await["id"].as_str().unwrap().to_owned());
+    }
+    let stranger = other.create_user("mallory").await["id"].as_str().unwrap().to_owned();
+    let group = idp.post("/Groups", &json!({"schemas": [GROUP_SCHEMA], "displayName": "Eng"})).await.body;
+    let path = format!("/Groups/{}", group["id"].as_str().unwrap());
+    let members = |reply: &Reply| {
+        let mut ids: Vec<String> = reply.body["members"]
+            .as_array()
+            .map(|m| m.iter().map(|m| m["value"].as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    };
+    let sorted = |ids: &[&String]| {
+        let mut ids: Vec<String> = ids.iter().map(|s| (*s).clone()).collect();
+        ids.sort();
+        ids
+    };
+
+    // Okta: add members by value list; the answer is 204 (no member list is built).
+    let added = patch(
+        &idp,
+        &path,
+        json!([{"op": "add", "path": "members",
+        "value": [{"value": users[0]}, {"value": users[1]}, {"value": users[2]}]}]),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::NO_CONTENT);
+    assert_eq!(members(&idp.get(&path).await), sorted(&[&users[0], &users[1], &users[2]]));
+    // Okta: remove one by filter. Entra: remove by value list.
+    patch(&idp, &path, json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", users[0])}])).await;
+    patch(&idp, &path, json!([{"op": "Remove", "path": "members", "value": [{"value": users[1]}]}])).await;
+    assert_eq!(members(&idp.get(&path).await), sorted(&[&users[2]]));
+    // Removing a member that is not there changes nothing.
+    let noop =
+        patch(&idp, &path, json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", users[0])}])).await;
+    assert_eq!(noop.status, StatusCode::NO_CONTENT);
+    // A rename and a member change in one request, with a projection: 200 and the group.
+    let both = idp
+        .send(
+            Method::PATCH,
+            &format!("{path}?attributes=displayName,members"),
+            Some(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+                {"op": "replace", "value": {"displayName": "Engineering"}},
+                {"op": "add", "path": "members", "value": [{"value": users[3]}]}
+            ]})),
+            &[],
+        )
+        .await;
+    assert_eq!(both.status, 200, "{}", both.body);
+    assert_eq!(both.body["displayName"], "Engineering");
+    assert_eq!(members(&both), sorted(&[&users[2], &users[3]]));
+    // Foreign and unknown members are refused and nothing changes.
+    patch(
+        &idp,
+        &path,
+        json!([{"op": "replace", "path": "displayName", "value": "X"},
+        {"op": "add", "path": "members", "value": [{"value": stranger}]}]),
+    )
+    .await
+    .assert_error(400, Some("invalidValue"));
+    let after = idp.get(&path).await;
+    assert_eq!(after.body["displayName"], "Engineering");
+    // Replace the whole list, then remove all.
+    patch(&idp, &path, json!([{"op": "replace", "path": "members", "value": [{"value": users[0]}]}])).await;
+    assert_eq!(members(&idp.get(&path).await), sorted(&[&users[0]]));
+    patch(&idp, &path, json!([{"op": "remove", "path": "members"}])).await;
+    assert!(members(&idp.get(&path).await).is_empty());
+    patch(&idp, &path, json!([{"op": "remove", "path": "members[display eq \"x\"]"}]))
+        .await
+        .assert_error(400, Some("invalidFilter"));
+
+    let kinds: Vec<String> = idp.data(&db).changes_after(0, 100).await.unwrap().into_iter().map(|c| c.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "group.member_added").count(), 3, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| *k == "group.member_removed").count(), 4, "{kinds:?}");
+}
+
+async fn root_search_covers_users_and_groups(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let idp = Idp::new(&db, &server, "acme").await;
+    idp.create_user("alice").await;
+    idp.create_user("bob").await;
+    idp.post("/Groups", &json!({"schemas": [GROUP_SCHEMA], "displayName": "Eng"})).await;
+    let search = |body: Value| {
+        let idp = &idp;
+        async move { idp.post("/.search", &body).await }
+    };
+
+    let all = search(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]})).await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert_eq!(all.body["totalResults"], 3);
+    let page = search(json!({"startIndex": 2, "count": 2})).await;
+    assert_eq!(page.body["totalResults"], 3);
+    let types: Vec<&str> = page.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["meta"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["User", "Group"]);
+    // userName exists only on users: groups are simply not matched.
+    let named = search(json!({"filter": "userName eq \"bob\""})).await;
+    assert_eq!(named.body["totalResults"], 1);
+    search(json!({"filter": "nope eq 1"})).await.assert_error(400, Some("invalidFilter"));
+    search(json!({"sortBy": "userName"})).await.assert_error(400, Some("invalidValue"));
 }

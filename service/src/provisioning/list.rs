@@ -5,7 +5,7 @@
 
 use scim::error::ScimError;
 use scim::filter::check::{UnknownAttributes, check};
-use scim::filter::plan::plan;
+use scim::filter::plan::{Plan, plan};
 use scim::filter::{Filter, ParseLimits};
 use scim::path::AttrPath;
 use scim::schema::AttrType;
@@ -22,15 +22,7 @@ const FILTER_LIMITS: ParseLimits = ParseLimits { max_len: 4 * 1024, max_depth: 1
 impl Endpoint {
     /// `GET /Users`, `GET /Groups` and their `POST …/.search`.
     pub async fn list(&self, kind: ResourceKind, query: &ListQuery) -> Result<Value, ProvisioningError> {
-        let checked = match &query.filter {
-            Some(text) if !text.trim().is_empty() => {
-                let filter = Filter::parse_with_limits(text, FILTER_LIMITS).map_err(ScimError::from)?;
-                let schema = self.registry().for_resource_type(kind.as_str());
-                Some(check(&filter, &schema, UnknownAttributes::Reject).map_err(ScimError::from)?)
-            }
-            _ => None,
-        };
-        let plan = checked.as_ref().map(|checked| plan(checked, &store::indexed_columns(kind)));
+        let plan = self.filter_plan(kind, query.filter.as_deref())?;
         let sort = self.sort_key(kind, query)?;
         let take = query.count.map_or(DEFAULT_PAGE_SIZE as i64, |count| count.clamp(0, MAX_PAGE_SIZE as i64));
         let start_index = query.start_index.unwrap_or(1).max(1);
@@ -72,6 +64,66 @@ impl Endpoint {
         }
         response["Resources"] = Value::Array(resources);
         Ok(response)
+    }
+
+    /// `POST /.search` (RFC 7644 §3.4.3): users, then groups, that match the filter, paged
+    /// as one list. A filter naming an attribute only one resource type has selects from
+    /// that type only.
+    pub async fn search_all(&self, query: &ListQuery) -> Result<Value, ProvisioningError> {
+        if query.sort_by.is_some() || query.cursor.is_some() {
+            return Err(ScimError::InvalidValue(
+                "a search of all resource types pages by startIndex and count only; \
+                 use /Users/.search or /Groups/.search to sort or to page by cursor"
+                    .to_owned(),
+            )
+            .into());
+        }
+        let take = query.count.map_or(DEFAULT_PAGE_SIZE as i64, |count| count.clamp(0, MAX_PAGE_SIZE as i64));
+        let start_index = query.start_index.unwrap_or(1).max(1);
+        let mut skip = start_index - 1;
+        let (mut total, mut resources, mut refused) = (0, Vec::new(), None);
+        for kind in [ResourceKind::User, ResourceKind::Group] {
+            let plan = match self.filter_plan(kind, query.filter.as_deref()) {
+                Ok(plan) => plan,
+                Err(error) => {
+                    refused = Some(error);
+                    continue;
+                }
+            };
+            let page = PageSpec::Offset { skip, take: take - resources.len() as i64 };
+            let listed = self.data().list(kind, &ListSpec { filter: plan.as_ref(), sort: None, page }).await?;
+            total += listed.total;
+            skip = (skip - listed.total).max(0);
+            let related = self.related(kind, &listed.records, &query.projection).await?;
+            resources.extend(listed.records.iter().map(|record| self.render(record, &related, &query.projection)));
+        }
+        if let Some(error) = refused.filter(|_| total == 0 && resources.is_empty()) {
+            // No resource type could take the filter at all.
+            let both_refused = [ResourceKind::User, ResourceKind::Group]
+                .iter()
+                .all(|kind| self.filter_plan(*kind, query.filter.as_deref()).is_err());
+            if both_refused {
+                return Err(error.into());
+            }
+        }
+        Ok(json!({
+            "schemas": [LIST_RESPONSE],
+            "totalResults": total,
+            "itemsPerPage": resources.len(),
+            "startIndex": start_index,
+            "Resources": resources,
+        }))
+    }
+
+    /// A filter parsed, checked against `kind`'s schemas and planned for the store.
+    fn filter_plan(&self, kind: ResourceKind, filter: Option<&str>) -> Result<Option<Plan>, ScimError> {
+        let Some(text) = filter.filter(|text| !text.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let filter = Filter::parse_with_limits(text, FILTER_LIMITS)?;
+        let schema = self.registry().for_resource_type(kind.as_str());
+        let checked = check(&filter, &schema, UnknownAttributes::Reject)?;
+        Ok(Some(plan(&checked, &store::indexed_columns(kind))))
     }
 
     /// The `sortBy`/`sortOrder` parameters as a store sort key.

@@ -88,9 +88,9 @@ impl Endpoint {
                     let members: Vec<Value> = members
                         .iter()
                         .map(|m| {
+                            // RFC 7643 §8.7.1: a member has value, $ref and type.
                             json!({
                                 "value": m.id,
-                                "display": m.display,
                                 "type": m.kind.as_str(),
                                 "$ref": self.location(m.kind, &m.id),
                             })

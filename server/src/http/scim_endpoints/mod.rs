@@ -38,10 +38,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/Schemas/{id}", get(schema))
         .route("/Users", get(list_users).post(create_user))
         .route("/Users/.search", post(search_users))
-        .route("/Users/{id}", get(get_user).put(replace_user).delete(delete_user))
+        .route("/Users/{id}", get(get_user).put(replace_user).patch(patch_user).delete(delete_user))
         .route("/Groups", get(list_groups).post(create_group))
         .route("/Groups/.search", post(search_groups))
-        .route("/Groups/{id}", get(get_group).put(replace_group).delete(delete_group))
+        .route("/Groups/{id}", get(get_group).put(replace_group).patch(patch_group).delete(delete_group))
+        .route("/.search", post(search_all))
         .route("/Me", axum::routing::any(me))
         .route("/Me/{*rest}", axum::routing::any(me))
         .fallback(unknown_endpoint);
@@ -117,6 +118,11 @@ async fn schemas(request: ScimRequest) -> ScimResult {
 
 async fn schema(request: ScimRequest, Path((_, id)): Path<(String, String)>) -> ScimResult {
     Ok(Scim::ok(request.endpoint.schema(&id)?))
+}
+
+async fn search_all(request: ScimRequest, ScimJson(body): ScimJson) -> ScimResult {
+    let query = search_query(&body)?;
+    Ok(Scim::ok(request.endpoint.search_all(&query).await?))
 }
 
 /// RFC 7644 §3.11: `/Me` is an alias for the authenticated subject; here that subject is
@@ -200,7 +206,7 @@ fn search_query(body: &Value) -> Result<ListQuery, ScimFailure> {
 }
 
 macro_rules! resource_handlers {
-    ($kind:expr, $list:ident, $search:ident, $create:ident, $get:ident, $replace:ident, $delete:ident) => {
+    ($kind:expr, $list:ident, $search:ident, $create:ident, $get:ident, $replace:ident, $patch:ident, $delete:ident) => {
         async fn $list(request: ScimRequest, Query(params): Params) -> ScimResult {
             let query = list_query(&params)?;
             Ok(Scim::ok(request.endpoint.list($kind, &query).await?))
@@ -248,6 +254,21 @@ macro_rules! resource_handlers {
             Ok(Scim::resource(StatusCode::OK, replaced))
         }
 
+        async fn $patch(
+            request: ScimRequest,
+            Path((_, id)): Path<(String, String)>,
+            Query(params): Params,
+            headers: HeaderMap,
+            ScimJson(body): ScimJson,
+        ) -> ScimResult {
+            let (precondition, projection) = (precondition(&headers)?, projection(&params)?);
+            let patched = request.endpoint.patch($kind, &id, &body, &precondition, &projection, now()).await?;
+            Ok(match patched {
+                Some(resource) => Scim::resource(StatusCode::OK, resource),
+                None => Scim::no_content(),
+            })
+        }
+
         async fn $delete(
             request: ScimRequest,
             Path((_, id)): Path<(String, String)>,
@@ -259,7 +280,16 @@ macro_rules! resource_handlers {
     };
 }
 
-resource_handlers!(ResourceKind::User, list_users, search_users, create_user, get_user, replace_user, delete_user);
+resource_handlers!(
+    ResourceKind::User,
+    list_users,
+    search_users,
+    create_user,
+    get_user,
+    replace_user,
+    patch_user,
+    delete_user
+);
 resource_handlers!(
     ResourceKind::Group,
     list_groups,
@@ -267,5 +297,6 @@ resource_handlers!(
     create_group,
     get_group,
     replace_group,
+    patch_group,
     delete_group
 );
