@@ -9,7 +9,7 @@ ALTER TABLE directories
     -- (reported as unmapped), 'strict' rejects the request naming the attribute.
     ADD COLUMN unknown_attributes TEXT NOT NULL DEFAULT 'preserve' CHECK (unknown_attributes IN ('preserve', 'strict')),
     -- Sustained SCIM requests per second before 429 (Entra peaks near 17/s; see README).
-    ADD COLUMN rate_limit_per_second BIGINT NOT NULL DEFAULT 200 CHECK (rate_limit_per_second > 0),
+    ADD COLUMN rate_limit_per_second BIGINT NOT NULL DEFAULT 500 CHECK (rate_limit_per_second > 0),
     -- The sequence number of the newest change of this directory. Every write bumps it
     -- first, which row-locks the directory until commit: writers of one directory are
     -- serialised and their changes numbered without gaps in commit order.

@@ -9,7 +9,7 @@ ALTER TABLE directories ADD COLUMN
     unknown_attributes TEXT NOT NULL DEFAULT 'preserve' CHECK (unknown_attributes IN ('preserve', 'strict'));
 ALTER TABLE directories ADD COLUMN
     -- Sustained SCIM requests per second before 429 (Entra peaks near 17/s; see README).
-    rate_limit_per_second INTEGER NOT NULL DEFAULT 200 CHECK (rate_limit_per_second > 0);
+    rate_limit_per_second INTEGER NOT NULL DEFAULT 500 CHECK (rate_limit_per_second > 0);
 ALTER TABLE directories ADD COLUMN
     -- The sequence number of the newest change of this directory. Every write bumps it
     -- first, in its own transaction, which orders the directory's writers and numbers

@@ -37,8 +37,8 @@ pub struct DirectorySettings {
 impl Default for DirectorySettings {
     fn default() -> Self {
         // Entra ID peaks near 1,000 requests a minute (17/s) and quarantines a job that keeps
-        // getting 429s: the default leaves an order of magnitude of headroom.
-        Self { strict_attributes: false, rate_limit_per_second: 200 }
+        // getting 429s: the default is thirty times that, with bursts of ten seconds' worth.
+        Self { strict_attributes: false, rate_limit_per_second: 500 }
     }
 }
 

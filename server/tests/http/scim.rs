@@ -146,6 +146,8 @@ backend_tests!(
     patch_updates_users_in_one_transaction,
     group_membership_changes_by_patch_without_loading_members,
     root_search_covers_users_and_groups,
+    a_directory_over_its_rate_limit_gets_429_with_retry_after,
+    entra_and_okta_dialects_are_normalised_per_directory,
 );
 
 async fn discovery_endpoints_describe_the_service(db: TestDatabase) {
@@ -866,4 +868,80 @@ async fn root_search_covers_users_and_groups(db: TestDatabase) {
     assert_eq!(named.body["totalResults"], 1);
     search(json!({"filter": "nope eq 1"})).await.assert_error(400, Some("invalidFilter"));
     search(json!({"sortBy": "userName"})).await.assert_error(400, Some("invalidValue"));
+}
+
+async fn a_directory_over_its_rate_limit_gets_429_with_retry_after(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let tenant = directories::ensure_tenant(&db.store, &"acme".parse().unwrap(), now()).await.unwrap();
+    let directory = store::Directory {
+        id: store::DirectoryId::generate(),
+        idp: IdentityProvider::Generic,
+        display_name: "Slow".into(),
+        created_at: now(),
+        settings: store::DirectorySettings { rate_limit_per_second: 1, ..store::DirectorySettings::default() },
+    };
+    db.store.tenant(tenant.id).create_directory(&directory).await.unwrap();
+    let request = TokenRequest { label: "t".into(), read_only: false, expires_at: None };
+    let token = directories::issue_token(&db.store, tenant.id, directory.id, request, now()).await.unwrap();
+    let neighbour = Idp::new(&db, &server, "globex").await;
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/scim/v2/{}/Users", server.address(), directory.id);
+
+    let mut limited = None;
+    for _ in 0..15 {
+        let reply = Reply::from(client.get(&url).bearer_auth(&token.secret).send().await.unwrap()).await;
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(reply);
+            break;
+        }
+        assert_eq!(reply.status, 200);
+    }
+    let limited = limited.expect("the burst of ten requests is exhausted within fifteen");
+    limited.assert_error(429, None);
+    assert!(limited.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s >= 1)));
+    // Another directory is not affected.
+    assert_eq!(neighbour.get("/Users").await.status, 200);
+}
+
+async fn entra_and_okta_dialects_are_normalised_per_directory(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let okta = Idp::new(&db, &server, "acme").await;
+    // An Entra ID directory: the same requests as Entra sends them.
+    let tenant = directories::ensure_tenant(&db.store, &"globex".parse().unwrap(), now()).await.unwrap();
+    let directory = directories::create_directory(&db.store, tenant.id, IdentityProvider::Entra, now()).await.unwrap();
+    let request = TokenRequest { label: "entra".into(), read_only: false, expires_at: None };
+    let token = directories::issue_token(&db.store, tenant.id, directory.id, request, now()).await.unwrap();
+    let entra = Idp {
+        base: format!("http://{}/scim/v2/{}", server.address(), directory.id),
+        token: token.secret,
+        client: reqwest::Client::new(),
+        tenant: tenant.id,
+        directory: directory.id,
+    };
+    let body = json!({"schemas": [USER_SCHEMA, ENTERPRISE], "externalId": "0a21f0f2", "userName": "Test_User_ab6490ee@testuser.com",
+        "active": "True", "emails": "Test_User_ab6490ee@testuser.com", "displayName": "Test User",
+        "name": {"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
+        ENTERPRISE: {"manager": "boss-id", "department": "Ops"}});
+    let created = entra.post("/Users", &body).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["active"], true);
+    assert_eq!(created.body["emails"], json!([{"value": "Test_User_ab6490ee@testuser.com"}]));
+    assert_eq!(created.body[ENTERPRISE]["manager"]["value"], "boss-id");
+    let id = created.body["id"].as_str().unwrap();
+    let patched = patch(
+        &entra,
+        &format!("/Users/{id}"),
+        json!([{"op": "Replace", "value": {"name.givenName": "Babs", format!("{ENTERPRISE}:department"): "Sales", "active": "False"}}]),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(patched.body["name"]["givenName"], "Babs");
+    assert_eq!(patched.body["name"]["familyName"], "familyName");
+    assert_eq!(patched.body[ENTERPRISE]["department"], "Sales");
+    assert_eq!(patched.body["active"], false);
+
+    // The Okta directory does not take Entra's string booleans: the RFC says booleans.
+    let mut stringly = user("x");
+    stringly["active"] = json!("True");
+    okta.post("/Users", &stringly).await.assert_error(400, Some("invalidValue"));
 }

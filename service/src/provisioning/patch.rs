@@ -5,6 +5,7 @@
 //! transaction, so a group of 100,000 members gains or loses one cheaply.
 
 use chrono::{DateTime, Utc};
+use scim::dialect::normalize_patch;
 use scim::patch::{MemberOperation, PatchRequest, apply};
 use scim::validate::validate;
 use serde_json::{Map, Value};
@@ -29,7 +30,11 @@ impl Endpoint {
         now: DateTime<Utc>,
     ) -> Result<Option<Versioned>, ProvisioningError> {
         self.require_write()?;
-        let mut request = PatchRequest::parse(body, self.registry(), kind.as_str())?;
+        let normalized = normalize_patch(self.dialect(), self.registry(), kind.as_str(), body.clone());
+        if !normalized.applied.is_empty() {
+            tracing::debug!(directory = %self.caller.directory, quirks = ?normalized.applied, "normalised the PATCH");
+        }
+        let mut request = PatchRequest::parse(&normalized.body, self.registry(), kind.as_str())?;
         let members: Vec<MemberDelta> = match kind {
             ResourceKind::Group => request.take_member_operations()?.into_iter().map(member_delta).collect(),
             ResourceKind::User => Vec::new(),

@@ -3,6 +3,7 @@
 //! feed), and is checked against the version it was computed from.
 
 use chrono::{DateTime, Utc};
+use scim::dialect::{Dialect, normalize_resource};
 use scim::error::ScimError;
 use scim::validate::{UnknownPolicy, validate};
 use serde_json::{Map, Value, json};
@@ -31,6 +32,11 @@ impl Endpoint {
         if self.directory.settings.strict_attributes { UnknownPolicy::Strict } else { UnknownPolicy::Preserve }
     }
 
+    /// How this directory's identity provider deviates from the RFCs.
+    pub(super) fn dialect(&self) -> Dialect {
+        Dialect::from_idp(self.directory.idp.as_str()).unwrap_or(Dialect::Generic)
+    }
+
     pub(super) fn context(&self, now: DateTime<Utc>) -> WriteContext {
         WriteContext { actor: format!("token:{}", self.caller.token), at: truncate_to_millis(now) }
     }
@@ -42,7 +48,12 @@ impl Endpoint {
         body: &Value,
         existing: Option<&Map<String, Value>>,
     ) -> Result<Prepared, ScimError> {
-        let (validated, report) = validate(self.registry(), kind.as_str(), body, existing, self.unknown_policy())?;
+        let normalized = normalize_resource(self.dialect(), self.registry(), kind.as_str(), body.clone());
+        if !normalized.applied.is_empty() {
+            tracing::debug!(directory = %self.caller.directory, quirks = ?normalized.applied, "normalised the body");
+        }
+        let (validated, report) =
+            validate(self.registry(), kind.as_str(), &normalized.body, existing, self.unknown_policy())?;
         if !report.unmapped.is_empty() {
             tracing::debug!(directory = %self.caller.directory, unmapped = ?report.unmapped, "kept unmapped attributes");
         }

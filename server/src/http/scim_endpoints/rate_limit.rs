@@ -10,6 +10,12 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use store::DirectoryId;
 
+/// How many seconds' worth of requests may come at once.
+const BURST_SECONDS: NonZeroU32 = match NonZeroU32::new(10) {
+    Some(seconds) => seconds,
+    None => NonZeroU32::MIN,
+};
+
 /// A directory's limiter and the limit it was made for (rebuilt when the setting changes).
 type Limiter = (u32, Arc<DefaultDirectRateLimiter>);
 
@@ -21,7 +27,8 @@ pub(crate) struct DirectoryRateLimits {
 
 impl DirectoryRateLimits {
     /// Takes one request from the directory's allowance of `per_second` sustained requests
-    /// (with bursts of two seconds' worth); `Err` holds how long until the next is allowed.
+    /// (with bursts of ten seconds' worth: a sync job starting up, a conformance run);
+    /// `Err` holds how long until the next is allowed.
     pub(crate) fn check(&self, directory: DirectoryId, per_second: u32) -> Result<(), Duration> {
         let limiter = self.limiter(directory, per_second);
         limiter.check().map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
@@ -35,7 +42,7 @@ impl DirectoryRateLimits {
             Some((limit, limiter)) if *limit == per_second => Arc::clone(limiter),
             _ => {
                 let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
-                let burst = rate.saturating_mul(NonZeroU32::MIN.saturating_add(1));
+                let burst = rate.saturating_mul(BURST_SECONDS);
                 let limiter = Arc::new(RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)));
                 limiters.insert(directory, (per_second, Arc::clone(&limiter)));
                 limiter
@@ -49,10 +56,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_directory_gets_a_burst_of_two_seconds_then_waits() {
+    fn a_directory_gets_a_burst_of_ten_seconds_then_waits() {
         let limits = DirectoryRateLimits::default();
         let directory = DirectoryId::generate();
-        for _ in 0..10 {
+        for _ in 0..50 {
             assert!(limits.check(directory, 5).is_ok());
         }
         let wait = limits.check(directory, 5).err();
