@@ -148,6 +148,7 @@ backend_tests!(
     root_search_covers_users_and_groups,
     a_directory_over_its_rate_limit_gets_429_with_retry_after,
     entra_and_okta_dialects_are_normalised_per_directory,
+    bulk_requests_resolve_bulk_ids_and_stop_on_errors,
 );
 
 async fn discovery_endpoints_describe_the_service(db: TestDatabase) {
@@ -944,4 +945,71 @@ async fn entra_and_okta_dialects_are_normalised_per_directory(db: TestDatabase) 
     let mut stringly = user("x");
     stringly["active"] = json!("True");
     okta.post("/Users", &stringly).await.assert_error(400, Some("invalidValue"));
+}
+
+const BULK: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+
+async fn bulk_requests_resolve_bulk_ids_and_stop_on_errors(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let idp = Idp::new(&db, &server, "acme").await;
+
+    // RFC 7644 §3.7.2: a group whose member is created later in the same request.
+    let reply = idp
+        .post(
+            "/Bulk",
+            &json!({"schemas": [BULK], "Operations": [
+                {"method": "POST", "path": "/Groups", "bulkId": "ytrewq", "data": {"schemas": [GROUP_SCHEMA],
+                    "displayName": "Tour Guides", "members": [{"type": "User", "value": "bulkId:qwerty"}]}},
+                {"method": "POST", "path": "/Users", "bulkId": "qwerty", "data": user("alice")},
+                {"method": "PATCH", "path": "/Users/bulkId:qwerty", "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "title", "value": "Guide"}]}},
+                {"method": "POST", "path": "/Users", "bulkId": "dup", "data": user("alice")},
+                {"method": "DELETE", "path": "/Users/unknown-id"}
+            ]}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["schemas"], json!(["urn:ietf:params:scim:api:messages:2.0:BulkResponse"]));
+    let results = reply.body["Operations"].as_array().unwrap();
+    let statuses: Vec<&str> = results.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["201", "201", "200", "409", "404"]);
+    assert_eq!(results[3]["response"]["scimType"], "uniqueness");
+    let group_location = results[0]["location"].as_str().unwrap();
+    let group_id = group_location.rsplit('/').next().unwrap();
+    let user_id = results[1]["location"].as_str().unwrap().rsplit('/').next().unwrap();
+    let group = idp.get(&format!("/Groups/{group_id}")).await;
+    assert_eq!(group.body["members"][0]["value"], user_id);
+    assert_eq!(idp.get(&format!("/Users/{user_id}")).await.body["title"], "Guide");
+    assert_eq!(results[0]["version"], group.body["meta"]["version"]);
+
+    // failOnErrors: processing stops after that many errors.
+    let stopped = idp
+        .post(
+            "/Bulk",
+            &json!({"schemas": [BULK], "failOnErrors": 1, "Operations": [
+                {"method": "POST", "path": "/Users", "bulkId": "a", "data": user("alice")},
+                {"method": "POST", "path": "/Users", "bulkId": "b", "data": user("bob")}
+            ]}),
+        )
+        .await;
+    assert_eq!(stopped.body["Operations"].as_array().unwrap().len(), 1);
+    assert_eq!(idp.get("/Users?filter=userName%20eq%20%22bob%22").await.body["totalResults"], 0);
+
+    // Circular and unknown references fail; limits are enforced.
+    let circular = idp
+        .post(
+            "/Bulk",
+            &json!({"schemas": [BULK], "Operations": [
+                {"method": "POST", "path": "/Groups", "bulkId": "g1", "data": {"schemas": [GROUP_SCHEMA], "displayName": "A", "members": [{"value": "bulkId:g2"}]}},
+                {"method": "POST", "path": "/Groups", "bulkId": "g2", "data": {"schemas": [GROUP_SCHEMA], "displayName": "B", "members": [{"value": "bulkId:g1"}]}},
+                {"method": "DELETE", "path": "/Users/bulkId:nowhere"}
+            ]}),
+        )
+        .await;
+    let statuses: Vec<&str> =
+        circular.body["Operations"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["409", "409", "400"]);
+    let too_many: Vec<Value> = (0..1001).map(|_| json!({"method": "DELETE", "path": "/Users/x"})).collect();
+    idp.post("/Bulk", &json!({"schemas": [BULK], "Operations": too_many})).await.assert_error(413, None);
+    idp.post("/Bulk", &json!({"Operations": []})).await.assert_error(400, Some("invalidSyntax"));
 }

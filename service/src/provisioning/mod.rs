@@ -3,6 +3,7 @@
 //! [`Endpoint`] and calls one method per request; everything the protocol decides
 //! (validation, PATCH, filters, projection, versions) happens here or in the `scim` crate.
 
+mod bulk;
 mod list;
 mod patch;
 mod representation;

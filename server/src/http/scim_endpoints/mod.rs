@@ -43,6 +43,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/Groups/.search", post(search_groups))
         .route("/Groups/{id}", get(get_group).put(replace_group).patch(patch_group).delete(delete_group))
         .route("/.search", post(search_all))
+        .route("/Bulk", post(bulk))
         .route("/Me", axum::routing::any(me))
         .route("/Me/{*rest}", axum::routing::any(me))
         .fallback(unknown_endpoint);
@@ -118,6 +119,10 @@ async fn schemas(request: ScimRequest) -> ScimResult {
 
 async fn schema(request: ScimRequest, Path((_, id)): Path<(String, String)>) -> ScimResult {
     Ok(Scim::ok(request.endpoint.schema(&id)?))
+}
+
+async fn bulk(request: ScimRequest, ScimJson(body): ScimJson) -> ScimResult {
+    Ok(Scim::ok(request.endpoint.bulk(&body, now()).await?))
 }
 
 async fn search_all(request: ScimRequest, ScimJson(body): ScimJson) -> ScimResult {

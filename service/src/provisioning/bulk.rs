@@ -1,0 +1,335 @@
+//! `POST /Bulk` (RFC 7644 §3.7): many writes in one request, with `bulkId` references
+//! between them, `failOnErrors`, and the advertised limits enforced.
+//!
+//! Each operation is applied as its own write (RFC 7644 §3.7 does not make a bulk request
+//! atomic), in request order, except that an operation referring to a `bulkId` waits until
+//! the operation that defines it has run; references that can never resolve (unknown or
+//! circular) fail with 409 `invalidValue`, as RFC 7644 §3.7.1 and §3.7.3 describe.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use scim::error::ScimError;
+use serde_json::{Map, Value, json};
+use store::ResourceKind;
+
+use super::{BULK_MAX_OPERATIONS, Endpoint, Precondition, Projection, ProvisioningError};
+
+const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
+const BULK_ID_PREFIX: &str = "bulkId:";
+
+/// One parsed operation.
+#[derive(Debug)]
+struct Operation {
+    method: Method,
+    kind: ResourceKind,
+    /// The resource id in the path (absent for POST), possibly `bulkId:…`.
+    id: Option<String>,
+    bulk_id: Option<String>,
+    version: Option<String>,
+    data: Value,
+    /// As written in the request, for the response.
+    method_name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Endpoint {
+    /// Runs a bulk request and answers with a `BulkResponse`.
+    pub async fn bulk(&self, body: &Value, now: DateTime<Utc>) -> Result<Value, ProvisioningError> {
+        self.require_write()?;
+        let (operations, fail_on_errors) = parse(body)?;
+        let mut results: Vec<Option<Value>> = vec![None; operations.len()];
+        let mut created: HashMap<String, String> = HashMap::new();
+        let defined: HashSet<&str> = operations.iter().filter_map(|o| o.bulk_id.as_deref()).collect();
+        let mut pending: Vec<usize> = (0..operations.len()).collect();
+        let mut errors = 0;
+        'passes: while !pending.is_empty() {
+            let mut deferred = Vec::new();
+            let mut progressed = false;
+            for index in pending {
+                let operation = &operations[index];
+                let references = references(operation);
+                let unknown: Vec<&String> = references.iter().filter(|r| !defined.contains(r.as_str())).collect();
+                let waiting = references.iter().any(|r| defined.contains(r.as_str()) && !created.contains_key(r));
+                let outcome = if !unknown.is_empty() {
+                    Err(ScimError::InvalidValue(format!("bulkId {} is defined by no operation", unknown[0])).into())
+                } else if waiting {
+                    deferred.push(index);
+                    continue;
+                } else {
+                    self.run(operation, &created, now).await
+                };
+                progressed = true;
+                let result = match outcome {
+                    Ok((status, location, version, id)) => {
+                        if let (Some(bulk_id), Some(id)) = (&operation.bulk_id, id) {
+                            created.insert(bulk_id.clone(), id);
+                        }
+                        response(operation, &status.to_string(), location, version, None)
+                    }
+                    Err(ProvisioningError::Protocol(error)) => {
+                        errors += 1;
+                        let status = error.status().to_string();
+                        response(operation, &status, None, None, Some(error.to_body()))
+                    }
+                    // Our failure: the identity provider retries the whole request.
+                    Err(error) => return Err(error),
+                };
+                results[index] = Some(result);
+                if fail_on_errors.is_some_and(|limit| errors >= limit) {
+                    break 'passes;
+                }
+            }
+            if !progressed {
+                // What is left waits on bulkIds whose operations wait in turn: a cycle,
+                // or an operation that failed.
+                for index in deferred {
+                    let error = ScimError::InvalidValue(
+                        "this operation refers to a bulkId whose resource was not created (a circular reference, \
+                         or its operation failed)"
+                            .to_owned(),
+                    );
+                    results[index] = Some(response(&operations[index], "409", None, None, Some(error.to_body())));
+                }
+                break;
+            }
+            pending = deferred;
+        }
+        let operations: Vec<Value> = results.into_iter().flatten().collect();
+        Ok(json!({"schemas": [BULK_RESPONSE], "Operations": operations}))
+    }
+
+    /// Runs one operation: (status, location, version, id of the resource).
+    async fn run(
+        &self,
+        operation: &Operation,
+        created: &HashMap<String, String>,
+        now: DateTime<Utc>,
+    ) -> Result<(u16, Option<String>, Option<String>, Option<String>), ProvisioningError> {
+        let data = substitute(&operation.data, created);
+        let id = operation.id.as_deref().map(|id| resolve(id, created));
+        let precondition = Precondition::from_if_match(operation.version.as_deref())?;
+        let projection = Projection::default();
+        let kind = operation.kind;
+        let need_id = || ScimError::InvalidValue("the path must name a resource: /Users/{id}".to_owned());
+        match operation.method {
+            Method::Post => {
+                let resource = self.create(kind, &data, &projection, now).await?;
+                let id = resource.body["id"].as_str().map(str::to_owned);
+                Ok((201, location(&resource.body), Some(resource.etag()), id))
+            }
+            Method::Put => {
+                let id = id.ok_or_else(need_id)?;
+                let resource = self.replace(kind, &id, &data, &precondition, &projection, now).await?;
+                Ok((200, location(&resource.body), Some(resource.etag()), Some(id)))
+            }
+            Method::Patch => {
+                let id = id.ok_or_else(need_id)?;
+                match self.patch(kind, &id, &data, &precondition, &projection, now).await? {
+                    Some(resource) => Ok((200, location(&resource.body), Some(resource.etag()), Some(id))),
+                    None => Ok((204, Some(self.location(kind, &id)), None, Some(id))),
+                }
+            }
+            Method::Delete => {
+                let id = id.ok_or_else(need_id)?;
+                self.delete(kind, &id, &precondition, now).await?;
+                Ok((204, None, None, Some(id)))
+            }
+        }
+    }
+}
+
+fn parse(body: &Value) -> Result<(Vec<Operation>, Option<usize>), ScimError> {
+    let syntax = |m: &str| ScimError::InvalidSyntax(m.to_owned());
+    let body = body.as_object().ok_or_else(|| syntax("the body must be a JSON object"))?;
+    let schemas = get_ci(body, "schemas").and_then(Value::as_array);
+    if !schemas.is_some_and(|s| s.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(BULK_REQUEST)))) {
+        return Err(syntax(&format!("\"schemas\" must contain {BULK_REQUEST}")));
+    }
+    let fail_on_errors = match get_ci(body, "failOnErrors") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(
+            value
+                .as_u64()
+                .filter(|n| *n >= 1)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| ScimError::InvalidValue("failOnErrors must be a positive integer".to_owned()))?,
+        ),
+    };
+    let operations = get_ci(body, "Operations")
+        .and_then(Value::as_array)
+        .ok_or_else(|| syntax("\"Operations\" must be an array"))?;
+    if operations.len() > BULK_MAX_OPERATIONS {
+        return Err(ScimError::PayloadTooLarge(format!(
+            "a bulk request may hold at most {BULK_MAX_OPERATIONS} operations (maxOperations); this one has {}",
+            operations.len()
+        )));
+    }
+    let mut bulk_ids = HashSet::new();
+    let operations = operations
+        .iter()
+        .enumerate()
+        .map(|(index, operation)| {
+            let at = |m: String| ScimError::InvalidSyntax(format!("operation {}: {m}", index + 1));
+            let operation = operation.as_object().ok_or_else(|| at("must be an object".into()))?;
+            let method_name = get_ci(operation, "method").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let method = match method_name.to_ascii_uppercase().as_str() {
+                "POST" => Method::Post,
+                "PUT" => Method::Put,
+                "PATCH" => Method::Patch,
+                "DELETE" => Method::Delete,
+                _ => return Err(at("\"method\" must be POST, PUT, PATCH or DELETE".into())),
+            };
+            let path =
+                get_ci(operation, "path").and_then(Value::as_str).ok_or_else(|| at("\"path\" is missing".into()))?;
+            let mut segments = path.trim_matches('/').splitn(2, '/');
+            let kind = match segments.next() {
+                Some(e) if e.eq_ignore_ascii_case("Users") => ResourceKind::User,
+                Some(e) if e.eq_ignore_ascii_case("Groups") => ResourceKind::Group,
+                _ => return Err(at(format!("unknown path {path:?}: expected /Users or /Groups"))),
+            };
+            let id = segments.next().filter(|id| !id.is_empty()).map(str::to_owned);
+            if (method == Method::Post) == id.is_some() {
+                return Err(at(format!(
+                    "{method_name} takes {}",
+                    if method == Method::Post { "/Users" } else { "/Users/{id}" }
+                )));
+            }
+            let bulk_id = get_ci(operation, "bulkId").and_then(Value::as_str).map(str::to_owned);
+            if method == Method::Post && bulk_id.is_none() {
+                return Err(at("a POST needs a \"bulkId\"".into()));
+            }
+            if let Some(bulk_id) = &bulk_id
+                && !bulk_ids.insert(bulk_id.clone())
+            {
+                return Err(at(format!("bulkId {bulk_id:?} is used twice")));
+            }
+            let data = get_ci(operation, "data").cloned().unwrap_or(Value::Null);
+            if method != Method::Delete && !data.is_object() {
+                return Err(at("\"data\" must be an object".into()));
+            }
+            let version = get_ci(operation, "version").and_then(Value::as_str).map(str::to_owned);
+            Ok(Operation { method, kind, id, bulk_id, version, data, method_name })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((operations, fail_on_errors))
+}
+
+fn get_ci<'v>(object: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    object.get(key).or_else(|| object.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+}
+
+/// The bulkIds an operation refers to (in its path or anywhere in its data).
+fn references(operation: &Operation) -> Vec<String> {
+    fn walk(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::String(text) => {
+                if let Some(id) = text.strip_prefix(BULK_ID_PREFIX) {
+                    out.push(id.to_owned());
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| walk(item, out)),
+            Value::Object(members) => members.values().for_each(|member| walk(member, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(id) = operation.id.as_deref().and_then(|id| id.strip_prefix(BULK_ID_PREFIX)) {
+        out.push(id.to_owned());
+    }
+    walk(&operation.data, &mut out);
+    out
+}
+
+/// `bulkId:x` replaced by the id created for `x`.
+fn resolve(text: &str, created: &HashMap<String, String>) -> String {
+    text.strip_prefix(BULK_ID_PREFIX)
+        .and_then(|bulk_id| created.get(bulk_id))
+        .cloned()
+        .unwrap_or_else(|| text.to_owned())
+}
+
+fn substitute(value: &Value, created: &HashMap<String, String>) -> Value {
+    match value {
+        Value::String(text) => Value::String(resolve(text, created)),
+        Value::Array(items) => Value::Array(items.iter().map(|item| substitute(item, created)).collect()),
+        Value::Object(members) => {
+            Value::Object(members.iter().map(|(k, v)| (k.clone(), substitute(v, created))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+fn location(body: &Value) -> Option<String> {
+    body.pointer("/meta/location").and_then(Value::as_str).map(str::to_owned)
+}
+
+fn response(
+    operation: &Operation,
+    status: &str,
+    location: Option<String>,
+    version: Option<String>,
+    error: Option<Value>,
+) -> Value {
+    let mut result = Map::new();
+    result.insert("method".to_owned(), json!(operation.method_name));
+    if let Some(bulk_id) = &operation.bulk_id {
+        result.insert("bulkId".to_owned(), json!(bulk_id));
+    }
+    if let Some(location) = location {
+        result.insert("location".to_owned(), json!(location));
+    }
+    if let Some(version) = version {
+        result.insert("version".to_owned(), json!(version));
+    }
+    result.insert("status".to_owned(), json!(status));
+    if let Some(error) = error {
+        result.insert("response".to_owned(), error);
+    }
+    Value::Object(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_found_in_paths_and_data() {
+        let operation = Operation {
+            method: Method::Patch,
+            kind: ResourceKind::Group,
+            id: Some("bulkId:group".into()),
+            bulk_id: None,
+            version: None,
+            data: json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": "bulkId:user"}]}]}),
+            method_name: "PATCH".into(),
+        };
+        assert_eq!(references(&operation), vec!["group".to_owned(), "user".to_owned()]);
+        let created: HashMap<String, String> = [("user".to_owned(), "u-1".to_owned())].into_iter().collect();
+        assert_eq!(substitute(&operation.data, &created)["Operations"][0]["value"][0]["value"], "u-1");
+    }
+
+    #[test]
+    fn limits_and_shapes_are_checked() {
+        let too_many: Vec<Value> =
+            (0..=BULK_MAX_OPERATIONS).map(|_| json!({"method": "DELETE", "path": "/Users/x"})).collect();
+        let body = json!({"schemas": [BULK_REQUEST], "Operations": too_many});
+        assert!(matches!(parse(&body), Err(ScimError::PayloadTooLarge(_))));
+        let post_without_bulk_id =
+            json!({"schemas": [BULK_REQUEST], "Operations": [{"method": "POST", "path": "/Users", "data": {}}]});
+        assert!(matches!(parse(&post_without_bulk_id), Err(ScimError::InvalidSyntax(_))));
+        let bad_fail_on_errors = json!({"schemas": [BULK_REQUEST], "failOnErrors": 0, "Operations": []});
+        assert!(matches!(parse(&bad_fail_on_errors), Err(ScimError::InvalidValue(_))));
+        let unknown_path =
+            json!({"schemas": [BULK_REQUEST], "Operations": [{"method": "DELETE", "path": "/Things/1"}]});
+        assert!(matches!(parse(&unknown_path), Err(ScimError::InvalidSyntax(_))));
+    }
+}
