@@ -126,9 +126,9 @@ impl Dialect {
         }
     }
 
-    /// The quirks this dialect rewrites. Google Workspace, OneLogin, JumpCloud, PingFederate
-    /// and Rippling document no deviation this service has to rewrite: they get the tolerant
-    /// reading every dialect has (see the module documentation) and nothing more.
+    /// The quirks this dialect rewrites. For Google Workspace, OneLogin, JumpCloud,
+    /// PingFederate and Rippling no deviation has been sourced yet: they get the tolerant
+    /// reading every dialect has (see the module documentation) and no invented rules.
     pub fn quirks(self) -> &'static [Quirk] {
         match self {
             Self::Entra => ENTRA_QUIRKS,

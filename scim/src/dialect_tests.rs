@@ -201,3 +201,9 @@ fn idp_keys_round_trip_and_the_table_lists_every_quirk() {
     let table = quirks_markdown();
     assert_eq!(table.lines().count(), 2 + ENTRA_QUIRKS.len() + OKTA_QUIRKS.len());
 }
+
+#[test]
+fn the_readme_shows_the_quirks_table() {
+    let readme = include_str!("../../README.md");
+    assert!(readme.contains(&quirks_markdown()), "README.md must contain this table:\n{}", quirks_markdown());
+}
