@@ -47,6 +47,9 @@ pub enum AdminCommand {
         /// Print one JSON object (tenant, directory, scim_base_url, token) instead of text.
         #[arg(long)]
         json: bool,
+        /// Sustained SCIM requests per second before 429 (default 500; load tests raise it).
+        #[arg(long)]
+        rate_limit_per_second: Option<u32>,
     },
 }
 

@@ -39,11 +39,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow::Result<()> {
     use service::directories::{self, TokenRequest};
     match command {
-        AdminCommand::CreateDirectory { tenant, idp, token_label, json } => {
+        AdminCommand::CreateDirectory { tenant, idp, token_label, json, rate_limit_per_second } => {
             #[allow(clippy::disallowed_methods)] // the clock is read at the edge
             let now = chrono::Utc::now();
             let tenant = directories::ensure_tenant(store, &tenant, now).await?;
-            let directory = directories::create_directory(store, tenant.id, idp, now).await?;
+            let mut settings = store::DirectorySettings::default();
+            if let Some(limit) = rate_limit_per_second {
+                settings.rate_limit_per_second = limit.max(1);
+            }
+            let directory = directories::create_directory_with(store, tenant.id, idp, settings, now).await?;
             let request = TokenRequest { label: token_label, read_only: false, expires_at: None };
             let token = directories::issue_token(store, tenant.id, directory.id, request, now).await?;
             let scim_base_url = format!("{}/scim/v2/{}", config.public_base(), directory.id);

@@ -51,12 +51,23 @@ pub async fn create_directory(
     idp: IdentityProvider,
     now: DateTime<Utc>,
 ) -> Result<Directory, ServiceError> {
+    create_directory_with(store, tenant, idp, DirectorySettings::default(), now).await
+}
+
+/// Adds a directory with these settings (rate limit, unknown-attribute policy).
+pub async fn create_directory_with(
+    store: &Store,
+    tenant: TenantId,
+    idp: IdentityProvider,
+    settings: DirectorySettings,
+    now: DateTime<Utc>,
+) -> Result<Directory, ServiceError> {
     let directory = Directory {
         id: DirectoryId::generate(),
         idp,
         display_name: idp.display_name().to_owned(),
         created_at: now,
-        settings: DirectorySettings::default(),
+        settings,
     };
     store.tenant(tenant).create_directory(&directory).await?;
     Ok(directory)
@@ -133,19 +144,29 @@ pub async fn authenticate(
     presented: &str,
     now: DateTime<Utc>,
 ) -> Result<Caller, AuthenticationError> {
+    authenticate_for_directory(store, directory, presented, now).await.map(|(caller, _)| caller)
+}
+
+/// Checks a bearer token presented for `directory` at `now`, and returns the directory too
+/// (one database round trip for both).
+pub async fn authenticate_for_directory(
+    store: &Store,
+    directory: DirectoryId,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> Result<(Caller, Directory), AuthenticationError> {
     if !presented.starts_with(TOKEN_PREFIX) {
         return Err(AuthenticationError::Unauthorized);
     }
-    let tenant = store.directory_owner(directory).await?.ok_or(AuthenticationError::Unauthorized)?;
-    let scope = store.tenant(tenant);
-    let token = scope.token_by_digest(directory, &digest(presented)).await?.ok_or(AuthenticationError::Unauthorized)?;
+    let (tenant, token, found) =
+        store.directory_token(directory, &digest(presented)).await?.ok_or(AuthenticationError::Unauthorized)?;
     if !is_valid_at(&token, now) {
         return Err(AuthenticationError::Unauthorized);
     }
     if token.last_used_at.is_none_or(|used| now - used >= LAST_USED_PRECISION) {
-        scope.mark_token_used(token.id, now).await?;
+        store.tenant(tenant).mark_token_used(token.id, now).await?;
     }
-    Ok(Caller { tenant, directory, token: token.id, read_only: token.read_only })
+    Ok((Caller { tenant, directory, token: token.id, read_only: token.read_only }, found))
 }
 
 /// Revokes a token of the tenant; returns whether the tenant had it.

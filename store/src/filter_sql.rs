@@ -235,6 +235,11 @@ impl Renderer {
             Plan::And(children) => self.join(children, " AND ", scope),
             Plan::Or(children) => self.join(children, " OR ", scope),
             Plan::Not(inner) => format!("NOT ({})", self.plan(inner, scope)),
+            // Column tests are null-safe by construction and must stay bare so that the
+            // indexes behind them are used (an index cannot see through COALESCE).
+            Plan::Predicate(predicate) if matches!(predicate.operand, Operand::Column(_)) => {
+                format!("({})", self.predicate(predicate, scope))
+            }
             Plan::Predicate(predicate) => format!("COALESCE(({}), FALSE)", self.predicate(predicate, scope)),
             Plan::Any { array, element } => self.any(array, element, scope),
         }
@@ -407,11 +412,12 @@ impl Renderer {
                         (true, _) => (expr.to_owned(), text.clone()),
                     };
                     let bound = self.bind(SqlBind::Text(text));
-                    self.text_compare(&expr, *op, &bound)
+                    // `x IS NOT NULL AND …` is FALSE, never NULL, for a missing value.
+                    format!("{expr} IS NOT NULL AND {}", self.text_compare(&expr, *op, &bound))
                 }
                 (ColumnKind::DateTime, BindValue::DateTime(at)) => {
                     let bound = self.bind(SqlBind::DateTime(*at));
-                    ordering(expr, *op, &bound)
+                    format!("{expr} IS NOT NULL AND {}", ordering(expr, *op, &bound))
                 }
                 // A column compared with a value of another type matches nothing.
                 _ => "FALSE".to_owned(),

@@ -79,6 +79,11 @@ impl Default for StoreOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// SQLite has one writer at a time; a writer that finds the database locked sleeps in
+    /// growing steps (up to 100 ms) before it retries. Queueing this process's writers
+    /// here instead hands the lock over without those sleeps. Other processes still wait
+    /// on the busy timeout.
+    sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, Clone)]
@@ -134,7 +139,15 @@ impl Store {
                 Pool::Postgres(pool)
             }
         };
-        Ok(Self { pool })
+        Ok(Self { pool, sqlite_writer: std::sync::Arc::default() })
+    }
+
+    /// Waits for this process's turn to write, on SQLite; nothing to wait for on PostgreSQL.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.pool {
+            Pool::Sqlite(_) => Some(self.sqlite_writer.lock().await),
+            Pool::Postgres(_) => None,
+        }
     }
 
     /// The newest migration this build carries (the schema version of a migrated

@@ -167,7 +167,9 @@ pub struct ChangeRecord {
 /// A change to an existing resource, valid only at `expected_version`.
 #[derive(Debug, Clone, Copy)]
 pub struct Update<'a> {
-    pub expected_version: i64,
+    /// `None`: whatever the current version (a membership-only change, which does not
+    /// depend on the document).
+    pub expected_version: Option<i64>,
     /// The new state; `None` keeps the document (a membership-only change).
     pub state: Option<&'a ResourceState>,
     /// Membership deltas (groups only).
@@ -259,6 +261,7 @@ const INSERT_CHANGE: &str = "INSERT INTO directory_changes \
 macro_rules! in_transaction {
     ($data:expr, $tx:ident => $body:block) => {
         on_pool!(&$data.store.pool, pool => {
+            let _turn = $data.store.write_turn().await;
             let mut $tx = pool.begin().await?;
             let locked = sqlx::query(LOCK_DIRECTORY)
                 .bind($data.tenant)
@@ -406,6 +409,47 @@ impl<'a> DirectoryData<'a> {
         Ok(row.map(|row| record_from_row(kind, row)))
     }
 
+    /// A user and the groups it belongs to, in one round trip: the hot path of
+    /// `GET /Users/{id}`.
+    pub async fn user_with_groups(&self, id: &str) -> Result<Option<(ResourceRecord, Vec<GroupRef>)>, StoreError> {
+        const GROUPS_SQLITE: &str = "(SELECT json_group_array(json_array(g.id, g.name)) FROM scim_members m \
+             JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
+             WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id)";
+        const GROUPS_POSTGRES: &str = "(SELECT COALESCE(jsonb_agg(jsonb_build_array(g.id, g.name)), '[]'::jsonb) \
+             FROM scim_members m \
+             JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
+             WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id)";
+        let groups = match self.store.backend() {
+            crate::Backend::Sqlite => GROUPS_SQLITE,
+            crate::Backend::Postgres => GROUPS_POSTGRES,
+        };
+        let query = format!(
+            "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified, {groups} FROM scim_resources r \
+             WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = 'User' AND r.id = $3"
+        );
+        type Row = (String, Json<Value>, i64, DateTime<Utc>, DateTime<Utc>, Json<Value>);
+        let row: Option<Row> = on_pool!(&self.store.pool, pool => sqlx::query_as(&query)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?);
+        let Some((id, doc, version, created_at, last_modified, Json(groups))) = row else {
+            return Ok(None);
+        };
+        let mut groups: Vec<GroupRef> = groups
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|pair| {
+                Some(GroupRef { id: pair.get(0)?.as_str()?.to_owned(), display: pair.get(1)?.as_str()?.to_owned() })
+            })
+            .collect();
+        groups.sort_by(|a, b| a.id.cmp(&b.id));
+        let record = record_from_row(ResourceKind::User, (id, doc, version, created_at, last_modified));
+        Ok(Some((record, groups)))
+    }
+
     /// Stores a new resource with version 1 (a group with its initial `members`) and its
     /// change records.
     pub async fn create(
@@ -465,6 +509,8 @@ impl<'a> DirectoryData<'a> {
              WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4 AND version = $11";
         const TOUCH: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $5 \
              WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4 AND version = $6";
+        const TOUCH_ANY_VERSION: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $5 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
         const VERSION: &str = "SELECT version FROM scim_resources \
              WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
         let Update { expected_version, state, members, changes } = *update;
@@ -473,8 +519,8 @@ impl<'a> DirectoryData<'a> {
         }
         let folded = state.map(|state| fold(&state.doc));
         in_transaction!(self, tx => {
-            let updated = match (state, &folded) {
-                (Some(state), Some(folded)) => sqlx::query(UPDATE_STATE)
+            let updated = match (state, &folded, expected_version) {
+                (Some(state), Some(folded), Some(expected_version)) => sqlx::query(UPDATE_STATE)
                     .bind(self.tenant)
                     .bind(self.directory)
                     .bind(kind.as_str())
@@ -489,7 +535,7 @@ impl<'a> DirectoryData<'a> {
                     .execute(&mut *tx)
                     .await
                     .map_err(|error| StoreError::on_unique_violation(error, name_conflict(kind)))?,
-                _ => sqlx::query(TOUCH)
+                (None, _, Some(expected_version)) => sqlx::query(TOUCH)
                     .bind(self.tenant)
                     .bind(self.directory)
                     .bind(kind.as_str())
@@ -498,6 +544,18 @@ impl<'a> DirectoryData<'a> {
                     .bind(expected_version)
                     .execute(&mut *tx)
                     .await?,
+                (None, _, None) => sqlx::query(TOUCH_ANY_VERSION)
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .bind(kind.as_str())
+                    .bind(id)
+                    .bind(context.at)
+                    .execute(&mut *tx)
+                    .await?,
+                // A new document is computed from a version; writing it needs that version.
+                (Some(_), _, None) | (Some(_), None, _) => {
+                    return Err(StoreError::Corrupt("a new state needs the version it was computed from".into()));
+                }
             };
             if updated.rows_affected() == 0 {
                 let current: Option<i64> = sqlx::query_scalar(VERSION)

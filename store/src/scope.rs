@@ -200,9 +200,9 @@ impl<'a> TenantScope<'a> {
     }
 }
 
-type DirectoryRow = (DirectoryId, String, String, DateTime<Utc>, String, i64);
+pub(crate) type DirectoryRow = (DirectoryId, String, String, DateTime<Utc>, String, i64);
 
-fn directory_from_row(
+pub(crate) fn directory_from_row(
     (id, idp, display_name, created_at, unknown_attributes, rate_limit): DirectoryRow,
 ) -> Result<Directory, StoreError> {
     let idp = idp.parse().map_err(|e| StoreError::Corrupt(format!("directory {id}: {e}")))?;

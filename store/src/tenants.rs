@@ -73,4 +73,62 @@ impl Store {
         const QUERY: &str = "SELECT tenant_id FROM directory_routes WHERE directory_id = $1";
         Ok(on_pool!(&self.pool, pool => sqlx::query_scalar(QUERY).bind(directory).fetch_optional(pool).await?))
     }
+
+    /// The token of `directory` with this digest, with the directory and its tenant, in one
+    /// round trip: every SCIM request starts here, so it is one indexed join, not three
+    /// queries. `None` when the directory or the token is unknown.
+    pub async fn directory_token(
+        &self,
+        directory: DirectoryId,
+        digest: &[u8; 32],
+    ) -> Result<Option<(TenantId, crate::TokenRecord, crate::Directory)>, StoreError> {
+        const QUERY: &str = "SELECT r.tenant_id, t.id, t.label, t.read_only, t.created_at, t.expires_at, t.revoked_at, \
+             t.last_used_at, d.idp, d.display_name, d.created_at, d.unknown_attributes, d.rate_limit_per_second \
+             FROM directory_routes r \
+             JOIN directory_tokens t ON t.tenant_id = r.tenant_id AND t.directory_id = r.directory_id \
+             JOIN directories d ON d.tenant_id = r.tenant_id AND d.id = r.directory_id \
+             WHERE r.directory_id = $1 AND t.digest = $2";
+        type Row = (
+            TenantId,
+            crate::TokenId,
+            String,
+            bool,
+            DateTime<Utc>,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+            String,
+            String,
+            DateTime<Utc>,
+            String,
+            i64,
+        );
+        let row: Option<Row> = on_pool!(&self.pool, pool => sqlx::query_as(QUERY)
+            .bind(directory)
+            .bind(&digest[..])
+            .fetch_optional(pool)
+            .await?);
+        let Some((
+            tenant,
+            id,
+            label,
+            read_only,
+            created_at,
+            expires_at,
+            revoked_at,
+            last_used_at,
+            idp,
+            name,
+            since,
+            unknown,
+            limit,
+        )) = row
+        else {
+            return Ok(None);
+        };
+        let token =
+            crate::TokenRecord { id, directory, label, read_only, created_at, expires_at, revoked_at, last_used_at };
+        let directory = crate::scope::directory_from_row((directory, idp, name, since, unknown, limit))?;
+        Ok(Some((tenant, token, directory)))
+    }
 }

@@ -10,6 +10,7 @@
 // A command-line tool at the edge: it prints, and it may block while it polls a child.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
+mod bench;
 mod postgres;
 mod process;
 mod site;
@@ -45,6 +46,16 @@ enum Command {
         #[arg(long)]
         no_browser: bool,
     },
+    /// Measure the SCIM service: a release server on a fresh database per backend, one
+    /// directory, and the load generator (`bench/`). Arguments after `--` go to it:
+    /// `--users`, `--requests`, `--concurrency`, `--bulk-users`.
+    Bench {
+        /// `sqlite`, `postgres` or `both`.
+        #[arg(long, default_value = "both")]
+        backend: String,
+        #[arg(last = true)]
+        load: Vec<String>,
+    },
     /// Build the browser bundle and the server binary.
     Build {
         /// Build without optimisations.
@@ -59,6 +70,13 @@ fn main() -> std::process::ExitCode {
         Command::Run { dev, server_args } => run(profile(dev), &server_args),
         Command::Test { no_browser } => suite::run(&suite::Options { browser: !no_browser }),
         Command::Build { dev } => site::build(profile(dev)).map(|_| ()),
+        Command::Bench { backend, load } => {
+            let backends = match backend.as_str() {
+                "both" => vec!["sqlite".to_owned(), "postgres".to_owned()],
+                one => vec![one.to_owned()],
+            };
+            bench::run(&bench::Options { backends, load })
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -210,7 +210,8 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data)?;
     let address = SocketAddr::from(([127, 0, 0, 1], TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()));
-    let mut server = Server::start(&server_binary, root, address, &data, &artifacts.join("server.log"))?;
+    let database_url = format!("sqlite://{}", data.join("portal.db").display());
+    let mut server = Server::start(&server_binary, root, address, &database_url, &artifacts.join("server.log"))?;
 
     let mut counts = Counts::default();
     let ok = process::run_watching(
@@ -295,7 +296,7 @@ const NOT_APPLICABLE: &[(&str, &str)] = &[(
 
 /// `"field": "value"` from a one-line JSON object whose string values need no unescaping
 /// (URLs and base64url tokens).
-fn json_string_field(json: &str, field: &str) -> Option<String> {
+pub(crate) fn json_string_field(json: &str, field: &str) -> Option<String> {
     let start = json.find(&format!("\"{field}\":\""))? + field.len() + 4;
     let end = start + json[start..].find('"')?;
     Some(json[start..end].to_owned())
@@ -315,17 +316,23 @@ fn count_checker_line(line: &str, counts: &mut Counts) {
 const E2E_OPERATOR_EMAIL: &str = "operator@e2e.example";
 const E2E_OPERATOR_PASSWORD: &str = "end-to-end test password";
 
-/// The release server, started for the browser tests on its own SQLite database.
+/// The release server, started for the browser tests (or a benchmark) on its own database.
 #[derive(Debug)]
-struct Server {
+pub(crate) struct Server {
     child: Child,
 }
 
 impl Server {
-    fn start(binary: &Path, root: &Path, address: SocketAddr, data: &Path, log: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn start(
+        binary: &Path,
+        root: &Path,
+        address: SocketAddr,
+        database_url: &str,
+        log: &Path,
+    ) -> anyhow::Result<Self> {
         let log_file = std::fs::File::create(log)?;
         let child = Command::new(binary)
-            .env("DATABASE_URL", format!("sqlite://{}", data.join("portal.db").display()))
+            .env("DATABASE_URL", database_url)
             .env("BIND_ADDR", address.to_string())
             .env("PUBLIC_URL", format!("http://{address}"))
             .env("SITE_ROOT", root.join("target/site"))
@@ -351,7 +358,7 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits for a zero exit status.
-    fn stop_gracefully(&mut self, within: Duration) -> bool {
+    pub(crate) fn stop_gracefully(&mut self, within: Duration) -> bool {
         let pid = self.child.id().to_string();
         if Command::new("kill").args(["-TERM", &pid]).status().map_or(true, |s| !s.success()) {
             return false;

@@ -84,6 +84,12 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// The endpoint of a directory its caller was authenticated for (see
+    /// `directories::authenticate_for_directory`); `base_url` is its public SCIM base URL.
+    pub fn for_caller(store: &Store, caller: Caller, directory: Directory, base_url: String) -> Self {
+        Self { store: store.clone(), caller, directory, base_url }
+    }
+
     /// Opens the endpoint of the caller's directory; `base_url` is its public SCIM base URL.
     pub async fn open(store: &Store, caller: Caller, base_url: String) -> Result<Self, ProvisioningError> {
         let directory = store

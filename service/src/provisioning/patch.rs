@@ -9,9 +9,10 @@ use scim::dialect::normalize_patch;
 use scim::patch::{MemberOperation, PatchRequest, apply};
 use scim::validate::validate;
 use serde_json::{Map, Value};
-use store::{MemberDelta, ResourceKind};
+use store::{MemberDelta, ResourceKind, StoreError, Update};
 
-use super::writes::{prepared_state, stale};
+use super::representation::not_found;
+use super::writes::{prepared_state, stale, write_error};
 use super::{Endpoint, Precondition, Projection, ProvisioningError, Versioned};
 
 const MAX_ATTEMPTS: usize = 5;
@@ -39,6 +40,20 @@ impl Endpoint {
             ResourceKind::Group => request.take_member_operations()?.into_iter().map(member_delta).collect(),
             ResourceKind::User => Vec::new(),
         };
+        if request.operations().is_empty() && !members.is_empty() && !precondition.is_conditional() {
+            // Membership only: nothing is computed from the document, so there is no
+            // version to race on and nothing to read first.
+            let update = Update { expected_version: None, state: None, members: &members, changes: &[] };
+            match self.data().update(kind, id, &update, &self.context(now)).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound) => return Err(not_found(kind, id).into()),
+                Err(error) => return Err(write_error(error)),
+            }
+            if projection.is_default() {
+                return Ok(None);
+            }
+            return self.get(kind, id, projection).await.map(Some);
+        }
         for _ in 0..MAX_ATTEMPTS {
             let current = self.current(kind, id, precondition).await?;
             let stored: Map<String, Value> = current.doc.as_object().cloned().unwrap_or_default();

@@ -25,6 +25,14 @@ impl Endpoint {
         id: &str,
         projection: &Projection,
     ) -> Result<Versioned, ProvisioningError> {
+        if kind == ResourceKind::User && self.keeps(kind, "groups", projection) {
+            let (record, groups) = self.data().user_with_groups(id).await?.ok_or_else(|| not_found(kind, id))?;
+            let mut related = Related::default();
+            if !groups.is_empty() {
+                related.groups.insert(record.id.clone(), groups);
+            }
+            return Ok(Versioned { body: self.render(&record, &related, projection), version: record.version });
+        }
         let record = self.data().resource(kind, id).await?.ok_or_else(|| not_found(kind, id))?;
         let related = self.related(kind, std::slice::from_ref(&record), projection).await?;
         Ok(Versioned { body: self.render(&record, &related, projection), version: record.version })

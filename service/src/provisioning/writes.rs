@@ -206,7 +206,7 @@ impl Endpoint {
             .update(
                 current.kind,
                 &current.id,
-                &Update { expected_version: current.version, state: state_to_write, members, changes: &changes },
+                &Update { expected_version: Some(current.version), state: state_to_write, members, changes: &changes },
                 &context,
             )
             .await

@@ -1,0 +1,383 @@
+//! The load generator behind `cargo xtask bench`: drives one directory of a running server
+//! over HTTP and reports requests per second and latency percentiles per operation, next to
+//! a bare axum handler doing the same primary-key lookup on the same database.
+// A command-line tool: it prints its report.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use serde_json::{Value, json};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// The directory's SCIM base URL.
+    #[arg(long)]
+    base_url: String,
+    #[arg(long)]
+    token: String,
+    /// The server's database, for the bare-handler baseline.
+    #[arg(long)]
+    database_url: String,
+    #[arg(long)]
+    tenant_id: String,
+    #[arg(long)]
+    directory_id: String,
+    /// Users created one by one (then read, filtered, listed and patched).
+    #[arg(long, default_value_t = 2000)]
+    users: usize,
+    /// Requests per measured read or update operation.
+    #[arg(long, default_value_t = 2000)]
+    requests: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Users loaded through Bulk afterwards (0 to skip).
+    #[arg(long, default_value_t = 100_000)]
+    bulk_users: usize,
+}
+
+/// Latencies of one operation.
+struct Stats {
+    name: String,
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+    errors: usize,
+}
+
+impl Stats {
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted.get(index).copied().unwrap_or_default()
+    }
+
+    fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    fn row(&self) -> String {
+        format!(
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {} |",
+            self.name,
+            self.latencies.len(),
+            self.per_second(),
+            self.percentile(0.50).as_secs_f64() * 1000.0,
+            self.percentile(0.99).as_secs_f64() * 1000.0,
+            self.errors
+        )
+    }
+}
+
+/// Runs `count` requests, `concurrency` at a time; `request(i)` answers whether it succeeded.
+async fn measure<F, Fut>(name: &str, count: usize, concurrency: usize, request: F) -> Stats
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let request = Arc::new(request);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            let request = Arc::clone(&request);
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0;
+                let mut i = worker;
+                while i < count {
+                    let began = Instant::now();
+                    let ok = request(i).await;
+                    latencies.push(began.elapsed());
+                    errors += usize::from(!ok);
+                    i += concurrency;
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut stats = Stats { name: name.to_owned(), latencies: Vec::new(), elapsed: Duration::ZERO, errors: 0 };
+    for worker in workers {
+        if let Ok((latencies, errors)) = worker.await {
+            stats.latencies.extend(latencies);
+            stats.errors += errors;
+        }
+    }
+    stats.elapsed = started.elapsed();
+    stats
+}
+
+/// A pseudo-random index below `n` (xorshift on `seed`): spreads reads over the users.
+fn spread(seed: usize, n: usize) -> usize {
+    let mut x = (seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    (x % n.max(1) as u64) as usize
+}
+
+fn user(name: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": name,
+        "externalId": format!("ext-{name}"),
+        "name": {"givenName": "Bench", "familyName": name},
+        "emails": [{"value": format!("{name}@bench.example"), "type": "work", "primary": true}],
+        "active": true
+    })
+}
+
+#[derive(Clone)]
+struct Scim {
+    client: reqwest::Client,
+    base: Arc<str>,
+    token: Arc<str>,
+}
+
+impl Scim {
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&*self.token)
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Option<(u16, Value)> {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/scim+json").body(body.to_string());
+        }
+        let response = request.send().await.ok()?;
+        let status = response.status().as_u16();
+        let text = response.text().await.ok()?;
+        Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).build()?;
+    let scim = Scim { client: client.clone(), base: args.base_url.clone().into(), token: args.token.clone().into() };
+    let run = format!("{:x}", Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id()));
+    let mut report = Vec::new();
+
+    // Create users one by one, as an identity provider's first sync does.
+    let ids: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let created = {
+        let (scim, ids, run) = (scim.clone(), Arc::clone(&ids), run.clone());
+        measure("create user (POST)", args.users, args.concurrency, move |i| {
+            let (scim, ids, name) = (scim.clone(), Arc::clone(&ids), format!("user{i}-{run}"));
+            async move {
+                match scim.send(reqwest::Method::POST, "/Users", Some(&user(&name))).await {
+                    Some((201, body)) => {
+                        if let (Some(id), Ok(mut ids)) = (body["id"].as_str(), ids.lock()) {
+                            ids.push(id.to_owned());
+                        }
+                        true
+                    }
+                    _ => false,
+                }
+            }
+        })
+        .await
+    };
+    report.push(created);
+    let ids: Arc<Vec<String>> = Arc::new(ids.lock().map(|ids| ids.clone()).unwrap_or_default());
+    if ids.is_empty() {
+        bail!("no user could be created; is the server running at {}?", args.base_url);
+    }
+
+    let get = {
+        let (scim, ids) = (scim.clone(), Arc::clone(&ids));
+        measure("get user by id", args.requests, args.concurrency, move |i| {
+            let (scim, id) = (scim.clone(), ids[spread(i, ids.len())].clone());
+            async move { matches!(scim.send(reqwest::Method::GET, &format!("/Users/{id}"), None).await, Some((200, _))) }
+        })
+        .await
+    };
+    report.push(get);
+
+    let filter = {
+        let (scim, run, users) = (scim.clone(), run.clone(), ids.len());
+        measure("filter userName eq", args.requests, args.concurrency, move |i| {
+            let scim = scim.clone();
+            let path = format!("/Users?filter=userName%20eq%20%22user{}-{run}%22", spread(i, users));
+            async move {
+                matches!(scim.send(reqwest::Method::GET, &path, None).await, Some((200, body)) if body["totalResults"] == 1)
+            }
+        })
+        .await
+    };
+    report.push(filter);
+
+    let list = {
+        let (scim, users) = (scim.clone(), ids.len());
+        measure("list page (count=100)", args.requests / 4, args.concurrency, move |i| {
+            let scim = scim.clone();
+            let path = format!("/Users?startIndex={}&count=100", spread(i, users) + 1);
+            async move { matches!(scim.send(reqwest::Method::GET, &path, None).await, Some((200, _))) }
+        })
+        .await
+    };
+    report.push(list);
+
+    let patch = {
+        let (scim, ids) = (scim.clone(), Arc::clone(&ids));
+        measure("PATCH user (replace title)", args.requests, args.concurrency, move |i| {
+            let (scim, id) = (scim.clone(), ids[spread(i, ids.len())].clone());
+            let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "title", "value": format!("title {i}")}]});
+            async move {
+                matches!(scim.send(reqwest::Method::PATCH, &format!("/Users/{id}"), Some(&body)).await, Some((200, _)))
+            }
+        })
+        .await
+    };
+    report.push(patch);
+
+    let group = scim
+        .send(
+            reqwest::Method::POST,
+            "/Groups",
+            Some(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": format!("bench-{run}")})),
+        )
+        .await
+        .and_then(|(_, body)| body["id"].as_str().map(str::to_owned))
+        .context("creating the benchmark group")?;
+    let members = {
+        let (scim, ids, group) = (scim.clone(), Arc::clone(&ids), group.clone());
+        measure("group member add (PATCH)", args.requests.min(ids.len()), args.concurrency, move |i| {
+            let (scim, id, group) = (scim.clone(), ids[i % ids.len()].clone(), group.clone());
+            let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "add", "path": "members", "value": [{"value": id}]}]});
+            async move {
+                matches!(
+                    scim.send(reqwest::Method::PATCH, &format!("/Groups/{group}"), Some(&body)).await,
+                    Some((204, _))
+                )
+            }
+        })
+        .await
+    };
+    report.push(members);
+
+    let baseline = baseline(&args, &client, Arc::clone(&ids)).await?;
+    let ratio = report[1].per_second() / baseline.per_second().max(f64::EPSILON);
+    report.push(baseline);
+
+    println!();
+    println!("| operation | requests | req/s | p50 ms | p99 ms | errors |");
+    println!("|---|---|---|---|---|---|");
+    for stats in &report {
+        println!("{}", stats.row());
+    }
+    println!();
+    println!("get by id reaches {:.0}% of the bare handler's throughput (target: 50% or more)", ratio * 100.0);
+
+    if args.bulk_users > 0 {
+        let started = Instant::now();
+        let mut loaded = 0;
+        let mut failed = 0;
+        for chunk in 0..args.bulk_users.div_ceil(1000) {
+            let operations: Vec<Value> = (chunk * 1000..((chunk + 1) * 1000).min(args.bulk_users))
+                .map(|i| json!({"method": "POST", "path": "/Users", "bulkId": format!("b{i}"), "data": user(&format!("bulk{i}-{run}"))}))
+                .collect();
+            let body =
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": operations});
+            let Some((200, response)) = scim.send(reqwest::Method::POST, "/Bulk", Some(&body)).await else {
+                bail!("a Bulk request failed");
+            };
+            for result in response["Operations"].as_array().into_iter().flatten() {
+                if result["status"] == "201" { loaded += 1 } else { failed += 1 }
+            }
+        }
+        let elapsed = started.elapsed();
+        println!(
+            "Bulk: loaded {loaded} users in {:.1} s ({:.0} users/s), {failed} failed",
+            elapsed.as_secs_f64(),
+            f64::from(loaded) / elapsed.as_secs_f64()
+        );
+        // The userName probe again, now that the directory is large.
+        let (scim, run, users) = (scim.clone(), run.clone(), args.bulk_users);
+        let large = measure("filter userName eq (after Bulk)", args.requests, args.concurrency, move |i| {
+            let scim = scim.clone();
+            let path = format!("/Users?filter=userName%20eq%20%22bulk{}-{run}%22", spread(i, users));
+            async move {
+                matches!(scim.send(reqwest::Method::GET, &path, None).await, Some((200, body)) if body["totalResults"] == 1)
+            }
+        })
+        .await;
+        println!("{}", large.row());
+    }
+    Ok(())
+}
+
+/// A bare axum handler doing the same primary-key lookup on the same database, measured
+/// with the same client: the yardstick for the SCIM GET.
+async fn baseline(args: &Args, client: &reqwest::Client, ids: Arc<Vec<String>>) -> anyhow::Result<Stats> {
+    use axum::extract::{Path, State};
+    use axum::routing::get;
+
+    const QUERY: &str = "SELECT doc FROM scim_resources WHERE tenant_id = $1 AND directory_id = $2 AND id = $3";
+    #[derive(Clone)]
+    enum Db {
+        Sqlite(sqlx::SqlitePool),
+        Postgres(sqlx::PgPool, uuid::Uuid, uuid::Uuid),
+    }
+    let db = if args.database_url.starts_with("sqlite") {
+        Db::Sqlite(sqlx::sqlite::SqlitePoolOptions::new().max_connections(16).connect(&args.database_url).await?)
+    } else {
+        let tenant = uuid::Uuid::parse_str(&args.tenant_id)?;
+        let directory = uuid::Uuid::parse_str(&args.directory_id)?;
+        Db::Postgres(
+            sqlx::postgres::PgPoolOptions::new().max_connections(16).connect(&args.database_url).await?,
+            tenant,
+            directory,
+        )
+    };
+    let scope: Arc<(String, String)> = Arc::new((args.tenant_id.clone(), args.directory_id.clone()));
+    let handler = move |State(db): State<Db>, Path(id): Path<String>| {
+        let scope = Arc::clone(&scope);
+        async move {
+            let doc: Option<sqlx::types::Json<Value>> = match &db {
+                Db::Sqlite(pool) => sqlx::query_scalar(QUERY)
+                    .bind(&scope.0)
+                    .bind(&scope.1)
+                    .bind(&id)
+                    .fetch_optional(pool)
+                    .await
+                    .ok()
+                    .flatten(),
+                Db::Postgres(pool, tenant, directory) => sqlx::query_scalar(QUERY)
+                    .bind(tenant)
+                    .bind(directory)
+                    .bind(&id)
+                    .fetch_optional(pool)
+                    .await
+                    .ok()
+                    .flatten(),
+            };
+            match doc {
+                Some(doc) => (axum::http::StatusCode::OK, doc.0.to_string()),
+                None => (axum::http::StatusCode::NOT_FOUND, String::new()),
+            }
+        }
+    };
+    let app = axum::Router::new().route("/users/{id}", get(handler)).with_state(db);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = client.clone();
+    Ok(measure("bare axum PK lookup (baseline)", args.requests, args.concurrency, move |i| {
+        let (client, id) = (client.clone(), ids[spread(i, ids.len())].clone());
+        async move {
+            client
+                .get(format!("http://{address}/users/{id}"))
+                .send()
+                .await
+                .is_ok_and(|response| response.status() == reqwest::StatusCode::OK)
+        }
+    })
+    .await)
+}

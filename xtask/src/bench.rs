@@ -1,0 +1,87 @@
+//! `cargo xtask bench`: a release server on a fresh database (SQLite, PostgreSQL or both),
+//! one directory, and the load generator in `bench/` against it. Not part of the test run:
+//! figures depend on the machine.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::postgres::Cluster;
+use crate::process::{self, cargo};
+use crate::suite::{Server, json_string_field};
+use crate::workspace_root;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) backends: Vec<String>,
+    /// Passed to the load generator (`--users`, `--requests`, …).
+    pub(crate) load: Vec<String>,
+}
+
+pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
+    let root = workspace_root();
+    process::run(
+        cargo()
+            .args(["build", "--release", "--locked", "--package", "server", "--package", "bench"])
+            .current_dir(&root),
+    )?;
+    let server = root.join("target/release/server");
+    let bench = root.join("target/release/bench");
+    for backend in &options.backends {
+        println!();
+        println!("==> benchmark on {backend}");
+        match backend.as_str() {
+            "sqlite" => {
+                let data = std::env::temp_dir().join(format!("scim-bench-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&data);
+                std::fs::create_dir_all(&data)?;
+                let url = format!("sqlite://{}", data.join("portal.db").display());
+                let result = one(&root, &server, &bench, &url, &options.load);
+                let _ = std::fs::remove_dir_all(&data);
+                result?;
+            }
+            "postgres" => {
+                let cluster = Cluster::start()?;
+                one(&root, &server, &bench, &format!("{}/postgres", cluster.url), &options.load)?;
+            }
+            other => bail!("unknown backend {other:?}: sqlite or postgres"),
+        }
+    }
+    Ok(())
+}
+
+fn one(root: &Path, server: &Path, bench: &Path, database_url: &str, load: &[String]) -> anyhow::Result<()> {
+    let address = SocketAddr::from(([127, 0, 0, 1], TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()));
+    let log = std::env::temp_dir().join(format!("scim-bench-server-{}.log", std::process::id()));
+    let mut running = Server::start(server, root, address, database_url, &log)?;
+    let created = process::output(
+        Command::new(server)
+            .args(["admin", "create-directory", "--tenant", "bench", "--idp", "generic", "--json"])
+            // The benchmark measures the server, not its rate limiter.
+            .args(["--rate-limit-per-second", "1000000"])
+            .env("DATABASE_URL", database_url)
+            .env("PUBLIC_URL", format!("http://{address}"))
+            .env("RUST_LOG", "warn"),
+    )?;
+    let field = |name: &str| json_string_field(&created, name).with_context(|| format!("{name} in {created}"));
+    let status = Command::new(bench)
+        .args(["--base-url", &field("scim_base_url")?, "--token", &field("token")?])
+        .args([
+            "--database-url",
+            database_url,
+            "--tenant-id",
+            &field("tenant_id")?,
+            "--directory-id",
+            &field("directory")?,
+        ])
+        .args(load)
+        .status()?;
+    running.stop_gracefully(Duration::from_secs(20));
+    if !status.success() {
+        bail!("the load generator failed; the server log is {}", log.display());
+    }
+    Ok(())
+}
