@@ -43,8 +43,10 @@ CREATE UNIQUE INDEX scim_resources_user_name ON scim_resources (tenant_id, direc
     WHERE resource_type = 'User';
 -- The probes identity providers send before they create: `userName eq`, `displayName eq`,
 -- `externalId eq`, and incremental reads by `meta.lastModified gt`; listing in id order.
-CREATE INDEX scim_resources_name ON scim_resources (tenant_id, directory_id, resource_type, name_folded);
-CREATE INDEX scim_resources_external_id ON scim_resources (tenant_id, directory_id, resource_type, external_id);
+-- The probe indexes end with id, so an equality probe also yields its rows in listing
+-- order and the planner never prefers scanning the listing index for the ORDER BY.
+CREATE INDEX scim_resources_name ON scim_resources (tenant_id, directory_id, resource_type, name_folded, id);
+CREATE INDEX scim_resources_external_id ON scim_resources (tenant_id, directory_id, resource_type, external_id, id);
 CREATE INDEX scim_resources_last_modified ON scim_resources (tenant_id, directory_id, resource_type, last_modified, id);
 CREATE INDEX scim_resources_listing ON scim_resources (tenant_id, directory_id, resource_type, id);
 

@@ -119,6 +119,9 @@ impl Store {
                     // power loss can roll back the last transactions.
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
+                    // Keeps the planner's statistics fresh (SQLite's recommendation for
+                    // long-lived connections); bounded so closing stays quick.
+                    .optimize_on_close(true, 400)
                     .busy_timeout(Duration::from_secs(5));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(options.max_connections)
