@@ -10,6 +10,7 @@
 pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod patch;
 pub mod path;
 pub mod position;
 pub mod projection;
