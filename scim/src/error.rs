@@ -154,6 +154,34 @@ impl ScimError {
         }
     }
 
+    /// The same error (status and `scimType` unchanged) with its detail rewritten by `f`:
+    /// for adding context, such as which PATCH operation failed.
+    pub fn map_detail(self, f: impl FnOnce(&str) -> String) -> Self {
+        match self {
+            Self::InvalidFilter(d) => Self::InvalidFilter(f(&d)),
+            Self::TooMany(d) => Self::TooMany(f(&d)),
+            Self::Uniqueness(d) => Self::Uniqueness(f(&d)),
+            Self::Mutability(d) => Self::Mutability(f(&d)),
+            Self::InvalidSyntax(d) => Self::InvalidSyntax(f(&d)),
+            Self::InvalidPath(d) => Self::InvalidPath(f(&d)),
+            Self::NoTarget(d) => Self::NoTarget(f(&d)),
+            Self::InvalidValue(d) => Self::InvalidValue(f(&d)),
+            Self::InvalidVers(d) => Self::InvalidVers(f(&d)),
+            Self::Sensitive(d) => Self::Sensitive(f(&d)),
+            Self::InvalidCursor(d) => Self::InvalidCursor(f(&d)),
+            Self::BadRequest(d) => Self::BadRequest(f(&d)),
+            Self::Unauthorized(d) => Self::Unauthorized(f(&d)),
+            Self::Forbidden(d) => Self::Forbidden(f(&d)),
+            Self::NotFound(d) => Self::NotFound(f(&d)),
+            Self::Conflict(d) => Self::Conflict(f(&d)),
+            Self::PreconditionFailed(d) => Self::PreconditionFailed(f(&d)),
+            Self::PayloadTooLarge(d) => Self::PayloadTooLarge(f(&d)),
+            Self::TooManyRequests(d) => Self::TooManyRequests(f(&d)),
+            Self::Internal(d) => Self::Internal(f(&d)),
+            Self::NotImplemented(d) => Self::NotImplemented(f(&d)),
+        }
+    }
+
     /// The SCIM error response body (RFC 7644 §3.12): `status` is a string.
     pub fn to_body(&self) -> Value {
         let mut body = json!({
@@ -225,6 +253,13 @@ mod tests {
                 "detail": "userName taken",
             })
         );
+    }
+
+    #[test]
+    fn map_detail_keeps_the_scim_type_and_rewrites_the_detail() {
+        let err = ScimError::NoTarget("no match".into()).map_detail(|d| format!("operation 2: {d}"));
+        assert_eq!(err, ScimError::NoTarget("operation 2: no match".into()));
+        assert_eq!(err.status(), 400);
     }
 
     #[test]

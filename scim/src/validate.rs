@@ -51,7 +51,8 @@ fn syntax(m: String) -> ScimError {
     ScimError::InvalidSyntax(m)
 }
 
-fn check_scalar(def: &AttributeDef, path: &str, v: &Value) -> Result<(), ScimError> {
+/// Whether one value (an element, for a multi-valued attribute) has the type `def` declares.
+pub(crate) fn check_scalar(def: &AttributeDef, path: &str, v: &Value) -> Result<(), ScimError> {
     let ok = match def.ty() {
         AttrType::String | AttrType::Reference => v.is_string(),
         AttrType::Boolean => v.is_boolean(),

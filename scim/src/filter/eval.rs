@@ -30,7 +30,10 @@ pub fn matches(filter: &CheckedFilter, resource: &Value) -> bool {
     node_matches(filter.root(), resource)
 }
 
-fn node_matches(node: &CheckedNode, resource: &Value) -> bool {
+/// Whether `resource` satisfies one checked node. Inside a value path the node's locations
+/// are relative to one element, so PATCH evaluates `emails[type eq "work"]` by calling this
+/// with the inner node on each element of `emails`.
+pub(crate) fn node_matches(node: &CheckedNode, resource: &Value) -> bool {
     match node {
         CheckedNode::And(children) => children.iter().all(|c| node_matches(c, resource)),
         CheckedNode::Or(children) => children.iter().any(|c| node_matches(c, resource)),
