@@ -51,6 +51,22 @@ pub enum AdminCommand {
         #[arg(long)]
         rate_limit_per_second: Option<u32>,
     },
+    /// Issue OAuth 2.0 client credentials for a directory, for identity providers that fetch
+    /// short-lived tokens from `POST /oauth/token` (client-credentials grant).
+    CreateOauthClient {
+        /// The tenant that owns the directory.
+        #[arg(long)]
+        tenant: store::TenantSlug,
+        /// The directory's id (from `create-directory`).
+        #[arg(long)]
+        directory: store::DirectoryId,
+        /// A label for the client, shown in the portal.
+        #[arg(long, default_value = "Created from the command line")]
+        label: String,
+        /// Print one JSON object (client_id, client_secret, token_url) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_idp(text: &str) -> Result<store::IdentityProvider, String> {

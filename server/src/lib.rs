@@ -74,6 +74,36 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
             print_lines(&lines);
             Ok(())
         }
+        AdminCommand::CreateOauthClient { tenant, directory, label, json } => {
+            #[allow(clippy::disallowed_methods)] // the clock is read at the edge
+            let now = chrono::Utc::now();
+            let owner = store.tenant_by_slug(&tenant).await?.with_context(|| format!("there is no tenant {tenant}"))?;
+            if store.tenant(owner.id).directory(directory).await?.is_none() {
+                anyhow::bail!("tenant {tenant} has no directory {directory}");
+            }
+            let client = directories::issue_oauth_client(store, owner.id, directory, label, now).await?;
+            let token_url = format!("{}/oauth/token", config.public_base());
+            let lines = if json {
+                vec![
+                    serde_json::json!({
+                        "client_id": client.client_id,
+                        "client_secret": client.secret,
+                        "token_url": token_url,
+                        "scim_base_url": format!("{}/scim/v2/{directory}", config.public_base()),
+                    })
+                    .to_string(),
+                ]
+            } else {
+                vec![
+                    format!("Client id:     {}", client.client_id),
+                    format!("Client secret: {}", client.secret),
+                    format!("Token URL:     {token_url} (grant_type=client_credentials)"),
+                    "The secret is shown only now; only its digest is stored.".to_owned(),
+                ]
+            };
+            print_lines(&lines);
+            Ok(())
+        }
     }
 }
 

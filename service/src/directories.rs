@@ -11,8 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use store::{
-    Directory, DirectoryId, DirectorySettings, IdentityProvider, NewToken, Store, StoreError, Tenant, TenantId,
-    TenantSlug, TokenId, TokenRecord,
+    Directory, DirectoryId, DirectorySettings, IdentityProvider, NewOAuthClient, NewToken, Store, StoreError, Tenant,
+    TenantId, TenantSlug, TokenId, TokenRecord,
 };
 
 use crate::ServiceError;
@@ -96,9 +96,7 @@ pub async fn issue_token(
     request: TokenRequest,
     now: DateTime<Utc>,
 ) -> Result<IssuedToken, ServiceError> {
-    let mut random = [0_u8; 32];
-    OsRng.fill_bytes(&mut random);
-    let secret = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+    let secret = format!("{TOKEN_PREFIX}{}", random_text(32));
     let token = NewToken {
         id: TokenId::generate(),
         directory,
@@ -110,6 +108,100 @@ pub async fn issue_token(
     };
     store.tenant(tenant).insert_token(&token).await?;
     Ok(IssuedToken { id: token.id, secret })
+}
+
+/// OAuth client ids start with this, secrets with the token prefix's sibling.
+const CLIENT_ID_PREFIX: &str = "scimc_";
+const CLIENT_SECRET_PREFIX: &str = "scims_";
+
+/// How long an access token from the token endpoint lives (RFC 6749 `expires_in`).
+pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::hours(1);
+
+/// Freshly issued OAuth client credentials: the secret is here once and never stored.
+#[derive(Debug, Clone)]
+pub struct IssuedClient {
+    pub client_id: String,
+    pub secret: String,
+}
+
+/// Issues OAuth 2.0 client credentials for a directory, for identity providers that fetch
+/// short-lived access tokens from `POST /oauth/token` (RFC 6749 §4.4).
+pub async fn issue_oauth_client(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    label: String,
+    now: DateTime<Utc>,
+) -> Result<IssuedClient, ServiceError> {
+    let client_id = format!("{CLIENT_ID_PREFIX}{}", random_text(16));
+    let secret = format!("{CLIENT_SECRET_PREFIX}{}", random_text(32));
+    let client = NewOAuthClient {
+        directory,
+        client_id: client_id.clone(),
+        secret_digest: digest(&secret),
+        label,
+        created_at: now,
+    };
+    store.tenant(tenant).insert_oauth_client(&client).await?;
+    Ok(IssuedClient { client_id, secret })
+}
+
+/// A short-lived access token from the client-credentials grant.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: String,
+    pub expires_in_seconds: i64,
+}
+
+/// Why the token endpoint refused (RFC 6749 §5.2).
+#[derive(Debug, thiserror::Error)]
+pub enum GrantError {
+    /// Unknown client, wrong secret or revoked client: one answer for all.
+    #[error("the client id or secret is wrong, or the client was revoked")]
+    InvalidClient,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<StoreError> for GrantError {
+    fn from(error: StoreError) -> Self {
+        GrantError::Service(error.into())
+    }
+}
+
+/// The client-credentials grant: checks the client's secret and issues a bearer token for
+/// its directory that expires after [`ACCESS_TOKEN_LIFETIME`].
+pub async fn exchange_client_credentials(
+    store: &Store,
+    client_id: &str,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<AccessToken, GrantError> {
+    let client = store.oauth_client(client_id).await?.ok_or(GrantError::InvalidClient)?;
+    let matches = constant_time_eq(&client.secret_digest, &digest(secret));
+    if !matches || client.revoked_at.is_some_and(|revoked| revoked <= now) {
+        return Err(GrantError::InvalidClient);
+    }
+    let request = TokenRequest {
+        label: format!("OAuth access token for {client_id}"),
+        read_only: false,
+        expires_at: Some(now + ACCESS_TOKEN_LIFETIME),
+    };
+    let issued = issue_token(store, client.tenant, client.directory, request, now).await?;
+    Ok(AccessToken { token: issued.secret, expires_in_seconds: ACCESS_TOKEN_LIFETIME.num_seconds() })
+}
+
+/// Compares two digests without an early exit, so timing tells nothing about where they
+/// differ.
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0_u8, |difference, (x, y)| difference | (x ^ y)) == 0
+}
+
+/// `bytes` random bytes in base64url.
+fn random_text(bytes: usize) -> String {
+    let mut random = vec![0_u8; bytes];
+    OsRng.fill_bytes(&mut random);
+    URL_SAFE_NO_PAD.encode(random)
 }
 
 /// Who a SCIM request is, once its bearer token checks out.
@@ -190,6 +282,12 @@ fn digest(secret: &str) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digests_compare_equal_only_when_equal() {
+        assert!(constant_time_eq(&digest("a"), &digest("a")));
+        assert!(!constant_time_eq(&digest("a"), &digest("b")));
+    }
 
     #[test]
     fn the_digest_is_sha256_of_the_whole_token() {

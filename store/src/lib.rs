@@ -41,10 +41,10 @@ pub use ids::{
 };
 pub use operators::{Operator, OperatorRole};
 pub use resources::{
-    Change, ChangeKind, ChangeRecord, DirectoryData, GroupRef, ListPage, ListSpec, Member, MemberDelta,
+    Change, ChangeKind, ChangeRecord, Computed, DirectoryData, GroupRef, ListPage, ListSpec, Member, MemberDelta,
     MembershipOutcome, PageSpec, ResourceKind, ResourceRecord, ResourceState, SortField, SortKey, Update, WriteContext,
 };
-pub use scope::{Directory, DirectorySettings, NewToken, TenantScope, TokenRecord};
+pub use scope::{Directory, DirectorySettings, NewOAuthClient, NewToken, OAuthClientRecord, TenantScope, TokenRecord};
 pub use sessions::SessionRow;
 pub use tenants::{Tenant, TenantSummary};
 pub use url::{Backend, DatabaseUrl};

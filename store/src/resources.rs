@@ -178,6 +178,17 @@ pub struct Update<'a> {
     pub changes: &'a [Change],
 }
 
+/// What a [`DirectoryData::modify`] computation decided to write.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Computed {
+    /// The new state; `None` keeps the document (a membership-only change).
+    pub state: Option<ResourceState>,
+    /// Membership deltas (groups only).
+    pub members: Vec<MemberDelta>,
+    /// Change records for the resource itself.
+    pub changes: Vec<Change>,
+}
+
 /// What a membership write did, for the caller's response and events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MembershipOutcome {
@@ -386,6 +397,109 @@ macro_rules! membership_remove {
     }};
 }
 
+const UPDATE_STATE: &str = "UPDATE scim_resources SET name = $5, name_folded = $6, external_id = $7, \
+             doc = $8, doc_folded = $9, version = version + 1, last_modified = $10 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4 AND version = $11";
+const TOUCH: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $5 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4 AND version = $6";
+const TOUCH_ANY_VERSION: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $5 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
+const VERSION: &str = "SELECT version FROM scim_resources \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
+
+/// The writes of an update inside a write transaction (after the directory is locked);
+/// evaluates to the membership outcome.
+macro_rules! apply_update {
+    ($data:expr, $tx:ident, $kind:expr, $id:expr, $update:expr, $context:expr) => {{
+        let (kind, id, context): (ResourceKind, &str, &WriteContext) = ($kind, $id, $context);
+        let Update { expected_version, state, members, changes } = *$update;
+        let folded = state.map(|state| fold(&state.doc));
+        let updated = match (state, &folded, expected_version) {
+            (Some(state), Some(folded), Some(expected_version)) => sqlx::query(UPDATE_STATE)
+                .bind($data.tenant)
+                .bind($data.directory)
+                .bind(kind.as_str())
+                .bind(id)
+                .bind(&state.name)
+                .bind(state.name.to_lowercase())
+                .bind(state.external_id.as_deref())
+                .bind(Json(&state.doc))
+                .bind(Json(folded))
+                .bind(context.at)
+                .bind(expected_version)
+                .execute(&mut *$tx)
+                .await
+                .map_err(|error| StoreError::on_unique_violation(error, name_conflict(kind)))?,
+            (None, _, Some(expected_version)) => sqlx::query(TOUCH)
+                .bind($data.tenant)
+                .bind($data.directory)
+                .bind(kind.as_str())
+                .bind(id)
+                .bind(context.at)
+                .bind(expected_version)
+                .execute(&mut *$tx)
+                .await?,
+            (None, _, None) => sqlx::query(TOUCH_ANY_VERSION)
+                .bind($data.tenant)
+                .bind($data.directory)
+                .bind(kind.as_str())
+                .bind(id)
+                .bind(context.at)
+                .execute(&mut *$tx)
+                .await?,
+            // A new document is computed from a version; writing it needs that version.
+            (Some(_), _, None) | (Some(_), None, _) => {
+                return Err(StoreError::Corrupt("a new state needs the version it was computed from".into()));
+            }
+        };
+        if updated.rows_affected() == 0 {
+            let current: Option<i64> = sqlx::query_scalar(VERSION)
+                .bind($data.tenant)
+                .bind($data.directory)
+                .bind(kind.as_str())
+                .bind(id)
+                .fetch_optional(&mut *$tx)
+                .await?;
+            return Err(match current {
+                Some(current) => StoreError::VersionMismatch { current },
+                None => StoreError::NotFound,
+            });
+        }
+        let mut outcome = MembershipOutcome::default();
+        for delta in members {
+            let (added, removed) = match delta {
+                MemberDelta::Add(ids) => (membership_add!($data, $tx, id, ids), Vec::new()),
+                MemberDelta::Remove(ids) => (Vec::new(), membership_remove!($data, $tx, id, Some(ids.as_slice()))),
+                MemberDelta::RemoveAll => (Vec::new(), membership_remove!($data, $tx, id, None)),
+                MemberDelta::Replace(ids) => {
+                    let wanted: HashSet<&String> = ids.iter().collect();
+                    let old = membership_remove!($data, $tx, id, None);
+                    let old_set: HashSet<&String> = old.iter().collect();
+                    let new = membership_add!($data, $tx, id, ids);
+                    let added = new.into_iter().filter(|m| !old_set.contains(m)).collect();
+                    let removed = old.iter().filter(|m| !wanted.contains(m)).cloned().collect();
+                    (added, removed)
+                }
+            };
+            if !added.is_empty() {
+                let data = json!({ "group": id, "members": added });
+                record_change!($data, $tx, context, ChangeKind::GroupMemberAdded.as_str(), "Group", id, &data);
+            }
+            if !removed.is_empty() {
+                let data = json!({ "group": id, "members": removed });
+                record_change!($data, $tx, context, ChangeKind::GroupMemberRemoved.as_str(), "Group", id, &data);
+            }
+            outcome.added.extend(added);
+            outcome.removed.extend(removed);
+        }
+        for change in changes {
+            record_change!($data, $tx, context, change.kind.as_str(), change.kind.resource_kind().as_str(),
+                &change.resource_id, &change.data);
+        }
+        outcome
+    }};
+}
+
 impl<'a> DirectoryData<'a> {
     pub(crate) fn new(store: &'a Store, tenant: TenantId, directory: DirectoryId) -> Self {
         Self { store, tenant, directory }
@@ -494,6 +608,60 @@ impl<'a> DirectoryData<'a> {
         })
     }
 
+    /// Reads a resource and writes what `compute` makes of it, in one transaction with the
+    /// directory locked: no other write of the directory can come in between, so the
+    /// outcome never needs a retry and an `If-Match` check inside `compute` is exact.
+    /// `compute` answering `Ok(None)` writes nothing (a retried request that changes
+    /// nothing); its `Err` is handed back as the inner error.
+    pub async fn modify<E, F>(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        context: &WriteContext,
+        compute: F,
+    ) -> Result<Result<(ResourceRecord, MembershipOutcome), E>, StoreError>
+    where
+        F: FnOnce(&ResourceRecord) -> Result<Option<Computed>, E>,
+    {
+        const CURRENT: &str = "SELECT id, doc, version, created_at, last_modified FROM scim_resources \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
+        in_transaction!(self, tx => {
+            let row: Option<ResourceRow> = sqlx::query_as(CURRENT)
+                .bind(self.tenant)
+                .bind(self.directory)
+                .bind(kind.as_str())
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(row) = row else {
+                return Err(StoreError::NotFound);
+            };
+            let current = record_from_row(kind, row);
+            let computed = match compute(&current) {
+                Ok(Some(computed)) => computed,
+                Ok(None) => return Ok(Ok((current, MembershipOutcome::default()))),
+                Err(error) => return Ok(Err(error)),
+            };
+            if kind == ResourceKind::User && !computed.members.is_empty() {
+                return Err(StoreError::Corrupt("users have no members".to_owned()));
+            }
+            let update = Update {
+                expected_version: Some(current.version),
+                state: computed.state.as_ref(),
+                members: &computed.members,
+                changes: &computed.changes,
+            };
+            let outcome = apply_update!(self, tx, kind, id, &update, context);
+            let record = ResourceRecord {
+                doc: computed.state.map_or_else(|| current.doc.clone(), |state| state.doc),
+                version: current.version + 1,
+                last_modified: context.at,
+                ..current
+            };
+            Ok::<_, StoreError>(Ok((record, outcome)))
+        })
+    }
+
     /// Replaces a resource's state (when `state` is given) and applies membership deltas
     /// (groups only), if its version is still `expected_version`; bumps the version and
     /// `last_modified`, and records `changes` plus one record per membership delta.
@@ -504,103 +672,11 @@ impl<'a> DirectoryData<'a> {
         update: &Update<'_>,
         context: &WriteContext,
     ) -> Result<MembershipOutcome, StoreError> {
-        const UPDATE_STATE: &str = "UPDATE scim_resources SET name = $5, name_folded = $6, external_id = $7, \
-             doc = $8, doc_folded = $9, version = version + 1, last_modified = $10 \
-             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4 AND version = $11";
-        const TOUCH: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $5 \
-             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4 AND version = $6";
-        const TOUCH_ANY_VERSION: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $5 \
-             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
-        const VERSION: &str = "SELECT version FROM scim_resources \
-             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
-        let Update { expected_version, state, members, changes } = *update;
-        if kind == ResourceKind::User && !members.is_empty() {
+        if kind == ResourceKind::User && !update.members.is_empty() {
             return Err(StoreError::Corrupt("users have no members".to_owned()));
         }
-        let folded = state.map(|state| fold(&state.doc));
         in_transaction!(self, tx => {
-            let updated = match (state, &folded, expected_version) {
-                (Some(state), Some(folded), Some(expected_version)) => sqlx::query(UPDATE_STATE)
-                    .bind(self.tenant)
-                    .bind(self.directory)
-                    .bind(kind.as_str())
-                    .bind(id)
-                    .bind(&state.name)
-                    .bind(state.name.to_lowercase())
-                    .bind(state.external_id.as_deref())
-                    .bind(Json(&state.doc))
-                    .bind(Json(folded))
-                    .bind(context.at)
-                    .bind(expected_version)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|error| StoreError::on_unique_violation(error, name_conflict(kind)))?,
-                (None, _, Some(expected_version)) => sqlx::query(TOUCH)
-                    .bind(self.tenant)
-                    .bind(self.directory)
-                    .bind(kind.as_str())
-                    .bind(id)
-                    .bind(context.at)
-                    .bind(expected_version)
-                    .execute(&mut *tx)
-                    .await?,
-                (None, _, None) => sqlx::query(TOUCH_ANY_VERSION)
-                    .bind(self.tenant)
-                    .bind(self.directory)
-                    .bind(kind.as_str())
-                    .bind(id)
-                    .bind(context.at)
-                    .execute(&mut *tx)
-                    .await?,
-                // A new document is computed from a version; writing it needs that version.
-                (Some(_), _, None) | (Some(_), None, _) => {
-                    return Err(StoreError::Corrupt("a new state needs the version it was computed from".into()));
-                }
-            };
-            if updated.rows_affected() == 0 {
-                let current: Option<i64> = sqlx::query_scalar(VERSION)
-                    .bind(self.tenant)
-                    .bind(self.directory)
-                    .bind(kind.as_str())
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                return Err(match current {
-                    Some(current) => StoreError::VersionMismatch { current },
-                    None => StoreError::NotFound,
-                });
-            }
-            let mut outcome = MembershipOutcome::default();
-            for delta in members {
-                let (added, removed) = match delta {
-                    MemberDelta::Add(ids) => (membership_add!(self, tx, id, ids), Vec::new()),
-                    MemberDelta::Remove(ids) => (Vec::new(), membership_remove!(self, tx, id, Some(ids.as_slice()))),
-                    MemberDelta::RemoveAll => (Vec::new(), membership_remove!(self, tx, id, None)),
-                    MemberDelta::Replace(ids) => {
-                        let wanted: HashSet<&String> = ids.iter().collect();
-                        let old = membership_remove!(self, tx, id, None);
-                        let old_set: HashSet<&String> = old.iter().collect();
-                        let new = membership_add!(self, tx, id, ids);
-                        let added = new.into_iter().filter(|m| !old_set.contains(m)).collect();
-                        let removed = old.iter().filter(|m| !wanted.contains(m)).cloned().collect();
-                        (added, removed)
-                    }
-                };
-                if !added.is_empty() {
-                    let data = json!({ "group": id, "members": added });
-                    record_change!(self, tx, context, ChangeKind::GroupMemberAdded.as_str(), "Group", id, &data);
-                }
-                if !removed.is_empty() {
-                    let data = json!({ "group": id, "members": removed });
-                    record_change!(self, tx, context, ChangeKind::GroupMemberRemoved.as_str(), "Group", id, &data);
-                }
-                outcome.added.extend(added);
-                outcome.removed.extend(removed);
-            }
-            for change in changes {
-                record_change!(self, tx, context, change.kind.as_str(), change.kind.resource_kind().as_str(),
-                    &change.resource_id, &change.data);
-            }
+            let outcome = apply_update!(self, tx, kind, id, update, context);
             Ok::<MembershipOutcome, StoreError>(outcome)
         })
     }

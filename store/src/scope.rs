@@ -67,6 +67,25 @@ pub struct TokenRecord {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+/// Stored OAuth client credentials, as the token endpoint checks them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthClientRecord {
+    pub tenant: TenantId,
+    pub directory: DirectoryId,
+    pub secret_digest: [u8; 32],
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// OAuth client credentials to store: the secret itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOAuthClient {
+    pub directory: DirectoryId,
+    pub client_id: String,
+    pub secret_digest: [u8; 32],
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+}
+
 type TokenRow =
     (TokenId, String, bool, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
@@ -146,6 +165,29 @@ impl<'a> TenantScope<'a> {
             .await
             .map(drop));
         result.map_err(|error| StoreError::on_unique_violation(error, "this token is already stored"))
+    }
+
+    /// Stores OAuth client credentials of one of the tenant's directories, with the route
+    /// the token endpoint finds them by.
+    pub async fn insert_oauth_client(&self, client: &NewOAuthClient) -> Result<(), StoreError> {
+        const INSERT: &str = "INSERT INTO directory_oauth_clients \
+             (tenant_id, directory_id, client_id, secret_digest, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        const ROUTE: &str = "INSERT INTO oauth_client_routes (client_id, tenant_id) VALUES ($1, $2)";
+        let result: Result<(), sqlx::Error> = on_pool!(&self.store.pool, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(INSERT)
+                .bind(self.tenant)
+                .bind(client.directory)
+                .bind(&client.client_id)
+                .bind(&client.secret_digest[..])
+                .bind(&client.label)
+                .bind(client.created_at)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(ROUTE).bind(&client.client_id).bind(self.tenant).execute(&mut *tx).await?;
+            tx.commit().await
+        }.await);
+        result.map_err(|error| StoreError::on_unique_violation(error, "this client id is already taken"))
     }
 
     /// The token of `directory` whose digest this is, whatever its state (the caller decides

@@ -74,6 +74,24 @@ impl Store {
         Ok(on_pool!(&self.pool, pool => sqlx::query_scalar(QUERY).bind(directory).fetch_optional(pool).await?))
     }
 
+    /// OAuth client credentials by client id, whatever the tenant (the token endpoint knows
+    /// nothing else): (tenant, directory, secret digest, revoked at).
+    pub async fn oauth_client(&self, client_id: &str) -> Result<Option<crate::OAuthClientRecord>, StoreError> {
+        const QUERY: &str = "SELECT c.tenant_id, c.directory_id, c.secret_digest, c.revoked_at \
+             FROM oauth_client_routes r \
+             JOIN directory_oauth_clients c ON c.tenant_id = r.tenant_id AND c.client_id = r.client_id \
+             WHERE r.client_id = $1";
+        type Row = (TenantId, DirectoryId, Vec<u8>, Option<DateTime<Utc>>);
+        let row: Option<Row> =
+            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(client_id).fetch_optional(pool).await?);
+        row.map(|(tenant, directory, digest, revoked_at)| {
+            let secret_digest: [u8; 32] =
+                digest.try_into().map_err(|_| StoreError::Corrupt(format!("client {client_id}: digest length")))?;
+            Ok(crate::OAuthClientRecord { tenant, directory, secret_digest, revoked_at })
+        })
+        .transpose()
+    }
+
     /// The token of `directory` with this digest, with the directory and its tenant, in one
     /// round trip: every SCIM request starts here, so it is one indexed join, not three
     /// queries. `None` when the directory or the token is unknown.

@@ -1,6 +1,7 @@
 //! The HTTP application: every route of the process is assembled here, in one place.
 
 mod health;
+mod oauth;
 mod scim_endpoints;
 mod sessions;
 
@@ -84,6 +85,7 @@ impl App {
         Router::new()
             .merge(health::router())
             .merge(scim_endpoints::router())
+            .merge(oauth::router())
             .leptos_routes_with_context(&state, portal_routes, provide_store, {
                 let leptos = state.leptos.clone();
                 move || app::shell(leptos.clone())

@@ -15,6 +15,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+mod idp_sequences;
+mod processes;
 mod scim;
 
 /// A server running in this process until `stop` is called or it is dropped.

@@ -149,6 +149,7 @@ backend_tests!(
     a_directory_over_its_rate_limit_gets_429_with_retry_after,
     entra_and_okta_dialects_are_normalised_per_directory,
     bulk_requests_resolve_bulk_ids_and_stop_on_errors,
+    oauth_client_credentials_give_a_short_lived_directory_token,
 );
 
 async fn discovery_endpoints_describe_the_service(db: TestDatabase) {
@@ -1012,4 +1013,84 @@ async fn bulk_requests_resolve_bulk_ids_and_stop_on_errors(db: TestDatabase) {
     let too_many: Vec<Value> = (0..1001).map(|_| json!({"method": "DELETE", "path": "/Users/x"})).collect();
     idp.post("/Bulk", &json!({"schemas": [BULK], "Operations": too_many})).await.assert_error(413, None);
     idp.post("/Bulk", &json!({"Operations": []})).await.assert_error(400, Some("invalidSyntax"));
+}
+
+async fn oauth_client_credentials_give_a_short_lived_directory_token(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let idp = Idp::new(&db, &server, "acme").await;
+    let other = Idp::new(&db, &server, "globex").await;
+    let client =
+        directories::issue_oauth_client(&db.store, idp.tenant, idp.directory, "Entra".into(), now()).await.unwrap();
+    let http = reqwest::Client::new();
+    let token_url = format!("http://{}/oauth/token", server.address());
+
+    // HTTP Basic client authentication.
+    let response = http
+        .post(&token_url)
+        .basic_auth(&client.client_id, Some(&client.secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let grant: Value = response.json().await.unwrap();
+    assert_eq!(grant["token_type"], "Bearer");
+    assert_eq!(grant["expires_in"], 3600);
+    let access = grant["access_token"].as_str().unwrap().to_owned();
+    let bearer = |base: &str, token: &str| http.get(format!("{base}/Users")).bearer_auth(token.to_owned()).send();
+    assert_eq!(bearer(&idp.base, &access).await.unwrap().status(), 200);
+    // Bound to its directory only.
+    assert_eq!(bearer(&other.base, &access).await.unwrap().status(), 401);
+
+    // Credentials in the form body work too.
+    let form = http
+        .post(&token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client.client_id),
+            ("client_secret", &client.secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 200);
+
+    // RFC 6749 §5.2 errors.
+    let wrong = http
+        .post(&token_url)
+        .basic_auth(&client.client_id, Some("scims_wrong"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers().contains_key("www-authenticate"));
+    assert_eq!(wrong.json::<Value>().await.unwrap()["error"], "invalid_client");
+    let unknown = http
+        .post(&token_url)
+        .basic_auth("scimc_nobody", Some(&client.secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 401);
+    let password = http
+        .post(&token_url)
+        .basic_auth(&client.client_id, Some(&client.secret))
+        .form(&[("grant_type", "password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(password.status(), 400);
+    assert_eq!(password.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
+    let missing = http.post(&token_url).form(&[("scope", "x")]).send().await.unwrap();
+    assert_eq!(missing.json::<Value>().await.unwrap()["error"], "invalid_request");
+
+    // The access token expires an hour after it was issued.
+    let directory = db.store.tenant(idp.tenant).directory_data(idp.directory).directory_id();
+    #[allow(clippy::disallowed_methods)] // the server issued it at the real time
+    let in_two_hours = chrono::Utc::now() + chrono::Duration::hours(2);
+    let later = service::directories::authenticate(&db.store, directory, &access, in_two_hours).await;
+    assert!(matches!(later, Err(service::directories::AuthenticationError::Unauthorized)));
 }

@@ -12,10 +12,8 @@ use serde_json::{Map, Value};
 use store::{MemberDelta, ResourceKind, StoreError, Update};
 
 use super::representation::not_found;
-use super::writes::{prepared_state, stale, write_error};
+use super::writes::{prepared_state, write_error};
 use super::{Endpoint, Precondition, Projection, ProvisioningError, Versioned};
-
-const MAX_ATTEMPTS: usize = 5;
 
 impl Endpoint {
     /// Applies a PatchOp body. Returns the patched resource, or `None` (204 No Content) for
@@ -54,36 +52,27 @@ impl Endpoint {
             }
             return self.get(kind, id, projection).await.map(Some);
         }
-        for _ in 0..MAX_ATTEMPTS {
-            let current = self.current(kind, id, precondition).await?;
-            let stored: Map<String, Value> = current.doc.as_object().cloned().unwrap_or_default();
-            let patched = apply(&stored, &request, self.registry(), kind.as_str())?;
-            let (validated, _) = validate(
-                self.registry(),
-                kind.as_str(),
-                &Value::Object(patched),
-                Some(&stored),
-                self.unknown_policy(),
-            )?;
-            let mut doc = validated.into_object();
-            doc.remove("password");
-            let state = prepared_state(kind, doc)?;
-            let membership_changed = !members.is_empty();
-            match self.commit_update(&current, Some(state), &members, now).await? {
-                Some(updated) => {
-                    if kind == ResourceKind::Group && membership_changed && projection.is_default() {
-                        return Ok(None);
-                    }
-                    return self.respond(updated, projection).await.map(Some);
-                }
-                None if precondition.is_conditional() => return Err(stale().into()),
-                None => {}
-            }
+        let membership_changed = !members.is_empty();
+        let record = self
+            .rewrite(kind, id, precondition, now, |current| {
+                let stored: Map<String, Value> = current.doc.as_object().cloned().unwrap_or_default();
+                let patched = apply(&stored, &request, self.registry(), kind.as_str())?;
+                let (validated, _) = validate(
+                    self.registry(),
+                    kind.as_str(),
+                    &Value::Object(patched),
+                    Some(&stored),
+                    self.unknown_policy(),
+                )?;
+                let mut doc = validated.into_object();
+                doc.remove("password");
+                Ok((Some(prepared_state(kind, doc)?), members))
+            })
+            .await?;
+        if kind == ResourceKind::Group && membership_changed && projection.is_default() {
+            return Ok(None);
         }
-        Err(scim::error::ScimError::Conflict(
-            "the resource kept changing while this request was applied; retry it".into(),
-        )
-        .into())
+        self.respond(record, projection).await.map(Some)
     }
 }
 

@@ -8,17 +8,12 @@ use scim::error::ScimError;
 use scim::validate::{UnknownPolicy, validate};
 use serde_json::{Map, Value, json};
 use store::{
-    Change, ChangeKind, MemberDelta, ResourceKind, ResourceRecord, ResourceState, StoreError, Update, WriteContext,
+    Change, ChangeKind, Computed, MemberDelta, ResourceKind, ResourceRecord, ResourceState, StoreError, WriteContext,
 };
 use uuid::Uuid;
 
 use super::representation::not_found;
 use super::{Endpoint, Precondition, Projection, ProvisioningError, Versioned, truncate_to_millis};
-
-/// How often a write computed from a stale read is recomputed before giving up. Writers of
-/// one directory are serialised by the store, so a retry loses only to a writer that
-/// committed in between.
-const MAX_ATTEMPTS: usize = 5;
 
 /// A validated body, split into what the store keeps where.
 pub(super) struct Prepared {
@@ -113,23 +108,17 @@ impl Endpoint {
         now: DateTime<Utc>,
     ) -> Result<Versioned, ProvisioningError> {
         self.require_write()?;
-        for _ in 0..MAX_ATTEMPTS {
-            let current = self.current(kind, id, precondition).await?;
-            let prepared = self.prepare(kind, body, Some(&object(&current.doc)))?;
-            let members = match kind {
-                ResourceKind::Group => vec![MemberDelta::Replace(prepared.members.unwrap_or_default())],
-                ResourceKind::User => Vec::new(),
-            };
-            match self.commit_update(&current, Some(prepared.state), &members, now).await {
-                Ok(Some(updated)) => return self.respond(updated, projection).await,
-                Ok(None) => {}
-                Err(error) => return Err(error),
-            }
-            if precondition.is_conditional() {
-                return Err(stale().into());
-            }
-        }
-        Err(busy().into())
+        let record = self
+            .rewrite(kind, id, precondition, now, |current| {
+                let prepared = self.prepare(kind, body, Some(&object(&current.doc)))?;
+                let members = match kind {
+                    ResourceKind::Group => vec![MemberDelta::Replace(prepared.members.unwrap_or_default())],
+                    ResourceKind::User => Vec::new(),
+                };
+                Ok((Some(prepared.state), members))
+            })
+            .await?;
+        self.respond(record, projection).await
     }
 
     /// `DELETE /Users/{id}` and `DELETE /Groups/{id}`; the resource leaves its groups.
@@ -171,49 +160,55 @@ impl Endpoint {
         Ok(record)
     }
 
-    /// Writes a new state and membership deltas computed from `current`. `Ok(None)` means
-    /// another writer got there first (the caller recomputes or fails).
-    pub(super) async fn commit_update(
+    /// Writes what `compute` derives from the stored resource (a new state and membership
+    /// deltas), with the directory locked from the read to the commit: the `If-Match`
+    /// check is exact and concurrent writers never make a request fail or retry. A result
+    /// equal to what is stored writes nothing (an identity provider retrying a write).
+    pub(super) async fn rewrite<F>(
         &self,
-        current: &ResourceRecord,
-        state: Option<ResourceState>,
-        members: &[MemberDelta],
+        kind: ResourceKind,
+        id: &str,
+        precondition: &Precondition,
         now: DateTime<Utc>,
-    ) -> Result<Option<ResourceRecord>, ProvisioningError> {
+        compute: F,
+    ) -> Result<ResourceRecord, ProvisioningError>
+    where
+        F: FnOnce(&ResourceRecord) -> Result<(Option<ResourceState>, Vec<MemberDelta>), ScimError>,
+    {
         let context = self.context(now);
-        let unchanged = state.as_ref().is_none_or(|s| s.doc == current.doc);
-        if unchanged && members.is_empty() {
-            // An identity provider retrying a write it already made changes nothing.
-            return Ok(Some(current.clone()));
-        }
-        let updated = ResourceRecord {
-            doc: state.as_ref().map_or_else(|| current.doc.clone(), |s| s.doc.clone()),
-            version: current.version + 1,
-            last_modified: context.at,
-            ..current.clone()
-        };
-        let mut changes = Vec::new();
-        if !unchanged {
-            changes.push(Change {
-                kind: change_kind(current, &updated),
-                resource_id: current.id.clone(),
-                data: self.event_state(&updated),
-            });
-        }
-        let state_to_write = if unchanged { None } else { state.as_ref() };
-        match self
+        let outcome = self
             .data()
-            .update(
-                current.kind,
-                &current.id,
-                &Update { expected_version: Some(current.version), state: state_to_write, members, changes: &changes },
-                &context,
-            )
-            .await
-        {
-            Ok(_) => Ok(Some(updated)),
-            Err(StoreError::VersionMismatch { .. }) => Ok(None),
-            Err(StoreError::NotFound) => Err(not_found(current.kind, &current.id).into()),
+            .modify(kind, id, &context, |current| {
+                if !precondition.holds_for(current.version) {
+                    return Err(stale());
+                }
+                let (state, members) = compute(current)?;
+                let unchanged = state.as_ref().is_none_or(|s| s.doc == current.doc);
+                if unchanged && members.is_empty() {
+                    return Ok(None);
+                }
+                let updated = ResourceRecord {
+                    doc: state.as_ref().map_or_else(|| current.doc.clone(), |s| s.doc.clone()),
+                    version: current.version + 1,
+                    last_modified: context.at,
+                    ..current.clone()
+                };
+                let changes = if unchanged {
+                    Vec::new()
+                } else {
+                    vec![Change {
+                        kind: change_kind(current, &updated),
+                        resource_id: current.id.clone(),
+                        data: self.event_state(&updated),
+                    }]
+                };
+                Ok(Some(Computed { state: if unchanged { None } else { state }, members, changes }))
+            })
+            .await;
+        match outcome {
+            Ok(Ok((record, _))) => Ok(record),
+            Ok(Err(error)) => Err(error.into()),
+            Err(StoreError::NotFound) => Err(not_found(kind, id).into()),
             Err(error) => Err(write_error(error)),
         }
     }
@@ -296,8 +291,4 @@ pub(super) fn write_error(error: StoreError) -> ProvisioningError {
 
 pub(super) fn stale() -> ScimError {
     ScimError::PreconditionFailed("the resource has changed: its version no longer matches If-Match".to_owned())
-}
-
-fn busy() -> ScimError {
-    ScimError::Conflict("the resource kept changing while this request was applied; retry it".to_owned())
 }
