@@ -136,9 +136,27 @@ impl Store {
                 let pool = PgPoolOptions::new()
                     .max_connections(options.max_connections)
                     .acquire_timeout(options.acquire_timeout)
+                    // A connection returns to the pool without a tenant, so a query that
+                    // forgot to set one sees no tenant's rows (row-level security, 0006).
+                    .after_release(|connection, _| {
+                        Box::pin(async move {
+                            sqlx::Executor::execute(&mut *connection, "RESET app.tenant_id").await?;
+                            Ok(true)
+                        })
+                    })
                     .connect_with(connect)
                     .await?;
                 POSTGRES_MIGRATIONS.run(&pool).await?;
+                let bypasses: bool =
+                    sqlx::query_scalar("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+                        .fetch_one(&pool)
+                        .await?;
+                if bypasses {
+                    tracing::warn!(
+                        "the database role is a superuser or has BYPASSRLS: row-level security does not apply to it, \
+                         and tenant isolation rests on the storage layer alone; run the server as a role without both"
+                    );
+                }
                 Pool::Postgres(pool)
             }
         };

@@ -268,12 +268,34 @@ const INSERT_CHANGE: &str = "INSERT INTO directory_changes \
      (tenant_id, directory_id, seq, id, kind, resource_type, resource_id, actor, occurred_at, data) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
+/// PostgreSQL's row-level security on the SCIM tables reads the tenant from `app.tenant_id`
+/// (migration 0006): for the rest of a write transaction, or for a read connection's
+/// checkout (the pool resets it when the connection comes back).
+const SET_TENANT_FOR_TRANSACTION: &str = "SELECT set_config('app.tenant_id', $1, true)";
+const SET_TENANT_FOR_CONNECTION: &str = "SELECT set_config('app.tenant_id', $1, false)";
+
+/// Runs reads on one connection that carries the tenant for row-level security.
+macro_rules! as_tenant {
+    ($data:expr, $conn:ident => $body:expr) => {
+        on_pool!(&$data.store.pool, pool => {
+            let mut $conn = pool.acquire().await?;
+            if $data.store.backend() == crate::Backend::Postgres {
+                sqlx::query(SET_TENANT_FOR_CONNECTION).bind($data.tenant.to_string()).execute(&mut *$conn).await?;
+            }
+            $body
+        })
+    };
+}
+
 /// Runs the statements of one write transaction on whichever pool the store has.
 macro_rules! in_transaction {
     ($data:expr, $tx:ident => $body:block) => {
         on_pool!(&$data.store.pool, pool => {
             let _turn = $data.store.write_turn().await;
             let mut $tx = pool.begin().await?;
+            if $data.store.backend() == crate::Backend::Postgres {
+                sqlx::query(SET_TENANT_FOR_TRANSACTION).bind($data.tenant.to_string()).execute(&mut *$tx).await?;
+            }
             let locked = sqlx::query(LOCK_DIRECTORY)
                 .bind($data.tenant)
                 .bind($data.directory)
@@ -513,12 +535,12 @@ impl<'a> DirectoryData<'a> {
     pub async fn resource(&self, kind: ResourceKind, id: &str) -> Result<Option<ResourceRecord>, StoreError> {
         const QUERY: &str = "SELECT id, doc, version, created_at, last_modified FROM scim_resources \
              WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
-        let row: Option<ResourceRow> = on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY)
+        let row: Option<ResourceRow> = as_tenant!(self, conn => sqlx::query_as(QUERY)
             .bind(self.tenant)
             .bind(self.directory)
             .bind(kind.as_str())
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await?);
         Ok(row.map(|row| record_from_row(kind, row)))
     }
@@ -542,11 +564,11 @@ impl<'a> DirectoryData<'a> {
              WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = 'User' AND r.id = $3"
         );
         type Row = (String, Json<Value>, i64, DateTime<Utc>, DateTime<Utc>, Json<Value>);
-        let row: Option<Row> = on_pool!(&self.store.pool, pool => sqlx::query_as(&query)
+        let row: Option<Row> = as_tenant!(self, conn => sqlx::query_as(&query)
             .bind(self.tenant)
             .bind(self.directory)
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await?);
         let Some((id, doc, version, created_at, last_modified, Json(groups))) = row else {
             return Ok(None);
@@ -789,17 +811,17 @@ impl<'a> DirectoryData<'a> {
              WHERE {conditions} ORDER BY {order} {page}"
         );
         let filter_binds = filter.map(|f| f.binds).unwrap_or_default();
-        let (total, rows): (i64, Vec<ResourceRow>) = on_pool!(&self.store.pool, pool => {
+        let (total, rows): (i64, Vec<ResourceRow>) = as_tenant!(self, conn => {
             let mut count = sqlx::query_scalar(&count_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
             for bind in &filter_binds {
                 count = filter_sql::bind_scalar(count, bind);
             }
-            let total: i64 = count.fetch_one(pool).await?;
+            let total: i64 = count.fetch_one(&mut *conn).await?;
             let mut query = sqlx::query_as(&page_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
             for bind in &binds {
                 query = filter_sql::bind_query_as(query, bind);
             }
-            (total, query.fetch_all(pool).await?)
+            (total, query.fetch_all(&mut *conn).await?)
         });
         Ok(ListPage { total, records: rows.into_iter().map(|row| record_from_row(kind, row)).collect() })
     }
@@ -816,12 +838,12 @@ impl<'a> DirectoryData<'a> {
                  ORDER BY m.group_id, m.member_id",
                 placeholders(3, chunk.len())
             );
-            let rows: Vec<(String, String, String, String)> = on_pool!(&self.store.pool, pool => {
+            let rows: Vec<(String, String, String, String)> = as_tenant!(self, conn => {
                 let mut q = sqlx::query_as(&query).bind(self.tenant).bind(self.directory);
                 for group in chunk {
                     q = q.bind(group);
                 }
-                q.fetch_all(pool).await?
+                q.fetch_all(&mut *conn).await?
             });
             for (group, id, kind, display) in rows {
                 result.entry(group).or_default().push(Member { id, kind: ResourceKind::parse(&kind)?, display });
@@ -842,12 +864,12 @@ impl<'a> DirectoryData<'a> {
                  ORDER BY m.member_id, m.group_id",
                 placeholders(3, chunk.len())
             );
-            let rows: Vec<(String, String, String)> = on_pool!(&self.store.pool, pool => {
+            let rows: Vec<(String, String, String)> = as_tenant!(self, conn => {
                 let mut q = sqlx::query_as(&query).bind(self.tenant).bind(self.directory);
                 for user in chunk {
                     q = q.bind(user);
                 }
-                q.fetch_all(pool).await?
+                q.fetch_all(&mut *conn).await?
             });
             for (user, id, display) in rows {
                 result.entry(user).or_default().push(GroupRef { id, display });
@@ -860,12 +882,12 @@ impl<'a> DirectoryData<'a> {
     pub async fn changes_after(&self, after: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
         const QUERY: &str = "SELECT seq, id, kind, resource_type, resource_id, actor, occurred_at, data \
              FROM directory_changes WHERE tenant_id = $1 AND directory_id = $2 AND seq > $3 ORDER BY seq LIMIT $4";
-        let rows: Vec<ChangeRow> = on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY)
+        let rows: Vec<ChangeRow> = as_tenant!(self, conn => sqlx::query_as(QUERY)
             .bind(self.tenant)
             .bind(self.directory)
             .bind(after)
             .bind(limit)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?);
         rows.into_iter()
             .map(|(seq, id, kind, resource_type, resource_id, actor, occurred_at, Json(data))| {

@@ -61,15 +61,36 @@ impl TestDatabase {
                 let server = std::env::var(POSTGRES_URL_VAR).map_err(|_| TestDatabaseError::NoPostgres)?;
                 let server = server_part(&server);
                 let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
+                APP_ROLE
+                    .get_or_try_init(|| async { sqlx::query(CREATE_APP_ROLE).execute(&mut admin).await.map(drop) })
+                    .await?;
                 // The name is generated above from a UUID, so splicing it is safe.
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
+                sqlx::query(&format!("CREATE DATABASE {name} OWNER {APP_ROLE_NAME}")).execute(&mut admin).await?;
                 admin.close().await?;
-                (format!("{server}/{name}"), None)
+                (format!("{}/{name}", with_user(server, APP_ROLE_NAME)), None)
             }
         };
         let url: DatabaseUrl = url.parse()?;
         let store = Store::connect(&url, &StoreOptions { max_connections: 4, ..StoreOptions::default() }).await?;
         Ok(Self { url, store, sqlite_dir })
+    }
+}
+
+/// The tests run as this role, which (unlike the `postgres` superuser) row-level security
+/// applies to, as it should to the server's role in production.
+const APP_ROLE_NAME: &str = "scim_app";
+const CREATE_APP_ROLE: &str = "DO $$ BEGIN \
+     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'scim_app') THEN \
+     CREATE ROLE scim_app LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$";
+/// Created once per test process (the tests of a binary run in parallel).
+static APP_ROLE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+/// `postgres://postgres@h:p` -> `postgres://<user>@h:p`
+fn with_user(server: &str, user: &str) -> String {
+    let after_scheme = server.find("://").map_or(0, |i| i + 3);
+    match server[after_scheme..].find('@') {
+        Some(at) => format!("{}{user}{}", &server[..after_scheme], &server[after_scheme + at..]),
+        None => format!("{}{user}@{}", &server[..after_scheme], &server[after_scheme..]),
     }
 }
 
@@ -118,7 +139,13 @@ macro_rules! backend_tests {
 
 #[cfg(test)]
 mod tests {
-    use super::server_part;
+    use super::{server_part, with_user};
+
+    #[test]
+    fn the_user_is_replaced_or_added() {
+        assert_eq!(with_user("postgres://postgres@h:1", "app"), "postgres://app@h:1");
+        assert_eq!(with_user("postgres://h:1", "app"), "postgres://app@h:1");
+    }
 
     #[test]
     fn server_part_drops_database_and_parameters() {

@@ -181,7 +181,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
 
     assert_eq!(overview.backend, db.url.backend());
     assert_eq!(overview.schema_version, Store::latest_schema_version());
-    assert_eq!(Store::latest_schema_version(), 5);
+    assert_eq!(Store::latest_schema_version(), 6);
     assert_eq!(overview.tenant_count, 0);
 }
 
@@ -232,4 +232,81 @@ fn tenant_fields(slug: &str) -> Tenant {
         display_name: slug.to_uppercase(),
         created_at: at(8),
     }
+}
+
+/// PostgreSQL's row-level security (migration 0006) holds even for SQL that forgets the
+/// tenant: without `app.tenant_id` no SCIM row is visible, with it only that tenant's, and
+/// no row of another tenant can be written. (The test role is not a superuser, as the
+/// server's should not be.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_level_security_is_a_second_wall_on_postgres() {
+    use sqlx::Connection;
+    store::testing::within_time_limit(async {
+        let db = TestDatabase::create(Backend::Postgres).await.unwrap_or_else(|e| panic!("{e}"));
+        let context = store::WriteContext { actor: "test".into(), at: at(11) };
+        let mut tenants = Vec::new();
+        for (slug, users) in [("acme", 2), ("globex", 3)] {
+            let tenant = tenant(&db.store, slug).await;
+            let directory = directory(&db.store, &tenant, IdentityProvider::Okta).await;
+            let data = db.store.tenant(tenant.id).directory_data(directory.id);
+            for n in 0..users {
+                let id = format!("{slug}-{n}");
+                let state = store::ResourceState {
+                    name: id.clone(),
+                    external_id: None,
+                    doc: serde_json::json!({"userName": id}),
+                };
+                let change = store::Change {
+                    kind: store::ChangeKind::UserCreated,
+                    resource_id: id.clone(),
+                    data: serde_json::json!({}),
+                };
+                data.create(store::ResourceKind::User, &id, &state, &[], &change, &context).await.unwrap();
+            }
+            tenants.push((tenant, directory));
+        }
+
+        let mut raw = sqlx::PgConnection::connect(db.url.as_str()).await.unwrap();
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+        assert_eq!(count("SELECT count(*) FROM scim_resources").fetch_one(&mut raw).await.unwrap(), 0);
+        assert_eq!(count("SELECT count(*) FROM directory_changes").fetch_one(&mut raw).await.unwrap(), 0);
+        let (acme, acme_directory) = &tenants[0];
+        let (globex, globex_directory) = &tenants[1];
+        sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+            .bind(acme.id.to_string())
+            .execute(&mut raw)
+            .await
+            .unwrap();
+        assert_eq!(count("SELECT count(*) FROM scim_resources").fetch_one(&mut raw).await.unwrap(), 2);
+        let forged = sqlx::query(
+            "INSERT INTO scim_resources (tenant_id, directory_id, resource_type, id, name, name_folded, doc, \
+             doc_folded, version, created_at, last_modified) \
+             VALUES ($1, $2, 'User', 'forged', 'x', 'x', '{}', '{}', 1, now(), now())",
+        )
+        .bind(globex.id.as_uuid())
+        .bind(globex_directory.id.as_uuid())
+        .execute(&mut raw)
+        .await;
+        assert!(forged.is_err(), "a row of another tenant cannot be written");
+        let updated = sqlx::query("UPDATE scim_resources SET version = version + 1 WHERE directory_id = $1")
+            .bind(globex_directory.id.as_uuid())
+            .execute(&mut raw)
+            .await
+            .unwrap();
+        assert_eq!(updated.rows_affected(), 0, "another tenant's rows cannot be changed");
+        // The store itself keeps working for both tenants.
+        let listed = db
+            .store
+            .tenant(globex.id)
+            .directory_data(globex_directory.id)
+            .list(
+                store::ResourceKind::User,
+                &store::ListSpec { filter: None, sort: None, page: store::PageSpec::Offset { skip: 0, take: 10 } },
+            )
+            .await
+            .unwrap();
+        assert_eq!(listed.total, 3);
+        assert_eq!(acme_directory.id, tenants[0].1.id);
+    })
+    .await;
 }
