@@ -211,6 +211,22 @@ async fn main() -> anyhow::Result<()> {
     };
     report.push(filter);
 
+    let by_email = {
+        let (scim, run, users) = (scim.clone(), run.clone(), ids.len());
+        measure("filter emails[value eq]", args.requests, args.concurrency, move |i| {
+            let scim = scim.clone();
+            let path = format!(
+                "/Users?filter=emails%5Bvalue%20eq%20%22user{}-{run}%40bench.example%22%5D",
+                spread(i, users)
+            );
+            async move {
+                matches!(scim.send(reqwest::Method::GET, &path, None).await, Some((200, body)) if body["totalResults"] == 1)
+            }
+        })
+        .await
+    };
+    report.push(by_email);
+
     let list = {
         let (scim, users) = (scim.clone(), ids.len());
         measure("list page (count=100)", args.requests / 4, args.concurrency, move |i| {

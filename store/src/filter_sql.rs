@@ -50,6 +50,9 @@ pub(crate) struct RenderedFilter {
 pub(crate) struct FilterTarget {
     columns: &'static [ColumnSpec],
     arrays: &'static [ArraySpec],
+    /// Multi-valued attributes whose lower-cased `value`s are kept in
+    /// `scim_resource_values` (migration 0007), to find candidates by index.
+    looked_up: &'static [&'static str],
 }
 
 /// A single-valued attribute kept in a column of `scim_resources`.
@@ -123,6 +126,7 @@ pub(crate) static USER_TARGET: FilterTarget = FilterTarget {
         correlate: "m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id",
         sub_attributes: &[("value", "m.group_id")],
     }],
+    looked_up: &["emails"],
 };
 
 /// Groups: `displayName` is the `name` column; `members` live in `scim_members`.
@@ -146,6 +150,7 @@ pub(crate) static GROUP_TARGET: FilterTarget = FilterTarget {
         correlate: "m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.group_id = r.id",
         sub_attributes: &[("value", "m.member_id"), ("type", "m.member_type")],
     }],
+    looked_up: &[],
 };
 
 impl FilterTarget {
@@ -184,7 +189,8 @@ pub fn indexed_columns(kind: ResourceKind) -> IndexedColumns {
 }
 
 /// Renders `plan` over `target` as a boolean SQL expression whose parameters are numbered
-/// from `$first_placeholder`.
+/// from `$first_placeholder`. The enclosing query binds the tenant as `$1` and the
+/// directory as `$2` (lookup-table candidates refer to them).
 pub(crate) fn render(
     plan: &Plan,
     target: &'static FilterTarget,
@@ -258,6 +264,26 @@ impl Renderer {
             let inner = self.plan(element, &Scope::Side(side));
             return format!("EXISTS (SELECT 1 FROM {} WHERE {} AND {inner})", side.from, side.correlate);
         }
+        // `emails[value eq "x"]`: candidates come from the lookup table's index, then the
+        // exact test below decides (every match has its folded value there).
+        let candidates = match (scope, array) {
+            (Scope::Root, [key]) => self.target.looked_up.iter().find(|k| *k == key).and_then(|key| {
+                let value = equality_on_value(element)?;
+                let bound = self.bind(SqlBind::Text(value));
+                Some(format!(
+                    "r.id IN (SELECT v.resource_id FROM scim_resource_values v WHERE v.tenant_id = $1 \
+                     AND v.directory_id = $2 AND v.attribute = '{key}' AND v.value_folded = {bound}) AND "
+                ))
+            }),
+            _ => None,
+        }
+        .unwrap_or_default();
+        let exists = self.any_in_document(array, element, scope);
+        if candidates.is_empty() { exists } else { format!("({candidates}{exists})") }
+    }
+
+    /// `EXISTS` over the elements of an array in the document.
+    fn any_in_document(&mut self, array: &[String], element: &Plan, scope: &Scope) -> String {
         self.aliases += 1;
         let (e, f) = (format!("e{}", self.aliases), format!("f{}", self.aliases));
         match self.dialect {
@@ -534,6 +560,18 @@ impl Renderer {
                 }
             },
         }
+    }
+}
+
+/// The lower-cased value of an equality test on an element's `value`, alone or in an `and`.
+fn equality_on_value(element: &Plan) -> Option<String> {
+    match element {
+        Plan::Predicate(Predicate {
+            operand: Operand::Element(keys),
+            test: Test::Compare { op: CompareOp::Eq, value: BindValue::Text(value), .. },
+        }) if keys.len() == 1 && keys[0] == "value" => Some(value.to_lowercase()),
+        Plan::And(children) => children.iter().find_map(equality_on_value),
+        _ => None,
     }
 }
 

@@ -268,6 +268,47 @@ const INSERT_CHANGE: &str = "INSERT INTO directory_changes \
      (tenant_id, directory_id, seq, id, kind, resource_type, resource_id, actor, occurred_at, data) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
+/// The lower-cased values a resource is looked up by (see migration 0007): every
+/// `emails[].value`.
+fn lookup_values(doc: &Value) -> Vec<(&'static str, String)> {
+    doc.get("emails")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|email| email.get("value").and_then(Value::as_str))
+        .map(|value| ("emails", value.to_lowercase()))
+        .collect()
+}
+
+/// Rewrites a resource's lookup values inside a write transaction.
+macro_rules! write_lookup_values {
+    ($data:expr, $tx:ident, $id:expr, $doc:expr, $replace:expr) => {{
+        if $replace {
+            sqlx::query(
+                "DELETE FROM scim_resource_values WHERE tenant_id = $1 AND directory_id = $2 AND resource_id = $3",
+            )
+            .bind($data.tenant)
+            .bind($data.directory)
+            .bind($id)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        for (attribute, value) in lookup_values($doc) {
+            sqlx::query(
+                "INSERT INTO scim_resource_values (tenant_id, directory_id, resource_id, attribute, value_folded) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind($data.tenant)
+            .bind($data.directory)
+            .bind($id)
+            .bind(attribute)
+            .bind(value)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+
 /// PostgreSQL's row-level security on the SCIM tables reads the tenant from `app.tenant_id`
 /// (migration 0006): for the rest of a write transaction, or for a read connection's
 /// checkout (the pool resets it when the connection comes back).
@@ -487,6 +528,9 @@ macro_rules! apply_update {
                 None => StoreError::NotFound,
             });
         }
+        if let Some(state) = state {
+            write_lookup_values!($data, $tx, id, &state.doc, true);
+        }
         let mut outcome = MembershipOutcome::default();
         for delta in members {
             let (added, removed) = match delta {
@@ -616,6 +660,7 @@ impl<'a> DirectoryData<'a> {
                 .execute(&mut *tx)
                 .await
                 .map_err(|error| StoreError::on_unique_violation(error, name_conflict(kind)))?;
+            write_lookup_values!(self, tx, id, &state.doc, false);
             record_change!(self, tx, context, change.kind.as_str(), change.kind.resource_kind().as_str(),
                 &change.resource_id, &change.data);
             if !members.is_empty() {

@@ -358,6 +358,9 @@ async fn filters_find_users_by_the_probes_idps_send(db: TestDatabase) {
     assert_eq!(search("externalId eq \"ext-alice\"").await, Vec::<String>::new(), "externalId is caseExact");
     assert_eq!(search("emails[type eq \"work\" and value co \"@corp.example\"]").await, vec![id(&alice)]);
     assert_eq!(search("emails.value eq \"a@home.example\"").await, vec![id(&alice)]);
+    assert_eq!(search("emails[value eq \"ALICE@CORP.EXAMPLE\"]").await, vec![id(&alice)]);
+    assert_eq!(search("emails[type eq \"home\" and value eq \"alice@corp.example\"]").await, Vec::<String>::new());
+    assert_eq!(search("not (emails.value eq \"a@home.example\")").await, sorted(vec![id(&bob), id(&carol)]));
     assert_eq!(search("active eq false").await, vec![id(&carol)]);
     assert_eq!(search("not (active eq false)").await, sorted(vec![id(&alice), id(&bob)]));
     assert_eq!(search("title pr").await, vec![id(&carol)]);
@@ -753,6 +756,17 @@ async fn patch_updates_users_in_one_transaction(db: TestDatabase) {
     let once = patch(&idp, &path, json!([{"op": "replace", "path": "title", "value": "CEO"}])).await;
     let twice = patch(&idp, &path, json!([{"op": "replace", "path": "title", "value": "CEO"}])).await;
     assert_eq!(once.body, twice.body);
+    // Email lookups follow the change.
+    let by_email = |email: &str| {
+        let path = format!("/Users?filter={}", urlencode(&format!("emails[value eq \"{email}\"]")));
+        let idp = &idp;
+        async move { idp.get(&path).await.body["totalResults"].clone() }
+    };
+    assert_eq!(by_email("babs@home.example").await, 1);
+    patch(&idp, &path, json!([{"op": "replace", "path": "emails[type eq \"home\"].value", "value": "b@new.example"}]))
+        .await;
+    assert_eq!(by_email("babs@home.example").await, 0);
+    assert_eq!(by_email("B@NEW.example").await, 1);
     // A userName change is an update of the same user.
     let renamed = patch(&idp, &path, json!([{"op": "replace", "value": {"userName": "barbara"}}])).await;
     assert_eq!(renamed.body["id"], id);
