@@ -51,6 +51,25 @@ pub enum AdminCommand {
         #[arg(long)]
         rate_limit_per_second: Option<u32>,
     },
+    /// Define a custom schema extension (RFC 7643 §7 JSON in a file) for a directory's users
+    /// or groups; it is validated, stored, filtered, patched and listed under /Schemas.
+    DefineExtension {
+        /// The tenant that owns the directory.
+        #[arg(long)]
+        tenant: store::TenantSlug,
+        /// The directory's id.
+        #[arg(long)]
+        directory: store::DirectoryId,
+        /// `User` or `Group`.
+        #[arg(long, default_value = "User", value_parser = parse_resource_type)]
+        resource_type: store::ResourceKind,
+        /// Resources must carry the extension.
+        #[arg(long)]
+        required: bool,
+        /// The schema's JSON file (`id` a URN, `attributes` as in RFC 7643 §7).
+        #[arg(long)]
+        schema: std::path::PathBuf,
+    },
     /// Issue OAuth 2.0 client credentials for a directory, for identity providers that fetch
     /// short-lived tokens from `POST /oauth/token` (client-credentials grant).
     CreateOauthClient {
@@ -67,6 +86,14 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+fn parse_resource_type(text: &str) -> Result<store::ResourceKind, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "user" | "users" => Ok(store::ResourceKind::User),
+        "group" | "groups" => Ok(store::ResourceKind::Group),
+        other => Err(format!("{other:?} is not a resource type: User or Group")),
+    }
 }
 
 fn parse_idp(text: &str) -> Result<store::IdentityProvider, String> {

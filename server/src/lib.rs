@@ -74,6 +74,30 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
             print_lines(&lines);
             Ok(())
         }
+        AdminCommand::DefineExtension { tenant, directory, resource_type, required, schema } => {
+            #[allow(clippy::disallowed_methods)] // the clock is read at the edge
+            let now = chrono::Utc::now();
+            let owner = store.tenant_by_slug(&tenant).await?.with_context(|| format!("there is no tenant {tenant}"))?;
+            let text = std::fs::read_to_string(&schema).with_context(|| format!("reading {}", schema.display()))?;
+            let definition: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", schema.display()))?;
+            let urn = service::provisioning::define_extension(
+                store,
+                owner.id,
+                directory,
+                resource_type,
+                required,
+                definition,
+                now,
+            )
+            .await
+            .map_err(|error| match error {
+                service::provisioning::ProvisioningError::Protocol(error) => anyhow::anyhow!("{}", error.detail()),
+                service::provisioning::ProvisioningError::Service(error) => anyhow::anyhow!(error),
+            })?;
+            print_lines(&[format!("Defined {urn} for the {} of directory {directory}.", resource_type.as_str())]);
+            Ok(())
+        }
         AdminCommand::CreateOauthClient { tenant, directory, label, json } => {
             #[allow(clippy::disallowed_methods)] // the clock is read at the edge
             let now = chrono::Utc::now();

@@ -11,8 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use store::{
-    Directory, DirectoryId, DirectorySettings, IdentityProvider, NewOAuthClient, NewToken, Store, StoreError, Tenant,
-    TenantId, TenantSlug, TokenId, TokenRecord,
+    Directory, DirectoryId, DirectorySettings, IdentityProvider, NewOAuthClient, NewToken, SchemaExtension, Store,
+    StoreError, Tenant, TenantId, TenantSlug, TokenId, TokenRecord,
 };
 
 use crate::ServiceError;
@@ -236,7 +236,7 @@ pub async fn authenticate(
     presented: &str,
     now: DateTime<Utc>,
 ) -> Result<Caller, AuthenticationError> {
-    authenticate_for_directory(store, directory, presented, now).await.map(|(caller, _)| caller)
+    authenticate_for_directory(store, directory, presented, now).await.map(|(caller, _, _)| caller)
 }
 
 /// Checks a bearer token presented for `directory` at `now`, and returns the directory too
@@ -246,19 +246,20 @@ pub async fn authenticate_for_directory(
     directory: DirectoryId,
     presented: &str,
     now: DateTime<Utc>,
-) -> Result<(Caller, Directory), AuthenticationError> {
+) -> Result<(Caller, Directory, Vec<SchemaExtension>), AuthenticationError> {
     if !presented.starts_with(TOKEN_PREFIX) {
         return Err(AuthenticationError::Unauthorized);
     }
-    let (tenant, token, found) =
+    let access =
         store.directory_token(directory, &digest(presented)).await?.ok_or(AuthenticationError::Unauthorized)?;
+    let (tenant, token, found) = (access.tenant, access.token, access.directory);
     if !is_valid_at(&token, now) {
         return Err(AuthenticationError::Unauthorized);
     }
     if token.last_used_at.is_none_or(|used| now - used >= LAST_USED_PRECISION) {
         store.tenant(tenant).mark_token_used(token.id, now).await?;
     }
-    Ok((Caller { tenant, directory, token: token.id, read_only: token.read_only }, found))
+    Ok((Caller { tenant, directory, token: token.id, read_only: token.read_only }, found, access.extensions))
 }
 
 /// Revokes a token of the tenant; returns whether the tenant had it.

@@ -44,9 +44,12 @@ pub use resources::{
     Change, ChangeKind, ChangeRecord, Computed, DirectoryData, GroupRef, ListPage, ListSpec, Member, MemberDelta,
     MembershipOutcome, PageSpec, ResourceKind, ResourceRecord, ResourceState, SortField, SortKey, Update, WriteContext,
 };
-pub use scope::{Directory, DirectorySettings, NewOAuthClient, NewToken, OAuthClientRecord, TenantScope, TokenRecord};
+pub use scope::{
+    Directory, DirectorySettings, NewOAuthClient, NewToken, OAuthClientRecord, SchemaExtension, TenantScope,
+    TokenRecord,
+};
 pub use sessions::SessionRow;
-pub use tenants::{Tenant, TenantSummary};
+pub use tenants::{DirectoryAccess, Tenant, TenantSummary};
 pub use url::{Backend, DatabaseUrl};
 
 use std::str::FromStr;

@@ -34,7 +34,7 @@ impl ResourceKind {
         }
     }
 
-    fn parse(text: &str) -> Result<Self, StoreError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, StoreError> {
         match text {
             "User" => Ok(ResourceKind::User),
             "Group" => Ok(ResourceKind::Group),

@@ -67,6 +67,16 @@ pub struct TokenRecord {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+/// A custom schema extension of a directory (RFC 7643 §3.3), as defined.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaExtension {
+    pub urn: String,
+    pub resource_type: crate::ResourceKind,
+    pub required: bool,
+    /// The RFC 7643 §7 schema representation.
+    pub definition: serde_json::Value,
+}
+
 /// Stored OAuth client credentials, as the token endpoint checks them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthClientRecord {
@@ -165,6 +175,49 @@ impl<'a> TenantScope<'a> {
             .await
             .map(drop));
         result.map_err(|error| StoreError::on_unique_violation(error, "this token is already stored"))
+    }
+
+    /// Adds a custom schema extension to one of the tenant's directories (validated by the
+    /// caller against the directory's schemas).
+    pub async fn add_schema_extension(
+        &self,
+        directory: DirectoryId,
+        extension: &SchemaExtension,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        const INSERT: &str = "INSERT INTO directory_schema_extensions \
+             (tenant_id, directory_id, urn, resource_type, required, definition, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let result = on_pool!(&self.store.pool, pool => sqlx::query(INSERT)
+            .bind(self.tenant)
+            .bind(directory)
+            .bind(&extension.urn)
+            .bind(extension.resource_type.as_str())
+            .bind(extension.required)
+            .bind(sqlx::types::Json(&extension.definition))
+            .bind(at)
+            .execute(pool)
+            .await
+            .map(drop));
+        result
+            .map_err(|error| StoreError::on_unique_violation(error, "this schema is already defined for the directory"))
+    }
+
+    /// A directory's custom schema extensions, in the order they were defined.
+    pub async fn schema_extensions(&self, directory: DirectoryId) -> Result<Vec<SchemaExtension>, StoreError> {
+        const QUERY: &str = "SELECT urn, resource_type, required, definition FROM directory_schema_extensions \
+             WHERE tenant_id = $1 AND directory_id = $2 ORDER BY created_at, urn";
+        let rows: Vec<(String, String, bool, sqlx::types::Json<serde_json::Value>)> = on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY).bind(self.tenant).bind(directory).fetch_all(pool).await?);
+        rows.into_iter()
+            .map(|(urn, resource_type, required, definition)| {
+                Ok(SchemaExtension {
+                    urn,
+                    resource_type: crate::ResourceKind::parse(&resource_type)?,
+                    required,
+                    definition: definition.0,
+                })
+            })
+            .collect()
     }
 
     /// Stores OAuth client credentials of one of the tenant's directories, with the route

@@ -4,6 +4,16 @@
 use chrono::{DateTime, Utc};
 
 use crate::ids::{DirectoryId, TenantId, TenantSlug};
+
+/// What a SCIM request's bearer token opens: its tenant, the token, the directory and the
+/// directory's custom schema extensions.
+#[derive(Debug, Clone)]
+pub struct DirectoryAccess {
+    pub tenant: TenantId,
+    pub token: crate::TokenRecord,
+    pub directory: crate::Directory,
+    pub extensions: Vec<crate::SchemaExtension>,
+}
 use crate::scope::TenantScope;
 use crate::{Store, StoreError};
 
@@ -92,20 +102,33 @@ impl Store {
         .transpose()
     }
 
-    /// The token of `directory` with this digest, with the directory and its tenant, in one
-    /// round trip: every SCIM request starts here, so it is one indexed join, not three
-    /// queries. `None` when the directory or the token is unknown.
+    /// The token of `directory` with this digest, with the directory, its custom schema
+    /// extensions and its tenant, in one round trip: every SCIM request starts here, so it
+    /// is one indexed join, not four queries. `None` when the directory or token is unknown.
     pub async fn directory_token(
         &self,
         directory: DirectoryId,
         digest: &[u8; 32],
-    ) -> Result<Option<(TenantId, crate::TokenRecord, crate::Directory)>, StoreError> {
-        const QUERY: &str = "SELECT r.tenant_id, t.id, t.label, t.read_only, t.created_at, t.expires_at, t.revoked_at, \
-             t.last_used_at, d.idp, d.display_name, d.created_at, d.unknown_attributes, d.rate_limit_per_second \
+    ) -> Result<Option<DirectoryAccess>, StoreError> {
+        const EXTENSIONS_SQLITE: &str = "(SELECT json_group_array(json_array(e.urn, e.resource_type, e.required, \
+             json(e.definition)) ORDER BY e.created_at, e.urn) FROM directory_schema_extensions e \
+             WHERE e.tenant_id = r.tenant_id AND e.directory_id = r.directory_id)";
+        const EXTENSIONS_POSTGRES: &str = "(SELECT COALESCE(jsonb_agg(jsonb_build_array(e.urn, e.resource_type, \
+             e.required, e.definition) ORDER BY e.created_at, e.urn), '[]'::jsonb) FROM directory_schema_extensions e \
+             WHERE e.tenant_id = r.tenant_id AND e.directory_id = r.directory_id)";
+        let extensions = match self.backend() {
+            crate::Backend::Sqlite => EXTENSIONS_SQLITE,
+            crate::Backend::Postgres => EXTENSIONS_POSTGRES,
+        };
+        let query = format!(
+            "SELECT r.tenant_id, t.id, t.label, t.read_only, t.created_at, t.expires_at, t.revoked_at, \
+             t.last_used_at, d.idp, d.display_name, d.created_at, d.unknown_attributes, d.rate_limit_per_second, \
+             {extensions} \
              FROM directory_routes r \
              JOIN directory_tokens t ON t.tenant_id = r.tenant_id AND t.directory_id = r.directory_id \
              JOIN directories d ON d.tenant_id = r.tenant_id AND d.id = r.directory_id \
-             WHERE r.directory_id = $1 AND t.digest = $2";
+             WHERE r.directory_id = $1 AND t.digest = $2"
+        );
         type Row = (
             TenantId,
             crate::TokenId,
@@ -120,8 +143,9 @@ impl Store {
             DateTime<Utc>,
             String,
             i64,
+            sqlx::types::Json<serde_json::Value>,
         );
-        let row: Option<Row> = on_pool!(&self.pool, pool => sqlx::query_as(QUERY)
+        let row: Option<Row> = on_pool!(&self.pool, pool => sqlx::query_as(&query)
             .bind(directory)
             .bind(&digest[..])
             .fetch_optional(pool)
@@ -140,13 +164,38 @@ impl Store {
             since,
             unknown,
             limit,
+            extensions,
         )) = row
         else {
             return Ok(None);
         };
         let token =
             crate::TokenRecord { id, directory, label, read_only, created_at, expires_at, revoked_at, last_used_at };
-        let directory = crate::scope::directory_from_row((directory, idp, name, since, unknown, limit))?;
-        Ok(Some((tenant, token, directory)))
+        let found = crate::scope::directory_from_row((directory, idp, name, since, unknown, limit))?;
+        let extensions = extensions
+            .0
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|row| {
+                let corrupt = || StoreError::Corrupt(format!("directory {directory}: a schema extension row"));
+                let urn = row.get(0).and_then(serde_json::Value::as_str).ok_or_else(corrupt)?.to_owned();
+                let kind = row.get(1).and_then(serde_json::Value::as_str).ok_or_else(corrupt)?;
+                // SQLite has no booleans: `required` comes back as 0 or 1.
+                let required = match row.get(2) {
+                    Some(serde_json::Value::Bool(flag)) => *flag,
+                    Some(serde_json::Value::Number(n)) => n.as_i64() == Some(1),
+                    _ => return Err(corrupt()),
+                };
+                let definition = row.get(3).cloned().ok_or_else(corrupt)?;
+                Ok(crate::SchemaExtension {
+                    urn,
+                    resource_type: crate::ResourceKind::parse(kind)?,
+                    required,
+                    definition,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Some(DirectoryAccess { tenant, token, directory: found, extensions }))
     }
 }

@@ -150,6 +150,7 @@ backend_tests!(
     entra_and_okta_dialects_are_normalised_per_directory,
     bulk_requests_resolve_bulk_ids_and_stop_on_errors,
     oauth_client_credentials_give_a_short_lived_directory_token,
+    custom_extensions_are_first_class_per_directory,
 );
 
 async fn discovery_endpoints_describe_the_service(db: TestDatabase) {
@@ -1107,4 +1108,90 @@ async fn oauth_client_credentials_give_a_short_lived_directory_token(db: TestDat
     let in_two_hours = chrono::Utc::now() + chrono::Duration::hours(2);
     let later = service::directories::authenticate(&db.store, directory, &access, in_two_hours).await;
     assert!(matches!(later, Err(service::directories::AuthenticationError::Unauthorized)));
+}
+
+const ACME: &str = "urn:acme:params:scim:schemas:extension:2.0:User";
+
+async fn custom_extensions_are_first_class_per_directory(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let idp = Idp::new(&db, &server, "acme").await;
+    let other = Idp::new(&db, &server, "globex").await;
+    let definition = json!({
+        "id": ACME, "name": "AcmeUser", "description": "Acme's own attributes",
+        "attributes": [
+            {"name": "costCenter", "type": "string", "multiValued": false, "required": false, "caseExact": false,
+             "mutability": "readWrite", "returned": "default", "uniqueness": "none"},
+            {"name": "clearanceLevel", "type": "integer", "multiValued": false, "required": false}
+        ]
+    });
+    let urn = service::provisioning::define_extension(
+        &db.store,
+        idp.tenant,
+        idp.directory,
+        ResourceKind::User,
+        false,
+        definition.clone(),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(urn, ACME);
+    // Defined twice, or clashing with a core attribute: refused.
+    let again = service::provisioning::define_extension(
+        &db.store,
+        idp.tenant,
+        idp.directory,
+        ResourceKind::User,
+        false,
+        definition,
+        now(),
+    )
+    .await;
+    assert!(matches!(
+        again,
+        Err(service::provisioning::ProvisioningError::Protocol(scim::error::ScimError::Uniqueness(_)))
+    ));
+
+    // Discovery shows it for this directory only.
+    let schemas = idp.get(&format!("/Schemas/{ACME}")).await;
+    assert_eq!(schemas.status, 200);
+    assert_eq!(schemas.body["attributes"][0]["name"], "costCenter");
+    let user_type = idp.get("/ResourceTypes/User").await;
+    assert!(user_type.body["schemaExtensions"].as_array().unwrap().iter().any(|e| e["schema"] == ACME));
+    other.get(&format!("/Schemas/{ACME}")).await.assert_error(404, None);
+
+    // Validated, stored, filtered, patched and projected like core attributes.
+    let mut body = user("bjensen");
+    body["schemas"] = json!([USER_SCHEMA, ACME]);
+    body[ACME] = json!({"costCenter": "CC-42", "clearanceLevel": 3});
+    let created = idp.post("/Users", &body).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body[ACME]["clearanceLevel"], 3);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let mut wrong = user("typed");
+    wrong["schemas"] = json!([USER_SCHEMA, ACME]);
+    wrong[ACME] = json!({"clearanceLevel": "high"});
+    idp.post("/Users", &wrong).await.assert_error(400, Some("invalidValue"));
+    let found = idp
+        .get(&format!(
+            "/Users?filter={}",
+            urlencode(&format!("{ACME}:costCenter eq \"cc-42\" and {ACME}:clearanceLevel ge 2"))
+        ))
+        .await;
+    assert_eq!(found.ids(), vec![id.clone()]);
+    let patched = patch(
+        &idp,
+        &format!("/Users/{id}"),
+        json!([{"op": "replace", "path": format!("{ACME}:clearanceLevel"), "value": 5}]),
+    )
+    .await;
+    assert_eq!(patched.body[ACME], json!({"costCenter": "CC-42", "clearanceLevel": 5}));
+    let projected = idp.get(&format!("/Users/{id}?attributes={ACME}:costCenter")).await;
+    assert_eq!(projected.body[ACME], json!({"costCenter": "CC-42"}));
+    assert!(projected.body.get("emails").is_none());
+    // Another directory does not know the schema.
+    let mut stranger = user("stranger");
+    stranger["schemas"] = json!([USER_SCHEMA, ACME]);
+    stranger[ACME] = json!({"costCenter": "x"});
+    other.post("/Users", &stranger).await.assert_error(400, Some("invalidSyntax"));
 }

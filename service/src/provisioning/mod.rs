@@ -10,14 +10,14 @@ mod representation;
 mod request;
 mod writes;
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
 use scim::discovery::{AuthenticationScheme, ServiceProviderConfig};
 use scim::error::ScimError;
 use scim::schema::SchemaRegistry;
 use serde_json::{Value, json};
-use store::{Directory, ResourceKind, Store, StoreError};
+use store::{Directory, ResourceKind, SchemaExtension, Store, StoreError};
 
 use crate::ServiceError;
 use crate::directories::Caller;
@@ -35,9 +35,52 @@ pub const BULK_MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
 
 const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
-/// The built-in schemas (User, Group, EnterpriseUser). Directories share it until custom
-/// extensions per directory are stored.
-static REGISTRY: LazyLock<SchemaRegistry> = LazyLock::new(SchemaRegistry::new);
+/// The built-in schemas (User, Group, EnterpriseUser), shared by every directory without
+/// custom extensions.
+static REGISTRY: LazyLock<Arc<SchemaRegistry>> = LazyLock::new(|| Arc::new(SchemaRegistry::new()));
+
+/// The schemas of a directory: the built-in ones plus its custom extensions.
+fn registry_with(extensions: &[SchemaExtension]) -> Result<Arc<SchemaRegistry>, ScimError> {
+    if extensions.is_empty() {
+        return Ok(Arc::clone(&REGISTRY));
+    }
+    let mut registry = SchemaRegistry::new();
+    for extension in extensions {
+        registry.define_extension(extension.resource_type.as_str(), &extension.definition, extension.required)?;
+    }
+    Ok(Arc::new(registry))
+}
+
+/// Defines a custom schema extension (RFC 7643 §3.3, the §7 JSON representation) for a
+/// directory's users or groups, after checking it against the directory's schemas
+/// (a URN id, valid attributes, no clash with core attributes or other extensions).
+/// Returns its URN.
+pub async fn define_extension(
+    store: &Store,
+    tenant: store::TenantId,
+    directory: store::DirectoryId,
+    resource_type: ResourceKind,
+    required: bool,
+    definition: Value,
+    now: DateTime<Utc>,
+) -> Result<String, ProvisioningError> {
+    let scope = store.tenant(tenant);
+    if scope.directory(directory).await?.is_none() {
+        return Err(ScimError::NotFound(format!("no directory {directory}")).into());
+    }
+    let existing = scope.schema_extensions(directory).await?;
+    let mut registry = SchemaRegistry::new();
+    for extension in &existing {
+        registry.define_extension(extension.resource_type.as_str(), &extension.definition, extension.required)?;
+    }
+    let urn = registry.define_extension(resource_type.as_str(), &definition, required)?.id().to_owned();
+    let extension = SchemaExtension { urn: urn.clone(), resource_type, required, definition };
+    match scope.add_schema_extension(directory, &extension, now).await {
+        Ok(()) => Ok(urn),
+        Err(StoreError::Conflict(message)) => Err(ScimError::Uniqueness(message.to_owned()).into()),
+        Err(error) => Err(error.into()),
+    }
+}
 
 /// Why a SCIM request failed: a protocol error the client is told about, or a failure of
 /// ours (logged, answered with a 5xx so that the identity provider retries).
@@ -79,6 +122,7 @@ pub struct Endpoint {
     store: Store,
     caller: Caller,
     directory: Directory,
+    registry: Arc<SchemaRegistry>,
     /// `https://host/scim/v2/<directory>`: the prefix of every `location`.
     base_url: String,
 }
@@ -86,18 +130,29 @@ pub struct Endpoint {
 impl Endpoint {
     /// The endpoint of a directory its caller was authenticated for (see
     /// `directories::authenticate_for_directory`); `base_url` is its public SCIM base URL.
-    pub fn for_caller(store: &Store, caller: Caller, directory: Directory, base_url: String) -> Self {
-        Self { store: store.clone(), caller, directory, base_url }
+    pub fn for_caller(
+        store: &Store,
+        caller: Caller,
+        directory: Directory,
+        extensions: &[SchemaExtension],
+        base_url: String,
+    ) -> Result<Self, ProvisioningError> {
+        let registry = registry_with(extensions).map_err(|error| {
+            tracing::error!(%error, directory = %caller.directory, "a stored schema extension no longer loads");
+            ServiceError::Internal(format!("schema extensions of {}: {error}", caller.directory))
+        })?;
+        Ok(Self { store: store.clone(), caller, directory, registry, base_url })
     }
 
     /// Opens the endpoint of the caller's directory; `base_url` is its public SCIM base URL.
     pub async fn open(store: &Store, caller: Caller, base_url: String) -> Result<Self, ProvisioningError> {
-        let directory = store
-            .tenant(caller.tenant)
+        let scope = store.tenant(caller.tenant);
+        let directory = scope
             .directory(caller.directory)
             .await?
             .ok_or_else(|| ScimError::NotFound("this directory no longer exists".to_owned()))?;
-        Ok(Self { store: store.clone(), caller, directory, base_url })
+        let extensions = scope.schema_extensions(caller.directory).await?;
+        Self::for_caller(store, caller, directory, &extensions, base_url)
     }
 
     pub fn directory(&self) -> &Directory {
@@ -109,7 +164,7 @@ impl Endpoint {
     }
 
     fn registry(&self) -> &SchemaRegistry {
-        &REGISTRY
+        &self.registry
     }
 
     fn data(&self) -> store::DirectoryData<'_> {

@@ -43,14 +43,15 @@ impl FromRequestParts<AppState> for ScimRequest {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim())
             .ok_or(ScimFailure::Unauthorized)?;
-        let (caller, found) = directories::authenticate_for_directory(&state.store, directory, token, now())
-            .await
-            .map_err(|e| match e {
-                AuthenticationError::Unauthorized => ScimFailure::Unauthorized,
-                AuthenticationError::Service(error) => ScimFailure::Service(error),
-            })?;
+        let (caller, found, extensions) =
+            directories::authenticate_for_directory(&state.store, directory, token, now()).await.map_err(
+                |e| match e {
+                    AuthenticationError::Unauthorized => ScimFailure::Unauthorized,
+                    AuthenticationError::Service(error) => ScimFailure::Service(error),
+                },
+            )?;
         let base_url = format!("{}/scim/v2/{directory}", state.portal.public_base);
-        let endpoint = Endpoint::for_caller(&state.store, caller, found, base_url);
+        let endpoint = Endpoint::for_caller(&state.store, caller, found, &extensions, base_url)?;
         let per_second = endpoint.directory().settings.rate_limit_per_second;
         state.scim_rate_limits.check(directory, per_second).map_err(|wait| ScimFailure::RateLimited {
             retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
