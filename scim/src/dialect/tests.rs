@@ -210,3 +210,9 @@ fn a_member_id_too_long_for_any_filter_leaves_the_removal_untouched() {
     assert_eq!(out.body, body);
     assert_eq!(out.applied, Vec::<&str>::new());
 }
+
+#[test]
+fn the_readme_shows_the_quirks_tables() {
+    let readme = include_str!("../../../README.md");
+    assert!(readme.contains(&quirks_markdown()), "README.md must contain these tables:\n{}\nEND", quirks_markdown());
+}
