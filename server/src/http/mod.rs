@@ -82,10 +82,15 @@ impl App {
             provide_context(portal.clone());
         };
 
-        Router::new()
+        // Machine clients (probes, identity providers) never carry a portal session: their
+        // routes stay outside the session layer, which would otherwise run on every SCIM
+        // request.
+        let machines = Router::new()
             .merge(health::router())
             .merge(scim_endpoints::router())
             .merge(oauth::router())
+            .with_state(state.clone());
+        let portal = Router::new()
             .leptos_routes_with_context(&state, portal_routes, provide_store, {
                 let leptos = state.leptos.clone();
                 move || app::shell(leptos.clone())
@@ -94,7 +99,9 @@ impl App {
             // portal's not-found page.
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
             .with_state(state)
-            .layer(session_layer)
+            .layer(session_layer);
+        machines
+            .merge(portal)
             .layer(CompressionLayer::new())
             .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
             .layer(TraceLayer::new_for_http())
