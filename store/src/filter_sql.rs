@@ -270,10 +270,16 @@ impl Renderer {
             (Scope::Root, [key]) => self.target.looked_up.iter().find(|k| *k == key).and_then(|key| {
                 let value = equality_on_value(element)?;
                 let bound = self.bind(SqlBind::Text(value));
-                Some(format!(
-                    "r.id IN (SELECT v.resource_id FROM scim_resource_values v WHERE v.tenant_id = $1 \
-                     AND v.directory_id = $2 AND v.attribute = '{key}' AND v.value_folded = {bound}) AND "
-                ))
+                let candidates = format!(
+                    "SELECT v.resource_id FROM scim_resource_values v WHERE v.tenant_id = $1 \
+                     AND v.directory_id = $2 AND v.attribute = '{key}' AND v.value_folded = {bound}"
+                );
+                // PostgreSQL computes `= ANY (ARRAY(…))` once and probes the resource index
+                // with it; as `IN (…)` it may scan the directory and semi-join instead.
+                Some(match self.dialect {
+                    Dialect::Sqlite => format!("r.id IN ({candidates}) AND "),
+                    Dialect::Postgres => format!("r.id = ANY (ARRAY({candidates})) AND "),
+                })
             }),
             _ => None,
         }
