@@ -11,6 +11,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
 mod bench;
+mod fuzz;
 mod postgres;
 mod process;
 mod site;
@@ -56,6 +57,12 @@ enum Command {
         #[arg(last = true)]
         load: Vec<String>,
     },
+    /// Fuzz the protocol core's parsers and PATCH (cargo-fuzz, nightly) for a while each.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
     /// Build the browser bundle and the server binary.
     Build {
         /// Build without optimisations.
@@ -70,6 +77,7 @@ fn main() -> std::process::ExitCode {
         Command::Run { dev, server_args } => run(profile(dev), &server_args),
         Command::Test { no_browser } => suite::run(&suite::Options { browser: !no_browser }),
         Command::Build { dev } => site::build(profile(dev)).map(|_| ()),
+        Command::Fuzz { seconds } => fuzz::run(seconds),
         Command::Bench { backend, load } => {
             let backends = match backend.as_str() {
                 "both" => vec!["sqlite".to_owned(), "postgres".to_owned()],
