@@ -473,7 +473,7 @@ const VERSION: &str = "SELECT version FROM scim_resources \
 /// The writes of an update inside a write transaction (after the directory is locked);
 /// evaluates to the membership outcome.
 macro_rules! apply_update {
-    ($data:expr, $tx:ident, $kind:expr, $id:expr, $update:expr, $context:expr) => {{
+    ($data:expr, $tx:ident, $kind:expr, $id:expr, $update:expr, $context:expr, $lookups_changed:expr) => {{
         let (kind, id, context): (ResourceKind, &str, &WriteContext) = ($kind, $id, $context);
         let Update { expected_version, state, members, changes } = *$update;
         let folded = state.map(|state| fold(&state.doc));
@@ -528,7 +528,8 @@ macro_rules! apply_update {
                 None => StoreError::NotFound,
             });
         }
-        if let Some(state) = state {
+        // Rewritten only when the looked-up values changed: most writes leave emails alone.
+        if let Some(state) = state.filter(|_| $lookups_changed) {
             write_lookup_values!($data, $tx, id, &state.doc, true);
         }
         let mut outcome = MembershipOutcome::default();
@@ -718,7 +719,9 @@ impl<'a> DirectoryData<'a> {
                 members: &computed.members,
                 changes: &computed.changes,
             };
-            let outcome = apply_update!(self, tx, kind, id, &update, context);
+            let lookups_changed =
+                computed.state.as_ref().is_some_and(|state| lookup_values(&state.doc) != lookup_values(&current.doc));
+            let outcome = apply_update!(self, tx, kind, id, &update, context, lookups_changed);
             let record = ResourceRecord {
                 doc: computed.state.map_or_else(|| current.doc.clone(), |state| state.doc),
                 version: current.version + 1,
@@ -743,7 +746,7 @@ impl<'a> DirectoryData<'a> {
             return Err(StoreError::Corrupt("users have no members".to_owned()));
         }
         in_transaction!(self, tx => {
-            let outcome = apply_update!(self, tx, kind, id, update, context);
+            let outcome = apply_update!(self, tx, kind, id, update, context, true);
             Ok::<MembershipOutcome, StoreError>(outcome)
         })
     }
