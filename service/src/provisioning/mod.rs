@@ -10,14 +10,15 @@ mod representation;
 mod request;
 mod writes;
 
-use std::sync::{Arc, LazyLock};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::{DateTime, Utc};
 use scim::discovery::{AuthenticationScheme, ServiceProviderConfig};
 use scim::error::ScimError;
 use scim::schema::SchemaRegistry;
 use serde_json::{Value, json};
-use store::{Directory, ResourceKind, SchemaExtension, Store, StoreError};
+use store::{Directory, DirectoryId, ResourceKind, SchemaExtension, Store, StoreError};
 
 use crate::ServiceError;
 use crate::directories::Caller;
@@ -39,16 +40,40 @@ const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 /// custom extensions.
 static REGISTRY: LazyLock<Arc<SchemaRegistry>> = LazyLock::new(|| Arc::new(SchemaRegistry::new()));
 
-/// The schemas of a directory: the built-in ones plus its custom extensions.
-fn registry_with(extensions: &[SchemaExtension]) -> Result<Arc<SchemaRegistry>, ScimError> {
-    if extensions.is_empty() {
-        return Ok(Arc::clone(&REGISTRY));
-    }
+/// The built-in schemas plus `extensions`, defined in order (each checked against the
+/// schemas before it).
+fn build_registry(extensions: &[SchemaExtension]) -> Result<SchemaRegistry, ScimError> {
     let mut registry = SchemaRegistry::new();
     for extension in extensions {
         registry.define_extension(extension.resource_type.as_str(), &extension.definition, extension.required)?;
     }
-    Ok(Arc::new(registry))
+    Ok(registry)
+}
+
+/// The registries of directories with custom extensions, built once per process and
+/// rebuilt only when the directory's extensions differ from those they were built from:
+/// building one on every SCIM request would put all the built-in schemas on the hot path.
+static EXTENDED_REGISTRIES: LazyLock<Mutex<HashMap<DirectoryId, BuiltRegistry>>> = LazyLock::new(Mutex::default);
+
+/// A directory's registry and the extensions it was built from.
+type BuiltRegistry = (Vec<SchemaExtension>, Arc<SchemaRegistry>);
+
+/// The schemas of a directory: the built-in ones plus its custom extensions.
+fn registry_with(directory: DirectoryId, extensions: &[SchemaExtension]) -> Result<Arc<SchemaRegistry>, ScimError> {
+    if extensions.is_empty() {
+        return Ok(Arc::clone(&REGISTRY));
+    }
+    // A poisoned lock only means another request panicked while holding it; the map is
+    // still usable.
+    let mut cache = EXTENDED_REGISTRIES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((built_from, registry)) = cache.get(&directory)
+        && built_from.as_slice() == extensions
+    {
+        return Ok(Arc::clone(registry));
+    }
+    let registry = Arc::new(build_registry(extensions)?);
+    cache.insert(directory, (extensions.to_vec(), Arc::clone(&registry)));
+    Ok(registry)
 }
 
 /// Defines a custom schema extension (RFC 7643 §3.3, the §7 JSON representation) for a
@@ -68,11 +93,7 @@ pub async fn define_extension(
     if scope.directory(directory).await?.is_none() {
         return Err(ScimError::NotFound(format!("no directory {directory}")).into());
     }
-    let existing = scope.schema_extensions(directory).await?;
-    let mut registry = SchemaRegistry::new();
-    for extension in &existing {
-        registry.define_extension(extension.resource_type.as_str(), &extension.definition, extension.required)?;
-    }
+    let mut registry = build_registry(&scope.schema_extensions(directory).await?)?;
     let urn = registry.define_extension(resource_type.as_str(), &definition, required)?.id().to_owned();
     let extension = SchemaExtension { urn: urn.clone(), resource_type, required, definition };
     match scope.add_schema_extension(directory, &extension, now).await {
@@ -137,22 +158,11 @@ impl Endpoint {
         extensions: &[SchemaExtension],
         base_url: String,
     ) -> Result<Self, ProvisioningError> {
-        let registry = registry_with(extensions).map_err(|error| {
+        let registry = registry_with(caller.directory, extensions).map_err(|error| {
             tracing::error!(%error, directory = %caller.directory, "a stored schema extension no longer loads");
             ServiceError::Internal(format!("schema extensions of {}: {error}", caller.directory))
         })?;
         Ok(Self { store: store.clone(), caller, directory, registry, base_url })
-    }
-
-    /// Opens the endpoint of the caller's directory; `base_url` is its public SCIM base URL.
-    pub async fn open(store: &Store, caller: Caller, base_url: String) -> Result<Self, ProvisioningError> {
-        let scope = store.tenant(caller.tenant);
-        let directory = scope
-            .directory(caller.directory)
-            .await?
-            .ok_or_else(|| ScimError::NotFound("this directory no longer exists".to_owned()))?;
-        let extensions = scope.schema_extensions(caller.directory).await?;
-        Self::for_caller(store, caller, directory, &extensions, base_url)
     }
 
     pub fn directory(&self) -> &Directory {

@@ -34,8 +34,7 @@ impl Endpoint {
             return Ok(Versioned { body: self.render(&record, &related, projection), version: record.version });
         }
         let record = self.data().resource(kind, id).await?.ok_or_else(|| not_found(kind, id))?;
-        let related = self.related(kind, std::slice::from_ref(&record), projection).await?;
-        Ok(Versioned { body: self.render(&record, &related, projection), version: record.version })
+        self.respond(record, projection).await
     }
 
     /// Loads the `groups` of users or the `members` of groups, unless the projection

@@ -92,8 +92,7 @@ impl Endpoint {
             .create(kind, &record.id, &prepared.state, &members, &change, &context)
             .await
             .map_err(write_error)?;
-        let related = self.related(kind, std::slice::from_ref(&record), projection).await?;
-        Ok(Versioned { body: self.render(&record, &related, projection), version: record.version })
+        self.respond(record, projection).await
     }
 
     /// `PUT /Users/{id}` and `PUT /Groups/{id}`: replaces every attribute the client may
@@ -213,7 +212,8 @@ impl Endpoint {
         }
     }
 
-    /// The response to a successful write.
+    /// The representation of a record as the client asked for it, with the `groups` or
+    /// `members` it needs loaded: the answer to a read or a successful write.
     pub(super) async fn respond(
         &self,
         record: ResourceRecord,
