@@ -28,6 +28,15 @@ pub(crate) enum Dialect {
     Postgres,
 }
 
+impl From<crate::Backend> for Dialect {
+    fn from(backend: crate::Backend) -> Self {
+        match backend {
+            crate::Backend::Sqlite => Dialect::Sqlite,
+            crate::Backend::Postgres => Dialect::Postgres,
+        }
+    }
+}
+
 /// A bind parameter of a rendered filter.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum SqlBind {
@@ -344,19 +353,7 @@ impl Renderer {
 
     /// A bound JSON path for `keys` (SQLite: `$."a"."b"`; PostgreSQL: a text[] literal).
     fn path(&mut self, keys: &[String]) -> String {
-        let path = match self.dialect {
-            Dialect::Sqlite => keys.iter().fold(String::from("$"), |mut path, key| {
-                path.push_str(&format!(".\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\"")));
-                path
-            }),
-            Dialect::Postgres => format!(
-                "{{{}}}",
-                keys.iter()
-                    .map(|k| format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\"")))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
-        };
+        let path = json_path(self.dialect, keys);
         self.bind(SqlBind::Text(path))
     }
 
@@ -569,6 +566,24 @@ impl Renderer {
     }
 }
 
+/// The text of a JSON path for `keys`, to bind as a parameter: `$."name"."familyName"` on
+/// SQLite, a text[] literal `{"name","familyName"}` on PostgreSQL. A numeric key indexes an
+/// array (`$."emails"[0]`; PostgreSQL reads numeric text[] elements as indexes); attribute
+/// names never are numbers, since they start with a letter.
+pub(crate) fn json_path(dialect: Dialect, keys: &[String]) -> String {
+    let quoted = |key: &String| format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""));
+    match dialect {
+        Dialect::Sqlite => keys.iter().fold(String::from("$"), |mut path, key| {
+            match key.parse::<usize>() {
+                Ok(index) => path.push_str(&format!("[{index}]")),
+                Err(_) => path.push_str(&format!(".{}", quoted(key))),
+            }
+            path
+        }),
+        Dialect::Postgres => format!("{{{}}}", keys.iter().map(quoted).collect::<Vec<_>>().join(",")),
+    }
+}
+
 /// The lower-cased value of an equality test on an element's `value`, alone or in an `and`.
 fn equality_on_value(element: &Plan) -> Option<String> {
     match element {
@@ -601,26 +616,6 @@ pub(crate) fn bind_query_as<'q, DB, O>(
     query: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>,
     bind: &SqlBind,
 ) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>
-where
-    DB: sqlx::Database,
-    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    f64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    match bind.clone() {
-        SqlBind::Text(text) => query.bind(text),
-        SqlBind::Integer(number) => query.bind(number),
-        SqlBind::Real(number) => query.bind(number),
-        SqlBind::DateTime(at) => query.bind(at),
-    }
-}
-
-/// Binds one parameter onto a scalar query, on either backend.
-pub(crate) fn bind_scalar<'q, DB, O>(
-    query: sqlx::query::QueryScalar<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>,
-    bind: &SqlBind,
-) -> sqlx::query::QueryScalar<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>
 where
     DB: sqlx::Database,
     String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,

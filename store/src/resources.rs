@@ -762,8 +762,6 @@ impl<'a> DirectoryData<'a> {
         change: &Change,
         context: &WriteContext,
     ) -> Result<(), StoreError> {
-        const VERSION: &str = "SELECT version FROM scim_resources \
-             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
         const LEAVE_GROUPS: &str = "DELETE FROM scim_members \
              WHERE tenant_id = $1 AND directory_id = $2 AND member_id = $3 RETURNING group_id";
         const TOUCH_GROUP: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $4 \
@@ -812,10 +810,7 @@ impl<'a> DirectoryData<'a> {
     /// The resources of `kind` that match the filter, ordered and paged.
     pub async fn list(&self, kind: ResourceKind, spec: &ListSpec<'_>) -> Result<ListPage, StoreError> {
         let backend = self.store.backend();
-        let dialect = match backend {
-            crate::Backend::Sqlite => filter_sql::Dialect::Sqlite,
-            crate::Backend::Postgres => filter_sql::Dialect::Postgres,
-        };
+        let dialect = filter_sql::Dialect::from(backend);
         let target = filter_sql::target(kind);
         // $1 tenant, $2 directory, $3 resource type; the filter's parameters follow.
         let filter = spec.filter.map(|plan| filter_sql::render(plan, target, dialect, 4));
@@ -860,11 +855,11 @@ impl<'a> DirectoryData<'a> {
         );
         let filter_binds = filter.map(|f| f.binds).unwrap_or_default();
         let (total, rows): (i64, Vec<ResourceRow>) = as_tenant!(self, conn => {
-            let mut count = sqlx::query_scalar(&count_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
+            let mut count = sqlx::query_as(&count_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
             for bind in &filter_binds {
-                count = filter_sql::bind_scalar(count, bind);
+                count = filter_sql::bind_query_as(count, bind);
             }
-            let total: i64 = count.fetch_one(&mut *conn).await?;
+            let (total,): (i64,) = count.fetch_one(&mut *conn).await?;
             let mut query = sqlx::query_as(&page_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
             for bind in &binds {
                 query = filter_sql::bind_query_as(query, bind);
@@ -983,29 +978,10 @@ fn sort_expression(field: &SortField, backend: crate::Backend, placeholder: usiz
         SortField::LastModified => ("r.last_modified".to_owned(), None),
         SortField::Document { keys, case_exact } => {
             let doc = if *case_exact { "r.doc" } else { "r.doc_folded" };
+            let path = Some(SqlBind::Text(filter_sql::json_path(backend.into(), keys)));
             match backend {
-                crate::Backend::Sqlite => {
-                    // A JSON path `$."name"."familyName"` / `$."emails"[0]."value"`.
-                    let path = keys.iter().fold(String::from("$"), |mut path, key| {
-                        match key.parse::<usize>() {
-                            Ok(index) => path.push_str(&format!("[{index}]")),
-                            Err(_) => path.push_str(&format!(".\"{}\"", key.replace('"', "\\\""))),
-                        }
-                        path
-                    });
-                    (format!("json_extract({doc}, ${placeholder})"), Some(SqlBind::Text(path)))
-                }
-                crate::Backend::Postgres => {
-                    // `#>` takes a text[] path; numeric elements index arrays.
-                    let path = format!(
-                        "{{{}}}",
-                        keys.iter()
-                            .map(|k| format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\"")))
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    );
-                    (format!("({doc} #> CAST(${placeholder} AS text[]))"), Some(SqlBind::Text(path)))
-                }
+                crate::Backend::Sqlite => (format!("json_extract({doc}, ${placeholder})"), path),
+                crate::Backend::Postgres => (format!("({doc} #> CAST(${placeholder} AS text[]))"), path),
             }
         }
     }
