@@ -7,11 +7,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use crate::postgres::Cluster;
 use crate::process::{self, cargo};
-use crate::suite::{Server, json_string_field};
+use crate::suite::{CreatedDirectory, Server};
 use crate::workspace_root;
 
 #[derive(Debug, Clone)]
@@ -57,16 +57,10 @@ fn one(root: &Path, server: &Path, bench: &Path, database_url: &str, load: &[Str
     let address = SocketAddr::from(([127, 0, 0, 1], TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()));
     let log = std::env::temp_dir().join(format!("scim-bench-server-{}.log", std::process::id()));
     let mut running = Server::start(server, root, address, database_url, &log)?;
-    let created = process::output(
-        Command::new(server)
-            .args(["admin", "create-directory", "--tenant", "bench", "--idp", "generic", "--json"])
-            // The benchmark measures the server, not its rate limiter.
-            .args(["--rate-limit-per-second", "1000000"])
-            .env("DATABASE_URL", database_url)
-            .env("PUBLIC_URL", format!("http://{address}"))
-            .env("RUST_LOG", "warn"),
-    )?;
-    let field = |name: &str| json_string_field(&created, name).with_context(|| format!("{name} in {created}"));
+    // The benchmark measures the server, not its rate limiter.
+    let created =
+        CreatedDirectory::new(server, database_url, address, "bench", &["--rate-limit-per-second", "1000000"])?;
+    let field = |name: &str| created.field(name);
     let status = Command::new(bench)
         .args(["--base-url", &field("scim_base_url")?, "--token", &field("token")?])
         .args([

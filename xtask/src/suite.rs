@@ -228,7 +228,7 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
     tally.tests("browser tests", ok, counts);
 
     step("SCIM conformance checkers (../shared/conformance)");
-    if let Err(error) = conformance(&server_binary, root, address, &data, tally) {
+    if let Err(error) = conformance(&server_binary, root, address, &database_url, tally) {
         eprintln!("xtask: the conformance checkers could not run: {error:#}");
         tally.check("SCIM conformance", false);
     }
@@ -243,7 +243,13 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
 /// Runs each independent conformance checker against a fresh directory of the running
 /// server (scim2-tester's listing checks assume an empty one). Each script ends with
 /// `N passed, M failed, K skipped`.
-fn conformance(binary: &Path, root: &Path, address: SocketAddr, data: &Path, tally: &mut Tally) -> anyhow::Result<()> {
+fn conformance(
+    binary: &Path,
+    root: &Path,
+    address: SocketAddr,
+    database_url: &str,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
     let scripts = root.join("../shared/conformance");
     if !scripts.join("run-scim2-tester.sh").is_file() {
         bail!("{} is missing: the checkers live in ../shared beside the repository", scripts.display());
@@ -254,16 +260,8 @@ fn conformance(binary: &Path, root: &Path, address: SocketAddr, data: &Path, tal
     let checkers: [(&str, &str, &[&str]); 2] =
         [("scim2-tester", "run-scim2-tester.sh", &[]), ("scim-sanity", "run-scim-sanity.sh", &["--allow-patch-204"])];
     for (name, script, options) in checkers {
-        let created = process::output(
-            Command::new(binary)
-                .args(["admin", "create-directory", "--tenant", "conformance", "--idp", "generic", "--json"])
-                .env("DATABASE_URL", format!("sqlite://{}", data.join("portal.db").display()))
-                .env("PUBLIC_URL", format!("http://{address}"))
-                .env("RUST_LOG", "warn"),
-        )?;
-        let base_url =
-            json_string_field(&created, "scim_base_url").context("scim_base_url in create-directory output")?;
-        let token = json_string_field(&created, "token").context("token in create-directory output")?;
+        let created = CreatedDirectory::new(binary, database_url, address, "conformance", &[])?;
+        let (base_url, token) = (created.field("scim_base_url")?, created.field("token")?);
         println!("xtask: {name} against {base_url}");
         let mut counts = Counts::default();
         let mut waived = 0;
@@ -294,9 +292,41 @@ const NOT_APPLICABLE: &[(&str, &str)] = &[(
      users or groups of the same directory, so the server answers 400 invalidValue",
 )];
 
+/// A directory with its first token, made by the server's own `admin create-directory`
+/// against the database of a running server.
+pub(crate) struct CreatedDirectory {
+    output: String,
+}
+
+impl CreatedDirectory {
+    /// Creates a directory of `tenant` (a `generic` one); `options` go to the command.
+    pub(crate) fn new(
+        binary: &Path,
+        database_url: &str,
+        address: SocketAddr,
+        tenant: &str,
+        options: &[&str],
+    ) -> anyhow::Result<Self> {
+        let output = process::output(
+            Command::new(binary)
+                .args(["admin", "create-directory", "--tenant", tenant, "--idp", "generic", "--json"])
+                .args(options)
+                .env("DATABASE_URL", database_url)
+                .env("PUBLIC_URL", format!("http://{address}"))
+                .env("RUST_LOG", "warn"),
+        )?;
+        Ok(Self { output })
+    }
+
+    /// A string field of the printed JSON (`scim_base_url`, `token`, `directory`, …).
+    pub(crate) fn field(&self, name: &str) -> anyhow::Result<String> {
+        json_string_field(&self.output, name).with_context(|| format!("{name} in {}", self.output))
+    }
+}
+
 /// `"field": "value"` from a one-line JSON object whose string values need no unescaping
 /// (URLs and base64url tokens).
-pub(crate) fn json_string_field(json: &str, field: &str) -> Option<String> {
+fn json_string_field(json: &str, field: &str) -> Option<String> {
     let start = json.find(&format!("\"{field}\":\""))? + field.len() + 4;
     let end = start + json[start..].find('"')?;
     Some(json[start..end].to_owned())
