@@ -112,6 +112,13 @@ pub struct Config {
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub database_max_connections: u32,
 
+    /// Seconds a verified SCIM token is trusted without reading the database again; 0
+    /// turns the cache off. Revocation and new schema extensions reach every server
+    /// process at once on PostgreSQL; on SQLite, other processes on the same file see
+    /// them within this time.
+    #[arg(long, env = "CREDENTIAL_CACHE_SECONDS", default_value_t = 5, global = true)]
+    pub credential_cache_seconds: u64,
+
     /// Address and port to listen on. Use 0.0.0.0:3000 to accept connections from other hosts.
     #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:3000", global = true)]
     pub bind: SocketAddr,
@@ -163,6 +170,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &self.database_url)
             .field("database_max_connections", &self.database_max_connections)
+            .field("credential_cache_seconds", &self.credential_cache_seconds)
             .field("bind", &self.bind)
             .field("public_url", &self.public_url)
             .field("operator_email", &self.operator_email)

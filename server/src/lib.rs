@@ -141,7 +141,11 @@ fn print_lines(lines: &[String]) {
 
 /// Opens the database and applies pending migrations.
 pub async fn connect(config: &Config) -> anyhow::Result<Store> {
-    let options = StoreOptions { max_connections: config.database_max_connections, ..StoreOptions::default() };
+    let options = StoreOptions {
+        max_connections: config.database_max_connections,
+        credential_cache_ttl: std::time::Duration::from_secs(config.credential_cache_seconds),
+        ..StoreOptions::default()
+    };
     Store::connect(&config.database_url, &options)
         .await
         .with_context(|| format!("opening the database {}", config.database_url))

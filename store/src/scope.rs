@@ -199,8 +199,10 @@ impl<'a> TenantScope<'a> {
             .execute(pool)
             .await
             .map(drop));
-        result
-            .map_err(|error| StoreError::on_unique_violation(error, "this schema is already defined for the directory"))
+        result.map_err(|error| {
+            StoreError::on_unique_violation(error, "this schema is already defined for the directory")
+        })?;
+        self.announce_access_change(directory).await
     }
 
     /// A directory's custom schema extensions, in the order they were defined.
@@ -273,25 +275,46 @@ impl<'a> TenantScope<'a> {
     /// Records that a token was used at `at`.
     pub async fn mark_token_used(&self, token: TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
         const QUERY: &str = "UPDATE directory_tokens SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3";
-        self.update_token(QUERY, token, at).await.map(drop)
-    }
-
-    /// Revokes a token at `at`; returns whether the tenant had such a token.
-    pub async fn revoke_token(&self, token: TokenId, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        const QUERY: &str = "UPDATE directory_tokens SET revoked_at = COALESCE(revoked_at, $1) \
-             WHERE tenant_id = $2 AND id = $3";
-        Ok(self.update_token(QUERY, token, at).await? == 1)
-    }
-
-    /// Runs an update of one token that takes (time, tenant, token) as its parameters.
-    async fn update_token(&self, query: &'static str, token: TokenId, at: DateTime<Utc>) -> Result<u64, StoreError> {
-        Ok(on_pool!(&self.store.pool, pool => sqlx::query(query)
+        on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
             .bind(at)
             .bind(self.tenant)
             .bind(token)
             .execute(pool)
-            .await?
-            .rows_affected()))
+            .await
+            .map(drop)?);
+        self.store.access_cache.mark_used(token, at);
+        Ok(())
+    }
+
+    /// Revokes a token at `at`; returns whether the tenant had such a token. Every server
+    /// process stops accepting it at once (see `access_cache`).
+    pub async fn revoke_token(&self, token: TokenId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE directory_tokens SET revoked_at = COALESCE(revoked_at, $1) \
+             WHERE tenant_id = $2 AND id = $3 RETURNING directory_id";
+        let directory: Option<DirectoryId> = on_pool!(&self.store.pool, pool => sqlx::query_scalar(QUERY)
+            .bind(at)
+            .bind(self.tenant)
+            .bind(token)
+            .fetch_optional(pool)
+            .await?);
+        let Some(directory) = directory else { return Ok(false) };
+        self.announce_access_change(directory).await?;
+        Ok(true)
+    }
+
+    /// Tells this process's credential cache, and on PostgreSQL every other process's, that
+    /// what a directory's tokens open has changed. Called after the change is committed, so
+    /// a lookup that starts later reads the new state.
+    async fn announce_access_change(&self, directory: DirectoryId) -> Result<(), StoreError> {
+        self.store.access_cache.evict_directory(directory);
+        if let crate::Pool::Postgres(pool) = &self.store.pool {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::access_cache::CHANNEL)
+                .bind(directory.to_string())
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -105,7 +105,25 @@ impl Store {
     /// The token of `directory` with this digest, with the directory, its custom schema
     /// extensions and its tenant, in one round trip: every SCIM request starts here, so it
     /// is one indexed join, not four queries. `None` when the directory or token is unknown.
+    ///
+    /// Found tokens are served from memory for a few seconds (see `access_cache`).
     pub async fn directory_token(
+        &self,
+        directory: DirectoryId,
+        digest: &[u8; 32],
+    ) -> Result<Option<DirectoryAccess>, StoreError> {
+        if let Some(access) = self.access_cache.get(directory, digest) {
+            return Ok(Some(access));
+        }
+        let generation = self.access_cache.generation();
+        let access = self.read_directory_token(directory, digest).await?;
+        if let Some(access) = &access {
+            self.access_cache.insert(generation, digest, access);
+        }
+        Ok(access)
+    }
+
+    async fn read_directory_token(
         &self,
         directory: DirectoryId,
         digest: &[u8; 32],

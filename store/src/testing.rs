@@ -76,6 +76,35 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// The tenants that the store's idle PostgreSQL connections still carry for row-level
+    /// security (there must be none). Checks out every connection the pool may hold at
+    /// once, so each idle one is looked at; empty on SQLite.
+    /// Refreshes the planner's statistics (both backends), as autovacuum or
+    /// `optimize_on_close` would in a long-running deployment.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        on_pool!(&self.store.pool, pool => sqlx::query("ANALYZE").execute(pool).await.map(drop)?);
+        Ok(())
+    }
+
+    pub async fn tenants_left_on_pooled_connections(&self) -> Result<Vec<String>, StoreError> {
+        let crate::Pool::Postgres(pool) = &self.store.pool else { return Ok(Vec::new()) };
+        let mut checked_out = Vec::new();
+        let mut tenants = Vec::new();
+        for _ in 0..pool.options().get_max_connections() {
+            let mut connection = pool.acquire().await?;
+            let tenant: String = sqlx::query_scalar("SELECT COALESCE(current_setting('app.tenant_id', true), '')")
+                .fetch_one(&mut *connection)
+                .await?;
+            if !tenant.is_empty() {
+                tenants.push(tenant);
+            }
+            checked_out.push(connection);
+        }
+        Ok(tenants)
+    }
+}
+
 /// The tests run as this role, which (unlike the `postgres` superuser) row-level security
 /// applies to, as it should to the server's role in production.
 const APP_ROLE_NAME: &str = "scim_app";

@@ -20,6 +20,9 @@ backend_tests!(
     a_directory_is_routed_to_its_tenant,
     one_tenant_cannot_reach_another_tenants_directory_or_tokens,
     revoking_a_token_keeps_the_first_revocation_time,
+    a_revoked_token_stops_opening_its_directory_in_every_store,
+    cached_credentials_follow_last_use_and_new_extensions,
+    the_probes_idps_send_are_answered_from_an_index,
     tenant_summaries_count_each_tenants_directories_newest_first,
 );
 
@@ -120,6 +123,182 @@ async fn revoking_a_token_keeps_the_first_revocation_time(db: TestDatabase) {
     assert_eq!((stored.label.as_str(), stored.read_only), ("Okta provisioning", false));
 }
 
+/// The credential cache never outlives a revocation: the revoking store forgets the token
+/// at once, and another store on the same database (another server process) follows, on
+/// PostgreSQL by notification (its TTL here is a minute, so nothing else could explain
+/// it), on SQLite when its TTL runs out.
+async fn a_revoked_token_stops_opening_its_directory_in_every_store(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let issued = token(&okta, 3);
+    db.store.tenant(acme.id).insert_token(&issued).await.unwrap();
+    let ttl = match db.url.backend() {
+        Backend::Postgres => std::time::Duration::from_secs(60),
+        Backend::Sqlite => std::time::Duration::from_millis(300),
+    };
+    let options = StoreOptions { max_connections: 2, credential_cache_ttl: ttl, ..StoreOptions::default() };
+    let other = Store::connect(&db.url, &options).await.unwrap();
+    for store in [&db.store, &other] {
+        let access = store.directory_token(okta.id, &[3; 32]).await.unwrap().unwrap();
+        assert_eq!((access.tenant, access.token.id, access.token.revoked_at), (acme.id, issued.id, None));
+    }
+
+    assert!(db.store.tenant(acme.id).revoke_token(issued.id, at(12)).await.unwrap());
+
+    let here = db.store.directory_token(okta.id, &[3; 32]).await.unwrap().unwrap();
+    assert_eq!(here.token.revoked_at, Some(at(12)), "the revoking store still had the token cached");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let there = other.directory_token(okta.id, &[3; 32]).await.unwrap().unwrap();
+        if there.token.revoked_at == Some(at(12)) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "another store kept the revoked token for 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Unknown tokens are never cached as such, and a token does not open another directory.
+    assert!(db.store.directory_token(okta.id, &[4; 32]).await.unwrap().is_none());
+    assert!(db.store.directory_token(DirectoryId::generate(), &[3; 32]).await.unwrap().is_none());
+    other.close().await;
+}
+
+async fn cached_credentials_follow_last_use_and_new_extensions(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let issued = token(&okta, 5);
+    let scope = db.store.tenant(acme.id);
+    scope.insert_token(&issued).await.unwrap();
+    let before = db.store.directory_token(okta.id, &[5; 32]).await.unwrap().unwrap();
+    assert_eq!((before.token.last_used_at, before.extensions.len()), (None, 0));
+
+    scope.mark_token_used(issued.id, at(11)).await.unwrap();
+    let extension = store::SchemaExtension {
+        urn: "urn:acme:params:scim:schemas:extension:2.0:User".into(),
+        resource_type: store::ResourceKind::User,
+        required: false,
+        definition: serde_json::json!({"id": "urn:acme:params:scim:schemas:extension:2.0:User", "attributes": []}),
+    };
+    scope.add_schema_extension(okta.id, &extension, at(11)).await.unwrap();
+
+    let after = db.store.directory_token(okta.id, &[5; 32]).await.unwrap().unwrap();
+    assert_eq!(after.token.last_used_at, Some(at(11)));
+    assert_eq!(after.extensions, vec![extension]);
+}
+
+/// The filters identity providers send before every write (RFC 7644 §3.4.2.2 probes:
+/// Okta, Entra ID and the rest look a user up by userName, externalId or email, groups by
+/// displayName, and poll by lastModified) are answered from an index on both backends: no
+/// plan of theirs scans the directory. PostgreSQL is checked with the values bound and as
+/// the generic plan it switches to after a few executions.
+async fn the_probes_idps_send_are_answered_from_an_index(db: TestDatabase) {
+    use scim::filter::{Filter, check, plan};
+    const USERS: i64 = 2000;
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let data = db.store.tenant(acme.id).directory_data(okta.id);
+    let start = at(9);
+    for n in 0..USERS {
+        let id = format!("u{n:05}");
+        let doc = serde_json::json!({
+            "userName": format!("user{n}@acme.example"),
+            "displayName": format!("User {n}"),
+            "emails": [{"value": format!("User{n}@Acme.example"), "type": "work", "primary": true}],
+        });
+        let state =
+            store::ResourceState { name: format!("user{n}@acme.example"), external_id: Some(format!("ext-{n}")), doc };
+        let change = store::Change {
+            kind: store::ChangeKind::UserCreated,
+            resource_id: id.clone(),
+            data: serde_json::json!({}),
+        };
+        let context = store::WriteContext { actor: "test".into(), at: start + chrono::Duration::seconds(n) };
+        data.create(store::ResourceKind::User, &id, &state, &[], &change, &context).await.unwrap();
+    }
+    for n in 0..50 {
+        let id = format!("g{n:03}");
+        let state = store::ResourceState {
+            name: format!("Team {n}"),
+            external_id: None,
+            doc: serde_json::json!({"displayName": format!("Team {n}")}),
+        };
+        let change = store::Change {
+            kind: store::ChangeKind::GroupCreated,
+            resource_id: id.clone(),
+            data: serde_json::json!({}),
+        };
+        let context = store::WriteContext { actor: "test".into(), at: start };
+        data.create(store::ResourceKind::Group, &id, &state, &[], &change, &context).await.unwrap();
+    }
+    db.analyze().await.unwrap();
+
+    let recent = (start + chrono::Duration::seconds(USERS - 3)).to_rfc3339();
+    let probes = [
+        (store::ResourceKind::User, r#"userName eq "USER1234@acme.example""#.to_owned()),
+        (store::ResourceKind::User, r#"externalId eq "ext-1234""#.to_owned()),
+        (store::ResourceKind::User, r#"emails[value eq "user1234@acme.example"]"#.to_owned()),
+        (store::ResourceKind::User, r#"emails[type eq "work" and value eq "user1234@acme.example"]"#.to_owned()),
+        (store::ResourceKind::User, format!(r#"meta.lastModified gt "{recent}""#)),
+        (store::ResourceKind::Group, r#"displayName eq "Team 7""#.to_owned()),
+    ];
+    let registry = scim::schema::SchemaRegistry::new();
+    for (kind, text) in probes {
+        let filter = Filter::parse(&text).unwrap();
+        let schema = registry.for_resource_type(kind.as_str());
+        let checked = check::check(&filter, &schema, check::UnknownAttributes::Reject).unwrap();
+        let planned = plan::plan(&checked, &store::indexed_columns(kind));
+        let spec = store::ListSpec {
+            filter: Some(&planned),
+            sort: None,
+            page: store::PageSpec::Offset { skip: 0, take: 100 },
+        };
+        let listed = data.list(kind, &spec).await.unwrap();
+        assert!(listed.total >= 1 && listed.total <= 3, "{text} found {}", listed.total);
+        for explained in data.explain_list(kind, &spec).await.unwrap() {
+            if let Some(scan) = scans_the_directory(&explained) {
+                panic!("{text} on {:?} scans the directory ({scan}):\n{explained}", db.url.backend());
+            }
+        }
+    }
+    // The check itself can fail: a filter on an attribute without an index does scan.
+    let filter = Filter::parse(r#"title eq "Engineer""#).unwrap();
+    let schema = registry.for_resource_type("User");
+    let checked = check::check(&filter, &schema, check::UnknownAttributes::Reject).unwrap();
+    let planned = plan::plan(&checked, &store::indexed_columns(store::ResourceKind::User));
+    let spec =
+        store::ListSpec { filter: Some(&planned), sort: None, page: store::PageSpec::Offset { skip: 0, take: 100 } };
+    let explained = data.explain_list(store::ResourceKind::User, &spec).await.unwrap();
+    assert!(explained.iter().all(|plan| scans_the_directory(plan).is_some()), "{explained:#?}");
+}
+
+/// The line of a query plan that reads every resource of the directory, if there is one: a
+/// table scan (SQLite `SCAN r`, PostgreSQL `Seq Scan`) or an index scan that only narrows to
+/// the directory (tenant, directory and resource type are the leading columns of every
+/// index; a probe must constrain a column after them).
+fn scans_the_directory(plan: &str) -> Option<String> {
+    let lines: Vec<&str> = plan.lines().map(str::trim).collect();
+    for (n, line) in lines.iter().enumerate() {
+        let line = line.trim_start_matches("->").trim();
+        if line.starts_with("SCAN r") || line.starts_with("Seq Scan on scim_resource") {
+            return Some(line.to_string());
+        }
+        // SQLite: `SEARCH r USING INDEX name (tenant_id=? AND directory_id=? AND …)`.
+        if let Some(search) = line.strip_prefix("SEARCH r ") {
+            let condition = search.split_once('(').map_or("", |(_, condition)| condition);
+            // Three terms (tenant, directory, type) narrow to the directory and no further.
+            if condition.matches(" AND ").count() < 3 {
+                return Some(line.to_string());
+            }
+        }
+        if line.contains(" on scim_resources ") && line.contains("Index") {
+            let condition = lines[n + 1..].iter().find(|l| l.starts_with("Index Cond:")).copied().unwrap_or("");
+            if condition.matches(" AND ").count() < 3 {
+                return Some(format!("{line} / {condition}"));
+            }
+        }
+    }
+    None
+}
+
 fn operator(email: &str) -> Operator {
     Operator {
         id: store::OperatorId::generate(),
@@ -181,7 +360,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
 
     assert_eq!(overview.backend, db.url.backend());
     assert_eq!(overview.schema_version, Store::latest_schema_version());
-    assert_eq!(Store::latest_schema_version(), 8);
+    assert_eq!(Store::latest_schema_version(), 9);
     assert_eq!(overview.tenant_count, 0);
 }
 
@@ -231,6 +410,19 @@ fn tenant_fields(slug: &str) -> Tenant {
         slug: TenantSlug::parse(slug).unwrap(),
         display_name: slug.to_uppercase(),
         created_at: at(8),
+    }
+}
+
+/// Polls a future `polls` times, letting its I/O complete in between, then drops it: a
+/// request cancelled at each of its await points in turn.
+async fn cut_short<F: std::future::Future>(future: F, polls: usize) {
+    let mut future = std::pin::pin!(future);
+    for _ in 0..polls {
+        let poll = std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await;
+        if poll.is_ready() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
 }
 
@@ -307,6 +499,20 @@ async fn row_level_security_is_a_second_wall_on_postgres() {
             .unwrap();
         assert_eq!(listed.total, 3);
         assert_eq!(acme_directory.id, tenants[0].1.id);
+        let data = db.store.tenant(globex.id).directory_data(globex_directory.id);
+        assert!(data.user_with_groups("globex-1").await.unwrap().is_some());
+        assert!(data.resource(store::ResourceKind::User, "globex-2").await.unwrap().is_some());
+        // Reads cut short after the tenant was set: their connections are closed, not pooled.
+        let everything =
+            store::ListSpec { filter: None, sort: None, page: store::PageSpec::Offset { skip: 0, take: 10 } };
+        for polls in 1..12 {
+            cut_short(data.list(store::ResourceKind::User, &everything), polls).await;
+            // A dropped connection goes back to the pool (or is closed) in a task of its own.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            let left = db.tenants_left_on_pooled_connections().await.unwrap();
+            assert_eq!(left, Vec::<String>::new(), "a read cut short after {polls} polls");
+        }
+        assert_eq!(data.list(store::ResourceKind::User, &everything).await.unwrap().total, 3);
     })
     .await;
 }
