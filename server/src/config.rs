@@ -50,6 +50,26 @@ pub enum AdminCommand {
         /// Sustained SCIM requests per second before 429 (default 500; load tests raise it).
         #[arg(long)]
         rate_limit_per_second: Option<u32>,
+        /// Attributes no schema defines: `preserve` (keep and report them, the default) or
+        /// `strict` (reject the request with `invalidSyntax`).
+        #[arg(long, value_parser = parse_unknown_attributes)]
+        unknown_attributes: Option<bool>,
+    },
+    /// Change a directory's rate limit or unknown-attribute policy; running servers apply
+    /// the change from the next request.
+    ConfigureDirectory {
+        /// The tenant that owns the directory.
+        #[arg(long)]
+        tenant: store::TenantSlug,
+        /// The directory's id.
+        #[arg(long)]
+        directory: store::DirectoryId,
+        /// Sustained SCIM requests per second before 429.
+        #[arg(long)]
+        rate_limit_per_second: Option<u32>,
+        /// `preserve` or `strict` (see `create-directory`).
+        #[arg(long, value_parser = parse_unknown_attributes)]
+        unknown_attributes: Option<bool>,
     },
     /// Define a custom schema extension (RFC 7643 §7 JSON in a file) for a directory's users
     /// or groups; it is validated, stored, filtered, patched and listed under /Schemas.
@@ -93,6 +113,15 @@ fn parse_resource_type(text: &str) -> Result<store::ResourceKind, String> {
         "user" | "users" => Ok(store::ResourceKind::User),
         "group" | "groups" => Ok(store::ResourceKind::Group),
         other => Err(format!("{other:?} is not a resource type: User or Group")),
+    }
+}
+
+/// `strict` is true, `preserve` false (`DirectorySettings::strict_attributes`).
+fn parse_unknown_attributes(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "strict" => Ok(true),
+        "preserve" => Ok(false),
+        other => Err(format!("{other:?} is not a policy: strict or preserve")),
     }
 }
 

@@ -39,13 +39,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow::Result<()> {
     use service::directories::{self, TokenRequest};
     match command {
-        AdminCommand::CreateDirectory { tenant, idp, token_label, json, rate_limit_per_second } => {
+        AdminCommand::CreateDirectory { tenant, idp, token_label, json, rate_limit_per_second, unknown_attributes } => {
             #[allow(clippy::disallowed_methods)] // the clock is read at the edge
             let now = chrono::Utc::now();
             let tenant = directories::ensure_tenant(store, &tenant, now).await?;
             let mut settings = store::DirectorySettings::default();
             if let Some(limit) = rate_limit_per_second {
                 settings.rate_limit_per_second = limit.max(1);
+            }
+            if let Some(strict) = unknown_attributes {
+                settings.strict_attributes = strict;
             }
             let directory = directories::create_directory_with(store, tenant.id, idp, settings, now).await?;
             let request = TokenRequest { label: token_label, read_only: false, expires_at: None };
@@ -72,6 +75,28 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
                 ]
             };
             print_lines(&lines);
+            Ok(())
+        }
+        AdminCommand::ConfigureDirectory { tenant, directory, rate_limit_per_second, unknown_attributes } => {
+            let owner = store.tenant_by_slug(&tenant).await?.with_context(|| format!("there is no tenant {tenant}"))?;
+            let current = store
+                .tenant(owner.id)
+                .directory(directory)
+                .await?
+                .with_context(|| format!("tenant {tenant} has no directory {directory}"))?;
+            let mut settings = current.settings;
+            if let Some(limit) = rate_limit_per_second {
+                settings.rate_limit_per_second = limit;
+            }
+            if let Some(strict) = unknown_attributes {
+                settings.strict_attributes = strict;
+            }
+            directories::configure_directory(store, owner.id, directory, settings).await?;
+            let policy = if settings.strict_attributes { "strict" } else { "preserve" };
+            print_lines(&[format!(
+                "Directory {directory}: {} requests per second, unknown attributes {policy}.",
+                settings.rate_limit_per_second.max(1)
+            )]);
             Ok(())
         }
         AdminCommand::DefineExtension { tenant, directory, resource_type, required, schema } => {

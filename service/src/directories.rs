@@ -73,6 +73,18 @@ pub async fn create_directory_with(
     Ok(directory)
 }
 
+/// Changes a directory's settings (rate limit, unknown-attribute policy); false when the
+/// tenant has no such directory. Running servers apply them from the next request.
+pub async fn configure_directory(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    settings: DirectorySettings,
+) -> Result<bool, ServiceError> {
+    let settings = DirectorySettings { rate_limit_per_second: settings.rate_limit_per_second.max(1), ..settings };
+    Ok(store.tenant(tenant).update_directory_settings(directory, &settings).await?)
+}
+
 /// What to issue.
 #[derive(Debug, Clone)]
 pub struct TokenRequest {

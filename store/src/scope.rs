@@ -139,6 +139,30 @@ impl<'a> TenantScope<'a> {
         Ok(())
     }
 
+    /// Changes how a directory's endpoint behaves; false when the tenant has no such
+    /// directory. Takes effect on the next request in every server process.
+    pub async fn update_directory_settings(
+        &self,
+        directory: DirectoryId,
+        settings: &DirectorySettings,
+    ) -> Result<bool, StoreError> {
+        const UPDATE: &str = "UPDATE directories SET unknown_attributes = $1, rate_limit_per_second = $2 \
+             WHERE tenant_id = $3 AND id = $4";
+        let updated = on_pool!(&self.store.pool, pool => sqlx::query(UPDATE)
+            .bind(if settings.strict_attributes { "strict" } else { "preserve" })
+            .bind(i64::from(settings.rate_limit_per_second))
+            .bind(self.tenant)
+            .bind(directory)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        if updated == 0 {
+            return Ok(false);
+        }
+        self.announce_access_change(directory).await?;
+        Ok(true)
+    }
+
     /// The tenant's directory with this id; another tenant's directory is `None`.
     pub async fn directory(&self, id: DirectoryId) -> Result<Option<Directory>, StoreError> {
         const QUERY: &str = "SELECT id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second \

@@ -918,6 +918,13 @@ async fn a_directory_over_its_rate_limit_gets_429_with_retry_after(db: TestDatab
     assert!(limited.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s >= 1)));
     // Another directory is not affected.
     assert_eq!(neighbour.get("/Users").await.status, 200);
+    // Raising the limit takes effect on the next request, cached credentials or not.
+    let raised = store::DirectorySettings { rate_limit_per_second: 100, ..directory.settings };
+    assert!(directories::configure_directory(&db.store, tenant.id, directory.id, raised).await.unwrap());
+    assert_eq!(client.get(&url).bearer_auth(&token.secret).send().await.unwrap().status(), 200);
+    // Another tenant cannot change it.
+    let other = neighbour.tenant;
+    assert!(!directories::configure_directory(&db.store, other, directory.id, raised).await.unwrap());
 }
 
 async fn entra_and_okta_dialects_are_normalised_per_directory(db: TestDatabase) {
