@@ -1,6 +1,13 @@
-//! Every filter example of RFC 7644 §3.4.2.2 and every PATCH path example of §3.5.2,
-//! verbatim, with the tree the specification means.
+//! Every filter example of RFC 7644 §3.4.2.2 (the two case-insensitivity examples and the 17
+//! of Figure 2) and every PATCH path example of §3.5.2 (Figure 8) and §3.5.2.2–§3.5.2.3,
+//! copied from the RFC text (rfc7644.txt) with its line wraps joined by one space, each with
+//! the tree the specification means.
 
+use serde_json::json;
+
+use super::check::{UnknownAttributes, check};
+use super::eval::matches;
+use super::test_schema::TestSchema;
 use super::{CompValue, CompareOp, Filter};
 use crate::path::{AttrPath, PatchPath};
 
@@ -31,12 +38,19 @@ use CompareOp::{Co, Eq, Ge, Gt, Le, Lt, Ne, Sw};
 
 #[test]
 fn rfc7644_3_4_2_2_attribute_names_and_operators_are_case_insensitive() {
-    assert_parses_to(r#"userName Eq "john""#, &cmp("userName", Eq, "john"));
-    let other = Filter::parse(r#"Username eq "john""#).unwrap();
-    assert!(path("userName").eq_ignore_case(match &other {
-        Filter::Compare { path, .. } => path,
-        _ => panic!("expected a comparison"),
-    }));
+    // "the following two expressions will evaluate to the same logical value".
+    let first = r#"userName Eq "john""#;
+    let second = r#"Username eq "john""#;
+    assert_parses_to(first, &cmp("userName", Eq, "john"));
+    assert_parses_to(second, &cmp("Username", Eq, "john"));
+    let Filter::Compare { path: other, .. } = Filter::parse(second).unwrap() else { panic!("expected a comparison") };
+    assert!(path("userName").eq_ignore_case(&other));
+    for (user, expected) in [(json!({"userName": "john"}), true), (json!({"userName": "bjensen"}), false)] {
+        for text in [first, second] {
+            let checked = check(&Filter::parse(text).unwrap(), &TestSchema, UnknownAttributes::Reject).unwrap();
+            assert_eq!(matches(&checked, &user), expected, "{text} on {user}");
+        }
+    }
 }
 
 #[test]
@@ -116,15 +130,22 @@ fn rfc7644_3_4_2_2_employee_and_parenthesised_or_of_emails() {
 
 #[test]
 fn rfc7644_3_4_2_2_not_employee_and_not_of_emails() {
+    let expected = Filter::And(vec![
+        cmp("userType", Ne, "Employee"),
+        Filter::Not(Box::new(Filter::Or(vec![
+            cmp("emails", Co, "example.com"),
+            cmp("emails.value", Co, "example.org"),
+        ]))),
+    ]);
     assert_parses_to(
         r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
-        &Filter::And(vec![
-            cmp("userType", Ne, "Employee"),
-            Filter::Not(Box::new(Filter::Or(vec![
-                cmp("emails", Co, "example.com"),
-                cmp("emails.value", Co, "example.org"),
-            ]))),
-        ]),
+        &expected,
+    );
+    // Erratum 7319 (reported): the ABNF `*1"not" "("` has no SP, this example has one.
+    // Both spellings are accepted.
+    assert_parses_to(
+        r#"userType ne "Employee" and not(emails co "example.com" or emails.value co "example.org")"#,
+        &expected,
     );
 }
 
@@ -210,6 +231,19 @@ fn rfc7644_3_5_2_2_patch_remove_path_work_email_ending_in_example_com() {
         PatchPath::Value {
             attr: path("emails"),
             filter: Filter::And(vec![cmp("type", Eq, "work"), cmp("value", CompareOp::Ew, "example.com"),]),
+            sub_attr: None,
+        }
+    );
+}
+
+#[test]
+fn rfc7644_3_5_2_2_patch_remove_path_member_by_value_without_space_after_eq() {
+    // As printed in the remove-and-add example: no SP between `eq` and the value.
+    assert_eq!(
+        PatchPath::parse(r#"members[value eq"2819c223...919d-413861904646"]"#).unwrap(),
+        PatchPath::Value {
+            attr: path("members"),
+            filter: cmp("value", Eq, "2819c223...919d-413861904646"),
             sub_attr: None,
         }
     );

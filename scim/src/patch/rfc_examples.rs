@@ -1,10 +1,12 @@
-//! Every PATCH example of RFC 7644 §3.5.2.1–§3.5.2.3, with the request body verbatim (the
-//! RFC's line breaks and its elided ids such as `2819c223...413861904646` included). Each
-//! test applies the body to a resource and checks the outcome the section's text describes;
-//! the examples on a Group also check the member operations the service takes out of them.
+//! Every PATCH example of RFC 7644 §3.5.2 (Figure 6) and §3.5.2.1–§3.5.2.3, with the request
+//! body copied from the RFC text (rfc7644.txt) and equal to it up to JSON whitespace, the
+//! elided ids such as `2819c223...413861904646` included. Each test applies the body to a
+//! resource and checks the document the section's text describes; the examples on a Group
+//! also check the member operations the service takes out of them.
 //!
-//! The introductory example of §3.5.2 is not JSON (it ends in `... + additional operations
-//! if needed ...`); its first operation is the one of §3.5.2.1.
+//! Two bodies are not JSON as printed: the path-less "add" (§3.5.2.1) and "replace"
+//! (§3.5.2.3) both lack the `}` that closes the operation. Their tests keep the printed text,
+//! check that it does not parse, and apply it with that brace added.
 
 use serde_json::{Value, json};
 
@@ -50,6 +52,13 @@ fn tour_guides(more: &[Value]) -> Value {
     json!({"schemas": [GROUP], "displayName": "Tour Guides", "members": members})
 }
 
+/// `text` with the `}` added that the RFC omits after a path-less operation's `value`.
+fn with_operation_closed(text: &str) -> String {
+    let fixed = text.replacen("\"nickname\":\"Babs\"\n     }]", "\"nickname\":\"Babs\"\n     }}]", 1);
+    assert_ne!(fixed, text, "the RFC's unclosed operation was not found");
+    fixed
+}
+
 fn member_ids(group: &Value) -> Vec<&str> {
     group["members"].as_array().map(|m| m.iter().filter_map(|m| m["value"].as_str()).collect()).unwrap_or_default()
 }
@@ -86,6 +95,36 @@ fn babs() -> Value {
             }
         ]
     })
+}
+
+// §3.5.2 Figure 6 (non-normative)
+
+const FIGURE_6: &str = r#"
+   { "schemas":
+       ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+     "Operations":[
+       {
+        "op":"add",
+        "path":"members",
+        "value":[
+         {
+           "display": "Babs Jensen",
+           "$ref":
+   "https://example.com/v2/Users/2819c223...413861904646",
+           "value": "2819c223-7f76-453a-919d-413861904646"
+         }
+        ]
+       },
+       ... + additional operations if needed ...
+     ]
+   }"#;
+
+#[test]
+fn rfc7644_3_5_2_figure_6_is_a_sketch_whose_operation_is_the_add_member_example() {
+    assert!(serde_json::from_str::<Value>(FIGURE_6).is_err());
+    let without_ellipsis = FIGURE_6.replace(",\n       ... + additional operations if needed ...", "");
+    let sketch: Value = serde_json::from_str(&without_ellipsis).unwrap();
+    assert_eq!(sketch, serde_json::from_str::<Value>(ADD_MEMBER).unwrap());
 }
 
 // §3.5.2.1 Add Operation
@@ -159,22 +198,19 @@ fn rfc7644_3_5_2_1_add_without_path_as_printed_is_not_json() {
 
 #[test]
 fn rfc7644_3_5_2_1_add_without_path_adds_an_email_and_replaces_the_nickname() {
-    let repaired = ADD_WITHOUT_PATH.replace("\"nickname\":\"Babs\"\n     }]", "\"nickname\":\"Babs\"\n     }}]");
     let mut user = babs();
     user["emails"] = json!([{"value": "bjensen@example.com", "type": "work", "primary": true}]);
-    let out = apply_to(&user, &repaired, "User");
+    let out = apply_to(&user, &with_operation_closed(ADD_WITHOUT_PATH), "User");
     // "an additional value is added to the multi-valued attribute "emails". The second
     // attribute, "nickname", is added to the User resource. If the resource already had an
-    // existing "nickname", the value is replaced".
-    assert_eq!(
-        out["emails"],
-        json!([
-            {"value": "bjensen@example.com", "type": "work", "primary": true},
-            {"value": "babs@jensen.org", "type": "home"}
-        ])
-    );
-    assert_eq!(out["nickName"], "Babs");
-    assert_eq!(out.get("nickname"), None);
+    // existing "nickname", the value is replaced". The name is stored as the schema spells it.
+    let mut expected = user.clone();
+    expected["emails"] = json!([
+        {"value": "bjensen@example.com", "type": "work", "primary": true},
+        {"value": "babs@jensen.org", "type": "home"}
+    ]);
+    expected["nickName"] = json!("Babs");
+    assert_eq!(out, expected);
 }
 
 // §3.5.2.2 Remove Operation
@@ -195,7 +231,9 @@ fn rfc7644_3_5_2_2_remove_a_single_member() {
     // The RFC elides the id; a group holding a member with exactly that value loses it.
     let group = tour_guides(&[member("2819c223-7f76-...413861904646", "Babs Jensen")]);
     let out = apply_to(&group, REMOVE_MEMBER, "Group");
-    assert_eq!(member_ids(&out), ["2819c223-7f76-453a-919d-413861904646", "902c246b-6245-4190-8e05-00816be7344a"]);
+    assert_eq!(out, tour_guides(&[]));
+    // "If the user was not a member of this group, no changes should be made to the resource".
+    assert_eq!(apply_to(&tour_guides(&[]), REMOVE_MEMBER, "Group"), tour_guides(&[]));
 }
 
 const REMOVE_ALL_MEMBERS: &str = r#"
@@ -233,12 +271,14 @@ fn rfc7644_3_5_2_2_remove_the_work_emails_ending_in_example_com() {
         {"value": "bjensen@example.org", "type": "work"}
     ]);
     let out = apply_to(&user, REMOVE_WORK_EMAILS, "User");
-    assert_eq!(
-        out["emails"],
-        json!([{"value": "babs@example.com", "type": "home"}, {"value": "bjensen@example.org", "type": "work"}])
-    );
+    let mut expected = user.clone();
+    expected["emails"] =
+        json!([{"value": "babs@example.com", "type": "home"}, {"value": "bjensen@example.org", "type": "work"}]);
+    assert_eq!(out, expected);
 }
 
+/// The path has no space between `eq` and the value, which the filter ABNF requires (SP);
+/// the parser accepts it, as the RFC's own example needs.
 const REMOVE_AND_ADD_MEMBER: &str = r#"
    { "schemas":
        ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
@@ -274,7 +314,14 @@ fn rfc7644_3_5_2_2_remove_one_member_and_add_another() {
         member("2819c223...919d-413861904646", "Babs Jensen")
     ]});
     let out = apply_to(&group, REMOVE_AND_ADD_MEMBER, "Group");
-    assert_eq!(member_ids(&out), ["902c246b-6245-4190-8e05-00816be7344a", "08e1d05d...473d93df9210"]);
+    assert_eq!(
+        out["members"],
+        json!([
+            member("902c246b-6245-4190-8e05-00816be7344a", "Mandy Pepperidge"),
+            {"display": "James Smith", "$ref": "https://example.com/v2/Users/08e1d05d...473d93df9210",
+                "value": "08e1d05d...473d93df9210"}
+        ])
+    );
 }
 
 const REPLACE_MEMBERS_BY_REMOVE_AND_ADD: &str = r#"
@@ -317,6 +364,10 @@ fn rfc7644_3_5_2_2_replace_all_members_by_removing_them_and_adding_the_new_list(
         )
     );
     let out = apply_to(&tour_guides(&[]), REPLACE_MEMBERS_BY_REMOVE_AND_ADD, "Group");
+    let body: Value = serde_json::from_str(REPLACE_MEMBERS_BY_REMOVE_AND_ADD).unwrap();
+    let mut expected = tour_guides(&[]);
+    expected["members"] = body["Operations"][1]["value"].clone();
+    assert_eq!(out, expected);
     assert_eq!(member_ids(&out), ["2819c223-7f76-453a-919d-413861904646", "08e1d05d-121c-4561-8b96-473d93df9210"]);
 }
 
@@ -355,6 +406,10 @@ fn rfc7644_3_5_2_3_replace_all_members_in_one_operation() {
     // "If the target location is a multi-valued attribute and no filter is specified, the
     // attribute and all values are replaced."
     let out = apply_to(&tour_guides(&[]), REPLACE_MEMBERS, "Group");
+    let body: Value = serde_json::from_str(REPLACE_MEMBERS).unwrap();
+    let mut expected = tour_guides(&[]);
+    expected["members"] = body["Operations"][0]["value"].clone();
+    assert_eq!(out, expected);
     assert_eq!(member_ids(&out), ["2819c223...413861904646", "08e1d05d...473d93df9210"]);
 }
 
@@ -384,9 +439,28 @@ const REPLACE_WORK_ADDRESS: &str = r#"
 fn rfc7644_3_5_2_3_replace_the_work_address() {
     let out = apply_to(&babs(), REPLACE_WORK_ADDRESS, "User");
     // "all matching record values SHALL be replaced".
-    assert_eq!(
-        out["addresses"][0],
-        json!({
+    let mut expected = babs();
+    expected["addresses"][0] = work_address_911();
+    assert_eq!(out, expected);
+}
+
+#[test]
+fn rfc7644_3_5_2_3_replacing_the_work_address_as_primary_resets_the_other_primary() {
+    // "by setting "primary" to "true", the service provider will reset "primary" to "false"
+    // for any other existing values of "addresses"".
+    let mut user = babs();
+    user["addresses"][0].as_object_mut().unwrap().remove("primary");
+    user["addresses"][1]["primary"] = json!(true);
+    let out = apply_to(&user, REPLACE_WORK_ADDRESS, "User");
+    let mut expected = user.clone();
+    expected["addresses"][0] = work_address_911();
+    expected["addresses"][1]["primary"] = json!(false);
+    assert_eq!(out, expected);
+}
+
+/// The `value` of the §3.5.2.3 work-address example.
+fn work_address_911() -> Value {
+    json!({
             "type": "work",
             "streetAddress": "911 Universal City Plaza",
             "locality": "Hollywood",
@@ -395,9 +469,7 @@ fn rfc7644_3_5_2_3_replace_the_work_address() {
             "country": "US",
             "formatted": "911 Universal City Plaza\nHollywood, CA 91608 US",
             "primary": true
-        })
-    );
-    assert_eq!(out["addresses"][1], babs()["addresses"][1]);
+    })
 }
 
 const REPLACE_WORK_STREET_ADDRESS: &str = r#"
@@ -420,6 +492,8 @@ fn rfc7644_3_5_2_3_replace_the_street_address_of_the_work_address() {
     assert_eq!(out, expected);
 }
 
+/// As printed in the RFC, this body lacks the `}` that closes the operation, like
+/// [`ADD_WITHOUT_PATH`].
 const REPLACE_WITHOUT_PATH: &str = r#"
    {
      "schemas":
@@ -439,39 +513,46 @@ const REPLACE_WITHOUT_PATH: &str = r#"
            }
          ],
          "nickname":"Babs"
-       }
      }]
    }"#;
+
+#[test]
+fn rfc7644_3_5_2_3_replace_without_path_as_printed_is_not_json() {
+    assert!(serde_json::from_str::<Value>(REPLACE_WITHOUT_PATH).is_err());
+}
 
 #[test]
 fn rfc7644_3_5_2_3_replace_emails_and_nickname_without_path() {
     let mut user = babs();
     user["emails"] = json!([{"value": "old@example.com", "type": "other"}]);
-    let out = apply_to(&user, REPLACE_WITHOUT_PATH, "User");
-    assert_eq!(
-        out["emails"],
-        json!([
-            {"value": "bjensen@example.com", "type": "work", "primary": true},
-            {"value": "babs@jensen.org", "type": "home"}
-        ])
-    );
-    assert_eq!(out["nickName"], "Babs");
+    let out = apply_to(&user, &with_operation_closed(REPLACE_WITHOUT_PATH), "User");
+    // "replace all values of one or more specific attributes ... other attributes are
+    // unaffected".
+    let mut expected = user.clone();
+    expected["emails"] = json!([
+        {"value": "bjensen@example.com", "type": "work", "primary": true},
+        {"value": "babs@jensen.org", "type": "home"}
+    ]);
+    expected["nickName"] = json!("Babs");
+    assert_eq!(out, expected);
 }
 
 #[test]
 fn rfc7644_3_5_2_every_example_is_idempotent() {
-    let cases: [(&str, &str, Value); 8] = [
-        (ADD_MEMBER, "Group", tour_guides(&[])),
-        (REMOVE_MEMBER, "Group", tour_guides(&[member("2819c223-7f76-...413861904646", "Babs Jensen")])),
-        (REMOVE_ALL_MEMBERS, "Group", tour_guides(&[])),
-        (REPLACE_MEMBERS_BY_REMOVE_AND_ADD, "Group", tour_guides(&[])),
-        (REPLACE_MEMBERS, "Group", tour_guides(&[])),
-        (REPLACE_WORK_ADDRESS, "User", babs()),
-        (REPLACE_WORK_STREET_ADDRESS, "User", babs()),
-        (REPLACE_WITHOUT_PATH, "User", babs()),
+    let cases: [(String, &str, Value); 10] = [
+        (ADD_MEMBER.to_owned(), "Group", tour_guides(&[])),
+        (with_operation_closed(ADD_WITHOUT_PATH), "User", babs()),
+        (REMOVE_MEMBER.to_owned(), "Group", tour_guides(&[member("2819c223-7f76-...413861904646", "Babs Jensen")])),
+        (REMOVE_ALL_MEMBERS.to_owned(), "Group", tour_guides(&[])),
+        (REMOVE_WORK_EMAILS.to_owned(), "User", babs()),
+        (REPLACE_MEMBERS_BY_REMOVE_AND_ADD.to_owned(), "Group", tour_guides(&[])),
+        (REPLACE_MEMBERS.to_owned(), "Group", tour_guides(&[])),
+        (REPLACE_WORK_ADDRESS.to_owned(), "User", babs()),
+        (REPLACE_WORK_STREET_ADDRESS.to_owned(), "User", babs()),
+        (with_operation_closed(REPLACE_WITHOUT_PATH), "User", babs()),
     ];
     for (text, resource_type, resource) in cases {
-        let once = apply_to(&resource, text, resource_type);
-        assert_eq!(apply_to(&once, text, resource_type), once, "{text}");
+        let once = apply_to(&resource, &text, resource_type);
+        assert_eq!(apply_to(&once, &text, resource_type), once, "{text}");
     }
 }
