@@ -187,7 +187,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         database = %store.backend(),
         "serving"
     );
-    let sweeper = http::spawn_expired_session_sweeper(store.clone());
+    let sweeper = http::spawn_expiry_sweeper(store.clone());
     serve_until(listener, app, shutdown_signal(), Duration::from_secs(config.shutdown_grace_seconds)).await?;
     sweeper.abort();
     store.close().await;

@@ -108,6 +108,17 @@ pub async fn issue_token(
     request: TokenRequest,
     now: DateTime<Utc>,
 ) -> Result<IssuedToken, ServiceError> {
+    store_new_token(store, tenant, directory, request, None, now).await
+}
+
+async fn store_new_token(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    request: TokenRequest,
+    oauth_client: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<IssuedToken, ServiceError> {
     let secret = format!("{TOKEN_PREFIX}{}", random_text(32));
     let token = NewToken {
         id: TokenId::generate(),
@@ -117,6 +128,7 @@ pub async fn issue_token(
         read_only: request.read_only,
         created_at: now,
         expires_at: request.expires_at,
+        oauth_client,
     };
     store.tenant(tenant).insert_token(&token).await?;
     Ok(IssuedToken { id: token.id, secret })
@@ -199,8 +211,19 @@ pub async fn exchange_client_credentials(
         read_only: false,
         expires_at: Some(now + ACCESS_TOKEN_LIFETIME),
     };
-    let issued = issue_token(store, client.tenant, client.directory, request, now).await?;
+    let issued =
+        store_new_token(store, client.tenant, client.directory, request, Some(client_id.to_owned()), now).await?;
     Ok(AccessToken { token: issued.secret, expires_in_seconds: ACCESS_TOKEN_LIFETIME.num_seconds() })
+}
+
+/// How long after expiry the grant's access tokens are deleted (kept a while so a support
+/// engineer can still see why an identity provider's old token was refused).
+pub const EXPIRED_ACCESS_TOKEN_RETENTION: Duration = Duration::days(1);
+
+/// Deletes the client-credentials grant's access tokens that expired more than
+/// [`EXPIRED_ACCESS_TOKEN_RETENTION`] before `now`; returns how many.
+pub async fn sweep_expired_access_tokens(store: &Store, now: DateTime<Utc>) -> Result<u64, ServiceError> {
+    Ok(store.delete_expired_access_tokens(now - EXPIRED_ACCESS_TOKEN_RETENTION).await?)
 }
 
 /// Compares two digests without an early exit, so timing tells nothing about where they

@@ -18,6 +18,7 @@ backend_tests!(
     expired_and_revoked_tokens_are_refused,
     ensuring_a_tenant_twice_returns_the_same_tenant,
     tenants_are_created_with_validated_names,
+    grant_tokens_are_swept_a_day_after_expiry_and_admin_tokens_kept,
 );
 
 fn hour(hour: u32) -> chrono::DateTime<Utc> {
@@ -156,4 +157,29 @@ async fn tenants_are_created_with_validated_names(db: TestDatabase) {
     assert_eq!(listed.len(), 1);
     let (tenant, directories) = tenants::detail(&db.store, &acme.slug).await.unwrap().unwrap();
     assert_eq!((tenant, directories.len()), (acme, 0));
+}
+
+async fn grant_tokens_are_swept_a_day_after_expiry_and_admin_tokens_kept(db: TestDatabase) {
+    let acme = directories::ensure_tenant(&db.store, &TenantSlug::parse("acme").unwrap(), hour(8)).await.unwrap();
+    let okta = directories::create_directory(&db.store, acme.id, IdentityProvider::Okta, hour(8)).await.unwrap();
+    let client = directories::issue_oauth_client(&db.store, acme.id, okta.id, "Okta".into(), hour(8)).await.unwrap();
+    let granted =
+        directories::exchange_client_credentials(&db.store, &client.client_id, &client.secret, hour(9)).await.unwrap();
+    let expiring = TokenRequest { label: "admin".into(), read_only: false, expires_at: Some(hour(10)) };
+    let admin = directories::issue_token(&db.store, acme.id, okta.id, expiring, hour(9)).await.unwrap();
+    let a_day_after_expiry = hour(10) + directories::EXPIRED_ACCESS_TOKEN_RETENTION;
+
+    assert_eq!(directories::sweep_expired_access_tokens(&db.store, hour(11)).await.unwrap(), 0, "swept too early");
+    assert_eq!(directories::sweep_expired_access_tokens(&db.store, a_day_after_expiry).await.unwrap(), 0);
+    let later = a_day_after_expiry + chrono::Duration::seconds(1);
+    assert_eq!(directories::sweep_expired_access_tokens(&db.store, later).await.unwrap(), 1);
+
+    let scope = db.store.tenant(acme.id);
+    assert!(scope.token_by_digest(okta.id, &sha256(&granted.token)).await.unwrap().is_none());
+    assert!(scope.token_by_digest(okta.id, &sha256(&admin.secret)).await.unwrap().is_some());
+}
+
+fn sha256(secret: &str) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(secret.as_bytes()).into()
 }

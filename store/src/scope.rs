@@ -52,6 +52,9 @@ pub struct NewToken {
     pub read_only: bool,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The OAuth client whose client-credentials grant obtained the token; `None` for a
+    /// token an admin issued. Such tokens are deleted a while after they expire.
+    pub oauth_client: Option<String>,
 }
 
 /// A stored token, as authentication and the tokens page see it.
@@ -184,8 +187,8 @@ impl<'a> TenantScope<'a> {
     /// Stores a token of one of the tenant's directories.
     pub async fn insert_token(&self, token: &NewToken) -> Result<(), StoreError> {
         const QUERY: &str = "INSERT INTO directory_tokens \
-             (tenant_id, directory_id, id, digest, label, read_only, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+             (tenant_id, directory_id, id, digest, label, read_only, created_at, expires_at, oauth_client_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         let result = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
             .bind(self.tenant)
             .bind(token.directory)
@@ -195,6 +198,7 @@ impl<'a> TenantScope<'a> {
             .bind(token.read_only)
             .bind(token.created_at)
             .bind(token.expires_at)
+            .bind(&token.oauth_client)
             .execute(pool)
             .await
             .map(drop));

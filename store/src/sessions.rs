@@ -52,6 +52,14 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes the access tokens of the client-credentials grant that expired before
+    /// `before`, in every tenant (a maintenance sweep, like the sessions'); returns how
+    /// many. Tokens an admin issued are kept.
+    pub async fn delete_expired_access_tokens(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
+        const QUERY: &str = "DELETE FROM directory_tokens WHERE oauth_client_id IS NOT NULL AND expires_at < $1";
+        Ok(on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(before).execute(pool).await?.rows_affected()))
+    }
+
     /// Deletes sessions that expired before `now` (unix seconds); returns how many.
     pub async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError> {
         const QUERY: &str = "DELETE FROM sessions WHERE expires_at <= $1";

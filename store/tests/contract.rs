@@ -23,6 +23,7 @@ backend_tests!(
     a_revoked_token_stops_opening_its_directory_in_every_store,
     cached_credentials_follow_last_use_and_new_extensions,
     the_probes_idps_send_are_answered_from_an_index,
+    expired_access_tokens_of_the_grant_are_swept_and_admin_tokens_kept,
     tenant_summaries_count_each_tenants_directories_newest_first,
 );
 
@@ -62,6 +63,7 @@ fn token(directory: &Directory, digest_byte: u8) -> NewToken {
         read_only: false,
         created_at: at(10),
         expires_at: Some(at(20)),
+        oauth_client: None,
     }
 }
 
@@ -299,6 +301,35 @@ fn scans_the_directory(plan: &str) -> Option<String> {
     None
 }
 
+async fn expired_access_tokens_of_the_grant_are_swept_and_admin_tokens_kept(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let globex = tenant(&db.store, "globex").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let entra = directory(&db.store, &globex, IdentityProvider::Entra).await;
+    let grant = |directory: &Directory, byte: u8, expires: u32| NewToken {
+        id: TokenId::generate(),
+        expires_at: Some(at(expires)),
+        oauth_client: Some("scimc_client".into()),
+        ..token(directory, byte)
+    };
+    let admin_expired = NewToken { expires_at: Some(at(9)), ..token(&okta, 1) };
+    db.store.tenant(acme.id).insert_token(&admin_expired).await.unwrap();
+    db.store.tenant(acme.id).insert_token(&grant(&okta, 2, 9)).await.unwrap();
+    db.store.tenant(acme.id).insert_token(&grant(&okta, 3, 13)).await.unwrap();
+    db.store.tenant(globex.id).insert_token(&grant(&entra, 4, 10)).await.unwrap();
+
+    assert_eq!(db.store.delete_expired_access_tokens(at(12)).await.unwrap(), 2);
+
+    let left = |directory: DirectoryId, byte: u8| {
+        let store = db.store.clone();
+        async move { store.directory_token(directory, &[byte; 32]).await.unwrap().is_some() }
+    };
+    assert!(left(okta.id, 1).await, "an admin's expired token was deleted");
+    assert!(!left(okta.id, 2).await);
+    assert!(left(okta.id, 3).await, "a grant token deleted before it expired");
+    assert!(!left(entra.id, 4).await);
+}
+
 fn operator(email: &str) -> Operator {
     Operator {
         id: store::OperatorId::generate(),
@@ -360,7 +391,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
 
     assert_eq!(overview.backend, db.url.backend());
     assert_eq!(overview.schema_version, Store::latest_schema_version());
-    assert_eq!(Store::latest_schema_version(), 9);
+    assert_eq!(Store::latest_schema_version(), 10);
     assert_eq!(overview.tenant_count, 0);
 }
 

@@ -5,7 +5,7 @@ mod oauth;
 mod scim_endpoints;
 mod sessions;
 
-pub(crate) use sessions::spawn_expired_session_sweeper;
+pub(crate) use sessions::spawn_expiry_sweeper;
 
 use std::time::Duration;
 
