@@ -13,7 +13,10 @@
 //! - text orders by code point (`COLLATE "C"` on PostgreSQL; SQLite compares UTF-8 bytes);
 //! - `co`/`sw`/`ew` use `instr`/`substr` (SQLite) and `strpos`/`left`/`right`
 //!   (PostgreSQL) rather than `LIKE`, which would need escaping and folds ASCII case;
-//! - dateTime values compare as instants (`unixepoch(…, 'subsec')`, `timestamptz`).
+//! - dateTime values compare as instants (`unixepoch(…, 'subsec')`, `timestamptz`), and
+//!   only stored strings shaped like RFC 3339 date-times compare at all;
+//! - `meta` is not in the document: its attributes are columns, also inside `meta[…]`; a
+//!   user's `groups` and a group's `members` are rows of `scim_members`.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use scim::filter::CompareOp;
@@ -91,11 +94,12 @@ struct ArraySpec {
     /// `FROM` item and its correlation with the resource row `r`.
     from: &'static str,
     correlate: &'static str,
-    /// Sub-attributes with a column; other sub-attributes are absent.
-    sub_attributes: &'static [(&'static str, &'static str)],
+    /// Sub-attributes with an SQL expression over the side row (and its lower-cased copy,
+    /// if `lower()` would not fold it as Rust does); other sub-attributes are absent.
+    sub_attributes: &'static [(&'static str, &'static str, Option<&'static str>)],
 }
 
-const COMMON_COLUMNS: [ColumnSpec; 4] = [
+const COMMON_COLUMNS: [ColumnSpec; 5] = [
     ColumnSpec { name: "id", path: "id", expr: "r.id", folded: None, kind: ColumnKind::Text },
     ColumnSpec { name: "external_id", path: "externalId", expr: "r.external_id", folded: None, kind: ColumnKind::Text },
     ColumnSpec {
@@ -112,6 +116,13 @@ const COMMON_COLUMNS: [ColumnSpec; 4] = [
         folded: None,
         kind: ColumnKind::DateTime,
     },
+    ColumnSpec {
+        name: "resource_type",
+        path: "meta.resourceType",
+        expr: "r.resource_type",
+        folded: None,
+        kind: ColumnKind::Text,
+    },
 ];
 
 /// Users: `userName` is the `name` column.
@@ -121,6 +132,7 @@ pub(crate) static USER_TARGET: FilterTarget = FilterTarget {
         COMMON_COLUMNS[1],
         COMMON_COLUMNS[2],
         COMMON_COLUMNS[3],
+        COMMON_COLUMNS[4],
         ColumnSpec {
             name: "name",
             path: "userName",
@@ -133,7 +145,21 @@ pub(crate) static USER_TARGET: FilterTarget = FilterTarget {
         key: "groups",
         from: "scim_members m",
         correlate: "m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id",
-        sub_attributes: &[("value", "m.group_id")],
+        // As the service shows a user's groups: `type` is always "direct", `display` the
+        // group's displayName. (`$ref` holds the service's base URL, unknown here.)
+        sub_attributes: &[
+            ("value", "m.group_id", None),
+            ("type", "'direct'", None),
+            (
+                "display",
+                "(SELECT g.name FROM scim_resources g WHERE g.tenant_id = m.tenant_id \
+                 AND g.directory_id = m.directory_id AND g.id = m.group_id)",
+                Some(
+                    "(SELECT g.name_folded FROM scim_resources g WHERE g.tenant_id = m.tenant_id \
+                     AND g.directory_id = m.directory_id AND g.id = m.group_id)",
+                ),
+            ),
+        ],
     }],
     looked_up: &["emails"],
 };
@@ -145,6 +171,7 @@ pub(crate) static GROUP_TARGET: FilterTarget = FilterTarget {
         COMMON_COLUMNS[1],
         COMMON_COLUMNS[2],
         COMMON_COLUMNS[3],
+        COMMON_COLUMNS[4],
         ColumnSpec {
             name: "name",
             path: "displayName",
@@ -157,7 +184,7 @@ pub(crate) static GROUP_TARGET: FilterTarget = FilterTarget {
         key: "members",
         from: "scim_members m",
         correlate: "m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.group_id = r.id",
-        sub_attributes: &[("value", "m.member_id"), ("type", "m.member_type")],
+        sub_attributes: &[("value", "m.member_id", None), ("type", "m.member_type", None)],
     }],
     looked_up: &[],
 };
@@ -174,6 +201,11 @@ impl FilterTarget {
 
     fn column(&self, name: &str) -> Option<&ColumnSpec> {
         self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The column holding the attribute at `keys` (`meta`, `created` inside `meta[…]`).
+    fn column_at(&self, keys: &[String]) -> Option<&ColumnSpec> {
+        self.columns.iter().find(|c| c.path.split('.').eq(keys.iter().map(String::as_str)))
     }
 
     fn array(&self, keys: &[String]) -> Option<&ArraySpec> {
@@ -303,9 +335,9 @@ impl Renderer {
         let (e, f) = (format!("e{}", self.aliases), format!("f{}", self.aliases));
         match self.dialect {
             Dialect::Sqlite => {
-                // json_each walks the array at the path (a scalar there is one element; a
-                // missing path none). Documents hold multi-valued attributes as arrays,
-                // so the exact and folded walks pair up by array index.
+                // json_each walks the array at the path; any other value there (an object
+                // or a scalar) is one element, and a missing path none (json_each would
+                // walk an object's members). The exact and folded walks pair up by index.
                 let path = self.path(array);
                 let (exact_doc, folded_doc) = match scope {
                     Scope::Element { exact, folded, .. } => (exact.clone(), folded.clone()),
@@ -317,9 +349,17 @@ impl Renderer {
                     folded: format!("{f}.value"),
                 };
                 let inner = self.plan(element, &element_scope);
+                let elements = |doc: &str| {
+                    format!(
+                        "json_each(CASE json_type({doc}, {path}) WHEN 'array' THEN {doc} -> {path} \
+                         ELSE json_array({doc} -> {path}) END)"
+                    )
+                };
                 format!(
-                    "EXISTS (SELECT 1 FROM json_each({exact_doc}, {path}) AS {e}, json_each({folded_doc}, {path}) AS {f} \
-                     WHERE {f}.key IS {e}.key AND {e}.type <> 'null' AND {inner})"
+                    "EXISTS (SELECT 1 FROM {} AS {e}, {} AS {f} \
+                     WHERE {f}.key IS {e}.key AND {e}.type <> 'null' AND {inner})",
+                    elements(&exact_doc),
+                    elements(&folded_doc)
                 )
             }
             Dialect::Postgres => {
@@ -413,13 +453,23 @@ impl Renderer {
             }
             (Operand::Element(keys), Scope::Side(side)) => {
                 let column = match keys.as_slice() {
-                    [sub] => side.sub_attributes.iter().find(|(name, _)| name == sub).map(|(_, column)| *column),
+                    // A row is an element with a non-empty `value`: present.
+                    [] if predicate.test == Test::Present => return "TRUE".to_owned(),
+                    [sub] => side.sub_attributes.iter().find(|(name, ..)| name == sub),
                     _ => None,
                 };
                 match column {
-                    // The side table's values are case-exact ids and type names.
-                    Some(column) => self.column_test(column, None, ColumnKind::Text, &predicate.test),
+                    Some((_, column, folded)) => self.column_test(column, *folded, ColumnKind::Text, &predicate.test),
                     None => "FALSE".to_owned(),
+                }
+            }
+            (Operand::Json(keys), Scope::Root) if keys.len() <= 2 && keys.first().is_some_and(|k| k == "meta") => {
+                // `meta` is not in the document: every resource has one, and the planner
+                // reads its columns only at the root, not inside `meta[…]`.
+                match (self.target.column_at(keys), &predicate.test) {
+                    (Some(column), test) => self.column_test(column.expr, column.folded, column.kind, test),
+                    (None, Test::Present) if keys.len() == 1 => "TRUE".to_owned(),
+                    (None, _) => "FALSE".to_owned(),
                 }
             }
             (Operand::Json(keys) | Operand::Element(keys), _) => {
@@ -512,7 +562,12 @@ impl Renderer {
                 BindValue::Decimal(number) => {
                     let bound = self.bind(SqlBind::Real(*number));
                     match dialect {
-                        Dialect::Sqlite => format!("{ty} IN ('integer', 'real') AND {}", ordering(value, *op, &bound)),
+                        // As doubles, as `eval` compares decimals: SQLite compares an
+                        // integer with a real exactly (2^53 + 1 > 2^53 as a real).
+                        Dialect::Sqlite => format!(
+                            "{ty} IN ('integer', 'real') AND {}",
+                            ordering(&format!("CAST({value} AS REAL)"), *op, &bound)
+                        ),
                         Dialect::Postgres => format!(
                             "{ty} = 'number' AND {}",
                             ordering(
@@ -541,11 +596,17 @@ impl Renderer {
                 BindValue::DateTime(at) => {
                     let text = at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
                     let bound = self.bind(SqlBind::Text(text));
+                    // Only a stored string shaped like an RFC 3339 date-time compares (as
+                    // `eval` parses it): a value stored before its attribute became a
+                    // dateTime must not make PostgreSQL's cast fail the whole query, nor
+                    // SQLite read `2021-03-04` as a date-time.
                     match dialect {
                         Dialect::Sqlite => format!(
-                            "{ty} = 'text' AND {}",
+                            "{ty} = 'text' AND {value} GLOB '{RFC3339_GLOB}' \
+                             AND ({value} GLOB '*[Zz]' OR {value} GLOB '*[+-][0-9][0-9]:[0-9][0-9]') AND {}",
                             ordering(
-                                &format!("unixepoch({value}, 'subsec')"),
+                                // SQLite reads `T` and `Z` in upper case only.
+                                &format!("unixepoch(upper({value}), 'subsec')"),
                                 *op,
                                 &format!("unixepoch({bound}, 'subsec')")
                             )
@@ -553,8 +614,10 @@ impl Renderer {
                         Dialect::Postgres => format!(
                             "{ty} = 'string' AND {}",
                             ordering(
-                                // Stored dateTimes were validated as RFC 3339 on input.
-                                &format!("CASE WHEN {ty} = 'string' THEN CAST({value} #>> '{{}}' AS timestamptz) END"),
+                                &format!(
+                                    "CASE WHEN {ty} = 'string' AND ({value} #>> '{{}}') ~ '{RFC3339_REGEX}' \
+                                     THEN CAST({value} #>> '{{}}' AS timestamptz) END"
+                                ),
                                 *op,
                                 &format!("CAST({bound} AS timestamptz)")
                             )
@@ -565,6 +628,15 @@ impl Renderer {
         }
     }
 }
+
+/// The shape of an RFC 3339 date-time as `chrono` parses it, with every field in a range
+/// PostgreSQL's cast accepts (it fails the query on anything else). Not caught: an
+/// impossible day such as 30 February, which still fails the cast.
+const RFC3339_REGEX: &str = "^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\
+     [Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+-](0[0-9]|1[0-5]):[0-5][0-9])$";
+/// The start of an RFC 3339 date-time (SQLite has no regular expressions; `unixepoch`
+/// checks the fields).
+const RFC3339_GLOB: &str = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][Tt ][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*";
 
 /// The text of a JSON path for `keys`, to bind as a parameter: `$."name"."familyName"` on
 /// SQLite, a text[] literal `{"name","familyName"}` on PostgreSQL. A numeric key indexes an
