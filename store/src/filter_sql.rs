@@ -299,6 +299,10 @@ impl Renderer {
 
     /// `EXISTS` over the elements of an array (in the document or in a side table).
     fn any(&mut self, array: &[String], element: &Plan, scope: &Scope) -> String {
+        // `meta[…]`: not in the document, but every resource has one (its columns).
+        if matches!(scope, Scope::Root) && array.len() == 1 && array[0] == "meta" {
+            return self.plan(&within_meta(element), scope);
+        }
         if matches!(scope, Scope::Root)
             && let Some(side) = self.target.array(array)
         {
@@ -669,6 +673,20 @@ fn equality_on_value(element: &Plan) -> Option<String> {
 }
 
 /// `value <op> bound` for the ordering operators.
+/// The plan of a `meta[…]` element with its operands read at the root (`meta.created`…).
+fn within_meta(plan: &Plan) -> Plan {
+    match plan {
+        Plan::And(children) => Plan::And(children.iter().map(within_meta).collect()),
+        Plan::Or(children) => Plan::Or(children.iter().map(within_meta).collect()),
+        Plan::Not(inner) => Plan::Not(Box::new(within_meta(inner))),
+        Plan::Predicate(Predicate { operand: Operand::Element(keys), test }) => Plan::Predicate(Predicate {
+            operand: Operand::Json(std::iter::once("meta".to_owned()).chain(keys.iter().cloned()).collect()),
+            test: test.clone(),
+        }),
+        other => other.clone(),
+    }
+}
+
 fn ordering(value: &str, op: CompareOp, bound: &str) -> String {
     let operator = match op {
         CompareOp::Eq => "=",

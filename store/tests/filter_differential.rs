@@ -1012,22 +1012,6 @@ const KNOWN_DISAGREEMENTS: &[Known] = &[
         backends: BOTH,
         why: "meta.version is the service's ETag of the version column, not stored",
     },
-    // scim::filter::plan renders a value filter on a single-valued complex attribute as
-    // its inner filter at the attribute's keys, dropping "the attribute exists": eval
-    // requires an element, so `name[not (…)]` and `name[x eq null]` never match a user
-    // without `name`, while the plan (and so the SQL) matches every such user.
-    Known {
-        filter: r#"name[not (givenName eq "Barbara")]"#,
-        kind: ResourceKind::User,
-        backends: BOTH,
-        why: "plan drops the existence of a single-valued complex attribute under a value filter",
-    },
-    Known {
-        filter: r#"manager[displayName eq null]"#,
-        kind: ResourceKind::User,
-        backends: BOTH,
-        why: "plan drops the existence of a single-valued complex attribute under a value filter",
-    },
     // dateTimes in documents: SQLite's unixepoch keeps milliseconds and offsets up to
     // ±14:00 (chrono: nanoseconds, ±23:59); PostgreSQL keeps microseconds and offsets up
     // to ±15:59 (the renderer's shape test leaves larger ones unmatched, as its cast
@@ -1418,11 +1402,11 @@ fn spelled(path: &'static str) -> BoxedStrategy<String> {
     .boxed()
 }
 
-/// `path op literal`, `path pr`, or `path ne null` (and, unless `positive`, `path eq
-/// null`, the only test that holds for a missing value).
-fn test_of(attributes: &'static [(&'static str, Kind)], literals: &Literals, positive: bool) -> BoxedStrategy<String> {
+/// `path op literal`, `path pr`, `path ne null` or `path eq null` (the only test that
+/// holds for a missing value).
+fn test_of(attributes: &'static [(&'static str, Kind)], literals: &Literals) -> BoxedStrategy<String> {
     let literals = literals.clone();
-    let nulls: &'static [&'static str] = if positive { &["ne"] } else { &["eq", "ne"] };
+    let nulls: &'static [&'static str] = &["eq", "ne"];
     prop::sample::select(attributes)
         .prop_flat_map(move |(path, kind)| {
             let null = (spelled(path), prop::sample::select(nulls)).prop_map(|(path, op)| format!("{path} {op} null"));
@@ -1452,23 +1436,17 @@ fn combined(leaf: BoxedStrategy<String>) -> BoxedStrategy<String> {
     .boxed()
 }
 
-/// `attribute[…]` over `subs`, the attribute spelled as is or with its schema URN. With
-/// `positive`, the inner filter holds for no missing value (no `not`, no `eq null`): the
-/// only kind that agrees on a single-valued complex attribute (see KNOWN_DISAGREEMENTS).
+/// `attribute[…]` over `subs`, the attribute spelled as is or with its schema URN, with
+/// `and`, `or` and `not` inside.
 fn value_path(
     attribute: &'static [&'static str],
     subs: &'static [(&'static str, Kind)],
     literals: &Literals,
-    positive: bool,
 ) -> BoxedStrategy<String> {
-    let inner = test_of(subs, literals, positive).prop_recursive(2, 4, 2, move |inner| {
+    let inner = test_of(subs, literals).prop_recursive(2, 4, 2, move |inner| {
         let and = (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} and {b}"));
         let or = (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} or {b}"));
-        if positive {
-            prop_oneof![and, or].boxed()
-        } else {
-            prop_oneof![and, or, inner.prop_map(|a| format!("not ({a})"))].boxed()
-        }
+        prop_oneof![and, or, inner.prop_map(|a| format!("not ({a})"))].boxed()
     });
     (prop::sample::select(attribute), inner).prop_map(|(attribute, inner)| format!("{attribute}[{inner}]")).boxed()
 }
@@ -1545,15 +1523,15 @@ const MEMBER_SUBS: &[(&str, Kind)] = &[("value", Kind::Str), ("type", Kind::Str)
 
 fn user_filter(literals: &Literals) -> BoxedStrategy<String> {
     let leaf = prop_oneof![
-        12 => test_of(USER_ATTRIBUTES, literals, false),
-        2 => value_path(&["emails", "urn:ietf:params:scim:schemas:core:2.0:User:emails", "ims", "phoneNumbers"], EMAIL_SUBS, literals, false),
-        1 => value_path(&["addresses"], ADDRESS_SUBS, literals, false),
-        2 => value_path(&["certs", "urn:acme:params:scim:schemas:extension:2.0:User:certs"], CERT_SUBS, literals, false),
-        1 => value_path(&["name"], NAME_SUBS, literals, true),
-        1 => value_path(&["manager", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"], MANAGER_SUBS, literals, true),
-        1 => value_path(&["groups"], GROUP_SUBS, literals, false),
+        12 => test_of(USER_ATTRIBUTES, literals),
+        2 => value_path(&["emails", "urn:ietf:params:scim:schemas:core:2.0:User:emails", "ims", "phoneNumbers"], EMAIL_SUBS, literals),
+        1 => value_path(&["addresses"], ADDRESS_SUBS, literals),
+        2 => value_path(&["certs", "urn:acme:params:scim:schemas:extension:2.0:User:certs"], CERT_SUBS, literals),
+        1 => value_path(&["name"], NAME_SUBS, literals),
+        1 => value_path(&["manager", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"], MANAGER_SUBS, literals),
+        1 => value_path(&["groups"], GROUP_SUBS, literals),
         // Every resource has `meta`: negations agree there.
-        1 => value_path(&["meta"], META_SUBS, literals, false),
+        1 => value_path(&["meta"], META_SUBS, literals),
     ];
     combined(leaf.boxed())
 }
@@ -1573,9 +1551,9 @@ fn group_filter(literals: &Literals) -> BoxedStrategy<String> {
         ("meta.resourceType", Kind::Str),
     ];
     let leaf = prop_oneof![
-        4 => test_of(ATTRIBUTES, literals, false),
-        2 => value_path(&["members"], MEMBER_SUBS, literals, false),
-        1 => value_path(&["meta"], META_SUBS, literals, false),
+        4 => test_of(ATTRIBUTES, literals),
+        2 => value_path(&["members"], MEMBER_SUBS, literals),
+        1 => value_path(&["meta"], META_SUBS, literals),
     ];
     combined(leaf.boxed())
 }

@@ -155,9 +155,6 @@ pub fn plan(filter: &CheckedFilter, columns: &IndexedColumns) -> Plan {
 enum Scope {
     /// The document root.
     Root,
-    /// A JSON object reached by these keys from the root (a single-valued complex
-    /// attribute under a value filter).
-    Object(Vec<String>),
     /// The current element of an `Any`.
     Element,
 }
@@ -189,23 +186,20 @@ impl Planner<'_> {
                 let test = Test::Compare { op: *op, value: bind, case_exact: target.case_exact };
                 self.test(target, test, scope)
             }
-            CheckedNode::ValuePath { location, multi_valued, filter } => {
-                let keys = self.keys(location, scope, false);
-                if *multi_valued {
-                    Plan::Any { array: keys, element: Box::new(self.node(filter, &Scope::Element)) }
-                } else {
-                    self.node(filter, &Scope::Object(keys))
-                }
+            // A single-valued complex attribute is planned as an array of one (a non-array
+            // value counts as a single element): its value filter then also requires the
+            // attribute to exist, as the evaluator does. Its inner filter alone would not:
+            // `name[not (givenName eq "x")]` would match every user without a name.
+            CheckedNode::ValuePath { location, filter, .. } => {
+                let keys = self.keys(location, false);
+                Plan::Any { array: keys, element: Box::new(self.node(filter, &Scope::Element)) }
             }
         }
     }
 
     /// JSON keys of `location` in `scope`; with `top_only`, without the sub-attribute.
-    fn keys(&self, location: &Location, scope: &Scope, top_only: bool) -> Vec<String> {
-        let mut keys = match scope {
-            Scope::Object(prefix) => prefix.clone(),
-            Scope::Root | Scope::Element => Vec::new(),
-        };
+    fn keys(&self, location: &Location, top_only: bool) -> Vec<String> {
+        let mut keys = Vec::new();
         let own = location.keys();
         let take = if top_only && location.sub.is_some() { own.len() - 1 } else { own.len() };
         keys.extend(own.into_iter().take(take).map(str::to_owned));
@@ -215,12 +209,12 @@ impl Planner<'_> {
     fn test(&self, target: &Target, test: Test, scope: &Scope) -> Plan {
         let location = &target.location;
         if matches!(scope, Scope::Element) {
-            return predicate(Operand::Element(self.keys(location, scope, false)), test);
+            return predicate(Operand::Element(self.keys(location, false)), test);
         }
         if target.multi_valued {
             let element_keys = location.sub.iter().cloned().collect();
             return Plan::Any {
-                array: self.keys(location, scope, true),
+                array: self.keys(location, true),
                 element: Box::new(predicate(Operand::Element(element_keys), test)),
             };
         }
@@ -229,7 +223,7 @@ impl Planner<'_> {
         {
             return predicate(Operand::Column(column.to_owned()), test);
         }
-        predicate(Operand::Json(self.keys(location, scope, false)), test)
+        predicate(Operand::Json(self.keys(location, false)), test)
     }
 }
 

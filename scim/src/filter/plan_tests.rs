@@ -189,11 +189,31 @@ fn eq_null_becomes_not_present() {
 fn a_value_filter_on_a_single_valued_complex_attribute_reads_inside_it() {
     assert_eq!(
         planned(r#"name[givenName sw "a"]"#),
-        Plan::Predicate(Predicate {
-            operand: Operand::Json(keys(&["name", "givenName"])),
-            test: Test::Compare { op: CompareOp::Sw, value: BindValue::Text("a".to_owned()), case_exact: false },
-        })
+        Plan::Any {
+            array: keys(&["name"]),
+            element: Box::new(Plan::Predicate(Predicate {
+                operand: Operand::Element(keys(&["givenName"])),
+                test: Test::Compare { op: CompareOp::Sw, value: BindValue::Text("a".to_owned()), case_exact: false },
+            })),
+        }
     );
+}
+
+/// Found by the store's differential test: planned as its inner filter alone, a negated
+/// value filter on a single-valued complex attribute matched resources without it.
+#[test]
+fn a_negated_value_filter_needs_the_single_valued_attribute_to_exist() {
+    let without_name = json!({"userName": "bjensen"});
+    let with_name = json!({"userName": "bjensen", "name": {"givenName": "Babs"}});
+    for text in [r#"name[not (givenName eq "Barbara")]"#, r#"name[givenName eq null]"#] {
+        let filter = checked(text);
+        let planned = plan(&filter, &columns());
+        for doc in [&without_name, &with_name] {
+            assert_eq!(interpret(&planned, doc, None), matches(&filter, doc), "{text} on {doc}");
+        }
+        assert!(!interpret(&planned, &without_name, None), "{text} matched a user without a name");
+    }
+    assert!(interpret(&plan(&checked(r#"name[not (givenName eq "Barbara")]"#), &columns()), &with_name, None));
 }
 
 // ---- agreement with eval ----
