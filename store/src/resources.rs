@@ -213,10 +213,18 @@ pub enum SortField {
     ExternalId,
     Created,
     LastModified,
-    /// A value in the document, by JSON keys from the root (a number indexes an array);
-    /// compared ignoring case unless `case_exact`.
+    /// A single value in the document, by JSON keys from the root; compared ignoring case
+    /// unless `case_exact`.
     Document {
         keys: Vec<String>,
+        case_exact: bool,
+    },
+    /// A multi-valued attribute (the array at `array`), by the value at `element` keys in
+    /// its primary element, else in its first (RFC 7644 §3.4.2.3); `element` is empty for
+    /// an array of simple values.
+    MultiValued {
+        array: Vec<String>,
+        element: Vec<String>,
         case_exact: bool,
     },
 }
@@ -933,11 +941,9 @@ impl<'a> DirectoryData<'a> {
                 let order = match sort {
                     None => "r.id".to_owned(),
                     Some(key) => {
-                        let (expr, bind) = sort_expression(&key.field, backend, next);
-                        if let Some(bind) = bind {
-                            binds.push(bind);
-                            next += 1;
-                        }
+                        let (expr, sort_binds) = sort_expression(&key.field, backend, next);
+                        next += sort_binds.len();
+                        binds.extend(sort_binds);
                         let direction = if key.descending { "DESC" } else { "ASC" };
                         format!("({expr}) IS NULL, {expr} {direction}, r.id")
                     }
@@ -1114,20 +1120,59 @@ fn placeholders(first: usize, count: usize) -> String {
 }
 
 /// The SQL of a sort key (and its bind parameter, numbered `$placeholder`).
-fn sort_expression(field: &SortField, backend: crate::Backend, placeholder: usize) -> (String, Option<SqlBind>) {
+/// The SQL value `field` orders by, and its parameters (numbered from `placeholder`).
+fn sort_expression(field: &SortField, backend: crate::Backend, placeholder: usize) -> (String, Vec<SqlBind>) {
+    let dialect = filter_sql::Dialect::from(backend);
+    let path = |keys: &[String]| SqlBind::Text(filter_sql::json_path(dialect, keys));
+    let document = |case_exact: bool| if case_exact { "r.doc" } else { "r.doc_folded" };
+    let (p, q) = (placeholder, placeholder + 1);
     match field {
-        SortField::Id => ("r.id".to_owned(), None),
-        SortField::Name => ("r.name_folded".to_owned(), None),
-        SortField::ExternalId => ("r.external_id".to_owned(), None),
-        SortField::Created => ("r.created_at".to_owned(), None),
-        SortField::LastModified => ("r.last_modified".to_owned(), None),
+        SortField::Id => ("r.id".to_owned(), Vec::new()),
+        SortField::Name => ("r.name_folded".to_owned(), Vec::new()),
+        SortField::ExternalId => ("r.external_id".to_owned(), Vec::new()),
+        SortField::Created => ("r.created_at".to_owned(), Vec::new()),
+        SortField::LastModified => ("r.last_modified".to_owned(), Vec::new()),
         SortField::Document { keys, case_exact } => {
-            let doc = if *case_exact { "r.doc" } else { "r.doc_folded" };
-            let path = Some(SqlBind::Text(filter_sql::json_path(backend.into(), keys)));
-            match backend {
-                crate::Backend::Sqlite => (format!("json_extract({doc}, ${placeholder})"), path),
-                crate::Backend::Postgres => (format!("({doc} #> CAST(${placeholder} AS text[]))"), path),
-            }
+            let doc = document(*case_exact);
+            let expr = match backend {
+                crate::Backend::Sqlite => format!("json_extract({doc}, ${p})"),
+                crate::Backend::Postgres => format!("({doc} #> CAST(${p} AS text[]))"),
+            };
+            (expr, vec![path(keys)])
+        }
+        // The primary element, else the first (RFC 7644 §3.4.2.3), as the evaluator's sort.
+        SortField::MultiValued { array, element, case_exact } => {
+            let doc = document(*case_exact);
+            let mut binds = vec![path(array)];
+            let expr = match backend {
+                crate::Backend::Sqlite => {
+                    let value = if element.is_empty() {
+                        "CASE WHEN e.type IN ('object', 'array') THEN NULL ELSE e.value END".to_owned()
+                    } else {
+                        binds.push(path(element));
+                        format!("CASE WHEN e.type = 'object' THEN json_extract(e.value, ${q}) END")
+                    };
+                    format!(
+                        "(SELECT {value} FROM json_each({doc}, ${p}) e WHERE json_type({doc}, ${p}) = 'array' \
+                         ORDER BY CASE WHEN e.type = 'object' AND json_extract(e.value, '$.primary') = 1 \
+                         THEN 0 ELSE 1 END, e.key LIMIT 1)"
+                    )
+                }
+                crate::Backend::Postgres => {
+                    let value = if element.is_empty() {
+                        "v".to_owned()
+                    } else {
+                        binds.push(path(element));
+                        format!("(v #> CAST(${q} AS text[]))")
+                    };
+                    format!(
+                        "(SELECT {value} FROM jsonb_array_elements(CASE WHEN jsonb_typeof({doc} #> CAST(${p} AS text[])) \
+                         = 'array' THEN {doc} #> CAST(${p} AS text[]) END) WITH ORDINALITY AS e(v, n) \
+                         ORDER BY CASE WHEN v -> 'primary' = 'true'::jsonb THEN 0 ELSE 1 END, n LIMIT 1)"
+                    )
+                }
+            };
+            (expr, binds)
         }
     }
 }

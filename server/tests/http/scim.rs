@@ -436,8 +436,19 @@ async fn listing_sorts_by_any_attribute(db: TestDatabase) {
     let server = TestServer::start(&db).await;
     let idp = Idp::new(&db, &server, "acme").await;
     let mut names = Vec::new();
-    for (user_name, family) in [("b", Some("Zeta")), ("A", Some("alpha")), ("c", None), ("D", Some("Beta"))] {
+    // Emails whose primary is not the first: a multi-valued attribute sorts by its primary
+    // value, else its first (RFC 7644 §3.4.2.3).
+    let emails = [
+        json!([{"value": "z@x.example", "type": "home"}, {"value": "m@x.example", "primary": true}]),
+        json!([{"value": "a@x.example"}, {"value": "y@x.example"}]),
+        json!([{"value": "b@x.example", "primary": false}, {"value": "q@x.example", "primary": true}]),
+        json!([]),
+    ];
+    for ((user_name, family), emails) in
+        [("b", Some("Zeta")), ("A", Some("alpha")), ("c", None), ("D", Some("Beta"))].into_iter().zip(emails)
+    {
         let mut body = user(user_name);
+        body["emails"] = emails;
         match family {
             Some(family) => body["name"]["familyName"] = json!(family),
             None => {
@@ -465,6 +476,9 @@ async fn listing_sorts_by_any_attribute(db: TestDatabase) {
     // Missing values sort last in both directions.
     assert_eq!(order("/Users?sortBy=name.familyName").await, ["A", "D", "b", "c"]);
     assert_eq!(order("/Users?sortBy=name.familyName&sortOrder=descending").await, ["b", "D", "A", "c"]);
+    assert_eq!(order("/Users?sortBy=emails.value").await, ["A", "b", "c", "D"]);
+    assert_eq!(order("/Users?sortBy=emails").await, ["A", "b", "c", "D"]);
+    assert_eq!(order("/Users?sortBy=emails.value&sortOrder=descending").await, ["c", "b", "A", "D"]);
     idp.get("/Users?sortBy=nope").await.assert_error(400, Some("invalidValue"));
     idp.get("/Users?sortBy=userName&sortOrder=sideways").await.assert_error(400, Some("invalidValue"));
 }

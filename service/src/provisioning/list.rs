@@ -160,17 +160,21 @@ impl Endpoint {
             keys.push(extension.to_owned());
         }
         keys.push(top_def.name().to_owned());
-        // RFC 7644 §3.4.2.3 sorts a multi-valued attribute by its primary value; stored
-        // values keep the primary first only by convention, so the first value is used.
-        if top_def.multi_valued() {
-            keys.push("0".to_owned());
-        }
-        match path.sub_attr() {
-            Some(_) => keys.push(def.name().to_owned()),
-            None if top_def.multi_valued() && top_def.ty() == AttrType::Complex => keys.push("value".to_owned()),
-            None => {}
-        }
-        Ok(Some(SortKey { field: SortField::Document { keys, case_exact: def.case_exact() }, descending }))
+        let case_exact = def.case_exact();
+        let field = if top_def.multi_valued() {
+            let element = match path.sub_attr() {
+                Some(_) => vec![def.name().to_owned()],
+                None if top_def.ty() == AttrType::Complex => vec!["value".to_owned()],
+                None => Vec::new(),
+            };
+            SortField::MultiValued { array: keys, element, case_exact }
+        } else {
+            if path.sub_attr().is_some() {
+                keys.push(def.name().to_owned());
+            }
+            SortField::Document { keys, case_exact }
+        };
+        Ok(Some(SortKey { field, descending }))
     }
 }
 
