@@ -90,6 +90,16 @@ pub enum AdminCommand {
         #[arg(long)]
         schema: std::path::PathBuf,
     },
+    /// Issue a key of the operator API (`/api/v1`, e.g. the event feed) for the operator's
+    /// own product; it is printed once.
+    CreateApiKey {
+        /// What the key is for, e.g. the service that will use it.
+        #[arg(long, default_value = "Created from the command line")]
+        label: String,
+        /// Print one JSON object (id, key, api_base_url) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Issue OAuth 2.0 client credentials for a directory, for identity providers that fetch
     /// short-lived tokens from `POST /oauth/token` (client-credentials grant).
     CreateOauthClient {

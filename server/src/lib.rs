@@ -77,6 +77,26 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
             print_lines(&lines);
             Ok(())
         }
+        AdminCommand::CreateApiKey { label, json } => {
+            #[allow(clippy::disallowed_methods)] // the clock is read at the edge
+            let now = chrono::Utc::now();
+            let key = service::api_keys::issue_api_key(store, label, now).await?;
+            let api_base_url = format!("{}/api/v1", config.public_base());
+            let lines = if json {
+                vec![
+                    serde_json::json!({"id": key.id.to_string(), "key": key.secret, "api_base_url": api_base_url})
+                        .to_string(),
+                ]
+            } else {
+                vec![
+                    format!("API key: {}", key.secret),
+                    format!("Base URL: {api_base_url} (OpenAPI: {}/api/openapi.json)", config.public_base()),
+                    "The key is shown only now; only its digest is stored.".to_owned(),
+                ]
+            };
+            print_lines(&lines);
+            Ok(())
+        }
         AdminCommand::ConfigureDirectory { tenant, directory, rate_limit_per_second, unknown_attributes } => {
             let owner = store.tenant_by_slug(&tenant).await?.with_context(|| format!("there is no tenant {tenant}"))?;
             let current = store

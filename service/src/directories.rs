@@ -233,7 +233,7 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
 }
 
 /// `bytes` random bytes in base64url.
-fn random_text(bytes: usize) -> String {
+pub(crate) fn random_text(bytes: usize) -> String {
     let mut random = vec![0_u8; bytes];
     OsRng.fill_bytes(&mut random);
     URL_SAFE_NO_PAD.encode(random)
@@ -311,7 +311,7 @@ fn is_valid_at(token: &TokenRecord, now: DateTime<Utc>) -> bool {
     token.revoked_at.is_none_or(|revoked| revoked > now) && token.expires_at.is_none_or(|expires| expires > now)
 }
 
-fn digest(secret: &str) -> [u8; 32] {
+pub(crate) fn digest(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 

@@ -2,8 +2,10 @@
 //! functions. Each public function is one use case; callers pass the [`store::Store`] and
 //! receive typed results, never database errors.
 
+pub mod api_keys;
 pub mod deployment;
 pub mod directories;
+pub mod events;
 pub mod operators;
 pub mod provisioning;
 pub mod tenants;

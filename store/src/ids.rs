@@ -109,6 +109,10 @@ uuid_id!(
     /// A change event of a directory: the id its consumers deduplicate on.
     EventId
 );
+uuid_id!(
+    /// A key of the operator API.
+    ApiKeyId
+);
 
 /// A tenant's URL name: 2 to 63 characters of lowercase letters, digits and hyphens,
 /// starting with a letter and not ending with a hyphen (a DNS label, so it can also name a

@@ -21,6 +21,7 @@ macro_rules! on_pool {
 }
 
 mod access_cache;
+mod api_keys;
 mod error;
 mod filter_sql;
 mod ids;
@@ -34,10 +35,11 @@ mod url;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+pub use api_keys::{ApiKeyRecord, NewApiKey};
 pub use error::StoreError;
 pub use filter_sql::indexed_columns;
 pub use ids::{
-    DirectoryId, EventId, IdentityProvider, InvalidSlug, OperatorId, TenantId, TenantSlug, TokenId,
+    ApiKeyId, DirectoryId, EventId, IdentityProvider, InvalidSlug, OperatorId, TenantId, TenantSlug, TokenId,
     UnknownIdentityProvider,
 };
 pub use operators::{Operator, OperatorRole};
@@ -97,6 +99,9 @@ pub struct Store {
     /// on the busy timeout.
     sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     access_cache: std::sync::Arc<access_cache::AccessCache>,
+    /// Bumped after every committed write of SCIM data in this process, so that long-polling
+    /// readers of the change feed wake at once instead of at their next poll.
+    commits: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     /// Keeps other processes' credential changes flowing into `access_cache` (PostgreSQL).
     access_listener: access_cache::SharedListener,
 }
@@ -176,7 +181,8 @@ impl Store {
             }
             _ => None,
         };
-        Ok(Self { pool, sqlite_writer: std::sync::Arc::default(), access_cache, access_listener })
+        let commits = std::sync::Arc::new(tokio::sync::watch::Sender::new(0));
+        Ok(Self { pool, sqlite_writer: std::sync::Arc::default(), access_cache, access_listener, commits })
     }
 
     /// Waits for this process's turn to write, on SQLite; nothing to wait for on PostgreSQL.
@@ -191,6 +197,16 @@ impl Store {
     /// database).
     pub fn latest_schema_version() -> i64 {
         SQLITE_MIGRATIONS.iter().map(|migration| migration.version).max().unwrap_or(0)
+    }
+
+    /// Changes whenever this process commits a write of SCIM data (other processes' writes
+    /// do not show here: readers must also poll).
+    pub fn watch_commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.commits.subscribe()
+    }
+
+    pub(crate) fn committed(&self) {
+        self.commits.send_modify(|count| *count = count.wrapping_add(1));
     }
 
     /// Which database this store runs on.

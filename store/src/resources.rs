@@ -425,6 +425,7 @@ macro_rules! in_transaction {
             }
             let result = $body;
             $tx.commit().await?;
+            $data.store.committed();
             result
         })
     };

@@ -24,6 +24,7 @@ backend_tests!(
     cached_credentials_follow_last_use_and_new_extensions,
     the_probes_idps_send_are_answered_from_an_index,
     expired_access_tokens_of_the_grant_are_swept_and_admin_tokens_kept,
+    operator_api_keys_are_found_by_digest_and_revoked_once,
     tenant_summaries_count_each_tenants_directories_newest_first,
 );
 
@@ -330,6 +331,30 @@ async fn expired_access_tokens_of_the_grant_are_swept_and_admin_tokens_kept(db: 
     assert!(!left(entra.id, 4).await);
 }
 
+async fn operator_api_keys_are_found_by_digest_and_revoked_once(db: TestDatabase) {
+    let key = store::NewApiKey {
+        id: store::ApiKeyId::generate(),
+        digest: [9; 32],
+        label: "product".into(),
+        created_at: at(10),
+    };
+    db.store.insert_api_key(&key).await.unwrap();
+    let again = store::NewApiKey { id: store::ApiKeyId::generate(), ..key.clone() };
+    assert!(matches!(db.store.insert_api_key(&again).await, Err(StoreError::Conflict(_))));
+
+    db.store.mark_api_key_used(key.id, at(11)).await.unwrap();
+    assert!(db.store.revoke_api_key(key.id, at(12)).await.unwrap());
+    assert!(db.store.revoke_api_key(key.id, at(13)).await.unwrap());
+    assert!(!db.store.revoke_api_key(store::ApiKeyId::generate(), at(13)).await.unwrap());
+
+    let stored = db.store.api_key_by_digest(&[9; 32]).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.id, stored.label.as_str(), stored.created_at, stored.last_used_at, stored.revoked_at),
+        (key.id, "product", at(10), Some(at(11)), Some(at(12)))
+    );
+    assert_eq!(db.store.api_key_by_digest(&[8; 32]).await.unwrap(), None);
+}
+
 fn operator(email: &str) -> Operator {
     Operator {
         id: store::OperatorId::generate(),
@@ -391,7 +416,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
 
     assert_eq!(overview.backend, db.url.backend());
     assert_eq!(overview.schema_version, Store::latest_schema_version());
-    assert_eq!(Store::latest_schema_version(), 10);
+    assert_eq!(Store::latest_schema_version(), 11);
     assert_eq!(overview.tenant_count, 0);
 }
 

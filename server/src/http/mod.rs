@@ -2,6 +2,7 @@
 
 mod health;
 mod oauth;
+mod operator_api;
 mod scim_endpoints;
 mod sessions;
 
@@ -89,6 +90,7 @@ impl App {
             .merge(health::router())
             .merge(scim_endpoints::router())
             .merge(oauth::router())
+            .merge(operator_api::router())
             .with_state(state.clone());
         let portal = Router::new()
             .leptos_routes_with_context(&state, portal_routes, provide_store, {

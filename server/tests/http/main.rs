@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 mod idp_sequences;
+mod operator_api;
 mod processes;
 mod scim;
 

@@ -1,0 +1,231 @@
+//! The operator API: API keys, the event feed (order, replay, paging, long-polling) and the
+//! OpenAPI document.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use service::directories::{self, TokenRequest};
+use store::IdentityProvider;
+use store::testing::TestDatabase;
+
+use crate::TestServer;
+
+store::backend_tests!(
+    the_operator_api_needs_a_valid_api_key,
+    the_event_feed_replays_a_directorys_changes_in_order,
+    a_waiting_read_returns_as_soon_as_a_change_is_committed,
+    the_openapi_document_describes_the_event_feed,
+);
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    #[allow(clippy::disallowed_methods)] // the server reads the real clock too
+    chrono::Utc::now()
+}
+
+/// A directory with a token, and a client that provisions into it.
+struct Directory {
+    id: store::DirectoryId,
+    scim: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Directory {
+    async fn new(db: &TestDatabase, server: &TestServer, tenant: &str) -> Self {
+        let slug = tenant.parse().unwrap();
+        let tenant = directories::ensure_tenant(&db.store, &slug, now()).await.unwrap();
+        let directory =
+            directories::create_directory(&db.store, tenant.id, IdentityProvider::Okta, now()).await.unwrap();
+        let request = TokenRequest { label: "test".into(), read_only: false, expires_at: None };
+        let token = directories::issue_token(&db.store, tenant.id, directory.id, request, now()).await.unwrap();
+        let scim = format!("http://{}/scim/v2/{}", server.address(), directory.id);
+        Self { id: directory.id, scim, token: token.secret, client: reqwest::Client::new() }
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let response = self
+            .client
+            .request(method, format!("{}{path}", self.scim))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{path}: {}", response.status());
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn create_user(&self, user_name: &str) -> String {
+        let body =
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name, "active": true});
+        self.send(reqwest::Method::POST, "/Users", body).await["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn patch(&self, path: &str, operations: Value) {
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
+        self.send(reqwest::Method::PATCH, path, body).await;
+    }
+}
+
+async fn api_key(db: &TestDatabase) -> String {
+    service::api_keys::issue_api_key(&db.store, "test".into(), now()).await.unwrap().secret
+}
+
+async fn events(server: &TestServer, key: &str, directory: &str, query: &str) -> (StatusCode, Value) {
+    let url = format!("http://{}/api/v1/directories/{directory}/events{query}", server.address());
+    let response = reqwest::Client::new().get(url).bearer_auth(key).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+async fn the_operator_api_needs_a_valid_api_key(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let directory = Directory::new(&db, &server, "acme").await;
+    let issued = service::api_keys::issue_api_key(&db.store, "product".into(), now()).await.unwrap();
+    let id = directory.id.to_string();
+    let url = format!("http://{}/api/v1/directories/{id}/events", server.address());
+
+    let anonymous = reqwest::get(&url).await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.headers()["content-type"], "application/problem+json");
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer realm=\"operator-api\"");
+    let problem: Value = anonymous.json().await.unwrap();
+    assert_eq!((problem["status"].as_u64(), problem["type"].as_str()), (Some(401), Some("about:blank")));
+    for wrong in [format!("{}x", issued.secret), directory.token.clone(), "scimk_".to_owned()] {
+        assert_eq!(events(&server, &wrong, &id, "").await.0, 401, "{wrong}");
+    }
+    assert_eq!(events(&server, &issued.secret, &id, "").await.0, 200);
+
+    assert!(service::api_keys::revoke_api_key(&db.store, issued.id, now()).await.unwrap());
+    assert_eq!(events(&server, &issued.secret, &id, "").await.0, 401, "a revoked key still works");
+}
+
+async fn the_event_feed_replays_a_directorys_changes_in_order(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let key = api_key(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let globex = Directory::new(&db, &server, "globex").await;
+    globex.create_user("someone-else").await;
+
+    let user = acme.create_user("bjensen").await;
+    acme.patch(&format!("/Users/{user}"), json!([{"op": "replace", "path": "active", "value": false}])).await;
+    acme.patch(&format!("/Users/{user}"), json!([{"op": "replace", "path": "active", "value": true}])).await;
+    acme.patch(&format!("/Users/{user}"), json!([{"op": "replace", "path": "title", "value": "Boss"}])).await;
+    let group = acme
+        .send(
+            reqwest::Method::POST,
+            "/Groups",
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Admins", "members": [{"value": user}]}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    acme.patch(&format!("/Groups/{group}"), json!([{"op": "remove", "path": format!("members[value eq \"{user}\"]")}]))
+        .await;
+    acme.client.delete(format!("{}/Users/{user}", acme.scim)).bearer_auth(&acme.token).send().await.unwrap();
+
+    // Read it all in pages of two.
+    let id = acme.id.to_string();
+    let mut all = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = events(&server, &key, &id, &format!("?after={cursor}&limit=2")).await;
+        assert_eq!(status, 200, "{page}");
+        let batch = page["events"].as_array().unwrap().clone();
+        assert!(batch.len() <= 2);
+        cursor = page["next_cursor"].as_str().unwrap().to_owned();
+        all.extend(batch);
+        if !page["has_more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    let types: Vec<&str> = all.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "user.created",
+            "user.deactivated",
+            "user.reactivated",
+            "user.updated",
+            "group.created",
+            "group.member_added",
+            "group.member_removed",
+            "user.deleted"
+        ]
+    );
+    assert!(all.iter().all(|e| e["directory"] == id.as_str()), "another directory's events leaked in");
+    assert_eq!(all[0]["resource_id"], user.as_str());
+    assert_eq!(all[0]["resource_type"], "User");
+    assert_eq!(all[3]["data"]["title"], "Boss", "an event carries the resource after the change");
+    assert_eq!(all[5]["data"]["members"], json!([user]));
+    let cursors: Vec<i64> = all.iter().map(|e| e["cursor"].as_str().unwrap().parse().unwrap()).collect();
+    assert!(cursors.windows(2).all(|pair| pair[0] < pair[1]), "{cursors:?}");
+    let ids: std::collections::HashSet<&str> = all.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), all.len(), "event ids repeat");
+
+    // Replay from the middle gives the same events again; the end gives nothing new.
+    let middle = all[3]["cursor"].as_str().unwrap();
+    let (_, replay) = events(&server, &key, &id, &format!("?after={middle}")).await;
+    assert_eq!(replay["events"].as_array().unwrap(), &all[4..].to_vec());
+    let (_, end) = events(&server, &key, &id, &format!("?after={cursor}")).await;
+    assert_eq!((end["events"].as_array().unwrap().len(), end["next_cursor"].as_str()), (0, Some(cursor.as_str())));
+
+    // Bad requests get problem documents.
+    for query in ["?after=abc", "?after=-1", "?limit=0", "?limit=1001", "?limit=x", "?wait=26", "?wait=-1"] {
+        let (status, problem) = events(&server, &key, &id, query).await;
+        assert_eq!((status, problem["status"].as_u64()), (StatusCode::BAD_REQUEST, Some(400)), "{query}: {problem}");
+    }
+    for unknown in [store::DirectoryId::generate().to_string(), "not-a-directory".to_owned()] {
+        assert_eq!(events(&server, &key, &unknown, "").await.0, 404);
+    }
+}
+
+async fn a_waiting_read_returns_as_soon_as_a_change_is_committed(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let key = api_key(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let id = acme.id.to_string();
+
+    // Nothing happens: the read waits the time asked, then answers with no events.
+    let started = Instant::now();
+    let (status, idle) = events(&server, &key, &id, "?wait=1").await;
+    assert_eq!((status, idle["events"].as_array().unwrap().len()), (StatusCode::OK, 0));
+    assert!(started.elapsed() >= Duration::from_millis(900), "returned after {:?}", started.elapsed());
+
+    // A change during the wait ends it at once.
+    let cursor = idle["next_cursor"].as_str().unwrap().to_owned();
+    let waiting = {
+        let (address, key, id) = (server.address(), key.clone(), id.clone());
+        tokio::spawn(async move {
+            let url = format!("http://{address}/api/v1/directories/{id}/events?after={cursor}&wait=20");
+            let started = Instant::now();
+            let page: Value =
+                reqwest::Client::new().get(url).bearer_auth(key).send().await.unwrap().json().await.unwrap();
+            (page, started.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    acme.create_user("late").await;
+    let (page, waited) = waiting.await.unwrap();
+    assert_eq!(page["events"][0]["type"], "user.created");
+    assert!(waited < Duration::from_secs(5), "the read waited {waited:?} after the change");
+}
+
+async fn the_openapi_document_describes_the_event_feed(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+
+    let document: Value =
+        reqwest::get(format!("http://{}/api/openapi.json", server.address())).await.unwrap().json().await.unwrap();
+
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."), "{document}");
+    let feed = &document["paths"]["/api/v1/directories/{directory}/events"]["get"];
+    let parameters: Vec<&str> =
+        feed["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(parameters, ["directory", "after", "limit", "wait"]);
+    assert!(feed["responses"]["200"].is_object() && feed["responses"]["401"].is_object());
+    assert_eq!(document["components"]["securitySchemes"]["api_key"]["scheme"], "bearer");
+    assert!(document["components"]["schemas"]["Event"]["properties"]["cursor"].is_object());
+}

@@ -1,0 +1,104 @@
+//! The event feed of a directory: its changes in commit order, read from the outbox that
+//! every write fills in the same transaction (`directory_changes`), so no acknowledged
+//! change is missing and none is reported before it is committed.
+
+use std::time::Duration;
+
+use store::{ChangeRecord, DirectoryId, Store};
+
+use crate::ServiceError;
+
+/// Most events one page returns.
+pub const MAX_LIMIT: i64 = 1000;
+
+/// Longest a read may wait for new events.
+pub const MAX_WAIT: Duration = Duration::from_secs(25);
+
+/// How often a waiting read looks for changes committed by other server processes (its
+/// own process's commits wake it at once).
+const POLL_EVERY: Duration = Duration::from_millis(500);
+
+/// Where a reader is: after the event with this sequence number (0: before the first).
+/// Opaque to readers, who pass back the `next_cursor` of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cursor(i64);
+
+impl Cursor {
+    /// An empty text starts from the beginning.
+    pub fn parse(text: &str) -> Result<Self, EventsError> {
+        if text.is_empty() {
+            return Ok(Self::default());
+        }
+        text.parse::<i64>()
+            .ok()
+            .filter(|seq| *seq >= 0)
+            .map(Self)
+            .ok_or_else(|| EventsError::InvalidCursor(format!("{text:?} is not a cursor of this feed")))
+    }
+
+    pub fn to_text(self) -> String {
+        self.0.to_string()
+    }
+}
+
+/// One page of the feed.
+#[derive(Debug, Clone)]
+pub struct EventPage {
+    pub events: Vec<ChangeRecord>,
+    /// Pass it back to read on; it equals the request's cursor when there was nothing new.
+    pub next_cursor: Cursor,
+    /// More events were already waiting beyond this page.
+    pub has_more: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventsError {
+    #[error("no such directory")]
+    UnknownDirectory,
+    #[error("{0}")]
+    InvalidCursor(String),
+    #[error("limit must be between 1 and {MAX_LIMIT}")]
+    InvalidLimit,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<store::StoreError> for EventsError {
+    fn from(error: store::StoreError) -> Self {
+        EventsError::Service(error.into())
+    }
+}
+
+/// Up to `limit` events of `directory` after `after`. With a `wait`, a read that finds
+/// nothing new waits (at most [`MAX_WAIT`]) for the next committed change: long-polling.
+pub async fn read_events(
+    store: &Store,
+    directory: DirectoryId,
+    after: Cursor,
+    limit: i64,
+    wait: Duration,
+) -> Result<EventPage, EventsError> {
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(EventsError::InvalidLimit);
+    }
+    let tenant = store.directory_owner(directory).await?.ok_or(EventsError::UnknownDirectory)?;
+    let data = store.tenant(tenant).directory_data(directory);
+    let deadline = tokio::time::Instant::now() + wait.min(MAX_WAIT);
+    let mut commits = store.watch_commits();
+    loop {
+        // Subscribed before reading: a commit between the read and the wait still wakes us.
+        commits.mark_unchanged();
+        let mut events = data.changes_after(after.0, limit + 1).await?;
+        let has_more = events.len() as i64 > limit;
+        events.truncate(limit as usize);
+        let now = tokio::time::Instant::now();
+        if !events.is_empty() || now >= deadline {
+            let next_cursor = events.last().map_or(after, |last| Cursor(last.seq));
+            return Ok(EventPage { events, next_cursor, has_more });
+        }
+        let nap = (deadline - now).min(POLL_EVERY);
+        // Either this process committed something, or it is time to look for other
+        // processes' commits; a closed channel cannot happen while the store lives.
+        let _ = tokio::time::timeout(nap, commits.changed()).await;
+    }
+}
