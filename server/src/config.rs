@@ -90,6 +90,37 @@ pub enum AdminCommand {
         #[arg(long)]
         schema: std::path::PathBuf,
     },
+    /// Register a webhook endpoint of a tenant: it receives the change events of all the
+    /// tenant's directories, signed with the secret printed once.
+    CreateWebhook {
+        #[arg(long)]
+        tenant: store::TenantSlug,
+        /// Where to POST events (https://).
+        #[arg(long)]
+        url: String,
+        /// Print one JSON object (id, secret) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a webhook's newest delivery attempts, dead letters included.
+    WebhookLog {
+        #[arg(long)]
+        tenant: store::TenantSlug,
+        #[arg(long)]
+        webhook: store::WebhookId,
+        /// How many attempts to show.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Send a dead-lettered event again (the id is a `dead` line of `webhook-log`).
+    ReplayDeadLetter {
+        #[arg(long)]
+        tenant: store::TenantSlug,
+        #[arg(long)]
+        webhook: store::WebhookId,
+        #[arg(long)]
+        delivery: store::DeliveryId,
+    },
     /// Issue a key of the operator API (`/api/v1`, e.g. the event feed) for the operator's
     /// own product; it is printed once.
     CreateApiKey {
@@ -151,6 +182,11 @@ pub struct Config {
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub database_max_connections: u32,
 
+    /// Deliver webhooks to private, loopback and link-local addresses too (on-premises
+    /// receivers, tests). Off by default: such targets are refused.
+    #[arg(long, env = "WEBHOOKS_ALLOW_INTERNAL_TARGETS", global = true)]
+    pub webhooks_allow_internal_targets: bool,
+
     /// Seconds a verified SCIM token is trusted without reading the database again; 0
     /// turns the cache off. Revocation and new schema extensions reach every server
     /// process at once on PostgreSQL; on SQLite, other processes on the same file see
@@ -210,6 +246,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &self.database_url)
             .field("database_max_connections", &self.database_max_connections)
             .field("credential_cache_seconds", &self.credential_cache_seconds)
+            .field("webhooks_allow_internal_targets", &self.webhooks_allow_internal_targets)
             .field("bind", &self.bind)
             .field("public_url", &self.public_url)
             .field("operator_email", &self.operator_email)

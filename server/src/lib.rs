@@ -77,6 +77,59 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
             print_lines(&lines);
             Ok(())
         }
+        AdminCommand::CreateWebhook { tenant, url, json } => {
+            #[allow(clippy::disallowed_methods)] // the clock is read at the edge
+            let now = chrono::Utc::now();
+            let owner = store.tenant_by_slug(&tenant).await?.with_context(|| format!("there is no tenant {tenant}"))?;
+            let options = webhook_options(config);
+            let issued = service::webhooks::register_webhook(store, owner.id, &url, &options, now).await?;
+            let lines = if json {
+                vec![serde_json::json!({"id": issued.id.to_string(), "secret": issued.secret}).to_string()]
+            } else {
+                vec![
+                    format!("Webhook {} of tenant {tenant} -> {url}", issued.id),
+                    format!("Signing secret: {}", issued.secret),
+                    "The secret is shown only now; verify the Scim-Signature header with it.".to_owned(),
+                ]
+            };
+            print_lines(&lines);
+            Ok(())
+        }
+        AdminCommand::WebhookLog { tenant, webhook, limit } => {
+            let owner = store.tenant_by_slug(&tenant).await?.with_context(|| format!("there is no tenant {tenant}"))?;
+            let attempts = store.tenant(owner.id).webhook_deliveries(webhook, None, limit.max(1)).await?;
+            let lines: Vec<String> = attempts
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} {} {} event {} (#{}) attempt {} {}{}",
+                        a.attempted_at.to_rfc3339(),
+                        a.id,
+                        a.outcome.as_str(),
+                        a.event,
+                        a.seq,
+                        a.attempt,
+                        a.status_code.map(|s| format!("HTTP {s}")).unwrap_or_default(),
+                        a.error.as_deref().map(|e| format!(" {e}")).unwrap_or_default()
+                    )
+                })
+                .collect();
+            print_lines(&lines);
+            Ok(())
+        }
+        AdminCommand::ReplayDeadLetter { tenant, webhook, delivery } => {
+            #[allow(clippy::disallowed_methods)] // the clock is read at the edge
+            let now = chrono::Utc::now();
+            let owner = store.tenant_by_slug(&tenant).await?.with_context(|| format!("there is no tenant {tenant}"))?;
+            let deliverer = service::webhooks::Deliverer::new(store.clone(), webhook_options(config))?;
+            let delivered = deliverer.replay_dead_letter(owner.id, webhook, delivery, now).await?;
+            print_lines(&[if delivered {
+                "Delivered.".to_owned()
+            } else {
+                "Not delivered; see webhook-log.".to_owned()
+            }]);
+            Ok(())
+        }
         AdminCommand::CreateApiKey { label, json } => {
             #[allow(clippy::disallowed_methods)] // the clock is read at the edge
             let now = chrono::Utc::now();
@@ -208,11 +261,40 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         "serving"
     );
     let sweeper = http::spawn_expiry_sweeper(store.clone());
+    let deliverer = spawn_webhook_deliveries(store.clone(), webhook_options(config))?;
     serve_until(listener, app, shutdown_signal(), Duration::from_secs(config.shutdown_grace_seconds)).await?;
     sweeper.abort();
+    deliverer.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn webhook_options(config: &Config) -> service::webhooks::WebhookOptions {
+    service::webhooks::WebhookOptions {
+        allow_private_targets: config.webhooks_allow_internal_targets,
+        ..service::webhooks::WebhookOptions::default()
+    }
+}
+
+/// Delivers pending webhook events every second until the server stops.
+pub fn spawn_webhook_deliveries(
+    store: Store,
+    options: service::webhooks::WebhookOptions,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let deliverer = service::webhooks::Deliverer::new(store, options)?;
+    #[allow(clippy::disallowed_methods)] // the clock is read at the edge
+    let clock = || chrono::Utc::now();
+    Ok(tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if let Err(error) = deliverer.deliver_pending(&clock).await {
+                tracing::warn!(%error, "webhook deliveries failed; retrying");
+            }
+        }
+    }))
 }
 
 /// Creates the first operator of an empty deployment and tells the person starting the

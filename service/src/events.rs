@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
 use store::{ChangeRecord, DirectoryId, Store};
+use utoipa::ToSchema;
 
 use crate::ServiceError;
 
@@ -100,5 +102,46 @@ pub async fn read_events(
         // Either this process committed something, or it is time to look for other
         // processes' commits; a closed channel cannot happen while the store lives.
         let _ = tokio::time::timeout(nap, commits.changed()).await;
+    }
+}
+
+/// One change of a directory, as the event feed and webhooks send it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Event {
+    /// Unique per event: a consumer that sees an id twice has seen the same event.
+    pub id: String,
+    /// Read on after this event by passing it as `after`.
+    pub cursor: String,
+    /// `user.created`, `user.updated`, `user.deactivated`, `user.reactivated`,
+    /// `user.deleted`, `group.created`, `group.updated`, `group.deleted`,
+    /// `group.member_added` or `group.member_removed`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub directory: String,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    /// `User` or `Group`.
+    pub resource_type: String,
+    pub resource_id: String,
+    /// Who made the change: `token:<id>` for an identity provider's token.
+    pub actor: String,
+    /// The resource after the change (for a deletion: its id; for a membership change:
+    /// the group and the members added or removed).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl Event {
+    pub fn new(directory: DirectoryId, record: ChangeRecord) -> Self {
+        Self {
+            id: record.id.to_string(),
+            cursor: record.seq.to_string(),
+            kind: record.kind,
+            directory: directory.to_string(),
+            occurred_at: record.occurred_at,
+            resource_type: record.resource_type.as_str().to_owned(),
+            resource_id: record.resource_id,
+            actor: record.actor,
+            data: record.data,
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod events;
 pub mod operators;
 pub mod provisioning;
 pub mod tenants;
+pub mod webhooks;
 
 pub use store::{IdentityProvider, OperatorRole, Store, TenantSlug};
 

@@ -113,6 +113,14 @@ uuid_id!(
     /// A key of the operator API.
     ApiKeyId
 );
+uuid_id!(
+    /// A webhook endpoint of a tenant.
+    WebhookId
+);
+uuid_id!(
+    /// One attempt to deliver an event to a webhook.
+    DeliveryId
+);
 
 /// A tenant's URL name: 2 to 63 characters of lowercase letters, digits and hyphens,
 /// starting with a letter and not ending with a hyphen (a DNS label, so it can also name a

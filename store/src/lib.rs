@@ -31,6 +31,7 @@ mod scope;
 mod sessions;
 mod tenants;
 mod url;
+mod webhooks;
 
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -39,8 +40,8 @@ pub use api_keys::{ApiKeyRecord, NewApiKey};
 pub use error::StoreError;
 pub use filter_sql::indexed_columns;
 pub use ids::{
-    ApiKeyId, DirectoryId, EventId, IdentityProvider, InvalidSlug, OperatorId, TenantId, TenantSlug, TokenId,
-    UnknownIdentityProvider,
+    ApiKeyId, DeliveryId, DirectoryId, EventId, IdentityProvider, InvalidSlug, OperatorId, TenantId, TenantSlug,
+    TokenId, UnknownIdentityProvider, WebhookId,
 };
 pub use operators::{Operator, OperatorRole};
 pub use resources::{
@@ -54,6 +55,7 @@ pub use scope::{
 pub use sessions::SessionRow;
 pub use tenants::{DirectoryAccess, Tenant, TenantSummary};
 pub use url::{Backend, DatabaseUrl};
+pub use webhooks::{DeliveryAttempt, DeliveryOutcome, NewWebhook, Webhook, WebhookCursor};
 
 use std::str::FromStr;
 use std::time::Duration;

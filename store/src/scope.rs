@@ -10,8 +10,8 @@ use crate::{Store, StoreError};
 /// Access to one tenant's data.
 #[derive(Debug, Clone, Copy)]
 pub struct TenantScope<'a> {
-    store: &'a Store,
-    tenant: TenantId,
+    pub(crate) store: &'a Store,
+    pub(crate) tenant: TenantId,
 }
 
 /// A directory: one identity-provider connection of a tenant.

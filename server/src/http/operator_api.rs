@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use service::api_keys::{self, ApiKeyError};
-use service::events::{self, Cursor, EventsError};
-use store::{ApiKeyId, ChangeRecord, DirectoryId};
+use service::events::{self, Cursor, Event, EventsError};
+use store::{ApiKeyId, DirectoryId};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
@@ -136,31 +136,6 @@ impl FromRequestParts<AppState> for OperatorApiKey {
     }
 }
 
-/// One change of a directory.
-#[derive(Debug, Serialize, ToSchema)]
-struct Event {
-    /// Unique per event: a consumer that sees an id twice has seen the same event.
-    id: String,
-    /// Read on after this event by passing it as `after`.
-    cursor: String,
-    /// `user.created`, `user.updated`, `user.deactivated`, `user.reactivated`,
-    /// `user.deleted`, `group.created`, `group.updated`, `group.deleted`,
-    /// `group.member_added` or `group.member_removed`.
-    #[serde(rename = "type")]
-    kind: String,
-    directory: String,
-    occurred_at: chrono::DateTime<chrono::Utc>,
-    /// `User` or `Group`.
-    resource_type: String,
-    resource_id: String,
-    /// Who made the change: `token:<id>` for an identity provider's token.
-    actor: String,
-    /// The resource after the change (for a deletion: its id; for a membership change:
-    /// the group and the member).
-    #[schema(value_type = Object)]
-    data: serde_json::Value,
-}
-
 /// A page of the event feed, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
 struct EventPage {
@@ -224,7 +199,7 @@ async fn directory_events(
             other => from_events(other),
         })?;
     Ok(Json(EventPage {
-        events: page.events.into_iter().map(|record| event(directory_id, record)).collect(),
+        events: page.events.into_iter().map(|record| Event::new(directory_id, record)).collect(),
         next_cursor: page.next_cursor.to_text(),
         has_more: page.has_more,
     }))
@@ -236,19 +211,5 @@ fn from_events(error: EventsError) -> ApiFailure {
         EventsError::InvalidCursor(detail) => ApiFailure::BadRequest(detail),
         EventsError::InvalidLimit => ApiFailure::BadRequest(EventsError::InvalidLimit.to_string()),
         EventsError::Service(error) => error.into(),
-    }
-}
-
-fn event(directory: DirectoryId, record: ChangeRecord) -> Event {
-    Event {
-        id: record.id.to_string(),
-        cursor: record.seq.to_string(),
-        kind: record.kind,
-        directory: directory.to_string(),
-        occurred_at: record.occurred_at,
-        resource_type: record.resource_type.as_str().to_owned(),
-        resource_id: record.resource_id,
-        actor: record.actor,
-        data: record.data,
     }
 }

@@ -19,6 +19,7 @@ mod idp_sequences;
 mod operator_api;
 mod processes;
 mod scim;
+mod webhooks;
 
 /// A server running in this process until `stop` is called or it is dropped.
 struct TestServer {

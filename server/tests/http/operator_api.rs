@@ -24,15 +24,15 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 /// A directory with a token, and a client that provisions into it.
-struct Directory {
-    id: store::DirectoryId,
+pub(crate) struct Directory {
+    pub(crate) id: store::DirectoryId,
     scim: String,
     token: String,
     client: reqwest::Client,
 }
 
 impl Directory {
-    async fn new(db: &TestDatabase, server: &TestServer, tenant: &str) -> Self {
+    pub(crate) async fn new(db: &TestDatabase, server: &TestServer, tenant: &str) -> Self {
         let slug = tenant.parse().unwrap();
         let tenant = directories::ensure_tenant(&db.store, &slug, now()).await.unwrap();
         let directory =
@@ -57,7 +57,7 @@ impl Directory {
         response.json().await.unwrap_or(Value::Null)
     }
 
-    async fn create_user(&self, user_name: &str) -> String {
+    pub(crate) async fn create_user(&self, user_name: &str) -> String {
         let body =
             json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name, "active": true});
         self.send(reqwest::Method::POST, "/Users", body).await["id"].as_str().unwrap().to_owned()
