@@ -121,6 +121,12 @@ pub enum AdminCommand {
         #[arg(long)]
         delivery: store::DeliveryId,
     },
+    /// Check a tenant's audit trail: every record unchanged, none missing, none moved.
+    /// Exits non-zero and names the first broken record when it is not intact.
+    VerifyAudit {
+        #[arg(long)]
+        tenant: store::TenantSlug,
+    },
     /// Issue a key of the operator API (`/api/v1`, e.g. the event feed) for the operator's
     /// own product; it is printed once.
     CreateApiKey {

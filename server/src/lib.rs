@@ -53,6 +53,8 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
             let directory = directories::create_directory_with(store, tenant.id, idp, settings, now).await?;
             let request = TokenRequest { label: token_label, read_only: false, expires_at: None };
             let token = directories::issue_token(store, tenant.id, directory.id, request, now).await?;
+            let detail = serde_json::json!({"idp": idp.as_str(), "token": token.id.to_string()});
+            audit_command(store, tenant.id, "directory.created", Some(directory.id), detail).await?;
             let scim_base_url = format!("{}/scim/v2/{}", config.public_base(), directory.id);
             let lines = if json {
                 vec![
@@ -83,6 +85,8 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
             let owner = store.tenant_by_slug(&tenant).await?.with_context(|| format!("there is no tenant {tenant}"))?;
             let options = webhook_options(config);
             let issued = service::webhooks::register_webhook(store, owner.id, &url, &options, now).await?;
+            let detail = serde_json::json!({"webhook": issued.id.to_string(), "url": url});
+            audit_command(store, owner.id, "webhook.created", None, detail).await?;
             let lines = if json {
                 vec![serde_json::json!({"id": issued.id.to_string(), "secret": issued.secret}).to_string()]
             } else {
@@ -123,12 +127,28 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
             let owner = store.tenant_by_slug(&tenant).await?.with_context(|| format!("there is no tenant {tenant}"))?;
             let deliverer = service::webhooks::Deliverer::new(store.clone(), webhook_options(config))?;
             let delivered = deliverer.replay_dead_letter(owner.id, webhook, delivery, now).await?;
+            let detail = serde_json::json!({"webhook": webhook.to_string(), "delivery": delivery.to_string(), "delivered": delivered});
+            audit_command(store, owner.id, "webhook.dead_letter_replayed", None, detail).await?;
             print_lines(&[if delivered {
                 "Delivered.".to_owned()
             } else {
                 "Not delivered; see webhook-log.".to_owned()
             }]);
             Ok(())
+        }
+        AdminCommand::VerifyAudit { tenant } => {
+            let owner = store.tenant_by_slug(&tenant).await?.with_context(|| format!("there is no tenant {tenant}"))?;
+            let report = service::audit::verify_chain(store, owner.id).await?;
+            match report.first_break {
+                None => {
+                    print_lines(&[format!("The audit trail of {tenant} is intact: {} records.", report.checked)]);
+                    Ok(())
+                }
+                Some(broken) => anyhow::bail!(
+                    "the audit trail of {tenant} is broken: {broken} ({} records before it are intact)",
+                    report.checked
+                ),
+            }
         }
         AdminCommand::CreateApiKey { label, json } => {
             #[allow(clippy::disallowed_methods)] // the clock is read at the edge
@@ -165,6 +185,11 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
                 settings.strict_attributes = strict;
             }
             directories::configure_directory(store, owner.id, directory, settings).await?;
+            let detail = serde_json::json!({
+                "rate_limit_per_second": settings.rate_limit_per_second.max(1),
+                "unknown_attributes": if settings.strict_attributes { "strict" } else { "preserve" },
+            });
+            audit_command(store, owner.id, "directory.configured", Some(directory), detail).await?;
             let policy = if settings.strict_attributes { "strict" } else { "preserve" };
             print_lines(&[format!(
                 "Directory {directory}: {} requests per second, unknown attributes {policy}.",
@@ -193,6 +218,9 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
                 service::provisioning::ProvisioningError::Protocol(error) => anyhow::anyhow!("{}", error.detail()),
                 service::provisioning::ProvisioningError::Service(error) => anyhow::anyhow!(error),
             })?;
+            let detail =
+                serde_json::json!({"schema": urn, "resource_type": resource_type.as_str(), "required": required});
+            audit_command(store, owner.id, "schema_extension.defined", Some(directory), detail).await?;
             print_lines(&[format!("Defined {urn} for the {} of directory {directory}.", resource_type.as_str())]);
             Ok(())
         }
@@ -204,6 +232,8 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
                 anyhow::bail!("tenant {tenant} has no directory {directory}");
             }
             let client = directories::issue_oauth_client(store, owner.id, directory, label, now).await?;
+            let detail = serde_json::json!({"client_id": client.client_id});
+            audit_command(store, owner.id, "oauth_client.created", Some(directory), detail).await?;
             let token_url = format!("{}/oauth/token", config.public_base());
             let lines = if json {
                 vec![
@@ -255,6 +285,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     bootstrap_first_operator(config, &store).await?;
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("listening on {}", config.bind))?;
     let app = http::App::new(config, store.clone());
+    let audit = app.audit_log();
     tracing::info!(
         address = %format!("http://{}", listener.local_addr()?),
         database = %store.backend(),
@@ -265,9 +296,37 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     serve_until(listener, app, shutdown_signal(), Duration::from_secs(config.shutdown_grace_seconds)).await?;
     sweeper.abort();
     deliverer.abort();
+    // Requests recorded in the last moments are still queued.
+    audit.flush().await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Records an operator's command in the tenant's audit trail.
+async fn audit_command(
+    store: &Store,
+    tenant: store::TenantId,
+    action: &str,
+    directory: Option<store::DirectoryId>,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    #[allow(clippy::disallowed_methods)] // the clock is read at the edge
+    let occurred_at = chrono::Utc::now();
+    let record = store::NewAuditRecord {
+        occurred_at,
+        actor: "cli".to_owned(),
+        action: action.to_owned(),
+        directory,
+        method: None,
+        path: None,
+        status: None,
+        latency_ms: None,
+        resource_id: None,
+        outcome: store::AuditOutcome::Success,
+        detail,
+    };
+    Ok(service::audit::record_now(store, tenant, record).await?)
 }
 
 fn webhook_options(config: &Config) -> service::webhooks::WebhookOptions {

@@ -3,6 +3,7 @@
 //! receive typed results, never database errors.
 
 pub mod api_keys;
+pub mod audit;
 pub mod deployment;
 pub mod directories;
 pub mod events;

@@ -114,6 +114,10 @@ uuid_id!(
     ApiKeyId
 );
 uuid_id!(
+    /// A record of a tenant's audit trail.
+    AuditId
+);
+uuid_id!(
     /// A webhook endpoint of a tenant.
     WebhookId
 );

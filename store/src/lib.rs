@@ -20,8 +20,30 @@ macro_rules! on_pool {
     };
 }
 
+/// Runs reads on one connection that carries the tenant for row-level security.
+macro_rules! as_tenant {
+    ($data:expr, $conn:ident => $body:expr) => {
+        match &$data.store.pool {
+            crate::Pool::Sqlite(pool) => {
+                let mut $conn = pool.acquire().await?;
+                $body
+            }
+            crate::Pool::Postgres(pool) => {
+                let mut checkout = $crate::resources::TenantConnection::acquire(pool, $data.tenant).await?;
+                let result = {
+                    let $conn: &mut sqlx::PgConnection = &mut checkout.connection;
+                    $body
+                };
+                checkout.release().await?;
+                result
+            }
+        }
+    };
+}
+
 mod access_cache;
 mod api_keys;
+mod audit;
 mod error;
 mod filter_sql;
 mod ids;
@@ -37,11 +59,12 @@ mod webhooks;
 pub mod testing;
 
 pub use api_keys::{ApiKeyRecord, NewApiKey};
+pub use audit::{AuditOutcome, AuditRecord, ChainBreak, ChainReport, NewAuditRecord};
 pub use error::StoreError;
 pub use filter_sql::indexed_columns;
 pub use ids::{
-    ApiKeyId, DeliveryId, DirectoryId, EventId, IdentityProvider, InvalidSlug, OperatorId, TenantId, TenantSlug,
-    TokenId, UnknownIdentityProvider, WebhookId,
+    ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, IdentityProvider, InvalidSlug, OperatorId, TenantId,
+    TenantSlug, TokenId, UnknownIdentityProvider, WebhookId,
 };
 pub use operators::{Operator, OperatorRole};
 pub use resources::{

@@ -384,27 +384,6 @@ impl Drop for TenantConnection {
     }
 }
 
-/// Runs reads on one connection that carries the tenant for row-level security.
-macro_rules! as_tenant {
-    ($data:expr, $conn:ident => $body:expr) => {
-        match &$data.store.pool {
-            crate::Pool::Sqlite(pool) => {
-                let mut $conn = pool.acquire().await?;
-                $body
-            }
-            crate::Pool::Postgres(pool) => {
-                let mut checkout = TenantConnection::acquire(pool, $data.tenant).await?;
-                let result = {
-                    let $conn: &mut sqlx::PgConnection = &mut checkout.connection;
-                    $body
-                };
-                checkout.release().await?;
-                result
-            }
-        }
-    };
-}
-
 /// Runs the statements of one write transaction on whichever pool the store has.
 macro_rules! in_transaction {
     ($data:expr, $tx:ident => $body:block) => {

@@ -80,6 +80,25 @@ impl TestDatabase {
     /// The tenants that the store's idle PostgreSQL connections still carry for row-level
     /// security (there must be none). Checks out every connection the pool may hold at
     /// once, so each idle one is looked at; empty on SQLite.
+    /// Runs raw SQL as `tenant` (row-level security lets it see that tenant's rows only):
+    /// for tests that tamper with stored data behind the store's back. Returns the rows
+    /// affected.
+    pub async fn execute_as_tenant(&self, tenant: crate::TenantId, sql: &str) -> Result<u64, StoreError> {
+        Ok(match &self.store.pool {
+            crate::Pool::Sqlite(pool) => sqlx::query(sql).execute(pool).await?.rows_affected(),
+            crate::Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+                    .bind(tenant.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                let affected = sqlx::query(sql).execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                affected
+            }
+        })
+    }
+
     /// Refreshes the planner's statistics (both backends), as autovacuum or
     /// `optimize_on_close` would in a long-running deployment.
     pub async fn analyze(&self) -> Result<(), StoreError> {

@@ -25,6 +25,8 @@ backend_tests!(
     the_probes_idps_send_are_answered_from_an_index,
     expired_access_tokens_of_the_grant_are_swept_and_admin_tokens_kept,
     operator_api_keys_are_found_by_digest_and_revoked_once,
+    the_audit_chain_links_each_tenants_records_in_order,
+    the_audit_chain_detects_edited_deleted_and_reordered_records,
     tenant_summaries_count_each_tenants_directories_newest_first,
 );
 
@@ -355,6 +357,100 @@ async fn operator_api_keys_are_found_by_digest_and_revoked_once(db: TestDatabase
     assert_eq!(db.store.api_key_by_digest(&[8; 32]).await.unwrap(), None);
 }
 
+fn audit_record(n: i64) -> store::NewAuditRecord {
+    store::NewAuditRecord {
+        occurred_at: at(10) + chrono::Duration::nanoseconds(1_234_567 * n),
+        actor: format!("token:{n}"),
+        action: "scim.request".into(),
+        directory: None,
+        method: Some("POST".into()),
+        path: Some("/scim/v2/x/Users".into()),
+        status: Some(201),
+        latency_ms: Some(n),
+        resource_id: Some(format!("user-{n}")),
+        outcome: store::AuditOutcome::Success,
+        detail: serde_json::json!({"n": n, "b": [1.5, "ü"], "a": null}),
+    }
+}
+
+/// A tenant with records 1..=5 (appended in two batches).
+async fn audited_tenant(db: &TestDatabase, slug: &str) -> Tenant {
+    let tenant = tenant(&db.store, slug).await;
+    let scope = db.store.tenant(tenant.id);
+    scope.append_audit(&[audit_record(1), audit_record(2), audit_record(3)]).await.unwrap();
+    scope.append_audit(&[audit_record(4), audit_record(5)]).await.unwrap();
+    tenant
+}
+
+async fn the_audit_chain_links_each_tenants_records_in_order(db: TestDatabase) {
+    let acme = audited_tenant(&db, "acme").await;
+    let globex = audited_tenant(&db, "globex").await;
+
+    for tenant in [&acme, &globex] {
+        let scope = db.store.tenant(tenant.id);
+        let records = scope.audit_records(0, 100).await.unwrap();
+        assert_eq!(records.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+        assert_eq!(records[0].prev_hash, [0; 32]);
+        assert!(records.windows(2).all(|pair| pair[1].prev_hash == pair[0].hash));
+        assert!(records.iter().all(|r| r.expected_hash() == r.hash), "hashes do not survive the round trip");
+        assert_eq!(records[2].resource_id.as_deref(), Some("user-3"));
+        assert_eq!(scope.audit_head().await.unwrap(), Some((5, records[4].hash)));
+        assert_eq!(scope.verify_audit_chain().await.unwrap(), store::ChainReport { checked: 5, first_break: None });
+    }
+    // The two tenants' chains are separate: same content, different records.
+    let acme_first = db.store.tenant(acme.id).audit_records(0, 1).await.unwrap();
+    let globex_first = db.store.tenant(globex.id).audit_records(0, 1).await.unwrap();
+    assert_ne!(acme_first[0].id, globex_first[0].id);
+    assert_eq!(db.store.tenant(TenantId::generate()).verify_audit_chain().await.unwrap().first_break, None);
+}
+
+async fn the_audit_chain_detects_edited_deleted_and_reordered_records(db: TestDatabase) {
+    use store::ChainBreak;
+    let cases: [(&str, &[&str], ChainBreak); 5] = [
+        (
+            "edited",
+            &["UPDATE audit_records SET status = 500 WHERE tenant_id = '{t}' AND seq = 3"],
+            ChainBreak::Content { seq: 3 },
+        ),
+        (
+            "detail-edited",
+            &["UPDATE audit_records SET detail = '{\"n\":4}' WHERE tenant_id = '{t}' AND seq = 4"],
+            ChainBreak::Content { seq: 4 },
+        ),
+        (
+            "deleted",
+            &["DELETE FROM audit_records WHERE tenant_id = '{t}' AND seq = 2"],
+            ChainBreak::Gap { expected: 2, found: 3 },
+        ),
+        (
+            "reordered",
+            &[
+                "UPDATE audit_records SET seq = -2 WHERE tenant_id = '{t}' AND seq = 2",
+                "UPDATE audit_records SET seq = 2 WHERE tenant_id = '{t}' AND seq = 4",
+                "UPDATE audit_records SET seq = 4 WHERE tenant_id = '{t}' AND seq = -2",
+            ],
+            ChainBreak::Link { seq: 2 },
+        ),
+        (
+            "truncated",
+            &["DELETE FROM audit_records WHERE tenant_id = '{t}' AND seq = 5"],
+            ChainBreak::Head { head_seq: 5, last_seq: 4 },
+        ),
+    ];
+    let untouched = audited_tenant(&db, "untouched").await;
+    for (name, statements, expected) in cases {
+        let tenant = audited_tenant(&db, name).await;
+        for statement in statements {
+            let sql = statement.replace("{t}", &tenant.id.to_string());
+            assert_eq!(db.execute_as_tenant(tenant.id, &sql).await.unwrap(), 1, "{name}: {sql}");
+        }
+        let report = db.store.tenant(tenant.id).verify_audit_chain().await.unwrap();
+        assert_eq!(report.first_break, Some(expected), "{name}");
+    }
+    let report = db.store.tenant(untouched.id).verify_audit_chain().await.unwrap();
+    assert_eq!(report, store::ChainReport { checked: 5, first_break: None });
+}
+
 fn operator(email: &str) -> Operator {
     Operator {
         id: store::OperatorId::generate(),
@@ -416,7 +512,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
 
     assert_eq!(overview.backend, db.url.backend());
     assert_eq!(overview.schema_version, Store::latest_schema_version());
-    assert_eq!(Store::latest_schema_version(), 12);
+    assert_eq!(Store::latest_schema_version(), 13);
     assert_eq!(overview.tenant_count, 0);
 }
 

@@ -32,6 +32,8 @@ pub struct AppState {
     pub portal: app::PortalSettings,
     scim_rate_limits: scim_endpoints::DirectoryRateLimits,
     secure_cookies: bool,
+    /// Where SCIM requests are recorded (the tenant's audit trail).
+    pub audit: service::audit::AuditLog,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -51,6 +53,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl App {
     pub fn new(config: &Config, store: Store) -> Self {
+        let store_for_audit = store.clone();
         let leptos = LeptosOptions::builder()
             .output_name(app::BUNDLE_NAME)
             .site_root(config.site_root.to_string_lossy().into_owned())
@@ -67,8 +70,14 @@ impl App {
                 portal,
                 scim_rate_limits: scim_endpoints::DirectoryRateLimits::default(),
                 secure_cookies,
+                audit: service::audit::AuditLog::start(store_for_audit).0,
             },
         }
+    }
+
+    /// The audit trail SCIM requests are recorded to (flush it before stopping).
+    pub fn audit_log(&self) -> service::audit::AuditLog {
+        self.state.audit.clone()
     }
 
     /// All routes with their middleware.
@@ -86,12 +95,16 @@ impl App {
         // Machine clients (probes, identity providers) never carry a portal session: their
         // routes stay outside the session layer, which would otherwise run on every SCIM
         // request.
-        let machines = Router::new()
-            .merge(health::router())
-            .merge(scim_endpoints::router())
-            .merge(oauth::router())
-            .merge(operator_api::router())
-            .with_state(state.clone());
+        let machines =
+            Router::new()
+                .merge(health::router())
+                .merge(scim_endpoints::router().layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    scim_endpoints::audit::record_scim_request,
+                )))
+                .merge(oauth::router())
+                .merge(operator_api::router())
+                .with_state(state.clone());
         let portal = Router::new()
             .leptos_routes_with_context(&state, portal_routes, provide_store, {
                 let leptos = state.leptos.clone();

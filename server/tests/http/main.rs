@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+mod audit_trail;
 mod idp_sequences;
 mod operator_api;
 mod processes;
@@ -27,6 +28,7 @@ struct TestServer {
     client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
+    audit: service::audit::AuditLog,
 }
 
 const OPERATOR_EMAIL: &str = "ops@vendor.example";
@@ -42,6 +44,7 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let app = App::new(&cli.config, db.store.clone());
+        let audit = app.audit_log();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server::serve_until(
             listener,
@@ -51,7 +54,7 @@ impl TestServer {
             },
             Duration::from_secs(5),
         ));
-        Self { address, client: client(), stop: Some(stop), task }
+        Self { address, client: client(), stop: Some(stop), task, audit }
     }
 
     /// Calls a server function the way a form without JavaScript does.

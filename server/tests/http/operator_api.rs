@@ -57,6 +57,22 @@ impl Directory {
         response.json().await.unwrap_or(Value::Null)
     }
 
+    pub(crate) fn scim_base(&self) -> &str {
+        &self.scim
+    }
+
+    /// POSTs a body and returns the status, whatever it is.
+    pub(crate) async fn post_raw(&self, path: &str, body: &Value) -> u16 {
+        let url = format!("{}{path}", self.scim);
+        let request = self.client.post(url).bearer_auth(&self.token).header("content-type", "application/scim+json");
+        request.body(body.to_string()).send().await.unwrap().status().as_u16()
+    }
+
+    pub(crate) async fn get_raw(&self, path: &str) -> u16 {
+        let request = self.client.get(format!("{}{path}", self.scim)).bearer_auth(&self.token);
+        request.send().await.unwrap().status().as_u16()
+    }
+
     pub(crate) async fn create_user(&self, user_name: &str) -> String {
         let body =
             json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name, "active": true});

@@ -51,7 +51,11 @@ impl FromRequestParts<AppState> for ScimRequest {
                 },
             )?;
         let base_url = format!("{}/scim/v2/{directory}", state.portal.public_base);
-        let endpoint = Endpoint::for_caller(&state.store, caller, found, &extensions, base_url)?;
+        let dialect = found.idp;
+        let endpoint = Endpoint::for_caller(&state.store, caller.clone(), found, &extensions, base_url)?;
+        if let Some(slot) = parts.extensions.get::<super::audit::AuditSlot>() {
+            slot.fill(caller, dialect);
+        }
         let per_second = endpoint.directory().settings.rate_limit_per_second;
         state.scim_rate_limits.check(directory, per_second).map_err(|wait| ScimFailure::RateLimited {
             retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),

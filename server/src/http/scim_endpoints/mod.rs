@@ -5,6 +5,7 @@
 //! one method of the endpoint and maps the result. Every failure, including a rejected
 //! extractor, is a SCIM error body (RFC 7644 §3.12), mapped once in [`error`].
 
+pub(crate) mod audit;
 mod error;
 mod extract;
 mod rate_limit;

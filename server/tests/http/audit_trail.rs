@@ -1,0 +1,119 @@
+//! The audit trail of SCIM requests and operator commands.
+
+use serde_json::json;
+use store::testing::TestDatabase;
+use store::{AuditOutcome, TenantSlug};
+
+use crate::TestServer;
+use crate::operator_api::Directory;
+
+store::backend_tests!(
+    every_authenticated_scim_request_is_recorded_with_failures_explained,
+    the_command_line_records_operator_commands_and_verifies_the_chain,
+);
+
+async fn every_authenticated_scim_request_is_recorded_with_failures_explained(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let globex = Directory::new(&db, &server, "globex").await;
+    let client = reqwest::Client::new();
+
+    let id = acme.create_user("bjensen").await;
+    let created = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "BJENSEN", "password": "hunter2-secret"
+    });
+    let duplicate = acme.post_raw("/Users", &created).await;
+    assert_eq!(duplicate, 409);
+    acme.get_raw(&format!("/Users/{id}")).await;
+    acme.get_raw("/Users?filter=userName%20eq%20%22bjensen%22").await;
+    // Unauthenticated: nobody's trail.
+    let anonymous = client.get(format!("{}/Users", acme.scim_base())).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    globex.create_user("other").await;
+    server.audit.flush().await;
+
+    let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let scope = db.store.tenant(tenant.id);
+    let records = scope.audit_records(0, 100).await.unwrap();
+    let summary: Vec<(&str, &str, i32)> =
+        records.iter().map(|r| (r.method.as_deref().unwrap(), r.path.as_deref().unwrap(), r.status.unwrap())).collect();
+    let base = format!("/scim/v2/{}", acme.id);
+    assert_eq!(
+        summary,
+        [
+            ("POST", format!("{base}/Users").as_str(), 201),
+            ("POST", format!("{base}/Users").as_str(), 409),
+            ("GET", format!("{base}/Users/{id}").as_str(), 200),
+            ("GET", format!("{base}/Users?filter=userName%20eq%20%22bjensen%22").as_str(), 200),
+        ]
+    );
+    assert!(records.iter().all(|r| r.action == "scim.request" && r.directory == Some(acme.id)));
+    assert!(records.iter().all(|r| r.actor.starts_with("token:") && r.latency_ms.is_some()));
+    assert_eq!(records[0].resource_id.as_deref(), Some(id.as_str()), "the created user");
+    assert_eq!(records[2].resource_id.as_deref(), Some(id.as_str()));
+    assert_eq!(records[0].outcome, AuditOutcome::Success);
+
+    // The failure keeps its request, with the password redacted, and the SCIM error.
+    let failure = &records[1];
+    assert_eq!(failure.outcome, AuditOutcome::Failure);
+    let detail: serde_json::Value = serde_json::from_str(&failure.detail).unwrap();
+    assert_eq!(detail["dialect"], "okta");
+    assert_eq!(detail["request"]["userName"], "BJENSEN");
+    assert_eq!(detail["request"]["password"], "[redacted]");
+    assert!(!failure.detail.contains("hunter2"), "{}", failure.detail);
+    assert_eq!(detail["response"]["scimType"], "uniqueness");
+    assert_eq!(detail["response"]["status"], "409");
+
+    assert_eq!(scope.verify_audit_chain().await.unwrap().first_break, None);
+    // The other tenant's request is in its own trail only.
+    let other = db.store.tenant_by_slug(&TenantSlug::parse("globex").unwrap()).await.unwrap().unwrap();
+    assert_eq!(db.store.tenant(other.id).audit_records(0, 100).await.unwrap().len(), 1);
+}
+
+fn server_command(db: &TestDatabase, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .env("DATABASE_URL", db.url.as_str())
+        .output()
+        .unwrap()
+}
+
+async fn the_command_line_records_operator_commands_and_verifies_the_chain(db: TestDatabase) {
+    let created = server_command(&db, &["admin", "create-directory", "--tenant", "acme", "--idp", "entra", "--json"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let directory = printed["directory"].as_str().unwrap();
+    let configured = server_command(
+        &db,
+        &[
+            "admin",
+            "configure-directory",
+            "--tenant",
+            "acme",
+            "--directory",
+            directory,
+            "--rate-limit-per-second",
+            "50",
+        ],
+    );
+    assert!(configured.status.success(), "{}", String::from_utf8_lossy(&configured.stderr));
+
+    let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let records = db.store.tenant(tenant.id).audit_records(0, 10).await.unwrap();
+    let actions: Vec<(&str, &str)> = records.iter().map(|r| (r.actor.as_str(), r.action.as_str())).collect();
+    assert_eq!(actions, [("cli", "directory.created"), ("cli", "directory.configured")]);
+    assert_eq!(records[1].directory.map(|d| d.to_string()).as_deref(), Some(directory));
+    assert!(records[1].detail.contains("\"rate_limit_per_second\":50"), "{}", records[1].detail);
+
+    let intact = server_command(&db, &["admin", "verify-audit", "--tenant", "acme"]);
+    assert!(intact.status.success(), "{}", String::from_utf8_lossy(&intact.stderr));
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("intact: 2 records"));
+
+    let tamper = format!("UPDATE audit_records SET actor = 'someone' WHERE tenant_id = '{}' AND seq = 1", tenant.id);
+    assert_eq!(db.execute_as_tenant(tenant.id, &tamper).await.unwrap(), 1);
+    let broken = server_command(&db, &["admin", "verify-audit", "--tenant", "acme"]);
+    assert!(!broken.status.success());
+    let said = String::from_utf8_lossy(&broken.stderr);
+    assert!(said.contains("record 1 was changed after it was written"), "{said}");
+}

@@ -1,0 +1,346 @@
+//! The audit trail of a tenant (migration 0013): append-only records chained by SHA-256,
+//! so that editing, deleting or reordering one is detected by [`TenantScope::verify_audit_chain`].
+//!
+//! A record's hash covers every column (each length-prefixed, so no two records encode
+//! alike) and the previous record's hash; the first record links to 32 zero bytes. The
+//! chain head (the last sequence number and hash) is kept apart, so that deleting the
+//! newest records is detected too.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::StoreError;
+use crate::ids::{AuditId, DirectoryId};
+use crate::scope::TenantScope;
+
+/// Whether the recorded request or action succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditOutcome {
+    Success,
+    Failure,
+}
+
+impl AuditOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Success => "success",
+            AuditOutcome::Failure => "failure",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "success" => Ok(AuditOutcome::Success),
+            "failure" => Ok(AuditOutcome::Failure),
+            other => Err(StoreError::Corrupt(format!("unknown audit outcome {other:?}"))),
+        }
+    }
+}
+
+/// A record to append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAuditRecord {
+    pub occurred_at: DateTime<Utc>,
+    /// `token:<id>` (an identity provider), `operator:<id>`, `cli`, `system`.
+    pub actor: String,
+    /// What happened: `scim.request`, `directory.created`, `token.revoked`…
+    pub action: String,
+    pub directory: Option<DirectoryId>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub status: Option<i32>,
+    pub latency_ms: Option<i64>,
+    pub resource_id: Option<String>,
+    pub outcome: AuditOutcome,
+    /// Anything else worth keeping (for a failed request: its body with secrets redacted,
+    /// and the response).
+    pub detail: serde_json::Value,
+}
+
+/// A stored record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub id: AuditId,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub directory: Option<DirectoryId>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub status: Option<i32>,
+    pub latency_ms: Option<i64>,
+    pub resource_id: Option<String>,
+    pub outcome: AuditOutcome,
+    /// JSON, exactly as hashed.
+    pub detail: String,
+    pub prev_hash: [u8; 32],
+    pub hash: [u8; 32],
+}
+
+impl AuditRecord {
+    /// The hash this record's content and link call for.
+    pub fn expected_hash(&self) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        let mut field = |bytes: Option<&[u8]>| match bytes {
+            // Length-prefixed; absent values get a length no present value can have.
+            Some(bytes) => {
+                hasher.update((bytes.len() as u64).to_be_bytes());
+                hasher.update(bytes);
+            }
+            None => hasher.update(u64::MAX.to_be_bytes()),
+        };
+        field(Some(&self.seq.to_be_bytes()));
+        field(Some(self.id.to_string().as_bytes()));
+        field(Some(timestamp(self.occurred_at).as_bytes()));
+        field(Some(self.actor.as_bytes()));
+        field(Some(self.action.as_bytes()));
+        field(self.directory.map(|d| d.to_string()).as_deref().map(str::as_bytes));
+        field(self.method.as_deref().map(str::as_bytes));
+        field(self.path.as_deref().map(str::as_bytes));
+        field(self.status.map(i32::to_be_bytes).as_ref().map(|b| &b[..]));
+        field(self.latency_ms.map(i64::to_be_bytes).as_ref().map(|b| &b[..]));
+        field(self.resource_id.as_deref().map(str::as_bytes));
+        field(Some(self.outcome.as_str().as_bytes()));
+        field(Some(self.detail.as_bytes()));
+        field(Some(&self.prev_hash));
+        hasher.finalize().into()
+    }
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// The first place where a tenant's chain does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainBreak {
+    /// The record numbered `expected` is missing (deleted, or moved to `found`).
+    Gap { expected: i64, found: i64 },
+    /// The record does not link to the hash of the one before it (reordered or replaced).
+    Link { seq: i64 },
+    /// The record's content does not match its hash (edited).
+    Content { seq: i64 },
+    /// The chain ends before the head says it does (the newest records were deleted), or
+    /// the head does not match the last record.
+    Head { head_seq: i64, last_seq: i64 },
+}
+
+impl std::fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainBreak::Gap { expected, found } => {
+                write!(f, "record {expected} is missing (the next one found is {found})")
+            }
+            ChainBreak::Link { seq } => write!(f, "record {seq} does not link to the record before it"),
+            ChainBreak::Content { seq } => write!(f, "record {seq} was changed after it was written"),
+            ChainBreak::Head { head_seq, last_seq } => {
+                write!(f, "the chain should end at record {head_seq} with its hash, but the last record is {last_seq}")
+            }
+        }
+    }
+}
+
+/// What verifying a tenant's chain found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    /// Records checked (up to the first break).
+    pub checked: i64,
+    pub first_break: Option<ChainBreak>,
+}
+
+type AuditRow = (
+    i64,
+    AuditId,
+    DateTime<Utc>,
+    String,
+    String,
+    Option<DirectoryId>,
+    Option<String>,
+    Option<String>,
+    Option<i32>,
+    Option<i64>,
+    Option<String>,
+    String,
+    String,
+    Vec<u8>,
+    Vec<u8>,
+);
+
+const AUDIT_COLUMNS: &str = "seq, id, occurred_at, actor, action, directory_id, method, path, status, latency_ms, \
+     resource_id, outcome, detail, prev_hash, hash";
+
+fn hash_from(bytes: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    bytes.try_into().map_err(|_| StoreError::Corrupt("an audit hash is not 32 bytes".to_owned()))
+}
+
+fn record_from_row(row: AuditRow) -> Result<AuditRecord, StoreError> {
+    let (
+        seq,
+        id,
+        occurred_at,
+        actor,
+        action,
+        directory,
+        method,
+        path,
+        status,
+        latency_ms,
+        resource_id,
+        outcome,
+        detail,
+        prev,
+        hash,
+    ) = row;
+    Ok(AuditRecord {
+        seq,
+        id,
+        occurred_at,
+        actor,
+        action,
+        directory,
+        method,
+        path,
+        status,
+        latency_ms,
+        resource_id,
+        outcome: AuditOutcome::parse(&outcome)?,
+        detail,
+        prev_hash: hash_from(prev)?,
+        hash: hash_from(hash)?,
+    })
+}
+
+const ZERO: [u8; 32] = [0; 32];
+
+impl TenantScope<'_> {
+    /// Appends records to the tenant's chain, in order, in one transaction.
+    pub async fn append_audit(&self, records: &[NewAuditRecord]) -> Result<(), StoreError> {
+        const SET_TENANT: &str = "SELECT set_config('app.tenant_id', $1, true)";
+        const ENSURE_HEAD: &str = "INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING";
+        const HEAD_SQLITE: &str = "SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1";
+        // Appenders of one tenant queue here, so the chain has one order.
+        const HEAD_POSTGRES: &str = "SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1 FOR UPDATE";
+        const MOVE_HEAD: &str = "UPDATE audit_chain_heads SET seq = $1, hash = $2 WHERE tenant_id = $3";
+        let insert = format!(
+            "INSERT INTO audit_records (tenant_id, {AUDIT_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        );
+        if records.is_empty() {
+            return Ok(());
+        }
+        let head_query = match self.store.backend() {
+            crate::Backend::Sqlite => HEAD_SQLITE,
+            crate::Backend::Postgres => HEAD_POSTGRES,
+        };
+        on_pool!(&self.store.pool, pool => {
+            let _turn = self.store.write_turn().await;
+            let mut tx = pool.begin().await?;
+            if self.store.backend() == crate::Backend::Postgres {
+                sqlx::query(SET_TENANT).bind(self.tenant.to_string()).execute(&mut *tx).await?;
+            }
+            sqlx::query(ENSURE_HEAD).bind(self.tenant).bind(&ZERO[..]).execute(&mut *tx).await?;
+            let (mut seq, hash): (i64, Vec<u8>) =
+                sqlx::query_as(head_query).bind(self.tenant).fetch_one(&mut *tx).await?;
+            let mut prev_hash = hash_from(hash)?;
+            for new in records {
+                seq += 1;
+                let record = AuditRecord {
+                    seq,
+                    id: AuditId::generate(),
+                    // Stored to the microsecond on both backends: hashed as stored.
+                    occurred_at: new.occurred_at.trunc_subsecs(6),
+                    actor: new.actor.clone(),
+                    action: new.action.clone(),
+                    directory: new.directory,
+                    method: new.method.clone(),
+                    path: new.path.clone(),
+                    status: new.status,
+                    latency_ms: new.latency_ms,
+                    resource_id: new.resource_id.clone(),
+                    outcome: new.outcome,
+                    detail: new.detail.to_string(),
+                    prev_hash,
+                    hash: ZERO,
+                };
+                let hash = record.expected_hash();
+                sqlx::query(&insert)
+                    .bind(self.tenant)
+                    .bind(record.seq)
+                    .bind(record.id)
+                    .bind(record.occurred_at)
+                    .bind(&record.actor)
+                    .bind(&record.action)
+                    .bind(record.directory)
+                    .bind(&record.method)
+                    .bind(&record.path)
+                    .bind(record.status)
+                    .bind(record.latency_ms)
+                    .bind(&record.resource_id)
+                    .bind(record.outcome.as_str())
+                    .bind(&record.detail)
+                    .bind(&record.prev_hash[..])
+                    .bind(&hash[..])
+                    .execute(&mut *tx)
+                    .await?;
+                prev_hash = hash;
+            }
+            sqlx::query(MOVE_HEAD).bind(seq).bind(&prev_hash[..]).bind(self.tenant).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Records after `after_seq`, oldest first, at most `limit`.
+    pub async fn audit_records(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
+        let query = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_records WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        );
+        let rows: Vec<AuditRow> = as_tenant!(self, conn => sqlx::query_as(&query)
+            .bind(self.tenant)
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?);
+        rows.into_iter().map(record_from_row).collect()
+    }
+
+    /// Where the tenant's chain ends: (last sequence number, its hash).
+    pub async fn audit_head(&self) -> Result<Option<(i64, [u8; 32])>, StoreError> {
+        const QUERY: &str = "SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1";
+        let row: Option<(i64, Vec<u8>)> =
+            as_tenant!(self, conn => sqlx::query_as(QUERY).bind(self.tenant).fetch_optional(&mut *conn).await?);
+        row.map(|(seq, hash)| Ok((seq, hash_from(hash)?))).transpose()
+    }
+
+    /// Walks the tenant's chain from the first record and reports the first break.
+    pub async fn verify_audit_chain(&self) -> Result<ChainReport, StoreError> {
+        const PAGE: i64 = 1000;
+        let (mut last_seq, mut last_hash) = (0, ZERO);
+        loop {
+            let page = self.audit_records(last_seq, PAGE).await?;
+            let full = page.len() as i64 == PAGE;
+            for record in page {
+                let broken = if record.seq != last_seq + 1 {
+                    Some(ChainBreak::Gap { expected: last_seq + 1, found: record.seq })
+                } else if record.prev_hash != last_hash {
+                    Some(ChainBreak::Link { seq: record.seq })
+                } else if record.expected_hash() != record.hash {
+                    Some(ChainBreak::Content { seq: record.seq })
+                } else {
+                    None
+                };
+                if broken.is_some() {
+                    return Ok(ChainReport { checked: last_seq, first_break: broken });
+                }
+                (last_seq, last_hash) = (record.seq, record.hash);
+            }
+            if !full {
+                break;
+            }
+        }
+        let head = self.audit_head().await?.unwrap_or((0, ZERO));
+        let first_break = (head != (last_seq, last_hash)).then_some(ChainBreak::Head { head_seq: head.0, last_seq });
+        Ok(ChainReport { checked: last_seq, first_break })
+    }
+}
