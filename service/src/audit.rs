@@ -19,7 +19,7 @@ use crate::ServiceError;
 pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
 
 /// Records appended per tenant transaction at most.
-const BATCH: usize = 500;
+const BATCH: usize = 2000;
 
 /// Requests wait for room rather than lose a record when the writer falls this far behind.
 const QUEUE: usize = 10_000;
@@ -71,35 +71,31 @@ impl AuditLog {
 
 async fn write_queued(store: Store, mut receiver: mpsc::Receiver<Queued>) {
     let mut pending: Vec<(TenantId, NewAuditRecord)> = Vec::new();
-    loop {
-        let next = if pending.is_empty() {
-            receiver.recv().await
-        } else {
-            match tokio::time::timeout(FLUSH_EVERY, receiver.recv()).await {
-                Ok(next) => next,
-                Err(_) => {
-                    append(&store, &mut pending).await;
-                    continue;
+    // Waits for one record, then lets records gather for FLUSH_EVERY before taking them
+    // all: one wake-up of this task per batch, not per request.
+    while let Some(first) = receiver.recv().await {
+        tokio::time::sleep(FLUSH_EVERY).await;
+        let mut queued = vec![first];
+        while let Ok(next) = receiver.try_recv() {
+            queued.push(next);
+        }
+        for item in queued {
+            match item {
+                Queued::Record(tenant, record) => {
+                    pending.push((tenant, *record));
+                    if pending.len() >= BATCH {
+                        append(&store, &mut pending).await;
+                    }
                 }
-            }
-        };
-        match next {
-            Some(Queued::Record(tenant, record)) => {
-                pending.push((tenant, *record));
-                if pending.len() >= BATCH {
+                Queued::Flush(done) => {
                     append(&store, &mut pending).await;
+                    let _ = done.send(());
                 }
-            }
-            Some(Queued::Flush(done)) => {
-                append(&store, &mut pending).await;
-                let _ = done.send(());
-            }
-            None => {
-                append(&store, &mut pending).await;
-                return;
             }
         }
+        append(&store, &mut pending).await;
     }
+    append(&store, &mut pending).await;
 }
 
 /// Appends pending records, tenant by tenant, each tenant's in queue order.

@@ -213,6 +213,119 @@ fn record_from_row(row: AuditRow) -> Result<AuditRecord, StoreError> {
 
 const ZERO: [u8; 32] = [0; 32];
 
+/// Rows per PostgreSQL INSERT (one JSON parameter).
+const ROWS_PER_POSTGRES_INSERT: usize = 1000;
+
+/// Rows per SQLite INSERT: a fixed number, so the statement is prepared once per
+/// connection; 16 parameters a row stays far below SQLite's limit of 32,766.
+const ROWS_PER_SQLITE_INSERT: usize = 64;
+
+/// `INSERT … VALUES (…), (…)` with `rows` rows of parameters.
+fn sqlite_insert(rows: usize) -> String {
+    const COLUMNS: usize = 16;
+    let values: Vec<String> = (0..rows)
+        .map(|row| {
+            let slots: Vec<String> = (1..=COLUMNS).map(|n| format!("${}", row * COLUMNS + n)).collect();
+            format!("({})", slots.join(", "))
+        })
+        .collect();
+    format!("INSERT INTO audit_records (tenant_id, {AUDIT_COLUMNS}) VALUES {}", values.join(", "))
+}
+
+static SQLITE_INSERT_MANY: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| sqlite_insert(ROWS_PER_SQLITE_INSERT));
+static SQLITE_INSERT_ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| sqlite_insert(1));
+
+/// Writes chained records in a transaction of either backend.
+trait InsertAuditRows {
+    async fn insert_rows(&mut self, tenant: crate::TenantId, rows: &[AuditRecord]) -> Result<(), StoreError>;
+}
+
+impl InsertAuditRows for sqlx::Transaction<'_, sqlx::Sqlite> {
+    async fn insert_rows(&mut self, tenant: crate::TenantId, rows: &[AuditRecord]) -> Result<(), StoreError> {
+        let mut chunks = rows.chunks_exact(ROWS_PER_SQLITE_INSERT);
+        for chunk in chunks.by_ref() {
+            bind_rows(sqlx::query(&SQLITE_INSERT_MANY), tenant, chunk).execute(&mut **self).await?;
+        }
+        for row in chunks.remainder() {
+            bind_rows(sqlx::query(&SQLITE_INSERT_ONE), tenant, std::slice::from_ref(row)).execute(&mut **self).await?;
+        }
+        Ok(())
+    }
+}
+
+impl InsertAuditRows for sqlx::Transaction<'_, sqlx::Postgres> {
+    async fn insert_rows(&mut self, tenant: crate::TenantId, rows: &[AuditRecord]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(ROWS_PER_POSTGRES_INSERT) {
+            let json: Vec<serde_json::Value> = chunk.iter().map(row_json).collect();
+            sqlx::query(INSERT_POSTGRES)
+                .bind(tenant)
+                .bind(serde_json::Value::Array(json).to_string())
+                .execute(&mut **self)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn bind_rows<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    tenant: crate::TenantId,
+    rows: &'q [AuditRecord],
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    for record in rows {
+        query = query
+            .bind(tenant)
+            .bind(record.seq)
+            .bind(record.id)
+            .bind(record.occurred_at)
+            .bind(&record.actor)
+            .bind(&record.action)
+            .bind(record.directory)
+            .bind(&record.method)
+            .bind(&record.path)
+            .bind(record.status)
+            .bind(record.latency_ms)
+            .bind(&record.resource_id)
+            .bind(record.outcome.as_str())
+            .bind(&record.detail)
+            .bind(&record.prev_hash[..])
+            .bind(&record.hash[..]);
+    }
+    query
+}
+
+/// Inserts the rows of a JSON array (`$2`, see [`row_json`]) for tenant `$1`.
+const INSERT_POSTGRES: &str = "INSERT INTO audit_records (tenant_id, seq, id, occurred_at, actor, action, \
+     directory_id, method, path, status, latency_ms, resource_id, outcome, detail, prev_hash, hash) \
+     SELECT $1, r.seq, r.id, r.occurred_at, r.actor, r.action, r.directory_id, r.method, r.path, r.status, \
+     r.latency_ms, r.resource_id, r.outcome, r.detail, decode(r.prev_hash, 'hex'), decode(r.hash, 'hex') \
+     FROM jsonb_to_recordset($2::jsonb) AS r(seq bigint, id uuid, occurred_at timestamptz, actor text, \
+     action text, directory_id uuid, method text, path text, status integer, latency_ms bigint, \
+     resource_id text, outcome text, detail text, prev_hash text, hash text)";
+
+/// A record as a row of the PostgreSQL insert's JSON parameter.
+fn row_json(record: &AuditRecord) -> serde_json::Value {
+    let hex = |bytes: &[u8; 32]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    serde_json::json!({
+        "seq": record.seq,
+        "id": record.id.to_string(),
+        "occurred_at": record.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+        "actor": record.actor,
+        "action": record.action,
+        "directory_id": record.directory.map(|d| d.to_string()),
+        "method": record.method,
+        "path": record.path,
+        "status": record.status,
+        "latency_ms": record.latency_ms,
+        "resource_id": record.resource_id,
+        "outcome": record.outcome.as_str(),
+        "detail": record.detail,
+        "prev_hash": hex(&record.prev_hash),
+        "hash": hex(&record.hash),
+    })
+}
+
 impl TenantScope<'_> {
     /// Appends records to the tenant's chain, in order, in one transaction.
     pub async fn append_audit(&self, records: &[NewAuditRecord]) -> Result<(), StoreError> {
@@ -222,10 +335,6 @@ impl TenantScope<'_> {
         // Appenders of one tenant queue here, so the chain has one order.
         const HEAD_POSTGRES: &str = "SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1 FOR UPDATE";
         const MOVE_HEAD: &str = "UPDATE audit_chain_heads SET seq = $1, hash = $2 WHERE tenant_id = $3";
-        let insert = format!(
-            "INSERT INTO audit_records (tenant_id, {AUDIT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-        );
         if records.is_empty() {
             return Ok(());
         }
@@ -243,9 +352,10 @@ impl TenantScope<'_> {
             let (mut seq, hash): (i64, Vec<u8>) =
                 sqlx::query_as(head_query).bind(self.tenant).fetch_one(&mut *tx).await?;
             let mut prev_hash = hash_from(hash)?;
+            let mut chained = Vec::with_capacity(records.len());
             for new in records {
                 seq += 1;
-                let record = AuditRecord {
+                let mut record = AuditRecord {
                     seq,
                     id: AuditId::generate(),
                     // Stored to the microsecond on both backends: hashed as stored.
@@ -263,28 +373,11 @@ impl TenantScope<'_> {
                     prev_hash,
                     hash: ZERO,
                 };
-                let hash = record.expected_hash();
-                sqlx::query(&insert)
-                    .bind(self.tenant)
-                    .bind(record.seq)
-                    .bind(record.id)
-                    .bind(record.occurred_at)
-                    .bind(&record.actor)
-                    .bind(&record.action)
-                    .bind(record.directory)
-                    .bind(&record.method)
-                    .bind(&record.path)
-                    .bind(record.status)
-                    .bind(record.latency_ms)
-                    .bind(&record.resource_id)
-                    .bind(record.outcome.as_str())
-                    .bind(&record.detail)
-                    .bind(&record.prev_hash[..])
-                    .bind(&hash[..])
-                    .execute(&mut *tx)
-                    .await?;
-                prev_hash = hash;
+                record.hash = record.expected_hash();
+                prev_hash = record.hash;
+                chained.push(record);
             }
+            tx.insert_rows(self.tenant, &chained).await?;
             sqlx::query(MOVE_HEAD).bind(seq).bind(&prev_hash[..]).bind(self.tenant).execute(&mut *tx).await?;
             tx.commit().await?;
         });

@@ -397,6 +397,14 @@ async fn the_audit_chain_links_each_tenants_records_in_order(db: TestDatabase) {
         assert_eq!(scope.audit_head().await.unwrap(), Some((5, records[4].hash)));
         assert_eq!(scope.verify_audit_chain().await.unwrap(), store::ChainReport { checked: 5, first_break: None });
     }
+    // A batch larger than one statement's rows, and one that ends mid-statement.
+    let scope = db.store.tenant(acme.id);
+    let many: Vec<store::NewAuditRecord> = (6..=150).map(audit_record).collect();
+    scope.append_audit(&many).await.unwrap();
+    let records = scope.audit_records(0, 1000).await.unwrap();
+    assert_eq!(records.iter().map(|r| r.seq).collect::<Vec<_>>(), (1..=150).collect::<Vec<_>>());
+    assert_eq!(records[149].latency_ms, Some(150));
+    assert_eq!(scope.verify_audit_chain().await.unwrap(), store::ChainReport { checked: 150, first_break: None });
     // The two tenants' chains are separate: same content, different records.
     let acme_first = db.store.tenant(acme.id).audit_records(0, 1).await.unwrap();
     let globex_first = db.store.tenant(globex.id).audit_records(0, 1).await.unwrap();

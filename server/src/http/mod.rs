@@ -95,16 +95,15 @@ impl App {
         // Machine clients (probes, identity providers) never carry a portal session: their
         // routes stay outside the session layer, which would otherwise run on every SCIM
         // request.
-        let machines =
-            Router::new()
-                .merge(health::router())
-                .merge(scim_endpoints::router().layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    scim_endpoints::audit::record_scim_request,
-                )))
-                .merge(oauth::router())
-                .merge(operator_api::router())
-                .with_state(state.clone());
+        let machines = Router::new()
+            .merge(health::router())
+            .merge(scim_endpoints::router().layer(axum::middleware::from_fn_with_state(
+                state.audit.clone(),
+                scim_endpoints::audit::record_scim_request,
+            )))
+            .merge(oauth::router())
+            .merge(operator_api::router())
+            .with_state(state.clone());
         let portal = Router::new()
             .leptos_routes_with_context(&state, portal_routes, provide_store, {
                 let leptos = state.leptos.clone();

@@ -13,12 +13,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use scim::error::ScimError;
 use serde_json::{Value, json};
+use service::audit::AuditLog;
 use service::directories::Caller;
 use service::provisioning::BULK_MAX_PAYLOAD_BYTES;
 use store::{AuditOutcome, IdentityProvider, NewAuditRecord};
 
 use super::error::ScimFailure;
-use crate::http::AppState;
 
 /// Who a request turned out to be: filled in by the authenticating extractor.
 #[derive(Debug, Clone, Default)]
@@ -37,7 +37,7 @@ impl AuditSlot {
 /// Most of a failed response's body kept in the record.
 const KEPT_RESPONSE_BYTES: usize = 64 * 1024;
 
-pub(crate) async fn record_scim_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn record_scim_request(State(audit): State<AuditLog>, request: Request, next: Next) -> Response {
     #[allow(clippy::disallowed_methods)] // the clock is read at the edge
     let occurred_at = chrono::Utc::now();
     let started = Instant::now();
@@ -85,7 +85,7 @@ pub(crate) async fn record_scim_request(State(state): State<AppState>, request: 
         outcome: if failed { AuditOutcome::Failure } else { AuditOutcome::Success },
         detail,
     };
-    state.audit.record(caller.tenant, record).await;
+    audit.record(caller.tenant, record).await;
     response
 }
 
