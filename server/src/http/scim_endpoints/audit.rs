@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use scim::error::ScimError;
@@ -45,16 +46,21 @@ pub(crate) async fn record_scim_request(State(audit): State<AuditLog>, request: 
     let path =
         request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
     let (mut parts, body) = request.into_parts();
-    // The body is read here so that a failed request's body can be kept; the extractors
-    // still enforce the smaller limit of non-Bulk requests.
-    let Ok(request_body) = axum::body::to_bytes(body, BULK_MAX_PAYLOAD_BYTES).await else {
-        let too_large =
-            ScimError::PayloadTooLarge(format!("the request body is larger than {BULK_MAX_PAYLOAD_BYTES} bytes"));
-        return ScimFailure::from(too_large).into_response();
-    };
     let slot = AuditSlot::default();
     parts.extensions.insert(slot.clone());
-    let response = next.run(Request::from_parts(parts, Body::from(request_body.clone()))).await;
+    // A body is read here so that a failed request's body can be kept (the extractors
+    // still enforce the smaller limit of non-Bulk requests); reads and deletes have none.
+    let (request, request_body) = if matches!(parts.method, Method::GET | Method::HEAD | Method::DELETE) {
+        (Request::from_parts(parts, body), Bytes::new())
+    } else {
+        let Ok(bytes) = axum::body::to_bytes(body, BULK_MAX_PAYLOAD_BYTES).await else {
+            let too_large =
+                ScimError::PayloadTooLarge(format!("the request body is larger than {BULK_MAX_PAYLOAD_BYTES} bytes"));
+            return ScimFailure::from(too_large).into_response();
+        };
+        (Request::from_parts(parts, Body::from(bytes.clone())), bytes)
+    };
+    let response = next.run(request).await;
     // A request that never authenticated belongs to no tenant's trail.
     let Some((caller, dialect)) = slot.take() else { return response };
     let status = response.status();
