@@ -12,28 +12,53 @@ pub struct OperatorView {
     pub role: String,
 }
 
-/// Checks an operator's email and password; on success starts a session under a new id
-/// and sends the browser to the start page.
+/// A signed-in tenant admin as pages show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminView {
+    pub email: String,
+    pub tenant_name: String,
+}
+
+/// Who is signed in, if anyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Account {
+    Operator(OperatorView),
+    Admin(AdminView),
+}
+
+/// Checks an email and password (an operator's or a tenant admin's); on success starts a
+/// session under a new id and sends the browser to that account's start page.
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), ServerFnError> {
-    use service::operators::{self, OperatorError, SignInThrottle};
+    use service::admins::SignedInAccount;
+    use service::operators::{OperatorError, SignInThrottle};
     // Contexts are read before the first `.await`: after it, a server function running
     // inside a server-rendered resource may no longer see them.
     let store = expect_context::<service::Store>();
     let throttle = expect_context::<SignInThrottle>();
     let response = server::response();
     let session = server::session().await?;
-    match operators::sign_in(&store, &throttle, &email, password).await {
-        Ok(operator) => {
+    match service::admins::sign_in(&store, &throttle, &email, password).await {
+        Ok(account) => {
             // A new session id at sign-in, so an id planted before sign-in is worthless.
             session.cycle_id().await.map_err(|e| server::session_failed(&e))?;
-            let remembered = server::SessionOperator {
-                id: operator.id.to_string(),
-                email: operator.email,
-                role: operator.role.as_str().to_owned(),
-            };
-            session.insert(server::OPERATOR_KEY, remembered).await.map_err(|e| server::session_failed(&e))?;
-            leptos_axum::redirect("/");
+            let _ = session.remove_value(server::OPERATOR_KEY).await;
+            let _ = session.remove_value(server::ADMIN_KEY).await;
+            match account {
+                SignedInAccount::Operator(operator) => {
+                    let remembered = server::SessionOperator {
+                        id: operator.id.to_string(),
+                        email: operator.email,
+                        role: operator.role.as_str().to_owned(),
+                    };
+                    session.insert(server::OPERATOR_KEY, remembered).await.map_err(|e| server::session_failed(&e))?;
+                    leptos_axum::redirect("/");
+                }
+                SignedInAccount::Admin(admin) => {
+                    server::remember_admin(&session, &admin).await?;
+                    leptos_axum::redirect("/admin");
+                }
+            }
             Ok(())
         }
         Err(OperatorError::InvalidCredentials | OperatorError::InvalidEmail | OperatorError::PasswordTooShort) => {
@@ -57,6 +82,17 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
     session.flush().await.map_err(|e| server::session_failed(&e))?;
     leptos_axum::redirect("/sign-in");
     Ok(())
+}
+
+/// Who is signed in: an operator, a tenant admin, or nobody.
+#[server(endpoint = "current_account")]
+pub async fn current_account() -> Result<Option<Account>, ServerFnError> {
+    if let Some(operator) = server::signed_in_operator().await? {
+        return Ok(Some(Account::Operator(OperatorView { email: operator.email, role: operator.role })));
+    }
+    Ok(server::signed_in_admin()
+        .await?
+        .map(|admin| Account::Admin(AdminView { email: admin.email, tenant_name: admin.tenant_name })))
 }
 
 /// The signed-in operator, or `None`.
@@ -93,6 +129,20 @@ pub async fn require_operator_role() -> Result<server::SessionOperator, ServerFn
     }
 }
 
+/// The signed-in tenant admin, or an "unauthorized" error (status 401). Operators are
+/// not tenant admins: the admin pages and their server functions refuse them too.
+#[cfg(feature = "ssr")]
+pub async fn require_admin() -> Result<server::SessionAdmin, ServerFnError> {
+    let response = server::response();
+    match server::signed_in_admin().await? {
+        Some(admin) => Ok(admin),
+        None => {
+            server::set_status(response.as_ref(), http::StatusCode::UNAUTHORIZED);
+            Err(ServerFnError::new("Your session has ended. Sign in again."))
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
     use leptos::prelude::*;
@@ -100,6 +150,53 @@ pub(crate) mod server {
 
     /// The session key under which the signed-in operator is kept.
     pub(crate) const OPERATOR_KEY: &str = "operator";
+    /// The session key under which the signed-in tenant admin is kept.
+    pub(crate) const ADMIN_KEY: &str = "admin";
+
+    /// A signed-in tenant admin as the session keeps them.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SessionAdmin {
+        pub id: String,
+        pub email: String,
+        pub tenant_id: String,
+        pub tenant_name: String,
+    }
+
+    impl SessionAdmin {
+        /// The tenant, as the service takes it. A session holds what sign-in put there,
+        /// so a value that does not parse means a tampered or foreign store: no access.
+        pub fn tenant(&self) -> Result<service::TenantId, ServerFnError> {
+            self.tenant_id.parse().map_err(|_| ServerFnError::new("Your session is not valid. Sign in again."))
+        }
+
+        /// How the audit trail names this admin.
+        pub fn actor(&self) -> String {
+            format!("admin:{}", self.id)
+        }
+    }
+
+    /// Starts a tenant admin's session (the caller has cycled the id).
+    pub(crate) async fn remember_admin(
+        session: &tower_sessions::Session,
+        admin: &service::admins::SignedInAdmin,
+    ) -> Result<(), ServerFnError> {
+        let store = expect_context::<service::Store>();
+        let tenant_name = service::tenants::name_of(&store, admin.tenant)
+            .await
+            .map_err(|_| ServerFnError::new("Signing in is unavailable right now. Try again shortly."))?
+            .unwrap_or_default();
+        let remembered = SessionAdmin {
+            id: admin.id.to_string(),
+            email: admin.email.clone(),
+            tenant_id: admin.tenant.to_string(),
+            tenant_name,
+        };
+        session.insert(ADMIN_KEY, remembered).await.map_err(|e| session_failed(&e))
+    }
+
+    pub(crate) async fn signed_in_admin() -> Result<Option<SessionAdmin>, ServerFnError> {
+        session().await?.get::<SessionAdmin>(ADMIN_KEY).await.map_err(|e| session_failed(&e))
+    }
 
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
     pub struct SessionOperator {

@@ -6,7 +6,9 @@ use leptos_router::hooks::use_params_map;
 
 use crate::auth::OperatorView;
 use crate::pages::{ErrorBox, PRIMARY_BUTTON, SignedIn, TopBar, error_message};
-use crate::tenants::{AddDirectory, CreateTenant, NewDirectory, identity_providers, list_tenants, tenant_detail};
+use crate::tenants::{
+    AddDirectory, CreateSetupLink, CreateTenant, NewDirectory, identity_providers, list_tenants, tenant_detail,
+};
 
 const INPUT: &str = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm \
                      focus:border-indigo-600 focus:outline-none focus:ring-2 focus:ring-indigo-600/30";
@@ -112,7 +114,9 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(Some(tenant)) => view! {
+                        Ok(Some(tenant)) => {
+                            let link_slug = tenant.slug.clone();
+                            view! {
                             <div>
                                 <A href="/tenants" attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← All tenants"</A>
                                 <h1 id="tenant-name" class="mt-2 text-2xl font-bold tracking-tight">{tenant.display_name}</h1>
@@ -139,7 +143,11 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                     <AddDirectoryForm slug=tenant.slug.clone() add/>
                                 </Show>
                             </section>
-                        }.into_any(),
+                            <Show when=move || may_change>
+                                <SetupLinkSection slug=link_slug.clone()/>
+                            </Show>
+                        }.into_any()
+                        }
                         Ok(None) => view! {
                             <h1 class="text-2xl font-bold">"No such tenant"</h1>
                             <p class="text-slate-600">"There is no tenant with this name."</p>
@@ -190,5 +198,45 @@ fn NewDirectoryPanel(created: NewDirectory) -> impl IntoView {
             <input id="new-token" readonly value=created.token class=field/>
             <p class="mt-2 text-emerald-900">"Copy the token now: it is shown only once, and only its fingerprint is kept."</p>
         </div>
+    }
+}
+
+/// A setup link for the tenant's admin: single-use, expiring, shown once.
+#[component]
+fn SetupLinkSection(slug: String) -> impl IntoView {
+    let create = ServerAction::<CreateSetupLink>::new();
+    let outcome = create.value();
+    view! {
+        <section class=CARD aria-labelledby="setup-link-heading">
+            <h2 id="setup-link-heading" class="text-lg font-semibold">"Setup link"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Send it to the customer's IT admin: they create their account with it and connect their identity provider themselves. It works once."
+            </p>
+            <ActionForm action=create attr:class="mt-4 flex flex-wrap items-end gap-4">
+                <input type="hidden" name="slug" value=slug/>
+                <div>
+                    <label for="setup-link-days" class="block text-sm font-medium text-slate-700">"Valid for"</label>
+                    <select id="setup-link-days" name="valid_days" class=INPUT>
+                        <option value="1">"1 day"</option>
+                        <option value="7" selected>"7 days"</option>
+                        <option value="30">"30 days"</option>
+                    </select>
+                </div>
+                <button id="create-setup-link" type="submit" class=PRIMARY_BUTTON>"Create setup link"</button>
+            </ActionForm>
+            <div id="setup-link-result" class="mt-4" aria-live="polite">
+                {move || match outcome.get() {
+                    Some(Ok(url)) => view! {
+                        <div class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm">
+                            <label for="setup-link" class="block font-medium text-slate-700">"Setup link"</label>
+                            <input id="setup-link" readonly value=url class="mt-1 block w-full rounded-lg border border-slate-300 bg-slate-50 px-3 py-2 font-mono text-xs"/>
+                            <p class="mt-2 text-emerald-900">"Shown only now: copy it into your message to the customer."</p>
+                        </div>
+                    }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </div>
+        </section>
     }
 }

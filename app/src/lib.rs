@@ -1,11 +1,17 @@
 //! The portal: Leptos pages and components, rendered on the server and hydrated in the
 //! browser, and the server functions they call (which delegate to the `service` crate).
 
+pub mod admin;
 pub mod auth;
 pub mod console;
+pub mod dashboard;
+pub mod guides;
+pub mod onboarding;
 pub mod pages;
 pub mod status;
 pub mod tenants;
+pub mod text;
+pub mod wizard;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -57,6 +63,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=pages::SignInPage/>
                 <Route path=path!("/tenants") view=console::TenantsPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants/:slug") view=console::TenantPage ssr=SsrMode::Async/>
+                <Route path=path!("/setup/:secret") view=admin::SetupLinkPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view=admin::AdminHomePage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/connect") view=wizard::ConnectPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/directories/:id") view=dashboard::DashboardPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/directories/:id/tokens") view=dashboard::TokensPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/directories/:id/setup/:step") view=wizard::WizardPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

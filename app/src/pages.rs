@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 
-use crate::auth::{OperatorView, SignIn, SignOut, current_operator};
+use crate::auth::{Account, OperatorView, SignIn, SignOut, current_account};
 use crate::status::{StatusReport, deployment_status};
 
 pub(crate) const PRIMARY_BUTTON: &str = "rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm \
@@ -22,12 +22,14 @@ pub fn StatusPage() -> impl IntoView {
 /// signed-out visitor gets an HTTP redirect (the route must use `SsrMode::Async`).
 #[component]
 pub(crate) fn SignedIn(page: fn(OperatorView) -> AnyView) -> impl IntoView {
-    let operator = Resource::new_blocking(|| (), |()| current_operator());
+    let account = Resource::new_blocking(|| (), |()| current_account());
     view! {
         <Suspense fallback=|| view! { <p class="p-6 text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match operator.await {
-                    Ok(Some(operator)) => page(operator),
+                match account.await {
+                    Ok(Some(Account::Operator(operator))) => page(operator),
+                    // A tenant admin's start page is their own.
+                    Ok(Some(Account::Admin(_))) => view! { <Redirect path="/admin"/> }.into_any(),
                     Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
                     Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
                 }
@@ -154,7 +156,7 @@ pub fn SignInPage() -> impl IntoView {
         <main class="mx-auto flex min-h-screen max-w-sm flex-col justify-center px-6 py-12">
             <p class="text-sm font-semibold uppercase tracking-wide text-indigo-600">"SCIM Portal"</p>
             <h1 class="mt-2 text-2xl font-bold tracking-tight">"Sign in"</h1>
-            <p class="mt-2 text-sm text-slate-600">"For the operators of this deployment."</p>
+            <p class="mt-2 text-sm text-slate-600">"For operators of this deployment and admins of connected organisations."</p>
             <ActionForm action=sign_in attr:class="mt-8 space-y-5" attr:aria-describedby="sign-in-error">
                 <div>
                     <label for="email" class="block text-sm font-medium text-slate-700">"Email"</label>

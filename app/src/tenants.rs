@@ -136,6 +136,33 @@ pub async fn add_directory(slug: String, idp: String) -> Result<NewDirectory, Se
     })
 }
 
+/// Makes a setup link for the tenant's next admin; returns its address (shown once).
+#[server(endpoint = "create_setup_link")]
+pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let public_base = expect_context::<crate::PortalSettings>().public_base;
+    let response = crate::auth::server::response();
+    let operator = crate::auth::require_operator_role().await?;
+    let Ok(slug) = service::TenantSlug::parse(&slug) else {
+        crate::auth::server::set_status(response.as_ref(), http::StatusCode::NOT_FOUND);
+        return Err(ServerFnError::new("This tenant does not exist (any more)."));
+    };
+    let Some((tenant, _)) = service::tenants::detail(&store, &slug).await.map_err(|_| unavailable())? else {
+        crate::auth::server::set_status(response.as_ref(), http::StatusCode::NOT_FOUND);
+        return Err(ServerFnError::new("This tenant does not exist (any more)."));
+    };
+    let lifetime = chrono::Duration::days(i64::from(valid_days));
+    let actor = format!("operator:{}", operator.id);
+    match service::admins::create_setup_link(&store, tenant.id, &actor, lifetime, server::now()).await {
+        Ok(link) => Ok(link.url(&public_base)),
+        Err(service::admins::SetupLinkError::Service(_)) => Err(unavailable()),
+        Err(invalid) => {
+            crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
+            Err(ServerFnError::new(sentence(&invalid.to_string())))
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 fn unavailable() -> ServerFnError {
     ServerFnError::new("The database is unavailable. Try again shortly.")

@@ -297,6 +297,39 @@ pub async fn authenticate_for_directory(
     Ok((Caller { tenant, directory, token: token.id, read_only: token.read_only }, found, access.extensions))
 }
 
+/// The longest overlap a rotation allows: both tokens work for at most this long.
+pub const MAX_ROTATION_OVERLAP: Duration = Duration::days(7);
+
+/// Replaces a token of a directory with a new one (same label, scope and lifetime left).
+/// The old token keeps working until `now + overlap`, so that the identity provider can be
+/// switched to the new one without a failed sync; then it expires. `None` when the tenant
+/// has no such token for that directory.
+pub async fn rotate_token(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    old: TokenId,
+    overlap: Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<(IssuedToken, DateTime<Utc>)>, ServiceError> {
+    let overlap = overlap.clamp(Duration::zero(), MAX_ROTATION_OVERLAP);
+    let scope = store.tenant(tenant);
+    let tokens = scope.directory_tokens(directory).await?;
+    let Some(current) = tokens.into_iter().find(|token| token.id == old && token.revoked_at.is_none()) else {
+        return Ok(None);
+    };
+    let request = TokenRequest {
+        label: current.label.clone(),
+        read_only: current.read_only,
+        // The new token lives as long as the old one was meant to, counted from now.
+        expires_at: current.expires_at.map(|expires| now + (expires - current.created_at).max(Duration::hours(1))),
+    };
+    let issued = issue_token(store, tenant, directory, request, now).await?;
+    let old_until = current.expires_at.map_or(now + overlap, |expires| expires.min(now + overlap));
+    scope.expire_token_at(old, old_until).await?;
+    Ok(Some((issued, old_until)))
+}
+
 /// Revokes a token of the tenant; returns whether the tenant had it.
 pub async fn revoke_token(
     store: &Store,

@@ -2,17 +2,20 @@
 //! functions. Each public function is one use case; callers pass the [`store::Store`] and
 //! receive typed results, never database errors.
 
+pub mod admins;
 pub mod api_keys;
 pub mod audit;
 pub mod deployment;
 pub mod directories;
 pub mod events;
+pub mod onboarding;
 pub mod operators;
 pub mod provisioning;
+pub mod self_test;
 pub mod tenants;
 pub mod webhooks;
 
-pub use store::{IdentityProvider, OperatorRole, Store, TenantSlug};
+pub use store::{DirectoryId, IdentityProvider, OperatorRole, ResourceKind, Store, TenantId, TenantSlug, TokenId};
 
 /// Why a use case failed, in terms a caller can act on.
 #[derive(Debug, thiserror::Error)]

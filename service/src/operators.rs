@@ -130,6 +130,13 @@ impl Default for SignInThrottle {
     }
 }
 
+impl SignInThrottle {
+    /// Counts an attempt for this (normalised) email; `Throttled` past the quota.
+    pub(crate) fn check(&self, email: &str) -> Result<(), OperatorError> {
+        self.limiter.check_key(&email.to_owned()).map_err(|_| OperatorError::Throttled)
+    }
+}
+
 /// Checks an operator's email and password.
 pub async fn sign_in(
     store: &Store,
@@ -138,9 +145,7 @@ pub async fn sign_in(
     password: String,
 ) -> Result<SignedInOperator, OperatorError> {
     let email = OperatorEmail::parse(email).map_err(|_| OperatorError::InvalidCredentials)?;
-    if throttle.limiter.check_key(&email.0).is_err() {
-        return Err(OperatorError::Throttled);
-    }
+    throttle.check(email.as_str())?;
     let operator = store.operator_by_email(email.as_str()).await?;
     // Verify against a real hash even for unknown accounts, so the response time does
     // not tell which emails have accounts.
@@ -156,7 +161,7 @@ pub async fn sign_in(
 
 /// A well-formed hash that no known password matches, with the same parameters as real
 /// hashes, so verifying against it costs the same as verifying a real one.
-const UNKNOWN_ACCOUNT_HASH: &str =
+pub(crate) const UNKNOWN_ACCOUNT_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$dW5rbm93bi1hY2NvdW50$0N6yqpNQDOdqSgKzIzMfbqRu1VH3SOnjH7Ivwk1LOnQ";
 
 fn argon2() -> Argon2<'static> {
@@ -165,7 +170,7 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-async fn hash_password(password: String) -> Result<String, OperatorError> {
+pub(crate) async fn hash_password(password: String) -> Result<String, OperatorError> {
     let hashed = tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string())
@@ -178,7 +183,7 @@ async fn hash_password(password: String) -> Result<String, OperatorError> {
     }
 }
 
-async fn verify_password(password: String, stored_hash: String) -> Result<bool, OperatorError> {
+pub(crate) async fn verify_password(password: String, stored_hash: String) -> Result<bool, OperatorError> {
     let verified = tokio::task::spawn_blocking(move || match PasswordHash::new(&stored_hash) {
         Ok(hash) => Ok(argon2().verify_password(password.as_bytes(), &hash).is_ok()),
         Err(error) => Err(format!("a stored password hash does not parse: {error}")),

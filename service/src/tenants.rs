@@ -64,3 +64,8 @@ pub async fn add_directory(
     let token = directories::issue_token(store, tenant.id, directory.id, request, now).await?;
     Ok(Some((directory, token)))
 }
+
+/// A tenant's display name, or `None` for an unknown id.
+pub async fn name_of(store: &Store, tenant: TenantId) -> Result<Option<String>, ServiceError> {
+    Ok(store.tenant_by_id(tenant).await?.map(|tenant| tenant.display_name))
+}

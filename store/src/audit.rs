@@ -398,6 +398,69 @@ impl TenantScope<'_> {
         rows.into_iter().map(record_from_row).collect()
     }
 
+    /// The newest SCIM requests to one of the tenant's directories (newest first), those
+    /// after `after_seq` only, at most `limit`.
+    pub async fn directory_requests(
+        &self,
+        directory: DirectoryId,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<crate::DirectoryRequest>, StoreError> {
+        const QUERY: &str = "SELECT seq, occurred_at, actor, method, path, status, latency_ms, outcome, detail \
+             FROM audit_records WHERE tenant_id = $1 AND seq > $2 AND directory_id = $3 AND action = 'scim.request' \
+             ORDER BY seq DESC LIMIT $4";
+        type Row =
+            (i64, DateTime<Utc>, String, Option<String>, Option<String>, Option<i32>, Option<i64>, String, String);
+        let rows: Vec<Row> = as_tenant!(self, conn => sqlx::query_as(QUERY)
+            .bind(self.tenant)
+            .bind(after_seq)
+            .bind(directory)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?);
+        rows.into_iter()
+            .map(|(seq, occurred_at, actor, method, path, status, latency_ms, outcome, detail)| {
+                Ok(crate::DirectoryRequest {
+                    seq,
+                    occurred_at,
+                    actor,
+                    method: method.unwrap_or_default(),
+                    path: path.unwrap_or_default(),
+                    status: status.unwrap_or_default(),
+                    latency_ms: latency_ms.unwrap_or_default(),
+                    outcome: AuditOutcome::parse(&outcome)?,
+                    detail,
+                })
+            })
+            .collect()
+    }
+
+    /// How many SCIM requests a directory received since `since`, how many failed, and
+    /// when the last one came.
+    pub async fn directory_sync_health(
+        &self,
+        directory: DirectoryId,
+        since: DateTime<Utc>,
+    ) -> Result<crate::SyncHealth, StoreError> {
+        const COUNTS: &str = "SELECT COUNT(*), COALESCE(SUM(CASE WHEN outcome = 'failure' THEN 1 ELSE 0 END), 0) \
+             FROM audit_records WHERE tenant_id = $1 AND occurred_at >= $2 AND directory_id = $3 \
+             AND action = 'scim.request'";
+        const LAST: &str = "SELECT occurred_at FROM audit_records WHERE tenant_id = $1 AND directory_id = $2 \
+             AND action = 'scim.request' ORDER BY seq DESC LIMIT 1";
+        let (requests, failures): (i64, i64) = as_tenant!(self, conn => sqlx::query_as(COUNTS)
+            .bind(self.tenant)
+            .bind(since)
+            .bind(directory)
+            .fetch_one(&mut *conn)
+            .await?);
+        let last_request_at: Option<DateTime<Utc>> = as_tenant!(self, conn => sqlx::query_scalar(LAST)
+            .bind(self.tenant)
+            .bind(directory)
+            .fetch_optional(&mut *conn)
+            .await?);
+        Ok(crate::SyncHealth { requests, failures, last_request_at })
+    }
+
     /// Where the tenant's chain ends: (last sequence number, its hash).
     pub async fn audit_head(&self) -> Result<Option<(i64, [u8; 32])>, StoreError> {
         const QUERY: &str = "SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1";

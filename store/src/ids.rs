@@ -118,6 +118,14 @@ uuid_id!(
     AuditId
 );
 uuid_id!(
+    /// An admin of a tenant (one of the customer's IT staff).
+    TenantAdminId
+);
+uuid_id!(
+    /// A setup link: a single-use invitation to become a tenant's admin.
+    SetupLinkId
+);
+uuid_id!(
     /// A webhook endpoint of a tenant.
     WebhookId
 );

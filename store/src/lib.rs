@@ -48,6 +48,7 @@ mod error;
 mod filter_sql;
 mod ids;
 mod operators;
+mod portal;
 mod resources;
 mod scope;
 mod sessions;
@@ -63,10 +64,11 @@ pub use audit::{AuditOutcome, AuditRecord, ChainBreak, ChainReport, NewAuditReco
 pub use error::StoreError;
 pub use filter_sql::indexed_columns;
 pub use ids::{
-    ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, IdentityProvider, InvalidSlug, OperatorId, TenantId,
-    TenantSlug, TokenId, UnknownIdentityProvider, WebhookId,
+    ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, IdentityProvider, InvalidSlug, OperatorId, SetupLinkId,
+    TenantAdminId, TenantId, TenantSlug, TokenId, UnknownIdentityProvider, WebhookId,
 };
 pub use operators::{Operator, OperatorRole};
+pub use portal::{DirectoryRequest, NewSetupLink, SetupCompletion, SetupLink, SetupState, SyncHealth, TenantAdmin};
 pub use resources::{
     Change, ChangeKind, ChangeRecord, Computed, DirectoryData, GroupRef, ListPage, ListSpec, Member, MemberDelta,
     MembershipOutcome, PageSpec, ResourceKind, ResourceRecord, ResourceState, SortField, SortKey, Update, WriteContext,

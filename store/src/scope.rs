@@ -333,7 +333,7 @@ impl<'a> TenantScope<'a> {
     /// Tells this process's credential cache, and on PostgreSQL every other process's, that
     /// what a directory's tokens open has changed. Called after the change is committed, so
     /// a lookup that starts later reads the new state.
-    async fn announce_access_change(&self, directory: DirectoryId) -> Result<(), StoreError> {
+    pub(crate) async fn announce_access_change(&self, directory: DirectoryId) -> Result<(), StoreError> {
         self.store.access_cache.evict_directory(directory);
         if let crate::Pool::Postgres(pool) = &self.store.pool {
             sqlx::query("SELECT pg_notify($1, $2)")

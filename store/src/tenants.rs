@@ -61,6 +61,17 @@ impl Store {
         Ok(row.map(|(id, display_name, created_at)| Tenant { id, slug: slug.clone(), display_name, created_at }))
     }
 
+    pub async fn tenant_by_id(&self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
+        const QUERY: &str = "SELECT slug, display_name, created_at FROM tenants WHERE id = $1";
+        let row: Option<(String, String, DateTime<Utc>)> =
+            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(id).fetch_optional(pool).await?);
+        row.map(|(slug, display_name, created_at)| {
+            let slug = TenantSlug::parse(&slug).map_err(|e| StoreError::Corrupt(format!("tenant {id}: {e}")))?;
+            Ok(Tenant { id, slug, display_name, created_at })
+        })
+        .transpose()
+    }
+
     /// Every tenant, newest first, with its number of directories. An operator view across
     /// tenants: it reads only the tenant rows and counts, never a tenant's directory data.
     pub async fn tenant_summaries(&self) -> Result<Vec<TenantSummary>, StoreError> {

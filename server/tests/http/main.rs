@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 mod audit_trail;
 mod idp_sequences;
+mod onboarding;
 mod operator_api;
 mod processes;
 mod scim;
@@ -40,9 +41,21 @@ impl TestServer {
         let email = service::operators::OperatorEmail::parse(OPERATOR_EMAIL).unwrap();
         let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 9, 0, 0).unwrap();
         service::operators::bootstrap_first_operator(&db.store, &email, OPERATOR_PASSWORD.into(), now).await.unwrap();
-        let cli = Cli::try_parse_from(["server", "--database-url", db.url.as_str(), "--bind", "127.0.0.1:0"]).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
+        // The public URL is this server's own address, so links it makes (and the setup
+        // wizard's self-test, which goes through the public URL) lead back to it.
+        let public_url = format!("http://{address}");
+        let cli = Cli::try_parse_from([
+            "server",
+            "--database-url",
+            db.url.as_str(),
+            "--bind",
+            "127.0.0.1:0",
+            "--public-url",
+            &public_url,
+        ])
+        .unwrap();
         let app = App::new(&cli.config, db.store.clone());
         let audit = app.audit_log();
         let (stop, stopped) = oneshot::channel::<()>();

@@ -294,3 +294,54 @@ fn truncate_to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
 fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+/// A directory's SCIM endpoint as the portal reads it (dashboards, the mapping step):
+/// read-only, opened for a tenant admin rather than a token. `None` when the tenant has no
+/// such directory.
+pub async fn portal_endpoint(
+    store: &Store,
+    tenant: store::TenantId,
+    directory: DirectoryId,
+    base_url: String,
+) -> Result<Option<Endpoint>, ProvisioningError> {
+    let scope = store.tenant(tenant);
+    let Some(found) = scope.directory(directory).await? else { return Ok(None) };
+    let extensions = scope.schema_extensions(directory).await?;
+    // No token opened it: the nil id stands for "the portal" and never matches a token.
+    let caller = Caller { tenant, directory, token: store::TokenId::from(uuid::Uuid::nil()), read_only: true };
+    Endpoint::for_caller(store, caller, found, &extensions, base_url).map(Some)
+}
+
+/// Attribute paths no schema of the directory defines, found in its `newest` most recently
+/// changed users, each once, sorted. They were kept (the directory preserves unknown
+/// attributes) and are what the attribute-mapping step lists as unmapped.
+pub async fn unmapped_attributes(
+    store: &Store,
+    tenant: store::TenantId,
+    directory: DirectoryId,
+    newest: i64,
+) -> Result<Vec<String>, ProvisioningError> {
+    let Some(endpoint) = portal_endpoint(store, tenant, directory, String::new()).await? else {
+        return Ok(Vec::new());
+    };
+    let query = ListQuery {
+        sort_by: Some("meta.lastModified".to_owned()),
+        sort_order: Some("descending".to_owned()),
+        count: Some(newest),
+        ..ListQuery::default()
+    };
+    let page = endpoint.list(ResourceKind::User, &query).await?;
+    let mut found = std::collections::BTreeSet::new();
+    for user in page.get("Resources").and_then(Value::as_array).into_iter().flatten() {
+        if let Ok((_, report)) = scim::validate::validate(
+            endpoint.registry(),
+            ResourceKind::User.as_str(),
+            user,
+            None,
+            scim::validate::UnknownPolicy::Preserve,
+        ) {
+            found.extend(report.unmapped);
+        }
+    }
+    Ok(found.into_iter().collect())
+}

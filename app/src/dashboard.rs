@@ -1,0 +1,293 @@
+//! After setup: a directory's dashboard (sync health, users and groups with search and
+//! paging) and its tokens page (create, rotate with an overlap, revoke).
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::admin::{AdminTopBar, Badge, CARD, CopyField, INPUT, SECONDARY_BUTTON, SignedInAdmin};
+use crate::auth::AdminView;
+use crate::onboarding::{
+    CreateDirectoryToken, DASHBOARD_PAGE, IssuedTokenView, RevokeDirectoryToken, RotateToken, directory_dashboard,
+    directory_resources, list_tokens,
+};
+use crate::pages::{ErrorBox, PRIMARY_BUTTON, error_message};
+
+fn directory_param() -> impl Fn() -> String + Copy {
+    let params = use_params_map();
+    move || params.read().get("id").unwrap_or_default()
+}
+
+/// `/admin/directories/{id}`: sync health, users and groups.
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    view! { <SignedInAdmin page=|admin| view! { <DashboardView admin/> }.into_any()/> }
+}
+
+#[component]
+fn DashboardView(admin: AdminView) -> impl IntoView {
+    let directory = directory_param();
+    let summary = Resource::new(directory, directory_dashboard);
+    view! {
+        <AdminTopBar admin/>
+        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match summary.await {
+                        Ok(summary) => {
+                            let error_rate = if summary.requests_24h == 0 { "—".to_owned() } else {
+                                format!("{:.1} %", summary.failures_24h as f64 * 100.0 / summary.requests_24h as f64)
+                            };
+                            let health = if summary.requests_24h == 0 { ("No requests today", "neutral") }
+                                else if summary.failures_24h * 10 > summary.requests_24h { ("Failing", "bad") }
+                                else if summary.failures_24h > 0 { ("Some failures", "warn") }
+                                else { ("Healthy", "good") };
+                            view! {
+                                <div class="flex flex-wrap items-end justify-between gap-4">
+                                    <div>
+                                        <A href="/admin" attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← Directories"</A>
+                                        <h1 id="dashboard-heading" class="mt-2 text-2xl font-bold tracking-tight">{summary.idp_name.clone()}</h1>
+                                    </div>
+                                    <div class="flex gap-3">
+                                        <A href=format!("/admin/directories/{}/tokens", directory()) attr:id="manage-tokens" attr:class=SECONDARY_BUTTON>"Tokens"</A>
+                                        {(!summary.completed).then(|| view! {
+                                            <A href=format!("/admin/directories/{}/setup/test", directory()) attr:class=PRIMARY_BUTTON>"Finish setup"</A>
+                                        })}
+                                    </div>
+                                </div>
+                                <section class=CARD aria-labelledby="health-heading">
+                                    <div class="flex items-center gap-3">
+                                        <h2 id="health-heading" class="text-lg font-semibold">"Sync health"</h2>
+                                        <Badge tone=health.1 text=health.0.to_owned()/>
+                                    </div>
+                                    <dl id="sync-health" class="mt-4 grid gap-4 text-sm sm:grid-cols-4">
+                                        <div><dt class="text-slate-500">"Last request"</dt><dd class="mt-1 font-semibold">{summary.last_request}</dd></div>
+                                        <div><dt class="text-slate-500">"Requests, last 24 h"</dt><dd class="mt-1 font-semibold">{summary.requests_24h}</dd></div>
+                                        <div><dt class="text-slate-500">"Failures, last 24 h"</dt><dd class="mt-1 font-semibold">{summary.failures_24h}</dd></div>
+                                        <div><dt class="text-slate-500">"Error rate"</dt><dd class="mt-1 font-semibold">{error_rate}</dd></div>
+                                    </dl>
+                                    <div class="mt-4"><CopyField id="scim-base-url" label="SCIM base URL" value=summary.scim_base_url/></div>
+                                </section>
+                                <ResourceTable directory=directory() kind="users" title="Users"/>
+                                <ResourceTable directory=directory() kind="groups" title="Groups"/>
+                            }.into_any()
+                        }
+                        Err(error) => view! { <div id="dashboard-error"><ErrorBox message=error_message(&error)/></div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+#[component]
+fn ResourceTable(directory: String, kind: &'static str, title: &'static str) -> impl IntoView {
+    let search = RwSignal::new(String::new());
+    let start = RwSignal::new(1_i64);
+    let rows = Resource::new(
+        move || (directory.clone(), search.get(), start.get()),
+        move |(directory, search, start)| directory_resources(directory, kind.to_owned(), search, start),
+    );
+    let search_id = format!("{kind}-search");
+    view! {
+        <section class=CARD aria-labelledby=format!("{kind}-heading")>
+            <div class="flex flex-wrap items-center justify-between gap-3">
+                <h2 id=format!("{kind}-heading") class="text-lg font-semibold">{title}</h2>
+                <div class="w-64">
+                    <label for=search_id.clone() class="sr-only">{format!("Search {}", title.to_lowercase())}</label>
+                    <input id=search_id type="search" placeholder=if kind == "users" { "User name starts with…" } else { "Group name starts with…" }
+                        class=INPUT
+                        on:input=move |event| {
+                            search.set(event_target_value(&event));
+                            start.set(1);
+                        }/>
+                </div>
+            </div>
+            <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match rows.await {
+                        Ok(page) => {
+                            let last = page.start + page.rows.len() as i64 - 1;
+                            let has_previous = page.start > 1;
+                            let has_next = last < page.total;
+                            let summary = if page.total == 0 { "None".to_owned() } else { format!("{}–{} of {}", page.start, last, page.total) };
+                            view! {
+                                <table id=format!("{kind}-table") class="mt-4 w-full text-left text-sm">
+                                    <thead class="border-b border-slate-200 text-slate-500">
+                                        <tr>
+                                            <th scope="col" class="py-2 font-medium">{if kind == "users" { "User name" } else { "Group" }}</th>
+                                            <th scope="col" class="py-2 font-medium">{if kind == "users" { "Name or email" } else { "Members" }}</th>
+                                            {(kind == "users").then(|| view! { <th scope="col" class="py-2 font-medium">"Status"</th> })}
+                                        </tr>
+                                    </thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {page.rows.into_iter().map(|row| view! {
+                                            <tr>
+                                                <td class="py-2 font-medium">{row.name}</td>
+                                                <td class="py-2 text-slate-600">{row.secondary}</td>
+                                                {row.active.map(|active| view! {
+                                                    <td class="py-2"><Badge tone=if active { "good" } else { "neutral" } text=(if active { "Active" } else { "Deactivated" }).to_owned()/></td>
+                                                })}
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
+                                    <span id=format!("{kind}-count")>{summary}</span>
+                                    <div class="flex gap-2">
+                                        <button type="button" class=SECONDARY_BUTTON disabled=!has_previous
+                                            on:click=move |_| start.update(|s| *s = (*s - DASHBOARD_PAGE).max(1))>"Previous"</button>
+                                        <button type="button" class=SECONDARY_BUTTON disabled=!has_next
+                                            on:click=move |_| start.update(|s| *s += DASHBOARD_PAGE)>"Next"</button>
+                                    </div>
+                                </div>
+                            }.into_any()
+                        }
+                        Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// `/admin/directories/{id}/tokens`: the directory's tokens.
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    view! { <SignedInAdmin page=|admin| view! { <TokensView admin/> }.into_any()/> }
+}
+
+#[component]
+fn TokensView(admin: AdminView) -> impl IntoView {
+    let directory = directory_param();
+    let create = ServerAction::<CreateDirectoryToken>::new();
+    let rotate = ServerAction::<RotateToken>::new();
+    let revoke = ServerAction::<RevokeDirectoryToken>::new();
+    let tokens = Resource::new(
+        move || (directory(), create.version().get(), rotate.version().get(), revoke.version().get()),
+        |(directory, _, _, _)| list_tokens(directory),
+    );
+    view! {
+        <AdminTopBar admin/>
+        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+            <div>
+                <A href=format!("/admin/directories/{}", directory()) attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← Dashboard"</A>
+                <h1 class="mt-2 text-2xl font-bold tracking-tight">"Tokens"</h1>
+                <p class="mt-1 text-sm text-slate-600">
+                    "Rotate a token with an overlap: both tokens work until the overlap ends, so you can paste the new one into the identity provider without a failed sync."
+                </p>
+            </div>
+            <section class=CARD aria-labelledby="new-token-heading">
+                <h2 id="new-token-heading" class="text-lg font-semibold">"New token"</h2>
+                <ActionForm action=create attr:class="mt-4 flex flex-wrap items-end gap-4">
+                    <input type="hidden" name="directory" value=directory()/>
+                    <div>
+                        <label for="token-label" class="block text-sm font-medium text-slate-700">"Name"</label>
+                        <input id="token-label" name="label" required placeholder="Okta production" class=INPUT/>
+                    </div>
+                    <div>
+                        <label for="token-valid-days" class="block text-sm font-medium text-slate-700">"Expires"</label>
+                        <select id="token-valid-days" name="valid_days" class=INPUT>
+                            <option value="0">"Never"</option>
+                            <option value="90" selected>"In 90 days"</option>
+                            <option value="365">"In a year"</option>
+                        </select>
+                    </div>
+                    <button id="create-token" type="submit" class=PRIMARY_BUTTON>"Create token"</button>
+                </ActionForm>
+                <IssuedPanel outcome=Signal::derive(move || create.value().get())/>
+            </section>
+            <section class=CARD aria-labelledby="tokens-heading">
+                <h2 id="tokens-heading" class="text-lg font-semibold">"All tokens"</h2>
+                <IssuedPanel outcome=Signal::derive(move || rotate.value().get())/>
+                {move || revoke.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error_message(&error)/> })}
+                <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match tokens.await {
+                            Ok(tokens) => view! {
+                                <table id="token-table" class="mt-4 w-full text-left text-sm">
+                                    <thead class="border-b border-slate-200 text-slate-500">
+                                        <tr>
+                                            <th scope="col" class="py-2 font-medium">"Name"</th>
+                                            <th scope="col" class="py-2 font-medium">"Status"</th>
+                                            <th scope="col" class="py-2 font-medium">"Last used"</th>
+                                            <th scope="col" class="py-2 font-medium">"Expires"</th>
+                                            <th scope="col" class="py-2 font-medium"><span class="sr-only">"Actions"</span></th>
+                                        </tr>
+                                    </thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {tokens.into_iter().map(|token| {
+                                            let tone = match token.status.as_str() { "active" => "good", "expiring" => "warn", "revoked" | "expired" => "bad", _ => "neutral" };
+                                            let usable = token.status == "active" || token.status == "expiring";
+                                            let (rotate_id, revoke_id) = (token.id.clone(), token.id.clone());
+                                            let overlap_id = format!("overlap-{}", token.id);
+                                            let status = match token.status.as_str() { "expiring" => "Expires soon".to_owned(), other => sentence_case(other) };
+                                            view! {
+                                                <tr class="align-top" data-token=token.id>
+                                                    <td class="py-2 font-medium">{token.label}<p class="text-xs font-normal text-slate-500">{format!("Created {}", token.created)}</p></td>
+                                                    <td class="py-2"><Badge tone text=status/></td>
+                                                    <td class="py-2 text-slate-600">{token.last_used}</td>
+                                                    <td class="py-2 text-slate-600">{token.expires}</td>
+                                                    <td class="py-2">
+                                                        {usable.then(|| view! {
+                                                            <div class="flex flex-wrap justify-end gap-2">
+                                                                <ActionForm action=rotate attr:class="flex items-center gap-2">
+                                                                    <input type="hidden" name="directory" value=directory()/>
+                                                                    <input type="hidden" name="token" value=rotate_id/>
+                                                                    <label class="sr-only" for=overlap_id.clone()>"Overlap"</label>
+                                                                    <select id=overlap_id name="overlap_minutes" class="rounded-lg border border-slate-300 px-2 py-1 text-xs">
+                                                                        <option value="60">"1 hour overlap"</option>
+                                                                        <option value="1440" selected>"1 day overlap"</option>
+                                                                        <option value="10080">"7 days overlap"</option>
+                                                                        <option value="0">"No overlap"</option>
+                                                                    </select>
+                                                                    <button type="submit" class="rotate-token text-xs font-semibold text-indigo-600 hover:text-indigo-500">"Rotate"</button>
+                                                                </ActionForm>
+                                                                <ActionForm action=revoke>
+                                                                    <input type="hidden" name="directory" value=directory()/>
+                                                                    <input type="hidden" name="token" value=revoke_id/>
+                                                                    <button type="submit" class="revoke-token text-xs font-semibold text-red-700 hover:text-red-600">"Revoke"</button>
+                                                                </ActionForm>
+                                                            </div>
+                                                        })}
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </main>
+    }
+}
+
+fn sentence_case(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+#[component]
+fn IssuedPanel(outcome: Signal<Option<Result<IssuedTokenView, ServerFnError>>>) -> impl IntoView {
+    view! {
+        <div class="mt-4" aria-live="polite">
+            {move || match outcome.get() {
+                Some(Ok(issued)) => view! {
+                    <div class="space-y-2 rounded-lg border border-emerald-200 bg-emerald-50 p-4">
+                        <CopyField id="issued-token" label="New token" value=issued.token/>
+                        <p class="text-sm text-emerald-900">{format!("Shown only now. Expires: {}.", issued.expires)}</p>
+                        {issued.old_token_until.map(|until| view! {
+                            <p id="old-token-until" class="text-sm text-emerald-900">{format!("The replaced token keeps working until {until}.")}</p>
+                        })}
+                    </div>
+                }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                None => ().into_any(),
+            }}
+        </div>
+    }
+}

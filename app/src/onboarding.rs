@@ -1,0 +1,835 @@
+//! Server functions of the tenant admin's pages: setup links, the wizard, the dashboard
+//! and the tokens page. Each checks, on the server, that a tenant admin is signed in and
+//! reaches only that admin's tenant: a directory id of another tenant is "not found".
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What a setup link invites to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupInvite {
+    pub tenant_name: String,
+}
+
+/// One directory on the admin's home page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectorySummary {
+    pub id: String,
+    pub idp_name: String,
+    pub step: u8,
+    pub completed: bool,
+    pub created: String,
+}
+
+/// The admin's home page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomeData {
+    pub tenant_name: String,
+    pub email: String,
+    pub directories: Vec<DirectorySummary>,
+    pub admins: Vec<String>,
+}
+
+/// A directory's wizard, as every step needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WizardData {
+    pub directory: String,
+    /// `okta`, `entra`…
+    pub idp: String,
+    pub idp_name: String,
+    /// The furthest step reached, 1 to 5.
+    pub reached: u8,
+    pub completed: bool,
+    pub scim_base_url: String,
+    pub token_url: String,
+}
+
+/// A token just issued: shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedTokenView {
+    pub token: String,
+    /// `never` or a UTC date and time.
+    pub expires: String,
+    /// For a rotation: until when the replaced token keeps working.
+    pub old_token_until: Option<String>,
+}
+
+/// OAuth client credentials just issued: the secret is shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientCredentialsView {
+    pub client_id: String,
+    pub client_secret: String,
+    pub token_url: String,
+}
+
+/// A SCIM request in the live feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub seq: i64,
+    /// `HH:MM:SS` UTC.
+    pub time: String,
+    pub method: String,
+    pub path: String,
+    pub status: i32,
+    pub latency_ms: i64,
+    pub ok: bool,
+    /// For a failure: what went wrong, in plain words, and what to do.
+    pub cause: Option<String>,
+}
+
+/// The live feed of the test step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedView {
+    pub requests: Vec<RequestView>,
+    pub completed: bool,
+}
+
+/// One row of the attribute mapping table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingRowView {
+    pub attribute: String,
+    pub label: String,
+    pub required: bool,
+    pub source: String,
+}
+
+/// The attribute mapping step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingView {
+    pub rows: Vec<MappingRowView>,
+    pub confirmed: bool,
+    /// A sample user as stored with this mapping, pretty-printed JSON.
+    pub preview: String,
+    pub unmapped: Vec<String>,
+}
+
+/// One step of a self-test run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfTestStepView {
+    pub name: String,
+    pub request: String,
+    pub status: Option<u16>,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// A whole self-test run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfTestView {
+    pub steps: Vec<SelfTestStepView>,
+    pub passed: bool,
+}
+
+/// The dashboard's header and sync health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardView {
+    pub idp_name: String,
+    pub scim_base_url: String,
+    pub completed: bool,
+    pub reached: u8,
+    /// `never`, or a UTC date and time.
+    pub last_request: String,
+    pub requests_24h: i64,
+    pub failures_24h: i64,
+}
+
+/// A user or group in the dashboard's tables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceRow {
+    pub id: String,
+    /// `userName` or `displayName`.
+    pub name: String,
+    /// A user's display name or email; a group's member count.
+    pub secondary: String,
+    /// Users only.
+    pub active: Option<bool>,
+}
+
+/// A page of users or groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourcePage {
+    pub total: i64,
+    pub start: i64,
+    pub rows: Vec<ResourceRow>,
+}
+
+/// A token on the tokens page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: String,
+    pub label: String,
+    pub created: String,
+    pub expires: String,
+    pub last_used: String,
+    /// `active`, `expiring` (within 7 days), `expired` or `revoked`.
+    pub status: String,
+}
+
+/// Resources per dashboard page.
+pub const DASHBOARD_PAGE: i64 = 20;
+
+#[server(endpoint = "open_setup_link")]
+pub async fn open_setup_link(secret: String) -> Result<SetupInvite, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    match service::admins::open_setup_link(&store, &secret, server::now()).await {
+        Ok(tenant) => Ok(SetupInvite { tenant_name: tenant.display_name }),
+        Err(error) => Err(server::link_refused(response.as_ref(), &error)),
+    }
+}
+
+/// Makes the visitor an admin of the link's tenant and signs them in.
+#[server(endpoint = "accept_setup_link")]
+pub async fn accept_setup_link(
+    secret: String,
+    email: String,
+    password: String,
+    password_again: String,
+) -> Result<(), ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let session = crate::auth::server::session().await?;
+    if password != password_again {
+        crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
+        return Err(ServerFnError::new("The two passwords differ. Type the same password twice."));
+    }
+    let admin = service::admins::redeem_setup_link(&store, &secret, &email, password, server::now())
+        .await
+        .map_err(|error| server::link_refused(response.as_ref(), &error))?;
+    session.cycle_id().await.map_err(|e| crate::auth::server::session_failed(&e))?;
+    let _ = session.remove_value(crate::auth::server::OPERATOR_KEY).await;
+    crate::auth::server::remember_admin(&session, &admin).await?;
+    leptos_axum::redirect("/admin");
+    Ok(())
+}
+
+#[server(endpoint = "admin_home")]
+pub async fn admin_home() -> Result<HomeData, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let setups = service::onboarding::directory_setups(&store, tenant).await.map_err(|_| server::unavailable())?;
+    let admins = service::admins::admins(&store, tenant).await.map_err(|_| server::unavailable())?;
+    Ok(HomeData {
+        tenant_name: admin.tenant_name,
+        email: admin.email,
+        directories: setups
+            .into_iter()
+            .map(|setup| DirectorySummary {
+                id: setup.directory.id.to_string(),
+                idp_name: setup.directory.idp.display_name().to_owned(),
+                step: setup.state.step,
+                completed: setup.state.completed.is_some(),
+                created: setup.directory.created_at.format("%Y-%m-%d").to_string(),
+            })
+            .collect(),
+        admins: admins.into_iter().map(|admin| admin.email).collect(),
+    })
+}
+
+/// Makes a setup link that invites a colleague to the admin's tenant; returns its address.
+#[server(endpoint = "invite_admin")]
+pub async fn invite_admin(valid_days: u32) -> Result<String, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let public_base = expect_context::<crate::PortalSettings>().public_base;
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let lifetime = chrono::Duration::days(i64::from(valid_days));
+    let link = service::admins::create_setup_link(&store, admin.tenant()?, &admin.actor(), lifetime, server::now())
+        .await
+        .map_err(|error| server::link_refused(response.as_ref(), &error))?;
+    Ok(link.url(&public_base))
+}
+
+/// Step 1 for a new directory: makes it and moves on to the endpoint step.
+#[server(endpoint = "start_setup")]
+pub async fn start_setup(idp: String) -> Result<(), ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let idp = server::parse_idp(response.as_ref(), &idp)?;
+    let directory = service::onboarding::start_directory(&store, admin.tenant()?, idp, &admin.actor(), server::now())
+        .await
+        .map_err(|_| server::unavailable())?;
+    leptos_axum::redirect(&format!("/admin/directories/{}/setup/endpoint", directory.id));
+    Ok(())
+}
+
+/// Step 1 for an existing directory: another identity provider.
+#[server(endpoint = "change_provider")]
+pub async fn change_provider(directory: String, idp: String) -> Result<(), ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let idp = server::parse_idp(response.as_ref(), &idp)?;
+    let id = server::directory_id(response.as_ref(), &directory)?;
+    service::onboarding::change_identity_provider(&store, admin.tenant()?, id, idp, &admin.actor(), server::now())
+        .await
+        .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
+    leptos_axum::redirect(&format!("/admin/directories/{id}/setup/endpoint"));
+    Ok(())
+}
+
+/// A directory's wizard state; also records that the admin reached `step`.
+#[server(endpoint = "wizard_state")]
+pub async fn wizard_state(directory: String, step: String) -> Result<WizardData, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let public_base = expect_context::<crate::PortalSettings>().public_base;
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = server::directory_id(response.as_ref(), &directory)?;
+    let failed = |error| server::onboarding_failed(response.as_ref(), error);
+    if let Some(step) = service::onboarding::Step::from_slug(&step) {
+        service::onboarding::reach_step(&store, tenant, id, step).await.map_err(failed)?;
+    }
+    let setup = service::onboarding::directory_setup(&store, tenant, id).await.map_err(failed)?;
+    Ok(WizardData {
+        directory: id.to_string(),
+        idp: setup.directory.idp.as_str().to_owned(),
+        idp_name: setup.directory.idp.display_name().to_owned(),
+        reached: setup.state.step,
+        completed: setup.state.completed.is_some(),
+        scim_base_url: format!("{public_base}/scim/v2/{id}"),
+        token_url: format!("{public_base}/oauth/token"),
+    })
+}
+
+/// Step 3: a bearer token for the identity provider, shown once.
+#[server(endpoint = "issue_setup_token")]
+pub async fn issue_setup_token(directory: String, valid_days: u32) -> Result<IssuedTokenView, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
+    let now = server::now();
+    let expires_at = (valid_days > 0).then(|| now + chrono::Duration::days(i64::from(valid_days.min(3650))));
+    let request = service::directories::TokenRequest {
+        label: format!("Issued by {} in the setup wizard", admin.email),
+        read_only: false,
+        expires_at,
+    };
+    let issued =
+        service::directories::issue_token(&store, tenant, id, request, now).await.map_err(|_| server::unavailable())?;
+    server::audit(
+        &store,
+        tenant,
+        &admin.actor(),
+        "token.issued",
+        id,
+        serde_json::json!({ "token": issued.id.to_string() }),
+    )
+    .await?;
+    Ok(IssuedTokenView { token: issued.secret, expires: server::date_time(expires_at), old_token_until: None })
+}
+
+/// Step 3, for identity providers that use OAuth client credentials.
+#[server(endpoint = "issue_setup_client")]
+pub async fn issue_setup_client(directory: String) -> Result<ClientCredentialsView, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let public_base = expect_context::<crate::PortalSettings>().public_base;
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
+    let label = format!("Issued by {} in the setup wizard", admin.email);
+    let client = service::directories::issue_oauth_client(&store, tenant, id, label, server::now())
+        .await
+        .map_err(|_| server::unavailable())?;
+    server::audit(
+        &store,
+        tenant,
+        &admin.actor(),
+        "oauth_client.issued",
+        id,
+        serde_json::json!({ "client_id": client.client_id }),
+    )
+    .await?;
+    Ok(ClientCredentialsView {
+        client_id: client.client_id,
+        client_secret: client.secret,
+        token_url: format!("{public_base}/oauth/token"),
+    })
+}
+
+/// The newest requests of the directory after `after` (a sequence number; 0 for the
+/// newest), newest first; and whether setup is complete (checked anew on every call, so a
+/// real identity provider's first successful provisioning completes it).
+#[server(endpoint = "sync_feed")]
+pub async fn sync_feed(directory: String, after: i64) -> Result<FeedView, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = server::directory_id(response.as_ref(), &directory)?;
+    let failed = |error| server::onboarding_failed(response.as_ref(), error);
+    let requests = service::onboarding::recent_requests(&store, tenant, id, after, 50).await.map_err(failed)?;
+    let completed = service::onboarding::complete_if_provisioned(&store, tenant, id, server::now())
+        .await
+        .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
+    Ok(FeedView { requests: requests.into_iter().map(server::request_view).collect(), completed })
+}
+
+#[server(endpoint = "load_mapping")]
+pub async fn load_mapping(directory: String) -> Result<MappingView, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = server::directory_id(response.as_ref(), &directory)?;
+    let failed = |error| server::onboarding_failed(response.as_ref(), error);
+    let (rows, confirmed) = service::onboarding::mapping(&store, tenant, id).await.map_err(failed)?;
+    let unmapped = service::onboarding::unmapped_attributes(&store, tenant, id)
+        .await
+        .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
+    let preview = serde_json::to_string_pretty(&service::onboarding::preview(&rows)).unwrap_or_default();
+    Ok(MappingView {
+        rows: rows
+            .into_iter()
+            .map(|row| MappingRowView {
+                attribute: row.attribute,
+                label: row.label,
+                required: row.required,
+                source: row.source,
+            })
+            .collect(),
+        confirmed,
+        preview,
+        unmapped,
+    })
+}
+
+/// Step 4: stores the mapping. `sources` are the identity provider's attribute names, in
+/// the order of `attributes`.
+#[server(endpoint = "save_mapping")]
+pub async fn save_mapping(
+    directory: String,
+    attributes: Vec<String>,
+    sources: Vec<String>,
+) -> Result<(), ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = server::directory_id(response.as_ref(), &directory)?;
+    if attributes.len() != sources.len() {
+        crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
+        return Err(ServerFnError::new("Every attribute needs a source field. Reload the page and try again."));
+    }
+    let rows = attributes
+        .into_iter()
+        .zip(sources)
+        .map(|(attribute, source)| service::onboarding::MappingRow {
+            attribute,
+            label: String::new(),
+            required: false,
+            source,
+        })
+        .collect();
+    service::onboarding::save_mapping(&store, tenant, id, rows, &admin.actor(), server::now())
+        .await
+        .map_err(|error| server::onboarding_failed(response.as_ref(), error))
+}
+
+/// Step 5: the scripted provisioning cycle against the directory's own endpoint.
+#[server(endpoint = "run_self_test")]
+pub async fn run_self_test(directory: String) -> Result<SelfTestView, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let public_base = expect_context::<crate::PortalSettings>().public_base;
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = server::directory_id(response.as_ref(), &directory)?;
+    let report = service::self_test::run(&store, tenant, id, &public_base, &admin.actor(), server::now())
+        .await
+        .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
+    Ok(SelfTestView {
+        passed: report.passed,
+        steps: report
+            .steps
+            .into_iter()
+            .map(|step| SelfTestStepView {
+                name: step.name,
+                request: step.request,
+                status: step.status,
+                passed: step.passed,
+                detail: step.detail,
+            })
+            .collect(),
+    })
+}
+
+#[server(endpoint = "directory_dashboard")]
+pub async fn directory_dashboard(directory: String) -> Result<DashboardView, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let public_base = expect_context::<crate::PortalSettings>().public_base;
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = server::directory_id(response.as_ref(), &directory)?;
+    let failed = |error| server::onboarding_failed(response.as_ref(), error);
+    let setup = service::onboarding::directory_setup(&store, tenant, id).await.map_err(failed)?;
+    let health = service::onboarding::sync_health(&store, tenant, id, server::now())
+        .await
+        .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
+    Ok(DashboardView {
+        idp_name: setup.directory.idp.display_name().to_owned(),
+        scim_base_url: format!("{public_base}/scim/v2/{id}"),
+        completed: setup.state.completed.is_some(),
+        reached: setup.state.step,
+        last_request: server::date_time(health.last_request_at),
+        requests_24h: health.requests,
+        failures_24h: health.failures,
+    })
+}
+
+/// A page of the directory's users (`kind` = `users`) or groups (`groups`), optionally
+/// only those whose name starts with `search`.
+#[server(endpoint = "directory_resources")]
+pub async fn directory_resources(
+    directory: String,
+    kind: String,
+    search: String,
+    start: i64,
+) -> Result<ResourcePage, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
+    server::resource_page(&store, tenant, id, &kind, &search, start).await.map_err(|message| {
+        crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
+        ServerFnError::new(message)
+    })
+}
+
+#[server(endpoint = "list_tokens")]
+pub async fn list_tokens(directory: String) -> Result<Vec<TokenView>, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = server::directory_id(response.as_ref(), &directory)?;
+    let tokens = service::onboarding::tokens(&store, tenant, id)
+        .await
+        .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
+    let now = server::now();
+    Ok(tokens.into_iter().map(|token| server::token_view(token, now)).collect())
+}
+
+/// Replaces a token; the old one keeps working for `overlap_minutes`.
+#[server(endpoint = "rotate_token")]
+pub async fn rotate_token(
+    directory: String,
+    token: String,
+    overlap_minutes: i64,
+) -> Result<IssuedTokenView, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
+    let Ok(old) = token.parse::<service::TokenId>() else { return Err(server::token_not_found(response.as_ref())) };
+    let overlap = chrono::Duration::minutes(overlap_minutes.clamp(0, 7 * 24 * 60));
+    let rotated = service::directories::rotate_token(&store, tenant, id, old, overlap, server::now())
+        .await
+        .map_err(|_| server::unavailable())?;
+    let Some((issued, old_until)) = rotated else { return Err(server::token_not_found(response.as_ref())) };
+    let detail = serde_json::json!({ "token": issued.id.to_string(), "replaces": old.to_string(), "old_token_until": old_until });
+    server::audit(&store, tenant, &admin.actor(), "token.rotated", id, detail).await?;
+    let expires = service::onboarding::tokens(&store, tenant, id)
+        .await
+        .ok()
+        .and_then(|tokens| tokens.into_iter().find(|t| t.id == issued.id))
+        .and_then(|t| t.expires_at);
+    Ok(IssuedTokenView {
+        token: issued.secret,
+        expires: server::date_time(expires),
+        old_token_until: Some(server::date_time(Some(old_until))),
+    })
+}
+
+#[server(endpoint = "revoke_directory_token")]
+pub async fn revoke_directory_token(directory: String, token: String) -> Result<(), ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
+    let Ok(token_id) = token.parse::<service::TokenId>() else {
+        return Err(server::token_not_found(response.as_ref()));
+    };
+    let belongs = service::onboarding::tokens(&store, tenant, id)
+        .await
+        .map_err(|_| server::unavailable())?
+        .iter()
+        .any(|t| t.id == token_id);
+    if !belongs {
+        return Err(server::token_not_found(response.as_ref()));
+    }
+    service::directories::revoke_token(&store, tenant, token_id, server::now())
+        .await
+        .map_err(|_| server::unavailable())?;
+    server::audit(&store, tenant, &admin.actor(), "token.revoked", id, serde_json::json!({ "token": token })).await?;
+    Ok(())
+}
+
+/// Issues a new token from the tokens page.
+#[server(endpoint = "create_directory_token")]
+pub async fn create_directory_token(
+    directory: String,
+    label: String,
+    valid_days: u32,
+) -> Result<IssuedTokenView, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 100 {
+        crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
+        return Err(ServerFnError::new("Give the token a name of 1 to 100 characters, such as \"Okta production\"."));
+    }
+    let now = server::now();
+    let expires_at = (valid_days > 0).then(|| now + chrono::Duration::days(i64::from(valid_days.min(3650))));
+    let request = service::directories::TokenRequest { label: label.to_owned(), read_only: false, expires_at };
+    let issued =
+        service::directories::issue_token(&store, tenant, id, request, now).await.map_err(|_| server::unavailable())?;
+    server::audit(
+        &store,
+        tenant,
+        &admin.actor(),
+        "token.issued",
+        id,
+        serde_json::json!({ "token": issued.id.to_string() }),
+    )
+    .await?;
+    Ok(IssuedTokenView { token: issued.secret, expires: server::date_time(expires_at), old_token_until: None })
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod server {
+    use leptos::prelude::*;
+    use service::onboarding::OnboardingError;
+
+    use super::{DASHBOARD_PAGE, RequestView, ResourcePage, ResourceRow, TokenView};
+    use crate::auth::server::set_status;
+
+    /// The clock is read here, at the edge; the service takes the time as a parameter.
+    #[allow(clippy::disallowed_methods)]
+    pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+
+    pub(crate) fn unavailable() -> ServerFnError {
+        ServerFnError::new("The database is unavailable. Try again shortly.")
+    }
+
+    pub(crate) fn date_time(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+        at.map_or_else(|| "never".to_owned(), |at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+    }
+
+    pub(crate) fn link_refused(
+        response: Option<&leptos_axum::ResponseOptions>,
+        error: &service::admins::SetupLinkError,
+    ) -> ServerFnError {
+        use service::admins::SetupLinkError;
+        let status = match error {
+            SetupLinkError::Service(_) => return unavailable(),
+            SetupLinkError::Unknown => http::StatusCode::NOT_FOUND,
+            SetupLinkError::Used | SetupLinkError::Expired => http::StatusCode::GONE,
+            SetupLinkError::EmailTaken => http::StatusCode::CONFLICT,
+            _ => http::StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        set_status(response, status);
+        ServerFnError::new(crate::text::sentence(&error.to_string()))
+    }
+
+    pub(crate) fn parse_idp(
+        response: Option<&leptos_axum::ResponseOptions>,
+        idp: &str,
+    ) -> Result<service::IdentityProvider, ServerFnError> {
+        idp.parse().map_err(|_| {
+            set_status(response, http::StatusCode::UNPROCESSABLE_ENTITY);
+            ServerFnError::new("Choose one of the listed identity providers.")
+        })
+    }
+
+    fn not_found(response: Option<&leptos_axum::ResponseOptions>) -> ServerFnError {
+        set_status(response, http::StatusCode::NOT_FOUND);
+        ServerFnError::new("There is no such directory in your organisation.")
+    }
+
+    pub(crate) fn token_not_found(response: Option<&leptos_axum::ResponseOptions>) -> ServerFnError {
+        set_status(response, http::StatusCode::NOT_FOUND);
+        ServerFnError::new("This directory has no such token.")
+    }
+
+    pub(crate) fn directory_id(
+        response: Option<&leptos_axum::ResponseOptions>,
+        directory: &str,
+    ) -> Result<service::DirectoryId, ServerFnError> {
+        directory.parse().map_err(|_| not_found(response))
+    }
+
+    /// The directory, after checking that it is the tenant's.
+    pub(crate) async fn owned_directory(
+        response: Option<&leptos_axum::ResponseOptions>,
+        store: &service::Store,
+        tenant: service::TenantId,
+        directory: &str,
+    ) -> Result<service::DirectoryId, ServerFnError> {
+        let id = directory_id(response, directory)?;
+        match service::onboarding::directory_setup(store, tenant, id).await {
+            Ok(_) => Ok(id),
+            Err(OnboardingError::NotFound) => Err(not_found(response)),
+            Err(_) => Err(unavailable()),
+        }
+    }
+
+    pub(crate) fn onboarding_failed(
+        response: Option<&leptos_axum::ResponseOptions>,
+        error: OnboardingError,
+    ) -> ServerFnError {
+        match error {
+            OnboardingError::NotFound => not_found(response),
+            OnboardingError::InvalidMapping(message) => {
+                set_status(response, http::StatusCode::UNPROCESSABLE_ENTITY);
+                ServerFnError::new(crate::text::sentence(&message))
+            }
+            OnboardingError::Service(_) => unavailable(),
+        }
+    }
+
+    pub(crate) async fn audit(
+        store: &service::Store,
+        tenant: service::TenantId,
+        actor: &str,
+        action: &str,
+        directory: service::DirectoryId,
+        detail: serde_json::Value,
+    ) -> Result<(), ServerFnError> {
+        service::admins::record_action(store, tenant, actor, action, Some(directory), detail, now())
+            .await
+            .map_err(|_| unavailable())
+    }
+
+    pub(crate) fn request_view(request: service::onboarding::RequestRecord) -> RequestView {
+        let ok = request.outcome == service::onboarding::RequestOutcome::Success;
+        let cause = (!ok).then(|| crate::text::failure_cause(request.status, &request.detail));
+        RequestView {
+            seq: request.seq,
+            time: request.occurred_at.format("%H:%M:%S").to_string(),
+            method: request.method,
+            path: request.path,
+            status: request.status,
+            latency_ms: request.latency_ms,
+            ok,
+            cause,
+        }
+    }
+
+    pub(crate) fn token_view(token: service::onboarding::TokenRecord, now: chrono::DateTime<chrono::Utc>) -> TokenView {
+        let status = if token.revoked_at.is_some() {
+            "revoked"
+        } else if token.expires_at.is_some_and(|at| at <= now) {
+            "expired"
+        } else if token.expires_at.is_some_and(|at| at - now <= chrono::Duration::days(7)) {
+            "expiring"
+        } else {
+            "active"
+        };
+        TokenView {
+            id: token.id.to_string(),
+            label: token.label,
+            created: date_time(Some(token.created_at)),
+            expires: date_time(token.expires_at),
+            last_used: date_time(token.last_used_at),
+            status: status.to_owned(),
+        }
+    }
+
+    pub(crate) async fn resource_page(
+        store: &service::Store,
+        tenant: service::TenantId,
+        directory: service::DirectoryId,
+        kind: &str,
+        search: &str,
+        start: i64,
+    ) -> Result<ResourcePage, String> {
+        use service::provisioning::{ListQuery, portal_endpoint};
+        let (resource, name_attribute) = match kind {
+            "users" => (service::ResourceKind::User, "userName"),
+            "groups" => (service::ResourceKind::Group, "displayName"),
+            _ => return Err("Choose users or groups.".to_owned()),
+        };
+        let search = search.trim();
+        if search.chars().count() > 200 {
+            return Err("Search for at most 200 characters.".to_owned());
+        }
+        let endpoint = portal_endpoint(store, tenant, directory, String::new())
+            .await
+            .map_err(|_| "The database is unavailable. Try again shortly.".to_owned())?
+            .ok_or_else(|| "There is no such directory in your organisation.".to_owned())?;
+        let start = start.max(1);
+        let filter = (!search.is_empty()).then(|| {
+            let quoted = serde_json::Value::String(search.to_owned()).to_string();
+            format!("{name_attribute} sw {quoted}")
+        });
+        let query = ListQuery {
+            filter,
+            sort_by: Some(name_attribute.to_owned()),
+            start_index: Some(start),
+            count: Some(DASHBOARD_PAGE),
+            ..ListQuery::default()
+        };
+        let page = endpoint.list(resource, &query).await.map_err(|error| match error {
+            service::provisioning::ProvisioningError::Protocol(error) => error.to_string(),
+            service::provisioning::ProvisioningError::Service(_) => {
+                "The database is unavailable. Try again shortly.".to_owned()
+            }
+        })?;
+        let total = page.get("totalResults").and_then(serde_json::Value::as_i64).unwrap_or(0);
+        let rows = page
+            .get("Resources")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|resource| {
+                let text =
+                    |key: &str| resource.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+                match kind {
+                    "users" => {
+                        let email = resource
+                            .get("emails")
+                            .and_then(serde_json::Value::as_array)
+                            .and_then(|emails| emails.first())
+                            .and_then(|email| email.get("value"))
+                            .and_then(serde_json::Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned();
+                        let display = text("displayName");
+                        ResourceRow {
+                            id: text("id"),
+                            name: text("userName"),
+                            secondary: if display.is_empty() { email } else { display },
+                            active: Some(resource.get("active").and_then(serde_json::Value::as_bool).unwrap_or(true)),
+                        }
+                    }
+                    _ => {
+                        let members = resource.get("members").and_then(serde_json::Value::as_array).map_or(0, Vec::len);
+                        ResourceRow {
+                            id: text("id"),
+                            name: text("displayName"),
+                            secondary: format!("{members} member{}", if members == 1 { "" } else { "s" }),
+                            active: None,
+                        }
+                    }
+                }
+            })
+            .collect();
+        Ok(ResourcePage { total, start, rows })
+    }
+}

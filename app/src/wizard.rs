@@ -1,0 +1,525 @@
+//! The five-step onboarding wizard: choose the identity provider, set up the endpoint,
+//! exchange a token, map attributes, test the sync. Each step explains itself for the
+//! identity provider chosen; progress is kept on the server, so the wizard resumes.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::admin::{AdminTopBar, Badge, CARD, CopyField, INPUT, SECONDARY_BUTTON, SignedInAdmin};
+use crate::auth::AdminView;
+use crate::guides::{identity_providers, instructions};
+use crate::onboarding::{
+    ChangeProvider, FeedView, IssueSetupClient, IssueSetupToken, RunSelfTest, SaveMapping, StartSetup, WizardData,
+    load_mapping, sync_feed, wizard_state,
+};
+use crate::pages::{ErrorBox, PRIMARY_BUTTON, error_message};
+
+const STEPS: [(&str, &str); 5] = [
+    ("provider", "Identity provider"),
+    ("endpoint", "Endpoint"),
+    ("token", "Token"),
+    ("mapping", "Attributes"),
+    ("test", "Test sync"),
+];
+
+/// The progress bar across the wizard: done, current and later steps, as links to the
+/// steps reached.
+#[component]
+fn Stepper(directory: Option<String>, current: usize, reached: usize) -> impl IntoView {
+    view! {
+        <nav aria-label="Setup progress">
+            <ol id="stepper" class="grid grid-cols-5 gap-2 text-xs sm:text-sm">
+                {STEPS.iter().enumerate().map(|(index, (slug, title))| {
+                    let number = index + 1;
+                    let state = if number == current { "current" } else if number < reached.max(current) { "done" } else { "later" };
+                    let bar = match state {
+                        "current" => "border-indigo-600 text-indigo-700 font-semibold",
+                        "done" => "border-emerald-500 text-slate-700",
+                        _ => "border-slate-200 text-slate-500",
+                    };
+                    let label = format!("{number}. {title}");
+                    let content = match (&directory, state) {
+                        (Some(directory), "done") => view! {
+                            <A href=format!("/admin/directories/{directory}/setup/{slug}") attr:class="hover:text-indigo-600">{label}</A>
+                        }.into_any(),
+                        _ => view! { <span>{label}</span> }.into_any(),
+                    };
+                    view! {
+                        <li class=format!("border-t-4 pt-2 {bar}") aria-current=(state == "current").then_some("step")>
+                            {content}
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        </nav>
+    }
+}
+
+/// The identity provider choice, as radio cards.
+#[component]
+fn ProviderChoice(selected: String) -> impl IntoView {
+    view! {
+        <fieldset>
+            <legend class="text-sm font-medium text-slate-700">"Which identity provider manages your users?"</legend>
+            <div class="mt-3 grid gap-3 sm:grid-cols-2">
+                {identity_providers().into_iter().map(|(value, name, note)| {
+                    let id = format!("idp-{value}");
+                    let label_for = id.clone();
+                    view! {
+                        <label for=label_for class="flex cursor-pointer gap-3 rounded-lg border border-slate-200 p-4 hover:border-indigo-400 has-[:checked]:border-indigo-600 has-[:checked]:bg-indigo-50">
+                            <input id=id type="radio" name="idp" value=value required checked=selected == value class="mt-1"/>
+                            <span>
+                                <span class="block font-medium">{name}</span>
+                                <span class="block text-xs text-slate-600">{note}</span>
+                            </span>
+                        </label>
+                    }
+                }).collect_view()}
+            </div>
+        </fieldset>
+    }
+}
+
+/// `/admin/connect`: step 1 for a new directory.
+#[component]
+pub fn ConnectPage() -> impl IntoView {
+    view! { <SignedInAdmin page=|admin| view! { <ConnectView admin/> }.into_any()/> }
+}
+
+#[component]
+fn ConnectView(admin: AdminView) -> impl IntoView {
+    let start = ServerAction::<StartSetup>::new();
+    let pending = start.pending();
+    let failure = move || start.value().get().and_then(Result::err).map(|error| error_message(&error));
+    view! {
+        <AdminTopBar admin/>
+        <main class="mx-auto max-w-3xl space-y-8 px-6 py-10">
+            <Stepper directory=None current=1 reached=1/>
+            <section class=CARD aria-labelledby="step-heading">
+                <h1 id="step-heading" class="text-xl font-semibold">"Step 1: Choose your identity provider"</h1>
+                <p class="mt-1 text-sm text-slate-600">
+                    "The choice sets how this service reads your identity provider's requests, and which "
+                    "instructions the next steps show."
+                </p>
+                <ActionForm action=start attr:class="mt-6 space-y-6">
+                    <ProviderChoice selected=String::new()/>
+                    <button id="choose-idp" type="submit" class=PRIMARY_BUTTON disabled=move || pending.get()>"Continue"</button>
+                </ActionForm>
+                <div class="mt-4" aria-live="assertive">{move || failure().map(|message| view! { <ErrorBox message/> })}</div>
+            </section>
+        </main>
+    }
+}
+
+/// `/admin/directories/{id}/setup/{step}`: one step of a directory's wizard.
+#[component]
+pub fn WizardPage() -> impl IntoView {
+    view! { <SignedInAdmin page=|admin| view! { <WizardView admin/> }.into_any()/> }
+}
+
+#[component]
+fn WizardView(admin: AdminView) -> impl IntoView {
+    let params = use_params_map();
+    let directory = move || params.read().get("id").unwrap_or_default();
+    let step = move || params.read().get("step").unwrap_or_default();
+    let state = Resource::new(move || (directory(), step()), |(directory, step)| wizard_state(directory, step));
+    view! {
+        <AdminTopBar admin/>
+        <main class="mx-auto max-w-3xl space-y-8 px-6 py-10">
+            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let step = step();
+                    match state.await {
+                        Ok(state) => {
+                            let Some(current) = STEPS.iter().position(|(slug, _)| *slug == step) else {
+                                return view! { <ErrorBox message="There is no such setup step.".to_owned()/> }.into_any();
+                            };
+                            let reached = usize::from(state.reached);
+                            view! {
+                                <Stepper directory=Some(state.directory.clone()) current=current + 1 reached/>
+                                <StepContent step state/>
+                            }.into_any()
+                        }
+                        Err(error) => view! {
+                            <div id="wizard-error"><ErrorBox message=error_message(&error)/></div>
+                            <A href="/admin" attr:class="text-sm font-semibold text-indigo-600">"Back to your directories"</A>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+#[component]
+fn StepContent(step: String, state: WizardData) -> impl IntoView {
+    match step.as_str() {
+        "provider" => view! { <ProviderStep state/> }.into_any(),
+        "endpoint" => view! { <EndpointStep state/> }.into_any(),
+        "token" => view! { <TokenStep state/> }.into_any(),
+        "mapping" => view! { <MappingStep state/> }.into_any(),
+        _ => view! { <TestStep state/> }.into_any(),
+    }
+}
+
+/// The IdP-specific steps, as a numbered list.
+#[component]
+fn Instructions(idp: String, idp_name: String, step: &'static str) -> impl IntoView {
+    view! {
+        <div class="rounded-lg bg-slate-50 p-4">
+            <h2 class="text-sm font-semibold text-slate-800">{format!("In {idp_name}")}</h2>
+            <ol id="idp-instructions" class="mt-2 list-decimal space-y-1 pl-5 text-sm text-slate-700">
+                {instructions(&idp, step).into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+            </ol>
+        </div>
+    }
+}
+
+#[component]
+fn NextLink(directory: String, next: &'static str, label: &'static str) -> impl IntoView {
+    view! {
+        <div class="flex justify-end">
+            <A href=format!("/admin/directories/{directory}/setup/{next}") attr:id="next-step" attr:class=PRIMARY_BUTTON>{label}</A>
+        </div>
+    }
+}
+
+#[component]
+fn ProviderStep(state: WizardData) -> impl IntoView {
+    let change = ServerAction::<ChangeProvider>::new();
+    let failure = move || change.value().get().and_then(Result::err).map(|error| error_message(&error));
+    view! {
+        <section class=CARD aria-labelledby="step-heading">
+            <h1 id="step-heading" class="text-xl font-semibold">"Step 1: Choose your identity provider"</h1>
+            <ActionForm action=change attr:class="mt-6 space-y-6">
+                <input type="hidden" name="directory" value=state.directory.clone()/>
+                <ProviderChoice selected=state.idp.clone()/>
+                <button id="choose-idp" type="submit" class=PRIMARY_BUTTON>"Continue"</button>
+            </ActionForm>
+            <div class="mt-4" aria-live="assertive">{move || failure().map(|message| view! { <ErrorBox message/> })}</div>
+        </section>
+    }
+}
+
+#[component]
+fn EndpointStep(state: WizardData) -> impl IntoView {
+    view! {
+        <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
+            <div>
+                <h1 id="step-heading" class="text-xl font-semibold">"Step 2: Endpoint setup"</h1>
+                <p class="mt-1 text-sm text-slate-600">
+                    {format!("{} sends users and groups to this address. It belongs to this directory alone.", state.idp_name)}
+                </p>
+            </div>
+            <CopyField id="scim-base-url" label="SCIM base URL" value=state.scim_base_url.clone()/>
+            <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="endpoint"/>
+            <NextLink directory=state.directory next="token" label="Next: token"/>
+        </section>
+    }
+}
+
+/// Polls `tick` every `every` in the browser (never on the server).
+fn poll(every: Duration) -> RwSignal<u32> {
+    let tick = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(move || tick.update(|n| *n = n.wrapping_add(1)), every) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    tick
+}
+
+#[component]
+fn TokenStep(state: WizardData) -> impl IntoView {
+    let issue = ServerAction::<IssueSetupToken>::new();
+    let client = ServerAction::<IssueSetupClient>::new();
+    let tick = poll(Duration::from_secs(2));
+    let directory = state.directory.clone();
+    let feed = Resource::new(move || tick.get(), move |_| sync_feed(directory.clone(), 0));
+    let token_directory = state.directory.clone();
+    let client_directory = state.directory.clone();
+    view! {
+        <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
+            <div>
+                <h1 id="step-heading" class="text-xl font-semibold">"Step 3: Token exchange"</h1>
+                <p class="mt-1 text-sm text-slate-600">
+                    {format!("{} proves who it is with a secret token. It is shown once: paste it straight into {}.", state.idp_name, state.idp_name)}
+                </p>
+            </div>
+            <ActionForm action=issue attr:class="flex flex-wrap items-end gap-4">
+                <input type="hidden" name="directory" value=token_directory/>
+                <div>
+                    <label for="token-valid-days" class="block text-sm font-medium text-slate-700">"Expires"</label>
+                    <select id="token-valid-days" name="valid_days" class=INPUT>
+                        <option value="0" selected>"Never (rotate it on the tokens page)"</option>
+                        <option value="90">"In 90 days"</option>
+                        <option value="365">"In a year"</option>
+                    </select>
+                </div>
+                <button id="generate-token" type="submit" class=PRIMARY_BUTTON>"Generate token"</button>
+            </ActionForm>
+            <div aria-live="polite">
+                {move || match issue.value().get() {
+                    Some(Ok(issued)) => view! {
+                        <div class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 space-y-2">
+                            <CopyField id="new-token" label="Bearer token" value=issued.token/>
+                            <p class="text-sm text-emerald-900">{format!("Shown only now. Expires: {}.", issued.expires)}</p>
+                        </div>
+                    }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </div>
+            <details class="text-sm">
+                <summary class="cursor-pointer font-medium text-slate-700">"Does your identity provider use OAuth client credentials instead?"</summary>
+                <ActionForm action=client attr:class="mt-3">
+                    <input type="hidden" name="directory" value=client_directory/>
+                    <button id="generate-client" type="submit" class=SECONDARY_BUTTON>"Generate client credentials"</button>
+                </ActionForm>
+                {move || match client.value().get() {
+                    Some(Ok(credentials)) => view! {
+                        <div class="mt-3 space-y-3 rounded-lg border border-emerald-200 bg-emerald-50 p-4">
+                            <CopyField id="client-id" label="Client ID" value=credentials.client_id/>
+                            <CopyField id="client-secret" label="Client secret" value=credentials.client_secret/>
+                            <CopyField id="token-url" label="Token URL" value=credentials.token_url/>
+                        </div>
+                    }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </details>
+            <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="token"/>
+            <div id="first-request" aria-live="polite">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move { first_request_banner(feed.await) })}
+                </Transition>
+            </div>
+            <NextLink directory=state.directory next="mapping" label="Next: attributes"/>
+        </section>
+    }
+}
+
+fn first_request_banner(feed: Result<FeedView, ServerFnError>) -> AnyView {
+    match feed {
+        Ok(feed) => match feed.requests.last() {
+            Some(first) => {
+                let text = format!("Connected: the first request arrived at {} ({} {} → {}).", first.time, first.method, first.path, first.status);
+                view! {
+                    <p id="connected" class="rounded-lg border border-emerald-300 bg-emerald-50 p-3 text-sm font-medium text-emerald-800">{text}</p>
+                }.into_any()
+            }
+            None => view! {
+                <p id="waiting" class="flex items-center gap-2 rounded-lg border border-slate-200 bg-slate-50 p-3 text-sm text-slate-700">
+                    <span class="inline-block h-2 w-2 animate-pulse rounded-full bg-amber-500" aria-hidden="true"></span>
+                    "Waiting for the identity provider's first request… This turns green by itself."
+                </p>
+            }.into_any(),
+        },
+        Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+    }
+}
+
+#[component]
+fn MappingStep(state: WizardData) -> impl IntoView {
+    let save = ServerAction::<SaveMapping>::new();
+    let directory = state.directory.clone();
+    let mapping = Resource::new(move || save.version().get(), move |_| load_mapping(directory.clone()));
+    let saved = move || save.value().get().map(|result| result.map_err(|error| error_message(&error)));
+    let directory = state.directory.clone();
+    view! {
+        <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
+            <div>
+                <h1 id="step-heading" class="text-xl font-semibold">"Step 4: Attribute mapping"</h1>
+                <p class="mt-1 text-sm text-slate-600">
+                    {format!("Which {} attribute fills each attribute of the app. Pre-filled with {}'s defaults; change any row to match your setup.", state.idp_name, state.idp_name)}
+                </p>
+            </div>
+            <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="mapping"/>
+            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                {move || {
+                    let directory = directory.clone();
+                    Suspend::new(async move {
+                        match mapping.await {
+                            Ok(view_data) => view! { <MappingForm directory view_data save/> }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+            <div id="mapping-result" aria-live="polite">
+                {move || match saved() {
+                    Some(Ok(())) => view! { <p id="mapping-saved" class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">"Mapping saved."</p> }.into_any(),
+                    Some(Err(message)) => view! { <ErrorBox message/> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </div>
+            <NextLink directory=state.directory next="test" label="Next: test sync"/>
+        </section>
+    }
+}
+
+#[component]
+fn MappingForm(
+    directory: String,
+    view_data: crate::onboarding::MappingView,
+    save: ServerAction<SaveMapping>,
+) -> impl IntoView {
+    let unmapped = view_data.unmapped.clone();
+    view! {
+        <ActionForm action=save attr:class="space-y-4">
+            <input type="hidden" name="directory" value=directory/>
+            <table id="mapping-table" class="w-full text-left text-sm">
+                <thead class="border-b border-slate-200 text-slate-500">
+                    <tr>
+                        <th scope="col" class="py-2 font-medium">"App attribute"</th>
+                        <th scope="col" class="py-2 font-medium">"Identity provider attribute"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {view_data.rows.into_iter().enumerate().map(|(index, row)| {
+                        let input_id = format!("source-{index}");
+                        view! {
+                            <tr>
+                                <td class="py-2 pr-4 align-top">
+                                    <label for=input_id.clone() class="font-medium">{row.label.clone()}</label>
+                                    {row.required.then(|| view! { <span class="ml-1 text-xs text-red-700">"(required)"</span> })}
+                                    <p class="font-mono text-xs text-slate-500">{row.attribute.clone()}</p>
+                                    <input type="hidden" name=format!("attributes[{index}]") value=row.attribute/>
+                                </td>
+                                <td class="py-2">
+                                    <input id=input_id name=format!("sources[{index}]") value=row.source required=row.required
+                                        class="block w-full rounded-lg border border-slate-300 px-2 py-1 font-mono text-xs"/>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <button id="save-mapping" type="submit" class=PRIMARY_BUTTON>"Save mapping"</button>
+        </ActionForm>
+        <div class="grid gap-4 sm:grid-cols-2">
+            <div>
+                <h2 class="text-sm font-semibold text-slate-800">"Preview: a sample user as it will be stored"</h2>
+                <details class="mt-2">
+                    <summary class="cursor-pointer text-sm text-slate-600">"Show the stored form"</summary>
+                    <pre id="mapping-preview" class="mt-2 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100">{view_data.preview}</pre>
+                </details>
+            </div>
+            <div>
+                <h2 class="text-sm font-semibold text-slate-800">"Sent by your identity provider, not mapped"</h2>
+                {if unmapped.is_empty() {
+                    view! { <p id="unmapped" class="mt-2 text-sm text-slate-600">"None so far. Attributes without a mapping are kept and listed here, never dropped."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul id="unmapped" class="mt-2 list-disc pl-5 font-mono text-xs text-amber-800">
+                            {unmapped.into_iter().map(|name| view! { <li>{name}</li> }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn TestStep(state: WizardData) -> impl IntoView {
+    let self_test = ServerAction::<RunSelfTest>::new();
+    let pending = self_test.pending();
+    let tick = poll(Duration::from_secs(2));
+    let directory = state.directory.clone();
+    let feed = Resource::new(move || (tick.get(), self_test.version().get()), move |_| sync_feed(directory.clone(), 0));
+    let dashboard = format!("/admin/directories/{}", state.directory);
+    view! {
+        <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
+            <div>
+                <h1 id="step-heading" class="text-xl font-semibold">"Step 5: Test sync"</h1>
+                <p class="mt-1 text-sm text-slate-600">
+                    {format!("Provision a test user from {}, or run the self-test: it sends the requests {} sends, to this directory's own endpoint.", state.idp_name, state.idp_name)}
+                </p>
+            </div>
+            <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="test"/>
+            <ActionForm action=self_test>
+                <input type="hidden" name="directory" value=state.directory.clone()/>
+                <button id="run-self-test" type="submit" class=SECONDARY_BUTTON disabled=move || pending.get()>
+                    {move || if pending.get() { "Running the self-test…" } else { "Run self-test" }}
+                </button>
+            </ActionForm>
+            <div id="self-test-result" aria-live="polite">
+                {move || match self_test.value().get() {
+                    Some(Ok(report)) => view! {
+                        <ol id="self-test-steps" class="space-y-2 text-sm">
+                            {report.steps.into_iter().map(|step| view! {
+                                <li class="flex items-start gap-3">
+                                    <Badge tone=if step.passed { "good" } else { "bad" } text=(if step.passed { "Passed" } else { "Failed" }).to_owned()/>
+                                    <span>
+                                        <span class="font-medium">{step.name}</span>
+                                        <span class="ml-2 font-mono text-xs text-slate-500">{format!("{} → {}", step.request, step.status.map_or_else(|| "no answer".to_owned(), |s| s.to_string()))}</span>
+                                        <span class="block text-slate-600">{step.detail}</span>
+                                    </span>
+                                </li>
+                            }).collect_view()}
+                        </ol>
+                    }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </div>
+            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the live feed…"</p> }>
+                {move || {
+                    let dashboard = dashboard.clone();
+                    Suspend::new(async move {
+                        match feed.await {
+                            Ok(feed) => view! { <LiveFeed feed dashboard/> }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn LiveFeed(feed: FeedView, dashboard: String) -> impl IntoView {
+    view! {
+        {feed.completed.then(|| view! {
+            <div id="setup-complete" class="flex flex-wrap items-center justify-between gap-3 rounded-lg border border-emerald-300 bg-emerald-50 p-4">
+                <p class="font-medium text-emerald-800">"Setup complete: provisioning works."</p>
+                <A href=dashboard.clone() attr:id="open-dashboard" attr:class=PRIMARY_BUTTON>"Open the dashboard"</A>
+            </div>
+        })}
+        <div>
+            <h2 class="text-sm font-semibold text-slate-800">"Live requests"</h2>
+            {if feed.requests.is_empty() {
+                view! { <p id="feed-empty" class="mt-2 text-sm text-slate-600">"No request yet. They appear here as they arrive."</p> }.into_any()
+            } else {
+                view! {
+                    <table id="live-feed" class="mt-2 w-full text-left text-sm">
+                        <thead class="border-b border-slate-200 text-slate-500">
+                            <tr>
+                                <th scope="col" class="py-1 font-medium">"Time (UTC)"</th>
+                                <th scope="col" class="py-1 font-medium">"Request"</th>
+                                <th scope="col" class="py-1 font-medium">"Outcome"</th>
+                            </tr>
+                        </thead>
+                        <tbody class="divide-y divide-slate-100">
+                            {feed.requests.into_iter().map(|request| view! {
+                                <tr class="align-top">
+                                    <td class="py-1 pr-3 font-mono text-xs">{request.time}</td>
+                                    <td class="py-1 pr-3 font-mono text-xs break-all">{format!("{} {}", request.method, request.path)}</td>
+                                    <td class="py-1">
+                                        <Badge tone=if request.ok { "good" } else { "bad" } text=request.status.to_string()/>
+                                        {request.cause.map(|cause| view! { <p class="mt-1 text-xs text-slate-700">{cause}</p> })}
+                                    </td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,44 @@
+-- Tenant admins: the customer's IT staff, who connect their identity provider through the
+-- portal. Tenant-owned: the key starts with tenant_id.
+CREATE TABLE tenant_admins (
+    tenant_id     TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    id            TEXT NOT NULL,                      -- UUIDv7
+    -- Sign-in name, lowercased. Signing in names no tenant, so an email is one admin
+    -- across the whole deployment (and never also an operator: the service checks that).
+    email         TEXT NOT NULL,
+    -- argon2id in PHC string form.
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+) STRICT;
+CREATE UNIQUE INDEX tenant_admins_email ON tenant_admins (email);
+
+-- Setup links: single-use, expiring invitations that let someone become an admin of one
+-- tenant. Only the SHA-256 digest of the link's secret is stored.
+CREATE TABLE setup_links (
+    tenant_id   TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    id          TEXT NOT NULL,                        -- UUIDv7
+    -- Unique across the deployment: a visitor presents only the secret.
+    digest      BLOB NOT NULL UNIQUE CHECK (length(digest) = 32),
+    -- Who made it: `operator:<id>`, `admin:<id>`, `api-key:<id>` or `cli`.
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    -- Set once, when an admin account is made with it; a used link opens nothing.
+    used_at     TEXT,
+    used_by     TEXT,                                 -- the admin made with it
+    PRIMARY KEY (tenant_id, id),
+    CHECK ((used_at IS NULL) = (used_by IS NULL))
+) STRICT;
+
+-- The onboarding wizard's progress per directory. `setup_step` is the furthest step the
+-- admin has reached (1 choose IdP … 5 test sync); `setup_completed_at` is set when a
+-- provisioning cycle (the IdP's or the self-test's) has passed. Directories made before
+-- the wizard existed (CLI, console) start at step 2: their IdP is chosen.
+ALTER TABLE directories ADD COLUMN setup_step INTEGER NOT NULL DEFAULT 2 CHECK (setup_step BETWEEN 1 AND 5);
+ALTER TABLE directories ADD COLUMN setup_completed_at TEXT;
+-- How the wizard's self-test or the IdP's first cycle completed setup: `self-test` or `idp`.
+ALTER TABLE directories ADD COLUMN setup_completed_by TEXT CHECK (setup_completed_by IN ('self-test', 'idp'));
+-- The attribute mapping the admin confirmed: a JSON array of {attribute, source} rows;
+-- NULL until confirmed (the wizard shows the IdP's defaults).
+ALTER TABLE directories ADD COLUMN attribute_mapping TEXT;

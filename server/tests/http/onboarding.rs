@@ -1,0 +1,457 @@
+//! The customer admin's side of the portal over HTTP: setup links, the wizard's server
+//! functions, the dashboard and tokens, and that an admin reaches only their own tenant.
+
+use serde_json::Value;
+use store::testing::TestDatabase;
+
+use crate::{TestServer, client};
+
+store::backend_tests!(
+    a_setup_link_makes_one_admin_who_lands_on_their_home,
+    expired_unknown_and_used_setup_links_are_refused,
+    an_admin_connects_an_okta_directory_through_every_wizard_step,
+    the_self_test_provisions_the_way_entra_does_and_completes_setup,
+    token_rotation_keeps_the_old_token_working_until_the_overlap_ends,
+    an_admin_reaches_only_their_own_tenant,
+);
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    #[allow(clippy::disallowed_methods)] // the server reads the real clock too
+    chrono::Utc::now()
+}
+
+/// A browser of its own (its own cookies) on the test server.
+struct Visitor<'a> {
+    server: &'a TestServer,
+    client: reqwest::Client,
+}
+
+impl<'a> Visitor<'a> {
+    fn new(server: &'a TestServer) -> Self {
+        Self { server, client: client() }
+    }
+
+    async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(self.server.url(path)).form(form).send().await.unwrap()
+    }
+
+    async fn call(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(self.server.url(path)).header("accept", "application/json").form(form).send().await.unwrap()
+    }
+
+    async fn json(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        let response = self.call(path, form).await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 200, "{path}: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.server.url(path)).send().await.unwrap()
+    }
+}
+
+/// The operator makes tenant `slug` and a setup link for it; returns the link's secret.
+async fn tenant_with_setup_link(server: &TestServer, slug: &str) -> String {
+    server.sign_in().await;
+    server.call("/api/create_tenant", &[("slug", slug), ("display_name", &format!("{slug} Inc"))]).await;
+    let link = server.call("/api/create_setup_link", &[("slug", slug), ("valid_days", "7")]).await;
+    assert_eq!(link.status(), 200);
+    let url: String = link.json().await.unwrap();
+    assert!(url.starts_with(&server.url("/setup/setup_")), "{url}");
+    url.rsplit('/').next().unwrap().to_owned()
+}
+
+/// A visitor who accepted a setup link of a new tenant `slug` as `email`.
+async fn admin_of<'a>(server: &'a TestServer, slug: &str, email: &str) -> Visitor<'a> {
+    let secret = tenant_with_setup_link(server, slug).await;
+    let admin = Visitor::new(server);
+    let accepted = admin
+        .post_form(
+            "/api/accept_setup_link",
+            &[
+                ("secret", &secret),
+                ("email", email),
+                ("password", "correct horse battery"),
+                ("password_again", "correct horse battery"),
+            ],
+        )
+        .await;
+    assert!(accepted.status().is_redirection(), "{}", accepted.status());
+    assert_eq!(accepted.headers()["location"], "/admin");
+    admin
+}
+
+/// The admin starts the wizard for `idp`; returns the new directory's id.
+async fn start_directory(admin: &Visitor<'_>, idp: &str) -> String {
+    let started = admin.post_form("/api/start_setup", &[("idp", idp)]).await;
+    assert!(started.status().is_redirection(), "{}", started.status());
+    let location = started.headers()["location"].to_str().unwrap().to_owned();
+    let directory = location.strip_prefix("/admin/directories/").unwrap().strip_suffix("/setup/endpoint").unwrap();
+    directory.to_owned()
+}
+
+async fn a_setup_link_makes_one_admin_who_lands_on_their_home(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let secret = tenant_with_setup_link(&server, "acme").await;
+    let visitor = Visitor::new(&server);
+
+    let page = visitor.get(&format!("/setup/{secret}")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Connect acme Inc"), "{html}");
+    assert!(html.contains(r#"name="referrer" content="no-referrer""#), "the secret could leak as a referrer");
+    let mismatch = visitor
+        .call(
+            "/api/accept_setup_link",
+            &[
+                ("secret", &secret),
+                ("email", "it@acme.example"),
+                ("password", "correct horse battery"),
+                ("password_again", "correct horse batterY"),
+            ],
+        )
+        .await;
+    assert_eq!(mismatch.status(), 422);
+    let short = visitor
+        .call(
+            "/api/accept_setup_link",
+            &[("secret", &secret), ("email", "it@acme.example"), ("password", "short"), ("password_again", "short")],
+        )
+        .await;
+    assert_eq!(short.status(), 422);
+    let accepted = visitor
+        .post_form(
+            "/api/accept_setup_link",
+            &[
+                ("secret", &secret),
+                ("email", "IT@acme.example"),
+                ("password", "correct horse battery"),
+                ("password_again", "correct horse battery"),
+            ],
+        )
+        .await;
+    assert!(accepted.status().is_redirection());
+    assert_eq!(accepted.headers()["location"], "/admin");
+
+    let home = visitor.json("/api/admin_home", &[]).await;
+    assert_eq!(home["tenant_name"], "acme Inc");
+    assert_eq!(home["email"], "it@acme.example");
+    assert_eq!(home["admins"], serde_json::json!(["it@acme.example"]));
+    assert_eq!(visitor.get("/admin").await.status(), 200);
+    let operator_page = visitor.get("/tenants").await;
+    assert!(operator_page.status().is_redirection(), "an admin opened the operator console");
+    // Used up: a second visit is refused, whoever makes it.
+    let again = Visitor::new(&server)
+        .call(
+            "/api/accept_setup_link",
+            &[
+                ("secret", &secret),
+                ("email", "other@acme.example"),
+                ("password", "correct horse battery"),
+                ("password_again", "correct horse battery"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), 410);
+    assert!(again.text().await.unwrap().contains("used already"));
+    // The admin signs in later with the same form as operators.
+    let later = Visitor::new(&server);
+    let signed_in =
+        later.post_form("/api/sign_in", &[("email", "it@acme.example"), ("password", "correct horse battery")]).await;
+    assert_eq!(signed_in.headers()["location"], "/admin");
+    let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap();
+    let actions: Vec<String> =
+        db.store.tenant(tenant.id).audit_records(0, 100).await.unwrap().into_iter().map(|r| r.action).collect();
+    assert_eq!(actions, ["setup_link.created", "admin.created"]);
+}
+
+async fn expired_unknown_and_used_setup_links_are_refused(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    server.sign_in().await;
+    server.call("/api/create_tenant", &[("slug", "acme"), ("display_name", "Acme")]).await;
+    let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap();
+    let long_ago = now() - chrono::Duration::days(8);
+    let expired = service::admins::create_setup_link(&db.store, tenant.id, "cli", chrono::Duration::days(7), long_ago)
+        .await
+        .unwrap();
+    let visitor = Visitor::new(&server);
+    let form = |secret: &str| {
+        [
+            ("secret", secret.to_owned()),
+            ("email", "it@acme.example".to_owned()),
+            ("password", "correct horse battery".to_owned()),
+            ("password_again", "correct horse battery".to_owned()),
+        ]
+    };
+
+    let refused =
+        visitor.call("/api/accept_setup_link", &form(&expired.secret).each_ref().map(|(k, v)| (*k, v.as_str()))).await;
+    assert_eq!(refused.status(), 410);
+    assert!(refused.text().await.unwrap().contains("expired"));
+    let unknown =
+        visitor.call("/api/accept_setup_link", &form("setup_nope").each_ref().map(|(k, v)| (*k, v.as_str()))).await;
+    assert_eq!(unknown.status(), 404);
+    let page = visitor.get(&format!("/setup/{}", expired.secret)).await;
+    assert!(page.text().await.unwrap().contains("This link cannot be used"));
+    assert!(db.store.tenant(tenant.id).tenant_admins().await.unwrap().is_empty());
+    let too_long = server.call("/api/create_setup_link", &[("slug", "acme"), ("valid_days", "90")]).await;
+    assert_eq!(too_long.status(), 422);
+    // An operator's email cannot become an admin's.
+    let fresh = server.call("/api/create_setup_link", &[("slug", "acme"), ("valid_days", "1")]).await;
+    let url: String = fresh.json().await.unwrap();
+    let secret = url.rsplit('/').next().unwrap();
+    let taken = visitor
+        .call(
+            "/api/accept_setup_link",
+            &[
+                ("secret", secret),
+                ("email", crate::OPERATOR_EMAIL),
+                ("password", "correct horse battery"),
+                ("password_again", "correct horse battery"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status(), 409);
+}
+
+async fn an_admin_connects_an_okta_directory_through_every_wizard_step(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+
+    let directory = start_directory(&admin, "okta").await;
+    let state = admin.json("/api/wizard_state", &[("directory", &directory), ("step", "endpoint")]).await;
+    assert_eq!(state["idp"], "okta");
+    assert_eq!(state["scim_base_url"], server.url(&format!("/scim/v2/{directory}")));
+    let issued = admin.json("/api/issue_setup_token", &[("directory", &directory), ("valid_days", "90")]).await;
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let feed = admin.json("/api/sync_feed", &[("directory", &directory), ("after", "0")]).await;
+    assert_eq!(feed["requests"], serde_json::json!([]));
+    assert_eq!(feed["completed"], false);
+
+    // Okta, with the token shown in the page, creates a user with an attribute no schema defines.
+    let scim = reqwest::Client::new();
+    let created = scim
+        .post(server.url(&format!("/scim/v2/{directory}/Users")))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ada@acme.example",
+            "name": {"givenName": "Ada", "familyName": "Lovelace"}, "active": true, "costCenter": "R&D"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let conflict = scim
+        .post(server.url(&format!("/scim/v2/{directory}/Users")))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ADA@acme.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(conflict.status(), 409);
+    server.audit.flush().await;
+
+    let feed = admin.json("/api/sync_feed", &[("directory", &directory), ("after", "0")]).await;
+    let requests = feed["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 2, "{feed}");
+    assert_eq!((requests[0]["status"].as_i64(), requests[0]["ok"].as_bool()), (Some(409), Some(false)));
+    assert!(requests[0]["cause"].as_str().unwrap().starts_with("Uniqueness conflict"), "{feed}");
+    assert_eq!((requests[1]["method"].as_str(), requests[1]["status"].as_i64()), (Some("POST"), Some(201)));
+    assert_eq!(feed["completed"], true, "the IdP's first provisioning completes setup");
+
+    let mapping = admin.json("/api/load_mapping", &[("directory", &directory)]).await;
+    assert_eq!(mapping["rows"][0]["source"], "user.login");
+    assert_eq!(mapping["unmapped"], serde_json::json!(["costCenter"]));
+    assert!(mapping["preview"].as_str().unwrap().contains("ada.lovelace@example.com"));
+    let rows = mapping["rows"].as_array().unwrap();
+    let mut form: Vec<(String, String)> = vec![("directory".into(), directory.clone())];
+    for (index, row) in rows.iter().enumerate() {
+        form.push((format!("attributes[{index}]"), row["attribute"].as_str().unwrap().to_owned()));
+        let source = if index == 0 { String::new() } else { row["source"].as_str().unwrap().to_owned() };
+        form.push((format!("sources[{index}]"), source));
+    }
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let missing = admin.call("/api/save_mapping", &pairs).await;
+    assert_eq!(missing.status(), 422);
+    assert!(missing.text().await.unwrap().contains("User name is required"));
+    form[2].1 = "user.email".to_owned();
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    admin.json("/api/save_mapping", &pairs).await;
+    let mapping = admin.json("/api/load_mapping", &[("directory", &directory)]).await;
+    assert_eq!(
+        (mapping["confirmed"].as_bool(), mapping["rows"][0]["source"].as_str()),
+        (Some(true), Some("user.email"))
+    );
+
+    let report = admin.json("/api/run_self_test", &[("directory", &directory)]).await;
+    assert_eq!(report["passed"], true, "{report:#}");
+    let names: Vec<&str> = report["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 10, "{names:?}");
+
+    let users = admin
+        .json(
+            "/api/directory_resources",
+            &[("directory", &directory), ("kind", "users"), ("search", "ada"), ("start", "1")],
+        )
+        .await;
+    assert_eq!(users["total"], 1);
+    assert_eq!(users["rows"][0]["name"], "ada@acme.example");
+    assert_eq!(users["rows"][0]["secondary"], "");
+    let dashboard = admin.json("/api/directory_dashboard", &[("directory", &directory)]).await;
+    assert_eq!(dashboard["completed"], true);
+    assert!(dashboard["requests_24h"].as_i64().unwrap() >= 2);
+    assert!(dashboard["failures_24h"].as_i64().unwrap() >= 1);
+    let tokens = admin.json("/api/list_tokens", &[("directory", &directory)]).await;
+    let labels: Vec<&str> = tokens.as_array().unwrap().iter().map(|t| t["label"].as_str().unwrap()).collect();
+    assert!(labels.contains(&"Setup self-test"), "{labels:?}");
+    let self_test = tokens.as_array().unwrap().iter().find(|t| t["label"] == "Setup self-test").unwrap();
+    assert_eq!(self_test["status"], "revoked", "the self-test's token outlived it");
+    let home = admin.json("/api/admin_home", &[]).await;
+    assert_eq!(home["directories"][0]["completed"], true);
+    let page = admin.get(&format!("/admin/directories/{directory}/setup/token")).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Authorization"), "Okta's token instructions are missing");
+}
+
+async fn the_self_test_provisions_the_way_entra_does_and_completes_setup(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "globex", "it@globex.example").await;
+    let directory = start_directory(&admin, "entra").await;
+
+    let report = admin.json("/api/run_self_test", &[("directory", &directory)]).await;
+
+    assert_eq!(report["passed"], true, "{report:#}");
+    let requests: Vec<&str> =
+        report["steps"].as_array().unwrap().iter().map(|s| s["request"].as_str().unwrap()).collect();
+    let expected = [
+        "POST /Users",
+        "GET /Users",
+        "PATCH /Users/",
+        "POST /Groups",
+        "PATCH /Groups/",
+        "GET /Groups/",
+        "PATCH /Users/",
+        "DELETE /Groups/",
+        "DELETE /Users/",
+        "GET /Users/",
+    ];
+    assert_eq!(requests.len(), expected.len(), "{requests:?}");
+    for (request, prefix) in requests.iter().zip(expected) {
+        assert!(request.starts_with(prefix), "{request} is not {prefix}…");
+    }
+    let state = admin.json("/api/wizard_state", &[("directory", &directory), ("step", "test")]).await;
+    assert_eq!(state["completed"], true);
+    // What it made is gone again.
+    let users = admin
+        .json(
+            "/api/directory_resources",
+            &[("directory", &directory), ("kind", "users"), ("search", ""), ("start", "1")],
+        )
+        .await;
+    assert_eq!(users["total"], 0);
+}
+
+async fn token_rotation_keeps_the_old_token_working_until_the_overlap_ends(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let directory = start_directory(&admin, "okta").await;
+    let created = admin
+        .json(
+            "/api/create_directory_token",
+            &[("directory", &directory), ("label", "Okta production"), ("valid_days", "0")],
+        )
+        .await;
+    let old_secret = created["token"].as_str().unwrap().to_owned();
+    let tokens = admin.json("/api/list_tokens", &[("directory", &directory)]).await;
+    let old_id = tokens[0]["id"].as_str().unwrap().to_owned();
+
+    let rotated = admin
+        .json("/api/rotate_token", &[("directory", &directory), ("token", &old_id), ("overlap_minutes", "60")])
+        .await;
+
+    let new_secret = rotated["token"].as_str().unwrap();
+    assert!(rotated["old_token_until"].as_str().unwrap().ends_with("UTC"));
+    let id: store::DirectoryId = directory.parse().unwrap();
+    let at = |minutes| now() + chrono::Duration::minutes(minutes);
+    let works = |secret: String, minutes| {
+        let store = db.store.clone();
+        async move { service::directories::authenticate(&store, id, &secret, at(minutes)).await.is_ok() }
+    };
+    assert!(works(old_secret.clone(), 0).await, "the old token stopped at once");
+    assert!(works(old_secret.clone(), 59).await, "the old token stopped inside the overlap");
+    assert!(!works(old_secret.clone(), 61).await, "the old token outlived the overlap");
+    assert!(works(new_secret.to_owned(), 61).await);
+    let tokens = admin.json("/api/list_tokens", &[("directory", &directory)]).await;
+    let old = tokens.as_array().unwrap().iter().find(|t| t["id"] == old_id.as_str()).unwrap();
+    assert_eq!(old["status"], "expiring");
+    // Revoking ends a token at once.
+    let new_id = tokens.as_array().unwrap().iter().find(|t| t["id"] != old_id.as_str()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin.json("/api/revoke_directory_token", &[("directory", &directory), ("token", &new_id)]).await;
+    assert!(!works(new_secret.to_owned(), 0).await);
+}
+
+async fn an_admin_reaches_only_their_own_tenant(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = admin_of(&server, "acme", "it@acme.example").await;
+    let globex = admin_of(&server, "globex", "it@globex.example").await;
+    let theirs = start_directory(&globex, "okta").await;
+    let created = globex
+        .json("/api/create_directory_token", &[("directory", &theirs), ("label", "Okta"), ("valid_days", "0")])
+        .await;
+    assert!(created["token"].is_string());
+    let token = globex.json("/api/list_tokens", &[("directory", &theirs)]).await[0]["id"].as_str().unwrap().to_owned();
+    let signed_out = Visitor::new(&server);
+
+    let calls: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("/api/wizard_state", vec![("directory", &theirs), ("step", "endpoint")]),
+        ("/api/change_provider", vec![("directory", &theirs), ("idp", "entra")]),
+        ("/api/issue_setup_token", vec![("directory", &theirs), ("valid_days", "0")]),
+        ("/api/issue_setup_client", vec![("directory", &theirs)]),
+        ("/api/sync_feed", vec![("directory", &theirs), ("after", "0")]),
+        ("/api/load_mapping", vec![("directory", &theirs)]),
+        ("/api/save_mapping", vec![("directory", &theirs), ("attributes[0]", "userName"), ("sources[0]", "login")]),
+        ("/api/run_self_test", vec![("directory", &theirs)]),
+        ("/api/directory_dashboard", vec![("directory", &theirs)]),
+        ("/api/directory_resources", vec![("directory", &theirs), ("kind", "users"), ("search", ""), ("start", "1")]),
+        ("/api/list_tokens", vec![("directory", &theirs)]),
+        ("/api/create_directory_token", vec![("directory", &theirs), ("label", "x"), ("valid_days", "0")]),
+        ("/api/rotate_token", vec![("directory", &theirs), ("token", &token), ("overlap_minutes", "0")]),
+        ("/api/revoke_directory_token", vec![("directory", &theirs), ("token", &token)]),
+    ];
+    for (function, form) in &calls {
+        let response = acme.call(function, form).await;
+        assert_eq!(response.status(), 404, "{function} reached another tenant's directory");
+        let operator = server.call(function, form).await;
+        assert_eq!(operator.status(), 401, "{function} answered an operator");
+        assert_eq!(signed_out.call(function, form).await.status(), 401, "{function} answered a stranger");
+    }
+    for (function, form) in [
+        ("/api/admin_home", vec![]),
+        ("/api/invite_admin", vec![("valid_days", "7")]),
+        ("/api/start_setup", vec![("idp", "okta")]),
+    ] {
+        assert_eq!(signed_out.call(function, &form).await.status(), 401, "{function}");
+        assert_eq!(server.call(function, &form).await.status(), 401, "{function} answered an operator");
+    }
+    for (function, form) in
+        [("/api/list_tenants", vec![]), ("/api/create_tenant", vec![("slug", "evil"), ("display_name", "Evil")])]
+    {
+        assert_eq!(acme.call(function, &form).await.status(), 401, "{function} answered a tenant admin");
+    }
+    let page = acme.get(&format!("/admin/directories/{theirs}")).await;
+    assert!(page.text().await.unwrap().contains("no such directory"));
+
+    // Nothing of theirs changed: still one token, still Okta, still not set up.
+    let tokens = globex.json("/api/list_tokens", &[("directory", &theirs)]).await;
+    assert_eq!(tokens.as_array().unwrap().len(), 1);
+    assert_eq!(tokens[0]["status"], "active");
+    let state = globex.json("/api/wizard_state", &[("directory", &theirs), ("step", "endpoint")]).await;
+    assert_eq!((state["idp"].as_str(), state["completed"].as_bool()), (Some("okta"), Some(false)));
+    let home = acme.json("/api/admin_home", &[]).await;
+    assert_eq!(home["directories"], serde_json::json!([]));
+}

@@ -1,0 +1,256 @@
+//! Tenant admins and the setup links that make them.
+//!
+//! A setup link is `{public base}/setup/setup_<256 random bits, base64url>`: single-use,
+//! expiring, bound to one tenant. Operators make them for a customer's first admin; admins
+//! make them to invite colleagues. Only the SHA-256 digest of the secret is stored. The
+//! visitor chooses an email and a password (argon2id, as for operators), and the link is
+//! used up in the same transaction that makes the account.
+
+use chrono::{DateTime, Duration, Utc};
+use store::{
+    AuditOutcome, NewAuditRecord, NewSetupLink, SetupLinkId, Store, StoreError, Tenant, TenantAdmin, TenantAdminId,
+    TenantId,
+};
+
+use crate::ServiceError;
+use crate::directories::{digest, random_text};
+use crate::operators::{self, MIN_PASSWORD_LENGTH, OperatorEmail, OperatorError, SignInThrottle, SignedInOperator};
+
+const SETUP_LINK_PREFIX: &str = "setup_";
+
+/// How long a setup link stays valid unless its maker says otherwise.
+pub const DEFAULT_SETUP_LINK_LIFETIME: Duration = Duration::days(7);
+
+/// The longest lifetime a setup link may have.
+pub const MAX_SETUP_LINK_LIFETIME: Duration = Duration::days(30);
+
+/// A setup link just made: the secret is here once and never stored.
+#[derive(Debug, Clone)]
+pub struct IssuedSetupLink {
+    pub id: SetupLinkId,
+    pub secret: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl IssuedSetupLink {
+    /// The address to hand to the customer.
+    pub fn url(&self, public_base: &str) -> String {
+        format!("{}/setup/{}", public_base.trim_end_matches('/'), self.secret)
+    }
+}
+
+/// Why a setup link opens nothing. The portal tells the visitor which, so that they know
+/// to ask for a new one; none of them says whether the tenant exists.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupLinkError {
+    #[error("this setup link is not valid: check that it was copied whole")]
+    Unknown,
+    #[error("this setup link has been used already: ask for a new one, or sign in")]
+    Used,
+    #[error("this setup link has expired: ask for a new one")]
+    Expired,
+    #[error("a setup link lives between one hour and {} days", MAX_SETUP_LINK_LIFETIME.num_days())]
+    InvalidLifetime,
+    #[error("enter an email address like name@example.com")]
+    InvalidEmail,
+    #[error("the password must be at least {MIN_PASSWORD_LENGTH} characters long")]
+    PasswordTooShort,
+    #[error("an account with this email exists already: sign in with it instead")]
+    EmailTaken,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<StoreError> for SetupLinkError {
+    fn from(error: StoreError) -> Self {
+        SetupLinkError::Service(error.into())
+    }
+}
+
+/// A signed-in tenant admin, as sessions remember them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedInAdmin {
+    pub id: TenantAdminId,
+    pub email: String,
+    pub tenant: TenantId,
+}
+
+/// Who signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignedInAccount {
+    Operator(SignedInOperator),
+    Admin(SignedInAdmin),
+}
+
+/// Makes a setup link for `tenant`, valid for `lifetime`. `created_by` names the maker
+/// (`operator:<id>`, `admin:<id>`, `api-key:<id>`, `cli`) in the link and the audit trail.
+pub async fn create_setup_link(
+    store: &Store,
+    tenant: TenantId,
+    created_by: &str,
+    lifetime: Duration,
+    now: DateTime<Utc>,
+) -> Result<IssuedSetupLink, SetupLinkError> {
+    if lifetime < Duration::hours(1) || lifetime > MAX_SETUP_LINK_LIFETIME {
+        return Err(SetupLinkError::InvalidLifetime);
+    }
+    let secret = format!("{SETUP_LINK_PREFIX}{}", random_text(32));
+    let link = NewSetupLink {
+        id: SetupLinkId::generate(),
+        digest: digest(&secret),
+        created_by: created_by.to_owned(),
+        created_at: now,
+        expires_at: now + lifetime,
+    };
+    store.tenant(tenant).insert_setup_link(&link).await?;
+    let detail = serde_json::json!({ "setup_link": link.id.to_string(), "expires_at": link.expires_at });
+    record_action(store, tenant, created_by, "setup_link.created", None, detail, now).await?;
+    Ok(IssuedSetupLink { id: link.id, secret, expires_at: link.expires_at })
+}
+
+/// The tenant a setup link invites to, if the link can still be used.
+pub async fn open_setup_link(store: &Store, secret: &str, now: DateTime<Utc>) -> Result<Tenant, SetupLinkError> {
+    let link = usable_link(store, secret, now).await?;
+    store.tenant_by_id(link.tenant).await?.ok_or(SetupLinkError::Unknown)
+}
+
+async fn usable_link(store: &Store, secret: &str, now: DateTime<Utc>) -> Result<store::SetupLink, SetupLinkError> {
+    let secret = secret.trim();
+    if !secret.starts_with(SETUP_LINK_PREFIX) || secret.len() > 100 {
+        return Err(SetupLinkError::Unknown);
+    }
+    let link = store.setup_link_by_digest(&digest(secret)).await?.ok_or(SetupLinkError::Unknown)?;
+    if link.used_at.is_some() {
+        return Err(SetupLinkError::Used);
+    }
+    if link.expires_at <= now {
+        return Err(SetupLinkError::Expired);
+    }
+    Ok(link)
+}
+
+/// Uses a setup link to make a tenant admin with this email and password. Two visits
+/// racing with the same link make one account; the other gets [`SetupLinkError::Used`].
+pub async fn redeem_setup_link(
+    store: &Store,
+    secret: &str,
+    email: &str,
+    password: String,
+    now: DateTime<Utc>,
+) -> Result<SignedInAdmin, SetupLinkError> {
+    let link = usable_link(store, secret, now).await?;
+    let email = OperatorEmail::parse(email).map_err(|_| SetupLinkError::InvalidEmail)?;
+    if password.chars().count() < MIN_PASSWORD_LENGTH {
+        return Err(SetupLinkError::PasswordTooShort);
+    }
+    // One email, one account: sign-in names no tenant.
+    if store.operator_by_email(email.as_str()).await?.is_some() {
+        return Err(SetupLinkError::EmailTaken);
+    }
+    let password_hash = operators::hash_password(password).await.map_err(|error| match error {
+        OperatorError::Service(error) => SetupLinkError::Service(error),
+        other => SetupLinkError::Service(ServiceError::Internal(other.to_string())),
+    })?;
+    let admin = TenantAdmin {
+        tenant: link.tenant,
+        id: TenantAdminId::generate(),
+        email: email.as_str().to_owned(),
+        password_hash,
+        created_at: now,
+    };
+    match store.tenant(link.tenant).redeem_setup_link(link.id, &admin).await {
+        Ok(true) => {}
+        Ok(false) => return Err(SetupLinkError::Used),
+        Err(StoreError::Conflict(_)) => return Err(SetupLinkError::EmailTaken),
+        Err(error) => return Err(error.into()),
+    }
+    let detail = serde_json::json!({ "setup_link": link.id.to_string(), "email": admin.email });
+    record_action(store, link.tenant, &format!("admin:{}", admin.id), "admin.created", None, detail, now).await?;
+    Ok(SignedInAdmin { id: admin.id, email: admin.email, tenant: admin.tenant })
+}
+
+/// Checks an email and password against operators and tenant admins. Exactly one
+/// password verification runs whatever the outcome, so timing does not tell whether, or
+/// what kind of, account an email has.
+pub async fn sign_in(
+    store: &Store,
+    throttle: &SignInThrottle,
+    email: &str,
+    password: String,
+) -> Result<SignedInAccount, OperatorError> {
+    let email = OperatorEmail::parse(email).map_err(|_| OperatorError::InvalidCredentials)?;
+    throttle.check(email.as_str())?;
+    if let Some(operator) = store.operator_by_email(email.as_str()).await? {
+        let matches = operators::verify_password(password, operator.password_hash.clone()).await?;
+        return if matches {
+            Ok(SignedInAccount::Operator(SignedInOperator {
+                id: operator.id,
+                email: operator.email,
+                role: operator.role,
+            }))
+        } else {
+            Err(OperatorError::InvalidCredentials)
+        };
+    }
+    let admin = store.tenant_admin_by_email(email.as_str()).await?;
+    let stored_hash =
+        admin.as_ref().map_or_else(|| operators::UNKNOWN_ACCOUNT_HASH.to_owned(), |a| a.password_hash.clone());
+    let matches = operators::verify_password(password, stored_hash).await?;
+    match admin {
+        Some(admin) if matches => {
+            Ok(SignedInAccount::Admin(SignedInAdmin { id: admin.id, email: admin.email, tenant: admin.tenant }))
+        }
+        _ => Err(OperatorError::InvalidCredentials),
+    }
+}
+
+/// The admin with this id in this tenant, if they still exist (sessions outlive accounts).
+pub async fn admin(store: &Store, tenant: TenantId, id: TenantAdminId) -> Result<Option<TenantAdmin>, ServiceError> {
+    Ok(store.tenant(tenant).tenant_admin(id).await?)
+}
+
+/// The tenant's admins, oldest first.
+pub async fn admins(store: &Store, tenant: TenantId) -> Result<Vec<TenantAdmin>, ServiceError> {
+    Ok(store.tenant(tenant).tenant_admins().await?)
+}
+
+/// Appends an admin's or operator's action to the tenant's audit trail at once.
+pub async fn record_action(
+    store: &Store,
+    tenant: TenantId,
+    actor: &str,
+    action: &str,
+    directory: Option<store::DirectoryId>,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let record = NewAuditRecord {
+        occurred_at: now,
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        directory,
+        method: None,
+        path: None,
+        status: None,
+        latency_ms: None,
+        resource_id: None,
+        outcome: AuditOutcome::Success,
+        detail,
+    };
+    crate::audit::record_now(store, tenant, record).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_setup_link_url_ends_with_its_secret() {
+        let link = IssuedSetupLink {
+            id: SetupLinkId::generate(),
+            secret: "setup_abc".to_owned(),
+            expires_at: DateTime::<Utc>::MIN_UTC,
+        };
+        assert_eq!(link.url("https://scim.example/"), "https://scim.example/setup/setup_abc");
+    }
+}

@@ -1,0 +1,345 @@
+//! What the onboarding portal keeps (migration 0014): tenant admins, the setup links that
+//! make them, each directory's wizard progress and attribute mapping, and the directory
+//! views the wizard and dashboard read (tokens, recent requests, sync health).
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{DirectoryId, IdentityProvider, SetupLinkId, TenantAdminId, TenantId, TokenId};
+use crate::scope::TenantScope;
+use crate::{AuditOutcome, Store, StoreError, TokenRecord};
+
+/// An admin of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantAdmin {
+    pub tenant: TenantId,
+    pub id: TenantAdminId,
+    /// Lowercased.
+    pub email: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A setup link to store; the secret in the link is never stored, only its SHA-256 digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSetupLink {
+    pub id: SetupLinkId,
+    pub digest: [u8; 32],
+    /// `operator:<id>`, `admin:<id>`, `api-key:<id>` or `cli`.
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A stored setup link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupLink {
+    pub tenant: TenantId,
+    pub id: SetupLinkId,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// How a directory's setup was completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupCompletion {
+    /// The wizard's scripted provisioning cycle passed.
+    SelfTest,
+    /// The identity provider itself provisioned successfully.
+    IdentityProvider,
+}
+
+impl SetupCompletion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetupCompletion::SelfTest => "self-test",
+            SetupCompletion::IdentityProvider => "idp",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "self-test" => Ok(SetupCompletion::SelfTest),
+            "idp" => Ok(SetupCompletion::IdentityProvider),
+            other => Err(StoreError::Corrupt(format!("unknown setup completion {other:?}"))),
+        }
+    }
+}
+
+/// A directory's wizard progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetupState {
+    /// The furthest step reached, 1 to 5.
+    pub step: u8,
+    pub completed: Option<(DateTime<Utc>, SetupCompletion)>,
+    /// The confirmed attribute mapping; `None` until the admin confirms one.
+    pub attribute_mapping: Option<serde_json::Value>,
+}
+
+/// A SCIM request to a directory, as the wizard's live feed shows it (from the audit trail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryRequest {
+    pub seq: i64,
+    pub occurred_at: DateTime<Utc>,
+    /// `token:<id>` for an authenticated request.
+    pub actor: String,
+    pub method: String,
+    pub path: String,
+    pub status: i32,
+    pub latency_ms: i64,
+    pub outcome: AuditOutcome,
+    /// JSON kept with the record (the SCIM error of a failed request, its redacted body).
+    pub detail: String,
+}
+
+/// How a directory's provisioning has been going since some time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncHealth {
+    pub requests: i64,
+    pub failures: i64,
+    pub last_request_at: Option<DateTime<Utc>>,
+}
+
+type AdminRow = (TenantId, TenantAdminId, String, String, DateTime<Utc>);
+
+fn admin_from_row((tenant, id, email, password_hash, created_at): AdminRow) -> TenantAdmin {
+    TenantAdmin { tenant, id, email, password_hash, created_at }
+}
+
+type LinkRow = (TenantId, SetupLinkId, String, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
+
+fn link_from_row((tenant, id, created_by, created_at, expires_at, used_at): LinkRow) -> SetupLink {
+    SetupLink { tenant, id, created_by, created_at, expires_at, used_at }
+}
+
+impl Store {
+    /// The tenant admin with this (lowercased) email, in whichever tenant.
+    pub async fn tenant_admin_by_email(&self, email: &str) -> Result<Option<TenantAdmin>, StoreError> {
+        const QUERY: &str =
+            "SELECT tenant_id, id, email, password_hash, created_at FROM tenant_admins WHERE email = $1";
+        let row: Option<AdminRow> =
+            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(email).fetch_optional(pool).await?);
+        Ok(row.map(admin_from_row))
+    }
+
+    /// The setup link whose secret has this digest, used or not, in whichever tenant.
+    pub async fn setup_link_by_digest(&self, digest: &[u8; 32]) -> Result<Option<SetupLink>, StoreError> {
+        const QUERY: &str =
+            "SELECT tenant_id, id, created_by, created_at, expires_at, used_at FROM setup_links WHERE digest = $1";
+        let row: Option<LinkRow> =
+            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(&digest[..]).fetch_optional(pool).await?);
+        Ok(row.map(link_from_row))
+    }
+}
+
+impl TenantScope<'_> {
+    pub async fn insert_setup_link(&self, link: &NewSetupLink) -> Result<(), StoreError> {
+        const QUERY: &str = "INSERT INTO setup_links (tenant_id, id, digest, created_by, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)";
+        let result = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
+            .bind(self.tenant)
+            .bind(link.id)
+            .bind(&link.digest[..])
+            .bind(&link.created_by)
+            .bind(link.created_at)
+            .bind(link.expires_at)
+            .execute(pool)
+            .await
+            .map(drop));
+        result.map_err(|error| StoreError::on_unique_violation(error, "this setup link is already stored"))
+    }
+
+    /// The tenant's setup links, newest first.
+    pub async fn setup_links(&self) -> Result<Vec<SetupLink>, StoreError> {
+        const QUERY: &str = "SELECT tenant_id, id, created_by, created_at, expires_at, used_at FROM setup_links \
+             WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC";
+        let rows: Vec<LinkRow> =
+            on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(link_from_row).collect())
+    }
+
+    /// Uses setup link `link` to make `admin`, in one transaction: `Ok(false)` when the
+    /// link was used meanwhile (by a concurrent visit), [`StoreError::Conflict`] when the
+    /// email belongs to an admin already. Expiry is the caller's check, at its own time.
+    pub async fn redeem_setup_link(&self, link: SetupLinkId, admin: &TenantAdmin) -> Result<bool, StoreError> {
+        const USE: &str = "UPDATE setup_links SET used_at = $1, used_by = $2 \
+             WHERE tenant_id = $3 AND id = $4 AND used_at IS NULL";
+        const INSERT: &str = "INSERT INTO tenant_admins (tenant_id, id, email, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5)";
+        let redeemed: Result<bool, sqlx::Error> = on_pool!(&self.store.pool, pool => async {
+            let mut tx = pool.begin().await?;
+            let used = sqlx::query(USE)
+                .bind(admin.created_at)
+                .bind(admin.id)
+                .bind(self.tenant)
+                .bind(link)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if used == 0 {
+                return Ok(false);
+            }
+            sqlx::query(INSERT)
+                .bind(self.tenant)
+                .bind(admin.id)
+                .bind(&admin.email)
+                .bind(&admin.password_hash)
+                .bind(admin.created_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(true)
+        }.await);
+        redeemed.map_err(|error| StoreError::on_unique_violation(error, "an admin with this email already exists"))
+    }
+
+    /// The tenant's admins, oldest first.
+    pub async fn tenant_admins(&self) -> Result<Vec<TenantAdmin>, StoreError> {
+        const QUERY: &str = "SELECT tenant_id, id, email, password_hash, created_at FROM tenant_admins \
+             WHERE tenant_id = $1 ORDER BY created_at, id";
+        let rows: Vec<AdminRow> =
+            on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(admin_from_row).collect())
+    }
+
+    /// The tenant admin with this id; another tenant's admin is `None`.
+    pub async fn tenant_admin(&self, id: TenantAdminId) -> Result<Option<TenantAdmin>, StoreError> {
+        const QUERY: &str = "SELECT tenant_id, id, email, password_hash, created_at FROM tenant_admins \
+             WHERE tenant_id = $1 AND id = $2";
+        let row: Option<AdminRow> = on_pool!(&self.store.pool, pool =>
+            sqlx::query_as(QUERY).bind(self.tenant).bind(id).fetch_optional(pool).await?);
+        Ok(row.map(admin_from_row))
+    }
+
+    /// A directory's wizard progress; `None` when the tenant has no such directory.
+    pub async fn setup_state(&self, directory: DirectoryId) -> Result<Option<SetupState>, StoreError> {
+        const QUERY: &str = "SELECT setup_step, setup_completed_at, setup_completed_by, attribute_mapping \
+             FROM directories WHERE tenant_id = $1 AND id = $2";
+        type Row = (i32, Option<DateTime<Utc>>, Option<String>, Option<sqlx::types::Json<serde_json::Value>>);
+        let row: Option<Row> = on_pool!(&self.store.pool, pool =>
+            sqlx::query_as(QUERY).bind(self.tenant).bind(directory).fetch_optional(pool).await?);
+        let Some((step, completed_at, completed_by, mapping)) = row else { return Ok(None) };
+        let step =
+            u8::try_from(step).map_err(|_| StoreError::Corrupt(format!("directory {directory}: step {step}")))?;
+        let completed = match (completed_at, completed_by) {
+            (Some(at), Some(by)) => Some((at, SetupCompletion::parse(&by)?)),
+            _ => None,
+        };
+        Ok(Some(SetupState { step, completed, attribute_mapping: mapping.map(|json| json.0) }))
+    }
+
+    /// Records that the admin reached `step` (progress only moves forward); false when the
+    /// tenant has no such directory.
+    pub async fn reach_setup_step(&self, directory: DirectoryId, step: u8) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE directories SET setup_step = CASE WHEN setup_step < $1 THEN $1 ELSE setup_step END \
+             WHERE tenant_id = $2 AND id = $3";
+        let updated = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
+            .bind(i32::from(step))
+            .bind(self.tenant)
+            .bind(directory)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(updated > 0)
+    }
+
+    /// Marks a directory's setup complete (the first completion stays); false when the
+    /// tenant has no such directory.
+    pub async fn complete_setup(
+        &self,
+        directory: DirectoryId,
+        by: SetupCompletion,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE directories SET setup_step = 5, \
+             setup_completed_at = COALESCE(setup_completed_at, $1), \
+             setup_completed_by = COALESCE(setup_completed_by, $2) WHERE tenant_id = $3 AND id = $4";
+        let updated = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
+            .bind(at)
+            .bind(by.as_str())
+            .bind(self.tenant)
+            .bind(directory)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(updated > 0)
+    }
+
+    /// Stores a directory's confirmed attribute mapping; false when there is no such directory.
+    pub async fn set_attribute_mapping(
+        &self,
+        directory: DirectoryId,
+        mapping: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE directories SET attribute_mapping = $1 WHERE tenant_id = $2 AND id = $3";
+        let updated = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
+            .bind(sqlx::types::Json(mapping))
+            .bind(self.tenant)
+            .bind(directory)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(updated > 0)
+    }
+
+    /// Changes which identity provider feeds a directory (its dialect and instructions).
+    pub async fn set_directory_idp(&self, directory: DirectoryId, idp: IdentityProvider) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE directories SET idp = $1, display_name = $2 WHERE tenant_id = $3 AND id = $4";
+        let updated = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
+            .bind(idp.as_str())
+            .bind(idp.display_name())
+            .bind(self.tenant)
+            .bind(directory)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        if updated > 0 {
+            self.announce_access_change(directory).await?;
+        }
+        Ok(updated > 0)
+    }
+
+    /// The tokens an admin issued for a directory (not those of OAuth grants), newest first.
+    pub async fn directory_tokens(&self, directory: DirectoryId) -> Result<Vec<TokenRecord>, StoreError> {
+        const QUERY: &str = "SELECT id, label, read_only, created_at, expires_at, revoked_at, last_used_at \
+             FROM directory_tokens WHERE tenant_id = $1 AND directory_id = $2 AND oauth_client_id IS NULL \
+             ORDER BY created_at DESC, id DESC";
+        type Row =
+            (TokenId, String, bool, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+        let rows: Vec<Row> = on_pool!(&self.store.pool, pool =>
+            sqlx::query_as(QUERY).bind(self.tenant).bind(directory).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(id, label, read_only, created_at, expires_at, revoked_at, last_used_at)| TokenRecord {
+                id,
+                directory,
+                label,
+                read_only,
+                created_at,
+                expires_at,
+                revoked_at,
+                last_used_at,
+            })
+            .collect())
+    }
+
+    /// Brings a token's expiry forward to `at` (never later than it already was); false
+    /// when the tenant has no such token. Every server process sees it at once.
+    pub async fn expire_token_at(&self, token: TokenId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        // Compared in SQL as the column's own type, so both backends agree.
+        const QUERY: &str = "UPDATE directory_tokens SET expires_at = CASE \
+             WHEN expires_at IS NULL OR expires_at > $1 THEN $1 ELSE expires_at END \
+             WHERE tenant_id = $2 AND id = $3 RETURNING directory_id";
+        let directory: Option<DirectoryId> = on_pool!(&self.store.pool, pool => sqlx::query_scalar(QUERY)
+            .bind(at)
+            .bind(self.tenant)
+            .bind(token)
+            .fetch_optional(pool)
+            .await?);
+        let Some(directory) = directory else { return Ok(false) };
+        self.announce_access_change(directory).await?;
+        Ok(true)
+    }
+}
