@@ -127,6 +127,18 @@ pub enum AdminCommand {
         #[arg(long)]
         tenant: store::TenantSlug,
     },
+    /// Make a setup link for a tenant's admin: single-use, expiring; it is printed once.
+    CreateSetupLink {
+        /// The tenant the link invites to.
+        #[arg(long)]
+        tenant: store::TenantSlug,
+        /// How many days the link stays valid (1 to 30).
+        #[arg(long, default_value_t = 7)]
+        valid_days: u32,
+        /// Print one JSON object (id, url, expires_at) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Issue a key of the operator API (`/api/v1`, e.g. the event feed) for the operator's
     /// own product; it is printed once.
     CreateApiKey {

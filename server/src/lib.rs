@@ -150,6 +150,25 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
                 ),
             }
         }
+        AdminCommand::CreateSetupLink { tenant, valid_days, json } => {
+            #[allow(clippy::disallowed_methods)] // the clock is read at the edge
+            let now = chrono::Utc::now();
+            let owner = store.tenant_by_slug(&tenant).await?.with_context(|| format!("there is no tenant {tenant}"))?;
+            let lifetime = chrono::Duration::days(i64::from(valid_days));
+            let link = service::admins::create_setup_link(store, owner.id, "cli", lifetime, now).await?;
+            let url = link.url(config.public_base());
+            let lines = if json {
+                let expires_at = link.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                vec![serde_json::json!({"id": link.id.to_string(), "url": url, "expires_at": expires_at}).to_string()]
+            } else {
+                vec![
+                    format!("Setup link for {}: {url}", owner.display_name),
+                    format!("It works once, until {} UTC.", link.expires_at.format("%Y-%m-%d %H:%M")),
+                ]
+            };
+            print_lines(&lines);
+            Ok(())
+        }
         AdminCommand::CreateApiKey { label, json } => {
             #[allow(clippy::disallowed_methods)] // the clock is read at the edge
             let now = chrono::Utc::now();

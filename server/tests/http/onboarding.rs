@@ -13,6 +13,7 @@ store::backend_tests!(
     the_self_test_provisions_the_way_entra_does_and_completes_setup,
     token_rotation_keeps_the_old_token_working_until_the_overlap_ends,
     an_admin_reaches_only_their_own_tenant,
+    the_cli_prints_a_setup_link_that_opens_the_portal,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -454,4 +455,31 @@ async fn an_admin_reaches_only_their_own_tenant(db: TestDatabase) {
     assert_eq!((state["idp"].as_str(), state["completed"].as_bool()), (Some("okta"), Some(false)));
     let home = acme.json("/api/admin_home", &[]).await;
     assert_eq!(home["directories"], serde_json::json!([]));
+}
+
+async fn the_cli_prints_a_setup_link_that_opens_the_portal(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    server.sign_in().await;
+    server.call("/api/create_tenant", &[("slug", "acme"), ("display_name", "Acme")]).await;
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["admin", "create-setup-link", "--tenant", "acme", "--valid-days", "2", "--json"])
+        .env("DATABASE_URL", db.url.as_str())
+        .env("PUBLIC_URL", server.url(""))
+        .output()
+        .unwrap();
+
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    let url = printed["url"].as_str().unwrap();
+    assert!(url.starts_with(&server.url("/setup/setup_")), "{url}");
+    let page = Visitor::new(&server).get(url.strip_prefix(&server.url("")).unwrap()).await;
+    assert!(page.text().await.unwrap().contains("Connect Acme"));
+    let unknown = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["admin", "create-setup-link", "--tenant", "globex"])
+        .env("DATABASE_URL", db.url.as_str())
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no tenant globex"));
 }

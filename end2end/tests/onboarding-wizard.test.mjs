@@ -1,0 +1,220 @@
+// A customer admin onboards alone: the operator hands out a setup link; the admin sets a
+// password and walks the five wizard steps for Okta and for Entra ID; the test then acts as
+// the identity provider with the token shown in the page and watches its request arrive
+// live; the user appears in the dashboard; tokens rotate with an overlap.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { baseUrl, launchBrowser, openPage, screenshot, seriousAccessibilityViolations, submitSignIn } from '../support.mjs';
+
+let browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const adminPassword = 'correct horse battery staple';
+
+async function expectAccessible(page, what) {
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(await seriousAccessibilityViolations(page), [], `accessibility of ${what}`);
+}
+
+// The operator creates tenant `slug` and a setup link for it; returns the link.
+async function setupLinkFor(slug) {
+  const page = await openPage(browser);
+  await submitSignIn(page);
+  await page.waitForSelector('#signed-in-as', { timeout: 10_000 });
+  await page.goto(`${baseUrl}/tenants`, { waitUntil: 'networkidle' });
+  await page.fill('#tenant-slug', slug);
+  await page.fill('#tenant-display-name', `${slug} Corporation`);
+  await page.click('#create-tenant');
+  await page.waitForURL(`${baseUrl}/tenants/${slug}`, { timeout: 10_000 });
+  await page.waitForSelector('#create-setup-link');
+  await page.waitForLoadState('networkidle');
+  await page.click('#create-setup-link');
+  await page.waitForSelector('#setup-link', { timeout: 10_000 });
+  const link = await page.inputValue('#setup-link');
+  assert.match(link, new RegExp(`^${baseUrl}/setup/setup_[A-Za-z0-9_-]{43}$`));
+  await screenshot(page, `operator-setup-link-${slug}`);
+  assert.deepEqual(page.errors, [], 'the console logged errors');
+  await page.close();
+  return link;
+}
+
+// A new admin opens the setup link and creates their account; returns their page.
+async function acceptSetupLink(link, email, shots) {
+  const page = await openPage(browser);
+  await page.goto(link, { waitUntil: 'networkidle' });
+  await page.waitForSelector('#create-account');
+  if (shots) {
+    await screenshot(page, 'setup-link-account');
+    await expectAccessible(page, 'the setup link page');
+  }
+  await page.fill('#admin-email', email);
+  await page.fill('#admin-password', adminPassword);
+  await page.fill('#admin-password-again', adminPassword);
+  await page.click('#create-account');
+  await page.waitForURL(`${baseUrl}/admin`, { timeout: 10_000 });
+  await page.waitForSelector('#connect-idp');
+  return page;
+}
+
+async function scim(method, url, token, body) {
+  const response = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.text() };
+}
+
+// Walks all five steps for `idp`, acting as the identity provider at step 3; returns what
+// later checks need.
+async function walkWizard(page, idp, userName, expectedInstruction) {
+  await page.click('#connect-idp');
+  await page.waitForURL(`${baseUrl}/admin/connect`);
+  await page.waitForSelector(`#idp-${idp}`);
+  await screenshot(page, `${idp}-step-1-provider`);
+  await expectAccessible(page, 'step 1');
+  await page.check(`#idp-${idp}`);
+  await page.click('#choose-idp');
+  await page.waitForURL(/\/setup\/endpoint$/, { timeout: 10_000 });
+
+  await page.waitForSelector('#scim-base-url');
+  const scimBase = await page.inputValue('#scim-base-url');
+  assert.match(scimBase, new RegExp(`^${baseUrl}/scim/v2/[0-9a-f-]{36}$`));
+  assert.match(await page.textContent('#idp-instructions'), expectedInstruction);
+  await screenshot(page, `${idp}-step-2-endpoint`);
+  await expectAccessible(page, 'step 2');
+  await page.click('#next-step');
+
+  await page.waitForURL(/\/setup\/token$/);
+  await page.waitForSelector('#waiting', { timeout: 10_000 });
+  await page.waitForLoadState('networkidle');
+  await page.click('#generate-token');
+  await page.waitForSelector('#new-token', { timeout: 10_000 });
+  const token = await page.inputValue('#new-token');
+  assert.match(token, /^scim_[A-Za-z0-9_-]{43}$/);
+  await expectAccessible(page, 'step 3');
+  // Now the identity provider: the page turns green without a reload.
+  const created = await scim('POST', `${scimBase}/Users`, token, {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    userName,
+    name: { givenName: 'Ada', familyName: 'Lovelace' },
+    emails: [{ value: userName, type: 'work', primary: true }],
+    active: true,
+  });
+  assert.equal(created.status, 201, created.body);
+  await page.waitForSelector('#connected', { timeout: 15_000 });
+  assert.match(await page.textContent('#connected'), /POST \/scim\/v2\/.*\/Users → 201/);
+  await screenshot(page, `${idp}-step-3-token`);
+  await page.click('#next-step');
+
+  await page.waitForURL(/\/setup\/mapping$/);
+  await page.waitForSelector('#mapping-table');
+  await screenshot(page, `${idp}-step-4-mapping`);
+  await expectAccessible(page, 'step 4');
+  const userNameSource = await page.inputValue('#source-0');
+  await page.click('#save-mapping');
+  await page.waitForSelector('#mapping-saved', { timeout: 10_000 });
+  await page.click('#next-step');
+
+  await page.waitForURL(/\/setup\/test$/);
+  await page.waitForSelector('#live-feed', { timeout: 10_000 });
+  assert.match(await page.textContent('#live-feed'), /POST \/scim\/v2\/[0-9a-f-]{36}\/Users/);
+  await page.waitForSelector('#setup-complete', { timeout: 10_000 });
+  await page.click('#run-self-test');
+  await page.waitForSelector('#self-test-steps', { timeout: 30_000 });
+  const outcomes = await page.$$eval('#self-test-steps li', (items) => items.map((item) => item.textContent));
+  assert.equal(outcomes.length, 10, outcomes.join('\n'));
+  for (const outcome of outcomes) assert.match(outcome, /^Passed/, outcome);
+  await screenshot(page, `${idp}-step-5-test`);
+  await expectAccessible(page, 'step 5');
+  return { scimBase, token, userNameSource };
+}
+
+test('a new admin connects Okta alone, sees the first request live, and rotates the token', async () => {
+  const link = await setupLinkFor('initech');
+  const page = await acceptSetupLink(link, 'it@initech.example', true);
+  await screenshot(page, 'admin-home-empty');
+  await expectAccessible(page, 'the admin home');
+
+  const { scimBase, token, userNameSource } = await walkWizard(page, 'okta', 'ada@initech.example', /SCIM connector base URL/);
+  assert.equal(userNameSource, 'user.login');
+
+  await page.click('#open-dashboard');
+  await page.waitForSelector('#users-table', { timeout: 10_000 });
+  assert.match(await page.textContent('#users-table'), /ada@initech\.example/);
+  assert.match(await page.textContent('#sync-health'), /Requests, last 24 h/);
+  await screenshot(page, 'okta-dashboard');
+  await expectAccessible(page, 'the dashboard');
+
+  await page.click('#manage-tokens');
+  await page.waitForSelector('#token-table', { timeout: 10_000 });
+  await page.waitForLoadState('networkidle');
+  const row = page.locator('#token-table tr', { hasText: 'setup wizard' });
+  await row.locator('select').selectOption('60');
+  await row.locator('.rotate-token').click();
+  await page.waitForSelector('#old-token-until', { timeout: 10_000 });
+  const newToken = await page.inputValue('#issued-token');
+  assert.notEqual(newToken, token);
+  // During the overlap both tokens work.
+  assert.equal((await scim('GET', `${scimBase}/Users`, token)).status, 200);
+  assert.equal((await scim('GET', `${scimBase}/Users`, newToken)).status, 200);
+  await page.waitForSelector('#token-table >> text=Expires soon');
+  await screenshot(page, 'okta-tokens-rotated');
+  await expectAccessible(page, 'the tokens page');
+  // Revoked: refused at once.
+  const oldRow = page.locator('#token-table tr', { hasText: 'Expires soon' });
+  await oldRow.locator('.revoke-token').click();
+  await page.waitForSelector('#token-table >> text=Revoked', { timeout: 10_000 });
+  assert.equal((await scim('GET', `${scimBase}/Users`, token)).status, 401);
+  assert.equal((await scim('GET', `${scimBase}/Users`, newToken)).status, 200);
+  assert.deepEqual(page.errors, [], 'the admin pages logged errors');
+
+  // The link is used up.
+  const again = await openPage(browser);
+  await again.goto(link, { waitUntil: 'networkidle' });
+  await again.waitForSelector('#setup-link-refused');
+  assert.match(await again.textContent('#setup-link-refused'), /used already/);
+  await screenshot(again, 'setup-link-used');
+  await again.close();
+  await page.close();
+});
+
+test('a new admin connects Microsoft Entra ID through all five steps', async () => {
+  const link = await setupLinkFor('globex');
+  const page = await acceptSetupLink(link, 'it@globex.example', false);
+  const { userNameSource } = await walkWizard(page, 'entra', 'grace@globex.example', /Tenant URL/);
+  assert.equal(userNameSource, 'userPrincipalName');
+  await page.goto(`${baseUrl}/admin`, { waitUntil: 'networkidle' });
+  assert.match(await page.textContent('#directory-list'), /Microsoft Entra ID[\s\S]*Connected/);
+  assert.deepEqual(page.errors, [], 'the admin pages logged errors');
+  await page.close();
+});
+
+test("an admin cannot reach another tenant's directory, by page or by server function", async () => {
+  const umbrella = await acceptSetupLink(await setupLinkFor('umbrella'), 'it@umbrella.example', false);
+  await umbrella.click('#connect-idp');
+  await umbrella.waitForSelector('#idp-okta');
+  await umbrella.check('#idp-okta');
+  await umbrella.click('#choose-idp');
+  await umbrella.waitForURL(/\/setup\/endpoint$/, { timeout: 10_000 });
+  const theirs = umbrella.url().match(/directories\/([0-9a-f-]{36})\//)[1];
+
+  const hooli = await acceptSetupLink(await setupLinkFor('hooli'), 'it@hooli.example', false);
+  hooli.errors = [];
+  await hooli.goto(`${baseUrl}/admin/directories/${theirs}`, { waitUntil: 'networkidle' });
+  await hooli.waitForSelector('#dashboard-error');
+  assert.match(await hooli.textContent('#dashboard-error'), /no such directory/);
+  const call = await hooli.request.post(`${baseUrl}/api/issue_setup_token`, {
+    form: { directory: theirs, valid_days: '0' },
+    headers: { accept: 'application/json' },
+  });
+  assert.equal(call.status(), 404);
+  await screenshot(hooli, 'other-tenant-refused');
+  await umbrella.close();
+  await hooli.close();
+});
