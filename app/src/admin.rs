@@ -129,7 +129,21 @@ pub fn SetupLinkPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Checking the link…"</p> }>
                 {move || Suspend::new(async move {
                     match invite.await {
-                        Ok(invite) => view! { <AcceptForm secret=secret() tenant_name=invite.tenant_name/> }.into_any(),
+                        Ok(invite) => view! {
+                            <AcceptForm secret=secret() tenant_name=invite.tenant_name/>
+                            {invite.sso_provider.map(|provider| view! {
+                                <div class="mt-8 border-t border-slate-200 pt-6">
+                                    <p class="text-sm text-slate-600">"Or, without a password:"</p>
+                                    // A plain form: the answer is a redirect to another site.
+                                    <form method="post" action="/sso/start" class="mt-3">
+                                        <input type="hidden" name="setup" value=secret()/>
+                                        <button id="setup-with-sso" type="submit" class=format!("{SECONDARY_BUTTON} w-full")>
+                                            {format!("Continue with {provider}")}
+                                        </button>
+                                    </form>
+                                </div>
+                            })}
+                        }.into_any(),
                         Err(error) => view! {
                             <h1 class="mt-2 text-2xl font-bold tracking-tight">"This link cannot be used"</h1>
                             <div id="setup-link-refused" class="mt-6"><ErrorBox message=error_message(&error)/></div>

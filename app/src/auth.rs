@@ -129,6 +129,27 @@ pub async fn require_operator_role() -> Result<server::SessionOperator, ServerFn
     }
 }
 
+/// Starts a tenant admin's session after single sign-on (the server's callback route):
+/// a new session id, no operator left in it, the admin remembered.
+#[cfg(feature = "ssr")]
+pub async fn start_admin_session(
+    session: &tower_sessions::Session,
+    store: &service::Store,
+    admin: &service::admins::SignedInAdmin,
+) -> Result<(), String> {
+    session.cycle_id().await.map_err(|error| error.to_string())?;
+    let _ = session.remove_value(server::OPERATOR_KEY).await;
+    let tenant_name =
+        service::tenants::name_of(store, admin.tenant).await.map_err(|error| error.to_string())?.unwrap_or_default();
+    let remembered = server::SessionAdmin {
+        id: admin.id.to_string(),
+        email: admin.email.clone(),
+        tenant_id: admin.tenant.to_string(),
+        tenant_name,
+    };
+    session.insert(server::ADMIN_KEY, remembered).await.map_err(|error| error.to_string())
+}
+
 /// The signed-in tenant admin, or an "unauthorized" error (status 401). Operators are
 /// not tenant admins: the admin pages and their server functions refuse them too.
 #[cfg(feature = "ssr")]

@@ -7,7 +7,8 @@ use leptos_router::hooks::use_params_map;
 use crate::auth::OperatorView;
 use crate::pages::{ErrorBox, PRIMARY_BUTTON, SignedIn, TopBar, error_message};
 use crate::tenants::{
-    AddDirectory, CreateSetupLink, CreateTenant, NewDirectory, identity_providers, list_tenants, tenant_detail,
+    AddDirectory, ConfigureTenantSso, CreateSetupLink, CreateTenant, NewDirectory, identity_providers, list_tenants,
+    tenant_detail, tenant_sso,
 };
 
 const INPUT: &str = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm \
@@ -145,6 +146,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                             </section>
                             <Show when=move || may_change>
                                 <SetupLinkSection slug=link_slug.clone()/>
+                                <SsoSection slug=link_slug.clone()/>
                             </Show>
                         }.into_any()
                         }
@@ -236,6 +238,67 @@ fn SetupLinkSection(slug: String) -> impl IntoView {
                     Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
                     None => ().into_any(),
                 }}
+            </div>
+        </section>
+    }
+}
+
+/// The tenant's OpenID Connect provider, which its admins may sign in with.
+#[component]
+fn SsoSection(slug: String) -> impl IntoView {
+    let configure = ServerAction::<ConfigureTenantSso>::new();
+    let lookup_slug = slug.clone();
+    let settings = Resource::new(move || configure.version().get(), move |_| tenant_sso(lookup_slug.clone()));
+    let outcome = configure.value();
+    view! {
+        <section class=CARD aria-labelledby="sso-heading">
+            <h2 id="sso-heading" class="text-lg font-semibold">"Single sign-on for this tenant's admins"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(settings) => view! {
+                            <p class="mt-1 text-sm text-slate-600">
+                                "Register this redirect URI at the customer's OpenID Connect provider: "
+                                <span id="sso-redirect-uri" class="font-mono text-xs">{settings.redirect_uri}</span>
+                            </p>
+                            <p id="sso-current" class="mt-2 text-sm text-slate-700">
+                                {match (settings.display_name, settings.issuer) {
+                                    (Some(name), Some(issuer)) => format!("Configured: {name} ({issuer})."),
+                                    _ => "Not configured: admins sign in with a password.".to_owned(),
+                                }}
+                            </p>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <ActionForm action=configure attr:class="mt-4 grid gap-4 sm:grid-cols-2">
+                <input type="hidden" name="slug" value=slug/>
+                <div>
+                    <label for="sso-display-name" class="block text-sm font-medium text-slate-700">"Button label"</label>
+                    <input id="sso-display-name" name="display_name" required placeholder="Acme Okta" class=INPUT/>
+                </div>
+                <div>
+                    <label for="sso-issuer" class="block text-sm font-medium text-slate-700">"Issuer URL"</label>
+                    <input id="sso-issuer" name="issuer" type="url" required placeholder="https://acme.okta.com" class=INPUT/>
+                </div>
+                <div>
+                    <label for="sso-client-id" class="block text-sm font-medium text-slate-700">"Client ID"</label>
+                    <input id="sso-client-id" name="client_id" required class=INPUT/>
+                </div>
+                <div>
+                    <label for="sso-client-secret" class="block text-sm font-medium text-slate-700">"Client secret"</label>
+                    <input id="sso-client-secret" name="client_secret" type="password" required autocomplete="off" class=INPUT/>
+                </div>
+                <div class="sm:col-span-2">
+                    <button id="save-sso" type="submit" class=PRIMARY_BUTTON>"Save single sign-on"</button>
+                </div>
+            </ActionForm>
+            <div class="mt-4" aria-live="polite">
+                {move || outcome.get().map(|result| match result {
+                    Ok(()) => view! { <p class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">"Saved. Admins can now sign in with it."</p> }.into_any(),
+                    Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                })}
             </div>
         </section>
     }

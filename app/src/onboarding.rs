@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetupInvite {
     pub tenant_name: String,
+    /// The organisation's single sign-on provider, if the operator configured one.
+    pub sso_provider: Option<String>,
 }
 
 /// One directory on the admin's home page.
@@ -173,7 +175,10 @@ pub async fn open_setup_link(secret: String) -> Result<SetupInvite, ServerFnErro
     let store = expect_context::<service::Store>();
     let response = crate::auth::server::response();
     match service::admins::open_setup_link(&store, &secret, server::now()).await {
-        Ok(tenant) => Ok(SetupInvite { tenant_name: tenant.display_name }),
+        Ok(tenant) => {
+            let sso_provider = service::sso::provider(&store, tenant.id).await.map_err(|_| server::unavailable())?;
+            Ok(SetupInvite { tenant_name: tenant.display_name, sso_provider: sso_provider.map(|p| p.display_name) })
+        }
         Err(error) => Err(server::link_refused(response.as_ref(), &error)),
     }
 }

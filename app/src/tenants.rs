@@ -136,6 +136,59 @@ pub async fn add_directory(slug: String, idp: String) -> Result<NewDirectory, Se
     })
 }
 
+/// A tenant's single sign-on settings as the console shows them (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoSettings {
+    /// The callback to register at the provider.
+    pub redirect_uri: String,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub display_name: Option<String>,
+}
+
+#[server(endpoint = "tenant_sso")]
+pub async fn tenant_sso(slug: String) -> Result<SsoSettings, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let public_base = expect_context::<crate::PortalSettings>().public_base;
+    let response = crate::auth::server::response();
+    crate::auth::require_operator().await?;
+    let tenant = server::tenant_named(response.as_ref(), &store, &slug).await?;
+    let provider = service::sso::provider(&store, tenant).await.map_err(|_| unavailable())?;
+    Ok(SsoSettings {
+        redirect_uri: format!("{public_base}/sso/callback"),
+        issuer: provider.as_ref().map(|p| p.issuer.clone()),
+        client_id: provider.as_ref().map(|p| p.client_id.clone()),
+        display_name: provider.map(|p| p.display_name),
+    })
+}
+
+/// Sets the tenant's OpenID Connect provider for admin sign-in.
+#[server(endpoint = "configure_tenant_sso")]
+pub async fn configure_tenant_sso(
+    slug: String,
+    issuer: String,
+    client_id: String,
+    client_secret: String,
+    display_name: String,
+) -> Result<(), ServerFnError> {
+    use service::sso::SsoError;
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let operator = crate::auth::require_operator_role().await?;
+    let tenant = server::tenant_named(response.as_ref(), &store, &slug).await?;
+    let actor = format!("operator:{}", operator.id);
+    let settings = service::sso::ProviderSettings { issuer, client_id, client_secret, display_name };
+    let configured = service::sso::configure(&store, tenant, &settings, &actor, server::now()).await;
+    match configured {
+        Ok(()) => Ok(()),
+        Err(SsoError::InvalidSettings(message)) => {
+            crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
+            Err(ServerFnError::new(sentence(&message)))
+        }
+        Err(_) => Err(unavailable()),
+    }
+}
+
 /// Makes a setup link for the tenant's next admin; returns its address (shown once).
 #[server(endpoint = "create_setup_link")]
 pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, ServerFnError> {
@@ -182,6 +235,26 @@ fn sentence(text: &str) -> String {
 
 #[cfg(feature = "ssr")]
 mod server {
+    use leptos::prelude::*;
+
+    /// The id of the tenant named `slug`, or a 404 error.
+    pub(super) async fn tenant_named(
+        response: Option<&leptos_axum::ResponseOptions>,
+        store: &service::Store,
+        slug: &str,
+    ) -> Result<service::TenantId, ServerFnError> {
+        let not_found = || {
+            crate::auth::server::set_status(response, http::StatusCode::NOT_FOUND);
+            ServerFnError::new("This tenant does not exist (any more).")
+        };
+        let slug = service::TenantSlug::parse(slug).map_err(|_| not_found())?;
+        match service::tenants::detail(store, &slug).await {
+            Ok(Some((tenant, _))) => Ok(tenant.id),
+            Ok(None) => Err(not_found()),
+            Err(_) => Err(super::unavailable()),
+        }
+    }
+
     /// The clock is read here, at the edge; the service takes the time as a parameter.
     #[allow(clippy::disallowed_methods)]
     pub(super) fn now() -> chrono::DateTime<chrono::Utc> {

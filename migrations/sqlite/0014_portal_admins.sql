@@ -6,12 +6,31 @@ CREATE TABLE tenant_admins (
     -- Sign-in name, lowercased. Signing in names no tenant, so an email is one admin
     -- across the whole deployment (and never also an operator: the service checks that).
     email         TEXT NOT NULL,
-    -- argon2id in PHC string form.
-    password_hash TEXT NOT NULL,
+    -- argon2id in PHC string form; NULL for an admin who signs in only through the
+    -- tenant's OpenID Connect provider.
+    password_hash TEXT,
+    -- The `sub` of the admin's ID tokens at the tenant's OpenID Connect provider, once they
+    -- have signed in with it.
+    oidc_subject  TEXT,
     created_at    TEXT NOT NULL,
     PRIMARY KEY (tenant_id, id)
 ) STRICT;
 CREATE UNIQUE INDEX tenant_admins_email ON tenant_admins (email);
+CREATE UNIQUE INDEX tenant_admins_oidc_subject ON tenant_admins (tenant_id, oidc_subject);
+
+-- A tenant's OpenID Connect provider for admin sign-in (authorization code flow with PKCE),
+-- set by an operator. Tenant-owned. The client secret is kept as given: the provider
+-- needs it back in every token request, so it cannot be hashed.
+CREATE TABLE tenant_oidc_providers (
+    tenant_id     TEXT PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
+    -- The issuer URL; its /.well-known/openid-configuration is read at every sign-in.
+    issuer        TEXT NOT NULL,
+    client_id     TEXT NOT NULL,
+    client_secret TEXT NOT NULL,
+    -- What the sign-in button says, e.g. "Acme Okta".
+    display_name  TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+) STRICT;
 
 -- Setup links: single-use, expiring invitations that let someone become an admin of one
 -- tenant. Only the SHA-256 digest of the link's secret is stored.

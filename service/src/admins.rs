@@ -155,9 +155,53 @@ pub async fn redeem_setup_link(
         tenant: link.tenant,
         id: TenantAdminId::generate(),
         email: email.as_str().to_owned(),
-        password_hash,
+        password_hash: Some(password_hash),
+        oidc_subject: None,
         created_at: now,
     };
+    make_admin(store, &link, admin, now).await
+}
+
+/// Uses a setup link to make a tenant admin who signs in with the tenant's OpenID Connect
+/// provider: `email` and `subject` come from a verified ID token (see `sso`).
+pub(crate) async fn redeem_setup_link_with_identity(
+    store: &Store,
+    secret: &str,
+    email: &str,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Result<SignedInAdmin, SetupLinkError> {
+    let link = usable_link(store, secret, now).await?;
+    let email = OperatorEmail::parse(email).map_err(|_| SetupLinkError::InvalidEmail)?;
+    if store.operator_by_email(email.as_str()).await?.is_some() {
+        return Err(SetupLinkError::EmailTaken);
+    }
+    let admin = TenantAdmin {
+        tenant: link.tenant,
+        id: TenantAdminId::generate(),
+        email: email.as_str().to_owned(),
+        password_hash: None,
+        oidc_subject: Some(subject.to_owned()),
+        created_at: now,
+    };
+    make_admin(store, &link, admin, now).await
+}
+
+/// The tenant a usable setup link belongs to (for starting single sign-on from it).
+pub(crate) async fn setup_link_tenant(
+    store: &Store,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<TenantId, SetupLinkError> {
+    Ok(usable_link(store, secret, now).await?.tenant)
+}
+
+async fn make_admin(
+    store: &Store,
+    link: &store::SetupLink,
+    admin: TenantAdmin,
+    now: DateTime<Utc>,
+) -> Result<SignedInAdmin, SetupLinkError> {
     match store.tenant(link.tenant).redeem_setup_link(link.id, &admin).await {
         Ok(true) => {}
         Ok(false) => return Err(SetupLinkError::Used),
@@ -193,11 +237,14 @@ pub async fn sign_in(
         };
     }
     let admin = store.tenant_admin_by_email(email.as_str()).await?;
-    let stored_hash =
-        admin.as_ref().map_or_else(|| operators::UNKNOWN_ACCOUNT_HASH.to_owned(), |a| a.password_hash.clone());
+    // An admin without a password (single sign-on only) never matches, at the same cost.
+    let stored_hash = admin
+        .as_ref()
+        .and_then(|a| a.password_hash.clone())
+        .unwrap_or_else(|| operators::UNKNOWN_ACCOUNT_HASH.to_owned());
     let matches = operators::verify_password(password, stored_hash).await?;
     match admin {
-        Some(admin) if matches => {
+        Some(admin) if matches && admin.password_hash.is_some() => {
             Ok(SignedInAccount::Admin(SignedInAdmin { id: admin.id, email: admin.email, tenant: admin.tenant }))
         }
         _ => Err(OperatorError::InvalidCredentials),

@@ -12,6 +12,7 @@ pub mod onboarding;
 pub mod operators;
 pub mod provisioning;
 pub mod self_test;
+pub mod sso;
 pub mod tenants;
 pub mod webhooks;
 

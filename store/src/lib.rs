@@ -68,7 +68,9 @@ pub use ids::{
     TenantAdminId, TenantId, TenantSlug, TokenId, UnknownIdentityProvider, WebhookId,
 };
 pub use operators::{Operator, OperatorRole};
-pub use portal::{DirectoryRequest, NewSetupLink, SetupCompletion, SetupLink, SetupState, SyncHealth, TenantAdmin};
+pub use portal::{
+    DirectoryRequest, NewSetupLink, OidcProvider, SetupCompletion, SetupLink, SetupState, SyncHealth, TenantAdmin,
+};
 pub use resources::{
     Change, ChangeKind, ChangeRecord, Computed, DirectoryData, GroupRef, ListPage, ListSpec, Member, MemberDelta,
     MembershipOutcome, PageSpec, ResourceKind, ResourceRecord, ResourceState, SortField, SortKey, Update, WriteContext,

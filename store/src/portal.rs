@@ -15,9 +15,22 @@ pub struct TenantAdmin {
     pub id: TenantAdminId,
     /// Lowercased.
     pub email: String,
-    /// argon2id PHC string.
-    pub password_hash: String,
+    /// argon2id PHC string; `None` for an admin who signs in only with the tenant's
+    /// OpenID Connect provider.
+    pub password_hash: Option<String>,
+    /// The `sub` of their ID tokens at the tenant's OpenID Connect provider.
+    pub oidc_subject: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A tenant's OpenID Connect provider for admin sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcProvider {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub display_name: String,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A setup link to store; the secret in the link is never stored, only its SHA-256 digest.
@@ -102,10 +115,12 @@ pub struct SyncHealth {
     pub last_request_at: Option<DateTime<Utc>>,
 }
 
-type AdminRow = (TenantId, TenantAdminId, String, String, DateTime<Utc>);
+type AdminRow = (TenantId, TenantAdminId, String, Option<String>, Option<String>, DateTime<Utc>);
 
-fn admin_from_row((tenant, id, email, password_hash, created_at): AdminRow) -> TenantAdmin {
-    TenantAdmin { tenant, id, email, password_hash, created_at }
+const ADMIN_COLUMNS: &str = "tenant_id, id, email, password_hash, oidc_subject, created_at";
+
+fn admin_from_row((tenant, id, email, password_hash, oidc_subject, created_at): AdminRow) -> TenantAdmin {
+    TenantAdmin { tenant, id, email, password_hash, oidc_subject, created_at }
 }
 
 type LinkRow = (TenantId, SetupLinkId, String, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
@@ -117,10 +132,9 @@ fn link_from_row((tenant, id, created_by, created_at, expires_at, used_at): Link
 impl Store {
     /// The tenant admin with this (lowercased) email, in whichever tenant.
     pub async fn tenant_admin_by_email(&self, email: &str) -> Result<Option<TenantAdmin>, StoreError> {
-        const QUERY: &str =
-            "SELECT tenant_id, id, email, password_hash, created_at FROM tenant_admins WHERE email = $1";
+        let query = format!("SELECT {ADMIN_COLUMNS} FROM tenant_admins WHERE email = $1");
         let row: Option<AdminRow> =
-            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(email).fetch_optional(pool).await?);
+            on_pool!(&self.pool, pool => sqlx::query_as(&query).bind(email).fetch_optional(pool).await?);
         Ok(row.map(admin_from_row))
     }
 
@@ -166,8 +180,8 @@ impl TenantScope<'_> {
     pub async fn redeem_setup_link(&self, link: SetupLinkId, admin: &TenantAdmin) -> Result<bool, StoreError> {
         const USE: &str = "UPDATE setup_links SET used_at = $1, used_by = $2 \
              WHERE tenant_id = $3 AND id = $4 AND used_at IS NULL";
-        const INSERT: &str = "INSERT INTO tenant_admins (tenant_id, id, email, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5)";
+        const INSERT: &str = "INSERT INTO tenant_admins (tenant_id, id, email, password_hash, oidc_subject, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)";
         let redeemed: Result<bool, sqlx::Error> = on_pool!(&self.store.pool, pool => async {
             let mut tx = pool.begin().await?;
             let used = sqlx::query(USE)
@@ -186,6 +200,7 @@ impl TenantScope<'_> {
                 .bind(admin.id)
                 .bind(&admin.email)
                 .bind(&admin.password_hash)
+                .bind(&admin.oidc_subject)
                 .bind(admin.created_at)
                 .execute(&mut *tx)
                 .await?;
@@ -197,20 +212,86 @@ impl TenantScope<'_> {
 
     /// The tenant's admins, oldest first.
     pub async fn tenant_admins(&self) -> Result<Vec<TenantAdmin>, StoreError> {
-        const QUERY: &str = "SELECT tenant_id, id, email, password_hash, created_at FROM tenant_admins \
-             WHERE tenant_id = $1 ORDER BY created_at, id";
+        let query = format!("SELECT {ADMIN_COLUMNS} FROM tenant_admins WHERE tenant_id = $1 ORDER BY created_at, id");
         let rows: Vec<AdminRow> =
-            on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(pool).await?);
+            on_pool!(&self.store.pool, pool => sqlx::query_as(&query).bind(self.tenant).fetch_all(pool).await?);
         Ok(rows.into_iter().map(admin_from_row).collect())
     }
 
     /// The tenant admin with this id; another tenant's admin is `None`.
     pub async fn tenant_admin(&self, id: TenantAdminId) -> Result<Option<TenantAdmin>, StoreError> {
-        const QUERY: &str = "SELECT tenant_id, id, email, password_hash, created_at FROM tenant_admins \
-             WHERE tenant_id = $1 AND id = $2";
+        let query = format!("SELECT {ADMIN_COLUMNS} FROM tenant_admins WHERE tenant_id = $1 AND id = $2");
         let row: Option<AdminRow> = on_pool!(&self.store.pool, pool =>
-            sqlx::query_as(QUERY).bind(self.tenant).bind(id).fetch_optional(pool).await?);
+            sqlx::query_as(&query).bind(self.tenant).bind(id).fetch_optional(pool).await?);
         Ok(row.map(admin_from_row))
+    }
+
+    /// The tenant's admin whose ID tokens carry this subject, if any.
+    pub async fn tenant_admin_by_subject(&self, subject: &str) -> Result<Option<TenantAdmin>, StoreError> {
+        let query = format!("SELECT {ADMIN_COLUMNS} FROM tenant_admins WHERE tenant_id = $1 AND oidc_subject = $2");
+        let row: Option<AdminRow> = on_pool!(&self.store.pool, pool =>
+            sqlx::query_as(&query).bind(self.tenant).bind(subject).fetch_optional(pool).await?);
+        Ok(row.map(admin_from_row))
+    }
+
+    /// Links an admin to their subject at the tenant's OpenID Connect provider; false
+    /// when the admin is already linked to another subject (or does not exist).
+    pub async fn link_admin_subject(&self, admin: TenantAdminId, subject: &str) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE tenant_admins SET oidc_subject = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND (oidc_subject IS NULL OR oidc_subject = $1)";
+        let result = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
+            .bind(subject)
+            .bind(self.tenant)
+            .bind(admin)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()));
+        let updated =
+            result.map_err(|error| StoreError::on_unique_violation(error, "another admin has this subject"))?;
+        Ok(updated > 0)
+    }
+
+    /// The tenant's OpenID Connect provider, if one is configured.
+    pub async fn oidc_provider(&self) -> Result<Option<OidcProvider>, StoreError> {
+        const QUERY: &str = "SELECT issuer, client_id, client_secret, display_name, updated_at \
+             FROM tenant_oidc_providers WHERE tenant_id = $1";
+        let row: Option<(String, String, String, String, DateTime<Utc>)> = on_pool!(&self.store.pool, pool =>
+            sqlx::query_as(QUERY).bind(self.tenant).fetch_optional(pool).await?);
+        Ok(row.map(|(issuer, client_id, client_secret, display_name, updated_at)| OidcProvider {
+            issuer,
+            client_id,
+            client_secret,
+            display_name,
+            updated_at,
+        }))
+    }
+
+    /// Sets (or replaces) the tenant's OpenID Connect provider.
+    pub async fn set_oidc_provider(&self, provider: &OidcProvider) -> Result<(), StoreError> {
+        const QUERY: &str = "INSERT INTO tenant_oidc_providers \
+             (tenant_id, issuer, client_id, client_secret, display_name, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (tenant_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, \
+             client_secret = excluded.client_secret, display_name = excluded.display_name, \
+             updated_at = excluded.updated_at";
+        on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
+            .bind(self.tenant)
+            .bind(&provider.issuer)
+            .bind(&provider.client_id)
+            .bind(&provider.client_secret)
+            .bind(&provider.display_name)
+            .bind(provider.updated_at)
+            .execute(pool)
+            .await
+            .map(drop)?);
+        Ok(())
+    }
+
+    /// Removes the tenant's OpenID Connect provider; admins with a password still sign in.
+    pub async fn remove_oidc_provider(&self) -> Result<bool, StoreError> {
+        const QUERY: &str = "DELETE FROM tenant_oidc_providers WHERE tenant_id = $1";
+        let deleted = on_pool!(&self.store.pool, pool =>
+            sqlx::query(QUERY).bind(self.tenant).execute(pool).await?.rows_affected());
+        Ok(deleted > 0)
     }
 
     /// A directory's wizard progress; `None` when the tenant has no such directory.

@@ -5,6 +5,7 @@ mod oauth;
 mod operator_api;
 mod scim_endpoints;
 mod sessions;
+mod sso;
 
 pub(crate) use sessions::spawn_expiry_sweeper;
 
@@ -34,6 +35,8 @@ pub struct AppState {
     secure_cookies: bool,
     /// Where SCIM requests are recorded (the tenant's audit trail).
     pub audit: service::audit::AuditLog,
+    /// Talks to tenants' OpenID Connect providers.
+    pub sso: service::sso::SsoClient,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -71,6 +74,7 @@ impl App {
                 scim_rate_limits: scim_endpoints::DirectoryRateLimits::default(),
                 secure_cookies,
                 audit: service::audit::AuditLog::start(store_for_audit).0,
+                sso: service::sso::SsoClient::new(),
             },
         }
     }
@@ -111,6 +115,7 @@ impl App {
             })
             // Anything else is a file of the built bundle under the site root, or the
             // portal's not-found page.
+            .merge(sso::router())
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
             .with_state(state)
             .layer(session_layer);

@@ -21,6 +21,7 @@ mod onboarding;
 mod operator_api;
 mod processes;
 mod scim;
+mod sso;
 mod webhooks;
 
 /// A server running in this process until `stop` is called or it is dropped.
