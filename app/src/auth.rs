@@ -61,7 +61,12 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ServerFnErro
             }
             Ok(())
         }
-        Err(OperatorError::InvalidCredentials | OperatorError::InvalidEmail | OperatorError::PasswordTooShort) => {
+        Err(
+            OperatorError::InvalidCredentials
+            | OperatorError::InvalidEmail
+            | OperatorError::PasswordTooShort
+            | OperatorError::EmailTaken,
+        ) => {
             server::set_status(response.as_ref(), http::StatusCode::UNAUTHORIZED);
             Err(ServerFnError::new("The email or the password is not right."))
         }

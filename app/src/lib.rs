@@ -9,6 +9,7 @@ pub mod guides;
 pub mod onboarding;
 pub mod pages;
 pub mod status;
+pub mod team;
 pub mod tenants;
 pub mod text;
 pub mod wizard;
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=pages::StatusPage ssr=SsrMode::Async/>
                 <Route path=path!("/sign-in") view=pages::SignInPage/>
                 <Route path=path!("/tenants") view=console::TenantsPage ssr=SsrMode::Async/>
+                <Route path=path!("/team") view=team::TeamPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants/:slug") view=console::TenantPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup/:secret") view=admin::SetupLinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=admin::AdminHomePage ssr=SsrMode::Async/>

@@ -53,6 +53,8 @@ pub enum OperatorError {
     InvalidCredentials,
     #[error("too many sign-in attempts for this account; wait a minute and try again")]
     Throttled,
+    #[error("an account with this email exists already")]
+    EmailTaken,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -115,6 +117,52 @@ pub async fn bootstrap_first_operator(
         Err(StoreError::Conflict(_)) => Ok(false),
         Err(error) => Err(error.into()),
     }
+}
+
+/// An operator account just made, with its first password (shown once).
+#[derive(Debug, Clone)]
+pub struct NewOperator {
+    pub operator: SignedInOperator,
+    pub password: String,
+}
+
+/// Makes an operator account (role `operator`, or `support`: read-only across tenants)
+/// with a generated password of 20 characters from the operating system's generator,
+/// shown once to the operator who made it, to hand over.
+pub async fn add_operator(
+    store: &Store,
+    email: &str,
+    role: OperatorRole,
+    now: DateTime<Utc>,
+) -> Result<NewOperator, OperatorError> {
+    let email = OperatorEmail::parse(email)?;
+    if store.tenant_admin_by_email(email.as_str()).await?.is_some() {
+        return Err(OperatorError::EmailTaken);
+    }
+    let password = generate_password();
+    let password_hash = hash_password(password.clone()).await?;
+    let operator = Operator {
+        id: store::OperatorId::generate(),
+        email: email.as_str().to_owned(),
+        password_hash,
+        role,
+        created_at: now,
+    };
+    match store.insert_operator(&operator).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => return Err(OperatorError::EmailTaken),
+        Err(error) => return Err(error.into()),
+    }
+    tracing::info!(email = %operator.email, role = role.as_str(), "operator account added");
+    Ok(NewOperator {
+        operator: SignedInOperator { id: operator.id, email: operator.email, role: operator.role },
+        password,
+    })
+}
+
+/// Every operator account, oldest first.
+pub async fn list(store: &Store) -> Result<Vec<Operator>, ServiceError> {
+    Ok(store.operators().await?)
 }
 
 /// Limits password guessing: a burst of 5 attempts per account, then one every 12 s.

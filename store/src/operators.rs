@@ -76,4 +76,16 @@ impl Store {
         })
         .transpose()
     }
+
+    /// Every operator account, oldest first.
+    pub async fn operators(&self) -> Result<Vec<Operator>, StoreError> {
+        const QUERY: &str = "SELECT id, email, password_hash, role, created_at FROM operators ORDER BY created_at, id";
+        let rows: Vec<(OperatorId, String, String, String, DateTime<Utc>)> =
+            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).fetch_all(pool).await?);
+        rows.into_iter()
+            .map(|(id, email, password_hash, role, created_at)| {
+                Ok(Operator { id, email, password_hash, role: OperatorRole::parse(&role)?, created_at })
+            })
+            .collect()
+    }
 }

@@ -85,6 +85,15 @@ impl TestServer {
         self.client.post(self.url(path)).header("accept", "application/json").form(form).send().await.unwrap()
     }
 
+    /// Calls a server function and reads its JSON answer, which must be a success.
+    async fn json_call(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        let response = self.call(path, form).await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 200, "{path}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }

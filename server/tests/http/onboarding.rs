@@ -14,6 +14,7 @@ store::backend_tests!(
     token_rotation_keeps_the_old_token_working_until_the_overlap_ends,
     an_admin_reaches_only_their_own_tenant,
     the_cli_prints_a_setup_link_that_opens_the_portal,
+    an_operator_grants_the_support_role_which_can_look_but_not_change,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -482,4 +483,40 @@ async fn the_cli_prints_a_setup_link_that_opens_the_portal(db: TestDatabase) {
         .unwrap();
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no tenant globex"));
+}
+
+async fn an_operator_grants_the_support_role_which_can_look_but_not_change(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    server.sign_in().await;
+
+    let added = server.json_call("/api/add_operator", &[("email", "Help@Vendor.example"), ("role", "support")]).await;
+    let again = server.call("/api/add_operator", &[("email", "help@vendor.example"), ("role", "operator")]).await;
+    let bad_role = server.call("/api/add_operator", &[("email", "x@vendor.example"), ("role", "admin")]).await;
+
+    assert_eq!((added["email"].as_str(), added["role"].as_str()), (Some("help@vendor.example"), Some("support")));
+    assert_eq!(again.status(), 409);
+    assert_eq!(bad_role.status(), 422);
+    let password = added["password"].as_str().unwrap();
+    let support = Visitor::new(&server);
+    let signed_in =
+        support.post_form("/api/sign_in", &[("email", "help@vendor.example"), ("password", password)]).await;
+    assert_eq!(signed_in.headers()["location"], "/");
+    assert_eq!(support.call("/api/list_tenants", &[]).await.status(), 200);
+    assert_eq!(support.call("/api/list_operators", &[]).await.status(), 200);
+    assert_eq!(support.call("/api/create_tenant", &[("slug", "acme"), ("display_name", "Acme")]).await.status(), 403);
+    assert_eq!(
+        support.call("/api/add_operator", &[("email", "y@vendor.example"), ("role", "operator")]).await.status(),
+        403
+    );
+    assert_eq!(support.call("/api/create_setup_link", &[("slug", "acme"), ("valid_days", "7")]).await.status(), 403);
+    let team = server.json_call("/api/list_operators", &[]).await;
+    let roles: Vec<&str> = team.as_array().unwrap().iter().map(|row| row["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["operator", "support"]);
+    // Tenant admins are not operators.
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    assert_eq!(admin.call("/api/list_operators", &[]).await.status(), 401);
+    assert_eq!(
+        server.call("/api/add_operator", &[("email", "it@acme.example"), ("role", "support")]).await.status(),
+        409
+    );
 }

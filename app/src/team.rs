@@ -1,0 +1,163 @@
+//! `/team`: the deployment's operator accounts. Operators add colleagues, as operators or
+//! with the read-only `support` role; support staff see the list only.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::admin::{CARD, INPUT};
+use crate::auth::OperatorView;
+use crate::pages::{ErrorBox, PRIMARY_BUTTON, SignedIn, TopBar, error_message};
+
+/// One operator account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorRow {
+    pub email: String,
+    pub role: String,
+    pub created: String,
+}
+
+/// An account just added, with its password (shown once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddedOperator {
+    pub email: String,
+    pub role: String,
+    pub password: String,
+}
+
+#[server(endpoint = "list_operators")]
+pub async fn list_operators() -> Result<Vec<OperatorRow>, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    crate::auth::require_operator().await?;
+    let operators = service::operators::list(&store)
+        .await
+        .map_err(|_| ServerFnError::new("The database is unavailable. Try again shortly."))?;
+    Ok(operators
+        .into_iter()
+        .map(|operator| OperatorRow {
+            email: operator.email,
+            role: operator.role.as_str().to_owned(),
+            created: operator.created_at.format("%Y-%m-%d").to_string(),
+        })
+        .collect())
+}
+
+/// Adds an operator account with the `operator` or `support` role.
+#[server(endpoint = "add_operator")]
+pub async fn add_operator(email: String, role: String) -> Result<AddedOperator, ServerFnError> {
+    use service::operators::OperatorError;
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    crate::auth::require_operator_role().await?;
+    let role = match role.as_str() {
+        "operator" => service::OperatorRole::Operator,
+        "support" => service::OperatorRole::Support,
+        _ => {
+            crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
+            return Err(ServerFnError::new("Choose the operator or the support role."));
+        }
+    };
+    #[allow(clippy::disallowed_methods)] // the clock is read at the edge
+    let now = chrono::Utc::now();
+    match service::operators::add_operator(&store, &email, role, now).await {
+        Ok(added) => Ok(AddedOperator {
+            email: added.operator.email,
+            role: added.operator.role.as_str().to_owned(),
+            password: added.password,
+        }),
+        Err(OperatorError::Service(_)) => Err(ServerFnError::new("The database is unavailable. Try again shortly.")),
+        Err(invalid) => {
+            let status = if matches!(invalid, OperatorError::EmailTaken) {
+                http::StatusCode::CONFLICT
+            } else {
+                http::StatusCode::UNPROCESSABLE_ENTITY
+            };
+            crate::auth::server::set_status(response.as_ref(), status);
+            Err(ServerFnError::new(crate::text::sentence(&invalid.to_string())))
+        }
+    }
+}
+
+/// `/team`
+#[component]
+pub fn TeamPage() -> impl IntoView {
+    view! { <SignedIn page=|operator| view! { <TeamView operator/> }.into_any()/> }
+}
+
+#[component]
+fn TeamView(operator: OperatorView) -> impl IntoView {
+    let may_change = operator.role == "operator";
+    let add = ServerAction::<AddOperator>::new();
+    let operators = Resource::new(move || add.version().get(), |_| list_operators());
+    view! {
+        <TopBar operator/>
+        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+            <h1 class="text-2xl font-bold tracking-tight">"Team"</h1>
+            <Show when=move || may_change>
+                <section class=CARD aria-labelledby="add-operator-heading">
+                    <h2 id="add-operator-heading" class="text-lg font-semibold">"Add a colleague"</h2>
+                    <p class="mt-1 text-sm text-slate-600">
+                        "Support staff see every tenant's pages to investigate problems, and change nothing."
+                    </p>
+                    <ActionForm action=add attr:class="mt-4 flex flex-wrap items-end gap-4">
+                        <div>
+                            <label for="operator-email" class="block text-sm font-medium text-slate-700">"Email"</label>
+                            <input id="operator-email" name="email" type="email" required class=INPUT/>
+                        </div>
+                        <div>
+                            <label for="operator-role" class="block text-sm font-medium text-slate-700">"Role"</label>
+                            <select id="operator-role" name="role" class=INPUT>
+                                <option value="support" selected>"Support (read-only)"</option>
+                                <option value="operator">"Operator"</option>
+                            </select>
+                        </div>
+                        <button id="add-operator" type="submit" class=PRIMARY_BUTTON>"Add"</button>
+                    </ActionForm>
+                    <div class="mt-4" aria-live="polite">
+                        {move || add.value().get().map(|result| match result {
+                            Ok(added) => view! {
+                                <div class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm">
+                                    <p class="font-medium text-emerald-900">{format!("{} can sign in as {}.", added.email, added.role)}</p>
+                                    <label for="new-operator-password" class="mt-2 block font-medium text-slate-700">"Their password"</label>
+                                    <input id="new-operator-password" readonly value=added.password
+                                        class="mt-1 block w-full rounded-lg border border-slate-300 bg-slate-50 px-3 py-2 font-mono text-xs"/>
+                                    <p class="mt-2 text-emerald-900">"Shown only now: hand it over in person or through a password manager."</p>
+                                </div>
+                            }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        })}
+                    </div>
+                </section>
+            </Show>
+            <section class=CARD aria-labelledby="team-heading">
+                <h2 id="team-heading" class="text-lg font-semibold">"Operators and support staff"</h2>
+                <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match operators.await {
+                            Ok(rows) => view! {
+                                <table id="team-table" class="mt-4 w-full text-left text-sm">
+                                    <thead class="border-b border-slate-200 text-slate-500">
+                                        <tr>
+                                            <th scope="col" class="py-2 font-medium">"Email"</th>
+                                            <th scope="col" class="py-2 font-medium">"Role"</th>
+                                            <th scope="col" class="py-2 text-right font-medium">"Since"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {rows.into_iter().map(|row| view! {
+                                            <tr>
+                                                <td class="py-2">{row.email}</td>
+                                                <td class="py-2">{row.role}</td>
+                                                <td class="py-2 text-right text-slate-600">{row.created}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </main>
+    }
+}
