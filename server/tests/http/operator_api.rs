@@ -16,6 +16,7 @@ store::backend_tests!(
     the_event_feed_replays_a_directorys_changes_in_order,
     a_waiting_read_returns_as_soon_as_a_change_is_committed,
     the_openapi_document_describes_the_event_feed,
+    the_operator_api_manages_tenants_directories_and_setup_links,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -244,4 +245,72 @@ async fn the_openapi_document_describes_the_event_feed(db: TestDatabase) {
     assert!(feed["responses"]["200"].is_object() && feed["responses"]["401"].is_object());
     assert_eq!(document["components"]["securitySchemes"]["api_key"]["scheme"], "bearer");
     assert!(document["components"]["schemas"]["Event"]["properties"]["cursor"].is_object());
+}
+
+async fn the_operator_api_manages_tenants_directories_and_setup_links(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let key = api_key(&db).await;
+    let api = reqwest::Client::new();
+    let post = |path: &str, body: Value| api.post(server.url(path)).bearer_auth(&key).json(&body).send();
+
+    let created = post("/api/v1/tenants", serde_json::json!({"slug": "acme", "display_name": "Acme"})).await.unwrap();
+    let taken = post("/api/v1/tenants", serde_json::json!({"slug": "acme", "display_name": "Again"})).await.unwrap();
+    let invalid =
+        post("/api/v1/tenants", serde_json::json!({"slug": "Not A Slug", "display_name": "x"})).await.unwrap();
+    let malformed = api
+        .post(server.url("/api/v1/tenants"))
+        .bearer_auth(&key)
+        .body("{")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let directory = post("/api/v1/tenants/acme/directories", serde_json::json!({"idp": "entra"})).await.unwrap();
+    let unknown_idp = post("/api/v1/tenants/acme/directories", serde_json::json!({"idp": "azure"})).await.unwrap();
+    let link = post("/api/v1/tenants/acme/setup-links", serde_json::json!({"valid_days": 3})).await.unwrap();
+    let too_long = post("/api/v1/tenants/acme/setup-links", serde_json::json!({"valid_days": 90})).await.unwrap();
+    let no_tenant = post("/api/v1/tenants/globex/setup-links", serde_json::json!({})).await.unwrap();
+    let without_key = reqwest::Client::new().get(server.url("/api/v1/tenants")).send().await.unwrap();
+
+    assert_eq!(created.status(), 201);
+    assert_eq!(taken.status(), 409);
+    assert_eq!(invalid.status(), 400);
+    assert_eq!(malformed.status(), 400);
+    assert_eq!(malformed.headers()["content-type"], "application/problem+json");
+    assert_eq!(directory.status(), 201);
+    let directory: Value = directory.json().await.unwrap();
+    let id: store::DirectoryId = directory["directory"]["id"].as_str().unwrap().parse().unwrap();
+    assert!(
+        service::directories::authenticate(&db.store, id, directory["token"].as_str().unwrap(), now()).await.is_ok()
+    );
+    assert_eq!(unknown_idp.status(), 400);
+    assert_eq!(link.status(), 201);
+    let link: Value = link.json().await.unwrap();
+    let url = link["url"].as_str().unwrap();
+    assert!(url.starts_with(&server.url("/setup/setup_")), "{url}");
+    let page = reqwest::Client::new().get(url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Connect Acme"), "the API's setup link does not open the portal");
+    assert_eq!(too_long.status(), 400);
+    assert_eq!(no_tenant.status(), 404);
+    assert_eq!(without_key.status(), 401);
+    let listed: Value =
+        api.get(server.url("/api/v1/tenants")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    assert_eq!((listed[0]["slug"].as_str(), listed[0]["directory_count"].as_i64()), (Some("acme"), Some(1)));
+    let detail: Value =
+        api.get(server.url("/api/v1/tenants/acme")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    assert_eq!(detail["directories"][0]["idp"], "entra");
+    assert_eq!(detail["directories"][0]["setup_completed"], false);
+    let document: Value = reqwest::get(server.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
+    for path in [
+        "/api/v1/tenants",
+        "/api/v1/tenants/{slug}",
+        "/api/v1/tenants/{slug}/directories",
+        "/api/v1/tenants/{slug}/setup-links",
+    ] {
+        assert!(document["paths"][path].is_object(), "{path} is not in the OpenAPI document");
+    }
+    let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap();
+    let actors: Vec<String> =
+        db.store.tenant(tenant.id).audit_records(0, 10).await.unwrap().into_iter().map(|r| r.actor).collect();
+    assert!(actors.iter().all(|actor| actor.starts_with("api-key:")), "{actors:?}");
 }
