@@ -155,6 +155,14 @@ pub async fn start_admin_session(
     session.insert(server::ADMIN_KEY, remembered).await.map_err(|error| error.to_string())
 }
 
+/// The tenant of the admin signed in with this session, if an admin is (for the server's
+/// own routes outside server functions, such as the live request stream).
+#[cfg(feature = "ssr")]
+pub async fn admin_tenant(session: &tower_sessions::Session) -> Option<service::TenantId> {
+    let admin = session.get::<server::SessionAdmin>(server::ADMIN_KEY).await.ok().flatten()?;
+    admin.tenant_id.parse().ok()
+}
+
 /// The signed-in tenant admin, or an "unauthorized" error (status 401). Operators are
 /// not tenant admins: the admin pages and their server functions refuse them too.
 #[cfg(feature = "ssr")]

@@ -167,6 +167,13 @@ pub struct TokenView {
     pub status: String,
 }
 
+/// A request of the live feed as the portal shows it (the server's request stream sends
+/// these too).
+#[cfg(feature = "ssr")]
+pub fn request_view(request: service::onboarding::RequestRecord) -> RequestView {
+    server::request_view(request)
+}
+
 /// Resources per dashboard page.
 pub const DASHBOARD_PAGE: i64 = 20;
 

@@ -221,22 +221,43 @@ fn EndpointStep(state: WizardData) -> impl IntoView {
     }
 }
 
-/// Polls `tick` every `every` in the browser (never on the server).
-fn poll(every: Duration) -> RwSignal<u32> {
+/// A signal that changes whenever a SCIM request of `directory` arrives: the browser
+/// listens to the server's event stream of the directory's requests (server-sent events),
+/// and reads again every `fallback` too, in case a proxy holds the stream back. Never
+/// runs on the server.
+fn live_requests(directory: String, fallback: Duration) -> RwSignal<u32> {
     let tick = RwSignal::new(0_u32);
     Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(move || tick.update(|n| *n = n.wrapping_add(1)), every) {
+        let bump = move || tick.update(|n| *n = n.wrapping_add(1));
+        if let Ok(handle) = set_interval_with_handle(bump, fallback) {
             on_cleanup(move || handle.clear());
         }
+        listen(&directory, bump);
     });
     tick
 }
+
+#[cfg(feature = "hydrate")]
+fn listen(directory: &str, on_request: impl Fn() + 'static) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let url = format!("/admin/directories/{directory}/requests/stream");
+    let Ok(source) = web_sys::EventSource::new(&url) else { return };
+    let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| on_request());
+    let _ = source.add_event_listener_with_callback("request", listener.as_ref().unchecked_ref());
+    // The closure lives as long as the page's listener: it is dropped with the source.
+    let source = send_wrapper::SendWrapper::new((source, listener));
+    on_cleanup(move || source.0.close());
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn listen(_directory: &str, _on_request: impl Fn() + 'static) {}
 
 #[component]
 fn TokenStep(state: WizardData) -> impl IntoView {
     let issue = ServerAction::<IssueSetupToken>::new();
     let client = ServerAction::<IssueSetupClient>::new();
-    let tick = poll(Duration::from_secs(2));
+    let tick = live_requests(state.directory.clone(), Duration::from_secs(10));
     let directory = state.directory.clone();
     let feed = Resource::new(move || tick.get(), move |_| sync_feed(directory.clone(), 0));
     let token_directory = state.directory.clone();
@@ -428,7 +449,7 @@ fn MappingForm(
 fn TestStep(state: WizardData) -> impl IntoView {
     let self_test = ServerAction::<RunSelfTest>::new();
     let pending = self_test.pending();
-    let tick = poll(Duration::from_secs(2));
+    let tick = live_requests(state.directory.clone(), Duration::from_secs(10));
     let directory = state.directory.clone();
     let feed = Resource::new(move || (tick.get(), self_test.version().get()), move |_| sync_feed(directory.clone(), 0));
     let dashboard = format!("/admin/directories/{}", state.directory);

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use store::{ChainReport, NewAuditRecord, Store, TenantId};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::ServiceError;
 
@@ -33,6 +33,9 @@ enum Queued {
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     queue: mpsc::Sender<Queued>,
+    /// Counts the batches the writer has appended, so that live views (the wizard's request
+    /// feed) wake up when there is something new to read.
+    appended: watch::Receiver<u64>,
 }
 
 impl std::fmt::Debug for Queued {
@@ -49,8 +52,14 @@ impl AuditLog {
     /// was queued.
     pub fn start(store: Store) -> (Self, tokio::task::JoinHandle<()>) {
         let (queue, receiver) = mpsc::channel(QUEUE);
-        let writer = tokio::spawn(write_queued(store, receiver));
-        (Self { queue }, writer)
+        let (appended_sender, appended) = watch::channel(0);
+        let writer = tokio::spawn(write_queued(store, receiver, appended_sender));
+        (Self { queue, appended }, writer)
+    }
+
+    /// Changes after each batch of records is appended (by this process's writer).
+    pub fn appended(&self) -> watch::Receiver<u64> {
+        self.appended.clone()
     }
 
     /// Queues a record of `tenant`.
@@ -69,7 +78,7 @@ impl AuditLog {
     }
 }
 
-async fn write_queued(store: Store, mut receiver: mpsc::Receiver<Queued>) {
+async fn write_queued(store: Store, mut receiver: mpsc::Receiver<Queued>, appended: watch::Sender<u64>) {
     let mut pending: Vec<(TenantId, NewAuditRecord)> = Vec::new();
     // Waits for one record, then lets records gather for FLUSH_EVERY before taking them
     // all: one wake-up of this task per batch, not per request.
@@ -94,6 +103,7 @@ async fn write_queued(store: Store, mut receiver: mpsc::Receiver<Queued>) {
             }
         }
         append(&store, &mut pending).await;
+        appended.send_modify(|batches| *batches = batches.wrapping_add(1));
     }
     append(&store, &mut pending).await;
 }

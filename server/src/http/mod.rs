@@ -1,6 +1,7 @@
 //! The HTTP application: every route of the process is assembled here, in one place.
 
 mod health;
+mod live;
 mod oauth;
 mod operator_api;
 mod scim_endpoints;
@@ -116,6 +117,7 @@ impl App {
             // Anything else is a file of the built bundle under the site root, or the
             // portal's not-found page.
             .merge(sso::router())
+            .merge(live::router())
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
             .with_state(state)
             .layer(session_layer);

@@ -15,6 +15,7 @@ store::backend_tests!(
     an_admin_reaches_only_their_own_tenant,
     the_cli_prints_a_setup_link_that_opens_the_portal,
     an_operator_grants_the_support_role_which_can_look_but_not_change,
+    the_request_stream_pushes_each_scim_request_to_the_admin_only,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -519,4 +520,41 @@ async fn an_operator_grants_the_support_role_which_can_look_but_not_change(db: T
         server.call("/api/add_operator", &[("email", "it@acme.example"), ("role", "support")]).await.status(),
         409
     );
+}
+
+async fn the_request_stream_pushes_each_scim_request_to_the_admin_only(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let directory = start_directory(&admin, "okta").await;
+    let issued = admin.json("/api/issue_setup_token", &[("directory", &directory), ("valid_days", "0")]).await;
+    let path = format!("/admin/directories/{directory}/requests/stream");
+
+    let mut stream = admin.client.get(server.url(&path)).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let created = reqwest::Client::new()
+        .post(server.url(&format!("/scim/v2/{directory}/Users")))
+        .bearer_auth(issued["token"].as_str().unwrap())
+        .json(&serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ada"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let mut received = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !received.contains("\n\n") || !received.contains("event: request") {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk()).await.expect("no event within 10 s").unwrap();
+        received.push_str(&String::from_utf8_lossy(&chunk.expect("the stream ended")));
+    }
+    let data = received.lines().find_map(|line| line.strip_prefix("data: ")).unwrap();
+    let request: Value = serde_json::from_str(data).unwrap();
+    assert_eq!((request["method"].as_str(), request["status"].as_i64()), (Some("POST"), Some(201)));
+    assert!(request["path"].as_str().unwrap().ends_with("/Users"));
+
+    // Nobody else reads it: not a stranger, not another tenant's admin, not an operator.
+    let stranger = Visitor::new(&server).get(&path).await;
+    assert_eq!(stranger.status(), 401);
+    let other = admin_of(&server, "globex", "it@globex.example").await;
+    assert_eq!(other.get(&path).await.status(), 404);
+    assert_eq!(server.get(&path).await.status(), 401);
 }
