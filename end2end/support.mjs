@@ -47,7 +47,11 @@ export async function openPage(browser) {
   page.on('response', (response) => {
     if (response.status() >= 400) page.errors.push(`${response.status()} ${response.url()}`);
   });
-  page.on('requestfailed', (request) => page.errors.push(`failed: ${request.url()}`));
+  page.on('requestfailed', (request) => {
+    // A live event stream is cut when the page leaves: that is its normal end.
+    const streamClosed = request.resourceType() === 'eventsource' && request.failure()?.errorText === 'net::ERR_ABORTED';
+    if (!streamClosed) page.errors.push(`failed: ${request.url()}`);
+  });
   return page;
 }
 

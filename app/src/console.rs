@@ -8,7 +8,7 @@ use crate::auth::OperatorView;
 use crate::pages::{ErrorBox, PRIMARY_BUTTON, SignedIn, TopBar, error_message};
 use crate::tenants::{
     AddDirectory, ConfigureTenantSso, CreateSetupLink, CreateTenant, NewDirectory, identity_providers, list_tenants,
-    tenant_detail, tenant_sso,
+    tenant_detail,
 };
 
 const INPUT: &str = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm \
@@ -108,7 +108,11 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let add = ServerAction::<AddDirectory>::new();
-    let detail = Resource::new(move || (slug(), add.version().get()), |(slug, _)| tenant_detail(slug));
+    let configure = ServerAction::<ConfigureTenantSso>::new();
+    let detail = Resource::new(
+        move || (slug(), add.version().get(), configure.version().get()),
+        |(slug, _, _)| tenant_detail(slug),
+    );
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
@@ -117,6 +121,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                     match detail.await {
                         Ok(Some(tenant)) => {
                             let link_slug = tenant.slug.clone();
+                            let sso = tenant.sso.clone();
                             view! {
                             <div>
                                 <A href="/tenants" attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← All tenants"</A>
@@ -146,7 +151,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                             </section>
                             <Show when=move || may_change>
                                 <SetupLinkSection slug=link_slug.clone()/>
-                                <SsoSection slug=link_slug.clone()/>
+                                <SsoSection slug=link_slug.clone() settings=sso.clone() configure/>
                             </Show>
                         }.into_any()
                         }
@@ -245,33 +250,24 @@ fn SetupLinkSection(slug: String) -> impl IntoView {
 
 /// The tenant's OpenID Connect provider, which its admins may sign in with.
 #[component]
-fn SsoSection(slug: String) -> impl IntoView {
-    let configure = ServerAction::<ConfigureTenantSso>::new();
-    let lookup_slug = slug.clone();
-    let settings = Resource::new(move || configure.version().get(), move |_| tenant_sso(lookup_slug.clone()));
+fn SsoSection(
+    slug: String,
+    settings: crate::tenants::SsoSettings,
+    configure: ServerAction<ConfigureTenantSso>,
+) -> impl IntoView {
     let outcome = configure.value();
+    let current = match (settings.display_name, settings.issuer) {
+        (Some(name), Some(issuer)) => format!("Configured: {name} ({issuer})."),
+        _ => "Not configured: admins sign in with a password.".to_owned(),
+    };
     view! {
         <section class=CARD aria-labelledby="sso-heading">
             <h2 id="sso-heading" class="text-lg font-semibold">"Single sign-on for this tenant's admins"</h2>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match settings.await {
-                        Ok(settings) => view! {
-                            <p class="mt-1 text-sm text-slate-600">
-                                "Register this redirect URI at the customer's OpenID Connect provider: "
-                                <span id="sso-redirect-uri" class="font-mono text-xs">{settings.redirect_uri}</span>
-                            </p>
-                            <p id="sso-current" class="mt-2 text-sm text-slate-700">
-                                {match (settings.display_name, settings.issuer) {
-                                    (Some(name), Some(issuer)) => format!("Configured: {name} ({issuer})."),
-                                    _ => "Not configured: admins sign in with a password.".to_owned(),
-                                }}
-                            </p>
-                        }.into_any(),
-                        Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <p class="mt-1 text-sm text-slate-600">
+                "Register this redirect URI at the customer's OpenID Connect provider: "
+                <span id="sso-redirect-uri" class="font-mono text-xs">{settings.redirect_uri}</span>
+            </p>
+            <p id="sso-current" class="mt-2 text-sm text-slate-700">{current}</p>
             <ActionForm action=configure attr:class="mt-4 grid gap-4 sm:grid-cols-2">
                 <input type="hidden" name="slug" value=slug/>
                 <div>

@@ -29,6 +29,7 @@ pub struct TenantOverview {
     pub slug: String,
     pub display_name: String,
     pub directories: Vec<DirectoryRow>,
+    pub sso: SsoSettings,
 }
 
 /// A directory just added, with its token: the only time the token is shown.
@@ -98,7 +99,15 @@ pub async fn tenant_detail(slug: String) -> Result<Option<TenantOverview>, Serve
     let Some((tenant, directories)) = service::tenants::detail(&store, &slug).await.map_err(|_| unavailable())? else {
         return Ok(None);
     };
+    let provider = service::sso::provider(&store, tenant.id).await.map_err(|_| unavailable())?;
+    let sso = SsoSettings {
+        redirect_uri: format!("{public_base}/sso/callback"),
+        issuer: provider.as_ref().map(|p| p.issuer.clone()),
+        client_id: provider.as_ref().map(|p| p.client_id.clone()),
+        display_name: provider.map(|p| p.display_name),
+    };
     Ok(Some(TenantOverview {
+        sso,
         slug: tenant.slug.to_string(),
         display_name: tenant.display_name,
         directories: directories

@@ -7,8 +7,13 @@ import assert from 'node:assert/strict';
 import { baseUrl, launchBrowser, openPage, screenshot, seriousAccessibilityViolations, submitSignIn } from '../support.mjs';
 
 let browser;
+// One signed-in operator for the whole file: sign-in attempts per account are throttled.
+let operatorPage;
 before(async () => {
   browser = await launchBrowser();
+  operatorPage = await openPage(browser);
+  await submitSignIn(operatorPage);
+  await operatorPage.waitForSelector('#signed-in-as', { timeout: 10_000 });
 });
 after(async () => {
   await browser?.close();
@@ -23,9 +28,7 @@ async function expectAccessible(page, what) {
 
 // The operator creates tenant `slug` and a setup link for it; returns the link.
 async function setupLinkFor(slug) {
-  const page = await openPage(browser);
-  await submitSignIn(page);
-  await page.waitForSelector('#signed-in-as', { timeout: 10_000 });
+  const page = operatorPage;
   await page.goto(`${baseUrl}/tenants`, { waitUntil: 'networkidle' });
   await page.fill('#tenant-slug', slug);
   await page.fill('#tenant-display-name', `${slug} Corporation`);
@@ -39,7 +42,6 @@ async function setupLinkFor(slug) {
   assert.match(link, new RegExp(`^${baseUrl}/setup/setup_[A-Za-z0-9_-]{43}$`));
   await screenshot(page, `operator-setup-link-${slug}`);
   assert.deepEqual(page.errors, [], 'the console logged errors');
-  await page.close();
   return link;
 }
 
@@ -172,6 +174,18 @@ test('a new admin connects Okta alone, sees the first request live, and rotates 
   await page.waitForSelector('#token-table >> text=Revoked', { timeout: 10_000 });
   assert.equal((await scim('GET', `${scimBase}/Users`, token)).status, 401);
   assert.equal((await scim('GET', `${scimBase}/Users`, newToken)).status, 200);
+  // A rotation without overlap: the replaced token stops at once, the new one works.
+  const activeRow = page.locator('#token-table tr', { hasText: 'Active' });
+  await activeRow.locator('select').selectOption('0');
+  await activeRow.locator('.rotate-token').click();
+  await page.waitForFunction(
+    (previous) => document.querySelector('#issued-token')?.value !== previous,
+    newToken,
+    { timeout: 10_000 },
+  );
+  const newestToken = await page.inputValue('#issued-token');
+  assert.equal((await scim('GET', `${scimBase}/Users`, newToken)).status, 401);
+  assert.equal((await scim('GET', `${scimBase}/Users`, newestToken)).status, 200);
   assert.deepEqual(page.errors, [], 'the admin pages logged errors');
 
   // The link is used up.
