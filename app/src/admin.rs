@@ -203,18 +203,17 @@ pub fn AdminHomePage() -> impl IntoView {
 
 #[component]
 fn AdminHomeView(admin: AdminView) -> impl IntoView {
-    let home = Resource::new(|| (), |()| admin_home());
+    let home = LocalResource::new(admin_home);
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match home.await {
+            {move || {
+                let Some(loaded) = home.get() else { return view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                match loaded {
                         Ok(home) => view! { <HomeContent home/> }.into_any(),
                         Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
                     }
-                })}
-            </Transition>
+            }}
         </main>
     }
 }

@@ -27,13 +27,15 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn DashboardView(admin: AdminView) -> impl IntoView {
     let directory = directory_param();
-    let summary = Resource::new(directory, directory_dashboard);
+    // Loaded in the browser: the health figures change from one read to the next, and a
+    // server render that differs from the first client render would stop the hydration.
+    let summary = LocalResource::new(move || directory_dashboard(directory()));
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match summary.await {
+            {move || {
+                let Some(loaded) = summary.get() else { return view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                match loaded {
                         Ok(summary) => {
                             let error_rate = if summary.requests_24h == 0 { "—".to_owned() } else {
                                 format!("{:.1} %", summary.failures_24h as f64 * 100.0 / summary.requests_24h as f64)
@@ -74,8 +76,7 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                         }
                         Err(error) => view! { <div id="dashboard-error"><ErrorBox message=error_message(&error)/></div> }.into_any(),
                     }
-                })}
-            </Transition>
+            }}
         </main>
     }
 }
@@ -84,10 +85,10 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
 fn ResourceTable(directory: String, kind: &'static str, title: &'static str) -> impl IntoView {
     let search = RwSignal::new(String::new());
     let start = RwSignal::new(1_i64);
-    let rows = Resource::new(
-        move || (directory.clone(), search.get(), start.get()),
-        move |(directory, search, start)| directory_resources(directory, kind.to_owned(), search, start),
-    );
+    // Client-side only: a resource nested in the page's suspense would otherwise have to
+    // match the server's render at hydration.
+    let rows =
+        LocalResource::new(move || directory_resources(directory.clone(), kind.to_owned(), search.get(), start.get()));
     let search_id = format!("{kind}-search");
     view! {
         <section class=CARD aria-labelledby=format!("{kind}-heading")>
@@ -103,9 +104,9 @@ fn ResourceTable(directory: String, kind: &'static str, title: &'static str) -> 
                         }/>
                 </div>
             </div>
-            <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match rows.await {
+            {move || {
+                let Some(loaded) = rows.get() else { return view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                match loaded {
                         Ok(page) => {
                             let last = page.start + page.rows.len() as i64 - 1;
                             let has_previous = page.start > 1;
@@ -145,8 +146,7 @@ fn ResourceTable(directory: String, kind: &'static str, title: &'static str) -> 
                         }
                         Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
                     }
-                })}
-            </Transition>
+            }}
         </section>
     }
 }
@@ -163,10 +163,12 @@ fn TokensView(admin: AdminView) -> impl IntoView {
     let create = ServerAction::<CreateDirectoryToken>::new();
     let rotate = ServerAction::<RotateToken>::new();
     let revoke = ServerAction::<RevokeDirectoryToken>::new();
-    let tokens = Resource::new(
-        move || (directory(), create.version().get(), rotate.version().get(), revoke.version().get()),
-        |(directory, _, _, _)| list_tokens(directory),
-    );
+    let tokens = LocalResource::new(move || {
+        create.version().track();
+        rotate.version().track();
+        revoke.version().track();
+        list_tokens(directory())
+    });
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
@@ -201,9 +203,9 @@ fn TokensView(admin: AdminView) -> impl IntoView {
                 <h2 id="tokens-heading" class="text-lg font-semibold">"All tokens"</h2>
                 <IssuedPanel outcome=Signal::derive(move || rotate.value().get())/>
                 {move || revoke.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error_message(&error)/> })}
-                <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match tokens.await {
+                {move || {
+                    let Some(loaded) = tokens.get() else { return view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                    match loaded {
                             Ok(tokens) => view! {
                                 <table id="token-table" class="mt-4 w-full text-left text-sm">
                                     <thead class="border-b border-slate-200 text-slate-500">
@@ -259,8 +261,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
                             }.into_any(),
                             Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
                         }
-                    })}
-                </Transition>
+                }}
             </section>
         </main>
     }

@@ -125,14 +125,17 @@ fn WizardView(admin: AdminView) -> impl IntoView {
     let params = use_params_map();
     let directory = move || params.read().get("id").unwrap_or_default();
     let step = move || params.read().get("step").unwrap_or_default();
-    let state = Resource::new(move || (directory(), step()), |(directory, step)| wizard_state(directory, step));
+    // Loaded in the browser: the step's content holds live parts (the request feed, the
+    // mapping form) whose server render could differ from the first client render, and a
+    // mismatch would stop the page's hydration.
+    let state = LocalResource::new(move || wizard_state(directory(), step()));
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-3xl space-y-8 px-6 py-10">
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let step = step();
-                    match state.await {
+            {move || {
+                let Some(loaded) = state.get() else { return view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                let step = step();
+                    match loaded {
                         Ok(state) => {
                             let Some(current) = STEPS.iter().position(|(slug, _)| *slug == step) else {
                                 return view! { <ErrorBox message="There is no such setup step.".to_owned()/> }.into_any();
@@ -148,8 +151,7 @@ fn WizardView(admin: AdminView) -> impl IntoView {
                             <A href="/admin" attr:class="text-sm font-semibold text-indigo-600">"Back to your directories"</A>
                         }.into_any(),
                     }
-                })}
-            </Transition>
+            }}
         </main>
     }
 }
@@ -259,7 +261,12 @@ fn TokenStep(state: WizardData) -> impl IntoView {
     let client = ServerAction::<IssueSetupClient>::new();
     let tick = live_requests(state.directory.clone(), Duration::from_secs(10));
     let directory = state.directory.clone();
-    let feed = Resource::new(move || tick.get(), move |_| sync_feed(directory.clone(), 0));
+    // Client-side only: live data, and a resource nested in the page's suspense would
+    // otherwise have to match the server's render at hydration.
+    let feed = LocalResource::new(move || {
+        tick.track();
+        sync_feed(directory.clone(), 0)
+    });
     let token_directory = state.directory.clone();
     let client_directory = state.directory.clone();
     view! {
@@ -314,9 +321,10 @@ fn TokenStep(state: WizardData) -> impl IntoView {
             </details>
             <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="token"/>
             <div id="first-request" aria-live="polite">
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move { first_request_banner(feed.await) })}
-                </Transition>
+                {move || {
+                    let Some(loaded) = feed.get() else { return ().into_any(); };
+                    first_request_banner(loaded)
+                }}
             </div>
             <NextLink directory=state.directory next="mapping" label="Next: attributes"/>
         </section>
@@ -347,7 +355,10 @@ fn first_request_banner(feed: Result<FeedView, ServerFnError>) -> AnyView {
 fn MappingStep(state: WizardData) -> impl IntoView {
     let save = ServerAction::<SaveMapping>::new();
     let directory = state.directory.clone();
-    let mapping = Resource::new(move || save.version().get(), move |_| load_mapping(directory.clone()));
+    let mapping = LocalResource::new(move || {
+        save.version().track();
+        load_mapping(directory.clone())
+    });
     let saved = move || save.value().get().map(|result| result.map_err(|error| error_message(&error)));
     let directory = state.directory.clone();
     view! {
@@ -359,17 +370,14 @@ fn MappingStep(state: WizardData) -> impl IntoView {
                 </p>
             </div>
             <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="mapping"/>
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-                {move || {
-                    let directory = directory.clone();
-                    Suspend::new(async move {
-                        match mapping.await {
+            {move || {
+                let directory = directory.clone();
+                let Some(loaded) = mapping.get() else { return view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                match loaded {
                             Ok(view_data) => view! { <MappingForm directory view_data save/> }.into_any(),
                             Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
                         }
-                    })
-                }}
-            </Transition>
+            }}
             <div id="mapping-result" aria-live="polite">
                 {move || match saved() {
                     Some(Ok(())) => view! { <p id="mapping-saved" class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">"Mapping saved."</p> }.into_any(),
@@ -451,7 +459,11 @@ fn TestStep(state: WizardData) -> impl IntoView {
     let pending = self_test.pending();
     let tick = live_requests(state.directory.clone(), Duration::from_secs(10));
     let directory = state.directory.clone();
-    let feed = Resource::new(move || (tick.get(), self_test.version().get()), move |_| sync_feed(directory.clone(), 0));
+    let feed = LocalResource::new(move || {
+        tick.track();
+        self_test.version().track();
+        sync_feed(directory.clone(), 0)
+    });
     let dashboard = format!("/admin/directories/{}", state.directory);
     view! {
         <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
@@ -488,17 +500,14 @@ fn TestStep(state: WizardData) -> impl IntoView {
                     None => ().into_any(),
                 }}
             </div>
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the live feed…"</p> }>
-                {move || {
-                    let dashboard = dashboard.clone();
-                    Suspend::new(async move {
-                        match feed.await {
+            {move || {
+                let dashboard = dashboard.clone();
+                let Some(loaded) = feed.get() else { return view! { <p class="text-sm text-slate-500">"Loading the live feed…"</p> }.into_any(); };
+                match loaded {
                             Ok(feed) => view! { <LiveFeed feed dashboard/> }.into_any(),
                             Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
                         }
-                    })
-                }}
-            </Transition>
+            }}
         </section>
     }
 }

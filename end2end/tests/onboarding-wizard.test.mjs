@@ -186,7 +186,21 @@ test('a new admin connects Okta alone, sees the first request live, and rotates 
   const newestToken = await page.inputValue('#issued-token');
   assert.equal((await scim('GET', `${scimBase}/Users`, newToken)).status, 401);
   assert.equal((await scim('GET', `${scimBase}/Users`, newestToken)).status, 200);
-  assert.deepEqual(page.errors, [], 'the admin pages logged errors');
+  // Every admin page also works when opened directly (server render, then hydration).
+  const directory = scimBase.split('/').pop();
+  for (const [path, ready] of [
+    ['/admin', '#directory-list'],
+    [`/admin/directories/${directory}`, '#users-table'],
+    [`/admin/directories/${directory}/tokens`, '#token-table'],
+    [`/admin/directories/${directory}/setup/endpoint`, '#scim-base-url'],
+    [`/admin/directories/${directory}/setup/token`, '#generate-token'],
+    [`/admin/directories/${directory}/setup/mapping`, '#mapping-table'],
+    [`/admin/directories/${directory}/setup/test`, '#live-feed'],
+  ]) {
+    await page.goto(`${baseUrl}${path}`, { waitUntil: 'load' });
+    await page.waitForSelector(ready, { timeout: 10_000 });
+    assert.deepEqual(page.errors, [], `${path} logged errors`);
+  }
 
   // The link is used up.
   const again = await openPage(browser);
