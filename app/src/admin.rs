@@ -47,7 +47,8 @@ pub(crate) fn AdminTopBar(admin: AdminView) -> impl IntoView {
                 <nav class="flex items-center gap-3" aria-label="Main">
                     <A href="/admin" attr:class="font-semibold text-slate-900">{admin.tenant_name}</A>
                     <span class="text-slate-400">"·"</span>
-                    <span class="text-slate-600">"Directory sync"</span>
+                    <A href="/admin" exact=true attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Directory sync"</A>
+                    <A href="/admin/audit" attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Audit trail"</A>
                 </nav>
                 <div class="flex items-center gap-4">
                     <span class="text-slate-600">

@@ -2,6 +2,7 @@
 //! browser, and the server functions they call (which delegate to the `service` crate).
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod console;
 pub mod dashboard;
@@ -68,6 +69,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup/:secret") view=admin::SetupLinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=admin::AdminHomePage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/connect") view=wizard::ConnectPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/audit") view=audit::AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id") view=dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/tokens") view=dashboard::TokensPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/setup/:step") view=wizard::WizardPage ssr=SsrMode::Async/>

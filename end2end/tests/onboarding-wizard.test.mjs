@@ -219,6 +219,16 @@ test('a new admin connects Microsoft Entra ID through all five steps', async () 
   assert.equal(userNameSource, 'userPrincipalName');
   await page.goto(`${baseUrl}/admin`, { waitUntil: 'networkidle' });
   assert.match(await page.textContent('#directory-list'), /Microsoft Entra ID[\s\S]*Connected/);
+  // The audit trail shows what happened, filters it, and verifies its chain.
+  await page.click('text=Audit trail');
+  await page.waitForSelector('#audit-table', { timeout: 10_000 });
+  assert.match(await page.textContent('#audit-table'), /directory\.self_test/);
+  await page.selectOption('#audit-outcome', 'success');
+  await page.waitForSelector('#audit-table');
+  await page.click('#verify-chain');
+  await page.waitForSelector('#verify-result >> text=Intact', { timeout: 10_000 });
+  await screenshot(page, 'audit-trail');
+  await expectAccessible(page, 'the audit trail');
   assert.deepEqual(page.errors, [], 'the admin pages logged errors');
   await page.close();
 });

@@ -15,6 +15,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::ServiceError;
 
+pub use store::AuditOutcome as Outcome;
+
 /// How long a queued record may wait before the writer appends it.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
 
@@ -136,6 +138,194 @@ async fn append(store: &Store, pending: &mut Vec<(TenantId, NewAuditRecord)>) {
 /// Appends one record at once (admin and operator actions).
 pub async fn record_now(store: &Store, tenant: TenantId, record: NewAuditRecord) -> Result<(), ServiceError> {
     Ok(store.tenant(tenant).append_audit(&[record]).await?)
+}
+
+/// The newest records of a tenant matching `query`, below sequence number `before`.
+pub async fn page(
+    store: &Store,
+    tenant: TenantId,
+    query: &store::AuditQuery,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<store::AuditRecord>, ServiceError> {
+    Ok(store.tenant(tenant).audit_page(query, before, limit).await?)
+}
+
+/// Audit filters as a person or a script writes them (each optional, empty means none).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct AuditFilters {
+    /// `YYYY-MM-DD` (from the start of that day, UTC) or an RFC 3339 time.
+    pub since: Option<String>,
+    /// `YYYY-MM-DD` (through the end of that day, UTC) or an RFC 3339 time.
+    pub until: Option<String>,
+    /// `success` or `failure`.
+    pub outcome: Option<String>,
+    /// An action such as `token.revoked`, or an HTTP method such as `PATCH`.
+    pub operation: Option<String>,
+    /// A user's or group's id.
+    pub resource: Option<String>,
+    pub directory: Option<String>,
+}
+
+impl AuditFilters {
+    /// The store's query, or a sentence saying which filter is wrong.
+    pub fn to_query(&self) -> Result<store::AuditQuery, String> {
+        fn given(value: &Option<String>) -> Option<&str> {
+            value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        fn time(value: &str, end_of_day: bool, name: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+            if let Ok(day) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+                let day = if end_of_day { day.succ_opt().unwrap_or(day) } else { day };
+                return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+            }
+            chrono::DateTime::parse_from_rfc3339(value)
+                .map(|at| at.with_timezone(&chrono::Utc))
+                .map_err(|_| format!("{name} must be a date like 2026-12-01 or a time like 2026-12-01T09:30:00Z"))
+        }
+        let outcome = match given(&self.outcome) {
+            None => None,
+            Some("success") => Some(store::AuditOutcome::Success),
+            Some("failure") => Some(store::AuditOutcome::Failure),
+            Some(_) => return Err("outcome must be success or failure".to_owned()),
+        };
+        let directory = given(&self.directory)
+            .map(|id| id.parse().map_err(|_| "directory must be a directory id".to_owned()))
+            .transpose()?;
+        let bounded = |value: Option<&str>, name: &str| match value {
+            Some(text) if text.chars().count() > 200 => Err(format!("{name} is longer than 200 characters")),
+            other => Ok(other.map(str::to_owned)),
+        };
+        Ok(store::AuditQuery {
+            since: given(&self.since).map(|v| time(v, false, "since")).transpose()?,
+            until: given(&self.until).map(|v| time(v, true, "until")).transpose()?,
+            outcome,
+            operation: bounded(given(&self.operation), "operation")?,
+            resource_id: bounded(given(&self.resource), "resource")?,
+            directory,
+        })
+    }
+}
+
+/// One record as a JSON object (the JSON Lines export and the operator API).
+pub fn record_json(record: &store::AuditRecord) -> Value {
+    let detail: Value = serde_json::from_str(&record.detail).unwrap_or(Value::String(record.detail.clone()));
+    serde_json::json!({
+        "seq": record.seq,
+        "id": record.id.to_string(),
+        "occurred_at": record.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "actor": record.actor,
+        "action": record.action,
+        "directory": record.directory.map(|d| d.to_string()),
+        "method": record.method,
+        "path": record.path,
+        "status": record.status,
+        "latency_ms": record.latency_ms,
+        "resource_id": record.resource_id,
+        "outcome": record.outcome.as_str(),
+        "detail": detail,
+        "hash": hex(&record.hash),
+        "prev_hash": hex(&record.prev_hash),
+    })
+}
+
+/// The CSV export's header row, and one record as a row of it.
+pub const CSV_HEADER: [&str; 14] = [
+    "seq",
+    "occurred_at",
+    "actor",
+    "action",
+    "directory",
+    "method",
+    "path",
+    "status",
+    "latency_ms",
+    "resource_id",
+    "outcome",
+    "detail",
+    "hash",
+    "prev_hash",
+];
+
+pub fn record_csv_row(record: &store::AuditRecord) -> [String; 14] {
+    [
+        record.seq.to_string(),
+        record.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        record.actor.clone(),
+        record.action.clone(),
+        record.directory.map(|d| d.to_string()).unwrap_or_default(),
+        record.method.clone().unwrap_or_default(),
+        record.path.clone().unwrap_or_default(),
+        record.status.map(|s| s.to_string()).unwrap_or_default(),
+        record.latency_ms.map(|l| l.to_string()).unwrap_or_default(),
+        record.resource_id.clone().unwrap_or_default(),
+        record.outcome.as_str().to_owned(),
+        record.detail.clone(),
+        hex(&record.hash),
+        hex(&record.prev_hash),
+    ]
+}
+
+fn hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How many days a tenant keeps its audit trail (`None`: forever).
+pub async fn retention(store: &Store, tenant: TenantId) -> Result<Option<u32>, ServiceError> {
+    Ok(store.tenant(tenant).audit_retention().await?)
+}
+
+/// The longest retention a tenant may set, in days (ten years).
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+
+/// Sets how long a tenant keeps its audit trail (`None`: forever), and records who did.
+pub async fn set_retention(
+    store: &Store,
+    tenant: TenantId,
+    days: Option<u32>,
+    actor: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ServiceError> {
+    let days = days.map(|days| days.clamp(1, MAX_RETENTION_DAYS));
+    store.tenant(tenant).set_audit_retention(days).await?;
+    let record = admin_record(actor, "audit.retention_set", serde_json::json!({ "days": days }), now);
+    record_now(store, tenant, record).await
+}
+
+/// The retention job: deletes each tenant's records older than its retention period, and
+/// records in the same trail that it did (how many, through which sequence number, and
+/// the hash the kept chain now starts from). Returns the number deleted per tenant.
+pub async fn enforce_retention(
+    store: &Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(TenantId, u64)>, ServiceError> {
+    let mut pruned = Vec::new();
+    for (tenant, days) in store.audit_retention_settings().await? {
+        let cut_off = now - chrono::Duration::days(i64::from(days));
+        let (deleted, through) = store.tenant(tenant).prune_audit(cut_off).await?;
+        if deleted > 0 {
+            let detail = serde_json::json!({ "deleted": deleted, "through_seq": through, "retention_days": days });
+            record_now(store, tenant, admin_record("system", "audit.retention_pruned", detail, now)).await?;
+            tracing::info!(%tenant, deleted, "audit retention enforced");
+            pruned.push((tenant, deleted));
+        }
+    }
+    Ok(pruned)
+}
+
+fn admin_record(actor: &str, action: &str, detail: Value, now: chrono::DateTime<chrono::Utc>) -> NewAuditRecord {
+    NewAuditRecord {
+        occurred_at: now,
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        directory: None,
+        method: None,
+        path: None,
+        status: None,
+        latency_ms: None,
+        resource_id: None,
+        outcome: store::AuditOutcome::Success,
+        detail,
+    }
 }
 
 /// Walks a tenant's chain and reports the first record that breaks it.

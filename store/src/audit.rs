@@ -57,6 +57,21 @@ pub struct NewAuditRecord {
     pub detail: serde_json::Value,
 }
 
+/// Which records an audit page shows; every field narrows the page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Records at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Records before this time.
+    pub until: Option<DateTime<Utc>>,
+    pub outcome: Option<AuditOutcome>,
+    /// An action (`scim.request`, `token.revoked`…) or, for SCIM requests, an HTTP method.
+    pub operation: Option<String>,
+    /// A user's or group's id.
+    pub resource_id: Option<String>,
+    pub directory: Option<DirectoryId>,
+}
+
 /// A stored record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
@@ -461,6 +476,141 @@ impl TenantScope<'_> {
         Ok(crate::SyncHealth { requests, failures, last_request_at })
     }
 
+    /// The newest records matching `query` with a sequence number below `before` (all when
+    /// `None`), newest first, at most `limit`: keyset paging that stays as fast on the
+    /// millionth record as on the first (the key is the primary key).
+    pub async fn audit_page(
+        &self,
+        query: &AuditQuery,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_records WHERE tenant_id = $1");
+        let mut slot = 1;
+        let mut next = || {
+            slot += 1;
+            format!("${slot}")
+        };
+        let conditions = [
+            before.map(|_| format!("seq < {}", next())),
+            query.since.map(|_| format!("occurred_at >= {}", next())),
+            query.until.map(|_| format!("occurred_at < {}", next())),
+            query.outcome.map(|_| format!("outcome = {}", next())),
+            // An action, or the HTTP method of SCIM requests: bound twice.
+            query.operation.as_ref().map(|_| format!("(action = {} OR method = {})", next(), next())),
+            query.resource_id.as_ref().map(|_| format!("resource_id = {}", next())),
+            query.directory.map(|_| format!("directory_id = {}", next())),
+        ];
+        for condition in conditions.into_iter().flatten() {
+            sql.push_str(" AND ");
+            sql.push_str(&condition);
+        }
+        let sql = format!("{sql} ORDER BY seq DESC LIMIT {}", limit.clamp(1, 10_000));
+        let rows: Vec<AuditRow> = as_tenant!(self, conn => {
+            let mut statement = sqlx::query_as(&sql).bind(self.tenant);
+            if let Some(before) = before {
+                statement = statement.bind(before);
+            }
+            if let Some(since) = query.since {
+                statement = statement.bind(since);
+            }
+            if let Some(until) = query.until {
+                statement = statement.bind(until);
+            }
+            if let Some(outcome) = query.outcome {
+                statement = statement.bind(outcome.as_str());
+            }
+            if let Some(operation) = &query.operation {
+                statement = statement.bind(operation.clone()).bind(operation.to_uppercase());
+            }
+            if let Some(resource) = &query.resource_id {
+                statement = statement.bind(resource.clone());
+            }
+            if let Some(directory) = query.directory {
+                statement = statement.bind(directory);
+            }
+            statement.fetch_all(&mut *conn).await?
+        });
+        rows.into_iter().map(record_from_row).collect()
+    }
+
+    /// Deletes the tenant's records older than `before` and moves the chain's start past
+    /// them, in one transaction; returns how many were deleted and the last deleted
+    /// sequence number. Records are deleted from the oldest on, up to the last record
+    /// before `before` in sequence order, so the kept part stays one unbroken chain.
+    pub async fn prune_audit(&self, before: DateTime<Utc>) -> Result<(u64, i64), StoreError> {
+        const SET_TENANT: &str = "SELECT set_config('app.tenant_id', $1, true)";
+        const LOCK_SQLITE: &str = "SELECT seq FROM audit_chain_heads WHERE tenant_id = $1";
+        const LOCK_POSTGRES: &str = "SELECT seq FROM audit_chain_heads WHERE tenant_id = $1 FOR UPDATE";
+        // The first record at or after the cut-off; everything before it in sequence goes.
+        const FIRST_KEPT: &str = "SELECT MIN(seq) FROM audit_records WHERE tenant_id = $1 AND occurred_at >= $2";
+        const LAST: &str = "SELECT MAX(seq) FROM audit_records WHERE tenant_id = $1";
+        const HASH_OF: &str = "SELECT hash FROM audit_records WHERE tenant_id = $1 AND seq = $2";
+        const DELETE: &str = "DELETE FROM audit_records WHERE tenant_id = $1 AND seq <= $2";
+        const MOVE_START: &str = "UPDATE audit_chain_heads SET pruned_seq = $1, pruned_hash = $2 WHERE tenant_id = $3";
+        let lock = match self.store.backend() {
+            crate::Backend::Sqlite => LOCK_SQLITE,
+            crate::Backend::Postgres => LOCK_POSTGRES,
+        };
+        on_pool!(&self.store.pool, pool => {
+            let _turn = self.store.write_turn().await;
+            let mut tx = pool.begin().await?;
+            if self.store.backend() == crate::Backend::Postgres {
+                sqlx::query(SET_TENANT).bind(self.tenant.to_string()).execute(&mut *tx).await?;
+            }
+            let head: Option<i64> = sqlx::query_scalar(lock).bind(self.tenant).fetch_optional(&mut *tx).await?;
+            if head.is_none() {
+                return Ok((0, 0));
+            }
+            let first_kept: Option<i64> =
+                sqlx::query_scalar(FIRST_KEPT).bind(self.tenant).bind(before).fetch_one(&mut *tx).await?;
+            let last_deleted = match first_kept {
+                Some(first) => first - 1,
+                None => sqlx::query_scalar::<_, Option<i64>>(LAST).bind(self.tenant).fetch_one(&mut *tx).await?.unwrap_or(0),
+            };
+            let hash: Option<Vec<u8>> =
+                sqlx::query_scalar(HASH_OF).bind(self.tenant).bind(last_deleted).fetch_optional(&mut *tx).await?;
+            // Nothing older than the cut-off is left (or it was pruned already).
+            let Some(hash) = hash else { return Ok((0, 0)) };
+            let deleted = sqlx::query(DELETE).bind(self.tenant).bind(last_deleted).execute(&mut *tx).await?.rows_affected();
+            sqlx::query(MOVE_START).bind(last_deleted).bind(&hash[..]).bind(self.tenant).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok((deleted, last_deleted))
+        })
+    }
+
+    /// Where the kept part of the tenant's chain starts: (last deleted sequence number, its
+    /// hash); (0, zero bytes) before any deletion.
+    pub async fn audit_start(&self) -> Result<(i64, [u8; 32]), StoreError> {
+        const QUERY: &str = "SELECT pruned_seq, pruned_hash FROM audit_chain_heads WHERE tenant_id = $1";
+        let row: Option<(i64, Vec<u8>)> =
+            as_tenant!(self, conn => sqlx::query_as(QUERY).bind(self.tenant).fetch_optional(&mut *conn).await?);
+        match row {
+            Some((seq, hash)) => Ok((seq, hash_from(hash)?)),
+            None => Ok((0, ZERO)),
+        }
+    }
+
+    /// How many days the tenant keeps its audit trail (`None`: forever).
+    pub async fn audit_retention(&self) -> Result<Option<u32>, StoreError> {
+        const QUERY: &str = "SELECT audit_retention_days FROM tenants WHERE id = $1";
+        let days: Option<Option<i32>> = on_pool!(&self.store.pool, pool =>
+            sqlx::query_scalar(QUERY).bind(self.tenant).fetch_optional(pool).await?);
+        Ok(days.flatten().and_then(|days| u32::try_from(days).ok()))
+    }
+
+    /// Sets how many days the tenant keeps its audit trail (`None`: forever).
+    pub async fn set_audit_retention(&self, days: Option<u32>) -> Result<(), StoreError> {
+        const QUERY: &str = "UPDATE tenants SET audit_retention_days = $1 WHERE id = $2";
+        on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
+            .bind(days.and_then(|days| i32::try_from(days).ok()))
+            .bind(self.tenant)
+            .execute(pool)
+            .await
+            .map(drop)?);
+        Ok(())
+    }
+
     /// Where the tenant's chain ends: (last sequence number, its hash).
     pub async fn audit_head(&self) -> Result<Option<(i64, [u8; 32])>, StoreError> {
         const QUERY: &str = "SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1";
@@ -472,7 +622,7 @@ impl TenantScope<'_> {
     /// Walks the tenant's chain from the first record and reports the first break.
     pub async fn verify_audit_chain(&self) -> Result<ChainReport, StoreError> {
         const PAGE: i64 = 1000;
-        let (mut last_seq, mut last_hash) = (0, ZERO);
+        let (mut last_seq, mut last_hash) = self.audit_start().await?;
         loop {
             let page = self.audit_records(last_seq, PAGE).await?;
             let full = page.len() as i64 == PAGE;

@@ -60,7 +60,7 @@ mod webhooks;
 pub mod testing;
 
 pub use api_keys::{ApiKeyRecord, NewApiKey};
-pub use audit::{AuditOutcome, AuditRecord, ChainBreak, ChainReport, NewAuditRecord};
+pub use audit::{AuditOutcome, AuditQuery, AuditRecord, ChainBreak, ChainReport, NewAuditRecord};
 pub use error::StoreError;
 pub use filter_sql::indexed_columns;
 pub use ids::{

@@ -72,6 +72,13 @@ impl Store {
         .transpose()
     }
 
+    /// The tenants that keep their audit trail for a limited time: (tenant, days).
+    pub async fn audit_retention_settings(&self) -> Result<Vec<(TenantId, u32)>, StoreError> {
+        const QUERY: &str = "SELECT id, audit_retention_days FROM tenants WHERE audit_retention_days IS NOT NULL";
+        let rows: Vec<(TenantId, i32)> = on_pool!(&self.pool, pool => sqlx::query_as(QUERY).fetch_all(pool).await?);
+        Ok(rows.into_iter().filter_map(|(tenant, days)| u32::try_from(days).ok().map(|days| (tenant, days))).collect())
+    }
+
     /// Every tenant, newest first, with its number of directories. An operator view across
     /// tenants: it reads only the tenant rows and counts, never a tenant's directory data.
     pub async fn tenant_summaries(&self) -> Result<Vec<TenantSummary>, StoreError> {

@@ -27,6 +27,8 @@ backend_tests!(
     operator_api_keys_are_found_by_digest_and_revoked_once,
     the_audit_chain_links_each_tenants_records_in_order,
     the_audit_chain_detects_edited_deleted_and_reordered_records,
+    audit_pages_filter_and_page_by_key_newest_first,
+    pruning_old_audit_records_keeps_the_rest_of_the_chain_verifiable,
     tenant_summaries_count_each_tenants_directories_newest_first,
 );
 
@@ -520,7 +522,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
 
     assert_eq!(overview.backend, db.url.backend());
     assert_eq!(overview.schema_version, Store::latest_schema_version());
-    assert_eq!(Store::latest_schema_version(), 14);
+    assert_eq!(Store::latest_schema_version(), 15);
     assert_eq!(overview.tenant_count, 0);
 }
 
@@ -675,4 +677,67 @@ async fn row_level_security_is_a_second_wall_on_postgres() {
         assert_eq!(data.list(store::ResourceKind::User, &everything).await.unwrap().total, 3);
     })
     .await;
+}
+
+async fn audit_pages_filter_and_page_by_key_newest_first(db: TestDatabase) {
+    let acme = audited_tenant(&db, "acme").await;
+    let scope = db.store.tenant(acme.id);
+    let failed = store::NewAuditRecord {
+        method: Some("PATCH".into()),
+        status: Some(409),
+        outcome: store::AuditOutcome::Failure,
+        ..audit_record(6)
+    };
+    scope.append_audit(&[failed]).await.unwrap();
+    let seqs = |records: Vec<store::AuditRecord>| records.into_iter().map(|r| r.seq).collect::<Vec<_>>();
+    let all = store::AuditQuery::default();
+
+    assert_eq!(seqs(scope.audit_page(&all, None, 2).await.unwrap()), [6, 5]);
+    assert_eq!(seqs(scope.audit_page(&all, Some(5), 2).await.unwrap()), [4, 3]);
+    assert_eq!(seqs(scope.audit_page(&all, Some(2), 2).await.unwrap()), [1]);
+    let by_resource = store::AuditQuery { resource_id: Some("user-3".into()), ..all.clone() };
+    assert_eq!(seqs(scope.audit_page(&by_resource, None, 10).await.unwrap()), [3]);
+    let failures = store::AuditQuery { outcome: Some(store::AuditOutcome::Failure), ..all.clone() };
+    assert_eq!(seqs(scope.audit_page(&failures, None, 10).await.unwrap()), [6]);
+    let patches = store::AuditQuery { operation: Some("patch".into()), ..all.clone() };
+    assert_eq!(seqs(scope.audit_page(&patches, None, 10).await.unwrap()), [6]);
+    let requests = store::AuditQuery { operation: Some("scim.request".into()), ..all.clone() };
+    assert_eq!(seqs(scope.audit_page(&requests, None, 10).await.unwrap()).len(), 6);
+    let window = store::AuditQuery {
+        since: Some(at(10) + chrono::Duration::microseconds(3000)),
+        until: Some(at(10) + chrono::Duration::microseconds(6000)),
+        ..all.clone()
+    };
+    assert_eq!(seqs(scope.audit_page(&window, None, 10).await.unwrap()), [4, 3]);
+    // Another tenant's filter finds nothing of acme's.
+    let globex = tenant(&db.store, "globex").await;
+    assert!(db.store.tenant(globex.id).audit_page(&all, None, 10).await.unwrap().is_empty());
+}
+
+async fn pruning_old_audit_records_keeps_the_rest_of_the_chain_verifiable(db: TestDatabase) {
+    let acme = audited_tenant(&db, "acme").await;
+    let scope = db.store.tenant(acme.id);
+    let records = scope.audit_records(0, 10).await.unwrap();
+
+    let pruned = scope.prune_audit(records[2].occurred_at).await.unwrap();
+
+    assert_eq!(pruned, (2, 2));
+    assert_eq!(scope.audit_start().await.unwrap(), (2, records[1].hash));
+    assert_eq!(scope.audit_records(0, 10).await.unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), [3, 4, 5]);
+    assert_eq!(scope.verify_audit_chain().await.unwrap(), store::ChainReport { checked: 5, first_break: None });
+    assert_eq!(scope.prune_audit(records[2].occurred_at).await.unwrap(), (0, 0), "pruning twice deletes nothing more");
+    // Appending goes on from the head; the chain still verifies.
+    scope.append_audit(&[audit_record(6)]).await.unwrap();
+    assert_eq!(scope.verify_audit_chain().await.unwrap().first_break, None);
+    // Deleting the first kept record is still detected.
+    let sql = format!("DELETE FROM audit_records WHERE tenant_id = '{}' AND seq = 3", acme.id);
+    assert_eq!(db.execute_as_tenant(acme.id, &sql).await.unwrap(), 1);
+    assert_eq!(
+        scope.verify_audit_chain().await.unwrap().first_break,
+        Some(store::ChainBreak::Gap { expected: 3, found: 4 })
+    );
+    // Pruning everything leaves an empty, intact chain whose head still guards the end.
+    let everything = db.store.tenant(acme.id).prune_audit(at(23)).await.unwrap();
+    assert_eq!(everything.1, 6);
+    assert_eq!(scope.verify_audit_chain().await.unwrap().first_break, None);
 }

@@ -1,5 +1,6 @@
 //! The HTTP application: every route of the process is assembled here, in one place.
 
+mod audit_export;
 mod health;
 mod live;
 mod oauth;
@@ -108,6 +109,7 @@ impl App {
             )))
             .merge(oauth::router())
             .merge(operator_api::router())
+            .merge(audit_export::api_router())
             .with_state(state.clone());
         let portal = Router::new()
             .leptos_routes_with_context(&state, portal_routes, provide_store, {
@@ -118,6 +120,7 @@ impl App {
             // portal's not-found page.
             .merge(sso::router())
             .merge(live::router())
+            .merge(audit_export::portal_router())
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
             .with_state(state)
             .layer(session_layer);

@@ -94,6 +94,10 @@ pub(crate) fn spawn_expiry_sweeper(store: Store) -> tokio::task::JoinHandle<()> 
                 Ok(deleted) => tracing::debug!(deleted, "deleted expired OAuth access tokens"),
                 Err(error) => tracing::warn!(%error, "cannot delete expired OAuth access tokens"),
             }
+            // Audit retention: each tenant's records past its retention period (audited).
+            if let Err(error) = service::audit::enforce_retention(&store, now).await {
+                tracing::warn!(%error, "cannot enforce audit retention");
+            }
         }
     })
 }

@@ -16,6 +16,7 @@ store::backend_tests!(
     the_cli_prints_a_setup_link_that_opens_the_portal,
     an_operator_grants_the_support_role_which_can_look_but_not_change,
     the_request_stream_pushes_each_scim_request_to_the_admin_only,
+    the_audit_page_filters_pages_exports_and_retains_the_admins_trail,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -559,4 +560,72 @@ async fn the_request_stream_pushes_each_scim_request_to_the_admin_only(db: TestD
     let other = admin_of(&server, "globex", "it@globex.example").await;
     assert_eq!(other.get(&path).await.status(), 404);
     assert_eq!(server.get(&path).await.status(), 401);
+}
+
+async fn the_audit_page_filters_pages_exports_and_retains_the_admins_trail(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let directory = start_directory(&admin, "okta").await;
+    let issued = admin.json("/api/issue_setup_token", &[("directory", &directory), ("valid_days", "0")]).await;
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let scim = reqwest::Client::new();
+    let users = server.url(&format!("/scim/v2/{directory}/Users"));
+    let user = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ada"});
+    assert_eq!(scim.post(&users).bearer_auth(&token).json(&user).send().await.unwrap().status(), 201);
+    assert_eq!(scim.post(&users).bearer_auth(&token).json(&user).send().await.unwrap().status(), 409);
+    for _ in 0..55 {
+        scim.get(&users).bearer_auth(&token).send().await.unwrap();
+    }
+    server.audit.flush().await;
+    let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap();
+    let stored = db.store.tenant(tenant.id).audit_records(0, 1000).await.unwrap().len();
+
+    let failures = admin.json("/api/audit_records", &[("filters[outcome]", "failure")]).await;
+    let first = admin.json("/api/audit_records", &[("filters[since]", "")]).await;
+    let before = first["next_before"].as_i64().expect("more than one page");
+    let second = admin.json("/api/audit_records", &[("filters[since]", ""), ("before", &before.to_string())]).await;
+    let bad = admin.call("/api/audit_records", &[("filters[since]", "yesterday")]).await;
+
+    assert_eq!(failures["rows"].as_array().unwrap().len(), 1, "{failures}");
+    assert_eq!(failures["rows"][0]["status"], 409);
+    assert!(failures["rows"][0]["detail"].as_str().unwrap().contains("uniqueness"));
+    assert_eq!(first["rows"].as_array().unwrap().len(), 50);
+    let seqs =
+        |page: &Value| page["rows"].as_array().unwrap().iter().map(|r| r["seq"].as_i64().unwrap()).collect::<Vec<_>>();
+    assert!(seqs(&first).windows(2).all(|pair| pair[0] > pair[1]), "not newest first");
+    assert_eq!(seqs(&second)[0], before - 1, "the next page does not continue where the first ended");
+    assert_eq!(seqs(&first).len() + seqs(&second).len(), stored);
+    assert_eq!(bad.status(), 422);
+
+    let csv = admin.get("/admin/audit/export?format=csv&outcome=failure").await;
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[0].starts_with("seq,occurred_at,actor,action"));
+    assert!(lines[1].contains(",409,"));
+    let jsonl = admin.get("/admin/audit/export").await.text().await.unwrap();
+    assert_eq!(jsonl.lines().count(), stored);
+    let newest: Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+    assert_eq!(newest["seq"].as_i64(), Some(stored as i64));
+    assert_eq!(admin.get("/admin/audit/export?format=xml").await.status(), 400);
+    assert_eq!(Visitor::new(&server).get("/admin/audit/export").await.status(), 401);
+    let key = service::api_keys::issue_api_key(&db.store, "export".into(), now()).await.unwrap().secret;
+    let api = reqwest::Client::new().get(server.url("/api/v1/tenants/acme/audit?format=jsonl&operation=POST"));
+    let api = api.bearer_auth(&key).send().await.unwrap().text().await.unwrap();
+    assert_eq!(api.lines().count(), 2, "{api}");
+    assert_eq!(reqwest::get(server.url("/api/v1/tenants/acme/audit")).await.unwrap().status(), 401);
+
+    // Retention: an admin keeps one day; two days later the job deletes everything older,
+    // records that it did, and the rest of the chain still verifies.
+    assert_eq!(admin.call("/api/set_audit_retention", &[("days", "0")]).await.status(), 422);
+    admin.json("/api/set_audit_retention", &[("days", "1")]).await;
+    assert_eq!(admin.json("/api/audit_retention", &[]).await, 1);
+    let pruned = service::audit::enforce_retention(&db.store, now() + chrono::Duration::days(2)).await.unwrap();
+    assert_eq!(pruned, [(tenant.id, stored as u64 + 1)]);
+    let left = admin.json("/api/audit_records", &[("filters[since]", "")]).await;
+    let actions: Vec<&str> = left["rows"].as_array().unwrap().iter().map(|r| r["what"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["audit.retention_pruned"]);
+    let verified = admin.json("/api/verify_audit_trail", &[]).await;
+    assert!(verified.as_str().unwrap().starts_with("Intact"), "{verified}");
 }

@@ -1,0 +1,332 @@
+//! `/admin/audit`: the organisation's audit trail for its admins: filters, keyset paging,
+//! exports (CSV, JSON Lines), chain verification and the retention period.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::admin::{AdminTopBar, Badge, CARD, INPUT, SECONDARY_BUTTON, SignedInAdmin};
+use crate::auth::AdminView;
+use crate::pages::{ErrorBox, PRIMARY_BUTTON, error_message};
+
+/// Records per page.
+pub const AUDIT_PAGE: i64 = 50;
+
+/// One record as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRowView {
+    pub seq: i64,
+    /// `YYYY-MM-DD HH:MM:SS` UTC.
+    pub time: String,
+    pub actor: String,
+    /// `PATCH /scim/v2/…/Users/…` for SCIM requests, the action otherwise.
+    pub what: String,
+    pub status: Option<i32>,
+    pub ok: bool,
+    pub resource_id: Option<String>,
+    /// The JSON kept with the record (bodies of failed requests, redacted), pretty-printed.
+    pub detail: String,
+}
+
+/// A page of records, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPageView {
+    pub rows: Vec<AuditRowView>,
+    /// Pass as `before` for the next (older) page; `None` on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// The filters of the page, as its form sends them (a missing one is empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditFilterForm {
+    pub since: String,
+    pub until: String,
+    pub outcome: String,
+    pub operation: String,
+    pub resource: String,
+}
+
+impl AuditFilterForm {
+    /// The export address with these filters.
+    pub fn export_href(&self, format: &str) -> String {
+        let mut query = vec![format!("format={format}")];
+        for (name, value) in [
+            ("since", &self.since),
+            ("until", &self.until),
+            ("outcome", &self.outcome),
+            ("operation", &self.operation),
+            ("resource", &self.resource),
+        ] {
+            if !value.trim().is_empty() {
+                query.push(format!("{name}={}", encode(value.trim())));
+            }
+        }
+        format!("/admin/audit/export?{}", query.join("&"))
+    }
+}
+
+/// Percent-encodes a query value (unreserved characters stay).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(byte).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[server(endpoint = "audit_records")]
+pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Result<AuditPageView, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let given = |value: String| Some(value).filter(|v| !v.trim().is_empty());
+    let filters = service::audit::AuditFilters {
+        since: given(filters.since),
+        until: given(filters.until),
+        outcome: given(filters.outcome),
+        operation: given(filters.operation),
+        resource: given(filters.resource),
+        directory: None,
+    };
+    let query = filters.to_query().map_err(|message| {
+        crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
+        ServerFnError::new(crate::text::sentence(&message))
+    })?;
+    let records = service::audit::page(&store, admin.tenant()?, &query, before, AUDIT_PAGE + 1)
+        .await
+        .map_err(|_| ServerFnError::new("The database is unavailable. Try again shortly."))?;
+    let more = records.len() as i64 > AUDIT_PAGE;
+    let rows: Vec<AuditRowView> = records
+        .into_iter()
+        .take(usize::try_from(AUDIT_PAGE).unwrap_or(50))
+        .map(|record| {
+            let what = match (&record.method, &record.path) {
+                (Some(method), Some(path)) => format!("{method} {path}"),
+                _ => record.action.clone(),
+            };
+            let detail = serde_json::from_str::<serde_json::Value>(&record.detail)
+                .ok()
+                .and_then(|value| serde_json::to_string_pretty(&value).ok())
+                .unwrap_or(record.detail);
+            AuditRowView {
+                seq: record.seq,
+                time: record.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                actor: record.actor,
+                what,
+                status: record.status,
+                ok: record.outcome == service::audit::Outcome::Success,
+                resource_id: record.resource_id,
+                detail,
+            }
+        })
+        .collect();
+    let next_before = if more { rows.last().map(|row| row.seq) } else { None };
+    Ok(AuditPageView { rows, next_before })
+}
+
+/// Verifies the organisation's chain; returns a sentence saying whether it holds.
+#[server(endpoint = "verify_audit_trail")]
+pub async fn verify_audit_trail() -> Result<String, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let admin = crate::auth::require_admin().await?;
+    let report = service::audit::verify_chain(&store, admin.tenant()?)
+        .await
+        .map_err(|_| ServerFnError::new("The database is unavailable. Try again shortly."))?;
+    Ok(match report.first_break {
+        None => format!("Intact: all {} records link up, and none is missing at the end.", report.checked),
+        Some(broken) => {
+            format!("Broken: {broken}; the {} records before it are intact. Tell your operator.", report.checked)
+        }
+    })
+}
+
+#[server(endpoint = "audit_retention")]
+pub async fn audit_retention() -> Result<Option<u32>, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let admin = crate::auth::require_admin().await?;
+    service::audit::retention(&store, admin.tenant()?)
+        .await
+        .map_err(|_| ServerFnError::new("The database is unavailable. Try again shortly."))
+}
+
+/// Sets the retention period: a number of days, or empty to keep records forever.
+#[server(endpoint = "set_audit_retention")]
+pub async fn set_audit_retention(days: String) -> Result<(), ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let days = match days.trim() {
+        "" => None,
+        text => match text.parse::<u32>() {
+            Ok(days) if (1..=service::audit::MAX_RETENTION_DAYS).contains(&days) => Some(days),
+            _ => {
+                crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
+                return Err(ServerFnError::new(format!(
+                    "Enter a number of days from 1 to {}, or nothing to keep records forever.",
+                    service::audit::MAX_RETENTION_DAYS
+                )));
+            }
+        },
+    };
+    #[allow(clippy::disallowed_methods)] // the clock is read at the edge
+    let now = chrono::Utc::now();
+    service::audit::set_retention(&store, admin.tenant()?, days, &admin.actor(), now)
+        .await
+        .map_err(|_| ServerFnError::new("The database is unavailable. Try again shortly."))
+}
+
+/// `/admin/audit`
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    view! { <SignedInAdmin page=|admin| view! { <AuditView admin/> }.into_any()/> }
+}
+
+#[component]
+fn AuditView(admin: AdminView) -> impl IntoView {
+    let filters = RwSignal::new(AuditFilterForm::default());
+    // The keyset of each page shown so far: `None` for the newest.
+    let pages = RwSignal::new(vec![None::<i64>]);
+    let records = LocalResource::new(move || audit_records(filters.get(), pages.with(|p| p.last().copied().flatten())));
+    let verify = Action::new(|_: &()| verify_audit_trail());
+    let save_retention = ServerAction::<SetAuditRetention>::new();
+    let retention = LocalResource::new(move || {
+        save_retention.version().track();
+        audit_retention()
+    });
+    let field = |id: &'static str,
+                 label: &'static str,
+                 kind: &'static str,
+                 placeholder: &'static str,
+                 get: fn(&AuditFilterForm) -> String,
+                 set: fn(&mut AuditFilterForm, String)| {
+        view! {
+            <div>
+                <label for=id class="block text-sm font-medium text-slate-700">{label}</label>
+                <input id=id type=kind placeholder=placeholder class=INPUT
+                    prop:value=move || filters.with(get)
+                    on:change=move |event| {
+                        let value = event_target_value(&event);
+                        filters.update(|form| set(form, value));
+                        pages.set(vec![None]);
+                    }/>
+            </div>
+        }
+    };
+    view! {
+        <AdminTopBar admin/>
+        <main class="mx-auto max-w-6xl space-y-8 px-6 py-10">
+            <div class="flex flex-wrap items-end justify-between gap-4">
+                <div>
+                    <h1 class="text-2xl font-bold tracking-tight">"Audit trail"</h1>
+                    <p class="mt-1 text-sm text-slate-600">"Every SCIM request and every admin, operator and support action, newest first. Each record carries the hash of the one before it."</p>
+                </div>
+                <div class="flex gap-3">
+                    <a id="export-csv" href=move || filters.with(|f| f.export_href("csv")) class=SECONDARY_BUTTON rel="external" download>"Export CSV"</a>
+                    <a id="export-jsonl" href=move || filters.with(|f| f.export_href("jsonl")) class=SECONDARY_BUTTON rel="external" download>"Export JSON Lines"</a>
+                </div>
+            </div>
+            <section class=CARD aria-labelledby="filters-heading">
+                <h2 id="filters-heading" class="text-lg font-semibold">"Filters"</h2>
+                <div class="mt-4 grid gap-4 sm:grid-cols-5">
+                    {field("audit-since", "From (UTC)", "date", "", |f| f.since.clone(), |f, v| f.since = v)}
+                    {field("audit-until", "Through (UTC)", "date", "", |f| f.until.clone(), |f, v| f.until = v)}
+                    <div>
+                        <label for="audit-outcome" class="block text-sm font-medium text-slate-700">"Outcome"</label>
+                        <select id="audit-outcome" class=INPUT on:change=move |event| {
+                            let value = event_target_value(&event);
+                            filters.update(|form| form.outcome = value);
+                            pages.set(vec![None]);
+                        }>
+                            <option value="">"Any"</option>
+                            <option value="success">"Success"</option>
+                            <option value="failure">"Failure"</option>
+                        </select>
+                    </div>
+                    {field("audit-operation", "Operation", "text", "PATCH or token.revoked", |f| f.operation.clone(), |f, v| f.operation = v)}
+                    {field("audit-resource", "User or group id", "text", "", |f| f.resource.clone(), |f, v| f.resource = v)}
+                </div>
+            </section>
+            <section class=CARD aria-labelledby="records-heading">
+                <h2 id="records-heading" class="text-lg font-semibold">"Records"</h2>
+                {move || {
+                    let Some(loaded) = records.get() else { return view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any() };
+                    match loaded {
+                        Ok(page) => {
+                            let next = page.next_before;
+                            let has_newer = pages.with(|p| p.len() > 1);
+                            view! {
+                                <table id="audit-table" class="mt-4 w-full table-fixed text-left text-sm">
+                                    <thead class="border-b border-slate-200 text-slate-500">
+                                        <tr>
+                                            <th scope="col" class="w-40 py-2 font-medium">"Time (UTC)"</th>
+                                            <th scope="col" class="w-48 py-2 font-medium">"Who"</th>
+                                            <th scope="col" class="py-2 font-medium">"What"</th>
+                                            <th scope="col" class="w-24 py-2 font-medium">"Outcome"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody class="divide-y divide-slate-100 align-top">
+                                        {page.rows.into_iter().map(|row| view! {
+                                            <tr data-seq=row.seq>
+                                                <td class="py-2 font-mono text-xs">{row.time}</td>
+                                                <td class="py-2 break-all font-mono text-xs">{row.actor}</td>
+                                                <td class="py-2 break-all">
+                                                    <span class="font-mono text-xs">{row.what}</span>
+                                                    {row.resource_id.map(|id| view! { <span class="block text-xs text-slate-500">{format!("Resource {id}")}</span> })}
+                                                    <details class="mt-1">
+                                                        <summary class="cursor-pointer text-xs text-slate-600">"Details"</summary>
+                                                        <pre class="mt-1 overflow-x-auto rounded bg-slate-900 p-2 text-xs text-slate-100">{row.detail}</pre>
+                                                    </details>
+                                                </td>
+                                                <td class="py-2">
+                                                    <Badge tone=if row.ok { "good" } else { "bad" } text=row.status.map_or_else(|| (if row.ok { "Done" } else { "Failed" }).to_owned(), |s| s.to_string())/>
+                                                </td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                <div class="mt-3 flex justify-end gap-2">
+                                    <button type="button" id="audit-newer" class=SECONDARY_BUTTON disabled=!has_newer
+                                        on:click=move |_| pages.update(|p| { p.pop(); })>"Newer"</button>
+                                    <button type="button" id="audit-older" class=SECONDARY_BUTTON disabled=next.is_none()
+                                        on:click=move |_| pages.update(|p| p.push(next))>"Older"</button>
+                                </div>
+                            }.into_any()
+                        }
+                        Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    }
+                }}
+            </section>
+            <div class="grid gap-8 md:grid-cols-2">
+                <section class=CARD aria-labelledby="verify-heading">
+                    <h2 id="verify-heading" class="text-lg font-semibold">"Tamper check"</h2>
+                    <p class="mt-1 text-sm text-slate-600">"Recomputes every record's hash and checks that each links to the one before it."</p>
+                    <button id="verify-chain" type="button" class=format!("{PRIMARY_BUTTON} mt-4") on:click=move |_| { verify.dispatch(()); }>"Verify the chain"</button>
+                    <p id="verify-result" class="mt-3 text-sm" aria-live="polite">
+                        {move || verify.value().get().map(|result| result.unwrap_or_else(|error| error_message(&error)))}
+                    </p>
+                </section>
+                <section class=CARD aria-labelledby="retention-heading">
+                    <h2 id="retention-heading" class="text-lg font-semibold">"Retention"</h2>
+                    <p id="retention-current" class="mt-1 text-sm text-slate-600">
+                        {move || match retention.get() {
+                            Some(Ok(Some(days))) => format!("Records older than {days} days are deleted (checked every ten minutes); each deletion is itself recorded."),
+                            Some(Ok(None)) => "Records are kept forever.".to_owned(),
+                            Some(Err(error)) => error_message(&error),
+                            None => String::new(),
+                        }}
+                    </p>
+                    <ActionForm action=save_retention attr:class="mt-4 flex items-end gap-3">
+                        <div>
+                            <label for="retention-days" class="block text-sm font-medium text-slate-700">"Days to keep (empty: forever)"</label>
+                            <input id="retention-days" name="days" inputmode="numeric" class=INPUT/>
+                        </div>
+                        <button id="save-retention" type="submit" class=SECONDARY_BUTTON>"Save"</button>
+                    </ActionForm>
+                    {move || save_retention.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error_message(&error)/> })}
+                </section>
+            </div>
+        </main>
+    }
+}

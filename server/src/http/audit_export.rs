@@ -1,0 +1,144 @@
+//! Streamed exports of a tenant's audit trail, as CSV or JSON Lines, newest record first:
+//! `GET /admin/audit/export` for the signed-in tenant admin and
+//! `GET /api/v1/tenants/{slug}/audit` for the operator API. Both read in keyset pages of
+//! [`PAGE`] records and write each page as it comes, so an export of millions of records
+//! holds one page in memory.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures_util::stream;
+use serde::Deserialize;
+use service::audit::{AuditFilters, CSV_HEADER, record_csv_row, record_json};
+use store::{AuditQuery, Store, TenantId};
+use tower_sessions::Session;
+
+use super::AppState;
+use super::operator_api::{ApiFailure, OperatorApiKey};
+
+/// Records read per database round trip.
+const PAGE: i64 = 1000;
+
+/// The portal's route (session-authenticated; inside the session layer).
+pub(crate) fn portal_router() -> Router<AppState> {
+    Router::new().route("/admin/audit/export", get(admin_export))
+}
+
+/// The operator API's route (API key).
+pub(crate) fn api_router() -> Router<AppState> {
+    Router::new().route("/api/v1/tenants/{slug}/audit", get(api_export))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ExportQuery {
+    /// `csv` or `jsonl` (the default).
+    format: Option<String>,
+    #[serde(flatten)]
+    filters: AuditFilters,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    JsonLines,
+}
+
+fn format_of(query: &ExportQuery) -> Result<Format, String> {
+    match query.format.as_deref().unwrap_or("jsonl") {
+        "csv" => Ok(Format::Csv),
+        "jsonl" => Ok(Format::JsonLines),
+        other => Err(format!("format must be csv or jsonl, not {other:?}")),
+    }
+}
+
+async fn admin_export(State(state): State<AppState>, session: Session, Query(query): Query<ExportQuery>) -> Response {
+    let Some(tenant) = app::auth::admin_tenant(&session).await else {
+        return (StatusCode::UNAUTHORIZED, "Sign in as an admin of this organisation.").into_response();
+    };
+    match (format_of(&query), query.filters.to_query()) {
+        (Ok(format), Ok(filters)) => export(state.store.clone(), tenant, filters, format),
+        (Err(message), _) | (_, Err(message)) => (StatusCode::BAD_REQUEST, message).into_response(),
+    }
+}
+
+async fn api_export(
+    _key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, ApiFailure> {
+    let unknown = || ApiFailure::NotFound(format!("there is no tenant {slug}"));
+    let parsed = store::TenantSlug::parse(&slug).map_err(|_| unknown())?;
+    let tenant = state.store.tenant_by_slug(&parsed).await.map_err(service::ServiceError::from)?.ok_or_else(unknown)?;
+    let format = format_of(&query).map_err(ApiFailure::BadRequest)?;
+    let filters = query.filters.to_query().map_err(ApiFailure::BadRequest)?;
+    Ok(export(state.store.clone(), tenant.id, filters, format))
+}
+
+struct Cursor {
+    store: Store,
+    tenant: TenantId,
+    query: AuditQuery,
+    format: Format,
+    before: Option<i64>,
+    header_sent: bool,
+    done: bool,
+}
+
+fn export(store: Store, tenant: TenantId, query: AuditQuery, format: Format) -> Response {
+    let cursor = Cursor { store, tenant, query, format, before: None, header_sent: false, done: false };
+    let pages = stream::unfold(cursor, |mut cursor| async move {
+        if cursor.done {
+            return None;
+        }
+        let mut chunk = Vec::new();
+        if cursor.format == Format::Csv && !cursor.header_sent {
+            cursor.header_sent = true;
+            write_csv(&mut chunk, &CSV_HEADER.map(str::to_owned));
+        }
+        let records = match cursor.store.tenant(cursor.tenant).audit_page(&cursor.query, cursor.before, PAGE).await {
+            Ok(records) => records,
+            Err(error) => {
+                // The response has started: ending the body early is the only signal left.
+                tracing::error!(%error, tenant = %cursor.tenant, "audit export cut short");
+                return Some((Err(std::io::Error::other("the audit export could not be read to the end")), cursor));
+            }
+        };
+        cursor.done = (records.len() as i64) < PAGE;
+        cursor.before = records.last().map(|record| record.seq);
+        for record in &records {
+            match cursor.format {
+                Format::Csv => write_csv(&mut chunk, &record_csv_row(record)),
+                Format::JsonLines => {
+                    chunk.extend_from_slice(record_json(record).to_string().as_bytes());
+                    chunk.push(b'\n');
+                }
+            }
+        }
+        Some((Ok(Bytes::from(chunk)), cursor))
+    });
+    let (content_type, extension) = match format {
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+        Format::JsonLines => ("application/x-ndjson", "jsonl"),
+    };
+    let mut response = Body::from_stream(pages).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"audit-trail.{extension}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn write_csv<const N: usize>(into: &mut Vec<u8>, fields: &[String; N]) {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    if writer.write_record(fields).is_ok()
+        && let Ok(bytes) = writer.into_inner()
+    {
+        into.extend_from_slice(&bytes);
+    }
+}
