@@ -442,6 +442,10 @@ async fn an_admin_reaches_only_their_own_tenant(db: TestDatabase) {
         ("/api/admin_home", vec![]),
         ("/api/invite_admin", vec![("valid_days", "7")]),
         ("/api/start_setup", vec![("idp", "okta")]),
+        ("/api/audit_records", vec![("filters[since]", "")]),
+        ("/api/verify_audit_trail", vec![]),
+        ("/api/audit_retention", vec![]),
+        ("/api/set_audit_retention", vec![("days", "1")]),
     ] {
         assert_eq!(signed_out.call(function, &form).await.status(), 401, "{function}");
         assert_eq!(server.call(function, &form).await.status(), 401, "{function} answered an operator");
