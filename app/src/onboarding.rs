@@ -315,25 +315,8 @@ pub async fn issue_setup_token(directory: String, valid_days: u32) -> Result<Iss
     let admin = crate::auth::require_admin().await?;
     let tenant = admin.tenant()?;
     let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
-    let now = server::now();
-    let expires_at = (valid_days > 0).then(|| now + chrono::Duration::days(i64::from(valid_days.min(3650))));
-    let request = service::directories::TokenRequest {
-        label: format!("Issued by {} in the setup wizard", admin.email),
-        read_only: false,
-        expires_at,
-    };
-    let issued =
-        service::directories::issue_token(&store, tenant, id, request, now).await.map_err(|_| server::unavailable())?;
-    server::audit(
-        &store,
-        tenant,
-        &admin.actor(),
-        "token.issued",
-        id,
-        serde_json::json!({ "token": issued.id.to_string() }),
-    )
-    .await?;
-    Ok(IssuedTokenView { token: issued.secret, expires: server::date_time(expires_at), old_token_until: None })
+    let label = format!("Issued by {} in the setup wizard", admin.email);
+    server::issue_token(&store, &admin, id, label, valid_days).await
 }
 
 /// Step 3, for identity providers that use OAuth client credentials.
@@ -604,21 +587,7 @@ pub async fn create_directory_token(
         crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
         return Err(ServerFnError::new("Give the token a name of 1 to 100 characters, such as \"Okta production\"."));
     }
-    let now = server::now();
-    let expires_at = (valid_days > 0).then(|| now + chrono::Duration::days(i64::from(valid_days.min(3650))));
-    let request = service::directories::TokenRequest { label: label.to_owned(), read_only: false, expires_at };
-    let issued =
-        service::directories::issue_token(&store, tenant, id, request, now).await.map_err(|_| server::unavailable())?;
-    server::audit(
-        &store,
-        tenant,
-        &admin.actor(),
-        "token.issued",
-        id,
-        serde_json::json!({ "token": issued.id.to_string() }),
-    )
-    .await?;
-    Ok(IssuedTokenView { token: issued.secret, expires: server::date_time(expires_at), old_token_until: None })
+    server::issue_token(&store, &admin, id, label.to_owned(), valid_days).await
 }
 
 #[cfg(feature = "ssr")]
@@ -626,7 +595,7 @@ pub(crate) mod server {
     use leptos::prelude::*;
     use service::onboarding::OnboardingError;
 
-    use super::{DASHBOARD_PAGE, RequestView, ResourcePage, ResourceRow, TokenView};
+    use super::{DASHBOARD_PAGE, IssuedTokenView, RequestView, ResourcePage, ResourceRow, TokenView};
     use crate::auth::server::set_status;
 
     /// The clock is read here, at the edge; the service takes the time as a parameter.
@@ -713,6 +682,27 @@ pub(crate) mod server {
             }
             OnboardingError::Service(_) => unavailable(),
         }
+    }
+
+    /// Issues a directory token that expires after `valid_days` (0: never; at most ten
+    /// years), records it in the tenant's audit trail, and returns it for showing once.
+    pub(crate) async fn issue_token(
+        store: &service::Store,
+        admin: &crate::auth::server::SessionAdmin,
+        directory: service::DirectoryId,
+        label: String,
+        valid_days: u32,
+    ) -> Result<IssuedTokenView, ServerFnError> {
+        let tenant = admin.tenant()?;
+        let now = now();
+        let expires_at = (valid_days > 0).then(|| now + chrono::Duration::days(i64::from(valid_days.min(3650))));
+        let request = service::directories::TokenRequest { label, read_only: false, expires_at };
+        let issued = service::directories::issue_token(store, tenant, directory, request, now)
+            .await
+            .map_err(|_| unavailable())?;
+        let detail = serde_json::json!({ "token": issued.id.to_string() });
+        audit(store, tenant, &admin.actor(), "token.issued", directory, detail).await?;
+        Ok(IssuedTokenView { token: issued.secret, expires: date_time(expires_at), old_token_until: None })
     }
 
     pub(crate) async fn audit(

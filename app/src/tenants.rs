@@ -85,7 +85,7 @@ pub async fn create_tenant(slug: String, display_name: String) -> Result<(), Ser
         Err(TenantError::Service(_)) => Err(unavailable()),
         Err(invalid) => {
             crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-            Err(ServerFnError::new(sentence(&invalid.to_string())))
+            Err(ServerFnError::new(crate::text::sentence(&invalid.to_string())))
         }
     }
 }
@@ -192,7 +192,7 @@ pub async fn configure_tenant_sso(
         Ok(()) => Ok(()),
         Err(SsoError::InvalidSettings(message)) => {
             crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-            Err(ServerFnError::new(sentence(&message)))
+            Err(ServerFnError::new(crate::text::sentence(&message)))
         }
         Err(_) => Err(unavailable()),
     }
@@ -220,7 +220,7 @@ pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, 
         Err(service::admins::SetupLinkError::Service(_)) => Err(unavailable()),
         Err(invalid) => {
             crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-            Err(ServerFnError::new(sentence(&invalid.to_string())))
+            Err(ServerFnError::new(crate::text::sentence(&invalid.to_string())))
         }
     }
 }
@@ -228,18 +228,6 @@ pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, 
 #[cfg(feature = "ssr")]
 fn unavailable() -> ServerFnError {
     ServerFnError::new("The database is unavailable. Try again shortly.")
-}
-
-/// `the display name …` -> `The display name ….`
-#[cfg(feature = "ssr")]
-fn sentence(text: &str) -> String {
-    let mut chars = text.chars();
-    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
-    let mut sentence = format!("{first}{}", chars.as_str());
-    if !sentence.ends_with('.') {
-        sentence.push('.');
-    }
-    sentence
 }
 
 #[cfg(feature = "ssr")]

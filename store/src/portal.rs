@@ -387,23 +387,9 @@ impl TenantScope<'_> {
         const QUERY: &str = "SELECT id, label, read_only, created_at, expires_at, revoked_at, last_used_at \
              FROM directory_tokens WHERE tenant_id = $1 AND directory_id = $2 AND oauth_client_id IS NULL \
              ORDER BY created_at DESC, id DESC";
-        type Row =
-            (TokenId, String, bool, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-        let rows: Vec<Row> = on_pool!(&self.store.pool, pool =>
+        let rows: Vec<crate::scope::TokenRow> = on_pool!(&self.store.pool, pool =>
             sqlx::query_as(QUERY).bind(self.tenant).bind(directory).fetch_all(pool).await?);
-        Ok(rows
-            .into_iter()
-            .map(|(id, label, read_only, created_at, expires_at, revoked_at, last_used_at)| TokenRecord {
-                id,
-                directory,
-                label,
-                read_only,
-                created_at,
-                expires_at,
-                revoked_at,
-                last_used_at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(|row| crate::scope::token_from_row(directory, row)).collect())
     }
 
     /// Brings a token's expiry forward to `at` (never later than it already was); false

@@ -99,7 +99,7 @@ pub struct NewOAuthClient {
     pub created_at: DateTime<Utc>,
 }
 
-type TokenRow =
+pub(crate) type TokenRow =
     (TokenId, String, bool, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 impl<'a> TenantScope<'a> {
@@ -288,16 +288,7 @@ impl<'a> TenantScope<'a> {
             .bind(&digest[..])
             .fetch_optional(pool)
             .await?);
-        Ok(row.map(|(id, label, read_only, created_at, expires_at, revoked_at, last_used_at)| TokenRecord {
-            id,
-            directory,
-            label,
-            read_only,
-            created_at,
-            expires_at,
-            revoked_at,
-            last_used_at,
-        }))
+        Ok(row.map(|row| token_from_row(directory, row)))
     }
 
     /// Records that a token was used at `at`.
@@ -344,6 +335,13 @@ impl<'a> TenantScope<'a> {
         }
         Ok(())
     }
+}
+
+pub(crate) fn token_from_row(
+    directory: DirectoryId,
+    (id, label, read_only, created_at, expires_at, revoked_at, last_used_at): TokenRow,
+) -> TokenRecord {
+    TokenRecord { id, directory, label, read_only, created_at, expires_at, revoked_at, last_used_at }
 }
 
 pub(crate) type DirectoryRow = (DirectoryId, String, String, DateTime<Utc>, String, i64);
