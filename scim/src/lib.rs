@@ -8,6 +8,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod dialect;
+pub mod diff;
 pub mod discovery;
 pub mod error;
 pub mod filter;

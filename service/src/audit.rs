@@ -346,8 +346,10 @@ const SECRET_KEYS: &[&str] = &[
     "apikey",
 ];
 
+/// A secret's name, or one ending in it (`apiToken`, `clientSecret`, `oldPassword`).
 fn is_secret(name: &str) -> bool {
-    SECRET_KEYS.iter().any(|secret| name.eq_ignore_ascii_case(secret))
+    let name = name.to_ascii_lowercase();
+    SECRET_KEYS.iter().any(|secret| name.ends_with(secret))
 }
 
 /// A request body as kept for a failed request: secrets replaced wherever they are, also
@@ -355,16 +357,20 @@ fn is_secret(name: &str) -> bool {
 pub fn redact(value: &Value) -> Value {
     match value {
         Value::Object(map) => {
-            // `urn:…:User:password` and `password` name the same attribute.
+            // A PATCH operation (`path`, `value`) or a recorded change (`attribute`,
+            // `before`, `after`) of a secret attribute; `urn:…:User:password` and
+            // `password` name the same attribute.
             let secret_path = map
                 .iter()
-                .find(|(key, _)| key.eq_ignore_ascii_case("path"))
+                .find(|(key, _)| key.eq_ignore_ascii_case("path") || key.as_str() == "attribute")
                 .and_then(|(_, path)| path.as_str())
                 .is_some_and(|path| is_secret(path.rsplit(':').next().unwrap_or(path)));
             Value::Object(
                 map.iter()
                     .map(|(key, value)| {
-                        let secret = is_secret(key) || (secret_path && key.eq_ignore_ascii_case("value"));
+                        let carries_the_value =
+                            ["value", "before", "after"].iter().any(|k| key.eq_ignore_ascii_case(k));
+                        let secret = is_secret(key) || (secret_path && carries_the_value);
                         let kept = if secret { Value::String("[redacted]".to_owned()) } else { redact(value) };
                         (key.clone(), kept)
                     })
@@ -401,6 +407,21 @@ mod tests {
                                {"op": "replace", "path": "title", "value": "Chief"}],
                 "client_secret": "[redacted]", "nested": {"Token": "[redacted]"}
             })
+        );
+    }
+
+    #[test]
+    fn recorded_changes_of_a_secret_attribute_lose_both_values() {
+        let changes = json!([
+            {"attribute": "urn:acme:params:scim:schemas:extension:2.0:User:apiToken", "before": "old", "after": "new"},
+            {"attribute": "title", "before": "Engineer", "after": "Manager"}
+        ]);
+        assert_eq!(
+            redact(&changes),
+            json!([
+                {"attribute": "urn:acme:params:scim:schemas:extension:2.0:User:apiToken", "before": "[redacted]", "after": "[redacted]"},
+                {"attribute": "title", "before": "Engineer", "after": "Manager"}
+            ])
         );
     }
 }

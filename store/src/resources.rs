@@ -667,16 +667,10 @@ impl<'a> DirectoryData<'a> {
     /// groups it is a member of, in one statement. On PostgreSQL through the function of
     /// migration 0009, which sets the tenant for row-level security in the same round trip.
     async fn by_id(&self, kind: ResourceKind, id: &str, with_groups: bool) -> Result<Option<ByIdRow>, StoreError> {
-        const SQLITE: &str = "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified, \
-             CASE WHEN $5 THEN (SELECT json_group_array(json_array(g.id, g.name)) FROM scim_members m \
-             JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
-             WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id) END \
-             FROM scim_resources r \
-             WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = $3 AND r.id = $4";
         const POSTGRES: &str = "SELECT * FROM scim_resource_by_id($1, $2, $3, $4, $5)";
         Ok(match &self.store.pool {
             crate::Pool::Sqlite(pool) => {
-                sqlx::query_as(SQLITE)
+                sqlx::query_as(BY_ID_SQLITE)
                     .bind(self.tenant)
                     .bind(self.directory)
                     .bind(kind.as_str())
@@ -1000,18 +994,38 @@ impl<'a> DirectoryData<'a> {
         Ok(plans)
     }
 
+    /// The query plans of the membership reads: a user by id with its groups (SQLite only:
+    /// on PostgreSQL that query runs inside a function whose plan `EXPLAIN` does not show),
+    /// the groups of a user and the members of a group; for tests that none of them reads
+    /// every membership of the directory.
+    #[cfg(feature = "test-support")]
+    pub async fn explain_memberships(&self, user: &str, group: &str) -> Result<Vec<String>, StoreError> {
+        let explain = match self.store.backend() {
+            crate::Backend::Sqlite => "EXPLAIN QUERY PLAN",
+            crate::Backend::Postgres => "EXPLAIN",
+        };
+        let mut statements = vec![(groups_of_sql(1), user), (members_of_sql(1), group)];
+        if self.store.backend() == crate::Backend::Sqlite {
+            statements.push((BY_ID_SQLITE.replace("$5", "1"), user));
+        }
+        let mut plans = Vec::new();
+        for (sql, id) in statements {
+            let explained = format!("{explain} {sql}");
+            let lines: Vec<PlanLine> = as_tenant!(self, conn => {
+                let query = sqlx::query_as(&explained).bind(self.tenant).bind(self.directory);
+                let query = if sql.contains("$4") { query.bind(ResourceKind::User.as_str()).bind(id) } else { query.bind(id) };
+                query.fetch_all(&mut *conn).await?
+            });
+            plans.push(lines.into_iter().map(|PlanLine(line)| line).collect::<Vec<_>>().join("\n"));
+        }
+        Ok(plans)
+    }
+
     /// The members of each of `groups`, ordered by id.
     pub async fn members_of(&self, groups: &[String]) -> Result<HashMap<String, Vec<Member>>, StoreError> {
         let mut result: HashMap<String, Vec<Member>> = HashMap::new();
         for chunk in groups.chunks(CHUNK) {
-            let query = format!(
-                "SELECT m.group_id, m.member_id, m.member_type, r.name FROM scim_members m \
-                 JOIN scim_resources r ON r.tenant_id = m.tenant_id AND r.directory_id = m.directory_id \
-                 AND r.id = m.member_id \
-                 WHERE m.tenant_id = $1 AND m.directory_id = $2 AND m.group_id IN ({}) \
-                 ORDER BY m.group_id, m.member_id",
-                placeholders(3, chunk.len())
-            );
+            let query = members_of_sql(chunk.len());
             let rows: Vec<(String, String, String, String)> = as_tenant!(self, conn => {
                 let mut q = sqlx::query_as(&query).bind(self.tenant).bind(self.directory);
                 for group in chunk {
@@ -1030,14 +1044,7 @@ impl<'a> DirectoryData<'a> {
     pub async fn groups_of(&self, users: &[String]) -> Result<HashMap<String, Vec<GroupRef>>, StoreError> {
         let mut result: HashMap<String, Vec<GroupRef>> = HashMap::new();
         for chunk in users.chunks(CHUNK) {
-            let query = format!(
-                "SELECT m.member_id, m.group_id, g.name FROM scim_members m \
-                 JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id \
-                 AND g.id = m.group_id \
-                 WHERE m.tenant_id = $1 AND m.directory_id = $2 AND m.member_id IN ({}) \
-                 ORDER BY m.member_id, m.group_id",
-                placeholders(3, chunk.len())
-            );
+            let query = groups_of_sql(chunk.len());
             let rows: Vec<(String, String, String)> = as_tenant!(self, conn => {
                 let mut q = sqlx::query_as(&query).bind(self.tenant).bind(self.directory);
                 for user in chunk {
@@ -1095,6 +1102,39 @@ fn name_conflict(kind: ResourceKind) -> &'static str {
 }
 
 /// `$first, $first+1, …` for `count` parameters.
+/// One resource by id with the `[id, name]` pairs of the groups it is a member of
+/// (SQLite; PostgreSQL runs the same query inside `scim_resource_by_id`, migration 0009).
+const BY_ID_SQLITE: &str = "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified, \
+     CASE WHEN $5 THEN (SELECT json_group_array(json_array(g.id, g.name)) FROM scim_members m \
+     JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
+     WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id) END \
+     FROM scim_resources r \
+     WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = $3 AND r.id = $4";
+
+/// The members of `groups` groups (bound from `$3`), with their names.
+fn members_of_sql(groups: usize) -> String {
+    format!(
+        "SELECT m.group_id, m.member_id, m.member_type, r.name FROM scim_members m \
+         JOIN scim_resources r ON r.tenant_id = m.tenant_id AND r.directory_id = m.directory_id \
+         AND r.id = m.member_id \
+         WHERE m.tenant_id = $1 AND m.directory_id = $2 AND m.group_id IN ({}) \
+         ORDER BY m.group_id, m.member_id",
+        placeholders(3, groups)
+    )
+}
+
+/// The groups of `users` users (bound from `$3`), with their names.
+fn groups_of_sql(users: usize) -> String {
+    format!(
+        "SELECT m.member_id, m.group_id, g.name FROM scim_members m \
+         JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id \
+         AND g.id = m.group_id \
+         WHERE m.tenant_id = $1 AND m.directory_id = $2 AND m.member_id IN ({}) \
+         ORDER BY m.member_id, m.group_id",
+        placeholders(3, users)
+    )
+}
+
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }

@@ -211,7 +211,14 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data)?;
     let address = SocketAddr::from(([127, 0, 0, 1], TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()));
     let database_url = format!("sqlite://{}", data.join("portal.db").display());
-    let mut server = Server::start(&server_binary, root, address, &database_url, &artifacts.join("server.log"))?;
+    let mut server = Server::start(
+        &server_binary,
+        root,
+        address,
+        &database_url,
+        &artifacts.join("server.log"),
+        BROWSER_TEST_LOG_FILTER,
+    )?;
 
     let mut counts = Counts::default();
     let ok = process::run_watching(
@@ -342,6 +349,9 @@ fn count_checker_line(line: &str, counts: &mut Counts) {
     }
 }
 
+/// The browser tests log every request, so a failure can be read against the server's log.
+const BROWSER_TEST_LOG_FILTER: &str = "info,tower_http=debug,sqlx=warn";
+
 /// The first operator of the browser tests' deployment.
 const E2E_OPERATOR_EMAIL: &str = "operator@e2e.example";
 const E2E_OPERATOR_PASSWORD: &str = "end-to-end test password";
@@ -359,6 +369,7 @@ impl Server {
         address: SocketAddr,
         database_url: &str,
         log: &Path,
+        log_filter: &str,
     ) -> anyhow::Result<Self> {
         let log_file = std::fs::File::create(log)?;
         let child = Command::new(binary)
@@ -366,7 +377,7 @@ impl Server {
             .env("BIND_ADDR", address.to_string())
             .env("PUBLIC_URL", format!("http://{address}"))
             .env("SITE_ROOT", root.join("target/site"))
-            .env("RUST_LOG", "info,tower_http=debug,sqlx=warn")
+            .env("RUST_LOG", log_filter)
             .env("OPERATOR_EMAIL", E2E_OPERATOR_EMAIL)
             .env("OPERATOR_PASSWORD", E2E_OPERATOR_PASSWORD)
             .stdout(log_file.try_clone()?)

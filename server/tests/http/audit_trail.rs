@@ -9,6 +9,7 @@ use crate::operator_api::Directory;
 
 store::backend_tests!(
     every_authenticated_scim_request_is_recorded_with_failures_explained,
+    each_write_is_recorded_with_the_attributes_it_changed_before_and_after,
     the_command_line_records_operator_commands_and_verifies_the_chain,
 );
 
@@ -69,6 +70,83 @@ async fn every_authenticated_scim_request_is_recorded_with_failures_explained(db
     // The other tenant's request is in its own trail only.
     let other = db.store.tenant_by_slug(&TenantSlug::parse("globex").unwrap()).await.unwrap().unwrap();
     assert_eq!(db.store.tenant(other.id).audit_records(0, 100).await.unwrap().len(), 1);
+}
+
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+async fn each_write_is_recorded_with_the_attributes_it_changed_before_and_after(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let user = acme.create_user("ada@acme.example").await;
+    acme.patch(
+        &format!("/Users/{user}"),
+        json!([{"op": "replace", "path": "title", "value": "Engineer"},
+               {"op": "add", "path": format!("{ENTERPRISE}:department"), "value": "R&D"}]),
+    )
+    .await;
+    acme.patch(
+        &format!("/Users/{user}"),
+        json!([{"op": "replace", "path": "title", "value": "Manager"},
+               {"op": "replace", "path": format!("{ENTERPRISE}:department"), "value": "Sales"}]),
+    )
+    .await;
+    // A retried PATCH that changes nothing writes nothing, and records no change.
+    acme.patch(&format!("/Users/{user}"), json!([{"op": "replace", "path": "title", "value": "Manager"}])).await;
+    let group = acme
+        .send(
+            reqwest::Method::POST,
+            "/Groups",
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Staff"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    acme.patch(&format!("/Groups/{group}"), json!([{"op": "add", "path": "members", "value": [{"value": user}]}]))
+        .await;
+    acme.send(reqwest::Method::DELETE, &format!("/Users/{user}"), serde_json::Value::Null).await;
+    server.audit.flush().await;
+
+    let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let records = db.store.tenant(tenant.id).audit_records(0, 100).await.unwrap();
+    let changes: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| serde_json::from_str::<serde_json::Value>(&r.detail).unwrap()["changes"].clone())
+        .collect();
+    assert_eq!(records.len(), 7, "{changes:#?}");
+    let created = &changes[0][0];
+    assert_eq!(
+        (&created["write"], &created["id"], &created["resourceType"]),
+        (&json!("created"), &json!(user), &json!("User"))
+    );
+    assert!(
+        created["attributes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"attribute": "userName", "before": null, "after": "ada@acme.example"}))
+    );
+    assert_eq!(
+        changes[2],
+        json!([{"resourceType": "User", "id": user, "write": "updated", "attributes": [
+            {"attribute": "title", "before": "Engineer", "after": "Manager"},
+            {"attribute": format!("{ENTERPRISE}:department"), "before": "R&D", "after": "Sales"},
+        ]}])
+    );
+    assert_eq!(changes[3], serde_json::Value::Null, "the retried PATCH changed nothing");
+    assert_eq!(changes[4][0]["write"], "created");
+    assert_eq!(
+        changes[5],
+        json!([{"resourceType": "Group", "id": group, "write": "updated", "attributes": [],
+                "members": [{"op": "add", "ids": [user]}]}])
+    );
+    let deleted = &changes[6][0];
+    assert_eq!((&deleted["write"], &deleted["id"]), (&json!("deleted"), &json!(user)));
+    assert!(
+        deleted["attributes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"attribute": "title", "before": "Manager", "after": null}))
+    );
 }
 
 fn server_command(db: &TestDatabase, args: &[&str]) -> std::process::Output {

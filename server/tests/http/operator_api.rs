@@ -44,7 +44,7 @@ impl Directory {
         Self { id: directory.id, scim, token: token.secret, client: reqwest::Client::new() }
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+    pub(crate) async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
         let response = self
             .client
             .request(method, format!("{}{path}", self.scim))
@@ -80,7 +80,7 @@ impl Directory {
         self.send(reqwest::Method::POST, "/Users", body).await["id"].as_str().unwrap().to_owned()
     }
 
-    async fn patch(&self, path: &str, operations: Value) {
+    pub(crate) async fn patch(&self, path: &str, operations: Value) {
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
         self.send(reqwest::Method::PATCH, path, body).await;
     }

@@ -8,6 +8,7 @@ mod list;
 mod patch;
 mod representation;
 mod request;
+mod write_log;
 mod writes;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use crate::ServiceError;
 use crate::directories::Caller;
 
 pub use request::{ListQuery, Precondition, Projection};
+pub use write_log::WriteLog;
 
 /// The most resources one list response holds (advertised as `filter.maxResults`); a
 /// larger `count` is clamped to it (RFC 7644 §3.4.2.4).
@@ -146,6 +148,8 @@ pub struct Endpoint {
     registry: Arc<SchemaRegistry>,
     /// `https://host/scim/v2/<directory>`: the prefix of every `location`.
     base_url: String,
+    /// What this request's writes changed, for its audit record.
+    writes: WriteLog,
 }
 
 impl Endpoint {
@@ -162,7 +166,12 @@ impl Endpoint {
             tracing::error!(%error, directory = %caller.directory, "a stored schema extension no longer loads");
             ServiceError::Internal(format!("schema extensions of {}: {error}", caller.directory))
         })?;
-        Ok(Self { store: store.clone(), caller, directory, registry, base_url })
+        Ok(Self { store: store.clone(), caller, directory, registry, base_url, writes: WriteLog::default() })
+    }
+
+    /// What the writes of this endpoint's request have changed so far.
+    pub fn write_log(&self) -> WriteLog {
+        self.writes.clone()
     }
 
     pub fn directory(&self) -> &Directory {

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use store::{MemberDelta, ResourceKind, StoreError, Update};
 
 use super::representation::not_found;
+use super::write_log::WriteKind;
 use super::writes::{prepared_state, write_error};
 use super::{Endpoint, Precondition, Projection, ProvisioningError, Versioned};
 
@@ -43,7 +44,7 @@ impl Endpoint {
             // version to race on and nothing to read first.
             let update = Update { expected_version: None, state: None, members: &members, changes: &[] };
             match self.data().update(kind, id, &update, &self.context(now)).await {
-                Ok(_) => {}
+                Ok(_) => self.writes.note(WriteKind::Updated, kind, id, &Value::Null, &Value::Null, &members),
                 Err(StoreError::NotFound) => return Err(not_found(kind, id).into()),
                 Err(error) => return Err(write_error(error)),
             }

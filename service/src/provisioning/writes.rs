@@ -13,6 +13,7 @@ use store::{
 use uuid::Uuid;
 
 use super::representation::not_found;
+use super::write_log::WriteKind;
 use super::{Endpoint, Precondition, Projection, ProvisioningError, Versioned, truncate_to_millis};
 
 /// A validated body, split into what the store keeps where.
@@ -92,6 +93,8 @@ impl Endpoint {
             .create(kind, &record.id, &prepared.state, &members, &change, &context)
             .await
             .map_err(write_error)?;
+        let added = if members.is_empty() { Vec::new() } else { vec![MemberDelta::Add(members)] };
+        self.writes.note(WriteKind::Created, kind, &record.id, &Value::Null, &record.doc, &added);
         self.respond(record, projection).await
     }
 
@@ -138,7 +141,10 @@ impl Endpoint {
         };
         let expected = precondition.is_conditional().then_some(current.version);
         match self.data().delete(kind, id, expected, &change, &context).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.writes.note(WriteKind::Deleted, kind, id, &current.doc, &Value::Null, &[]);
+                Ok(())
+            }
             Err(StoreError::NotFound) => Err(not_found(kind, id).into()),
             Err(StoreError::VersionMismatch { .. }) => Err(stale().into()),
             Err(error) => Err(error.into()),
@@ -175,6 +181,9 @@ impl Endpoint {
         F: FnOnce(&ResourceRecord) -> Result<(Option<ResourceState>, Vec<MemberDelta>), ScimError>,
     {
         let context = self.context(now);
+        // The document before and after, and the membership deltas, of a write that
+        // happens: noted once it has committed.
+        let mut written: Option<(Value, Vec<MemberDelta>)> = None;
         let outcome = self
             .data()
             .modify(kind, id, &context, |current| {
@@ -192,6 +201,7 @@ impl Endpoint {
                     last_modified: context.at,
                     ..current.clone()
                 };
+                written = Some((current.doc.clone(), members.clone()));
                 let changes = if unchanged {
                     Vec::new()
                 } else {
@@ -205,7 +215,12 @@ impl Endpoint {
             })
             .await;
         match outcome {
-            Ok(Ok((record, _))) => Ok(record),
+            Ok(Ok((record, _))) => {
+                if let Some((before, members)) = written {
+                    self.writes.note(WriteKind::Updated, kind, id, &before, &record.doc, &members);
+                }
+                Ok(record)
+            }
             Ok(Err(error)) => Err(error.into()),
             Err(StoreError::NotFound) => Err(not_found(kind, id).into()),
             Err(error) => Err(write_error(error)),

@@ -16,21 +16,29 @@ use scim::error::ScimError;
 use serde_json::{Value, json};
 use service::audit::AuditLog;
 use service::directories::Caller;
-use service::provisioning::BULK_MAX_PAYLOAD_BYTES;
+use service::provisioning::{BULK_MAX_PAYLOAD_BYTES, WriteLog};
 use store::{AuditOutcome, IdentityProvider, NewAuditRecord};
 
 use super::error::ScimFailure;
 
-/// Who a request turned out to be: filled in by the authenticating extractor.
+/// Who a request turned out to be, and where its endpoint notes what it wrote: filled in
+/// by the authenticating extractor.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct AuditSlot(Arc<Mutex<Option<(Caller, IdentityProvider)>>>);
+pub(crate) struct AuditSlot(Arc<Mutex<Option<Authenticated>>>);
+
+#[derive(Debug)]
+struct Authenticated {
+    caller: Caller,
+    dialect: IdentityProvider,
+    writes: WriteLog,
+}
 
 impl AuditSlot {
-    pub(crate) fn fill(&self, caller: Caller, dialect: IdentityProvider) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((caller, dialect));
+    pub(crate) fn fill(&self, caller: Caller, dialect: IdentityProvider, writes: WriteLog) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(Authenticated { caller, dialect, writes });
     }
 
-    fn take(&self) -> Option<(Caller, IdentityProvider)> {
+    fn take(&self) -> Option<Authenticated> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 }
@@ -62,11 +70,11 @@ pub(crate) async fn record_scim_request(State(audit): State<AuditLog>, request: 
     };
     let response = next.run(request).await;
     // A request that never authenticated belongs to no tenant's trail.
-    let Some((caller, dialect)) = slot.take() else { return response };
+    let Some(Authenticated { caller, dialect, writes }) = slot.take() else { return response };
     let status = response.status();
     let failed = status.is_client_error() || status.is_server_error();
     let resource_id = resource_id(&path, &response);
-    let (response, detail) = if failed {
+    let (response, mut detail) = if failed {
         let (response_parts, response_body) = response.into_parts();
         let bytes = axum::body::to_bytes(response_body, usize::MAX).await.unwrap_or_default();
         let detail = json!({
@@ -78,6 +86,12 @@ pub(crate) async fn record_scim_request(State(audit): State<AuditLog>, request: 
     } else {
         (response, json!({"dialect": dialect.as_str()}))
     };
+    // The attributes each committed write changed, before and after (a failed Bulk
+    // request may still have committed some of its operations).
+    let changes = writes.entries();
+    if !changes.is_empty() {
+        detail["changes"] = service::audit::redact(&Value::Array(changes));
+    }
     let record = NewAuditRecord {
         occurred_at,
         actor: format!("token:{}", caller.token),

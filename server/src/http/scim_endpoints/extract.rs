@@ -54,7 +54,7 @@ impl FromRequestParts<AppState> for ScimRequest {
         let dialect = found.idp;
         let endpoint = Endpoint::for_caller(&state.store, caller.clone(), found, &extensions, base_url)?;
         if let Some(slot) = parts.extensions.get::<super::audit::AuditSlot>() {
-            slot.fill(caller, dialect);
+            slot.fill(caller, dialect, endpoint.write_log());
         }
         let per_second = endpoint.directory().settings.rate_limit_per_second;
         state.scim_rate_limits.check(directory, per_second).map_err(|wait| ScimFailure::RateLimited {
