@@ -248,14 +248,63 @@ pub struct Caller {
     pub read_only: bool,
 }
 
-/// Why a request was not authenticated. Deliberately one case: the answer must not tell an
-/// unknown directory from a wrong, expired or revoked token.
+/// Why a request was not authenticated. The client is told none of it (the answer must not
+/// tell an unknown directory from a wrong, expired or revoked token); the reason goes to
+/// the directory's audit trail, where its admins and support can read it.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthenticationError {
-    #[error("the bearer token is missing, unknown, expired or revoked")]
-    Unauthorized,
+    #[error("the bearer token is missing, unknown, expired or revoked ({0:?})")]
+    Unauthorized(Refusal),
     #[error(transparent)]
     Service(#[from] ServiceError),
+}
+
+/// Why a credential presented to a directory was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No `Authorization: Bearer …` header.
+    NoToken,
+    /// A bearer token that is not one this service issues (no `scim_` prefix).
+    NotOurToken,
+    /// A token of ours, but not one of this directory: mistyped, deleted, or another
+    /// directory's.
+    UnknownToken,
+    Expired,
+    Revoked,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::NoToken => "no_token",
+            Refusal::NotOurToken => "not_our_token",
+            Refusal::UnknownToken => "unknown_token",
+            Refusal::Expired => "expired_token",
+            Refusal::Revoked => "revoked_token",
+        }
+    }
+
+    /// What an admin should do about it.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Refusal::NoToken => {
+                "The request had no bearer token. Paste the directory's token into the identity provider's SCIM \
+                 settings (Authorization: Bearer)."
+            }
+            Refusal::NotOurToken => {
+                "The bearer token is not one this portal issued (its tokens start with scim_). The identity \
+                 provider may hold a token of another system, or a truncated one: issue a new token and paste it whole."
+            }
+            Refusal::UnknownToken => {
+                "The bearer token does not belong to this directory: it was mistyped, is another directory's, or \
+                 was never issued here. Issue a new token on the directory's Tokens page."
+            }
+            Refusal::Expired => "The bearer token has expired. Rotate it on the Tokens page and paste the new one.",
+            Refusal::Revoked => {
+                "The bearer token was revoked. Paste the directory's current token into the identity provider."
+            }
+        }
+    }
 }
 
 impl From<StoreError> for AuthenticationError {
@@ -283,13 +332,18 @@ pub async fn authenticate_for_directory(
     now: DateTime<Utc>,
 ) -> Result<(Caller, Directory, Vec<SchemaExtension>), AuthenticationError> {
     if !presented.starts_with(TOKEN_PREFIX) {
-        return Err(AuthenticationError::Unauthorized);
+        return Err(AuthenticationError::Unauthorized(Refusal::NotOurToken));
     }
-    let access =
-        store.directory_token(directory, &digest(presented)).await?.ok_or(AuthenticationError::Unauthorized)?;
+    let access = store
+        .directory_token(directory, &digest(presented))
+        .await?
+        .ok_or(AuthenticationError::Unauthorized(Refusal::UnknownToken))?;
     let (tenant, token, found) = (access.tenant, access.token, access.directory);
+    if token.revoked_at.is_some_and(|revoked| revoked <= now) {
+        return Err(AuthenticationError::Unauthorized(Refusal::Revoked));
+    }
     if !is_valid_at(&token, now) {
-        return Err(AuthenticationError::Unauthorized);
+        return Err(AuthenticationError::Unauthorized(Refusal::Expired));
     }
     if token.last_used_at.is_none_or(|used| now - used >= LAST_USED_PRECISION) {
         store.tenant(tenant).mark_token_used(token.id, now).await?;

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{TimeZone, Utc};
-use service::directories::{self, AuthenticationError, TokenRequest};
+use service::directories::{self, AuthenticationError, Refusal, TokenRequest};
 use service::operators::{self, OperatorEmail, OperatorError, SignInThrottle};
 use store::backend_tests;
 use store::testing::TestDatabase;
@@ -39,8 +39,8 @@ async fn an_issued_token_authenticates_for_its_directory_only(db: TestDatabase) 
 
     assert!(issued.secret.starts_with("scim_") && issued.secret.len() == 5 + 43, "{}", issued.secret);
     assert_eq!((caller.tenant, caller.directory, caller.token, caller.read_only), (acme.id, okta.id, issued.id, true));
-    assert!(matches!(elsewhere, Err(AuthenticationError::Unauthorized)), "{elsewhere:?}");
-    assert!(matches!(wrong, Err(AuthenticationError::Unauthorized)), "{wrong:?}");
+    assert!(matches!(elsewhere, Err(AuthenticationError::Unauthorized(Refusal::UnknownToken))), "{elsewhere:?}");
+    assert!(matches!(wrong, Err(AuthenticationError::Unauthorized(Refusal::UnknownToken))), "{wrong:?}");
     let digest_only = db.store.tenant(acme.id).directory(okta.id).await.unwrap();
     assert!(digest_only.is_some());
 }
@@ -55,12 +55,15 @@ async fn expired_and_revoked_tokens_are_refused(db: TestDatabase) {
 
     assert!(directories::authenticate(&db.store, okta.id, &expiring.secret, hour(11)).await.is_ok());
     let after_expiry = directories::authenticate(&db.store, okta.id, &expiring.secret, hour(12)).await;
-    assert!(matches!(after_expiry, Err(AuthenticationError::Unauthorized)), "{after_expiry:?}");
+    assert!(matches!(after_expiry, Err(AuthenticationError::Unauthorized(Refusal::Expired))), "{after_expiry:?}");
 
     assert!(directories::revoke_token(&db.store, acme.id, revoked.id, hour(13)).await.unwrap());
     assert!(directories::authenticate(&db.store, okta.id, &revoked.secret, hour(12)).await.is_ok());
     let after_revocation = directories::authenticate(&db.store, okta.id, &revoked.secret, hour(14)).await;
-    assert!(matches!(after_revocation, Err(AuthenticationError::Unauthorized)), "{after_revocation:?}");
+    assert!(
+        matches!(after_revocation, Err(AuthenticationError::Unauthorized(Refusal::Revoked))),
+        "{after_revocation:?}"
+    );
 }
 
 async fn ensuring_a_tenant_twice_returns_the_same_tenant(db: TestDatabase) {

@@ -34,6 +34,8 @@ pub struct AppState {
     pub sign_in_throttle: SignInThrottle,
     pub portal: app::PortalSettings,
     scim_rate_limits: scim_endpoints::DirectoryRateLimits,
+    /// How many refused SCIM requests each directory's trail still takes this minute.
+    refusal_records: scim_endpoints::audit::RefusalRecords,
     secure_cookies: bool,
     /// Where SCIM requests are recorded (the tenant's audit trail).
     pub audit: service::audit::AuditLog,
@@ -74,6 +76,7 @@ impl App {
                 sign_in_throttle: SignInThrottle::default(),
                 portal,
                 scim_rate_limits: scim_endpoints::DirectoryRateLimits::default(),
+                refusal_records: scim_endpoints::audit::RefusalRecords::default(),
                 secure_cookies,
                 audit: service::audit::AuditLog::start(store_for_audit).0,
                 sso: service::sso::SsoClient::new(),

@@ -10,6 +10,7 @@ use crate::operator_api::Directory;
 store::backend_tests!(
     every_authenticated_scim_request_is_recorded_with_failures_explained,
     each_write_is_recorded_with_the_attributes_it_changed_before_and_after,
+    refused_requests_are_recorded_with_their_reason_within_a_per_minute_allowance,
     the_command_line_records_operator_commands_and_verifies_the_chain,
 );
 
@@ -28,7 +29,7 @@ async fn every_authenticated_scim_request_is_recorded_with_failures_explained(db
     assert_eq!(duplicate, 409);
     acme.get_raw(&format!("/Users/{id}")).await;
     acme.get_raw("/Users?filter=userName%20eq%20%22bjensen%22").await;
-    // Unauthenticated: nobody's trail.
+    // Refused, at a known directory: in its trail, with the reason.
     let anonymous = client.get(format!("{}/Users", acme.scim_base())).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
     globex.create_user("other").await;
@@ -47,10 +48,14 @@ async fn every_authenticated_scim_request_is_recorded_with_failures_explained(db
             ("POST", format!("{base}/Users").as_str(), 409),
             ("GET", format!("{base}/Users/{id}").as_str(), 200),
             ("GET", format!("{base}/Users?filter=userName%20eq%20%22bjensen%22").as_str(), 200),
+            ("GET", format!("{base}/Users").as_str(), 401),
         ]
     );
     assert!(records.iter().all(|r| r.action == "scim.request" && r.directory == Some(acme.id)));
-    assert!(records.iter().all(|r| r.actor.starts_with("token:") && r.latency_ms.is_some()));
+    assert!(records[..4].iter().all(|r| r.actor.starts_with("token:") && r.latency_ms.is_some()));
+    let refused: serde_json::Value = serde_json::from_str(&records[4].detail).unwrap();
+    assert_eq!((records[4].actor.as_str(), &refused["refusal"]), ("unauthenticated", &json!("no_token")));
+    assert!(refused["explanation"].as_str().unwrap().contains("no bearer token"), "{refused}");
     assert_eq!(records[0].resource_id.as_deref(), Some(id.as_str()), "the created user");
     assert_eq!(records[2].resource_id.as_deref(), Some(id.as_str()));
     assert_eq!(records[0].outcome, AuditOutcome::Success);
@@ -70,6 +75,42 @@ async fn every_authenticated_scim_request_is_recorded_with_failures_explained(db
     // The other tenant's request is in its own trail only.
     let other = db.store.tenant_by_slug(&TenantSlug::parse("globex").unwrap()).await.unwrap().unwrap();
     assert_eq!(db.store.tenant(other.id).audit_records(0, 100).await.unwrap().len(), 1);
+}
+
+async fn refused_requests_are_recorded_with_their_reason_within_a_per_minute_allowance(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let client = reqwest::Client::new();
+    let get = |token: &str, base: String| {
+        let request = client.get(format!("{base}/Users")).bearer_auth(token);
+        async move { request.send().await.unwrap() }
+    };
+    let scim_base = acme.scim_base().to_owned();
+    let not_ours = get("Basic-looking", scim_base.clone()).await;
+    let unknown = get("scim_0000000000000000000000000000000000000000000", scim_base.clone()).await;
+    // Every refusal gets the same answer, and so does an unknown directory.
+    let unknown_directory =
+        get("scim_x", format!("http://{}/scim/v2/{}", server.address(), store::DirectoryId::generate())).await;
+    let (a, b, c) = (not_ours.status(), unknown.status(), unknown_directory.status());
+    assert_eq!((a.as_u16(), b.as_u16(), c.as_u16()), (401, 401, 401));
+    let bodies =
+        (not_ours.text().await.unwrap(), unknown.text().await.unwrap(), unknown_directory.text().await.unwrap());
+    assert!(bodies.0 == bodies.1 && bodies.1 == bodies.2, "{bodies:?}");
+    // A client hammering with a dead token fills the trail up to the allowance only.
+    for _ in 0..40 {
+        assert_eq!(get("scim_dead", scim_base.clone()).await.status(), 401);
+    }
+    server.audit.flush().await;
+
+    let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let records = db.store.tenant(tenant.id).audit_records(0, 100).await.unwrap();
+    let reasons: Vec<String> = records
+        .iter()
+        .map(|r| serde_json::from_str::<serde_json::Value>(&r.detail).unwrap()["refusal"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(reasons.len(), 30, "{reasons:?}");
+    assert_eq!(&reasons[..3], ["not_our_token", "unknown_token", "unknown_token"]);
+    assert!(records.iter().all(|r| r.outcome == AuditOutcome::Failure && r.status == Some(401)));
 }
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";

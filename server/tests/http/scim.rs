@@ -1128,7 +1128,10 @@ async fn oauth_client_credentials_give_a_short_lived_directory_token(db: TestDat
     #[allow(clippy::disallowed_methods)] // the server issued it at the real time
     let in_two_hours = chrono::Utc::now() + chrono::Duration::hours(2);
     let later = service::directories::authenticate(&db.store, directory, &access, in_two_hours).await;
-    assert!(matches!(later, Err(service::directories::AuthenticationError::Unauthorized)));
+    assert!(matches!(
+        later,
+        Err(service::directories::AuthenticationError::Unauthorized(service::directories::Refusal::Expired))
+    ));
 }
 
 const ACME: &str = "urn:acme:params:scim:schemas:extension:2.0:User";

@@ -12,34 +12,65 @@ use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use scim::error::ScimError;
 use serde_json::{Value, json};
 use service::audit::AuditLog;
-use service::directories::Caller;
+use service::directories::{Caller, Refusal};
 use service::provisioning::{BULK_MAX_PAYLOAD_BYTES, WriteLog};
-use store::{AuditOutcome, IdentityProvider, NewAuditRecord};
+use std::num::NonZeroU32;
+use store::{AuditOutcome, DirectoryId, IdentityProvider, NewAuditRecord, TenantId};
 
 use super::error::ScimFailure;
 
-/// Who a request turned out to be, and where its endpoint notes what it wrote: filled in
-/// by the authenticating extractor.
+/// Who a request turned out to be, and where its endpoint notes what it wrote; or why a
+/// known directory refused it. Filled in by the authenticating extractor.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct AuditSlot(Arc<Mutex<Option<Authenticated>>>);
+pub(crate) struct AuditSlot(Arc<Mutex<Option<Outcome>>>);
 
 #[derive(Debug)]
-struct Authenticated {
-    caller: Caller,
-    dialect: IdentityProvider,
-    writes: WriteLog,
+enum Outcome {
+    Authenticated { caller: Caller, dialect: IdentityProvider, writes: WriteLog },
+    Refused { tenant: TenantId, directory: DirectoryId, refusal: Refusal },
 }
 
 impl AuditSlot {
     pub(crate) fn fill(&self, caller: Caller, dialect: IdentityProvider, writes: WriteLog) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(Authenticated { caller, dialect, writes });
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(Outcome::Authenticated { caller, dialect, writes });
     }
 
-    fn take(&self) -> Option<Authenticated> {
+    pub(crate) fn refuse(&self, tenant: TenantId, directory: DirectoryId, refusal: Refusal) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(Outcome::Refused { tenant, directory, refusal });
+    }
+
+    fn take(&self) -> Option<Outcome> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+/// Refused requests recorded per directory and minute at most: a client hammering with a
+/// dead token (or someone guessing) must not flood the tenant's trail.
+const REFUSALS_PER_MINUTE: u32 = 30;
+
+/// Counts the refused requests recorded per directory.
+#[derive(Debug, Clone)]
+pub(crate) struct RefusalRecords(Arc<DefaultKeyedRateLimiter<DirectoryId>>);
+
+impl Default for RefusalRecords {
+    fn default() -> Self {
+        let quota = Quota::per_minute(NonZeroU32::new(REFUSALS_PER_MINUTE).unwrap_or(NonZeroU32::MIN));
+        Self(Arc::new(RateLimiter::keyed(quota)))
+    }
+}
+
+impl RefusalRecords {
+    /// Whether one more refusal of `directory` is recorded now.
+    pub(crate) fn admit(&self, directory: DirectoryId) -> bool {
+        if self.0.len() > 10_000 {
+            self.0.retain_recent();
+        }
+        self.0.check_key(&directory).is_ok()
     }
 }
 
@@ -70,33 +101,47 @@ pub(crate) async fn record_scim_request(State(audit): State<AuditLog>, request: 
     };
     let response = next.run(request).await;
     // A request that never authenticated belongs to no tenant's trail.
-    let Some(Authenticated { caller, dialect, writes }) = slot.take() else { return response };
+    let (tenant, directory, actor, mut summary, writes) = match slot.take() {
+        // A request that named no known directory belongs to no tenant's trail.
+        None => return response,
+        Some(Outcome::Authenticated { caller, dialect, writes }) => (
+            caller.tenant,
+            caller.directory,
+            format!("token:{}", caller.token),
+            json!({"dialect": dialect.as_str()}),
+            Some(writes),
+        ),
+        Some(Outcome::Refused { tenant, directory, refusal }) => (
+            tenant,
+            directory,
+            "unauthenticated".to_owned(),
+            json!({"refusal": refusal.as_str(), "explanation": refusal.explanation()}),
+            None,
+        ),
+    };
     let status = response.status();
     let failed = status.is_client_error() || status.is_server_error();
     let resource_id = resource_id(&path, &response);
     let (response, mut detail) = if failed {
         let (response_parts, response_body) = response.into_parts();
         let bytes = axum::body::to_bytes(response_body, usize::MAX).await.unwrap_or_default();
-        let detail = json!({
-            "dialect": dialect.as_str(),
-            "request": kept_body(&request_body),
-            "response": kept_body(&bytes[..bytes.len().min(KEPT_RESPONSE_BYTES)]),
-        });
-        (Response::from_parts(response_parts, Body::from(bytes)), detail)
+        summary["request"] = kept_body(&request_body);
+        summary["response"] = kept_body(&bytes[..bytes.len().min(KEPT_RESPONSE_BYTES)]);
+        (Response::from_parts(response_parts, Body::from(bytes)), summary)
     } else {
-        (response, json!({"dialect": dialect.as_str()}))
+        (response, summary)
     };
     // The attributes each committed write changed, before and after (a failed Bulk
     // request may still have committed some of its operations).
-    let changes = writes.entries();
+    let changes = writes.map(|writes| writes.entries()).unwrap_or_default();
     if !changes.is_empty() {
         detail["changes"] = service::audit::redact(&Value::Array(changes));
     }
     let record = NewAuditRecord {
         occurred_at,
-        actor: format!("token:{}", caller.token),
+        actor,
         action: "scim.request".to_owned(),
-        directory: Some(caller.directory),
+        directory: Some(directory),
         method: Some(method),
         path: Some(path),
         status: Some(i32::from(status.as_u16())),
@@ -105,7 +150,7 @@ pub(crate) async fn record_scim_request(State(audit): State<AuditLog>, request: 
         outcome: if failed { AuditOutcome::Failure } else { AuditOutcome::Success },
         detail,
     };
-    audit.record(caller.tenant, record).await;
+    audit.record(tenant, record).await;
     response
 }
 

@@ -5,7 +5,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use scim::error::ScimError;
 use serde_json::Value;
-use service::directories::{self, AuthenticationError};
+use service::directories::{self, AuthenticationError, Refusal};
 use service::provisioning::{BULK_MAX_PAYLOAD_BYTES, Endpoint};
 use store::DirectoryId;
 
@@ -41,15 +41,18 @@ impl FromRequestParts<AppState> for ScimRequest {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or(ScimFailure::Unauthorized)?;
+            .map(|(_, token)| token.trim());
+        let Some(token) = token else {
+            return Err(refused(parts, state, directory, Refusal::NoToken).await);
+        };
         let (caller, found, extensions) =
-            directories::authenticate_for_directory(&state.store, directory, token, now()).await.map_err(
-                |e| match e {
-                    AuthenticationError::Unauthorized => ScimFailure::Unauthorized,
-                    AuthenticationError::Service(error) => ScimFailure::Service(error),
-                },
-            )?;
+            match directories::authenticate_for_directory(&state.store, directory, token, now()).await {
+                Ok(authenticated) => authenticated,
+                Err(AuthenticationError::Unauthorized(refusal)) => {
+                    return Err(refused(parts, state, directory, refusal).await);
+                }
+                Err(AuthenticationError::Service(error)) => return Err(ScimFailure::Service(error)),
+            };
         let base_url = format!("{}/scim/v2/{directory}", state.portal.public_base);
         let dialect = found.idp;
         let endpoint = Endpoint::for_caller(&state.store, caller.clone(), found, &extensions, base_url)?;
@@ -62,6 +65,19 @@ impl FromRequestParts<AppState> for ScimRequest {
         })?;
         Ok(Self { endpoint })
     }
+}
+
+/// The answer to a refused credential (the same whatever the reason, and whether or not
+/// the directory exists); a known directory's trail records the reason, within
+/// [`super::audit::RefusalRecords`]'s allowance.
+async fn refused(parts: &Parts, state: &AppState, directory: DirectoryId, refusal: Refusal) -> ScimFailure {
+    let Some(slot) = parts.extensions.get::<super::audit::AuditSlot>() else { return ScimFailure::Unauthorized };
+    match state.store.directory_owner(directory).await {
+        Ok(Some(tenant)) if state.refusal_records.admit(directory) => slot.refuse(tenant, directory, refusal),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, %directory, "cannot look up the directory of a refused request"),
+    }
+    ScimFailure::Unauthorized
 }
 
 /// A JSON body sent as `application/scim+json` or `application/json` (RFC 7644 §3.1).
