@@ -23,6 +23,10 @@ use super::AppState;
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/directories/{directory}/events", get(directory_events))
+        .route("/api/v1/directories/{directory}/users", get(list_users))
+        .route("/api/v1/directories/{directory}/users/{id}", get(get_user))
+        .route("/api/v1/directories/{directory}/groups", get(list_groups))
+        .route("/api/v1/directories/{directory}/groups/{id}", get(get_group))
         .route("/api/v1/tenants", get(list_tenants).post(create_tenant))
         .route("/api/v1/tenants/{slug}", get(tenant_detail))
         .route("/api/v1/tenants/{slug}/directories", post(add_directory))
@@ -35,9 +39,9 @@ pub(crate) fn router() -> Router<AppState> {
     info(
         title = "SCIM onboarding portal: operator API",
         version = "1",
-        description = "What the operator's own product calls: tenants, their directories and setup links, and the ordered, replayable event feed of each directory."
+        description = "What the operator's own product calls: tenants, their directories and setup links, the users and groups of each directory, and its ordered, replayable event feed."
     ),
-    paths(directory_events, list_tenants, create_tenant, tenant_detail, add_directory, create_setup_link),
+    paths(directory_events, list_users, get_user, list_groups, get_group, list_tenants, create_tenant, tenant_detail, add_directory, create_setup_link),
     components(schemas(EventPage, Event, Problem, TenantBody, NewTenantBody, DirectoryBody, NewDirectoryBody, CreatedDirectoryBody, NewSetupLinkBody, SetupLinkBody)),
     modifiers(&ApiKeyScheme),
     security(("api_key" = []))
@@ -209,6 +213,160 @@ async fn directory_events(
         next_cursor: page.next_cursor.to_text(),
         has_more: page.has_more,
     }))
+}
+
+/// The query of a listing of users or groups: the parameters of a SCIM list request
+/// (RFC 7644 §3.4.2).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, non_snake_case)] // documents the parameters; they are read as a map
+struct ResourceListQuery {
+    /// A SCIM filter, e.g. `userName eq "ada@example.com"` or `meta.lastModified gt "2026-01-01T00:00:00Z"`.
+    filter: Option<String>,
+    /// 1-based index of the first result (default 1).
+    startIndex: Option<String>,
+    /// Results per page, at most 1000 (default 100).
+    count: Option<String>,
+    /// RFC 9865 cursor pagination: empty to start, then the page's `nextCursor`.
+    cursor: Option<String>,
+    sortBy: Option<String>,
+    /// `ascending` or `descending`.
+    sortOrder: Option<String>,
+    /// Comma-separated attributes to return (and no others but `id`).
+    attributes: Option<String>,
+    /// Comma-separated attributes to leave out (a group's `members`, say).
+    excludedAttributes: Option<String>,
+}
+
+/// A directory's SCIM endpoint, read-only, for the operator's product.
+async fn directory_reader(state: &AppState, directory: &str) -> Result<service::provisioning::Endpoint, ApiFailure> {
+    let unknown = || ApiFailure::NotFound(format!("there is no directory {directory}"));
+    let id: DirectoryId = directory.parse().map_err(|_| unknown())?;
+    let tenant = state.store.directory_owner(id).await.map_err(service::ServiceError::from)?.ok_or_else(unknown)?;
+    let base_url = format!("{}/scim/v2/{id}", state.portal.public_base);
+    service::provisioning::portal_endpoint(&state.store, tenant, id, base_url)
+        .await
+        .map_err(|error| from_scim(error.into()))?
+        .ok_or_else(unknown)
+}
+
+fn from_scim(failure: super::scim_endpoints::error::ScimFailure) -> ApiFailure {
+    use super::scim_endpoints::error::ScimFailure;
+    match failure {
+        ScimFailure::Protocol(error) if error.status() == 404 => ApiFailure::NotFound(error.detail().to_owned()),
+        ScimFailure::Protocol(error) => ApiFailure::BadRequest(error.detail().to_owned()),
+        ScimFailure::Service(error) => error.into(),
+        ScimFailure::Unauthorized | ScimFailure::RateLimited { .. } => ApiFailure::Unavailable,
+    }
+}
+
+async fn list_resources(
+    state: &AppState,
+    directory: &str,
+    kind: store::ResourceKind,
+    params: &std::collections::HashMap<String, String>,
+) -> Result<Json<serde_json::Value>, ApiFailure> {
+    let endpoint = directory_reader(state, directory).await?;
+    let query = super::scim_endpoints::list_query(params).map_err(from_scim)?;
+    Ok(Json(endpoint.list(kind, &query).await.map_err(|error| from_scim(error.into()))?))
+}
+
+async fn one_resource(
+    state: &AppState,
+    directory: &str,
+    kind: store::ResourceKind,
+    id: &str,
+    params: &std::collections::HashMap<String, String>,
+) -> Result<Json<serde_json::Value>, ApiFailure> {
+    let endpoint = directory_reader(state, directory).await?;
+    let projection = super::scim_endpoints::projection(params).map_err(from_scim)?;
+    Ok(Json(endpoint.get(kind, id, &projection).await.map_err(|error| from_scim(error.into()))?.body))
+}
+
+type ListParams = Query<std::collections::HashMap<String, String>>;
+
+/// The directory's users as a SCIM ListResponse (RFC 7644 §3.4.2), filtered, sorted and
+/// paged like the SCIM endpoint itself.
+#[utoipa::path(
+    get,
+    path = "/api/v1/directories/{directory}/users",
+    params(("directory" = String, Path, description = "The directory's id"), ResourceListQuery),
+    responses(
+        (status = 200, description = "A SCIM ListResponse of users", body = Object),
+        (status = 400, description = "A bad filter, sort or page", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such directory", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_users(
+    _key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path(directory): Path<String>,
+    Query(params): ListParams,
+) -> Result<Json<serde_json::Value>, ApiFailure> {
+    list_resources(&state, &directory, store::ResourceKind::User, &params).await
+}
+
+/// One user of the directory as a SCIM resource, with its groups.
+#[utoipa::path(
+    get,
+    path = "/api/v1/directories/{directory}/users/{id}",
+    params(("directory" = String, Path, description = "The directory's id"), ("id" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The SCIM User", body = Object),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such directory or user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_user(
+    _key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path((directory, id)): Path<(String, String)>,
+    Query(params): ListParams,
+) -> Result<Json<serde_json::Value>, ApiFailure> {
+    one_resource(&state, &directory, store::ResourceKind::User, &id, &params).await
+}
+
+/// The directory's groups as a SCIM ListResponse; `excludedAttributes=members` leaves out
+/// the members of large groups.
+#[utoipa::path(
+    get,
+    path = "/api/v1/directories/{directory}/groups",
+    params(("directory" = String, Path, description = "The directory's id"), ResourceListQuery),
+    responses(
+        (status = 200, description = "A SCIM ListResponse of groups", body = Object),
+        (status = 400, description = "A bad filter, sort or page", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such directory", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_groups(
+    _key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path(directory): Path<String>,
+    Query(params): ListParams,
+) -> Result<Json<serde_json::Value>, ApiFailure> {
+    list_resources(&state, &directory, store::ResourceKind::Group, &params).await
+}
+
+/// One group of the directory as a SCIM resource, with its members.
+#[utoipa::path(
+    get,
+    path = "/api/v1/directories/{directory}/groups/{id}",
+    params(("directory" = String, Path, description = "The directory's id"), ("id" = String, Path, description = "The group's id")),
+    responses(
+        (status = 200, description = "The SCIM Group", body = Object),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such directory or group", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_group(
+    _key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path((directory, id)): Path<(String, String)>,
+    Query(params): ListParams,
+) -> Result<Json<serde_json::Value>, ApiFailure> {
+    one_resource(&state, &directory, store::ResourceKind::Group, &id, &params).await
 }
 
 fn from_events(error: EventsError) -> ApiFailure {

@@ -17,6 +17,7 @@ store::backend_tests!(
     a_waiting_read_returns_as_soon_as_a_change_is_committed,
     the_openapi_document_describes_the_event_feed,
     the_operator_api_manages_tenants_directories_and_setup_links,
+    the_operator_api_reads_a_directorys_users_and_groups,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -313,4 +314,88 @@ async fn the_operator_api_manages_tenants_directories_and_setup_links(db: TestDa
     let actors: Vec<String> =
         db.store.tenant(tenant.id).audit_records(0, 10).await.unwrap().into_iter().map(|r| r.actor).collect();
     assert!(actors.iter().all(|actor| actor.starts_with("api-key:")), "{actors:?}");
+}
+
+async fn the_operator_api_reads_a_directorys_users_and_groups(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let key = api_key(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let globex = Directory::new(&db, &server, "globex").await;
+    let ada = acme.create_user("ada@acme.example").await;
+    let grace = acme.create_user("grace@acme.example").await;
+    globex.create_user("ada@globex.example").await;
+    let group = acme
+        .send(
+            reqwest::Method::POST,
+            "/Groups",
+            serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Staff",
+                               "members": [{"value": ada}]}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let api = reqwest::Client::new();
+    let get = |path: String| api.get(server.url(&path)).bearer_auth(&key).send();
+    let directory = acme.id;
+
+    let all: Value = get(format!("/api/v1/directories/{directory}/users")).await.unwrap().json().await.unwrap();
+    assert_eq!(all["totalResults"], 2, "{all}");
+    let filtered =
+        get(format!("/api/v1/directories/{directory}/users?filter=userName%20eq%20%22GRACE@acme.example%22"))
+            .await
+            .unwrap();
+    let filtered: Value = filtered.json().await.unwrap();
+    assert_eq!(
+        (filtered["totalResults"].as_i64(), filtered["Resources"][0]["id"].as_str()),
+        (Some(1), Some(grace.as_str()))
+    );
+    let one: Value = get(format!("/api/v1/directories/{directory}/users/{ada}")).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (one["userName"].as_str(), one["groups"][0]["value"].as_str()),
+        (Some("ada@acme.example"), Some(group.as_str()))
+    );
+    let groups: Value = get(format!("/api/v1/directories/{directory}/groups?excludedAttributes=members"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(groups["Resources"][0]["displayName"], "Staff");
+    assert!(groups["Resources"][0].get("members").is_none(), "{groups}");
+    let staff: Value =
+        get(format!("/api/v1/directories/{directory}/groups/{group}")).await.unwrap().json().await.unwrap();
+    assert_eq!(staff["members"][0]["value"].as_str(), Some(ada.as_str()));
+
+    // Problems: a bad filter, an unknown user, another directory's user, no directory, no key.
+    let bad = get(format!("/api/v1/directories/{directory}/users?filter=userName%20zz%20%22x%22")).await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.headers()["content-type"], "application/problem+json");
+    let elsewhere: Value = get(format!("/api/v1/directories/{}/users", globex.id)).await.unwrap().json().await.unwrap();
+    let theirs = elsewhere["Resources"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(get(format!("/api/v1/directories/{directory}/users/{theirs}")).await.unwrap().status(), 404);
+    assert_eq!(get(format!("/api/v1/directories/{directory}/users/nobody")).await.unwrap().status(), 404);
+    assert_eq!(
+        get(format!("/api/v1/directories/{}/users", store::DirectoryId::generate())).await.unwrap().status(),
+        404
+    );
+    assert_eq!(get("/api/v1/directories/not-an-id/groups".to_owned()).await.unwrap().status(), 404);
+    let without_key = api.get(server.url(&format!("/api/v1/directories/{directory}/users"))).send().await.unwrap();
+    assert_eq!(without_key.status(), 401);
+
+    let document: Value = reqwest::get(server.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
+    for path in [
+        "/api/v1/directories/{directory}/users",
+        "/api/v1/directories/{directory}/users/{id}",
+        "/api/v1/directories/{directory}/groups",
+        "/api/v1/directories/{directory}/groups/{id}",
+    ] {
+        assert!(document["paths"][path]["get"].is_object(), "{path} is not in the OpenAPI document");
+    }
+    let listing = &document["paths"]["/api/v1/directories/{directory}/users"]["get"]["parameters"];
+    let names: Vec<&str> = listing.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert!(
+        names.contains(&"filter") && names.contains(&"startIndex") && names.contains(&"excludedAttributes"),
+        "{names:?}"
+    );
 }

@@ -6,7 +6,7 @@
 //! extractor, is a SCIM error body (RFC 7644 §3.12), mapped once in [`error`].
 
 pub(crate) mod audit;
-mod error;
+pub(crate) mod error;
 mod extract;
 mod rate_limit;
 
@@ -151,7 +151,7 @@ fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str>
     params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
-fn projection(params: &HashMap<String, String>) -> Result<Projection, ScimFailure> {
+pub(crate) fn projection(params: &HashMap<String, String>) -> Result<Projection, ScimFailure> {
     Ok(Projection::parse(param(params, "attributes"), param(params, "excludedAttributes"))?)
 }
 
@@ -160,7 +160,7 @@ fn precondition(headers: &HeaderMap) -> Result<Precondition, ScimFailure> {
     Ok(Precondition::from_if_match(if_match)?)
 }
 
-fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ScimFailure> {
+pub(crate) fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ScimFailure> {
     let integer = |name: &str| -> Result<Option<i64>, ScimFailure> {
         param(params, name)
             .map(|v| {
