@@ -720,7 +720,10 @@ pub(crate) mod server {
 
     pub(crate) fn request_view(request: service::onboarding::RequestRecord) -> RequestView {
         let ok = request.outcome == service::onboarding::RequestOutcome::Success;
-        let cause = (!ok).then(|| crate::text::failure_cause(request.status, &request.detail));
+        let cause = (!ok).then(|| {
+            let detail: serde_json::Value = serde_json::from_str(&request.detail).unwrap_or_default();
+            service::support::explain(request.status, &detail)
+        });
         RequestView {
             seq: request.seq,
             time: request.occurred_at.format("%H:%M:%S").to_string(),

@@ -13,6 +13,7 @@ pub mod operators;
 pub mod provisioning;
 pub mod self_test;
 pub mod sso;
+pub mod support;
 pub mod tenants;
 pub mod webhooks;
 

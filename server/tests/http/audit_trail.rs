@@ -11,6 +11,7 @@ store::backend_tests!(
     every_authenticated_scim_request_is_recorded_with_failures_explained,
     each_write_is_recorded_with_the_attributes_it_changed_before_and_after,
     refused_requests_are_recorded_with_their_reason_within_a_per_minute_allowance,
+    support_sees_failures_across_tenants_by_cause_and_its_viewing_is_recorded,
     the_command_line_records_operator_commands_and_verifies_the_chain,
 );
 
@@ -111,6 +112,69 @@ async fn refused_requests_are_recorded_with_their_reason_within_a_per_minute_all
     assert_eq!(reasons.len(), 30, "{reasons:?}");
     assert_eq!(&reasons[..3], ["not_our_token", "unknown_token", "unknown_token"]);
     assert!(records.iter().all(|r| r.outcome == AuditOutcome::Failure && r.status == Some(401)));
+}
+
+async fn support_sees_failures_across_tenants_by_cause_and_its_viewing_is_recorded(db: TestDatabase) {
+    use service::support::{self, FailureCause};
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let globex = Directory::new(&db, &server, "globex").await;
+    let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ada"});
+    for directory in [&acme, &globex] {
+        assert_eq!(directory.post_raw("/Users", &user).await, 201);
+        assert_eq!(directory.post_raw("/Users", &user).await, 409);
+    }
+    assert_eq!(acme.get_raw("/Users?filter=shoeSize%20eq%20%2242%22").await, 400);
+    assert_eq!(acme.get_raw("/Users/no-such-user").await, 404);
+    let client = reqwest::Client::new();
+    let refused = client.get(format!("{}/Users", globex.scim_base())).bearer_auth("scim_dead").send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    server.audit.flush().await;
+
+    #[allow(clippy::disallowed_methods)] // the records were made at the real time
+    let now = chrono::Utc::now();
+    let summaries = support::failures_by_cause(&db.store, now).await.unwrap();
+    let counted: Vec<(FailureCause, u64, usize)> = summaries.iter().map(|s| (s.cause, s.failures, s.tenants)).collect();
+    assert_eq!(
+        counted,
+        [
+            (FailureCause::UniquenessConflict, 2, 2),
+            (FailureCause::AuthenticationFailure, 1, 1),
+            (FailureCause::UnknownAttribute, 1, 1),
+            (FailureCause::NotFound, 1, 1),
+        ]
+    );
+    assert_eq!(summaries[0].per_hour.len(), 24);
+    assert_eq!(summaries[0].per_hour[23], 2, "this hour's failures are in the last bucket");
+    // Nothing older than the window counts.
+    assert!(support::failures_by_cause(&db.store, now + chrono::Duration::hours(25)).await.unwrap().is_empty());
+
+    let conflicts = support::failures_of(&db.store, FailureCause::UniquenessConflict, now, 10).await.unwrap();
+    let tenants: Vec<&str> = conflicts.iter().map(|f| f.tenant_slug.as_str()).collect();
+    assert_eq!(tenants.len(), 2);
+    assert!(tenants.contains(&"acme") && tenants.contains(&"globex"));
+    let acme_conflict = conflicts.iter().find(|f| f.tenant_slug.as_str() == "acme").unwrap();
+    assert_eq!((acme_conflict.method.as_str(), acme_conflict.status), ("POST", 409));
+
+    let detail = support::failure_detail(&db.store, acme_conflict.tenant, acme_conflict.seq, "operator:support-1", now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(detail.request["userName"], "ada");
+    assert_eq!(detail.response["scimType"], "uniqueness");
+    assert!(detail.explanation.starts_with("Uniqueness conflict:"), "{}", detail.explanation);
+    // The viewing is in acme's trail, and only there.
+    let acme_records = db.store.tenant(acme_conflict.tenant).audit_records(0, 100).await.unwrap();
+    let viewed = acme_records.last().unwrap();
+    assert_eq!((viewed.action.as_str(), viewed.actor.as_str()), ("support.viewed_request", "operator:support-1"));
+    assert!(viewed.detail.contains(&format!("\"viewed_seq\":{}", acme_conflict.seq)), "{}", viewed.detail);
+    let globex_tenant = conflicts.iter().find(|f| f.tenant_slug.as_str() == "globex").unwrap().tenant;
+    let globex_records = db.store.tenant(globex_tenant).audit_records(0, 100).await.unwrap();
+    assert!(globex_records.iter().all(|r| r.action == "scim.request"));
+    // A successful request, or a sequence number the tenant does not have, is no failure.
+    assert!(support::failure_detail(&db.store, acme_conflict.tenant, 1, "x", now).await.unwrap().is_none());
+    assert!(support::failure_detail(&db.store, acme_conflict.tenant, 9999, "x", now).await.unwrap().is_none());
+    assert_eq!(db.store.tenant(acme_conflict.tenant).verify_audit_chain().await.unwrap().first_break, None);
 }
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";

@@ -1,0 +1,395 @@
+//! What support staff see: failed SCIM requests across every tenant, grouped by cause
+//! with counts per hour, each with the request, the response and a plain-language fix
+//! hint. Support reads tenants' data, so opening a failure's detail is itself recorded in
+//! that tenant's audit trail, where its admins see who looked and when.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use store::{AuditOutcome, AuditQuery, DirectoryId, NewAuditRecord, Store, TenantId, TenantSlug};
+
+use crate::ServiceError;
+
+/// Why a SCIM request failed, in the groups support works with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FailureCause {
+    /// No usable token: missing, not ours, another directory's, expired, revoked; or a
+    /// read-only token asked to write.
+    AuthenticationFailure,
+    /// The directory's rate limit was exhausted.
+    RateLimited,
+    /// A user or group with the same name already exists.
+    UniquenessConflict,
+    /// The request named an attribute no schema of the directory defines.
+    UnknownAttribute,
+    /// A value did not fit the schema (type, mutability, a required attribute missing).
+    SchemaMismatch,
+    /// The request could not be read: bad JSON, a bad filter, too large, too many.
+    MalformedRequest,
+    /// The user or group addressed does not exist (any more).
+    NotFound,
+    /// `If-Match` named a version that is no longer current.
+    VersionConflict,
+    /// Our failure (5xx) or an endpoint we do not offer.
+    ServerError,
+}
+
+impl FailureCause {
+    pub const ALL: [FailureCause; 9] = [
+        FailureCause::AuthenticationFailure,
+        FailureCause::RateLimited,
+        FailureCause::UniquenessConflict,
+        FailureCause::UnknownAttribute,
+        FailureCause::SchemaMismatch,
+        FailureCause::MalformedRequest,
+        FailureCause::NotFound,
+        FailureCause::VersionConflict,
+        FailureCause::ServerError,
+    ];
+
+    /// Classifies a failed request from its status and its audit record's detail
+    /// (`{"response": {"scimType": …, "detail": …}, "refusal": …}`).
+    pub fn of(status: i32, detail: &Value) -> Self {
+        let response = &detail["response"];
+        let scim_type = response["scimType"].as_str().unwrap_or_default();
+        let said = response["detail"].as_str().unwrap_or_default();
+        let names_unknown_attribute = said.contains("unknown attribute");
+        match (status, scim_type) {
+            (401 | 403, _) => FailureCause::AuthenticationFailure,
+            (429, _) => FailureCause::RateLimited,
+            (409, _) | (_, "uniqueness") => FailureCause::UniquenessConflict,
+            (400, "invalidPath" | "noTarget") => FailureCause::UnknownAttribute,
+            (400, _) if names_unknown_attribute => FailureCause::UnknownAttribute,
+            (400, "invalidValue" | "mutability") => FailureCause::SchemaMismatch,
+            (404, _) => FailureCause::NotFound,
+            (412, _) => FailureCause::VersionConflict,
+            (500.., _) => FailureCause::ServerError,
+            _ => FailureCause::MalformedRequest,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureCause::AuthenticationFailure => "authentication_failure",
+            FailureCause::RateLimited => "rate_limited",
+            FailureCause::UniquenessConflict => "uniqueness_conflict",
+            FailureCause::UnknownAttribute => "unknown_attribute",
+            FailureCause::SchemaMismatch => "schema_mismatch",
+            FailureCause::MalformedRequest => "malformed_request",
+            FailureCause::NotFound => "not_found",
+            FailureCause::VersionConflict => "version_conflict",
+            FailureCause::ServerError => "server_error",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|cause| cause.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FailureCause::AuthenticationFailure => "Authentication failure",
+            FailureCause::RateLimited => "Rate limited",
+            FailureCause::UniquenessConflict => "Uniqueness conflict",
+            FailureCause::UnknownAttribute => "Unknown attribute",
+            FailureCause::SchemaMismatch => "Schema mismatch",
+            FailureCause::MalformedRequest => "Malformed request",
+            FailureCause::NotFound => "Not found",
+            FailureCause::VersionConflict => "Version conflict",
+            FailureCause::ServerError => "Server error",
+        }
+    }
+
+    /// What the failure means and what fixes it.
+    pub fn hint(self) -> &'static str {
+        match self {
+            FailureCause::AuthenticationFailure => {
+                "The token is missing, expired, revoked, another directory's or read-only. Generate a new token \
+                 and paste it into the identity provider."
+            }
+            FailureCause::RateLimited => {
+                "The identity provider sent more requests than this directory allows. It retries on its own; \
+                 raise the directory's limit if this persists."
+            }
+            FailureCause::UniquenessConflict => {
+                "A user or group with the same name already exists in this directory. Identity providers usually \
+                 look the existing one up and update it; if this keeps failing, remove the duplicate or match \
+                 users by their external id."
+            }
+            FailureCause::UnknownAttribute => {
+                "The request named an attribute that does not exist here. Check the attribute mapping in the \
+                 identity provider, or define the attribute in a schema extension."
+            }
+            FailureCause::SchemaMismatch => {
+                "The request did not fit the directory's schema (a wrong type, a read-only attribute, a required \
+                 one missing). Check the attribute mapping in the identity provider."
+            }
+            FailureCause::MalformedRequest => {
+                "The identity provider sent something this service cannot read (bad JSON, an unsupported filter, \
+                 too large a request)."
+            }
+            FailureCause::NotFound => {
+                "The identity provider addressed a user or group that does not exist here (any more), often one \
+                 deleted here but not in the identity provider. Provisioning it again fixes this."
+            }
+            FailureCause::VersionConflict => {
+                "The user or group changed since the identity provider read it; it reads it again and retries."
+            }
+            FailureCause::ServerError => {
+                "The server failed to answer or does not offer the endpoint; the identity provider will retry. If \
+                 it persists, look for errors in the server's log at the time of the request."
+            }
+        }
+    }
+}
+
+/// A failed request's meaning for a person: the cause's hint, the refusal's own
+/// explanation for a refused credential, and what the server said.
+pub fn explain(status: i32, detail: &Value) -> String {
+    let cause = FailureCause::of(status, detail);
+    let hint = detail["explanation"].as_str().unwrap_or(cause.hint());
+    let said = detail["response"]["detail"]
+        .as_str()
+        .map(|text| format!(" The server said: {}", sentence(text)))
+        .unwrap_or_default();
+    format!("{}: {hint}{said}", cause.label())
+}
+
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+    let mut sentence = format!("{first}{}", chars.as_str());
+    if !sentence.ends_with('.') {
+        sentence.push('.');
+    }
+    sentence
+}
+
+/// Hours covered by the support overview.
+pub const WINDOW_HOURS: i64 = 24;
+
+/// Failures read per tenant for the overview at most (the newest).
+const PER_TENANT: i64 = 5000;
+
+/// One cause across tenants over the last [`WINDOW_HOURS`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CauseSummary {
+    pub cause: FailureCause,
+    pub failures: u64,
+    /// Tenants with at least one failure of this cause.
+    pub tenants: usize,
+    /// Failures per hour, oldest hour first; the last is the current hour.
+    pub per_hour: Vec<u64>,
+    pub latest: DateTime<Utc>,
+}
+
+/// A failed request as support lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub tenant: TenantId,
+    pub tenant_slug: TenantSlug,
+    pub seq: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub directory: Option<DirectoryId>,
+    pub method: String,
+    pub path: String,
+    pub status: i32,
+    pub cause: FailureCause,
+}
+
+/// A failure with what it takes to explain it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailureDetail {
+    pub failure: Failure,
+    pub request: Value,
+    pub response: Value,
+    pub explanation: String,
+}
+
+/// Every tenant's failed SCIM requests of the last [`WINDOW_HOURS`], newest first (at most
+/// the newest 5,000 of each tenant).
+async fn recent_failures(store: &Store, now: DateTime<Utc>) -> Result<Vec<(Failure, Value)>, ServiceError> {
+    let query = AuditQuery {
+        since: Some(now - Duration::hours(WINDOW_HOURS)),
+        outcome: Some(AuditOutcome::Failure),
+        operation: Some("scim.request".to_owned()),
+        ..AuditQuery::default()
+    };
+    let mut failures = Vec::new();
+    for summary in store.tenant_summaries().await? {
+        let tenant = summary.tenant;
+        for record in store.tenant(tenant.id).audit_page(&query, None, PER_TENANT).await? {
+            let detail: Value = serde_json::from_str(&record.detail).unwrap_or_default();
+            let status = record.status.unwrap_or_default();
+            let failure = Failure {
+                tenant: tenant.id,
+                tenant_slug: tenant.slug.clone(),
+                seq: record.seq,
+                occurred_at: record.occurred_at,
+                directory: record.directory,
+                method: record.method.unwrap_or_default(),
+                path: record.path.unwrap_or_default(),
+                status,
+                cause: FailureCause::of(status, &detail),
+            };
+            failures.push((failure, detail));
+        }
+    }
+    failures.sort_by_key(|(failure, _)| std::cmp::Reverse(failure.occurred_at));
+    Ok(failures)
+}
+
+/// The causes of the last [`WINDOW_HOURS`]' failures across tenants, most frequent first.
+pub async fn failures_by_cause(store: &Store, now: DateTime<Utc>) -> Result<Vec<CauseSummary>, ServiceError> {
+    let hours = usize::try_from(WINDOW_HOURS).unwrap_or(24);
+    let mut by_cause: BTreeMap<FailureCause, (CauseSummary, Vec<TenantId>)> = BTreeMap::new();
+    for (failure, _) in recent_failures(store, now).await? {
+        let (summary, tenants) = by_cause.entry(failure.cause).or_insert_with(|| {
+            let summary = CauseSummary {
+                cause: failure.cause,
+                failures: 0,
+                tenants: 0,
+                per_hour: vec![0; hours],
+                latest: failure.occurred_at,
+            };
+            (summary, Vec::new())
+        });
+        summary.failures += 1;
+        summary.latest = summary.latest.max(failure.occurred_at);
+        let hours_ago = usize::try_from((now - failure.occurred_at).num_hours()).unwrap_or(0);
+        if let Some(slot) = hours.checked_sub(hours_ago + 1).and_then(|index| summary.per_hour.get_mut(index)) {
+            *slot += 1;
+        }
+        if !tenants.contains(&failure.tenant) {
+            tenants.push(failure.tenant);
+        }
+    }
+    let mut summaries: Vec<CauseSummary> =
+        by_cause.into_values().map(|(summary, tenants)| CauseSummary { tenants: tenants.len(), ..summary }).collect();
+    summaries.sort_by(|a, b| b.failures.cmp(&a.failures).then(a.cause.cmp(&b.cause)));
+    Ok(summaries)
+}
+
+/// The newest failures of one cause across tenants (at most `limit`).
+pub async fn failures_of(
+    store: &Store,
+    cause: FailureCause,
+    now: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<Failure>, ServiceError> {
+    Ok(recent_failures(store, now)
+        .await?
+        .into_iter()
+        .filter(|(failure, _)| failure.cause == cause)
+        .take(limit)
+        .map(|(failure, _)| failure)
+        .collect())
+}
+
+/// One failed request of a tenant with its request, response and explanation; `None` when
+/// the tenant has no such failed SCIM request. The viewing is recorded in the tenant's
+/// audit trail (action `support.viewed_request`, actor `viewer`) before it is shown.
+pub async fn failure_detail(
+    store: &Store,
+    tenant: TenantId,
+    seq: i64,
+    viewer: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<FailureDetail>, ServiceError> {
+    let Some(tenant_record) = store.tenant_by_id(tenant).await? else { return Ok(None) };
+    let scope = store.tenant(tenant);
+    let Some(record) = scope.audit_records(seq - 1, 1).await?.into_iter().next().filter(|record| {
+        record.seq == seq && record.action == "scim.request" && record.outcome == AuditOutcome::Failure
+    }) else {
+        return Ok(None);
+    };
+    let viewing = NewAuditRecord {
+        occurred_at: now,
+        actor: viewer.to_owned(),
+        action: "support.viewed_request".to_owned(),
+        directory: record.directory,
+        method: None,
+        path: None,
+        status: None,
+        latency_ms: None,
+        resource_id: record.resource_id.clone(),
+        outcome: AuditOutcome::Success,
+        detail: json!({"viewed_seq": seq, "reason": "support console: investigating a failed request"}),
+    };
+    scope.append_audit(&[viewing]).await?;
+    let detail: Value = serde_json::from_str(&record.detail).unwrap_or_default();
+    let status = record.status.unwrap_or_default();
+    let failure = Failure {
+        tenant,
+        tenant_slug: tenant_record.slug,
+        seq,
+        occurred_at: record.occurred_at,
+        directory: record.directory,
+        method: record.method.unwrap_or_default(),
+        path: record.path.unwrap_or_default(),
+        status,
+        cause: FailureCause::of(status, &detail),
+    };
+    Ok(Some(FailureDetail {
+        failure,
+        request: detail["request"].clone(),
+        response: detail["response"].clone(),
+        explanation: explain(status, &detail),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(scim_type: &str, said: &str) -> Value {
+        json!({"response": {"scimType": scim_type, "detail": said}})
+    }
+
+    #[test]
+    fn each_cause_is_told_apart() {
+        let cases = [
+            (401, json!({"refusal": "expired_token"}), FailureCause::AuthenticationFailure),
+            (403, json!({}), FailureCause::AuthenticationFailure),
+            (429, json!({}), FailureCause::RateLimited),
+            (409, failed("uniqueness", "userName is taken"), FailureCause::UniquenessConflict),
+            (400, failed("invalidPath", "no attribute shoeSize"), FailureCause::UnknownAttribute),
+            (400, failed("noTarget", "nothing matched"), FailureCause::UnknownAttribute),
+            (400, failed("invalidSyntax", "unknown attribute shoeSize"), FailureCause::UnknownAttribute),
+            (400, failed("invalidFilter", "unknown attribute 'x' in filter"), FailureCause::UnknownAttribute),
+            (400, failed("invalidValue", "active must be a boolean"), FailureCause::SchemaMismatch),
+            (400, failed("mutability", "id is read-only"), FailureCause::SchemaMismatch),
+            (400, failed("invalidSyntax", "the body is not valid JSON"), FailureCause::MalformedRequest),
+            (400, failed("invalidFilter", "expected an operator"), FailureCause::MalformedRequest),
+            (413, json!({}), FailureCause::MalformedRequest),
+            (404, json!({}), FailureCause::NotFound),
+            (412, json!({}), FailureCause::VersionConflict),
+            (500, json!({}), FailureCause::ServerError),
+            (501, json!({}), FailureCause::ServerError),
+            (503, json!("not an object"), FailureCause::ServerError),
+        ];
+        for (status, detail, cause) in cases {
+            assert_eq!(FailureCause::of(status, &detail), cause, "{status} {detail}");
+        }
+    }
+
+    #[test]
+    fn causes_round_trip_through_their_names() {
+        for cause in FailureCause::ALL {
+            assert_eq!(FailureCause::parse(cause.as_str()), Some(cause));
+            assert!(!cause.label().is_empty() && cause.hint().ends_with('.'));
+        }
+        assert_eq!(FailureCause::parse("nonsense"), None);
+    }
+
+    #[test]
+    fn an_explanation_has_the_cause_the_hint_and_what_the_server_said() {
+        let text = explain(409, &failed("uniqueness", "userName \"ada\" is taken"));
+        assert!(text.starts_with("Uniqueness conflict: A user or group with the same name"), "{text}");
+        assert!(text.ends_with("The server said: UserName \"ada\" is taken."), "{text}");
+        // A refused credential is explained by its own reason.
+        let refused = json!({"refusal": "expired_token", "explanation": "The bearer token has expired."});
+        assert_eq!(explain(401, &refused), "Authentication failure: The bearer token has expired.");
+    }
+}
