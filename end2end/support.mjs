@@ -4,6 +4,7 @@ import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 
 const require = createRequire(import.meta.url);
 
@@ -71,9 +72,63 @@ export async function seriousAccessibilityViolations(page) {
 }
 
 // Fills in and submits the sign-in form (it does not wait for the outcome).
+// A page signed in as the deployment's operator (one per test file: sign-in attempts per
+// account are throttled).
+export async function signedInOperator(browser) {
+  const page = await openPage(browser);
+  await submitSignIn(page);
+  await page.waitForSelector('#signed-in-as', { timeout: 10_000 });
+  return page;
+}
+
 export async function submitSignIn(page, password = operatorPassword) {
   await page.goto(`${baseUrl}/sign-in`, { waitUntil: 'networkidle' });
   await page.fill('#email', operatorEmail);
   await page.fill('#password', password);
   await page.click('#sign-in');
 }
+
+export const adminPassword = 'correct horse battery staple';
+
+export async function expectAccessible(page, what) {
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(await seriousAccessibilityViolations(page), [], `accessibility of ${what}`);
+}
+
+// The operator creates tenant `slug` and a setup link for it; returns the link.
+export async function setupLinkFor(operatorPage, slug) {
+  const page = operatorPage;
+  await page.goto(`${baseUrl}/tenants`, { waitUntil: 'networkidle' });
+  await page.fill('#tenant-slug', slug);
+  await page.fill('#tenant-display-name', `${slug} Corporation`);
+  await page.click('#create-tenant');
+  await page.waitForURL(`${baseUrl}/tenants/${slug}`, { timeout: 10_000 });
+  await page.waitForSelector('#create-setup-link');
+  await page.waitForLoadState('networkidle');
+  await page.click('#create-setup-link');
+  await page.waitForSelector('#setup-link', { timeout: 10_000 });
+  const link = await page.inputValue('#setup-link');
+  assert.match(link, new RegExp(`^${baseUrl}/setup/setup_[A-Za-z0-9_-]{43}$`));
+  await screenshot(page, `operator-setup-link-${slug}`);
+  assert.deepEqual(page.errors, [], 'the console logged errors');
+  return link;
+}
+
+// A new admin opens the setup link and creates their account; returns their page.
+export async function acceptSetupLink(browser, link, email, shots) {
+  const page = await openPage(browser);
+  await page.goto(link, { waitUntil: 'networkidle' });
+  await page.waitForSelector('#create-account');
+  if (shots) {
+    await screenshot(page, 'setup-link-account');
+    await expectAccessible(page, 'the setup link page');
+  }
+  await page.fill('#admin-email', email);
+  await page.fill('#admin-password', adminPassword);
+  await page.fill('#admin-password-again', adminPassword);
+  await page.click('#create-account');
+  await page.waitForURL(`${baseUrl}/admin`, { timeout: 10_000 });
+  await page.waitForSelector('#connect-idp');
+  return page;
+}
+

@@ -10,6 +10,7 @@ pub mod guides;
 pub mod onboarding;
 pub mod pages;
 pub mod status;
+pub mod support;
 pub mod team;
 pub mod tenants;
 pub mod text;
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=pages::SignInPage/>
                 <Route path=path!("/tenants") view=console::TenantsPage ssr=SsrMode::Async/>
                 <Route path=path!("/team") view=team::TeamPage ssr=SsrMode::Async/>
+                <Route path=path!("/support") view=support::SupportPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants/:slug") view=console::TenantPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup/:secret") view=admin::SetupLinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=admin::AdminHomePage ssr=SsrMode::Async/>

@@ -101,6 +101,7 @@ pub(crate) fn TopBar(operator: OperatorView) -> impl IntoView {
                     <span class="mr-3 font-semibold text-slate-900">"SCIM Portal"</span>
                     <A href="/" exact=true attr:class=link>"Status"</A>
                     <A href="/tenants" attr:class=link>"Tenants"</A>
+                    <A href="/support" attr:class=link>"Support"</A>
                     <A href="/team" attr:class=link>"Team"</A>
                 </nav>
                 <div class="flex items-center gap-4">

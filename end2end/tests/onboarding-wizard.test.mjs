@@ -4,64 +4,20 @@
 // live; the user appears in the dashboard; tokens rotate with an overlap.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseUrl, launchBrowser, openPage, screenshot, seriousAccessibilityViolations, submitSignIn } from '../support.mjs';
+import {
+  acceptSetupLink, adminPassword, baseUrl, expectAccessible, launchBrowser, openPage, screenshot, setupLinkFor, signedInOperator,
+} from '../support.mjs';
 
 let browser;
 // One signed-in operator for the whole file: sign-in attempts per account are throttled.
 let operatorPage;
 before(async () => {
   browser = await launchBrowser();
-  operatorPage = await openPage(browser);
-  await submitSignIn(operatorPage);
-  await operatorPage.waitForSelector('#signed-in-as', { timeout: 10_000 });
+  operatorPage = await signedInOperator(browser);
 });
 after(async () => {
   await browser?.close();
 });
-
-const adminPassword = 'correct horse battery staple';
-
-async function expectAccessible(page, what) {
-  await page.waitForLoadState('networkidle');
-  assert.deepEqual(await seriousAccessibilityViolations(page), [], `accessibility of ${what}`);
-}
-
-// The operator creates tenant `slug` and a setup link for it; returns the link.
-async function setupLinkFor(slug) {
-  const page = operatorPage;
-  await page.goto(`${baseUrl}/tenants`, { waitUntil: 'networkidle' });
-  await page.fill('#tenant-slug', slug);
-  await page.fill('#tenant-display-name', `${slug} Corporation`);
-  await page.click('#create-tenant');
-  await page.waitForURL(`${baseUrl}/tenants/${slug}`, { timeout: 10_000 });
-  await page.waitForSelector('#create-setup-link');
-  await page.waitForLoadState('networkidle');
-  await page.click('#create-setup-link');
-  await page.waitForSelector('#setup-link', { timeout: 10_000 });
-  const link = await page.inputValue('#setup-link');
-  assert.match(link, new RegExp(`^${baseUrl}/setup/setup_[A-Za-z0-9_-]{43}$`));
-  await screenshot(page, `operator-setup-link-${slug}`);
-  assert.deepEqual(page.errors, [], 'the console logged errors');
-  return link;
-}
-
-// A new admin opens the setup link and creates their account; returns their page.
-async function acceptSetupLink(link, email, shots) {
-  const page = await openPage(browser);
-  await page.goto(link, { waitUntil: 'networkidle' });
-  await page.waitForSelector('#create-account');
-  if (shots) {
-    await screenshot(page, 'setup-link-account');
-    await expectAccessible(page, 'the setup link page');
-  }
-  await page.fill('#admin-email', email);
-  await page.fill('#admin-password', adminPassword);
-  await page.fill('#admin-password-again', adminPassword);
-  await page.click('#create-account');
-  await page.waitForURL(`${baseUrl}/admin`, { timeout: 10_000 });
-  await page.waitForSelector('#connect-idp');
-  return page;
-}
 
 async function scim(method, url, token, body) {
   const response = await fetch(url, {
@@ -142,8 +98,8 @@ async function walkWizard(page, idp, userName, expectedInstruction) {
 }
 
 test('a new admin connects Okta alone, sees the first request live, and rotates the token', async () => {
-  const link = await setupLinkFor('initech');
-  const page = await acceptSetupLink(link, 'it@initech.example', true);
+  const link = await setupLinkFor(operatorPage, 'initech');
+  const page = await acceptSetupLink(browser, link, 'it@initech.example', true);
   await screenshot(page, 'admin-home-empty');
   await expectAccessible(page, 'the admin home');
 
@@ -217,8 +173,8 @@ test('a new admin connects Okta alone, sees the first request live, and rotates 
 });
 
 test('a new admin connects Microsoft Entra ID through all five steps', async () => {
-  const link = await setupLinkFor('globex');
-  const page = await acceptSetupLink(link, 'it@globex.example', false);
+  const link = await setupLinkFor(operatorPage, 'globex');
+  const page = await acceptSetupLink(browser, link, 'it@globex.example', false);
   const { userNameSource } = await walkWizard(page, 'entra', 'grace@globex.example', /Tenant URL/);
   assert.equal(userNameSource, 'userPrincipalName');
   await page.goto(`${baseUrl}/admin`, { waitUntil: 'networkidle' });
@@ -238,7 +194,7 @@ test('a new admin connects Microsoft Entra ID through all five steps', async () 
 });
 
 test("an admin cannot reach another tenant's directory, by page or by server function", async () => {
-  const umbrella = await acceptSetupLink(await setupLinkFor('umbrella'), 'it@umbrella.example', false);
+  const umbrella = await acceptSetupLink(browser, await setupLinkFor(operatorPage, 'umbrella'), 'it@umbrella.example', false);
   await umbrella.click('#connect-idp');
   await umbrella.waitForSelector('#idp-okta');
   await umbrella.check('#idp-okta');
@@ -246,7 +202,7 @@ test("an admin cannot reach another tenant's directory, by page or by server fun
   await umbrella.waitForURL(/\/setup\/endpoint$/, { timeout: 10_000 });
   const theirs = umbrella.url().match(/directories\/([0-9a-f-]{36})\//)[1];
 
-  const hooli = await acceptSetupLink(await setupLinkFor('hooli'), 'it@hooli.example', false);
+  const hooli = await acceptSetupLink(browser, await setupLinkFor(operatorPage, 'hooli'), 'it@hooli.example', false);
   hooli.errors = [];
   await hooli.goto(`${baseUrl}/admin/directories/${theirs}`, { waitUntil: 'networkidle' });
   await hooli.waitForSelector('#dashboard-error');

@@ -287,14 +287,24 @@ pub async fn failures_of(
         .collect())
 }
 
+/// Who opened a failure: their actor name in audit records, and what the tenant's admins
+/// are shown of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub actor: String,
+    pub email: String,
+    /// `operator` or `support`.
+    pub role: String,
+}
+
 /// One failed request of a tenant with its request, response and explanation; `None` when
 /// the tenant has no such failed SCIM request. The viewing is recorded in the tenant's
-/// audit trail (action `support.viewed_request`, actor `viewer`) before it is shown.
+/// audit trail (action `support.viewed_request`) before it is shown.
 pub async fn failure_detail(
     store: &Store,
     tenant: TenantId,
     seq: i64,
-    viewer: &str,
+    viewer: &Viewer,
     now: DateTime<Utc>,
 ) -> Result<Option<FailureDetail>, ServiceError> {
     let Some(tenant_record) = store.tenant_by_id(tenant).await? else { return Ok(None) };
@@ -306,7 +316,7 @@ pub async fn failure_detail(
     };
     let viewing = NewAuditRecord {
         occurred_at: now,
-        actor: viewer.to_owned(),
+        actor: viewer.actor.clone(),
         action: "support.viewed_request".to_owned(),
         directory: record.directory,
         method: None,
@@ -315,7 +325,12 @@ pub async fn failure_detail(
         latency_ms: None,
         resource_id: record.resource_id.clone(),
         outcome: AuditOutcome::Success,
-        detail: json!({"viewed_seq": seq, "reason": "support console: investigating a failed request"}),
+        detail: json!({
+            "viewed_seq": seq,
+            "viewer_email": viewer.email,
+            "viewer_role": viewer.role,
+            "reason": "support console: investigating a failed request",
+        }),
     };
     scope.append_audit(&[viewing]).await?;
     let detail: Value = serde_json::from_str(&record.detail).unwrap_or_default();

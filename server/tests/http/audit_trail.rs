@@ -156,7 +156,12 @@ async fn support_sees_failures_across_tenants_by_cause_and_its_viewing_is_record
     let acme_conflict = conflicts.iter().find(|f| f.tenant_slug.as_str() == "acme").unwrap();
     assert_eq!((acme_conflict.method.as_str(), acme_conflict.status), ("POST", 409));
 
-    let detail = support::failure_detail(&db.store, acme_conflict.tenant, acme_conflict.seq, "operator:support-1", now)
+    let viewer = support::Viewer {
+        actor: "operator:support-1".to_owned(),
+        email: "sam@vendor.example".to_owned(),
+        role: "support".to_owned(),
+    };
+    let detail = support::failure_detail(&db.store, acme_conflict.tenant, acme_conflict.seq, &viewer, now)
         .await
         .unwrap()
         .unwrap();
@@ -168,12 +173,13 @@ async fn support_sees_failures_across_tenants_by_cause_and_its_viewing_is_record
     let viewed = acme_records.last().unwrap();
     assert_eq!((viewed.action.as_str(), viewed.actor.as_str()), ("support.viewed_request", "operator:support-1"));
     assert!(viewed.detail.contains(&format!("\"viewed_seq\":{}", acme_conflict.seq)), "{}", viewed.detail);
+    assert!(viewed.detail.contains("sam@vendor.example"), "{}", viewed.detail);
     let globex_tenant = conflicts.iter().find(|f| f.tenant_slug.as_str() == "globex").unwrap().tenant;
     let globex_records = db.store.tenant(globex_tenant).audit_records(0, 100).await.unwrap();
     assert!(globex_records.iter().all(|r| r.action == "scim.request"));
     // A successful request, or a sequence number the tenant does not have, is no failure.
-    assert!(support::failure_detail(&db.store, acme_conflict.tenant, 1, "x", now).await.unwrap().is_none());
-    assert!(support::failure_detail(&db.store, acme_conflict.tenant, 9999, "x", now).await.unwrap().is_none());
+    assert!(support::failure_detail(&db.store, acme_conflict.tenant, 1, &viewer, now).await.unwrap().is_none());
+    assert!(support::failure_detail(&db.store, acme_conflict.tenant, 9999, &viewer, now).await.unwrap().is_none());
     assert_eq!(db.store.tenant(acme_conflict.tenant).verify_audit_chain().await.unwrap().first_break, None);
 }
 

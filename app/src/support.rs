@@ -1,0 +1,317 @@
+//! `/support`: the support console. Failed SCIM requests of the last 24 hours across every
+//! tenant, grouped by cause with counts per hour; a cause lists its failures; a failure
+//! opens with its request, response and a fix hint. Operators and support staff see it;
+//! opening a failure is recorded in the tenant's audit trail, where its admins see it.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::admin::CARD;
+use crate::auth::OperatorView;
+use crate::pages::{ErrorBox, SignedIn, TopBar, error_message};
+
+/// One cause over the last 24 hours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CauseRow {
+    pub cause: String,
+    pub label: String,
+    pub hint: String,
+    pub failures: u64,
+    pub tenants: usize,
+    /// Failures per hour, oldest first.
+    pub per_hour: Vec<u64>,
+    pub latest: String,
+}
+
+/// A failed request in a cause's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureRow {
+    pub tenant_id: String,
+    pub tenant: String,
+    pub seq: i64,
+    pub time: String,
+    pub directory: String,
+    pub method: String,
+    pub path: String,
+    pub status: i32,
+}
+
+/// A failed request opened for investigation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureView {
+    pub row: FailureRow,
+    pub cause: String,
+    pub explanation: String,
+    pub request: String,
+    pub response: String,
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use super::FailureRow;
+
+    pub(super) fn row(failure: service::support::Failure) -> FailureRow {
+        FailureRow {
+            tenant_id: failure.tenant.to_string(),
+            tenant: failure.tenant_slug.to_string(),
+            seq: failure.seq,
+            time: failure.occurred_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            directory: failure.directory.map(|d| d.to_string()).unwrap_or_default(),
+            method: failure.method,
+            path: failure.path,
+            status: failure.status,
+        }
+    }
+
+    pub(super) fn unavailable() -> leptos::prelude::ServerFnError {
+        leptos::prelude::ServerFnError::new("The database is unavailable. Try again shortly.")
+    }
+
+    #[allow(clippy::disallowed_methods)] // the clock is read at the edge
+    pub(super) fn now() -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+}
+
+#[server(endpoint = "support_overview")]
+pub async fn support_overview() -> Result<Vec<CauseRow>, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    crate::auth::require_operator().await?;
+    let summaries =
+        service::support::failures_by_cause(&store, server::now()).await.map_err(|_| server::unavailable())?;
+    Ok(summaries
+        .into_iter()
+        .map(|summary| CauseRow {
+            cause: summary.cause.as_str().to_owned(),
+            label: summary.cause.label().to_owned(),
+            hint: summary.cause.hint().to_owned(),
+            failures: summary.failures,
+            tenants: summary.tenants,
+            per_hour: summary.per_hour,
+            latest: summary.latest.format("%Y-%m-%d %H:%M UTC").to_string(),
+        })
+        .collect())
+}
+
+#[server(endpoint = "support_failures")]
+pub async fn support_failures(cause: String) -> Result<Vec<FailureRow>, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    crate::auth::require_operator().await?;
+    let Some(cause) = service::support::FailureCause::parse(&cause) else {
+        return Err(ServerFnError::new("There is no such cause."));
+    };
+    let failures =
+        service::support::failures_of(&store, cause, server::now(), 200).await.map_err(|_| server::unavailable())?;
+    Ok(failures.into_iter().map(server::row).collect())
+}
+
+/// Opens a failure; recorded in the tenant's audit trail before anything is shown.
+#[server(endpoint = "support_failure")]
+pub async fn support_failure(tenant: String, seq: i64) -> Result<FailureView, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let operator = crate::auth::require_operator().await?;
+    let not_found = || ServerFnError::new("That failure is not in the tenant's audit trail.");
+    let tenant: service::TenantId = tenant.parse().map_err(|_| not_found())?;
+    let viewer = service::support::Viewer {
+        actor: format!("operator:{}", operator.id),
+        email: operator.email.clone(),
+        role: operator.role.clone(),
+    };
+    let detail = service::support::failure_detail(&store, tenant, seq, &viewer, server::now())
+        .await
+        .map_err(|_| server::unavailable())?
+        .ok_or_else(not_found)?;
+    let pretty = |value: &serde_json::Value| serde_json::to_string_pretty(value).unwrap_or_default();
+    Ok(FailureView {
+        cause: detail.failure.cause.label().to_owned(),
+        row: server::row(detail.failure),
+        explanation: detail.explanation,
+        request: pretty(&detail.request),
+        response: pretty(&detail.response),
+    })
+}
+
+/// `/support`
+#[component]
+pub fn SupportPage() -> impl IntoView {
+    view! { <SignedIn page=|operator| view! { <SupportView operator/> }.into_any()/> }
+}
+
+const TH: &str = "py-2 pr-4 font-medium";
+
+#[component]
+fn SupportView(operator: OperatorView) -> impl IntoView {
+    let chosen_cause = RwSignal::new(None::<String>);
+    let opened = RwSignal::new(None::<(String, i64)>);
+    let overview = LocalResource::new(support_overview);
+    let failures = LocalResource::new(move || {
+        let cause = chosen_cause.get();
+        async move {
+            match cause {
+                Some(cause) => support_failures(cause).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    let failure = LocalResource::new(move || {
+        let chosen = opened.get();
+        async move {
+            match chosen {
+                Some((tenant, seq)) => support_failure(tenant, seq).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    view! {
+        <TopBar operator/>
+        <main class="mx-auto max-w-6xl space-y-8 px-6 py-10">
+            <div>
+                <h1 class="text-2xl font-bold tracking-tight">"Support"</h1>
+                <p class="mt-1 text-sm text-slate-600">
+                    "Failed SCIM requests of the last 24 hours, across every tenant. Opening a failure is recorded in that tenant's audit trail, where its admins see it."
+                </p>
+            </div>
+            <section class=CARD aria-labelledby="causes-heading">
+                <h2 id="causes-heading" class="text-lg font-semibold">"Failures by cause"</h2>
+                {move || match overview.get() {
+                    None => view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Some(Ok(rows)) if rows.is_empty() => view! {
+                        <p id="no-failures" class="mt-4 text-sm text-slate-600">"No SCIM request failed in the last 24 hours."</p>
+                    }.into_any(),
+                    Some(Ok(rows)) => view! {
+                        <table id="causes-table" class="mt-4 w-full text-left text-sm">
+                            <thead class="border-b border-slate-200 text-slate-500">
+                                <tr>
+                                    <th scope="col" class=TH>"Cause"</th>
+                                    <th scope="col" class=TH>"Failures"</th>
+                                    <th scope="col" class=TH>"Tenants"</th>
+                                    <th scope="col" class=TH>"Per hour, last 24 hours"</th>
+                                    <th scope="col" class=TH>"Latest"</th>
+                                </tr>
+                            </thead>
+                            <tbody class="divide-y divide-slate-100">
+                                {rows.into_iter().map(|row| view! { <CauseLine row chosen_cause opened/> }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }}
+            </section>
+            {move || match failures.get() {
+                Some(Ok(Some(rows))) => view! { <FailureList rows opened/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                _ => ().into_any(),
+            }}
+            {move || match failure.get() {
+                Some(Ok(Some(view))) => view! { <FailureDetail view/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                _ => ().into_any(),
+            }}
+        </main>
+    }
+}
+
+#[component]
+fn CauseLine(
+    row: CauseRow,
+    chosen_cause: RwSignal<Option<String>>,
+    opened: RwSignal<Option<(String, i64)>>,
+) -> impl IntoView {
+    let peak = row.per_hour.iter().copied().max().unwrap_or(1).max(1);
+    let cause = row.cause.clone();
+    let bars = row
+        .per_hour
+        .iter()
+        .map(|count| {
+            // Bars of 2 to 24 pixels; an hour without failures stays flat.
+            let height = if *count == 0 { 1 } else { 2 + count * 22 / peak };
+            view! { <span class="w-1.5 bg-rose-400" style=format!("height: {height}px") title=format!("{count}")></span> }
+        })
+        .collect_view();
+    view! {
+        <tr>
+            <td class="py-2">
+                <button type="button" class="cause-link font-semibold text-indigo-600 hover:text-indigo-500"
+                    data-cause=row.cause.clone()
+                    on:click=move |_| {
+                        opened.set(None);
+                        chosen_cause.set(Some(cause.clone()));
+                    }>
+                    {row.label}
+                </button>
+                <p class="text-xs text-slate-500">{row.hint}</p>
+            </td>
+            <td class="py-2 font-medium">{row.failures}</td>
+            <td class="py-2">{row.tenants}</td>
+            <td class="py-2">
+                <span class="flex h-6 items-end gap-px" role="img" aria-label=format!("{} failures in the last 24 hours", row.failures)>{bars}</span>
+            </td>
+            <td class="py-2 text-slate-600">{row.latest}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn FailureList(rows: Vec<FailureRow>, opened: RwSignal<Option<(String, i64)>>) -> impl IntoView {
+    view! {
+        <section class=CARD aria-labelledby="failures-heading">
+            <h2 id="failures-heading" class="text-lg font-semibold">"Failures"</h2>
+            <table id="failures-table" class="mt-4 w-full table-fixed text-left text-sm">
+                <thead class="border-b border-slate-200 text-slate-500">
+                    <tr>
+                        <th scope="col" class=format!("{TH} w-48")>"Time"</th>
+                        <th scope="col" class=format!("{TH} w-28")>"Tenant"</th>
+                        <th scope="col" class=TH>"Request"</th>
+                        <th scope="col" class=format!("{TH} w-16")>"Status"</th>
+                        <th scope="col" class=format!("{TH} w-28")><span class="sr-only">"Open"</span></th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {rows.into_iter().map(|row| {
+                        let key = (row.tenant_id.clone(), row.seq);
+                        view! {
+                            <tr>
+                                <td class="py-2 text-slate-600">{row.time}</td>
+                                <td class="py-2">{row.tenant}</td>
+                                <td class="truncate py-2 font-mono text-xs">{format!("{} {}", row.method, row.path)}</td>
+                                <td class="py-2">{row.status}</td>
+                                <td class="py-2 text-right">
+                                    <button type="button" class="investigate font-semibold text-indigo-600 hover:text-indigo-500"
+                                        on:click=move |_| opened.set(Some(key.clone()))>
+                                        "Investigate"
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn FailureDetail(view: FailureView) -> impl IntoView {
+    let pre = "mt-2 max-h-80 overflow-auto rounded-lg bg-slate-900 p-4 font-mono text-xs text-slate-100";
+    view! {
+        <section id="failure-detail" class=CARD aria-labelledby="failure-heading">
+            <h2 id="failure-heading" class="text-lg font-semibold">
+                {format!("{} {} → {}", view.row.method, view.row.path, view.row.status)}
+            </h2>
+            <p class="mt-1 text-sm text-slate-600">
+                {format!("Tenant {}, directory {}, {}. Cause: {}.", view.row.tenant, view.row.directory, view.row.time, view.cause)}
+            </p>
+            <p id="fix-hint" class="mt-4 rounded-lg bg-amber-50 p-4 text-sm text-amber-900">{view.explanation}</p>
+            <div class="mt-4 grid gap-4 lg:grid-cols-2">
+                <div>
+                    <h3 class="text-sm font-semibold">"Request (secrets redacted)"</h3>
+                    <pre id="failure-request" class=pre tabindex="0">{view.request}</pre>
+                </div>
+                <div>
+                    <h3 class="text-sm font-semibold">"Response"</h3>
+                    <pre id="failure-response" class=pre tabindex="0">{view.response}</pre>
+                </div>
+            </div>
+        </section>
+    }
+}
