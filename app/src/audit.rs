@@ -92,11 +92,11 @@ pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Res
     };
     let query = filters.to_query().map_err(|message| {
         crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-        ServerFnError::new(crate::text::sentence(&message))
+        ServerFnError::new(service::sentence(&message))
     })?;
     let records = service::audit::page(&store, admin.tenant()?, &query, before, AUDIT_PAGE + 1)
         .await
-        .map_err(|_| ServerFnError::new("The database is unavailable. Try again shortly."))?;
+        .map_err(|_| crate::auth::server::unavailable())?;
     let more = records.len() as i64 > AUDIT_PAGE;
     let rows: Vec<AuditRowView> = records
         .into_iter()
@@ -131,9 +131,8 @@ pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Res
 pub async fn verify_audit_trail() -> Result<String, ServerFnError> {
     let store = expect_context::<service::Store>();
     let admin = crate::auth::require_admin().await?;
-    let report = service::audit::verify_chain(&store, admin.tenant()?)
-        .await
-        .map_err(|_| ServerFnError::new("The database is unavailable. Try again shortly."))?;
+    let report =
+        service::audit::verify_chain(&store, admin.tenant()?).await.map_err(|_| crate::auth::server::unavailable())?;
     Ok(match report.first_break {
         None => format!("Intact: all {} records link up, and none is missing at the end.", report.checked),
         Some(broken) => {
@@ -146,9 +145,7 @@ pub async fn verify_audit_trail() -> Result<String, ServerFnError> {
 pub async fn audit_retention() -> Result<Option<u32>, ServerFnError> {
     let store = expect_context::<service::Store>();
     let admin = crate::auth::require_admin().await?;
-    service::audit::retention(&store, admin.tenant()?)
-        .await
-        .map_err(|_| ServerFnError::new("The database is unavailable. Try again shortly."))
+    service::audit::retention(&store, admin.tenant()?).await.map_err(|_| crate::auth::server::unavailable())
 }
 
 /// Sets the retention period: a number of days, or empty to keep records forever.
@@ -174,7 +171,7 @@ pub async fn set_audit_retention(days: String) -> Result<(), ServerFnError> {
     let now = chrono::Utc::now();
     service::audit::set_retention(&store, admin.tenant()?, days, &admin.actor(), now)
         .await
-        .map_err(|_| ServerFnError::new("The database is unavailable. Try again shortly."))
+        .map_err(|_| crate::auth::server::unavailable())
 }
 
 /// `/admin/audit`

@@ -182,6 +182,17 @@ pub(crate) mod server {
     use leptos::prelude::*;
     use serde::{Deserialize, Serialize};
 
+    /// The clock is read here, at the edge; the service takes the time as a parameter.
+    #[allow(clippy::disallowed_methods)]
+    pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+
+    /// What a server function answers when the database failed (the cause is logged).
+    pub(crate) fn unavailable() -> ServerFnError {
+        ServerFnError::new("The database is unavailable. Try again shortly.")
+    }
+
     /// The session key under which the signed-in operator is kept.
     pub(crate) const OPERATOR_KEY: &str = "operator";
     /// The session key under which the signed-in tenant admin is kept.

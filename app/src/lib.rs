@@ -13,7 +13,6 @@ pub mod status;
 pub mod support;
 pub mod team;
 pub mod tenants;
-pub mod text;
 pub mod wizard;
 
 use leptos::prelude::*;

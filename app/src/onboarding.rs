@@ -598,15 +598,7 @@ pub(crate) mod server {
     use super::{DASHBOARD_PAGE, IssuedTokenView, RequestView, ResourcePage, ResourceRow, TokenView};
     use crate::auth::server::set_status;
 
-    /// The clock is read here, at the edge; the service takes the time as a parameter.
-    #[allow(clippy::disallowed_methods)]
-    pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc::now()
-    }
-
-    pub(crate) fn unavailable() -> ServerFnError {
-        ServerFnError::new("The database is unavailable. Try again shortly.")
-    }
+    pub(crate) use crate::auth::server::{now, unavailable};
 
     pub(crate) fn date_time(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
         at.map_or_else(|| "never".to_owned(), |at| at.format("%Y-%m-%d %H:%M UTC").to_string())
@@ -625,7 +617,7 @@ pub(crate) mod server {
             _ => http::StatusCode::UNPROCESSABLE_ENTITY,
         };
         set_status(response, status);
-        ServerFnError::new(crate::text::sentence(&error.to_string()))
+        ServerFnError::new(service::sentence(&error.to_string()))
     }
 
     pub(crate) fn parse_idp(
@@ -678,7 +670,7 @@ pub(crate) mod server {
             OnboardingError::NotFound => not_found(response),
             OnboardingError::InvalidMapping(message) => {
                 set_status(response, http::StatusCode::UNPROCESSABLE_ENTITY);
-                ServerFnError::new(crate::text::sentence(&message))
+                ServerFnError::new(service::sentence(&message))
             }
             OnboardingError::Service(_) => unavailable(),
         }

@@ -63,14 +63,7 @@ mod server {
         }
     }
 
-    pub(super) fn unavailable() -> leptos::prelude::ServerFnError {
-        leptos::prelude::ServerFnError::new("The database is unavailable. Try again shortly.")
-    }
-
-    #[allow(clippy::disallowed_methods)] // the clock is read at the edge
-    pub(super) fn now() -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc::now()
-    }
+    pub(super) use crate::auth::server::{now, unavailable};
 }
 
 #[server(endpoint = "support_overview")]

@@ -28,9 +28,7 @@ pub struct AddedOperator {
 pub async fn list_operators() -> Result<Vec<OperatorRow>, ServerFnError> {
     let store = expect_context::<service::Store>();
     crate::auth::require_operator().await?;
-    let operators = service::operators::list(&store)
-        .await
-        .map_err(|_| ServerFnError::new("The database is unavailable. Try again shortly."))?;
+    let operators = service::operators::list(&store).await.map_err(|_| crate::auth::server::unavailable())?;
     Ok(operators
         .into_iter()
         .map(|operator| OperatorRow {
@@ -64,7 +62,7 @@ pub async fn add_operator(email: String, role: String) -> Result<AddedOperator, 
             role: added.operator.role.as_str().to_owned(),
             password: added.password,
         }),
-        Err(OperatorError::Service(_)) => Err(ServerFnError::new("The database is unavailable. Try again shortly.")),
+        Err(OperatorError::Service(_)) => Err(crate::auth::server::unavailable()),
         Err(invalid) => {
             let status = if matches!(invalid, OperatorError::EmailTaken) {
                 http::StatusCode::CONFLICT
@@ -72,7 +70,7 @@ pub async fn add_operator(email: String, role: String) -> Result<AddedOperator, 
                 http::StatusCode::UNPROCESSABLE_ENTITY
             };
             crate::auth::server::set_status(response.as_ref(), status);
-            Err(ServerFnError::new(crate::text::sentence(&invalid.to_string())))
+            Err(ServerFnError::new(service::sentence(&invalid.to_string())))
         }
     }
 }

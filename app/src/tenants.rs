@@ -85,7 +85,7 @@ pub async fn create_tenant(slug: String, display_name: String) -> Result<(), Ser
         Err(TenantError::Service(_)) => Err(unavailable()),
         Err(invalid) => {
             crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-            Err(ServerFnError::new(crate::text::sentence(&invalid.to_string())))
+            Err(ServerFnError::new(service::sentence(&invalid.to_string())))
         }
     }
 }
@@ -192,7 +192,7 @@ pub async fn configure_tenant_sso(
         Ok(()) => Ok(()),
         Err(SsoError::InvalidSettings(message)) => {
             crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-            Err(ServerFnError::new(crate::text::sentence(&message)))
+            Err(ServerFnError::new(service::sentence(&message)))
         }
         Err(_) => Err(unavailable()),
     }
@@ -220,14 +220,9 @@ pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, 
         Err(service::admins::SetupLinkError::Service(_)) => Err(unavailable()),
         Err(invalid) => {
             crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-            Err(ServerFnError::new(crate::text::sentence(&invalid.to_string())))
+            Err(ServerFnError::new(service::sentence(&invalid.to_string())))
         }
     }
-}
-
-#[cfg(feature = "ssr")]
-fn unavailable() -> ServerFnError {
-    ServerFnError::new("The database is unavailable. Try again shortly.")
 }
 
 #[cfg(feature = "ssr")]
@@ -252,9 +247,8 @@ mod server {
         }
     }
 
-    /// The clock is read here, at the edge; the service takes the time as a parameter.
-    #[allow(clippy::disallowed_methods)]
-    pub(super) fn now() -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc::now()
-    }
+    pub(super) use crate::auth::server::now;
 }
+
+#[cfg(feature = "ssr")]
+use crate::auth::server::unavailable;

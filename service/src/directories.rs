@@ -339,11 +339,8 @@ pub async fn authenticate_for_directory(
         .await?
         .ok_or(AuthenticationError::Unauthorized(Refusal::UnknownToken))?;
     let (tenant, token, found) = (access.tenant, access.token, access.directory);
-    if token.revoked_at.is_some_and(|revoked| revoked <= now) {
-        return Err(AuthenticationError::Unauthorized(Refusal::Revoked));
-    }
-    if !is_valid_at(&token, now) {
-        return Err(AuthenticationError::Unauthorized(Refusal::Expired));
+    if let Some(refusal) = refusal_at(&token, now) {
+        return Err(AuthenticationError::Unauthorized(refusal));
     }
     if token.last_used_at.is_none_or(|used| now - used >= LAST_USED_PRECISION) {
         store.tenant(tenant).mark_token_used(token.id, now).await?;
@@ -394,8 +391,15 @@ pub async fn revoke_token(
     Ok(store.tenant(tenant).revoke_token(token, now).await?)
 }
 
-fn is_valid_at(token: &TokenRecord, now: DateTime<Utc>) -> bool {
-    token.revoked_at.is_none_or(|revoked| revoked > now) && token.expires_at.is_none_or(|expires| expires > now)
+/// Why `token` no longer opens its directory at `now`, if it does not.
+fn refusal_at(token: &TokenRecord, now: DateTime<Utc>) -> Option<Refusal> {
+    if token.revoked_at.is_some_and(|revoked| revoked <= now) {
+        Some(Refusal::Revoked)
+    } else if token.expires_at.is_some_and(|expires| expires <= now) {
+        Some(Refusal::Expired)
+    } else {
+        None
+    }
 }
 
 pub(crate) fn digest(secret: &str) -> [u8; 32] {

@@ -17,6 +17,17 @@ pub mod support;
 pub mod tenants;
 pub mod webhooks;
 
+/// An error message as a sentence for people: `the display name …` -> `The display name ….`
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+    let mut sentence = format!("{first}{}", chars.as_str());
+    if !sentence.ends_with('.') {
+        sentence.push('.');
+    }
+    sentence
+}
+
 pub use store::{DirectoryId, IdentityProvider, OperatorRole, ResourceKind, Store, TenantId, TenantSlug, TokenId};
 
 /// Why a use case failed, in terms a caller can act on.
@@ -34,5 +45,14 @@ impl From<store::StoreError> for ServiceError {
     fn from(error: store::StoreError) -> Self {
         tracing::error!(%error, "storage failure");
         ServiceError::Unavailable(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_message_becomes_a_sentence() {
+        assert_eq!(super::sentence("the display name is taken"), "The display name is taken.");
+        assert_eq!(super::sentence("Done."), "Done.");
     }
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use store::{AuditOutcome, AuditQuery, DirectoryId, NewAuditRecord, Store, TenantId, TenantSlug};
 
-use crate::ServiceError;
+use crate::{ServiceError, sentence};
 
 /// Why a SCIM request failed, in the groups support works with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -156,16 +156,6 @@ pub fn explain(status: i32, detail: &Value) -> String {
     format!("{}: {hint}{said}", cause.label())
 }
 
-fn sentence(text: &str) -> String {
-    let mut chars = text.chars();
-    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
-    let mut sentence = format!("{first}{}", chars.as_str());
-    if !sentence.ends_with('.') {
-        sentence.push('.');
-    }
-    sentence
-}
-
 /// Hours covered by the support overview.
 pub const WINDOW_HOURS: i64 = 24;
 
@@ -198,6 +188,26 @@ pub struct Failure {
     pub cause: FailureCause,
 }
 
+impl Failure {
+    /// A failed SCIM request's audit record of `tenant`, and its parsed detail.
+    fn from_record(tenant: &store::Tenant, record: store::AuditRecord) -> (Self, Value) {
+        let detail: Value = serde_json::from_str(&record.detail).unwrap_or_default();
+        let status = record.status.unwrap_or_default();
+        let failure = Failure {
+            tenant: tenant.id,
+            tenant_slug: tenant.slug.clone(),
+            seq: record.seq,
+            occurred_at: record.occurred_at,
+            directory: record.directory,
+            method: record.method.unwrap_or_default(),
+            path: record.path.unwrap_or_default(),
+            status,
+            cause: FailureCause::of(status, &detail),
+        };
+        (failure, detail)
+    }
+}
+
 /// A failure with what it takes to explain it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailureDetail {
@@ -220,20 +230,7 @@ async fn recent_failures(store: &Store, now: DateTime<Utc>) -> Result<Vec<(Failu
     for summary in store.tenant_summaries().await? {
         let tenant = summary.tenant;
         for record in store.tenant(tenant.id).audit_page(&query, None, PER_TENANT).await? {
-            let detail: Value = serde_json::from_str(&record.detail).unwrap_or_default();
-            let status = record.status.unwrap_or_default();
-            let failure = Failure {
-                tenant: tenant.id,
-                tenant_slug: tenant.slug.clone(),
-                seq: record.seq,
-                occurred_at: record.occurred_at,
-                directory: record.directory,
-                method: record.method.unwrap_or_default(),
-                path: record.path.unwrap_or_default(),
-                status,
-                cause: FailureCause::of(status, &detail),
-            };
-            failures.push((failure, detail));
+            failures.push(Failure::from_record(&tenant, record));
         }
     }
     failures.sort_by_key(|(failure, _)| std::cmp::Reverse(failure.occurred_at));
@@ -333,24 +330,12 @@ pub async fn failure_detail(
         }),
     };
     scope.append_audit(&[viewing]).await?;
-    let detail: Value = serde_json::from_str(&record.detail).unwrap_or_default();
-    let status = record.status.unwrap_or_default();
-    let failure = Failure {
-        tenant,
-        tenant_slug: tenant_record.slug,
-        seq,
-        occurred_at: record.occurred_at,
-        directory: record.directory,
-        method: record.method.unwrap_or_default(),
-        path: record.path.unwrap_or_default(),
-        status,
-        cause: FailureCause::of(status, &detail),
-    };
+    let (failure, detail) = Failure::from_record(&tenant_record, record);
     Ok(Some(FailureDetail {
-        failure,
         request: detail["request"].clone(),
         response: detail["response"].clone(),
-        explanation: explain(status, &detail),
+        explanation: explain(failure.status, &detail),
+        failure,
     }))
 }
 

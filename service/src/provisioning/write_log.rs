@@ -45,11 +45,11 @@ impl WriteLog {
         members: &[MemberDelta],
     ) {
         let empty = Map::new();
-        let as_map = |doc: &'_ Value| -> Map<String, Value> { doc.as_object().unwrap_or(&empty).clone() };
-        let attributes: Vec<Value> = attribute_changes(&as_map(before), &as_map(after))
-            .into_iter()
-            .map(|change| json!({"attribute": change.attribute, "before": change.before, "after": change.after}))
-            .collect();
+        let attributes: Vec<Value> =
+            attribute_changes(before.as_object().unwrap_or(&empty), after.as_object().unwrap_or(&empty))
+                .into_iter()
+                .map(|change| json!({"attribute": change.attribute, "before": change.before, "after": change.after}))
+                .collect();
         let mut entry = json!({
             "resourceType": kind.as_str(),
             "id": id,

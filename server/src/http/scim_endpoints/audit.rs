@@ -3,6 +3,7 @@
 //! failed request also its body (secrets redacted) and the SCIM error, so a support
 //! engineer can tell later why a sync failed.
 
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -18,7 +19,6 @@ use serde_json::{Value, json};
 use service::audit::AuditLog;
 use service::directories::{Caller, Refusal};
 use service::provisioning::{BULK_MAX_PAYLOAD_BYTES, WriteLog};
-use std::num::NonZeroU32;
 use store::{AuditOutcome, DirectoryId, IdentityProvider, NewAuditRecord, TenantId};
 
 use super::error::ScimFailure;
