@@ -1,11 +1,12 @@
 //! The audit trail: what happened in a tenant, by whom, and how it ended.
 //!
 //! SCIM requests are recorded through an [`AuditLog`]: the request hands its record to a
-//! queue and a writer task appends queued records to each tenant's hash chain in batches,
-//! so that recording adds no database round trip to the request. A crash loses what was
-//! still queued (at most [`FLUSH_EVERY`] of requests); every change those requests made
-//! is also in the directory's change records, written in the change's own transaction.
-//! Admin actions are rare and appended at once ([`record_now`]).
+//! queue and a writer task appends queued records to each tenant's hash chain in batches.
+//! A request that changed data waits until its record is appended before its client is
+//! answered ([`AuditLog::record_durably`]), so no acknowledged write lacks its record
+//! after a crash; concurrent writers share the writer's transactions. Reads and requests
+//! that changed nothing do not wait: a crash loses at most the last [`FLUSH_EVERY`] of
+//! those. Admin actions are rare and appended at once ([`record_now`]).
 
 use std::time::Duration;
 
@@ -27,8 +28,16 @@ const BATCH: usize = 2000;
 const QUEUE: usize = 10_000;
 
 enum Queued {
-    Record(TenantId, Box<NewAuditRecord>),
+    /// A record, and who waits until it is appended.
+    Record(TenantId, Box<NewAuditRecord>, Option<oneshot::Sender<()>>),
     Flush(oneshot::Sender<()>),
+}
+
+impl Queued {
+    /// Someone waits for it: the writer appends at once instead of letting records gather.
+    fn is_awaited(&self) -> bool {
+        matches!(self, Queued::Record(_, _, Some(_)) | Queued::Flush(_))
+    }
 }
 
 /// The handle requests record through; cheap to clone.
@@ -43,7 +52,7 @@ pub struct AuditLog {
 impl std::fmt::Debug for Queued {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Queued::Record(tenant, record) => write!(f, "Record({tenant}, {})", record.action),
+            Queued::Record(tenant, record, _) => write!(f, "Record({tenant}, {})", record.action),
             Queued::Flush(_) => write!(f, "Flush"),
         }
     }
@@ -66,9 +75,20 @@ impl AuditLog {
 
     /// Queues a record of `tenant`.
     pub async fn record(&self, tenant: TenantId, record: NewAuditRecord) {
-        if self.queue.send(Queued::Record(tenant, Box::new(record))).await.is_err() {
+        if self.queue.send(Queued::Record(tenant, Box::new(record), None)).await.is_err() {
             tracing::error!(%tenant, "the audit writer has stopped; a record was not kept");
         }
+    }
+
+    /// Queues a record of `tenant` and waits until the writer has appended it (or given up
+    /// on it, which it logs): for a request that changed data, answered only after this.
+    pub async fn record_durably(&self, tenant: TenantId, record: NewAuditRecord) {
+        let (done, appended) = oneshot::channel();
+        if self.queue.send(Queued::Record(tenant, Box::new(record), Some(done))).await.is_err() {
+            tracing::error!(%tenant, "the audit writer has stopped; a record was not kept");
+            return;
+        }
+        let _ = appended.await;
     }
 
     /// Waits until everything queued before this call is appended (tests, shutdown).
@@ -82,36 +102,47 @@ impl AuditLog {
 
 async fn write_queued(store: Store, mut receiver: mpsc::Receiver<Queued>, appended: watch::Sender<u64>) {
     let mut pending: Vec<(TenantId, NewAuditRecord)> = Vec::new();
-    // Waits for one record, then lets records gather for FLUSH_EVERY before taking them
-    // all: one wake-up of this task per batch, not per request.
+    // Told once the pending records are appended.
+    let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+    // Waits for one record, then lets records gather for up to FLUSH_EVERY (one wake-up of
+    // this task per batch, not per request), unless someone waits for one of them: then
+    // it takes what is queued and appends at once.
     while let Some(first) = receiver.recv().await {
-        tokio::time::sleep(FLUSH_EVERY).await;
         let mut queued = vec![first];
+        let deadline = tokio::time::Instant::now() + FLUSH_EVERY;
+        while !queued.iter().any(Queued::is_awaited) {
+            match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                Ok(Some(next)) => queued.push(next),
+                Ok(None) | Err(_) => break,
+            }
+        }
         while let Ok(next) = receiver.try_recv() {
             queued.push(next);
         }
         for item in queued {
             match item {
-                Queued::Record(tenant, record) => {
+                Queued::Record(tenant, record, done) => {
                     pending.push((tenant, *record));
+                    waiting.extend(done);
                     if pending.len() >= BATCH {
-                        append(&store, &mut pending).await;
+                        append(&store, &mut pending, &mut waiting).await;
                     }
                 }
                 Queued::Flush(done) => {
-                    append(&store, &mut pending).await;
+                    append(&store, &mut pending, &mut waiting).await;
                     let _ = done.send(());
                 }
             }
         }
-        append(&store, &mut pending).await;
+        append(&store, &mut pending, &mut waiting).await;
         appended.send_modify(|batches| *batches = batches.wrapping_add(1));
     }
-    append(&store, &mut pending).await;
+    append(&store, &mut pending, &mut waiting).await;
 }
 
-/// Appends pending records, tenant by tenant, each tenant's in queue order.
-async fn append(store: &Store, pending: &mut Vec<(TenantId, NewAuditRecord)>) {
+/// Appends pending records, tenant by tenant, each tenant's in queue order, then tells
+/// those `waiting`.
+async fn append(store: &Store, pending: &mut Vec<(TenantId, NewAuditRecord)>, waiting: &mut Vec<oneshot::Sender<()>>) {
     let mut tenants: Vec<TenantId> = Vec::new();
     for (tenant, _) in pending.iter() {
         if !tenants.contains(tenant) {
@@ -133,6 +164,9 @@ async fn append(store: &Store, pending: &mut Vec<(TenantId, NewAuditRecord)>) {
         }
     }
     pending.clear();
+    for done in waiting.drain(..) {
+        let _ = done.send(());
+    }
 }
 
 /// Appends one record at once (admin and operator actions).

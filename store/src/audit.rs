@@ -619,34 +619,45 @@ impl TenantScope<'_> {
         row.map(|(seq, hash)| Ok((seq, hash_from(hash)?))).transpose()
     }
 
-    /// Walks the tenant's chain from the first record and reports the first break.
+    /// Walks the tenant's chain from the first record to the head and reports the first
+    /// break. Records appended while the walk goes on (a live server) are walked too: the
+    /// walk ends when the records it reached end where the head says the chain ends.
     pub async fn verify_audit_chain(&self) -> Result<ChainReport, StoreError> {
         const PAGE: i64 = 1000;
         let (mut last_seq, mut last_hash) = self.audit_start().await?;
         loop {
-            let page = self.audit_records(last_seq, PAGE).await?;
-            let full = page.len() as i64 == PAGE;
-            for record in page {
-                let broken = if record.seq != last_seq + 1 {
-                    Some(ChainBreak::Gap { expected: last_seq + 1, found: record.seq })
-                } else if record.prev_hash != last_hash {
-                    Some(ChainBreak::Link { seq: record.seq })
-                } else if record.expected_hash() != record.hash {
-                    Some(ChainBreak::Content { seq: record.seq })
-                } else {
-                    None
-                };
-                if broken.is_some() {
-                    return Ok(ChainReport { checked: last_seq, first_break: broken });
+            let walked_from = last_seq;
+            loop {
+                let page = self.audit_records(last_seq, PAGE).await?;
+                let full = page.len() as i64 == PAGE;
+                for record in page {
+                    let broken = if record.seq != last_seq + 1 {
+                        Some(ChainBreak::Gap { expected: last_seq + 1, found: record.seq })
+                    } else if record.prev_hash != last_hash {
+                        Some(ChainBreak::Link { seq: record.seq })
+                    } else if record.expected_hash() != record.hash {
+                        Some(ChainBreak::Content { seq: record.seq })
+                    } else {
+                        None
+                    };
+                    if broken.is_some() {
+                        return Ok(ChainReport { checked: last_seq, first_break: broken });
+                    }
+                    (last_seq, last_hash) = (record.seq, record.hash);
                 }
-                (last_seq, last_hash) = (record.seq, record.hash);
+                if !full {
+                    break;
+                }
             }
-            if !full {
-                break;
+            let head = self.audit_head().await?.unwrap_or((0, ZERO));
+            // The head moved on while this walk read: walk the new records too. A head
+            // beyond records that did not grow means the newest records are gone.
+            if head.0 > last_seq && last_seq > walked_from {
+                continue;
             }
+            let first_break =
+                (head != (last_seq, last_hash)).then_some(ChainBreak::Head { head_seq: head.0, last_seq });
+            return Ok(ChainReport { checked: last_seq, first_break });
         }
-        let head = self.audit_head().await?.unwrap_or((0, ZERO));
-        let first_break = (head != (last_seq, last_hash)).then_some(ChainBreak::Head { head_seq: head.0, last_seq });
-        Ok(ChainReport { checked: last_seq, first_break })
     }
 }

@@ -7,6 +7,10 @@
 //! upgrade a read snapshot (which fails with `SQLITE_BUSY` instead of waiting); on
 //! PostgreSQL it serialises the directory's writers, so change numbers follow commit order.
 //! The change records are written in the same transaction as the change itself.
+//!
+//! A [`WriteBatch`] lets several writes share one transaction (a Bulk request, which a
+//! crash must leave wholly applied or not at all): each write of the batch runs in a
+//! savepoint of it, so a write that fails undoes only itself.
 
 use std::collections::{HashMap, HashSet};
 
@@ -259,6 +263,49 @@ pub struct DirectoryData<'a> {
     store: &'a Store,
     tenant: TenantId,
     directory: DirectoryId,
+    /// The open transaction the writes (and reads by id) go to, when in a batch.
+    batch: Option<&'a WriteBatch>,
+}
+
+/// One transaction shared by several writes of a directory, committed (or, when dropped
+/// uncommitted, rolled back) as a whole. It holds the directory's lock from its start to
+/// its end, as a single write does; reads by id through [`WriteBatch::data`] see its
+/// uncommitted writes.
+pub struct WriteBatch {
+    store: Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    open: tokio::sync::Mutex<OpenTransaction>,
+    /// This process's SQLite writer turn, held for the whole batch.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+enum OpenTransaction {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl std::fmt::Debug for WriteBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteBatch").field("tenant", &self.tenant).field("directory", &self.directory).finish()
+    }
+}
+
+impl WriteBatch {
+    /// The directory's data as seen from inside the batch.
+    pub fn data(&self) -> DirectoryData<'_> {
+        DirectoryData { store: &self.store, tenant: self.tenant, directory: self.directory, batch: Some(self) }
+    }
+
+    /// Makes every write of the batch durable at once.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self.open.into_inner() {
+            OpenTransaction::Sqlite(tx) => tx.commit().await?,
+            OpenTransaction::Postgres(tx) => tx.commit().await?,
+        }
+        self.store.committed();
+        Ok(())
+    }
 }
 
 type ResourceRow = (String, Json<Value>, i64, DateTime<Utc>, DateTime<Utc>);
@@ -295,6 +342,9 @@ type ChangeRow = (i64, EventId, String, String, String, String, DateTime<Utc>, J
 /// parameters per statement; PostgreSQL 65,535).
 const CHUNK: usize = 500;
 
+/// A resource's row by type and id.
+const CURRENT: &str = "SELECT id, doc, version, created_at, last_modified FROM scim_resources \
+     WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
 /// Locks the directory for this transaction; no row means the directory is gone.
 const LOCK_DIRECTORY: &str = "UPDATE directories SET change_seq = change_seq WHERE tenant_id = $1 AND id = $2";
 const NEXT_SEQ: &str =
@@ -387,7 +437,24 @@ impl Drop for TenantConnection {
 /// Runs the statements of one write transaction on whichever pool the store has.
 macro_rules! in_transaction {
     ($data:expr, $tx:ident => $body:block) => {
-        on_pool!(&$data.store.pool, pool => {
+        if let Some(batch) = $data.batch {
+            // A savepoint of the batch's transaction, which already holds the lock.
+            let mut open = batch.open.lock().await;
+            match &mut *open {
+                OpenTransaction::Sqlite(outer) => {
+                    let mut $tx = sqlx::Acquire::begin(&mut *outer).await?;
+                    let result = $body;
+                    $tx.commit().await?;
+                    result
+                }
+                OpenTransaction::Postgres(outer) => {
+                    let mut $tx = sqlx::Acquire::begin(&mut *outer).await?;
+                    let result = $body;
+                    $tx.commit().await?;
+                    result
+                }
+            }
+        } else { on_pool!(&$data.store.pool, pool => {
             let _turn = $data.store.write_turn().await;
             let mut $tx = pool.begin().await?;
             if $data.store.backend() == crate::Backend::Postgres {
@@ -406,7 +473,7 @@ macro_rules! in_transaction {
             $tx.commit().await?;
             $data.store.committed();
             result
-        })
+        }) }
     };
 }
 
@@ -626,7 +693,47 @@ macro_rules! apply_update {
 
 impl<'a> DirectoryData<'a> {
     pub(crate) fn new(store: &'a Store, tenant: TenantId, directory: DirectoryId) -> Self {
-        Self { store, tenant, directory }
+        Self { store, tenant, directory, batch: None }
+    }
+
+    /// Opens a transaction for several writes of this directory (see [`WriteBatch`]);
+    /// `NotFound` when the directory is gone.
+    pub async fn begin_batch(&self) -> Result<WriteBatch, StoreError> {
+        let turn = match &self.store.pool {
+            crate::Pool::Sqlite(_) => Some(std::sync::Arc::clone(&self.store.sqlite_writer).lock_owned().await),
+            crate::Pool::Postgres(_) => None,
+        };
+        let open = match &self.store.pool {
+            crate::Pool::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                let locked = sqlx::query(LOCK_DIRECTORY)
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                (locked > 0).then_some(OpenTransaction::Sqlite(tx))
+            }
+            crate::Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query(SET_TENANT_FOR_TRANSACTION).bind(self.tenant.to_string()).execute(&mut *tx).await?;
+                let locked = sqlx::query(LOCK_DIRECTORY)
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                (locked > 0).then_some(OpenTransaction::Postgres(tx))
+            }
+        };
+        let open = open.ok_or(StoreError::NotFound)?;
+        Ok(WriteBatch {
+            store: self.store.clone(),
+            tenant: self.tenant,
+            directory: self.directory,
+            open: tokio::sync::Mutex::new(open),
+            _turn: turn,
+        })
     }
 
     pub fn directory_id(&self) -> DirectoryId {
@@ -635,6 +742,31 @@ impl<'a> DirectoryData<'a> {
 
     /// The resource of this kind with this id, if the directory has it.
     pub async fn resource(&self, kind: ResourceKind, id: &str) -> Result<Option<ResourceRecord>, StoreError> {
+        if let Some(batch) = self.batch {
+            // Inside a batch the resource may be one of its own uncommitted writes.
+            let mut open = batch.open.lock().await;
+            let row: Option<ResourceRow> = match &mut *open {
+                OpenTransaction::Sqlite(tx) => {
+                    sqlx::query_as(CURRENT)
+                        .bind(self.tenant)
+                        .bind(self.directory)
+                        .bind(kind.as_str())
+                        .bind(id)
+                        .fetch_optional(&mut **tx)
+                        .await?
+                }
+                OpenTransaction::Postgres(tx) => {
+                    sqlx::query_as(CURRENT)
+                        .bind(self.tenant)
+                        .bind(self.directory)
+                        .bind(kind.as_str())
+                        .bind(id)
+                        .fetch_optional(&mut **tx)
+                        .await?
+                }
+            };
+            return Ok(row.map(|row| record_from_row(kind, row)));
+        }
         let row = self.by_id(kind, id, false).await?;
         Ok(row.map(|(id, doc, version, created_at, last_modified, _)| {
             record_from_row(kind, (id, doc, version, created_at, last_modified))
@@ -752,8 +884,6 @@ impl<'a> DirectoryData<'a> {
     where
         F: FnOnce(&ResourceRecord) -> Result<Option<Computed>, E>,
     {
-        const CURRENT: &str = "SELECT id, doc, version, created_at, last_modified FROM scim_resources \
-             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
         in_transaction!(self, tx => {
             let row: Option<ResourceRow> = sqlx::query_as(CURRENT)
                 .bind(self.tenant)

@@ -30,6 +30,9 @@ backend_tests!(
     audit_pages_filter_and_page_by_key_newest_first,
     pruning_old_audit_records_keeps_the_rest_of_the_chain_verifiable,
     tenant_summaries_count_each_tenants_directories_newest_first,
+    a_write_batch_commits_as_a_whole_and_a_failed_write_undoes_only_itself,
+    a_write_batch_dropped_before_commit_leaves_nothing,
+    verifying_while_records_are_appended_finds_no_break,
 );
 
 fn at(hour: u32) -> chrono::DateTime<Utc> {
@@ -796,4 +799,115 @@ async fn pruning_old_audit_records_keeps_the_rest_of_the_chain_verifiable(db: Te
     let everything = db.store.tenant(acme.id).prune_audit(at(23)).await.unwrap();
     assert_eq!(everything.1, 6);
     assert_eq!(scope.verify_audit_chain().await.unwrap().first_break, None);
+}
+
+fn user_state(name: &str) -> store::ResourceState {
+    store::ResourceState { name: name.to_owned(), external_id: None, doc: serde_json::json!({"userName": name}) }
+}
+
+fn created(id: &str) -> store::Change {
+    store::Change { kind: store::ChangeKind::UserCreated, resource_id: id.to_owned(), data: serde_json::json!({}) }
+}
+
+fn by_test(hour: u32) -> store::WriteContext {
+    store::WriteContext { actor: "test".into(), at: at(hour) }
+}
+
+async fn a_write_batch_commits_as_a_whole_and_a_failed_write_undoes_only_itself(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let outside = db.store.tenant(acme.id).directory_data(okta.id);
+    let user = store::ResourceKind::User;
+
+    let batch = outside.begin_batch().await.unwrap();
+    let inside = batch.data();
+    inside.create(user, "u1", &user_state("ada"), &[], &created("u1"), &by_test(10)).await.unwrap();
+    let duplicate = inside.create(user, "u2", &user_state("ada"), &[], &created("u2"), &by_test(10)).await;
+    inside.create(user, "u3", &user_state("grace"), &[], &created("u3"), &by_test(10)).await.unwrap();
+    let group = store::ResourceState {
+        name: "Team".into(),
+        external_id: None,
+        doc: serde_json::json!({"displayName": "Team"}),
+    };
+    let group_created =
+        store::Change { kind: store::ChangeKind::GroupCreated, resource_id: "g1".into(), data: serde_json::json!({}) };
+    let members = ["u1".to_owned(), "u3".to_owned()];
+    inside.create(store::ResourceKind::Group, "g1", &group, &members, &group_created, &by_test(10)).await.unwrap();
+    // Reads by id inside the batch see its writes; outside, nothing is there yet.
+    assert_eq!(inside.resource(user, "u3").await.unwrap().unwrap().doc["userName"], "grace");
+    assert_eq!(outside.resource(user, "u1").await.unwrap(), None);
+    inside
+        .delete(
+            user,
+            "u3",
+            None,
+            &store::Change { kind: store::ChangeKind::UserDeleted, ..created("u3") },
+            &by_test(11),
+        )
+        .await
+        .unwrap();
+    batch.commit().await.unwrap();
+
+    assert!(matches!(duplicate, Err(StoreError::Conflict(_))), "{duplicate:?}");
+    assert_eq!(outside.resource(user, "u1").await.unwrap().unwrap().doc["userName"], "ada");
+    assert_eq!(outside.resource(user, "u2").await.unwrap(), None);
+    assert_eq!(outside.resource(user, "u3").await.unwrap(), None);
+    let members = outside.members_of(&["g1".to_owned()]).await.unwrap();
+    let member_ids: Vec<&str> = members["g1"].iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(member_ids, ["u1"]);
+    // The change feed has the committed writes only, numbered without a gap.
+    let kinds: Vec<(i64, String)> =
+        outside.changes_after(0, 100).await.unwrap().into_iter().map(|c| (c.seq, c.kind)).collect();
+    let expected =
+        ["user.created", "user.created", "group.created", "group.member_added", "group.member_removed", "user.deleted"];
+    assert_eq!(kinds, expected.iter().zip(1..).map(|(kind, seq)| (seq, (*kind).to_owned())).collect::<Vec<_>>());
+}
+
+async fn a_write_batch_dropped_before_commit_leaves_nothing(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let outside = db.store.tenant(acme.id).directory_data(okta.id);
+    let user = store::ResourceKind::User;
+
+    {
+        let batch = outside.begin_batch().await.unwrap();
+        let inside = batch.data();
+        for n in 0..5 {
+            let id = format!("u{n}");
+            inside.create(user, &id, &user_state(&id), &[], &created(&id), &by_test(10)).await.unwrap();
+        }
+    }
+
+    assert_eq!(outside.resource(user, "u0").await.unwrap(), None);
+    assert!(outside.changes_after(0, 100).await.unwrap().is_empty());
+    // The directory is not left locked: a single write goes through, numbered 1.
+    outside.create(user, "u9", &user_state("u9"), &[], &created("u9"), &by_test(12)).await.unwrap();
+    assert_eq!(outside.changes_after(0, 100).await.unwrap()[0].seq, 1);
+    let gone = db.store.tenant(acme.id).directory_data(DirectoryId::generate()).begin_batch().await;
+    assert!(matches!(gone, Err(StoreError::NotFound)), "{gone:?}");
+}
+
+/// A live server appends while an operator verifies: the walk must not mistake records
+/// appended after it started (or a head that moved on) for a broken chain.
+async fn verifying_while_records_are_appended_finds_no_break(db: TestDatabase) {
+    let acme = audited_tenant(&db, "acme").await;
+    let appender = {
+        let store = db.store.clone();
+        tokio::spawn(async move {
+            for batch in 0..60 {
+                let records: Vec<_> = (0..40).map(|n| audit_record(100 + batch * 40 + n)).collect();
+                store.tenant(acme.id).append_audit(&records).await.unwrap();
+            }
+        })
+    };
+    let scope = db.store.tenant(acme.id);
+    let mut walks = 0;
+    while !appender.is_finished() {
+        let report = scope.verify_audit_chain().await.unwrap();
+        assert_eq!(report.first_break, None, "after {} records", report.checked);
+        walks += 1;
+    }
+    appender.await.unwrap();
+    let report = scope.verify_audit_chain().await.unwrap();
+    assert_eq!((report.checked, report.first_break), (5 + 60 * 40, None), "after {walks} walks");
 }

@@ -1,9 +1,13 @@
-//! Two server processes on one database, as a scaled-out deployment runs: optimistic
+//! Server processes as they run in a deployment: two on one database (optimistic
 //! concurrency must pick exactly one winner, and a directory's changes must stay numbered
-//! in commit order, whichever process commits them.
+//! in commit order, whichever process commits them), and one killed in the middle of a
+//! burst of writes (what it acknowledged must survive, whole).
 
+use std::collections::{BTreeMap, HashSet};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use service::directories::{self, TokenRequest};
@@ -45,7 +49,10 @@ async fn spawn(db: &TestDatabase) -> Process {
     panic!("the server process did not become ready");
 }
 
-backend_tests!(two_processes_agree_on_one_winner_and_one_order);
+backend_tests!(
+    two_processes_agree_on_one_winner_and_one_order,
+    a_killed_server_keeps_every_acknowledged_write_and_no_partial_bulk_request
+);
 
 async fn two_processes_agree_on_one_winner_and_one_order(db: TestDatabase) {
     // The first operator exists already, so neither process bootstraps one.
@@ -115,4 +122,221 @@ async fn two_processes_agree_on_one_winner_and_one_order(db: TestDatabase) {
         .map(|c| c.data["meta"]["version"].as_str().unwrap().trim_matches('"').parse().unwrap())
         .collect();
     assert!(versions.windows(2).all(|pair| pair[0] < pair[1]), "{versions:?}");
+}
+
+const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// Operations per Bulk request of the fault test: enough that a request takes a while.
+const BULK_SIZE: usize = 300;
+
+/// What the clients of the killed server were told: the users whose creation was answered
+/// 201, and the Bulk requests answered 200.
+#[derive(Default)]
+struct Acknowledged {
+    users: Mutex<Vec<(String, String)>>,
+    bulks: Mutex<Vec<usize>>,
+    /// When the Bulk request in flight was sent, and how long an answered one took.
+    bulk_sent: Mutex<Option<Instant>>,
+    bulk_took: Mutex<Option<Duration>>,
+    writes: AtomicUsize,
+}
+
+async fn a_killed_server_keeps_every_acknowledged_write_and_no_partial_bulk_request(db: TestDatabase) {
+    let email = service::operators::OperatorEmail::parse("ops@vendor.example").unwrap();
+    let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 9, 0, 0).unwrap();
+    service::operators::bootstrap_first_operator(&db.store, &email, "a long enough password".into(), now)
+        .await
+        .unwrap();
+    let tenant = directories::ensure_tenant(&db.store, &"acme".parse().unwrap(), now).await.unwrap();
+    let directory = directories::create_directory(&db.store, tenant.id, IdentityProvider::Okta, now).await.unwrap();
+    let request = TokenRequest { label: "t".into(), read_only: false, expires_at: None };
+    let token = directories::issue_token(&db.store, tenant.id, directory.id, request, now).await.unwrap().secret;
+    let mut server = spawn(&db).await;
+    let base = format!("{}/scim/v2/{}", server.base, directory.id);
+    let client = reqwest::Client::new();
+    let acknowledged = Arc::new(Acknowledged::default());
+    let stopped = Arc::new(AtomicBool::new(false));
+
+    // Three clients create users one after the other (each created user is then patched),
+    // a fourth sends Bulk requests that create BULK_SIZE users each; none stops until the
+    // server is gone.
+    let mut clients = Vec::new();
+    for writer in 0..3 {
+        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        let (acknowledged, stopped) = (Arc::clone(&acknowledged), Arc::clone(&stopped));
+        clients.push(tokio::spawn(async move {
+            for n in 0.. {
+                if stopped.load(Ordering::Relaxed) {
+                    break;
+                }
+                let name = format!("burst-{writer}-{n}");
+                let body = json!({"schemas": [USER_SCHEMA], "userName": name, "title": "created"});
+                let Ok(response) = scim_post(&client, &format!("{base}/Users"), &token, &body).await else { break };
+                assert_eq!(response.0, 201, "{}", response.1);
+                let id = response.1["id"].as_str().unwrap().to_owned();
+                acknowledged.users.lock().unwrap().push((id.clone(), name));
+                acknowledged.writes.fetch_add(1, Ordering::Relaxed);
+                let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "replace", "path": "title", "value": "patched"}]});
+                let sent = client
+                    .patch(format!("{base}/Users/{id}"))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/scim+json")
+                    .body(patch.to_string())
+                    .send()
+                    .await;
+                match sent {
+                    Ok(response) if response.status() == 200 => {
+                        acknowledged.writes.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(response) => panic!("PATCH answered {}", response.status()),
+                    Err(_) => break,
+                }
+            }
+        }));
+    }
+    {
+        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        let (acknowledged, stopped) = (Arc::clone(&acknowledged), Arc::clone(&stopped));
+        clients.push(tokio::spawn(async move {
+            for bulk in 0.. {
+                if stopped.load(Ordering::Relaxed) {
+                    break;
+                }
+                let operations: Vec<Value> = (0..BULK_SIZE)
+                    .map(|n| {
+                        json!({"method": "POST", "path": "/Users", "bulkId": format!("u{n}"),
+                            "data": {"schemas": [USER_SCHEMA], "userName": format!("bulk-{bulk}-{n}")}})
+                    })
+                    .collect();
+                let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                    "Operations": operations});
+                let sent = Instant::now();
+                *acknowledged.bulk_sent.lock().unwrap() = Some(sent);
+                let Ok(response) = scim_post(&client, &format!("{base}/Bulk"), &token, &body).await else { break };
+                assert_eq!(response.0, 200, "{}", response.1);
+                let statuses: HashSet<&str> = response.1["Operations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o["status"].as_str().unwrap())
+                    .collect();
+                assert_eq!(statuses, HashSet::from(["201"]));
+                *acknowledged.bulk_took.lock().unwrap() = Some(sent.elapsed());
+                acknowledged.bulks.lock().unwrap().push(bulk);
+            }
+        }));
+    }
+
+    // Kill once the burst is well under way, half-way through a Bulk request (by how long
+    // an answered one took), so that the kill lands while its operations are being written.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        assert!(Instant::now() < deadline, "the burst did not get under way");
+        if let Some(ended) = clients.iter().position(|client| client.is_finished()) {
+            // A client stopped while the server was up: its panic says why.
+            clients.swap_remove(ended).await.unwrap();
+            panic!("client {ended} stopped before the kill");
+        }
+        let took = *acknowledged.bulk_took.lock().unwrap();
+        let in_flight = acknowledged.bulk_sent.lock().unwrap().map(|sent| sent.elapsed());
+        if let (Some(took), Some(in_flight)) = (took, in_flight)
+            && acknowledged.writes.load(Ordering::Relaxed) >= 40
+            && in_flight >= took / 2
+            && in_flight < took
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    server.child.kill().unwrap(); // SIGKILL: no shutdown, no flushing
+    server.child.wait().unwrap();
+    stopped.store(true, Ordering::Relaxed);
+    for client in clients {
+        client.await.unwrap();
+    }
+    drop(server);
+
+    let server = spawn(&db).await;
+    let base = format!("{}/scim/v2/{}", server.base, directory.id);
+    let users = acknowledged.users.lock().unwrap().clone();
+    let bulks = acknowledged.bulks.lock().unwrap().clone();
+    assert!(
+        users.len() >= 10 && !bulks.is_empty(),
+        "{} users, {} bulk requests acknowledged",
+        users.len(),
+        bulks.len()
+    );
+
+    // Storage: every acknowledged user is there (through the restarted server).
+    for (id, name) in &users {
+        let (status, body) = scim_get(&client, &format!("{base}/Users/{id}"), &token).await;
+        assert_eq!((status, body["userName"].as_str()), (200, Some(name.as_str())), "{body}");
+    }
+    // Each Bulk request is there whole or not at all, and whole when it was acknowledged.
+    let data = db.store.tenant(tenant.id).directory_data(directory.id);
+    let changes = data.changes_after(0, 1_000_000).await.unwrap();
+    let mut created_per_bulk: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut created_users: HashSet<&str> = HashSet::new();
+    for change in changes.iter().filter(|c| c.kind == "user.created") {
+        created_users.insert(change.resource_id.as_str());
+        let name = change.data["userName"].as_str().unwrap();
+        if let Some(rest) = name.strip_prefix("bulk-") {
+            *created_per_bulk.entry(rest.split('-').next().unwrap().parse().unwrap()).or_default() += 1;
+        }
+    }
+    let highest_sent = created_per_bulk.keys().max().copied().unwrap_or(0).max(bulks.iter().max().copied().unwrap());
+    for bulk in 0..=highest_sent {
+        let (status, body) =
+            scim_get(&client, &format!("{base}/Users?filter=userName%20sw%20%22bulk-{bulk}-%22&count=0"), &token).await;
+        assert_eq!(status, 200, "{body}");
+        let stored = body["totalResults"].as_u64().unwrap() as usize;
+        let expected = if bulks.contains(&bulk) { vec![BULK_SIZE] } else { vec![0, BULK_SIZE] };
+        assert!(expected.contains(&stored), "Bulk request {bulk}: {stored} of {BULK_SIZE} users stored");
+        assert_eq!(created_per_bulk.get(&bulk).copied().unwrap_or(0), stored, "events of Bulk request {bulk}");
+    }
+    // The event feed has every acknowledged creation, and numbers the changes without a gap.
+    for (id, _) in &users {
+        assert!(created_users.contains(id.as_str()), "no user.created event for {id}");
+    }
+    assert!(changes.iter().zip(1..).all(|(change, seq)| change.seq == seq), "the change feed has a gap");
+    // The audit trail has a record of every acknowledged write, and its chain is intact.
+    let scope = db.store.tenant(tenant.id);
+    let records = scope.audit_records(0, 1_000_000).await.unwrap();
+    let recorded: HashSet<(&str, &str, i32)> = records
+        .iter()
+        .filter(|r| r.action == "scim.request")
+        .filter_map(|r| Some((r.method.as_deref()?, r.resource_id.as_deref()?, r.status?)))
+        .collect();
+    for (id, _) in &users {
+        assert!(recorded.contains(&("POST", id.as_str(), 201)), "no audit record of the creation of {id}");
+    }
+    let bulk_records: Vec<usize> = records
+        .iter()
+        .filter(|r| r.path.as_deref().is_some_and(|p| p.ends_with("/Bulk")) && r.status == Some(200))
+        .map(|r| serde_json::from_str::<Value>(&r.detail).unwrap()["changes"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert!(bulk_records.len() >= bulks.len(), "{} Bulk records for {} acknowledged", bulk_records.len(), bulks.len());
+    assert!(bulk_records.iter().all(|changes| *changes == BULK_SIZE), "{bulk_records:?}");
+    let report = scope.verify_audit_chain().await.unwrap();
+    assert_eq!(report.first_break, None);
+}
+
+/// POSTs a SCIM body: the status and the JSON answer, or `Err` when the server is gone.
+async fn scim_post(client: &reqwest::Client, url: &str, token: &str, body: &Value) -> Result<(u16, Value), ()> {
+    let response = client
+        .post(url)
+        .bearer_auth(token)
+        .header("content-type", "application/scim+json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(drop)?;
+    let status = response.status().as_u16();
+    let body = response.json().await.map_err(drop)?;
+    Ok((status, body))
+}
+
+async fn scim_get(client: &reqwest::Client, url: &str, token: &str) -> (u16, Value) {
+    let response = client.get(url).bearer_auth(token).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
 }

@@ -1,19 +1,26 @@
 //! `POST /Bulk` (RFC 7644 §3.7): many writes in one request, with `bulkId` references
 //! between them, `failOnErrors`, and the advertised limits enforced.
 //!
-//! Each operation is applied as its own write (RFC 7644 §3.7 does not make a bulk request
-//! atomic), in request order, except that an operation referring to a `bulkId` waits until
-//! the operation that defines it has run; references that can never resolve (unknown or
-//! circular) fail with 409 `invalidValue`, as RFC 7644 §3.7.1 and §3.7.3 describe.
+//! Operations run in request order, except that an operation referring to a `bulkId`
+//! waits until the operation that defines it has run; references that can never resolve
+//! (unknown or circular) fail with 409 `invalidValue`, as RFC 7644 §3.7.1 and §3.7.3
+//! describe. An operation that fails undoes only itself and the others go on (RFC 7644
+//! §3.7 does not make a bulk request all-or-nothing for the client), but the request's
+//! writes commit together, in one transaction, when it ends: a crash or a failure of ours
+//! in the middle leaves none of them stored, so the identity provider's retry of the whole
+//! request meets no half-applied one.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use scim::error::ScimError;
 use serde_json::{Map, Value, json};
 use store::ResourceKind;
 
-use super::{BULK_MAX_OPERATIONS, Endpoint, Precondition, Projection, ProvisioningError};
+use super::writes::write_error;
+use super::{BULK_MAX_OPERATIONS, Endpoint, Precondition, Projection, ProvisioningError, WriteLog};
+use crate::ServiceError;
 
 const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
@@ -46,6 +53,25 @@ impl Endpoint {
     pub async fn bulk(&self, body: &Value, now: DateTime<Utc>) -> Result<Value, ProvisioningError> {
         self.require_write()?;
         let (operations, fail_on_errors) = parse(body)?;
+        let batch = Arc::new(self.data().begin_batch().await.map_err(write_error)?);
+        let batched = Endpoint { batch: Some(Arc::clone(&batch)), writes: WriteLog::default(), ..self.clone() };
+        let response = batched.run_operations(&operations, fail_on_errors, now).await?;
+        let noted = batched.writes.clone();
+        drop(batched);
+        let batch = Arc::into_inner(batch)
+            .ok_or_else(|| ServiceError::Internal("a bulk request's transaction is still in use".to_owned()))?;
+        batch.commit().await?;
+        self.writes.append(&noted);
+        Ok(response)
+    }
+
+    /// Runs the operations (in this endpoint's batch) and answers with a `BulkResponse`.
+    async fn run_operations(
+        &self,
+        operations: &[Operation],
+        fail_on_errors: Option<usize>,
+        now: DateTime<Utc>,
+    ) -> Result<Value, ProvisioningError> {
         let mut results: Vec<Option<Value>> = vec![None; operations.len()];
         let mut created: HashMap<String, String> = HashMap::new();
         let defined: HashSet<&str> = operations.iter().filter_map(|o| o.bulk_id.as_deref()).collect();

@@ -150,6 +150,8 @@ pub struct Endpoint {
     base_url: String,
     /// What this request's writes changed, for its audit record.
     writes: WriteLog,
+    /// The transaction every write goes to while a Bulk request runs.
+    batch: Option<Arc<store::WriteBatch>>,
 }
 
 impl Endpoint {
@@ -166,7 +168,15 @@ impl Endpoint {
             tracing::error!(%error, directory = %caller.directory, "a stored schema extension no longer loads");
             ServiceError::Internal(format!("schema extensions of {}: {error}", caller.directory))
         })?;
-        Ok(Self { store: store.clone(), caller, directory, registry, base_url, writes: WriteLog::default() })
+        Ok(Self {
+            store: store.clone(),
+            caller,
+            directory,
+            registry,
+            base_url,
+            writes: WriteLog::default(),
+            batch: None,
+        })
     }
 
     /// What the writes of this endpoint's request have changed so far.
@@ -187,7 +197,10 @@ impl Endpoint {
     }
 
     fn data(&self) -> store::DirectoryData<'_> {
-        self.store.tenant(self.caller.tenant).directory_data(self.caller.directory)
+        match &self.batch {
+            Some(batch) => batch.data(),
+            None => self.store.tenant(self.caller.tenant).directory_data(self.caller.directory),
+        }
     }
 
     fn location(&self, kind: ResourceKind, id: &str) -> String {

@@ -1,7 +1,8 @@
 //! What one SCIM request changed, kept for its audit record: per resource written, the
 //! attributes with their values before and after ([`scim::diff`]) and the members added
 //! or removed. Filled by the write paths after each commit, so it lists only what is
-//! stored; a Bulk request lists each of its operations.
+//! stored; a Bulk request lists each of its operations once the whole request has
+//! committed.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -65,6 +66,13 @@ impl WriteLog {
     /// Everything noted so far, oldest first.
     pub fn entries(&self) -> Vec<Value> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Moves what `other` noted to the end of this log (the writes of a Bulk request,
+    /// noted apart until their transaction has committed).
+    pub(super) fn append(&self, other: &WriteLog) {
+        let moved = std::mem::take(&mut *other.0.lock().unwrap_or_else(PoisonError::into_inner));
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend(moved);
     }
 }
 

@@ -134,7 +134,8 @@ pub(crate) async fn record_scim_request(State(audit): State<AuditLog>, request: 
     // The attributes each committed write changed, before and after (a failed Bulk
     // request may still have committed some of its operations).
     let changes = writes.map(|writes| writes.entries()).unwrap_or_default();
-    if !changes.is_empty() {
+    let wrote = !changes.is_empty();
+    if wrote {
         detail["changes"] = service::audit::redact(&Value::Array(changes));
     }
     let record = NewAuditRecord {
@@ -150,7 +151,12 @@ pub(crate) async fn record_scim_request(State(audit): State<AuditLog>, request: 
         outcome: if failed { AuditOutcome::Failure } else { AuditOutcome::Success },
         detail,
     };
-    audit.record(tenant, record).await;
+    if wrote {
+        // The client hears of a write only once its record is kept as well.
+        audit.record_durably(tenant, record).await;
+    } else {
+        audit.record(tenant, record).await;
+    }
     response
 }
 
