@@ -344,6 +344,46 @@ macro_rules! write_lookup_values {
     }};
 }
 
+/// Rewrites a user's row of `scim_nonhuman` (migration 0017) inside a write transaction,
+/// after checking that its owner is another user of the directory; see
+/// [`crate::nonhuman`]. `$replace` first removes the row the user had.
+macro_rules! write_nonhuman {
+    ($data:expr, $tx:ident, $id:expr, $doc:expr, $replace:expr) => {{
+        let (id, doc): (&str, &Value) = ($id, $doc);
+        if $replace {
+            sqlx::query(crate::nonhuman::DELETE_ROW)
+                .bind($data.tenant)
+                .bind($data.directory)
+                .bind(id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        if let Some(row) = crate::nonhuman::row_of(doc) {
+            if let Some(owner) = &row.owner {
+                let found: Option<String> = sqlx::query_scalar(crate::nonhuman::OWNER)
+                    .bind($data.tenant)
+                    .bind($data.directory)
+                    .bind(owner)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+                if found.is_none() || owner == id {
+                    return Err(StoreError::UnknownOwner(owner.clone()));
+                }
+            }
+            sqlx::query(crate::nonhuman::INSERT_ROW)
+                .bind($data.tenant)
+                .bind($data.directory)
+                .bind(id)
+                .bind(row.kind.as_str())
+                .bind(row.owner.as_deref())
+                .bind(row.expires_at)
+                .bind(row.active)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
 /// PostgreSQL's row-level security on the SCIM tables reads the tenant from `app.tenant_id`
 /// (migration 0006): for the rest of a write transaction, or for a read connection's
 /// checkout (see [`TenantConnection`]).
@@ -589,6 +629,9 @@ macro_rules! apply_update {
         if let Some(state) = state.filter(|_| $lookups_changed) {
             write_lookup_values!($data, $tx, id, &state.doc, true);
         }
+        if let Some(state) = state.filter(|_| kind == ResourceKind::User) {
+            write_nonhuman!($data, $tx, id, &state.doc, true);
+        }
         let mut outcome = MembershipOutcome::default();
         for delta in members {
             let (added, removed) = match delta {
@@ -723,6 +766,9 @@ impl<'a> DirectoryData<'a> {
                 .await
                 .map_err(|error| StoreError::on_unique_violation(error, name_conflict(kind)))?;
             write_lookup_values!(self, tx, id, &state.doc, false);
+            if kind == ResourceKind::User {
+                write_nonhuman!(self, tx, id, &state.doc, false);
+            }
             record_change!(self, tx, context, change.kind.as_str(), change.kind.resource_kind().as_str(),
                 &change.resource_id, &change.data);
             if !members.is_empty() {
