@@ -11,8 +11,9 @@ use serde_json::Value;
 use crate::ids::DirectoryId;
 use crate::{Backend, StoreError, TenantScope};
 
+/// Removes a user's row, answering the owner it named.
 pub(crate) const DELETE_ROW: &str =
-    "DELETE FROM scim_nonhuman WHERE tenant_id = $1 AND directory_id = $2 AND resource_id = $3";
+    "DELETE FROM scim_nonhuman WHERE tenant_id = $1 AND directory_id = $2 AND resource_id = $3 RETURNING owner_id";
 pub(crate) const INSERT_ROW: &str = "INSERT INTO scim_nonhuman \
      (tenant_id, directory_id, resource_id, kind, owner_id, expires_at, active) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 /// The owner, if it is a user of the directory.

@@ -345,30 +345,37 @@ macro_rules! write_lookup_values {
 }
 
 /// Rewrites a user's row of `scim_nonhuman` (migration 0017) inside a write transaction,
-/// after checking that its owner is another user of the directory; see
-/// [`crate::nonhuman`]. `$replace` first removes the row the user had.
+/// after checking that a newly named owner is another user of the directory; see
+/// [`crate::nonhuman`]. `$replace` first removes the row the user had. An owner deleted
+/// since it was named is kept (the identity is flagged, and can still be written to, and
+/// deactivated by the expiry sweeper).
 macro_rules! write_nonhuman {
     ($data:expr, $tx:ident, $id:expr, $doc:expr, $replace:expr) => {{
         let (id, doc): (&str, &Value) = ($id, $doc);
+        let mut previous_owner: Option<String> = None;
         if $replace {
-            sqlx::query(crate::nonhuman::DELETE_ROW)
+            let removed: Option<Option<String>> = sqlx::query_scalar(crate::nonhuman::DELETE_ROW)
                 .bind($data.tenant)
                 .bind($data.directory)
                 .bind(id)
-                .execute(&mut *$tx)
+                .fetch_optional(&mut *$tx)
                 .await?;
+            previous_owner = removed.flatten();
         }
         if let Some(row) = crate::nonhuman::row_of(doc) {
-            if let Some(owner) = &row.owner {
+            if let Some(owner) = row.owner.as_ref().filter(|owner| previous_owner.as_ref() != Some(*owner)) {
                 let found: Option<String> = sqlx::query_scalar(crate::nonhuman::OWNER)
                     .bind($data.tenant)
                     .bind($data.directory)
                     .bind(owner)
                     .fetch_optional(&mut *$tx)
                     .await?;
-                if found.is_none() || owner == id {
+                if found.is_none() {
                     return Err(StoreError::UnknownOwner(owner.clone()));
                 }
+            }
+            if row.owner.as_deref() == Some(id) {
+                return Err(StoreError::UnknownOwner(id.to_owned()));
             }
             sqlx::query(crate::nonhuman::INSERT_ROW)
                 .bind($data.tenant)

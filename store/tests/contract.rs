@@ -950,4 +950,11 @@ async fn identities_of_a_deactivated_or_deleted_owner_are_flagged(db: TestDataba
     );
     assert!(flagged.iter().all(|identity| identity.owner_state.is_flagged()));
     assert_eq!(flagged[1].owner_name, None);
+    // An identity whose owner was deleted can still be written (and so deactivated); a
+    // deleted user cannot be named anew.
+    let off = serde_json::json!({"active": false, NHI: {"kind": "agent", "owner": {"value": "bob"}}});
+    rewrite_user(&data, "bob-agent", 1, off).await.unwrap();
+    let adopted = serde_json::json!({NHI: {"kind": "agent", "owner": {"value": "bob"}}});
+    let refused = rewrite_user(&data, "stray", 1, adopted).await.unwrap_err();
+    assert!(matches!(refused, StoreError::UnknownOwner(_)), "{refused:?}");
 }
