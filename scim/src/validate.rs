@@ -337,14 +337,14 @@ mod tests {
     fn a_service_account_with_owner_and_expiry_validates_with_canonical_names() {
         let body = nonhuman(json!({
             "KIND": "serviceAccount",
-            "Owner": {"value": "2819c223", "$ref": "../Users/2819c223"},
+            "Owner": {"value": "2819c223", "$ref": "../Users/2819c223", "DISPLAY": "Babs"},
             "expiresat": "2027-01-01T00:00:00Z"
         }));
         let (v, _) = run(&body, UnknownPolicy::Strict).unwrap();
         assert_eq!(
             v.as_object()[NHI],
-            json!({"kind": "serviceAccount", "owner": {"value": "2819c223", "$ref": "../Users/2819c223"},
-                "expiresAt": "2027-01-01T00:00:00Z"})
+            json!({"kind": "serviceAccount", "owner": {"value": "2819c223", "$ref": "../Users/2819c223",
+                "display": "Babs"}, "expiresAt": "2027-01-01T00:00:00Z"})
         );
     }
 

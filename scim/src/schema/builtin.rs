@@ -161,7 +161,9 @@ pub fn nonhuman_user() -> SchemaDef {
             a("owner", Complex).subs(vec![
                 s("value").exact(),
                 a("$ref", Reference).refs(&["User"]),
-                s("display").mutability_(ReadOnly),
+                // Kept as the client sent it: the owner's name as the identity provider
+                // knows it (the dashboard shows the owner's current userName).
+                s("display"),
             ]),
             a("expiresAt", DateTime),
         ],
