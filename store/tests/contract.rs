@@ -33,6 +33,7 @@ backend_tests!(
     active_identities_past_their_expiry_are_found_until_deactivated,
     an_identity_owned_by_an_unknown_user_or_itself_is_refused,
     identities_of_a_deactivated_or_deleted_owner_are_flagged,
+    the_sweeper_and_the_flags_read_identities_by_index,
 );
 
 fn at(hour: u32) -> chrono::DateTime<Utc> {
@@ -957,4 +958,33 @@ async fn identities_of_a_deactivated_or_deleted_owner_are_flagged(db: TestDataba
     let adopted = serde_json::json!({NHI: {"kind": "agent", "owner": {"value": "bob"}}});
     let refused = rewrite_user(&data, "stray", 1, adopted).await.unwrap_err();
     assert!(matches!(refused, StoreError::UnknownOwner(_)), "{refused:?}");
+}
+
+async fn the_sweeper_and_the_flags_read_identities_by_index(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let data = db.store.tenant(acme.id).directory_data(okta.id);
+    put_user(&data, "owner", serde_json::json!({})).await.unwrap();
+    for n in 0..1000 {
+        put_user(&data, &format!("human-{n}"), serde_json::json!({})).await.unwrap();
+    }
+    for n in 0..20 {
+        let doc = serde_json::json!({NHI: {"kind": "agent", "owner": {"value": "owner"},
+            "expiresAt": format!("2026-11-{:02}T00:00:00Z", n + 1)}});
+        put_user(&data, &format!("agent-{n}"), doc).await.unwrap();
+    }
+    db.analyze().await.unwrap();
+
+    let plans = db.store.tenant(acme.id).explain_nonhuman_reads(at(12)).await.unwrap();
+
+    let (expired, ownerless) = (&plans[0], &plans[1]);
+    assert!(expired.contains("scim_nonhuman_expiry"), "the sweeper does not use its index:\n{expired}");
+    for (plan, read) in [(expired, "sweeper"), (ownerless, "flags")] {
+        let scans = plan.lines().any(|line| {
+            let line = line.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+            (line.starts_with("SCAN ") && !line.contains("USING INDEX") && !line.contains("PRIMARY KEY"))
+                || line.starts_with("Seq Scan")
+        });
+        assert!(!scans, "the {read} read scans a table:\n{plan}");
+    }
 }
