@@ -1,9 +1,11 @@
 //! After setup: a directory's dashboard (sync health, users and groups with search and
-//! paging) and its tokens page (create, rotate with an overlap, revoke).
+//! paging, non-human identities with those whose owner is deactivated flagged) and its
+//! tokens page (create, rotate with an overlap, revoke).
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
 
 use crate::admin::{AdminTopBar, Badge, CARD, CopyField, INPUT, SECONDARY_BUTTON, SignedInAdmin};
 use crate::auth::AdminView;
@@ -12,6 +14,78 @@ use crate::onboarding::{
     directory_resources, list_tokens,
 };
 use crate::pages::{ErrorBox, PRIMARY_BUTTON, error_message};
+
+/// A non-human identity (service account or agent) as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityRow {
+    pub id: String,
+    pub user_name: String,
+    /// `Service account` or `Agent`.
+    pub kind: String,
+    pub active: bool,
+    pub expires: String,
+    /// The owner's userName, its id when it was deleted, empty without an owner.
+    pub owner: String,
+    /// `none`, `active`, `deactivated` or `deleted`.
+    pub owner_state: String,
+    /// Nobody active answers for it: its owner is deactivated or deleted.
+    pub flagged: bool,
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod identity_rows {
+    use service::nonhuman::{NonHumanKind, OwnerState};
+
+    pub(crate) fn kind_label(kind: NonHumanKind) -> &'static str {
+        match kind {
+            NonHumanKind::ServiceAccount => "Service account",
+            NonHumanKind::Agent => "Agent",
+        }
+    }
+
+    pub(crate) fn owner_state(state: OwnerState) -> &'static str {
+        match state {
+            OwnerState::NoOwner => "none",
+            OwnerState::Active => "active",
+            OwnerState::Deactivated => "deactivated",
+            OwnerState::Gone => "deleted",
+        }
+    }
+
+    /// The owner's userName, or its id once it was deleted.
+    pub(crate) fn owner(identity: &service::nonhuman::NonHumanIdentity) -> String {
+        identity.owner_name.clone().or_else(|| identity.owner_id.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn row(identity: service::nonhuman::NonHumanIdentity) -> super::IdentityRow {
+        super::IdentityRow {
+            kind: kind_label(identity.kind).to_owned(),
+            active: identity.active,
+            expires: identity
+                .expires_at
+                .map_or_else(|| "never".to_owned(), |at| at.format("%Y-%m-%d %H:%M UTC").to_string()),
+            owner: owner(&identity),
+            owner_state: owner_state(identity.owner_state).to_owned(),
+            flagged: identity.owner_state.is_flagged(),
+            id: identity.id,
+            user_name: identity.user_name,
+        }
+    }
+}
+
+/// The non-human identities of one of the signed-in admin's directories.
+#[server(endpoint = "directory_identities")]
+pub async fn directory_identities(directory: String) -> Result<Vec<IdentityRow>, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let tenant = admin.tenant()?;
+    let id = crate::onboarding::server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
+    let identities = service::nonhuman::directory_identities(&store, tenant, id)
+        .await
+        .map_err(|_| crate::auth::server::unavailable())?;
+    Ok(identities.into_iter().map(identity_rows::row).collect())
+}
 
 fn directory_param() -> impl Fn() -> String + Copy {
     let params = use_params_map();
@@ -72,6 +146,7 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                 </section>
                                 <ResourceTable directory=directory() kind="users" title="Users"/>
                                 <ResourceTable directory=directory() kind="groups" title="Groups"/>
+                                <IdentityTable directory=directory()/>
                             }.into_any()
                         }
                         Err(error) => view! { <div id="dashboard-error"><ErrorBox message=error_message(&error)/></div> }.into_any(),
@@ -146,6 +221,74 @@ fn ResourceTable(directory: String, kind: &'static str, title: &'static str) -> 
                         }
                         Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
                     }
+            }}
+        </section>
+    }
+}
+
+/// The directory's service accounts and agents, with a warning for those whose owner is
+/// deactivated or deleted: nobody active answers for them any more.
+#[component]
+fn IdentityTable(directory: String) -> impl IntoView {
+    let rows = LocalResource::new(move || directory_identities(directory.clone()));
+    view! {
+        <section class=CARD aria-labelledby="identities-heading">
+            <h2 id="identities-heading" class="text-lg font-semibold">"Non-human identities"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Service accounts and agents, provisioned with the non-human identity extension. They are deactivated when they expire."
+            </p>
+            {move || {
+                let Some(loaded) = rows.get() else { return view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                match loaded {
+                    Ok(rows) if rows.is_empty() => view! {
+                        <p id="no-identities" class="mt-4 text-sm text-slate-600">"No service accounts or agents in this directory."</p>
+                    }.into_any(),
+                    Ok(rows) => {
+                        let flagged = rows.iter().filter(|row| row.flagged).count();
+                        view! {
+                            {(flagged > 0).then(|| view! {
+                                <p id="owner-deactivated-warning" role="status" class="mt-4 flex items-center gap-2 rounded-lg bg-red-50 p-3 text-sm text-red-800">
+                                    <Badge tone="bad" text=format!("{flagged} owner deactivated")/>
+                                    {if flagged == 1 { "One identity has no active owner. Find it a new owner or deactivate it.".to_owned() }
+                                        else { format!("{flagged} identities have no active owner. Find them a new owner or deactivate them.") }}
+                                </p>
+                            })}
+                            <table id="identities-table" class="mt-4 w-full text-left text-sm">
+                                <thead class="border-b border-slate-200 text-slate-500">
+                                    <tr>
+                                        <th scope="col" class="py-2 font-medium">"Identity"</th>
+                                        <th scope="col" class="py-2 font-medium">"Kind"</th>
+                                        <th scope="col" class="py-2 font-medium">"Owner"</th>
+                                        <th scope="col" class="py-2 font-medium">"Expires"</th>
+                                        <th scope="col" class="py-2 font-medium">"Status"</th>
+                                    </tr>
+                                </thead>
+                                <tbody class="divide-y divide-slate-100">
+                                    {rows.into_iter().map(|row| {
+                                        let owner_badge = match row.owner_state.as_str() {
+                                            "deactivated" => Some(("bad", "Owner deactivated")),
+                                            "deleted" => Some(("bad", "Owner deleted")),
+                                            _ => None,
+                                        };
+                                        view! {
+                                            <tr data-identity=row.id.clone() class:bg-red-50=row.flagged>
+                                                <th scope="row" class="py-2 font-medium">{row.user_name}</th>
+                                                <td class="py-2">{row.kind}</td>
+                                                <td class="py-2 text-slate-600">
+                                                    {if row.owner.is_empty() { "—".to_owned() } else { row.owner }}
+                                                    {owner_badge.map(|(tone, text)| view! { <span class="ml-2"><Badge tone text=text.to_owned()/></span> })}
+                                                </td>
+                                                <td class="py-2 text-slate-600">{row.expires}</td>
+                                                <td class="py-2"><Badge tone=if row.active { "good" } else { "neutral" } text=(if row.active { "Active" } else { "Deactivated" }).to_owned()/></td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                }
             }}
         </section>
     }

@@ -2,6 +2,7 @@
 //! tenant, grouped by cause with counts per hour; a cause lists its failures; a failure
 //! opens with its request, response and a fix hint. Operators and support staff see it;
 //! opening a failure is recorded in the tenant's audit trail, where its admins see it.
+//! Below, the non-human identities across tenants whose owner is deactivated or deleted.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,18 @@ pub struct FailureView {
     pub explanation: String,
     pub request: String,
     pub response: String,
+}
+
+/// A non-human identity without an active owner, in the support console's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlaggedIdentityRow {
+    pub tenant: String,
+    pub directory: String,
+    pub identity: String,
+    pub kind: String,
+    pub owner: String,
+    /// `deactivated` or `deleted`.
+    pub owner_state: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -124,6 +137,27 @@ pub async fn support_failure(tenant: String, seq: i64) -> Result<FailureView, Se
     })
 }
 
+/// Across tenants, the non-human identities whose owner is deactivated or deleted. A list
+/// for follow-up like the failures of a cause; what each identity holds is not shown.
+#[server(endpoint = "support_flagged_identities")]
+pub async fn support_flagged_identities() -> Result<Vec<FlaggedIdentityRow>, ServerFnError> {
+    use crate::dashboard::identity_rows;
+    let store = expect_context::<service::Store>();
+    crate::auth::require_operator().await?;
+    let flagged = service::nonhuman::flagged_across_tenants(&store, 200).await.map_err(|_| server::unavailable())?;
+    Ok(flagged
+        .into_iter()
+        .map(|flagged| FlaggedIdentityRow {
+            tenant: flagged.tenant_slug.to_string(),
+            directory: flagged.directory_name,
+            kind: identity_rows::kind_label(flagged.identity.kind).to_owned(),
+            owner: identity_rows::owner(&flagged.identity),
+            owner_state: identity_rows::owner_state(flagged.identity.owner_state).to_owned(),
+            identity: flagged.identity.user_name,
+        })
+        .collect())
+}
+
 /// `/support`
 #[component]
 pub fn SupportPage() -> impl IntoView {
@@ -200,7 +234,56 @@ fn SupportView(operator: OperatorView) -> impl IntoView {
                 Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
                 _ => ().into_any(),
             }}
+            <FlaggedIdentities/>
         </main>
+    }
+}
+
+/// Service accounts and agents across tenants that nobody active answers for.
+#[component]
+fn FlaggedIdentities() -> impl IntoView {
+    let flagged = LocalResource::new(support_flagged_identities);
+    view! {
+        <section class=CARD aria-labelledby="flagged-identities-heading">
+            <h2 id="flagged-identities-heading" class="text-lg font-semibold">"Non-human identities without an active owner"</h2>
+            {move || match flagged.get() {
+                None => view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                Some(Ok(rows)) if rows.is_empty() => view! {
+                    <p id="no-flagged-identities" class="mt-4 text-sm text-slate-600">"Every service account and agent has an active owner."</p>
+                }.into_any(),
+                Some(Ok(rows)) => view! {
+                    <p id="flagged-identities-count" role="status" class="mt-2 text-sm text-red-800">
+                        {format!("{} owner deactivated or deleted", rows.len())}
+                    </p>
+                    <table id="flagged-identities-table" class="mt-4 w-full text-left text-sm">
+                        <thead class="border-b border-slate-200 text-slate-500">
+                            <tr>
+                                <th scope="col" class=TH>"Tenant"</th>
+                                <th scope="col" class=TH>"Directory"</th>
+                                <th scope="col" class=TH>"Identity"</th>
+                                <th scope="col" class=TH>"Owner"</th>
+                            </tr>
+                        </thead>
+                        <tbody class="divide-y divide-slate-100">
+                            {rows.into_iter().map(|row| view! {
+                                <tr>
+                                    <td class="py-2">{row.tenant}</td>
+                                    <td class="py-2">{row.directory}</td>
+                                    <th scope="row" class="py-2 font-medium">{row.identity}<span class="block text-xs font-normal text-slate-500">{row.kind}</span></th>
+                                    <td class="py-2">
+                                        {row.owner}
+                                        <span class="ml-2 inline-flex items-center rounded-full bg-red-50 px-2.5 py-0.5 text-xs font-medium text-red-700 ring-1 ring-inset ring-red-600/20">
+                                            {if row.owner_state == "deleted" { "Owner deleted" } else { "Owner deactivated" }}
+                                        </span>
+                                    </td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
     }
 }
 

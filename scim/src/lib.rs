@@ -12,6 +12,7 @@ pub mod diff;
 pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod nonhuman;
 pub mod patch;
 pub mod path;
 pub mod position;

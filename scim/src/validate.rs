@@ -2,7 +2,8 @@
 //! RFC 7644 §3.3, §3.5.1): `schemas` consistency, required attributes, data types,
 //! `readOnly` attributes ignored, `immutable` enforced on replace, attribute names
 //! normalised to the schema's case, at most one `primary: true`, and unknown attributes
-//! rejected or preserved (and reported) per [`UnknownPolicy`].
+//! rejected or preserved (and reported) per [`UnknownPolicy`], and the non-human identity
+//! extension's `kind` held to its canonical values ([`crate::nonhuman`]).
 
 use serde_json::{Map, Value};
 
@@ -222,6 +223,7 @@ pub fn validate(
     let old = ctx.existing;
     let core_out = ctx.attrs(&lookup, &all, "", &core_body, old)?;
     out.extend(core_out);
+    crate::nonhuman::NonHuman::of(&out)?;
     out.insert("schemas".to_owned(), Value::Array(canonical_schemas));
     Ok((ValidatedResource(out), ctx.report))
 }
@@ -323,6 +325,47 @@ mod tests {
         let (v, report) = run(&body, UnknownPolicy::Strict).unwrap();
         assert_eq!(report.unmapped.len(), 0);
         assert_eq!(v.as_object()[ENT]["manager"], json!({"value": "26118915"}));
+    }
+
+    const NHI: &str = crate::schema::builtin::NONHUMAN_USER;
+
+    fn nonhuman(extension: Value) -> Value {
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", NHI], "userName": "ci-bot", NHI: extension})
+    }
+
+    #[test]
+    fn a_service_account_with_owner_and_expiry_validates_with_canonical_names() {
+        let body = nonhuman(json!({
+            "KIND": "serviceAccount",
+            "Owner": {"value": "2819c223", "$ref": "../Users/2819c223", "DISPLAY": "Babs"},
+            "expiresat": "2027-01-01T00:00:00Z"
+        }));
+        let (v, _) = run(&body, UnknownPolicy::Strict).unwrap();
+        assert_eq!(
+            v.as_object()[NHI],
+            json!({"kind": "serviceAccount", "owner": {"value": "2819c223", "$ref": "../Users/2819c223",
+                "display": "Babs"}, "expiresAt": "2027-01-01T00:00:00Z"})
+        );
+    }
+
+    #[test]
+    fn nonhuman_kind_outside_its_canonical_values_is_invalid_value() {
+        for kind in ["robot", "Agent"] {
+            let err = run(&nonhuman(json!({"kind": kind})), UnknownPolicy::Preserve).err();
+            assert_eq!(err.and_then(|e| e.scim_type()), Some("invalidValue"), "{kind}");
+        }
+    }
+
+    #[test]
+    fn nonhuman_extension_without_kind_is_invalid_value() {
+        let err = run(&nonhuman(json!({"expiresAt": "2027-01-01T00:00:00Z"})), UnknownPolicy::Strict).err();
+        assert_eq!(err.and_then(|e| e.scim_type()), Some("invalidValue"));
+    }
+
+    #[test]
+    fn nonhuman_expiry_that_is_not_a_date_time_is_invalid_value() {
+        let err = run(&nonhuman(json!({"kind": "agent", "expiresAt": "next week"})), UnknownPolicy::Strict).err();
+        assert_eq!(err.and_then(|e| e.scim_type()), Some("invalidValue"));
     }
 
     #[test]

@@ -312,9 +312,11 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     );
     let sweeper = http::spawn_expiry_sweeper(store.clone());
     let deliverer = spawn_webhook_deliveries(store.clone(), webhook_options(config))?;
+    let expiry = spawn_nonhuman_expiry(store.clone(), config.public_base().to_owned());
     serve_until(listener, app, shutdown_signal(), Duration::from_secs(config.shutdown_grace_seconds)).await?;
     sweeper.abort();
     deliverer.abort();
+    expiry.abort();
     // Requests recorded in the last moments are still queued.
     audit.flush().await;
     store.close().await;
@@ -373,6 +375,26 @@ pub fn spawn_webhook_deliveries(
             }
         }
     }))
+}
+
+/// Deactivates the non-human identities past their expiry every minute until the server
+/// stops (see `service::nonhuman::deactivate_expired`; safe with several server processes).
+pub fn spawn_nonhuman_expiry(store: Store, public_base: String) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(service::nonhuman::SWEEP_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            #[allow(clippy::disallowed_methods)] // the clock is read at the edge
+            let now = chrono::Utc::now();
+            let limit = service::nonhuman::SWEEP_LIMIT;
+            match service::nonhuman::deactivate_expired(&store, &public_base, now, limit).await {
+                Ok(expired) if expired.is_empty() => {}
+                Ok(expired) => tracing::info!(deactivated = expired.len(), "deactivated expired non-human identities"),
+                Err(error) => tracing::warn!(%error, "cannot deactivate expired non-human identities; retrying"),
+            }
+        }
+    })
 }
 
 /// Creates the first operator of an empty deployment and tells the person starting the

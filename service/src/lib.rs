@@ -8,6 +8,7 @@ pub mod audit;
 pub mod deployment;
 pub mod directories;
 pub mod events;
+pub mod nonhuman;
 pub mod onboarding;
 pub mod operators;
 pub mod provisioning;

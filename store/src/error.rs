@@ -27,6 +27,9 @@ pub enum StoreError {
     /// Group members that are not resources of the group's directory (or the group itself).
     #[error("unknown members: {}", .0.join(", "))]
     UnknownMembers(Vec<String>),
+    /// A non-human identity's owner is not another user of its directory.
+    #[error("unknown owner: {0}")]
+    UnknownOwner(String),
     /// A stored value does not decode (a bug or a hand-edited database).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

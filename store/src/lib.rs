@@ -47,6 +47,7 @@ mod audit;
 mod error;
 mod filter_sql;
 mod ids;
+mod nonhuman;
 mod operators;
 mod portal;
 mod resources;
@@ -67,6 +68,7 @@ pub use ids::{
     ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, IdentityProvider, InvalidSlug, OperatorId, SetupLinkId,
     TenantAdminId, TenantId, TenantSlug, TokenId, UnknownIdentityProvider, WebhookId,
 };
+pub use nonhuman::{ExpiredIdentity, NonHumanIdentity, OwnerState};
 pub use operators::{Operator, OperatorRole};
 pub use portal::{
     DirectoryRequest, NewSetupLink, OidcProvider, SetupCompletion, SetupLink, SetupState, SyncHealth, TenantAdmin,

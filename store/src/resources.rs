@@ -394,6 +394,53 @@ macro_rules! write_lookup_values {
     }};
 }
 
+/// Rewrites a user's row of `scim_nonhuman` (migration 0017) inside a write transaction,
+/// after checking that a newly named owner is another user of the directory; see
+/// [`crate::nonhuman`]. `$replace` first removes the row the user had. An owner deleted
+/// since it was named is kept (the identity is flagged, and can still be written to, and
+/// deactivated by the expiry sweeper).
+macro_rules! write_nonhuman {
+    ($data:expr, $tx:ident, $id:expr, $doc:expr, $replace:expr) => {{
+        let (id, doc): (&str, &Value) = ($id, $doc);
+        let mut previous_owner: Option<String> = None;
+        if $replace {
+            let removed: Option<Option<String>> = sqlx::query_scalar(crate::nonhuman::DELETE_ROW)
+                .bind($data.tenant)
+                .bind($data.directory)
+                .bind(id)
+                .fetch_optional(&mut *$tx)
+                .await?;
+            previous_owner = removed.flatten();
+        }
+        if let Some(row) = crate::nonhuman::row_of(doc) {
+            if let Some(owner) = row.owner.as_ref().filter(|owner| previous_owner.as_ref() != Some(*owner)) {
+                let found: Option<String> = sqlx::query_scalar(crate::nonhuman::OWNER)
+                    .bind($data.tenant)
+                    .bind($data.directory)
+                    .bind(owner)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+                if found.is_none() {
+                    return Err(StoreError::UnknownOwner(owner.clone()));
+                }
+            }
+            if row.owner.as_deref() == Some(id) {
+                return Err(StoreError::UnknownOwner(id.to_owned()));
+            }
+            sqlx::query(crate::nonhuman::INSERT_ROW)
+                .bind($data.tenant)
+                .bind($data.directory)
+                .bind(id)
+                .bind(row.kind.as_str())
+                .bind(row.owner.as_deref())
+                .bind(row.expires_at)
+                .bind(row.active)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
 /// PostgreSQL's row-level security on the SCIM tables reads the tenant from `app.tenant_id`
 /// (migration 0006): for the rest of a write transaction, or for a read connection's
 /// checkout (see [`TenantConnection`]).
@@ -656,6 +703,9 @@ macro_rules! apply_update {
         if let Some(state) = state.filter(|_| $lookups_changed) {
             write_lookup_values!($data, $tx, id, &state.doc, true);
         }
+        if let Some(state) = state.filter(|_| kind == ResourceKind::User) {
+            write_nonhuman!($data, $tx, id, &state.doc, true);
+        }
         let mut outcome = MembershipOutcome::default();
         for delta in members {
             let (added, removed) = match delta {
@@ -855,6 +905,9 @@ impl<'a> DirectoryData<'a> {
                 .await
                 .map_err(|error| StoreError::on_unique_violation(error, name_conflict(kind)))?;
             write_lookup_values!(self, tx, id, &state.doc, false);
+            if kind == ResourceKind::User {
+                write_nonhuman!(self, tx, id, &state.doc, false);
+            }
             record_change!(self, tx, context, change.kind.as_str(), change.kind.resource_kind().as_str(),
                 &change.resource_id, &change.data);
             if !members.is_empty() {

@@ -33,6 +33,10 @@ backend_tests!(
     a_write_batch_commits_as_a_whole_and_a_failed_write_undoes_only_itself,
     a_write_batch_dropped_before_commit_leaves_nothing,
     verifying_while_records_are_appended_finds_no_break,
+    active_identities_past_their_expiry_are_found_until_deactivated,
+    an_identity_owned_by_an_unknown_user_or_itself_is_refused,
+    identities_of_a_deactivated_or_deleted_owner_are_flagged,
+    the_sweeper_and_the_flags_read_identities_by_index,
 );
 
 fn at(hour: u32) -> chrono::DateTime<Utc> {
@@ -581,7 +585,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
 
     assert_eq!(overview.backend, db.url.backend());
     assert_eq!(overview.schema_version, Store::latest_schema_version());
-    assert_eq!(Store::latest_schema_version(), 16);
+    assert_eq!(Store::latest_schema_version(), 17);
     assert_eq!(overview.tenant_count, 0);
 }
 
@@ -910,4 +914,191 @@ async fn verifying_while_records_are_appended_finds_no_break(db: TestDatabase) {
     appender.await.unwrap();
     let report = scope.verify_audit_chain().await.unwrap();
     assert_eq!((report.checked, report.first_break), (5 + 60 * 40, None), "after {walks} walks");
+}
+
+const NHI: &str = "urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User";
+
+/// Stores a user with `doc` (its userName is `id`) at version 1.
+async fn put_user(data: &store::DirectoryData<'_>, id: &str, doc: serde_json::Value) -> Result<(), StoreError> {
+    let mut doc = doc;
+    doc["userName"] = serde_json::json!(id);
+    let state = store::ResourceState { name: id.to_owned(), external_id: None, doc };
+    let change =
+        store::Change { kind: store::ChangeKind::UserCreated, resource_id: id.to_owned(), data: serde_json::json!({}) };
+    let context = store::WriteContext { actor: "test".into(), at: at(10) };
+    data.create(store::ResourceKind::User, id, &state, &[], &change, &context).await
+}
+
+/// Replaces a user's document, expecting it at `version`.
+async fn rewrite_user(
+    data: &store::DirectoryData<'_>,
+    id: &str,
+    version: i64,
+    doc: serde_json::Value,
+) -> Result<(), StoreError> {
+    let mut doc = doc;
+    doc["userName"] = serde_json::json!(id);
+    let state = store::ResourceState { name: id.to_owned(), external_id: None, doc };
+    let update = store::Update { expected_version: Some(version), state: Some(&state), members: &[], changes: &[] };
+    let context = store::WriteContext { actor: "test".into(), at: at(11) };
+    data.update(store::ResourceKind::User, id, &update, &context).await.map(|_| ())
+}
+
+async fn active_identities_past_their_expiry_are_found_until_deactivated(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let globex = tenant(&db.store, "globex").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let entra = directory(&db.store, &globex, IdentityProvider::Entra).await;
+    let data = db.store.tenant(acme.id).directory_data(okta.id);
+    let expiring = |at: &str| serde_json::json!({NHI: {"kind": "agent", "expiresAt": at}});
+    put_user(&data, "owner", serde_json::json!({})).await.unwrap();
+    put_user(&data, "expired", expiring("2026-11-25T11:00:00Z")).await.unwrap();
+    put_user(&data, "expires-now", expiring("2026-11-25T12:00:00+00:00")).await.unwrap();
+    put_user(&data, "later", expiring("2026-11-25T13:00:00Z")).await.unwrap();
+    let mut inactive = expiring("2026-11-25T10:00:00Z");
+    inactive["active"] = serde_json::json!(false);
+    put_user(&data, "already-off", inactive).await.unwrap();
+    put_user(&data, "forever", serde_json::json!({NHI: {"kind": "serviceAccount"}})).await.unwrap();
+    let globex_data = db.store.tenant(globex.id).directory_data(entra.id);
+    put_user(&globex_data, "globex-expired", expiring("2026-11-25T09:00:00Z")).await.unwrap();
+
+    let found = db.store.tenant(acme.id).expired_nonhuman_identities(at(12), 10).await.unwrap();
+
+    let ids: Vec<&str> = found.iter().map(|identity| identity.id.as_str()).collect();
+    assert_eq!(ids, ["expired", "expires-now"]);
+    assert_eq!(found[0].directory, okta.id);
+    assert_eq!(found[0].expires_at, at(11));
+    let limited = db.store.tenant(acme.id).expired_nonhuman_identities(at(12), 1).await.unwrap();
+    assert_eq!(limited.len(), 1);
+    rewrite_user(
+        &data,
+        "expired",
+        1,
+        serde_json::json!({"active": false, NHI: {"kind": "agent",
+        "expiresAt": "2026-11-25T11:00:00Z"}}),
+    )
+    .await
+    .unwrap();
+    let left = db.store.tenant(acme.id).expired_nonhuman_identities(at(12), 10).await.unwrap();
+    assert_eq!(left.iter().map(|identity| identity.id.as_str()).collect::<Vec<_>>(), ["expires-now"]);
+    // Removing the extension or the user removes the identity.
+    rewrite_user(&data, "expires-now", 1, serde_json::json!({})).await.unwrap();
+    assert_eq!(db.store.tenant(acme.id).expired_nonhuman_identities(at(12), 10).await.unwrap(), vec![]);
+    let others = db.store.tenant(globex.id).expired_nonhuman_identities(at(12), 10).await.unwrap();
+    assert_eq!(others.iter().map(|identity| identity.id.as_str()).collect::<Vec<_>>(), ["globex-expired"]);
+}
+
+async fn an_identity_owned_by_an_unknown_user_or_itself_is_refused(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let other = directory(&db.store, &acme, IdentityProvider::Entra).await;
+    let data = db.store.tenant(acme.id).directory_data(okta.id);
+    let owned_by = |owner: &str| serde_json::json!({NHI: {"kind": "serviceAccount", "owner": {"value": owner}}});
+    put_user(&db.store.tenant(acme.id).directory_data(other.id), "elsewhere", serde_json::json!({})).await.unwrap();
+
+    let unknown = put_user(&data, "bot", owned_by("nobody")).await.unwrap_err();
+    let other_directory = put_user(&data, "bot", owned_by("elsewhere")).await.unwrap_err();
+    put_user(&data, "bot", serde_json::json!({NHI: {"kind": "agent"}})).await.unwrap();
+    let itself = rewrite_user(&data, "bot", 1, owned_by("bot")).await.unwrap_err();
+
+    assert!(matches!(&unknown, StoreError::UnknownOwner(owner) if owner == "nobody"), "{unknown:?}");
+    assert!(matches!(other_directory, StoreError::UnknownOwner(_)), "{other_directory:?}");
+    assert!(matches!(itself, StoreError::UnknownOwner(_)), "{itself:?}");
+    // Nothing of the refused writes was kept.
+    let record = data.resource(store::ResourceKind::User, "bot").await.unwrap().unwrap();
+    assert_eq!(record.version, 1);
+    assert_eq!(db.store.tenant(acme.id).nonhuman_identities(okta.id, 10).await.unwrap().len(), 1);
+}
+
+async fn identities_of_a_deactivated_or_deleted_owner_are_flagged(db: TestDatabase) {
+    use store::OwnerState;
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let scope = db.store.tenant(acme.id);
+    let data = scope.directory_data(okta.id);
+    put_user(&data, "ada", serde_json::json!({"active": true})).await.unwrap();
+    put_user(&data, "bob", serde_json::json!({})).await.unwrap();
+    let owned_by = |owner: &str| {
+        serde_json::json!({NHI: {"kind": "serviceAccount", "owner": {"value": owner},
+            "expiresAt": "2027-01-01T00:00:00Z"}})
+    };
+    put_user(&data, "ada-ci", owned_by("ada")).await.unwrap();
+    put_user(&data, "bob-agent", serde_json::json!({NHI: {"kind": "agent", "owner": {"value": "bob"}}})).await.unwrap();
+    put_user(&data, "stray", serde_json::json!({NHI: {"kind": "agent"}})).await.unwrap();
+
+    let states = |list: &[store::NonHumanIdentity]| {
+        list.iter().map(|identity| (identity.id.clone(), identity.owner_state)).collect::<Vec<_>>()
+    };
+    let before = scope.nonhuman_identities(okta.id, 10).await.unwrap();
+    assert_eq!(
+        states(&before),
+        [
+            ("ada-ci".to_owned(), OwnerState::Active),
+            ("bob-agent".to_owned(), OwnerState::Active),
+            ("stray".to_owned(), OwnerState::NoOwner)
+        ]
+    );
+    assert_eq!(before[0].owner_name.as_deref(), Some("ada"));
+    assert_eq!(before[0].kind, scim::nonhuman::NonHumanKind::ServiceAccount);
+    assert_eq!(before[0].expires_at, Some(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap()));
+    assert_eq!(scope.ownerless_nonhuman_identities(10).await.unwrap(), vec![]);
+
+    rewrite_user(&data, "ada", 1, serde_json::json!({"active": false})).await.unwrap();
+    let change =
+        store::Change { kind: store::ChangeKind::UserDeleted, resource_id: "bob".into(), data: serde_json::json!({}) };
+    let context = store::WriteContext { actor: "test".into(), at: at(12) };
+    data.delete(store::ResourceKind::User, "bob", None, &change, &context).await.unwrap();
+
+    let after = scope.nonhuman_identities(okta.id, 10).await.unwrap();
+    assert_eq!(
+        states(&after),
+        [
+            ("ada-ci".to_owned(), OwnerState::Deactivated),
+            ("bob-agent".to_owned(), OwnerState::Gone),
+            ("stray".to_owned(), OwnerState::NoOwner)
+        ]
+    );
+    let flagged = scope.ownerless_nonhuman_identities(10).await.unwrap();
+    assert_eq!(
+        states(&flagged),
+        [("ada-ci".to_owned(), OwnerState::Deactivated), ("bob-agent".to_owned(), OwnerState::Gone)]
+    );
+    assert!(flagged.iter().all(|identity| identity.owner_state.is_flagged()));
+    assert_eq!(flagged[1].owner_name, None);
+    // An identity whose owner was deleted can still be written (and so deactivated); a
+    // deleted user cannot be named anew.
+    let off = serde_json::json!({"active": false, NHI: {"kind": "agent", "owner": {"value": "bob"}}});
+    rewrite_user(&data, "bob-agent", 1, off).await.unwrap();
+    let adopted = serde_json::json!({NHI: {"kind": "agent", "owner": {"value": "bob"}}});
+    let refused = rewrite_user(&data, "stray", 1, adopted).await.unwrap_err();
+    assert!(matches!(refused, StoreError::UnknownOwner(_)), "{refused:?}");
+}
+
+async fn the_sweeper_and_the_flags_read_identities_by_index(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let data = db.store.tenant(acme.id).directory_data(okta.id);
+    put_user(&data, "owner", serde_json::json!({})).await.unwrap();
+    for n in 0..1000 {
+        put_user(&data, &format!("human-{n}"), serde_json::json!({})).await.unwrap();
+    }
+    for n in 0..20 {
+        let doc = serde_json::json!({NHI: {"kind": "agent", "owner": {"value": "owner"},
+            "expiresAt": format!("2026-11-{:02}T00:00:00Z", n + 1)}});
+        put_user(&data, &format!("agent-{n}"), doc).await.unwrap();
+    }
+    db.analyze().await.unwrap();
+
+    let plans = db.store.tenant(acme.id).explain_nonhuman_reads(at(12)).await.unwrap();
+
+    let (expired, ownerless) = (&plans[0], &plans[1]);
+    assert!(expired.contains("scim_nonhuman_expiry"), "the sweeper does not use its index:\n{expired}");
+    for (plan, read) in [(expired, "sweeper"), (ownerless, "flags")] {
+        let scans = plan.lines().any(|line| {
+            let line = line.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+            (line.starts_with("SCAN ") && !line.contains("USING INDEX") && !line.contains("PRIMARY KEY"))
+                || line.starts_with("Seq Scan")
+        });
+        assert!(!scans, "the {read} read scans a table:\n{plan}");
+    }
 }

@@ -48,6 +48,7 @@ const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const EXT: &str = "urn:acme:params:scim:schemas:extension:2.0:User";
 const ENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const NHI: &str = "urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User";
 /// What the oracle's `meta.location` and `$ref`s start with (the service's base URL).
 const BASE_URL: &str = "https://scim.example.test/scim/v2";
 
@@ -174,7 +175,7 @@ fn generated_users() -> Vec<Resource> {
 
 fn user(id: &str, created: &str, last_modified: &str, mut doc: Value) -> Resource {
     let mut schemas = vec![json!(USER)];
-    for extension in [ENT, EXT] {
+    for extension in [ENT, EXT, NHI] {
         if doc.get(extension).is_some() {
             schemas.push(json!(extension));
         }
@@ -495,6 +496,28 @@ fn awkward_users() -> Vec<Resource> {
             "2021-06-01T00:00:00Z",
             "2021-06-01T00:00:00Z",
             json!({"userName": "lower-id", "externalId": "", "active": true}),
+        ),
+        // Non-human identities: the kind is case-exact, the expiry a dateTime, the owner
+        // a complex attribute of an extension (the sweeper and the flags read them).
+        user(
+            "u29-agent",
+            "2021-07-01T00:00:00Z",
+            "2021-07-01T00:00:00Z",
+            json!({"userName": "deploy-agent", NHI: {"kind": "agent", "owner": {"value": "u28-lower"},
+                "expiresAt": "2026-12-31T23:00:00Z"}}),
+        ),
+        user(
+            "u30-service",
+            "2021-07-02T00:00:00Z",
+            "2021-07-02T00:00:00Z",
+            json!({"userName": "ci-service", "active": false, NHI: {"kind": "serviceAccount",
+                "expiresAt": "2027-03-01T00:00:00+02:00"}}),
+        ),
+        user(
+            "u31-forever",
+            "2021-07-03T00:00:00Z",
+            "2021-07-03T00:00:00Z",
+            json!({"userName": "forever-bot", NHI: {"kind": "serviceAccount", "owner": {"value": "u29-agent"}}}),
         ),
     ]
 }
@@ -905,6 +928,15 @@ const USER_FILTERS: &[&str] = &[
     // Multi-valued attributes holding one object.
     r#"ims[value eq "solo@example.com" and type eq "work"]"#,
     r#"certs[name eq "solo" and level gt 3]"#,
+    // The non-human identity extension, by its full attribute paths and by short names.
+    r#"urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User:kind eq "agent""#,
+    r#"urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User:kind eq "Agent""#,
+    r#"urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User:kind eq "serviceAccount" and active eq false"#,
+    r#"urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User:expiresAt lt "2027-01-01T00:00:00Z""#,
+    r#"urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User:expiresAt ge "2027-02-28T22:00:00Z""#,
+    r#"urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User:owner.value eq "u28-lower""#,
+    r#"urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User:owner pr"#,
+    r#"kind pr and not (expiresAt pr)"#,
 ];
 
 const GROUP_FILTERS: &[&str] = &[

@@ -1,5 +1,6 @@
 //! The built-in schemas of RFC 7643 §8.7.1 (User, Group) and §8.7.1 EnterpriseUser
-//! (defined in §4.3), plus the common attributes of RFC 7643 §3.1 (`id`, `externalId`, `meta`).
+//! (defined in §4.3), plus the common attributes of RFC 7643 §3.1 (`id`, `externalId`, `meta`),
+//! and this product's extension for non-human identities (service accounts and agents).
 
 use super::AttrType::{Binary, Boolean, Complex, DateTime, Reference, String as Str};
 use super::Mutability::{Immutable, ReadOnly, WriteOnly};
@@ -13,6 +14,8 @@ pub const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// The EnterpriseUser extension URN.
 pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// The non-human identity extension URN (service accounts and agents; see [`nonhuman_user`]).
+pub const NONHUMAN_USER: &str = "urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User";
 
 fn a(name: &str, ty: AttrType) -> AttributeDef {
     AttributeDef::new(name, ty)
@@ -144,6 +147,29 @@ pub fn enterprise_user() -> SchemaDef {
     }
 }
 
+/// The non-human identity extension of User: a User that is a service account or an
+/// agent, who owns it (another User of the same directory) and when it expires. The
+/// canonical values of `kind` are the only ones accepted, compared case-exactly (see
+/// [`crate::nonhuman`]): the sweeper and the flags depend on knowing what an identity is.
+pub fn nonhuman_user() -> SchemaDef {
+    SchemaDef {
+        id: NONHUMAN_USER.to_owned(),
+        name: "NonHumanUser".to_owned(),
+        description: "Non-human identity: a service account or an agent, its owner and its expiry".to_owned(),
+        attributes: vec![
+            s("kind").required_().exact().canonical(&["serviceAccount", "agent"]),
+            a("owner", Complex).subs(vec![
+                s("value").exact(),
+                a("$ref", Reference).refs(&["User"]),
+                // Kept as the client sent it: the owner's name as the identity provider
+                // knows it (the dashboard shows the owner's current userName).
+                s("display"),
+            ]),
+            a("expiresAt", DateTime),
+        ],
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -179,6 +205,20 @@ mod tests {
         let ent = enterprise_user();
         let dn = ent.attribute("manager").and_then(|m| m.sub_attribute("displayName"));
         assert_eq!(dn.map(AttributeDef::mutability), Some(Mutability::ReadOnly));
+    }
+
+    #[test]
+    fn nonhuman_kind_is_required_case_exact_with_two_canonical_values() {
+        let ext = nonhuman_user();
+        let kind = ext.attribute("kind");
+        assert_eq!(kind.map(AttributeDef::required), Some(true));
+        assert_eq!(kind.map(AttributeDef::case_exact), Some(true));
+        assert_eq!(
+            kind.map(AttributeDef::canonical_values),
+            Some(&["serviceAccount".to_owned(), "agent".to_owned()][..])
+        );
+        let expires = ext.attribute("expiresAt").map(AttributeDef::ty);
+        assert_eq!(expires, Some(DateTime));
     }
 
     #[test]

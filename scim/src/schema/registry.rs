@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::builtin::{self, ENTERPRISE_USER, GROUP, USER};
+use super::builtin::{self, ENTERPRISE_USER, GROUP, NONHUMAN_USER, USER};
 use super::{AttrType, AttributeDef, Mutability, Returned, SchemaDef, Uniqueness};
 use crate::error::ScimError;
 
@@ -66,16 +66,17 @@ impl Default for SchemaRegistry {
 }
 
 impl SchemaRegistry {
-    /// The registry with User (+ EnterpriseUser) and Group, as RFC 7643 defines them.
+    /// The registry with User (+ EnterpriseUser) and Group, as RFC 7643 defines them, and
+    /// User's optional non-human identity extension.
     pub fn new() -> Self {
         Self {
-            schemas: vec![builtin::user(), builtin::group(), builtin::enterprise_user()],
+            schemas: vec![builtin::user(), builtin::group(), builtin::enterprise_user(), builtin::nonhuman_user()],
             resource_types: vec![
                 ResourceTypeDef {
                     name: "User".to_owned(),
                     endpoint: "/Users".to_owned(),
                     schema: USER.to_owned(),
-                    extensions: vec![(ENTERPRISE_USER.to_owned(), false)],
+                    extensions: vec![(ENTERPRISE_USER.to_owned(), false), (NONHUMAN_USER.to_owned(), false)],
                 },
                 ResourceTypeDef {
                     name: "Group".to_owned(),
@@ -383,5 +384,16 @@ mod tests {
         assert_eq!(json["endpoint"], "/Users");
         assert_eq!(json["schemaExtensions"][0]["schema"], ENTERPRISE_USER);
         assert_eq!(json["schemaExtensions"][0]["required"], false);
+        assert_eq!(json["schemaExtensions"][1]["schema"], NONHUMAN_USER);
+        assert_eq!(json["schemaExtensions"][1]["required"], false);
+    }
+
+    #[test]
+    fn nonhuman_attributes_resolve_by_their_full_path() {
+        let reg = SchemaRegistry::new();
+        let kind = reg.resolve_parts("User", Some(NONHUMAN_USER), "KIND", None);
+        assert_eq!(kind.map(AttributeDef::name), Some("kind"));
+        let owner = reg.resolve_parts("User", Some(NONHUMAN_USER), "owner", Some("value"));
+        assert_eq!(owner.map(AttributeDef::name), Some("value"));
     }
 }

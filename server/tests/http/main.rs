@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 mod audit_trail;
 mod idp_sequences;
+mod nonhuman;
 mod onboarding;
 mod operator_api;
 mod processes;

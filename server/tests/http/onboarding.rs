@@ -25,7 +25,7 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 /// A browser of its own (its own cookies) on the test server.
-struct Visitor<'a> {
+pub(crate) struct Visitor<'a> {
     server: &'a TestServer,
     client: reqwest::Client,
 }
@@ -39,11 +39,11 @@ impl<'a> Visitor<'a> {
         self.client.post(self.server.url(path)).form(form).send().await.unwrap()
     }
 
-    async fn call(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn call(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client.post(self.server.url(path)).header("accept", "application/json").form(form).send().await.unwrap()
     }
 
-    async fn json(&self, path: &str, form: &[(&str, &str)]) -> Value {
+    pub(crate) async fn json(&self, path: &str, form: &[(&str, &str)]) -> Value {
         let response = self.call(path, form).await;
         let status = response.status();
         let text = response.text().await.unwrap();
@@ -68,7 +68,7 @@ async fn tenant_with_setup_link(server: &TestServer, slug: &str) -> String {
 }
 
 /// A visitor who accepted a setup link of a new tenant `slug` as `email`.
-async fn admin_of<'a>(server: &'a TestServer, slug: &str, email: &str) -> Visitor<'a> {
+pub(crate) async fn admin_of<'a>(server: &'a TestServer, slug: &str, email: &str) -> Visitor<'a> {
     let secret = tenant_with_setup_link(server, slug).await;
     let admin = Visitor::new(server);
     let accepted = admin
@@ -88,7 +88,7 @@ async fn admin_of<'a>(server: &'a TestServer, slug: &str, email: &str) -> Visito
 }
 
 /// The admin starts the wizard for `idp`; returns the new directory's id.
-async fn start_directory(admin: &Visitor<'_>, idp: &str) -> String {
+pub(crate) async fn start_directory(admin: &Visitor<'_>, idp: &str) -> String {
     let started = admin.post_form("/api/start_setup", &[("idp", idp)]).await;
     assert!(started.status().is_redirection(), "{}", started.status());
     let location = started.headers()["location"].to_str().unwrap().to_owned();

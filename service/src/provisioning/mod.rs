@@ -4,6 +4,7 @@
 //! (validation, PATCH, filters, projection, versions) happens here or in the `scim` crate.
 
 mod bulk;
+mod expiry;
 mod list;
 mod patch;
 mod representation;

@@ -240,7 +240,7 @@ impl Endpoint {
 }
 
 /// Which event a change of `before` into `after` is.
-fn change_kind(before: &ResourceRecord, after: &ResourceRecord) -> ChangeKind {
+pub(super) fn change_kind(before: &ResourceRecord, after: &ResourceRecord) -> ChangeKind {
     match before.kind {
         ResourceKind::Group => ChangeKind::GroupUpdated,
         ResourceKind::User => {
@@ -296,6 +296,11 @@ pub(super) fn write_error(error: StoreError) -> ProvisioningError {
         StoreError::UnknownMembers(ids) => ScimError::InvalidValue(format!(
             "members must be users or groups of this directory (and not the group itself); unknown: {}",
             ids.join(", ")
+        ))
+        .into(),
+        StoreError::UnknownOwner(owner) => ScimError::InvalidValue(format!(
+            "{}:owner.value must be the id of another user of this directory; unknown: {owner}",
+            scim::schema::builtin::NONHUMAN_USER
         ))
         .into(),
         StoreError::NotFound => ScimError::NotFound("this directory no longer exists".to_owned()).into(),

@@ -1,0 +1,322 @@
+//! Non-human identities over HTTP: service accounts and agents provisioned with the
+//! extension, the expiry sweeper, and the flags for identities whose owner is deactivated
+//! on the admin's dashboard and in the support console.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use service::directories::{self, TokenRequest};
+use service::nonhuman::{EXPIRED_ACTION, SWEEPER_ACTOR, deactivate_expired};
+use store::testing::TestDatabase;
+use store::{IdentityProvider, TenantSlug, backend_tests};
+
+use crate::TestServer;
+use crate::onboarding::{admin_of, start_directory};
+
+const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const NHI: &str = "urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User";
+
+backend_tests!(
+    discovery_lists_the_nonhuman_identity_extension,
+    service_accounts_and_agents_are_provisioned_with_owner_and_expiry,
+    an_unknown_owner_a_self_owner_or_another_kind_is_400_invalid_value,
+    the_sweeper_deactivates_exactly_the_expired_active_identities_once,
+    identities_of_a_deactivated_owner_are_flagged_on_the_dashboard_and_in_support,
+);
+
+fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+    text.parse().unwrap()
+}
+
+/// An identity provider holding a token of one directory.
+struct Scim {
+    base: String,
+    token: String,
+    client: reqwest::Client,
+    tenant: store::TenantId,
+    directory: store::DirectoryId,
+}
+
+impl Scim {
+    /// A new directory of tenant `slug` (made if missing) and a token for it.
+    async fn new(db: &TestDatabase, server: &TestServer, slug: &str) -> Self {
+        let now = at("2026-11-25T09:00:00Z");
+        let tenant = directories::ensure_tenant(&db.store, &slug.parse().unwrap(), now).await.unwrap();
+        let directory = directories::create_directory(&db.store, tenant.id, IdentityProvider::Okta, now).await.unwrap();
+        Self::for_directory(db, server, tenant.id, directory.id).await
+    }
+
+    async fn for_directory(
+        db: &TestDatabase,
+        server: &TestServer,
+        tenant: store::TenantId,
+        directory: store::DirectoryId,
+    ) -> Self {
+        let request = TokenRequest { label: "test".into(), read_only: false, expires_at: None };
+        let now = at("2026-11-25T09:00:00Z");
+        let token = directories::issue_token(&db.store, tenant, directory, request, now).await.unwrap();
+        Self {
+            base: server.url(&format!("/scim/v2/{directory}")),
+            token: token.secret,
+            client: reqwest::Client::new(),
+            tenant,
+            directory,
+        }
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/scim+json").body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.send(Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        body
+    }
+
+    /// Creates a user; returns its id.
+    async fn create(&self, body: &Value) -> String {
+        let (status, created) = self.send(Method::POST, "/Users", Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        created["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn patch(&self, id: &str, operations: Value) -> (StatusCode, Value) {
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
+        self.send(Method::PATCH, &format!("/Users/{id}"), Some(&body)).await
+    }
+
+    /// The userNames of the users a filter finds, sorted.
+    async fn found(&self, filter: &str) -> Vec<String> {
+        let encoded: String = filter
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        let listed = self.get(&format!("/Users?filter={encoded}")).await;
+        let mut names: Vec<String> = listed["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|user| user["userName"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+fn human(user_name: &str) -> Value {
+    json!({"schemas": [USER_SCHEMA], "userName": user_name, "active": true})
+}
+
+/// A non-human identity: `extension` is the extension's object.
+fn identity(user_name: &str, extension: Value) -> Value {
+    json!({"schemas": [USER_SCHEMA, NHI], "userName": user_name, NHI: extension})
+}
+
+async fn discovery_lists_the_nonhuman_identity_extension(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let idp = Scim::new(&db, &server, "acme").await;
+
+    let user_type = idp.get("/ResourceTypes/User").await;
+    let schemas = idp.get("/Schemas").await;
+    let schema = idp.get(&format!("/Schemas/{NHI}")).await;
+
+    assert!(
+        user_type["schemaExtensions"].as_array().unwrap().contains(&json!({"schema": NHI, "required": false})),
+        "{user_type}"
+    );
+    let ids: Vec<&str> = schemas["Resources"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&NHI), "{ids:?}");
+    let attributes = schema["attributes"].as_array().unwrap();
+    let names: Vec<&str> = attributes.iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["kind", "owner", "expiresAt"]);
+    assert_eq!(attributes[0]["canonicalValues"], json!(["serviceAccount", "agent"]));
+    assert_eq!((&attributes[0]["required"], &attributes[0]["caseExact"]), (&json!(true), &json!(true)));
+    assert_eq!(attributes[2]["type"], "dateTime");
+}
+
+async fn service_accounts_and_agents_are_provisioned_with_owner_and_expiry(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let idp = Scim::new(&db, &server, "acme").await;
+    let ada = idp.create(&human("ada")).await;
+
+    let ci = idp
+        .create(&identity(
+            "ci-deployer",
+            json!({"kind": "serviceAccount", "owner": {"value": ada}, "expiresAt": "2026-12-31T00:00:00Z"}),
+        ))
+        .await;
+    let agent = idp
+        .create(&identity(
+            "triage-agent",
+            json!({"kind": "agent", "owner": {"value": ada}, "expiresAt": "2027-06-30T00:00:00Z"}),
+        ))
+        .await;
+    idp.create(&identity("backup-agent", json!({"kind": "agent"}))).await;
+
+    let read = idp.get(&format!("/Users/{ci}")).await;
+    assert_eq!(read["schemas"], json!([USER_SCHEMA, NHI]));
+    assert_eq!(read[NHI]["kind"], "serviceAccount");
+    assert_eq!(read[NHI]["owner"]["value"], ada);
+    assert_eq!(read[NHI]["expiresAt"], "2026-12-31T00:00:00Z");
+    assert_eq!(idp.get(&format!("/Users/{agent}")).await[NHI]["kind"], "agent");
+    assert_eq!(idp.found(&format!(r#"{NHI}:kind eq "agent""#)).await, ["backup-agent", "triage-agent"]);
+    assert_eq!(idp.found(&format!(r#"{NHI}:expiresAt lt "2027-01-01T00:00:00Z""#)).await, ["ci-deployer"]);
+    assert_eq!(idp.found(&format!(r#"{NHI}:owner.value eq "{ada}""#)).await, ["ci-deployer", "triage-agent"]);
+    assert_eq!(idp.found(&format!("{NHI}:kind pr")).await.len(), 3);
+}
+
+async fn an_unknown_owner_a_self_owner_or_another_kind_is_400_invalid_value(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let idp = Scim::new(&db, &server, "acme").await;
+    let elsewhere = Scim::new(&db, &server, "globex").await;
+    let stranger = elsewhere.create(&human("stranger")).await;
+    let bot = idp.create(&identity("bot", json!({"kind": "agent"}))).await;
+
+    let refusals = [
+        idp.send(Method::POST, "/Users", Some(&identity("a", json!({"kind": "agent", "owner": {"value": "nobody"}}))))
+            .await,
+        idp.send(Method::POST, "/Users", Some(&identity("b", json!({"kind": "agent", "owner": {"value": stranger}}))))
+            .await,
+        idp.send(Method::POST, "/Users", Some(&identity("c", json!({"kind": "robot"})))).await,
+        idp.send(Method::POST, "/Users", Some(&identity("d", json!({"kind": "Agent"})))).await,
+        idp.send(Method::POST, "/Users", Some(&identity("e", json!({"owner": {"value": bot}})))).await,
+        idp.patch(&bot, json!([{"op": "replace", "path": format!("{NHI}:owner.value"), "value": bot}])).await,
+        idp.patch(&bot, json!([{"op": "replace", "path": format!("{NHI}:kind"), "value": "human"}])).await,
+    ];
+
+    for (n, (status, body)) in refusals.iter().enumerate() {
+        assert_eq!((n, status.as_u16(), body["scimType"].as_str()), (n, 400, Some("invalidValue")), "{body}");
+    }
+    assert!(refusals[0].1["detail"].as_str().unwrap().contains("nobody"), "{}", refusals[0].1);
+    let (status, body) = idp.send(Method::GET, "/Users?filter=userName%20eq%20%22a%22", None).await;
+    assert_eq!((status, &body["totalResults"]), (StatusCode::OK, &json!(0)));
+    assert_eq!(idp.get(&format!("/Users/{bot}")).await["meta"]["version"], "\"1\"");
+}
+
+async fn the_sweeper_deactivates_exactly_the_expired_active_identities_once(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let idp = Scim::new(&db, &server, "acme").await;
+    let other = Scim::new(&db, &server, "globex").await;
+    let expiring = |user_name: &str, kind: &str, at: &str| identity(user_name, json!({"kind": kind, "expiresAt": at}));
+    let expired_ci = idp.create(&expiring("ci", "serviceAccount", "2026-12-01T08:00:00Z")).await;
+    let expired_agent = idp.create(&expiring("agent", "agent", "2026-12-01T09:00:00Z")).await;
+    let mut off = expiring("already-off", "agent", "2026-11-30T00:00:00Z");
+    off["active"] = json!(false);
+    idp.create(&off).await;
+    idp.create(&expiring("later", "agent", "2026-12-01T09:00:01Z")).await;
+    idp.create(&identity("forever", json!({"kind": "serviceAccount"}))).await;
+    idp.create(&human("ada")).await;
+    let globex_agent = other.create(&expiring("globex-agent", "agent", "2026-12-01T00:00:00Z")).await;
+    let data = db.store.tenant(idp.tenant).directory_data(idp.directory);
+    let changes_before = data.changes_after(0, 1000).await.unwrap().len();
+    let now = at("2026-12-01T09:00:00Z");
+    let public_base = server.url("");
+
+    // Two sweeps at once, as two server processes would run them.
+    let (first, second) = tokio::join!(
+        deactivate_expired(&db.store, &public_base, now, 100),
+        deactivate_expired(&db.store, &public_base, now, 100)
+    );
+
+    let mut swept: Vec<String> = first.unwrap().into_iter().chain(second.unwrap()).map(|expired| expired.id).collect();
+    swept.sort();
+    let mut expected = vec![expired_ci.clone(), expired_agent.clone(), globex_agent.clone()];
+    expected.sort();
+    assert_eq!(swept, expected);
+    assert_eq!(idp.found("active eq false").await, ["agent", "already-off", "ci"]);
+    assert_eq!(idp.found("not (active eq false)").await, ["ada", "forever", "later"]);
+    // In the change feed, one user.deactivated each, by the sweeper.
+    let changes = data.changes_after(0, 1000).await.unwrap();
+    let new: Vec<(&str, &str, &str)> = changes[changes_before..]
+        .iter()
+        .map(|change| (change.kind.as_str(), change.resource_id.as_str(), change.actor.as_str()))
+        .collect();
+    let mut sorted = new.clone();
+    sorted.sort();
+    let mut wanted = vec![
+        ("user.deactivated", expired_ci.as_str(), SWEEPER_ACTOR),
+        ("user.deactivated", expired_agent.as_str(), SWEEPER_ACTOR),
+    ];
+    wanted.sort();
+    assert_eq!(sorted, wanted);
+    let event = &changes[changes_before].data;
+    assert_eq!(event["active"], false);
+    assert!(event["meta"]["location"].as_str().unwrap().starts_with(&idp.base), "{event}");
+    // In the tenant's audit trail, one record each with the expiry.
+    let records = db.store.tenant(idp.tenant).audit_records(0, 100).await.unwrap();
+    let expired: Vec<&store::AuditRecord> = records.iter().filter(|r| r.action == EXPIRED_ACTION).collect();
+    assert_eq!(expired.len(), 2);
+    assert!(expired.iter().all(|r| r.actor == SWEEPER_ACTOR && r.directory == Some(idp.directory)));
+    let ci_record = expired.iter().find(|r| r.resource_id.as_deref() == Some(expired_ci.as_str())).unwrap();
+    let detail: Value = serde_json::from_str(&ci_record.detail).unwrap();
+    assert_eq!((&detail["expiresAt"], &detail["kind"]), (&json!("2026-12-01T08:00:00.000Z"), &json!("serviceAccount")));
+    assert_eq!(db.store.tenant(idp.tenant).verify_audit_chain().await.unwrap().first_break, None);
+
+    // A second run changes nothing more.
+    let again = deactivate_expired(&db.store, &public_base, now, 100).await.unwrap();
+
+    assert_eq!(again, vec![]);
+    assert_eq!(data.changes_after(0, 1000).await.unwrap().len(), changes.len());
+    let records_after = db.store.tenant(idp.tenant).audit_records(0, 100).await.unwrap();
+    assert_eq!(records_after.len(), records.len());
+    let globex = db.store.tenant_by_slug(&TenantSlug::parse("globex").unwrap()).await.unwrap().unwrap();
+    let globex_records = db.store.tenant(globex.id).audit_records(0, 100).await.unwrap();
+    assert_eq!(globex_records.iter().filter(|r| r.action == EXPIRED_ACTION).count(), 1);
+}
+
+async fn identities_of_a_deactivated_owner_are_flagged_on_the_dashboard_and_in_support(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let directory = start_directory(&admin, "okta").await;
+    let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let idp = Scim::for_directory(&db, &server, tenant.id, directory.parse().unwrap()).await;
+    let ada = idp.create(&human("ada")).await;
+    let ci = idp
+        .create(&identity(
+            "ci-deployer",
+            json!({"kind": "serviceAccount", "owner": {"value": ada}, "expiresAt": "2027-01-01T00:00:00Z"}),
+        ))
+        .await;
+    idp.create(&identity("triage-agent", json!({"kind": "agent"}))).await;
+    let form = [("directory", directory.as_str())];
+    let dashboard = || admin.json("/api/directory_identities", &form);
+
+    let before = dashboard().await;
+    let support_before = server.json_call("/api/support_flagged_identities", &[]).await;
+    let (status, _) = idp.patch(&ada, json!([{"op": "replace", "path": "active", "value": false}])).await;
+    assert_eq!(status, StatusCode::OK);
+    let after = dashboard().await;
+    let support_after = server.json_call("/api/support_flagged_identities", &[]).await;
+
+    let flags = |rows: &Value| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|row| (row["user_name"].as_str().unwrap().to_owned(), row["flagged"].as_bool().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(flags(&before), [("ci-deployer".to_owned(), false), ("triage-agent".to_owned(), false)]);
+    assert_eq!(before[0]["owner"], "ada");
+    assert_eq!(before[0]["kind"], "Service account");
+    assert_eq!(before[0]["expires"], "2027-01-01 00:00 UTC");
+    assert_eq!(support_before, json!([]));
+    assert_eq!(flags(&after), [("ci-deployer".to_owned(), true), ("triage-agent".to_owned(), false)]);
+    assert_eq!((after[0]["id"].as_str(), after[0]["owner_state"].as_str()), (Some(ci.as_str()), Some("deactivated")));
+    assert_eq!(
+        support_after,
+        json!([{"tenant": "acme", "directory": "Okta", "identity": "ci-deployer", "kind": "Service account",
+            "owner": "ada", "owner_state": "deactivated"}])
+    );
+    // Another tenant's admin cannot read this directory's identities; tenant admins are not support.
+    let stranger = admin_of(&server, "globex", "it@globex.example").await;
+    let refused = stranger.call("/api/directory_identities", &[("directory", directory.as_str())]).await;
+    assert_eq!(refused.status(), 404);
+    assert_eq!(admin.call("/api/support_flagged_identities", &[]).await.status(), 401);
+}
