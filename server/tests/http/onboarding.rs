@@ -25,25 +25,25 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 /// A browser of its own (its own cookies) on the test server.
-struct Visitor<'a> {
+pub(crate) struct Visitor<'a> {
     server: &'a TestServer,
     client: reqwest::Client,
 }
 
 impl<'a> Visitor<'a> {
-    fn new(server: &'a TestServer) -> Self {
+    pub(crate) fn new(server: &'a TestServer) -> Self {
         Self { server, client: client() }
     }
 
-    async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client.post(self.server.url(path)).form(form).send().await.unwrap()
     }
 
-    async fn call(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn call(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client.post(self.server.url(path)).header("accept", "application/json").form(form).send().await.unwrap()
     }
 
-    async fn json(&self, path: &str, form: &[(&str, &str)]) -> Value {
+    pub(crate) async fn json(&self, path: &str, form: &[(&str, &str)]) -> Value {
         let response = self.call(path, form).await;
         let status = response.status();
         let text = response.text().await.unwrap();
@@ -51,7 +51,7 @@ impl<'a> Visitor<'a> {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.server.url(path)).send().await.unwrap()
     }
 }
@@ -68,7 +68,7 @@ async fn tenant_with_setup_link(server: &TestServer, slug: &str) -> String {
 }
 
 /// A visitor who accepted a setup link of a new tenant `slug` as `email`.
-async fn admin_of<'a>(server: &'a TestServer, slug: &str, email: &str) -> Visitor<'a> {
+pub(crate) async fn admin_of<'a>(server: &'a TestServer, slug: &str, email: &str) -> Visitor<'a> {
     let secret = tenant_with_setup_link(server, slug).await;
     let admin = Visitor::new(server);
     let accepted = admin
