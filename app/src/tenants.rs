@@ -190,7 +190,7 @@ pub async fn configure_tenant_sso(
     let response = crate::auth::server::response();
     let operator = crate::auth::require_operator_role().await?;
     let tenant = server::tenant_named(response.as_ref(), &store, &slug).await?;
-    let actor = format!("operator:{}", operator.id);
+    let actor = operator.actor();
     let settings = service::sso::ProviderSettings { issuer, client_id, client_secret, display_name };
     let configured = service::sso::configure(&store, tenant, &settings, &actor, server::now()).await;
     match configured {
@@ -219,7 +219,7 @@ pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, 
         return Err(ServerFnError::new("This tenant does not exist (any more)."));
     };
     let lifetime = chrono::Duration::days(i64::from(valid_days));
-    let actor = format!("operator:{}", operator.id);
+    let actor = operator.actor();
     match service::admins::create_setup_link(&store, tenant.id, &actor, lifetime, server::now()).await {
         Ok(link) => Ok(link.url(&public_base)),
         Err(service::admins::SetupLinkError::Service(_)) => Err(unavailable()),
