@@ -5,6 +5,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -60,7 +61,9 @@ async fn deliver_with_a_dead_letter(db: &TestDatabase, directory: &Directory, re
     directory.create_user("before").await;
     directory.create_user("poison").await;
     directory.create_user("after").await;
-    let deliverer = Deliverer::new(db.store.clone(), WebhookOptions { max_attempts: 2, ..fast_retries() }).unwrap();
+    // A generous timeout: on a busy machine a slow answer must not add failed attempts.
+    let options = WebhookOptions { max_attempts: 2, request_timeout: Duration::from_secs(5), ..fast_retries() };
+    let deliverer = Deliverer::new(db.store.clone(), options).unwrap();
     deliver_until(&deliverer, || receiver.has_received("after")).await;
 }
 
