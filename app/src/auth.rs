@@ -250,6 +250,18 @@ pub(crate) mod server {
         pub role: String,
     }
 
+    impl SessionOperator {
+        /// How the audit trail names this operator.
+        pub fn actor(&self) -> String {
+            format!("operator:{}", self.id)
+        }
+
+        /// This operator as a viewer of a tenant's data, recorded in that tenant's trail.
+        pub fn viewer(&self) -> service::support::Viewer {
+            service::support::Viewer { actor: self.actor(), email: self.email.clone(), role: self.role.clone() }
+        }
+    }
+
     pub(crate) async fn session() -> Result<tower_sessions::Session, ServerFnError> {
         leptos_axum::extract::<tower_sessions::Session>()
             .await

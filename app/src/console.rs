@@ -149,6 +149,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                     <AddDirectoryForm slug=tenant.slug.clone() add/>
                                 </Show>
                             </section>
+                            <crate::webhooks::TenantWebhooksSection slug=link_slug.clone()/>
                             <Show when=move || may_change>
                                 <SetupLinkSection slug=link_slug.clone()/>
                                 <SsoSection slug=link_slug.clone() settings=sso.clone() configure/>

@@ -13,6 +13,7 @@ pub mod status;
 pub mod support;
 pub mod team;
 pub mod tenants;
+pub mod webhooks;
 pub mod wizard;
 
 use leptos::prelude::*;
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin") view=admin::AdminHomePage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/connect") view=wizard::ConnectPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=audit::AuditPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/webhooks") view=webhooks::WebhooksPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id") view=dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/tokens") view=dashboard::TokensPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/setup/:step") view=wizard::WizardPage ssr=SsrMode::Async/>

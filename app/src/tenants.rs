@@ -1,5 +1,7 @@
 //! Server functions of the operator's tenant pages. Reading needs a signed-in operator of
 //! any role; changing needs the `operator` role. Both are checked here, on the server.
+//! Reading one tenant's data is recorded in that tenant's audit trail (with the viewer's
+//! email and role), where its admins see it.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -94,12 +96,13 @@ pub async fn create_tenant(slug: String, display_name: String) -> Result<(), Ser
 pub async fn tenant_detail(slug: String) -> Result<Option<TenantOverview>, ServerFnError> {
     let store = expect_context::<service::Store>();
     let public_base = expect_context::<crate::PortalSettings>().public_base;
-    crate::auth::require_operator().await?;
+    let operator = crate::auth::require_operator().await?;
     let Ok(slug) = service::TenantSlug::parse(&slug) else { return Ok(None) };
-    let Some((tenant, directories)) = service::tenants::detail(&store, &slug).await.map_err(|_| unavailable())? else {
+    let page = service::support::tenant_page(&store, &slug, &operator.viewer(), server::now()).await;
+    let Some(service::support::TenantPage { tenant, directories, sso: provider }) = page.map_err(|_| unavailable())?
+    else {
         return Ok(None);
     };
-    let provider = service::sso::provider(&store, tenant.id).await.map_err(|_| unavailable())?;
     let sso = SsoSettings {
         redirect_uri: format!("{public_base}/sso/callback"),
         issuer: provider.as_ref().map(|p| p.issuer.clone()),
@@ -160,9 +163,11 @@ pub async fn tenant_sso(slug: String) -> Result<SsoSettings, ServerFnError> {
     let store = expect_context::<service::Store>();
     let public_base = expect_context::<crate::PortalSettings>().public_base;
     let response = crate::auth::server::response();
-    crate::auth::require_operator().await?;
+    let operator = crate::auth::require_operator().await?;
     let tenant = server::tenant_named(response.as_ref(), &store, &slug).await?;
-    let provider = service::sso::provider(&store, tenant).await.map_err(|_| unavailable())?;
+    let provider = service::support::tenant_sso(&store, tenant, &operator.viewer(), server::now())
+        .await
+        .map_err(|_| unavailable())?;
     Ok(SsoSettings {
         redirect_uri: format!("{public_base}/sso/callback"),
         issuer: provider.as_ref().map(|p| p.issuer.clone()),
@@ -185,7 +190,7 @@ pub async fn configure_tenant_sso(
     let response = crate::auth::server::response();
     let operator = crate::auth::require_operator_role().await?;
     let tenant = server::tenant_named(response.as_ref(), &store, &slug).await?;
-    let actor = format!("operator:{}", operator.id);
+    let actor = operator.actor();
     let settings = service::sso::ProviderSettings { issuer, client_id, client_secret, display_name };
     let configured = service::sso::configure(&store, tenant, &settings, &actor, server::now()).await;
     match configured {
@@ -214,7 +219,7 @@ pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, 
         return Err(ServerFnError::new("This tenant does not exist (any more)."));
     };
     let lifetime = chrono::Duration::days(i64::from(valid_days));
-    let actor = format!("operator:{}", operator.id);
+    let actor = operator.actor();
     match service::admins::create_setup_link(&store, tenant.id, &actor, lifetime, server::now()).await {
         Ok(link) => Ok(link.url(&public_base)),
         Err(service::admins::SetupLinkError::Service(_)) => Err(unavailable()),
@@ -226,11 +231,11 @@ pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, 
 }
 
 #[cfg(feature = "ssr")]
-mod server {
+pub(crate) mod server {
     use leptos::prelude::*;
 
     /// The id of the tenant named `slug`, or a 404 error.
-    pub(super) async fn tenant_named(
+    pub(crate) async fn tenant_named(
         response: Option<&leptos_axum::ResponseOptions>,
         store: &service::Store,
         slug: &str,

@@ -84,9 +84,8 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
             let now = chrono::Utc::now();
             let owner = store.tenant_by_slug(&tenant).await?.with_context(|| format!("there is no tenant {tenant}"))?;
             let options = webhook_options(config);
-            let issued = service::webhooks::register_webhook(store, owner.id, &url, &options, now).await?;
-            let detail = serde_json::json!({"webhook": issued.id.to_string(), "url": url});
-            audit_command(store, owner.id, "webhook.created", None, detail).await?;
+            let actor = service::webhooks::Actor::named("cli");
+            let issued = service::webhooks::create_endpoint(store, owner.id, &url, &options, &actor, now).await?;
             let lines = if json {
                 vec![serde_json::json!({"id": issued.id.to_string(), "secret": issued.secret}).to_string()]
             } else {
@@ -125,10 +124,10 @@ async fn admin(config: &Config, store: &Store, command: AdminCommand) -> anyhow:
             #[allow(clippy::disallowed_methods)] // the clock is read at the edge
             let now = chrono::Utc::now();
             let owner = store.tenant_by_slug(&tenant).await?.with_context(|| format!("there is no tenant {tenant}"))?;
-            let deliverer = service::webhooks::Deliverer::new(store.clone(), webhook_options(config))?;
-            let delivered = deliverer.replay_dead_letter(owner.id, webhook, delivery, now).await?;
-            let detail = serde_json::json!({"webhook": webhook.to_string(), "delivery": delivery.to_string(), "delivered": delivered});
-            audit_command(store, owner.id, "webhook.dead_letter_replayed", None, detail).await?;
+            let actor = service::webhooks::Actor::named("cli");
+            let options = webhook_options(config);
+            let delivered =
+                service::webhooks::replay(store, &options, owner.id, webhook, delivery, &actor, now).await?;
             print_lines(&[if delivered {
                 "Delivered.".to_owned()
             } else {
@@ -350,7 +349,8 @@ async fn audit_command(
     Ok(service::audit::record_now(store, tenant, record).await?)
 }
 
-fn webhook_options(config: &Config) -> service::webhooks::WebhookOptions {
+/// The delivery settings the configuration asks for (production defaults otherwise).
+pub(crate) fn webhook_options(config: &Config) -> service::webhooks::WebhookOptions {
     service::webhooks::WebhookOptions {
         allow_private_targets: config.webhooks_allow_internal_targets,
         ..service::webhooks::WebhookOptions::default()

@@ -339,6 +339,94 @@ pub async fn failure_detail(
     }))
 }
 
+/// Records that vendor staff read a tenant's data (`action`, e.g. `support.viewed_tenant`)
+/// in the tenant's trail, naming the viewer and what they saw, so the tenant's admins see
+/// who looked and when.
+async fn record_view(
+    store: &Store,
+    tenant: TenantId,
+    viewer: &Viewer,
+    action: &str,
+    viewed: &str,
+    mut detail: Value,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    if let Some(fields) = detail.as_object_mut() {
+        fields.insert("viewer_email".to_owned(), json!(viewer.email));
+        fields.insert("viewer_role".to_owned(), json!(viewer.role));
+        fields.insert("viewed".to_owned(), json!(viewed));
+    }
+    crate::admins::record_action(store, tenant, &viewer.actor, action, None, detail, now).await
+}
+
+/// A tenant's page in the operator console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantPage {
+    pub tenant: store::Tenant,
+    pub directories: Vec<store::Directory>,
+    pub sso: Option<crate::sso::ProviderSummary>,
+}
+
+/// The tenant named `slug` with its directories and single sign-on settings, for vendor
+/// staff; `None` for an unknown slug. The viewing is recorded in the tenant's trail
+/// (`support.viewed_tenant`) before anything is returned.
+pub async fn tenant_page(
+    store: &Store,
+    slug: &TenantSlug,
+    viewer: &Viewer,
+    now: DateTime<Utc>,
+) -> Result<Option<TenantPage>, ServiceError> {
+    let Some((tenant, directories)) = crate::tenants::detail(store, slug).await? else { return Ok(None) };
+    let sso = crate::sso::provider(store, tenant.id).await?;
+    let viewed = "tenant page: directories and single sign-on settings";
+    record_view(store, tenant.id, viewer, "support.viewed_tenant", viewed, json!({}), now).await?;
+    Ok(Some(TenantPage { tenant, directories, sso }))
+}
+
+/// The tenant's single sign-on settings (never the secret) for vendor staff, recorded as
+/// `support.viewed_tenant` before they are returned.
+pub async fn tenant_sso(
+    store: &Store,
+    tenant: TenantId,
+    viewer: &Viewer,
+    now: DateTime<Utc>,
+) -> Result<Option<crate::sso::ProviderSummary>, ServiceError> {
+    let provider = crate::sso::provider(store, tenant).await?;
+    record_view(store, tenant, viewer, "support.viewed_tenant", "single sign-on settings", json!({}), now).await?;
+    Ok(provider)
+}
+
+/// The tenant's webhook endpoints and their progress for vendor staff, recorded as
+/// `support.viewed_webhooks` before they are returned.
+pub async fn tenant_webhooks(
+    store: &Store,
+    tenant: TenantId,
+    viewer: &Viewer,
+    now: DateTime<Utc>,
+) -> Result<Vec<crate::webhooks::EndpointOverview>, ServiceError> {
+    let endpoints = crate::webhooks::endpoints_overview(store, tenant).await?;
+    record_view(store, tenant, viewer, "support.viewed_webhooks", "webhook endpoints", json!({}), now).await?;
+    Ok(endpoints)
+}
+
+/// One endpoint's delivery log and dead letters for vendor staff, recorded as
+/// `support.viewed_webhooks` (with the endpoint) before they are returned. An endpoint
+/// that is not the tenant's is an error, and nothing is recorded.
+pub async fn webhook_activity(
+    store: &Store,
+    tenant: TenantId,
+    endpoint: store::WebhookId,
+    viewer: &Viewer,
+    limit: usize,
+    now: DateTime<Utc>,
+) -> Result<crate::webhooks::EndpointActivity, crate::webhooks::WebhookError> {
+    let activity = crate::webhooks::endpoint_activity(store, tenant, endpoint, limit).await?;
+    let detail = json!({"webhook": endpoint.to_string()});
+    record_view(store, tenant, viewer, "support.viewed_webhooks", "webhook delivery log and dead letters", detail, now)
+        .await?;
+    Ok(activity)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

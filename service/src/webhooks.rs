@@ -20,13 +20,18 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use store::{
-    DeliveryAttempt, DeliveryId, DeliveryOutcome, NewWebhook, Store, TenantId, Webhook, WebhookCursor, WebhookId,
-};
+pub use store::{DeliveryAttempt, DeliveryId, DeliveryOutcome, WebhookId};
+use store::{NewWebhook, Store, TenantId, Webhook, WebhookCursor};
 
 use crate::ServiceError;
 use crate::directories::random_text;
 use crate::events::Event;
+
+mod admin;
+pub use admin::{
+    Actor, DeadLetter, DirectoryProgress, EndpointActivity, EndpointOverview, create_endpoint, dead_letters_in,
+    delivery_log, endpoint_activity, endpoints_overview, replay,
+};
 
 /// How deliveries behave; the defaults suit production.
 #[derive(Debug, Clone)]

@@ -380,6 +380,8 @@ impl Server {
             .env("RUST_LOG", log_filter)
             .env("OPERATOR_EMAIL", E2E_OPERATOR_EMAIL)
             .env("OPERATOR_PASSWORD", E2E_OPERATOR_PASSWORD)
+            // The browser tests' webhook receiver runs on this machine.
+            .env("WEBHOOKS_ALLOW_INTERNAL_TARGETS", "true")
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
             .spawn()

@@ -41,6 +41,8 @@ pub struct AppState {
     pub audit: service::audit::AuditLog,
     /// Talks to tenants' OpenID Connect providers.
     pub sso: service::sso::SsoClient,
+    /// How webhooks are registered and replayed (internal targets allowed or not).
+    pub webhooks: service::webhooks::WebhookOptions,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -80,6 +82,7 @@ impl App {
                 secure_cookies,
                 audit: service::audit::AuditLog::start(store_for_audit).0,
                 sso: service::sso::SsoClient::new(),
+                webhooks: crate::webhook_options(config),
             },
         }
     }
@@ -95,10 +98,12 @@ impl App {
         let portal_routes = generate_route_list(app::App);
         let session_layer = sessions::layer(state.store.clone(), state.secure_cookies);
         let (store, throttle, portal) = (state.store.clone(), state.sign_in_throttle.clone(), state.portal.clone());
+        let webhooks = state.webhooks.clone();
         let provide_store = move || {
             provide_context(store.clone());
             provide_context(throttle.clone());
             provide_context(portal.clone());
+            provide_context(webhooks.clone());
         };
 
         // Machine clients (probes, identity providers) never carry a portal session: their

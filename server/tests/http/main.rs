@@ -23,6 +23,7 @@ mod operator_api;
 mod processes;
 mod scim;
 mod sso;
+mod webhook_pages;
 mod webhooks;
 
 /// A server running in this process until `stop` is called or it is dropped.
@@ -40,6 +41,11 @@ const OPERATOR_PASSWORD: &str = "a long enough password";
 impl TestServer {
     /// Starts the app on a random port, with one operator account.
     async fn start(db: &TestDatabase) -> Self {
+        Self::start_with(db, &[]).await
+    }
+
+    /// Starts the app with further command-line options, e.g. `--webhooks-allow-internal-targets`.
+    async fn start_with(db: &TestDatabase, options: &[&str]) -> Self {
         let email = service::operators::OperatorEmail::parse(OPERATOR_EMAIL).unwrap();
         let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 9, 0, 0).unwrap();
         service::operators::bootstrap_first_operator(&db.store, &email, OPERATOR_PASSWORD.into(), now).await.unwrap();
@@ -48,16 +54,9 @@ impl TestServer {
         // The public URL is this server's own address, so links it makes (and the setup
         // wizard's self-test, which goes through the public URL) lead back to it.
         let public_url = format!("http://{address}");
-        let cli = Cli::try_parse_from([
-            "server",
-            "--database-url",
-            db.url.as_str(),
-            "--bind",
-            "127.0.0.1:0",
-            "--public-url",
-            &public_url,
-        ])
-        .unwrap();
+        let arguments =
+            ["server", "--database-url", db.url.as_str(), "--bind", "127.0.0.1:0", "--public-url", &public_url];
+        let cli = Cli::try_parse_from(arguments.iter().chain(options)).unwrap();
         let app = App::new(&cli.config, db.store.clone());
         let audit = app.audit_log();
         let (stop, stopped) = oneshot::channel::<()>();

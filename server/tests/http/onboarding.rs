@@ -31,11 +31,11 @@ pub(crate) struct Visitor<'a> {
 }
 
 impl<'a> Visitor<'a> {
-    fn new(server: &'a TestServer) -> Self {
+    pub(crate) fn new(server: &'a TestServer) -> Self {
         Self { server, client: client() }
     }
 
-    async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client.post(self.server.url(path)).form(form).send().await.unwrap()
     }
 
@@ -51,7 +51,7 @@ impl<'a> Visitor<'a> {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.server.url(path)).send().await.unwrap()
     }
 }

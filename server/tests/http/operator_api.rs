@@ -87,7 +87,7 @@ impl Directory {
     }
 }
 
-async fn api_key(db: &TestDatabase) -> String {
+pub(crate) async fn api_key(db: &TestDatabase) -> String {
     service::api_keys::issue_api_key(&db.store, "test".into(), now()).await.unwrap().secret
 }
 

@@ -29,7 +29,7 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 
 /// What the receiver does with the n-th request (0-based).
 #[derive(Clone, Copy)]
-enum Answer {
+pub(crate) enum Answer {
     Ok,
     Fail,
     /// Answer only after the deliverer's timeout.
@@ -37,12 +37,12 @@ enum Answer {
 }
 
 /// Decides the answer to the n-th request, which carries this event.
-type Script = Arc<dyn Fn(usize, &Value) -> Answer + Send + Sync>;
+pub(crate) type Script = Arc<dyn Fn(usize, &Value) -> Answer + Send + Sync>;
 
 #[derive(Clone)]
-struct Receiver {
-    received: Arc<Mutex<Vec<(HeaderMap, String)>>>,
-    script: Script,
+pub(crate) struct Receiver {
+    pub(crate) received: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+    pub(crate) script: Script,
 }
 
 async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: String) -> StatusCode {
@@ -63,7 +63,7 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Str
 }
 
 /// A receiver on a random local port; its URL.
-async fn start_receiver(receiver: Receiver) -> String {
+pub(crate) async fn start_receiver(receiver: Receiver) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let app = axum::Router::new().route("/hook", post(receive)).with_state(receiver);
@@ -71,7 +71,7 @@ async fn start_receiver(receiver: Receiver) -> String {
     url
 }
 
-fn fast_retries() -> WebhookOptions {
+pub(crate) fn fast_retries() -> WebhookOptions {
     WebhookOptions {
         allow_private_targets: true,
         max_attempts: 12,
@@ -82,7 +82,7 @@ fn fast_retries() -> WebhookOptions {
 }
 
 /// Runs delivery passes until `done` or 20 seconds.
-async fn deliver_until(deliverer: &Deliverer, done: impl Fn() -> bool) {
+pub(crate) async fn deliver_until(deliverer: &Deliverer, done: impl Fn() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while !done() {
         assert!(std::time::Instant::now() < deadline, "deliveries did not finish in 20 s");

@@ -1,0 +1,593 @@
+//! Webhooks in the portal. `/admin/webhooks`: a tenant admin's endpoints with how far each
+//! got per directory, registering one (the signing secret shown once), each endpoint's
+//! delivery log and dead letters with a replay. On an operator console tenant page, staff
+//! of either role read the same (never the secret), and each reading is recorded in the
+//! tenant's audit trail; only the tenant's admins register and replay in the portal.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::admin::{AdminTopBar, Badge, CARD, CopyField, INPUT, SECONDARY_BUTTON, SignedInAdmin};
+use crate::auth::AdminView;
+use crate::pages::{ErrorBox, PRIMARY_BUTTON, error_message};
+
+/// Attempts and dead letters shown per endpoint at most (the newest).
+pub const ACTIVITY_LIMIT: usize = 50;
+
+/// How far an endpoint got in one directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressView {
+    pub directory: String,
+    /// The directory's identity provider, e.g. `Okta`.
+    pub idp: String,
+    /// Events up to this feed position are delivered or dead-lettered.
+    pub delivered_up_to: i64,
+    pub failed_attempts: i32,
+    /// `YYYY-MM-DD HH:MM:SS UTC`, if a retry is scheduled.
+    pub next_attempt: Option<String>,
+}
+
+/// One endpoint, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointView {
+    pub id: String,
+    pub url: String,
+    pub created: String,
+    pub disabled: Option<String>,
+    pub directories: Vec<ProgressView>,
+}
+
+/// An endpoint just registered: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedWebhookView {
+    pub id: String,
+    pub url: String,
+    pub secret: String,
+}
+
+/// One delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub id: String,
+    pub time: String,
+    pub event: String,
+    pub seq: i64,
+    pub attempt: i32,
+    /// `delivered`, `failed` or `dead`.
+    pub outcome: String,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+}
+
+/// A dead letter and whether a replay has since delivered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetterView {
+    pub attempt: AttemptView,
+    /// When a replay delivered it.
+    pub replayed: Option<String>,
+}
+
+/// An endpoint's newest attempts and dead letters, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityView {
+    pub attempts: Vec<AttemptView>,
+    pub dead_letters: Vec<DeadLetterView>,
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use leptos::prelude::*;
+    use service::webhooks::WebhookError;
+
+    use super::{ActivityView, AttemptView, DeadLetterView, EndpointView, ProgressView};
+    pub(super) use crate::auth::server::{now, set_status, unavailable};
+
+    fn time(at: chrono::DateTime<chrono::Utc>) -> String {
+        at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    }
+
+    pub(super) fn endpoint(endpoint: service::webhooks::EndpointOverview) -> EndpointView {
+        EndpointView {
+            id: endpoint.id.to_string(),
+            url: endpoint.url,
+            created: time(endpoint.created_at),
+            disabled: endpoint.disabled_at.map(time),
+            directories: endpoint
+                .directories
+                .into_iter()
+                .map(|progress| ProgressView {
+                    directory: progress.directory.to_string(),
+                    idp: progress.idp.display_name().to_owned(),
+                    delivered_up_to: progress.delivered_seq,
+                    failed_attempts: progress.failed_attempts,
+                    next_attempt: progress.next_attempt_at.map(time),
+                })
+                .collect(),
+        }
+    }
+
+    fn attempt(attempt: service::webhooks::DeliveryAttempt) -> AttemptView {
+        AttemptView {
+            id: attempt.id.to_string(),
+            time: time(attempt.attempted_at),
+            event: attempt.event.to_string(),
+            seq: attempt.seq,
+            attempt: attempt.attempt,
+            outcome: attempt.outcome.as_str().to_owned(),
+            status_code: attempt.status_code,
+            error: attempt.error,
+        }
+    }
+
+    pub(super) fn activity(activity: service::webhooks::EndpointActivity) -> ActivityView {
+        ActivityView {
+            attempts: activity.attempts.into_iter().map(attempt).collect(),
+            dead_letters: activity
+                .dead_letters
+                .into_iter()
+                .map(|dead| DeadLetterView { replayed: dead.replayed_at.map(time), attempt: attempt(dead.attempt) })
+                .collect(),
+        }
+    }
+
+    /// The endpoint named `text`; an id that does not parse is no endpoint of the tenant.
+    pub(super) fn webhook_id(
+        response: Option<&leptos_axum::ResponseOptions>,
+        text: &str,
+    ) -> Result<service::webhooks::WebhookId, ServerFnError> {
+        text.parse().map_err(|_| not_found(response))
+    }
+
+    pub(super) fn not_found(response: Option<&leptos_axum::ResponseOptions>) -> ServerFnError {
+        set_status(response, http::StatusCode::NOT_FOUND);
+        ServerFnError::new("This webhook or dead letter does not exist (any more).")
+    }
+
+    /// What the page says about a failed webhook use case.
+    pub(super) fn failure(response: Option<&leptos_axum::ResponseOptions>, error: WebhookError) -> ServerFnError {
+        match error {
+            WebhookError::InvalidTarget(message) => {
+                set_status(response, http::StatusCode::UNPROCESSABLE_ENTITY);
+                ServerFnError::new(service::sentence(&message))
+            }
+            WebhookError::UnknownWebhook(_) | WebhookError::UnknownDeadLetter(_) => not_found(response),
+            WebhookError::Service(_) => unavailable(),
+        }
+    }
+}
+
+/// The signed-in admin's endpoints, oldest first.
+#[server(endpoint = "webhook_endpoints")]
+pub async fn webhook_endpoints() -> Result<Vec<EndpointView>, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let admin = crate::auth::require_admin().await?;
+    let endpoints =
+        service::webhooks::endpoints_overview(&store, admin.tenant()?).await.map_err(|_| server::unavailable())?;
+    Ok(endpoints.into_iter().map(server::endpoint).collect())
+}
+
+/// Registers an endpoint of the admin's tenant; returns its secret (shown once).
+#[server(endpoint = "create_webhook")]
+pub async fn create_webhook(url: String) -> Result<IssuedWebhookView, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let options = expect_context::<service::webhooks::WebhookOptions>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let actor = service::webhooks::Actor::named(admin.actor());
+    let url = url.trim().to_owned();
+    let issued = service::webhooks::create_endpoint(&store, admin.tenant()?, &url, &options, &actor, server::now())
+        .await
+        .map_err(|error| server::failure(response.as_ref(), error))?;
+    Ok(IssuedWebhookView { id: issued.id.to_string(), url, secret: issued.secret })
+}
+
+/// One of the admin's endpoints: its newest attempts and dead letters.
+#[server(endpoint = "webhook_activity")]
+pub async fn webhook_activity(webhook: String) -> Result<ActivityView, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let id = server::webhook_id(response.as_ref(), &webhook)?;
+    let activity = service::webhooks::endpoint_activity(&store, admin.tenant()?, id, ACTIVITY_LIMIT)
+        .await
+        .map_err(|error| server::failure(response.as_ref(), error))?;
+    Ok(server::activity(activity))
+}
+
+/// Sends a dead letter of the admin's endpoint again; whether it was delivered.
+#[server(endpoint = "replay_dead_letter")]
+pub async fn replay_dead_letter(webhook: String, delivery: String) -> Result<bool, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let options = expect_context::<service::webhooks::WebhookOptions>();
+    let response = crate::auth::server::response();
+    let admin = crate::auth::require_admin().await?;
+    let id = server::webhook_id(response.as_ref(), &webhook)?;
+    let delivery = delivery.parse().map_err(|_| server::not_found(response.as_ref()))?;
+    let actor = service::webhooks::Actor::named(admin.actor());
+    service::webhooks::replay(&store, &options, admin.tenant()?, id, delivery, &actor, server::now())
+        .await
+        .map_err(|error| server::failure(response.as_ref(), error))
+}
+
+/// A tenant's endpoints for operators and support; recorded in the tenant's trail.
+#[server(endpoint = "tenant_webhooks")]
+pub async fn tenant_webhooks(slug: String) -> Result<Vec<EndpointView>, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let operator = crate::auth::require_operator().await?;
+    let tenant = crate::tenants::server::tenant_named(response.as_ref(), &store, &slug).await?;
+    let endpoints = service::support::tenant_webhooks(&store, tenant, &operator.viewer(), server::now())
+        .await
+        .map_err(|_| server::unavailable())?;
+    Ok(endpoints.into_iter().map(server::endpoint).collect())
+}
+
+/// A tenant's endpoint's attempts and dead letters for operators and support; recorded in
+/// the tenant's trail.
+#[server(endpoint = "tenant_webhook_activity")]
+pub async fn tenant_webhook_activity(slug: String, webhook: String) -> Result<ActivityView, ServerFnError> {
+    let store = expect_context::<service::Store>();
+    let response = crate::auth::server::response();
+    let operator = crate::auth::require_operator().await?;
+    let tenant = crate::tenants::server::tenant_named(response.as_ref(), &store, &slug).await?;
+    let id = server::webhook_id(response.as_ref(), &webhook)?;
+    let activity =
+        service::support::webhook_activity(&store, tenant, id, &operator.viewer(), ACTIVITY_LIMIT, server::now())
+            .await
+            .map_err(|error| server::failure(response.as_ref(), error))?;
+    Ok(server::activity(activity))
+}
+
+const TH: &str = "py-2 pr-4 font-medium";
+
+/// `/admin/webhooks`
+#[component]
+pub fn WebhooksPage() -> impl IntoView {
+    view! { <SignedInAdmin page=|admin| view! { <WebhooksView admin/> }.into_any()/> }
+}
+
+#[component]
+fn WebhooksView(admin: AdminView) -> impl IntoView {
+    let create = ServerAction::<CreateWebhook>::new();
+    let replay = ServerAction::<ReplayDeadLetter>::new();
+    let opened = RwSignal::new(None::<String>);
+    let endpoints = LocalResource::new(move || {
+        create.version().track();
+        replay.version().track();
+        webhook_endpoints()
+    });
+    let activity = LocalResource::new(move || {
+        replay.version().track();
+        let chosen = opened.get();
+        async move {
+            match chosen {
+                Some(webhook) => webhook_activity(webhook.clone()).await.map(|activity| Some((webhook, activity))),
+                None => Ok(None),
+            }
+        }
+    });
+    view! {
+        <AdminTopBar admin/>
+        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+            <div>
+                <h1 class="text-2xl font-bold tracking-tight">"Webhooks"</h1>
+                <p class="mt-1 text-sm text-slate-600">
+                    "Each endpoint receives the changes of all your directories, in order per directory, signed with its secret (header Scim-Signature). A change that keeps failing becomes a dead letter, which you can send again."
+                </p>
+            </div>
+            <section class=CARD aria-labelledby="new-webhook-heading">
+                <h2 id="new-webhook-heading" class="text-lg font-semibold">"New endpoint"</h2>
+                <ActionForm action=create attr:class="mt-4 flex flex-wrap items-end gap-4">
+                    <div class="min-w-80 flex-1">
+                        <label for="webhook-url" class="block text-sm font-medium text-slate-700">"Endpoint URL"</label>
+                        <input id="webhook-url" name="url" type="url" required placeholder="https://hooks.example.com/scim" class=INPUT/>
+                    </div>
+                    <button id="create-webhook" type="submit" class=PRIMARY_BUTTON>"Register endpoint"</button>
+                </ActionForm>
+                <div class="mt-4" aria-live="polite">
+                    {move || match create.value().get() {
+                        Some(Ok(issued)) => view! {
+                            <div id="issued-webhook" class="space-y-2 rounded-lg border border-emerald-200 bg-emerald-50 p-4">
+                                <p class="text-sm font-semibold text-emerald-800">{format!("Registered {}.", issued.url)}</p>
+                                <CopyField id="webhook-secret" label="Signing secret" value=issued.secret/>
+                                <p class="text-sm text-emerald-900">"Shown only now: keep it where your receiver verifies signatures."</p>
+                            </div>
+                        }.into_any(),
+                        Some(Err(error)) => view! { <div id="webhook-error"><ErrorBox message=error_message(&error)/></div> }.into_any(),
+                        None => ().into_any(),
+                    }}
+                </div>
+            </section>
+            <section class=CARD aria-labelledby="webhooks-heading">
+                <h2 id="webhooks-heading" class="text-lg font-semibold">"Endpoints"</h2>
+                {move || match endpoints.get() {
+                    None => view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(),
+                    Some(Ok(rows)) => view! { <EndpointsTable rows opened/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                }}
+            </section>
+            {move || match activity.get() {
+                Some(Ok(Some((webhook, activity)))) => view! { <ActivitySection webhook activity replay=Some(replay)/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                _ => ().into_any(),
+            }}
+        </main>
+    }
+}
+
+/// A tenant's endpoints on an operator console tenant page: loaded (and the viewing
+/// recorded in the tenant's trail) only when asked for.
+#[component]
+pub(crate) fn TenantWebhooksSection(slug: String) -> impl IntoView {
+    let shown = RwSignal::new(false);
+    let opened = RwSignal::new(None::<String>);
+    let list_slug = slug.clone();
+    let endpoints = LocalResource::new(move || {
+        let (wanted, slug) = (shown.get(), list_slug.clone());
+        async move { if wanted { tenant_webhooks(slug).await.map(Some) } else { Ok(None) } }
+    });
+    let activity = LocalResource::new(move || {
+        let (chosen, slug) = (opened.get(), slug.clone());
+        async move {
+            match chosen {
+                Some(webhook) => {
+                    tenant_webhook_activity(slug, webhook.clone()).await.map(|activity| Some((webhook, activity)))
+                }
+                None => Ok(None),
+            }
+        }
+    });
+    view! {
+        <section class=CARD aria-labelledby="tenant-webhooks-heading">
+            <h2 id="tenant-webhooks-heading" class="text-lg font-semibold">"Webhooks"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Looking at the tenant's webhooks is recorded in its audit trail, where its admins see it."
+            </p>
+            <Show when=move || !shown.get()>
+                <button id="show-webhooks" type="button" class=format!("mt-4 {SECONDARY_BUTTON}") on:click=move |_| shown.set(true)>
+                    "Show webhooks"
+                </button>
+            </Show>
+            {move || match endpoints.get() {
+                Some(Ok(Some(rows))) => view! { <EndpointsTable rows opened/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                _ => ().into_any(),
+            }}
+        </section>
+        {move || match activity.get() {
+            Some(Ok(Some((webhook, activity)))) => view! { <ActivitySection webhook activity replay=None/> }.into_any(),
+            Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+            _ => ().into_any(),
+        }}
+    }
+}
+
+#[component]
+fn EndpointsTable(rows: Vec<EndpointView>, opened: RwSignal<Option<String>>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p id="no-webhooks" class="mt-4 text-sm text-slate-600">"No endpoint is registered."</p> }
+            .into_any();
+    }
+    view! {
+        <table id="webhooks-table" class="mt-4 w-full text-left text-sm">
+            <thead class="border-b border-slate-200 text-slate-500">
+                <tr>
+                    <th scope="col" class=TH>"Endpoint"</th>
+                    <th scope="col" class=TH>"Status"</th>
+                    <th scope="col" class=TH>"Progress per directory"</th>
+                    <th scope="col" class=TH><span class="sr-only">"Delivery log"</span></th>
+                </tr>
+            </thead>
+            <tbody class="divide-y divide-slate-100">
+                {rows.into_iter().map(|row| {
+                    let id = row.id.clone();
+                    let (tone, status) = match &row.disabled {
+                        Some(at) => ("neutral", format!("Disabled {at}")),
+                        None => ("good", "Active".to_owned()),
+                    };
+                    view! {
+                        <tr class="align-top" data-webhook=row.id>
+                            <td class="py-2 pr-4">
+                                <p class="break-all font-mono text-xs">{row.url}</p>
+                                <p class="text-xs text-slate-500">{format!("Created {}", row.created)}</p>
+                            </td>
+                            <td class="py-2 pr-4"><Badge tone text=status/></td>
+                            <td class="py-2 pr-4">
+                                {if row.directories.is_empty() {
+                                    view! { <p class="text-slate-500">"No directory yet."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul class="space-y-1">
+                                            {row.directories.into_iter().map(|progress| view! { <li>{progress_text(&progress)}</li> }).collect_view()}
+                                        </ul>
+                                    }.into_any()
+                                }}
+                            </td>
+                            <td class="py-2 text-right">
+                                <button type="button" class="open-delivery-log whitespace-nowrap font-semibold text-indigo-600 hover:text-indigo-500"
+                                    on:click=move |_| opened.set(Some(id.clone()))>
+                                    "Delivery log"
+                                </button>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// `Okta: delivered up to event 12; 3 failed attempts at the next, tried again at …`.
+pub fn progress_text(progress: &ProgressView) -> String {
+    let delivered = if progress.delivered_up_to == 0 {
+        "nothing delivered yet".to_owned()
+    } else {
+        format!("delivered up to event {}", progress.delivered_up_to)
+    };
+    let failing = match (progress.failed_attempts, &progress.next_attempt) {
+        (0, _) => String::new(),
+        (1, Some(at)) => format!("; 1 failed attempt at the next, tried again at {at}"),
+        (n, Some(at)) => format!("; {n} failed attempts at the next, tried again at {at}"),
+        (1, None) => "; 1 failed attempt at the next".to_owned(),
+        (n, None) => format!("; {n} failed attempts at the next"),
+    };
+    format!("{}: {delivered}{failing}", progress.idp)
+}
+
+fn outcome_badge(outcome: &str) -> (&'static str, String) {
+    match outcome {
+        "delivered" => ("good", "Delivered".to_owned()),
+        "failed" => ("warn", "Failed".to_owned()),
+        "dead" => ("bad", "Dead letter".to_owned()),
+        other => ("neutral", other.to_owned()),
+    }
+}
+
+#[component]
+fn ActivitySection(
+    webhook: String,
+    activity: ActivityView,
+    replay: Option<ServerAction<ReplayDeadLetter>>,
+) -> impl IntoView {
+    let may_replay = replay.is_some();
+    view! {
+        <section id="delivery-log" class=CARD aria-labelledby="delivery-log-heading">
+            <h2 id="delivery-log-heading" class="text-lg font-semibold">"Delivery log"</h2>
+            <p class="mt-1 text-sm text-slate-600">{format!("The newest attempts of endpoint {webhook}, newest first.")}</p>
+            {if activity.attempts.is_empty() {
+                view! { <p id="no-attempts" class="mt-4 text-sm text-slate-600">"Nothing was sent yet."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="mt-4 overflow-x-auto" tabindex="0" role="region" aria-label="Delivery attempts">
+                        <table id="attempts-table" class="w-full text-left text-sm">
+                            <thead class="border-b border-slate-200 text-slate-500">
+                                <tr>
+                                    <th scope="col" class=TH>"Time"</th>
+                                    <th scope="col" class=TH>"Event"</th>
+                                    <th scope="col" class=TH>"Position"</th>
+                                    <th scope="col" class=TH>"Attempt"</th>
+                                    <th scope="col" class=TH>"Outcome"</th>
+                                    <th scope="col" class=TH>"Status"</th>
+                                    <th scope="col" class=TH>"Error"</th>
+                                </tr>
+                            </thead>
+                            <tbody class="divide-y divide-slate-100">
+                                {activity.attempts.into_iter().map(|attempt| {
+                                    let (tone, label) = outcome_badge(&attempt.outcome);
+                                    view! {
+                                        <tr data-outcome=attempt.outcome.clone()>
+                                            <td class="whitespace-nowrap py-2 pr-4 text-slate-600">{attempt.time}</td>
+                                            <td class="py-2 pr-4 font-mono text-xs">{attempt.event}</td>
+                                            <td class="py-2 pr-4">{attempt.seq}</td>
+                                            <td class="py-2 pr-4">{attempt.attempt}</td>
+                                            <td class="py-2 pr-4"><Badge tone text=label/></td>
+                                            <td class="py-2 pr-4">{attempt.status_code.map(|s| s.to_string()).unwrap_or_else(|| "—".to_owned())}</td>
+                                            <td class="py-2 text-slate-600">{attempt.error.unwrap_or_default()}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+        <section id="dead-letters" class=CARD aria-labelledby="dead-letters-heading">
+            <h2 id="dead-letters-heading" class="text-lg font-semibold">"Dead letters"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                {if may_replay {
+                    "Changes given up on after repeated failures. Replay sends one again, with its original event id."
+                } else {
+                    "Changes given up on after repeated failures. The tenant's admins can replay them."
+                }}
+            </p>
+            {replay.map(|replay| view! {
+                <div class="mt-4" aria-live="polite">
+                    {move || match replay.value().get() {
+                        Some(Ok(true)) => view! { <p id="replay-result" class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">"Delivered."</p> }.into_any(),
+                        Some(Ok(false)) => view! { <p id="replay-result" class="rounded-lg bg-amber-50 p-3 text-sm text-amber-900">"Not delivered: the endpoint still refuses it. The attempt is in the delivery log."</p> }.into_any(),
+                        Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        None => ().into_any(),
+                    }}
+                </div>
+            })}
+            {if activity.dead_letters.is_empty() {
+                view! { <p id="no-dead-letters" class="mt-4 text-sm text-slate-600">"No dead letters."</p> }.into_any()
+            } else {
+                view! {
+                    <table id="dead-letters-table" class="mt-4 w-full text-left text-sm">
+                        <thead class="border-b border-slate-200 text-slate-500">
+                            <tr>
+                                <th scope="col" class=TH>"Given up"</th>
+                                <th scope="col" class=TH>"Event"</th>
+                                <th scope="col" class=TH>"Position"</th>
+                                <th scope="col" class=TH>"Last error"</th>
+                                <th scope="col" class=TH>"Replayed"</th>
+                                {may_replay.then(|| view! { <th scope="col" class=TH><span class="sr-only">"Replay"</span></th> })}
+                            </tr>
+                        </thead>
+                        <tbody class="divide-y divide-slate-100">
+                            {activity.dead_letters.into_iter().map(|dead| {
+                                let (webhook, delivery) = (webhook.clone(), dead.attempt.id.clone());
+                                view! {
+                                    <tr data-dead-letter=dead.attempt.id>
+                                        <td class="whitespace-nowrap py-2 pr-4 text-slate-600">{dead.attempt.time}</td>
+                                        <td class="py-2 pr-4 font-mono text-xs">{dead.attempt.event}</td>
+                                        <td class="py-2 pr-4">{dead.attempt.seq}</td>
+                                        <td class="py-2 pr-4 text-slate-600">{dead.attempt.error.unwrap_or_default()}</td>
+                                        <td class="py-2 pr-4">{dead.replayed.map(|at| format!("Delivered {at}")).unwrap_or_else(|| "Not yet".to_owned())}</td>
+                                        {replay.map(|replay| view! {
+                                            <td class="py-2 text-right">
+                                                <button type="button" class=format!("replay {SECONDARY_BUTTON}")
+                                                    disabled=move || replay.pending().get()
+                                                    on:click=move |_| {
+                                                        replay.dispatch(ReplayDeadLetter { webhook: webhook.clone(), delivery: delivery.clone() });
+                                                    }>
+                                                    "Replay"
+                                                </button>
+                                            </td>
+                                        })}
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(delivered_up_to: i64, failed_attempts: i32, next_attempt: Option<&str>) -> ProgressView {
+        ProgressView {
+            directory: "d".into(),
+            idp: "Okta".into(),
+            delivered_up_to,
+            failed_attempts,
+            next_attempt: next_attempt.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn progress_reads_as_a_sentence() {
+        assert_eq!(progress_text(&progress(0, 0, None)), "Okta: nothing delivered yet");
+        assert_eq!(progress_text(&progress(12, 0, None)), "Okta: delivered up to event 12");
+        assert_eq!(
+            progress_text(&progress(12, 3, Some("2026-12-03 10:00:00 UTC"))),
+            "Okta: delivered up to event 12; 3 failed attempts at the next, tried again at 2026-12-03 10:00:00 UTC"
+        );
+        assert_eq!(progress_text(&progress(4, 1, None)), "Okta: delivered up to event 4; 1 failed attempt at the next");
+    }
+
+    #[test]
+    fn each_outcome_has_its_badge() {
+        assert_eq!(outcome_badge("delivered").0, "good");
+        assert_eq!(outcome_badge("failed").0, "warn");
+        assert_eq!(outcome_badge("dead"), ("bad", "Dead letter".to_owned()));
+    }
+}
