@@ -418,7 +418,7 @@ fn EndpointsTable(rows: Vec<EndpointView>, opened: RwSignal<Option<String>>) -> 
     .into_any()
 }
 
-/// `Okta: delivered up to event 12; 3 failed attempts at the next, tried again at …`.
+/// `Okta: delivered up to event 12; 3 failed attempts at the next event, next try at …`.
 pub fn progress_text(progress: &ProgressView) -> String {
     let delivered = if progress.delivered_up_to == 0 {
         "nothing delivered yet".to_owned()
@@ -427,10 +427,10 @@ pub fn progress_text(progress: &ProgressView) -> String {
     };
     let failing = match (progress.failed_attempts, &progress.next_attempt) {
         (0, _) => String::new(),
-        (1, Some(at)) => format!("; 1 failed attempt at the next, tried again at {at}"),
-        (n, Some(at)) => format!("; {n} failed attempts at the next, tried again at {at}"),
-        (1, None) => "; 1 failed attempt at the next".to_owned(),
-        (n, None) => format!("; {n} failed attempts at the next"),
+        (1, Some(at)) => format!("; 1 failed attempt at the next event, next try at {at}"),
+        (n, Some(at)) => format!("; {n} failed attempts at the next event, next try at {at}"),
+        (1, None) => "; 1 failed attempt at the next event".to_owned(),
+        (n, None) => format!("; {n} failed attempts at the next event"),
     };
     format!("{}: {delivered}{failing}", progress.idp)
 }
@@ -579,9 +579,12 @@ mod tests {
         assert_eq!(progress_text(&progress(12, 0, None)), "Okta: delivered up to event 12");
         assert_eq!(
             progress_text(&progress(12, 3, Some("2026-12-03 10:00:00 UTC"))),
-            "Okta: delivered up to event 12; 3 failed attempts at the next, tried again at 2026-12-03 10:00:00 UTC"
+            "Okta: delivered up to event 12; 3 failed attempts at the next event, next try at 2026-12-03 10:00:00 UTC"
         );
-        assert_eq!(progress_text(&progress(4, 1, None)), "Okta: delivered up to event 4; 1 failed attempt at the next");
+        assert_eq!(
+            progress_text(&progress(4, 1, None)),
+            "Okta: delivered up to event 4; 1 failed attempt at the next event"
+        );
     }
 
     #[test]

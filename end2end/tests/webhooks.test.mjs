@@ -73,6 +73,9 @@ test('an admin registers a webhook and reads its failed deliveries; the operator
   await admin.click('#create-webhook');
   await admin.waitForSelector('#webhook-error', { timeout: 10_000 });
   assert.match(await admin.textContent('#webhook-error'), /must be an https:\/\/ \(or http:\/\/\) URL/);
+  // That refusal is the one error response this page is expected to log.
+  assert.deepEqual(admin.errors, [`422 ${baseUrl}/api/create_webhook`]);
+  admin.errors = [];
   await admin.fill('#webhook-url', url);
   await admin.click('#create-webhook');
   await admin.waitForSelector('#webhook-secret', { timeout: 10_000 });
