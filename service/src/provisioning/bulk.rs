@@ -145,16 +145,20 @@ impl Endpoint {
         let precondition = Precondition::from_if_match(operation.version.as_deref())?;
         let projection = Projection::default();
         let kind = operation.kind;
+        // A bulk response carries only each resource's location and version: the groups of
+        // a user or the members of a group it creates or replaces are not read back.
+        let related = if kind == ResourceKind::User { "groups" } else { "members" };
+        let unread = Projection::parse(None, Some(related))?;
         let need_id = || ScimError::InvalidValue("the path must name a resource: /Users/{id}".to_owned());
         match operation.method {
             Method::Post => {
-                let resource = self.create(kind, &data, &projection, now).await?;
+                let resource = self.create(kind, &data, &unread, now).await?;
                 let id = resource.body["id"].as_str().map(str::to_owned);
                 Ok((201, location(&resource.body), Some(resource.etag()), id))
             }
             Method::Put => {
                 let id = id.ok_or_else(need_id)?;
-                let resource = self.replace(kind, &id, &data, &precondition, &projection, now).await?;
+                let resource = self.replace(kind, &id, &data, &precondition, &unread, now).await?;
                 Ok((200, location(&resource.body), Some(resource.etag()), Some(id)))
             }
             Method::Patch => {
