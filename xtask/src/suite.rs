@@ -275,7 +275,7 @@ fn conformance(
         let ok = process::run_watching(
             Command::new("bash").arg(scripts.join(script)).args([&base_url, &token]).args(options),
             |line| {
-                if let Some((_, reason)) = NOT_APPLICABLE.iter().find(|(failure, _)| line.trim() == *failure) {
+                if let Some(reason) = not_applicable(line.trim()) {
                     println!("xtask: not applicable here: {reason}");
                     waived += 1;
                 }
@@ -290,6 +290,33 @@ fn conformance(
     }
     Ok(())
 }
+
+/// Why a checker's failure line does not apply here, if it is one of those listed.
+fn not_applicable(line: &str) -> Option<&'static str> {
+    if let Some((_, reason)) = NOT_APPLICABLE.iter().find(|(failure, _)| line == *failure) {
+        return Some(reason);
+    }
+    let tester_defect = UNFILLABLE_DATETIME_CHECKS
+        .iter()
+        .any(|check| line == format!("FAIL [User] {check}  (ERROR) -- {UNFILLABLE_DATETIME_ERROR}"));
+    tester_defect.then_some(
+        "scim2-tester fills every writable attribute with random values, but has no case for dateTime          (it puts a UUID string in the non-human identity extension's expiresAt) and then fails          validating the object it made itself, before any request; the server accepts and returns          RFC 3339 times (tested in server/tests/http/nonhuman.rs)",
+    )
+}
+
+/// The checks of scim2-tester that fill every attribute of a User, and so meet its defect.
+const UNFILLABLE_DATETIME_CHECKS: &[&str] = &[
+    "object_query_with_attributes",
+    "object_list_with_attributes",
+    "search_with_attributes",
+    "object_replacement",
+    "check_add_attribute",
+    "check_remove_attribute",
+    "check_replace_attribute",
+];
+const UNFILLABLE_DATETIME_ERROR: &str = "1 validation error for NonHumanUser | expires_at |   Input should be a \
+     valid datetime or date, invalid character in year [type=datetime_from_date_parsing] |     For further \
+     information visit https://errors.pydantic.dev/2.14/v/datetime_from_date_parsing";
 
 /// Checker failures that contradict a requirement of this product, each with the reason.
 /// A failure line must match exactly (check and message) to be counted as skipped.
@@ -441,6 +468,18 @@ fn http_status(address: SocketAddr, path: &str) -> anyhow::Result<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_listed_checker_failures_are_waived() {
+        let defect = "FAIL [User] object_replacement  (ERROR) -- 1 validation error for NonHumanUser | expires_at |   \
+            Input should be a valid datetime or date, invalid character in year [type=datetime_from_date_parsing] |     \
+            For further information visit https://errors.pydantic.dev/2.14/v/datetime_from_date_parsing";
+        assert!(not_applicable(defect).is_some());
+        assert!(not_applicable("FAIL PATCH /Groups/{id} add member -- Expected 200, got 400").is_some());
+        assert!(not_applicable(&defect.replace("object_replacement", "object_creation")).is_none());
+        assert!(not_applicable(&defect.replace("NonHumanUser", "EnterpriseUser")).is_none());
+        assert!(not_applicable("FAIL [User] object_replacement  (ERROR) -- 500 Internal Server Error").is_none());
+    }
 
     #[test]
     fn cargo_test_result_lines_are_counted() {
