@@ -285,6 +285,17 @@ enum OpenTransaction {
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
+/// Runs `$body` on a batch's open transaction, whichever backend it is on (the batch's
+/// twin of `on_pool!`).
+macro_rules! on_open {
+    ($open:expr, $tx:ident => $body:expr) => {
+        match $open {
+            OpenTransaction::Sqlite($tx) => $body,
+            OpenTransaction::Postgres($tx) => $body,
+        }
+    };
+}
+
 impl std::fmt::Debug for WriteBatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WriteBatch").field("tenant", &self.tenant).field("directory", &self.directory).finish()
@@ -299,10 +310,7 @@ impl WriteBatch {
 
     /// Makes every write of the batch durable at once.
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self.open.into_inner() {
-            OpenTransaction::Sqlite(tx) => tx.commit().await?,
-            OpenTransaction::Postgres(tx) => tx.commit().await?,
-        }
+        on_open!(self.open.into_inner(), tx => tx.commit().await?);
         self.store.committed();
         Ok(())
     }
@@ -487,20 +495,12 @@ macro_rules! in_transaction {
         if let Some(batch) = $data.batch {
             // A savepoint of the batch's transaction, which already holds the lock.
             let mut open = batch.open.lock().await;
-            match &mut *open {
-                OpenTransaction::Sqlite(outer) => {
-                    let mut $tx = sqlx::Acquire::begin(&mut *outer).await?;
-                    let result = $body;
-                    $tx.commit().await?;
-                    result
-                }
-                OpenTransaction::Postgres(outer) => {
-                    let mut $tx = sqlx::Acquire::begin(&mut *outer).await?;
-                    let result = $body;
-                    $tx.commit().await?;
-                    result
-                }
-            }
+            on_open!(&mut *open, outer => {
+                let mut $tx = sqlx::Acquire::begin(&mut *outer).await?;
+                let result = $body;
+                $tx.commit().await?;
+                result
+            })
         } else { on_pool!(&$data.store.pool, pool => {
             let _turn = $data.store.write_turn().await;
             let mut $tx = pool.begin().await?;
@@ -795,26 +795,13 @@ impl<'a> DirectoryData<'a> {
         if let Some(batch) = self.batch {
             // Inside a batch the resource may be one of its own uncommitted writes.
             let mut open = batch.open.lock().await;
-            let row: Option<ResourceRow> = match &mut *open {
-                OpenTransaction::Sqlite(tx) => {
-                    sqlx::query_as(CURRENT)
-                        .bind(self.tenant)
-                        .bind(self.directory)
-                        .bind(kind.as_str())
-                        .bind(id)
-                        .fetch_optional(&mut **tx)
-                        .await?
-                }
-                OpenTransaction::Postgres(tx) => {
-                    sqlx::query_as(CURRENT)
-                        .bind(self.tenant)
-                        .bind(self.directory)
-                        .bind(kind.as_str())
-                        .bind(id)
-                        .fetch_optional(&mut **tx)
-                        .await?
-                }
-            };
+            let row: Option<ResourceRow> = on_open!(&mut *open, tx => sqlx::query_as(CURRENT)
+                .bind(self.tenant)
+                .bind(self.directory)
+                .bind(kind.as_str())
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?);
             return Ok(row.map(|row| record_from_row(kind, row)));
         }
         let row = self.by_id(kind, id, false).await?;

@@ -49,13 +49,9 @@ async fn spawn(db: &TestDatabase) -> Process {
     panic!("the server process did not become ready");
 }
 
-backend_tests!(
-    two_processes_agree_on_one_winner_and_one_order,
-    a_killed_server_keeps_every_acknowledged_write_and_no_partial_bulk_request
-);
-
-async fn two_processes_agree_on_one_winner_and_one_order(db: TestDatabase) {
-    // The first operator exists already, so neither process bootstraps one.
+/// Tenant `acme` with an Okta directory and a token for it. The first operator exists
+/// already, so no server process bootstraps one.
+async fn okta_directory_with_token(db: &TestDatabase) -> (store::Tenant, store::Directory, String) {
     let email = service::operators::OperatorEmail::parse("ops@vendor.example").unwrap();
     let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 9, 0, 0).unwrap();
     service::operators::bootstrap_first_operator(&db.store, &email, "a long enough password".into(), now)
@@ -65,6 +61,16 @@ async fn two_processes_agree_on_one_winner_and_one_order(db: TestDatabase) {
     let directory = directories::create_directory(&db.store, tenant.id, IdentityProvider::Okta, now).await.unwrap();
     let request = TokenRequest { label: "t".into(), read_only: false, expires_at: None };
     let token = directories::issue_token(&db.store, tenant.id, directory.id, request, now).await.unwrap().secret;
+    (tenant, directory, token)
+}
+
+backend_tests!(
+    two_processes_agree_on_one_winner_and_one_order,
+    a_killed_server_keeps_every_acknowledged_write_and_no_partial_bulk_request
+);
+
+async fn two_processes_agree_on_one_winner_and_one_order(db: TestDatabase) {
+    let (tenant, directory, token) = okta_directory_with_token(&db).await;
     let (first, second) = (spawn(&db).await, spawn(&db).await);
     let bases =
         [format!("{}/scim/v2/{}", first.base, directory.id), format!("{}/scim/v2/{}", second.base, directory.id)];
@@ -141,15 +147,7 @@ struct Acknowledged {
 }
 
 async fn a_killed_server_keeps_every_acknowledged_write_and_no_partial_bulk_request(db: TestDatabase) {
-    let email = service::operators::OperatorEmail::parse("ops@vendor.example").unwrap();
-    let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 9, 0, 0).unwrap();
-    service::operators::bootstrap_first_operator(&db.store, &email, "a long enough password".into(), now)
-        .await
-        .unwrap();
-    let tenant = directories::ensure_tenant(&db.store, &"acme".parse().unwrap(), now).await.unwrap();
-    let directory = directories::create_directory(&db.store, tenant.id, IdentityProvider::Okta, now).await.unwrap();
-    let request = TokenRequest { label: "t".into(), read_only: false, expires_at: None };
-    let token = directories::issue_token(&db.store, tenant.id, directory.id, request, now).await.unwrap().secret;
+    let (tenant, directory, token) = okta_directory_with_token(&db).await;
     let mut server = spawn(&db).await;
     let base = format!("{}/scim/v2/{}", server.base, directory.id);
     let client = reqwest::Client::new();
