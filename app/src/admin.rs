@@ -6,7 +6,7 @@ use leptos_meta::Meta;
 use leptos_router::components::{A, Redirect};
 use leptos_router::hooks::use_params_map;
 
-use crate::auth::{Account, AdminView, SignOut, current_account};
+use crate::auth::{Account, AdminView, SignOut, signed_in_account};
 use crate::onboarding::{AcceptSetupLink, InviteAdmin, admin_home, open_setup_link};
 use crate::pages::{ErrorBox, PRIMARY_BUTTON, error_message};
 
@@ -18,22 +18,14 @@ pub(crate) const SECONDARY_BUTTON: &str = "rounded-lg border border-slate-300 bg
      focus-visible:outline-offset-2 focus-visible:outline-indigo-600 disabled:cursor-wait disabled:opacity-60";
 
 /// Renders `page` for a signed-in tenant admin; an operator goes to the console, anyone
-/// else to the sign-in page. Blocking, so the server answers a redirect (routes using it
-/// must be `SsrMode::Async`).
+/// else to the sign-in page. Like [`crate::pages::SignedIn`], synchronous: the server
+/// answers a redirect (routes using it must be `SsrMode::Async`).
 #[component]
 pub(crate) fn SignedInAdmin(page: fn(AdminView) -> AnyView) -> impl IntoView {
-    let account = Resource::new_blocking(|| (), |()| current_account());
-    view! {
-        <Suspense fallback=|| view! { <p class="p-6 text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match account.await {
-                    Ok(Some(Account::Admin(admin))) => page(admin),
-                    Ok(Some(Account::Operator(_))) => view! { <Redirect path="/"/> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
-                    Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
-                }
-            })}
-        </Suspense>
+    match signed_in_account() {
+        Some(Account::Admin(admin)) => page(admin),
+        Some(Account::Operator(_)) => view! { <Redirect path="/"/> }.into_any(),
+        None => view! { <Redirect path="/sign-in"/> }.into_any(),
     }
 }
 

@@ -92,12 +92,57 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
 /// Who is signed in: an operator, a tenant admin, or nobody.
 #[server(endpoint = "current_account")]
 pub async fn current_account() -> Result<Option<Account>, ServerFnError> {
-    if let Some(operator) = server::signed_in_operator().await? {
+    let session = server::session().await?;
+    account_of(&session).await.map_err(|error| server::session_failed(&error))
+}
+
+/// Who the session belongs to. The server resolves this for every page request before the
+/// page renders ([`PageAccount`]), so pages know it synchronously.
+#[cfg(feature = "ssr")]
+pub async fn account_of(session: &tower_sessions::Session) -> Result<Option<Account>, tower_sessions::session::Error> {
+    if let Some(operator) = session.get::<server::SessionOperator>(server::OPERATOR_KEY).await? {
         return Ok(Some(Account::Operator(OperatorView { email: operator.email, role: operator.role })));
     }
-    Ok(server::signed_in_admin()
+    Ok(session
+        .get::<server::SessionAdmin>(server::ADMIN_KEY)
         .await?
         .map(|admin| Account::Admin(AdminView { email: admin.email, tenant_name: admin.tenant_name })))
+}
+
+/// The account of a page request, put into the request's extensions by the server before
+/// the page renders (a request without it renders as signed out).
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageAccount(pub Option<Account>);
+
+/// Who is signed in, for this page load. Rendering never waits for it: on the server it is
+/// the [`PageAccount`] the server resolved before rendering, and it travels inside the
+/// document to the browser, which reads it back while hydrating. It changes only with a
+/// full page load, which is why every server-function redirect (sign-in, sign-out, setup
+/// links) loads the page anew (see `frontend`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SignedInAccount(pub(crate) Option<Account>);
+
+/// Provides [`SignedInAccount`] to the whole app; called once, at its root.
+pub(crate) fn provide_signed_in_account() {
+    let account = leptos::prelude::SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<PageAccount>().cloned())
+                .and_then(|account| account.0)
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            None::<Account>
+        }
+    });
+    provide_context(SignedInAccount(account.into_inner()));
+}
+
+/// The account of this page load (signed out if the app root provided none).
+pub(crate) fn signed_in_account() -> Option<Account> {
+    use_context::<SignedInAccount>().and_then(|account| account.0)
 }
 
 /// The signed-in operator, or `None`.

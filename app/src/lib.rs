@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod guides;
 pub mod onboarding;
 pub mod pages;
+pub mod probe;
 pub mod status;
 pub mod support;
 pub mod team;
@@ -30,6 +31,19 @@ pub const BUNDLE_NAME: &str = "portal";
 pub struct PortalSettings {
     /// The public URL without a trailing slash, e.g. `https://scim.vendor.example`.
     pub public_base: String,
+}
+
+/// Makes every server-function redirect (signing in and out, accepting a setup link,
+/// starting a directory) load its page anew instead of routing in the browser: who is
+/// signed in is read once per page load (see [`auth`]), and these are the redirects after
+/// which it may have changed. Call before hydrating.
+#[cfg(feature = "hydrate")]
+pub fn load_redirects_anew() {
+    let _ = leptos::server_fn::redirect::set_redirect_hook(|location: &str| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().assign(location);
+        }
+    });
 }
 
 /// The HTML document around the app, rendered on the server.
@@ -54,14 +68,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// The router: one route per page.
 #[component]
 pub fn App() -> impl IntoView {
+    // First, so that its place in the document's serialized data is the same on the server
+    // and in the browser.
+    auth::provide_signed_in_account();
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{BUNDLE_NAME}.css")/>
         <Title text="SCIM Portal"/>
         <Router>
             <Routes fallback=pages::NotFound>
-                // Async: the server resolves who is signed in before sending anything, so that
-                // a signed-out visitor gets an HTTP redirect rather than a page.
+                // Async: the whole page, with its server-loaded data, is rendered before
+                // anything is sent, so that a signed-out visitor gets an HTTP redirect rather
+                // than a page, and a page that fails to render gets an error page.
                 <Route path=path!("/") view=pages::StatusPage ssr=SsrMode::Async/>
                 <Route path=path!("/sign-in") view=pages::SignInPage/>
                 <Route path=path!("/tenants") view=console::TenantsPage ssr=SsrMode::Async/>
@@ -76,6 +94,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/directories/:id") view=dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/tokens") view=dashboard::TokensPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/setup/:step") view=wizard::WizardPage ssr=SsrMode::Async/>
+                // Pages that fail on purpose in test builds only; elsewhere "Page not found".
+                <Route path=path!("/_probe/:kind") view=probe::ProbePage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

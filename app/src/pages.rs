@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 
-use crate::auth::{Account, OperatorView, SignIn, SignOut, current_account};
+use crate::auth::{Account, OperatorView, SignIn, SignOut, signed_in_account};
 use crate::status::{StatusReport, deployment_status};
 
 pub(crate) const PRIMARY_BUTTON: &str = "rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm \
@@ -17,24 +17,17 @@ pub fn StatusPage() -> impl IntoView {
     view! { <SignedIn page=|operator| view! { <StatusView operator/> }.into_any()/> }
 }
 
-/// Renders `page` for a signed-in operator; sends anyone else to the sign-in page. The check
-/// is a blocking resource, so on the server it completes before anything is sent and a
-/// signed-out visitor gets an HTTP redirect (the route must use `SsrMode::Async`).
+/// Renders `page` for a signed-in operator; sends anyone else to the sign-in page. Who is
+/// signed in is known before rendering (see [`crate::auth::signed_in_account`]), so the
+/// page is built once, outside any suspense boundary, and a signed-out visitor gets an
+/// HTTP redirect (the route must use `SsrMode::Async`).
 #[component]
 pub(crate) fn SignedIn(page: fn(OperatorView) -> AnyView) -> impl IntoView {
-    let account = Resource::new_blocking(|| (), |()| current_account());
-    view! {
-        <Suspense fallback=|| view! { <p class="p-6 text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match account.await {
-                    Ok(Some(Account::Operator(operator))) => page(operator),
-                    // A tenant admin's start page is their own.
-                    Ok(Some(Account::Admin(_))) => view! { <Redirect path="/admin"/> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/sign-in"/> }.into_any(),
-                    Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
-                }
-            })}
-        </Suspense>
+    match signed_in_account() {
+        Some(Account::Operator(operator)) => page(operator),
+        // A tenant admin's start page is their own.
+        Some(Account::Admin(_)) => view! { <Redirect path="/admin"/> }.into_any(),
+        None => view! { <Redirect path="/sign-in"/> }.into_any(),
     }
 }
 

@@ -316,25 +316,24 @@ fn WebhooksView(admin: AdminView) -> impl IntoView {
 }
 
 /// A tenant's endpoints on an operator console tenant page: loaded (and the viewing
-/// recorded in the tenant's trail) only when asked for.
+/// recorded in the tenant's trail) only when asked for. The loads are actions, not
+/// resources: reading them is recorded, so it happens on a click, never while the page
+/// renders, and this section sits inside the tenant page's `Transition`, where nothing may
+/// be read that the server does not load (see the README's rule on suspense).
 #[component]
 pub(crate) fn TenantWebhooksSection(slug: String) -> impl IntoView {
+    let list = Action::new(|slug: &String| tenant_webhooks(slug.clone()));
+    let open = Action::new(|(slug, webhook): &(String, String)| {
+        let (slug, webhook) = (slug.clone(), webhook.clone());
+        async move { tenant_webhook_activity(slug, webhook.clone()).await.map(|activity| (webhook, activity)) }
+    });
     let shown = RwSignal::new(false);
     let opened = RwSignal::new(None::<String>);
-    let list_slug = slug.clone();
-    let endpoints = LocalResource::new(move || {
-        let (wanted, slug) = (shown.get(), list_slug.clone());
-        async move { if wanted { tenant_webhooks(slug).await.map(Some) } else { Ok(None) } }
-    });
-    let activity = LocalResource::new(move || {
-        let (chosen, slug) = (opened.get(), slug.clone());
-        async move {
-            match chosen {
-                Some(webhook) => {
-                    tenant_webhook_activity(slug, webhook.clone()).await.map(|activity| Some((webhook, activity)))
-                }
-                None => Ok(None),
-            }
+    let open_slug = slug.clone();
+    // Runs in the browser only, where the delivery log buttons set `opened`.
+    Effect::new(move |_| {
+        if let Some(webhook) = opened.get() {
+            open.dispatch((open_slug.clone(), webhook));
         }
     });
     view! {
@@ -344,20 +343,27 @@ pub(crate) fn TenantWebhooksSection(slug: String) -> impl IntoView {
                 "Looking at the tenant's webhooks is recorded in its audit trail, where its admins see it."
             </p>
             <Show when=move || !shown.get()>
-                <button id="show-webhooks" type="button" class=format!("mt-4 {SECONDARY_BUTTON}") on:click=move |_| shown.set(true)>
+                <button id="show-webhooks" type="button" class=format!("mt-4 {SECONDARY_BUTTON}")
+                    on:click={
+                        let slug = slug.clone();
+                        move |_| {
+                            shown.set(true);
+                            list.dispatch(slug.clone());
+                        }
+                    }>
                     "Show webhooks"
                 </button>
             </Show>
-            {move || match endpoints.get() {
-                Some(Ok(Some(rows))) => view! { <EndpointsTable rows opened/> }.into_any(),
+            {move || match list.value().get() {
+                Some(Ok(rows)) => view! { <EndpointsTable rows opened/> }.into_any(),
                 Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
-                _ => ().into_any(),
+                None => ().into_any(),
             }}
         </section>
-        {move || match activity.get() {
-            Some(Ok(Some((webhook, activity)))) => view! { <ActivitySection webhook activity replay=None/> }.into_any(),
+        {move || match open.value().get() {
+            Some(Ok((webhook, activity))) => view! { <ActivitySection webhook activity replay=None/> }.into_any(),
             Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
-            _ => ().into_any(),
+            None => ().into_any(),
         }}
     }
 }

@@ -3,12 +3,15 @@
 mod audit_export;
 mod health;
 mod live;
+mod metrics;
 mod oauth;
 mod operator_api;
+mod render_guard;
 mod scim_endpoints;
 mod sessions;
 mod sso;
 
+pub use metrics::PortalMetrics;
 pub(crate) use sessions::spawn_expiry_sweeper;
 
 use std::time::Duration;
@@ -43,6 +46,14 @@ pub struct AppState {
     pub sso: service::sso::SsoClient,
     /// How webhooks are registered and replayed (internal targets allowed or not).
     pub webhooks: service::webhooks::WebhookOptions,
+    /// The counters `/metrics` exposes.
+    pub metrics: PortalMetrics,
+}
+
+impl FromRef<AppState> for PortalMetrics {
+    fn from_ref(state: &AppState) -> Self {
+        state.metrics.clone()
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -62,6 +73,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl App {
     pub fn new(config: &Config, store: Store) -> Self {
+        render_guard::install_executor();
         let store_for_audit = store.clone();
         let leptos = LeptosOptions::builder()
             .output_name(app::BUNDLE_NAME)
@@ -83,6 +95,7 @@ impl App {
                 audit: service::audit::AuditLog::start(store_for_audit).0,
                 sso: service::sso::SsoClient::new(),
                 webhooks: crate::webhook_options(config),
+                metrics: PortalMetrics::default(),
             },
         }
     }
@@ -111,6 +124,7 @@ impl App {
         // request.
         let machines = Router::new()
             .merge(health::router())
+            .merge(metrics::router())
             .merge(scim_endpoints::router().layer(axum::middleware::from_fn_with_state(
                 state.audit.clone(),
                 scim_endpoints::audit::record_scim_request,
@@ -130,14 +144,23 @@ impl App {
             .merge(live::router())
             .merge(audit_export::portal_router())
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+            .layer(axum::middleware::from_fn(sessions::resolve_page_account))
+            .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), render_guard::guard_render))
             .with_state(state)
             .layer(session_layer);
         machines
             .merge(portal)
             .layer(CompressionLayer::new())
             .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
-            .layer(TraceLayer::new_for_http())
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
     }
+}
+
+/// The span of one request: its lines carry the request id (set by the outer layer, or the
+/// client's own `x-request-id`), which error pages show as their reference.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id = request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).unwrap_or_default();
+    tracing::info_span!("request", request_id)
 }

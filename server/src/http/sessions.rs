@@ -101,3 +101,33 @@ pub(crate) fn spawn_expiry_sweeper(store: Store) -> tokio::task::JoinHandle<()> 
         }
     })
 }
+
+/// Who is signed in, resolved for a portal page request before the page renders (pages
+/// read it synchronously: `app::auth::PageAccount`). Other requests (server functions,
+/// bundle files, streams) read the session themselves when they need it.
+pub(super) async fn resolve_page_account(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if is_page_request(&request) {
+        if let Some(session) = request.extensions().get::<tower_sessions::Session>().cloned() {
+            match app::auth::account_of(&session).await {
+                Ok(account) => {
+                    request.extensions_mut().insert(app::auth::PageAccount(account));
+                }
+                Err(error) => {
+                    tracing::error!(%error, "reading the session of a page request failed");
+                    return super::render_guard::error_page(axum::http::StatusCode::SERVICE_UNAVAILABLE, None);
+                }
+            }
+        }
+    }
+    next.run(request).await
+}
+
+fn is_page_request(request: &axum::extract::Request) -> bool {
+    let path = request.uri().path();
+    matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD)
+        && !path.starts_with("/api/")
+        && !path.starts_with("/pkg/")
+}

@@ -21,6 +21,7 @@ mod nonhuman;
 mod onboarding;
 mod operator_api;
 mod processes;
+mod render;
 mod scim;
 mod sso;
 mod webhook_pages;
