@@ -175,13 +175,12 @@ fn SupportView(operator: OperatorView) -> impl IntoView {
             }
         }
     });
-    let failure = LocalResource::new(move || {
-        let chosen = opened.get();
-        async move {
-            match chosen {
-                Some((tenant, seq)) => support_failure(tenant, seq).await.map(Some),
-                None => Ok(None),
-            }
+    // Investigating is recorded in the tenant's trail: an action run by the click, never a
+    // read that rendering could repeat.
+    let investigate = Action::new(|(tenant, seq): &(String, i64)| support_failure(tenant.clone(), *seq));
+    Effect::new(move |_| {
+        if let Some(chosen) = opened.get() {
+            investigate.dispatch(chosen);
         }
     });
     view! {
@@ -224,9 +223,9 @@ fn SupportView(operator: OperatorView) -> impl IntoView {
                 Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
                 _ => ().into_any(),
             }}
-            {move || match failure.get() {
-                Some(Ok(Some(view))) => view! { <FailureDetail view/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+            {move || match (opened.get(), investigate.value().get()) {
+                (Some(_), Some(Ok(view))) => view! { <FailureDetail view/> }.into_any(),
+                (Some(_), Some(Err(error))) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
                 _ => ().into_any(),
             }}
             <FlaggedIdentities/>

@@ -109,16 +109,15 @@ pub(super) async fn resolve_page_account(
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if is_page_request(&request) {
-        if let Some(session) = request.extensions().get::<tower_sessions::Session>().cloned() {
-            match app::auth::account_of(&session).await {
-                Ok(account) => {
-                    request.extensions_mut().insert(app::auth::PageAccount(account));
-                }
-                Err(error) => {
-                    tracing::error!(%error, "reading the session of a page request failed");
-                    return super::render_guard::error_page(axum::http::StatusCode::SERVICE_UNAVAILABLE, None);
-                }
+    let session = request.extensions().get::<tower_sessions::Session>().cloned();
+    if let Some(session) = session.filter(|_| is_page_request(&request)) {
+        match app::auth::account_of(&session).await {
+            Ok(account) => {
+                request.extensions_mut().insert(app::auth::PageAccount(account));
+            }
+            Err(error) => {
+                tracing::error!(%error, "reading the session of a page request failed");
+                return super::render_guard::error_page(axum::http::StatusCode::SERVICE_UNAVAILABLE, None);
             }
         }
     }
