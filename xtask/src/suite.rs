@@ -243,8 +243,21 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
     let stopped_cleanly = server.stop_gracefully(Duration::from_secs(15));
     println!("xtask: server stopped on SIGTERM: {}", if stopped_cleanly { "cleanly" } else { "NOT cleanly" });
     tally.check("graceful shutdown on SIGTERM", stopped_cleanly);
+    // A panic in a task the server spawned shows nowhere but in its log: none is allowed.
+    let log = std::fs::read_to_string(artifacts.join("server.log")).unwrap_or_default();
+    let panics: Vec<&str> = panic_lines(&log);
+    for line in &panics {
+        eprintln!("xtask: the server logged a panic: {line}");
+    }
+    tally.check("no panic in the server's log", panics.is_empty());
     let _ = std::fs::remove_dir_all(&data);
     Ok(())
+}
+
+/// The lines of a server log that report a panic (the server logs each as an error line
+/// that says it panicked).
+fn panic_lines(log: &str) -> Vec<&str> {
+    log.lines().filter(|line| line.contains("panicked")).collect()
 }
 
 /// Runs each independent conformance checker against a fresh directory of the running
@@ -495,6 +508,15 @@ mod tests {
         assert!(not_applicable(&defect.replace("object_replacement", "object_creation")).is_none());
         assert!(not_applicable(&defect.replace("NonHumanUser", "EnterpriseUser")).is_none());
         assert!(not_applicable("FAIL [User] object_replacement  (ERROR) -- 500 Internal Server Error").is_none());
+    }
+
+    #[test]
+    fn panics_in_the_server_log_are_found() {
+        let log = "INFO request{request_id=1}: started\n\
+                   ERROR request{request_id=2}: a thread panicked panic=boom location=app/src/x.rs:1\n\
+                   thread 'tokio-rt-worker' panicked at src/y.rs:2:3:\n";
+        assert_eq!(panic_lines(log).len(), 2);
+        assert!(panic_lines("INFO all well\n").is_empty());
     }
 
     #[test]
