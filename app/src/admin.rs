@@ -22,7 +22,7 @@ pub(crate) const SECONDARY_BUTTON: &str = "rounded-lg border border-slate-300 bg
 /// answers a redirect (routes using it must be `SsrMode::Async`).
 #[component]
 pub(crate) fn SignedInAdmin(page: fn(AdminView) -> AnyView) -> impl IntoView {
-    match signed_in_account() {
+    move || match signed_in_account() {
         Some(Account::Admin(admin)) => page(admin),
         Some(Account::Operator(_)) => view! { <Redirect path="/"/> }.into_any(),
         None => view! { <Redirect path="/sign-in"/> }.into_any(),

@@ -115,15 +115,15 @@ pub async fn account_of(session: &tower_sessions::Session) -> Result<Option<Acco
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageAccount(pub Option<Account>);
 
-/// Who is signed in, for this page load. Rendering never waits for it: on the server it is
-/// the [`PageAccount`] the server resolved before rendering, and it travels inside the
-/// document to the browser, which reads it back while hydrating. It changes only with a
-/// full page load, which is why every server-function redirect (sign-in, sign-out, setup
-/// links) loads the page anew (see `frontend`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SignedInAccount(pub(crate) Option<Account>);
+/// Who is signed in. Rendering never waits for it: on the server it is the
+/// [`PageAccount`] the server resolved before rendering, and it travels inside the document
+/// to the browser, which reads it back while hydrating. In the browser it is read again
+/// after every server-function redirect (sign-in, sign-out, an accepted setup link), before
+/// the router navigates: those are the moments it can change.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SignedInAccount(RwSignal<Option<Account>>);
 
-/// Provides [`SignedInAccount`] to the whole app; called once, at its root.
+/// Provides [`SignedInAccount`] to the whole app; called once, first thing at its root.
 pub(crate) fn provide_signed_in_account() {
     let account = leptos::prelude::SharedValue::new(|| {
         #[cfg(feature = "ssr")]
@@ -137,12 +137,71 @@ pub(crate) fn provide_signed_in_account() {
             None::<Account>
         }
     });
-    provide_context(SignedInAccount(account.into_inner()));
+    let account = RwSignal::new(account.into_inner());
+    #[cfg(feature = "hydrate")]
+    redirects::reread_account_before_navigating(account);
+    provide_context(SignedInAccount(account));
 }
 
-/// The account of this page load (signed out if the app root provided none).
+/// Who is signed in now (signed out if the app root provided nobody). Reactive: a page
+/// that reads it follows a change.
 pub(crate) fn signed_in_account() -> Option<Account> {
-    use_context::<SignedInAccount>().and_then(|account| account.0)
+    use_context::<SignedInAccount>().and_then(|account| account.0.get())
+}
+
+/// Server-function redirects in the browser.
+#[cfg(feature = "hydrate")]
+mod redirects {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use leptos::prelude::*;
+
+    use super::{Account, current_account};
+
+    type Navigate = Rc<dyn Fn(&str)>;
+
+    thread_local! {
+        /// The router's navigation, once the router exists ([`super::RedirectNavigation`]).
+        static NAVIGATE: RefCell<Option<Navigate>> = const { RefCell::new(None) };
+    }
+
+    /// Installs the redirect hook before the router would install its own (which only
+    /// navigates): this one first reads who is signed in, then navigates in the page.
+    pub(super) fn reread_account_before_navigating(account: RwSignal<Option<Account>>) {
+        let _ = leptos::server_fn::redirect::set_redirect_hook(move |location: &str| {
+            let location = location.to_owned();
+            leptos::task::spawn_local(async move {
+                // A failed read keeps the account as it was; the next page's server
+                // functions check the session themselves.
+                if let Ok(now) = current_account().await {
+                    account.set(now);
+                }
+                match NAVIGATE.with(|navigate| navigate.borrow().clone()) {
+                    Some(navigate) => navigate(&location),
+                    None => {
+                        if let Some(window) = web_sys::window() {
+                            let _ = window.location().assign(&location);
+                        }
+                    }
+                }
+            });
+        });
+    }
+
+    pub(super) fn remember(navigate: Navigate) {
+        NAVIGATE.with(|slot| *slot.borrow_mut() = Some(navigate));
+    }
+}
+
+/// Hands the router's navigation to the redirect hook; place it inside the `<Router>`.
+#[leptos::component]
+pub(crate) fn RedirectNavigation() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let navigate = leptos_router::hooks::use_navigate();
+        redirects::remember(std::rc::Rc::new(move |location: &str| navigate(location, Default::default())));
+    }
 }
 
 /// The signed-in operator, or `None`.

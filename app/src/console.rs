@@ -25,8 +25,8 @@ pub fn TenantsPage() -> impl IntoView {
 fn TenantsView(operator: OperatorView) -> impl IntoView {
     let may_change = operator.role == "operator";
     let create = ServerAction::<CreateTenant>::new();
-    // Not refetched after `create`: a created tenant opens its own page (a new page load),
-    // and a refused one changed nothing.
+    // Not refetched after `create`: a created tenant opens its own page, and a refused one
+    // changed nothing.
     let tenants = Resource::new(|| (), |()| list_tenants());
     let failure = move || create.value().get().and_then(Result::err).map(|error| error_message(&error));
     view! {

@@ -33,19 +33,6 @@ pub struct PortalSettings {
     pub public_base: String,
 }
 
-/// Makes every server-function redirect (signing in and out, accepting a setup link,
-/// starting a directory) load its page anew instead of routing in the browser: who is
-/// signed in is read once per page load (see [`auth`]), and these are the redirects after
-/// which it may have changed. Call before hydrating.
-#[cfg(feature = "hydrate")]
-pub fn load_redirects_anew() {
-    let _ = leptos::server_fn::redirect::set_redirect_hook(|location: &str| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.location().assign(location);
-        }
-    });
-}
-
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -76,6 +63,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href=format!("/pkg/{BUNDLE_NAME}.css")/>
         <Title text="SCIM Portal"/>
         <Router>
+            <auth::RedirectNavigation/>
             <Routes fallback=pages::NotFound>
                 // Async: the whole page, with its server-loaded data, is rendered before
                 // anything is sent, so that a signed-out visitor gets an HTTP redirect rather

@@ -23,7 +23,7 @@ pub fn StatusPage() -> impl IntoView {
 /// HTTP redirect (the route must use `SsrMode::Async`).
 #[component]
 pub(crate) fn SignedIn(page: fn(OperatorView) -> AnyView) -> impl IntoView {
-    match signed_in_account() {
+    move || match signed_in_account() {
         Some(Account::Operator(operator)) => page(operator),
         // A tenant admin's start page is their own.
         Some(Account::Admin(_)) => view! { <Redirect path="/admin"/> }.into_any(),

@@ -158,9 +158,10 @@ impl App {
     }
 }
 
-/// The span of one request: its lines carry the request id (set by the outer layer, or the
-/// client's own `x-request-id`), which error pages show as their reference.
+/// The span of one request: its lines carry the method, the address and the request id
+/// (set by the outer layer, or the client's own `x-request-id`), which error pages show as
+/// their reference.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     let request_id = request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).unwrap_or_default();
-    tracing::info_span!("request", request_id)
+    tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id)
 }
