@@ -174,7 +174,10 @@ mod redirects {
             leptos::task::spawn_local(async move {
                 // A failed read keeps the account as it was; the next page's server
                 // functions check the session themselves.
-                if let Ok(now) = current_account().await {
+                // Set only when it changed: a set re-renders every signed-in page body.
+                if let Ok(now) = current_account().await
+                    && account.with_untracked(|before| *before != now)
+                {
                     account.set(now);
                 }
                 match NAVIGATE.with(|navigate| navigate.borrow().clone()) {
