@@ -38,12 +38,7 @@ pub fn init(config: &LogConfig) {
 /// when `RUST_BACKTRACE` asks for one.
 fn log_panics() {
     std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|text| (*text).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".to_owned());
+        let message = panic_message(info.payload());
         let location = info.location().map(|at| format!("{}:{}", at.file(), at.line())).unwrap_or_default();
         let thread = std::thread::current().name().unwrap_or("unnamed").to_owned();
         let backtrace = std::backtrace::Backtrace::capture();
@@ -53,4 +48,31 @@ fn log_panics() {
             tracing::error!(panic = %message, %location, %thread, "a thread panicked");
         }
     }));
+}
+
+/// What a panic said, if it said it as text (a `&str` or a `String`, as `panic!` makes them).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::panic_message;
+
+    #[test]
+    fn a_panic_message_is_read_from_either_kind_of_payload() {
+        let borrowed: Box<dyn std::any::Any + Send> = Box::new("static text");
+        let owned: Box<dyn std::any::Any + Send> = Box::new(String::from("formatted text"));
+        let other: Box<dyn std::any::Any + Send> = Box::new(7_u8);
+
+        assert_eq!(panic_message(borrowed.as_ref()), "static text");
+        assert_eq!(panic_message(owned.as_ref()), "formatted text");
+        assert_eq!(panic_message(other.as_ref()), "a panic without a message");
+    }
 }

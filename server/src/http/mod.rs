@@ -50,12 +50,6 @@ pub struct AppState {
     pub metrics: PortalMetrics,
 }
 
-impl FromRef<AppState> for PortalMetrics {
-    fn from_ref(state: &AppState) -> Self {
-        state.metrics.clone()
-    }
-}
-
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos.clone()

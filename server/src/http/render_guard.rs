@@ -12,7 +12,6 @@
 //! request, catches panics of its own task and, for a page, holds the document until it is
 //! complete, so a panic anywhere before the last byte turns into the error page.
 
-use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
@@ -27,6 +26,7 @@ use tokio::sync::Notify;
 use tracing::Instrument as _;
 
 use super::metrics::PortalMetrics;
+use crate::telemetry::panic_message;
 
 /// A page larger than this is not held back whole (no page of the portal comes near it).
 const LARGEST_HELD_PAGE: usize = 8 * 1024 * 1024;
@@ -161,17 +161,6 @@ fn is_html(response: &Response) -> bool {
         .is_some_and(|value| value.starts_with("text/html"))
 }
 
-/// What a panic said, if it said it as text.
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a panic without a message".to_owned()
-    }
-}
-
 /// A whole page of its own, for when the portal's pages cannot be rendered. Its classes are
 /// ones the portal's pages use, so the stylesheet has them.
 pub(super) fn error_page(status: StatusCode, request_id: Option<&str>) -> Response {
@@ -215,18 +204,7 @@ fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{error_page, panic_message};
-
-    #[test]
-    fn a_panic_message_is_read_from_either_kind_of_payload() {
-        let borrowed: Box<dyn std::any::Any + Send> = Box::new("static text");
-        let owned: Box<dyn std::any::Any + Send> = Box::new(String::from("formatted text"));
-        let other: Box<dyn std::any::Any + Send> = Box::new(7_u8);
-
-        assert_eq!(panic_message(borrowed.as_ref()), "static text");
-        assert_eq!(panic_message(owned.as_ref()), "formatted text");
-        assert_eq!(panic_message(other.as_ref()), "a panic without a message");
-    }
+    use super::error_page;
 
     #[tokio::test]
     async fn the_error_page_names_the_request_and_escapes_it() {
