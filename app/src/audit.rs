@@ -167,9 +167,8 @@ pub async fn set_audit_retention(days: String) -> Result<(), ServerFnError> {
             }
         },
     };
-    #[allow(clippy::disallowed_methods)] // the clock is read at the edge
-    let now = chrono::Utc::now();
-    service::audit::set_retention(&store, admin.tenant()?, days, &admin.actor(), now)
+    let now = crate::auth::server::now();
+    service::audit::set_retention(&store, admin.tenant()?, days, &admin.actor()?, now)
         .await
         .map_err(|_| crate::auth::server::unavailable())
 }

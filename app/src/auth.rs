@@ -289,10 +289,10 @@ pub(crate) mod server {
     use leptos::prelude::*;
     use serde::{Deserialize, Serialize};
 
-    /// The clock is read here, at the edge; the service takes the time as a parameter.
-    #[allow(clippy::disallowed_methods)]
+    /// The time from the server's clock (a context of every request); the service takes
+    /// it as a parameter.
     pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc::now()
+        expect_context::<service::SharedClock>().now()
     }
 
     /// What a server function answers when the database failed (the cause is logged).
@@ -321,9 +321,10 @@ pub(crate) mod server {
             self.tenant_id.parse().map_err(|_| ServerFnError::new("Your session is not valid. Sign in again."))
         }
 
-        /// How the audit trail names this admin.
-        pub fn actor(&self) -> String {
-            format!("admin:{}", self.id)
+        /// This admin as the actor of what they do.
+        pub fn actor(&self) -> Result<service::Actor, ServerFnError> {
+            let id = self.id.parse().map_err(|_| ServerFnError::new("Your session is not valid. Sign in again."))?;
+            Ok(service::Actor::Admin { id, email: self.email.clone() })
         }
     }
 
@@ -358,14 +359,15 @@ pub(crate) mod server {
     }
 
     impl SessionOperator {
-        /// How the audit trail names this operator.
-        pub fn actor(&self) -> String {
-            format!("operator:{}", self.id)
-        }
-
-        /// This operator as a viewer of a tenant's data, recorded in that tenant's trail.
-        pub fn viewer(&self) -> service::support::Viewer {
-            service::support::Viewer { actor: self.actor(), email: self.email.clone(), role: self.role.clone() }
+        /// This operator as the actor of what they do (and see: views of a tenant's data are
+        /// recorded in that tenant's trail).
+        pub fn actor(&self) -> Result<service::Actor, ServerFnError> {
+            let id = self.id.parse().map_err(|_| ServerFnError::new("Your session is not valid. Sign in again."))?;
+            let role = match self.role.as_str() {
+                "support" => service::OperatorRole::Support,
+                _ => service::OperatorRole::Operator,
+            };
+            Ok(service::Actor::Operator { id, email: self.email.clone(), role })
         }
     }
 

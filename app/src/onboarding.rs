@@ -247,7 +247,7 @@ pub async fn invite_admin(valid_days: u32) -> Result<String, ServerFnError> {
     let response = crate::auth::server::response();
     let admin = crate::auth::require_admin().await?;
     let lifetime = chrono::Duration::days(i64::from(valid_days));
-    let link = service::admins::create_setup_link(&store, admin.tenant()?, &admin.actor(), lifetime, server::now())
+    let link = service::admins::create_setup_link(&store, admin.tenant()?, &admin.actor()?, lifetime, server::now())
         .await
         .map_err(|error| server::link_refused(response.as_ref(), &error))?;
     Ok(link.url(&public_base))
@@ -260,7 +260,7 @@ pub async fn start_setup(idp: String) -> Result<(), ServerFnError> {
     let response = crate::auth::server::response();
     let admin = crate::auth::require_admin().await?;
     let idp = server::parse_idp(response.as_ref(), &idp)?;
-    let directory = service::onboarding::start_directory(&store, admin.tenant()?, idp, &admin.actor(), server::now())
+    let directory = service::onboarding::start_directory(&store, admin.tenant()?, idp, &admin.actor()?, server::now())
         .await
         .map_err(|_| server::unavailable())?;
     leptos_axum::redirect(&format!("/admin/directories/{}/setup/endpoint", directory.id));
@@ -275,7 +275,7 @@ pub async fn change_provider(directory: String, idp: String) -> Result<(), Serve
     let admin = crate::auth::require_admin().await?;
     let idp = server::parse_idp(response.as_ref(), &idp)?;
     let id = server::directory_id(response.as_ref(), &directory)?;
-    service::onboarding::change_identity_provider(&store, admin.tenant()?, id, idp, &admin.actor(), server::now())
+    service::onboarding::change_identity_provider(&store, admin.tenant()?, id, idp, &admin.actor()?, server::now())
         .await
         .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
     leptos_axum::redirect(&format!("/admin/directories/{id}/setup/endpoint"));
@@ -329,18 +329,10 @@ pub async fn issue_setup_client(directory: String) -> Result<ClientCredentialsVi
     let tenant = admin.tenant()?;
     let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
     let label = format!("Issued by {} in the setup wizard", admin.email);
-    let client = service::directories::issue_oauth_client(&store, tenant, id, label, server::now())
+    let client = service::directories::issue_oauth_client(&store, tenant, id, label, &admin.actor()?, server::now())
         .await
-        .map_err(|_| server::unavailable())?;
-    server::audit(
-        &store,
-        tenant,
-        &admin.actor(),
-        "oauth_client.issued",
-        id,
-        serde_json::json!({ "client_id": client.client_id }),
-    )
-    .await?;
+        .map_err(|_| server::unavailable())?
+        .ok_or_else(|| server::directory_not_found(response.as_ref()))?;
     Ok(ClientCredentialsView {
         client_id: client.client_id,
         client_secret: client.secret,
@@ -422,7 +414,7 @@ pub async fn save_mapping(
             source,
         })
         .collect();
-    service::onboarding::save_mapping(&store, tenant, id, rows, &admin.actor(), server::now())
+    service::onboarding::save_mapping(&store, tenant, id, rows, &admin.actor()?, server::now())
         .await
         .map_err(|error| server::onboarding_failed(response.as_ref(), error))
 }
@@ -436,7 +428,7 @@ pub async fn run_self_test(directory: String) -> Result<SelfTestView, ServerFnEr
     let admin = crate::auth::require_admin().await?;
     let tenant = admin.tenant()?;
     let id = server::directory_id(response.as_ref(), &directory)?;
-    let report = service::self_test::run(&store, tenant, id, &public_base, &admin.actor(), server::now())
+    let report = service::self_test::run(&store, tenant, id, &public_base, &admin.actor()?, server::now())
         .await
         .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
     Ok(SelfTestView {
@@ -527,12 +519,10 @@ pub async fn rotate_token(
     let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
     let Ok(old) = token.parse::<service::TokenId>() else { return Err(server::token_not_found(response.as_ref())) };
     let overlap = chrono::Duration::minutes(overlap_minutes.clamp(0, 7 * 24 * 60));
-    let rotated = service::directories::rotate_token(&store, tenant, id, old, overlap, server::now())
+    let rotated = service::directories::rotate_token(&store, tenant, id, old, overlap, &admin.actor()?, server::now())
         .await
         .map_err(|_| server::unavailable())?;
     let Some((issued, old_until)) = rotated else { return Err(server::token_not_found(response.as_ref())) };
-    let detail = serde_json::json!({ "token": issued.id.to_string(), "replaces": old.to_string(), "old_token_until": old_until });
-    server::audit(&store, tenant, &admin.actor(), "token.rotated", id, detail).await?;
     let expires = service::onboarding::tokens(&store, tenant, id)
         .await
         .ok()
@@ -555,18 +545,12 @@ pub async fn revoke_directory_token(directory: String, token: String) -> Result<
     let Ok(token_id) = token.parse::<service::TokenId>() else {
         return Err(server::token_not_found(response.as_ref()));
     };
-    let belongs = service::onboarding::tokens(&store, tenant, id)
-        .await
-        .map_err(|_| server::unavailable())?
-        .iter()
-        .any(|t| t.id == token_id);
-    if !belongs {
-        return Err(server::token_not_found(response.as_ref()));
-    }
-    service::directories::revoke_token(&store, tenant, token_id, server::now())
+    let revoked = service::directories::revoke_token(&store, tenant, id, token_id, &admin.actor()?, server::now())
         .await
         .map_err(|_| server::unavailable())?;
-    server::audit(&store, tenant, &admin.actor(), "token.revoked", id, serde_json::json!({ "token": token })).await?;
+    if !revoked {
+        return Err(server::token_not_found(response.as_ref()));
+    }
     Ok(())
 }
 
@@ -630,7 +614,7 @@ pub(crate) mod server {
         })
     }
 
-    fn not_found(response: Option<&leptos_axum::ResponseOptions>) -> ServerFnError {
+    pub(crate) fn directory_not_found(response: Option<&leptos_axum::ResponseOptions>) -> ServerFnError {
         set_status(response, http::StatusCode::NOT_FOUND);
         ServerFnError::new("There is no such directory in your organisation.")
     }
@@ -644,7 +628,7 @@ pub(crate) mod server {
         response: Option<&leptos_axum::ResponseOptions>,
         directory: &str,
     ) -> Result<service::DirectoryId, ServerFnError> {
-        directory.parse().map_err(|_| not_found(response))
+        directory.parse().map_err(|_| directory_not_found(response))
     }
 
     /// The directory, after checking that it is the tenant's.
@@ -657,7 +641,7 @@ pub(crate) mod server {
         let id = directory_id(response, directory)?;
         match service::onboarding::directory_setup(store, tenant, id).await {
             Ok(_) => Ok(id),
-            Err(OnboardingError::NotFound) => Err(not_found(response)),
+            Err(OnboardingError::NotFound) => Err(directory_not_found(response)),
             Err(_) => Err(unavailable()),
         }
     }
@@ -667,7 +651,7 @@ pub(crate) mod server {
         error: OnboardingError,
     ) -> ServerFnError {
         match error {
-            OnboardingError::NotFound => not_found(response),
+            OnboardingError::NotFound => directory_not_found(response),
             OnboardingError::InvalidMapping(message) => {
                 set_status(response, http::StatusCode::UNPROCESSABLE_ENTITY);
                 ServerFnError::new(service::sentence(&message))
@@ -689,25 +673,11 @@ pub(crate) mod server {
         let now = now();
         let expires_at = (valid_days > 0).then(|| now + chrono::Duration::days(i64::from(valid_days.min(3650))));
         let request = service::directories::TokenRequest { label, read_only: false, expires_at };
-        let issued = service::directories::issue_token(store, tenant, directory, request, now)
+        let issued = service::directories::issue_token(store, tenant, directory, request, &admin.actor()?, now)
             .await
-            .map_err(|_| unavailable())?;
-        let detail = serde_json::json!({ "token": issued.id.to_string() });
-        audit(store, tenant, &admin.actor(), "token.issued", directory, detail).await?;
+            .map_err(|_| unavailable())?
+            .ok_or_else(|| directory_not_found(None))?;
         Ok(IssuedTokenView { token: issued.secret, expires: date_time(expires_at), old_token_until: None })
-    }
-
-    pub(crate) async fn audit(
-        store: &service::Store,
-        tenant: service::TenantId,
-        actor: &str,
-        action: &str,
-        directory: service::DirectoryId,
-        detail: serde_json::Value,
-    ) -> Result<(), ServerFnError> {
-        service::admins::record_action(store, tenant, actor, action, Some(directory), detail, now())
-            .await
-            .map_err(|_| unavailable())
     }
 
     pub(crate) fn request_view(request: service::onboarding::RequestRecord) -> RequestView {

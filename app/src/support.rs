@@ -118,7 +118,7 @@ pub async fn support_failure(tenant: String, seq: i64) -> Result<FailureView, Se
     let operator = crate::auth::require_operator().await?;
     let not_found = || ServerFnError::new("That failure is not in the tenant's audit trail.");
     let tenant: service::TenantId = tenant.parse().map_err(|_| not_found())?;
-    let detail = service::support::failure_detail(&store, tenant, seq, &operator.viewer(), server::now())
+    let detail = service::support::failure_detail(&store, tenant, seq, &operator.actor()?, server::now())
         .await
         .map_err(|_| server::unavailable())?
         .ok_or_else(not_found)?;

@@ -54,8 +54,7 @@ pub async fn add_operator(email: String, role: String) -> Result<AddedOperator, 
             return Err(ServerFnError::new("Choose the operator or the support role."));
         }
     };
-    #[allow(clippy::disallowed_methods)] // the clock is read at the edge
-    let now = chrono::Utc::now();
+    let now = crate::auth::server::now();
     match service::operators::add_operator(&store, &email, role, now).await {
         Ok(added) => Ok(AddedOperator {
             email: added.operator.email,

@@ -78,8 +78,8 @@ pub async fn create_tenant(slug: String, display_name: String) -> Result<(), Ser
     use service::tenants::TenantError;
     let store = expect_context::<service::Store>();
     let response = crate::auth::server::response();
-    crate::auth::require_operator_role().await?;
-    match service::tenants::create(&store, &slug, &display_name, server::now()).await {
+    let operator = crate::auth::require_operator_role().await?;
+    match service::tenants::create(&store, &slug, &display_name, &operator.actor()?, server::now()).await {
         Ok(tenant) => {
             leptos_axum::redirect(&format!("/tenants/{}", tenant.slug));
             Ok(())
@@ -98,7 +98,7 @@ pub async fn tenant_detail(slug: String) -> Result<Option<TenantOverview>, Serve
     let public_base = expect_context::<crate::PortalSettings>().public_base;
     let operator = crate::auth::require_operator().await?;
     let Ok(slug) = service::TenantSlug::parse(&slug) else { return Ok(None) };
-    let page = service::support::tenant_page(&store, &slug, &operator.viewer(), server::now()).await;
+    let page = service::support::tenant_page(&store, &slug, &operator.actor()?, server::now()).await;
     let Some(service::support::TenantPage { tenant, directories, sso: provider }) = page.map_err(|_| unavailable())?
     else {
         return Ok(None);
@@ -136,7 +136,7 @@ pub async fn add_directory(slug: String, idp: String) -> Result<NewDirectory, Se
         return Err(ServerFnError::new("Choose one of the listed identity providers."));
     };
     let label = format!("Created by {} in the portal", operator.email);
-    let added = service::tenants::add_directory(&store, &slug, idp, label, server::now()).await;
+    let added = service::tenants::add_directory(&store, &slug, idp, label, &operator.actor()?, server::now()).await;
     let Some((directory, token)) = added.map_err(|_| unavailable())? else {
         crate::auth::server::set_status(response.as_ref(), http::StatusCode::NOT_FOUND);
         return Err(ServerFnError::new("This tenant does not exist (any more)."));
@@ -165,7 +165,7 @@ pub async fn tenant_sso(slug: String) -> Result<SsoSettings, ServerFnError> {
     let response = crate::auth::server::response();
     let operator = crate::auth::require_operator().await?;
     let tenant = server::tenant_named(response.as_ref(), &store, &slug).await?;
-    let provider = service::support::tenant_sso(&store, tenant, &operator.viewer(), server::now())
+    let provider = service::support::tenant_sso(&store, tenant, &operator.actor()?, server::now())
         .await
         .map_err(|_| unavailable())?;
     Ok(SsoSettings {
@@ -190,7 +190,7 @@ pub async fn configure_tenant_sso(
     let response = crate::auth::server::response();
     let operator = crate::auth::require_operator_role().await?;
     let tenant = server::tenant_named(response.as_ref(), &store, &slug).await?;
-    let actor = operator.actor();
+    let actor = operator.actor()?;
     let settings = service::sso::ProviderSettings { issuer, client_id, client_secret, display_name };
     let configured = service::sso::configure(&store, tenant, &settings, &actor, server::now()).await;
     match configured {
@@ -219,7 +219,7 @@ pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, 
         return Err(ServerFnError::new("This tenant does not exist (any more)."));
     };
     let lifetime = chrono::Duration::days(i64::from(valid_days));
-    let actor = operator.actor();
+    let actor = operator.actor()?;
     match service::admins::create_setup_link(&store, tenant.id, &actor, lifetime, server::now()).await {
         Ok(link) => Ok(link.url(&public_base)),
         Err(service::admins::SetupLinkError::Service(_)) => Err(unavailable()),

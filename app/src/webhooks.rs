@@ -173,9 +173,9 @@ pub async fn create_webhook(url: String) -> Result<IssuedWebhookView, ServerFnEr
     let options = expect_context::<service::webhooks::WebhookOptions>();
     let response = crate::auth::server::response();
     let admin = crate::auth::require_admin().await?;
-    let actor = service::webhooks::Actor::named(admin.actor());
+    let actor = admin.actor()?;
     let url = url.trim().to_owned();
-    let issued = service::webhooks::create_endpoint(&store, admin.tenant()?, &url, &options, &actor, server::now())
+    let issued = service::webhooks::register_webhook(&store, admin.tenant()?, &url, &options, &actor, server::now())
         .await
         .map_err(|error| server::failure(response.as_ref(), error))?;
     Ok(IssuedWebhookView { id: issued.id.to_string(), url, secret: issued.secret })
@@ -203,7 +203,7 @@ pub async fn replay_dead_letter(webhook: String, delivery: String) -> Result<boo
     let admin = crate::auth::require_admin().await?;
     let id = server::webhook_id(response.as_ref(), &webhook)?;
     let delivery = delivery.parse().map_err(|_| server::not_found(response.as_ref()))?;
-    let actor = service::webhooks::Actor::named(admin.actor());
+    let actor = admin.actor()?;
     service::webhooks::replay(&store, &options, admin.tenant()?, id, delivery, &actor, server::now())
         .await
         .map_err(|error| server::failure(response.as_ref(), error))
@@ -216,7 +216,7 @@ pub async fn tenant_webhooks(slug: String) -> Result<Vec<EndpointView>, ServerFn
     let response = crate::auth::server::response();
     let operator = crate::auth::require_operator().await?;
     let tenant = crate::tenants::server::tenant_named(response.as_ref(), &store, &slug).await?;
-    let endpoints = service::support::tenant_webhooks(&store, tenant, &operator.viewer(), server::now())
+    let endpoints = service::support::tenant_webhooks(&store, tenant, &operator.actor()?, server::now())
         .await
         .map_err(|_| server::unavailable())?;
     Ok(endpoints.into_iter().map(server::endpoint).collect())
@@ -232,7 +232,7 @@ pub async fn tenant_webhook_activity(slug: String, webhook: String) -> Result<Ac
     let tenant = crate::tenants::server::tenant_named(response.as_ref(), &store, &slug).await?;
     let id = server::webhook_id(response.as_ref(), &webhook)?;
     let activity =
-        service::support::webhook_activity(&store, tenant, id, &operator.viewer(), ACTIVITY_LIMIT, server::now())
+        service::support::webhook_activity(&store, tenant, id, &operator.actor()?, ACTIVITY_LIMIT, server::now())
             .await
             .map_err(|error| server::failure(response.as_ref(), error))?;
     Ok(server::activity(activity))

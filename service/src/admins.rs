@@ -7,12 +7,10 @@
 //! used up in the same transaction that makes the account.
 
 use chrono::{DateTime, Duration, Utc};
-use store::{
-    AuditOutcome, NewAuditRecord, NewSetupLink, SetupLinkId, Store, StoreError, Tenant, TenantAdmin, TenantAdminId,
-    TenantId,
-};
+use store::{NewSetupLink, SetupLinkId, Store, StoreError, Tenant, TenantAdmin, TenantAdminId, TenantId};
 
 use crate::ServiceError;
+use crate::actor::Actor;
 use crate::directories::{digest, random_text};
 use crate::operators::{self, MIN_PASSWORD_LENGTH, OperatorEmail, OperatorError, SignInThrottle, SignedInOperator};
 
@@ -82,12 +80,12 @@ pub enum SignedInAccount {
     Admin(SignedInAdmin),
 }
 
-/// Makes a setup link for `tenant`, valid for `lifetime`. `created_by` names the maker
-/// (`operator:<id>`, `admin:<id>`, `api-key:<id>`, `cli`) in the link and the audit trail.
+/// Makes a setup link for `tenant`, valid for `lifetime`; the link names its maker, and
+/// `setup_link.created` is recorded with it.
 pub async fn create_setup_link(
     store: &Store,
     tenant: TenantId,
-    created_by: &str,
+    actor: &Actor,
     lifetime: Duration,
     now: DateTime<Utc>,
 ) -> Result<IssuedSetupLink, SetupLinkError> {
@@ -98,13 +96,14 @@ pub async fn create_setup_link(
     let link = NewSetupLink {
         id: SetupLinkId::generate(),
         digest: digest(&secret),
-        created_by: created_by.to_owned(),
+        created_by: actor.audit_name(),
         created_at: now,
         expires_at: now + lifetime,
     };
-    store.tenant(tenant).insert_setup_link(&link).await?;
+    let mut action = store.tenant(tenant).begin_action().await?;
+    action.insert_setup_link(&link).await?;
     let detail = serde_json::json!({ "setup_link": link.id.to_string(), "expires_at": link.expires_at });
-    record_action(store, tenant, created_by, "setup_link.created", None, detail, now).await?;
+    action.commit(actor.record("setup_link.created", None, detail, now)).await?;
     Ok(IssuedSetupLink { id: link.id, secret, expires_at: link.expires_at })
 }
 
@@ -202,14 +201,16 @@ async fn make_admin(
     admin: TenantAdmin,
     now: DateTime<Utc>,
 ) -> Result<SignedInAdmin, SetupLinkError> {
-    match store.tenant(link.tenant).redeem_setup_link(link.id, &admin).await {
+    let mut action = store.tenant(link.tenant).begin_action().await?;
+    match action.redeem_setup_link(link.id, &admin).await {
         Ok(true) => {}
         Ok(false) => return Err(SetupLinkError::Used),
         Err(StoreError::Conflict(_)) => return Err(SetupLinkError::EmailTaken),
         Err(error) => return Err(error.into()),
     }
     let detail = serde_json::json!({ "setup_link": link.id.to_string(), "email": admin.email });
-    record_action(store, link.tenant, &format!("admin:{}", admin.id), "admin.created", None, detail, now).await?;
+    let actor = Actor::Admin { id: admin.id, email: admin.email.clone() };
+    action.commit(actor.record("admin.created", None, detail, now)).await?;
     Ok(SignedInAdmin { id: admin.id, email: admin.email, tenant: admin.tenant })
 }
 
@@ -259,32 +260,6 @@ pub async fn admin(store: &Store, tenant: TenantId, id: TenantAdminId) -> Result
 /// The tenant's admins, oldest first.
 pub async fn admins(store: &Store, tenant: TenantId) -> Result<Vec<TenantAdmin>, ServiceError> {
     Ok(store.tenant(tenant).tenant_admins().await?)
-}
-
-/// Appends an admin's or operator's action to the tenant's audit trail at once.
-pub async fn record_action(
-    store: &Store,
-    tenant: TenantId,
-    actor: &str,
-    action: &str,
-    directory: Option<store::DirectoryId>,
-    detail: serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    let record = NewAuditRecord {
-        occurred_at: now,
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        directory,
-        method: None,
-        path: None,
-        status: None,
-        latency_ms: None,
-        resource_id: None,
-        outcome: AuditOutcome::Success,
-        detail,
-    };
-    crate::audit::record_now(store, tenant, record).await
 }
 
 #[cfg(test)]

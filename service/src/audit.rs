@@ -6,7 +6,8 @@
 //! answered ([`AuditLog::record_durably`]), so no acknowledged write lacks its record
 //! after a crash; concurrent writers share the writer's transactions. Reads and requests
 //! that changed nothing do not wait: a crash loses at most the last [`FLUSH_EVERY`] of
-//! those. Admin actions are rare and appended at once ([`record_now`]).
+//! those. Admin and operator actions commit their record with their change (see
+//! [`crate::actor::Actor::record`] and `store::TenantAction`).
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use store::{ChainReport, NewAuditRecord, Store, TenantId};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::ServiceError;
+use crate::actor::Actor;
 
 pub use store::AuditOutcome as Outcome;
 
@@ -169,11 +171,6 @@ async fn append(store: &Store, pending: &mut Vec<(TenantId, NewAuditRecord)>, wa
     }
 }
 
-/// Appends one record at once (admin and operator actions).
-pub async fn record_now(store: &Store, tenant: TenantId, record: NewAuditRecord) -> Result<(), ServiceError> {
-    Ok(store.tenant(tenant).append_audit(&[record]).await?)
-}
-
 /// The newest records of a tenant matching `query`, below sequence number `before`.
 pub async fn page(
     store: &Store,
@@ -316,13 +313,14 @@ pub async fn set_retention(
     store: &Store,
     tenant: TenantId,
     days: Option<u32>,
-    actor: &str,
+    actor: &Actor,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), ServiceError> {
     let days = days.map(|days| days.clamp(1, MAX_RETENTION_DAYS));
-    store.tenant(tenant).set_audit_retention(days).await?;
-    let record = admin_record(actor, "audit.retention_set", serde_json::json!({ "days": days }), now);
-    record_now(store, tenant, record).await
+    let mut action = store.tenant(tenant).begin_action().await?;
+    action.set_audit_retention(days).await?;
+    action.commit(actor.record("audit.retention_set", None, serde_json::json!({ "days": days }), now)).await?;
+    Ok(())
 }
 
 /// The retention job: deletes each tenant's records older than its retention period, and
@@ -335,31 +333,18 @@ pub async fn enforce_retention(
     let mut pruned = Vec::new();
     for (tenant, days) in store.audit_retention_settings().await? {
         let cut_off = now - chrono::Duration::days(i64::from(days));
-        let (deleted, through) = store.tenant(tenant).prune_audit(cut_off).await?;
+        // The pruning and its record commit together; a run that deletes nothing leaves
+        // no record (and rolls back).
+        let mut action = store.tenant(tenant).begin_action().await?;
+        let (deleted, through) = action.prune_audit(cut_off).await?;
         if deleted > 0 {
             let detail = serde_json::json!({ "deleted": deleted, "through_seq": through, "retention_days": days });
-            record_now(store, tenant, admin_record("system", "audit.retention_pruned", detail, now)).await?;
+            action.commit(Actor::System.record("audit.retention_pruned", None, detail, now)).await?;
             tracing::info!(%tenant, deleted, "audit retention enforced");
             pruned.push((tenant, deleted));
         }
     }
     Ok(pruned)
-}
-
-fn admin_record(actor: &str, action: &str, detail: Value, now: chrono::DateTime<chrono::Utc>) -> NewAuditRecord {
-    NewAuditRecord {
-        occurred_at: now,
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        directory: None,
-        method: None,
-        path: None,
-        status: None,
-        latency_ms: None,
-        resource_id: None,
-        outcome: store::AuditOutcome::Success,
-        detail,
-    }
 }
 
 /// Walks a tenant's chain and reports the first record that breaks it.

@@ -15,7 +15,10 @@ use store::{
     StoreError, Tenant, TenantId, TenantSlug, TokenId, TokenRecord,
 };
 
+use serde_json::json;
+
 use crate::ServiceError;
+use crate::actor::Actor;
 
 const TOKEN_PREFIX: &str = "scim_";
 
@@ -24,65 +27,113 @@ const TOKEN_PREFIX: &str = "scim_";
 const LAST_USED_PRECISION: Duration = Duration::minutes(1);
 
 /// The tenant with this slug, created (with the slug as its display name) if missing.
-pub async fn ensure_tenant(store: &Store, slug: &TenantSlug, now: DateTime<Utc>) -> Result<Tenant, ServiceError> {
+pub async fn ensure_tenant(
+    store: &Store,
+    slug: &TenantSlug,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Tenant, ServiceError> {
     if let Some(tenant) = store.tenant_by_slug(slug).await? {
         return Ok(tenant);
     }
-    let tenant = Tenant {
-        id: TenantId::generate(),
-        slug: slug.clone(),
-        display_name: slug.as_str().to_owned(),
-        created_at: now,
-    };
-    match store.create_tenant(&tenant).await {
-        Ok(()) => Ok(tenant),
+    match crate::tenants::create(store, slug.as_str(), slug.as_str(), actor, now).await {
+        Ok(tenant) => Ok(tenant),
         // Created by someone else between the read and the write: use theirs.
-        Err(StoreError::Conflict(_)) => {
+        Err(crate::tenants::TenantError::SlugTaken(_)) => {
             store.tenant_by_slug(slug).await?.ok_or(ServiceError::Internal("tenant vanished after a conflict".into()))
         }
-        Err(error) => Err(error.into()),
+        Err(crate::tenants::TenantError::Service(error)) => Err(error),
+        Err(other) => Err(ServiceError::Internal(other.to_string())),
     }
 }
 
-/// Adds a directory fed by `idp` to a tenant.
-pub async fn create_directory(
-    store: &Store,
-    tenant: TenantId,
-    idp: IdentityProvider,
-    now: DateTime<Utc>,
-) -> Result<Directory, ServiceError> {
-    create_directory_with(store, tenant, idp, DirectorySettings::default(), now).await
+/// A directory to add to a tenant.
+#[derive(Debug, Clone)]
+pub struct NewDirectory {
+    pub idp: IdentityProvider,
+    /// Rate limit and unknown-attribute policy.
+    pub settings: DirectorySettings,
+    /// The label of a bearer token issued with the directory; `None` when the token comes
+    /// later (the wizard shows it at its token step, when the admin is ready to paste it).
+    pub first_token: Option<String>,
 }
 
-/// Adds a directory with these settings (rate limit, unknown-attribute policy).
-pub async fn create_directory_with(
+/// Adds a directory to a tenant, with its first token when asked for: the one use case
+/// behind the wizard's first step, the operator console, the operator API and the CLI.
+/// The directory, its token and the `directory.created` record commit together.
+pub async fn add_directory(
     store: &Store,
     tenant: TenantId,
-    idp: IdentityProvider,
-    settings: DirectorySettings,
+    new: NewDirectory,
+    actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<Directory, ServiceError> {
+) -> Result<(Directory, Option<IssuedToken>), ServiceError> {
     let directory = Directory {
         id: DirectoryId::generate(),
-        idp,
-        display_name: idp.display_name().to_owned(),
+        idp: new.idp,
+        display_name: new.idp.display_name().to_owned(),
         created_at: now,
-        settings,
+        settings: new.settings,
     };
-    store.tenant(tenant).create_directory(&directory).await?;
-    Ok(directory)
+    let mut action = store.tenant(tenant).begin_action().await?;
+    action.create_directory(&directory).await?;
+    let mut detail = json!({ "idp": new.idp.as_str() });
+    let token = match new.first_token {
+        Some(label) => {
+            let request = TokenRequest { label, read_only: false, expires_at: None };
+            let (token, issued) = new_token(directory.id, request, None, now);
+            action.insert_token(&token).await?;
+            detail["token"] = json!(issued.id.to_string());
+            Some(issued)
+        }
+        None => None,
+    };
+    action.commit(actor.record("directory.created", Some(directory.id), detail, now)).await?;
+    Ok((directory, token))
 }
 
-/// Changes a directory's settings (rate limit, unknown-attribute policy); false when the
-/// tenant has no such directory. Running servers apply them from the next request.
+/// A change to a directory's settings: what is `None` stays as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SettingsChange {
+    /// Sustained SCIM requests per second before 429 (at least 1).
+    pub rate_limit_per_second: Option<u32>,
+    /// Reject attributes no schema defines (`true`) or keep and report them.
+    pub strict_attributes: Option<bool>,
+}
+
+impl SettingsChange {
+    /// `current` with this change applied.
+    pub fn applied_to(self, current: DirectorySettings) -> DirectorySettings {
+        DirectorySettings {
+            rate_limit_per_second: self.rate_limit_per_second.unwrap_or(current.rate_limit_per_second).max(1),
+            strict_attributes: self.strict_attributes.unwrap_or(current.strict_attributes),
+        }
+    }
+}
+
+/// Changes a directory's settings (rate limit, unknown-attribute policy) and records
+/// `directory.configured`; returns the settings now in force, `None` when the tenant has
+/// no such directory. Running servers apply them from the next request.
 pub async fn configure_directory(
     store: &Store,
     tenant: TenantId,
     directory: DirectoryId,
-    settings: DirectorySettings,
-) -> Result<bool, ServiceError> {
-    let settings = DirectorySettings { rate_limit_per_second: settings.rate_limit_per_second.max(1), ..settings };
-    Ok(store.tenant(tenant).update_directory_settings(directory, &settings).await?)
+    change: SettingsChange,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Option<DirectorySettings>, ServiceError> {
+    let Some(current) = store.tenant(tenant).directory(directory).await? else { return Ok(None) };
+    let settings = change.applied_to(current.settings);
+    let mut action = store.tenant(tenant).begin_action().await?;
+    if !action.update_directory_settings(directory, &settings).await? {
+        return Ok(None);
+    }
+    let detail = json!({
+        "rate_limit_per_second": settings.rate_limit_per_second,
+        "unknown_attributes": if settings.strict_attributes { "strict" } else { "preserve" },
+    });
+    action.commit(actor.record("directory.configured", Some(directory), detail, now)).await?;
+    Ok(Some(settings))
 }
 
 /// What to issue.
@@ -100,25 +151,48 @@ pub struct IssuedToken {
     pub secret: String,
 }
 
-/// Issues a new bearer token for a directory of the tenant.
+/// Issues a new bearer token for a directory of the tenant and records `token.issued`;
+/// `None` when the tenant has no such directory.
 pub async fn issue_token(
     store: &Store,
     tenant: TenantId,
     directory: DirectoryId,
     request: TokenRequest,
+    actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<IssuedToken, ServiceError> {
-    store_new_token(store, tenant, directory, request, None, now).await
+) -> Result<Option<IssuedToken>, ServiceError> {
+    if store.tenant(tenant).directory(directory).await?.is_none() {
+        return Ok(None);
+    }
+    let (token, issued) = new_token(directory, request, None, now);
+    let mut action = store.tenant(tenant).begin_action().await?;
+    action.insert_token(&token).await?;
+    let detail = json!({ "token": issued.id.to_string() });
+    action.commit(actor.record("token.issued", Some(directory), detail, now)).await?;
+    Ok(Some(issued))
 }
 
-async fn store_new_token(
+/// A short-lived token the server mints for itself (the self-test's), recorded by the use
+/// case it serves rather than as an issue of its own.
+pub(crate) async fn mint_token(
     store: &Store,
     tenant: TenantId,
     directory: DirectoryId,
     request: TokenRequest,
-    oauth_client: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<IssuedToken, ServiceError> {
+    let (token, issued) = new_token(directory, request, None, now);
+    store.tenant(tenant).mint_token(&token).await?;
+    Ok(issued)
+}
+
+/// A new token's row and its secret (shown once, never stored).
+fn new_token(
+    directory: DirectoryId,
+    request: TokenRequest,
+    oauth_client: Option<String>,
+    now: DateTime<Utc>,
+) -> (NewToken, IssuedToken) {
     let secret = format!("{TOKEN_PREFIX}{}", random_text(32));
     let token = NewToken {
         id: TokenId::generate(),
@@ -130,8 +204,8 @@ async fn store_new_token(
         expires_at: request.expires_at,
         oauth_client,
     };
-    store.tenant(tenant).insert_token(&token).await?;
-    Ok(IssuedToken { id: token.id, secret })
+    let issued = IssuedToken { id: token.id, secret };
+    (token, issued)
 }
 
 /// OAuth client ids start with this, secrets with the token prefix's sibling.
@@ -149,14 +223,19 @@ pub struct IssuedClient {
 }
 
 /// Issues OAuth 2.0 client credentials for a directory, for identity providers that fetch
-/// short-lived access tokens from `POST /oauth/token` (RFC 6749 §4.4).
+/// short-lived access tokens from `POST /oauth/token` (RFC 6749 §4.4), and records
+/// `oauth_client.issued`; `None` when the tenant has no such directory.
 pub async fn issue_oauth_client(
     store: &Store,
     tenant: TenantId,
     directory: DirectoryId,
     label: String,
+    actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<IssuedClient, ServiceError> {
+) -> Result<Option<IssuedClient>, ServiceError> {
+    if store.tenant(tenant).directory(directory).await?.is_none() {
+        return Ok(None);
+    }
     let client_id = format!("{CLIENT_ID_PREFIX}{}", random_text(16));
     let secret = format!("{CLIENT_SECRET_PREFIX}{}", random_text(32));
     let client = NewOAuthClient {
@@ -166,8 +245,11 @@ pub async fn issue_oauth_client(
         label,
         created_at: now,
     };
-    store.tenant(tenant).insert_oauth_client(&client).await?;
-    Ok(IssuedClient { client_id, secret })
+    let mut action = store.tenant(tenant).begin_action().await?;
+    action.insert_oauth_client(&client).await?;
+    let detail = json!({ "client_id": client_id });
+    action.commit(actor.record("oauth_client.issued", Some(directory), detail, now)).await?;
+    Ok(Some(IssuedClient { client_id, secret }))
 }
 
 /// A short-lived access token from the client-credentials grant.
@@ -211,8 +293,8 @@ pub async fn exchange_client_credentials(
         read_only: false,
         expires_at: Some(now + ACCESS_TOKEN_LIFETIME),
     };
-    let issued =
-        store_new_token(store, client.tenant, client.directory, request, Some(client_id.to_owned()), now).await?;
+    let (token, issued) = new_token(client.directory, request, Some(client_id.to_owned()), now);
+    store.tenant(client.tenant).mint_token(&token).await?;
     Ok(AccessToken { token: issued.secret, expires_in_seconds: ACCESS_TOKEN_LIFETIME.num_seconds() })
 }
 
@@ -361,11 +443,11 @@ pub async fn rotate_token(
     directory: DirectoryId,
     old: TokenId,
     overlap: Duration,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Option<(IssuedToken, DateTime<Utc>)>, ServiceError> {
     let overlap = overlap.clamp(Duration::zero(), MAX_ROTATION_OVERLAP);
-    let scope = store.tenant(tenant);
-    let tokens = scope.directory_tokens(directory).await?;
+    let tokens = store.tenant(tenant).directory_tokens(directory).await?;
     let Some(current) = tokens.into_iter().find(|token| token.id == old && token.revoked_at.is_none()) else {
         return Ok(None);
     };
@@ -375,20 +457,38 @@ pub async fn rotate_token(
         // The new token lives as long as the old one was meant to, counted from now.
         expires_at: current.expires_at.map(|expires| now + (expires - current.created_at).max(Duration::hours(1))),
     };
-    let issued = issue_token(store, tenant, directory, request, now).await?;
+    let (token, issued) = new_token(directory, request, None, now);
     let old_until = current.expires_at.map_or(now + overlap, |expires| expires.min(now + overlap));
-    scope.expire_token_at(old, old_until).await?;
+    let mut action = store.tenant(tenant).begin_action().await?;
+    action.insert_token(&token).await?;
+    action.expire_token_at(old, old_until).await?;
+    let detail = json!({ "token": issued.id.to_string(), "replaces": old.to_string(), "old_token_until": old_until });
+    action.commit(actor.record("token.rotated", Some(directory), detail, now)).await?;
     Ok(Some((issued, old_until)))
 }
 
-/// Revokes a token of the tenant; returns whether the tenant had it.
+/// Revokes a token an admin issued for one of the tenant's directories and records
+/// `token.revoked`; false when the directory has no such token (another directory's token
+/// is not found here, so a page of one directory cannot revoke another's).
 pub async fn revoke_token(
     store: &Store,
     tenant: TenantId,
+    directory: DirectoryId,
     token: TokenId,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
-    Ok(store.tenant(tenant).revoke_token(token, now).await?)
+    let issued = store.tenant(tenant).directory_tokens(directory).await?;
+    if !issued.iter().any(|issued| issued.id == token) {
+        return Ok(false);
+    }
+    let mut action = store.tenant(tenant).begin_action().await?;
+    if !action.revoke_token(token, now).await? {
+        return Ok(false);
+    }
+    let detail = json!({ "token": token.to_string() });
+    action.commit(actor.record("token.revoked", Some(directory), detail, now)).await?;
+    Ok(true)
 }
 
 /// Why `token` no longer opens its directory at `now`, if it does not.

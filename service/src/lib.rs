@@ -2,9 +2,11 @@
 //! functions. Each public function is one use case; callers pass the [`store::Store`] and
 //! receive typed results, never database errors.
 
+pub mod actor;
 pub mod admins;
 pub mod api_keys;
 pub mod audit;
+pub mod clock;
 pub mod deployment;
 pub mod directories;
 pub mod events;
@@ -29,6 +31,8 @@ pub fn sentence(text: &str) -> String {
     sentence
 }
 
+pub use actor::Actor;
+pub use clock::{Clock, SharedClock, SystemClock};
 pub use store::{DirectoryId, IdentityProvider, OperatorRole, ResourceKind, Store, TenantId, TenantSlug, TokenId};
 
 /// Why a use case failed, in terms a caller can act on.

@@ -95,7 +95,7 @@ pub async fn deactivate_expired(
                     "owner": deactivated.owner,
                 }),
             };
-            crate::audit::record_now(store, tenant, record).await?;
+            store.tenant(tenant).append_audit(&[record]).await?;
             tracing::info!(%tenant, directory = %identity.directory, id = %identity.id, "deactivated an expired identity");
             expired.push(Expired {
                 tenant,

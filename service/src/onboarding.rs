@@ -9,12 +9,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use store::{
-    Directory, DirectoryId, DirectoryRequest, IdentityProvider, SetupCompletion, SetupState, Store, SyncHealth,
-    TenantId,
+    Directory, DirectoryId, DirectoryRequest, DirectorySettings, IdentityProvider, SetupCompletion, SetupState, Store,
+    SyncHealth, TenantId,
 };
 
 use crate::ServiceError;
-use crate::admins::record_action;
+use crate::actor::Actor;
 
 pub use store::{AuditOutcome as RequestOutcome, DirectoryRequest as RequestRecord, TokenRecord};
 
@@ -86,17 +86,17 @@ impl From<store::StoreError> for OnboardingError {
     }
 }
 
-/// Step 1: makes a directory for `idp` in the admin's tenant; the wizard continues at step 2.
+/// Step 1: makes a directory for `idp` in the admin's tenant (see
+/// [`crate::directories::add_directory`]); its token comes at step 3.
 pub async fn start_directory(
     store: &Store,
     tenant: TenantId,
     idp: IdentityProvider,
-    actor: &str,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Directory, ServiceError> {
-    let directory = crate::directories::create_directory(store, tenant, idp, now).await?;
-    let detail = json!({ "idp": idp.as_str() });
-    record_action(store, tenant, actor, "directory.created", Some(directory.id), detail, now).await?;
+    let new = crate::directories::NewDirectory { idp, settings: DirectorySettings::default(), first_token: None };
+    let (directory, _) = crate::directories::add_directory(store, tenant, new, actor, now).await?;
     Ok(directory)
 }
 
@@ -106,14 +106,15 @@ pub async fn change_identity_provider(
     tenant: TenantId,
     directory: DirectoryId,
     idp: IdentityProvider,
-    actor: &str,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), OnboardingError> {
-    if !store.tenant(tenant).set_directory_idp(directory, idp).await? {
+    let mut action = store.tenant(tenant).begin_action().await?;
+    if !action.set_directory_idp(directory, idp).await? {
         return Err(OnboardingError::NotFound);
     }
     let detail = json!({ "idp": idp.as_str() });
-    record_action(store, tenant, actor, "directory.idp_changed", Some(directory), detail, now).await?;
+    action.commit(actor.record("directory.idp_changed", Some(directory), detail, now)).await?;
     Ok(())
 }
 
@@ -213,9 +214,10 @@ pub async fn complete_if_provisioned(
         .iter()
         .any(|request| request.method == "POST" && request.status == 201 && !self_test_tokens.contains(&request.actor));
     if provisioned {
-        store.tenant(tenant).complete_setup(directory, SetupCompletion::IdentityProvider, now).await?;
+        let mut action = store.tenant(tenant).begin_action().await?;
+        action.complete_setup(directory, SetupCompletion::IdentityProvider, now).await?;
         let detail = json!({ "completed_by": "idp" });
-        record_action(store, tenant, "system", "directory.setup_completed", Some(directory), detail, now).await?;
+        action.commit(Actor::System.record("directory.setup_completed", Some(directory), detail, now)).await?;
     }
     Ok(provisioned)
 }
@@ -445,7 +447,7 @@ pub async fn save_mapping(
     tenant: TenantId,
     directory: DirectoryId,
     rows: Vec<MappingRow>,
-    actor: &str,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), OnboardingError> {
     let setup = directory_setup(store, tenant, directory).await?;
@@ -462,10 +464,10 @@ pub async fn save_mapping(
         })
         .collect();
     let value = serde_json::to_value(&rows).map_err(|error| ServiceError::Internal(error.to_string()))?;
-    store.tenant(tenant).set_attribute_mapping(directory, &value).await?;
-    store.tenant(tenant).reach_setup_step(directory, Step::Test.number()).await?;
-    record_action(store, tenant, actor, "directory.mapping_saved", Some(directory), json!({ "mapping": value }), now)
-        .await?;
+    let mut action = store.tenant(tenant).begin_action().await?;
+    action.set_attribute_mapping(directory, &value).await?;
+    action.reach_setup_step(directory, Step::Test.number()).await?;
+    action.commit(actor.record("directory.mapping_saved", Some(directory), json!({ "mapping": value }), now)).await?;
     Ok(())
 }
 

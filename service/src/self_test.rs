@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use store::{DirectoryId, IdentityProvider, SetupCompletion, Store, TenantId};
 
 use crate::ServiceError;
-use crate::admins::record_action;
+use crate::actor::Actor;
 use crate::directories::{self, TokenRequest};
 use crate::onboarding::{self, OnboardingError};
 
@@ -137,7 +137,7 @@ pub async fn run(
     tenant: TenantId,
     directory: DirectoryId,
     public_base: &str,
-    actor: &str,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<SelfTestReport, OnboardingError> {
     let setup = onboarding::directory_setup(store, tenant, directory).await?;
@@ -147,7 +147,7 @@ pub async fn run(
     };
     let request =
         TokenRequest { label: TOKEN_LABEL.to_owned(), read_only: false, expires_at: Some(now + Duration::minutes(10)) };
-    let issued = directories::issue_token(store, tenant, directory, request, now).await?;
+    let issued = directories::mint_token(store, tenant, directory, request, now).await?;
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(20))
         .build()
@@ -162,13 +162,15 @@ pub async fn run(
     if let Some(user) = user {
         let _ = run.send(reqwest::Method::DELETE, &format!("/Users/{user}"), None).await;
     }
-    directories::revoke_token(store, tenant, issued.id, now).await?;
+    // The run's token, its revocation, the completion and the record commit together.
     let passed = run.steps.iter().all(|step| step.passed);
+    let mut action = store.tenant(tenant).begin_action().await?;
+    action.revoke_token(issued.id, now).await?;
     if passed {
-        store.tenant(tenant).complete_setup(directory, SetupCompletion::SelfTest, now).await?;
+        action.complete_setup(directory, SetupCompletion::SelfTest, now).await?;
     }
     let detail = json!({ "passed": passed, "steps": run.steps.len() });
-    record_action(store, tenant, actor, "directory.self_test", Some(directory), detail, now).await?;
+    action.commit(actor.record("directory.self_test", Some(directory), detail, now)).await?;
     Ok(SelfTestReport { steps: run.steps, passed })
 }
 

@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use store::{OidcProvider, Store, TenantId, TenantSlug};
 
 use crate::ServiceError;
-use crate::admins::{SetupLinkError, SignedInAdmin, record_action};
+use crate::actor::Actor;
+use crate::admins::{SetupLinkError, SignedInAdmin};
 
 /// Why single sign-on did not go through. The portal shows a fixed sentence per case, so
 /// nothing a provider or visitor sends is echoed back.
@@ -130,7 +131,7 @@ pub async fn configure(
     store: &Store,
     tenant: TenantId,
     settings: &ProviderSettings,
-    actor: &str,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), SsoError> {
     let issuer = settings.issuer.trim().trim_end_matches('/');
@@ -154,9 +155,10 @@ pub async fn configure(
         display_name: display_name.to_owned(),
         updated_at: now,
     };
-    store.tenant(tenant).set_oidc_provider(&provider).await?;
+    let mut action = store.tenant(tenant).begin_action().await?;
+    action.set_oidc_provider(&provider).await?;
     let detail = serde_json::json!({ "issuer": provider.issuer, "client_id": provider.client_id });
-    record_action(store, tenant, actor, "sso.configured", None, detail, now).await?;
+    action.commit(actor.record("sso.configured", None, detail, now)).await?;
     Ok(())
 }
 
@@ -266,6 +268,9 @@ pub async fn finish(
     if let Some(secret) = &pending.setup_link {
         return Ok(crate::admins::redeem_setup_link_with_identity(store, secret, &email, &subject, now).await?);
     }
+    // The sign-in and, at an admin's first single sign-on, the subject it links commit
+    // with the record.
+    let mut action = scope.begin_action().await?;
     let admin = match scope.tenant_admin_by_subject(&subject).await? {
         Some(admin) => admin,
         None => {
@@ -273,14 +278,15 @@ pub async fn finish(
             let admin = by_email.ok_or(SsoError::NoAccount)?;
             // First single sign-on of an admin who had a password: remember the subject,
             // unless the account is already tied to another one.
-            if !scope.link_admin_subject(admin.id, &subject).await? {
+            if !action.link_admin_subject(admin.id, &subject).await? {
                 return Err(SsoError::NoAccount);
             }
             admin
         }
     };
     let detail = serde_json::json!({ "issuer": provider.issuer });
-    record_action(store, tenant, &format!("admin:{}", admin.id), "admin.signed_in_sso", None, detail, now).await?;
+    let actor = Actor::Admin { id: admin.id, email: admin.email.clone() };
+    action.commit(actor.record("admin.signed_in_sso", None, detail, now)).await?;
     Ok(SignedInAdmin { id: admin.id, email: admin.email, tenant: admin.tenant })
 }
 

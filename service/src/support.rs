@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use store::{AuditOutcome, AuditQuery, DirectoryId, NewAuditRecord, Store, TenantId, TenantSlug};
 
+use crate::actor::Actor;
 use crate::{ServiceError, sentence};
 
 /// Why a SCIM request failed, in the groups support works with.
@@ -284,16 +285,6 @@ pub async fn failures_of(
         .collect())
 }
 
-/// Who opened a failure: their actor name in audit records, and what the tenant's admins
-/// are shown of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Viewer {
-    pub actor: String,
-    pub email: String,
-    /// `operator` or `support`.
-    pub role: String,
-}
-
 /// One failed request of a tenant with its request, response and explanation; `None` when
 /// the tenant has no such failed SCIM request. The viewing is recorded in the tenant's
 /// audit trail (action `support.viewed_request`) before it is shown.
@@ -301,7 +292,7 @@ pub async fn failure_detail(
     store: &Store,
     tenant: TenantId,
     seq: i64,
-    viewer: &Viewer,
+    viewer: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Option<FailureDetail>, ServiceError> {
     let Some(tenant_record) = store.tenant_by_id(tenant).await? else { return Ok(None) };
@@ -311,23 +302,10 @@ pub async fn failure_detail(
     }) else {
         return Ok(None);
     };
+    let detail = json!({ "viewed_seq": seq, "reason": "support console: investigating a failed request" });
     let viewing = NewAuditRecord {
-        occurred_at: now,
-        actor: viewer.actor.clone(),
-        action: "support.viewed_request".to_owned(),
-        directory: record.directory,
-        method: None,
-        path: None,
-        status: None,
-        latency_ms: None,
         resource_id: record.resource_id.clone(),
-        outcome: AuditOutcome::Success,
-        detail: json!({
-            "viewed_seq": seq,
-            "viewer_email": viewer.email,
-            "viewer_role": viewer.role,
-            "reason": "support console: investigating a failed request",
-        }),
+        ..viewer.record("support.viewed_request", record.directory, detail, now)
     };
     scope.append_audit(&[viewing]).await?;
     let (failure, detail) = Failure::from_record(&tenant_record, record);
@@ -345,18 +323,17 @@ pub async fn failure_detail(
 async fn record_view(
     store: &Store,
     tenant: TenantId,
-    viewer: &Viewer,
+    viewer: &Actor,
     action: &str,
     viewed: &str,
     mut detail: Value,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     if let Some(fields) = detail.as_object_mut() {
-        fields.insert("viewer_email".to_owned(), json!(viewer.email));
-        fields.insert("viewer_role".to_owned(), json!(viewer.role));
         fields.insert("viewed".to_owned(), json!(viewed));
     }
-    crate::admins::record_action(store, tenant, &viewer.actor, action, None, detail, now).await
+    // A view changes nothing: its record stands alone.
+    Ok(store.tenant(tenant).append_audit(&[viewer.record(action, None, detail, now)]).await?)
 }
 
 /// A tenant's page in the operator console.
@@ -373,7 +350,7 @@ pub struct TenantPage {
 pub async fn tenant_page(
     store: &Store,
     slug: &TenantSlug,
-    viewer: &Viewer,
+    viewer: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Option<TenantPage>, ServiceError> {
     let Some((tenant, directories)) = crate::tenants::detail(store, slug).await? else { return Ok(None) };
@@ -388,7 +365,7 @@ pub async fn tenant_page(
 pub async fn tenant_sso(
     store: &Store,
     tenant: TenantId,
-    viewer: &Viewer,
+    viewer: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Option<crate::sso::ProviderSummary>, ServiceError> {
     let provider = crate::sso::provider(store, tenant).await?;
@@ -401,7 +378,7 @@ pub async fn tenant_sso(
 pub async fn tenant_webhooks(
     store: &Store,
     tenant: TenantId,
-    viewer: &Viewer,
+    viewer: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Vec<crate::webhooks::EndpointOverview>, ServiceError> {
     let endpoints = crate::webhooks::endpoints_overview(store, tenant).await?;
@@ -416,7 +393,7 @@ pub async fn webhook_activity(
     store: &Store,
     tenant: TenantId,
     endpoint: store::WebhookId,
-    viewer: &Viewer,
+    viewer: &Actor,
     limit: usize,
     now: DateTime<Utc>,
 ) -> Result<crate::webhooks::EndpointActivity, crate::webhooks::WebhookError> {

@@ -1,10 +1,14 @@
 //! Tenants as operators manage them: list, create, look at one.
 
 use chrono::{DateTime, Utc};
-use store::{Directory, IdentityProvider, Store, StoreError, Tenant, TenantId, TenantSlug, TenantSummary};
+use serde_json::json;
+use store::{
+    Directory, DirectorySettings, IdentityProvider, Store, StoreError, Tenant, TenantId, TenantSlug, TenantSummary,
+};
 
 use crate::ServiceError;
-use crate::directories::{self, IssuedToken, TokenRequest};
+use crate::actor::Actor;
+use crate::directories::{self, IssuedToken, NewDirectory};
 
 /// Longest display name accepted, in characters.
 pub const MAX_DISPLAY_NAME: usize = 100;
@@ -27,19 +31,35 @@ pub async fn list(store: &Store) -> Result<Vec<TenantSummary>, ServiceError> {
     Ok(store.tenant_summaries().await?)
 }
 
-/// Creates a tenant. The slug is its URL name; the display name what people read.
-pub async fn create(store: &Store, slug: &str, display_name: &str, now: DateTime<Utc>) -> Result<Tenant, TenantError> {
+/// Creates a tenant; its trail starts with the record of its creation. The slug is its URL
+/// name; the display name what people read.
+pub async fn create(
+    store: &Store,
+    slug: &str,
+    display_name: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Tenant, TenantError> {
     let slug = TenantSlug::parse(slug.trim())?;
     let display_name = display_name.trim();
     if display_name.is_empty() || display_name.chars().count() > MAX_DISPLAY_NAME {
         return Err(TenantError::InvalidDisplayName);
     }
     let tenant = Tenant { id: TenantId::generate(), slug, display_name: display_name.to_owned(), created_at: now };
-    match store.create_tenant(&tenant).await {
-        Ok(()) => Ok(tenant),
-        Err(StoreError::Conflict(_)) => Err(TenantError::SlugTaken(tenant.slug.as_str().to_owned())),
-        Err(error) => Err(ServiceError::from(error).into()),
+    let mut action = store.tenant(tenant.id).begin_action().await.map_err(ServiceError::from)?;
+    match action.create_tenant(&tenant).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => return Err(TenantError::SlugTaken(tenant.slug.as_str().to_owned())),
+        Err(error) => return Err(ServiceError::from(error).into()),
     }
+    let detail = json!({ "slug": tenant.slug.as_str(), "display_name": tenant.display_name });
+    action.commit(actor.record("tenant.created", None, detail, now)).await.map_err(ServiceError::from)?;
+    Ok(tenant)
+}
+
+/// The tenant with this slug, if there is one.
+pub async fn find(store: &Store, slug: &TenantSlug) -> Result<Option<Tenant>, ServiceError> {
+    Ok(store.tenant_by_slug(slug).await?)
 }
 
 /// A tenant and its directories, or `None` for an unknown slug.
@@ -49,19 +69,20 @@ pub async fn detail(store: &Store, slug: &TenantSlug) -> Result<Option<(Tenant, 
     Ok(Some((tenant, directories)))
 }
 
-/// Adds a directory fed by `idp` to the tenant named `slug` and issues its first token.
-/// `None` when there is no such tenant.
+/// Adds a directory fed by `idp` to the tenant named `slug` with its first token (see
+/// [`directories::add_directory`]). `None` when there is no such tenant.
 pub async fn add_directory(
     store: &Store,
     slug: &TenantSlug,
     idp: IdentityProvider,
     token_label: String,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Option<(Directory, IssuedToken)>, ServiceError> {
     let Some(tenant) = store.tenant_by_slug(slug).await? else { return Ok(None) };
-    let directory = directories::create_directory(store, tenant.id, idp, now).await?;
-    let request = TokenRequest { label: token_label, read_only: false, expires_at: None };
-    let token = directories::issue_token(store, tenant.id, directory.id, request, now).await?;
+    let new = NewDirectory { idp, settings: DirectorySettings::default(), first_token: Some(token_label) };
+    let (directory, token) = directories::add_directory(store, tenant.id, new, actor, now).await?;
+    let token = token.ok_or_else(|| ServiceError::Internal("a directory was added without its token".to_owned()))?;
     Ok(Some((directory, token)))
 }
 

@@ -24,12 +24,13 @@ pub use store::{DeliveryAttempt, DeliveryId, DeliveryOutcome, WebhookId};
 use store::{NewWebhook, Store, TenantId, Webhook, WebhookCursor};
 
 use crate::ServiceError;
+use crate::actor::Actor;
 use crate::directories::random_text;
 use crate::events::Event;
 
 mod admin;
 pub use admin::{
-    Actor, DeadLetter, DirectoryProgress, EndpointActivity, EndpointOverview, create_endpoint, dead_letters_in,
+    DeadLetter, DirectoryProgress, EndpointActivity, EndpointOverview, dead_letters_in,
     delivery_log, endpoint_activity, endpoints_overview, replay,
 };
 
@@ -86,12 +87,14 @@ impl From<store::StoreError> for WebhookError {
     }
 }
 
-/// Registers an endpoint of the tenant after checking where it points.
+/// Registers an endpoint of the tenant after checking where it points, and records
+/// `webhook.created` with it.
 pub async fn register_webhook(
     store: &Store,
     tenant: TenantId,
     url: &str,
     options: &WebhookOptions,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<IssuedWebhook, WebhookError> {
     let parsed =
@@ -116,7 +119,10 @@ pub async fn register_webhook(
     let secret = format!("whsec_{}", random_text(32));
     let webhook =
         NewWebhook { id: WebhookId::generate(), url: parsed.to_string(), secret: secret.clone(), created_at: now };
-    store.tenant(tenant).insert_webhook(&webhook).await?;
+    let mut action = store.tenant(tenant).begin_action().await?;
+    action.insert_webhook(&webhook).await?;
+    let detail = serde_json::json!({ "webhook": webhook.id.to_string(), "url": url });
+    action.commit(actor.record("webhook.created", None, detail, now)).await?;
     Ok(IssuedWebhook { id: webhook.id, secret })
 }
 

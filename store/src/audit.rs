@@ -341,61 +341,79 @@ fn row_json(record: &AuditRecord) -> serde_json::Value {
     })
 }
 
+/// Appends records to a tenant's chain inside an open transaction, in order: takes the
+/// chain head (on PostgreSQL with a row lock, so appenders of one tenant queue there and
+/// the chain has one order; SQLite has one writer anyway), links and hashes each record,
+/// and moves the head.
+pub(crate) async fn append_chained(
+    open: &mut crate::action::OpenTransaction,
+    backend: crate::Backend,
+    tenant: crate::TenantId,
+    records: &[NewAuditRecord],
+) -> Result<(), StoreError> {
+    const ENSURE_HEAD: &str = "INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING";
+    const HEAD_SQLITE: &str = "SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1";
+    const HEAD_POSTGRES: &str = "SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1 FOR UPDATE";
+    const MOVE_HEAD: &str = "UPDATE audit_chain_heads SET seq = $1, hash = $2 WHERE tenant_id = $3";
+    if records.is_empty() {
+        return Ok(());
+    }
+    let head_query = match backend {
+        crate::Backend::Sqlite => HEAD_SQLITE,
+        crate::Backend::Postgres => HEAD_POSTGRES,
+    };
+    on_transaction!(open, tx => {
+        sqlx::query(ENSURE_HEAD).bind(tenant).bind(&ZERO[..]).execute(&mut **tx).await?;
+        let (seq, hash): (i64, Vec<u8>) = sqlx::query_as(head_query).bind(tenant).fetch_one(&mut **tx).await?;
+        let chained = chain(records, seq, hash_from(hash)?);
+        tx.insert_rows(tenant, &chained).await?;
+        let (last_seq, last_hash) = chained.last().map_or((seq, ZERO), |last| (last.seq, last.hash));
+        sqlx::query(MOVE_HEAD).bind(last_seq).bind(&last_hash[..]).bind(tenant).execute(&mut **tx).await?;
+    });
+    Ok(())
+}
+
+/// The records as stored: numbered after `seq`, each linked to the hash before it.
+fn chain(records: &[NewAuditRecord], mut seq: i64, mut prev_hash: [u8; 32]) -> Vec<AuditRecord> {
+    let mut chained = Vec::with_capacity(records.len());
+    for new in records {
+        seq += 1;
+        let mut record = AuditRecord {
+            seq,
+            id: AuditId::generate(),
+            // Stored to the microsecond on both backends: hashed as stored.
+            occurred_at: new.occurred_at.trunc_subsecs(6),
+            actor: new.actor.clone(),
+            action: new.action.clone(),
+            directory: new.directory,
+            method: new.method.clone(),
+            path: new.path.clone(),
+            status: new.status,
+            latency_ms: new.latency_ms,
+            resource_id: new.resource_id.clone(),
+            outcome: new.outcome,
+            detail: new.detail.to_string(),
+            prev_hash,
+            hash: ZERO,
+        };
+        record.hash = record.expected_hash();
+        prev_hash = record.hash;
+        chained.push(record);
+    }
+    chained
+}
+
 impl TenantScope<'_> {
-    /// Appends records to the tenant's chain, in order, in one transaction.
+    /// Appends records that stand alone (SCIM requests, views) to the tenant's chain, in
+    /// order, in one transaction. An action that changes data commits its record with its
+    /// writes instead ([`crate::TenantAction::commit`]).
     pub async fn append_audit(&self, records: &[NewAuditRecord]) -> Result<(), StoreError> {
-        const SET_TENANT: &str = "SELECT set_config('app.tenant_id', $1, true)";
-        const ENSURE_HEAD: &str = "INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING";
-        const HEAD_SQLITE: &str = "SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1";
-        // Appenders of one tenant queue here, so the chain has one order.
-        const HEAD_POSTGRES: &str = "SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1 FOR UPDATE";
-        const MOVE_HEAD: &str = "UPDATE audit_chain_heads SET seq = $1, hash = $2 WHERE tenant_id = $3";
         if records.is_empty() {
             return Ok(());
         }
-        let head_query = match self.store.backend() {
-            crate::Backend::Sqlite => HEAD_SQLITE,
-            crate::Backend::Postgres => HEAD_POSTGRES,
-        };
-        on_pool!(&self.store.pool, pool => {
-            let _turn = self.store.write_turn().await;
-            let mut tx = pool.begin().await?;
-            if self.store.backend() == crate::Backend::Postgres {
-                sqlx::query(SET_TENANT).bind(self.tenant.to_string()).execute(&mut *tx).await?;
-            }
-            sqlx::query(ENSURE_HEAD).bind(self.tenant).bind(&ZERO[..]).execute(&mut *tx).await?;
-            let (mut seq, hash): (i64, Vec<u8>) =
-                sqlx::query_as(head_query).bind(self.tenant).fetch_one(&mut *tx).await?;
-            let mut prev_hash = hash_from(hash)?;
-            let mut chained = Vec::with_capacity(records.len());
-            for new in records {
-                seq += 1;
-                let mut record = AuditRecord {
-                    seq,
-                    id: AuditId::generate(),
-                    // Stored to the microsecond on both backends: hashed as stored.
-                    occurred_at: new.occurred_at.trunc_subsecs(6),
-                    actor: new.actor.clone(),
-                    action: new.action.clone(),
-                    directory: new.directory,
-                    method: new.method.clone(),
-                    path: new.path.clone(),
-                    status: new.status,
-                    latency_ms: new.latency_ms,
-                    resource_id: new.resource_id.clone(),
-                    outcome: new.outcome,
-                    detail: new.detail.to_string(),
-                    prev_hash,
-                    hash: ZERO,
-                };
-                record.hash = record.expected_hash();
-                prev_hash = record.hash;
-                chained.push(record);
-            }
-            tx.insert_rows(self.tenant, &chained).await?;
-            sqlx::query(MOVE_HEAD).bind(seq).bind(&prev_hash[..]).bind(self.tenant).execute(&mut *tx).await?;
-            tx.commit().await?;
-        });
+        let mut action = self.begin_action().await?;
+        append_chained(&mut action.open, self.store.backend(), self.tenant, records).await?;
+        on_transaction!(action.open, tx => tx.commit().await?);
         Ok(())
     }
 
@@ -534,51 +552,6 @@ impl TenantScope<'_> {
         rows.into_iter().map(record_from_row).collect()
     }
 
-    /// Deletes the tenant's records older than `before` and moves the chain's start past
-    /// them, in one transaction; returns how many were deleted and the last deleted
-    /// sequence number. Records are deleted from the oldest on, up to the last record
-    /// before `before` in sequence order, so the kept part stays one unbroken chain.
-    pub async fn prune_audit(&self, before: DateTime<Utc>) -> Result<(u64, i64), StoreError> {
-        const SET_TENANT: &str = "SELECT set_config('app.tenant_id', $1, true)";
-        const LOCK_SQLITE: &str = "SELECT seq FROM audit_chain_heads WHERE tenant_id = $1";
-        const LOCK_POSTGRES: &str = "SELECT seq FROM audit_chain_heads WHERE tenant_id = $1 FOR UPDATE";
-        // The first record at or after the cut-off; everything before it in sequence goes.
-        const FIRST_KEPT: &str = "SELECT MIN(seq) FROM audit_records WHERE tenant_id = $1 AND occurred_at >= $2";
-        const LAST: &str = "SELECT MAX(seq) FROM audit_records WHERE tenant_id = $1";
-        const HASH_OF: &str = "SELECT hash FROM audit_records WHERE tenant_id = $1 AND seq = $2";
-        const DELETE: &str = "DELETE FROM audit_records WHERE tenant_id = $1 AND seq <= $2";
-        const MOVE_START: &str = "UPDATE audit_chain_heads SET pruned_seq = $1, pruned_hash = $2 WHERE tenant_id = $3";
-        let lock = match self.store.backend() {
-            crate::Backend::Sqlite => LOCK_SQLITE,
-            crate::Backend::Postgres => LOCK_POSTGRES,
-        };
-        on_pool!(&self.store.pool, pool => {
-            let _turn = self.store.write_turn().await;
-            let mut tx = pool.begin().await?;
-            if self.store.backend() == crate::Backend::Postgres {
-                sqlx::query(SET_TENANT).bind(self.tenant.to_string()).execute(&mut *tx).await?;
-            }
-            let head: Option<i64> = sqlx::query_scalar(lock).bind(self.tenant).fetch_optional(&mut *tx).await?;
-            if head.is_none() {
-                return Ok((0, 0));
-            }
-            let first_kept: Option<i64> =
-                sqlx::query_scalar(FIRST_KEPT).bind(self.tenant).bind(before).fetch_one(&mut *tx).await?;
-            let last_deleted = match first_kept {
-                Some(first) => first - 1,
-                None => sqlx::query_scalar::<_, Option<i64>>(LAST).bind(self.tenant).fetch_one(&mut *tx).await?.unwrap_or(0),
-            };
-            let hash: Option<Vec<u8>> =
-                sqlx::query_scalar(HASH_OF).bind(self.tenant).bind(last_deleted).fetch_optional(&mut *tx).await?;
-            // Nothing older than the cut-off is left (or it was pruned already).
-            let Some(hash) = hash else { return Ok((0, 0)) };
-            let deleted = sqlx::query(DELETE).bind(self.tenant).bind(last_deleted).execute(&mut *tx).await?.rows_affected();
-            sqlx::query(MOVE_START).bind(last_deleted).bind(&hash[..]).bind(self.tenant).execute(&mut *tx).await?;
-            tx.commit().await?;
-            Ok((deleted, last_deleted))
-        })
-    }
-
     /// Where the kept part of the tenant's chain starts: (last deleted sequence number, its
     /// hash); (0, zero bytes) before any deletion.
     pub async fn audit_start(&self) -> Result<(i64, [u8; 32]), StoreError> {
@@ -597,18 +570,6 @@ impl TenantScope<'_> {
         let days: Option<Option<i32>> = on_pool!(&self.store.pool, pool =>
             sqlx::query_scalar(QUERY).bind(self.tenant).fetch_optional(pool).await?);
         Ok(days.flatten().and_then(|days| u32::try_from(days).ok()))
-    }
-
-    /// Sets how many days the tenant keeps its audit trail (`None`: forever).
-    pub async fn set_audit_retention(&self, days: Option<u32>) -> Result<(), StoreError> {
-        const QUERY: &str = "UPDATE tenants SET audit_retention_days = $1 WHERE id = $2";
-        on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
-            .bind(days.and_then(|days| i32::try_from(days).ok()))
-            .bind(self.tenant)
-            .execute(pool)
-            .await
-            .map(drop)?);
-        Ok(())
     }
 
     /// Where the tenant's chain ends: (last sequence number, its hash).
@@ -659,5 +620,57 @@ impl TenantScope<'_> {
                 (head != (last_seq, last_hash)).then_some(ChainBreak::Head { head_seq: head.0, last_seq });
             return Ok(ChainReport { checked: last_seq, first_break });
         }
+    }
+}
+
+impl crate::TenantAction<'_> {
+    /// Sets how many days the tenant keeps its audit trail (`None`: forever).
+    pub async fn set_audit_retention(&mut self, days: Option<u32>) -> Result<(), StoreError> {
+        const QUERY: &str = "UPDATE tenants SET audit_retention_days = $1 WHERE id = $2";
+        on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(days.and_then(|days| i32::try_from(days).ok()))
+            .bind(self.tenant)
+            .execute(&mut **tx)
+            .await
+            .map(drop)?);
+        Ok(())
+    }
+
+    /// Deletes the tenant's records older than `before` and moves the chain's start past
+    /// them, in the action; returns how many were deleted and the last deleted
+    /// sequence number. Records are deleted from the oldest on, up to the last record
+    /// before `before` in sequence order, so the kept part stays one unbroken chain.
+    pub async fn prune_audit(&mut self, before: DateTime<Utc>) -> Result<(u64, i64), StoreError> {
+        const LOCK_SQLITE: &str = "SELECT seq FROM audit_chain_heads WHERE tenant_id = $1";
+        const LOCK_POSTGRES: &str = "SELECT seq FROM audit_chain_heads WHERE tenant_id = $1 FOR UPDATE";
+        // The first record at or after the cut-off; everything before it in sequence goes.
+        const FIRST_KEPT: &str = "SELECT MIN(seq) FROM audit_records WHERE tenant_id = $1 AND occurred_at >= $2";
+        const LAST: &str = "SELECT MAX(seq) FROM audit_records WHERE tenant_id = $1";
+        const HASH_OF: &str = "SELECT hash FROM audit_records WHERE tenant_id = $1 AND seq = $2";
+        const DELETE: &str = "DELETE FROM audit_records WHERE tenant_id = $1 AND seq <= $2";
+        const MOVE_START: &str = "UPDATE audit_chain_heads SET pruned_seq = $1, pruned_hash = $2 WHERE tenant_id = $3";
+        let lock = match self.store.backend() {
+            crate::Backend::Sqlite => LOCK_SQLITE,
+            crate::Backend::Postgres => LOCK_POSTGRES,
+        };
+        on_transaction!(&mut self.open, tx => {
+            let head: Option<i64> = sqlx::query_scalar(lock).bind(self.tenant).fetch_optional(&mut **tx).await?;
+            if head.is_none() {
+                return Ok((0, 0));
+            }
+            let first_kept: Option<i64> =
+                sqlx::query_scalar(FIRST_KEPT).bind(self.tenant).bind(before).fetch_one(&mut **tx).await?;
+            let last_deleted = match first_kept {
+                Some(first) => first - 1,
+                None => sqlx::query_scalar::<_, Option<i64>>(LAST).bind(self.tenant).fetch_one(&mut **tx).await?.unwrap_or(0),
+            };
+            let hash: Option<Vec<u8>> =
+                sqlx::query_scalar(HASH_OF).bind(self.tenant).bind(last_deleted).fetch_optional(&mut **tx).await?;
+            // Nothing older than the cut-off is left (or it was pruned already).
+            let Some(hash) = hash else { return Ok((0, 0)) };
+            let deleted = sqlx::query(DELETE).bind(self.tenant).bind(last_deleted).execute(&mut **tx).await?.rows_affected();
+            sqlx::query(MOVE_START).bind(last_deleted).bind(&hash[..]).bind(self.tenant).execute(&mut **tx).await?;
+            Ok((deleted, last_deleted))
+        })
     }
 }

@@ -41,6 +41,8 @@ macro_rules! as_tenant {
     };
 }
 
+#[macro_use]
+mod action;
 mod access_cache;
 mod api_keys;
 mod audit;
@@ -60,6 +62,7 @@ mod webhooks;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+pub use action::TenantAction;
 pub use api_keys::{ApiKeyRecord, NewApiKey};
 pub use audit::{AuditOutcome, AuditQuery, AuditRecord, ChainBreak, ChainReport, NewAuditRecord};
 pub use error::StoreError;

@@ -148,23 +148,11 @@ impl Store {
     }
 }
 
-impl TenantScope<'_> {
-    pub async fn insert_setup_link(&self, link: &NewSetupLink) -> Result<(), StoreError> {
-        const QUERY: &str = "INSERT INTO setup_links (tenant_id, id, digest, created_by, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)";
-        let result = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
-            .bind(self.tenant)
-            .bind(link.id)
-            .bind(&link.digest[..])
-            .bind(&link.created_by)
-            .bind(link.created_at)
-            .bind(link.expires_at)
-            .execute(pool)
-            .await
-            .map(drop));
-        result.map_err(|error| StoreError::on_unique_violation(error, "this setup link is already stored"))
-    }
+/// Moves a directory's wizard progress forward to `$1`, never back.
+const REACH_STEP: &str = "UPDATE directories SET setup_step = CASE WHEN setup_step < $1 THEN $1 ELSE setup_step END \
+     WHERE tenant_id = $2 AND id = $3";
 
+impl TenantScope<'_> {
     /// The tenant's setup links, newest first.
     pub async fn setup_links(&self) -> Result<Vec<SetupLink>, StoreError> {
         const QUERY: &str = "SELECT tenant_id, id, created_by, created_at, expires_at, used_at FROM setup_links \
@@ -172,42 +160,6 @@ impl TenantScope<'_> {
         let rows: Vec<LinkRow> =
             on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(pool).await?);
         Ok(rows.into_iter().map(link_from_row).collect())
-    }
-
-    /// Uses setup link `link` to make `admin`, in one transaction: `Ok(false)` when the
-    /// link was used meanwhile (by a concurrent visit), [`StoreError::Conflict`] when the
-    /// email belongs to an admin already. Expiry is the caller's check, at its own time.
-    pub async fn redeem_setup_link(&self, link: SetupLinkId, admin: &TenantAdmin) -> Result<bool, StoreError> {
-        const USE: &str = "UPDATE setup_links SET used_at = $1, used_by = $2 \
-             WHERE tenant_id = $3 AND id = $4 AND used_at IS NULL";
-        const INSERT: &str = "INSERT INTO tenant_admins (tenant_id, id, email, password_hash, oidc_subject, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)";
-        let redeemed: Result<bool, sqlx::Error> = on_pool!(&self.store.pool, pool => async {
-            let mut tx = pool.begin().await?;
-            let used = sqlx::query(USE)
-                .bind(admin.created_at)
-                .bind(admin.id)
-                .bind(self.tenant)
-                .bind(link)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if used == 0 {
-                return Ok(false);
-            }
-            sqlx::query(INSERT)
-                .bind(self.tenant)
-                .bind(admin.id)
-                .bind(&admin.email)
-                .bind(&admin.password_hash)
-                .bind(&admin.oidc_subject)
-                .bind(admin.created_at)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(true)
-        }.await);
-        redeemed.map_err(|error| StoreError::on_unique_violation(error, "an admin with this email already exists"))
     }
 
     /// The tenant's admins, oldest first.
@@ -234,23 +186,6 @@ impl TenantScope<'_> {
         Ok(row.map(admin_from_row))
     }
 
-    /// Links an admin to their subject at the tenant's OpenID Connect provider; false
-    /// when the admin is already linked to another subject (or does not exist).
-    pub async fn link_admin_subject(&self, admin: TenantAdminId, subject: &str) -> Result<bool, StoreError> {
-        const QUERY: &str = "UPDATE tenant_admins SET oidc_subject = $1 \
-             WHERE tenant_id = $2 AND id = $3 AND (oidc_subject IS NULL OR oidc_subject = $1)";
-        let result = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
-            .bind(subject)
-            .bind(self.tenant)
-            .bind(admin)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()));
-        let updated =
-            result.map_err(|error| StoreError::on_unique_violation(error, "another admin has this subject"))?;
-        Ok(updated > 0)
-    }
-
     /// The tenant's OpenID Connect provider, if one is configured.
     pub async fn oidc_provider(&self) -> Result<Option<OidcProvider>, StoreError> {
         const QUERY: &str = "SELECT issuer, client_id, client_secret, display_name, updated_at \
@@ -264,34 +199,6 @@ impl TenantScope<'_> {
             display_name,
             updated_at,
         }))
-    }
-
-    /// Sets (or replaces) the tenant's OpenID Connect provider.
-    pub async fn set_oidc_provider(&self, provider: &OidcProvider) -> Result<(), StoreError> {
-        const QUERY: &str = "INSERT INTO tenant_oidc_providers \
-             (tenant_id, issuer, client_id, client_secret, display_name, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (tenant_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, \
-             client_secret = excluded.client_secret, display_name = excluded.display_name, \
-             updated_at = excluded.updated_at";
-        on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
-            .bind(self.tenant)
-            .bind(&provider.issuer)
-            .bind(&provider.client_id)
-            .bind(&provider.client_secret)
-            .bind(&provider.display_name)
-            .bind(provider.updated_at)
-            .execute(pool)
-            .await
-            .map(drop)?);
-        Ok(())
-    }
-
-    /// Removes the tenant's OpenID Connect provider; admins with a password still sign in.
-    pub async fn remove_oidc_provider(&self) -> Result<bool, StoreError> {
-        const QUERY: &str = "DELETE FROM tenant_oidc_providers WHERE tenant_id = $1";
-        let deleted = on_pool!(&self.store.pool, pool =>
-            sqlx::query(QUERY).bind(self.tenant).execute(pool).await?.rows_affected());
-        Ok(deleted > 0)
     }
 
     /// A directory's wizard progress; `None` when the tenant has no such directory.
@@ -314,71 +221,13 @@ impl TenantScope<'_> {
     /// Records that the admin reached `step` (progress only moves forward); false when the
     /// tenant has no such directory.
     pub async fn reach_setup_step(&self, directory: DirectoryId, step: u8) -> Result<bool, StoreError> {
-        const QUERY: &str = "UPDATE directories SET setup_step = CASE WHEN setup_step < $1 THEN $1 ELSE setup_step END \
-             WHERE tenant_id = $2 AND id = $3";
-        let updated = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
+        let updated = on_pool!(&self.store.pool, pool => sqlx::query(REACH_STEP)
             .bind(i32::from(step))
             .bind(self.tenant)
             .bind(directory)
             .execute(pool)
             .await?
             .rows_affected());
-        Ok(updated > 0)
-    }
-
-    /// Marks a directory's setup complete (the first completion stays); false when the
-    /// tenant has no such directory.
-    pub async fn complete_setup(
-        &self,
-        directory: DirectoryId,
-        by: SetupCompletion,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        const QUERY: &str = "UPDATE directories SET setup_step = 5, \
-             setup_completed_at = COALESCE(setup_completed_at, $1), \
-             setup_completed_by = COALESCE(setup_completed_by, $2) WHERE tenant_id = $3 AND id = $4";
-        let updated = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
-            .bind(at)
-            .bind(by.as_str())
-            .bind(self.tenant)
-            .bind(directory)
-            .execute(pool)
-            .await?
-            .rows_affected());
-        Ok(updated > 0)
-    }
-
-    /// Stores a directory's confirmed attribute mapping; false when there is no such directory.
-    pub async fn set_attribute_mapping(
-        &self,
-        directory: DirectoryId,
-        mapping: &serde_json::Value,
-    ) -> Result<bool, StoreError> {
-        const QUERY: &str = "UPDATE directories SET attribute_mapping = $1 WHERE tenant_id = $2 AND id = $3";
-        let updated = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
-            .bind(sqlx::types::Json(mapping))
-            .bind(self.tenant)
-            .bind(directory)
-            .execute(pool)
-            .await?
-            .rows_affected());
-        Ok(updated > 0)
-    }
-
-    /// Changes which identity provider feeds a directory (its dialect and instructions).
-    pub async fn set_directory_idp(&self, directory: DirectoryId, idp: IdentityProvider) -> Result<bool, StoreError> {
-        const QUERY: &str = "UPDATE directories SET idp = $1, display_name = $2 WHERE tenant_id = $3 AND id = $4";
-        let updated = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
-            .bind(idp.as_str())
-            .bind(idp.display_name())
-            .bind(self.tenant)
-            .bind(directory)
-            .execute(pool)
-            .await?
-            .rows_affected());
-        if updated > 0 {
-            self.announce_access_change(directory).await?;
-        }
         Ok(updated > 0)
     }
 
@@ -392,21 +241,190 @@ impl TenantScope<'_> {
         Ok(rows.into_iter().map(|row| crate::scope::token_from_row(directory, row)).collect())
     }
 
+
+}
+
+impl crate::TenantAction<'_> {
+    /// [`TenantScope::reach_setup_step`] as part of an action (saving the mapping moves the
+    /// wizard on).
+    pub async fn reach_setup_step(&mut self, directory: DirectoryId, step: u8) -> Result<bool, StoreError> {
+        let updated = on_transaction!(&mut self.open, tx => sqlx::query(REACH_STEP)
+            .bind(i32::from(step))
+            .bind(self.tenant)
+            .bind(directory)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        Ok(updated > 0)
+    }
+
+    pub async fn insert_setup_link(&mut self, link: &NewSetupLink) -> Result<(), StoreError> {
+        const QUERY: &str = "INSERT INTO setup_links (tenant_id, id, digest, created_by, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)";
+        let result = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(self.tenant)
+            .bind(link.id)
+            .bind(&link.digest[..])
+            .bind(&link.created_by)
+            .bind(link.created_at)
+            .bind(link.expires_at)
+            .execute(&mut **tx)
+            .await
+            .map(drop));
+        result.map_err(|error| StoreError::on_unique_violation(error, "this setup link is already stored"))
+    }
+
+    /// Uses setup link `link` to make `admin`: `Ok(false)` when the
+    /// link was used meanwhile (by a concurrent visit), [`StoreError::Conflict`] when the
+    /// email belongs to an admin already. Expiry is the caller's check, at its own time.
+    pub async fn redeem_setup_link(&mut self, link: SetupLinkId, admin: &TenantAdmin) -> Result<bool, StoreError> {
+        const USE: &str = "UPDATE setup_links SET used_at = $1, used_by = $2 \
+             WHERE tenant_id = $3 AND id = $4 AND used_at IS NULL";
+        const INSERT: &str = "INSERT INTO tenant_admins (tenant_id, id, email, password_hash, oidc_subject, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)";
+        let tenant = self.tenant;
+        let redeemed: Result<bool, sqlx::Error> = on_transaction!(&mut self.open, tx => async {
+            let used = sqlx::query(USE)
+                .bind(admin.created_at)
+                .bind(admin.id)
+                .bind(tenant)
+                .bind(link)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+            if used == 0 {
+                return Ok(false);
+            }
+            sqlx::query(INSERT)
+                .bind(tenant)
+                .bind(admin.id)
+                .bind(&admin.email)
+                .bind(&admin.password_hash)
+                .bind(&admin.oidc_subject)
+                .bind(admin.created_at)
+                .execute(&mut **tx)
+                .await?;
+            Ok(true)
+        }.await);
+        redeemed.map_err(|error| StoreError::on_unique_violation(error, "an admin with this email already exists"))
+    }
+
+    /// Links an admin to their subject at the tenant's OpenID Connect provider; false
+    /// when the admin is already linked to another subject (or does not exist).
+    pub async fn link_admin_subject(&mut self, admin: TenantAdminId, subject: &str) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE tenant_admins SET oidc_subject = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND (oidc_subject IS NULL OR oidc_subject = $1)";
+        let result = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(subject)
+            .bind(self.tenant)
+            .bind(admin)
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected()));
+        let updated =
+            result.map_err(|error| StoreError::on_unique_violation(error, "another admin has this subject"))?;
+        Ok(updated > 0)
+    }
+
+    /// Sets (or replaces) the tenant's OpenID Connect provider.
+    pub async fn set_oidc_provider(&mut self, provider: &OidcProvider) -> Result<(), StoreError> {
+        const QUERY: &str = "INSERT INTO tenant_oidc_providers \
+             (tenant_id, issuer, client_id, client_secret, display_name, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (tenant_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, \
+             client_secret = excluded.client_secret, display_name = excluded.display_name, \
+             updated_at = excluded.updated_at";
+        on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(self.tenant)
+            .bind(&provider.issuer)
+            .bind(&provider.client_id)
+            .bind(&provider.client_secret)
+            .bind(&provider.display_name)
+            .bind(provider.updated_at)
+            .execute(&mut **tx)
+            .await
+            .map(drop)?);
+        Ok(())
+    }
+
+    /// Removes the tenant's OpenID Connect provider; admins with a password still sign in.
+    pub async fn remove_oidc_provider(&mut self) -> Result<bool, StoreError> {
+        const QUERY: &str = "DELETE FROM tenant_oidc_providers WHERE tenant_id = $1";
+        let deleted = on_transaction!(&mut self.open, tx =>
+            sqlx::query(QUERY).bind(self.tenant).execute(&mut **tx).await?.rows_affected());
+        Ok(deleted > 0)
+    }
+
+    /// Marks a directory's setup complete (the first completion stays); false when the
+    /// tenant has no such directory.
+    pub async fn complete_setup(
+        &mut self,
+        directory: DirectoryId,
+        by: SetupCompletion,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE directories SET setup_step = 5, \
+             setup_completed_at = COALESCE(setup_completed_at, $1), \
+             setup_completed_by = COALESCE(setup_completed_by, $2) WHERE tenant_id = $3 AND id = $4";
+        let updated = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(at)
+            .bind(by.as_str())
+            .bind(self.tenant)
+            .bind(directory)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        Ok(updated > 0)
+    }
+
+    /// Stores a directory's confirmed attribute mapping; false when there is no such directory.
+    pub async fn set_attribute_mapping(
+        &mut self,
+        directory: DirectoryId,
+        mapping: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE directories SET attribute_mapping = $1 WHERE tenant_id = $2 AND id = $3";
+        let updated = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(sqlx::types::Json(mapping))
+            .bind(self.tenant)
+            .bind(directory)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        Ok(updated > 0)
+    }
+
+    /// Changes which identity provider feeds a directory (its dialect and instructions).
+    pub async fn set_directory_idp(&mut self, directory: DirectoryId, idp: IdentityProvider) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE directories SET idp = $1, display_name = $2 WHERE tenant_id = $3 AND id = $4";
+        let updated = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(idp.as_str())
+            .bind(idp.display_name())
+            .bind(self.tenant)
+            .bind(directory)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        if updated > 0 {
+            self.access_changed.push(directory);
+        }
+        Ok(updated > 0)
+    }
+
     /// Brings a token's expiry forward to `at` (never later than it already was); false
     /// when the tenant has no such token. Every server process sees it at once.
-    pub async fn expire_token_at(&self, token: TokenId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub async fn expire_token_at(&mut self, token: TokenId, at: DateTime<Utc>) -> Result<bool, StoreError> {
         // Compared in SQL as the column's own type, so both backends agree.
         const QUERY: &str = "UPDATE directory_tokens SET expires_at = CASE \
              WHEN expires_at IS NULL OR expires_at > $1 THEN $1 ELSE expires_at END \
              WHERE tenant_id = $2 AND id = $3 RETURNING directory_id";
-        let directory: Option<DirectoryId> = on_pool!(&self.store.pool, pool => sqlx::query_scalar(QUERY)
+        let directory: Option<DirectoryId> = on_transaction!(&mut self.open, tx => sqlx::query_scalar(QUERY)
             .bind(at)
             .bind(self.tenant)
             .bind(token)
-            .fetch_optional(pool)
+            .fetch_optional(&mut **tx)
             .await?);
         let Some(directory) = directory else { return Ok(false) };
-        self.announce_access_change(directory).await?;
+        self.access_changed.push(directory);
         Ok(true)
     }
 }

@@ -111,59 +111,17 @@ impl<'a> TenantScope<'a> {
         self.tenant
     }
 
+    /// Opens an action: writes that commit together with their audit record (see
+    /// [`crate::TenantAction`]).
+    pub async fn begin_action(&self) -> Result<crate::TenantAction<'a>, StoreError> {
+        crate::TenantAction::begin(self.store, self.tenant).await
+    }
+
     /// Access to the SCIM resources of one of the tenant's directories. Every statement
     /// it runs is scoped by this tenant and that directory; a directory of another tenant
     /// simply has no data here.
     pub fn directory_data(&self, directory: DirectoryId) -> crate::DirectoryData<'a> {
         crate::DirectoryData::new(self.store, self.tenant, directory)
-    }
-
-    /// Adds a directory and its route in one transaction.
-    pub async fn create_directory(&self, directory: &Directory) -> Result<(), StoreError> {
-        const INSERT: &str = "INSERT INTO directories \
-             (tenant_id, id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        const ROUTE: &str = "INSERT INTO directory_routes (directory_id, tenant_id) VALUES ($1, $2)";
-        on_pool!(&self.store.pool, pool => {
-            let mut tx = pool.begin().await?;
-            sqlx::query(INSERT)
-                .bind(self.tenant)
-                .bind(directory.id)
-                .bind(directory.idp.as_str())
-                .bind(&directory.display_name)
-                .bind(directory.created_at)
-                .bind(if directory.settings.strict_attributes { "strict" } else { "preserve" })
-                .bind(i64::from(directory.settings.rate_limit_per_second))
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(ROUTE).bind(directory.id).bind(self.tenant).execute(&mut *tx).await?;
-            tx.commit().await?;
-        });
-        Ok(())
-    }
-
-    /// Changes how a directory's endpoint behaves; false when the tenant has no such
-    /// directory. Takes effect on the next request in every server process.
-    pub async fn update_directory_settings(
-        &self,
-        directory: DirectoryId,
-        settings: &DirectorySettings,
-    ) -> Result<bool, StoreError> {
-        const UPDATE: &str = "UPDATE directories SET unknown_attributes = $1, rate_limit_per_second = $2 \
-             WHERE tenant_id = $3 AND id = $4";
-        let updated = on_pool!(&self.store.pool, pool => sqlx::query(UPDATE)
-            .bind(if settings.strict_attributes { "strict" } else { "preserve" })
-            .bind(i64::from(settings.rate_limit_per_second))
-            .bind(self.tenant)
-            .bind(directory)
-            .execute(pool)
-            .await?
-            .rows_affected());
-        if updated == 0 {
-            return Ok(false);
-        }
-        self.announce_access_change(directory).await?;
-        Ok(true)
     }
 
     /// The tenant's directory with this id; another tenant's directory is `None`.
@@ -184,55 +142,6 @@ impl<'a> TenantScope<'a> {
         rows.into_iter().map(directory_from_row).collect()
     }
 
-    /// Stores a token of one of the tenant's directories.
-    pub async fn insert_token(&self, token: &NewToken) -> Result<(), StoreError> {
-        const QUERY: &str = "INSERT INTO directory_tokens \
-             (tenant_id, directory_id, id, digest, label, read_only, created_at, expires_at, oauth_client_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        let result = on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
-            .bind(self.tenant)
-            .bind(token.directory)
-            .bind(token.id)
-            .bind(&token.digest[..])
-            .bind(&token.label)
-            .bind(token.read_only)
-            .bind(token.created_at)
-            .bind(token.expires_at)
-            .bind(&token.oauth_client)
-            .execute(pool)
-            .await
-            .map(drop));
-        result.map_err(|error| StoreError::on_unique_violation(error, "this token is already stored"))
-    }
-
-    /// Adds a custom schema extension to one of the tenant's directories (validated by the
-    /// caller against the directory's schemas).
-    pub async fn add_schema_extension(
-        &self,
-        directory: DirectoryId,
-        extension: &SchemaExtension,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        const INSERT: &str = "INSERT INTO directory_schema_extensions \
-             (tenant_id, directory_id, urn, resource_type, required, definition, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        let result = on_pool!(&self.store.pool, pool => sqlx::query(INSERT)
-            .bind(self.tenant)
-            .bind(directory)
-            .bind(&extension.urn)
-            .bind(extension.resource_type.as_str())
-            .bind(extension.required)
-            .bind(sqlx::types::Json(&extension.definition))
-            .bind(at)
-            .execute(pool)
-            .await
-            .map(drop));
-        result.map_err(|error| {
-            StoreError::on_unique_violation(error, "this schema is already defined for the directory")
-        })?;
-        self.announce_access_change(directory).await
-    }
-
     /// A directory's custom schema extensions, in the order they were defined.
     pub async fn schema_extensions(&self, directory: DirectoryId) -> Result<Vec<SchemaExtension>, StoreError> {
         const QUERY: &str = "SELECT urn, resource_type, required, definition FROM directory_schema_extensions \
@@ -250,27 +159,14 @@ impl<'a> TenantScope<'a> {
             .collect()
     }
 
-    /// Stores OAuth client credentials of one of the tenant's directories, with the route
-    /// the token endpoint finds them by.
-    pub async fn insert_oauth_client(&self, client: &NewOAuthClient) -> Result<(), StoreError> {
-        const INSERT: &str = "INSERT INTO directory_oauth_clients \
-             (tenant_id, directory_id, client_id, secret_digest, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-        const ROUTE: &str = "INSERT INTO oauth_client_routes (client_id, tenant_id) VALUES ($1, $2)";
-        let result: Result<(), sqlx::Error> = on_pool!(&self.store.pool, pool => async {
-            let mut tx = pool.begin().await?;
-            sqlx::query(INSERT)
-                .bind(self.tenant)
-                .bind(client.directory)
-                .bind(&client.client_id)
-                .bind(&client.secret_digest[..])
-                .bind(&client.label)
-                .bind(client.created_at)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(ROUTE).bind(&client.client_id).bind(self.tenant).execute(&mut *tx).await?;
-            tx.commit().await
-        }.await);
-        result.map_err(|error| StoreError::on_unique_violation(error, "this client id is already taken"))
+    /// Stores a short-lived token the server mints for a machine (an OAuth client's access
+    /// token, the self-test's token): not a person's action, so it has no audit record of
+    /// its own (the self-test records its run; the grant is logged).
+    pub async fn mint_token(&self, token: &NewToken) -> Result<(), StoreError> {
+        let mut action = self.begin_action().await?;
+        action.insert_token(token).await?;
+        on_transaction!(action.open, tx => tx.commit().await?);
+        Ok(())
     }
 
     /// The token of `directory` whose digest this is, whatever its state (the caller decides
@@ -305,22 +201,6 @@ impl<'a> TenantScope<'a> {
         Ok(())
     }
 
-    /// Revokes a token at `at`; returns whether the tenant had such a token. Every server
-    /// process stops accepting it at once (see `access_cache`).
-    pub async fn revoke_token(&self, token: TokenId, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        const QUERY: &str = "UPDATE directory_tokens SET revoked_at = COALESCE(revoked_at, $1) \
-             WHERE tenant_id = $2 AND id = $3 RETURNING directory_id";
-        let directory: Option<DirectoryId> = on_pool!(&self.store.pool, pool => sqlx::query_scalar(QUERY)
-            .bind(at)
-            .bind(self.tenant)
-            .bind(token)
-            .fetch_optional(pool)
-            .await?);
-        let Some(directory) = directory else { return Ok(false) };
-        self.announce_access_change(directory).await?;
-        Ok(true)
-    }
-
     /// Tells this process's credential cache, and on PostgreSQL every other process's, that
     /// what a directory's tokens open has changed. Called after the change is committed, so
     /// a lookup that starts later reads the new state.
@@ -334,6 +214,143 @@ impl<'a> TenantScope<'a> {
                 .await?;
         }
         Ok(())
+    }
+}
+
+impl crate::TenantAction<'_> {
+    /// Adds a directory and its route.
+    pub async fn create_directory(&mut self, directory: &Directory) -> Result<(), StoreError> {
+        const INSERT: &str = "INSERT INTO directories \
+             (tenant_id, id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        const ROUTE: &str = "INSERT INTO directory_routes (directory_id, tenant_id) VALUES ($1, $2)";
+        on_transaction!(&mut self.open, tx => {
+            sqlx::query(INSERT)
+                .bind(self.tenant)
+                .bind(directory.id)
+                .bind(directory.idp.as_str())
+                .bind(&directory.display_name)
+                .bind(directory.created_at)
+                .bind(if directory.settings.strict_attributes { "strict" } else { "preserve" })
+                .bind(i64::from(directory.settings.rate_limit_per_second))
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(ROUTE).bind(directory.id).bind(self.tenant).execute(&mut **tx).await?;
+        });
+        Ok(())
+    }
+
+    /// Changes how a directory's endpoint behaves; false when the tenant has no such
+    /// directory. Takes effect on the next request in every server process.
+    pub async fn update_directory_settings(
+        &mut self,
+        directory: DirectoryId,
+        settings: &DirectorySettings,
+    ) -> Result<bool, StoreError> {
+        const UPDATE: &str = "UPDATE directories SET unknown_attributes = $1, rate_limit_per_second = $2 \
+             WHERE tenant_id = $3 AND id = $4";
+        let updated = on_transaction!(&mut self.open, tx => sqlx::query(UPDATE)
+            .bind(if settings.strict_attributes { "strict" } else { "preserve" })
+            .bind(i64::from(settings.rate_limit_per_second))
+            .bind(self.tenant)
+            .bind(directory)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        if updated == 0 {
+            return Ok(false);
+        }
+        self.access_changed.push(directory);
+        Ok(true)
+    }
+
+    /// Stores a token of one of the tenant's directories.
+    pub async fn insert_token(&mut self, token: &NewToken) -> Result<(), StoreError> {
+        const QUERY: &str = "INSERT INTO directory_tokens \
+             (tenant_id, directory_id, id, digest, label, read_only, created_at, expires_at, oauth_client_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        let result = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(self.tenant)
+            .bind(token.directory)
+            .bind(token.id)
+            .bind(&token.digest[..])
+            .bind(&token.label)
+            .bind(token.read_only)
+            .bind(token.created_at)
+            .bind(token.expires_at)
+            .bind(&token.oauth_client)
+            .execute(&mut **tx)
+            .await
+            .map(drop));
+        result.map_err(|error| StoreError::on_unique_violation(error, "this token is already stored"))
+    }
+
+    /// Adds a custom schema extension to one of the tenant's directories (validated by the
+    /// caller against the directory's schemas).
+    pub async fn add_schema_extension(
+        &mut self,
+        directory: DirectoryId,
+        extension: &SchemaExtension,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        const INSERT: &str = "INSERT INTO directory_schema_extensions \
+             (tenant_id, directory_id, urn, resource_type, required, definition, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let result = on_transaction!(&mut self.open, tx => sqlx::query(INSERT)
+            .bind(self.tenant)
+            .bind(directory)
+            .bind(&extension.urn)
+            .bind(extension.resource_type.as_str())
+            .bind(extension.required)
+            .bind(sqlx::types::Json(&extension.definition))
+            .bind(at)
+            .execute(&mut **tx)
+            .await
+            .map(drop));
+        result.map_err(|error| {
+            StoreError::on_unique_violation(error, "this schema is already defined for the directory")
+        })?;
+        self.access_changed.push(directory);
+        Ok(())
+    }
+
+    /// Stores OAuth client credentials of one of the tenant's directories, with the route
+    /// the token endpoint finds them by.
+    pub async fn insert_oauth_client(&mut self, client: &NewOAuthClient) -> Result<(), StoreError> {
+        const INSERT: &str = "INSERT INTO directory_oauth_clients \
+             (tenant_id, directory_id, client_id, secret_digest, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+        const ROUTE: &str = "INSERT INTO oauth_client_routes (client_id, tenant_id) VALUES ($1, $2)";
+        let tenant = self.tenant;
+        let result: Result<(), sqlx::Error> = on_transaction!(&mut self.open, tx => async {
+            sqlx::query(INSERT)
+                .bind(tenant)
+                .bind(client.directory)
+                .bind(&client.client_id)
+                .bind(&client.secret_digest[..])
+                .bind(&client.label)
+                .bind(client.created_at)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(ROUTE).bind(&client.client_id).bind(tenant).execute(&mut **tx).await?;
+            Ok(())
+        }.await);
+        result.map_err(|error| StoreError::on_unique_violation(error, "this client id is already taken"))
+    }
+
+    /// Revokes a token at `at`; returns whether the tenant had such a token. Every server
+    /// process stops accepting it at once (see `access_cache`).
+    pub async fn revoke_token(&mut self, token: TokenId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE directory_tokens SET revoked_at = COALESCE(revoked_at, $1) \
+             WHERE tenant_id = $2 AND id = $3 RETURNING directory_id";
+        let directory: Option<DirectoryId> = on_transaction!(&mut self.open, tx => sqlx::query_scalar(QUERY)
+            .bind(at)
+            .bind(self.tenant)
+            .bind(token)
+            .fetch_optional(&mut **tx)
+            .await?);
+        let Some(directory) = directory else { return Ok(false) };
+        self.access_changed.push(directory);
+        Ok(true)
     }
 }
 

@@ -40,20 +40,6 @@ impl Store {
         TenantScope::new(self, tenant)
     }
 
-    /// Adds a tenant; a slug already in use is [`StoreError::Conflict`].
-    pub async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
-        const QUERY: &str = "INSERT INTO tenants (id, slug, display_name, created_at) VALUES ($1, $2, $3, $4)";
-        let result = on_pool!(&self.pool, pool => sqlx::query(QUERY)
-            .bind(tenant.id)
-            .bind(tenant.slug.as_str())
-            .bind(&tenant.display_name)
-            .bind(tenant.created_at)
-            .execute(pool)
-            .await
-            .map(drop));
-        result.map_err(|error| StoreError::on_unique_violation(error, "a tenant with this name already exists"))
-    }
-
     pub async fn tenant_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError> {
         const QUERY: &str = "SELECT id, display_name, created_at FROM tenants WHERE slug = $1";
         let row: Option<(TenantId, String, DateTime<Utc>)> =
@@ -233,5 +219,26 @@ impl Store {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Some(DirectoryAccess { tenant, token, directory: found, extensions }))
+    }
+}
+
+impl crate::TenantAction<'_> {
+    /// Adds the action's tenant (opened with `Store::tenant(tenant.id).begin_action()`), so
+    /// that its first audit record is the record of its creation; a slug already in use is
+    /// [`StoreError::Conflict`].
+    pub async fn create_tenant(&mut self, tenant: &Tenant) -> Result<(), StoreError> {
+        if tenant.id != self.tenant {
+            return Err(StoreError::Corrupt("a tenant is created by an action of that tenant".to_owned()));
+        }
+        const QUERY: &str = "INSERT INTO tenants (id, slug, display_name, created_at) VALUES ($1, $2, $3, $4)";
+        let result = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(tenant.id)
+            .bind(tenant.slug.as_str())
+            .bind(&tenant.display_name)
+            .bind(tenant.created_at)
+            .execute(&mut **tx)
+            .await
+            .map(drop));
+        result.map_err(|error| StoreError::on_unique_violation(error, "a tenant with this name already exists"))
     }
 }

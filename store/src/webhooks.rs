@@ -132,21 +132,6 @@ impl Store {
 }
 
 impl TenantScope<'_> {
-    pub async fn insert_webhook(&self, webhook: &NewWebhook) -> Result<(), StoreError> {
-        const QUERY: &str =
-            "INSERT INTO webhook_endpoints (tenant_id, id, url, secret, created_at) VALUES ($1, $2, $3, $4, $5)";
-        on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
-            .bind(self.tenant)
-            .bind(webhook.id)
-            .bind(&webhook.url)
-            .bind(&webhook.secret)
-            .bind(webhook.created_at)
-            .execute(pool)
-            .await
-            .map(drop)?);
-        Ok(())
-    }
-
     /// The tenant's endpoints, oldest first.
     pub async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
         let query = format!("SELECT {WEBHOOK_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY id");
@@ -257,5 +242,22 @@ impl TenantScope<'_> {
             .collect::<Result<Vec<_>, StoreError>>()?;
         attempts.reverse();
         Ok(attempts)
+    }
+}
+
+impl crate::TenantAction<'_> {
+    pub async fn insert_webhook(&mut self, webhook: &NewWebhook) -> Result<(), StoreError> {
+        const QUERY: &str =
+            "INSERT INTO webhook_endpoints (tenant_id, id, url, secret, created_at) VALUES ($1, $2, $3, $4, $5)";
+        on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(self.tenant)
+            .bind(webhook.id)
+            .bind(&webhook.url)
+            .bind(&webhook.secret)
+            .bind(webhook.created_at)
+            .execute(&mut **tx)
+            .await
+            .map(drop)?);
+        Ok(())
     }
 }

@@ -9,6 +9,7 @@ use store::{
 };
 
 backend_tests!(
+    an_actions_writes_and_its_record_commit_together_or_not_at_all,
     a_fresh_database_is_migrated_and_empty,
     connecting_again_to_a_migrated_database_changes_nothing,
     ping_answers_while_the_database_is_up,
@@ -39,6 +40,56 @@ backend_tests!(
     the_sweeper_and_the_flags_read_identities_by_index,
 );
 
+// The writes below are actions, which the product commits with their audit record; these
+// tests commit them without one, so that the audit tests count only their own records.
+
+async fn create_tenant(store: &Store, tenant: &Tenant) -> Result<(), store::StoreError> {
+    let mut action = store.tenant(tenant.id).begin_action().await?;
+    action.create_tenant(tenant).await?;
+    action.commit_without_audit_for_tests().await
+}
+
+async fn create_directory(scope: store::TenantScope<'_>, directory: &Directory) -> Result<(), store::StoreError> {
+    let mut action = scope.begin_action().await?;
+    action.create_directory(directory).await?;
+    action.commit_without_audit_for_tests().await
+}
+
+async fn insert_token(scope: store::TenantScope<'_>, token: &NewToken) -> Result<(), store::StoreError> {
+    let mut action = scope.begin_action().await?;
+    action.insert_token(token).await?;
+    action.commit_without_audit_for_tests().await
+}
+
+async fn revoke_token(
+    scope: store::TenantScope<'_>,
+    token: store::TokenId,
+    at: chrono::DateTime<Utc>,
+) -> Result<bool, store::StoreError> {
+    let mut action = scope.begin_action().await?;
+    let revoked = action.revoke_token(token, at).await?;
+    action.commit_without_audit_for_tests().await?;
+    Ok(revoked)
+}
+
+async fn add_schema_extension(
+    scope: store::TenantScope<'_>,
+    directory: DirectoryId,
+    extension: &store::SchemaExtension,
+    at: chrono::DateTime<Utc>,
+) -> Result<(), store::StoreError> {
+    let mut action = scope.begin_action().await?;
+    action.add_schema_extension(directory, extension, at).await?;
+    action.commit_without_audit_for_tests().await
+}
+
+async fn prune_audit(scope: store::TenantScope<'_>, before: chrono::DateTime<Utc>) -> Result<(u64, i64), store::StoreError> {
+    let mut action = scope.begin_action().await?;
+    let pruned = action.prune_audit(before).await?;
+    action.commit_without_audit_for_tests().await?;
+    Ok(pruned)
+}
+
 fn at(hour: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, hour, 0, 0).unwrap()
 }
@@ -50,7 +101,7 @@ async fn tenant(store: &Store, slug: &str) -> Tenant {
         display_name: slug.to_uppercase(),
         created_at: at(8),
     };
-    store.create_tenant(&tenant).await.unwrap();
+    create_tenant(&store, &tenant).await.unwrap();
     tenant
 }
 
@@ -62,7 +113,7 @@ async fn directory(store: &Store, tenant: &Tenant, idp: IdentityProvider) -> Dir
         created_at: at(9),
         settings: DirectorySettings::default(),
     };
-    store.tenant(tenant.id).create_directory(&directory).await.unwrap();
+    create_directory(store.tenant(tenant.id), &directory).await.unwrap();
     directory
 }
 
@@ -83,7 +134,7 @@ async fn tenant_slugs_are_unique(db: TestDatabase) {
     let acme = tenant(&db.store, "acme").await;
 
     let again = Tenant { id: TenantId::generate(), ..acme.clone() };
-    let error = db.store.create_tenant(&again).await.unwrap_err();
+    let error = create_tenant(&db.store, &again).await.unwrap_err();
 
     assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
     assert_eq!(db.store.tenant_by_slug(&acme.slug).await.unwrap(), Some(acme));
@@ -105,15 +156,15 @@ async fn one_tenant_cannot_reach_another_tenants_directory_or_tokens(db: TestDat
     let acme_dir = directory(&db.store, &acme, IdentityProvider::Okta).await;
     let globex_dir = directory(&db.store, &globex, IdentityProvider::Entra).await;
     let acme_token = token(&acme_dir, 1);
-    db.store.tenant(acme.id).insert_token(&acme_token).await.unwrap();
+    insert_token(db.store.tenant(acme.id), &acme_token).await.unwrap();
 
     let as_globex = db.store.tenant(globex.id);
 
     assert_eq!(as_globex.directory(acme_dir.id).await.unwrap(), None);
     assert_eq!(as_globex.token_by_digest(acme_dir.id, &[1; 32]).await.unwrap(), None);
-    assert!(!as_globex.revoke_token(acme_token.id, at(11)).await.unwrap(), "revoked another tenant's token");
+    assert!(!revoke_token(as_globex, acme_token.id, at(11)).await.unwrap(), "revoked another tenant's token");
     let foreign = token(&acme_dir, 2);
-    assert!(as_globex.insert_token(&foreign).await.is_err(), "stored a token for another tenant's directory");
+    assert!(insert_token(as_globex, &foreign).await.is_err(), "stored a token for another tenant's directory");
     let still = db.store.tenant(acme.id).token_by_digest(acme_dir.id, &[1; 32]).await.unwrap().unwrap();
     assert_eq!(still.revoked_at, None);
     assert_eq!(db.store.tenant(acme.id).token_by_digest(globex_dir.id, &[1; 32]).await.unwrap(), None);
@@ -124,11 +175,11 @@ async fn revoking_a_token_keeps_the_first_revocation_time(db: TestDatabase) {
     let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
     let issued = token(&okta, 7);
     let scope = db.store.tenant(acme.id);
-    scope.insert_token(&issued).await.unwrap();
+    insert_token(scope, &issued).await.unwrap();
 
     scope.mark_token_used(issued.id, at(11)).await.unwrap();
-    assert!(scope.revoke_token(issued.id, at(12)).await.unwrap());
-    assert!(scope.revoke_token(issued.id, at(13)).await.unwrap());
+    assert!(revoke_token(scope, issued.id, at(12)).await.unwrap());
+    assert!(revoke_token(scope, issued.id, at(13)).await.unwrap());
 
     let stored = scope.token_by_digest(okta.id, &[7; 32]).await.unwrap().unwrap();
     assert_eq!(stored.revoked_at, Some(at(12)));
@@ -145,7 +196,7 @@ async fn a_revoked_token_stops_opening_its_directory_in_every_store(db: TestData
     let acme = tenant(&db.store, "acme").await;
     let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
     let issued = token(&okta, 3);
-    db.store.tenant(acme.id).insert_token(&issued).await.unwrap();
+    insert_token(db.store.tenant(acme.id), &issued).await.unwrap();
     let ttl = match db.url.backend() {
         Backend::Postgres => std::time::Duration::from_secs(60),
         Backend::Sqlite => std::time::Duration::from_millis(300),
@@ -157,7 +208,7 @@ async fn a_revoked_token_stops_opening_its_directory_in_every_store(db: TestData
         assert_eq!((access.tenant, access.token.id, access.token.revoked_at), (acme.id, issued.id, None));
     }
 
-    assert!(db.store.tenant(acme.id).revoke_token(issued.id, at(12)).await.unwrap());
+    assert!(revoke_token(db.store.tenant(acme.id), issued.id, at(12)).await.unwrap());
 
     let here = db.store.directory_token(okta.id, &[3; 32]).await.unwrap().unwrap();
     assert_eq!(here.token.revoked_at, Some(at(12)), "the revoking store still had the token cached");
@@ -181,7 +232,7 @@ async fn cached_credentials_follow_last_use_and_new_extensions(db: TestDatabase)
     let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
     let issued = token(&okta, 5);
     let scope = db.store.tenant(acme.id);
-    scope.insert_token(&issued).await.unwrap();
+    insert_token(scope, &issued).await.unwrap();
     let before = db.store.directory_token(okta.id, &[5; 32]).await.unwrap().unwrap();
     assert_eq!((before.token.last_used_at, before.extensions.len()), (None, 0));
 
@@ -192,7 +243,7 @@ async fn cached_credentials_follow_last_use_and_new_extensions(db: TestDatabase)
         required: false,
         definition: serde_json::json!({"id": "urn:acme:params:scim:schemas:extension:2.0:User", "attributes": []}),
     };
-    scope.add_schema_extension(okta.id, &extension, at(11)).await.unwrap();
+    add_schema_extension(scope, okta.id, &extension, at(11)).await.unwrap();
 
     let after = db.store.directory_token(okta.id, &[5; 32]).await.unwrap().unwrap();
     assert_eq!(after.token.last_used_at, Some(at(11)));
@@ -381,10 +432,10 @@ async fn expired_access_tokens_of_the_grant_are_swept_and_admin_tokens_kept(db: 
         ..token(directory, byte)
     };
     let admin_expired = NewToken { expires_at: Some(at(9)), ..token(&okta, 1) };
-    db.store.tenant(acme.id).insert_token(&admin_expired).await.unwrap();
-    db.store.tenant(acme.id).insert_token(&grant(&okta, 2, 9)).await.unwrap();
-    db.store.tenant(acme.id).insert_token(&grant(&okta, 3, 13)).await.unwrap();
-    db.store.tenant(globex.id).insert_token(&grant(&entra, 4, 10)).await.unwrap();
+    insert_token(db.store.tenant(acme.id), &admin_expired).await.unwrap();
+    insert_token(db.store.tenant(acme.id), &grant(&okta, 2, 9)).await.unwrap();
+    insert_token(db.store.tenant(acme.id), &grant(&okta, 3, 13)).await.unwrap();
+    insert_token(db.store.tenant(globex.id), &grant(&entra, 4, 10)).await.unwrap();
 
     assert_eq!(db.store.delete_expired_access_tokens(at(12)).await.unwrap(), 2);
 
@@ -615,7 +666,7 @@ fn backends_have_readable_names() {
 async fn tenant_summaries_count_each_tenants_directories_newest_first(db: TestDatabase) {
     let acme = tenant(&db.store, "acme").await;
     let globex = Tenant { created_at: at(9), ..tenant_fields("globex") };
-    db.store.create_tenant(&globex).await.unwrap();
+    create_tenant(&db.store, &globex).await.unwrap();
     let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
     let entra = directory(&db.store, &acme, IdentityProvider::Entra).await;
 
@@ -782,13 +833,13 @@ async fn pruning_old_audit_records_keeps_the_rest_of_the_chain_verifiable(db: Te
     let scope = db.store.tenant(acme.id);
     let records = scope.audit_records(0, 10).await.unwrap();
 
-    let pruned = scope.prune_audit(records[2].occurred_at).await.unwrap();
+    let pruned = prune_audit(scope, records[2].occurred_at).await.unwrap();
 
     assert_eq!(pruned, (2, 2));
     assert_eq!(scope.audit_start().await.unwrap(), (2, records[1].hash));
     assert_eq!(scope.audit_records(0, 10).await.unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), [3, 4, 5]);
     assert_eq!(scope.verify_audit_chain().await.unwrap(), store::ChainReport { checked: 5, first_break: None });
-    assert_eq!(scope.prune_audit(records[2].occurred_at).await.unwrap(), (0, 0), "pruning twice deletes nothing more");
+    assert_eq!(prune_audit(scope, records[2].occurred_at).await.unwrap(), (0, 0), "pruning twice deletes nothing more");
     // Appending goes on from the head; the chain still verifies.
     scope.append_audit(&[audit_record(6)]).await.unwrap();
     assert_eq!(scope.verify_audit_chain().await.unwrap().first_break, None);
@@ -800,7 +851,7 @@ async fn pruning_old_audit_records_keeps_the_rest_of_the_chain_verifiable(db: Te
         Some(store::ChainBreak::Gap { expected: 3, found: 4 })
     );
     // Pruning everything leaves an empty, intact chain whose head still guards the end.
-    let everything = db.store.tenant(acme.id).prune_audit(at(23)).await.unwrap();
+    let everything = prune_audit(db.store.tenant(acme.id), at(23)).await.unwrap();
     assert_eq!(everything.1, 6);
     assert_eq!(scope.verify_audit_chain().await.unwrap().first_break, None);
 }
@@ -1101,4 +1152,41 @@ async fn the_sweeper_and_the_flags_read_identities_by_index(db: TestDatabase) {
         });
         assert!(!scans, "the {read} read scans a table:\n{plan}");
     }
+}
+
+async fn an_actions_writes_and_its_record_commit_together_or_not_at_all(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let scope = db.store.tenant(acme.id);
+    let okta = Directory {
+        id: DirectoryId::generate(),
+        idp: IdentityProvider::Okta,
+        display_name: "Okta".into(),
+        created_at: at(9),
+        settings: DirectorySettings::default(),
+    };
+    let record = store::NewAuditRecord { action: "directory.created".into(), ..audit_record(1) };
+
+    // Dropped before its commit (a later step failed, the request was cancelled): neither
+    // the write nor a record is left.
+    let mut abandoned = scope.begin_action().await.unwrap();
+    abandoned.create_directory(&okta).await.unwrap();
+    drop(abandoned);
+    assert_eq!(scope.directory(okta.id).await.unwrap(), None);
+    assert!(scope.audit_records(0, 10).await.unwrap().is_empty());
+
+    // Committed: both, the record chained like any other.
+    let mut action = scope.begin_action().await.unwrap();
+    action.create_directory(&okta).await.unwrap();
+    action.commit(record.clone()).await.unwrap();
+    assert_eq!(scope.directory(okta.id).await.unwrap().map(|d| d.id), Some(okta.id));
+    let records = scope.audit_records(0, 10).await.unwrap();
+    assert_eq!(records.iter().map(|r| (r.seq, r.action.as_str())).collect::<Vec<_>>(), [(1, "directory.created")]);
+
+    // A write that fails (the directory exists) leaves the action to be dropped: nothing
+    // more is recorded, and the chain holds.
+    let mut again = scope.begin_action().await.unwrap();
+    assert!(again.create_directory(&okta).await.is_err());
+    drop(again);
+    assert_eq!(scope.audit_records(0, 10).await.unwrap().len(), 1);
+    assert_eq!(scope.verify_audit_chain().await.unwrap().first_break, None);
 }

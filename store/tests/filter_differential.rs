@@ -1095,7 +1095,9 @@ async fn sql_and_the_evaluator_agree_on_every_filter(db: TestDatabase) {
         display_name: "Acme".into(),
         created_at: now,
     };
-    db.store.create_tenant(&tenant).await.unwrap();
+    let mut action = db.store.tenant(tenant.id).begin_action().await.unwrap();
+    action.create_tenant(&tenant).await.unwrap();
+    action.commit_without_audit_for_tests().await.unwrap();
     let mut directories = Vec::new();
     for _ in 0..3 {
         let directory = Directory {
@@ -1105,7 +1107,9 @@ async fn sql_and_the_evaluator_agree_on_every_filter(db: TestDatabase) {
             created_at: now,
             settings: DirectorySettings::default(),
         };
-        db.store.tenant(tenant.id).create_directory(&directory).await.unwrap();
+        let mut action = db.store.tenant(tenant.id).begin_action().await.unwrap();
+        action.create_directory(&directory).await.unwrap();
+        action.commit_without_audit_for_tests().await.unwrap();
         directories.push(db.store.tenant(tenant.id).directory_data(directory.id));
     }
     let users: Vec<Resource> = generated_users().into_iter().chain(awkward_users()).collect();

@@ -48,6 +48,8 @@ pub struct AppState {
     pub webhooks: service::webhooks::WebhookOptions,
     /// The counters `/metrics` exposes.
     pub metrics: PortalMetrics,
+    /// Where handlers read the time they pass to the use cases.
+    pub clock: service::SharedClock,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -67,6 +69,11 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl App {
     pub fn new(config: &Config, store: Store) -> Self {
+        Self::with_clock(config, store, service::SystemClock::shared())
+    }
+
+    /// The application reading the time from `clock` (tests set it).
+    pub fn with_clock(config: &Config, store: Store, clock: service::SharedClock) -> Self {
         render_guard::install_executor();
         let store_for_audit = store.clone();
         let leptos = LeptosOptions::builder()
@@ -90,8 +97,14 @@ impl App {
                 sso: service::sso::SsoClient::new(),
                 webhooks: crate::webhook_options(config),
                 metrics: PortalMetrics::default(),
+                clock,
             },
         }
+    }
+
+    /// The clock the application reads (its jobs read the same).
+    pub fn clock(&self) -> service::SharedClock {
+        self.state.clock.clone()
     }
 
     /// The audit trail SCIM requests are recorded to (flush it before stopping).
@@ -105,12 +118,13 @@ impl App {
         let portal_routes = generate_route_list(app::App);
         let session_layer = sessions::layer(state.store.clone(), state.secure_cookies);
         let (store, throttle, portal) = (state.store.clone(), state.sign_in_throttle.clone(), state.portal.clone());
-        let webhooks = state.webhooks.clone();
+        let (webhooks, clock) = (state.webhooks.clone(), state.clock.clone());
         let provide_store = move || {
             provide_context(store.clone());
             provide_context(throttle.clone());
             provide_context(portal.clone());
             provide_context(webhooks.clone());
+            provide_context(clock.clone());
         };
 
         // Machine clients (probes, identity providers) never carry a portal session: their

@@ -72,8 +72,7 @@ async fn token(
             "send the client id and secret (HTTP Basic or form)",
         );
     };
-    #[allow(clippy::disallowed_methods)] // the clock is read at the edge
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     match directories::exchange_client_credentials(&state.store, &client_id, &secret, now).await {
         Ok(token) => no_store(
             axum::Json(json!({

@@ -521,12 +521,12 @@ async fn list_tenants(
     )
 )]
 async fn create_tenant(
-    _key: OperatorApiKey,
+    key: OperatorApiKey,
     State(state): State<AppState>,
     JsonBody(body): JsonBody<NewTenantBody>,
 ) -> Result<(StatusCode, Json<TenantBody>), ApiFailure> {
     use service::tenants::TenantError;
-    let tenant = service::tenants::create(&state.store, &body.slug, &body.display_name, now()).await.map_err(
+    let tenant = service::tenants::create(&state.store, &body.slug, &body.display_name, &api_key_actor(&key), now()).await.map_err(
         |error| match error {
             TenantError::SlugTaken(_) => ApiFailure::Conflict(error.to_string()),
             TenantError::Service(error) => error.into(),
@@ -592,7 +592,7 @@ async fn add_directory(
         body.idp.parse().map_err(|e: store::UnknownIdentityProvider| ApiFailure::BadRequest(e.to_string()))?;
     let (tenant, _) = tenant_named(&state, &slug).await?;
     let label = format!("Created through the operator API (key {})", key.0);
-    let added = service::tenants::add_directory(&state.store, &tenant.slug, idp, label, now()).await?;
+    let added = service::tenants::add_directory(&state.store, &tenant.slug, idp, label, &api_key_actor(&key), now()).await?;
     let (directory, token) = added.ok_or_else(|| ApiFailure::NotFound(format!("there is no tenant {slug}")))?;
     Ok((
         StatusCode::CREATED,
@@ -621,7 +621,7 @@ async fn create_setup_link(
     use service::admins::SetupLinkError;
     let (tenant, _) = tenant_named(&state, &slug).await?;
     let lifetime = chrono::Duration::days(i64::from(body.valid_days.unwrap_or(7)));
-    let actor = format!("api-key:{}", key.0);
+    let actor = api_key_actor(&key);
     let link = service::admins::create_setup_link(&state.store, tenant.id, &actor, lifetime, now()).await.map_err(
         |error| match error {
             SetupLinkError::Service(error) => error.into(),
@@ -742,8 +742,9 @@ fn webhook_id(text: &str) -> Result<store::WebhookId, ApiFailure> {
     text.parse().map_err(|_| ApiFailure::NotFound(format!("the tenant has no webhook {text}")))
 }
 
-fn api_key_actor(key: &OperatorApiKey) -> service::webhooks::Actor {
-    service::webhooks::Actor::named(format!("api-key:{}", key.0))
+/// The vendor's product, as the audit trail names what it does with this key.
+fn api_key_actor(key: &OperatorApiKey) -> service::Actor {
+    service::Actor::ApiKey(key.0)
 }
 
 /// The tenant's webhook endpoints, oldest first, with their progress per directory.
@@ -788,7 +789,7 @@ async fn create_webhook(
 ) -> Result<(StatusCode, Json<CreatedWebhookBody>), ApiFailure> {
     let (tenant, _) = tenant_named(&state, &slug).await?;
     let actor = api_key_actor(&key);
-    let issued = service::webhooks::create_endpoint(&state.store, tenant.id, &body.url, &state.webhooks, &actor, now())
+    let issued = service::webhooks::register_webhook(&state.store, tenant.id, &body.url, &state.webhooks, &actor, now())
         .await
         .map_err(from_webhooks)?;
     let endpoint = service::webhooks::endpoints_overview(&state.store, tenant.id)

@@ -76,7 +76,7 @@ impl SessionStore for DatabaseSessionStore {
 
 /// Deletes expired sessions, and the grant's access tokens a day after they expire, every
 /// few minutes until the server stops.
-pub(crate) fn spawn_expiry_sweeper(store: Store) -> tokio::task::JoinHandle<()> {
+pub(crate) fn spawn_expiry_sweeper(store: Store, clock: service::SharedClock) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
@@ -87,8 +87,7 @@ pub(crate) fn spawn_expiry_sweeper(store: Store) -> tokio::task::JoinHandle<()> 
                 Ok(deleted) => tracing::debug!(deleted, "deleted expired sessions"),
                 Err(error) => tracing::warn!(%error, "cannot delete expired sessions"),
             }
-            #[allow(clippy::disallowed_methods)] // the clock is read at the edge
-            let now = chrono::Utc::now();
+            let now = clock.now();
             match service::directories::sweep_expired_access_tokens(&store, now).await {
                 Ok(0) => {}
                 Ok(deleted) => tracing::debug!(deleted, "deleted expired OAuth access tokens"),

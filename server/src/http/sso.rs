@@ -27,11 +27,6 @@ fn callback_url(state: &AppState) -> String {
     format!("{}/sso/callback", state.portal.public_base)
 }
 
-#[allow(clippy::disallowed_methods)] // the clock is read at the edge
-fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
-}
-
 /// The sign-in form: the organisation's name, or the setup link's secret.
 #[derive(Debug, Deserialize)]
 pub(crate) struct StartForm {
@@ -45,7 +40,7 @@ async fn start(State(state): State<AppState>, session: Session, Form(form): Form
         (_, Some(organisation)) if !organisation.trim().is_empty() => SignInFor::Organisation(organisation),
         _ => return back_to_sign_in("not-configured"),
     };
-    match sso::start(&state.store, &state.sso, target, &callback_url(&state), now()).await {
+    match sso::start(&state.store, &state.sso, target, &callback_url(&state), state.clock.now()).await {
         Ok(started) => {
             if session.insert(PENDING_KEY, &started.pending).await.is_err() {
                 return back_to_sign_in("unavailable");
@@ -72,7 +67,7 @@ async fn callback(State(state): State<AppState>, session: Session, Query(query):
     }
     let (Some(code), Some(returned_state)) = (query.code, query.state) else { return back_to_sign_in("state") };
     let finished =
-        sso::finish(&state.store, &state.sso, pending, &code, &returned_state, &callback_url(&state), now()).await;
+        sso::finish(&state.store, &state.sso, pending, &code, &returned_state, &callback_url(&state), state.clock.now()).await;
     match finished {
         Ok(admin) => match app::auth::start_admin_session(&session, &state.store, &admin).await {
             Ok(()) => Redirect::to("/admin").into_response(),

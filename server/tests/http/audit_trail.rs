@@ -156,10 +156,11 @@ async fn support_sees_failures_across_tenants_by_cause_and_its_viewing_is_record
     let acme_conflict = conflicts.iter().find(|f| f.tenant_slug.as_str() == "acme").unwrap();
     assert_eq!((acme_conflict.method.as_str(), acme_conflict.status), ("POST", 409));
 
-    let viewer = support::Viewer {
-        actor: "operator:support-1".to_owned(),
+    let support_engineer = store::OperatorId::generate();
+    let viewer = service::Actor::Operator {
+        id: support_engineer,
         email: "sam@vendor.example".to_owned(),
-        role: "support".to_owned(),
+        role: store::OperatorRole::Support,
     };
     let detail = support::failure_detail(&db.store, acme_conflict.tenant, acme_conflict.seq, &viewer, now)
         .await
@@ -171,7 +172,7 @@ async fn support_sees_failures_across_tenants_by_cause_and_its_viewing_is_record
     // The viewing is in acme's trail, and only there.
     let acme_records = db.store.tenant(acme_conflict.tenant).audit_records(0, 100).await.unwrap();
     let viewed = acme_records.last().unwrap();
-    assert_eq!((viewed.action.as_str(), viewed.actor.as_str()), ("support.viewed_request", "operator:support-1"));
+    assert_eq!((viewed.action.as_str(), viewed.actor.as_str()), ("support.viewed_request", format!("operator:{support_engineer}").as_str()));
     assert!(viewed.detail.contains(&format!("\"viewed_seq\":{}", acme_conflict.seq)), "{}", viewed.detail);
     assert!(viewed.detail.contains("sam@vendor.example"), "{}", viewed.detail);
     let globex_tenant = conflicts.iter().find(|f| f.tenant_slug.as_str() == "globex").unwrap().tenant;
@@ -291,13 +292,13 @@ async fn the_command_line_records_operator_commands_and_verifies_the_chain(db: T
     let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
     let records = db.store.tenant(tenant.id).audit_records(0, 10).await.unwrap();
     let actions: Vec<(&str, &str)> = records.iter().map(|r| (r.actor.as_str(), r.action.as_str())).collect();
-    assert_eq!(actions, [("cli", "directory.created"), ("cli", "directory.configured")]);
-    assert_eq!(records[1].directory.map(|d| d.to_string()).as_deref(), Some(directory));
-    assert!(records[1].detail.contains("\"rate_limit_per_second\":50"), "{}", records[1].detail);
+    assert_eq!(actions, [("cli", "tenant.created"), ("cli", "directory.created"), ("cli", "directory.configured")]);
+    assert_eq!(records[2].directory.map(|d| d.to_string()).as_deref(), Some(directory));
+    assert!(records[2].detail.contains("\"rate_limit_per_second\":50"), "{}", records[2].detail);
 
     let intact = server_command(&db, &["admin", "verify-audit", "--tenant", "acme"]);
     assert!(intact.status.success(), "{}", String::from_utf8_lossy(&intact.stderr));
-    assert!(String::from_utf8_lossy(&intact.stdout).contains("intact: 2 records"));
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("intact: 3 records"));
 
     let tamper = format!("UPDATE audit_records SET actor = 'someone' WHERE tenant_id = '{}' AND seq = 1", tenant.id);
     assert_eq!(db.execute_as_tenant(tenant.id, &tamper).await.unwrap(), 1);

@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+mod actions;
 mod audit_trail;
 mod idp_sequences;
 mod nonhuman;

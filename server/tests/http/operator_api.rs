@@ -36,11 +36,11 @@ pub(crate) struct Directory {
 impl Directory {
     pub(crate) async fn new(db: &TestDatabase, server: &TestServer, tenant: &str) -> Self {
         let slug = tenant.parse().unwrap();
-        let tenant = directories::ensure_tenant(&db.store, &slug, now()).await.unwrap();
+        let tenant = directories::ensure_tenant(&db.store, &slug, &service::Actor::Cli, now()).await.unwrap();
         let directory =
-            directories::create_directory(&db.store, tenant.id, IdentityProvider::Okta, now()).await.unwrap();
+            directories::add_directory(&db.store, tenant.id, directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None }, &service::Actor::Cli, now()).await.unwrap().0;
         let request = TokenRequest { label: "test".into(), read_only: false, expires_at: None };
-        let token = directories::issue_token(&db.store, tenant.id, directory.id, request, now()).await.unwrap();
+        let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now()).await.unwrap().unwrap();
         let scim = format!("http://{}/scim/v2/{}", server.address(), directory.id);
         Self { id: directory.id, scim, token: token.secret, client: reqwest::Client::new() }
     }

@@ -201,7 +201,7 @@ async fn the_operator_api_refuses_internal_targets_and_answers_unknown_ids_with_
     #[allow(clippy::disallowed_methods)]
     let now = chrono::Utc::now();
     let hook =
-        service::webhooks::register_webhook(&db.store, tenant.id, "http://127.0.0.1:9/hook", &fast_retries(), now)
+        service::webhooks::register_webhook(&db.store, tenant.id, "http://127.0.0.1:9/hook", &fast_retries(), &service::Actor::Cli, now)
             .await
             .unwrap();
     let deliveries = format!("{webhooks}/{}/deliveries", hook.id);

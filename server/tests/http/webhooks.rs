@@ -105,7 +105,7 @@ async fn events_reach_a_flaky_receiver_in_order_with_none_lost(db: TestDatabase)
     let url = start_receiver(Receiver { received: Arc::clone(&received), script }).await;
     let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
     let options = fast_retries();
-    let hook = register_webhook(&db.store, tenant.id, &url, &options, now()).await.unwrap();
+    let hook = register_webhook(&db.store, tenant.id, &url, &options, &service::Actor::Cli, now()).await.unwrap();
     for n in 0..6 {
         acme.create_user(&format!("user{n}")).await;
     }
@@ -174,7 +174,7 @@ async fn an_event_that_keeps_failing_becomes_a_dead_letter_and_can_be_replayed(d
     let url = start_receiver(Receiver { received: Arc::clone(&received), script }).await;
     let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
     let options = WebhookOptions { max_attempts: 3, ..fast_retries() };
-    let hook = register_webhook(&db.store, tenant.id, &url, &options, now()).await.unwrap();
+    let hook = register_webhook(&db.store, tenant.id, &url, &options, &service::Actor::Cli, now()).await.unwrap();
     acme.create_user("before").await;
     acme.create_user("poison").await;
     acme.create_user("after").await;
@@ -218,18 +218,18 @@ async fn internal_targets_are_refused_unless_allowed(db: TestDatabase) {
         "http://[::1]:9/hook",
         "http://[fd00::1]/hook",
     ] {
-        let refused = register_webhook(&db.store, tenant.id, url, &strict, now()).await;
+        let refused = register_webhook(&db.store, tenant.id, url, &strict, &service::Actor::Cli, now()).await;
         assert!(matches!(refused, Err(WebhookError::InvalidTarget(_))), "{url}: {refused:?}");
     }
     for url in ["ftp://example.com/hook", "not a url", "https:///nohost"] {
-        let refused = register_webhook(&db.store, tenant.id, url, &strict, now()).await;
+        let refused = register_webhook(&db.store, tenant.id, url, &strict, &service::Actor::Cli, now()).await;
         assert!(matches!(refused, Err(WebhookError::InvalidTarget(_))), "{url}: {refused:?}");
     }
 
     // Registered while allowed, then delivered by a strict deliverer: refused at send time.
     let received = Arc::new(Mutex::new(Vec::new()));
     let url = start_receiver(Receiver { received: Arc::clone(&received), script: Arc::new(|_, _| Answer::Ok) }).await;
-    let hook = register_webhook(&db.store, tenant.id, &url, &fast_retries(), now()).await.unwrap();
+    let hook = register_webhook(&db.store, tenant.id, &url, &fast_retries(), &service::Actor::Cli, now()).await.unwrap();
     acme.create_user("someone").await;
     let deliverer =
         Deliverer::new(db.store.clone(), WebhookOptions { allow_private_targets: false, ..fast_retries() }).unwrap();

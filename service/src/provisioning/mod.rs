@@ -90,6 +90,7 @@ pub async fn define_extension(
     resource_type: ResourceKind,
     required: bool,
     definition: Value,
+    actor: &crate::actor::Actor,
     now: DateTime<Utc>,
 ) -> Result<String, ProvisioningError> {
     let scope = store.tenant(tenant);
@@ -99,11 +100,15 @@ pub async fn define_extension(
     let mut registry = build_registry(&scope.schema_extensions(directory).await?)?;
     let urn = registry.define_extension(resource_type.as_str(), &definition, required)?.id().to_owned();
     let extension = SchemaExtension { urn: urn.clone(), resource_type, required, definition };
-    match scope.add_schema_extension(directory, &extension, now).await {
-        Ok(()) => Ok(urn),
-        Err(StoreError::Conflict(message)) => Err(ScimError::Uniqueness(message.to_owned()).into()),
-        Err(error) => Err(error.into()),
+    let mut action = scope.begin_action().await?;
+    match action.add_schema_extension(directory, &extension, now).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(message)) => return Err(ScimError::Uniqueness(message.to_owned()).into()),
+        Err(error) => return Err(error.into()),
     }
+    let detail = serde_json::json!({"schema": urn, "resource_type": resource_type.as_str(), "required": required});
+    action.commit(actor.record("schema_extension.defined", Some(directory), detail, now)).await?;
+    Ok(urn)
 }
 
 /// Why a SCIM request failed: a protocol error the client is told about, or a failure of

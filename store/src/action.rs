@@ -1,0 +1,94 @@
+//! An action of a person or a job in a tenant (an admin saving a mapping, an operator adding
+//! a directory, the retention job pruning the trail): its writes and its one audit record
+//! commit in one transaction, so the trail never lacks a change that happened nor shows
+//! one that did not.
+//!
+//! The writes are methods of [`TenantAction`], kept beside their tables' other statements
+//! (`scope.rs`, `portal.rs`, `webhooks.rs`, `audit.rs`); the only way to make them durable
+//! is [`TenantAction::commit`], which takes the audit record.
+
+use crate::audit::NewAuditRecord;
+use crate::ids::{DirectoryId, TenantId};
+use crate::{Store, StoreError};
+
+/// An open transaction of either backend.
+pub(crate) enum OpenTransaction {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs the same statement on an open transaction of either backend (the transaction's
+/// twin of `on_pool!`); `$tx` is the `&mut Transaction`.
+macro_rules! on_transaction {
+    ($open:expr, $tx:ident => $body:expr) => {
+        match $open {
+            $crate::action::OpenTransaction::Sqlite($tx) => $body,
+            $crate::action::OpenTransaction::Postgres($tx) => $body,
+        }
+    };
+}
+
+/// The writes of one action in one tenant, not yet durable.
+pub struct TenantAction<'s> {
+    pub(crate) store: &'s Store,
+    pub(crate) tenant: TenantId,
+    pub(crate) open: OpenTransaction,
+    /// Directories whose credentials or settings changed: every process's credential
+    /// cache hears of them once the change is committed.
+    pub(crate) access_changed: Vec<DirectoryId>,
+    /// This process's SQLite writer turn, held for the whole action.
+    _turn: Option<tokio::sync::MutexGuard<'s, ()>>,
+}
+
+impl std::fmt::Debug for TenantAction<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantAction").field("tenant", &self.tenant).finish()
+    }
+}
+
+impl<'s> TenantAction<'s> {
+    /// Opens the action's transaction; on PostgreSQL it carries the tenant for row-level
+    /// security.
+    pub(crate) async fn begin(store: &'s Store, tenant: TenantId) -> Result<Self, StoreError> {
+        const SET_TENANT: &str = "SELECT set_config('app.tenant_id', $1, true)";
+        let turn = store.write_turn().await;
+        let open = match &store.pool {
+            crate::Pool::Sqlite(pool) => OpenTransaction::Sqlite(pool.begin().await?),
+            crate::Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query(SET_TENANT).bind(tenant.to_string()).execute(&mut *tx).await?;
+                OpenTransaction::Postgres(tx)
+            }
+        };
+        Ok(Self { store, tenant, open, access_changed: Vec::new(), _turn: turn })
+    }
+
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant
+    }
+
+    /// Appends the action's record to the tenant's audit trail and makes the record and
+    /// every write of the action durable together. Dropping an action without committing
+    /// it rolls all of it back.
+    pub async fn commit(mut self, record: NewAuditRecord) -> Result<(), StoreError> {
+        crate::audit::append_chained(&mut self.open, self.store.backend(), self.tenant, &[record]).await?;
+        on_transaction!(self.open, tx => tx.commit().await?);
+        let scope = self.store.tenant(self.tenant);
+        for directory in self.access_changed {
+            scope.announce_access_change(directory).await?;
+        }
+        Ok(())
+    }
+
+    /// Commits the writes without a record: for storage tests that set up data and count
+    /// the trail's records themselves.
+    #[cfg(feature = "test-support")]
+    pub async fn commit_without_audit_for_tests(self) -> Result<(), StoreError> {
+        on_transaction!(self.open, tx => tx.commit().await?);
+        let scope = self.store.tenant(self.tenant);
+        for directory in self.access_changed {
+            scope.announce_access_change(directory).await?;
+        }
+        Ok(())
+    }
+}
