@@ -22,7 +22,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use scim::filter::CompareOp;
 use scim::filter::plan::{BindValue, IndexedColumns, Operand, Plan, Predicate, Test};
 
-use crate::resources::ResourceKind;
+use crate::resource_kind::ResourceKind;
 
 /// Which SQL to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

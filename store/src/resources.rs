@@ -20,32 +20,8 @@ use sqlx::types::Json;
 
 use crate::filter_sql::{self, SqlBind};
 use crate::ids::{DirectoryId, EventId, TenantId};
+use crate::resource_kind::ResourceKind;
 use crate::{Store, StoreError};
-
-/// Which kind of SCIM resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ResourceKind {
-    User,
-    Group,
-}
-
-impl ResourceKind {
-    /// The SCIM resource type name, also stored in `resource_type`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResourceKind::User => "User",
-            ResourceKind::Group => "Group",
-        }
-    }
-
-    pub(crate) fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "User" => Ok(ResourceKind::User),
-            "Group" => Ok(ResourceKind::Group),
-            other => Err(StoreError::Corrupt(format!("unknown resource type {other:?}"))),
-        }
-    }
-}
 
 /// A stored resource: its document and the attributes the store keeps itself.
 #[derive(Debug, Clone, PartialEq)]
