@@ -672,7 +672,6 @@ fn equality_on_value(element: &Plan) -> Option<String> {
     }
 }
 
-/// `value <op> bound` for the ordering operators.
 /// The plan of a `meta[…]` element with its operands read at the root (`meta.created`…).
 fn within_meta(plan: &Plan) -> Plan {
     match plan {
@@ -687,6 +686,7 @@ fn within_meta(plan: &Plan) -> Plan {
     }
 }
 
+/// `value <op> bound` for the ordering operators.
 fn ordering(value: &str, op: CompareOp, bound: &str) -> String {
     let operator = match op {
         CompareOp::Eq => "=",
