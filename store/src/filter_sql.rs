@@ -22,7 +22,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use scim::filter::CompareOp;
 use scim::filter::plan::{BindValue, IndexedColumns, Operand, Plan, Predicate, Test};
 
-use crate::resources::ResourceKind;
+use crate::resource_kind::ResourceKind;
 
 /// Which SQL to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -672,7 +672,6 @@ fn equality_on_value(element: &Plan) -> Option<String> {
     }
 }
 
-/// `value <op> bound` for the ordering operators.
 /// The plan of a `meta[…]` element with its operands read at the root (`meta.created`…).
 fn within_meta(plan: &Plan) -> Plan {
     match plan {
@@ -687,6 +686,7 @@ fn within_meta(plan: &Plan) -> Plan {
     }
 }
 
+/// `value <op> bound` for the ordering operators.
 fn ordering(value: &str, op: CompareOp, bound: &str) -> String {
     let operator = match op {
         CompareOp::Eq => "=",

@@ -1,138 +1,235 @@
 //! Identifiers and names the storage layer keys data by. Each is parsed once, at the edge,
 //! and carried as its own type afterwards, so a directory id cannot be passed as a tenant id.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
 use std::str::FromStr;
 
 use sqlx::error::BoxDynError;
 use uuid::Uuid;
 use uuid::fmt::Hyphenated;
 
-macro_rules! uuid_id {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(Uuid);
+/// A UUID that identifies one `K` (a marker type of the module `kind` below). Each kind has
+/// its own id type, named below (`TenantId` is `Id<kind::Tenant>`), so one kind's id is
+/// never taken for another's.
+pub struct Id<K>(Uuid, PhantomData<fn() -> K>);
 
-        impl $name {
-            /// A new time-ordered (UUIDv7) id.
-            pub fn generate() -> Self {
-                Self(Uuid::now_v7())
-            }
-
-            pub fn as_uuid(&self) -> Uuid {
-                self.0
-            }
-        }
-
-        impl From<Uuid> for $name {
-            fn from(id: Uuid) -> Self {
-                Self(id)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = uuid::Error;
-
-            fn from_str(text: &str) -> Result<Self, Self::Err> {
-                Uuid::parse_str(text).map(Self)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&self.0.hyphenated(), f)
-            }
-        }
-
-        // Stored as canonical text on SQLite and as `uuid` on PostgreSQL, so that one query
-        // expression binds and reads ids on both backends.
-        impl sqlx::Type<sqlx::Sqlite> for $name {
-            fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
-                <Hyphenated as sqlx::Type<sqlx::Sqlite>>::type_info()
-            }
-            fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
-                <Hyphenated as sqlx::Type<sqlx::Sqlite>>::compatible(ty)
-            }
-        }
-        impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for $name {
-            fn encode_by_ref(
-                &self,
-                buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
-            ) -> Result<sqlx::encode::IsNull, BoxDynError> {
-                <Hyphenated as sqlx::Encode<'q, sqlx::Sqlite>>::encode(self.0.hyphenated(), buf)
-            }
-        }
-        impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for $name {
-            fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
-                Ok(Self(<Hyphenated as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value)?.into_uuid()))
-            }
-        }
-        impl sqlx::Type<sqlx::Postgres> for $name {
-            fn type_info() -> sqlx::postgres::PgTypeInfo {
-                <Uuid as sqlx::Type<sqlx::Postgres>>::type_info()
-            }
-        }
-        impl<'q> sqlx::Encode<'q, sqlx::Postgres> for $name {
-            fn encode_by_ref(
-                &self,
-                buf: &mut sqlx::postgres::PgArgumentBuffer,
-            ) -> Result<sqlx::encode::IsNull, BoxDynError> {
-                <Uuid as sqlx::Encode<'q, sqlx::Postgres>>::encode_by_ref(&self.0, buf)
-            }
-        }
-        impl<'r> sqlx::Decode<'r, sqlx::Postgres> for $name {
-            fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, BoxDynError> {
-                Ok(Self(<Uuid as sqlx::Decode<'r, sqlx::Postgres>>::decode(value)?))
-            }
-        }
-    };
+/// What an [`Id`] identifies: the marker types of the module `kind`.
+pub trait IdKind {
+    /// The id type's name, which `Debug` shows (`TenantId(…)`).
+    const NAME: &'static str;
 }
 
-uuid_id!(
-    /// A tenant: one of the operator's customers.
-    TenantId
-);
-uuid_id!(
-    /// A directory: one identity-provider connection of a tenant.
-    DirectoryId
-);
-uuid_id!(
-    /// A bearer token of a directory.
-    TokenId
-);
-uuid_id!(
-    /// An operator account.
-    OperatorId
-);
-uuid_id!(
-    /// A change event of a directory: the id its consumers deduplicate on.
-    EventId
-);
-uuid_id!(
-    /// A key of the operator API.
-    ApiKeyId
-);
-uuid_id!(
-    /// A record of a tenant's audit trail.
-    AuditId
-);
-uuid_id!(
-    /// An admin of a tenant (one of the customer's IT staff).
-    TenantAdminId
-);
-uuid_id!(
-    /// A setup link: a single-use invitation to become a tenant's admin.
-    SetupLinkId
-);
-uuid_id!(
-    /// A webhook endpoint of a tenant.
-    WebhookId
-);
-uuid_id!(
-    /// One attempt to deliver an event to a webhook.
-    DeliveryId
-);
+/// A tenant: one of the operator's customers.
+pub type TenantId = Id<kind::Tenant>;
+/// A directory: one identity-provider connection of a tenant.
+pub type DirectoryId = Id<kind::Directory>;
+/// A bearer token of a directory.
+pub type TokenId = Id<kind::Token>;
+/// An operator account.
+pub type OperatorId = Id<kind::Operator>;
+/// A change event of a directory: the id its consumers deduplicate on.
+pub type EventId = Id<kind::Event>;
+/// A key of the operator API.
+pub type ApiKeyId = Id<kind::ApiKey>;
+/// A record of a tenant's audit trail.
+pub type AuditId = Id<kind::Audit>;
+/// An admin of a tenant (one of the customer's IT staff).
+pub type TenantAdminId = Id<kind::TenantAdmin>;
+/// A setup link: a single-use invitation to become a tenant's admin.
+pub type SetupLinkId = Id<kind::SetupLink>;
+/// A webhook endpoint of a tenant.
+pub type WebhookId = Id<kind::Webhook>;
+/// One attempt to deliver an event to a webhook.
+pub type DeliveryId = Id<kind::Delivery>;
+
+/// The markers that tell the kinds of [`Id`] apart; never values, only type parameters.
+mod kind {
+    use super::IdKind;
+
+    /// See [`TenantId`](super::TenantId).
+    #[derive(Debug)]
+    pub enum Tenant {}
+    /// See [`DirectoryId`](super::DirectoryId).
+    #[derive(Debug)]
+    pub enum Directory {}
+    /// See [`TokenId`](super::TokenId).
+    #[derive(Debug)]
+    pub enum Token {}
+    /// See [`OperatorId`](super::OperatorId).
+    #[derive(Debug)]
+    pub enum Operator {}
+    /// See [`EventId`](super::EventId).
+    #[derive(Debug)]
+    pub enum Event {}
+    /// See [`ApiKeyId`](super::ApiKeyId).
+    #[derive(Debug)]
+    pub enum ApiKey {}
+    /// See [`AuditId`](super::AuditId).
+    #[derive(Debug)]
+    pub enum Audit {}
+    /// See [`TenantAdminId`](super::TenantAdminId).
+    #[derive(Debug)]
+    pub enum TenantAdmin {}
+    /// See [`SetupLinkId`](super::SetupLinkId).
+    #[derive(Debug)]
+    pub enum SetupLink {}
+    /// See [`WebhookId`](super::WebhookId).
+    #[derive(Debug)]
+    pub enum Webhook {}
+    /// See [`DeliveryId`](super::DeliveryId).
+    #[derive(Debug)]
+    pub enum Delivery {}
+
+    impl IdKind for Tenant {
+        const NAME: &'static str = "TenantId";
+    }
+    impl IdKind for Directory {
+        const NAME: &'static str = "DirectoryId";
+    }
+    impl IdKind for Token {
+        const NAME: &'static str = "TokenId";
+    }
+    impl IdKind for Operator {
+        const NAME: &'static str = "OperatorId";
+    }
+    impl IdKind for Event {
+        const NAME: &'static str = "EventId";
+    }
+    impl IdKind for ApiKey {
+        const NAME: &'static str = "ApiKeyId";
+    }
+    impl IdKind for Audit {
+        const NAME: &'static str = "AuditId";
+    }
+    impl IdKind for TenantAdmin {
+        const NAME: &'static str = "TenantAdminId";
+    }
+    impl IdKind for SetupLink {
+        const NAME: &'static str = "SetupLinkId";
+    }
+    impl IdKind for Webhook {
+        const NAME: &'static str = "WebhookId";
+    }
+    impl IdKind for Delivery {
+        const NAME: &'static str = "DeliveryId";
+    }
+}
+
+impl<K> Id<K> {
+    /// A new time-ordered (UUIDv7) id.
+    pub fn generate() -> Self {
+        Self::from(Uuid::now_v7())
+    }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl<K> From<Uuid> for Id<K> {
+    fn from(id: Uuid) -> Self {
+        Self(id, PhantomData)
+    }
+}
+
+impl<K> FromStr for Id<K> {
+    type Err = uuid::Error;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(text).map(Self::from)
+    }
+}
+
+impl<K> fmt::Display for Id<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+/// As a derived `Debug` of a `TenantId(Uuid)` struct would print it.
+impl<K: IdKind> fmt::Debug for Id<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple(K::NAME).field(&self.0).finish()
+    }
+}
+
+// Written out rather than derived: a derive would require the marker to implement each
+// trait too, though only the UUID is compared, hashed and copied.
+impl<K> Clone for Id<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K> Copy for Id<K> {}
+
+impl<K> PartialEq for Id<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<K> Eq for Id<K> {}
+
+impl<K> PartialOrd for Id<K> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<K> Ord for Id<K> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+impl<K> Hash for Id<K> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+// Stored as canonical text on SQLite and as `uuid` on PostgreSQL, so that one query
+// expression binds and reads ids on both backends.
+impl<K> sqlx::Type<sqlx::Sqlite> for Id<K> {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <Hyphenated as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+    fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
+        <Hyphenated as sqlx::Type<sqlx::Sqlite>>::compatible(ty)
+    }
+}
+impl<'q, K> sqlx::Encode<'q, sqlx::Sqlite> for Id<K> {
+    fn encode_by_ref(
+        &self,
+        buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+    ) -> Result<sqlx::encode::IsNull, BoxDynError> {
+        <Hyphenated as sqlx::Encode<'q, sqlx::Sqlite>>::encode(self.0.hyphenated(), buf)
+    }
+}
+impl<'r, K> sqlx::Decode<'r, sqlx::Sqlite> for Id<K> {
+    fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(Self::from(<Hyphenated as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value)?.into_uuid()))
+    }
+}
+impl<K> sqlx::Type<sqlx::Postgres> for Id<K> {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <Uuid as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+impl<'q, K> sqlx::Encode<'q, sqlx::Postgres> for Id<K> {
+    fn encode_by_ref(&self, buf: &mut sqlx::postgres::PgArgumentBuffer) -> Result<sqlx::encode::IsNull, BoxDynError> {
+        <Uuid as sqlx::Encode<'q, sqlx::Postgres>>::encode_by_ref(&self.0, buf)
+    }
+}
+impl<'r, K> sqlx::Decode<'r, sqlx::Postgres> for Id<K> {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(Self::from(<Uuid as sqlx::Decode<'r, sqlx::Postgres>>::decode(value)?))
+    }
+}
 
 /// A tenant's URL name: 2 to 63 characters of lowercase letters, digits and hyphens,
 /// starting with a letter and not ending with a hyphen (a DNS label, so it can also name a
@@ -275,5 +372,12 @@ mod tests {
         let id = DirectoryId::generate();
         assert_eq!(id.to_string().parse::<DirectoryId>().unwrap(), id);
         assert_eq!(id.to_string().len(), 36);
+    }
+
+    #[test]
+    fn ids_debug_print_their_type_name() {
+        let id = TenantId::generate();
+        assert_eq!(format!("{id:?}"), format!("TenantId({id})"));
+        assert_eq!(format!("{:?}", DeliveryId::from(id.as_uuid())), format!("DeliveryId({id})"));
     }
 }

@@ -52,6 +52,7 @@ mod ids;
 mod nonhuman;
 mod operators;
 mod portal;
+mod resource_kind;
 mod resources;
 mod scope;
 mod sessions;
@@ -76,10 +77,10 @@ pub use operators::{Operator, OperatorRole};
 pub use portal::{
     DirectoryRequest, NewSetupLink, OidcProvider, SetupCompletion, SetupLink, SetupState, SyncHealth, TenantAdmin,
 };
+pub use resource_kind::ResourceKind;
 pub use resources::{
     Change, ChangeKind, ChangeRecord, Computed, DirectoryData, GroupRef, ListPage, ListSpec, Member, MemberDelta,
-    MembershipOutcome, PageSpec, ResourceKind, ResourceRecord, ResourceState, SortField, SortKey, Update, WriteBatch,
-    WriteContext,
+    MembershipOutcome, PageSpec, ResourceRecord, ResourceState, SortField, SortKey, Update, WriteBatch, WriteContext,
 };
 pub use scope::{
     Directory, DirectorySettings, NewOAuthClient, NewToken, OAuthClientRecord, SchemaExtension, TenantScope,

@@ -1,7 +1,7 @@
 //! Non-human identities (service accounts and agents): the row of `scim_nonhuman`
 //! (migration 0017) each user with the extension
 //! `urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User` has, written by the resource
-//! writes in their transaction (`write_nonhuman!` in `resources`), and the reads the
+//! writes in their transaction (`write_nonhuman` in `resources::write`), and the reads the
 //! expiry sweeper and the owner flags make from it without scanning documents.
 
 use chrono::{DateTime, Utc};

@@ -77,9 +77,6 @@ impl TestDatabase {
 }
 
 impl TestDatabase {
-    /// The tenants that the store's idle PostgreSQL connections still carry for row-level
-    /// security (there must be none). Checks out every connection the pool may hold at
-    /// once, so each idle one is looked at; empty on SQLite.
     /// Runs raw SQL as `tenant` (row-level security lets it see that tenant's rows only):
     /// for tests that tamper with stored data behind the store's back. Returns the rows
     /// affected.
@@ -106,6 +103,9 @@ impl TestDatabase {
         Ok(())
     }
 
+    /// The tenants that the store's idle PostgreSQL connections still carry for row-level
+    /// security (there must be none). Checks out every connection the pool may hold at
+    /// once, so each idle one is looked at; empty on SQLite.
     pub async fn tenants_left_on_pooled_connections(&self) -> Result<Vec<String>, StoreError> {
         let crate::Pool::Postgres(pool) = &self.store.pool else { return Ok(Vec::new()) };
         let mut checked_out = Vec::new();

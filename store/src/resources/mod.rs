@@ -1,0 +1,297 @@
+//! SCIM users and groups of one directory, their memberships, and the directory's change
+//! log. Reached only through [`DirectoryData`], which carries the tenant and the directory
+//! and puts both into every statement.
+//!
+//! Every write is one transaction that starts by locking the directory's row (bumping
+//! nothing yet): on SQLite that takes the write lock at once, so a transaction never has to
+//! upgrade a read snapshot (which fails with `SQLITE_BUSY` instead of waiting); on
+//! PostgreSQL it serialises the directory's writers, so change numbers follow commit order.
+//! The change records are written in the same transaction as the change itself.
+//!
+//! A [`WriteBatch`] lets several writes share one transaction (a Bulk request, which a
+//! crash must leave wholly applied or not at all): each write of the batch runs in a
+//! savepoint of it, so a write that fails undoes only itself.
+//!
+//! The model is here; `transaction` holds the transactions and connections, `write` the
+//! writes and their steps, `read` the reads, `explain` (test support) their query plans.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
+
+use crate::Store;
+use crate::ids::{DirectoryId, EventId, TenantId};
+use crate::resource_kind::ResourceKind;
+
+#[cfg(feature = "test-support")]
+mod explain;
+mod read;
+mod transaction;
+mod write;
+
+pub(crate) use transaction::TenantConnection;
+pub use transaction::WriteBatch;
+
+/// A stored resource: its document and the attributes the store keeps itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceRecord {
+    pub kind: ResourceKind,
+    pub id: String,
+    /// The resource's attributes without `id`, `meta`, `groups` and `members`.
+    pub doc: Value,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_modified: DateTime<Utc>,
+}
+
+/// The state of a resource to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceState {
+    /// `userName` of a user, `displayName` of a group.
+    pub name: String,
+    pub external_id: Option<String>,
+    /// The attributes without `id`, `meta`, `groups` and `members`.
+    pub doc: Value,
+}
+
+/// A member of a group, as the group's `members` attribute shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: String,
+    pub kind: ResourceKind,
+    /// The member's userName or displayName.
+    pub display: String,
+}
+
+/// A group a user belongs to, as the user's `groups` attribute shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRef {
+    pub id: String,
+    pub display: String,
+}
+
+/// A change to a group's membership, applied without loading the group's members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberDelta {
+    Add(Vec<String>),
+    Remove(Vec<String>),
+    RemoveAll,
+    /// The new complete list.
+    Replace(Vec<String>),
+}
+
+/// What happened, as the event feed names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    UserCreated,
+    UserUpdated,
+    UserDeactivated,
+    UserReactivated,
+    UserDeleted,
+    GroupCreated,
+    GroupUpdated,
+    GroupDeleted,
+    GroupMemberAdded,
+    GroupMemberRemoved,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::UserCreated => "user.created",
+            ChangeKind::UserUpdated => "user.updated",
+            ChangeKind::UserDeactivated => "user.deactivated",
+            ChangeKind::UserReactivated => "user.reactivated",
+            ChangeKind::UserDeleted => "user.deleted",
+            ChangeKind::GroupCreated => "group.created",
+            ChangeKind::GroupUpdated => "group.updated",
+            ChangeKind::GroupDeleted => "group.deleted",
+            ChangeKind::GroupMemberAdded => "group.member_added",
+            ChangeKind::GroupMemberRemoved => "group.member_removed",
+        }
+    }
+
+    fn resource_kind(self) -> ResourceKind {
+        match self {
+            ChangeKind::UserCreated
+            | ChangeKind::UserUpdated
+            | ChangeKind::UserDeactivated
+            | ChangeKind::UserReactivated
+            | ChangeKind::UserDeleted => ResourceKind::User,
+            _ => ResourceKind::Group,
+        }
+    }
+}
+
+/// A change record to write with a resource change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub resource_id: String,
+    /// The resource after the change (for a deletion: its id).
+    pub data: Value,
+}
+
+/// Who makes a write, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteContext {
+    /// `token:<id>` for a SCIM client, `operator:<id>` for a person.
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A stored change record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeRecord {
+    pub seq: i64,
+    pub id: EventId,
+    pub kind: String,
+    pub resource_type: ResourceKind,
+    pub resource_id: String,
+    pub actor: String,
+    pub occurred_at: DateTime<Utc>,
+    pub data: Value,
+}
+
+/// A change to an existing resource, valid only at `expected_version`.
+#[derive(Debug, Clone, Copy)]
+pub struct Update<'a> {
+    /// `None`: whatever the current version (a membership-only change, which does not
+    /// depend on the document).
+    pub expected_version: Option<i64>,
+    /// The new state; `None` keeps the document (a membership-only change).
+    pub state: Option<&'a ResourceState>,
+    /// Membership deltas (groups only).
+    pub members: &'a [MemberDelta],
+    /// Change records for the resource itself; membership deltas record their own.
+    pub changes: &'a [Change],
+}
+
+/// What a [`DirectoryData::modify`] computation decided to write.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Computed {
+    /// The new state; `None` keeps the document (a membership-only change).
+    pub state: Option<ResourceState>,
+    /// Membership deltas (groups only).
+    pub members: Vec<MemberDelta>,
+    /// Change records for the resource itself.
+    pub changes: Vec<Change>,
+}
+
+/// What a membership write did, for the caller's response and events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MembershipOutcome {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+/// How to order a listing (RFC 7644 §3.4.2.3); ties and missing values are ordered by id,
+/// missing values last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+/// What to order by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortField {
+    Id,
+    /// userName of users, displayName of groups, ignoring case.
+    Name,
+    ExternalId,
+    Created,
+    LastModified,
+    /// A single value in the document, by JSON keys from the root; compared ignoring case
+    /// unless `case_exact`.
+    Document {
+        keys: Vec<String>,
+        case_exact: bool,
+    },
+    /// A multi-valued attribute (the array at `array`), by the value at `element` keys in
+    /// its primary element, else in its first (RFC 7644 §3.4.2.3); `element` is empty for
+    /// an array of simple values.
+    MultiValued {
+        array: Vec<String>,
+        element: Vec<String>,
+        case_exact: bool,
+    },
+}
+
+/// Which slice of the matching resources to return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageSpec {
+    /// `startIndex`/`count` paging: skip this many, return at most `take`.
+    Offset { skip: i64, take: i64 },
+    /// Keyset paging in id order (RFC 9865 cursors): the ones after this id.
+    After { after: Option<String>, take: i64 },
+}
+
+/// A listing request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListSpec<'p> {
+    pub filter: Option<&'p scim::filter::plan::Plan>,
+    pub sort: Option<SortKey>,
+    pub page: PageSpec,
+}
+
+/// One page of a listing and the number of all matching resources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage {
+    pub total: i64,
+    pub records: Vec<ResourceRecord>,
+}
+
+/// Access to the resources of one directory of one tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct DirectoryData<'a> {
+    store: &'a Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    /// The open transaction the writes (and reads by id) go to, when in a batch.
+    batch: Option<&'a WriteBatch>,
+}
+
+impl<'a> DirectoryData<'a> {
+    pub(crate) fn new(store: &'a Store, tenant: TenantId, directory: DirectoryId) -> Self {
+        Self { store, tenant, directory, batch: None }
+    }
+
+    pub fn directory_id(&self) -> DirectoryId {
+        self.directory
+    }
+}
+
+type ResourceRow = (String, Json<Value>, i64, DateTime<Utc>, DateTime<Utc>);
+
+/// Ids per statement in `IN (…)` lists and multi-row inserts (SQLite allows 32,766
+/// parameters per statement; PostgreSQL 65,535).
+const CHUNK: usize = 500;
+
+/// A resource's row by type and id.
+const CURRENT: &str = "SELECT id, doc, version, created_at, last_modified FROM scim_resources \
+     WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
+const VERSION: &str = "SELECT version FROM scim_resources \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
+
+fn record_from_row(
+    kind: ResourceKind,
+    (id, Json(doc), version, created_at, last_modified): ResourceRow,
+) -> ResourceRecord {
+    ResourceRecord { kind, id, doc, version, created_at, last_modified }
+}
+
+/// `$first, $first+1, …` for `count` parameters.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_from_the_first() {
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
+    }
+}

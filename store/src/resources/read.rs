@@ -1,0 +1,327 @@
+//! Reads of a directory's resources: by id, listings (filtered, sorted, paged), the
+//! memberships, and the change log. Reads run on a pooled connection that carries the
+//! tenant (see `as_tenant!`), except reads by id inside a batch, which see its uncommitted
+//! writes.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
+
+use super::transaction::on_open;
+use super::{
+    CHUNK, CURRENT, ChangeRecord, DirectoryData, GroupRef, ListPage, ListSpec, Member, PageSpec, ResourceKind,
+    ResourceRecord, ResourceRow, SortField, placeholders, record_from_row,
+};
+use crate::StoreError;
+use crate::filter_sql::{self, SqlBind};
+use crate::ids::EventId;
+
+/// A listing's statements; `binds` are the page statement's (the filter's, then the sort
+/// key's and the paging values), `filter_binds` the count statement's.
+pub(super) struct ListStatements {
+    pub(super) count_sql: String,
+    pub(super) filter_binds: Vec<SqlBind>,
+    pub(super) page_sql: String,
+    pub(super) binds: Vec<SqlBind>,
+}
+
+/// A resource row and, when asked for, its groups as a JSON array of `[id, name]`.
+type ByIdRow = (String, Json<Value>, i64, DateTime<Utc>, DateTime<Utc>, Option<Json<Value>>);
+type ChangeRow = (i64, EventId, String, String, String, String, DateTime<Utc>, Json<Value>);
+
+impl DirectoryData<'_> {
+    /// The resource of this kind with this id, if the directory has it.
+    pub async fn resource(&self, kind: ResourceKind, id: &str) -> Result<Option<ResourceRecord>, StoreError> {
+        if let Some(batch) = self.batch {
+            // Inside a batch the resource may be one of its own uncommitted writes.
+            let mut open = batch.open().await;
+            let row: Option<ResourceRow> = on_open!(&mut *open, tx => sqlx::query_as(CURRENT)
+                .bind(self.tenant)
+                .bind(self.directory)
+                .bind(kind.as_str())
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await)?;
+            return Ok(row.map(|row| record_from_row(kind, row)));
+        }
+        let row = self.by_id(kind, id, false).await?;
+        Ok(row.map(|(id, doc, version, created_at, last_modified, _)| {
+            record_from_row(kind, (id, doc, version, created_at, last_modified))
+        }))
+    }
+
+    /// A user and the groups it belongs to, in one round trip: the hot path of
+    /// `GET /Users/{id}`.
+    pub async fn user_with_groups(&self, id: &str) -> Result<Option<(ResourceRecord, Vec<GroupRef>)>, StoreError> {
+        let Some((id, doc, version, created_at, last_modified, groups)) =
+            self.by_id(ResourceKind::User, id, true).await?
+        else {
+            return Ok(None);
+        };
+        let mut groups: Vec<GroupRef> = groups
+            .as_ref()
+            .and_then(|Json(groups)| groups.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|pair| {
+                Some(GroupRef { id: pair.get(0)?.as_str()?.to_owned(), display: pair.get(1)?.as_str()?.to_owned() })
+            })
+            .collect();
+        groups.sort_by(|a, b| a.id.cmp(&b.id));
+        let record = record_from_row(ResourceKind::User, (id, doc, version, created_at, last_modified));
+        Ok(Some((record, groups)))
+    }
+
+    /// One resource by id, and with `with_groups` the `[id, displayName]` pairs of the
+    /// groups it is a member of, in one statement. On PostgreSQL through the function of
+    /// migration 0009, which sets the tenant for row-level security in the same round trip.
+    async fn by_id(&self, kind: ResourceKind, id: &str, with_groups: bool) -> Result<Option<ByIdRow>, StoreError> {
+        const POSTGRES: &str = "SELECT * FROM scim_resource_by_id($1, $2, $3, $4, $5)";
+        Ok(match &self.store.pool {
+            crate::Pool::Sqlite(pool) => {
+                sqlx::query_as(BY_ID_SQLITE)
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .bind(kind.as_str())
+                    .bind(id)
+                    .bind(with_groups)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            crate::Pool::Postgres(pool) => {
+                sqlx::query_as(POSTGRES)
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .bind(kind.as_str())
+                    .bind(id)
+                    .bind(with_groups)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        })
+    }
+
+    /// The resources of `kind` that match the filter, ordered and paged.
+    pub async fn list(&self, kind: ResourceKind, spec: &ListSpec<'_>) -> Result<ListPage, StoreError> {
+        let ListStatements { count_sql, filter_binds, page_sql, binds } = self.list_statements(kind, spec);
+        let (total, rows): (i64, Vec<ResourceRow>) = as_tenant!(self, conn => {
+            let mut count = sqlx::query_as(&count_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
+            for bind in &filter_binds {
+                count = filter_sql::bind_query_as(count, bind);
+            }
+            let (total,): (i64,) = count.fetch_one(&mut *conn).await?;
+            let mut query = sqlx::query_as(&page_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
+            for bind in &binds {
+                query = filter_sql::bind_query_as(query, bind);
+            }
+            (total, query.fetch_all(&mut *conn).await?)
+        });
+        Ok(ListPage { total, records: rows.into_iter().map(|row| record_from_row(kind, row)).collect() })
+    }
+
+    /// The count and page statements of a listing, with their parameters after the first
+    /// three ($1 tenant, $2 directory, $3 resource type).
+    pub(super) fn list_statements(&self, kind: ResourceKind, spec: &ListSpec<'_>) -> ListStatements {
+        let backend = self.store.backend();
+        let dialect = filter_sql::Dialect::from(backend);
+        let target = filter_sql::target(kind);
+        // $1 tenant, $2 directory, $3 resource type; the filter's parameters follow.
+        let filter = spec.filter.map(|plan| filter_sql::render(plan, target, dialect, 4));
+        let mut binds: Vec<SqlBind> = filter.as_ref().map(|f| f.binds.clone()).unwrap_or_default();
+        let mut conditions = String::from("r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = $3");
+        if let Some(filter) = &filter {
+            conditions.push_str(&format!(" AND ({})", filter.sql));
+        }
+        let count_sql = format!("SELECT COUNT(*) FROM scim_resources r WHERE {conditions}");
+        let mut next = 4 + binds.len();
+        let (order, page) = match (&spec.page, &spec.sort) {
+            (PageSpec::After { after, take }, _) => {
+                if let Some(after) = after {
+                    conditions.push_str(&format!(" AND r.id > ${next}"));
+                    binds.push(SqlBind::Text(after.clone()));
+                    next += 1;
+                }
+                binds.push(SqlBind::Integer(*take));
+                ("r.id".to_owned(), format!("LIMIT ${next}"))
+            }
+            (PageSpec::Offset { skip, take }, sort) => {
+                let order = match sort {
+                    None => "r.id".to_owned(),
+                    Some(key) => {
+                        let (expr, sort_binds) = sort_expression(&key.field, backend, next);
+                        next += sort_binds.len();
+                        binds.extend(sort_binds);
+                        let direction = if key.descending { "DESC" } else { "ASC" };
+                        format!("({expr}) IS NULL, {expr} {direction}, r.id")
+                    }
+                };
+                binds.push(SqlBind::Integer(*take));
+                binds.push(SqlBind::Integer(*skip));
+                (order, format!("LIMIT ${next} OFFSET ${}", next + 1))
+            }
+        };
+        let page_sql = format!(
+            "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified FROM scim_resources r \
+             WHERE {conditions} ORDER BY {order} {page}"
+        );
+        let filter_binds = filter.map(|f| f.binds).unwrap_or_default();
+        ListStatements { count_sql, filter_binds, page_sql, binds }
+    }
+
+    /// The members of each of `groups`, ordered by id.
+    pub async fn members_of(&self, groups: &[String]) -> Result<HashMap<String, Vec<Member>>, StoreError> {
+        let mut result: HashMap<String, Vec<Member>> = HashMap::new();
+        for chunk in groups.chunks(CHUNK) {
+            let query = members_of_sql(chunk.len());
+            let rows: Vec<(String, String, String, String)> = as_tenant!(self, conn => {
+                let mut q = sqlx::query_as(&query).bind(self.tenant).bind(self.directory);
+                for group in chunk {
+                    q = q.bind(group);
+                }
+                q.fetch_all(&mut *conn).await?
+            });
+            for (group, id, kind, display) in rows {
+                result.entry(group).or_default().push(Member { id, kind: ResourceKind::parse(&kind)?, display });
+            }
+        }
+        Ok(result)
+    }
+
+    /// The groups each of `users` belongs to directly, ordered by group id.
+    pub async fn groups_of(&self, users: &[String]) -> Result<HashMap<String, Vec<GroupRef>>, StoreError> {
+        let mut result: HashMap<String, Vec<GroupRef>> = HashMap::new();
+        for chunk in users.chunks(CHUNK) {
+            let query = groups_of_sql(chunk.len());
+            let rows: Vec<(String, String, String)> = as_tenant!(self, conn => {
+                let mut q = sqlx::query_as(&query).bind(self.tenant).bind(self.directory);
+                for user in chunk {
+                    q = q.bind(user);
+                }
+                q.fetch_all(&mut *conn).await?
+            });
+            for (user, id, display) in rows {
+                result.entry(user).or_default().push(GroupRef { id, display });
+            }
+        }
+        Ok(result)
+    }
+
+    /// Change records with a sequence number above `after`, oldest first.
+    pub async fn changes_after(&self, after: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
+        const QUERY: &str = "SELECT seq, id, kind, resource_type, resource_id, actor, occurred_at, data \
+             FROM directory_changes WHERE tenant_id = $1 AND directory_id = $2 AND seq > $3 ORDER BY seq LIMIT $4";
+        let rows: Vec<ChangeRow> = as_tenant!(self, conn => sqlx::query_as(QUERY)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?);
+        rows.into_iter()
+            .map(|(seq, id, kind, resource_type, resource_id, actor, occurred_at, Json(data))| {
+                Ok(ChangeRecord {
+                    seq,
+                    id,
+                    kind,
+                    resource_type: ResourceKind::parse(&resource_type)?,
+                    resource_id,
+                    actor,
+                    occurred_at,
+                    data,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One resource by id with the `[id, name]` pairs of the groups it is a member of
+/// (SQLite; PostgreSQL runs the same query inside `scim_resource_by_id`, migration 0009).
+pub(super) const BY_ID_SQLITE: &str = "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified, \
+     CASE WHEN $5 THEN (SELECT json_group_array(json_array(g.id, g.name)) FROM scim_members m \
+     JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
+     WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id) END \
+     FROM scim_resources r \
+     WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = $3 AND r.id = $4";
+
+/// The members of `groups` groups (bound from `$3`), with their names.
+pub(super) fn members_of_sql(groups: usize) -> String {
+    format!(
+        "SELECT m.group_id, m.member_id, m.member_type, r.name FROM scim_members m \
+         JOIN scim_resources r ON r.tenant_id = m.tenant_id AND r.directory_id = m.directory_id \
+         AND r.id = m.member_id \
+         WHERE m.tenant_id = $1 AND m.directory_id = $2 AND m.group_id IN ({}) \
+         ORDER BY m.group_id, m.member_id",
+        placeholders(3, groups)
+    )
+}
+
+/// The groups of `users` users (bound from `$3`), with their names.
+pub(super) fn groups_of_sql(users: usize) -> String {
+    format!(
+        "SELECT m.member_id, m.group_id, g.name FROM scim_members m \
+         JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id \
+         AND g.id = m.group_id \
+         WHERE m.tenant_id = $1 AND m.directory_id = $2 AND m.member_id IN ({}) \
+         ORDER BY m.member_id, m.group_id",
+        placeholders(3, users)
+    )
+}
+
+/// The SQL value `field` orders by, and its parameters (numbered from `placeholder`).
+fn sort_expression(field: &SortField, backend: crate::Backend, placeholder: usize) -> (String, Vec<SqlBind>) {
+    let dialect = filter_sql::Dialect::from(backend);
+    let path = |keys: &[String]| SqlBind::Text(filter_sql::json_path(dialect, keys));
+    let document = |case_exact: bool| if case_exact { "r.doc" } else { "r.doc_folded" };
+    let (p, q) = (placeholder, placeholder + 1);
+    match field {
+        SortField::Id => ("r.id".to_owned(), Vec::new()),
+        SortField::Name => ("r.name_folded".to_owned(), Vec::new()),
+        SortField::ExternalId => ("r.external_id".to_owned(), Vec::new()),
+        SortField::Created => ("r.created_at".to_owned(), Vec::new()),
+        SortField::LastModified => ("r.last_modified".to_owned(), Vec::new()),
+        SortField::Document { keys, case_exact } => {
+            let doc = document(*case_exact);
+            let expr = match backend {
+                crate::Backend::Sqlite => format!("json_extract({doc}, ${p})"),
+                crate::Backend::Postgres => format!("({doc} #> CAST(${p} AS text[]))"),
+            };
+            (expr, vec![path(keys)])
+        }
+        // The primary element, else the first (RFC 7644 §3.4.2.3), as the evaluator's sort.
+        SortField::MultiValued { array, element, case_exact } => {
+            let doc = document(*case_exact);
+            let mut binds = vec![path(array)];
+            let expr = match backend {
+                crate::Backend::Sqlite => {
+                    let value = if element.is_empty() {
+                        "CASE WHEN e.type IN ('object', 'array') THEN NULL ELSE e.value END".to_owned()
+                    } else {
+                        binds.push(path(element));
+                        format!("CASE WHEN e.type = 'object' THEN json_extract(e.value, ${q}) END")
+                    };
+                    format!(
+                        "(SELECT {value} FROM json_each({doc}, ${p}) e WHERE json_type({doc}, ${p}) = 'array' \
+                         ORDER BY CASE WHEN e.type = 'object' AND json_extract(e.value, '$.primary') = 1 \
+                         THEN 0 ELSE 1 END, e.key LIMIT 1)"
+                    )
+                }
+                crate::Backend::Postgres => {
+                    let value = if element.is_empty() {
+                        "v".to_owned()
+                    } else {
+                        binds.push(path(element));
+                        format!("(v #> CAST(${q} AS text[]))")
+                    };
+                    format!(
+                        "(SELECT {value} FROM jsonb_array_elements(CASE WHEN jsonb_typeof({doc} #> CAST(${p} AS text[])) \
+                         = 'array' THEN {doc} #> CAST(${p} AS text[]) END) WITH ORDINALITY AS e(v, n) \
+                         ORDER BY CASE WHEN v -> 'primary' = 'true'::jsonb THEN 0 ELSE 1 END, n LIMIT 1)"
+                    )
+                }
+            };
+            (expr, binds)
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The transactions the resources are written in, and the connections they are read on.
+//!
+//! A write waits for its [`WriteTurn`] (this process's SQLite writer turn, or the batch it
+//! belongs to), then begins its [`WriteTransaction`] in it: a transaction of its own that
+//! carries the tenant (PostgreSQL) and has locked the directory's row, or a savepoint of
+//! the batch's transaction, which already holds that lock. Dropping a write transaction
+//! uncommitted rolls it back (to its savepoint, in a batch).
+
+use crate::ids::{DirectoryId, TenantId};
+use crate::{Pool, Store, StoreError};
+
+use super::DirectoryData;
+
+/// Locks the directory for this transaction; no row means the directory is gone.
+const LOCK_DIRECTORY: &str = "UPDATE directories SET change_seq = change_seq WHERE tenant_id = $1 AND id = $2";
+
+/// PostgreSQL's row-level security on the SCIM tables reads the tenant from `app.tenant_id`
+/// (migration 0006): for the rest of a write transaction, or for a read connection's
+/// checkout (see [`TenantConnection`]).
+const SET_TENANT_FOR_TRANSACTION: &str = "SELECT set_config('app.tenant_id', $1, true)";
+const SET_TENANT_FOR_CONNECTION: &str = "SELECT set_config('app.tenant_id', $1, false)";
+const RESET_TENANT: &str = "RESET app.tenant_id";
+
+/// An open transaction (or savepoint) on either backend; `'static` when it owns its
+/// pooled connection, shorter when it is a savepoint borrowing a batch's transaction.
+pub(super) enum OpenTransaction<'c> {
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
+}
+
+/// Runs `$body` on an open transaction, whichever backend it is on (the transaction's twin
+/// of `on_pool!`). `$body` is compiled once per backend and must have the same type on
+/// both: a statement's result is reduced to what the caller needs (rows affected, decoded
+/// rows) inside it, and its `?` stays outside.
+macro_rules! on_open {
+    ($open:expr, $tx:ident => $body:expr) => {
+        match $open {
+            $crate::resources::transaction::OpenTransaction::Sqlite($tx) => $body,
+            $crate::resources::transaction::OpenTransaction::Postgres($tx) => $body,
+        }
+    };
+}
+pub(super) use on_open;
+
+/// Begins a transaction on the store's pool that carries the tenant (PostgreSQL) and has
+/// locked the directory's row; `NotFound` when the directory is gone.
+async fn begin_locked(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+) -> Result<OpenTransaction<'static>, StoreError> {
+    let mut open = match &store.pool {
+        Pool::Sqlite(pool) => OpenTransaction::Sqlite(pool.begin().await?),
+        Pool::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(SET_TENANT_FOR_TRANSACTION).bind(tenant.to_string()).execute(&mut *tx).await?;
+            OpenTransaction::Postgres(tx)
+        }
+    };
+    let locked = on_open!(&mut open, tx => sqlx::query(LOCK_DIRECTORY)
+        .bind(tenant)
+        .bind(directory)
+        .execute(&mut **tx)
+        .await
+        .map(|done| done.rows_affected()))?;
+    if locked == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(open)
+}
+
+/// One transaction shared by several writes of a directory, committed (or, when dropped
+/// uncommitted, rolled back) as a whole. It holds the directory's lock from its start to
+/// its end, as a single write does; reads by id through [`WriteBatch::data`] see its
+/// uncommitted writes.
+pub struct WriteBatch {
+    store: Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    open: tokio::sync::Mutex<OpenTransaction<'static>>,
+    /// This process's SQLite writer turn, held for the whole batch.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::fmt::Debug for WriteBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteBatch").field("tenant", &self.tenant).field("directory", &self.directory).finish()
+    }
+}
+
+impl WriteBatch {
+    /// The directory's data as seen from inside the batch.
+    pub fn data(&self) -> DirectoryData<'_> {
+        DirectoryData { store: &self.store, tenant: self.tenant, directory: self.directory, batch: Some(self) }
+    }
+
+    /// Makes every write of the batch durable at once.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        on_open!(self.open.into_inner(), tx => tx.commit().await)?;
+        self.store.committed();
+        Ok(())
+    }
+
+    /// The batch's open transaction, once no other write of the batch is using it.
+    pub(super) async fn open(&self) -> tokio::sync::MutexGuard<'_, OpenTransaction<'static>> {
+        self.open.lock().await
+    }
+}
+
+impl<'a> DirectoryData<'a> {
+    /// Opens a transaction for several writes of this directory (see [`WriteBatch`]);
+    /// `NotFound` when the directory is gone.
+    pub async fn begin_batch(&self) -> Result<WriteBatch, StoreError> {
+        let turn = match &self.store.pool {
+            Pool::Sqlite(_) => Some(std::sync::Arc::clone(&self.store.sqlite_writer).lock_owned().await),
+            Pool::Postgres(_) => None,
+        };
+        let open = begin_locked(self.store, self.tenant, self.directory).await?;
+        Ok(WriteBatch {
+            store: self.store.clone(),
+            tenant: self.tenant,
+            directory: self.directory,
+            open: tokio::sync::Mutex::new(open),
+            _turn: turn,
+        })
+    }
+
+    /// Waits until this directory may be written: for this process's SQLite writer turn
+    /// (nothing to wait for on PostgreSQL), or in a batch for the batch's transaction.
+    pub(super) async fn write_turn(&self) -> WriteTurn<'a> {
+        let held = match self.batch {
+            Some(batch) => Held::Batch(batch.open().await),
+            None => Held::Alone { _sqlite_turn: self.store.write_turn().await },
+        };
+        WriteTurn { data: *self, held }
+    }
+}
+
+/// The right to write a directory, held while its [`WriteTransaction`] runs.
+pub(super) struct WriteTurn<'a> {
+    data: DirectoryData<'a>,
+    held: Held<'a>,
+}
+
+enum Held<'a> {
+    /// A write of its own, with this process's SQLite writer turn (none on PostgreSQL).
+    Alone { _sqlite_turn: Option<tokio::sync::MutexGuard<'a, ()>> },
+    /// A write inside a batch: the batch's transaction, which already holds the lock.
+    Batch(tokio::sync::MutexGuard<'a, OpenTransaction<'static>>),
+}
+
+impl WriteTurn<'_> {
+    /// Begins the write's transaction: alone, one that carries the tenant and has locked
+    /// the directory (`NotFound` when the directory is gone); in a batch, a savepoint of
+    /// the batch's transaction.
+    pub(super) async fn begin(&mut self) -> Result<WriteTransaction<'_>, StoreError> {
+        let DirectoryData { store, tenant, directory, .. } = self.data;
+        let (open, notify) = match &mut self.held {
+            Held::Alone { .. } => (begin_locked(store, tenant, directory).await?, Some(store)),
+            Held::Batch(batch) => {
+                let savepoint = match &mut **batch {
+                    OpenTransaction::Sqlite(outer) => {
+                        OpenTransaction::Sqlite(sqlx::Acquire::begin(&mut **outer).await?)
+                    }
+                    OpenTransaction::Postgres(outer) => {
+                        OpenTransaction::Postgres(sqlx::Acquire::begin(&mut **outer).await?)
+                    }
+                };
+                (savepoint, None)
+            }
+        };
+        Ok(WriteTransaction { tenant, directory, open, notify })
+    }
+}
+
+/// The open transaction of one write of a directory; its steps (in `write`) run in it.
+pub(super) struct WriteTransaction<'t> {
+    pub(super) tenant: TenantId,
+    pub(super) directory: DirectoryId,
+    pub(super) open: OpenTransaction<'t>,
+    /// The store whose readers hear of the commit; `None` in a batch, whose own commit
+    /// tells them.
+    notify: Option<&'t Store>,
+}
+
+impl WriteTransaction<'_> {
+    /// Makes the write durable and wakes the change feed's readers; in a batch, makes it
+    /// part of the batch, whose commit does both.
+    pub(super) async fn commit(self) -> Result<(), StoreError> {
+        on_open!(self.open, tx => tx.commit().await)?;
+        if let Some(store) = self.notify {
+            store.committed();
+        }
+        Ok(())
+    }
+}
+
+/// A pooled PostgreSQL connection that carries a tenant for row-level security, for the
+/// reads of one call. No pooled connection may keep a tenant after its checkout (a query
+/// that forgot to set one must see nothing), so [`release`](Self::release) resets it, and
+/// a checkout that ends any other way (an error, a cancelled request) closes the
+/// connection instead of returning it to the pool.
+pub(crate) struct TenantConnection {
+    pub(crate) connection: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    reset: bool,
+}
+
+impl TenantConnection {
+    pub(crate) async fn acquire(pool: &sqlx::PgPool, tenant: TenantId) -> Result<Self, StoreError> {
+        let connection = pool.acquire().await?;
+        let mut checkout = Self { connection, reset: false };
+        sqlx::query(SET_TENANT_FOR_CONNECTION).bind(tenant.to_string()).execute(&mut *checkout.connection).await?;
+        Ok(checkout)
+    }
+
+    pub(crate) async fn release(mut self) -> Result<(), StoreError> {
+        sqlx::query(RESET_TENANT).execute(&mut *self.connection).await?;
+        self.reset = true;
+        Ok(())
+    }
+}
+
+impl Drop for TenantConnection {
+    fn drop(&mut self) {
+        if !self.reset {
+            self.connection.close_on_drop();
+        }
+    }
+}

@@ -1,0 +1,571 @@
+//! The writes of a directory's resources, and the steps they are made of. Each write runs
+//! in one [`WriteTransaction`] (see `transaction`), together with the change records it
+//! makes; a step that fails returns its error, and the write hands it on, dropping (so
+//! rolling back) the transaction.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+use sqlx::types::Json;
+
+use super::transaction::{WriteTransaction, on_open};
+use super::{
+    CHUNK, CURRENT, Change, ChangeKind, Computed, DirectoryData, MemberDelta, MembershipOutcome, ResourceKind,
+    ResourceRecord, ResourceRow, ResourceState, Update, VERSION, WriteContext, placeholders, record_from_row,
+};
+use crate::StoreError;
+use crate::ids::EventId;
+
+const NEXT_SEQ: &str =
+    "UPDATE directories SET change_seq = change_seq + 1 WHERE tenant_id = $1 AND id = $2 RETURNING change_seq";
+const INSERT_CHANGE: &str = "INSERT INTO directory_changes \
+     (tenant_id, directory_id, seq, id, kind, resource_type, resource_id, actor, occurred_at, data) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+const UPDATE_STATE: &str = "UPDATE scim_resources SET name = $5, name_folded = $6, external_id = $7, \
+             doc = $8, doc_folded = $9, version = version + 1, last_modified = $10 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4 AND version = $11";
+const TOUCH: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $5 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4 AND version = $6";
+const TOUCH_ANY_VERSION: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $5 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4";
+
+impl DirectoryData<'_> {
+    /// Stores a new resource with version 1 (a group with its initial `members`) and its
+    /// change records.
+    pub async fn create(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        state: &ResourceState,
+        members: &[String],
+        change: &Change,
+        context: &WriteContext,
+    ) -> Result<(), StoreError> {
+        const INSERT: &str = "INSERT INTO scim_resources (tenant_id, directory_id, resource_type, id, name, \
+             name_folded, external_id, doc, doc_folded, version, created_at, last_modified) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)";
+        let folded = fold(&state.doc);
+        let mut turn = self.write_turn().await;
+        let mut write = turn.begin().await?;
+        on_open!(&mut write.open, tx => sqlx::query(INSERT)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(kind.as_str())
+            .bind(id)
+            .bind(&state.name)
+            .bind(state.name.to_lowercase())
+            .bind(state.external_id.as_deref())
+            .bind(Json(&state.doc))
+            .bind(Json(&folded))
+            .bind(context.at)
+            .execute(&mut **tx)
+            .await
+            .map(drop))
+        .map_err(|error| StoreError::on_unique_violation(error, name_conflict(kind)))?;
+        write.write_lookup_values(id, &state.doc, false).await?;
+        if kind == ResourceKind::User {
+            write.write_nonhuman(id, &state.doc, false).await?;
+        }
+        write.record_change(context, change.kind, &change.resource_id, &change.data).await?;
+        if !members.is_empty() {
+            if kind == ResourceKind::User {
+                return Err(StoreError::Corrupt("users have no members".to_owned()));
+            }
+            let added = write.add_members(id, members).await?;
+            let data = json!({ "group": id, "members": added });
+            write.record_change(context, ChangeKind::GroupMemberAdded, id, &data).await?;
+        }
+        write.commit().await
+    }
+
+    /// Reads a resource and writes what `compute` makes of it, in one transaction with the
+    /// directory locked: no other write of the directory can come in between, so the
+    /// outcome never needs a retry and an `If-Match` check inside `compute` is exact.
+    /// `compute` answering `Ok(None)` writes nothing (a retried request that changes
+    /// nothing); its `Err` is handed back as the inner error.
+    pub async fn modify<E, F>(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        context: &WriteContext,
+        compute: F,
+    ) -> Result<Result<(ResourceRecord, MembershipOutcome), E>, StoreError>
+    where
+        F: FnOnce(&ResourceRecord) -> Result<Option<Computed>, E>,
+    {
+        let mut turn = self.write_turn().await;
+        let mut write = turn.begin().await?;
+        let row: Option<ResourceRow> = on_open!(&mut write.open, tx => sqlx::query_as(CURRENT)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(kind.as_str())
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await)?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound);
+        };
+        let current = record_from_row(kind, row);
+        // Returning before the commit rolls the transaction back: it wrote nothing.
+        let computed = match compute(&current) {
+            Ok(Some(computed)) => computed,
+            Ok(None) => return Ok(Ok((current, MembershipOutcome::default()))),
+            Err(error) => return Ok(Err(error)),
+        };
+        if kind == ResourceKind::User && !computed.members.is_empty() {
+            return Err(StoreError::Corrupt("users have no members".to_owned()));
+        }
+        let update = Update {
+            expected_version: Some(current.version),
+            state: computed.state.as_ref(),
+            members: &computed.members,
+            changes: &computed.changes,
+        };
+        let lookups_changed =
+            computed.state.as_ref().is_some_and(|state| lookup_values(&state.doc) != lookup_values(&current.doc));
+        let outcome = write.apply_update(kind, id, &update, context, lookups_changed).await?;
+        write.commit().await?;
+        let record = ResourceRecord {
+            doc: computed.state.map_or_else(|| current.doc.clone(), |state| state.doc),
+            version: current.version + 1,
+            last_modified: context.at,
+            ..current
+        };
+        Ok(Ok((record, outcome)))
+    }
+
+    /// Replaces a resource's state (when `state` is given) and applies membership deltas
+    /// (groups only), if its version is still `expected_version`; bumps the version and
+    /// `last_modified`, and records `changes` plus one record per membership delta.
+    pub async fn update(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        update: &Update<'_>,
+        context: &WriteContext,
+    ) -> Result<MembershipOutcome, StoreError> {
+        if kind == ResourceKind::User && !update.members.is_empty() {
+            return Err(StoreError::Corrupt("users have no members".to_owned()));
+        }
+        let mut turn = self.write_turn().await;
+        let mut write = turn.begin().await?;
+        let outcome = write.apply_update(kind, id, update, context, true).await?;
+        write.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Deletes a resource (if its version is `expected_version`, when given), after
+    /// removing it from every group it belongs to; each such group gets a new version and a
+    /// `group.member_removed` record.
+    pub async fn delete(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        expected_version: Option<i64>,
+        change: &Change,
+        context: &WriteContext,
+    ) -> Result<(), StoreError> {
+        const LEAVE_GROUPS: &str = "DELETE FROM scim_members \
+             WHERE tenant_id = $1 AND directory_id = $2 AND member_id = $3 RETURNING group_id";
+        const TOUCH_GROUP: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $4 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND id = $3";
+        const DELETE: &str = "DELETE FROM scim_resources WHERE tenant_id = $1 AND directory_id = $2 AND id = $3";
+        let mut turn = self.write_turn().await;
+        let mut write = turn.begin().await?;
+        let current: Option<i64> = on_open!(&mut write.open, tx => sqlx::query_scalar(VERSION)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(kind.as_str())
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await)?;
+        match (current, expected_version) {
+            (None, _) => return Err(StoreError::NotFound),
+            (Some(current), Some(expected)) if current != expected => {
+                return Err(StoreError::VersionMismatch { current });
+            }
+            _ => {}
+        }
+        let mut groups: Vec<String> = on_open!(&mut write.open, tx => sqlx::query_scalar(LEAVE_GROUPS)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await)?;
+        groups.sort();
+        for group in &groups {
+            on_open!(&mut write.open, tx => sqlx::query(TOUCH_GROUP)
+                .bind(self.tenant)
+                .bind(self.directory)
+                .bind(group)
+                .bind(context.at)
+                .execute(&mut **tx)
+                .await
+                .map(drop))?;
+            let data = json!({ "group": group, "members": [id] });
+            write.record_change(context, ChangeKind::GroupMemberRemoved, group, &data).await?;
+        }
+        on_open!(&mut write.open, tx => sqlx::query(DELETE)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(id)
+            .execute(&mut **tx)
+            .await
+            .map(drop))?;
+        write.record_change(context, change.kind, &change.resource_id, &change.data).await?;
+        write.commit().await
+    }
+}
+
+/// The steps of the writes above, each run inside the write's transaction (after the
+/// directory is locked).
+impl WriteTransaction<'_> {
+    /// The writes of an update; answers the membership outcome. The lookup values are
+    /// rewritten only when `lookups_changed`.
+    async fn apply_update(
+        &mut self,
+        kind: ResourceKind,
+        id: &str,
+        update: &Update<'_>,
+        context: &WriteContext,
+        lookups_changed: bool,
+    ) -> Result<MembershipOutcome, StoreError> {
+        let Update { expected_version, state, members, changes } = *update;
+        let folded = state.map(|state| fold(&state.doc));
+        let updated = match (state, &folded, expected_version) {
+            (Some(state), Some(folded), Some(expected_version)) => {
+                on_open!(&mut self.open, tx => sqlx::query(UPDATE_STATE)
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .bind(kind.as_str())
+                    .bind(id)
+                    .bind(&state.name)
+                    .bind(state.name.to_lowercase())
+                    .bind(state.external_id.as_deref())
+                    .bind(Json(&state.doc))
+                    .bind(Json(folded))
+                    .bind(context.at)
+                    .bind(expected_version)
+                    .execute(&mut **tx)
+                    .await
+                    .map(|done| done.rows_affected()))
+                .map_err(|error| StoreError::on_unique_violation(error, name_conflict(kind)))?
+            }
+            (None, _, Some(expected_version)) => on_open!(&mut self.open, tx => sqlx::query(TOUCH)
+                .bind(self.tenant)
+                .bind(self.directory)
+                .bind(kind.as_str())
+                .bind(id)
+                .bind(context.at)
+                .bind(expected_version)
+                .execute(&mut **tx)
+                .await
+                .map(|done| done.rows_affected()))?,
+            (None, _, None) => on_open!(&mut self.open, tx => sqlx::query(TOUCH_ANY_VERSION)
+                .bind(self.tenant)
+                .bind(self.directory)
+                .bind(kind.as_str())
+                .bind(id)
+                .bind(context.at)
+                .execute(&mut **tx)
+                .await
+                .map(|done| done.rows_affected()))?,
+            // A new document is computed from a version; writing it needs that version.
+            (Some(_), _, None) | (Some(_), None, _) => {
+                return Err(StoreError::Corrupt("a new state needs the version it was computed from".into()));
+            }
+        };
+        if updated == 0 {
+            let current: Option<i64> = on_open!(&mut self.open, tx => sqlx::query_scalar(VERSION)
+                .bind(self.tenant)
+                .bind(self.directory)
+                .bind(kind.as_str())
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await)?;
+            return Err(match current {
+                Some(current) => StoreError::VersionMismatch { current },
+                None => StoreError::NotFound,
+            });
+        }
+        // Rewritten only when the looked-up values changed: most writes leave emails alone.
+        if let Some(state) = state.filter(|_| lookups_changed) {
+            self.write_lookup_values(id, &state.doc, true).await?;
+        }
+        if let Some(state) = state.filter(|_| kind == ResourceKind::User) {
+            self.write_nonhuman(id, &state.doc, true).await?;
+        }
+        let mut outcome = MembershipOutcome::default();
+        for delta in members {
+            let (added, removed) = match delta {
+                MemberDelta::Add(ids) => (self.add_members(id, ids).await?, Vec::new()),
+                MemberDelta::Remove(ids) => (Vec::new(), self.remove_members(id, Some(ids.as_slice())).await?),
+                MemberDelta::RemoveAll => (Vec::new(), self.remove_members(id, None).await?),
+                MemberDelta::Replace(ids) => {
+                    let wanted: HashSet<&String> = ids.iter().collect();
+                    let old = self.remove_members(id, None).await?;
+                    let old_set: HashSet<&String> = old.iter().collect();
+                    let new = self.add_members(id, ids).await?;
+                    let added = new.into_iter().filter(|m| !old_set.contains(m)).collect();
+                    let removed = old.iter().filter(|m| !wanted.contains(m)).cloned().collect();
+                    (added, removed)
+                }
+            };
+            if !added.is_empty() {
+                let data = json!({ "group": id, "members": added });
+                self.record_change(context, ChangeKind::GroupMemberAdded, id, &data).await?;
+            }
+            if !removed.is_empty() {
+                let data = json!({ "group": id, "members": removed });
+                self.record_change(context, ChangeKind::GroupMemberRemoved, id, &data).await?;
+            }
+            outcome.added.extend(added);
+            outcome.removed.extend(removed);
+        }
+        for change in changes {
+            self.record_change(context, change.kind, &change.resource_id, &change.data).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Appends one change record, numbered after the directory's last.
+    async fn record_change(
+        &mut self,
+        context: &WriteContext,
+        kind: ChangeKind,
+        resource_id: &str,
+        payload: &Value,
+    ) -> Result<(), StoreError> {
+        let seq: i64 = on_open!(&mut self.open, tx => sqlx::query_scalar(NEXT_SEQ)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .fetch_one(&mut **tx)
+            .await)?;
+        on_open!(&mut self.open, tx => sqlx::query(INSERT_CHANGE)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(seq)
+            .bind(EventId::generate())
+            .bind(kind.as_str())
+            .bind(kind.resource_kind().as_str())
+            .bind(resource_id)
+            .bind(&context.actor)
+            .bind(context.at)
+            .bind(Json(payload))
+            .execute(&mut **tx)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// Rewrites a resource's lookup values; `replace` first removes the ones it had.
+    async fn write_lookup_values(&mut self, id: &str, doc: &Value, replace: bool) -> Result<(), StoreError> {
+        if replace {
+            on_open!(&mut self.open, tx => sqlx::query(
+                "DELETE FROM scim_resource_values WHERE tenant_id = $1 AND directory_id = $2 AND resource_id = $3",
+            )
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(id)
+            .execute(&mut **tx)
+            .await
+            .map(drop))?;
+        }
+        for (attribute, value) in lookup_values(doc) {
+            on_open!(&mut self.open, tx => sqlx::query(
+                "INSERT INTO scim_resource_values (tenant_id, directory_id, resource_id, attribute, value_folded) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(id)
+            .bind(attribute)
+            .bind(value)
+            .execute(&mut **tx)
+            .await
+            .map(drop))?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites a user's row of `scim_nonhuman` (migration 0017), after checking that a
+    /// newly named owner is another user of the directory; see [`crate::nonhuman`].
+    /// `replace` first removes the row the user had. An owner deleted since it was named is
+    /// kept (the identity is flagged, and can still be written to, and deactivated by the
+    /// expiry sweeper).
+    async fn write_nonhuman(&mut self, id: &str, doc: &Value, replace: bool) -> Result<(), StoreError> {
+        let mut previous_owner: Option<String> = None;
+        if replace {
+            let removed: Option<Option<String>> = on_open!(&mut self.open, tx => sqlx::query_scalar(
+                crate::nonhuman::DELETE_ROW,
+            )
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await)?;
+            previous_owner = removed.flatten();
+        }
+        let Some(row) = crate::nonhuman::row_of(doc) else {
+            return Ok(());
+        };
+        if let Some(owner) = row.owner.as_ref().filter(|owner| previous_owner.as_ref() != Some(*owner)) {
+            let found: Option<String> = on_open!(&mut self.open, tx => sqlx::query_scalar(crate::nonhuman::OWNER)
+                .bind(self.tenant)
+                .bind(self.directory)
+                .bind(owner)
+                .fetch_optional(&mut **tx)
+                .await)?;
+            if found.is_none() {
+                return Err(StoreError::UnknownOwner(owner.clone()));
+            }
+        }
+        if row.owner.as_deref() == Some(id) {
+            return Err(StoreError::UnknownOwner(id.to_owned()));
+        }
+        on_open!(&mut self.open, tx => sqlx::query(crate::nonhuman::INSERT_ROW)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(id)
+            .bind(row.kind.as_str())
+            .bind(row.owner.as_deref())
+            .bind(row.expires_at)
+            .bind(row.active)
+            .execute(&mut **tx)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// Adds members to a group; answers the ids newly added, in order. Every id must name a
+    /// resource of the directory other than the group itself.
+    async fn add_members(&mut self, group: &str, ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut wanted: Vec<&String> = ids.iter().collect();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.iter().any(|member| member.as_str() == group) {
+            return Err(StoreError::UnknownMembers(vec![group.to_owned()]));
+        }
+        let mut added: Vec<String> = Vec::new();
+        for chunk in wanted.chunks(CHUNK) {
+            let select = format!(
+                "SELECT id, resource_type FROM scim_resources \
+                 WHERE tenant_id = $1 AND directory_id = $2 AND id IN ({})",
+                placeholders(3, chunk.len())
+            );
+            let found: Vec<(String, String)> = on_open!(&mut self.open, tx => {
+                let mut q = sqlx::query_as(&select).bind(self.tenant).bind(self.directory);
+                for member in chunk {
+                    q = q.bind(*member);
+                }
+                q.fetch_all(&mut **tx).await
+            })?;
+            if found.len() != chunk.len() {
+                let known: HashSet<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+                let missing = chunk.iter().filter(|m| !known.contains(m.as_str())).map(|m| (*m).clone()).collect();
+                return Err(StoreError::UnknownMembers(missing));
+            }
+            let values = (0..found.len())
+                .map(|i| format!("($1, $2, $3, ${}, ${})", 4 + 2 * i, 5 + 2 * i))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let insert = format!(
+                "INSERT INTO scim_members (tenant_id, directory_id, group_id, member_id, member_type) \
+                 VALUES {values} ON CONFLICT DO NOTHING RETURNING member_id"
+            );
+            let inserted: Vec<String> = on_open!(&mut self.open, tx => {
+                let mut q = sqlx::query_scalar(&insert).bind(self.tenant).bind(self.directory).bind(group);
+                for (member, member_type) in &found {
+                    q = q.bind(member).bind(member_type);
+                }
+                q.fetch_all(&mut **tx).await
+            })?;
+            added.extend(inserted);
+        }
+        added.sort();
+        Ok(added)
+    }
+
+    /// Removes members (all of them with `None`); answers the ids that were members, in
+    /// order.
+    async fn remove_members(&mut self, group: &str, ids: Option<&[String]>) -> Result<Vec<String>, StoreError> {
+        let mut removed: Vec<String> = Vec::new();
+        match ids {
+            None => {
+                let delete = "DELETE FROM scim_members \
+                     WHERE tenant_id = $1 AND directory_id = $2 AND group_id = $3 RETURNING member_id";
+                let gone: Vec<String> = on_open!(&mut self.open, tx => sqlx::query_scalar(delete)
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .bind(group)
+                    .fetch_all(&mut **tx)
+                    .await)?;
+                removed.extend(gone);
+            }
+            Some(ids) => {
+                for chunk in ids.chunks(CHUNK) {
+                    let delete = format!(
+                        "DELETE FROM scim_members WHERE tenant_id = $1 AND directory_id = $2 AND group_id = $3 \
+                         AND member_id IN ({}) RETURNING member_id",
+                        placeholders(4, chunk.len())
+                    );
+                    let gone: Vec<String> = on_open!(&mut self.open, tx => {
+                        let mut q = sqlx::query_scalar(&delete).bind(self.tenant).bind(self.directory).bind(group);
+                        for member in chunk {
+                            q = q.bind(member);
+                        }
+                        q.fetch_all(&mut **tx).await
+                    })?;
+                    removed.extend(gone);
+                }
+            }
+        }
+        removed.sort();
+        Ok(removed)
+    }
+}
+
+/// The lower-cased values a resource is looked up by (see migration 0007): every
+/// `emails[].value`.
+fn lookup_values(doc: &Value) -> Vec<(&'static str, String)> {
+    doc.get("emails")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|email| email.get("value").and_then(Value::as_str))
+        .map(|value| ("emails", value.to_lowercase()))
+        .collect()
+}
+
+fn name_conflict(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "a user with this userName already exists in the directory",
+        ResourceKind::Group => "this group already exists",
+    }
+}
+
+/// The document with every string value lower-cased (Unicode-aware, as the filter
+/// evaluator does), for case-insensitive filters in SQL.
+pub(crate) fn fold(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(s.to_lowercase()),
+        Value::Array(items) => Value::Array(items.iter().map(fold).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), fold(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_lower_cases_strings_beyond_ascii_and_keeps_keys() {
+        let doc = json!({"userName": "ÅSA", "name": {"familyName": "STRAßE"}, "emails": [{"value": "A@B.C", "primary": true}]});
+        assert_eq!(
+            fold(&doc),
+            json!({"userName": "åsa", "name": {"familyName": "straße"}, "emails": [{"value": "a@b.c", "primary": true}]})
+        );
+    }
+}
