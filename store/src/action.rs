@@ -11,28 +11,13 @@ use crate::audit::NewAuditRecord;
 use crate::ids::{DirectoryId, TenantId};
 use crate::{Store, StoreError};
 
-/// An open transaction of either backend.
-pub(crate) enum OpenTransaction {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-}
-
-/// Runs the same statement on an open transaction of either backend (the transaction's
-/// twin of `on_pool!`); `$tx` is the `&mut Transaction`.
-macro_rules! on_transaction {
-    ($open:expr, $tx:ident => $body:expr) => {
-        match $open {
-            $crate::action::OpenTransaction::Sqlite($tx) => $body,
-            $crate::action::OpenTransaction::Postgres($tx) => $body,
-        }
-    };
-}
+pub(crate) use crate::resources::transaction::{OpenTransaction, on_open};
 
 /// The writes of one action in one tenant, not yet durable.
 pub struct TenantAction<'s> {
     pub(crate) store: &'s Store,
     pub(crate) tenant: TenantId,
-    pub(crate) open: OpenTransaction,
+    pub(crate) open: OpenTransaction<'static>,
     /// Directories whose credentials or settings changed: every process's credential
     /// cache hears of them once the change is committed.
     pub(crate) access_changed: Vec<DirectoryId>,
@@ -50,16 +35,8 @@ impl<'s> TenantAction<'s> {
     /// Opens the action's transaction; on PostgreSQL it carries the tenant for row-level
     /// security.
     pub(crate) async fn begin(store: &'s Store, tenant: TenantId) -> Result<Self, StoreError> {
-        const SET_TENANT: &str = "SELECT set_config('app.tenant_id', $1, true)";
         let turn = store.write_turn().await;
-        let open = match &store.pool {
-            crate::Pool::Sqlite(pool) => OpenTransaction::Sqlite(pool.begin().await?),
-            crate::Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query(SET_TENANT).bind(tenant.to_string()).execute(&mut *tx).await?;
-                OpenTransaction::Postgres(tx)
-            }
-        };
+        let open = crate::resources::transaction::begin_for_tenant(store, tenant).await?;
         Ok(Self { store, tenant, open, access_changed: Vec::new(), _turn: turn })
     }
 
@@ -72,7 +49,7 @@ impl<'s> TenantAction<'s> {
     /// it rolls all of it back.
     pub async fn commit(mut self, record: NewAuditRecord) -> Result<(), StoreError> {
         crate::audit::append_chained(&mut self.open, self.store.backend(), self.tenant, &[record]).await?;
-        on_transaction!(self.open, tx => tx.commit().await?);
+        on_open!(self.open, tx => tx.commit().await?);
         let scope = self.store.tenant(self.tenant);
         for directory in self.access_changed {
             scope.announce_access_change(directory).await?;
@@ -84,7 +61,7 @@ impl<'s> TenantAction<'s> {
     /// the trail's records themselves.
     #[cfg(feature = "test-support")]
     pub async fn commit_without_audit_for_tests(self) -> Result<(), StoreError> {
-        on_transaction!(self.open, tx => tx.commit().await?);
+        on_open!(self.open, tx => tx.commit().await?);
         let scope = self.store.tenant(self.tenant);
         for directory in self.access_changed {
             scope.announce_access_change(directory).await?;

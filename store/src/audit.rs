@@ -6,6 +6,7 @@
 //! chain head (the last sequence number and hash) is kept apart, so that deleting the
 //! newest records is detected too.
 
+use crate::action::on_open;
 use chrono::{DateTime, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 
@@ -346,7 +347,7 @@ fn row_json(record: &AuditRecord) -> serde_json::Value {
 /// the chain has one order; SQLite has one writer anyway), links and hashes each record,
 /// and moves the head.
 pub(crate) async fn append_chained(
-    open: &mut crate::action::OpenTransaction,
+    open: &mut crate::action::OpenTransaction<'_>,
     backend: crate::Backend,
     tenant: crate::TenantId,
     records: &[NewAuditRecord],
@@ -362,7 +363,7 @@ pub(crate) async fn append_chained(
         crate::Backend::Sqlite => HEAD_SQLITE,
         crate::Backend::Postgres => HEAD_POSTGRES,
     };
-    on_transaction!(open, tx => {
+    on_open!(open, tx => {
         sqlx::query(ENSURE_HEAD).bind(tenant).bind(&ZERO[..]).execute(&mut **tx).await?;
         let (seq, hash): (i64, Vec<u8>) = sqlx::query_as(head_query).bind(tenant).fetch_one(&mut **tx).await?;
         let chained = chain(records, seq, hash_from(hash)?);
@@ -413,7 +414,7 @@ impl TenantScope<'_> {
         }
         let mut action = self.begin_action().await?;
         append_chained(&mut action.open, self.store.backend(), self.tenant, records).await?;
-        on_transaction!(action.open, tx => tx.commit().await?);
+        on_open!(action.open, tx => tx.commit().await?);
         Ok(())
     }
 
@@ -627,7 +628,7 @@ impl crate::TenantAction<'_> {
     /// Sets how many days the tenant keeps its audit trail (`None`: forever).
     pub async fn set_audit_retention(&mut self, days: Option<u32>) -> Result<(), StoreError> {
         const QUERY: &str = "UPDATE tenants SET audit_retention_days = $1 WHERE id = $2";
-        on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+        on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(days.and_then(|days| i32::try_from(days).ok()))
             .bind(self.tenant)
             .execute(&mut **tx)
@@ -653,7 +654,7 @@ impl crate::TenantAction<'_> {
             crate::Backend::Sqlite => LOCK_SQLITE,
             crate::Backend::Postgres => LOCK_POSTGRES,
         };
-        on_transaction!(&mut self.open, tx => {
+        on_open!(&mut self.open, tx => {
             let head: Option<i64> = sqlx::query_scalar(lock).bind(self.tenant).fetch_optional(&mut **tx).await?;
             if head.is_none() {
                 return Ok((0, 0));

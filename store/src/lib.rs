@@ -41,7 +41,6 @@ macro_rules! as_tenant {
     };
 }
 
-#[macro_use]
 mod action;
 mod access_cache;
 mod api_keys;

@@ -2,6 +2,7 @@
 //! make them, each directory's wizard progress and attribute mapping, and the directory
 //! views the wizard and dashboard read (tokens, recent requests, sync health).
 
+use crate::action::on_open;
 use chrono::{DateTime, Utc};
 
 use crate::ids::{DirectoryId, IdentityProvider, SetupLinkId, TenantAdminId, TenantId, TokenId};
@@ -248,7 +249,7 @@ impl crate::TenantAction<'_> {
     /// [`TenantScope::reach_setup_step`] as part of an action (saving the mapping moves the
     /// wizard on).
     pub async fn reach_setup_step(&mut self, directory: DirectoryId, step: u8) -> Result<bool, StoreError> {
-        let updated = on_transaction!(&mut self.open, tx => sqlx::query(REACH_STEP)
+        let updated = on_open!(&mut self.open, tx => sqlx::query(REACH_STEP)
             .bind(i32::from(step))
             .bind(self.tenant)
             .bind(directory)
@@ -261,7 +262,7 @@ impl crate::TenantAction<'_> {
     pub async fn insert_setup_link(&mut self, link: &NewSetupLink) -> Result<(), StoreError> {
         const QUERY: &str = "INSERT INTO setup_links (tenant_id, id, digest, created_by, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)";
-        let result = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+        let result = on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(self.tenant)
             .bind(link.id)
             .bind(&link.digest[..])
@@ -283,7 +284,7 @@ impl crate::TenantAction<'_> {
         const INSERT: &str = "INSERT INTO tenant_admins (tenant_id, id, email, password_hash, oidc_subject, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)";
         let tenant = self.tenant;
-        let redeemed: Result<bool, sqlx::Error> = on_transaction!(&mut self.open, tx => async {
+        let redeemed: Result<bool, sqlx::Error> = on_open!(&mut self.open, tx => async {
             let used = sqlx::query(USE)
                 .bind(admin.created_at)
                 .bind(admin.id)
@@ -314,7 +315,7 @@ impl crate::TenantAction<'_> {
     pub async fn link_admin_subject(&mut self, admin: TenantAdminId, subject: &str) -> Result<bool, StoreError> {
         const QUERY: &str = "UPDATE tenant_admins SET oidc_subject = $1 \
              WHERE tenant_id = $2 AND id = $3 AND (oidc_subject IS NULL OR oidc_subject = $1)";
-        let result = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+        let result = on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(subject)
             .bind(self.tenant)
             .bind(admin)
@@ -333,7 +334,7 @@ impl crate::TenantAction<'_> {
              ON CONFLICT (tenant_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, \
              client_secret = excluded.client_secret, display_name = excluded.display_name, \
              updated_at = excluded.updated_at";
-        on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+        on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(self.tenant)
             .bind(&provider.issuer)
             .bind(&provider.client_id)
@@ -349,7 +350,7 @@ impl crate::TenantAction<'_> {
     /// Removes the tenant's OpenID Connect provider; admins with a password still sign in.
     pub async fn remove_oidc_provider(&mut self) -> Result<bool, StoreError> {
         const QUERY: &str = "DELETE FROM tenant_oidc_providers WHERE tenant_id = $1";
-        let deleted = on_transaction!(&mut self.open, tx =>
+        let deleted = on_open!(&mut self.open, tx =>
             sqlx::query(QUERY).bind(self.tenant).execute(&mut **tx).await?.rows_affected());
         Ok(deleted > 0)
     }
@@ -365,7 +366,7 @@ impl crate::TenantAction<'_> {
         const QUERY: &str = "UPDATE directories SET setup_step = 5, \
              setup_completed_at = COALESCE(setup_completed_at, $1), \
              setup_completed_by = COALESCE(setup_completed_by, $2) WHERE tenant_id = $3 AND id = $4";
-        let updated = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+        let updated = on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(at)
             .bind(by.as_str())
             .bind(self.tenant)
@@ -383,7 +384,7 @@ impl crate::TenantAction<'_> {
         mapping: &serde_json::Value,
     ) -> Result<bool, StoreError> {
         const QUERY: &str = "UPDATE directories SET attribute_mapping = $1 WHERE tenant_id = $2 AND id = $3";
-        let updated = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+        let updated = on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(sqlx::types::Json(mapping))
             .bind(self.tenant)
             .bind(directory)
@@ -396,7 +397,7 @@ impl crate::TenantAction<'_> {
     /// Changes which identity provider feeds a directory (its dialect and instructions).
     pub async fn set_directory_idp(&mut self, directory: DirectoryId, idp: IdentityProvider) -> Result<bool, StoreError> {
         const QUERY: &str = "UPDATE directories SET idp = $1, display_name = $2 WHERE tenant_id = $3 AND id = $4";
-        let updated = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+        let updated = on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(idp.as_str())
             .bind(idp.display_name())
             .bind(self.tenant)
@@ -417,7 +418,7 @@ impl crate::TenantAction<'_> {
         const QUERY: &str = "UPDATE directory_tokens SET expires_at = CASE \
              WHEN expires_at IS NULL OR expires_at > $1 THEN $1 ELSE expires_at END \
              WHERE tenant_id = $2 AND id = $3 RETURNING directory_id";
-        let directory: Option<DirectoryId> = on_transaction!(&mut self.open, tx => sqlx::query_scalar(QUERY)
+        let directory: Option<DirectoryId> = on_open!(&mut self.open, tx => sqlx::query_scalar(QUERY)
             .bind(at)
             .bind(self.tenant)
             .bind(token)

@@ -2,6 +2,7 @@
 //! it into every query it runs, so a query without a tenant cannot be written outside this
 //! crate (and the pools never leave it).
 
+use crate::action::on_open;
 use chrono::{DateTime, Utc};
 
 use crate::ids::{DirectoryId, IdentityProvider, TenantId, TokenId};
@@ -165,7 +166,7 @@ impl<'a> TenantScope<'a> {
     pub async fn mint_token(&self, token: &NewToken) -> Result<(), StoreError> {
         let mut action = self.begin_action().await?;
         action.insert_token(token).await?;
-        on_transaction!(action.open, tx => tx.commit().await?);
+        on_open!(action.open, tx => tx.commit().await?);
         Ok(())
     }
 
@@ -224,7 +225,7 @@ impl crate::TenantAction<'_> {
              (tenant_id, id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)";
         const ROUTE: &str = "INSERT INTO directory_routes (directory_id, tenant_id) VALUES ($1, $2)";
-        on_transaction!(&mut self.open, tx => {
+        on_open!(&mut self.open, tx => {
             sqlx::query(INSERT)
                 .bind(self.tenant)
                 .bind(directory.id)
@@ -249,7 +250,7 @@ impl crate::TenantAction<'_> {
     ) -> Result<bool, StoreError> {
         const UPDATE: &str = "UPDATE directories SET unknown_attributes = $1, rate_limit_per_second = $2 \
              WHERE tenant_id = $3 AND id = $4";
-        let updated = on_transaction!(&mut self.open, tx => sqlx::query(UPDATE)
+        let updated = on_open!(&mut self.open, tx => sqlx::query(UPDATE)
             .bind(if settings.strict_attributes { "strict" } else { "preserve" })
             .bind(i64::from(settings.rate_limit_per_second))
             .bind(self.tenant)
@@ -269,7 +270,7 @@ impl crate::TenantAction<'_> {
         const QUERY: &str = "INSERT INTO directory_tokens \
              (tenant_id, directory_id, id, digest, label, read_only, created_at, expires_at, oauth_client_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        let result = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+        let result = on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(self.tenant)
             .bind(token.directory)
             .bind(token.id)
@@ -296,7 +297,7 @@ impl crate::TenantAction<'_> {
         const INSERT: &str = "INSERT INTO directory_schema_extensions \
              (tenant_id, directory_id, urn, resource_type, required, definition, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        let result = on_transaction!(&mut self.open, tx => sqlx::query(INSERT)
+        let result = on_open!(&mut self.open, tx => sqlx::query(INSERT)
             .bind(self.tenant)
             .bind(directory)
             .bind(&extension.urn)
@@ -321,7 +322,7 @@ impl crate::TenantAction<'_> {
              (tenant_id, directory_id, client_id, secret_digest, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
         const ROUTE: &str = "INSERT INTO oauth_client_routes (client_id, tenant_id) VALUES ($1, $2)";
         let tenant = self.tenant;
-        let result: Result<(), sqlx::Error> = on_transaction!(&mut self.open, tx => async {
+        let result: Result<(), sqlx::Error> = on_open!(&mut self.open, tx => async {
             sqlx::query(INSERT)
                 .bind(tenant)
                 .bind(client.directory)
@@ -342,7 +343,7 @@ impl crate::TenantAction<'_> {
     pub async fn revoke_token(&mut self, token: TokenId, at: DateTime<Utc>) -> Result<bool, StoreError> {
         const QUERY: &str = "UPDATE directory_tokens SET revoked_at = COALESCE(revoked_at, $1) \
              WHERE tenant_id = $2 AND id = $3 RETURNING directory_id";
-        let directory: Option<DirectoryId> = on_transaction!(&mut self.open, tx => sqlx::query_scalar(QUERY)
+        let directory: Option<DirectoryId> = on_open!(&mut self.open, tx => sqlx::query_scalar(QUERY)
             .bind(at)
             .bind(self.tenant)
             .bind(token)

@@ -1,6 +1,7 @@
 //! Tenants (deployment-wide rows) and the routing from a directory id to its tenant. Data
 //! owned by a tenant is reached only through [`Store::tenant`].
 
+use crate::action::on_open;
 use chrono::{DateTime, Utc};
 
 use crate::ids::{DirectoryId, TenantId, TenantSlug};
@@ -231,7 +232,7 @@ impl crate::TenantAction<'_> {
             return Err(StoreError::Corrupt("a tenant is created by an action of that tenant".to_owned()));
         }
         const QUERY: &str = "INSERT INTO tenants (id, slug, display_name, created_at) VALUES ($1, $2, $3, $4)";
-        let result = on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+        let result = on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(tenant.id)
             .bind(tenant.slug.as_str())
             .bind(&tenant.display_name)

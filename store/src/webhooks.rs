@@ -1,6 +1,7 @@
 //! Webhook endpoints of a tenant, how far each has got in each directory's change feed, and
 //! the log of delivery attempts (migration 0012).
 
+use crate::action::on_open;
 use chrono::{DateTime, Utc};
 
 use crate::ids::{DeliveryId, DirectoryId, EventId, TenantId, WebhookId};
@@ -249,7 +250,7 @@ impl crate::TenantAction<'_> {
     pub async fn insert_webhook(&mut self, webhook: &NewWebhook) -> Result<(), StoreError> {
         const QUERY: &str =
             "INSERT INTO webhook_endpoints (tenant_id, id, url, secret, created_at) VALUES ($1, $2, $3, $4, $5)";
-        on_transaction!(&mut self.open, tx => sqlx::query(QUERY)
+        on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(self.tenant)
             .bind(webhook.id)
             .bind(&webhook.url)

@@ -26,7 +26,7 @@ use crate::resource_kind::ResourceKind;
 #[cfg(feature = "test-support")]
 mod explain;
 mod read;
-mod transaction;
+pub(crate) mod transaction;
 mod write;
 
 pub(crate) use transaction::TenantConnection;

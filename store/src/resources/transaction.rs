@@ -23,7 +23,7 @@ const RESET_TENANT: &str = "RESET app.tenant_id";
 
 /// An open transaction (or savepoint) on either backend; `'static` when it owns its
 /// pooled connection, shorter when it is a savepoint borrowing a batch's transaction.
-pub(super) enum OpenTransaction<'c> {
+pub(crate) enum OpenTransaction<'c> {
     Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
 }
@@ -40,7 +40,19 @@ macro_rules! on_open {
         }
     };
 }
-pub(super) use on_open;
+pub(crate) use on_open;
+
+/// Begins a transaction on the store's pool that carries the tenant (PostgreSQL).
+pub(crate) async fn begin_for_tenant(store: &Store, tenant: TenantId) -> Result<OpenTransaction<'static>, StoreError> {
+    Ok(match &store.pool {
+        Pool::Sqlite(pool) => OpenTransaction::Sqlite(pool.begin().await?),
+        Pool::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(SET_TENANT_FOR_TRANSACTION).bind(tenant.to_string()).execute(&mut *tx).await?;
+            OpenTransaction::Postgres(tx)
+        }
+    })
+}
 
 /// Begins a transaction on the store's pool that carries the tenant (PostgreSQL) and has
 /// locked the directory's row; `NotFound` when the directory is gone.
@@ -49,14 +61,7 @@ async fn begin_locked(
     tenant: TenantId,
     directory: DirectoryId,
 ) -> Result<OpenTransaction<'static>, StoreError> {
-    let mut open = match &store.pool {
-        Pool::Sqlite(pool) => OpenTransaction::Sqlite(pool.begin().await?),
-        Pool::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            sqlx::query(SET_TENANT_FOR_TRANSACTION).bind(tenant.to_string()).execute(&mut *tx).await?;
-            OpenTransaction::Postgres(tx)
-        }
-    };
+    let mut open = begin_for_tenant(store, tenant).await?;
     let locked = on_open!(&mut open, tx => sqlx::query(LOCK_DIRECTORY)
         .bind(tenant)
         .bind(directory)
