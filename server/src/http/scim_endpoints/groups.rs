@@ -1,0 +1,79 @@
+//! `/Groups` of a directory (RFC 7644 §3): one handler per operation, each calling one
+//! method of the directory's endpoint with `ResourceKind::Group`.
+
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, StatusCode};
+use store::ResourceKind;
+
+use super::extract::{ScimJson, ScimRequest};
+use super::{Params, Scim, ScimResult, list_query, now, precondition, projection, search_query};
+
+/// RFC 7644 §3.4.2 Query Resources: `GET /Groups`
+pub(super) async fn list_groups(request: ScimRequest, Query(params): Params) -> ScimResult {
+    let query = list_query(&params)?;
+    Ok(Scim::ok(request.endpoint.list(ResourceKind::Group, &query).await?))
+}
+
+/// RFC 7644 §3.4.3 Querying Resources Using HTTP POST: `POST /Groups/.search`
+pub(super) async fn search_groups(request: ScimRequest, ScimJson(body): ScimJson) -> ScimResult {
+    let query = search_query(&body)?;
+    Ok(Scim::ok(request.endpoint.list(ResourceKind::Group, &query).await?))
+}
+
+/// RFC 7644 §3.3 Creating Resources: `POST /Groups`
+pub(super) async fn create_group(request: ScimRequest, Query(params): Params, ScimJson(body): ScimJson) -> ScimResult {
+    let projection = projection(&params)?;
+    let created = request.endpoint.create(ResourceKind::Group, &body, &projection, now()).await?;
+    Ok(Scim::resource(StatusCode::CREATED, created))
+}
+
+/// RFC 7644 §3.4.1 Retrieving a Known Resource: `GET /Groups/{id}`, with §3.14's
+/// `If-None-Match`.
+pub(super) async fn get_group(
+    request: ScimRequest,
+    Path((_, id)): Path<(String, String)>,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> ScimResult {
+    let group = request.endpoint.get(ResourceKind::Group, &id, &projection(&params)?).await?;
+    Ok(Scim::read(group, &headers))
+}
+
+/// RFC 7644 §3.5.1 Replacing with PUT: `PUT /Groups/{id}`, with §3.14's `If-Match`.
+pub(super) async fn replace_group(
+    request: ScimRequest,
+    Path((_, id)): Path<(String, String)>,
+    Query(params): Params,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ScimResult {
+    let (precondition, projection) = (precondition(&headers)?, projection(&params)?);
+    let replaced = request.endpoint.replace(ResourceKind::Group, &id, &body, &precondition, &projection, now()).await?;
+    Ok(Scim::resource(StatusCode::OK, replaced))
+}
+
+/// RFC 7644 §3.5.2 Modifying with PATCH: `PATCH /Groups/{id}`, with §3.14's `If-Match`.
+pub(super) async fn patch_group(
+    request: ScimRequest,
+    Path((_, id)): Path<(String, String)>,
+    Query(params): Params,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ScimResult {
+    let (precondition, projection) = (precondition(&headers)?, projection(&params)?);
+    let patched = request.endpoint.patch(ResourceKind::Group, &id, &body, &precondition, &projection, now()).await?;
+    Ok(match patched {
+        Some(group) => Scim::resource(StatusCode::OK, group),
+        None => Scim::no_content(),
+    })
+}
+
+/// RFC 7644 §3.6 Deleting Resources: `DELETE /Groups/{id}`, with §3.14's `If-Match`.
+pub(super) async fn delete_group(
+    request: ScimRequest,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ScimResult {
+    request.endpoint.delete(ResourceKind::Group, &id, &precondition(&headers)?, now()).await?;
+    Ok(Scim::no_content())
+}

@@ -1,0 +1,79 @@
+//! `/Users` of a directory (RFC 7644 §3): one handler per operation, each calling one
+//! method of the directory's endpoint with `ResourceKind::User`.
+
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, StatusCode};
+use store::ResourceKind;
+
+use super::extract::{ScimJson, ScimRequest};
+use super::{Params, Scim, ScimResult, list_query, now, precondition, projection, search_query};
+
+/// RFC 7644 §3.4.2 Query Resources: `GET /Users`
+pub(super) async fn list_users(request: ScimRequest, Query(params): Params) -> ScimResult {
+    let query = list_query(&params)?;
+    Ok(Scim::ok(request.endpoint.list(ResourceKind::User, &query).await?))
+}
+
+/// RFC 7644 §3.4.3 Querying Resources Using HTTP POST: `POST /Users/.search`
+pub(super) async fn search_users(request: ScimRequest, ScimJson(body): ScimJson) -> ScimResult {
+    let query = search_query(&body)?;
+    Ok(Scim::ok(request.endpoint.list(ResourceKind::User, &query).await?))
+}
+
+/// RFC 7644 §3.3 Creating Resources: `POST /Users`
+pub(super) async fn create_user(request: ScimRequest, Query(params): Params, ScimJson(body): ScimJson) -> ScimResult {
+    let projection = projection(&params)?;
+    let created = request.endpoint.create(ResourceKind::User, &body, &projection, now()).await?;
+    Ok(Scim::resource(StatusCode::CREATED, created))
+}
+
+/// RFC 7644 §3.4.1 Retrieving a Known Resource: `GET /Users/{id}`, with §3.14's
+/// `If-None-Match`.
+pub(super) async fn get_user(
+    request: ScimRequest,
+    Path((_, id)): Path<(String, String)>,
+    Query(params): Params,
+    headers: HeaderMap,
+) -> ScimResult {
+    let user = request.endpoint.get(ResourceKind::User, &id, &projection(&params)?).await?;
+    Ok(Scim::read(user, &headers))
+}
+
+/// RFC 7644 §3.5.1 Replacing with PUT: `PUT /Users/{id}`, with §3.14's `If-Match`.
+pub(super) async fn replace_user(
+    request: ScimRequest,
+    Path((_, id)): Path<(String, String)>,
+    Query(params): Params,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ScimResult {
+    let (precondition, projection) = (precondition(&headers)?, projection(&params)?);
+    let replaced = request.endpoint.replace(ResourceKind::User, &id, &body, &precondition, &projection, now()).await?;
+    Ok(Scim::resource(StatusCode::OK, replaced))
+}
+
+/// RFC 7644 §3.5.2 Modifying with PATCH: `PATCH /Users/{id}`, with §3.14's `If-Match`.
+pub(super) async fn patch_user(
+    request: ScimRequest,
+    Path((_, id)): Path<(String, String)>,
+    Query(params): Params,
+    headers: HeaderMap,
+    ScimJson(body): ScimJson,
+) -> ScimResult {
+    let (precondition, projection) = (precondition(&headers)?, projection(&params)?);
+    let patched = request.endpoint.patch(ResourceKind::User, &id, &body, &precondition, &projection, now()).await?;
+    Ok(match patched {
+        Some(user) => Scim::resource(StatusCode::OK, user),
+        None => Scim::no_content(),
+    })
+}
+
+/// RFC 7644 §3.6 Deleting Resources: `DELETE /Users/{id}`, with §3.14's `If-Match`.
+pub(super) async fn delete_user(
+    request: ScimRequest,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ScimResult {
+    request.endpoint.delete(ResourceKind::User, &id, &precondition(&headers)?, now()).await?;
+    Ok(Scim::no_content())
+}
