@@ -11,9 +11,11 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use scim::error::ScimError;
 use serde::{Deserialize, Serialize};
 use service::api_keys::{self, ApiKeyError};
 use service::events::{self, Cursor, Event, EventsError};
+use service::provisioning::{ListQuery, Projection, ProvisioningError};
 use store::{ApiKeyId, DirectoryId};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
@@ -249,17 +251,23 @@ async fn directory_reader(state: &AppState, directory: &str) -> Result<service::
     let base_url = format!("{}/scim/v2/{id}", state.portal.public_base);
     service::provisioning::portal_endpoint(&state.store, tenant, id, base_url)
         .await
-        .map_err(|error| from_scim(error.into()))?
+        .map_err(from_provisioning)?
         .ok_or_else(unknown)
 }
 
-fn from_scim(failure: super::scim_endpoints::error::ScimFailure) -> ApiFailure {
-    use super::scim_endpoints::error::ScimFailure;
-    match failure {
-        ScimFailure::Protocol(error) if error.status() == 404 => ApiFailure::NotFound(error.detail().to_owned()),
-        ScimFailure::Protocol(error) => ApiFailure::BadRequest(error.detail().to_owned()),
-        ScimFailure::Service(error) => error.into(),
-        ScimFailure::Unauthorized | ScimFailure::RateLimited { .. } => ApiFailure::Unavailable,
+/// A SCIM protocol error as a problem: 404 stays 404, the rest is the client's mistake.
+fn from_scim_error(error: ScimError) -> ApiFailure {
+    if error.status() == 404 {
+        ApiFailure::NotFound(error.detail().to_owned())
+    } else {
+        ApiFailure::BadRequest(error.detail().to_owned())
+    }
+}
+
+fn from_provisioning(error: ProvisioningError) -> ApiFailure {
+    match error {
+        ProvisioningError::Protocol(error) => from_scim_error(error),
+        ProvisioningError::Service(error) => error.into(),
     }
 }
 
@@ -270,8 +278,8 @@ async fn list_resources(
     params: &std::collections::HashMap<String, String>,
 ) -> Result<Json<serde_json::Value>, ApiFailure> {
     let endpoint = directory_reader(state, directory).await?;
-    let query = super::scim_endpoints::list_query(params).map_err(from_scim)?;
-    Ok(Json(endpoint.list(kind, &query).await.map_err(|error| from_scim(error.into()))?))
+    let query = ListQuery::from_params(params).map_err(from_scim_error)?;
+    Ok(Json(endpoint.list(kind, &query).await.map_err(from_provisioning)?))
 }
 
 async fn one_resource(
@@ -282,8 +290,8 @@ async fn one_resource(
     params: &std::collections::HashMap<String, String>,
 ) -> Result<Json<serde_json::Value>, ApiFailure> {
     let endpoint = directory_reader(state, directory).await?;
-    let projection = super::scim_endpoints::projection(params).map_err(from_scim)?;
-    Ok(Json(endpoint.get(kind, id, &projection).await.map_err(|error| from_scim(error.into()))?.body))
+    let projection = Projection::from_params(params).map_err(from_scim_error)?;
+    Ok(Json(endpoint.get(kind, id, &projection).await.map_err(from_provisioning)?.body))
 }
 
 type ListParams = Query<std::collections::HashMap<String, String>>;

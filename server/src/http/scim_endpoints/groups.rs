@@ -3,26 +3,27 @@
 
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
+use service::provisioning::{ListQuery, Projection};
 use store::ResourceKind;
 
 use super::extract::{ScimJson, ScimRequest};
-use super::{Params, Scim, ScimResult, list_query, now, precondition, projection, search_query};
+use super::{Params, Scim, ScimResult, now, precondition};
 
 /// RFC 7644 §3.4.2 Query Resources: `GET /Groups`
 pub(super) async fn list_groups(request: ScimRequest, Query(params): Params) -> ScimResult {
-    let query = list_query(&params)?;
+    let query = ListQuery::from_params(&params)?;
     Ok(Scim::ok(request.endpoint.list(ResourceKind::Group, &query).await?))
 }
 
 /// RFC 7644 §3.4.3 Querying Resources Using HTTP POST: `POST /Groups/.search`
 pub(super) async fn search_groups(request: ScimRequest, ScimJson(body): ScimJson) -> ScimResult {
-    let query = search_query(&body)?;
+    let query = ListQuery::from_search_body(&body)?;
     Ok(Scim::ok(request.endpoint.list(ResourceKind::Group, &query).await?))
 }
 
 /// RFC 7644 §3.3 Creating Resources: `POST /Groups`
 pub(super) async fn create_group(request: ScimRequest, Query(params): Params, ScimJson(body): ScimJson) -> ScimResult {
-    let projection = projection(&params)?;
+    let projection = Projection::from_params(&params)?;
     let created = request.endpoint.create(ResourceKind::Group, &body, &projection, now()).await?;
     Ok(Scim::resource(StatusCode::CREATED, created))
 }
@@ -35,7 +36,7 @@ pub(super) async fn get_group(
     Query(params): Params,
     headers: HeaderMap,
 ) -> ScimResult {
-    let group = request.endpoint.get(ResourceKind::Group, &id, &projection(&params)?).await?;
+    let group = request.endpoint.get(ResourceKind::Group, &id, &Projection::from_params(&params)?).await?;
     Ok(Scim::read(group, &headers))
 }
 
@@ -47,7 +48,7 @@ pub(super) async fn replace_group(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ScimResult {
-    let (precondition, projection) = (precondition(&headers)?, projection(&params)?);
+    let (precondition, projection) = (precondition(&headers)?, Projection::from_params(&params)?);
     let replaced = request.endpoint.replace(ResourceKind::Group, &id, &body, &precondition, &projection, now()).await?;
     Ok(Scim::resource(StatusCode::OK, replaced))
 }
@@ -60,7 +61,7 @@ pub(super) async fn patch_group(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ScimResult {
-    let (precondition, projection) = (precondition(&headers)?, projection(&params)?);
+    let (precondition, projection) = (precondition(&headers)?, Projection::from_params(&params)?);
     let patched = request.endpoint.patch(ResourceKind::Group, &id, &body, &precondition, &projection, now()).await?;
     Ok(match patched {
         Some(group) => Scim::resource(StatusCode::OK, group),

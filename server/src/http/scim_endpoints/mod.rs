@@ -41,7 +41,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::Value;
-use service::provisioning::{ListQuery, Precondition, Projection, Versioned};
+use service::provisioning::{Precondition, Versioned};
 
 pub(crate) use rate_limit::DirectoryRateLimits;
 
@@ -143,69 +143,11 @@ fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
 }
 
-/// Query parameters by lower-cased name: clients differ in the case they send.
+/// Query parameters by name (read by any case of the name: clients differ in the case they
+/// send).
 type Params = Query<HashMap<String, String>>;
-
-fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-}
-
-pub(crate) fn projection(params: &HashMap<String, String>) -> Result<Projection, ScimFailure> {
-    Ok(Projection::parse(param(params, "attributes"), param(params, "excludedAttributes"))?)
-}
 
 fn precondition(headers: &HeaderMap) -> Result<Precondition, ScimFailure> {
     let if_match = headers.get(header::IF_MATCH).map(|v| v.to_str().unwrap_or("\"invalid\""));
     Ok(Precondition::from_if_match(if_match)?)
-}
-
-pub(crate) fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ScimFailure> {
-    let integer = |name: &str| -> Result<Option<i64>, ScimFailure> {
-        param(params, name)
-            .map(|v| {
-                v.trim().parse::<i64>().map_err(|_| {
-                    scim::error::ScimError::InvalidValue(format!("{name} must be an integer, not {v:?}")).into()
-                })
-            })
-            .transpose()
-    };
-    Ok(ListQuery {
-        filter: param(params, "filter").map(str::to_owned),
-        sort_by: param(params, "sortBy").map(str::to_owned),
-        sort_order: param(params, "sortOrder").map(str::to_owned),
-        start_index: integer("startIndex")?,
-        count: integer("count")?,
-        cursor: param(params, "cursor").map(str::to_owned),
-        projection: projection(params)?,
-    })
-}
-
-/// The body of `POST …/.search` (RFC 7644 §3.4.3) as list parameters.
-fn search_query(body: &Value) -> Result<ListQuery, ScimFailure> {
-    let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
-    let integer = |name: &str| -> Result<Option<i64>, ScimFailure> {
-        match body.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| scim::error::ScimError::InvalidValue(format!("{name} must be an integer")).into()),
-        }
-    };
-    let list = |name: &str| -> Option<String> {
-        match body.get(name) {
-            Some(Value::Array(items)) => Some(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")),
-            Some(Value::String(s)) => Some(s.clone()),
-            _ => None,
-        }
-    };
-    Ok(ListQuery {
-        filter: text("filter"),
-        sort_by: text("sortBy"),
-        sort_order: text("sortOrder"),
-        start_index: integer("startIndex")?,
-        count: integer("count")?,
-        cursor: text("cursor"),
-        projection: Projection::parse(list("attributes").as_deref(), list("excludedAttributes").as_deref())?,
-    })
 }

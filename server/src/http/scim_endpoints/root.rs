@@ -1,12 +1,14 @@
 //! Requests to a directory's root that span resource types: `POST /.search` and `POST /Bulk`.
 
 use super::extract::{ScimJson, ScimRequest};
-use super::{Scim, ScimResult, now, search_query};
+use service::provisioning::ListQuery;
+
+use super::{Scim, ScimResult, now};
 
 /// RFC 7644 §3.4.3 Querying Resources Using HTTP POST, at the root: users and groups in
 /// one list.
 pub(super) async fn search_all(request: ScimRequest, ScimJson(body): ScimJson) -> ScimResult {
-    let query = search_query(&body)?;
+    let query = ListQuery::from_search_body(&body)?;
     Ok(Scim::ok(request.endpoint.search_all(&query).await?))
 }
 

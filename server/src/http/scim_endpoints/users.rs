@@ -3,26 +3,27 @@
 
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
+use service::provisioning::{ListQuery, Projection};
 use store::ResourceKind;
 
 use super::extract::{ScimJson, ScimRequest};
-use super::{Params, Scim, ScimResult, list_query, now, precondition, projection, search_query};
+use super::{Params, Scim, ScimResult, now, precondition};
 
 /// RFC 7644 §3.4.2 Query Resources: `GET /Users`
 pub(super) async fn list_users(request: ScimRequest, Query(params): Params) -> ScimResult {
-    let query = list_query(&params)?;
+    let query = ListQuery::from_params(&params)?;
     Ok(Scim::ok(request.endpoint.list(ResourceKind::User, &query).await?))
 }
 
 /// RFC 7644 §3.4.3 Querying Resources Using HTTP POST: `POST /Users/.search`
 pub(super) async fn search_users(request: ScimRequest, ScimJson(body): ScimJson) -> ScimResult {
-    let query = search_query(&body)?;
+    let query = ListQuery::from_search_body(&body)?;
     Ok(Scim::ok(request.endpoint.list(ResourceKind::User, &query).await?))
 }
 
 /// RFC 7644 §3.3 Creating Resources: `POST /Users`
 pub(super) async fn create_user(request: ScimRequest, Query(params): Params, ScimJson(body): ScimJson) -> ScimResult {
-    let projection = projection(&params)?;
+    let projection = Projection::from_params(&params)?;
     let created = request.endpoint.create(ResourceKind::User, &body, &projection, now()).await?;
     Ok(Scim::resource(StatusCode::CREATED, created))
 }
@@ -35,7 +36,7 @@ pub(super) async fn get_user(
     Query(params): Params,
     headers: HeaderMap,
 ) -> ScimResult {
-    let user = request.endpoint.get(ResourceKind::User, &id, &projection(&params)?).await?;
+    let user = request.endpoint.get(ResourceKind::User, &id, &Projection::from_params(&params)?).await?;
     Ok(Scim::read(user, &headers))
 }
 
@@ -47,7 +48,7 @@ pub(super) async fn replace_user(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ScimResult {
-    let (precondition, projection) = (precondition(&headers)?, projection(&params)?);
+    let (precondition, projection) = (precondition(&headers)?, Projection::from_params(&params)?);
     let replaced = request.endpoint.replace(ResourceKind::User, &id, &body, &precondition, &projection, now()).await?;
     Ok(Scim::resource(StatusCode::OK, replaced))
 }
@@ -60,7 +61,7 @@ pub(super) async fn patch_user(
     headers: HeaderMap,
     ScimJson(body): ScimJson,
 ) -> ScimResult {
-    let (precondition, projection) = (precondition(&headers)?, projection(&params)?);
+    let (precondition, projection) = (precondition(&headers)?, Projection::from_params(&params)?);
     let patched = request.endpoint.patch(ResourceKind::User, &id, &body, &precondition, &projection, now()).await?;
     Ok(match patched {
         Some(user) => Scim::resource(StatusCode::OK, user),
