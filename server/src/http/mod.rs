@@ -125,7 +125,6 @@ impl App {
             )))
             .merge(oauth::router())
             .merge(operator_api::router())
-            .merge(audit_export::api_router())
             .with_state(state.clone());
         let portal = Router::new()
             .leptos_routes_with_context(&state, portal_routes, provide_store, {

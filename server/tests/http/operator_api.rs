@@ -16,6 +16,7 @@ store::backend_tests!(
     the_event_feed_replays_a_directorys_changes_in_order,
     a_waiting_read_returns_as_soon_as_a_change_is_committed,
     the_openapi_document_describes_the_event_feed,
+    the_openapi_document_describes_the_audit_export,
     the_operator_api_manages_tenants_directories_and_setup_links,
     the_operator_api_reads_a_directorys_users_and_groups,
 );
@@ -246,6 +247,23 @@ async fn the_openapi_document_describes_the_event_feed(db: TestDatabase) {
     assert!(feed["responses"]["200"].is_object() && feed["responses"]["401"].is_object());
     assert_eq!(document["components"]["securitySchemes"]["api_key"]["scheme"], "bearer");
     assert!(document["components"]["schemas"]["Event"]["properties"]["cursor"].is_object());
+}
+
+async fn the_openapi_document_describes_the_audit_export(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+
+    let document: Value = reqwest::get(server.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
+
+    let export = &document["paths"]["/api/v1/tenants/{slug}/audit"]["get"];
+    let parameters: Vec<&str> =
+        export["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(parameters, ["slug", "format", "since", "until", "outcome", "operation", "resource", "directory"]);
+    let content_types: Vec<&String> = export["responses"]["200"]["content"].as_object().unwrap().keys().collect();
+    assert_eq!(content_types, ["application/x-ndjson", "text/csv"]);
+    assert_eq!(
+        export["responses"]["400"]["content"]["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/Problem"
+    );
 }
 
 async fn the_operator_api_manages_tenants_directories_and_setup_links(db: TestDatabase) {
