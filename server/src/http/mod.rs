@@ -119,10 +119,7 @@ impl App {
         let machines = Router::new()
             .merge(health::router())
             .merge(metrics::router())
-            .merge(scim_endpoints::router().layer(axum::middleware::from_fn_with_state(
-                state.audit.clone(),
-                scim_endpoints::audit::record_scim_request,
-            )))
+            .merge(scim_endpoints::router(state.clone()))
             .merge(oauth::router())
             .merge(operator_api::router())
             .with_state(state.clone());

@@ -3,11 +3,13 @@
 
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use service::provisioning::{ListQuery, Projection};
 use store::ResourceKind;
 
+use super::error::ScimFailure;
 use super::extract::{ScimJson, ScimRequest};
-use super::{Params, Scim, ScimResult, now, precondition};
+use super::{Params, Scim, ScimResult, now, precondition, written};
 
 /// RFC 7644 §3.4.2 Query Resources: `GET /Groups`
 pub(super) async fn list_groups(request: ScimRequest, Query(params): Params) -> ScimResult {
@@ -22,10 +24,14 @@ pub(super) async fn search_groups(request: ScimRequest, ScimJson(body): ScimJson
 }
 
 /// RFC 7644 §3.3 Creating Resources: `POST /Groups`
-pub(super) async fn create_group(request: ScimRequest, Query(params): Params, ScimJson(body): ScimJson) -> ScimResult {
+pub(super) async fn create_group(
+    request: ScimRequest,
+    Query(params): Params,
+    ScimJson(body): ScimJson,
+) -> Result<Response, ScimFailure> {
     let projection = Projection::from_params(&params)?;
-    let created = request.endpoint.create(ResourceKind::Group, &body, &projection, now()).await?;
-    Ok(Scim::resource(StatusCode::CREATED, created))
+    let created = request.endpoint.create(ResourceKind::Group, &body, &projection, now()).await;
+    Ok(written(created, |group| Scim::resource(StatusCode::CREATED, group)))
 }
 
 /// RFC 7644 §3.4.1 Retrieving a Known Resource: `GET /Groups/{id}`, with §3.14's
@@ -47,10 +53,10 @@ pub(super) async fn replace_group(
     Query(params): Params,
     headers: HeaderMap,
     ScimJson(body): ScimJson,
-) -> ScimResult {
+) -> Result<Response, ScimFailure> {
     let (precondition, projection) = (precondition(&headers)?, Projection::from_params(&params)?);
-    let replaced = request.endpoint.replace(ResourceKind::Group, &id, &body, &precondition, &projection, now()).await?;
-    Ok(Scim::resource(StatusCode::OK, replaced))
+    let replaced = request.endpoint.replace(ResourceKind::Group, &id, &body, &precondition, &projection, now()).await;
+    Ok(written(replaced, |group| Scim::resource(StatusCode::OK, group)))
 }
 
 /// RFC 7644 §3.5.2 Modifying with PATCH: `PATCH /Groups/{id}`, with §3.14's `If-Match`.
@@ -60,13 +66,13 @@ pub(super) async fn patch_group(
     Query(params): Params,
     headers: HeaderMap,
     ScimJson(body): ScimJson,
-) -> ScimResult {
+) -> Result<Response, ScimFailure> {
     let (precondition, projection) = (precondition(&headers)?, Projection::from_params(&params)?);
-    let patched = request.endpoint.patch(ResourceKind::Group, &id, &body, &precondition, &projection, now()).await?;
-    Ok(match patched {
+    let patched = request.endpoint.patch(ResourceKind::Group, &id, &body, &precondition, &projection, now()).await;
+    Ok(written(patched, |patched| match patched {
         Some(group) => Scim::resource(StatusCode::OK, group),
         None => Scim::no_content(),
-    })
+    }))
 }
 
 /// RFC 7644 §3.6 Deleting Resources: `DELETE /Groups/{id}`, with §3.14's `If-Match`.
@@ -74,7 +80,7 @@ pub(super) async fn delete_group(
     request: ScimRequest,
     Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
-) -> ScimResult {
-    request.endpoint.delete(ResourceKind::Group, &id, &precondition(&headers)?, now()).await?;
-    Ok(Scim::no_content())
+) -> Result<Response, ScimFailure> {
+    let deleted = request.endpoint.delete(ResourceKind::Group, &id, &precondition(&headers)?, now()).await;
+    Ok(written(deleted, |()| Scim::no_content()))
 }

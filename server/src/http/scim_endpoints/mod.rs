@@ -1,10 +1,13 @@
 //! The SCIM 2.0 endpoints of every directory, under `/scim/v2/{directory}/` (RFC 7644).
 //!
-//! Handlers are adapters: the [`ScimRequest`] extractor authenticates the bearer token and
-//! opens the directory's [`Endpoint`](service::provisioning::Endpoint); the body extractor
-//! reads SCIM JSON; each handler calls one method of the endpoint and maps the result.
-//! Every failure, including a rejected extractor, is a SCIM error body (RFC 7644 §3.12),
-//! mapped once in [`error`].
+//! Every request passes [`audit::authenticate_and_record`] first: it checks the bearer
+//! token, opens the directory's [`Endpoint`](service::provisioning::Endpoint) for the
+//! caller and records the request in the tenant's audit trail once it is answered.
+//! Handlers are adapters: the [`ScimRequest`](extract::ScimRequest) extractor takes the
+//! opened endpoint, the body extractor reads SCIM JSON; each handler calls one method of
+//! the endpoint and maps the result, and a write puts what it changed into the response's
+//! extensions for the audit record. Every failure, including a rejected extractor, is a
+//! SCIM error body (RFC 7644 §3.12), mapped once in [`error`].
 //!
 //! The operations of RFC 7644 §3.2 and where each is served:
 //!
@@ -25,6 +28,7 @@
 //! | any             | `/Me`                                  | §3.11 (not implemented)   | `me`                            |
 
 pub(crate) mod audit;
+mod authenticate;
 mod discovery;
 pub(crate) mod error;
 mod extract;
@@ -41,7 +45,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::Value;
-use service::provisioning::{Precondition, Versioned};
+use service::provisioning::{Precondition, Versioned, Written};
 
 pub(crate) use rate_limit::DirectoryRateLimits;
 
@@ -51,7 +55,8 @@ use super::AppState;
 /// The media type of SCIM bodies (RFC 7644 §3.1).
 const SCIM_JSON: &str = "application/scim+json";
 
-pub(crate) fn router() -> Router<AppState> {
+/// The SCIM routes, behind the middleware that authenticates and records each request.
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     let directory = Router::new()
         .route("/ServiceProviderConfig", get(discovery::service_provider_config))
         .route("/ResourceTypes", get(discovery::resource_types))
@@ -75,7 +80,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/Me", any(discovery::me))
         .route("/Me/{*rest}", any(discovery::me))
         .fallback(discovery::unknown_endpoint);
-    Router::new().nest("/scim/v2/{directory}", directory)
+    Router::new()
+        .nest("/scim/v2/{directory}", directory)
+        .layer(axum::middleware::from_fn_with_state(state, audit::authenticate_and_record))
 }
 
 /// A SCIM response: JSON with the SCIM media type, and headers.
@@ -137,6 +144,17 @@ impl IntoResponse for Scim {
 }
 
 type ScimResult = Result<Scim, ScimFailure>;
+
+/// The answer to a write, carrying what it changed (in the response's extensions) to the
+/// request's audit record, whether or not the write's request succeeded.
+fn written<T>(written: Written<T>, answer: impl FnOnce(T) -> Scim) -> Response {
+    let mut response = match written.result {
+        Ok(value) => answer(value).into_response(),
+        Err(error) => ScimFailure::from(error).into_response(),
+    };
+    response.extensions_mut().insert(written.changes);
+    response
+}
 
 #[allow(clippy::disallowed_methods)] // the clock is read at the edge and passed inward
 fn now() -> chrono::DateTime<chrono::Utc> {

@@ -1,9 +1,10 @@
 //! Requests to a directory's root that span resource types: `POST /.search` and `POST /Bulk`.
 
 use super::extract::{ScimJson, ScimRequest};
+use axum::response::Response;
 use service::provisioning::ListQuery;
 
-use super::{Scim, ScimResult, now};
+use super::{Scim, ScimResult, now, written};
 
 /// RFC 7644 §3.4.3 Querying Resources Using HTTP POST, at the root: users and groups in
 /// one list.
@@ -13,6 +14,6 @@ pub(super) async fn search_all(request: ScimRequest, ScimJson(body): ScimJson) -
 }
 
 /// RFC 7644 §3.7 Bulk Operations
-pub(super) async fn bulk(request: ScimRequest, ScimJson(body): ScimJson) -> ScimResult {
-    Ok(Scim::ok(request.endpoint.bulk(&body, now()).await?))
+pub(super) async fn bulk(request: ScimRequest, ScimJson(body): ScimJson) -> Response {
+    written(request.endpoint.bulk(&body, now()).await, Scim::ok)
 }
