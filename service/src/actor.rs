@@ -3,9 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use store::{
-    ApiKeyId, AuditOutcome, DirectoryId, NewAuditRecord, OperatorId, OperatorRole, TenantAdminId, TokenId,
-};
+use store::{ApiKeyId, AuditOutcome, DirectoryId, NewAuditRecord, OperatorId, OperatorRole, TenantAdminId, TokenId};
 
 /// Who does something, as the audit trail names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +38,13 @@ impl Actor {
 
     /// The record of `action` by this actor: vendor staff are named by email and role as
     /// well (the tenant's admins do not know the vendor's operator ids).
-    pub fn record(&self, action: &str, directory: Option<DirectoryId>, detail: Value, now: DateTime<Utc>) -> NewAuditRecord {
+    pub fn record(
+        &self,
+        action: &str,
+        directory: Option<DirectoryId>,
+        detail: Value,
+        now: DateTime<Utc>,
+    ) -> NewAuditRecord {
         let mut detail = detail;
         if let (Actor::Operator { email, role, .. }, Some(fields)) = (self, detail.as_object_mut()) {
             fields.insert("viewer_email".to_owned(), json!(email));

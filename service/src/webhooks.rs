@@ -30,8 +30,8 @@ use crate::events::Event;
 
 mod admin;
 pub use admin::{
-    DeadLetter, DirectoryProgress, EndpointActivity, EndpointOverview, dead_letters_in,
-    delivery_log, endpoint_activity, endpoints_overview, replay,
+    DeadLetter, DirectoryProgress, EndpointActivity, EndpointOverview, dead_letters_in, delivery_log,
+    endpoint_activity, endpoints_overview, replay,
 };
 
 /// How deliveries behave; the defaults suit production.

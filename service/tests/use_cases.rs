@@ -26,11 +26,35 @@ fn hour(hour: u32) -> chrono::DateTime<Utc> {
 }
 
 async fn an_issued_token_authenticates_for_its_directory_only(db: TestDatabase) {
-    let acme = directories::ensure_tenant(&db.store, &TenantSlug::parse("acme").unwrap(), &service::Actor::Cli, hour(8)).await.unwrap();
-    let okta = directories::add_directory(&db.store, acme.id, directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None }, &service::Actor::Cli, hour(8)).await.unwrap().0;
-    let other = directories::add_directory(&db.store, acme.id, directories::NewDirectory { idp: IdentityProvider::Entra, settings: Default::default(), first_token: None }, &service::Actor::Cli, hour(8)).await.unwrap().0;
+    let acme =
+        directories::ensure_tenant(&db.store, &TenantSlug::parse("acme").unwrap(), &service::Actor::Cli, hour(8))
+            .await
+            .unwrap();
+    let okta = directories::add_directory(
+        &db.store,
+        acme.id,
+        directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None },
+        &service::Actor::Cli,
+        hour(8),
+    )
+    .await
+    .unwrap()
+    .0;
+    let other = directories::add_directory(
+        &db.store,
+        acme.id,
+        directories::NewDirectory { idp: IdentityProvider::Entra, settings: Default::default(), first_token: None },
+        &service::Actor::Cli,
+        hour(8),
+    )
+    .await
+    .unwrap()
+    .0;
     let request = TokenRequest { label: "Okta".into(), read_only: true, expires_at: None };
-    let issued = directories::issue_token(&db.store, acme.id, okta.id, request, &service::Actor::Cli, hour(9)).await.unwrap().unwrap();
+    let issued = directories::issue_token(&db.store, acme.id, okta.id, request, &service::Actor::Cli, hour(9))
+        .await
+        .unwrap()
+        .unwrap();
 
     let caller = directories::authenticate(&db.store, okta.id, &issued.secret, hour(10)).await.unwrap();
     let elsewhere = directories::authenticate(&db.store, other.id, &issued.secret, hour(10)).await;
@@ -46,18 +70,40 @@ async fn an_issued_token_authenticates_for_its_directory_only(db: TestDatabase) 
 }
 
 async fn expired_and_revoked_tokens_are_refused(db: TestDatabase) {
-    let acme = directories::ensure_tenant(&db.store, &TenantSlug::parse("acme").unwrap(), &service::Actor::Cli, hour(8)).await.unwrap();
-    let okta = directories::add_directory(&db.store, acme.id, directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None }, &service::Actor::Cli, hour(8)).await.unwrap().0;
+    let acme =
+        directories::ensure_tenant(&db.store, &TenantSlug::parse("acme").unwrap(), &service::Actor::Cli, hour(8))
+            .await
+            .unwrap();
+    let okta = directories::add_directory(
+        &db.store,
+        acme.id,
+        directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None },
+        &service::Actor::Cli,
+        hour(8),
+    )
+    .await
+    .unwrap()
+    .0;
     let expiring = TokenRequest { label: "expiring".into(), read_only: false, expires_at: Some(hour(12)) };
-    let expiring = directories::issue_token(&db.store, acme.id, okta.id, expiring, &service::Actor::Cli, hour(9)).await.unwrap().unwrap();
+    let expiring = directories::issue_token(&db.store, acme.id, okta.id, expiring, &service::Actor::Cli, hour(9))
+        .await
+        .unwrap()
+        .unwrap();
     let revoked = TokenRequest { label: "revoked".into(), read_only: false, expires_at: None };
-    let revoked = directories::issue_token(&db.store, acme.id, okta.id, revoked, &service::Actor::Cli, hour(9)).await.unwrap().unwrap();
+    let revoked = directories::issue_token(&db.store, acme.id, okta.id, revoked, &service::Actor::Cli, hour(9))
+        .await
+        .unwrap()
+        .unwrap();
 
     assert!(directories::authenticate(&db.store, okta.id, &expiring.secret, hour(11)).await.is_ok());
     let after_expiry = directories::authenticate(&db.store, okta.id, &expiring.secret, hour(12)).await;
     assert!(matches!(after_expiry, Err(AuthenticationError::Unauthorized(Refusal::Expired))), "{after_expiry:?}");
 
-    assert!(directories::revoke_token(&db.store, acme.id, okta.id, revoked.id, &service::Actor::Cli, hour(13)).await.unwrap());
+    assert!(
+        directories::revoke_token(&db.store, acme.id, okta.id, revoked.id, &service::Actor::Cli, hour(13))
+            .await
+            .unwrap()
+    );
     assert!(directories::authenticate(&db.store, okta.id, &revoked.secret, hour(12)).await.is_ok());
     let after_revocation = directories::authenticate(&db.store, okta.id, &revoked.secret, hour(14)).await;
     assert!(
@@ -163,13 +209,32 @@ async fn tenants_are_created_with_validated_names(db: TestDatabase) {
 }
 
 async fn grant_tokens_are_swept_a_day_after_expiry_and_admin_tokens_kept(db: TestDatabase) {
-    let acme = directories::ensure_tenant(&db.store, &TenantSlug::parse("acme").unwrap(), &service::Actor::Cli, hour(8)).await.unwrap();
-    let okta = directories::add_directory(&db.store, acme.id, directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None }, &service::Actor::Cli, hour(8)).await.unwrap().0;
-    let client = directories::issue_oauth_client(&db.store, acme.id, okta.id, "Okta".into(), &service::Actor::Cli, hour(8)).await.unwrap().unwrap();
+    let acme =
+        directories::ensure_tenant(&db.store, &TenantSlug::parse("acme").unwrap(), &service::Actor::Cli, hour(8))
+            .await
+            .unwrap();
+    let okta = directories::add_directory(
+        &db.store,
+        acme.id,
+        directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None },
+        &service::Actor::Cli,
+        hour(8),
+    )
+    .await
+    .unwrap()
+    .0;
+    let client =
+        directories::issue_oauth_client(&db.store, acme.id, okta.id, "Okta".into(), &service::Actor::Cli, hour(8))
+            .await
+            .unwrap()
+            .unwrap();
     let granted =
         directories::exchange_client_credentials(&db.store, &client.client_id, &client.secret, hour(9)).await.unwrap();
     let expiring = TokenRequest { label: "admin".into(), read_only: false, expires_at: Some(hour(10)) };
-    let admin = directories::issue_token(&db.store, acme.id, okta.id, expiring, &service::Actor::Cli, hour(9)).await.unwrap().unwrap();
+    let admin = directories::issue_token(&db.store, acme.id, okta.id, expiring, &service::Actor::Cli, hour(9))
+        .await
+        .unwrap()
+        .unwrap();
     let a_day_after_expiry = hour(10) + directories::EXPIRED_ACCESS_TOKEN_RETENTION;
 
     assert_eq!(directories::sweep_expired_access_tokens(&db.store, hour(11)).await.unwrap(), 0, "swept too early");

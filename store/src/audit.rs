@@ -352,7 +352,8 @@ pub(crate) async fn append_chained(
     tenant: crate::TenantId,
     records: &[NewAuditRecord],
 ) -> Result<(), StoreError> {
-    const ENSURE_HEAD: &str = "INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING";
+    const ENSURE_HEAD: &str =
+        "INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING";
     const HEAD_SQLITE: &str = "SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1";
     const HEAD_POSTGRES: &str = "SELECT seq, hash FROM audit_chain_heads WHERE tenant_id = $1 FOR UPDATE";
     const MOVE_HEAD: &str = "UPDATE audit_chain_heads SET seq = $1, hash = $2 WHERE tenant_id = $3";

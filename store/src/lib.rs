@@ -41,8 +41,8 @@ macro_rules! as_tenant {
     };
 }
 
-mod action;
 mod access_cache;
+mod action;
 mod api_keys;
 mod audit;
 mod error;

@@ -241,8 +241,6 @@ impl TenantScope<'_> {
             sqlx::query_as(QUERY).bind(self.tenant).bind(directory).fetch_all(pool).await?);
         Ok(rows.into_iter().map(|row| crate::scope::token_from_row(directory, row)).collect())
     }
-
-
 }
 
 impl crate::TenantAction<'_> {
@@ -395,7 +393,11 @@ impl crate::TenantAction<'_> {
     }
 
     /// Changes which identity provider feeds a directory (its dialect and instructions).
-    pub async fn set_directory_idp(&mut self, directory: DirectoryId, idp: IdentityProvider) -> Result<bool, StoreError> {
+    pub async fn set_directory_idp(
+        &mut self,
+        directory: DirectoryId,
+        idp: IdentityProvider,
+    ) -> Result<bool, StoreError> {
         const QUERY: &str = "UPDATE directories SET idp = $1, display_name = $2 WHERE tenant_id = $3 AND id = $4";
         let updated = on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(idp.as_str())

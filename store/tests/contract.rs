@@ -83,7 +83,10 @@ async fn add_schema_extension(
     action.commit_without_audit_for_tests().await
 }
 
-async fn prune_audit(scope: store::TenantScope<'_>, before: chrono::DateTime<Utc>) -> Result<(u64, i64), store::StoreError> {
+async fn prune_audit(
+    scope: store::TenantScope<'_>,
+    before: chrono::DateTime<Utc>,
+) -> Result<(u64, i64), store::StoreError> {
     let mut action = scope.begin_action().await?;
     let pruned = action.prune_audit(before).await?;
     action.commit_without_audit_for_tests().await?;

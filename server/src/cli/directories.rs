@@ -36,7 +36,8 @@ pub(crate) async fn create(
     let tenant = service::directories::ensure_tenant(cli.store, slug, &cli.actor(), cli.now()).await?;
     let settings = SettingsChange::from(settings).applied_to(store::DirectorySettings::default());
     let new = NewDirectory { idp, settings, first_token: Some(token_label) };
-    let (directory, token) = service::directories::add_directory(cli.store, tenant.id, new, &cli.actor(), cli.now()).await?;
+    let (directory, token) =
+        service::directories::add_directory(cli.store, tenant.id, new, &cli.actor(), cli.now()).await?;
     let token = token.context("the directory was created without its token")?;
     let scim_base_url = format!("{}/scim/v2/{}", cli.config.public_base(), directory.id);
     if json {
@@ -68,9 +69,10 @@ pub(crate) async fn configure(
 ) -> anyhow::Result<()> {
     let tenant = cli.tenant(slug).await?;
     let change = SettingsChange::from(settings);
-    let settings = service::directories::configure_directory(cli.store, tenant.id, directory, change, &cli.actor(), cli.now())
-        .await?
-        .with_context(|| format!("tenant {slug} has no directory {directory}"))?;
+    let settings =
+        service::directories::configure_directory(cli.store, tenant.id, directory, change, &cli.actor(), cli.now())
+            .await?
+            .with_context(|| format!("tenant {slug} has no directory {directory}"))?;
     let policy = if settings.strict_attributes { "strict" } else { "preserve" };
     print_lines(&[format!(
         "Directory {directory}: {} requests per second, unknown attributes {policy}.",
@@ -93,12 +95,21 @@ pub(crate) async fn define_extension(
     let definition: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", schema.display()))?;
     let (actor, now) = (cli.actor(), cli.now());
-    let urn = service::provisioning::define_extension(cli.store, tenant.id, directory, resource_type, required, definition, &actor, now)
-        .await
-        .map_err(|error| match error {
-            service::provisioning::ProvisioningError::Protocol(error) => anyhow::anyhow!("{}", error.detail()),
-            service::provisioning::ProvisioningError::Service(error) => anyhow::anyhow!(error),
-        })?;
+    let urn = service::provisioning::define_extension(
+        cli.store,
+        tenant.id,
+        directory,
+        resource_type,
+        required,
+        definition,
+        &actor,
+        now,
+    )
+    .await
+    .map_err(|error| match error {
+        service::provisioning::ProvisioningError::Protocol(error) => anyhow::anyhow!("{}", error.detail()),
+        service::provisioning::ProvisioningError::Service(error) => anyhow::anyhow!(error),
+    })?;
     print_lines(&[format!("Defined {urn} for the {} of directory {directory}.", resource_type.as_str())]);
     Ok(())
 }
@@ -112,9 +123,10 @@ pub(crate) async fn create_oauth_client(
     json: bool,
 ) -> anyhow::Result<()> {
     let tenant = cli.tenant(slug).await?;
-    let client = service::directories::issue_oauth_client(cli.store, tenant.id, directory, label, &cli.actor(), cli.now())
-        .await?
-        .with_context(|| format!("tenant {slug} has no directory {directory}"))?;
+    let client =
+        service::directories::issue_oauth_client(cli.store, tenant.id, directory, label, &cli.actor(), cli.now())
+            .await?
+            .with_context(|| format!("tenant {slug} has no directory {directory}"))?;
     let token_url = format!("{}/oauth/token", cli.config.public_base());
     if json {
         print_json(&json!({

@@ -35,7 +35,12 @@ impl Command<'_> {
 }
 
 /// Runs one operator command.
-pub(crate) async fn run(config: &Config, store: &Store, clock: SharedClock, command: AdminCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(
+    config: &Config,
+    store: &Store,
+    clock: SharedClock,
+    command: AdminCommand,
+) -> anyhow::Result<()> {
     let cli = Command { config, store, clock };
     match command {
         AdminCommand::CreateDirectory { tenant, idp, token_label, json, rate_limit_per_second, unknown_attributes } => {

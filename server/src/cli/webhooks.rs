@@ -9,7 +9,8 @@ use super::{Command, print_json, print_lines};
 pub(crate) async fn create(cli: &Command<'_>, slug: &TenantSlug, url: &str, json: bool) -> anyhow::Result<()> {
     let tenant = cli.tenant(slug).await?;
     let options = crate::webhook_options(cli.config);
-    let issued = service::webhooks::register_webhook(cli.store, tenant.id, url, &options, &cli.actor(), cli.now()).await?;
+    let issued =
+        service::webhooks::register_webhook(cli.store, tenant.id, url, &options, &cli.actor(), cli.now()).await?;
     if json {
         print_json(&json!({"id": issued.id.to_string(), "secret": issued.secret}));
     } else {

@@ -1,12 +1,12 @@
 //! Streamed exports of a tenant's audit trail, as CSV or JSON Lines, newest record first:
-//! `GET /admin/audit/export` for the signed-in tenant admin and
-//! `GET /api/v1/tenants/{slug}/audit` for the operator API. Both read in keyset pages of
-//! [`PAGE`] records and write each page as it comes, so an export of millions of records
-//! holds one page in memory.
+//! `GET /admin/audit/export` for the signed-in tenant admin (here) and
+//! `GET /api/v1/tenants/{slug}/audit` for the operator API (`operator_api::audit`). Both
+//! stream through [`export`], which reads in keyset pages of [`PAGE`] records and writes
+//! each page as it comes, so an export of millions of records holds one page in memory.
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,7 +17,6 @@ use store::{AuditQuery, Store, TenantId};
 use tower_sessions::Session;
 
 use super::AppState;
-use super::operator_api::{ApiFailure, OperatorApiKey};
 
 /// Records read per database round trip.
 const PAGE: i64 = 1000;
@@ -27,30 +26,29 @@ pub(crate) fn portal_router() -> Router<AppState> {
     Router::new().route("/admin/audit/export", get(admin_export))
 }
 
-/// The operator API's route (API key).
-pub(crate) fn api_router() -> Router<AppState> {
-    Router::new().route("/api/v1/tenants/{slug}/audit", get(api_export))
-}
-
 #[derive(Debug, Deserialize)]
-pub(crate) struct ExportQuery {
+struct ExportQuery {
     /// `csv` or `jsonl` (the default).
     format: Option<String>,
     #[serde(flatten)]
     filters: AuditFilters,
 }
 
+/// What an export is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Csv,
     JsonLines,
 }
 
-fn format_of(query: &ExportQuery) -> Result<Format, String> {
-    match query.format.as_deref().unwrap_or("jsonl") {
-        "csv" => Ok(Format::Csv),
-        "jsonl" => Ok(Format::JsonLines),
-        other => Err(format!("format must be csv or jsonl, not {other:?}")),
+impl Format {
+    /// The `format` parameter: `csv` or `jsonl` (the default).
+    pub(crate) fn parse(format: Option<&str>) -> Result<Self, String> {
+        match format.unwrap_or("jsonl") {
+            "csv" => Ok(Format::Csv),
+            "jsonl" => Ok(Format::JsonLines),
+            other => Err(format!("format must be csv or jsonl, not {other:?}")),
+        }
     }
 }
 
@@ -58,24 +56,10 @@ async fn admin_export(State(state): State<AppState>, session: Session, Query(que
     let Some(tenant) = app::auth::admin_tenant(&session).await else {
         return (StatusCode::UNAUTHORIZED, "Sign in as an admin of this organisation.").into_response();
     };
-    match (format_of(&query), query.filters.to_query()) {
+    match (Format::parse(query.format.as_deref()), query.filters.to_query()) {
         (Ok(format), Ok(filters)) => export(state.store.clone(), tenant, filters, format),
         (Err(message), _) | (_, Err(message)) => (StatusCode::BAD_REQUEST, message).into_response(),
     }
-}
-
-async fn api_export(
-    _key: OperatorApiKey,
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-    Query(query): Query<ExportQuery>,
-) -> Result<Response, ApiFailure> {
-    let unknown = || ApiFailure::NotFound(format!("there is no tenant {slug}"));
-    let parsed = store::TenantSlug::parse(&slug).map_err(|_| unknown())?;
-    let tenant = state.store.tenant_by_slug(&parsed).await.map_err(service::ServiceError::from)?.ok_or_else(unknown)?;
-    let format = format_of(&query).map_err(ApiFailure::BadRequest)?;
-    let filters = query.filters.to_query().map_err(ApiFailure::BadRequest)?;
-    Ok(export(state.store.clone(), tenant.id, filters, format))
 }
 
 struct Cursor {
@@ -88,7 +72,8 @@ struct Cursor {
     done: bool,
 }
 
-fn export(store: Store, tenant: TenantId, query: AuditQuery, format: Format) -> Response {
+/// The response streaming `tenant`'s records that match `query`, newest first.
+pub(crate) fn export(store: Store, tenant: TenantId, query: AuditQuery, format: Format) -> Response {
     let cursor = Cursor { store, tenant, query, format, before: None, header_sent: false, done: false };
     let pages = stream::unfold(cursor, |mut cursor| async move {
         if cursor.done {

@@ -133,13 +133,9 @@ impl App {
         let machines = Router::new()
             .merge(health::router())
             .merge(metrics::router())
-            .merge(scim_endpoints::router().layer(axum::middleware::from_fn_with_state(
-                state.audit.clone(),
-                scim_endpoints::audit::record_scim_request,
-            )))
+            .merge(scim_endpoints::router(state.clone()))
             .merge(oauth::router())
             .merge(operator_api::router())
-            .merge(audit_export::api_router())
             .with_state(state.clone());
         let portal = Router::new()
             .leptos_routes_with_context(&state, portal_routes, provide_store, {

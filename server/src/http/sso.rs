@@ -66,8 +66,16 @@ async fn callback(State(state): State<AppState>, session: Session, Query(query):
         return back_to_sign_in("refused");
     }
     let (Some(code), Some(returned_state)) = (query.code, query.state) else { return back_to_sign_in("state") };
-    let finished =
-        sso::finish(&state.store, &state.sso, pending, &code, &returned_state, &callback_url(&state), state.clock.now()).await;
+    let finished = sso::finish(
+        &state.store,
+        &state.sso,
+        pending,
+        &code,
+        &returned_state,
+        &callback_url(&state),
+        state.clock.now(),
+    )
+    .await;
     match finished {
         Ok(admin) => match app::auth::start_admin_session(&session, &state.store, &admin).await {
             Ok(()) => Redirect::to("/admin").into_response(),

@@ -10,6 +10,7 @@ use crate::operator_api::Directory;
 store::backend_tests!(
     every_authenticated_scim_request_is_recorded_with_failures_explained,
     each_write_is_recorded_with_the_attributes_it_changed_before_and_after,
+    a_bulk_request_is_recorded_with_the_changes_of_each_operation_that_succeeded,
     refused_requests_are_recorded_with_their_reason_within_a_per_minute_allowance,
     support_sees_failures_across_tenants_by_cause_and_its_viewing_is_recorded,
     the_command_line_records_operator_commands_and_verifies_the_chain,
@@ -106,8 +107,15 @@ async fn refused_requests_are_recorded_with_their_reason_within_a_per_minute_all
     server.audit.flush().await;
 
     let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
-    let records: Vec<_> =
-        db.store.tenant(tenant.id).audit_records(0, 100).await.unwrap().into_iter().filter(|r| r.action == "scim.request").collect();
+    let records: Vec<_> = db
+        .store
+        .tenant(tenant.id)
+        .audit_records(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == "scim.request")
+        .collect();
     let reasons: Vec<String> = records
         .iter()
         .map(|r| serde_json::from_str::<serde_json::Value>(&r.detail).unwrap()["refusal"].as_str().unwrap().to_owned())
@@ -175,7 +183,10 @@ async fn support_sees_failures_across_tenants_by_cause_and_its_viewing_is_record
     // The viewing is in acme's trail, and only there.
     let acme_records = db.store.tenant(acme_conflict.tenant).audit_records(0, 100).await.unwrap();
     let viewed = acme_records.last().unwrap();
-    assert_eq!((viewed.action.as_str(), viewed.actor.as_str()), ("support.viewed_request", format!("operator:{support_engineer}").as_str()));
+    assert_eq!(
+        (viewed.action.as_str(), viewed.actor.as_str()),
+        ("support.viewed_request", format!("operator:{support_engineer}").as_str())
+    );
     assert!(viewed.detail.contains(&format!("\"viewed_seq\":{}", acme_conflict.seq)), "{}", viewed.detail);
     assert!(viewed.detail.contains("sam@vendor.example"), "{}", viewed.detail);
     let globex_tenant = conflicts.iter().find(|f| f.tenant_slug.as_str() == "globex").unwrap().tenant;
@@ -223,8 +234,15 @@ async fn each_write_is_recorded_with_the_attributes_it_changed_before_and_after(
     server.audit.flush().await;
 
     let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
-    let records: Vec<_> =
-        db.store.tenant(tenant.id).audit_records(0, 100).await.unwrap().into_iter().filter(|r| r.action == "scim.request").collect();
+    let records: Vec<_> = db
+        .store
+        .tenant(tenant.id)
+        .audit_records(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == "scim.request")
+        .collect();
     let changes: Vec<serde_json::Value> = records
         .iter()
         .map(|r| serde_json::from_str::<serde_json::Value>(&r.detail).unwrap()["changes"].clone())
@@ -310,4 +328,40 @@ async fn the_command_line_records_operator_commands_and_verifies_the_chain(db: T
     assert!(!broken.status.success());
     let said = String::from_utf8_lossy(&broken.stderr);
     assert!(said.contains("record 1 was changed after it was written"), "{said}");
+}
+
+async fn a_bulk_request_is_recorded_with_the_changes_of_each_operation_that_succeeded(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let bulk = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "ada", "data": {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ada@acme.example"}},
+            {"method": "DELETE", "path": "/Users/no-such-user"},
+            {"method": "POST", "path": "/Groups", "bulkId": "staff", "data": {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Staff",
+                "members": [{"value": "bulkId:ada"}]}},
+        ]
+    });
+
+    let response = acme.send(reqwest::Method::POST, "/Bulk", bulk).await;
+    server.audit.flush().await;
+
+    let statuses: Vec<&str> =
+        response["Operations"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["201", "404", "201"]);
+    let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let records = db.store.tenant(tenant.id).audit_records(0, 100).await.unwrap();
+    assert_eq!(records.len(), 1);
+    let detail: serde_json::Value = serde_json::from_str(&records[0].detail).unwrap();
+    let written: Vec<(&str, &str)> = detail["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|change| (change["resourceType"].as_str().unwrap(), change["write"].as_str().unwrap()))
+        .collect();
+    assert_eq!(written, [("User", "created"), ("Group", "created")]);
+    let ada = detail["changes"][0]["id"].clone();
+    assert_eq!(detail["changes"][1]["members"], json!([{"op": "add", "ids": [ada]}]));
 }

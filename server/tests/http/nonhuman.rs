@@ -40,8 +40,18 @@ impl Scim {
     /// A new directory of tenant `slug` (made if missing) and a token for it.
     async fn new(db: &TestDatabase, server: &TestServer, slug: &str) -> Self {
         let now = at("2026-11-25T09:00:00Z");
-        let tenant = directories::ensure_tenant(&db.store, &slug.parse().unwrap(), &service::Actor::Cli, now).await.unwrap();
-        let directory = directories::add_directory(&db.store, tenant.id, directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None }, &service::Actor::Cli, now).await.unwrap().0;
+        let tenant =
+            directories::ensure_tenant(&db.store, &slug.parse().unwrap(), &service::Actor::Cli, now).await.unwrap();
+        let directory = directories::add_directory(
+            &db.store,
+            tenant.id,
+            directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None },
+            &service::Actor::Cli,
+            now,
+        )
+        .await
+        .unwrap()
+        .0;
         Self::for_directory(db, server, tenant.id, directory.id).await
     }
 
@@ -53,7 +63,10 @@ impl Scim {
     ) -> Self {
         let request = TokenRequest { label: "test".into(), read_only: false, expires_at: None };
         let now = at("2026-11-25T09:00:00Z");
-        let token = directories::issue_token(&db.store, tenant, directory, request, &service::Actor::Cli, now).await.unwrap().unwrap();
+        let token = directories::issue_token(&db.store, tenant, directory, request, &service::Actor::Cli, now)
+            .await
+            .unwrap()
+            .unwrap();
         Self {
             base: server.url(&format!("/scim/v2/{directory}")),
             token: token.secret,

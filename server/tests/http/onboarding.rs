@@ -177,9 +177,15 @@ async fn expired_unknown_and_used_setup_links_are_refused(db: TestDatabase) {
     server.call("/api/create_tenant", &[("slug", "acme"), ("display_name", "Acme")]).await;
     let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap();
     let long_ago = now() - chrono::Duration::days(8);
-    let expired = service::admins::create_setup_link(&db.store, tenant.id, &service::Actor::Cli, chrono::Duration::days(7), long_ago)
-        .await
-        .unwrap();
+    let expired = service::admins::create_setup_link(
+        &db.store,
+        tenant.id,
+        &service::Actor::Cli,
+        chrono::Duration::days(7),
+        long_ago,
+    )
+    .await
+    .unwrap();
     let visitor = Visitor::new(&server);
     let form = |secret: &str| {
         [

@@ -16,6 +16,7 @@ store::backend_tests!(
     the_event_feed_replays_a_directorys_changes_in_order,
     a_waiting_read_returns_as_soon_as_a_change_is_committed,
     the_openapi_document_describes_the_event_feed,
+    the_openapi_document_describes_the_audit_export,
     the_operator_api_manages_tenants_directories_and_setup_links,
     the_operator_api_reads_a_directorys_users_and_groups,
 );
@@ -37,10 +38,21 @@ impl Directory {
     pub(crate) async fn new(db: &TestDatabase, server: &TestServer, tenant: &str) -> Self {
         let slug = tenant.parse().unwrap();
         let tenant = directories::ensure_tenant(&db.store, &slug, &service::Actor::Cli, now()).await.unwrap();
-        let directory =
-            directories::add_directory(&db.store, tenant.id, directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None }, &service::Actor::Cli, now()).await.unwrap().0;
+        let directory = directories::add_directory(
+            &db.store,
+            tenant.id,
+            directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None },
+            &service::Actor::Cli,
+            now(),
+        )
+        .await
+        .unwrap()
+        .0;
         let request = TokenRequest { label: "test".into(), read_only: false, expires_at: None };
-        let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now()).await.unwrap().unwrap();
+        let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now())
+            .await
+            .unwrap()
+            .unwrap();
         let scim = format!("http://{}/scim/v2/{}", server.address(), directory.id);
         Self { id: directory.id, scim, token: token.secret, client: reqwest::Client::new() }
     }
@@ -246,6 +258,23 @@ async fn the_openapi_document_describes_the_event_feed(db: TestDatabase) {
     assert!(feed["responses"]["200"].is_object() && feed["responses"]["401"].is_object());
     assert_eq!(document["components"]["securitySchemes"]["api_key"]["scheme"], "bearer");
     assert!(document["components"]["schemas"]["Event"]["properties"]["cursor"].is_object());
+}
+
+async fn the_openapi_document_describes_the_audit_export(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+
+    let document: Value = reqwest::get(server.url("/api/openapi.json")).await.unwrap().json().await.unwrap();
+
+    let export = &document["paths"]["/api/v1/tenants/{slug}/audit"]["get"];
+    let parameters: Vec<&str> =
+        export["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(parameters, ["slug", "format", "since", "until", "outcome", "operation", "resource", "directory"]);
+    let content_types: Vec<&String> = export["responses"]["200"]["content"].as_object().unwrap().keys().collect();
+    assert_eq!(content_types, ["application/x-ndjson", "text/csv"]);
+    assert_eq!(
+        export["responses"]["400"]["content"]["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/Problem"
+    );
 }
 
 async fn the_operator_api_manages_tenants_directories_and_setup_links(db: TestDatabase) {

@@ -33,10 +33,21 @@ impl Idp {
     async fn with_token(db: &TestDatabase, server: &TestServer, tenant: &str, read_only: bool) -> Self {
         let slug: TenantSlug = tenant.parse().unwrap();
         let tenant = directories::ensure_tenant(&db.store, &slug, &service::Actor::Cli, now()).await.unwrap();
-        let directory =
-            directories::add_directory(&db.store, tenant.id, directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None }, &service::Actor::Cli, now()).await.unwrap().0;
+        let directory = directories::add_directory(
+            &db.store,
+            tenant.id,
+            directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None },
+            &service::Actor::Cli,
+            now(),
+        )
+        .await
+        .unwrap()
+        .0;
         let request = TokenRequest { label: "test".into(), read_only, expires_at: None };
-        let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now()).await.unwrap().unwrap();
+        let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now())
+            .await
+            .unwrap()
+            .unwrap();
         Self {
             base: format!("http://{}/scim/v2/{}", server.address(), directory.id),
             token: token.secret,
@@ -211,13 +222,18 @@ async fn every_authentication_failure_gets_the_same_401(db: TestDatabase) {
 
     // A revoked token stops working at once.
     let request = TokenRequest { label: "rotating".into(), read_only: false, expires_at: None };
-    let issued = directories::issue_token(&db.store, acme.tenant, acme.directory, request, &service::Actor::Cli, now()).await.unwrap().unwrap();
+    let issued = directories::issue_token(&db.store, acme.tenant, acme.directory, request, &service::Actor::Cli, now())
+        .await
+        .unwrap()
+        .unwrap();
     let with = |token: &str| client.get(format!("{}/Users", acme.base)).bearer_auth(token.to_owned()).send();
     assert_eq!(with(&issued.secret).await.unwrap().status(), 200);
     // Revocation takes effect at the time given; the server reads the real clock.
     #[allow(clippy::disallowed_methods)]
     let revoked_at = chrono::Utc::now();
-    directories::revoke_token(&db.store, acme.tenant, acme.directory, issued.id, &service::Actor::Cli, revoked_at).await.unwrap();
+    directories::revoke_token(&db.store, acme.tenant, acme.directory, issued.id, &service::Actor::Cli, revoked_at)
+        .await
+        .unwrap();
     assert_eq!(with(&issued.secret).await.unwrap().status(), 401);
     // The directory's other token still works.
     assert_eq!(with(&acme.token).await.unwrap().status(), 200);
@@ -903,7 +919,8 @@ async fn root_search_covers_users_and_groups(db: TestDatabase) {
 
 async fn a_directory_over_its_rate_limit_gets_429_with_retry_after(db: TestDatabase) {
     let server = TestServer::start(&db).await;
-    let tenant = directories::ensure_tenant(&db.store, &"acme".parse().unwrap(), &service::Actor::Cli, now()).await.unwrap();
+    let tenant =
+        directories::ensure_tenant(&db.store, &"acme".parse().unwrap(), &service::Actor::Cli, now()).await.unwrap();
     let slow = directories::NewDirectory {
         idp: IdentityProvider::Generic,
         settings: store::DirectorySettings { rate_limit_per_second: 1, ..store::DirectorySettings::default() },
@@ -912,7 +929,10 @@ async fn a_directory_over_its_rate_limit_gets_429_with_retry_after(db: TestDatab
     let (directory, _) =
         directories::add_directory(&db.store, tenant.id, slow, &service::Actor::Cli, now()).await.unwrap();
     let request = TokenRequest { label: "t".into(), read_only: false, expires_at: None };
-    let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now()).await.unwrap().unwrap();
+    let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now())
+        .await
+        .unwrap()
+        .unwrap();
     let neighbour = Idp::new(&db, &server, "globex").await;
     let client = reqwest::Client::new();
     let url = format!("http://{}/scim/v2/{}/Users", server.address(), directory.id);
@@ -933,7 +953,8 @@ async fn a_directory_over_its_rate_limit_gets_429_with_retry_after(db: TestDatab
     assert_eq!(neighbour.get("/Users").await.status, 200);
     // Raising the limit takes effect on the next request, cached credentials or not.
     let raised = directories::SettingsChange { rate_limit_per_second: Some(100), strict_attributes: None };
-    let configured = directories::configure_directory(&db.store, tenant.id, directory.id, raised, &service::Actor::Cli, now());
+    let configured =
+        directories::configure_directory(&db.store, tenant.id, directory.id, raised, &service::Actor::Cli, now());
     assert_eq!(configured.await.unwrap().map(|settings| settings.rate_limit_per_second), Some(100));
     assert_eq!(client.get(&url).bearer_auth(&token.secret).send().await.unwrap().status(), 200);
     // Another tenant cannot change it.
@@ -946,10 +967,23 @@ async fn entra_and_okta_dialects_are_normalised_per_directory(db: TestDatabase) 
     let server = TestServer::start(&db).await;
     let okta = Idp::new(&db, &server, "acme").await;
     // An Entra ID directory: the same requests as Entra sends them.
-    let tenant = directories::ensure_tenant(&db.store, &"globex".parse().unwrap(), &service::Actor::Cli, now()).await.unwrap();
-    let directory = directories::add_directory(&db.store, tenant.id, directories::NewDirectory { idp: IdentityProvider::Entra, settings: Default::default(), first_token: None }, &service::Actor::Cli, now()).await.unwrap().0;
+    let tenant =
+        directories::ensure_tenant(&db.store, &"globex".parse().unwrap(), &service::Actor::Cli, now()).await.unwrap();
+    let directory = directories::add_directory(
+        &db.store,
+        tenant.id,
+        directories::NewDirectory { idp: IdentityProvider::Entra, settings: Default::default(), first_token: None },
+        &service::Actor::Cli,
+        now(),
+    )
+    .await
+    .unwrap()
+    .0;
     let request = TokenRequest { label: "entra".into(), read_only: false, expires_at: None };
-    let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now()).await.unwrap().unwrap();
+    let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now())
+        .await
+        .unwrap()
+        .unwrap();
     let entra = Idp {
         base: format!("http://{}/scim/v2/{}", server.address(), directory.id),
         token: token.secret,
@@ -1056,8 +1090,17 @@ async fn oauth_client_credentials_give_a_short_lived_directory_token(db: TestDat
     let server = TestServer::start(&db).await;
     let idp = Idp::new(&db, &server, "acme").await;
     let other = Idp::new(&db, &server, "globex").await;
-    let client =
-        directories::issue_oauth_client(&db.store, idp.tenant, idp.directory, "Entra".into(), &service::Actor::Cli, now()).await.unwrap().unwrap();
+    let client = directories::issue_oauth_client(
+        &db.store,
+        idp.tenant,
+        idp.directory,
+        "Entra".into(),
+        &service::Actor::Cli,
+        now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let http = reqwest::Client::new();
     let token_url = format!("http://{}/oauth/token", server.address());
 

@@ -258,7 +258,10 @@ async fn an_admin_made_with_single_sign_on_signs_in_again_with_it(db: TestDataba
     assert_eq!(by_password.status(), 401);
     let actions: Vec<String> =
         db.store.tenant(tenant.id).audit_records(0, 100).await.unwrap().into_iter().map(|r| r.action).collect();
-    assert_eq!(actions, ["tenant.created", "sso.configured", "setup_link.created", "admin.created", "admin.signed_in_sso"]);
+    assert_eq!(
+        actions,
+        ["tenant.created", "sso.configured", "setup_link.created", "admin.created", "admin.signed_in_sso"]
+    );
 }
 
 async fn single_sign_on_refuses_forged_state_bad_tokens_and_strangers(db: TestDatabase) {

@@ -200,10 +200,16 @@ async fn the_operator_api_refuses_internal_targets_and_answers_unknown_ids_with_
     let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
     #[allow(clippy::disallowed_methods)]
     let now = chrono::Utc::now();
-    let hook =
-        service::webhooks::register_webhook(&db.store, tenant.id, "http://127.0.0.1:9/hook", &fast_retries(), &service::Actor::Cli, now)
-            .await
-            .unwrap();
+    let hook = service::webhooks::register_webhook(
+        &db.store,
+        tenant.id,
+        "http://127.0.0.1:9/hook",
+        &fast_retries(),
+        &service::Actor::Cli,
+        now,
+    )
+    .await
+    .unwrap();
     let deliveries = format!("{webhooks}/{}/deliveries", hook.id);
     assert_eq!(api(&server, &key, get.clone(), &deliveries, None).await.0, 200);
     for (path, expected) in [
@@ -226,7 +232,8 @@ async fn the_operator_api_refuses_internal_targets_and_answers_unknown_ids_with_
         let (status, problem) = api(&server, &key, post.clone(), &path, None).await;
         assert_eq!(status, 404, "{path}: {problem}");
     }
-    let recorded: Vec<String> = actions(&trail(&db, "acme").await, "webhook.").iter().map(|r| r.action.clone()).collect();
+    let recorded: Vec<String> =
+        actions(&trail(&db, "acme").await, "webhook.").iter().map(|r| r.action.clone()).collect();
     assert_eq!(recorded, ["webhook.created"], "a refusal was recorded as a change");
     let anonymous = reqwest::Client::new().get(server.url(webhooks)).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);

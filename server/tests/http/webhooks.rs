@@ -229,7 +229,8 @@ async fn internal_targets_are_refused_unless_allowed(db: TestDatabase) {
     // Registered while allowed, then delivered by a strict deliverer: refused at send time.
     let received = Arc::new(Mutex::new(Vec::new()));
     let url = start_receiver(Receiver { received: Arc::clone(&received), script: Arc::new(|_, _| Answer::Ok) }).await;
-    let hook = register_webhook(&db.store, tenant.id, &url, &fast_retries(), &service::Actor::Cli, now()).await.unwrap();
+    let hook =
+        register_webhook(&db.store, tenant.id, &url, &fast_retries(), &service::Actor::Cli, now()).await.unwrap();
     acme.create_user("someone").await;
     let deliverer =
         Deliverer::new(db.store.clone(), WebhookOptions { allow_private_targets: false, ..fast_retries() }).unwrap();

@@ -18,8 +18,9 @@ use scim::error::ScimError;
 use serde_json::{Map, Value, json};
 use store::ResourceKind;
 
+use super::write_summary::{WriteSummary, Written};
 use super::writes::write_error;
-use super::{BULK_MAX_OPERATIONS, Endpoint, Precondition, Projection, ProvisioningError, WriteLog};
+use super::{BULK_MAX_OPERATIONS, Endpoint, Precondition, Projection, ProvisioningError};
 use crate::ServiceError;
 
 const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -49,29 +50,34 @@ enum Method {
 }
 
 impl Endpoint {
-    /// Runs a bulk request and answers with a `BulkResponse`.
-    pub async fn bulk(&self, body: &Value, now: DateTime<Utc>) -> Result<Value, ProvisioningError> {
+    /// Runs a bulk request and answers with a `BulkResponse`; what its operations changed
+    /// is summarised only once all of them have committed together.
+    pub async fn bulk(&self, body: &Value, now: DateTime<Utc>) -> Written<Value> {
+        self.run_bulk(body, now).await.into()
+    }
+
+    async fn run_bulk(&self, body: &Value, now: DateTime<Utc>) -> Result<(Value, WriteSummary), ProvisioningError> {
         self.require_write()?;
         let (operations, fail_on_errors) = parse(body)?;
         let batch = Arc::new(self.data().begin_batch().await.map_err(write_error)?);
-        let batched = Endpoint { batch: Some(Arc::clone(&batch)), writes: WriteLog::default(), ..self.clone() };
-        let response = batched.run_operations(&operations, fail_on_errors, now).await?;
-        let noted = batched.writes.clone();
+        let batched = Endpoint { batch: Some(Arc::clone(&batch)), ..self.clone() };
+        let (response, changes) = batched.run_operations(&operations, fail_on_errors, now).await?;
         drop(batched);
         let batch = Arc::into_inner(batch)
             .ok_or_else(|| ServiceError::Internal("a bulk request's transaction is still in use".to_owned()))?;
         batch.commit().await?;
-        self.writes.append(&noted);
-        Ok(response)
+        Ok((response, changes))
     }
 
-    /// Runs the operations (in this endpoint's batch) and answers with a `BulkResponse`.
+    /// Runs the operations (in this endpoint's batch): the `BulkResponse`, and what the
+    /// operations wrote to the batch.
     async fn run_operations(
         &self,
         operations: &[Operation],
         fail_on_errors: Option<usize>,
         now: DateTime<Utc>,
-    ) -> Result<Value, ProvisioningError> {
+    ) -> Result<(Value, WriteSummary), ProvisioningError> {
+        let mut changes = WriteSummary::default();
         let mut results: Vec<Option<Value>> = vec![None; operations.len()];
         let mut created: HashMap<String, String> = HashMap::new();
         let defined: HashSet<&str> = operations.iter().filter_map(|o| o.bulk_id.as_deref()).collect();
@@ -91,7 +97,7 @@ impl Endpoint {
                     deferred.push(index);
                     continue;
                 } else {
-                    self.run(operation, &created, now).await
+                    self.run(operation, &created, now, &mut changes).await
                 };
                 progressed = true;
                 let result = match outcome {
@@ -130,15 +136,17 @@ impl Endpoint {
             pending = deferred;
         }
         let operations: Vec<Value> = results.into_iter().flatten().collect();
-        Ok(json!({"schemas": [BULK_RESPONSE], "Operations": operations}))
+        Ok((json!({"schemas": [BULK_RESPONSE], "Operations": operations}), changes))
     }
 
-    /// Runs one operation: (status, location, version, id of the resource).
+    /// Runs one operation: (status, location, version, id of the resource); what it wrote
+    /// is added to `changes`.
     async fn run(
         &self,
         operation: &Operation,
         created: &HashMap<String, String>,
         now: DateTime<Utc>,
+        changes: &mut WriteSummary,
     ) -> Result<(u16, Option<String>, Option<String>, Option<String>), ProvisioningError> {
         let data = substitute(&operation.data, created);
         let id = operation.id.as_deref().map(|id| resolve(id, created));
@@ -152,25 +160,27 @@ impl Endpoint {
         let need_id = || ScimError::InvalidValue("the path must name a resource: /Users/{id}".to_owned());
         match operation.method {
             Method::Post => {
-                let resource = self.create(kind, &data, &unread, now).await?;
+                let resource = self.create(kind, &data, &unread, now).await.result_noting_in(changes)?;
                 let id = resource.body["id"].as_str().map(str::to_owned);
                 Ok((201, location(&resource.body), Some(resource.etag()), id))
             }
             Method::Put => {
                 let id = id.ok_or_else(need_id)?;
-                let resource = self.replace(kind, &id, &data, &precondition, &unread, now).await?;
+                let written = self.replace(kind, &id, &data, &precondition, &unread, now).await;
+                let resource = written.result_noting_in(changes)?;
                 Ok((200, location(&resource.body), Some(resource.etag()), Some(id)))
             }
             Method::Patch => {
                 let id = id.ok_or_else(need_id)?;
-                match self.patch(kind, &id, &data, &precondition, &projection, now).await? {
+                let written = self.patch(kind, &id, &data, &precondition, &projection, now).await;
+                match written.result_noting_in(changes)? {
                     Some(resource) => Ok((200, location(&resource.body), Some(resource.etag()), Some(id))),
                     None => Ok((204, Some(self.location(kind, &id)), None, Some(id))),
                 }
             }
             Method::Delete => {
                 let id = id.ok_or_else(need_id)?;
-                self.delete(kind, &id, &precondition, now).await?;
+                self.delete(kind, &id, &precondition, now).await.result_noting_in(changes)?;
                 Ok((204, None, None, Some(id)))
             }
         }

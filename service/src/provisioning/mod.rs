@@ -2,6 +2,8 @@
 //! identity provider provisions. The HTTP layer authenticates the caller, opens an
 //! [`Endpoint`] and calls one method per request; everything the protocol decides
 //! (validation, PATCH, filters, projection, versions) happens here or in the `scim` crate.
+//! Every write returns what it changed with its result ([`Written`]), for the request's
+//! audit record.
 
 mod bulk;
 mod expiry;
@@ -9,7 +11,7 @@ mod list;
 mod patch;
 mod representation;
 mod request;
-mod write_log;
+mod write_summary;
 mod writes;
 
 use std::collections::HashMap;
@@ -26,7 +28,7 @@ use crate::ServiceError;
 use crate::directories::Caller;
 
 pub use request::{ListQuery, Precondition, Projection};
-pub use write_log::WriteLog;
+pub use write_summary::{WriteSummary, Written};
 
 /// The most resources one list response holds (advertised as `filter.maxResults`); a
 /// larger `count` is clamped to it (RFC 7644 §3.4.2.4).
@@ -154,8 +156,6 @@ pub struct Endpoint {
     registry: Arc<SchemaRegistry>,
     /// `https://host/scim/v2/<directory>`: the prefix of every `location`.
     base_url: String,
-    /// What this request's writes changed, for its audit record.
-    writes: WriteLog,
     /// The transaction every write goes to while a Bulk request runs.
     batch: Option<Arc<store::WriteBatch>>,
 }
@@ -174,20 +174,7 @@ impl Endpoint {
             tracing::error!(%error, directory = %caller.directory, "a stored schema extension no longer loads");
             ServiceError::Internal(format!("schema extensions of {}: {error}", caller.directory))
         })?;
-        Ok(Self {
-            store: store.clone(),
-            caller,
-            directory,
-            registry,
-            base_url,
-            writes: WriteLog::default(),
-            batch: None,
-        })
-    }
-
-    /// What the writes of this endpoint's request have changed so far.
-    pub fn write_log(&self) -> WriteLog {
-        self.writes.clone()
+        Ok(Self { store: store.clone(), caller, directory, registry, base_url, batch: None })
     }
 
     pub fn directory(&self) -> &Directory {

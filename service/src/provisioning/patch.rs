@@ -6,15 +6,16 @@
 
 use chrono::{DateTime, Utc};
 use scim::dialect::normalize_patch;
+use scim::error::ScimError;
 use scim::patch::{MemberOperation, PatchRequest, apply};
 use scim::validate::validate;
 use serde_json::{Map, Value};
 use store::{MemberDelta, ResourceKind, StoreError, Update};
 
 use super::representation::not_found;
-use super::write_log::WriteKind;
+use super::write_summary::{WriteKind, WriteSummary, Written};
 use super::writes::{prepared_state, write_error};
-use super::{Endpoint, Precondition, Projection, ProvisioningError, Versioned};
+use super::{Endpoint, Precondition, Projection, Versioned};
 
 impl Endpoint {
     /// Applies a PatchOp body. Returns the patched resource, or `None` (204 No Content) for
@@ -28,33 +29,27 @@ impl Endpoint {
         precondition: &Precondition,
         projection: &Projection,
         now: DateTime<Utc>,
-    ) -> Result<Option<Versioned>, ProvisioningError> {
-        self.require_write()?;
-        let normalized = normalize_patch(self.dialect(), self.registry(), kind.as_str(), body.clone());
-        if !normalized.applied.is_empty() {
-            tracing::debug!(directory = %self.caller.directory, quirks = ?normalized.applied, "normalised the PATCH");
-        }
-        let mut request = PatchRequest::parse(&normalized.body, self.registry(), kind.as_str())?;
-        let members: Vec<MemberDelta> = match kind {
-            ResourceKind::Group => request.take_member_operations()?.into_iter().map(member_delta).collect(),
-            ResourceKind::User => Vec::new(),
+    ) -> Written<Option<Versioned>> {
+        let (request, members) = match self.parse_patch(kind, body) {
+            Ok(parsed) => parsed,
+            Err(error) => return Written::failed(error),
         };
         if request.operations().is_empty() && !members.is_empty() && !precondition.is_conditional() {
             // Membership only: nothing is computed from the document, so there is no
             // version to race on and nothing to read first.
             let update = Update { expected_version: None, state: None, members: &members, changes: &[] };
-            match self.data().update(kind, id, &update, &self.context(now)).await {
-                Ok(_) => self.writes.note(WriteKind::Updated, kind, id, &Value::Null, &Value::Null, &members),
-                Err(StoreError::NotFound) => return Err(not_found(kind, id).into()),
-                Err(error) => return Err(write_error(error)),
-            }
+            let changes = match self.data().update(kind, id, &update, &self.context(now)).await {
+                Ok(_) => WriteSummary::of(WriteKind::Updated, kind, id, &Value::Null, &Value::Null, &members),
+                Err(StoreError::NotFound) => return Written::failed(not_found(kind, id)),
+                Err(error) => return Written::failed(write_error(error)),
+            };
             if projection.is_default() {
-                return Ok(None);
+                return Written::committed(changes, Ok(None));
             }
-            return self.get(kind, id, projection).await.map(Some);
+            return Written::committed(changes, self.get(kind, id, projection).await.map(Some));
         }
         let membership_changed = !members.is_empty();
-        let record = self
+        let rewritten = self
             .rewrite(kind, id, precondition, now, |current| {
                 let stored: Map<String, Value> = current.doc.as_object().cloned().unwrap_or_default();
                 let patched = apply(&stored, &request, self.registry(), kind.as_str())?;
@@ -69,11 +64,31 @@ impl Endpoint {
                 doc.remove("password");
                 Ok((Some(prepared_state(kind, doc)?), members))
             })
-            .await?;
+            .await;
+        let (record, changes) = match rewritten {
+            Ok(rewritten) => rewritten,
+            Err(error) => return Written::failed(error),
+        };
         if kind == ResourceKind::Group && membership_changed && projection.is_default() {
-            return Ok(None);
+            return Written::committed(changes, Ok(None));
         }
-        self.respond(record, projection).await.map(Some)
+        Written::committed(changes, self.respond(record, projection).await.map(Some))
+    }
+
+    /// The PatchOp body, normalised from the directory's dialect and parsed; a group's
+    /// member operations are taken out as deltas.
+    fn parse_patch(&self, kind: ResourceKind, body: &Value) -> Result<(PatchRequest, Vec<MemberDelta>), ScimError> {
+        self.require_write()?;
+        let normalized = normalize_patch(self.dialect(), self.registry(), kind.as_str(), body.clone());
+        if !normalized.applied.is_empty() {
+            tracing::debug!(directory = %self.caller.directory, quirks = ?normalized.applied, "normalised the PATCH");
+        }
+        let mut request = PatchRequest::parse(&normalized.body, self.registry(), kind.as_str())?;
+        let members: Vec<MemberDelta> = match kind {
+            ResourceKind::Group => request.take_member_operations()?.into_iter().map(member_delta).collect(),
+            ResourceKind::User => Vec::new(),
+        };
+        Ok((request, members))
     }
 }
 

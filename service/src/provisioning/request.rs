@@ -1,10 +1,15 @@
 //! What a SCIM request asks for beyond its body: `If-Match`, `attributes` /
 //! `excludedAttributes`, and the list parameters (RFC 7644 §3.4.2, §3.14; RFC 9865).
+//! Parsed here once for every door that lists resources: the SCIM endpoints (query string
+//! and `POST …/.search` body) and the operator API (query string).
+
+use std::collections::HashMap;
 
 use scim::error::ScimError;
 use scim::path::AttrPath;
 use scim::projection::Selection;
 use scim::sort::SortOrder;
+use serde_json::Value;
 
 /// The `If-Match` precondition of a write (RFC 7644 §3.14).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -75,6 +80,12 @@ impl Projection {
         Ok(Self { attributes, excluded })
     }
 
+    /// `attributes` and `excludedAttributes` from a query string, by any case of their
+    /// names.
+    pub fn from_params(params: &HashMap<String, String>) -> Result<Self, ScimError> {
+        Self::parse(param(params, "attributes"), param(params, "excludedAttributes"))
+    }
+
     pub(crate) fn selection(&self) -> Selection<'_> {
         if !self.attributes.is_empty() {
             Selection::Only(&self.attributes)
@@ -115,6 +126,60 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// The list parameters of a query string (RFC 7644 §3.4.2), by any case of their names:
+    /// clients differ in the case they send.
+    pub fn from_params(params: &HashMap<String, String>) -> Result<Self, ScimError> {
+        let text = |name: &str| param(params, name).map(str::to_owned);
+        let integer = |name: &str| -> Result<Option<i64>, ScimError> {
+            param(params, name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<i64>()
+                        .map_err(|_| ScimError::InvalidValue(format!("{name} must be an integer, not {v:?}")))
+                })
+                .transpose()
+        };
+        Ok(ListQuery {
+            filter: text("filter"),
+            sort_by: text("sortBy"),
+            sort_order: text("sortOrder"),
+            start_index: integer("startIndex")?,
+            count: integer("count")?,
+            cursor: text("cursor"),
+            projection: Projection::from_params(params)?,
+        })
+    }
+
+    /// The body of `POST …/.search` (RFC 7644 §3.4.3): the same parameters as JSON, with
+    /// integers as numbers and the attribute lists as arrays (or comma-separated strings).
+    pub fn from_search_body(body: &Value) -> Result<Self, ScimError> {
+        let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
+        let integer = |name: &str| -> Result<Option<i64>, ScimError> {
+            match body.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => {
+                    v.as_i64().map(Some).ok_or_else(|| ScimError::InvalidValue(format!("{name} must be an integer")))
+                }
+            }
+        };
+        let list = |name: &str| -> Option<String> {
+            match body.get(name) {
+                Some(Value::Array(items)) => Some(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")),
+                Some(Value::String(s)) => Some(s.clone()),
+                _ => None,
+            }
+        };
+        Ok(ListQuery {
+            filter: text("filter"),
+            sort_by: text("sortBy"),
+            sort_order: text("sortOrder"),
+            start_index: integer("startIndex")?,
+            count: integer("count")?,
+            cursor: text("cursor"),
+            projection: Projection::parse(list("attributes").as_deref(), list("excludedAttributes").as_deref())?,
+        })
+    }
+
     pub(crate) fn sort_order(&self) -> Result<SortOrder, ScimError> {
         match self.sort_order.as_deref() {
             None => Ok(SortOrder::Ascending),
@@ -123,6 +188,11 @@ impl ListQuery {
             }),
         }
     }
+}
+
+/// A query parameter by any case of its name.
+fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 #[cfg(test)]
@@ -144,5 +214,48 @@ mod tests {
         assert!(Projection::parse(Some("userName"), Some("emails")).is_err());
         assert!(Projection::parse(Some("userName, name.givenName"), None).is_ok());
         assert!(Projection::parse(Some("bad path!"), None).is_err());
+    }
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn query_parameters_are_read_by_any_case_of_their_names() {
+        let query = ListQuery::from_params(&params(&[
+            ("FILTER", "userName eq \"bjensen\""),
+            ("startindex", " 3"),
+            ("Count", "10"),
+            ("sortBy", "userName"),
+            ("excludedattributes", "emails"),
+        ]))
+        .unwrap();
+        assert_eq!(query.filter.as_deref(), Some("userName eq \"bjensen\""));
+        assert_eq!((query.start_index, query.count), (Some(3), Some(10)));
+        assert_eq!(query.sort_by.as_deref(), Some("userName"));
+        assert_eq!(query.projection, Projection::parse(None, Some("emails")).unwrap());
+    }
+
+    #[test]
+    fn a_count_that_is_not_an_integer_is_an_invalid_value() {
+        let error = ListQuery::from_params(&params(&[("count", "ten")])).unwrap_err();
+        assert_eq!((error.status(), error.detail()), (400, "count must be an integer, not \"ten\""));
+    }
+
+    #[test]
+    fn a_search_body_takes_numbers_and_attribute_arrays() {
+        // RFC 7644 §3.4.3, Figure 4.
+        let body = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "attributes": ["displayName", "userName"],
+            "filter": "displayName sw \"smith\"",
+            "startIndex": 1,
+            "count": 10
+        });
+        let query = ListQuery::from_search_body(&body).unwrap();
+        assert_eq!(query.filter.as_deref(), Some("displayName sw \"smith\""));
+        assert_eq!((query.start_index, query.count), (Some(1), Some(10)));
+        assert_eq!(query.projection, Projection::parse(Some("displayName,userName"), None).unwrap());
+        assert!(ListQuery::from_search_body(&serde_json::json!({"count": "10"})).is_err());
     }
 }

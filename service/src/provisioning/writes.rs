@@ -13,7 +13,7 @@ use store::{
 use uuid::Uuid;
 
 use super::representation::not_found;
-use super::write_log::WriteKind;
+use super::write_summary::{WriteKind, WriteSummary, Written};
 use super::{Endpoint, Precondition, Projection, ProvisioningError, Versioned, truncate_to_millis};
 
 /// A validated body, split into what the store keeps where.
@@ -71,7 +71,20 @@ impl Endpoint {
         body: &Value,
         projection: &Projection,
         now: DateTime<Utc>,
-    ) -> Result<Versioned, ProvisioningError> {
+    ) -> Written<Versioned> {
+        match self.store_new(kind, body, now).await {
+            Ok((record, changes)) => Written::committed(changes, self.respond(record, projection).await),
+            Err(error) => Written::failed(error),
+        }
+    }
+
+    /// Validates and stores a new resource.
+    async fn store_new(
+        &self,
+        kind: ResourceKind,
+        body: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<(ResourceRecord, WriteSummary), ProvisioningError> {
         self.require_write()?;
         let prepared = self.prepare(kind, body, None)?;
         let context = self.context(now);
@@ -94,8 +107,8 @@ impl Endpoint {
             .await
             .map_err(write_error)?;
         let added = if members.is_empty() { Vec::new() } else { vec![MemberDelta::Add(members)] };
-        self.writes.note(WriteKind::Created, kind, &record.id, &Value::Null, &record.doc, &added);
-        self.respond(record, projection).await
+        let changes = WriteSummary::of(WriteKind::Created, kind, &record.id, &Value::Null, &record.doc, &added);
+        Ok((record, changes))
     }
 
     /// `PUT /Users/{id}` and `PUT /Groups/{id}`: replaces every attribute the client may
@@ -108,9 +121,11 @@ impl Endpoint {
         precondition: &Precondition,
         projection: &Projection,
         now: DateTime<Utc>,
-    ) -> Result<Versioned, ProvisioningError> {
-        self.require_write()?;
-        let record = self
+    ) -> Written<Versioned> {
+        if let Err(error) = self.require_write() {
+            return Written::failed(error);
+        }
+        let rewritten = self
             .rewrite(kind, id, precondition, now, |current| {
                 let prepared = self.prepare(kind, body, Some(&object(&current.doc)))?;
                 let members = match kind {
@@ -119,8 +134,11 @@ impl Endpoint {
                 };
                 Ok((Some(prepared.state), members))
             })
-            .await?;
-        self.respond(record, projection).await
+            .await;
+        match rewritten {
+            Ok((record, changes)) => Written::committed(changes, self.respond(record, projection).await),
+            Err(error) => Written::failed(error),
+        }
     }
 
     /// `DELETE /Users/{id}` and `DELETE /Groups/{id}`; the resource leaves its groups.
@@ -130,7 +148,17 @@ impl Endpoint {
         id: &str,
         precondition: &Precondition,
         now: DateTime<Utc>,
-    ) -> Result<(), ProvisioningError> {
+    ) -> Written<()> {
+        self.delete_stored(kind, id, precondition, now).await.into()
+    }
+
+    async fn delete_stored(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        precondition: &Precondition,
+        now: DateTime<Utc>,
+    ) -> Result<((), WriteSummary), ProvisioningError> {
         self.require_write()?;
         let context = self.context(now);
         let current = self.current(kind, id, precondition).await?;
@@ -141,10 +169,7 @@ impl Endpoint {
         };
         let expected = precondition.is_conditional().then_some(current.version);
         match self.data().delete(kind, id, expected, &change, &context).await {
-            Ok(()) => {
-                self.writes.note(WriteKind::Deleted, kind, id, &current.doc, &Value::Null, &[]);
-                Ok(())
-            }
+            Ok(()) => Ok(((), WriteSummary::of(WriteKind::Deleted, kind, id, &current.doc, &Value::Null, &[]))),
             Err(StoreError::NotFound) => Err(not_found(kind, id).into()),
             Err(StoreError::VersionMismatch { .. }) => Err(stale().into()),
             Err(error) => Err(error.into()),
@@ -168,7 +193,8 @@ impl Endpoint {
     /// Writes what `compute` derives from the stored resource (a new state and membership
     /// deltas), with the directory locked from the read to the commit: the `If-Match`
     /// check is exact and concurrent writers never make a request fail or retry. A result
-    /// equal to what is stored writes nothing (an identity provider retrying a write).
+    /// equal to what is stored writes nothing (an identity provider retrying a write), and
+    /// its summary is empty.
     pub(super) async fn rewrite<F>(
         &self,
         kind: ResourceKind,
@@ -176,13 +202,13 @@ impl Endpoint {
         precondition: &Precondition,
         now: DateTime<Utc>,
         compute: F,
-    ) -> Result<ResourceRecord, ProvisioningError>
+    ) -> Result<(ResourceRecord, WriteSummary), ProvisioningError>
     where
         F: FnOnce(&ResourceRecord) -> Result<(Option<ResourceState>, Vec<MemberDelta>), ScimError>,
     {
         let context = self.context(now);
         // The document before and after, and the membership deltas, of a write that
-        // happens: noted once it has committed.
+        // happens: summarised once it has committed.
         let mut written: Option<(Value, Vec<MemberDelta>)> = None;
         let outcome = self
             .data()
@@ -216,10 +242,10 @@ impl Endpoint {
             .await;
         match outcome {
             Ok(Ok((record, _))) => {
-                if let Some((before, members)) = written {
-                    self.writes.note(WriteKind::Updated, kind, id, &before, &record.doc, &members);
-                }
-                Ok(record)
+                let changes = written.map_or_else(WriteSummary::default, |(before, members)| {
+                    WriteSummary::of(WriteKind::Updated, kind, id, &before, &record.doc, &members)
+                });
+                Ok((record, changes))
             }
             Ok(Err(error)) => Err(error.into()),
             Err(StoreError::NotFound) => Err(not_found(kind, id).into()),

@@ -8,8 +8,8 @@ use serde_json::json;
 use store::{DeliveryAttempt, DeliveryId, DeliveryOutcome, DirectoryId, Store, TenantId, WebhookCursor, WebhookId};
 
 use super::{Deliverer, WebhookError, WebhookOptions};
-use crate::actor::Actor;
 use crate::ServiceError;
+use crate::actor::Actor;
 
 /// How far an endpoint got in one directory's change feed.
 #[derive(Debug, Clone, PartialEq, Eq)]

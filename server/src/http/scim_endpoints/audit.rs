@@ -1,10 +1,13 @@
-//! Records every authenticated SCIM request in its tenant's audit trail: who (the token),
-//! which directory and dialect, method, path, status, latency and the resource; for a
-//! failed request also its body (secrets redacted) and the SCIM error, so a support
-//! engineer can tell later why a sync failed.
+//! The door of every SCIM request: authenticates it (see [`super::authenticate`]), applies
+//! the directory's rate limit, hands the opened endpoint to the handler and records the
+//! request in its tenant's audit trail: who (the token), which directory and dialect,
+//! method, path, status, latency and the resource; for a failed request also its body
+//! (secrets redacted) and the SCIM error, so a support engineer can tell later why a sync
+//! failed; for a write, what it changed (the [`WriteSummary`] the handler put in the
+//! response's extensions).
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -16,38 +19,12 @@ use axum::response::{IntoResponse, Response};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use scim::error::ScimError;
 use serde_json::{Value, json};
-use service::audit::AuditLog;
-use service::directories::{Caller, Refusal};
-use service::provisioning::{BULK_MAX_PAYLOAD_BYTES, WriteLog};
-use store::{AuditOutcome, DirectoryId, IdentityProvider, NewAuditRecord, TenantId};
+use service::provisioning::{BULK_MAX_PAYLOAD_BYTES, WriteSummary};
+use store::{AuditOutcome, DirectoryId, NewAuditRecord};
 
+use super::authenticate::{Authentication, Refused, authenticate};
 use super::error::ScimFailure;
-
-/// Who a request turned out to be, and where its endpoint notes what it wrote; or why a
-/// known directory refused it. Filled in by the authenticating extractor.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct AuditSlot(Arc<Mutex<Option<Outcome>>>);
-
-#[derive(Debug)]
-enum Outcome {
-    Authenticated { caller: Caller, dialect: IdentityProvider, writes: WriteLog },
-    Refused { tenant: TenantId, directory: DirectoryId, refusal: Refusal },
-}
-
-impl AuditSlot {
-    pub(crate) fn fill(&self, caller: Caller, dialect: IdentityProvider, writes: WriteLog) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(Outcome::Authenticated { caller, dialect, writes });
-    }
-
-    pub(crate) fn refuse(&self, tenant: TenantId, directory: DirectoryId, refusal: Refusal) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(Outcome::Refused { tenant, directory, refusal });
-    }
-
-    fn take(&self) -> Option<Outcome> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
-    }
-}
+use crate::http::AppState;
 
 /// Refused requests recorded per directory and minute at most: a client hammering with a
 /// dead token (or someone guessing) must not flood the tenant's trail.
@@ -77,66 +54,71 @@ impl RefusalRecords {
 /// Most of a failed response's body kept in the record.
 const KEPT_RESPONSE_BYTES: usize = 64 * 1024;
 
-pub(crate) async fn record_scim_request(State(audit): State<AuditLog>, request: Request, next: Next) -> Response {
-    #[allow(clippy::disallowed_methods)] // the clock is read at the edge
-    let occurred_at = chrono::Utc::now();
+pub(crate) async fn authenticate_and_record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let occurred_at = state.clock.now();
     let started = Instant::now();
     let method = request.method().to_string();
     let path =
         request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
     let (mut parts, body) = request.into_parts();
-    let slot = AuditSlot::default();
-    parts.extensions.insert(slot.clone());
     // A body is read here so that a failed request's body can be kept (the extractors
     // still enforce the smaller limit of non-Bulk requests); reads and deletes have none.
-    let (request, request_body) = if matches!(parts.method, Method::GET | Method::HEAD | Method::DELETE) {
-        (Request::from_parts(parts, body), Bytes::new())
+    let (body, request_body) = if matches!(parts.method, Method::GET | Method::HEAD | Method::DELETE) {
+        (body, Bytes::new())
     } else {
         let Ok(bytes) = axum::body::to_bytes(body, BULK_MAX_PAYLOAD_BYTES).await else {
             let too_large =
                 ScimError::PayloadTooLarge(format!("the request body is larger than {BULK_MAX_PAYLOAD_BYTES} bytes"));
             return ScimFailure::from(too_large).into_response();
         };
-        (Request::from_parts(parts, Body::from(bytes.clone())), bytes)
+        (Body::from(bytes.clone()), bytes)
     };
-    let response = next.run(request).await;
-    // A request that never authenticated belongs to no tenant's trail.
-    let (tenant, directory, actor, mut summary, writes) = match slot.take() {
-        // A request that named no known directory belongs to no tenant's trail.
-        None => return response,
-        Some(Outcome::Authenticated { caller, dialect, writes }) => (
-            caller.tenant,
-            caller.directory,
-            format!("token:{}", caller.token),
-            json!({"dialect": dialect.as_str()}),
-            Some(writes),
-        ),
-        Some(Outcome::Refused { tenant, directory, refusal }) => (
-            tenant,
-            directory,
-            "unauthenticated".to_owned(),
-            json!({"refusal": refusal.as_str(), "explanation": refusal.explanation()}),
-            None,
-        ),
+    let (tenant, directory, actor, mut detail, response) = match authenticate(&parts, &state).await {
+        Authentication::Accepted(endpoint) => {
+            let caller = endpoint.caller().clone();
+            let dialect = endpoint.directory().idp;
+            let per_second = endpoint.directory().settings.rate_limit_per_second;
+            let response = match state.scim_rate_limits.check(caller.directory, per_second) {
+                Ok(()) => {
+                    parts.extensions.insert(endpoint);
+                    next.run(Request::from_parts(parts, body)).await
+                }
+                Err(wait) => {
+                    let retry_after_seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                    ScimFailure::RateLimited { retry_after_seconds }.into_response()
+                }
+            };
+            let actor = format!("token:{}", caller.token);
+            (caller.tenant, caller.directory, actor, json!({"dialect": dialect.as_str()}), response)
+        }
+        Authentication::Refused(Some(Refused { tenant, directory, refusal })) => {
+            let detail = json!({"refusal": refusal.as_str(), "explanation": refusal.explanation()});
+            (tenant, directory, "unauthenticated".to_owned(), detail, ScimFailure::Unauthorized.into_response())
+        }
+        // A request that named no known directory belongs to no tenant's trail, nor does
+        // one refused beyond its directory's allowance.
+        Authentication::Refused(None) => return ScimFailure::Unauthorized.into_response(),
+        Authentication::Failed(failure) => return failure.into_response(),
     };
     let status = response.status();
     let failed = status.is_client_error() || status.is_server_error();
     let resource_id = resource_id(&path, &response);
-    let (response, mut detail) = if failed {
+    let mut response = if failed {
         let (response_parts, response_body) = response.into_parts();
         let bytes = axum::body::to_bytes(response_body, usize::MAX).await.unwrap_or_default();
-        summary["request"] = kept_body(&request_body);
-        summary["response"] = kept_body(&bytes[..bytes.len().min(KEPT_RESPONSE_BYTES)]);
-        (Response::from_parts(response_parts, Body::from(bytes)), summary)
+        detail["request"] = kept_body(&request_body);
+        detail["response"] = kept_body(&bytes[..bytes.len().min(KEPT_RESPONSE_BYTES)]);
+        Response::from_parts(response_parts, Body::from(bytes))
     } else {
-        (response, summary)
+        response
     };
-    // The attributes each committed write changed, before and after (a failed Bulk
-    // request may still have committed some of its operations).
-    let changes = writes.map(|writes| writes.entries()).unwrap_or_default();
+    // The attributes each committed write changed, before and after (a failed request may
+    // still have committed: a Bulk request with failed operations, or a write whose answer
+    // could not be read back).
+    let changes = response.extensions_mut().remove::<WriteSummary>().unwrap_or_default();
     let wrote = !changes.is_empty();
     if wrote {
-        detail["changes"] = service::audit::redact(&Value::Array(changes));
+        detail["changes"] = service::audit::redact(&Value::Array(changes.entries().to_vec()));
     }
     let record = NewAuditRecord {
         occurred_at,
@@ -153,9 +135,9 @@ pub(crate) async fn record_scim_request(State(audit): State<AuditLog>, request: 
     };
     if wrote {
         // The client hears of a write only once its record is kept as well.
-        audit.record_durably(tenant, record).await;
+        state.audit.record_durably(tenant, record).await;
     } else {
-        audit.record(tenant, record).await;
+        state.audit.record(tenant, record).await;
     }
     response
 }

@@ -1,54 +1,88 @@
 //! The SCIM 2.0 endpoints of every directory, under `/scim/v2/{directory}/` (RFC 7644).
 //!
-//! Handlers are adapters: the [`ScimRequest`] extractor authenticates the bearer token and
-//! opens the directory's [`Endpoint`]; the body extractor reads SCIM JSON; each handler calls
-//! one method of the endpoint and maps the result. Every failure, including a rejected
-//! extractor, is a SCIM error body (RFC 7644 §3.12), mapped once in [`error`].
+//! Every request passes [`audit::authenticate_and_record`] first: it checks the bearer
+//! token, opens the directory's [`Endpoint`](service::provisioning::Endpoint) for the
+//! caller and records the request in the tenant's audit trail once it is answered.
+//! Handlers are adapters: the [`ScimRequest`](extract::ScimRequest) extractor takes the
+//! opened endpoint, the body extractor reads SCIM JSON; each handler calls one method of
+//! the endpoint and maps the result, and a write puts what it changed into the response's
+//! extensions for the audit record. Every failure, including a rejected extractor, is a
+//! SCIM error body (RFC 7644 §3.12), mapped once in [`error`].
+//!
+//! The operations of RFC 7644 §3.2 and where each is served:
+//!
+//! | Method          | Path                                   | RFC 7644                  | Handler                         |
+//! |-----------------|----------------------------------------|---------------------------|---------------------------------|
+//! | GET             | `/ServiceProviderConfig`               | §4                        | [`discovery`]                   |
+//! | GET             | `/ResourceTypes`, `/ResourceTypes/{n}` | §4                        | [`discovery`]                   |
+//! | GET             | `/Schemas`, `/Schemas/{urn}`           | §4                        | [`discovery`]                   |
+//! | POST            | `/Users`, `/Groups`                    | §3.3 Creating Resources   | `create_user`, `create_group`   |
+//! | GET             | `/Users/{id}`, `/Groups/{id}`          | §3.4.1 Known Resource     | `get_user`, `get_group`         |
+//! | GET             | `/Users`, `/Groups`                    | §3.4.2 Query Resources    | `list_users`, `list_groups`     |
+//! | POST            | `/Users/.search`, `/Groups/.search`    | §3.4.3 Query by POST      | `search_users`, `search_groups` |
+//! | POST            | `/.search`                             | §3.4.3 Query by POST      | `search_all`                    |
+//! | PUT             | `/Users/{id}`, `/Groups/{id}`          | §3.5.1 Replacing with PUT | `replace_user`, `replace_group` |
+//! | PATCH           | `/Users/{id}`, `/Groups/{id}`          | §3.5.2 Modifying by PATCH | `patch_user`, `patch_group`     |
+//! | DELETE          | `/Users/{id}`, `/Groups/{id}`          | §3.6 Deleting Resources   | `delete_user`, `delete_group`   |
+//! | POST            | `/Bulk`                                | §3.7 Bulk Operations      | `bulk`                          |
+//! | any             | `/Me`                                  | §3.11 (not implemented)   | `me`                            |
 
 pub(crate) mod audit;
+mod authenticate;
+mod discovery;
 pub(crate) mod error;
 mod extract;
+mod groups;
 mod rate_limit;
+mod root;
+mod users;
 
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{Path, Query};
+use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use serde_json::Value;
-use service::provisioning::{ListQuery, Precondition, Projection, Versioned};
-use store::ResourceKind;
+use service::provisioning::{Precondition, Versioned, Written};
 
 pub(crate) use rate_limit::DirectoryRateLimits;
 
 use self::error::ScimFailure;
-use self::extract::{ScimJson, ScimRequest};
 use super::AppState;
 
 /// The media type of SCIM bodies (RFC 7644 §3.1).
 const SCIM_JSON: &str = "application/scim+json";
 
-pub(crate) fn router() -> Router<AppState> {
+/// The SCIM routes, behind the middleware that authenticates and records each request.
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     let directory = Router::new()
-        .route("/ServiceProviderConfig", get(service_provider_config))
-        .route("/ResourceTypes", get(resource_types))
-        .route("/ResourceTypes/{name}", get(resource_type))
-        .route("/Schemas", get(schemas))
-        .route("/Schemas/{id}", get(schema))
-        .route("/Users", get(list_users).post(create_user))
-        .route("/Users/.search", post(search_users))
-        .route("/Users/{id}", get(get_user).put(replace_user).patch(patch_user).delete(delete_user))
-        .route("/Groups", get(list_groups).post(create_group))
-        .route("/Groups/.search", post(search_groups))
-        .route("/Groups/{id}", get(get_group).put(replace_group).patch(patch_group).delete(delete_group))
-        .route("/.search", post(search_all))
-        .route("/Bulk", post(bulk))
-        .route("/Me", axum::routing::any(me))
-        .route("/Me/{*rest}", axum::routing::any(me))
-        .fallback(unknown_endpoint);
-    Router::new().nest("/scim/v2/{directory}", directory)
+        .route("/ServiceProviderConfig", get(discovery::service_provider_config))
+        .route("/ResourceTypes", get(discovery::resource_types))
+        .route("/ResourceTypes/{name}", get(discovery::resource_type))
+        .route("/Schemas", get(discovery::schemas))
+        .route("/Schemas/{id}", get(discovery::schema))
+        .route("/Users", get(users::list_users).post(users::create_user))
+        .route("/Users/.search", post(users::search_users))
+        .route(
+            "/Users/{id}",
+            get(users::get_user).put(users::replace_user).patch(users::patch_user).delete(users::delete_user),
+        )
+        .route("/Groups", get(groups::list_groups).post(groups::create_group))
+        .route("/Groups/.search", post(groups::search_groups))
+        .route(
+            "/Groups/{id}",
+            get(groups::get_group).put(groups::replace_group).patch(groups::patch_group).delete(groups::delete_group),
+        )
+        .route("/.search", post(root::search_all))
+        .route("/Bulk", post(root::bulk))
+        .route("/Me", any(discovery::me))
+        .route("/Me/{*rest}", any(discovery::me))
+        .fallback(discovery::unknown_endpoint);
+    Router::new()
+        .nest("/scim/v2/{directory}", directory)
+        .layer(axum::middleware::from_fn_with_state(state, audit::authenticate_and_record))
 }
 
 /// A SCIM response: JSON with the SCIM media type, and headers.
@@ -69,6 +103,20 @@ impl Scim {
         let etag = Some(resource.etag());
         let location = (status == StatusCode::CREATED).then_some(location).flatten();
         Self { status, body: Some(resource.body), etag, location }
+    }
+
+    /// A resource read, or `304 Not Modified` without a body when the client's
+    /// `If-None-Match` names its current version (RFC 7644 §3.14).
+    fn read(resource: Versioned, headers: &HeaderMap) -> Self {
+        let etag = resource.etag();
+        let unchanged = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*"));
+        if unchanged {
+            return Self { status: StatusCode::NOT_MODIFIED, body: None, etag: Some(etag), location: None };
+        }
+        Self::resource(StatusCode::OK, resource)
     }
 
     fn no_content() -> Self {
@@ -97,212 +145,22 @@ impl IntoResponse for Scim {
 
 type ScimResult = Result<Scim, ScimFailure>;
 
-#[allow(clippy::disallowed_methods)] // the clock is read at the edge and passed inward
-fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
+/// The answer to a write, carrying what it changed (in the response's extensions) to the
+/// request's audit record, whether or not the write's request succeeded.
+fn written<T>(written: Written<T>, answer: impl FnOnce(T) -> Scim) -> Response {
+    let mut response = match written.result {
+        Ok(value) => answer(value).into_response(),
+        Err(error) => ScimFailure::from(error).into_response(),
+    };
+    response.extensions_mut().insert(written.changes);
+    response
 }
 
-async fn service_provider_config(request: ScimRequest) -> ScimResult {
-    Ok(Scim::ok(request.endpoint.service_provider_config()))
-}
-
-async fn resource_types(request: ScimRequest) -> ScimResult {
-    Ok(Scim::ok(request.endpoint.resource_types()))
-}
-
-async fn resource_type(request: ScimRequest, Path((_, name)): Path<(String, String)>) -> ScimResult {
-    Ok(Scim::ok(request.endpoint.resource_type(&name)?))
-}
-
-async fn schemas(request: ScimRequest) -> ScimResult {
-    Ok(Scim::ok(request.endpoint.schemas()))
-}
-
-async fn schema(request: ScimRequest, Path((_, id)): Path<(String, String)>) -> ScimResult {
-    Ok(Scim::ok(request.endpoint.schema(&id)?))
-}
-
-async fn bulk(request: ScimRequest, ScimJson(body): ScimJson) -> ScimResult {
-    Ok(Scim::ok(request.endpoint.bulk(&body, now()).await?))
-}
-
-async fn search_all(request: ScimRequest, ScimJson(body): ScimJson) -> ScimResult {
-    let query = search_query(&body)?;
-    Ok(Scim::ok(request.endpoint.search_all(&query).await?))
-}
-
-/// RFC 7644 §3.11: `/Me` is an alias for the authenticated subject; here that subject is
-/// an identity provider's token, not a user, so the endpoint is not implemented.
-async fn me(_request: ScimRequest) -> ScimResult {
-    Err(scim::error::ScimError::NotImplemented(
-        "/Me is not supported: the caller is an identity provider's token, not a user".to_owned(),
-    )
-    .into())
-}
-
-async fn unknown_endpoint(_request: ScimRequest) -> ScimResult {
-    Err(scim::error::ScimError::NotFound("no such SCIM endpoint".to_owned()).into())
-}
-
-/// Query parameters by lower-cased name: clients differ in the case they send.
+/// Query parameters by name (read by any case of the name: clients differ in the case they
+/// send).
 type Params = Query<HashMap<String, String>>;
-
-fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-}
-
-pub(crate) fn projection(params: &HashMap<String, String>) -> Result<Projection, ScimFailure> {
-    Ok(Projection::parse(param(params, "attributes"), param(params, "excludedAttributes"))?)
-}
 
 fn precondition(headers: &HeaderMap) -> Result<Precondition, ScimFailure> {
     let if_match = headers.get(header::IF_MATCH).map(|v| v.to_str().unwrap_or("\"invalid\""));
     Ok(Precondition::from_if_match(if_match)?)
 }
-
-pub(crate) fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ScimFailure> {
-    let integer = |name: &str| -> Result<Option<i64>, ScimFailure> {
-        param(params, name)
-            .map(|v| {
-                v.trim().parse::<i64>().map_err(|_| {
-                    scim::error::ScimError::InvalidValue(format!("{name} must be an integer, not {v:?}")).into()
-                })
-            })
-            .transpose()
-    };
-    Ok(ListQuery {
-        filter: param(params, "filter").map(str::to_owned),
-        sort_by: param(params, "sortBy").map(str::to_owned),
-        sort_order: param(params, "sortOrder").map(str::to_owned),
-        start_index: integer("startIndex")?,
-        count: integer("count")?,
-        cursor: param(params, "cursor").map(str::to_owned),
-        projection: projection(params)?,
-    })
-}
-
-/// The body of `POST …/.search` (RFC 7644 §3.4.3) as list parameters.
-fn search_query(body: &Value) -> Result<ListQuery, ScimFailure> {
-    let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
-    let integer = |name: &str| -> Result<Option<i64>, ScimFailure> {
-        match body.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| scim::error::ScimError::InvalidValue(format!("{name} must be an integer")).into()),
-        }
-    };
-    let list = |name: &str| -> Option<String> {
-        match body.get(name) {
-            Some(Value::Array(items)) => Some(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")),
-            Some(Value::String(s)) => Some(s.clone()),
-            _ => None,
-        }
-    };
-    Ok(ListQuery {
-        filter: text("filter"),
-        sort_by: text("sortBy"),
-        sort_order: text("sortOrder"),
-        start_index: integer("startIndex")?,
-        count: integer("count")?,
-        cursor: text("cursor"),
-        projection: Projection::parse(list("attributes").as_deref(), list("excludedAttributes").as_deref())?,
-    })
-}
-
-macro_rules! resource_handlers {
-    ($kind:expr, $list:ident, $search:ident, $create:ident, $get:ident, $replace:ident, $patch:ident, $delete:ident) => {
-        async fn $list(request: ScimRequest, Query(params): Params) -> ScimResult {
-            let query = list_query(&params)?;
-            Ok(Scim::ok(request.endpoint.list($kind, &query).await?))
-        }
-
-        async fn $search(request: ScimRequest, ScimJson(body): ScimJson) -> ScimResult {
-            let query = search_query(&body)?;
-            Ok(Scim::ok(request.endpoint.list($kind, &query).await?))
-        }
-
-        async fn $create(request: ScimRequest, Query(params): Params, ScimJson(body): ScimJson) -> ScimResult {
-            let projection = projection(&params)?;
-            let created = request.endpoint.create($kind, &body, &projection, now()).await?;
-            Ok(Scim::resource(StatusCode::CREATED, created))
-        }
-
-        async fn $get(
-            request: ScimRequest,
-            Path((_, id)): Path<(String, String)>,
-            Query(params): Params,
-            headers: HeaderMap,
-        ) -> ScimResult {
-            let resource = request.endpoint.get($kind, &id, &projection(&params)?).await?;
-            // RFC 7644 §3.14: a matching If-None-Match answers 304 without a body.
-            let etag = resource.etag();
-            let unchanged = headers
-                .get(header::IF_NONE_MATCH)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*"));
-            if unchanged {
-                return Ok(Scim { status: StatusCode::NOT_MODIFIED, body: None, etag: Some(etag), location: None });
-            }
-            Ok(Scim::resource(StatusCode::OK, resource))
-        }
-
-        async fn $replace(
-            request: ScimRequest,
-            Path((_, id)): Path<(String, String)>,
-            Query(params): Params,
-            headers: HeaderMap,
-            ScimJson(body): ScimJson,
-        ) -> ScimResult {
-            let (precondition, projection) = (precondition(&headers)?, projection(&params)?);
-            let replaced = request.endpoint.replace($kind, &id, &body, &precondition, &projection, now()).await?;
-            Ok(Scim::resource(StatusCode::OK, replaced))
-        }
-
-        async fn $patch(
-            request: ScimRequest,
-            Path((_, id)): Path<(String, String)>,
-            Query(params): Params,
-            headers: HeaderMap,
-            ScimJson(body): ScimJson,
-        ) -> ScimResult {
-            let (precondition, projection) = (precondition(&headers)?, projection(&params)?);
-            let patched = request.endpoint.patch($kind, &id, &body, &precondition, &projection, now()).await?;
-            Ok(match patched {
-                Some(resource) => Scim::resource(StatusCode::OK, resource),
-                None => Scim::no_content(),
-            })
-        }
-
-        async fn $delete(
-            request: ScimRequest,
-            Path((_, id)): Path<(String, String)>,
-            headers: HeaderMap,
-        ) -> ScimResult {
-            request.endpoint.delete($kind, &id, &precondition(&headers)?, now()).await?;
-            Ok(Scim::no_content())
-        }
-    };
-}
-
-resource_handlers!(
-    ResourceKind::User,
-    list_users,
-    search_users,
-    create_user,
-    get_user,
-    replace_user,
-    patch_user,
-    delete_user
-);
-resource_handlers!(
-    ResourceKind::Group,
-    list_groups,
-    search_groups,
-    create_group,
-    get_group,
-    replace_group,
-    patch_group,
-    delete_group
-);

@@ -1,0 +1,184 @@
+//! The operator API under `/api/v1`: what the vendor's own product calls, with an operator
+//! API key (`Authorization: Bearer scimk_…`). Errors are RFC 9457 problem documents
+//! ([`problem`]). The OpenAPI document at `/api/openapi.json` is derived from these
+//! handlers and types; every route is registered once, in [`routes`], which the router
+//! serves and a test holds against the document.
+
+mod audit;
+mod events;
+mod extract;
+mod problem;
+mod resources;
+mod tenants;
+mod webhooks;
+
+use axum::Json;
+use axum::Router;
+use axum::handler::Handler;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, get, on};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::AppState;
+
+/// The methods the operator API serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Get,
+    Post,
+}
+
+/// One route of the operator API: a method, a path and its handler.
+struct Route {
+    /// Read only by the test that holds the routes against the OpenAPI document.
+    #[cfg_attr(not(test), allow(dead_code))]
+    verb: Verb,
+    path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+fn route<H, T>(verb: Verb, path: &'static str, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = match verb {
+        Verb::Get => MethodFilter::GET,
+        Verb::Post => MethodFilter::POST,
+    };
+    Route { verb, path, handler: on(filter, handler) }
+}
+
+/// Every route under `/api/v1`; each must also be in [`OperatorApiDocument`]'s `paths`.
+fn routes() -> Vec<Route> {
+    use Verb::{Get, Post};
+    vec![
+        route(Get, "/api/v1/directories/{directory}/events", events::directory_events),
+        route(Get, "/api/v1/directories/{directory}/users", resources::list_users),
+        route(Get, "/api/v1/directories/{directory}/users/{id}", resources::get_user),
+        route(Get, "/api/v1/directories/{directory}/groups", resources::list_groups),
+        route(Get, "/api/v1/directories/{directory}/groups/{id}", resources::get_group),
+        route(Get, "/api/v1/tenants", tenants::list_tenants),
+        route(Post, "/api/v1/tenants", tenants::create_tenant),
+        route(Get, "/api/v1/tenants/{slug}", tenants::tenant_detail),
+        route(Post, "/api/v1/tenants/{slug}/directories", tenants::add_directory),
+        route(Post, "/api/v1/tenants/{slug}/setup-links", tenants::create_setup_link),
+        route(Get, "/api/v1/tenants/{slug}/audit", audit::export_audit_trail),
+        route(Get, "/api/v1/tenants/{slug}/webhooks", webhooks::list_webhooks),
+        route(Post, "/api/v1/tenants/{slug}/webhooks", webhooks::create_webhook),
+        route(Get, "/api/v1/tenants/{slug}/webhooks/{webhook}/deliveries", webhooks::webhook_deliveries),
+        route(
+            Post,
+            "/api/v1/tenants/{slug}/webhooks/{webhook}/dead-letters/{delivery}/replay",
+            webhooks::replay_dead_letter,
+        ),
+    ]
+}
+
+pub(crate) fn router() -> Router<AppState> {
+    // Routes of one path with several methods merge into one method router.
+    routes()
+        .into_iter()
+        .fold(Router::new(), |router, route| router.route(route.path, route.handler))
+        .route("/api/openapi.json", get(openapi_document))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "SCIM onboarding portal: operator API",
+        version = "1",
+        description = "What the operator's own product calls: tenants, their directories, setup links and webhooks, the users and groups of each directory, its ordered, replayable event feed, and the tenant's audit trail."
+    ),
+    paths(
+        events::directory_events,
+        resources::list_users,
+        resources::get_user,
+        resources::list_groups,
+        resources::get_group,
+        tenants::list_tenants,
+        tenants::create_tenant,
+        tenants::tenant_detail,
+        tenants::add_directory,
+        tenants::create_setup_link,
+        audit::export_audit_trail,
+        webhooks::list_webhooks,
+        webhooks::create_webhook,
+        webhooks::webhook_deliveries,
+        webhooks::replay_dead_letter,
+    ),
+    components(schemas(
+        events::EventPage,
+        service::events::Event,
+        problem::Problem,
+        tenants::TenantBody,
+        tenants::NewTenantBody,
+        tenants::DirectoryBody,
+        tenants::NewDirectoryBody,
+        tenants::CreatedDirectoryBody,
+        tenants::NewSetupLinkBody,
+        tenants::SetupLinkBody,
+        webhooks::WebhookBody,
+        webhooks::WebhookProgressBody,
+        webhooks::NewWebhookBody,
+        webhooks::CreatedWebhookBody,
+        webhooks::DeliveryBody,
+        webhooks::ReplayBody,
+    )),
+    modifiers(&ApiKeyScheme),
+    security(("api_key" = []))
+)]
+struct OperatorApiDocument;
+
+struct ApiKeyScheme;
+
+impl Modify for ApiKeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.description = Some("An operator API key (`server admin create-api-key`)".to_owned());
+        components.add_security_scheme("api_key", SecurityScheme::Http(bearer));
+    }
+}
+
+/// `GET /api/openapi.json`
+async fn openapi_document() -> Response {
+    Json(OperatorApiDocument::openapi()).into_response()
+}
+
+/// Times in bodies: RFC 3339, UTC, to the second.
+fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn the_openapi_document_describes_exactly_the_routes_served() {
+        let document = serde_json::to_value(OperatorApiDocument::openapi()).unwrap();
+        let documented: BTreeSet<(String, String)> = document["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, operations)| {
+                operations.as_object().unwrap().keys().map(move |method| (method.clone(), path.clone()))
+            })
+            .collect();
+        let served: BTreeSet<(String, String)> = routes()
+            .into_iter()
+            .map(|route| {
+                let method = match route.verb {
+                    Verb::Get => "get",
+                    Verb::Post => "post",
+                };
+                (method.to_owned(), route.path.to_owned())
+            })
+            .collect();
+        assert_eq!(documented, served);
+    }
+}

@@ -1,0 +1,250 @@
+//! Tenants (the operator's customers), their directories and the setup links of their
+//! admins.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{JsonBody, OperatorApiKey};
+use super::problem::{ApiFailure, Problem};
+use super::rfc3339;
+use crate::http::AppState;
+
+/// A tenant: one of the operator's customers.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct TenantBody {
+    /// Its name in addresses.
+    slug: String,
+    display_name: String,
+    /// RFC 3339, UTC.
+    created_at: String,
+    /// Only in `GET /api/v1/tenants/{slug}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    directories: Option<Vec<DirectoryBody>>,
+    /// Only in the list: how many directories it has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    directory_count: Option<i64>,
+}
+
+/// A directory: one identity-provider connection of a tenant.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct DirectoryBody {
+    id: String,
+    /// `okta`, `entra`, `google`, `onelogin`, `jumpcloud`, `ping`, `rippling` or `generic`.
+    idp: String,
+    scim_base_url: String,
+    created_at: String,
+    /// Whether the onboarding wizard has completed (a provisioning cycle passed).
+    setup_completed: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(super) struct NewTenantBody {
+    /// 2 to 63 lowercase letters, digits and hyphens, starting with a letter.
+    slug: String,
+    display_name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(super) struct NewDirectoryBody {
+    idp: String,
+}
+
+/// A directory just made with its first bearer token (shown only here).
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct CreatedDirectoryBody {
+    directory: DirectoryBody,
+    token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub(super) struct NewSetupLinkBody {
+    /// Days the link stays valid, 1 to 30 (default 7).
+    valid_days: Option<u32>,
+}
+
+/// A setup link for the tenant's admin: single-use; the URL is returned only here.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct SetupLinkBody {
+    id: String,
+    url: String,
+    expires_at: String,
+}
+
+pub(super) async fn tenant_named(
+    state: &AppState,
+    slug: &str,
+) -> Result<(store::Tenant, Vec<store::Directory>), ApiFailure> {
+    let unknown = || ApiFailure::NotFound(format!("there is no tenant {slug}"));
+    let parsed = store::TenantSlug::parse(slug).map_err(|_| unknown())?;
+    service::tenants::detail(&state.store, &parsed).await?.ok_or_else(unknown)
+}
+
+fn directory_body(state: &AppState, directory: &store::Directory, setup_completed: bool) -> DirectoryBody {
+    DirectoryBody {
+        id: directory.id.to_string(),
+        idp: directory.idp.as_str().to_owned(),
+        scim_base_url: format!("{}/scim/v2/{}", state.portal.public_base, directory.id),
+        created_at: rfc3339(directory.created_at),
+        setup_completed,
+    }
+}
+
+/// Every tenant, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants",
+    responses(
+        (status = 200, description = "The tenants", body = [TenantBody]),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn list_tenants(
+    _key: OperatorApiKey,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<TenantBody>>, ApiFailure> {
+    let tenants = service::tenants::list(&state.store).await?;
+    Ok(Json(
+        tenants
+            .into_iter()
+            .map(|summary| TenantBody {
+                slug: summary.tenant.slug.to_string(),
+                display_name: summary.tenant.display_name,
+                created_at: rfc3339(summary.tenant.created_at),
+                directories: None,
+                directory_count: Some(summary.directory_count),
+            })
+            .collect(),
+    ))
+}
+
+/// Creates a tenant.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenants",
+    request_body = NewTenantBody,
+    responses(
+        (status = 201, description = "Created", body = TenantBody),
+        (status = 400, description = "An invalid slug or display name", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn create_tenant(
+    key: OperatorApiKey,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<NewTenantBody>,
+) -> Result<(StatusCode, Json<TenantBody>), ApiFailure> {
+    use service::tenants::TenantError;
+    let tenant =
+        service::tenants::create(&state.store, &body.slug, &body.display_name, &key.actor(), state.clock.now())
+            .await
+            .map_err(|error| match error {
+            TenantError::SlugTaken(_) => ApiFailure::Conflict(error.to_string()),
+            TenantError::Service(error) => error.into(),
+            invalid => ApiFailure::BadRequest(invalid.to_string()),
+        })?;
+    let body = TenantBody {
+        slug: tenant.slug.to_string(),
+        display_name: tenant.display_name,
+        created_at: rfc3339(tenant.created_at),
+        directories: Some(Vec::new()),
+        directory_count: None,
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// A tenant with its directories.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants/{slug}",
+    params(("slug" = String, Path, description = "The tenant's name in addresses")),
+    responses(
+        (status = 200, description = "The tenant", body = TenantBody),
+        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn tenant_detail(
+    _key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<TenantBody>, ApiFailure> {
+    let (tenant, directories) = tenant_named(&state, &slug).await?;
+    let setups = service::onboarding::directory_setups(&state.store, tenant.id).await?;
+    let completed = |id| setups.iter().any(|setup| setup.directory.id == id && setup.state.completed.is_some());
+    Ok(Json(TenantBody {
+        slug: tenant.slug.to_string(),
+        display_name: tenant.display_name,
+        created_at: rfc3339(tenant.created_at),
+        directories: Some(directories.iter().map(|d| directory_body(&state, d, completed(d.id))).collect()),
+        directory_count: None,
+    }))
+}
+
+/// Adds a directory for an identity provider, with its first bearer token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenants/{slug}/directories",
+    params(("slug" = String, Path, description = "The tenant's name in addresses")),
+    request_body = NewDirectoryBody,
+    responses(
+        (status = 201, description = "Created; the token is shown only here", body = CreatedDirectoryBody),
+        (status = 400, description = "An unknown identity provider", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn add_directory(
+    key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    JsonBody(body): JsonBody<NewDirectoryBody>,
+) -> Result<(StatusCode, Json<CreatedDirectoryBody>), ApiFailure> {
+    let idp: store::IdentityProvider =
+        body.idp.parse().map_err(|e: store::UnknownIdentityProvider| ApiFailure::BadRequest(e.to_string()))?;
+    let (tenant, _) = tenant_named(&state, &slug).await?;
+    let label = format!("Created through the operator API (key {})", key.0);
+    let added =
+        service::tenants::add_directory(&state.store, &tenant.slug, idp, label, &key.actor(), state.clock.now())
+            .await?;
+    let (directory, token) = added.ok_or_else(|| ApiFailure::NotFound(format!("there is no tenant {slug}")))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedDirectoryBody { directory: directory_body(&state, &directory, false), token: token.secret }),
+    ))
+}
+
+/// Makes a setup link for the tenant's admin.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenants/{slug}/setup-links",
+    params(("slug" = String, Path, description = "The tenant's name in addresses")),
+    request_body = NewSetupLinkBody,
+    responses(
+        (status = 201, description = "Created; the URL is shown only here", body = SetupLinkBody),
+        (status = 400, description = "A lifetime outside 1 to 30 days", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn create_setup_link(
+    key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    JsonBody(body): JsonBody<NewSetupLinkBody>,
+) -> Result<(StatusCode, Json<SetupLinkBody>), ApiFailure> {
+    use service::admins::SetupLinkError;
+    let (tenant, _) = tenant_named(&state, &slug).await?;
+    let lifetime = chrono::Duration::days(i64::from(body.valid_days.unwrap_or(7)));
+    let link = service::admins::create_setup_link(&state.store, tenant.id, &key.actor(), lifetime, state.clock.now())
+        .await
+        .map_err(|error| match error {
+            SetupLinkError::Service(error) => error.into(),
+            invalid => ApiFailure::BadRequest(invalid.to_string()),
+        })?;
+    let body = SetupLinkBody {
+        id: link.id.to_string(),
+        url: link.url(&state.portal.public_base),
+        expires_at: rfc3339(link.expires_at),
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
