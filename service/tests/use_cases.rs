@@ -25,36 +25,40 @@ fn hour(hour: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, hour, 0, 0).unwrap()
 }
 
+// Set-up through the use cases, as the command line (the tests' actor) calls them.
+
+async fn tenant_named(db: &TestDatabase, slug: &str, at: chrono::DateTime<Utc>) -> store::Tenant {
+    let slug = TenantSlug::parse(slug).unwrap();
+    directories::ensure_tenant(&db.store, &slug, &service::Actor::Cli, at).await.unwrap()
+}
+
+async fn directory_of(
+    db: &TestDatabase,
+    tenant: &store::Tenant,
+    idp: IdentityProvider,
+    at: chrono::DateTime<Utc>,
+) -> store::Directory {
+    let new = directories::NewDirectory { idp, settings: Default::default(), first_token: None };
+    directories::add_directory(&db.store, tenant.id, new, &service::Actor::Cli, at).await.unwrap().0
+}
+
+async fn issue(
+    db: &TestDatabase,
+    tenant: &store::Tenant,
+    directory: &store::Directory,
+    request: TokenRequest,
+    at: chrono::DateTime<Utc>,
+) -> directories::IssuedToken {
+    let issued = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, at).await;
+    issued.unwrap().unwrap()
+}
+
 async fn an_issued_token_authenticates_for_its_directory_only(db: TestDatabase) {
-    let acme =
-        directories::ensure_tenant(&db.store, &TenantSlug::parse("acme").unwrap(), &service::Actor::Cli, hour(8))
-            .await
-            .unwrap();
-    let okta = directories::add_directory(
-        &db.store,
-        acme.id,
-        directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None },
-        &service::Actor::Cli,
-        hour(8),
-    )
-    .await
-    .unwrap()
-    .0;
-    let other = directories::add_directory(
-        &db.store,
-        acme.id,
-        directories::NewDirectory { idp: IdentityProvider::Entra, settings: Default::default(), first_token: None },
-        &service::Actor::Cli,
-        hour(8),
-    )
-    .await
-    .unwrap()
-    .0;
+    let acme = tenant_named(&db, "acme", hour(8)).await;
+    let okta = directory_of(&db, &acme, IdentityProvider::Okta, hour(8)).await;
+    let other = directory_of(&db, &acme, IdentityProvider::Entra, hour(8)).await;
     let request = TokenRequest { label: "Okta".into(), read_only: true, expires_at: None };
-    let issued = directories::issue_token(&db.store, acme.id, okta.id, request, &service::Actor::Cli, hour(9))
-        .await
-        .unwrap()
-        .unwrap();
+    let issued = issue(&db, &acme, &okta, request, hour(9)).await;
 
     let caller = directories::authenticate(&db.store, okta.id, &issued.secret, hour(10)).await.unwrap();
     let elsewhere = directories::authenticate(&db.store, other.id, &issued.secret, hour(10)).await;
@@ -70,30 +74,12 @@ async fn an_issued_token_authenticates_for_its_directory_only(db: TestDatabase) 
 }
 
 async fn expired_and_revoked_tokens_are_refused(db: TestDatabase) {
-    let acme =
-        directories::ensure_tenant(&db.store, &TenantSlug::parse("acme").unwrap(), &service::Actor::Cli, hour(8))
-            .await
-            .unwrap();
-    let okta = directories::add_directory(
-        &db.store,
-        acme.id,
-        directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None },
-        &service::Actor::Cli,
-        hour(8),
-    )
-    .await
-    .unwrap()
-    .0;
+    let acme = tenant_named(&db, "acme", hour(8)).await;
+    let okta = directory_of(&db, &acme, IdentityProvider::Okta, hour(8)).await;
     let expiring = TokenRequest { label: "expiring".into(), read_only: false, expires_at: Some(hour(12)) };
-    let expiring = directories::issue_token(&db.store, acme.id, okta.id, expiring, &service::Actor::Cli, hour(9))
-        .await
-        .unwrap()
-        .unwrap();
+    let expiring = issue(&db, &acme, &okta, expiring, hour(9)).await;
     let revoked = TokenRequest { label: "revoked".into(), read_only: false, expires_at: None };
-    let revoked = directories::issue_token(&db.store, acme.id, okta.id, revoked, &service::Actor::Cli, hour(9))
-        .await
-        .unwrap()
-        .unwrap();
+    let revoked = issue(&db, &acme, &okta, revoked, hour(9)).await;
 
     assert!(directories::authenticate(&db.store, okta.id, &expiring.secret, hour(11)).await.is_ok());
     let after_expiry = directories::authenticate(&db.store, okta.id, &expiring.secret, hour(12)).await;
@@ -209,20 +195,8 @@ async fn tenants_are_created_with_validated_names(db: TestDatabase) {
 }
 
 async fn grant_tokens_are_swept_a_day_after_expiry_and_admin_tokens_kept(db: TestDatabase) {
-    let acme =
-        directories::ensure_tenant(&db.store, &TenantSlug::parse("acme").unwrap(), &service::Actor::Cli, hour(8))
-            .await
-            .unwrap();
-    let okta = directories::add_directory(
-        &db.store,
-        acme.id,
-        directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None },
-        &service::Actor::Cli,
-        hour(8),
-    )
-    .await
-    .unwrap()
-    .0;
+    let acme = tenant_named(&db, "acme", hour(8)).await;
+    let okta = directory_of(&db, &acme, IdentityProvider::Okta, hour(8)).await;
     let client =
         directories::issue_oauth_client(&db.store, acme.id, okta.id, "Okta".into(), &service::Actor::Cli, hour(8))
             .await
@@ -231,10 +205,7 @@ async fn grant_tokens_are_swept_a_day_after_expiry_and_admin_tokens_kept(db: Tes
     let granted =
         directories::exchange_client_credentials(&db.store, &client.client_id, &client.secret, hour(9)).await.unwrap();
     let expiring = TokenRequest { label: "admin".into(), read_only: false, expires_at: Some(hour(10)) };
-    let admin = directories::issue_token(&db.store, acme.id, okta.id, expiring, &service::Actor::Cli, hour(9))
-        .await
-        .unwrap()
-        .unwrap();
+    let admin = issue(&db, &acme, &okta, expiring, hour(9)).await;
     let a_day_after_expiry = hour(10) + directories::EXPIRED_ACCESS_TOKEN_RETENTION;
 
     assert_eq!(directories::sweep_expired_access_tokens(&db.store, hour(11)).await.unwrap(), 0, "swept too early");

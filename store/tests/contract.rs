@@ -104,7 +104,7 @@ async fn tenant(store: &Store, slug: &str) -> Tenant {
         display_name: slug.to_uppercase(),
         created_at: at(8),
     };
-    create_tenant(&store, &tenant).await.unwrap();
+    create_tenant(store, &tenant).await.unwrap();
     tenant
 }
 

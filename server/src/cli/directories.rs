@@ -95,21 +95,13 @@ pub(crate) async fn define_extension(
     let definition: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", schema.display()))?;
     let (actor, now) = (cli.actor(), cli.now());
-    let urn = service::provisioning::define_extension(
-        cli.store,
-        tenant.id,
-        directory,
-        resource_type,
-        required,
-        definition,
-        &actor,
-        now,
-    )
-    .await
-    .map_err(|error| match error {
-        service::provisioning::ProvisioningError::Protocol(error) => anyhow::anyhow!("{}", error.detail()),
-        service::provisioning::ProvisioningError::Service(error) => anyhow::anyhow!(error),
-    })?;
+    let extension = service::provisioning::ExtensionDefinition { resource_type, required, schema: definition };
+    let urn = service::provisioning::define_extension(cli.store, tenant.id, directory, extension, &actor, now)
+        .await
+        .map_err(|error| match error {
+            service::provisioning::ProvisioningError::Protocol(error) => anyhow::anyhow!("{}", error.detail()),
+            service::provisioning::ProvisioningError::Service(error) => anyhow::anyhow!(error),
+        })?;
     print_lines(&[format!("Defined {urn} for the {} of directory {directory}.", resource_type.as_str())]);
     Ok(())
 }

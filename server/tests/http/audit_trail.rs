@@ -78,7 +78,8 @@ async fn every_authenticated_scim_request_is_recorded_with_failures_explained(db
     assert_eq!(scope.verify_audit_chain().await.unwrap().first_break, None);
     // The other tenant's request is in its own trail only.
     let other = db.store.tenant_by_slug(&TenantSlug::parse("globex").unwrap()).await.unwrap().unwrap();
-    assert_eq!(db.store.tenant(other.id).audit_records(0, 100).await.unwrap().len(), 1);
+    let others = db.store.tenant(other.id).audit_records(0, 100).await.unwrap();
+    assert_eq!(others.iter().filter(|r| r.action == "scim.request").count(), 1, "{others:?}");
 }
 
 async fn refused_requests_are_recorded_with_their_reason_within_a_per_minute_allowance(db: TestDatabase) {
@@ -352,7 +353,15 @@ async fn a_bulk_request_is_recorded_with_the_changes_of_each_operation_that_succ
         response["Operations"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["201", "404", "201"]);
     let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
-    let records = db.store.tenant(tenant.id).audit_records(0, 100).await.unwrap();
+    let records: Vec<_> = db
+        .store
+        .tenant(tenant.id)
+        .audit_records(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == "scim.request")
+        .collect();
     assert_eq!(records.len(), 1);
     let detail: serde_json::Value = serde_json::from_str(&records[0].detail).unwrap();
     let written: Vec<(&str, &str)> = detail["changes"]

@@ -5,7 +5,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use service::directories::{self, TokenRequest};
+use service::directories::TokenRequest;
 use store::testing::TestDatabase;
 use store::{IdentityProvider, backend_tests};
 
@@ -23,24 +23,14 @@ struct Idp {
 impl Idp {
     async fn new(db: &TestDatabase, server: &TestServer, idp: IdentityProvider) -> Self {
         let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 9, 0, 0).unwrap();
-        let tenant = directories::ensure_tenant(&db.store, &"customer".parse().unwrap(), &service::Actor::Cli, now)
-            .await
-            .unwrap();
-        let directory = directories::add_directory(
-            &db.store,
-            tenant.id,
-            directories::NewDirectory { idp: idp, settings: Default::default(), first_token: None },
-            &service::Actor::Cli,
+        let (_, directory, token) = crate::provisioned(
+            db,
+            "customer",
+            idp,
+            TokenRequest { label: idp.as_str().into(), read_only: false, expires_at: None },
             now,
         )
-        .await
-        .unwrap()
-        .0;
-        let request = TokenRequest { label: idp.as_str().into(), read_only: false, expires_at: None };
-        let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now)
-            .await
-            .unwrap()
-            .unwrap();
+        .await;
         Self {
             base: format!("http://{}/scim/v2/{}", server.address(), directory.id),
             token: token.secret,

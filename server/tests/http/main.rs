@@ -452,3 +452,22 @@ async fn shutdown_lets_an_open_request_finish(db: TestDatabase) {
     stopping.await.unwrap().unwrap();
     assert!(tokio::net::TcpStream::connect(address).await.is_err(), "the listener is still open");
 }
+
+/// A directory fed by `idp` in tenant `slug` (made if missing) and a token `request`ed for
+/// it, made through the use cases `server admin create-directory` calls: what most tests
+/// provision into.
+pub(crate) async fn provisioned(
+    db: &TestDatabase,
+    slug: &str,
+    idp: store::IdentityProvider,
+    request: service::directories::TokenRequest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (store::Tenant, store::Directory, service::directories::IssuedToken) {
+    use service::directories::{self, NewDirectory};
+    let actor = service::Actor::Cli;
+    let tenant = directories::ensure_tenant(&db.store, &slug.parse().unwrap(), &actor, now).await.unwrap();
+    let new = NewDirectory { idp, settings: Default::default(), first_token: None };
+    let (directory, _) = directories::add_directory(&db.store, tenant.id, new, &actor, now).await.unwrap();
+    let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &actor, now).await.unwrap();
+    (tenant, directory, token.unwrap())
+}

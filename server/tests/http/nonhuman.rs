@@ -39,20 +39,20 @@ struct Scim {
 impl Scim {
     /// A new directory of tenant `slug` (made if missing) and a token for it.
     async fn new(db: &TestDatabase, server: &TestServer, slug: &str) -> Self {
+        let request = TokenRequest { label: "test".into(), read_only: false, expires_at: None };
         let now = at("2026-11-25T09:00:00Z");
-        let tenant =
-            directories::ensure_tenant(&db.store, &slug.parse().unwrap(), &service::Actor::Cli, now).await.unwrap();
-        let directory = directories::add_directory(
-            &db.store,
-            tenant.id,
-            directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None },
-            &service::Actor::Cli,
-            now,
-        )
-        .await
-        .unwrap()
-        .0;
-        Self::for_directory(db, server, tenant.id, directory.id).await
+        let (tenant, directory, token) = crate::provisioned(db, slug, IdentityProvider::Okta, request, now).await;
+        Self::with_token(server, tenant.id, directory.id, token.secret)
+    }
+
+    fn with_token(server: &TestServer, tenant: store::TenantId, directory: store::DirectoryId, token: String) -> Self {
+        Self {
+            base: server.url(&format!("/scim/v2/{directory}")),
+            token,
+            client: reqwest::Client::new(),
+            tenant,
+            directory,
+        }
     }
 
     async fn for_directory(
@@ -67,13 +67,7 @@ impl Scim {
             .await
             .unwrap()
             .unwrap();
-        Self {
-            base: server.url(&format!("/scim/v2/{directory}")),
-            token: token.secret,
-            client: reqwest::Client::new(),
-            tenant,
-            directory,
-        }
+        Self::with_token(server, tenant, directory, token.secret)
     }
 
     async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {

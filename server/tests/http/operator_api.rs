@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use service::directories::{self, TokenRequest};
+use service::directories::TokenRequest;
 use store::IdentityProvider;
 use store::testing::TestDatabase;
 
@@ -36,23 +36,14 @@ pub(crate) struct Directory {
 
 impl Directory {
     pub(crate) async fn new(db: &TestDatabase, server: &TestServer, tenant: &str) -> Self {
-        let slug = tenant.parse().unwrap();
-        let tenant = directories::ensure_tenant(&db.store, &slug, &service::Actor::Cli, now()).await.unwrap();
-        let directory = directories::add_directory(
-            &db.store,
-            tenant.id,
-            directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None },
-            &service::Actor::Cli,
+        let (_, directory, token) = crate::provisioned(
+            db,
+            tenant,
+            IdentityProvider::Okta,
+            TokenRequest { label: "test".into(), read_only: false, expires_at: None },
             now(),
         )
-        .await
-        .unwrap()
-        .0;
-        let request = TokenRequest { label: "test".into(), read_only: false, expires_at: None };
-        let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now())
-            .await
-            .unwrap()
-            .unwrap();
+        .await;
         let scim = format!("http://{}/scim/v2/{}", server.address(), directory.id);
         Self { id: directory.id, scim, token: token.secret, client: reqwest::Client::new() }
     }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use service::directories::{self, TokenRequest};
+use service::directories::TokenRequest;
 use store::testing::TestDatabase;
 use store::{IdentityProvider, backend_tests};
 
@@ -57,25 +57,9 @@ async fn okta_directory_with_token(db: &TestDatabase) -> (store::Tenant, store::
     service::operators::bootstrap_first_operator(&db.store, &email, "a long enough password".into(), now)
         .await
         .unwrap();
-    let tenant =
-        directories::ensure_tenant(&db.store, &"acme".parse().unwrap(), &service::Actor::Cli, now).await.unwrap();
-    let directory = directories::add_directory(
-        &db.store,
-        tenant.id,
-        directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None },
-        &service::Actor::Cli,
-        now,
-    )
-    .await
-    .unwrap()
-    .0;
     let request = TokenRequest { label: "t".into(), read_only: false, expires_at: None };
-    let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now)
-        .await
-        .unwrap()
-        .unwrap()
-        .secret;
-    (tenant, directory, token)
+    let (tenant, directory, token) = crate::provisioned(db, "acme", IdentityProvider::Okta, request, now).await;
+    (tenant, directory, token.secret)
 }
 
 backend_tests!(

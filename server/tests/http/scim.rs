@@ -32,22 +32,14 @@ impl Idp {
 
     async fn with_token(db: &TestDatabase, server: &TestServer, tenant: &str, read_only: bool) -> Self {
         let slug: TenantSlug = tenant.parse().unwrap();
-        let tenant = directories::ensure_tenant(&db.store, &slug, &service::Actor::Cli, now()).await.unwrap();
-        let directory = directories::add_directory(
-            &db.store,
-            tenant.id,
-            directories::NewDirectory { idp: IdentityProvider::Okta, settings: Default::default(), first_token: None },
-            &service::Actor::Cli,
+        let (tenant, directory, token) = crate::provisioned(
+            db,
+            slug.as_str(),
+            IdentityProvider::Okta,
+            TokenRequest { label: "test".into(), read_only, expires_at: None },
             now(),
         )
-        .await
-        .unwrap()
-        .0;
-        let request = TokenRequest { label: "test".into(), read_only, expires_at: None };
-        let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now())
-            .await
-            .unwrap()
-            .unwrap();
+        .await;
         Self {
             base: format!("http://{}/scim/v2/{}", server.address(), directory.id),
             token: token.secret,
@@ -967,23 +959,14 @@ async fn entra_and_okta_dialects_are_normalised_per_directory(db: TestDatabase) 
     let server = TestServer::start(&db).await;
     let okta = Idp::new(&db, &server, "acme").await;
     // An Entra ID directory: the same requests as Entra sends them.
-    let tenant =
-        directories::ensure_tenant(&db.store, &"globex".parse().unwrap(), &service::Actor::Cli, now()).await.unwrap();
-    let directory = directories::add_directory(
-        &db.store,
-        tenant.id,
-        directories::NewDirectory { idp: IdentityProvider::Entra, settings: Default::default(), first_token: None },
-        &service::Actor::Cli,
+    let (tenant, directory, token) = crate::provisioned(
+        &db,
+        "globex",
+        IdentityProvider::Entra,
+        TokenRequest { label: "entra".into(), read_only: false, expires_at: None },
         now(),
     )
-    .await
-    .unwrap()
-    .0;
-    let request = TokenRequest { label: "entra".into(), read_only: false, expires_at: None };
-    let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now())
-        .await
-        .unwrap()
-        .unwrap();
+    .await;
     let entra = Idp {
         base: format!("http://{}/scim/v2/{}", server.address(), directory.id),
         token: token.secret,
@@ -1192,13 +1175,16 @@ async fn custom_extensions_are_first_class_per_directory(db: TestDatabase) {
             {"name": "clearanceLevel", "type": "integer", "multiValued": false, "required": false}
         ]
     });
+    let extension = service::provisioning::ExtensionDefinition {
+        resource_type: ResourceKind::User,
+        required: false,
+        schema: definition.clone(),
+    };
     let urn = service::provisioning::define_extension(
         &db.store,
         idp.tenant,
         idp.directory,
-        ResourceKind::User,
-        false,
-        definition.clone(),
+        extension.clone(),
         &service::Actor::Cli,
         now(),
     )
@@ -1210,9 +1196,7 @@ async fn custom_extensions_are_first_class_per_directory(db: TestDatabase) {
         &db.store,
         idp.tenant,
         idp.directory,
-        ResourceKind::User,
-        false,
-        definition,
+        extension,
         &service::Actor::Cli,
         now(),
     )

@@ -81,20 +81,30 @@ fn registry_with(directory: DirectoryId, extensions: &[SchemaExtension]) -> Resu
     Ok(registry)
 }
 
+/// A custom schema extension to define.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtensionDefinition {
+    /// Whose schema it extends: users' or groups'.
+    pub resource_type: ResourceKind,
+    /// Resources must carry it.
+    pub required: bool,
+    /// The RFC 7643 §7 JSON representation (`id` a URN, `attributes`).
+    pub schema: Value,
+}
+
 /// Defines a custom schema extension (RFC 7643 §3.3, the §7 JSON representation) for a
 /// directory's users or groups, after checking it against the directory's schemas
-/// (a URN id, valid attributes, no clash with core attributes or other extensions).
-/// Returns its URN.
+/// (a URN id, valid attributes, no clash with core attributes or other extensions), and
+/// records `schema_extension.defined`. Returns its URN.
 pub async fn define_extension(
     store: &Store,
     tenant: store::TenantId,
     directory: store::DirectoryId,
-    resource_type: ResourceKind,
-    required: bool,
-    definition: Value,
+    extension: ExtensionDefinition,
     actor: &crate::actor::Actor,
     now: DateTime<Utc>,
 ) -> Result<String, ProvisioningError> {
+    let ExtensionDefinition { resource_type, required, schema: definition } = extension;
     let scope = store.tenant(tenant);
     if scope.directory(directory).await?.is_none() {
         return Err(ScimError::NotFound(format!("no directory {directory}")).into());
