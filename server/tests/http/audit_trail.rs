@@ -107,16 +107,7 @@ async fn refused_requests_are_recorded_with_their_reason_within_a_per_minute_all
     }
     server.audit.flush().await;
 
-    let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
-    let records: Vec<_> = db
-        .store
-        .tenant(tenant.id)
-        .audit_records(0, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.action == "scim.request")
-        .collect();
+    let records = scim_requests(&db, "acme").await;
     let reasons: Vec<String> = records
         .iter()
         .map(|r| serde_json::from_str::<serde_json::Value>(&r.detail).unwrap()["refusal"].as_str().unwrap().to_owned())
@@ -234,16 +225,7 @@ async fn each_write_is_recorded_with_the_attributes_it_changed_before_and_after(
     acme.send(reqwest::Method::DELETE, &format!("/Users/{user}"), serde_json::Value::Null).await;
     server.audit.flush().await;
 
-    let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
-    let records: Vec<_> = db
-        .store
-        .tenant(tenant.id)
-        .audit_records(0, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.action == "scim.request")
-        .collect();
+    let records = scim_requests(&db, "acme").await;
     let changes: Vec<serde_json::Value> = records
         .iter()
         .map(|r| serde_json::from_str::<serde_json::Value>(&r.detail).unwrap()["changes"].clone())
@@ -352,16 +334,7 @@ async fn a_bulk_request_is_recorded_with_the_changes_of_each_operation_that_succ
     let statuses: Vec<&str> =
         response["Operations"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["201", "404", "201"]);
-    let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
-    let records: Vec<_> = db
-        .store
-        .tenant(tenant.id)
-        .audit_records(0, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.action == "scim.request")
-        .collect();
+    let records = scim_requests(&db, "acme").await;
     assert_eq!(records.len(), 1);
     let detail: serde_json::Value = serde_json::from_str(&records[0].detail).unwrap();
     let written: Vec<(&str, &str)> = detail["changes"]
@@ -373,4 +346,12 @@ async fn a_bulk_request_is_recorded_with_the_changes_of_each_operation_that_succ
     assert_eq!(written, [("User", "created"), ("Group", "created")]);
     let ada = detail["changes"][0]["id"].clone();
     assert_eq!(detail["changes"][1]["members"], json!([{"op": "add", "ids": [ada]}]));
+}
+
+/// The SCIM requests in a tenant's trail, oldest first (without the records of the test's
+/// own set-up: the tenant, its directory and token).
+async fn scim_requests(db: &TestDatabase, slug: &str) -> Vec<store::AuditRecord> {
+    let tenant = db.store.tenant_by_slug(&TenantSlug::parse(slug).unwrap()).await.unwrap().unwrap();
+    let records = db.store.tenant(tenant.id).audit_records(0, 1000).await.unwrap();
+    records.into_iter().filter(|record| record.action == "scim.request").collect()
 }

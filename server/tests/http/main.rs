@@ -48,6 +48,12 @@ impl TestServer {
 
     /// Starts the app with further command-line options, e.g. `--webhooks-allow-internal-targets`.
     async fn start_with(db: &TestDatabase, options: &[&str]) -> Self {
+        Self::start_with_clock(db, options, service::SystemClock::shared()).await
+    }
+
+    /// Starts the app reading the time from `clock`, so a test can move it (a token's
+    /// expiry, a rotation's overlap) instead of waiting.
+    async fn start_with_clock(db: &TestDatabase, options: &[&str], clock: service::SharedClock) -> Self {
         let email = service::operators::OperatorEmail::parse(OPERATOR_EMAIL).unwrap();
         let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 9, 0, 0).unwrap();
         service::operators::bootstrap_first_operator(&db.store, &email, OPERATOR_PASSWORD.into(), now).await.unwrap();
@@ -59,7 +65,7 @@ impl TestServer {
         let arguments =
             ["server", "--database-url", db.url.as_str(), "--bind", "127.0.0.1:0", "--public-url", &public_url];
         let cli = Cli::try_parse_from(arguments.iter().chain(options)).unwrap();
-        let app = App::new(&cli.config, db.store.clone());
+        let app = App::with_clock(&cli.config, db.store.clone(), clock);
         let audit = app.audit_log();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server::serve_until(

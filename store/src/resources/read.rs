@@ -79,28 +79,18 @@ impl DirectoryData<'_> {
     /// migration 0009, which sets the tenant for row-level security in the same round trip.
     async fn by_id(&self, kind: ResourceKind, id: &str, with_groups: bool) -> Result<Option<ByIdRow>, StoreError> {
         const POSTGRES: &str = "SELECT * FROM scim_resource_by_id($1, $2, $3, $4, $5)";
-        Ok(match &self.store.pool {
-            crate::Pool::Sqlite(pool) => {
-                sqlx::query_as(BY_ID_SQLITE)
-                    .bind(self.tenant)
-                    .bind(self.directory)
-                    .bind(kind.as_str())
-                    .bind(id)
-                    .bind(with_groups)
-                    .fetch_optional(pool)
-                    .await?
-            }
-            crate::Pool::Postgres(pool) => {
-                sqlx::query_as(POSTGRES)
-                    .bind(self.tenant)
-                    .bind(self.directory)
-                    .bind(kind.as_str())
-                    .bind(id)
-                    .bind(with_groups)
-                    .fetch_optional(pool)
-                    .await?
-            }
-        })
+        let query = match self.store.backend() {
+            crate::Backend::Sqlite => BY_ID_SQLITE,
+            crate::Backend::Postgres => POSTGRES,
+        };
+        Ok(on_pool!(&self.store.pool, pool => sqlx::query_as(query)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(kind.as_str())
+            .bind(id)
+            .bind(with_groups)
+            .fetch_optional(pool)
+            .await?))
     }
 
     /// The resources of `kind` that match the filter, ordered and paged.
