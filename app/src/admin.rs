@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::auth::{Account, AdminView, SignOut, signed_in_account};
 use crate::onboarding::{AcceptSetupLink, InviteAdmin, admin_home, open_setup_link};
-use crate::pages::{ErrorBox, PRIMARY_BUTTON, error_message};
+use crate::pages::{ErrorBox, ErrorView, PRIMARY_BUTTON};
 
 pub(crate) const INPUT: &str = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm \
      focus:border-indigo-600 focus:outline-none focus:ring-2 focus:ring-indigo-600/30";
@@ -140,7 +140,7 @@ pub fn SetupLinkPage() -> impl IntoView {
                         }.into_any(),
                         Err(error) => view! {
                             <h1 class="mt-2 text-2xl font-bold tracking-tight">"This link cannot be used"</h1>
-                            <div id="setup-link-refused" class="mt-6"><ErrorBox message=error_message(&error)/></div>
+                            <div id="setup-link-refused" class="mt-6"><ErrorView error/></div>
                             <p class="mt-6 text-sm text-slate-600">
                                 "Already set up? " <A href="/sign-in" attr:class="font-semibold text-indigo-600 hover:text-indigo-500">"Sign in"</A>
                             </p>
@@ -156,7 +156,7 @@ pub fn SetupLinkPage() -> impl IntoView {
 fn AcceptForm(secret: String, tenant_name: String) -> impl IntoView {
     let accept = ServerAction::<AcceptSetupLink>::new();
     let pending = accept.pending();
-    let failure = move || accept.value().get().and_then(Result::err).map(|error| error_message(&error));
+    let failure = move || accept.value().get().and_then(Result::err).map(|error| error.to_string());
     view! {
         <h1 class="mt-2 text-2xl font-bold tracking-tight">{format!("Connect {tenant_name}'s identity provider")}</h1>
         <p class="mt-2 text-sm text-slate-600">
@@ -205,7 +205,7 @@ fn AdminHomeView(admin: AdminView) -> impl IntoView {
                 let Some(loaded) = home.get() else { return view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(); };
                 match loaded {
                         Ok(home) => view! { <HomeContent home/> }.into_any(),
-                        Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     }
             }}
         </main>
@@ -295,7 +295,7 @@ fn InviteSection(admins: Vec<String>) -> impl IntoView {
                             <p class="mt-2 text-sm text-emerald-900">"Send it to your colleague. It works once, and is shown only now."</p>
                         </div>
                     }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     None => ().into_any(),
                 }}
             </div>

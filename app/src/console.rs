@@ -5,7 +5,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::auth::OperatorView;
-use crate::pages::{ErrorBox, PRIMARY_BUTTON, SignedIn, TopBar, error_message};
+use crate::pages::{ErrorBox, ErrorView, PRIMARY_BUTTON, SignedIn, TopBar};
 use crate::tenants::{
     AddDirectory, ConfigureTenantSso, CreateSetupLink, CreateTenant, NewDirectory, identity_providers, list_tenants,
     tenant_detail,
@@ -28,7 +28,7 @@ fn TenantsView(operator: OperatorView) -> impl IntoView {
     // Not refetched after `create`: a created tenant opens its own page, and a refused one
     // changed nothing.
     let tenants = Resource::new(|| (), |()| list_tenants());
-    let failure = move || create.value().get().and_then(Result::err).map(|error| error_message(&error));
+    let failure = move || create.value().get().and_then(Result::err).map(|error| error.to_string());
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
@@ -89,7 +89,7 @@ fn TenantsView(operator: OperatorView) -> impl IntoView {
                                     </tbody>
                                 </table>
                             }.into_any(),
-                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                            Err(error) => view! { <ErrorView error/> }.into_any(),
                         }
                     })}
                 </Transition>
@@ -163,7 +163,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                             <p class="text-slate-600">"There is no tenant with this name."</p>
                             <A href="/tenants" attr:class="font-semibold text-indigo-600 hover:text-indigo-500">"All tenants"</A>
                         }.into_any(),
-                        Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        Err(error) => view! { <ErrorView error/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -188,7 +188,7 @@ fn AddDirectoryForm(slug: String, add: ServerAction<AddDirectory>) -> impl IntoV
         <div id="add-directory-result" class="mt-4" aria-live="polite">
             {move || match outcome.get() {
                 Some(Ok(created)) => view! { <NewDirectoryPanel created/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 None => ().into_any(),
             }}
         </div>
@@ -243,7 +243,7 @@ fn SetupLinkSection(slug: String) -> impl IntoView {
                             <p class="mt-2 text-emerald-900">"Shown only now: copy it into your message to the customer."</p>
                         </div>
                     }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     None => ().into_any(),
                 }}
             </div>
@@ -296,7 +296,7 @@ fn SsoSection(
             <div class="mt-4" aria-live="polite">
                 {move || outcome.get().map(|result| match result {
                     Ok(()) => view! { <p class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">"Saved. Admins can now sign in with it."</p> }.into_any(),
-                    Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 })}
             </div>
         </section>

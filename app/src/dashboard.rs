@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::admin::{AdminTopBar, Badge, CARD, CopyField, INPUT, SECONDARY_BUTTON, SignedInAdmin};
 use crate::auth::AdminView;
+use crate::error::PortalError;
 use crate::onboarding::{
     CreateDirectoryToken, DASHBOARD_PAGE, IssuedTokenView, RevokeDirectoryToken, RotateToken, directory_dashboard,
     directory_resources, list_tokens,
 };
-use crate::pages::{ErrorBox, PRIMARY_BUTTON, error_message};
+use crate::pages::{ErrorBox, PRIMARY_BUTTON};
 
 /// A non-human identity (service account or agent) as the dashboard lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,15 +76,10 @@ pub(crate) mod identity_rows {
 
 /// The non-human identities of one of the signed-in admin's directories.
 #[server(endpoint = "directory_identities")]
-pub async fn directory_identities(directory: String) -> Result<Vec<IdentityRow>, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = crate::onboarding::server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
-    let identities = service::nonhuman::directory_identities(&store, tenant, id)
-        .await
-        .map_err(|_| crate::auth::server::unavailable())?;
+pub async fn directory_identities(directory: String) -> Result<Vec<IdentityRow>, PortalError> {
+    let admin = crate::portal::Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let identities = service::nonhuman::directory_identities(admin.store(), admin.tenant(), id).await?;
     Ok(identities.into_iter().map(identity_rows::row).collect())
 }
 
@@ -149,7 +145,7 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                 <IdentityTable directory=directory()/>
                             }.into_any()
                         }
-                        Err(error) => view! { <div id="dashboard-error"><ErrorBox message=error_message(&error)/></div> }.into_any(),
+                        Err(error) => view! { <div id="dashboard-error"><ErrorBox message=error.to_string()/></div> }.into_any(),
                     }
             }}
         </main>
@@ -219,7 +215,7 @@ fn ResourceTable(directory: String, kind: &'static str, title: &'static str) -> 
                                 </div>
                             }.into_any()
                         }
-                        Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     }
             }}
         </section>
@@ -287,7 +283,7 @@ fn IdentityTable(directory: String) -> impl IntoView {
                             </table>
                         }.into_any()
                     }
-                    Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 }
             }}
         </section>
@@ -345,7 +341,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
             <section class=CARD aria-labelledby="tokens-heading">
                 <h2 id="tokens-heading" class="text-lg font-semibold">"All tokens"</h2>
                 <IssuedPanel outcome=Signal::derive(move || rotate.value().get())/>
-                {move || revoke.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error_message(&error)/> })}
+                {move || revoke.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error.to_string()/> })}
                 {move || {
                     let Some(loaded) = tokens.get() else { return view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(); };
                     match loaded {
@@ -402,7 +398,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
                                     </tbody>
                                 </table>
                             }.into_any(),
-                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                         }
                 }}
             </section>
@@ -416,7 +412,7 @@ fn sentence_case(word: &str) -> String {
 }
 
 #[component]
-fn IssuedPanel(outcome: Signal<Option<Result<IssuedTokenView, ServerFnError>>>) -> impl IntoView {
+fn IssuedPanel(outcome: Signal<Option<Result<IssuedTokenView, PortalError>>>) -> impl IntoView {
     view! {
         <div class="mt-4" aria-live="polite">
             {move || match outcome.get() {
@@ -429,7 +425,7 @@ fn IssuedPanel(outcome: Signal<Option<Result<IssuedTokenView, ServerFnError>>>) 
                         })}
                     </div>
                 }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 None => ().into_any(),
             }}
         </div>

@@ -6,9 +6,12 @@ pub mod audit;
 pub mod auth;
 pub mod console;
 pub mod dashboard;
+pub mod error;
 pub mod guides;
 pub mod onboarding;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod portal;
 pub mod probe;
 pub mod status;
 pub mod support;

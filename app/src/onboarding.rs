@@ -5,6 +5,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::PortalError;
+
 /// What a setup link invites to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetupInvite {
@@ -178,16 +180,12 @@ pub fn request_view(request: service::onboarding::RequestRecord) -> RequestView 
 pub const DASHBOARD_PAGE: i64 = 20;
 
 #[server(endpoint = "open_setup_link")]
-pub async fn open_setup_link(secret: String) -> Result<SetupInvite, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    match service::admins::open_setup_link(&store, &secret, server::now()).await {
-        Ok(tenant) => {
-            let sso_provider = service::sso::provider(&store, tenant.id).await.map_err(|_| server::unavailable())?;
-            Ok(SetupInvite { tenant_name: tenant.display_name, sso_provider: sso_provider.map(|p| p.display_name) })
-        }
-        Err(error) => Err(server::link_refused(response.as_ref(), &error)),
-    }
+pub async fn open_setup_link(secret: String) -> Result<SetupInvite, PortalError> {
+    let visitor = Visitor::current()?;
+    let store = &visitor.portal.store;
+    let tenant = service::admins::open_setup_link(store, &secret, visitor.portal.now()).await?;
+    let sso_provider = service::sso::provider(store, tenant.id).await?;
+    Ok(SetupInvite { tenant_name: tenant.display_name, sso_provider: sso_provider.map(|p| p.display_name) })
 }
 
 /// Makes the visitor an admin of the link's tenant and signs them in.
@@ -197,34 +195,26 @@ pub async fn accept_setup_link(
     email: String,
     password: String,
     password_again: String,
-) -> Result<(), ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let session = crate::auth::server::session().await?;
+) -> Result<(), PortalError> {
+    let visitor = Visitor::current()?;
     if password != password_again {
-        crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-        return Err(ServerFnError::new("The two passwords differ. Type the same password twice."));
+        return Err(PortalError::Invalid("The two passwords differ. Type the same password twice.".to_owned()));
     }
-    let admin = service::admins::redeem_setup_link(&store, &secret, &email, password, server::now())
-        .await
-        .map_err(|error| server::link_refused(response.as_ref(), &error))?;
-    session.cycle_id().await.map_err(|e| crate::auth::server::session_failed(&e))?;
-    let _ = session.remove_value(crate::auth::server::OPERATOR_KEY).await;
-    crate::auth::server::remember_admin(&session, &admin).await?;
+    let store = &visitor.portal.store;
+    let admin = service::admins::redeem_setup_link(store, &secret, &email, password, visitor.portal.now()).await?;
+    visitor.session.start(store, &service::admins::SignedInAccount::Admin(admin)).await?;
     leptos_axum::redirect("/admin");
     Ok(())
 }
 
 #[server(endpoint = "admin_home")]
-pub async fn admin_home() -> Result<HomeData, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let setups = service::onboarding::directory_setups(&store, tenant).await.map_err(|_| server::unavailable())?;
-    let admins = service::admins::admins(&store, tenant).await.map_err(|_| server::unavailable())?;
+pub async fn admin_home() -> Result<HomeData, PortalError> {
+    let admin = Admin::require().await?;
+    let setups = service::onboarding::directory_setups(admin.store(), admin.tenant()).await?;
+    let admins = service::admins::admins(admin.store(), admin.tenant()).await?;
     Ok(HomeData {
-        tenant_name: admin.tenant_name,
-        email: admin.email,
+        tenant_name: admin.session.tenant_name,
+        email: admin.session.email,
         directories: setups
             .into_iter()
             .map(|setup| DirectorySummary {
@@ -241,102 +231,81 @@ pub async fn admin_home() -> Result<HomeData, ServerFnError> {
 
 /// Makes a setup link that invites a colleague to the admin's tenant; returns its address.
 #[server(endpoint = "invite_admin")]
-pub async fn invite_admin(valid_days: u32) -> Result<String, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let public_base = expect_context::<crate::PortalSettings>().public_base;
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
+pub async fn invite_admin(valid_days: u32) -> Result<String, PortalError> {
+    let admin = Admin::require().await?;
     let lifetime = chrono::Duration::days(i64::from(valid_days));
-    let link = service::admins::create_setup_link(&store, admin.tenant()?, &admin.actor()?, lifetime, server::now())
-        .await
-        .map_err(|error| server::link_refused(response.as_ref(), &error))?;
-    Ok(link.url(&public_base))
+    let now = admin.portal.now();
+    let link = service::admins::create_setup_link(admin.store(), admin.tenant(), &admin.actor(), lifetime, now).await?;
+    Ok(link.url(admin.portal.public_base()))
 }
 
 /// Step 1 for a new directory: makes it and moves on to the endpoint step.
 #[server(endpoint = "start_setup")]
-pub async fn start_setup(idp: String) -> Result<(), ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let idp = server::parse_idp(response.as_ref(), &idp)?;
-    let directory = service::onboarding::start_directory(&store, admin.tenant()?, idp, &admin.actor()?, server::now())
-        .await
-        .map_err(|_| server::unavailable())?;
+pub async fn start_setup(idp: String) -> Result<(), PortalError> {
+    let admin = Admin::require().await?;
+    let idp = server::parse_idp(&idp)?;
+    let now = admin.portal.now();
+    let directory =
+        service::onboarding::start_directory(admin.store(), admin.tenant(), idp, &admin.actor(), now).await?;
     leptos_axum::redirect(&format!("/admin/directories/{}/setup/endpoint", directory.id));
     Ok(())
 }
 
 /// Step 1 for an existing directory: another identity provider.
 #[server(endpoint = "change_provider")]
-pub async fn change_provider(directory: String, idp: String) -> Result<(), ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let idp = server::parse_idp(response.as_ref(), &idp)?;
-    let id = server::directory_id(response.as_ref(), &directory)?;
-    service::onboarding::change_identity_provider(&store, admin.tenant()?, id, idp, &admin.actor()?, server::now())
-        .await
-        .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
+pub async fn change_provider(directory: String, idp: String) -> Result<(), PortalError> {
+    let admin = Admin::require().await?;
+    let idp = server::parse_idp(&idp)?;
+    let id = directory_id(&directory)?;
+    let (tenant, now) = (admin.tenant(), admin.portal.now());
+    service::onboarding::change_identity_provider(admin.store(), tenant, id, idp, &admin.actor(), now).await?;
     leptos_axum::redirect(&format!("/admin/directories/{id}/setup/endpoint"));
     Ok(())
 }
 
 /// A directory's wizard state; also records that the admin reached `step`.
 #[server(endpoint = "wizard_state")]
-pub async fn wizard_state(directory: String, step: String) -> Result<WizardData, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let public_base = expect_context::<crate::PortalSettings>().public_base;
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = server::directory_id(response.as_ref(), &directory)?;
-    let failed = |error| server::onboarding_failed(response.as_ref(), error);
+pub async fn wizard_state(directory: String, step: String) -> Result<WizardData, PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
     if let Some(step) = service::onboarding::Step::from_slug(&step) {
-        service::onboarding::reach_step(&store, tenant, id, step).await.map_err(failed)?;
+        service::onboarding::reach_step(admin.store(), admin.tenant(), id, step).await?;
     }
-    let setup = service::onboarding::directory_setup(&store, tenant, id).await.map_err(failed)?;
+    let setup = service::onboarding::directory_setup(admin.store(), admin.tenant(), id).await?;
     Ok(WizardData {
         directory: id.to_string(),
         idp: setup.directory.idp.as_str().to_owned(),
         idp_name: setup.directory.idp.display_name().to_owned(),
         reached: setup.state.step,
         completed: setup.state.completed.is_some(),
-        scim_base_url: format!("{public_base}/scim/v2/{id}"),
-        token_url: format!("{public_base}/oauth/token"),
+        scim_base_url: admin.portal.scim_base_url(id),
+        token_url: format!("{}/oauth/token", admin.portal.public_base()),
     })
 }
 
 /// Step 3: a bearer token for the identity provider, shown once.
 #[server(endpoint = "issue_setup_token")]
-pub async fn issue_setup_token(directory: String, valid_days: u32) -> Result<IssuedTokenView, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
-    let label = format!("Issued by {} in the setup wizard", admin.email);
-    server::issue_token(&store, &admin, id, label, valid_days).await
+pub async fn issue_setup_token(directory: String, valid_days: u32) -> Result<IssuedTokenView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let label = format!("Issued by {} in the setup wizard", admin.session.email);
+    server::issue_token(&admin, id, label, valid_days).await
 }
 
 /// Step 3, for identity providers that use OAuth client credentials.
 #[server(endpoint = "issue_setup_client")]
-pub async fn issue_setup_client(directory: String) -> Result<ClientCredentialsView, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let public_base = expect_context::<crate::PortalSettings>().public_base;
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
-    let label = format!("Issued by {} in the setup wizard", admin.email);
-    let client = service::directories::issue_oauth_client(&store, tenant, id, label, &admin.actor()?, server::now())
-        .await
-        .map_err(|_| server::unavailable())?
-        .ok_or_else(|| server::directory_not_found(response.as_ref()))?;
+pub async fn issue_setup_client(directory: String) -> Result<ClientCredentialsView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let label = format!("Issued by {} in the setup wizard", admin.session.email);
+    let (tenant, now) = (admin.tenant(), admin.portal.now());
+    let client = service::directories::issue_oauth_client(admin.store(), tenant, id, label, &admin.actor(), now)
+        .await?
+        .ok_or_else(PortalError::no_such_directory)?;
     Ok(ClientCredentialsView {
         client_id: client.client_id,
         client_secret: client.secret,
-        token_url: format!("{public_base}/oauth/token"),
+        token_url: format!("{}/oauth/token", admin.portal.public_base()),
     })
 }
 
@@ -344,32 +313,21 @@ pub async fn issue_setup_client(directory: String) -> Result<ClientCredentialsVi
 /// newest), newest first; and whether setup is complete (checked anew on every call, so a
 /// real identity provider's first successful provisioning completes it).
 #[server(endpoint = "sync_feed")]
-pub async fn sync_feed(directory: String, after: i64) -> Result<FeedView, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = server::directory_id(response.as_ref(), &directory)?;
-    let failed = |error| server::onboarding_failed(response.as_ref(), error);
-    let requests = service::onboarding::recent_requests(&store, tenant, id, after, 50).await.map_err(failed)?;
-    let completed = service::onboarding::complete_if_provisioned(&store, tenant, id, server::now())
-        .await
-        .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
+pub async fn sync_feed(directory: String, after: i64) -> Result<FeedView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
+    let requests = service::onboarding::recent_requests(admin.store(), admin.tenant(), id, after, 50).await?;
+    let completed =
+        service::onboarding::complete_if_provisioned(admin.store(), admin.tenant(), id, admin.portal.now()).await?;
     Ok(FeedView { requests: requests.into_iter().map(server::request_view).collect(), completed })
 }
 
 #[server(endpoint = "load_mapping")]
-pub async fn load_mapping(directory: String) -> Result<MappingView, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = server::directory_id(response.as_ref(), &directory)?;
-    let failed = |error| server::onboarding_failed(response.as_ref(), error);
-    let (rows, confirmed) = service::onboarding::mapping(&store, tenant, id).await.map_err(failed)?;
-    let unmapped = service::onboarding::unmapped_attributes(&store, tenant, id)
-        .await
-        .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
+pub async fn load_mapping(directory: String) -> Result<MappingView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
+    let (rows, confirmed) = service::onboarding::mapping(admin.store(), admin.tenant(), id).await?;
+    let unmapped = service::onboarding::unmapped_attributes(admin.store(), admin.tenant(), id).await?;
     let preview = serde_json::to_string_pretty(&service::onboarding::preview(&rows)).unwrap_or_default();
     Ok(MappingView {
         rows: rows
@@ -390,19 +348,13 @@ pub async fn load_mapping(directory: String) -> Result<MappingView, ServerFnErro
 /// Step 4: stores the mapping. `sources` are the identity provider's attribute names, in
 /// the order of `attributes`.
 #[server(endpoint = "save_mapping")]
-pub async fn save_mapping(
-    directory: String,
-    attributes: Vec<String>,
-    sources: Vec<String>,
-) -> Result<(), ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = server::directory_id(response.as_ref(), &directory)?;
+pub async fn save_mapping(directory: String, attributes: Vec<String>, sources: Vec<String>) -> Result<(), PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
     if attributes.len() != sources.len() {
-        crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-        return Err(ServerFnError::new("Every attribute needs a source field. Reload the page and try again."));
+        return Err(PortalError::Invalid(
+            "Every attribute needs a source field. Reload the page and try again.".to_owned(),
+        ));
     }
     let rows = attributes
         .into_iter()
@@ -414,23 +366,19 @@ pub async fn save_mapping(
             source,
         })
         .collect();
-    service::onboarding::save_mapping(&store, tenant, id, rows, &admin.actor()?, server::now())
-        .await
-        .map_err(|error| server::onboarding_failed(response.as_ref(), error))
+    let (tenant, now) = (admin.tenant(), admin.portal.now());
+    Ok(service::onboarding::save_mapping(admin.store(), tenant, id, rows, &admin.actor(), now).await?)
 }
 
 /// Step 5: the scripted provisioning cycle against the directory's own endpoint.
 #[server(endpoint = "run_self_test")]
-pub async fn run_self_test(directory: String) -> Result<SelfTestView, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let public_base = expect_context::<crate::PortalSettings>().public_base;
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = server::directory_id(response.as_ref(), &directory)?;
-    let report = service::self_test::run(&store, tenant, id, &public_base, &admin.actor()?, server::now())
-        .await
-        .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
+pub async fn run_self_test(directory: String) -> Result<SelfTestView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
+    let portal = &admin.portal;
+    let report =
+        service::self_test::run(&portal.store, admin.tenant(), id, portal.public_base(), &admin.actor(), portal.now())
+            .await?;
     Ok(SelfTestView {
         passed: report.passed,
         steps: report
@@ -448,21 +396,14 @@ pub async fn run_self_test(directory: String) -> Result<SelfTestView, ServerFnEr
 }
 
 #[server(endpoint = "directory_dashboard")]
-pub async fn directory_dashboard(directory: String) -> Result<DashboardView, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let public_base = expect_context::<crate::PortalSettings>().public_base;
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = server::directory_id(response.as_ref(), &directory)?;
-    let failed = |error| server::onboarding_failed(response.as_ref(), error);
-    let setup = service::onboarding::directory_setup(&store, tenant, id).await.map_err(failed)?;
-    let health = service::onboarding::sync_health(&store, tenant, id, server::now())
-        .await
-        .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
+pub async fn directory_dashboard(directory: String) -> Result<DashboardView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
+    let setup = service::onboarding::directory_setup(admin.store(), admin.tenant(), id).await?;
+    let health = service::onboarding::sync_health(admin.store(), admin.tenant(), id, admin.portal.now()).await?;
     Ok(DashboardView {
         idp_name: setup.directory.idp.display_name().to_owned(),
-        scim_base_url: format!("{public_base}/scim/v2/{id}"),
+        scim_base_url: admin.portal.scim_base_url(id),
         completed: setup.state.completed.is_some(),
         reached: setup.state.step,
         last_request: server::date_time(health.last_request_at),
@@ -479,29 +420,18 @@ pub async fn directory_resources(
     kind: String,
     search: String,
     start: i64,
-) -> Result<ResourcePage, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
-    server::resource_page(&store, tenant, id, &kind, &search, start).await.map_err(|message| {
-        crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-        ServerFnError::new(message)
-    })
+) -> Result<ResourcePage, PortalError> {
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    server::resource_page(admin.store(), admin.tenant(), id, &kind, &search, start).await.map_err(PortalError::Invalid)
 }
 
 #[server(endpoint = "list_tokens")]
-pub async fn list_tokens(directory: String) -> Result<Vec<TokenView>, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = server::directory_id(response.as_ref(), &directory)?;
-    let tokens = service::onboarding::tokens(&store, tenant, id)
-        .await
-        .map_err(|error| server::onboarding_failed(response.as_ref(), error))?;
-    let now = server::now();
+pub async fn list_tokens(directory: String) -> Result<Vec<TokenView>, PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
+    let tokens = service::onboarding::tokens(admin.store(), admin.tenant(), id).await?;
+    let now = admin.portal.now();
     Ok(tokens.into_iter().map(|token| server::token_view(token, now)).collect())
 }
 
@@ -511,19 +441,16 @@ pub async fn rotate_token(
     directory: String,
     token: String,
     overlap_minutes: i64,
-) -> Result<IssuedTokenView, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
-    let Ok(old) = token.parse::<service::TokenId>() else { return Err(server::token_not_found(response.as_ref())) };
+) -> Result<IssuedTokenView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let old = token.parse::<service::TokenId>().map_err(|_| PortalError::no_such_token())?;
     let overlap = chrono::Duration::minutes(overlap_minutes.clamp(0, 7 * 24 * 60));
-    let rotated = service::directories::rotate_token(&store, tenant, id, old, overlap, &admin.actor()?, server::now())
-        .await
-        .map_err(|_| server::unavailable())?;
-    let Some((issued, old_until)) = rotated else { return Err(server::token_not_found(response.as_ref())) };
-    let expires = service::onboarding::tokens(&store, tenant, id)
+    let (tenant, now) = (admin.tenant(), admin.portal.now());
+    let rotated =
+        service::directories::rotate_token(admin.store(), tenant, id, old, overlap, &admin.actor(), now).await?;
+    let (issued, old_until) = rotated.ok_or_else(PortalError::no_such_token)?;
+    let expires = service::onboarding::tokens(admin.store(), tenant, id)
         .await
         .ok()
         .and_then(|tokens| tokens.into_iter().find(|t| t.id == issued.id))
@@ -536,22 +463,13 @@ pub async fn rotate_token(
 }
 
 #[server(endpoint = "revoke_directory_token")]
-pub async fn revoke_directory_token(directory: String, token: String) -> Result<(), ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
-    let Ok(token_id) = token.parse::<service::TokenId>() else {
-        return Err(server::token_not_found(response.as_ref()));
-    };
-    let revoked = service::directories::revoke_token(&store, tenant, id, token_id, &admin.actor()?, server::now())
-        .await
-        .map_err(|_| server::unavailable())?;
-    if !revoked {
-        return Err(server::token_not_found(response.as_ref()));
-    }
-    Ok(())
+pub async fn revoke_directory_token(directory: String, token: String) -> Result<(), PortalError> {
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let token = token.parse::<service::TokenId>().map_err(|_| PortalError::no_such_token())?;
+    let (tenant, now) = (admin.tenant(), admin.portal.now());
+    let revoked = service::directories::revoke_token(admin.store(), tenant, id, token, &admin.actor(), now).await?;
+    if revoked { Ok(()) } else { Err(PortalError::no_such_token()) }
 }
 
 /// Issues a new token from the tokens page.
@@ -560,123 +478,50 @@ pub async fn create_directory_token(
     directory: String,
     label: String,
     valid_days: u32,
-) -> Result<IssuedTokenView, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
+) -> Result<IssuedTokenView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
     let label = label.trim();
     if label.is_empty() || label.chars().count() > 100 {
-        crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-        return Err(ServerFnError::new("Give the token a name of 1 to 100 characters, such as \"Okta production\"."));
+        return Err(PortalError::Invalid(
+            "Give the token a name of 1 to 100 characters, such as \"Okta production\".".to_owned(),
+        ));
     }
-    server::issue_token(&store, &admin, id, label.to_owned(), valid_days).await
+    server::issue_token(&admin, id, label.to_owned(), valid_days).await
 }
 
 #[cfg(feature = "ssr")]
+use crate::portal::{Admin, Visitor, directory_id};
+
+#[cfg(feature = "ssr")]
 pub(crate) mod server {
-    use leptos::prelude::*;
-    use service::onboarding::OnboardingError;
-
     use super::{DASHBOARD_PAGE, IssuedTokenView, RequestView, ResourcePage, ResourceRow, TokenView};
-    use crate::auth::server::set_status;
-
-    pub(crate) use crate::auth::server::{now, unavailable};
+    use crate::error::PortalError;
+    use crate::portal::Admin;
 
     pub(crate) fn date_time(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
         at.map_or_else(|| "never".to_owned(), |at| at.format("%Y-%m-%d %H:%M UTC").to_string())
     }
 
-    pub(crate) fn link_refused(
-        response: Option<&leptos_axum::ResponseOptions>,
-        error: &service::admins::SetupLinkError,
-    ) -> ServerFnError {
-        use service::admins::SetupLinkError;
-        let status = match error {
-            SetupLinkError::Service(_) => return unavailable(),
-            SetupLinkError::Unknown => http::StatusCode::NOT_FOUND,
-            SetupLinkError::Used | SetupLinkError::Expired => http::StatusCode::GONE,
-            SetupLinkError::EmailTaken => http::StatusCode::CONFLICT,
-            _ => http::StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        set_status(response, status);
-        ServerFnError::new(service::sentence(&error.to_string()))
-    }
-
-    pub(crate) fn parse_idp(
-        response: Option<&leptos_axum::ResponseOptions>,
-        idp: &str,
-    ) -> Result<service::IdentityProvider, ServerFnError> {
-        idp.parse().map_err(|_| {
-            set_status(response, http::StatusCode::UNPROCESSABLE_ENTITY);
-            ServerFnError::new("Choose one of the listed identity providers.")
-        })
-    }
-
-    pub(crate) fn directory_not_found(response: Option<&leptos_axum::ResponseOptions>) -> ServerFnError {
-        set_status(response, http::StatusCode::NOT_FOUND);
-        ServerFnError::new("There is no such directory in your organisation.")
-    }
-
-    pub(crate) fn token_not_found(response: Option<&leptos_axum::ResponseOptions>) -> ServerFnError {
-        set_status(response, http::StatusCode::NOT_FOUND);
-        ServerFnError::new("This directory has no such token.")
-    }
-
-    pub(crate) fn directory_id(
-        response: Option<&leptos_axum::ResponseOptions>,
-        directory: &str,
-    ) -> Result<service::DirectoryId, ServerFnError> {
-        directory.parse().map_err(|_| directory_not_found(response))
-    }
-
-    /// The directory, after checking that it is the tenant's.
-    pub(crate) async fn owned_directory(
-        response: Option<&leptos_axum::ResponseOptions>,
-        store: &service::Store,
-        tenant: service::TenantId,
-        directory: &str,
-    ) -> Result<service::DirectoryId, ServerFnError> {
-        let id = directory_id(response, directory)?;
-        match service::onboarding::directory_setup(store, tenant, id).await {
-            Ok(_) => Ok(id),
-            Err(OnboardingError::NotFound) => Err(directory_not_found(response)),
-            Err(_) => Err(unavailable()),
-        }
-    }
-
-    pub(crate) fn onboarding_failed(
-        response: Option<&leptos_axum::ResponseOptions>,
-        error: OnboardingError,
-    ) -> ServerFnError {
-        match error {
-            OnboardingError::NotFound => directory_not_found(response),
-            OnboardingError::InvalidMapping(message) => {
-                set_status(response, http::StatusCode::UNPROCESSABLE_ENTITY);
-                ServerFnError::new(service::sentence(&message))
-            }
-            OnboardingError::Service(_) => unavailable(),
-        }
+    pub(crate) fn parse_idp(idp: &str) -> Result<service::IdentityProvider, PortalError> {
+        idp.parse().map_err(|_| PortalError::Invalid("Choose one of the listed identity providers.".to_owned()))
     }
 
     /// Issues a directory token that expires after `valid_days` (0: never; at most ten
     /// years), records it in the tenant's audit trail, and returns it for showing once.
     pub(crate) async fn issue_token(
-        store: &service::Store,
-        admin: &crate::auth::server::SessionAdmin,
+        admin: &Admin,
         directory: service::DirectoryId,
         label: String,
         valid_days: u32,
-    ) -> Result<IssuedTokenView, ServerFnError> {
-        let tenant = admin.tenant()?;
-        let now = now();
+    ) -> Result<IssuedTokenView, PortalError> {
+        let now = admin.portal.now();
         let expires_at = (valid_days > 0).then(|| now + chrono::Duration::days(i64::from(valid_days.min(3650))));
         let request = service::directories::TokenRequest { label, read_only: false, expires_at };
-        let issued = service::directories::issue_token(store, tenant, directory, request, &admin.actor()?, now)
-            .await
-            .map_err(|_| unavailable())?
-            .ok_or_else(|| directory_not_found(None))?;
+        let issued =
+            service::directories::issue_token(admin.store(), admin.tenant(), directory, request, &admin.actor(), now)
+                .await?
+                .ok_or_else(PortalError::no_such_directory)?;
         Ok(IssuedTokenView { token: issued.secret, expires: date_time(expires_at), old_token_until: None })
     }
 

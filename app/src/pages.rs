@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 
 use crate::auth::{Account, OperatorView, SignIn, SignOut, signed_in_account};
+use crate::error::PortalError;
 use crate::status::{StatusReport, deployment_status};
 
 pub(crate) const PRIMARY_BUTTON: &str = "rounded-lg bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm \
@@ -72,7 +73,7 @@ fn StatusView(operator: OperatorView) -> impl IntoView {
                     {move || match outcome.get() {
                         None => view! { <p class="text-sm text-slate-500">"Not checked yet."</p> }.into_any(),
                         Some(Ok(report)) => view! { <StatusDetails report/> }.into_any(),
-                        Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     }}
                 </div>
             </section>
@@ -146,7 +147,7 @@ pub fn SignInPage() -> impl IntoView {
     let sso_failure = move || query.read().get("sso").map(|code| sso_message(&code).to_owned());
     let sign_in = ServerAction::<SignIn>::new();
     let pending = sign_in.pending();
-    let failure = move || sign_in.value().get().and_then(Result::err).map(|error| error_message(&error));
+    let failure = move || sign_in.value().get().and_then(Result::err).map(|error| error.to_string());
     let input = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm \
                  focus:border-indigo-600 focus:outline-none focus:ring-2 focus:ring-indigo-600/30";
     view! {
@@ -214,12 +215,18 @@ pub(crate) fn ErrorBox(message: String) -> impl IntoView {
     view! { <p class="rounded-lg bg-red-50 p-3 text-sm text-red-800" role="alert">{message}</p> }
 }
 
-/// The readable part of a server function error.
-pub(crate) fn error_message(error: &ServerFnError) -> String {
-    match error {
-        ServerFnError::ServerError(message) => message.clone(),
-        _ => "The server could not be reached. Try again in a moment.".to_owned(),
+/// A server function's error where a page shows what it loaded: its sentence, and when the
+/// server renders it, the page's status is the error's (a refused setup link answers 410,
+/// as its server function does).
+#[component]
+pub(crate) fn ErrorView(error: PortalError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = http::StatusCode::from_u16(error.status())
+    {
+        response.set_status(status);
     }
+    view! { <ErrorBox message=error.to_string()/> }
 }
 
 /// Shown for any path the router does not know.

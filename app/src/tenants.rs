@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::PortalError;
+
 /// One row of the tenant list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantRow {
@@ -57,11 +59,9 @@ pub fn identity_providers() -> Vec<(&'static str, &'static str)> {
 }
 
 #[server(endpoint = "list_tenants")]
-pub async fn list_tenants() -> Result<Vec<TenantRow>, ServerFnError> {
-    // Contexts first: after an `.await`, a server-rendered resource may no longer see them.
-    let store = expect_context::<service::Store>();
-    crate::auth::require_operator().await?;
-    let tenants = service::tenants::list(&store).await.map_err(|_| unavailable())?;
+pub async fn list_tenants() -> Result<Vec<TenantRow>, PortalError> {
+    let operator = Operator::require().await?;
+    let tenants = service::tenants::list(operator.store()).await?;
     Ok(tenants
         .into_iter()
         .map(|summary| TenantRow {
@@ -74,43 +74,25 @@ pub async fn list_tenants() -> Result<Vec<TenantRow>, ServerFnError> {
 }
 
 #[server(endpoint = "create_tenant")]
-pub async fn create_tenant(slug: String, display_name: String) -> Result<(), ServerFnError> {
-    use service::tenants::TenantError;
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let operator = crate::auth::require_operator_role().await?;
-    match service::tenants::create(&store, &slug, &display_name, &operator.actor()?, server::now()).await {
-        Ok(tenant) => {
-            leptos_axum::redirect(&format!("/tenants/{}", tenant.slug));
-            Ok(())
-        }
-        Err(TenantError::Service(_)) => Err(unavailable()),
-        Err(invalid) => {
-            crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-            Err(ServerFnError::new(service::sentence(&invalid.to_string())))
-        }
-    }
+pub async fn create_tenant(slug: String, display_name: String) -> Result<(), PortalError> {
+    let operator = Operator::require_role(OperatorRole::Operator).await?;
+    let now = operator.portal.now();
+    let tenant = service::tenants::create(operator.store(), &slug, &display_name, &operator.actor(), now).await?;
+    leptos_axum::redirect(&format!("/tenants/{}", tenant.slug));
+    Ok(())
 }
 
 #[server(endpoint = "tenant_detail")]
-pub async fn tenant_detail(slug: String) -> Result<Option<TenantOverview>, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let public_base = expect_context::<crate::PortalSettings>().public_base;
-    let operator = crate::auth::require_operator().await?;
+pub async fn tenant_detail(slug: String) -> Result<Option<TenantOverview>, PortalError> {
+    let operator = Operator::require().await?;
     let Ok(slug) = service::TenantSlug::parse(&slug) else { return Ok(None) };
-    let page = service::support::tenant_page(&store, &slug, &operator.actor()?, server::now()).await;
-    let Some(service::support::TenantPage { tenant, directories, sso: provider }) = page.map_err(|_| unavailable())?
-    else {
+    let page = service::support::tenant_page(operator.store(), &slug, &operator.actor(), operator.portal.now()).await?;
+    let Some(service::support::TenantPage { tenant, directories, sso: provider }) = page else {
         return Ok(None);
     };
-    let sso = SsoSettings {
-        redirect_uri: format!("{public_base}/sso/callback"),
-        issuer: provider.as_ref().map(|p| p.issuer.clone()),
-        client_id: provider.as_ref().map(|p| p.client_id.clone()),
-        display_name: provider.map(|p| p.display_name),
-    };
+    let portal = &operator.portal;
     Ok(Some(TenantOverview {
-        sso,
+        sso: SsoSettings::new(portal, provider),
         slug: tenant.slug.to_string(),
         display_name: tenant.display_name,
         directories: directories
@@ -118,7 +100,7 @@ pub async fn tenant_detail(slug: String) -> Result<Option<TenantOverview>, Serve
             .map(|directory| DirectoryRow {
                 id: directory.id.to_string(),
                 idp: directory.idp.display_name().to_owned(),
-                scim_base_url: format!("{public_base}/scim/v2/{}", directory.id),
+                scim_base_url: portal.scim_base_url(directory.id),
                 created: directory.created_at.format("%Y-%m-%d").to_string(),
             })
             .collect(),
@@ -126,24 +108,18 @@ pub async fn tenant_detail(slug: String) -> Result<Option<TenantOverview>, Serve
 }
 
 #[server(endpoint = "add_directory")]
-pub async fn add_directory(slug: String, idp: String) -> Result<NewDirectory, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let public_base = expect_context::<crate::PortalSettings>().public_base;
-    let response = crate::auth::server::response();
-    let operator = crate::auth::require_operator_role().await?;
+pub async fn add_directory(slug: String, idp: String) -> Result<NewDirectory, PortalError> {
+    let operator = Operator::require_role(OperatorRole::Operator).await?;
     let (Ok(slug), Ok(idp)) = (service::TenantSlug::parse(&slug), idp.parse::<service::IdentityProvider>()) else {
-        crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-        return Err(ServerFnError::new("Choose one of the listed identity providers."));
+        return Err(PortalError::Invalid("Choose one of the listed identity providers.".to_owned()));
     };
-    let label = format!("Created by {} in the portal", operator.email);
-    let added = service::tenants::add_directory(&store, &slug, idp, label, &operator.actor()?, server::now()).await;
-    let Some((directory, token)) = added.map_err(|_| unavailable())? else {
-        crate::auth::server::set_status(response.as_ref(), http::StatusCode::NOT_FOUND);
-        return Err(ServerFnError::new("This tenant does not exist (any more)."));
-    };
+    let label = format!("Created by {} in the portal", operator.session.email);
+    let now = operator.portal.now();
+    let added = service::tenants::add_directory(operator.store(), &slug, idp, label, &operator.actor(), now).await?;
+    let (directory, token) = added.ok_or_else(PortalError::no_such_tenant)?;
     Ok(NewDirectory {
         idp: idp.display_name().to_owned(),
-        scim_base_url: format!("{public_base}/scim/v2/{}", directory.id),
+        scim_base_url: operator.portal.scim_base_url(directory.id),
         token: token.secret,
     })
 }
@@ -158,22 +134,25 @@ pub struct SsoSettings {
     pub display_name: Option<String>,
 }
 
+#[cfg(feature = "ssr")]
+impl SsoSettings {
+    fn new(portal: &crate::portal::Portal, provider: Option<service::sso::ProviderSummary>) -> Self {
+        SsoSettings {
+            redirect_uri: format!("{}/sso/callback", portal.public_base()),
+            issuer: provider.as_ref().map(|p| p.issuer.clone()),
+            client_id: provider.as_ref().map(|p| p.client_id.clone()),
+            display_name: provider.map(|p| p.display_name),
+        }
+    }
+}
+
 #[server(endpoint = "tenant_sso")]
-pub async fn tenant_sso(slug: String) -> Result<SsoSettings, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let public_base = expect_context::<crate::PortalSettings>().public_base;
-    let response = crate::auth::server::response();
-    let operator = crate::auth::require_operator().await?;
-    let tenant = server::tenant_named(response.as_ref(), &store, &slug).await?;
-    let provider = service::support::tenant_sso(&store, tenant, &operator.actor()?, server::now())
-        .await
-        .map_err(|_| unavailable())?;
-    Ok(SsoSettings {
-        redirect_uri: format!("{public_base}/sso/callback"),
-        issuer: provider.as_ref().map(|p| p.issuer.clone()),
-        client_id: provider.as_ref().map(|p| p.client_id.clone()),
-        display_name: provider.map(|p| p.display_name),
-    })
+pub async fn tenant_sso(slug: String) -> Result<SsoSettings, PortalError> {
+    let operator = Operator::require().await?;
+    let tenant = operator.tenant(&slug).await?;
+    let provider =
+        service::support::tenant_sso(operator.store(), tenant, &operator.actor(), operator.portal.now()).await?;
+    Ok(SsoSettings::new(&operator.portal, provider))
 }
 
 /// Sets the tenant's OpenID Connect provider for admin sign-in.
@@ -184,76 +163,25 @@ pub async fn configure_tenant_sso(
     client_id: String,
     client_secret: String,
     display_name: String,
-) -> Result<(), ServerFnError> {
-    use service::sso::SsoError;
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let operator = crate::auth::require_operator_role().await?;
-    let tenant = server::tenant_named(response.as_ref(), &store, &slug).await?;
-    let actor = operator.actor()?;
+) -> Result<(), PortalError> {
+    let operator = Operator::require_role(OperatorRole::Operator).await?;
+    let tenant = operator.tenant(&slug).await?;
     let settings = service::sso::ProviderSettings { issuer, client_id, client_secret, display_name };
-    let configured = service::sso::configure(&store, tenant, &settings, &actor, server::now()).await;
-    match configured {
-        Ok(()) => Ok(()),
-        Err(SsoError::InvalidSettings(message)) => {
-            crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-            Err(ServerFnError::new(service::sentence(&message)))
-        }
-        Err(_) => Err(unavailable()),
-    }
+    Ok(service::sso::configure(operator.store(), tenant, &settings, &operator.actor(), operator.portal.now()).await?)
 }
 
 /// Makes a setup link for the tenant's next admin; returns its address (shown once).
 #[server(endpoint = "create_setup_link")]
-pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let public_base = expect_context::<crate::PortalSettings>().public_base;
-    let response = crate::auth::server::response();
-    let operator = crate::auth::require_operator_role().await?;
-    let Ok(slug) = service::TenantSlug::parse(&slug) else {
-        crate::auth::server::set_status(response.as_ref(), http::StatusCode::NOT_FOUND);
-        return Err(ServerFnError::new("This tenant does not exist (any more)."));
-    };
-    let Some((tenant, _)) = service::tenants::detail(&store, &slug).await.map_err(|_| unavailable())? else {
-        crate::auth::server::set_status(response.as_ref(), http::StatusCode::NOT_FOUND);
-        return Err(ServerFnError::new("This tenant does not exist (any more)."));
-    };
+pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, PortalError> {
+    let operator = Operator::require_role(OperatorRole::Operator).await?;
+    let tenant = operator.tenant(&slug).await?;
     let lifetime = chrono::Duration::days(i64::from(valid_days));
-    let actor = operator.actor()?;
-    match service::admins::create_setup_link(&store, tenant.id, &actor, lifetime, server::now()).await {
-        Ok(link) => Ok(link.url(&public_base)),
-        Err(service::admins::SetupLinkError::Service(_)) => Err(unavailable()),
-        Err(invalid) => {
-            crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-            Err(ServerFnError::new(service::sentence(&invalid.to_string())))
-        }
-    }
+    let now = operator.portal.now();
+    let link = service::admins::create_setup_link(operator.store(), tenant, &operator.actor(), lifetime, now).await?;
+    Ok(link.url(operator.portal.public_base()))
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) mod server {
-    use leptos::prelude::*;
-
-    /// The id of the tenant named `slug`, or a 404 error.
-    pub(crate) async fn tenant_named(
-        response: Option<&leptos_axum::ResponseOptions>,
-        store: &service::Store,
-        slug: &str,
-    ) -> Result<service::TenantId, ServerFnError> {
-        let not_found = || {
-            crate::auth::server::set_status(response, http::StatusCode::NOT_FOUND);
-            ServerFnError::new("This tenant does not exist (any more).")
-        };
-        let slug = service::TenantSlug::parse(slug).map_err(|_| not_found())?;
-        match service::tenants::detail(store, &slug).await {
-            Ok(Some((tenant, _))) => Ok(tenant.id),
-            Ok(None) => Err(not_found()),
-            Err(_) => Err(super::unavailable()),
-        }
-    }
-
-    pub(super) use crate::auth::server::now;
-}
-
+use crate::portal::Operator;
 #[cfg(feature = "ssr")]
-use crate::auth::server::unavailable;
+use service::OperatorRole;

@@ -15,7 +15,7 @@ use crate::onboarding::{
     ChangeProvider, FeedView, IssueSetupClient, IssueSetupToken, RunSelfTest, SaveMapping, StartSetup, WizardData,
     load_mapping, sync_feed, wizard_state,
 };
-use crate::pages::{ErrorBox, PRIMARY_BUTTON, error_message};
+use crate::pages::{ErrorBox, PRIMARY_BUTTON};
 
 const STEPS: [(&str, &str); 5] = [
     ("provider", "Identity provider"),
@@ -93,7 +93,7 @@ pub fn ConnectPage() -> impl IntoView {
 fn ConnectView(admin: AdminView) -> impl IntoView {
     let start = ServerAction::<StartSetup>::new();
     let pending = start.pending();
-    let failure = move || start.value().get().and_then(Result::err).map(|error| error_message(&error));
+    let failure = move || start.value().get().and_then(Result::err).map(|error| error.to_string());
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-3xl space-y-8 px-6 py-10">
@@ -147,7 +147,7 @@ fn WizardView(admin: AdminView) -> impl IntoView {
                             }.into_any()
                         }
                         Err(error) => view! {
-                            <div id="wizard-error"><ErrorBox message=error_message(&error)/></div>
+                            <div id="wizard-error"><ErrorBox message=error.to_string()/></div>
                             <A href="/admin" attr:class="text-sm font-semibold text-indigo-600">"Back to your directories"</A>
                         }.into_any(),
                     }
@@ -192,7 +192,7 @@ fn NextLink(directory: String, next: &'static str, label: &'static str) -> impl 
 #[component]
 fn ProviderStep(state: WizardData) -> impl IntoView {
     let change = ServerAction::<ChangeProvider>::new();
-    let failure = move || change.value().get().and_then(Result::err).map(|error| error_message(&error));
+    let failure = move || change.value().get().and_then(Result::err).map(|error| error.to_string());
     view! {
         <section class=CARD aria-labelledby="step-heading">
             <h1 id="step-heading" class="text-xl font-semibold">"Step 1: Choose your identity provider"</h1>
@@ -297,7 +297,7 @@ fn TokenStep(state: WizardData) -> impl IntoView {
                             <p class="text-sm text-emerald-900">{format!("Shown only now. Expires: {}.", issued.expires)}</p>
                         </div>
                     }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     None => ().into_any(),
                 }}
             </div>
@@ -315,7 +315,7 @@ fn TokenStep(state: WizardData) -> impl IntoView {
                             <CopyField id="token-url" label="Token URL" value=credentials.token_url/>
                         </div>
                     }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     None => ().into_any(),
                 }}
             </details>
@@ -331,7 +331,7 @@ fn TokenStep(state: WizardData) -> impl IntoView {
     }
 }
 
-fn first_request_banner(feed: Result<FeedView, ServerFnError>) -> AnyView {
+fn first_request_banner(feed: Result<FeedView, crate::error::PortalError>) -> AnyView {
     match feed {
         Ok(feed) => match feed.requests.last() {
             Some(first) => {
@@ -347,7 +347,7 @@ fn first_request_banner(feed: Result<FeedView, ServerFnError>) -> AnyView {
                 </p>
             }.into_any(),
         },
-        Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
     }
 }
 
@@ -359,7 +359,7 @@ fn MappingStep(state: WizardData) -> impl IntoView {
         save.version().track();
         load_mapping(directory.clone())
     });
-    let saved = move || save.value().get().map(|result| result.map_err(|error| error_message(&error)));
+    let saved = move || save.value().get().map(|result| result.map_err(|error| error.to_string()));
     let directory = state.directory.clone();
     view! {
         <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
@@ -375,7 +375,7 @@ fn MappingStep(state: WizardData) -> impl IntoView {
                 let Some(loaded) = mapping.get() else { return view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(); };
                 match loaded {
                             Ok(view_data) => view! { <MappingForm directory view_data save/> }.into_any(),
-                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                         }
             }}
             <div id="mapping-result" aria-live="polite">
@@ -496,7 +496,7 @@ fn TestStep(state: WizardData) -> impl IntoView {
                             }).collect_view()}
                         </ol>
                     }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     None => ().into_any(),
                 }}
             </div>
@@ -505,7 +505,7 @@ fn TestStep(state: WizardData) -> impl IntoView {
                 let Some(loaded) = feed.get() else { return view! { <p class="text-sm text-slate-500">"Loading the live feed…"</p> }.into_any(); };
                 match loaded {
                             Ok(feed) => view! { <LiveFeed feed dashboard/> }.into_any(),
-                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                         }
             }}
         </section>

@@ -15,6 +15,7 @@ pub mod onboarding;
 pub mod operators;
 pub mod provisioning;
 pub mod self_test;
+pub mod session;
 pub mod sso;
 pub mod support;
 pub mod tenants;
