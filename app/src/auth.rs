@@ -1,5 +1,6 @@
-//! Signing in and out, and who is signed in: on the server for every server function (the
-//! guards of [`crate::portal`]), and for pages before they render ([`PageAccount`]).
+//! Signing in and out, and who is signed in: for server functions through the guards of
+//! `crate::portal` (server only), and for pages before they render
+//! (`service::session::PageAccount`).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -80,21 +81,9 @@ impl From<service::session::OperatorSession> for OperatorView {
     }
 }
 
-/// Who the session belongs to (the server's page-account middleware reads it).
-#[cfg(feature = "ssr")]
-pub async fn account_of(session: &tower_sessions::Session) -> Result<Option<Account>, service::session::SessionError> {
-    Ok(service::session::PortalSession::new(session.clone()).account().await?.map(Account::from))
-}
-
-/// The account of a page request, put into the request's extensions by the server before
-/// the page renders (a request without it renders as signed out).
-#[cfg(feature = "ssr")]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageAccount(pub Option<Account>);
-
 /// Who is signed in. Rendering never waits for it: on the server it is the
-/// [`PageAccount`] the server resolved before rendering, and it travels inside the document
-/// to the browser, which reads it back while hydrating. In the browser it is read again
+/// `service::session::PageAccount` the server resolved before rendering, and it travels
+/// inside the document to the browser, which reads it back while hydrating. In the browser it is read again
 /// after every server-function redirect (sign-in, sign-out, an accepted setup link), before
 /// the router navigates: those are the moments it can change.
 #[derive(Debug, Clone, Copy)]
@@ -106,8 +95,9 @@ pub(crate) fn provide_signed_in_account() {
         #[cfg(feature = "ssr")]
         {
             use_context::<http::request::Parts>()
-                .and_then(|parts| parts.extensions.get::<PageAccount>().cloned())
+                .and_then(|parts| parts.extensions.get::<service::session::PageAccount>().cloned())
                 .and_then(|account| account.0)
+                .map(Account::from)
         }
         #[cfg(not(feature = "ssr"))]
         {
@@ -188,23 +178,4 @@ pub(crate) fn RedirectNavigation() -> impl IntoView {
 #[server(endpoint = "current_operator")]
 pub async fn current_operator() -> Result<Option<OperatorView>, PortalError> {
     Ok(crate::portal::Visitor::current()?.session.operator().await?.map(OperatorView::from))
-}
-
-/// Starts a tenant admin's session after single sign-on (the server's callback route).
-#[cfg(feature = "ssr")]
-pub async fn start_admin_session(
-    session: &tower_sessions::Session,
-    store: &service::Store,
-    admin: &service::admins::SignedInAdmin,
-) -> Result<(), service::session::SessionError> {
-    let account = service::admins::SignedInAccount::Admin(admin.clone());
-    service::session::PortalSession::new(session.clone()).start(store, &account).await
-}
-
-/// The tenant of the admin signed in with this session, if an admin is (for the server's
-/// own routes outside server functions, such as the live request stream).
-#[cfg(feature = "ssr")]
-pub async fn admin_tenant(session: &tower_sessions::Session) -> Option<service::TenantId> {
-    let admin = service::session::PortalSession::new(session.clone()).admin().await.ok().flatten()?;
-    Some(admin.tenant)
 }

@@ -61,6 +61,12 @@ pub enum SessionAccount {
     Admin(AdminSession),
 }
 
+/// The account of a portal page request, resolved by the server before the page renders
+/// and put into the request's extensions, so that pages know it synchronously (a request
+/// without it renders as signed out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageAccount(pub Option<SessionAccount>);
+
 /// Why a session could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {

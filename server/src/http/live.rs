@@ -17,6 +17,7 @@ use axum::routing::get;
 use futures_util::stream;
 use serde::Deserialize;
 use service::onboarding::{self, OnboardingError};
+use service::session::PortalSession;
 use store::{DirectoryId, Store, TenantId};
 use tokio::sync::watch;
 use tower_sessions::Session;
@@ -51,9 +52,11 @@ async fn stream_requests(
     Path(directory): Path<String>,
     Query(query): Query<StreamQuery>,
 ) -> Response {
-    let Some(tenant) = app::auth::admin_tenant(&session).await else {
+    // A session that cannot be read is treated as signed out.
+    let Ok(Some(admin)) = PortalSession::new(session).admin().await else {
         return (StatusCode::UNAUTHORIZED, "Sign in as an admin of this organisation.").into_response();
     };
+    let tenant = admin.tenant;
     let Ok(directory) = directory.parse::<DirectoryId>() else {
         return (StatusCode::NOT_FOUND, "There is no such directory in your organisation.").into_response();
     };
