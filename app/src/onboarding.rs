@@ -421,9 +421,20 @@ pub async fn directory_resources(
     search: String,
     start: i64,
 ) -> Result<ResourcePage, PortalError> {
+    use service::directory_browser;
     let admin = Admin::require().await?;
     let id = admin.directory(&directory).await?;
-    server::resource_page(admin.store(), admin.tenant(), id, &kind, &search, start).await.map_err(PortalError::Invalid)
+    let (store, tenant) = (admin.store(), admin.tenant());
+    let page = match kind.as_str() {
+        "users" => {
+            directory_browser::users(store, tenant, id, &search, start, DASHBOARD_PAGE).await?.map(server::user_row)
+        }
+        "groups" => {
+            directory_browser::groups(store, tenant, id, &search, start, DASHBOARD_PAGE).await?.map(server::group_row)
+        }
+        _ => return Err(PortalError::Invalid("Choose users or groups.".to_owned())),
+    };
+    Ok(ResourcePage { total: page.total, start: page.start, rows: page.rows })
 }
 
 #[server(endpoint = "list_tokens")]
@@ -495,7 +506,7 @@ use crate::portal::{Admin, Visitor, directory_id};
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    use super::{DASHBOARD_PAGE, IssuedTokenView, RequestView, ResourcePage, ResourceRow, TokenView};
+    use super::{IssuedTokenView, RequestView, ResourceRow, TokenView};
     use crate::error::PortalError;
     use crate::portal::Admin;
 
@@ -526,122 +537,47 @@ pub(crate) mod server {
     }
 
     pub(crate) fn request_view(request: service::onboarding::RequestRecord) -> RequestView {
-        let ok = request.outcome == service::onboarding::RequestOutcome::Success;
-        let cause = (!ok).then(|| {
-            let detail: serde_json::Value = serde_json::from_str(&request.detail).unwrap_or_default();
-            service::support::explain(request.status, &detail)
-        });
+        let cause = service::onboarding::failure_cause(&request);
         RequestView {
             seq: request.seq,
             time: request.occurred_at.format("%H:%M:%S").to_string(),
+            ok: cause.is_none(),
+            cause,
             method: request.method,
             path: request.path,
             status: request.status,
             latency_ms: request.latency_ms,
-            ok,
-            cause,
         }
     }
 
     pub(crate) fn token_view(token: service::onboarding::TokenRecord, now: chrono::DateTime<chrono::Utc>) -> TokenView {
-        let status = if token.revoked_at.is_some() {
-            "revoked"
-        } else if token.expires_at.is_some_and(|at| at <= now) {
-            "expired"
-        } else if token.expires_at.is_some_and(|at| at - now <= chrono::Duration::days(7)) {
-            "expiring"
-        } else {
-            "active"
-        };
+        let status = service::onboarding::TokenState::of(&token, now).as_str().to_owned();
         TokenView {
             id: token.id.to_string(),
             label: token.label,
             created: date_time(Some(token.created_at)),
             expires: date_time(token.expires_at),
             last_used: date_time(token.last_used_at),
-            status: status.to_owned(),
+            status,
         }
     }
 
-    pub(crate) async fn resource_page(
-        store: &service::Store,
-        tenant: service::TenantId,
-        directory: service::DirectoryId,
-        kind: &str,
-        search: &str,
-        start: i64,
-    ) -> Result<ResourcePage, String> {
-        use service::provisioning::{ListQuery, portal_endpoint};
-        let (resource, name_attribute) = match kind {
-            "users" => (service::ResourceKind::User, "userName"),
-            "groups" => (service::ResourceKind::Group, "displayName"),
-            _ => return Err("Choose users or groups.".to_owned()),
-        };
-        let search = search.trim();
-        if search.chars().count() > 200 {
-            return Err("Search for at most 200 characters.".to_owned());
+    pub(crate) fn user_row(user: service::directory_browser::UserRow) -> ResourceRow {
+        ResourceRow {
+            id: user.id,
+            secondary: user.display_name.or(user.email).unwrap_or_default(),
+            name: user.user_name,
+            active: Some(user.active),
         }
-        let endpoint = portal_endpoint(store, tenant, directory, String::new())
-            .await
-            .map_err(|_| "The database is unavailable. Try again shortly.".to_owned())?
-            .ok_or_else(|| "There is no such directory in your organisation.".to_owned())?;
-        let start = start.max(1);
-        let filter = (!search.is_empty()).then(|| {
-            let quoted = serde_json::Value::String(search.to_owned()).to_string();
-            format!("{name_attribute} sw {quoted}")
-        });
-        let query = ListQuery {
-            filter,
-            sort_by: Some(name_attribute.to_owned()),
-            start_index: Some(start),
-            count: Some(DASHBOARD_PAGE),
-            ..ListQuery::default()
-        };
-        let page = endpoint.list(resource, &query).await.map_err(|error| match error {
-            service::provisioning::ProvisioningError::Protocol(error) => error.to_string(),
-            service::provisioning::ProvisioningError::Service(_) => {
-                "The database is unavailable. Try again shortly.".to_owned()
-            }
-        })?;
-        let total = page.get("totalResults").and_then(serde_json::Value::as_i64).unwrap_or(0);
-        let rows = page
-            .get("Resources")
-            .and_then(serde_json::Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|resource| {
-                let text =
-                    |key: &str| resource.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
-                match kind {
-                    "users" => {
-                        let email = resource
-                            .get("emails")
-                            .and_then(serde_json::Value::as_array)
-                            .and_then(|emails| emails.first())
-                            .and_then(|email| email.get("value"))
-                            .and_then(serde_json::Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned();
-                        let display = text("displayName");
-                        ResourceRow {
-                            id: text("id"),
-                            name: text("userName"),
-                            secondary: if display.is_empty() { email } else { display },
-                            active: Some(resource.get("active").and_then(serde_json::Value::as_bool).unwrap_or(true)),
-                        }
-                    }
-                    _ => {
-                        let members = resource.get("members").and_then(serde_json::Value::as_array).map_or(0, Vec::len);
-                        ResourceRow {
-                            id: text("id"),
-                            name: text("displayName"),
-                            secondary: format!("{members} member{}", if members == 1 { "" } else { "s" }),
-                            active: None,
-                        }
-                    }
-                }
-            })
-            .collect();
-        Ok(ResourcePage { total, start, rows })
+    }
+
+    pub(crate) fn group_row(group: service::directory_browser::GroupRow) -> ResourceRow {
+        let members = group.members;
+        ResourceRow {
+            id: group.id,
+            name: group.display_name,
+            secondary: format!("{members} member{}", if members == 1 { "" } else { "s" }),
+            active: None,
+        }
     }
 }

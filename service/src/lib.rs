@@ -9,6 +9,7 @@ pub mod audit;
 pub mod clock;
 pub mod deployment;
 pub mod directories;
+pub mod directory_browser;
 pub mod events;
 pub mod nonhuman;
 pub mod onboarding;

@@ -4,6 +4,7 @@
 
 use service::ServiceError;
 use service::admins::SetupLinkError;
+use service::directory_browser::BrowseError;
 use service::onboarding::OnboardingError;
 use service::operators::OperatorError;
 use service::session::SessionError;
@@ -132,6 +133,18 @@ impl From<SsoError> for PortalError {
         match error {
             SsoError::InvalidSettings(message) => PortalError::Invalid(service::sentence(&message)),
             _ => PortalError::unavailable(),
+        }
+    }
+}
+
+impl From<BrowseError> for PortalError {
+    fn from(error: BrowseError) -> Self {
+        match error {
+            BrowseError::NotFound => PortalError::no_such_directory(),
+            BrowseError::SearchTooLong => PortalError::invalid(&error),
+            // The protocol's own words, as the directory's SCIM clients read them.
+            BrowseError::Refused(error) => PortalError::Invalid(error.to_string()),
+            BrowseError::Service(_) => PortalError::unavailable(),
         }
     }
 }
