@@ -175,6 +175,11 @@ impl Operator {
     }
 }
 
+/// A time as pages show it, to the minute, or `never`.
+pub fn date_time(at: Option<DateTime<Utc>>) -> String {
+    at.map_or_else(|| "never".to_owned(), |at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+}
+
 /// A directory id from a form; one that does not parse is no directory of the tenant.
 pub fn directory_id(text: &str) -> Result<DirectoryId, PortalError> {
     text.parse().map_err(|_| PortalError::no_such_directory())

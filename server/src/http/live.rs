@@ -86,7 +86,7 @@ async fn stream_requests(
                     // Newest first from the store; sent oldest first.
                     for request in requests.into_iter().rev() {
                         cursor.after = cursor.after.max(request.seq);
-                        let view = app::onboarding::request_view(request);
+                        let view = app::pages::wizard::calls::request_view(request);
                         if let Ok(event) = Event::default().event("request").json_data(&view) {
                             cursor.ready.push_back(event);
                         }

@@ -7,10 +7,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::admin::{AdminTopBar, Badge, CARD, CopyField, INPUT, SECONDARY_BUTTON, SignedInAdmin};
 use crate::auth::AdminView;
+use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin};
 use crate::error::PortalError;
-use crate::pages::{ErrorBox, PRIMARY_BUTTON};
 
 /// Attempts and dead letters shown per endpoint at most (the newest).
 pub const ACTIVITY_LIMIT: usize = 50;

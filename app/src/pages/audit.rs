@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::admin::{AdminTopBar, Badge, CARD, INPUT, SECONDARY_BUTTON, SignedInAdmin};
 use crate::auth::AdminView;
+use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::{AdminTopBar, Badge, ErrorBox, SignedInAdmin};
 use crate::error::PortalError;
-use crate::pages::{ErrorBox, PRIMARY_BUTTON};
 
 /// Records per page.
 pub const AUDIT_PAGE: i64 = 50;

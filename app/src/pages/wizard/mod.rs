@@ -2,61 +2,23 @@
 //! exchange a token, map attributes, test the sync. Each step explains itself for the
 //! identity provider chosen; progress is kept on the server, so the wizard resumes.
 
+pub mod calls;
+pub mod guides;
+
 use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::admin::{AdminTopBar, Badge, CARD, CopyField, INPUT, SECONDARY_BUTTON, SignedInAdmin};
-use crate::auth::AdminView;
-use crate::guides::{identity_providers, instructions};
-use crate::onboarding::{
-    ChangeProvider, FeedView, IssueSetupClient, IssueSetupToken, RunSelfTest, SaveMapping, StartSetup, WizardData,
-    load_mapping, sync_feed, wizard_state,
+use self::calls::{
+    ChangeProvider, FeedView, IssueSetupClient, IssueSetupToken, MappingView, RunSelfTest, SaveMapping, StartSetup,
+    WizardData, load_mapping, sync_feed, wizard_state,
 };
-use crate::pages::{ErrorBox, PRIMARY_BUTTON};
-
-const STEPS: [(&str, &str); 5] = [
-    ("provider", "Identity provider"),
-    ("endpoint", "Endpoint"),
-    ("token", "Token"),
-    ("mapping", "Attributes"),
-    ("test", "Test sync"),
-];
-
-/// The progress bar across the wizard: done, current and later steps, as links to the
-/// steps reached.
-#[component]
-fn Stepper(directory: Option<String>, current: usize, reached: usize) -> impl IntoView {
-    view! {
-        <nav aria-label="Setup progress">
-            <ol id="stepper" class="grid grid-cols-5 gap-2 text-xs sm:text-sm">
-                {STEPS.iter().enumerate().map(|(index, (slug, title))| {
-                    let number = index + 1;
-                    let state = if number == current { "current" } else if number < reached.max(current) { "done" } else { "later" };
-                    let bar = match state {
-                        "current" => "border-indigo-600 text-indigo-700 font-semibold",
-                        "done" => "border-emerald-500 text-slate-700",
-                        _ => "border-slate-200 text-slate-500",
-                    };
-                    let label = format!("{number}. {title}");
-                    let content = match (&directory, state) {
-                        (Some(directory), "done") => view! {
-                            <A href=format!("/admin/directories/{directory}/setup/{slug}") attr:class="hover:text-indigo-600">{label}</A>
-                        }.into_any(),
-                        _ => view! { <span>{label}</span> }.into_any(),
-                    };
-                    view! {
-                        <li class=format!("border-t-4 pt-2 {bar}") aria-current=(state == "current").then_some("step")>
-                            {content}
-                        </li>
-                    }
-                }).collect_view()}
-            </ol>
-        </nav>
-    }
-}
+use self::guides::{identity_providers, instructions};
+use crate::auth::AdminView;
+use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Stepper};
 
 /// The identity provider choice, as radio cards.
 #[component]
@@ -391,11 +353,7 @@ fn MappingStep(state: WizardData) -> impl IntoView {
 }
 
 #[component]
-fn MappingForm(
-    directory: String,
-    view_data: crate::onboarding::MappingView,
-    save: ServerAction<SaveMapping>,
-) -> impl IntoView {
+fn MappingForm(directory: String, view_data: MappingView, save: ServerAction<SaveMapping>) -> impl IntoView {
     let unmapped = view_data.unmapped.clone();
     view! {
         <ActionForm action=save attr:class="space-y-4">

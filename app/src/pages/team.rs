@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::admin::{CARD, INPUT};
 use crate::auth::OperatorView;
+use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON};
+use crate::components::{ErrorBox, ErrorView, SignedIn, TopBar};
 use crate::error::PortalError;
-use crate::pages::{ErrorBox, ErrorView, PRIMARY_BUTTON, SignedIn, TopBar};
 
 /// One operator account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,10 +7,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::admin::CARD;
 use crate::auth::OperatorView;
+use crate::components::style::CARD;
+use crate::components::{ErrorBox, SignedIn, TopBar};
 use crate::error::PortalError;
-use crate::pages::{ErrorBox, SignedIn, TopBar};
 
 /// One cause over the last 24 hours.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,7 +130,7 @@ pub async fn support_failure(tenant: String, seq: i64) -> Result<FailureView, Po
 /// for follow-up like the failures of a cause; what each identity holds is not shown.
 #[server(endpoint = "support_flagged_identities")]
 pub async fn support_flagged_identities() -> Result<Vec<FlaggedIdentityRow>, PortalError> {
-    use crate::dashboard::identity_rows;
+    use crate::pages::dashboard::identity_rows;
     let operator = Operator::require().await?;
     let flagged = service::nonhuman::flagged_across_tenants(operator.store(), 200).await?;
     Ok(flagged
