@@ -1,26 +1,21 @@
 //! The portal: Leptos pages and components, rendered on the server and hydrated in the
 //! browser, and the server functions they call (which delegate to the `service` crate).
 
-pub mod admin;
-pub mod audit;
 pub mod auth;
-pub mod console;
-pub mod dashboard;
-pub mod guides;
-pub mod onboarding;
+pub mod components;
+pub mod error;
 pub mod pages;
-pub mod probe;
-pub mod status;
-pub mod support;
-pub mod team;
-pub mod tenants;
-pub mod webhooks;
-pub mod wizard;
+#[cfg(feature = "ssr")]
+pub mod portal;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
+use pages::{
+    admin_home, audit, dashboard, not_found, probe, setup_link, sign_in, status, support, team, tenants, tokens,
+    webhooks, wizard,
+};
 
 /// The file stem of the wasm, js and css bundles under `/pkg`; the xtask builds them with
 /// this name and the server's Leptos options name it.
@@ -64,23 +59,23 @@ pub fn App() -> impl IntoView {
         <Title text="SCIM Portal"/>
         <Router>
             <auth::RedirectNavigation/>
-            <Routes fallback=pages::NotFound>
+            <Routes fallback=not_found::NotFound>
                 // Async: the whole page, with its server-loaded data, is rendered before
                 // anything is sent, so that a signed-out visitor gets an HTTP redirect rather
                 // than a page, and a page that fails to render gets an error page.
-                <Route path=path!("/") view=pages::StatusPage ssr=SsrMode::Async/>
-                <Route path=path!("/sign-in") view=pages::SignInPage/>
-                <Route path=path!("/tenants") view=console::TenantsPage ssr=SsrMode::Async/>
+                <Route path=path!("/") view=status::StatusPage ssr=SsrMode::Async/>
+                <Route path=path!("/sign-in") view=sign_in::SignInPage/>
+                <Route path=path!("/tenants") view=tenants::TenantsPage ssr=SsrMode::Async/>
                 <Route path=path!("/team") view=team::TeamPage ssr=SsrMode::Async/>
                 <Route path=path!("/support") view=support::SupportPage ssr=SsrMode::Async/>
-                <Route path=path!("/tenants/:slug") view=console::TenantPage ssr=SsrMode::Async/>
-                <Route path=path!("/setup/:secret") view=admin::SetupLinkPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin") view=admin::AdminHomePage ssr=SsrMode::Async/>
+                <Route path=path!("/tenants/:slug") view=tenants::TenantPage ssr=SsrMode::Async/>
+                <Route path=path!("/setup/:secret") view=setup_link::SetupLinkPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view=admin_home::AdminHomePage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/connect") view=wizard::ConnectPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=audit::AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/webhooks") view=webhooks::WebhooksPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id") view=dashboard::DashboardPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin/directories/:id/tokens") view=dashboard::TokensPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/directories/:id/tokens") view=tokens::TokensPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/setup/:step") view=wizard::WizardPage ssr=SsrMode::Async/>
                 // Pages that fail on purpose in test builds only; elsewhere "Page not found".
                 <Route path=path!("/_probe/:kind") view=probe::ProbePage ssr=SsrMode::Async/>

@@ -166,6 +166,52 @@ pub async fn tokens(
     Ok(store.tenant(tenant).directory_tokens(directory).await?)
 }
 
+/// Where a token stands: usable (`Active`, or `Expiring` within [`EXPIRING_WITHIN`]) or
+/// not any more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    Active,
+    Expiring,
+    Expired,
+    Revoked,
+}
+
+/// A token this close to its expiry is flagged, so that the admin rotates it in time.
+pub const EXPIRING_WITHIN: Duration = Duration::days(7);
+
+impl TokenState {
+    /// `token`'s state at `now`.
+    pub fn of(token: &TokenRecord, now: DateTime<Utc>) -> Self {
+        match token.expires_at {
+            _ if token.revoked_at.is_some() => TokenState::Revoked,
+            Some(at) if at <= now => TokenState::Expired,
+            Some(at) if at - now <= EXPIRING_WITHIN => TokenState::Expiring,
+            _ => TokenState::Active,
+        }
+    }
+
+    /// `active`, `expiring`, `expired` or `revoked`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenState::Active => "active",
+            TokenState::Expiring => "expiring",
+            TokenState::Expired => "expired",
+            TokenState::Revoked => "revoked",
+        }
+    }
+}
+
+/// What went wrong with a failed request, in plain words, and what to do; `None` for a
+/// request that succeeded.
+pub fn failure_cause(request: &RequestRecord) -> Option<String> {
+    if request.outcome == RequestOutcome::Success {
+        return None;
+    }
+    // The detail is the JSON the trail kept; an unreadable one still gets the status's hint.
+    let detail: Value = serde_json::from_str(&request.detail).unwrap_or_default();
+    Some(crate::support::explain(request.status, &detail))
+}
+
 /// The newest SCIM requests of a directory (newest first), after `after_seq`.
 pub async fn recent_requests(
     store: &Store,
@@ -555,6 +601,26 @@ pub async fn unmapped_attributes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_expiring_within_seven_days_of_its_expiry_and_revoked_first() {
+        let now = DateTime::<Utc>::MIN_UTC + Duration::days(365);
+        let token = |expires_at: Option<DateTime<Utc>>, revoked_at: Option<DateTime<Utc>>| TokenRecord {
+            id: store::TokenId::generate(),
+            directory: DirectoryId::generate(),
+            label: "Okta".to_owned(),
+            read_only: false,
+            created_at: now,
+            expires_at,
+            revoked_at,
+            last_used_at: None,
+        };
+        assert_eq!(TokenState::of(&token(None, None), now), TokenState::Active);
+        assert_eq!(TokenState::of(&token(Some(now + Duration::days(8)), None), now), TokenState::Active);
+        assert_eq!(TokenState::of(&token(Some(now + Duration::days(7)), None), now), TokenState::Expiring);
+        assert_eq!(TokenState::of(&token(Some(now), None), now), TokenState::Expired);
+        assert_eq!(TokenState::of(&token(Some(now), Some(now)), now), TokenState::Revoked);
+    }
 
     #[test]
     fn every_identity_provider_maps_the_required_user_name() {

@@ -13,6 +13,7 @@ use axum::routing::get;
 use futures_util::stream;
 use serde::Deserialize;
 use service::audit::{AuditFilters, CSV_HEADER, record_csv_row, record_json};
+use service::session::PortalSession;
 use store::{AuditQuery, Store, TenantId};
 use tower_sessions::Session;
 
@@ -53,9 +54,11 @@ impl Format {
 }
 
 async fn admin_export(State(state): State<AppState>, session: Session, Query(query): Query<ExportQuery>) -> Response {
-    let Some(tenant) = app::auth::admin_tenant(&session).await else {
+    // A session that cannot be read is treated as signed out.
+    let Ok(Some(admin)) = PortalSession::new(session).admin().await else {
         return (StatusCode::UNAUTHORIZED, "Sign in as an admin of this organisation.").into_response();
     };
+    let tenant = admin.tenant;
     match (Format::parse(query.format.as_deref()), query.filters.to_query()) {
         (Ok(format), Ok(filters)) => export(state.store.clone(), tenant, filters, format),
         (Err(message), _) | (_, Err(message)) => (StatusCode::BAD_REQUEST, message).into_response(),

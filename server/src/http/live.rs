@@ -17,6 +17,7 @@ use axum::routing::get;
 use futures_util::stream;
 use serde::Deserialize;
 use service::onboarding::{self, OnboardingError};
+use service::session::PortalSession;
 use store::{DirectoryId, Store, TenantId};
 use tokio::sync::watch;
 use tower_sessions::Session;
@@ -51,9 +52,11 @@ async fn stream_requests(
     Path(directory): Path<String>,
     Query(query): Query<StreamQuery>,
 ) -> Response {
-    let Some(tenant) = app::auth::admin_tenant(&session).await else {
+    // A session that cannot be read is treated as signed out.
+    let Ok(Some(admin)) = PortalSession::new(session).admin().await else {
         return (StatusCode::UNAUTHORIZED, "Sign in as an admin of this organisation.").into_response();
     };
+    let tenant = admin.tenant;
     let Ok(directory) = directory.parse::<DirectoryId>() else {
         return (StatusCode::NOT_FOUND, "There is no such directory in your organisation.").into_response();
     };
@@ -83,7 +86,7 @@ async fn stream_requests(
                     // Newest first from the store; sent oldest first.
                     for request in requests.into_iter().rev() {
                         cursor.after = cursor.after.max(request.seq);
-                        let view = app::onboarding::request_view(request);
+                        let view = app::pages::wizard::calls::request_view(request);
                         if let Ok(event) = Event::default().event("request").json_data(&view) {
                             cursor.ready.push_back(event);
                         }

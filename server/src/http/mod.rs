@@ -117,15 +117,14 @@ impl App {
         let state = self.state;
         let portal_routes = generate_route_list(app::App);
         let session_layer = sessions::layer(state.store.clone(), state.secure_cookies);
-        let (store, throttle, portal) = (state.store.clone(), state.sign_in_throttle.clone(), state.portal.clone());
-        let (webhooks, clock) = (state.webhooks.clone(), state.clock.clone());
-        let provide_store = move || {
-            provide_context(store.clone());
-            provide_context(throttle.clone());
-            provide_context(portal.clone());
-            provide_context(webhooks.clone());
-            provide_context(clock.clone());
+        let portal_context = app::portal::Portal {
+            store: state.store.clone(),
+            settings: state.portal.clone(),
+            clock: state.clock.clone(),
+            sign_in_throttle: state.sign_in_throttle.clone(),
+            webhooks: state.webhooks.clone(),
         };
+        let provide_portal = move || provide_context(portal_context.clone());
 
         // Machine clients (probes, identity providers) never carry a portal session: their
         // routes stay outside the session layer, which would otherwise run on every SCIM
@@ -138,7 +137,7 @@ impl App {
             .merge(operator_api::router())
             .with_state(state.clone());
         let portal = Router::new()
-            .leptos_routes_with_context(&state, portal_routes, provide_store, {
+            .leptos_routes_with_context(&state, portal_routes, provide_portal, {
                 let leptos = state.leptos.clone();
                 move || app::shell(leptos.clone())
             })

@@ -2,6 +2,7 @@
 //! restarts and are shared by several server processes), and the cookie settings.
 
 use async_trait::async_trait;
+use service::session::{PageAccount, PortalSession};
 use store::{SessionRow, Store};
 use time::OffsetDateTime;
 use tower_sessions::cookie::SameSite;
@@ -102,7 +103,7 @@ pub(crate) fn spawn_expiry_sweeper(store: Store, clock: service::SharedClock) ->
 }
 
 /// Who is signed in, resolved for a portal page request before the page renders (pages
-/// read it synchronously: `app::auth::PageAccount`). Other requests (server functions,
+/// read it synchronously: [`PageAccount`]). Other requests (server functions,
 /// bundle files, streams) read the session themselves when they need it.
 pub(super) async fn resolve_page_account(
     mut request: axum::extract::Request,
@@ -110,9 +111,9 @@ pub(super) async fn resolve_page_account(
 ) -> axum::response::Response {
     let session = request.extensions().get::<tower_sessions::Session>().cloned();
     if let Some(session) = session.filter(|_| is_page_request(&request)) {
-        match app::auth::account_of(&session).await {
+        match PortalSession::new(session).account().await {
             Ok(account) => {
-                request.extensions_mut().insert(app::auth::PageAccount(account));
+                request.extensions_mut().insert(PageAccount(account));
             }
             Err(error) => {
                 tracing::error!(%error, "reading the session of a page request failed");

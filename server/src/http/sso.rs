@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use service::admins::SetupLinkError;
+use service::admins::{SetupLinkError, SignedInAccount};
+use service::session::PortalSession;
 use service::sso::{self, PendingSignIn, SignInFor, SsoError};
 use tower_sessions::Session;
 
@@ -77,7 +78,7 @@ async fn callback(State(state): State<AppState>, session: Session, Query(query):
     )
     .await;
     match finished {
-        Ok(admin) => match app::auth::start_admin_session(&session, &state.store, &admin).await {
+        Ok(admin) => match PortalSession::new(session).start(&state.store, &SignedInAccount::Admin(admin)).await {
             Ok(()) => Redirect::to("/admin").into_response(),
             Err(error) => {
                 tracing::error!(%error, "starting an admin session after single sign-on");

@@ -7,9 +7,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::admin::{AdminTopBar, Badge, CARD, CopyField, INPUT, SECONDARY_BUTTON, SignedInAdmin};
 use crate::auth::AdminView;
-use crate::pages::{ErrorBox, PRIMARY_BUTTON, error_message};
+use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin};
+use crate::error::PortalError;
 
 /// Attempts and dead letters shown per endpoint at most (the newest).
 pub const ACTIVITY_LIMIT: usize = 50;
@@ -76,11 +77,13 @@ pub struct ActivityView {
 
 #[cfg(feature = "ssr")]
 mod server {
-    use leptos::prelude::*;
-    use service::webhooks::WebhookError;
-
     use super::{ActivityView, AttemptView, DeadLetterView, EndpointView, ProgressView};
-    pub(super) use crate::auth::server::{now, set_status, unavailable};
+    use crate::error::PortalError;
+
+    /// The endpoint named `text`; an id that does not parse is no endpoint of the tenant.
+    pub(super) fn webhook_id(text: &str) -> Result<service::webhooks::WebhookId, PortalError> {
+        text.parse().map_err(|_| PortalError::no_such_webhook())
+    }
 
     fn time(at: chrono::DateTime<chrono::Utc>) -> String {
         at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -129,114 +132,80 @@ mod server {
                 .collect(),
         }
     }
-
-    /// The endpoint named `text`; an id that does not parse is no endpoint of the tenant.
-    pub(super) fn webhook_id(
-        response: Option<&leptos_axum::ResponseOptions>,
-        text: &str,
-    ) -> Result<service::webhooks::WebhookId, ServerFnError> {
-        text.parse().map_err(|_| not_found(response))
-    }
-
-    pub(super) fn not_found(response: Option<&leptos_axum::ResponseOptions>) -> ServerFnError {
-        set_status(response, http::StatusCode::NOT_FOUND);
-        ServerFnError::new("This webhook or dead letter does not exist (any more).")
-    }
-
-    /// What the page says about a failed webhook use case.
-    pub(super) fn failure(response: Option<&leptos_axum::ResponseOptions>, error: WebhookError) -> ServerFnError {
-        match error {
-            WebhookError::InvalidTarget(message) => {
-                set_status(response, http::StatusCode::UNPROCESSABLE_ENTITY);
-                ServerFnError::new(service::sentence(&message))
-            }
-            WebhookError::UnknownWebhook(_) | WebhookError::UnknownDeadLetter(_) => not_found(response),
-            WebhookError::Service(_) => unavailable(),
-        }
-    }
 }
 
 /// The signed-in admin's endpoints, oldest first.
 #[server(endpoint = "webhook_endpoints")]
-pub async fn webhook_endpoints() -> Result<Vec<EndpointView>, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let admin = crate::auth::require_admin().await?;
-    let endpoints =
-        service::webhooks::endpoints_overview(&store, admin.tenant()?).await.map_err(|_| server::unavailable())?;
+pub async fn webhook_endpoints() -> Result<Vec<EndpointView>, PortalError> {
+    let admin = Admin::require().await?;
+    let endpoints = service::webhooks::endpoints_overview(admin.store(), admin.tenant()).await?;
     Ok(endpoints.into_iter().map(server::endpoint).collect())
 }
 
 /// Registers an endpoint of the admin's tenant; returns its secret (shown once).
 #[server(endpoint = "create_webhook")]
-pub async fn create_webhook(url: String) -> Result<IssuedWebhookView, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let options = expect_context::<service::webhooks::WebhookOptions>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let actor = admin.actor()?;
+pub async fn create_webhook(url: String) -> Result<IssuedWebhookView, PortalError> {
+    let admin = Admin::require().await?;
     let url = url.trim().to_owned();
-    let issued = service::webhooks::register_webhook(&store, admin.tenant()?, &url, &options, &actor, server::now())
-        .await
-        .map_err(|error| server::failure(response.as_ref(), error))?;
+    let portal = &admin.portal;
+    let issued = service::webhooks::register_webhook(
+        &portal.store,
+        admin.tenant(),
+        &url,
+        &portal.webhooks,
+        &admin.actor(),
+        portal.now(),
+    )
+    .await?;
     Ok(IssuedWebhookView { id: issued.id.to_string(), url, secret: issued.secret })
 }
 
 /// One of the admin's endpoints: its newest attempts and dead letters.
 #[server(endpoint = "webhook_activity")]
-pub async fn webhook_activity(webhook: String) -> Result<ActivityView, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let id = server::webhook_id(response.as_ref(), &webhook)?;
-    let activity = service::webhooks::endpoint_activity(&store, admin.tenant()?, id, ACTIVITY_LIMIT)
-        .await
-        .map_err(|error| server::failure(response.as_ref(), error))?;
+pub async fn webhook_activity(webhook: String) -> Result<ActivityView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = server::webhook_id(&webhook)?;
+    let activity = service::webhooks::endpoint_activity(admin.store(), admin.tenant(), id, ACTIVITY_LIMIT).await?;
     Ok(server::activity(activity))
 }
 
 /// Sends a dead letter of the admin's endpoint again; whether it was delivered.
 #[server(endpoint = "replay_dead_letter")]
-pub async fn replay_dead_letter(webhook: String, delivery: String) -> Result<bool, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let options = expect_context::<service::webhooks::WebhookOptions>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let id = server::webhook_id(response.as_ref(), &webhook)?;
-    let delivery = delivery.parse().map_err(|_| server::not_found(response.as_ref()))?;
-    let actor = admin.actor()?;
-    service::webhooks::replay(&store, &options, admin.tenant()?, id, delivery, &actor, server::now())
-        .await
-        .map_err(|error| server::failure(response.as_ref(), error))
+pub async fn replay_dead_letter(webhook: String, delivery: String) -> Result<bool, PortalError> {
+    let admin = Admin::require().await?;
+    let id = server::webhook_id(&webhook)?;
+    let delivery = delivery.parse().map_err(|_| PortalError::no_such_webhook())?;
+    let portal = &admin.portal;
+    let tenant = admin.tenant();
+    Ok(service::webhooks::replay(&portal.store, &portal.webhooks, tenant, id, delivery, &admin.actor(), portal.now())
+        .await?)
 }
 
 /// A tenant's endpoints for operators and support; recorded in the tenant's trail.
 #[server(endpoint = "tenant_webhooks")]
-pub async fn tenant_webhooks(slug: String) -> Result<Vec<EndpointView>, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let operator = crate::auth::require_operator().await?;
-    let tenant = crate::tenants::server::tenant_named(response.as_ref(), &store, &slug).await?;
-    let endpoints = service::support::tenant_webhooks(&store, tenant, &operator.actor()?, server::now())
-        .await
-        .map_err(|_| server::unavailable())?;
+pub async fn tenant_webhooks(slug: String) -> Result<Vec<EndpointView>, PortalError> {
+    let operator = Operator::require().await?;
+    let tenant = operator.tenant(&slug).await?;
+    let now = operator.portal.now();
+    let endpoints = service::support::tenant_webhooks(operator.store(), tenant, &operator.actor(), now).await?;
     Ok(endpoints.into_iter().map(server::endpoint).collect())
 }
 
 /// A tenant's endpoint's attempts and dead letters for operators and support; recorded in
 /// the tenant's trail.
 #[server(endpoint = "tenant_webhook_activity")]
-pub async fn tenant_webhook_activity(slug: String, webhook: String) -> Result<ActivityView, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let operator = crate::auth::require_operator().await?;
-    let tenant = crate::tenants::server::tenant_named(response.as_ref(), &store, &slug).await?;
-    let id = server::webhook_id(response.as_ref(), &webhook)?;
+pub async fn tenant_webhook_activity(slug: String, webhook: String) -> Result<ActivityView, PortalError> {
+    let operator = Operator::require().await?;
+    let tenant = operator.tenant(&slug).await?;
+    let id = server::webhook_id(&webhook)?;
+    let (actor, now) = (operator.actor(), operator.portal.now());
     let activity =
-        service::support::webhook_activity(&store, tenant, id, &operator.actor()?, ACTIVITY_LIMIT, server::now())
-            .await
-            .map_err(|error| server::failure(response.as_ref(), error))?;
+        service::support::webhook_activity(operator.store(), tenant, id, &actor, ACTIVITY_LIMIT, now).await?;
     Ok(server::activity(activity))
 }
+
+#[cfg(feature = "ssr")]
+use crate::portal::{Admin, Operator};
 
 const TH: &str = "py-2 pr-4 font-medium";
 
@@ -293,7 +262,7 @@ fn WebhooksView(admin: AdminView) -> impl IntoView {
                                 <p class="text-sm text-emerald-900">"Shown only now: keep it where your receiver verifies signatures."</p>
                             </div>
                         }.into_any(),
-                        Some(Err(error)) => view! { <div id="webhook-error"><ErrorBox message=error_message(&error)/></div> }.into_any(),
+                        Some(Err(error)) => view! { <div id="webhook-error"><ErrorBox message=error.to_string()/></div> }.into_any(),
                         None => ().into_any(),
                     }}
                 </div>
@@ -303,12 +272,12 @@ fn WebhooksView(admin: AdminView) -> impl IntoView {
                 {move || match endpoints.get() {
                     None => view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(),
                     Some(Ok(rows)) => view! { <EndpointsTable rows opened/> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 }}
             </section>
             {move || match activity.get() {
                 Some(Ok(Some((webhook, activity)))) => view! { <ActivitySection webhook activity replay=Some(replay)/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 _ => ().into_any(),
             }}
         </main>
@@ -356,13 +325,13 @@ pub(crate) fn TenantWebhooksSection(slug: String) -> impl IntoView {
             </Show>
             {move || match list.value().get() {
                 Some(Ok(rows)) => view! { <EndpointsTable rows opened/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 None => ().into_any(),
             }}
         </section>
         {move || match open.value().get() {
             Some(Ok((webhook, activity))) => view! { <ActivitySection webhook activity replay=None/> }.into_any(),
-            Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+            Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
             None => ().into_any(),
         }}
     }
@@ -513,7 +482,7 @@ fn ActivitySection(
                     {move || match replay.value().get() {
                         Some(Ok(true)) => view! { <p id="replay-result" class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">"Delivered."</p> }.into_any(),
                         Some(Ok(false)) => view! { <p id="replay-result" class="rounded-lg bg-amber-50 p-3 text-sm text-amber-900">"Not delivered: the endpoint still refuses it. The attempt is in the delivery log."</p> }.into_any(),
-                        Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                         None => ().into_any(),
                     }}
                 </div>

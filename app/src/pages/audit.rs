@@ -4,9 +4,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::admin::{AdminTopBar, Badge, CARD, INPUT, SECONDARY_BUTTON, SignedInAdmin};
 use crate::auth::AdminView;
-use crate::pages::{ErrorBox, PRIMARY_BUTTON, error_message};
+use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::{AdminTopBar, Badge, ErrorBox, SignedInAdmin};
+use crate::error::PortalError;
 
 /// Records per page.
 pub const AUDIT_PAGE: i64 = 50;
@@ -77,10 +78,8 @@ fn encode(value: &str) -> String {
 }
 
 #[server(endpoint = "audit_records")]
-pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Result<AuditPageView, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
+pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Result<AuditPageView, PortalError> {
+    let admin = crate::portal::Admin::require().await?;
     let given = |value: String| Some(value).filter(|v| !v.trim().is_empty());
     let filters = service::audit::AuditFilters {
         since: given(filters.since),
@@ -90,13 +89,8 @@ pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Res
         resource: given(filters.resource),
         directory: None,
     };
-    let query = filters.to_query().map_err(|message| {
-        crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-        ServerFnError::new(service::sentence(&message))
-    })?;
-    let records = service::audit::page(&store, admin.tenant()?, &query, before, AUDIT_PAGE + 1)
-        .await
-        .map_err(|_| crate::auth::server::unavailable())?;
+    let query = filters.to_query().map_err(|message| PortalError::Invalid(service::sentence(&message)))?;
+    let records = service::audit::page(admin.store(), admin.tenant(), &query, before, AUDIT_PAGE + 1).await?;
     let more = records.len() as i64 > AUDIT_PAGE;
     let rows: Vec<AuditRowView> = records
         .into_iter()
@@ -128,11 +122,9 @@ pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Res
 
 /// Verifies the organisation's chain; returns a sentence saying whether it holds.
 #[server(endpoint = "verify_audit_trail")]
-pub async fn verify_audit_trail() -> Result<String, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let admin = crate::auth::require_admin().await?;
-    let report =
-        service::audit::verify_chain(&store, admin.tenant()?).await.map_err(|_| crate::auth::server::unavailable())?;
+pub async fn verify_audit_trail() -> Result<String, PortalError> {
+    let admin = crate::portal::Admin::require().await?;
+    let report = service::audit::verify_chain(admin.store(), admin.tenant()).await?;
     Ok(match report.first_break {
         None => format!("Intact: all {} records link up, and none is missing at the end.", report.checked),
         Some(broken) => {
@@ -142,35 +134,29 @@ pub async fn verify_audit_trail() -> Result<String, ServerFnError> {
 }
 
 #[server(endpoint = "audit_retention")]
-pub async fn audit_retention() -> Result<Option<u32>, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let admin = crate::auth::require_admin().await?;
-    service::audit::retention(&store, admin.tenant()?).await.map_err(|_| crate::auth::server::unavailable())
+pub async fn audit_retention() -> Result<Option<u32>, PortalError> {
+    let admin = crate::portal::Admin::require().await?;
+    Ok(service::audit::retention(admin.store(), admin.tenant()).await?)
 }
 
 /// Sets the retention period: a number of days, or empty to keep records forever.
 #[server(endpoint = "set_audit_retention")]
-pub async fn set_audit_retention(days: String) -> Result<(), ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
+pub async fn set_audit_retention(days: String) -> Result<(), PortalError> {
+    let admin = crate::portal::Admin::require().await?;
     let days = match days.trim() {
         "" => None,
         text => match text.parse::<u32>() {
             Ok(days) if (1..=service::audit::MAX_RETENTION_DAYS).contains(&days) => Some(days),
             _ => {
-                crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-                return Err(ServerFnError::new(format!(
+                return Err(PortalError::Invalid(format!(
                     "Enter a number of days from 1 to {}, or nothing to keep records forever.",
                     service::audit::MAX_RETENTION_DAYS
                 )));
             }
         },
     };
-    let now = crate::auth::server::now();
-    service::audit::set_retention(&store, admin.tenant()?, days, &admin.actor()?, now)
-        .await
-        .map_err(|_| crate::auth::server::unavailable())
+    let now = admin.portal.now();
+    Ok(service::audit::set_retention(admin.store(), admin.tenant(), days, &admin.actor(), now).await?)
 }
 
 /// `/admin/audit`
@@ -290,7 +276,7 @@ fn AuditView(admin: AdminView) -> impl IntoView {
                                 </div>
                             }.into_any()
                         }
-                        Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     }
                 }}
             </section>
@@ -300,7 +286,7 @@ fn AuditView(admin: AdminView) -> impl IntoView {
                     <p class="mt-1 text-sm text-slate-600">"Recomputes every record's hash and checks that each links to the one before it."</p>
                     <button id="verify-chain" type="button" class=format!("{PRIMARY_BUTTON} mt-4") on:click=move |_| { verify.dispatch(()); }>"Verify the chain"</button>
                     <p id="verify-result" class="mt-3 text-sm" aria-live="polite">
-                        {move || verify.value().get().map(|result| result.unwrap_or_else(|error| error_message(&error)))}
+                        {move || verify.value().get().map(|result| result.unwrap_or_else(|error| error.to_string()))}
                     </p>
                 </section>
                 <section class=CARD aria-labelledby="retention-heading">
@@ -309,7 +295,7 @@ fn AuditView(admin: AdminView) -> impl IntoView {
                         {move || match retention.get() {
                             Some(Ok(Some(days))) => format!("Records older than {days} days are deleted (checked every ten minutes); each deletion is itself recorded."),
                             Some(Ok(None)) => "Records are kept forever.".to_owned(),
-                            Some(Err(error)) => error_message(&error),
+                            Some(Err(error)) => error.to_string(),
                             None => String::new(),
                         }}
                     </p>
@@ -320,7 +306,7 @@ fn AuditView(admin: AdminView) -> impl IntoView {
                         </div>
                         <button id="save-retention" type="submit" class=SECONDARY_BUTTON>"Save"</button>
                     </ActionForm>
-                    {move || save_retention.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error_message(&error)/> })}
+                    {move || save_retention.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error.to_string()/> })}
                 </section>
             </div>
         </main>

@@ -2,61 +2,23 @@
 //! exchange a token, map attributes, test the sync. Each step explains itself for the
 //! identity provider chosen; progress is kept on the server, so the wizard resumes.
 
+pub mod calls;
+pub mod guides;
+
 use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::admin::{AdminTopBar, Badge, CARD, CopyField, INPUT, SECONDARY_BUTTON, SignedInAdmin};
-use crate::auth::AdminView;
-use crate::guides::{identity_providers, instructions};
-use crate::onboarding::{
-    ChangeProvider, FeedView, IssueSetupClient, IssueSetupToken, RunSelfTest, SaveMapping, StartSetup, WizardData,
-    load_mapping, sync_feed, wizard_state,
+use self::calls::{
+    ChangeProvider, FeedView, IssueSetupClient, IssueSetupToken, MappingView, RunSelfTest, SaveMapping, StartSetup,
+    WizardData, load_mapping, sync_feed, wizard_state,
 };
-use crate::pages::{ErrorBox, PRIMARY_BUTTON, error_message};
-
-const STEPS: [(&str, &str); 5] = [
-    ("provider", "Identity provider"),
-    ("endpoint", "Endpoint"),
-    ("token", "Token"),
-    ("mapping", "Attributes"),
-    ("test", "Test sync"),
-];
-
-/// The progress bar across the wizard: done, current and later steps, as links to the
-/// steps reached.
-#[component]
-fn Stepper(directory: Option<String>, current: usize, reached: usize) -> impl IntoView {
-    view! {
-        <nav aria-label="Setup progress">
-            <ol id="stepper" class="grid grid-cols-5 gap-2 text-xs sm:text-sm">
-                {STEPS.iter().enumerate().map(|(index, (slug, title))| {
-                    let number = index + 1;
-                    let state = if number == current { "current" } else if number < reached.max(current) { "done" } else { "later" };
-                    let bar = match state {
-                        "current" => "border-indigo-600 text-indigo-700 font-semibold",
-                        "done" => "border-emerald-500 text-slate-700",
-                        _ => "border-slate-200 text-slate-500",
-                    };
-                    let label = format!("{number}. {title}");
-                    let content = match (&directory, state) {
-                        (Some(directory), "done") => view! {
-                            <A href=format!("/admin/directories/{directory}/setup/{slug}") attr:class="hover:text-indigo-600">{label}</A>
-                        }.into_any(),
-                        _ => view! { <span>{label}</span> }.into_any(),
-                    };
-                    view! {
-                        <li class=format!("border-t-4 pt-2 {bar}") aria-current=(state == "current").then_some("step")>
-                            {content}
-                        </li>
-                    }
-                }).collect_view()}
-            </ol>
-        </nav>
-    }
-}
+use self::guides::{identity_providers, instructions};
+use crate::auth::AdminView;
+use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Stepper};
 
 /// The identity provider choice, as radio cards.
 #[component]
@@ -93,7 +55,7 @@ pub fn ConnectPage() -> impl IntoView {
 fn ConnectView(admin: AdminView) -> impl IntoView {
     let start = ServerAction::<StartSetup>::new();
     let pending = start.pending();
-    let failure = move || start.value().get().and_then(Result::err).map(|error| error_message(&error));
+    let failure = move || start.value().get().and_then(Result::err).map(|error| error.to_string());
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-3xl space-y-8 px-6 py-10">
@@ -147,7 +109,7 @@ fn WizardView(admin: AdminView) -> impl IntoView {
                             }.into_any()
                         }
                         Err(error) => view! {
-                            <div id="wizard-error"><ErrorBox message=error_message(&error)/></div>
+                            <div id="wizard-error"><ErrorBox message=error.to_string()/></div>
                             <A href="/admin" attr:class="text-sm font-semibold text-indigo-600">"Back to your directories"</A>
                         }.into_any(),
                     }
@@ -192,7 +154,7 @@ fn NextLink(directory: String, next: &'static str, label: &'static str) -> impl 
 #[component]
 fn ProviderStep(state: WizardData) -> impl IntoView {
     let change = ServerAction::<ChangeProvider>::new();
-    let failure = move || change.value().get().and_then(Result::err).map(|error| error_message(&error));
+    let failure = move || change.value().get().and_then(Result::err).map(|error| error.to_string());
     view! {
         <section class=CARD aria-labelledby="step-heading">
             <h1 id="step-heading" class="text-xl font-semibold">"Step 1: Choose your identity provider"</h1>
@@ -297,7 +259,7 @@ fn TokenStep(state: WizardData) -> impl IntoView {
                             <p class="text-sm text-emerald-900">{format!("Shown only now. Expires: {}.", issued.expires)}</p>
                         </div>
                     }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     None => ().into_any(),
                 }}
             </div>
@@ -315,7 +277,7 @@ fn TokenStep(state: WizardData) -> impl IntoView {
                             <CopyField id="token-url" label="Token URL" value=credentials.token_url/>
                         </div>
                     }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     None => ().into_any(),
                 }}
             </details>
@@ -331,7 +293,7 @@ fn TokenStep(state: WizardData) -> impl IntoView {
     }
 }
 
-fn first_request_banner(feed: Result<FeedView, ServerFnError>) -> AnyView {
+fn first_request_banner(feed: Result<FeedView, crate::error::PortalError>) -> AnyView {
     match feed {
         Ok(feed) => match feed.requests.last() {
             Some(first) => {
@@ -347,7 +309,7 @@ fn first_request_banner(feed: Result<FeedView, ServerFnError>) -> AnyView {
                 </p>
             }.into_any(),
         },
-        Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
     }
 }
 
@@ -359,7 +321,7 @@ fn MappingStep(state: WizardData) -> impl IntoView {
         save.version().track();
         load_mapping(directory.clone())
     });
-    let saved = move || save.value().get().map(|result| result.map_err(|error| error_message(&error)));
+    let saved = move || save.value().get().map(|result| result.map_err(|error| error.to_string()));
     let directory = state.directory.clone();
     view! {
         <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
@@ -375,7 +337,7 @@ fn MappingStep(state: WizardData) -> impl IntoView {
                 let Some(loaded) = mapping.get() else { return view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(); };
                 match loaded {
                             Ok(view_data) => view! { <MappingForm directory view_data save/> }.into_any(),
-                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                         }
             }}
             <div id="mapping-result" aria-live="polite">
@@ -391,11 +353,7 @@ fn MappingStep(state: WizardData) -> impl IntoView {
 }
 
 #[component]
-fn MappingForm(
-    directory: String,
-    view_data: crate::onboarding::MappingView,
-    save: ServerAction<SaveMapping>,
-) -> impl IntoView {
+fn MappingForm(directory: String, view_data: MappingView, save: ServerAction<SaveMapping>) -> impl IntoView {
     let unmapped = view_data.unmapped.clone();
     view! {
         <ActionForm action=save attr:class="space-y-4">
@@ -496,7 +454,7 @@ fn TestStep(state: WizardData) -> impl IntoView {
                             }).collect_view()}
                         </ol>
                     }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     None => ().into_any(),
                 }}
             </div>
@@ -505,7 +463,7 @@ fn TestStep(state: WizardData) -> impl IntoView {
                 let Some(loaded) = feed.get() else { return view! { <p class="text-sm text-slate-500">"Loading the live feed…"</p> }.into_any(); };
                 match loaded {
                             Ok(feed) => view! { <LiveFeed feed dashboard/> }.into_any(),
-                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                         }
             }}
         </section>

@@ -4,9 +4,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::admin::{CARD, INPUT};
 use crate::auth::OperatorView;
-use crate::pages::{ErrorBox, PRIMARY_BUTTON, SignedIn, TopBar, error_message};
+use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON};
+use crate::components::{ErrorBox, ErrorView, SignedIn, TopBar};
+use crate::error::PortalError;
 
 /// One operator account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,10 +26,9 @@ pub struct AddedOperator {
 }
 
 #[server(endpoint = "list_operators")]
-pub async fn list_operators() -> Result<Vec<OperatorRow>, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    crate::auth::require_operator().await?;
-    let operators = service::operators::list(&store).await.map_err(|_| crate::auth::server::unavailable())?;
+pub async fn list_operators() -> Result<Vec<OperatorRow>, PortalError> {
+    let operator = crate::portal::Operator::require().await?;
+    let operators = service::operators::list(operator.store()).await?;
     Ok(operators
         .into_iter()
         .map(|operator| OperatorRow {
@@ -41,37 +41,20 @@ pub async fn list_operators() -> Result<Vec<OperatorRow>, ServerFnError> {
 
 /// Adds an operator account with the `operator` or `support` role.
 #[server(endpoint = "add_operator")]
-pub async fn add_operator(email: String, role: String) -> Result<AddedOperator, ServerFnError> {
-    use service::operators::OperatorError;
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    crate::auth::require_operator_role().await?;
+pub async fn add_operator(email: String, role: String) -> Result<AddedOperator, PortalError> {
+    use service::OperatorRole;
+    let operator = crate::portal::Operator::require_role(OperatorRole::Operator).await?;
     let role = match role.as_str() {
-        "operator" => service::OperatorRole::Operator,
-        "support" => service::OperatorRole::Support,
-        _ => {
-            crate::auth::server::set_status(response.as_ref(), http::StatusCode::UNPROCESSABLE_ENTITY);
-            return Err(ServerFnError::new("Choose the operator or the support role."));
-        }
+        "operator" => OperatorRole::Operator,
+        "support" => OperatorRole::Support,
+        _ => return Err(PortalError::Invalid("Choose the operator or the support role.".to_owned())),
     };
-    let now = crate::auth::server::now();
-    match service::operators::add_operator(&store, &email, role, now).await {
-        Ok(added) => Ok(AddedOperator {
-            email: added.operator.email,
-            role: added.operator.role.as_str().to_owned(),
-            password: added.password,
-        }),
-        Err(OperatorError::Service(_)) => Err(crate::auth::server::unavailable()),
-        Err(invalid) => {
-            let status = if matches!(invalid, OperatorError::EmailTaken) {
-                http::StatusCode::CONFLICT
-            } else {
-                http::StatusCode::UNPROCESSABLE_ENTITY
-            };
-            crate::auth::server::set_status(response.as_ref(), status);
-            Err(ServerFnError::new(service::sentence(&invalid.to_string())))
-        }
-    }
+    let added = service::operators::add_operator(operator.store(), &email, role, operator.portal.now()).await?;
+    Ok(AddedOperator {
+        email: added.operator.email,
+        role: added.operator.role.as_str().to_owned(),
+        password: added.password,
+    })
 }
 
 /// `/team`
@@ -120,7 +103,7 @@ fn TeamView(operator: OperatorView) -> impl IntoView {
                                     <p class="mt-2 text-emerald-900">"Shown only now: hand it over in person or through a password manager."</p>
                                 </div>
                             }.into_any(),
-                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                         })}
                     </div>
                 </section>
@@ -150,7 +133,7 @@ fn TeamView(operator: OperatorView) -> impl IntoView {
                                     </tbody>
                                 </table>
                             }.into_any(),
-                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                            Err(error) => view! { <ErrorView error/> }.into_any(),
                         }
                     })}
                 </Transition>

@@ -7,9 +7,10 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::admin::CARD;
 use crate::auth::OperatorView;
-use crate::pages::{ErrorBox, SignedIn, TopBar, error_message};
+use crate::components::style::CARD;
+use crate::components::{ErrorBox, SignedIn, TopBar};
+use crate::error::PortalError;
 
 /// One cause over the last 24 hours.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,16 +76,12 @@ mod server {
             status: failure.status,
         }
     }
-
-    pub(super) use crate::auth::server::{now, unavailable};
 }
 
 #[server(endpoint = "support_overview")]
-pub async fn support_overview() -> Result<Vec<CauseRow>, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    crate::auth::require_operator().await?;
-    let summaries =
-        service::support::failures_by_cause(&store, server::now()).await.map_err(|_| server::unavailable())?;
+pub async fn support_overview() -> Result<Vec<CauseRow>, PortalError> {
+    let operator = Operator::require().await?;
+    let summaries = service::support::failures_by_cause(operator.store(), operator.portal.now()).await?;
     Ok(summaries
         .into_iter()
         .map(|summary| CauseRow {
@@ -100,27 +97,24 @@ pub async fn support_overview() -> Result<Vec<CauseRow>, ServerFnError> {
 }
 
 #[server(endpoint = "support_failures")]
-pub async fn support_failures(cause: String) -> Result<Vec<FailureRow>, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    crate::auth::require_operator().await?;
+pub async fn support_failures(cause: String) -> Result<Vec<FailureRow>, PortalError> {
+    let operator = Operator::require().await?;
     let Some(cause) = service::support::FailureCause::parse(&cause) else {
-        return Err(ServerFnError::new("There is no such cause."));
+        return Err(PortalError::NotFound("There is no such cause.".to_owned()));
     };
-    let failures =
-        service::support::failures_of(&store, cause, server::now(), 200).await.map_err(|_| server::unavailable())?;
+    let failures = service::support::failures_of(operator.store(), cause, operator.portal.now(), 200).await?;
     Ok(failures.into_iter().map(server::row).collect())
 }
 
 /// Opens a failure; recorded in the tenant's audit trail before anything is shown.
 #[server(endpoint = "support_failure")]
-pub async fn support_failure(tenant: String, seq: i64) -> Result<FailureView, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let operator = crate::auth::require_operator().await?;
-    let not_found = || ServerFnError::new("That failure is not in the tenant's audit trail.");
+pub async fn support_failure(tenant: String, seq: i64) -> Result<FailureView, PortalError> {
+    let operator = Operator::require().await?;
+    let not_found = || PortalError::NotFound("That failure is not in the tenant's audit trail.".to_owned());
     let tenant: service::TenantId = tenant.parse().map_err(|_| not_found())?;
-    let detail = service::support::failure_detail(&store, tenant, seq, &operator.actor()?, server::now())
-        .await
-        .map_err(|_| server::unavailable())?
+    let now = operator.portal.now();
+    let detail = service::support::failure_detail(operator.store(), tenant, seq, &operator.actor(), now)
+        .await?
         .ok_or_else(not_found)?;
     let pretty = |value: &serde_json::Value| serde_json::to_string_pretty(value).unwrap_or_default();
     Ok(FailureView {
@@ -135,11 +129,10 @@ pub async fn support_failure(tenant: String, seq: i64) -> Result<FailureView, Se
 /// Across tenants, the non-human identities whose owner is deactivated or deleted. A list
 /// for follow-up like the failures of a cause; what each identity holds is not shown.
 #[server(endpoint = "support_flagged_identities")]
-pub async fn support_flagged_identities() -> Result<Vec<FlaggedIdentityRow>, ServerFnError> {
-    use crate::dashboard::identity_rows;
-    let store = expect_context::<service::Store>();
-    crate::auth::require_operator().await?;
-    let flagged = service::nonhuman::flagged_across_tenants(&store, 200).await.map_err(|_| server::unavailable())?;
+pub async fn support_flagged_identities() -> Result<Vec<FlaggedIdentityRow>, PortalError> {
+    use crate::pages::dashboard::identity_rows;
+    let operator = Operator::require().await?;
+    let flagged = service::nonhuman::flagged_across_tenants(operator.store(), 200).await?;
     Ok(flagged
         .into_iter()
         .map(|flagged| FlaggedIdentityRow {
@@ -152,6 +145,9 @@ pub async fn support_flagged_identities() -> Result<Vec<FlaggedIdentityRow>, Ser
         })
         .collect())
 }
+
+#[cfg(feature = "ssr")]
+use crate::portal::Operator;
 
 /// `/support`
 #[component]
@@ -196,7 +192,7 @@ fn SupportView(operator: OperatorView) -> impl IntoView {
                 <h2 id="causes-heading" class="text-lg font-semibold">"Failures by cause"</h2>
                 {move || match overview.get() {
                     None => view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     Some(Ok(rows)) if rows.is_empty() => view! {
                         <p id="no-failures" class="mt-4 text-sm text-slate-600">"No SCIM request failed in the last 24 hours."</p>
                     }.into_any(),
@@ -220,12 +216,12 @@ fn SupportView(operator: OperatorView) -> impl IntoView {
             </section>
             {move || match failures.get() {
                 Some(Ok(Some(rows))) => view! { <FailureList rows opened/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 _ => ().into_any(),
             }}
             {move || match (opened.get(), investigate.value().get()) {
                 (Some(_), Some(Ok(view))) => view! { <FailureDetail view/> }.into_any(),
-                (Some(_), Some(Err(error))) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                (Some(_), Some(Err(error))) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 _ => ().into_any(),
             }}
             <FlaggedIdentities/>
@@ -242,7 +238,7 @@ fn FlaggedIdentities() -> impl IntoView {
             <h2 id="flagged-identities-heading" class="text-lg font-semibold">"Non-human identities without an active owner"</h2>
             {move || match flagged.get() {
                 None => view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 Some(Ok(rows)) if rows.is_empty() => view! {
                     <p id="no-flagged-identities" class="mt-4 text-sm text-slate-600">"Every service account and agent has an active owner."</p>
                 }.into_any(),

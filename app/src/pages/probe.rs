@@ -11,7 +11,7 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn ProbePage() -> impl IntoView {
     let kind = use_params_map().read_untracked().get("kind").unwrap_or_default();
-    probe(&kind).unwrap_or_else(|| view! { <crate::pages::NotFound/> }.into_any())
+    probe(&kind).unwrap_or_else(|| view! { <crate::pages::not_found::NotFound/> }.into_any())
 }
 
 #[cfg(feature = "test-probes")]

@@ -1,19 +1,120 @@
-//! After setup: a directory's dashboard (sync health, users and groups with search and
-//! paging, non-human identities with those whose owner is deactivated flagged) and its
-//! tokens page (create, rotate with an overlap, revoke).
+//! `/admin/directories/{id}`: a directory's dashboard after setup: sync health, users and
+//! groups with search and paging, non-human identities with those whose owner is
+//! deactivated flagged.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
-use crate::admin::{AdminTopBar, Badge, CARD, CopyField, INPUT, SECONDARY_BUTTON, SignedInAdmin};
 use crate::auth::AdminView;
-use crate::onboarding::{
-    CreateDirectoryToken, DASHBOARD_PAGE, IssuedTokenView, RevokeDirectoryToken, RotateToken, directory_dashboard,
-    directory_resources, list_tokens,
-};
-use crate::pages::{ErrorBox, PRIMARY_BUTTON, error_message};
+use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin};
+use crate::error::PortalError;
+#[cfg(feature = "ssr")]
+use crate::portal::{Admin, date_time, directory_id};
+
+/// The dashboard's header and sync health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardView {
+    pub idp_name: String,
+    pub scim_base_url: String,
+    pub completed: bool,
+    pub reached: u8,
+    /// `never`, or a UTC date and time.
+    pub last_request: String,
+    pub requests_24h: i64,
+    pub failures_24h: i64,
+}
+
+/// A user or group in the dashboard's tables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceRow {
+    pub id: String,
+    /// `userName` or `displayName`.
+    pub name: String,
+    /// A user's display name or email; a group's member count.
+    pub secondary: String,
+    /// Users only.
+    pub active: Option<bool>,
+}
+
+/// A page of users or groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourcePage {
+    pub total: i64,
+    pub start: i64,
+    pub rows: Vec<ResourceRow>,
+}
+
+/// Resources per dashboard page.
+pub const DASHBOARD_PAGE: i64 = 20;
+
+#[server(endpoint = "directory_dashboard")]
+pub async fn directory_dashboard(directory: String) -> Result<DashboardView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
+    let setup = service::onboarding::directory_setup(admin.store(), admin.tenant(), id).await?;
+    let health = service::onboarding::sync_health(admin.store(), admin.tenant(), id, admin.portal.now()).await?;
+    Ok(DashboardView {
+        idp_name: setup.directory.idp.display_name().to_owned(),
+        scim_base_url: admin.portal.scim_base_url(id),
+        completed: setup.state.completed.is_some(),
+        reached: setup.state.step,
+        last_request: date_time(health.last_request_at),
+        requests_24h: health.requests,
+        failures_24h: health.failures,
+    })
+}
+
+/// A page of the directory's users (`kind` = `users`) or groups (`groups`), optionally
+/// only those whose name starts with `search`.
+#[server(endpoint = "directory_resources")]
+pub async fn directory_resources(
+    directory: String,
+    kind: String,
+    search: String,
+    start: i64,
+) -> Result<ResourcePage, PortalError> {
+    use service::directory_browser;
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let (store, tenant) = (admin.store(), admin.tenant());
+    let page = match kind.as_str() {
+        "users" => {
+            directory_browser::users(store, tenant, id, &search, start, DASHBOARD_PAGE).await?.map(server::user_row)
+        }
+        "groups" => {
+            directory_browser::groups(store, tenant, id, &search, start, DASHBOARD_PAGE).await?.map(server::group_row)
+        }
+        _ => return Err(PortalError::Invalid("Choose users or groups.".to_owned())),
+    };
+    Ok(ResourcePage { total: page.total, start: page.start, rows: page.rows })
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use super::ResourceRow;
+
+    pub(crate) fn user_row(user: service::directory_browser::UserRow) -> ResourceRow {
+        ResourceRow {
+            id: user.id,
+            secondary: user.display_name.or(user.email).unwrap_or_default(),
+            name: user.user_name,
+            active: Some(user.active),
+        }
+    }
+
+    pub(crate) fn group_row(group: service::directory_browser::GroupRow) -> ResourceRow {
+        let members = group.members;
+        ResourceRow {
+            id: group.id,
+            name: group.display_name,
+            secondary: format!("{members} member{}", if members == 1 { "" } else { "s" }),
+            active: None,
+        }
+    }
+}
 
 /// A non-human identity (service account or agent) as the dashboard lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,19 +176,14 @@ pub(crate) mod identity_rows {
 
 /// The non-human identities of one of the signed-in admin's directories.
 #[server(endpoint = "directory_identities")]
-pub async fn directory_identities(directory: String) -> Result<Vec<IdentityRow>, ServerFnError> {
-    let store = expect_context::<service::Store>();
-    let response = crate::auth::server::response();
-    let admin = crate::auth::require_admin().await?;
-    let tenant = admin.tenant()?;
-    let id = crate::onboarding::server::owned_directory(response.as_ref(), &store, tenant, &directory).await?;
-    let identities = service::nonhuman::directory_identities(&store, tenant, id)
-        .await
-        .map_err(|_| crate::auth::server::unavailable())?;
+pub async fn directory_identities(directory: String) -> Result<Vec<IdentityRow>, PortalError> {
+    let admin = crate::portal::Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let identities = service::nonhuman::directory_identities(admin.store(), admin.tenant(), id).await?;
     Ok(identities.into_iter().map(identity_rows::row).collect())
 }
 
-fn directory_param() -> impl Fn() -> String + Copy {
+pub(crate) fn directory_param() -> impl Fn() -> String + Copy {
     let params = use_params_map();
     move || params.read().get("id").unwrap_or_default()
 }
@@ -149,7 +245,7 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                 <IdentityTable directory=directory()/>
                             }.into_any()
                         }
-                        Err(error) => view! { <div id="dashboard-error"><ErrorBox message=error_message(&error)/></div> }.into_any(),
+                        Err(error) => view! { <div id="dashboard-error"><ErrorBox message=error.to_string()/></div> }.into_any(),
                     }
             }}
         </main>
@@ -219,7 +315,7 @@ fn ResourceTable(directory: String, kind: &'static str, title: &'static str) -> 
                                 </div>
                             }.into_any()
                         }
-                        Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     }
             }}
         </section>
@@ -287,151 +383,9 @@ fn IdentityTable(directory: String) -> impl IntoView {
                             </table>
                         }.into_any()
                     }
-                    Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
+                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 }
             }}
         </section>
-    }
-}
-
-/// `/admin/directories/{id}/tokens`: the directory's tokens.
-#[component]
-pub fn TokensPage() -> impl IntoView {
-    view! { <SignedInAdmin page=|admin| view! { <TokensView admin/> }.into_any()/> }
-}
-
-#[component]
-fn TokensView(admin: AdminView) -> impl IntoView {
-    let directory = directory_param();
-    let create = ServerAction::<CreateDirectoryToken>::new();
-    let rotate = ServerAction::<RotateToken>::new();
-    let revoke = ServerAction::<RevokeDirectoryToken>::new();
-    let tokens = LocalResource::new(move || {
-        create.version().track();
-        rotate.version().track();
-        revoke.version().track();
-        list_tokens(directory())
-    });
-    view! {
-        <AdminTopBar admin/>
-        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
-            <div>
-                <A href=format!("/admin/directories/{}", directory()) attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← Dashboard"</A>
-                <h1 class="mt-2 text-2xl font-bold tracking-tight">"Tokens"</h1>
-                <p class="mt-1 text-sm text-slate-600">
-                    "Rotate a token with an overlap: both tokens work until the overlap ends, so you can paste the new one into the identity provider without a failed sync."
-                </p>
-            </div>
-            <section class=CARD aria-labelledby="new-token-heading">
-                <h2 id="new-token-heading" class="text-lg font-semibold">"New token"</h2>
-                <ActionForm action=create attr:class="mt-4 flex flex-wrap items-end gap-4">
-                    <input type="hidden" name="directory" value=directory()/>
-                    <div>
-                        <label for="token-label" class="block text-sm font-medium text-slate-700">"Name"</label>
-                        <input id="token-label" name="label" required placeholder="Okta production" class=INPUT/>
-                    </div>
-                    <div>
-                        <label for="token-valid-days" class="block text-sm font-medium text-slate-700">"Expires"</label>
-                        <select id="token-valid-days" name="valid_days" class=INPUT>
-                            <option value="0">"Never"</option>
-                            <option value="90" selected>"In 90 days"</option>
-                            <option value="365">"In a year"</option>
-                        </select>
-                    </div>
-                    <button id="create-token" type="submit" class=PRIMARY_BUTTON>"Create token"</button>
-                </ActionForm>
-                <IssuedPanel outcome=Signal::derive(move || create.value().get())/>
-            </section>
-            <section class=CARD aria-labelledby="tokens-heading">
-                <h2 id="tokens-heading" class="text-lg font-semibold">"All tokens"</h2>
-                <IssuedPanel outcome=Signal::derive(move || rotate.value().get())/>
-                {move || revoke.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error_message(&error)/> })}
-                {move || {
-                    let Some(loaded) = tokens.get() else { return view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(); };
-                    match loaded {
-                            Ok(tokens) => view! {
-                                <table id="token-table" class="mt-4 w-full text-left text-sm">
-                                    <thead class="border-b border-slate-200 text-slate-500">
-                                        <tr>
-                                            <th scope="col" class="py-2 font-medium">"Name"</th>
-                                            <th scope="col" class="py-2 font-medium">"Status"</th>
-                                            <th scope="col" class="py-2 font-medium">"Last used"</th>
-                                            <th scope="col" class="py-2 font-medium">"Expires"</th>
-                                            <th scope="col" class="py-2 font-medium"><span class="sr-only">"Actions"</span></th>
-                                        </tr>
-                                    </thead>
-                                    <tbody class="divide-y divide-slate-100">
-                                        {tokens.into_iter().map(|token| {
-                                            let tone = match token.status.as_str() { "active" => "good", "expiring" => "warn", "revoked" | "expired" => "bad", _ => "neutral" };
-                                            let usable = token.status == "active" || token.status == "expiring";
-                                            let (rotate_id, revoke_id) = (token.id.clone(), token.id.clone());
-                                            let overlap_id = format!("overlap-{}", token.id);
-                                            let status = match token.status.as_str() { "expiring" => "Expires soon".to_owned(), other => sentence_case(other) };
-                                            view! {
-                                                <tr class="align-top" data-token=token.id>
-                                                    <td class="py-2 font-medium">{token.label}<p class="text-xs font-normal text-slate-500">{format!("Created {}", token.created)}</p></td>
-                                                    <td class="py-2"><Badge tone text=status/></td>
-                                                    <td class="py-2 text-slate-600">{token.last_used}</td>
-                                                    <td class="py-2 text-slate-600">{token.expires}</td>
-                                                    <td class="py-2">
-                                                        {usable.then(|| view! {
-                                                            <div class="flex flex-wrap justify-end gap-2">
-                                                                <ActionForm action=rotate attr:class="flex items-center gap-2">
-                                                                    <input type="hidden" name="directory" value=directory()/>
-                                                                    <input type="hidden" name="token" value=rotate_id/>
-                                                                    <label class="sr-only" for=overlap_id.clone()>"Overlap"</label>
-                                                                    <select id=overlap_id name="overlap_minutes" class="rounded-lg border border-slate-300 px-2 py-1 text-xs">
-                                                                        <option value="60">"1 hour overlap"</option>
-                                                                        <option value="1440" selected>"1 day overlap"</option>
-                                                                        <option value="10080">"7 days overlap"</option>
-                                                                        <option value="0">"No overlap"</option>
-                                                                    </select>
-                                                                    <button type="submit" class="rotate-token text-xs font-semibold text-indigo-600 hover:text-indigo-500">"Rotate"</button>
-                                                                </ActionForm>
-                                                                <ActionForm action=revoke>
-                                                                    <input type="hidden" name="directory" value=directory()/>
-                                                                    <input type="hidden" name="token" value=revoke_id/>
-                                                                    <button type="submit" class="revoke-token text-xs font-semibold text-red-700 hover:text-red-600">"Revoke"</button>
-                                                                </ActionForm>
-                                                            </div>
-                                                        })}
-                                                    </td>
-                                                </tr>
-                                            }
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            }.into_any(),
-                            Err(error) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
-                        }
-                }}
-            </section>
-        </main>
-    }
-}
-
-fn sentence_case(word: &str) -> String {
-    let mut chars = word.chars();
-    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
-#[component]
-fn IssuedPanel(outcome: Signal<Option<Result<IssuedTokenView, ServerFnError>>>) -> impl IntoView {
-    view! {
-        <div class="mt-4" aria-live="polite">
-            {move || match outcome.get() {
-                Some(Ok(issued)) => view! {
-                    <div class="space-y-2 rounded-lg border border-emerald-200 bg-emerald-50 p-4">
-                        <CopyField id="issued-token" label="New token" value=issued.token/>
-                        <p class="text-sm text-emerald-900">{format!("Shown only now. Expires: {}.", issued.expires)}</p>
-                        {issued.old_token_until.map(|until| view! {
-                            <p id="old-token-until" class="text-sm text-emerald-900">{format!("The replaced token keeps working until {until}.")}</p>
-                        })}
-                    </div>
-                }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error_message(&error)/> }.into_any(),
-                None => ().into_any(),
-            }}
-        </div>
     }
 }

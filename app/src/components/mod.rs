@@ -1,0 +1,17 @@
+//! Small components the pages share: the sign-in guards, the top bars, the wizard's
+//! stepper, the copy field, the status badge, the error view, and the shared styles.
+
+pub mod copy_field;
+pub mod error_view;
+pub mod sign_in_guards;
+pub mod status_badge;
+pub mod stepper;
+pub mod style;
+pub mod top_bars;
+
+pub(crate) use copy_field::CopyField;
+pub(crate) use error_view::{ErrorBox, ErrorView};
+pub(crate) use sign_in_guards::{SignedIn, SignedInAdmin};
+pub(crate) use status_badge::Badge;
+pub(crate) use stepper::{STEPS, Stepper};
+pub(crate) use top_bars::{AdminTopBar, TopBar};

@@ -1,0 +1,67 @@
+//! The bars across the top of signed-in pages: the console's and the tenant admin's.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::auth::{AdminView, OperatorView, SignOut};
+
+/// The bar across the top of every signed-in page: where to go, who is signed in, and
+/// signing out (a POST form: nothing changes state on GET).
+#[component]
+pub(crate) fn TopBar(operator: OperatorView) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let link = "rounded-md px-2 py-1 font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900 \
+                aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-700";
+    view! {
+        <div class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-6 py-3 text-sm">
+                <nav class="flex items-center gap-2" aria-label="Main">
+                    <span class="mr-3 font-semibold text-slate-900">"SCIM Portal"</span>
+                    <A href="/" exact=true attr:class=link>"Status"</A>
+                    <A href="/tenants" attr:class=link>"Tenants"</A>
+                    <A href="/support" attr:class=link>"Support"</A>
+                    <A href="/team" attr:class=link>"Team"</A>
+                </nav>
+                <div class="flex items-center gap-4">
+                    <span class="text-slate-600">
+                        "Signed in as " <span id="signed-in-as" class="font-medium text-slate-900">{operator.email}</span>
+                    </span>
+                    <ActionForm action=sign_out>
+                        <button id="sign-out" type="submit" class="font-semibold text-indigo-600 hover:text-indigo-500">
+                            "Sign out"
+                        </button>
+                    </ActionForm>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// The bar across the top of the admin's pages.
+#[component]
+pub(crate) fn AdminTopBar(admin: AdminView) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <div class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-6 py-3 text-sm">
+                <nav class="flex items-center gap-3" aria-label="Main">
+                    <A href="/admin" attr:class="font-semibold text-slate-900">{admin.tenant_name}</A>
+                    <span class="text-slate-400">"·"</span>
+                    <A href="/admin" exact=true attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Directory sync"</A>
+                    <A href="/admin/audit" attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Audit trail"</A>
+                    <A href="/admin/webhooks" attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Webhooks"</A>
+                </nav>
+                <div class="flex items-center gap-4">
+                    <span class="text-slate-600">
+                        "Signed in as " <span id="signed-in-as" class="font-medium text-slate-900">{admin.email}</span>
+                    </span>
+                    <ActionForm action=sign_out>
+                        <button id="sign-out" type="submit" class="font-semibold text-indigo-600 hover:text-indigo-500">
+                            "Sign out"
+                        </button>
+                    </ActionForm>
+                </div>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,99 @@
+//! [`PortalError`]: what every server function of the portal answers when it refuses or
+//! fails. One variant per HTTP status, each with the sentence the page shows, so the status
+//! travels with the error: the server answers the call with it, and the browser gets the
+//! same value back and can match on it.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// Why a server function refused or failed. `Display` is the sentence for people; the
+/// cause of a failure is logged on the server where it happened and never sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum PortalError {
+    /// 401: nobody is signed in, or the credentials are not right.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: signed in, but this account's role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such thing, or not the signed-in account's to see.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: it exists already.
+    #[error("{0}")]
+    Conflict(String),
+    /// 410: it existed, but cannot be used any more (a used or expired setup link).
+    #[error("{0}")]
+    Gone(String),
+    /// 422: the input is not acceptable; the sentence says what to change.
+    #[error("{0}")]
+    Invalid(String),
+    /// 429: too many attempts; wait before the next.
+    #[error("{0}")]
+    Throttled(String),
+    /// 503: the database or the session store failed.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The call itself failed: the browser did not reach the server, or one side could not
+    /// read what the other sent. The detail is for logs; people read a fixed sentence.
+    #[error("The server could not be reached. Try again in a moment.")]
+    Call(String),
+}
+
+impl PortalError {
+    /// The HTTP status the server answers this error with.
+    pub fn status(&self) -> u16 {
+        match self {
+            PortalError::Unauthorized(_) => 401,
+            PortalError::Forbidden(_) => 403,
+            PortalError::NotFound(_) => 404,
+            PortalError::Conflict(_) => 409,
+            PortalError::Gone(_) => 410,
+            PortalError::Invalid(_) => 422,
+            PortalError::Throttled(_) => 429,
+            PortalError::Unavailable(_) => 503,
+            PortalError::Call(_) => 500,
+        }
+    }
+
+    /// The session is over (or never was): sign in again.
+    pub fn signed_out() -> Self {
+        PortalError::Unauthorized("Your session has ended. Sign in again.".to_owned())
+    }
+
+    /// The database failed; the service logged the cause.
+    pub fn unavailable() -> Self {
+        PortalError::Unavailable("The database is unavailable. Try again shortly.".to_owned())
+    }
+
+    /// The session store failed; the cause is logged where it was read or written.
+    pub fn sessions_unavailable() -> Self {
+        PortalError::Unavailable("Sessions are unavailable right now. Try again shortly.".to_owned())
+    }
+}
+
+impl FromServerFnError for PortalError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        PortalError::Call(value.to_string())
+    }
+
+    /// Encodes the error as the body of the server function's answer, and sets that
+    /// answer's status. server_fn answers every error with 500 and leptos_axum then applies
+    /// the call's `ResponseOptions`; encoding is the one step of a call that sees both the
+    /// error and the response, so no server function sets a status itself.
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = http::StatusCode::from_u16(self.status())
+        {
+            response.set_status(status);
+        }
+        <JsonEncoding as leptos::server_fn::Encodes<Self>>::encode(self).unwrap_or_else(|_| {
+            // Serialising a string enum cannot fail; the fallback keeps the body readable.
+            leptos::server_fn::Bytes::from_static(br#"{"Call":"the error could not be encoded"}"#)
+        })
+    }
+}

@@ -1,0 +1,178 @@
+//! `/admin`: the tenant admin's home: the organisation's directories with their setup
+//! progress, and its admins, with invitations for more.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::AdminView;
+use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin};
+use crate::error::PortalError;
+#[cfg(feature = "ssr")]
+use crate::portal::Admin;
+
+/// One directory on the admin's home page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectorySummary {
+    pub id: String,
+    pub idp_name: String,
+    pub step: u8,
+    pub completed: bool,
+    pub created: String,
+}
+
+/// The admin's home page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomeData {
+    pub tenant_name: String,
+    pub email: String,
+    pub directories: Vec<DirectorySummary>,
+    pub admins: Vec<String>,
+}
+
+#[server(endpoint = "admin_home")]
+pub async fn admin_home() -> Result<HomeData, PortalError> {
+    let admin = Admin::require().await?;
+    let setups = service::onboarding::directory_setups(admin.store(), admin.tenant()).await?;
+    let admins = service::admins::admins(admin.store(), admin.tenant()).await?;
+    Ok(HomeData {
+        tenant_name: admin.session.tenant_name,
+        email: admin.session.email,
+        directories: setups
+            .into_iter()
+            .map(|setup| DirectorySummary {
+                id: setup.directory.id.to_string(),
+                idp_name: setup.directory.idp.display_name().to_owned(),
+                step: setup.state.step,
+                completed: setup.state.completed.is_some(),
+                created: setup.directory.created_at.format("%Y-%m-%d").to_string(),
+            })
+            .collect(),
+        admins: admins.into_iter().map(|admin| admin.email).collect(),
+    })
+}
+
+/// Makes a setup link that invites a colleague to the admin's tenant; returns its address.
+#[server(endpoint = "invite_admin")]
+pub async fn invite_admin(valid_days: u32) -> Result<String, PortalError> {
+    let admin = Admin::require().await?;
+    let lifetime = chrono::Duration::days(i64::from(valid_days));
+    let now = admin.portal.now();
+    let link = service::admins::create_setup_link(admin.store(), admin.tenant(), &admin.actor(), lifetime, now).await?;
+    Ok(link.url(admin.portal.public_base()))
+}
+
+/// `/admin`: the organisation's directories, with their setup progress, and its admins.
+#[component]
+pub fn AdminHomePage() -> impl IntoView {
+    view! { <SignedInAdmin page=|admin| view! { <AdminHomeView admin/> }.into_any()/> }
+}
+
+#[component]
+fn AdminHomeView(admin: AdminView) -> impl IntoView {
+    let home = LocalResource::new(admin_home);
+    view! {
+        <AdminTopBar admin/>
+        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+            {move || {
+                let Some(loaded) = home.get() else { return view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                match loaded {
+                        Ok(home) => view! { <HomeContent home/> }.into_any(),
+                        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                    }
+            }}
+        </main>
+    }
+}
+
+#[component]
+fn HomeContent(home: HomeData) -> impl IntoView {
+    let directories = home.directories;
+    let empty = directories.is_empty();
+    view! {
+        <div class="flex flex-wrap items-end justify-between gap-4">
+            <div>
+                <h1 class="text-2xl font-bold tracking-tight">"Directory sync"</h1>
+                <p class="mt-1 text-sm text-slate-600">{format!("Identity providers connected for {}.", home.tenant_name)}</p>
+            </div>
+            <A href="/admin/connect" attr:id="connect-idp" attr:class=PRIMARY_BUTTON>"Connect an identity provider"</A>
+        </div>
+        <section class=CARD aria-labelledby="directories-heading">
+            <h2 id="directories-heading" class="text-lg font-semibold">"Directories"</h2>
+            {if empty {
+                view! { <p id="no-directories" class="mt-2 text-sm text-slate-600">"Nothing is connected yet. Start with Connect an identity provider."</p> }.into_any()
+            } else {
+                view! {
+                    <ul id="directory-list" class="mt-4 divide-y divide-slate-100">
+                        {directories.into_iter().map(|directory| {
+                            let (badge, tone) = if directory.completed {
+                                ("Connected".to_owned(), "good")
+                            } else {
+                                (format!("Setup: step {} of 5", directory.step), "warn")
+                            };
+                            let continue_href = if directory.completed {
+                                format!("/admin/directories/{}", directory.id)
+                            } else {
+                                let step = ["provider", "endpoint", "token", "mapping", "test"]
+                                    [usize::from(directory.step.clamp(1, 5)) - 1];
+                                format!("/admin/directories/{}/setup/{step}", directory.id)
+                            };
+                            let action = if directory.completed { "Open dashboard" } else { "Continue setup" };
+                            view! {
+                                <li class="flex flex-wrap items-center justify-between gap-3 py-3">
+                                    <div>
+                                        <p class="font-medium">{directory.idp_name}</p>
+                                        <p class="text-xs text-slate-500">{format!("Added {}", directory.created)}</p>
+                                    </div>
+                                    <div class="flex items-center gap-4">
+                                        <Badge tone text=badge/>
+                                        <A href=continue_href attr:class="text-sm font-semibold text-indigo-600 hover:text-indigo-500">{action}</A>
+                                    </div>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+        <InviteSection admins=home.admins/>
+    }
+}
+
+#[component]
+fn InviteSection(admins: Vec<String>) -> impl IntoView {
+    let invite = ServerAction::<InviteAdmin>::new();
+    let outcome = invite.value();
+    view! {
+        <section class=CARD aria-labelledby="admins-heading">
+            <h2 id="admins-heading" class="text-lg font-semibold">"Admins"</h2>
+            <ul id="admin-list" class="mt-2 text-sm text-slate-700">
+                {admins.into_iter().map(|email| view! { <li>{email}</li> }).collect_view()}
+            </ul>
+            <ActionForm action=invite attr:class="mt-4 flex flex-wrap items-end gap-4 border-t border-slate-100 pt-4">
+                <div>
+                    <label for="invite-valid-days" class="block text-sm font-medium text-slate-700">"Invitation valid for"</label>
+                    <select id="invite-valid-days" name="valid_days" class=INPUT>
+                        <option value="1">"1 day"</option>
+                        <option value="7" selected>"7 days"</option>
+                        <option value="30">"30 days"</option>
+                    </select>
+                </div>
+                <button id="invite-admin" type="submit" class=SECONDARY_BUTTON>"Invite another admin"</button>
+            </ActionForm>
+            <div class="mt-4" aria-live="polite">
+                {move || match outcome.get() {
+                    Some(Ok(url)) => view! {
+                        <div class="rounded-lg border border-emerald-200 bg-emerald-50 p-4">
+                            <CopyField id="invite-link" label="Invitation link" value=url/>
+                            <p class="mt-2 text-sm text-emerald-900">"Send it to your colleague. It works once, and is shown only now."</p>
+                        </div>
+                    }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </div>
+        </section>
+    }
+}

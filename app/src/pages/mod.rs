@@ -1,0 +1,23 @@
+//! The portal's pages, one module per page or page group, each with the server functions
+//! it calls beside it.
+//!
+//! The operator console: [`status`] (`/`), [`tenants`] (`/tenants`, `/tenants/{slug}`),
+//! [`team`], [`support`]. The tenant admin's pages: [`setup_link`], [`admin_home`]
+//! (`/admin`), [`wizard`] (`/admin/connect` and the five setup steps), [`dashboard`],
+//! [`tokens`], [`audit`], [`webhooks`]. And [`sign_in`], [`not_found`] and the test-only
+//! [`probe`].
+
+pub mod admin_home;
+pub mod audit;
+pub mod dashboard;
+pub mod not_found;
+pub mod probe;
+pub mod setup_link;
+pub mod sign_in;
+pub mod status;
+pub mod support;
+pub mod team;
+pub mod tenants;
+pub mod tokens;
+pub mod webhooks;
+pub mod wizard;

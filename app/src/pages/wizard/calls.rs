@@ -1,0 +1,279 @@
+//! The wizard's server functions and what they answer: its state, the identity provider,
+//! the token or client credentials, the request feed, the attribute mapping and the
+//! self-test. Each checks on the server that a tenant admin is signed in and reaches only
+//! that admin's tenant: a directory id of another tenant is "not found".
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::PortalError;
+use crate::pages::tokens::IssuedTokenView;
+#[cfg(feature = "ssr")]
+use crate::portal::{Admin, directory_id};
+
+/// A directory's wizard, as every step needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WizardData {
+    pub directory: String,
+    /// `okta`, `entra`…
+    pub idp: String,
+    pub idp_name: String,
+    /// The furthest step reached, 1 to 5.
+    pub reached: u8,
+    pub completed: bool,
+    pub scim_base_url: String,
+    pub token_url: String,
+}
+
+/// OAuth client credentials just issued: the secret is shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientCredentialsView {
+    pub client_id: String,
+    pub client_secret: String,
+    pub token_url: String,
+}
+
+/// A SCIM request in the live feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub seq: i64,
+    /// `HH:MM:SS` UTC.
+    pub time: String,
+    pub method: String,
+    pub path: String,
+    pub status: i32,
+    pub latency_ms: i64,
+    pub ok: bool,
+    /// For a failure: what went wrong, in plain words, and what to do.
+    pub cause: Option<String>,
+}
+
+/// The live feed of the test step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedView {
+    pub requests: Vec<RequestView>,
+    pub completed: bool,
+}
+
+/// One row of the attribute mapping table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingRowView {
+    pub attribute: String,
+    pub label: String,
+    pub required: bool,
+    pub source: String,
+}
+
+/// The attribute mapping step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingView {
+    pub rows: Vec<MappingRowView>,
+    pub confirmed: bool,
+    /// A sample user as stored with this mapping, pretty-printed JSON.
+    pub preview: String,
+    pub unmapped: Vec<String>,
+}
+
+/// One step of a self-test run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfTestStepView {
+    pub name: String,
+    pub request: String,
+    pub status: Option<u16>,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// A whole self-test run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfTestView {
+    pub steps: Vec<SelfTestStepView>,
+    pub passed: bool,
+}
+
+/// A request of the live feed as the portal shows it (the server's request stream sends
+/// these too).
+#[cfg(feature = "ssr")]
+pub fn request_view(request: service::onboarding::RequestRecord) -> RequestView {
+    server::request_view(request)
+}
+
+/// Step 1 for a new directory: makes it and moves on to the endpoint step.
+#[server(endpoint = "start_setup")]
+pub async fn start_setup(idp: String) -> Result<(), PortalError> {
+    let admin = Admin::require().await?;
+    let idp = server::parse_idp(&idp)?;
+    let now = admin.portal.now();
+    let directory =
+        service::onboarding::start_directory(admin.store(), admin.tenant(), idp, &admin.actor(), now).await?;
+    leptos_axum::redirect(&format!("/admin/directories/{}/setup/endpoint", directory.id));
+    Ok(())
+}
+
+/// Step 1 for an existing directory: another identity provider.
+#[server(endpoint = "change_provider")]
+pub async fn change_provider(directory: String, idp: String) -> Result<(), PortalError> {
+    let admin = Admin::require().await?;
+    let idp = server::parse_idp(&idp)?;
+    let id = directory_id(&directory)?;
+    let (tenant, now) = (admin.tenant(), admin.portal.now());
+    service::onboarding::change_identity_provider(admin.store(), tenant, id, idp, &admin.actor(), now).await?;
+    leptos_axum::redirect(&format!("/admin/directories/{id}/setup/endpoint"));
+    Ok(())
+}
+
+/// A directory's wizard state; also records that the admin reached `step`.
+#[server(endpoint = "wizard_state")]
+pub async fn wizard_state(directory: String, step: String) -> Result<WizardData, PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
+    if let Some(step) = service::onboarding::Step::from_slug(&step) {
+        service::onboarding::reach_step(admin.store(), admin.tenant(), id, step).await?;
+    }
+    let setup = service::onboarding::directory_setup(admin.store(), admin.tenant(), id).await?;
+    Ok(WizardData {
+        directory: id.to_string(),
+        idp: setup.directory.idp.as_str().to_owned(),
+        idp_name: setup.directory.idp.display_name().to_owned(),
+        reached: setup.state.step,
+        completed: setup.state.completed.is_some(),
+        scim_base_url: admin.portal.scim_base_url(id),
+        token_url: format!("{}/oauth/token", admin.portal.public_base()),
+    })
+}
+
+/// Step 3: a bearer token for the identity provider, shown once.
+#[server(endpoint = "issue_setup_token")]
+pub async fn issue_setup_token(directory: String, valid_days: u32) -> Result<IssuedTokenView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let label = format!("Issued by {} in the setup wizard", admin.session.email);
+    crate::pages::tokens::server::issue_token(&admin, id, label, valid_days).await
+}
+
+/// Step 3, for identity providers that use OAuth client credentials.
+#[server(endpoint = "issue_setup_client")]
+pub async fn issue_setup_client(directory: String) -> Result<ClientCredentialsView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let label = format!("Issued by {} in the setup wizard", admin.session.email);
+    let (tenant, now) = (admin.tenant(), admin.portal.now());
+    let client = service::directories::issue_oauth_client(admin.store(), tenant, id, label, &admin.actor(), now)
+        .await?
+        .ok_or_else(PortalError::no_such_directory)?;
+    Ok(ClientCredentialsView {
+        client_id: client.client_id,
+        client_secret: client.secret,
+        token_url: format!("{}/oauth/token", admin.portal.public_base()),
+    })
+}
+
+/// The newest requests of the directory after `after` (a sequence number; 0 for the
+/// newest), newest first; and whether setup is complete (checked anew on every call, so a
+/// real identity provider's first successful provisioning completes it).
+#[server(endpoint = "sync_feed")]
+pub async fn sync_feed(directory: String, after: i64) -> Result<FeedView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
+    let requests = service::onboarding::recent_requests(admin.store(), admin.tenant(), id, after, 50).await?;
+    let completed =
+        service::onboarding::complete_if_provisioned(admin.store(), admin.tenant(), id, admin.portal.now()).await?;
+    Ok(FeedView { requests: requests.into_iter().map(server::request_view).collect(), completed })
+}
+
+#[server(endpoint = "load_mapping")]
+pub async fn load_mapping(directory: String) -> Result<MappingView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
+    let (rows, confirmed) = service::onboarding::mapping(admin.store(), admin.tenant(), id).await?;
+    let unmapped = service::onboarding::unmapped_attributes(admin.store(), admin.tenant(), id).await?;
+    let preview = serde_json::to_string_pretty(&service::onboarding::preview(&rows)).unwrap_or_default();
+    Ok(MappingView {
+        rows: rows
+            .into_iter()
+            .map(|row| MappingRowView {
+                attribute: row.attribute,
+                label: row.label,
+                required: row.required,
+                source: row.source,
+            })
+            .collect(),
+        confirmed,
+        preview,
+        unmapped,
+    })
+}
+
+/// Step 4: stores the mapping. `sources` are the identity provider's attribute names, in
+/// the order of `attributes`.
+#[server(endpoint = "save_mapping")]
+pub async fn save_mapping(directory: String, attributes: Vec<String>, sources: Vec<String>) -> Result<(), PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
+    if attributes.len() != sources.len() {
+        return Err(PortalError::Invalid(
+            "Every attribute needs a source field. Reload the page and try again.".to_owned(),
+        ));
+    }
+    let rows = attributes
+        .into_iter()
+        .zip(sources)
+        .map(|(attribute, source)| service::onboarding::MappingRow {
+            attribute,
+            label: String::new(),
+            required: false,
+            source,
+        })
+        .collect();
+    let (tenant, now) = (admin.tenant(), admin.portal.now());
+    Ok(service::onboarding::save_mapping(admin.store(), tenant, id, rows, &admin.actor(), now).await?)
+}
+
+/// Step 5: the scripted provisioning cycle against the directory's own endpoint.
+#[server(endpoint = "run_self_test")]
+pub async fn run_self_test(directory: String) -> Result<SelfTestView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
+    let portal = &admin.portal;
+    let report =
+        service::self_test::run(&portal.store, admin.tenant(), id, portal.public_base(), &admin.actor(), portal.now())
+            .await?;
+    Ok(SelfTestView {
+        passed: report.passed,
+        steps: report
+            .steps
+            .into_iter()
+            .map(|step| SelfTestStepView {
+                name: step.name,
+                request: step.request,
+                status: step.status,
+                passed: step.passed,
+                detail: step.detail,
+            })
+            .collect(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod server {
+    use super::RequestView;
+    use crate::error::PortalError;
+
+    pub(crate) fn parse_idp(idp: &str) -> Result<service::IdentityProvider, PortalError> {
+        idp.parse().map_err(|_| PortalError::Invalid("Choose one of the listed identity providers.".to_owned()))
+    }
+
+    pub(crate) fn request_view(request: service::onboarding::RequestRecord) -> RequestView {
+        let cause = service::onboarding::failure_cause(&request);
+        RequestView {
+            seq: request.seq,
+            time: request.occurred_at.format("%H:%M:%S").to_string(),
+            ok: cause.is_none(),
+            cause,
+            method: request.method,
+            path: request.path,
+            status: request.status,
+            latency_ms: request.latency_ms,
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The server side of the portal's server functions: the deployment context they work
+//! with ([`Portal`]) and the guards that say who is calling ([`Visitor`], [`Admin`],
+//! [`Operator`]). A server function is a guard, one service call and the mapping of its
+//! result; service errors become [`PortalError`]s in [`errors`], in one place.
+//!
+//! Guards read the request's contexts when they are called, before anything is awaited: a
+//! server function that runs inside a server-rendered resource may no longer see the
+//! request's contexts after its first `.await`.
+
+mod errors;
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::use_context;
+use service::session::{AdminSession, OperatorSession, PortalSession, SessionAccount};
+use service::{Actor, DirectoryId, OperatorRole, Store, TenantId};
+
+use crate::PortalSettings;
+use crate::error::PortalError;
+
+/// What the portal's server functions work with, provided by the server as one context.
+#[derive(Debug, Clone)]
+pub struct Portal {
+    pub store: Store,
+    pub settings: PortalSettings,
+    /// Where the time passed to the use cases comes from (tests set it).
+    pub clock: service::SharedClock,
+    pub sign_in_throttle: service::operators::SignInThrottle,
+    /// How webhooks are registered and replayed.
+    pub webhooks: service::webhooks::WebhookOptions,
+}
+
+impl Portal {
+    /// The time now, from the portal's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The public URL without a trailing slash.
+    pub fn public_base(&self) -> &str {
+        &self.settings.public_base
+    }
+
+    /// The SCIM base URL of a directory, as identity providers are given it.
+    pub fn scim_base_url(&self, directory: DirectoryId) -> String {
+        format!("{}/scim/v2/{directory}", self.public_base())
+    }
+
+    fn current() -> Result<Self, PortalError> {
+        use_context::<Portal>().ok_or_else(|| {
+            leptos::logging::error!("the server provided no portal context to a server function");
+            PortalError::unavailable()
+        })
+    }
+}
+
+/// Whoever calls, signed in or not: the portal and the caller's session.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub portal: Portal,
+    pub session: PortalSession,
+}
+
+impl Visitor {
+    /// The caller of the server function being run.
+    pub fn current() -> Result<Self, PortalError> {
+        let portal = Portal::current()?;
+        let session = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<tower_sessions::Session>().cloned())
+            .ok_or_else(|| {
+                leptos::logging::error!("a server function was called outside the session layer");
+                PortalError::sessions_unavailable()
+            })?;
+        Ok(Self { portal, session: PortalSession::new(session) })
+    }
+
+    /// Who is signed in, if anyone.
+    pub async fn account(&self) -> Result<Option<SessionAccount>, PortalError> {
+        Ok(self.session.account().await?)
+    }
+}
+
+/// A signed-in tenant admin. Operators are not tenant admins: the admin's server functions
+/// refuse them too.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    pub portal: Portal,
+    pub session: AdminSession,
+}
+
+impl Admin {
+    /// The signed-in admin, or 401.
+    pub fn require() -> impl Future<Output = Result<Self, PortalError>> + Send + 'static {
+        let visitor = Visitor::current();
+        async move {
+            let visitor = visitor?;
+            let session = visitor.session.admin().await?.ok_or_else(PortalError::signed_out)?;
+            Ok(Self { portal: visitor.portal, session })
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.portal.store
+    }
+
+    /// The admin's tenant: the only one whose data they reach.
+    pub fn tenant(&self) -> TenantId {
+        self.session.tenant
+    }
+
+    /// This admin as the actor of what they do.
+    pub fn actor(&self) -> Actor {
+        self.session.actor()
+    }
+
+    /// The directory named `text`, if it is one of the admin's tenant's; otherwise 404, the
+    /// same answer for another tenant's directory as for none.
+    pub async fn directory(&self, text: &str) -> Result<DirectoryId, PortalError> {
+        let directory = directory_id(text)?;
+        service::onboarding::directory_setup(self.store(), self.tenant(), directory).await?;
+        Ok(directory)
+    }
+}
+
+/// A signed-in operator or support person, in the operator console.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    pub portal: Portal,
+    pub session: OperatorSession,
+}
+
+impl Operator {
+    /// The signed-in operator of either role, or 401.
+    pub fn require() -> impl Future<Output = Result<Self, PortalError>> + Send + 'static {
+        let visitor = Visitor::current();
+        async move {
+            let visitor = visitor?;
+            let session = visitor.session.operator().await?.ok_or_else(PortalError::signed_out)?;
+            Ok(Self { portal: visitor.portal, session })
+        }
+    }
+
+    /// The signed-in operator if their role may do what `role` may (an operator may do
+    /// all that support may); otherwise 401 or 403.
+    pub fn require_role(role: OperatorRole) -> impl Future<Output = Result<Self, PortalError>> + Send + 'static {
+        let operator = Self::require();
+        async move {
+            let operator = operator.await?;
+            match (operator.session.role, role) {
+                (OperatorRole::Operator, _) | (OperatorRole::Support, OperatorRole::Support) => Ok(operator),
+                (OperatorRole::Support, OperatorRole::Operator) => {
+                    Err(PortalError::Forbidden("Your role can look but not change anything here.".to_owned()))
+                }
+            }
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.portal.store
+    }
+
+    /// This operator as the actor of what they do and see.
+    pub fn actor(&self) -> Actor {
+        self.session.actor()
+    }
+
+    /// The tenant named `slug`, or 404.
+    pub async fn tenant(&self, slug: &str) -> Result<TenantId, PortalError> {
+        let slug = service::TenantSlug::parse(slug).map_err(|_| PortalError::no_such_tenant())?;
+        match service::tenants::detail(self.store(), &slug).await? {
+            Some((tenant, _)) => Ok(tenant.id),
+            None => Err(PortalError::no_such_tenant()),
+        }
+    }
+}
+
+/// A time as pages show it, to the minute, or `never`.
+pub fn date_time(at: Option<DateTime<Utc>>) -> String {
+    at.map_or_else(|| "never".to_owned(), |at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+}
+
+/// A directory id from a form; one that does not parse is no directory of the tenant.
+pub fn directory_id(text: &str) -> Result<DirectoryId, PortalError> {
+    text.parse().map_err(|_| PortalError::no_such_directory())
+}

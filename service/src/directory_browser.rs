@@ -1,0 +1,162 @@
+//! The users and groups of a directory as its admin browses them on the dashboard: a page
+//! of typed rows in name order, optionally only those whose name starts with a search
+//! text. Rows are read from the SCIM representation the directory serves, so the admin
+//! sees what their identity provider wrote.
+
+use scim::error::ScimError;
+use serde_json::Value;
+use store::{DirectoryId, ResourceKind, Store, TenantId};
+
+use crate::ServiceError;
+use crate::provisioning::{ListQuery, ProvisioningError, portal_endpoint};
+
+/// The longest search text, in characters.
+pub const MAX_SEARCH: usize = 200;
+
+/// A user as the dashboard lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: String,
+    pub user_name: String,
+    pub display_name: Option<String>,
+    /// The first of the user's emails.
+    pub email: Option<String>,
+    /// A user without `active` is active (RFC 7643 §4.1.1 leaves the default to the
+    /// service provider; this one provisions them as active).
+    pub active: bool,
+}
+
+/// A group as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRow {
+    pub id: String,
+    pub display_name: String,
+    pub members: usize,
+}
+
+/// One page of rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<Row> {
+    /// How many match, on all pages.
+    pub total: i64,
+    /// The 1-based position of the first row.
+    pub start: i64,
+    pub rows: Vec<Row>,
+}
+
+/// Why no page could be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BrowseError {
+    /// No such directory in the tenant (also for another tenant's directory).
+    #[error("there is no such directory in your organisation")]
+    NotFound,
+    #[error("search for at most {MAX_SEARCH} characters")]
+    SearchTooLong,
+    /// The directory refused the search (its schema or filter rules).
+    #[error(transparent)]
+    Refused(#[from] ScimError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<ProvisioningError> for BrowseError {
+    fn from(error: ProvisioningError) -> Self {
+        match error {
+            ProvisioningError::Protocol(error) => BrowseError::Refused(error),
+            ProvisioningError::Service(error) => BrowseError::Service(error),
+        }
+    }
+}
+
+/// The directory's users whose `userName` starts with `search` (all for an empty one), in
+/// `userName` order, `count` from position `start`.
+pub async fn users(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    search: &str,
+    start: i64,
+    count: i64,
+) -> Result<Page<UserRow>, BrowseError> {
+    let listed = list(store, tenant, directory, ResourceKind::User, search, start, count).await?;
+    Ok(listed.map(|user| UserRow {
+        id: text(&user, "id"),
+        user_name: text(&user, "userName"),
+        display_name: Some(text(&user, "displayName")).filter(|name| !name.is_empty()),
+        email: user
+            .get("emails")
+            .and_then(Value::as_array)
+            .and_then(|emails| emails.first())
+            .and_then(|email| email.get("value"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        active: user.get("active").and_then(Value::as_bool).unwrap_or(true),
+    }))
+}
+
+/// The directory's groups whose `displayName` starts with `search` (all for an empty one),
+/// in `displayName` order, `count` from position `start`.
+pub async fn groups(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    search: &str,
+    start: i64,
+    count: i64,
+) -> Result<Page<GroupRow>, BrowseError> {
+    let listed = list(store, tenant, directory, ResourceKind::Group, search, start, count).await?;
+    Ok(listed.map(|group| GroupRow {
+        id: text(&group, "id"),
+        display_name: text(&group, "displayName"),
+        members: group.get("members").and_then(Value::as_array).map_or(0, Vec::len),
+    }))
+}
+
+impl<Row> Page<Row> {
+    /// The same page with each row turned into another.
+    pub fn map<Other>(self, row: impl Fn(Row) -> Other) -> Page<Other> {
+        Page { total: self.total, start: self.start, rows: self.rows.into_iter().map(row).collect() }
+    }
+}
+
+/// A page of `kind`'s representations, searched and sorted by its name attribute.
+async fn list(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    kind: ResourceKind,
+    search: &str,
+    start: i64,
+    count: i64,
+) -> Result<Page<Value>, BrowseError> {
+    let name_attribute = match kind {
+        ResourceKind::User => "userName",
+        ResourceKind::Group => "displayName",
+    };
+    let search = search.trim();
+    if search.chars().count() > MAX_SEARCH {
+        return Err(BrowseError::SearchTooLong);
+    }
+    let endpoint = portal_endpoint(store, tenant, directory, String::new()).await?.ok_or(BrowseError::NotFound)?;
+    let start = start.max(1);
+    // A JSON string is a SCIM string literal (RFC 7644 §3.4.2.2 takes JSON values).
+    let filter = (!search.is_empty()).then(|| format!("{name_attribute} sw {}", Value::String(search.to_owned())));
+    let query = ListQuery {
+        filter,
+        sort_by: Some(name_attribute.to_owned()),
+        start_index: Some(start),
+        count: Some(count),
+        ..ListQuery::default()
+    };
+    let mut listed = endpoint.list(kind, &query).await?;
+    let total = listed.get("totalResults").and_then(Value::as_i64).unwrap_or(0);
+    let rows = match listed.get_mut("Resources").map(Value::take) {
+        Some(Value::Array(rows)) => rows,
+        _ => Vec::new(),
+    };
+    Ok(Page { total, start, rows })
+}
+
+fn text(resource: &Value, key: &str) -> String {
+    resource.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
