@@ -11,7 +11,7 @@ use crate::components::style::{INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{ErrorBox, ErrorView};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
-use crate::portal::Visitor;
+use crate::portal::{Portal, Visitor};
 
 /// What a setup link invites to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,9 +23,10 @@ pub struct SetupInvite {
 
 #[server(endpoint = "open_setup_link")]
 pub async fn open_setup_link(secret: String) -> Result<SetupInvite, PortalError> {
-    let visitor = Visitor::current()?;
-    let store = &visitor.portal.store;
-    let tenant = service::admins::open_setup_link(store, &secret, visitor.portal.now()).await?;
+    // The visitor has no account yet: the page needs the deployment, not a session.
+    let portal = Portal::current()?;
+    let store = &portal.store;
+    let tenant = service::admins::open_setup_link(store, &secret, portal.now()).await?;
     let sso_provider = service::sso::provider(store, tenant.id).await?;
     Ok(SetupInvite { tenant_name: tenant.display_name, sso_provider: sso_provider.map(|p| p.display_name) })
 }

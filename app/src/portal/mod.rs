@@ -47,7 +47,9 @@ impl Portal {
         format!("{}/scim/v2/{directory}", self.public_base())
     }
 
-    fn current() -> Result<Self, PortalError> {
+    /// The portal of the request being served (signed in or not: a page that needs no
+    /// session, such as a setup link's, reads only this).
+    pub(crate) fn current() -> Result<Self, PortalError> {
         use_context::<Portal>().ok_or_else(|| {
             leptos::logging::error!("the server provided no portal context to a server function");
             PortalError::unavailable()

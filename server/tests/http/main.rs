@@ -54,6 +54,12 @@ impl TestServer {
     /// Starts the app reading the time from `clock`, so a test can move it (a token's
     /// expiry, a rotation's overlap) instead of waiting.
     async fn start_with_clock(db: &TestDatabase, options: &[&str], clock: service::SharedClock) -> Self {
+        // The server's warnings and errors (a storage failure behind a 503, say) go to the
+        // test's captured output, so a failing test shows why the server answered as it did.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("warn,sqlx=error"))
+            .try_init();
         let email = service::operators::OperatorEmail::parse(OPERATOR_EMAIL).unwrap();
         let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 9, 0, 0).unwrap();
         service::operators::bootstrap_first_operator(&db.store, &email, OPERATOR_PASSWORD.into(), now).await.unwrap();

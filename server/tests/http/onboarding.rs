@@ -204,8 +204,9 @@ async fn expired_unknown_and_used_setup_links_are_refused(db: TestDatabase) {
         visitor.call("/api/accept_setup_link", &form("setup_nope").each_ref().map(|(k, v)| (*k, v.as_str()))).await;
     assert_eq!(unknown.status(), 404);
     let page = visitor.get(&format!("/setup/{}", expired.secret)).await;
-    assert_eq!(page.status(), 410, "the page answers with its server function's status");
-    assert!(page.text().await.unwrap().contains("This link cannot be used"));
+    let (status, html) = (page.status(), page.text().await.unwrap());
+    assert_eq!(status, 410, "the page answers with its server function's status: {html}");
+    assert!(html.contains("This link cannot be used"));
     assert_eq!(visitor.get("/setup/setup_nope").await.status(), 404);
     assert!(db.store.tenant(tenant.id).tenant_admins().await.unwrap().is_empty());
     let too_long = server.call("/api/create_setup_link", &[("slug", "acme"), ("valid_days", "90")]).await;
