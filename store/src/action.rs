@@ -40,27 +40,25 @@ impl<'s> TenantAction<'s> {
         Ok(Self { store, tenant, open, access_changed: Vec::new(), _turn: turn })
     }
 
-    pub fn tenant_id(&self) -> TenantId {
-        self.tenant
-    }
-
     /// Appends the action's record to the tenant's audit trail and makes the record and
     /// every write of the action durable together. Dropping an action without committing
     /// it rolls all of it back.
     pub async fn commit(mut self, record: NewAuditRecord) -> Result<(), StoreError> {
         crate::audit::append_chained(&mut self.open, self.store.backend(), self.tenant, &[record]).await?;
-        on_open!(self.open, tx => tx.commit().await?);
-        let scope = self.store.tenant(self.tenant);
-        for directory in self.access_changed {
-            scope.announce_access_change(directory).await?;
-        }
-        Ok(())
+        self.finish().await
     }
 
     /// Commits the writes without a record: for storage tests that set up data and count
     /// the trail's records themselves.
     #[cfg(feature = "test-support")]
     pub async fn commit_without_audit_for_tests(self) -> Result<(), StoreError> {
+        self.finish().await
+    }
+
+    /// Commits what the transaction holds (inside this crate: writes that are records
+    /// themselves, or a machine's credential, which [`Self::commit`]'s callers never
+    /// make), then tells every process's credential cache which directories changed.
+    pub(crate) async fn finish(self) -> Result<(), StoreError> {
         on_open!(self.open, tx => tx.commit().await?);
         let scope = self.store.tenant(self.tenant);
         for directory in self.access_changed {

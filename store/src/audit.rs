@@ -415,8 +415,7 @@ impl TenantScope<'_> {
         }
         let mut action = self.begin_action().await?;
         append_chained(&mut action.open, self.store.backend(), self.tenant, records).await?;
-        on_open!(action.open, tx => tx.commit().await?);
-        Ok(())
+        action.finish().await
     }
 
     /// Records after `after_seq`, oldest first, at most `limit`.
