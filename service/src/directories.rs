@@ -478,12 +478,8 @@ pub async fn revoke_token(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
-    let issued = store.tenant(tenant).directory_tokens(directory).await?;
-    if !issued.iter().any(|issued| issued.id == token) {
-        return Ok(false);
-    }
     let mut action = store.tenant(tenant).begin_action().await?;
-    if !action.revoke_token(token, now).await? {
+    if !action.revoke_token(directory, token, now).await? {
         return Ok(false);
     }
     let detail = json!({ "token": token.to_string() });

@@ -165,7 +165,7 @@ pub async fn run(
     // The run's token, its revocation, the completion and the record commit together.
     let passed = run.steps.iter().all(|step| step.passed);
     let mut action = store.tenant(tenant).begin_action().await?;
-    action.revoke_token(issued.id, now).await?;
+    action.revoke_token(directory, issued.id, now).await?;
     if passed {
         action.complete_setup(directory, SetupCompletion::SelfTest, now).await?;
     }

@@ -166,8 +166,7 @@ impl<'a> TenantScope<'a> {
     pub async fn mint_token(&self, token: &NewToken) -> Result<(), StoreError> {
         let mut action = self.begin_action().await?;
         action.insert_token(token).await?;
-        on_open!(action.open, tx => tx.commit().await?);
-        Ok(())
+        action.finish().await
     }
 
     /// The token of `directory` whose digest this is, whatever its state (the caller decides
@@ -338,18 +337,30 @@ impl crate::TenantAction<'_> {
         result.map_err(|error| StoreError::on_unique_violation(error, "this client id is already taken"))
     }
 
-    /// Revokes a token at `at`; returns whether the tenant had such a token. Every server
-    /// process stops accepting it at once (see `access_cache`).
-    pub async fn revoke_token(&mut self, token: TokenId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    /// Revokes a token issued for one of the tenant's directories at `at` (the first
+    /// revocation time stays); returns whether that directory had such a token. Every
+    /// server process stops accepting it at once (see `access_cache`).
+    pub async fn revoke_token(
+        &mut self,
+        directory: DirectoryId,
+        token: TokenId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        // An OAuth client's access tokens are not the directory's to revoke one by one (the
+        // tokens page does not list them either).
         const QUERY: &str = "UPDATE directory_tokens SET revoked_at = COALESCE(revoked_at, $1) \
-             WHERE tenant_id = $2 AND id = $3 RETURNING directory_id";
-        let directory: Option<DirectoryId> = on_open!(&mut self.open, tx => sqlx::query_scalar(QUERY)
+             WHERE tenant_id = $2 AND directory_id = $3 AND id = $4 AND oauth_client_id IS NULL";
+        let revoked = on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(at)
             .bind(self.tenant)
+            .bind(directory)
             .bind(token)
-            .fetch_optional(&mut **tx)
-            .await?);
-        let Some(directory) = directory else { return Ok(false) };
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        if revoked == 0 {
+            return Ok(false);
+        }
         self.access_changed.push(directory);
         Ok(true)
     }

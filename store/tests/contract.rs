@@ -63,11 +63,11 @@ async fn insert_token(scope: store::TenantScope<'_>, token: &NewToken) -> Result
 
 async fn revoke_token(
     scope: store::TenantScope<'_>,
-    token: store::TokenId,
+    token: &NewToken,
     at: chrono::DateTime<Utc>,
 ) -> Result<bool, store::StoreError> {
     let mut action = scope.begin_action().await?;
-    let revoked = action.revoke_token(token, at).await?;
+    let revoked = action.revoke_token(token.directory, token.id, at).await?;
     action.commit_without_audit_for_tests().await?;
     Ok(revoked)
 }
@@ -165,7 +165,7 @@ async fn one_tenant_cannot_reach_another_tenants_directory_or_tokens(db: TestDat
 
     assert_eq!(as_globex.directory(acme_dir.id).await.unwrap(), None);
     assert_eq!(as_globex.token_by_digest(acme_dir.id, &[1; 32]).await.unwrap(), None);
-    assert!(!revoke_token(as_globex, acme_token.id, at(11)).await.unwrap(), "revoked another tenant's token");
+    assert!(!revoke_token(as_globex, &acme_token, at(11)).await.unwrap(), "revoked another tenant's token");
     let foreign = token(&acme_dir, 2);
     assert!(insert_token(as_globex, &foreign).await.is_err(), "stored a token for another tenant's directory");
     let still = db.store.tenant(acme.id).token_by_digest(acme_dir.id, &[1; 32]).await.unwrap().unwrap();
@@ -181,8 +181,8 @@ async fn revoking_a_token_keeps_the_first_revocation_time(db: TestDatabase) {
     insert_token(scope, &issued).await.unwrap();
 
     scope.mark_token_used(issued.id, at(11)).await.unwrap();
-    assert!(revoke_token(scope, issued.id, at(12)).await.unwrap());
-    assert!(revoke_token(scope, issued.id, at(13)).await.unwrap());
+    assert!(revoke_token(scope, &issued, at(12)).await.unwrap());
+    assert!(revoke_token(scope, &issued, at(13)).await.unwrap());
 
     let stored = scope.token_by_digest(okta.id, &[7; 32]).await.unwrap().unwrap();
     assert_eq!(stored.revoked_at, Some(at(12)));
@@ -211,7 +211,7 @@ async fn a_revoked_token_stops_opening_its_directory_in_every_store(db: TestData
         assert_eq!((access.tenant, access.token.id, access.token.revoked_at), (acme.id, issued.id, None));
     }
 
-    assert!(revoke_token(db.store.tenant(acme.id), issued.id, at(12)).await.unwrap());
+    assert!(revoke_token(db.store.tenant(acme.id), &issued, at(12)).await.unwrap());
 
     let here = db.store.directory_token(okta.id, &[3; 32]).await.unwrap().unwrap();
     assert_eq!(here.token.revoked_at, Some(at(12)), "the revoking store still had the token cached");
