@@ -161,6 +161,17 @@ impl App {
     }
 }
 
+/// The credential of an `Authorization: Bearer …` header (the scheme in any case), which
+/// SCIM clients and the operator API both authenticate with.
+pub(crate) fn bearer_credential(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, credential)| credential.trim())
+}
+
 /// The span of one request: its lines carry the method, the address and the request id
 /// (set by the outer layer, or the client's own `x-request-id`), which error pages show as
 /// their reference.

@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
 use service::api_keys::{self, ApiKeyError};
 use store::ApiKeyId;
@@ -24,14 +23,7 @@ impl FromRequestParts<AppState> for OperatorApiKey {
     type Rejection = ApiFailure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, key)| key.trim())
-            .ok_or(ApiFailure::Unauthorized)?;
+        let presented = crate::http::bearer_credential(&parts.headers).ok_or(ApiFailure::Unauthorized)?;
         let now = state.clock.now();
         match api_keys::authenticate_api_key(&state.store, presented, now).await {
             Ok(key) => Ok(Self(key)),

@@ -3,7 +3,6 @@
 //! the opened [`Endpoint`] to the handlers and records the outcome.
 
 use axum::extract::OriginalUri;
-use axum::http::header;
 use axum::http::request::Parts;
 use service::directories::{self, AuthenticationError, Refusal};
 use service::provisioning::Endpoint;
@@ -46,14 +45,7 @@ pub(super) async fn authenticate(parts: &Parts, state: &AppState) -> Authenticat
         .and_then(|rest| rest.split('/').next())
         .and_then(|segment| segment.parse().ok());
     let Some(directory) = directory else { return Authentication::Refused(None) };
-    let token = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    let Some(token) = token else {
+    let Some(token) = crate::http::bearer_credential(&parts.headers) else {
         return refused(state, directory, Refusal::NoToken).await;
     };
     let (caller, found, extensions) =
