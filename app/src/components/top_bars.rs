@@ -9,7 +9,6 @@ use crate::auth::{AdminView, OperatorView, SignOut};
 /// signing out (a POST form: nothing changes state on GET).
 #[component]
 pub(crate) fn TopBar(operator: OperatorView) -> impl IntoView {
-    let sign_out = ServerAction::<SignOut>::new();
     let link = "rounded-md px-2 py-1 font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900 \
                 aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-700";
     view! {
@@ -22,16 +21,7 @@ pub(crate) fn TopBar(operator: OperatorView) -> impl IntoView {
                     <A href="/support" attr:class=link>"Support"</A>
                     <A href="/team" attr:class=link>"Team"</A>
                 </nav>
-                <div class="flex items-center gap-4">
-                    <span class="text-slate-600">
-                        "Signed in as " <span id="signed-in-as" class="font-medium text-slate-900">{operator.email}</span>
-                    </span>
-                    <ActionForm action=sign_out>
-                        <button id="sign-out" type="submit" class="font-semibold text-indigo-600 hover:text-indigo-500">
-                            "Sign out"
-                        </button>
-                    </ActionForm>
-                </div>
+                <SignedInAs email=operator.email/>
             </div>
         </div>
     }
@@ -40,7 +30,6 @@ pub(crate) fn TopBar(operator: OperatorView) -> impl IntoView {
 /// The bar across the top of the admin's pages.
 #[component]
 pub(crate) fn AdminTopBar(admin: AdminView) -> impl IntoView {
-    let sign_out = ServerAction::<SignOut>::new();
     view! {
         <div class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-6 py-3 text-sm">
@@ -51,17 +40,26 @@ pub(crate) fn AdminTopBar(admin: AdminView) -> impl IntoView {
                     <A href="/admin/audit" attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Audit trail"</A>
                     <A href="/admin/webhooks" attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Webhooks"</A>
                 </nav>
-                <div class="flex items-center gap-4">
-                    <span class="text-slate-600">
-                        "Signed in as " <span id="signed-in-as" class="font-medium text-slate-900">{admin.email}</span>
-                    </span>
-                    <ActionForm action=sign_out>
-                        <button id="sign-out" type="submit" class="font-semibold text-indigo-600 hover:text-indigo-500">
-                            "Sign out"
-                        </button>
-                    </ActionForm>
-                </div>
+                <SignedInAs email=admin.email/>
             </div>
+        </div>
+    }
+}
+
+/// Who is signed in, and signing out: the right end of both bars.
+#[component]
+fn SignedInAs(email: String) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <div class="flex items-center gap-4">
+            <span class="text-slate-600">
+                "Signed in as " <span id="signed-in-as" class="font-medium text-slate-900">{email}</span>
+            </span>
+            <ActionForm action=sign_out>
+                <button id="sign-out" type="submit" class="font-semibold text-indigo-600 hover:text-indigo-500">
+                    "Sign out"
+                </button>
+            </ActionForm>
         </div>
     }
 }
