@@ -29,7 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin(command) => {
             let store = connect(&cli.config).await?;
-            let result = cli::run(&cli.config, &store, service::SystemClock::shared(), command).await;
+            let result = cli::run(&cli.config, &store, service::Effects::system(), command).await;
             store.close().await;
             result
         }
@@ -51,19 +51,20 @@ pub async fn connect(config: &Config) -> anyhow::Result<Store> {
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
 pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let store = connect(config).await?;
-    bootstrap_first_operator(config, &store, service::Clock::now(&service::SystemClock)).await?;
+    let effects = service::Effects::system();
+    bootstrap_first_operator(config, &store, &effects).await?;
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("listening on {}", config.bind))?;
-    let app = http::App::new(config, store.clone());
+    let app = http::App::with_effects(config, store.clone(), effects);
     let audit = app.audit_log();
     tracing::info!(
         address = %format!("http://{}", listener.local_addr()?),
         database = %store.backend(),
         "serving"
     );
-    let clock = app.clock();
-    let sweeper = http::spawn_expiry_sweeper(store.clone(), clock.clone());
-    let deliverer = spawn_webhook_deliveries(store.clone(), webhook_options(config), clock.clone())?;
-    let expiry = spawn_nonhuman_expiry(store.clone(), config.public_base().to_owned(), clock);
+    let effects = app.effects();
+    let sweeper = http::spawn_expiry_sweeper(store.clone(), effects.clock().clone());
+    let deliverer = spawn_webhook_deliveries(store.clone(), webhook_options(config), effects.clone())?;
+    let expiry = spawn_nonhuman_expiry(store.clone(), config.public_base().to_owned(), effects.clock().clone());
     serve_until(listener, app, shutdown_signal(), Duration::from_secs(config.shutdown_grace_seconds)).await?;
     sweeper.abort();
     deliverer.abort();
@@ -87,16 +88,15 @@ pub(crate) fn webhook_options(config: &Config) -> service::webhooks::WebhookOpti
 pub fn spawn_webhook_deliveries(
     store: Store,
     options: service::webhooks::WebhookOptions,
-    clock: service::SharedClock,
+    effects: service::Effects,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let deliverer = service::webhooks::Deliverer::new(store, options)?;
-    let clock = move || clock.now();
+    let deliverer = service::webhooks::Deliverer::new(store, options, effects)?;
     Ok(tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(1));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            if let Err(error) = deliverer.deliver_pending(&clock).await {
+            if let Err(error) = deliverer.deliver_pending().await {
                 tracing::warn!(%error, "webhook deliveries failed; retrying");
             }
         }
@@ -128,19 +128,15 @@ pub fn spawn_nonhuman_expiry(
 
 /// Creates the first operator of an empty deployment and tells the person starting the
 /// server how to sign in. A generated password is printed to the terminal once, never logged.
-async fn bootstrap_first_operator(
-    config: &Config,
-    store: &Store,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<()> {
+async fn bootstrap_first_operator(config: &Config, store: &Store, effects: &service::Effects) -> anyhow::Result<()> {
     use service::operators::{self, OperatorEmail};
     let email = OperatorEmail::parse(&config.operator_email)
         .map_err(|error| anyhow::anyhow!("OPERATOR_EMAIL {:?}: {error}", config.operator_email))?;
     let (password, generated) = match &config.operator_password {
         Some(password) => (password.clone(), false),
-        None => (operators::generate_password(), true),
+        None => (operators::generate_password(effects), true),
     };
-    let created = operators::bootstrap_first_operator(store, &email, password.clone(), now)
+    let created = operators::bootstrap_first_operator(store, &email, password.clone(), effects)
         .await
         .map_err(|error| anyhow::anyhow!("creating the first operator: {error}"))?;
     let sign_in_url = format!("{}/sign-in", config.public_base());

@@ -80,11 +80,13 @@ impl From<&crate::admins::SignedInAdmin> for Actor {
 
 #[cfg(test)]
 mod tests {
+    use store::testing::FreshId as _;
+
     use super::*;
 
     #[test]
     fn staff_are_named_by_email_and_role_in_the_record() {
-        let id = OperatorId::generate();
+        let id = OperatorId::fresh();
         let support = Actor::Operator { id, email: "s@vendor.example".into(), role: OperatorRole::Support };
         let record = support.record("support.viewed_tenant", None, json!({"viewed": "acme"}), DateTime::<Utc>::MIN_UTC);
         assert_eq!(record.actor, format!("operator:{id}"));
@@ -98,7 +100,7 @@ mod tests {
     fn machines_and_jobs_have_fixed_names() {
         assert_eq!(Actor::Cli.audit_name(), "cli");
         assert_eq!(Actor::System.audit_name(), "system");
-        let key = ApiKeyId::generate();
+        let key = ApiKeyId::fresh();
         assert_eq!(Actor::ApiKey(key).audit_name(), format!("api-key:{key}"));
     }
 }

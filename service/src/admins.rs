@@ -9,10 +9,10 @@
 use chrono::{DateTime, Duration, Utc};
 use store::{NewSetupLink, SetupLinkId, Store, StoreError, Tenant, TenantAdmin, TenantAdminId, TenantId};
 
-use crate::ServiceError;
 use crate::actor::Actor;
-use crate::directories::{digest, random_text};
+use crate::directories::digest;
 use crate::operators::{self, MIN_PASSWORD_LENGTH, OperatorEmail, OperatorError, SignInThrottle, SignedInOperator};
+use crate::{Effects, ServiceError};
 
 const SETUP_LINK_PREFIX: &str = "setup_";
 
@@ -87,14 +87,15 @@ pub async fn create_setup_link(
     tenant: TenantId,
     actor: &Actor,
     lifetime: Duration,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<IssuedSetupLink, SetupLinkError> {
+    let now = effects.now();
     if lifetime < Duration::hours(1) || lifetime > MAX_SETUP_LINK_LIFETIME {
         return Err(SetupLinkError::InvalidLifetime);
     }
-    let secret = format!("{SETUP_LINK_PREFIX}{}", random_text(32));
+    let secret = format!("{SETUP_LINK_PREFIX}{}", effects.secret(32));
     let link = NewSetupLink {
-        id: SetupLinkId::generate(),
+        id: effects.id(),
         digest: digest(&secret),
         created_by: actor.audit_name(),
         created_at: now,
@@ -135,8 +136,9 @@ pub async fn redeem_setup_link(
     secret: &str,
     email: &str,
     password: String,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<SignedInAdmin, SetupLinkError> {
+    let now = effects.now();
     let link = usable_link(store, secret, now).await?;
     let email = OperatorEmail::parse(email).map_err(|_| SetupLinkError::InvalidEmail)?;
     if password.chars().count() < MIN_PASSWORD_LENGTH {
@@ -146,13 +148,13 @@ pub async fn redeem_setup_link(
     if store.operator_by_email(email.as_str()).await?.is_some() {
         return Err(SetupLinkError::EmailTaken);
     }
-    let password_hash = operators::hash_password(password).await.map_err(|error| match error {
+    let password_hash = operators::hash_password(effects, password).await.map_err(|error| match error {
         OperatorError::Service(error) => SetupLinkError::Service(error),
         other => SetupLinkError::Service(ServiceError::Internal(other.to_string())),
     })?;
     let admin = TenantAdmin {
         tenant: link.tenant,
-        id: TenantAdminId::generate(),
+        id: effects.id(),
         email: email.as_str().to_owned(),
         password_hash: Some(password_hash),
         oidc_subject: None,
@@ -168,8 +170,9 @@ pub(crate) async fn redeem_setup_link_with_identity(
     secret: &str,
     email: &str,
     subject: &str,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<SignedInAdmin, SetupLinkError> {
+    let now = effects.now();
     let link = usable_link(store, secret, now).await?;
     let email = OperatorEmail::parse(email).map_err(|_| SetupLinkError::InvalidEmail)?;
     if store.operator_by_email(email.as_str()).await?.is_some() {
@@ -177,7 +180,7 @@ pub(crate) async fn redeem_setup_link_with_identity(
     }
     let admin = TenantAdmin {
         tenant: link.tenant,
-        id: TenantAdminId::generate(),
+        id: effects.id(),
         email: email.as_str().to_owned(),
         password_hash: None,
         oidc_subject: Some(subject.to_owned()),
@@ -269,7 +272,7 @@ mod tests {
     #[test]
     fn a_setup_link_url_ends_with_its_secret() {
         let link = IssuedSetupLink {
-            id: SetupLinkId::generate(),
+            id: SetupLinkId::from(uuid::Uuid::nil()),
             secret: "setup_abc".to_owned(),
             expires_at: DateTime::<Utc>::MIN_UTC,
         };

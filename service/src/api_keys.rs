@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 use store::{ApiKeyId, NewApiKey, Store};
 
-use crate::ServiceError;
-use crate::directories::{digest, random_text};
+use crate::directories::digest;
+use crate::{Effects, ServiceError};
 
 const KEY_PREFIX: &str = "scimk_";
 
@@ -19,9 +19,10 @@ pub struct IssuedApiKey {
     pub secret: String,
 }
 
-pub async fn issue_api_key(store: &Store, label: String, now: DateTime<Utc>) -> Result<IssuedApiKey, ServiceError> {
-    let secret = format!("{KEY_PREFIX}{}", random_text(32));
-    let key = NewApiKey { id: ApiKeyId::generate(), digest: digest(&secret), label, created_at: now };
+pub async fn issue_api_key(store: &Store, label: String, effects: &Effects) -> Result<IssuedApiKey, ServiceError> {
+    let now = effects.now();
+    let secret = format!("{KEY_PREFIX}{}", effects.secret(32));
+    let key = NewApiKey { id: effects.id(), digest: digest(&secret), label, created_at: now };
     store.insert_api_key(&key).await?;
     Ok(IssuedApiKey { id: key.id, secret })
 }

@@ -5,9 +5,6 @@
 //! right here, because the token is random (nothing to brute-force) and is checked on
 //! every SCIM request (a slow password hash would cap throughput).
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use store::{
@@ -17,8 +14,8 @@ use store::{
 
 use serde_json::json;
 
-use crate::ServiceError;
 use crate::actor::Actor;
+use crate::{Effects, ServiceError};
 
 const TOKEN_PREFIX: &str = "scim_";
 
@@ -31,12 +28,12 @@ pub async fn ensure_tenant(
     store: &Store,
     slug: &TenantSlug,
     actor: &Actor,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<Tenant, ServiceError> {
     if let Some(tenant) = store.tenant_by_slug(slug).await? {
         return Ok(tenant);
     }
-    match crate::tenants::create(store, slug.as_str(), slug.as_str(), actor, now).await {
+    match crate::tenants::create(store, slug.as_str(), slug.as_str(), actor, effects).await {
         Ok(tenant) => Ok(tenant),
         // Created by someone else between the read and the write: use theirs.
         Err(crate::tenants::TenantError::SlugTaken(_)) => {
@@ -66,10 +63,11 @@ pub async fn add_directory(
     tenant: TenantId,
     new: NewDirectory,
     actor: &Actor,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<(Directory, Option<IssuedToken>), ServiceError> {
+    let now = effects.now();
     let directory = Directory {
-        id: DirectoryId::generate(),
+        id: effects.id(),
         idp: new.idp,
         display_name: new.idp.display_name().to_owned(),
         created_at: now,
@@ -81,7 +79,7 @@ pub async fn add_directory(
     let token = match new.first_token {
         Some(label) => {
             let request = TokenRequest { label, read_only: false, expires_at: None };
-            let (token, issued) = new_token(directory.id, request, None, now);
+            let (token, issued) = new_token(effects, directory.id, request, None, now);
             action.insert_token(&token).await?;
             detail["token"] = json!(issued.id.to_string());
             Some(issued)
@@ -159,12 +157,13 @@ pub async fn issue_token(
     directory: DirectoryId,
     request: TokenRequest,
     actor: &Actor,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<Option<IssuedToken>, ServiceError> {
+    let now = effects.now();
     if store.tenant(tenant).directory(directory).await?.is_none() {
         return Ok(None);
     }
-    let (token, issued) = new_token(directory, request, None, now);
+    let (token, issued) = new_token(effects, directory, request, None, now);
     let mut action = store.tenant(tenant).begin_action().await?;
     action.insert_token(&token).await?;
     let detail = json!({ "token": issued.id.to_string() });
@@ -179,23 +178,25 @@ pub(crate) async fn mint_token(
     tenant: TenantId,
     directory: DirectoryId,
     request: TokenRequest,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<IssuedToken, ServiceError> {
-    let (token, issued) = new_token(directory, request, None, now);
+    let now = effects.now();
+    let (token, issued) = new_token(effects, directory, request, None, now);
     store.tenant(tenant).mint_token(&token).await?;
     Ok(issued)
 }
 
 /// A new token's row and its secret (shown once, never stored).
 fn new_token(
+    effects: &Effects,
     directory: DirectoryId,
     request: TokenRequest,
     oauth_client: Option<String>,
     now: DateTime<Utc>,
 ) -> (NewToken, IssuedToken) {
-    let secret = format!("{TOKEN_PREFIX}{}", random_text(32));
+    let secret = format!("{TOKEN_PREFIX}{}", effects.secret(32));
     let token = NewToken {
-        id: TokenId::generate(),
+        id: effects.id(),
         directory,
         digest: digest(&secret),
         label: request.label,
@@ -231,13 +232,14 @@ pub async fn issue_oauth_client(
     directory: DirectoryId,
     label: String,
     actor: &Actor,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<Option<IssuedClient>, ServiceError> {
+    let now = effects.now();
     if store.tenant(tenant).directory(directory).await?.is_none() {
         return Ok(None);
     }
-    let client_id = format!("{CLIENT_ID_PREFIX}{}", random_text(16));
-    let secret = format!("{CLIENT_SECRET_PREFIX}{}", random_text(32));
+    let client_id = format!("{CLIENT_ID_PREFIX}{}", effects.secret(16));
+    let secret = format!("{CLIENT_SECRET_PREFIX}{}", effects.secret(32));
     let client = NewOAuthClient {
         directory,
         client_id: client_id.clone(),
@@ -281,8 +283,9 @@ pub async fn exchange_client_credentials(
     store: &Store,
     client_id: &str,
     secret: &str,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<AccessToken, GrantError> {
+    let now = effects.now();
     let client = store.oauth_client(client_id).await?.ok_or(GrantError::InvalidClient)?;
     let matches = constant_time_eq(&client.secret_digest, &digest(secret));
     if !matches || client.revoked_at.is_some_and(|revoked| revoked <= now) {
@@ -293,7 +296,7 @@ pub async fn exchange_client_credentials(
         read_only: false,
         expires_at: Some(now + ACCESS_TOKEN_LIFETIME),
     };
-    let (token, issued) = new_token(client.directory, request, Some(client_id.to_owned()), now);
+    let (token, issued) = new_token(effects, client.directory, request, Some(client_id.to_owned()), now);
     store.tenant(client.tenant).mint_token(&token).await?;
     Ok(AccessToken { token: issued.secret, expires_in_seconds: ACCESS_TOKEN_LIFETIME.num_seconds() })
 }
@@ -312,13 +315,6 @@ pub async fn sweep_expired_access_tokens(store: &Store, now: DateTime<Utc>) -> R
 /// differ.
 fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0_u8, |difference, (x, y)| difference | (x ^ y)) == 0
-}
-
-/// `bytes` random bytes in base64url.
-pub(crate) fn random_text(bytes: usize) -> String {
-    let mut random = vec![0_u8; bytes];
-    OsRng.fill_bytes(&mut random);
-    URL_SAFE_NO_PAD.encode(random)
 }
 
 /// Who a SCIM request is, once its bearer token checks out.
@@ -444,8 +440,9 @@ pub async fn rotate_token(
     old: TokenId,
     overlap: Duration,
     actor: &Actor,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<Option<(IssuedToken, DateTime<Utc>)>, ServiceError> {
+    let now = effects.now();
     let overlap = overlap.clamp(Duration::zero(), MAX_ROTATION_OVERLAP);
     let tokens = store.tenant(tenant).directory_tokens(directory).await?;
     let Some(current) = tokens.into_iter().find(|token| token.id == old && token.revoked_at.is_none()) else {
@@ -457,7 +454,7 @@ pub async fn rotate_token(
         // The new token lives as long as the old one was meant to, counted from now.
         expires_at: current.expires_at.map(|expires| now + (expires - current.created_at).max(Duration::hours(1))),
     };
-    let (token, issued) = new_token(directory, request, None, now);
+    let (token, issued) = new_token(effects, directory, request, None, now);
     let old_until = current.expires_at.map_or(now + overlap, |expires| expires.min(now + overlap));
     let mut action = store.tenant(tenant).begin_action().await?;
     action.insert_token(&token).await?;

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod deployment;
 pub mod directories;
 pub mod directory_browser;
+pub mod effects;
 pub mod events;
 pub mod nonhuman;
 pub mod onboarding;
@@ -35,6 +36,7 @@ pub fn sentence(text: &str) -> String {
 
 pub use actor::Actor;
 pub use clock::{Clock, SharedClock, SystemClock};
+pub use effects::Effects;
 pub use store::{DirectoryId, IdentityProvider, OperatorRole, ResourceKind, Store, TenantId, TenantSlug, TokenId};
 
 /// Why a use case failed, in terms a caller can act on.

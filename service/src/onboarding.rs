@@ -13,8 +13,8 @@ use store::{
     SyncHealth, TenantId,
 };
 
-use crate::ServiceError;
 use crate::actor::Actor;
+use crate::{Effects, ServiceError};
 
 pub use store::{AuditOutcome as RequestOutcome, DirectoryRequest as RequestRecord, TokenRecord};
 
@@ -93,10 +93,10 @@ pub async fn start_directory(
     tenant: TenantId,
     idp: IdentityProvider,
     actor: &Actor,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<Directory, ServiceError> {
     let new = crate::directories::NewDirectory { idp, settings: DirectorySettings::default(), first_token: None };
-    let (directory, _) = crate::directories::add_directory(store, tenant, new, actor, now).await?;
+    let (directory, _) = crate::directories::add_directory(store, tenant, new, actor, effects).await?;
     Ok(directory)
 }
 
@@ -600,14 +600,16 @@ pub async fn unmapped_attributes(
 
 #[cfg(test)]
 mod tests {
+    use store::testing::FreshId as _;
+
     use super::*;
 
     #[test]
     fn a_token_is_expiring_within_seven_days_of_its_expiry_and_revoked_first() {
         let now = DateTime::<Utc>::MIN_UTC + Duration::days(365);
         let token = |expires_at: Option<DateTime<Utc>>, revoked_at: Option<DateTime<Utc>>| TokenRecord {
-            id: store::TokenId::generate(),
-            directory: DirectoryId::generate(),
+            id: store::TokenId::fresh(),
+            directory: DirectoryId::fresh(),
             label: "Okta".to_owned(),
             read_only: false,
             created_at: now,

@@ -7,14 +7,12 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use chrono::{DateTime, Utc};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use store::{Operator, OperatorRole, Store, StoreError};
 
-use crate::ServiceError;
+use crate::{Effects, ServiceError};
 
 /// Passwords shorter than this are refused (OWASP ASVS 2.1.1 asks for at least 12).
 pub const MIN_PASSWORD_LENGTH: usize = 12;
@@ -75,13 +73,14 @@ pub struct SignedInOperator {
 
 /// A password for the first operator when the configuration gives none: 20 characters from
 /// an alphabet without look-alikes (about 115 bits), from the operating system's generator.
-pub fn generate_password() -> String {
-    use argon2::password_hash::rand_core::RngCore;
+pub fn generate_password(effects: &Effects) -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut password = String::with_capacity(20);
     while password.len() < 20 {
         // Rejection sampling keeps every character equally likely.
-        let byte = (OsRng.next_u32() & 0xFF) as usize;
+        let mut byte = [0_u8];
+        effects.fill(&mut byte);
+        let byte = usize::from(byte[0]);
         if byte < 256 - 256 % ALPHABET.len() {
             password.push(char::from(ALPHABET[byte % ALPHABET.len()]));
         }
@@ -95,17 +94,18 @@ pub async fn bootstrap_first_operator(
     store: &Store,
     email: &OperatorEmail,
     password: String,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<bool, OperatorError> {
+    let now = effects.now();
     if store.operator_count().await? > 0 {
         return Ok(false);
     }
     if password.chars().count() < MIN_PASSWORD_LENGTH {
         return Err(OperatorError::PasswordTooShort);
     }
-    let password_hash = hash_password(password).await?;
+    let password_hash = hash_password(effects, password).await?;
     let operator = Operator {
-        id: store::OperatorId::generate(),
+        id: effects.id(),
         email: email.as_str().to_owned(),
         password_hash,
         role: OperatorRole::Operator,
@@ -133,21 +133,17 @@ pub async fn add_operator(
     store: &Store,
     email: &str,
     role: OperatorRole,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<NewOperator, OperatorError> {
+    let now = effects.now();
     let email = OperatorEmail::parse(email)?;
     if store.tenant_admin_by_email(email.as_str()).await?.is_some() {
         return Err(OperatorError::EmailTaken);
     }
-    let password = generate_password();
-    let password_hash = hash_password(password.clone()).await?;
-    let operator = Operator {
-        id: store::OperatorId::generate(),
-        email: email.as_str().to_owned(),
-        password_hash,
-        role,
-        created_at: now,
-    };
+    let password = generate_password(effects);
+    let password_hash = hash_password(effects, password.clone()).await?;
+    let operator =
+        Operator { id: effects.id(), email: email.as_str().to_owned(), password_hash, role, created_at: now };
     match store.insert_operator(&operator).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => return Err(OperatorError::EmailTaken),
@@ -218,9 +214,11 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-pub(crate) async fn hash_password(password: String) -> Result<String, OperatorError> {
+pub(crate) async fn hash_password(effects: &Effects, password: String) -> Result<String, OperatorError> {
+    let mut salt = [0_u8; 16];
+    effects.fill(&mut salt);
     let hashed = tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
+        let salt = SaltString::encode_b64(&salt)?;
         argon2().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string())
     })
     .await;
@@ -250,7 +248,8 @@ mod tests {
 
     #[test]
     fn generated_passwords_are_long_enough_and_differ() {
-        let (first, second) = (generate_password(), generate_password());
+        let effects = crate::Effects::system();
+        let (first, second) = (generate_password(&effects), generate_password(&effects));
         assert_eq!(first.chars().count(), 20);
         assert!(first.chars().count() >= MIN_PASSWORD_LENGTH);
         assert_ne!(first, second);

@@ -8,15 +8,15 @@
 //! end) and removes what it made. Its writes are real: they are in the audit trail and
 //! the event feed like any other, under a `userName` that says what they were.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use store::{DirectoryId, IdentityProvider, SetupCompletion, Store, TenantId};
 
-use crate::ServiceError;
 use crate::actor::Actor;
 use crate::directories::{self, TokenRequest};
 use crate::onboarding::{self, OnboardingError};
+use crate::{Effects, ServiceError};
 
 /// The label of the tokens the self-test issues for itself.
 pub const TOKEN_LABEL: &str = "Setup self-test";
@@ -138,8 +138,9 @@ pub async fn run(
     directory: DirectoryId,
     public_base: &str,
     actor: &Actor,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<SelfTestReport, OnboardingError> {
+    let now = effects.now();
     let setup = onboarding::directory_setup(store, tenant, directory).await?;
     let flavour = match setup.directory.idp {
         IdentityProvider::Entra => Flavour::Entra,
@@ -147,7 +148,7 @@ pub async fn run(
     };
     let request =
         TokenRequest { label: TOKEN_LABEL.to_owned(), read_only: false, expires_at: Some(now + Duration::minutes(10)) };
-    let issued = directories::mint_token(store, tenant, directory, request, now).await?;
+    let issued = directories::mint_token(store, tenant, directory, request, effects).await?;
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(20))
         .build()

@@ -200,11 +200,13 @@ fn malformed<T>(key: &str) -> Option<T> {
 
 #[cfg(test)]
 mod tests {
+    use store::testing::FreshId as _;
+
     use super::*;
 
     #[test]
     fn a_stored_operator_reads_back_with_its_role() {
-        let id = OperatorId::generate();
+        let id = OperatorId::fresh();
         let stored = StoredOperator { id: id.to_string(), email: "s@vendor.example".into(), role: "support".into() };
         let read = stored.parse();
         assert_eq!(read, Some(OperatorSession { id, email: "s@vendor.example".into(), role: OperatorRole::Support }));
@@ -216,10 +218,10 @@ mod tests {
             StoredOperator { id: "not-an-id".into(), email: "x@vendor.example".into(), role: "operator".into() };
         assert_eq!(stored.parse(), None);
         let unknown_role =
-            StoredOperator { id: OperatorId::generate().to_string(), email: "x@v.example".into(), role: "root".into() };
+            StoredOperator { id: OperatorId::fresh().to_string(), email: "x@v.example".into(), role: "root".into() };
         assert_eq!(unknown_role.parse(), None);
         let admin = StoredAdmin {
-            id: TenantAdminId::generate().to_string(),
+            id: TenantAdminId::fresh().to_string(),
             email: "it@acme.example".into(),
             tenant_id: "acme".into(),
             tenant_name: "Acme".into(),

@@ -19,9 +19,9 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use store::{OidcProvider, Store, TenantId, TenantSlug};
 
-use crate::ServiceError;
 use crate::actor::Actor;
 use crate::admins::{SetupLinkError, SignedInAdmin};
+use crate::{Effects, ServiceError};
 
 /// Why single sign-on did not go through. The portal shows a fixed sentence per case, so
 /// nothing a provider or visitor sends is echoed back.
@@ -196,8 +196,9 @@ pub async fn start(
     client: &SsoClient,
     target: SignInFor,
     redirect_url: &str,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<Started, SsoError> {
+    let now = effects.now();
     let (tenant, setup_link) = match target {
         SignInFor::Organisation(name) => {
             let slug = TenantSlug::parse(name.trim().to_lowercase().as_str()).map_err(|_| SsoError::NotConfigured)?;
@@ -208,9 +209,13 @@ pub async fn start(
     };
     let provider = store.tenant(tenant).oidc_provider().await?.ok_or(SsoError::NotConfigured)?;
     let oidc = discover(client, &provider, redirect_url).await?;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    // 256 bits for the PKCE verifier (RFC 7636 §4.1: 43 characters of base64url), 128 each
+    // for state and nonce.
+    let verifier = PkceCodeVerifier::new(effects.secret(32));
+    let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+    let (state, nonce) = (CsrfToken::new(effects.secret(16)), Nonce::new(effects.secret(16)));
     let (url, state, nonce) = oidc
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, move || state, move || nonce)
         .add_scope(Scope::new("email".to_owned()))
         .add_scope(Scope::new("profile".to_owned()))
         .set_pkce_challenge(challenge)
@@ -238,8 +243,9 @@ pub async fn finish(
     code: &str,
     state: &str,
     redirect_url: &str,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<SignedInAdmin, SsoError> {
+    let now = effects.now();
     // Constant-time comparison is not needed: the state is single-use and never secret
     // from the visitor who carries it.
     if pending.state != state {
@@ -266,7 +272,7 @@ pub async fn finish(
         _ => return Err(SsoError::NoVerifiedEmail),
     };
     if let Some(secret) = &pending.setup_link {
-        return Ok(crate::admins::redeem_setup_link_with_identity(store, secret, &email, &subject, now).await?);
+        return Ok(crate::admins::redeem_setup_link_with_identity(store, secret, &email, &subject, effects).await?);
     }
     // The sign-in and, at an admin's first single sign-on, the subject it links commit
     // with the record.

@@ -1,14 +1,13 @@
 //! Tenants as operators manage them: list, create, look at one.
 
-use chrono::{DateTime, Utc};
 use serde_json::json;
 use store::{
     Directory, DirectorySettings, IdentityProvider, Store, StoreError, Tenant, TenantId, TenantSlug, TenantSummary,
 };
 
-use crate::ServiceError;
 use crate::actor::Actor;
 use crate::directories::{self, IssuedToken, NewDirectory};
+use crate::{Effects, ServiceError};
 
 /// Longest display name accepted, in characters.
 pub const MAX_DISPLAY_NAME: usize = 100;
@@ -38,14 +37,15 @@ pub async fn create(
     slug: &str,
     display_name: &str,
     actor: &Actor,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<Tenant, TenantError> {
+    let now = effects.now();
     let slug = TenantSlug::parse(slug.trim())?;
     let display_name = display_name.trim();
     if display_name.is_empty() || display_name.chars().count() > MAX_DISPLAY_NAME {
         return Err(TenantError::InvalidDisplayName);
     }
-    let tenant = Tenant { id: TenantId::generate(), slug, display_name: display_name.to_owned(), created_at: now };
+    let tenant = Tenant { id: effects.id(), slug, display_name: display_name.to_owned(), created_at: now };
     let mut action = store.tenant(tenant.id).begin_action().await.map_err(ServiceError::from)?;
     match action.create_tenant(&tenant).await {
         Ok(()) => {}
@@ -77,11 +77,11 @@ pub async fn add_directory(
     idp: IdentityProvider,
     token_label: String,
     actor: &Actor,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<Option<(Directory, IssuedToken)>, ServiceError> {
     let Some(tenant) = store.tenant_by_slug(slug).await? else { return Ok(None) };
     let new = NewDirectory { idp, settings: DirectorySettings::default(), first_token: Some(token_label) };
-    let (directory, token) = directories::add_directory(store, tenant.id, new, actor, now).await?;
+    let (directory, token) = directories::add_directory(store, tenant.id, new, actor, effects).await?;
     let token = token.ok_or_else(|| ServiceError::Internal("a directory was added without its token".to_owned()))?;
     Ok(Some((directory, token)))
 }

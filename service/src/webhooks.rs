@@ -23,10 +23,9 @@ use sha2::Sha256;
 pub use store::{DeliveryAttempt, DeliveryId, DeliveryOutcome, WebhookId};
 use store::{NewWebhook, Store, TenantId, Webhook, WebhookCursor};
 
-use crate::ServiceError;
 use crate::actor::Actor;
-use crate::directories::random_text;
 use crate::events::Event;
+use crate::{Effects, ServiceError};
 
 mod admin;
 pub use admin::{
@@ -95,8 +94,9 @@ pub async fn register_webhook(
     url: &str,
     options: &WebhookOptions,
     actor: &Actor,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<IssuedWebhook, WebhookError> {
+    let now = effects.now();
     let parsed =
         reqwest::Url::parse(url).map_err(|e| WebhookError::InvalidTarget(format!("{url:?} is not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "https" | "http") {
@@ -116,9 +116,8 @@ pub async fn register_webhook(
             )));
         }
     }
-    let secret = format!("whsec_{}", random_text(32));
-    let webhook =
-        NewWebhook { id: WebhookId::generate(), url: parsed.to_string(), secret: secret.clone(), created_at: now };
+    let secret = format!("whsec_{}", effects.secret(32));
+    let webhook = NewWebhook { id: effects.id(), url: parsed.to_string(), secret: secret.clone(), created_at: now };
     let mut action = store.tenant(tenant).begin_action().await?;
     action.insert_webhook(&webhook).await?;
     let detail = serde_json::json!({ "webhook": webhook.id.to_string(), "url": url });
@@ -196,6 +195,8 @@ pub struct Deliverer {
     options: WebhookOptions,
     /// This process, as the holder of endpoint leases.
     owner: String,
+    /// The time of each attempt, and the ids of the attempts logged.
+    effects: Effects,
 }
 
 /// How long a lease lasts without renewal: longer than one pass over an endpoint.
@@ -205,7 +206,7 @@ const LEASE: chrono::Duration = chrono::Duration::seconds(120);
 const BATCH: i64 = 100;
 
 impl Deliverer {
-    pub fn new(store: Store, options: WebhookOptions) -> Result<Self, ServiceError> {
+    pub fn new(store: Store, options: WebhookOptions, effects: Effects) -> Result<Self, ServiceError> {
         let mut client = reqwest::Client::builder()
             .timeout(options.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -214,28 +215,25 @@ impl Deliverer {
             client = client.dns_resolver(Arc::new(PublicOnly));
         }
         let client = client.build().map_err(|e| ServiceError::Internal(format!("webhook client: {e}")))?;
-        Ok(Self { store, client, options, owner: format!("process-{}", uuid::Uuid::now_v7()) })
+        let owner = format!("process-{}", effects.uuid());
+        Ok(Self { store, client, options, owner, effects })
     }
 
-    /// One pass over every endpoint this process can lease; `clock` gives the time of
-    /// each attempt. Returns how many events were delivered.
-    pub async fn deliver_pending(&self, clock: &(dyn Fn() -> DateTime<Utc> + Sync)) -> Result<usize, ServiceError> {
+    /// One pass over every endpoint this process can lease. Returns how many events were
+    /// delivered.
+    pub async fn deliver_pending(&self) -> Result<usize, ServiceError> {
         let mut delivered = 0;
         for webhook in self.store.deliverable_webhooks().await? {
-            let now = clock();
+            let now = self.effects.now();
             if !self.store.lease_webhook(webhook.tenant, webhook.id, &self.owner, now, now + LEASE).await? {
                 continue;
             }
-            delivered += self.deliver_endpoint(&webhook, clock).await?;
+            delivered += self.deliver_endpoint(&webhook).await?;
         }
         Ok(delivered)
     }
 
-    async fn deliver_endpoint(
-        &self,
-        webhook: &Webhook,
-        clock: &(dyn Fn() -> DateTime<Utc> + Sync),
-    ) -> Result<usize, ServiceError> {
+    async fn deliver_endpoint(&self, webhook: &Webhook) -> Result<usize, ServiceError> {
         let scope = self.store.tenant(webhook.tenant);
         let cursors = scope.webhook_cursors(webhook.id).await?;
         let mut delivered = 0;
@@ -245,7 +243,7 @@ impl Deliverer {
                 .find(|c| c.directory == directory.id)
                 .copied()
                 .unwrap_or_else(|| WebhookCursor::start(directory.id));
-            if cursor.next_attempt_at.is_some_and(|at| at > clock()) {
+            if cursor.next_attempt_at.is_some_and(|at| at > self.effects.now()) {
                 continue;
             }
             let data = scope.directory_data(directory.id);
@@ -253,7 +251,7 @@ impl Deliverer {
                 let (seq, event_id) = (record.seq, record.id);
                 let attempt = cursor.attempts + 1;
                 let event = Event::new(directory.id, record);
-                let sent_at = clock();
+                let sent_at = self.effects.now();
                 let answer = self.send(webhook, &event, attempt, sent_at).await;
                 let outcome = match &answer {
                     Ok(status) if (200..300).contains(status) => DeliveryOutcome::Delivered,
@@ -276,7 +274,7 @@ impl Deliverer {
                     }
                 };
                 let logged = DeliveryAttempt {
-                    id: DeliveryId::generate(),
+                    id: self.effects.id(),
                     directory: directory.id,
                     event: event_id,
                     seq,
@@ -345,8 +343,8 @@ impl Deliverer {
         tenant: TenantId,
         endpoint: WebhookId,
         dead_letter: DeliveryId,
-        now: DateTime<Utc>,
     ) -> Result<bool, WebhookError> {
+        let now = self.effects.now();
         let scope = self.store.tenant(tenant);
         let webhook = scope
             .webhooks()
@@ -381,7 +379,7 @@ impl Deliverer {
             Err(error) => (None, Some(error)),
         };
         let logged = DeliveryAttempt {
-            id: DeliveryId::generate(),
+            id: self.effects.id(),
             directory: dead.directory,
             event: dead.event,
             seq: dead.seq,

@@ -29,7 +29,7 @@ fn hour(hour: u32) -> chrono::DateTime<Utc> {
 
 async fn tenant_named(db: &TestDatabase, slug: &str, at: chrono::DateTime<Utc>) -> store::Tenant {
     let slug = TenantSlug::parse(slug).unwrap();
-    directories::ensure_tenant(&db.store, &slug, &service::Actor::Cli, at).await.unwrap()
+    directories::ensure_tenant(&db.store, &slug, &service::Actor::Cli, &service::Effects::stopped_at(at)).await.unwrap()
 }
 
 async fn directory_of(
@@ -39,7 +39,10 @@ async fn directory_of(
     at: chrono::DateTime<Utc>,
 ) -> store::Directory {
     let new = directories::NewDirectory { idp, settings: Default::default(), first_token: None };
-    directories::add_directory(&db.store, tenant.id, new, &service::Actor::Cli, at).await.unwrap().0
+    directories::add_directory(&db.store, tenant.id, new, &service::Actor::Cli, &service::Effects::stopped_at(at))
+        .await
+        .unwrap()
+        .0
 }
 
 async fn issue(
@@ -49,7 +52,15 @@ async fn issue(
     request: TokenRequest,
     at: chrono::DateTime<Utc>,
 ) -> directories::IssuedToken {
-    let issued = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, at).await;
+    let issued = directories::issue_token(
+        &db.store,
+        tenant.id,
+        directory.id,
+        request,
+        &service::Actor::Cli,
+        &service::Effects::stopped_at(at),
+    )
+    .await;
     issued.unwrap().unwrap()
 }
 
@@ -101,8 +112,14 @@ async fn expired_and_revoked_tokens_are_refused(db: TestDatabase) {
 async fn ensuring_a_tenant_twice_returns_the_same_tenant(db: TestDatabase) {
     let slug = TenantSlug::parse("initech").unwrap();
 
-    let first = directories::ensure_tenant(&db.store, &slug, &service::Actor::Cli, hour(8)).await.unwrap();
-    let second = directories::ensure_tenant(&db.store, &slug, &service::Actor::Cli, hour(9)).await.unwrap();
+    let first =
+        directories::ensure_tenant(&db.store, &slug, &service::Actor::Cli, &service::Effects::stopped_at(hour(8)))
+            .await
+            .unwrap();
+    let second =
+        directories::ensure_tenant(&db.store, &slug, &service::Actor::Cli, &service::Effects::stopped_at(hour(9)))
+            .await
+            .unwrap();
 
     assert_eq!(first, second);
 }
@@ -120,9 +137,15 @@ fn alice() -> OperatorEmail {
 async fn the_first_operator_is_created_once(db: TestDatabase) {
     let now = an_instant();
 
-    let first = operators::bootstrap_first_operator(&db.store, &alice(), PASSWORD.into(), now).await.unwrap();
+    let first =
+        operators::bootstrap_first_operator(&db.store, &alice(), PASSWORD.into(), &service::Effects::stopped_at(now))
+            .await
+            .unwrap();
     let other = OperatorEmail::parse("mallory@vendor.example").unwrap();
-    let second = operators::bootstrap_first_operator(&db.store, &other, PASSWORD.into(), now).await.unwrap();
+    let second =
+        operators::bootstrap_first_operator(&db.store, &other, PASSWORD.into(), &service::Effects::stopped_at(now))
+            .await
+            .unwrap();
 
     assert!(first);
     assert!(!second, "a deployment with an operator must not get another at start-up");
@@ -133,14 +156,27 @@ async fn the_first_operator_is_created_once(db: TestDatabase) {
 }
 
 async fn a_short_first_password_is_refused(db: TestDatabase) {
-    let result = operators::bootstrap_first_operator(&db.store, &alice(), "short".into(), an_instant()).await;
+    let result = operators::bootstrap_first_operator(
+        &db.store,
+        &alice(),
+        "short".into(),
+        &service::Effects::stopped_at(an_instant()),
+    )
+    .await;
 
     assert!(matches!(result, Err(OperatorError::PasswordTooShort)), "{result:?}");
     assert_eq!(db.store.operator_count().await.unwrap(), 0);
 }
 
 async fn an_operator_signs_in_with_the_right_password_only(db: TestDatabase) {
-    operators::bootstrap_first_operator(&db.store, &alice(), PASSWORD.into(), an_instant()).await.unwrap();
+    operators::bootstrap_first_operator(
+        &db.store,
+        &alice(),
+        PASSWORD.into(),
+        &service::Effects::stopped_at(an_instant()),
+    )
+    .await
+    .unwrap();
     let throttle = SignInThrottle::default();
 
     let signed_in = operators::sign_in(&db.store, &throttle, " ALICE@vendor.example", PASSWORD.into()).await.unwrap();
@@ -154,7 +190,14 @@ async fn an_operator_signs_in_with_the_right_password_only(db: TestDatabase) {
 }
 
 async fn repeated_wrong_passwords_are_throttled(db: TestDatabase) {
-    operators::bootstrap_first_operator(&db.store, &alice(), PASSWORD.into(), an_instant()).await.unwrap();
+    operators::bootstrap_first_operator(
+        &db.store,
+        &alice(),
+        PASSWORD.into(),
+        &service::Effects::stopped_at(an_instant()),
+    )
+    .await
+    .unwrap();
     let throttle = SignInThrottle::default();
     for _ in 0..5 {
         let attempt = operators::sign_in(&db.store, &throttle, "alice@vendor.example", "guess".into()).await;
@@ -179,10 +222,28 @@ async fn the_status_reports_the_backend_and_schema(db: TestDatabase) {
 async fn tenants_are_created_with_validated_names(db: TestDatabase) {
     use service::tenants::{self, TenantError};
 
-    let acme = tenants::create(&db.store, " acme ", " Acme Corp ", &service::Actor::Cli, hour(8)).await.unwrap();
-    let taken = tenants::create(&db.store, "acme", "Another Acme", &service::Actor::Cli, hour(9)).await;
-    let bad_slug = tenants::create(&db.store, "Acme Corp", "Acme", &service::Actor::Cli, hour(9)).await;
-    let no_name = tenants::create(&db.store, "globex", "   ", &service::Actor::Cli, hour(9)).await;
+    let acme = tenants::create(
+        &db.store,
+        " acme ",
+        " Acme Corp ",
+        &service::Actor::Cli,
+        &service::Effects::stopped_at(hour(8)),
+    )
+    .await
+    .unwrap();
+    let taken = tenants::create(
+        &db.store,
+        "acme",
+        "Another Acme",
+        &service::Actor::Cli,
+        &service::Effects::stopped_at(hour(9)),
+    )
+    .await;
+    let bad_slug =
+        tenants::create(&db.store, "Acme Corp", "Acme", &service::Actor::Cli, &service::Effects::stopped_at(hour(9)))
+            .await;
+    let no_name =
+        tenants::create(&db.store, "globex", "   ", &service::Actor::Cli, &service::Effects::stopped_at(hour(9))).await;
 
     assert_eq!((acme.slug.as_str(), acme.display_name.as_str()), ("acme", "Acme Corp"));
     assert!(matches!(taken, Err(TenantError::SlugTaken(ref slug)) if slug == "acme"), "{taken:?}");
@@ -197,13 +258,25 @@ async fn tenants_are_created_with_validated_names(db: TestDatabase) {
 async fn grant_tokens_are_swept_a_day_after_expiry_and_admin_tokens_kept(db: TestDatabase) {
     let acme = tenant_named(&db, "acme", hour(8)).await;
     let okta = directory_of(&db, &acme, IdentityProvider::Okta, hour(8)).await;
-    let client =
-        directories::issue_oauth_client(&db.store, acme.id, okta.id, "Okta".into(), &service::Actor::Cli, hour(8))
-            .await
-            .unwrap()
-            .unwrap();
-    let granted =
-        directories::exchange_client_credentials(&db.store, &client.client_id, &client.secret, hour(9)).await.unwrap();
+    let client = directories::issue_oauth_client(
+        &db.store,
+        acme.id,
+        okta.id,
+        "Okta".into(),
+        &service::Actor::Cli,
+        &service::Effects::stopped_at(hour(8)),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let granted = directories::exchange_client_credentials(
+        &db.store,
+        &client.client_id,
+        &client.secret,
+        &service::Effects::stopped_at(hour(9)),
+    )
+    .await
+    .unwrap();
     let expiring = TokenRequest { label: "admin".into(), read_only: false, expires_at: Some(hour(10)) };
     let admin = issue(&db, &acme, &okta, expiring, hour(9)).await;
     let a_day_after_expiry = hour(10) + directories::EXPIRED_ACCESS_TOKEN_RETENTION;

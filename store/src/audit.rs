@@ -367,7 +367,7 @@ pub(crate) async fn append_chained(
     on_open!(open, tx => {
         sqlx::query(ENSURE_HEAD).bind(tenant).bind(&ZERO[..]).execute(&mut **tx).await?;
         let (seq, hash): (i64, Vec<u8>) = sqlx::query_as(head_query).bind(tenant).fetch_one(&mut **tx).await?;
-        let chained = chain(records, seq, hash_from(hash)?);
+        let chained = chain(tenant, records, seq, hash_from(hash)?);
         tx.insert_rows(tenant, &chained).await?;
         let (last_seq, last_hash) = chained.last().map_or((seq, ZERO), |last| (last.seq, last.hash));
         sqlx::query(MOVE_HEAD).bind(last_seq).bind(&last_hash[..]).bind(tenant).execute(&mut **tx).await?;
@@ -376,13 +376,18 @@ pub(crate) async fn append_chained(
 }
 
 /// The records as stored: numbered after `seq`, each linked to the hash before it.
-fn chain(records: &[NewAuditRecord], mut seq: i64, mut prev_hash: [u8; 32]) -> Vec<AuditRecord> {
+fn chain(
+    tenant: crate::TenantId,
+    records: &[NewAuditRecord],
+    mut seq: i64,
+    mut prev_hash: [u8; 32],
+) -> Vec<AuditRecord> {
     let mut chained = Vec::with_capacity(records.len());
     for new in records {
         seq += 1;
         let mut record = AuditRecord {
             seq,
-            id: AuditId::generate(),
+            id: AuditId::of_numbered_row(tenant.as_uuid(), seq, new.occurred_at),
             // Stored to the microsecond on both backends: hashed as stored.
             occurred_at: new.occurred_at.trunc_subsecs(6),
             actor: new.actor.clone(),

@@ -119,9 +119,19 @@ mod kind {
 }
 
 impl<K> Id<K> {
-    /// A new time-ordered (UUIDv7) id.
-    pub fn generate() -> Self {
-        Self::from(Uuid::now_v7())
+    /// The id of the `seq`-th row of a numbered sequence that `owner` keeps (a directory's
+    /// change events, a tenant's audit records), made at `at`. Such rows are numbered by a
+    /// counter on their owner that never goes back, so the store derives their ids instead
+    /// of drawing them: a UUIDv7 (RFC 9562 §5.7) with `at`'s milliseconds, whose random
+    /// bits are a hash of owner and number. The same row always gets the same id, and no
+    /// two rows share one. Every other id is made by the caller (`service::Effects`).
+    pub(crate) fn of_numbered_row(owner: Uuid, seq: i64, at: chrono::DateTime<chrono::Utc>) -> Self {
+        use sha2::{Digest, Sha256};
+        let hash = Sha256::new().chain_update(owner.as_bytes()).chain_update(seq.to_be_bytes()).finalize();
+        let mut bits = [0_u8; 10];
+        bits.copy_from_slice(&hash[..10]);
+        let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+        Self::from(uuid::Builder::from_unix_timestamp_millis(millis, &bits).into_uuid())
     }
 
     pub fn as_uuid(&self) -> Uuid {
@@ -367,17 +377,34 @@ mod tests {
         assert!("azure".parse::<IdentityProvider>().is_err());
     }
 
+    fn an_id() -> DirectoryId {
+        DirectoryId::from(Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0001))
+    }
+
     #[test]
     fn ids_print_as_hyphenated_uuids_and_parse_back() {
-        let id = DirectoryId::generate();
+        let id = an_id();
         assert_eq!(id.to_string().parse::<DirectoryId>().unwrap(), id);
         assert_eq!(id.to_string().len(), 36);
     }
 
     #[test]
     fn ids_debug_print_their_type_name() {
-        let id = TenantId::generate();
+        let id = TenantId::from(an_id().as_uuid());
         assert_eq!(format!("{id:?}"), format!("TenantId({id})"));
         assert_eq!(format!("{:?}", DeliveryId::from(id.as_uuid())), format!("DeliveryId({id})"));
+    }
+
+    #[test]
+    fn a_numbered_rows_id_is_a_uuidv7_of_its_time_and_the_same_for_the_same_row() {
+        let at = chrono::DateTime::from_timestamp_millis(1_764_000_000_123).unwrap();
+        let owner = an_id().as_uuid();
+        let id = EventId::of_numbered_row(owner, 7, at);
+        assert_eq!(id, EventId::of_numbered_row(owner, 7, at));
+        assert_eq!(id.as_uuid().get_version_num(), 7);
+        let (seconds, nanos) = id.as_uuid().get_timestamp().unwrap().to_unix();
+        assert_eq!((seconds, nanos / 1_000_000), (1_764_000_000, 123));
+        assert_ne!(id, EventId::of_numbered_row(owner, 8, at));
+        assert_ne!(id, EventId::of_numbered_row(Uuid::from_u128(1), 7, at));
     }
 }

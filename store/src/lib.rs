@@ -68,7 +68,7 @@ pub use audit::{AuditOutcome, AuditQuery, AuditRecord, ChainBreak, ChainReport, 
 pub use error::StoreError;
 pub use filter_sql::indexed_columns;
 pub use ids::{
-    ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, IdentityProvider, InvalidSlug, OperatorId, SetupLinkId,
+    ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, Id, IdentityProvider, InvalidSlug, OperatorId, SetupLinkId,
     TenantAdminId, TenantId, TenantSlug, TokenId, UnknownIdentityProvider, WebhookId,
 };
 pub use nonhuman::{ExpiredIdentity, NonHumanIdentity, OwnerState};

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{TimeZone, Utc};
-use store::testing::TestDatabase;
+use store::testing::{FreshId as _, TestDatabase};
 use store::{
     Backend, Directory, DirectoryId, DirectorySettings, IdentityProvider, NewToken, Operator, OperatorRole, SessionRow,
     Store, StoreError, StoreOptions, Tenant, TenantId, TenantSlug, TokenId, backend_tests,
@@ -99,7 +99,7 @@ fn at(hour: u32) -> chrono::DateTime<Utc> {
 
 async fn tenant(store: &Store, slug: &str) -> Tenant {
     let tenant = Tenant {
-        id: TenantId::generate(),
+        id: TenantId::fresh(),
         slug: TenantSlug::parse(slug).unwrap(),
         display_name: slug.to_uppercase(),
         created_at: at(8),
@@ -110,7 +110,7 @@ async fn tenant(store: &Store, slug: &str) -> Tenant {
 
 async fn directory(store: &Store, tenant: &Tenant, idp: IdentityProvider) -> Directory {
     let directory = Directory {
-        id: DirectoryId::generate(),
+        id: DirectoryId::fresh(),
         idp,
         display_name: idp.display_name().into(),
         created_at: at(9),
@@ -122,7 +122,7 @@ async fn directory(store: &Store, tenant: &Tenant, idp: IdentityProvider) -> Dir
 
 fn token(directory: &Directory, digest_byte: u8) -> NewToken {
     NewToken {
-        id: TokenId::generate(),
+        id: TokenId::fresh(),
         directory: directory.id,
         digest: [digest_byte; 32],
         label: "Okta provisioning".into(),
@@ -136,7 +136,7 @@ fn token(directory: &Directory, digest_byte: u8) -> NewToken {
 async fn tenant_slugs_are_unique(db: TestDatabase) {
     let acme = tenant(&db.store, "acme").await;
 
-    let again = Tenant { id: TenantId::generate(), ..acme.clone() };
+    let again = Tenant { id: TenantId::fresh(), ..acme.clone() };
     let error = create_tenant(&db.store, &again).await.unwrap_err();
 
     assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
@@ -149,7 +149,7 @@ async fn a_directory_is_routed_to_its_tenant(db: TestDatabase) {
     let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
 
     assert_eq!(db.store.directory_owner(okta.id).await.unwrap(), Some(acme.id));
-    assert_eq!(db.store.directory_owner(DirectoryId::generate()).await.unwrap(), None);
+    assert_eq!(db.store.directory_owner(DirectoryId::fresh()).await.unwrap(), None);
     assert_eq!(db.store.tenant(acme.id).directory(okta.id).await.unwrap(), Some(okta));
 }
 
@@ -226,7 +226,7 @@ async fn a_revoked_token_stops_opening_its_directory_in_every_store(db: TestData
     }
     // Unknown tokens are never cached as such, and a token does not open another directory.
     assert!(db.store.directory_token(okta.id, &[4; 32]).await.unwrap().is_none());
-    assert!(db.store.directory_token(DirectoryId::generate(), &[3; 32]).await.unwrap().is_none());
+    assert!(db.store.directory_token(DirectoryId::fresh(), &[3; 32]).await.unwrap().is_none());
     other.close().await;
 }
 
@@ -429,7 +429,7 @@ async fn expired_access_tokens_of_the_grant_are_swept_and_admin_tokens_kept(db: 
     let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
     let entra = directory(&db.store, &globex, IdentityProvider::Entra).await;
     let grant = |directory: &Directory, byte: u8, expires: u32| NewToken {
-        id: TokenId::generate(),
+        id: TokenId::fresh(),
         expires_at: Some(at(expires)),
         oauth_client: Some("scimc_client".into()),
         ..token(directory, byte)
@@ -453,20 +453,16 @@ async fn expired_access_tokens_of_the_grant_are_swept_and_admin_tokens_kept(db: 
 }
 
 async fn operator_api_keys_are_found_by_digest_and_revoked_once(db: TestDatabase) {
-    let key = store::NewApiKey {
-        id: store::ApiKeyId::generate(),
-        digest: [9; 32],
-        label: "product".into(),
-        created_at: at(10),
-    };
+    let key =
+        store::NewApiKey { id: store::ApiKeyId::fresh(), digest: [9; 32], label: "product".into(), created_at: at(10) };
     db.store.insert_api_key(&key).await.unwrap();
-    let again = store::NewApiKey { id: store::ApiKeyId::generate(), ..key.clone() };
+    let again = store::NewApiKey { id: store::ApiKeyId::fresh(), ..key.clone() };
     assert!(matches!(db.store.insert_api_key(&again).await, Err(StoreError::Conflict(_))));
 
     db.store.mark_api_key_used(key.id, at(11)).await.unwrap();
     assert!(db.store.revoke_api_key(key.id, at(12)).await.unwrap());
     assert!(db.store.revoke_api_key(key.id, at(13)).await.unwrap());
-    assert!(!db.store.revoke_api_key(store::ApiKeyId::generate(), at(13)).await.unwrap());
+    assert!(!db.store.revoke_api_key(store::ApiKeyId::fresh(), at(13)).await.unwrap());
 
     let stored = db.store.api_key_by_digest(&[9; 32]).await.unwrap().unwrap();
     assert_eq!(
@@ -528,7 +524,7 @@ async fn the_audit_chain_links_each_tenants_records_in_order(db: TestDatabase) {
     let acme_first = db.store.tenant(acme.id).audit_records(0, 1).await.unwrap();
     let globex_first = db.store.tenant(globex.id).audit_records(0, 1).await.unwrap();
     assert_ne!(acme_first[0].id, globex_first[0].id);
-    assert_eq!(db.store.tenant(TenantId::generate()).verify_audit_chain().await.unwrap().first_break, None);
+    assert_eq!(db.store.tenant(TenantId::fresh()).verify_audit_chain().await.unwrap().first_break, None);
 }
 
 async fn the_audit_chain_detects_edited_deleted_and_reordered_records(db: TestDatabase) {
@@ -580,7 +576,7 @@ async fn the_audit_chain_detects_edited_deleted_and_reordered_records(db: TestDa
 
 fn operator(email: &str) -> Operator {
     Operator {
-        id: store::OperatorId::generate(),
+        id: store::OperatorId::fresh(),
         email: email.to_owned(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
         role: OperatorRole::Operator,
@@ -685,7 +681,7 @@ async fn tenant_summaries_count_each_tenants_directories_newest_first(db: TestDa
 
 fn tenant_fields(slug: &str) -> Tenant {
     Tenant {
-        id: TenantId::generate(),
+        id: TenantId::fresh(),
         slug: TenantSlug::parse(slug).unwrap(),
         display_name: slug.to_uppercase(),
         created_at: at(8),
@@ -941,7 +937,7 @@ async fn a_write_batch_dropped_before_commit_leaves_nothing(db: TestDatabase) {
     // The directory is not left locked: a single write goes through, numbered 1.
     outside.create(user, "u9", &user_state("u9"), &[], &created("u9"), &by_test(12)).await.unwrap();
     assert_eq!(outside.changes_after(0, 100).await.unwrap()[0].seq, 1);
-    let gone = db.store.tenant(acme.id).directory_data(DirectoryId::generate()).begin_batch().await;
+    let gone = db.store.tenant(acme.id).directory_data(DirectoryId::fresh()).begin_batch().await;
     assert!(matches!(gone, Err(StoreError::NotFound)), "{gone:?}");
 }
 
@@ -1161,7 +1157,7 @@ async fn an_actions_writes_and_its_record_commit_together_or_not_at_all(db: Test
     let acme = tenant(&db.store, "acme").await;
     let scope = db.store.tenant(acme.id);
     let okta = Directory {
-        id: DirectoryId::generate(),
+        id: DirectoryId::fresh(),
         idp: IdentityProvider::Okta,
         display_name: "Okta".into(),
         created_at: at(9),

@@ -38,7 +38,7 @@ use scim::filter::eval::matches;
 use scim::filter::plan::plan;
 use scim::schema::SchemaRegistry;
 use serde_json::{Value, json};
-use store::testing::TestDatabase;
+use store::testing::{FreshId as _, TestDatabase};
 use store::{
     Backend, Change, ChangeKind, Directory, DirectoryData, DirectoryId, DirectorySettings, IdentityProvider, ListSpec,
     PageSpec, ResourceKind, ResourceState, Tenant, TenantId, Update, WriteContext, backend_tests,
@@ -1089,19 +1089,15 @@ backend_tests!(sql_and_the_evaluator_agree_on_every_filter);
 async fn sql_and_the_evaluator_agree_on_every_filter(db: TestDatabase) {
     let backend = db.url.backend();
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
-    let tenant = Tenant {
-        id: TenantId::generate(),
-        slug: "acme".parse().unwrap(),
-        display_name: "Acme".into(),
-        created_at: now,
-    };
+    let tenant =
+        Tenant { id: TenantId::fresh(), slug: "acme".parse().unwrap(), display_name: "Acme".into(), created_at: now };
     let mut action = db.store.tenant(tenant.id).begin_action().await.unwrap();
     action.create_tenant(&tenant).await.unwrap();
     action.commit_without_audit_for_tests().await.unwrap();
     let mut directories = Vec::new();
     for _ in 0..3 {
         let directory = Directory {
-            id: DirectoryId::generate(),
+            id: DirectoryId::fresh(),
             idp: IdentityProvider::Generic,
             display_name: "d".into(),
             created_at: now,

@@ -58,8 +58,14 @@ pub async fn admin_home() -> Result<HomeData, PortalError> {
 pub async fn invite_admin(valid_days: u32) -> Result<String, PortalError> {
     let admin = Admin::require().await?;
     let lifetime = chrono::Duration::days(i64::from(valid_days));
-    let now = admin.portal.now();
-    let link = service::admins::create_setup_link(admin.store(), admin.tenant(), &admin.actor(), lifetime, now).await?;
+    let link = service::admins::create_setup_link(
+        admin.store(),
+        admin.tenant(),
+        &admin.actor(),
+        lifetime,
+        &admin.portal.effects,
+    )
+    .await?;
     Ok(link.url(admin.portal.public_base()))
 }
 

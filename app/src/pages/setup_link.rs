@@ -44,7 +44,7 @@ pub async fn accept_setup_link(
         return Err(PortalError::Invalid("The two passwords differ. Type the same password twice.".to_owned()));
     }
     let store = &visitor.portal.store;
-    let admin = service::admins::redeem_setup_link(store, &secret, &email, password, visitor.portal.now()).await?;
+    let admin = service::admins::redeem_setup_link(store, &secret, &email, password, &visitor.portal.effects).await?;
     visitor.session.start(store, &service::admins::SignedInAccount::Admin(admin)).await?;
     leptos_axum::redirect("/admin");
     Ok(())

@@ -49,7 +49,7 @@ pub async fn add_operator(email: String, role: String) -> Result<AddedOperator, 
         "support" => OperatorRole::Support,
         _ => return Err(PortalError::Invalid("Choose the operator or the support role.".to_owned())),
     };
-    let added = service::operators::add_operator(operator.store(), &email, role, operator.portal.now()).await?;
+    let added = service::operators::add_operator(operator.store(), &email, role, &operator.portal.effects).await?;
     Ok(AddedOperator {
         email: added.operator.email,
         role: added.operator.role.as_str().to_owned(),

@@ -86,8 +86,9 @@ pub async fn list_tenants() -> Result<Vec<TenantRow>, PortalError> {
 #[server(endpoint = "create_tenant")]
 pub async fn create_tenant(slug: String, display_name: String) -> Result<(), PortalError> {
     let operator = Operator::require_role(OperatorRole::Operator).await?;
-    let now = operator.portal.now();
-    let tenant = service::tenants::create(operator.store(), &slug, &display_name, &operator.actor(), now).await?;
+    let tenant =
+        service::tenants::create(operator.store(), &slug, &display_name, &operator.actor(), &operator.portal.effects)
+            .await?;
     leptos_axum::redirect(&format!("/tenants/{}", tenant.slug));
     Ok(())
 }
@@ -124,8 +125,15 @@ pub async fn add_directory(slug: String, idp: String) -> Result<NewDirectory, Po
         return Err(PortalError::Invalid("Choose one of the listed identity providers.".to_owned()));
     };
     let label = format!("Created by {} in the portal", operator.session.email);
-    let now = operator.portal.now();
-    let added = service::tenants::add_directory(operator.store(), &slug, idp, label, &operator.actor(), now).await?;
+    let added = service::tenants::add_directory(
+        operator.store(),
+        &slug,
+        idp,
+        label,
+        &operator.actor(),
+        &operator.portal.effects,
+    )
+    .await?;
     let (directory, token) = added.ok_or_else(PortalError::no_such_tenant)?;
     Ok(NewDirectory {
         idp: idp.display_name().to_owned(),
@@ -186,8 +194,14 @@ pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, 
     let operator = Operator::require_role(OperatorRole::Operator).await?;
     let tenant = operator.tenant(&slug).await?;
     let lifetime = chrono::Duration::days(i64::from(valid_days));
-    let now = operator.portal.now();
-    let link = service::admins::create_setup_link(operator.store(), tenant, &operator.actor(), lifetime, now).await?;
+    let link = service::admins::create_setup_link(
+        operator.store(),
+        tenant,
+        &operator.actor(),
+        lifetime,
+        &operator.portal.effects,
+    )
+    .await?;
     Ok(link.url(operator.portal.public_base()))
 }
 

@@ -55,9 +55,17 @@ pub async fn rotate_token(
     let id = admin.directory(&directory).await?;
     let old = token.parse::<service::TokenId>().map_err(|_| PortalError::no_such_token())?;
     let overlap = chrono::Duration::minutes(overlap_minutes.clamp(0, 7 * 24 * 60));
-    let (tenant, now) = (admin.tenant(), admin.portal.now());
-    let rotated =
-        service::directories::rotate_token(admin.store(), tenant, id, old, overlap, &admin.actor(), now).await?;
+    let tenant = admin.tenant();
+    let rotated = service::directories::rotate_token(
+        admin.store(),
+        tenant,
+        id,
+        old,
+        overlap,
+        &admin.actor(),
+        &admin.portal.effects,
+    )
+    .await?;
     let (issued, old_until) = rotated.ok_or_else(PortalError::no_such_token)?;
     let expires = service::onboarding::tokens(admin.store(), tenant, id)
         .await
@@ -116,10 +124,16 @@ pub(crate) mod server {
         let now = admin.portal.now();
         let expires_at = (valid_days > 0).then(|| now + chrono::Duration::days(i64::from(valid_days.min(3650))));
         let request = service::directories::TokenRequest { label, read_only: false, expires_at };
-        let issued =
-            service::directories::issue_token(admin.store(), admin.tenant(), directory, request, &admin.actor(), now)
-                .await?
-                .ok_or_else(PortalError::no_such_directory)?;
+        let issued = service::directories::issue_token(
+            admin.store(),
+            admin.tenant(),
+            directory,
+            request,
+            &admin.actor(),
+            &admin.portal.effects,
+        )
+        .await?
+        .ok_or_else(PortalError::no_such_directory)?;
         Ok(IssuedTokenView { token: issued.secret, expires: date_time(expires_at), old_token_until: None })
     }
 

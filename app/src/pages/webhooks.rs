@@ -154,7 +154,7 @@ pub async fn create_webhook(url: String) -> Result<IssuedWebhookView, PortalErro
         &url,
         &portal.webhooks,
         &admin.actor(),
-        portal.now(),
+        &portal.effects,
     )
     .await?;
     Ok(IssuedWebhookView { id: issued.id.to_string(), url, secret: issued.secret })
@@ -177,8 +177,16 @@ pub async fn replay_dead_letter(webhook: String, delivery: String) -> Result<boo
     let delivery = delivery.parse().map_err(|_| PortalError::no_such_webhook())?;
     let portal = &admin.portal;
     let tenant = admin.tenant();
-    Ok(service::webhooks::replay(&portal.store, &portal.webhooks, tenant, id, delivery, &admin.actor(), portal.now())
-        .await?)
+    Ok(service::webhooks::replay(
+        &portal.store,
+        &portal.webhooks,
+        tenant,
+        id,
+        delivery,
+        &admin.actor(),
+        &portal.effects,
+    )
+    .await?)
 }
 
 /// A tenant's endpoints for operators and support; recorded in the tenant's trail.

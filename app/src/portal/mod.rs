@@ -24,8 +24,8 @@ use crate::error::PortalError;
 pub struct Portal {
     pub store: Store,
     pub settings: PortalSettings,
-    /// Where the time passed to the use cases comes from (tests set it).
-    pub clock: service::SharedClock,
+    /// The time, ids and secrets passed to the use cases (tests set the time).
+    pub effects: service::Effects,
     pub sign_in_throttle: service::operators::SignInThrottle,
     /// How webhooks are registered and replayed.
     pub webhooks: service::webhooks::WebhookOptions,
@@ -34,7 +34,7 @@ pub struct Portal {
 impl Portal {
     /// The time now, from the portal's clock.
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        self.effects.now()
     }
 
     /// The public URL without a trailing slash.

@@ -15,7 +15,7 @@ pub(crate) async fn create_setup_link(
 ) -> anyhow::Result<()> {
     let tenant = cli.tenant(slug).await?;
     let lifetime = chrono::Duration::days(i64::from(valid_days));
-    let link = service::admins::create_setup_link(cli.store, tenant.id, &cli.actor(), lifetime, cli.now()).await?;
+    let link = service::admins::create_setup_link(cli.store, tenant.id, &cli.actor(), lifetime, &cli.effects).await?;
     let url = link.url(cli.config.public_base());
     if json {
         let expires_at = link.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -31,7 +31,7 @@ pub(crate) async fn create_setup_link(
 
 /// `create-api-key`: a key for the operator API.
 pub(crate) async fn create_api_key(cli: &Command<'_>, label: String, json: bool) -> anyhow::Result<()> {
-    let key = service::api_keys::issue_api_key(cli.store, label, cli.now()).await?;
+    let key = service::api_keys::issue_api_key(cli.store, label, &cli.effects).await?;
     let api_base_url = format!("{}/api/v1", cli.config.public_base());
     if json {
         print_json(&json!({"id": key.id.to_string(), "key": key.secret, "api_base_url": api_base_url}));

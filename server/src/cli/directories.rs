@@ -33,11 +33,11 @@ pub(crate) async fn create(
     settings: Settings,
     json: bool,
 ) -> anyhow::Result<()> {
-    let tenant = service::directories::ensure_tenant(cli.store, slug, &cli.actor(), cli.now()).await?;
+    let tenant = service::directories::ensure_tenant(cli.store, slug, &cli.actor(), &cli.effects).await?;
     let settings = SettingsChange::from(settings).applied_to(store::DirectorySettings::default());
     let new = NewDirectory { idp, settings, first_token: Some(token_label) };
     let (directory, token) =
-        service::directories::add_directory(cli.store, tenant.id, new, &cli.actor(), cli.now()).await?;
+        service::directories::add_directory(cli.store, tenant.id, new, &cli.actor(), &cli.effects).await?;
     let token = token.context("the directory was created without its token")?;
     let scim_base_url = format!("{}/scim/v2/{}", cli.config.public_base(), directory.id);
     if json {
@@ -116,7 +116,7 @@ pub(crate) async fn create_oauth_client(
 ) -> anyhow::Result<()> {
     let tenant = cli.tenant(slug).await?;
     let client =
-        service::directories::issue_oauth_client(cli.store, tenant.id, directory, label, &cli.actor(), cli.now())
+        service::directories::issue_oauth_client(cli.store, tenant.id, directory, label, &cli.actor(), &cli.effects)
             .await?
             .with_context(|| format!("tenant {slug} has no directory {directory}"))?;
     let token_url = format!("{}/oauth/token", cli.config.public_base());

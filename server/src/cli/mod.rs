@@ -7,7 +7,7 @@ mod directories;
 mod webhooks;
 
 use anyhow::Context as _;
-use service::{Actor, SharedClock, Store, TenantSlug};
+use service::{Actor, Effects, Store, TenantSlug};
 
 use crate::config::{AdminCommand, Config};
 
@@ -15,7 +15,7 @@ use crate::config::{AdminCommand, Config};
 pub(crate) struct Command<'a> {
     pub(crate) config: &'a Config,
     pub(crate) store: &'a Store,
-    pub(crate) clock: SharedClock,
+    pub(crate) effects: Effects,
 }
 
 impl Command<'_> {
@@ -25,7 +25,7 @@ impl Command<'_> {
     }
 
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.clock.now()
+        self.effects.now()
     }
 
     /// The tenant named on the command line.
@@ -35,13 +35,8 @@ impl Command<'_> {
 }
 
 /// Runs one operator command.
-pub(crate) async fn run(
-    config: &Config,
-    store: &Store,
-    clock: SharedClock,
-    command: AdminCommand,
-) -> anyhow::Result<()> {
-    let cli = Command { config, store, clock };
+pub(crate) async fn run(config: &Config, store: &Store, effects: Effects, command: AdminCommand) -> anyhow::Result<()> {
+    let cli = Command { config, store, effects };
     match command {
         AdminCommand::CreateDirectory { tenant, idp, token_label, json, rate_limit_per_second, unknown_attributes } => {
             let settings = directories::Settings { rate_limit_per_second, strict_attributes: unknown_attributes };

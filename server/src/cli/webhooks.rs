@@ -10,7 +10,7 @@ pub(crate) async fn create(cli: &Command<'_>, slug: &TenantSlug, url: &str, json
     let tenant = cli.tenant(slug).await?;
     let options = crate::webhook_options(cli.config);
     let issued =
-        service::webhooks::register_webhook(cli.store, tenant.id, url, &options, &cli.actor(), cli.now()).await?;
+        service::webhooks::register_webhook(cli.store, tenant.id, url, &options, &cli.actor(), &cli.effects).await?;
     if json {
         print_json(&json!({"id": issued.id.to_string(), "secret": issued.secret}));
     } else {
@@ -58,7 +58,8 @@ pub(crate) async fn replay(
     let tenant = cli.tenant(slug).await?;
     let options = crate::webhook_options(cli.config);
     let delivered =
-        service::webhooks::replay(cli.store, &options, tenant.id, webhook, delivery, &cli.actor(), cli.now()).await?;
+        service::webhooks::replay(cli.store, &options, tenant.id, webhook, delivery, &cli.actor(), &cli.effects)
+            .await?;
     print_lines(&[if delivered { "Delivered.".to_owned() } else { "Not delivered; see webhook-log.".to_owned() }]);
     Ok(())
 }

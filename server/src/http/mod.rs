@@ -48,8 +48,8 @@ pub struct AppState {
     pub webhooks: service::webhooks::WebhookOptions,
     /// The counters `/metrics` exposes.
     pub metrics: PortalMetrics,
-    /// Where handlers read the time they pass to the use cases.
-    pub clock: service::SharedClock,
+    /// The time, ids and secrets handlers pass to the use cases.
+    pub effects: service::Effects,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -69,11 +69,16 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl App {
     pub fn new(config: &Config, store: Store) -> Self {
-        Self::with_clock(config, store, service::SystemClock::shared())
+        Self::with_effects(config, store, service::Effects::system())
     }
 
     /// The application reading the time from `clock` (tests set it).
     pub fn with_clock(config: &Config, store: Store, clock: service::SharedClock) -> Self {
+        Self::with_effects(config, store, service::Effects::new(clock))
+    }
+
+    /// The application passing `effects` to the use cases.
+    pub fn with_effects(config: &Config, store: Store, effects: service::Effects) -> Self {
         render_guard::install_executor();
         let store_for_audit = store.clone();
         let leptos = LeptosOptions::builder()
@@ -97,14 +102,14 @@ impl App {
                 sso: service::sso::SsoClient::new(),
                 webhooks: crate::webhook_options(config),
                 metrics: PortalMetrics::default(),
-                clock,
+                effects,
             },
         }
     }
 
-    /// The clock the application reads (its jobs read the same).
-    pub fn clock(&self) -> service::SharedClock {
-        self.state.clock.clone()
+    /// The time, ids and secrets the application uses (its jobs use the same).
+    pub fn effects(&self) -> service::Effects {
+        self.state.effects.clone()
     }
 
     /// The audit trail SCIM requests are recorded to (flush it before stopping).
@@ -120,7 +125,7 @@ impl App {
         let portal_context = app::portal::Portal {
             store: state.store.clone(),
             settings: state.portal.clone(),
-            clock: state.clock.clone(),
+            effects: state.effects.clone(),
             sign_in_throttle: state.sign_in_throttle.clone(),
             webhooks: state.webhooks.clone(),
         };

@@ -72,8 +72,7 @@ async fn token(
             "send the client id and secret (HTTP Basic or form)",
         );
     };
-    let now = state.clock.now();
-    match directories::exchange_client_credentials(&state.store, &client_id, &secret, now).await {
+    match directories::exchange_client_credentials(&state.store, &client_id, &secret, &state.effects).await {
         Ok(token) => no_store(
             axum::Json(json!({
                 "access_token": token.token,

@@ -41,7 +41,7 @@ async fn start(State(state): State<AppState>, session: Session, Form(form): Form
         (_, Some(organisation)) if !organisation.trim().is_empty() => SignInFor::Organisation(organisation),
         _ => return back_to_sign_in("not-configured"),
     };
-    match sso::start(&state.store, &state.sso, target, &callback_url(&state), state.clock.now()).await {
+    match sso::start(&state.store, &state.sso, target, &callback_url(&state), &state.effects).await {
         Ok(started) => {
             if session.insert(PENDING_KEY, &started.pending).await.is_err() {
                 return back_to_sign_in("unavailable");
@@ -67,16 +67,9 @@ async fn callback(State(state): State<AppState>, session: Session, Query(query):
         return back_to_sign_in("refused");
     }
     let (Some(code), Some(returned_state)) = (query.code, query.state) else { return back_to_sign_in("state") };
-    let finished = sso::finish(
-        &state.store,
-        &state.sso,
-        pending,
-        &code,
-        &returned_state,
-        &callback_url(&state),
-        state.clock.now(),
-    )
-    .await;
+    let finished =
+        sso::finish(&state.store, &state.sso, pending, &code, &returned_state, &callback_url(&state), &state.effects)
+            .await;
     match finished {
         Ok(admin) => match PortalSession::new(session).start(&state.store, &SignedInAccount::Admin(admin)).await {
             Ok(()) => Redirect::to("/admin").into_response(),

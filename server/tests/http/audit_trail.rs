@@ -1,7 +1,7 @@
 //! The audit trail of SCIM requests and operator commands.
 
 use serde_json::json;
-use store::testing::TestDatabase;
+use store::testing::{FreshId as _, TestDatabase};
 use store::{AuditOutcome, TenantSlug};
 
 use crate::TestServer;
@@ -95,7 +95,7 @@ async fn refused_requests_are_recorded_with_their_reason_within_a_per_minute_all
     let unknown = get("scim_0000000000000000000000000000000000000000000", scim_base.clone()).await;
     // Every refusal gets the same answer, and so does an unknown directory.
     let unknown_directory =
-        get("scim_x", format!("http://{}/scim/v2/{}", server.address(), store::DirectoryId::generate())).await;
+        get("scim_x", format!("http://{}/scim/v2/{}", server.address(), store::DirectoryId::fresh())).await;
     let (a, b, c) = (not_ours.status(), unknown.status(), unknown_directory.status());
     assert_eq!((a.as_u16(), b.as_u16(), c.as_u16()), (401, 401, 401));
     let bodies =
@@ -159,7 +159,7 @@ async fn support_sees_failures_across_tenants_by_cause_and_its_viewing_is_record
     let acme_conflict = conflicts.iter().find(|f| f.tenant_slug.as_str() == "acme").unwrap();
     assert_eq!((acme_conflict.method.as_str(), acme_conflict.status), ("POST", 409));
 
-    let support_engineer = store::OperatorId::generate();
+    let support_engineer = store::OperatorId::fresh();
     let viewer = service::Actor::Operator {
         id: support_engineer,
         email: "sam@vendor.example".to_owned(),

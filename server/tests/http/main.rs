@@ -10,7 +10,7 @@ use serde_json::Value;
 use server::config::Cli;
 use server::http::App;
 use store::backend_tests;
-use store::testing::TestDatabase;
+use store::testing::{FreshId as _, TestDatabase};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -62,7 +62,14 @@ impl TestServer {
             .try_init();
         let email = service::operators::OperatorEmail::parse(OPERATOR_EMAIL).unwrap();
         let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 9, 0, 0).unwrap();
-        service::operators::bootstrap_first_operator(&db.store, &email, OPERATOR_PASSWORD.into(), now).await.unwrap();
+        service::operators::bootstrap_first_operator(
+            &db.store,
+            &email,
+            OPERATOR_PASSWORD.into(),
+            &service::Effects::stopped_at(now),
+        )
+        .await
+        .unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         // The public URL is this server's own address, so links it makes (and the setup
@@ -411,7 +418,7 @@ async fn support_staff_can_look_but_not_change(db: TestDatabase) {
     let server = TestServer::start(&db).await;
     let operator = db.store.operator_by_email(OPERATOR_EMAIL).await.unwrap().unwrap();
     let support = store::Operator {
-        id: store::OperatorId::generate(),
+        id: store::OperatorId::fresh(),
         email: "support@vendor.example".into(),
         role: store::OperatorRole::Support,
         ..operator
@@ -477,9 +484,24 @@ pub(crate) async fn provisioned(
 ) -> (store::Tenant, store::Directory, service::directories::IssuedToken) {
     use service::directories::{self, NewDirectory};
     let actor = service::Actor::Cli;
-    let tenant = directories::ensure_tenant(&db.store, &slug.parse().unwrap(), &actor, now).await.unwrap();
+    let tenant =
+        directories::ensure_tenant(&db.store, &slug.parse().unwrap(), &actor, &service::Effects::stopped_at(now))
+            .await
+            .unwrap();
     let new = NewDirectory { idp, settings: Default::default(), first_token: None };
-    let (directory, _) = directories::add_directory(&db.store, tenant.id, new, &actor, now).await.unwrap();
-    let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &actor, now).await.unwrap();
+    let (directory, _) =
+        directories::add_directory(&db.store, tenant.id, new, &actor, &service::Effects::stopped_at(now))
+            .await
+            .unwrap();
+    let token = directories::issue_token(
+        &db.store,
+        tenant.id,
+        directory.id,
+        request,
+        &actor,
+        &service::Effects::stopped_at(now),
+    )
+    .await
+    .unwrap();
     (tenant, directory, token.unwrap())
 }

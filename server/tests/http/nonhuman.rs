@@ -63,10 +63,17 @@ impl Scim {
     ) -> Self {
         let request = TokenRequest { label: "test".into(), read_only: false, expires_at: None };
         let now = at("2026-11-25T09:00:00Z");
-        let token = directories::issue_token(&db.store, tenant, directory, request, &service::Actor::Cli, now)
-            .await
-            .unwrap()
-            .unwrap();
+        let token = directories::issue_token(
+            &db.store,
+            tenant,
+            directory,
+            request,
+            &service::Actor::Cli,
+            &service::Effects::stopped_at(now),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         Self::with_token(server, tenant, directory, token.secret)
     }
 

@@ -182,7 +182,7 @@ async fn expired_unknown_and_used_setup_links_are_refused(db: TestDatabase) {
         tenant.id,
         &service::Actor::Cli,
         chrono::Duration::days(7),
-        long_ago,
+        &service::Effects::stopped_at(long_ago),
     )
     .await
     .unwrap();
@@ -631,7 +631,8 @@ async fn the_audit_page_filters_pages_exports_and_retains_the_admins_trail(db: T
     assert_eq!(newest["seq"].as_i64(), Some(stored as i64));
     assert_eq!(admin.get("/admin/audit/export?format=xml").await.status(), 400);
     assert_eq!(Visitor::new(&server).get("/admin/audit/export").await.status(), 401);
-    let key = service::api_keys::issue_api_key(&db.store, "export".into(), now()).await.unwrap().secret;
+    let key =
+        service::api_keys::issue_api_key(&db.store, "export".into(), &service::Effects::system()).await.unwrap().secret;
     let api = reqwest::Client::new().get(server.url("/api/v1/tenants/acme/audit?format=jsonl&operation=POST"));
     let api = api.bearer_auth(&key).send().await.unwrap().text().await.unwrap();
     assert_eq!(api.lines().count(), 2, "{api}");

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use service::directories::TokenRequest;
 use store::IdentityProvider;
-use store::testing::TestDatabase;
+use store::testing::{FreshId as _, TestDatabase};
 
 use crate::TestServer;
 
@@ -91,7 +91,7 @@ impl Directory {
 }
 
 pub(crate) async fn api_key(db: &TestDatabase) -> String {
-    service::api_keys::issue_api_key(&db.store, "test".into(), now()).await.unwrap().secret
+    service::api_keys::issue_api_key(&db.store, "test".into(), &service::Effects::system()).await.unwrap().secret
 }
 
 async fn events(server: &TestServer, key: &str, directory: &str, query: &str) -> (StatusCode, Value) {
@@ -104,7 +104,8 @@ async fn events(server: &TestServer, key: &str, directory: &str, query: &str) ->
 async fn the_operator_api_needs_a_valid_api_key(db: TestDatabase) {
     let server = TestServer::start(&db).await;
     let directory = Directory::new(&db, &server, "acme").await;
-    let issued = service::api_keys::issue_api_key(&db.store, "product".into(), now()).await.unwrap();
+    let issued =
+        service::api_keys::issue_api_key(&db.store, "product".into(), &service::Effects::system()).await.unwrap();
     let id = directory.id.to_string();
     let url = format!("http://{}/api/v1/directories/{id}/events", server.address());
 
@@ -199,7 +200,7 @@ async fn the_event_feed_replays_a_directorys_changes_in_order(db: TestDatabase) 
         let (status, problem) = events(&server, &key, &id, query).await;
         assert_eq!((status, problem["status"].as_u64()), (StatusCode::BAD_REQUEST, Some(400)), "{query}: {problem}");
     }
-    for unknown in [store::DirectoryId::generate().to_string(), "not-a-directory".to_owned()] {
+    for unknown in [store::DirectoryId::fresh().to_string(), "not-a-directory".to_owned()] {
         assert_eq!(events(&server, &key, &unknown, "").await.0, 404);
     }
 }
@@ -395,10 +396,7 @@ async fn the_operator_api_reads_a_directorys_users_and_groups(db: TestDatabase) 
     let theirs = elsewhere["Resources"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(get(format!("/api/v1/directories/{directory}/users/{theirs}")).await.unwrap().status(), 404);
     assert_eq!(get(format!("/api/v1/directories/{directory}/users/nobody")).await.unwrap().status(), 404);
-    assert_eq!(
-        get(format!("/api/v1/directories/{}/users", store::DirectoryId::generate())).await.unwrap().status(),
-        404
-    );
+    assert_eq!(get(format!("/api/v1/directories/{}/users", store::DirectoryId::fresh())).await.unwrap().status(), 404);
     assert_eq!(get("/api/v1/directories/not-an-id/groups".to_owned()).await.unwrap().status(), 404);
     let without_key = api.get(server.url(&format!("/api/v1/directories/{directory}/users"))).send().await.unwrap();
     assert_eq!(without_key.status(), 401);

@@ -54,9 +54,14 @@ async fn spawn(db: &TestDatabase) -> Process {
 async fn okta_directory_with_token(db: &TestDatabase) -> (store::Tenant, store::Directory, String) {
     let email = service::operators::OperatorEmail::parse("ops@vendor.example").unwrap();
     let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 9, 0, 0).unwrap();
-    service::operators::bootstrap_first_operator(&db.store, &email, "a long enough password".into(), now)
-        .await
-        .unwrap();
+    service::operators::bootstrap_first_operator(
+        &db.store,
+        &email,
+        "a long enough password".into(),
+        &service::Effects::stopped_at(now),
+    )
+    .await
+    .unwrap();
     let request = TokenRequest { label: "t".into(), read_only: false, expires_at: None };
     let (tenant, directory, token) = crate::provisioned(db, "acme", IdentityProvider::Okta, request, now).await;
     (tenant, directory, token.secret)

@@ -48,7 +48,14 @@ impl LoggedProcess {
     async fn start(db: &TestDatabase) -> Self {
         let email = service::operators::OperatorEmail::parse(OPERATOR_EMAIL).unwrap();
         let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 9, 0, 0).unwrap();
-        service::operators::bootstrap_first_operator(&db.store, &email, OPERATOR_PASSWORD.into(), now).await.unwrap();
+        service::operators::bootstrap_first_operator(
+            &db.store,
+            &email,
+            OPERATOR_PASSWORD.into(),
+            &service::Effects::stopped_at(now),
+        )
+        .await
+        .unwrap();
         let dir = TempDir::new();
         let log = dir.0.join("server.log");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use service::directories::{self, TokenRequest};
-use store::testing::TestDatabase;
+use store::testing::{FreshId as _, TestDatabase};
 use store::{IdentityProvider, ResourceKind, TenantSlug, backend_tests};
 
 use super::TestServer;
@@ -190,7 +190,7 @@ async fn every_authentication_failure_gets_the_same_401(db: TestDatabase) {
     let acme = Idp::new(&db, &server, "acme").await;
     let globex = Idp::new(&db, &server, "globex").await;
     let client = reqwest::Client::new();
-    let unknown_directory = format!("http://{}/scim/v2/{}", server.address(), store::DirectoryId::generate());
+    let unknown_directory = format!("http://{}/scim/v2/{}", server.address(), store::DirectoryId::fresh());
     let cases: Vec<(String, Option<String>)> = vec![
         (format!("{}/Users", acme.base), None),
         (format!("{}/Users", acme.base), Some("scim_not-a-real-token".into())),
@@ -214,10 +214,17 @@ async fn every_authentication_failure_gets_the_same_401(db: TestDatabase) {
 
     // A revoked token stops working at once.
     let request = TokenRequest { label: "rotating".into(), read_only: false, expires_at: None };
-    let issued = directories::issue_token(&db.store, acme.tenant, acme.directory, request, &service::Actor::Cli, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let issued = directories::issue_token(
+        &db.store,
+        acme.tenant,
+        acme.directory,
+        request,
+        &service::Actor::Cli,
+        &service::Effects::system(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let with = |token: &str| client.get(format!("{}/Users", acme.base)).bearer_auth(token.to_owned()).send();
     assert_eq!(with(&issued.secret).await.unwrap().status(), 200);
     // Revocation takes effect at the time given; the server reads the real clock.
@@ -911,20 +918,35 @@ async fn root_search_covers_users_and_groups(db: TestDatabase) {
 
 async fn a_directory_over_its_rate_limit_gets_429_with_retry_after(db: TestDatabase) {
     let server = TestServer::start(&db).await;
-    let tenant =
-        directories::ensure_tenant(&db.store, &"acme".parse().unwrap(), &service::Actor::Cli, now()).await.unwrap();
+    let tenant = directories::ensure_tenant(
+        &db.store,
+        &"acme".parse().unwrap(),
+        &service::Actor::Cli,
+        &service::Effects::system(),
+    )
+    .await
+    .unwrap();
     let slow = directories::NewDirectory {
         idp: IdentityProvider::Generic,
         settings: store::DirectorySettings { rate_limit_per_second: 1, ..store::DirectorySettings::default() },
         first_token: None,
     };
     let (directory, _) =
-        directories::add_directory(&db.store, tenant.id, slow, &service::Actor::Cli, now()).await.unwrap();
+        directories::add_directory(&db.store, tenant.id, slow, &service::Actor::Cli, &service::Effects::system())
+            .await
+            .unwrap();
     let request = TokenRequest { label: "t".into(), read_only: false, expires_at: None };
-    let token = directories::issue_token(&db.store, tenant.id, directory.id, request, &service::Actor::Cli, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let token = directories::issue_token(
+        &db.store,
+        tenant.id,
+        directory.id,
+        request,
+        &service::Actor::Cli,
+        &service::Effects::system(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let neighbour = Idp::new(&db, &server, "globex").await;
     let client = reqwest::Client::new();
     let url = format!("http://{}/scim/v2/{}/Users", server.address(), directory.id);
@@ -1079,7 +1101,7 @@ async fn oauth_client_credentials_give_a_short_lived_directory_token(db: TestDat
         idp.directory,
         "Entra".into(),
         &service::Actor::Cli,
-        now(),
+        &service::Effects::system(),
     )
     .await
     .unwrap()

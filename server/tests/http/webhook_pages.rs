@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use service::webhooks::{Deliverer, WebhookOptions};
-use store::testing::TestDatabase;
+use store::testing::{FreshId as _, TestDatabase};
 use store::{AuditRecord, TenantSlug};
 
 use crate::onboarding::{Visitor, admin_of};
@@ -63,7 +63,7 @@ async fn deliver_with_a_dead_letter(db: &TestDatabase, directory: &Directory, re
     directory.create_user("after").await;
     // A generous timeout: on a busy machine a slow answer must not add failed attempts.
     let options = WebhookOptions { max_attempts: 2, request_timeout: Duration::from_secs(5), ..fast_retries() };
-    let deliverer = Deliverer::new(db.store.clone(), options).unwrap();
+    let deliverer = Deliverer::new(db.store.clone(), options, service::Effects::system()).unwrap();
     deliver_until(&deliverer, || receiver.has_received("after")).await;
 }
 
@@ -206,14 +206,14 @@ async fn the_operator_api_refuses_internal_targets_and_answers_unknown_ids_with_
         "http://127.0.0.1:9/hook",
         &fast_retries(),
         &service::Actor::Cli,
-        now,
+        &service::Effects::stopped_at(now),
     )
     .await
     .unwrap();
     let deliveries = format!("{webhooks}/{}/deliveries", hook.id);
     assert_eq!(api(&server, &key, get.clone(), &deliveries, None).await.0, 200);
     for (path, expected) in [
-        (format!("{webhooks}/{}/deliveries", store::WebhookId::generate()), 404),
+        (format!("{webhooks}/{}/deliveries", store::WebhookId::fresh()), 404),
         (format!("{webhooks}/not-an-id/deliveries"), 404),
         (format!("/api/v1/tenants/globex/webhooks/{}/deliveries", hook.id), 404),
         (format!("{deliveries}?outcome=lost"), 400),
@@ -225,9 +225,9 @@ async fn the_operator_api_refuses_internal_targets_and_answers_unknown_ids_with_
         assert_eq!(problem["status"], expected, "{path}");
     }
     for path in [
-        format!("{webhooks}/{}/dead-letters/{}/replay", hook.id, store::DeliveryId::generate()),
+        format!("{webhooks}/{}/dead-letters/{}/replay", hook.id, store::DeliveryId::fresh()),
         format!("{webhooks}/{}/dead-letters/not-an-id/replay", hook.id),
-        format!("{webhooks}/{}/dead-letters/{}/replay", store::WebhookId::generate(), store::DeliveryId::generate()),
+        format!("{webhooks}/{}/dead-letters/{}/replay", store::WebhookId::fresh(), store::DeliveryId::fresh()),
     ] {
         let (status, problem) = api(&server, &key, post.clone(), &path, None).await;
         assert_eq!(status, 404, "{path}: {problem}");
@@ -300,7 +300,7 @@ async fn an_admin_registers_a_webhook_reads_its_log_and_replays_a_dead_letter(db
 async fn support_visitor<'a>(db: &TestDatabase, server: &'a TestServer) -> Visitor<'a> {
     let operator = db.store.operator_by_email(crate::OPERATOR_EMAIL).await.unwrap().unwrap();
     let support = store::Operator {
-        id: store::OperatorId::generate(),
+        id: store::OperatorId::fresh(),
         email: "support@vendor.example".into(),
         role: store::OperatorRole::Support,
         ..operator
@@ -388,7 +388,7 @@ async fn support_cannot_register_or_replay_and_signed_out_visitors_get_nothing(d
     let id = admin.json("/api/create_webhook", &[("url", &receiver.url)]).await["id"].as_str().unwrap().to_owned();
     let support = support_visitor(&db, &server).await;
     let signed_out = Visitor::new(&server);
-    let delivery = store::DeliveryId::generate().to_string();
+    let delivery = store::DeliveryId::fresh().to_string();
 
     for (function, form) in [
         ("/api/create_webhook", vec![("url", receiver.url.as_str())]),

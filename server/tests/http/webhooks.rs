@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::Value;
 use service::webhooks::{Deliverer, WebhookError, WebhookOptions, register_webhook, signature};
-use store::testing::TestDatabase;
+use store::testing::{FreshId as _, TestDatabase};
 use store::{DeliveryOutcome, TenantSlug};
 
 use crate::TestServer;
@@ -21,11 +21,6 @@ store::backend_tests!(
     an_event_that_keeps_failing_becomes_a_dead_letter_and_can_be_replayed,
     internal_targets_are_refused_unless_allowed,
 );
-
-fn now() -> chrono::DateTime<chrono::Utc> {
-    #[allow(clippy::disallowed_methods)] // deliveries are timed by the real clock
-    chrono::Utc::now()
-}
 
 /// What the receiver does with the n-th request (0-based).
 #[derive(Clone, Copy)]
@@ -86,7 +81,7 @@ pub(crate) async fn deliver_until(deliverer: &Deliverer, done: impl Fn() -> bool
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while !done() {
         assert!(std::time::Instant::now() < deadline, "deliveries did not finish in 20 s");
-        deliverer.deliver_pending(&now).await.unwrap();
+        deliverer.deliver_pending().await.unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -105,12 +100,15 @@ async fn events_reach_a_flaky_receiver_in_order_with_none_lost(db: TestDatabase)
     let url = start_receiver(Receiver { received: Arc::clone(&received), script }).await;
     let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
     let options = fast_retries();
-    let hook = register_webhook(&db.store, tenant.id, &url, &options, &service::Actor::Cli, now()).await.unwrap();
+    let hook =
+        register_webhook(&db.store, tenant.id, &url, &options, &service::Actor::Cli, &service::Effects::system())
+            .await
+            .unwrap();
     for n in 0..6 {
         acme.create_user(&format!("user{n}")).await;
     }
     second.create_user("elsewhere").await;
-    let deliverer = Deliverer::new(db.store.clone(), options).unwrap();
+    let deliverer = Deliverer::new(db.store.clone(), options, service::Effects::system()).unwrap();
 
     let distinct = |received: &Vec<(HeaderMap, String)>| {
         let mut ids: Vec<String> =
@@ -174,11 +172,14 @@ async fn an_event_that_keeps_failing_becomes_a_dead_letter_and_can_be_replayed(d
     let url = start_receiver(Receiver { received: Arc::clone(&received), script }).await;
     let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
     let options = WebhookOptions { max_attempts: 3, ..fast_retries() };
-    let hook = register_webhook(&db.store, tenant.id, &url, &options, &service::Actor::Cli, now()).await.unwrap();
+    let hook =
+        register_webhook(&db.store, tenant.id, &url, &options, &service::Actor::Cli, &service::Effects::system())
+            .await
+            .unwrap();
     acme.create_user("before").await;
     acme.create_user("poison").await;
     acme.create_user("after").await;
-    let deliverer = Deliverer::new(db.store.clone(), options).unwrap();
+    let deliverer = Deliverer::new(db.store.clone(), options, service::Effects::system()).unwrap();
     let scope = db.store.tenant(tenant.id);
 
     let names = |received: &Vec<(HeaderMap, String)>| -> Vec<String> {
@@ -196,12 +197,12 @@ async fn an_event_that_keeps_failing_becomes_a_dead_letter_and_can_be_replayed(d
     assert_eq!((dead.len(), dead[0].attempt, dead[0].seq), (1, 3, 2));
 
     // Replay while the receiver still refuses: logged as failed, still a dead letter.
-    assert!(!deliverer.replay_dead_letter(tenant.id, hook.id, dead[0].id, now()).await.unwrap());
+    assert!(!deliverer.replay_dead_letter(tenant.id, hook.id, dead[0].id).await.unwrap());
     accept_poison.store(true, std::sync::atomic::Ordering::SeqCst);
-    assert!(deliverer.replay_dead_letter(tenant.id, hook.id, dead[0].id, now()).await.unwrap());
+    assert!(deliverer.replay_dead_letter(tenant.id, hook.id, dead[0].id).await.unwrap());
     let last = received.lock().unwrap().last().cloned().unwrap();
     assert_eq!(last.0["scim-event-id"], dead[0].event.to_string().as_str(), "a replay keeps the event id");
-    let unknown = deliverer.replay_dead_letter(tenant.id, hook.id, store::DeliveryId::generate(), now()).await;
+    let unknown = deliverer.replay_dead_letter(tenant.id, hook.id, store::DeliveryId::fresh()).await;
     assert!(matches!(unknown, Err(WebhookError::UnknownDeadLetter(_))), "{unknown:?}");
 }
 
@@ -218,23 +219,39 @@ async fn internal_targets_are_refused_unless_allowed(db: TestDatabase) {
         "http://[::1]:9/hook",
         "http://[fd00::1]/hook",
     ] {
-        let refused = register_webhook(&db.store, tenant.id, url, &strict, &service::Actor::Cli, now()).await;
+        let refused =
+            register_webhook(&db.store, tenant.id, url, &strict, &service::Actor::Cli, &service::Effects::system())
+                .await;
         assert!(matches!(refused, Err(WebhookError::InvalidTarget(_))), "{url}: {refused:?}");
     }
     for url in ["ftp://example.com/hook", "not a url", "https:///nohost"] {
-        let refused = register_webhook(&db.store, tenant.id, url, &strict, &service::Actor::Cli, now()).await;
+        let refused =
+            register_webhook(&db.store, tenant.id, url, &strict, &service::Actor::Cli, &service::Effects::system())
+                .await;
         assert!(matches!(refused, Err(WebhookError::InvalidTarget(_))), "{url}: {refused:?}");
     }
 
     // Registered while allowed, then delivered by a strict deliverer: refused at send time.
     let received = Arc::new(Mutex::new(Vec::new()));
     let url = start_receiver(Receiver { received: Arc::clone(&received), script: Arc::new(|_, _| Answer::Ok) }).await;
-    let hook =
-        register_webhook(&db.store, tenant.id, &url, &fast_retries(), &service::Actor::Cli, now()).await.unwrap();
+    let hook = register_webhook(
+        &db.store,
+        tenant.id,
+        &url,
+        &fast_retries(),
+        &service::Actor::Cli,
+        &service::Effects::system(),
+    )
+    .await
+    .unwrap();
     acme.create_user("someone").await;
-    let deliverer =
-        Deliverer::new(db.store.clone(), WebhookOptions { allow_private_targets: false, ..fast_retries() }).unwrap();
-    deliverer.deliver_pending(&now).await.unwrap();
+    let deliverer = Deliverer::new(
+        db.store.clone(),
+        WebhookOptions { allow_private_targets: false, ..fast_retries() },
+        service::Effects::system(),
+    )
+    .unwrap();
+    deliverer.deliver_pending().await.unwrap();
     assert!(received.lock().unwrap().is_empty(), "a strict deliverer reached an internal address");
     let log = db.store.tenant(tenant.id).webhook_deliveries(hook.id, None, 10).await.unwrap();
     assert_eq!(log.len(), 1);

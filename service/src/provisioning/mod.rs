@@ -24,8 +24,8 @@ use scim::schema::SchemaRegistry;
 use serde_json::{Value, json};
 use store::{Directory, DirectoryId, ResourceKind, SchemaExtension, Store, StoreError};
 
-use crate::ServiceError;
 use crate::directories::Caller;
+use crate::{Effects, ServiceError};
 
 pub use request::{ListQuery, Precondition, Projection};
 pub use write_summary::{WriteSummary, Written};
@@ -168,6 +168,9 @@ pub struct Endpoint {
     base_url: String,
     /// The transaction every write goes to while a Bulk request runs.
     batch: Option<Arc<store::WriteBatch>>,
+    /// Where the ids of created resources come from; `None` for the portal's read-only
+    /// endpoints, which create nothing.
+    effects: Option<Effects>,
 }
 
 impl Endpoint {
@@ -179,12 +182,25 @@ impl Endpoint {
         directory: Directory,
         extensions: &[SchemaExtension],
         base_url: String,
+        effects: Effects,
+    ) -> Result<Self, ProvisioningError> {
+        let mut endpoint = Self::without_effects(store, caller, directory, extensions, base_url)?;
+        endpoint.effects = Some(effects);
+        Ok(endpoint)
+    }
+
+    fn without_effects(
+        store: &Store,
+        caller: Caller,
+        directory: Directory,
+        extensions: &[SchemaExtension],
+        base_url: String,
     ) -> Result<Self, ProvisioningError> {
         let registry = registry_with(caller.directory, extensions).map_err(|error| {
             tracing::error!(%error, directory = %caller.directory, "a stored schema extension no longer loads");
             ServiceError::Internal(format!("schema extensions of {}: {error}", caller.directory))
         })?;
-        Ok(Self { store: store.clone(), caller, directory, registry, base_url, batch: None })
+        Ok(Self { store: store.clone(), caller, directory, registry, base_url, batch: None, effects: None })
     }
 
     pub fn directory(&self) -> &Directory {
@@ -266,6 +282,14 @@ impl Endpoint {
         }
         Ok(())
     }
+
+    /// The id of a resource about to be created.
+    fn new_resource_id(&self) -> Result<String, ProvisioningError> {
+        match &self.effects {
+            Some(effects) => Ok(effects.uuid().to_string()),
+            None => Err(ServiceError::Internal("a read-only endpoint was asked to create".to_owned()).into()),
+        }
+    }
 }
 
 /// What every directory advertises (RFC 7643 §5).
@@ -334,7 +358,7 @@ pub async fn portal_endpoint(
     let extensions = scope.schema_extensions(directory).await?;
     // No token opened it: the nil id stands for "the portal" and never matches a token.
     let caller = Caller { tenant, directory, token: store::TokenId::from(uuid::Uuid::nil()), read_only: true };
-    Endpoint::for_caller(store, caller, found, &extensions, base_url).map(Some)
+    Endpoint::without_effects(store, caller, found, &extensions, base_url).map(Some)
 }
 
 /// Attribute paths no schema of the directory defines, found in its `newest` most recently

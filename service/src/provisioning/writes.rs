@@ -10,7 +10,6 @@ use serde_json::{Map, Value, json};
 use store::{
     Change, ChangeKind, Computed, MemberDelta, ResourceKind, ResourceRecord, ResourceState, StoreError, WriteContext,
 };
-use uuid::Uuid;
 
 use super::representation::not_found;
 use super::write_summary::{WriteKind, WriteSummary, Written};
@@ -90,7 +89,7 @@ impl Endpoint {
         let context = self.context(now);
         let record = ResourceRecord {
             kind,
-            id: Uuid::now_v7().to_string(),
+            id: self.new_resource_id()?,
             doc: Value::Object(object(&prepared.state.doc)),
             version: 1,
             created_at: context.at,

@@ -8,8 +8,8 @@ use serde_json::json;
 use store::{DeliveryAttempt, DeliveryId, DeliveryOutcome, DirectoryId, Store, TenantId, WebhookCursor, WebhookId};
 
 use super::{Deliverer, WebhookError, WebhookOptions};
-use crate::ServiceError;
 use crate::actor::Actor;
+use crate::{Effects, ServiceError};
 
 /// How far an endpoint got in one directory's change feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,10 +153,11 @@ pub async fn replay(
     endpoint: WebhookId,
     dead_letter: DeliveryId,
     actor: &Actor,
-    now: DateTime<Utc>,
+    effects: &Effects,
 ) -> Result<bool, WebhookError> {
-    let deliverer = Deliverer::new(store.clone(), options.clone())?;
-    let delivered = deliverer.replay_dead_letter(tenant, endpoint, dead_letter, now).await?;
+    let now = effects.now();
+    let deliverer = Deliverer::new(store.clone(), options.clone(), effects.clone())?;
+    let delivered = deliverer.replay_dead_letter(tenant, endpoint, dead_letter).await?;
     let detail = json!({"webhook": endpoint.to_string(), "delivery": dead_letter.to_string(), "delivered": delivered});
     // The replay's delivery attempt is logged by the deliverer as it happens (a request to
     // the receiver cannot sit inside a transaction); this records who asked and the result.
@@ -166,13 +167,15 @@ pub async fn replay(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use store::EventId;
+    use store::testing::FreshId as _;
+
+    use super::*;
 
     fn attempt(event: EventId, seq: i64, minute: u32, outcome: DeliveryOutcome) -> DeliveryAttempt {
         DeliveryAttempt {
-            id: DeliveryId::generate(),
-            directory: DirectoryId::generate(),
+            id: DeliveryId::fresh(),
+            directory: DirectoryId::fresh(),
             event,
             seq,
             attempt: 1,
@@ -185,7 +188,7 @@ mod tests {
 
     #[test]
     fn a_dead_letter_counts_as_replayed_only_when_a_later_attempt_delivered_its_event() {
-        let (poison, other) = (EventId::generate(), EventId::generate());
+        let (poison, other) = (EventId::fresh(), EventId::fresh());
         // Newest first: a failed replay, a delivered replay, another event's dead letter,
         // then the dead letter itself.
         let log = [

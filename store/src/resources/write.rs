@@ -346,7 +346,7 @@ impl WriteTransaction<'_> {
             .bind(self.tenant)
             .bind(self.directory)
             .bind(seq)
-            .bind(EventId::generate())
+            .bind(EventId::of_numbered_row(self.directory.as_uuid(), seq, context.at))
             .bind(kind.as_str())
             .bind(kind.resource_kind().as_str())
             .bind(resource_id)

@@ -103,9 +103,9 @@ pub fn request_view(request: service::onboarding::RequestRecord) -> RequestView 
 pub async fn start_setup(idp: String) -> Result<(), PortalError> {
     let admin = Admin::require().await?;
     let idp = server::parse_idp(&idp)?;
-    let now = admin.portal.now();
     let directory =
-        service::onboarding::start_directory(admin.store(), admin.tenant(), idp, &admin.actor(), now).await?;
+        service::onboarding::start_directory(admin.store(), admin.tenant(), idp, &admin.actor(), &admin.portal.effects)
+            .await?;
     leptos_axum::redirect(&format!("/admin/directories/{}/setup/endpoint", directory.id));
     Ok(())
 }
@@ -157,10 +157,17 @@ pub async fn issue_setup_client(directory: String) -> Result<ClientCredentialsVi
     let admin = Admin::require().await?;
     let id = admin.directory(&directory).await?;
     let label = format!("Issued by {} in the setup wizard", admin.session.email);
-    let (tenant, now) = (admin.tenant(), admin.portal.now());
-    let client = service::directories::issue_oauth_client(admin.store(), tenant, id, label, &admin.actor(), now)
-        .await?
-        .ok_or_else(PortalError::no_such_directory)?;
+    let tenant = admin.tenant();
+    let client = service::directories::issue_oauth_client(
+        admin.store(),
+        tenant,
+        id,
+        label,
+        &admin.actor(),
+        &admin.portal.effects,
+    )
+    .await?
+    .ok_or_else(PortalError::no_such_directory)?;
     Ok(ClientCredentialsView {
         client_id: client.client_id,
         client_secret: client.secret,
@@ -235,9 +242,15 @@ pub async fn run_self_test(directory: String) -> Result<SelfTestView, PortalErro
     let admin = Admin::require().await?;
     let id = directory_id(&directory)?;
     let portal = &admin.portal;
-    let report =
-        service::self_test::run(&portal.store, admin.tenant(), id, portal.public_base(), &admin.actor(), portal.now())
-            .await?;
+    let report = service::self_test::run(
+        &portal.store,
+        admin.tenant(),
+        id,
+        portal.public_base(),
+        &admin.actor(),
+        &portal.effects,
+    )
+    .await?;
     Ok(SelfTestView {
         passed: report.passed,
         steps: report

@@ -24,7 +24,7 @@ impl FromRequestParts<AppState> for OperatorApiKey {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let presented = crate::http::bearer_credential(&parts.headers).ok_or(ApiFailure::Unauthorized)?;
-        let now = state.clock.now();
+        let now = state.effects.now();
         match api_keys::authenticate_api_key(&state.store, presented, now).await {
             Ok(key) => Ok(Self(key)),
             Err(ApiKeyError::Unauthorized) => Err(ApiFailure::Unauthorized),

@@ -137,10 +137,9 @@ pub(super) async fn create_tenant(
     JsonBody(body): JsonBody<NewTenantBody>,
 ) -> Result<(StatusCode, Json<TenantBody>), ApiFailure> {
     use service::tenants::TenantError;
-    let tenant =
-        service::tenants::create(&state.store, &body.slug, &body.display_name, &key.actor(), state.clock.now())
-            .await
-            .map_err(|error| match error {
+    let tenant = service::tenants::create(&state.store, &body.slug, &body.display_name, &key.actor(), &state.effects)
+        .await
+        .map_err(|error| match error {
             TenantError::SlugTaken(_) => ApiFailure::Conflict(error.to_string()),
             TenantError::Service(error) => error.into(),
             invalid => ApiFailure::BadRequest(invalid.to_string()),
@@ -205,8 +204,7 @@ pub(super) async fn add_directory(
     let (tenant, _) = tenant_named(&state, &slug).await?;
     let label = format!("Created through the operator API (key {})", key.0);
     let added =
-        service::tenants::add_directory(&state.store, &tenant.slug, idp, label, &key.actor(), state.clock.now())
-            .await?;
+        service::tenants::add_directory(&state.store, &tenant.slug, idp, label, &key.actor(), &state.effects).await?;
     let (directory, token) = added.ok_or_else(|| ApiFailure::NotFound(format!("there is no tenant {slug}")))?;
     Ok((
         StatusCode::CREATED,
@@ -235,7 +233,7 @@ pub(super) async fn create_setup_link(
     use service::admins::SetupLinkError;
     let (tenant, _) = tenant_named(&state, &slug).await?;
     let lifetime = chrono::Duration::days(i64::from(body.valid_days.unwrap_or(7)));
-    let link = service::admins::create_setup_link(&state.store, tenant.id, &key.actor(), lifetime, state.clock.now())
+    let link = service::admins::create_setup_link(&state.store, tenant.id, &key.actor(), lifetime, &state.effects)
         .await
         .map_err(|error| match error {
             SetupLinkError::Service(error) => error.into(),

@@ -166,7 +166,7 @@ pub(super) async fn create_webhook(
         &body.url,
         &state.webhooks,
         &key.actor(),
-        state.clock.now(),
+        &state.effects,
     )
     .await
     .map_err(from_webhooks)?;
@@ -267,16 +267,9 @@ pub(super) async fn replay_dead_letter(
     let delivery: store::DeliveryId =
         delivery.parse().map_err(|_| ApiFailure::NotFound(format!("the endpoint has no dead letter {delivery}")))?;
     let actor = key.actor();
-    let delivered = service::webhooks::replay(
-        &state.store,
-        &state.webhooks,
-        tenant.id,
-        webhook,
-        delivery,
-        &actor,
-        state.clock.now(),
-    )
-    .await
-    .map_err(from_webhooks)?;
+    let delivered =
+        service::webhooks::replay(&state.store, &state.webhooks, tenant.id, webhook, delivery, &actor, &state.effects)
+            .await
+            .map_err(from_webhooks)?;
     Ok(Json(ReplayBody { delivered }))
 }

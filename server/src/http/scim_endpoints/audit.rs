@@ -55,7 +55,7 @@ impl RefusalRecords {
 const KEPT_RESPONSE_BYTES: usize = 64 * 1024;
 
 pub(crate) async fn authenticate_and_record(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let occurred_at = state.clock.now();
+    let occurred_at = state.effects.now();
     let started = Instant::now();
     let method = request.method().to_string();
     let path =

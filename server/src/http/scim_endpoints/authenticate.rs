@@ -49,13 +49,13 @@ pub(super) async fn authenticate(parts: &Parts, state: &AppState) -> Authenticat
         return refused(state, directory, Refusal::NoToken).await;
     };
     let (caller, found, extensions) =
-        match directories::authenticate_for_directory(&state.store, directory, token, state.clock.now()).await {
+        match directories::authenticate_for_directory(&state.store, directory, token, state.effects.now()).await {
             Ok(authenticated) => authenticated,
             Err(AuthenticationError::Unauthorized(refusal)) => return refused(state, directory, refusal).await,
             Err(AuthenticationError::Service(error)) => return Authentication::Failed(ScimFailure::Service(error)),
         };
     let base_url = format!("{}/scim/v2/{directory}", state.portal.public_base);
-    match Endpoint::for_caller(&state.store, caller, found, &extensions, base_url) {
+    match Endpoint::for_caller(&state.store, caller, found, &extensions, base_url, state.effects.clone()) {
         Ok(endpoint) => Authentication::Accepted(endpoint),
         Err(error) => Authentication::Failed(error.into()),
     }

@@ -27,7 +27,7 @@ impl FromRequestParts<AppState> for ScimRequest {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match parts.extensions.remove::<Endpoint>() {
-            Some(endpoint) => Ok(Self { endpoint, now: state.clock.now() }),
+            Some(endpoint) => Ok(Self { endpoint, now: state.effects.now() }),
             None => {
                 // A route outside the router that authenticates: a bug, never a client's doing.
                 tracing::error!(path = %parts.uri.path(), "a SCIM handler ran without the authenticating middleware");

@@ -53,18 +53,20 @@ impl DirectoryRateLimits {
 
 #[cfg(test)]
 mod tests {
+    use store::testing::FreshId as _;
+
     use super::*;
 
     #[test]
     fn a_directory_gets_a_burst_of_ten_seconds_then_waits() {
         let limits = DirectoryRateLimits::default();
-        let directory = DirectoryId::generate();
+        let directory = DirectoryId::fresh();
         for _ in 0..50 {
             assert!(limits.check(directory, 5).is_ok());
         }
         let wait = limits.check(directory, 5).err();
         assert!(wait.is_some_and(|w| w <= Duration::from_millis(200)), "{wait:?}");
         // Another directory has its own allowance.
-        assert!(limits.check(DirectoryId::generate(), 5).is_ok());
+        assert!(limits.check(DirectoryId::fresh(), 5).is_ok());
     }
 }
