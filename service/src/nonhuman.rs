@@ -34,17 +34,44 @@ pub struct Expired {
     pub expires_at: DateTime<Utc>,
 }
 
+/// The sweeper's record of deactivating identity `id` of `directory`, which commits with
+/// the deactivation.
+pub(crate) fn expiry_record(
+    directory: DirectoryId,
+    id: &str,
+    identity: &scim::nonhuman::NonHuman,
+    now: DateTime<Utc>,
+) -> NewAuditRecord {
+    NewAuditRecord {
+        occurred_at: now,
+        actor: SWEEPER_ACTOR.to_owned(),
+        action: EXPIRED_ACTION.to_owned(),
+        directory: Some(directory),
+        method: None,
+        path: None,
+        status: None,
+        latency_ms: None,
+        resource_id: Some(id.to_owned()),
+        outcome: store::AuditOutcome::Success,
+        detail: serde_json::json!({
+            "kind": identity.kind.as_str(),
+            "expiresAt": identity.expires_at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            "owner": identity.owner,
+        }),
+    }
+}
+
 /// Deactivates every active non-human identity whose `expiresAt` is at or before `now`
 /// (at most `limit` per call), each through the write a SCIM PATCH makes: its
 /// `user.deactivated` change is in the directory's change feed (and so its webhooks),
 /// committed with the deactivation, and the event shows the resource with `meta.location`
-/// under `public_base`. Each deactivation is then recorded in its tenant's audit trail
-/// (actor [`SWEEPER_ACTOR`], action [`EXPIRED_ACTION`], the expiry in the detail).
+/// under `public_base`. The same transaction appends the record of each deactivation to
+/// its tenant's audit trail (actor [`SWEEPER_ACTOR`], action [`EXPIRED_ACTION`], the expiry
+/// in the detail, see [`expiry_record`]).
 ///
 /// Safe to run in several server processes at once and idempotent: an identity is
 /// re-read under its directory's lock, and one already deactivated is skipped and not
-/// reported again. Should a process stop between a deactivation and its audit record,
-/// the change record still shows it (as for SCIM requests, see [`crate::audit`]).
+/// reported, or recorded, again.
 pub async fn deactivate_expired(
     store: &Store,
     public_base: &str,
@@ -66,7 +93,7 @@ pub async fn deactivate_expired(
             else {
                 continue;
             };
-            let deactivated = match endpoint.deactivate_if_expired(&identity.id, SWEEPER_ACTOR, now).await {
+            let deactivated = match endpoint.deactivate_if_expired(&identity.id, now).await {
                 Ok(deactivated) => deactivated,
                 Err(ProvisioningError::Protocol(error)) => {
                     // Deleted meanwhile, or a document the schema no longer accepts: the
@@ -78,24 +105,6 @@ pub async fn deactivate_expired(
             };
             let Some(deactivated) = deactivated else { continue };
             let expires_at = deactivated.expires_at.unwrap_or(identity.expires_at);
-            let record = NewAuditRecord {
-                occurred_at: now,
-                actor: SWEEPER_ACTOR.to_owned(),
-                action: EXPIRED_ACTION.to_owned(),
-                directory: Some(identity.directory),
-                method: None,
-                path: None,
-                status: None,
-                latency_ms: None,
-                resource_id: Some(identity.id.clone()),
-                outcome: store::AuditOutcome::Success,
-                detail: serde_json::json!({
-                    "kind": deactivated.kind.as_str(),
-                    "expiresAt": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                    "owner": deactivated.owner,
-                }),
-            };
-            store.tenant(tenant).append_audit(&[record]).await?;
             tracing::info!(%tenant, directory = %identity.directory, id = %identity.id, "deactivated an expired identity");
             expired.push(Expired {
                 tenant,

@@ -7,7 +7,7 @@
 //! - At least once: the cursor moves only after the endpoint answered 2xx (or the event
 //!   was given up on), so a crash in between sends the event again, with the same id.
 //! - Dead letters: after [`WebhookOptions::max_attempts`] the event is recorded as dead and
-//!   the endpoint moves on; [`replay_dead_letter`] sends it again on request.
+//!   the endpoint moves on; [`replay`] sends it again on request.
 //! - Signatures: `Scim-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 //! - Targets in private, loopback, link-local or otherwise internal address ranges are
 //!   refused, at registration and again when connecting (so DNS cannot be pointed at them
@@ -336,14 +336,15 @@ impl Deliverer {
         Ok(response.status().as_u16())
     }
 
-    /// Sends a dead-lettered event again (out of order, by nature; same event id). The
-    /// attempt is logged; a failure leaves the dead letter as it was.
-    pub async fn replay_dead_letter(
+    /// Sends a dead-lettered event again (out of order, by nature; same event id) and
+    /// returns the attempt, for the caller to log with its record (see [`replay`]); a
+    /// failure leaves the dead letter as it was.
+    pub(crate) async fn resend_dead_letter(
         &self,
         tenant: TenantId,
         endpoint: WebhookId,
         dead_letter: DeliveryId,
-    ) -> Result<bool, WebhookError> {
+    ) -> Result<DeliveryAttempt, WebhookError> {
         let now = self.effects.now();
         let scope = self.store.tenant(tenant);
         let webhook = scope
@@ -368,17 +369,11 @@ impl Deliverer {
         let event = Event::new(dead.directory, record);
         let answer = self.send(&webhook, &event, dead.attempt + 1, now).await;
         let delivered = matches!(answer, Ok(status) if (200..300).contains(&status));
-        let cursor = scope
-            .webhook_cursors(endpoint)
-            .await?
-            .into_iter()
-            .find(|c| c.directory == dead.directory)
-            .unwrap_or_else(|| WebhookCursor::start(dead.directory));
         let (status_code, error) = match answer {
             Ok(status) => (Some(i32::from(status)), (!delivered).then(|| format!("the endpoint answered {status}"))),
             Err(error) => (None, Some(error)),
         };
-        let logged = DeliveryAttempt {
+        Ok(DeliveryAttempt {
             id: self.effects.id(),
             directory: dead.directory,
             event: dead.event,
@@ -388,9 +383,7 @@ impl Deliverer {
             outcome: if delivered { DeliveryOutcome::Delivered } else { DeliveryOutcome::Failed },
             status_code,
             error,
-        };
-        scope.record_delivery(endpoint, &logged, &cursor).await?;
-        Ok(delivered)
+        })
     }
 }
 

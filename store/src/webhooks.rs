@@ -168,42 +168,25 @@ impl TenantScope<'_> {
         attempt: &DeliveryAttempt,
         cursor: &WebhookCursor,
     ) -> Result<(), StoreError> {
-        const INSERT: &str = "INSERT INTO webhook_deliveries (tenant_id, endpoint_id, id, directory_id, event_id, \
-             seq, attempt, attempted_at, outcome, status_code, error) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
         const UPSERT: &str = "INSERT INTO webhook_cursors \
              (tenant_id, endpoint_id, directory_id, delivered_seq, attempts, next_attempt_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, endpoint_id, directory_id) DO UPDATE SET \
              delivered_seq = excluded.delivered_seq, attempts = excluded.attempts, \
              next_attempt_at = excluded.next_attempt_at";
-        on_pool!(&self.store.pool, pool => {
-            let mut tx = pool.begin().await?;
-            sqlx::query(INSERT)
-                .bind(self.tenant)
-                .bind(endpoint)
-                .bind(attempt.id)
-                .bind(attempt.directory)
-                .bind(attempt.event)
-                .bind(attempt.seq)
-                .bind(attempt.attempt)
-                .bind(attempt.attempted_at)
-                .bind(attempt.outcome.as_str())
-                .bind(attempt.status_code)
-                .bind(&attempt.error)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(UPSERT)
-                .bind(self.tenant)
-                .bind(endpoint)
-                .bind(cursor.directory)
-                .bind(cursor.delivered_seq)
-                .bind(cursor.attempts)
-                .bind(cursor.next_attempt_at)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        // A delivery is the deliverer's bookkeeping, not an action of someone: no record.
+        let mut action = self.begin_action().await?;
+        action.log_delivery(endpoint, attempt).await?;
+        on_open!(&mut action.open, tx => sqlx::query(UPSERT)
+            .bind(self.tenant)
+            .bind(endpoint)
+            .bind(cursor.directory)
+            .bind(cursor.delivered_seq)
+            .bind(cursor.attempts)
+            .bind(cursor.next_attempt_at)
+            .execute(&mut **tx)
+            .await
+            .map(drop))?;
+        action.finish().await
     }
 
     /// The endpoint's delivery log, oldest first, at most `limit` of the newest attempts;
@@ -247,6 +230,30 @@ impl TenantScope<'_> {
 }
 
 impl crate::TenantAction<'_> {
+    /// Logs a delivery attempt to an endpoint. On its own (a replayed dead letter, sent out
+    /// of order) it leaves the endpoint's cursor where it is.
+    pub async fn log_delivery(&mut self, endpoint: WebhookId, attempt: &DeliveryAttempt) -> Result<(), StoreError> {
+        const INSERT: &str = "INSERT INTO webhook_deliveries (tenant_id, endpoint_id, id, directory_id, event_id, \
+             seq, attempt, attempted_at, outcome, status_code, error) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+        on_open!(&mut self.open, tx => sqlx::query(INSERT)
+            .bind(self.tenant)
+            .bind(endpoint)
+            .bind(attempt.id)
+            .bind(attempt.directory)
+            .bind(attempt.event)
+            .bind(attempt.seq)
+            .bind(attempt.attempt)
+            .bind(attempt.attempted_at)
+            .bind(attempt.outcome.as_str())
+            .bind(attempt.status_code)
+            .bind(&attempt.error)
+            .execute(&mut **tx)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
     pub async fn insert_webhook(&mut self, webhook: &NewWebhook) -> Result<(), StoreError> {
         const QUERY: &str =
             "INSERT INTO webhook_endpoints (tenant_id, id, url, secret, created_at) VALUES ($1, $2, $3, $4, $5)";

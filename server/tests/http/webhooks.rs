@@ -179,7 +179,7 @@ async fn an_event_that_keeps_failing_becomes_a_dead_letter_and_can_be_replayed(d
     acme.create_user("before").await;
     acme.create_user("poison").await;
     acme.create_user("after").await;
-    let deliverer = Deliverer::new(db.store.clone(), options, service::Effects::system()).unwrap();
+    let deliverer = Deliverer::new(db.store.clone(), options.clone(), service::Effects::system()).unwrap();
     let scope = db.store.tenant(tenant.id);
 
     let names = |received: &Vec<(HeaderMap, String)>| -> Vec<String> {
@@ -197,12 +197,28 @@ async fn an_event_that_keeps_failing_becomes_a_dead_letter_and_can_be_replayed(d
     assert_eq!((dead.len(), dead[0].attempt, dead[0].seq), (1, 3, 2));
 
     // Replay while the receiver still refuses: logged as failed, still a dead letter.
-    assert!(!deliverer.replay_dead_letter(tenant.id, hook.id, dead[0].id).await.unwrap());
+    let effects = service::Effects::system();
+    let replay = |dead_letter| {
+        service::webhooks::replay(&db.store, &options, tenant.id, hook.id, dead_letter, &service::Actor::Cli, &effects)
+    };
+    assert!(!replay(dead[0].id).await.unwrap());
     accept_poison.store(true, std::sync::atomic::Ordering::SeqCst);
-    assert!(deliverer.replay_dead_letter(tenant.id, hook.id, dead[0].id).await.unwrap());
+    assert!(replay(dead[0].id).await.unwrap());
     let last = received.lock().unwrap().last().cloned().unwrap();
     assert_eq!(last.0["scim-event-id"], dead[0].event.to_string().as_str(), "a replay keeps the event id");
-    let unknown = deliverer.replay_dead_letter(tenant.id, hook.id, store::DeliveryId::fresh()).await;
+    let outcomes: Vec<_> =
+        scope.webhook_deliveries(hook.id, None, 2).await.unwrap().iter().map(|d| d.outcome).collect();
+    assert_eq!(outcomes, [DeliveryOutcome::Failed, DeliveryOutcome::Delivered], "both replays are logged");
+    let replays: Vec<_> = scope
+        .audit_records(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|record| record.action == "webhook.dead_letter_replayed")
+        .map(|record| serde_json::from_str::<Value>(&record.detail).unwrap()["delivered"].clone())
+        .collect();
+    assert_eq!(replays, [Value::Bool(false), Value::Bool(true)], "each replay is recorded with its result");
+    let unknown = replay(store::DeliveryId::fresh()).await;
     assert!(matches!(unknown, Err(WebhookError::UnknownDeadLetter(_))), "{unknown:?}");
 }
 

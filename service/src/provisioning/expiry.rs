@@ -1,6 +1,7 @@
 //! Deactivating a non-human identity past its `expiresAt` (see [`crate::nonhuman`]):
 //! the same stored write a PATCH `active: false` makes, with the directory locked from the
-//! read to the commit and the `user.deactivated` change recorded in that transaction.
+//! read to the commit, and the `user.deactivated` change and the `nhi.expired` audit
+//! record committed in that transaction.
 
 use chrono::{DateTime, Utc};
 use scim::nonhuman::NonHuman;
@@ -12,7 +13,7 @@ use super::writes::{change_kind, prepared_state, write_error};
 use super::{Endpoint, ProvisioningError, truncate_to_millis};
 
 impl Endpoint {
-    /// Deactivates user `id` as `actor` if, when read under the directory's lock, it is
+    /// Deactivates user `id` as the sweeper if, when read under the directory's lock, it is
     /// an active non-human identity whose expiry is at or before `now`. Returns what it
     /// was when this call deactivated it; `None` when there was nothing to do (another
     /// server process's sweep got there first, or the expiry was moved meanwhile), so that
@@ -21,10 +22,10 @@ impl Endpoint {
     pub(crate) async fn deactivate_if_expired(
         &self,
         id: &str,
-        actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<NonHuman>, ProvisioningError> {
-        let context = WriteContext { actor: actor.to_owned(), at: truncate_to_millis(now) };
+        let actor = crate::nonhuman::SWEEPER_ACTOR.to_owned();
+        let context = WriteContext { actor, at: truncate_to_millis(now) };
         let mut expired: Option<NonHuman> = None;
         let outcome = self
             .data()
@@ -47,11 +48,13 @@ impl Endpoint {
                     resource_id: current.id.clone(),
                     data: self.event_state(&updated),
                 };
+                let record = crate::nonhuman::expiry_record(self.caller.directory, &current.id, &identity, now);
                 expired = Some(identity);
                 Ok::<_, scim::error::ScimError>(Some(Computed {
                     state: Some(state),
                     members: Vec::new(),
                     changes: vec![change],
+                    records: vec![record],
                 }))
             })
             .await;

@@ -144,8 +144,9 @@ pub fn dead_letters_in(log_newest_first: &[DeliveryAttempt]) -> Vec<DeadLetter> 
         .collect()
 }
 
-/// Sends a dead letter again (see [`Deliverer::replay_dead_letter`]) and records
-/// `webhook.dead_letter_replayed` with whether it was delivered. Returns that.
+/// Sends a dead letter again (see [`Deliverer::resend_dead_letter`]); logs the attempt and
+/// records `webhook.dead_letter_replayed` with whether it was delivered, in one
+/// transaction. Returns that.
 pub async fn replay(
     store: &Store,
     options: &WebhookOptions,
@@ -157,11 +158,14 @@ pub async fn replay(
 ) -> Result<bool, WebhookError> {
     let now = effects.now();
     let deliverer = Deliverer::new(store.clone(), options.clone(), effects.clone())?;
-    let delivered = deliverer.replay_dead_letter(tenant, endpoint, dead_letter).await?;
+    // The request to the receiver cannot sit inside a transaction; its logged attempt and
+    // the record of who asked commit together once it has an answer.
+    let attempt = deliverer.resend_dead_letter(tenant, endpoint, dead_letter).await?;
+    let delivered = attempt.outcome == DeliveryOutcome::Delivered;
     let detail = json!({"webhook": endpoint.to_string(), "delivery": dead_letter.to_string(), "delivered": delivered});
-    // The replay's delivery attempt is logged by the deliverer as it happens (a request to
-    // the receiver cannot sit inside a transaction); this records who asked and the result.
-    store.tenant(tenant).append_audit(&[actor.record("webhook.dead_letter_replayed", None, detail, now)]).await?;
+    let mut action = store.tenant(tenant).begin_action().await?;
+    action.log_delivery(endpoint, &attempt).await?;
+    action.commit(actor.record("webhook.dead_letter_replayed", None, detail, now)).await?;
     Ok(delivered)
 }
 

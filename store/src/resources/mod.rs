@@ -176,6 +176,9 @@ pub struct Computed {
     pub members: Vec<MemberDelta>,
     /// Change records for the resource itself.
     pub changes: Vec<Change>,
+    /// Records for the tenant's audit trail that commit with the write: those of a job's
+    /// action (SCIM requests are recorded by the request log instead).
+    pub records: Vec<crate::NewAuditRecord>,
 }
 
 /// What a membership write did, for the caller's response and events.

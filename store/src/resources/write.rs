@@ -125,6 +125,9 @@ impl DirectoryData<'_> {
         let lookups_changed =
             computed.state.as_ref().is_some_and(|state| lookup_values(&state.doc) != lookup_values(&current.doc));
         let outcome = write.apply_update(kind, id, &update, context, lookups_changed).await?;
+        if !computed.records.is_empty() {
+            crate::audit::append_chained(&mut write.open, self.store.backend(), self.tenant, &computed.records).await?;
+        }
         write.commit().await?;
         let record = ResourceRecord {
             doc: computed.state.map_or_else(|| current.doc.clone(), |state| state.doc),
