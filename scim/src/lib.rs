@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod nonhuman;
+pub mod normalized;
 pub mod patch;
 pub mod path;
 pub mod position;

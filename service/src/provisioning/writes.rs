@@ -236,7 +236,12 @@ impl Endpoint {
                         data: self.event_state(&updated),
                     }]
                 };
-                Ok(Some(Computed { state: if unchanged { None } else { state }, members, changes, records: Vec::new() }))
+                Ok(Some(Computed {
+                    state: if unchanged { None } else { state },
+                    members,
+                    changes,
+                    records: Vec::new(),
+                }))
             })
             .await;
         match outcome {
