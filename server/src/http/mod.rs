@@ -10,6 +10,7 @@ mod render_guard;
 mod scim_endpoints;
 mod sessions;
 mod sso;
+mod workos_api;
 
 pub use metrics::PortalMetrics;
 pub(crate) use sessions::spawn_expiry_sweeper;
@@ -140,6 +141,7 @@ impl App {
             .merge(scim_endpoints::router(state.clone()))
             .merge(oauth::router())
             .merge(operator_api::router())
+            .merge(workos_api::router())
             .with_state(state.clone());
         let portal = Router::new()
             .leptos_routes_with_context(&state, portal_routes, provide_portal, {

@@ -27,6 +27,7 @@ mod scim;
 mod sso;
 mod webhook_pages;
 mod webhooks;
+mod workos_api;
 
 /// A server running in this process until `stop` is called or it is dropped.
 struct TestServer {

@@ -35,7 +35,7 @@ impl Endpoint {
                     )
                     .into());
                 }
-                PageSpec::After { after: decode_cursor(cursor)?, take }
+                PageSpec::Keyset { from: decode_cursor(cursor)?, descending: false, take }
             }
         };
         let spec = ListSpec { filter: plan.as_ref(), sort, page: page.clone() };
@@ -52,7 +52,7 @@ impl Endpoint {
             PageSpec::Offset { .. } => {
                 response["startIndex"] = json!(start_index);
             }
-            PageSpec::After { .. } => {
+            PageSpec::Keyset { .. } => {
                 // RFC 9865 §2.1: a next cursor only while more results may follow.
                 if resources.len() as i64 == take
                     && take > 0
@@ -116,7 +116,7 @@ impl Endpoint {
     }
 
     /// A filter parsed, checked against `kind`'s schemas and planned for the store.
-    fn filter_plan(&self, kind: ResourceKind, filter: Option<&str>) -> Result<Option<Plan>, ScimError> {
+    pub(super) fn filter_plan(&self, kind: ResourceKind, filter: Option<&str>) -> Result<Option<Plan>, ScimError> {
         let Some(text) = filter.filter(|text| !text.trim().is_empty()) else {
             return Ok(None);
         };

@@ -9,6 +9,7 @@ mod bulk;
 mod expiry;
 mod list;
 mod patch;
+mod records;
 mod representation;
 mod request;
 mod write_summary;
@@ -27,6 +28,7 @@ use store::{Directory, DirectoryId, ResourceKind, SchemaExtension, Store, StoreE
 use crate::directories::Caller;
 use crate::{Effects, ServiceError};
 
+pub use records::RecordPage;
 pub use request::{ListQuery, Precondition, Projection};
 pub use write_summary::{WriteSummary, Written};
 

@@ -226,8 +226,10 @@ pub enum SortField {
 pub enum PageSpec {
     /// `startIndex`/`count` paging: skip this many, return at most `take`.
     Offset { skip: i64, take: i64 },
-    /// Keyset paging in id order (RFC 9865 cursors): the ones after this id.
-    After { after: Option<String>, take: i64 },
+    /// Keyset paging in id order (RFC 9865 cursors, Directory Sync's `after`/`before`):
+    /// at most `take` of the ones beyond `from` (all with `None`), in ascending id order or,
+    /// with `descending`, descending.
+    Keyset { from: Option<String>, descending: bool, take: i64 },
 }
 
 /// A listing request.

@@ -127,14 +127,15 @@ impl DirectoryData<'_> {
         let count_sql = format!("SELECT COUNT(*) FROM scim_resources r WHERE {conditions}");
         let mut next = 4 + binds.len();
         let (order, page) = match (&spec.page, &spec.sort) {
-            (PageSpec::After { after, take }, _) => {
-                if let Some(after) = after {
-                    conditions.push_str(&format!(" AND r.id > ${next}"));
-                    binds.push(SqlBind::Text(after.clone()));
+            (PageSpec::Keyset { from, descending, take }, _) => {
+                let (beyond, direction) = if *descending { ("<", "DESC") } else { (">", "ASC") };
+                if let Some(from) = from {
+                    conditions.push_str(&format!(" AND r.id {beyond} ${next}"));
+                    binds.push(SqlBind::Text(from.clone()));
                     next += 1;
                 }
                 binds.push(SqlBind::Integer(*take));
-                ("r.id".to_owned(), format!("LIMIT ${next}"))
+                (format!("r.id {direction}"), format!("LIMIT ${next}"))
             }
             (PageSpec::Offset { skip, take }, sort) => {
                 let order = match sort {

@@ -1,0 +1,288 @@
+//! The WorkOS-compatible Directory Sync API: what the official SDKs call, with its shapes,
+//! paging and errors. The SDK itself drives the same routes in `end2end/`.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use store::testing::TestDatabase;
+
+use crate::TestServer;
+use crate::operator_api::{Directory, api_key};
+
+store::backend_tests!(
+    the_compatible_api_needs_an_api_key_and_answers_errors_as_json_objects,
+    organizations_and_directories_are_tenants_and_their_directories,
+    directory_users_carry_the_mapping_their_groups_and_their_state,
+    lists_page_forwards_and_backwards_without_gaps_or_repeats,
+    groups_list_by_directory_and_by_member,
+    unknown_ids_and_bad_parameters_are_404_and_422,
+);
+
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// A client of the compatible API with an operator API key.
+struct Api {
+    base: String,
+    key: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    async fn new(db: &TestDatabase, server: &TestServer) -> Self {
+        Self { base: format!("http://{}", server.address()), key: api_key(db).await, client: reqwest::Client::new() }
+    }
+
+    async fn call(&self, path: &str) -> (StatusCode, Value) {
+        let response = self.client.get(format!("{}{path}", self.base)).bearer_auth(&self.key).send().await.unwrap();
+        let status = response.status();
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with("application/json"), "{path}: {content_type}");
+        assert!(response.headers().contains_key("x-request-id"), "{path}: no request id");
+        (status, response.json().await.unwrap())
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.call(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        body
+    }
+}
+
+/// A user with enterprise and name attributes.
+fn person(user_name: &str, given: &str, department: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+        "userName": user_name,
+        "externalId": format!("okta-{given}"),
+        "name": { "givenName": given, "familyName": "Example" },
+        "title": "Engineer",
+        "emails": [{ "value": user_name, "type": "work", "primary": true }],
+        "active": true,
+        ENTERPRISE: { "department": department, "manager": { "value": "boss" } },
+    })
+}
+
+async fn provision(directory: &Directory, user_name: &str, given: &str) -> String {
+    let body = person(user_name, given, "R&D");
+    directory.send(reqwest::Method::POST, "/Users", body).await["id"].as_str().unwrap().to_owned()
+}
+
+async fn group(directory: &Directory, name: &str, members: &[&str]) -> String {
+    let members: Vec<Value> = members.iter().map(|id| json!({ "value": id })).collect();
+    let body =
+        json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name, "members": members });
+    directory.send(reqwest::Method::POST, "/Groups", body).await["id"].as_str().unwrap().to_owned()
+}
+
+/// The API id of the directory of `tenant`.
+async fn directory_id(api: &Api, tenant: &str) -> String {
+    let organization = api.get(&format!("/organizations/external_id/{tenant}")).await;
+    let directories = api.get(&format!("/directories?organization_id={}", organization["id"].as_str().unwrap())).await;
+    directories["data"][0]["id"].as_str().unwrap().to_owned()
+}
+
+async fn the_compatible_api_needs_an_api_key_and_answers_errors_as_json_objects(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let client = reqwest::Client::new();
+    for key in [None, Some("scimk_wrong")] {
+        let mut request = client.get(format!("http://{}/organizations", server.address()));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let body: Value = response.json().await.unwrap();
+        assert!(body["message"].is_string() && body["code"].is_string(), "{body}");
+    }
+    let api = Api::new(&db, &server).await;
+    let (status, body) = api.call("/directory_users/directory_user_nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "entity_not_found");
+}
+
+async fn organizations_and_directories_are_tenants_and_their_directories(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let _globex = Directory::new(&db, &server, "globex").await;
+    provision(&acme, "ada@acme.example", "Ada").await;
+    let api = Api::new(&db, &server).await;
+
+    let organizations = api.get("/organizations?order=asc").await;
+    let names: Vec<&str> =
+        organizations["data"].as_array().unwrap().iter().map(|o| o["external_id"].as_str().unwrap()).collect();
+    assert_eq!(names, ["acme", "globex"]);
+    assert_eq!(organizations["list_metadata"], json!({ "before": null, "after": null }));
+    let acme_org = &organizations["data"][0];
+    assert_eq!((acme_org["object"].as_str(), acme_org["domains"].clone()), (Some("organization"), json!([])));
+    assert_eq!(api.get(&format!("/organizations/{}", acme_org["id"].as_str().unwrap())).await, *acme_org);
+    assert_eq!(api.get("/organizations/external_id/acme").await, *acme_org);
+    assert_eq!(api.get("/organizations?domains=acme.example").await["data"], json!([]), "tenants have no domains");
+
+    let all = api.get("/directories").await;
+    assert_eq!(all["data"].as_array().unwrap().len(), 2);
+    let of_acme = api.get(&format!("/directories?organization_id={}", acme_org["id"].as_str().unwrap())).await;
+    let directory = &of_acme["data"][0];
+    assert_eq!(of_acme["data"].as_array().unwrap().len(), 1);
+    assert_eq!(directory["organization_id"], acme_org["id"]);
+    assert_eq!(directory["type"], "okta scim v2.0");
+    assert_eq!(directory["state"], "unlinked", "its setup is not complete");
+    assert_eq!(directory["metadata"], json!({ "users": { "active": 1, "inactive": 0 }, "groups": 0 }));
+    assert_eq!(api.get(&format!("/directories/{}", directory["id"].as_str().unwrap())).await, *directory);
+    assert_eq!(api.get("/directories?search=OKTA").await["data"].as_array().unwrap().len(), 2);
+    assert_eq!(api.get("/directories?search=entra").await["data"], json!([]));
+    assert_eq!(api.get("/directories?organization_id=org_00000000000000000000000000000000").await["data"], json!([]));
+}
+
+async fn directory_users_carry_the_mapping_their_groups_and_their_state(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let ada = provision(&acme, "ada@acme.example", "Ada").await;
+    let bob = provision(&acme, "bob@acme.example", "Bob").await;
+    group(&acme, "Engineering", &[&ada]).await;
+    acme.patch(&format!("/Users/{bob}"), json!([{ "op": "replace", "path": "active", "value": false }])).await;
+    let api = Api::new(&db, &server).await;
+    let directory = directory_id(&api, "acme").await;
+
+    let users = api.get(&format!("/directory_users?directory={directory}&order=asc")).await;
+    let (first, second) = (&users["data"][0], &users["data"][1]);
+    assert_eq!(first["object"], "directory_user");
+    assert_eq!(first["directory_id"], directory.as_str());
+    assert_eq!(
+        (&first["idp_id"], &first["email"], &first["first_name"], &first["last_name"], &first["state"]),
+        (&json!("okta-Ada"), &json!("ada@acme.example"), &json!("Ada"), &json!("Example"), &json!("active"))
+    );
+    assert_eq!(
+        first["custom_attributes"],
+        json!({ "job_title": "Engineer", "department": "R&D", "manager_id": "boss" }),
+        "the default Okta mapping's custom attributes"
+    );
+    assert_eq!(first["raw_attributes"]["userName"], "ada@acme.example");
+    assert_eq!(first["groups"][0]["name"], "Engineering");
+    assert_eq!(first["groups"][0]["object"], "directory_group");
+    assert_eq!(second["state"], "inactive", "deactivated by the identity provider");
+    assert_eq!(second["groups"], json!([]), "the flat route always carries groups");
+
+    let scoped = api.get(&format!("/directories/{directory}/users?order=asc")).await;
+    assert!(scoped["data"][0].get("groups").is_none(), "a directory's own route leaves groups out");
+    let id = first["id"].as_str().unwrap();
+    assert_eq!(api.get(&format!("/directory_users/{id}")).await, *first);
+    assert_eq!(api.get(&format!("/directories/{directory}/users/{id}")).await, scoped["data"][0]);
+    let by_email = api.get(&format!("/directories/{directory}/users?email=bob@acme.example")).await;
+    assert_eq!(by_email["data"][0]["first_name"], "Bob");
+    let by_idp_id = api.get(&format!("/directories/{directory}/users?idp_id=okta-Ada")).await;
+    assert_eq!(by_idp_id["data"][0]["id"], first["id"]);
+}
+
+async fn lists_page_forwards_and_backwards_without_gaps_or_repeats(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let mut created = Vec::new();
+    for n in 0..7 {
+        created.push(provision(&acme, &format!("user{n}@acme.example"), &format!("User{n}")).await);
+    }
+    let api = Api::new(&db, &server).await;
+    let directory = directory_id(&api, "acme").await;
+    let names = |page: &Value| -> Vec<String> {
+        page["data"].as_array().unwrap().iter().map(|u| u["first_name"].as_str().unwrap().to_owned()).collect()
+    };
+
+    // The SDKs' default order is newest first; walking `after` visits everyone once.
+    let mut seen = Vec::new();
+    let mut path = format!("/directories/{directory}/users?limit=3&order=desc");
+    let mut pages = Vec::new();
+    loop {
+        let page = api.get(&path).await;
+        seen.extend(names(&page));
+        pages.push(page.clone());
+        match page["list_metadata"]["after"].as_str() {
+            Some(after) => path = format!("/directories/{directory}/users?limit=3&order=desc&after={after}"),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..7).rev().map(|n| format!("User{n}")).collect();
+    assert_eq!(seen, expected);
+    assert_eq!(pages.len(), 3);
+    assert_eq!(pages[0]["list_metadata"]["before"], Value::Null, "nothing precedes the first page");
+
+    // `before` of the last page reads the page preceding it.
+    let before = pages[2]["list_metadata"]["before"].as_str().unwrap();
+    let back = api.get(&format!("/directories/{directory}/users?limit=3&order=desc&before={before}")).await;
+    assert_eq!(names(&back), names(&pages[1]));
+
+    // A cursor of another list is refused.
+    let other = Directory::new(&db, &server, "globex").await;
+    provision(&other, "x@globex.example", "X").await;
+    let foreign = api.get(&format!("/directory_users?directory={}", directory_id(&api, "globex").await)).await;
+    let cursor = foreign["data"][0]["id"].as_str().unwrap();
+    let (status, body) = api.call(&format!("/directories/{directory}/users?after={cursor}")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "after");
+}
+
+async fn groups_list_by_directory_and_by_member(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let ada = provision(&acme, "ada@acme.example", "Ada").await;
+    let bob = provision(&acme, "bob@acme.example", "Bob").await;
+    group(&acme, "Engineering", &[&ada, &bob]).await;
+    group(&acme, "Sales", &[&bob]).await;
+    let api = Api::new(&db, &server).await;
+    let directory = directory_id(&api, "acme").await;
+
+    let groups = api.get(&format!("/directory_groups?directory={directory}&order=asc")).await;
+    let names: Vec<&str> = groups["data"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Engineering", "Sales"]);
+    let engineering = &groups["data"][0];
+    assert_eq!(engineering["directory_id"], directory.as_str());
+    assert_eq!(api.get(&format!("/directory_groups/{}", engineering["id"].as_str().unwrap())).await, *engineering);
+
+    let users = api.get(&format!("/directories/{directory}/users?order=asc")).await;
+    let ada_id = users["data"][0]["id"].as_str().unwrap();
+    let of_ada = api.get(&format!("/directory_groups?user={ada_id}")).await;
+    assert_eq!(of_ada["data"].as_array().unwrap().len(), 1);
+    assert_eq!(of_ada["data"][0]["name"], "Engineering");
+    let sales = &groups["data"][1]["id"];
+    let in_sales = api.get(&format!("/directory_users?group={}", sales.as_str().unwrap())).await;
+    assert_eq!(in_sales["data"].as_array().unwrap().len(), 1);
+    assert_eq!(in_sales["data"][0]["first_name"], "Bob");
+    let scoped = api.get(&format!("/directories/{directory}/groups?user={ada_id}")).await;
+    assert_eq!(scoped["data"], of_ada["data"]);
+}
+
+async fn unknown_ids_and_bad_parameters_are_404_and_422(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    provision(&acme, "ada@acme.example", "Ada").await;
+    let api = Api::new(&db, &server).await;
+    let directory = directory_id(&api, "acme").await;
+    let unknown_directory = "directory_00000000000000000000000000000000";
+    for path in [
+        "/organizations/org_00000000000000000000000000000000".to_owned(),
+        "/organizations/nonsense".to_owned(),
+        "/organizations/external_id/nobody".to_owned(),
+        format!("/directories/{unknown_directory}"),
+        format!("/directories/{unknown_directory}/users"),
+        format!("/directory_users?directory={unknown_directory}"),
+        format!("/directory_users/directory_user_{}00000000000000000000000000000000", &directory[10..]),
+        format!("/directory_groups/directory_group_{}00000000000000000000000000000000", &directory[10..]),
+        format!("/directory_users?group=directory_group_{}00000000000000000000000000000000", &directory[10..]),
+    ] {
+        let (status, body) = api.call(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert!(body["message"].is_string(), "{path}: {body}");
+    }
+    for (path, field) in [
+        ("/directory_users".to_owned(), "directory"),
+        ("/directory_groups".to_owned(), "directory"),
+        (format!("/directories/{directory}/users?limit=0"), "limit"),
+        (format!("/directories/{directory}/users?limit=101"), "limit"),
+        (format!("/directories/{directory}/users?limit=ten"), "limit"),
+        (format!("/directories/{directory}/users?order=sideways"), "order"),
+        (format!("/directories/{directory}/users?after=x&before=y"), "before"),
+        (format!("/directories/{directory}/users?after=garbage"), "after"),
+        ("/organizations?before=garbage".to_owned(), "before"),
+    ] {
+        let (status, body) = api.call(&path).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+        assert_eq!(body["errors"][0]["field"], field, "{path}: {body}");
+    }
+}

@@ -1,0 +1,45 @@
+//! Stored users and groups as records, for readers that shape them themselves (the
+//! Directory Sync API) instead of serving SCIM representations.
+
+use std::collections::HashMap;
+
+use store::{GroupRef, ListSpec, PageSpec, ResourceKind, ResourceRecord};
+
+use super::{Endpoint, ProvisioningError};
+
+/// One keyset page of records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordPage {
+    pub records: Vec<ResourceRecord>,
+    /// All records matching the filter, on every page.
+    pub total: i64,
+}
+
+impl Endpoint {
+    /// At most `take` of `kind`'s records that match `filter` (SCIM filter syntax, checked
+    /// against the directory's schemas) and lie beyond the id `from` in id order
+    /// (descending with `descending`).
+    pub async fn records(
+        &self,
+        kind: ResourceKind,
+        filter: Option<&str>,
+        from: Option<String>,
+        descending: bool,
+        take: i64,
+    ) -> Result<RecordPage, ProvisioningError> {
+        let plan = self.filter_plan(kind, filter)?;
+        let spec = ListSpec { filter: plan.as_ref(), sort: None, page: PageSpec::Keyset { from, descending, take } };
+        let listed = self.data().list(kind, &spec).await?;
+        Ok(RecordPage { records: listed.records, total: listed.total })
+    }
+
+    /// One record by id.
+    pub async fn record(&self, kind: ResourceKind, id: &str) -> Result<Option<ResourceRecord>, ProvisioningError> {
+        Ok(self.data().resource(kind, id).await?)
+    }
+
+    /// The groups each of `users` is a member of, ordered by id.
+    pub async fn groups_of_users(&self, users: &[String]) -> Result<HashMap<String, Vec<GroupRef>>, ProvisioningError> {
+        Ok(self.data().groups_of(users).await?)
+    }
+}
