@@ -220,11 +220,13 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
         BROWSER_TEST_LOG_FILTER,
     )?;
 
+    let api_key = operator_api_key(&server_binary, &database_url)?;
     let mut counts = Counts::default();
     let ok = process::run_watching(
         Command::new("node")
             .args(["--test", "--test-reporter=spec", "--test-concurrency=1", "end2end/tests/"])
             .env("BASE_URL", format!("http://{address}"))
+            .env("E2E_API_KEY", api_key)
             .env("CHROMIUM_PATH", chromium)
             .env("ARTIFACTS_DIR", &artifacts)
             .env("E2E_OPERATOR_EMAIL", E2E_OPERATOR_EMAIL)
@@ -252,6 +254,24 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
     tally.check("no panic in the server's log", panics.is_empty());
     let _ = std::fs::remove_dir_all(&data);
     Ok(())
+}
+
+/// A key of the operator API for the browser tests' deployment (the WorkOS SDK test uses
+/// it), made with the server's own command, as an operator would.
+fn operator_api_key(server_binary: &Path, database_url: &str) -> anyhow::Result<String> {
+    let output = Command::new(server_binary)
+        .args(["admin", "create-api-key", "--label", "browser tests", "--json"])
+        .env("DATABASE_URL", database_url)
+        .output()
+        .context("running `server admin create-api-key`")?;
+    if !output.status.success() {
+        bail!("`server admin create-api-key` failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    // One JSON object: {"id": …, "key": "scimk_…", "api_base_url": …}.
+    let printed: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("reading the output of `server admin create-api-key`")?;
+    let key = printed["key"].as_str().context("no key in the output of `server admin create-api-key`")?;
+    Ok(key.to_owned())
 }
 
 /// The lines of a server log that report a panic (the server logs each as an error line

@@ -1,0 +1,140 @@
+// The vendor's product, written against the official WorkOS Node SDK (unmodified, pinned in
+// package-lock.json), reads this deployment by pointing the SDK at it: an identity provider
+// provisions users with enterprise attributes, a group and a deactivation over plain SCIM;
+// the SDK lists and reads organizations, directories, users (with auto-pagination, by
+// directory and by group) and groups, and sees the tenant's mapping as custom attributes.
+// Needs an operator API key of the server under test (E2E_API_KEY, which the xtask makes).
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { WorkOS, NotFoundException, UnauthorizedException } from '@workos-inc/node';
+import { baseUrl } from '../support.mjs';
+
+const apiKey = process.env.E2E_API_KEY ?? '';
+const server = new URL(baseUrl);
+const sdk = (key = apiKey) =>
+  new WorkOS(key, { apiHostname: server.hostname, port: Number(server.port), https: false });
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const slug = `sdk-${Date.now().toString(36)}`;
+
+// What the identity provider and the operator API need.
+let scim;
+const ids = {};
+
+async function call(method, url, token, body) {
+  const response = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${url}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const provision = (method, path, body) => call(method, `${scim.base}${path}`, scim.token, body);
+
+before(async () => {
+  assert.ok(apiKey, 'E2E_API_KEY is not set');
+  await call('POST', `${baseUrl}/api/v1/tenants`, apiKey, { slug, display_name: 'SDK Corp' });
+  const created = await call('POST', `${baseUrl}/api/v1/tenants/${slug}/directories`, apiKey, { idp: 'okta' });
+  scim = { base: created.directory.scim_base_url, token: created.token };
+  // Twelve people, more than the SDK's first page of ten.
+  for (let n = 0; n < 12; n += 1) {
+    const user = await provision('POST', '/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE],
+      userName: `person${n}@sdk.example`,
+      externalId: `okta-${n}`,
+      name: { givenName: `Person${n}`, familyName: 'Example' },
+      title: n === 0 ? 'Founder' : 'Engineer',
+      emails: [{ value: `person${n}@sdk.example`, type: 'work', primary: true }],
+      active: true,
+      [ENTERPRISE]: { department: n % 2 === 0 ? 'Engineering' : 'Sales', employeeNumber: `E${n}` },
+    });
+    ids[n] = user.id;
+  }
+  await provision('POST', '/Groups', {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+    displayName: 'Admins',
+    members: [{ value: ids[0] }, { value: ids[1] }],
+  });
+  await provision('PATCH', `/Users/${ids[1]}`, {
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+    Operations: [{ op: 'replace', path: 'active', value: false }],
+  });
+});
+
+test('the SDK finds the tenant as an organization and its directory', async () => {
+  const workos = sdk();
+  const organization = await workos.organizations.getOrganizationByExternalId(slug);
+  assert.equal(organization.name, 'SDK Corp');
+  assert.deepEqual(organization.domains, []);
+  const all = await (await workos.organizations.listOrganizations()).autoPagination();
+  assert.ok(all.some((org) => org.id === organization.id), 'listed among all organizations');
+
+  const directories = await workos.directorySync.listDirectories({ organizationId: organization.id });
+  assert.equal(directories.data.length, 1);
+  const [directory] = directories.data;
+  assert.equal(directory.type, 'okta scim v2.0');
+  assert.equal(directory.organizationId, organization.id);
+  assert.equal(directory.state, 'inactive', 'its setup is not complete: unlinked');
+  assert.deepEqual(directory.metadata, { users: { active: 11, inactive: 1 }, groups: 1 });
+  const again = await workos.directorySync.getDirectory({ id: directory.id });
+  assert.equal(again.name, directory.name);
+  assert.ok(again.createdAt instanceof Date && !Number.isNaN(again.createdAt.getTime()));
+});
+
+test('the SDK pages through every user with the mapping applied', async () => {
+  const workos = sdk();
+  const organization = await workos.organizations.getOrganizationByExternalId(slug);
+  const [directory] = (await workos.directorySync.listDirectories({ organizationId: organization.id })).data;
+  const firstPage = await workos.directorySync.listDirectoryUsers({ directoryId: directory.id });
+  assert.equal(firstPage.data.length, 10, 'the default page');
+  assert.ok(firstPage.listMetadata.after, 'more follow');
+  const users = await firstPage.autoPagination();
+  const emails = users.map((user) => user.email);
+  assert.equal(users.length, 12);
+  assert.equal(new Set(emails).size, 12, 'no user twice');
+  assert.equal(emails[0], 'person11@sdk.example', 'newest first, the SDK default');
+
+  const founder = users.find((user) => user.idpId === 'okta-0');
+  assert.equal(founder.firstName, 'Person0');
+  assert.equal(founder.lastName, 'Example');
+  assert.equal(founder.state, 'active');
+  assert.deepEqual(founder.customAttributes, {
+    job_title: 'Founder', department: 'Engineering', employee_number: 'E0',
+  });
+  assert.equal(founder.rawAttributes[ENTERPRISE].department, 'Engineering');
+  const deactivated = users.find((user) => user.idpId === 'okta-1');
+  assert.equal(deactivated.state, 'inactive');
+});
+
+test('the SDK reads groups and their members, and users with their groups', async () => {
+  const workos = sdk();
+  const organization = await workos.organizations.getOrganizationByExternalId(slug);
+  const [directory] = (await workos.directorySync.listDirectories({ organizationId: organization.id })).data;
+  const groups = await workos.directorySync.listGroups({ directory: directory.id });
+  assert.deepEqual(groups.data.map((group) => group.name), ['Admins']);
+  const [admins] = groups.data;
+  assert.equal((await workos.directorySync.getGroup({ id: admins.id })).name, 'Admins');
+
+  const members = await (await workos.directorySync.listUsers({ group: admins.id })).autoPagination();
+  assert.deepEqual(members.map((user) => user.idpId).sort(), ['okta-0', 'okta-1']);
+  for (const member of members) {
+    assert.deepEqual(member.groups.map((group) => group.name), ['Admins']);
+  }
+  const user = await workos.directorySync.getUser({ id: members[0].id });
+  assert.equal(user.groups[0].id, admins.id);
+  const ofUser = await workos.directorySync.listDirectoryGroups({ directoryId: directory.id, user: user.id });
+  assert.deepEqual(ofUser.data.map((group) => group.id), [admins.id]);
+});
+
+test('the SDK raises its own exceptions for unknown ids and a wrong key', async () => {
+  await assert.rejects(
+    sdk().directorySync.getDirectory({ id: 'directory_00000000000000000000000000000000' }),
+    (error) => error instanceof NotFoundException,
+  );
+  await assert.rejects(
+    sdk('scimk_not_a_key').organizations.listOrganizations(),
+    (error) => error instanceof UnauthorizedException,
+  );
+});
