@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use store::{ChangeRecord, DirectoryId, Store};
+use store::{ChangeRecord, DirectoryId, Store, TenantId};
 use utoipa::ToSchema;
 
 use crate::ServiceError;
@@ -46,6 +46,8 @@ impl Cursor {
 /// One page of the feed.
 #[derive(Debug, Clone)]
 pub struct EventPage {
+    /// The directory's tenant.
+    pub tenant: TenantId,
     pub events: Vec<ChangeRecord>,
     /// Pass it back to read on; it equals the request's cursor when there was nothing new.
     pub next_cursor: Cursor,
@@ -96,7 +98,7 @@ pub async fn read_events(
         let now = tokio::time::Instant::now();
         if !events.is_empty() || now >= deadline {
             let next_cursor = events.last().map_or(after, |last| Cursor(last.seq));
-            return Ok(EventPage { events, next_cursor, has_more });
+            return Ok(EventPage { tenant, events, next_cursor, has_more });
         }
         let nap = (deadline - now).min(POLL_EVERY);
         // Either this process committed something, or it is time to look for other
@@ -122,17 +124,36 @@ pub struct Event {
     /// `User` or `Group`.
     pub resource_type: String,
     pub resource_id: String,
+    /// The tenant the directory belongs to.
+    pub tenant: String,
     /// Who made the change: `token:<id>` for an identity provider's token.
     pub actor: String,
     /// The resource after the change (for a deletion: its id; for a membership change:
     /// the group and the members added or removed).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
+    /// The resource as the vendor's product reads it, with the tenant's attribute mapping
+    /// applied (`idp_id`, `username`, `first_name`, `last_name`, `email`, `emails`,
+    /// `job_title`, `state`, `custom_attributes` for a user; `idp_id`, `name` for a group):
+    /// after the change, or as it was for a deletion. Absent on membership events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub normalized: Option<serde_json::Value>,
+    /// On an update: the normalized fields that changed, with their values before it
+    /// (`custom_attributes` key by key; a field the change added reads `null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub previous_attributes: Option<serde_json::Value>,
 }
 
 impl Event {
-    pub fn new(directory: DirectoryId, record: ChangeRecord) -> Self {
+    pub fn new(tenant: TenantId, directory: DirectoryId, record: ChangeRecord) -> Self {
+        let view = record.view.unwrap_or_default();
+        let part = |name: &str| view.get(name).filter(|value| !value.is_null()).cloned();
         Self {
+            normalized: part("normalized"),
+            previous_attributes: part("previous_attributes"),
+            tenant: tenant.to_string(),
             id: record.id.to_string(),
             cursor: record.seq.to_string(),
             kind: record.kind,

@@ -250,7 +250,7 @@ impl Deliverer {
             for record in data.changes_after(cursor.delivered_seq, BATCH).await? {
                 let (seq, event_id) = (record.seq, record.id);
                 let attempt = cursor.attempts + 1;
-                let event = Event::new(directory.id, record);
+                let event = Event::new(webhook.tenant, directory.id, record);
                 let sent_at = self.effects.now();
                 let answer = self.send(webhook, &event, attempt, sent_at).await;
                 let outcome = match &answer {
@@ -366,7 +366,7 @@ impl Deliverer {
             .into_iter()
             .next()
             .ok_or(WebhookError::UnknownDeadLetter(dead_letter))?;
-        let event = Event::new(dead.directory, record);
+        let event = Event::new(tenant, dead.directory, record);
         let answer = self.send(&webhook, &event, dead.attempt + 1, now).await;
         let delivered = matches!(answer, Ok(status) if (200..300).contains(&status));
         let (status_code, error) = match answer {

@@ -291,6 +291,7 @@ async fn the_probes_idps_send_are_answered_from_an_index(db: TestDatabase) {
             kind: store::ChangeKind::UserCreated,
             resource_id: id.clone(),
             data: serde_json::json!({}),
+            view: None,
         };
         let context = store::WriteContext { actor: "test".into(), at: start + chrono::Duration::seconds(n) };
         data.create(store::ResourceKind::User, &id, &state, &[], &change, &context).await.unwrap();
@@ -307,6 +308,7 @@ async fn the_probes_idps_send_are_answered_from_an_index(db: TestDatabase) {
             kind: store::ChangeKind::GroupCreated,
             resource_id: id.clone(),
             data: serde_json::json!({}),
+            view: None,
         };
         let context = store::WriteContext { actor: "test".into(), at: start };
         // The first group has everyone (each user is then in a group of 2,000 members),
@@ -727,6 +729,7 @@ async fn row_level_security_is_a_second_wall_on_postgres() {
                     kind: store::ChangeKind::UserCreated,
                     resource_id: id.clone(),
                     data: serde_json::json!({}),
+                    view: None,
                 };
                 data.create(store::ResourceKind::User, &id, &state, &[], &change, &context).await.unwrap();
             }
@@ -860,7 +863,12 @@ fn user_state(name: &str) -> store::ResourceState {
 }
 
 fn created(id: &str) -> store::Change {
-    store::Change { kind: store::ChangeKind::UserCreated, resource_id: id.to_owned(), data: serde_json::json!({}) }
+    store::Change {
+        kind: store::ChangeKind::UserCreated,
+        resource_id: id.to_owned(),
+        data: serde_json::json!({}),
+        view: None,
+    }
 }
 
 fn by_test(hour: u32) -> store::WriteContext {
@@ -883,8 +891,12 @@ async fn a_write_batch_commits_as_a_whole_and_a_failed_write_undoes_only_itself(
         external_id: None,
         doc: serde_json::json!({"displayName": "Team"}),
     };
-    let group_created =
-        store::Change { kind: store::ChangeKind::GroupCreated, resource_id: "g1".into(), data: serde_json::json!({}) };
+    let group_created = store::Change {
+        kind: store::ChangeKind::GroupCreated,
+        resource_id: "g1".into(),
+        data: serde_json::json!({}),
+        view: None,
+    };
     let members = ["u1".to_owned(), "u3".to_owned()];
     inside.create(store::ResourceKind::Group, "g1", &group, &members, &group_created, &by_test(10)).await.unwrap();
     // Reads by id inside the batch see its writes; outside, nothing is there yet.
@@ -973,8 +985,12 @@ async fn put_user(data: &store::DirectoryData<'_>, id: &str, doc: serde_json::Va
     let mut doc = doc;
     doc["userName"] = serde_json::json!(id);
     let state = store::ResourceState { name: id.to_owned(), external_id: None, doc };
-    let change =
-        store::Change { kind: store::ChangeKind::UserCreated, resource_id: id.to_owned(), data: serde_json::json!({}) };
+    let change = store::Change {
+        kind: store::ChangeKind::UserCreated,
+        resource_id: id.to_owned(),
+        data: serde_json::json!({}),
+        view: None,
+    };
     let context = store::WriteContext { actor: "test".into(), at: at(10) };
     data.create(store::ResourceKind::User, id, &state, &[], &change, &context).await
 }
@@ -1094,8 +1110,12 @@ async fn identities_of_a_deactivated_or_deleted_owner_are_flagged(db: TestDataba
     assert_eq!(scope.ownerless_nonhuman_identities(10).await.unwrap(), vec![]);
 
     rewrite_user(&data, "ada", 1, serde_json::json!({"active": false})).await.unwrap();
-    let change =
-        store::Change { kind: store::ChangeKind::UserDeleted, resource_id: "bob".into(), data: serde_json::json!({}) };
+    let change = store::Change {
+        kind: store::ChangeKind::UserDeleted,
+        resource_id: "bob".into(),
+        data: serde_json::json!({}),
+        view: None,
+    };
     let context = store::WriteContext { actor: "test".into(), at: at(12) };
     data.delete(store::ResourceKind::User, "bob", None, &change, &context).await.unwrap();
 

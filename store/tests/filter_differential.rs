@@ -584,7 +584,7 @@ async fn store_all(data: &DirectoryData<'_>, resources: &[Resource], memberships
                 memberships.iter().filter(|(g, _)| *g == resource.id).map(|(_, m)| (*m).to_owned()).collect(),
             ),
         };
-        let change = Change { kind, resource_id: resource.id.clone(), data: json!({}) };
+        let change = Change { kind, resource_id: resource.id.clone(), data: json!({}), view: None };
         data.create(resource.kind, &resource.id, &state, &members, &change, &context)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", resource.id));

@@ -94,7 +94,7 @@ pub(crate) async fn api_key(db: &TestDatabase) -> String {
     service::api_keys::issue_api_key(&db.store, "test".into(), &service::Effects::system()).await.unwrap().secret
 }
 
-async fn events(server: &TestServer, key: &str, directory: &str, query: &str) -> (StatusCode, Value) {
+pub(crate) async fn events(server: &TestServer, key: &str, directory: &str, query: &str) -> (StatusCode, Value) {
     let url = format!("http://{}/api/v1/directories/{directory}/events{query}", server.address());
     let response = reqwest::Client::new().get(url).bearer_auth(key).send().await.unwrap();
     let status = response.status();

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use store::testing::TestDatabase;
 
 use crate::TestServer;
-use crate::operator_api::{Directory, api_key};
+use crate::operator_api::{Directory, api_key, events};
 
 store::backend_tests!(
     the_compatible_api_needs_an_api_key_and_answers_errors_as_json_objects,
@@ -15,6 +15,7 @@ store::backend_tests!(
     lists_page_forwards_and_backwards_without_gaps_or_repeats,
     groups_list_by_directory_and_by_member,
     unknown_ids_and_bad_parameters_are_404_and_422,
+    events_carry_the_tenant_and_the_normalized_resource_with_its_previous_attributes,
 );
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -285,4 +286,45 @@ async fn unknown_ids_and_bad_parameters_are_404_and_422(db: TestDatabase) {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
         assert_eq!(body["errors"][0]["field"], field, "{path}: {body}");
     }
+}
+
+async fn events_carry_the_tenant_and_the_normalized_resource_with_its_previous_attributes(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let ada = provision(&acme, "ada@acme.example", "Ada").await;
+    let department = format!("{ENTERPRISE}:department");
+    acme.patch(
+        &format!("/Users/{ada}"),
+        json!([
+            { "op": "replace", "path": "active", "value": false },
+            { "op": "replace", "path": department, "value": "Sales" },
+        ]),
+    )
+    .await;
+    let engineering = group(&acme, "Engineering", &[&ada]).await;
+    acme.patch(&format!("/Groups/{engineering}"), json!([{ "op": "replace", "path": "displayName", "value": "Eng" }]))
+        .await;
+    let key = api_key(&db).await;
+    let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap();
+
+    let (status, page) = events(&server, &key, &acme.id.to_string(), "").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let all = page["events"].as_array().unwrap();
+    let kinds: Vec<&str> = all.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["user.created", "user.deactivated", "group.created", "group.member_added", "group.updated"]);
+    assert!(all.iter().all(|event| event["tenant"] == tenant.id.to_string().as_str()), "every event names its tenant");
+
+    let (created, deactivated) = (&all[0], &all[1]);
+    assert_eq!(created["normalized"]["custom_attributes"]["department"], "R&D");
+    assert_eq!(created["normalized"]["idp_id"], "okta-Ada");
+    assert!(created.get("previous_attributes").is_none(), "a creation changes nothing that was");
+    assert_eq!(deactivated["normalized"]["state"], "inactive");
+    assert_eq!(
+        deactivated["previous_attributes"],
+        json!({ "state": "active", "custom_attributes": { "department": "R&D" } }),
+        "the old values of exactly what changed"
+    );
+    assert!(all[3].get("normalized").is_none(), "a membership event carries its group and members in data");
+    assert_eq!(all[4]["normalized"], json!({ "idp_id": engineering, "name": "Eng" }));
+    assert_eq!(all[4]["previous_attributes"], json!({ "name": "Engineering" }));
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use store::{Change, Computed, ResourceKind, ResourceRecord, ResourceState, StoreError, WriteContext};
 
 use super::representation::not_found;
+use super::views::change_view;
 use super::writes::{change_kind, prepared_state, write_error};
 use super::{Endpoint, ProvisioningError, truncate_to_millis};
 
@@ -27,6 +28,7 @@ impl Endpoint {
         let actor = crate::nonhuman::SWEEPER_ACTOR.to_owned();
         let context = WriteContext { actor, at: truncate_to_millis(now) };
         let mut expired: Option<NonHuman> = None;
+        let mapping = self.mapping().await?;
         let outcome = self
             .data()
             .modify(ResourceKind::User, id, &context, |current| {
@@ -47,6 +49,7 @@ impl Endpoint {
                     kind: change_kind(current, &updated),
                     resource_id: current.id.clone(),
                     data: self.event_state(&updated),
+                    view: change_view(ResourceKind::User, &current.id, Some(&current.doc), Some(&updated.doc), mapping),
                 };
                 let record = crate::nonhuman::expiry_record(self.caller.directory, &current.id, &identity, now);
                 expired = Some(identity);

@@ -12,6 +12,7 @@ mod patch;
 mod records;
 mod representation;
 mod request;
+mod views;
 mod write_summary;
 mod writes;
 
@@ -173,6 +174,8 @@ pub struct Endpoint {
     /// Where the ids of created resources come from; `None` for the portal's read-only
     /// endpoints, which create nothing.
     effects: Option<Effects>,
+    /// The directory's attribute mapping, read at the first write that needs it.
+    mapping: Arc<tokio::sync::OnceCell<Vec<scim::normalized::MappedAttribute>>>,
 }
 
 impl Endpoint {
@@ -202,7 +205,16 @@ impl Endpoint {
             tracing::error!(%error, directory = %caller.directory, "a stored schema extension no longer loads");
             ServiceError::Internal(format!("schema extensions of {}: {error}", caller.directory))
         })?;
-        Ok(Self { store: store.clone(), caller, directory, registry, base_url, batch: None, effects: None })
+        Ok(Self {
+            store: store.clone(),
+            caller,
+            directory,
+            registry,
+            base_url,
+            batch: None,
+            effects: None,
+            mapping: Arc::default(),
+        })
     }
 
     pub fn directory(&self) -> &Directory {

@@ -12,6 +12,7 @@ use store::{
 };
 
 use super::representation::not_found;
+use super::views::change_view;
 use super::write_summary::{WriteKind, WriteSummary, Written};
 use super::{Endpoint, Precondition, Projection, ProvisioningError, Versioned, truncate_to_millis};
 
@@ -87,6 +88,7 @@ impl Endpoint {
         self.require_write()?;
         let prepared = self.prepare(kind, body, None)?;
         let context = self.context(now);
+        let mapping = self.mapping().await?;
         let record = ResourceRecord {
             kind,
             id: self.new_resource_id()?,
@@ -99,6 +101,7 @@ impl Endpoint {
             kind: if kind == ResourceKind::User { ChangeKind::UserCreated } else { ChangeKind::GroupCreated },
             resource_id: record.id.clone(),
             data: self.event_state(&record),
+            view: change_view(kind, &record.id, None, Some(&record.doc), mapping),
         };
         let members = prepared.members.unwrap_or_default();
         self.data()
@@ -161,10 +164,12 @@ impl Endpoint {
         self.require_write()?;
         let context = self.context(now);
         let current = self.current(kind, id, precondition).await?;
+        let mapping = self.mapping().await?;
         let change = Change {
             kind: if kind == ResourceKind::User { ChangeKind::UserDeleted } else { ChangeKind::GroupDeleted },
             resource_id: id.to_owned(),
             data: json!({ "id": id }),
+            view: change_view(kind, id, Some(&current.doc), None, mapping),
         };
         let expected = precondition.is_conditional().then_some(current.version);
         match self.data().delete(kind, id, expected, &change, &context).await {
@@ -206,6 +211,7 @@ impl Endpoint {
         F: FnOnce(&ResourceRecord) -> Result<(Option<ResourceState>, Vec<MemberDelta>), ScimError>,
     {
         let context = self.context(now);
+        let mapping = self.mapping().await?;
         // The document before and after, and the membership deltas, of a write that
         // happens: summarised once it has committed.
         let mut written: Option<(Value, Vec<MemberDelta>)> = None;
@@ -234,6 +240,7 @@ impl Endpoint {
                         kind: change_kind(current, &updated),
                         resource_id: current.id.clone(),
                         data: self.event_state(&updated),
+                        view: change_view(kind, &current.id, Some(&current.doc), Some(&updated.doc), mapping),
                     }]
                 };
                 Ok(Some(Computed {

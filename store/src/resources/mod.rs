@@ -130,6 +130,10 @@ pub struct Change {
     pub resource_id: String,
     /// The resource after the change (for a deletion: its id).
     pub data: Value,
+    /// The normalized view of the resource after the change (before, for a deletion) and
+    /// the normalized fields it changed (`{"normalized": …, "previous_attributes": …}`),
+    /// under the tenant's attribute mapping.
+    pub view: Option<Value>,
 }
 
 /// Who makes a write, and when.
@@ -151,6 +155,9 @@ pub struct ChangeRecord {
     pub actor: String,
     pub occurred_at: DateTime<Utc>,
     pub data: Value,
+    /// See [`Change::view`]; `None` for membership changes and changes recorded before
+    /// views existed.
+    pub view: Option<Value>,
 }
 
 /// A change to an existing resource, valid only at `expected_version`.

@@ -29,7 +29,7 @@ pub(super) struct ListStatements {
 
 /// A resource row and, when asked for, its groups as a JSON array of `[id, name]`.
 type ByIdRow = (String, Json<Value>, i64, DateTime<Utc>, DateTime<Utc>, Option<Json<Value>>);
-type ChangeRow = (i64, EventId, String, String, String, String, DateTime<Utc>, Json<Value>);
+type ChangeRow = (i64, EventId, String, String, String, String, DateTime<Utc>, Json<Value>, Option<Json<Value>>);
 
 impl DirectoryData<'_> {
     /// The resource of this kind with this id, if the directory has it.
@@ -201,7 +201,7 @@ impl DirectoryData<'_> {
 
     /// Change records with a sequence number above `after`, oldest first.
     pub async fn changes_after(&self, after: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
-        const QUERY: &str = "SELECT seq, id, kind, resource_type, resource_id, actor, occurred_at, data \
+        const QUERY: &str = "SELECT seq, id, kind, resource_type, resource_id, actor, occurred_at, data, view \
              FROM directory_changes WHERE tenant_id = $1 AND directory_id = $2 AND seq > $3 ORDER BY seq LIMIT $4";
         let rows: Vec<ChangeRow> = as_tenant!(self, conn => sqlx::query_as(QUERY)
             .bind(self.tenant)
@@ -211,7 +211,7 @@ impl DirectoryData<'_> {
             .fetch_all(&mut *conn)
             .await?);
         rows.into_iter()
-            .map(|(seq, id, kind, resource_type, resource_id, actor, occurred_at, Json(data))| {
+            .map(|(seq, id, kind, resource_type, resource_id, actor, occurred_at, Json(data), view)| {
                 Ok(ChangeRecord {
                     seq,
                     id,
@@ -221,6 +221,7 @@ impl DirectoryData<'_> {
                     actor,
                     occurred_at,
                     data,
+                    view: view.map(|Json(view)| view),
                 })
             })
             .collect()

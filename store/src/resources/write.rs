@@ -19,8 +19,8 @@ use crate::ids::EventId;
 const NEXT_SEQ: &str =
     "UPDATE directories SET change_seq = change_seq + 1 WHERE tenant_id = $1 AND id = $2 RETURNING change_seq";
 const INSERT_CHANGE: &str = "INSERT INTO directory_changes \
-     (tenant_id, directory_id, seq, id, kind, resource_type, resource_id, actor, occurred_at, data) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+     (tenant_id, directory_id, seq, id, kind, resource_type, resource_id, actor, occurred_at, data, view) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 const UPDATE_STATE: &str = "UPDATE scim_resources SET name = $5, name_folded = $6, external_id = $7, \
              doc = $8, doc_folded = $9, version = version + 1, last_modified = $10 \
@@ -67,14 +67,14 @@ impl DirectoryData<'_> {
         if kind == ResourceKind::User {
             write.write_nonhuman(id, &state.doc, false).await?;
         }
-        write.record_change(context, change.kind, &change.resource_id, &change.data).await?;
+        write.record_change(context, change.kind, &change.resource_id, &change.data, change.view.as_ref()).await?;
         if !members.is_empty() {
             if kind == ResourceKind::User {
                 return Err(StoreError::Corrupt("users have no members".to_owned()));
             }
             let added = write.add_members(id, members).await?;
             let data = json!({ "group": id, "members": added });
-            write.record_change(context, ChangeKind::GroupMemberAdded, id, &data).await?;
+            write.record_change(context, ChangeKind::GroupMemberAdded, id, &data, None).await?;
         }
         write.commit().await
     }
@@ -207,7 +207,7 @@ impl DirectoryData<'_> {
                 .await
                 .map(drop))?;
             let data = json!({ "group": group, "members": [id] });
-            write.record_change(context, ChangeKind::GroupMemberRemoved, group, &data).await?;
+            write.record_change(context, ChangeKind::GroupMemberRemoved, group, &data, None).await?;
         }
         on_open!(&mut write.open, tx => sqlx::query(DELETE)
             .bind(self.tenant)
@@ -216,7 +216,7 @@ impl DirectoryData<'_> {
             .execute(&mut **tx)
             .await
             .map(drop))?;
-        write.record_change(context, change.kind, &change.resource_id, &change.data).await?;
+        write.record_change(context, change.kind, &change.resource_id, &change.data, change.view.as_ref()).await?;
         write.commit().await
     }
 }
@@ -317,28 +317,30 @@ impl WriteTransaction<'_> {
             };
             if !added.is_empty() {
                 let data = json!({ "group": id, "members": added });
-                self.record_change(context, ChangeKind::GroupMemberAdded, id, &data).await?;
+                self.record_change(context, ChangeKind::GroupMemberAdded, id, &data, None).await?;
             }
             if !removed.is_empty() {
                 let data = json!({ "group": id, "members": removed });
-                self.record_change(context, ChangeKind::GroupMemberRemoved, id, &data).await?;
+                self.record_change(context, ChangeKind::GroupMemberRemoved, id, &data, None).await?;
             }
             outcome.added.extend(added);
             outcome.removed.extend(removed);
         }
         for change in changes {
-            self.record_change(context, change.kind, &change.resource_id, &change.data).await?;
+            self.record_change(context, change.kind, &change.resource_id, &change.data, change.view.as_ref()).await?;
         }
         Ok(outcome)
     }
 
-    /// Appends one change record, numbered after the directory's last.
+    /// Appends one change record, numbered after the directory's last; `view` is what
+    /// Directory Sync consumers read of it (see [`Change::view`]).
     async fn record_change(
         &mut self,
         context: &WriteContext,
         kind: ChangeKind,
         resource_id: &str,
         payload: &Value,
+        view: Option<&Value>,
     ) -> Result<(), StoreError> {
         let seq: i64 = on_open!(&mut self.open, tx => sqlx::query_scalar(NEXT_SEQ)
             .bind(self.tenant)
@@ -356,6 +358,7 @@ impl WriteTransaction<'_> {
             .bind(&context.actor)
             .bind(context.at)
             .bind(Json(payload))
+            .bind(view.map(Json))
             .execute(&mut **tx)
             .await
             .map(drop))?;

@@ -77,7 +77,7 @@ pub(super) async fn directory_events(
             other => from_events(other),
         })?;
     Ok(Json(EventPage {
-        events: page.events.into_iter().map(|record| Event::new(directory_id, record)).collect(),
+        events: page.events.into_iter().map(|record| Event::new(page.tenant, directory_id, record)).collect(),
         next_cursor: page.next_cursor.to_text(),
         has_more: page.has_more,
     }))
