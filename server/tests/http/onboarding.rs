@@ -52,7 +52,12 @@ impl<'a> Visitor<'a> {
     }
 
     pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.server.url(path)).send().await.unwrap()
+        self.get_request(path).send().await.unwrap()
+    }
+
+    /// A GET with this visitor's cookies, for a test to add headers to.
+    pub(crate) fn get_request(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.server.url(path))
     }
 }
 
