@@ -28,13 +28,14 @@ async function scim(method, url, token, body) {
   return { status: response.status, body: await response.text() };
 }
 
-// Walks all five steps for `idp`, acting as the identity provider at step 3; returns what
-// later checks need.
-async function walkWizard(page, idp, userName, expectedInstruction) {
+// Steps 1 and 2 for `idp`, from the admin home to the token step, which waits for the
+// identity provider's first request; returns the SCIM base URL the endpoint step showed.
+// Screenshots are named after `shots`.
+async function toTokenStep(page, idp, expectedInstruction, shots = idp) {
   await page.click('#connect-idp');
   await page.waitForURL(`${baseUrl}/admin/connect`);
   await page.waitForSelector(`#idp-${idp}`);
-  await screenshot(page, `${idp}-step-1-provider`);
+  await screenshot(page, `${shots}-step-1-provider`);
   await expectAccessible(page, 'step 1');
   await page.check(`#idp-${idp}`);
   await page.click('#choose-idp');
@@ -44,13 +45,20 @@ async function walkWizard(page, idp, userName, expectedInstruction) {
   const scimBase = await page.inputValue('#scim-base-url');
   assert.match(scimBase, new RegExp(`^${baseUrl}/scim/v2/[0-9a-f-]{36}$`));
   assert.match(await page.textContent('#idp-instructions'), expectedInstruction);
-  await screenshot(page, `${idp}-step-2-endpoint`);
+  await screenshot(page, `${shots}-step-2-endpoint`);
   await expectAccessible(page, 'step 2');
   await page.click('#next-step');
 
   await page.waitForURL(/\/setup\/token$/);
   await page.waitForSelector('#waiting', { timeout: 10_000 });
   await page.waitForLoadState('networkidle');
+  return scimBase;
+}
+
+// Walks all five steps for `idp`, acting as the identity provider at step 3; returns what
+// later checks need.
+async function walkWizard(page, idp, userName, expectedInstruction) {
+  const scimBase = await toTokenStep(page, idp, expectedInstruction);
   await page.click('#generate-token');
   await page.waitForSelector('#new-token', { timeout: 10_000 });
   const token = await page.inputValue('#new-token');
@@ -215,4 +223,111 @@ test("an admin cannot reach another tenant's directory, by page or by server fun
   await screenshot(hooli, 'other-tenant-refused');
   await umbrella.close();
   await hooli.close();
+});
+
+// RFC 4180 CSV (quoted fields may hold commas, doubled quotes and line breaks) as rows of
+// fields.
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i += 1; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i += 1;
+      row.push(field); rows.push(row); row = []; field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+// Clicks an export link and returns the downloaded file's name and text. Chromium asks for
+// gzip and brotli like every browser, so this is the download as people get it.
+async function download(page, selector) {
+  const [file] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click(selector)]);
+  assert.equal(await file.failure(), null, `the download of ${selector} failed`);
+  const { readFile } = await import('node:fs/promises');
+  return { name: file.suggestedFilename(), text: await readFile(await file.path(), 'utf8') };
+}
+
+test('a refused request turns the token step red with the reason, and only an accepted one green', async () => {
+  const link = await setupLinkFor(operatorPage, 'soylent');
+  const page = await acceptSetupLink(browser, link, 'it@soylent.example', false);
+  const scimBase = await toTokenStep(page, 'entra', /Tenant URL/, 'entra-refused');
+
+  // Before any token of this directory exists, the identity provider tries a wrong one.
+  assert.equal((await scim('GET', `${scimBase}/Users`, 'scim_wrongwrongwrongwrongwrongwrongwrongwrongwro')).status, 401);
+  await page.waitForSelector('#refused, #connected', { timeout: 15_000 });
+  const banner = () => page.$eval('#first-request > *', (shown) => `${shown.id}: ${shown.textContent}`);
+  assert.match(await banner(), /^refused: /, 'a refused request must not turn the banner green');
+  assert.equal(
+    await page.textContent('#refused-reason'),
+    'A request arrived but its token was wrong, missing, expired or revoked — paste the token shown here.',
+  );
+  assert.match(await page.textContent('#refused'), /GET \/scim\/v2\/[0-9a-f-]{36}\/Users → 401/);
+  await screenshot(page, 'entra-step-3-refused');
+  await expectAccessible(page, 'step 3 with a refused request');
+
+  // The token shown here: accepted, and now the banner is green.
+  await page.click('#generate-token');
+  await page.waitForSelector('#new-token', { timeout: 10_000 });
+  const token = await page.inputValue('#new-token');
+  assert.equal((await scim('GET', `${scimBase}/Users?filter=userName%20eq%20%22nobody%22`, token)).status, 200);
+  await page.waitForSelector('#connected', { timeout: 15_000 });
+  assert.match(await banner(), /^connected: .*GET \/scim\/v2\/[0-9a-f-]{36}\/Users\?filter=.* → 200/);
+  await screenshot(page, 'entra-step-3-connected');
+  await expectAccessible(page, 'step 3 connected');
+  assert.deepEqual(page.errors, [], 'the pages logged errors');
+  await page.close();
+});
+
+test('"Export CSV" and "Export JSON Lines" download the whole audit trail in Chromium', async () => {
+  const link = await setupLinkFor(operatorPage, 'vandelay');
+  const page = await acceptSetupLink(browser, link, 'it@vandelay.example', false);
+  const scimBase = await toTokenStep(page, 'okta', /SCIM connector base URL/, 'okta-exports');
+  await page.click('#generate-token');
+  await page.waitForSelector('#new-token', { timeout: 10_000 });
+  const token = await page.inputValue('#new-token');
+  assert.equal((await scim('GET', `${scimBase}/Users`, 'scim_wrongwrongwrongwrongwrongwrongwrongwrongwro')).status, 401);
+  assert.equal((await scim('GET', `${scimBase}/Users`, token)).status, 200);
+  await page.waitForSelector('#connected', { timeout: 15_000 });
+
+  await page.goto(`${baseUrl}/admin/audit`, { waitUntil: 'networkidle' });
+  await page.waitForSelector('#audit-table', { timeout: 10_000 });
+  await expectAccessible(page, 'the audit trail');
+  // What the server sends without compression, to compare the downloads with.
+  const uncompressed = async (selector) => {
+    const href = await page.getAttribute(selector, 'href');
+    const response = await page.request.get(`${baseUrl}${href}`, { headers: { 'accept-encoding': 'identity' } });
+    assert.equal(response.status(), 200);
+    return response.text();
+  };
+
+  const csv = await download(page, '#export-csv');
+  assert.equal(csv.name, 'audit-trail.csv');
+  const rows = parseCsv(csv.text);
+  assert.deepEqual(rows[0].slice(0, 4), ['seq', 'occurred_at', 'actor', 'action']);
+  const seqs = rows.slice(1).map((row) => Number(row[0]));
+  // The whole trail, newest first: every record from the newest down to the first.
+  assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => seqs.length - i));
+  const requests = rows.slice(1).map((row) => `${row[5]} ${row[6]} ${row[7]}`);
+  assert.ok(requests.some((r) => /^GET \/scim\/v2\/[0-9a-f-]{36}\/Users 401$/.test(r)), requests.join('\n'));
+  assert.ok(requests.some((r) => /^GET \/scim\/v2\/[0-9a-f-]{36}\/Users 200$/.test(r)), requests.join('\n'));
+  assert.equal(csv.text, await uncompressed('#export-csv'));
+
+  const jsonl = await download(page, '#export-jsonl');
+  assert.equal(jsonl.name, 'audit-trail.jsonl');
+  const records = jsonl.text.trimEnd().split('\n').map((line) => JSON.parse(line));
+  assert.deepEqual(records.map((record) => record.seq), seqs);
+  assert.ok(records.some((record) => record.action === 'token.issued'), jsonl.text);
+  assert.equal(jsonl.text, await uncompressed('#export-jsonl'));
+  await screenshot(page, 'audit-trail-exported');
+  assert.deepEqual(page.errors, [], 'the pages logged errors');
+  await page.close();
 });

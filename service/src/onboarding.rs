@@ -5,6 +5,8 @@
 //! Every function takes the admin's tenant and looks the directory up inside it: a
 //! directory of another tenant is simply not found.
 
+mod connection;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -16,6 +18,7 @@ use store::{
 use crate::actor::Actor;
 use crate::{Effects, ServiceError};
 
+pub use connection::{CONNECTION_WINDOW, Connection, READ_ONLY_TOKEN, REFUSED_TOKEN, current_connection};
 pub use store::{AuditOutcome as RequestOutcome, DirectoryRequest as RequestRecord, TokenRecord};
 
 /// The wizard's steps, in order.

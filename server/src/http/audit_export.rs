@@ -3,6 +3,12 @@
 //! `GET /api/v1/tenants/{slug}/audit` for the operator API (`operator_api::audit`). Both
 //! stream through [`export`], which reads in keyset pages of [`PAGE`] records and writes
 //! each page as it comes, so an export of millions of records holds one page in memory.
+//!
+//! The stream is fused: the compression layer (tower-http's `CompressionLayer`, which every
+//! browser download goes through) polls a body once more after it has ended, to forward any
+//! trailers (tower-rs/tower-http#732), and a bare `stream::unfold` panics when polled after
+//! its end, which kills the connection (an empty reply for gzip, a truncated 200 for
+//! brotli).
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -10,7 +16,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use futures_util::stream;
+use futures_util::{StreamExt as _, stream};
 use serde::Deserialize;
 use service::audit::{AuditFilters, CSV_HEADER, record_csv_row, record_json};
 use service::session::PortalSession;
@@ -90,8 +96,10 @@ pub(crate) fn export(store: Store, tenant: TenantId, query: AuditQuery, format: 
         let records = match cursor.store.tenant(cursor.tenant).audit_page(&cursor.query, cursor.before, PAGE).await {
             Ok(records) => records,
             Err(error) => {
-                // The response has started: ending the body early is the only signal left.
+                // The response has started: ending the body early is the only signal left,
+                // and nothing follows the error.
                 tracing::error!(%error, tenant = %cursor.tenant, "audit export cut short");
+                cursor.done = true;
                 return Some((Err(std::io::Error::other("the audit export could not be read to the end")), cursor));
             }
         };
@@ -107,7 +115,9 @@ pub(crate) fn export(store: Store, tenant: TenantId, query: AuditQuery, format: 
             }
         }
         Some((Ok(Bytes::from(chunk)), cursor))
-    });
+    })
+    // Ended stays ended, however often the layers above poll (see the module documentation).
+    .fuse();
     let (content_type, extension) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
         Format::JsonLines => ("application/x-ndjson", "jsonl"),

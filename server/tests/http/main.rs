@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 mod actions;
+mod audit_export;
 mod audit_trail;
 mod idp_sequences;
 mod nonhuman;

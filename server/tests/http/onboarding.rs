@@ -17,6 +17,7 @@ store::backend_tests!(
     an_operator_grants_the_support_role_which_can_look_but_not_change,
     the_request_stream_pushes_each_scim_request_to_the_admin_only,
     the_audit_page_filters_pages_exports_and_retains_the_admins_trail,
+    the_token_step_shows_connected_only_after_an_authenticated_success,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -52,7 +53,12 @@ impl<'a> Visitor<'a> {
     }
 
     pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.server.url(path)).send().await.unwrap()
+        self.get_request(path).send().await.unwrap()
+    }
+
+    /// A GET with this visitor's cookies, for a test to add headers to.
+    pub(crate) fn get_request(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.server.url(path))
     }
 }
 
@@ -650,4 +656,60 @@ async fn the_audit_page_filters_pages_exports_and_retains_the_admins_trail(db: T
     assert_eq!(actions, ["audit.retention_pruned"]);
     let verified = admin.json("/api/verify_audit_trail", &[]).await;
     assert!(verified.as_str().unwrap().starts_with("Intact"), "{verified}");
+}
+
+async fn the_token_step_shows_connected_only_after_an_authenticated_success(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "globex", "it@globex.example").await;
+    let first = start_directory(&admin, "okta").await;
+    let first_token = admin.json("/api/issue_setup_token", &[("directory", &first), ("valid_days", "0")]).await;
+    // A second directory, before any token of its own exists.
+    let directory = start_directory(&admin, "entra").await;
+    let users = server.url(&format!("/scim/v2/{directory}/Users"));
+    let scim = reqwest::Client::new();
+    let connection = || connection_shown(&server, &admin, &directory);
+    assert_eq!(connection().await["state"], "waiting");
+
+    // The other directory's token pasted here: refused, and the banner says why.
+    let wrong = scim.get(&users).bearer_auth(first_token["token"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let refused = connection().await;
+    assert_eq!(refused["state"], "refused", "{refused}");
+    assert_eq!(
+        (refused["request"]["method"].as_str(), refused["request"]["status"].as_i64()),
+        (Some("GET"), Some(401))
+    );
+    assert_eq!(
+        refused["reason"],
+        "A request arrived but its token was wrong, missing, expired or revoked — paste the token shown here."
+    );
+    assert!(refused["detail"].as_str().unwrap().contains("does not belong to this directory"), "{refused}");
+    // No token at all: refused as well, for its own reason.
+    assert_eq!(scim.get(&users).send().await.unwrap().status(), 401);
+    let missing = connection().await;
+    assert_eq!(missing["state"], "refused", "{missing}");
+    assert!(missing["detail"].as_str().unwrap().contains("no bearer token"), "{missing}");
+
+    // The token shown on this step: accepted, and only now connected.
+    let issued = admin.json("/api/issue_setup_token", &[("directory", &directory), ("valid_days", "0")]).await;
+    let token = issued["token"].as_str().unwrap().to_owned();
+    assert_eq!(scim.get(&users).bearer_auth(&token).send().await.unwrap().status(), 200);
+    let connected = connection().await;
+    assert_eq!(connected["state"], "connected", "{connected}");
+    assert_eq!(
+        (connected["request"]["method"].as_str(), connected["request"]["status"].as_i64()),
+        (Some("GET"), Some(200))
+    );
+    // A request the token was good for but that failed says nothing against the connection.
+    assert_eq!(scim.get(format!("{users}/no-such-user")).bearer_auth(&token).send().await.unwrap().status(), 404);
+    assert_eq!(connection().await["state"], "connected");
+    // A refused request after that turns it red again: the newest word on the token counts.
+    assert_eq!(scim.get(&users).bearer_auth("scim_not-a-token-of-ours").send().await.unwrap().status(), 401);
+    assert_eq!(connection().await["state"], "refused");
+}
+
+/// What the token step's banner shows for `directory`, once every request so far is recorded.
+async fn connection_shown(server: &TestServer, admin: &Visitor<'_>, directory: &str) -> Value {
+    server.audit.flush().await;
+    admin.json("/api/sync_feed", &[("directory", directory), ("after", "0")]).await["connection"].clone()
 }

@@ -48,11 +48,36 @@ pub struct RequestView {
     pub cause: Option<String>,
 }
 
-/// The live feed of the test step.
+/// The live feed of the token and test steps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedView {
     pub requests: Vec<RequestView>,
     pub completed: bool,
+    /// The verdict the token step shows (`service::onboarding::Connection`).
+    pub connection: ConnectionView,
+}
+
+/// Whether the identity provider is connected, as the service judged it from the newest
+/// requests: green only for an authenticated success.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnectionView {
+    Waiting,
+    /// The first request that succeeded with a working token.
+    Connected {
+        request: RequestView,
+    },
+    /// Refused for its token: `reason` in plain words with what to do, `detail` which
+    /// refusal it was.
+    Refused {
+        request: RequestView,
+        reason: String,
+        detail: Option<String>,
+    },
+    /// A working token, but the requests fail (the request's `cause` says why).
+    Failing {
+        request: RequestView,
+    },
 }
 
 /// One row of the attribute mapping table.
@@ -185,7 +210,12 @@ pub async fn sync_feed(directory: String, after: i64) -> Result<FeedView, Portal
     let requests = service::onboarding::recent_requests(admin.store(), admin.tenant(), id, after, 50).await?;
     let completed =
         service::onboarding::complete_if_provisioned(admin.store(), admin.tenant(), id, admin.portal.now()).await?;
-    Ok(FeedView { requests: requests.into_iter().map(server::request_view).collect(), completed })
+    let connection = service::onboarding::current_connection(admin.store(), admin.tenant(), id).await?;
+    Ok(FeedView {
+        requests: requests.into_iter().map(server::request_view).collect(),
+        completed,
+        connection: server::connection_view(connection),
+    })
 }
 
 #[server(endpoint = "load_mapping")]
@@ -269,8 +299,9 @@ pub async fn run_self_test(directory: String) -> Result<SelfTestView, PortalErro
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    use super::RequestView;
+    use super::{ConnectionView, RequestView};
     use crate::error::PortalError;
+    use service::onboarding::Connection;
 
     pub(crate) fn parse_idp(idp: &str) -> Result<service::IdentityProvider, PortalError> {
         idp.parse().map_err(|_| PortalError::Invalid("Choose one of the listed identity providers.".to_owned()))
@@ -287,6 +318,17 @@ pub(crate) mod server {
             path: request.path,
             status: request.status,
             latency_ms: request.latency_ms,
+        }
+    }
+
+    pub(crate) fn connection_view(connection: Connection) -> ConnectionView {
+        match connection {
+            Connection::Waiting => ConnectionView::Waiting,
+            Connection::Connected { since } => ConnectionView::Connected { request: request_view(since) },
+            Connection::Refused { request, reason, detail } => {
+                ConnectionView::Refused { request: request_view(request), reason: reason.to_owned(), detail }
+            }
+            Connection::Failing { request } => ConnectionView::Failing { request: request_view(request) },
         }
     }
 }

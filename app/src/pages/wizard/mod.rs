@@ -12,8 +12,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use self::calls::{
-    ChangeProvider, FeedView, IssueSetupClient, IssueSetupToken, MappingView, RunSelfTest, SaveMapping, StartSetup,
-    WizardData, load_mapping, sync_feed, wizard_state,
+    ChangeProvider, ConnectionView, FeedView, IssueSetupClient, IssueSetupToken, MappingView, RequestView, RunSelfTest,
+    SaveMapping, StartSetup, WizardData, load_mapping, sync_feed, wizard_state,
 };
 use self::guides::{identity_providers, instructions};
 use crate::auth::AdminView;
@@ -293,23 +293,48 @@ fn TokenStep(state: WizardData) -> impl IntoView {
     }
 }
 
+/// The token step's banner: the service's verdict on the directory's newest requests.
+/// Green only once a request succeeded with a working token; a request refused for its
+/// token is red, with the reason.
 fn first_request_banner(feed: Result<FeedView, crate::error::PortalError>) -> AnyView {
-    match feed {
-        Ok(feed) => match feed.requests.last() {
-            Some(first) => {
-                let text = format!("Connected: the first request arrived at {} ({} {} → {}).", first.time, first.method, first.path, first.status);
-                view! {
-                    <p id="connected" class="rounded-lg border border-emerald-300 bg-emerald-50 p-3 text-sm font-medium text-emerald-800">{text}</p>
-                }.into_any()
-            }
-            None => view! {
-                <p id="waiting" class="flex items-center gap-2 rounded-lg border border-slate-200 bg-slate-50 p-3 text-sm text-slate-700">
-                    <span class="inline-block h-2 w-2 animate-pulse rounded-full bg-amber-500" aria-hidden="true"></span>
-                    "Waiting for the identity provider's first request… This turns green by itself."
-                </p>
-            }.into_any(),
-        },
-        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+    let connection = match feed {
+        Ok(feed) => feed.connection,
+        Err(error) => return view! { <ErrorBox message=error.to_string()/> }.into_any(),
+    };
+    let request_line = |request: &RequestView| {
+        format!("{} UTC: {} {} → {}", request.time, request.method, request.path, request.status)
+    };
+    match connection {
+        ConnectionView::Connected { request } => {
+            let text = format!(
+                "Connected: the first accepted request arrived at {} UTC ({} {} → {}).",
+                request.time, request.method, request.path, request.status
+            );
+            view! {
+                <p id="connected" class="rounded-lg border border-emerald-300 bg-emerald-50 p-3 text-sm font-medium text-emerald-800">{text}</p>
+            }.into_any()
+        }
+        ConnectionView::Refused { request, reason, detail } => view! {
+            <div id="refused" class="space-y-1 rounded-lg border border-red-300 bg-red-50 p-3 text-sm text-red-800">
+                <p class="font-semibold">"Not connected"</p>
+                <p id="refused-reason">{reason}</p>
+                <p class="font-mono text-xs break-all">{request_line(&request)}</p>
+                {detail.map(|detail| view! { <p>{detail}</p> })}
+            </div>
+        }.into_any(),
+        ConnectionView::Failing { request } => view! {
+            <div id="failing" class="space-y-1 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+                <p class="font-semibold">"The token works, but the identity provider's requests fail"</p>
+                <p class="font-mono text-xs break-all">{request_line(&request)}</p>
+                {request.cause.map(|cause| view! { <p>{cause}</p> })}
+            </div>
+        }.into_any(),
+        ConnectionView::Waiting => view! {
+            <p id="waiting" class="flex items-center gap-2 rounded-lg border border-slate-200 bg-slate-50 p-3 text-sm text-slate-700">
+                <span class="inline-block h-2 w-2 animate-pulse rounded-full bg-amber-500" aria-hidden="true"></span>
+                "Waiting for the identity provider's first request… This turns green by itself."
+            </p>
+        }.into_any(),
     }
 }
 
