@@ -181,7 +181,8 @@ pub(crate) async fn mint_token(
     effects: &Effects,
 ) -> Result<IssuedToken, ServiceError> {
     let now = effects.now();
-    let (token, issued) = new_token(effects, directory, request, None, now);
+    let (mut token, issued) = new_token(effects, directory, request, None, now);
+    token.self_test = true;
     store.tenant(tenant).mint_token(&token).await?;
     Ok(issued)
 }
@@ -196,6 +197,7 @@ fn new_token(
 ) -> (NewToken, IssuedToken) {
     let secret = format!("{TOKEN_PREFIX}{}", effects.secret(32));
     let token = NewToken {
+        self_test: false,
         id: effects.id(),
         directory,
         digest: digest(&secret),
@@ -324,6 +326,8 @@ pub struct Caller {
     pub directory: DirectoryId,
     pub token: TokenId,
     pub read_only: bool,
+    /// The wizard self-test's token: what it creates stays out of the vendor's product.
+    pub self_test: bool,
 }
 
 /// Why a request was not authenticated. The client is told none of it (the answer must not
@@ -423,7 +427,8 @@ pub async fn authenticate_for_directory(
     if token.last_used_at.is_none_or(|used| now - used >= LAST_USED_PRECISION) {
         store.tenant(tenant).mark_token_used(token.id, now).await?;
     }
-    Ok((Caller { tenant, directory, token: token.id, read_only: token.read_only }, found, access.extensions))
+    let caller = Caller { tenant, directory, token: token.id, read_only: token.read_only, self_test: access.self_test };
+    Ok((caller, found, access.extensions))
 }
 
 /// The longest overlap a rotation allows: both tokens work for at most this long.

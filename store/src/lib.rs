@@ -79,7 +79,8 @@ pub use portal::{
 pub use resource_kind::ResourceKind;
 pub use resources::{
     Change, ChangeKind, ChangeRecord, Computed, DirectoryData, GroupRef, ListPage, ListSpec, Member, MemberDelta,
-    MembershipOutcome, PageSpec, ResourceRecord, ResourceState, SortField, SortKey, Update, WriteBatch, WriteContext,
+    MembershipOutcome, PageSpec, ResourceRecord, ResourceState, SELF_TEST_ID_PREFIX, SortField, SortKey, Update,
+    WriteBatch, WriteContext,
 };
 pub use scope::{
     Directory, DirectorySettings, NewOAuthClient, NewToken, OAuthClientRecord, SchemaExtension, TenantScope,

@@ -56,6 +56,9 @@ pub struct NewToken {
     /// The OAuth client whose client-credentials grant obtained the token; `None` for a
     /// token an admin issued. Such tokens are deleted a while after they expire.
     pub oauth_client: Option<String>,
+    /// The wizard's self-test's own token: what it creates stays out of the vendor's
+    /// product (see [`crate::SELF_TEST_ID_PREFIX`]).
+    pub self_test: bool,
 }
 
 /// A stored token, as authentication and the tokens page see it.
@@ -267,8 +270,8 @@ impl crate::TenantAction<'_> {
     /// Stores a token of one of the tenant's directories.
     pub async fn insert_token(&mut self, token: &NewToken) -> Result<(), StoreError> {
         const QUERY: &str = "INSERT INTO directory_tokens \
-             (tenant_id, directory_id, id, digest, label, read_only, created_at, expires_at, oauth_client_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+             (tenant_id, directory_id, id, digest, label, read_only, created_at, expires_at, oauth_client_id, \
+             self_test) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
         let result = on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(self.tenant)
             .bind(token.directory)
@@ -279,6 +282,7 @@ impl crate::TenantAction<'_> {
             .bind(token.created_at)
             .bind(token.expires_at)
             .bind(&token.oauth_client)
+            .bind(token.self_test)
             .execute(&mut **tx)
             .await
             .map(drop));

@@ -12,6 +12,8 @@ use crate::ids::{DirectoryId, TenantId, TenantSlug};
 pub struct DirectoryAccess {
     pub tenant: TenantId,
     pub token: crate::TokenRecord,
+    /// The token is the wizard self-test's (see [`crate::NewToken::self_test`]).
+    pub self_test: bool,
     pub directory: crate::Directory,
     pub extensions: Vec<crate::SchemaExtension>,
 }
@@ -145,7 +147,8 @@ impl Store {
         };
         let query = format!(
             "SELECT r.tenant_id, t.id, t.label, t.read_only, t.created_at, t.expires_at, t.revoked_at, \
-             t.last_used_at, d.idp, d.display_name, d.created_at, d.unknown_attributes, d.rate_limit_per_second, \
+             t.last_used_at, t.self_test, d.idp, d.display_name, d.created_at, d.unknown_attributes, \
+             d.rate_limit_per_second, \
              {extensions} \
              FROM directory_routes r \
              JOIN directory_tokens t ON t.tenant_id = r.tenant_id AND t.directory_id = r.directory_id \
@@ -161,6 +164,7 @@ impl Store {
             Option<DateTime<Utc>>,
             Option<DateTime<Utc>>,
             Option<DateTime<Utc>>,
+            bool,
             String,
             String,
             DateTime<Utc>,
@@ -182,6 +186,7 @@ impl Store {
             expires_at,
             revoked_at,
             last_used_at,
+            self_test,
             idp,
             name,
             since,
@@ -219,7 +224,7 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Some(DirectoryAccess { tenant, token, directory: found, extensions }))
+        Ok(Some(DirectoryAccess { tenant, token, self_test, directory: found, extensions }))
     }
 }
 

@@ -130,6 +130,7 @@ fn token(directory: &Directory, digest_byte: u8) -> NewToken {
         created_at: at(10),
         expires_at: Some(at(20)),
         oauth_client: None,
+        self_test: false,
     }
 }
 
@@ -362,6 +363,7 @@ async fn probes_are_answered_from_an_index(
             filter: Some(&planned),
             sort: None,
             page: store::PageSpec::Offset { skip: 0, take: 100 },
+            hide_self_test: false,
         };
         let listed = data.list(kind, &spec).await.unwrap();
         assert!(listed.total >= 1 && listed.total <= 3, "{text} found {}", listed.total);
@@ -379,8 +381,12 @@ async fn probes_are_answered_from_an_index(
     let schema = registry.for_resource_type("User");
     let checked = check::check(&filter, &schema, check::UnknownAttributes::Reject).unwrap();
     let planned = plan::plan(&checked, &store::indexed_columns(store::ResourceKind::User));
-    let spec =
-        store::ListSpec { filter: Some(&planned), sort: None, page: store::PageSpec::Offset { skip: 0, take: 100 } };
+    let spec = store::ListSpec {
+        filter: Some(&planned),
+        sort: None,
+        page: store::PageSpec::Offset { skip: 0, take: 100 },
+        hide_self_test: false,
+    };
     let explained = data.explain_list(store::ResourceKind::User, &spec).await.unwrap();
     assert!(explained.iter().all(|plan| scans_the_directory(plan).is_some()), "{explained:#?}");
 }
@@ -771,7 +777,12 @@ async fn row_level_security_is_a_second_wall_on_postgres() {
             .directory_data(globex_directory.id)
             .list(
                 store::ResourceKind::User,
-                &store::ListSpec { filter: None, sort: None, page: store::PageSpec::Offset { skip: 0, take: 10 } },
+                &store::ListSpec {
+                    filter: None,
+                    sort: None,
+                    page: store::PageSpec::Offset { skip: 0, take: 10 },
+                    hide_self_test: false,
+                },
             )
             .await
             .unwrap();
@@ -781,8 +792,12 @@ async fn row_level_security_is_a_second_wall_on_postgres() {
         assert!(data.user_with_groups("globex-1").await.unwrap().is_some());
         assert!(data.resource(store::ResourceKind::User, "globex-2").await.unwrap().is_some());
         // Reads cut short after the tenant was set: their connections are closed, not pooled.
-        let everything =
-            store::ListSpec { filter: None, sort: None, page: store::PageSpec::Offset { skip: 0, take: 10 } };
+        let everything = store::ListSpec {
+            filter: None,
+            sort: None,
+            page: store::PageSpec::Offset { skip: 0, take: 10 },
+            hide_self_test: false,
+        };
         for polls in 1..12 {
             cut_short(data.list(store::ResourceKind::User, &everything), polls).await;
             // A dropped connection goes back to the pool (or is closed) in a task of its own.

@@ -1148,7 +1148,12 @@ async fn sql_and_the_evaluator_agree_on_every_filter(db: TestDatabase) {
                 served.iter().filter(|(_, r)| matches(&checked, r)).map(|(id, _)| id.as_str()).collect();
             expected.sort_unstable();
             let planned = plan(&checked, &columns);
-            let spec = ListSpec { filter: Some(&planned), sort: None, page: PageSpec::Offset { skip: 0, take: 1000 } };
+            let spec = ListSpec {
+                filter: Some(&planned),
+                sort: None,
+                page: PageSpec::Offset { skip: 0, take: 1000 },
+                hide_self_test: false,
+            };
             let outcome = match data.list(kind, &spec).await {
                 Ok(listed) => {
                     let mut got: Vec<&str> = listed.records.iter().map(|r| r.id.as_str()).collect();

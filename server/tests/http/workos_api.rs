@@ -16,6 +16,7 @@ store::backend_tests!(
     groups_list_by_directory_and_by_member,
     unknown_ids_and_bad_parameters_are_404_and_422,
     events_carry_the_tenant_and_the_normalized_resource_with_its_previous_attributes,
+    the_self_test_never_reaches_the_vendors_product,
 );
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -327,4 +328,32 @@ async fn events_carry_the_tenant_and_the_normalized_resource_with_its_previous_a
     assert!(all[3].get("normalized").is_none(), "a membership event carries its group and members in data");
     assert_eq!(all[4]["normalized"], json!({ "idp_id": engineering, "name": "Eng" }));
     assert_eq!(all[4]["previous_attributes"], json!({ "name": "Engineering" }));
+}
+
+async fn the_self_test_never_reaches_the_vendors_product(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    provision(&acme, "ada@acme.example", "Ada").await;
+    let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap();
+
+    let base = format!("http://{}", server.address());
+    let effects = service::Effects::system();
+    let report =
+        service::self_test::run(&db.store, tenant.id, acme.id, &base, &service::Actor::Cli, &effects).await.unwrap();
+    assert!(report.passed, "{report:?}");
+    // It did provision through the SCIM endpoint: its requests are in the trail.
+    let trail = db.store.tenant(tenant.id).audit_records(0, 1000).await.unwrap();
+    let created = trail.iter().filter(|r| r.method.as_deref() == Some("POST") && r.status == Some(201)).count();
+    assert!(created >= 3, "the self-test's creations are recorded as requests ({created})");
+
+    let key = api_key(&db).await;
+    let (_, page) = events(&server, &key, &acme.id.to_string(), "").await;
+    let resources: Vec<&str> =
+        page["events"].as_array().unwrap().iter().map(|e| e["resource_id"].as_str().unwrap()).collect();
+    assert_eq!(resources.len(), 1, "only the identity provider's user reaches the feed: {page}");
+    let api = Api::new(&db, &server).await;
+    let directory = directory_id(&api, "acme").await;
+    let users = api.get(&format!("/directory_users?directory={directory}")).await;
+    assert_eq!(users["data"].as_array().unwrap().len(), 1);
+    assert_eq!(api.get(&format!("/directories/{directory}")).await["metadata"]["groups"], 0);
 }

@@ -38,7 +38,7 @@ impl Endpoint {
                 PageSpec::Keyset { from: decode_cursor(cursor)?, descending: false, take }
             }
         };
-        let spec = ListSpec { filter: plan.as_ref(), sort, page: page.clone() };
+        let spec = ListSpec { filter: plan.as_ref(), sort, page: page.clone(), hide_self_test: self.hide_self_test };
         let listed = self.data().list(kind, &spec).await?;
         let related = self.related(kind, &listed.records, &query.projection).await?;
         let resources: Vec<Value> =
@@ -91,7 +91,8 @@ impl Endpoint {
                 }
             };
             let page = PageSpec::Offset { skip, take: take - resources.len() as i64 };
-            let listed = self.data().list(kind, &ListSpec { filter: plan.as_ref(), sort: None, page }).await?;
+            let spec = ListSpec { filter: plan.as_ref(), sort: None, page, hide_self_test: self.hide_self_test };
+            let listed = self.data().list(kind, &spec).await?;
             total += listed.total;
             skip = (skip - listed.total).max(0);
             let related = self.related(kind, &listed.records, &query.projection).await?;

@@ -174,6 +174,10 @@ pub struct Endpoint {
     /// Where the ids of created resources come from; `None` for the portal's read-only
     /// endpoints, which create nothing.
     effects: Option<Effects>,
+    /// Leave the self-test's resources out of reads (see `store::SELF_TEST_ID_PREFIX`):
+    /// the portal's and the operator's reads do; the SCIM endpoint the self-test
+    /// exercises does not.
+    hide_self_test: bool,
     /// The directory's attribute mapping, read at the first write that needs it.
     mapping: Arc<tokio::sync::OnceCell<Vec<scim::normalized::MappedAttribute>>>,
 }
@@ -191,6 +195,7 @@ impl Endpoint {
     ) -> Result<Self, ProvisioningError> {
         let mut endpoint = Self::without_effects(store, caller, directory, extensions, base_url)?;
         endpoint.effects = Some(effects);
+        endpoint.hide_self_test = false;
         Ok(endpoint)
     }
 
@@ -213,6 +218,7 @@ impl Endpoint {
             base_url,
             batch: None,
             effects: None,
+            hide_self_test: true,
             mapping: Arc::default(),
         })
     }
@@ -289,6 +295,11 @@ impl Endpoint {
         Ok(schema.to_json(&format!("{}/Schemas/{}", self.base_url, schema.id())))
     }
 
+    /// Whether `id` is a resource this endpoint's reads leave out.
+    fn hidden(&self, id: &str) -> bool {
+        self.hide_self_test && id.starts_with(store::SELF_TEST_ID_PREFIX)
+    }
+
     /// Writes need a token without the read-only scope.
     fn require_write(&self) -> Result<(), ScimError> {
         if self.caller.read_only {
@@ -297,10 +308,12 @@ impl Endpoint {
         Ok(())
     }
 
-    /// The id of a resource about to be created.
+    /// The id of a resource about to be created; the self-test's start with
+    /// [`store::SELF_TEST_ID_PREFIX`].
     fn new_resource_id(&self) -> Result<String, ProvisioningError> {
+        let prefix = if self.caller.self_test { store::SELF_TEST_ID_PREFIX } else { "" };
         match &self.effects {
-            Some(effects) => Ok(effects.uuid().to_string()),
+            Some(effects) => Ok(format!("{prefix}{}", effects.uuid())),
             None => Err(ServiceError::Internal("a read-only endpoint was asked to create".to_owned()).into()),
         }
     }
@@ -371,7 +384,8 @@ pub async fn portal_endpoint(
     let Some(found) = scope.directory(directory).await? else { return Ok(None) };
     let extensions = scope.schema_extensions(directory).await?;
     // No token opened it: the nil id stands for "the portal" and never matches a token.
-    let caller = Caller { tenant, directory, token: store::TokenId::from(uuid::Uuid::nil()), read_only: true };
+    let caller =
+        Caller { tenant, directory, token: store::TokenId::from(uuid::Uuid::nil()), read_only: true, self_test: false };
     Endpoint::without_effects(store, caller, found, &extensions, base_url).map(Some)
 }
 

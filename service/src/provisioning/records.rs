@@ -28,13 +28,17 @@ impl Endpoint {
         take: i64,
     ) -> Result<RecordPage, ProvisioningError> {
         let plan = self.filter_plan(kind, filter)?;
-        let spec = ListSpec { filter: plan.as_ref(), sort: None, page: PageSpec::Keyset { from, descending, take } };
+        let page = PageSpec::Keyset { from, descending, take };
+        let spec = ListSpec { filter: plan.as_ref(), sort: None, page, hide_self_test: self.hide_self_test };
         let listed = self.data().list(kind, &spec).await?;
         Ok(RecordPage { records: listed.records, total: listed.total })
     }
 
     /// One record by id.
     pub async fn record(&self, kind: ResourceKind, id: &str) -> Result<Option<ResourceRecord>, ProvisioningError> {
+        if self.hidden(id) {
+            return Ok(None);
+        }
         Ok(self.data().resource(kind, id).await?)
     }
 

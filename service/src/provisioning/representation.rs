@@ -25,6 +25,9 @@ impl Endpoint {
         id: &str,
         projection: &Projection,
     ) -> Result<Versioned, ProvisioningError> {
+        if self.hidden(id) {
+            return Err(not_found(kind, id).into());
+        }
         if kind == ResourceKind::User && self.keeps(kind, "groups", projection) {
             let (record, groups) = self.data().user_with_groups(id).await?.ok_or_else(|| not_found(kind, id))?;
             let mut related = Related::default();

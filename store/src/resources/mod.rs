@@ -239,12 +239,19 @@ pub enum PageSpec {
     Keyset { from: Option<String>, descending: bool, take: i64 },
 }
 
+/// The ids of the resources the wizard's self-test creates start with this: neither they
+/// nor their changes reach the vendor's product (the event feed, webhooks and the reads of
+/// the operator's APIs leave them out).
+pub const SELF_TEST_ID_PREFIX: &str = "selftest-";
+
 /// A listing request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListSpec<'p> {
     pub filter: Option<&'p scim::filter::plan::Plan>,
     pub sort: Option<SortKey>,
     pub page: PageSpec,
+    /// Leave out the self-test's resources (see [`SELF_TEST_ID_PREFIX`]).
+    pub hide_self_test: bool,
 }
 
 /// One page of a listing and the number of all matching resources.

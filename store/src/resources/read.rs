@@ -12,7 +12,7 @@ use sqlx::types::Json;
 use super::transaction::on_open;
 use super::{
     CHUNK, CURRENT, ChangeRecord, DirectoryData, GroupRef, ListPage, ListSpec, Member, PageSpec, ResourceKind,
-    ResourceRecord, ResourceRow, SortField, placeholders, record_from_row,
+    ResourceRecord, ResourceRow, SELF_TEST_ID_PREFIX, SortField, placeholders, record_from_row,
 };
 use crate::StoreError;
 use crate::filter_sql::{self, SqlBind};
@@ -29,6 +29,11 @@ pub(super) struct ListStatements {
 
 /// A resource row and, when asked for, its groups as a JSON array of `[id, name]`.
 type ByIdRow = (String, Json<Value>, i64, DateTime<Utc>, DateTime<Utc>, Option<Json<Value>>);
+/// The feed's read: the self-test's changes never reach the vendor's product.
+const CHANGES_AFTER: &str = "SELECT seq, id, kind, resource_type, resource_id, actor, occurred_at, data, view \
+     FROM directory_changes WHERE tenant_id = $1 AND directory_id = $2 AND seq > $3 \
+     AND resource_id NOT LIKE 'selftest-%' ORDER BY seq LIMIT $4";
+
 type ChangeRow = (i64, EventId, String, String, String, String, DateTime<Utc>, Json<Value>, Option<Json<Value>>);
 
 impl DirectoryData<'_> {
@@ -124,6 +129,10 @@ impl DirectoryData<'_> {
         if let Some(filter) = &filter {
             conditions.push_str(&format!(" AND ({})", filter.sql));
         }
+        if spec.hide_self_test {
+            // A constant of this crate, not input: it can be part of the statement.
+            conditions.push_str(&format!(" AND r.id NOT LIKE '{SELF_TEST_ID_PREFIX}%'"));
+        }
         let count_sql = format!("SELECT COUNT(*) FROM scim_resources r WHERE {conditions}");
         let mut next = 4 + binds.len();
         let (order, page) = match (&spec.page, &spec.sort) {
@@ -199,11 +208,11 @@ impl DirectoryData<'_> {
         Ok(result)
     }
 
-    /// Change records with a sequence number above `after`, oldest first.
+    /// Change records with a sequence number above `after`, oldest first: the changes the
+    /// vendor's product receives, so the wizard self-test's are left out (their resources'
+    /// ids start with [`SELF_TEST_ID_PREFIX`], which the statement spells out).
     pub async fn changes_after(&self, after: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
-        const QUERY: &str = "SELECT seq, id, kind, resource_type, resource_id, actor, occurred_at, data, view \
-             FROM directory_changes WHERE tenant_id = $1 AND directory_id = $2 AND seq > $3 ORDER BY seq LIMIT $4";
-        let rows: Vec<ChangeRow> = as_tenant!(self, conn => sqlx::query_as(QUERY)
+        let rows: Vec<ChangeRow> = as_tenant!(self, conn => sqlx::query_as(CHANGES_AFTER)
             .bind(self.tenant)
             .bind(self.directory)
             .bind(after)
@@ -315,5 +324,15 @@ fn sort_expression(field: &SortField, backend: crate::Backend, placeholder: usiz
             };
             (expr, binds)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_feed_leaves_out_the_ids_the_self_test_makes() {
+        assert!(CHANGES_AFTER.contains(&format!("resource_id NOT LIKE '{SELF_TEST_ID_PREFIX}%'")));
     }
 }
