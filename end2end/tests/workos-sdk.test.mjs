@@ -128,6 +128,38 @@ test('the SDK reads groups and their members, and users with their groups', asyn
   assert.deepEqual(ofUser.data.map((group) => group.id), [admins.id]);
 });
 
+test('the SDK reads the events in order, page by page, with previous attributes', async () => {
+  const workos = sdk();
+  const organization = await workos.organizations.getOrganizationByExternalId(slug);
+  const events = ['dsync.user.created', 'dsync.user.updated', 'dsync.group.created', 'dsync.group.user_added'];
+  const seen = [];
+  let after;
+  for (;;) {
+    const page = await workos.events.listEvents({ events, organizationId: organization.id, limit: 5, after });
+    if (page.data.length === 0) break;
+    seen.push(...page.data);
+    after = page.data[page.data.length - 1].id;
+  }
+  assert.equal(new Set(seen.map((event) => event.id)).size, seen.length, 'no event twice');
+  assert.deepEqual(
+    seen.map((event) => event.event),
+    [
+      ...Array(12).fill('dsync.user.created'),
+      'dsync.group.created',
+      'dsync.group.user_added',
+      'dsync.group.user_added',
+      'dsync.user.updated',
+    ],
+  );
+  assert.equal(seen[0].data.email, 'person0@sdk.example');
+  assert.ok(seen[0].createdAt instanceof Date);
+  assert.equal(seen[13].data.group.name, 'Admins');
+  assert.equal(seen[13].data.user.idpId, 'okta-0');
+  const deactivation = seen[15];
+  assert.equal(deactivation.data.state, 'inactive');
+  assert.deepEqual(deactivation.data.previousAttributes, { state: 'active' });
+});
+
 test('the SDK raises its own exceptions for unknown ids and a wrong key', async () => {
   await assert.rejects(
     sdk().directorySync.getDirectory({ id: 'directory_00000000000000000000000000000000' }),

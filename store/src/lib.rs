@@ -45,6 +45,7 @@ mod access_cache;
 mod action;
 mod api_keys;
 mod audit;
+mod deployment_events;
 mod error;
 mod filter_sql;
 mod ids;
@@ -65,6 +66,7 @@ pub mod testing;
 pub use action::TenantAction;
 pub use api_keys::{ApiKeyRecord, NewApiKey};
 pub use audit::{AuditOutcome, AuditQuery, AuditRecord, ChainBreak, ChainReport, NewAuditRecord};
+pub use deployment_events::{FeedEntry, FeedPosition, FeedQuery};
 pub use error::StoreError;
 pub use filter_sql::indexed_columns;
 pub use ids::{

@@ -40,6 +40,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/directory_users/{id}", get(get_user))
         .route("/directory_groups", get(list_groups))
         .route("/directory_groups/{id}", get(get_group))
+        .route("/events", get(list_events))
 }
 
 /// Why a request failed, answered as the SDKs read it.
@@ -153,6 +154,18 @@ impl Params {
     fn owned(&self, name: &str) -> Option<String> {
         self.get(name).map(str::to_owned)
     }
+
+    /// A list parameter: comma-separated (as the SDKs send it) and/or repeated.
+    fn list(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(key, _)| key == name)
+            .flat_map(|(_, value)| value.split(','))
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 /// A list as the SDKs read it.
@@ -185,8 +198,7 @@ async fn list_organizations(
     State(state): State<AppState>,
     params: Params,
 ) -> Answer<List<directory_sync::Organization>> {
-    let domains: Vec<String> =
-        params.get("domains").map(|d| d.split(',').map(str::trim).map(str::to_owned).collect()).unwrap_or_default();
+    let domains = params.list("domains");
     Ok(list(directory_sync::list_organizations(&state.store, &domains, &params.page()?).await?))
 }
 
@@ -321,4 +333,23 @@ async fn get_group(
     Path(id): Path<String>,
 ) -> Answer<directory_sync::DirectoryGroup> {
     Ok(Json(directory_sync::group(&state.store, &id, None).await?))
+}
+
+/// `GET /events` (`events`, required; `organization_id`, `range_start`, `range_end`,
+/// `after`, `limit`): the deployment's Directory Sync events, oldest first.
+async fn list_events(
+    _: ApiKey,
+    State(state): State<AppState>,
+    params: Params,
+) -> Answer<List<directory_sync::SyncEvent>> {
+    let page = params.page()?;
+    let query = directory_sync::EventQuery {
+        events: params.list("events"),
+        organization: params.owned("organization_id"),
+        range_start: params.owned("range_start"),
+        range_end: params.owned("range_end"),
+        after: params.owned("after"),
+        limit: page.limit,
+    };
+    Ok(list(directory_sync::list_events(&state.store, &query).await?))
 }

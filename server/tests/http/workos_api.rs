@@ -17,6 +17,8 @@ store::backend_tests!(
     unknown_ids_and_bad_parameters_are_404_and_422,
     events_carry_the_tenant_and_the_normalized_resource_with_its_previous_attributes,
     the_self_test_never_reaches_the_vendors_product,
+    the_deployments_events_page_in_order_across_tenants_with_one_event_per_member,
+    event_queries_are_checked,
 );
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -356,4 +358,124 @@ async fn the_self_test_never_reaches_the_vendors_product(db: TestDatabase) {
     let users = api.get(&format!("/directory_users?directory={directory}")).await;
     assert_eq!(users["data"].as_array().unwrap().len(), 1);
     assert_eq!(api.get(&format!("/directories/{directory}")).await["metadata"]["groups"], 0);
+    let deployment = api.events_when(&format!("{ALL_EVENTS}&limit=100"), 1).await;
+    assert_eq!(deployment["data"].as_array().unwrap().len(), 1, "{deployment}");
+}
+
+impl Api {
+    /// The events a query finds once `count` are there: on PostgreSQL an event is listed
+    /// only after every older transaction of the cluster has ended (other tests' too).
+    async fn events_when(&self, query: &str, count: usize) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let page = self.get(&format!("/events?{query}")).await;
+            if page["data"].as_array().unwrap().len() >= count || std::time::Instant::now() > deadline {
+                return page;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+const ALL_EVENTS: &str = "events=dsync.user.created,dsync.user.updated,dsync.user.deleted,dsync.group.created,\
+dsync.group.updated,dsync.group.deleted,dsync.group.user_added,dsync.group.user_removed";
+
+async fn the_deployments_events_page_in_order_across_tenants_with_one_event_per_member(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let globex = Directory::new(&db, &server, "globex").await;
+    let ada = provision(&acme, "ada@acme.example", "Ada").await;
+    let bob = provision(&acme, "bob@acme.example", "Bob").await;
+    let cy = provision(&acme, "cy@acme.example", "Cy").await;
+    provision(&globex, "gus@globex.example", "Gus").await;
+    let team = group(&acme, "Team", &[&ada, &bob, &cy]).await;
+    acme.patch(&format!("/Users/{bob}"), json!([{ "op": "replace", "path": "active", "value": false }])).await;
+    acme.patch(&format!("/Groups/{team}"), json!([{ "op": "remove", "path": format!("members[value eq \"{cy}\"]") }]))
+        .await;
+    let api = Api::new(&db, &server).await;
+
+    // 4 users, 1 group, 3 members added, 1 deactivation, 1 member removed.
+    let everything = api.events_when(&format!("{ALL_EVENTS}&limit=100"), 10).await;
+    let all: Vec<(String, String)> = everything["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["event"].as_str().unwrap().to_owned(), e["id"].as_str().unwrap().to_owned()))
+        .collect();
+    let types: Vec<&str> = all.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "dsync.user.created",
+            "dsync.user.created",
+            "dsync.user.created",
+            "dsync.user.created",
+            "dsync.group.created",
+            "dsync.group.user_added",
+            "dsync.group.user_added",
+            "dsync.group.user_added",
+            "dsync.user.updated",
+            "dsync.group.user_removed",
+        ]
+    );
+    let data = &everything["data"];
+    assert_eq!(data[3]["data"]["email"], "gus@globex.example", "every tenant's events, in the order written");
+    assert_eq!(data[5]["data"]["user"]["email"], "ada@acme.example");
+    assert_eq!(data[5]["data"]["group"]["name"], "Team");
+    assert_eq!(data[7]["data"]["user"]["email"], "cy@acme.example");
+    assert_eq!(data[8]["data"]["state"], "inactive");
+    assert_eq!(data[8]["data"]["previous_attributes"], json!({ "state": "active" }));
+    assert_eq!(data[9]["data"]["user"]["email"], "cy@acme.example");
+    assert_eq!(everything["list_metadata"]["after"], data[9]["id"]);
+
+    // Paging by two, cutting through the membership change, yields the same events.
+    let mut paged = Vec::new();
+    let mut after = String::new();
+    loop {
+        let query = if after.is_empty() {
+            format!("{ALL_EVENTS}&limit=2")
+        } else {
+            format!("{ALL_EVENTS}&limit=2&after={after}")
+        };
+        let page = api.get(&format!("/events?{query}")).await;
+        let ids: Vec<String> =
+            page["data"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+        if ids.is_empty() {
+            break;
+        }
+        after = ids.last().unwrap().clone();
+        paged.extend(ids);
+    }
+    assert_eq!(paged, all.iter().map(|(_, id)| id.clone()).collect::<Vec<_>>());
+
+    // Filters: types, organization, time range.
+    let created = api.get("/events?events=dsync.user.created&limit=100").await;
+    assert_eq!(created["data"].as_array().unwrap().len(), 4);
+    let organization = api.get("/organizations/external_id/globex").await["id"].as_str().unwrap().to_owned();
+    let of_globex = api.get(&format!("/events?{ALL_EVENTS}&organization_id={organization}")).await;
+    assert_eq!(of_globex["data"].as_array().unwrap().len(), 1);
+    let later = api.get(&format!("/events?{ALL_EVENTS}&range_start=2999-01-01T00:00:00Z")).await;
+    assert_eq!(later["data"], json!([]));
+    let earlier = api.get(&format!("/events?{ALL_EVENTS}&range_end=2000-01-01T00:00:00Z")).await;
+    assert_eq!(earlier["data"], json!([]));
+    let activated = api.get("/events?events=dsync.activated").await;
+    assert_eq!(activated["data"], json!([]), "a known type with no events yet");
+}
+
+async fn event_queries_are_checked(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let api = Api::new(&db, &server).await;
+    for (query, field) in [
+        ("", "events"),
+        ("events=user.created", "events"),
+        ("events=dsync.user.created&after=event_nope", "after"),
+        ("events=dsync.user.created&after=event_0193000000007000800000000000aa00000000000004d2", "after"),
+        ("events=dsync.user.created&range_start=yesterday", "range_start"),
+        ("events=dsync.user.created&limit=500", "limit"),
+        ("events=dsync.user.created&organization_id=acme", "organization_id"),
+    ] {
+        let (status, body) = api.call(&format!("/events?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
+    }
 }

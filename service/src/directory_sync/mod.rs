@@ -5,6 +5,7 @@
 //! changing its API host. The HTTP layer (`server::http::workos_api`) only parses and
 //! answers.
 
+pub mod events;
 pub mod ids;
 pub mod mapping;
 pub mod objects;
@@ -18,6 +19,7 @@ use store::{Directory, DirectoryId, ResourceKind, ResourceRecord, Store, TenantI
 
 use crate::ServiceError;
 use crate::provisioning::{Endpoint, ProvisioningError, portal_endpoint};
+pub use events::{EventQuery, SyncEvent, list_events};
 pub use objects::{DirectoryGroup, DirectoryMetadata, DirectoryUser, Organization, SyncDirectory, UserCounts};
 pub use paging::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, Order, Page, PageRequest};
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use scim::normalized::{NormalizedEmail, NormalizedGroup, NormalizedUser, UserState};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use store::{Directory, IdentityProvider, ResourceRecord, Tenant, TenantId};
+use store::{Directory, DirectoryId, IdentityProvider, ResourceRecord, Tenant, TenantId};
 
 use super::ids;
 
@@ -133,7 +133,21 @@ pub struct DirectoryUser {
 
 impl DirectoryUser {
     pub fn of(tenant: TenantId, directory: &Directory, record: &ResourceRecord, normalized: NormalizedUser) -> Self {
-        let display = record.doc.get("displayName").and_then(Value::as_str).map(str::to_owned);
+        let times = (record.created_at, record.last_modified);
+        Self::from_parts(tenant, directory.id, &record.id, record.doc.clone(), normalized, times)
+    }
+
+    /// A user from its stored document `raw` and its normalized view, `times` being when it
+    /// was created and last changed.
+    pub fn from_parts(
+        tenant: TenantId,
+        directory: DirectoryId,
+        id: &str,
+        raw: Value,
+        normalized: NormalizedUser,
+        times: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Self {
+        let display = raw.get("displayName").and_then(Value::as_str).map(str::to_owned);
         let joined = [normalized.first_name.as_deref(), normalized.last_name.as_deref()]
             .into_iter()
             .flatten()
@@ -141,8 +155,8 @@ impl DirectoryUser {
             .join(" ");
         Self {
             object: "directory_user",
-            id: ids::user_id(directory.id, &record.id),
-            directory_id: ids::directory_id(directory.id),
+            id: ids::user_id(directory, id),
+            directory_id: ids::directory_id(directory),
             organization_id: ids::organization_id(tenant),
             idp_id: normalized.idp_id,
             email: normalized.email,
@@ -154,10 +168,10 @@ impl DirectoryUser {
             emails: normalized.emails,
             job_title: normalized.job_title,
             custom_attributes: normalized.custom_attributes,
-            raw_attributes: record.doc.clone(),
+            raw_attributes: raw,
             groups: None,
-            created_at: timestamp(record.created_at),
-            updated_at: timestamp(record.last_modified),
+            created_at: timestamp(times.0),
+            updated_at: timestamp(times.1),
         }
     }
 }
@@ -178,21 +192,34 @@ pub struct DirectoryGroup {
 
 impl DirectoryGroup {
     pub fn of(tenant: TenantId, directory: &Directory, record: &ResourceRecord, normalized: NormalizedGroup) -> Self {
+        let times = (record.created_at, record.last_modified);
+        Self::from_parts(tenant, directory.id, &record.id, record.doc.clone(), normalized, times)
+    }
+
+    /// A group from its stored document `raw` and its normalized view.
+    pub fn from_parts(
+        tenant: TenantId,
+        directory: DirectoryId,
+        id: &str,
+        raw: Value,
+        normalized: NormalizedGroup,
+        times: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Self {
         Self {
             object: "directory_group",
-            id: ids::group_id(directory.id, &record.id),
+            id: ids::group_id(directory, id),
             idp_id: normalized.idp_id,
-            directory_id: ids::directory_id(directory.id),
+            directory_id: ids::directory_id(directory),
             organization_id: ids::organization_id(tenant),
             name: normalized.name,
-            raw_attributes: record.doc.clone(),
-            created_at: timestamp(record.created_at),
-            updated_at: timestamp(record.last_modified),
+            raw_attributes: raw,
+            created_at: timestamp(times.0),
+            updated_at: timestamp(times.1),
         }
     }
 }
 
 /// ISO 8601 in UTC with milliseconds, as the SDKs parse with `new Date(…)`.
-fn timestamp(at: DateTime<Utc>) -> String {
+pub(super) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }

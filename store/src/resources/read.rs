@@ -34,6 +34,21 @@ const CHANGES_AFTER: &str = "SELECT seq, id, kind, resource_type, resource_id, a
      FROM directory_changes WHERE tenant_id = $1 AND directory_id = $2 AND seq > $3 \
      AND resource_id NOT LIKE 'selftest-%' ORDER BY seq LIMIT $4";
 
+fn change_from_row(row: ChangeRow) -> Result<ChangeRecord, StoreError> {
+    let (seq, id, kind, resource_type, resource_id, actor, occurred_at, Json(data), view) = row;
+    Ok(ChangeRecord {
+        seq,
+        id,
+        kind,
+        resource_type: ResourceKind::parse(&resource_type)?,
+        resource_id,
+        actor,
+        occurred_at,
+        data,
+        view: view.map(|Json(view)| view),
+    })
+}
+
 type ChangeRow = (i64, EventId, String, String, String, String, DateTime<Utc>, Json<Value>, Option<Json<Value>>);
 
 impl DirectoryData<'_> {
@@ -219,21 +234,30 @@ impl DirectoryData<'_> {
             .bind(limit)
             .fetch_all(&mut *conn)
             .await?);
-        rows.into_iter()
-            .map(|(seq, id, kind, resource_type, resource_id, actor, occurred_at, Json(data), view)| {
-                Ok(ChangeRecord {
-                    seq,
-                    id,
-                    kind,
-                    resource_type: ResourceKind::parse(&resource_type)?,
-                    resource_id,
-                    actor,
-                    occurred_at,
-                    data,
-                    view: view.map(|Json(view)| view),
-                })
-            })
-            .collect()
+        rows.into_iter().map(change_from_row).collect()
+    }
+
+    /// The change records numbered `seqs` (those that exist), in number order.
+    pub async fn changes_numbered(&self, seqs: &[i64]) -> Result<Vec<ChangeRecord>, StoreError> {
+        let mut records = Vec::with_capacity(seqs.len());
+        for chunk in seqs.chunks(CHUNK) {
+            let query = format!(
+                "SELECT seq, id, kind, resource_type, resource_id, actor, occurred_at, data, view \
+                 FROM directory_changes WHERE tenant_id = $1 AND directory_id = $2 AND seq IN ({}) ORDER BY seq",
+                placeholders(3, chunk.len())
+            );
+            let rows: Vec<ChangeRow> = as_tenant!(self, conn => {
+                let mut q = sqlx::query_as(&query).bind(self.tenant).bind(self.directory);
+                for seq in chunk {
+                    q = q.bind(seq);
+                }
+                q.fetch_all(&mut *conn).await?
+            });
+            for row in rows {
+                records.push(change_from_row(row)?);
+            }
+        }
+        Ok(records)
     }
 }
 

@@ -42,6 +42,15 @@ macro_rules! on_open {
 }
 pub(crate) use on_open;
 
+impl OpenTransaction<'_> {
+    pub(crate) fn backend(&self) -> crate::Backend {
+        match self {
+            OpenTransaction::Sqlite(_) => crate::Backend::Sqlite,
+            OpenTransaction::Postgres(_) => crate::Backend::Postgres,
+        }
+    }
+}
+
 /// Begins a transaction on the store's pool that carries the tenant (PostgreSQL).
 pub(crate) async fn begin_for_tenant(store: &Store, tenant: TenantId) -> Result<OpenTransaction<'static>, StoreError> {
     Ok(match &store.pool {

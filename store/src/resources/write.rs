@@ -11,7 +11,8 @@ use sqlx::types::Json;
 use super::transaction::{WriteTransaction, on_open};
 use super::{
     CHUNK, CURRENT, Change, ChangeKind, Computed, DirectoryData, MemberDelta, MembershipOutcome, ResourceKind,
-    ResourceRecord, ResourceRow, ResourceState, Update, VERSION, WriteContext, placeholders, record_from_row,
+    ResourceRecord, ResourceRow, ResourceState, SELF_TEST_ID_PREFIX, Update, VERSION, WriteContext, placeholders,
+    record_from_row,
 };
 use crate::StoreError;
 use crate::ids::EventId;
@@ -21,6 +22,16 @@ const NEXT_SEQ: &str =
 const INSERT_CHANGE: &str = "INSERT INTO directory_changes \
      (tenant_id, directory_id, seq, id, kind, resource_type, resource_id, actor, occurred_at, data, view) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// The change's place in the deployment-wide order (migration 0020): on SQLite, with one
+/// writer, the next number; on PostgreSQL the writing transaction's id, which readers take
+/// only once every older transaction has ended.
+const INSERT_DEPLOYMENT_EVENT_SQLITE: &str = "INSERT INTO deployment_events \
+     (position, tenant_id, directory_id, seq, kind, occurred_at) \
+     VALUES ((SELECT COALESCE(MAX(position), 0) + 1 FROM deployment_events), $1, $2, $3, $4, $5)";
+const INSERT_DEPLOYMENT_EVENT_POSTGRES: &str = "INSERT INTO deployment_events \
+     (position, tenant_id, directory_id, seq, kind, occurred_at) \
+     VALUES (pg_current_xact_id()::text::bigint, $1, $2, $3, $4, $5)";
 
 const UPDATE_STATE: &str = "UPDATE scim_resources SET name = $5, name_folded = $6, external_id = $7, \
              doc = $8, doc_folded = $9, version = version + 1, last_modified = $10 \
@@ -359,6 +370,23 @@ impl WriteTransaction<'_> {
             .bind(context.at)
             .bind(Json(payload))
             .bind(view.map(Json))
+            .execute(&mut **tx)
+            .await
+            .map(drop))?;
+        // The self-test's changes never reach the vendor's product.
+        if resource_id.starts_with(SELF_TEST_ID_PREFIX) {
+            return Ok(());
+        }
+        let insert = match self.open.backend() {
+            crate::Backend::Sqlite => INSERT_DEPLOYMENT_EVENT_SQLITE,
+            crate::Backend::Postgres => INSERT_DEPLOYMENT_EVENT_POSTGRES,
+        };
+        on_open!(&mut self.open, tx => sqlx::query(insert)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(seq)
+            .bind(kind.as_str())
+            .bind(context.at)
             .execute(&mut **tx)
             .await
             .map(drop))?;

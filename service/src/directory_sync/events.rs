@@ -1,0 +1,405 @@
+//! `GET /events`: the changes of every directory of the deployment, in one order
+//! (`store::FeedQuery`), as WorkOS's `dsync.*` events. A user or group event carries the
+//! resource as it was normalized when the change was written (and, on an update, its
+//! `previous_attributes`); a membership change becomes one `dsync.group.user_added` or
+//! `user_removed` event per member, with the user and group as they are now.
+//!
+//! Event ids name the change (`event_<directory><number>`, and `_<n>` for the n-th member
+//! of a membership change), so that `after=<id>` finds its place without a table of ids.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use scim::normalized::{NormalizedGroup, NormalizedUser, UserState};
+use serde::Serialize;
+use serde_json::{Value, json};
+use store::{ChangeRecord, DirectoryId, FeedEntry, FeedPosition, FeedQuery, ResourceKind, Store, TenantId};
+use uuid::Uuid;
+
+use super::objects::{DirectoryGroup, DirectoryUser, timestamp};
+use super::{Page, SyncError, ids, mapping_of, open};
+use crate::provisioning::Endpoint;
+
+/// The event types of Directory Sync, and the changes each stands for. `dsync.activated`
+/// and `dsync.deleted` (a directory's setup completed, a directory deleted) are accepted
+/// and have no events yet.
+const TYPES: &[(&str, &[&str])] = &[
+    ("dsync.user.created", &["user.created"]),
+    ("dsync.user.updated", &["user.updated", "user.deactivated", "user.reactivated"]),
+    ("dsync.user.deleted", &["user.deleted"]),
+    ("dsync.group.created", &["group.created"]),
+    ("dsync.group.updated", &["group.updated"]),
+    ("dsync.group.deleted", &["group.deleted"]),
+    ("dsync.group.user_added", &["group.member_added"]),
+    ("dsync.group.user_removed", &["group.member_removed"]),
+    ("dsync.activated", &[]),
+    ("dsync.deleted", &[]),
+];
+
+/// The Directory Sync type of a change.
+fn event_type(kind: &str) -> Option<&'static str> {
+    TYPES.iter().find(|(_, kinds)| kinds.contains(&kind)).map(|(name, _)| *name)
+}
+
+/// What `GET /events` asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    /// Directory Sync event types (at least one).
+    pub events: Vec<String>,
+    pub organization: Option<String>,
+    /// RFC 3339.
+    pub range_start: Option<String>,
+    pub range_end: Option<String>,
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// An event as the SDKs read it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SyncEvent {
+    pub object: &'static str,
+    pub id: String,
+    pub event: &'static str,
+    pub data: Value,
+    pub created_at: String,
+}
+
+/// A place in the order of events: a change, and for a membership change how many of its
+/// members were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct EventId {
+    directory: DirectoryId,
+    seq: i64,
+    member: Option<usize>,
+}
+
+impl EventId {
+    fn text(self) -> String {
+        let base = format!("event_{}{:016x}", self.directory.as_uuid().simple(), self.seq);
+        match self.member {
+            Some(member) => format!("{base}_{member}"),
+            None => base,
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        let rest = text.strip_prefix("event_")?;
+        let (change, member) = match rest.split_once('_') {
+            Some((change, member)) => (change, Some(member.parse().ok()?)),
+            None => (rest, None),
+        };
+        let hex = |s: &str| s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if change.len() != 48 || !hex(change) {
+            return None;
+        }
+        let directory = DirectoryId::from(Uuid::parse_str(&change[..32]).ok()?);
+        let seq = i64::from_str_radix(&change[32..], 16).ok()?;
+        Some(Self { directory, seq, member })
+    }
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> SyncError {
+    SyncError::Invalid { field, message: message.into() }
+}
+
+/// `GET /events`: up to `limit` events after `after` (from the start without it).
+pub async fn list_events(store: &Store, query: &EventQuery) -> Result<Page<SyncEvent>, SyncError> {
+    if query.events.is_empty() {
+        return Err(invalid("events", "name the event types to list in `events`"));
+    }
+    let mut kinds = Vec::new();
+    for name in &query.events {
+        let Some((_, of_type)) = TYPES.iter().find(|(known, _)| known == name) else {
+            return Err(invalid("events", format!("`{name}` is not a Directory Sync event type")));
+        };
+        kinds.extend(of_type.iter().map(|kind| (*kind).to_owned()));
+    }
+    if kinds.is_empty() {
+        return Ok(Page { data: Vec::new(), before: None, after: None });
+    }
+    let tenant = match &query.organization {
+        Some(id) => {
+            Some(ids::parse_organization(id).ok_or_else(|| invalid("organization_id", "no such organization"))?)
+        }
+        None => None,
+    };
+    let time = |field: &'static str, text: &Option<String>| -> Result<Option<DateTime<Utc>>, SyncError> {
+        text.as_deref()
+            .map(|text| {
+                DateTime::parse_from_rfc3339(text)
+                    .map(|at| at.with_timezone(&Utc))
+                    .map_err(|_| invalid(field, format!("`{field}` must be an RFC 3339 time")))
+            })
+            .transpose()
+    };
+    let (since, until) = (time("range_start", &query.range_start)?, time("range_end", &query.range_end)?);
+    let mut resume = match &query.after {
+        None => None,
+        Some(text) => {
+            let cursor = EventId::parse(text).ok_or_else(|| invalid("after", "`after` is not an event id"))?;
+            let at = store.feed_position(cursor.directory, cursor.seq).await?;
+            Some((at.ok_or_else(|| invalid("after", "`after` is not an event id"))?, cursor.member))
+        }
+    };
+    let limit = usize::try_from(query.limit).unwrap_or(0);
+    let mut events = Vec::new();
+    let mut readers = Readers::default();
+    while events.len() < limit {
+        let feed = FeedQuery {
+            from: resume.map(|(at, _)| at),
+            kinds: kinds.clone(),
+            tenant,
+            since,
+            until,
+            limit: query.limit + 1,
+        };
+        let entries = store.deployment_feed(&feed).await?;
+        let fresh: Vec<FeedEntry> = match resume {
+            None => entries,
+            // The resumed change comes again (the read is inclusive): go on after its
+            // members read so far, or skip it.
+            Some((at, member)) => {
+                entries.into_iter().filter(|entry| entry.at > at || (entry.at == at && member.is_some())).collect()
+            }
+        };
+        if fresh.is_empty() {
+            break;
+        }
+        readers.prefetch(store, &fresh).await?;
+        for entry in &fresh {
+            let skip = match resume {
+                Some((at, Some(member))) if entry.at == at => member + 1,
+                _ => 0,
+            };
+            for (member, event) in readers.events_of(store, entry, skip).await? {
+                if events.len() == limit {
+                    break;
+                }
+                resume = Some((entry.at, member));
+                events.push(event);
+            }
+            if events.len() == limit {
+                break;
+            }
+            resume = Some((entry.at, None));
+        }
+    }
+    let after = events.last().map(|event: &SyncEvent| event.id.clone());
+    Ok(Page { data: events, before: None, after })
+}
+
+/// What reading events needs, per tenant and directory, kept for one request.
+#[derive(Default)]
+struct Readers {
+    endpoints: HashMap<DirectoryId, Option<Endpoint>>,
+    changes: HashMap<(DirectoryId, i64), ChangeRecord>,
+}
+
+impl Readers {
+    /// The events of one change, each with its member index for a membership change,
+    /// leaving out the first `skip` members.
+    async fn events_of(
+        &mut self,
+        store: &Store,
+        entry: &FeedEntry,
+        skip: usize,
+    ) -> Result<Vec<(Option<usize>, SyncEvent)>, SyncError> {
+        let FeedPosition { tenant, directory, seq, .. } = entry.at;
+        let Some(change) = self.change(store, tenant, directory, seq).await? else { return Ok(Vec::new()) };
+        let Some(event) = event_type(&change.kind) else { return Ok(Vec::new()) };
+        let created_at = timestamp(change.occurred_at);
+        let id = EventId { directory, seq, member: None };
+        if change.kind.starts_with("group.member") {
+            return self.membership_events(store, tenant, directory, &change, event, skip).await;
+        }
+        let times = (change.occurred_at, change.occurred_at);
+        let view = change.view.clone().unwrap_or_default();
+        let data = match change.resource_type {
+            ResourceKind::User => {
+                let normalized: NormalizedUser = serde_json::from_value(view["normalized"].clone())
+                    .unwrap_or_else(|_| placeholder_user(&change.resource_id));
+                let raw = if change.kind == "user.deleted" { json!({}) } else { change.data.clone() };
+                let mut data = serde_json::to_value(DirectoryUser::from_parts(
+                    tenant,
+                    directory,
+                    &change.resource_id,
+                    raw,
+                    normalized,
+                    times,
+                ))
+                .unwrap_or_default();
+                if event == "dsync.user.updated" {
+                    data["previous_attributes"] = view["previous_attributes"].clone();
+                }
+                data
+            }
+            ResourceKind::Group => {
+                let normalized: NormalizedGroup = serde_json::from_value(view["normalized"].clone())
+                    .unwrap_or_else(|_| NormalizedGroup { idp_id: change.resource_id.clone(), name: String::new() });
+                let raw = if change.kind == "group.deleted" { json!({}) } else { change.data.clone() };
+                let group = DirectoryGroup::from_parts(tenant, directory, &change.resource_id, raw, normalized, times);
+                let mut data = serde_json::to_value(group).unwrap_or_default();
+                if event == "dsync.group.updated" {
+                    data["previous_attributes"] = view["previous_attributes"].clone();
+                }
+                data
+            }
+        };
+        Ok(vec![(None, SyncEvent { object: "event", id: id.text(), event, data, created_at })])
+    }
+
+    /// One event per member added or removed, with the user and the group as they are now.
+    async fn membership_events(
+        &mut self,
+        store: &Store,
+        tenant: TenantId,
+        directory: DirectoryId,
+        change: &ChangeRecord,
+        event: &'static str,
+        skip: usize,
+    ) -> Result<Vec<(Option<usize>, SyncEvent)>, SyncError> {
+        let Some(endpoint) = self.endpoint(store, tenant, directory).await? else { return Ok(Vec::new()) };
+        let group_id = change.data.get("group").and_then(Value::as_str).unwrap_or(&change.resource_id).to_owned();
+        let group = match endpoint.record(ResourceKind::Group, &group_id).await? {
+            Some(record) => {
+                let normalized = scim::normalized::normalize_group(&record.id, &record.doc);
+                let times = (record.created_at, record.last_modified);
+                DirectoryGroup::from_parts(tenant, directory, &record.id, record.doc.clone(), normalized, times)
+            }
+            None => {
+                let normalized = NormalizedGroup { idp_id: group_id.clone(), name: String::new() };
+                let times = (change.occurred_at, change.occurred_at);
+                DirectoryGroup::from_parts(tenant, directory, &group_id, json!({}), normalized, times)
+            }
+        };
+        let mapping = mapping_of(store, tenant, directory).await?;
+        let members: Vec<String> = change
+            .data
+            .get("members")
+            .and_then(Value::as_array)
+            .map(|members| members.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default();
+        let mut events = Vec::new();
+        for (index, member) in members.iter().enumerate().skip(skip) {
+            let user = match endpoint.record(ResourceKind::User, member).await? {
+                Some(record) => {
+                    let normalized = scim::normalized::normalize_user(&record.id, &record.doc, &mapping);
+                    let times = (record.created_at, record.last_modified);
+                    DirectoryUser::from_parts(tenant, directory, &record.id, record.doc.clone(), normalized, times)
+                }
+                // Deleted since: what its id tells.
+                None => {
+                    let times = (change.occurred_at, change.occurred_at);
+                    DirectoryUser::from_parts(tenant, directory, member, json!({}), placeholder_user(member), times)
+                }
+            };
+            let data = json!({ "directory_id": ids::directory_id(directory), "user": user, "group": group });
+            let id = EventId { directory, seq: change.seq, member: Some(index) };
+            let created_at = timestamp(change.occurred_at);
+            events.push((Some(index), SyncEvent { object: "event", id: id.text(), event, data, created_at }));
+        }
+        Ok(events)
+    }
+
+    async fn endpoint(
+        &mut self,
+        store: &Store,
+        tenant: TenantId,
+        directory: DirectoryId,
+    ) -> Result<Option<&Endpoint>, SyncError> {
+        if let std::collections::hash_map::Entry::Vacant(vacant) = self.endpoints.entry(directory) {
+            let endpoint = match open(store, tenant, directory).await {
+                Ok(endpoint) => Some(endpoint),
+                // Deleted since: its events have nothing left to show.
+                Err(SyncError::NotFound(_)) => None,
+                Err(error) => return Err(error),
+            };
+            vacant.insert(endpoint);
+        }
+        Ok(self.endpoints.get(&directory).and_then(Option::as_ref))
+    }
+
+    /// Reads the change records of `entries`, one statement per directory.
+    async fn prefetch(&mut self, store: &Store, entries: &[FeedEntry]) -> Result<(), SyncError> {
+        let mut wanted: HashMap<(TenantId, DirectoryId), Vec<i64>> = HashMap::new();
+        for entry in entries.iter().filter(|e| !self.changes.contains_key(&(e.at.directory, e.at.seq))) {
+            wanted.entry((entry.at.tenant, entry.at.directory)).or_default().push(entry.at.seq);
+        }
+        for ((tenant, directory), seqs) in wanted {
+            for record in store.tenant(tenant).directory_data(directory).changes_numbered(&seqs).await? {
+                self.changes.insert((directory, record.seq), record);
+            }
+        }
+        Ok(())
+    }
+
+    /// The change record (prefetched with the others of its page).
+    async fn change(
+        &mut self,
+        store: &Store,
+        tenant: TenantId,
+        directory: DirectoryId,
+        seq: i64,
+    ) -> Result<Option<ChangeRecord>, SyncError> {
+        if !self.changes.contains_key(&(directory, seq)) {
+            let records = store.tenant(tenant).directory_data(directory).changes_numbered(&[seq]).await?;
+            for record in records {
+                self.changes.insert((directory, record.seq), record);
+            }
+        }
+        Ok(self.changes.get(&(directory, seq)).cloned())
+    }
+}
+
+/// A user known only by its id (deleted before its event was read).
+fn placeholder_user(id: &str) -> NormalizedUser {
+    NormalizedUser {
+        idp_id: id.to_owned(),
+        username: None,
+        first_name: None,
+        last_name: None,
+        email: None,
+        emails: Vec::new(),
+        job_title: None,
+        state: UserState::Inactive,
+        custom_attributes: serde_json::Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_round_trip_and_reject_anything_else() {
+        let directory = DirectoryId::from(Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_00aa));
+        for member in [None, Some(0), Some(41)] {
+            let id = EventId { directory, seq: 1234, member };
+            assert_eq!(EventId::parse(&id.text()), Some(id), "{}", id.text());
+        }
+        for text in ["", "event_", "event_xyz", "evt_0193", "event_0193000000007000800000000000aa00000000000004d2_x"] {
+            assert_eq!(EventId::parse(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_change_kind_has_its_directory_sync_type() {
+        let kinds = [
+            "user.created",
+            "user.updated",
+            "user.deactivated",
+            "user.reactivated",
+            "user.deleted",
+            "group.created",
+            "group.updated",
+            "group.deleted",
+            "group.member_added",
+            "group.member_removed",
+        ];
+        for kind in kinds {
+            assert!(event_type(kind).is_some(), "{kind}");
+        }
+        assert_eq!(event_type("user.deactivated"), Some("dsync.user.updated"));
+        assert_eq!(event_type("group.member_removed"), Some("dsync.group.user_removed"));
+    }
+}
