@@ -1,0 +1,195 @@
+//! The WorkOS-compatible Directory Sync API, at the root of the main listener (the official
+//! SDKs resolve every path from the root of their host): organizations, directories,
+//! directory users and groups ([`directory`]) and events ([`events`]), read through
+//! [`service::directory_sync`]. Authenticated with operator API keys, as the operator API
+//! under `/api/v1` is.
+//!
+//! The SDKs read errors as JSON objects `{message, code}` (a 422 also needs an `errors`
+//! array), take 401 as a bad key whatever the body says, and find the request id only in
+//! the `X-Request-ID` header, which every answer carries.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use serde_json::json;
+use service::ServiceError;
+use service::api_keys::{self, ApiKeyError};
+use service::directory_sync::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, Order, Page, PageRequest, SyncError};
+
+use super::AppState;
+
+mod directory;
+mod events;
+
+/// Every route of the compatible API.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/organizations", get(directory::list_organizations))
+        .route("/organizations/{id}", get(directory::get_organization))
+        .route("/organizations/external_id/{external_id}", get(directory::get_organization_by_external_id))
+        .route("/directories", get(directory::list_directories))
+        .route("/directories/{id}", get(directory::get_directory))
+        .route("/directories/{id}/users", get(directory::list_directory_users))
+        .route("/directories/{id}/users/{user}", get(directory::get_directory_user))
+        .route("/directories/{id}/groups", get(directory::list_directory_groups))
+        .route("/directories/{id}/groups/{group}", get(directory::get_directory_group))
+        .route("/directory_users", get(directory::list_users))
+        .route("/directory_users/{id}", get(directory::get_user))
+        .route("/directory_groups", get(directory::list_groups))
+        .route("/directory_groups/{id}", get(directory::get_group))
+        .route("/events", get(events::list_events))
+}
+
+/// Why a request failed, answered as the SDKs read it.
+pub(crate) enum Failure {
+    Unauthorized,
+    Sync(SyncError),
+}
+
+impl From<SyncError> for Failure {
+    fn from(error: SyncError) -> Self {
+        Failure::Sync(error)
+    }
+}
+
+impl From<ServiceError> for Failure {
+    fn from(error: ServiceError) -> Self {
+        Failure::Sync(SyncError::Service(error))
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            Failure::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                json!({ "message": "Send an operator API key as `Authorization: Bearer scimk_…`.", "code": "unauthorized" }),
+            ),
+            Failure::Sync(SyncError::NotFound(what)) => {
+                (StatusCode::NOT_FOUND, json!({ "message": format!("{what} not found"), "code": "entity_not_found" }))
+            }
+            Failure::Sync(SyncError::Invalid { field, message }) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({
+                    "message": message,
+                    "code": "invalid_request_parameters",
+                    "errors": [{ "field": field, "code": format!("{field}_invalid") }],
+                }),
+            ),
+            Failure::Sync(SyncError::Service(error)) => {
+                let status = match error {
+                    ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                (status, json!({ "message": error.to_string(), "code": "server_error" }))
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// A request authenticated with an operator API key.
+pub(crate) struct ApiKey;
+
+impl FromRequestParts<AppState> for ApiKey {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let presented = super::bearer_credential(&parts.headers).ok_or(Failure::Unauthorized)?;
+        match api_keys::authenticate_api_key(&state.store, presented, state.effects.now()).await {
+            Ok(_) => Ok(ApiKey),
+            Err(ApiKeyError::Unauthorized) => Err(Failure::Unauthorized),
+            Err(ApiKeyError::Service(error)) => Err(error.into()),
+        }
+    }
+}
+
+/// The query parameters; a malformed value is a 422 naming its parameter, not axum's text.
+pub(super) struct Params(Vec<(String, String)>);
+
+impl FromRequestParts<AppState> for Params {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        // Decoding into text cannot fail: a stray `%` is kept as it is.
+        let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri).unwrap_or(Query(Vec::new()));
+        Ok(Params(pairs))
+    }
+}
+
+impl Params {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.as_str()).filter(|v| !v.is_empty())
+    }
+
+    /// `limit`, `order`, `before` and `after`.
+    pub(super) fn page(&self) -> Result<PageRequest<Cursor<String>>, Failure> {
+        let invalid = |field: &'static str, message: String| Failure::Sync(SyncError::Invalid { field, message });
+        let limit = match self.get("limit") {
+            None => DEFAULT_LIMIT,
+            Some(text) => text
+                .parse::<i64>()
+                .ok()
+                .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+                .ok_or_else(|| invalid("limit", format!("`limit` must be a whole number from 1 to {MAX_LIMIT}")))?,
+        };
+        let order = match self.get("order") {
+            None => Order::default(),
+            Some(text) => {
+                Order::parse(text).ok_or_else(|| invalid("order", "`order` must be asc or desc".to_owned()))?
+            }
+        };
+        let cursor = match (self.get("before"), self.get("after")) {
+            (Some(_), Some(_)) => return Err(invalid("before", "send `before` or `after`, not both".to_owned())),
+            (Some(before), None) => Some(Cursor::Before(before.to_owned())),
+            (None, Some(after)) => Some(Cursor::After(after.to_owned())),
+            (None, None) => None,
+        };
+        Ok(PageRequest { limit, order, cursor })
+    }
+
+    pub(super) fn owned(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_owned)
+    }
+
+    /// A list parameter: comma-separated (as the SDKs send it) and/or repeated.
+    pub(super) fn list(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(key, _)| key == name)
+            .flat_map(|(_, value)| value.split(','))
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// A list as the SDKs read it.
+#[derive(Serialize)]
+pub(super) struct List<T> {
+    object: &'static str,
+    data: Vec<T>,
+    list_metadata: ListMetadata,
+}
+
+#[derive(Serialize)]
+struct ListMetadata {
+    before: Option<String>,
+    after: Option<String>,
+}
+
+pub(super) fn list<T: Serialize>(page: Page<T>) -> Json<List<T>> {
+    Json(List {
+        object: "list",
+        data: page.data,
+        list_metadata: ListMetadata { before: page.before, after: page.after },
+    })
+}
+
+pub(super) type Answer<T> = Result<Json<T>, Failure>;
