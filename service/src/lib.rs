@@ -13,6 +13,7 @@ pub mod directory_browser;
 pub mod directory_sync;
 pub mod effects;
 pub mod events;
+pub mod idempotency;
 pub mod nonhuman;
 pub mod onboarding;
 pub mod operators;

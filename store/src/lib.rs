@@ -48,6 +48,7 @@ mod audit;
 mod deployment_events;
 mod error;
 mod filter_sql;
+mod idempotency;
 mod ids;
 mod nonhuman;
 mod operators;
@@ -69,6 +70,7 @@ pub use audit::{AuditOutcome, AuditQuery, AuditRecord, ChainBreak, ChainReport, 
 pub use deployment_events::{FeedEntry, FeedPosition, FeedQuery};
 pub use error::StoreError;
 pub use filter_sql::indexed_columns;
+pub use idempotency::Reservation;
 pub use ids::{
     ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, Id, IdentityProvider, InvalidSlug, OperatorId, SetupLinkId,
     TenantAdminId, TenantId, TenantSlug, TokenId, UnknownIdentityProvider, WebhookId,

@@ -141,7 +141,7 @@ impl App {
             .merge(scim_endpoints::router(state.clone()))
             .merge(oauth::router())
             .merge(operator_api::router())
-            .merge(workos_api::router())
+            .merge(workos_api::router(state.clone()))
             .with_state(state.clone());
         let portal = Router::new()
             .leptos_routes_with_context(&state, portal_routes, provide_portal, {

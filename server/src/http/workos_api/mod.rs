@@ -20,14 +20,17 @@ use serde_json::json;
 use service::ServiceError;
 use service::api_keys::{self, ApiKeyError};
 use service::directory_sync::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, Order, Page, PageRequest, SyncError};
+use store::ApiKeyId;
 
 use super::AppState;
 
 mod directory;
 mod events;
+mod idempotency;
 
-/// Every route of the compatible API.
-pub(crate) fn router() -> Router<AppState> {
+/// Every route of the compatible API; POSTs answer a retry with the same
+/// `Idempotency-Key` as they answered the first request ([`idempotency`]).
+pub(crate) fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/organizations", get(directory::list_organizations))
         .route("/organizations/{id}", get(directory::get_organization))
@@ -43,11 +46,19 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/directory_groups", get(directory::list_groups))
         .route("/directory_groups/{id}", get(directory::get_group))
         .route("/events", get(events::list_events))
+        .route_layer(axum::middleware::from_fn_with_state(state, idempotency::idempotent))
 }
 
 /// Why a request failed, answered as the SDKs read it.
 pub(crate) enum Failure {
     Unauthorized,
+    /// 409: the request conflicts with one under way.
+    Conflict {
+        message: String,
+        code: &'static str,
+    },
+    /// 413: the body is larger than any request of this API needs.
+    TooLarge,
     Sync(SyncError),
 }
 
@@ -69,6 +80,11 @@ impl IntoResponse for Failure {
             Failure::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 json!({ "message": "Send an operator API key as `Authorization: Bearer scimk_…`.", "code": "unauthorized" }),
+            ),
+            Failure::Conflict { message, code } => (StatusCode::CONFLICT, json!({ "message": message, "code": code })),
+            Failure::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({ "message": "The request body is too large.", "code": "payload_too_large" }),
             ),
             Failure::Sync(SyncError::NotFound(what)) => {
                 (StatusCode::NOT_FOUND, json!({ "message": format!("{what} not found"), "code": "entity_not_found" }))
@@ -100,12 +116,17 @@ impl FromRequestParts<AppState> for ApiKey {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let presented = super::bearer_credential(&parts.headers).ok_or(Failure::Unauthorized)?;
-        match api_keys::authenticate_api_key(&state.store, presented, state.effects.now()).await {
-            Ok(_) => Ok(ApiKey),
-            Err(ApiKeyError::Unauthorized) => Err(Failure::Unauthorized),
-            Err(ApiKeyError::Service(error)) => Err(error.into()),
-        }
+        authenticate(state, &parts.headers).await.map(|_| ApiKey)
+    }
+}
+
+/// The operator API key a request carries.
+async fn authenticate(state: &AppState, headers: &axum::http::HeaderMap) -> Result<ApiKeyId, Failure> {
+    let presented = super::bearer_credential(headers).ok_or(Failure::Unauthorized)?;
+    match api_keys::authenticate_api_key(&state.store, presented, state.effects.now()).await {
+        Ok(key) => Ok(key),
+        Err(ApiKeyError::Unauthorized) => Err(Failure::Unauthorized),
+        Err(ApiKeyError::Service(error)) => Err(error.into()),
     }
 }
 
