@@ -6,6 +6,7 @@
 // Needs an operator API key of the server under test (E2E_API_KEY, which the xtask makes).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { WorkOS, NotFoundException, UnauthorizedException } from '@workos-inc/node';
 import { baseUrl } from '../support.mjs';
 
@@ -158,6 +159,56 @@ test('the SDK reads the events in order, page by page, with previous attributes'
   const deactivation = seen[15];
   assert.equal(deactivation.data.state, 'inactive');
   assert.deepEqual(deactivation.data.previousAttributes, { state: 'active' });
+});
+
+test('the SDK makes a webhook endpoint whose signed deliveries constructEvent verifies', async () => {
+  const workos = sdk();
+  const received = [];
+  const receiver = http.createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => { body += chunk; });
+    request.on('end', () => {
+      received.push({ headers: request.headers, body });
+      response.writeHead(200).end();
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  try {
+    const endpointUrl = `http://127.0.0.1:${receiver.address().port}/workos`;
+    const endpoint = await workos.webhooks.createWebhookEndpoint({ endpointUrl, events: ['dsync.user.created'] });
+    assert.equal(endpoint.status, 'enabled');
+    assert.equal(endpoint.endpointUrl, endpointUrl);
+    const listed = await workos.webhooks.listWebhookEndpoints();
+    assert.ok(listed.data.some((item) => item.id === endpoint.id));
+
+    await provision('POST', '/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: 'late@sdk.example',
+      emails: [{ value: 'late@sdk.example', type: 'work', primary: true }],
+    });
+    // The server delivers every second; other tests' tenants send their events too.
+    const ours = () => received.find((delivery) => JSON.parse(delivery.body).data.email === 'late@sdk.example');
+    for (let waited = 0; !ours() && waited < 15000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const delivery = ours();
+    assert.ok(delivery, 'the new user reached the endpoint');
+    const sigHeader = delivery.headers['workos-signature'];
+    // Verified from the raw body and from the parsed object (as express.json() hands it).
+    for (const payload of [delivery.body, JSON.parse(delivery.body)]) {
+      const event = await workos.webhooks.constructEvent({ payload, sigHeader, secret: endpoint.secret });
+      assert.equal(event.event, 'dsync.user.created');
+      assert.equal(event.data.email, 'late@sdk.example');
+    }
+    const tampered = delivery.body.replace('late@sdk.example', 'evil@sdk.example');
+    await assert.rejects(workos.webhooks.constructEvent({ payload: tampered, sigHeader, secret: endpoint.secret }));
+
+    await workos.webhooks.deleteWebhookEndpoint({ id: endpoint.id });
+    const after = await workos.webhooks.listWebhookEndpoints();
+    assert.ok(!after.data.some((item) => item.id === endpoint.id));
+  } finally {
+    receiver.close();
+  }
 });
 
 test('the SDK raises its own exceptions for unknown ids and a wrong key', async () => {

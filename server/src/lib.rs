@@ -84,13 +84,15 @@ pub(crate) fn webhook_options(config: &Config) -> service::webhooks::WebhookOpti
     }
 }
 
-/// Delivers pending webhook events every second until the server stops.
+/// Delivers pending webhook events (the tenants' endpoints' and the operator's) every second
+/// until the server stops.
 pub fn spawn_webhook_deliveries(
     store: Store,
     options: service::webhooks::WebhookOptions,
     effects: service::Effects,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let deliverer = service::webhooks::Deliverer::new(store, options, effects)?;
+    let deliverer = service::webhooks::Deliverer::new(store.clone(), options.clone(), effects.clone())?;
+    let operator_deliverer = service::directory_sync::OperatorDeliverer::new(store, options, effects)?;
     Ok(tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(1));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -98,6 +100,9 @@ pub fn spawn_webhook_deliveries(
             every.tick().await;
             if let Err(error) = deliverer.deliver_pending().await {
                 tracing::warn!(%error, "webhook deliveries failed; retrying");
+            }
+            if let Err(error) = operator_deliverer.deliver_pending().await {
+                tracing::warn!(%error, "deliveries to the operator's webhook endpoints failed; retrying");
             }
         }
     }))

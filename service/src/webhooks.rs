@@ -97,6 +97,19 @@ pub async fn register_webhook(
     effects: &Effects,
 ) -> Result<IssuedWebhook, WebhookError> {
     let now = effects.now();
+    let parsed = checked_target(url, options).await?;
+    let secret = format!("whsec_{}", effects.secret(32));
+    let webhook = NewWebhook { id: effects.id(), url: parsed.to_string(), secret: secret.clone(), created_at: now };
+    let mut action = store.tenant(tenant).begin_action().await?;
+    action.insert_webhook(&webhook).await?;
+    let detail = serde_json::json!({ "webhook": webhook.id.to_string(), "url": url });
+    action.commit(actor.record("webhook.created", None, detail, now)).await?;
+    Ok(IssuedWebhook { id: webhook.id, secret })
+}
+
+/// A webhook target after checking where it points: an http(s) URL whose host resolves,
+/// and (unless the operator allows them) to no internal address.
+pub(crate) async fn checked_target(url: &str, options: &WebhookOptions) -> Result<reqwest::Url, WebhookError> {
     let parsed =
         reqwest::Url::parse(url).map_err(|e| WebhookError::InvalidTarget(format!("{url:?} is not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "https" | "http") {
@@ -116,13 +129,39 @@ pub async fn register_webhook(
             )));
         }
     }
-    let secret = format!("whsec_{}", effects.secret(32));
-    let webhook = NewWebhook { id: effects.id(), url: parsed.to_string(), secret: secret.clone(), created_at: now };
-    let mut action = store.tenant(tenant).begin_action().await?;
-    action.insert_webhook(&webhook).await?;
-    let detail = serde_json::json!({ "webhook": webhook.id.to_string(), "url": url });
-    action.commit(actor.record("webhook.created", None, detail, now)).await?;
-    Ok(IssuedWebhook { id: webhook.id, secret })
+    Ok(parsed)
+}
+
+/// The HTTP client deliveries go out with: no redirects, the options' timeout, and
+/// (unless internal targets are allowed) a resolver that refuses internal addresses.
+pub(crate) fn delivery_client(options: &WebhookOptions) -> Result<reqwest::Client, ServiceError> {
+    let mut client = reqwest::Client::builder()
+        .timeout(options.request_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("scim-portal-webhooks/1");
+    if !options.allow_private_targets {
+        client = client.dns_resolver(Arc::new(PublicOnly));
+    }
+    client.build().map_err(|e| ServiceError::Internal(format!("webhook client: {e}")))
+}
+
+/// Whether `url` names an internal address literally (which no resolver sees).
+pub(crate) fn is_internal_literal(url: &str) -> bool {
+    let literal = reqwest::Url::parse(url).ok().and_then(|url| match url.host() {
+        Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+        _ => None,
+    });
+    literal.is_some_and(is_internal)
+}
+
+impl WebhookOptions {
+    /// The wait after the `attempt`-th failure: doubling from `first_retry`, capped.
+    pub(crate) fn backoff(&self, attempt: i32) -> chrono::Duration {
+        let doublings = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(30);
+        let wait = self.first_retry.saturating_mul(1 << doublings).min(self.max_retry);
+        chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
+    }
 }
 
 /// Loopback, private (RFC 1918, RFC 4193), link-local, carrier-grade NAT, unspecified,
@@ -207,14 +246,7 @@ const BATCH: i64 = 100;
 
 impl Deliverer {
     pub fn new(store: Store, options: WebhookOptions, effects: Effects) -> Result<Self, ServiceError> {
-        let mut client = reqwest::Client::builder()
-            .timeout(options.request_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("scim-portal-webhooks/1");
-        if !options.allow_private_targets {
-            client = client.dns_resolver(Arc::new(PublicOnly));
-        }
-        let client = client.build().map_err(|e| ServiceError::Internal(format!("webhook client: {e}")))?;
+        let client = delivery_client(&options)?;
         let owner = format!("process-{}", effects.uuid());
         Ok(Self { store, client, options, owner, effects })
     }
@@ -266,7 +298,7 @@ impl Deliverer {
                 cursor = match outcome {
                     DeliveryOutcome::Failed => WebhookCursor {
                         attempts: attempt,
-                        next_attempt_at: Some(sent_at + self.backoff(attempt)),
+                        next_attempt_at: Some(sent_at + self.options.backoff(attempt)),
                         ..cursor
                     },
                     DeliveryOutcome::Delivered | DeliveryOutcome::Dead => {
@@ -298,26 +330,12 @@ impl Deliverer {
         Ok(delivered)
     }
 
-    /// The wait after the `attempt`-th failure: doubling from `first_retry`, capped.
-    fn backoff(&self, attempt: i32) -> chrono::Duration {
-        let doublings = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(30);
-        let wait = self.options.first_retry.saturating_mul(1 << doublings).min(self.options.max_retry);
-        chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
-    }
-
     /// POSTs one event; the HTTP status, or why there was none.
     async fn send(&self, webhook: &Webhook, event: &Event, attempt: i32, at: DateTime<Utc>) -> Result<u16, String> {
         let body = serde_json::to_vec(event).map_err(|e| e.to_string())?;
-        if !self.options.allow_private_targets {
-            // A URL with an IP literal does not go through the resolver.
-            let literal = reqwest::Url::parse(&webhook.url).ok().and_then(|url| match url.host() {
-                Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-                Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-                _ => None,
-            });
-            if literal.is_some_and(is_internal) {
-                return Err("the endpoint is an internal address".to_owned());
-            }
+        // A URL with an IP literal does not go through the resolver.
+        if !self.options.allow_private_targets && is_internal_literal(&webhook.url) {
+            return Err("the endpoint is an internal address".to_owned());
         }
         let response = self
             .client

@@ -104,6 +104,25 @@ impl Store {
             .collect())
     }
 
+    /// The last change in deployment order that a reader can see now.
+    pub async fn last_feed_entry(&self) -> Result<Option<FeedEntry>, StoreError> {
+        let horizon = match self.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => "WHERE position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM deployment_events {horizon} \
+             ORDER BY position DESC, tenant_id DESC, directory_id DESC, seq DESC LIMIT 1"
+        );
+        type Row = (i64, TenantId, DirectoryId, i64, String, DateTime<Utc>);
+        let row: Option<Row> = on_pool!(&self.pool, pool => sqlx::query_as(&sql).fetch_optional(pool).await?);
+        Ok(row.map(|(position, tenant, directory, seq, kind, occurred_at)| FeedEntry {
+            at: FeedPosition { position, tenant, directory, seq },
+            kind,
+            occurred_at,
+        }))
+    }
+
     /// Where change `seq` of `directory` is in the deployment-wide order, if it has a place.
     pub async fn feed_position(&self, directory: DirectoryId, seq: i64) -> Result<Option<FeedPosition>, StoreError> {
         const QUERY: &str = "SELECT position, tenant_id FROM deployment_events WHERE directory_id = $1 AND seq = $2";

@@ -44,6 +44,8 @@ pub type SetupLinkId = Id<kind::SetupLink>;
 pub type WebhookId = Id<kind::Webhook>;
 /// One attempt to deliver an event to a webhook.
 pub type DeliveryId = Id<kind::Delivery>;
+/// A webhook endpoint of the operator (all tenants' Directory Sync events).
+pub type OperatorWebhookId = Id<kind::OperatorWebhook>;
 
 /// The markers that tell the kinds of [`Id`] apart; never values, only type parameters.
 mod kind {
@@ -82,6 +84,13 @@ mod kind {
     /// See [`DeliveryId`](super::DeliveryId).
     #[derive(Debug)]
     pub enum Delivery {}
+    /// See [`OperatorWebhookId`](super::OperatorWebhookId).
+    #[derive(Debug)]
+    pub enum OperatorWebhook {}
+
+    impl IdKind for OperatorWebhook {
+        const NAME: &'static str = "OperatorWebhookId";
+    }
 
     impl IdKind for Tenant {
         const NAME: &'static str = "TenantId";

@@ -51,6 +51,7 @@ mod filter_sql;
 mod idempotency;
 mod ids;
 mod nonhuman;
+mod operator_webhooks;
 mod operators;
 mod portal;
 mod resource_kind;
@@ -72,10 +73,11 @@ pub use error::StoreError;
 pub use filter_sql::indexed_columns;
 pub use idempotency::Reservation;
 pub use ids::{
-    ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, Id, IdentityProvider, InvalidSlug, OperatorId, SetupLinkId,
-    TenantAdminId, TenantId, TenantSlug, TokenId, UnknownIdentityProvider, WebhookId,
+    ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, Id, IdentityProvider, InvalidSlug, OperatorId,
+    OperatorWebhookId, SetupLinkId, TenantAdminId, TenantId, TenantSlug, TokenId, UnknownIdentityProvider, WebhookId,
 };
 pub use nonhuman::{ExpiredIdentity, NonHumanIdentity, OwnerState};
+pub use operator_webhooks::{OperatorDelivery, OperatorDeliveryOutcome, OperatorWebhook};
 pub use operators::{Operator, OperatorRole};
 pub use portal::{
     DirectoryRequest, NewSetupLink, OidcProvider, SetupCompletion, SetupLink, SetupState, SyncHealth, TenantAdmin,

@@ -29,6 +29,7 @@ mod sso;
 mod webhook_pages;
 mod webhooks;
 mod workos_api;
+mod workos_webhooks;
 
 /// A server running in this process until `stop` is called or it is dropped.
 struct TestServer {

@@ -36,6 +36,26 @@ const TYPES: &[(&str, &[&str])] = &[
     ("dsync.deleted", &[]),
 ];
 
+/// Whether `name` is a Directory Sync event type.
+pub(super) fn is_event_type(name: &str) -> bool {
+    TYPES.iter().any(|(known, _)| *known == name)
+}
+
+/// The id of the last event a reader can see now (`None` before the first): where an
+/// endpoint made now starts, so that it receives what happens from then on.
+pub(super) async fn last_event_id(store: &Store) -> Result<Option<String>, SyncError> {
+    let Some(entry) = store.last_feed_entry().await? else { return Ok(None) };
+    let FeedPosition { tenant, directory, seq, .. } = entry.at;
+    let member = if entry.kind.starts_with("group.member") {
+        let changes = store.tenant(tenant).directory_data(directory).changes_numbered(&[seq]).await?;
+        let members = changes.first().and_then(|change| change.data.get("members")).and_then(Value::as_array);
+        members.map(|members| members.len().saturating_sub(1))
+    } else {
+        None
+    };
+    Ok(Some(EventId { directory, seq, member }.text()))
+}
+
 /// The Directory Sync type of a change.
 fn event_type(kind: &str) -> Option<&'static str> {
     TYPES.iter().find(|(_, kinds)| kinds.contains(&kind)).map(|(name, _)| *name)

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod mapping;
 pub mod objects;
 pub mod paging;
+pub mod webhooks;
 
 use std::collections::HashMap;
 
@@ -22,6 +23,7 @@ use crate::provisioning::{Endpoint, ProvisioningError, portal_endpoint};
 pub use events::{EventQuery, SyncEvent, list_events};
 pub use objects::{DirectoryGroup, DirectoryMetadata, DirectoryUser, Organization, SyncDirectory, UserCounts};
 pub use paging::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, Order, Page, PageRequest};
+pub use webhooks::{EndpointChange, OperatorDeliverer, WebhookEndpoint};
 
 /// Why a read failed.
 #[derive(Debug, thiserror::Error)]

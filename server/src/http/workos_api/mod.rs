@@ -14,7 +14,7 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, patch};
 use serde::Serialize;
 use serde_json::json;
 use service::ServiceError;
@@ -27,6 +27,7 @@ use super::AppState;
 mod directory;
 mod events;
 mod idempotency;
+mod webhook_endpoints;
 
 /// Every route of the compatible API; POSTs answer a retry with the same
 /// `Idempotency-Key` as they answered the first request ([`idempotency`]).
@@ -46,6 +47,11 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/directory_groups", get(directory::list_groups))
         .route("/directory_groups/{id}", get(directory::get_group))
         .route("/events", get(events::list_events))
+        .route("/webhook_endpoints", get(webhook_endpoints::list_endpoints).post(webhook_endpoints::create_endpoint))
+        .route(
+            "/webhook_endpoints/{id}",
+            patch(webhook_endpoints::update_endpoint).delete(webhook_endpoints::delete_endpoint),
+        )
         .route_layer(axum::middleware::from_fn_with_state(state, idempotency::idempotent))
 }
 
@@ -127,6 +133,20 @@ async fn authenticate(state: &AppState, headers: &axum::http::HeaderMap) -> Resu
         Ok(key) => Ok(key),
         Err(ApiKeyError::Unauthorized) => Err(Failure::Unauthorized),
         Err(ApiKeyError::Service(error)) => Err(error.into()),
+    }
+}
+
+/// A JSON body; one the request's type cannot take is a 422 saying why.
+pub(super) struct JsonBody<T>(pub(super) T);
+
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for JsonBody<T> {
+    type Rejection = Failure;
+
+    async fn from_request(request: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(Failure::Sync(SyncError::Invalid { field: "body", message: rejection.body_text() })),
+        }
     }
 }
 
