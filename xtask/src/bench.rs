@@ -63,6 +63,7 @@ fn one(root: &Path, server: &Path, bench: &Path, database_url: &str, load: &[Str
     let created =
         CreatedDirectory::new(server, database_url, address, "bench", &["--rate-limit-per-second", "1000000"])?;
     let field = |name: &str| created.field(name);
+    let api_key = crate::suite::operator_api_key(server, database_url)?;
     let status = Command::new(bench)
         .args(["--base-url", &field("scim_base_url")?, "--token", &field("token")?])
         .args([
@@ -73,6 +74,7 @@ fn one(root: &Path, server: &Path, bench: &Path, database_url: &str, load: &[Str
             "--directory-id",
             &field("directory")?,
         ])
+        .args(["--api-key", &api_key, "--api-base", &format!("http://{address}")])
         .args(load)
         .status()?;
     running.stop_gracefully(Duration::from_secs(20));

@@ -258,7 +258,7 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
 
 /// A key of the operator API for the browser tests' deployment (the WorkOS SDK test uses
 /// it), made with the server's own command, as an operator would.
-fn operator_api_key(server_binary: &Path, database_url: &str) -> anyhow::Result<String> {
+pub(crate) fn operator_api_key(server_binary: &Path, database_url: &str) -> anyhow::Result<String> {
     let output = Command::new(server_binary)
         .args(["admin", "create-api-key", "--label", "browser tests", "--json"])
         .env("DATABASE_URL", database_url)
