@@ -16,6 +16,7 @@ pub mod events;
 pub mod nonhuman;
 pub mod onboarding;
 pub mod operators;
+pub mod portal_links;
 pub mod provisioning;
 pub mod self_test;
 pub mod session;

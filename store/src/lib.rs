@@ -52,6 +52,7 @@ mod ids;
 mod nonhuman;
 mod operators;
 mod portal;
+mod portal_links;
 mod resource_kind;
 mod resources;
 mod scope;
@@ -70,14 +71,15 @@ pub use deployment_events::{FeedEntry, FeedPosition, FeedQuery};
 pub use error::StoreError;
 pub use filter_sql::indexed_columns;
 pub use ids::{
-    ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, Id, IdentityProvider, InvalidSlug, OperatorId, SetupLinkId,
-    TenantAdminId, TenantId, TenantSlug, TokenId, UnknownIdentityProvider, WebhookId,
+    ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, Id, IdentityProvider, InvalidSlug, OperatorId, PortalLinkId,
+    SetupLinkId, TenantAdminId, TenantId, TenantSlug, TokenId, UnknownIdentityProvider, WebhookId,
 };
 pub use nonhuman::{ExpiredIdentity, NonHumanIdentity, OwnerState};
 pub use operators::{Operator, OperatorRole};
 pub use portal::{
     DirectoryRequest, NewSetupLink, OidcProvider, SetupCompletion, SetupLink, SetupState, SyncHealth, TenantAdmin,
 };
+pub use portal_links::{NewPortalLink, PortalLink};
 pub use resource_kind::ResourceKind;
 pub use resources::{
     Change, ChangeKind, ChangeRecord, Computed, DirectoryData, GroupRef, ListPage, ListSpec, Member, MemberDelta,

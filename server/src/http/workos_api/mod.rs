@@ -1,8 +1,8 @@
 //! The WorkOS-compatible Directory Sync API, at the root of the main listener (the official
 //! SDKs resolve every path from the root of their host): organizations, directories,
 //! directory users and groups ([`directory`]) and events ([`events`]), read through
-//! [`service::directory_sync`]. Authenticated with operator API keys, as the operator API
-//! under `/api/v1` is.
+//! [`service::directory_sync`], and Admin Portal links ([`portal_link`]). Authenticated with
+//! operator API keys, as the operator API under `/api/v1` is.
 //!
 //! The SDKs read errors as JSON objects `{message, code}` (a 422 also needs an `errors`
 //! array), take 401 as a bad key whatever the body says, and find the request id only in
@@ -14,7 +14,7 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::json;
 use service::ServiceError;
@@ -25,6 +25,7 @@ use super::AppState;
 
 mod directory;
 mod events;
+mod portal_link;
 
 /// Every route of the compatible API.
 pub(crate) fn router() -> Router<AppState> {
@@ -43,6 +44,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/directory_groups", get(directory::list_groups))
         .route("/directory_groups/{id}", get(directory::get_group))
         .route("/events", get(events::list_events))
+        .route("/portal/generate_link", post(portal_link::generate_link))
 }
 
 /// Why a request failed, answered as the SDKs read it.
@@ -93,8 +95,9 @@ impl IntoResponse for Failure {
     }
 }
 
-/// A request authenticated with an operator API key.
-pub(crate) struct ApiKey;
+/// A request authenticated with an operator API key: the key's id, the actor of what the
+/// request changes.
+pub(crate) struct ApiKey(pub(crate) store::ApiKeyId);
 
 impl FromRequestParts<AppState> for ApiKey {
     type Rejection = Failure;
@@ -102,7 +105,7 @@ impl FromRequestParts<AppState> for ApiKey {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let presented = super::bearer_credential(&parts.headers).ok_or(Failure::Unauthorized)?;
         match api_keys::authenticate_api_key(&state.store, presented, state.effects.now()).await {
-            Ok(_) => Ok(ApiKey),
+            Ok(id) => Ok(ApiKey(id)),
             Err(ApiKeyError::Unauthorized) => Err(Failure::Unauthorized),
             Err(ApiKeyError::Service(error)) => Err(error.into()),
         }
