@@ -20,6 +20,19 @@ pub struct OperatorView {
 pub struct AdminView {
     pub email: String,
     pub tenant_name: String,
+    /// For someone the vendor's product sent in with an Admin Portal link: the way back.
+    pub vendor: Option<VendorReturn>,
+}
+
+/// Where an Admin Portal link's session goes back to the vendor's product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VendorReturn {
+    /// How the buttons name the vendor's product: the host of its URLs.
+    pub name: String,
+    /// Leaving before setup is complete.
+    pub return_url: Option<String>,
+    /// Once setup is complete (the return URL when the vendor gave no success URL).
+    pub success_url: Option<String>,
 }
 
 /// Who is signed in, if anyone.
@@ -68,9 +81,21 @@ impl From<service::session::SessionAccount> for Account {
         match account {
             SessionAccount::Operator(operator) => Account::Operator(OperatorView::from(operator)),
             SessionAccount::Admin(admin) => {
-                Account::Admin(AdminView { email: admin.email, tenant_name: admin.tenant_name })
+                let vendor = admin.portal_link().and_then(VendorReturn::of);
+                Account::Admin(AdminView { email: admin.email, tenant_name: admin.tenant_name, vendor })
             }
         }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl VendorReturn {
+    /// The way back a link's session offers, if the vendor gave any URL.
+    fn of(link: &service::session::PortalLinkReturn) -> Option<Self> {
+        let success_url = link.success_url.clone().or_else(|| link.return_url.clone());
+        let name =
+            success_url.as_deref().or(link.return_url.as_deref()).and_then(service::portal_links::vendor_name)?;
+        Some(VendorReturn { name, return_url: link.return_url.clone(), success_url })
     }
 }
 

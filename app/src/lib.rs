@@ -13,8 +13,8 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::{
-    admin_home, audit, dashboard, not_found, probe, setup_link, sign_in, status, support, team, tenants, tokens,
-    webhooks, wizard,
+    admin_home, audit, dashboard, not_found, portal_link, probe, setup_link, sign_in, status, support, team, tenants,
+    tokens, webhooks, wizard,
 };
 
 /// The file stem of the wasm, js and css bundles under `/pkg`; the xtask builds them with
@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/support") view=support::SupportPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants/:slug") view=tenants::TenantPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup/:secret") view=setup_link::SetupLinkPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal-link-refused/:reason") view=portal_link::PortalLinkRefusedPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=admin_home::AdminHomePage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/connect") view=wizard::ConnectPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit") view=audit::AuditPage ssr=SsrMode::Async/>

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use store::{ApiKeyId, AuditOutcome, DirectoryId, NewAuditRecord, OperatorId, OperatorRole, TenantAdminId, TokenId};
+use store::{
+    ApiKeyId, AuditOutcome, DirectoryId, NewAuditRecord, OperatorId, OperatorRole, PortalLinkId, TenantAdminId, TokenId,
+};
 
 /// Who does something, as the audit trail names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +16,10 @@ pub enum Actor {
     Operator { id: OperatorId, email: String, role: OperatorRole },
     /// The vendor's product, through the operator API with this key.
     ApiKey(ApiKeyId),
+    /// A person the vendor's product authenticated and sent in with an Admin Portal link:
+    /// they have no account here, so the link names them (`name` is who the vendor said
+    /// they are: its user id, else the first IT contact email).
+    PortalLink { link: PortalLinkId, name: String },
     /// Someone at the server's command line.
     Cli,
     /// An identity provider, with this bearer token of a directory.
@@ -23,13 +29,14 @@ pub enum Actor {
 }
 
 impl Actor {
-    /// The trail's `actor` column: `admin:<id>`, `operator:<id>`, `api-key:<id>`, `cli`,
-    /// `token:<id>`, `system`.
+    /// The trail's `actor` column: `admin:<id>`, `operator:<id>`, `api-key:<id>`,
+    /// `portal-link:<id>`, `cli`, `token:<id>`, `system`.
     pub fn audit_name(&self) -> String {
         match self {
             Actor::Admin { id, .. } => format!("admin:{id}"),
             Actor::Operator { id, .. } => format!("operator:{id}"),
             Actor::ApiKey(id) => format!("api-key:{id}"),
+            Actor::PortalLink { link, .. } => format!("portal-link:{link}"),
             Actor::Cli => "cli".to_owned(),
             Actor::Token(id) => format!("token:{id}"),
             Actor::System => "system".to_owned(),
@@ -37,7 +44,8 @@ impl Actor {
     }
 
     /// The record of `action` by this actor: vendor staff are named by email and role as
-    /// well (the tenant's admins do not know the vendor's operator ids).
+    /// well (the tenant's admins do not know the vendor's operator ids), and a person signed
+    /// in through an Admin Portal link by who the vendor said they are.
     pub fn record(
         &self,
         action: &str,
@@ -49,6 +57,9 @@ impl Actor {
         if let (Actor::Operator { email, role, .. }, Some(fields)) = (self, detail.as_object_mut()) {
             fields.insert("viewer_email".to_owned(), json!(email));
             fields.insert("viewer_role".to_owned(), json!(role.as_str()));
+        }
+        if let (Actor::PortalLink { name, .. }, Some(fields)) = (self, detail.as_object_mut()) {
+            fields.insert("portal_link_user".to_owned(), json!(name));
         }
         NewAuditRecord {
             occurred_at: now,

@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod nonhuman;
 pub mod onboarding;
 pub mod operators;
+pub mod portal_links;
 pub mod provisioning;
 pub mod self_test;
 pub mod session;

@@ -4,22 +4,28 @@
 //! [`PortalSession`], so the stored format has one owner.
 //!
 //! Stored values keep ids as strings (the store's id types have no serde form); they are
-//! parsed once, when read, into [`OperatorSession`] and [`AdminSession`]. A stored value
+//! parsed once, when read, into [`OperatorSession`] and [`AdminSession`]. A tenant admin
+//! is either an account of the tenant (password or single sign-on) or a person the
+//! vendor's product sent in with an Admin Portal link ([`AdminIdentity`]); both pass the
+//! same guards, and a link's session also carries where to send them back. A stored value
 //! that does not parse was not written by sign-in (a tampered or foreign session store):
 //! it counts as nobody signed in.
 
 use serde::{Deserialize, Serialize};
-use store::{OperatorId, OperatorRole, Store, TenantAdminId, TenantId};
+use store::{OperatorId, OperatorRole, PortalLinkId, Store, TenantAdminId, TenantId};
 use tower_sessions::Session;
 
 use crate::admins::{SignedInAccount, SignedInAdmin};
 use crate::operators::SignedInOperator;
+use crate::portal_links::PortalLinkVisit;
 use crate::{Actor, ServiceError};
 
 /// The key under which the signed-in operator is kept.
 const OPERATOR_KEY: &str = "operator";
 /// The key under which the signed-in tenant admin is kept.
 const ADMIN_KEY: &str = "admin";
+/// The key under which a person signed in through an Admin Portal link is kept.
+const PORTAL_LINK_KEY: &str = "portal_link_admin";
 
 /// A signed-in operator (vendor staff), as the session holds them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,17 +46,52 @@ impl OperatorSession {
 /// A signed-in tenant admin, as the session holds them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminSession {
-    pub id: TenantAdminId,
+    pub identity: AdminIdentity,
+    /// How pages name the admin: an account's email, or who the vendor's product said the
+    /// person behind an Admin Portal link is.
     pub email: String,
     pub tenant: TenantId,
     /// The tenant's display name when the admin signed in (the pages' header shows it).
     pub tenant_name: String,
 }
 
+/// Who a tenant admin's session stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminIdentity {
+    /// An admin account of the tenant, signed in with a password, a setup link or single
+    /// sign-on.
+    Account(TenantAdminId),
+    /// A person the vendor's product authenticated and sent in with this Admin Portal link;
+    /// there is no account, the link is their identity.
+    PortalLink(PortalLinkReturn),
+}
+
+/// A session made by an Admin Portal link: the link, and where the wizard sends the admin
+/// back to the vendor's product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalLinkReturn {
+    pub link: PortalLinkId,
+    /// Leaving before setup is complete.
+    pub return_url: Option<String>,
+    /// Once setup is complete.
+    pub success_url: Option<String>,
+}
+
 impl AdminSession {
     /// This admin as the actor of what they do.
     pub fn actor(&self) -> Actor {
-        Actor::Admin { id: self.id, email: self.email.clone() }
+        match &self.identity {
+            AdminIdentity::Account(id) => Actor::Admin { id: *id, email: self.email.clone() },
+            AdminIdentity::PortalLink(visit) => Actor::PortalLink { link: visit.link, name: self.email.clone() },
+        }
+    }
+
+    /// Where an Admin Portal link's session goes back to the vendor's product, if it does.
+    pub fn portal_link(&self) -> Option<&PortalLinkReturn> {
+        match &self.identity {
+            AdminIdentity::PortalLink(visit) => Some(visit),
+            AdminIdentity::Account(_) => None,
+        }
     }
 }
 
@@ -101,10 +142,13 @@ impl PortalSession {
         Ok(stored.and_then(StoredOperator::parse))
     }
 
-    /// The signed-in tenant admin, if an admin is signed in.
+    /// The signed-in tenant admin (an account, or an Admin Portal link's visitor), if any.
     pub async fn admin(&self) -> Result<Option<AdminSession>, SessionError> {
-        let stored = self.0.get::<StoredAdmin>(ADMIN_KEY).await.map_err(logged)?;
-        Ok(stored.and_then(StoredAdmin::parse))
+        if let Some(stored) = self.0.get::<StoredAdmin>(ADMIN_KEY).await.map_err(logged)? {
+            return Ok(stored.parse());
+        }
+        let stored = self.0.get::<StoredLinkVisit>(PORTAL_LINK_KEY).await.map_err(logged)?;
+        Ok(stored.and_then(StoredLinkVisit::parse))
     }
 
     /// Starts the session of an account that just signed in (with a password, a setup
@@ -116,12 +160,25 @@ impl PortalSession {
             SignedInAccount::Operator(operator) => Stored::Operator(StoredOperator::of(operator)),
             SignedInAccount::Admin(admin) => Stored::Admin(StoredAdmin::of(store, admin).await?),
         };
+        self.replace_account(stored).await
+    }
+
+    /// Starts the session of someone who opened an Admin Portal link (see
+    /// [`crate::portal_links::redeem_portal_link`]), like [`PortalSession::start`].
+    pub async fn start_through_portal_link(&self, store: &Store, visit: &PortalLinkVisit) -> Result<(), SessionError> {
+        let stored = StoredLinkVisit::of(store, visit).await?;
+        self.replace_account(Stored::PortalLink(stored)).await
+    }
+
+    async fn replace_account(&self, stored: Stored) -> Result<(), SessionError> {
         self.0.cycle_id().await.map_err(logged)?;
-        self.0.remove_value(OPERATOR_KEY).await.map_err(logged)?;
-        self.0.remove_value(ADMIN_KEY).await.map_err(logged)?;
+        for key in [OPERATOR_KEY, ADMIN_KEY, PORTAL_LINK_KEY] {
+            self.0.remove_value(key).await.map_err(logged)?;
+        }
         match stored {
             Stored::Operator(operator) => self.0.insert(OPERATOR_KEY, operator).await,
             Stored::Admin(admin) => self.0.insert(ADMIN_KEY, admin).await,
+            Stored::PortalLink(visit) => self.0.insert(PORTAL_LINK_KEY, visit).await,
         }
         .map_err(logged)
     }
@@ -140,6 +197,7 @@ fn logged(error: tower_sessions::session::Error) -> SessionError {
 enum Stored {
     Operator(StoredOperator),
     Admin(StoredAdmin),
+    PortalLink(StoredLinkVisit),
 }
 
 /// An operator as the session stores them (the format of existing sessions).
@@ -189,7 +247,50 @@ impl StoredAdmin {
 
     fn parse(self) -> Option<AdminSession> {
         let (Ok(id), Ok(tenant)) = (self.id.parse(), self.tenant_id.parse()) else { return malformed(ADMIN_KEY) };
-        Some(AdminSession { id, email: self.email, tenant, tenant_name: self.tenant_name })
+        Some(AdminSession {
+            identity: AdminIdentity::Account(id),
+            email: self.email,
+            tenant,
+            tenant_name: self.tenant_name,
+        })
+    }
+}
+
+/// A person signed in through an Admin Portal link, as the session stores them.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredLinkVisit {
+    link: String,
+    name: String,
+    tenant_id: String,
+    tenant_name: String,
+    return_url: Option<String>,
+    success_url: Option<String>,
+}
+
+impl StoredLinkVisit {
+    async fn of(store: &Store, visit: &PortalLinkVisit) -> Result<Self, ServiceError> {
+        let tenant_name = crate::tenants::name_of(store, visit.tenant).await?.unwrap_or_default();
+        Ok(Self {
+            link: visit.link.to_string(),
+            name: visit.name.clone(),
+            tenant_id: visit.tenant.to_string(),
+            tenant_name,
+            return_url: visit.return_url.clone(),
+            success_url: visit.success_url.clone(),
+        })
+    }
+
+    fn parse(self) -> Option<AdminSession> {
+        let (Ok(link), Ok(tenant)) = (self.link.parse(), self.tenant_id.parse()) else {
+            return malformed(PORTAL_LINK_KEY);
+        };
+        let visit = PortalLinkReturn { link, return_url: self.return_url, success_url: self.success_url };
+        Some(AdminSession {
+            identity: AdminIdentity::PortalLink(visit),
+            email: self.name,
+            tenant,
+            tenant_name: self.tenant_name,
+        })
     }
 }
 
@@ -227,6 +328,35 @@ mod tests {
             tenant_name: "Acme".into(),
         };
         assert_eq!(admin.parse(), None);
+    }
+
+    #[test]
+    fn a_portal_link_visit_reads_back_as_an_admin_acting_through_the_link() {
+        let (link, tenant) = (PortalLinkId::fresh(), TenantId::fresh());
+        let stored = StoredLinkVisit {
+            link: link.to_string(),
+            name: "user_42".into(),
+            tenant_id: tenant.to_string(),
+            tenant_name: "Acme".into(),
+            return_url: Some("https://app.vendor.example/back".into()),
+            success_url: None,
+        };
+        let session = stored.parse().unwrap();
+        assert_eq!(session.actor(), Actor::PortalLink { link, name: "user_42".into() });
+        assert_eq!(
+            session.portal_link().and_then(|visit| visit.return_url.as_deref()),
+            Some("https://app.vendor.example/back")
+        );
+        assert_eq!(session.tenant, tenant);
+        let forged = StoredLinkVisit {
+            link: "not-an-id".into(),
+            name: "user_42".into(),
+            tenant_id: tenant.to_string(),
+            tenant_name: "Acme".into(),
+            return_url: None,
+            success_url: None,
+        };
+        assert_eq!(forged.parse(), None);
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub type AuditId = Id<kind::Audit>;
 pub type TenantAdminId = Id<kind::TenantAdmin>;
 /// A setup link: a single-use invitation to become a tenant's admin.
 pub type SetupLinkId = Id<kind::SetupLink>;
+/// An Admin Portal link: a single-use sign-in to a tenant's setup wizard that the vendor's
+/// product asked for through the WorkOS-compatible API.
+pub type PortalLinkId = Id<kind::PortalLink>;
 /// A webhook endpoint of a tenant.
 pub type WebhookId = Id<kind::Webhook>;
 /// One attempt to deliver an event to a webhook.
@@ -78,6 +81,9 @@ mod kind {
     /// See [`SetupLinkId`](super::SetupLinkId).
     #[derive(Debug)]
     pub enum SetupLink {}
+    /// See [`PortalLinkId`](super::PortalLinkId).
+    #[derive(Debug)]
+    pub enum PortalLink {}
     /// See [`WebhookId`](super::WebhookId).
     #[derive(Debug)]
     pub enum Webhook {}
@@ -118,6 +124,9 @@ mod kind {
     }
     impl IdKind for SetupLink {
         const NAME: &'static str = "SetupLinkId";
+    }
+    impl IdKind for PortalLink {
+        const NAME: &'static str = "PortalLinkId";
     }
     impl IdKind for Webhook {
         const NAME: &'static str = "WebhookId";

@@ -54,6 +54,7 @@ mod nonhuman;
 mod operator_webhooks;
 mod operators;
 mod portal;
+mod portal_links;
 mod resource_kind;
 mod resources;
 mod scope;
@@ -74,7 +75,8 @@ pub use filter_sql::indexed_columns;
 pub use idempotency::Reservation;
 pub use ids::{
     ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, Id, IdentityProvider, InvalidSlug, OperatorId,
-    OperatorWebhookId, SetupLinkId, TenantAdminId, TenantId, TenantSlug, TokenId, UnknownIdentityProvider, WebhookId,
+    OperatorWebhookId, PortalLinkId, SetupLinkId, TenantAdminId, TenantId, TenantSlug, TokenId,
+    UnknownIdentityProvider, WebhookId,
 };
 pub use nonhuman::{ExpiredIdentity, NonHumanIdentity, OwnerState};
 pub use operator_webhooks::{OperatorDelivery, OperatorDeliveryOutcome, OperatorWebhook};
@@ -82,6 +84,7 @@ pub use operators::{Operator, OperatorRole};
 pub use portal::{
     DirectoryRequest, NewSetupLink, OidcProvider, SetupCompletion, SetupLink, SetupState, SyncHealth, TenantAdmin,
 };
+pub use portal_links::{NewPortalLink, PortalLink};
 pub use resource_kind::ResourceKind;
 pub use resources::{
     Change, ChangeKind, ChangeRecord, Computed, DirectoryData, GroupRef, ListPage, ListSpec, Member, MemberDelta,

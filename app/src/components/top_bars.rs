@@ -27,9 +27,11 @@ pub(crate) fn TopBar(operator: OperatorView) -> impl IntoView {
     }
 }
 
-/// The bar across the top of the admin's pages.
+/// The bar across the top of the admin's pages; for someone the vendor's product sent in
+/// with an Admin Portal link, also the way back to it (leaving before setup is complete).
 #[component]
 pub(crate) fn AdminTopBar(admin: AdminView) -> impl IntoView {
+    let back = admin.vendor.and_then(|vendor| vendor.return_url.map(|url| (vendor.name, url)));
     view! {
         <div class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-6 py-3 text-sm">
@@ -40,7 +42,14 @@ pub(crate) fn AdminTopBar(admin: AdminView) -> impl IntoView {
                     <A href="/admin/audit" attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Audit trail"</A>
                     <A href="/admin/webhooks" attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Webhooks"</A>
                 </nav>
-                <SignedInAs email=admin.email/>
+                <div class="flex flex-wrap items-center gap-4">
+                    {back.map(|(name, url)| view! {
+                        <a id="return-to-vendor" href=url rel="noreferrer" class="font-semibold text-indigo-600 hover:text-indigo-500">
+                            {format!("Back to {name}")}
+                        </a>
+                    })}
+                    <SignedInAs email=admin.email/>
+                </div>
             </div>
         </div>
     }

@@ -4,13 +4,15 @@
 //! The operator console: [`status`] (`/`), [`tenants`] (`/tenants`, `/tenants/{slug}`),
 //! [`team`], [`support`]. The tenant admin's pages: [`setup_link`], [`admin_home`]
 //! (`/admin`), [`wizard`] (`/admin/connect` and the five setup steps), [`dashboard`],
-//! [`tokens`], [`audit`], [`webhooks`]. And [`sign_in`], [`not_found`] and the test-only
+//! [`tokens`], [`audit`], [`webhooks`], and [`portal_link`] (an Admin Portal link that
+//! opens nothing). And [`sign_in`], [`not_found`] and the test-only
 //! [`probe`].
 
 pub mod admin_home;
 pub mod audit;
 pub mod dashboard;
 pub mod not_found;
+pub mod portal_link;
 pub mod probe;
 pub mod setup_link;
 pub mod sign_in;

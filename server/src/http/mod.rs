@@ -6,6 +6,7 @@ mod live;
 mod metrics;
 mod oauth;
 mod operator_api;
+mod portal_visit;
 mod render_guard;
 mod scim_endpoints;
 mod sessions;
@@ -151,6 +152,7 @@ impl App {
             // Anything else is a file of the built bundle under the site root, or the
             // portal's not-found page.
             .merge(sso::router())
+            .merge(portal_visit::router())
             .merge(live::router())
             .merge(audit_export::portal_router())
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))

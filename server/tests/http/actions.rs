@@ -16,7 +16,9 @@
 //!   `webhook.created`;
 //! - command line: `tenant.created` and `directory.created` (create-directory),
 //!   `directory.configured`, `schema_extension.defined`, `oauth_client.issued`,
-//!   `setup_link.created`, `webhook.created`.
+//!   `setup_link.created`, `webhook.created`;
+//! - WorkOS-compatible API and its Admin Portal links: `portal_link.created`,
+//!   `portal_link.signed_in` (driven in `portal_links.rs`).
 
 use serde_json::{Value, json};
 use store::testing::TestDatabase;

@@ -22,6 +22,7 @@ mod idp_sequences;
 mod nonhuman;
 mod onboarding;
 mod operator_api;
+mod portal_links;
 mod processes;
 mod render;
 mod scim;

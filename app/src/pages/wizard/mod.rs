@@ -16,7 +16,7 @@ use self::calls::{
     SaveMapping, StartSetup, WizardData, load_mapping, sync_feed, wizard_state,
 };
 use self::guides::{identity_providers, instructions};
-use crate::auth::AdminView;
+use crate::auth::{AdminView, VendorReturn};
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Stepper};
 
@@ -91,6 +91,7 @@ fn WizardView(admin: AdminView) -> impl IntoView {
     // mapping form) whose server render could differ from the first client render, and a
     // mismatch would stop the page's hydration.
     let state = LocalResource::new(move || wizard_state(directory(), step()));
+    let vendor = admin.vendor.clone();
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-3xl space-y-8 px-6 py-10">
@@ -105,7 +106,7 @@ fn WizardView(admin: AdminView) -> impl IntoView {
                             let reached = usize::from(state.reached);
                             view! {
                                 <Stepper directory=Some(state.directory.clone()) current=current + 1 reached/>
-                                <StepContent step state/>
+                                <StepContent step state vendor=vendor.clone()/>
                             }.into_any()
                         }
                         Err(error) => view! {
@@ -119,13 +120,13 @@ fn WizardView(admin: AdminView) -> impl IntoView {
 }
 
 #[component]
-fn StepContent(step: String, state: WizardData) -> impl IntoView {
+fn StepContent(step: String, state: WizardData, vendor: Option<VendorReturn>) -> impl IntoView {
     match step.as_str() {
         "provider" => view! { <ProviderStep state/> }.into_any(),
         "endpoint" => view! { <EndpointStep state/> }.into_any(),
         "token" => view! { <TokenStep state/> }.into_any(),
         "mapping" => view! { <MappingStep state/> }.into_any(),
-        _ => view! { <TestStep state/> }.into_any(),
+        _ => view! { <TestStep state vendor/> }.into_any(),
     }
 }
 
@@ -437,7 +438,7 @@ fn MappingForm(directory: String, view_data: MappingView, save: ServerAction<Sav
 }
 
 #[component]
-fn TestStep(state: WizardData) -> impl IntoView {
+fn TestStep(state: WizardData, vendor: Option<VendorReturn>) -> impl IntoView {
     let self_test = ServerAction::<RunSelfTest>::new();
     let pending = self_test.pending();
     let tick = live_requests(state.directory.clone(), Duration::from_secs(10));
@@ -487,7 +488,7 @@ fn TestStep(state: WizardData) -> impl IntoView {
                 let dashboard = dashboard.clone();
                 let Some(loaded) = feed.get() else { return view! { <p class="text-sm text-slate-500">"Loading the live feed…"</p> }.into_any(); };
                 match loaded {
-                            Ok(feed) => view! { <LiveFeed feed dashboard/> }.into_any(),
+                            Ok(feed) => view! { <LiveFeed feed dashboard vendor=vendor.clone()/> }.into_any(),
                             Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                         }
             }}
@@ -495,13 +496,26 @@ fn TestStep(state: WizardData) -> impl IntoView {
     }
 }
 
+/// The live feed, and once setup is complete the way on: the dashboard, or for someone the
+/// vendor's product sent in with an Admin Portal link, back to that product.
 #[component]
-fn LiveFeed(feed: FeedView, dashboard: String) -> impl IntoView {
+fn LiveFeed(feed: FeedView, dashboard: String, vendor: Option<VendorReturn>) -> impl IntoView {
+    let back = vendor.and_then(|vendor| vendor.success_url.map(|url| (vendor.name, url)));
     view! {
         {feed.completed.then(|| view! {
             <div id="setup-complete" class="flex flex-wrap items-center justify-between gap-3 rounded-lg border border-emerald-300 bg-emerald-50 p-4">
                 <p class="font-medium text-emerald-800">"Setup complete: provisioning works."</p>
-                <A href=dashboard.clone() attr:id="open-dashboard" attr:class=PRIMARY_BUTTON>"Open the dashboard"</A>
+                {match back {
+                    Some((name, url)) => view! {
+                        <div class="flex flex-wrap items-center gap-3">
+                            <A href=dashboard.clone() attr:id="open-dashboard" attr:class=SECONDARY_BUTTON>"Open the dashboard"</A>
+                            <a id="return-to-vendor-success" href=url rel="noreferrer" class=PRIMARY_BUTTON>{format!("Return to {name}")}</a>
+                        </div>
+                    }.into_any(),
+                    None => view! {
+                        <A href=dashboard.clone() attr:id="open-dashboard" attr:class=PRIMARY_BUTTON>"Open the dashboard"</A>
+                    }.into_any(),
+                }}
             </div>
         })}
         <div>

@@ -1,8 +1,8 @@
 //! The WorkOS-compatible Directory Sync API, at the root of the main listener (the official
 //! SDKs resolve every path from the root of their host): organizations, directories,
 //! directory users and groups ([`directory`]) and events ([`events`]), read through
-//! [`service::directory_sync`]. Authenticated with operator API keys, as the operator API
-//! under `/api/v1` is.
+//! [`service::directory_sync`], and Admin Portal links ([`portal_link`]). Authenticated with
+//! operator API keys, as the operator API under `/api/v1` is.
 //!
 //! The SDKs read errors as JSON objects `{message, code}` (a 422 also needs an `errors`
 //! array), take 401 as a bad key whatever the body says, and find the request id only in
@@ -14,7 +14,7 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch};
+use axum::routing::{get, patch, post};
 use serde::Serialize;
 use serde_json::json;
 use service::ServiceError;
@@ -27,6 +27,7 @@ use super::AppState;
 mod directory;
 mod events;
 mod idempotency;
+mod portal_link;
 mod webhook_endpoints;
 
 /// Every route of the compatible API; POSTs answer a retry with the same
@@ -47,6 +48,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/directory_groups", get(directory::list_groups))
         .route("/directory_groups/{id}", get(directory::get_group))
         .route("/events", get(events::list_events))
+        .route("/portal/generate_link", post(portal_link::generate_link))
         .route("/webhook_endpoints", get(webhook_endpoints::list_endpoints).post(webhook_endpoints::create_endpoint))
         .route(
             "/webhook_endpoints/{id}",
@@ -115,14 +117,15 @@ impl IntoResponse for Failure {
     }
 }
 
-/// A request authenticated with an operator API key.
-pub(crate) struct ApiKey;
+/// A request authenticated with an operator API key: the key's id, the actor of what the
+/// request changes.
+pub(crate) struct ApiKey(pub(crate) ApiKeyId);
 
 impl FromRequestParts<AppState> for ApiKey {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        authenticate(state, &parts.headers).await.map(|_| ApiKey)
+        authenticate(state, &parts.headers).await.map(ApiKey)
     }
 }
 
