@@ -133,6 +133,19 @@ pub struct NormalizedUser {
     /// What the tenant's attribute mapping produces; a mapped attribute the user lacks is
     /// absent.
     pub custom_attributes: Map<String, Value>,
+    /// The first of `roles` by the vendor's precedence; `None` when the user has none.
+    #[serde(default)]
+    pub role: Option<RoleRef>,
+    /// The vendor's roles the user's groups grant (or the default role), in precedence
+    /// order. Derived by the caller from the user's groups; empty from [`normalize_user`].
+    #[serde(default)]
+    pub roles: Vec<RoleRef>,
+}
+
+/// One of the vendor's roles, as WorkOS shows it: `{"slug": "admin"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleRef {
+    pub slug: String,
 }
 
 /// A group's fields as the vendor's product reads them.
@@ -171,6 +184,8 @@ pub fn normalize_user(id: &str, doc: &Value, mapping: &[MappedAttribute]) -> Nor
         job_title: text(key(doc, "title")),
         state: if active { UserState::Active } else { UserState::Inactive },
         custom_attributes,
+        role: None,
+        roles: Vec::new(),
     }
 }
 

@@ -65,10 +65,12 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let sweeper = http::spawn_expiry_sweeper(store.clone(), effects.clock().clone());
     let deliverer = spawn_webhook_deliveries(store.clone(), webhook_options(config), effects.clone())?;
     let expiry = spawn_nonhuman_expiry(store.clone(), config.public_base().to_owned(), effects.clock().clone());
+    let republisher = spawn_republisher(store.clone(), config.public_base().to_owned(), effects.clone());
     serve_until(listener, app, shutdown_signal(), Duration::from_secs(config.shutdown_grace_seconds)).await?;
     sweeper.abort();
     deliverer.abort();
     expiry.abort();
+    republisher.abort();
     // Requests recorded in the last moments are still queued.
     audit.flush().await;
     store.close().await;
@@ -126,6 +128,28 @@ pub fn spawn_nonhuman_expiry(
                 Ok(expired) if expired.is_empty() => {}
                 Ok(expired) => tracing::info!(deactivated = expired.len(), "deactivated expired non-human identities"),
                 Err(error) => tracing::warn!(%error, "cannot deactivate expired non-human identities; retrying"),
+            }
+        }
+    })
+}
+
+/// Re-derives users whose mapping, roles or role-granting groups changed (see
+/// `service::republish`), checking every second and going on at once while work remains.
+pub fn spawn_republisher(store: Store, public_base: String, effects: service::Effects) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            loop {
+                match service::republish::republish_pending(&store, &public_base, &effects).await {
+                    Ok(0) => break,
+                    Ok(examined) => tracing::debug!(examined, "re-derived users"),
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot re-derive users; retrying");
+                        break;
+                    }
+                }
             }
         }
     })

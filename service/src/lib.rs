@@ -19,6 +19,7 @@ pub mod onboarding;
 pub mod operators;
 pub mod portal_links;
 pub mod provisioning;
+pub mod republish;
 pub mod self_test;
 pub mod session;
 pub mod sso;

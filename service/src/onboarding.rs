@@ -515,6 +515,8 @@ pub async fn save_mapping(
     let value = serde_json::to_value(&rows).map_err(|error| ServiceError::Internal(error.to_string()))?;
     let mut action = store.tenant(tenant).begin_action().await?;
     action.set_attribute_mapping(directory, &value).await?;
+    // Every stored user is shaped by the mapping: re-derive them in the background.
+    action.request_republish(directory, "attribute mapping", now).await?;
     action.reach_setup_step(directory, Step::Test.number()).await?;
     action.commit(actor.record("directory.mapping_saved", Some(directory), json!({ "mapping": value }), now)).await?;
     Ok(())

@@ -48,4 +48,13 @@ impl StoreError {
             _ => StoreError::Database(error),
         }
     }
+
+    /// A foreign key refused the write (a reference to a row that does not exist):
+    /// `Conflict` with `conflict`.
+    pub(crate) fn on_foreign_key_violation(error: sqlx::Error, conflict: &'static str) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Conflict(conflict),
+            _ => StoreError::Database(error),
+        }
+    }
 }

@@ -57,6 +57,7 @@ mod portal;
 mod portal_links;
 mod resource_kind;
 mod resources;
+mod roles;
 mod scope;
 mod sessions;
 mod tenants;
@@ -86,10 +87,11 @@ pub use portal::{
 };
 pub use portal_links::{NewPortalLink, PortalLink};
 pub use resource_kind::ResourceKind;
+pub use roles::{RepublishJob, Role};
 pub use resources::{
     Change, ChangeKind, ChangeRecord, Computed, DirectoryData, GroupRef, ListPage, ListSpec, Member, MemberDelta,
     MembershipOutcome, PageSpec, ResourceRecord, ResourceState, SELF_TEST_ID_PREFIX, SortField, SortKey, Update,
-    WriteBatch, WriteContext,
+    RepublishOutcome, Republished, UserToRepublish, WriteBatch, WriteContext,
 };
 pub use scope::{
     Directory, DirectorySettings, NewOAuthClient, NewToken, OAuthClientRecord, SchemaExtension, TenantScope,

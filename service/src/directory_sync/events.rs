@@ -17,7 +17,7 @@ use store::{ChangeRecord, DirectoryId, FeedEntry, FeedPosition, FeedQuery, Resou
 use uuid::Uuid;
 
 use super::objects::{DirectoryGroup, DirectoryUser, timestamp};
-use super::{Page, SyncError, ids, mapping_of, open};
+use super::{Page, SyncError, UserShaping, ids, open};
 use crate::provisioning::Endpoint;
 
 /// The event types of Directory Sync, and the changes each stands for. `dsync.activated`
@@ -292,7 +292,7 @@ impl Readers {
                 DirectoryGroup::from_parts(tenant, directory, &group_id, json!({}), normalized, times)
             }
         };
-        let mapping = mapping_of(store, tenant, directory).await?;
+        let shaping = UserShaping::of(store, tenant, directory).await?;
         let members: Vec<String> = change
             .data
             .get("members")
@@ -303,7 +303,9 @@ impl Readers {
         for (index, member) in members.iter().enumerate().skip(skip) {
             let user = match endpoint.record(ResourceKind::User, member).await? {
                 Some(record) => {
-                    let normalized = scim::normalized::normalize_user(&record.id, &record.doc, &mapping);
+                    let groups = shaping.groups_for_roles(&endpoint, std::slice::from_ref(&record)).await?;
+                    let of_user = groups.get(&record.id).into_iter().flatten();
+                    let normalized = shaping.user(&record, of_user.map(|group| group.id.as_str()));
                     let times = (record.created_at, record.last_modified);
                     DirectoryUser::from_parts(tenant, directory, &record.id, record.doc.clone(), normalized, times)
                 }
@@ -383,6 +385,8 @@ fn placeholder_user(id: &str) -> NormalizedUser {
         job_title: None,
         state: UserState::Inactive,
         custom_attributes: serde_json::Map::new(),
+        role: None,
+        roles: Vec::new(),
     }
 }
 

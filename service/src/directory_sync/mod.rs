@@ -10,11 +10,12 @@ pub mod ids;
 pub mod mapping;
 pub mod objects;
 pub mod paging;
+pub mod roles;
 pub mod webhooks;
 
 use std::collections::HashMap;
 
-use scim::normalized::{MappedAttribute, normalize_group, normalize_user};
+use scim::normalized::{MappedAttribute, NormalizedUser, normalize_group, normalize_user};
 use serde_json::Value;
 use store::{Directory, DirectoryId, ResourceKind, ResourceRecord, Store, TenantId, TenantSlug};
 
@@ -199,16 +200,42 @@ async fn open(store: &Store, tenant: TenantId, directory: DirectoryId) -> Result
 }
 
 /// The custom attributes the directory's mapping produces.
-async fn mapping_of(
-    store: &Store,
-    tenant: TenantId,
-    directory: DirectoryId,
-) -> Result<Vec<MappedAttribute>, SyncError> {
-    let (rows, _) = crate::onboarding::mapping(store, tenant, directory).await.map_err(|error| match error {
-        crate::onboarding::OnboardingError::Service(error) => SyncError::Service(error),
-        _ => SyncError::NotFound(format!("directory {}", ids::directory_id(directory))),
-    })?;
-    Ok(mapping::mapped_attributes(&rows))
+/// What shapes a directory's users: its attribute mapping and the roles its groups grant.
+#[derive(Debug, Clone)]
+pub(crate) struct UserShaping {
+    pub(crate) mapping: Vec<MappedAttribute>,
+    pub(crate) roles: roles::RoleAssignment,
+}
+
+impl UserShaping {
+    pub(crate) async fn of(store: &Store, tenant: TenantId, directory: DirectoryId) -> Result<Self, SyncError> {
+        let (rows, _) = crate::onboarding::mapping(store, tenant, directory).await.map_err(|error| match error {
+            crate::onboarding::OnboardingError::Service(error) => SyncError::Service(error),
+            _ => SyncError::NotFound(format!("directory {}", ids::directory_id(directory))),
+        })?;
+        let roles = roles::assignment(store, tenant, directory).await?;
+        Ok(Self { mapping: mapping::mapped_attributes(&rows), roles })
+    }
+
+    /// User `record` normalized, with the roles of `groups` (its groups' ids).
+    pub(crate) fn user<'g>(&self, record: &ResourceRecord, groups: impl IntoIterator<Item = &'g str>) -> NormalizedUser {
+        let mut user = normalize_user(&record.id, &record.doc, &self.mapping);
+        self.roles.apply(&mut user, groups);
+        user
+    }
+
+    /// The groups of `records` when roles depend on them (none to read otherwise).
+    pub(crate) async fn groups_for_roles(
+        &self,
+        endpoint: &Endpoint,
+        records: &[ResourceRecord],
+    ) -> Result<HashMap<String, Vec<store::GroupRef>>, SyncError> {
+        if !self.roles.depends_on_groups() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<String> = records.iter().map(|record| record.id.clone()).collect();
+        Ok(endpoint.groups_of_users(&ids).await?)
+    }
 }
 
 /// Which users to list: a directory's, a group's, or both at once (the group must be in the
@@ -322,12 +349,14 @@ async fn users_of(
     records: Vec<ResourceRecord>,
     with_groups: bool,
 ) -> Result<Vec<DirectoryUser>, SyncError> {
-    let mapping = mapping_of(store, scope.tenant, scope.directory.id).await?;
-    let mut groups_by_user = HashMap::new();
+    let shaping = UserShaping::of(store, scope.tenant, scope.directory.id).await?;
+    let mut groups_by_user = shaping.groups_for_roles(&scope.endpoint, &records).await?;
     let mut groups: HashMap<String, DirectoryGroup> = HashMap::new();
     if with_groups {
-        let ids: Vec<String> = records.iter().map(|record| record.id.clone()).collect();
-        groups_by_user = scope.endpoint.groups_of_users(&ids).await?;
+        if !shaping.roles.depends_on_groups() {
+            let ids: Vec<String> = records.iter().map(|record| record.id.clone()).collect();
+            groups_by_user = scope.endpoint.groups_of_users(&ids).await?;
+        }
         for group in groups_by_user.values().flatten() {
             if groups.contains_key(&group.id) {
                 continue;
@@ -340,7 +369,8 @@ async fn users_of(
     Ok(records
         .iter()
         .map(|record| {
-            let normalized = normalize_user(&record.id, &record.doc, &mapping);
+            let of_user = groups_by_user.get(&record.id).into_iter().flatten();
+            let normalized = shaping.user(record, of_user.map(|group| group.id.as_str()));
             let mut user = DirectoryUser::of(scope.tenant, &scope.directory, record, normalized);
             if with_groups {
                 let of_user = groups_by_user.get(&record.id).into_iter().flatten();

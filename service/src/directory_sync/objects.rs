@@ -2,7 +2,7 @@
 //! official SDKs deserialize: see the README's "Moving from WorkOS").
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use scim::normalized::{NormalizedEmail, NormalizedGroup, NormalizedUser, UserState};
+use scim::normalized::{NormalizedEmail, NormalizedGroup, NormalizedUser, RoleRef, UserState};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use store::{Directory, DirectoryId, IdentityProvider, ResourceRecord, Tenant, TenantId};
@@ -123,6 +123,10 @@ pub struct DirectoryUser {
     pub emails: Vec<NormalizedEmail>,
     pub job_title: Option<String>,
     pub custom_attributes: Map<String, Value>,
+    /// The first of `roles` by precedence (`null` when the user has none).
+    pub role: Option<RoleRef>,
+    /// The roles the user's groups grant, or the default role (see `roles`).
+    pub roles: Vec<RoleRef>,
     /// The user as stored, with the identity provider's attribute names.
     pub raw_attributes: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -168,6 +172,8 @@ impl DirectoryUser {
             emails: normalized.emails,
             job_title: normalized.job_title,
             custom_attributes: normalized.custom_attributes,
+            role: normalized.role,
+            roles: normalized.roles,
             raw_attributes: raw,
             groups: None,
             created_at: timestamp(times.0),

@@ -28,7 +28,8 @@ impl Endpoint {
         let actor = crate::nonhuman::SWEEPER_ACTOR.to_owned();
         let context = WriteContext { actor, at: truncate_to_millis(now) };
         let mut expired: Option<NonHuman> = None;
-        let mapping = self.mapping().await?;
+        let shaping = self.shaping().await?;
+        let groups = self.role_groups(ResourceKind::User, id).await?;
         let outcome = self
             .data()
             .modify(ResourceKind::User, id, &context, |current| {
@@ -49,7 +50,7 @@ impl Endpoint {
                     kind: change_kind(current, &updated),
                     resource_id: current.id.clone(),
                     data: self.event_state(&updated),
-                    view: change_view(ResourceKind::User, &current.id, Some(&current.doc), Some(&updated.doc), mapping),
+                    view: change_view(ResourceKind::User, &current.id, Some(&current.doc), Some(&updated.doc), shaping, &groups),
                 };
                 let record = crate::nonhuman::expiry_record(self.caller.directory, &current.id, &identity, now);
                 expired = Some(identity);

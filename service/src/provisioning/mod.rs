@@ -11,10 +11,13 @@ mod list;
 mod patch;
 mod records;
 mod representation;
+mod republish;
 mod request;
 mod views;
 mod write_summary;
 mod writes;
+
+pub use republish::REPUBLISH_ACTOR;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -178,8 +181,9 @@ pub struct Endpoint {
     /// the portal's and the operator's reads do; the SCIM endpoint the self-test
     /// exercises does not.
     hide_self_test: bool,
-    /// The directory's attribute mapping, read at the first write that needs it.
-    mapping: Arc<tokio::sync::OnceCell<Vec<scim::normalized::MappedAttribute>>>,
+    /// What shapes the directory's users (attribute mapping, roles), read at the first
+    /// write that needs it.
+    shaping: Arc<tokio::sync::OnceCell<crate::directory_sync::UserShaping>>,
 }
 
 impl Endpoint {
@@ -219,7 +223,7 @@ impl Endpoint {
             batch: None,
             effects: None,
             hide_self_test: true,
-            mapping: Arc::default(),
+            shaping: Arc::default(),
         })
     }
 

@@ -42,6 +42,14 @@ impl Endpoint {
         Ok(self.data().resource(kind, id).await?)
     }
 
+    /// The members of each of `groups`.
+    pub async fn members_of_groups(
+        &self,
+        groups: &[String],
+    ) -> Result<HashMap<String, Vec<store::Member>>, ProvisioningError> {
+        Ok(self.data().members_of(groups).await?)
+    }
+
     /// The groups each of `users` is a member of, ordered by id.
     pub async fn groups_of_users(&self, users: &[String]) -> Result<HashMap<String, Vec<GroupRef>>, ProvisioningError> {
         Ok(self.data().groups_of(users).await?)

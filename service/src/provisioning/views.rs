@@ -3,44 +3,58 @@
 //! update the normalized fields it changed with their old values. Computed in the write,
 //! under the mapping in force then, and stored with the change record.
 
-use scim::normalized::{MappedAttribute, normalize_group, normalize_user, previous_attributes};
+use scim::normalized::{normalize_group, normalize_user, previous_attributes};
 use serde_json::{Value, json};
 use store::ResourceKind;
 
-use super::Endpoint;
+use super::{Endpoint, ProvisioningError};
 use crate::ServiceError;
+use crate::directory_sync::UserShaping;
 
 impl Endpoint {
-    /// The custom attributes the directory's mapping produces, read once per endpoint.
-    pub(super) async fn mapping(&self) -> Result<&[MappedAttribute], ServiceError> {
-        let mapping = self
-            .mapping
+    /// What shapes the directory's users (its attribute mapping and roles), read once per
+    /// endpoint.
+    pub(super) async fn shaping(&self) -> Result<&UserShaping, ServiceError> {
+        self.shaping
             .get_or_try_init(|| async {
-                let (rows, _) = crate::onboarding::mapping(&self.store, self.caller.tenant, self.caller.directory)
-                    .await
-                    .map_err(|error| match error {
-                        crate::onboarding::OnboardingError::Service(error) => error,
-                        other => ServiceError::Internal(format!("the mapping of {}: {other}", self.caller.directory)),
-                    })?;
-                Ok::<_, ServiceError>(crate::directory_sync::mapping::mapped_attributes(&rows))
+                UserShaping::of(&self.store, self.caller.tenant, self.caller.directory).await.map_err(|error| match error {
+                    crate::directory_sync::SyncError::Service(error) => error,
+                    other => ServiceError::Internal(format!("the user shaping of {}: {other}", self.caller.directory)),
+                })
             })
-            .await?;
-        Ok(mapping)
+            .await
+    }
+
+    /// The ids of the groups of user `id` when its roles depend on them (none otherwise, and
+    /// for groups). Read before the write's transaction: a membership change meanwhile queues
+    /// the user for re-derivation, so the roles catch up.
+    pub(super) async fn role_groups(&self, kind: ResourceKind, id: &str) -> Result<Vec<String>, ProvisioningError> {
+        if kind != ResourceKind::User || !self.shaping().await?.roles.depends_on_groups() {
+            return Ok(Vec::new());
+        }
+        let groups = self.data().groups_of(&[id.to_owned()]).await?;
+        Ok(groups.get(id).into_iter().flatten().map(|group| group.id.clone()).collect())
     }
 }
 
 /// The view of a change of resource `id` from the stored document `before` to `after`
 /// (`None` on the side where the resource does not exist): `{"normalized": …,
-/// "previous_attributes": …}`, the latter only for an update.
+/// "previous_attributes": …}`, the latter only for an update. A user's roles are those of
+/// `groups`.
 pub(super) fn change_view(
     kind: ResourceKind,
     id: &str,
     before: Option<&Value>,
     after: Option<&Value>,
-    mapping: &[MappedAttribute],
+    shaping: &UserShaping,
+    groups: &[String],
 ) -> Option<Value> {
     let normalized = |doc: &Value| match kind {
-        ResourceKind::User => serde_json::to_value(normalize_user(id, doc, mapping)).ok(),
+        ResourceKind::User => {
+            let mut user = normalize_user(id, doc, &shaping.mapping);
+            shaping.roles.apply(&mut user, groups.iter().map(String::as_str));
+            serde_json::to_value(user).ok()
+        }
         ResourceKind::Group => serde_json::to_value(normalize_group(id, doc)).ok(),
     };
     let (before, after) = (before.and_then(normalized), after.and_then(normalized));
@@ -54,13 +68,14 @@ pub(super) fn change_view(
 
 #[cfg(test)]
 mod tests {
-    use scim::normalized::SourcePath;
+    use scim::normalized::{MappedAttribute, SourcePath};
 
     use super::*;
 
-    fn department() -> Vec<MappedAttribute> {
+    fn department() -> UserShaping {
         let source = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
-        vec![MappedAttribute { key: "department".into(), source: SourcePath::parse(source).unwrap() }]
+        let mapping = vec![MappedAttribute { key: "department".into(), source: SourcePath::parse(source).unwrap() }];
+        UserShaping { mapping, roles: Default::default() }
     }
 
     fn user(department: &str, active: bool) -> Value {
@@ -94,6 +109,6 @@ mod tests {
     }
 
     fn views_of(before: Option<&Value>, after: Option<&Value>) -> Value {
-        change_view(ResourceKind::User, "u1", before, after, &department()).unwrap()
+        change_view(ResourceKind::User, "u1", before, after, &department(), &[]).unwrap()
     }
 }

@@ -88,7 +88,7 @@ impl Endpoint {
         self.require_write()?;
         let prepared = self.prepare(kind, body, None)?;
         let context = self.context(now);
-        let mapping = self.mapping().await?;
+        let shaping = self.shaping().await?;
         let record = ResourceRecord {
             kind,
             id: self.new_resource_id()?,
@@ -101,7 +101,7 @@ impl Endpoint {
             kind: if kind == ResourceKind::User { ChangeKind::UserCreated } else { ChangeKind::GroupCreated },
             resource_id: record.id.clone(),
             data: self.event_state(&record),
-            view: change_view(kind, &record.id, None, Some(&record.doc), mapping),
+            view: change_view(kind, &record.id, None, Some(&record.doc), shaping, &[]),
         };
         let members = prepared.members.unwrap_or_default();
         self.data()
@@ -164,12 +164,13 @@ impl Endpoint {
         self.require_write()?;
         let context = self.context(now);
         let current = self.current(kind, id, precondition).await?;
-        let mapping = self.mapping().await?;
+        let shaping = self.shaping().await?;
+        let groups = self.role_groups(kind, id).await?;
         let change = Change {
             kind: if kind == ResourceKind::User { ChangeKind::UserDeleted } else { ChangeKind::GroupDeleted },
             resource_id: id.to_owned(),
             data: json!({ "id": id }),
-            view: change_view(kind, id, Some(&current.doc), None, mapping),
+            view: change_view(kind, id, Some(&current.doc), None, shaping, &groups),
         };
         let expected = precondition.is_conditional().then_some(current.version);
         match self.data().delete(kind, id, expected, &change, &context).await {
@@ -211,7 +212,8 @@ impl Endpoint {
         F: FnOnce(&ResourceRecord) -> Result<(Option<ResourceState>, Vec<MemberDelta>), ScimError>,
     {
         let context = self.context(now);
-        let mapping = self.mapping().await?;
+        let shaping = self.shaping().await?;
+        let groups = self.role_groups(kind, id).await?;
         // The document before and after, and the membership deltas, of a write that
         // happens: summarised once it has committed.
         let mut written: Option<(Value, Vec<MemberDelta>)> = None;
@@ -240,7 +242,7 @@ impl Endpoint {
                         kind: change_kind(current, &updated),
                         resource_id: current.id.clone(),
                         data: self.event_state(&updated),
-                        view: change_view(kind, &current.id, Some(&current.doc), Some(&updated.doc), mapping),
+                        view: change_view(kind, &current.id, Some(&current.doc), Some(&updated.doc), shaping, &groups),
                     }]
                 };
                 Ok(Some(Computed {

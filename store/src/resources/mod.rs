@@ -26,10 +26,12 @@ use crate::resource_kind::ResourceKind;
 #[cfg(feature = "test-support")]
 mod explain;
 mod read;
+mod republish;
 pub(crate) mod transaction;
 mod write;
 
 pub(crate) use transaction::TenantConnection;
+pub use republish::{RepublishOutcome, Republished, UserToRepublish};
 pub use transaction::WriteBatch;
 
 /// A stored resource: its document and the attributes the store keeps itself.

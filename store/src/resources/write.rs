@@ -185,6 +185,9 @@ impl DirectoryData<'_> {
         const TOUCH_GROUP: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $4 \
              WHERE tenant_id = $1 AND directory_id = $2 AND id = $3";
         const DELETE: &str = "DELETE FROM scim_resources WHERE tenant_id = $1 AND directory_id = $2 AND id = $3";
+        const MEMBERS: &str = "SELECT member_id FROM scim_members \
+             WHERE tenant_id = $1 AND directory_id = $2 AND group_id = $3 AND member_type = 'User'";
+        const DROP_GRANTS: &str = "DELETE FROM group_roles WHERE tenant_id = $1 AND directory_id = $2 AND group_id = $3";
         let mut turn = self.write_turn().await;
         let mut write = turn.begin().await?;
         let current: Option<i64> = on_open!(&mut write.open, tx => sqlx::query_scalar(VERSION)
@@ -219,6 +222,23 @@ impl DirectoryData<'_> {
                 .map(drop))?;
             let data = json!({ "group": group, "members": [id] });
             write.record_change(context, ChangeKind::GroupMemberRemoved, group, &data, None).await?;
+        }
+        if kind == ResourceKind::Group {
+            // The group's members lose what it granted; its grants go with it.
+            let members: Vec<String> = on_open!(&mut write.open, tx => sqlx::query_scalar(MEMBERS)
+                .bind(self.tenant)
+                .bind(self.directory)
+                .bind(id)
+                .fetch_all(&mut **tx)
+                .await)?;
+            write.queue_if_granting(id, &members).await?;
+            on_open!(&mut write.open, tx => sqlx::query(DROP_GRANTS)
+                .bind(self.tenant)
+                .bind(self.directory)
+                .bind(id)
+                .execute(&mut **tx)
+                .await
+                .map(drop))?;
         }
         on_open!(&mut write.open, tx => sqlx::query(DELETE)
             .bind(self.tenant)
@@ -345,7 +365,7 @@ impl WriteTransaction<'_> {
 
     /// Appends one change record, numbered after the directory's last; `view` is what
     /// Directory Sync consumers read of it (see [`Change::view`]).
-    async fn record_change(
+    pub(super) async fn record_change(
         &mut self,
         context: &WriteContext,
         kind: ChangeKind,
@@ -373,6 +393,26 @@ impl WriteTransaction<'_> {
             .execute(&mut **tx)
             .await
             .map(drop))?;
+        // What the vendor's product now holds of the user, for the next re-derivation to
+        // compare with (see `republish`).
+        let published = view.and_then(|view| view.get("normalized"));
+        if let Some(normalized) = published.filter(|_| kind.resource_kind() == ResourceKind::User) {
+            if kind != ChangeKind::UserDeleted {
+                self.set_published_view(resource_id, normalized).await?;
+            }
+        }
+        // Members of a group that grants roles may have gained or lost roles: the worker
+        // re-derives them.
+        if matches!(kind, ChangeKind::GroupMemberAdded | ChangeKind::GroupMemberRemoved) {
+            let members: Vec<String> = payload
+                .get("members")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|member| member.as_str().map(str::to_owned))
+                .collect();
+            self.queue_if_granting(resource_id, &members).await?;
+        }
         // The self-test's changes never reach the vendor's product.
         if resource_id.starts_with(SELF_TEST_ID_PREFIX) {
             return Ok(());
@@ -469,6 +509,53 @@ impl WriteTransaction<'_> {
             .execute(&mut **tx)
             .await
             .map(drop))?;
+        Ok(())
+    }
+
+    /// Sets the view the vendor's product last received of user `id`.
+    pub(super) async fn set_published_view(&mut self, id: &str, view: &Value) -> Result<(), StoreError> {
+        const QUERY: &str = "UPDATE scim_resources SET published_view = $4 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = 'User' AND id = $3";
+        on_open!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(id)
+            .bind(Json(view))
+            .execute(&mut **tx)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    /// Queues `users` for re-derivation if `group` grants roles (most groups grant none,
+    /// and then this is one indexed lookup).
+    async fn queue_if_granting(&mut self, group: &str, users: &[String]) -> Result<(), StoreError> {
+        const GRANTS: &str = "SELECT COUNT(*) FROM group_roles WHERE tenant_id = $1 AND directory_id = $2 AND group_id = $3";
+        if users.is_empty() {
+            return Ok(());
+        }
+        let grants: i64 = on_open!(&mut self.open, tx => sqlx::query_scalar(GRANTS)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(group)
+            .fetch_one(&mut **tx)
+            .await)?;
+        if grants == 0 {
+            return Ok(());
+        }
+        for chunk in users.chunks(CHUNK) {
+            let values = (0..chunk.len()).map(|i| format!("($1, $2, ${})", 3 + i)).collect::<Vec<_>>().join(", ");
+            let insert = format!(
+                "INSERT INTO republish_queue (tenant_id, directory_id, user_id) VALUES {values} ON CONFLICT DO NOTHING"
+            );
+            on_open!(&mut self.open, tx => {
+                let mut q = sqlx::query(&insert).bind(self.tenant).bind(self.directory);
+                for user in chunk {
+                    q = q.bind(user);
+                }
+                q.execute(&mut **tx).await.map(drop)
+            })?;
+        }
         Ok(())
     }
 
