@@ -9,6 +9,7 @@ mod events;
 mod extract;
 mod problem;
 mod resources;
+mod roles;
 mod tenants;
 mod webhooks;
 
@@ -27,6 +28,8 @@ use super::AppState;
 enum Verb {
     Get,
     Post,
+    Put,
+    Delete,
 }
 
 /// One route of the operator API: a method, a path and its handler.
@@ -46,19 +49,27 @@ where
     let filter = match verb {
         Verb::Get => MethodFilter::GET,
         Verb::Post => MethodFilter::POST,
+        Verb::Put => MethodFilter::PUT,
+        Verb::Delete => MethodFilter::DELETE,
     };
     Route { verb, path, handler: on(filter, handler) }
 }
 
 /// Every route under `/api/v1`; each must also be in [`OperatorApiDocument`]'s `paths`.
 fn routes() -> Vec<Route> {
-    use Verb::{Get, Post};
+    use Verb::{Delete, Get, Post, Put};
     vec![
         route(Get, "/api/v1/directories/{directory}/events", events::directory_events),
         route(Get, "/api/v1/directories/{directory}/users", resources::list_users),
         route(Get, "/api/v1/directories/{directory}/users/{id}", resources::get_user),
         route(Get, "/api/v1/directories/{directory}/groups", resources::list_groups),
         route(Get, "/api/v1/directories/{directory}/groups/{id}", resources::get_group),
+        route(Get, "/api/v1/roles", roles::list_roles),
+        route(Post, "/api/v1/roles", roles::create_role),
+        route(Put, "/api/v1/roles/{slug}", roles::update_role),
+        route(Delete, "/api/v1/roles/{slug}", roles::delete_role),
+        route(Get, "/api/v1/directories/{directory}/group-roles", roles::group_roles),
+        route(Put, "/api/v1/directories/{directory}/group-roles", roles::set_group_roles),
         route(Get, "/api/v1/tenants", tenants::list_tenants),
         route(Post, "/api/v1/tenants", tenants::create_tenant),
         route(Get, "/api/v1/tenants/{slug}", tenants::tenant_detail),
@@ -97,6 +108,12 @@ pub(crate) fn router() -> Router<AppState> {
         resources::get_user,
         resources::list_groups,
         resources::get_group,
+        roles::list_roles,
+        roles::create_role,
+        roles::update_role,
+        roles::delete_role,
+        roles::group_roles,
+        roles::set_group_roles,
         tenants::list_tenants,
         tenants::create_tenant,
         tenants::tenant_detail,
@@ -112,6 +129,11 @@ pub(crate) fn router() -> Router<AppState> {
         events::EventPage,
         service::events::Event,
         problem::Problem,
+        roles::RoleBody,
+        roles::RoleRequestBody,
+        roles::GrantBody,
+        roles::GroupRolesRequestBody,
+        roles::GroupRolesBody,
         tenants::TenantBody,
         tenants::NewTenantBody,
         tenants::DirectoryBody,
@@ -175,6 +197,8 @@ mod tests {
                 let method = match route.verb {
                     Verb::Get => "get",
                     Verb::Post => "post",
+                    Verb::Put => "put",
+                    Verb::Delete => "delete",
                 };
                 (method.to_owned(), route.path.to_owned())
             })
