@@ -373,8 +373,43 @@ async fn main() -> anyhow::Result<()> {
             elapsed.as_secs_f64(),
             read as f64 / elapsed.as_secs_f64()
         );
+        remap(&client, key, base, &args.directory_id, &run).await?;
     }
     Ok(())
+}
+
+/// Re-derives every user of the directory: a new default role changes each user's roles,
+/// so the background pass publishes one `dsync.user.updated` per user (the worst case of a
+/// mapping change). Times the pass from the request to its end, by its progress.
+async fn remap(client: &reqwest::Client, key: &str, base: &str, directory: &str, run: &str) -> anyhow::Result<()> {
+    let role = json!({ "slug": format!("bench-{run}"), "name": "Benchmark", "precedence": 1, "is_default": true });
+    let started = Instant::now();
+    let created = client.post(format!("{base}/api/v1/roles")).bearer_auth(key).json(&role).send().await?;
+    if !created.status().is_success() {
+        bail!("creating a role failed: {}", created.status());
+    }
+    let progress_url = format!("{base}/api/v1/directories/{directory}/group-roles");
+    // Once a second: the progress page also counts the users per role, a read of every
+    // membership, which should not slow the pass it measures.
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let page: Value = client.get(&progress_url).bearer_auth(key).send().await?.json().await?;
+        let progress = &page["republish"];
+        if progress["finished"] == true {
+            let elapsed = started.elapsed();
+            let done = progress["done"].as_i64().unwrap_or(0);
+            println!(
+                "Re-deriving every user after a role change: {done} users ({} changed) in {:.1} s ({:.0} users/s)",
+                progress["changed"],
+                elapsed.as_secs_f64(),
+                done as f64 / elapsed.as_secs_f64()
+            );
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            bail!("the re-derivation did not finish in 10 minutes: {progress}");
+        }
+    }
 }
 
 /// Reads a Directory Sync list from `first` on, following `list_metadata.after` (the last

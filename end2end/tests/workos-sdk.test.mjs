@@ -38,7 +38,7 @@ before(async () => {
   assert.ok(apiKey, 'E2E_API_KEY is not set');
   await call('POST', `${baseUrl}/api/v1/tenants`, apiKey, { slug, display_name: 'SDK Corp' });
   const created = await call('POST', `${baseUrl}/api/v1/tenants/${slug}/directories`, apiKey, { idp: 'okta' });
-  scim = { base: created.directory.scim_base_url, token: created.token };
+  scim = { base: created.directory.scim_base_url, token: created.token, directory: created.directory.id };
   // Twelve people, more than the SDK's first page of ten.
   for (let n = 0; n < 12; n += 1) {
     const user = await provision('POST', '/Users', {
@@ -53,11 +53,11 @@ before(async () => {
     });
     ids[n] = user.id;
   }
-  await provision('POST', '/Groups', {
+  ids.admins = (await provision('POST', '/Groups', {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
     displayName: 'Admins',
     members: [{ value: ids[0] }, { value: ids[1] }],
-  });
+  })).id;
   await provision('PATCH', `/Users/${ids[1]}`, {
     schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
     Operations: [{ op: 'replace', path: 'active', value: false }],
@@ -159,6 +159,46 @@ test('the SDK reads the events in order, page by page, with previous attributes'
   const deactivation = seen[15];
   assert.equal(deactivation.data.state, 'inactive');
   assert.deepEqual(deactivation.data.previousAttributes, { state: 'active' });
+});
+
+// Roles are the deployment's: this test makes a role no other test knows, and no default
+// role (a default would change every tenant's users, and other tests' events with them).
+test('users carry the roles their groups are granted, and the change reaches the events', async () => {
+  const workos = sdk();
+  const organization = await workos.organizations.getOrganizationByExternalId(slug);
+  const [directory] = (await workos.directorySync.listDirectories({ organizationId: organization.id })).data;
+  const role = `${slug}-admin`;
+  await call('POST', `${baseUrl}/api/v1/roles`, apiKey, { slug: role, name: 'SDK admin', precedence: 1 });
+  const grants = `${baseUrl}/api/v1/directories/${scim.directory}/group-roles`;
+  const saved = await call('PUT', grants, apiKey, { grants: [{ group: ids.admins, role }] });
+  assert.equal(saved.users_per_role[role], 2, 'both members of Admins');
+  // The server re-derives the directory's users in the background, every second.
+  let progress = saved.republish;
+  for (let waited = 0; !progress?.finished && waited < 20000; waited += 200) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    progress = (await call('GET', grants, apiKey)).republish;
+  }
+  assert.ok(progress?.finished, `the re-derivation finished: ${JSON.stringify(progress)}`);
+  assert.equal(progress.changed, 2);
+
+  const users = await (await workos.directorySync.listUsers({ directory: directory.id })).autoPagination();
+  const founder = users.find((user) => user.idpId === 'okta-0');
+  assert.deepEqual(founder.role, { slug: role });
+  assert.equal(founder.roles[0].slug, role);
+  const other = users.find((user) => user.idpId === 'okta-2');
+  assert.ok(!other.roles.some((granted) => granted.slug === role), 'not a member of Admins');
+
+  const updates = await (await workos.events.listEvents({
+    events: ['dsync.user.updated'], organizationId: organization.id, limit: 100,
+  })).data;
+  const derived = updates.filter((event) => event.data.role?.slug === role);
+  assert.deepEqual(derived.map((event) => event.data.idpId).sort(), ['okta-0', 'okta-1']);
+  for (const event of derived) {
+    assert.ok(
+      !event.data.previousAttributes.roles.some((granted) => granted.slug === role),
+      'the previous roles lack the new one',
+    );
+  }
 });
 
 test('the SDK makes a webhook endpoint whose signed deliveries constructEvent verifies', async () => {
