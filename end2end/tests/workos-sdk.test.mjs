@@ -188,10 +188,15 @@ test('users carry the roles their groups are granted, and the change reaches the
   const other = users.find((user) => user.idpId === 'okta-2');
   assert.ok(!other.roles.some((granted) => granted.slug === role), 'not a member of Admins');
 
-  const updates = await (await workos.events.listEvents({
-    events: ['dsync.user.updated'], organizationId: organization.id, limit: 100,
-  })).data;
-  const derived = updates.filter((event) => event.data.role?.slug === role);
+  // On PostgreSQL an event is listed once every older transaction has ended: wait for both.
+  let derived = [];
+  for (let waited = 0; derived.length < 2 && waited < 20000; waited += 200) {
+    if (waited > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    const updates = await workos.events.listEvents({
+      events: ['dsync.user.updated'], organizationId: organization.id, limit: 100,
+    });
+    derived = updates.data.filter((event) => event.data.role?.slug === role);
+  }
   assert.deepEqual(derived.map((event) => event.data.idpId).sort(), ['okta-0', 'okta-1']);
   for (const event of derived) {
     assert.ok(

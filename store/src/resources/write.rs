@@ -54,9 +54,11 @@ impl DirectoryData<'_> {
         context: &WriteContext,
     ) -> Result<(), StoreError> {
         const INSERT: &str = "INSERT INTO scim_resources (tenant_id, directory_id, resource_type, id, name, \
-             name_folded, external_id, doc, doc_folded, version, created_at, last_modified) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)";
+             name_folded, external_id, doc, doc_folded, version, created_at, last_modified, published_view) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10, $11)";
         let folded = fold(&state.doc);
+        // A new user's view is published with its creation: stored in the same statement.
+        let published = published_view(change).filter(|_| kind == ResourceKind::User);
         let mut turn = self.write_turn().await;
         let mut write = turn.begin().await?;
         on_open!(&mut write.open, tx => sqlx::query(INSERT)
@@ -70,6 +72,7 @@ impl DirectoryData<'_> {
             .bind(Json(&state.doc))
             .bind(Json(&folded))
             .bind(context.at)
+            .bind(published.map(Json))
             .execute(&mut **tx)
             .await
             .map(drop))
@@ -395,9 +398,10 @@ impl WriteTransaction<'_> {
             .map(drop))?;
         // What the vendor's product now holds of the user, for the next re-derivation to
         // compare with (see `republish`).
+        // (A creation stored it with the row; a deletion leaves no row.)
         let published = view.and_then(|view| view.get("normalized"));
         if let Some(normalized) = published.filter(|_| kind.resource_kind() == ResourceKind::User) {
-            if kind != ChangeKind::UserDeleted {
+            if !matches!(kind, ChangeKind::UserCreated | ChangeKind::UserDeleted) {
                 self.set_published_view(resource_id, normalized).await?;
             }
         }
@@ -657,6 +661,11 @@ fn lookup_values(doc: &Value) -> Vec<(&'static str, String)> {
         .filter_map(|email| email.get("value").and_then(Value::as_str))
         .map(|value| ("emails", value.to_lowercase()))
         .collect()
+}
+
+/// The normalized view a change publishes, if it carries one.
+fn published_view(change: &Change) -> Option<&Value> {
+    change.view.as_ref().and_then(|view| view.get("normalized"))
 }
 
 fn name_conflict(kind: ResourceKind) -> &'static str {
