@@ -34,9 +34,21 @@ pub(crate) fn build(profile: Profile) -> anyhow::Result<PathBuf> {
 
     let started = Instant::now();
     let wasm = build_wasm(&root, profile)?;
-    bindgen(&wasm, &pkg_dir, profile)?;
-    if profile == Profile::Release {
-        optimise_wasm(&root, &pkg_dir.join(format!("{BUNDLE_NAME}_bg.wasm")))?;
+    let stamp = bundle_stamp(&wasm, profile)?;
+    let stamp_file = pkg_dir.join(".bundle-stamp");
+    let bundled = pkg_dir.join(format!("{BUNDLE_NAME}_bg.wasm"));
+    // wasm-bindgen and wasm-opt take a minute; a warm run (nothing changed since the last
+    // build, e.g. `cargo xtask run` after `cargo xtask test`) skips them.
+    let glue = pkg_dir.join(format!("{BUNDLE_NAME}.js"));
+    if bundled.is_file() && glue.is_file() && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) {
+        println!("xtask: the bundle is up to date with {}", wasm.display());
+    } else {
+        let _ = std::fs::remove_file(&stamp_file);
+        bindgen(&wasm, &pkg_dir, profile)?;
+        if profile == Profile::Release {
+            optimise_wasm(&root, &bundled)?;
+        }
+        std::fs::write(&stamp_file, &stamp).with_context(|| format!("writing {}", stamp_file.display()))?;
     }
     build_stylesheet(&root, &pkg_dir)?;
     copy_public_assets(&root.join("public"), &root.join("target/site"))?;
@@ -56,6 +68,14 @@ fn build_wasm(root: &Path, profile: Profile) -> anyhow::Result<PathBuf> {
             .current_dir(root),
     )?;
     Ok(root.join("target").join(tools::WASM_TARGET).join(profile_dir).join("frontend.wasm"))
+}
+
+/// What the bundle is made from: the profile and the compiled wasm's size and modification
+/// time (cargo rewrites the file whenever it relinks it).
+fn bundle_stamp(wasm: &Path, profile: Profile) -> anyhow::Result<String> {
+    let metadata = std::fs::metadata(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let modified = metadata.modified()?.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Ok(format!("{profile:?} {} {}", metadata.len(), modified.as_nanos()))
 }
 
 /// Generates the JS glue and the final wasm (`portal.js`, `portal_bg.wasm`).
