@@ -65,10 +65,12 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let sweeper = http::spawn_expiry_sweeper(store.clone(), effects.clock().clone());
     let deliverer = spawn_webhook_deliveries(store.clone(), webhook_options(config), effects.clone())?;
     let expiry = spawn_nonhuman_expiry(store.clone(), config.public_base().to_owned(), effects.clock().clone());
+    let purge = spawn_directory_purge(store.clone(), config.deleted_directory_retention(), effects.clock().clone());
     serve_until(listener, app, shutdown_signal(), Duration::from_secs(config.shutdown_grace_seconds)).await?;
     sweeper.abort();
     deliverer.abort();
     expiry.abort();
+    purge.abort();
     // Requests recorded in the last moments are still queued.
     audit.flush().await;
     store.close().await;
@@ -126,6 +128,27 @@ pub fn spawn_nonhuman_expiry(
                 Ok(expired) if expired.is_empty() => {}
                 Ok(expired) => tracing::info!(deactivated = expired.len(), "deactivated expired non-human identities"),
                 Err(error) => tracing::warn!(%error, "cannot deactivate expired non-human identities; retrying"),
+            }
+        }
+    })
+}
+
+/// Purges the data of deleted directories past their retention every minute until the
+/// server stops (see `service::directory_lifecycle::purge_deleted_directories`; safe with
+/// several server processes).
+pub fn spawn_directory_purge(
+    store: Store,
+    retention: chrono::Duration,
+    clock: service::SharedClock,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(service::directory_lifecycle::PURGE_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let now = clock.now();
+            if let Err(error) = service::directory_lifecycle::purge_deleted_directories(&store, retention, now).await {
+                tracing::warn!(%error, "cannot purge deleted directories; retrying");
             }
         }
     })

@@ -27,6 +27,7 @@ use super::AppState;
 enum Verb {
     Get,
     Post,
+    Delete,
 }
 
 /// One route of the operator API: a method, a path and its handler.
@@ -46,13 +47,14 @@ where
     let filter = match verb {
         Verb::Get => MethodFilter::GET,
         Verb::Post => MethodFilter::POST,
+        Verb::Delete => MethodFilter::DELETE,
     };
     Route { verb, path, handler: on(filter, handler) }
 }
 
 /// Every route under `/api/v1`; each must also be in [`OperatorApiDocument`]'s `paths`.
 fn routes() -> Vec<Route> {
-    use Verb::{Get, Post};
+    use Verb::{Delete, Get, Post};
     vec![
         route(Get, "/api/v1/directories/{directory}/events", events::directory_events),
         route(Get, "/api/v1/directories/{directory}/users", resources::list_users),
@@ -63,6 +65,7 @@ fn routes() -> Vec<Route> {
         route(Post, "/api/v1/tenants", tenants::create_tenant),
         route(Get, "/api/v1/tenants/{slug}", tenants::tenant_detail),
         route(Post, "/api/v1/tenants/{slug}/directories", tenants::add_directory),
+        route(Delete, "/api/v1/tenants/{slug}/directories/{directory}", tenants::delete_directory),
         route(Post, "/api/v1/tenants/{slug}/setup-links", tenants::create_setup_link),
         route(Get, "/api/v1/tenants/{slug}/audit", audit::export_audit_trail),
         route(Get, "/api/v1/tenants/{slug}/webhooks", webhooks::list_webhooks),
@@ -89,7 +92,7 @@ pub(crate) fn router() -> Router<AppState> {
     info(
         title = "SCIM onboarding portal: operator API",
         version = "1",
-        description = "What the operator's own product calls: tenants, their directories, setup links and webhooks, the users and groups of each directory, its ordered, replayable event feed, and the tenant's audit trail."
+        description = "What the operator's own product calls: tenants, their directories (added and deleted), setup links and webhooks, the users and groups of each directory, its ordered, replayable event feed, and the tenant's audit trail."
     ),
     paths(
         events::directory_events,
@@ -101,6 +104,7 @@ pub(crate) fn router() -> Router<AppState> {
         tenants::create_tenant,
         tenants::tenant_detail,
         tenants::add_directory,
+        tenants::delete_directory,
         tenants::create_setup_link,
         audit::export_audit_trail,
         webhooks::list_webhooks,
@@ -117,6 +121,7 @@ pub(crate) fn router() -> Router<AppState> {
         tenants::DirectoryBody,
         tenants::NewDirectoryBody,
         tenants::CreatedDirectoryBody,
+        tenants::DeletedDirectoryBody,
         tenants::NewSetupLinkBody,
         tenants::SetupLinkBody,
         webhooks::WebhookBody,
@@ -175,6 +180,7 @@ mod tests {
                 let method = match route.verb {
                     Verb::Get => "get",
                     Verb::Post => "post",
+                    Verb::Delete => "delete",
                 };
                 (method.to_owned(), route.path.to_owned())
             })
