@@ -8,12 +8,13 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::Value;
 use service::Clock as _;
-use store::testing::TestDatabase;
+use store::testing::{FreshId as _, TestDatabase};
 use store::{DirectoryId, TenantId};
 
-use crate::TestServer;
+use crate::onboarding::{Visitor, admin_of, start_directory};
 use crate::operator_api::{Directory, api_key, events};
 use crate::workos_api::{Api, directory_id, group, provision};
+use crate::{OPERATOR_PASSWORD, TestServer};
 
 store::backend_tests!(
     the_compatible_api_deletes_a_directory_and_its_tokens_stop_working_at_once,
@@ -23,6 +24,8 @@ store::backend_tests!(
     setup_completion_is_dsync_activated_once,
     the_purge_job_deletes_the_data_after_the_retention_and_records_it,
     with_no_retention_the_next_purge_deletes_the_data,
+    an_admin_deletes_a_directory_of_their_tenant_after_typing_its_name,
+    an_operator_deletes_a_directory_from_the_console_and_support_cannot,
 );
 
 fn now() -> DateTime<Utc> {
@@ -344,4 +347,69 @@ async fn with_no_retention_the_next_purge_deletes_the_data(db: TestDatabase) {
     assert_eq!(purged.iter().map(|p| p.directory).collect::<Vec<_>>(), [acme.id]);
     assert_eq!(stored_rows(&db, tenant, acme.id).await, (0, 0));
     assert_eq!(kept.get_raw("/Users").await, 200, "the tenant's other directory is untouched");
+}
+
+async fn an_admin_deletes_a_directory_of_their_tenant_after_typing_its_name(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = admin_of(&server, "acme", "it@acme.example").await;
+    let globex = admin_of(&server, "globex", "it@globex.example").await;
+    let directory = start_directory(&acme, "okta").await;
+    let theirs = start_directory(&globex, "entra").await;
+    let other = [("directory", theirs.as_str()), ("confirmation", "Microsoft Entra ID")];
+    assert_eq!(acme.call("/api/delete_directory", &other).await.status(), 404, "another tenant's is not found");
+    let unconfirmed = acme.call("/api/delete_directory", &[("directory", &directory), ("confirmation", "Entra")]).await;
+    assert_eq!(unconfirmed.status(), 422);
+    assert!(unconfirmed.text().await.unwrap().contains("Type the directory's name, Okta"));
+    let malformed = acme.call("/api/delete_directory", &[("directory", "not-an-id"), ("confirmation", "Okta")]).await;
+    assert_eq!(malformed.status(), 404);
+    assert_eq!(acme.json("/api/admin_home", &[]).await["directories"].as_array().unwrap().len(), 1);
+
+    let deleted = acme.json("/api/delete_directory", &[("directory", &directory), ("confirmation", " okta ")]).await;
+
+    let message = deleted["message"].as_str().unwrap();
+    assert!(message.starts_with("The Okta directory was deleted at "), "{message}");
+    assert!(message.contains("kept for 30 days, then purged"), "{message}");
+    assert_eq!(acme.json("/api/admin_home", &[]).await["directories"], serde_json::json!([]), "gone from home");
+    let dashboard = acme.call("/api/directory_dashboard", &[("directory", &directory)]).await;
+    assert_eq!(dashboard.status(), 404);
+    let again = acme.call("/api/delete_directory", &[("directory", &directory), ("confirmation", "Okta")]).await;
+    assert_eq!(again.status(), 404, "the portal no longer knows it");
+    let tenant = tenant_id(&db, "acme").await;
+    assert_eq!(actions(&db, tenant).await.last().unwrap(), &("admin".to_owned(), "directory.deleted".to_owned()));
+    let globex_home = globex.json("/api/admin_home", &[]).await;
+    assert_eq!(globex_home["directories"].as_array().unwrap().len(), 1, "globex's directory stays");
+}
+
+async fn an_operator_deletes_a_directory_from_the_console_and_support_cannot(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    server.sign_in().await;
+    server.call("/api/create_tenant", &[("slug", "acme"), ("display_name", "Acme")]).await;
+    let added = server.call("/api/add_directory", &[("slug", "acme"), ("idp", "google")]).await;
+    assert_eq!(added.status(), 200);
+    let detail = server.json_call("/api/tenant_detail", &[("slug", "acme")]).await;
+    let directory = detail["directories"][0]["id"].as_str().unwrap().to_owned();
+    let operator = db.store.operator_by_email(crate::OPERATOR_EMAIL).await.unwrap().unwrap();
+    let support = store::Operator {
+        id: store::OperatorId::fresh(),
+        email: "support@vendor.example".into(),
+        role: store::OperatorRole::Support,
+        ..operator
+    };
+    db.store.insert_operator(&support).await.unwrap();
+    let staff = Visitor::new(&server);
+    staff.post_form("/api/sign_in", &[("email", "support@vendor.example"), ("password", OPERATOR_PASSWORD)]).await;
+    let form = [("slug", "acme"), ("directory", directory.as_str()), ("confirmation", "Google Workspace")];
+
+    assert_eq!(staff.call("/api/console_delete_directory", &form).await.status(), 403, "support only looks");
+    let wrong_tenant = [("slug", "globex"), ("directory", directory.as_str()), ("confirmation", "Google Workspace")];
+    assert_eq!(server.call("/api/console_delete_directory", &wrong_tenant).await.status(), 404);
+    let deleted = server.json_call("/api/console_delete_directory", &form).await;
+
+    assert!(deleted["message"].as_str().unwrap().starts_with("The Google Workspace directory was deleted"));
+    let detail = server.json_call("/api/tenant_detail", &[("slug", "acme")]).await;
+    assert_eq!(detail["directories"], serde_json::json!([]));
+    let tenant = tenant_id(&db, "acme").await;
+    let trail = actions(&db, tenant).await;
+    let deletions: Vec<&(String, String)> = trail.iter().filter(|(_, action)| action == "directory.deleted").collect();
+    assert_eq!(deletions, [&("operator".to_owned(), "directory.deleted".to_owned())]);
 }
