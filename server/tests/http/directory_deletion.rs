@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::Value;
 use service::Clock as _;
-use store::testing::{FreshId as _, TestDatabase};
+use store::testing::TestDatabase;
 use store::{DirectoryId, TenantId};
 
 use crate::onboarding::{Visitor, admin_of, start_directory};
@@ -388,16 +388,7 @@ async fn an_operator_deletes_a_directory_from_the_console_and_support_cannot(db:
     assert_eq!(added.status(), 200);
     let detail = server.json_call("/api/tenant_detail", &[("slug", "acme")]).await;
     let directory = detail["directories"][0]["id"].as_str().unwrap().to_owned();
-    let operator = db.store.operator_by_email(crate::OPERATOR_EMAIL).await.unwrap().unwrap();
-    let support = store::Operator {
-        id: store::OperatorId::fresh(),
-        email: "support@vendor.example".into(),
-        role: store::OperatorRole::Support,
-        ..operator
-    };
-    db.store.insert_operator(&support).await.unwrap();
-    let staff = Visitor::new(&server);
-    staff.post_form("/api/sign_in", &[("email", "support@vendor.example"), ("password", OPERATOR_PASSWORD)]).await;
+    let staff = support_visitor(&db, &server).await;
     let form = [("slug", "acme"), ("directory", directory.as_str()), ("confirmation", "Google Workspace")];
 
     assert_eq!(staff.call("/api/console_delete_directory", &form).await.status(), 403, "support only looks");
