@@ -311,7 +311,7 @@ impl Deliverer {
                 };
                 let logged = DeliveryAttempt {
                     id: self.effects.id(),
-                    directory: directory,
+                    directory,
                     event: event_id,
                     seq,
                     attempt,

@@ -263,7 +263,7 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                     <p class="mt-1 text-sm text-slate-600">
                                         "Its tokens stop working at once and your identity provider can no longer provision into it; its users and groups are removed from the product. This cannot be undone."
                                     </p>
-                                    <DeleteDirectoryForm directory=directory() name=summary.idp_name.clone() delete/>
+                                    <DeleteDirectoryForm directory=directory() name=summary.idp_name delete/>
                                 </section>
                             }.into_any()
                         }

@@ -11,10 +11,11 @@ use service::Clock as _;
 use store::testing::TestDatabase;
 use store::{DirectoryId, TenantId};
 
-use crate::onboarding::{Visitor, admin_of, start_directory};
+use crate::TestServer;
+use crate::onboarding::{admin_of, start_directory};
 use crate::operator_api::{Directory, api_key, events};
+use crate::webhook_pages::support_visitor;
 use crate::workos_api::{Api, directory_id, group, provision};
-use crate::{OPERATOR_PASSWORD, TestServer};
 
 store::backend_tests!(
     the_compatible_api_deletes_a_directory_and_its_tokens_stop_working_at_once,
