@@ -26,6 +26,9 @@ pub const BUNDLE_NAME: &str = "portal";
 pub struct PortalSettings {
     /// The public URL without a trailing slash, e.g. `https://scim.vendor.example`.
     pub public_base: String,
+    /// Days a deleted directory's data is kept before it is purged (0: at the purge job's
+    /// next run), as the operator set it.
+    pub deleted_directory_retention_days: u32,
 }
 
 /// The HTML document around the app, rendered on the server.

@@ -3,6 +3,8 @@
 // provisions users with enterprise attributes, a group and a deactivation over plain SCIM;
 // the SDK lists and reads organizations, directories, users (with auto-pagination, by
 // directory and by group) and groups, and sees the tenant's mapping as custom attributes.
+// Last, a directory is deleted with deleteDirectory, and its activation and deletion are read
+// as dsync.activated and dsync.deleted.
 // Needs an operator API key of the server under test (E2E_API_KEY, which the xtask makes).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -265,4 +267,78 @@ test('the SDK raises its own exceptions for unknown ids and a wrong key', async 
     sdk('scimk_not_a_key').organizations.listOrganizations(),
     (error) => error instanceof UnauthorizedException,
   );
+});
+
+// A portal server function called as the portal's own client does (form fields, JSON answer).
+async function serverFunction(name, fields, cookie) {
+  const response = await fetch(`${baseUrl}/api/${name}`, {
+    method: 'POST',
+    headers: { accept: 'application/json', ...(cookie ? { cookie } : {}) },
+    body: new URLSearchParams(fields),
+    redirect: 'manual',
+  });
+  return response;
+}
+
+test('the SDK deletes a directory and reads its activation and its deletion as events', async () => {
+  const workos = sdk();
+  // A tenant of its own, whose identity provider creates a user with its token...
+  const gone = `${slug}-gone`;
+  await call('POST', `${baseUrl}/api/v1/tenants`, apiKey, { slug: gone, display_name: 'Gone Corp' });
+  const created = await call('POST', `${baseUrl}/api/v1/tenants/${gone}/directories`, apiKey, { idp: 'okta' });
+  const users = `${created.directory.scim_base_url}/Users`;
+  await call('POST', users, created.token, {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    userName: `first@${gone}.example`,
+    active: true,
+  });
+  // ...which completes the setup as soon as the tenant's admin looks at the wizard's feed.
+  const link = await call('POST', `${baseUrl}/api/v1/tenants/${gone}/setup-links`, apiKey, { valid_days: 1 });
+  const password = 'correct horse battery staple';
+  const accepted = await serverFunction('accept_setup_link', {
+    secret: link.url.split('/').pop(),
+    email: `it@${gone}.example`,
+    password,
+    password_again: password,
+  });
+  const cookie = accepted.headers
+    .getSetCookie()
+    .find((value) => value.startsWith('portal_session='))
+    ?.split(';')[0];
+  assert.ok(cookie, `no session after accepting the setup link (${accepted.status})`);
+  const feed = await serverFunction('sync_feed', { directory: created.directory.id, after: '0' }, cookie);
+  assert.equal(feed.status, 200, await feed.text());
+  const organization = await workos.organizations.getOrganizationByExternalId(gone);
+  const [directory] = (await workos.directorySync.listDirectories({ organizationId: organization.id })).data;
+  assert.equal(directory.state, 'active');
+
+  await workos.directorySync.deleteDirectory({ id: directory.id });
+
+  await assert.rejects(workos.directorySync.getDirectory({ id: directory.id }), NotFoundException);
+  const left = await workos.directorySync.listDirectories({ organizationId: organization.id });
+  assert.deepEqual(left.data, []);
+  const refused = await fetch(users, { headers: { authorization: `Bearer ${created.token}` } });
+  assert.equal(refused.status, 401, "the directory's token is refused at once");
+  await workos.directorySync.deleteDirectory({ id: directory.id }); // a retry succeeds too
+  const page = await workos.events.listEvents({
+    events: ['dsync.activated', 'dsync.deleted'],
+    organizationId: organization.id,
+  });
+  assert.deepEqual(
+    page.data.map((event) => event.event),
+    ['dsync.activated', 'dsync.deleted'],
+  );
+  const [activated, deleted] = page.data;
+  assert.equal(activated.data.id, directory.id);
+  assert.equal(activated.data.state, 'active');
+  assert.equal(activated.data.organizationId, organization.id);
+  assert.equal(activated.data.externalKey, created.directory.id);
+  assert.deepEqual(activated.data.domains, []);
+  assert.ok(activated.data.createdAt instanceof Date && !Number.isNaN(activated.data.createdAt.getTime()));
+  assert.equal(deleted.data.id, directory.id);
+  assert.equal(deleted.data.state, 'deleting');
+  assert.equal(deleted.data.name, 'Okta');
+  assert.equal(deleted.data.type, 'okta scim v2.0');
+  assert.ok(deleted.data.updatedAt >= activated.data.updatedAt);
+  assert.ok(deleted.createdAt instanceof Date);
 });

@@ -237,6 +237,16 @@ pub struct Config {
     #[arg(long, env = "SITE_ROOT", default_value = "target/site", global = true)]
     pub site_root: PathBuf,
 
+    /// Days a deleted directory's users, groups and events are kept before the purge job
+    /// deletes them; 0 purges them at the job's next run (it runs every minute).
+    #[arg(
+        long,
+        env = "DELETED_DIRECTORY_RETENTION_DAYS",
+        default_value_t = service::directory_lifecycle::DEFAULT_RETENTION_DAYS,
+        global = true
+    )]
+    pub deleted_directory_retention_days: u32,
+
     /// Seconds to let in-flight requests finish after SIGTERM or Ctrl-C before exiting.
     #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 20, global = true)]
     pub shutdown_grace_seconds: u64,
@@ -249,6 +259,11 @@ impl Config {
     /// Whether sign-in cookies must only travel over HTTPS.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// How long a deleted directory's data is kept.
+    pub fn deleted_directory_retention(&self) -> chrono::Duration {
+        service::directory_lifecycle::retention_of_days(self.deleted_directory_retention_days)
     }
 
     /// The public URL without a trailing slash, for building links.
@@ -271,6 +286,7 @@ impl std::fmt::Debug for Config {
             .field("operator_password", &self.operator_password.as_ref().map(|_| "***"))
             .field("site_root", &self.site_root)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .field("deleted_directory_retention_days", &self.deleted_directory_retention_days)
             .field("log", &self.log)
             .finish()
     }
@@ -354,6 +370,16 @@ mod tests {
         let idp = Cli::try_parse_from(["server", "admin", "create-directory", "--tenant", "acme", "--idp", "azure"]);
         assert!(slug.unwrap_err().to_string().contains("not a valid tenant name"));
         assert!(idp.unwrap_err().to_string().contains("expected one of okta, entra"));
+    }
+
+    #[test]
+    fn deleted_directories_are_kept_thirty_days_unless_the_operator_says_otherwise() {
+        let default = Cli::try_parse_from(["server"]).unwrap();
+        let at_once = Cli::try_parse_from(["server", "--deleted-directory-retention-days", "0"]).unwrap();
+        assert_eq!(default.config.deleted_directory_retention(), chrono::Duration::days(30));
+        assert_eq!(at_once.config.deleted_directory_retention(), chrono::Duration::zero());
+        let negative = Cli::try_parse_from(["server", "--deleted-directory-retention-days", "-1"]);
+        assert!(negative.is_err());
     }
 
     #[test]

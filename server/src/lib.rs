@@ -66,11 +66,13 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let deliverer = spawn_webhook_deliveries(store.clone(), webhook_options(config), effects.clone())?;
     let expiry = spawn_nonhuman_expiry(store.clone(), config.public_base().to_owned(), effects.clock().clone());
     let republisher = spawn_republisher(store.clone(), config.public_base().to_owned(), effects.clone());
+    let purge = spawn_directory_purge(store.clone(), config.deleted_directory_retention(), effects.clock().clone());
     serve_until(listener, app, shutdown_signal(), Duration::from_secs(config.shutdown_grace_seconds)).await?;
     sweeper.abort();
     deliverer.abort();
     expiry.abort();
     republisher.abort();
+    purge.abort();
     // Requests recorded in the last moments are still queued.
     audit.flush().await;
     store.close().await;
@@ -150,6 +152,27 @@ pub fn spawn_republisher(store: Store, public_base: String, effects: service::Ef
                         break;
                     }
                 }
+            }
+        }
+    })
+}
+
+/// Purges the data of deleted directories past their retention every minute until the
+/// server stops (see `service::directory_lifecycle::purge_deleted_directories`; safe with
+/// several server processes).
+pub fn spawn_directory_purge(
+    store: Store,
+    retention: chrono::Duration,
+    clock: service::SharedClock,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(service::directory_lifecycle::PURGE_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let now = clock.now();
+            if let Err(error) = service::directory_lifecycle::purge_deleted_directories(&store, retention, now).await {
+                tracing::warn!(%error, "cannot purge deleted directories; retrying");
             }
         }
     })

@@ -116,12 +116,14 @@ pub struct Event {
     pub cursor: String,
     /// `user.created`, `user.updated`, `user.deactivated`, `user.reactivated`,
     /// `user.deleted`, `group.created`, `group.updated`, `group.deleted`,
-    /// `group.member_added` or `group.member_removed`.
+    /// `group.member_added` or `group.member_removed`; for the directory itself
+    /// `directory.activated` (its setup completed) or `directory.deleted`.
     #[serde(rename = "type")]
     pub kind: String,
     pub directory: String,
     pub occurred_at: chrono::DateTime<chrono::Utc>,
-    /// `User` or `Group`.
+    /// `User`, `Group`, or `Directory` for a change of the directory itself (whose id is
+    /// then `resource_id`).
     pub resource_type: String,
     pub resource_id: String,
     /// The tenant the directory belongs to.
@@ -129,13 +131,15 @@ pub struct Event {
     /// Who made the change: `token:<id>` for an identity provider's token.
     pub actor: String,
     /// The resource after the change (for a deletion: its id; for a membership change:
-    /// the group and the members added or removed).
+    /// the group and the members added or removed; for a directory: its id, `idp`,
+    /// `display_name`, `created_at` and `completed_by` or `deleted_at`).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
     /// The resource as the vendor's product reads it, with the tenant's attribute mapping
     /// applied (`idp_id`, `username`, `first_name`, `last_name`, `email`, `emails`,
-    /// `job_title`, `state`, `custom_attributes` for a user; `idp_id`, `name` for a group):
-    /// after the change, or as it was for a deletion. Absent on membership events.
+    /// `job_title`, `state`, `custom_attributes` for a user; `idp_id`, `name` for a group;
+    /// for a directory the object `dsync.activated` and `dsync.deleted` carry): after the
+    /// change, or as it was for a deletion. Absent on membership events.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub normalized: Option<serde_json::Value>,

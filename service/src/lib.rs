@@ -10,6 +10,7 @@ pub mod clock;
 pub mod deployment;
 pub mod directories;
 pub mod directory_browser;
+pub mod directory_lifecycle;
 pub mod directory_sync;
 pub mod effects;
 pub mod events;

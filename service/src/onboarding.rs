@@ -264,7 +264,9 @@ pub async fn complete_if_provisioned(
         .any(|request| request.method == "POST" && request.status == 201 && !self_test_tokens.contains(&request.actor));
     if provisioned {
         let mut action = store.tenant(tenant).begin_action().await?;
-        action.complete_setup(directory, SetupCompletion::IdentityProvider, now).await?;
+        let by = SetupCompletion::IdentityProvider;
+        crate::directory_lifecycle::complete_setup(&mut action, tenant, &setup.directory, by, &Actor::System, now)
+            .await?;
         let detail = json!({ "completed_by": "idp" });
         action.commit(Actor::System.record("directory.setup_completed", Some(directory), detail, now)).await?;
     }

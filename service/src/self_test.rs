@@ -168,7 +168,8 @@ pub async fn run(
     let mut action = store.tenant(tenant).begin_action().await?;
     action.revoke_token(directory, issued.id, now).await?;
     if passed {
-        action.complete_setup(directory, SetupCompletion::SelfTest, now).await?;
+        let by = SetupCompletion::SelfTest;
+        crate::directory_lifecycle::complete_setup(&mut action, tenant, &setup.directory, by, actor, now).await?;
     }
     let detail = json!({ "passed": passed, "steps": run.steps.len() });
     action.commit(actor.record("directory.self_test", Some(directory), detail, now)).await?;

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 pub use store::{DeliveryAttempt, DeliveryId, DeliveryOutcome, WebhookId};
-use store::{NewWebhook, Store, TenantId, Webhook, WebhookCursor};
+use store::{DirectoryId, NewWebhook, Store, TenantId, Webhook, WebhookCursor};
 
 use crate::actor::Actor;
 use crate::events::Event;
@@ -269,20 +269,24 @@ impl Deliverer {
         let scope = self.store.tenant(webhook.tenant);
         let cursors = scope.webhook_cursors(webhook.id).await?;
         let mut delivered = 0;
-        for directory in scope.directories().await? {
+        // A deleted directory's changes are delivered until its purge: the last of them is
+        // its deletion.
+        let mut directories: Vec<DirectoryId> = scope.directories().await?.iter().map(|d| d.id).collect();
+        directories.extend(scope.deleted_directories().await?.iter().map(|d| d.directory.id));
+        for directory in directories {
             let mut cursor = cursors
                 .iter()
-                .find(|c| c.directory == directory.id)
+                .find(|c| c.directory == directory)
                 .copied()
-                .unwrap_or_else(|| WebhookCursor::start(directory.id));
+                .unwrap_or_else(|| WebhookCursor::start(directory));
             if cursor.next_attempt_at.is_some_and(|at| at > self.effects.now()) {
                 continue;
             }
-            let data = scope.directory_data(directory.id);
+            let data = scope.directory_data(directory);
             for record in data.changes_after(cursor.delivered_seq, BATCH).await? {
                 let (seq, event_id) = (record.seq, record.id);
                 let attempt = cursor.attempts + 1;
-                let event = Event::new(webhook.tenant, directory.id, record);
+                let event = Event::new(webhook.tenant, directory, record);
                 let sent_at = self.effects.now();
                 let answer = self.send(webhook, &event, attempt, sent_at).await;
                 let outcome = match &answer {
@@ -307,7 +311,7 @@ impl Deliverer {
                 };
                 let logged = DeliveryAttempt {
                     id: self.effects.id(),
-                    directory: directory.id,
+                    directory,
                     event: event_id,
                     seq,
                     attempt,

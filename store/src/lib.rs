@@ -45,6 +45,7 @@ mod access_cache;
 mod action;
 mod api_keys;
 mod audit;
+mod deleted_directories;
 mod deployment_events;
 mod error;
 mod filter_sql;
@@ -70,6 +71,7 @@ pub mod testing;
 pub use action::TenantAction;
 pub use api_keys::{ApiKeyRecord, NewApiKey};
 pub use audit::{AuditOutcome, AuditQuery, AuditRecord, ChainBreak, ChainReport, NewAuditRecord};
+pub use deleted_directories::{DeletedDirectory, PURGE_CHUNK};
 pub use deployment_events::{FeedEntry, FeedPosition, FeedQuery};
 pub use error::StoreError;
 pub use filter_sql::indexed_columns;
@@ -83,15 +85,16 @@ pub use nonhuman::{ExpiredIdentity, NonHumanIdentity, OwnerState};
 pub use operator_webhooks::{OperatorDelivery, OperatorDeliveryOutcome, OperatorWebhook};
 pub use operators::{Operator, OperatorRole};
 pub use portal::{
-    DirectoryRequest, NewSetupLink, OidcProvider, SetupCompletion, SetupLink, SetupState, SyncHealth, TenantAdmin,
+    DirectoryRequest, NewSetupLink, OidcProvider, SetupCompleted, SetupCompletion, SetupLink, SetupState, SyncHealth,
+    TenantAdmin,
 };
 pub use portal_links::{NewPortalLink, PortalLink};
 pub use resource_kind::ResourceKind;
 pub use roles::{RepublishJob, Role};
 pub use resources::{
-    Change, ChangeKind, ChangeRecord, Computed, DirectoryData, GroupRef, ListPage, ListSpec, Member, MemberDelta,
-    MembershipOutcome, PageSpec, ResourceRecord, ResourceState, SELF_TEST_ID_PREFIX, SortField, SortKey, Update,
-    RepublishOutcome, Republished, UserToRepublish, WriteBatch, WriteContext,
+    Change, ChangeKind, ChangeRecord, ChangeSubject, Computed, DirectoryChangeKind, DirectoryData, GroupRef, ListPage,
+    ListSpec, Member, MemberDelta, MembershipOutcome, PageSpec, RepublishOutcome, Republished, ResourceRecord,
+    ResourceState, SELF_TEST_ID_PREFIX, SortField, SortKey, Update, UserToRepublish, WriteBatch, WriteContext,
 };
 pub use scope::{
     Directory, DirectorySettings, NewOAuthClient, NewToken, OAuthClientRecord, SchemaExtension, TenantScope,

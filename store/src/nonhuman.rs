@@ -104,7 +104,7 @@ fn identities_sql(backend: Backend, directory: bool, flagged_only: bool) -> Stri
         "CASE WHEN n.owner_id IS NULL THEN 'none' WHEN o.id IS NULL THEN 'gone' \
          WHEN {owner_inactive} THEN 'deactivated' ELSE 'active' END"
     );
-    let mut conditions = "n.tenant_id = $1".to_owned();
+    let mut conditions = format!("n.tenant_id = $1 AND {}", in_use("n"));
     if directory {
         conditions.push_str(" AND n.directory_id = $3");
     }
@@ -120,6 +120,25 @@ fn identities_sql(backend: Backend, directory: bool, flagged_only: bool) -> Stri
          LEFT JOIN scim_resources o ON o.tenant_id = n.tenant_id AND o.directory_id = n.directory_id \
          AND o.id = n.owner_id AND o.resource_type = 'User' \
          WHERE {conditions} ORDER BY n.directory_id, r.name_folded, n.resource_id LIMIT $2"
+    )
+}
+
+/// The condition that the directory of the `scim_nonhuman` row `alias` is in use: a deleted
+/// directory's identities wait for its purge, neither expired by the sweeper nor flagged.
+fn in_use(alias: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM directories d WHERE d.tenant_id = {alias}.tenant_id \
+         AND d.id = {alias}.directory_id AND d.deleted_at IS NOT NULL)"
+    )
+}
+
+/// The sweeper's read: a tenant's (`$1`) active identities expired at `$2`, at most `$3`.
+fn expired_identities_sql() -> String {
+    format!(
+        "SELECT directory_id, resource_id, expires_at FROM scim_nonhuman n \
+         WHERE tenant_id = $1 AND active AND expires_at IS NOT NULL AND expires_at <= $2 AND {} \
+         ORDER BY expires_at, directory_id, resource_id LIMIT $3",
+        in_use("n")
     )
 }
 
@@ -157,10 +176,8 @@ impl TenantScope<'_> {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<ExpiredIdentity>, StoreError> {
-        const QUERY: &str = "SELECT directory_id, resource_id, expires_at FROM scim_nonhuman \
-             WHERE tenant_id = $1 AND active AND expires_at IS NOT NULL AND expires_at <= $2 \
-             ORDER BY expires_at, directory_id, resource_id LIMIT $3";
-        let rows: Vec<(DirectoryId, String, DateTime<Utc>)> = as_tenant!(self, conn => sqlx::query_as(QUERY)
+        let query = expired_identities_sql();
+        let rows: Vec<(DirectoryId, String, DateTime<Utc>)> = as_tenant!(self, conn => sqlx::query_as(&query)
             .bind(self.tenant)
             .bind(now)
             .bind(limit)
@@ -177,13 +194,11 @@ impl TenantScope<'_> {
     /// PostgreSQL, with sequential scans discouraged (on a handful of rows the planner
     /// rightly prefers them): the plans show that an index can answer.
     pub async fn explain_nonhuman_reads(&self, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
-        const EXPIRED: &str = "SELECT directory_id, resource_id, expires_at FROM scim_nonhuman \
-             WHERE tenant_id = $1 AND active AND expires_at IS NOT NULL AND expires_at <= $2 \
-             ORDER BY expires_at, directory_id, resource_id LIMIT 100";
+        let expired = expired_identities_sql().replace("$3", "100");
         let backend = self.store.backend();
         let ownerless = identities_sql(backend, false, true).replace("$2", "100");
         let mut plans = Vec::new();
-        for (sql, with_time) in [(EXPIRED, true), (ownerless.as_str(), false)] {
+        for (sql, with_time) in [(expired.as_str(), true), (ownerless.as_str(), false)] {
             let lines: Vec<String> = match &self.store.pool {
                 crate::Pool::Sqlite(pool) => {
                     let explained = format!("EXPLAIN QUERY PLAN {sql}");

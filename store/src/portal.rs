@@ -82,6 +82,17 @@ impl SetupCompletion {
     }
 }
 
+/// What marking a directory's setup complete found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupCompleted {
+    /// Completed by this action: the directory is activated now.
+    Now,
+    /// Completed earlier; the first completion stays.
+    Before,
+    /// The tenant has no such directory (or it was deleted).
+    NoDirectory,
+}
+
 /// A directory's wizard progress.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetupState {
@@ -205,7 +216,7 @@ impl TenantScope<'_> {
     /// A directory's wizard progress; `None` when the tenant has no such directory.
     pub async fn setup_state(&self, directory: DirectoryId) -> Result<Option<SetupState>, StoreError> {
         const QUERY: &str = "SELECT setup_step, setup_completed_at, setup_completed_by, attribute_mapping \
-             FROM directories WHERE tenant_id = $1 AND id = $2";
+             FROM directories WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL";
         type Row = (i32, Option<DateTime<Utc>>, Option<String>, Option<sqlx::types::Json<serde_json::Value>>);
         let row: Option<Row> = on_pool!(&self.store.pool, pool =>
             sqlx::query_as(QUERY).bind(self.tenant).bind(directory).fetch_optional(pool).await?);
@@ -353,18 +364,19 @@ impl crate::TenantAction<'_> {
         Ok(deleted > 0)
     }
 
-    /// Marks a directory's setup complete (the first completion stays); false when the
-    /// tenant has no such directory.
+    /// Marks a directory's setup complete (the first completion stays), and says whether
+    /// this was the first: the directory's activation, which its caller records.
     pub async fn complete_setup(
         &mut self,
         directory: DirectoryId,
         by: SetupCompletion,
         at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        const QUERY: &str = "UPDATE directories SET setup_step = 5, \
-             setup_completed_at = COALESCE(setup_completed_at, $1), \
-             setup_completed_by = COALESCE(setup_completed_by, $2) WHERE tenant_id = $3 AND id = $4";
-        let updated = on_open!(&mut self.open, tx => sqlx::query(QUERY)
+    ) -> Result<SetupCompleted, StoreError> {
+        const FIRST: &str = "UPDATE directories SET setup_step = 5, setup_completed_at = $1, setup_completed_by = $2 \
+             WHERE tenant_id = $3 AND id = $4 AND setup_completed_at IS NULL AND deleted_at IS NULL";
+        const AGAIN: &str =
+            "UPDATE directories SET setup_step = 5 WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL";
+        let first = on_open!(&mut self.open, tx => sqlx::query(FIRST)
             .bind(at)
             .bind(by.as_str())
             .bind(self.tenant)
@@ -372,7 +384,16 @@ impl crate::TenantAction<'_> {
             .execute(&mut **tx)
             .await?
             .rows_affected());
-        Ok(updated > 0)
+        if first > 0 {
+            return Ok(SetupCompleted::Now);
+        }
+        let again = on_open!(&mut self.open, tx => sqlx::query(AGAIN)
+            .bind(self.tenant)
+            .bind(directory)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        Ok(if again > 0 { SetupCompleted::Before } else { SetupCompleted::NoDirectory })
     }
 
     /// Stores a directory's confirmed attribute mapping; false when there is no such directory.

@@ -46,8 +46,8 @@ fn role_from_row((slug, name, description, precedence, is_default, created_at, u
     Role { slug, name, description, precedence, is_default, created_at, updated_at }
 }
 
-/// Starts (or starts over) the pass of the directories the statement selects: `$1` reason,
-/// `$2` time, then the statement's own parameters.
+/// Starts (or starts over) the pass of the (not deleted) directories the statement selects:
+/// `$1` reason, `$2` time, then the statement's own parameters.
 const REQUEST_PASS: &str = "INSERT INTO republish_jobs \
      (tenant_id, directory_id, reason, requested_at, cursor, total, done, changed, finished_at) \
      SELECT tenant_id, id, $1, $2, NULL, NULL, 0, 0, NULL FROM directories WHERE {which} \
@@ -72,7 +72,7 @@ impl Store {
         const UPDATE: &str = "UPDATE roles SET name = $2, description = $3, precedence = $4, is_default = $5, \
              updated_at = $6 WHERE slug = $1";
         const UNSET_DEFAULT: &str = "UPDATE roles SET is_default = FALSE, updated_at = $2 WHERE is_default AND slug <> $1";
-        let pass = REQUEST_PASS.replace("{which}", "TRUE");
+        let pass = REQUEST_PASS.replace("{which}", "deleted_at IS NULL");
         let _turn = self.write_turn().await;
         on_pool!(&self.pool, pool => {
             let mut tx = pool.begin().await?;
@@ -106,7 +106,7 @@ impl Store {
         // on PostgreSQL, and the cascade, run by the table owner's constraint, is not
         // subject to it.
         const DELETE: &str = "DELETE FROM roles WHERE slug = $1";
-        let pass = REQUEST_PASS.replace("{which}", "TRUE");
+        let pass = REQUEST_PASS.replace("{which}", "deleted_at IS NULL");
         let _turn = self.write_turn().await;
         let deleted = on_pool!(&self.pool, pool => {
             let mut tx = pool.begin().await?;
@@ -123,9 +123,13 @@ impl Store {
     /// The directories with republish work: an unfinished pass or users queued by a
     /// membership change; across tenants, for the background worker.
     pub async fn republish_work(&self, limit: i64) -> Result<Vec<(TenantId, DirectoryId)>, StoreError> {
-        const QUERY: &str = "SELECT tenant_id, directory_id FROM republish_jobs WHERE finished_at IS NULL \
-             UNION SELECT DISTINCT tenant_id, directory_id FROM republish_queue \
-             ORDER BY tenant_id, directory_id LIMIT $1";
+        // A deleted directory's work is dropped with it at the purge; until then it waits.
+        const QUERY: &str = "SELECT j.tenant_id, j.directory_id FROM republish_jobs j \
+             JOIN directories d ON d.tenant_id = j.tenant_id AND d.id = j.directory_id \
+             WHERE j.finished_at IS NULL AND d.deleted_at IS NULL \
+             UNION SELECT q.tenant_id, q.directory_id FROM republish_queue q \
+             JOIN directories d ON d.tenant_id = q.tenant_id AND d.id = q.directory_id WHERE d.deleted_at IS NULL \
+             ORDER BY 1, 2 LIMIT $1";
         let rows = on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(limit).fetch_all(pool).await?);
         Ok(rows)
     }
@@ -206,7 +210,7 @@ impl crate::TenantAction<'_> {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let pass = REQUEST_PASS.replace("{which}", "tenant_id = $3 AND id = $4");
+        let pass = REQUEST_PASS.replace("{which}", "tenant_id = $3 AND id = $4 AND deleted_at IS NULL");
         on_open!(&mut self.open, tx => sqlx::query(&pass)
             .bind(reason)
             .bind(now)

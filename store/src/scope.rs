@@ -128,19 +128,20 @@ impl<'a> TenantScope<'a> {
         crate::DirectoryData::new(self.store, self.tenant, directory)
     }
 
-    /// The tenant's directory with this id; another tenant's directory is `None`.
+    /// The tenant's directory with this id; another tenant's directory, and a deleted one,
+    /// is `None`.
     pub async fn directory(&self, id: DirectoryId) -> Result<Option<Directory>, StoreError> {
         const QUERY: &str = "SELECT id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second \
-             FROM directories WHERE tenant_id = $1 AND id = $2";
+             FROM directories WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL";
         let row: Option<DirectoryRow> = on_pool!(&self.store.pool, pool =>
             sqlx::query_as(QUERY).bind(self.tenant).bind(id).fetch_optional(pool).await?);
         row.map(directory_from_row).transpose()
     }
 
-    /// The tenant's directories, oldest first.
+    /// The tenant's directories (not the deleted ones), oldest first.
     pub async fn directories(&self) -> Result<Vec<Directory>, StoreError> {
         const QUERY: &str = "SELECT id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second \
-             FROM directories WHERE tenant_id = $1 ORDER BY created_at, id";
+             FROM directories WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY created_at, id";
         let rows: Vec<DirectoryRow> =
             on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(pool).await?);
         rows.into_iter().map(directory_from_row).collect()

@@ -72,7 +72,7 @@ impl Store {
     /// tenants: it reads only the tenant rows and counts, never a tenant's directory data.
     pub async fn tenant_summaries(&self) -> Result<Vec<TenantSummary>, StoreError> {
         const QUERY: &str = "SELECT t.id, t.slug, t.display_name, t.created_at, \
-             (SELECT COUNT(*) FROM directories d WHERE d.tenant_id = t.id) AS directory_count \
+             (SELECT COUNT(*) FROM directories d WHERE d.tenant_id = t.id AND d.deleted_at IS NULL) AS directory_count \
              FROM tenants t ORDER BY t.created_at DESC, t.id DESC";
         let rows: Vec<(TenantId, String, String, DateTime<Utc>, i64)> =
             on_pool!(&self.pool, pool => sqlx::query_as(QUERY).fetch_all(pool).await?);
@@ -152,7 +152,7 @@ impl Store {
              {extensions} \
              FROM directory_routes r \
              JOIN directory_tokens t ON t.tenant_id = r.tenant_id AND t.directory_id = r.directory_id \
-             JOIN directories d ON d.tenant_id = r.tenant_id AND d.id = r.directory_id \
+             JOIN directories d ON d.tenant_id = r.tenant_id AND d.id = r.directory_id AND d.deleted_at IS NULL \
              WHERE r.directory_id = $1 AND t.digest = $2"
         );
         type Row = (

@@ -1,7 +1,9 @@
 //! Small components the pages share: the sign-in guards, the top bars, the wizard's
-//! stepper, the copy field, the status badge, the error view, and the shared styles.
+//! stepper, the copy field, the status badge, the error view, the deletion of a directory,
+//! and the shared styles.
 
 pub mod copy_field;
+pub mod delete_directory;
 pub mod error_view;
 pub mod sign_in_guards;
 pub mod status_badge;
@@ -10,6 +12,7 @@ pub mod style;
 pub mod top_bars;
 
 pub(crate) use copy_field::CopyField;
+pub(crate) use delete_directory::{DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome};
 pub(crate) use error_view::{ErrorBox, ErrorView};
 pub(crate) use sign_in_guards::{SignedIn, SignedInAdmin};
 pub(crate) use status_badge::Badge;

@@ -1,6 +1,6 @@
 //! `/admin/directories/{id}`: a directory's dashboard after setup: sync health, users and
 //! groups with search and paging, non-human identities with those whose owner is
-//! deactivated flagged.
+//! deactivated flagged, and the directory's deletion.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -8,8 +8,11 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
+use crate::components::delete_directory::delete_directory;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin};
+use crate::components::{
+    AdminTopBar, Badge, CopyField, DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome, ErrorBox, SignedInAdmin,
+};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use crate::portal::{Admin, date_time, directory_id};
@@ -200,10 +203,22 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
     // Loaded in the browser: the health figures change from one read to the next, and a
     // server render that differs from the first client render would stop the hydration.
     let summary = LocalResource::new(move || directory_dashboard(directory()));
+    let delete: DeleteDirectoryAction = Action::new(|(directory, confirmation): &(String, String)| {
+        let (directory, confirmation) = (directory.clone(), confirmation.clone());
+        async move { delete_directory(directory, confirmation).await }
+    });
+    let deleted = move || delete.value().with(|outcome| matches!(outcome, Some(Ok(_))));
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+            <DeletionOutcome delete/>
+            <Show when=deleted>
+                <A href="/admin" attr:id="back-to-directories" attr:class=PRIMARY_BUTTON>"Back to your directories"</A>
+            </Show>
             {move || {
+                if deleted() {
+                    return ().into_any();
+                }
                 let Some(loaded) = summary.get() else { return view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(); };
                 match loaded {
                         Ok(summary) => {
@@ -243,6 +258,13 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                 <ResourceTable directory=directory() kind="users" title="Users"/>
                                 <ResourceTable directory=directory() kind="groups" title="Groups"/>
                                 <IdentityTable directory=directory()/>
+                                <section class=CARD aria-labelledby="delete-heading">
+                                    <h2 id="delete-heading" class="text-lg font-semibold">"Delete this directory"</h2>
+                                    <p class="mt-1 text-sm text-slate-600">
+                                        "Its tokens stop working at once and your identity provider can no longer provision into it; its users and groups are removed from the product. This cannot be undone."
+                                    </p>
+                                    <DeleteDirectoryForm directory=directory() name=summary.idp_name delete/>
+                                </section>
                             }.into_any()
                         }
                         Err(error) => view! { <div id="dashboard-error"><ErrorBox message=error.to_string()/></div> }.into_any(),

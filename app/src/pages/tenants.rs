@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize};
 use service::OperatorRole;
 
 use crate::auth::OperatorView;
+use crate::components::delete_directory::console_delete_directory;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON};
-use crate::components::{ErrorBox, ErrorView, SignedIn, TopBar};
+use crate::components::{
+    DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome, ErrorBox, ErrorView, SignedIn, TopBar,
+};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use crate::portal::Operator;
@@ -301,9 +304,14 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
     let slug = move || params.read().get("slug").unwrap_or_default();
     let add = ServerAction::<AddDirectory>::new();
     let configure = ServerAction::<ConfigureTenantSso>::new();
+    let delete: DeleteDirectoryAction = Action::new(move |(directory, confirmation): &(String, String)| {
+        let (directory, confirmation) = (directory.clone(), confirmation.clone());
+        let slug = slug();
+        async move { console_delete_directory(slug, directory, confirmation).await }
+    });
     let detail = Resource::new(
-        move || (slug(), add.version().get(), configure.version().get()),
-        |(slug, _, _)| tenant_detail(slug),
+        move || (slug(), add.version().get(), configure.version().get(), delete.version().get()),
+        |(slug, _, _, _)| tenant_detail(slug),
     );
     view! {
         <TopBar operator/>
@@ -322,6 +330,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                             </div>
                             <section class=CARD aria-labelledby="directories-heading">
                                 <h2 id="directories-heading" class="text-lg font-semibold">"Directories"</h2>
+                                <DeletionOutcome delete/>
                                 {if tenant.directories.is_empty() {
                                     view! { <p id="no-directories" class="mt-2 text-sm text-slate-600">"No identity provider is connected yet."</p> }.into_any()
                                 } else {
@@ -329,9 +338,12 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                         <ul id="directory-list" class="mt-4 divide-y divide-slate-100">
                                             {tenant.directories.into_iter().map(|directory| view! {
                                                 <li class="py-3">
-                                                    <p class="font-medium">{directory.idp}</p>
+                                                    <p class="font-medium">{directory.idp.clone()}</p>
                                                     <p class="font-mono text-xs text-slate-600">{directory.scim_base_url}</p>
                                                     <p class="text-xs text-slate-500">{format!("Created {}", directory.created)}</p>
+                                                    <Show when=move || may_change>
+                                                        <DeleteDirectoryForm directory=directory.id.clone() name=directory.idp.clone() delete/>
+                                                    </Show>
                                                 </li>
                                             }).collect_view()}
                                         </ul>

@@ -90,7 +90,10 @@ impl App {
             .site_addr(config.bind)
             .build();
         let secure_cookies = config.secure_cookies();
-        let portal = app::PortalSettings { public_base: config.public_base().to_owned() };
+        let portal = app::PortalSettings {
+            public_base: config.public_base().to_owned(),
+            deleted_directory_retention_days: config.deleted_directory_retention_days,
+        };
         Self {
             state: AppState {
                 store,

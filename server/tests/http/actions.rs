@@ -18,7 +18,10 @@
 //!   `directory.configured`, `schema_extension.defined`, `oauth_client.issued`,
 //!   `setup_link.created`, `webhook.created`;
 //! - WorkOS-compatible API and its Admin Portal links: `portal_link.created`,
-//!   `portal_link.signed_in` (driven in `portal_links.rs`).
+//!   `portal_link.signed_in` (driven in `portal_links.rs`);
+//! - `directory.deleted` through the portal, the console, the operator API and the
+//!   WorkOS-compatible API, and the purge job's `directory.purged` (driven in
+//!   `directory_deletion.rs`, which checks each records once, and a retry nothing).
 
 use serde_json::{Value, json};
 use store::testing::TestDatabase;

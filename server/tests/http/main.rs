@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 mod actions;
 mod audit_export;
 mod audit_trail;
+mod directory_deletion;
 mod idp_sequences;
 mod nonhuman;
 mod onboarding;

@@ -655,7 +655,7 @@ async fn every_write_records_a_change_in_order(db: TestDatabase) {
     assert_eq!(changes[1].data["active"], false);
     assert_eq!(changes[5].resource_id, group["id"].as_str().unwrap());
     assert!(changes.iter().all(|c| c.actor.starts_with("token:")));
-    assert_eq!(changes[0].resource_type, ResourceKind::User);
+    assert_eq!(changes[0].resource_type, store::ChangeSubject::Resource(ResourceKind::User));
 }
 
 async fn a_directory_never_sees_another_directorys_resources(db: TestDatabase) {

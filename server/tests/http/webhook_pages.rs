@@ -297,7 +297,7 @@ async fn an_admin_registers_a_webhook_reads_its_log_and_replays_a_dead_letter(db
 }
 
 /// Signs in a new operator with the support role; returns their browser.
-async fn support_visitor<'a>(db: &TestDatabase, server: &'a TestServer) -> Visitor<'a> {
+pub(crate) async fn support_visitor<'a>(db: &TestDatabase, server: &'a TestServer) -> Visitor<'a> {
     let operator = db.store.operator_by_email(crate::OPERATOR_EMAIL).await.unwrap().unwrap();
     let support = store::Operator {
         id: store::OperatorId::fresh(),

@@ -4,6 +4,11 @@
 //! `previous_attributes`); a membership change becomes one `dsync.group.user_added` or
 //! `user_removed` event per member, with the user and group as they are now.
 //!
+//! A directory's own changes are `dsync.activated` (its setup completed) and
+//! `dsync.deleted`, carrying the directory as it was then. A deleted directory's events stay
+//! readable until its data is purged; its membership events then name the user and group
+//! by id only, since neither is served any more.
+//!
 //! Event ids name the change (`event_<directory><number>`, and `_<n>` for the n-th member
 //! of a membership change), so that `after=<id>` finds its place without a table of ids.
 
@@ -13,16 +18,16 @@ use chrono::{DateTime, Utc};
 use scim::normalized::{NormalizedGroup, NormalizedUser, UserState};
 use serde::Serialize;
 use serde_json::{Value, json};
-use store::{ChangeRecord, DirectoryId, FeedEntry, FeedPosition, FeedQuery, ResourceKind, Store, TenantId};
+use store::{
+    ChangeRecord, ChangeSubject, DirectoryId, FeedEntry, FeedPosition, FeedQuery, ResourceKind, Store, TenantId,
+};
 use uuid::Uuid;
 
 use super::objects::{DirectoryGroup, DirectoryUser, timestamp};
 use super::{Page, SyncError, UserShaping, ids, open};
 use crate::provisioning::Endpoint;
 
-/// The event types of Directory Sync, and the changes each stands for. `dsync.activated`
-/// and `dsync.deleted` (a directory's setup completed, a directory deleted) are accepted
-/// and have no events yet.
+/// The event types of Directory Sync, and the changes each stands for.
 const TYPES: &[(&str, &[&str])] = &[
     ("dsync.user.created", &["user.created"]),
     ("dsync.user.updated", &["user.updated", "user.deactivated", "user.reactivated"]),
@@ -32,8 +37,8 @@ const TYPES: &[(&str, &[&str])] = &[
     ("dsync.group.deleted", &["group.deleted"]),
     ("dsync.group.user_added", &["group.member_added"]),
     ("dsync.group.user_removed", &["group.member_removed"]),
-    ("dsync.activated", &[]),
-    ("dsync.deleted", &[]),
+    ("dsync.activated", &["directory.activated"]),
+    ("dsync.deleted", &["directory.deleted"]),
 ];
 
 /// Whether `name` is a Directory Sync event type.
@@ -134,9 +139,6 @@ pub async fn list_events(store: &Store, query: &EventQuery) -> Result<Page<SyncE
         };
         kinds.extend(of_type.iter().map(|kind| (*kind).to_owned()));
     }
-    if kinds.is_empty() {
-        return Ok(Page { data: Vec::new(), before: None, after: None });
-    }
     let tenant = match &query.organization {
         Some(id) => {
             Some(ids::parse_organization(id).ok_or_else(|| invalid("organization_id", "no such organization"))?)
@@ -235,7 +237,9 @@ impl Readers {
         let times = (change.occurred_at, change.occurred_at);
         let view = change.view.clone().unwrap_or_default();
         let data = match change.resource_type {
-            ResourceKind::User => {
+            // Written with the change as the events carry it (see `objects::event_directory`).
+            ChangeSubject::Directory => view["normalized"].clone(),
+            ChangeSubject::Resource(ResourceKind::User) => {
                 let normalized: NormalizedUser = serde_json::from_value(view["normalized"].clone())
                     .unwrap_or_else(|_| placeholder_user(&change.resource_id));
                 let raw = if change.kind == "user.deleted" { json!({}) } else { change.data.clone() };
@@ -253,7 +257,7 @@ impl Readers {
                 }
                 data
             }
-            ResourceKind::Group => {
+            ChangeSubject::Resource(ResourceKind::Group) => {
                 let normalized: NormalizedGroup = serde_json::from_value(view["normalized"].clone())
                     .unwrap_or_else(|_| NormalizedGroup { idp_id: change.resource_id.clone(), name: String::new() });
                 let raw = if change.kind == "group.deleted" { json!({}) } else { change.data.clone() };
@@ -278,9 +282,14 @@ impl Readers {
         event: &'static str,
         skip: usize,
     ) -> Result<Vec<(Option<usize>, SyncEvent)>, SyncError> {
-        let Some(endpoint) = self.endpoint(store, tenant, directory).await? else { return Ok(Vec::new()) };
+        // A deleted directory has no endpoint: its user and group are named by id only.
+        let endpoint = self.endpoint(store, tenant, directory).await?;
         let group_id = change.data.get("group").and_then(Value::as_str).unwrap_or(&change.resource_id).to_owned();
-        let group = match endpoint.record(ResourceKind::Group, &group_id).await? {
+        let group_record = match endpoint {
+            Some(endpoint) => endpoint.record(ResourceKind::Group, &group_id).await?,
+            None => None,
+        };
+        let group = match group_record {
             Some(record) => {
                 let normalized = scim::normalized::normalize_group(&record.id, &record.doc);
                 let times = (record.created_at, record.last_modified);
@@ -292,7 +301,10 @@ impl Readers {
                 DirectoryGroup::from_parts(tenant, directory, &group_id, json!({}), normalized, times)
             }
         };
-        let shaping = UserShaping::of(store, tenant, directory).await?;
+        let shaping = match endpoint {
+            Some(_) => Some(UserShaping::of(store, tenant, directory).await?),
+            None => None,
+        };
         let members: Vec<String> = change
             .data
             .get("members")
@@ -301,15 +313,25 @@ impl Readers {
             .unwrap_or_default();
         let mut events = Vec::new();
         for (index, member) in members.iter().enumerate().skip(skip) {
-            let user = match endpoint.record(ResourceKind::User, member).await? {
+            let user_record = match endpoint {
+                Some(endpoint) => endpoint.record(ResourceKind::User, member).await?,
+                None => None,
+            };
+            let user = match user_record {
                 Some(record) => {
-                    let groups = shaping.groups_for_roles(&endpoint, std::slice::from_ref(&record)).await?;
-                    let of_user = groups.get(&record.id).into_iter().flatten();
-                    let normalized = shaping.user(&record, of_user.map(|group| group.id.as_str()));
+                    // A record was read, so the directory has an endpoint and a shaping.
+                    let normalized = match (endpoint, &shaping) {
+                        (Some(endpoint), Some(shaping)) => {
+                            let groups = shaping.groups_for_roles(endpoint, std::slice::from_ref(&record)).await?;
+                            let of_user = groups.get(&record.id).into_iter().flatten();
+                            shaping.user(&record, of_user.map(|group| group.id.as_str()))
+                        }
+                        _ => scim::normalized::normalize_user(&record.id, &record.doc, &[]),
+                    };
                     let times = (record.created_at, record.last_modified);
                     DirectoryUser::from_parts(tenant, directory, &record.id, record.doc.clone(), normalized, times)
                 }
-                // Deleted since: what its id tells.
+                // Deleted since (or its directory was): what its id tells.
                 None => {
                     let times = (change.occurred_at, change.occurred_at);
                     DirectoryUser::from_parts(tenant, directory, member, json!({}), placeholder_user(member), times)
@@ -419,11 +441,15 @@ mod tests {
             "group.deleted",
             "group.member_added",
             "group.member_removed",
+            "directory.activated",
+            "directory.deleted",
         ];
         for kind in kinds {
             assert!(event_type(kind).is_some(), "{kind}");
         }
         assert_eq!(event_type("user.deactivated"), Some("dsync.user.updated"));
         assert_eq!(event_type("group.member_removed"), Some("dsync.group.user_removed"));
+        assert_eq!(event_type("directory.activated"), Some("dsync.activated"));
+        assert_eq!(event_type("directory.deleted"), Some("dsync.deleted"));
     }
 }

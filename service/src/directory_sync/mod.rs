@@ -22,7 +22,9 @@ use store::{Directory, DirectoryId, ResourceKind, ResourceRecord, Store, TenantI
 use crate::ServiceError;
 use crate::provisioning::{Endpoint, ProvisioningError, portal_endpoint};
 pub use events::{EventQuery, SyncEvent, list_events};
-pub use objects::{DirectoryGroup, DirectoryMetadata, DirectoryUser, Organization, SyncDirectory, UserCounts};
+pub use objects::{
+    DirectoryGroup, DirectoryMetadata, DirectoryUser, Organization, SyncDirectory, UserCounts, event_directory,
+};
 pub use paging::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, Order, Page, PageRequest};
 pub use webhooks::{EndpointChange, OperatorDeliverer, WebhookEndpoint};
 
@@ -191,6 +193,23 @@ async fn locate(store: &Store, directory: DirectoryId) -> Result<Option<(TenantI
 pub async fn directory(store: &Store, id: &str) -> Result<SyncDirectory, SyncError> {
     let (tenant, directory) = find_directory(store, id).await?;
     sync_directory(store, tenant, &directory).await
+}
+
+/// `DELETE /directories/{id}`: deletes the directory (see
+/// [`crate::directory_lifecycle::delete_directory`]); deleting it again succeeds and changes
+/// nothing, until its data is purged.
+pub async fn delete_directory(
+    store: &Store,
+    id: &str,
+    actor: &crate::Actor,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<crate::directory_lifecycle::Deletion, SyncError> {
+    let not_found = || SyncError::NotFound(format!("directory {id}"));
+    let directory = ids::parse_directory(id).ok_or_else(not_found)?;
+    // The route stays until the purge, so that a repeated deletion finds the first one.
+    let tenant = store.directory_owner(directory).await?.ok_or_else(not_found)?;
+    let deletion = crate::directory_lifecycle::delete_directory(store, tenant, directory, actor, now).await?;
+    deletion.ok_or_else(not_found)
 }
 
 async fn open(store: &Store, tenant: TenantId, directory: DirectoryId) -> Result<Endpoint, SyncError> {

@@ -4,8 +4,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use scim::normalized::{NormalizedEmail, NormalizedGroup, NormalizedUser, RoleRef, UserState};
 use serde::Serialize;
-use serde_json::{Map, Value};
-use store::{Directory, DirectoryId, IdentityProvider, ResourceRecord, Tenant, TenantId};
+use serde_json::{Map, Value, json};
+use store::{Directory, DirectoryChangeKind, DirectoryId, IdentityProvider, ResourceRecord, Tenant, TenantId};
 
 use super::ids;
 
@@ -87,6 +87,31 @@ impl SyncDirectory {
             updated_at: timestamp(directory.created_at),
         }
     }
+}
+
+/// A directory as Directory Sync's own events carry it, `at` being when the event happened:
+/// `dsync.activated` with state `active` (the SDKs do not map `linked` in events) and
+/// `dsync.deleted` with state `deleting` and without `domains` and `external_key`, as the
+/// SDKs' `DsyncDeletedEvent` has it.
+pub fn event_directory(tenant: TenantId, directory: &Directory, kind: DirectoryChangeKind, at: DateTime<Utc>) -> Value {
+    let mut object = json!({
+        "object": "directory",
+        "id": ids::directory_id(directory.id),
+        "type": directory_type(directory.idp),
+        "name": directory.display_name,
+        "organization_id": ids::organization_id(tenant),
+        "created_at": timestamp(directory.created_at),
+        "updated_at": timestamp(at),
+    });
+    match kind {
+        DirectoryChangeKind::Activated => {
+            object["state"] = json!("active");
+            object["external_key"] = json!(directory.id.to_string());
+            object["domains"] = json!([]);
+        }
+        DirectoryChangeKind::Deleted => object["state"] = json!("deleting"),
+    }
+    object
 }
 
 /// WorkOS's name of a directory's provider.

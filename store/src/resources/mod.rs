@@ -28,7 +28,7 @@ mod explain;
 mod read;
 mod republish;
 pub(crate) mod transaction;
-mod write;
+pub(crate) mod write;
 
 pub(crate) use transaction::TenantConnection;
 pub use republish::{RepublishOutcome, Republished, UserToRepublish};
@@ -125,6 +125,48 @@ impl ChangeKind {
     }
 }
 
+/// What happened to a directory itself, as its feed names it (migration 0024).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectoryChangeKind {
+    /// Its setup completed (the first time only).
+    Activated,
+    /// It was deleted; its data is purged after the operator's retention period.
+    Deleted,
+}
+
+impl DirectoryChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirectoryChangeKind::Activated => "directory.activated",
+            DirectoryChangeKind::Deleted => "directory.deleted",
+        }
+    }
+}
+
+/// What a change record is about: a user or group of the directory, or the directory
+/// itself (stored as `resource_type` `User`, `Group` or `Directory`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeSubject {
+    Resource(ResourceKind),
+    Directory,
+}
+
+impl ChangeSubject {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeSubject::Resource(kind) => kind.as_str(),
+            ChangeSubject::Directory => "Directory",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<Self, crate::StoreError> {
+        match text {
+            "Directory" => Ok(ChangeSubject::Directory),
+            other => ResourceKind::parse(other).map(ChangeSubject::Resource),
+        }
+    }
+}
+
 /// A change record to write with a resource change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
@@ -152,7 +194,8 @@ pub struct ChangeRecord {
     pub seq: i64,
     pub id: EventId,
     pub kind: String,
-    pub resource_type: ResourceKind,
+    pub resource_type: ChangeSubject,
+    /// The user's or group's id; the directory's own id for a change of the directory.
     pub resource_id: String,
     pub actor: String,
     pub occurred_at: DateTime<Utc>,

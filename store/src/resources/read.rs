@@ -40,7 +40,7 @@ fn change_from_row(row: ChangeRow) -> Result<ChangeRecord, StoreError> {
         seq,
         id,
         kind,
-        resource_type: ResourceKind::parse(&resource_type)?,
+        resource_type: super::ChangeSubject::parse(&resource_type)?,
         resource_id,
         actor,
         occurred_at,

@@ -11,8 +11,10 @@ use crate::{Pool, Store, StoreError};
 
 use super::DirectoryData;
 
-/// Locks the directory for this transaction; no row means the directory is gone.
-const LOCK_DIRECTORY: &str = "UPDATE directories SET change_seq = change_seq WHERE tenant_id = $1 AND id = $2";
+/// Locks the directory for this transaction; no row means the directory is gone (or
+/// deleted: a write that waited for the deletion's lock finds nothing to write to).
+const LOCK_DIRECTORY: &str =
+    "UPDATE directories SET change_seq = change_seq WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL";
 
 /// PostgreSQL's row-level security on the SCIM tables reads the tenant from `app.tenant_id`
 /// (migration 0006): for the rest of a write transaction, or for a read connection's

@@ -8,14 +8,14 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 use sqlx::types::Json;
 
-use super::transaction::{WriteTransaction, on_open};
+use super::transaction::{OpenTransaction, WriteTransaction, on_open};
 use super::{
-    CHUNK, CURRENT, Change, ChangeKind, Computed, DirectoryData, MemberDelta, MembershipOutcome, ResourceKind,
-    ResourceRecord, ResourceRow, ResourceState, SELF_TEST_ID_PREFIX, Update, VERSION, WriteContext, placeholders,
-    record_from_row,
+    CHUNK, CURRENT, Change, ChangeKind, ChangeSubject, Computed, DirectoryData, MemberDelta, MembershipOutcome,
+    ResourceKind, ResourceRecord, ResourceRow, ResourceState, SELF_TEST_ID_PREFIX, Update, VERSION, WriteContext,
+    placeholders, record_from_row,
 };
 use crate::StoreError;
-use crate::ids::EventId;
+use crate::ids::{DirectoryId, EventId, TenantId};
 
 const NEXT_SEQ: &str =
     "UPDATE directories SET change_seq = change_seq + 1 WHERE tenant_id = $1 AND id = $2 RETURNING change_seq";
@@ -376,34 +376,22 @@ impl WriteTransaction<'_> {
         payload: &Value,
         view: Option<&Value>,
     ) -> Result<(), StoreError> {
-        let seq: i64 = on_open!(&mut self.open, tx => sqlx::query_scalar(NEXT_SEQ)
-            .bind(self.tenant)
-            .bind(self.directory)
-            .fetch_one(&mut **tx)
-            .await)?;
-        on_open!(&mut self.open, tx => sqlx::query(INSERT_CHANGE)
-            .bind(self.tenant)
-            .bind(self.directory)
-            .bind(seq)
-            .bind(EventId::of_numbered_row(self.directory.as_uuid(), seq, context.at))
-            .bind(kind.as_str())
-            .bind(kind.resource_kind().as_str())
-            .bind(resource_id)
-            .bind(&context.actor)
-            .bind(context.at)
-            .bind(Json(payload))
-            .bind(view.map(Json))
-            .execute(&mut **tx)
-            .await
-            .map(drop))?;
+        let entry = ChangeEntry {
+            kind: kind.as_str(),
+            subject: ChangeSubject::Resource(kind.resource_kind()),
+            resource_id,
+            payload,
+            view,
+        };
+        append_change(&mut self.open, self.tenant, self.directory, context, &entry).await?;
         // What the vendor's product now holds of the user, for the next re-derivation to
-        // compare with (see `republish`).
-        // (A creation stored it with the row; a deletion leaves no row.)
+        // compare with (see `republish`). A creation stored it with the row; a deletion
+        // leaves no row.
         let published = view.and_then(|view| view.get("normalized"));
-        if let Some(normalized) = published.filter(|_| kind.resource_kind() == ResourceKind::User) {
-            if !matches!(kind, ChangeKind::UserCreated | ChangeKind::UserDeleted) {
-                self.set_published_view(resource_id, normalized).await?;
-            }
+        if let Some(normalized) = published.filter(|_| kind.resource_kind() == ResourceKind::User)
+            && !matches!(kind, ChangeKind::UserCreated | ChangeKind::UserDeleted)
+        {
+            self.set_published_view(resource_id, normalized).await?;
         }
         // Members of a group that grants roles may have gained or lost roles: the worker
         // re-derives them.
@@ -417,23 +405,6 @@ impl WriteTransaction<'_> {
                 .collect();
             self.queue_if_granting(resource_id, &members).await?;
         }
-        // The self-test's changes never reach the vendor's product.
-        if resource_id.starts_with(SELF_TEST_ID_PREFIX) {
-            return Ok(());
-        }
-        let insert = match self.open.backend() {
-            crate::Backend::Sqlite => INSERT_DEPLOYMENT_EVENT_SQLITE,
-            crate::Backend::Postgres => INSERT_DEPLOYMENT_EVENT_POSTGRES,
-        };
-        on_open!(&mut self.open, tx => sqlx::query(insert)
-            .bind(self.tenant)
-            .bind(self.directory)
-            .bind(seq)
-            .bind(kind.as_str())
-            .bind(context.at)
-            .execute(&mut **tx)
-            .await
-            .map(drop))?;
         Ok(())
     }
 
@@ -649,6 +620,67 @@ impl WriteTransaction<'_> {
         removed.sort();
         Ok(removed)
     }
+}
+
+/// One change record to append (see [`append_change`]).
+pub(crate) struct ChangeEntry<'e> {
+    pub(crate) kind: &'e str,
+    pub(crate) subject: ChangeSubject,
+    pub(crate) resource_id: &'e str,
+    pub(crate) payload: &'e Value,
+    pub(crate) view: Option<&'e Value>,
+}
+
+/// Appends a change record of `directory` in the open transaction, numbered after the
+/// directory's last (bumping the number locks the directory's row, so numbers follow
+/// commit order), with its place in the deployment-wide order unless it is the
+/// self-test's: the one way change records are written, for resource writes and for the
+/// directory's own changes alike.
+pub(crate) async fn append_change(
+    open: &mut OpenTransaction<'_>,
+    tenant: TenantId,
+    directory: DirectoryId,
+    context: &WriteContext,
+    entry: &ChangeEntry<'_>,
+) -> Result<(), StoreError> {
+    let seq: i64 = on_open!(&mut *open, tx => sqlx::query_scalar(NEXT_SEQ)
+        .bind(tenant)
+        .bind(directory)
+        .fetch_one(&mut **tx)
+        .await)?;
+    on_open!(&mut *open, tx => sqlx::query(INSERT_CHANGE)
+        .bind(tenant)
+        .bind(directory)
+        .bind(seq)
+        .bind(EventId::of_numbered_row(directory.as_uuid(), seq, context.at))
+        .bind(entry.kind)
+        .bind(entry.subject.as_str())
+        .bind(entry.resource_id)
+        .bind(&context.actor)
+        .bind(context.at)
+        .bind(Json(entry.payload))
+        .bind(entry.view.map(Json))
+        .execute(&mut **tx)
+        .await
+        .map(drop))?;
+    // The self-test's changes never reach the vendor's product.
+    if entry.resource_id.starts_with(SELF_TEST_ID_PREFIX) {
+        return Ok(());
+    }
+    let insert = match open.backend() {
+        crate::Backend::Sqlite => INSERT_DEPLOYMENT_EVENT_SQLITE,
+        crate::Backend::Postgres => INSERT_DEPLOYMENT_EVENT_POSTGRES,
+    };
+    on_open!(&mut *open, tx => sqlx::query(insert)
+        .bind(tenant)
+        .bind(directory)
+        .bind(seq)
+        .bind(entry.kind)
+        .bind(context.at)
+        .execute(&mut **tx)
+        .await
+        .map(drop))?;
+    Ok(())
 }
 
 /// The lower-cased values a resource is looked up by (see migration 0007): every

@@ -74,6 +74,7 @@ fn routes() -> Vec<Route> {
         route(Post, "/api/v1/tenants", tenants::create_tenant),
         route(Get, "/api/v1/tenants/{slug}", tenants::tenant_detail),
         route(Post, "/api/v1/tenants/{slug}/directories", tenants::add_directory),
+        route(Delete, "/api/v1/tenants/{slug}/directories/{directory}", tenants::delete_directory),
         route(Post, "/api/v1/tenants/{slug}/setup-links", tenants::create_setup_link),
         route(Get, "/api/v1/tenants/{slug}/audit", audit::export_audit_trail),
         route(Get, "/api/v1/tenants/{slug}/webhooks", webhooks::list_webhooks),
@@ -100,7 +101,7 @@ pub(crate) fn router() -> Router<AppState> {
     info(
         title = "SCIM onboarding portal: operator API",
         version = "1",
-        description = "What the operator's own product calls: tenants, their directories, setup links and webhooks, the users and groups of each directory, its ordered, replayable event feed, and the tenant's audit trail."
+        description = "What the operator's own product calls: tenants, their directories (added and deleted), setup links and webhooks, the users and groups of each directory, its ordered, replayable event feed, and the tenant's audit trail."
     ),
     paths(
         events::directory_events,
@@ -118,6 +119,7 @@ pub(crate) fn router() -> Router<AppState> {
         tenants::create_tenant,
         tenants::tenant_detail,
         tenants::add_directory,
+        tenants::delete_directory,
         tenants::create_setup_link,
         audit::export_audit_trail,
         webhooks::list_webhooks,
@@ -139,6 +141,7 @@ pub(crate) fn router() -> Router<AppState> {
         tenants::DirectoryBody,
         tenants::NewDirectoryBody,
         tenants::CreatedDirectoryBody,
+        tenants::DeletedDirectoryBody,
         tenants::NewSetupLinkBody,
         tenants::SetupLinkBody,
         webhooks::WebhookBody,

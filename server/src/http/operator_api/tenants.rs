@@ -59,6 +59,18 @@ pub(super) struct CreatedDirectoryBody {
     token: String,
 }
 
+/// A deleted directory: gone from every list and API, its tokens and OAuth clients revoked;
+/// its data and events are kept until `purge_after`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct DeletedDirectoryBody {
+    id: String,
+    /// RFC 3339, UTC: when it was deleted (by this request or an earlier one).
+    deleted_at: String,
+    /// RFC 3339, UTC: from when the purge job deletes its data, under the retention the
+    /// operator set for the deployment.
+    purge_after: String,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub(super) struct NewSetupLinkBody {
     /// Days the link stays valid, 1 to 30 (default 7).
@@ -210,6 +222,42 @@ pub(super) async fn add_directory(
         StatusCode::CREATED,
         Json(CreatedDirectoryBody { directory: directory_body(&state, &directory, false), token: token.secret }),
     ))
+}
+
+/// Deletes a directory of the tenant: its tokens and OAuth clients are revoked at once, it
+/// disappears from every list and API, `directory.deleted` (`dsync.deleted`) is in its
+/// feed, and its data is purged after the deployment's retention period. Deleting it again
+/// answers the same and changes nothing.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tenants/{slug}/directories/{directory}",
+    params(
+        ("slug" = String, Path, description = "The tenant's name in addresses"),
+        ("directory" = String, Path, description = "The directory's id"),
+    ),
+    responses(
+        (status = 200, description = "Deleted (now or before)", body = DeletedDirectoryBody),
+        (status = 404, description = "No such tenant, or no such directory of the tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn delete_directory(
+    key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path((slug, directory)): Path<(String, String)>,
+) -> Result<Json<DeletedDirectoryBody>, ApiFailure> {
+    let unknown = || ApiFailure::NotFound(format!("tenant {slug} has no directory {directory}"));
+    let id: store::DirectoryId = directory.parse().map_err(|_| unknown())?;
+    let (tenant, _) = tenant_named(&state, &slug).await?;
+    let now = state.effects.now();
+    let deletion = service::directory_lifecycle::delete_directory(&state.store, tenant.id, id, &key.actor(), now)
+        .await?
+        .ok_or_else(unknown)?;
+    let retention = service::directory_lifecycle::retention_of_days(state.portal.deleted_directory_retention_days);
+    Ok(Json(DeletedDirectoryBody {
+        id: id.to_string(),
+        deleted_at: rfc3339(deletion.deleted_at),
+        purge_after: rfc3339(service::directory_lifecycle::purge_after(deletion.deleted_at, retention)),
+    }))
 }
 
 /// Makes a setup link for the tenant's admin.

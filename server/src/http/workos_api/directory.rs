@@ -2,10 +2,11 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use service::directory_sync::{self, GroupQuery, UserQuery};
 
-use super::{Answer, ApiKey, List, Params, list};
+use super::{Answer, ApiKey, Failure, List, Params, list};
 use crate::http::AppState;
 
 /// `GET /organizations` (`domains`, comma-separated; paging).
@@ -53,6 +54,18 @@ pub(super) async fn get_directory(
     Path(id): Path<String>,
 ) -> Answer<directory_sync::SyncDirectory> {
     Ok(Json(directory_sync::directory(&state.store, &id).await?))
+}
+
+/// `DELETE /directories/{id}`: 202 with no body, as WorkOS answers (the data goes later,
+/// with the purge); the SDK's `deleteDirectory` reads nothing of it.
+pub(super) async fn delete_directory(
+    key: ApiKey,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Failure> {
+    let actor = service::Actor::ApiKey(key.0);
+    directory_sync::delete_directory(&state.store, &id, &actor, state.effects.now()).await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// `GET /directories/{id}/users` (`group`, `email`, `idp_id`; paging): users without their

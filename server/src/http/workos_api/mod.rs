@@ -38,7 +38,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/organizations/{id}", get(directory::get_organization))
         .route("/organizations/external_id/{external_id}", get(directory::get_organization_by_external_id))
         .route("/directories", get(directory::list_directories))
-        .route("/directories/{id}", get(directory::get_directory))
+        .route("/directories/{id}", get(directory::get_directory).delete(directory::delete_directory))
         .route("/directories/{id}/users", get(directory::list_directory_users))
         .route("/directories/{id}/users/{user}", get(directory::get_directory_user))
         .route("/directories/{id}/groups", get(directory::list_directory_groups))
