@@ -15,6 +15,7 @@ store::backend_tests!(
     users_get_the_roles_their_groups_grant_and_every_change_publishes_the_previous_roles,
     a_mapping_change_re_derives_every_user_and_publishes_only_the_changed_ones,
     grants_are_checked_and_recorded_in_the_tenants_trail,
+    a_deleted_directorys_users_are_not_re_derived,
 );
 
 /// A client of the operator API and the WorkOS-compatible API with one key.
@@ -311,4 +312,21 @@ async fn grants_are_checked_and_recorded_in_the_tenants_trail(db: TestDatabase) 
     let detail: Value = serde_json::from_str(&saved.detail).unwrap();
     assert_eq!(detail["grants"], json!([{ "group": admins, "role": "admin" }]));
     assert!(saved.actor.starts_with("api-key:"), "{}", saved.actor);
+}
+
+async fn a_deleted_directorys_users_are_not_re_derived(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let vendor = Vendor::new(&db, &server).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    acme.create_user("ada@acme.example").await;
+    let path = format!("/api/v1/directories/{}/group-roles", acme.id);
+    vendor.ok(Method::PUT, &path, Some(json!({ "grants": [] }))).await;
+    let tenant = db.store.directory_owner(acme.id).await.unwrap().unwrap();
+    vendor.ok(Method::DELETE, &format!("/api/v1/tenants/acme/directories/{}", acme.id), None).await;
+    assert_eq!(republish(&db, &server).await, 0, "its pending pass waits for the purge");
+    // A role change asks every directory in use for a pass, not the deleted one.
+    vendor.ok(Method::POST, "/api/v1/roles", Some(role("viewer", 1, true))).await;
+    assert_eq!(republish(&db, &server).await, 0);
+    let job = db.store.tenant(tenant).republish_job(acme.id).await.unwrap().unwrap();
+    assert_eq!((job.reason.as_str(), job.done), ("group roles", 0), "not restarted by the role change");
 }
