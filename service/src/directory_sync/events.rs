@@ -303,7 +303,7 @@ impl Readers {
         for (index, member) in members.iter().enumerate().skip(skip) {
             let user = match endpoint.record(ResourceKind::User, member).await? {
                 Some(record) => {
-                    let groups = shaping.groups_for_roles(&endpoint, std::slice::from_ref(&record)).await?;
+                    let groups = shaping.groups_for_roles(endpoint, std::slice::from_ref(&record)).await?;
                     let of_user = groups.get(&record.id).into_iter().flatten();
                     let normalized = shaping.user(&record, of_user.map(|group| group.id.as_str()));
                     let times = (record.created_at, record.last_modified);

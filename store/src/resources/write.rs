@@ -396,10 +396,10 @@ impl WriteTransaction<'_> {
         // What the vendor's product now holds of the user, for the next re-derivation to
         // compare with (see `republish`).
         let published = view.and_then(|view| view.get("normalized"));
-        if let Some(normalized) = published.filter(|_| kind.resource_kind() == ResourceKind::User) {
-            if kind != ChangeKind::UserDeleted {
-                self.set_published_view(resource_id, normalized).await?;
-            }
+        if let Some(normalized) = published.filter(|_| kind.resource_kind() == ResourceKind::User)
+            && kind != ChangeKind::UserDeleted
+        {
+            self.set_published_view(resource_id, normalized).await?;
         }
         // Members of a group that grants roles may have gained or lost roles: the worker
         // re-derives them.
