@@ -85,7 +85,7 @@ impl SetupCompletion {
 /// A directory's wizard progress.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetupState {
-    /// The furthest step reached, 1 to 5.
+    /// The furthest step reached, 1 to 6 (`service::onboarding::Step`).
     pub step: u8,
     pub completed: Option<(DateTime<Utc>, SetupCompletion)>,
     /// The confirmed attribute mapping; `None` until the admin confirms one.
@@ -361,7 +361,8 @@ impl crate::TenantAction<'_> {
         by: SetupCompletion,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        const QUERY: &str = "UPDATE directories SET setup_step = 5, \
+        // 6: the wizard's last step, the test sync.
+        const QUERY: &str = "UPDATE directories SET setup_step = 6, \
              setup_completed_at = COALESCE(setup_completed_at, $1), \
              setup_completed_by = COALESCE(setup_completed_by, $2) WHERE tenant_id = $3 AND id = $4";
         let updated = on_open!(&mut self.open, tx => sqlx::query(QUERY)
