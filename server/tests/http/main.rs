@@ -25,6 +25,7 @@ mod operator_api;
 mod portal_links;
 mod processes;
 mod render;
+mod roles_pages;
 mod scim;
 mod sso;
 mod webhook_pages;
