@@ -267,7 +267,7 @@ pub(crate) fn GrantEditor(directory: String, page: GroupRolesView, no_groups: &'
             </tbody>
         </table>
         <div class="mt-6" aria-live="polite">
-            <h3 class="text-sm font-semibold text-slate-800">
+            <h3 id="role-preview-heading" class="text-sm font-semibold text-slate-800">
                 {move || if changed() { "Users per role with these changes (not saved yet)" } else { "Users per role" }}
             </h3>
             {move || match preview.get() {
