@@ -48,11 +48,11 @@ test('an operator defines roles; an admin grants one to a group, previews, saves
   await screenshot(operator, 'roles-console');
   await expectAccessible(operator, 'the console roles page');
 
-  const admin = await acceptSetupLink(browser, await setupLinkFor(operator, 'stark'), 'it@stark.example', false);
+  const admin = await acceptSetupLink(browser, await setupLinkFor(operator, 'oscorp'), 'it@oscorp.example', false);
   const { scimBase, token } = await directoryWithToken(admin);
   const directory = scimBase.split('/').pop();
   const users = [];
-  for (const userName of ['tony@stark.example', 'pepper@stark.example']) {
+  for (const userName of ['norman@oscorp.example', 'harry@oscorp.example']) {
     const created = await scim('POST', `${scimBase}/Users`, token, {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, active: true,
     });
