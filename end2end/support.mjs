@@ -140,3 +140,31 @@ export async function acceptSetupLink(browser, link, email, shots) {
   return page;
 }
 
+// The admin connects an Okta directory as far as its first token; returns the SCIM base and token.
+export async function directoryWithToken(admin) {
+  await admin.click('#connect-idp');
+  await admin.waitForURL(`${baseUrl}/admin/connect`);
+  await admin.check('#idp-okta');
+  await admin.click('#choose-idp');
+  await admin.waitForURL(/\/setup\/endpoint$/, { timeout: 10_000 });
+  await admin.waitForSelector('#scim-base-url');
+  const scimBase = await admin.inputValue('#scim-base-url');
+  await admin.click('#next-step');
+  await admin.waitForURL(/\/setup\/token$/);
+  await admin.waitForSelector('#waiting', { timeout: 10_000 });
+  await admin.waitForLoadState('networkidle');
+  await admin.click('#generate-token');
+  await admin.waitForSelector('#new-token', { timeout: 10_000 });
+  return { scimBase, token: await admin.inputValue('#new-token') };
+}
+
+// A SCIM request with a bearer token, as an identity provider sends it; the answer's status
+// and body (text).
+export async function scim(method, url, token, body) {
+  const response = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.text() };
+}

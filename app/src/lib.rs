@@ -13,8 +13,8 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::{
-    admin_home, audit, dashboard, not_found, portal_link, probe, setup_link, sign_in, status, support, team, tenants,
-    tokens, webhooks, wizard,
+    admin_home, audit, dashboard, group_roles, not_found, portal_link, probe, roles, setup_link, sign_in, status,
+    support, team, tenants, tokens, webhooks, wizard,
 };
 
 /// The file stem of the wasm, js and css bundles under `/pkg`; the xtask builds them with
@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=sign_in::SignInPage/>
                 <Route path=path!("/tenants") view=tenants::TenantsPage ssr=SsrMode::Async/>
                 <Route path=path!("/team") view=team::TeamPage ssr=SsrMode::Async/>
+                <Route path=path!("/roles") view=roles::RolesPage ssr=SsrMode::Async/>
                 <Route path=path!("/support") view=support::SupportPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants/:slug") view=tenants::TenantPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup/:secret") view=setup_link::SetupLinkPage ssr=SsrMode::Async/>
@@ -80,6 +81,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/webhooks") view=webhooks::WebhooksPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id") view=dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/tokens") view=tokens::TokensPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/directories/:id/roles") view=group_roles::GroupRolesPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/setup/:step") view=wizard::WizardPage ssr=SsrMode::Async/>
                 // Pages that fail on purpose in test builds only; elsewhere "Page not found".
                 <Route path=path!("/_probe/:kind") view=probe::ProbePage ssr=SsrMode::Async/>

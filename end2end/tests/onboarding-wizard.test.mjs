@@ -5,7 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  acceptSetupLink, adminPassword, baseUrl, expectAccessible, launchBrowser, openPage, screenshot, setupLinkFor, signedInOperator,
+  acceptSetupLink, adminPassword, baseUrl, expectAccessible, launchBrowser, openPage, scim, screenshot, setupLinkFor,
+  signedInOperator,
 } from '../support.mjs';
 
 let browser;
@@ -18,15 +19,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-async function scim(method, url, token, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.text() };
-}
 
 // Steps 1 and 2 for `idp`, from the admin home to the token step, which waits for the
 // identity provider's first request; returns the SCIM base URL the endpoint step showed.

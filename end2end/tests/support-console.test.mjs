@@ -5,7 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  acceptSetupLink, baseUrl, expectAccessible, launchBrowser, openPage, screenshot, setupLinkFor, signedInOperator,
+  acceptSetupLink, baseUrl, directoryWithToken, expectAccessible, launchBrowser, openPage, screenshot, setupLinkFor,
+  signedInOperator,
 } from '../support.mjs';
 
 let browser;
@@ -18,23 +19,6 @@ after(async () => {
   await browser?.close();
 });
 
-// The admin connects a directory as far as its first token; returns the SCIM base and token.
-async function directoryWithToken(admin) {
-  await admin.click('#connect-idp');
-  await admin.waitForURL(`${baseUrl}/admin/connect`);
-  await admin.check('#idp-okta');
-  await admin.click('#choose-idp');
-  await admin.waitForURL(/\/setup\/endpoint$/, { timeout: 10_000 });
-  await admin.waitForSelector('#scim-base-url');
-  const scimBase = await admin.inputValue('#scim-base-url');
-  await admin.click('#next-step');
-  await admin.waitForURL(/\/setup\/token$/);
-  await admin.waitForSelector('#waiting', { timeout: 10_000 });
-  await admin.waitForLoadState('networkidle');
-  await admin.click('#generate-token');
-  await admin.waitForSelector('#new-token', { timeout: 10_000 });
-  return { scimBase, token: await admin.inputValue('#new-token') };
-}
 
 async function createUser(scimBase, token, userName) {
   const response = await fetch(`${scimBase}/Users`, {

@@ -9,7 +9,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
-  acceptSetupLink, baseUrl, expectAccessible, launchBrowser, screenshot, setupLinkFor, signedInOperator,
+  acceptSetupLink, baseUrl, directoryWithToken, expectAccessible, launchBrowser, screenshot, setupLinkFor,
+  signedInOperator,
 } from '../support.mjs';
 
 let browser;
@@ -35,23 +36,6 @@ after(async () => {
   receiver?.close();
 });
 
-// The admin connects an Okta directory as far as its first token; returns the SCIM base and token.
-async function directoryWithToken(admin) {
-  await admin.click('#connect-idp');
-  await admin.waitForURL(`${baseUrl}/admin/connect`);
-  await admin.check('#idp-okta');
-  await admin.click('#choose-idp');
-  await admin.waitForURL(/\/setup\/endpoint$/, { timeout: 10_000 });
-  await admin.waitForSelector('#scim-base-url');
-  const scimBase = await admin.inputValue('#scim-base-url');
-  await admin.click('#next-step');
-  await admin.waitForURL(/\/setup\/token$/);
-  await admin.waitForSelector('#waiting', { timeout: 10_000 });
-  await admin.waitForLoadState('networkidle');
-  await admin.click('#generate-token');
-  await admin.waitForSelector('#new-token', { timeout: 10_000 });
-  return { scimBase, token: await admin.inputValue('#new-token') };
-}
 
 async function until(condition, what, timeout = 15_000) {
   const deadline = Date.now() + timeout;

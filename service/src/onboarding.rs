@@ -1,11 +1,13 @@
-//! The onboarding wizard's use cases: a tenant admin connects an identity provider in five
-//! steps (choose the IdP, set up the endpoint, exchange a token, map attributes, test the
-//! sync). Progress is kept per directory, so the wizard resumes where it was left.
+//! The onboarding wizard's use cases: a tenant admin connects an identity provider in six
+//! steps (choose the IdP, set up the endpoint, exchange a token, map attributes, grant the
+//! operator's roles to groups, test the sync). Progress is kept per directory, so the
+//! wizard resumes where it was left.
 //!
 //! Every function takes the admin's tenant and looks the directory up inside it: a
 //! directory of another tenant is simply not found.
 
 mod connection;
+mod stored_preview;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,6 +22,9 @@ use crate::{Effects, ServiceError};
 
 pub use connection::{CONNECTION_WINDOW, Connection, READ_ONLY_TOKEN, REFUSED_TOKEN, current_connection};
 pub use store::{AuditOutcome as RequestOutcome, DirectoryRequest as RequestRecord, TokenRecord};
+pub use stored_preview::{
+    LACKING_LISTED, LackingUser, PREVIEWED_USERS, PreviewedUser, StoredUsersPreview, stored_users_preview,
+};
 
 /// The wizard's steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -28,11 +33,13 @@ pub enum Step {
     Endpoint = 2,
     Token = 3,
     Mapping = 4,
-    Test = 5,
+    /// Skipped when the operator defined no roles (see [`Step::after_mapping`]).
+    Roles = 5,
+    Test = 6,
 }
 
 impl Step {
-    pub const ALL: [Step; 5] = [Step::Provider, Step::Endpoint, Step::Token, Step::Mapping, Step::Test];
+    pub const ALL: [Step; 6] = [Step::Provider, Step::Endpoint, Step::Token, Step::Mapping, Step::Roles, Step::Test];
 
     /// The step's name in addresses (`/setup/<slug>`).
     pub fn slug(self) -> &'static str {
@@ -41,6 +48,7 @@ impl Step {
             Step::Endpoint => "endpoint",
             Step::Token => "token",
             Step::Mapping => "mapping",
+            Step::Roles => "roles",
             Step::Test => "test",
         }
     }
@@ -59,8 +67,15 @@ impl Step {
             Step::Endpoint => "Endpoint setup",
             Step::Token => "Token exchange",
             Step::Mapping => "Attribute mapping",
+            Step::Roles => "Roles",
             Step::Test => "Test sync",
         }
+    }
+
+    /// The step after the mapping: the roles, unless the operator defined none (there is
+    /// nothing to grant then).
+    pub async fn after_mapping(store: &Store) -> Result<Step, ServiceError> {
+        Ok(if store.roles().await?.is_empty() { Step::Test } else { Step::Roles })
     }
 }
 
@@ -515,11 +530,12 @@ pub async fn save_mapping(
         })
         .collect();
     let value = serde_json::to_value(&rows).map_err(|error| ServiceError::Internal(error.to_string()))?;
+    let next = Step::after_mapping(store).await?;
     let mut action = store.tenant(tenant).begin_action().await?;
     action.set_attribute_mapping(directory, &value).await?;
     // Every stored user is shaped by the mapping: re-derive them in the background.
     action.request_republish(directory, "attribute mapping", now).await?;
-    action.reach_setup_step(directory, Step::Test.number()).await?;
+    action.reach_setup_step(directory, next.number()).await?;
     action.commit(actor.record("directory.mapping_saved", Some(directory), json!({ "mapping": value }), now)).await?;
     Ok(())
 }

@@ -96,7 +96,7 @@ pub enum SetupCompleted {
 /// A directory's wizard progress.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetupState {
-    /// The furthest step reached, 1 to 5.
+    /// The furthest step reached, 1 to 6 (`service::onboarding::Step`).
     pub step: u8,
     pub completed: Option<(DateTime<Utc>, SetupCompletion)>,
     /// The confirmed attribute mapping; `None` until the admin confirms one.
@@ -372,10 +372,11 @@ impl crate::TenantAction<'_> {
         by: SetupCompletion,
         at: DateTime<Utc>,
     ) -> Result<SetupCompleted, StoreError> {
-        const FIRST: &str = "UPDATE directories SET setup_step = 5, setup_completed_at = $1, setup_completed_by = $2 \
+        // 6: the wizard's last step, the test sync.
+        const FIRST: &str = "UPDATE directories SET setup_step = 6, setup_completed_at = $1, setup_completed_by = $2 \
              WHERE tenant_id = $3 AND id = $4 AND setup_completed_at IS NULL AND deleted_at IS NULL";
         const AGAIN: &str =
-            "UPDATE directories SET setup_step = 5 WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL";
+            "UPDATE directories SET setup_step = 6 WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL";
         let first = on_open!(&mut self.open, tx => sqlx::query(FIRST)
             .bind(at)
             .bind(by.as_str())

@@ -3,11 +3,13 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-pub(crate) const STEPS: [(&str, &str); 5] = [
+/// The steps' slugs and titles, in the order of `service::onboarding::Step`.
+pub(crate) const STEPS: [(&str, &str); 6] = [
     ("provider", "Identity provider"),
     ("endpoint", "Endpoint"),
     ("token", "Token"),
     ("mapping", "Attributes"),
+    ("roles", "Roles"),
     ("test", "Test sync"),
 ];
 
@@ -17,7 +19,7 @@ pub(crate) const STEPS: [(&str, &str); 5] = [
 pub(crate) fn Stepper(directory: Option<String>, current: usize, reached: usize) -> impl IntoView {
     view! {
         <nav aria-label="Setup progress">
-            <ol id="stepper" class="grid grid-cols-5 gap-2 text-xs sm:text-sm">
+            <ol id="stepper" class="grid grid-cols-3 gap-2 sm:grid-cols-6 text-xs sm:text-sm">
                 {STEPS.iter().enumerate().map(|(index, (slug, title))| {
                     let number = index + 1;
                     let state = if number == current { "current" } else if number < reached.max(current) { "done" } else { "later" };

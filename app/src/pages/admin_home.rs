@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use crate::portal::Admin;
@@ -115,13 +115,12 @@ fn HomeContent(home: HomeData) -> impl IntoView {
                             let (badge, tone) = if directory.completed {
                                 ("Connected".to_owned(), "good")
                             } else {
-                                (format!("Setup: step {} of 5", directory.step), "warn")
+                                (format!("Setup: step {} of {}", directory.step, STEPS.len()), "warn")
                             };
                             let continue_href = if directory.completed {
                                 format!("/admin/directories/{}", directory.id)
                             } else {
-                                let step = ["provider", "endpoint", "token", "mapping", "test"]
-                                    [usize::from(directory.step.clamp(1, 5)) - 1];
+                                let (step, _) = STEPS[usize::from(directory.step).clamp(1, STEPS.len()) - 1];
                                 format!("/admin/directories/{}/setup/{step}", directory.id)
                             };
                             let action = if directory.completed { "Open dashboard" } else { "Continue setup" };

@@ -236,12 +236,14 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                         <h1 id="dashboard-heading" class="mt-2 text-2xl font-bold tracking-tight">{summary.idp_name.clone()}</h1>
                                     </div>
                                     <div class="flex gap-3">
+                                        <A href=format!("/admin/directories/{}/roles", directory()) attr:id="manage-roles" attr:class=SECONDARY_BUTTON>"Roles"</A>
                                         <A href=format!("/admin/directories/{}/tokens", directory()) attr:id="manage-tokens" attr:class=SECONDARY_BUTTON>"Tokens"</A>
                                         {(!summary.completed).then(|| view! {
                                             <A href=format!("/admin/directories/{}/setup/test", directory()) attr:class=PRIMARY_BUTTON>"Finish setup"</A>
                                         })}
                                     </div>
                                 </div>
+                                <crate::pages::group_roles::RepublishProgressPanel directory=directory()/>
                                 <section class=CARD aria-labelledby="health-heading">
                                     <div class="flex items-center gap-3">
                                         <h2 id="health-heading" class="text-lg font-semibold">"Sync health"</h2>

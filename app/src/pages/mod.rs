@@ -2,8 +2,8 @@
 //! it calls beside it.
 //!
 //! The operator console: [`status`] (`/`), [`tenants`] (`/tenants`, `/tenants/{slug}`),
-//! [`team`], [`support`]. The tenant admin's pages: [`setup_link`], [`admin_home`]
-//! (`/admin`), [`wizard`] (`/admin/connect` and the five setup steps), [`dashboard`],
+//! [`team`], [`support`], [`roles`]. The tenant admin's pages: [`setup_link`], [`admin_home`]
+//! (`/admin`), [`wizard`] (`/admin/connect` and the six setup steps), [`dashboard`], [`group_roles`],
 //! [`tokens`], [`audit`], [`webhooks`], and [`portal_link`] (an Admin Portal link that
 //! opens nothing). And [`sign_in`], [`not_found`] and the test-only
 //! [`probe`].
@@ -11,9 +11,11 @@
 pub mod admin_home;
 pub mod audit;
 pub mod dashboard;
+pub mod group_roles;
 pub mod not_found;
 pub mod portal_link;
 pub mod probe;
+pub mod roles;
 pub mod setup_link;
 pub mod sign_in;
 pub mod status;

@@ -5,6 +5,7 @@
 use service::ServiceError;
 use service::admins::SetupLinkError;
 use service::directory_browser::BrowseError;
+use service::directory_sync::roles::RoleError;
 use service::onboarding::OnboardingError;
 use service::operators::OperatorError;
 use service::session::SessionError;
@@ -155,6 +156,19 @@ impl From<WebhookError> for PortalError {
             WebhookError::InvalidTarget(message) => PortalError::Invalid(service::sentence(&message)),
             WebhookError::UnknownWebhook(_) | WebhookError::UnknownDeadLetter(_) => PortalError::no_such_webhook(),
             WebhookError::Service(_) => PortalError::unavailable(),
+        }
+    }
+}
+
+/// Roles (the console's) and their grants (the admin's). An invalid role names its field in
+/// its sentence; a grant of a group or role that no longer exists reads the same way.
+impl From<RoleError> for PortalError {
+    fn from(error: RoleError) -> Self {
+        match error {
+            RoleError::Invalid { .. } => PortalError::invalid(&error),
+            RoleError::NotFound(_) => PortalError::NotFound(service::sentence(&error.to_string())),
+            RoleError::Conflict(_) => PortalError::Conflict(service::sentence(&error.to_string())),
+            RoleError::Service(_) => PortalError::unavailable(),
         }
     }
 }

@@ -27,6 +27,7 @@ mod portal_links;
 mod processes;
 mod render;
 mod roles;
+mod roles_pages;
 mod scim;
 mod sso;
 mod webhook_pages;

@@ -52,6 +52,12 @@ impl<'a> Visitor<'a> {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
+    /// A POST with this visitor's cookies that asks for a JSON answer, for a server
+    /// function that takes JSON.
+    pub(crate) fn json_request(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.server.url(path)).header("accept", "application/json")
+    }
+
     pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.get_request(path).send().await.unwrap()
     }

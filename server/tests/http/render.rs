@@ -240,7 +240,7 @@ async fn every_portal_page_renders_whole_when_many_render_at_once(db: TestDataba
         (format!("/admin/directories/{directory}"), r#"id="signed-in-as""#),
         (format!("/admin/directories/{directory}/tokens"), r#"id="create-token""#),
     ];
-    for step in ["provider", "endpoint", "token", "mapping", "test"] {
+    for step in ["provider", "endpoint", "token", "mapping", "roles", "test"] {
         admin_pages.push((format!("/admin/directories/{directory}/setup/{step}"), r#"id="signed-in-as""#));
     }
     let renders: Vec<(reqwest::Client, String, &str)> = (0..ROUNDS)

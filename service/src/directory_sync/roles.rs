@@ -291,6 +291,17 @@ impl From<RepublishJob> for RepublishProgress {
     }
 }
 
+/// Where the re-derivation of a directory's users stands (the newest pass), if one was
+/// ever requested: the portal shows it after a grant or mapping change, refreshed while it
+/// runs.
+pub async fn republish_progress(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+) -> Result<Option<RepublishProgress>, ServiceError> {
+    Ok(store.tenant(tenant).republish_job(directory).await?.map(RepublishProgress::from))
+}
+
 /// The page for `grants` (the stored ones with `None`: a preview of a proposed change
 /// otherwise).
 pub async fn group_roles_page(
@@ -528,7 +539,7 @@ mod tests {
             (RoleInput { slug: "Admin".into(), ..good.clone() }, "slug"),
             (RoleInput { slug: "a b".into(), ..good.clone() }, "slug"),
             (RoleInput { name: " ".into(), ..good.clone() }, "name"),
-            (RoleInput { precedence: 0, ..good.clone() }, "precedence"),
+            (RoleInput { precedence: 0, ..good }, "precedence"),
         ] {
             match check_role(&bad) {
                 Err(RoleError::Invalid { field: got, .. }) => assert_eq!(got, field),

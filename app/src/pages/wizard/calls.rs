@@ -18,11 +18,13 @@ pub struct WizardData {
     /// `okta`, `entra`…
     pub idp: String,
     pub idp_name: String,
-    /// The furthest step reached, 1 to 5.
+    /// The furthest step reached, 1 to 6.
     pub reached: u8,
     pub completed: bool,
     pub scim_base_url: String,
     pub token_url: String,
+    /// The step after the mapping: `roles`, or `test` when the operator defined no roles.
+    pub after_mapping: String,
 }
 
 /// OAuth client credentials just issued: the secret is shown once.
@@ -99,6 +101,17 @@ pub struct MappingView {
     pub unmapped: Vec<String>,
 }
 
+/// The mapping as edited on the directory's stored users (`service::onboarding::StoredUsersPreview`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPreviewView {
+    pub total_users: usize,
+    /// The most recently changed users: user name and the normalized form, pretty-printed.
+    pub users: Vec<(String, String)>,
+    pub lacking_count: usize,
+    /// User name and the labels of the required attributes it lacks.
+    pub lacking: Vec<(String, Vec<String>)>,
+}
+
 /// One step of a self-test run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SelfTestStepView {
@@ -164,6 +177,7 @@ pub async fn wizard_state(directory: String, step: String) -> Result<WizardData,
         completed: setup.state.completed.is_some(),
         scim_base_url: admin.portal.scim_base_url(id),
         token_url: format!("{}/oauth/token", admin.portal.public_base()),
+        after_mapping: service::onboarding::Step::after_mapping(admin.store()).await?.slug().to_owned(),
     })
 }
 
@@ -238,6 +252,37 @@ pub async fn load_mapping(directory: String) -> Result<MappingView, PortalError>
         confirmed,
         preview,
         unmapped,
+    })
+}
+
+/// The mapping as edited (`attribute`, `source` of each row; labels and required flags
+/// are the server's) applied to the directory's most recently changed stored users.
+#[server(endpoint = "preview_stored_users", input = leptos::server_fn::codec::Json)]
+pub async fn preview_stored_users(
+    directory: String,
+    rows: Vec<MappingRowView>,
+) -> Result<StoredPreviewView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = directory_id(&directory)?;
+    let rows: Vec<service::onboarding::MappingRow> = rows
+        .into_iter()
+        .map(|row| service::onboarding::MappingRow {
+            attribute: row.attribute,
+            label: row.label,
+            required: row.required,
+            source: row.source,
+        })
+        .collect();
+    let preview = service::onboarding::stored_users_preview(admin.store(), admin.tenant(), id, &rows).await?;
+    Ok(StoredPreviewView {
+        total_users: preview.total_users,
+        users: preview
+            .users
+            .into_iter()
+            .map(|user| (user.user_name, serde_json::to_string_pretty(&user.normalized).unwrap_or_default()))
+            .collect(),
+        lacking_count: preview.lacking_count,
+        lacking: preview.lacking.into_iter().map(|user| (user.user_name, user.missing)).collect(),
     })
 }
 

@@ -1,5 +1,6 @@
-//! The five-step onboarding wizard: choose the identity provider, set up the endpoint,
-//! exchange a token, map attributes, test the sync. Each step explains itself for the
+//! The six-step onboarding wizard: choose the identity provider, set up the endpoint,
+//! exchange a token, map attributes, grant roles to groups (skipped when the operator
+//! defined no roles), test the sync. Each step explains itself for the
 //! identity provider chosen; progress is kept on the server, so the wizard resumes.
 
 pub mod calls;
@@ -9,16 +10,18 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
 use self::calls::{
     ChangeProvider, ConnectionView, FeedView, IssueSetupClient, IssueSetupToken, MappingView, RequestView, RunSelfTest,
-    SaveMapping, StartSetup, WizardData, load_mapping, sync_feed, wizard_state,
+    SaveMapping, StartSetup, StoredPreviewView, WizardData, load_mapping, preview_stored_users, sync_feed,
+    wizard_state,
 };
 use self::guides::{identity_providers, instructions};
 use crate::auth::{AdminView, VendorReturn};
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Stepper};
+use crate::pages::group_roles::{GrantEditor, RepublishProgressPanel, group_roles};
 
 /// The identity provider choice, as radio cards.
 #[component]
@@ -126,6 +129,7 @@ fn StepContent(step: String, state: WizardData, vendor: Option<VendorReturn>) ->
         "endpoint" => view! { <EndpointStep state/> }.into_any(),
         "token" => view! { <TokenStep state/> }.into_any(),
         "mapping" => view! { <MappingStep state/> }.into_any(),
+        "roles" => view! { <RolesStep state/> }.into_any(),
         _ => view! { <TestStep state vendor/> }.into_any(),
     }
 }
@@ -144,7 +148,7 @@ fn Instructions(idp: String, idp_name: String, step: &'static str) -> impl IntoV
 }
 
 #[component]
-fn NextLink(directory: String, next: &'static str, label: &'static str) -> impl IntoView {
+fn NextLink(directory: String, #[prop(into)] next: String, label: &'static str) -> impl IntoView {
     view! {
         <div class="flex justify-end">
             <A href=format!("/admin/directories/{directory}/setup/{next}") attr:id="next-step" attr:class=PRIMARY_BUTTON>{label}</A>
@@ -348,6 +352,7 @@ fn MappingStep(state: WizardData) -> impl IntoView {
         load_mapping(directory.clone())
     });
     let saved = move || save.value().get().map(|result| result.map_err(|error| error.to_string()));
+    let progress_directory = state.directory.clone();
     let directory = state.directory.clone();
     view! {
         <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
@@ -373,6 +378,42 @@ fn MappingStep(state: WizardData) -> impl IntoView {
                     None => ().into_any(),
                 }}
             </div>
+            // The mapping shapes every stored user: show their re-derivation once it is saved.
+            {move || matches!(saved(), Some(Ok(()))).then(|| view! { <RepublishProgressPanel directory=progress_directory.clone()/> })}
+            <NextLink directory=state.directory next=state.after_mapping.clone()
+                label=if state.after_mapping == "roles" { "Next: roles" } else { "Next: test sync" }/>
+        </section>
+    }
+}
+
+/// Step 5: the grant editor of the Roles page. Skipped when the operator defined no roles
+/// (the mapping step links past it; reached anyway, it moves on by itself).
+#[component]
+fn RolesStep(state: WizardData) -> impl IntoView {
+    let directory = state.directory.clone();
+    if state.after_mapping == "test" {
+        let navigate = use_navigate();
+        let test = format!("/admin/directories/{directory}/setup/test");
+        Effect::new(move |_| navigate(&test, Default::default()));
+    }
+    let page = LocalResource::new(move || group_roles(directory.clone()));
+    let directory = state.directory.clone();
+    view! {
+        <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
+            <div>
+                <h1 id="step-heading" class="text-xl font-semibold">"Step 5: Roles"</h1>
+                <p class="mt-1 text-sm text-slate-600">
+                    {format!("Grant the app's roles to your {} groups: each member gets every role their groups grant.", state.idp_name)}
+                </p>
+            </div>
+            {move || match page.get() {
+                None => view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(),
+                Some(Ok(loaded)) => view! {
+                    <GrantEditor directory=directory.clone() page=loaded
+                        no_groups="No groups have been provisioned yet. You can grant roles later from the directory's Roles page; continue for now."/>
+                }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+            }}
             <NextLink directory=state.directory next="test" label="Next: test sync"/>
         </section>
     }
@@ -381,6 +422,11 @@ fn MappingStep(state: WizardData) -> impl IntoView {
 #[component]
 fn MappingForm(directory: String, view_data: MappingView, save: ServerAction<SaveMapping>) -> impl IntoView {
     let unmapped = view_data.unmapped.clone();
+    // The rows as edited: the preview on stored users follows each change of a source.
+    let edited = RwSignal::new(view_data.rows.clone());
+    let preview_directory = directory.clone();
+    let stored = LocalResource::new(move || preview_stored_users(preview_directory.clone(), edited.get()));
+    let sample = view_data.preview.clone();
     view! {
         <ActionForm action=save attr:class="space-y-4">
             <input type="hidden" name="directory" value=directory/>
@@ -404,6 +450,10 @@ fn MappingForm(directory: String, view_data: MappingView, save: ServerAction<Sav
                                 </td>
                                 <td class="py-2">
                                     <input id=input_id name=format!("sources[{index}]") value=row.source required=row.required
+                                        on:change=move |event| {
+                                            let source = event_target_value(&event);
+                                            edited.update(|rows| if let Some(row) = rows.get_mut(index) { row.source = source; });
+                                        }
                                         class="block w-full rounded-lg border border-slate-300 px-2 py-1 font-mono text-xs"/>
                                 </td>
                             </tr>
@@ -414,12 +464,13 @@ fn MappingForm(directory: String, view_data: MappingView, save: ServerAction<Sav
             <button id="save-mapping" type="submit" class=PRIMARY_BUTTON>"Save mapping"</button>
         </ActionForm>
         <div class="grid gap-4 sm:grid-cols-2">
-            <div>
-                <h2 class="text-sm font-semibold text-slate-800">"Preview: a sample user as it will be stored"</h2>
-                <details class="mt-2">
-                    <summary class="cursor-pointer text-sm text-slate-600">"Show the stored form"</summary>
-                    <pre id="mapping-preview" class="mt-2 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100">{view_data.preview}</pre>
-                </details>
+            <div aria-live="polite">
+                {move || match stored.get() {
+                    None => view! { <p class="text-sm text-slate-500">"Reading your users…"</p> }.into_any(),
+                    Some(Ok(preview)) if preview.total_users > 0 => view! { <StoredUsersPreview preview/> }.into_any(),
+                    Some(Ok(_)) => view! { <SamplePreview sample=sample.clone()/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                }}
             </div>
             <div>
                 <h2 class="text-sm font-semibold text-slate-800">"Sent by your identity provider, not mapped"</h2>
@@ -434,6 +485,55 @@ fn MappingForm(directory: String, view_data: MappingView, save: ServerAction<Sav
                 }}
             </div>
         </div>
+    }
+}
+
+/// The directory has no users yet: a sample person as stored with this mapping.
+#[component]
+fn SamplePreview(sample: String) -> impl IntoView {
+    view! {
+        <h2 class="text-sm font-semibold text-slate-800">"Preview: a sample user as it will be stored"</h2>
+        <p class="mt-1 text-xs text-slate-500">"No users have been provisioned yet, so this is a made-up person. Once users arrive, the preview shows them."</p>
+        <details class="mt-2">
+            <summary class="cursor-pointer text-sm text-slate-600">"Show the stored form"</summary>
+            <pre id="mapping-preview" class="mt-2 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100">{sample}</pre>
+        </details>
+    }
+}
+
+/// The mapping as edited on the most recently changed stored users, and the users that
+/// lack a required attribute.
+#[component]
+fn StoredUsersPreview(preview: StoredPreviewView) -> impl IntoView {
+    let shown = preview.users.len();
+    view! {
+        <h2 class="text-sm font-semibold text-slate-800">
+            {format!("Preview: your {shown} most recently changed users (of {}) as your product will read them", preview.total_users)}
+        </h2>
+        <ul id="stored-preview" class="mt-2 space-y-1">
+            {preview.users.into_iter().map(|(user_name, normalized)| view! {
+                <li>
+                    <details>
+                        <summary class="cursor-pointer font-mono text-xs text-slate-700">{user_name}</summary>
+                        <pre class="mt-1 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100">{normalized}</pre>
+                    </details>
+                </li>
+            }).collect_view()}
+        </ul>
+        {if preview.lacking_count == 0 {
+            view! { <p id="lacking-required" class="mt-3 text-sm text-emerald-800">"Every stored user has the required attributes."</p> }.into_any()
+        } else {
+            view! {
+                <div id="lacking-required" class="mt-3 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+                    <p class="font-semibold">{format!("{} stored {} lack a required attribute", preview.lacking_count, if preview.lacking_count == 1 { "user" } else { "users" })}</p>
+                    <ul class="mt-1 list-disc pl-5 text-xs">
+                        {preview.lacking.into_iter().map(|(user_name, missing)| view! {
+                            <li><span class="font-mono">{user_name}</span>{format!(": no {}", missing.join(", "))}</li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            }.into_any()
+        }}
     }
 }
 
@@ -452,7 +552,7 @@ fn TestStep(state: WizardData, vendor: Option<VendorReturn>) -> impl IntoView {
     view! {
         <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
             <div>
-                <h1 id="step-heading" class="text-xl font-semibold">"Step 5: Test sync"</h1>
+                <h1 id="step-heading" class="text-xl font-semibold">"Step 6: Test sync"</h1>
                 <p class="mt-1 text-sm text-slate-600">
                     {format!("Provision a test user from {}, or run the self-test: it sends the requests {} sends, to this directory's own endpoint.", state.idp_name, state.idp_name)}
                 </p>
