@@ -90,12 +90,12 @@ pub use portal::{
 };
 pub use portal_links::{NewPortalLink, PortalLink};
 pub use resource_kind::ResourceKind;
-pub use roles::{RepublishJob, Role};
 pub use resources::{
     Change, ChangeKind, ChangeRecord, ChangeSubject, Computed, DirectoryChangeKind, DirectoryData, GroupRef, ListPage,
     ListSpec, Member, MemberDelta, MembershipOutcome, PageSpec, RepublishOutcome, Republished, ResourceRecord,
     ResourceState, SELF_TEST_ID_PREFIX, SortField, SortKey, Update, UserToRepublish, WriteBatch, WriteContext,
 };
+pub use roles::{RepublishJob, Role};
 pub use scope::{
     Directory, DirectorySettings, NewOAuthClient, NewToken, OAuthClientRecord, SchemaExtension, TenantScope,
     TokenRecord,

@@ -71,7 +71,8 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $6)";
         const UPDATE: &str = "UPDATE roles SET name = $2, description = $3, precedence = $4, is_default = $5, \
              updated_at = $6 WHERE slug = $1";
-        const UNSET_DEFAULT: &str = "UPDATE roles SET is_default = FALSE, updated_at = $2 WHERE is_default AND slug <> $1";
+        const UNSET_DEFAULT: &str =
+            "UPDATE roles SET is_default = FALSE, updated_at = $2 WHERE is_default AND slug <> $1";
         let pass = REQUEST_PASS.replace("{which}", "deleted_at IS NULL");
         let _turn = self.write_turn().await;
         on_pool!(&self.pool, pool => {
@@ -184,8 +185,7 @@ impl crate::TenantAction<'_> {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         const CLEAR: &str = "DELETE FROM group_roles WHERE tenant_id = $1 AND directory_id = $2";
-        const GRANT: &str =
-            "INSERT INTO group_roles (tenant_id, directory_id, group_id, role_slug) VALUES ($1, $2, $3, $4) \
+        const GRANT: &str = "INSERT INTO group_roles (tenant_id, directory_id, group_id, role_slug) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING";
         on_open!(&mut self.open, tx => sqlx::query(CLEAR).bind(self.tenant).bind(directory).execute(&mut **tx).await.map(drop))?;
         for (group, role) in grants {

@@ -40,7 +40,10 @@ pub(crate) fn build(profile: Profile) -> anyhow::Result<PathBuf> {
     // wasm-bindgen and wasm-opt take a minute; a warm run (nothing changed since the last
     // build, e.g. `cargo xtask run` after `cargo xtask test`) skips them.
     let glue = pkg_dir.join(format!("{BUNDLE_NAME}.js"));
-    if bundled.is_file() && glue.is_file() && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str()) {
+    if bundled.is_file()
+        && glue.is_file()
+        && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(stamp.as_str())
+    {
         println!("xtask: the bundle is up to date with {}", wasm.display());
     } else {
         let _ = std::fs::remove_file(&stamp_file);

@@ -197,10 +197,7 @@ async fn users_get_the_roles_their_groups_grant_and_every_change_publishes_the_p
     let data = &updates[0]["data"];
     assert_eq!(data["raw_attributes"]["userName"], "ada@acme.example");
     assert_eq!(data["role"], admin);
-    assert_eq!(
-        data["previous_attributes"],
-        json!({ "role": { "slug": "member" }, "roles": [{ "slug": "member" }] })
-    );
+    assert_eq!(data["previous_attributes"], json!({ "role": { "slug": "member" }, "roles": [{ "slug": "member" }] }));
     let progress = vendor.ok(Method::GET, &path, None).await["republish"].clone();
     assert_eq!((progress["total"].as_i64(), progress["done"].as_i64()), (Some(2), Some(2)));
     assert_eq!((progress["changed"].as_i64(), progress["finished"].as_bool()), (Some(1), Some(true)));
@@ -217,8 +214,11 @@ async fn users_get_the_roles_their_groups_grant_and_every_change_publishes_the_p
 
     // Ada leaves, then the group goes: both fall back to the default role.
     let last = updates.last().map(|e| e["id"].as_str().unwrap().to_owned());
-    acme.patch(&format!("/Groups/{admins}"), json!([{ "op": "remove", "path": format!("members[value eq \"{ada}\"]") }]))
-        .await;
+    acme.patch(
+        &format!("/Groups/{admins}"),
+        json!([{ "op": "remove", "path": format!("members[value eq \"{ada}\"]") }]),
+    )
+    .await;
     acme.send(Method::DELETE, &format!("/Groups/{admins}"), Value::Null).await;
     republish(&db, &server).await;
     let updates = vendor.updates(last.as_deref(), 2).await;
@@ -300,7 +300,8 @@ async fn grants_are_checked_and_recorded_in_the_tenants_trail(db: TestDatabase) 
         assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
         assert!(problem["detail"].as_str().unwrap().contains(what), "{problem}");
     }
-    let (status, _) = vendor.send(Method::PUT, "/api/v1/directories/nope/group-roles", Some(json!({ "grants": [] }))).await;
+    let (status, _) =
+        vendor.send(Method::PUT, "/api/v1/directories/nope/group-roles", Some(json!({ "grants": [] }))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let saved = vendor.ok(Method::PUT, &path, Some(json!({ "grants": [{ "group": admins, "role": "admin" }] }))).await;
     assert_eq!(saved["grants"], json!([{ "group": admins, "role": "admin" }]));

@@ -237,7 +237,11 @@ impl UserShaping {
     }
 
     /// User `record` normalized, with the roles of `groups` (its groups' ids).
-    pub(crate) fn user<'g>(&self, record: &ResourceRecord, groups: impl IntoIterator<Item = &'g str>) -> NormalizedUser {
+    pub(crate) fn user<'g>(
+        &self,
+        record: &ResourceRecord,
+        groups: impl IntoIterator<Item = &'g str>,
+    ) -> NormalizedUser {
         let mut user = normalize_user(&record.id, &record.doc, &self.mapping);
         self.roles.apply(&mut user, groups);
         user

@@ -201,7 +201,8 @@ pub async fn save_role(
     let current = store.roles().await?;
     let created_at = match existing {
         Some(slug) => {
-            let found = current.iter().find(|role| role.slug == slug).ok_or_else(|| RoleError::NotFound(slug.to_owned()))?;
+            let found =
+                current.iter().find(|role| role.slug == slug).ok_or_else(|| RoleError::NotFound(slug.to_owned()))?;
             if input.slug != slug {
                 return Err(RoleError::Invalid { field: "slug", message: "a role's slug cannot change".to_owned() });
             }
@@ -328,7 +329,8 @@ pub async fn group_roles_page(
     let mut members_by_group: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut from = None;
     loop {
-        let page = endpoint.records(ResourceKind::Group, None, from.clone(), false, 500).await.map_err(sync_internal)?;
+        let page =
+            endpoint.records(ResourceKind::Group, None, from.clone(), false, 500).await.map_err(sync_internal)?;
         let ids: Vec<String> = page.records.iter().map(|record| record.id.clone()).collect();
         let members = endpoint.members_of_groups(&ids).await.map_err(sync_internal)?;
         for record in &page.records {
@@ -363,10 +365,9 @@ pub async fn group_roles_page(
             }
         }
     }
-    let total_users = usize::try_from(
-        endpoint.records(ResourceKind::User, None, None, false, 1).await.map_err(sync_internal)?.total,
-    )
-    .unwrap_or(0);
+    let total_users =
+        usize::try_from(endpoint.records(ResourceKind::User, None, None, false, 1).await.map_err(sync_internal)?.total)
+            .unwrap_or(0);
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut without_role = 0;
     for groups in granting_groups.values() {
@@ -440,7 +441,9 @@ pub async fn save_group_roles(
     let detail: Vec<_> = checked.iter().map(|(group, role)| json!({ "group": group, "role": role })).collect();
     let mut action = store.tenant(tenant).begin_action().await?;
     action.set_group_roles(directory, &checked, now).await?;
-    action.commit(actor.record("directory.group_roles_saved", Some(directory), json!({ "grants": detail }), now)).await?;
+    action
+        .commit(actor.record("directory.group_roles_saved", Some(directory), json!({ "grants": detail }), now))
+        .await?;
     Ok(())
 }
 

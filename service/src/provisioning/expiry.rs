@@ -50,7 +50,14 @@ impl Endpoint {
                     kind: change_kind(current, &updated),
                     resource_id: current.id.clone(),
                     data: self.event_state(&updated),
-                    view: change_view(ResourceKind::User, &current.id, Some(&current.doc), Some(&updated.doc), shaping, &groups),
+                    view: change_view(
+                        ResourceKind::User,
+                        &current.id,
+                        Some(&current.doc),
+                        Some(&updated.doc),
+                        shaping,
+                        &groups,
+                    ),
                 };
                 let record = crate::nonhuman::expiry_record(self.caller.directory, &current.id, &identity, now);
                 expired = Some(identity);

@@ -17,9 +17,13 @@ impl Endpoint {
     pub(super) async fn shaping(&self) -> Result<&UserShaping, ServiceError> {
         self.shaping
             .get_or_try_init(|| async {
-                UserShaping::of(&self.store, self.caller.tenant, self.caller.directory).await.map_err(|error| match error {
-                    crate::directory_sync::SyncError::Service(error) => error,
-                    other => ServiceError::Internal(format!("the user shaping of {}: {other}", self.caller.directory)),
+                UserShaping::of(&self.store, self.caller.tenant, self.caller.directory).await.map_err(|error| {
+                    match error {
+                        crate::directory_sync::SyncError::Service(error) => error,
+                        other => {
+                            ServiceError::Internal(format!("the user shaping of {}: {other}", self.caller.directory))
+                        }
+                    }
                 })
             })
             .await

@@ -30,8 +30,8 @@ mod republish;
 pub(crate) mod transaction;
 pub(crate) mod write;
 
-pub(crate) use transaction::TenantConnection;
 pub use republish::{RepublishOutcome, Republished, UserToRepublish};
+pub(crate) use transaction::TenantConnection;
 pub use transaction::WriteBatch;
 
 /// A stored resource: its document and the attributes the store keeps itself.

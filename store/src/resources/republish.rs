@@ -50,7 +50,8 @@ pub struct RepublishOutcome {
 
 const SELECT_USER: &str = "SELECT id, doc, version, created_at, last_modified, published_view FROM scim_resources \
      WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = 'User'";
-type UserRow = (String, Json<Value>, i64, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>, Option<Json<Value>>);
+type UserRow =
+    (String, Json<Value>, i64, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>, Option<Json<Value>>);
 
 impl DirectoryData<'_> {
     /// Re-derives up to `limit` users: the queued ones first, else the next ones of the
@@ -160,7 +161,9 @@ impl DirectoryData<'_> {
                 Republished::Unchanged => {}
                 Republished::Baseline(view) => write.set_published_view(&record.id, &view).await?,
                 Republished::Changed(change) => {
-                    write.record_change(context, change.kind, &change.resource_id, &change.data, change.view.as_ref()).await?;
+                    write
+                        .record_change(context, change.kind, &change.resource_id, &change.data, change.view.as_ref())
+                        .await?;
                     outcome.changed += 1;
                 }
             }

@@ -190,7 +190,8 @@ impl DirectoryData<'_> {
         const DELETE: &str = "DELETE FROM scim_resources WHERE tenant_id = $1 AND directory_id = $2 AND id = $3";
         const MEMBERS: &str = "SELECT member_id FROM scim_members \
              WHERE tenant_id = $1 AND directory_id = $2 AND group_id = $3 AND member_type = 'User'";
-        const DROP_GRANTS: &str = "DELETE FROM group_roles WHERE tenant_id = $1 AND directory_id = $2 AND group_id = $3";
+        const DROP_GRANTS: &str =
+            "DELETE FROM group_roles WHERE tenant_id = $1 AND directory_id = $2 AND group_id = $3";
         let mut turn = self.write_turn().await;
         let mut write = turn.begin().await?;
         let current: Option<i64> = on_open!(&mut write.open, tx => sqlx::query_scalar(VERSION)
@@ -505,7 +506,8 @@ impl WriteTransaction<'_> {
     /// Queues `users` for re-derivation if `group` grants roles (most groups grant none,
     /// and then this is one indexed lookup).
     async fn queue_if_granting(&mut self, group: &str, users: &[String]) -> Result<(), StoreError> {
-        const GRANTS: &str = "SELECT COUNT(*) FROM group_roles WHERE tenant_id = $1 AND directory_id = $2 AND group_id = $3";
+        const GRANTS: &str =
+            "SELECT COUNT(*) FROM group_roles WHERE tenant_id = $1 AND directory_id = $2 AND group_id = $3";
         if users.is_empty() {
             return Ok(());
         }

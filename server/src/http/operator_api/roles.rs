@@ -89,7 +89,9 @@ fn group_roles_body(page: GroupRolesPage) -> GroupRolesBody {
     let grants = page
         .groups
         .iter()
-        .flat_map(|group| group.roles.iter().map(|role| GrantBody { group: group.group_id.clone(), role: role.clone() }))
+        .flat_map(|group| {
+            group.roles.iter().map(|role| GrantBody { group: group.group_id.clone(), role: role.clone() })
+        })
         .collect();
     GroupRolesBody {
         grants,
@@ -117,7 +119,10 @@ fn from_roles(error: RoleError) -> ApiFailure {
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub(super) async fn list_roles(_key: OperatorApiKey, State(state): State<AppState>) -> Result<Json<Vec<RoleBody>>, ApiFailure> {
+pub(super) async fn list_roles(
+    _key: OperatorApiKey,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<RoleBody>>, ApiFailure> {
     Ok(Json(roles::list_roles(&state.store).await?.into_iter().map(RoleBody::from).collect()))
 }
 
