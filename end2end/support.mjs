@@ -48,10 +48,25 @@ export async function openPage(browser) {
   page.on('response', (response) => {
     if (response.status() >= 400) page.errors.push(`${response.status()} ${response.url()}`);
   });
+  // Which navigation each request belongs to: one the page was still making when it left
+  // (a poll of a live page, by `goto` or by a link the router follows) is cut by the
+  // browser, which is the page's normal end, not a failed request.
+  let navigations = 0;
+  const navigationOf = new WeakMap();
+  const goto = page.goto.bind(page);
+  page.goto = (...args) => {
+    navigations += 1;
+    return goto(...args);
+  };
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) navigations += 1;
+  });
+  page.on('request', (request) => navigationOf.set(request, navigations));
   page.on('requestfailed', (request) => {
     const aborted = request.failure()?.errorText === 'net::ERR_ABORTED';
+    const leftBehind = aborted && (navigationOf.get(request) ?? navigations) < navigations;
     // A live event stream is cut when the page leaves: that is its normal end.
-    const streamClosed = request.resourceType() === 'eventsource' && aborted;
+    const streamClosed = (request.resourceType() === 'eventsource' && aborted) || leftBehind;
     // Chromium fetches the icon again after each in-page navigation and drops a fetch
     // still running when the next navigation starts (seen once in a run of the suite):
     // the browser's own housekeeping, not a request of the portal's.
