@@ -89,7 +89,8 @@ pub async fn deactivate_expired(
             store.tenant(tenant).expired_nonhuman_identities(now, i64::try_from(left).unwrap_or(i64::MAX)).await?;
         for identity in due {
             let base_url = format!("{public_base}/scim/v2/{}", identity.directory);
-            let Some(endpoint) = portal_endpoint(store, tenant, identity.directory, base_url).await.map_err(fatal)?
+            let endpoint = portal_endpoint(store, tenant, identity.directory, base_url).await;
+            let Some(endpoint) = endpoint.map_err(|error| error.into_service_error("opening a directory to sweep"))?
             else {
                 continue;
             };
@@ -116,13 +117,6 @@ pub async fn deactivate_expired(
         }
     }
     Ok(expired)
-}
-
-fn fatal(error: ProvisioningError) -> ServiceError {
-    match error {
-        ProvisioningError::Service(error) => error,
-        ProvisioningError::Protocol(error) => ServiceError::Internal(error.to_string()),
-    }
 }
 
 /// The non-human identities of a tenant's directory (at most [`DASHBOARD_LIMIT`], by

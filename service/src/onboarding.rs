@@ -612,13 +612,10 @@ pub async fn unmapped_attributes(
     directory: DirectoryId,
 ) -> Result<Vec<String>, OnboardingError> {
     directory_setup(store, tenant, directory).await?;
-    crate::provisioning::unmapped_attributes(store, tenant, directory, 500).await.map_err(|error| match error {
-        crate::provisioning::ProvisioningError::Service(error) => OnboardingError::Service(error),
-        // The query is fixed: a protocol error here is a bug, not the admin's doing.
-        crate::provisioning::ProvisioningError::Protocol(error) => {
-            OnboardingError::Service(ServiceError::Internal(format!("listing users for the mapping step: {error}")))
-        }
-    })
+    // The query is fixed: a protocol error here is a bug, not the admin's doing.
+    crate::provisioning::unmapped_attributes(store, tenant, directory, 500)
+        .await
+        .map_err(|error| OnboardingError::Service(error.into_service_error("listing users for the mapping step")))
 }
 
 #[cfg(test)]

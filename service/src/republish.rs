@@ -9,7 +9,7 @@ use store::Store;
 
 use crate::ServiceError;
 use crate::effects::Effects;
-use crate::provisioning::{ProvisioningError, portal_endpoint};
+use crate::provisioning::portal_endpoint;
 
 /// Users per transaction: large enough that 100,000 users take seconds, small enough that
 /// SCIM writes to the directory wait at most one batch.
@@ -18,6 +18,8 @@ pub const BATCH: usize = 500;
 /// Batches per directory per call, so that one large directory does not hold up the others.
 const BATCHES_PER_DIRECTORY: usize = 20;
 
+const DOING: &str = "re-deriving users";
+
 /// Re-derives pending users of every directory with work, up to a budget per directory;
 /// answers how many users it examined (0: nothing was pending).
 pub async fn republish_pending(store: &Store, public_base: &str, effects: &Effects) -> Result<usize, ServiceError> {
@@ -25,11 +27,15 @@ pub async fn republish_pending(store: &Store, public_base: &str, effects: &Effec
     for (tenant, directory) in store.republish_work(100).await? {
         let base_url = format!("{public_base}/scim/v2/{directory}");
         // A fresh endpoint per directory reads the mapping and roles in force now.
-        let Some(endpoint) = portal_endpoint(store, tenant, directory, base_url).await.map_err(fatal)? else {
+        let endpoint = portal_endpoint(store, tenant, directory, base_url).await;
+        let Some(endpoint) = endpoint.map_err(|error| error.into_service_error(DOING))? else {
             continue;
         };
         for _ in 0..BATCHES_PER_DIRECTORY {
-            let outcome = endpoint.republish_batch(effects.now(), BATCH).await.map_err(fatal)?;
+            let outcome = endpoint
+                .republish_batch(effects.now(), BATCH)
+                .await
+                .map_err(|error| error.into_service_error(DOING))?;
             examined += outcome.examined;
             if !outcome.more {
                 break;
@@ -37,11 +43,4 @@ pub async fn republish_pending(store: &Store, public_base: &str, effects: &Effec
         }
     }
     Ok(examined)
-}
-
-fn fatal(error: ProvisioningError) -> ServiceError {
-    match error {
-        ProvisioningError::Service(error) => error,
-        ProvisioningError::Protocol(error) => ServiceError::Internal(format!("re-deriving users: {error}")),
-    }
 }

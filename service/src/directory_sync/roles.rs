@@ -459,13 +459,9 @@ async fn endpoint(
         .ok_or_else(|| RoleError::NotFound(format!("directory {directory}")))
 }
 
+/// The reads here are fixed (no filter): a protocol error is a bug.
 fn sync_internal(error: crate::provisioning::ProvisioningError) -> RoleError {
-    match error {
-        crate::provisioning::ProvisioningError::Service(error) => RoleError::Service(error),
-        crate::provisioning::ProvisioningError::Protocol(error) => {
-            RoleError::Service(ServiceError::Internal(error.to_string()))
-        }
-    }
+    RoleError::Service(error.into_service_error("reading a directory's groups and users for its roles"))
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use serde_json::Value;
 use store::{DirectoryId, ResourceKind, ResourceRecord, Store, TenantId};
 
 use super::{MappingRow, OnboardingError, directory_setup};
-use crate::ServiceError;
 use crate::directory_sync::mapping::mapped_attributes;
 
 /// How many of the most recently changed users the preview shows.
@@ -146,14 +145,9 @@ fn user_name(record: &ResourceRecord) -> String {
     record.doc.get("userName").and_then(Value::as_str).unwrap_or(&record.id).to_owned()
 }
 
+/// The read is fixed (no filter): a protocol error here is a bug, not the admin's doing.
 fn internal(error: crate::provisioning::ProvisioningError) -> OnboardingError {
-    match error {
-        crate::provisioning::ProvisioningError::Service(error) => OnboardingError::Service(error),
-        // The read is fixed (no filter): a protocol error here is a bug, not the admin's doing.
-        crate::provisioning::ProvisioningError::Protocol(error) => {
-            OnboardingError::Service(ServiceError::Internal(format!("reading users for the mapping preview: {error}")))
-        }
-    }
+    OnboardingError::Service(error.into_service_error("reading users for the mapping preview"))
 }
 
 #[cfg(test)]

@@ -139,6 +139,18 @@ pub enum ProvisioningError {
     Service(#[from] ServiceError),
 }
 
+impl ProvisioningError {
+    /// For callers that are not SCIM clients (jobs, the portal's fixed reads): their
+    /// requests are made by this code, so a protocol error is a bug, reported as an internal
+    /// error naming what was being `done`.
+    pub(crate) fn into_service_error(self, done: &str) -> ServiceError {
+        match self {
+            ProvisioningError::Service(error) => error,
+            ProvisioningError::Protocol(error) => ServiceError::Internal(format!("{done}: {error}")),
+        }
+    }
+}
+
 impl From<StoreError> for ProvisioningError {
     fn from(error: StoreError) -> Self {
         ProvisioningError::Service(error.into())
