@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::Value;
 use service::provisioning::{Endpoint, ListQuery, Projection};
-use store::{DirectoryId, ResourceKind};
+use store::{DirectoryId, ResourceKind, TenantId};
 use utoipa::IntoParams;
 
 use super::extract::OperatorApiKey;
@@ -39,12 +39,19 @@ struct ResourceListQuery {
     excludedAttributes: Option<String>,
 }
 
-/// A directory's SCIM endpoint, read-only, for the operator's product.
-async fn directory_reader(state: &AppState, directory: &str) -> Result<Endpoint, ApiFailure> {
+/// The directory a path names, with its tenant; 404 for an id that names none.
+pub(super) async fn directory_named(state: &AppState, directory: &str) -> Result<(TenantId, DirectoryId), ApiFailure> {
     let unknown = || ApiFailure::NotFound(format!("there is no directory {directory}"));
     let id: DirectoryId = directory.parse().map_err(|_| unknown())?;
     let tenant = state.store.directory_owner(id).await.map_err(service::ServiceError::from)?.ok_or_else(unknown)?;
+    Ok((tenant, id))
+}
+
+/// A directory's SCIM endpoint, read-only, for the operator's product.
+async fn directory_reader(state: &AppState, directory: &str) -> Result<Endpoint, ApiFailure> {
+    let (tenant, id) = directory_named(state, directory).await?;
     let base_url = format!("{}/scim/v2/{id}", state.portal.public_base);
+    let unknown = || ApiFailure::NotFound(format!("there is no directory {directory}"));
     service::provisioning::portal_endpoint(&state.store, tenant, id, base_url).await?.ok_or_else(unknown)
 }
 

@@ -8,11 +8,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use service::directory_sync::roles::{self, GroupRolesPage, RoleError, RoleInput, RoleView};
-use store::DirectoryId;
 use utoipa::ToSchema;
 
 use super::extract::{JsonBody, OperatorApiKey};
 use super::problem::{ApiFailure, Problem};
+use super::resources::directory_named;
 use crate::http::AppState;
 
 /// One of the vendor's roles.
@@ -189,14 +189,6 @@ pub(super) async fn delete_role(
 ) -> Result<StatusCode, ApiFailure> {
     roles::delete_role(&state.store, &slug, state.effects.now()).await.map_err(from_roles)?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The directory named in a path, with its tenant.
-async fn directory_named(state: &AppState, directory: &str) -> Result<(store::TenantId, DirectoryId), ApiFailure> {
-    let unknown = || ApiFailure::NotFound(format!("there is no directory {directory}"));
-    let id: DirectoryId = directory.parse().map_err(|_| unknown())?;
-    let tenant = state.store.directory_owner(id).await.map_err(service::ServiceError::from)?.ok_or_else(unknown)?;
-    Ok((tenant, id))
 }
 
 /// The roles a directory's groups grant.
