@@ -58,7 +58,7 @@ impl DirectoryData<'_> {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10, $11)";
         let folded = fold(&state.doc);
         // A new user's view is published with its creation: stored in the same statement.
-        let published = published_view(change).filter(|_| kind == ResourceKind::User);
+        let published = published_view(change.view.as_ref()).filter(|_| kind == ResourceKind::User);
         let mut turn = self.write_turn().await;
         let mut write = turn.begin().await?;
         on_open!(&mut write.open, tx => sqlx::query(INSERT)
@@ -388,8 +388,7 @@ impl WriteTransaction<'_> {
         // What the vendor's product now holds of the user, for the next re-derivation to
         // compare with (see `republish`). A creation stored it with the row; a deletion
         // leaves no row.
-        let published = view.and_then(|view| view.get("normalized"));
-        if let Some(normalized) = published.filter(|_| kind.resource_kind() == ResourceKind::User)
+        if let Some(normalized) = published_view(view).filter(|_| kind.resource_kind() == ResourceKind::User)
             && !matches!(kind, ChangeKind::UserCreated | ChangeKind::UserDeleted)
         {
             self.set_published_view(resource_id, normalized).await?;
@@ -697,9 +696,9 @@ fn lookup_values(doc: &Value) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// The normalized view a change publishes, if it carries one.
-fn published_view(change: &Change) -> Option<&Value> {
-    change.view.as_ref().and_then(|view| view.get("normalized"))
+/// The normalized view a change's `view` publishes, if it carries one.
+fn published_view(view: Option<&Value>) -> Option<&Value> {
+    view.and_then(|view| view.get("normalized"))
 }
 
 fn name_conflict(kind: ResourceKind) -> &'static str {
