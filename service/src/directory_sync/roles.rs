@@ -324,9 +324,10 @@ pub async fn group_roles_page(
         None => store.tenant(tenant).group_roles(directory).await?,
     };
     let assignment = RoleAssignment::new(&roles, grants.clone());
-    // Every group, page by page, with its user members.
+    // Every group, page by page, with its user members; for the counts, each user's groups
+    // that grant something (users of no such group get the default).
     let mut groups = Vec::new();
-    let mut members_by_group: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut granting_groups: HashMap<String, Vec<String>> = HashMap::new();
     let mut from = None;
     loop {
         let page =
@@ -349,21 +350,16 @@ pub async fn group_roles_page(
                 members: users.len(),
                 roles: granted,
             });
-            members_by_group.insert(record.id.clone(), users);
+            if grants.contains_key(&record.id) {
+                for user in users {
+                    granting_groups.entry(user).or_default().push(record.id.clone());
+                }
+            }
         }
         if page.records.len() < 500 {
             break;
         }
         from = page.records.last().map(|record| record.id.clone());
-    }
-    // Each user's groups that grant something; users of no such group get the default.
-    let mut granting_groups: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (group, users) in &members_by_group {
-        if grants.contains_key(group) {
-            for user in users {
-                granting_groups.entry(user.as_str()).or_default().push(group.as_str());
-            }
-        }
     }
     let total_users =
         usize::try_from(endpoint.records(ResourceKind::User, None, None, false, 1).await.map_err(sync_internal)?.total)
@@ -371,7 +367,7 @@ pub async fn group_roles_page(
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut without_role = 0;
     for groups in granting_groups.values() {
-        let roles = assignment.roles_of(groups.iter().copied());
+        let roles = assignment.roles_of(groups.iter().map(String::as_str));
         if roles.is_empty() {
             without_role += 1;
         }
