@@ -8,6 +8,7 @@ pub mod config;
 pub mod http;
 pub mod telemetry;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -88,27 +89,28 @@ pub(crate) fn webhook_options(config: &Config) -> service::webhooks::WebhookOpti
     }
 }
 
-/// Delivers pending webhook events (the tenants' endpoints' and the operator's) every second
-/// until the server stops.
+/// Delivers pending webhook events until the server stops: the tenants' endpoints each in
+/// a task of their own (see `Deliverer::run`), the operator's every second.
 pub fn spawn_webhook_deliveries(
     store: Store,
     options: service::webhooks::WebhookOptions,
     effects: service::Effects,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let deliverer = service::webhooks::Deliverer::new(store.clone(), options.clone(), effects.clone())?;
+    let deliverer = Arc::new(service::webhooks::Deliverer::new(store.clone(), options.clone(), effects.clone())?);
     let operator_deliverer = service::directory_sync::OperatorDeliverer::new(store, options, effects)?;
-    Ok(tokio::spawn(async move {
+    let operator = async move {
         let mut every = tokio::time::interval(Duration::from_secs(1));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            if let Err(error) = deliverer.deliver_pending().await {
-                tracing::warn!(%error, "webhook deliveries failed; retrying");
-            }
             if let Err(error) = operator_deliverer.deliver_pending().await {
                 tracing::warn!(%error, "deliveries to the operator's webhook endpoints failed; retrying");
             }
         }
+    };
+    // One task, so that aborting it stops both (and the endpoint tasks `run` owns).
+    Ok(tokio::spawn(async move {
+        tokio::join!(deliverer.run(), operator);
     }))
 }
 

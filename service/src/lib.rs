@@ -7,6 +7,7 @@ pub mod admins;
 pub mod api_keys;
 pub mod audit;
 pub mod clock;
+pub(crate) mod delivery;
 pub mod deployment;
 pub mod directories;
 pub mod directory_browser;

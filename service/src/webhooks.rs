@@ -1,18 +1,28 @@
 //! Webhooks: each of a tenant's endpoints receives the change events of the tenant's
 //! directories, read from the same outbox as the event feed.
 //!
-//! - Order: per endpoint and directory, events go out one at a time in feed order; an
-//!   event that fails is retried (exponential backoff) before any later event of that
-//!   directory is sent. One server process works on an endpoint at a time (a lease).
-//! - At least once: the cursor moves only after the endpoint answered 2xx (or the event
-//!   was given up on), so a crash in between sends the event again, with the same id.
+//! - Order: per endpoint and resource (a user; a group with its membership changes; a
+//!   directory), events go out one at a time in feed order: an event is sent only after
+//!   every earlier event of its resource was delivered or given up on. An event that fails
+//!   is retried (exponential backoff) and holds back the later events of its resource
+//!   only; other resources' events flow on (see [`crate::delivery`]).
+//! - Fairness: every endpoint is delivered by its own task, at most
+//!   [`WebhookOptions::endpoint_concurrency`] resources at once, within its tenant's budget
+//!   of requests in flight, so a slow or failing endpoint delays only itself.
+//! - Revocations first: a user's deactivation or deletion is looked for beyond the batch
+//!   being delivered and sent (with that user's earlier events) ahead of the backlog.
+//! - One server process works on an endpoint at a time: it holds a lease, renewed while it
+//!   works, and every round's outcome is written only while it still holds it.
+//! - At least once: an event counts as delivered only once the endpoint answered 2xx (or it
+//!   was given up on) and that was written; a crash in between sends it again, same id.
 //! - Dead letters: after [`WebhookOptions::max_attempts`] the event is recorded as dead and
-//!   the endpoint moves on; [`replay`] sends it again on request.
+//!   its resource moves on; [`replay`] sends it again on request.
 //! - Signatures: `Scim-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 //! - Targets in private, loopback, link-local or otherwise internal address ranges are
 //!   refused, at registration and again when connecting (so DNS cannot be pointed at them
 //!   later), unless the operator allows them.
 
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,10 +30,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use store::{
+    ChangeRecord, DirectoryId, NewWebhook, OutstandingEvent, OutstandingState, Settlement, Store, TenantId, Webhook,
+};
 pub use store::{DeliveryAttempt, DeliveryId, DeliveryOutcome, WebhookId};
-use store::{DirectoryId, NewWebhook, Store, TenantId, Webhook, WebhookCursor};
+use tokio::sync::Semaphore;
 
 use crate::actor::Actor;
+use crate::delivery::{self, Queued, Verdict};
 use crate::events::Event;
 use crate::{Effects, ServiceError};
 
@@ -46,6 +60,10 @@ pub struct WebhookOptions {
     pub max_retry: Duration,
     /// How long an endpoint may take to answer.
     pub request_timeout: Duration,
+    /// Resources whose events are sent to one endpoint at once (each resource's in order).
+    pub endpoint_concurrency: usize,
+    /// Requests in flight at once to all the endpoints of one tenant.
+    pub tenant_budget: usize,
 }
 
 impl Default for WebhookOptions {
@@ -57,6 +75,8 @@ impl Default for WebhookOptions {
             first_retry: Duration::from_secs(10),
             max_retry: Duration::from_secs(3600),
             request_timeout: Duration::from_secs(10),
+            endpoint_concurrency: 8,
+            tenant_budget: 16,
         }
     }
 }
@@ -236,102 +256,339 @@ pub struct Deliverer {
     owner: String,
     /// The time of each attempt, and the ids of the attempts logged.
     effects: Effects,
+    /// Requests in flight to each tenant's endpoints: the tenant's budget.
+    budgets: std::sync::Mutex<HashMap<TenantId, Arc<Semaphore>>>,
 }
 
-/// How long a lease lasts without renewal: longer than one pass over an endpoint.
-const LEASE: chrono::Duration = chrono::Duration::seconds(120);
+/// How long a lease lasts without renewal.
+const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 
-/// Events read per directory and pass.
+/// How often a process renews the leases it works under: well within [`LEASE`], so that a
+/// lease it works under never lapses while it is alive.
+const RENEW_EVERY: Duration = Duration::from_secs(20);
+
+/// Events read per directory and round.
 const BATCH: i64 = 100;
+
+/// Deactivations and deletions looked for beyond a round's batch, each sent with its
+/// user's earlier events ahead of the backlog.
+const URGENT_LOOKAHEAD: i64 = 50;
+
+/// The lane of a change: its resource (a membership change is its group's).
+fn lane_of(record: &ChangeRecord) -> String {
+    format!("{}:{}", record.resource_type.as_str(), record.resource_id)
+}
+
+/// Whether a change takes a user's access away.
+pub(crate) fn is_revocation(kind: &str) -> bool {
+    matches!(kind, "user.deactivated" | "user.deleted")
+}
+
+/// An event of a round: a change, and whether it was held back before.
+#[derive(Debug, Clone)]
+struct RoundEvent {
+    record: ChangeRecord,
+    held: bool,
+}
 
 impl Deliverer {
     pub fn new(store: Store, options: WebhookOptions, effects: Effects) -> Result<Self, ServiceError> {
         let client = delivery_client(&options)?;
         let owner = format!("process-{}", effects.uuid());
-        Ok(Self { store, client, options, owner, effects })
+        Ok(Self { store, client, options, owner, effects, budgets: std::sync::Mutex::new(HashMap::new()) })
     }
 
-    /// One pass over every endpoint this process can lease. Returns how many events were
-    /// delivered.
-    pub async fn deliver_pending(&self) -> Result<usize, ServiceError> {
-        let mut delivered = 0;
-        for webhook in self.store.deliverable_webhooks().await? {
-            let now = self.effects.now();
-            if !self.store.lease_webhook(webhook.tenant, webhook.id, &self.owner, now, now + LEASE).await? {
-                continue;
+    /// Delivers until the process stops: every endpoint has its own task, so a slow or
+    /// failing endpoint delays only itself. Looks for work every second, and at once when
+    /// this process commits a change.
+    pub async fn run(self: Arc<Self>) {
+        // Dropping the set (when the server stops) aborts every endpoint's task.
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut running: HashMap<tokio::task::Id, (TenantId, WebhookId)> = HashMap::new();
+        let mut commits = self.store.watch_commits();
+        loop {
+            while let Some(done) = tasks.try_join_next_with_id() {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(error) => {
+                        tracing::error!(%error, "a webhook delivery task failed");
+                        error.id()
+                    }
+                };
+                running.remove(&id);
             }
-            delivered += self.deliver_endpoint(&webhook).await?;
+            match self.store.deliverable_webhooks().await {
+                Ok(webhooks) => {
+                    for webhook in webhooks {
+                        let key = (webhook.tenant, webhook.id);
+                        if running.values().any(|busy| *busy == key) {
+                            continue;
+                        }
+                        let deliverer = Arc::clone(&self);
+                        let task = tasks.spawn(async move {
+                            if let Err(error) = deliverer.deliver_endpoint(&webhook).await {
+                                tracing::warn!(webhook = %webhook.id, %error, "webhook deliveries failed; retrying");
+                            }
+                        });
+                        running.insert(task.id(), key);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot list the webhook endpoints; retrying"),
+            }
+            commits.mark_unchanged();
+            let _ = tokio::time::timeout(Duration::from_secs(1), commits.changed()).await;
+            // A burst of commits wakes this loop once per pause, not once per commit.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Delivers what is pending to every endpoint this process can lease, all endpoints at
+    /// once, and returns when each is done; how many events were delivered.
+    pub async fn deliver_pending(&self) -> Result<usize, ServiceError> {
+        let webhooks = self.store.deliverable_webhooks().await?;
+        let rounds = futures_util::future::join_all(webhooks.iter().map(|webhook| self.deliver_endpoint(webhook)));
+        let mut delivered = 0;
+        for result in rounds.await {
+            delivered += result?;
         }
         Ok(delivered)
     }
 
+    /// Delivers an endpoint's pending events under its lease, renewed while the work goes
+    /// on; stops (with nothing half-written) if the lease is lost.
     async fn deliver_endpoint(&self, webhook: &Webhook) -> Result<usize, ServiceError> {
+        if !self.renew_lease(webhook).await? {
+            return Ok(0);
+        }
+        let keep_lease = async {
+            loop {
+                tokio::time::sleep(RENEW_EVERY).await;
+                match self.renew_lease(webhook).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(error) => tracing::warn!(webhook = %webhook.id, %error, "cannot renew a webhook lease"),
+                }
+            }
+        };
+        tokio::select! {
+            delivered = self.deliver_leased(webhook) => delivered,
+            () = keep_lease => {
+                tracing::warn!(webhook = %webhook.id, "lost the lease on a webhook endpoint; another process delivers");
+                Ok(0)
+            }
+        }
+    }
+
+    async fn renew_lease(&self, webhook: &Webhook) -> Result<bool, ServiceError> {
+        let now = self.effects.now();
+        Ok(self.store.lease_webhook(webhook.tenant, webhook.id, &self.owner, now, now + LEASE).await?)
+    }
+
+    async fn deliver_leased(&self, webhook: &Webhook) -> Result<usize, ServiceError> {
         let scope = self.store.tenant(webhook.tenant);
         let cursors = scope.webhook_cursors(webhook.id).await?;
+        let outstanding = scope.webhook_outstanding(webhook.id).await?;
         let mut delivered = 0;
         // A deleted directory's changes are delivered until its purge: the last of them is
         // its deletion.
         let mut directories: Vec<DirectoryId> = scope.directories().await?.iter().map(|d| d.id).collect();
         directories.extend(scope.deleted_directories().await?.iter().map(|d| d.directory.id));
         for directory in directories {
-            let mut cursor = cursors
-                .iter()
-                .find(|c| c.directory == directory)
-                .copied()
-                .unwrap_or_else(|| WebhookCursor::start(directory));
-            if cursor.next_attempt_at.is_some_and(|at| at > self.effects.now()) {
-                continue;
-            }
-            let data = scope.directory_data(directory);
-            for record in data.changes_after(cursor.delivered_seq, BATCH).await? {
-                let (seq, event_id) = (record.seq, record.id);
-                let attempt = cursor.attempts + 1;
-                let event = Event::new(webhook.tenant, directory, record);
-                let sent_at = self.effects.now();
-                let answer = self.send(webhook, &event, attempt, sent_at).await;
-                let outcome = match &answer {
-                    Ok(status) if (200..300).contains(status) => DeliveryOutcome::Delivered,
-                    _ if attempt >= self.options.max_attempts => DeliveryOutcome::Dead,
-                    _ => DeliveryOutcome::Failed,
+            let mut cursor = cursors.iter().find(|c| c.directory == directory).map_or(0, |c| c.delivered_seq);
+            let mut rows: Vec<OutstandingEvent> =
+                outstanding.iter().filter(|row| row.directory == directory).cloned().collect();
+            loop {
+                let Some(round) = self.directory_round(webhook, directory, cursor, &rows).await? else {
+                    return Ok(delivered);
                 };
-                let (status_code, error) = match answer {
-                    Ok(status) if outcome == DeliveryOutcome::Delivered => (Some(i32::from(status)), None),
-                    Ok(status) => (Some(i32::from(status)), Some(format!("the endpoint answered {status}"))),
-                    Err(error) => (None, Some(error)),
-                };
-                cursor = match outcome {
-                    DeliveryOutcome::Failed => WebhookCursor {
-                        attempts: attempt,
-                        next_attempt_at: Some(sent_at + self.options.backoff(attempt)),
-                        ..cursor
-                    },
-                    DeliveryOutcome::Delivered | DeliveryOutcome::Dead => {
-                        WebhookCursor { delivered_seq: seq, attempts: 0, next_attempt_at: None, ..cursor }
-                    }
-                };
-                let logged = DeliveryAttempt {
-                    id: self.effects.id(),
-                    directory,
-                    event: event_id,
-                    seq,
-                    attempt,
-                    attempted_at: sent_at,
-                    outcome,
-                    status_code,
-                    error,
-                };
-                scope.record_delivery(webhook.id, &logged, &cursor).await?;
-                match outcome {
-                    DeliveryOutcome::Delivered => delivered += 1,
-                    DeliveryOutcome::Dead => {
-                        tracing::warn!(webhook = %webhook.id, event = %event_id, "webhook event dead-lettered");
-                    }
-                    // Later events of this directory wait for this one.
-                    DeliveryOutcome::Failed => break,
+                delivered += round.delivered;
+                if !round.more {
+                    break;
                 }
+                cursor = round.cursor;
+                rows = scope.webhook_outstanding(webhook.id).await?;
+                rows.retain(|row| row.directory == directory);
             }
         }
         Ok(delivered)
+    }
+
+    /// One round in one directory: the held lanes that are due, the next batch of events
+    /// after the cursor, and the deactivations and deletions beyond it, in lanes; then the
+    /// outcome written at once. `None` when the lease was lost.
+    async fn directory_round(
+        &self,
+        webhook: &Webhook,
+        directory: DirectoryId,
+        cursor: i64,
+        rows: &[OutstandingEvent],
+    ) -> Result<Option<Round>, ServiceError> {
+        let data = self.store.tenant(webhook.tenant).directory_data(directory);
+        let now = self.effects.now();
+        let known: HashSet<i64> = rows.iter().map(|row| row.seq).collect();
+        let mut held_lanes: HashMap<&str, Vec<&OutstandingEvent>> = HashMap::new();
+        for row in rows.iter().filter(|row| row.state == OutstandingState::Held) {
+            held_lanes.entry(row.resource.as_str()).or_default().push(row);
+        }
+        // Rows come in event order, so each lane's first row is the one it waits on.
+        let due = |lane: &[&OutstandingEvent]| {
+            lane.first().is_some_and(|head| head.next_attempt_at.is_none_or(|at| at <= now))
+        };
+
+        let batch = data.changes_after(cursor, BATCH).await?;
+        let batch_end = batch.last().map_or(cursor, |record| record.seq);
+        let mut fresh: Vec<ChangeRecord> = batch.iter().filter(|r| !known.contains(&r.seq)).cloned().collect();
+        let urgent = data.revocations_after(batch_end, URGENT_LOOKAHEAD).await?;
+        let mut urgent_lanes: HashMap<String, &ChangeRecord> = HashMap::new();
+        for record in &urgent {
+            urgent_lanes.insert(lane_of(record), record);
+        }
+        for record in urgent_lanes.values() {
+            let lane =
+                data.resource_changes_between(record.resource_type, &record.resource_id, batch_end, record.seq).await?;
+            fresh.extend(lane.into_iter().filter(|r| !known.contains(&r.seq)));
+        }
+
+        let mut settlement = Settlement::default();
+        let mut queue: Vec<Queued<RoundEvent>> = Vec::new();
+        let due_rows: Vec<&OutstandingEvent> =
+            held_lanes.values().filter(|lane| due(lane)).flat_map(|lane| lane.iter().copied()).collect();
+        if !due_rows.is_empty() {
+            let seqs: Vec<i64> = due_rows.iter().map(|row| row.seq).collect();
+            let records: HashMap<i64, ChangeRecord> =
+                data.changes_numbered(&seqs).await?.into_iter().map(|r| (r.seq, r)).collect();
+            for row in due_rows {
+                match records.get(&row.seq) {
+                    Some(record) => {
+                        queue.push(Queued {
+                            event: RoundEvent { record: record.clone(), held: true },
+                            attempts: row.attempts,
+                        });
+                    }
+                    // Purged with its deleted directory: nothing left to deliver.
+                    None => settlement.settled.push(row.seq),
+                }
+            }
+        }
+        fresh.sort_by_key(|record| record.seq);
+        fresh.dedup_by_key(|record| record.seq);
+        for record in fresh {
+            let lane = lane_of(&record);
+            match held_lanes.get(lane.as_str()) {
+                // Behind an event of its resource that is waiting for its next attempt.
+                Some(held) if !due(held) => settlement.outstanding.push(OutstandingEvent {
+                    directory,
+                    seq: record.seq,
+                    resource: lane,
+                    state: OutstandingState::Held,
+                    attempts: 0,
+                    next_attempt_at: None,
+                }),
+                _ => queue.push(Queued { event: RoundEvent { record, held: false }, attempts: 0 }),
+            }
+        }
+        queue.sort_by_key(|queued| queued.event.record.seq);
+        let lanes =
+            delivery::into_lanes(queue, |event| lane_of(&event.record), |event| is_revocation(&event.record.kind));
+        let budget = self.budget(webhook.tenant);
+        let reports = delivery::run_lanes(
+            lanes,
+            self.options.endpoint_concurrency,
+            self.options.max_attempts,
+            &self.effects,
+            |event: &RoundEvent, attempt| {
+                let budget = Arc::clone(&budget);
+                let event = Event::new(webhook.tenant, directory, event.record.clone());
+                async move {
+                    // The semaphore is never closed, so a permit always comes.
+                    let _permit = budget.acquire_owned().await;
+                    self.send(webhook, &event, attempt, self.effects.now()).await
+                }
+            },
+        )
+        .await;
+
+        let mut delivered = 0;
+        for report in reports {
+            for sent in report.sent {
+                let RoundEvent { record, held } = sent.event;
+                let outcome = match sent.verdict {
+                    Verdict::Delivered => DeliveryOutcome::Delivered,
+                    Verdict::Failed => DeliveryOutcome::Failed,
+                    Verdict::Dead => DeliveryOutcome::Dead,
+                };
+                settlement.attempts.push(DeliveryAttempt {
+                    id: self.effects.id(),
+                    directory,
+                    event: record.id,
+                    seq: record.seq,
+                    attempt: sent.attempt,
+                    attempted_at: sent.at,
+                    outcome,
+                    status_code: sent.status_code,
+                    error: sent.error,
+                });
+                match sent.verdict {
+                    Verdict::Failed => settlement.outstanding.push(OutstandingEvent {
+                        directory,
+                        seq: record.seq,
+                        resource: lane_of(&record),
+                        state: OutstandingState::Held,
+                        attempts: sent.attempt,
+                        next_attempt_at: Some(sent.at + self.options.backoff(sent.attempt)),
+                    }),
+                    Verdict::Delivered | Verdict::Dead => {
+                        if sent.verdict == Verdict::Delivered {
+                            delivered += 1;
+                        } else {
+                            tracing::warn!(webhook = %webhook.id, event = %record.id, "webhook event dead-lettered");
+                        }
+                        if held {
+                            settlement.settled.push(record.seq);
+                        } else if record.seq > batch_end {
+                            // Ahead of the cursor: it must not be sent again when the cursor gets there.
+                            settlement.outstanding.push(OutstandingEvent {
+                                directory,
+                                seq: record.seq,
+                                resource: lane_of(&record),
+                                state: OutstandingState::Sent,
+                                attempts: 0,
+                                next_attempt_at: None,
+                            });
+                        }
+                    }
+                }
+            }
+            for waiting in report.waiting {
+                if !waiting.event.held {
+                    let record = waiting.event.record;
+                    settlement.outstanding.push(OutstandingEvent {
+                        directory,
+                        seq: record.seq,
+                        resource: lane_of(&record),
+                        state: OutstandingState::Held,
+                        attempts: 0,
+                        next_attempt_at: None,
+                    });
+                }
+            }
+        }
+        settlement.cursor_to = (batch_end > cursor).then_some(batch_end);
+        let nothing = settlement == Settlement::default();
+        let scope = self.store.tenant(webhook.tenant);
+        if !nothing
+            && !scope.settle_deliveries(webhook.id, directory, &self.owner, self.effects.now(), &settlement).await?
+        {
+            return Ok(None);
+        }
+        let more = batch.len() as i64 == BATCH || urgent.len() as i64 == URGENT_LOOKAHEAD;
+        Ok(Some(Round { delivered, cursor: batch_end, more }))
+    }
+
+    /// The tenant's budget of requests in flight.
+    fn budget(&self, tenant: TenantId) -> Arc<Semaphore> {
+        let mut budgets = self.budgets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(budgets.entry(tenant).or_insert_with(|| Arc::new(Semaphore::new(self.options.tenant_budget.max(1)))))
     }
 
     /// POSTs one event; the HTTP status, or why there was none.
@@ -407,6 +664,16 @@ impl Deliverer {
             error,
         })
     }
+}
+
+/// What one round of deliveries in one directory came to.
+#[derive(Debug, Clone, Copy)]
+struct Round {
+    delivered: usize,
+    /// Where the cursor is now.
+    cursor: i64,
+    /// The round read a full batch: there may be more.
+    more: bool,
 }
 
 #[cfg(test)]

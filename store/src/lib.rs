@@ -103,7 +103,10 @@ pub use scope::{
 pub use sessions::SessionRow;
 pub use tenants::{DirectoryAccess, Tenant, TenantSummary};
 pub use url::{Backend, DatabaseUrl};
-pub use webhooks::{DeliveryAttempt, DeliveryOutcome, NewWebhook, Webhook, WebhookCursor};
+pub use webhooks::{
+    DeliveryAttempt, DeliveryOutcome, NewWebhook, OutstandingEvent, OutstandingState, Settlement, Webhook,
+    WebhookCursor,
+};
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,5 +1,6 @@
-//! Webhook endpoints of a tenant, how far each has got in each directory's change feed, and
-//! the log of delivery attempts (migration 0012).
+//! Webhook endpoints of a tenant, how far each has got in each directory's change feed (a
+//! cursor, and the events held back or sent ahead of it: migration 0027), and the log of
+//! delivery attempts (migration 0012).
 
 use crate::action::on_open;
 use chrono::{DateTime, Utc};
@@ -29,22 +30,73 @@ pub struct Webhook {
     pub disabled_at: Option<DateTime<Utc>>,
 }
 
-/// Where an endpoint is in one directory's feed.
+/// Where an endpoint is in one directory's feed: every event up to `delivered_seq` has been
+/// dealt with (delivered, given up on, or held back in [`OutstandingEvent`]s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WebhookCursor {
     pub directory: DirectoryId,
-    /// Every event up to this sequence number is delivered or dead-lettered.
     pub delivered_seq: i64,
-    /// Failed attempts at the event after `delivered_seq`.
-    pub attempts: i32,
-    /// Not before this time (backoff); `None`: now.
-    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 impl WebhookCursor {
     pub fn start(directory: DirectoryId) -> Self {
-        Self { directory, delivered_seq: 0, attempts: 0, next_attempt_at: None }
+        Self { directory, delivered_seq: 0 }
     }
+}
+
+/// Why an event an endpoint's cursor does not reflect has a row (migration 0027).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutstandingState {
+    /// Behind the cursor, not delivered: refused, or behind a refused event of its
+    /// resource. Retried in resource order.
+    Held,
+    /// Ahead of the cursor, already delivered (a revocation taken out of a backlog): the
+    /// cursor skips it.
+    Sent,
+}
+
+impl OutstandingState {
+    fn as_str(self) -> &'static str {
+        match self {
+            OutstandingState::Held => "held",
+            OutstandingState::Sent => "sent",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "held" => Ok(OutstandingState::Held),
+            "sent" => Ok(OutstandingState::Sent),
+            other => Err(StoreError::Corrupt(format!("unknown outstanding state {other:?}"))),
+        }
+    }
+}
+
+/// An event of one directory that an endpoint's cursor does not tell the state of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutstandingEvent {
+    pub directory: DirectoryId,
+    pub seq: i64,
+    /// The lane it belongs to: `User:<id>`, `Group:<id>` or `Directory:<id>`.
+    pub resource: String,
+    pub state: OutstandingState,
+    /// Failed attempts so far.
+    pub attempts: i32,
+    /// Not before this time (backoff after a failure); `None`: as soon as its turn comes.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// What one round of deliveries to an endpoint in one directory came to, written at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settlement {
+    /// The attempts made, for the log.
+    pub attempts: Vec<DeliveryAttempt>,
+    /// Rows to write (replacing a row of the same event).
+    pub outstanding: Vec<OutstandingEvent>,
+    /// Events whose rows go: delivered, or given up on.
+    pub settled: Vec<i64>,
+    /// Move the cursor to here (never back).
+    pub cursor_to: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,49 +196,122 @@ impl TenantScope<'_> {
     /// Where `endpoint` is in each of the tenant's directories (a directory it has not
     /// started on has no entry).
     pub async fn webhook_cursors(&self, endpoint: WebhookId) -> Result<Vec<WebhookCursor>, StoreError> {
-        const QUERY: &str = "SELECT directory_id, delivered_seq, attempts, next_attempt_at FROM webhook_cursors \
-             WHERE tenant_id = $1 AND endpoint_id = $2";
-        type Row = (DirectoryId, i64, i32, Option<DateTime<Utc>>);
-        let rows: Vec<Row> = on_pool!(&self.store.pool, pool =>
+        const QUERY: &str =
+            "SELECT directory_id, delivered_seq FROM webhook_cursors WHERE tenant_id = $1 AND endpoint_id = $2";
+        let rows: Vec<(DirectoryId, i64)> = on_pool!(&self.store.pool, pool =>
             sqlx::query_as(QUERY).bind(self.tenant).bind(endpoint).fetch_all(pool).await?);
-        Ok(rows
-            .into_iter()
-            .map(|(directory, delivered_seq, attempts, next_attempt_at)| WebhookCursor {
-                directory,
-                delivered_seq,
-                attempts,
-                next_attempt_at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(|(directory, delivered_seq)| WebhookCursor { directory, delivered_seq }).collect())
     }
 
-    /// Logs an attempt and moves the endpoint's cursor in that directory, in one
-    /// transaction: the log never shows a delivery the cursor does not reflect.
-    pub async fn record_delivery(
+    /// Events of the endpoint that its cursors do not reflect, in event order per directory.
+    pub async fn webhook_outstanding(&self, endpoint: WebhookId) -> Result<Vec<OutstandingEvent>, StoreError> {
+        const QUERY: &str = "SELECT directory_id, seq, resource, state, attempts, next_attempt_at \
+             FROM webhook_outstanding WHERE tenant_id = $1 AND endpoint_id = $2 ORDER BY directory_id, seq";
+        type Row = (DirectoryId, i64, String, String, i32, Option<DateTime<Utc>>);
+        let rows: Vec<Row> = on_pool!(&self.store.pool, pool =>
+            sqlx::query_as(QUERY).bind(self.tenant).bind(endpoint).fetch_all(pool).await?);
+        rows.into_iter()
+            .map(|(directory, seq, resource, state, attempts, next_attempt_at)| {
+                Ok(OutstandingEvent {
+                    directory,
+                    seq,
+                    resource,
+                    state: OutstandingState::parse(&state)?,
+                    attempts,
+                    next_attempt_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes what a round of deliveries in `directory` came to, in one transaction and only
+    /// while `owner` holds the endpoint's lease (false, and nothing written, otherwise): the
+    /// attempts, the held and sent rows, the rows settled, and the cursor, which only moves
+    /// forward (sent rows it passes go).
+    pub async fn settle_deliveries(
         &self,
         endpoint: WebhookId,
-        attempt: &DeliveryAttempt,
-        cursor: &WebhookCursor,
-    ) -> Result<(), StoreError> {
-        const UPSERT: &str = "INSERT INTO webhook_cursors \
-             (tenant_id, endpoint_id, directory_id, delivered_seq, attempts, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, endpoint_id, directory_id) DO UPDATE SET \
-             delivered_seq = excluded.delivered_seq, attempts = excluded.attempts, \
+        directory: DirectoryId,
+        owner: &str,
+        now: DateTime<Utc>,
+        settlement: &Settlement,
+    ) -> Result<bool, StoreError> {
+        // Touching the lease row also locks it (PostgreSQL) until the commit, so a process
+        // taking an expired lease over waits for this round to be written.
+        const HOLDS_LEASE: &str = "UPDATE webhook_endpoints SET lease_owner = lease_owner \
+             WHERE tenant_id = $1 AND id = $2 AND lease_owner = $3 AND lease_until > $4";
+        const OUTSTANDING: &str = "INSERT INTO webhook_outstanding \
+             (tenant_id, endpoint_id, directory_id, seq, resource, state, attempts, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, endpoint_id, directory_id, seq) \
+             DO UPDATE SET resource = excluded.resource, state = excluded.state, attempts = excluded.attempts, \
              next_attempt_at = excluded.next_attempt_at";
+        const SETTLED: &str = "DELETE FROM webhook_outstanding WHERE tenant_id = $1 AND endpoint_id = $2 AND directory_id = $3 AND seq = $4";
+        const CURSOR: &str = "INSERT INTO webhook_cursors (tenant_id, endpoint_id, directory_id, delivered_seq) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, endpoint_id, directory_id) DO UPDATE SET \
+             delivered_seq = CASE WHEN excluded.delivered_seq > webhook_cursors.delivered_seq \
+             THEN excluded.delivered_seq ELSE webhook_cursors.delivered_seq END";
+        const PASSED: &str = "DELETE FROM webhook_outstanding WHERE tenant_id = $1 AND endpoint_id = $2 \
+             AND directory_id = $3 AND state = 'sent' AND seq <= $4";
         // A delivery is the deliverer's bookkeeping, not an action of someone: no record.
         let mut action = self.begin_action().await?;
-        action.log_delivery(endpoint, attempt).await?;
-        on_open!(&mut action.open, tx => sqlx::query(UPSERT)
+        let leased = on_open!(&mut action.open, tx => sqlx::query(HOLDS_LEASE)
             .bind(self.tenant)
             .bind(endpoint)
-            .bind(cursor.directory)
-            .bind(cursor.delivered_seq)
-            .bind(cursor.attempts)
-            .bind(cursor.next_attempt_at)
+            .bind(owner)
+            .bind(now)
             .execute(&mut **tx)
             .await
-            .map(drop))?;
-        action.finish().await
+            .map(|done| done.rows_affected() == 1))?;
+        if !leased {
+            return Ok(false);
+        }
+        for attempt in &settlement.attempts {
+            action.log_delivery(endpoint, attempt).await?;
+        }
+        for row in &settlement.outstanding {
+            on_open!(&mut action.open, tx => sqlx::query(OUTSTANDING)
+                .bind(self.tenant)
+                .bind(endpoint)
+                .bind(row.directory)
+                .bind(row.seq)
+                .bind(&row.resource)
+                .bind(row.state.as_str())
+                .bind(row.attempts)
+                .bind(row.next_attempt_at)
+                .execute(&mut **tx)
+                .await
+                .map(drop))?;
+        }
+        for seq in &settlement.settled {
+            on_open!(&mut action.open, tx => sqlx::query(SETTLED)
+                .bind(self.tenant)
+                .bind(endpoint)
+                .bind(directory)
+                .bind(seq)
+                .execute(&mut **tx)
+                .await
+                .map(drop))?;
+        }
+        if let Some(cursor) = settlement.cursor_to {
+            on_open!(&mut action.open, tx => sqlx::query(CURSOR)
+                .bind(self.tenant)
+                .bind(endpoint)
+                .bind(directory)
+                .bind(cursor)
+                .execute(&mut **tx)
+                .await
+                .map(drop))?;
+            on_open!(&mut action.open, tx => sqlx::query(PASSED)
+                .bind(self.tenant)
+                .bind(endpoint)
+                .bind(directory)
+                .bind(cursor)
+                .execute(&mut **tx)
+                .await
+                .map(drop))?;
+        }
+        action.finish().await?;
+        Ok(true)
     }
 
     /// The endpoint's delivery log, oldest first, at most `limit` of the newest attempts;

@@ -21,9 +21,12 @@ pub struct ProgressView {
     pub directory: String,
     /// The directory's identity provider, e.g. `Okta`.
     pub idp: String,
-    /// Events up to this feed position are delivered or dead-lettered.
+    /// Events up to this feed position are delivered, dead-lettered or held back.
     pub delivered_up_to: i64,
-    pub failed_attempts: i32,
+    /// Events waiting: refused, or behind a refused event of their user or group.
+    pub held_back: usize,
+    /// Users and groups whose events wait for a refused one.
+    pub failing_resources: usize,
     /// `YYYY-MM-DD HH:MM:SS UTC`, if a retry is scheduled.
     pub next_attempt: Option<String>,
 }
@@ -102,7 +105,8 @@ mod server {
                     directory: progress.directory.to_string(),
                     idp: progress.idp.display_name().to_owned(),
                     delivered_up_to: progress.delivered_seq,
-                    failed_attempts: progress.failed_attempts,
+                    held_back: progress.held_back,
+                    failing_resources: progress.failing_resources,
                     next_attempt: progress.next_attempt_at.map(time),
                 })
                 .collect(),
@@ -401,19 +405,20 @@ fn EndpointsTable(rows: Vec<EndpointView>, opened: RwSignal<Option<String>>) -> 
     .into_any()
 }
 
-/// `Okta: delivered up to event 12; 3 failed attempts at the next event, next try at …`.
+/// `Okta: delivered up to event 12; 3 events held back (1 user or group failing), next try at …`.
 pub fn progress_text(progress: &ProgressView) -> String {
     let delivered = if progress.delivered_up_to == 0 {
         "nothing delivered yet".to_owned()
     } else {
         format!("delivered up to event {}", progress.delivered_up_to)
     };
-    let failing = match (progress.failed_attempts, &progress.next_attempt) {
+    let events = |n: usize| if n == 1 { "1 event held back".to_owned() } else { format!("{n} events held back") };
+    let resources =
+        |n: usize| if n == 1 { "1 user or group failing".to_owned() } else { format!("{n} users or groups failing") };
+    let failing = match (progress.held_back, &progress.next_attempt) {
         (0, _) => String::new(),
-        (1, Some(at)) => format!("; 1 failed attempt at the next event, next try at {at}"),
-        (n, Some(at)) => format!("; {n} failed attempts at the next event, next try at {at}"),
-        (1, None) => "; 1 failed attempt at the next event".to_owned(),
-        (n, None) => format!("; {n} failed attempts at the next event"),
+        (n, Some(at)) => format!("; {} ({}), next try at {at}", events(n), resources(progress.failing_resources)),
+        (n, None) => format!("; {} ({})", events(n), resources(progress.failing_resources)),
     };
     format!("{}: {delivered}{failing}", progress.idp)
 }
@@ -546,12 +551,13 @@ fn ActivitySection(
 mod tests {
     use super::*;
 
-    fn progress(delivered_up_to: i64, failed_attempts: i32, next_attempt: Option<&str>) -> ProgressView {
+    fn progress(delivered_up_to: i64, held_back: usize, next_attempt: Option<&str>) -> ProgressView {
         ProgressView {
             directory: "d".into(),
             idp: "Okta".into(),
             delivered_up_to,
-            failed_attempts,
+            held_back,
+            failing_resources: 1,
             next_attempt: next_attempt.map(str::to_owned),
         }
     }
@@ -562,11 +568,11 @@ mod tests {
         assert_eq!(progress_text(&progress(12, 0, None)), "Okta: delivered up to event 12");
         assert_eq!(
             progress_text(&progress(12, 3, Some("2026-12-03 10:00:00 UTC"))),
-            "Okta: delivered up to event 12; 3 failed attempts at the next event, next try at 2026-12-03 10:00:00 UTC"
+            "Okta: delivered up to event 12; 3 events held back (1 user or group failing), next try at 2026-12-03 10:00:00 UTC"
         );
         assert_eq!(
             progress_text(&progress(4, 1, None)),
-            "Okta: delivered up to event 4; 1 failed attempt at the next event"
+            "Okta: delivered up to event 4; 1 event held back (1 user or group failing)"
         );
     }
 

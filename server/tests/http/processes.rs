@@ -28,8 +28,13 @@ impl Drop for Process {
 }
 
 async fn spawn(db: &TestDatabase) -> Process {
+    spawn_with(db, &[]).await
+}
+
+async fn spawn_with(db: &TestDatabase, env: &[(&str, &str)]) -> Process {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .envs(env.iter().copied())
         .env("DATABASE_URL", db.url.as_str())
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
@@ -69,6 +74,7 @@ async fn okta_directory_with_token(db: &TestDatabase) -> (store::Tenant, store::
 
 backend_tests!(
     two_processes_agree_on_one_winner_and_one_order,
+    two_processes_never_deliver_one_event_at_once,
     a_killed_server_keeps_every_acknowledged_write_and_no_partial_bulk_request
 );
 
@@ -131,6 +137,72 @@ async fn two_processes_agree_on_one_winner_and_one_order(db: TestDatabase) {
         .map(|c| c.data["meta"]["version"].as_str().unwrap().trim_matches('"').parse().unwrap())
         .collect();
     assert!(versions.windows(2).all(|pair| pair[0] < pair[1]), "{versions:?}");
+}
+
+/// Two server processes with one webhook endpoint: each event reaches it exactly once, and
+/// never while another delivery of the same event is in flight (the endpoint's lease).
+async fn two_processes_never_deliver_one_event_at_once(db: TestDatabase) {
+    let (tenant, directory, token) = okta_directory_with_token(&db).await;
+    #[derive(Default)]
+    struct Seen {
+        in_flight: Mutex<HashSet<String>>,
+        overlaps: AtomicUsize,
+        deliveries: Mutex<Vec<String>>,
+    }
+    let seen = Arc::new(Seen::default());
+    let url = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let seen = Arc::clone(&seen);
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap| async move {
+                let id = headers["scim-event-id"].to_str().unwrap().to_owned();
+                if !seen.in_flight.lock().unwrap().insert(id.clone()) {
+                    seen.overlaps.fetch_add(1, Ordering::SeqCst);
+                }
+                // Slow enough that two deliverers would overlap.
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                seen.in_flight.lock().unwrap().remove(&id);
+                seen.deliveries.lock().unwrap().push(id);
+                axum::http::StatusCode::NO_CONTENT
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    };
+    let options = service::webhooks::WebhookOptions { allow_private_targets: true, ..Default::default() };
+    service::webhooks::register_webhook(
+        &db.store,
+        tenant.id,
+        &url,
+        &options,
+        &service::Actor::Cli,
+        &service::Effects::system(),
+    )
+    .await
+    .unwrap();
+    let env = [("WEBHOOKS_ALLOW_INTERNAL_TARGETS", "true")];
+    let (first, second) = (spawn_with(&db, &env).await, spawn_with(&db, &env).await);
+    let client = reqwest::Client::new();
+    for n in 0..40 {
+        let base = if n % 2 == 0 { &first.base } else { &second.base };
+        let body = json!({"schemas": [USER_SCHEMA], "userName": format!("user{n}")});
+        let (status, _) =
+            scim_post(&client, &format!("{base}/scim/v2/{}/Users", directory.id), &token, &body).await.unwrap();
+        assert_eq!(status, 201);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.deliveries.lock().unwrap().len() < 40 {
+        assert!(Instant::now() < deadline, "{} of 40 events delivered", seen.deliveries.lock().unwrap().len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Long enough for a second process's duplicate to show.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(seen.overlaps.load(Ordering::SeqCst), 0, "an event was delivered by two processes at once");
+    let deliveries = seen.deliveries.lock().unwrap().clone();
+    let distinct: HashSet<&String> = deliveries.iter().collect();
+    assert_eq!((deliveries.len(), distinct.len()), (40, 40), "each event exactly once");
 }
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";

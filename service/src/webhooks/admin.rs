@@ -5,7 +5,10 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use store::{DeliveryAttempt, DeliveryId, DeliveryOutcome, DirectoryId, Store, TenantId, WebhookCursor, WebhookId};
+use store::{
+    DeliveryAttempt, DeliveryId, DeliveryOutcome, DirectoryId, OutstandingEvent, OutstandingState, Store, TenantId,
+    WebhookCursor, WebhookId,
+};
 
 use super::{Deliverer, WebhookError, WebhookOptions};
 use crate::actor::Actor;
@@ -17,11 +20,14 @@ pub struct DirectoryProgress {
     pub directory: DirectoryId,
     /// The identity provider feeding the directory, to name it for people.
     pub idp: store::IdentityProvider,
-    /// Every event up to this sequence number is delivered or dead-lettered (0: none yet).
+    /// Every event up to this sequence number is delivered, dead-lettered or held back
+    /// (0: none yet).
     pub delivered_seq: i64,
-    /// Failed attempts at the next event, which every later event waits for.
-    pub failed_attempts: i32,
-    /// When the next event is tried again (`None`: at the next pass).
+    /// Events held back: refused, or waiting behind a refused event of their resource.
+    pub held_back: usize,
+    /// Users, groups (or the directory) whose events wait for a refused one.
+    pub failing_resources: usize,
+    /// When the first of those is tried again (`None`: nothing is waiting).
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
@@ -62,6 +68,7 @@ pub async fn endpoints_overview(store: &Store, tenant: TenantId) -> Result<Vec<E
     let mut overview = Vec::new();
     for webhook in scope.webhooks().await? {
         let cursors = scope.webhook_cursors(webhook.id).await?;
+        let outstanding = scope.webhook_outstanding(webhook.id).await?;
         let progress = directories
             .iter()
             .map(|directory| {
@@ -70,12 +77,18 @@ pub async fn endpoints_overview(store: &Store, tenant: TenantId) -> Result<Vec<E
                     .find(|c| c.directory == directory.id)
                     .copied()
                     .unwrap_or_else(|| WebhookCursor::start(directory.id));
+                let held: Vec<&OutstandingEvent> = outstanding
+                    .iter()
+                    .filter(|row| row.directory == directory.id && row.state == OutstandingState::Held)
+                    .collect();
+                let resources: std::collections::HashSet<&str> = held.iter().map(|row| row.resource.as_str()).collect();
                 DirectoryProgress {
                     directory: directory.id,
                     idp: directory.idp,
                     delivered_seq: cursor.delivered_seq,
-                    failed_attempts: cursor.attempts,
-                    next_attempt_at: cursor.next_attempt_at,
+                    held_back: held.len(),
+                    failing_resources: resources.len(),
+                    next_attempt_at: held.iter().filter_map(|row| row.next_attempt_at).min(),
                 }
             })
             .collect();

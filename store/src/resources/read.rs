@@ -34,6 +34,10 @@ const CHANGES_AFTER: &str = "SELECT seq, id, kind, resource_type, resource_id, a
      FROM directory_changes WHERE tenant_id = $1 AND directory_id = $2 AND seq > $3 \
      AND resource_id NOT LIKE 'selftest-%' ORDER BY seq LIMIT $4";
 
+const REVOCATIONS_AFTER: &str = "SELECT seq, id, kind, resource_type, resource_id, actor, occurred_at, data, view \
+     FROM directory_changes WHERE tenant_id = $1 AND directory_id = $2 AND seq > $3 \
+     AND kind IN ('user.deactivated', 'user.deleted') AND resource_id NOT LIKE 'selftest-%' ORDER BY seq LIMIT $4";
+
 fn change_from_row(row: ChangeRow) -> Result<ChangeRecord, StoreError> {
     let (seq, id, kind, resource_type, resource_id, actor, occurred_at, Json(data), view) = row;
     Ok(ChangeRecord {
@@ -232,6 +236,43 @@ impl DirectoryData<'_> {
             .bind(self.directory)
             .bind(after)
             .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?);
+        rows.into_iter().map(change_from_row).collect()
+    }
+
+    /// Deactivations and deletions of users numbered above `after`, oldest first, at most
+    /// `limit`: what a webhook delivers ahead of a backlog of other changes.
+    pub async fn revocations_after(&self, after: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
+        let rows: Vec<ChangeRow> = as_tenant!(self, conn => sqlx::query_as(REVOCATIONS_AFTER)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?);
+        rows.into_iter().map(change_from_row).collect()
+    }
+
+    /// The change records of one resource numbered above `after` and up to `upto`, oldest
+    /// first (membership changes are their group's).
+    pub async fn resource_changes_between(
+        &self,
+        subject: super::ChangeSubject,
+        resource_id: &str,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<ChangeRecord>, StoreError> {
+        const QUERY: &str = "SELECT seq, id, kind, resource_type, resource_id, actor, occurred_at, data, view \
+             FROM directory_changes WHERE tenant_id = $1 AND directory_id = $2 AND seq > $3 AND seq <= $4 \
+             AND resource_type = $5 AND resource_id = $6 ORDER BY seq";
+        let rows: Vec<ChangeRow> = as_tenant!(self, conn => sqlx::query_as(QUERY)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(after)
+            .bind(upto)
+            .bind(subject.as_str())
+            .bind(resource_id)
             .fetch_all(&mut *conn)
             .await?);
         rows.into_iter().map(change_from_row).collect()

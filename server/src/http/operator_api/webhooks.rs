@@ -28,11 +28,14 @@ pub(super) struct WebhookBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub(super) struct WebhookProgressBody {
     directory: String,
-    /// Events up to this feed cursor are delivered or dead-lettered (0: none yet).
+    /// Events up to this feed cursor are delivered, dead-lettered or held back (0: none yet).
     delivered_up_to: i64,
-    /// Failed attempts at the next event; later events of the directory wait for it.
-    failed_attempts: i32,
-    /// When the next event is tried again (RFC 3339); absent: at the next pass.
+    /// Events held back: refused, or waiting behind a refused event of the same user or
+    /// group (events of other users and groups are not held back by them).
+    held_back: usize,
+    /// Users and groups whose events wait for a refused one.
+    failing_resources: usize,
+    /// When the first of those is tried again (RFC 3339); absent: nothing is waiting.
     next_attempt_at: Option<String>,
 }
 
@@ -97,7 +100,8 @@ fn webhook_body(endpoint: service::webhooks::EndpointOverview) -> WebhookBody {
             .map(|progress| WebhookProgressBody {
                 directory: progress.directory.to_string(),
                 delivered_up_to: progress.delivered_seq,
-                failed_attempts: progress.failed_attempts,
+                held_back: progress.held_back,
+                failing_resources: progress.failing_resources,
                 next_attempt_at: progress.next_attempt_at.map(rfc3339),
             })
             .collect(),
