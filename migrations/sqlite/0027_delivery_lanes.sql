@@ -26,3 +26,20 @@ CREATE TABLE webhook_outstanding (
 -- The retry state of "the next event" moved to the held rows.
 ALTER TABLE webhook_cursors DROP COLUMN attempts;
 ALTER TABLE webhook_cursors DROP COLUMN next_attempt_at;
+
+-- The same for the operator's endpoints (the deployment-wide `dsync.*` feed): the cursor
+-- (operator_webhooks.cursor) is the last event dealt with; events it passed without
+-- delivering are held here, per resource, each with its own retries.
+CREATE TABLE operator_webhook_outstanding (
+    endpoint_id     TEXT NOT NULL REFERENCES operator_webhooks (id) ON DELETE CASCADE,
+    event_id        TEXT NOT NULL,                    -- event_<directory><seq>[_<member>]
+    directory_id    TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    member          INTEGER NOT NULL,                 -- -1: not a membership event
+    resource        TEXT NOT NULL,                    -- the lane: user:<id>, group:<id>, directory:<id>
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    PRIMARY KEY (endpoint_id, event_id)
+) STRICT;
+ALTER TABLE operator_webhooks DROP COLUMN attempts;
+ALTER TABLE operator_webhooks DROP COLUMN next_attempt_at;

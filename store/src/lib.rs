@@ -82,7 +82,9 @@ pub use ids::{
     UnknownIdentityProvider, WebhookId,
 };
 pub use nonhuman::{ExpiredIdentity, NonHumanIdentity, OwnerState};
-pub use operator_webhooks::{OperatorDelivery, OperatorDeliveryOutcome, OperatorWebhook};
+pub use operator_webhooks::{
+    OperatorDelivery, OperatorDeliveryOutcome, OperatorOutstanding, OperatorSettlement, OperatorWebhook,
+};
 pub use operators::{Operator, OperatorRole};
 pub use portal::{
     DirectoryRequest, NewSetupLink, OidcProvider, SetupCompleted, SetupCompletion, SetupLink, SetupState, SyncHealth,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
-use crate::ids::OperatorWebhookId;
+use crate::ids::{DirectoryId, OperatorWebhookId};
 use crate::{Store, StoreError};
 
 /// An endpoint as stored.
@@ -16,14 +16,43 @@ pub struct OperatorWebhook {
     /// The Directory Sync event types it receives.
     pub events: Vec<String>,
     pub enabled: bool,
-    /// The id of the last event delivered or given up on; `None`: from the first.
+    /// The id of the last event dealt with (delivered, given up on, or held back in an
+    /// [`OperatorOutstanding`]); `None`: from the first.
     pub cursor: Option<String>,
-    /// Failed attempts at the next event.
-    pub attempts: i32,
-    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Why the last failed attempt failed.
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// An event an operator endpoint's cursor passed without delivering it: refused, or behind
+/// a refused event of its resource (migration 0027).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorOutstanding {
+    pub event_id: String,
+    pub directory: DirectoryId,
+    pub seq: i64,
+    /// The member's index, for a membership event.
+    pub member: Option<usize>,
+    /// Its lane: `user:<id>`, `group:<id>` or `directory:<id>`.
+    pub resource: String,
+    pub attempts: i32,
+    /// Not before (after a failure); `None`: as soon as its turn comes.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// What one round of deliveries to an operator endpoint came to, written at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OperatorSettlement {
+    pub deliveries: Vec<OperatorDelivery>,
+    /// Held rows to write (replacing those of the same events).
+    pub held: Vec<OperatorOutstanding>,
+    /// Held events delivered or given up on.
+    pub settled: Vec<String>,
+    /// The cursor's new place.
+    pub cursor_to: Option<String>,
+    /// The endpoint's last error, when it changes (`Some(None)`: cleared).
+    pub last_error: Option<Option<String>>,
 }
 
 /// What an attempt came to.
@@ -58,8 +87,7 @@ pub struct OperatorDelivery {
     pub error: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, url, secret, events, enabled, cursor, attempts, next_attempt_at, last_error, created_at, updated_at";
+const COLUMNS: &str = "id, url, secret, events, enabled, cursor, last_error, created_at, updated_at";
 
 type Row = (
     OperatorWebhookId,
@@ -68,36 +96,21 @@ type Row = (
     Json<Vec<String>>,
     bool,
     Option<String>,
-    i32,
-    Option<DateTime<Utc>>,
     Option<String>,
     DateTime<Utc>,
     DateTime<Utc>,
 );
 
 fn from_row(row: Row) -> OperatorWebhook {
-    let (id, url, secret, Json(events), enabled, cursor, attempts, next_attempt_at, last_error, created_at, updated_at) =
-        row;
-    OperatorWebhook {
-        id,
-        url,
-        secret,
-        events,
-        enabled,
-        cursor,
-        attempts,
-        next_attempt_at,
-        last_error,
-        created_at,
-        updated_at,
-    }
+    let (id, url, secret, Json(events), enabled, cursor, last_error, created_at, updated_at) = row;
+    OperatorWebhook { id, url, secret, events, enabled, cursor, last_error, created_at, updated_at }
 }
 
 impl Store {
     pub async fn insert_operator_webhook(&self, webhook: &OperatorWebhook) -> Result<(), StoreError> {
         const QUERY: &str = "INSERT INTO operator_webhooks \
-             (id, url, secret, events, enabled, cursor, attempts, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)";
+             (id, url, secret, events, enabled, cursor, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         on_pool!(&self.pool, pool => sqlx::query(QUERY)
             .bind(webhook.id)
             .bind(&webhook.url)
@@ -180,49 +193,99 @@ impl Store {
         Ok(updated == 1)
     }
 
-    /// Logs an attempt and moves the endpoint on: past `delivered` (the event answered 2xx
-    /// or was given up on) with its attempts reset, or to `attempts` failures and a retry
-    /// not before `retry_at`. One transaction, so the log never shows a delivery the
-    /// cursor does not reflect. Only by the lease's `owner`.
-    pub async fn record_operator_delivery(
+    /// The events the endpoint's cursor passed without delivering them, in event order per
+    /// directory.
+    pub async fn operator_webhook_outstanding(
+        &self,
+        id: OperatorWebhookId,
+    ) -> Result<Vec<OperatorOutstanding>, StoreError> {
+        const QUERY: &str = "SELECT event_id, directory_id, seq, member, resource, attempts, next_attempt_at \
+             FROM operator_webhook_outstanding WHERE endpoint_id = $1 ORDER BY directory_id, seq, member";
+        type OutstandingRow = (String, DirectoryId, i64, i32, String, i32, Option<DateTime<Utc>>);
+        let rows: Vec<OutstandingRow> =
+            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(id).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(event_id, directory, seq, member, resource, attempts, next_attempt_at)| OperatorOutstanding {
+                event_id,
+                directory,
+                seq,
+                member: usize::try_from(member).ok(),
+                resource,
+                attempts,
+                next_attempt_at,
+            })
+            .collect())
+    }
+
+    /// Writes what a round of deliveries to the endpoint came to, in one transaction and only
+    /// while `owner` holds its lease (false, and nothing written, otherwise).
+    pub async fn settle_operator_deliveries(
         &self,
         id: OperatorWebhookId,
         owner: &str,
-        delivery: &OperatorDelivery,
-        retry_at: Option<DateTime<Utc>>,
-    ) -> Result<(), StoreError> {
+        now: DateTime<Utc>,
+        settlement: &OperatorSettlement,
+    ) -> Result<bool, StoreError> {
+        // Also locks the endpoint's row (PostgreSQL) until the commit.
+        const HOLDS_LEASE: &str = "UPDATE operator_webhooks SET lease_owner = lease_owner \
+             WHERE id = $1 AND lease_owner = $2 AND lease_until > $3";
         const LOG: &str = "INSERT INTO operator_webhook_deliveries \
              (endpoint_id, id, event_id, event_type, attempt, attempted_at, outcome, status_code, error) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        const MOVE_ON: &str = "UPDATE operator_webhooks SET cursor = $2, attempts = 0, next_attempt_at = NULL, \
-             last_error = $3 WHERE id = $1 AND lease_owner = $4";
-        const RETRY: &str = "UPDATE operator_webhooks SET attempts = $2, next_attempt_at = $3, last_error = $4 \
-             WHERE id = $1 AND lease_owner = $5";
-        let moves_on = delivery.outcome != OperatorDeliveryOutcome::Failed;
-        on_pool!(&self.pool, pool => {
+        const HELD: &str = "INSERT INTO operator_webhook_outstanding \
+             (endpoint_id, event_id, directory_id, seq, member, resource, attempts, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (endpoint_id, event_id) DO UPDATE SET \
+             attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at";
+        const SETTLED: &str = "DELETE FROM operator_webhook_outstanding WHERE endpoint_id = $1 AND event_id = $2";
+        const CURSOR: &str = "UPDATE operator_webhooks SET cursor = $2 WHERE id = $1";
+        const LAST_ERROR: &str = "UPDATE operator_webhooks SET last_error = $2 WHERE id = $1";
+        let written = on_pool!(&self.pool, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(LOG)
-                .bind(id)
-                .bind(delivery.id)
-                .bind(&delivery.event_id)
-                .bind(&delivery.event_type)
-                .bind(delivery.attempt)
-                .bind(delivery.attempted_at)
-                .bind(delivery.outcome.as_str())
-                .bind(delivery.status_code)
-                .bind(&delivery.error)
-                .execute(&mut *tx)
-                .await?;
-            if moves_on {
-                sqlx::query(MOVE_ON).bind(id).bind(&delivery.event_id).bind(&delivery.error).bind(owner)
-                    .execute(&mut *tx).await?;
-            } else {
-                sqlx::query(RETRY).bind(id).bind(delivery.attempt).bind(retry_at).bind(&delivery.error).bind(owner)
-                    .execute(&mut *tx).await?;
+            let leased = sqlx::query(HOLDS_LEASE).bind(id).bind(owner).bind(now).execute(&mut *tx).await?;
+            if leased.rows_affected() != 1 {
+                return Ok(false);
+            }
+            for delivery in &settlement.deliveries {
+                sqlx::query(LOG)
+                    .bind(id)
+                    .bind(delivery.id)
+                    .bind(&delivery.event_id)
+                    .bind(&delivery.event_type)
+                    .bind(delivery.attempt)
+                    .bind(delivery.attempted_at)
+                    .bind(delivery.outcome.as_str())
+                    .bind(delivery.status_code)
+                    .bind(&delivery.error)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for held in &settlement.held {
+                sqlx::query(HELD)
+                    .bind(id)
+                    .bind(&held.event_id)
+                    .bind(held.directory)
+                    .bind(held.seq)
+                    .bind(held.member.and_then(|m| i32::try_from(m).ok()).unwrap_or(-1))
+                    .bind(&held.resource)
+                    .bind(held.attempts)
+                    .bind(held.next_attempt_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for event in &settlement.settled {
+                sqlx::query(SETTLED).bind(id).bind(event).execute(&mut *tx).await?;
+            }
+            if let Some(cursor) = &settlement.cursor_to {
+                sqlx::query(CURSOR).bind(id).bind(cursor).execute(&mut *tx).await?;
+            }
+            if let Some(error) = &settlement.last_error {
+                sqlx::query(LAST_ERROR).bind(id).bind(error).execute(&mut *tx).await?;
             }
             tx.commit().await?;
+            true
         });
-        Ok(())
+        Ok(written)
     }
 
     /// The endpoint's newest `limit` attempts, oldest first.

@@ -210,6 +210,29 @@ pub async fn list_events(store: &Store, query: &EventQuery) -> Result<Page<SyncE
     Ok(Page { data: events, before: None, after })
 }
 
+/// Where an event is: its directory, change number and member (for a membership event);
+/// `None` for a text that is no event id.
+pub(super) fn event_place(id: &str) -> Option<(DirectoryId, i64, Option<usize>)> {
+    EventId::parse(id).map(|place| (place.directory, place.seq, place.member))
+}
+
+/// The events named (those that still exist: a purged directory's are gone), as
+/// [`list_events`] shows them; membership events with the user and group as they are now.
+pub(super) async fn events_by_id(store: &Store, ids: &[String]) -> Result<HashMap<String, SyncEvent>, SyncError> {
+    let mut readers = Readers::default();
+    let mut found = HashMap::new();
+    for text in ids {
+        let Some(place) = EventId::parse(text) else { continue };
+        let Some(at) = store.feed_position(place.directory, place.seq).await? else { continue };
+        let entry = FeedEntry { at, kind: String::new(), occurred_at: DateTime::<Utc>::MIN_UTC };
+        let events = readers.events_of(store, &entry, place.member.unwrap_or(0)).await?;
+        if let Some((_, event)) = events.into_iter().next().filter(|(_, event)| event.id == *text) {
+            found.insert(text.clone(), event);
+        }
+    }
+    Ok(found)
+}
+
 /// What reading events needs, per tenant and directory, kept for one request.
 #[derive(Default)]
 struct Readers {

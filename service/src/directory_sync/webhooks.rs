@@ -5,10 +5,13 @@
 //! - Signature: `WorkOS-Signature: t=<milliseconds>, v1=<hex HMAC-SHA256(secret,
 //!   "<t>.<body>")>`, over the exact body (compact JSON), which the SDKs' `constructEvent`
 //!   verifies within three minutes of `t`.
-//! - At least once, in order: an endpoint's cursor moves only past an event answered 2xx or
-//!   given up on after [`WebhookOptions::max_attempts`] (logged as dead); failures are
-//!   retried with the per-tenant webhooks' backoff. One server process delivers to an
-//!   endpoint at a time (a lease).
+//! - At least once, in order per resource (a user; a group with its membership events; a
+//!   directory), as the per-tenant webhooks (see [`crate::delivery`]): a refused event is
+//!   held back with the later events of its resource, and retried with the per-tenant
+//!   webhooks' backoff until answered 2xx or given up on after
+//!   [`WebhookOptions::max_attempts`] (logged as dead); other resources' events flow on.
+//!   Deactivations and deletions go first within a batch. One server process delivers to an
+//!   endpoint at a time (a lease, renewed while it works; outcomes are written only under it).
 //! - Targets are checked as the per-tenant webhooks' are (no internal addresses unless the
 //!   operator allows them).
 
@@ -16,12 +19,18 @@ use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
-use store::{OperatorDelivery, OperatorDeliveryOutcome, OperatorWebhook, OperatorWebhookId, Store};
+use std::collections::HashMap;
+
+use store::{
+    OperatorDelivery, OperatorDeliveryOutcome, OperatorOutstanding, OperatorSettlement, OperatorWebhook,
+    OperatorWebhookId, Store,
+};
 use uuid::Uuid;
 
-use super::events::{is_event_type, last_event_id};
+use super::events::{event_place, events_by_id, is_event_type, last_event_id};
 use super::objects::timestamp;
-use super::{Cursor, EventQuery, Page, PageRequest, SyncError, list_events, page_in_memory, store_cursor};
+use super::{Cursor, EventQuery, Page, PageRequest, SyncError, SyncEvent, list_events, page_in_memory, store_cursor};
+use crate::delivery::{self, Queued, Verdict};
 use crate::webhooks::{WebhookError, WebhookOptions, checked_target, delivery_client, is_internal_literal};
 use crate::{Effects, ServiceError};
 
@@ -110,8 +119,6 @@ pub async fn create_endpoint(
         events,
         enabled: true,
         cursor: last_event_id(store).await?,
-        attempts: 0,
-        next_attempt_at: None,
         last_error: None,
         created_at: now,
         updated_at: now,
@@ -195,11 +202,38 @@ pub fn workos_signature(secret: &str, timestamp_ms: i64, body: &[u8]) -> String 
     format!("t={timestamp_ms}, v1={digest}")
 }
 
-/// How long a lease lasts without renewal: longer than one pass over an endpoint.
-const LEASE: Duration = Duration::seconds(120);
+/// How long a lease lasts without renewal.
+const LEASE: Duration = Duration::seconds(60);
 
-/// Events read per endpoint and pass.
+/// How often a process renews the leases it works under (well within [`LEASE`]).
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Events read per endpoint and round.
 const BATCH: i64 = 100;
+
+/// The lane of an event: the user, the group (membership events are their group's) or the
+/// directory it is about.
+fn lane_of(event: &SyncEvent) -> String {
+    let id = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+    match event.event {
+        "dsync.group.user_added" | "dsync.group.user_removed" => format!("group:{}", id(&event.data["group"]["id"])),
+        name if name.starts_with("dsync.user.") => format!("user:{}", id(&event.data["id"])),
+        name if name.starts_with("dsync.group.") => format!("group:{}", id(&event.data["id"])),
+        _ => format!("directory:{}", id(&event.data["id"])),
+    }
+}
+
+/// Whether an event takes a user's access away: its lane goes first.
+fn is_revocation(event: &SyncEvent) -> bool {
+    event.event == "dsync.user.deleted" || (event.event == "dsync.user.updated" && event.data["state"] == "inactive")
+}
+
+/// An event of a round, and whether it was held back before.
+#[derive(Debug, Clone)]
+struct RoundEvent {
+    event: SyncEvent,
+    held: bool,
+}
 
 /// Sends the deployment's events to the operator's endpoints.
 #[derive(Debug)]
@@ -219,80 +253,177 @@ impl OperatorDeliverer {
         Ok(Self { store, client, options, owner, effects })
     }
 
-    /// One pass over every enabled endpoint this process can lease; how many events were
+    /// Every enabled endpoint this process can lease, all at once; how many events were
     /// delivered.
     pub async fn deliver_pending(&self) -> Result<usize, ServiceError> {
+        let webhooks: Vec<OperatorWebhook> =
+            self.store.operator_webhooks().await?.into_iter().filter(|webhook| webhook.enabled).collect();
+        let rounds = futures_util::future::join_all(webhooks.iter().map(|webhook| self.deliver_endpoint(webhook)));
         let mut delivered = 0;
-        for webhook in self.store.operator_webhooks().await?.into_iter().filter(|webhook| webhook.enabled) {
-            let now = self.effects.now();
-            if webhook.next_attempt_at.is_some_and(|at| at > now)
-                || !self.store.lease_operator_webhook(webhook.id, &self.owner, now, now + LEASE).await?
-            {
-                continue;
-            }
-            delivered += self.deliver_endpoint(&webhook).await?;
+        for result in rounds.await {
+            delivered += result?;
         }
         Ok(delivered)
     }
 
+    /// Delivers under the endpoint's lease, renewed while the work goes on.
     async fn deliver_endpoint(&self, webhook: &OperatorWebhook) -> Result<usize, ServiceError> {
-        let query = EventQuery {
-            events: webhook.events.clone(),
-            after: webhook.cursor.clone(),
-            limit: BATCH,
-            ..EventQuery::default()
+        let lease = || {
+            let now = self.effects.now();
+            self.store.lease_operator_webhook(webhook.id, &self.owner, now, now + LEASE)
         };
-        let events = match list_events(&self.store, &query).await {
+        if !lease().await? {
+            return Ok(0);
+        }
+        let keep_lease = async {
+            loop {
+                tokio::time::sleep(RENEW_EVERY).await;
+                match lease().await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(error) => tracing::warn!(endpoint = %webhook.id, %error, "cannot renew a webhook lease"),
+                }
+            }
+        };
+        let work = async {
+            let mut delivered = 0;
+            let mut cursor = webhook.cursor.clone();
+            loop {
+                let Some(round) = self.round(webhook, cursor.clone()).await? else { return Ok(delivered) };
+                delivered += round.delivered;
+                if !round.more {
+                    return Ok(delivered);
+                }
+                cursor = round.cursor;
+            }
+        };
+        tokio::select! {
+            delivered = work => delivered,
+            () = keep_lease => Ok(0),
+        }
+    }
+
+    /// One round: the held lanes that are due and the next batch after the cursor, in
+    /// lanes; the outcome written at once. `None` when the lease was lost.
+    async fn round(
+        &self,
+        webhook: &OperatorWebhook,
+        cursor: Option<String>,
+    ) -> Result<Option<OperatorRound>, ServiceError> {
+        let now = self.effects.now();
+        let held_rows = self.store.operator_webhook_outstanding(webhook.id).await?;
+        let mut held_lanes: HashMap<&str, Vec<&OperatorOutstanding>> = HashMap::new();
+        for row in &held_rows {
+            held_lanes.entry(row.resource.as_str()).or_default().push(row);
+        }
+        let due = |lane: &[&OperatorOutstanding]| {
+            lane.first().is_some_and(|head| head.next_attempt_at.is_none_or(|at| at <= now))
+        };
+        let query =
+            EventQuery { events: webhook.events.clone(), after: cursor.clone(), limit: BATCH, ..EventQuery::default() };
+        let batch = match list_events(&self.store, &query).await {
             Ok(page) => page.data,
             Err(SyncError::Service(error)) => return Err(error),
             Err(other) => {
                 // A cursor or type list the feed no longer takes: a bug, not a failure to retry fast.
                 tracing::error!(endpoint = %webhook.id, error = %other, "cannot read the events of an operator webhook");
-                return Ok(0);
+                return Ok(Some(OperatorRound { delivered: 0, cursor, more: false }));
             }
         };
-        let mut delivered = 0;
-        let mut attempts = webhook.attempts;
-        for event in events {
-            let attempt = attempts + 1;
-            let sent_at = self.effects.now();
-            let answer = self.send(webhook, &event, sent_at).await;
-            let outcome = match &answer {
-                Ok(status) if (200..300).contains(status) => OperatorDeliveryOutcome::Delivered,
-                _ if attempt >= self.options.max_attempts => OperatorDeliveryOutcome::Dead,
-                _ => OperatorDeliveryOutcome::Failed,
-            };
-            let (status_code, error) = match answer {
-                Ok(status) if outcome == OperatorDeliveryOutcome::Delivered => (Some(i32::from(status)), None),
-                Ok(status) => (Some(i32::from(status)), Some(format!("the endpoint answered {status}"))),
-                Err(error) => (None, Some(error)),
-            };
-            let delivery = OperatorDelivery {
-                id: self.effects.id(),
-                event_id: event.id.clone(),
-                event_type: event.event.to_owned(),
-                attempt,
-                attempted_at: sent_at,
-                outcome,
-                status_code,
-                error,
-            };
-            let retry_at = sent_at + self.options.backoff(attempt);
-            self.store.record_operator_delivery(webhook.id, &self.owner, &delivery, Some(retry_at)).await?;
-            match outcome {
-                OperatorDeliveryOutcome::Delivered => {
-                    delivered += 1;
-                    attempts = 0;
+        let batch_end = batch.last().map(|event| event.id.clone());
+
+        let mut settlement = OperatorSettlement::default();
+        let mut queue: Vec<Queued<RoundEvent>> = Vec::new();
+        let due_rows: Vec<&OperatorOutstanding> =
+            held_lanes.values().filter(|lane| due(lane)).flat_map(|lane| lane.iter().copied()).collect();
+        if !due_rows.is_empty() {
+            let ids: Vec<String> = due_rows.iter().map(|row| row.event_id.clone()).collect();
+            let mut found = events_by_id(&self.store, &ids).await.map_err(|error| match error {
+                SyncError::Service(error) => error,
+                other => ServiceError::Internal(other.to_string()),
+            })?;
+            for row in due_rows {
+                match found.remove(&row.event_id) {
+                    Some(event) => {
+                        queue.push(Queued { event: RoundEvent { event, held: true }, attempts: row.attempts });
+                    }
+                    // Its directory was purged: nothing left to deliver.
+                    None => settlement.settled.push(row.event_id.clone()),
                 }
-                OperatorDeliveryOutcome::Dead => {
-                    tracing::warn!(endpoint = %webhook.id, event = %event.id, "gave up on an event: dead letter");
-                    attempts = 0;
-                }
-                // Later events wait for this one.
-                OperatorDeliveryOutcome::Failed => break,
             }
         }
-        Ok(delivered)
+        for event in batch.iter().cloned() {
+            let lane = lane_of(&event);
+            match held_lanes.get(lane.as_str()) {
+                Some(held) if !due(held) => settlement.held.push(held_row(&event, lane, 0, None)),
+                _ => queue.push(Queued { event: RoundEvent { event, held: false }, attempts: 0 }),
+            }
+        }
+        let lanes = delivery::into_lanes(queue, |e| lane_of(&e.event), |e| is_revocation(&e.event));
+        let reports = delivery::run_lanes(
+            lanes,
+            self.options.endpoint_concurrency,
+            self.options.max_attempts,
+            &self.effects,
+            |event: &RoundEvent, _attempt| {
+                let event = event.event.clone();
+                async move { self.send(webhook, &event, self.effects.now()).await }
+            },
+        )
+        .await;
+
+        let mut delivered = 0;
+        for report in reports {
+            for sent in report.sent {
+                let RoundEvent { event, held } = sent.event;
+                let outcome = match sent.verdict {
+                    Verdict::Delivered => OperatorDeliveryOutcome::Delivered,
+                    Verdict::Failed => OperatorDeliveryOutcome::Failed,
+                    Verdict::Dead => OperatorDeliveryOutcome::Dead,
+                };
+                if sent.error.is_some() {
+                    settlement.last_error = Some(sent.error.clone());
+                }
+                settlement.deliveries.push(OperatorDelivery {
+                    id: self.effects.id(),
+                    event_id: event.id.clone(),
+                    event_type: event.event.to_owned(),
+                    attempt: sent.attempt,
+                    attempted_at: sent.at,
+                    outcome,
+                    status_code: sent.status_code,
+                    error: sent.error,
+                });
+                match sent.verdict {
+                    Verdict::Failed => {
+                        let retry_at = sent.at + self.options.backoff(sent.attempt);
+                        settlement.held.push(held_row(&event, lane_of(&event), sent.attempt, Some(retry_at)));
+                    }
+                    Verdict::Delivered | Verdict::Dead => {
+                        if sent.verdict == Verdict::Delivered {
+                            delivered += 1;
+                        } else {
+                            tracing::warn!(endpoint = %webhook.id, event = %event.id, "gave up on an event: dead letter");
+                        }
+                        if held {
+                            settlement.settled.push(event.id);
+                        }
+                    }
+                }
+            }
+            for waiting in report.waiting.into_iter().filter(|waiting| !waiting.event.held) {
+                let event = waiting.event.event;
+                settlement.held.push(held_row(&event, lane_of(&event), 0, None));
+            }
+        }
+        settlement.cursor_to.clone_from(&batch_end);
+        if settlement != OperatorSettlement::default()
+            && !self.store.settle_operator_deliveries(webhook.id, &self.owner, self.effects.now(), &settlement).await?
+        {
+            return Ok(None);
+        }
+        let more = batch.len() as i64 == BATCH;
+        Ok(Some(OperatorRound { delivered, cursor: batch_end.or(cursor), more }))
     }
 
     /// POSTs one event; the HTTP status, or why there was none.
@@ -320,6 +451,25 @@ impl OperatorDeliverer {
             )?;
         Ok(response.status().as_u16())
     }
+}
+
+/// A held row for an event.
+fn held_row(
+    event: &SyncEvent,
+    resource: String,
+    attempts: i32,
+    next_attempt_at: Option<DateTime<Utc>>,
+) -> OperatorOutstanding {
+    // Ids the feed made parse; a malformed one would name no directory and be settled as gone.
+    let (directory, seq, member) = event_place(&event.id).unwrap_or((store::DirectoryId::from(Uuid::nil()), 0, None));
+    OperatorOutstanding { event_id: event.id.clone(), directory, seq, member, resource, attempts, next_attempt_at }
+}
+
+/// What one round of deliveries to an operator endpoint came to.
+struct OperatorRound {
+    delivered: usize,
+    cursor: Option<String>,
+    more: bool,
 }
 
 #[cfg(test)]
