@@ -29,6 +29,16 @@ pub struct PortalSettings {
     /// Days a deleted directory's data is kept before it is purged (0: at the purge job's
     /// next run), as the operator set it.
     pub deleted_directory_retention_days: u32,
+    /// Minutes within which the product must confirm a revocation (see
+    /// `service::receipts`), as the operator set it.
+    pub revocation_sla_minutes: u32,
+}
+
+impl PortalSettings {
+    /// The revocation SLA.
+    pub fn revocation_sla(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.revocation_sla_minutes))
+    }
 }
 
 /// The HTML document around the app, rendered on the server.

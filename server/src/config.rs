@@ -247,6 +247,18 @@ pub struct Config {
     )]
     pub deleted_directory_retention_days: u32,
 
+    /// Minutes within which the vendor's product must confirm that it applied a user's
+    /// deactivation or deletion; a revocation unconfirmed for longer shows as overdue on
+    /// the tenant's Offboarding page, in the support console and the operator API.
+    #[arg(
+        long,
+        env = "REVOCATION_SLA_MINUTES",
+        default_value_t = service::receipts::DEFAULT_SLA_MINUTES,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub revocation_sla_minutes: u32,
+
     /// Seconds to let in-flight requests finish after SIGTERM or Ctrl-C before exiting.
     #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 20, global = true)]
     pub shutdown_grace_seconds: u64,
@@ -287,6 +299,7 @@ impl std::fmt::Debug for Config {
             .field("site_root", &self.site_root)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("deleted_directory_retention_days", &self.deleted_directory_retention_days)
+            .field("revocation_sla_minutes", &self.revocation_sla_minutes)
             .field("log", &self.log)
             .finish()
     }

@@ -81,6 +81,7 @@ pub async fn read_events(
     after: Cursor,
     limit: i64,
     wait: Duration,
+    effects: &crate::Effects,
 ) -> Result<EventPage, EventsError> {
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(EventsError::InvalidLimit);
@@ -97,6 +98,10 @@ pub async fn read_events(
         events.truncate(limit as usize);
         let now = tokio::time::Instant::now();
         if !events.is_empty() || now >= deadline {
+            // The product has now received these deactivations and deletions.
+            let revocations: Vec<i64> =
+                events.iter().filter(|event| store::is_revocation(&event.kind)).map(|event| event.seq).collect();
+            store.tenant(tenant).mark_revocations_delivered(directory, &revocations, effects.now(), "feed").await?;
             let next_cursor = events.last().map_or(after, |last| Cursor(last.seq));
             return Ok(EventPage { tenant, events, next_cursor, has_more });
         }

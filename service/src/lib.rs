@@ -21,6 +21,7 @@ pub mod onboarding;
 pub mod operators;
 pub mod portal_links;
 pub mod provisioning;
+pub mod receipts;
 pub mod republish;
 pub mod self_test;
 pub mod session;

@@ -491,6 +491,8 @@ impl Deliverer {
         let lanes =
             delivery::into_lanes(queue, |event| lane_of(&event.record), |event| is_revocation(&event.record.kind));
         let budget = self.budget(webhook.tenant);
+        // Events the endpoint said it applied (a 2xx answer with `"applied": true`).
+        let confirmed = std::sync::Mutex::new(Vec::new());
         let reports = delivery::run_lanes(
             lanes,
             self.options.endpoint_concurrency,
@@ -498,11 +500,17 @@ impl Deliverer {
             &self.effects,
             |event: &RoundEvent, attempt| {
                 let budget = Arc::clone(&budget);
+                let seq = event.record.seq;
                 let event = Event::new(webhook.tenant, directory, event.record.clone());
+                let confirmed = &confirmed;
                 async move {
                     // The semaphore is never closed, so a permit always comes.
                     let _permit = budget.acquire_owned().await;
-                    self.send(webhook, &event, attempt, self.effects.now()).await
+                    let answer = self.send(webhook, &event, attempt, self.effects.now()).await?;
+                    if answer.applied {
+                        confirmed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(seq);
+                    }
+                    Ok(answer.status)
                 }
             },
         )
@@ -540,6 +548,9 @@ impl Deliverer {
                     Verdict::Delivered | Verdict::Dead => {
                         if sent.verdict == Verdict::Delivered {
                             delivered += 1;
+                            if is_revocation(&record.kind) {
+                                settlement.revocations_delivered.push((record.seq, sent.at));
+                            }
                         } else {
                             tracing::warn!(webhook = %webhook.id, event = %record.id, "webhook event dead-lettered");
                         }
@@ -581,6 +592,14 @@ impl Deliverer {
         {
             return Ok(None);
         }
+        let via = format!("webhook:{}", webhook.id);
+        for seq in confirmed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+            match crate::receipts::acknowledge(&self.store, directory, seq, &via, &Actor::System, &self.effects).await {
+                // Unknown: its directory was purged meanwhile.
+                Ok(_) | Err(crate::receipts::ReceiptError::UnknownEvent(_)) => {}
+                Err(crate::receipts::ReceiptError::Service(error)) => return Err(error),
+            }
+        }
         let more = batch.len() as i64 == BATCH || urgent.len() as i64 == URGENT_LOOKAHEAD;
         Ok(Some(Round { delivered, cursor: batch_end, more }))
     }
@@ -591,8 +610,14 @@ impl Deliverer {
         Arc::clone(budgets.entry(tenant).or_insert_with(|| Arc::new(Semaphore::new(self.options.tenant_budget.max(1)))))
     }
 
-    /// POSTs one event; the HTTP status, or why there was none.
-    async fn send(&self, webhook: &Webhook, event: &Event, attempt: i32, at: DateTime<Utc>) -> Result<u16, String> {
+    /// POSTs one event; the endpoint's answer, or why there was none.
+    async fn send(
+        &self,
+        webhook: &Webhook,
+        event: &Event,
+        attempt: i32,
+        at: DateTime<Utc>,
+    ) -> Result<EndpointAnswer, String> {
         let body = serde_json::to_vec(event).map_err(|e| e.to_string())?;
         // A URL with an IP literal does not go through the resolver.
         if !self.options.allow_private_targets && is_internal_literal(&webhook.url) {
@@ -612,7 +637,7 @@ impl Deliverer {
             .map_err(
                 |e| if e.is_timeout() { "the endpoint did not answer in time".to_owned() } else { e.to_string() },
             )?;
-        Ok(response.status().as_u16())
+        Ok(EndpointAnswer::read(response).await)
     }
 
     /// Sends a dead-lettered event again (out of order, by nature; same event id) and
@@ -646,7 +671,7 @@ impl Deliverer {
             .next()
             .ok_or(WebhookError::UnknownDeadLetter(dead_letter))?;
         let event = Event::new(tenant, dead.directory, record);
-        let answer = self.send(&webhook, &event, dead.attempt + 1, now).await;
+        let answer = self.send(&webhook, &event, dead.attempt + 1, now).await.map(|answer| answer.status);
         let delivered = matches!(answer, Ok(status) if (200..300).contains(&status));
         let (status_code, error) = match answer {
             Ok(status) => (Some(i32::from(status)), (!delivered).then(|| format!("the endpoint answered {status}"))),
@@ -663,6 +688,36 @@ impl Deliverer {
             status_code,
             error,
         })
+    }
+}
+
+/// What an endpoint answered: its status, and whether its body confirmed that the event
+/// was applied (`{"applied": true}`, read from at most [`ANSWER_LIMIT`] bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EndpointAnswer {
+    pub status: u16,
+    pub applied: bool,
+}
+
+/// The most of an answer's body read for its `applied` flag.
+const ANSWER_LIMIT: usize = 4096;
+
+impl EndpointAnswer {
+    pub(crate) async fn read(mut response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Self { status, applied: false };
+        }
+        let mut body = Vec::new();
+        while body.len() <= ANSWER_LIMIT {
+            match response.chunk().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        let applied = serde_json::from_slice::<serde_json::Value>(&body)
+            .is_ok_and(|answer| answer.get("applied") == Some(&serde_json::Value::Bool(true)));
+        Self { status, applied }
     }
 }
 

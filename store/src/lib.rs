@@ -58,6 +58,7 @@ mod portal;
 mod portal_links;
 mod resource_kind;
 mod resources;
+mod revocations;
 mod roles;
 mod scope;
 mod sessions;
@@ -97,6 +98,7 @@ pub use resources::{
     ListSpec, Member, MemberDelta, MembershipOutcome, PageSpec, RepublishOutcome, Republished, ResourceRecord,
     ResourceState, SELF_TEST_ID_PREFIX, SortField, SortKey, Update, UserToRepublish, WriteBatch, WriteContext,
 };
+pub use revocations::{Acknowledged, Revocation, RevocationQuery, is_revocation};
 pub use roles::{RepublishJob, Role};
 pub use scope::{
     Directory, DirectorySettings, NewOAuthClient, NewToken, OAuthClientRecord, SchemaExtension, TenantScope,

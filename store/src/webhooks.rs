@@ -97,6 +97,9 @@ pub struct Settlement {
     pub settled: Vec<i64>,
     /// Move the cursor to here (never back).
     pub cursor_to: Option<i64>,
+    /// Deactivations and deletions delivered (2xx): their revocation records note the
+    /// first delivery, as `webhook:<endpoint>`.
+    pub revocations_delivered: Vec<(i64, DateTime<Utc>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,6 +291,20 @@ impl TenantScope<'_> {
                 .bind(endpoint)
                 .bind(directory)
                 .bind(seq)
+                .execute(&mut **tx)
+                .await
+                .map(drop))?;
+        }
+        const DELIVERED: &str = "UPDATE revocations SET delivered_at = $4, delivered_via = $5 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND seq = $3 AND delivered_at IS NULL";
+        let via = format!("webhook:{endpoint}");
+        for (seq, at) in &settlement.revocations_delivered {
+            on_open!(&mut action.open, tx => sqlx::query(DELIVERED)
+                .bind(self.tenant)
+                .bind(directory)
+                .bind(seq)
+                .bind(at)
+                .bind(&via)
                 .execute(&mut **tx)
                 .await
                 .map(drop))?;

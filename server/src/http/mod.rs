@@ -93,6 +93,7 @@ impl App {
         let portal = app::PortalSettings {
             public_base: config.public_base().to_owned(),
             deleted_directory_retention_days: config.deleted_directory_retention_days,
+            revocation_sla_minutes: config.revocation_sla_minutes,
         };
         Self {
             state: AppState {

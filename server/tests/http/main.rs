@@ -25,6 +25,7 @@ mod onboarding;
 mod operator_api;
 mod portal_links;
 mod processes;
+mod receipts;
 mod render;
 mod roles;
 mod roles_pages;

@@ -212,7 +212,7 @@ pub async fn list_events(store: &Store, query: &EventQuery) -> Result<Page<SyncE
 
 /// Where an event is: its directory, change number and member (for a membership event);
 /// `None` for a text that is no event id.
-pub(super) fn event_place(id: &str) -> Option<(DirectoryId, i64, Option<usize>)> {
+pub fn event_place(id: &str) -> Option<(DirectoryId, i64, Option<usize>)> {
     EventId::parse(id).map(|place| (place.directory, place.seq, place.member))
 }
 
@@ -231,6 +231,24 @@ pub(super) async fn events_by_id(store: &Store, ids: &[String]) -> Result<HashMa
         }
     }
     Ok(found)
+}
+
+/// `GET /events` as the vendor's product reads it: [`list_events`], noting the first
+/// delivery of the deactivations and deletions it returns (`feed`).
+pub async fn read_events(store: &Store, query: &EventQuery, at: DateTime<Utc>) -> Result<Page<SyncEvent>, SyncError> {
+    let page = list_events(store, query).await?;
+    let revokes = |event: &&SyncEvent| {
+        event.event == "dsync.user.deleted"
+            || (event.event == "dsync.user.updated" && event.data["state"] == "inactive")
+    };
+    for event in page.data.iter().filter(revokes) {
+        let Some(place) = EventId::parse(&event.id) else { continue };
+        // An update of a user inactive before has no record: nothing to note.
+        if let Some(tenant) = store.directory_owner(place.directory).await? {
+            store.tenant(tenant).mark_revocations_delivered(place.directory, &[place.seq], at, "feed").await?;
+        }
+    }
+    Ok(page)
 }
 
 /// What reading events needs, per tenant and directory, kept for one request.

@@ -21,7 +21,7 @@ use store::{Directory, DirectoryId, ResourceKind, ResourceRecord, Store, TenantI
 
 use crate::ServiceError;
 use crate::provisioning::{Endpoint, ProvisioningError, portal_endpoint};
-pub use events::{EventQuery, SyncEvent, list_events};
+pub use events::{EventQuery, SyncEvent, list_events, read_events};
 pub use objects::{
     DirectoryGroup, DirectoryMetadata, DirectoryUser, Organization, SyncDirectory, UserCounts, event_directory,
 };

@@ -360,6 +360,9 @@ impl OperatorDeliverer {
             }
         }
         let lanes = delivery::into_lanes(queue, |e| lane_of(&e.event), |e| is_revocation(&e.event));
+        // Events the endpoint said it applied (a 2xx answer with `"applied": true`).
+        let confirmed = std::sync::Mutex::new(Vec::new());
+        let mut revocations_delivered = Vec::new();
         let reports = delivery::run_lanes(
             lanes,
             self.options.endpoint_concurrency,
@@ -367,7 +370,14 @@ impl OperatorDeliverer {
             &self.effects,
             |event: &RoundEvent, _attempt| {
                 let event = event.event.clone();
-                async move { self.send(webhook, &event, self.effects.now()).await }
+                let confirmed = &confirmed;
+                async move {
+                    let answer = self.send(webhook, &event, self.effects.now()).await?;
+                    if answer.applied {
+                        confirmed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(event.id.clone());
+                    }
+                    Ok(answer.status)
+                }
             },
         )
         .await;
@@ -402,6 +412,9 @@ impl OperatorDeliverer {
                     Verdict::Delivered | Verdict::Dead => {
                         if sent.verdict == Verdict::Delivered {
                             delivered += 1;
+                            if is_revocation(&event) {
+                                revocations_delivered.push((event.id.clone(), sent.at));
+                            }
                         } else {
                             tracing::warn!(endpoint = %webhook.id, event = %event.id, "gave up on an event: dead letter");
                         }
@@ -422,17 +435,50 @@ impl OperatorDeliverer {
         {
             return Ok(None);
         }
+        self.note_receipts(
+            webhook,
+            revocations_delivered,
+            confirmed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .await?;
         let more = batch.len() as i64 == BATCH;
         Ok(Some(OperatorRound { delivered, cursor: batch_end.or(cursor), more }))
     }
 
-    /// POSTs one event; the HTTP status, or why there was none.
+    /// Notes the first delivery of the deactivations and deletions delivered, and records
+    /// the confirmations the endpoint gave in its answers.
+    async fn note_receipts(
+        &self,
+        webhook: &OperatorWebhook,
+        delivered: Vec<(String, DateTime<Utc>)>,
+        confirmed: Vec<String>,
+    ) -> Result<(), ServiceError> {
+        let via = format!("operator-webhook:{}", webhook.id);
+        for (event, at) in delivered {
+            let Some((directory, seq, _)) = event_place(&event) else { continue };
+            if let Some(tenant) = self.store.directory_owner(directory).await? {
+                self.store.tenant(tenant).mark_revocations_delivered(directory, &[seq], at, &via).await?;
+            }
+        }
+        for event in confirmed {
+            let Some((directory, seq, _)) = event_place(&event) else { continue };
+            match crate::receipts::acknowledge(&self.store, directory, seq, &via, &crate::Actor::System, &self.effects)
+                .await
+            {
+                Ok(_) | Err(crate::receipts::ReceiptError::UnknownEvent(_)) => {}
+                Err(crate::receipts::ReceiptError::Service(error)) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
+    /// POSTs one event; the endpoint's answer, or why there was none.
     async fn send(
         &self,
         webhook: &OperatorWebhook,
         event: &super::SyncEvent,
         at: DateTime<Utc>,
-    ) -> Result<u16, String> {
+    ) -> Result<crate::webhooks::EndpointAnswer, String> {
         let body = serde_json::to_vec(event).map_err(|e| e.to_string())?;
         // A URL with an IP literal does not go through the resolver.
         if !self.options.allow_private_targets && is_internal_literal(&webhook.url) {
@@ -449,7 +495,7 @@ impl OperatorDeliverer {
             .map_err(
                 |e| if e.is_timeout() { "the endpoint did not answer in time".to_owned() } else { e.to_string() },
             )?;
-        Ok(response.status().as_u16())
+        Ok(crate::webhooks::EndpointAnswer::read(response).await)
     }
 }
 

@@ -681,6 +681,9 @@ pub(crate) async fn append_change(
         .execute(&mut **tx)
         .await
         .map(drop))?;
+    if crate::revocations::is_revocation(entry.kind) {
+        crate::revocations::record_revocation(open, (tenant, directory, seq), entry, context.at).await?;
+    }
     Ok(())
 }
 

@@ -72,9 +72,11 @@ pub(super) async fn directory_events(
             .ok_or_else(|| ApiFailure::BadRequest(format!("wait must be 0 to 25 seconds, not {text:?}")))?,
     };
     let page =
-        events::read_events(&state.store, directory_id, after, limit, wait).await.map_err(|error| match error {
-            EventsError::UnknownDirectory => unknown(),
-            other => from_events(other),
+        events::read_events(&state.store, directory_id, after, limit, wait, &state.effects).await.map_err(|error| {
+            match error {
+                EventsError::UnknownDirectory => unknown(),
+                other => from_events(other),
+            }
         })?;
     Ok(Json(EventPage {
         events: page.events.into_iter().map(|record| Event::new(page.tenant, directory_id, record)).collect(),

@@ -8,6 +8,7 @@ mod audit;
 mod events;
 mod extract;
 mod problem;
+mod receipts;
 mod resources;
 mod roles;
 mod tenants;
@@ -60,6 +61,9 @@ fn routes() -> Vec<Route> {
     use Verb::{Delete, Get, Post, Put};
     vec![
         route(Get, "/api/v1/directories/{directory}/events", events::directory_events),
+        route(Post, "/api/v1/directories/{directory}/events/{cursor}/ack", receipts::acknowledge_directory_event),
+        route(Post, "/api/v1/events/{event}/ack", receipts::acknowledge_event),
+        route(Get, "/api/v1/tenants/{slug}/revocations", receipts::list_revocations),
         route(Get, "/api/v1/directories/{directory}/users", resources::list_users),
         route(Get, "/api/v1/directories/{directory}/users/{id}", resources::get_user),
         route(Get, "/api/v1/directories/{directory}/groups", resources::list_groups),
@@ -105,6 +109,9 @@ pub(crate) fn router() -> Router<AppState> {
     ),
     paths(
         events::directory_events,
+        receipts::acknowledge_directory_event,
+        receipts::acknowledge_event,
+        receipts::list_revocations,
         resources::list_users,
         resources::get_user,
         resources::list_groups,
@@ -130,6 +137,8 @@ pub(crate) fn router() -> Router<AppState> {
     components(schemas(
         events::EventPage,
         service::events::Event,
+        receipts::ReceiptBody,
+        receipts::RevocationBody,
         problem::Problem,
         roles::RoleBody,
         roles::RoleRequestBody,

@@ -22,5 +22,5 @@ pub(super) async fn list_events(
         after: params.owned("after"),
         limit: page.limit,
     };
-    Ok(list(directory_sync::list_events(&state.store, &query).await?))
+    Ok(list(directory_sync::read_events(&state.store, &query, state.effects.now()).await?))
 }
