@@ -41,6 +41,7 @@ pub(crate) fn AdminTopBar(admin: AdminView) -> impl IntoView {
                     <span class="text-slate-400">"·"</span>
                     <A href="/admin" exact=true attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Directory sync"</A>
                     <A href="/admin/audit" attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Audit trail"</A>
+                    <A href="/admin/offboarding" attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Offboarding"</A>
                     <A href="/admin/webhooks" attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Webhooks"</A>
                 </nav>
                 <div class="flex flex-wrap items-center gap-4">

@@ -4,7 +4,7 @@
 //! The operator console: [`status`] (`/`), [`tenants`] (`/tenants`, `/tenants/{slug}`),
 //! [`team`], [`support`], [`roles`]. The tenant admin's pages: [`setup_link`], [`admin_home`]
 //! (`/admin`), [`wizard`] (`/admin/connect` and the six setup steps), [`dashboard`], [`group_roles`],
-//! [`tokens`], [`audit`], [`webhooks`], and [`portal_link`] (an Admin Portal link that
+//! [`tokens`], [`audit`], [`offboarding`], [`webhooks`], and [`portal_link`] (an Admin Portal link that
 //! opens nothing). And [`sign_in`], [`not_found`] and the test-only
 //! [`probe`].
 
@@ -13,6 +13,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod group_roles;
 pub mod not_found;
+pub mod offboarding;
 pub mod portal_link;
 pub mod probe;
 pub mod roles;

@@ -146,6 +146,38 @@ pub async fn support_flagged_identities() -> Result<Vec<FlaggedIdentityRow>, Por
         .collect())
 }
 
+/// A tenant whose product has not confirmed every revocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnappliedRow {
+    pub tenant: String,
+    pub tenant_name: String,
+    pub unapplied: usize,
+    pub overdue: usize,
+    /// `YYYY-MM-DD HH:MM:SS` UTC: the oldest unconfirmed one's request.
+    pub oldest: String,
+}
+
+/// Across tenants, the deactivations and deletions the product has not confirmed, tenants
+/// with overdue ones (past the revocation SLA) first.
+#[server(endpoint = "support_unapplied_revocations")]
+pub async fn support_unapplied_revocations() -> Result<(u32, Vec<UnappliedRow>), PortalError> {
+    let operator = Operator::require().await?;
+    let sla = operator.portal.settings.revocation_sla();
+    let rows = service::receipts::unapplied_by_tenant(operator.store(), sla, operator.portal.now()).await?;
+    Ok((
+        operator.portal.settings.revocation_sla_minutes,
+        rows.into_iter()
+            .map(|row| UnappliedRow {
+                tenant: row.tenant.slug.to_string(),
+                tenant_name: row.tenant.display_name,
+                unapplied: row.unapplied,
+                overdue: row.overdue,
+                oldest: row.oldest.format("%Y-%m-%d %H:%M:%S").to_string(),
+            })
+            .collect(),
+    ))
+}
+
 #[cfg(feature = "ssr")]
 use crate::portal::Operator;
 
@@ -224,8 +256,58 @@ fn SupportView(operator: OperatorView) -> impl IntoView {
                 (Some(_), Some(Err(error))) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 _ => ().into_any(),
             }}
+            <UnappliedRevocations/>
             <FlaggedIdentities/>
         </main>
+    }
+}
+
+/// Tenants whose product has not confirmed every deactivation and deletion.
+#[component]
+fn UnappliedRevocations() -> impl IntoView {
+    let unapplied = LocalResource::new(support_unapplied_revocations);
+    view! {
+        <section class=CARD aria-labelledby="unapplied-heading">
+            <h2 id="unapplied-heading" class="text-lg font-semibold">"Revocations the product has not confirmed"</h2>
+            {move || match unapplied.get() {
+                None => view! { <div class="mt-4 h-16 animate-pulse rounded-lg bg-slate-100" aria-hidden="true"></div> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                Some(Ok((_, rows))) if rows.is_empty() => view! {
+                    <p id="no-unapplied" class="mt-4 text-sm text-slate-600">"The product has confirmed every deactivation and deletion."</p>
+                }.into_any(),
+                Some(Ok((sla, rows))) => view! {
+                    <p class="mt-1 text-sm text-slate-600">{format!("Overdue: not confirmed within {sla} minutes of the identity provider's request.")}</p>
+                    <table id="unapplied-table" class="mt-4 w-full text-left text-sm">
+                        <thead class="border-b border-slate-200 text-slate-500">
+                            <tr>
+                                <th scope="col" class=TH>"Tenant"</th>
+                                <th scope="col" class=TH>"Unconfirmed"</th>
+                                <th scope="col" class=TH>"Overdue"</th>
+                                <th scope="col" class=TH>"Oldest (UTC)"</th>
+                            </tr>
+                        </thead>
+                        <tbody class="divide-y divide-slate-100">
+                            {rows.into_iter().map(|row| view! {
+                                <tr data-tenant=row.tenant.clone()>
+                                    <th scope="row" class="py-2 pr-4 font-medium">
+                                        <a href=format!("/tenants/{}", row.tenant) class="text-indigo-600 hover:text-indigo-500">{row.tenant_name}</a>
+                                    </th>
+                                    <td class="py-2 pr-4">{row.unapplied}</td>
+                                    <td class="py-2 pr-4">
+                                        {if row.overdue > 0 {
+                                            view! { <span class="font-semibold text-red-700">{row.overdue}</span> }.into_any()
+                                        } else {
+                                            view! { <span>"0"</span> }.into_any()
+                                        }}
+                                    </td>
+                                    <td class="py-2 pr-4 font-mono text-xs">{row.oldest}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
     }
 }
 

@@ -5,6 +5,7 @@ mod health;
 mod live;
 mod metrics;
 mod oauth;
+mod offboarding_export;
 mod operator_api;
 mod portal_visit;
 mod render_guard;
@@ -159,6 +160,7 @@ impl App {
             .merge(portal_visit::router())
             .merge(live::router())
             .merge(audit_export::portal_router())
+            .merge(offboarding_export::portal_router())
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
             .layer(axum::middleware::from_fn(sessions::resolve_page_account))
             .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), render_guard::guard_render))

@@ -103,7 +103,7 @@ fn filler_record(n: usize, detail: serde_json::Value) -> NewAuditRecord {
 
 /// The body as sent, undone from its content coding (`deflate` is the zlib format, RFC
 /// 9110 §8.4.1.2).
-fn decode(coding: &str, body: &[u8]) -> String {
+pub(crate) fn decode(coding: &str, body: &[u8]) -> String {
     let mut text = String::new();
     match coding {
         "identity" => text = String::from_utf8(body.to_vec()).unwrap(),

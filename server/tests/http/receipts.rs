@@ -20,6 +20,7 @@ store::backend_tests!(
     a_deactivation_is_delivered_confirmed_and_timed,
     a_webhook_answer_can_confirm_a_revocation,
     an_unconfirmed_revocation_is_overdue_after_the_sla,
+    the_admin_reads_and_exports_the_offboarding_records_of_its_own_tenant_only,
 );
 
 async fn call(server: &TestServer, key: &str, method: reqwest::Method, path: &str) -> (u16, Value) {
@@ -208,4 +209,61 @@ async fn an_unconfirmed_revocation_is_overdue_after_the_sla(db: TestDatabase) {
 
 fn clock_now(clock: &service::clock::ManualClock) -> chrono::DateTime<chrono::Utc> {
     service::Clock::now(clock)
+}
+
+async fn the_admin_reads_and_exports_the_offboarding_records_of_its_own_tenant_only(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = crate::onboarding::admin_of(&server, "acme", "it@acme.example").await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let globex = Directory::new(&db, &server, "globex").await;
+    let key = api_key(&db).await;
+    for (directory, name) in [(&acme, "ada@acme.example"), (&acme, "al@acme.example"), (&globex, "gus@globex.example")]
+    {
+        let id = directory.create_user(name).await;
+        directory.patch(&format!("/Users/{id}"), json!([{"op": "replace", "path": "active", "value": false}])).await;
+    }
+    let ada_cursor = revocations(&server, &key, "?user=ada").await[0]["cursor"].as_str().unwrap().to_owned();
+    let ack = format!("/api/v1/directories/{}/events/{ada_cursor}/ack", acme.id);
+    assert_eq!(call(&server, &key, reqwest::Method::POST, &ack).await.0, 200);
+
+    let page = admin.json("/api/offboarding", &[("filters[status]", "")]).await;
+    let rows = page["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|row| row["user_name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["al@acme.example", "ada@acme.example"], "newest first, this tenant's only");
+    assert_eq!((rows[1]["status"].as_str(), rows[1]["change"].as_str()), (Some("applied"), Some("Deactivated")));
+    assert!(rows[1]["time_to_revoke"].as_str().unwrap().ends_with(" s"), "{page}");
+    assert_eq!(rows[0]["status"], "pending");
+    assert_eq!(page["sla_minutes"], 15);
+    let applied = admin.json("/api/offboarding", &[("filters[status]", "applied")]).await;
+    assert_eq!(applied["rows"].as_array().unwrap().len(), 1);
+    let none = admin.json("/api/offboarding", &[("filters[user]", "nobody")]).await;
+    assert_eq!((none["rows"].as_array().unwrap().len(), none["any"].as_bool()), (0, Some(true)));
+    let refused = admin.call("/api/offboarding", &[("filters[status]", "late")]).await;
+    assert_eq!(refused.status(), 422);
+
+    // The CSV, as a browser asks for it (compressed) and without compression.
+    for encoding in ["gzip", "br", "identity"] {
+        let response = admin
+            .get_request("/admin/offboarding/export?status=applied")
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{encoding}");
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let coding = response
+            .headers()
+            .get("content-encoding")
+            .map_or_else(|| "identity".to_owned(), |coding| coding.to_str().unwrap().to_owned());
+        assert_eq!(coding, encoding, "compressed as asked");
+        let body = crate::audit_export::decode(&coding, &response.bytes().await.unwrap());
+        let lines: Vec<&str> = body.lines().collect();
+        assert_eq!(lines.len(), 2, "{encoding}: {body}");
+        assert!(lines[0].starts_with("user_name,user_id,directory_id,directory,change,requested_at"), "{body}");
+        assert!(lines[1].starts_with("ada@acme.example,") && lines[1].ends_with(",applied"), "{body}");
+    }
+    let bad = admin.get("/admin/offboarding/export?status=late").await;
+    assert_eq!(bad.status(), 400);
+    let anonymous = reqwest::Client::new().get(server.url("/admin/offboarding/export")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
 }
