@@ -287,10 +287,12 @@ fn UnappliedRevocations() -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody class="divide-y divide-slate-100">
-                            {rows.into_iter().map(|row| view! {
-                                <tr data-tenant=row.tenant.clone()>
+                            {rows.into_iter().map(|row| {
+                                let href = format!("/tenants/{}", row.tenant);
+                                view! {
+                                <tr data-tenant=row.tenant>
                                     <th scope="row" class="py-2 pr-4 font-medium">
-                                        <a href=format!("/tenants/{}", row.tenant) class="text-indigo-600 hover:text-indigo-500">{row.tenant_name}</a>
+                                        <a href=href class="text-indigo-600 hover:text-indigo-500">{row.tenant_name}</a>
                                     </th>
                                     <td class="py-2 pr-4">{row.unapplied}</td>
                                     <td class="py-2 pr-4">
@@ -302,6 +304,7 @@ fn UnappliedRevocations() -> impl IntoView {
                                     </td>
                                     <td class="py-2 pr-4 font-mono text-xs">{row.oldest}</td>
                                 </tr>
+                                }
                             }).collect_view()}
                         </tbody>
                     </table>
