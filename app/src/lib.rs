@@ -34,6 +34,7 @@ pub struct PortalSettings {
     pub revocation_sla_minutes: u32,
 }
 
+#[cfg(feature = "ssr")]
 impl PortalSettings {
     /// The revocation SLA.
     pub fn revocation_sla(&self) -> chrono::Duration {

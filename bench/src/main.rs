@@ -4,6 +4,8 @@
 // A command-line tool: it prints its report.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod offboarding;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,6 +58,13 @@ struct Args {
     /// Events read through the WorkOS-compatible API.
     #[arg(long, default_value_t = 100_000)]
     sync_events: usize,
+    /// Directories (each in a tenant of its own, with a webhook endpoint) of the offboarding
+    /// benchmark; 0 skips it.
+    #[arg(long, default_value_t = 100)]
+    offboarding_directories: usize,
+    /// Users deactivated across them.
+    #[arg(long, default_value_t = 10_000)]
+    offboarding_users: usize,
 }
 
 /// Latencies of one operation.
@@ -374,6 +383,9 @@ async fn main() -> anyhow::Result<()> {
             read as f64 / elapsed.as_secs_f64()
         );
         remap(&client, key, base, &args.directory_id, &run).await?;
+        if args.offboarding_directories > 0 {
+            offboarding::run(&client, key, base, args.offboarding_directories, args.offboarding_users, &run).await?;
+        }
     }
     Ok(())
 }

@@ -245,9 +245,12 @@ pub async fn unapplied_by_tenant(
     Ok(found)
 }
 
-/// Human words for a duration: `42 s`, `3 min 5 s`, `2 h 10 min`, `3 d 4 h`.
+/// Human words for a duration: `412 ms`, `42 s`, `3 min 5 s`, `2 h 10 min`, `3 d 4 h`.
 pub fn duration_text(duration: Duration) -> String {
     let seconds = duration.num_seconds().max(0);
+    if seconds == 0 {
+        return format!("{} ms", duration.num_milliseconds().max(0));
+    }
     match seconds {
         0..60 => format!("{seconds} s"),
         60..3600 => format!("{} min {} s", seconds / 60, seconds % 60),
@@ -298,6 +301,7 @@ mod tests {
         assert_eq!(duration_text(Duration::seconds(185)), "3 min 5 s");
         assert_eq!(duration_text(Duration::minutes(130)), "2 h 10 min");
         assert_eq!(duration_text(Duration::hours(76)), "3 d 4 h");
-        assert_eq!(duration_text(Duration::seconds(-3)), "0 s");
+        assert_eq!(duration_text(Duration::milliseconds(412)), "412 ms");
+        assert_eq!(duration_text(Duration::seconds(-3)), "0 ms");
     }
 }

@@ -56,6 +56,8 @@ pub(super) struct RevocationBody {
     /// `applied`, `delivered` (not confirmed yet), `pending` (not delivered yet) or
     /// `overdue` (not confirmed within the deployment's revocation SLA).
     status: String,
+    /// From `changed_at` to `delivered_at`.
+    time_to_deliver_seconds: Option<f64>,
     /// From `changed_at` to `applied_at`.
     time_to_revoke_seconds: Option<f64>,
 }
@@ -73,6 +75,9 @@ fn revocation_body(revocation: &Revocation, status: RevocationStatus) -> Revocat
         applied_at: revocation.applied_at.map(rfc3339),
         applied_via: revocation.applied_via.clone(),
         status: status.as_str().to_owned(),
+        time_to_deliver_seconds: revocation
+            .delivered_at
+            .map(|at| (at - revocation.changed_at).num_milliseconds() as f64 / 1000.0),
         time_to_revoke_seconds: revocation
             .applied_at
             .map(|at| (at - revocation.changed_at).num_milliseconds() as f64 / 1000.0),
