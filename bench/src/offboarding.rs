@@ -133,8 +133,7 @@ pub(crate) async fn run(
             let (client, tenants, queue) = (client.clone(), Arc::clone(&tenants), Arc::clone(&queue));
             tokio::spawn(async move {
                 let mut failed = 0;
-                loop {
-                    let Some((n, id)) = queue.lock().ok().and_then(|mut q| q.pop()) else { break };
+                while let Some((n, id)) = queue.lock().ok().and_then(|mut q| q.pop()) {
                     let tenant = &tenants[n];
                     let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                         "Operations": [{"op": "replace", "path": "active", "value": false}]});
