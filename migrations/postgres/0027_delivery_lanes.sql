@@ -29,7 +29,9 @@ ALTER TABLE webhook_cursors DROP COLUMN next_attempt_at;
 
 -- The same for the operator's endpoints (the deployment-wide `dsync.*` feed): the cursor
 -- (operator_webhooks.cursor) is the last event dealt with; events it passed without
--- delivering are held here, per resource, each with its own retries.
+-- delivering are held here, per resource, each with its own retries, and events delivered
+-- ahead of it (a deactivation or deletion taken out of a backlog) are marked sent until
+-- the cursor reaches them.
 CREATE TABLE operator_webhook_outstanding (
     endpoint_id     UUID NOT NULL REFERENCES operator_webhooks (id) ON DELETE CASCADE,
     event_id        TEXT NOT NULL,                    -- event_<directory><seq>[_<member>]
@@ -37,6 +39,7 @@ CREATE TABLE operator_webhook_outstanding (
     seq             BIGINT NOT NULL,
     member          INTEGER NOT NULL,                 -- -1: not a membership event
     resource        TEXT NOT NULL,                    -- the lane: user:<id>, group:<id>, directory:<id>
+    state           TEXT NOT NULL CHECK (state IN ('held', 'sent')),
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ,
     PRIMARY KEY (endpoint_id, event_id)

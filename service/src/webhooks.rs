@@ -554,10 +554,11 @@ impl Deliverer {
                         } else {
                             tracing::warn!(webhook = %webhook.id, event = %record.id, "webhook event dead-lettered");
                         }
-                        if held {
+                        if held && record.seq <= batch_end {
                             settlement.settled.push(record.seq);
                         } else if record.seq > batch_end {
-                            // Ahead of the cursor: it must not be sent again when the cursor gets there.
+                            // Ahead of the cursor (sent ahead, or held there and now delivered): it
+                            // must not be sent again when the cursor gets there.
                             settlement.outstanding.push(OutstandingEvent {
                                 directory,
                                 seq: record.seq,

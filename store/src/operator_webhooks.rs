@@ -25,8 +25,9 @@ pub struct OperatorWebhook {
     pub updated_at: DateTime<Utc>,
 }
 
-/// An event an operator endpoint's cursor passed without delivering it: refused, or behind
-/// a refused event of its resource (migration 0027).
+/// An event of an operator endpoint that its cursor does not tell the state of (migration
+/// 0027): held (passed without delivering it: refused, or behind a refused event of its
+/// resource) or sent (delivered ahead of the cursor).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperatorOutstanding {
     pub event_id: String,
@@ -36,6 +37,7 @@ pub struct OperatorOutstanding {
     pub member: Option<usize>,
     /// Its lane: `user:<id>`, `group:<id>` or `directory:<id>`.
     pub resource: String,
+    pub state: crate::OutstandingState,
     pub attempts: i32,
     /// Not before (after a failure); `None`: as soon as its turn comes.
     pub next_attempt_at: Option<DateTime<Utc>>,
@@ -45,9 +47,9 @@ pub struct OperatorOutstanding {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OperatorSettlement {
     pub deliveries: Vec<OperatorDelivery>,
-    /// Held rows to write (replacing those of the same events).
+    /// Held and sent rows to write (replacing those of the same events).
     pub held: Vec<OperatorOutstanding>,
-    /// Held events delivered or given up on.
+    /// Rows that go: held events delivered or given up on, sent ones the cursor reached.
     pub settled: Vec<String>,
     /// The cursor's new place.
     pub cursor_to: Option<String>,
@@ -199,23 +201,25 @@ impl Store {
         &self,
         id: OperatorWebhookId,
     ) -> Result<Vec<OperatorOutstanding>, StoreError> {
-        const QUERY: &str = "SELECT event_id, directory_id, seq, member, resource, attempts, next_attempt_at \
+        const QUERY: &str = "SELECT event_id, directory_id, seq, member, resource, state, attempts, next_attempt_at \
              FROM operator_webhook_outstanding WHERE endpoint_id = $1 ORDER BY directory_id, seq, member";
-        type OutstandingRow = (String, DirectoryId, i64, i32, String, i32, Option<DateTime<Utc>>);
+        type OutstandingRow = (String, DirectoryId, i64, i32, String, String, i32, Option<DateTime<Utc>>);
         let rows: Vec<OutstandingRow> =
             on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(id).fetch_all(pool).await?);
-        Ok(rows
-            .into_iter()
-            .map(|(event_id, directory, seq, member, resource, attempts, next_attempt_at)| OperatorOutstanding {
-                event_id,
-                directory,
-                seq,
-                member: usize::try_from(member).ok(),
-                resource,
-                attempts,
-                next_attempt_at,
+        rows.into_iter()
+            .map(|(event_id, directory, seq, member, resource, state, attempts, next_attempt_at)| {
+                Ok(OperatorOutstanding {
+                    event_id,
+                    directory,
+                    seq,
+                    member: usize::try_from(member).ok(),
+                    resource,
+                    state: crate::OutstandingState::parse(&state)?,
+                    attempts,
+                    next_attempt_at,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Writes what a round of deliveries to the endpoint came to, in one transaction and only
@@ -234,9 +238,9 @@ impl Store {
              (endpoint_id, id, event_id, event_type, attempt, attempted_at, outcome, status_code, error) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         const HELD: &str = "INSERT INTO operator_webhook_outstanding \
-             (endpoint_id, event_id, directory_id, seq, member, resource, attempts, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (endpoint_id, event_id) DO UPDATE SET \
-             attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at";
+             (endpoint_id, event_id, directory_id, seq, member, resource, state, attempts, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (endpoint_id, event_id) DO UPDATE SET \
+             state = excluded.state, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at";
         const SETTLED: &str = "DELETE FROM operator_webhook_outstanding WHERE endpoint_id = $1 AND event_id = $2";
         const CURSOR: &str = "UPDATE operator_webhooks SET cursor = $2 WHERE id = $1";
         const LAST_ERROR: &str = "UPDATE operator_webhooks SET last_error = $2 WHERE id = $1";
@@ -268,6 +272,7 @@ impl Store {
                     .bind(held.seq)
                     .bind(held.member.and_then(|m| i32::try_from(m).ok()).unwrap_or(-1))
                     .bind(&held.resource)
+                    .bind(held.state.as_str())
                     .bind(held.attempts)
                     .bind(held.next_attempt_at)
                     .execute(&mut *tx)

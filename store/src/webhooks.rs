@@ -56,14 +56,14 @@ pub enum OutstandingState {
 }
 
 impl OutstandingState {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             OutstandingState::Held => "held",
             OutstandingState::Sent => "sent",
         }
     }
 
-    fn parse(text: &str) -> Result<Self, StoreError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, StoreError> {
         match text {
             "held" => Ok(OutstandingState::Held),
             "sent" => Ok(OutstandingState::Sent),

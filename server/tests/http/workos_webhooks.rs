@@ -18,6 +18,7 @@ use crate::webhooks::{Answer, Receiver, fast_retries, start_receiver};
 store::backend_tests!(
     operator_endpoints_are_made_once_per_idempotency_key_listed_changed_and_deleted,
     operator_endpoints_receive_every_tenants_events_of_their_types_in_order_signed,
+    a_deactivation_reaches_an_operator_endpoint_ahead_of_a_backlog,
 );
 
 struct Api {
@@ -169,4 +170,61 @@ async fn operator_endpoints_receive_every_tenants_events_of_their_types_in_order
     // Nothing more to send.
     deliverer.deliver_pending().await.unwrap();
     assert_eq!(received.lock().unwrap().len(), 4);
+}
+
+async fn a_deactivation_reaches_an_operator_endpoint_ahead_of_a_backlog(db: TestDatabase) {
+    let server = TestServer::start_with(&db, &["--webhooks-allow-internal-targets"]).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let api = api(&db, &server).await;
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let url = start_receiver(Receiver { received: Arc::clone(&received), script: Arc::new(|_, _| Answer::Ok) }).await;
+    let body = json!({ "endpoint_url": url, "events": ["dsync.user.created", "dsync.user.updated"] });
+    let (status, _) = api.send(reqwest::Method::POST, "/webhook_endpoints", Some(body), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let leaver = acme.create_user("leaver@acme.example").await;
+    let operations: Vec<Value> = (0..150)
+        .map(|n| {
+            json!({"method": "POST", "path": "/Users", "bulkId": format!("u{n}"),
+                "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": format!("routine{n}@acme.example")}})
+        })
+        .collect();
+    acme.send(
+        reqwest::Method::POST,
+        "/Bulk",
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": operations}),
+    )
+    .await;
+    acme.patch(&format!("/Users/{leaver}"), json!([{ "op": "replace", "path": "active", "value": false }])).await;
+
+    // One resource at a time: the order of arrival is the order of sending.
+    let options = service::webhooks::WebhookOptions { endpoint_concurrency: 1, ..fast_retries() };
+    let deliverer = OperatorDeliverer::new(db.store.clone(), options, service::Effects::system()).unwrap();
+    deliverer.deliver_pending().await.unwrap();
+    deliverer.deliver_pending().await.unwrap();
+
+    let events: Vec<(String, String, String)> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| {
+            let event: Value = serde_json::from_str(body).unwrap();
+            (
+                event["id"].as_str().unwrap().to_owned(),
+                event["event"].as_str().unwrap().to_owned(),
+                event["data"]["username"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(events.len(), 152, "every event exactly once");
+    let mut ids: Vec<&String> = events.iter().map(|(id, _, _)| id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 152);
+    assert_eq!(events[0].1, "dsync.user.created");
+    assert_eq!(events[0].2, "leaver@acme.example");
+    // The leaver's deactivation overtook the routine creations written before it.
+    let deactivation =
+        events.iter().position(|(_, kind, who)| kind == "dsync.user.updated" && who == "leaver@acme.example");
+    assert!(deactivation.is_some_and(|at| at <= 1), "{:?}", &events[..3]);
 }

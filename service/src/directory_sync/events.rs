@@ -61,8 +61,13 @@ pub(super) async fn last_event_id(store: &Store) -> Result<Option<String>, SyncE
     Ok(Some(EventId { directory, seq, member }.text()))
 }
 
+/// The id of the event of a change that is not a membership change.
+pub(super) fn change_event_id(directory: DirectoryId, seq: i64) -> String {
+    EventId { directory, seq, member: None }.text()
+}
+
 /// The Directory Sync type of a change.
-fn event_type(kind: &str) -> Option<&'static str> {
+pub(super) fn event_type(kind: &str) -> Option<&'static str> {
     TYPES.iter().find(|(_, kinds)| kinds.contains(&kind)).map(|(name, _)| *name)
 }
 

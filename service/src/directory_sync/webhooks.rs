@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use store::{
     OperatorDelivery, OperatorDeliveryOutcome, OperatorOutstanding, OperatorSettlement, OperatorWebhook,
-    OperatorWebhookId, Store,
+    OperatorWebhookId, OutstandingState, Store,
 };
 use uuid::Uuid;
 
@@ -228,12 +228,20 @@ fn is_revocation(event: &SyncEvent) -> bool {
     event.event == "dsync.user.deleted" || (event.event == "dsync.user.updated" && event.data["state"] == "inactive")
 }
 
-/// An event of a round, and whether it was held back before.
+/// An event of a round: whether it was held back before, and whether it is ahead of the
+/// batch (a revocation, or an earlier event of its user).
 #[derive(Debug, Clone)]
 struct RoundEvent {
     event: SyncEvent,
     held: bool,
+    ahead: bool,
 }
+
+/// Deactivations and deletions looked for beyond a full batch.
+const URGENT_LOOKAHEAD: i64 = 50;
+
+/// Earlier events of a user sent ahead with its revocation, at most.
+const LANE_LOOKBACK: usize = 50;
 
 /// Sends the deployment's events to the operator's endpoints.
 #[derive(Debug)]
@@ -311,9 +319,11 @@ impl OperatorDeliverer {
         cursor: Option<String>,
     ) -> Result<Option<OperatorRound>, ServiceError> {
         let now = self.effects.now();
-        let held_rows = self.store.operator_webhook_outstanding(webhook.id).await?;
+        let rows = self.store.operator_webhook_outstanding(webhook.id).await?;
+        let known: HashMap<&str, OutstandingState> =
+            rows.iter().map(|row| (row.event_id.as_str(), row.state)).collect();
         let mut held_lanes: HashMap<&str, Vec<&OperatorOutstanding>> = HashMap::new();
-        for row in &held_rows {
+        for row in rows.iter().filter(|row| row.state == OutstandingState::Held) {
             held_lanes.entry(row.resource.as_str()).or_default().push(row);
         }
         let due = |lane: &[&OperatorOutstanding]| {
@@ -331,6 +341,11 @@ impl OperatorDeliverer {
             }
         };
         let batch_end = batch.last().map(|event| event.id.clone());
+        // Beyond a full batch: deactivations and deletions, with their users' earlier events.
+        let ahead = match &batch_end {
+            Some(end) if batch.len() as i64 == BATCH => self.revocations_ahead(webhook, end).await?,
+            _ => Vec::new(),
+        };
 
         let mut settlement = OperatorSettlement::default();
         let mut queue: Vec<Queued<RoundEvent>> = Vec::new();
@@ -345,7 +360,8 @@ impl OperatorDeliverer {
             for row in due_rows {
                 match found.remove(&row.event_id) {
                     Some(event) => {
-                        queue.push(Queued { event: RoundEvent { event, held: true }, attempts: row.attempts });
+                        let event = RoundEvent { event, held: true, ahead: false };
+                        queue.push(Queued { event, attempts: row.attempts });
                     }
                     // Its directory was purged: nothing left to deliver.
                     None => settlement.settled.push(row.event_id.clone()),
@@ -353,10 +369,28 @@ impl OperatorDeliverer {
             }
         }
         for event in batch.iter().cloned() {
+            match known.get(event.id.as_str()) {
+                // Delivered ahead of the cursor, which now reaches it.
+                Some(OutstandingState::Sent) => {
+                    settlement.settled.push(event.id);
+                    continue;
+                }
+                // Held already: its lane retries it.
+                Some(OutstandingState::Held) => continue,
+                None => {}
+            }
             let lane = lane_of(&event);
             match held_lanes.get(lane.as_str()) {
                 Some(held) if !due(held) => settlement.held.push(held_row(&event, lane, 0, None)),
-                _ => queue.push(Queued { event: RoundEvent { event, held: false }, attempts: 0 }),
+                _ => queue.push(Queued { event: RoundEvent { event, held: false, ahead: false }, attempts: 0 }),
+            }
+        }
+        for event in ahead.into_iter().filter(|event| !known.contains_key(event.id.as_str())) {
+            let lane = lane_of(&event);
+            match held_lanes.get(lane.as_str()) {
+                // Its user is waiting for a refused event: the revocation waits there too.
+                Some(held) if !due(held) => {}
+                _ => queue.push(Queued { event: RoundEvent { event, held: false, ahead: true }, attempts: 0 }),
             }
         }
         let lanes = delivery::into_lanes(queue, |e| lane_of(&e.event), |e| is_revocation(&e.event));
@@ -382,10 +416,15 @@ impl OperatorDeliverer {
         )
         .await;
 
+        // Where the cursor will be: held events delivered beyond it are marked sent.
+        let end_at = match batch_end.as_deref().or(cursor.as_deref()).and_then(event_place) {
+            Some((directory, seq, _)) => self.store.feed_position(directory, seq).await?,
+            None => None,
+        };
         let mut delivered = 0;
         for report in reports {
             for sent in report.sent {
-                let RoundEvent { event, held } = sent.event;
+                let RoundEvent { event, held, ahead } = sent.event;
                 let outcome = match sent.verdict {
                     Verdict::Delivered => OperatorDeliveryOutcome::Delivered,
                     Verdict::Failed => OperatorDeliveryOutcome::Failed,
@@ -418,8 +457,13 @@ impl OperatorDeliverer {
                         } else {
                             tracing::warn!(endpoint = %webhook.id, event = %event.id, "gave up on an event: dead letter");
                         }
-                        if held {
+                        if held && !self.beyond(&event.id, end_at).await? {
                             settlement.settled.push(event.id);
+                        } else if held || ahead {
+                            // The cursor must not send it again when it gets there.
+                            let mut row = held_row(&event, lane_of(&event), 0, None);
+                            row.state = OutstandingState::Sent;
+                            settlement.held.push(row);
                         }
                     }
                 }
@@ -443,6 +487,63 @@ impl OperatorDeliverer {
         .await?;
         let more = batch.len() as i64 == BATCH;
         Ok(Some(OperatorRound { delivered, cursor: batch_end.or(cursor), more }))
+    }
+
+    /// Whether event `id` comes after the place `end` in the feed (`None`: the start).
+    async fn beyond(&self, id: &str, end: Option<store::FeedPosition>) -> Result<bool, ServiceError> {
+        let Some((directory, seq, _)) = event_place(id) else { return Ok(false) };
+        Ok(match (self.store.feed_position(directory, seq).await?, end) {
+            (Some(at), Some(end)) => at > end,
+            (Some(_), None) => true,
+            (None, _) => false,
+        })
+    }
+
+    /// The deactivations and deletions after the event `after` (beyond the batch being
+    /// sent) of the types the endpoint receives, each preceded by its user's events between
+    /// `after` and it: sent ahead of the backlog, in feed order.
+    async fn revocations_ahead(&self, webhook: &OperatorWebhook, after: &str) -> Result<Vec<SyncEvent>, ServiceError> {
+        let wants = |name: &str| webhook.events.iter().any(|wanted| wanted == name);
+        let mut kinds = Vec::new();
+        if wants("dsync.user.updated") {
+            kinds.push("user.deactivated".to_owned());
+        }
+        if wants("dsync.user.deleted") {
+            kinds.push("user.deleted".to_owned());
+        }
+        let Some((directory, seq, _)) = event_place(after) else { return Ok(Vec::new()) };
+        let Some(from) = self.store.feed_position(directory, seq).await? else { return Ok(Vec::new()) };
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query =
+            store::FeedQuery { from: Some(from), kinds, limit: URGENT_LOOKAHEAD, ..store::FeedQuery::default() };
+        let mut ids = Vec::new();
+        for entry in self.store.deployment_feed(&query).await?.into_iter().filter(|entry| entry.at > from) {
+            let data = self.store.tenant(entry.at.tenant).directory_data(entry.at.directory);
+            let Some(revocation) = data.changes_numbered(&[entry.at.seq]).await?.into_iter().next() else { continue };
+            let mut lane = data
+                .resource_changes_between(revocation.resource_type, &revocation.resource_id, 0, revocation.seq)
+                .await?;
+            // Only the events after `after`, and of the types the endpoint receives.
+            lane.reverse();
+            lane.truncate(LANE_LOOKBACK);
+            lane.reverse();
+            for change in lane {
+                let Some(at) = self.store.feed_position(entry.at.directory, change.seq).await? else { continue };
+                if at > from && super::events::event_type(&change.kind).is_some_and(wants) {
+                    ids.push((at, super::events::change_event_id(entry.at.directory, change.seq)));
+                }
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        let texts: Vec<String> = ids.iter().map(|(_, id)| id.clone()).collect();
+        let mut found = events_by_id(&self.store, &texts).await.map_err(|error| match error {
+            SyncError::Service(error) => error,
+            other => ServiceError::Internal(other.to_string()),
+        })?;
+        Ok(texts.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     /// Notes the first delivery of the deactivations and deletions delivered, and records
@@ -508,7 +609,16 @@ fn held_row(
 ) -> OperatorOutstanding {
     // Ids the feed made parse; a malformed one would name no directory and be settled as gone.
     let (directory, seq, member) = event_place(&event.id).unwrap_or((store::DirectoryId::from(Uuid::nil()), 0, None));
-    OperatorOutstanding { event_id: event.id.clone(), directory, seq, member, resource, attempts, next_attempt_at }
+    OperatorOutstanding {
+        event_id: event.id.clone(),
+        directory,
+        seq,
+        member,
+        resource,
+        state: OutstandingState::Held,
+        attempts,
+        next_attempt_at,
+    }
 }
 
 /// What one round of deliveries to an operator endpoint came to.
