@@ -126,12 +126,22 @@ test('a new admin connects Okta alone, sees the first request live, and rotates 
   assert.equal((await scim('GET', `${scimBase}/Users`, token)).status, 200);
   assert.equal((await scim('GET', `${scimBase}/Users`, newToken)).status, 200);
   await page.waitForSelector('#token-table >> text=Expires soon');
+  // The new token's name says where it came from.
+  const rotatedRow = page.locator('#token-table tr', { hasText: 'Rotated from' });
+  assert.match(await rotatedRow.textContent(), /Rotated from ‘[^’]*setup wizard[^’]*’ on \d{1,2} [A-Z][a-z]{2}/);
   await screenshot(page, 'okta-tokens-rotated');
   await expectAccessible(page, 'the tokens page');
-  // Revoked: refused at once.
+  // Revoking asks first, naming the token and its last use; then it is refused at once.
   const oldRow = page.locator('#token-table tr', { hasText: 'Expires soon' });
   await oldRow.locator('.revoke-token').click();
+  await page.waitForSelector('#revoke-confirmation', { timeout: 10_000 });
+  assert.match(await page.textContent('#revoke-question'), /^Revoke ‘[^’]*setup wizard[^’]*’\?$/);
+  assert.match(await page.textContent('#revoke-consequence'), /last used \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+  await expectAccessible(page, 'the revoke confirmation');
+  assert.equal((await scim('GET', `${scimBase}/Users`, token)).status, 200, 'nothing revoked before confirming');
+  await page.click('#confirm-revoke');
   await page.waitForSelector('#token-table >> text=Revoked', { timeout: 10_000 });
+  await page.waitForSelector('#revoke-confirmation', { state: 'detached', timeout: 10_000 });
   assert.equal((await scim('GET', `${scimBase}/Users`, token)).status, 401);
   assert.equal((await scim('GET', `${scimBase}/Users`, newToken)).status, 200);
   // A rotation without overlap: the replaced token stops at once, the new one works.

@@ -454,7 +454,7 @@ pub async fn rotate_token(
         return Ok(None);
     };
     let request = TokenRequest {
-        label: current.label.clone(),
+        label: rotated_label(&current.label, now),
         read_only: current.read_only,
         // The new token lives as long as the old one was meant to, counted from now.
         expires_at: current.expires_at.map(|expires| now + (expires - current.created_at).max(Duration::hours(1))),
@@ -467,6 +467,24 @@ pub async fn rotate_token(
     let detail = json!({ "token": issued.id.to_string(), "replaces": old.to_string(), "old_token_until": old_until });
     action.commit(actor.record("token.rotated", Some(directory), detail, now)).await?;
     Ok(Some((issued, old_until)))
+}
+
+/// The name of a token made by rotating the token named `label`: `Rotated from ‘Entra
+/// prod’ on 3 Dec` (the old name cut short to keep within the 100 characters a name has).
+pub fn rotated_label(label: &str, now: DateTime<Utc>) -> String {
+    // A token rotated again names its original, not a chain of rotations.
+    let original = label
+        .strip_prefix("Rotated from ‘")
+        .and_then(|rest| rest.rsplit_once("’ on "))
+        .map_or(label, |(original, _)| original);
+    let date = now.format("%-d %b").to_string();
+    let room = 100 - "Rotated from ‘’ on ".chars().count() - date.chars().count();
+    let mut name: String = original.chars().take(room).collect();
+    if name.chars().count() < original.chars().count() {
+        name.pop();
+        name.push('…');
+    }
+    format!("Rotated from ‘{name}’ on {date}")
 }
 
 /// Revokes a token an admin issued for one of the tenant's directories and records
@@ -512,6 +530,18 @@ mod tests {
     fn digests_compare_equal_only_when_equal() {
         assert!(constant_time_eq(&digest("a"), &digest("a")));
         assert!(!constant_time_eq(&digest("a"), &digest("b")));
+    }
+
+    #[test]
+    fn a_rotated_token_is_named_after_its_original_and_the_day() {
+        use chrono::TimeZone;
+        let day = Utc.with_ymd_and_hms(2026, 12, 3, 10, 0, 0).unwrap();
+        assert_eq!(rotated_label("Entra prod", day), "Rotated from ‘Entra prod’ on 3 Dec");
+        let again = rotated_label(&rotated_label("Entra prod", day), day + Duration::days(30));
+        assert_eq!(again, "Rotated from ‘Entra prod’ on 2 Jan");
+        let long = rotated_label(&"x".repeat(100), day);
+        assert_eq!(long.chars().count(), 100);
+        assert!(long.contains("x…’ on 3 Dec"), "{long}");
     }
 
     #[test]

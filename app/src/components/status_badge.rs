@@ -12,7 +12,7 @@ pub(crate) fn Badge(tone: &'static str, text: String) -> impl IntoView {
         _ => "bg-slate-100 text-slate-700 ring-slate-500/20",
     };
     view! {
-        <span class=format!("inline-flex items-center rounded-full px-2.5 py-0.5 text-xs font-medium ring-1 ring-inset {colours}")>
+        <span class=format!("inline-flex items-center whitespace-nowrap rounded-full px-2.5 py-0.5 text-xs font-medium ring-1 ring-inset {colours}")>
             {text}
         </span>
     }

@@ -6,7 +6,7 @@ use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
-use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON};
+use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin};
 use crate::error::PortalError;
 use crate::pages::dashboard::directory_param;
@@ -162,6 +162,13 @@ fn TokensView(admin: AdminView) -> impl IntoView {
     let create = ServerAction::<CreateDirectoryToken>::new();
     let rotate = ServerAction::<RotateToken>::new();
     let revoke = ServerAction::<RevokeDirectoryToken>::new();
+    // The token whose revocation waits for a confirmation: its id, name and last use.
+    let confirming = RwSignal::new(None::<(String, String, String)>);
+    Effect::new(move |_| {
+        if revoke.version().get() > 0 {
+            confirming.set(None);
+        }
+    });
     let tokens = LocalResource::new(move || {
         create.version().track();
         rotate.version().track();
@@ -202,6 +209,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
                 <h2 id="tokens-heading" class="text-lg font-semibold">"All tokens"</h2>
                 <IssuedPanel outcome=Signal::derive(move || rotate.value().get())/>
                 {move || revoke.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error.to_string()/> })}
+                <RevokeConfirmation directory=Signal::derive(directory) confirming revoke/>
                 {move || {
                     let Some(loaded) = tokens.get() else { return view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(); };
                     match loaded {
@@ -220,7 +228,8 @@ fn TokensView(admin: AdminView) -> impl IntoView {
                                         {tokens.into_iter().map(|token| {
                                             let tone = match token.status.as_str() { "active" => "good", "expiring" => "warn", "revoked" | "expired" => "bad", _ => "neutral" };
                                             let usable = token.status == "active" || token.status == "expiring";
-                                            let (rotate_id, revoke_id) = (token.id.clone(), token.id.clone());
+                                            let rotate_id = token.id.clone();
+                                            let asked = (token.id.clone(), token.label.clone(), token.last_used.clone());
                                             let overlap_id = format!("overlap-{}", token.id);
                                             let status = match token.status.as_str() { "expiring" => "Expires soon".to_owned(), other => sentence_case(other) };
                                             view! {
@@ -244,11 +253,8 @@ fn TokensView(admin: AdminView) -> impl IntoView {
                                                                     </select>
                                                                     <button type="submit" class="rotate-token text-xs font-semibold text-indigo-600 hover:text-indigo-500">"Rotate"</button>
                                                                 </ActionForm>
-                                                                <ActionForm action=revoke>
-                                                                    <input type="hidden" name="directory" value=directory()/>
-                                                                    <input type="hidden" name="token" value=revoke_id/>
-                                                                    <button type="submit" class="revoke-token text-xs font-semibold text-red-700 hover:text-red-600">"Revoke"</button>
-                                                                </ActionForm>
+                                                                <button type="button" class="revoke-token text-xs font-semibold text-red-700 hover:text-red-600"
+                                                                    on:click=move |_| confirming.set(Some(asked.clone()))>"Revoke"</button>
                                                             </div>
                                                         })}
                                                     </td>
@@ -264,6 +270,41 @@ fn TokensView(admin: AdminView) -> impl IntoView {
             </section>
         </main>
     }
+}
+
+/// Asks before a token is revoked, naming it and its last use: the identity provider that
+/// holds it is refused from then on.
+#[component]
+fn RevokeConfirmation(
+    directory: Signal<String>,
+    confirming: RwSignal<Option<(String, String, String)>>,
+    revoke: ServerAction<RevokeDirectoryToken>,
+) -> impl IntoView {
+    view! {
+        {move || confirming.get().map(|(id, label, last_used)| {
+            let used = if last_used == "never" {
+                "It has never been used.".to_owned()
+            } else {
+                format!("It was last used {last_used}: the identity provider holding it is refused from now on, until it has another token.")
+            };
+            view! {
+                <div id="revoke-confirmation" role="alertdialog" aria-labelledby="revoke-question" aria-describedby="revoke-consequence"
+                    class="mt-4 rounded-lg border border-red-200 bg-red-50 p-4">
+                    <p id="revoke-question" class="text-sm font-semibold text-red-900">{format!("Revoke ‘{label}’?")}</p>
+                    <p id="revoke-consequence" class="mt-1 text-sm text-red-900">{used}</p>
+                    <ActionForm action=revoke attr:class="mt-3 flex flex-wrap gap-3">
+                        <input type="hidden" name="directory" value=directory.get()/>
+                        <input type="hidden" name="token" value=id/>
+                        <button id="confirm-revoke" type="submit" class="rounded-lg bg-red-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-600">
+                            {format!("Revoke ‘{label}’")}
+                        </button>
+                        <button id="cancel-revoke" type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(None)>"Keep it"</button>
+                    </ActionForm>
+                </div>
+            }
+        })}
+    }
+    .into_any()
 }
 
 fn sentence_case(word: &str) -> String {

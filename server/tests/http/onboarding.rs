@@ -403,6 +403,10 @@ async fn token_rotation_keeps_the_old_token_working_until_the_overlap_ends(db: T
 
     let new_secret = rotated["token"].as_str().unwrap();
     assert!(rotated["old_token_until"].as_str().unwrap().ends_with("UTC"));
+    let listed = admin.json("/api/list_tokens", &[("directory", &directory)]).await;
+    let renamed = listed.as_array().unwrap().iter().find(|t| t["id"] != old_id.as_str()).unwrap()["label"].clone();
+    let day = service::Clock::now(&*clock).format("%-d %b").to_string();
+    assert_eq!(renamed, format!("Rotated from ‘Okta production’ on {day}").as_str(), "the rotated token's name");
     // What the identity provider sees, with the server's clock moved on instead of waited for.
     let users = server.url(&format!("/scim/v2/{directory}/Users"));
     let works = |secret: String| {
