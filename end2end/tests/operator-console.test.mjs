@@ -26,7 +26,12 @@ test('an operator creates a tenant and connects an Okta directory', async () => 
   await page.waitForLoadState('networkidle');
   assert.deepEqual(await seriousAccessibilityViolations(page), []);
 
+  // The name in addresses follows the display name until the operator types one.
+  await page.fill('#tenant-display-name', 'Acme Corporation');
+  assert.equal(await page.inputValue('#tenant-slug'), 'acme-corporation');
   await page.fill('#tenant-slug', 'acme');
+  await page.fill('#tenant-display-name', 'Acme Corporation ');
+  assert.equal(await page.inputValue('#tenant-slug'), 'acme', 'a typed name stays');
   await page.fill('#tenant-display-name', 'Acme Corporation');
   await page.click('#create-tenant');
 
@@ -75,5 +80,15 @@ test('a taken tenant name is refused with a readable message', async () => {
 
   await page.waitForSelector('#create-tenant-error [role=alert]', { timeout: 10_000 });
   assert.equal(await page.textContent('#create-tenant-error'), 'A tenant named "taken" already exists.');
+
+  // A name that cannot be an address is refused in words, not with the browser's generic pattern message.
+  await page.fill('#tenant-slug', 'Not Valid!');
+  await page.click('#create-tenant');
+  await page.waitForFunction(
+    () => !document.querySelector('#create-tenant-error')?.textContent?.includes('already exists'),
+    null,
+    { timeout: 10_000 },
+  );
+  assert.match(await page.textContent('#create-tenant-error'), /lowercase|letters|digits|dash/i);
   await page.close();
 });

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON};
-use crate::components::{ErrorBox, ErrorView, SignedIn, TopBar};
+use crate::components::{CopyField, ErrorBox, ErrorView, SignedIn, TopBar};
 use crate::error::PortalError;
 
 /// One operator account.
@@ -97,9 +97,7 @@ fn TeamView(operator: OperatorView) -> impl IntoView {
                             Ok(added) => view! {
                                 <div class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm">
                                     <p class="font-medium text-emerald-900">{format!("{} can sign in as {}.", added.email, added.role)}</p>
-                                    <label for="new-operator-password" class="mt-2 block font-medium text-slate-700">"Their password"</label>
-                                    <input id="new-operator-password" readonly value=added.password
-                                        class="mt-1 block w-full rounded-lg border border-slate-300 bg-slate-50 px-3 py-2 font-mono text-xs"/>
+                                    <div class="mt-2"><CopyField id="new-operator-password" label="Their password" value=added.password/></div>
                                     <p class="mt-2 text-emerald-900">"Shown only now: hand it over in person or through a password manager."</p>
                                 </div>
                             }.into_any(),

@@ -208,6 +208,25 @@ pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, 
     Ok(link.url(operator.portal.public_base()))
 }
 
+/// A tenant's name in addresses made from its display name: lower-cased, every run of other
+/// characters a dash, starting with a letter, at most 63 characters (`Globex Corp.` →
+/// `globex-corp`).
+pub fn suggested_slug(display_name: &str) -> String {
+    let mut slug = String::new();
+    for c in display_name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_lowercase() || (c.is_ascii_digit() && !slug.is_empty()) {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let mut slug: String = slug.chars().take(63).collect();
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    slug
+}
+
 /// `/tenants`: every tenant, and a form for a new one.
 #[component]
 pub fn TenantsPage() -> impl IntoView {
@@ -222,6 +241,9 @@ fn TenantsView(operator: OperatorView) -> impl IntoView {
     // changed nothing.
     let tenants = Resource::new(|| (), |()| list_tenants());
     let failure = move || create.value().get().and_then(Result::err).map(|error| error.to_string());
+    // The name in addresses follows the display name until the operator types one.
+    let slug = RwSignal::new(String::new());
+    let slug_edited = RwSignal::new(false);
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
@@ -234,12 +256,23 @@ fn TenantsView(operator: OperatorView) -> impl IntoView {
                     </p>
                     <ActionForm action=create attr:class="mt-4 grid gap-4 sm:grid-cols-[1fr_1fr_auto] sm:items-end">
                         <div>
-                            <label for="tenant-slug" class="block text-sm font-medium text-slate-700">"Name in addresses"</label>
-                            <input id="tenant-slug" name="slug" required placeholder="acme" pattern="[a-z][a-z0-9\\-]{0,61}[a-z0-9]" class=INPUT/>
+                            <label for="tenant-display-name" class="block text-sm font-medium text-slate-700">"Display name"</label>
+                            <input id="tenant-display-name" name="display_name" required placeholder="Acme Corporation" class=INPUT
+                                on:input=move |event| {
+                                    if !slug_edited.get_untracked() {
+                                        slug.set(suggested_slug(&event_target_value(&event)));
+                                    }
+                                }/>
                         </div>
                         <div>
-                            <label for="tenant-display-name" class="block text-sm font-medium text-slate-700">"Display name"</label>
-                            <input id="tenant-display-name" name="display_name" required placeholder="Acme Corporation" class=INPUT/>
+                            <label for="tenant-slug" class="block text-sm font-medium text-slate-700">"Name in addresses"</label>
+                            <input id="tenant-slug" name="slug" required placeholder="acme" aria-describedby="tenant-slug-hint" class=INPUT
+                                prop:value=move || slug.get()
+                                on:input=move |event| {
+                                    slug_edited.set(true);
+                                    slug.set(event_target_value(&event));
+                                }/>
+                            <p id="tenant-slug-hint" class="mt-1 text-xs text-slate-500">"Lowercase letters, digits and dashes; filled in from the display name."</p>
                         </div>
                         <button id="create-tenant" type="submit" class=PRIMARY_BUTTON>"Create tenant"</button>
                     </ActionForm>
@@ -498,5 +531,20 @@ fn SsoSection(slug: String, settings: SsoSettings, configure: ServerAction<Confi
                 })}
             </div>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suggested_slug;
+
+    #[test]
+    fn the_name_in_addresses_follows_the_display_name() {
+        assert_eq!(suggested_slug("Globex Corporation"), "globex-corporation");
+        assert_eq!(suggested_slug("  Acme, Inc. (EU)  "), "acme-inc-eu");
+        assert_eq!(suggested_slug("3M Company"), "m-company");
+        assert_eq!(suggested_slug("Zoë & Co"), "zo-co");
+        assert_eq!(suggested_slug("!!!"), "");
+        assert_eq!(suggested_slug(&"a".repeat(80)).len(), 63);
     }
 }
