@@ -35,6 +35,11 @@ test('support investigates a failing sync and the tenant admin sees the access',
   assert.equal(await createUser(scimBase, token, 'tony@stark.example'), 201);
   // The identity provider retries the create: every retry is a uniqueness conflict.
   for (let i = 0; i < 3; i += 1) assert.equal(await createUser(scimBase, token, 'tony@stark.example'), 409);
+  // And a read with a filter it cannot parse: a failed GET.
+  const badFilter = await fetch(`${scimBase}/Users?filter=${encodeURIComponent('userName eq')}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(badFilter.status, 400);
 
   // The operator adds a support colleague, who signs in with the password shown once.
   await operatorPage.goto(`${baseUrl}/team`, { waitUntil: 'networkidle' });
@@ -68,6 +73,18 @@ test('support investigates a failing sync and the tenant admin sees the access',
   assert.match(await support.textContent('#failure-response'), /"scimType": "uniqueness"/);
   await screenshot(support, 'support-failure-detail');
   await expectAccessible(support, 'the opened failure');
+  // A failed GET carries no body: the detail says so instead of showing `null`.
+  await support.click('button.cause-link[data-cause="malformed_request"]');
+  await support.waitForSelector('#failures-table >> text=GET', { timeout: 10_000 });
+  await support.locator('#failures-table tr', { hasText: 'GET' }).first().locator('button.investigate').click();
+  await support.waitForFunction(
+    () => document.querySelector('#failure-detail h2')?.textContent?.startsWith('GET'),
+    null,
+    { timeout: 10_000 },
+  );
+  const getRequest = await support.textContent('#failure-request');
+  assert.match(getRequest, /^No body: a GET request carries none/);
+  assert.doesNotMatch(getRequest, /null/);
   assert.deepEqual(support.errors, [], 'the support console logged errors');
 
   // The tenant's admin sees who looked, in the audit trail.

@@ -117,12 +117,19 @@ pub async fn support_failure(tenant: String, seq: i64) -> Result<FailureView, Po
         .await?
         .ok_or_else(not_found)?;
     let pretty = |value: &serde_json::Value| serde_json::to_string_pretty(value).unwrap_or_default();
+    // A GET or DELETE carries no body: say so rather than show `null`.
+    let request = if detail.request.is_null() {
+        format!("No body: a {} request carries none. What it asked for is in the line above.", detail.failure.method)
+    } else {
+        pretty(&detail.request)
+    };
+    let response = if detail.response.is_null() { "No body.".to_owned() } else { pretty(&detail.response) };
     Ok(FailureView {
         cause: detail.failure.cause.label().to_owned(),
         row: server::row(detail.failure),
         explanation: detail.explanation,
-        request: pretty(&detail.request),
-        response: pretty(&detail.response),
+        request,
+        response,
     })
 }
 
