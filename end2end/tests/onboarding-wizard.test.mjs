@@ -194,7 +194,36 @@ test('a new admin connects Microsoft Entra ID through all five steps', async () 
   await page.waitForSelector('#audit-table', { timeout: 10_000 });
   assert.match(await page.textContent('#audit-table'), /directory\.self_test/);
   await page.selectOption('#audit-outcome', 'success');
+  await page.waitForURL(/\/admin\/audit\?outcome=success$/, { timeout: 10_000 });
   await page.waitForSelector('#audit-table');
+  // Filters apply as you type, match operations by their start, and live in the address.
+  await page.fill('#audit-operation', 'directory');
+  await page.waitForURL(/operation=directory/, { timeout: 10_000 });
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('#audit-table tbody tr')];
+    return rows.length > 0 && rows.every((row) => row.textContent.includes('directory.'));
+  }, null, { timeout: 10_000 });
+  await page.fill('#audit-operation', '');
+  await page.waitForURL((url) => !url.search.includes('operation='), { timeout: 10_000 });
+  // A user is found by email: the records about Grace.
+  await page.fill('#audit-resource', 'grace@globex.example');
+  await page.waitForURL(/resource=grace%40globex\.example/, { timeout: 10_000 });
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('#audit-table tbody tr')];
+    return rows.length > 0 && rows.every((row) => /Resource [0-9a-f-]+/.test(row.textContent));
+  }, null, { timeout: 10_000 });
+  const shared = page.url();
+  await page.reload({ waitUntil: 'networkidle' });
+  await page.waitForSelector('#audit-table', { timeout: 10_000 });
+  assert.equal(page.url(), shared, 'the filtered view survives a reload');
+  assert.equal(await page.inputValue('#audit-resource'), 'grace@globex.example');
+  assert.equal(await page.inputValue('#audit-outcome'), 'success');
+  await page.goto(`${baseUrl}/admin/audit?operation=nothing.like.this`, { waitUntil: 'networkidle' });
+  await page.waitForSelector('#no-records', { timeout: 10_000 });
+  assert.equal(await page.textContent('#no-records'), 'No records match these filters.');
+  await expectAccessible(page, 'the audit trail without matches');
+  await page.goto(`${baseUrl}/admin/audit`, { waitUntil: 'networkidle' });
+  await page.waitForSelector('#audit-table', { timeout: 10_000 });
   await page.click('#verify-chain');
   await page.waitForSelector('#verify-result >> text=Intact', { timeout: 10_000 });
   await screenshot(page, 'audit-trail');

@@ -191,9 +191,11 @@ pub struct AuditFilters {
     pub until: Option<String>,
     /// `success` or `failure`.
     pub outcome: Option<String>,
-    /// An action such as `token.revoked`, or an HTTP method such as `PATCH`.
+    /// The start of an action such as `token` or `token.revoked`, or an HTTP method such as
+    /// `PATCH`.
     pub operation: Option<String>,
-    /// A user's or group's id.
+    /// A user's or group's id, or (see [`AuditFilters::resolved_query`]) its userName,
+    /// displayName or an email.
     pub resource: Option<String>,
     pub directory: Option<String>,
 }
@@ -231,9 +233,31 @@ impl AuditFilters {
             until: given(&self.until).map(|v| time(v, true, "until")).transpose()?,
             outcome,
             operation: bounded(given(&self.operation), "operation")?,
-            resource_id: bounded(given(&self.resource), "resource")?,
+            resource_ids: bounded(given(&self.resource), "resource")?.into_iter().collect(),
             directory,
         })
+    }
+
+    /// [`Self::to_query`], with a resource given by name found too: the records of the
+    /// users and groups of `tenant` whose userName, displayName or an email it is, besides
+    /// those of a resource with that id.
+    pub async fn resolved_query(
+        &self,
+        store: &Store,
+        tenant: TenantId,
+    ) -> Result<Result<store::AuditQuery, String>, ServiceError> {
+        let mut query = match self.to_query() {
+            Ok(query) => query,
+            Err(message) => return Ok(Err(message)),
+        };
+        if let Some(text) = query.resource_ids.first().cloned() {
+            for id in store.tenant(tenant).resource_ids_named(&text, 100).await? {
+                if !query.resource_ids.contains(&id) {
+                    query.resource_ids.push(id);
+                }
+            }
+        }
+        Ok(Ok(query))
     }
 }
 

@@ -66,10 +66,11 @@ pub struct AuditQuery {
     /// Records before this time.
     pub until: Option<DateTime<Utc>>,
     pub outcome: Option<AuditOutcome>,
-    /// An action (`scim.request`, `token.revoked`…) or, for SCIM requests, an HTTP method.
+    /// The start of an action (`token` finds `token.revoked` and `token.issued`) or, for
+    /// SCIM requests, an HTTP method.
     pub operation: Option<String>,
-    /// A user's or group's id.
-    pub resource_id: Option<String>,
+    /// Records about any of these users or groups (by id); empty: any.
+    pub resource_ids: Vec<String>,
     pub directory: Option<DirectoryId>,
 }
 
@@ -500,6 +501,22 @@ impl TenantScope<'_> {
         Ok(crate::SyncHealth { requests, failures, last_request_at })
     }
 
+    /// The users and groups of the tenant (in any directory) whose userName or displayName,
+    /// or one of whose emails, is `text` (any case): what an audit search by name finds.
+    pub async fn resource_ids_named(&self, text: &str, limit: i64) -> Result<Vec<String>, StoreError> {
+        const QUERY: &str = "SELECT id FROM scim_resources WHERE tenant_id = $1 AND name_folded = $2 \
+             UNION SELECT resource_id FROM scim_resource_values \
+             WHERE tenant_id = $1 AND attribute = 'emails' AND value_folded = $2 LIMIT $3";
+        let folded = text.trim().to_lowercase();
+        let ids: Vec<String> = as_tenant!(self, conn => sqlx::query_scalar(QUERY)
+            .bind(self.tenant)
+            .bind(&folded)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?);
+        Ok(ids)
+    }
+
     /// The newest records matching `query` with a sequence number below `before` (all when
     /// `None`), newest first, at most `limit`: keyset paging that stays as fast on the
     /// millionth record as on the first (the key is the primary key).
@@ -520,9 +537,12 @@ impl TenantScope<'_> {
             query.since.map(|_| format!("occurred_at >= {}", next())),
             query.until.map(|_| format!("occurred_at < {}", next())),
             query.outcome.map(|_| format!("outcome = {}", next())),
-            // An action, or the HTTP method of SCIM requests: bound twice.
-            query.operation.as_ref().map(|_| format!("(action = {} OR method = {})", next(), next())),
-            query.resource_id.as_ref().map(|_| format!("resource_id = {}", next())),
+            // The start of an action, or the HTTP method of SCIM requests: bound twice.
+            query.operation.as_ref().map(|_| format!("(action LIKE {} ESCAPE '\\' OR method = {})", next(), next())),
+            (!query.resource_ids.is_empty()).then(|| {
+                let slots: Vec<String> = query.resource_ids.iter().map(|_| next()).collect();
+                format!("resource_id IN ({})", slots.join(", "))
+            }),
             query.directory.map(|_| format!("directory_id = {}", next())),
         ];
         for condition in conditions.into_iter().flatten() {
@@ -545,9 +565,10 @@ impl TenantScope<'_> {
                 statement = statement.bind(outcome.as_str());
             }
             if let Some(operation) = &query.operation {
-                statement = statement.bind(operation.clone()).bind(operation.to_uppercase());
+                let escaped = operation.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                statement = statement.bind(format!("{escaped}%")).bind(operation.to_uppercase());
             }
-            if let Some(resource) = &query.resource_id {
+            for resource in &query.resource_ids {
                 statement = statement.bind(resource.clone());
             }
             if let Some(directory) = query.directory {

@@ -826,7 +826,7 @@ async fn audit_pages_filter_and_page_by_key_newest_first(db: TestDatabase) {
     assert_eq!(seqs(scope.audit_page(&all, None, 2).await.unwrap()), [6, 5]);
     assert_eq!(seqs(scope.audit_page(&all, Some(5), 2).await.unwrap()), [4, 3]);
     assert_eq!(seqs(scope.audit_page(&all, Some(2), 2).await.unwrap()), [1]);
-    let by_resource = store::AuditQuery { resource_id: Some("user-3".into()), ..all.clone() };
+    let by_resource = store::AuditQuery { resource_ids: vec!["user-3".into()], ..all.clone() };
     assert_eq!(seqs(scope.audit_page(&by_resource, None, 10).await.unwrap()), [3]);
     let failures = store::AuditQuery { outcome: Some(store::AuditOutcome::Failure), ..all.clone() };
     assert_eq!(seqs(scope.audit_page(&failures, None, 10).await.unwrap()), [6]);
@@ -834,6 +834,15 @@ async fn audit_pages_filter_and_page_by_key_newest_first(db: TestDatabase) {
     assert_eq!(seqs(scope.audit_page(&patches, None, 10).await.unwrap()), [6]);
     let requests = store::AuditQuery { operation: Some("scim.request".into()), ..all.clone() };
     assert_eq!(seqs(scope.audit_page(&requests, None, 10).await.unwrap()).len(), 6);
+    // By its start, and with `%` and `_` taken as themselves.
+    let started = store::AuditQuery { operation: Some("scim.".into()), ..all.clone() };
+    assert_eq!(seqs(scope.audit_page(&started, None, 10).await.unwrap()).len(), 6);
+    for wildcard in ["scim_request", "%request"] {
+        let query = store::AuditQuery { operation: Some(wildcard.into()), ..all.clone() };
+        assert!(scope.audit_page(&query, None, 10).await.unwrap().is_empty(), "{wildcard}");
+    }
+    let either = store::AuditQuery { resource_ids: vec!["user-3".into(), "user-5".into()], ..all.clone() };
+    assert_eq!(seqs(scope.audit_page(&either, None, 10).await.unwrap()), [5, 3]);
     let window = store::AuditQuery {
         since: Some(at(10) + chrono::Duration::microseconds(3000)),
         until: Some(at(10) + chrono::Duration::microseconds(6000)),

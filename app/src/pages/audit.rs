@@ -2,6 +2,8 @@
 //! exports (CSV, JSON Lines), chain verification and the retention period.
 
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
@@ -48,21 +50,37 @@ pub struct AuditFilterForm {
 }
 
 impl AuditFilterForm {
-    /// The export address with these filters.
-    pub fn export_href(&self, format: &str) -> String {
-        let mut query = vec![format!("format={format}")];
-        for (name, value) in [
+    /// The filters given, as `name=value` pairs of a query string.
+    fn pairs(&self) -> Vec<String> {
+        [
             ("since", &self.since),
             ("until", &self.until),
             ("outcome", &self.outcome),
             ("operation", &self.operation),
             ("resource", &self.resource),
-        ] {
-            if !value.trim().is_empty() {
-                query.push(format!("{name}={}", encode(value.trim())));
-            }
-        }
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.trim().is_empty())
+        .map(|(name, value)| format!("{name}={}", encode(value.trim())))
+        .collect()
+    }
+
+    /// The export address with these filters.
+    pub fn export_href(&self, format: &str) -> String {
+        let mut query = vec![format!("format={format}")];
+        query.extend(self.pairs());
         format!("/admin/audit/export?{}", query.join("&"))
+    }
+
+    /// The page's own address with these filters: shareable, and kept on reload.
+    pub fn page_href(&self) -> String {
+        let pairs = self.pairs();
+        if pairs.is_empty() { "/admin/audit".to_owned() } else { format!("/admin/audit?{}", pairs.join("&")) }
+    }
+
+    /// Whether any filter is set.
+    pub fn any(&self) -> bool {
+        !self.pairs().is_empty()
     }
 }
 
@@ -89,7 +107,10 @@ pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Res
         resource: given(filters.resource),
         directory: None,
     };
-    let query = filters.to_query().map_err(|message| PortalError::Invalid(service::sentence(&message)))?;
+    let query = filters
+        .resolved_query(admin.store(), admin.tenant())
+        .await?
+        .map_err(|message| PortalError::Invalid(service::sentence(&message)))?;
     let records = service::audit::page(admin.store(), admin.tenant(), &query, before, AUDIT_PAGE + 1).await?;
     let more = records.len() as i64 > AUDIT_PAGE;
     let rows: Vec<AuditRowView> = records
@@ -167,7 +188,19 @@ pub fn AuditPage() -> impl IntoView {
 
 #[component]
 fn AuditView(admin: AdminView) -> impl IntoView {
-    let filters = RwSignal::new(AuditFilterForm::default());
+    // The filters live in the address: a filtered view can be shared, and survives a reload.
+    let query = use_query_map();
+    let filters = Memo::new(move |_| {
+        query.with(|q| AuditFilterForm {
+            since: q.get("since").unwrap_or_default(),
+            until: q.get("until").unwrap_or_default(),
+            outcome: q.get("outcome").unwrap_or_default(),
+            operation: q.get("operation").unwrap_or_default(),
+            resource: q.get("resource").unwrap_or_default(),
+        })
+    });
+    // What the inputs first show; typing is not overwritten by the address it updates.
+    let initial = filters.get_untracked();
     // The keyset of each page shown so far: `None` for the newest.
     let pages = RwSignal::new(vec![None::<i64>]);
     let records = LocalResource::new(move || audit_records(filters.get(), pages.with(|p| p.last().copied().flatten())));
@@ -177,21 +210,46 @@ fn AuditView(admin: AdminView) -> impl IntoView {
         save_retention.version().track();
         audit_retention()
     });
+    let navigate = use_navigate();
+    let apply = move |change: &dyn Fn(&mut AuditFilterForm)| {
+        let mut form = filters.get_untracked();
+        change(&mut form);
+        pages.set(vec![None]);
+        navigate(&form.page_href(), NavigateOptions { replace: true, scroll: false, ..NavigateOptions::default() });
+    };
+    let apply = StoredValue::new(apply);
+    // Typing applies a filter once the typist pauses (300 ms), not at every key.
+    let typing = StoredValue::new(None::<leptos::leptos_dom::helpers::TimeoutHandle>);
     let field = |id: &'static str,
                  label: &'static str,
                  kind: &'static str,
                  placeholder: &'static str,
-                 get: fn(&AuditFilterForm) -> String,
+                 value: String,
                  set: fn(&mut AuditFilterForm, String)| {
+        let typed = kind == "text";
         view! {
             <div>
                 <label for=id class="block text-sm font-medium text-slate-700">{label}</label>
-                <input id=id type=kind placeholder=placeholder class=INPUT
-                    prop:value=move || filters.with(get)
-                    on:change=move |event| {
+                <input id=id type=kind placeholder=placeholder class=INPUT value=value
+                    on:input=move |event| {
+                        if !typed {
+                            return;
+                        }
                         let value = event_target_value(&event);
-                        filters.update(|form| set(form, value));
-                        pages.set(vec![None]);
+                        if let Some(pending) = typing.get_value() {
+                            pending.clear();
+                        }
+                        let handle = leptos::leptos_dom::helpers::set_timeout_with_handle(
+                            move || apply.with_value(|apply| apply(&|form| set(form, value.clone()))),
+                            std::time::Duration::from_millis(300),
+                        );
+                        typing.set_value(handle.ok());
+                    }
+                    on:change=move |event| {
+                        if !typed {
+                            let value = event_target_value(&event);
+                            apply.with_value(|apply| apply(&|form| set(form, value.clone())));
+                        }
                     }/>
             </div>
         }
@@ -212,22 +270,21 @@ fn AuditView(admin: AdminView) -> impl IntoView {
             <section class=CARD aria-labelledby="filters-heading">
                 <h2 id="filters-heading" class="text-lg font-semibold">"Filters"</h2>
                 <div class="mt-4 grid gap-4 sm:grid-cols-5">
-                    {field("audit-since", "From (UTC)", "date", "", |f| f.since.clone(), |f, v| f.since = v)}
-                    {field("audit-until", "Through (UTC)", "date", "", |f| f.until.clone(), |f, v| f.until = v)}
+                    {field("audit-since", "From (UTC)", "date", "", initial.since.clone(), |f, v| f.since = v)}
+                    {field("audit-until", "Through (UTC)", "date", "", initial.until.clone(), |f, v| f.until = v)}
                     <div>
                         <label for="audit-outcome" class="block text-sm font-medium text-slate-700">"Outcome"</label>
                         <select id="audit-outcome" class=INPUT on:change=move |event| {
                             let value = event_target_value(&event);
-                            filters.update(|form| form.outcome = value);
-                            pages.set(vec![None]);
+                            apply.with_value(|apply| apply(&|form| form.outcome.clone_from(&value)));
                         }>
-                            <option value="">"Any"</option>
-                            <option value="success">"Success"</option>
-                            <option value="failure">"Failure"</option>
+                            {[("", "Any"), ("success", "Success"), ("failure", "Failure")].into_iter().map(|(value, label)| view! {
+                                <option value=value selected=initial.outcome == value>{label}</option>
+                            }).collect_view()}
                         </select>
                     </div>
-                    {field("audit-operation", "Operation", "text", "PATCH or token.revoked", |f| f.operation.clone(), |f, v| f.operation = v)}
-                    {field("audit-resource", "User or group id", "text", "", |f| f.resource.clone(), |f, v| f.resource = v)}
+                    {field("audit-operation", "Operation", "text", "PATCH or token", initial.operation.clone(), |f, v| f.operation = v)}
+                    {field("audit-resource", "User or group", "text", "Email, name or id", initial.resource.clone(), |f, v| f.resource = v)}
                 </div>
             </section>
             <section class=CARD aria-labelledby="records-heading">
@@ -235,6 +292,10 @@ fn AuditView(admin: AdminView) -> impl IntoView {
                 {move || {
                     let Some(loaded) = records.get() else { return view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any() };
                     match loaded {
+                        Ok(page) if page.rows.is_empty() => {
+                            let message = if filters.with(AuditFilterForm::any) { "No records match these filters." } else { "No records yet." };
+                            view! { <p id="no-records" class="mt-4 text-sm text-slate-600">{message}</p> }.into_any()
+                        }
                         Ok(page) => {
                             let next = page.next_before;
                             let has_newer = pages.with(|p| p.len() > 1);

@@ -65,7 +65,14 @@ async fn admin_export(State(state): State<AppState>, session: Session, Query(que
         return (StatusCode::UNAUTHORIZED, "Sign in as an admin of this organisation.").into_response();
     };
     let tenant = admin.tenant;
-    match (Format::parse(query.format.as_deref()), query.filters.to_query()) {
+    let filters = match query.filters.resolved_query(&state.store, tenant).await {
+        Ok(filters) => filters,
+        Err(error) => {
+            tracing::warn!(%error, "audit export filters could not be resolved");
+            return (StatusCode::SERVICE_UNAVAILABLE, "the service is unavailable; retry later").into_response();
+        }
+    };
+    match (Format::parse(query.format.as_deref()), filters) {
         (Ok(format), Ok(filters)) => export(state.store.clone(), tenant, filters, format),
         (Err(message), _) | (_, Err(message)) => (StatusCode::BAD_REQUEST, message).into_response(),
     }

@@ -634,6 +634,20 @@ async fn the_audit_page_filters_pages_exports_and_retains_the_admins_trail(db: T
     assert_eq!(seqs(&first).len() + seqs(&second).len(), stored);
     assert_eq!(bad.status(), 422);
 
+    // An operation matches by its start; a user is found by userName as well as by id.
+    let tokens = admin.json("/api/audit_records", &[("filters[operation]", "token")]).await;
+    let actions: Vec<&str> = tokens["rows"].as_array().unwrap().iter().map(|r| r["what"].as_str().unwrap()).collect();
+    assert!(!actions.is_empty() && actions.iter().all(|a| a.starts_with("token.")), "{actions:?}");
+    let no_wildcards = admin.json("/api/audit_records", &[("filters[operation]", "t_ken")]).await;
+    assert!(no_wildcards["rows"].as_array().unwrap().is_empty(), "an underscore is no wildcard");
+    let by_name = admin.json("/api/audit_records", &[("filters[resource]", "ADA")]).await;
+    let about_ada: Vec<&Value> = by_name["rows"].as_array().unwrap().iter().collect();
+    assert!(!about_ada.is_empty(), "{by_name}");
+    let ada_id = about_ada[0]["resource_id"].as_str().unwrap().to_owned();
+    assert!(about_ada.iter().all(|r| r["resource_id"] == ada_id.as_str()));
+    let by_id = admin.json("/api/audit_records", &[("filters[resource]", &ada_id)]).await;
+    assert_eq!(by_id["rows"], by_name["rows"]);
+
     let csv = admin.get("/admin/audit/export?format=csv&outcome=failure").await;
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
     let csv = csv.text().await.unwrap();

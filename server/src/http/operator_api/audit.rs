@@ -68,6 +68,6 @@ pub(super) async fn export_audit_trail(
         resource: query.resource,
         directory: query.directory,
     };
-    let filters = filters.to_query().map_err(ApiFailure::BadRequest)?;
+    let filters = filters.resolved_query(&state.store, tenant.id).await?.map_err(ApiFailure::BadRequest)?;
     Ok(export(state.store.clone(), tenant.id, filters, format))
 }
