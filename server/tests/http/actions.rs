@@ -144,6 +144,22 @@ async fn every_action_leaves_exactly_one_record_whatever_the_entry_point(db: Tes
     admin.json("/api/revoke_directory_token", &[("directory", &directory), ("token", &rotated)]).await;
     let report = admin.json("/api/run_self_test", &[("directory", &directory)]).await;
     assert_eq!(report["passed"], true, "{report}");
+    // Its deliberate 404 is the self-test's, not a failure of the directory's sync.
+    server.audit.flush().await;
+    let directory_id: store::DirectoryId = directory.parse().unwrap();
+    #[allow(clippy::disallowed_methods)] // the server recorded at the real time
+    let health = db
+        .store
+        .tenant(acme.tenant)
+        .directory_sync_health(directory_id, chrono::Utc::now() - chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(health.requests > 0);
+    assert_eq!(health.failures, 0, "the self-test's 404 counted as a failure");
+    #[allow(clippy::disallowed_methods)]
+    let overview = service::support::failures_by_cause(&db.store, chrono::Utc::now()).await.unwrap();
+    let not_found = overview.iter().filter(|c| c.cause == service::support::FailureCause::NotFound);
+    assert_eq!(not_found.map(|c| c.failures).sum::<u64>(), 0, "the self-test's 404 counts in the support console");
     admin.json("/api/create_webhook", &[("url", "http://127.0.0.1:9/hook")]).await;
     admin.json("/api/set_audit_retention", &[("days", "400")]).await;
     admin.json("/api/invite_admin", &[("valid_days", "7")]).await;
