@@ -53,8 +53,9 @@ pub async fn sign_in(email: String, password: String) -> Result<(), PortalError>
         .await
         .map_err(PortalError::sign_in_refused)?;
     visitor.session.start(&portal.store, &account).await?;
+    // Operators come to work on their customers: the tenant list, not the status page.
     leptos_axum::redirect(match account {
-        SignedInAccount::Operator(_) => "/",
+        SignedInAccount::Operator(_) => "/tenants",
         SignedInAccount::Admin(_) => "/admin",
     });
     Ok(())

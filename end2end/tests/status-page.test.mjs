@@ -60,6 +60,9 @@ test('a wrong password is refused with a readable message', async () => {
 test('after signing in, the button reads the database through a server function', async () => {
   const page = await openPage(browser);
   await submitSignIn(page);
+  // Operators land on their tenants; the status page is one click away.
+  await page.waitForURL(`${baseUrl}/tenants`, { timeout: 10_000 });
+  await page.click('nav >> text=Status');
   await page.waitForSelector('#check-database', { timeout: 10_000 });
   assert.equal(await page.textContent('#signed-in-as'), operatorEmail);
   await page.waitForLoadState('networkidle');

@@ -267,7 +267,7 @@ async fn signing_in_sets_a_protected_session_cookie_and_opens_the_portal(db: Tes
     let response = server.sign_in().await;
 
     assert!(response.status().is_redirection(), "{}", response.status());
-    assert_eq!(response.headers()["location"], "/");
+    assert_eq!(response.headers()["location"], "/tenants", "operators land on their tenants");
     let cookie = session_cookie(&response).expect("a session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
