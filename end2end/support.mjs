@@ -150,7 +150,10 @@ export async function acceptSetupLink(browser, link, email, shots) {
   await page.fill('#admin-password', adminPassword);
   await page.fill('#admin-password-again', adminPassword);
   await page.click('#create-account');
-  await page.waitForURL(`${baseUrl}/admin`, { timeout: 10_000 });
+  // The tenant has no directory yet: the admin lands in the setup wizard the link promised.
+  await page.waitForURL(`${baseUrl}/admin/connect`, { timeout: 10_000 });
+  await page.waitForSelector('#idp-okta');
+  await page.goto(`${baseUrl}/admin`, { waitUntil: 'networkidle' });
   await page.waitForSelector('#connect-idp');
   return page;
 }

@@ -52,12 +52,13 @@ pub async fn sign_in(email: String, password: String) -> Result<(), PortalError>
     let account = service::admins::sign_in(&portal.store, &portal.sign_in_throttle, &email, password)
         .await
         .map_err(PortalError::sign_in_refused)?;
-    visitor.session.start(&portal.store, &account).await?;
     // Operators come to work on their customers: the tenant list, not the status page.
-    leptos_axum::redirect(match account {
+    let landing = match &account {
         SignedInAccount::Operator(_) => "/tenants",
-        SignedInAccount::Admin(_) => "/admin",
-    });
+        SignedInAccount::Admin(admin) => service::admins::landing_page(&portal.store, admin.tenant).await?,
+    };
+    visitor.session.start(&portal.store, &account).await?;
+    leptos_axum::redirect(landing);
     Ok(())
 }
 

@@ -73,6 +73,14 @@ pub struct SignedInAdmin {
     pub tenant: TenantId,
 }
 
+/// Where a tenant admin lands after signing in or accepting a setup link: the setup
+/// wizard's first step while the tenant has no directory (what the setup link promised),
+/// else the tenant's directories.
+pub async fn landing_page(store: &Store, tenant: TenantId) -> Result<&'static str, ServiceError> {
+    let directories = store.tenant(tenant).directories().await?;
+    Ok(if directories.is_empty() { "/admin/connect" } else { "/admin" })
+}
+
 /// Who signed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignedInAccount {

@@ -45,8 +45,9 @@ pub async fn accept_setup_link(
     }
     let store = &visitor.portal.store;
     let admin = service::admins::redeem_setup_link(store, &secret, &email, password, &visitor.portal.effects).await?;
+    let landing = service::admins::landing_page(store, admin.tenant).await?;
     visitor.session.start(store, &service::admins::SignedInAccount::Admin(admin)).await?;
-    leptos_axum::redirect("/admin");
+    leptos_axum::redirect(landing);
     Ok(())
 }
 
@@ -102,7 +103,7 @@ fn AcceptForm(secret: String, tenant_name: String) -> impl IntoView {
     view! {
         <h1 class="mt-2 text-2xl font-bold tracking-tight">{format!("Connect {tenant_name}'s identity provider")}</h1>
         <p class="mt-2 text-sm text-slate-600">
-            "Create your admin account. Next, a five-step guide connects your identity provider, so that "
+            "Create your admin account. Next, a step-by-step guide connects your identity provider, so that "
             "users and groups are provisioned automatically."
         </p>
         <ActionForm action=accept attr:class="mt-8 space-y-5" attr:aria-describedby="accept-error">

@@ -71,13 +71,22 @@ async fn callback(State(state): State<AppState>, session: Session, Query(query):
         sso::finish(&state.store, &state.sso, pending, &code, &returned_state, &callback_url(&state), &state.effects)
             .await;
     match finished {
-        Ok(admin) => match PortalSession::new(session).start(&state.store, &SignedInAccount::Admin(admin)).await {
-            Ok(()) => Redirect::to("/admin").into_response(),
-            Err(error) => {
-                tracing::error!(%error, "starting an admin session after single sign-on");
-                back_to_sign_in("unavailable")
+        Ok(admin) => {
+            let landing = match service::admins::landing_page(&state.store, admin.tenant).await {
+                Ok(landing) => landing,
+                Err(error) => {
+                    tracing::error!(%error, "finding an admin's landing page after single sign-on");
+                    return back_to_sign_in("unavailable");
+                }
+            };
+            match PortalSession::new(session).start(&state.store, &SignedInAccount::Admin(admin)).await {
+                Ok(()) => Redirect::to(landing).into_response(),
+                Err(error) => {
+                    tracing::error!(%error, "starting an admin session after single sign-on");
+                    back_to_sign_in("unavailable")
+                }
             }
-        },
+        }
         Err(error) => failed(&error),
     }
 }

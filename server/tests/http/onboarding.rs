@@ -95,7 +95,8 @@ pub(crate) async fn admin_of<'a>(server: &'a TestServer, slug: &str, email: &str
         )
         .await;
     assert!(accepted.status().is_redirection(), "{}", accepted.status());
-    assert_eq!(accepted.headers()["location"], "/admin");
+    // A new tenant has no directory yet: the admin lands in the setup wizard the link promised.
+    assert_eq!(accepted.headers()["location"], "/admin/connect");
     admin
 }
 
@@ -149,7 +150,7 @@ async fn a_setup_link_makes_one_admin_who_lands_on_their_home(db: TestDatabase) 
         )
         .await;
     assert!(accepted.status().is_redirection());
-    assert_eq!(accepted.headers()["location"], "/admin");
+    assert_eq!(accepted.headers()["location"], "/admin/connect");
 
     let home = visitor.json("/api/admin_home", &[]).await;
     assert_eq!(home["tenant_name"], "acme Inc");
@@ -176,7 +177,8 @@ async fn a_setup_link_makes_one_admin_who_lands_on_their_home(db: TestDatabase) 
     let later = Visitor::new(&server);
     let signed_in =
         later.post_form("/api/sign_in", &[("email", "it@acme.example"), ("password", "correct horse battery")]).await;
-    assert_eq!(signed_in.headers()["location"], "/admin");
+    // Still no directory: back into the wizard.
+    assert_eq!(signed_in.headers()["location"], "/admin/connect");
     let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap();
     let actions: Vec<String> =
         db.store.tenant(tenant.id).audit_records(0, 100).await.unwrap().into_iter().map(|r| r.action).collect();
@@ -541,7 +543,7 @@ async fn an_operator_grants_the_support_role_which_can_look_but_not_change(db: T
     let support = Visitor::new(&server);
     let signed_in =
         support.post_form("/api/sign_in", &[("email", "help@vendor.example"), ("password", password)]).await;
-    assert_eq!(signed_in.headers()["location"], "/");
+    assert_eq!(signed_in.headers()["location"], "/tenants");
     assert_eq!(support.call("/api/list_tenants", &[]).await.status(), 200);
     assert_eq!(support.call("/api/list_operators", &[]).await.status(), 200);
     assert_eq!(support.call("/api/create_tenant", &[("slug", "acme"), ("display_name", "Acme")]).await.status(), 403);

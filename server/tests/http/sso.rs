@@ -228,7 +228,7 @@ async fn an_admin_made_with_single_sign_on_signs_in_again_with_it(db: TestDataba
     assert!(page.contains("Continue with Acme Okta"), "the setup page offers no single sign-on");
     let landed = sign_in_through(&server, &browser, &[("setup", &secret)]).await;
 
-    assert_eq!(landed, "/admin");
+    assert_eq!(landed, "/admin/connect", "no directory yet: the setup wizard");
     let home: Value = browser
         .post(server.url("/api/admin_home"))
         .header("accept", "application/json")
@@ -246,7 +246,7 @@ async fn an_admin_made_with_single_sign_on_signs_in_again_with_it(db: TestDataba
     // The link is used; the admin comes back by naming the organisation.
     let again = client();
     assert_eq!(sign_in_through(&server, &again, &[("setup", &secret)]).await, "/sign-in?sso=link-used");
-    assert_eq!(sign_in_through(&server, &again, &[("organisation", "Acme")]).await, "/admin");
+    assert_eq!(sign_in_through(&server, &again, &[("organisation", "Acme")]).await, "/admin/connect");
     // Without a password, the password form never lets them in.
     let by_password = client()
         .post(server.url("/api/sign_in"))
