@@ -44,6 +44,8 @@ async function toTokenStep(page, idp, expectedInstruction, shots = idp) {
   await page.waitForURL(/\/setup\/token$/);
   await page.waitForSelector('#waiting', { timeout: 10_000 });
   await page.waitForLoadState('networkidle');
+  // The token step repeats the address: Entra asks for both on one screen.
+  assert.equal(await page.inputValue('#token-step-base-url'), scimBase);
   return scimBase;
 }
 

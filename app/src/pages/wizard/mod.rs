@@ -244,6 +244,11 @@ fn TokenStep(state: WizardData) -> impl IntoView {
                     {format!("{} proves who it is with a secret token. It is shown once: paste it straight into {}.", state.idp_name, state.idp_name)}
                 </p>
             </div>
+            // Identity providers such as Entra ask for the address and the token on one screen.
+            <div>
+                <CopyField id="token-step-base-url" label="SCIM base URL" value=state.scim_base_url.clone()/>
+                <p class="mt-1 text-xs text-slate-500">"The same address as in step 2, for the screen that asks for both."</p>
+            </div>
             <ActionForm action=issue attr:class="flex flex-wrap items-end gap-4">
                 <input type="hidden" name="directory" value=token_directory/>
                 <div>
