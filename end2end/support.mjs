@@ -52,19 +52,29 @@ export async function openPage(browser) {
   // (a poll of a live page, by `goto` or by a link the router follows) is cut by the
   // browser, which is the page's normal end, not a failed request.
   let navigations = 0;
+  // While `goto` or `reload` runs, the page being left can still start a poll (after the
+  // call, before it unloads): cut by the browser too, so also not a failure.
+  let leaving = 0;
   const navigationOf = new WeakMap();
-  const goto = page.goto.bind(page);
-  page.goto = (...args) => {
-    navigations += 1;
-    return goto(...args);
-  };
+  for (const name of ['goto', 'reload']) {
+    const navigate = page[name].bind(page);
+    page[name] = async (...args) => {
+      navigations += 1;
+      leaving += 1;
+      try {
+        return await navigate(...args);
+      } finally {
+        leaving -= 1;
+      }
+    };
+  }
   page.on('framenavigated', (frame) => {
     if (frame === page.mainFrame()) navigations += 1;
   });
   page.on('request', (request) => navigationOf.set(request, navigations));
   page.on('requestfailed', (request) => {
     const aborted = request.failure()?.errorText === 'net::ERR_ABORTED';
-    const leftBehind = aborted && (navigationOf.get(request) ?? navigations) < navigations;
+    const leftBehind = aborted && ((navigationOf.get(request) ?? navigations) < navigations || leaving > 0);
     // A live event stream is cut when the page leaves: that is its normal end.
     const streamClosed = (request.resourceType() === 'eventsource' && aborted) || leftBehind;
     // Chromium fetches the icon again after each in-page navigation and drops a fetch

@@ -34,20 +34,20 @@ async function api(method, path) {
 }
 
 test('the admin sees each leaver with its timeline, filters by status and exports CSV', async () => {
-  const admin = await acceptSetupLink(browser, await setupLinkFor(operatorPage, 'umbrella'), 'it@umbrella.example', false);
+  const admin = await acceptSetupLink(browser, await setupLinkFor(operatorPage, 'cyberdyne'), 'it@cyberdyne.example', false);
   const { scimBase, token } = await directoryWithToken(admin);
   const directory = scimBase.split('/').pop();
 
   // The identity provider: two users, one deactivated, one deleted.
   const ids = {};
-  for (const name of ['alice@umbrella.example', 'bob@umbrella.example']) {
+  for (const name of ['alice@cyberdyne.example', 'bob@cyberdyne.example']) {
     const created = await scim('POST', `${scimBase}/Users`, token, { schemas: [USER], userName: name, active: true });
     assert.equal(created.status, 201, created.body);
     ids[name] = JSON.parse(created.body).id;
   }
   const patch = { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: false }] };
-  assert.equal((await scim('PATCH', `${scimBase}/Users/${ids['alice@umbrella.example']}`, token, patch)).status, 200);
-  assert.equal((await scim('DELETE', `${scimBase}/Users/${ids['bob@umbrella.example']}`, token)).status, 204);
+  assert.equal((await scim('PATCH', `${scimBase}/Users/${ids['alice@cyberdyne.example']}`, token, patch)).status, 200);
+  assert.equal((await scim('DELETE', `${scimBase}/Users/${ids['bob@cyberdyne.example']}`, token)).status, 204);
 
   // The product reads the feed, revokes Alice's access, and confirms it.
   const page = await api('GET', `/api/v1/directories/${directory}/events`);
@@ -57,8 +57,8 @@ test('the admin sees each leaver with its timeline, filters by status and export
 
   await admin.goto(`${baseUrl}/admin/offboarding`, { waitUntil: 'networkidle' });
   await admin.waitForSelector('#leavers', { timeout: 10_000 });
-  const alice = admin.locator('#leavers tr[data-user="alice@umbrella.example"]');
-  const bob = admin.locator('#leavers tr[data-user="bob@umbrella.example"]');
+  const alice = admin.locator('#leavers tr[data-user="alice@cyberdyne.example"]');
+  const bob = admin.locator('#leavers tr[data-user="bob@cyberdyne.example"]');
   assert.equal(await alice.getAttribute('data-status'), 'applied');
   assert.match(await alice.textContent(), /Deactivated/);
   assert.match(await alice.textContent(), /Access removed/);
@@ -93,13 +93,13 @@ test('the admin sees each leaver with its timeline, filters by status and export
   const lines = (await exported.text()).trim().split('\n');
   assert.match(lines[0], /^user_name,user_id,directory_id,directory,change,requested_at,delivered_at/);
   assert.equal(lines.length, 2, lines.join('\n'));
-  assert.match(lines[1], /^alice@umbrella\.example,/);
+  assert.match(lines[1], /^alice@cyberdyne\.example,/);
   assert.match(lines[1], /,applied$/);
 
   // Support sees the tenant among those with unconfirmed revocations (Bob's).
   await operatorPage.goto(`${baseUrl}/support`, { waitUntil: 'networkidle' });
-  await operatorPage.waitForSelector('#unapplied-table tr[data-tenant="umbrella"]', { timeout: 10_000 });
-  assert.match(await operatorPage.textContent('#unapplied-table tr[data-tenant="umbrella"]'), /1/);
+  await operatorPage.waitForSelector('#unapplied-table tr[data-tenant="cyberdyne"]', { timeout: 10_000 });
+  assert.match(await operatorPage.textContent('#unapplied-table tr[data-tenant="cyberdyne"]'), /1/);
   await expectAccessible(operatorPage, 'the support console with unconfirmed revocations');
   assert.deepEqual(admin.errors, []);
 });
