@@ -1,11 +1,12 @@
 //! Small components the pages share: the sign-in guards, the top bars, the wizard's
-//! stepper, the copy field, the status badge, the error view, the deletion of a directory,
-//! and the shared styles.
+//! stepper, the copy field, the status badge, the error view, the loading skeleton, the
+//! deletion of a directory, and the shared styles.
 
 pub mod copy_field;
 pub mod delete_directory;
 pub mod error_view;
 pub mod sign_in_guards;
+pub mod skeleton;
 pub mod status_badge;
 pub mod stepper;
 pub mod style;
@@ -15,6 +16,7 @@ pub(crate) use copy_field::CopyField;
 pub(crate) use delete_directory::{DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome};
 pub(crate) use error_view::{ErrorBox, ErrorView};
 pub(crate) use sign_in_guards::{SignedIn, SignedInAdmin};
+pub(crate) use skeleton::Skeleton;
 pub(crate) use status_badge::Badge;
 pub(crate) use stepper::{STEPS, Stepper};
 pub(crate) use top_bars::{AdminTopBar, TopBar};

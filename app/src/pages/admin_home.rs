@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Skeleton};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use crate::portal::Admin;
@@ -82,7 +82,7 @@ fn AdminHomeView(admin: AdminView) -> impl IntoView {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
             {move || {
-                let Some(loaded) = home.get() else { return view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                let Some(loaded) = home.get() else { return view! { <Skeleton/> }.into_any(); };
                 match loaded {
                         Ok(home) => view! { <HomeContent home/> }.into_any(),
                         Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),

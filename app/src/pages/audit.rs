@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, ErrorBox, SignedInAdmin};
+use crate::components::{AdminTopBar, Badge, ErrorBox, SignedInAdmin, Skeleton};
 use crate::error::PortalError;
 
 /// Records per page.
@@ -290,7 +290,7 @@ fn AuditView(admin: AdminView) -> impl IntoView {
             <section class=CARD aria-labelledby="records-heading">
                 <h2 id="records-heading" class="text-lg font-semibold">"Records"</h2>
                 {move || {
-                    let Some(loaded) = records.get() else { return view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any() };
+                    let Some(loaded) = records.get() else { return view! { <Skeleton/> }.into_any() };
                     match loaded {
                         Ok(page) if page.rows.is_empty() => {
                             let message = if filters.with(AuditFilterForm::any) { "No records match these filters." } else { "No records yet." };

@@ -11,7 +11,8 @@ use crate::auth::AdminView;
 use crate::components::delete_directory::delete_directory;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{
-    AdminTopBar, Badge, CopyField, DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome, ErrorBox, SignedInAdmin,
+    AdminTopBar, Badge, CopyField, DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome, ErrorBox,
+    SignedInAdmin, Skeleton,
 };
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
@@ -219,7 +220,7 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                 if deleted() {
                     return ().into_any();
                 }
-                let Some(loaded) = summary.get() else { return view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                let Some(loaded) = summary.get() else { return view! { <Skeleton/> }.into_any(); };
                 match loaded {
                         Ok(summary) => {
                             let error_rate = if summary.requests_24h == 0 { "—".to_owned() } else {
@@ -300,7 +301,7 @@ fn ResourceTable(directory: String, kind: &'static str, title: &'static str) -> 
                 </div>
             </div>
             {move || {
-                let Some(loaded) = rows.get() else { return view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                let Some(loaded) = rows.get() else { return view! { <Skeleton/> }.into_any(); };
                 match loaded {
                         Ok(page) => {
                             let last = page.start + page.rows.len() as i64 - 1;
@@ -358,7 +359,7 @@ fn IdentityTable(directory: String) -> impl IntoView {
                 "Service accounts and agents, provisioned with the non-human identity extension. They are deactivated when they expire."
             </p>
             {move || {
-                let Some(loaded) = rows.get() else { return view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                let Some(loaded) = rows.get() else { return view! { <Skeleton/> }.into_any(); };
                 match loaded {
                     Ok(rows) if rows.is_empty() => view! {
                         <p id="no-identities" class="mt-4 text-sm text-slate-600">"No service accounts or agents in this directory."</p>

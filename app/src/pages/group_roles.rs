@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, PRIMARY_BUTTON};
-use crate::components::{AdminTopBar, ErrorBox, SignedInAdmin};
+use crate::components::{AdminTopBar, ErrorBox, SignedInAdmin, Skeleton};
 use crate::error::PortalError;
 use crate::pages::dashboard::directory_param;
 #[cfg(feature = "ssr")]
@@ -179,7 +179,7 @@ fn GroupRolesPageView(admin: AdminView) -> impl IntoView {
             <section class=CARD aria-labelledby="grants-heading">
                 <h2 id="grants-heading" class="text-lg font-semibold">"Roles of your groups"</h2>
                 {move || match page.get() {
-                    None => view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(),
+                    None => view! { <Skeleton/> }.into_any(),
                     Some(Ok(loaded)) => view! {
                         <GrantEditor directory=directory() page=loaded
                             no_groups="Your identity provider has sent no groups yet. Assign groups to the app there; they appear here once provisioned."/>

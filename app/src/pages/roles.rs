@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{Badge, ErrorBox, ErrorView, SignedIn, TopBar};
+use crate::components::{Badge, ErrorBox, ErrorView, SignedIn, Skeleton, TopBar};
 use crate::error::PortalError;
 
 /// One role as the console lists it.
@@ -133,7 +133,7 @@ fn RolesView(operator: OperatorView) -> impl IntoView {
                 <div aria-live="polite">
                     {move || delete.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error.to_string()/> })}
                 </div>
-                <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>
+                <Transition fallback=|| view! { <Skeleton/> }>
                     {move || Suspend::new(async move {
                         match roles.await {
                             Ok(rows) if rows.is_empty() => view! {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
 use crate::components::style::CARD;
-use crate::components::{ErrorBox, SignedIn, TopBar};
+use crate::components::{ErrorBox, SignedIn, Skeleton, TopBar};
 use crate::error::PortalError;
 
 /// One cause over the last 24 hours.
@@ -230,7 +230,7 @@ fn SupportView(operator: OperatorView) -> impl IntoView {
             <section class=CARD aria-labelledby="causes-heading">
                 <h2 id="causes-heading" class="text-lg font-semibold">"Failures by cause"</h2>
                 {move || match overview.get() {
-                    None => view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(),
+                    None => view! { <Skeleton/> }.into_any(),
                     Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     Some(Ok(rows)) if rows.is_empty() => view! {
                         <p id="no-failures" class="mt-4 text-sm text-slate-600">"No SCIM request failed in the last 24 hours."</p>
@@ -329,7 +329,7 @@ fn FlaggedIdentities() -> impl IntoView {
         <section class=CARD aria-labelledby="flagged-identities-heading">
             <h2 id="flagged-identities-heading" class="text-lg font-semibold">"Non-human identities without an active owner"</h2>
             {move || match flagged.get() {
-                None => view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(),
+                None => view! { <Skeleton/> }.into_any(),
                 Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 Some(Ok(rows)) if rows.is_empty() => view! {
                     <p id="no-flagged-identities" class="mt-4 text-sm text-slate-600">"Every service account and agent has an active owner."</p>

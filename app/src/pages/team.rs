@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON};
-use crate::components::{CopyField, ErrorBox, ErrorView, SignedIn, TopBar};
+use crate::components::{CopyField, ErrorBox, ErrorView, SignedIn, Skeleton, TopBar};
 use crate::error::PortalError;
 
 /// One operator account.
@@ -108,7 +108,7 @@ fn TeamView(operator: OperatorView) -> impl IntoView {
             </Show>
             <section class=CARD aria-labelledby="team-heading">
                 <h2 id="team-heading" class="text-lg font-semibold">"Operators and support staff"</h2>
-                <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>
+                <Transition fallback=|| view! { <Skeleton/> }>
                     {move || Suspend::new(async move {
                         match operators.await {
                             Ok(rows) => view! {

@@ -15,7 +15,7 @@ use crate::auth::OperatorView;
 use crate::components::delete_directory::console_delete_directory;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON};
 use crate::components::{
-    DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome, ErrorBox, ErrorView, SignedIn, TopBar,
+    DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome, ErrorBox, ErrorView, SignedIn, Skeleton, TopBar,
 };
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
@@ -283,7 +283,7 @@ fn TenantsView(operator: OperatorView) -> impl IntoView {
             </Show>
             <section class=CARD aria-labelledby="tenant-list-heading">
                 <h2 id="tenant-list-heading" class="text-lg font-semibold">"All tenants"</h2>
-                <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>
+                <Transition fallback=|| view! { <Skeleton/> }>
                     {move || Suspend::new(async move {
                         match tenants.await {
                             Ok(rows) if rows.is_empty() => view! {
@@ -349,7 +349,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            <Transition fallback=|| view! { <Skeleton/> }>
                 {move || Suspend::new(async move {
                     match detail.await {
                         Ok(Some(tenant)) => {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin, Skeleton};
 use crate::error::PortalError;
 use crate::pages::dashboard::directory_param;
 #[cfg(feature = "ssr")]
@@ -211,7 +211,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
                 {move || revoke.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error.to_string()/> })}
                 <RevokeConfirmation directory=Signal::derive(directory) confirming revoke/>
                 {move || {
-                    let Some(loaded) = tokens.get() else { return view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                    let Some(loaded) = tokens.get() else { return view! { <Skeleton/> }.into_any(); };
                     match loaded {
                             Ok(tokens) => view! {
                                 <table id="token-table" class="mt-4 w-full text-left text-sm">

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin, Skeleton};
 use crate::error::PortalError;
 
 /// Attempts and dead letters shown per endpoint at most (the newest).
@@ -282,7 +282,7 @@ fn WebhooksView(admin: AdminView) -> impl IntoView {
             <section class=CARD aria-labelledby="webhooks-heading">
                 <h2 id="webhooks-heading" class="text-lg font-semibold">"Endpoints"</h2>
                 {move || match endpoints.get() {
-                    None => view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }.into_any(),
+                    None => view! { <Skeleton/> }.into_any(),
                     Some(Ok(rows)) => view! { <EndpointsTable rows opened/> }.into_any(),
                     Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 }}

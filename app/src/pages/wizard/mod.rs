@@ -20,7 +20,7 @@ use self::calls::{
 use self::guides::{identity_providers, instructions};
 use crate::auth::{AdminView, VendorReturn};
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Stepper};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Skeleton, Stepper};
 use crate::pages::group_roles::{GrantEditor, RepublishProgressPanel, group_roles};
 
 /// The identity provider choice, as radio cards.
@@ -99,7 +99,7 @@ fn WizardView(admin: AdminView) -> impl IntoView {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-3xl space-y-8 px-6 py-10">
             {move || {
-                let Some(loaded) = state.get() else { return view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                let Some(loaded) = state.get() else { return view! { <Skeleton/> }.into_any(); };
                 let step = step();
                     match loaded {
                         Ok(state) => {
@@ -370,7 +370,7 @@ fn MappingStep(state: WizardData) -> impl IntoView {
             <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="mapping"/>
             {move || {
                 let directory = directory.clone();
-                let Some(loaded) = mapping.get() else { return view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(); };
+                let Some(loaded) = mapping.get() else { return view! { <Skeleton/> }.into_any(); };
                 match loaded {
                             Ok(view_data) => view! { <MappingForm directory view_data save/> }.into_any(),
                             Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
@@ -412,7 +412,7 @@ fn RolesStep(state: WizardData) -> impl IntoView {
                 </p>
             </div>
             {move || match page.get() {
-                None => view! { <p class="text-sm text-slate-500">"Loading…"</p> }.into_any(),
+                None => view! { <Skeleton/> }.into_any(),
                 Some(Ok(loaded)) => view! {
                     <GrantEditor directory=directory.clone() page=loaded
                         no_groups="No groups have been provisioned yet. You can grant roles later from the directory's Roles page; continue for now."/>
