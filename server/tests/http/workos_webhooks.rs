@@ -197,6 +197,20 @@ async fn a_deactivation_reaches_an_operator_endpoint_ahead_of_a_backlog(db: Test
     .await;
     acme.patch(&format!("/Users/{leaver}"), json!([{ "op": "replace", "path": "active", "value": false }])).await;
 
+    // On PostgreSQL the deployment feed shows a change once every older transaction of the
+    // cluster has ended (other tests' included): wait until it shows all 152, so that the
+    // delivery below sees the backlog and the deactivation beyond it, as a server would.
+    let query = service::directory_sync::EventQuery {
+        events: vec!["dsync.user.created".into(), "dsync.user.updated".into()],
+        limit: 1000,
+        ..Default::default()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while service::directory_sync::list_events(&db.store, &query).await.unwrap().data.len() < 152 {
+        assert!(std::time::Instant::now() < deadline, "the feed did not show the 152 events");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
     // One resource at a time: the order of arrival is the order of sending.
     let options = service::webhooks::WebhookOptions { endpoint_concurrency: 1, ..fast_retries() };
     let deliverer = OperatorDeliverer::new(db.store.clone(), options, service::Effects::system()).unwrap();
