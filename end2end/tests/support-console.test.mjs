@@ -73,6 +73,13 @@ test('support investigates a failing sync and the tenant admin sees the access',
   assert.match(await support.textContent('#failure-response'), /"scimType": "uniqueness"/);
   await screenshot(support, 'support-failure-detail');
   await expectAccessible(support, 'the opened failure');
+  // The investigation has its own address: shared or reloaded, it opens the same failure.
+  await support.waitForURL(/\/support\?cause=uniqueness_conflict&failure=[0-9a-f-]{36}:\d+$/, { timeout: 10_000 });
+  const heading = await support.textContent('#failure-detail h2');
+  await support.reload({ waitUntil: 'networkidle' });
+  await support.waitForSelector('#failure-detail', { timeout: 10_000 });
+  assert.equal(await support.textContent('#failure-detail h2'), heading);
+  assert.match(await support.textContent('#failure-request'), /tony@stark\.example/);
   // A failed GET carries no body: the detail says so instead of showing `null`.
   await support.click('button.cause-link[data-cause="malformed_request"]');
   await support.waitForSelector('#failures-table >> text=GET', { timeout: 10_000 });

@@ -5,6 +5,8 @@
 //! Below, the non-human identities across tenants whose owner is deactivated or deleted.
 
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
@@ -196,10 +198,36 @@ pub fn SupportPage() -> impl IntoView {
 
 const TH: &str = "py-2 pr-4 font-medium";
 
+/// The console's address for a chosen cause and an opened failure (`tenant:seq`): an
+/// investigation can be shared, and survives a reload.
+pub fn support_href(cause: Option<&str>, opened: Option<&(String, i64)>) -> String {
+    let mut query = Vec::new();
+    if let Some(cause) = cause {
+        query.push(format!("cause={cause}"));
+    }
+    if let Some((tenant, seq)) = opened {
+        query.push(format!("failure={tenant}:{seq}"));
+    }
+    if query.is_empty() { "/support".to_owned() } else { format!("/support?{}", query.join("&")) }
+}
+
+/// A failure named in the address: `tenant:seq`.
+fn failure_in_address(text: &str) -> Option<(String, i64)> {
+    let (tenant, seq) = text.split_once(':')?;
+    Some((tenant.to_owned(), seq.parse().ok()?))
+}
+
 #[component]
 fn SupportView(operator: OperatorView) -> impl IntoView {
-    let chosen_cause = RwSignal::new(None::<String>);
-    let opened = RwSignal::new(None::<(String, i64)>);
+    // The cause and the failure open are in the address, read once when the page opens.
+    let query = use_query_map();
+    let chosen_cause = RwSignal::new(query.with_untracked(|q| q.get("cause")));
+    let opened = RwSignal::new(query.with_untracked(|q| q.get("failure").and_then(|f| failure_in_address(&f))));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let href = chosen_cause.with(|cause| opened.with(|open| support_href(cause.as_deref(), open.as_ref())));
+        navigate(&href, NavigateOptions { replace: true, scroll: false, ..NavigateOptions::default() });
+    });
     let overview = LocalResource::new(support_overview);
     let failures = LocalResource::new(move || {
         let cause = chosen_cause.get();
@@ -471,5 +499,21 @@ fn FailureDetail(view: FailureView) -> impl IntoView {
                 </div>
             </div>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_investigation_has_its_own_address() {
+        assert_eq!(support_href(None, None), "/support");
+        assert_eq!(support_href(Some("not_found"), None), "/support?cause=not_found");
+        let opened = ("0193-tenant".to_owned(), 42);
+        assert_eq!(support_href(Some("not_found"), Some(&opened)), "/support?cause=not_found&failure=0193-tenant:42");
+        assert_eq!(failure_in_address("0193-tenant:42"), Some(opened));
+        assert_eq!(failure_in_address("0193-tenant"), None);
+        assert_eq!(failure_in_address("t:x"), None);
     }
 }
