@@ -279,11 +279,6 @@ fn lane_of(record: &ChangeRecord) -> String {
     format!("{}:{}", record.resource_type.as_str(), record.resource_id)
 }
 
-/// Whether a change takes a user's access away.
-pub(crate) fn is_revocation(kind: &str) -> bool {
-    matches!(kind, "user.deactivated" | "user.deleted")
-}
-
 /// An event of a round: a change, and whether it was held back before.
 #[derive(Debug, Clone)]
 struct RoundEvent {
@@ -488,8 +483,11 @@ impl Deliverer {
             }
         }
         queue.sort_by_key(|queued| queued.event.record.seq);
-        let lanes =
-            delivery::into_lanes(queue, |event| lane_of(&event.record), |event| is_revocation(&event.record.kind));
+        let lanes = delivery::into_lanes(
+            queue,
+            |event| lane_of(&event.record),
+            |event| store::is_revocation(&event.record.kind),
+        );
         let budget = self.budget(webhook.tenant);
         // Events the endpoint said it applied (a 2xx answer with `"applied": true`).
         let confirmed = std::sync::Mutex::new(Vec::new());
@@ -548,7 +546,7 @@ impl Deliverer {
                     Verdict::Delivered | Verdict::Dead => {
                         if sent.verdict == Verdict::Delivered {
                             delivered += 1;
-                            if is_revocation(&record.kind) {
+                            if store::is_revocation(&record.kind) {
                                 settlement.revocations_delivered.push((record.seq, sent.at));
                             }
                         } else {

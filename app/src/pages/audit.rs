@@ -85,7 +85,7 @@ impl AuditFilterForm {
 }
 
 /// Percent-encodes a query value (unreserved characters stay).
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|byte| match byte {

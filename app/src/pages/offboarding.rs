@@ -11,6 +11,7 @@ use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{AdminTopBar, Badge, ErrorBox, SignedInAdmin};
 use crate::error::PortalError;
+use crate::pages::audit::encode;
 
 /// The page's filters, as its address carries them (a missing one is empty).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,17 +43,6 @@ impl OffboardingFilterForm {
             query => format!("/admin/offboarding/export?{query}"),
         }
     }
-}
-
-/// Percent-encodes a query value (unreserved characters stay).
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(byte).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// One leaver as the page shows it.
