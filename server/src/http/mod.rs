@@ -127,7 +127,7 @@ impl App {
     /// All routes with their middleware.
     pub fn into_router(self) -> Router {
         let state = self.state;
-        let portal_routes = generate_route_list(app::App);
+        let portal_routes = portal_route_list();
         let session_layer = sessions::layer(state.store.clone(), state.secure_cookies);
         let portal_context = app::portal::Portal {
             store: state.store.clone(),
@@ -174,6 +174,17 @@ impl App {
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
     }
+}
+
+/// The portal's routes, listed once per process. Leptos lists them by running the portal
+/// with resource loading suppressed, and keeps that switch in one process-wide flag: a
+/// resource that another request first polls while it is on waits forever (leptos-rs/leptos
+/// #4773), so listing them again for a second application in the same process (tests start
+/// many) froze pages being rendered for the first. The first list is made before any
+/// server of the process serves.
+fn portal_route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
 /// The credential of an `Authorization: Bearer …` header (the scheme in any case), which

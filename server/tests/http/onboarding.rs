@@ -18,6 +18,7 @@ store::backend_tests!(
     the_request_stream_pushes_each_scim_request_to_the_admin_only,
     the_audit_page_filters_pages_exports_and_retains_the_admins_trail,
     the_token_step_shows_connected_only_after_an_authenticated_success,
+    a_page_renders_whole_while_another_app_of_the_process_is_being_built,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -738,4 +739,40 @@ async fn the_token_step_shows_connected_only_after_an_authenticated_success(db: 
 async fn connection_shown(server: &TestServer, admin: &Visitor<'_>, directory: &str) -> Value {
     server.audit.flush().await;
     admin.json("/api/sync_feed", &[("directory", directory), ("after", "0")]).await["connection"].clone()
+}
+
+/// Building an application lists its portal routes by running the portal once with every
+/// resource load suppressed, and Leptos keeps that switch in one process-wide flag: a
+/// resource first polled by another request at that moment waited forever (the page
+/// timed out after 30 s, now and then, when tests started servers side by side). The list
+/// is made once per process now, so building more applications freezes nothing.
+async fn a_page_renders_whole_while_another_app_of_the_process_is_being_built(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let secret = tenant_with_setup_link(&server, "initech").await;
+    let building = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let builder = std::thread::spawn({
+        let (building, store, url) = (building.clone(), db.store.clone(), db.url.as_str().to_owned());
+        move || {
+            let cli =
+                <server::config::Cli as clap::Parser>::try_parse_from(["server", "--database-url", &url]).unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let mut built = 0_u32;
+            while building.load(std::sync::atomic::Ordering::Relaxed) {
+                let _guard = runtime.enter();
+                drop(server::http::App::new(&cli.config, store.clone()).into_router());
+                built += 1;
+            }
+            built
+        }
+    });
+
+    let visitor = Visitor::new(&server);
+    for _ in 0..60 {
+        let page = visitor.get_request(&format!("/setup/{secret}")).timeout(std::time::Duration::from_secs(10));
+        let page = page.send().await.expect("the setup page is answered within 10 s");
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("Connect initech Inc"));
+    }
+    building.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert!(builder.join().unwrap() > 0, "no application was built while the pages rendered");
 }
