@@ -3,6 +3,7 @@
 //! receive typed results, never database errors.
 
 pub mod actor;
+pub mod alerts;
 pub mod admins;
 pub mod api_keys;
 pub mod audit;
@@ -16,6 +17,7 @@ pub mod directory_sync;
 pub mod effects;
 pub mod events;
 pub mod idempotency;
+pub mod mail;
 pub mod nonhuman;
 pub mod onboarding;
 pub mod operators;

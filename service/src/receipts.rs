@@ -251,11 +251,16 @@ pub fn duration_text(duration: Duration) -> String {
     if seconds == 0 {
         return format!("{} ms", duration.num_milliseconds().max(0));
     }
+    // A whole number of the larger unit drops the zero ("15 min", not "15 min 0 s").
+    let two = |large: i64, large_unit: &str, small: i64, small_unit: &str| match small {
+        0 => format!("{large} {large_unit}"),
+        _ => format!("{large} {large_unit} {small} {small_unit}"),
+    };
     match seconds {
         0..60 => format!("{seconds} s"),
-        60..3600 => format!("{} min {} s", seconds / 60, seconds % 60),
-        3600..86400 => format!("{} h {} min", seconds / 3600, (seconds % 3600) / 60),
-        _ => format!("{} d {} h", seconds / 86400, (seconds % 86400) / 3600),
+        60..3600 => two(seconds / 60, "min", seconds % 60, "s"),
+        3600..86400 => two(seconds / 3600, "h", (seconds % 3600) / 60, "min"),
+        _ => two(seconds / 86400, "d", (seconds % 86400) / 3600, "h"),
     }
 }
 
@@ -301,6 +306,8 @@ mod tests {
         assert_eq!(duration_text(Duration::seconds(185)), "3 min 5 s");
         assert_eq!(duration_text(Duration::minutes(130)), "2 h 10 min");
         assert_eq!(duration_text(Duration::hours(76)), "3 d 4 h");
+        assert_eq!(duration_text(Duration::minutes(15)), "15 min");
+        assert_eq!(duration_text(Duration::hours(2)), "2 h");
         assert_eq!(duration_text(Duration::milliseconds(412)), "412 ms");
         assert_eq!(duration_text(Duration::seconds(-3)), "0 ms");
     }

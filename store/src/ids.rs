@@ -49,6 +49,8 @@ pub type WebhookId = Id<kind::Webhook>;
 pub type DeliveryId = Id<kind::Delivery>;
 /// A webhook endpoint of the operator (all tenants' Directory Sync events).
 pub type OperatorWebhookId = Id<kind::OperatorWebhook>;
+/// An alert of a tenant: one condition someone must act on, from opened to resolved.
+pub type AlertId = Id<kind::Alert>;
 
 /// The markers that tell the kinds of [`Id`] apart; never values, only type parameters.
 mod kind {
@@ -93,7 +95,13 @@ mod kind {
     /// See [`OperatorWebhookId`](super::OperatorWebhookId).
     #[derive(Debug)]
     pub enum OperatorWebhook {}
+    /// See [`AlertId`](super::AlertId).
+    #[derive(Debug)]
+    pub enum Alert {}
 
+    impl IdKind for Alert {
+        const NAME: &'static str = "AlertId";
+    }
     impl IdKind for OperatorWebhook {
         const NAME: &'static str = "OperatorWebhookId";
     }

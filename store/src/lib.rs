@@ -43,6 +43,7 @@ macro_rules! as_tenant {
 
 mod access_cache;
 mod action;
+mod alerts;
 mod api_keys;
 mod audit;
 mod deleted_directories;
@@ -70,6 +71,7 @@ mod webhooks;
 pub mod testing;
 
 pub use action::TenantAction;
+pub use alerts::{Alert, AlertDirectory, NewAlert, WebhookHealth};
 pub use api_keys::{ApiKeyRecord, NewApiKey};
 pub use audit::{AuditOutcome, AuditQuery, AuditRecord, ChainBreak, ChainReport, NewAuditRecord};
 pub use deleted_directories::{DeletedDirectory, PURGE_CHUNK};
@@ -78,6 +80,7 @@ pub use error::StoreError;
 pub use filter_sql::indexed_columns;
 pub use idempotency::Reservation;
 pub use ids::{
+    AlertId,
     ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, Id, IdentityProvider, InvalidSlug, OperatorId,
     OperatorWebhookId, PortalLinkId, SetupLinkId, TenantAdminId, TenantId, TenantSlug, TokenId,
     UnknownIdentityProvider, WebhookId,

@@ -1,0 +1,521 @@
+//! Alerts: conditions someone must act on, told to the tenant's admins and the operator's
+//! support address by email and to the operator's alert webhook, once when they start,
+//! again on a schedule while they last, and once more when they end.
+//!
+//! The conditions ([`conditions`], pure) are judged on facts read per tenant:
+//! - a revocation not confirmed as applied within the deployment's SLA;
+//! - a directory whose identity provider has sent nothing for longer than the directory's
+//!   silence threshold since setup (Microsoft Entra ID: 3 hours unless set, as it syncs
+//!   every 40 minutes; the others push only on change, so only a threshold the admin sets);
+//! - a directory whose SCIM tokens all expire within 7 days (and no OAuth client that could
+//!   fetch new ones): rotated tokens, whose successor lives on, do not count;
+//! - a webhook endpoint failing for an hour (events held back since its first failure
+//!   after its last delivery), or that gave up on events in the last 24 hours (dead letters
+//!   not delivered by a replay);
+//! - a burst of failed SCIM requests: at least 10 failures and more than the deployment's
+//!   error-rate threshold of a directory's requests in the last 15 minutes.
+//!
+//! [`evaluate`] runs a round: opens an alert per new condition (one per subject, also with
+//! several server processes: a unique index), resolves the alerts whose condition ended,
+//! and sends what is due. A notification is claimed in the database before it is sent, so
+//! one process sends it; one that cannot be sent is given back and tried next round.
+//! Opening and resolving are recorded in the tenant's audit trail.
+
+use chrono::{DateTime, Duration, Utc};
+use lettre::message::Mailbox;
+use serde_json::json;
+use store::{Alert, AlertDirectory, DirectoryId, NewAlert, Revocation, RevocationQuery, Store, Tenant, WebhookHealth};
+
+use crate::actor::Actor;
+use crate::mail::Mailer;
+use crate::receipts::duration_text;
+use crate::{Effects, ServiceError};
+
+/// At least this many failed requests in the window before their rate counts.
+pub const MIN_FAILED_REQUESTS: i64 = 10;
+/// The window of the failed-request burst.
+pub const ERROR_WINDOW_MINUTES: i64 = 15;
+/// A directory's last tokens expiring within this many days raise an alert.
+pub const TOKEN_WARNING_DAYS: i64 = 7;
+/// An endpoint failing (without a delivery) this long raises an alert.
+pub const WEBHOOK_FAILING_MINUTES: i64 = 60;
+/// Dead letters of this many hours keep an endpoint's alert open.
+pub const DEAD_LETTER_HOURS: i64 = 24;
+/// Microsoft Entra ID provisions every 40 minutes: three missed cycles.
+pub const ENTRA_SILENCE_HOURS: i32 = 3;
+/// Overdue revocations read per tenant and round.
+const MAX_OVERDUE: i64 = 1_000;
+
+/// The deployment's alert settings (operator configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertSettings {
+    /// A revocation not confirmed within this time is overdue.
+    pub revocation_sla: Duration,
+    /// An open alert is told again after this long.
+    pub repeat_every: Duration,
+    /// Percent of a directory's requests in the window that may fail before an alert.
+    pub error_rate_percent: u32,
+    /// Email the tenant's admins (the support address is emailed when one is set).
+    pub email_admins: bool,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            revocation_sla: Duration::minutes(i64::from(crate::receipts::DEFAULT_SLA_MINUTES)),
+            repeat_every: Duration::hours(4),
+            error_rate_percent: 20,
+            email_admins: true,
+        }
+    }
+}
+
+/// What a condition is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    RevocationOverdue,
+    IdpSilent,
+    TokenExpiring,
+    WebhookFailing,
+    ScimErrors,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::RevocationOverdue => "revocation_overdue",
+            AlertKind::IdpSilent => "idp_silent",
+            AlertKind::TokenExpiring => "token_expiring",
+            AlertKind::WebhookFailing => "webhook_failing",
+            AlertKind::ScimErrors => "scim_errors",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::RevocationOverdue, Self::IdpSilent, Self::TokenExpiring, Self::WebhookFailing, Self::ScimErrors]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+
+    /// What someone can do about it, for the message.
+    pub fn advice(self) -> &'static str {
+        match self {
+            AlertKind::RevocationOverdue => {
+                "The product has not confirmed that these people lost access. Check that its integration \
+                 receives the events and acknowledges them once access is removed (Offboarding page)."
+            }
+            AlertKind::IdpSilent => {
+                "Check the provisioning job in the identity provider: it may be stopped, quarantined, or \
+                 using a revoked or expired token."
+            }
+            AlertKind::TokenExpiring => {
+                "Rotate the token on the Tokens page and paste the new one into the identity provider \
+                 before the old one expires."
+            }
+            AlertKind::WebhookFailing => {
+                "Check that the endpoint is up and answers 2xx; held events are retried, dead letters can \
+                 be replayed from the Webhooks page."
+            }
+            AlertKind::ScimErrors => {
+                "Open the failures on the dashboard or in the support console: each shows the request, the \
+                 answer and its cause."
+            }
+        }
+    }
+}
+
+/// A condition that holds now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    pub kind: AlertKind,
+    pub directory: Option<DirectoryId>,
+    /// What it is about: one alert per subject is open at a time.
+    pub subject: String,
+    pub summary: String,
+}
+
+/// What the conditions read of one directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectoryFacts {
+    pub directory: AlertDirectory,
+    /// Requests and failures in the error window, and the last request ever.
+    pub health: store::SyncHealth,
+    /// The admin-issued tokens that are neither revoked nor expired.
+    pub live_tokens: Vec<store::TokenRecord>,
+}
+
+/// What the conditions read of one tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantFacts {
+    pub directories: Vec<DirectoryFacts>,
+    /// Revocations not confirmed within the SLA.
+    pub overdue: Vec<Revocation>,
+    pub webhooks: Vec<WebhookHealth>,
+}
+
+/// The conditions that hold for a tenant with these facts at `now`.
+pub fn conditions(facts: &TenantFacts, settings: &AlertSettings, now: DateTime<Utc>) -> Vec<Condition> {
+    let mut found = Vec::new();
+    for entry in &facts.directories {
+        let directory = &entry.directory;
+        let name = &directory.display_name;
+        let overdue: Vec<&Revocation> = facts.overdue.iter().filter(|r| r.directory == directory.id).collect();
+        if let Some(oldest) = overdue.iter().min_by_key(|r| r.changed_at) {
+            let count = overdue.len();
+            found.push(Condition {
+                kind: AlertKind::RevocationOverdue,
+                directory: Some(directory.id),
+                subject: format!("revocations:{}", directory.id),
+                summary: format!(
+                    "{count} {} of ‘{name}’ not confirmed as revoked within {} (oldest: {}, {} ago)",
+                    if count == 1 { "leaver" } else { "leavers" },
+                    duration_text(settings.revocation_sla),
+                    oldest.user_name,
+                    duration_text(now - oldest.changed_at),
+                ),
+            });
+        }
+        let threshold = match directory.silence_alert_hours {
+            Some(hours) => hours,
+            None if directory.idp == store::IdentityProvider::Entra => ENTRA_SILENCE_HOURS,
+            None => 0,
+        };
+        if let (Some(setup), true) = (directory.setup_completed_at, threshold > 0) {
+            let heard = entry.health.last_request_at.map_or(setup, |last| last.max(setup));
+            let silent = now - heard;
+            if silent > Duration::hours(i64::from(threshold)) {
+                found.push(Condition {
+                    kind: AlertKind::IdpSilent,
+                    directory: Some(directory.id),
+                    subject: format!("silence:{}", directory.id),
+                    summary: format!(
+                        "{} has sent nothing to ‘{name}’ for {} (the alert threshold is {threshold} h)",
+                        directory.idp.display_name(),
+                        duration_text(silent),
+                    ),
+                });
+            }
+        }
+        // The token the directory lives on longest; a rotated token's successor counts.
+        let longest = entry.live_tokens.iter().max_by_key(|t| t.expires_at.unwrap_or(DateTime::<Utc>::MAX_UTC));
+        if let (Some(token), 0) = (longest, directory.active_oauth_clients)
+            && let Some(expires_at) = token.expires_at
+            && expires_at > now
+            && expires_at - now <= Duration::days(TOKEN_WARNING_DAYS)
+        {
+            found.push(Condition {
+                kind: AlertKind::TokenExpiring,
+                directory: Some(directory.id),
+                subject: format!("token-expiry:{}", directory.id),
+                summary: format!(
+                    "The SCIM token ‘{}’ of ‘{name}’ expires in {}, on {}; {} stops provisioning then",
+                    token.label,
+                    duration_text(expires_at - now),
+                    expires_at.format("%-d %b %Y %H:%M UTC"),
+                    directory.idp.display_name(),
+                ),
+            });
+        }
+        let (requests, failures) = (entry.health.requests, entry.health.failures);
+        if failures >= MIN_FAILED_REQUESTS && failures * 100 > requests * i64::from(settings.error_rate_percent) {
+            found.push(Condition {
+                kind: AlertKind::ScimErrors,
+                directory: Some(directory.id),
+                subject: format!("scim-errors:{}", directory.id),
+                summary: format!(
+                    "{failures} of {requests} SCIM requests to ‘{name}’ failed in the last {ERROR_WINDOW_MINUTES} \
+                     minutes ({} %; the alert threshold is {} %)",
+                    failures * 100 / requests.max(1),
+                    settings.error_rate_percent,
+                ),
+            });
+        }
+    }
+    for webhook in &facts.webhooks {
+        let failing_for = webhook.failing_since.filter(|_| webhook.held > 0).map(|since| now - since);
+        let failing = failing_for.filter(|d| *d >= Duration::minutes(WEBHOOK_FAILING_MINUTES));
+        if failing.is_none() && webhook.dead_letters == 0 {
+            continue;
+        }
+        let mut parts = Vec::new();
+        if let Some(failing) = failing {
+            parts.push(format!(
+                "has failed for {} ({} {} held back)",
+                duration_text(failing),
+                webhook.held,
+                if webhook.held == 1 { "event" } else { "events" }
+            ));
+        }
+        if webhook.dead_letters > 0 {
+            parts.push(format!(
+                "gave up on {} {} in the last {DEAD_LETTER_HOURS} hours (dead letters)",
+                webhook.dead_letters,
+                if webhook.dead_letters == 1 { "event" } else { "events" }
+            ));
+        }
+        found.push(Condition {
+            kind: AlertKind::WebhookFailing,
+            directory: None,
+            subject: format!("webhook:{}", webhook.id),
+            summary: format!("Webhook endpoint {} {}", webhook.url, parts.join(" and ")),
+        });
+    }
+    found
+}
+
+/// Where notifications go.
+#[derive(Debug, Clone, Default)]
+pub struct AlertChannels {
+    pub mailer: Option<Mailer>,
+    /// The operator's support address.
+    pub support_address: Option<Mailbox>,
+    /// The operator's alert webhook, signed with its secret (header `Alert-Signature`).
+    pub webhook: Option<AlertWebhook>,
+    /// The portal's address, for links in the messages.
+    pub public_base: String,
+}
+
+/// The operator's alert webhook.
+#[derive(Debug, Clone)]
+pub struct AlertWebhook {
+    pub url: String,
+    pub secret: String,
+    pub client: reqwest::Client,
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    pub opened: usize,
+    pub resolved: usize,
+    /// Notifications sent (opened, repeated, resolved), per alert.
+    pub notified: usize,
+    /// Notifications that could not be sent (tried again next round).
+    pub failed: usize,
+}
+
+/// Reads a tenant's facts.
+pub async fn tenant_facts(
+    store: &Store,
+    tenant: store::TenantId,
+    settings: &AlertSettings,
+    now: DateTime<Utc>,
+) -> Result<TenantFacts, ServiceError> {
+    let scope = store.tenant(tenant);
+    let since = now - Duration::minutes(ERROR_WINDOW_MINUTES);
+    let mut directories = Vec::new();
+    for directory in scope.alert_directories().await? {
+        let health = scope.directory_sync_health(directory.id, since).await?;
+        let live_tokens = scope
+            .directory_tokens(directory.id)
+            .await?
+            .into_iter()
+            .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > now))
+            .collect();
+        directories.push(DirectoryFacts { directory, health, live_tokens });
+    }
+    let query = RevocationQuery {
+        applied: Some(false),
+        changed_before: Some(now - settings.revocation_sla),
+        limit: MAX_OVERDUE,
+        ..RevocationQuery::default()
+    };
+    let overdue = scope.revocations(&query).await?;
+    let webhooks = scope.webhook_health(now - Duration::hours(DEAD_LETTER_HOURS)).await?;
+    Ok(TenantFacts { directories, overdue, webhooks })
+}
+
+/// One round over every tenant (see the module documentation).
+pub async fn evaluate(
+    store: &Store,
+    settings: &AlertSettings,
+    channels: &AlertChannels,
+    effects: &Effects,
+) -> Result<Round, ServiceError> {
+    let mut round = Round::default();
+    for summary in store.tenant_summaries().await? {
+        let tenant = summary.tenant;
+        let now = effects.now();
+        let facts = tenant_facts(store, tenant.id, settings, now).await?;
+        let current = conditions(&facts, settings, now);
+        let scope = store.tenant(tenant.id);
+        let open = scope.open_alerts().await?;
+        for condition in current.iter().filter(|c| !open.iter().any(|a| a.subject == c.subject)) {
+            let alert = NewAlert {
+                id: effects.id(),
+                directory: condition.directory,
+                kind: condition.kind.as_str().to_owned(),
+                subject: condition.subject.clone(),
+                summary: condition.summary.clone(),
+                opened_at: now,
+            };
+            let mut action = scope.begin_action().await?;
+            if action.open_alert(&alert).await? {
+                let detail = json!({ "alert": alert.id.to_string(), "kind": alert.kind, "summary": alert.summary });
+                action.commit(Actor::System.record("alert.opened", alert.directory, detail, now)).await?;
+                round.opened += 1;
+            }
+        }
+        for alert in open.iter().filter(|a| !current.iter().any(|c| c.subject == a.subject)) {
+            let mut action = scope.begin_action().await?;
+            if action.resolve_alert(alert.id, now).await? {
+                let lasted = duration_text(now - alert.opened_at);
+                let detail = json!({ "alert": alert.id.to_string(), "kind": alert.kind, "summary": alert.summary,
+                                     "lasted": lasted });
+                action.commit(Actor::System.record("alert.resolved", alert.directory, detail, now)).await?;
+                round.resolved += 1;
+            }
+        }
+        let admins = if settings.email_admins { admin_mailboxes(store, &tenant).await? } else { Vec::new() };
+        for alert in scope.open_alerts().await? {
+            let due = alert.notified_at.is_none_or(|at| now - at >= settings.repeat_every);
+            if !due {
+                continue;
+            }
+            let summary = current.iter().find(|c| c.subject == alert.subject).map_or(&alert.summary, |c| &c.summary);
+            if !scope.claim_alert_notification(alert.id, alert.notified_at, now, summary).await? {
+                continue;
+            }
+            let phase = if alert.notified_at.is_none() { Phase::Opened } else { Phase::Repeated };
+            let alert = Alert { summary: summary.clone(), ..alert };
+            match notify(channels, &tenant, &alert, phase, &admins, now).await {
+                Ok(()) => round.notified += 1,
+                Err(error) => {
+                    tracing::warn!(%error, tenant = %tenant.slug.as_str(), alert = %alert.id, "an alert could not be sent; retrying next round");
+                    scope.release_alert_notification(alert.id, alert.notified_at, now).await?;
+                    round.failed += 1;
+                }
+            }
+        }
+        for alert in scope.unannounced_resolutions().await? {
+            if !scope.mark_resolution_sent(alert.id, true).await? {
+                continue;
+            }
+            match notify(channels, &tenant, &alert, Phase::Resolved, &admins, now).await {
+                Ok(()) => round.notified += 1,
+                Err(error) => {
+                    tracing::warn!(%error, tenant = %tenant.slug.as_str(), alert = %alert.id, "a resolved alert could not be told; retrying next round");
+                    scope.mark_resolution_sent(alert.id, false).await?;
+                    round.failed += 1;
+                }
+            }
+        }
+    }
+    Ok(round)
+}
+
+/// The tenant's admins, as recipients.
+async fn admin_mailboxes(store: &Store, tenant: &Tenant) -> Result<Vec<Mailbox>, ServiceError> {
+    let admins = store.tenant(tenant.id).tenant_admins().await?;
+    Ok(admins.iter().filter_map(|admin| crate::mail::mailbox(&admin.email).ok()).collect())
+}
+
+/// Which notification of an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Opened,
+    Repeated,
+    Resolved,
+}
+
+impl Phase {
+    fn event_type(self) -> &'static str {
+        match self {
+            Phase::Opened => "alert.opened",
+            Phase::Repeated => "alert.repeated",
+            Phase::Resolved => "alert.resolved",
+        }
+    }
+
+    fn subject_prefix(self) -> &'static str {
+        match self {
+            Phase::Opened => "Alert",
+            Phase::Repeated => "Still open",
+            Phase::Resolved => "Resolved",
+        }
+    }
+}
+
+/// Sends one notification on every configured channel.
+async fn notify(
+    channels: &AlertChannels,
+    tenant: &Tenant,
+    alert: &Alert,
+    phase: Phase,
+    admins: &[Mailbox],
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    let kind = AlertKind::parse(&alert.kind);
+    if let Some(mailer) = &channels.mailer {
+        let subject = format!("[{}] {}: {}", tenant.display_name, phase.subject_prefix(), alert.summary);
+        let timing = match phase {
+            Phase::Opened => format!("Opened {}.", alert.opened_at.format("%-d %b %Y %H:%M UTC")),
+            Phase::Repeated => format!(
+                "Opened {}; still open after {}.",
+                alert.opened_at.format("%-d %b %Y %H:%M UTC"),
+                duration_text(now - alert.opened_at)
+            ),
+            Phase::Resolved => format!(
+                "Resolved {}, after {}.",
+                alert.resolved_at.unwrap_or(now).format("%-d %b %Y %H:%M UTC"),
+                duration_text(alert.resolved_at.unwrap_or(now) - alert.opened_at)
+            ),
+        };
+        let advice = match (phase, kind) {
+            (Phase::Resolved, _) | (_, None) => String::new(),
+            (_, Some(kind)) => format!("\n\nWhat to do: {}", kind.advice()),
+        };
+        let body = |link: &str| {
+            format!(
+                "{}\n\nTenant: {} ({})\n{timing}{advice}\n\nSee it in the portal: {}{link}\n",
+                alert.summary,
+                tenant.display_name,
+                tenant.slug.as_str(),
+                channels.public_base
+            )
+        };
+        if !admins.is_empty() {
+            mailer.send(admins, &subject, &body("/admin")).await.map_err(|e| e.to_string())?;
+        }
+        if let Some(support) = &channels.support_address {
+            let link = format!("/support?tenant={}", tenant.slug.as_str());
+            mailer.send(std::slice::from_ref(support), &subject, &body(&link)).await.map_err(|e| e.to_string())?;
+        }
+    }
+    if let Some(webhook) = &channels.webhook {
+        let payload = json!({
+            "id": format!("alert_{}_{}", alert.id, alert.notifications.max(1)),
+            "type": phase.event_type(),
+            "created_at": now,
+            "data": {
+                "alert_id": alert.id.to_string(),
+                "tenant": tenant.slug.as_str(),
+                "tenant_name": tenant.display_name,
+                "directory_id": alert.directory.map(|d| d.to_string()),
+                "kind": alert.kind,
+                "subject": alert.subject,
+                "summary": alert.summary,
+                "opened_at": alert.opened_at,
+                "resolved_at": alert.resolved_at,
+            },
+        });
+        let body = serde_json::to_vec(&payload).map_err(|e| e.to_string())?;
+        let signature = crate::webhooks::signature(&webhook.secret, now.timestamp(), &body);
+        let answer = webhook
+            .client
+            .post(&webhook.url)
+            .header("content-type", "application/json")
+            .header("Alert-Signature", signature)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("the alert webhook could not be reached: {e}"))?;
+        if !answer.status().is_success() {
+            return Err(format!("the alert webhook answered {}", answer.status()));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
