@@ -13,7 +13,7 @@ CREATE TABLE alerts (
     summary         TEXT NOT NULL,                   -- the condition in words, as last seen
     opened_at       TIMESTAMPTZ NOT NULL,
     notified_at     TIMESTAMPTZ,                     -- last notification sent (NULL: none yet)
-    notifications   INTEGER NOT NULL DEFAULT 0,
+    notifications   BIGINT NOT NULL DEFAULT 0,
     resolved_at     TIMESTAMPTZ,                     -- NULL: open
     resolution_sent BOOLEAN NOT NULL DEFAULT false,  -- the "resolved" notification went out
     PRIMARY KEY (tenant_id, id)

@@ -259,6 +259,49 @@ pub struct Config {
     )]
     pub revocation_sla_minutes: u32,
 
+    /// The SMTP server alerts are emailed through: `smtp://host:25` (plain),
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS) or `smtps://…:465` (TLS).
+    /// Unset: no email is sent (alerts still show in the portal and go to the alert webhook).
+    #[arg(long, env = "SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of the product's email: `Name <address>` or an address.
+    #[arg(long, env = "MAIL_FROM", default_value = "SCIM Portal <noreply@localhost>", global = true)]
+    pub mail_from: String,
+
+    /// The operator's support address: it receives every tenant's alerts.
+    #[arg(long, env = "SUPPORT_EMAIL", global = true)]
+    pub support_email: Option<String>,
+
+    /// Whether a tenant's alerts are emailed to its admins too.
+    #[arg(long, env = "ALERT_EMAIL_ADMINS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub alert_email_admins: bool,
+
+    /// An HTTPS endpoint of the operator that receives alerts as signed JSON
+    /// (`alert.opened`, `alert.repeated`, `alert.resolved`; header `Alert-Signature`).
+    #[arg(long, env = "ALERT_WEBHOOK_URL", global = true)]
+    pub alert_webhook_url: Option<String>,
+
+    /// The secret the alert webhook's signatures are made with (required with its URL).
+    #[arg(long, env = "ALERT_WEBHOOK_SECRET", hide_env_values = true, global = true)]
+    pub alert_webhook_secret: Option<String>,
+
+    /// Minutes after which an alert that is still open is told again.
+    #[arg(long, env = "ALERT_REPEAT_MINUTES", default_value_t = 240,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub alert_repeat_minutes: u32,
+
+    /// Percent of a directory's SCIM requests in 15 minutes that may fail (with at least
+    /// 10 failures) before an alert.
+    #[arg(long, env = "ALERT_ERROR_RATE_PERCENT", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=100), global = true)]
+    pub alert_error_rate_percent: u32,
+
+    /// Seconds between two rounds of alert checks.
+    #[arg(long, env = "ALERT_CHECK_SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub alert_check_seconds: u64,
+
     /// Seconds to let in-flight requests finish after SIGTERM or Ctrl-C before exiting.
     #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 20, global = true)]
     pub shutdown_grace_seconds: u64,
@@ -276,6 +319,30 @@ impl Config {
     /// How long a deleted directory's data is kept.
     pub fn deleted_directory_retention(&self) -> chrono::Duration {
         service::directory_lifecycle::retention_of_days(self.deleted_directory_retention_days)
+    }
+
+    /// The alert settings the configuration asks for.
+    pub fn alert_settings(&self) -> service::alerts::AlertSettings {
+        service::alerts::AlertSettings {
+            revocation_sla: chrono::Duration::minutes(i64::from(self.revocation_sla_minutes)),
+            repeat_every: chrono::Duration::minutes(i64::from(self.alert_repeat_minutes)),
+            error_rate_percent: self.alert_error_rate_percent,
+            email_admins: self.alert_email_admins,
+        }
+    }
+
+    /// Where alerts go: refuses a mail or webhook setting that cannot work, at start-up
+    /// rather than at the first alert.
+    pub fn alert_channels(&self) -> anyhow::Result<service::alerts::AlertChannels> {
+        service::alerts::AlertChannels::configure(&service::alerts::ChannelSettings {
+            smtp_url: self.smtp_url.as_deref(),
+            mail_from: &self.mail_from,
+            support_email: self.support_email.as_deref(),
+            webhook_url: self.alert_webhook_url.as_deref(),
+            webhook_secret: self.alert_webhook_secret.as_deref(),
+            public_base: self.public_base(),
+        })
+        .map_err(|error| anyhow::anyhow!("alert settings: {error}"))
     }
 
     /// The public URL without a trailing slash, for building links.
@@ -300,6 +367,15 @@ impl std::fmt::Debug for Config {
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("deleted_directory_retention_days", &self.deleted_directory_retention_days)
             .field("revocation_sla_minutes", &self.revocation_sla_minutes)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "***"))
+            .field("mail_from", &self.mail_from)
+            .field("support_email", &self.support_email)
+            .field("alert_email_admins", &self.alert_email_admins)
+            .field("alert_webhook_url", &self.alert_webhook_url)
+            .field("alert_webhook_secret", &self.alert_webhook_secret.as_ref().map(|_| "***"))
+            .field("alert_repeat_minutes", &self.alert_repeat_minutes)
+            .field("alert_error_rate_percent", &self.alert_error_rate_percent)
+            .field("alert_check_seconds", &self.alert_check_seconds)
             .field("log", &self.log)
             .finish()
     }

@@ -68,12 +68,20 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let expiry = spawn_nonhuman_expiry(store.clone(), config.public_base().to_owned(), effects.clock().clone());
     let republisher = spawn_republisher(store.clone(), config.public_base().to_owned(), effects.clone());
     let purge = spawn_directory_purge(store.clone(), config.deleted_directory_retention(), effects.clock().clone());
+    let alerts = spawn_alerts(
+        store.clone(),
+        config.alert_settings(),
+        config.alert_channels()?,
+        std::time::Duration::from_secs(config.alert_check_seconds),
+        effects.clone(),
+    );
     serve_until(listener, app, shutdown_signal(), Duration::from_secs(config.shutdown_grace_seconds)).await?;
     sweeper.abort();
     deliverer.abort();
     expiry.abort();
     republisher.abort();
     purge.abort();
+    alerts.abort();
     // Requests recorded in the last moments are still queued.
     audit.flush().await;
     store.close().await;
@@ -175,6 +183,35 @@ pub fn spawn_directory_purge(
             let now = clock.now();
             if let Err(error) = service::directory_lifecycle::purge_deleted_directories(&store, retention, now).await {
                 tracing::warn!(%error, "cannot purge deleted directories; retrying");
+            }
+        }
+    })
+}
+
+/// Checks the alert conditions every `every` until the server stops (see
+/// `service::alerts::evaluate`; safe with several server processes).
+pub fn spawn_alerts(
+    store: Store,
+    settings: service::alerts::AlertSettings,
+    channels: service::alerts::AlertChannels,
+    every: Duration,
+    effects: service::Effects,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match service::alerts::evaluate(&store, &settings, &channels, &effects).await {
+                Ok(round) if round == service::alerts::Round::default() => {}
+                Ok(round) => tracing::info!(
+                    opened = round.opened,
+                    resolved = round.resolved,
+                    notified = round.notified,
+                    failed = round.failed,
+                    "alert round"
+                ),
+                Err(error) => tracing::warn!(%error, "cannot check the alert conditions; retrying"),
             }
         }
     })

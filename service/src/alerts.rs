@@ -24,7 +24,8 @@
 use chrono::{DateTime, Duration, Utc};
 use lettre::message::Mailbox;
 use serde_json::json;
-use store::{Alert, AlertDirectory, DirectoryId, NewAlert, Revocation, RevocationQuery, Store, Tenant, WebhookHealth};
+pub use store::{Alert, AlertDirectory, Tenant, WebhookHealth};
+use store::{DirectoryId, NewAlert, Revocation, RevocationQuery, Store};
 
 use crate::actor::Actor;
 use crate::mail::Mailer;
@@ -175,11 +176,7 @@ pub fn conditions(facts: &TenantFacts, settings: &AlertSettings, now: DateTime<U
                 ),
             });
         }
-        let threshold = match directory.silence_alert_hours {
-            Some(hours) => hours,
-            None if directory.idp == store::IdentityProvider::Entra => ENTRA_SILENCE_HOURS,
-            None => 0,
-        };
+        let threshold = effective_silence_hours(directory.idp, directory.silence_alert_hours);
         if let (Some(setup), true) = (directory.setup_completed_at, threshold > 0) {
             let heard = entry.health.last_request_at.map_or(setup, |last| last.max(setup));
             let silent = now - heard;
@@ -273,6 +270,45 @@ pub struct AlertChannels {
     pub webhook: Option<AlertWebhook>,
     /// The portal's address, for links in the messages.
     pub public_base: String,
+}
+
+/// The configuration the channels are made from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChannelSettings<'a> {
+    pub smtp_url: Option<&'a str>,
+    pub mail_from: &'a str,
+    pub support_email: Option<&'a str>,
+    pub webhook_url: Option<&'a str>,
+    pub webhook_secret: Option<&'a str>,
+    pub public_base: &'a str,
+}
+
+impl AlertChannels {
+    /// The channels `settings` ask for; a setting that cannot work is refused now (at
+    /// start-up) rather than at the first alert.
+    pub fn configure(settings: &ChannelSettings<'_>) -> Result<Self, String> {
+        let mailer = match settings.smtp_url {
+            Some(url) => Some(Mailer::new(url, settings.mail_from).map_err(|e| format!("SMTP_URL / MAIL_FROM: {e}"))?),
+            None => None,
+        };
+        let support_address = match settings.support_email {
+            Some(address) => Some(crate::mail::mailbox(address).map_err(|e| format!("SUPPORT_EMAIL: {e}"))?),
+            None => None,
+        };
+        let webhook = match (settings.webhook_url, settings.webhook_secret) {
+            (None, _) => None,
+            (Some(_), None) => return Err("ALERT_WEBHOOK_URL needs ALERT_WEBHOOK_SECRET to sign with".to_owned()),
+            (Some(url), Some(secret)) => {
+                url::Url::parse(url).map_err(|e| format!("ALERT_WEBHOOK_URL {url:?}: {e}"))?;
+                let client = reqwest::Client::builder()
+                    .timeout(std::time::Duration::from_secs(10))
+                    .build()
+                    .map_err(|e| format!("the alert webhook's HTTP client: {e}"))?;
+                Some(AlertWebhook { url: url.to_owned(), secret: secret.to_owned(), client })
+            }
+        };
+        Ok(Self { mailer, support_address, webhook, public_base: settings.public_base.to_owned() })
+    }
 }
 
 /// The operator's alert webhook.
@@ -402,6 +438,115 @@ pub async fn evaluate(
         }
     }
     Ok(round)
+}
+
+/// The tenant's open alerts (of one directory and the tenant's webhooks, when a directory
+/// is given), oldest first.
+pub async fn open_alerts(
+    store: &Store,
+    tenant: store::TenantId,
+    directory: Option<DirectoryId>,
+) -> Result<Vec<Alert>, ServiceError> {
+    let open = store.tenant(tenant).open_alerts().await?;
+    Ok(open.into_iter().filter(|a| directory.is_none() || a.directory.is_none() || a.directory == directory).collect())
+}
+
+/// The tenant's name and slug, for the pages that list its alerts.
+pub async fn tenant(store: &Store, tenant: store::TenantId) -> Result<Option<Tenant>, ServiceError> {
+    Ok(store.tenant_by_id(tenant).await?)
+}
+
+/// Every tenant's open alerts with their tenant, oldest first.
+pub async fn open_across_tenants(store: &Store) -> Result<Vec<(Tenant, Alert)>, ServiceError> {
+    let mut found = Vec::new();
+    for summary in store.tenant_summaries().await? {
+        for alert in store.tenant(summary.tenant.id).open_alerts().await? {
+            found.push((summary.tenant.clone(), alert));
+        }
+    }
+    found.sort_by_key(|(_, alert)| alert.opened_at);
+    Ok(found)
+}
+
+/// A directory's silence threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SilenceThreshold {
+    /// What the admin set: `None` for the provider's default, `Some(0)` for never.
+    pub hours: Option<i32>,
+    /// What applies: 0 for never.
+    pub effective_hours: i32,
+    pub idp: store::IdentityProvider,
+}
+
+/// The longest silence threshold, a year.
+pub const MAX_SILENCE_HOURS: i32 = 8_760;
+
+/// Why a silence threshold was not set.
+#[derive(Debug, thiserror::Error)]
+pub enum SilenceThresholdError {
+    #[error("no such directory")]
+    NoSuchDirectory,
+    #[error("the threshold is a whole number of hours from 0 (never) to {MAX_SILENCE_HOURS}, or empty for the default")]
+    Invalid,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<store::StoreError> for SilenceThresholdError {
+    fn from(error: store::StoreError) -> Self {
+        Self::Service(error.into())
+    }
+}
+
+/// A directory's silence threshold (`None`: no such directory of the tenant).
+pub async fn silence_threshold(
+    store: &Store,
+    tenant: store::TenantId,
+    directory: DirectoryId,
+) -> Result<Option<SilenceThreshold>, ServiceError> {
+    let directories = store.tenant(tenant).alert_directories().await?;
+    Ok(directories.into_iter().find(|d| d.id == directory).map(|d| SilenceThreshold {
+        hours: d.silence_alert_hours,
+        effective_hours: effective_silence_hours(d.idp, d.silence_alert_hours),
+        idp: d.idp,
+    }))
+}
+
+/// The threshold that applies: the admin's, else the provider's default (0: never).
+pub fn effective_silence_hours(idp: store::IdentityProvider, hours: Option<i32>) -> i32 {
+    match hours {
+        Some(hours) => hours,
+        None if idp == store::IdentityProvider::Entra => ENTRA_SILENCE_HOURS,
+        None => 0,
+    }
+}
+
+/// Sets a directory's silence threshold from the admin's text (empty: the provider's
+/// default; 0: never), recorded in the tenant's trail.
+pub async fn set_silence_threshold(
+    store: &Store,
+    actor: &Actor,
+    tenant: store::TenantId,
+    directory: DirectoryId,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<SilenceThreshold, SilenceThresholdError> {
+    let hours = match text.trim() {
+        "" => None,
+        text => Some(
+            text.parse::<i32>()
+                .ok()
+                .filter(|h| (0..=MAX_SILENCE_HOURS).contains(h))
+                .ok_or(SilenceThresholdError::Invalid)?,
+        ),
+    };
+    let mut action = store.tenant(tenant).begin_action().await?;
+    if !action.set_silence_alert_hours(directory, hours).await? {
+        return Err(SilenceThresholdError::NoSuchDirectory);
+    }
+    let detail = json!({ "silence_alert_hours": hours });
+    action.commit(actor.record("directory.silence_alert_set", Some(directory), detail, now)).await?;
+    silence_threshold(store, tenant, directory).await?.ok_or(SilenceThresholdError::NoSuchDirectory)
 }
 
 /// The tenant's admins, as recipients.

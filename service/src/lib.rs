@@ -3,8 +3,8 @@
 //! receive typed results, never database errors.
 
 pub mod actor;
-pub mod alerts;
 pub mod admins;
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod clock;

@@ -41,7 +41,8 @@ impl Mailer {
         let transport =
             AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url).map_err(|e| MailError::Url(e.to_string()))?;
         let parsed = url::Url::parse(smtp_url).map_err(|e| MailError::Url(e.to_string()))?;
-        let server = format!("{}://{}:{}", parsed.scheme(), parsed.host_str().unwrap_or(""), parsed.port().unwrap_or(0));
+        let server =
+            format!("{}://{}:{}", parsed.scheme(), parsed.host_str().unwrap_or(""), parsed.port().unwrap_or(0));
         Ok(Self { transport: transport.build(), from: mailbox(from)?, server })
     }
 

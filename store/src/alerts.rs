@@ -3,11 +3,11 @@
 //! server process sends it, resolving; and per directory or endpoint what the conditions
 //! read (setup, silence threshold, tokens, webhook attempts).
 
-use chrono::{DateTime, Utc};
 use crate::action::on_open;
 use crate::ids::{AlertId, DirectoryId, IdentityProvider, TenantId, WebhookId};
 use crate::scope::TenantScope;
 use crate::{StoreError, TenantAction};
+use chrono::{DateTime, Utc};
 
 /// One alert of a tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,9 +104,8 @@ fn from_row(tenant: TenantId, row: Row) -> Alert {
 impl TenantScope<'_> {
     /// The tenant's open alerts, oldest first.
     pub async fn open_alerts(&self) -> Result<Vec<Alert>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM alerts WHERE tenant_id = $1 AND resolved_at IS NULL ORDER BY opened_at, id"
-        );
+        let sql =
+            format!("SELECT {COLUMNS} FROM alerts WHERE tenant_id = $1 AND resolved_at IS NULL ORDER BY opened_at, id");
         let rows: Vec<Row> = as_tenant!(self, conn => sqlx::query_as(&sql)
             .bind(self.tenant)
             .fetch_all(&mut *conn)
@@ -129,7 +128,8 @@ impl TenantScope<'_> {
 
     /// The tenant's newest alerts, open or resolved, newest first.
     pub async fn recent_alerts(&self, limit: i64) -> Result<Vec<Alert>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM alerts WHERE tenant_id = $1 ORDER BY opened_at DESC, id DESC LIMIT $2");
+        let sql =
+            format!("SELECT {COLUMNS} FROM alerts WHERE tenant_id = $1 ORDER BY opened_at DESC, id DESC LIMIT $2");
         let rows: Vec<Row> = as_tenant!(self, conn => sqlx::query_as(&sql)
             .bind(self.tenant)
             .bind(limit)
@@ -222,7 +222,14 @@ impl TenantScope<'_> {
         rows.into_iter()
             .map(|(id, display_name, idp, setup_completed_at, silence_alert_hours, active_oauth_clients)| {
                 let idp = idp.parse().map_err(|e| StoreError::Corrupt(format!("directory {id}: {e}")))?;
-                Ok(AlertDirectory { id, display_name, idp, setup_completed_at, silence_alert_hours, active_oauth_clients })
+                Ok(AlertDirectory {
+                    id,
+                    display_name,
+                    idp,
+                    setup_completed_at,
+                    silence_alert_hours,
+                    active_oauth_clients,
+                })
             })
             .collect()
     }

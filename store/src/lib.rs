@@ -80,8 +80,7 @@ pub use error::StoreError;
 pub use filter_sql::indexed_columns;
 pub use idempotency::Reservation;
 pub use ids::{
-    AlertId,
-    ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, Id, IdentityProvider, InvalidSlug, OperatorId,
+    AlertId, ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, Id, IdentityProvider, InvalidSlug, OperatorId,
     OperatorWebhookId, PortalLinkId, SetupLinkId, TenantAdminId, TenantId, TenantSlug, TokenId,
     UnknownIdentityProvider, WebhookId,
 };

@@ -115,6 +115,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
     tally.check("clippy (browser bundle)", ok);
 
     step("unit and integration tests (SQLite and PostgreSQL)");
+    let smtp_python = tools::ensure_smtp_python(&root)?;
     match Cluster::start() {
         Ok(cluster) => {
             println!("xtask: PostgreSQL test cluster at {}", cluster.url);
@@ -123,6 +124,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
                 cargo()
                     .args(["test", "--locked", "--no-fail-fast", "--workspace", "--exclude", "frontend"])
                     .env("TEST_POSTGRES_URL", &cluster.url)
+                    .env("TEST_SMTP_PYTHON", &smtp_python)
                     .current_dir(&root),
                 |line| count_cargo_test_line(line, &mut counts),
             )?;

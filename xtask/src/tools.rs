@@ -88,3 +88,33 @@ pub(crate) fn ensure_python_venv() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The aiosmtpd version the tests' SMTP server runs (from PyPI).
+const AIOSMTPD: &str = "aiosmtpd==1.4.6";
+
+/// A Python with aiosmtpd, in a virtual environment under the target directory (made
+/// once), for the tests that read back the email the product sends from a real SMTP
+/// server. Its path is what the tests take as `TEST_SMTP_PYTHON`.
+pub(crate) fn ensure_smtp_python(root: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), std::path::PathBuf::from);
+    let venv = target.join("smtp-venv");
+    let python = venv.join("bin/python");
+    let ready = |python: &Path| {
+        Command::new(python)
+            .args(["-c", "import aiosmtpd"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if ready(&python) {
+        return Ok(python);
+    }
+    ensure_python_venv()?;
+    crate::process::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    crate::process::run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", AIOSMTPD]))?;
+    if !ready(&python) {
+        bail!("{} cannot import aiosmtpd after installing it", python.display());
+    }
+    Ok(python)
+}

@@ -104,6 +104,7 @@ fn HomeContent(home: HomeData) -> impl IntoView {
             </div>
             <A href="/admin/connect" attr:id="connect-idp" attr:class=PRIMARY_BUTTON>"Connect an identity provider"</A>
         </div>
+        <crate::pages::alerts::AlertsPanel/>
         <section class=CARD aria-labelledby="directories-heading">
             <h2 id="directories-heading" class="text-lg font-semibold">"Directories"</h2>
             {if empty {

@@ -244,6 +244,7 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                         })}
                                     </div>
                                 </div>
+                                <crate::pages::alerts::AlertsPanel directory=directory()/>
                                 <crate::pages::group_roles::RepublishProgressPanel directory=directory()/>
                                 <section class=CARD aria-labelledby="health-heading">
                                     <div class="flex items-center gap-3">
@@ -261,6 +262,7 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                 <ResourceTable directory=directory() kind="users" title="Users"/>
                                 <ResourceTable directory=directory() kind="groups" title="Groups"/>
                                 <IdentityTable directory=directory()/>
+                                <crate::pages::alerts::SilenceSetting directory=directory()/>
                                 <section class=CARD aria-labelledby="delete-heading">
                                     <h2 id="delete-heading" class="text-lg font-semibold">"Delete this directory"</h2>
                                     <p class="mt-1 text-sm text-slate-600">

@@ -291,6 +291,7 @@ fn SupportView(operator: OperatorView) -> impl IntoView {
                 (Some(_), Some(Err(error))) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 _ => ().into_any(),
             }}
+            <crate::pages::alerts::SupportAlerts/>
             <UnappliedRevocations/>
             <FlaggedIdentities/>
         </main>

@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 mod actions;
+mod alerts;
 mod audit_export;
 mod audit_trail;
 mod directory_deletion;

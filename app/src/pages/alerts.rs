@@ -1,0 +1,237 @@
+//! Alerts in the portal: the open alerts of the admin's tenant (on the admin home and a
+//! directory's dashboard), every tenant's in the support console, and a directory's
+//! silence threshold (how long its identity provider may send nothing before an alert).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::components::style::{CARD, INPUT, SECONDARY_BUTTON};
+use crate::components::{Badge, ErrorBox};
+use crate::error::PortalError;
+#[cfg(feature = "ssr")]
+use crate::portal::{Admin, Operator, date_time};
+
+/// An open alert as the pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRow {
+    pub id: String,
+    /// `revocation_overdue`, `idp_silent`, `token_expiring`, `webhook_failing`, `scim_errors`.
+    pub kind: String,
+    pub kind_label: String,
+    pub summary: String,
+    /// What someone can do about it.
+    pub advice: String,
+    /// UTC, to the minute.
+    pub opened: String,
+    /// Notifications sent so far (email, webhook).
+    pub notifications: i64,
+    pub tenant: String,
+    pub tenant_name: String,
+}
+
+#[cfg(feature = "ssr")]
+fn alert_row(tenant: &service::alerts::Tenant, alert: service::alerts::Alert) -> AlertRow {
+    let kind = service::alerts::AlertKind::parse(&alert.kind);
+    AlertRow {
+        id: alert.id.to_string(),
+        kind_label: kind.map_or("Alert", kind_label).to_owned(),
+        advice: kind.map_or("", service::alerts::AlertKind::advice).to_owned(),
+        kind: alert.kind,
+        summary: alert.summary,
+        opened: date_time(Some(alert.opened_at)),
+        notifications: alert.notifications,
+        tenant: tenant.slug.to_string(),
+        tenant_name: tenant.display_name.clone(),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn kind_label(kind: service::alerts::AlertKind) -> &'static str {
+    use service::alerts::AlertKind;
+    match kind {
+        AlertKind::RevocationOverdue => "Revocation overdue",
+        AlertKind::IdpSilent => "Identity provider silent",
+        AlertKind::TokenExpiring => "Token expiring",
+        AlertKind::WebhookFailing => "Webhook failing",
+        AlertKind::ScimErrors => "Failed requests",
+    }
+}
+
+/// The admin's tenant's open alerts; with a directory, that directory's and the tenant's
+/// webhooks'.
+#[server(endpoint = "open_alerts")]
+pub async fn open_alerts(directory: Option<String>) -> Result<Vec<AlertRow>, PortalError> {
+    let admin = Admin::require().await?;
+    let directory = match directory.as_deref().filter(|d| !d.is_empty()) {
+        Some(text) => Some(admin.directory(text).await?),
+        None => None,
+    };
+    let alerts = service::alerts::open_alerts(admin.store(), admin.tenant(), directory).await?;
+    let tenant =
+        service::alerts::tenant(admin.store(), admin.tenant()).await?.ok_or_else(PortalError::no_such_tenant)?;
+    Ok(alerts.into_iter().map(|alert| alert_row(&tenant, alert)).collect())
+}
+
+/// Every tenant's open alerts, oldest first (operators and support).
+#[server(endpoint = "support_alerts")]
+pub async fn support_alerts() -> Result<Vec<AlertRow>, PortalError> {
+    let operator = Operator::require().await?;
+    let alerts = service::alerts::open_across_tenants(operator.store()).await?;
+    Ok(alerts.into_iter().map(|(tenant, alert)| alert_row(&tenant, alert)).collect())
+}
+
+/// A directory's silence threshold as the form shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SilenceView {
+    /// What the admin set; empty for the provider's default.
+    pub hours: String,
+    /// What applies, in words.
+    pub applies: String,
+}
+
+#[cfg(feature = "ssr")]
+fn silence_view(threshold: service::alerts::SilenceThreshold) -> SilenceView {
+    let idp = threshold.idp.display_name();
+    let applies = match (threshold.hours, threshold.effective_hours) {
+        (_, 0) => format!("No alert when {idp} is silent."),
+        (None, hours) => format!("The default for {idp}: an alert after {hours} hours without a request."),
+        (Some(_), hours) => format!("An alert after {hours} hours without a request from {idp}."),
+    };
+    SilenceView { hours: threshold.hours.map(|h| h.to_string()).unwrap_or_default(), applies }
+}
+
+#[server(endpoint = "silence_alert")]
+pub async fn silence_alert(directory: String) -> Result<SilenceView, PortalError> {
+    let admin = Admin::require().await?;
+    let directory = admin.directory(&directory).await?;
+    let threshold = service::alerts::silence_threshold(admin.store(), admin.tenant(), directory)
+        .await?
+        .ok_or_else(PortalError::no_such_directory)?;
+    Ok(silence_view(threshold))
+}
+
+/// Sets how long the directory's identity provider may be silent before an alert: whole
+/// hours, 0 for never, empty for the provider's default.
+#[server(endpoint = "set_silence_alert")]
+pub async fn set_silence_alert(directory: String, hours: String) -> Result<SilenceView, PortalError> {
+    use service::alerts::SilenceThresholdError;
+    let admin = Admin::require().await?;
+    let directory = admin.directory(&directory).await?;
+    let now = admin.portal.now();
+    match service::alerts::set_silence_threshold(admin.store(), &admin.actor(), admin.tenant(), directory, &hours, now)
+        .await
+    {
+        Ok(threshold) => Ok(silence_view(threshold)),
+        Err(SilenceThresholdError::NoSuchDirectory) => Err(PortalError::no_such_directory()),
+        Err(error @ SilenceThresholdError::Invalid) => Err(PortalError::Invalid(service::sentence(&error.to_string()))),
+        Err(SilenceThresholdError::Service(error)) => Err(error.into()),
+    }
+}
+
+/// The open alerts of the admin's tenant (of one directory, when given); nothing when
+/// there are none.
+#[component]
+pub fn AlertsPanel(#[prop(optional)] directory: Option<String>) -> impl IntoView {
+    // In the browser: alerts open and close between two reads.
+    let alerts = LocalResource::new(move || open_alerts(directory.clone()));
+    move || {
+        match alerts.get() {
+        None => ().into_any(),
+        Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+        Some(Ok(rows)) if rows.is_empty() => ().into_any(),
+        Some(Ok(rows)) => view! {
+            <section id="open-alerts" class="rounded-xl border border-red-200 bg-red-50 p-6" aria-labelledby="open-alerts-heading">
+                <h2 id="open-alerts-heading" class="text-lg font-semibold text-red-900">
+                    {if rows.len() == 1 { "1 open alert".to_owned() } else { format!("{} open alerts", rows.len()) }}
+                </h2>
+                <ul class="mt-3 space-y-3">
+                    {rows.into_iter().map(|row| view! { <AlertItem row show_tenant=false/> }).collect_view()}
+                </ul>
+            </section>
+        }.into_any(),
+    }
+    }
+}
+
+#[component]
+fn AlertItem(row: AlertRow, show_tenant: bool) -> impl IntoView {
+    let tenant_link = format!("/tenants/{}", row.tenant);
+    view! {
+        <li class="rounded-lg bg-white p-4 shadow-sm" data-alert-kind=row.kind.clone()>
+            <div class="flex flex-wrap items-center gap-2">
+                <Badge tone="bad" text=row.kind_label/>
+                {show_tenant.then(|| view! {
+                    <a href=tenant_link class="text-sm font-medium text-indigo-700 hover:text-indigo-600">{row.tenant_name}</a>
+                })}
+                <span class="text-xs text-slate-600">{format!("since {}", row.opened)}</span>
+            </div>
+            <p class="alert-summary mt-2 text-sm text-slate-900">{row.summary}</p>
+            <p class="mt-1 text-sm text-slate-600">{row.advice}</p>
+        </li>
+    }
+}
+
+/// Every tenant's open alerts, for the support console.
+#[component]
+pub fn SupportAlerts() -> impl IntoView {
+    let alerts = LocalResource::new(support_alerts);
+    view! {
+        <section class=CARD aria-labelledby="support-alerts-heading">
+            <h2 id="support-alerts-heading" class="text-lg font-semibold">"Open alerts"</h2>
+            {move || match alerts.get() {
+                None => view! { <div class="mt-4 h-16 animate-pulse rounded-lg bg-slate-100" aria-hidden="true"></div> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                Some(Ok(rows)) if rows.is_empty() => view! {
+                    <p id="no-open-alerts" class="mt-4 text-sm text-slate-600">"No tenant has an open alert."</p>
+                }.into_any(),
+                Some(Ok(rows)) => view! {
+                    <ul id="support-alerts" class="mt-4 space-y-3">
+                        {rows.into_iter().map(|row| view! { <AlertItem row show_tenant=true/> }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// The directory's silence threshold, with a form to change it.
+#[component]
+pub fn SilenceSetting(directory: String) -> impl IntoView {
+    let set = ServerAction::<SetSilenceAlert>::new();
+    let form_directory = directory.clone();
+    let current = LocalResource::new(move || {
+        set.version().get();
+        silence_alert(directory.clone())
+    });
+    view! {
+        <section class=CARD aria-labelledby="silence-heading">
+            <h2 id="silence-heading" class="text-lg font-semibold">"Alert when the identity provider goes quiet"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "If no request arrives for this many hours after setup, you and the vendor's support are alerted. Leave it empty for the default; 0 turns the alert off."
+            </p>
+            {move || match current.get() {
+                None => ().into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                Some(Ok(view)) => {
+                    let form_directory = form_directory.clone();
+                    view! {
+                    <p id="silence-applies" class="mt-3 text-sm font-medium text-slate-800">{view.applies}</p>
+                    <ActionForm action=set attr:class="mt-3 flex flex-wrap items-end gap-3">
+                        <input type="hidden" name="directory" value=form_directory/>
+                        <label class="block text-sm font-medium text-slate-700">
+                            "Hours"
+                            <input id="silence-hours" name="hours" type="number" min="0" max="8760" inputmode="numeric"
+                                class=INPUT prop:value=view.hours/>
+                        </label>
+                        <button id="save-silence" type="submit" class=SECONDARY_BUTTON>"Save"</button>
+                    </ActionForm>
+                    }.into_any()
+                }
+            }}
+            {move || match set.value().get() {
+                Some(Err(error)) => view! { <div id="silence-error" class="mt-3"><ErrorBox message=error.to_string()/></div> }.into_any(),
+                _ => ().into_any(),
+            }}
+        </section>
+    }
+}
