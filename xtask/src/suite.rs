@@ -452,6 +452,8 @@ impl Server {
             .env("OPERATOR_PASSWORD", E2E_OPERATOR_PASSWORD)
             // The browser tests' webhook receiver runs on this machine.
             .env("WEBHOOKS_ALLOW_INTERNAL_TARGETS", "true")
+            // The alert test waits for the next check.
+            .env("ALERT_CHECK_SECONDS", "1")
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
             .spawn()
