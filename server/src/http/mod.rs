@@ -1,6 +1,7 @@
 //! The HTTP application: every route of the process is assembled here, in one place.
 
 mod audit_export;
+mod cross_site;
 mod health;
 mod live;
 mod metrics;
@@ -164,6 +165,10 @@ impl App {
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
             .layer(axum::middleware::from_fn(sessions::resolve_page_account))
             .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), render_guard::guard_render))
+            .layer(axum::middleware::from_fn_with_state(
+                cross_site::PublicOrigin::of(&state.portal.public_base),
+                cross_site::refuse_cross_site,
+            ))
             .with_state(state)
             .layer(session_layer);
         machines

@@ -86,23 +86,25 @@ async fn export(State(state): State<AppState>, session: Session, Query(query): Q
             .find(|d| d.id == revocation.directory)
             .map_or_else(|| "Deleted directory".to_owned(), |d| d.display_name.clone());
         written = written.and_then(|()| {
-            writer.write_record([
-                revocation.user_name.clone(),
-                revocation.user_id.clone(),
-                revocation.directory.to_string(),
-                name,
-                revocation.kind.clone(),
-                rfc3339(revocation.changed_at),
-                revocation.delivered_at.map(rfc3339).unwrap_or_default(),
-                revocation.delivered_via.clone().unwrap_or_default(),
-                revocation.applied_at.map(rfc3339).unwrap_or_default(),
-                revocation.applied_via.clone().unwrap_or_default(),
-                row.time_to_revoke
-                    .map(|ttr| format!("{:.3}", ttr.num_milliseconds() as f64 / 1000.0))
-                    .unwrap_or_default(),
-                row.status.as_str().to_owned(),
-            ]
-            .map(service::spreadsheet_safe))
+            writer.write_record(
+                [
+                    revocation.user_name.clone(),
+                    revocation.user_id.clone(),
+                    revocation.directory.to_string(),
+                    name,
+                    revocation.kind.clone(),
+                    rfc3339(revocation.changed_at),
+                    revocation.delivered_at.map(rfc3339).unwrap_or_default(),
+                    revocation.delivered_via.clone().unwrap_or_default(),
+                    revocation.applied_at.map(rfc3339).unwrap_or_default(),
+                    revocation.applied_via.clone().unwrap_or_default(),
+                    row.time_to_revoke
+                        .map(|ttr| format!("{:.3}", ttr.num_milliseconds() as f64 / 1000.0))
+                        .unwrap_or_default(),
+                    row.status.as_str().to_owned(),
+                ]
+                .map(service::spreadsheet_safe),
+            )
         });
     }
     let body = match written.map_err(|e| e.to_string()).and_then(|()| writer.into_inner().map_err(|e| e.to_string())) {

@@ -19,6 +19,7 @@ store::backend_tests!(
     the_audit_page_filters_pages_exports_and_retains_the_admins_trail,
     the_token_step_shows_connected_only_after_an_authenticated_success,
     a_page_renders_whole_while_another_app_of_the_process_is_being_built,
+    a_cross_site_post_is_refused_and_changes_nothing,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -775,4 +776,56 @@ async fn a_page_renders_whole_while_another_app_of_the_process_is_being_built(db
     }
     building.store(false, std::sync::atomic::Ordering::Relaxed);
     assert!(builder.join().unwrap() > 0, "no application was built while the pages rendered");
+}
+
+/// A page on another site posts to the portal: a sign-in (login CSRF: the victim would work
+/// in the attacker's account) and an action with the victim's session. Both are refused;
+/// the same requests from the portal's own pages, and from clients that are no browser,
+/// pass.
+async fn a_cross_site_post_is_refused_and_changes_nothing(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let credentials = [("email", crate::OPERATOR_EMAIL), ("password", crate::OPERATOR_PASSWORD)];
+    let forged = [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("origin", "null"),
+    ];
+    for (header, value) in forged {
+        let visitor = Visitor::new(&server);
+        let answer = visitor.client.post(server.url("/api/sign_in")).header(header, value).form(&credentials);
+        let answer = answer.send().await.unwrap();
+        assert_eq!(answer.status(), 403, "{header}: {value}");
+        assert!(answer.headers().get("set-cookie").is_none(), "{header}: {value}");
+        assert!(answer.text().await.unwrap().contains("came from another site"));
+        assert_eq!(visitor.call("/api/list_tenants", &[]).await.status(), 401, "not signed in by {header}: {value}");
+    }
+    // From the portal's own page: signed in.
+    let own = Visitor::new(&server);
+    let signed_in = own
+        .client
+        .post(server.url("/api/sign_in"))
+        .header("origin", server.url(""))
+        .header("sec-fetch-site", "same-origin")
+        .form(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_in.status().is_redirection(), "{}", signed_in.status());
+    // With that session, a forged action changes nothing.
+    let forged = own
+        .client
+        .post(server.url("/api/create_tenant"))
+        .header("accept", "application/json")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("slug", "evil"), ("display_name", "Evil")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let tenants = own.json("/api/list_tenants", &[]).await;
+    assert_eq!(tenants, serde_json::json!([]), "no tenant was created");
+    // Reading stays open to links from elsewhere (a bookmarked or emailed link).
+    let page = own.client.get(server.url("/tenants")).header("sec-fetch-site", "cross-site").send().await.unwrap();
+    assert_eq!(page.status(), 200);
 }
