@@ -397,6 +397,64 @@ fn is_secret(name: &str) -> bool {
     SECRET_KEYS.iter().any(|secret| name.ends_with(secret))
 }
 
+/// A request's path and query as kept in the trail, redacted like bodies: the value of a
+/// query parameter named like a secret (`access_token`, `password`…), and every quoted
+/// value of a `filter` that names a secret attribute (`password eq "…"`), become
+/// `[redacted]`. A query with nothing to redact is kept exactly as sent.
+pub fn redact_query(path_and_query: &str) -> String {
+    let Some((path, query)) = path_and_query.split_once('?') else { return path_and_query.to_owned() };
+    let mut redacted = false;
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(key, value)| {
+            let kept = if is_secret(&key) {
+                redacted = true;
+                "[redacted]".to_owned()
+            } else if key.eq_ignore_ascii_case("filter") && names_a_secret(&value) {
+                redacted = true;
+                redact_quoted(&value)
+            } else {
+                value.into_owned()
+            };
+            (key.into_owned(), kept)
+        })
+        .collect();
+    if !redacted {
+        return path_and_query.to_owned();
+    }
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    format!("{path}?{query}")
+}
+
+/// Whether a filter's text names a secret attribute anywhere (outside its quoted values too).
+fn names_a_secret(filter: &str) -> bool {
+    filter
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '.'))
+        .any(|word| is_secret(word.rsplit([':', '.']).next().unwrap_or(word)))
+}
+
+/// A filter with every double-quoted value (escapes included) replaced by `"[redacted]"`.
+fn redact_quoted(filter: &str) -> String {
+    let mut out = String::with_capacity(filter.len());
+    let mut chars = filter.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            out.push(c);
+            continue;
+        }
+        out.push_str("\"[redacted]\"");
+        let mut escaped = false;
+        for inner in chars.by_ref() {
+            match (escaped, inner) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => break,
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
 /// A request body as kept for a failed request: secrets replaced wherever they are, also
 /// as the `value` of a PATCH operation whose `path` names a secret.
 pub fn redact(value: &Value) -> Value {
@@ -430,6 +488,22 @@ pub fn redact(value: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_in_a_query_are_redacted_and_other_queries_kept_as_sent() {
+        assert_eq!(
+            redact_query("/scim/v2/d/Users?filter=password%20eq%20%22hunter2%22&count=5"),
+            "/scim/v2/d/Users?filter=password+eq+%22%5Bredacted%5D%22&count=5"
+        );
+        assert_eq!(
+            redact_query(r#"/scim/v2/d/Users?filter=userName eq "a\"b" and urn:x:User:password eq "p\"w""#),
+            "/scim/v2/d/Users?filter=userName+eq+%22%5Bredacted%5D%22+and+urn%3Ax%3AUser%3Apassword+eq+%22%5Bredacted%5D%22"
+        );
+        assert_eq!(redact_query("/x?access_token=abc&startIndex=1"), "/x?access_token=%5Bredacted%5D&startIndex=1");
+        let plain = "/scim/v2/d/Users?filter=userName%20eq%20%22ada%22&startIndex=1";
+        assert_eq!(redact_query(plain), plain);
+        assert_eq!(redact_query("/scim/v2/d/Users"), "/scim/v2/d/Users");
+    }
     use serde_json::json;
 
     #[test]

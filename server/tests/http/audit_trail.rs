@@ -14,6 +14,7 @@ store::backend_tests!(
     refused_requests_are_recorded_with_their_reason_within_a_per_minute_allowance,
     support_sees_failures_across_tenants_by_cause_and_its_viewing_is_recorded,
     the_command_line_records_operator_commands_and_verifies_the_chain,
+    a_failed_request_keeps_a_bounded_redacted_excerpt_and_a_refused_one_no_body,
 );
 
 async fn every_authenticated_scim_request_is_recorded_with_failures_explained(db: TestDatabase) {
@@ -354,4 +355,58 @@ async fn scim_requests(db: &TestDatabase, slug: &str) -> Vec<store::AuditRecord>
     let tenant = db.store.tenant_by_slug(&TenantSlug::parse(slug).unwrap()).await.unwrap().unwrap();
     let records = db.store.tenant(tenant.id).audit_records(0, 1000).await.unwrap();
     records.into_iter().filter(|record| record.action == "scim.request").collect()
+}
+
+/// What the trail keeps of a failed request is bounded and redacted: 8 KiB of a large body
+/// with its size, no verbatim text of a body that is not JSON (a password in almost-JSON),
+/// no secret in the query; a refused request's body is never read.
+async fn a_failed_request_keeps_a_bounded_redacted_excerpt_and_a_refused_one_no_body(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let client = reqwest::Client::new();
+    let send = |method: reqwest::Method, path: &str, token: &str, body: Vec<u8>| {
+        let request = client
+            .request(method, format!("{}{path}", acme.scim_base()))
+            .bearer_auth(token)
+            .header("content-type", "application/scim+json")
+            .body(body);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    // A large request that fails: a user without userName and a 300 KiB title.
+    let large = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "title": "x".repeat(300 * 1024)});
+    let large = large.to_string().into_bytes();
+    let large_size = large.len();
+    assert_eq!(send(reqwest::Method::POST, "/Users", acme.token(), large).await, 400);
+    // Almost JSON, with a password in it.
+    let almost = br#"{"userName": "mallory", "password": "hunter2-secret",}"#.to_vec();
+    assert_eq!(send(reqwest::Method::POST, "/Users", acme.token(), almost).await, 400);
+    // A secret in the query (answered or not, the query is recorded).
+    acme.get_raw("/Users?filter=password%20eq%20%22hunter2-secret%22").await;
+    // A stranger's 5 MiB body: refused as a stranger (not as too large: it is never read).
+    let junk = vec![b'{'; 5 * 1024 * 1024];
+    assert_eq!(send(reqwest::Method::POST, "/Bulk", "scim_not_a_token", junk).await, 401);
+    server.audit.flush().await;
+
+    let records = scim_requests(&db, "acme").await;
+    assert_eq!(records.len(), 4, "{records:?}");
+    for record in &records {
+        assert!(record.detail.len() < 12 * 1024, "{} bytes kept", record.detail.len());
+        assert!(!record.detail.contains("hunter2") && !record.path.as_deref().unwrap().contains("hunter2"));
+    }
+    let detail = |n: usize| serde_json::from_str::<serde_json::Value>(&records[n].detail).unwrap();
+    let first = detail(0);
+    assert_eq!(first["request"].as_str().unwrap().len(), 8 * 1024, "{first}");
+    assert_eq!(
+        (first["request_size"].as_u64(), first["request_truncated"].as_bool()),
+        (Some(large_size as u64), Some(true))
+    );
+    assert_eq!(first["response"]["status"], "400", "the SCIM error is kept whole");
+    let second = detail(1);
+    assert!(second["request"]["not_json"].as_str().unwrap().contains("line 1 column"), "{second}");
+    assert_eq!(second["request_size"], 54);
+    assert!(records[2].path.as_deref().unwrap().contains("%5Bredacted%5D"), "{:?}", records[2].path);
+    let refused = detail(3);
+    assert_eq!(refused["refusal"], "unknown_token");
+    assert_eq!(refused["request_size"], 5 * 1024 * 1024);
+    assert!(refused.get("request").is_none(), "{refused}");
 }

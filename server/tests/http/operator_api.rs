@@ -66,6 +66,10 @@ impl Directory {
         &self.scim
     }
 
+    pub(crate) fn token(&self) -> &str {
+        &self.token
+    }
+
     /// POSTs a body and returns the status, whatever it is.
     pub(crate) async fn post_raw(&self, path: &str, body: &Value) -> u16 {
         let url = format!("{}{path}", self.scim);

@@ -51,33 +51,41 @@ impl RefusalRecords {
     }
 }
 
-/// Most of a failed response's body kept in the record.
-const KEPT_RESPONSE_BYTES: usize = 64 * 1024;
+/// Most of a failed request's (or response's) body kept in its record: enough for the
+/// support engineer to see the request, never the whole 4 MiB of a Bulk request.
+pub(crate) const KEPT_BODY_BYTES: usize = 8 * 1024;
 
 pub(crate) async fn authenticate_and_record(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let occurred_at = state.effects.now();
     let started = Instant::now();
     let method = request.method().to_string();
-    let path =
-        request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
+    // Kept redacted like bodies: a query can carry a secret (`filter=password eq "…"`).
+    let path = service::audit::redact_query(
+        request.uri().path_and_query().map_or_else(|| request.uri().path(), axum::http::uri::PathAndQuery::as_str),
+    );
     let (mut parts, body) = request.into_parts();
-    // A body is read here so that a failed request's body can be kept (the extractors
-    // still enforce the smaller limit of non-Bulk requests); reads and deletes have none.
-    let (body, request_body) = if matches!(parts.method, Method::GET | Method::HEAD | Method::DELETE) {
-        (body, Bytes::new())
-    } else {
-        let Ok(bytes) = axum::body::to_bytes(body, BULK_MAX_PAYLOAD_BYTES).await else {
-            let too_large =
-                ScimError::PayloadTooLarge(format!("the request body is larger than {BULK_MAX_PAYLOAD_BYTES} bytes"));
-            return ScimFailure::from(too_large).into_response();
-        };
-        (Body::from(bytes.clone()), bytes)
-    };
-    let (tenant, directory, actor, mut detail, response) = match authenticate(&parts, &state).await {
+    // The token is checked before the body is read: a refused request's body is never
+    // buffered (a stranger cannot make the server hold 4 MiB for each guess).
+    let (tenant, directory, actor, mut detail, response, request_body) = match authenticate(&parts, &state).await {
         Authentication::Accepted(endpoint) => {
             let caller = endpoint.caller().clone();
             let dialect = endpoint.directory().idp;
             let per_second = endpoint.directory().settings.rate_limit_per_second;
+            // Read here so that a failed request's body can be kept (the extractors still
+            // enforce the smaller limit of non-Bulk requests); reads and deletes have none.
+            let (body, request_body) = if matches!(parts.method, Method::GET | Method::HEAD | Method::DELETE) {
+                (body, Bytes::new())
+            } else {
+                match axum::body::to_bytes(body, BULK_MAX_PAYLOAD_BYTES).await {
+                    Ok(bytes) => (Body::from(bytes.clone()), bytes),
+                    Err(_) => {
+                        let too_large = ScimError::PayloadTooLarge(format!(
+                            "the request body is larger than {BULK_MAX_PAYLOAD_BYTES} bytes"
+                        ));
+                        return ScimFailure::from(too_large).into_response();
+                    }
+                }
+            };
             let response = match state.scim_rate_limits.check(caller.directory, per_second) {
                 Ok(()) => {
                     parts.extensions.insert(endpoint);
@@ -89,11 +97,15 @@ pub(crate) async fn authenticate_and_record(State(state): State<AppState>, reque
                 }
             };
             let actor = format!("token:{}", caller.token);
-            (caller.tenant, caller.directory, actor, json!({"dialect": dialect.as_str()}), response)
+            (caller.tenant, caller.directory, actor, json!({"dialect": dialect.as_str()}), response, request_body)
         }
         Authentication::Refused(Some(Refused { tenant, directory, refusal })) => {
-            let detail = json!({"refusal": refusal.as_str(), "explanation": refusal.explanation()});
-            (tenant, directory, "unauthenticated".to_owned(), detail, ScimFailure::Unauthorized.into_response())
+            let mut detail = json!({"refusal": refusal.as_str(), "explanation": refusal.explanation()});
+            if let Some(size) = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()) {
+                detail["request_size"] = json!(size.parse::<u64>().ok());
+            }
+            let response = ScimFailure::Unauthorized.into_response();
+            (tenant, directory, "unauthenticated".to_owned(), detail, response, Bytes::new())
         }
         // A request that named no known directory belongs to no tenant's trail, nor does
         // one refused beyond its directory's allowance.
@@ -106,8 +118,10 @@ pub(crate) async fn authenticate_and_record(State(state): State<AppState>, reque
     let mut response = if failed {
         let (response_parts, response_body) = response.into_parts();
         let bytes = axum::body::to_bytes(response_body, usize::MAX).await.unwrap_or_default();
-        detail["request"] = kept_body(&request_body);
-        detail["response"] = kept_body(&bytes[..bytes.len().min(KEPT_RESPONSE_BYTES)]);
+        if !request_body.is_empty() {
+            keep_body(&mut detail, "request", &request_body);
+        }
+        keep_body(&mut detail, "response", &bytes);
         Response::from_parts(response_parts, Body::from(bytes))
     } else {
         response
@@ -155,13 +169,35 @@ fn resource_id(path: &str, response: &Response) -> Option<String> {
     location.rsplit('/').next().map(str::to_owned)
 }
 
-/// A body as kept: JSON with secrets redacted, or the text when it is not JSON.
-fn kept_body(bytes: &[u8]) -> Value {
+/// Keeps a failed request's or response's body in `detail[key]`: as JSON with secrets
+/// redacted when it is JSON and its redacted form fits in [`KEPT_BODY_BYTES`]; else the
+/// first [`KEPT_BODY_BYTES`] of that redacted form as text, with `{key}_size` (bytes
+/// received) and `{key}_truncated`. A body that is not JSON is not kept at all (a password
+/// in almost-JSON stays out of the trail): only why it did not parse, and its size.
+fn keep_body(detail: &mut Value, key: &str, bytes: &[u8]) {
     if bytes.is_empty() {
-        return Value::Null;
+        detail[key] = Value::Null;
+        return;
     }
     match serde_json::from_slice::<Value>(bytes) {
-        Ok(json) => service::audit::redact(&json),
-        Err(_) => Value::String(String::from_utf8_lossy(bytes).into_owned()),
+        Ok(json) => {
+            let redacted = service::audit::redact(&json);
+            let text = redacted.to_string();
+            if text.len() <= KEPT_BODY_BYTES {
+                detail[key] = redacted;
+            } else {
+                let mut end = KEPT_BODY_BYTES;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                detail[key] = Value::String(text[..end].to_owned());
+                detail[format!("{key}_size")] = json!(bytes.len());
+                detail[format!("{key}_truncated")] = json!(true);
+            }
+        }
+        Err(error) => {
+            detail[key] = json!({ "not_json": error.to_string() });
+            detail[format!("{key}_size")] = json!(bytes.len());
+        }
     }
 }
