@@ -49,7 +49,8 @@ pub async fn sign_in(email: String, password: String) -> Result<(), PortalError>
     use service::admins::SignedInAccount;
     let visitor = crate::portal::Visitor::current()?;
     let portal = &visitor.portal;
-    let account = service::admins::sign_in(&portal.store, &portal.sign_in_throttle, &email, password)
+    let address = crate::portal::Visitor::client_address();
+    let account = service::admins::sign_in(&portal.store, &portal.sign_in_throttle, &email, password, address)
         .await
         .map_err(PortalError::sign_in_refused)?;
     // Operators come to work on their customers: the tenant list, not the status page.

@@ -259,6 +259,12 @@ pub struct Config {
     )]
     pub revocation_sla_minutes: u32,
 
+    /// Take the client's address from the last `X-Forwarded-For` entry (the one the proxy
+    /// in front of the server appended) instead of the connection's peer. Set it only when
+    /// every request comes through such a proxy: sign-in throttling is per address.
+    #[arg(long, env = "TRUST_FORWARDED_FOR", global = true)]
+    pub trust_forwarded_for: bool,
+
     /// The SMTP server alerts are emailed through: `smtp://host:25` (plain),
     /// `smtp://user:password@host:587?tls=required` (STARTTLS) or `smtps://…:465` (TLS).
     /// Unset: no email is sent (alerts still show in the portal and go to the alert webhook).
@@ -367,6 +373,7 @@ impl std::fmt::Debug for Config {
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("deleted_directory_retention_days", &self.deleted_directory_retention_days)
             .field("revocation_sla_minutes", &self.revocation_sla_minutes)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "***"))
             .field("mail_from", &self.mail_from)
             .field("support_email", &self.support_email)

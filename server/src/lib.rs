@@ -272,7 +272,9 @@ pub async fn serve_until(
     grace: Duration,
 ) -> anyhow::Result<()> {
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app.into_router()).with_graceful_shutdown(async move {
+    // The peer's address reaches the handlers (sign-in throttling is per address).
+    let service = app.into_router().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         stop.await;
         let _ = stopping_tx.send(());
     });

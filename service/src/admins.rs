@@ -233,9 +233,10 @@ pub async fn sign_in(
     throttle: &SignInThrottle,
     email: &str,
     password: String,
+    address: std::net::IpAddr,
 ) -> Result<SignedInAccount, OperatorError> {
     let email = OperatorEmail::parse(email).map_err(|_| OperatorError::InvalidCredentials)?;
-    throttle.check(email.as_str())?;
+    throttle.check(email.as_str(), address)?;
     if let Some(operator) = store.operator_by_email(email.as_str()).await? {
         let matches = operators::verify_password(password, operator.password_hash.clone()).await?;
         return if matches {

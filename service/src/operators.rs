@@ -4,6 +4,7 @@
 //! memory, 2 iterations, 1 lane). Hashing takes tens of milliseconds of CPU, so it runs on
 //! tokio's blocking pool, never on the async workers.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -161,24 +162,79 @@ pub async fn list(store: &Store) -> Result<Vec<Operator>, ServiceError> {
     Ok(store.operators().await?)
 }
 
-/// Limits password guessing: a burst of 5 attempts per account, then one every 12 s.
+/// Limits password guessing, so that no one guesses fast and no one locks others out:
+/// - per account and client address: a burst of 5 attempts, then one every 12 s (five wrong
+///   guesses from one address do not lock the account for its owner elsewhere);
+/// - per client address over all accounts: 30, then one every 2 s (one address trying
+///   many accounts);
+/// - per account over all addresses, the slower fallback: 30, then one a minute (guessing
+///   spread over many addresses);
+/// - everyone together: 100, then 20 a second (password hashing is the costly part).
+///
+/// Idle keys are forgotten once a limiter holds many (governor's `retain_recent`).
 #[derive(Debug, Clone)]
 pub struct SignInThrottle {
-    limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    pair: Arc<DefaultKeyedRateLimiter<(String, IpAddr)>>,
+    address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    account: Arc<DefaultKeyedRateLimiter<String>>,
+    everyone: Arc<governor::DefaultDirectRateLimiter>,
+}
+
+/// A limiter holding more keys than this forgets those whose quota is full again.
+const PRUNE_ABOVE: usize = 10_000;
+
+fn quota(burst: u32, per_minute: u32) -> Quota {
+    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+    Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN)).allow_burst(burst)
 }
 
 impl Default for SignInThrottle {
     fn default() -> Self {
-        let quota = Quota::per_minute(NonZeroU32::MIN.saturating_add(4)).allow_burst(NonZeroU32::MIN.saturating_add(4));
-        Self { limiter: Arc::new(RateLimiter::keyed(quota)) }
+        Self {
+            pair: Arc::new(RateLimiter::keyed(quota(5, 5))),
+            address: Arc::new(RateLimiter::keyed(quota(30, 30))),
+            account: Arc::new(RateLimiter::keyed(quota(30, 1))),
+            everyone: Arc::new(RateLimiter::direct(quota(100, 1_200))),
+        }
     }
 }
 
 impl SignInThrottle {
-    /// Counts an attempt for this (normalised) email; `Throttled` past the quota.
-    pub(crate) fn check(&self, email: &str) -> Result<(), OperatorError> {
-        self.limiter.check_key(&email.to_owned()).map_err(|_| OperatorError::Throttled)
+    /// Counts an attempt for this (normalised) email from `address`; `Throttled` past any
+    /// of the quotas.
+    pub(crate) fn check(&self, email: &str, address: IpAddr) -> Result<(), OperatorError> {
+        if self.pair.len() > PRUNE_ABOVE {
+            self.pair.retain_recent();
+        }
+        if self.address.len() > PRUNE_ABOVE {
+            self.address.retain_recent();
+        }
+        if self.account.len() > PRUNE_ABOVE {
+            self.account.retain_recent();
+        }
+        let refused = self.everyone.check().is_err()
+            || self.address.check_key(&address).is_err()
+            || self.pair.check_key(&(email.to_owned(), address)).is_err()
+            || self.account.check_key(&email.to_owned()).is_err();
+        if refused { Err(OperatorError::Throttled) } else { Ok(()) }
     }
+}
+
+/// Password hashes computed at once: each takes 19 MiB and a core for tens of
+/// milliseconds, so a flood of sign-ins queues here instead of filling the blocking pool.
+const HASHING_AT_ONCE: usize = 4;
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHING_AT_ONCE);
+/// How long a sign-in waits for its turn to hash before it is turned away.
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs a password hash computation when its turn comes.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, OperatorError> {
+    let Ok(Ok(_turn)) = tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await else {
+        return Err(OperatorError::Throttled);
+    };
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| ServiceError::Internal(format!("the hashing task failed: {error}")).into())
 }
 
 /// Checks an operator's email and password.
@@ -187,9 +243,10 @@ pub async fn sign_in(
     throttle: &SignInThrottle,
     email: &str,
     password: String,
+    address: IpAddr,
 ) -> Result<SignedInOperator, OperatorError> {
     let email = OperatorEmail::parse(email).map_err(|_| OperatorError::InvalidCredentials)?;
-    throttle.check(email.as_str())?;
+    throttle.check(email.as_str(), address)?;
     let operator = store.operator_by_email(email.as_str()).await?;
     // Verify against a real hash even for unknown accounts, so the response time does
     // not tell which emails have accounts.
@@ -217,29 +274,21 @@ fn argon2() -> Argon2<'static> {
 pub(crate) async fn hash_password(effects: &Effects, password: String) -> Result<String, OperatorError> {
     let mut salt = [0_u8; 16];
     effects.fill(&mut salt);
-    let hashed = tokio::task::spawn_blocking(move || {
+    let hashed = hashing(move || {
         let salt = SaltString::encode_b64(&salt)?;
         argon2().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string())
     })
-    .await;
-    match hashed {
-        Ok(Ok(hash)) => Ok(hash),
-        Ok(Err(error)) => Err(ServiceError::Internal(format!("hashing a password: {error}")).into()),
-        Err(error) => Err(ServiceError::Internal(format!("the hashing task failed: {error}")).into()),
-    }
+    .await?;
+    hashed.map_err(|error| ServiceError::Internal(format!("hashing a password: {error}")).into())
 }
 
 pub(crate) async fn verify_password(password: String, stored_hash: String) -> Result<bool, OperatorError> {
-    let verified = tokio::task::spawn_blocking(move || match PasswordHash::new(&stored_hash) {
+    let verified = hashing(move || match PasswordHash::new(&stored_hash) {
         Ok(hash) => Ok(argon2().verify_password(password.as_bytes(), &hash).is_ok()),
         Err(error) => Err(format!("a stored password hash does not parse: {error}")),
     })
-    .await;
-    match verified {
-        Ok(Ok(matches)) => Ok(matches),
-        Ok(Err(message)) => Err(ServiceError::Internal(message).into()),
-        Err(error) => Err(ServiceError::Internal(format!("the verification task failed: {error}")).into()),
-    }
+    .await?;
+    verified.map_err(|message| ServiceError::Internal(message).into())
 }
 
 #[cfg(test)]

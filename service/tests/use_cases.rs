@@ -13,6 +13,7 @@ backend_tests!(
     a_short_first_password_is_refused,
     an_operator_signs_in_with_the_right_password_only,
     repeated_wrong_passwords_are_throttled,
+    one_address_guessing_many_accounts_and_many_addresses_guessing_one_are_throttled,
     the_status_reports_the_backend_and_schema,
     an_issued_token_authenticates_for_its_directory_only,
     expired_and_revoked_tokens_are_refused,
@@ -179,15 +180,20 @@ async fn an_operator_signs_in_with_the_right_password_only(db: TestDatabase) {
     .unwrap();
     let throttle = SignInThrottle::default();
 
-    let signed_in = operators::sign_in(&db.store, &throttle, " ALICE@vendor.example", PASSWORD.into()).await.unwrap();
-    let wrong = operators::sign_in(&db.store, &throttle, "alice@vendor.example", "not the password".into()).await;
-    let unknown = operators::sign_in(&db.store, &throttle, "bob@vendor.example", PASSWORD.into()).await;
+    let signed_in =
+        operators::sign_in(&db.store, &throttle, " ALICE@vendor.example", PASSWORD.into(), HOME).await.unwrap();
+    let wrong = operators::sign_in(&db.store, &throttle, "alice@vendor.example", "not the password".into(), HOME).await;
+    let unknown = operators::sign_in(&db.store, &throttle, "bob@vendor.example", PASSWORD.into(), HOME).await;
 
     assert_eq!(signed_in.email, "alice@vendor.example");
     assert_eq!(signed_in.role, store::OperatorRole::Operator);
     assert!(matches!(wrong, Err(OperatorError::InvalidCredentials)), "{wrong:?}");
     assert!(matches!(unknown, Err(OperatorError::InvalidCredentials)), "{unknown:?}");
 }
+
+/// The owner's address and an attacker's.
+const HOME: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 7));
+const ATTACKER: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 66));
 
 async fn repeated_wrong_passwords_are_throttled(db: TestDatabase) {
     operators::bootstrap_first_operator(
@@ -200,15 +206,47 @@ async fn repeated_wrong_passwords_are_throttled(db: TestDatabase) {
     .unwrap();
     let throttle = SignInThrottle::default();
     for _ in 0..5 {
-        let attempt = operators::sign_in(&db.store, &throttle, "alice@vendor.example", "guess".into()).await;
+        let attempt = operators::sign_in(&db.store, &throttle, "alice@vendor.example", "guess".into(), ATTACKER).await;
         assert!(matches!(attempt, Err(OperatorError::InvalidCredentials)), "{attempt:?}");
     }
 
-    let sixth = operators::sign_in(&db.store, &throttle, "alice@vendor.example", PASSWORD.into()).await;
-    let other_account = operators::sign_in(&db.store, &throttle, "bob@vendor.example", "guess".into()).await;
+    let sixth = operators::sign_in(&db.store, &throttle, "alice@vendor.example", PASSWORD.into(), ATTACKER).await;
+    let other_account = operators::sign_in(&db.store, &throttle, "bob@vendor.example", "guess".into(), ATTACKER).await;
+    // Five wrong guesses elsewhere do not lock the owner out.
+    let owner = operators::sign_in(&db.store, &throttle, "alice@vendor.example", PASSWORD.into(), HOME).await;
 
     assert!(matches!(sixth, Err(OperatorError::Throttled)), "even the right password waits: {sixth:?}");
     assert!(matches!(other_account, Err(OperatorError::InvalidCredentials)), "{other_account:?}");
+    assert!(owner.is_ok(), "{owner:?}");
+}
+
+async fn one_address_guessing_many_accounts_and_many_addresses_guessing_one_are_throttled(db: TestDatabase) {
+    operators::bootstrap_first_operator(
+        &db.store,
+        &alice(),
+        PASSWORD.into(),
+        &service::Effects::stopped_at(an_instant()),
+    )
+    .await
+    .unwrap();
+    let throttle = SignInThrottle::default();
+    // One address, a different account each time: 30, then refused.
+    for n in 0..30 {
+        let attempt =
+            operators::sign_in(&db.store, &throttle, &format!("user{n}@vendor.example"), "guess".into(), ATTACKER)
+                .await;
+        assert!(matches!(attempt, Err(OperatorError::InvalidCredentials)), "{n}: {attempt:?}");
+    }
+    let next = operators::sign_in(&db.store, &throttle, "user30@vendor.example", "guess".into(), ATTACKER).await;
+    assert!(matches!(next, Err(OperatorError::Throttled)), "{next:?}");
+    // Many addresses, one account: the slower fallback stops them after 30.
+    for n in 0..30_u8 {
+        let address = std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, n));
+        let attempt = operators::sign_in(&db.store, &throttle, "alice@vendor.example", "guess".into(), address).await;
+        assert!(matches!(attempt, Err(OperatorError::InvalidCredentials)), "{n}: {attempt:?}");
+    }
+    let spread = operators::sign_in(&db.store, &throttle, "alice@vendor.example", "guess".into(), HOME).await;
+    assert!(matches!(spread, Err(OperatorError::Throttled)), "{spread:?}");
 }
 
 async fn the_status_reports_the_backend_and_schema(db: TestDatabase) {

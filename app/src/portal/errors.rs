@@ -41,7 +41,7 @@ impl PortalError {
     pub fn sign_in_refused(error: OperatorError) -> Self {
         match error {
             OperatorError::Throttled => {
-                PortalError::Throttled("Too many attempts for this account. Wait a minute, then try again.".to_owned())
+                PortalError::Throttled("Too many sign-in attempts. Wait a minute, then try again.".to_owned())
             }
             OperatorError::Service(_) => {
                 PortalError::Unavailable("Signing in is unavailable right now. Try again shortly.".to_owned())

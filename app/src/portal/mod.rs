@@ -57,6 +57,11 @@ impl Portal {
     }
 }
 
+/// The address a portal request comes from: the peer's, or behind a proxy the server is
+/// told to trust, the address the proxy saw (set by the server for every portal request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
 /// Whoever calls, signed in or not: the portal and the caller's session.
 #[derive(Debug, Clone)]
 pub struct Visitor {
@@ -75,6 +80,13 @@ impl Visitor {
                 PortalError::sessions_unavailable()
             })?;
         Ok(Self { portal, session: PortalSession::new(session) })
+    }
+
+    /// Where the call comes from (unspecified when the server did not say).
+    pub fn client_address() -> std::net::IpAddr {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<ClientAddress>().copied())
+            .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |address| address.0)
     }
 
     /// Who is signed in, if anyone.

@@ -1,6 +1,7 @@
 //! The HTTP application: every route of the process is assembled here, in one place.
 
 mod audit_export;
+mod client_address;
 mod cross_site;
 mod health;
 mod live;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub store: Store,
     pub leptos: LeptosOptions,
     pub sign_in_throttle: SignInThrottle,
+    /// Whether the client's address is the proxy's word (`X-Forwarded-For`).
+    pub trust_forwarded_for: bool,
     pub portal: app::PortalSettings,
     scim_rate_limits: scim_endpoints::DirectoryRateLimits,
     /// How many refused SCIM requests each directory's trail still takes this minute.
@@ -102,6 +105,7 @@ impl App {
                 store,
                 leptos,
                 sign_in_throttle: SignInThrottle::default(),
+                trust_forwarded_for: config.trust_forwarded_for,
                 portal,
                 scim_rate_limits: scim_endpoints::DirectoryRateLimits::default(),
                 refusal_records: scim_endpoints::audit::RefusalRecords::default(),
@@ -169,6 +173,7 @@ impl App {
                 cross_site::PublicOrigin::of(&state.portal.public_base),
                 cross_site::refuse_cross_site,
             ))
+            .layer(axum::middleware::from_fn_with_state(state.trust_forwarded_for, client_address::resolve))
             .with_state(state)
             .layer(session_layer);
         machines

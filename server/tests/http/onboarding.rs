@@ -20,6 +20,7 @@ store::backend_tests!(
     the_token_step_shows_connected_only_after_an_authenticated_success,
     a_page_renders_whole_while_another_app_of_the_process_is_being_built,
     a_cross_site_post_is_refused_and_changes_nothing,
+    five_wrong_guesses_from_one_address_do_not_lock_the_owner_out,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -828,4 +829,34 @@ async fn a_cross_site_post_is_refused_and_changes_nothing(db: TestDatabase) {
     // Reading stays open to links from elsewhere (a bookmarked or emailed link).
     let page = own.client.get(server.url("/tenants")).header("sec-fetch-site", "cross-site").send().await.unwrap();
     assert_eq!(page.status(), 200);
+}
+
+/// Sign-in throttling is per account and client address: five wrong guesses from an
+/// attacker's address lock that address out of the account, not the owner elsewhere.
+/// Behind a trusted proxy the address is its `X-Forwarded-For` entry; without the setting
+/// the header is the client's own word and ignored (the peer address counts).
+async fn five_wrong_guesses_from_one_address_do_not_lock_the_owner_out(db: TestDatabase) {
+    let behind_proxy = TestServer::start_with(&db, &["--trust-forwarded-for"]).await;
+    let direct = TestServer::start(&db).await;
+    for server in [&behind_proxy, &direct] {
+        let attempt = |password: &'static str, from: &'static str| {
+            let visitor = Visitor::new(server);
+            async move {
+                let form = [("email", crate::OPERATOR_EMAIL), ("password", password)];
+                let request = visitor.client.post(server.url("/api/sign_in")).header("accept", "application/json");
+                let answer = request.header("x-forwarded-for", from).form(&form).send().await.unwrap();
+                answer.status().as_u16()
+            }
+        };
+        for _ in 0..5 {
+            assert_eq!(attempt("a wrong guess", "10.9.9.9, 203.0.113.66").await, 401);
+        }
+        assert_eq!(attempt(crate::OPERATOR_PASSWORD, "203.0.113.66").await, 429, "the attacker's address waits");
+        let owner = attempt(crate::OPERATOR_PASSWORD, "198.51.100.7").await;
+        if std::ptr::eq(server, &behind_proxy) {
+            assert_eq!(owner, 200, "the owner, elsewhere, signs in");
+        } else {
+            assert_eq!(owner, 429, "without a trusted proxy every request comes from one peer");
+        }
+    }
 }
