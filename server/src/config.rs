@@ -259,6 +259,11 @@ pub struct Config {
     )]
     pub revocation_sla_minutes: u32,
 
+    /// Seconds a PostgreSQL statement may run before it is cancelled (0: no limit), so that
+    /// no request or job holds a connection and its locks for long. Migrations run without it.
+    #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT_SECONDS", default_value_t = 25, global = true)]
+    pub database_statement_timeout_seconds: u64,
+
     /// Take the client's address from the last `X-Forwarded-For` entry (the one the proxy
     /// in front of the server appended) instead of the connection's peer. Set it only when
     /// every request comes through such a proxy: sign-in throttling is per address.
@@ -373,6 +378,7 @@ impl std::fmt::Debug for Config {
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("deleted_directory_retention_days", &self.deleted_directory_retention_days)
             .field("revocation_sla_minutes", &self.revocation_sla_minutes)
+            .field("database_statement_timeout_seconds", &self.database_statement_timeout_seconds)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "***"))
             .field("mail_from", &self.mail_from)

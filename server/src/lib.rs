@@ -42,6 +42,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<Store> {
     let options = StoreOptions {
         max_connections: config.database_max_connections,
         credential_cache_ttl: std::time::Duration::from_secs(config.credential_cache_seconds),
+        statement_timeout: std::time::Duration::from_secs(config.database_statement_timeout_seconds),
         ..StoreOptions::default()
     };
     Store::connect(&config.database_url, &options)

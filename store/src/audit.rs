@@ -677,7 +677,11 @@ impl crate::TenantAction<'_> {
         const FIRST_KEPT: &str = "SELECT MIN(seq) FROM audit_records WHERE tenant_id = $1 AND occurred_at >= $2";
         const LAST: &str = "SELECT MAX(seq) FROM audit_records WHERE tenant_id = $1";
         const HASH_OF: &str = "SELECT hash FROM audit_records WHERE tenant_id = $1 AND seq = $2";
-        const DELETE: &str = "DELETE FROM audit_records WHERE tenant_id = $1 AND seq <= $2";
+        // In ranges of records, so that no statement runs into the statement timeout on a
+        // trail of millions.
+        const DELETE: &str = "DELETE FROM audit_records WHERE tenant_id = $1 AND seq <= $2 AND seq > $3";
+        const FIRST: &str = "SELECT MIN(seq) FROM audit_records WHERE tenant_id = $1";
+        const RANGE: i64 = 20_000;
         const MOVE_START: &str = "UPDATE audit_chain_heads SET pruned_seq = $1, pruned_hash = $2 WHERE tenant_id = $3";
         let lock = match self.store.backend() {
             crate::Backend::Sqlite => LOCK_SQLITE,
@@ -698,7 +702,21 @@ impl crate::TenantAction<'_> {
                 sqlx::query_scalar(HASH_OF).bind(self.tenant).bind(last_deleted).fetch_optional(&mut **tx).await?;
             // Nothing older than the cut-off is left (or it was pruned already).
             let Some(hash) = hash else { return Ok((0, 0)) };
-            let deleted = sqlx::query(DELETE).bind(self.tenant).bind(last_deleted).execute(&mut **tx).await?.rows_affected();
+            let first: i64 =
+                sqlx::query_scalar::<_, Option<i64>>(FIRST).bind(self.tenant).fetch_one(&mut **tx).await?.unwrap_or(1);
+            let mut deleted = 0;
+            let mut below = first - 1;
+            while below < last_deleted {
+                let upto = (below + RANGE).min(last_deleted);
+                deleted += sqlx::query(DELETE)
+                    .bind(self.tenant)
+                    .bind(upto)
+                    .bind(below)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+                below = upto;
+            }
             sqlx::query(MOVE_START).bind(last_deleted).bind(&hash[..]).bind(self.tenant).execute(&mut **tx).await?;
             Ok((deleted, last_deleted))
         })

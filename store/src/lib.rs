@@ -132,6 +132,10 @@ pub struct StoreOptions {
     /// How long a request waits for a free connection before failing with an error
     /// instead of queueing forever.
     pub acquire_timeout: Duration,
+    /// The longest a statement may run on PostgreSQL before the server cancels it
+    /// (`statement_timeout`), so that no request or job holds a connection and its locks
+    /// for long; zero turns it off. Migrations run without it.
+    pub statement_timeout: Duration,
     /// How long a verified token is trusted without reading the database again (see
     /// `access_cache`); zero turns the cache off. Revocation through any server process
     /// on PostgreSQL, or through this process on SQLite, takes effect at once regardless.
@@ -143,6 +147,8 @@ impl Default for StoreOptions {
         Self {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
+            // Under the 30 s a request may take, so a stuck query fails the request cleanly.
+            statement_timeout: Duration::from_secs(25),
             credential_cache_ttl: Duration::from_secs(5),
         }
     }
@@ -212,12 +218,22 @@ impl Store {
             }
             Backend::Postgres => {
                 let connect = PgConnectOptions::from_str(url.as_str())?;
+                // Migrations first, on a connection of their own without the statement
+                // timeout: building an index on a large table may take longer.
+                let mut migrating = <sqlx::PgConnection as sqlx::Connection>::connect_with(&connect).await?;
+                POSTGRES_MIGRATIONS.run(&mut migrating).await?;
+                sqlx::Connection::close(migrating).await?;
+                let connect = if options.statement_timeout.is_zero() {
+                    connect
+                } else {
+                    let milliseconds = options.statement_timeout.as_millis().to_string();
+                    connect.options([("statement_timeout", milliseconds.as_str())])
+                };
                 let pool = PgPoolOptions::new()
                     .max_connections(options.max_connections)
                     .acquire_timeout(options.acquire_timeout)
                     .connect_with(connect)
                     .await?;
-                POSTGRES_MIGRATIONS.run(&pool).await?;
                 let bypasses: bool =
                     sqlx::query_scalar("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
                         .fetch_one(&pool)

@@ -110,6 +110,12 @@ impl TestDatabase {
         })
     }
 
+    /// Runs raw SQL through the store's own pool (with its statement timeout), for tests of
+    /// the pool's settings.
+    pub async fn execute_raw(store: &Store, sql: &str) -> Result<u64, StoreError> {
+        Ok(on_pool!(&store.pool, pool => sqlx::query(sql).execute(pool).await?.rows_affected()))
+    }
+
     /// Refreshes the planner's statistics (both backends), as autovacuum or
     /// `optimize_on_close` would in a long-running deployment.
     pub async fn analyze(&self) -> Result<(), StoreError> {

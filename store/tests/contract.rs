@@ -1233,3 +1233,26 @@ async fn an_actions_writes_and_its_record_commit_together_or_not_at_all(db: Test
     assert_eq!(scope.audit_records(0, 10).await.unwrap().len(), 1);
     assert_eq!(scope.verify_audit_chain().await.unwrap().first_break, None);
 }
+
+/// A statement that runs past the store's statement timeout is cancelled by PostgreSQL
+/// (the connection and its locks are freed), and the store goes on answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_past_the_timeout_is_cancelled_on_postgres() {
+    store::testing::within_time_limit(async {
+        let db = TestDatabase::create(Backend::Postgres).await.unwrap_or_else(|e| panic!("{e}"));
+        let options =
+            StoreOptions { statement_timeout: std::time::Duration::from_millis(500), ..StoreOptions::default() };
+        let store = Store::connect(&db.url, &options).await.unwrap();
+        let started = std::time::Instant::now();
+        let slow = TestDatabase::execute_raw(&store, "SELECT pg_sleep(5)").await;
+        let error = slow.expect_err("the statement was not cancelled").to_string();
+        assert!(error.contains("statement timeout"), "{error}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
+        store.ping().await.unwrap();
+        // Off when zero.
+        let unlimited = StoreOptions { statement_timeout: std::time::Duration::ZERO, ..StoreOptions::default() };
+        let store = Store::connect(&db.url, &unlimited).await.unwrap();
+        TestDatabase::execute_raw(&store, "SELECT pg_sleep(1)").await.unwrap();
+    })
+    .await;
+}
