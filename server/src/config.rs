@@ -264,6 +264,12 @@ pub struct Config {
     #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT_SECONDS", default_value_t = 25, global = true)]
     pub database_statement_timeout_seconds: u64,
 
+    /// Seconds between two reads of the session by a live request stream, which ends once
+    /// its session is gone (tests shorten it).
+    #[arg(long, env = "LIVE_SESSION_RECHECK_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..), global = true, hide = true)]
+    pub live_session_recheck_seconds: u64,
+
     /// Take the client's address from the last `X-Forwarded-For` entry (the one the proxy
     /// in front of the server appended) instead of the connection's peer. Set it only when
     /// every request comes through such a proxy: sign-in throttling is per address.
@@ -380,6 +386,7 @@ impl std::fmt::Debug for Config {
             .field("revocation_sla_minutes", &self.revocation_sla_minutes)
             .field("database_statement_timeout_seconds", &self.database_statement_timeout_seconds)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("live_session_recheck_seconds", &self.live_session_recheck_seconds)
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "***"))
             .field("mail_from", &self.mail_from)
             .field("support_email", &self.support_email)

@@ -119,6 +119,14 @@ pub enum SessionError {
     Service(#[from] ServiceError),
 }
 
+/// Whether the session with this id is still in the database and unexpired (a long-lived
+/// stream holds a copy of the session read when it opened; this reads it again).
+pub async fn still_signed_in(store: &Store, session_id: &str) -> Result<bool, crate::ServiceError> {
+    #[allow(clippy::disallowed_methods)] // sessions expire on the wall clock (tower-sessions)
+    let now = chrono::Utc::now().timestamp();
+    Ok(!session_id.is_empty() && store.load_session(session_id, now).await?.is_some())
+}
+
 /// One browser's session, read and written only as typed values.
 #[derive(Debug, Clone)]
 pub struct PortalSession(Session);

@@ -3,6 +3,10 @@
 //! wizard's feed shows it), for the signed-in admin of the directory's tenant. The writer
 //! of the audit trail wakes the stream after each batch; a read every few seconds also
 //! catches requests that other server processes recorded.
+//!
+//! A stream outlives no session: every [`LiveStreams::recheck`] it reads the session from
+//! the database again and ends once it is gone (signed out, expired, ended elsewhere). One
+//! admin holds at most [`STREAMS_PER_ADMIN`] streams at once (a tab each); past that, 429.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -27,6 +31,54 @@ use super::AppState;
 /// How often the stream reads even when this process recorded nothing.
 const RECHECK: Duration = Duration::from_secs(5);
 
+/// Live streams one admin may hold open at once.
+pub(crate) const STREAMS_PER_ADMIN: usize = 4;
+
+/// The live streams open in this process, per admin, and how often each re-reads its
+/// session.
+#[derive(Debug, Clone)]
+pub(crate) struct LiveStreams {
+    open: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    recheck: Duration,
+}
+
+impl LiveStreams {
+    pub(crate) fn new(recheck: Duration) -> Self {
+        Self { open: std::sync::Arc::default(), recheck }
+    }
+
+    /// A place for one more stream of `holder`, if they have one left.
+    fn admit(&self, holder: String) -> Option<StreamSlot> {
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = open.entry(holder.clone()).or_insert(0);
+        if *count >= STREAMS_PER_ADMIN {
+            return None;
+        }
+        *count += 1;
+        Some(StreamSlot { streams: self.clone(), holder })
+    }
+}
+
+/// One open stream's place; given back when the stream ends (the client left, the session
+/// ended, the server stops).
+#[derive(Debug)]
+struct StreamSlot {
+    streams: LiveStreams,
+    holder: String,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.streams.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.holder) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.holder);
+            }
+        }
+    }
+}
+
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/admin/directories/{directory}/requests/stream", get(stream_requests))
 }
@@ -38,6 +90,12 @@ pub(crate) struct StreamQuery {
 }
 
 struct Cursor {
+    /// Held while the stream lives.
+    _slot: StreamSlot,
+    /// The session's id, read again from the database every `recheck`.
+    session_id: Option<String>,
+    recheck: Duration,
+    checked_at: tokio::time::Instant,
     store: Store,
     tenant: TenantId,
     directory: DirectoryId,
@@ -52,6 +110,7 @@ async fn stream_requests(
     Path(directory): Path<String>,
     Query(query): Query<StreamQuery>,
 ) -> Response {
+    let session_id = session.id().map(|id| id.to_string());
     // A session that cannot be read is treated as signed out.
     let Ok(Some(admin)) = PortalSession::new(session).admin().await else {
         return (StatusCode::UNAUTHORIZED, "Sign in as an admin of this organisation.").into_response();
@@ -68,7 +127,16 @@ async fn stream_requests(
         Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
     };
     let after = query.after.unwrap_or_else(|| newest.first().map_or(0, |request| request.seq));
+    let Some(slot) = state.live_streams.admit(admin.actor().audit_name()) else {
+        let message =
+            format!("You have {STREAMS_PER_ADMIN} live views open already. Close one (a tab of this page) and reload.");
+        return (StatusCode::TOO_MANY_REQUESTS, message).into_response();
+    };
     let cursor = Cursor {
+        _slot: slot,
+        session_id,
+        recheck: state.live_streams.recheck,
+        checked_at: tokio::time::Instant::now(),
         store: state.store.clone(),
         tenant,
         directory,
@@ -78,6 +146,14 @@ async fn stream_requests(
     };
     let events = stream::unfold(cursor, |mut cursor| async move {
         loop {
+            if cursor.checked_at.elapsed() >= cursor.recheck {
+                cursor.checked_at = tokio::time::Instant::now();
+                // Ended when the session is gone; kept when the database is away a moment.
+                let id = cursor.session_id.as_deref().unwrap_or_default();
+                if let Ok(false) = service::session::still_signed_in(&cursor.store, id).await {
+                    return None;
+                }
+            }
             if let Some(event) = cursor.ready.pop_front() {
                 return Some((Ok::<Event, Infallible>(event), cursor));
             }
@@ -94,7 +170,8 @@ async fn stream_requests(
                 }
                 // Nothing new, or the database is away for a moment: wait and read again.
                 _ => {
-                    if let Ok(Err(_)) = tokio::time::timeout(RECHECK, cursor.appended.changed()).await {
+                    let wait = RECHECK.min(cursor.recheck);
+                    if let Ok(Err(_)) = tokio::time::timeout(wait, cursor.appended.changed()).await {
                         // The writer has stopped (shutting down): read on, slowly.
                         tokio::time::sleep(RECHECK).await;
                     }

@@ -42,6 +42,8 @@ pub struct AppState {
     pub sign_in_throttle: SignInThrottle,
     /// Whether the client's address is the proxy's word (`X-Forwarded-For`).
     pub trust_forwarded_for: bool,
+    /// The live request streams open, per admin.
+    pub(crate) live_streams: live::LiveStreams,
     pub portal: app::PortalSettings,
     scim_rate_limits: scim_endpoints::DirectoryRateLimits,
     /// How many refused SCIM requests each directory's trail still takes this minute.
@@ -106,6 +108,7 @@ impl App {
                 leptos,
                 sign_in_throttle: SignInThrottle::default(),
                 trust_forwarded_for: config.trust_forwarded_for,
+                live_streams: live::LiveStreams::new(Duration::from_secs(config.live_session_recheck_seconds)),
                 portal,
                 scim_rate_limits: scim_endpoints::DirectoryRateLimits::default(),
                 refusal_records: scim_endpoints::audit::RefusalRecords::default(),

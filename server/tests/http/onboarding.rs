@@ -21,6 +21,7 @@ store::backend_tests!(
     a_page_renders_whole_while_another_app_of_the_process_is_being_built,
     a_cross_site_post_is_refused_and_changes_nothing,
     five_wrong_guesses_from_one_address_do_not_lock_the_owner_out,
+    a_live_stream_ends_with_its_session_and_an_admin_holds_four_at_most,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -859,4 +860,36 @@ async fn five_wrong_guesses_from_one_address_do_not_lock_the_owner_out(db: TestD
             assert_eq!(owner, 429, "without a trusted proxy every request comes from one peer");
         }
     }
+}
+
+/// A live request stream reads its session again (every second here) and ends once the
+/// session is gone; one admin holds at most four streams at once.
+async fn a_live_stream_ends_with_its_session_and_an_admin_holds_four_at_most(db: TestDatabase) {
+    let server = TestServer::start_with(&db, &["--live-session-recheck-seconds", "1"]).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let directory = start_directory(&admin, "okta").await;
+    let path = format!("/admin/directories/{directory}/requests/stream");
+    let mut streams = Vec::new();
+    for _ in 0..4 {
+        let stream = admin.get(&path).await;
+        assert_eq!(stream.status(), 200);
+        streams.push(stream);
+    }
+    let fifth = admin.get(&path).await;
+    assert_eq!(fifth.status(), 429);
+    assert!(fifth.text().await.unwrap().contains("4 live views open already"));
+
+    // Signed out (the session is deleted): every stream ends.
+    assert!(admin.post_form("/api/sign_out", &[]).await.status().is_redirection());
+    for mut stream in streams {
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while let Some(_chunk) = stream.chunk().await.unwrap_or(None) {}
+        })
+        .await;
+        assert!(ended.is_ok(), "a stream outlived its session");
+    }
+    // Signed in again, the places are free.
+    let form = [("email", "it@acme.example"), ("password", "correct horse battery")];
+    assert!(admin.post_form("/api/sign_in", &form).await.status().is_redirection());
+    assert_eq!(admin.get(&path).await.status(), 200);
 }
