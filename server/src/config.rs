@@ -259,6 +259,12 @@ pub struct Config {
     )]
     pub revocation_sla_minutes: u32,
 
+    /// SCIM requests per second a tenant may make over all its directories (bursts of ten
+    /// seconds' worth), beside each directory's own limit; past it, 429 with `Retry-After`.
+    #[arg(long, env = "SCIM_TENANT_RATE_LIMIT_PER_SECOND", default_value_t = 2_000,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub scim_tenant_rate_limit_per_second: u32,
+
     /// Seconds a PostgreSQL statement may run before it is cancelled (0: no limit), so that
     /// no request or job holds a connection and its locks for long. Migrations run without it.
     #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT_SECONDS", default_value_t = 25, global = true)]
@@ -385,6 +391,7 @@ impl std::fmt::Debug for Config {
             .field("deleted_directory_retention_days", &self.deleted_directory_retention_days)
             .field("revocation_sla_minutes", &self.revocation_sla_minutes)
             .field("database_statement_timeout_seconds", &self.database_statement_timeout_seconds)
+            .field("scim_tenant_rate_limit_per_second", &self.scim_tenant_rate_limit_per_second)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("live_session_recheck_seconds", &self.live_session_recheck_seconds)
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "***"))

@@ -46,6 +46,7 @@ pub struct AppState {
     pub(crate) live_streams: live::LiveStreams,
     pub portal: app::PortalSettings,
     scim_rate_limits: scim_endpoints::DirectoryRateLimits,
+    scim_tenant_limits: scim_endpoints::TenantRateLimits,
     /// How many refused SCIM requests each directory's trail still takes this minute.
     refusal_records: scim_endpoints::audit::RefusalRecords,
     secure_cookies: bool,
@@ -111,6 +112,7 @@ impl App {
                 live_streams: live::LiveStreams::new(Duration::from_secs(config.live_session_recheck_seconds)),
                 portal,
                 scim_rate_limits: scim_endpoints::DirectoryRateLimits::default(),
+                scim_tenant_limits: scim_endpoints::TenantRateLimits::new(config.scim_tenant_rate_limit_per_second),
                 refusal_records: scim_endpoints::audit::RefusalRecords::default(),
                 secure_cookies,
                 audit: service::audit::AuditLog::start(store_for_audit).0,

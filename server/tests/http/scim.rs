@@ -150,6 +150,7 @@ backend_tests!(
     group_membership_changes_by_patch_without_loading_members,
     root_search_covers_users_and_groups,
     a_directory_over_its_rate_limit_gets_429_with_retry_after,
+    a_tenant_over_its_budget_across_directories_gets_429,
     entra_and_okta_dialects_are_normalised_per_directory,
     bulk_requests_resolve_bulk_ids_and_stop_on_errors,
     oauth_client_credentials_give_a_short_lived_directory_token,
@@ -975,6 +976,33 @@ async fn a_directory_over_its_rate_limit_gets_429_with_retry_after(db: TestDatab
     let other = neighbour.tenant;
     let refused = directories::configure_directory(&db.store, other, directory.id, raised, &service::Actor::Cli, now());
     assert_eq!(refused.await.unwrap(), None);
+}
+
+/// A tenant's budget counts all its directories together: two directories well under their
+/// own limits are refused once the tenant's budget (2 a second here, bursts of 20) is
+/// spent; another tenant's directory goes on.
+async fn a_tenant_over_its_budget_across_directories_gets_429(db: TestDatabase) {
+    let server = TestServer::start_with(&db, &["--scim-tenant-rate-limit-per-second", "2"]).await;
+    let first = Idp::new(&db, &server, "acme").await;
+    let second = Idp::new(&db, &server, "acme").await;
+    let neighbour = Idp::new(&db, &server, "globex").await;
+    assert_eq!(first.tenant, second.tenant);
+    // Twenty at once pass (the burst); past that, most of the next forty are refused (two
+    // a second come back: forty requests would have to take twenty seconds to all pass).
+    let mut replies = Vec::new();
+    for _ in 0..30 {
+        replies.push(first.get("/Users").await);
+        replies.push(second.get("/Users").await);
+    }
+    let statuses: Vec<StatusCode> = replies.iter().map(|reply| reply.status).collect();
+    assert!(statuses[..20].iter().all(|status| *status == StatusCode::OK), "{statuses:?}");
+    let limited = replies.iter().find(|reply| reply.status == StatusCode::TOO_MANY_REQUESTS);
+    let limited = limited.unwrap_or_else(|| panic!("no request was refused: {statuses:?}"));
+    limited.assert_error(429, None);
+    assert!(limited.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s >= 1)));
+    for _ in 0..15 {
+        assert_eq!(neighbour.get("/Users").await.status, 200, "another tenant has its own budget");
+    }
 }
 
 async fn entra_and_okta_dialects_are_normalised_per_directory(db: TestDatabase) {

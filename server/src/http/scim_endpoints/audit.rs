@@ -86,7 +86,11 @@ pub(crate) async fn authenticate_and_record(State(state): State<AppState>, reque
                     }
                 }
             };
-            let response = match state.scim_rate_limits.check(caller.directory, per_second) {
+            let allowed = state
+                .scim_rate_limits
+                .check(caller.directory, per_second)
+                .and_then(|()| state.scim_tenant_limits.check(caller.tenant));
+            let response = match allowed {
                 Ok(()) => {
                     parts.extensions.insert(endpoint);
                     next.run(Request::from_parts(parts, body)).await

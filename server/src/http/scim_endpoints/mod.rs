@@ -47,7 +47,7 @@ use axum::routing::{any, get, post};
 use serde_json::Value;
 use service::provisioning::{Precondition, Versioned, Written};
 
-pub(crate) use rate_limit::DirectoryRateLimits;
+pub(crate) use rate_limit::{DirectoryRateLimits, TenantRateLimits};
 
 use self::error::ScimFailure;
 use super::AppState;

@@ -1,5 +1,7 @@
-//! Per-directory request rate limits (answered with 429 and `Retry-After`). Each directory
-//! has its own limit from its settings, so one busy tenant cannot starve another.
+//! Request rate limits (answered with 429 and `Retry-After`): each directory has its own
+//! limit from its settings, and each tenant a budget over all its directories (a
+//! deployment setting), so neither one busy directory nor a tenant with many directories
+//! starves the others.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -8,7 +10,7 @@ use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use store::DirectoryId;
+use store::{DirectoryId, TenantId};
 
 /// How many seconds' worth of requests may come at once.
 const BURST_SECONDS: NonZeroU32 = match NonZeroU32::new(10) {
@@ -51,6 +53,29 @@ impl DirectoryRateLimits {
     }
 }
 
+/// Each tenant's budget over all its directories: `per_second` sustained, bursts of ten
+/// seconds' worth. Idle tenants are forgotten once many are held.
+#[derive(Debug, Clone)]
+pub(crate) struct TenantRateLimits {
+    limiter: Arc<governor::DefaultKeyedRateLimiter<TenantId>>,
+}
+
+impl TenantRateLimits {
+    pub(crate) fn new(per_second: u32) -> Self {
+        let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_second(rate).allow_burst(rate.saturating_mul(BURST_SECONDS));
+        Self { limiter: Arc::new(RateLimiter::keyed(quota)) }
+    }
+
+    /// Takes one request from the tenant's budget; `Err` holds how long until the next.
+    pub(crate) fn check(&self, tenant: TenantId) -> Result<(), Duration> {
+        if self.limiter.len() > 10_000 {
+            self.limiter.retain_recent();
+        }
+        self.limiter.check_key(&tenant).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use store::testing::FreshId as _;
@@ -68,5 +93,16 @@ mod tests {
         assert!(wait.is_some_and(|w| w <= Duration::from_millis(200)), "{wait:?}");
         // Another directory has its own allowance.
         assert!(limits.check(DirectoryId::fresh(), 5).is_ok());
+    }
+
+    #[test]
+    fn a_tenant_gets_a_burst_of_ten_seconds_over_all_its_directories() {
+        let limits = TenantRateLimits::new(2);
+        let tenant = TenantId::fresh();
+        for _ in 0..20 {
+            assert!(limits.check(tenant).is_ok());
+        }
+        assert!(limits.check(tenant).is_err());
+        assert!(limits.check(TenantId::fresh()).is_ok(), "another tenant has its own budget");
     }
 }
