@@ -27,7 +27,9 @@
 //!
 //! Limits: inputs longer than [`ParseLimits::max_len`] bytes and nesting (parentheses,
 //! `not`, brackets) deeper than [`ParseLimits::max_depth`] are errors, so no input can
-//! exhaust the stack.
+//! exhaust the stack; more than [`ParseLimits::max_clauses`] comparisons or presence tests
+//! and more than [`ParseLimits::max_value_paths`] value filters are errors too, so no
+//! filter costs the database more than a bounded query.
 
 use super::lexer::{Token, TokenKind, tokenize};
 use super::{CompValue, CompareOp, Filter, FilterError};
@@ -40,11 +42,17 @@ pub struct ParseLimits {
     pub max_len: usize,
     /// Deepest accepted nesting of parentheses, `not` and value-path brackets.
     pub max_depth: usize,
+    /// Most comparisons and presence tests (`pr`), those inside value filters included.
+    pub max_clauses: usize,
+    /// Most value filters (`emails[type eq "work"]`).
+    pub max_value_paths: usize,
 }
 
 impl ParseLimits {
-    /// 8 KiB and 32 levels: far beyond what any identity provider sends.
-    pub const DEFAULT: ParseLimits = ParseLimits { max_len: 8 * 1024, max_depth: 32 };
+    /// 8 KiB, 32 levels, 200 clauses, 20 value filters: far beyond what any identity
+    /// provider sends.
+    pub const DEFAULT: ParseLimits =
+        ParseLimits { max_len: 8 * 1024, max_depth: 32, max_clauses: 200, max_value_paths: 20 };
 }
 
 impl Default for ParseLimits {
@@ -104,6 +112,10 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
     limits: ParseLimits,
+    /// Comparisons and presence tests so far.
+    clauses: usize,
+    /// Value filters so far.
+    value_paths: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -115,7 +127,7 @@ impl<'a> Parser<'a> {
                 limits.max_len,
             ));
         }
-        Ok(Self { input, tokens: tokenize(input)?, pos: 0, limits })
+        Ok(Self { input, tokens: tokenize(input)?, pos: 0, limits, clauses: 0, value_paths: 0 })
     }
 
     fn peek(&self) -> Option<&Token> {
@@ -264,6 +276,11 @@ impl<'a> Parser<'a> {
             if in_value {
                 return Err(self.error("a value filter cannot contain another value filter", self.here()));
             }
+            self.value_paths += 1;
+            if self.value_paths > self.limits.max_value_paths {
+                let message = format!("filter has more than {} value filters", self.limits.max_value_paths);
+                return Err(self.error(message, token.start));
+            }
             let filter = self.value_path_filter(&path, token.start, depth)?;
             if let Some(t) = self.peek()
                 && t.kind == TokenKind::Dot
@@ -275,6 +292,11 @@ impl<'a> Parser<'a> {
                 ));
             }
             return Ok(Filter::ValuePath { path, filter: Box::new(filter) });
+        }
+        self.clauses += 1;
+        if self.clauses > self.limits.max_clauses {
+            let message = format!("filter has more than {} comparisons", self.limits.max_clauses);
+            return Err(self.error(message, token.start));
         }
         let Some(op_token) = self.next() else {
             return Err(self.error("expected a comparison operator but the filter ended", self.input.len()));

@@ -172,7 +172,7 @@ fn an_empty_filter_is_rejected() {
 #[test]
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let text = format!("{}a pr{}", "(".repeat(100_000), ")".repeat(100_000));
-    let limits = ParseLimits { max_len: usize::MAX, max_depth: 32 };
+    let limits = ParseLimits { max_len: usize::MAX, ..ParseLimits::DEFAULT };
     let err = Filter::parse_with_limits(&text, limits).unwrap_err();
     assert_eq!(err.message(), "filter nests deeper than 32 levels");
     assert_eq!(err.offset(), 32);
@@ -338,4 +338,21 @@ fn a_filter_syntax_error_becomes_invalid_filter_naming_the_column() {
 fn a_patch_path_error_becomes_invalid_path() {
     let err: crate::error::ScimError = crate::path::PatchPath::parse("members[").unwrap_err().into();
     assert_eq!(err.scim_type(), Some("invalidPath"));
+}
+
+#[test]
+fn a_filter_with_too_many_comparisons_or_value_filters_is_refused() {
+    let limits = ParseLimits { max_clauses: 3, max_value_paths: 1, ..ParseLimits::DEFAULT };
+    let three = r#"userName eq "a" or userName eq "b" or title pr"#;
+    assert!(Filter::parse_with_limits(three, limits).is_ok());
+    let four = r#"userName eq "a" or userName eq "b" or title pr or nickName pr"#;
+    let error = Filter::parse_with_limits(four, limits).unwrap_err();
+    assert!(error.to_string().contains("more than 3 comparisons"), "{error}");
+    // Comparisons inside value filters count too.
+    let inside = r#"emails[type eq "work" and value co "@" and primary eq true] and userName pr"#;
+    let error = Filter::parse_with_limits(inside, limits).unwrap_err();
+    assert!(error.to_string().contains("more than 3 comparisons"), "{error}");
+    let two_paths = r#"emails[type eq "work"] or addresses[type eq "home"]"#;
+    let error = Filter::parse_with_limits(two_paths, limits).unwrap_err();
+    assert!(error.to_string().contains("more than 1 value filters"), "{error}");
 }

@@ -395,6 +395,15 @@ async fn filters_find_users_by_the_probes_idps_send(db: TestDatabase) {
     }
     let long = format!("userName eq \"{}\"", "x".repeat(5000));
     idp.get(&format!("/Users?filter={}", urlencode(&long))).await.assert_error(400, Some("invalidFilter"));
+    // A filter that would cost a large query: past 50 comparisons or 5 value filters.
+    let wide: Vec<String> = (0..51).map(|n| format!("userName eq \"u{n}\"")).collect();
+    let reply = idp.get(&format!("/Users?filter={}", urlencode(&wide.join(" or ")))).await;
+    reply.assert_error(400, Some("invalidFilter"));
+    assert!(reply.body["detail"].as_str().unwrap().contains("more than 50 comparisons"), "{}", reply.body);
+    assert_eq!(search(&wide[..50].join(" or ")).await.len(), 0, "fifty are fine");
+    let paths: Vec<&str> = vec!["emails[type eq \"work\"]"; 6];
+    let reply = idp.get(&format!("/Users?filter={}", urlencode(&paths.join(" or ")))).await;
+    reply.assert_error(400, Some("invalidFilter"));
 
     // POST .search takes the same parameters in the body.
     let searched = idp

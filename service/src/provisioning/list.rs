@@ -17,7 +17,10 @@ use super::{DEFAULT_PAGE_SIZE, Endpoint, LIST_RESPONSE, ListQuery, MAX_PAGE_SIZE
 
 /// Filters longer or deeper than this are refused (`invalidFilter`): far beyond what any
 /// identity provider sends, small enough that no filter makes an expensive query.
-const FILTER_LIMITS: ParseLimits = ParseLimits { max_len: 4 * 1024, max_depth: 16 };
+// Each comparison is a condition of the query, each value filter a subquery: bounded so
+// that no filter costs the database more than a small query.
+const FILTER_LIMITS: ParseLimits =
+    ParseLimits { max_len: 4 * 1024, max_depth: 16, max_clauses: 50, max_value_paths: 5 };
 
 impl Endpoint {
     /// `GET /Users`, `GET /Groups` and their `POST …/.search`.
