@@ -65,6 +65,8 @@ impl SsoClient {
     pub fn new() -> Self {
         let built = openidconnect::reqwest::Client::builder()
             .redirect(openidconnect::reqwest::redirect::Policy::none())
+            // As the webhook client: a proxy from the environment is not used unless configured.
+            .no_proxy()
             .timeout(std::time::Duration::from_secs(10))
             .build();
         match built {

@@ -158,6 +158,8 @@ pub(crate) fn delivery_client(options: &WebhookOptions) -> Result<reqwest::Clien
     let mut client = reqwest::Client::builder()
         .timeout(options.request_timeout)
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy from the environment (HTTP_PROXY…) would reach what the resolver refuses.
+        .no_proxy()
         .user_agent("scim-portal-webhooks/1");
     if !options.allow_private_targets {
         client = client.dns_resolver(Arc::new(PublicOnly));
@@ -185,12 +187,16 @@ impl WebhookOptions {
 }
 
 /// Loopback, private (RFC 1918, RFC 4193), link-local, carrier-grade NAT, unspecified,
-/// broadcast, multicast and documentation ranges: nothing a SaaS customer's public
-/// webhook receiver lives in, and everything an attacker would aim a server-side request at.
+/// broadcast, multicast, documentation, benchmarking (198.18.0.0/15), IETF-reserved
+/// (192.0.0.0/24, 240.0.0.0/4) and 6to4-relay ranges: nothing a SaaS customer's public
+/// webhook receiver lives in, and everything an attacker would aim a server-side request
+/// at. IPv6 addresses that carry an IPv4 address to another network are refused whole:
+/// NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`), 6to4 (`2002::/16`), Teredo (`2001::/32`), and
+/// the IPv4-compatible and -mapped forms are judged by their IPv4 address.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -200,17 +206,30 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || v4.is_documentation()
                 || (a == 100 && (64..128).contains(&b))
                 || a == 0
+                || (a == 198 && (18..20).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 192 && b == 88 && c == 99)
+                || a >= 240
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_internal(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let segments = v6.segments();
+            let first = segments[0];
+            // ::a.b.c.d (IPv4-compatible, deprecated): its IPv4 address decides.
+            if segments[..6].iter().all(|s| *s == 0) && !v6.is_loopback() && !v6.is_unspecified() {
+                return is_internal(IpAddr::V4(std::net::Ipv4Addr::from(v6.to_bits() as u32)));
+            }
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
+                || (first == 0x0064 && segments[1] == 0xff9b)
+                || first == 0x2002
+                || (first == 0x2001 && segments[1] == 0)
+                || (first == 0x2001 && segments[1] == 0x0db8)
         }
     }
 }
@@ -754,10 +773,31 @@ mod tests {
             "ff02::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "240.0.0.1",
+            "192.0.0.8",
+            "192.88.99.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::808:808",
+            "64:ff9b:1::1",
+            "2002:a9fe:a9fe::1",
+            "2001:0:4136:e378::1",
+            "2001:db8::1",
+            "::10.0.0.1",
         ] {
             assert!(is_internal(internal.parse().unwrap()), "{internal}");
         }
-        for public in ["93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for public in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "198.20.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "2001:4860::8888",
+        ] {
             assert!(!is_internal(public.parse().unwrap()), "{public}");
         }
     }

@@ -253,6 +253,11 @@ async fn internal_targets_are_refused_unless_allowed(db: TestDatabase) {
         "http://10.1.2.3/hook",
         "http://[::1]:9/hook",
         "http://[fd00::1]/hook",
+        // The metadata service through NAT64 and 6to4, and reserved IPv4 ranges.
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "http://[2002:a9fe:a9fe::1]/hook",
+        "http://198.18.0.1/hook",
+        "http://240.0.0.1/hook",
     ] {
         let refused =
             register_webhook(&db.store, tenant.id, url, &strict, &service::Actor::Cli, &service::Effects::system())
