@@ -402,7 +402,8 @@ pub async fn evaluate(
                 round.resolved += 1;
             }
         }
-        let admins = if settings.email_admins { admin_mailboxes(store, &tenant).await? } else { Vec::new() };
+        // Read once, and only when something is to be told.
+        let mut admins: Option<Vec<Mailbox>> = None;
         for alert in scope.open_alerts().await? {
             let due = alert.notified_at.is_none_or(|at| now - at >= settings.repeat_every);
             if !due {
@@ -414,7 +415,8 @@ pub async fn evaluate(
             }
             let phase = if alert.notified_at.is_none() { Phase::Opened } else { Phase::Repeated };
             let alert = Alert { summary: summary.clone(), ..alert };
-            match notify(channels, &tenant, &alert, phase, &admins, now).await {
+            let admins = recipients(&mut admins, store, &tenant, settings).await?;
+            match notify(channels, &tenant, &alert, phase, admins, now).await {
                 Ok(()) => round.notified += 1,
                 Err(error) => {
                     tracing::warn!(%error, tenant = %tenant.slug.as_str(), alert = %alert.id, "an alert could not be sent; retrying next round");
@@ -427,7 +429,8 @@ pub async fn evaluate(
             if !scope.mark_resolution_sent(alert.id, true).await? {
                 continue;
             }
-            match notify(channels, &tenant, &alert, Phase::Resolved, &admins, now).await {
+            let admins = recipients(&mut admins, store, &tenant, settings).await?;
+            match notify(channels, &tenant, &alert, Phase::Resolved, admins, now).await {
                 Ok(()) => round.notified += 1,
                 Err(error) => {
                     tracing::warn!(%error, tenant = %tenant.slug.as_str(), alert = %alert.id, "a resolved alert could not be told; retrying next round");
@@ -549,10 +552,19 @@ pub async fn set_silence_threshold(
     silence_threshold(store, tenant, directory).await?.ok_or(SilenceThresholdError::NoSuchDirectory)
 }
 
-/// The tenant's admins, as recipients.
-async fn admin_mailboxes(store: &Store, tenant: &Tenant) -> Result<Vec<Mailbox>, ServiceError> {
-    let admins = store.tenant(tenant.id).tenant_admins().await?;
-    Ok(admins.iter().filter_map(|admin| crate::mail::mailbox(&admin.email).ok()).collect())
+/// The tenant's admins as recipients (none when the settings say not to email them), read
+/// into `read` the first time.
+async fn recipients<'a>(
+    read: &'a mut Option<Vec<Mailbox>>,
+    store: &Store,
+    tenant: &Tenant,
+    settings: &AlertSettings,
+) -> Result<&'a [Mailbox], ServiceError> {
+    if read.is_none() {
+        let admins = if settings.email_admins { store.tenant(tenant.id).tenant_admins().await? } else { Vec::new() };
+        *read = Some(admins.iter().filter_map(|admin| crate::mail::mailbox(&admin.email).ok()).collect());
+    }
+    Ok(read.as_deref().unwrap_or_default())
 }
 
 /// Which notification of an alert.

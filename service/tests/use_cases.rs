@@ -131,6 +131,18 @@ fn an_instant() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
 }
 
+/// Alice, with `PASSWORD`, as the deployment's first operator.
+async fn alice_is_the_first_operator(db: &TestDatabase) {
+    operators::bootstrap_first_operator(
+        &db.store,
+        &alice(),
+        PASSWORD.into(),
+        &service::Effects::stopped_at(an_instant()),
+    )
+    .await
+    .unwrap();
+}
+
 fn alice() -> OperatorEmail {
     OperatorEmail::parse("Alice@Vendor.Example").unwrap()
 }
@@ -170,14 +182,7 @@ async fn a_short_first_password_is_refused(db: TestDatabase) {
 }
 
 async fn an_operator_signs_in_with_the_right_password_only(db: TestDatabase) {
-    operators::bootstrap_first_operator(
-        &db.store,
-        &alice(),
-        PASSWORD.into(),
-        &service::Effects::stopped_at(an_instant()),
-    )
-    .await
-    .unwrap();
+    alice_is_the_first_operator(&db).await;
     let throttle = SignInThrottle::default();
 
     let signed_in =
@@ -196,14 +201,7 @@ const HOME: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(198,
 const ATTACKER: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 66));
 
 async fn repeated_wrong_passwords_are_throttled(db: TestDatabase) {
-    operators::bootstrap_first_operator(
-        &db.store,
-        &alice(),
-        PASSWORD.into(),
-        &service::Effects::stopped_at(an_instant()),
-    )
-    .await
-    .unwrap();
+    alice_is_the_first_operator(&db).await;
     let throttle = SignInThrottle::default();
     for _ in 0..5 {
         let attempt = operators::sign_in(&db.store, &throttle, "alice@vendor.example", "guess".into(), ATTACKER).await;
@@ -221,14 +219,7 @@ async fn repeated_wrong_passwords_are_throttled(db: TestDatabase) {
 }
 
 async fn one_address_guessing_many_accounts_and_many_addresses_guessing_one_are_throttled(db: TestDatabase) {
-    operators::bootstrap_first_operator(
-        &db.store,
-        &alice(),
-        PASSWORD.into(),
-        &service::Effects::stopped_at(an_instant()),
-    )
-    .await
-    .unwrap();
+    alice_is_the_first_operator(&db).await;
     let throttle = SignInThrottle::default();
     // One address, a different account each time: 30, then refused.
     for n in 0..30 {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::components::style::{CARD, INPUT, SECONDARY_BUTTON};
-use crate::components::{Badge, ErrorBox};
+use crate::components::{Badge, ErrorBox, Skeleton};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use crate::portal::{Admin, Operator, date_time};
@@ -179,7 +179,7 @@ pub fn SupportAlerts() -> impl IntoView {
         <section class=CARD aria-labelledby="support-alerts-heading">
             <h2 id="support-alerts-heading" class="text-lg font-semibold">"Open alerts"</h2>
             {move || match alerts.get() {
-                None => view! { <div class="mt-4 h-16 animate-pulse rounded-lg bg-slate-100" aria-hidden="true"></div> }.into_any(),
+                None => view! { <Skeleton lines=2/> }.into_any(),
                 Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 Some(Ok(rows)) if rows.is_empty() => view! {
                     <p id="no-open-alerts" class="mt-4 text-sm text-slate-600">"No tenant has an open alert."</p>

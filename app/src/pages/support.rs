@@ -306,7 +306,7 @@ fn UnappliedRevocations() -> impl IntoView {
         <section class=CARD aria-labelledby="unapplied-heading">
             <h2 id="unapplied-heading" class="text-lg font-semibold">"Revocations the product has not confirmed"</h2>
             {move || match unapplied.get() {
-                None => view! { <div class="mt-4 h-16 animate-pulse rounded-lg bg-slate-100" aria-hidden="true"></div> }.into_any(),
+                None => view! { <Skeleton lines=2/> }.into_any(),
                 Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 Some(Ok((_, rows))) if rows.is_empty() => view! {
                     <p id="no-unapplied" class="mt-4 text-sm text-slate-600">"The product has confirmed every deactivation and deletion."</p>

@@ -18,7 +18,7 @@ use store::testing::TestDatabase;
 
 use crate::TestServer;
 use crate::onboarding::admin_of;
-use crate::operator_api::api_key;
+use crate::operator_api::{api_key, events};
 use crate::webhooks::{Answer, Receiver, fast_retries, start_receiver};
 
 store::backend_tests!(
@@ -240,19 +240,10 @@ async fn a_revocation_past_the_sla_is_alerted_repeated_and_resolved_by_email_and
 
     // The product confirms the deactivation: resolved, and told so.
     let key = api_key(&db).await;
-    let feed: Value = reqwest::Client::new()
-        .get(server.url(&format!("/api/v1/directories/{}/events", acme.directory)))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let cursor = feed["events"].as_array().unwrap().iter().find(|e| e["type"] == "user.deactivated").unwrap()["cursor"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (status, feed) = events(&server, &key, &acme.directory.to_string(), "").await;
+    assert_eq!(status, 200);
+    let deactivation = feed["events"].as_array().unwrap().iter().find(|e| e["type"] == "user.deactivated").unwrap();
+    let cursor = deactivation["cursor"].as_str().unwrap().to_owned();
     let ack = server.url(&format!("/api/v1/directories/{}/events/{cursor}/ack", acme.directory));
     assert_eq!(reqwest::Client::new().post(ack).bearer_auth(&key).send().await.unwrap().status(), 200);
     let round = evaluate(&db.store, &settings, &channels, &effects).await.unwrap();

@@ -18,6 +18,12 @@ const BURST_SECONDS: NonZeroU32 = match NonZeroU32::new(10) {
     None => NonZeroU32::MIN,
 };
 
+/// `per_second` sustained, with bursts of [`BURST_SECONDS`]' worth.
+fn quota(per_second: u32) -> Quota {
+    let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+    Quota::per_second(rate).allow_burst(rate.saturating_mul(BURST_SECONDS))
+}
+
 /// A directory's limiter and the limit it was made for (rebuilt when the setting changes).
 type Limiter = (u32, Arc<DefaultDirectRateLimiter>);
 
@@ -43,9 +49,7 @@ impl DirectoryRateLimits {
         match limiters.get(&directory) {
             Some((limit, limiter)) if *limit == per_second => Arc::clone(limiter),
             _ => {
-                let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
-                let burst = rate.saturating_mul(BURST_SECONDS);
-                let limiter = Arc::new(RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)));
+                let limiter = Arc::new(RateLimiter::direct(quota(per_second)));
                 limiters.insert(directory, (per_second, Arc::clone(&limiter)));
                 limiter
             }
@@ -62,9 +66,7 @@ pub(crate) struct TenantRateLimits {
 
 impl TenantRateLimits {
     pub(crate) fn new(per_second: u32) -> Self {
-        let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::per_second(rate).allow_burst(rate.saturating_mul(BURST_SECONDS));
-        Self { limiter: Arc::new(RateLimiter::keyed(quota)) }
+        Self { limiter: Arc::new(RateLimiter::keyed(quota(per_second))) }
     }
 
     /// Takes one request from the tenant's budget; `Err` holds how long until the next.
