@@ -13,8 +13,8 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::{
-    admin_home, audit, dashboard, group_roles, not_found, offboarding, portal_link, probe, roles, setup_link, sign_in,
-    status, support, team, tenants, tokens, webhooks, wizard,
+    admin_home, audit, brake, dashboard, group_roles, not_found, offboarding, portal_link, probe, roles, setup_link,
+    sign_in, status, support, team, tenants, tokens, webhooks, wizard,
 };
 
 /// The file stem of the wasm, js and css bundles under `/pkg`; the xtask builds them with
@@ -94,6 +94,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/directories/:id") view=dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/tokens") view=tokens::TokensPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/roles") view=group_roles::GroupRolesPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/directories/:id/brake") view=brake::BrakePage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/setup/:step") view=wizard::WizardPage ssr=SsrMode::Async/>
                 // Pages that fail on purpose in test builds only; elsewhere "Page not found".
                 <Route path=path!("/_probe/:kind") view=probe::ProbePage ssr=SsrMode::Async/>

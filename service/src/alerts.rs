@@ -79,6 +79,7 @@ pub enum AlertKind {
     TokenExpiring,
     WebhookFailing,
     ScimErrors,
+    ChangesHeld,
 }
 
 impl AlertKind {
@@ -89,13 +90,21 @@ impl AlertKind {
             AlertKind::TokenExpiring => "token_expiring",
             AlertKind::WebhookFailing => "webhook_failing",
             AlertKind::ScimErrors => "scim_errors",
+            AlertKind::ChangesHeld => "changes_held",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::RevocationOverdue, Self::IdpSilent, Self::TokenExpiring, Self::WebhookFailing, Self::ScimErrors]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
+        [
+            Self::RevocationOverdue,
+            Self::IdpSilent,
+            Self::TokenExpiring,
+            Self::WebhookFailing,
+            Self::ScimErrors,
+            Self::ChangesHeld,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
     }
 
     /// What someone can do about it, for the message.
@@ -120,6 +129,11 @@ impl AlertKind {
             AlertKind::ScimErrors => {
                 "Open the failures on the dashboard or in the support console: each shows the request, the \
                  answer and its cause."
+            }
+            AlertKind::ChangesHeld => {
+                "Review the held changes on the directory's Safety brake page: release them if they are real \
+                 (the product then receives them, in order), or discard them if the identity provider's scope \
+                 was wrong (the directory is put back; fix the scope and its next sync sends what is real)."
             }
         }
     }
@@ -152,6 +166,8 @@ pub struct TenantFacts {
     /// Revocations not confirmed within the SLA.
     pub overdue: Vec<Revocation>,
     pub webhooks: Vec<WebhookHealth>,
+    /// Open batches of changes held by the safety brake.
+    pub held: Vec<store::HeldBatch>,
 }
 
 /// The conditions that hold for a tenant with these facts at `now`.
@@ -227,6 +243,35 @@ pub fn conditions(facts: &TenantFacts, settings: &AlertSettings, now: DateTime<U
                 ),
             });
         }
+    }
+    for batch in &facts.held {
+        let name = facts
+            .directories
+            .iter()
+            .find(|entry| entry.directory.id == batch.directory)
+            .map_or("a directory", |entry| entry.directory.display_name.as_str());
+        let ago = duration_text(now - batch.opened_at);
+        let held = format!(
+            "{} {} held for review",
+            batch.changes,
+            if batch.changes == 1 { "change is" } else { "changes are" }
+        );
+        let summary = match batch.reason {
+            store::HoldReason::MassRevocation => format!(
+                "A mass deactivation in ‘{name}’ crossed the safety brake {ago} ago: {held}, {} of them \
+                 deactivations or deletions",
+                batch.revocations,
+            ),
+            store::HoldReason::PrivilegedGroup => {
+                format!("Members were added to a privileged group of ‘{name}’ {ago} ago: {held}")
+            }
+        };
+        found.push(Condition {
+            kind: AlertKind::ChangesHeld,
+            directory: Some(batch.directory),
+            subject: format!("held:{}:{}", batch.directory, batch.number),
+            summary,
+        });
     }
     for webhook in &facts.webhooks {
         let failing_for = webhook.failing_since.filter(|_| webhook.held > 0).map(|since| now - since);
@@ -358,7 +403,8 @@ pub async fn tenant_facts(
     };
     let overdue = scope.revocations(&query).await?;
     let webhooks = scope.webhook_health(now - Duration::hours(DEAD_LETTER_HOURS)).await?;
-    Ok(TenantFacts { directories, overdue, webhooks })
+    let held = scope.held_batches(None, true, 100).await?;
+    Ok(TenantFacts { directories, overdue, webhooks, held })
 }
 
 /// One round over every tenant (see the module documentation).

@@ -96,9 +96,10 @@ pub use portal::{
 pub use portal_links::{NewPortalLink, PortalLink};
 pub use resource_kind::ResourceKind;
 pub use resources::{
-    Change, ChangeKind, ChangeRecord, ChangeSubject, Computed, DirectoryChangeKind, DirectoryData, GroupRef, ListPage,
-    ListSpec, Member, MemberDelta, MembershipOutcome, PageSpec, RepublishOutcome, Republished, ResourceRecord,
-    ResourceState, SELF_TEST_ID_PREFIX, SortField, SortKey, Update, UserToRepublish, WriteBatch, WriteContext,
+    BRAKE_WINDOW_MINUTES, BrakeSettings, Change, ChangeKind, ChangeRecord, ChangeSubject, Computed,
+    DirectoryChangeKind, DirectoryData, GroupRef, HeldBatch, HeldChange, HoldReason, ListPage, ListSpec, Member,
+    MemberDelta, MembershipOutcome, PageSpec, RepublishOutcome, Republished, ResourceRecord, ResourceState,
+    SELF_TEST_ID_PREFIX, SortField, SortKey, Update, UserToRepublish, WriteBatch, WriteContext,
 };
 pub use revocations::{Acknowledged, Revocation, RevocationQuery, is_revocation};
 pub use roles::{RepublishJob, Role};
@@ -169,6 +170,8 @@ pub struct Store {
     commits: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     /// Keeps other processes' credential changes flowing into `access_cache` (PostgreSQL).
     access_listener: access_cache::SharedListener,
+    /// Each directory's active users, as the safety brake last counted them.
+    brake_population: std::sync::Arc<resources::BrakePopulation>,
 }
 
 #[derive(Debug, Clone)]
@@ -257,7 +260,14 @@ impl Store {
             _ => None,
         };
         let commits = std::sync::Arc::new(tokio::sync::watch::Sender::new(0));
-        Ok(Self { pool, sqlite_writer: std::sync::Arc::default(), access_cache, access_listener, commits })
+        Ok(Self {
+            pool,
+            sqlite_writer: std::sync::Arc::default(),
+            access_cache,
+            access_listener,
+            commits,
+            brake_population: std::sync::Arc::default(),
+        })
     }
 
     /// Waits for this process's turn to write, on SQLite; nothing to wait for on PostgreSQL.

@@ -54,6 +54,7 @@ fn kind_label(kind: service::alerts::AlertKind) -> &'static str {
         AlertKind::TokenExpiring => "Token expiring",
         AlertKind::WebhookFailing => "Webhook failing",
         AlertKind::ScimErrors => "Failed requests",
+        AlertKind::ChangesHeld => "Changes held for review",
     }
 }
 

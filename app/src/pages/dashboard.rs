@@ -238,12 +238,14 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                     </div>
                                     <div class="flex gap-3">
                                         <A href=format!("/admin/directories/{}/roles", directory()) attr:id="manage-roles" attr:class=SECONDARY_BUTTON>"Roles"</A>
+                                        <A href=format!("/admin/directories/{}/brake", directory()) attr:id="manage-brake" attr:class=SECONDARY_BUTTON>"Safety brake"</A>
                                         <A href=format!("/admin/directories/{}/tokens", directory()) attr:id="manage-tokens" attr:class=SECONDARY_BUTTON>"Tokens"</A>
                                         {(!summary.completed).then(|| view! {
                                             <A href=format!("/admin/directories/{}/setup/test", directory()) attr:class=PRIMARY_BUTTON>"Finish setup"</A>
                                         })}
                                     </div>
                                 </div>
+                                <crate::pages::brake::HeldBanner directory=directory()/>
                                 <crate::pages::alerts::AlertsPanel directory=directory()/>
                                 <crate::pages::group_roles::RepublishProgressPanel directory=directory()/>
                                 <section class=CARD aria-labelledby="health-heading">

@@ -4,13 +4,14 @@
 //! The operator console: [`status`] (`/`), [`tenants`] (`/tenants`, `/tenants/{slug}`),
 //! [`team`], [`support`], [`roles`]. The tenant admin's pages: [`setup_link`], [`admin_home`]
 //! (`/admin`), [`wizard`] (`/admin/connect` and the six setup steps), [`dashboard`], [`group_roles`],
-//! [`tokens`], [`audit`], [`offboarding`], [`webhooks`], [`alerts`] (panels on those pages), and [`portal_link`] (an Admin Portal link that
+//! [`tokens`], [`brake`], [`audit`], [`offboarding`], [`webhooks`], [`alerts`] (panels on those pages), and [`portal_link`] (an Admin Portal link that
 //! opens nothing). And [`sign_in`], [`not_found`] and the test-only
 //! [`probe`].
 
 pub mod admin_home;
 pub mod alerts;
 pub mod audit;
+pub mod brake;
 pub mod dashboard;
 pub mod group_roles;
 pub mod not_found;

@@ -19,6 +19,7 @@ mod actions;
 mod alerts;
 mod audit_export;
 mod audit_trail;
+mod brake;
 mod directory_deletion;
 mod idp_sequences;
 mod nonhuman;

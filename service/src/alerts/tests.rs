@@ -23,7 +23,7 @@ fn directory(idp: IdentityProvider) -> DirectoryFacts {
 }
 
 fn facts(directories: Vec<DirectoryFacts>) -> TenantFacts {
-    TenantFacts { directories, overdue: Vec::new(), webhooks: Vec::new() }
+    TenantFacts { directories, overdue: Vec::new(), webhooks: Vec::new(), held: Vec::new() }
 }
 
 fn kinds(facts: &TenantFacts) -> Vec<AlertKind> {
@@ -164,5 +164,37 @@ fn a_webhook_alerts_after_an_hour_of_failing_with_events_held_or_on_a_dead_lette
     assert_eq!(
         with(endpoint(None, 0, 1)),
         ["Webhook endpoint https://hooks.globex.example/scim gave up on 1 event in the last 24 hours (dead letters)"]
+    );
+}
+
+#[test]
+fn an_open_batch_of_held_changes_raises_one_alert_per_batch_in_words() {
+    let mut tenant = facts(vec![directory(IdentityProvider::Entra)]);
+    let batch = |number: i64, reason, changes: i64, revocations: i64| store::HeldBatch {
+        directory: uuid::Uuid::from_u128(7).into(),
+        number,
+        reason,
+        opened_at: now() - Duration::minutes(12),
+        state: "open".to_owned(),
+        decided_at: None,
+        decided_by: None,
+        changes,
+        revocations,
+    };
+    tenant.held = vec![batch(3, store::HoldReason::MassRevocation, 17, 16)];
+    let found = conditions(&tenant, &AlertSettings::default(), now());
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].kind, AlertKind::ChangesHeld);
+    assert_eq!(found[0].subject, format!("held:{}:3", uuid::Uuid::from_u128(7)));
+    assert_eq!(
+        found[0].summary,
+        "A mass deactivation in ‘Globex prod’ crossed the safety brake 12 min ago: 17 changes are held for \
+         review, 16 of them deactivations or deletions"
+    );
+    tenant.held = vec![batch(4, store::HoldReason::PrivilegedGroup, 1, 0)];
+    let found = conditions(&tenant, &AlertSettings::default(), now());
+    assert_eq!(
+        found[0].summary,
+        "Members were added to a privileged group of ‘Globex prod’ 12 min ago: 1 change is held for review"
     );
 }

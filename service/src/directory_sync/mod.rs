@@ -372,14 +372,27 @@ async fn users_of(
     records: Vec<ResourceRecord>,
     with_groups: bool,
 ) -> Result<Vec<DirectoryUser>, SyncError> {
+    // Users with changes held by the safety brake read as the product last received them.
+    let ids: Vec<String> = records.iter().map(|record| record.id.clone()).collect();
+    let mut held = store.tenant(scope.tenant).held_documents(scope.directory.id, &ids).await?;
+    let records: Vec<ResourceRecord> = records
+        .into_iter()
+        .map(|record| match held.remove(&record.id) {
+            Some(doc) => ResourceRecord { doc, ..record },
+            None => record,
+        })
+        .collect();
     let shaping = UserShaping::of(store, scope.tenant, scope.directory.id).await?;
     let mut groups_by_user = shaping.groups_for_roles(&scope.endpoint, &records).await?;
+    if with_groups && !shaping.roles.depends_on_groups() {
+        groups_by_user = scope.endpoint.groups_of_users(&ids).await?;
+    }
+    if with_groups || shaping.roles.depends_on_groups() {
+        let users: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+        as_published(store, scope, &users, &mut groups_by_user).await?;
+    }
     let mut groups: HashMap<String, DirectoryGroup> = HashMap::new();
     if with_groups {
-        if !shaping.roles.depends_on_groups() {
-            let ids: Vec<String> = records.iter().map(|record| record.id.clone()).collect();
-            groups_by_user = scope.endpoint.groups_of_users(&ids).await?;
-        }
         for group in groups_by_user.values().flatten() {
             if groups.contains_key(&group.id) {
                 continue;
@@ -402,6 +415,30 @@ async fn users_of(
             user
         })
         .collect())
+}
+
+/// Users' groups as the product last received them: the membership changes the safety
+/// brake holds are undone, newest first.
+async fn as_published(
+    store: &Store,
+    scope: &Scope,
+    users: &std::collections::HashSet<&str>,
+    groups_by_user: &mut HashMap<String, Vec<store::GroupRef>>,
+) -> Result<(), SyncError> {
+    for (added, group, members) in store.tenant(scope.tenant).held_memberships(scope.directory.id).await? {
+        for member in members.into_iter().filter(|member| users.contains(member.as_str())) {
+            let groups = groups_by_user.entry(member).or_default();
+            if added {
+                groups.retain(|held| held.id != group);
+            } else if !groups.iter().any(|kept| kept.id == group)
+                && let Some(record) = scope.endpoint.record(ResourceKind::Group, &group).await?
+            {
+                let display = record.doc.get("displayName").and_then(Value::as_str).unwrap_or(&group).to_owned();
+                groups.push(store::GroupRef { id: group.clone(), display });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn group_of(scope: &Scope, record: &ResourceRecord) -> DirectoryGroup {

@@ -23,6 +23,7 @@ use crate::Store;
 use crate::ids::{DirectoryId, EventId, TenantId};
 use crate::resource_kind::ResourceKind;
 
+pub(crate) mod brake;
 #[cfg(feature = "test-support")]
 mod explain;
 mod read;
@@ -30,6 +31,8 @@ mod republish;
 pub(crate) mod transaction;
 pub(crate) mod write;
 
+pub(crate) use brake::BrakePopulation;
+pub use brake::{BRAKE_WINDOW_MINUTES, BrakeSettings, HeldBatch, HeldChange, HoldReason};
 pub use republish::{RepublishOutcome, Republished, UserToRepublish};
 pub(crate) use transaction::TenantConnection;
 pub use transaction::WriteBatch;
@@ -113,7 +116,25 @@ impl ChangeKind {
         }
     }
 
-    fn resource_kind(self) -> ResourceKind {
+    pub(crate) fn parse(text: &str) -> Result<Self, crate::StoreError> {
+        [
+            ChangeKind::UserCreated,
+            ChangeKind::UserUpdated,
+            ChangeKind::UserDeactivated,
+            ChangeKind::UserReactivated,
+            ChangeKind::UserDeleted,
+            ChangeKind::GroupCreated,
+            ChangeKind::GroupUpdated,
+            ChangeKind::GroupDeleted,
+            ChangeKind::GroupMemberAdded,
+            ChangeKind::GroupMemberRemoved,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+        .ok_or_else(|| crate::StoreError::Corrupt(format!("unknown change kind {text}")))
+    }
+
+    pub(crate) fn resource_kind(self) -> ResourceKind {
         match self {
             ChangeKind::UserCreated
             | ChangeKind::UserUpdated

@@ -185,7 +185,7 @@ impl WriteTurn<'_> {
                 (savepoint, None)
             }
         };
-        Ok(WriteTransaction { tenant, directory, open, notify })
+        Ok(WriteTransaction { tenant, directory, open, notify, store, brake: None, hold: None })
     }
 }
 
@@ -197,6 +197,11 @@ pub(super) struct WriteTransaction<'t> {
     /// The store whose readers hear of the commit; `None` in a batch, whose own commit
     /// tells them.
     notify: Option<&'t Store>,
+    pub(super) store: &'t Store,
+    /// The directory's safety brake, once read (see `brake`).
+    pub(super) brake: Option<super::brake::BrakeState>,
+    /// The held batch this write's change records go to, when the brake holds it.
+    pub(super) hold: Option<i64>,
 }
 
 impl WriteTransaction<'_> {

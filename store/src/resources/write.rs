@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 use sqlx::types::Json;
 
+use super::brake::Intent;
 use super::transaction::{OpenTransaction, WriteTransaction, on_open};
 use super::{
     CHUNK, CURRENT, Change, ChangeKind, ChangeSubject, Computed, DirectoryData, MemberDelta, MembershipOutcome,
@@ -130,6 +131,12 @@ impl DirectoryData<'_> {
         if kind == ResourceKind::User && !computed.members.is_empty() {
             return Err(StoreError::Corrupt("users have no members".to_owned()));
         }
+        let intent = Intent {
+            revokes: computed.changes.iter().any(|change| change.kind == ChangeKind::UserDeactivated),
+            grants: grants_members(&computed.members),
+            deletes_group: false,
+        };
+        write.plan_hold(kind, id, intent, context.at).await?;
         let update = Update {
             expected_version: Some(current.version),
             state: computed.state.as_ref(),
@@ -167,6 +174,12 @@ impl DirectoryData<'_> {
         }
         let mut turn = self.write_turn().await;
         let mut write = turn.begin().await?;
+        let intent = Intent {
+            revokes: update.changes.iter().any(|change| change.kind == ChangeKind::UserDeactivated),
+            grants: grants_members(update.members),
+            deletes_group: false,
+        };
+        write.plan_hold(kind, id, intent, context.at).await?;
         let outcome = write.apply_update(kind, id, update, context, true).await?;
         write.commit().await?;
         Ok(outcome)
@@ -208,6 +221,9 @@ impl DirectoryData<'_> {
             }
             _ => {}
         }
+        let intent =
+            Intent { revokes: kind == ResourceKind::User, grants: false, deletes_group: kind == ResourceKind::Group };
+        write.plan_hold(kind, id, intent, context.at).await?;
         let mut groups: Vec<String> = on_open!(&mut write.open, tx => sqlx::query_scalar(LEAVE_GROUPS)
             .bind(self.tenant)
             .bind(self.directory)
@@ -367,9 +383,26 @@ impl WriteTransaction<'_> {
         Ok(outcome)
     }
 
-    /// Appends one change record, numbered after the directory's last; `view` is what
-    /// Directory Sync consumers read of it (see [`Change::view`]).
+    /// Appends one change record, numbered after the directory's last, unless the safety
+    /// brake holds it (see `brake`); `view` is what Directory Sync consumers read of it
+    /// (see [`Change::view`]).
     pub(super) async fn record_change(
+        &mut self,
+        context: &WriteContext,
+        kind: ChangeKind,
+        resource_id: &str,
+        payload: &Value,
+        view: Option<&Value>,
+    ) -> Result<(), StoreError> {
+        if let Some(batch) = self.held_batch_for(resource_id).await? {
+            // Neither published nor re-derived: the product learns of it on release.
+            return self.hold_change(batch, context, kind, resource_id, payload, view).await;
+        }
+        self.publish_change(context, kind, resource_id, payload, view).await
+    }
+
+    /// Appends one change record to the change log (see [`Self::record_change`]).
+    pub(super) async fn publish_change(
         &mut self,
         context: &WriteContext,
         kind: ChangeKind,
@@ -409,7 +442,7 @@ impl WriteTransaction<'_> {
     }
 
     /// Rewrites a resource's lookup values; `replace` first removes the ones it had.
-    async fn write_lookup_values(&mut self, id: &str, doc: &Value, replace: bool) -> Result<(), StoreError> {
+    pub(super) async fn write_lookup_values(&mut self, id: &str, doc: &Value, replace: bool) -> Result<(), StoreError> {
         if replace {
             on_open!(&mut self.open, tx => sqlx::query(
                 "DELETE FROM scim_resource_values WHERE tenant_id = $1 AND directory_id = $2 AND resource_id = $3",
@@ -443,7 +476,7 @@ impl WriteTransaction<'_> {
     /// `replace` first removes the row the user had. An owner deleted since it was named is
     /// kept (the identity is flagged, and can still be written to, and deactivated by the
     /// expiry sweeper).
-    async fn write_nonhuman(&mut self, id: &str, doc: &Value, replace: bool) -> Result<(), StoreError> {
+    pub(super) async fn write_nonhuman(&mut self, id: &str, doc: &Value, replace: bool) -> Result<(), StoreError> {
         let mut previous_owner: Option<String> = None;
         if replace {
             let removed: Option<Option<String>> = on_open!(&mut self.open, tx => sqlx::query_scalar(
@@ -504,7 +537,7 @@ impl WriteTransaction<'_> {
 
     /// Queues `users` for re-derivation if `group` grants roles (most groups grant none,
     /// and then this is one indexed lookup).
-    async fn queue_if_granting(&mut self, group: &str, users: &[String]) -> Result<(), StoreError> {
+    pub(super) async fn queue_if_granting(&mut self, group: &str, users: &[String]) -> Result<(), StoreError> {
         const GRANTS: &str =
             "SELECT COUNT(*) FROM group_roles WHERE tenant_id = $1 AND directory_id = $2 AND group_id = $3";
         if users.is_empty() {
@@ -586,7 +619,11 @@ impl WriteTransaction<'_> {
 
     /// Removes members (all of them with `None`); answers the ids that were members, in
     /// order.
-    async fn remove_members(&mut self, group: &str, ids: Option<&[String]>) -> Result<Vec<String>, StoreError> {
+    pub(super) async fn remove_members(
+        &mut self,
+        group: &str,
+        ids: Option<&[String]>,
+    ) -> Result<Vec<String>, StoreError> {
         let mut removed: Vec<String> = Vec::new();
         match ids {
             None => {
@@ -621,6 +658,14 @@ impl WriteTransaction<'_> {
         removed.sort();
         Ok(removed)
     }
+}
+
+/// Whether membership deltas may add members.
+fn grants_members(deltas: &[MemberDelta]) -> bool {
+    deltas.iter().any(|delta| match delta {
+        MemberDelta::Add(ids) | MemberDelta::Replace(ids) => !ids.is_empty(),
+        MemberDelta::Remove(_) | MemberDelta::RemoveAll => false,
+    })
 }
 
 /// One change record to append (see [`append_change`]).
