@@ -32,6 +32,9 @@ pub struct PortalSettings {
     /// Minutes within which the product must confirm a revocation (see
     /// `service::receipts`), as the operator set it.
     pub revocation_sla_minutes: u32,
+    /// Directories a tenant may have at most, as the operator set it (the CLI is not
+    /// limited).
+    pub max_directories_per_tenant: u32,
 }
 
 #[cfg(feature = "ssr")]

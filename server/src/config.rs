@@ -259,6 +259,12 @@ pub struct Config {
     )]
     pub revocation_sla_minutes: u32,
 
+    /// Directories a tenant may have at most (deleted ones aside): a tenant's admins, the
+    /// console and the operator API cannot add more; the CLI is not limited.
+    #[arg(long, env = "MAX_DIRECTORIES_PER_TENANT", default_value_t = 25,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_directories_per_tenant: u32,
+
     /// SCIM requests per second a tenant may make over all its directories (bursts of ten
     /// seconds' worth), beside each directory's own limit; past it, 429 with `Retry-After`.
     #[arg(long, env = "SCIM_TENANT_RATE_LIMIT_PER_SECOND", default_value_t = 2_000,
@@ -392,6 +398,7 @@ impl std::fmt::Debug for Config {
             .field("revocation_sla_minutes", &self.revocation_sla_minutes)
             .field("database_statement_timeout_seconds", &self.database_statement_timeout_seconds)
             .field("scim_tenant_rate_limit_per_second", &self.scim_tenant_rate_limit_per_second)
+            .field("max_directories_per_tenant", &self.max_directories_per_tenant)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("live_session_recheck_seconds", &self.live_session_recheck_seconds)
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "***"))

@@ -55,16 +55,35 @@ pub struct NewDirectory {
     pub first_token: Option<String>,
 }
 
+/// Why a directory was not added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddDirectoryError {
+    /// The tenant has as many directories as the deployment allows.
+    #[error("this organization already has {limit} directories, the most this deployment allows; delete one first")]
+    TooMany { limit: u32 },
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<store::StoreError> for AddDirectoryError {
+    fn from(error: store::StoreError) -> Self {
+        Self::Service(error.into())
+    }
+}
+
 /// Adds a directory to a tenant, with its first token when asked for: the one use case
 /// behind the wizard's first step, the operator console, the operator API and the CLI.
-/// The directory, its token and the `directory.created` record commit together.
+/// With a `limit`, a tenant that has that many directories gets none more (one tenant must
+/// not fill the deployment; the operator's CLI passes none). The directory, its token and
+/// the `directory.created` record commit together.
 pub async fn add_directory(
     store: &Store,
     tenant: TenantId,
     new: NewDirectory,
+    limit: Option<u32>,
     actor: &Actor,
     effects: &Effects,
-) -> Result<(Directory, Option<IssuedToken>), ServiceError> {
+) -> Result<(Directory, Option<IssuedToken>), AddDirectoryError> {
     let now = effects.now();
     let directory = Directory {
         id: effects.id(),
@@ -74,6 +93,11 @@ pub async fn add_directory(
         settings: new.settings,
     };
     let mut action = store.tenant(tenant).begin_action().await?;
+    if let Some(limit) = limit
+        && action.count_directories_locked().await? >= i64::from(limit)
+    {
+        return Err(AddDirectoryError::TooMany { limit });
+    }
     action.create_directory(&directory).await?;
     let mut detail = json!({ "idp": new.idp.as_str() });
     let token = match new.first_token {

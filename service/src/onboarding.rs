@@ -105,16 +105,18 @@ impl From<store::StoreError> for OnboardingError {
 }
 
 /// Step 1: makes a directory for `idp` in the admin's tenant (see
-/// [`crate::directories::add_directory`]); its token comes at step 3.
+/// [`crate::directories::add_directory`], `limit` directories at most); its token comes at
+/// step 3.
 pub async fn start_directory(
     store: &Store,
     tenant: TenantId,
     idp: IdentityProvider,
+    limit: u32,
     actor: &Actor,
     effects: &Effects,
-) -> Result<Directory, ServiceError> {
+) -> Result<Directory, crate::directories::AddDirectoryError> {
     let new = crate::directories::NewDirectory { idp, settings: DirectorySettings::default(), first_token: None };
-    let (directory, _) = crate::directories::add_directory(store, tenant, new, actor, effects).await?;
+    let (directory, _) = crate::directories::add_directory(store, tenant, new, Some(limit), actor, effects).await?;
     Ok(directory)
 }
 

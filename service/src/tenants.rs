@@ -70,18 +70,20 @@ pub async fn detail(store: &Store, slug: &TenantSlug) -> Result<Option<(Tenant, 
 }
 
 /// Adds a directory fed by `idp` to the tenant named `slug` with its first token (see
-/// [`directories::add_directory`]). `None` when there is no such tenant.
+/// [`directories::add_directory`], `limit` directories at most). `None` when there is no
+/// such tenant.
 pub async fn add_directory(
     store: &Store,
     slug: &TenantSlug,
     idp: IdentityProvider,
     token_label: String,
+    limit: Option<u32>,
     actor: &Actor,
     effects: &Effects,
-) -> Result<Option<(Directory, IssuedToken)>, ServiceError> {
-    let Some(tenant) = store.tenant_by_slug(slug).await? else { return Ok(None) };
+) -> Result<Option<(Directory, IssuedToken)>, directories::AddDirectoryError> {
+    let Some(tenant) = store.tenant_by_slug(slug).await.map_err(ServiceError::from)? else { return Ok(None) };
     let new = NewDirectory { idp, settings: DirectorySettings::default(), first_token: Some(token_label) };
-    let (directory, token) = directories::add_directory(store, tenant.id, new, actor, effects).await?;
+    let (directory, token) = directories::add_directory(store, tenant.id, new, limit, actor, effects).await?;
     let token = token.ok_or_else(|| ServiceError::Internal("a directory was added without its token".to_owned()))?;
     Ok(Some((directory, token)))
 }

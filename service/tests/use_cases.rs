@@ -40,7 +40,7 @@ async fn directory_of(
     at: chrono::DateTime<Utc>,
 ) -> store::Directory {
     let new = directories::NewDirectory { idp, settings: Default::default(), first_token: None };
-    directories::add_directory(&db.store, tenant.id, new, &service::Actor::Cli, &service::Effects::stopped_at(at))
+    directories::add_directory(&db.store, tenant.id, new, None, &service::Actor::Cli, &service::Effects::stopped_at(at))
         .await
         .unwrap()
         .0

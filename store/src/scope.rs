@@ -222,6 +222,19 @@ impl<'a> TenantScope<'a> {
 }
 
 impl crate::TenantAction<'_> {
+    /// The tenant's directories (deleted ones aside), counted with the tenant's row locked
+    /// until the action ends, so that two actions adding directories at once count one
+    /// after the other.
+    pub async fn count_directories_locked(&mut self) -> Result<i64, StoreError> {
+        const LOCK: &str = "UPDATE tenants SET id = id WHERE id = $1";
+        const COUNT: &str = "SELECT COUNT(*) FROM directories WHERE tenant_id = $1 AND deleted_at IS NULL";
+        let count = on_open!(&mut self.open, tx => {
+            sqlx::query(LOCK).bind(self.tenant).execute(&mut **tx).await?;
+            sqlx::query_scalar(COUNT).bind(self.tenant).fetch_one(&mut **tx).await?
+        });
+        Ok(count)
+    }
+
     /// Adds a directory and its route.
     pub async fn create_directory(&mut self, directory: &Directory) -> Result<(), StoreError> {
         const INSERT: &str = "INSERT INTO directories \

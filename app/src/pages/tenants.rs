@@ -133,6 +133,7 @@ pub async fn add_directory(slug: String, idp: String) -> Result<NewDirectory, Po
         &slug,
         idp,
         label,
+        Some(operator.portal.settings.max_directories_per_tenant),
         &operator.actor(),
         &operator.portal.effects,
     )

@@ -67,6 +67,16 @@ impl From<ServiceError> for PortalError {
     }
 }
 
+impl From<service::directories::AddDirectoryError> for PortalError {
+    fn from(error: service::directories::AddDirectoryError) -> Self {
+        use service::directories::AddDirectoryError;
+        match error {
+            AddDirectoryError::TooMany { .. } => PortalError::Conflict(service::sentence(&error.to_string())),
+            AddDirectoryError::Service(_) => PortalError::unavailable(),
+        }
+    }
+}
+
 impl From<SessionError> for PortalError {
     fn from(error: SessionError) -> Self {
         match error {

@@ -37,7 +37,7 @@ pub(crate) async fn create(
     let settings = SettingsChange::from(settings).applied_to(store::DirectorySettings::default());
     let new = NewDirectory { idp, settings, first_token: Some(token_label) };
     let (directory, token) =
-        service::directories::add_directory(cli.store, tenant.id, new, &cli.actor(), &cli.effects).await?;
+        service::directories::add_directory(cli.store, tenant.id, new, None, &cli.actor(), &cli.effects).await?;
     let token = token.context("the directory was created without its token")?;
     let scim_base_url = format!("{}/scim/v2/{}", cli.config.public_base(), directory.id);
     if json {

@@ -102,6 +102,7 @@ impl App {
             public_base: config.public_base().to_owned(),
             deleted_directory_retention_days: config.deleted_directory_retention_days,
             revocation_sla_minutes: config.revocation_sla_minutes,
+            max_directories_per_tenant: config.max_directories_per_tenant,
         };
         Self {
             state: AppState {

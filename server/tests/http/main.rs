@@ -500,7 +500,7 @@ pub(crate) async fn provisioned(
             .unwrap();
     let new = NewDirectory { idp, settings: Default::default(), first_token: None };
     let (directory, _) =
-        directories::add_directory(&db.store, tenant.id, new, &actor, &service::Effects::stopped_at(now))
+        directories::add_directory(&db.store, tenant.id, new, None, &actor, &service::Effects::stopped_at(now))
             .await
             .unwrap();
     let token = directories::issue_token(

@@ -22,6 +22,7 @@ store::backend_tests!(
     a_cross_site_post_is_refused_and_changes_nothing,
     five_wrong_guesses_from_one_address_do_not_lock_the_owner_out,
     a_live_stream_ends_with_its_session_and_an_admin_holds_four_at_most,
+    a_tenant_gets_no_more_directories_than_the_deployment_allows,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -892,4 +893,40 @@ async fn a_live_stream_ends_with_its_session_and_an_admin_holds_four_at_most(db:
     let form = [("email", "it@acme.example"), ("password", "correct horse battery")];
     assert!(admin.post_form("/api/sign_in", &form).await.status().is_redirection());
     assert_eq!(admin.get(&path).await.status(), 200);
+}
+
+async fn a_tenant_gets_no_more_directories_than_the_deployment_allows(db: TestDatabase) {
+    let server = TestServer::start_with(&db, &["--max-directories-per-tenant", "2"]).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    start_directory(&admin, "okta").await;
+    start_directory(&admin, "entra").await;
+
+    // The third, from the wizard: refused in words.
+    let refused = admin.call("/api/start_setup", &[("idp", "okta")]).await;
+    assert_eq!(refused.status(), 409);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("This organization already has 2 directories, the most this deployment allows"), "{text}");
+
+    // From the operator API and the console too.
+    let key = crate::operator_api::api_key(&db).await;
+    let response = client()
+        .post(server.url("/api/v1/tenants/acme/directories"))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body(serde_json::json!({"idp": "okta"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 409);
+    let problem: Value = response.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("already has 2 directories"), "{problem}");
+    server.sign_in().await;
+    let console = server.call("/api/add_directory", &[("slug", "acme"), ("idp", "okta")]).await;
+    assert_eq!(console.status(), 409);
+
+    // Nothing was half made: two directories, two records.
+    let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(db.store.tenant(tenant.id).directories().await.unwrap().len(), 2);
+    let trail = db.store.tenant(tenant.id).audit_records(0, 1000).await.unwrap();
+    assert_eq!(trail.iter().filter(|r| r.action == "directory.created").count(), 2);
 }

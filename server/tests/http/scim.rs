@@ -942,7 +942,7 @@ async fn a_directory_over_its_rate_limit_gets_429_with_retry_after(db: TestDatab
         first_token: None,
     };
     let (directory, _) =
-        directories::add_directory(&db.store, tenant.id, slow, &service::Actor::Cli, &service::Effects::system())
+        directories::add_directory(&db.store, tenant.id, slow, None, &service::Actor::Cli, &service::Effects::system())
             .await
             .unwrap();
     let request = TokenRequest { label: "t".into(), read_only: false, expires_at: None };

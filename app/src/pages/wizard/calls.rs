@@ -141,9 +141,9 @@ pub fn request_view(request: service::onboarding::RequestRecord) -> RequestView 
 pub async fn start_setup(idp: String) -> Result<(), PortalError> {
     let admin = Admin::require().await?;
     let idp = server::parse_idp(&idp)?;
-    let directory =
-        service::onboarding::start_directory(admin.store(), admin.tenant(), idp, &admin.actor(), &admin.portal.effects)
-            .await?;
+    let limit = admin.portal.settings.max_directories_per_tenant;
+    let (store, tenant, effects) = (admin.store(), admin.tenant(), &admin.portal.effects);
+    let directory = service::onboarding::start_directory(store, tenant, idp, limit, &admin.actor(), effects).await?;
     leptos_axum::redirect(&format!("/admin/directories/{}/setup/endpoint", directory.id));
     Ok(())
 }

@@ -66,6 +66,15 @@ impl From<service::ServiceError> for ApiFailure {
     }
 }
 
+impl From<service::directories::AddDirectoryError> for ApiFailure {
+    fn from(error: service::directories::AddDirectoryError) -> Self {
+        match error {
+            service::directories::AddDirectoryError::TooMany { .. } => ApiFailure::Conflict(error.to_string()),
+            service::directories::AddDirectoryError::Service(error) => error.into(),
+        }
+    }
+}
+
 /// A SCIM protocol error (reading a directory's users and groups) as a problem: 404 stays
 /// 404, the rest is the client's mistake.
 impl From<ScimError> for ApiFailure {

@@ -203,6 +203,7 @@ pub(super) async fn tenant_detail(
         (status = 201, description = "Created; the token is shown only here", body = CreatedDirectoryBody),
         (status = 400, description = "An unknown identity provider", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The tenant has as many directories as the deployment allows", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn add_directory(
@@ -215,8 +216,10 @@ pub(super) async fn add_directory(
         body.idp.parse().map_err(|e: store::UnknownIdentityProvider| ApiFailure::BadRequest(e.to_string()))?;
     let (tenant, _) = tenant_named(&state, &slug).await?;
     let label = format!("Created through the operator API (key {})", key.0);
+    let limit = Some(state.portal.max_directories_per_tenant);
     let added =
-        service::tenants::add_directory(&state.store, &tenant.slug, idp, label, &key.actor(), &state.effects).await?;
+        service::tenants::add_directory(&state.store, &tenant.slug, idp, label, limit, &key.actor(), &state.effects)
+            .await?;
     let (directory, token) = added.ok_or_else(|| ApiFailure::NotFound(format!("there is no tenant {slug}")))?;
     Ok((
         StatusCode::CREATED,
