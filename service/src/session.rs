@@ -26,6 +26,24 @@ const OPERATOR_KEY: &str = "operator";
 const ADMIN_KEY: &str = "admin";
 /// The key under which a person signed in through an Admin Portal link is kept.
 const PORTAL_LINK_KEY: &str = "portal_link_admin";
+/// The key under which the time of sign-in is kept (unix seconds).
+const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+
+/// A session ends this long after its sign-in however busy it is, besides ending after
+/// the idle timeout: a stolen session cookie is not good forever.
+pub const ABSOLUTE_LIFETIME_HOURS: i64 = 24;
+
+/// Whether a session signed in at `signed_in_at` (unix seconds; `None`: a session from
+/// before sign-in times were kept, or not written by sign-in) is still good at `now`.
+pub fn within_lifetime(signed_in_at: Option<i64>, now: i64) -> bool {
+    signed_in_at.is_some_and(|at| at <= now && now - at < ABSOLUTE_LIFETIME_HOURS * 3_600)
+}
+
+/// The wall clock in unix seconds: sessions expire on it (tower-sessions).
+fn unix_now() -> i64 {
+    #[allow(clippy::disallowed_methods)] // sessions expire on the wall clock (tower-sessions)
+    chrono::Utc::now().timestamp()
+}
 
 /// A signed-in operator (vendor staff), as the session holds them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,9 +140,15 @@ pub enum SessionError {
 /// Whether the session with this id is still in the database and unexpired (a long-lived
 /// stream holds a copy of the session read when it opened; this reads it again).
 pub async fn still_signed_in(store: &Store, session_id: &str) -> Result<bool, crate::ServiceError> {
-    #[allow(clippy::disallowed_methods)] // sessions expire on the wall clock (tower-sessions)
-    let now = chrono::Utc::now().timestamp();
-    Ok(!session_id.is_empty() && store.load_session(session_id, now).await?.is_some())
+    let now = unix_now();
+    if session_id.is_empty() {
+        return Ok(false);
+    }
+    let Some(row) = store.load_session(session_id, now).await? else {
+        return Ok(false);
+    };
+    let data: serde_json::Value = serde_json::from_str(&row.data).unwrap_or_default();
+    Ok(within_lifetime(data.get(SIGNED_IN_AT_KEY).and_then(serde_json::Value::as_i64), now))
 }
 
 /// One browser's session, read and written only as typed values.
@@ -146,12 +170,18 @@ impl PortalSession {
 
     /// The signed-in operator, if an operator is signed in.
     pub async fn operator(&self) -> Result<Option<OperatorSession>, SessionError> {
+        if !self.within_lifetime().await? {
+            return Ok(None);
+        }
         let stored = self.0.get::<StoredOperator>(OPERATOR_KEY).await.map_err(logged)?;
         Ok(stored.and_then(StoredOperator::parse))
     }
 
     /// The signed-in tenant admin (an account, or an Admin Portal link's visitor), if any.
     pub async fn admin(&self) -> Result<Option<AdminSession>, SessionError> {
+        if !self.within_lifetime().await? {
+            return Ok(None);
+        }
         if let Some(stored) = self.0.get::<StoredAdmin>(ADMIN_KEY).await.map_err(logged)? {
             return Ok(stored.parse());
         }
@@ -178,11 +208,18 @@ impl PortalSession {
         self.replace_account(Stored::PortalLink(stored)).await
     }
 
+    /// Whether the session's sign-in is recent enough (see [`ABSOLUTE_LIFETIME_HOURS`]).
+    async fn within_lifetime(&self) -> Result<bool, SessionError> {
+        let signed_in_at = self.0.get::<i64>(SIGNED_IN_AT_KEY).await.map_err(logged)?;
+        Ok(within_lifetime(signed_in_at, unix_now()))
+    }
+
     async fn replace_account(&self, stored: Stored) -> Result<(), SessionError> {
         self.0.cycle_id().await.map_err(logged)?;
         for key in [OPERATOR_KEY, ADMIN_KEY, PORTAL_LINK_KEY] {
             self.0.remove_value(key).await.map_err(logged)?;
         }
+        self.0.insert(SIGNED_IN_AT_KEY, unix_now()).await.map_err(logged)?;
         match stored {
             Stored::Operator(operator) => self.0.insert(OPERATOR_KEY, operator).await,
             Stored::Admin(admin) => self.0.insert(ADMIN_KEY, admin).await,
@@ -312,6 +349,17 @@ mod tests {
     use store::testing::FreshId as _;
 
     use super::*;
+
+    #[test]
+    fn a_session_is_good_for_its_absolute_lifetime_after_sign_in_and_not_after() {
+        let now = 1_800_000_000;
+        let lifetime = ABSOLUTE_LIFETIME_HOURS * 3_600;
+        assert!(within_lifetime(Some(now), now));
+        assert!(within_lifetime(Some(now - lifetime + 1), now));
+        assert!(!within_lifetime(Some(now - lifetime), now));
+        assert!(!within_lifetime(None, now), "a session without a sign-in time");
+        assert!(!within_lifetime(Some(now + 60), now), "a sign-in in the future was not written by this server");
+    }
 
     #[test]
     fn a_stored_operator_reads_back_with_its_role() {

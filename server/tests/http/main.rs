@@ -171,6 +171,7 @@ backend_tests!(
     each_sign_in_gets_a_new_session_id,
     signing_out_ends_the_session,
     sessions_survive_a_server_restart,
+    a_session_ends_its_absolute_lifetime_after_sign_in_however_busy,
     admin_create_directory_prints_json_with_a_working_token,
     console_pages_and_functions_need_a_signed_in_operator,
     an_operator_creates_a_tenant_and_adds_a_directory_with_a_working_token,
@@ -315,6 +316,34 @@ async fn signing_out_ends_the_session(db: TestDatabase) {
     let replayed =
         replay.get(server.url("/")).header("cookie", cookie.split(';').next().unwrap()).send().await.unwrap();
     assert!(replayed.status().is_redirection(), "{}", replayed.status());
+}
+
+async fn a_session_ends_its_absolute_lifetime_after_sign_in_however_busy(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let cookie = session_cookie(&server.sign_in().await).unwrap();
+    assert_eq!(server.get("/").await.status(), 200);
+
+    // The record as it is a day after sign-in, with the idle timeout not reached
+    // (every request renews it).
+    #[allow(clippy::disallowed_methods)] // sessions expire on the wall clock
+    let now = chrono::Utc::now().timestamp();
+    let id = cookie.split(';').next().unwrap().trim_start_matches("portal_session=").to_owned();
+    let mut row = db.store.load_session(&id, now).await.unwrap().expect("the session's record");
+    let mut data: Value = serde_json::from_str(&row.data).unwrap();
+    let signed_in_at = data["signed_in_at"].as_i64().expect("the sign-in time");
+    assert!((now - signed_in_at).abs() < 60, "{signed_in_at}");
+    data["signed_in_at"] = serde_json::json!(now - service::session::ABSOLUTE_LIFETIME_HOURS * 3_600);
+    row.data = data.to_string();
+    db.store.save_session(&row).await.unwrap();
+
+    let page = server.get("/").await;
+    assert!(page.status().is_redirection(), "{}", page.status());
+    assert_eq!(page.headers()["location"], "/sign-in");
+    let status = server.post_form("/api/deployment_status", &[]).await;
+    assert_eq!(status.status(), 401);
+    // Signing in again starts a new lifetime.
+    server.sign_in().await;
+    assert_eq!(server.get("/").await.status(), 200);
 }
 
 async fn sessions_survive_a_server_restart(db: TestDatabase) {
