@@ -118,6 +118,16 @@ pub async fn overview(
     Ok(Some(BrakeOverview { settings, groups, batches, open_changes }))
 }
 
+/// The directory's open batch, if changes are held (`None` also for another tenant's
+/// directory): what the dashboard's banner needs, without the page's groups and changes.
+pub async fn open_batch(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+) -> Result<Option<HeldBatch>, ServiceError> {
+    Ok(store.tenant(tenant).held_batches(Some(directory), true, 1).await?.pop())
+}
+
 /// Held changes in words, with who sent them.
 async fn in_words(
     store: &Store,
@@ -137,14 +147,7 @@ async fn in_words(
     let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut shown = Vec::with_capacity(changes.len());
     for change in changes {
-        let members: Vec<String> = change
-            .data
-            .get("members")
-            .and_then(|m| m.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|m| m.as_str().map(str::to_owned))
-            .collect();
+        let members = store::change_members(&change.data);
         let mut member_names = Vec::new();
         for (member, before) in members.iter().zip(&change.member_names).take(3) {
             if !names.contains_key(member) {

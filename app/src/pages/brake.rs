@@ -139,6 +139,15 @@ fn brake_error(error: service::brake::BrakeError) -> PortalError {
     }
 }
 
+/// How many changes of the directory are held, if a batch is open (the dashboard's banner).
+#[server(endpoint = "held_changes_count")]
+pub async fn held_changes_count(directory: String) -> Result<Option<i64>, PortalError> {
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let open = service::brake::open_batch(admin.store(), admin.tenant(), id).await?;
+    Ok(open.map(|batch| batch.changes))
+}
+
 /// Saves the threshold: `enabled` is `true` or `false`.
 #[server(endpoint = "save_brake")]
 pub async fn save_brake(
@@ -449,13 +458,12 @@ fn PrivilegedGroups(directory: String, groups: Vec<GroupChoiceRow>) -> impl Into
 #[component]
 pub fn HeldBanner(directory: String) -> impl IntoView {
     let link = format!("/admin/directories/{directory}/brake");
-    let page = LocalResource::new(move || brake_page(directory.clone()));
+    let held = LocalResource::new(move || held_changes_count(directory.clone()));
     move || {
-        let open = page.get().and_then(Result::ok).and_then(|page| page.open);
-        open.map(|batch| {
+        held.get().and_then(Result::ok).flatten().map(|changes| {
             view! {
                 <div id="held-banner" role="status" class="rounded-xl border border-amber-300 bg-amber-50 p-4 text-sm text-amber-950">
-                    <span class="font-semibold">{format!("{} {} held for your review. ", batch.changes, if batch.changes == 1 { "change is" } else { "changes are" })}</span>
+                    <span class="font-semibold">{format!("{changes} {} held for your review. ", if changes == 1 { "change is" } else { "changes are" })}</span>
                     <A href=link.clone() attr:id="review-held" attr:class="font-semibold text-indigo-800 underline">"Review them"</A>
                 </div>
             }

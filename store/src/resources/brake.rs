@@ -22,7 +22,9 @@ use sqlx::types::Json;
 
 use super::transaction::{WriteTransaction, on_open};
 use super::write::fold;
-use super::{ChangeKind, DirectoryData, ResourceKind, SELF_TEST_ID_PREFIX, WriteContext};
+use super::{
+    Change, ChangeKind, DirectoryData, MemberDelta, ResourceKind, SELF_TEST_ID_PREFIX, WriteContext, change_members,
+};
 use crate::ids::DirectoryId;
 use crate::scope::TenantScope;
 use crate::{NewAuditRecord, StoreError, TenantAction};
@@ -137,6 +139,20 @@ pub(super) struct Intent {
     pub(super) grants: bool,
     /// It deletes a group (its members and grants go into the snapshot).
     pub(super) deletes_group: bool,
+}
+
+impl Intent {
+    /// The intent of an update that records `changes` and applies `members`.
+    pub(super) fn of_update(changes: &[Change], members: &[MemberDelta]) -> Self {
+        Self {
+            revokes: changes.iter().any(|change| change.kind == ChangeKind::UserDeactivated),
+            grants: members.iter().any(|delta| match delta {
+                MemberDelta::Add(ids) | MemberDelta::Replace(ids) => !ids.is_empty(),
+                MemberDelta::Remove(_) | MemberDelta::RemoveAll => false,
+            }),
+            deletes_group: false,
+        }
+    }
 }
 
 /// The directory's brake as a write found it.
@@ -568,13 +584,7 @@ impl DirectoryData<'_> {
             .fetch_all(&mut **tx)
             .await)?;
         for (_, kind, _, group, _, _, Json(data), _) in &membership {
-            let members: Vec<String> = data
-                .get("members")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|member| member.as_str().map(str::to_owned))
-                .collect();
+            let members = change_members(data);
             if kind == ChangeKind::GroupMemberAdded.as_str() {
                 write.remove_members(group, Some(&members)).await?;
             } else {
@@ -799,14 +809,7 @@ impl TenantScope<'_> {
         Ok(rows
             .into_iter()
             .map(|(kind, group, Json(data))| {
-                let members = data
-                    .get("members")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|member| member.as_str().map(str::to_owned))
-                    .collect();
-                (kind == ChangeKind::GroupMemberAdded.as_str(), group, members)
+                (kind == ChangeKind::GroupMemberAdded.as_str(), group, change_members(&data))
             })
             .collect())
     }
@@ -847,13 +850,9 @@ impl TenantScope<'_> {
                     .map(str::to_owned)
                     .or_else(|| names.get(&resource_id).cloned())
                     .unwrap_or_else(|| resource_id.clone());
-                let member_names = data
-                    .get("members")
-                    .and_then(Value::as_array)
+                let member_names = change_members(&data)
                     .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(|member| names.get(member).cloned().unwrap_or_else(|| member.to_owned()))
+                    .map(|member| names.get(&member).cloned().unwrap_or(member))
                     .collect();
                 HeldChange {
                     ordinal,

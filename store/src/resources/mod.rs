@@ -366,6 +366,17 @@ fn record_from_row(
     ResourceRecord { kind, id, doc, version, created_at, last_modified }
 }
 
+/// The member ids a membership change record names (`{"group": …, "members": [ids]}`);
+/// none for other records.
+pub fn change_members(data: &Value) -> Vec<String> {
+    data.get("members")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|member| member.as_str().map(str::to_owned))
+        .collect()
+}
+
 /// `$first, $first+1, …` for `count` parameters.
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")

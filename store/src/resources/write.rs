@@ -131,12 +131,7 @@ impl DirectoryData<'_> {
         if kind == ResourceKind::User && !computed.members.is_empty() {
             return Err(StoreError::Corrupt("users have no members".to_owned()));
         }
-        let intent = Intent {
-            revokes: computed.changes.iter().any(|change| change.kind == ChangeKind::UserDeactivated),
-            grants: grants_members(&computed.members),
-            deletes_group: false,
-        };
-        write.plan_hold(kind, id, intent, context.at).await?;
+        write.plan_hold(kind, id, Intent::of_update(&computed.changes, &computed.members), context.at).await?;
         let update = Update {
             expected_version: Some(current.version),
             state: computed.state.as_ref(),
@@ -174,12 +169,7 @@ impl DirectoryData<'_> {
         }
         let mut turn = self.write_turn().await;
         let mut write = turn.begin().await?;
-        let intent = Intent {
-            revokes: update.changes.iter().any(|change| change.kind == ChangeKind::UserDeactivated),
-            grants: grants_members(update.members),
-            deletes_group: false,
-        };
-        write.plan_hold(kind, id, intent, context.at).await?;
+        write.plan_hold(kind, id, Intent::of_update(update.changes, update.members), context.at).await?;
         let outcome = write.apply_update(kind, id, update, context, true).await?;
         write.commit().await?;
         Ok(outcome)
@@ -429,14 +419,7 @@ impl WriteTransaction<'_> {
         // Members of a group that grants roles may have gained or lost roles: the worker
         // re-derives them.
         if matches!(kind, ChangeKind::GroupMemberAdded | ChangeKind::GroupMemberRemoved) {
-            let members: Vec<String> = payload
-                .get("members")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|member| member.as_str().map(str::to_owned))
-                .collect();
-            self.queue_if_granting(resource_id, &members).await?;
+            self.queue_if_granting(resource_id, &super::change_members(payload)).await?;
         }
         Ok(())
     }
@@ -658,14 +641,6 @@ impl WriteTransaction<'_> {
         removed.sort();
         Ok(removed)
     }
-}
-
-/// Whether membership deltas may add members.
-fn grants_members(deltas: &[MemberDelta]) -> bool {
-    deltas.iter().any(|delta| match delta {
-        MemberDelta::Add(ids) | MemberDelta::Replace(ids) => !ids.is_empty(),
-        MemberDelta::Remove(_) | MemberDelta::RemoveAll => false,
-    })
 }
 
 /// One change record to append (see [`append_change`]).
