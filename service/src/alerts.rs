@@ -11,7 +11,8 @@
 //!   fetch new ones): rotated tokens, whose successor lives on, do not count;
 //! - a webhook endpoint failing for an hour (events held back since its first failure
 //!   after its last delivery), or that gave up on events in the last 24 hours (dead letters
-//!   not delivered by a replay);
+//!   not delivered by a replay); the same of the operator's own endpoints (the vendor's
+//!   product), as the deployment's alerts, told to support and the alert webhook only;
 //! - a burst of failed SCIM requests: at least 10 failures and more than the deployment's
 //!   error-rate threshold of a directory's requests in the last 15 minutes.
 //!
@@ -24,7 +25,7 @@
 use chrono::{DateTime, Duration, Utc};
 use lettre::message::Mailbox;
 use serde_json::json;
-pub use store::{Alert, AlertDirectory, Tenant, WebhookHealth};
+pub use store::{Alert, AlertDirectory, EndpointHealth, OperatorWebhookHealth, Tenant, WebhookHealth};
 use store::{DirectoryId, NewAlert, Revocation, RevocationQuery, Store};
 
 use crate::actor::Actor;
@@ -80,6 +81,8 @@ pub enum AlertKind {
     WebhookFailing,
     ScimErrors,
     ChangesHeld,
+    /// The deployment's own: an operator webhook endpoint (the vendor's product) failing.
+    OperatorWebhookFailing,
 }
 
 impl AlertKind {
@@ -91,6 +94,7 @@ impl AlertKind {
             AlertKind::WebhookFailing => "webhook_failing",
             AlertKind::ScimErrors => "scim_errors",
             AlertKind::ChangesHeld => "changes_held",
+            AlertKind::OperatorWebhookFailing => "operator_webhook_failing",
         }
     }
 
@@ -102,6 +106,7 @@ impl AlertKind {
             Self::WebhookFailing,
             Self::ScimErrors,
             Self::ChangesHeld,
+            Self::OperatorWebhookFailing,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)
@@ -134,6 +139,11 @@ impl AlertKind {
                 "Review the held changes on the directory's Safety brake page: release them if they are real \
                  (the product then receives them, in order), or discard them if the identity provider's scope \
                  was wrong (the directory is put back; fix the scope and its next sync sends what is real)."
+            }
+            AlertKind::OperatorWebhookFailing => {
+                "Check that the product's endpoint is up and answers 2xx: every tenant's events wait for it. \
+                 Held events are retried with backoff; events given up on are still in the event feed \
+                 (GET /events) for the product to read."
             }
         }
     }
@@ -274,35 +284,56 @@ pub fn conditions(facts: &TenantFacts, settings: &AlertSettings, now: DateTime<U
         });
     }
     for webhook in &facts.webhooks {
-        let failing_for = webhook.failing_since.filter(|_| webhook.held > 0).map(|since| now - since);
-        let failing = failing_for.filter(|d| *d >= Duration::minutes(WEBHOOK_FAILING_MINUTES));
-        if failing.is_none() && webhook.dead_letters == 0 {
-            continue;
+        if let Some(trouble) = endpoint_trouble(webhook, now) {
+            found.push(Condition {
+                kind: AlertKind::WebhookFailing,
+                directory: None,
+                subject: format!("webhook:{}", webhook.id),
+                summary: format!("Webhook endpoint {} {trouble}", webhook.url),
+            });
         }
-        let mut parts = Vec::new();
-        if let Some(failing) = failing {
-            parts.push(format!(
-                "has failed for {} ({} {} held back)",
-                duration_text(failing),
-                webhook.held,
-                if webhook.held == 1 { "event" } else { "events" }
-            ));
-        }
-        if webhook.dead_letters > 0 {
-            parts.push(format!(
-                "gave up on {} {} in the last {DEAD_LETTER_HOURS} hours (dead letters)",
-                webhook.dead_letters,
-                if webhook.dead_letters == 1 { "event" } else { "events" }
-            ));
-        }
-        found.push(Condition {
-            kind: AlertKind::WebhookFailing,
-            directory: None,
-            subject: format!("webhook:{}", webhook.id),
-            summary: format!("Webhook endpoint {} {}", webhook.url, parts.join(" and ")),
-        });
     }
     found
+}
+
+/// The conditions of the deployment's own: the operator's webhook endpoints (the vendor's
+/// product) failing for an hour or giving up on events.
+pub fn operator_conditions(endpoints: &[OperatorWebhookHealth], now: DateTime<Utc>) -> Vec<Condition> {
+    endpoints
+        .iter()
+        .filter_map(|endpoint| {
+            let trouble = endpoint_trouble(endpoint, now)?;
+            Some(Condition {
+                kind: AlertKind::OperatorWebhookFailing,
+                directory: None,
+                subject: format!("operator-webhook:{}", endpoint.id),
+                summary: format!("The product's webhook endpoint {} {trouble}", endpoint.url),
+            })
+        })
+        .collect()
+}
+
+/// What is wrong with an endpoint, in words ("has failed for 2 h (3 events held back)"),
+/// when it has failed for an hour with events held back or gave up on events lately.
+fn endpoint_trouble<Id>(endpoint: &EndpointHealth<Id>, now: DateTime<Utc>) -> Option<String> {
+    let failing_for = endpoint.failing_since.filter(|_| endpoint.held > 0).map(|since| now - since);
+    let failing = failing_for.filter(|d| *d >= Duration::minutes(WEBHOOK_FAILING_MINUTES));
+    if failing.is_none() && endpoint.dead_letters == 0 {
+        return None;
+    }
+    let events = |count: i64| if count == 1 { "event" } else { "events" };
+    let mut parts = Vec::new();
+    if let Some(failing) = failing {
+        parts.push(format!("has failed for {} ({} {} held back)", duration_text(failing), endpoint.held, events(endpoint.held)));
+    }
+    if endpoint.dead_letters > 0 {
+        parts.push(format!(
+            "gave up on {} {} in the last {DEAD_LETTER_HOURS} hours (dead letters)",
+            endpoint.dead_letters,
+            events(endpoint.dead_letters)
+        ));
+    }
+    Some(parts.join(" and "))
 }
 
 /// Where notifications go.
@@ -407,7 +438,8 @@ pub async fn tenant_facts(
     Ok(TenantFacts { directories, overdue, webhooks, held })
 }
 
-/// One round over every tenant (see the module documentation).
+/// One round over every tenant, then over the deployment's own alerts (see the module
+/// documentation).
 pub async fn evaluate(
     store: &Store,
     settings: &AlertSettings,
@@ -420,8 +452,37 @@ pub async fn evaluate(
         let now = effects.now();
         let facts = tenant_facts(store, tenant.id, settings, now).await?;
         let current = conditions(&facts, settings, now);
-        let scope = store.tenant(tenant.id);
-        let open = scope.open_alerts().await?;
+        let book = Book::Tenant { store, tenant: &tenant };
+        book.run(&current, settings, channels, effects, now, &mut round).await?;
+    }
+    let now = effects.now();
+    let endpoints = store.operator_webhook_health(now - Duration::hours(DEAD_LETTER_HOURS)).await?;
+    let current = operator_conditions(&endpoints, now);
+    Book::Deployment(store).run(&current, settings, channels, effects, now, &mut round).await?;
+    Ok(round)
+}
+
+/// Where a round's alerts are kept and who is told: a tenant's (opening and resolving are
+/// recorded in its audit trail; its admins are emailed) or the deployment's own (about the
+/// operator's webhook endpoints: logged, told to support and the alert webhook only).
+enum Book<'a> {
+    Tenant { store: &'a Store, tenant: &'a Tenant },
+    Deployment(&'a Store),
+}
+
+impl Book<'_> {
+    /// Opens an alert per new condition, resolves those whose condition ended, and sends
+    /// what is due.
+    async fn run(
+        &self,
+        current: &[Condition],
+        settings: &AlertSettings,
+        channels: &AlertChannels,
+        effects: &Effects,
+        now: DateTime<Utc>,
+        round: &mut Round,
+    ) -> Result<(), ServiceError> {
+        let open = self.open_alerts().await?;
         for condition in current.iter().filter(|c| !open.iter().any(|a| a.subject == c.subject)) {
             let alert = NewAlert {
                 id: effects.id(),
@@ -431,62 +492,176 @@ pub async fn evaluate(
                 summary: condition.summary.clone(),
                 opened_at: now,
             };
-            let mut action = scope.begin_action().await?;
-            if action.open_alert(&alert).await? {
-                let detail = json!({ "alert": alert.id.to_string(), "kind": alert.kind, "summary": alert.summary });
-                action.commit(Actor::System.record("alert.opened", alert.directory, detail, now)).await?;
+            if self.open(&alert).await? {
                 round.opened += 1;
             }
         }
         for alert in open.iter().filter(|a| !current.iter().any(|c| c.subject == a.subject)) {
-            let mut action = scope.begin_action().await?;
-            if action.resolve_alert(alert.id, now).await? {
-                let lasted = duration_text(now - alert.opened_at);
-                let detail = json!({ "alert": alert.id.to_string(), "kind": alert.kind, "summary": alert.summary,
-                                     "lasted": lasted });
-                action.commit(Actor::System.record("alert.resolved", alert.directory, detail, now)).await?;
+            if self.resolve(alert, now).await? {
                 round.resolved += 1;
             }
         }
         // Read once, and only when something is to be told.
         let mut admins: Option<Vec<Mailbox>> = None;
-        for alert in scope.open_alerts().await? {
+        for alert in self.open_alerts().await? {
             let due = alert.notified_at.is_none_or(|at| now - at >= settings.repeat_every);
             if !due {
                 continue;
             }
             let summary = current.iter().find(|c| c.subject == alert.subject).map_or(&alert.summary, |c| &c.summary);
-            if !scope.claim_alert_notification(alert.id, alert.notified_at, now, summary).await? {
+            if !self.claim_notification(&alert, now, summary).await? {
                 continue;
             }
             let phase = if alert.notified_at.is_none() { Phase::Opened } else { Phase::Repeated };
             let alert = Alert { summary: summary.clone(), ..alert };
-            let admins = recipients(&mut admins, store, &tenant, settings).await?;
-            match notify(channels, &tenant, &alert, phase, admins, now).await {
+            let admins = self.recipients(&mut admins, settings).await?;
+            match notify(channels, self.tenant(), &alert, phase, admins, now).await {
                 Ok(()) => round.notified += 1,
                 Err(error) => {
-                    tracing::warn!(%error, tenant = %tenant.slug.as_str(), alert = %alert.id, "an alert could not be sent; retrying next round");
-                    scope.release_alert_notification(alert.id, alert.notified_at, now).await?;
+                    tracing::warn!(%error, tenant = self.label(), alert = %alert.id, "an alert could not be sent; retrying next round");
+                    self.release_notification(&alert, now).await?;
                     round.failed += 1;
                 }
             }
         }
-        for alert in scope.unannounced_resolutions().await? {
-            if !scope.mark_resolution_sent(alert.id, true).await? {
+        for alert in self.unannounced_resolutions().await? {
+            if !self.mark_resolution_sent(alert.id, true).await? {
                 continue;
             }
-            let admins = recipients(&mut admins, store, &tenant, settings).await?;
-            match notify(channels, &tenant, &alert, Phase::Resolved, admins, now).await {
+            let admins = self.recipients(&mut admins, settings).await?;
+            match notify(channels, self.tenant(), &alert, Phase::Resolved, admins, now).await {
                 Ok(()) => round.notified += 1,
                 Err(error) => {
-                    tracing::warn!(%error, tenant = %tenant.slug.as_str(), alert = %alert.id, "a resolved alert could not be told; retrying next round");
-                    scope.mark_resolution_sent(alert.id, false).await?;
+                    tracing::warn!(%error, tenant = self.label(), alert = %alert.id, "a resolved alert could not be told; retrying next round");
+                    self.mark_resolution_sent(alert.id, false).await?;
                     round.failed += 1;
                 }
             }
         }
+        Ok(())
     }
-    Ok(round)
+
+    fn tenant(&self) -> Option<&Tenant> {
+        match self {
+            Book::Tenant { tenant, .. } => Some(tenant),
+            Book::Deployment(_) => None,
+        }
+    }
+
+    /// For the log.
+    fn label(&self) -> &str {
+        self.tenant().map_or("(deployment)", |tenant| tenant.slug.as_str())
+    }
+
+    async fn open_alerts(&self) -> Result<Vec<Alert>, ServiceError> {
+        Ok(match self {
+            Book::Tenant { store, tenant } => store.tenant(tenant.id).open_alerts().await?,
+            Book::Deployment(store) => store.open_operator_alerts().await?,
+        })
+    }
+
+    async fn unannounced_resolutions(&self) -> Result<Vec<Alert>, ServiceError> {
+        Ok(match self {
+            Book::Tenant { store, tenant } => store.tenant(tenant.id).unannounced_resolutions().await?,
+            Book::Deployment(store) => store.unannounced_operator_resolutions().await?,
+        })
+    }
+
+    /// Opens an alert; `false`: one about its subject is open (another process, or an
+    /// earlier round, opened it).
+    async fn open(&self, alert: &NewAlert) -> Result<bool, ServiceError> {
+        let detail = json!({ "alert": alert.id.to_string(), "kind": alert.kind, "summary": alert.summary });
+        match self {
+            Book::Tenant { store, tenant } => {
+                let mut action = store.tenant(tenant.id).begin_action().await?;
+                if !action.open_alert(alert).await? {
+                    return Ok(false);
+                }
+                action.commit(Actor::System.record("alert.opened", alert.directory, detail, alert.opened_at)).await?;
+            }
+            Book::Deployment(store) => {
+                if !store.open_operator_alert(alert).await? {
+                    return Ok(false);
+                }
+                tracing::warn!(alert = %alert.id, kind = %alert.kind, summary = %alert.summary, "deployment alert opened");
+            }
+        }
+        Ok(true)
+    }
+
+    /// Resolves an open alert; `false`: another process did.
+    async fn resolve(&self, alert: &Alert, now: DateTime<Utc>) -> Result<bool, ServiceError> {
+        let lasted = duration_text(now - alert.opened_at);
+        match self {
+            Book::Tenant { store, tenant } => {
+                let mut action = store.tenant(tenant.id).begin_action().await?;
+                if !action.resolve_alert(alert.id, now).await? {
+                    return Ok(false);
+                }
+                let detail = json!({ "alert": alert.id.to_string(), "kind": alert.kind, "summary": alert.summary,
+                                     "lasted": lasted });
+                action.commit(Actor::System.record("alert.resolved", alert.directory, detail, now)).await?;
+            }
+            Book::Deployment(store) => {
+                if !store.resolve_operator_alert(alert.id, now).await? {
+                    return Ok(false);
+                }
+                tracing::info!(alert = %alert.id, kind = %alert.kind, %lasted, "deployment alert resolved");
+            }
+        }
+        Ok(true)
+    }
+
+    /// Claims the alert's next notification (see `claim_alert_notification`).
+    async fn claim_notification(&self, alert: &Alert, now: DateTime<Utc>, summary: &str) -> Result<bool, ServiceError> {
+        Ok(match self {
+            Book::Tenant { store, tenant } => {
+                store.tenant(tenant.id).claim_alert_notification(alert.id, alert.notified_at, now, summary).await?
+            }
+            Book::Deployment(store) => {
+                store.claim_operator_alert_notification(alert.id, alert.notified_at, now, summary).await?
+            }
+        })
+    }
+
+    /// Gives a claimed notification back: the next round tries again.
+    async fn release_notification(&self, alert: &Alert, claimed_at: DateTime<Utc>) -> Result<(), ServiceError> {
+        match self {
+            Book::Tenant { store, tenant } => {
+                store.tenant(tenant.id).release_alert_notification(alert.id, alert.notified_at, claimed_at).await?
+            }
+            Book::Deployment(store) => {
+                store.release_operator_alert_notification(alert.id, alert.notified_at, claimed_at).await?
+            }
+        }
+        Ok(())
+    }
+
+    async fn mark_resolution_sent(&self, alert: store::AlertId, sent: bool) -> Result<bool, ServiceError> {
+        Ok(match self {
+            Book::Tenant { store, tenant } => store.tenant(tenant.id).mark_resolution_sent(alert, sent).await?,
+            Book::Deployment(store) => store.mark_operator_resolution_sent(alert, sent).await?,
+        })
+    }
+
+    /// The tenant's admins as recipients (none for the deployment's alerts, and none when
+    /// the settings say not to email them), read into `read` the first time.
+    async fn recipients<'r>(
+        &self,
+        read: &'r mut Option<Vec<Mailbox>>,
+        settings: &AlertSettings,
+    ) -> Result<&'r [Mailbox], ServiceError> {
+        if read.is_none() {
+            let admins = match self {
+                Book::Tenant { store, tenant } if settings.email_admins => {
+                    store.tenant(tenant.id).tenant_admins().await?
+                }
+                _ => Vec::new(),
+            };
+            *read = Some(admins.iter().filter_map(|admin| crate::mail::mailbox(&admin.email).ok()).collect());
+        }
+        Ok(read.as_deref().unwrap_or_default())
+    }
 }
 
 /// The tenant's open alerts (of one directory and the tenant's webhooks, when a directory
@@ -505,12 +680,14 @@ pub async fn tenant(store: &Store, tenant: store::TenantId) -> Result<Option<Ten
     Ok(store.tenant_by_id(tenant).await?)
 }
 
-/// Every tenant's open alerts with their tenant, oldest first.
-pub async fn open_across_tenants(store: &Store) -> Result<Vec<(Tenant, Alert)>, ServiceError> {
-    let mut found = Vec::new();
+/// Every tenant's open alerts with their tenant, and the deployment's own (`None`), oldest
+/// first.
+pub async fn open_across_tenants(store: &Store) -> Result<Vec<(Option<Tenant>, Alert)>, ServiceError> {
+    let mut found: Vec<(Option<Tenant>, Alert)> =
+        store.open_operator_alerts().await?.into_iter().map(|alert| (None, alert)).collect();
     for summary in store.tenant_summaries().await? {
         for alert in store.tenant(summary.tenant.id).open_alerts().await? {
-            found.push((summary.tenant.clone(), alert));
+            found.push((Some(summary.tenant.clone()), alert));
         }
     }
     found.sort_by_key(|(_, alert)| alert.opened_at);
@@ -598,21 +775,6 @@ pub async fn set_silence_threshold(
     silence_threshold(store, tenant, directory).await?.ok_or(SilenceThresholdError::NoSuchDirectory)
 }
 
-/// The tenant's admins as recipients (none when the settings say not to email them), read
-/// into `read` the first time.
-async fn recipients<'a>(
-    read: &'a mut Option<Vec<Mailbox>>,
-    store: &Store,
-    tenant: &Tenant,
-    settings: &AlertSettings,
-) -> Result<&'a [Mailbox], ServiceError> {
-    if read.is_none() {
-        let admins = if settings.email_admins { store.tenant(tenant.id).tenant_admins().await? } else { Vec::new() };
-        *read = Some(admins.iter().filter_map(|admin| crate::mail::mailbox(&admin.email).ok()).collect());
-    }
-    Ok(read.as_deref().unwrap_or_default())
-}
-
 /// Which notification of an alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -639,10 +801,11 @@ impl Phase {
     }
 }
 
-/// Sends one notification on every configured channel.
+/// Sends one notification on every configured channel: about `tenant` to its `admins` and
+/// support, or (`None`) about the deployment's own endpoints to support.
 async fn notify(
     channels: &AlertChannels,
-    tenant: &Tenant,
+    tenant: Option<&Tenant>,
     alert: &Alert,
     phase: Phase,
     admins: &[Mailbox],
@@ -650,7 +813,14 @@ async fn notify(
 ) -> Result<(), String> {
     let kind = AlertKind::parse(&alert.kind);
     if let Some(mailer) = &channels.mailer {
-        let subject = format!("[{}] {}: {}", tenant.display_name, phase.subject_prefix(), alert.summary);
+        let (name, about) = match tenant {
+            Some(tenant) => (
+                tenant.display_name.as_str(),
+                format!("Tenant: {} ({})", tenant.display_name, tenant.slug.as_str()),
+            ),
+            None => ("Deployment", "About: the deployment's own webhook endpoints (the operator API's)".to_owned()),
+        };
+        let subject = format!("[{name}] {}: {}", phase.subject_prefix(), alert.summary);
         let timing = match phase {
             Phase::Opened => format!("Opened {}.", alert.opened_at.format("%-d %b %Y %H:%M UTC")),
             Phase::Repeated => format!(
@@ -669,19 +839,13 @@ async fn notify(
             (_, Some(kind)) => format!("\n\nWhat to do: {}", kind.advice()),
         };
         let body = |link: &str| {
-            format!(
-                "{}\n\nTenant: {} ({})\n{timing}{advice}\n\nSee it in the portal: {}{link}\n",
-                alert.summary,
-                tenant.display_name,
-                tenant.slug.as_str(),
-                channels.public_base
-            )
+            format!("{}\n\n{about}\n{timing}{advice}\n\nSee it in the portal: {}{link}\n", alert.summary, channels.public_base)
         };
         if !admins.is_empty() {
             mailer.send(admins, &subject, &body("/admin")).await.map_err(|e| e.to_string())?;
         }
         if let Some(support) = &channels.support_address {
-            let link = format!("/support?tenant={}", tenant.slug.as_str());
+            let link = tenant.map_or_else(|| "/support".to_owned(), |t| format!("/support?tenant={}", t.slug.as_str()));
             mailer.send(std::slice::from_ref(support), &subject, &body(&link)).await.map_err(|e| e.to_string())?;
         }
     }
@@ -692,8 +856,8 @@ async fn notify(
             "created_at": now,
             "data": {
                 "alert_id": alert.id.to_string(),
-                "tenant": tenant.slug.as_str(),
-                "tenant_name": tenant.display_name,
+                "tenant": tenant.map(|t| t.slug.as_str()),
+                "tenant_name": tenant.map(|t| t.display_name.as_str()),
                 "directory_id": alert.directory.map(|d| d.to_string()),
                 "kind": alert.kind,
                 "subject": alert.subject,

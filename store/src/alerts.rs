@@ -1,21 +1,25 @@
 //! Alerts (migration 0029) and the facts their conditions are judged on: a tenant's open
 //! and recent alerts, opening one per condition, claiming a notification so that one
 //! server process sends it, resolving; and per directory or endpoint what the conditions
-//! read (setup, silence threshold, tokens, webhook attempts).
+//! read (setup, silence threshold, tokens, webhook attempts). The deployment's own alerts
+//! (migration 0031: about the operator's webhook endpoints, which no tenant owns) live the
+//! same life in `operator_alerts`, reached from the store itself.
 
 use crate::action::on_open;
-use crate::ids::{AlertId, DirectoryId, IdentityProvider, TenantId, WebhookId};
+use crate::ids::{AlertId, DirectoryId, IdentityProvider, OperatorWebhookId, TenantId, WebhookId};
 use crate::scope::TenantScope;
-use crate::{StoreError, TenantAction};
+use crate::{Store, StoreError, TenantAction};
 use chrono::{DateTime, Utc};
 
-/// One alert of a tenant.
+/// One alert of a tenant, or of the deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {
-    pub tenant: TenantId,
+    /// `None`: the deployment's own (about the operator's webhook endpoints).
+    pub tenant: Option<TenantId>,
     pub id: AlertId,
     pub directory: Option<DirectoryId>,
-    /// `revocation_overdue`, `idp_silent`, `token_expiring`, `webhook_failing`, `scim_errors`.
+    /// `revocation_overdue`, `idp_silent`, `token_expiring`, `webhook_failing`, `scim_errors`,
+    /// `changes_held`; the deployment's: `operator_webhook_failing`.
     pub kind: String,
     /// What the condition is about (one open alert per subject).
     pub subject: String,
@@ -53,10 +57,11 @@ pub struct AlertDirectory {
     pub active_oauth_clients: i64,
 }
 
-/// What the alert conditions read of a webhook endpoint.
+/// What the alert conditions read of a webhook endpoint: a tenant's ([`WebhookHealth`]) or
+/// the operator's ([`OperatorWebhookHealth`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookHealth {
-    pub id: WebhookId,
+pub struct EndpointHealth<Id> {
+    pub id: Id,
     pub url: String,
     pub last_delivered_at: Option<DateTime<Utc>>,
     /// The first failed attempt after the last delivery (`None`: no failure since).
@@ -66,6 +71,9 @@ pub struct WebhookHealth {
     /// Events given up on since the time asked for and not delivered by a replay since.
     pub dead_letters: i64,
 }
+
+pub type WebhookHealth = EndpointHealth<WebhookId>;
+pub type OperatorWebhookHealth = EndpointHealth<OperatorWebhookId>;
 
 const COLUMNS: &str = "id, directory_id, kind, subject, summary, opened_at, notified_at, notifications, \
      resolved_at, resolution_sent";
@@ -83,7 +91,7 @@ type Row = (
     bool,
 );
 
-fn from_row(tenant: TenantId, row: Row) -> Alert {
+fn from_row(tenant: Option<TenantId>, row: Row) -> Alert {
     let (id, directory, kind, subject, summary, opened_at, notified_at, notifications, resolved_at, resolution_sent) =
         row;
     Alert {
@@ -110,7 +118,7 @@ impl TenantScope<'_> {
             .bind(self.tenant)
             .fetch_all(&mut *conn)
             .await?);
-        Ok(rows.into_iter().map(|row| from_row(self.tenant, row)).collect())
+        Ok(rows.into_iter().map(|row| from_row(Some(self.tenant), row)).collect())
     }
 
     /// The tenant's alerts resolved but whose "resolved" notification has not gone out.
@@ -123,7 +131,7 @@ impl TenantScope<'_> {
             .bind(self.tenant)
             .fetch_all(&mut *conn)
             .await?);
-        Ok(rows.into_iter().map(|row| from_row(self.tenant, row)).collect())
+        Ok(rows.into_iter().map(|row| from_row(Some(self.tenant), row)).collect())
     }
 
     /// The tenant's newest alerts, open or resolved, newest first.
@@ -135,7 +143,7 @@ impl TenantScope<'_> {
             .bind(limit)
             .fetch_all(&mut *conn)
             .await?);
-        Ok(rows.into_iter().map(|row| from_row(self.tenant, row)).collect())
+        Ok(rows.into_iter().map(|row| from_row(Some(self.tenant), row)).collect())
     }
 
     /// Claims the next notification of an open alert: true for exactly one caller among
@@ -330,3 +338,130 @@ impl TenantAction<'_> {
         Ok(updated == 1)
     }
 }
+
+/// The deployment's own alerts (`operator_alerts`): the same statements as a tenant's,
+/// without a tenant.
+impl Store {
+    /// The deployment's open alerts, oldest first.
+    pub async fn open_operator_alerts(&self) -> Result<Vec<Alert>, StoreError> {
+        let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operator_alerts WHERE resolved_at IS NULL ORDER BY opened_at, id");
+        let rows: Vec<Row> = on_pool!(&self.pool, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(|row| from_row(None, row)).collect())
+    }
+
+    /// The deployment's alerts resolved but whose "resolved" notification has not gone out.
+    pub async fn unannounced_operator_resolutions(&self) -> Result<Vec<Alert>, StoreError> {
+        let sql = format!(
+            "SELECT {OPERATOR_COLUMNS} FROM operator_alerts WHERE resolved_at IS NOT NULL \
+             AND resolution_sent = false AND notifications > 0 ORDER BY resolved_at, id"
+        );
+        let rows: Vec<Row> = on_pool!(&self.pool, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(|row| from_row(None, row)).collect())
+    }
+
+    /// Opens a deployment alert unless one about the same subject is open (`false`).
+    pub async fn open_operator_alert(&self, alert: &NewAlert) -> Result<bool, StoreError> {
+        const INSERT: &str = "INSERT INTO operator_alerts (id, kind, subject, summary, opened_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+        let inserted = on_pool!(&self.pool, pool => sqlx::query(INSERT)
+            .bind(alert.id)
+            .bind(&alert.kind)
+            .bind(&alert.subject)
+            .bind(&alert.summary)
+            .bind(alert.opened_at)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(inserted == 1)
+    }
+
+    /// Resolves an open deployment alert; `true` for the one caller that did.
+    pub async fn resolve_operator_alert(&self, alert: AlertId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        const UPDATE: &str = "UPDATE operator_alerts SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL";
+        let resolved = on_pool!(&self.pool, pool =>
+            sqlx::query(UPDATE).bind(alert).bind(at).execute(pool).await?.rows_affected());
+        Ok(resolved == 1)
+    }
+
+    /// As [`TenantScope::claim_alert_notification`], for a deployment alert.
+    pub async fn claim_operator_alert_notification(
+        &self,
+        alert: AlertId,
+        previous: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        summary: &str,
+    ) -> Result<bool, StoreError> {
+        const CLAIM: &str = "UPDATE operator_alerts SET notified_at = $2, notifications = notifications + 1, \
+             summary = $3 WHERE id = $1 AND resolved_at IS NULL \
+             AND (notified_at = $4 OR (notified_at IS NULL AND $5))";
+        let claimed = on_pool!(&self.pool, pool => sqlx::query(CLAIM)
+            .bind(alert)
+            .bind(at)
+            .bind(summary)
+            .bind(previous)
+            .bind(previous.is_none())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(claimed == 1)
+    }
+
+    /// As [`TenantScope::release_alert_notification`], for a deployment alert.
+    pub async fn release_operator_alert_notification(
+        &self,
+        alert: AlertId,
+        previous: Option<DateTime<Utc>>,
+        claimed_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        const RELEASE: &str = "UPDATE operator_alerts SET notified_at = $3, notifications = notifications - 1 \
+             WHERE id = $1 AND notified_at = $2";
+        on_pool!(&self.pool, pool =>
+            sqlx::query(RELEASE).bind(alert).bind(claimed_at).bind(previous).execute(pool).await.map(drop)?);
+        Ok(())
+    }
+
+    /// As [`TenantScope::mark_resolution_sent`], for a deployment alert.
+    pub async fn mark_operator_resolution_sent(&self, alert: AlertId, sent: bool) -> Result<bool, StoreError> {
+        const MARK: &str = "UPDATE operator_alerts SET resolution_sent = $2 \
+             WHERE id = $1 AND resolved_at IS NOT NULL AND resolution_sent = $3";
+        let changed = on_pool!(&self.pool, pool =>
+            sqlx::query(MARK).bind(alert).bind(sent).bind(!sent).execute(pool).await?.rows_affected());
+        Ok(changed == 1)
+    }
+
+    /// The health of each of the operator's enabled webhook endpoints; dead letters counted
+    /// since `dead_since`.
+    pub async fn operator_webhook_health(
+        &self,
+        dead_since: DateTime<Utc>,
+    ) -> Result<Vec<OperatorWebhookHealth>, StoreError> {
+        const ENDPOINTS: &str = "SELECT id, url FROM operator_webhooks WHERE enabled ORDER BY created_at, id";
+        const LAST_DELIVERED: &str =
+            "SELECT MAX(attempted_at) FROM operator_webhook_deliveries WHERE endpoint_id = $1 AND outcome = 'delivered'";
+        const FAILING_SINCE: &str = "SELECT MIN(attempted_at) FROM operator_webhook_deliveries \
+             WHERE endpoint_id = $1 AND outcome = 'failed' AND ($2 IS NULL OR attempted_at > $2)";
+        const HELD: &str = "SELECT COUNT(*) FROM operator_webhook_outstanding WHERE endpoint_id = $1 AND state = 'held'";
+        const DEAD: &str = "SELECT COUNT(*) FROM operator_webhook_deliveries d \
+             WHERE d.endpoint_id = $1 AND d.outcome = 'dead' AND d.attempted_at >= $2 \
+             AND NOT EXISTS (SELECT 1 FROM operator_webhook_deliveries r WHERE r.endpoint_id = d.endpoint_id \
+                 AND r.event_id = d.event_id AND r.outcome = 'delivered' AND r.attempted_at >= d.attempted_at)";
+        on_pool!(&self.pool, pool => {
+            let endpoints: Vec<(OperatorWebhookId, String)> = sqlx::query_as(ENDPOINTS).fetch_all(pool).await?;
+            let mut health = Vec::with_capacity(endpoints.len());
+            for (id, url) in endpoints {
+                let last_delivered_at: Option<DateTime<Utc>> =
+                    sqlx::query_scalar(LAST_DELIVERED).bind(id).fetch_one(pool).await?;
+                let failing_since: Option<DateTime<Utc>> =
+                    sqlx::query_scalar(FAILING_SINCE).bind(id).bind(last_delivered_at).fetch_one(pool).await?;
+                let held: i64 = sqlx::query_scalar(HELD).bind(id).fetch_one(pool).await?;
+                let dead_letters: i64 = sqlx::query_scalar(DEAD).bind(id).bind(dead_since).fetch_one(pool).await?;
+                health.push(EndpointHealth { id, url, last_delivered_at, failing_since, held, dead_letters });
+            }
+            Ok(health)
+        })
+    }
+}
+
+/// A deployment alert's columns, in [`Row`]'s order (it has no directory).
+const OPERATOR_COLUMNS: &str = "id, NULL, kind, subject, summary, opened_at, notified_at, notifications, \
+     resolved_at, resolution_sent";

@@ -71,7 +71,7 @@ mod webhooks;
 pub mod testing;
 
 pub use action::TenantAction;
-pub use alerts::{Alert, AlertDirectory, NewAlert, WebhookHealth};
+pub use alerts::{Alert, AlertDirectory, EndpointHealth, NewAlert, OperatorWebhookHealth, WebhookHealth};
 pub use api_keys::{ApiKeyRecord, NewApiKey};
 pub use audit::{AuditOutcome, AuditQuery, AuditRecord, ChainBreak, ChainReport, NewAuditRecord};
 pub use deleted_directories::{DeletedDirectory, PURGE_CHUNK};

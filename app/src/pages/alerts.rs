@@ -25,12 +25,13 @@ pub struct AlertRow {
     pub opened: String,
     /// Notifications sent so far (email, webhook).
     pub notifications: i64,
+    /// The tenant's slug; empty for the deployment's own alerts (the operator's webhooks).
     pub tenant: String,
     pub tenant_name: String,
 }
 
 #[cfg(feature = "ssr")]
-fn alert_row(tenant: &service::alerts::Tenant, alert: service::alerts::Alert) -> AlertRow {
+fn alert_row(tenant: Option<&service::alerts::Tenant>, alert: service::alerts::Alert) -> AlertRow {
     let kind = service::alerts::AlertKind::parse(&alert.kind);
     AlertRow {
         id: alert.id.to_string(),
@@ -40,8 +41,8 @@ fn alert_row(tenant: &service::alerts::Tenant, alert: service::alerts::Alert) ->
         summary: alert.summary,
         opened: date_time(Some(alert.opened_at)),
         notifications: alert.notifications,
-        tenant: tenant.slug.to_string(),
-        tenant_name: tenant.display_name.clone(),
+        tenant: tenant.map(|t| t.slug.to_string()).unwrap_or_default(),
+        tenant_name: tenant.map_or_else(|| "The product's webhook endpoints".to_owned(), |t| t.display_name.clone()),
     }
 }
 
@@ -55,6 +56,7 @@ fn kind_label(kind: service::alerts::AlertKind) -> &'static str {
         AlertKind::WebhookFailing => "Webhook failing",
         AlertKind::ScimErrors => "Failed requests",
         AlertKind::ChangesHeld => "Changes held for review",
+        AlertKind::OperatorWebhookFailing => "Product webhook failing",
     }
 }
 
@@ -70,15 +72,15 @@ pub async fn open_alerts(directory: Option<String>) -> Result<Vec<AlertRow>, Por
     let alerts = service::alerts::open_alerts(admin.store(), admin.tenant(), directory).await?;
     let tenant =
         service::alerts::tenant(admin.store(), admin.tenant()).await?.ok_or_else(PortalError::no_such_tenant)?;
-    Ok(alerts.into_iter().map(|alert| alert_row(&tenant, alert)).collect())
+    Ok(alerts.into_iter().map(|alert| alert_row(Some(&tenant), alert)).collect())
 }
 
-/// Every tenant's open alerts, oldest first (operators and support).
+/// Every tenant's open alerts and the deployment's own, oldest first (operators and support).
 #[server(endpoint = "support_alerts")]
 pub async fn support_alerts() -> Result<Vec<AlertRow>, PortalError> {
     let operator = Operator::require().await?;
     let alerts = service::alerts::open_across_tenants(operator.store()).await?;
-    Ok(alerts.into_iter().map(|(tenant, alert)| alert_row(&tenant, alert)).collect())
+    Ok(alerts.into_iter().map(|(tenant, alert)| alert_row(tenant.as_ref(), alert)).collect())
 }
 
 /// A directory's silence threshold as the form shows it.
@@ -161,9 +163,13 @@ fn AlertItem(row: AlertRow, show_tenant: bool) -> impl IntoView {
         <li class="rounded-lg bg-white p-4 shadow-sm" data-alert-kind=row.kind.clone()>
             <div class="flex flex-wrap items-center gap-2">
                 <Badge tone="bad" text=row.kind_label/>
-                {show_tenant.then(|| view! {
-                    <a href=tenant_link class="text-sm font-medium text-indigo-700 hover:text-indigo-600">{row.tenant_name}</a>
-                })}
+                {match (show_tenant, row.tenant.is_empty()) {
+                    (false, _) => ().into_any(),
+                    (true, false) => view! {
+                        <a href=tenant_link class="text-sm font-medium text-indigo-700 hover:text-indigo-600">{row.tenant_name}</a>
+                    }.into_any(),
+                    (true, true) => view! { <span class="text-sm font-medium text-slate-800">{row.tenant_name}</span> }.into_any(),
+                }}
                 <span class="text-xs text-slate-600">{format!("since {}", row.opened)}</span>
             </div>
             <p class="alert-summary mt-2 text-sm text-slate-900">{row.summary}</p>
@@ -172,7 +178,7 @@ fn AlertItem(row: AlertRow, show_tenant: bool) -> impl IntoView {
     }
 }
 
-/// Every tenant's open alerts, for the support console.
+/// Every tenant's open alerts and the deployment's own, for the support console.
 #[component]
 pub fn SupportAlerts() -> impl IntoView {
     let alerts = LocalResource::new(support_alerts);
@@ -183,7 +189,7 @@ pub fn SupportAlerts() -> impl IntoView {
                 None => view! { <Skeleton lines=2/> }.into_any(),
                 Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 Some(Ok(rows)) if rows.is_empty() => view! {
-                    <p id="no-open-alerts" class="mt-4 text-sm text-slate-600">"No tenant has an open alert."</p>
+                    <p id="no-open-alerts" class="mt-4 text-sm text-slate-600">"No open alerts: every tenant and the product's webhook endpoints are fine."</p>
                 }.into_any(),
                 Some(Ok(rows)) => view! {
                     <ul id="support-alerts" class="mt-4 space-y-3">

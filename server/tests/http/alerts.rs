@@ -25,6 +25,7 @@ store::backend_tests!(
     a_revocation_past_the_sla_is_alerted_repeated_and_resolved_by_email_and_webhook,
     an_smtp_outage_delays_an_alert_without_losing_or_doubling_it,
     quiet_providers_expiring_tokens_and_failing_webhooks_raise_alerts_until_fixed,
+    a_failing_product_endpoint_is_the_deployments_alert_told_to_support_until_it_answers,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -416,4 +417,108 @@ async fn quiet_providers_expiring_tokens_and_failing_webhooks_raise_alerts_until
     assert_eq!(evaluate(&db.store, &settings, &channels, &effects).await.unwrap().resolved, 1);
     let trail = db.store.tenant(entra.tenant.id).audit_records(0, 1000).await.unwrap();
     assert!(trail.iter().any(|r| r.action == "directory.silence_alert_set"));
+}
+
+/// The operator's own webhook endpoint (the vendor's product, every tenant's events) failing
+/// for an hour: an alert of the deployment, not of a tenant — told to support and the alert
+/// webhook (no tenant admin, no tenant's trail), shown in the support console, resolved once
+/// the endpoint takes its held event.
+async fn a_failing_product_endpoint_is_the_deployments_alert_told_to_support_until_it_answers(db: TestDatabase) {
+    let server = TestServer::start_with(&db, &["--webhooks-allow-internal-targets"]).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let acme = Scim::new(&db, &server, "acme", IdentityProvider::Okta, token("Okta prod", None)).await;
+    let fixed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let script = {
+        let fixed = fixed.clone();
+        Arc::new(
+            move |_: usize, _: &Value| {
+                if fixed.load(std::sync::atomic::Ordering::SeqCst) { Answer::Ok } else { Answer::Fail }
+            },
+        )
+    };
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let url = start_receiver(Receiver { received: received.clone(), script }).await;
+    let key = api_key(&db).await;
+    let created = reqwest::Client::new()
+        .post(server.url("/webhook_endpoints"))
+        .bearer_auth(&key)
+        .json(&json!({ "endpoint_url": url, "events": ["dsync.user.created"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    acme.create_user("wile@acme.example").await;
+    let deliverer =
+        service::directory_sync::OperatorDeliverer::new(db.store.clone(), fast_retries(), service::Effects::system())
+            .unwrap();
+    // On PostgreSQL the feed shows the change once older transactions have ended: deliver
+    // until the endpoint has refused it once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while received.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the event was not offered to the endpoint");
+        deliverer.deliver_pending().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let sink = SmtpSink::start();
+    let (hook, hooked) = alert_receiver().await;
+    let channels = channels(Some(&sink.url()), Some(&hook), &server.url(""));
+    let settings = AlertSettings::default();
+    let clock = Arc::new(ManualClock::starting_at(now()));
+    let effects = service::Effects::new(clock.clone());
+    // Refused, but not for an hour yet.
+    assert_eq!(evaluate(&db.store, &settings, &channels, &effects).await.unwrap(), Round::default());
+    clock.advance(chrono::Duration::hours(2));
+    let round = evaluate(&db.store, &settings, &channels, &effects).await.unwrap();
+    assert_eq!((round.opened, round.notified, round.failed), (1, 1, 0));
+
+    // Support only: the tenant's admin is not told of the vendor's own endpoint.
+    let opened = sink.expect(1);
+    assert_eq!(opened[0]["to"][0], "support@vendor.example");
+    let subject = opened[0]["subject"].as_str().unwrap();
+    assert_eq!(
+        subject,
+        format!("[Deployment] Alert: The product's webhook endpoint {url} has failed for 2 h (1 event held back)")
+    );
+    let body = opened[0]["body"].as_str().unwrap();
+    assert!(body.contains("About: the deployment's own webhook endpoints"), "{body}");
+    assert!(body.contains("What to do: Check that the product's endpoint is up"), "{body}");
+    assert!(body.contains(&format!("See it in the portal: {}", server.url("/support"))), "{body}");
+    {
+        let hooked = hooked.lock().unwrap();
+        assert_eq!(hooked.len(), 1);
+        let payload: Value = serde_json::from_str(&hooked[0].1).unwrap();
+        assert_eq!(payload["type"], "alert.opened");
+        assert_eq!(payload["data"]["kind"], "operator_webhook_failing");
+        assert_eq!(payload["data"]["tenant"], Value::Null);
+    }
+    // Once: the next round sends nothing; the support console shows it, the admin does not.
+    assert_eq!(evaluate(&db.store, &settings, &channels, &effects).await.unwrap(), Round::default());
+    assert_eq!(admin.json("/api/open_alerts", &[]).await, json!([]));
+    server.sign_in().await;
+    let support = server.json_call("/api/support_alerts", &[]).await;
+    assert_eq!(support.as_array().unwrap().len(), 1, "{support}");
+    assert_eq!(
+        (support[0]["tenant"].as_str(), support[0]["tenant_name"].as_str(), support[0]["kind_label"].as_str()),
+        (Some(""), Some("The product's webhook endpoints"), Some("Product webhook failing"))
+    );
+
+    // The endpoint answers again: the held event goes out, the alert ends and says so.
+    fixed.store(true, std::sync::atomic::Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while db.store.operator_webhook_health(now()).await.unwrap()[0].held > 0 {
+        assert!(std::time::Instant::now() < deadline, "the held event was not delivered");
+        deliverer.deliver_pending().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let round = evaluate(&db.store, &settings, &channels, &effects).await.unwrap();
+    assert_eq!((round.resolved, round.notified), (1, 1));
+    let resolved = sink.expect(2);
+    assert!(resolved[1]["subject"].as_str().unwrap().starts_with("[Deployment] Resolved: The product's webhook"));
+    let last: Value = serde_json::from_str(&hooked.lock().unwrap()[1].1).unwrap();
+    assert_eq!(last["type"], "alert.resolved");
+    assert_eq!(server.json_call("/api/support_alerts", &[]).await, json!([]));
+    // Not the tenant's: nothing of it in the tenant's trail.
+    let trail = db.store.tenant(acme.tenant.id).audit_records(0, 1000).await.unwrap();
+    assert!(!trail.iter().any(|r| r.action.starts_with("alert.")));
 }

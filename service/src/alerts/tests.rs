@@ -168,6 +168,30 @@ fn a_webhook_alerts_after_an_hour_of_failing_with_events_held_or_on_a_dead_lette
 }
 
 #[test]
+fn the_products_own_endpoints_alert_as_the_deployments_under_the_same_rule() {
+    let endpoint = |failing_for: Duration, held, dead_letters| store::OperatorWebhookHealth {
+        id: uuid::Uuid::from_u128(11).into(),
+        url: "https://product.vendor.example/hooks/workos".to_owned(),
+        last_delivered_at: Some(now() - Duration::hours(3)),
+        failing_since: Some(now() - failing_for),
+        held,
+        dead_letters,
+    };
+    let found = operator_conditions(&[endpoint(Duration::minutes(90), 1, 2)], now());
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].kind, AlertKind::OperatorWebhookFailing);
+    assert_eq!(found[0].directory, None);
+    assert_eq!(found[0].subject, format!("operator-webhook:{}", uuid::Uuid::from_u128(11)));
+    assert_eq!(
+        found[0].summary,
+        "The product's webhook endpoint https://product.vendor.example/hooks/workos has failed for 1 h 30 min \
+         (1 event held back) and gave up on 2 events in the last 24 hours (dead letters)"
+    );
+    assert_eq!(operator_conditions(&[endpoint(Duration::minutes(59), 4, 0)], now()), Vec::new());
+    assert_eq!(AlertKind::parse("operator_webhook_failing"), Some(AlertKind::OperatorWebhookFailing));
+}
+
+#[test]
 fn an_open_batch_of_held_changes_raises_one_alert_per_batch_in_words() {
     let mut tenant = facts(vec![directory(IdentityProvider::Entra)]);
     let batch = |number: i64, reason, changes: i64, revocations: i64| store::HeldBatch {
