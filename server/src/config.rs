@@ -145,9 +145,32 @@ pub enum AdminCommand {
         /// What the key is for, e.g. the service that will use it.
         #[arg(long, default_value = "Created from the command line")]
         label: String,
-        /// Print one JSON object (id, key, api_base_url) instead of text.
+        /// An area the key reaches: tenants, directory-data, webhooks, audit, api-keys
+        /// (repeat it, or separate by commas; none: every area).
+        #[arg(long = "area", value_delimiter = ',')]
+        areas: Vec<String>,
+        /// The key only reads (GET requests).
+        #[arg(long)]
+        read_only: bool,
+        /// Days until the key expires (1 to 3650; none: it does not expire).
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+        /// Print one JSON object (id, key, api_base_url, areas, read_only, expires_at)
+        /// instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// List the operator API's keys with their reach, state and last use (never a secret).
+    ListApiKeys {
+        /// Print one JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an operator API key: its next request is refused.
+    RevokeApiKey {
+        /// The key's id (from `list-api-keys`).
+        #[arg(long)]
+        id: store::ApiKeyId,
     },
     /// Issue OAuth 2.0 client credentials for a directory, for identity providers that fetch
     /// short-lived tokens from `POST /oauth/token` (client-credentials grant).

@@ -324,7 +324,12 @@ fn endpoint_trouble<Id>(endpoint: &EndpointHealth<Id>, now: DateTime<Utc>) -> Op
     let events = |count: i64| if count == 1 { "event" } else { "events" };
     let mut parts = Vec::new();
     if let Some(failing) = failing {
-        parts.push(format!("has failed for {} ({} {} held back)", duration_text(failing), endpoint.held, events(endpoint.held)));
+        parts.push(format!(
+            "has failed for {} ({} {} held back)",
+            duration_text(failing),
+            endpoint.held,
+            events(endpoint.held)
+        ));
     }
     if endpoint.dead_letters > 0 {
         parts.push(format!(
@@ -628,10 +633,10 @@ impl Book<'_> {
     async fn release_notification(&self, alert: &Alert, claimed_at: DateTime<Utc>) -> Result<(), ServiceError> {
         match self {
             Book::Tenant { store, tenant } => {
-                store.tenant(tenant.id).release_alert_notification(alert.id, alert.notified_at, claimed_at).await?
+                store.tenant(tenant.id).release_alert_notification(alert.id, alert.notified_at, claimed_at).await?;
             }
             Book::Deployment(store) => {
-                store.release_operator_alert_notification(alert.id, alert.notified_at, claimed_at).await?
+                store.release_operator_alert_notification(alert.id, alert.notified_at, claimed_at).await?;
             }
         }
         Ok(())
@@ -814,10 +819,9 @@ async fn notify(
     let kind = AlertKind::parse(&alert.kind);
     if let Some(mailer) = &channels.mailer {
         let (name, about) = match tenant {
-            Some(tenant) => (
-                tenant.display_name.as_str(),
-                format!("Tenant: {} ({})", tenant.display_name, tenant.slug.as_str()),
-            ),
+            Some(tenant) => {
+                (tenant.display_name.as_str(), format!("Tenant: {} ({})", tenant.display_name, tenant.slug.as_str()))
+            }
             None => ("Deployment", "About: the deployment's own webhook endpoints (the operator API's)".to_owned()),
         };
         let subject = format!("[{name}] {}: {}", phase.subject_prefix(), alert.summary);
@@ -839,7 +843,10 @@ async fn notify(
             (_, Some(kind)) => format!("\n\nWhat to do: {}", kind.advice()),
         };
         let body = |link: &str| {
-            format!("{}\n\n{about}\n{timing}{advice}\n\nSee it in the portal: {}{link}\n", alert.summary, channels.public_base)
+            format!(
+                "{}\n\n{about}\n{timing}{advice}\n\nSee it in the portal: {}{link}\n",
+                alert.summary, channels.public_base
+            )
         };
         if !admins.is_empty() {
             mailer.send(admins, &subject, &body("/admin")).await.map_err(|e| e.to_string())?;

@@ -344,7 +344,8 @@ impl TenantAction<'_> {
 impl Store {
     /// The deployment's open alerts, oldest first.
     pub async fn open_operator_alerts(&self) -> Result<Vec<Alert>, StoreError> {
-        let sql = format!("SELECT {OPERATOR_COLUMNS} FROM operator_alerts WHERE resolved_at IS NULL ORDER BY opened_at, id");
+        let sql =
+            format!("SELECT {OPERATOR_COLUMNS} FROM operator_alerts WHERE resolved_at IS NULL ORDER BY opened_at, id");
         let rows: Vec<Row> = on_pool!(&self.pool, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
         Ok(rows.into_iter().map(|row| from_row(None, row)).collect())
     }
@@ -436,11 +437,11 @@ impl Store {
         dead_since: DateTime<Utc>,
     ) -> Result<Vec<OperatorWebhookHealth>, StoreError> {
         const ENDPOINTS: &str = "SELECT id, url FROM operator_webhooks WHERE enabled ORDER BY created_at, id";
-        const LAST_DELIVERED: &str =
-            "SELECT MAX(attempted_at) FROM operator_webhook_deliveries WHERE endpoint_id = $1 AND outcome = 'delivered'";
+        const LAST_DELIVERED: &str = "SELECT MAX(attempted_at) FROM operator_webhook_deliveries WHERE endpoint_id = $1 AND outcome = 'delivered'";
         const FAILING_SINCE: &str = "SELECT MIN(attempted_at) FROM operator_webhook_deliveries \
              WHERE endpoint_id = $1 AND outcome = 'failed' AND ($2 IS NULL OR attempted_at > $2)";
-        const HELD: &str = "SELECT COUNT(*) FROM operator_webhook_outstanding WHERE endpoint_id = $1 AND state = 'held'";
+        const HELD: &str =
+            "SELECT COUNT(*) FROM operator_webhook_outstanding WHERE endpoint_id = $1 AND state = 'held'";
         const DEAD: &str = "SELECT COUNT(*) FROM operator_webhook_deliveries d \
              WHERE d.endpoint_id = $1 AND d.outcome = 'dead' AND d.attempted_at >= $2 \
              AND NOT EXISTS (SELECT 1 FROM operator_webhook_deliveries r WHERE r.endpoint_id = d.endpoint_id \

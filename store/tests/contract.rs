@@ -461,15 +461,22 @@ async fn expired_access_tokens_of_the_grant_are_swept_and_admin_tokens_kept(db: 
 }
 
 async fn operator_api_keys_are_found_by_digest_and_revoked_once(db: TestDatabase) {
-    let key =
-        store::NewApiKey { id: store::ApiKeyId::fresh(), digest: [9; 32], label: "product".into(), created_at: at(10) };
+    let key = store::NewApiKey {
+        id: store::ApiKeyId::fresh(),
+        digest: [9; 32],
+        label: "product".into(),
+        areas: vec!["directory_data".into(), "audit".into()],
+        read_only: true,
+        expires_at: Some(at(20)),
+        created_at: at(10),
+    };
     db.store.insert_api_key(&key).await.unwrap();
     let again = store::NewApiKey { id: store::ApiKeyId::fresh(), ..key.clone() };
     assert!(matches!(db.store.insert_api_key(&again).await, Err(StoreError::Conflict(_))));
 
     db.store.mark_api_key_used(key.id, at(11)).await.unwrap();
     assert!(db.store.revoke_api_key(key.id, at(12)).await.unwrap());
-    assert!(db.store.revoke_api_key(key.id, at(13)).await.unwrap());
+    assert!(!db.store.revoke_api_key(key.id, at(13)).await.unwrap(), "revoked once");
     assert!(!db.store.revoke_api_key(store::ApiKeyId::fresh(), at(13)).await.unwrap());
 
     let stored = db.store.api_key_by_digest(&[9; 32]).await.unwrap().unwrap();
@@ -477,6 +484,9 @@ async fn operator_api_keys_are_found_by_digest_and_revoked_once(db: TestDatabase
         (stored.id, stored.label.as_str(), stored.created_at, stored.last_used_at, stored.revoked_at),
         (key.id, "product", at(10), Some(at(11)), Some(at(12)))
     );
+    assert_eq!((stored.areas.as_slice(), stored.read_only, stored.expires_at), (&key.areas[..], true, Some(at(20))));
+    assert_eq!(db.store.api_key(key.id).await.unwrap(), Some(stored.clone()));
+    assert_eq!(db.store.api_keys().await.unwrap(), [stored]);
     assert_eq!(db.store.api_key_by_digest(&[8; 32]).await.unwrap(), None);
 }
 
@@ -643,7 +653,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
 
     assert_eq!(overview.backend, db.url.backend());
     assert_eq!(overview.schema_version, Store::latest_schema_version());
-    assert_eq!(Store::latest_schema_version(), 31);
+    assert_eq!(Store::latest_schema_version(), 32);
     assert_eq!(overview.tenant_count, 0);
 }
 

@@ -20,6 +20,7 @@ pub(crate) fn TopBar(operator: OperatorView) -> impl IntoView {
                     <A href="/tenants" attr:class=link>"Tenants"</A>
                     <A href="/support" attr:class=link>"Support"</A>
                     <A href="/team" attr:class=link>"Team"</A>
+                    <A href="/api-keys" attr:class=link>"API keys"</A>
                     <A href="/roles" attr:class=link>"Roles"</A>
                 </nav>
                 <SignedInAs email=operator.email/>

@@ -160,7 +160,7 @@ pub fn AlertsPanel(#[prop(optional)] directory: Option<String>) -> impl IntoView
 fn AlertItem(row: AlertRow, show_tenant: bool) -> impl IntoView {
     let tenant_link = format!("/tenants/{}", row.tenant);
     view! {
-        <li class="rounded-lg bg-white p-4 shadow-sm" data-alert-kind=row.kind.clone()>
+        <li class="rounded-lg bg-white p-4 shadow-sm" data-alert-kind=row.kind>
             <div class="flex flex-wrap items-center gap-2">
                 <Badge tone="bad" text=row.kind_label/>
                 {match (show_tenant, row.tenant.is_empty()) {

@@ -2,7 +2,7 @@
 //! it calls beside it.
 //!
 //! The operator console: [`status`] (`/`), [`tenants`] (`/tenants`, `/tenants/{slug}`),
-//! [`team`], [`support`], [`roles`]. The tenant admin's pages: [`setup_link`], [`admin_home`]
+//! [`team`], [`api_keys`], [`support`], [`roles`]. The tenant admin's pages: [`setup_link`], [`admin_home`]
 //! (`/admin`), [`wizard`] (`/admin/connect` and the six setup steps), [`dashboard`], [`group_roles`],
 //! [`tokens`], [`brake`], [`audit`], [`offboarding`], [`webhooks`], [`alerts`] (panels on those pages), and [`portal_link`] (an Admin Portal link that
 //! opens nothing). And [`sign_in`], [`not_found`] and the test-only
@@ -10,6 +10,7 @@
 
 pub mod admin_home;
 pub mod alerts;
+pub mod api_keys;
 pub mod audit;
 pub mod brake;
 pub mod dashboard;

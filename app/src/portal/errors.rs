@@ -182,3 +182,17 @@ impl From<RoleError> for PortalError {
         }
     }
 }
+
+impl From<service::api_keys::ApiKeyChangeError> for PortalError {
+    fn from(error: service::api_keys::ApiKeyChangeError) -> Self {
+        use service::api_keys::ApiKeyChangeError;
+        match error {
+            ApiKeyChangeError::NoSuchKey => PortalError::NotFound(error.to_string()),
+            ApiKeyChangeError::BeyondIssuer(_) => PortalError::Forbidden(error.to_string()),
+            ApiKeyChangeError::Service(_) => PortalError::unavailable(),
+            ApiKeyChangeError::Label | ApiKeyChangeError::NoArea | ApiKeyChangeError::Lifetime => {
+                PortalError::Invalid(error.to_string())
+            }
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! and the check that the audit trail of who did what is intact.
 
 use serde_json::json;
+use service::api_keys::{self, ApiArea, ApiKeyRequest, ApiKeyScopes};
 use store::TenantSlug;
 
 use super::{Command, print_json, print_lines};
@@ -29,18 +30,107 @@ pub(crate) async fn create_setup_link(
     Ok(())
 }
 
+/// What `create-api-key` was asked for.
+pub(crate) struct KeyRequest {
+    pub(crate) label: String,
+    /// None: every area.
+    pub(crate) areas: Vec<String>,
+    pub(crate) read_only: bool,
+    pub(crate) expires_in_days: Option<i64>,
+}
+
 /// `create-api-key`: a key for the operator API.
-pub(crate) async fn create_api_key(cli: &Command<'_>, label: String, json: bool) -> anyhow::Result<()> {
-    let key = service::api_keys::issue_api_key(cli.store, label, &cli.effects).await?;
+pub(crate) async fn create_api_key(cli: &Command<'_>, asked: KeyRequest, json: bool) -> anyhow::Result<()> {
+    let areas = if asked.areas.is_empty() {
+        ApiArea::ALL.to_vec()
+    } else {
+        api_keys::parse_areas(asked.areas.iter().map(String::as_str)).map_err(anyhow::Error::msg)?
+    };
+    let expires_at = api_keys::expiry_after_days(asked.expires_in_days, cli.now())?;
+    let request = ApiKeyRequest { label: asked.label, scopes: ApiKeyScopes::new(areas, asked.read_only), expires_at };
+    let issued = api_keys::issue_api_key(cli.store, request, None, &cli.actor(), &cli.effects).await?;
     let api_base_url = format!("{}/api/v1", cli.config.public_base());
+    let key = &issued.key;
     if json {
-        print_json(&json!({"id": key.id.to_string(), "key": key.secret, "api_base_url": api_base_url}));
+        print_json(&json!({
+            "id": issued.id.to_string(),
+            "key": issued.secret,
+            "api_base_url": api_base_url,
+            "areas": key.scopes.areas,
+            "read_only": key.scopes.read_only,
+            "expires_at": key.expires_at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        }));
     } else {
         print_lines(&[
-            format!("API key: {}", key.secret),
+            format!("API key: {}", issued.secret),
+            format!("Reaches: {}; {}.", key.scopes.in_words(), expiry_words(key.expires_at)),
             format!("Base URL: {api_base_url} (OpenAPI: {}/api/openapi.json)", cli.config.public_base()),
             "The key is shown only now; only its digest is stored.".to_owned(),
         ]);
+    }
+    Ok(())
+}
+
+fn expiry_words(expires_at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    expires_at.map_or_else(|| "does not expire".to_owned(), |at| format!("expires {}", at.format("%Y-%m-%d %H:%M UTC")))
+}
+
+/// `list-api-keys`: every key with its reach, state and last use.
+pub(crate) async fn list_api_keys(cli: &Command<'_>, json: bool) -> anyhow::Result<()> {
+    let keys = api_keys::list_api_keys(cli.store).await?;
+    let now = cli.now();
+    let time =
+        |at: Option<chrono::DateTime<chrono::Utc>>| at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    if json {
+        let listed: Vec<serde_json::Value> = keys
+            .iter()
+            .map(|key| {
+                json!({
+                    "id": key.id.to_string(),
+                    "label": key.label,
+                    "areas": key.scopes.areas,
+                    "read_only": key.scopes.read_only,
+                    "state": key.state(now).as_str(),
+                    "created_at": time(Some(key.created_at)),
+                    "expires_at": time(key.expires_at),
+                    "revoked_at": time(key.revoked_at),
+                    "last_used_at": time(key.last_used_at),
+                })
+            })
+            .collect();
+        print_json(&serde_json::Value::Array(listed));
+        return Ok(());
+    }
+    if keys.is_empty() {
+        print_lines(&["No API keys; issue one with `server admin create-api-key`.".to_owned()]);
+        return Ok(());
+    }
+    let lines: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            let used = key
+                .last_used_at
+                .map_or_else(|| "never used".to_owned(), |at| format!("last used {}", at.format("%Y-%m-%d %H:%M UTC")));
+            format!(
+                "{}  {:<7}  {}  [{}]  {}, {used}",
+                key.id,
+                key.state(now).as_str(),
+                key.label,
+                key.scopes.in_words(),
+                expiry_words(key.expires_at),
+            )
+        })
+        .collect();
+    print_lines(&lines);
+    Ok(())
+}
+
+/// `revoke-api-key`: the key's next request is refused.
+pub(crate) async fn revoke_api_key(cli: &Command<'_>, id: store::ApiKeyId) -> anyhow::Result<()> {
+    if api_keys::revoke_api_key(cli.store, id, &cli.actor(), cli.now()).await? {
+        print_lines(&[format!("Revoked API key {id}: its next request is refused.")]);
+    } else {
+        print_lines(&[format!("API key {id} was already revoked.")]);
     }
     Ok(())
 }

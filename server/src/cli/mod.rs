@@ -60,7 +60,12 @@ pub(crate) async fn run(config: &Config, store: &Store, effects: Effects, comman
         AdminCommand::CreateSetupLink { tenant, valid_days, json } => {
             access::create_setup_link(&cli, &tenant, valid_days, json).await
         }
-        AdminCommand::CreateApiKey { label, json } => access::create_api_key(&cli, label, json).await,
+        AdminCommand::CreateApiKey { label, areas, read_only, expires_in_days, json } => {
+            let request = access::KeyRequest { label, areas, read_only, expires_in_days };
+            access::create_api_key(&cli, request, json).await
+        }
+        AdminCommand::ListApiKeys { json } => access::list_api_keys(&cli, json).await,
+        AdminCommand::RevokeApiKey { id } => access::revoke_api_key(&cli, id).await,
         AdminCommand::VerifyAudit { tenant } => access::verify_audit(&cli, &tenant).await,
     }
 }

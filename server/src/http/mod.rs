@@ -1,5 +1,6 @@
 //! The HTTP application: every route of the process is assembled here, in one place.
 
+mod api_access;
 mod audit_export;
 mod client_address;
 mod cross_site;

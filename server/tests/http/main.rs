@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 mod actions;
 mod alerts;
+mod api_keys;
 mod audit_export;
 mod audit_trail;
 mod brake;

@@ -95,7 +95,16 @@ impl Directory {
 }
 
 pub(crate) async fn api_key(db: &TestDatabase) -> String {
-    service::api_keys::issue_api_key(&db.store, "test".into(), &service::Effects::system()).await.unwrap().secret
+    service::api_keys::issue_api_key(
+        &db.store,
+        service::api_keys::ApiKeyRequest::full_access("test"),
+        None,
+        &service::Actor::Cli,
+        &service::Effects::system(),
+    )
+    .await
+    .unwrap()
+    .secret
 }
 
 pub(crate) async fn events(server: &TestServer, key: &str, directory: &str, query: &str) -> (StatusCode, Value) {
@@ -108,8 +117,15 @@ pub(crate) async fn events(server: &TestServer, key: &str, directory: &str, quer
 async fn the_operator_api_needs_a_valid_api_key(db: TestDatabase) {
     let server = TestServer::start(&db).await;
     let directory = Directory::new(&db, &server, "acme").await;
-    let issued =
-        service::api_keys::issue_api_key(&db.store, "product".into(), &service::Effects::system()).await.unwrap();
+    let issued = service::api_keys::issue_api_key(
+        &db.store,
+        service::api_keys::ApiKeyRequest::full_access("product"),
+        None,
+        &service::Actor::Cli,
+        &service::Effects::system(),
+    )
+    .await
+    .unwrap();
     let id = directory.id.to_string();
     let url = format!("http://{}/api/v1/directories/{id}/events", server.address());
 
@@ -124,7 +140,7 @@ async fn the_operator_api_needs_a_valid_api_key(db: TestDatabase) {
     }
     assert_eq!(events(&server, &issued.secret, &id, "").await.0, 200);
 
-    assert!(service::api_keys::revoke_api_key(&db.store, issued.id, now()).await.unwrap());
+    assert!(service::api_keys::revoke_api_key(&db.store, issued.id, &service::Actor::Cli, now()).await.unwrap());
     assert_eq!(events(&server, &issued.secret, &id, "").await.0, 401, "a revoked key still works");
 }
 

@@ -35,8 +35,15 @@ struct Vendor {
 
 impl Vendor {
     async fn new(db: &TestDatabase, server: &TestServer) -> Self {
-        let issued =
-            service::api_keys::issue_api_key(&db.store, "product".into(), &service::Effects::system()).await.unwrap();
+        let issued = service::api_keys::issue_api_key(
+            &db.store,
+            service::api_keys::ApiKeyRequest::full_access("product"),
+            None,
+            &service::Actor::Cli,
+            &service::Effects::system(),
+        )
+        .await
+        .unwrap();
         Self { base: format!("http://{}", server.address()), key: issued.secret, key_id: issued.id }
     }
 

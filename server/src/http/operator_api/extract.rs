@@ -3,19 +3,24 @@
 use axum::Json;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use service::api_keys::{self, ApiKeyError};
+use service::api_keys::AuthenticatedKey;
 use store::ApiKeyId;
 
 use super::problem::ApiFailure;
 use crate::http::AppState;
+use crate::http::api_access::{Refusal, key_for};
 
-/// A request authenticated with an operator API key.
-pub(crate) struct OperatorApiKey(pub(crate) ApiKeyId);
+/// A request authenticated with an operator API key that reaches the route's area.
+pub(crate) struct OperatorApiKey(pub(crate) AuthenticatedKey);
 
 impl OperatorApiKey {
+    pub(crate) fn id(&self) -> ApiKeyId {
+        self.0.id
+    }
+
     /// The vendor's product, as the audit trail names what it does with this key.
     pub(crate) fn actor(&self) -> service::Actor {
-        service::Actor::ApiKey(self.0)
+        service::Actor::ApiKey(self.0.id)
     }
 }
 
@@ -23,12 +28,11 @@ impl FromRequestParts<AppState> for OperatorApiKey {
     type Rejection = ApiFailure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let presented = crate::http::bearer_credential(&parts.headers).ok_or(ApiFailure::Unauthorized)?;
-        let now = state.effects.now();
-        match api_keys::authenticate_api_key(&state.store, presented, now).await {
+        match key_for(parts, state).await {
             Ok(key) => Ok(Self(key)),
-            Err(ApiKeyError::Unauthorized) => Err(ApiFailure::Unauthorized),
-            Err(ApiKeyError::Service(error)) => Err(error.into()),
+            Err(Refusal::Unauthorized) => Err(ApiFailure::Unauthorized),
+            Err(Refusal::Forbidden(reason)) => Err(ApiFailure::Forbidden(reason)),
+            Err(Refusal::Service(error)) => Err(error.into()),
         }
     }
 }

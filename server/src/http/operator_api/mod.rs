@@ -4,6 +4,7 @@
 //! handlers and types; every route is registered once, in [`routes`], which the router
 //! serves and a test holds against the document.
 
+mod api_keys;
 mod audit;
 mod events;
 mod extract;
@@ -23,6 +24,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::AppState;
+use super::api_access::in_area;
+use service::api_keys::ApiArea;
 
 /// The methods the operator API serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,16 +36,28 @@ enum Verb {
     Delete,
 }
 
-/// One route of the operator API: a method, a path and its handler.
+impl Verb {
+    /// As OpenAPI names it.
+    fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "get",
+            Verb::Post => "post",
+            Verb::Put => "put",
+            Verb::Delete => "delete",
+        }
+    }
+}
+
+/// One route of the operator API: a method, a path, the area of the API it belongs to
+/// (a key reaches it only when it was given that area), and its handler.
 struct Route {
-    /// Read only by the test that holds the routes against the OpenAPI document.
-    #[cfg_attr(not(test), allow(dead_code))]
     verb: Verb,
     path: &'static str,
+    area: ApiArea,
     handler: MethodRouter<AppState>,
 }
 
-fn route<H, T>(verb: Verb, path: &'static str, handler: H) -> Route
+fn route<H, T>(verb: Verb, area: ApiArea, path: &'static str, handler: H) -> Route
 where
     H: Handler<T, AppState>,
     T: 'static,
@@ -53,42 +68,52 @@ where
         Verb::Put => MethodFilter::PUT,
         Verb::Delete => MethodFilter::DELETE,
     };
-    Route { verb, path, handler: on(filter, handler) }
+    Route { verb, path, area, handler: in_area(area, on(filter, handler)) }
 }
 
 /// Every route under `/api/v1`; each must also be in [`OperatorApiDocument`]'s `paths`.
 fn routes() -> Vec<Route> {
+    use ApiArea::{ApiKeys, Audit, DirectoryData, Tenants, Webhooks};
     use Verb::{Delete, Get, Post, Put};
     vec![
-        route(Get, "/api/v1/directories/{directory}/events", events::directory_events),
-        route(Post, "/api/v1/directories/{directory}/events/{cursor}/ack", receipts::acknowledge_directory_event),
-        route(Post, "/api/v1/events/{event}/ack", receipts::acknowledge_event),
-        route(Get, "/api/v1/tenants/{slug}/revocations", receipts::list_revocations),
-        route(Get, "/api/v1/directories/{directory}/users", resources::list_users),
-        route(Get, "/api/v1/directories/{directory}/users/{id}", resources::get_user),
-        route(Get, "/api/v1/directories/{directory}/groups", resources::list_groups),
-        route(Get, "/api/v1/directories/{directory}/groups/{id}", resources::get_group),
-        route(Get, "/api/v1/roles", roles::list_roles),
-        route(Post, "/api/v1/roles", roles::create_role),
-        route(Put, "/api/v1/roles/{slug}", roles::update_role),
-        route(Delete, "/api/v1/roles/{slug}", roles::delete_role),
-        route(Get, "/api/v1/directories/{directory}/group-roles", roles::group_roles),
-        route(Put, "/api/v1/directories/{directory}/group-roles", roles::set_group_roles),
-        route(Get, "/api/v1/tenants", tenants::list_tenants),
-        route(Post, "/api/v1/tenants", tenants::create_tenant),
-        route(Get, "/api/v1/tenants/{slug}", tenants::tenant_detail),
-        route(Post, "/api/v1/tenants/{slug}/directories", tenants::add_directory),
-        route(Delete, "/api/v1/tenants/{slug}/directories/{directory}", tenants::delete_directory),
-        route(Post, "/api/v1/tenants/{slug}/setup-links", tenants::create_setup_link),
-        route(Get, "/api/v1/tenants/{slug}/audit", audit::export_audit_trail),
-        route(Get, "/api/v1/tenants/{slug}/webhooks", webhooks::list_webhooks),
-        route(Post, "/api/v1/tenants/{slug}/webhooks", webhooks::create_webhook),
-        route(Get, "/api/v1/tenants/{slug}/webhooks/{webhook}/deliveries", webhooks::webhook_deliveries),
+        route(Get, DirectoryData, "/api/v1/directories/{directory}/events", events::directory_events),
         route(
             Post,
+            DirectoryData,
+            "/api/v1/directories/{directory}/events/{cursor}/ack",
+            receipts::acknowledge_directory_event,
+        ),
+        route(Post, DirectoryData, "/api/v1/events/{event}/ack", receipts::acknowledge_event),
+        route(Get, DirectoryData, "/api/v1/tenants/{slug}/revocations", receipts::list_revocations),
+        route(Get, DirectoryData, "/api/v1/directories/{directory}/users", resources::list_users),
+        route(Get, DirectoryData, "/api/v1/directories/{directory}/users/{id}", resources::get_user),
+        route(Get, DirectoryData, "/api/v1/directories/{directory}/groups", resources::list_groups),
+        route(Get, DirectoryData, "/api/v1/directories/{directory}/groups/{id}", resources::get_group),
+        route(Get, DirectoryData, "/api/v1/roles", roles::list_roles),
+        route(Post, DirectoryData, "/api/v1/roles", roles::create_role),
+        route(Put, DirectoryData, "/api/v1/roles/{slug}", roles::update_role),
+        route(Delete, DirectoryData, "/api/v1/roles/{slug}", roles::delete_role),
+        route(Get, DirectoryData, "/api/v1/directories/{directory}/group-roles", roles::group_roles),
+        route(Put, DirectoryData, "/api/v1/directories/{directory}/group-roles", roles::set_group_roles),
+        route(Get, Tenants, "/api/v1/tenants", tenants::list_tenants),
+        route(Post, Tenants, "/api/v1/tenants", tenants::create_tenant),
+        route(Get, Tenants, "/api/v1/tenants/{slug}", tenants::tenant_detail),
+        route(Post, Tenants, "/api/v1/tenants/{slug}/directories", tenants::add_directory),
+        route(Delete, Tenants, "/api/v1/tenants/{slug}/directories/{directory}", tenants::delete_directory),
+        route(Post, Tenants, "/api/v1/tenants/{slug}/setup-links", tenants::create_setup_link),
+        route(Get, Audit, "/api/v1/tenants/{slug}/audit", audit::export_audit_trail),
+        route(Get, Webhooks, "/api/v1/tenants/{slug}/webhooks", webhooks::list_webhooks),
+        route(Post, Webhooks, "/api/v1/tenants/{slug}/webhooks", webhooks::create_webhook),
+        route(Get, Webhooks, "/api/v1/tenants/{slug}/webhooks/{webhook}/deliveries", webhooks::webhook_deliveries),
+        route(
+            Post,
+            Webhooks,
             "/api/v1/tenants/{slug}/webhooks/{webhook}/dead-letters/{delivery}/replay",
             webhooks::replay_dead_letter,
         ),
+        route(Get, ApiKeys, "/api/v1/api-keys", api_keys::list_keys),
+        route(Post, ApiKeys, "/api/v1/api-keys", api_keys::issue_key),
+        route(Delete, ApiKeys, "/api/v1/api-keys/{key}", api_keys::revoke_key),
     ]
 }
 
@@ -108,6 +133,9 @@ pub(crate) fn router() -> Router<AppState> {
         description = "What the operator's own product calls: tenants, their directories (added and deleted), setup links and webhooks, the users and groups of each directory, its ordered, replayable event feed, and the tenant's audit trail."
     ),
     paths(
+        api_keys::list_keys,
+        api_keys::issue_key,
+        api_keys::revoke_key,
         events::directory_events,
         receipts::acknowledge_directory_event,
         receipts::acknowledge_event,
@@ -135,6 +163,9 @@ pub(crate) fn router() -> Router<AppState> {
         webhooks::replay_dead_letter,
     ),
     components(schemas(
+        api_keys::ApiKeyBody,
+        api_keys::NewApiKeyBody,
+        api_keys::IssuedApiKeyBody,
         events::EventPage,
         service::events::Event,
         receipts::ReceiptBody,
@@ -178,7 +209,20 @@ impl Modify for ApiKeyScheme {
 
 /// `GET /api/openapi.json`
 async fn openapi_document() -> Response {
-    Json(OperatorApiDocument::openapi()).into_response()
+    Json(document()).into_response()
+}
+
+/// The OpenAPI document, each operation marked with the area a key needs for it
+/// (`x-api-key-area`), from the one list of routes.
+fn document() -> serde_json::Value {
+    let mut document = serde_json::to_value(OperatorApiDocument::openapi()).unwrap_or_default();
+    for route in routes() {
+        let operation = &mut document["paths"][route.path][route.verb.as_str()];
+        if let Some(operation) = operation.as_object_mut() {
+            operation.insert("x-api-key-area".to_owned(), serde_json::Value::from(route.area.as_str()));
+        }
+    }
+    document
 }
 
 /// Times in bodies: RFC 3339, UTC, to the second.
@@ -194,7 +238,7 @@ mod tests {
 
     #[test]
     fn the_openapi_document_describes_exactly_the_routes_served() {
-        let document = serde_json::to_value(OperatorApiDocument::openapi()).unwrap();
+        let document = document();
         let documented: BTreeSet<(String, String)> = document["paths"]
             .as_object()
             .unwrap()
@@ -203,18 +247,13 @@ mod tests {
                 operations.as_object().unwrap().keys().map(move |method| (method.clone(), path.clone()))
             })
             .collect();
-        let served: BTreeSet<(String, String)> = routes()
-            .into_iter()
-            .map(|route| {
-                let method = match route.verb {
-                    Verb::Get => "get",
-                    Verb::Post => "post",
-                    Verb::Put => "put",
-                    Verb::Delete => "delete",
-                };
-                (method.to_owned(), route.path.to_owned())
-            })
-            .collect();
+        let served: BTreeSet<(String, String)> =
+            routes().into_iter().map(|route| (route.verb.as_str().to_owned(), route.path.to_owned())).collect();
         assert_eq!(documented, served);
+        // Each operation tells which area a key needs for it.
+        for route in routes() {
+            let area = &document["paths"][route.path][route.verb.as_str()]["x-api-key-area"];
+            assert_eq!(area.as_str(), Some(route.area.as_str()), "{} {}", route.verb.as_str(), route.path);
+        }
     }
 }

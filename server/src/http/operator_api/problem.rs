@@ -24,6 +24,8 @@ pub(super) struct Problem {
 #[derive(Debug)]
 pub(crate) enum ApiFailure {
     Unauthorized,
+    /// A good key that does not reach the route (why, in words).
+    Forbidden(String),
     NotFound(String),
     BadRequest(String),
     Conflict(String),
@@ -34,8 +36,9 @@ impl IntoResponse for ApiFailure {
     fn into_response(self) -> Response {
         let (status, detail) = match self {
             ApiFailure::Unauthorized => {
-                (StatusCode::UNAUTHORIZED, "the API key is missing, unknown or revoked".to_owned())
+                (StatusCode::UNAUTHORIZED, "the API key is missing, unknown, expired or revoked".to_owned())
             }
+            ApiFailure::Forbidden(detail) => (StatusCode::FORBIDDEN, detail),
             ApiFailure::NotFound(detail) => (StatusCode::NOT_FOUND, detail),
             ApiFailure::BadRequest(detail) => (StatusCode::BAD_REQUEST, detail),
             ApiFailure::Conflict(detail) => (StatusCode::CONFLICT, detail),

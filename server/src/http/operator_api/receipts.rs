@@ -105,7 +105,7 @@ async fn acknowledge(
     seq: i64,
     shown: &str,
 ) -> Result<Json<ReceiptBody>, ApiFailure> {
-    let via = format!("api-key:{}", key.0);
+    let via = format!("api-key:{}", key.id());
     match receipts::acknowledge(&state.store, directory, seq, &via, &key.actor(), &state.effects).await {
         Ok(receipt) => Ok(Json(receipt_body(receipt))),
         Err(ReceiptError::UnknownEvent(_)) => Err(ApiFailure::NotFound(format!("there is no event {shown}"))),

@@ -215,7 +215,7 @@ pub(super) async fn add_directory(
     let idp: store::IdentityProvider =
         body.idp.parse().map_err(|e: store::UnknownIdentityProvider| ApiFailure::BadRequest(e.to_string()))?;
     let (tenant, _) = tenant_named(&state, &slug).await?;
-    let label = format!("Created through the operator API (key {})", key.0);
+    let label = format!("Created through the operator API (key {})", key.id());
     let limit = Some(state.portal.max_directories_per_tenant);
     let added =
         service::tenants::add_directory(&state.store, &tenant.slug, idp, label, limit, &key.actor(), &state.effects)

@@ -128,10 +128,16 @@ mod tests {
             .route("/things", axum::routing::post(handler))
             .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotent))
             .with_state(state);
-        let key = service::api_keys::issue_api_key(&db.store, "test".into(), &service::Effects::system())
-            .await
-            .unwrap()
-            .secret;
+        let key = service::api_keys::issue_api_key(
+            &db.store,
+            service::api_keys::ApiKeyRequest::full_access("test"),
+            None,
+            &service::Actor::Cli,
+            &service::Effects::system(),
+        )
+        .await
+        .unwrap()
+        .secret;
         (router, runs, key)
     }
 
@@ -172,10 +178,16 @@ mod tests {
         assert_eq!(send(&router, &api_key, Some(&long), "a").await.0, StatusCode::UNPROCESSABLE_ENTITY);
 
         // Another API key's requests never see this key's answers.
-        let other = service::api_keys::issue_api_key(&db.store, "other".into(), &service::Effects::system())
-            .await
-            .unwrap()
-            .secret;
+        let other = service::api_keys::issue_api_key(
+            &db.store,
+            service::api_keys::ApiKeyRequest::full_access("other"),
+            None,
+            &service::Actor::Cli,
+            &service::Effects::system(),
+        )
+        .await
+        .unwrap()
+        .secret;
         assert_eq!(
             send(&router, &other, Some("retry-1"), "a").await,
             (StatusCode::CREATED, json!({ "run": 6 }), false)

@@ -18,11 +18,12 @@ use axum::routing::{get, patch, post};
 use serde::Serialize;
 use serde_json::json;
 use service::ServiceError;
-use service::api_keys::{self, ApiKeyError};
+use service::api_keys::ApiArea;
 use service::directory_sync::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, Order, Page, PageRequest, SyncError};
 use store::ApiKeyId;
 
 use super::AppState;
+use super::api_access::{Refusal, in_area, key_for};
 
 mod directory;
 mod events;
@@ -33,26 +34,33 @@ mod webhook_endpoints;
 /// Every route of the compatible API; POSTs answer a retry with the same
 /// `Idempotency-Key` as they answered the first request ([`idempotency`]).
 pub(crate) fn router(state: AppState) -> Router<AppState> {
+    use ApiArea::{DirectoryData, Tenants, Webhooks};
     Router::new()
-        .route("/organizations", get(directory::list_organizations))
-        .route("/organizations/{id}", get(directory::get_organization))
-        .route("/organizations/external_id/{external_id}", get(directory::get_organization_by_external_id))
-        .route("/directories", get(directory::list_directories))
-        .route("/directories/{id}", get(directory::get_directory).delete(directory::delete_directory))
-        .route("/directories/{id}/users", get(directory::list_directory_users))
-        .route("/directories/{id}/users/{user}", get(directory::get_directory_user))
-        .route("/directories/{id}/groups", get(directory::list_directory_groups))
-        .route("/directories/{id}/groups/{group}", get(directory::get_directory_group))
-        .route("/directory_users", get(directory::list_users))
-        .route("/directory_users/{id}", get(directory::get_user))
-        .route("/directory_groups", get(directory::list_groups))
-        .route("/directory_groups/{id}", get(directory::get_group))
-        .route("/events", get(events::list_events))
-        .route("/portal/generate_link", post(portal_link::generate_link))
-        .route("/webhook_endpoints", get(webhook_endpoints::list_endpoints).post(webhook_endpoints::create_endpoint))
+        .route("/organizations", in_area(Tenants, get(directory::list_organizations)))
+        .route("/organizations/{id}", in_area(Tenants, get(directory::get_organization)))
+        .route(
+            "/organizations/external_id/{external_id}",
+            in_area(Tenants, get(directory::get_organization_by_external_id)),
+        )
+        .route("/directories", in_area(Tenants, get(directory::list_directories)))
+        .route("/directories/{id}", in_area(Tenants, get(directory::get_directory).delete(directory::delete_directory)))
+        .route("/directories/{id}/users", in_area(DirectoryData, get(directory::list_directory_users)))
+        .route("/directories/{id}/users/{user}", in_area(DirectoryData, get(directory::get_directory_user)))
+        .route("/directories/{id}/groups", in_area(DirectoryData, get(directory::list_directory_groups)))
+        .route("/directories/{id}/groups/{group}", in_area(DirectoryData, get(directory::get_directory_group)))
+        .route("/directory_users", in_area(DirectoryData, get(directory::list_users)))
+        .route("/directory_users/{id}", in_area(DirectoryData, get(directory::get_user)))
+        .route("/directory_groups", in_area(DirectoryData, get(directory::list_groups)))
+        .route("/directory_groups/{id}", in_area(DirectoryData, get(directory::get_group)))
+        .route("/events", in_area(DirectoryData, get(events::list_events)))
+        .route("/portal/generate_link", in_area(Tenants, post(portal_link::generate_link)))
+        .route(
+            "/webhook_endpoints",
+            in_area(Webhooks, get(webhook_endpoints::list_endpoints).post(webhook_endpoints::create_endpoint)),
+        )
         .route(
             "/webhook_endpoints/{id}",
-            patch(webhook_endpoints::update_endpoint).delete(webhook_endpoints::delete_endpoint),
+            in_area(Webhooks, patch(webhook_endpoints::update_endpoint).delete(webhook_endpoints::delete_endpoint)),
         )
         .route_layer(axum::middleware::from_fn_with_state(state, idempotency::idempotent))
 }
@@ -60,6 +68,8 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
 /// Why a request failed, answered as the SDKs read it.
 pub(crate) enum Failure {
     Unauthorized,
+    /// 403: a good key that does not reach the route (why, in words).
+    Forbidden(String),
     /// 409: the request conflicts with one under way.
     Conflict {
         message: String,
@@ -89,6 +99,7 @@ impl IntoResponse for Failure {
                 StatusCode::UNAUTHORIZED,
                 json!({ "message": "Send an operator API key as `Authorization: Bearer scimk_…`.", "code": "unauthorized" }),
             ),
+            Failure::Forbidden(message) => (StatusCode::FORBIDDEN, json!({ "message": message, "code": "forbidden" })),
             Failure::Conflict { message, code } => (StatusCode::CONFLICT, json!({ "message": message, "code": code })),
             Failure::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -125,17 +136,23 @@ impl FromRequestParts<AppState> for ApiKey {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        authenticate(state, &parts.headers).await.map(ApiKey)
+        match key_for(parts, state).await {
+            Ok(key) => Ok(ApiKey(key.id)),
+            Err(Refusal::Unauthorized) => Err(Failure::Unauthorized),
+            Err(Refusal::Forbidden(reason)) => Err(Failure::Forbidden(reason)),
+            Err(Refusal::Service(error)) => Err(error.into()),
+        }
     }
 }
 
-/// The operator API key a request carries.
+/// The operator API key a request carries, whatever it reaches (the idempotency layer
+/// keeps answers per key; the route's extractor checks the reach).
 async fn authenticate(state: &AppState, headers: &axum::http::HeaderMap) -> Result<ApiKeyId, Failure> {
     let presented = super::bearer_credential(headers).ok_or(Failure::Unauthorized)?;
-    match api_keys::authenticate_api_key(&state.store, presented, state.effects.now()).await {
-        Ok(key) => Ok(key),
-        Err(ApiKeyError::Unauthorized) => Err(Failure::Unauthorized),
-        Err(ApiKeyError::Service(error)) => Err(error.into()),
+    match service::api_keys::authenticate_api_key(&state.store, presented, state.effects.now()).await {
+        Ok(key) => Ok(key.id),
+        Err(service::api_keys::ApiKeyError::Unauthorized) => Err(Failure::Unauthorized),
+        Err(service::api_keys::ApiKeyError::Service(error)) => Err(error.into()),
     }
 }
 
