@@ -188,6 +188,41 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List a directory's OAuth clients with their last token request and live access
+    /// tokens (never a secret).
+    ListOauthClients {
+        #[arg(long)]
+        tenant: store::TenantSlug,
+        #[arg(long)]
+        directory: store::DirectoryId,
+        /// Print one JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give an OAuth client a new secret; the old one keeps working for the overlap.
+    RotateOauthClient {
+        #[arg(long)]
+        tenant: store::TenantSlug,
+        #[arg(long)]
+        directory: store::DirectoryId,
+        #[arg(long)]
+        client_id: String,
+        /// How long the old secret keeps working, in minutes (0 to 10080).
+        #[arg(long, default_value_t = 1440)]
+        overlap_minutes: i64,
+        /// Print one JSON object (client_id, client_secret, old_secret_until) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an OAuth client and every access token it fetched.
+    RevokeOauthClient {
+        #[arg(long)]
+        tenant: store::TenantSlug,
+        #[arg(long)]
+        directory: store::DirectoryId,
+        #[arg(long)]
+        client_id: String,
+    },
 }
 
 fn parse_resource_type(text: &str) -> Result<store::ResourceKind, String> {

@@ -237,7 +237,7 @@ fn new_token(
 
 /// OAuth client ids start with this, secrets with the token prefix's sibling.
 const CLIENT_ID_PREFIX: &str = "scimc_";
-const CLIENT_SECRET_PREFIX: &str = "scims_";
+pub(crate) const CLIENT_SECRET_PREFIX: &str = "scims_";
 
 /// How long an access token from the token endpoint lives (RFC 6749 `expires_in`).
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::hours(1);
@@ -313,7 +313,13 @@ pub async fn exchange_client_credentials(
 ) -> Result<AccessToken, GrantError> {
     let now = effects.now();
     let client = store.oauth_client(client_id).await?.ok_or(GrantError::InvalidClient)?;
-    let matches = constant_time_eq(&client.secret_digest, &digest(secret));
+    let presented = digest(secret);
+    // The secret a rotation replaced still works until its overlap ends.
+    let previous_matches = match (client.previous_secret_digest, client.previous_secret_until) {
+        (Some(previous), Some(until)) => until > now && constant_time_eq(&previous, &presented),
+        _ => false,
+    };
+    let matches = constant_time_eq(&client.secret_digest, &presented) || previous_matches;
     if !matches || client.revoked_at.is_some_and(|revoked| revoked <= now) {
         return Err(GrantError::InvalidClient);
     }

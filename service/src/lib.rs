@@ -20,6 +20,7 @@ pub mod events;
 pub mod idempotency;
 pub mod mail;
 pub mod nonhuman;
+pub mod oauth_clients;
 pub mod onboarding;
 pub mod operators;
 pub mod portal_links;

@@ -104,8 +104,8 @@ pub use resources::{
 pub use revocations::{Acknowledged, Revocation, RevocationQuery, is_revocation};
 pub use roles::{RepublishJob, Role};
 pub use scope::{
-    Directory, DirectorySettings, NewOAuthClient, NewToken, OAuthClientRecord, SchemaExtension, TenantScope,
-    TokenRecord,
+    Directory, DirectorySettings, NewOAuthClient, NewToken, OAuthClientOverview, OAuthClientRecord, SchemaExtension,
+    TenantScope, TokenRecord,
 };
 pub use sessions::SessionRow;
 pub use tenants::{DirectoryAccess, Tenant, TenantSummary};

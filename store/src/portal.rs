@@ -252,6 +252,66 @@ impl TenantScope<'_> {
             sqlx::query_as(QUERY).bind(self.tenant).bind(directory).fetch_all(pool).await?);
         Ok(rows.into_iter().map(|row| crate::scope::token_from_row(directory, row)).collect())
     }
+
+    /// A directory's OAuth clients, newest first, with their last token request and the
+    /// access tokens still live at `now`.
+    pub async fn oauth_clients(
+        &self,
+        directory: DirectoryId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crate::OAuthClientOverview>, StoreError> {
+        const QUERY: &str = "SELECT c.client_id, c.label, c.created_at, c.revoked_at, c.rotated_at, \
+             c.previous_secret_until, \
+             (SELECT MAX(t.created_at) FROM directory_tokens t WHERE t.tenant_id = c.tenant_id \
+              AND t.oauth_client_id = c.client_id), \
+             (SELECT COUNT(*) FROM directory_tokens t WHERE t.tenant_id = c.tenant_id \
+              AND t.oauth_client_id = c.client_id AND t.revoked_at IS NULL AND t.expires_at > $3) \
+             FROM directory_oauth_clients c WHERE c.tenant_id = $1 AND c.directory_id = $2 \
+             ORDER BY c.created_at DESC, c.client_id";
+        type Row = (
+            String,
+            String,
+            DateTime<Utc>,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+            i64,
+        );
+        let rows: Vec<Row> = as_tenant!(self, conn => sqlx::query_as(QUERY)
+            .bind(self.tenant)
+            .bind(directory)
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await?);
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    client_id,
+                    label,
+                    created_at,
+                    revoked_at,
+                    rotated_at,
+                    previous_secret_until,
+                    last_token_at,
+                    live_tokens,
+                )| {
+                    crate::OAuthClientOverview {
+                        directory,
+                        client_id,
+                        label,
+                        created_at,
+                        revoked_at,
+                        rotated_at,
+                        previous_secret_until,
+                        last_token_at,
+                        live_tokens,
+                    }
+                },
+            )
+            .collect())
+    }
 }
 
 impl crate::TenantAction<'_> {

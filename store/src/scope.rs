@@ -90,7 +90,28 @@ pub struct OAuthClientRecord {
     pub tenant: TenantId,
     pub directory: DirectoryId,
     pub secret_digest: [u8; 32],
+    /// The secret a rotation replaced, accepted until `previous_secret_until`.
+    pub previous_secret_digest: Option<[u8; 32]>,
+    pub previous_secret_until: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A directory's OAuth client as its admins see it (never a secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthClientOverview {
+    pub directory: DirectoryId,
+    pub client_id: String,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The last rotation of its secret.
+    pub rotated_at: Option<DateTime<Utc>>,
+    /// Until when the secret a rotation replaced is still accepted.
+    pub previous_secret_until: Option<DateTime<Utc>>,
+    /// When it last fetched an access token.
+    pub last_token_at: Option<DateTime<Utc>>,
+    /// Its access tokens that are neither expired nor revoked at the time asked.
+    pub live_tokens: i64,
 }
 
 /// OAuth client credentials to store: the secret itself is never stored.
@@ -353,6 +374,85 @@ impl crate::TenantAction<'_> {
             Ok(())
         }.await);
         result.map_err(|error| StoreError::on_unique_violation(error, "this client id is already taken"))
+    }
+
+    /// Replaces an OAuth client's secret; the replaced one is accepted until
+    /// `previous_until` (`None`: not at all). `false` when the directory has no such client,
+    /// or it is revoked.
+    pub async fn rotate_oauth_client_secret(
+        &mut self,
+        directory: DirectoryId,
+        client_id: &str,
+        new_digest: &[u8; 32],
+        previous_until: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        const ROTATE: &str = "UPDATE directory_oauth_clients SET \
+             previous_secret_digest = CASE WHEN $5 IS NULL THEN NULL ELSE secret_digest END, \
+             previous_secret_until = $5, secret_digest = $4, rotated_at = $6 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND client_id = $3 AND revoked_at IS NULL";
+        let rotated = on_open!(&mut self.open, tx => sqlx::query(ROTATE)
+            .bind(self.tenant)
+            .bind(directory)
+            .bind(client_id)
+            .bind(&new_digest[..])
+            .bind(previous_until)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        Ok(rotated == 1)
+    }
+
+    /// Revokes the live access tokens an OAuth client of the directory minted, at `at`;
+    /// returns how many. Every server process stops accepting them at once.
+    pub async fn revoke_oauth_access_tokens(
+        &mut self,
+        directory: DirectoryId,
+        client_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        const REVOKE: &str = "UPDATE directory_tokens SET revoked_at = $4 \
+             WHERE tenant_id = $1 AND directory_id = $2 AND oauth_client_id = $3 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $4)";
+        let revoked = on_open!(&mut self.open, tx => sqlx::query(REVOKE)
+            .bind(self.tenant)
+            .bind(directory)
+            .bind(client_id)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        if revoked > 0 {
+            self.access_changed.push(directory);
+        }
+        Ok(revoked)
+    }
+
+    /// Revokes an OAuth client of the directory and the access tokens it minted, at `at`;
+    /// `None` when the directory has no such client, else how many access tokens were
+    /// revoked (a revoked client's first revocation time stays).
+    pub async fn revoke_oauth_client(
+        &mut self,
+        directory: DirectoryId,
+        client_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<u64>, StoreError> {
+        const REVOKE: &str = "UPDATE directory_oauth_clients SET revoked_at = COALESCE(revoked_at, $4), \
+             previous_secret_digest = NULL, previous_secret_until = NULL \
+             WHERE tenant_id = $1 AND directory_id = $2 AND client_id = $3";
+        let found = on_open!(&mut self.open, tx => sqlx::query(REVOKE)
+            .bind(self.tenant)
+            .bind(directory)
+            .bind(client_id)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        if found == 0 {
+            return Ok(None);
+        }
+        Ok(Some(self.revoke_oauth_access_tokens(directory, client_id, at).await?))
     }
 
     /// Revokes a token issued for one of the tenant's directories at `at` (the first

@@ -92,19 +92,31 @@ impl Store {
     }
 
     /// OAuth client credentials by client id, whatever the tenant (the token endpoint knows
-    /// nothing else): (tenant, directory, secret digest, revoked at).
+    /// nothing else).
     pub async fn oauth_client(&self, client_id: &str) -> Result<Option<crate::OAuthClientRecord>, StoreError> {
-        const QUERY: &str = "SELECT c.tenant_id, c.directory_id, c.secret_digest, c.revoked_at \
+        const QUERY: &str = "SELECT c.tenant_id, c.directory_id, c.secret_digest, c.previous_secret_digest, \
+             c.previous_secret_until, c.revoked_at \
              FROM oauth_client_routes r \
              JOIN directory_oauth_clients c ON c.tenant_id = r.tenant_id AND c.client_id = r.client_id \
              WHERE r.client_id = $1";
-        type Row = (TenantId, DirectoryId, Vec<u8>, Option<DateTime<Utc>>);
+        type Row = (TenantId, DirectoryId, Vec<u8>, Option<Vec<u8>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
         let row: Option<Row> =
             on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(client_id).fetch_optional(pool).await?);
-        row.map(|(tenant, directory, digest, revoked_at)| {
-            let secret_digest: [u8; 32] =
-                digest.try_into().map_err(|_| StoreError::Corrupt(format!("client {client_id}: digest length")))?;
-            Ok(crate::OAuthClientRecord { tenant, directory, secret_digest, revoked_at })
+        let corrupt = || StoreError::Corrupt(format!("client {client_id}: digest length"));
+        row.map(|(tenant, directory, digest, previous, previous_secret_until, revoked_at)| {
+            let secret_digest: [u8; 32] = digest.try_into().map_err(|_| corrupt())?;
+            let previous_secret_digest = match previous {
+                Some(previous) => Some(<[u8; 32]>::try_from(previous).map_err(|_| corrupt())?),
+                None => None,
+            };
+            Ok(crate::OAuthClientRecord {
+                tenant,
+                directory,
+                secret_digest,
+                previous_secret_digest,
+                previous_secret_until,
+                revoked_at,
+            })
         })
         .transpose()
     }

@@ -4,7 +4,7 @@
 //! The operator console: [`status`] (`/`), [`tenants`] (`/tenants`, `/tenants/{slug}`),
 //! [`team`], [`api_keys`], [`support`], [`roles`]. The tenant admin's pages: [`setup_link`], [`admin_home`]
 //! (`/admin`), [`wizard`] (`/admin/connect` and the six setup steps), [`dashboard`], [`group_roles`],
-//! [`tokens`], [`brake`], [`audit`], [`offboarding`], [`webhooks`], [`alerts`] (panels on those pages), and [`portal_link`] (an Admin Portal link that
+//! [`tokens`] (with [`oauth_clients`]), [`brake`], [`audit`], [`offboarding`], [`webhooks`], [`alerts`] (panels on those pages), and [`portal_link`] (an Admin Portal link that
 //! opens nothing). And [`sign_in`], [`not_found`] and the test-only
 //! [`probe`].
 
@@ -16,6 +16,7 @@ pub mod brake;
 pub mod dashboard;
 pub mod group_roles;
 pub mod not_found;
+pub mod oauth_clients;
 pub mod offboarding;
 pub mod portal_link;
 pub mod probe;

@@ -1,5 +1,6 @@
 //! `/admin/directories/{id}/tokens`: a directory's bearer tokens: create, rotate with an
-//! overlap, revoke. The wizard's token step issues its token here too.
+//! overlap, revoke; and its OAuth clients ([`crate::pages::oauth_clients`]). The wizard's
+//! token step issues its token here too.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -268,6 +269,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
                         }
                 }}
             </section>
+            <crate::pages::oauth_clients::OAuthClientsSection directory=Signal::derive(directory)/>
         </main>
     }
 }

@@ -137,3 +137,110 @@ pub(crate) async fn create_oauth_client(
     }
     Ok(())
 }
+
+/// `list-oauth-clients`: a directory's clients, never a secret.
+pub(crate) async fn list_oauth_clients(
+    cli: &Command<'_>,
+    slug: &TenantSlug,
+    directory: DirectoryId,
+    json: bool,
+) -> anyhow::Result<()> {
+    let tenant = cli.tenant(slug).await?;
+    let clients = service::oauth_clients::list(cli.store, tenant.id, directory, &cli.effects)
+        .await?
+        .with_context(|| format!("tenant {slug} has no directory {directory}"))?;
+    let time =
+        |at: Option<chrono::DateTime<chrono::Utc>>| at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    if json {
+        let listed: Vec<serde_json::Value> = clients
+            .iter()
+            .map(|client| {
+                json!({
+                    "client_id": client.client_id,
+                    "label": client.label,
+                    "created_at": time(Some(client.created_at)),
+                    "revoked_at": time(client.revoked_at),
+                    "rotated_at": time(client.rotated_at),
+                    "old_secret_until": time(client.previous_secret_until.filter(|until| *until > cli.now())),
+                    "last_token_at": time(client.last_token_at),
+                    "live_access_tokens": client.live_tokens,
+                })
+            })
+            .collect();
+        print_json(&serde_json::Value::Array(listed));
+        return Ok(());
+    }
+    if clients.is_empty() {
+        print_lines(&[format!("Directory {directory} has no OAuth client.")]);
+        return Ok(());
+    }
+    let lines: Vec<String> = clients
+        .iter()
+        .map(|client| {
+            let state = if client.revoked_at.is_some() { "revoked" } else { "active" };
+            let fetched = client.last_token_at.map_or_else(
+                || "never fetched a token".to_owned(),
+                |at| format!("last token {}", at.format("%Y-%m-%d %H:%M UTC")),
+            );
+            format!(
+                "{}  {state:<7}  {}  {fetched}, {} live access tokens",
+                client.client_id, client.label, client.live_tokens
+            )
+        })
+        .collect();
+    print_lines(&lines);
+    Ok(())
+}
+
+/// `rotate-oauth-client`: a new secret, the old one working for the overlap.
+pub(crate) async fn rotate_oauth_client(
+    cli: &Command<'_>,
+    slug: &TenantSlug,
+    directory: DirectoryId,
+    client_id: &str,
+    overlap_minutes: i64,
+    json: bool,
+) -> anyhow::Result<()> {
+    let tenant = cli.tenant(slug).await?;
+    let overlap = chrono::Duration::minutes(overlap_minutes.clamp(0, 7 * 24 * 60));
+    let rotated = service::oauth_clients::rotate_secret(
+        cli.store,
+        tenant.id,
+        directory,
+        client_id,
+        overlap,
+        &cli.actor(),
+        &cli.effects,
+    )
+    .await?;
+    let until = rotated.old_until.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    if json {
+        print_json(
+            &json!({ "client_id": rotated.client_id, "client_secret": rotated.secret, "old_secret_until": until }),
+        );
+    } else {
+        print_lines(&[
+            format!("Client secret: {}", rotated.secret),
+            match until {
+                Some(until) => format!("The old secret keeps working until {until}."),
+                None => "The old secret no longer works.".to_owned(),
+            },
+            "The secret is shown only now; only its digest is stored.".to_owned(),
+        ]);
+    }
+    Ok(())
+}
+
+/// `revoke-oauth-client`: the client and its access tokens stop working at once.
+pub(crate) async fn revoke_oauth_client(
+    cli: &Command<'_>,
+    slug: &TenantSlug,
+    directory: DirectoryId,
+    client_id: &str,
+) -> anyhow::Result<()> {
+    let tenant = cli.tenant(slug).await?;
+    let ended =
+        service::oauth_clients::revoke(cli.store, tenant.id, directory, client_id, &cli.actor(), &cli.effects).await?;
+    print_lines(&[format!("Revoked OAuth client {client_id} and {ended} live access tokens.")]);
+    Ok(())
+}

@@ -52,6 +52,15 @@ pub(crate) async fn run(config: &Config, store: &Store, effects: Effects, comman
         AdminCommand::CreateOauthClient { tenant, directory, label, json } => {
             directories::create_oauth_client(&cli, &tenant, directory, label, json).await
         }
+        AdminCommand::ListOauthClients { tenant, directory, json } => {
+            directories::list_oauth_clients(&cli, &tenant, directory, json).await
+        }
+        AdminCommand::RotateOauthClient { tenant, directory, client_id, overlap_minutes, json } => {
+            directories::rotate_oauth_client(&cli, &tenant, directory, &client_id, overlap_minutes, json).await
+        }
+        AdminCommand::RevokeOauthClient { tenant, directory, client_id } => {
+            directories::revoke_oauth_client(&cli, &tenant, directory, &client_id).await
+        }
         AdminCommand::CreateWebhook { tenant, url, json } => webhooks::create(&cli, &tenant, &url, json).await,
         AdminCommand::WebhookLog { tenant, webhook, limit } => webhooks::log(&cli, &tenant, webhook, limit).await,
         AdminCommand::ReplayDeadLetter { tenant, webhook, delivery } => {

@@ -24,6 +24,7 @@ mod brake;
 mod directory_deletion;
 mod idp_sequences;
 mod nonhuman;
+mod oauth_clients;
 mod onboarding;
 mod operator_api;
 mod portal_links;

@@ -1,0 +1,292 @@
+//! The OAuth clients section of a directory's tokens page: each client with its last token
+//! request and live access tokens; rotate its secret with an overlap, end its access
+//! tokens, or revoke it (asked first, naming it and its last use).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::components::style::{CARD, SECONDARY_BUTTON};
+use crate::components::{Badge, CopyField, ErrorBox, Skeleton};
+use crate::error::PortalError;
+#[cfg(feature = "ssr")]
+use crate::portal::{Admin, date_time};
+
+/// A client as the page shows it (never a secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthClientView {
+    pub client_id: String,
+    pub label: String,
+    pub created: String,
+    /// When it last fetched an access token, or "never".
+    pub last_token: String,
+    pub live_tokens: i64,
+    /// "active" or "revoked".
+    pub status: String,
+    /// Until when the secret a rotation replaced still works (none: it does not).
+    pub old_secret_until: Option<String>,
+}
+
+/// A new secret: shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotatedSecretView {
+    pub client_id: String,
+    pub secret: String,
+    /// Until when the replaced secret works, or none when it stopped at once.
+    pub old_secret_until: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+fn refused(error: service::oauth_clients::OAuthClientError) -> PortalError {
+    use service::oauth_clients::OAuthClientError;
+    match error {
+        OAuthClientError::NoSuchClient => PortalError::NotFound("This directory has no such OAuth client.".to_owned()),
+        OAuthClientError::Revoked => {
+            PortalError::Conflict("This OAuth client is revoked; issue a new one in the setup wizard.".to_owned())
+        }
+        OAuthClientError::Service(error) => error.into(),
+    }
+}
+
+#[server(endpoint = "list_oauth_clients")]
+pub async fn list_oauth_clients(directory: String) -> Result<Vec<OAuthClientView>, PortalError> {
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let now = admin.portal.now();
+    let clients = service::oauth_clients::list(admin.store(), admin.tenant(), id, &admin.portal.effects)
+        .await?
+        .ok_or_else(PortalError::no_such_directory)?;
+    Ok(clients
+        .into_iter()
+        .map(|client| OAuthClientView {
+            status: if client.revoked_at.is_some() { "revoked" } else { "active" }.to_owned(),
+            old_secret_until: client.previous_secret_until.filter(|until| *until > now).map(|at| date_time(Some(at))),
+            client_id: client.client_id,
+            label: client.label,
+            created: date_time(Some(client.created_at)),
+            last_token: date_time(client.last_token_at),
+            live_tokens: client.live_tokens,
+        })
+        .collect())
+}
+
+/// Gives the client a new secret; the old one keeps working for `overlap_minutes`.
+#[server(endpoint = "rotate_oauth_client")]
+pub async fn rotate_oauth_client(
+    directory: String,
+    client_id: String,
+    overlap_minutes: i64,
+) -> Result<RotatedSecretView, PortalError> {
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let overlap = chrono::Duration::minutes(overlap_minutes.clamp(0, 7 * 24 * 60));
+    let rotated = service::oauth_clients::rotate_secret(
+        admin.store(),
+        admin.tenant(),
+        id,
+        &client_id,
+        overlap,
+        &admin.actor(),
+        &admin.portal.effects,
+    )
+    .await
+    .map_err(refused)?;
+    Ok(RotatedSecretView {
+        client_id: rotated.client_id,
+        secret: rotated.secret,
+        old_secret_until: rotated.old_until.map(|at| date_time(Some(at))),
+    })
+}
+
+/// Revokes the client and the access tokens it minted; answers how many tokens ended.
+#[server(endpoint = "revoke_oauth_client")]
+pub async fn revoke_oauth_client(directory: String, client_id: String) -> Result<u64, PortalError> {
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let (store, tenant, actor) = (admin.store(), admin.tenant(), admin.actor());
+    service::oauth_clients::revoke(store, tenant, id, &client_id, &actor, &admin.portal.effects).await.map_err(refused)
+}
+
+/// Ends the client's live access tokens; its identity provider fetches new ones.
+#[server(endpoint = "end_oauth_access_tokens")]
+pub async fn end_oauth_access_tokens(directory: String, client_id: String) -> Result<u64, PortalError> {
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let (store, tenant, actor) = (admin.store(), admin.tenant(), admin.actor());
+    service::oauth_clients::end_access_tokens(store, tenant, id, &client_id, &actor, &admin.portal.effects)
+        .await
+        .map_err(refused)
+}
+
+/// The section: nothing when the directory has no OAuth client.
+#[component]
+pub fn OAuthClientsSection(directory: Signal<String>) -> impl IntoView {
+    let rotate = ServerAction::<RotateOauthClient>::new();
+    let revoke = ServerAction::<RevokeOauthClient>::new();
+    let end_tokens = ServerAction::<EndOauthAccessTokens>::new();
+    // The client whose revocation waits for a confirmation: its id, name and last use.
+    let confirming = RwSignal::new(None::<(String, String, String)>);
+    Effect::new(move |_| {
+        if revoke.version().get() > 0 {
+            confirming.set(None);
+        }
+    });
+    let clients = LocalResource::new(move || {
+        rotate.version().track();
+        revoke.version().track();
+        end_tokens.version().track();
+        list_oauth_clients(directory.get())
+    });
+    view! {
+        {move || match clients.get() {
+            None => view! { <Skeleton/> }.into_any(),
+            Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+            Some(Ok(rows)) if rows.is_empty() => ().into_any(),
+            Some(Ok(rows)) => view! {
+                <section class=CARD aria-labelledby="oauth-clients-heading">
+                    <h2 id="oauth-clients-heading" class="text-lg font-semibold">"OAuth clients"</h2>
+                    <p class="mt-1 text-sm text-slate-600">
+                        "The identity provider fetches short-lived access tokens with a client's id and secret. Rotating gives the client a new secret while the old one keeps working for the overlap; revoking a client ends every access token it fetched."
+                    </p>
+                    <RotatedPanel outcome=Signal::derive(move || rotate.value().get())/>
+                    {move || match revoke.value().get() {
+                        Some(Ok(ended)) => view! {
+                            <p id="oauth-client-revoked" class="mt-3 text-sm text-slate-800" aria-live="polite">
+                                {format!("Revoked, with {ended} access {}.", if ended == 1 { "token" } else { "tokens" })}
+                            </p>
+                        }.into_any(),
+                        Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                        None => ().into_any(),
+                    }}
+                    {move || match end_tokens.value().get() {
+                        Some(Ok(ended)) => view! {
+                            <p id="oauth-tokens-ended" class="mt-3 text-sm text-slate-800" aria-live="polite">
+                                {format!("Ended {ended} access {}; the identity provider fetches a new one with its secret.", if ended == 1 { "token" } else { "tokens" })}
+                            </p>
+                        }.into_any(),
+                        Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                        None => ().into_any(),
+                    }}
+                    <RevokeClientConfirmation directory confirming revoke/>
+                    <table id="oauth-client-table" class="mt-4 w-full text-left text-sm">
+                        <thead class="border-b border-slate-200 text-slate-500">
+                            <tr>
+                                <th scope="col" class="py-2 font-medium">"Client"</th>
+                                <th scope="col" class="py-2 font-medium">"Status"</th>
+                                <th scope="col" class="py-2 font-medium">"Last token fetched"</th>
+                                <th scope="col" class="py-2 font-medium">"Live access tokens"</th>
+                                <th scope="col" class="py-2 font-medium"><span class="sr-only">"Actions"</span></th>
+                            </tr>
+                        </thead>
+                        <tbody class="divide-y divide-slate-100">
+                            {rows.into_iter().map(|client| {
+                                let active = client.status == "active";
+                                let (tone, status) = if active { ("good", "Active") } else { ("bad", "Revoked") };
+                                let asked = (client.client_id.clone(), client.label.clone(), client.last_token.clone());
+                                let overlap_id = format!("client-overlap-{}", client.client_id);
+                                let (rotate_id, end_id, row_id) =
+                                    (client.client_id.clone(), client.client_id.clone(), client.client_id.clone());
+                                view! {
+                                    <tr class="align-top" data-oauth-client=row_id>
+                                        <td class="py-2 font-medium">
+                                            {client.label}
+                                            <p class="font-mono text-xs font-normal text-slate-600">{client.client_id}</p>
+                                            <p class="text-xs font-normal text-slate-500">{format!("Created {}", client.created)}</p>
+                                            {client.old_secret_until.map(|until| view! {
+                                                <p class="text-xs font-normal text-amber-800">{format!("The previous secret works until {until}")}</p>
+                                            })}
+                                        </td>
+                                        <td class="py-2 whitespace-nowrap"><Badge tone text=status.to_owned()/></td>
+                                        <td class="py-2 text-slate-600">{client.last_token}</td>
+                                        <td class="py-2 text-slate-600">{client.live_tokens}</td>
+                                        <td class="py-2">
+                                            {active.then(|| view! {
+                                                <div class="flex flex-wrap justify-end gap-2">
+                                                    <ActionForm action=rotate attr:class="flex items-center gap-2">
+                                                        <input type="hidden" name="directory" value=directory.get_untracked()/>
+                                                        <input type="hidden" name="client_id" value=rotate_id/>
+                                                        <label class="sr-only" for=overlap_id.clone()>"Overlap"</label>
+                                                        <select id=overlap_id name="overlap_minutes" class="rounded-lg border border-slate-300 px-2 py-1 text-xs">
+                                                            <option value="60">"1 hour overlap"</option>
+                                                            <option value="1440" selected>"1 day overlap"</option>
+                                                            <option value="10080">"7 days overlap"</option>
+                                                            <option value="0">"No overlap"</option>
+                                                        </select>
+                                                        <button type="submit" class="rotate-client text-xs font-semibold text-indigo-600 hover:text-indigo-500">"Rotate secret"</button>
+                                                    </ActionForm>
+                                                    <ActionForm action=end_tokens>
+                                                        <input type="hidden" name="directory" value=directory.get_untracked()/>
+                                                        <input type="hidden" name="client_id" value=end_id/>
+                                                        <button type="submit" class="end-client-tokens text-xs font-semibold text-slate-700 hover:text-slate-900">"End access tokens"</button>
+                                                    </ActionForm>
+                                                    <button type="button" class="revoke-client text-xs font-semibold text-red-700 hover:text-red-600"
+                                                        on:click=move |_| confirming.set(Some(asked.clone()))>"Revoke"</button>
+                                                </div>
+                                            })}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </section>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn RotatedPanel(outcome: Signal<Option<Result<RotatedSecretView, PortalError>>>) -> impl IntoView {
+    view! {
+        <div class="mt-4" aria-live="polite">
+            {move || match outcome.get() {
+                Some(Ok(rotated)) => view! {
+                    <div class="space-y-2 rounded-lg border border-emerald-200 bg-emerald-50 p-4">
+                        <CopyField id="rotated-client-secret" label="New client secret" value=rotated.secret/>
+                        <p class="text-sm text-emerald-900">
+                            {match rotated.old_secret_until {
+                                Some(until) => format!("Shown only now. Paste it into the identity provider for client {}; the old secret keeps working until {until}.", rotated.client_id),
+                                None => format!("Shown only now. Paste it into the identity provider for client {}; the old secret no longer works.", rotated.client_id),
+                            }}
+                        </p>
+                    </div>
+                }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                None => ().into_any(),
+            }}
+        </div>
+    }
+}
+
+/// Asks before a client is revoked, naming it and its last use.
+#[component]
+fn RevokeClientConfirmation(
+    directory: Signal<String>,
+    confirming: RwSignal<Option<(String, String, String)>>,
+    revoke: ServerAction<RevokeOauthClient>,
+) -> impl IntoView {
+    view! {
+        {move || confirming.get().map(|(client_id, label, last_token)| {
+            let used = if last_token == "never" {
+                "It has never fetched an access token.".to_owned()
+            } else {
+                format!("It last fetched an access token {last_token}: the identity provider holding it is refused from its next request, its access tokens included.")
+            };
+            view! {
+                <div id="revoke-client-confirmation" role="alertdialog" aria-labelledby="revoke-client-question" aria-describedby="revoke-client-consequence"
+                    class="mt-4 rounded-lg border border-red-200 bg-red-50 p-4">
+                    <p id="revoke-client-question" class="text-sm font-semibold text-red-900">{format!("Revoke ‘{label}’?")}</p>
+                    <p id="revoke-client-consequence" class="mt-1 text-sm text-red-900">{used}</p>
+                    <ActionForm action=revoke attr:class="mt-3 flex flex-wrap gap-3">
+                        <input type="hidden" name="directory" value=directory.get()/>
+                        <input type="hidden" name="client_id" value=client_id/>
+                        <button id="confirm-revoke-client" type="submit" class="rounded-lg bg-red-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-600">
+                            {format!("Revoke ‘{label}’")}
+                        </button>
+                        <button id="cancel-revoke-client" type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(None)>"Keep it"</button>
+                    </ActionForm>
+                </div>
+            }
+        })}
+    }
+    .into_any()
+}
