@@ -13,8 +13,8 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::{
-    admin_home, api_keys, audit, brake, dashboard, group_roles, not_found, offboarding, portal_link, probe, roles,
-    setup_link, sign_in, status, support, team, tenants, tokens, webhooks, wizard,
+    admin_home, api_keys, audit, brake, dashboard, group_roles, not_found, offboarding, people, portal_link, probe,
+    roles, setup_link, sign_in, status, support, team, tenants, tokens, webhooks, wizard,
 };
 
 /// The file stem of the wasm, js and css bundles under `/pkg`; the xtask builds them with
@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tenants") view=tenants::TenantsPage ssr=SsrMode::Async/>
                 <Route path=path!("/team") view=team::TeamPage ssr=SsrMode::Async/>
                 <Route path=path!("/api-keys") view=api_keys::ApiKeysPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=people::AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/roles") view=roles::RolesPage ssr=SsrMode::Async/>
                 <Route path=path!("/support") view=support::SupportPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants/:slug") view=tenants::TenantPage ssr=SsrMode::Async/>

@@ -167,6 +167,7 @@ pub async fn redeem_setup_link(
         password_hash: Some(password_hash),
         oidc_subject: None,
         created_at: now,
+        disabled_at: None,
     };
     make_admin(store, &link, admin, now).await
 }
@@ -193,6 +194,7 @@ pub(crate) async fn redeem_setup_link_with_identity(
         password_hash: None,
         oidc_subject: Some(subject.to_owned()),
         created_at: now,
+        disabled_at: None,
     };
     make_admin(store, &link, admin, now).await
 }
@@ -239,7 +241,8 @@ pub async fn sign_in(
     throttle.check(email.as_str(), address)?;
     if let Some(operator) = store.operator_by_email(email.as_str()).await? {
         let matches = operators::verify_password(password, operator.password_hash.clone()).await?;
-        return if matches {
+        // A disabled account is refused like a wrong password.
+        return if matches && operator.disabled_at.is_none() {
             Ok(SignedInAccount::Operator(SignedInOperator {
                 id: operator.id,
                 email: operator.email,
@@ -257,7 +260,7 @@ pub async fn sign_in(
         .unwrap_or_else(|| operators::UNKNOWN_ACCOUNT_HASH.to_owned());
     let matches = operators::verify_password(password, stored_hash).await?;
     match admin {
-        Some(admin) if matches && admin.password_hash.is_some() => {
+        Some(admin) if matches && admin.password_hash.is_some() && admin.disabled_at.is_none() => {
             Ok(SignedInAccount::Admin(SignedInAdmin { id: admin.id, email: admin.email, tenant: admin.tenant }))
         }
         _ => Err(OperatorError::InvalidCredentials),

@@ -23,6 +23,7 @@ pub mod nonhuman;
 pub mod oauth_clients;
 pub mod onboarding;
 pub mod operators;
+pub mod people;
 pub mod portal_links;
 pub mod provisioning;
 pub mod receipts;

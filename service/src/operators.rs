@@ -111,6 +111,7 @@ pub async fn bootstrap_first_operator(
         password_hash,
         role: OperatorRole::Operator,
         created_at: now,
+        disabled_at: None,
     };
     match store.insert_operator(&operator).await {
         Ok(()) => Ok(true),
@@ -143,8 +144,14 @@ pub async fn add_operator(
     }
     let password = generate_password(effects);
     let password_hash = hash_password(effects, password.clone()).await?;
-    let operator =
-        Operator { id: effects.id(), email: email.as_str().to_owned(), password_hash, role, created_at: now };
+    let operator = Operator {
+        id: effects.id(),
+        email: email.as_str().to_owned(),
+        password_hash,
+        role,
+        created_at: now,
+        disabled_at: None,
+    };
     match store.insert_operator(&operator).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => return Err(OperatorError::EmailTaken),
@@ -253,7 +260,7 @@ pub async fn sign_in(
     let stored_hash = operator.as_ref().map_or_else(|| UNKNOWN_ACCOUNT_HASH.to_owned(), |o| o.password_hash.clone());
     let matches = verify_password(password, stored_hash).await?;
     match operator {
-        Some(operator) if matches => {
+        Some(operator) if matches && operator.disabled_at.is_none() => {
             Ok(SignedInOperator { id: operator.id, email: operator.email, role: operator.role })
         }
         _ => Err(OperatorError::InvalidCredentials),

@@ -12,7 +12,8 @@
 //! it counts as nobody signed in.
 
 use serde::{Deserialize, Serialize};
-use store::{OperatorId, OperatorRole, PortalLinkId, Store, TenantAdminId, TenantId};
+pub use store::TenantAdminId;
+use store::{OperatorId, OperatorRole, PortalLinkId, Store, TenantId};
 use tower_sessions::Session;
 
 use crate::admins::{SignedInAccount, SignedInAdmin};
@@ -137,6 +138,27 @@ pub enum SessionError {
     Service(#[from] ServiceError),
 }
 
+/// The account a session's stored data belongs to, as the session row names it (see
+/// [`account_key_of_operator`], [`account_key_of_admin`]); `None`: nobody signed in, or an
+/// Admin Portal link's visitor (no account).
+pub fn account_key(data: &std::collections::HashMap<String, serde_json::Value>) -> Option<String> {
+    let field = |key: &str, field: &str| data.get(key)?.get(field)?.as_str().map(str::to_owned);
+    if let Some(id) = field(OPERATOR_KEY, "id") {
+        return Some(format!("operator:{id}"));
+    }
+    Some(format!("admin:{}:{}", field(ADMIN_KEY, "tenant_id")?, field(ADMIN_KEY, "id")?))
+}
+
+/// The session rows' name of an operator's account.
+pub fn account_key_of_operator(id: OperatorId) -> String {
+    format!("operator:{id}")
+}
+
+/// The session rows' name of a tenant admin's account.
+pub fn account_key_of_admin(tenant: TenantId, id: TenantAdminId) -> String {
+    format!("admin:{tenant}:{id}")
+}
+
 /// Whether the session with this id is still in the database and unexpired (a long-lived
 /// stream holds a copy of the session read when it opened; this reads it again).
 pub async fn still_signed_in(store: &Store, session_id: &str) -> Result<bool, crate::ServiceError> {
@@ -226,6 +248,17 @@ impl PortalSession {
             Stored::PortalLink(visit) => self.0.insert(PORTAL_LINK_KEY, visit).await,
         }
         .map_err(logged)
+    }
+
+    /// The session's id (none before it is first saved).
+    pub fn id(&self) -> Option<String> {
+        self.0.id().map(|id| id.to_string())
+    }
+
+    /// Gives the session a new id (after a password change: an id seen before it is
+    /// worthless), keeping who is signed in.
+    pub async fn renew_id(&self) -> Result<(), SessionError> {
+        self.0.cycle_id().await.map_err(logged)
     }
 
     /// Ends the session: its record is deleted and the cookie expires.

@@ -292,6 +292,9 @@ pub async fn finish(
             admin
         }
     };
+    if admin.disabled_at.is_some() {
+        return Err(SsoError::NoAccount);
+    }
     let detail = serde_json::json!({ "issuer": provider.issuer });
     let actor = Actor::Admin { id: admin.id, email: admin.email.clone() };
     action.commit(actor.record("admin.signed_in_sso", None, detail, now)).await?;

@@ -41,6 +41,16 @@ pub struct Operator {
     pub password_hash: String,
     pub role: OperatorRole,
     pub created_at: DateTime<Utc>,
+    /// A disabled account cannot sign in.
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, email, password_hash, role, created_at, disabled_at";
+
+type Row = (OperatorId, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>);
+
+fn from_row((id, email, password_hash, role, created_at, disabled_at): Row) -> Result<Operator, StoreError> {
+    Ok(Operator { id, email, password_hash, role: OperatorRole::parse(&role)?, created_at, disabled_at })
 }
 
 impl Store {
@@ -68,24 +78,51 @@ impl Store {
 
     /// The operator with this (lowercased) email, if any.
     pub async fn operator_by_email(&self, email: &str) -> Result<Option<Operator>, StoreError> {
-        const QUERY: &str = "SELECT id, email, password_hash, role, created_at FROM operators WHERE email = $1";
-        let row: Option<(OperatorId, String, String, String, DateTime<Utc>)> =
-            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(email).fetch_optional(pool).await?);
-        row.map(|(id, email, password_hash, role, created_at)| {
-            Ok(Operator { id, email, password_hash, role: OperatorRole::parse(&role)?, created_at })
-        })
-        .transpose()
+        let query = format!("SELECT {COLUMNS} FROM operators WHERE email = $1");
+        let row: Option<Row> =
+            on_pool!(&self.pool, pool => sqlx::query_as(&query).bind(email).fetch_optional(pool).await?);
+        row.map(from_row).transpose()
+    }
+
+    /// The operator with this id, if any.
+    pub async fn operator(&self, id: OperatorId) -> Result<Option<Operator>, StoreError> {
+        let query = format!("SELECT {COLUMNS} FROM operators WHERE id = $1");
+        let row: Option<Row> =
+            on_pool!(&self.pool, pool => sqlx::query_as(&query).bind(id).fetch_optional(pool).await?);
+        row.map(from_row).transpose()
     }
 
     /// Every operator account, oldest first.
     pub async fn operators(&self) -> Result<Vec<Operator>, StoreError> {
-        const QUERY: &str = "SELECT id, email, password_hash, role, created_at FROM operators ORDER BY created_at, id";
-        let rows: Vec<(OperatorId, String, String, String, DateTime<Utc>)> =
-            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).fetch_all(pool).await?);
-        rows.into_iter()
-            .map(|(id, email, password_hash, role, created_at)| {
-                Ok(Operator { id, email, password_hash, role: OperatorRole::parse(&role)?, created_at })
-            })
-            .collect()
+        let query = format!("SELECT {COLUMNS} FROM operators ORDER BY created_at, id");
+        let rows: Vec<Row> = on_pool!(&self.pool, pool => sqlx::query_as(&query).fetch_all(pool).await?);
+        rows.into_iter().map(from_row).collect()
+    }
+
+    /// Disables (`Some(at)`) or enables (`None`) an operator account, unless that would leave
+    /// no enabled account of the `operator` role (then `false`, as for an unknown id): one
+    /// statement, so two operators disabling each other at once cannot both succeed.
+    pub async fn set_operator_disabled(&self, id: OperatorId, at: Option<DateTime<Utc>>) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE operators SET disabled_at = $2 WHERE id = $1 AND ($2 IS NULL OR \
+             (SELECT COUNT(*) FROM operators o WHERE o.role = 'operator' AND o.disabled_at IS NULL AND o.id <> $1) > 0)";
+        let updated =
+            on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(id).bind(at).execute(pool).await?.rows_affected());
+        Ok(updated == 1)
+    }
+
+    /// Deletes an operator account unless it is the last enabled one of the `operator` role
+    /// (then `false`, as for an unknown id).
+    pub async fn delete_operator(&self, id: OperatorId) -> Result<bool, StoreError> {
+        const QUERY: &str = "DELETE FROM operators WHERE id = $1 AND \
+             (SELECT COUNT(*) FROM operators o WHERE o.role = 'operator' AND o.disabled_at IS NULL AND o.id <> $1) > 0";
+        let deleted = on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(id).execute(pool).await?.rows_affected());
+        Ok(deleted == 1)
+    }
+
+    /// Sets an operator's password hash; `false` for an unknown id.
+    pub async fn set_operator_password(&self, id: OperatorId, password_hash: &str) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE operators SET password_hash = $2 WHERE id = $1";
+        let updated = on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(id).bind(password_hash).execute(pool).await?.rows_affected());
+        Ok(updated == 1)
     }
 }

@@ -22,6 +22,8 @@ pub struct TenantAdmin {
     /// The `sub` of their ID tokens at the tenant's OpenID Connect provider.
     pub oidc_subject: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// A disabled admin cannot sign in.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 /// A tenant's OpenID Connect provider for admin sign-in.
@@ -127,12 +129,12 @@ pub struct SyncHealth {
     pub last_request_at: Option<DateTime<Utc>>,
 }
 
-type AdminRow = (TenantId, TenantAdminId, String, Option<String>, Option<String>, DateTime<Utc>);
+type AdminRow = (TenantId, TenantAdminId, String, Option<String>, Option<String>, DateTime<Utc>, Option<DateTime<Utc>>);
 
-const ADMIN_COLUMNS: &str = "tenant_id, id, email, password_hash, oidc_subject, created_at";
+const ADMIN_COLUMNS: &str = "tenant_id, id, email, password_hash, oidc_subject, created_at, disabled_at";
 
-fn admin_from_row((tenant, id, email, password_hash, oidc_subject, created_at): AdminRow) -> TenantAdmin {
-    TenantAdmin { tenant, id, email, password_hash, oidc_subject, created_at }
+fn admin_from_row((tenant, id, email, password_hash, oidc_subject, created_at, disabled_at): AdminRow) -> TenantAdmin {
+    TenantAdmin { tenant, id, email, password_hash, oidc_subject, created_at, disabled_at }
 }
 
 type LinkRow = (TenantId, SetupLinkId, String, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
@@ -315,6 +317,49 @@ impl TenantScope<'_> {
 }
 
 impl crate::TenantAction<'_> {
+    /// Disables (`Some(at)`) or enables (`None`) one of the tenant's admins; `false` when
+    /// the tenant has no such admin.
+    pub async fn set_admin_disabled(
+        &mut self,
+        id: TenantAdminId,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE tenant_admins SET disabled_at = $3 WHERE tenant_id = $1 AND id = $2";
+        let updated = on_open!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(self.tenant)
+            .bind(id)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        Ok(updated == 1)
+    }
+
+    /// Deletes one of the tenant's admins; `false` when the tenant has no such admin.
+    pub async fn delete_admin(&mut self, id: TenantAdminId) -> Result<bool, StoreError> {
+        const QUERY: &str = "DELETE FROM tenant_admins WHERE tenant_id = $1 AND id = $2";
+        let deleted = on_open!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(self.tenant)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        Ok(deleted == 1)
+    }
+
+    /// Sets an admin's password hash; `false` when the tenant has no such admin.
+    pub async fn set_admin_password(&mut self, id: TenantAdminId, password_hash: &str) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE tenant_admins SET password_hash = $3 WHERE tenant_id = $1 AND id = $2";
+        let updated = on_open!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(self.tenant)
+            .bind(id)
+            .bind(password_hash)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        Ok(updated == 1)
+    }
+
     /// [`TenantScope::reach_setup_step`] as part of an action (saving the mapping moves the
     /// wizard on).
     pub async fn reach_setup_step(&mut self, directory: DirectoryId, step: u8) -> Result<bool, StoreError> {

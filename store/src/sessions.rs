@@ -11,28 +11,32 @@ pub struct SessionRow {
     pub data: String,
     /// Unix seconds.
     pub expires_at: i64,
+    /// Whose it is: `operator:<id>` or `admin:<tenant>:<id>`; `None`: nobody signed in, or
+    /// someone without an account.
+    pub account: Option<String>,
 }
 
 impl Store {
     /// The session with this id, unless it has expired at `now` (unix seconds).
     pub async fn load_session(&self, id: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
-        const QUERY: &str = "SELECT id, data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2";
-        let row: Option<(String, String, i64)> =
+        const QUERY: &str = "SELECT id, data, expires_at, account FROM sessions WHERE id = $1 AND expires_at > $2";
+        let row: Option<(String, String, i64, Option<String>)> =
             on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(id).bind(now).fetch_optional(pool).await?);
-        Ok(row.map(|(id, data, expires_at)| SessionRow { id, data, expires_at }))
+        Ok(row.map(|(id, data, expires_at, account)| SessionRow { id, data, expires_at, account }))
     }
 
     /// Inserts or replaces a session.
     pub async fn save_session(&self, session: &SessionRow) -> Result<(), StoreError> {
-        const QUERY: &str = "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at";
+        const QUERY: &str = "INSERT INTO sessions (id, data, expires_at, account) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
+             account = excluded.account";
         self.write_session(QUERY, session).await.map(drop)
     }
 
     /// Inserts a session only if its id is unused; returns whether it was inserted.
     pub async fn insert_new_session(&self, session: &SessionRow) -> Result<bool, StoreError> {
         const QUERY: &str =
-            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING";
+            "INSERT INTO sessions (id, data, expires_at, account) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
         Ok(self.write_session(QUERY, session).await? == 1)
     }
 
@@ -41,9 +45,19 @@ impl Store {
             .bind(&session.id)
             .bind(&session.data)
             .bind(session.expires_at)
+            .bind(&session.account)
             .execute(pool)
             .await?
             .rows_affected()))
+    }
+
+    /// Deletes every session of `account` but `keep` (the one asking, when it stays signed
+    /// in); returns how many.
+    pub async fn delete_account_sessions(&self, account: &str, keep: Option<&str>) -> Result<u64, StoreError> {
+        const QUERY: &str = "DELETE FROM sessions WHERE account = $1 AND ($2 IS NULL OR id <> $2)";
+        Ok(
+            on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(account).bind(keep).execute(pool).await?.rows_affected()),
+        )
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<(), StoreError> {

@@ -599,6 +599,7 @@ fn operator(email: &str) -> Operator {
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
         role: OperatorRole::Operator,
         created_at: Utc.with_ymd_and_hms(2026, 11, 25, 9, 30, 0).unwrap(),
+        disabled_at: None,
     }
 }
 
@@ -622,7 +623,12 @@ async fn a_second_operator_with_the_same_email_is_a_conflict(db: TestDatabase) {
 }
 
 async fn sessions_load_until_they_expire_and_then_are_swept(db: TestDatabase) {
-    let session = SessionRow { id: "s1".into(), data: r#"{"operator":"x"}"#.into(), expires_at: 1_000 };
+    let session = SessionRow {
+        id: "s1".into(),
+        data: r#"{"operator":"x"}"#.into(),
+        expires_at: 1_000,
+        account: Some("operator:x".into()),
+    };
     db.store.save_session(&session).await.unwrap();
 
     assert_eq!(db.store.load_session("s1", 999).await.unwrap(), Some(session.clone()));
@@ -634,11 +640,23 @@ async fn sessions_load_until_they_expire_and_then_are_swept(db: TestDatabase) {
 
     assert_eq!(db.store.delete_expired_sessions(2_000).await.unwrap(), 1);
     assert_eq!(db.store.load_session("s1", 0).await.unwrap(), None);
+
+    // All of an account's sessions end at once, but the one kept.
+    for id in ["a", "b", "c"] {
+        let row = SessionRow { id: id.into(), data: "{}".into(), expires_at: 5_000, account: Some("admin:t:1".into()) };
+        db.store.save_session(&row).await.unwrap();
+    }
+    let other = SessionRow { id: "d".into(), data: "{}".into(), expires_at: 5_000, account: Some("operator:2".into()) };
+    db.store.save_session(&other).await.unwrap();
+    assert_eq!(db.store.delete_account_sessions("admin:t:1", Some("b")).await.unwrap(), 2);
+    assert!(db.store.load_session("b", 0).await.unwrap().is_some());
+    assert!(db.store.load_session("d", 0).await.unwrap().is_some());
+    assert_eq!(db.store.delete_account_sessions("admin:t:1", None).await.unwrap(), 1);
 }
 
 async fn a_new_session_never_overwrites_an_existing_id(db: TestDatabase) {
-    let first = SessionRow { id: "same".into(), data: "{}".into(), expires_at: 10 };
-    let second = SessionRow { id: "same".into(), data: r#"{"a":1}"#.into(), expires_at: 20 };
+    let first = SessionRow { id: "same".into(), data: "{}".into(), expires_at: 10, account: None };
+    let second = SessionRow { id: "same".into(), data: r#"{"a":1}"#.into(), expires_at: 20, account: None };
 
     assert!(db.store.insert_new_session(&first).await.unwrap());
     assert!(!db.store.insert_new_session(&second).await.unwrap());
@@ -653,7 +671,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
 
     assert_eq!(overview.backend, db.url.backend());
     assert_eq!(overview.schema_version, Store::latest_schema_version());
-    assert_eq!(Store::latest_schema_version(), 33);
+    assert_eq!(Store::latest_schema_version(), 34);
     assert_eq!(overview.tenant_count, 0);
 }
 

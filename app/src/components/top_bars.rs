@@ -65,7 +65,7 @@ fn SignedInAs(email: String) -> impl IntoView {
     view! {
         <div class="flex items-center gap-4">
             <span class="text-slate-600">
-                "Signed in as " <span id="signed-in-as" class="font-medium text-slate-900">{email}</span>
+                "Signed in as " <a id="signed-in-as" href="/account" title="Your account and password" class="font-medium text-slate-900 underline decoration-slate-300 hover:decoration-slate-900">{email}</a>
             </span>
             <ActionForm action=sign_out>
                 <button id="sign-out" type="submit" class="font-semibold text-indigo-600 hover:text-indigo-500">

@@ -29,6 +29,9 @@ pub struct HomeData {
     pub email: String,
     pub directories: Vec<DirectorySummary>,
     pub admins: Vec<String>,
+    /// An admin account (not someone sent in with an Admin Portal link): may change the
+    /// other admins.
+    pub manages_admins: bool,
 }
 
 #[server(endpoint = "admin_home")]
@@ -36,6 +39,7 @@ pub async fn admin_home() -> Result<HomeData, PortalError> {
     let admin = Admin::require().await?;
     let setups = service::onboarding::directory_setups(admin.store(), admin.tenant()).await?;
     let admins = service::admins::admins(admin.store(), admin.tenant()).await?;
+    let manages_admins = admin.session.portal_link().is_none();
     Ok(HomeData {
         tenant_name: admin.session.tenant_name,
         email: admin.session.email,
@@ -50,6 +54,7 @@ pub async fn admin_home() -> Result<HomeData, PortalError> {
             })
             .collect(),
         admins: admins.into_iter().map(|admin| admin.email).collect(),
+        manages_admins,
     })
 }
 
@@ -142,21 +147,19 @@ fn HomeContent(home: HomeData) -> impl IntoView {
                 }.into_any()
             }}
         </section>
-        <InviteSection admins=home.admins/>
+        <crate::pages::people::AdminsPanel tenant=String::new() may_change=home.manages_admins/>
+        <InviteSection/>
     }
 }
 
 #[component]
-fn InviteSection(admins: Vec<String>) -> impl IntoView {
+fn InviteSection() -> impl IntoView {
     let invite = ServerAction::<InviteAdmin>::new();
     let outcome = invite.value();
     view! {
-        <section class=CARD aria-labelledby="admins-heading">
-            <h2 id="admins-heading" class="text-lg font-semibold">"Admins"</h2>
-            <ul id="admin-list" class="mt-2 text-sm text-slate-700">
-                {admins.into_iter().map(|email| view! { <li>{email}</li> }).collect_view()}
-            </ul>
-            <ActionForm action=invite attr:class="mt-4 flex flex-wrap items-end gap-4 border-t border-slate-100 pt-4">
+        <section class=CARD aria-labelledby="invite-heading">
+            <h2 id="invite-heading" class="text-lg font-semibold">"Invite an admin"</h2>
+            <ActionForm action=invite attr:class="mt-4 flex flex-wrap items-end gap-4">
                 <div>
                     <label for="invite-valid-days" class="block text-sm font-medium text-slate-700">"Invitation valid for"</label>
                     <select id="invite-valid-days" name="valid_days" class=INPUT>

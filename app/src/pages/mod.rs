@@ -2,7 +2,8 @@
 //! it calls beside it.
 //!
 //! The operator console: [`status`] (`/`), [`tenants`] (`/tenants`, `/tenants/{slug}`),
-//! [`team`], [`api_keys`], [`support`], [`roles`]. The tenant admin's pages: [`setup_link`], [`admin_home`]
+//! [`team`], [`api_keys`], [`support`], [`roles`]; [`people`] (`/account` for everyone, and
+//! the admins of a tenant). The tenant admin's pages: [`setup_link`], [`admin_home`]
 //! (`/admin`), [`wizard`] (`/admin/connect` and the six setup steps), [`dashboard`], [`group_roles`],
 //! [`tokens`] (with [`oauth_clients`]), [`brake`], [`audit`], [`offboarding`], [`webhooks`], [`alerts`] (panels on those pages), and [`portal_link`] (an Admin Portal link that
 //! opens nothing). And [`sign_in`], [`not_found`] and the test-only
@@ -18,6 +19,7 @@ pub mod group_roles;
 pub mod not_found;
 pub mod oauth_clients;
 pub mod offboarding;
+pub mod people;
 pub mod portal_link;
 pub mod probe;
 pub mod roles;

@@ -5,16 +5,20 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
-use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON};
-use crate::components::{CopyField, ErrorBox, ErrorView, SignedIn, Skeleton, TopBar};
+use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::{Badge, CopyField, ErrorBox, ErrorView, SignedIn, Skeleton, TopBar};
 use crate::error::PortalError;
 
 /// One operator account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorRow {
+    pub id: String,
     pub email: String,
     pub role: String,
     pub created: String,
+    pub disabled: bool,
+    /// The operator looking at the page.
+    pub is_you: bool,
 }
 
 /// An account just added, with its password (shown once).
@@ -27,11 +31,14 @@ pub struct AddedOperator {
 
 #[server(endpoint = "list_operators")]
 pub async fn list_operators() -> Result<Vec<OperatorRow>, PortalError> {
-    let operator = crate::portal::Operator::require().await?;
-    let operators = service::operators::list(operator.store()).await?;
+    let viewer = crate::portal::Operator::require().await?;
+    let operators = service::operators::list(viewer.store()).await?;
     Ok(operators
         .into_iter()
         .map(|operator| OperatorRow {
+            id: operator.id.to_string(),
+            is_you: operator.id == viewer.session.id,
+            disabled: operator.disabled_at.is_some(),
             email: operator.email,
             role: operator.role.as_str().to_owned(),
             created: operator.created_at.format("%Y-%m-%d").to_string(),
@@ -67,7 +74,15 @@ pub fn TeamPage() -> impl IntoView {
 fn TeamView(operator: OperatorView) -> impl IntoView {
     let may_change = operator.role == "operator";
     let add = ServerAction::<AddOperator>::new();
-    let operators = Resource::new(move || add.version().get(), |_| list_operators());
+    let change = ServerAction::<crate::pages::people::ChangeOperator>::new();
+    // The account whose removal waits for a confirmation: id and email.
+    let confirming = RwSignal::new(None::<(String, String)>);
+    Effect::new(move |_| {
+        if change.version().get() > 0 {
+            confirming.set(None);
+        }
+    });
+    let operators = Resource::new(move || (add.version().get(), change.version().get()), |_| list_operators());
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
@@ -108,6 +123,24 @@ fn TeamView(operator: OperatorView) -> impl IntoView {
             </Show>
             <section class=CARD aria-labelledby="team-heading">
                 <h2 id="team-heading" class="text-lg font-semibold">"Operators and support staff"</h2>
+                <p class="mt-1 text-sm text-slate-600">"Disabling or removing someone signs them out everywhere at once."</p>
+                {move || change.value().get().and_then(Result::err).map(|error| view! { <div id="team-change-error" class="mt-3"><ErrorBox message=error.to_string()/></div> })}
+                {move || confirming.get().map(|(id, email)| view! {
+                    <div id="remove-operator-confirmation" role="alertdialog" aria-labelledby="remove-operator-question"
+                        class="mt-4 rounded-lg border border-red-200 bg-red-50 p-4">
+                        <p id="remove-operator-question" class="text-sm font-semibold text-red-900">
+                            {format!("Remove {email}? They are signed out at once and their account is deleted.")}
+                        </p>
+                        <ActionForm action=change attr:class="mt-3 flex flex-wrap gap-3">
+                            <input type="hidden" name="operator" value=id/>
+                            <input type="hidden" name="change" value="remove"/>
+                            <button id="confirm-remove-operator" type="submit" class="rounded-lg bg-red-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-600">
+                                {format!("Remove {email}")}
+                            </button>
+                            <button id="cancel-remove-operator" type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(None)>"Keep them"</button>
+                        </ActionForm>
+                    </div>
+                })}
                 <Transition fallback=|| view! { <Skeleton/> }>
                     {move || Suspend::new(async move {
                         match operators.await {
@@ -117,16 +150,39 @@ fn TeamView(operator: OperatorView) -> impl IntoView {
                                         <tr>
                                             <th scope="col" class="py-2 font-medium">"Email"</th>
                                             <th scope="col" class="py-2 font-medium">"Role"</th>
-                                            <th scope="col" class="py-2 text-right font-medium">"Since"</th>
+                                            <th scope="col" class="py-2 font-medium">"Since"</th>
+                                            <th scope="col" class="py-2 font-medium"><span class="sr-only">"Actions"</span></th>
                                         </tr>
                                     </thead>
                                     <tbody class="divide-y divide-slate-100">
-                                        {rows.into_iter().map(|row| view! {
-                                            <tr>
-                                                <td class="py-2">{row.email}</td>
-                                                <td class="py-2">{row.role}</td>
-                                                <td class="py-2 text-right text-slate-600">{row.created}</td>
-                                            </tr>
+                                        {rows.into_iter().map(|row| {
+                                            let actions = may_change && !row.is_you;
+                                            let (toggle, toggle_label) = if row.disabled { ("enable", "Enable") } else { ("disable", "Disable") };
+                                            let asked = (row.id.clone(), row.email.clone());
+                                            view! {
+                                                <tr data-operator=row.email.clone()>
+                                                    <td class="py-2">
+                                                        {row.email.clone()}
+                                                        {row.is_you.then(|| view! { <span class="ml-2 text-xs text-slate-500">"(you)"</span> })}
+                                                        {row.disabled.then(|| view! { <span class="ml-2"><Badge tone="bad" text="Disabled".to_owned()/></span> })}
+                                                    </td>
+                                                    <td class="py-2">{row.role}</td>
+                                                    <td class="py-2 text-slate-600">{row.created}</td>
+                                                    <td class="py-2">
+                                                        {actions.then(|| view! {
+                                                            <div class="flex justify-end gap-3">
+                                                                <ActionForm action=change>
+                                                                    <input type="hidden" name="operator" value=row.id.clone()/>
+                                                                    <input type="hidden" name="change" value=toggle/>
+                                                                    <button type="submit" class="toggle-operator text-xs font-semibold text-slate-700 hover:text-slate-900">{toggle_label}</button>
+                                                                </ActionForm>
+                                                                <button type="button" class="remove-operator text-xs font-semibold text-red-700 hover:text-red-600"
+                                                                    on:click=move |_| confirming.set(Some(asked.clone()))>"Remove"</button>
+                                                            </div>
+                                                        })}
+                                                    </td>
+                                                </tr>
+                                            }
                                         }).collect_view()}
                                     </tbody>
                                 </table>

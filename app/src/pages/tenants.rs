@@ -388,6 +388,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                 </Show>
                             </section>
                             <crate::pages::webhooks::TenantWebhooksSection slug=link_slug.clone()/>
+                            <crate::pages::people::AdminsPanel tenant=link_slug.clone() may_change/>
                             <Show when=move || may_change>
                                 <SetupLinkSection slug=link_slug.clone()/>
                                 <SsoSection slug=link_slug.clone() settings=sso.clone() configure/>

@@ -33,7 +33,12 @@ pub(crate) struct DatabaseSessionStore {
 impl DatabaseSessionStore {
     fn row(record: &Record) -> session_store::Result<SessionRow> {
         let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        Ok(SessionRow { id: record.id.to_string(), data, expires_at: record.expiry_date.unix_timestamp() })
+        Ok(SessionRow {
+            id: record.id.to_string(),
+            data,
+            expires_at: record.expiry_date.unix_timestamp(),
+            account: service::session::account_key(&record.data),
+        })
     }
 }
 

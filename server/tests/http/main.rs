@@ -27,6 +27,7 @@ mod nonhuman;
 mod oauth_clients;
 mod onboarding;
 mod operator_api;
+mod people;
 mod portal_links;
 mod processes;
 mod receipts;
