@@ -47,6 +47,10 @@ pub enum SetupLinkError {
     Used,
     #[error("this setup link has expired: ask for a new one")]
     Expired,
+    #[error("this setup link was withdrawn: ask for a new one")]
+    Revoked,
+    #[error("there is no such setup link")]
+    NoSuchLink,
     #[error("a setup link lives between one hour and {} days", MAX_SETUP_LINK_LIFETIME.num_days())]
     InvalidLifetime,
     #[error("enter an email address like name@example.com")]
@@ -116,6 +120,118 @@ pub async fn create_setup_link(
     Ok(IssuedSetupLink { id: link.id, secret, expires_at: link.expires_at })
 }
 
+/// Where a setup link is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupLinkState {
+    /// Can still be used.
+    Open,
+    Used,
+    Expired,
+    Revoked,
+}
+
+impl SetupLinkState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetupLinkState::Open => "open",
+            SetupLinkState::Used => "used",
+            SetupLinkState::Expired => "expired",
+            SetupLinkState::Revoked => "revoked",
+        }
+    }
+}
+
+/// A setup link as the lists show it (never its secret, which is not stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupLinkOverview {
+    pub id: SetupLinkId,
+    /// Who made it, in words: an email, an API key's label, "the command line".
+    pub made_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub state: SetupLinkState,
+}
+
+/// The tenant's setup links, newest first, with who made each and where it is in its life.
+pub async fn setup_links(
+    store: &Store,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+) -> Result<Vec<SetupLinkOverview>, ServiceError> {
+    let scope = store.tenant(tenant);
+    let links = scope.setup_links().await?;
+    let admins = scope.tenant_admins().await?;
+    let operators = store.operators().await?;
+    let keys = store.api_keys().await?;
+    let made_by = |actor: &str| -> String {
+        let (kind, id) = actor.split_once(':').unwrap_or((actor, ""));
+        let found = match kind {
+            "admin" => admins.iter().find(|a| a.id.to_string() == id).map(|a| a.email.clone()),
+            "operator" => operators.iter().find(|o| o.id.to_string() == id).map(|o| o.email.clone()),
+            "api-key" => keys.iter().find(|k| k.id.to_string() == id).map(|k| format!("API key ‘{}’", k.label)),
+            "cli" => Some("the command line".to_owned()),
+            _ => None,
+        };
+        found.unwrap_or_else(|| match kind {
+            "admin" => "a removed admin".to_owned(),
+            "operator" => "a removed operator".to_owned(),
+            _ => actor.to_owned(),
+        })
+    };
+    Ok(links
+        .into_iter()
+        .map(|link| {
+            let state = if link.used_at.is_some() {
+                SetupLinkState::Used
+            } else if link.revoked_at.is_some() {
+                SetupLinkState::Revoked
+            } else if link.expires_at <= now {
+                SetupLinkState::Expired
+            } else {
+                SetupLinkState::Open
+            };
+            SetupLinkOverview {
+                id: link.id,
+                made_by: made_by(&link.created_by),
+                created_at: link.created_at,
+                expires_at: link.expires_at,
+                used_at: link.used_at,
+                revoked_at: link.revoked_at,
+                state,
+            }
+        })
+        .collect())
+}
+
+/// Withdraws an open setup link of the tenant (`setup_link.revoked` in its trail); one
+/// used, expired or withdrawn already is refused with its state.
+pub async fn revoke_setup_link(
+    store: &Store,
+    actor: &Actor,
+    tenant: TenantId,
+    link: SetupLinkId,
+    now: DateTime<Utc>,
+) -> Result<(), SetupLinkError> {
+    let links = setup_links(store, tenant, now).await?;
+    let found = links.iter().find(|l| l.id == link).ok_or(SetupLinkError::NoSuchLink)?;
+    match found.state {
+        SetupLinkState::Used => return Err(SetupLinkError::Used),
+        SetupLinkState::Expired => return Err(SetupLinkError::Expired),
+        SetupLinkState::Revoked => return Err(SetupLinkError::Revoked),
+        SetupLinkState::Open => {}
+    }
+    let mut action = store.tenant(tenant).begin_action().await?;
+    if !action.revoke_setup_link(link, now).await? {
+        // Used at this very moment.
+        return Err(SetupLinkError::Used);
+    }
+    let detail = serde_json::json!({ "setup_link": link.to_string() });
+    action.commit(actor.record("setup_link.revoked", None, detail, now)).await?;
+    Ok(())
+}
+
 /// The tenant a setup link invites to, if the link can still be used.
 pub async fn open_setup_link(store: &Store, secret: &str, now: DateTime<Utc>) -> Result<Tenant, SetupLinkError> {
     let link = usable_link(store, secret, now).await?;
@@ -130,6 +246,9 @@ async fn usable_link(store: &Store, secret: &str, now: DateTime<Utc>) -> Result<
     let link = store.setup_link_by_digest(&digest(secret)).await?.ok_or(SetupLinkError::Unknown)?;
     if link.used_at.is_some() {
         return Err(SetupLinkError::Used);
+    }
+    if link.revoked_at.is_some() {
+        return Err(SetupLinkError::Revoked);
     }
     if link.expires_at <= now {
         return Err(SetupLinkError::Expired);

@@ -56,6 +56,8 @@ pub struct SetupLink {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
+    /// Withdrawn before it was used: it opens nothing.
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// How a directory's setup was completed.
@@ -137,10 +139,11 @@ fn admin_from_row((tenant, id, email, password_hash, oidc_subject, created_at, d
     TenantAdmin { tenant, id, email, password_hash, oidc_subject, created_at, disabled_at }
 }
 
-type LinkRow = (TenantId, SetupLinkId, String, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
+type LinkRow =
+    (TenantId, SetupLinkId, String, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
-fn link_from_row((tenant, id, created_by, created_at, expires_at, used_at): LinkRow) -> SetupLink {
-    SetupLink { tenant, id, created_by, created_at, expires_at, used_at }
+fn link_from_row((tenant, id, created_by, created_at, expires_at, used_at, revoked_at): LinkRow) -> SetupLink {
+    SetupLink { tenant, id, created_by, created_at, expires_at, used_at, revoked_at }
 }
 
 impl Store {
@@ -154,8 +157,7 @@ impl Store {
 
     /// The setup link whose secret has this digest, used or not, in whichever tenant.
     pub async fn setup_link_by_digest(&self, digest: &[u8; 32]) -> Result<Option<SetupLink>, StoreError> {
-        const QUERY: &str =
-            "SELECT tenant_id, id, created_by, created_at, expires_at, used_at FROM setup_links WHERE digest = $1";
+        const QUERY: &str = "SELECT tenant_id, id, created_by, created_at, expires_at, used_at, revoked_at FROM setup_links WHERE digest = $1";
         let row: Option<LinkRow> =
             on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(&digest[..]).fetch_optional(pool).await?);
         Ok(row.map(link_from_row))
@@ -169,7 +171,7 @@ const REACH_STEP: &str = "UPDATE directories SET setup_step = CASE WHEN setup_st
 impl TenantScope<'_> {
     /// The tenant's setup links, newest first.
     pub async fn setup_links(&self) -> Result<Vec<SetupLink>, StoreError> {
-        const QUERY: &str = "SELECT tenant_id, id, created_by, created_at, expires_at, used_at FROM setup_links \
+        const QUERY: &str = "SELECT tenant_id, id, created_by, created_at, expires_at, used_at, revoked_at FROM setup_links \
              WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC";
         let rows: Vec<LinkRow> =
             on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(pool).await?);
@@ -317,6 +319,21 @@ impl TenantScope<'_> {
 }
 
 impl crate::TenantAction<'_> {
+    /// Withdraws one of the tenant's setup links that is not used (nor withdrawn) yet;
+    /// `false` otherwise.
+    pub async fn revoke_setup_link(&mut self, id: SetupLinkId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        const QUERY: &str = "UPDATE setup_links SET revoked_at = $3 \
+             WHERE tenant_id = $1 AND id = $2 AND used_at IS NULL AND revoked_at IS NULL";
+        let updated = on_open!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(self.tenant)
+            .bind(id)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected());
+        Ok(updated == 1)
+    }
+
     /// Disables (`Some(at)`) or enables (`None`) one of the tenant's admins; `false` when
     /// the tenant has no such admin.
     pub async fn set_admin_disabled(
@@ -394,7 +411,7 @@ impl crate::TenantAction<'_> {
     /// email belongs to an admin already. Expiry is the caller's check, at its own time.
     pub async fn redeem_setup_link(&mut self, link: SetupLinkId, admin: &TenantAdmin) -> Result<bool, StoreError> {
         const USE: &str = "UPDATE setup_links SET used_at = $1, used_by = $2 \
-             WHERE tenant_id = $3 AND id = $4 AND used_at IS NULL";
+             WHERE tenant_id = $3 AND id = $4 AND used_at IS NULL AND revoked_at IS NULL";
         const INSERT: &str = "INSERT INTO tenant_admins (tenant_id, id, email, password_hash, oidc_subject, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)";
         let tenant = self.tenant;

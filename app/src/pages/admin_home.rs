@@ -149,6 +149,7 @@ fn HomeContent(home: HomeData) -> impl IntoView {
         </section>
         <crate::pages::people::AdminsPanel tenant=String::new() may_change=home.manages_admins/>
         <InviteSection/>
+        <crate::pages::setup_links::SetupLinksPanel tenant=String::new() may_change=home.manages_admins/>
     }
 }
 

@@ -24,6 +24,7 @@ pub mod portal_link;
 pub mod probe;
 pub mod roles;
 pub mod setup_link;
+pub mod setup_links;
 pub mod sign_in;
 pub mod status;
 pub mod support;

@@ -88,19 +88,23 @@ pub struct AdminRow {
     pub is_you: bool,
 }
 
-/// The caller's reach over a tenant's admins: an operator (with the tenant's slug) or an
-/// admin of the tenant (slug empty).
+/// The caller's reach over a tenant's people and invitations: an operator (with the
+/// tenant's slug) or an admin of the tenant (slug empty).
 #[cfg(feature = "ssr")]
-struct AdminsReach {
-    store: service::Store,
-    tenant: service::TenantId,
-    actor: service::Actor,
-    by_admin: Option<service::session::TenantAdminId>,
-    effects: service::Effects,
+pub(crate) struct TenantReach {
+    pub(crate) store: service::Store,
+    pub(crate) tenant: service::TenantId,
+    pub(crate) actor: service::Actor,
+    /// The admin asking, when it is one with an account.
+    pub(crate) by_admin: Option<service::session::TenantAdminId>,
+    pub(crate) effects: service::Effects,
 }
 
+/// Who may read (`change`: change) a tenant's admins and setup links: an operator of
+/// either role reads, of the operator role changes; the tenant's own admins do both, and
+/// someone sent in with an Admin Portal link reads.
 #[cfg(feature = "ssr")]
-async fn admins_reach(tenant: &str, change: bool) -> Result<AdminsReach, PortalError> {
+pub(crate) async fn tenant_reach(tenant: &str, change: bool) -> Result<TenantReach, PortalError> {
     if tenant.is_empty() {
         let admin = crate::portal::Admin::require().await?;
         let by_admin = match admin.session.identity {
@@ -111,7 +115,7 @@ async fn admins_reach(tenant: &str, change: bool) -> Result<AdminsReach, PortalE
             }
             service::session::AdminIdentity::PortalLink(_) => None,
         };
-        return Ok(AdminsReach {
+        return Ok(TenantReach {
             store: admin.store().clone(),
             tenant: admin.tenant(),
             actor: admin.actor(),
@@ -126,7 +130,7 @@ async fn admins_reach(tenant: &str, change: bool) -> Result<AdminsReach, PortalE
     };
     let slug: service::TenantSlug = tenant.parse().map_err(|_| PortalError::no_such_tenant())?;
     let found = service::tenants::find(operator.store(), &slug).await?.ok_or_else(PortalError::no_such_tenant)?;
-    Ok(AdminsReach {
+    Ok(TenantReach {
         store: operator.store().clone(),
         tenant: found.id,
         actor: operator.actor(),
@@ -138,7 +142,7 @@ async fn admins_reach(tenant: &str, change: bool) -> Result<AdminsReach, PortalE
 /// A tenant's admins: `tenant` is the slug for an operator, empty for the tenant's admin.
 #[server(endpoint = "tenant_admins")]
 pub async fn tenant_admins(tenant: String) -> Result<Vec<AdminRow>, PortalError> {
-    let reach = admins_reach(&tenant, false).await?;
+    let reach = tenant_reach(&tenant, false).await?;
     let admins = service::admins::admins(&reach.store, reach.tenant).await?;
     Ok(admins
         .into_iter()
@@ -161,7 +165,7 @@ pub async fn tenant_admins(tenant: String) -> Result<Vec<AdminRow>, PortalError>
 /// Disables, enables or removes one of a tenant's admins (recorded in the tenant's trail).
 #[server(endpoint = "change_tenant_admin")]
 pub async fn change_tenant_admin(tenant: String, admin: String, change: String) -> Result<(), PortalError> {
-    let reach = admins_reach(&tenant, true).await?;
+    let reach = tenant_reach(&tenant, true).await?;
     let change = parse_change(&change)?;
     let target = admin.parse().map_err(|_| PortalError::NotFound("There is no such account.".to_owned()))?;
     let now = reach.effects.now();

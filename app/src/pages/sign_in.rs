@@ -72,6 +72,7 @@ fn sso_message(code: &str) -> &'static str {
         }
         "link-used" => "This setup link has been used already. Ask for a new one, or sign in.",
         "link-expired" => "This setup link has expired. Ask for a new one.",
+        "link-revoked" => "This setup link was withdrawn. Ask for a new one.",
         "email-taken" => "An account with your email exists already. Sign in with it instead.",
         "link-unknown" => "This setup link is not valid. Check that it was copied whole.",
         _ => "Single sign-on is unavailable right now. Try again shortly.",

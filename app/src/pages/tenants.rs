@@ -388,7 +388,6 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                 </Show>
                             </section>
                             <crate::pages::webhooks::TenantWebhooksSection slug=link_slug.clone()/>
-                            <crate::pages::people::AdminsPanel tenant=link_slug.clone() may_change/>
                             <Show when=move || may_change>
                                 <SetupLinkSection slug=link_slug.clone()/>
                                 <SsoSection slug=link_slug.clone() settings=sso.clone() configure/>
@@ -404,6 +403,10 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                     }
                 })}
             </Transition>
+            // Outside the boundary: these panels load in the browser (a LocalResource read
+            // inside a boundary is what once made this page panic while rendering).
+            <crate::pages::people::AdminsPanel tenant=slug() may_change/>
+            <crate::pages::setup_links::SetupLinksPanel tenant=slug() may_change/>
         </main>
     }
 }

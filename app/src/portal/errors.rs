@@ -101,8 +101,8 @@ impl From<SetupLinkError> for PortalError {
         let sentence = service::sentence(&error.to_string());
         match error {
             SetupLinkError::Service(_) => PortalError::unavailable(),
-            SetupLinkError::Unknown => PortalError::NotFound(sentence),
-            SetupLinkError::Used | SetupLinkError::Expired => PortalError::Gone(sentence),
+            SetupLinkError::Unknown | SetupLinkError::NoSuchLink => PortalError::NotFound(sentence),
+            SetupLinkError::Used | SetupLinkError::Expired | SetupLinkError::Revoked => PortalError::Gone(sentence),
             SetupLinkError::EmailTaken => PortalError::Conflict(sentence),
             SetupLinkError::InvalidLifetime | SetupLinkError::InvalidEmail | SetupLinkError::PasswordTooShort => {
                 PortalError::Invalid(sentence)

@@ -101,6 +101,7 @@ fn failed(error: &SsoError) -> Response {
         SsoError::NoAccount => "no-account",
         SsoError::SetupLink(SetupLinkError::Used) => "link-used",
         SsoError::SetupLink(SetupLinkError::Expired) => "link-expired",
+        SsoError::SetupLink(SetupLinkError::Revoked) => "link-revoked",
         SsoError::SetupLink(SetupLinkError::EmailTaken) => "email-taken",
         SsoError::SetupLink(SetupLinkError::Service(_)) | SsoError::Service(_) => "unavailable",
         SsoError::SetupLink(_) => "link-unknown",

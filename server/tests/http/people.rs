@@ -14,6 +14,7 @@ store::backend_tests!(
     disabling_or_removing_an_operator_signs_them_out_at_once,
     admins_are_disabled_and_removed_by_operators_and_each_other_and_signed_out,
     a_password_change_signs_out_every_other_session,
+    setup_links_are_listed_with_their_maker_and_an_open_one_is_withdrawn,
 );
 
 async fn sign_in<'a>(server: &'a TestServer, email: &str, password: &str) -> (Visitor<'a>, u16) {
@@ -193,4 +194,90 @@ async fn a_password_change_signs_out_every_other_session(db: TestDatabase) {
     let tenant = service::tenants::find(&db.store, &"acme".parse().unwrap()).await.unwrap().unwrap();
     let trail = db.store.tenant(tenant.id).audit_records(0, 1000).await.unwrap();
     assert!(trail.iter().any(|r| r.action == "admin.password_changed"));
+}
+
+async fn setup_links_are_listed_with_their_maker_and_an_open_one_is_withdrawn(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let from_operator: String = server
+        .json_call("/api/create_setup_link", &[("slug", "acme"), ("valid_days", "7")])
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let from_admin: String = admin.json("/api/invite_admin", &[("valid_days", "7")]).await.as_str().unwrap().to_owned();
+    let secret_of = |url: &str| url.rsplit('/').next().unwrap().to_owned();
+
+    let listed = server.json_call("/api/list_setup_links", &[("tenant", "acme")]).await;
+    let rows = listed.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{listed}");
+    let states: Vec<&str> = rows.iter().map(|r| r["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["open", "open", "used"], "newest first");
+    assert_eq!(rows[0]["made_by"], "it@acme.example");
+    assert_eq!(rows[1]["made_by"], OPERATOR_EMAIL);
+    let operator_link = rows[1]["id"].as_str().unwrap().to_owned();
+    let used_link = rows[2]["id"].as_str().unwrap().to_owned();
+
+    // The tenant's admin withdraws the operator's link: it opens nothing any more.
+    admin.json("/api/revoke_setup_link", &[("tenant", ""), ("link", &operator_link)]).await;
+    let visitor = Visitor::new(&server);
+    let refused = visitor
+        .call(
+            "/api/accept_setup_link",
+            &[
+                ("secret", &secret_of(&from_operator)),
+                ("email", "late@acme.example"),
+                ("password", "a long enough password"),
+                ("password_again", "a long enough password"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 410);
+    assert!(refused.text().await.unwrap().contains("withdrawn"));
+    for (link, words) in [(&operator_link, "withdrawn"), (&used_link, "used already")] {
+        let again = admin.call("/api/revoke_setup_link", &[("tenant", ""), ("link", link)]).await;
+        assert_eq!(again.status(), 410);
+        assert!(again.text().await.unwrap().contains(words), "{words}");
+    }
+    // Another tenant's admin reaches none of acme's links.
+    let stranger = admin_of(&server, "globex", "it@globex.example").await;
+    let admin_link =
+        server.json_call("/api/list_setup_links", &[("tenant", "acme")]).await[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(stranger.call("/api/revoke_setup_link", &[("tenant", ""), ("link", &admin_link)]).await.status(), 404);
+
+    // The operator API lists and withdraws them too.
+    let key = crate::operator_api::api_key(&db).await;
+    let http = reqwest::Client::new();
+    let listed: Value = http
+        .get(server.url("/api/v1/tenants/acme/setup-links"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[1]["state"], "revoked");
+    let delete = |id: String| {
+        http.delete(server.url(&format!("/api/v1/tenants/acme/setup-links/{id}"))).bearer_auth(&key).send()
+    };
+    assert_eq!(delete(admin_link.clone()).await.unwrap().status(), 204);
+    assert_eq!(delete(admin_link.clone()).await.unwrap().status(), 409);
+    assert_eq!(delete("nonsense".to_owned()).await.unwrap().status(), 404);
+    let opened = Visitor::new(&server)
+        .call(
+            "/api/accept_setup_link",
+            &[
+                ("secret", &secret_of(&from_admin)),
+                ("email", "late@acme.example"),
+                ("password", "a long enough password"),
+                ("password_again", "a long enough password"),
+            ],
+        )
+        .await;
+    assert_eq!(opened.status(), 410);
+
+    let tenant = service::tenants::find(&db.store, &"acme".parse().unwrap()).await.unwrap().unwrap();
+    let trail = db.store.tenant(tenant.id).audit_records(0, 1000).await.unwrap();
+    assert_eq!(trail.iter().filter(|r| r.action == "setup_link.revoked").count(), 2);
 }

@@ -231,6 +231,8 @@ async fn every_portal_page_renders_whole_when_many_render_at_once(db: TestDataba
         ("/tenants/wayne".to_owned(), r#"id="show-webhooks""#),
         ("/support".to_owned(), r#"id="causes-heading""#),
         ("/team".to_owned(), r#"id="team-table""#),
+        ("/api-keys".to_owned(), r#"id="keys-heading""#),
+        ("/account".to_owned(), r#"id="change-password""#),
     ];
     let mut admin_pages = vec![
         ("/admin".to_owned(), r#"id="signed-in-as""#),
@@ -239,6 +241,7 @@ async fn every_portal_page_renders_whole_when_many_render_at_once(db: TestDataba
         ("/admin/webhooks".to_owned(), r#"id="create-webhook""#),
         (format!("/admin/directories/{directory}"), r#"id="signed-in-as""#),
         (format!("/admin/directories/{directory}/tokens"), r#"id="create-token""#),
+        ("/account".to_owned(), r#"id="change-password""#),
     ];
     for step in ["provider", "endpoint", "token", "mapping", "roles", "test"] {
         admin_pages.push((format!("/admin/directories/{directory}/setup/{step}"), r#"id="signed-in-as""#));

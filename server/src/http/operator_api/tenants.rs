@@ -297,3 +297,82 @@ pub(super) async fn create_setup_link(
     };
     Ok((StatusCode::CREATED, Json(body)))
 }
+
+/// A setup link as listed (its URL is never stored, so never listed).
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct SetupLinkStateBody {
+    id: String,
+    /// Who made it: an email, an API key's label, or "the command line".
+    made_by: String,
+    created_at: String,
+    expires_at: String,
+    /// `open`, `used`, `expired` or `revoked`.
+    state: String,
+    used_at: Option<String>,
+    revoked_at: Option<String>,
+}
+
+/// The tenant's setup links, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants/{slug}/setup-links",
+    params(("slug" = String, Path, description = "The tenant's name in addresses")),
+    responses(
+        (status = 200, description = "The links, newest first", body = [SetupLinkStateBody]),
+        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn list_setup_links(
+    _key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<Vec<SetupLinkStateBody>>, ApiFailure> {
+    let (tenant, _) = tenant_named(&state, &slug).await?;
+    let links = service::admins::setup_links(&state.store, tenant.id, state.effects.now()).await?;
+    Ok(Json(
+        links
+            .into_iter()
+            .map(|link| SetupLinkStateBody {
+                id: link.id.to_string(),
+                made_by: link.made_by,
+                created_at: rfc3339(link.created_at),
+                expires_at: rfc3339(link.expires_at),
+                state: link.state.as_str().to_owned(),
+                used_at: link.used_at.map(rfc3339),
+                revoked_at: link.revoked_at.map(rfc3339),
+            })
+            .collect(),
+    ))
+}
+
+/// Withdraws an open setup link: it opens nothing from then on.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tenants/{slug}/setup-links/{link}",
+    params(
+        ("slug" = String, Path, description = "The tenant's name in addresses"),
+        ("link" = String, Path, description = "The link's id"),
+    ),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 404, description = "No such tenant or link", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The link was used, has expired or was withdrawn already", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn revoke_setup_link(
+    key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path((slug, link)): Path<(String, String)>,
+) -> Result<StatusCode, ApiFailure> {
+    use service::admins::SetupLinkError;
+    let (tenant, _) = tenant_named(&state, &slug).await?;
+    let not_found = || ApiFailure::NotFound(format!("tenant {slug} has no setup link {link}"));
+    let id = link.parse().map_err(|_| not_found())?;
+    let now = state.effects.now();
+    match service::admins::revoke_setup_link(&state.store, &key.actor(), tenant.id, id, now).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(SetupLinkError::NoSuchLink) => Err(not_found()),
+        Err(SetupLinkError::Service(error)) => Err(error.into()),
+        Err(refused) => Err(ApiFailure::Conflict(refused.to_string())),
+    }
+}

@@ -1,0 +1,136 @@
+//! A tenant's setup links (on the operator's tenant page and the admin's home): who made
+//! each, when it expires, whether it was used; an open one is withdrawn after a
+//! confirmation, and then opens nothing.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::components::style::{CARD, SECONDARY_BUTTON};
+use crate::components::{Badge, ErrorBox, Skeleton};
+use crate::error::PortalError;
+
+/// A setup link as the panel shows it (the secret is never stored, so never shown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupLinkRow {
+    pub id: String,
+    pub made_by: String,
+    pub created: String,
+    pub expires: String,
+    /// `open`, `used`, `expired` or `revoked`.
+    pub state: String,
+    /// When it was used or withdrawn.
+    pub settled: Option<String>,
+}
+
+/// `tenant`: the slug for an operator, empty for the tenant's admin.
+#[server(endpoint = "list_setup_links")]
+pub async fn list_setup_links(tenant: String) -> Result<Vec<SetupLinkRow>, PortalError> {
+    use crate::portal::date_time;
+    let reach = crate::pages::people::tenant_reach(&tenant, false).await?;
+    let links = service::admins::setup_links(&reach.store, reach.tenant, reach.effects.now()).await?;
+    Ok(links
+        .into_iter()
+        .map(|link| SetupLinkRow {
+            id: link.id.to_string(),
+            made_by: link.made_by,
+            created: date_time(Some(link.created_at)),
+            expires: date_time(Some(link.expires_at)),
+            state: link.state.as_str().to_owned(),
+            settled: link.used_at.or(link.revoked_at).map(|at| date_time(Some(at))),
+        })
+        .collect())
+}
+
+#[server(endpoint = "revoke_setup_link")]
+pub async fn revoke_setup_link(tenant: String, link: String) -> Result<(), PortalError> {
+    let reach = crate::pages::people::tenant_reach(&tenant, true).await?;
+    let no_such_link = || PortalError::NotFound("There is no such setup link.".to_owned());
+    let link = link.parse().map_err(|_| no_such_link())?;
+    let now = reach.effects.now();
+    Ok(service::admins::revoke_setup_link(&reach.store, &reach.actor, reach.tenant, link, now).await?)
+}
+
+/// The panel; nothing when the tenant has no setup link.
+#[component]
+pub fn SetupLinksPanel(tenant: String, may_change: bool) -> impl IntoView {
+    let revoke = ServerAction::<RevokeSetupLink>::new();
+    let confirming = RwSignal::new(None::<(String, String)>);
+    Effect::new(move |_| {
+        if revoke.version().get() > 0 {
+            confirming.set(None);
+        }
+    });
+    let list_tenant = tenant.clone();
+    let links = LocalResource::new(move || {
+        revoke.version().track();
+        list_setup_links(list_tenant.clone())
+    });
+    view! {
+        {move || {
+            let tenant = tenant.clone();
+            match links.get() {
+                None => view! { <Skeleton lines=2/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                Some(Ok(rows)) if rows.is_empty() => ().into_any(),
+                Some(Ok(rows)) => view! {
+                    <section class=CARD aria-labelledby="setup-links-heading">
+                        <h2 id="setup-links-heading" class="text-lg font-semibold">"Setup links"</h2>
+                        <p class="mt-1 text-sm text-slate-600">"Each works once. Withdraw one that was sent to the wrong person or is no longer needed."</p>
+                        {move || revoke.value().get().and_then(Result::err).map(|error| view! { <div id="setup-link-error" class="mt-3"><ErrorBox message=error.to_string()/></div> })}
+                        {
+                            move || confirming.get().map(|(id, made)| {
+                                let tenant = tenant.clone();
+                                view! {
+                                <div id="revoke-setup-link-confirmation" role="alertdialog" aria-labelledby="revoke-setup-link-question"
+                                    class="mt-4 rounded-lg border border-red-200 bg-red-50 p-4">
+                                    <p id="revoke-setup-link-question" class="text-sm font-semibold text-red-900">
+                                        {format!("Withdraw the setup link made {made}? Whoever has it can no longer use it.")}
+                                    </p>
+                                    <ActionForm action=revoke attr:class="mt-3 flex flex-wrap gap-3">
+                                        <input type="hidden" name="tenant" value=tenant/>
+                                        <input type="hidden" name="link" value=id/>
+                                        <button id="confirm-revoke-setup-link" type="submit" class="rounded-lg bg-red-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-600">
+                                            "Withdraw it"
+                                        </button>
+                                        <button id="cancel-revoke-setup-link" type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(None)>"Keep it"</button>
+                                    </ActionForm>
+                                </div>
+                                }
+                            })
+                        }
+                        <ul id="setup-link-list" class="mt-4 divide-y divide-slate-100 text-sm">
+                            {rows.into_iter().map(|row| {
+                                let (tone, label) = match row.state.as_str() {
+                                    "open" => ("good", "Open"),
+                                    "used" => ("neutral", "Used"),
+                                    "expired" => ("warn", "Expired"),
+                                    _ => ("bad", "Withdrawn"),
+                                };
+                                let made = format!("by {} on {}", row.made_by, row.created);
+                                let detail = match (row.state.as_str(), row.settled) {
+                                    ("used", Some(at)) => format!("Made {made}; used {at}"),
+                                    ("revoked", Some(at)) => format!("Made {made}; withdrawn {at}"),
+                                    _ => format!("Made {made}; expires {}", row.expires),
+                                };
+                                let open = may_change && row.state == "open";
+                                let asked = (row.id.clone(), made);
+                                view! {
+                                    <li class="flex flex-wrap items-center justify-between gap-3 py-2" data-setup-link=row.id>
+                                        <p class="text-slate-700">{detail}</p>
+                                        <div class="flex items-center gap-3">
+                                            <Badge tone text=label.to_owned()/>
+                                            {open.then(|| view! {
+                                                <button type="button" class="revoke-setup-link text-xs font-semibold text-red-700 hover:text-red-600"
+                                                    on:click=move |_| confirming.set(Some(asked.clone()))>"Withdraw"</button>
+                                            })}
+                                        </div>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                }.into_any(),
+            }
+        }}
+    }
+}
