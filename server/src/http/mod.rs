@@ -13,6 +13,7 @@ mod operator_api;
 mod portal_visit;
 mod render_guard;
 mod scim_endpoints;
+mod security_headers;
 mod sessions;
 mod sso;
 mod workos_api;
@@ -140,7 +141,8 @@ impl App {
     pub fn into_router(self) -> Router {
         let state = self.state;
         let portal_routes = portal_route_list();
-        let session_layer = sessions::layer(state.store.clone(), state.secure_cookies);
+        let secure_cookies = state.secure_cookies;
+        let session_layer = sessions::layer(state.store.clone(), secure_cookies);
         let portal_context = app::portal::Portal {
             store: state.store.clone(),
             settings: state.portal.clone(),
@@ -183,8 +185,10 @@ impl App {
             .layer(axum::middleware::from_fn_with_state(state.trust_forwarded_for, client_address::resolve))
             .with_state(state)
             .layer(session_layer);
+        let security_headers = security_headers::SecurityHeaders::new(secure_cookies);
         machines
             .merge(portal)
+            .layer(axum::middleware::from_fn_with_state(security_headers, security_headers::add))
             .layer(CompressionLayer::new())
             .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
             .layer(TraceLayer::new_for_http().make_span_with(request_span))

@@ -23,6 +23,7 @@ store::backend_tests!(
     five_wrong_guesses_from_one_address_do_not_lock_the_owner_out,
     a_live_stream_ends_with_its_session_and_an_admin_holds_four_at_most,
     a_tenant_gets_no_more_directories_than_the_deployment_allows,
+    every_answer_carries_the_browser_security_headers,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -937,4 +938,30 @@ async fn a_tenant_gets_no_more_directories_than_the_deployment_allows(db: TestDa
     assert_eq!(db.store.tenant(tenant.id).directories().await.unwrap().len(), 2);
     let trail = db.store.tenant(tenant.id).audit_records(0, 1000).await.unwrap();
     assert_eq!(trail.iter().filter(|r| r.action == "directory.created").count(), 2);
+}
+
+/// Pages, server functions, bundle files, SCIM and API answers all tell the browser not to
+/// be framed, not to sniff, and not to send addresses (a setup link's is its secret) to
+/// other sites; HSTS only behind https (see the unit test of `SecurityHeaders`).
+async fn every_answer_carries_the_browser_security_headers(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let visitor = Visitor::new(&server);
+    let answers = [
+        visitor.get("/sign-in").await,
+        visitor.get("/setup/setup_unknown").await,
+        visitor.call("/api/current_account", &[]).await,
+        visitor.get("/scim/v2/00000000-0000-0000-0000-000000000000/Users").await,
+        visitor.get("/api/v1/tenants").await,
+        visitor.get("/healthz").await,
+    ];
+    for answer in answers {
+        let headers = answer.headers();
+        let what = answer.url().path().to_owned();
+        assert_eq!(headers["x-frame-options"], "DENY", "{what}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{what}");
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("frame-ancestors 'none'"), "{what}: {policy}");
+        assert!(!headers.contains_key("strict-transport-security"), "{what}: no HSTS over http");
+    }
 }
