@@ -1,6 +1,10 @@
 //! The portal: Leptos pages and components, rendered on the server and hydrated in the
 //! browser, and the server functions they call (which delegate to the `service` crate).
 
+// A release build keeps every view's full type (debug builds erase them), and the deepest
+// pages (a top bar and a page of sections) nest past the compiler's default of 128.
+#![recursion_limit = "256"]
+
 pub mod auth;
 pub mod components;
 pub mod error;
