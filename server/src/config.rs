@@ -258,9 +258,10 @@ pub struct Config {
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub database_max_connections: u32,
 
-    /// Deliver webhooks to private, loopback and link-local addresses too (on-premises
-    /// receivers, tests). Off by default: such targets are refused.
-    #[arg(long, env = "WEBHOOKS_ALLOW_INTERNAL_TARGETS", global = true)]
+    /// Let outbound requests (webhook deliveries, tenants' OpenID Connect providers) reach
+    /// private, loopback and link-local addresses too (on-premises receivers and
+    /// providers, tests). Off by default: such targets are refused.
+    #[arg(long, env = "WEBHOOKS_ALLOW_INTERNAL_TARGETS", global = true, alias = "allow-internal-targets")]
     pub webhooks_allow_internal_targets: bool,
 
     /// Seconds a verified SCIM token is trusted without reading the database again; 0

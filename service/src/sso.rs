@@ -53,39 +53,77 @@ impl From<store::StoreError> for SsoError {
     }
 }
 
-/// The HTTP client for providers: it follows no redirects, so a provider's discovery or
-/// token endpoint cannot bounce the server into other addresses.
+/// The HTTP client for providers, under the webhooks' outbound policy: it follows no
+/// redirects (a provider's discovery or token endpoint cannot bounce the server into other
+/// addresses), uses no proxy from the environment, and unless the operator allows internal
+/// targets, reaches no internal address — names resolve to public addresses only (the
+/// webhooks' resolver) and an address written literally in a URL (an issuer, or a token or
+/// JWKS endpoint its discovery document names) is refused before any request.
 #[derive(Debug, Clone)]
 pub struct SsoClient {
     /// `None` when the TLS stack could not start: every sign-in then fails as a provider error.
     http: Option<openidconnect::reqwest::Client>,
+    allow_internal_targets: bool,
+}
+
+/// Why a request to a provider did not go out, or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboundError {
+    #[error("{0} is an internal address, and the operator has not allowed internal targets")]
+    InternalTarget(String),
+    #[error(transparent)]
+    Http(#[from] openidconnect::HttpClientError<openidconnect::reqwest::Error>),
 }
 
 impl SsoClient {
-    pub fn new() -> Self {
-        let built = openidconnect::reqwest::Client::builder()
+    /// `allow_internal_targets`: the operator lets outbound requests reach private,
+    /// loopback and link-local addresses (a provider on the same network; tests).
+    pub fn new(allow_internal_targets: bool) -> Self {
+        let mut builder = openidconnect::reqwest::Client::builder()
             .redirect(openidconnect::reqwest::redirect::Policy::none())
             // As the webhook client: a proxy from the environment is not used unless configured.
             .no_proxy()
-            .timeout(std::time::Duration::from_secs(10))
-            .build();
-        match built {
-            Ok(http) => Self { http: Some(http) },
+            .timeout(std::time::Duration::from_secs(10));
+        if !allow_internal_targets {
+            builder = builder.dns_resolver(crate::webhooks::public_only_resolver());
+        }
+        match builder.build() {
+            Ok(http) => Self { http: Some(http), allow_internal_targets },
             Err(error) => {
                 tracing::error!(%error, "single sign-on is unavailable: the HTTP client did not start");
-                Self { http: None }
+                Self { http: None, allow_internal_targets }
             }
         }
     }
 
-    fn http(&self) -> Result<&openidconnect::reqwest::Client, SsoError> {
-        self.http.as_ref().ok_or_else(|| SsoError::Provider("the HTTP client did not start".to_owned()))
+    /// One request to a provider, under the outbound policy.
+    async fn send(&self, request: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, OutboundError> {
+        use openidconnect::AsyncHttpClient as _;
+        let http = self.http.as_ref().ok_or_else(|| OutboundError::InternalTarget("no HTTP client".to_owned()))?;
+        if !self.allow_internal_targets
+            && let Some(host) = request.uri().host()
+            && let Ok(ip) = host.trim_matches(['[', ']']).parse::<std::net::IpAddr>()
+            && crate::webhooks::is_internal(ip)
+        {
+            return Err(OutboundError::InternalTarget(host.to_owned()));
+        }
+        Ok(http.call(request).await?)
+    }
+
+    fn ready(&self) -> Result<(), SsoError> {
+        self.http.as_ref().map(drop).ok_or_else(|| SsoError::Provider("the HTTP client did not start".to_owned()))
     }
 }
 
-impl Default for SsoClient {
-    fn default() -> Self {
-        Self::new()
+/// The client openidconnect sends discovery, JWKS and token requests through.
+impl<'c> openidconnect::AsyncHttpClient<'c> for SsoClient {
+    type Error = OutboundError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<openidconnect::HttpResponse, OutboundError>> + Send + Sync + 'c>,
+    >;
+
+    fn call(&'c self, request: openidconnect::HttpRequest) -> Self::Future {
+        Box::pin(self.send(request))
     }
 }
 
@@ -261,7 +299,8 @@ pub async fn finish(
         .exchange_code(AuthorizationCode::new(code.to_owned()))
         .map_err(|error| SsoError::Provider(error.to_string()))?
         .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()));
-    let tokens = exchange.request_async(client.http()?).await.map_err(|error| SsoError::Provider(error.to_string()))?;
+    client.ready()?;
+    let tokens = exchange.request_async(client).await.map_err(|error| SsoError::Provider(error.to_string()))?;
     let id_token =
         tokens.id_token().ok_or_else(|| SsoError::InvalidToken("the answer holds no ID token".to_owned()))?;
     let verifier = oidc.id_token_verifier();
@@ -317,7 +356,8 @@ async fn discover(
 ) -> Result<ConfiguredClient, SsoError> {
     let issuer =
         IssuerUrl::new(provider.issuer.clone()).map_err(|error| SsoError::InvalidSettings(error.to_string()))?;
-    let metadata = CoreProviderMetadata::discover_async(issuer, client.http()?)
+    client.ready()?;
+    let metadata = CoreProviderMetadata::discover_async(issuer, client)
         .await
         .map_err(|error| SsoError::Provider(format!("discovery: {error}")))?;
     let redirect =

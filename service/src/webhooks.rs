@@ -234,6 +234,11 @@ pub fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
+/// The resolver of every outbound client under the policy (webhooks, single sign-on).
+pub(crate) fn public_only_resolver() -> Arc<impl reqwest::dns::Resolve + 'static> {
+    Arc::new(PublicOnly)
+}
+
 /// Resolves names for the delivery client, dropping internal addresses (all of them
 /// internal: the connection fails), so a name cannot be re-pointed at one after
 /// registration.

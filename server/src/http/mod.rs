@@ -119,7 +119,7 @@ impl App {
                 refusal_records: scim_endpoints::audit::RefusalRecords::default(),
                 secure_cookies,
                 audit: service::audit::AuditLog::start(store_for_audit).0,
-                sso: service::sso::SsoClient::new(),
+                sso: service::sso::SsoClient::new(config.webhooks_allow_internal_targets),
                 webhooks: crate::webhook_options(config),
                 metrics: PortalMetrics::default(),
                 effects,

@@ -26,6 +26,7 @@ store::backend_tests!(
     an_admin_made_with_single_sign_on_signs_in_again_with_it,
     single_sign_on_refuses_forged_state_bad_tokens_and_strangers,
     sso_settings_are_checked_and_need_the_operator_role,
+    a_provider_at_an_internal_address_is_not_contacted_unless_the_operator_allows_it,
 );
 
 /// A throwaway 2048-bit RSA key for signing the stand-in provider's ID tokens.
@@ -220,7 +221,7 @@ async fn sign_in_through(server: &TestServer, browser: &reqwest::Client, form: &
 
 async fn an_admin_made_with_single_sign_on_signs_in_again_with_it(db: TestDatabase) {
     let provider = start_provider().await;
-    let server = TestServer::start(&db).await;
+    let server = TestServer::start_with(&db, &["--allow-internal-targets"]).await;
     let secret = acme_with_sso(&server, &provider).await;
     let browser = client();
 
@@ -266,7 +267,7 @@ async fn an_admin_made_with_single_sign_on_signs_in_again_with_it(db: TestDataba
 
 async fn single_sign_on_refuses_forged_state_bad_tokens_and_strangers(db: TestDatabase) {
     let provider = start_provider().await;
-    let server = TestServer::start(&db).await;
+    let server = TestServer::start_with(&db, &["--allow-internal-targets"]).await;
     let secret = acme_with_sso(&server, &provider).await;
 
     // A callback this browser did not start.
@@ -302,7 +303,7 @@ async fn single_sign_on_refuses_forged_state_bad_tokens_and_strangers(db: TestDa
 }
 
 async fn sso_settings_are_checked_and_need_the_operator_role(db: TestDatabase) {
-    let server = TestServer::start(&db).await;
+    let server = TestServer::start_with(&db, &["--allow-internal-targets"]).await;
     let form = |issuer: &'static str| {
         [("slug", "acme"), ("issuer", issuer), ("client_id", "c"), ("client_secret", "s"), ("display_name", "Acme")]
     };
@@ -322,4 +323,18 @@ async fn sso_settings_are_checked_and_need_the_operator_role(db: TestDatabase) {
     assert_eq!(shown["issuer"], "https://idp.example");
     assert_eq!(shown["redirect_uri"], server.url("/sso/callback"));
     assert!(!shown.to_string().contains("\"s\""), "the client secret was shown: {shown}");
+}
+
+/// The stand-in provider listens on 127.0.0.1, where a tenant admin could point the
+/// server to probe the operator's network: without the operator's leave, discovery is
+/// refused before any request (the sign-in fails as a provider error).
+async fn a_provider_at_an_internal_address_is_not_contacted_unless_the_operator_allows_it(db: TestDatabase) {
+    let provider = start_provider().await;
+    let server = TestServer::start(&db).await;
+    let secret = acme_with_sso(&server, &provider).await;
+    let browser = client();
+    let started = browser.post(server.url("/sso/start")).form(&[("setup", secret.as_str())]).send().await.unwrap();
+    assert_eq!(started.headers()["location"], "/sign-in?sso=provider");
+    let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap();
+    assert!(db.store.tenant(tenant.id).tenant_admins().await.unwrap().is_empty());
 }
