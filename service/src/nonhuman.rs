@@ -21,6 +21,8 @@ pub const EXPIRED_ACTION: &str = "nhi.expired";
 pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Identities one sweep deactivates at most; the rest wait for the next sweep.
 pub const SWEEP_LIMIT: usize = 1000;
+/// The least a tenant may deactivate in a run when many tenants share it.
+pub const MIN_TENANT_SHARE: usize = 10;
 /// Identities a directory's dashboard lists at most.
 pub const DASHBOARD_LIMIT: i64 = 500;
 
@@ -72,6 +74,11 @@ pub(crate) fn expiry_record(
 /// Safe to run in several server processes at once and idempotent: an identity is
 /// re-read under its directory's lock, and one already deactivated is skipped and not
 /// reported, or recorded, again.
+///
+/// Fair between tenants: each tenant's share of a run is `limit` divided among the tenants
+/// (at least [`MIN_TENANT_SHARE`]), and the run starts at another tenant each minute, so
+/// one tenant's backlog (or identities that keep failing) never keeps another tenant's
+/// expired identities active for longer than its share takes.
 pub async fn deactivate_expired(
     store: &Store,
     public_base: &str,
@@ -79,9 +86,14 @@ pub async fn deactivate_expired(
     limit: usize,
 ) -> Result<Vec<Expired>, ServiceError> {
     let mut expired = Vec::new();
-    for summary in store.tenant_summaries().await? {
+    let mut tenants = store.tenant_summaries().await?;
+    let share = limit.div_ceil(tenants.len().max(1)).max(MIN_TENANT_SHARE);
+    // Where the run starts moves on every minute.
+    let turn = usize::try_from(now.timestamp().div_euclid(60)).unwrap_or(0) % tenants.len().max(1);
+    tenants.rotate_left(turn);
+    for summary in tenants {
         let tenant = summary.tenant.id;
-        let left = limit.saturating_sub(expired.len());
+        let left = limit.saturating_sub(expired.len()).min(share);
         if left == 0 {
             break;
         }

@@ -21,6 +21,7 @@ backend_tests!(
     an_unknown_owner_a_self_owner_or_another_kind_is_400_invalid_value,
     the_sweeper_deactivates_exactly_the_expired_active_identities_once,
     identities_of_a_deactivated_owner_are_flagged_on_the_dashboard_and_in_support,
+    one_tenants_backlog_of_expired_identities_does_not_hold_back_anothers,
 );
 
 fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
@@ -333,4 +334,30 @@ async fn identities_of_a_deactivated_owner_are_flagged_on_the_dashboard_and_in_s
     let refused = stranger.call("/api/directory_identities", &[("directory", directory.as_str())]).await;
     assert_eq!(refused.status(), 404);
     assert_eq!(admin.call("/api/support_flagged_identities", &[]).await.status(), 401);
+}
+
+/// The sweeper shares a run between tenants: a tenant with a backlog of expired identities
+/// gets its share, and another tenant's expired agent is deactivated in the same run, not
+/// after the backlog.
+async fn one_tenants_backlog_of_expired_identities_does_not_hold_back_anothers(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Scim::new(&db, &server, "acme").await;
+    let globex = Scim::new(&db, &server, "globex").await;
+    let expired = |name: String| identity(&name, json!({"kind": "agent", "expiresAt": "2026-12-01T00:00:00Z"}));
+    for n in 0..25 {
+        acme.create(&expired(format!("acme-agent-{n}"))).await;
+    }
+    let lone = globex.create(&expired("globex-agent".to_owned())).await;
+    let now = at("2026-12-01T09:00:00Z");
+    let public_base = server.url("");
+
+    let run = deactivate_expired(&db.store, &public_base, now, 20).await.unwrap();
+    let of = |tenant: store::TenantId| run.iter().filter(|e| e.tenant == tenant).count();
+    assert_eq!((of(acme.tenant), of(globex.tenant)), (10, 1), "each tenant's share of a run of 20");
+    assert!(run.iter().any(|e| e.id.to_string() == lone));
+    // The backlog goes on in the next runs.
+    let second = deactivate_expired(&db.store, &public_base, now, 20).await.unwrap();
+    let third = deactivate_expired(&db.store, &public_base, now, 20).await.unwrap();
+    assert_eq!((second.len(), third.len()), (10, 5));
+    assert!(deactivate_expired(&db.store, &public_base, now, 20).await.unwrap().is_empty());
 }
