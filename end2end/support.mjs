@@ -13,6 +13,21 @@ export const baseUrl = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
 export const operatorEmail = process.env.E2E_OPERATOR_EMAIL ?? 'operator@localhost';
 export const operatorPassword = process.env.E2E_OPERATOR_PASSWORD ?? '';
 const artifactsDir = process.env.ARTIFACTS_DIR ?? 'artifacts';
+// An operator API key of the server under test (cargo xtask test makes one).
+export const apiKey = process.env.E2E_API_KEY ?? '';
+
+// A call of the operator API with that key; it must succeed. Answers its JSON (null for
+// an empty body).
+export async function operatorApi(method, path, body) {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
 
 // The machines that run these tests reach no network but package registries: the flags
 // keep Chromium from trying to reach Google's services at every start.

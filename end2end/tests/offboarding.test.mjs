@@ -8,11 +8,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  acceptSetupLink, baseUrl, directoryWithToken, expectAccessible, launchBrowser, scim, screenshot, setupLinkFor,
-  signedInOperator,
+  acceptSetupLink, apiKey, baseUrl, directoryWithToken, expectAccessible, launchBrowser, operatorApi, scim,
+  screenshot, setupLinkFor, signedInOperator,
 } from '../support.mjs';
 
-const apiKey = process.env.E2E_API_KEY ?? '';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
 let browser;
@@ -25,13 +24,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-async function api(method, path) {
-  const response = await fetch(`${baseUrl}${path}`, { method, headers: { authorization: `Bearer ${apiKey}` } });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
 
 test('the admin sees each leaver with its timeline, filters by status and exports CSV', async () => {
   const admin = await acceptSetupLink(browser, await setupLinkFor(operatorPage, 'cyberdyne'), 'it@cyberdyne.example', false);
@@ -50,9 +42,9 @@ test('the admin sees each leaver with its timeline, filters by status and export
   assert.equal((await scim('DELETE', `${scimBase}/Users/${ids['bob@cyberdyne.example']}`, token)).status, 204);
 
   // The product reads the feed, revokes Alice's access, and confirms it.
-  const page = await api('GET', `/api/v1/directories/${directory}/events`);
+  const page = await operatorApi('GET', `/api/v1/directories/${directory}/events`);
   const deactivation = page.events.find((event) => event.type === 'user.deactivated');
-  const receipt = await api('POST', `/api/v1/directories/${directory}/events/${deactivation.cursor}/ack`);
+  const receipt = await operatorApi('POST', `/api/v1/directories/${directory}/events/${deactivation.cursor}/ack`);
   assert.equal(receipt.revocation.status, 'applied');
 
   await admin.goto(`${baseUrl}/admin/offboarding`, { waitUntil: 'networkidle' });

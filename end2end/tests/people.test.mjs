@@ -6,9 +6,11 @@
 // the tenant is made through the operator API, so this file signs nobody in as the operator.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { acceptSetupLink, adminPassword, baseUrl, expectAccessible, launchBrowser, openPage, screenshot } from '../support.mjs';
+import {
+  acceptSetupLink, adminPassword, apiKey, baseUrl, expectAccessible, launchBrowser, openPage, operatorApi,
+  screenshot,
+} from '../support.mjs';
 
-const apiKey = process.env.E2E_API_KEY ?? '';
 
 let browser;
 before(async () => {
@@ -19,24 +21,13 @@ after(async () => {
   await browser?.close();
 });
 
-async function api(method, path, body) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
 test('an admin withdraws an invitation, disables a colleague and changes their password', async () => {
-  await api('POST', '/api/v1/tenants', { slug: 'monarch', display_name: 'Monarch' });
-  const first = await api('POST', '/api/v1/tenants/monarch/setup-links', {});
+  await operatorApi('POST', '/api/v1/tenants', { slug: 'monarch', display_name: 'Monarch' });
+  const first = await operatorApi('POST', '/api/v1/tenants/monarch/setup-links', {});
   const admin = await acceptSetupLink(browser, first.url, 'it@monarch.example', false);
-  const colleagueLink = await api('POST', '/api/v1/tenants/monarch/setup-links', {});
+  const colleagueLink = await operatorApi('POST', '/api/v1/tenants/monarch/setup-links', {});
   const colleague = await acceptSetupLink(browser, colleagueLink.url, 'ops@monarch.example', false);
-  const stray = await api('POST', '/api/v1/tenants/monarch/setup-links', {});
+  const stray = await operatorApi('POST', '/api/v1/tenants/monarch/setup-links', {});
 
   // The home lists both admins and the three links; the stray one is withdrawn.
   await admin.goto(`${baseUrl}/admin`, { waitUntil: 'networkidle' });

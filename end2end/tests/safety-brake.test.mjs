@@ -8,9 +8,10 @@
 // the tenant is made through the operator API, so this file signs nobody in as the operator.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { acceptSetupLink, baseUrl, expectAccessible, launchBrowser, scim, screenshot } from '../support.mjs';
+import {
+  acceptSetupLink, apiKey, baseUrl, expectAccessible, launchBrowser, operatorApi, scim, screenshot,
+} from '../support.mjs';
 
-const apiKey = process.env.E2E_API_KEY ?? '';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -24,27 +25,16 @@ after(async () => {
   await browser?.close();
 });
 
-async function api(method, path, body) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text);
-}
-
 async function feed(directory) {
-  const page = await api('GET', `/api/v1/directories/${directory}/events?limit=500`);
+  const page = await operatorApi('GET', `/api/v1/directories/${directory}/events?limit=500`);
   return page.events;
 }
 
 test('the admin reviews a held mass deactivation and releases it to the product', async () => {
-  await api('POST', '/api/v1/tenants', { slug: 'lexcorp', display_name: 'Lexcorp' });
-  const link = await api('POST', '/api/v1/tenants/lexcorp/setup-links', {});
+  await operatorApi('POST', '/api/v1/tenants', { slug: 'lexcorp', display_name: 'Lexcorp' });
+  const link = await operatorApi('POST', '/api/v1/tenants/lexcorp/setup-links', {});
   const admin = await acceptSetupLink(browser, link.url, 'it@lexcorp.example', false);
-  const created = await api('POST', '/api/v1/tenants/lexcorp/directories', { idp: 'entra' });
+  const created = await operatorApi('POST', '/api/v1/tenants/lexcorp/directories', { idp: 'entra' });
   const { scim_base_url: scimBase, id: directory } = created.directory;
   const { token } = created;
 

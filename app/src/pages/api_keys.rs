@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
-use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::style::{CARD, DANGER_BUTTON, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{Badge, CopyField, ErrorBox, SignedIn, Skeleton, TopBar};
 use crate::error::PortalError;
 
@@ -288,7 +288,7 @@ fn RevokeConfirmation(
                     <p id="revoke-key-consequence" class="mt-1 text-sm text-red-900">{used}</p>
                     <ActionForm action=revoke attr:class="mt-3 flex flex-wrap gap-3">
                         <input type="hidden" name="key" value=id/>
-                        <button id="confirm-revoke-key" type="submit" class="rounded-lg bg-red-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-600">
+                        <button id="confirm-revoke-key" type="submit" class=DANGER_BUTTON>
                             {format!("Revoke ‘{label}’")}
                         </button>
                         <button id="cancel-revoke-key" type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(None)>"Keep it"</button>

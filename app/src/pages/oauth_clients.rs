@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::components::style::{CARD, SECONDARY_BUTTON};
+use crate::components::style::{CARD, DANGER_BUTTON, SECONDARY_BUTTON};
 use crate::components::{Badge, CopyField, ErrorBox, Skeleton};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
@@ -279,7 +279,7 @@ fn RevokeClientConfirmation(
                     <ActionForm action=revoke attr:class="mt-3 flex flex-wrap gap-3">
                         <input type="hidden" name="directory" value=directory.get()/>
                         <input type="hidden" name="client_id" value=client_id/>
-                        <button id="confirm-revoke-client" type="submit" class="rounded-lg bg-red-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-600">
+                        <button id="confirm-revoke-client" type="submit" class=DANGER_BUTTON>
                             {format!("Revoke ‘{label}’")}
                         </button>
                         <button id="cancel-revoke-client" type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(None)>"Keep it"</button>

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Account, signed_in_account};
-use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::style::{CARD, DANGER_BUTTON, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{AdminTopBar, Badge, ErrorBox, Skeleton, TopBar};
 use crate::error::PortalError;
 
@@ -281,7 +281,7 @@ pub fn AdminsPanel(tenant: String, may_change: bool) -> impl IntoView {
                             <input type="hidden" name="tenant" value=tenant/>
                             <input type="hidden" name="admin" value=id/>
                             <input type="hidden" name="change" value="remove"/>
-                            <button id="confirm-remove-admin" type="submit" class="rounded-lg bg-red-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-600">
+                            <button id="confirm-remove-admin" type="submit" class=DANGER_BUTTON>
                                 {format!("Remove {email}")}
                             </button>
                             <button id="cancel-remove-admin" type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(None)>"Keep them"</button>

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::components::style::{CARD, SECONDARY_BUTTON};
+use crate::components::style::{CARD, DANGER_BUTTON, SECONDARY_BUTTON};
 use crate::components::{Badge, ErrorBox, Skeleton};
 use crate::error::PortalError;
 
@@ -89,7 +89,7 @@ pub fn SetupLinksPanel(tenant: String, may_change: bool) -> impl IntoView {
                                     <ActionForm action=revoke attr:class="mt-3 flex flex-wrap gap-3">
                                         <input type="hidden" name="tenant" value=tenant/>
                                         <input type="hidden" name="link" value=id/>
-                                        <button id="confirm-revoke-setup-link" type="submit" class="rounded-lg bg-red-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-600">
+                                        <button id="confirm-revoke-setup-link" type="submit" class=DANGER_BUTTON>
                                             "Withdraw it"
                                         </button>
                                         <button id="cancel-revoke-setup-link" type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(None)>"Keep it"</button>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
-use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::style::{CARD, DANGER_BUTTON, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{Badge, CopyField, ErrorBox, ErrorView, SignedIn, Skeleton, TopBar};
 use crate::error::PortalError;
 
@@ -134,7 +134,7 @@ fn TeamView(operator: OperatorView) -> impl IntoView {
                         <ActionForm action=change attr:class="mt-3 flex flex-wrap gap-3">
                             <input type="hidden" name="operator" value=id/>
                             <input type="hidden" name="change" value="remove"/>
-                            <button id="confirm-remove-operator" type="submit" class="rounded-lg bg-red-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-600">
+                            <button id="confirm-remove-operator" type="submit" class=DANGER_BUTTON>
                                 {format!("Remove {email}")}
                             </button>
                             <button id="cancel-remove-operator" type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(None)>"Keep them"</button>

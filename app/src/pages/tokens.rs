@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
-use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::style::{CARD, DANGER_BUTTON, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin, Skeleton};
 use crate::error::PortalError;
 use crate::pages::dashboard::directory_param;
@@ -297,7 +297,7 @@ fn RevokeConfirmation(
                     <ActionForm action=revoke attr:class="mt-3 flex flex-wrap gap-3">
                         <input type="hidden" name="directory" value=directory.get()/>
                         <input type="hidden" name="token" value=id/>
-                        <button id="confirm-revoke" type="submit" class="rounded-lg bg-red-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-600">
+                        <button id="confirm-revoke" type="submit" class=DANGER_BUTTON>
                             {format!("Revoke ‘{label}’")}
                         </button>
                         <button id="cancel-revoke" type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(None)>"Keep it"</button>

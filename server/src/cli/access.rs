@@ -5,7 +5,7 @@ use serde_json::json;
 use service::api_keys::{self, ApiArea, ApiKeyRequest, ApiKeyScopes};
 use store::TenantSlug;
 
-use super::{Command, print_json, print_lines};
+use super::{Command, print_json, print_lines, rfc3339};
 
 /// `create-setup-link`: a one-time link for the tenant's IT admin.
 pub(crate) async fn create_setup_link(
@@ -19,7 +19,7 @@ pub(crate) async fn create_setup_link(
     let link = service::admins::create_setup_link(cli.store, tenant.id, &cli.actor(), lifetime, &cli.effects).await?;
     let url = link.url(cli.config.public_base());
     if json {
-        let expires_at = link.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let expires_at = rfc3339(link.expires_at);
         print_json(&json!({"id": link.id.to_string(), "url": url, "expires_at": expires_at}));
     } else {
         print_lines(&[
@@ -58,7 +58,7 @@ pub(crate) async fn create_api_key(cli: &Command<'_>, asked: KeyRequest, json: b
             "api_base_url": api_base_url,
             "areas": key.scopes.areas,
             "read_only": key.scopes.read_only,
-            "expires_at": key.expires_at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            "expires_at": key.expires_at.map(rfc3339),
         }));
     } else {
         print_lines(&[
@@ -79,8 +79,7 @@ fn expiry_words(expires_at: Option<chrono::DateTime<chrono::Utc>>) -> String {
 pub(crate) async fn list_api_keys(cli: &Command<'_>, json: bool) -> anyhow::Result<()> {
     let keys = api_keys::list_api_keys(cli.store).await?;
     let now = cli.now();
-    let time =
-        |at: Option<chrono::DateTime<chrono::Utc>>| at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let time = |at: Option<chrono::DateTime<chrono::Utc>>| at.map(rfc3339);
     if json {
         let listed: Vec<serde_json::Value> = keys
             .iter()

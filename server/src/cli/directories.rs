@@ -7,7 +7,7 @@ use serde_json::json;
 use service::directories::{NewDirectory, SettingsChange};
 use store::{DirectoryId, IdentityProvider, ResourceKind, TenantSlug};
 
-use super::{Command, print_json, print_lines};
+use super::{Command, print_json, print_lines, rfc3339};
 
 /// The settings a command line gives; what it leaves out keeps its value (or default).
 pub(crate) struct Settings {
@@ -149,8 +149,7 @@ pub(crate) async fn list_oauth_clients(
     let clients = service::oauth_clients::list(cli.store, tenant.id, directory, &cli.effects)
         .await?
         .with_context(|| format!("tenant {slug} has no directory {directory}"))?;
-    let time =
-        |at: Option<chrono::DateTime<chrono::Utc>>| at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let time = |at: Option<chrono::DateTime<chrono::Utc>>| at.map(rfc3339);
     if json {
         let listed: Vec<serde_json::Value> = clients
             .iter()
@@ -213,7 +212,7 @@ pub(crate) async fn rotate_oauth_client(
         &cli.effects,
     )
     .await?;
-    let until = rotated.old_until.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let until = rotated.old_until.map(rfc3339);
     if json {
         print_json(
             &json!({ "client_id": rotated.client_id, "client_secret": rotated.secret, "old_secret_until": until }),

@@ -79,6 +79,11 @@ pub(crate) async fn run(config: &Config, store: &Store, effects: Effects, comman
     }
 }
 
+/// A time in a command's JSON answer: RFC 3339, UTC, to the second.
+pub(crate) fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// A command's answer goes to stdout (for scripts to read), not into the log stream.
 #[allow(clippy::print_stdout)]
 pub(crate) fn print_lines(lines: &[String]) {

@@ -669,16 +669,7 @@ async fn the_audit_page_filters_pages_exports_and_retains_the_admins_trail(db: T
     assert_eq!(newest["seq"].as_i64(), Some(stored as i64));
     assert_eq!(admin.get("/admin/audit/export?format=xml").await.status(), 400);
     assert_eq!(Visitor::new(&server).get("/admin/audit/export").await.status(), 401);
-    let key = service::api_keys::issue_api_key(
-        &db.store,
-        service::api_keys::ApiKeyRequest::full_access("export"),
-        None,
-        &service::Actor::Cli,
-        &service::Effects::system(),
-    )
-    .await
-    .unwrap()
-    .secret;
+    let key = crate::operator_api::api_key(&db).await;
     let api = reqwest::Client::new().get(server.url("/api/v1/tenants/acme/audit?format=jsonl&operation=POST"));
     let api = api.bearer_auth(&key).send().await.unwrap().text().await.unwrap();
     assert_eq!(api.lines().count(), 2, "{api}");
