@@ -39,6 +39,8 @@ pub struct PortalSettings {
     /// Directories a tenant may have at most, as the operator set it (the CLI is not
     /// limited).
     pub max_directories_per_tenant: u32,
+    /// The shortest audit retention a tenant may set, in days, as the operator set it.
+    pub audit_retention_minimum_days: u32,
 }
 
 #[cfg(feature = "ssr")]

@@ -29,6 +29,31 @@ impl Endpoint {
     }
 }
 
+/// The directories' safety brake during the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Brake {
+    /// On, with a threshold the benchmark never crosses: every revocation is checked.
+    Watching,
+    Off,
+}
+
+impl Brake {
+    fn settings(self) -> Value {
+        match self {
+            Brake::Watching => json!({ "enabled": true, "percent": 100, "minimum": 1_000_000 }),
+            Brake::Off => json!({ "enabled": false, "percent": 10, "minimum": 25 }),
+        }
+    }
+}
+
+/// How much the benchmark does.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scale {
+    pub(crate) directories: usize,
+    pub(crate) users: usize,
+    pub(crate) brake: Brake,
+}
+
 /// Receivers on a local port: `/ok` confirms, `/refuse` answers 500, `/slow` confirms after
 /// 9.9 seconds. Their base URL.
 async fn start_receivers() -> anyhow::Result<String> {
@@ -59,11 +84,19 @@ struct Tenant {
 }
 
 async fn post(client: &reqwest::Client, key: &str, url: &str, body: &Value) -> anyhow::Result<Value> {
-    let response = client.post(url).bearer_auth(key).json(body).send().await?;
+    send(client.post(url), key, url, body).await
+}
+
+async fn put(client: &reqwest::Client, key: &str, url: &str, body: &Value) -> anyhow::Result<Value> {
+    send(client.put(url), key, url, body).await
+}
+
+async fn send(request: reqwest::RequestBuilder, key: &str, url: &str, body: &Value) -> anyhow::Result<Value> {
+    let response = request.bearer_auth(key).json(body).send().await?;
     let status = response.status();
     let text = response.text().await?;
     if !status.is_success() {
-        bail!("POST {url}: {status} {text}");
+        bail!("{url}: {status} {text}");
     }
     Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }
@@ -74,10 +107,10 @@ pub(crate) async fn run(
     client: &reqwest::Client,
     key: &str,
     base: &str,
-    directories: usize,
-    users: usize,
+    scale: Scale,
     run: &str,
 ) -> anyhow::Result<()> {
+    let Scale { directories, users, brake } = scale;
     let receivers = start_receivers().await?;
     let per_directory = users.div_ceil(directories.max(1));
     let run = &run[..run.len().min(8)];
@@ -92,6 +125,9 @@ pub(crate) async fn run(
             1 => Endpoint::Slow,
             _ => Endpoint::Confirming,
         };
+        let id = created["directory"]["id"].as_str().context("no directory id")?;
+        put(client, key, &format!("{base}/api/v1/tenants/{slug}/directories/{id}/safety-brake"), &brake.settings())
+            .await?;
         let url = format!("{receivers}{}", endpoint.path());
         post(client, key, &format!("{base}/api/v1/tenants/{slug}/webhooks"), &json!({ "url": url })).await?;
         let scim = created["directory"]["scim_base_url"].as_str().context("no SCIM base URL")?.to_owned();
@@ -176,14 +212,29 @@ pub(crate) async fn run(
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let mut pending = 0;
+        let mut behind = Vec::new();
         for tenant in tenants.iter().filter(|t| t.endpoint == Endpoint::Confirming) {
-            pending += read(tenant).await?.iter().filter(|row| row["status"] != "applied").count();
+            // A revocation not recorded yet (or held by a brake) is pending as well.
+            let rows = read(tenant).await?;
+            let applied = rows.iter().filter(|row| row["status"] == "applied").count();
+            if applied < per_directory {
+                pending += per_directory - applied;
+                let mut statuses = std::collections::BTreeMap::<String, usize>::new();
+                for row in &rows {
+                    *statuses.entry(row["status"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
+                }
+                behind.push(format!("{}: {} recorded {statuses:?}", tenant.slug, rows.len()));
+            }
         }
         if pending == 0 {
             break;
         }
         if Instant::now() > deadline {
-            bail!("{pending} revocations of the healthy tenants were not confirmed within 5 minutes");
+            bail!(
+                "{pending} revocations of the healthy tenants were not recorded and confirmed within 5 minutes \
+                 (held by the safety brake, or not delivered): {}",
+                behind.join("; ")
+            );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

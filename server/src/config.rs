@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use service::audit_checkpoints::{AuditSigner, PublicKey};
 use store::DatabaseUrl;
 
 /// Self-hostable SCIM onboarding portal: the SCIM 2.0 service, the operator API and the
@@ -121,12 +123,20 @@ pub enum AdminCommand {
         #[arg(long)]
         delivery: store::DeliveryId,
     },
-    /// Check a tenant's audit trail: every record unchanged, none missing, none moved.
-    /// Exits non-zero and names the first broken record when it is not intact.
+    /// Check a tenant's audit trail: every record unchanged, none missing, none moved, and
+    /// the chain still the one its signed checkpoints signed (a history rewritten with
+    /// recomputed hashes fails here). Exits non-zero and names the first problem.
     VerifyAudit {
         #[arg(long)]
         tenant: store::TenantSlug,
+        /// Check against an exported copy of the checkpoints (JSON Lines, from the portal's
+        /// audit page or the operator API) instead of the ones kept in the database.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
     },
+    /// Print the public keys audit checkpoints are checked against (the signing key's first;
+    /// its file is made if missing, as the server does).
+    AuditPublicKey,
     /// Make a setup link for a tenant's admin: single-use, expiring; it is printed once.
     CreateSetupLink {
         /// The tenant the link invites to.
@@ -390,6 +400,25 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub alert_check_seconds: u64,
 
+    /// The file holding the deployment's Ed25519 key that signs the audit chains'
+    /// checkpoints: its 32-byte seed in base64. Created with a new key at the server's first
+    /// start if missing. Keep it out of the database's reach (and its backups): whoever
+    /// holds it can sign a rewritten history.
+    #[arg(long, env = "AUDIT_SIGNING_KEY_FILE", default_value = "data/audit-signing.key", global = true)]
+    pub audit_signing_key_file: PathBuf,
+
+    /// Public keys (base64, comma-separated) whose checkpoints are trusted besides the
+    /// signing key's own: the keys used before a rotation.
+    #[arg(long, env = "AUDIT_TRUSTED_PUBLIC_KEYS", value_delimiter = ',', global = true)]
+    pub audit_trusted_public_keys: Vec<String>,
+
+    /// The shortest audit retention a tenant's admin may set, in days; retention set
+    /// shorter before is enforced as this.
+    #[arg(long, env = "AUDIT_RETENTION_MINIMUM_DAYS",
+          default_value_t = service::audit::DEFAULT_MINIMUM_RETENTION_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=3650), global = true)]
+    pub audit_retention_minimum_days: u32,
+
     /// Seconds to let in-flight requests finish after SIGTERM or Ctrl-C before exiting.
     #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 20, global = true)]
     pub shutdown_grace_seconds: u64,
@@ -433,6 +462,56 @@ impl Config {
         .map_err(|error| anyhow::anyhow!("alert settings: {error}"))
     }
 
+    /// The audit signing key from its file, made (and the file written, readable by its
+    /// owner only) when the file does not exist.
+    pub fn audit_signer(&self, effects: &service::Effects) -> anyhow::Result<AuditSigner> {
+        let path = &self.audit_signing_key_file;
+        match std::fs::read_to_string(path) {
+            Ok(text) => AuditSigner::from_base64(&text).with_context(|| format!("reading {}", path.display())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let (signer, seed) = AuditSigner::generate(effects);
+                if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+                }
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+                std::io::Write::write_all(&mut file, format!("{seed}\n").as_bytes())
+                    .with_context(|| format!("writing {}", path.display()))?;
+                tracing::info!(
+                    file = %path.display(),
+                    public_key = %signer.public_key().to_base64(),
+                    "made a new audit signing key"
+                );
+                Ok(signer)
+            }
+            Err(error) => Err(error).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// The keys whose checkpoints are trusted: the signing key's (when its file can be
+    /// read; it is not made here) and the configured earlier ones.
+    pub fn audit_trusted_keys(&self) -> anyhow::Result<Vec<PublicKey>> {
+        let mut keys = Vec::new();
+        match std::fs::read_to_string(&self.audit_signing_key_file) {
+            Ok(text) => keys.push(
+                AuditSigner::from_base64(&text)
+                    .with_context(|| format!("reading {}", self.audit_signing_key_file.display()))?
+                    .public_key(),
+            ),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(error).with_context(|| format!("reading {}", self.audit_signing_key_file.display()));
+            }
+        }
+        for text in self.audit_trusted_public_keys.iter().filter(|text| !text.trim().is_empty()) {
+            keys.push(PublicKey::parse(text)?);
+        }
+        Ok(keys)
+    }
+
     /// The public URL without a trailing slash, for building links.
     pub fn public_base(&self) -> &str {
         self.public_url.trim_end_matches('/')
@@ -469,6 +548,9 @@ impl std::fmt::Debug for Config {
             .field("alert_repeat_minutes", &self.alert_repeat_minutes)
             .field("alert_error_rate_percent", &self.alert_error_rate_percent)
             .field("alert_check_seconds", &self.alert_check_seconds)
+            .field("audit_signing_key_file", &self.audit_signing_key_file)
+            .field("audit_trusted_public_keys", &self.audit_trusted_public_keys)
+            .field("audit_retention_minimum_days", &self.audit_retention_minimum_days)
             .field("log", &self.log)
             .finish()
     }

@@ -54,6 +54,10 @@ pub async fn connect(config: &Config) -> anyhow::Result<Store> {
 pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let store = connect(config).await?;
     let effects = service::Effects::system();
+    // Before anything is served: a key file that cannot be read, or a trusted key that is
+    // not one, stops the start rather than leaving the audit chains unsigned.
+    let audit_signer = config.audit_signer(&effects)?;
+    config.audit_trusted_keys()?;
     bootstrap_first_operator(config, &store, &effects).await?;
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("listening on {}", config.bind))?;
     let app = http::App::with_effects(config, store.clone(), effects);
@@ -64,7 +68,12 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         "serving"
     );
     let effects = app.effects();
-    let sweeper = http::spawn_expiry_sweeper(store.clone(), effects.clock().clone());
+    let sweeper = http::spawn_expiry_sweeper(
+        store.clone(),
+        effects.clock().clone(),
+        audit_signer,
+        config.audit_retention_minimum_days,
+    );
     let deliverer = spawn_webhook_deliveries(store.clone(), webhook_options(config), effects.clone())?;
     let expiry = spawn_nonhuman_expiry(store.clone(), config.public_base().to_owned(), effects.clock().clone());
     let republisher = spawn_republisher(store.clone(), config.public_base().to_owned(), effects.clone());

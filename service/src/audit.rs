@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::ServiceError;
 use crate::actor::Actor;
+use crate::audit_checkpoints::{self, AuditSigner, CheckpointReason};
 
 pub use store::AuditOutcome as Outcome;
 
@@ -334,31 +335,68 @@ pub async fn retention(store: &Store, tenant: TenantId) -> Result<Option<u32>, S
 /// The longest retention a tenant may set, in days (ten years).
 pub const MAX_RETENTION_DAYS: u32 = 3650;
 
-/// Sets how long a tenant keeps its audit trail (`None`: forever), and records who did.
+/// The shortest retention a tenant may set unless the operator says otherwise, in days:
+/// an admin cannot erase a trail of their own actions, or of staff reading their data,
+/// after a day.
+pub const DEFAULT_MINIMUM_RETENTION_DAYS: u32 = 90;
+
+/// Why a retention period was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RetentionError {
+    #[error(
+        "Keep the audit trail for at least {minimum} days (the deployment's minimum), or leave it empty to keep it forever."
+    )]
+    BelowMinimum { minimum: u32 },
+    #[error("Keep the audit trail for at most {MAX_RETENTION_DAYS} days, or leave it empty to keep it forever.")]
+    AboveMaximum,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// Sets how long a tenant keeps its audit trail (`None`: forever), and records who did;
+/// refused below the deployment's minimum (`minimum_days`) and above ten years.
 pub async fn set_retention(
     store: &Store,
     tenant: TenantId,
     days: Option<u32>,
+    minimum_days: u32,
     actor: &Actor,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), ServiceError> {
-    let days = days.map(|days| days.clamp(1, MAX_RETENTION_DAYS));
-    let mut action = store.tenant(tenant).begin_action().await?;
-    action.set_audit_retention(days).await?;
-    action.commit(actor.record("audit.retention_set", None, serde_json::json!({ "days": days }), now)).await?;
+) -> Result<(), RetentionError> {
+    if let Some(days) = days {
+        if days < minimum_days.max(1) {
+            return Err(RetentionError::BelowMinimum { minimum: minimum_days.max(1) });
+        }
+        if days > MAX_RETENTION_DAYS {
+            return Err(RetentionError::AboveMaximum);
+        }
+    }
+    let mut action = store.tenant(tenant).begin_action().await.map_err(ServiceError::from)?;
+    action.set_audit_retention(days).await.map_err(ServiceError::from)?;
+    let record = actor.record("audit.retention_set", None, serde_json::json!({ "days": days }), now);
+    action.commit(record).await.map_err(ServiceError::from)?;
     Ok(())
 }
 
-/// The retention job: deletes each tenant's records older than its retention period, and
+/// The retention job: deletes each tenant's records older than its retention period (never
+/// less than the deployment's minimum, whatever was set before the minimum was), and
 /// records in the same trail that it did (how many, through which sequence number, and
-/// the hash the kept chain now starts from). Returns the number deleted per tenant.
+/// the hash the kept chain now starts from). The chain's head is signed just before and
+/// just after (`audit_checkpoints`). Returns the number deleted per tenant.
 pub async fn enforce_retention(
     store: &Store,
+    signer: &AuditSigner,
+    minimum_days: u32,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<(TenantId, u64)>, ServiceError> {
     let mut pruned = Vec::new();
     for (tenant, days) in store.audit_retention_settings().await? {
+        let days = days.max(minimum_days).max(1);
         let cut_off = now - chrono::Duration::days(i64::from(days));
+        if !store.tenant(tenant).audit_has_records_before(cut_off).await? {
+            continue;
+        }
+        audit_checkpoints::checkpoint(store, signer, tenant, CheckpointReason::BeforePrune, now).await?;
         // The pruning and its record commit together; a run that deletes nothing leaves
         // no record (and rolls back).
         let mut action = store.tenant(tenant).begin_action().await?;
@@ -367,6 +405,7 @@ pub async fn enforce_retention(
             let detail = serde_json::json!({ "deleted": deleted, "through_seq": through, "retention_days": days });
             action.commit(Actor::System.record("audit.retention_pruned", None, detail, now)).await?;
             tracing::info!(%tenant, deleted, "audit retention enforced");
+            audit_checkpoints::checkpoint(store, signer, tenant, CheckpointReason::AfterPrune, now).await?;
             pruned.push((tenant, deleted));
         }
     }

@@ -200,26 +200,38 @@ pub struct SettingsForm<'a> {
     pub minimum: &'a str,
 }
 
-/// Saves a directory's brake settings from the admin's form.
+impl SettingsForm<'_> {
+    /// The settings the form asks for, or why they cannot be.
+    pub fn parse(self) -> Result<BrakeSettings, BrakeError> {
+        let SettingsForm { enabled, percent, minimum } = self;
+        let percent = percent.trim().parse::<i32>().map_err(|_| BrakeError::InvalidPercent)?;
+        let minimum = minimum.trim().replace(',', "").parse::<i32>().map_err(|_| BrakeError::InvalidMinimum)?;
+        validated(BrakeSettings { enabled, percent, minimum })
+    }
+}
+
+/// The settings when they are within bounds.
+pub fn validated(settings: BrakeSettings) -> Result<BrakeSettings, BrakeError> {
+    if !(1..=100).contains(&settings.percent) {
+        return Err(BrakeError::InvalidPercent);
+    }
+    if !(1..=1_000_000).contains(&settings.minimum) {
+        return Err(BrakeError::InvalidMinimum);
+    }
+    Ok(settings)
+}
+
+/// Saves a directory's brake settings (from the admin's form or the operator API).
 pub async fn set_settings(
     store: &Store,
     actor: &Actor,
     tenant: TenantId,
     directory: DirectoryId,
-    form: SettingsForm<'_>,
+    settings: BrakeSettings,
     now: DateTime<Utc>,
 ) -> Result<BrakeSettings, BrakeError> {
-    let SettingsForm { enabled, percent, minimum } = form;
-    let percent =
-        percent.trim().parse::<i32>().ok().filter(|p| (1..=100).contains(p)).ok_or(BrakeError::InvalidPercent)?;
-    let minimum = minimum
-        .trim()
-        .replace(',', "")
-        .parse::<i32>()
-        .ok()
-        .filter(|m| (1..=1_000_000).contains(m))
-        .ok_or(BrakeError::InvalidMinimum)?;
-    let settings = BrakeSettings { enabled, percent, minimum };
+    let settings = validated(settings)?;
+    let BrakeSettings { enabled, percent, minimum } = settings;
     let mut action = store.tenant(tenant).begin_action().await?;
     if !action.set_brake_settings(directory, settings).await? {
         return Err(BrakeError::NoSuchDirectory);
@@ -227,6 +239,15 @@ pub async fn set_settings(
     let detail = json!({ "enabled": enabled, "percent": percent, "minimum": minimum });
     action.commit(actor.record("directory.brake_set", Some(directory), detail, now)).await?;
     Ok(settings)
+}
+
+/// A directory's brake settings; `None`: no such directory of the tenant.
+pub async fn settings(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+) -> Result<Option<BrakeSettings>, ServiceError> {
+    Ok(store.tenant(tenant).brake_settings(directory).await?)
 }
 
 /// Marks a group privileged (adding members to it is then held for review) or not.

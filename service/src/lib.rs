@@ -7,6 +7,7 @@ pub mod admins;
 pub mod alerts;
 pub mod api_keys;
 pub mod audit;
+pub mod audit_checkpoints;
 pub mod brake;
 pub mod clock;
 pub(crate) mod delivery;

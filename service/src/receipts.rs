@@ -55,12 +55,16 @@ pub struct EventReceipt {
 
 /// Confirms that the product applied the event numbered `seq` of `directory` (its place in
 /// the directory's feed: the event's `cursor`), `via` naming who said so (`api-key:<id>`,
-/// `webhook:<id>`, `operator-webhook:<id>`).
+/// `webhook:<id>`, `operator-webhook:<id>`). A webhook answer that confirms passes its time
+/// as `delivered_at`: the deliverers write the confirmation before they settle the delivery,
+/// so that a failure between the two can only send the event again (confirmed again, which
+/// changes nothing), never lose the confirmation.
 pub async fn acknowledge(
     store: &Store,
     directory: DirectoryId,
     seq: i64,
     via: &str,
+    delivered_at: Option<DateTime<Utc>>,
     actor: &Actor,
     effects: &Effects,
 ) -> Result<EventReceipt, ReceiptError> {
@@ -72,7 +76,7 @@ pub async fn acknowledge(
     let change = change.filter(|c| !c.resource_id.starts_with(store::SELF_TEST_ID_PREFIX)).ok_or_else(unknown)?;
     let now = effects.now();
     let mut action = scope.begin_action().await?;
-    let acknowledged = action.acknowledge_event(directory, seq, now, via).await?;
+    let acknowledged = action.acknowledge_event(directory, seq, now, delivered_at.unwrap_or(now), via).await?;
     let receipt = match acknowledged {
         Acknowledged::Revocation { revocation, already } => EventReceipt {
             tenant,

@@ -530,7 +530,8 @@ impl Deliverer {
                     let _permit = budget.acquire_owned().await;
                     let answer = self.send(webhook, &event, attempt, self.effects.now()).await?;
                     if answer.applied {
-                        confirmed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(seq);
+                        let answered_at = self.effects.now();
+                        confirmed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((seq, answered_at));
                     }
                     Ok(answer.status)
                 }
@@ -608,20 +609,32 @@ impl Deliverer {
             }
         }
         settlement.cursor_to = (batch_end > cursor).then_some(batch_end);
+        // Confirmations first: settled first, a confirmation that then failed to be written
+        // would be lost (the event is not sent again). Written first, a settlement that
+        // fails sends the event again, and its second confirmation changes nothing.
+        let via = format!("webhook:{}", webhook.id);
+        for (seq, at) in confirmed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+            let receipt = crate::receipts::acknowledge(
+                &self.store,
+                directory,
+                seq,
+                &via,
+                Some(at),
+                &Actor::System,
+                &self.effects,
+            );
+            match receipt.await {
+                // Unknown: its directory was purged meanwhile.
+                Ok(_) | Err(crate::receipts::ReceiptError::UnknownEvent(_)) => {}
+                Err(crate::receipts::ReceiptError::Service(error)) => return Err(error),
+            }
+        }
         let nothing = settlement == Settlement::default();
         let scope = self.store.tenant(webhook.tenant);
         if !nothing
             && !scope.settle_deliveries(webhook.id, directory, &self.owner, self.effects.now(), &settlement).await?
         {
             return Ok(None);
-        }
-        let via = format!("webhook:{}", webhook.id);
-        for seq in confirmed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
-            match crate::receipts::acknowledge(&self.store, directory, seq, &via, &Actor::System, &self.effects).await {
-                // Unknown: its directory was purged meanwhile.
-                Ok(_) | Err(crate::receipts::ReceiptError::UnknownEvent(_)) => {}
-                Err(crate::receipts::ReceiptError::Service(error)) => return Err(error),
-            }
         }
         let more = batch.len() as i64 == BATCH || urgent.len() as i64 == URGENT_LOOKAHEAD;
         Ok(Some(Round { delivered, cursor: batch_end, more }))

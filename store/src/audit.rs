@@ -187,7 +187,7 @@ type AuditRow = (
 const AUDIT_COLUMNS: &str = "seq, id, occurred_at, actor, action, directory_id, method, path, status, latency_ms, \
      resource_id, outcome, detail, prev_hash, hash";
 
-fn hash_from(bytes: Vec<u8>) -> Result<[u8; 32], StoreError> {
+pub(crate) fn hash_from(bytes: Vec<u8>) -> Result<[u8; 32], StoreError> {
     bytes.try_into().map_err(|_| StoreError::Corrupt("an audit hash is not 32 bytes".to_owned()))
 }
 
@@ -592,6 +592,17 @@ impl TenantScope<'_> {
             Some((seq, hash)) => Ok((seq, hash_from(hash)?)),
             None => Ok((0, ZERO)),
         }
+    }
+
+    /// Whether the tenant has records from before `before` (what retention would delete).
+    pub async fn audit_has_records_before(&self, before: DateTime<Utc>) -> Result<bool, StoreError> {
+        const QUERY: &str = "SELECT 1 FROM audit_records WHERE tenant_id = $1 AND occurred_at < $2 LIMIT 1";
+        let found: Option<i32> = as_tenant!(self, conn => sqlx::query_scalar(QUERY)
+            .bind(self.tenant)
+            .bind(before)
+            .fetch_optional(&mut *conn)
+            .await?);
+        Ok(found.is_some())
     }
 
     /// How many days the tenant keeps its audit trail (`None`: forever).

@@ -180,16 +180,19 @@ impl TenantScope<'_> {
 
 impl TenantAction<'_> {
     /// Confirms that the product applied the event numbered `seq` in `directory` (a change
-    /// record that exists: the caller checked). A repeat keeps the first confirmation.
+    /// record that exists: the caller checked). A repeat keeps the first confirmation. A
+    /// revocation not noted as delivered yet is delivered at `delivered_at` (the webhook
+    /// answer that carried the confirmation, or the confirmation itself).
     pub async fn acknowledge_event(
         &mut self,
         directory: DirectoryId,
         seq: i64,
         at: DateTime<Utc>,
+        delivered_at: DateTime<Utc>,
         via: &str,
     ) -> Result<Acknowledged, StoreError> {
         const APPLY: &str = "UPDATE revocations SET applied_at = $4, applied_via = $5, \
-             delivered_at = COALESCE(delivered_at, $4), delivered_via = COALESCE(delivered_via, $5) \
+             delivered_at = COALESCE(delivered_at, $6), delivered_via = COALESCE(delivered_via, $5) \
              WHERE tenant_id = $1 AND directory_id = $2 AND seq = $3 AND applied_at IS NULL";
         const RECEIPT: &str = "INSERT INTO event_receipts (tenant_id, directory_id, seq, applied_at, applied_via) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, directory_id, seq) DO NOTHING";
@@ -203,6 +206,7 @@ impl TenantAction<'_> {
             .bind(seq)
             .bind(at)
             .bind(via)
+            .bind(delivered_at.min(at))
             .execute(&mut **tx)
             .await
             .map(|done| done.rows_affected()))?;

@@ -141,43 +141,74 @@ pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Res
     Ok(AuditPageView { rows, next_before })
 }
 
-/// Verifies the organisation's chain; returns a sentence saying whether it holds.
+/// Verifies the organisation's chain and its signed checkpoints; returns sentences saying
+/// whether they hold.
 #[server(endpoint = "verify_audit_trail")]
 pub async fn verify_audit_trail() -> Result<String, PortalError> {
     let admin = crate::portal::Admin::require().await?;
-    let report = service::audit::verify_chain(admin.store(), admin.tenant()).await?;
-    Ok(match report.first_break {
+    let keys = admin.portal.audit_keys.clone();
+    let (store, tenant) = (admin.store(), admin.tenant());
+    let report = service::audit::verify_chain(store, tenant).await?;
+    let chain = match report.first_break {
         None => format!("Intact: all {} records link up, and none is missing at the end.", report.checked),
         Some(broken) => {
             format!("Broken: {broken}; the {} records before it are intact. Tell your operator.", report.checked)
         }
-    })
+    };
+    let signed = service::audit_checkpoints::verify_kept_checkpoints(store, tenant, &keys).await?;
+    let checkpoints = match (signed.problems.first(), signed.latest) {
+        (Some(problem), _) => format!(
+            "Signed checkpoints do not match: {problem}{}. Tell your operator.",
+            match signed.problems.len() {
+                1 => String::new(),
+                more => format!(" (and {} more problems)", more - 1),
+            }
+        ),
+        (None, Some((seq, at))) => format!(
+            "{} signed checkpoints match; the newest signed the chain up to record {seq} on {} UTC.",
+            signed.verified + signed.before_kept_start,
+            at.format("%Y-%m-%d %H:%M")
+        ),
+        (None, None) => {
+            "No signed checkpoint yet: the chain is signed every ten minutes once it has records.".to_owned()
+        }
+    };
+    Ok(format!("{chain} {checkpoints}"))
+}
+
+/// How long the organisation keeps its audit trail, and the least it may set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionView {
+    /// Days as set (`None`: forever).
+    pub days: Option<u32>,
+    /// The deployment's minimum.
+    pub minimum: u32,
 }
 
 #[server(endpoint = "audit_retention")]
-pub async fn audit_retention() -> Result<Option<u32>, PortalError> {
+pub async fn audit_retention() -> Result<RetentionView, PortalError> {
     let admin = crate::portal::Admin::require().await?;
-    Ok(service::audit::retention(admin.store(), admin.tenant()).await?)
+    let minimum = admin.portal.settings.audit_retention_minimum_days;
+    let days = service::audit::retention(admin.store(), admin.tenant()).await?;
+    Ok(RetentionView { days, minimum })
 }
 
 /// Sets the retention period: a number of days, or empty to keep records forever.
 #[server(endpoint = "set_audit_retention")]
 pub async fn set_audit_retention(days: String) -> Result<(), PortalError> {
     let admin = crate::portal::Admin::require().await?;
+    let minimum = admin.portal.settings.audit_retention_minimum_days;
     let days = match days.trim() {
         "" => None,
-        text => match text.parse::<u32>() {
-            Ok(days) if (1..=service::audit::MAX_RETENTION_DAYS).contains(&days) => Some(days),
-            _ => {
-                return Err(PortalError::Invalid(format!(
-                    "Enter a number of days from 1 to {}, or nothing to keep records forever.",
-                    service::audit::MAX_RETENTION_DAYS
-                )));
-            }
-        },
+        text => Some(text.replace(',', "").parse::<u32>().map_err(|_| {
+            PortalError::Invalid(format!(
+                "Enter a number of days from {minimum} to {}, or nothing to keep records forever.",
+                service::audit::MAX_RETENTION_DAYS
+            ))
+        })?),
     };
     let now = admin.portal.now();
-    Ok(service::audit::set_retention(admin.store(), admin.tenant(), days, &admin.actor(), now).await?)
+    Ok(service::audit::set_retention(admin.store(), admin.tenant(), days, minimum, &admin.actor(), now).await?)
 }
 
 /// `/admin/audit`
@@ -344,8 +375,11 @@ fn AuditView(admin: AdminView) -> impl IntoView {
             <div class="grid gap-8 md:grid-cols-2">
                 <section class=CARD aria-labelledby="verify-heading">
                     <h2 id="verify-heading" class="text-lg font-semibold">"Tamper check"</h2>
-                    <p class="mt-1 text-sm text-slate-600">"Recomputes every record's hash and checks that each links to the one before it."</p>
-                    <button id="verify-chain" type="button" class=format!("{PRIMARY_BUTTON} mt-4") on:click=move |_| { verify.dispatch(()); }>"Verify the chain"</button>
+                    <p class="mt-1 text-sm text-slate-600">"Recomputes every record's hash, checks that each links to the one before it, and checks the chain against its checkpoints, signed every ten minutes with the deployment's key. Keep an exported copy of the checkpoints: it proves later that no record was rewritten."</p>
+                    <div class="mt-4 flex flex-wrap gap-3">
+                        <button id="verify-chain" type="button" class=PRIMARY_BUTTON on:click=move |_| { verify.dispatch(()); }>"Verify the chain"</button>
+                        <a id="export-checkpoints" href="/admin/audit/checkpoints" class=SECONDARY_BUTTON rel="external" download>"Export signed checkpoints"</a>
+                    </div>
                     <p id="verify-result" class="mt-3 text-sm" aria-live="polite">
                         {move || verify.value().get().map(|result| result.unwrap_or_else(|error| error.to_string()))}
                     </p>
@@ -354,8 +388,11 @@ fn AuditView(admin: AdminView) -> impl IntoView {
                     <h2 id="retention-heading" class="text-lg font-semibold">"Retention"</h2>
                     <p id="retention-current" class="mt-1 text-sm text-slate-600">
                         {move || match retention.get() {
-                            Some(Ok(Some(days))) => format!("Records older than {days} days are deleted (checked every ten minutes); each deletion is itself recorded."),
-                            Some(Ok(None)) => "Records are kept forever.".to_owned(),
+                            Some(Ok(RetentionView { days: Some(days), minimum })) => format!(
+                                "Records older than {} days are deleted (checked every ten minutes); each deletion is itself recorded, and the chain is signed just before and after.",
+                                days.max(minimum)
+                            ),
+                            Some(Ok(RetentionView { days: None, minimum })) => format!("Records are kept forever. This deployment keeps them at least {minimum} days."),
                             Some(Err(error)) => error.to_string(),
                             None => String::new(),
                         }}
@@ -363,6 +400,9 @@ fn AuditView(admin: AdminView) -> impl IntoView {
                     <ActionForm action=save_retention attr:class="mt-4 flex items-end gap-3">
                         <div>
                             <label for="retention-days" class="block text-sm font-medium text-slate-700">"Days to keep (empty: forever)"</label>
+                            <p id="retention-minimum" class="text-xs text-slate-500">
+                                {move || retention.get().and_then(Result::ok).map(|view| format!("At least {} days.", view.minimum))}
+                            </p>
                             <input id="retention-days" name="days" inputmode="numeric" class=INPUT/>
                         </div>
                         <button id="save-retention" type="submit" class=SECONDARY_BUTTON>"Save"</button>

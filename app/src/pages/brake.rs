@@ -160,7 +160,8 @@ pub async fn save_brake(
     let id = admin.directory(&directory).await?;
     let (store, tenant, now) = (admin.store(), admin.tenant(), admin.portal.now());
     let form = service::brake::SettingsForm { enabled: enabled == "true", percent: &percent, minimum: &minimum };
-    service::brake::set_settings(store, &admin.actor(), tenant, id, form, now).await.map(drop).map_err(brake_error)
+    let settings = form.parse().map_err(brake_error)?;
+    service::brake::set_settings(store, &admin.actor(), tenant, id, settings, now).await.map(drop).map_err(brake_error)
 }
 
 /// Marks a group privileged (`privileged` is `true`) or not.

@@ -67,6 +67,15 @@ impl From<ServiceError> for PortalError {
     }
 }
 
+impl From<service::audit::RetentionError> for PortalError {
+    fn from(error: service::audit::RetentionError) -> Self {
+        match error {
+            service::audit::RetentionError::Service(error) => error.into(),
+            refused => PortalError::Invalid(refused.to_string()),
+        }
+    }
+}
+
 impl From<service::directories::AddDirectoryError> for PortalError {
     fn from(error: service::directories::AddDirectoryError) -> Self {
         use service::directories::AddDirectoryError;

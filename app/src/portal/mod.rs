@@ -29,6 +29,8 @@ pub struct Portal {
     pub sign_in_throttle: service::operators::SignInThrottle,
     /// How webhooks are registered and replayed.
     pub webhooks: service::webhooks::WebhookOptions,
+    /// The public keys whose signed audit checkpoints are trusted.
+    pub audit_keys: std::sync::Arc<Vec<service::audit_checkpoints::PublicKey>>,
 }
 
 impl Portal {

@@ -1,6 +1,7 @@
 //! Who gets in: setup links for a tenant's first admin, API keys for the vendor's product,
 //! and the check that the audit trail of who did what is intact.
 
+use anyhow::Context as _;
 use serde_json::json;
 use service::api_keys::{self, ApiArea, ApiKeyRequest, ApiKeyScopes};
 use store::TenantSlug;
@@ -134,18 +135,64 @@ pub(crate) async fn revoke_api_key(cli: &Command<'_>, id: store::ApiKeyId) -> an
     Ok(())
 }
 
-/// `verify-audit`: walks the tenant's hash chain; fails at the first break.
-pub(crate) async fn verify_audit(cli: &Command<'_>, slug: &TenantSlug) -> anyhow::Result<()> {
+/// `verify-audit`: walks the tenant's hash chain and checks its signed checkpoints (kept
+/// ones, or an exported file); fails at the first break.
+pub(crate) async fn verify_audit(
+    cli: &Command<'_>,
+    slug: &TenantSlug,
+    exported: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     let tenant = cli.tenant(slug).await?;
     let report = service::audit::verify_chain(cli.store, tenant.id).await?;
-    match report.first_break {
-        None => {
-            print_lines(&[format!("The audit trail of {slug} is intact: {} records.", report.checked)]);
-            Ok(())
-        }
-        Some(broken) => anyhow::bail!(
+    if let Some(broken) = report.first_break {
+        anyhow::bail!(
             "the audit trail of {slug} is broken: {broken} ({} records before it are intact)",
             report.checked
-        ),
+        );
     }
+    let trusted = cli.config.audit_trusted_keys()?;
+    let signed = match exported {
+        None => service::audit_checkpoints::verify_kept_checkpoints(cli.store, tenant.id, &trusted).await?,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let mut checkpoints = Vec::new();
+            for (number, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+                let value: serde_json::Value = serde_json::from_str(line)
+                    .with_context(|| format!("{} line {}: not JSON", path.display(), number + 1))?;
+                let checkpoint = service::audit_checkpoints::checkpoint_from_json(&value)
+                    .map_err(|reason| anyhow::anyhow!("{} line {}: {reason}", path.display(), number + 1))?;
+                checkpoints.push(checkpoint);
+            }
+            service::audit_checkpoints::verify_checkpoints(cli.store, tenant.id, &trusted, &checkpoints).await?
+        }
+    };
+    if let Some(problem) = signed.problems.first() {
+        anyhow::bail!(
+            "the audit trail of {slug} does not match its signed checkpoints: {problem} ({} problems in all)",
+            signed.problems.len()
+        );
+    }
+    let checkpoints = match signed.latest {
+        Some((seq, at)) => format!(
+            "{} signed checkpoints match, the newest up to record {seq} ({})",
+            signed.verified + signed.before_kept_start,
+            rfc3339(at)
+        ),
+        None => "no signed checkpoint yet".to_owned(),
+    };
+    print_lines(&[format!("The audit trail of {slug} is intact: {} records; {checkpoints}.", report.checked)]);
+    Ok(())
+}
+
+/// `audit-public-key`: the keys checkpoints are checked against, one a line.
+pub(crate) fn audit_public_key(cli: &Command<'_>) -> anyhow::Result<()> {
+    cli.config.audit_signer(&cli.effects)?;
+    let lines: Vec<String> = cli
+        .config
+        .audit_trusted_keys()?
+        .iter()
+        .map(|key| format!("Ed25519 {} (key id {})", key.to_base64(), key.key_id()))
+        .collect();
+    print_lines(&lines);
+    Ok(())
 }

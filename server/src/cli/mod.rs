@@ -75,7 +75,10 @@ pub(crate) async fn run(config: &Config, store: &Store, effects: Effects, comman
         }
         AdminCommand::ListApiKeys { json } => access::list_api_keys(&cli, json).await,
         AdminCommand::RevokeApiKey { id } => access::revoke_api_key(&cli, id).await,
-        AdminCommand::VerifyAudit { tenant } => access::verify_audit(&cli, &tenant).await,
+        AdminCommand::VerifyAudit { tenant, checkpoints } => {
+            access::verify_audit(&cli, &tenant, checkpoints.as_deref()).await
+        }
+        AdminCommand::AuditPublicKey => access::audit_public_key(&cli),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP application: every route of the process is assembled here, in one place.
 
 mod api_access;
+mod audit_checkpoints;
 mod audit_export;
 mod client_address;
 mod cross_site;
@@ -21,6 +22,7 @@ mod workos_api;
 pub use metrics::PortalMetrics;
 pub(crate) use sessions::spawn_expiry_sweeper;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -60,6 +62,8 @@ pub struct AppState {
     pub webhooks: service::webhooks::WebhookOptions,
     /// The counters `/metrics` exposes.
     pub metrics: PortalMetrics,
+    /// The public keys whose signed audit checkpoints are trusted (the signing key's first).
+    pub audit_keys: Arc<Vec<service::audit_checkpoints::PublicKey>>,
     /// The time, ids and secrets handlers pass to the use cases.
     pub effects: service::Effects,
 }
@@ -105,7 +109,14 @@ impl App {
             deleted_directory_retention_days: config.deleted_directory_retention_days,
             revocation_sla_minutes: config.revocation_sla_minutes,
             max_directories_per_tenant: config.max_directories_per_tenant,
+            audit_retention_minimum_days: config.audit_retention_minimum_days,
         };
+        // `serve` has read (or made) the key and checked the trusted ones before; a key
+        // that cannot be read here leaves the checks with the configured keys alone.
+        let audit_keys = config.audit_trusted_keys().unwrap_or_else(|error| {
+            tracing::error!(error = format!("{error:#}"), "the audit signing key cannot be read");
+            Vec::new()
+        });
         Self {
             state: AppState {
                 store,
@@ -122,6 +133,7 @@ impl App {
                 sso: service::sso::SsoClient::new(config.webhooks_allow_internal_targets),
                 webhooks: crate::webhook_options(config),
                 metrics: PortalMetrics::default(),
+                audit_keys: Arc::new(audit_keys),
                 effects,
             },
         }
@@ -149,6 +161,7 @@ impl App {
             effects: state.effects.clone(),
             sign_in_throttle: state.sign_in_throttle.clone(),
             webhooks: state.webhooks.clone(),
+            audit_keys: state.audit_keys.clone(),
         };
         let provide_portal = move || provide_context(portal_context.clone());
 
@@ -158,6 +171,7 @@ impl App {
         let machines = Router::new()
             .merge(health::router())
             .merge(metrics::router())
+            .merge(audit_checkpoints::public_router())
             .merge(scim_endpoints::router(state.clone()))
             .merge(oauth::router())
             .merge(operator_api::router())
@@ -174,6 +188,7 @@ impl App {
             .merge(portal_visit::router())
             .merge(live::router())
             .merge(audit_export::portal_router())
+            .merge(audit_checkpoints::portal_router())
             .merge(offboarding_export::portal_router())
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
             .layer(axum::middleware::from_fn(sessions::resolve_page_account))

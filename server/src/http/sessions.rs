@@ -80,9 +80,15 @@ impl SessionStore for DatabaseSessionStore {
     }
 }
 
-/// Deletes expired sessions, and the grant's access tokens a day after they expire, every
-/// few minutes until the server stops.
-pub(crate) fn spawn_expiry_sweeper(store: Store, clock: service::SharedClock) -> tokio::task::JoinHandle<()> {
+/// Every ten minutes until the server stops: deletes expired sessions, and the grant's
+/// access tokens a day after they expire; enforces audit retention; signs a checkpoint of
+/// every audit chain that moved.
+pub(crate) fn spawn_expiry_sweeper(
+    store: Store,
+    clock: service::SharedClock,
+    audit_signer: service::audit_checkpoints::AuditSigner,
+    audit_retention_minimum_days: u32,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
@@ -100,8 +106,14 @@ pub(crate) fn spawn_expiry_sweeper(store: Store, clock: service::SharedClock) ->
                 Err(error) => tracing::warn!(%error, "cannot delete expired OAuth access tokens"),
             }
             // Audit retention: each tenant's records past its retention period (audited).
-            if let Err(error) = service::audit::enforce_retention(&store, now).await {
+            let minimum = audit_retention_minimum_days;
+            if let Err(error) = service::audit::enforce_retention(&store, &audit_signer, minimum, now).await {
                 tracing::warn!(%error, "cannot enforce audit retention");
+            }
+            match service::audit_checkpoints::checkpoint_all(&store, &audit_signer, now).await {
+                Ok(0) => {}
+                Ok(signed) => tracing::debug!(signed, "signed audit checkpoints"),
+                Err(error) => tracing::warn!(%error, "cannot sign audit checkpoints"),
             }
         }
     })

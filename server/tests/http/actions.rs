@@ -258,7 +258,7 @@ async fn every_action_leaves_exactly_one_record_whatever_the_entry_point(db: Tes
     // The retention job: pruning and its record commit together, once.
     #[allow(clippy::disallowed_methods)] // the server recorded at the real time
     let later = chrono::Utc::now() + chrono::Duration::days(401);
-    service::audit::enforce_retention(&db.store, later).await.unwrap();
+    service::audit::enforce_retention(&db.store, &crate::audit_signer(), 90, later).await.unwrap();
     acme.read_to = 0;
     let after_pruning = acme.since_last().await;
     assert_eq!(after_pruning, [("system".to_owned(), "audit.retention_pruned".to_owned())]);

@@ -14,6 +14,7 @@ store::backend_tests!(
     refused_requests_are_recorded_with_their_reason_within_a_per_minute_allowance,
     support_sees_failures_across_tenants_by_cause_and_its_viewing_is_recorded,
     the_command_line_records_operator_commands_and_verifies_the_chain,
+    a_history_rewritten_with_recomputed_hashes_is_caught_by_the_signed_checkpoints,
     a_failed_request_keeps_a_bounded_redacted_excerpt_and_a_refused_one_no_body,
 );
 
@@ -432,4 +433,116 @@ async fn a_failed_request_keeps_a_bounded_redacted_excerpt_and_a_refused_one_no_
     assert_eq!(refused["refusal"], "unknown_token");
     assert_eq!(refused["request_size"], 5 * 1024 * 1024);
     assert!(refused.get("request").is_none(), "{refused}");
+}
+
+/// A byte string as an SQL literal of the backend.
+fn bytes_literal(db: &TestDatabase, bytes: &[u8]) -> String {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    if db.url.as_str().starts_with("postgres") { format!("'\\x{hex}'::bytea") } else { format!("X'{hex}'") }
+}
+
+fn server_command_signed(db: &TestDatabase, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .env("DATABASE_URL", db.url.as_str())
+        .env("AUDIT_SIGNING_KEY_FILE", crate::audit_key_file())
+        .output()
+        .unwrap()
+}
+
+async fn a_history_rewritten_with_recomputed_hashes_is_caught_by_the_signed_checkpoints(db: TestDatabase) {
+    use service::audit_checkpoints::{CheckpointReason, checkpoint};
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    acme.create_user("bjensen").await;
+    acme.create_user("jsmith").await;
+    server.audit.flush().await;
+    let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let signer = crate::audit_signer();
+    #[allow(clippy::disallowed_methods)] // the records carry the real time
+    let now = chrono::Utc::now();
+    let signed = checkpoint(&db.store, &signer, tenant.id, CheckpointReason::Periodic, now).await.unwrap().unwrap();
+    assert!(
+        checkpoint(&db.store, &signer, tenant.id, CheckpointReason::Periodic, now).await.unwrap().is_none(),
+        "an unmoved chain is not signed again"
+    );
+
+    // The public key is served; the tenant's copy of the checkpoints is exported.
+    let keys: serde_json::Value =
+        reqwest::get(server.url("/.well-known/audit-signing-keys")).await.unwrap().json().await.unwrap();
+    assert_eq!(keys["keys"][0]["public_key"].as_str(), Some(signer.public_key().to_base64().as_str()));
+    assert_eq!(keys["keys"][0]["algorithm"], "Ed25519");
+    let key = crate::operator_api::api_key(&db).await;
+    let export = reqwest::Client::new()
+        .get(server.url("/api/v1/tenants/acme/audit/checkpoints"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.headers()["content-type"], "application/x-ndjson");
+    let export = export.text().await.unwrap();
+    assert_eq!(export.lines().count(), 1, "{export}");
+    let line: serde_json::Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
+    assert_eq!((line["seq"].as_i64(), line["reason"].as_str()), (Some(signed.seq), Some("periodic")));
+    let copy = std::env::temp_dir().join(format!("checkpoints-{}.jsonl", tenant.id));
+    std::fs::write(&copy, &export).unwrap();
+    assert_eq!(reqwest::get(server.url("/admin/audit/checkpoints")).await.unwrap().status(), 401);
+    let intact = server_command_signed(&db, &["admin", "verify-audit", "--tenant", "acme"]);
+    let said = String::from_utf8_lossy(&intact.stdout);
+    assert!(intact.status.success() && said.contains("1 signed checkpoints match"), "{said}");
+
+    // Someone with write access to the database rewrites the first record and recomputes
+    // every hash after it, and the chain's head: the hash chain alone is satisfied.
+    let scope = db.store.tenant(tenant.id);
+    let mut records = scope.audit_records(0, 1000).await.unwrap();
+    assert_eq!(records.len() as i64, signed.seq);
+    let mut prev = [0_u8; 32];
+    for record in &mut records {
+        if record.seq == 1 {
+            record.actor = "someone-else".to_owned();
+        }
+        record.prev_hash = prev;
+        record.hash = record.expected_hash();
+        prev = record.hash;
+        let update = format!(
+            "UPDATE audit_records SET actor = '{}', prev_hash = {}, hash = {} WHERE tenant_id = '{}' AND seq = {}",
+            record.actor,
+            bytes_literal(&db, &record.prev_hash),
+            bytes_literal(&db, &record.hash),
+            tenant.id,
+            record.seq
+        );
+        assert_eq!(db.execute_as_tenant(tenant.id, &update).await.unwrap(), 1);
+    }
+    let head =
+        format!("UPDATE audit_chain_heads SET hash = {} WHERE tenant_id = '{}'", bytes_literal(&db, &prev), tenant.id);
+    assert_eq!(db.execute_as_tenant(tenant.id, &head).await.unwrap(), 1);
+    assert_eq!(scope.verify_audit_chain().await.unwrap().first_break, None, "the rewrite is consistent");
+
+    // The signed checkpoint is not: the command line names the record.
+    let caught = server_command_signed(&db, &["admin", "verify-audit", "--tenant", "acme"]);
+    let said = String::from_utf8_lossy(&caught.stderr);
+    assert!(!caught.status.success(), "{said}");
+    assert!(said.contains(&format!("record {} is not the record that was signed", signed.seq)), "{said}");
+
+    // Deleting the checkpoints from the database too leaves the exported copy, which still
+    // catches it; a checkpoint forged with another key is not trusted.
+    let wipe = format!("DELETE FROM audit_checkpoints WHERE tenant_id = '{}'", tenant.id);
+    assert_eq!(db.execute_as_tenant(tenant.id, &wipe).await.unwrap(), 1);
+    let fooled = server_command_signed(&db, &["admin", "verify-audit", "--tenant", "acme"]);
+    assert!(fooled.status.success(), "without any checkpoint only the chain is checked");
+    assert!(String::from_utf8_lossy(&fooled.stdout).contains("no signed checkpoint yet"));
+    let copy_path = copy.to_str().unwrap();
+    let caught = server_command_signed(&db, &["admin", "verify-audit", "--tenant", "acme", "--checkpoints", copy_path]);
+    let said = String::from_utf8_lossy(&caught.stderr);
+    assert!(!caught.status.success() && said.contains("is not the record that was signed"), "{said}");
+    let (forger, _) = service::audit_checkpoints::AuditSigner::generate(&service::Effects::system());
+    checkpoint(&db.store, &forger, tenant.id, CheckpointReason::Periodic, now).await.unwrap().unwrap();
+    let refused = server_command_signed(&db, &["admin", "verify-audit", "--tenant", "acme"]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    let forged_id = forger.public_key().key_id();
+    assert!(
+        !refused.status.success() && said.contains(&format!("signed by key {forged_id}, which is not trusted")),
+        "{said}"
+    );
 }

@@ -20,6 +20,7 @@ use crate::operator_api::{api_key, events};
 store::backend_tests!(
     an_entra_mass_deactivation_is_held_until_the_admin_releases_it,
     a_discarded_batch_puts_the_directory_back_and_never_reaches_the_product,
+    the_operator_api_sets_a_directorys_brake_and_a_brake_turned_off_holds_nothing,
 );
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -368,4 +369,81 @@ async fn a_discarded_batch_puts_the_directory_back_and_never_reaches_the_product
     entra.rename(&users[5], "Still here").await;
     let last = feed(&server, &key, &directory).await;
     assert_eq!(last.last().unwrap()["type"], "user.updated");
+}
+
+async fn the_operator_api_sets_a_directorys_brake_and_a_brake_turned_off_holds_nothing(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let key = api_key(&db).await;
+    let entra = Entra::new(&db, &server, "brakeapi").await;
+    let path = format!("/api/v1/tenants/brakeapi/directories/{}/safety-brake", entra.directory);
+    let client = reqwest::Client::new();
+    let put = |key: String, body: Value| {
+        let request = client.put(server.url(&path)).bearer_auth(key).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+
+    // The default, then bounds, another area's key, an unknown directory.
+    assert_eq!(read_api(&server, &key, &path).await, json!({"enabled": true, "percent": 10, "minimum": 25}));
+    let (status, problem) = put(key.clone(), json!({"enabled": true, "percent": 0, "minimum": 25})).await;
+    assert_eq!((status, problem["detail"].as_str()), (400, Some("the percentage is a whole number from 1 to 100")));
+    let (status, problem) = put(key.clone(), json!({"enabled": true, "percent": 10, "minimum": 0})).await;
+    assert_eq!(status, 400, "{problem}");
+    let webhooks_only = service::api_keys::issue_api_key(
+        &db.store,
+        service::api_keys::ApiKeyRequest {
+            label: "webhooks".into(),
+            scopes: service::api_keys::ApiKeyScopes::new(vec![service::api_keys::ApiArea::Webhooks], false),
+            expires_at: None,
+        },
+        None,
+        &service::Actor::Cli,
+        &service::Effects::system(),
+    )
+    .await
+    .unwrap()
+    .secret;
+    let off = json!({"enabled": false, "percent": 10, "minimum": 25});
+    assert_eq!(put(webhooks_only, off.clone()).await.0, 403);
+    let elsewhere = client
+        .put(server.url("/api/v1/tenants/brakeapi/directories/00000000-0000-0000-0000-000000000000/safety-brake"))
+        .bearer_auth(&key)
+        .json(&off)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 404);
+    assert_eq!(read_api(&server, &key, &path).await["enabled"], true, "nothing refused was saved");
+
+    // Off: a deactivation of every user goes to the product, none is held.
+    let (status, saved) = put(key.clone(), off.clone()).await;
+    assert_eq!((status, saved), (200, off.clone()));
+    assert_eq!(read_api(&server, &key, &path).await, off);
+    let mut users = Vec::new();
+    for n in 0..30 {
+        users.push(entra.create_user(n).await);
+    }
+    for user in &users {
+        entra.deactivate(user).await;
+    }
+    let events = feed(&server, &key, &entra.directory).await;
+    assert_eq!(of_kind(&events, "user.deactivated").len(), 30, "a brake turned off holds nothing");
+    let batches = service::brake::overview(&db.store, entra.tenant.id, entra.directory.parse().unwrap()).await;
+    assert!(batches.unwrap().unwrap().batches.is_empty());
+
+    // The change is in the tenant's audit trail, by the key.
+    let trail = client
+        .get(server.url("/api/v1/tenants/brakeapi/audit?operation=directory.brake_set"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let records: Vec<Value> = trail.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(records.len(), 1, "{trail}");
+    assert_eq!(records[0]["detail"], json!({"enabled": false, "percent": 10, "minimum": 25}), "{trail}");
 }

@@ -50,6 +50,30 @@ struct TestServer {
     audit: service::audit::AuditLog,
 }
 
+/// The seed of the audit signing key every test server signs checkpoints with.
+const AUDIT_KEY_SEED: [u8; 32] = [42; 32];
+
+/// The test servers' audit signing key.
+fn audit_signer() -> service::audit_checkpoints::AuditSigner {
+    use base64::Engine as _;
+    service::audit_checkpoints::AuditSigner::from_base64(
+        &base64::engine::general_purpose::STANDARD.encode(AUDIT_KEY_SEED),
+    )
+    .unwrap()
+}
+
+/// A file holding [`AUDIT_KEY_SEED`], written once per test process (every server and
+/// command of the tests reads it: `--audit-signing-key-file`, `AUDIT_SIGNING_KEY_FILE`).
+fn audit_key_file() -> &'static str {
+    static FILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        use base64::Engine as _;
+        let path = std::env::temp_dir().join(format!("scim-portal-test-audit-key-{}", std::process::id()));
+        std::fs::write(&path, base64::engine::general_purpose::STANDARD.encode(AUDIT_KEY_SEED)).unwrap();
+        path.to_string_lossy().into_owned()
+    })
+}
+
 const OPERATOR_EMAIL: &str = "ops@vendor.example";
 const OPERATOR_PASSWORD: &str = "a long enough password";
 
@@ -88,8 +112,17 @@ impl TestServer {
         // The public URL is this server's own address, so links it makes (and the setup
         // wizard's self-test, which goes through the public URL) lead back to it.
         let public_url = format!("http://{address}");
-        let arguments =
-            ["server", "--database-url", db.url.as_str(), "--bind", "127.0.0.1:0", "--public-url", &public_url];
+        let arguments = [
+            "server",
+            "--database-url",
+            db.url.as_str(),
+            "--bind",
+            "127.0.0.1:0",
+            "--public-url",
+            &public_url,
+            "--audit-signing-key-file",
+            audit_key_file(),
+        ];
         let cli = Cli::try_parse_from(arguments.iter().chain(options)).unwrap();
         let app = App::with_clock(&cli.config, db.store.clone(), clock);
         let audit = app.audit_log();

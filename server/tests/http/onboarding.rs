@@ -675,18 +675,30 @@ async fn the_audit_page_filters_pages_exports_and_retains_the_admins_trail(db: T
     assert_eq!(api.lines().count(), 2, "{api}");
     assert_eq!(reqwest::get(server.url("/api/v1/tenants/acme/audit")).await.unwrap().status(), 401);
 
-    // Retention: an admin keeps one day; two days later the job deletes everything older,
-    // records that it did, and the rest of the chain still verifies.
-    assert_eq!(admin.call("/api/set_audit_retention", &[("days", "0")]).await.status(), 422);
-    admin.json("/api/set_audit_retention", &[("days", "1")]).await;
-    assert_eq!(admin.json("/api/audit_retention", &[]).await, 1);
-    let pruned = service::audit::enforce_retention(&db.store, now() + chrono::Duration::days(2)).await.unwrap();
+    // Retention: an admin cannot keep less than the deployment's minimum (90 days by
+    // default), so the trail of what they did cannot be erased the next day. They keep 90;
+    // 91 days later the job deletes everything older, records that it did, signs the chain
+    // before and after, and the rest of the chain still verifies.
+    for refused in ["0", "1", "89"] {
+        let answer = admin.call("/api/set_audit_retention", &[("days", refused)]).await;
+        assert_eq!(answer.status(), 422, "{refused}");
+        let said = answer.text().await.unwrap();
+        assert!(said.contains("at least 90 days (the deployment's minimum)"), "{said}");
+    }
+    assert_eq!(admin.json("/api/audit_retention", &[]).await, serde_json::json!({"days": null, "minimum": 90}));
+    admin.json("/api/set_audit_retention", &[("days", "90")]).await;
+    assert_eq!(admin.json("/api/audit_retention", &[]).await, serde_json::json!({"days": 90, "minimum": 90}));
+    let signer = crate::audit_signer();
+    let later = now() + chrono::Duration::days(91);
+    let pruned = service::audit::enforce_retention(&db.store, &signer, 90, later).await.unwrap();
     assert_eq!(pruned, [(tenant.id, stored as u64 + 1)]);
     let left = admin.json("/api/audit_records", &[("filters[since]", "")]).await;
     let actions: Vec<&str> = left["rows"].as_array().unwrap().iter().map(|r| r["what"].as_str().unwrap()).collect();
     assert_eq!(actions, ["audit.retention_pruned"]);
     let verified = admin.json("/api/verify_audit_trail", &[]).await;
-    assert!(verified.as_str().unwrap().starts_with("Intact"), "{verified}");
+    let verified = verified.as_str().unwrap();
+    assert!(verified.starts_with("Intact"), "{verified}");
+    assert!(verified.contains("2 signed checkpoints match; the newest signed the chain up to record"), "{verified}");
 }
 
 async fn the_token_step_shows_connected_only_after_an_authenticated_success(db: TestDatabase) {

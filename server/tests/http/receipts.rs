@@ -19,6 +19,7 @@ use crate::webhooks::fast_retries;
 store::backend_tests!(
     a_deactivation_is_delivered_confirmed_and_timed,
     a_webhook_answer_can_confirm_a_revocation,
+    a_confirmation_that_cannot_be_written_is_asked_for_again_not_lost,
     an_unconfirmed_revocation_is_overdue_after_the_sla,
     the_admin_reads_and_exports_the_offboarding_records_of_its_own_tenant_only,
     an_exported_user_name_never_runs_as_a_spreadsheet_formula,
@@ -288,4 +289,66 @@ async fn an_exported_user_name_never_runs_as_a_spreadsheet_formula(db: TestDatab
     let mut expected: Vec<String> = names.iter().map(|name| format!("'{name}")).collect();
     expected.sort();
     assert_eq!(exported, expected, "{body}");
+}
+
+/// A webhook answer confirms a deactivation, but writing the confirmation fails (a trigger
+/// refuses it, as a locked or unreachable database would): the delivery is not settled
+/// either, so the next round sends the event again and its confirmation is written. (When
+/// the delivery was settled before the confirmation was written, the confirmation was lost
+/// and the revocation stayed unconfirmed for good.)
+async fn a_confirmation_that_cannot_be_written_is_asked_for_again_not_lost(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let acme = Directory::new(&db, &server, "acme").await;
+    let key = api_key(&db).await;
+    let leaver = acme.create_user("leaver@acme.example").await;
+    acme.patch(&format!("/Users/{leaver}"), json!([{"op": "replace", "path": "active", "value": false}])).await;
+    let received = Arc::new(Mutex::new(Vec::<String>::new()));
+    let url = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let received = Arc::clone(&received);
+        let app = axum::Router::new().route(
+            "/hook",
+            post(move |body: String| async move {
+                let event: Value = serde_json::from_str(&body).unwrap();
+                received.lock().unwrap().push(event["type"].as_str().unwrap().to_owned());
+                (StatusCode::OK, axum::Json(json!({ "applied": event["type"] == "user.deactivated" })))
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    };
+    let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    register_webhook(&db.store, tenant.id, &url, &fast_retries(), &service::Actor::Cli, &service::Effects::system())
+        .await
+        .unwrap();
+    let postgres = db.url.as_str().starts_with("postgres");
+    let refuse: &[&str] = if postgres {
+        &[
+            "CREATE FUNCTION refuse_receipts() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$",
+            "CREATE TRIGGER refuse_receipts BEFORE UPDATE OF applied_at ON revocations \
+             FOR EACH ROW EXECUTE FUNCTION refuse_receipts()",
+        ]
+    } else {
+        &["CREATE TRIGGER refuse_receipts BEFORE UPDATE OF applied_at ON revocations \
+           BEGIN SELECT RAISE(ABORT, 'injected failure'); END"]
+    };
+    for statement in refuse {
+        db.execute_as_tenant(tenant.id, statement).await.unwrap();
+    }
+    let deliverer = Deliverer::new(db.store.clone(), fast_retries(), service::Effects::system()).unwrap();
+    assert!(deliverer.deliver_pending().await.is_err(), "the confirmation could not be written");
+    assert_eq!(*received.lock().unwrap(), ["user.created", "user.deactivated"]);
+    assert_eq!(revocations(&server, &key, "").await[0]["status"], "pending", "nothing was settled either");
+
+    let allow = if postgres { "DROP TRIGGER refuse_receipts ON revocations" } else { "DROP TRIGGER refuse_receipts" };
+    db.execute_as_tenant(tenant.id, allow).await.unwrap();
+    deliverer.deliver_pending().await.unwrap();
+    assert_eq!(*received.lock().unwrap(), ["user.created", "user.deactivated", "user.created", "user.deactivated"]);
+    let listed = revocations(&server, &key, "").await;
+    assert_eq!(listed[0]["status"], "applied", "{listed:?}");
+    assert!(listed[0]["delivered_at"].as_str() <= listed[0]["applied_at"].as_str(), "{listed:?}");
+    let trail = db.store.tenant(tenant.id).audit_records(0, 1000).await.unwrap();
+    assert_eq!(trail.iter().filter(|record| record.action == "revocation.applied").count(), 1);
 }

@@ -408,7 +408,9 @@ impl OperatorDeliverer {
                 async move {
                     let answer = self.send(webhook, &event, self.effects.now()).await?;
                     if answer.applied {
-                        confirmed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(event.id.clone());
+                        let answered_at = self.effects.now();
+                        let mut confirmed = confirmed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        confirmed.push((event.id.clone(), answered_at));
                     }
                     Ok(answer.status)
                 }
@@ -474,17 +476,19 @@ impl OperatorDeliverer {
             }
         }
         settlement.cursor_to.clone_from(&batch_end);
-        if settlement != OperatorSettlement::default()
-            && !self.store.settle_operator_deliveries(webhook.id, &self.owner, self.effects.now(), &settlement).await?
-        {
-            return Ok(None);
-        }
+        // Receipts before the settlement (see `webhooks::Deliverer`): a failure between the
+        // two sends events again, which is harmless, and loses no confirmation.
         self.note_receipts(
             webhook,
             revocations_delivered,
             confirmed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner),
         )
         .await?;
+        if settlement != OperatorSettlement::default()
+            && !self.store.settle_operator_deliveries(webhook.id, &self.owner, self.effects.now(), &settlement).await?
+        {
+            return Ok(None);
+        }
         let more = batch.len() as i64 == BATCH;
         Ok(Some(OperatorRound { delivered, cursor: batch_end.or(cursor), more }))
     }
@@ -552,7 +556,7 @@ impl OperatorDeliverer {
         &self,
         webhook: &OperatorWebhook,
         delivered: Vec<(String, DateTime<Utc>)>,
-        confirmed: Vec<String>,
+        confirmed: Vec<(String, DateTime<Utc>)>,
     ) -> Result<(), ServiceError> {
         let via = format!("operator-webhook:{}", webhook.id);
         for (event, at) in delivered {
@@ -561,9 +565,10 @@ impl OperatorDeliverer {
                 self.store.tenant(tenant).mark_revocations_delivered(directory, &[seq], at, &via).await?;
             }
         }
-        for event in confirmed {
+        for (event, at) in confirmed {
             let Some((directory, seq, _)) = event_place(&event) else { continue };
-            match crate::receipts::acknowledge(&self.store, directory, seq, &via, &crate::Actor::System, &self.effects)
+            let system = crate::Actor::System;
+            match crate::receipts::acknowledge(&self.store, directory, seq, &via, Some(at), &system, &self.effects)
                 .await
             {
                 Ok(_) | Err(crate::receipts::ReceiptError::UnknownEvent(_)) => {}

@@ -71,3 +71,31 @@ pub(super) async fn export_audit_trail(
     let filters = filters.resolved_query(&state.store, tenant.id).await?.map_err(ApiFailure::BadRequest)?;
     Ok(export(state.store.clone(), tenant.id, filters, format))
 }
+
+/// The signed checkpoints of the tenant's audit chain, oldest first, as JSON Lines: keep
+/// them outside the database, and `server admin verify-audit --checkpoints FILE` proves
+/// later that no record up to each was rewritten. Each line carries the record's number and
+/// hash, when it was signed, the public key and the Ed25519 signature over
+/// `scim-portal audit checkpoint v1\ntenant {tenant_id}\nseq {seq}\nhash {hash}\nsigned_at {signed_at}\n`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants/{slug}/audit/checkpoints",
+    params(("slug" = String, Path, description = "The tenant's name in addresses")),
+    responses(
+        (status = 200, description = "The checkpoints, oldest first, as an attachment",
+            content((String = "application/x-ndjson")),
+        ),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn export_audit_checkpoints(
+    _key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiFailure> {
+    let unknown = || ApiFailure::NotFound(format!("there is no tenant {slug}"));
+    let parsed = store::TenantSlug::parse(&slug).map_err(|_| unknown())?;
+    let tenant = state.store.tenant_by_slug(&parsed).await.map_err(service::ServiceError::from)?.ok_or_else(unknown)?;
+    Ok(crate::http::audit_checkpoints::export(state.store.clone(), tenant.id))
+}

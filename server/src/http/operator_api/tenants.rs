@@ -376,3 +376,101 @@ pub(super) async fn revoke_setup_link(
         Err(refused) => Err(ApiFailure::Conflict(refused.to_string())),
     }
 }
+
+/// A directory's safety brake: whether mass revocations are held for the tenant admin's
+/// review, and the threshold (more than `percent` of the active users, and at least
+/// `minimum`, deactivated or deleted within 10 minutes). Changes that add members to a
+/// group marked privileged are held whenever one is marked.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(super) struct SafetyBrakeBody {
+    enabled: bool,
+    /// 1 to 100.
+    percent: i32,
+    /// 1 to 1,000,000.
+    minimum: i32,
+}
+
+impl From<service::brake::BrakeSettings> for SafetyBrakeBody {
+    fn from(settings: service::brake::BrakeSettings) -> Self {
+        let service::brake::BrakeSettings { enabled, percent, minimum } = settings;
+        SafetyBrakeBody { enabled, percent, minimum }
+    }
+}
+
+/// The directory of a tenant a path names.
+async fn directory_of(
+    state: &AppState,
+    slug: &str,
+    directory: &str,
+) -> Result<(store::TenantId, store::DirectoryId), ApiFailure> {
+    let unknown = || ApiFailure::NotFound(format!("tenant {slug} has no directory {directory}"));
+    let (tenant, directories) = tenant_named(state, slug).await?;
+    let id: store::DirectoryId = directory.parse().map_err(|_| unknown())?;
+    if !directories.iter().any(|known| known.id == id) {
+        return Err(unknown());
+    }
+    Ok((tenant.id, id))
+}
+
+/// A directory's safety brake settings.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants/{slug}/directories/{directory}/safety-brake",
+    params(
+        ("slug" = String, Path, description = "The tenant's name in addresses"),
+        ("directory" = String, Path, description = "The directory's id"),
+    ),
+    responses(
+        (status = 200, description = "The settings", body = SafetyBrakeBody),
+        (status = 404, description = "No such tenant, or no such directory of the tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn safety_brake(
+    _key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path((slug, directory)): Path<(String, String)>,
+) -> Result<Json<SafetyBrakeBody>, ApiFailure> {
+    let (tenant, id) = directory_of(&state, &slug, &directory).await?;
+    let settings = service::brake::settings(&state.store, tenant, id)
+        .await?
+        .ok_or_else(|| ApiFailure::NotFound(format!("tenant {slug} has no directory {directory}")))?;
+    Ok(Json(settings.into()))
+}
+
+/// Sets a directory's safety brake (recorded in the tenant's audit trail, as when the
+/// tenant's admin sets it). Turning it off lets mass revocations through unreviewed;
+/// batches already held stay held until the admin decides them.
+#[utoipa::path(
+    put,
+    path = "/api/v1/tenants/{slug}/directories/{directory}/safety-brake",
+    params(
+        ("slug" = String, Path, description = "The tenant's name in addresses"),
+        ("directory" = String, Path, description = "The directory's id"),
+    ),
+    request_body = SafetyBrakeBody,
+    responses(
+        (status = 200, description = "Saved", body = SafetyBrakeBody),
+        (status = 400, description = "A percentage or minimum out of bounds", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant, or no such directory of the tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn set_safety_brake(
+    key: OperatorApiKey,
+    State(state): State<AppState>,
+    Path((slug, directory)): Path<(String, String)>,
+    JsonBody(body): JsonBody<SafetyBrakeBody>,
+) -> Result<Json<SafetyBrakeBody>, ApiFailure> {
+    use service::brake::BrakeError;
+    let (tenant, id) = directory_of(&state, &slug, &directory).await?;
+    let SafetyBrakeBody { enabled, percent, minimum } = body;
+    let asked = service::brake::BrakeSettings { enabled, percent, minimum };
+    let now = state.effects.now();
+    match service::brake::set_settings(&state.store, &key.actor(), tenant, id, asked, now).await {
+        Ok(saved) => Ok(Json(saved.into())),
+        Err(BrakeError::NoSuchDirectory) => {
+            Err(ApiFailure::NotFound(format!("tenant {slug} has no directory {directory}")))
+        }
+        Err(BrakeError::Service(error)) => Err(error.into()),
+        Err(refused) => Err(ApiFailure::BadRequest(refused.to_string())),
+    }
+}
