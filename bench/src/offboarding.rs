@@ -145,15 +145,30 @@ pub(crate) async fn run(
             })
             .collect();
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": operations});
-        let response: Value = client
-            .post(format!("{}/Bulk", tenant.scim))
-            .bearer_auth(&tenant.token)
-            .header("content-type", "application/scim+json")
-            .body(body.to_string())
-            .send()
-            .await?
-            .json()
-            .await?;
+        // As an identity provider does: a 503 or 429 (the server shedding load) is retried
+        // after a pause; anything else that is not a success ends the run.
+        let mut tries = 0;
+        let response: Value = loop {
+            let answer = client
+                .post(format!("{}/Bulk", tenant.scim))
+                .bearer_auth(&tenant.token)
+                .header("content-type", "application/scim+json")
+                .body(body.to_string())
+                .send()
+                .await?;
+            let status = answer.status();
+            let text = answer.text().await?;
+            if status.is_success() {
+                break serde_json::from_str(&text)?;
+            }
+            tries += 1;
+            let retryable =
+                status == reqwest::StatusCode::SERVICE_UNAVAILABLE || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+            if !retryable || tries == 5 {
+                bail!("creating the users of {} failed: {status} {text}", tenant.slug);
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        };
         for result in response["Operations"].as_array().into_iter().flatten() {
             let id = result["location"].as_str().and_then(|l| l.rsplit('/').next()).context("a Bulk create failed")?;
             ids.push((n, id.to_owned()));

@@ -407,6 +407,17 @@ pub struct Config {
     #[arg(long, env = "AUDIT_SIGNING_KEY_FILE", default_value = "data/audit-signing.key", global = true)]
     pub audit_signing_key_file: PathBuf,
 
+    /// The file holding the key webhook signing secrets and tenants' OpenID Connect client
+    /// secrets are sealed with (32 bytes in base64); made at the first start if missing.
+    /// Keep it apart from the database and its backups.
+    #[arg(long, env = "SECRETS_KEY_FILE", default_value = "data/secrets.key", global = true)]
+    pub secrets_key_file: PathBuf,
+
+    /// Earlier secrets keys (base64, comma-separated) that still open what they sealed; the
+    /// server seals everything with the current key at start, after which they can go.
+    #[arg(long, env = "SECRETS_PREVIOUS_KEYS", value_delimiter = ',', hide_env_values = true, global = true)]
+    pub secrets_previous_keys: Vec<String>,
+
     /// Public keys (base64, comma-separated) whose checkpoints are trusted besides the
     /// signing key's own: the keys used before a rotation.
     #[arg(long, env = "AUDIT_TRUSTED_PUBLIC_KEYS", value_delimiter = ',', global = true)]
@@ -462,49 +473,18 @@ impl Config {
         .map_err(|error| anyhow::anyhow!("alert settings: {error}"))
     }
 
-    /// The audit signing key from its file, made (and the file written, readable by its
-    /// owner only) when the file does not exist.
+    /// The audit signing key from its file, made when the file does not exist.
     pub fn audit_signer(&self, effects: &service::Effects) -> anyhow::Result<AuditSigner> {
-        let path = &self.audit_signing_key_file;
-        match std::fs::read_to_string(path) {
-            Ok(text) => AuditSigner::from_base64(&text).with_context(|| format!("reading {}", path.display())),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                let (signer, seed) = AuditSigner::generate(effects);
-                if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
-                }
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
-                std::io::Write::write_all(&mut file, format!("{seed}\n").as_bytes())
-                    .with_context(|| format!("writing {}", path.display()))?;
-                tracing::info!(
-                    file = %path.display(),
-                    public_key = %signer.public_key().to_base64(),
-                    "made a new audit signing key"
-                );
-                Ok(signer)
-            }
-            Err(error) => Err(error).with_context(|| format!("reading {}", path.display())),
-        }
+        let seed = key_from_file(&self.audit_signing_key_file, "audit signing key", effects)?;
+        Ok(AuditSigner::from_seed(&seed))
     }
 
-    /// The keys whose checkpoints are trusted: the signing key's (when its file can be
-    /// read; it is not made here) and the configured earlier ones.
+    /// The keys whose checkpoints are trusted: the signing key's (when its file exists; it
+    /// is not made here) and the configured earlier ones.
     pub fn audit_trusted_keys(&self) -> anyhow::Result<Vec<PublicKey>> {
         let mut keys = Vec::new();
-        match std::fs::read_to_string(&self.audit_signing_key_file) {
-            Ok(text) => keys.push(
-                AuditSigner::from_base64(&text)
-                    .with_context(|| format!("reading {}", self.audit_signing_key_file.display()))?
-                    .public_key(),
-            ),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => {
-                return Err(error).with_context(|| format!("reading {}", self.audit_signing_key_file.display()));
-            }
+        if let Some(seed) = read_key_file(&self.audit_signing_key_file)? {
+            keys.push(AuditSigner::from_seed(&seed).public_key());
         }
         for text in self.audit_trusted_public_keys.iter().filter(|text| !text.trim().is_empty()) {
             keys.push(PublicKey::parse(text)?);
@@ -512,10 +492,64 @@ impl Config {
         Ok(keys)
     }
 
+    /// The keys secrets are sealed with: the current one from its file (made when the file
+    /// does not exist) and the configured earlier ones.
+    pub fn secret_keys(&self, effects: &service::Effects) -> anyhow::Result<store::SecretKeys> {
+        let current = key_from_file(&self.secrets_key_file, "secrets key", effects)?;
+        let previous = self
+            .secrets_previous_keys
+            .iter()
+            .filter(|text| !text.trim().is_empty())
+            .map(|text| decode_key(text).context("SECRETS_PREVIOUS_KEYS"))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(store::SecretKeys::new(&current, &previous))
+    }
+
     /// The public URL without a trailing slash, for building links.
     pub fn public_base(&self) -> &str {
         self.public_url.trim_end_matches('/')
     }
+}
+
+/// A 32-byte key in base64, as key files and settings hold it.
+fn decode_key(text: &str) -> anyhow::Result<[u8; 32]> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| anyhow::anyhow!("a key must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)"))?;
+    bytes.try_into().map_err(|_| anyhow::anyhow!("a key must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)"))
+}
+
+/// The key in `path`; `None` when there is no such file.
+fn read_key_file(path: &std::path::Path) -> anyhow::Result<Option<[u8; 32]>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => decode_key(&text).with_context(|| format!("reading {}", path.display())).map(Some),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// The key in `path`, made from fresh random bytes (and the file written, readable by its
+/// owner only) when there is no such file.
+fn key_from_file(path: &std::path::Path, what: &str, effects: &service::Effects) -> anyhow::Result<[u8; 32]> {
+    use base64::Engine as _;
+    if let Some(key) = read_key_file(path)? {
+        return Ok(key);
+    }
+    let mut key = [0_u8; 32];
+    effects.fill(&mut key);
+    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let text = format!("{}\n", base64::engine::general_purpose::STANDARD.encode(key));
+    std::io::Write::write_all(&mut file, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    tracing::info!(file = %path.display(), "made a new {what}");
+    Ok(key)
 }
 
 /// Written by hand so that the operator password never reaches a log line.
@@ -549,6 +583,8 @@ impl std::fmt::Debug for Config {
             .field("alert_error_rate_percent", &self.alert_error_rate_percent)
             .field("alert_check_seconds", &self.alert_check_seconds)
             .field("audit_signing_key_file", &self.audit_signing_key_file)
+            .field("secrets_key_file", &self.secrets_key_file)
+            .field("secrets_previous_keys", &self.secrets_previous_keys.len())
             .field("audit_trusted_public_keys", &self.audit_trusted_public_keys)
             .field("audit_retention_minimum_days", &self.audit_retention_minimum_days)
             .field("log", &self.log)

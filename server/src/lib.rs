@@ -40,6 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Opens the database and applies pending migrations.
 pub async fn connect(config: &Config) -> anyhow::Result<Store> {
     let options = StoreOptions {
+        secret_keys: Some(config.secret_keys(&service::Effects::system())?),
         max_connections: config.database_max_connections,
         credential_cache_ttl: std::time::Duration::from_secs(config.credential_cache_seconds),
         statement_timeout: std::time::Duration::from_secs(config.database_statement_timeout_seconds),
@@ -58,6 +59,11 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     // not one, stops the start rather than leaving the audit chains unsigned.
     let audit_signer = config.audit_signer(&effects)?;
     config.audit_trusted_keys()?;
+    // Secrets written before sealing existed, or sealed with an earlier key.
+    let resealed = store.reseal_secrets().await.context("sealing the stored secrets with the current key")?;
+    if resealed > 0 {
+        tracing::info!(resealed, "sealed stored secrets with the current secrets key");
+    }
     bootstrap_first_operator(config, &store, &effects).await?;
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("listening on {}", config.bind))?;
     let app = http::App::with_effects(config, store.clone(), effects);

@@ -70,6 +70,11 @@ impl AuditSigner {
         Ok(Self { key: SigningKey::from_bytes(&seed) })
     }
 
+    /// The key from its 32-byte seed.
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        Self { key: SigningKey::from_bytes(seed) }
+    }
+
     /// A new key from the operating system's randomness; its seed in base64 is what a key
     /// file holds.
     pub fn generate(effects: &crate::Effects) -> (Self, String) {

@@ -63,6 +63,7 @@ mod resources;
 mod revocations;
 mod roles;
 mod scope;
+mod secrets;
 mod sessions;
 mod tenants;
 mod url;
@@ -109,6 +110,7 @@ pub use scope::{
     Directory, DirectorySettings, NewOAuthClient, NewToken, OAuthClientOverview, OAuthClientRecord, SchemaExtension,
     TenantScope, TokenRecord,
 };
+pub use secrets::SecretKeys;
 pub use sessions::SessionRow;
 pub use tenants::{DirectoryAccess, Tenant, TenantSummary};
 pub use url::{Backend, DatabaseUrl};
@@ -143,6 +145,9 @@ pub struct StoreOptions {
     /// `access_cache`); zero turns the cache off. Revocation through any server process
     /// on PostgreSQL, or through this process on SQLite, takes effect at once regardless.
     pub credential_cache_ttl: Duration,
+    /// The keys webhook signing secrets and OpenID Connect client secrets are sealed with
+    /// (see `secrets`). Without them such secrets cannot be written, nor sealed ones read.
+    pub secret_keys: Option<SecretKeys>,
 }
 
 impl Default for StoreOptions {
@@ -153,6 +158,7 @@ impl Default for StoreOptions {
             // Under the 30 s a request may take, so a stuck query fails the request cleanly.
             statement_timeout: Duration::from_secs(25),
             credential_cache_ttl: Duration::from_secs(5),
+            secret_keys: None,
         }
     }
 }
@@ -174,6 +180,8 @@ pub struct Store {
     access_listener: access_cache::SharedListener,
     /// Each directory's active users, as the safety brake last counted them.
     brake_population: std::sync::Arc<resources::BrakePopulation>,
+    /// What secrets are sealed with (`None`: not configured; see `secrets`).
+    secret_keys: Option<std::sync::Arc<SecretKeys>>,
 }
 
 #[derive(Debug, Clone)]
@@ -269,6 +277,7 @@ impl Store {
             access_listener,
             commits,
             brake_population: std::sync::Arc::default(),
+            secret_keys: options.secret_keys.clone().map(std::sync::Arc::new),
         })
     }
 

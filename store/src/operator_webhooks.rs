@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
 use crate::ids::{DirectoryId, OperatorWebhookId};
+use crate::secrets::{SecretKeys, SecretSlot};
 use crate::{Store, StoreError};
 
 /// An endpoint as stored.
@@ -103,9 +104,10 @@ type Row = (
     DateTime<Utc>,
 );
 
-fn from_row(row: Row) -> OperatorWebhook {
+fn from_row(keys: &SecretKeys, row: Row) -> Result<OperatorWebhook, StoreError> {
     let (id, url, secret, Json(events), enabled, cursor, last_error, created_at, updated_at) = row;
-    OperatorWebhook { id, url, secret, events, enabled, cursor, last_error, created_at, updated_at }
+    let secret = keys.open(SecretSlot::OperatorWebhook { id }, &secret)?;
+    Ok(OperatorWebhook { id, url, secret, events, enabled, cursor, last_error, created_at, updated_at })
 }
 
 impl Store {
@@ -113,10 +115,11 @@ impl Store {
         const QUERY: &str = "INSERT INTO operator_webhooks \
              (id, url, secret, events, enabled, cursor, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        let sealed = self.secret_keys()?.seal(SecretSlot::OperatorWebhook { id: webhook.id }, &webhook.secret)?;
         on_pool!(&self.pool, pool => sqlx::query(QUERY)
             .bind(webhook.id)
             .bind(&webhook.url)
-            .bind(&webhook.secret)
+            .bind(&sealed)
             .bind(Json(&webhook.events))
             .bind(webhook.enabled)
             .bind(&webhook.cursor)
@@ -132,14 +135,16 @@ impl Store {
     pub async fn operator_webhooks(&self) -> Result<Vec<OperatorWebhook>, StoreError> {
         let query = format!("SELECT {COLUMNS} FROM operator_webhooks ORDER BY id");
         let rows: Vec<Row> = on_pool!(&self.pool, pool => sqlx::query_as(&query).fetch_all(pool).await?);
-        Ok(rows.into_iter().map(from_row).collect())
+        let keys = self.secret_keys()?;
+        rows.into_iter().map(|row| from_row(keys, row)).collect()
     }
 
     pub async fn operator_webhook(&self, id: OperatorWebhookId) -> Result<Option<OperatorWebhook>, StoreError> {
         let query = format!("SELECT {COLUMNS} FROM operator_webhooks WHERE id = $1");
         let row: Option<Row> =
             on_pool!(&self.pool, pool => sqlx::query_as(&query).bind(id).fetch_optional(pool).await?);
-        Ok(row.map(from_row))
+        let keys = self.secret_keys()?;
+        row.map(|row| from_row(keys, row)).transpose()
     }
 
     /// Changes an endpoint's target, types and state; `false` when there is none.

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{DirectoryId, IdentityProvider, SetupLinkId, TenantAdminId, TenantId, TokenId};
 use crate::scope::TenantScope;
+use crate::secrets::SecretSlot;
 use crate::{AuditOutcome, Store, StoreError, TokenRecord};
 
 /// An admin of a tenant.
@@ -208,13 +209,11 @@ impl TenantScope<'_> {
              FROM tenant_oidc_providers WHERE tenant_id = $1";
         let row: Option<(String, String, String, String, DateTime<Utc>)> = on_pool!(&self.store.pool, pool =>
             sqlx::query_as(QUERY).bind(self.tenant).fetch_optional(pool).await?);
-        Ok(row.map(|(issuer, client_id, client_secret, display_name, updated_at)| OidcProvider {
-            issuer,
-            client_id,
-            client_secret,
-            display_name,
-            updated_at,
-        }))
+        let Some((issuer, client_id, sealed, display_name, updated_at)) = row else {
+            return Ok(None);
+        };
+        let client_secret = self.store.secret_keys()?.open(SecretSlot::OidcClient { tenant: self.tenant }, &sealed)?;
+        Ok(Some(OidcProvider { issuer, client_id, client_secret, display_name, updated_at }))
     }
 
     /// A directory's wizard progress; `None` when the tenant has no such directory.
@@ -465,11 +464,13 @@ impl crate::TenantAction<'_> {
              ON CONFLICT (tenant_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, \
              client_secret = excluded.client_secret, display_name = excluded.display_name, \
              updated_at = excluded.updated_at";
+        let sealed =
+            self.store.secret_keys()?.seal(SecretSlot::OidcClient { tenant: self.tenant }, &provider.client_secret)?;
         on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(self.tenant)
             .bind(&provider.issuer)
             .bind(&provider.client_id)
-            .bind(&provider.client_secret)
+            .bind(&sealed)
             .bind(&provider.display_name)
             .bind(provider.updated_at)
             .execute(&mut **tx)

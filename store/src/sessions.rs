@@ -1,7 +1,18 @@
 //! Storage for portal sign-in sessions. The HTTP layer owns the session format; this
 //! module stores an opaque JSON document per session id with its expiry.
+//!
+//! A session id is a bearer credential (the cookie's value): only its SHA-256 digest is
+//! stored, so a copy of the database or a backup signs nobody in. Callers pass and get the
+//! id itself; the digest never leaves this module.
+
+use sha2::{Digest, Sha256};
 
 use crate::{Store, StoreError};
+
+/// The key a session is stored under.
+fn stored_id(id: &str) -> String {
+    Sha256::digest(id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// One stored session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,10 +30,10 @@ pub struct SessionRow {
 impl Store {
     /// The session with this id, unless it has expired at `now` (unix seconds).
     pub async fn load_session(&self, id: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
-        const QUERY: &str = "SELECT id, data, expires_at, account FROM sessions WHERE id = $1 AND expires_at > $2";
-        let row: Option<(String, String, i64, Option<String>)> =
-            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(id).bind(now).fetch_optional(pool).await?);
-        Ok(row.map(|(id, data, expires_at, account)| SessionRow { id, data, expires_at, account }))
+        const QUERY: &str = "SELECT data, expires_at, account FROM sessions WHERE id = $1 AND expires_at > $2";
+        let row: Option<(String, i64, Option<String>)> = on_pool!(&self.pool, pool =>
+            sqlx::query_as(QUERY).bind(stored_id(id)).bind(now).fetch_optional(pool).await?);
+        Ok(row.map(|(data, expires_at, account)| SessionRow { id: id.to_owned(), data, expires_at, account }))
     }
 
     /// Inserts or replaces a session.
@@ -42,7 +53,7 @@ impl Store {
 
     async fn write_session(&self, query: &'static str, session: &SessionRow) -> Result<u64, StoreError> {
         Ok(on_pool!(&self.pool, pool => sqlx::query(query)
-            .bind(&session.id)
+            .bind(stored_id(&session.id))
             .bind(&session.data)
             .bind(session.expires_at)
             .bind(&session.account)
@@ -56,13 +67,13 @@ impl Store {
     pub async fn delete_account_sessions(&self, account: &str, keep: Option<&str>) -> Result<u64, StoreError> {
         const QUERY: &str = "DELETE FROM sessions WHERE account = $1 AND ($2 IS NULL OR id <> $2)";
         Ok(
-            on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(account).bind(keep).execute(pool).await?.rows_affected()),
+            on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(account).bind(keep.map(stored_id)).execute(pool).await?.rows_affected()),
         )
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
         const QUERY: &str = "DELETE FROM sessions WHERE id = $1";
-        on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(id).execute(pool).await.map(drop)?);
+        on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(stored_id(id)).execute(pool).await.map(drop)?);
         Ok(())
     }
 

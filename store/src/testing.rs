@@ -11,6 +11,10 @@ use sqlx::Connection;
 
 use crate::{Backend, DatabaseUrl, Store, StoreError, StoreOptions};
 
+/// The key a test database seals secrets with; processes the tests start get the same one
+/// (`SECRETS_KEY_FILE`).
+pub const TEST_SECRETS_KEY: [u8; 32] = [9; 32];
+
 /// The environment variable that points the PostgreSQL tests at a server.
 pub const POSTGRES_URL_VAR: &str = "TEST_POSTGRES_URL";
 
@@ -85,7 +89,12 @@ impl TestDatabase {
             }
         };
         let url: DatabaseUrl = url.parse()?;
-        let store = Store::connect(&url, &StoreOptions { max_connections: 4, ..StoreOptions::default() }).await?;
+        let options = StoreOptions {
+            max_connections: 4,
+            secret_keys: Some(crate::SecretKeys::new(&TEST_SECRETS_KEY, &[])),
+            ..StoreOptions::default()
+        };
+        let store = Store::connect(&url, &options).await?;
         Ok(Self { url, store, sqlite_dir })
     }
 }

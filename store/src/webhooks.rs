@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{DeliveryId, DirectoryId, EventId, TenantId, WebhookId};
 use crate::scope::TenantScope;
+use crate::secrets::{SecretKeys, SecretSlot};
 use crate::{Store, StoreError};
 
 /// An endpoint to store.
@@ -148,8 +149,12 @@ pub struct DeliveryAttempt {
 
 type WebhookRow = (TenantId, WebhookId, String, String, DateTime<Utc>, Option<DateTime<Utc>>);
 
-fn webhook_from_row((tenant, id, url, secret, created_at, disabled_at): WebhookRow) -> Webhook {
-    Webhook { tenant, id, url, secret, created_at, disabled_at }
+fn webhook_from_row(
+    keys: &SecretKeys,
+    (tenant, id, url, secret, created_at, disabled_at): WebhookRow,
+) -> Result<Webhook, StoreError> {
+    let secret = keys.open(SecretSlot::TenantWebhook { tenant, id }, &secret)?;
+    Ok(Webhook { tenant, id, url, secret, created_at, disabled_at })
 }
 
 const WEBHOOK_COLUMNS: &str = "tenant_id, id, url, secret, created_at, disabled_at";
@@ -159,7 +164,8 @@ impl Store {
     pub async fn deliverable_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
         let query = format!("SELECT {WEBHOOK_COLUMNS} FROM webhook_endpoints WHERE disabled_at IS NULL ORDER BY id");
         let rows: Vec<WebhookRow> = on_pool!(&self.pool, pool => sqlx::query_as(&query).fetch_all(pool).await?);
-        Ok(rows.into_iter().map(webhook_from_row).collect())
+        let keys = self.secret_keys()?;
+        rows.into_iter().map(|row| webhook_from_row(keys, row)).collect()
     }
 
     /// Takes or renews the lease on an endpoint until `until`; false when another process
@@ -193,7 +199,8 @@ impl TenantScope<'_> {
         let query = format!("SELECT {WEBHOOK_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY id");
         let rows: Vec<WebhookRow> =
             on_pool!(&self.store.pool, pool => sqlx::query_as(&query).bind(self.tenant).fetch_all(pool).await?);
-        Ok(rows.into_iter().map(webhook_from_row).collect())
+        let keys = self.store.secret_keys()?;
+        rows.into_iter().map(|row| webhook_from_row(keys, row)).collect()
     }
 
     /// Where `endpoint` is in each of the tenant's directories (a directory it has not
@@ -399,11 +406,15 @@ impl crate::TenantAction<'_> {
     pub async fn insert_webhook(&mut self, webhook: &NewWebhook) -> Result<(), StoreError> {
         const QUERY: &str =
             "INSERT INTO webhook_endpoints (tenant_id, id, url, secret, created_at) VALUES ($1, $2, $3, $4, $5)";
+        let sealed = self
+            .store
+            .secret_keys()?
+            .seal(SecretSlot::TenantWebhook { tenant: self.tenant, id: webhook.id }, &webhook.secret)?;
         on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(self.tenant)
             .bind(webhook.id)
             .bind(&webhook.url)
-            .bind(&webhook.secret)
+            .bind(&sealed)
             .bind(webhook.created_at)
             .execute(&mut **tx)
             .await

@@ -72,7 +72,7 @@ impl<'a> Trail<'a> {
 }
 
 fn server_command(db: &TestDatabase, args: &[&str]) -> Value {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+    let output = crate::server_binary()
         .args(args)
         .env("DATABASE_URL", db.url.as_str())
         .env("WEBHOOKS_ALLOW_INTERNAL_TARGETS", "true")

@@ -198,7 +198,7 @@ async fn listed_id(server: &TestServer, key: &str, label: &str) -> String {
 async fn the_command_line_and_the_console_issue_list_and_revoke_keys(db: TestDatabase) {
     let server = TestServer::start(&db).await;
     let admin = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        let output = crate::server_binary()
             .arg("admin")
             .args(args)
             .env("DATABASE_URL", db.url.as_str())

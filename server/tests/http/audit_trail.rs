@@ -269,11 +269,7 @@ async fn each_write_is_recorded_with_the_attributes_it_changed_before_and_after(
 }
 
 fn server_command(db: &TestDatabase, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(args)
-        .env("DATABASE_URL", db.url.as_str())
-        .output()
-        .unwrap()
+    crate::server_binary().args(args).env("DATABASE_URL", db.url.as_str()).output().unwrap()
 }
 
 async fn the_command_line_records_operator_commands_and_verifies_the_chain(db: TestDatabase) {
@@ -441,15 +437,6 @@ fn bytes_literal(db: &TestDatabase, bytes: &[u8]) -> String {
     if db.url.as_str().starts_with("postgres") { format!("'\\x{hex}'::bytea") } else { format!("X'{hex}'") }
 }
 
-fn server_command_signed(db: &TestDatabase, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(args)
-        .env("DATABASE_URL", db.url.as_str())
-        .env("AUDIT_SIGNING_KEY_FILE", crate::audit_key_file())
-        .output()
-        .unwrap()
-}
-
 async fn a_history_rewritten_with_recomputed_hashes_is_caught_by_the_signed_checkpoints(db: TestDatabase) {
     use service::audit_checkpoints::{CheckpointReason, checkpoint};
     let server = TestServer::start(&db).await;
@@ -487,7 +474,7 @@ async fn a_history_rewritten_with_recomputed_hashes_is_caught_by_the_signed_chec
     let copy = std::env::temp_dir().join(format!("checkpoints-{}.jsonl", tenant.id));
     std::fs::write(&copy, &export).unwrap();
     assert_eq!(reqwest::get(server.url("/admin/audit/checkpoints")).await.unwrap().status(), 401);
-    let intact = server_command_signed(&db, &["admin", "verify-audit", "--tenant", "acme"]);
+    let intact = server_command(&db, &["admin", "verify-audit", "--tenant", "acme"]);
     let said = String::from_utf8_lossy(&intact.stdout);
     assert!(intact.status.success() && said.contains("1 signed checkpoints match"), "{said}");
 
@@ -520,7 +507,7 @@ async fn a_history_rewritten_with_recomputed_hashes_is_caught_by_the_signed_chec
     assert_eq!(scope.verify_audit_chain().await.unwrap().first_break, None, "the rewrite is consistent");
 
     // The signed checkpoint is not: the command line names the record.
-    let caught = server_command_signed(&db, &["admin", "verify-audit", "--tenant", "acme"]);
+    let caught = server_command(&db, &["admin", "verify-audit", "--tenant", "acme"]);
     let said = String::from_utf8_lossy(&caught.stderr);
     assert!(!caught.status.success(), "{said}");
     assert!(said.contains(&format!("record {} is not the record that was signed", signed.seq)), "{said}");
@@ -529,16 +516,16 @@ async fn a_history_rewritten_with_recomputed_hashes_is_caught_by_the_signed_chec
     // catches it; a checkpoint forged with another key is not trusted.
     let wipe = format!("DELETE FROM audit_checkpoints WHERE tenant_id = '{}'", tenant.id);
     assert_eq!(db.execute_as_tenant(tenant.id, &wipe).await.unwrap(), 1);
-    let fooled = server_command_signed(&db, &["admin", "verify-audit", "--tenant", "acme"]);
+    let fooled = server_command(&db, &["admin", "verify-audit", "--tenant", "acme"]);
     assert!(fooled.status.success(), "without any checkpoint only the chain is checked");
     assert!(String::from_utf8_lossy(&fooled.stdout).contains("no signed checkpoint yet"));
     let copy_path = copy.to_str().unwrap();
-    let caught = server_command_signed(&db, &["admin", "verify-audit", "--tenant", "acme", "--checkpoints", copy_path]);
+    let caught = server_command(&db, &["admin", "verify-audit", "--tenant", "acme", "--checkpoints", copy_path]);
     let said = String::from_utf8_lossy(&caught.stderr);
     assert!(!caught.status.success() && said.contains("is not the record that was signed"), "{said}");
     let (forger, _) = service::audit_checkpoints::AuditSigner::generate(&service::Effects::system());
     checkpoint(&db.store, &forger, tenant.id, CheckpointReason::Periodic, now).await.unwrap().unwrap();
-    let refused = server_command_signed(&db, &["admin", "verify-audit", "--tenant", "acme"]);
+    let refused = server_command(&db, &["admin", "verify-audit", "--tenant", "acme"]);
     let said = String::from_utf8_lossy(&refused.stderr);
     let forged_id = forger.public_key().key_id();
     assert!(

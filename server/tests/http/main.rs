@@ -35,6 +35,7 @@ mod render;
 mod roles;
 mod roles_pages;
 mod scim;
+mod secrets_at_rest;
 mod sso;
 mod webhook_pages;
 mod webhooks;
@@ -70,6 +71,27 @@ fn audit_key_file() -> &'static str {
         use base64::Engine as _;
         let path = std::env::temp_dir().join(format!("scim-portal-test-audit-key-{}", std::process::id()));
         std::fs::write(&path, base64::engine::general_purpose::STANDARD.encode(AUDIT_KEY_SEED)).unwrap();
+        path.to_string_lossy().into_owned()
+    })
+}
+
+/// The server binary as the tests run it (commands and whole processes), with the test
+/// key files, so that nothing is written beside the sources and every process signs and
+/// checks with the same keys as the in-process servers.
+fn server_binary() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+    command.env("AUDIT_SIGNING_KEY_FILE", audit_key_file()).env("SECRETS_KEY_FILE", secrets_key_file());
+    command
+}
+
+/// A file holding the test databases' secrets key ([`store::testing::TEST_SECRETS_KEY`]).
+fn secrets_key_file() -> &'static str {
+    static FILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        use base64::Engine as _;
+        let path = std::env::temp_dir().join(format!("scim-portal-test-secrets-key-{}", std::process::id()));
+        let key = base64::engine::general_purpose::STANDARD.encode(store::testing::TEST_SECRETS_KEY);
+        std::fs::write(&path, key).unwrap();
         path.to_string_lossy().into_owned()
     })
 }
@@ -208,6 +230,7 @@ backend_tests!(
     signing_out_ends_the_session,
     sessions_survive_a_server_restart,
     a_session_ends_its_absolute_lifetime_after_sign_in_however_busy,
+    a_session_is_stored_under_the_digest_of_its_id_only,
     admin_create_directory_prints_json_with_a_working_token,
     console_pages_and_functions_need_a_signed_in_operator,
     an_operator_creates_a_tenant_and_adds_a_directory_with_a_working_token,
@@ -354,6 +377,29 @@ async fn signing_out_ends_the_session(db: TestDatabase) {
     assert!(replayed.status().is_redirection(), "{}", replayed.status());
 }
 
+/// The session id is the cookie's value, a bearer credential: a copy of the database must
+/// not sign anybody in, so only its digest is stored.
+async fn a_session_is_stored_under_the_digest_of_its_id_only(db: TestDatabase) {
+    use sha2::Digest as _;
+    let server = TestServer::start(&db).await;
+    let cookie = session_cookie(&server.sign_in().await).unwrap();
+    let id = cookie.split(';').next().unwrap().trim_start_matches("portal_session=").to_owned();
+    let digest: String = sha2::Sha256::digest(id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let touch = |key: &str| format!("UPDATE sessions SET expires_at = expires_at WHERE id = '{key}'");
+    assert_eq!(TestDatabase::execute_raw(&db.store, &touch(&id)).await.unwrap(), 0, "the id itself is nowhere");
+    assert_eq!(TestDatabase::execute_raw(&db.store, &touch(&digest)).await.unwrap(), 1);
+    // A stolen row's key is no cookie.
+    assert_eq!(server.call("/api/deployment_status", &[]).await.status(), 200, "the cookie itself signs in");
+    let forged = reqwest::Client::new()
+        .post(server.url("/api/deployment_status"))
+        .header("accept", "application/json")
+        .header("cookie", format!("portal_session={digest}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+}
+
 async fn a_session_ends_its_absolute_lifetime_after_sign_in_however_busy(db: TestDatabase) {
     let server = TestServer::start(&db).await;
     let cookie = session_cookie(&server.sign_in().await).unwrap();
@@ -396,7 +442,7 @@ async fn sessions_survive_a_server_restart(db: TestDatabase) {
 }
 
 async fn admin_create_directory_prints_json_with_a_working_token(db: TestDatabase) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+    let output = crate::server_binary()
         .args(["admin", "create-directory", "--tenant", "acme", "--idp", "okta", "--json"])
         .env("DATABASE_URL", db.url.as_str())
         .env("PUBLIC_URL", "https://scim.vendor.example/")

@@ -146,7 +146,7 @@ async fn the_command_line_lists_rotates_and_revokes_oauth_clients(db: TestDataba
     .unwrap();
     let id = directory.id.to_string();
     let admin = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        let output = crate::server_binary()
             .arg("admin")
             .args(args)
             .args(["--tenant", "acme", "--directory", &id])

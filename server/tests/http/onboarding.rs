@@ -512,7 +512,7 @@ async fn the_cli_prints_a_setup_link_that_opens_the_portal(db: TestDatabase) {
     server.sign_in().await;
     server.call("/api/create_tenant", &[("slug", "acme"), ("display_name", "Acme")]).await;
 
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+    let output = crate::server_binary()
         .args(["admin", "create-setup-link", "--tenant", "acme", "--valid-days", "2", "--json"])
         .env("DATABASE_URL", db.url.as_str())
         .env("PUBLIC_URL", server.url(""))
@@ -525,7 +525,7 @@ async fn the_cli_prints_a_setup_link_that_opens_the_portal(db: TestDatabase) {
     assert!(url.starts_with(&server.url("/setup/setup_")), "{url}");
     let page = Visitor::new(&server).get(url.strip_prefix(&server.url("")).unwrap()).await;
     assert!(page.text().await.unwrap().contains("Connect Acme"));
-    let unknown = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+    let unknown = crate::server_binary()
         .args(["admin", "create-setup-link", "--tenant", "globex"])
         .env("DATABASE_URL", db.url.as_str())
         .output()

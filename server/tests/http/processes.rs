@@ -4,7 +4,7 @@
 //! burst of writes (what it acknowledged must survive, whole).
 
 use std::collections::{BTreeMap, HashSet};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,7 +33,7 @@ async fn spawn(db: &TestDatabase) -> Process {
 
 async fn spawn_with(db: &TestDatabase, env: &[(&str, &str)]) -> Process {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
+    let child = crate::server_binary()
         .envs(env.iter().copied())
         .env("DATABASE_URL", db.url.as_str())
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))

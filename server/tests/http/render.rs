@@ -6,7 +6,7 @@
 //! nowhere but in the log: the concurrency test fails on any panic line in it.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -59,7 +59,7 @@ impl LoggedProcess {
         let dir = TempDir::new();
         let log = dir.0.join("server.log");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(env!("CARGO_BIN_EXE_server"))
+        let child = crate::server_binary()
             .env("DATABASE_URL", db.url.as_str())
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))

@@ -92,7 +92,7 @@ pub(crate) async fn authenticate_and_record(State(state): State<AppState>, reque
                 .and_then(|()| state.scim_tenant_limits.check(caller.tenant));
             let response = match allowed {
                 Ok(()) => {
-                    parts.extensions.insert(endpoint);
+                    parts.extensions.insert(*endpoint);
                     next.run(Request::from_parts(parts, body)).await
                 }
                 Err(wait) => {

@@ -16,7 +16,7 @@ use crate::http::AppState;
 #[derive(Debug)]
 pub(super) enum Authentication {
     /// The directory's endpoint, opened for the token's caller.
-    Accepted(Endpoint),
+    Accepted(Box<Endpoint>),
     /// No valid token for this directory. The answer is the same whatever the reason;
     /// `Some` when the refusal goes into a known directory's trail (within
     /// [`super::audit::RefusalRecords`]' allowance).
@@ -56,7 +56,7 @@ pub(super) async fn authenticate(parts: &Parts, state: &AppState) -> Authenticat
         };
     let base_url = format!("{}/scim/v2/{directory}", state.portal.public_base);
     match Endpoint::for_caller(&state.store, caller, found, &extensions, base_url, state.effects.clone()) {
-        Ok(endpoint) => Authentication::Accepted(endpoint),
+        Ok(endpoint) => Authentication::Accepted(Box::new(endpoint)),
         Err(error) => Authentication::Failed(error.into()),
     }
 }
