@@ -268,6 +268,12 @@ pub struct Config {
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub database_max_connections: u32,
 
+    /// Endpoints whose webhook deliveries use the database at once, over all tenants
+    /// (default: half the connection pool), so that deliveries to many endpoints leave
+    /// connections to the identity providers' requests. Sending needs none.
+    #[arg(long, env = "WEBHOOK_DATABASE_SLOTS", value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub webhook_database_slots: Option<u32>,
+
     /// Let outbound requests (webhook deliveries, tenants' OpenID Connect providers) reach
     /// private, loopback and link-local addresses too (on-premises receivers and
     /// providers, tests). Off by default: such targets are refused.
@@ -560,6 +566,7 @@ impl std::fmt::Debug for Config {
             .field("database_max_connections", &self.database_max_connections)
             .field("credential_cache_seconds", &self.credential_cache_seconds)
             .field("webhooks_allow_internal_targets", &self.webhooks_allow_internal_targets)
+            .field("webhook_database_slots", &self.webhook_database_slots)
             .field("bind", &self.bind)
             .field("public_url", &self.public_url)
             .field("operator_email", &self.operator_email)

@@ -107,8 +107,10 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
 
 /// The delivery settings the configuration asks for (production defaults otherwise).
 pub(crate) fn webhook_options(config: &Config) -> service::webhooks::WebhookOptions {
+    let slots = config.webhook_database_slots.unwrap_or(config.database_max_connections / 2).max(1);
     service::webhooks::WebhookOptions {
         allow_private_targets: config.webhooks_allow_internal_targets,
+        database_slots: usize::try_from(slots).unwrap_or(1),
         ..service::webhooks::WebhookOptions::default()
     }
 }

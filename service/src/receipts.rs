@@ -54,17 +54,13 @@ pub struct EventReceipt {
 }
 
 /// Confirms that the product applied the event numbered `seq` of `directory` (its place in
-/// the directory's feed: the event's `cursor`), `via` naming who said so (`api-key:<id>`,
-/// `webhook:<id>`, `operator-webhook:<id>`). A webhook answer that confirms passes its time
-/// as `delivered_at`: the deliverers write the confirmation before they settle the delivery,
-/// so that a failure between the two can only send the event again (confirmed again, which
-/// changes nothing), never lose the confirmation.
+/// the directory's feed: the event's `cursor`), `via` naming who said so (`api-key:<id>`).
+/// Webhook answers are confirmed in batches by [`acknowledge_answers`].
 pub async fn acknowledge(
     store: &Store,
     directory: DirectoryId,
     seq: i64,
     via: &str,
-    delivered_at: Option<DateTime<Utc>>,
     actor: &Actor,
     effects: &Effects,
 ) -> Result<EventReceipt, ReceiptError> {
@@ -76,54 +72,131 @@ pub async fn acknowledge(
     let change = change.filter(|c| !c.resource_id.starts_with(store::SELF_TEST_ID_PREFIX)).ok_or_else(unknown)?;
     let now = effects.now();
     let mut action = scope.begin_action().await?;
-    let acknowledged = action.acknowledge_event(directory, seq, now, delivered_at.unwrap_or(now), via).await?;
-    let receipt = match acknowledged {
-        Acknowledged::Revocation { revocation, already } => EventReceipt {
-            tenant,
-            directory,
-            seq,
-            kind: change.kind.clone(),
-            applied_at: revocation.applied_at.unwrap_or(now),
-            already_applied: already,
-            revocation: Some(revocation),
-        },
-        Acknowledged::Event { applied_at, already } => EventReceipt {
-            tenant,
-            directory,
-            seq,
-            kind: change.kind.clone(),
-            applied_at,
-            already_applied: already,
-            revocation: None,
-        },
-    };
-    if receipt.already_applied {
-        // Nothing happened: the first confirmation and its record stand.
-        return Ok(receipt);
+    let confirmation = Confirmation { tenant, directory, via, actor, now };
+    let (receipt, record) = confirmation.write(&mut action, &change, now).await?;
+    // Already confirmed: nothing happened, the first confirmation and its record stand.
+    if let Some(record) = record {
+        action.commit(record).await?;
     }
-    let record = match &receipt.revocation {
-        Some(revocation) => actor.record(
-            "revocation.applied",
-            Some(directory),
-            json!({
-                "seq": seq,
-                "user_id": revocation.user_id,
-                "user_name": revocation.user_name,
-                "kind": revocation.kind,
-                "changed_at": revocation.changed_at.to_rfc3339(),
-                "delivered_at": revocation.delivered_at.map(|at| at.to_rfc3339()),
-                "applied_at": receipt.applied_at.to_rfc3339(),
-                "time_to_revoke_ms": (receipt.applied_at - revocation.changed_at).num_milliseconds(),
-                "via": via,
-            }),
-            now,
-        ),
-        None => {
-            actor.record("event.applied", Some(directory), json!({ "seq": seq, "kind": change.kind, "via": via }), now)
-        }
-    };
-    action.commit(record).await?;
     Ok(receipt)
+}
+
+/// Confirms a batch of events of one directory that a webhook answered with `"applied":
+/// true`, each with the time of its answer (its delivery, if none was noted before), in
+/// one transaction with one record per event newly confirmed (one transaction per event
+/// made a busy deployment's deliveries wait on the database). The deliverers write these
+/// before they settle the delivery, so that a failure between the two can only send the
+/// events again (confirmed again, which changes nothing), never lose a confirmation. Events that are not the product's (gone with a purged directory, the
+/// self-test's) are skipped. Returns how many were newly confirmed.
+pub async fn acknowledge_answers(
+    store: &Store,
+    directory: DirectoryId,
+    answers: &[(i64, DateTime<Utc>)],
+    via: &str,
+    actor: &Actor,
+    effects: &Effects,
+) -> Result<usize, ServiceError> {
+    if answers.is_empty() {
+        return Ok(0);
+    }
+    let Some(tenant) = store.directory_owner(directory).await? else {
+        return Ok(0);
+    };
+    let scope = store.tenant(tenant);
+    let seqs: Vec<i64> = answers.iter().map(|(seq, _)| *seq).collect();
+    let changes: std::collections::HashMap<i64, store::ChangeRecord> = scope
+        .directory_data(directory)
+        .changes_numbered(&seqs)
+        .await?
+        .into_iter()
+        .filter(|c| !c.resource_id.starts_with(store::SELF_TEST_ID_PREFIX))
+        .map(|c| (c.seq, c))
+        .collect();
+    let now = effects.now();
+    let mut action = scope.begin_action().await?;
+    let confirmation = Confirmation { tenant, directory, via, actor, now };
+    let mut records = Vec::new();
+    for (seq, answered_at) in answers {
+        let Some(change) = changes.get(seq) else { continue };
+        if let (_, Some(record)) = confirmation.write(&mut action, change, *answered_at).await? {
+            records.push(record);
+        }
+    }
+    let confirmed = records.len();
+    action.commit_all(&records).await?;
+    Ok(confirmed)
+}
+
+/// Who confirms what, and when.
+struct Confirmation<'a> {
+    tenant: TenantId,
+    directory: DirectoryId,
+    via: &'a str,
+    actor: &'a Actor,
+    now: DateTime<Utc>,
+}
+
+impl Confirmation<'_> {
+    /// Writes one confirmation into `action`: the receipt, and its audit record unless the
+    /// event was confirmed before.
+    async fn write(
+        &self,
+        action: &mut store::TenantAction<'_>,
+        change: &store::ChangeRecord,
+        delivered_at: DateTime<Utc>,
+    ) -> Result<(EventReceipt, Option<store::NewAuditRecord>), ServiceError> {
+        let Confirmation { tenant, directory, via, actor, now } = *self;
+        let seq = change.seq;
+        let acknowledged = action.acknowledge_event(directory, seq, now, delivered_at, via).await?;
+        let receipt = match acknowledged {
+            Acknowledged::Revocation { revocation, already } => EventReceipt {
+                tenant,
+                directory,
+                seq,
+                kind: change.kind.clone(),
+                applied_at: revocation.applied_at.unwrap_or(now),
+                already_applied: already,
+                revocation: Some(revocation),
+            },
+            Acknowledged::Event { applied_at, already } => EventReceipt {
+                tenant,
+                directory,
+                seq,
+                kind: change.kind.clone(),
+                applied_at,
+                already_applied: already,
+                revocation: None,
+            },
+        };
+        if receipt.already_applied {
+            return Ok((receipt, None));
+        }
+        let record = match &receipt.revocation {
+            Some(revocation) => actor.record(
+                "revocation.applied",
+                Some(directory),
+                json!({
+                    "seq": seq,
+                    "user_id": revocation.user_id,
+                    "user_name": revocation.user_name,
+                    "kind": revocation.kind,
+                    "changed_at": revocation.changed_at.to_rfc3339(),
+                    "delivered_at": revocation.delivered_at.map(|at| at.to_rfc3339()),
+                    "applied_at": receipt.applied_at.to_rfc3339(),
+                    "time_to_revoke_ms": (receipt.applied_at - revocation.changed_at).num_milliseconds(),
+                    "via": via,
+                }),
+                now,
+            ),
+            None => actor.record(
+                "event.applied",
+                Some(directory),
+                json!({ "seq": seq, "kind": change.kind, "via": via }),
+                now,
+            ),
+        };
+        Ok((receipt, Some(record)))
+    }
 }
 
 /// Where a revocation stands.

@@ -64,6 +64,10 @@ pub struct WebhookOptions {
     pub endpoint_concurrency: usize,
     /// Requests in flight at once to all the endpoints of one tenant.
     pub tenant_budget: usize,
+    /// Endpoints whose deliveries read or write the database at once (leases, rounds,
+    /// outcomes), over all tenants: a hundred endpoints delivering at once must leave the
+    /// connection pool to the identity providers' requests. Sending waits for no slot.
+    pub database_slots: usize,
 }
 
 impl Default for WebhookOptions {
@@ -77,6 +81,7 @@ impl Default for WebhookOptions {
             request_timeout: Duration::from_secs(10),
             endpoint_concurrency: 8,
             tenant_budget: 16,
+            database_slots: 4,
         }
     }
 }
@@ -282,6 +287,8 @@ pub struct Deliverer {
     effects: Effects,
     /// Requests in flight to each tenant's endpoints: the tenant's budget.
     budgets: std::sync::Mutex<HashMap<TenantId, Arc<Semaphore>>>,
+    /// Database work of deliveries in progress at once (`WebhookOptions::database_slots`).
+    database: Semaphore,
 }
 
 /// How long a lease lasts without renewal.
@@ -314,7 +321,8 @@ impl Deliverer {
     pub fn new(store: Store, options: WebhookOptions, effects: Effects) -> Result<Self, ServiceError> {
         let client = delivery_client(&options)?;
         let owner = format!("process-{}", effects.uuid());
-        Ok(Self { store, client, options, owner, effects, budgets: std::sync::Mutex::new(HashMap::new()) })
+        let database = Semaphore::new(options.database_slots.max(1));
+        Ok(Self { store, client, options, owner, effects, budgets: std::sync::Mutex::new(HashMap::new()), database })
     }
 
     /// Delivers until the process stops: every endpoint has its own task, so a slow or
@@ -398,13 +406,22 @@ impl Deliverer {
         }
     }
 
+    /// A turn at the database for deliveries (see `WebhookOptions::database_slots`).
+    async fn database_turn(&self) -> tokio::sync::SemaphorePermit<'_> {
+        // The semaphore is never closed, so a permit always comes.
+        #[allow(clippy::expect_used)]
+        self.database.acquire().await.expect("the delivery semaphore is never closed")
+    }
+
     async fn renew_lease(&self, webhook: &Webhook) -> Result<bool, ServiceError> {
+        let _turn = self.database_turn().await;
         let now = self.effects.now();
         Ok(self.store.lease_webhook(webhook.tenant, webhook.id, &self.owner, now, now + LEASE).await?)
     }
 
     async fn deliver_leased(&self, webhook: &Webhook) -> Result<usize, ServiceError> {
         let scope = self.store.tenant(webhook.tenant);
+        let turn = self.database_turn().await;
         let cursors = scope.webhook_cursors(webhook.id).await?;
         let outstanding = scope.webhook_outstanding(webhook.id).await?;
         let mut delivered = 0;
@@ -412,6 +429,7 @@ impl Deliverer {
         // its deletion.
         let mut directories: Vec<DirectoryId> = scope.directories().await?.iter().map(|d| d.id).collect();
         directories.extend(scope.deleted_directories().await?.iter().map(|d| d.directory.id));
+        drop(turn);
         for directory in directories {
             let mut cursor = cursors.iter().find(|c| c.directory == directory).map_or(0, |c| c.delivered_seq);
             let mut rows: Vec<OutstandingEvent> =
@@ -425,6 +443,7 @@ impl Deliverer {
                     break;
                 }
                 cursor = round.cursor;
+                let _turn = self.database_turn().await;
                 rows = scope.webhook_outstanding(webhook.id).await?;
                 rows.retain(|row| row.directory == directory);
             }
@@ -443,6 +462,7 @@ impl Deliverer {
         rows: &[OutstandingEvent],
     ) -> Result<Option<Round>, ServiceError> {
         let data = self.store.tenant(webhook.tenant).directory_data(directory);
+        let turn = self.database_turn().await;
         let now = self.effects.now();
         let known: HashSet<i64> = rows.iter().map(|row| row.seq).collect();
         let mut held_lanes: HashMap<&str, Vec<&OutstandingEvent>> = HashMap::new();
@@ -512,6 +532,8 @@ impl Deliverer {
             |event| lane_of(&event.record),
             |event| store::is_revocation(&event.record.kind),
         );
+        // Sending needs no turn at the database.
+        drop(turn);
         let budget = self.budget(webhook.tenant);
         // Events the endpoint said it applied (a 2xx answer with `"applied": true`).
         let confirmed = std::sync::Mutex::new(Vec::new());
@@ -609,26 +631,14 @@ impl Deliverer {
             }
         }
         settlement.cursor_to = (batch_end > cursor).then_some(batch_end);
+        let _turn = self.database_turn().await;
         // Confirmations first: settled first, a confirmation that then failed to be written
         // would be lost (the event is not sent again). Written first, a settlement that
         // fails sends the event again, and its second confirmation changes nothing.
         let via = format!("webhook:{}", webhook.id);
-        for (seq, at) in confirmed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
-            let receipt = crate::receipts::acknowledge(
-                &self.store,
-                directory,
-                seq,
-                &via,
-                Some(at),
-                &Actor::System,
-                &self.effects,
-            );
-            match receipt.await {
-                // Unknown: its directory was purged meanwhile.
-                Ok(_) | Err(crate::receipts::ReceiptError::UnknownEvent(_)) => {}
-                Err(crate::receipts::ReceiptError::Service(error)) => return Err(error),
-            }
-        }
+        let answers = confirmed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        crate::receipts::acknowledge_answers(&self.store, directory, &answers, &via, &Actor::System, &self.effects)
+            .await?;
         let nothing = settlement == Settlement::default();
         let scope = self.store.tenant(webhook.tenant);
         if !nothing

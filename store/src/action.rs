@@ -48,6 +48,17 @@ impl<'s> TenantAction<'s> {
         self.finish().await
     }
 
+    /// As [`Self::commit`], for an action that is several things at once, each with its
+    /// record (a webhook answer confirming a batch of events): all records, in order, and
+    /// every write, durable together. With no record nothing is committed.
+    pub async fn commit_all(mut self, records: &[NewAuditRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        crate::audit::append_chained(&mut self.open, self.store.backend(), self.tenant, records).await?;
+        self.finish().await
+    }
+
     /// Commits the writes without a record: for storage tests that set up data and count
     /// the trail's records themselves.
     #[cfg(feature = "test-support")]

@@ -180,6 +180,10 @@ impl Store {
     ) -> Result<bool, StoreError> {
         const QUERY: &str = "UPDATE webhook_endpoints SET lease_owner = $1, lease_until = $2 \
              WHERE tenant_id = $3 AND id = $4 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $5)";
+        // In this process's queue of SQLite writers: outside it, a write only retries on
+        // SQLite's busy timeout while the queued writers hand the lock to each other, and
+        // under load it waited out the whole timeout ("database is locked").
+        let _turn = self.write_turn().await;
         let updated = on_pool!(&self.pool, pool => sqlx::query(QUERY)
             .bind(owner)
             .bind(until)

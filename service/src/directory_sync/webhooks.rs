@@ -254,6 +254,9 @@ pub struct OperatorDeliverer {
     effects: Effects,
 }
 
+/// An event's place in its directory's feed and the time its webhook answer confirmed it.
+type Answer = (i64, DateTime<Utc>);
+
 impl OperatorDeliverer {
     pub fn new(store: Store, options: WebhookOptions, effects: Effects) -> Result<Self, ServiceError> {
         let client = delivery_client(&options)?;
@@ -565,15 +568,19 @@ impl OperatorDeliverer {
                 self.store.tenant(tenant).mark_revocations_delivered(directory, &[seq], at, &via).await?;
             }
         }
+        // One transaction per directory, in the order the events were answered.
+        let mut by_directory: Vec<(store::DirectoryId, Vec<Answer>)> = Vec::new();
         for (event, at) in confirmed {
             let Some((directory, seq, _)) = event_place(&event) else { continue };
-            let system = crate::Actor::System;
-            match crate::receipts::acknowledge(&self.store, directory, seq, &via, Some(at), &system, &self.effects)
-                .await
-            {
-                Ok(_) | Err(crate::receipts::ReceiptError::UnknownEvent(_)) => {}
-                Err(crate::receipts::ReceiptError::Service(error)) => return Err(error),
+            match by_directory.iter_mut().find(|(known, _)| *known == directory) {
+                Some((_, answers)) => answers.push((seq, at)),
+                None => by_directory.push((directory, vec![(seq, at)])),
             }
+        }
+        for (directory, answers) in by_directory {
+            let system = crate::Actor::System;
+            crate::receipts::acknowledge_answers(&self.store, directory, &answers, &via, &system, &self.effects)
+                .await?;
         }
         Ok(())
     }

@@ -106,7 +106,7 @@ async fn acknowledge(
     shown: &str,
 ) -> Result<Json<ReceiptBody>, ApiFailure> {
     let via = format!("api-key:{}", key.id());
-    match receipts::acknowledge(&state.store, directory, seq, &via, None, &key.actor(), &state.effects).await {
+    match receipts::acknowledge(&state.store, directory, seq, &via, &key.actor(), &state.effects).await {
         Ok(receipt) => Ok(Json(receipt_body(receipt))),
         Err(ReceiptError::UnknownEvent(_)) => Err(ApiFailure::NotFound(format!("there is no event {shown}"))),
         Err(ReceiptError::Service(error)) => Err(error.into()),
