@@ -622,6 +622,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_key_is_32_bytes_in_base64_around_whitespace() {
+        use base64::Engine as _;
+        let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        assert!(decode_key("not base64!").is_err());
+        assert!(decode_key(&encode(&[1_u8; 31])).is_err());
+        assert_eq!(decode_key(&format!("  {}\n", encode(&[7_u8; 32]))).unwrap(), [7_u8; 32]);
+    }
+
+    #[test]
     fn the_defaults_run_on_a_local_sqlite_file() {
         let cli = Cli::try_parse_from(["server"]).unwrap();
         assert_eq!(cli.config.database_url.backend(), store::Backend::Sqlite);

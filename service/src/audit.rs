@@ -279,8 +279,8 @@ pub fn record_json(record: &store::AuditRecord) -> Value {
         "resource_id": record.resource_id,
         "outcome": record.outcome.as_str(),
         "detail": detail,
-        "hash": hex(&record.hash),
-        "prev_hash": hex(&record.prev_hash),
+        "hash": hex::encode(record.hash),
+        "prev_hash": hex::encode(record.prev_hash),
     })
 }
 
@@ -317,14 +317,10 @@ pub fn record_csv_row(record: &store::AuditRecord) -> [String; 14] {
         record.resource_id.clone().unwrap_or_default(),
         record.outcome.as_str().to_owned(),
         record.detail.clone(),
-        hex(&record.hash),
-        hex(&record.prev_hash),
+        hex::encode(record.hash),
+        hex::encode(record.prev_hash),
     ]
     .map(crate::spreadsheet_safe)
-}
-
-fn hex(bytes: &[u8; 32]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// How many days a tenant keeps its audit trail (`None`: forever).

@@ -40,11 +40,6 @@ impl CheckpointReason {
     }
 }
 
-/// A signing key that cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error("the audit signing key must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)")]
-pub struct BadSigningKey;
-
 /// A public key that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{0:?} is not an Ed25519 public key in base64")]
@@ -63,24 +58,9 @@ impl std::fmt::Debug for AuditSigner {
 }
 
 impl AuditSigner {
-    /// The key from its 32-byte seed in base64 (the key file's content).
-    pub fn from_base64(text: &str) -> Result<Self, BadSigningKey> {
-        let bytes = STANDARD.decode(text.trim()).map_err(|_| BadSigningKey)?;
-        let seed: [u8; 32] = bytes.try_into().map_err(|_| BadSigningKey)?;
-        Ok(Self { key: SigningKey::from_bytes(&seed) })
-    }
-
-    /// The key from its 32-byte seed.
+    /// The key from its 32-byte seed (what the server's key file holds, in base64).
     pub fn from_seed(seed: &[u8; 32]) -> Self {
         Self { key: SigningKey::from_bytes(seed) }
-    }
-
-    /// A new key from the operating system's randomness; its seed in base64 is what a key
-    /// file holds.
-    pub fn generate(effects: &crate::Effects) -> (Self, String) {
-        let mut seed = [0_u8; 32];
-        effects.fill(&mut seed);
-        (Self { key: SigningKey::from_bytes(&seed) }, STANDARD.encode(seed))
     }
 
     pub fn public_key(&self) -> PublicKey {
@@ -115,14 +95,14 @@ impl PublicKey {
 
     /// A short name of the key: the first 16 hex digits of its SHA-256.
     pub fn key_id(&self) -> String {
-        Sha256::digest(self.0.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(&Sha256::digest(self.0.as_bytes())[..8])
     }
 }
 
 /// The bytes a checkpoint's signature covers: a versioned, line-separated text that names
 /// the tenant, so a checkpoint of one tenant cannot stand for another's.
 pub fn checkpoint_message(tenant: TenantId, seq: i64, hash: &[u8; 32], signed_at: DateTime<Utc>) -> Vec<u8> {
-    let hash: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    let hash = hex::encode(hash);
     let at = signed_at.format("%Y-%m-%dT%H:%M:%S%.6fZ");
     format!("scim-portal audit checkpoint v1\ntenant {tenant}\nseq {seq}\nhash {hash}\nsigned_at {at}\n").into_bytes()
 }
@@ -231,80 +211,100 @@ pub async fn verify_checkpoints(
     trusted: &[PublicKey],
     checkpoints: &[AuditCheckpoint],
 ) -> Result<CheckpointReport, ServiceError> {
-    let scope = store.tenant(tenant);
-    let head = scope.audit_head().await?.map_or(0, |(seq, _)| seq);
-    let (start, _) = scope.audit_start().await?;
-    let mut report = CheckpointReport::default();
-    for checkpoint in checkpoints {
-        let seq = checkpoint.seq;
-        if checkpoint.tenant != tenant {
-            report.problems.push(CheckpointProblem::OtherTenant { seq });
-            continue;
-        }
-        let Ok(key) = PublicKey::parse(&checkpoint.public_key) else {
-            report.problems.push(CheckpointProblem::BadSignature { seq });
-            continue;
-        };
-        if !trusted.contains(&key) {
-            report.problems.push(CheckpointProblem::UntrustedKey { seq, key_id: key.key_id() });
-            continue;
-        }
-        let message = checkpoint_message(tenant, seq, &checkpoint.hash, checkpoint.signed_at);
-        let signature =
-            STANDARD.decode(&checkpoint.signature).ok().and_then(|bytes| Signature::from_slice(&bytes).ok());
-        if signature.is_none_or(|signature| key.0.verify(&message, &signature).is_err()) {
-            report.problems.push(CheckpointProblem::BadSignature { seq });
-            continue;
-        }
-        if report.latest.is_none_or(|(latest, _)| seq >= latest) {
-            report.latest = Some((seq, checkpoint.signed_at));
-        }
-        if seq > head {
-            report.problems.push(CheckpointProblem::BeyondHead { seq, head });
-            continue;
-        }
-        if seq < start {
-            report.before_kept_start += 1;
-            continue;
-        }
-        match scope.audit_hash_at(seq).await? {
-            Some(hash) if hash == checkpoint.hash => report.verified += 1,
-            Some(_) => report.problems.push(CheckpointProblem::Rewritten { seq }),
-            None => report.problems.push(CheckpointProblem::Missing { seq }),
-        }
-    }
-    Ok(report)
+    let mut checker = Checker::new(store, tenant, trusted).await?;
+    checker.check(checkpoints).await?;
+    Ok(checker.report)
 }
 
-/// Checks the checkpoints kept in the database.
+/// Checks the checkpoints kept in the database, a page at a time.
 pub async fn verify_kept_checkpoints(
     store: &Store,
     tenant: TenantId,
     trusted: &[PublicKey],
 ) -> Result<CheckpointReport, ServiceError> {
     const PAGE: i64 = 1000;
-    let mut all = Vec::new();
+    let mut checker = Checker::new(store, tenant, trusted).await?;
     let mut after = 0;
     loop {
         let page = store.tenant(tenant).audit_checkpoints(after, PAGE).await?;
-        let full = page.len() as i64 == PAGE;
-        after = page.last().map_or(after, |last| last.seq);
-        all.extend(page);
-        if !full {
-            break;
+        checker.check(&page).await?;
+        match page.last() {
+            Some(last) if page.len() as i64 == PAGE => after = last.seq,
+            _ => return Ok(checker.report),
         }
     }
-    verify_checkpoints(store, tenant, trusted, &all).await
+}
+
+/// Checks checkpoints against one tenant's chain as it was when the check began.
+struct Checker<'a> {
+    scope: store::TenantScope<'a>,
+    tenant: TenantId,
+    trusted: &'a [PublicKey],
+    /// The chain's last record and where its kept part starts.
+    head: i64,
+    start: i64,
+    report: CheckpointReport,
+}
+
+impl<'a> Checker<'a> {
+    async fn new(store: &'a Store, tenant: TenantId, trusted: &'a [PublicKey]) -> Result<Self, ServiceError> {
+        let scope = store.tenant(tenant);
+        let head = scope.audit_head().await?.map_or(0, |(seq, _)| seq);
+        let (start, _) = scope.audit_start().await?;
+        Ok(Self { scope, tenant, trusted, head, start, report: CheckpointReport::default() })
+    }
+
+    async fn check(&mut self, checkpoints: &[AuditCheckpoint]) -> Result<(), ServiceError> {
+        let (tenant, head, start, report) = (self.tenant, self.head, self.start, &mut self.report);
+        for checkpoint in checkpoints {
+            let seq = checkpoint.seq;
+            if checkpoint.tenant != tenant {
+                report.problems.push(CheckpointProblem::OtherTenant { seq });
+                continue;
+            }
+            let Ok(key) = PublicKey::parse(&checkpoint.public_key) else {
+                report.problems.push(CheckpointProblem::BadSignature { seq });
+                continue;
+            };
+            if !self.trusted.contains(&key) {
+                report.problems.push(CheckpointProblem::UntrustedKey { seq, key_id: key.key_id() });
+                continue;
+            }
+            let message = checkpoint_message(tenant, seq, &checkpoint.hash, checkpoint.signed_at);
+            let signature =
+                STANDARD.decode(&checkpoint.signature).ok().and_then(|bytes| Signature::from_slice(&bytes).ok());
+            if signature.is_none_or(|signature| key.0.verify(&message, &signature).is_err()) {
+                report.problems.push(CheckpointProblem::BadSignature { seq });
+                continue;
+            }
+            if report.latest.is_none_or(|(latest, _)| seq >= latest) {
+                report.latest = Some((seq, checkpoint.signed_at));
+            }
+            if seq > head {
+                report.problems.push(CheckpointProblem::BeyondHead { seq, head });
+                continue;
+            }
+            if seq < start {
+                report.before_kept_start += 1;
+                continue;
+            }
+            match self.scope.audit_hash_at(seq).await? {
+                Some(hash) if hash == checkpoint.hash => report.verified += 1,
+                Some(_) => report.problems.push(CheckpointProblem::Rewritten { seq }),
+                None => report.problems.push(CheckpointProblem::Missing { seq }),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A checkpoint as exported (one JSON line each): everything needed to check it with the
 /// public key alone.
 pub fn checkpoint_json(checkpoint: &AuditCheckpoint) -> Value {
-    let hash: String = checkpoint.hash.iter().map(|b| format!("{b:02x}")).collect();
     json!({
         "tenant_id": checkpoint.tenant.to_string(),
         "seq": checkpoint.seq,
-        "hash": hash,
+        "hash": hex::encode(checkpoint.hash),
         "signed_at": checkpoint.signed_at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
         "reason": checkpoint.reason,
         "public_key": checkpoint.public_key,
@@ -318,13 +318,8 @@ pub fn checkpoint_from_json(value: &Value) -> Result<AuditCheckpoint, String> {
     let text = |field: &str| value[field].as_str().ok_or_else(|| format!("the field {field:?} is missing"));
     let tenant = text("tenant_id")?.parse().map_err(|_| "tenant_id is not a tenant id".to_owned())?;
     let seq = value["seq"].as_i64().ok_or("the field \"seq\" is missing")?;
-    let hash_text = text("hash")?;
-    let hash: [u8; 32] = (0..hash_text.len())
-        .step_by(2)
-        .map(|i| hash_text.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
-        .collect::<Option<Vec<u8>>>()
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or("hash is not 64 hex digits")?;
+    let mut hash = [0_u8; 32];
+    hex::decode_to_slice(text("hash")?, &mut hash).map_err(|_| "hash is not 64 hex digits".to_owned())?;
     let signed_at = DateTime::parse_from_rfc3339(text("signed_at")?)
         .map_err(|_| "signed_at is not an RFC 3339 time".to_owned())?
         .with_timezone(&Utc);
@@ -344,16 +339,13 @@ mod tests {
     use super::*;
 
     fn signer(byte: u8) -> AuditSigner {
-        AuditSigner::from_base64(&STANDARD.encode([byte; 32])).unwrap()
+        AuditSigner::from_seed(&[byte; 32])
     }
 
     #[test]
-    fn a_key_file_holds_a_32_byte_seed_in_base64() {
-        assert!(AuditSigner::from_base64("not base64!").is_err());
-        assert!(AuditSigner::from_base64(&STANDARD.encode([1_u8; 31])).is_err());
+    fn a_seed_makes_one_key_whose_public_half_reads_back() {
         let key = signer(7);
-        let again = AuditSigner::from_base64(&format!("  {}\n", STANDARD.encode([7_u8; 32]))).unwrap();
-        assert_eq!(key.public_key(), again.public_key());
+        assert_eq!(key.public_key(), signer(7).public_key());
         assert_ne!(key.public_key(), signer(8).public_key());
         assert_eq!(PublicKey::parse(&key.public_key().to_base64()).unwrap(), key.public_key());
         assert!(PublicKey::parse("AAAA").is_err());

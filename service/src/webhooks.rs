@@ -271,7 +271,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    let digest: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let digest = hex::encode(mac.finalize().into_bytes());
     format!("t={timestamp},v1={digest}")
 }
 
@@ -838,7 +838,7 @@ mod tests {
         assert!(signed.starts_with("t=0,v1="));
         let mut mac = Hmac::<Sha256>::new_from_slice(b"Jefe").unwrap();
         mac.update(b"0.what do ya want for nothing?");
-        let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let expected = hex::encode(mac.finalize().into_bytes());
         assert_eq!(signed, format!("t=0,v1={expected}"));
         assert_ne!(signature("other", 0, b"x"), signature("Jefe", 0, b"x"));
     }

@@ -323,7 +323,6 @@ const INSERT_POSTGRES: &str = "INSERT INTO audit_records (tenant_id, seq, id, oc
 
 /// A record as a row of the PostgreSQL insert's JSON parameter.
 fn row_json(record: &AuditRecord) -> serde_json::Value {
-    let hex = |bytes: &[u8; 32]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
     serde_json::json!({
         "seq": record.seq,
         "id": record.id.to_string(),
@@ -338,8 +337,8 @@ fn row_json(record: &AuditRecord) -> serde_json::Value {
         "resource_id": record.resource_id,
         "outcome": record.outcome.as_str(),
         "detail": record.detail,
-        "prev_hash": hex(&record.prev_hash),
-        "hash": hex(&record.hash),
+        "prev_hash": hex::encode(record.prev_hash),
+        "hash": hex::encode(record.hash),
     })
 }
 

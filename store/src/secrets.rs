@@ -33,7 +33,7 @@ impl SecretKey {
         let mut hasher = Sha256::new();
         hasher.update(b"scim-portal secrets key id\n");
         hasher.update(bytes);
-        let id = hasher.finalize()[..4].iter().map(|b| format!("{b:02x}")).collect();
+        let id = hex::encode(&hasher.finalize()[..4]);
         Self { id, cipher: XChaCha20Poly1305::new(bytes.into()) }
     }
 }
@@ -143,41 +143,39 @@ impl Store {
     /// afterwards an earlier key can be dropped from the configuration.
     pub async fn reseal_secrets(&self) -> Result<u64, StoreError> {
         let keys = self.secret_keys()?.clone();
+        // Read deployment-wide, as the delivery worker lists endpoints: these tables have no
+        // row-level security, and a start should not cost a query per tenant.
+        let mut stored: Vec<(SecretSlot, String)> = Vec::new();
+        let operator: Vec<(OperatorWebhookId, String)> = on_pool!(&self.pool, pool => sqlx::query_as("SELECT id, secret FROM operator_webhooks").fetch_all(pool).await?);
+        stored.extend(operator.into_iter().map(|(id, secret)| (SecretSlot::OperatorWebhook { id }, secret)));
+        let tenants: Vec<(TenantId, WebhookId, String)> = on_pool!(&self.pool, pool =>
+            sqlx::query_as("SELECT tenant_id, id, secret FROM webhook_endpoints").fetch_all(pool).await?);
+        stored
+            .extend(tenants.into_iter().map(|(tenant, id, secret)| (SecretSlot::TenantWebhook { tenant, id }, secret)));
+        let providers: Vec<(TenantId, String)> = on_pool!(&self.pool, pool =>
+            sqlx::query_as("SELECT tenant_id, client_secret FROM tenant_oidc_providers").fetch_all(pool).await?);
+        stored.extend(providers.into_iter().map(|(tenant, secret)| (SecretSlot::OidcClient { tenant }, secret)));
+
         let mut resealed = 0;
-        // The operator's endpoints: deployment-wide.
-        let rows: Vec<(OperatorWebhookId, String)> = on_pool!(&self.pool, pool => sqlx::query_as("SELECT id, secret FROM operator_webhooks").fetch_all(pool).await?);
-        for (id, stored) in rows.into_iter().filter(|(_, stored)| !keys.is_current(stored)) {
-            let slot = SecretSlot::OperatorWebhook { id };
-            let sealed = keys.seal(slot, &keys.open(slot, &stored)?)?;
-            on_pool!(&self.pool, pool => sqlx::query("UPDATE operator_webhooks SET secret = $1 WHERE id = $2 AND secret = $3")
-                .bind(&sealed).bind(id).bind(&stored).execute(pool).await.map(drop)?);
+        for (slot, old) in stored.into_iter().filter(|(_, stored)| !keys.is_current(stored)) {
+            let new = keys.seal(slot, &keys.open(slot, &old)?)?;
+            // Only if unchanged since it was read (a concurrent write sealed it already).
+            on_pool!(&self.pool, pool => match slot {
+                SecretSlot::OperatorWebhook { id } => {
+                    sqlx::query("UPDATE operator_webhooks SET secret = $1 WHERE secret = $2 AND id = $3")
+                        .bind(&new).bind(&old).bind(id).execute(pool).await
+                }
+                SecretSlot::TenantWebhook { tenant, id } => {
+                    sqlx::query("UPDATE webhook_endpoints SET secret = $1 WHERE secret = $2 AND tenant_id = $3 AND id = $4")
+                        .bind(&new).bind(&old).bind(tenant).bind(id).execute(pool).await
+                }
+                SecretSlot::OidcClient { tenant } => {
+                    sqlx::query("UPDATE tenant_oidc_providers SET client_secret = $1 WHERE client_secret = $2 AND tenant_id = $3")
+                        .bind(&new).bind(&old).bind(tenant).execute(pool).await
+                }
+            }
+            .map(drop)?);
             resealed += 1;
-        }
-        // Tenants' endpoints and providers, tenant by tenant (row-level security).
-        for tenant in self.tenant_ids().await? {
-            let scope = self.tenant(tenant);
-            let rows: Vec<(WebhookId, String)> = as_tenant!(scope, conn =>
-                sqlx::query_as("SELECT id, secret FROM webhook_endpoints WHERE tenant_id = $1")
-                    .bind(tenant).fetch_all(&mut *conn).await?);
-            for (id, stored) in rows.into_iter().filter(|(_, stored)| !keys.is_current(stored)) {
-                let slot = SecretSlot::TenantWebhook { tenant, id };
-                let sealed = keys.seal(slot, &keys.open(slot, &stored)?)?;
-                as_tenant!(scope, conn => sqlx::query(
-                    "UPDATE webhook_endpoints SET secret = $1 WHERE tenant_id = $2 AND id = $3 AND secret = $4")
-                    .bind(&sealed).bind(tenant).bind(id).bind(&stored).execute(&mut *conn).await.map(drop)?);
-                resealed += 1;
-            }
-            let provider: Option<String> = as_tenant!(scope, conn =>
-                sqlx::query_scalar("SELECT client_secret FROM tenant_oidc_providers WHERE tenant_id = $1")
-                    .bind(tenant).fetch_optional(&mut *conn).await?);
-            if let Some(stored) = provider.filter(|stored| !keys.is_current(stored)) {
-                let slot = SecretSlot::OidcClient { tenant };
-                let sealed = keys.seal(slot, &keys.open(slot, &stored)?)?;
-                as_tenant!(scope, conn => sqlx::query(
-                    "UPDATE tenant_oidc_providers SET client_secret = $1 WHERE tenant_id = $2 AND client_secret = $3")
-                    .bind(&sealed).bind(tenant).bind(&stored).execute(&mut *conn).await.map(drop)?);
-                resealed += 1;
-            }
         }
         Ok(resealed)
     }

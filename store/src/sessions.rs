@@ -11,7 +11,7 @@ use crate::{Store, StoreError};
 
 /// The key a session is stored under.
 fn stored_id(id: &str) -> String {
-    Sha256::digest(id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(id.as_bytes()))
 }
 
 /// One stored session.

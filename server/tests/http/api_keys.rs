@@ -25,7 +25,8 @@ fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
 }
 
-async fn issue(db: &TestDatabase, label: &str, areas: &[ApiArea], read_only: bool) -> String {
+/// A key of `areas` only (read-only or not).
+pub(crate) async fn issue(db: &TestDatabase, label: &str, areas: &[ApiArea], read_only: bool) -> String {
     let request =
         ApiKeyRequest { label: label.into(), scopes: ApiKeyScopes::new(areas.to_vec(), read_only), expires_at: None };
     service::api_keys::issue_api_key(&db.store, request, None, &service::Actor::Cli, &service::Effects::system())

@@ -391,20 +391,7 @@ async fn the_operator_api_sets_a_directorys_brake_and_a_brake_turned_off_holds_n
     assert_eq!((status, problem["detail"].as_str()), (400, Some("the percentage is a whole number from 1 to 100")));
     let (status, problem) = put(key.clone(), json!({"enabled": true, "percent": 10, "minimum": 0})).await;
     assert_eq!(status, 400, "{problem}");
-    let webhooks_only = service::api_keys::issue_api_key(
-        &db.store,
-        service::api_keys::ApiKeyRequest {
-            label: "webhooks".into(),
-            scopes: service::api_keys::ApiKeyScopes::new(vec![service::api_keys::ApiArea::Webhooks], false),
-            expires_at: None,
-        },
-        None,
-        &service::Actor::Cli,
-        &service::Effects::system(),
-    )
-    .await
-    .unwrap()
-    .secret;
+    let webhooks_only = crate::api_keys::issue(&db, "webhooks", &[service::api_keys::ApiArea::Webhooks], false).await;
     let off = json!({"enabled": false, "percent": 10, "minimum": 25});
     assert_eq!(put(webhooks_only, off.clone()).await.0, 403);
     let elsewhere = client

@@ -56,23 +56,23 @@ const AUDIT_KEY_SEED: [u8; 32] = [42; 32];
 
 /// The test servers' audit signing key.
 fn audit_signer() -> service::audit_checkpoints::AuditSigner {
-    use base64::Engine as _;
-    service::audit_checkpoints::AuditSigner::from_base64(
-        &base64::engine::general_purpose::STANDARD.encode(AUDIT_KEY_SEED),
-    )
-    .unwrap()
+    service::audit_checkpoints::AuditSigner::from_seed(&AUDIT_KEY_SEED)
 }
 
 /// A file holding [`AUDIT_KEY_SEED`], written once per test process (every server and
 /// command of the tests reads it: `--audit-signing-key-file`, `AUDIT_SIGNING_KEY_FILE`).
 fn audit_key_file() -> &'static str {
     static FILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    FILE.get_or_init(|| {
-        use base64::Engine as _;
-        let path = std::env::temp_dir().join(format!("scim-portal-test-audit-key-{}", std::process::id()));
-        std::fs::write(&path, base64::engine::general_purpose::STANDARD.encode(AUDIT_KEY_SEED)).unwrap();
-        path.to_string_lossy().into_owned()
-    })
+    FILE.get_or_init(|| write_key_file("audit-key", &AUDIT_KEY_SEED))
+}
+
+/// Writes `key` in base64, as the server's key files hold it, to a file of this test
+/// process; its path.
+fn write_key_file(name: &str, key: &[u8; 32]) -> String {
+    use base64::Engine as _;
+    let path = std::env::temp_dir().join(format!("scim-portal-test-{name}-{}", std::process::id()));
+    std::fs::write(&path, base64::engine::general_purpose::STANDARD.encode(key)).unwrap();
+    path.to_string_lossy().into_owned()
 }
 
 /// The server binary as the tests run it (commands and whole processes), with the test
@@ -87,13 +87,7 @@ fn server_binary() -> std::process::Command {
 /// A file holding the test databases' secrets key ([`store::testing::TEST_SECRETS_KEY`]).
 fn secrets_key_file() -> &'static str {
     static FILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    FILE.get_or_init(|| {
-        use base64::Engine as _;
-        let path = std::env::temp_dir().join(format!("scim-portal-test-secrets-key-{}", std::process::id()));
-        let key = base64::engine::general_purpose::STANDARD.encode(store::testing::TEST_SECRETS_KEY);
-        std::fs::write(&path, key).unwrap();
-        path.to_string_lossy().into_owned()
-    })
+    FILE.get_or_init(|| write_key_file("secrets-key", &store::testing::TEST_SECRETS_KEY))
 }
 
 const OPERATOR_EMAIL: &str = "ops@vendor.example";

@@ -132,30 +132,32 @@ async fn a_deactivation_is_delivered_confirmed_and_timed(db: TestDatabase) {
     assert_eq!(report.first_break, None);
 }
 
+/// A webhook receiver that revokes at once and says so: its answer confirms deactivations
+/// (`"applied": true`) and nothing else. Notes the type of every event it receives; its URL.
+async fn revoking_receiver(received: &Arc<Mutex<Vec<String>>>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let received = Arc::clone(received);
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |body: String| async move {
+            let event: Value = serde_json::from_str(&body).unwrap();
+            received.lock().unwrap().push(event["type"].as_str().unwrap().to_owned());
+            (StatusCode::OK, axum::Json(json!({ "applied": event["type"] == "user.deactivated" })))
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
 async fn a_webhook_answer_can_confirm_a_revocation(db: TestDatabase) {
     let server = TestServer::start(&db).await;
     let acme = Directory::new(&db, &server, "acme").await;
     let key = api_key(&db).await;
     let leaver = acme.create_user("leaver@acme.example").await;
     acme.patch(&format!("/Users/{leaver}"), json!([{"op": "replace", "path": "active", "value": false}])).await;
-    let received = Arc::new(Mutex::new(0));
-    let url = {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        let received = Arc::clone(&received);
-        // Revokes at once and says so: the answer confirms the deactivation.
-        let app = axum::Router::new().route(
-            "/hook",
-            post(move |body: String| async move {
-                *received.lock().unwrap() += 1;
-                let event: Value = serde_json::from_str(&body).unwrap();
-                let applied = event["type"] == "user.deactivated";
-                (StatusCode::OK, axum::Json(json!({ "applied": applied })))
-            }),
-        );
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        url
-    };
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let url = revoking_receiver(&received).await;
     let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
     let hook = register_webhook(
         &db.store,
@@ -169,7 +171,7 @@ async fn a_webhook_answer_can_confirm_a_revocation(db: TestDatabase) {
     .unwrap();
     let deliverer = Deliverer::new(db.store.clone(), fast_retries(), service::Effects::system()).unwrap();
     deliverer.deliver_pending().await.unwrap();
-    assert_eq!(*received.lock().unwrap(), 2);
+    assert_eq!(received.lock().unwrap().len(), 2);
 
     let listed = revocations(&server, &key, "").await;
     assert_eq!(listed.len(), 1);
@@ -302,22 +304,8 @@ async fn a_confirmation_that_cannot_be_written_is_asked_for_again_not_lost(db: T
     let key = api_key(&db).await;
     let leaver = acme.create_user("leaver@acme.example").await;
     acme.patch(&format!("/Users/{leaver}"), json!([{"op": "replace", "path": "active", "value": false}])).await;
-    let received = Arc::new(Mutex::new(Vec::<String>::new()));
-    let url = {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        let received = Arc::clone(&received);
-        let app = axum::Router::new().route(
-            "/hook",
-            post(move |body: String| async move {
-                let event: Value = serde_json::from_str(&body).unwrap();
-                received.lock().unwrap().push(event["type"].as_str().unwrap().to_owned());
-                (StatusCode::OK, axum::Json(json!({ "applied": event["type"] == "user.deactivated" })))
-            }),
-        );
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        url
-    };
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let url = revoking_receiver(&received).await;
     let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
     register_webhook(&db.store, tenant.id, &url, &fast_retries(), &service::Actor::Cli, &service::Effects::system())
         .await

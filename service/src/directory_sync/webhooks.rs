@@ -198,7 +198,7 @@ pub fn workos_signature(secret: &str, timestamp_ms: i64, body: &[u8]) -> String 
     mac.update(timestamp_ms.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    let digest: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let digest = hex::encode(mac.finalize().into_bytes());
     format!("t={timestamp_ms}, v1={digest}")
 }
 
@@ -660,7 +660,7 @@ mod tests {
         assert_eq!(t, "t=1700000000000");
         let mut mac = Hmac::<Sha256>::new_from_slice(b"whsec_test").unwrap();
         mac.update(b"1700000000000.{}");
-        let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let expected = hex::encode(mac.finalize().into_bytes());
         assert_eq!(v1, format!("v1={expected}"));
     }
 

@@ -56,9 +56,7 @@ pub(super) async fn export_audit_trail(
     Path(slug): Path<String>,
     Query(query): Query<AuditExportQuery>,
 ) -> Result<Response, ApiFailure> {
-    let unknown = || ApiFailure::NotFound(format!("there is no tenant {slug}"));
-    let parsed = store::TenantSlug::parse(&slug).map_err(|_| unknown())?;
-    let tenant = state.store.tenant_by_slug(&parsed).await.map_err(service::ServiceError::from)?.ok_or_else(unknown)?;
+    let tenant = tenant_of(&state, &slug).await?;
     let format = Format::parse(query.format.as_deref()).map_err(ApiFailure::BadRequest)?;
     let filters = AuditFilters {
         since: query.since,
@@ -94,8 +92,13 @@ pub(super) async fn export_audit_checkpoints(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Response, ApiFailure> {
-    let unknown = || ApiFailure::NotFound(format!("there is no tenant {slug}"));
-    let parsed = store::TenantSlug::parse(&slug).map_err(|_| unknown())?;
-    let tenant = state.store.tenant_by_slug(&parsed).await.map_err(service::ServiceError::from)?.ok_or_else(unknown)?;
+    let tenant = tenant_of(&state, &slug).await?;
     Ok(crate::http::audit_checkpoints::export(state.store.clone(), tenant.id))
+}
+
+/// The tenant a path names (its directories are not read: the exports need none).
+async fn tenant_of(state: &AppState, slug: &str) -> Result<store::Tenant, ApiFailure> {
+    let unknown = || ApiFailure::NotFound(format!("there is no tenant {slug}"));
+    let parsed = store::TenantSlug::parse(slug).map_err(|_| unknown())?;
+    state.store.tenant_by_slug(&parsed).await.map_err(service::ServiceError::from)?.ok_or_else(unknown)
 }

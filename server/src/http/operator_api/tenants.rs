@@ -248,7 +248,7 @@ pub(super) async fn delete_directory(
     State(state): State<AppState>,
     Path((slug, directory)): Path<(String, String)>,
 ) -> Result<Json<DeletedDirectoryBody>, ApiFailure> {
-    let unknown = || ApiFailure::NotFound(format!("tenant {slug} has no directory {directory}"));
+    let unknown = || no_such_directory(&slug, &directory);
     let id: store::DirectoryId = directory.parse().map_err(|_| unknown())?;
     let (tenant, _) = tenant_named(&state, &slug).await?;
     let now = state.effects.now();
@@ -397,13 +397,18 @@ impl From<service::brake::BrakeSettings> for SafetyBrakeBody {
     }
 }
 
+/// The answer for a directory the tenant does not have.
+fn no_such_directory(slug: &str, directory: &str) -> ApiFailure {
+    ApiFailure::NotFound(format!("tenant {slug} has no directory {directory}"))
+}
+
 /// The directory of a tenant a path names.
 async fn directory_of(
     state: &AppState,
     slug: &str,
     directory: &str,
 ) -> Result<(store::TenantId, store::DirectoryId), ApiFailure> {
-    let unknown = || ApiFailure::NotFound(format!("tenant {slug} has no directory {directory}"));
+    let unknown = || no_such_directory(slug, directory);
     let (tenant, directories) = tenant_named(state, slug).await?;
     let id: store::DirectoryId = directory.parse().map_err(|_| unknown())?;
     if !directories.iter().any(|known| known.id == id) {
@@ -433,7 +438,7 @@ pub(super) async fn safety_brake(
     let (tenant, id) = directory_of(&state, &slug, &directory).await?;
     let settings = service::brake::settings(&state.store, tenant, id)
         .await?
-        .ok_or_else(|| ApiFailure::NotFound(format!("tenant {slug} has no directory {directory}")))?;
+        .ok_or_else(|| no_such_directory(&slug, &directory))?;
     Ok(Json(settings.into()))
 }
 
@@ -467,9 +472,7 @@ pub(super) async fn set_safety_brake(
     let now = state.effects.now();
     match service::brake::set_settings(&state.store, &key.actor(), tenant, id, asked, now).await {
         Ok(saved) => Ok(Json(saved.into())),
-        Err(BrakeError::NoSuchDirectory) => {
-            Err(ApiFailure::NotFound(format!("tenant {slug} has no directory {directory}")))
-        }
+        Err(BrakeError::NoSuchDirectory) => Err(no_such_directory(&slug, &directory)),
         Err(BrakeError::Service(error)) => Err(error.into()),
         Err(refused) => Err(ApiFailure::BadRequest(refused.to_string())),
     }
