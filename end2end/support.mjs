@@ -2,7 +2,7 @@
 // into ARTIFACTS_DIR, and an axe-core accessibility check.
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 
@@ -51,6 +51,14 @@ export async function launchBrowser() {
 // the wasm bundle loaded and hydrated without complaint.
 export async function openPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // Every Content-Security-Policy violation is an error of the page: the portal's policy
+  // must let the hydrated app work with nothing refused. (Chromium also logs most of them
+  // to the console; the event catches those it does not, such as a blocked style.)
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`);
+    });
+  });
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (error) => page.errors.push(String(error)));
@@ -107,9 +115,17 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
 }
 
+let axeScript;
+function axeSource() {
+  axeScript ??= readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  return axeScript;
+}
+
 // Runs axe-core in the page and returns the violations rated serious or critical.
 export async function seriousAccessibilityViolations(page) {
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  // Evaluated by the test driver, not added as a <script>: the page's policy refuses
+  // inline scripts without its nonce, as it should.
+  await page.evaluate(axeSource());
   const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
   return result.violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')

@@ -53,6 +53,8 @@ impl PortalSettings {
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    allow_only_this_pages_scripts();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -68,6 +70,33 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Sends the page's Content-Security-Policy: scripts run only from the portal's own origin
+/// (the bundle) or inline with this answer's nonce, which Leptos puts on the hydration and
+/// streaming scripts it writes, so a script smuggled into a page (a display name, an
+/// attribute an IdP sent) does not run even if escaping failed somewhere. WebAssembly may
+/// be compiled (`'wasm-unsafe-eval'`), JavaScript `eval` may not. Styles allow inline
+/// attributes (a chart's bar heights); nothing else loads from another origin. Answers
+/// that are not pages get the server's stricter default policy.
+#[cfg(feature = "ssr")]
+fn allow_only_this_pages_scripts() {
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return };
+    let Some(nonce) = leptos::nonce::use_nonce() else { return };
+    let policy = content_security_policy(&nonce);
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// The policy of a page whose inline scripts carry `nonce`.
+#[cfg(feature = "ssr")]
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+    )
 }
 
 /// The router: one route per page.

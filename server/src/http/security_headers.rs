@@ -2,7 +2,10 @@
 //! by another site (clickjacking: `frame-ancestors 'none'` and, for older browsers,
 //! `X-Frame-Options`), no answer is sniffed into another type, no address leaves in a
 //! `Referer` (a setup link's address is its secret), no `<base>` or plugin is honoured, and
-//! behind `https://` the browser keeps to HTTPS (HSTS). A header a route set itself stays.
+//! behind `https://` the browser keeps to HTTPS (HSTS). A header a route set itself stays:
+//! portal pages send their own Content-Security-Policy with a nonce for their inline
+//! scripts (`app::content_security_policy`); every other answer (JSON, files, the server's
+//! own error page) runs no script at all.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
@@ -19,7 +22,9 @@ impl SecurityHeaders {
         let mut headers = vec![
             (
                 header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("frame-ancestors 'none'; base-uri 'self'; object-src 'none'"),
+                HeaderValue::from_static(
+                    "default-src 'self'; script-src 'none'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
+                ),
             ),
             (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
             (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),

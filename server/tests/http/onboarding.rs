@@ -24,6 +24,7 @@ store::backend_tests!(
     a_live_stream_ends_with_its_session_and_an_admin_holds_four_at_most,
     a_tenant_gets_no_more_directories_than_the_deployment_allows,
     every_answer_carries_the_browser_security_headers,
+    a_pages_scripts_run_only_with_its_own_nonce,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -967,4 +968,42 @@ async fn every_answer_carries_the_browser_security_headers(db: TestDatabase) {
         assert!(policy.contains("frame-ancestors 'none'"), "{what}: {policy}");
         assert!(!headers.contains_key("strict-transport-security"), "{what}: no HSTS over http");
     }
+}
+
+/// A portal page runs only the scripts it wrote itself: its policy allows inline scripts
+/// with this answer's nonce (and the bundle from the portal's origin), every inline script
+/// Leptos wrote carries that nonce, and each answer has a nonce of its own. (The browser
+/// tests fail on any console error, so a violation in Chromium fails them too.)
+async fn a_pages_scripts_run_only_with_its_own_nonce(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let visitor = Visitor::new(&server);
+    let mut nonces = Vec::new();
+    for path in ["/sign-in", "/sign-in", "/no-such-page"] {
+        let answer = visitor.get(path).await;
+        let policy = answer.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("{path}: no nonce in {policy}"))
+            .to_owned();
+        assert!(policy.contains("script-src 'self' 'nonce-"), "{path}: {policy}");
+        let script_src = policy.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
+        assert!(!script_src.contains("'unsafe-inline'") && !script_src.contains("'unsafe-eval'"), "{path}: {script_src}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
+        let page = answer.text().await.unwrap();
+        let scripts: Vec<&str> = page.split("<script").skip(1).collect();
+        assert!(!scripts.is_empty(), "{path}: the page has its hydration script");
+        for script in scripts {
+            let tag = &script[..script.find('>').unwrap()];
+            assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "{path}: a script without the nonce: <script{tag}>");
+        }
+        nonces.push(nonce);
+    }
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3, "every answer has a nonce of its own");
+    // Answers that are not pages run no script at all.
+    let json = visitor.call("/api/current_account", &[]).await;
+    assert!(json.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'none'"));
 }
