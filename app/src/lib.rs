@@ -17,8 +17,8 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::{
-    admin_home, api_keys, audit, brake, dashboard, group_roles, not_found, offboarding, people, portal_link, probe,
-    roles, setup_link, sign_in, status, support, team, tenants, tokens, webhooks, wizard,
+    admin_home, api_keys, audit, brake, confirm_email, dashboard, group_roles, not_found, offboarding, people,
+    portal_link, probe, roles, setup_link, sign_in, status, support, team, tenants, tokens, webhooks, wizard,
 };
 
 /// The file stem of the wasm, js and css bundles under `/pkg`; the xtask builds them with
@@ -125,6 +125,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/support") view=support::SupportPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants/:slug") view=tenants::TenantPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup/:secret") view=setup_link::SetupLinkPage ssr=SsrMode::Async/>
+                <Route path=path!("/confirm-email/:secret") view=confirm_email::ConfirmEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal-link-refused/:reason") view=portal_link::PortalLinkRefusedPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=admin_home::AdminHomePage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/connect") view=wizard::ConnectPage ssr=SsrMode::Async/>

@@ -57,7 +57,7 @@ pub enum SetupLinkError {
     InvalidEmail,
     #[error("the password must be at least {MIN_PASSWORD_LENGTH} characters long")]
     PasswordTooShort,
-    #[error("an account with this email exists already: sign in with it instead")]
+    #[error("an admin of this organisation has this email already: sign in with it instead")]
     EmailTaken,
     #[error(transparent)]
     Service(#[from] ServiceError),
@@ -271,10 +271,9 @@ pub async fn redeem_setup_link(
     if password.chars().count() < MIN_PASSWORD_LENGTH {
         return Err(SetupLinkError::PasswordTooShort);
     }
-    // One email, one account: sign-in names no tenant.
-    if store.operator_by_email(email.as_str()).await?.is_some() {
-        return Err(SetupLinkError::EmailTaken);
-    }
+    // Whether another tenant (or an operator) has this email is not checked, and not told:
+    // the account starts unconfirmed, and the email becomes its sign-in name only once its
+    // owner follows the confirmation link mailed to it (see `confirm_email`).
     let password_hash = operators::hash_password(effects, password).await.map_err(|error| match error {
         OperatorError::Service(error) => SetupLinkError::Service(error),
         other => SetupLinkError::Service(ServiceError::Internal(other.to_string())),
@@ -287,6 +286,7 @@ pub async fn redeem_setup_link(
         oidc_subject: None,
         created_at: now,
         disabled_at: None,
+        email_verified_at: None,
     };
     make_admin(store, &link, admin, now).await
 }
@@ -303,9 +303,8 @@ pub(crate) async fn redeem_setup_link_with_identity(
     let now = effects.now();
     let link = usable_link(store, secret, now).await?;
     let email = OperatorEmail::parse(email).map_err(|_| SetupLinkError::InvalidEmail)?;
-    if store.operator_by_email(email.as_str()).await?.is_some() {
-        return Err(SetupLinkError::EmailTaken);
-    }
+    // The tenant's own provider vouches for the email, which proves nothing to other
+    // tenants: the account signs in through that provider, and its email is unconfirmed.
     let admin = TenantAdmin {
         tenant: link.tenant,
         id: effects.id(),
@@ -314,6 +313,7 @@ pub(crate) async fn redeem_setup_link_with_identity(
         oidc_subject: Some(subject.to_owned()),
         created_at: now,
         disabled_at: None,
+        email_verified_at: None,
     };
     make_admin(store, &link, admin, now).await
 }

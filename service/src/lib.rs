@@ -17,6 +17,7 @@ pub mod directory_browser;
 pub mod directory_lifecycle;
 pub mod directory_sync;
 pub mod effects;
+pub mod email_confirmation;
 pub mod events;
 pub mod idempotency;
 pub mod mail;

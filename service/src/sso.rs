@@ -321,8 +321,9 @@ pub async fn finish(
     let admin = match scope.tenant_admin_by_subject(&subject).await? {
         Some(admin) => admin,
         None => {
-            let by_email = store.tenant_admin_by_email(&email).await?.filter(|admin| admin.tenant == tenant);
-            let admin = by_email.ok_or(SsoError::NoAccount)?;
+            // The tenant's own provider vouches for the address within this tenant only, so
+            // an admin of it whose email is unconfirmed is found too.
+            let admin = scope.tenant_admin_with_email(&email).await?.ok_or(SsoError::NoAccount)?;
             // First single sign-on of an admin who had a password: remember the subject,
             // unless the account is already tied to another one.
             if !action.link_admin_subject(admin.id, &subject).await? {

@@ -40,6 +40,8 @@ pub type AuditId = Id<kind::Audit>;
 pub type TenantAdminId = Id<kind::TenantAdmin>;
 /// A setup link: a single-use invitation to become a tenant's admin.
 pub type SetupLinkId = Id<kind::SetupLink>;
+/// A link that confirms a tenant admin's email.
+pub type EmailVerificationId = Id<kind::EmailVerification>;
 /// An Admin Portal link: a single-use sign-in to a tenant's setup wizard that the vendor's
 /// product asked for through the WorkOS-compatible API.
 pub type PortalLinkId = Id<kind::PortalLink>;
@@ -83,6 +85,9 @@ mod kind {
     /// See [`SetupLinkId`](super::SetupLinkId).
     #[derive(Debug)]
     pub enum SetupLink {}
+    /// See [`EmailVerificationId`](super::EmailVerificationId).
+    #[derive(Debug)]
+    pub enum EmailVerification {}
     /// See [`PortalLinkId`](super::PortalLinkId).
     #[derive(Debug)]
     pub enum PortalLink {}
@@ -132,6 +137,9 @@ mod kind {
     }
     impl IdKind for SetupLink {
         const NAME: &'static str = "SetupLinkId";
+    }
+    impl IdKind for EmailVerification {
+        const NAME: &'static str = "EmailVerificationId";
     }
     impl IdKind for PortalLink {
         const NAME: &'static str = "PortalLinkId";

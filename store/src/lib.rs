@@ -83,9 +83,9 @@ pub use error::StoreError;
 pub use filter_sql::indexed_columns;
 pub use idempotency::Reservation;
 pub use ids::{
-    AlertId, ApiKeyId, AuditId, DeliveryId, DirectoryId, EventId, Id, IdentityProvider, InvalidSlug, OperatorId,
-    OperatorWebhookId, PortalLinkId, SetupLinkId, TenantAdminId, TenantId, TenantSlug, TokenId,
-    UnknownIdentityProvider, WebhookId,
+    AlertId, ApiKeyId, AuditId, DeliveryId, DirectoryId, EmailVerificationId, EventId, Id, IdentityProvider,
+    InvalidSlug, OperatorId, OperatorWebhookId, PortalLinkId, SetupLinkId, TenantAdminId, TenantId, TenantSlug,
+    TokenId, UnknownIdentityProvider, WebhookId,
 };
 pub use nonhuman::{ExpiredIdentity, NonHumanIdentity, OwnerState};
 pub use operator_webhooks::{
@@ -93,8 +93,8 @@ pub use operator_webhooks::{
 };
 pub use operators::{Operator, OperatorRole};
 pub use portal::{
-    DirectoryRequest, NewSetupLink, OidcProvider, SetupCompleted, SetupCompletion, SetupLink, SetupState, SyncHealth,
-    TenantAdmin,
+    DirectoryRequest, EmailVerification, NewEmailVerification, NewSetupLink, OidcProvider, SetupCompleted,
+    SetupCompletion, SetupLink, SetupState, SyncHealth, TenantAdmin,
 };
 pub use portal_links::{NewPortalLink, PortalLink};
 pub use resource_kind::ResourceKind;

@@ -5,7 +5,7 @@
 use crate::action::on_open;
 use chrono::{DateTime, Utc};
 
-use crate::ids::{DirectoryId, IdentityProvider, SetupLinkId, TenantAdminId, TenantId, TokenId};
+use crate::ids::{DirectoryId, EmailVerificationId, IdentityProvider, SetupLinkId, TenantAdminId, TenantId, TokenId};
 use crate::scope::TenantScope;
 use crate::secrets::SecretSlot;
 use crate::{AuditOutcome, Store, StoreError, TokenRecord};
@@ -25,6 +25,10 @@ pub struct TenantAdmin {
     pub created_at: DateTime<Utc>,
     /// A disabled admin cannot sign in.
     pub disabled_at: Option<DateTime<Utc>>,
+    /// When the admin proved they read `email`'s mail (or an operator confirmed it): only
+    /// then is the email their sign-in name. Unique among confirmed admins and operators;
+    /// before, several tenants may have an admin with the same email.
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 /// A tenant's OpenID Connect provider for admin sign-in.
@@ -132,13 +136,52 @@ pub struct SyncHealth {
     pub last_request_at: Option<DateTime<Utc>>,
 }
 
-type AdminRow = (TenantId, TenantAdminId, String, Option<String>, Option<String>, DateTime<Utc>, Option<DateTime<Utc>>);
+type AdminRow = (
+    TenantId,
+    TenantAdminId,
+    String,
+    Option<String>,
+    Option<String>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
 
-const ADMIN_COLUMNS: &str = "tenant_id, id, email, password_hash, oidc_subject, created_at, disabled_at";
+const ADMIN_COLUMNS: &str =
+    "tenant_id, id, email, password_hash, oidc_subject, created_at, disabled_at, email_verified_at";
 
-fn admin_from_row((tenant, id, email, password_hash, oidc_subject, created_at, disabled_at): AdminRow) -> TenantAdmin {
-    TenantAdmin { tenant, id, email, password_hash, oidc_subject, created_at, disabled_at }
+fn admin_from_row(
+    (tenant, id, email, password_hash, oidc_subject, created_at, disabled_at, email_verified_at): AdminRow,
+) -> TenantAdmin {
+    TenantAdmin { tenant, id, email, password_hash, oidc_subject, created_at, disabled_at, email_verified_at }
 }
+
+/// A link that confirms an admin's email, as stored (its secret is not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailVerification {
+    pub tenant: TenantId,
+    pub id: EmailVerificationId,
+    pub admin: TenantAdminId,
+    /// The address the link was sent to: it confirms this one only.
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// An email confirmation link to store: the SHA-256 digest of its secret.
+#[derive(Debug, Clone)]
+pub struct NewEmailVerification {
+    pub id: EmailVerificationId,
+    pub admin: TenantAdminId,
+    pub email: String,
+    pub digest: [u8; 32],
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+type VerificationRow =
+    (TenantId, EmailVerificationId, TenantAdminId, String, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
 
 type LinkRow =
     (TenantId, SetupLinkId, String, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
@@ -148,12 +191,35 @@ fn link_from_row((tenant, id, created_by, created_at, expires_at, used_at, revok
 }
 
 impl Store {
-    /// The tenant admin with this (lowercased) email, in whichever tenant.
+    /// The tenant admin whose confirmed sign-in name is this (lowercased) email, in
+    /// whichever tenant. Admins who have not confirmed their email are not found: an
+    /// email is nobody's sign-in name until its owner has read its mail.
     pub async fn tenant_admin_by_email(&self, email: &str) -> Result<Option<TenantAdmin>, StoreError> {
-        let query = format!("SELECT {ADMIN_COLUMNS} FROM tenant_admins WHERE email = $1");
+        let query =
+            format!("SELECT {ADMIN_COLUMNS} FROM tenant_admins WHERE email = $1 AND email_verified_at IS NOT NULL");
         let row: Option<AdminRow> =
             on_pool!(&self.pool, pool => sqlx::query_as(&query).bind(email).fetch_optional(pool).await?);
         Ok(row.map(admin_from_row))
+    }
+
+    /// The email confirmation link whose secret has this digest, in whichever tenant.
+    pub async fn email_verification_by_digest(
+        &self,
+        digest: &[u8; 32],
+    ) -> Result<Option<EmailVerification>, StoreError> {
+        const QUERY: &str = "SELECT tenant_id, id, admin_id, email, created_at, expires_at, used_at \
+             FROM admin_email_verifications WHERE digest = $1";
+        let row: Option<VerificationRow> =
+            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(&digest[..]).fetch_optional(pool).await?);
+        Ok(row.map(|(tenant, id, admin, email, created_at, expires_at, used_at)| EmailVerification {
+            tenant,
+            id,
+            admin,
+            email,
+            created_at,
+            expires_at,
+            used_at,
+        }))
     }
 
     /// The setup link whose secret has this digest, used or not, in whichever tenant.
@@ -192,6 +258,14 @@ impl TenantScope<'_> {
         let query = format!("SELECT {ADMIN_COLUMNS} FROM tenant_admins WHERE tenant_id = $1 AND id = $2");
         let row: Option<AdminRow> = on_pool!(&self.store.pool, pool =>
             sqlx::query_as(&query).bind(self.tenant).bind(id).fetch_optional(pool).await?);
+        Ok(row.map(admin_from_row))
+    }
+
+    /// The tenant's admin with this (lowercased) email, confirmed or not.
+    pub async fn tenant_admin_with_email(&self, email: &str) -> Result<Option<TenantAdmin>, StoreError> {
+        let query = format!("SELECT {ADMIN_COLUMNS} FROM tenant_admins WHERE tenant_id = $1 AND email = $2");
+        let row: Option<AdminRow> = on_pool!(&self.store.pool, pool =>
+            sqlx::query_as(&query).bind(self.tenant).bind(email).fetch_optional(pool).await?);
         Ok(row.map(admin_from_row))
     }
 
@@ -411,8 +485,9 @@ impl crate::TenantAction<'_> {
     pub async fn redeem_setup_link(&mut self, link: SetupLinkId, admin: &TenantAdmin) -> Result<bool, StoreError> {
         const USE: &str = "UPDATE setup_links SET used_at = $1, used_by = $2 \
              WHERE tenant_id = $3 AND id = $4 AND used_at IS NULL AND revoked_at IS NULL";
-        const INSERT: &str = "INSERT INTO tenant_admins (tenant_id, id, email, password_hash, oidc_subject, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)";
+        const INSERT: &str = "INSERT INTO tenant_admins \
+             (tenant_id, id, email, password_hash, oidc_subject, created_at, email_verified_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let tenant = self.tenant;
         let redeemed: Result<bool, sqlx::Error> = on_open!(&mut self.open, tx => async {
             let used = sqlx::query(USE)
@@ -433,11 +508,67 @@ impl crate::TenantAction<'_> {
                 .bind(&admin.password_hash)
                 .bind(&admin.oidc_subject)
                 .bind(admin.created_at)
+                .bind(admin.email_verified_at)
                 .execute(&mut **tx)
                 .await?;
             Ok(true)
         }.await);
         redeemed.map_err(|error| StoreError::on_unique_violation(error, "an admin with this email already exists"))
+    }
+
+    /// Stores a link that confirms an admin's email.
+    pub async fn insert_email_verification(&mut self, link: &NewEmailVerification) -> Result<(), StoreError> {
+        const QUERY: &str = "INSERT INTO admin_email_verifications \
+             (tenant_id, id, admin_id, email, digest, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let result = on_open!(&mut self.open, tx => sqlx::query(QUERY)
+            .bind(self.tenant)
+            .bind(link.id)
+            .bind(link.admin)
+            .bind(&link.email)
+            .bind(&link.digest[..])
+            .bind(link.created_at)
+            .bind(link.expires_at)
+            .execute(&mut **tx)
+            .await
+            .map(drop));
+        result.map_err(|error| StoreError::on_unique_violation(error, "this confirmation link is already stored"))
+    }
+
+    /// Makes `email` the sign-in name of admin `admin` (if it is still their email and not
+    /// confirmed yet), and uses up confirmation link `link` if one was followed. `Ok(false)`
+    /// when the admin's email changed, they were removed, or the link was used meanwhile;
+    /// [`StoreError::Conflict`] when another admin confirmed the same email first.
+    pub async fn confirm_admin_email(
+        &mut self,
+        admin: TenantAdminId,
+        email: &str,
+        link: Option<EmailVerificationId>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        const USE: &str = "UPDATE admin_email_verifications SET used_at = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND used_at IS NULL";
+        const CONFIRM: &str = "UPDATE tenant_admins SET email_verified_at = $1 \
+             WHERE tenant_id = $2 AND id = $3 AND email = $4 AND email_verified_at IS NULL";
+        let tenant = self.tenant;
+        let confirmed: Result<bool, sqlx::Error> = on_open!(&mut self.open, tx => async {
+            if let Some(link) = link {
+                let used =
+                    sqlx::query(USE).bind(now).bind(tenant).bind(link).execute(&mut **tx).await?.rows_affected();
+                if used == 0 {
+                    return Ok(false);
+                }
+            }
+            let updated = sqlx::query(CONFIRM)
+                .bind(now)
+                .bind(tenant)
+                .bind(admin)
+                .bind(email)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+            Ok(updated == 1)
+        }.await);
+        confirmed.map_err(|error| StoreError::on_unique_violation(error, "another admin signs in with this email"))
     }
 
     /// Links an admin to their subject at the tenant's OpenID Connect provider; false

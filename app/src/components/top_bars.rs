@@ -46,6 +46,7 @@ pub(crate) fn AdminTopBar(admin: AdminView) -> impl IntoView {
                     <A href="/admin/webhooks" attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Webhooks"</A>
                 </nav>
                 <div class="flex flex-wrap items-center gap-4">
+                    <UnconfirmedEmail/>
                     {back.map(|(name, url)| view! {
                         <a id="return-to-vendor" href=url rel="noreferrer" class="font-semibold text-indigo-600 hover:text-indigo-500">
                             {format!("Back to {name}")}
@@ -55,6 +56,27 @@ pub(crate) fn AdminTopBar(admin: AdminView) -> impl IntoView {
                 </div>
             </div>
         </div>
+    }
+}
+
+/// A reminder while the admin's email is not their sign-in name yet: without it they
+/// cannot sign in again once this session ends.
+#[component]
+fn UnconfirmedEmail() -> impl IntoView {
+    let state = Resource::new(|| (), |_| crate::pages::confirm_email::email_confirmation());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match state.await {
+                    Ok(Some(state)) if !state.confirmed => view! {
+                        <a id="confirm-email-reminder" href="/account" class="rounded-md bg-amber-50 px-2 py-1 font-semibold text-amber-800 hover:bg-amber-100">
+                            "Confirm your email"
+                        </a>
+                    }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

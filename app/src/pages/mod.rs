@@ -3,7 +3,7 @@
 //!
 //! The operator console: [`status`] (`/`), [`tenants`] (`/tenants`, `/tenants/{slug}`),
 //! [`team`], [`api_keys`], [`support`], [`roles`]; [`people`] (`/account` for everyone, and
-//! the admins of a tenant). The tenant admin's pages: [`setup_link`], [`admin_home`]
+//! the admins of a tenant). The tenant admin's pages: [`setup_link`], [`confirm_email`], [`admin_home`]
 //! (`/admin`), [`wizard`] (`/admin/connect` and the six setup steps), [`dashboard`], [`group_roles`],
 //! [`tokens`] (with [`oauth_clients`]), [`brake`], [`audit`], [`offboarding`], [`webhooks`], [`alerts`] (panels on those pages), and [`portal_link`] (an Admin Portal link that
 //! opens nothing). And [`sign_in`], [`not_found`] and the test-only
@@ -14,6 +14,7 @@ pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod brake;
+pub mod confirm_email;
 pub mod dashboard;
 pub mod group_roles;
 pub mod not_found;

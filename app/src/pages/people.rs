@@ -84,6 +84,8 @@ pub struct AdminRow {
     pub signs_in_with: String,
     pub since: String,
     pub disabled: bool,
+    /// Whether the email is their sign-in name yet (see `service::email_confirmation`).
+    pub email_confirmed: bool,
     /// The admin looking at the panel.
     pub is_you: bool,
 }
@@ -156,6 +158,7 @@ pub async fn tenant_admins(tenant: String) -> Result<Vec<AdminRow>, PortalError>
             .to_owned(),
             since: admin.created_at.format("%Y-%m-%d").to_string(),
             disabled: admin.disabled_at.is_some(),
+            email_confirmed: admin.email_verified_at.is_some(),
             is_you: reach.by_admin == Some(admin.id),
             email: admin.email,
         })
@@ -166,9 +169,20 @@ pub async fn tenant_admins(tenant: String) -> Result<Vec<AdminRow>, PortalError>
 #[server(endpoint = "change_tenant_admin")]
 pub async fn change_tenant_admin(tenant: String, admin: String, change: String) -> Result<(), PortalError> {
     let reach = tenant_reach(&tenant, true).await?;
-    let change = parse_change(&change)?;
     let target = admin.parse().map_err(|_| PortalError::NotFound("There is no such account.".to_owned()))?;
     let now = reach.effects.now();
+    if change == "confirm-email" {
+        // An admin vouching for a colleague's address would let a tenant claim anyone's.
+        if reach.by_admin.is_some() || tenant.is_empty() {
+            return Err(PortalError::Forbidden(
+                "Only an operator confirms an admin's email for them; admins follow the link mailed to them."
+                    .to_owned(),
+            ));
+        }
+        service::email_confirmation::confirm_by_operator(&reach.store, &reach.actor, reach.tenant, target, now).await?;
+        return Ok(());
+    }
+    let change = parse_change(&change)?;
     service::people::change_admin(&reach.store, &reach.actor, reach.by_admin, reach.tenant, target, change, now)
         .await
         .map_err(refused)
@@ -178,7 +192,7 @@ pub async fn change_tenant_admin(tenant: String, admin: String, change: String) 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     move || match signed_in_account() {
-        Some(Account::Operator(operator)) => view! { <TopBar operator/><PasswordSection/> }.into_any(),
+        Some(Account::Operator(operator)) => view! { <TopBar operator/><PasswordSection email=false/> }.into_any(),
         Some(Account::Admin(admin)) => {
             let through_link = admin.vendor.is_some();
             view! {
@@ -191,7 +205,7 @@ pub fn AccountPage() -> impl IntoView {
                         </main>
                     }.into_any()
                 } else {
-                    view! { <PasswordSection/> }.into_any()
+                    view! { <PasswordSection email=true/> }.into_any()
                 }}
             }
             .into_any()
@@ -200,12 +214,14 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
+/// `email`: an admin's account, whose email may still need confirming.
 #[component]
-fn PasswordSection() -> impl IntoView {
+fn PasswordSection(email: bool) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     view! {
         <main class="mx-auto max-w-3xl space-y-8 px-6 py-10">
             <h1 class="text-2xl font-bold tracking-tight">"Your account"</h1>
+            {email.then(|| view! { <crate::pages::confirm_email::EmailSection/> })}
             <section class=CARD aria-labelledby="password-heading">
                 <h2 id="password-heading" class="text-lg font-semibold">"Change your password"</h2>
                 <p class="mt-1 text-sm text-slate-600">
@@ -303,6 +319,9 @@ pub fn AdminsPanel(tenant: String, may_change: bool) -> impl IntoView {
                                 let toggle_label = if row.disabled { "Enable" } else { "Disable" };
                                 let asked = (row.id.clone(), row.email.clone());
                                 let actions = may_change && !row.is_you;
+                                // Operators vouch for an address when the deployment sends no mail.
+                                let confirm_email = may_change && !tenant.is_empty() && !row.email_confirmed;
+                                let (confirm_tenant, confirm_admin) = (tenant.clone(), row.id.clone());
                                 view! {
                                     <li class="flex flex-wrap items-center justify-between gap-3 py-2" data-admin=row.email.clone()>
                                         <div>
@@ -312,6 +331,15 @@ pub fn AdminsPanel(tenant: String, may_change: bool) -> impl IntoView {
                                         </div>
                                         <div class="flex items-center gap-3">
                                             {row.disabled.then(|| view! { <Badge tone="bad" text="Disabled".to_owned()/> })}
+                                            {(!row.email_confirmed).then(|| view! { <Badge tone="warn" text="Email not confirmed".to_owned()/> })}
+                                            {confirm_email.then(|| view! {
+                                                <ActionForm action=act>
+                                                    <input type="hidden" name="tenant" value=confirm_tenant/>
+                                                    <input type="hidden" name="admin" value=confirm_admin/>
+                                                    <input type="hidden" name="change" value="confirm-email"/>
+                                                    <button type="submit" class="confirm-admin-email text-xs font-semibold text-slate-700 hover:text-slate-900">"Confirm email"</button>
+                                                </ActionForm>
+                                            })}
                                             {actions.then(|| view! {
                                                 <ActionForm action=act>
                                                     <input type="hidden" name="tenant" value=tenant.clone()/>

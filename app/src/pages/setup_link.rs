@@ -44,7 +44,16 @@ pub async fn accept_setup_link(
         return Err(PortalError::Invalid("The two passwords differ. Type the same password twice.".to_owned()));
     }
     let store = &visitor.portal.store;
-    let admin = service::admins::redeem_setup_link(store, &secret, &email, password, &visitor.portal.effects).await?;
+    let portal = &visitor.portal;
+    let admin = service::admins::redeem_setup_link(store, &secret, &email, password, &portal.effects).await?;
+    service::email_confirmation::send_first_link(
+        store,
+        portal.mailer.as_ref(),
+        portal.public_base(),
+        &admin,
+        &portal.effects,
+    )
+    .await;
     let landing = service::admins::landing_page(store, admin.tenant).await?;
     visitor.session.start(store, &service::admins::SignedInAccount::Admin(admin)).await?;
     leptos_axum::redirect(landing);
@@ -110,7 +119,9 @@ fn AcceptForm(secret: String, tenant_name: String) -> impl IntoView {
             <input type="hidden" name="secret" value=secret/>
             <div>
                 <label for="admin-email" class="block text-sm font-medium text-slate-700">"Your work email"</label>
-                <input id="admin-email" name="email" type="email" autocomplete="username" required class=INPUT/>
+                <input id="admin-email" name="email" type="email" autocomplete="username" required
+                    aria-describedby="email-hint" class=INPUT/>
+                <p id="email-hint" class="mt-1 text-xs text-slate-500">"You sign in with it once you confirm it: we send a link to it."</p>
             </div>
             <div>
                 <label for="admin-password" class="block text-sm font-medium text-slate-700">"Choose a password"</label>

@@ -6,6 +6,7 @@ use service::ServiceError;
 use service::admins::SetupLinkError;
 use service::directory_browser::BrowseError;
 use service::directory_sync::roles::RoleError;
+use service::email_confirmation::ConfirmationError;
 use service::onboarding::OnboardingError;
 use service::operators::OperatorError;
 use service::session::SessionError;
@@ -50,7 +51,13 @@ impl PortalError {
             | OperatorError::InvalidEmail
             | OperatorError::PasswordTooShort
             | OperatorError::EmailTaken => {
-                PortalError::Unauthorized("The email or the password is not right.".to_owned())
+                // The same words whether or not the email is anyone's sign-in name; the
+                // hint helps a new admin who has not confirmed theirs yet.
+                PortalError::Unauthorized(
+                    "The email or the password is not right. New here? Confirm your email first, with the link \
+                     we mailed to it."
+                        .to_owned(),
+                )
             }
         }
     }
@@ -116,6 +123,19 @@ impl From<SetupLinkError> for PortalError {
             SetupLinkError::InvalidLifetime | SetupLinkError::InvalidEmail | SetupLinkError::PasswordTooShort => {
                 PortalError::Invalid(sentence)
             }
+        }
+    }
+}
+
+impl From<ConfirmationError> for PortalError {
+    fn from(error: ConfirmationError) -> Self {
+        let sentence = service::sentence(&error.to_string());
+        match error {
+            ConfirmationError::Service(_) => PortalError::unavailable(),
+            ConfirmationError::Unknown | ConfirmationError::Stale => PortalError::NotFound(sentence),
+            ConfirmationError::Used | ConfirmationError::Expired => PortalError::Gone(sentence),
+            ConfirmationError::Taken | ConfirmationError::AlreadyConfirmed => PortalError::Conflict(sentence),
+            ConfirmationError::NoMail | ConfirmationError::Mail(_) => PortalError::Unavailable(sentence),
         }
     }
 }

@@ -31,6 +31,9 @@ pub struct Portal {
     pub webhooks: service::webhooks::WebhookOptions,
     /// The public keys whose signed audit checkpoints are trusted.
     pub audit_keys: std::sync::Arc<Vec<service::audit_checkpoints::PublicKey>>,
+    /// Sends the portal's mail (email confirmation links); `None` when no SMTP server is
+    /// configured.
+    pub mailer: Option<service::mail::Mailer>,
 }
 
 impl Portal {

@@ -66,6 +66,8 @@ pub struct AppState {
     pub audit_keys: Arc<Vec<service::audit_checkpoints::PublicKey>>,
     /// The time, ids and secrets handlers pass to the use cases.
     pub effects: service::Effects,
+    /// The mailer (`SMTP_URL`), shared with the alerts; `None` when none is configured.
+    pub mailer: Option<service::mail::Mailer>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -117,6 +119,11 @@ impl App {
             tracing::error!(error = format!("{error:#}"), "the audit signing key cannot be read");
             Vec::new()
         });
+        // `serve` has checked the mail settings before (with the other alert settings).
+        let mailer = config.alert_channels().map(|channels| channels.mailer).unwrap_or_else(|error| {
+            tracing::error!(error = format!("{error:#}"), "the mail settings cannot be used");
+            None
+        });
         Self {
             state: AppState {
                 store,
@@ -135,6 +142,7 @@ impl App {
                 metrics: PortalMetrics::default(),
                 audit_keys: Arc::new(audit_keys),
                 effects,
+                mailer,
             },
         }
     }
@@ -162,6 +170,7 @@ impl App {
             sign_in_throttle: state.sign_in_throttle.clone(),
             webhooks: state.webhooks.clone(),
             audit_keys: state.audit_keys.clone(),
+            mailer: state.mailer.clone(),
         };
         let provide_portal = move || provide_context(portal_context.clone());
 

@@ -36,14 +36,14 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 /// aiosmtpd, started from `tests/support/smtp_sink.py` with the Python that has it
 /// (`TEST_SMTP_PYTHON`, which `cargo xtask test` sets up; else `python3`). Stopped when
 /// dropped.
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     child: Child,
     port: u16,
     received: PathBuf,
 }
 
 impl SmtpSink {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let python = std::env::var("TEST_SMTP_PYTHON").unwrap_or_else(|_| "python3".to_owned());
         static SINKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = SINKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -68,11 +68,11 @@ impl SmtpSink {
         Self { child, port, received }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
-    fn messages(&self) -> Vec<Value> {
+    pub(crate) fn messages(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.received)
             .unwrap_or_default()
             .lines()
@@ -82,7 +82,7 @@ impl SmtpSink {
 
     /// The messages once there are `count` of them (they are written when accepted, so
     /// the count is reached as soon as the round that sent them returned).
-    fn expect(&self, count: usize) -> Vec<Value> {
+    pub(crate) fn expect(&self, count: usize) -> Vec<Value> {
         let messages = self.messages();
         assert_eq!(messages.len(), count, "{messages:#?}");
         messages

@@ -22,6 +22,7 @@ mod audit_export;
 mod audit_trail;
 mod brake;
 mod directory_deletion;
+mod email_confirmation;
 mod idp_sequences;
 mod nonhuman;
 mod oauth_clients;

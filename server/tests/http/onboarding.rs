@@ -107,6 +107,17 @@ pub(crate) async fn admin_of<'a>(server: &'a TestServer, slug: &str, email: &str
     admin
 }
 
+/// The operator confirms an admin's email (these deployments send no mail), which makes it
+/// the admin's sign-in name.
+pub(crate) async fn confirm_email_by_operator(server: &TestServer, slug: &str, email: &str) {
+    let admins = server.json_call("/api/tenant_admins", &[("tenant", slug)]).await;
+    let id =
+        admins.as_array().unwrap().iter().find(|a| a["email"] == email).unwrap()["id"].as_str().unwrap().to_owned();
+    let confirmed =
+        server.call("/api/change_tenant_admin", &[("tenant", slug), ("admin", &id), ("change", "confirm-email")]).await;
+    assert!(confirmed.status().is_success(), "{}", confirmed.status());
+}
+
 /// The admin starts the wizard for `idp`; returns the new directory's id.
 pub(crate) async fn start_directory(admin: &Visitor<'_>, idp: &str) -> String {
     let started = admin.post_form("/api/start_setup", &[("idp", idp)]).await;
@@ -180,16 +191,19 @@ async fn a_setup_link_makes_one_admin_who_lands_on_their_home(db: TestDatabase) 
         .await;
     assert_eq!(again.status(), 410);
     assert!(again.text().await.unwrap().contains("used already"));
-    // The admin signs in later with the same form as operators.
+    // The email is not a sign-in name until it is confirmed; this deployment sends no
+    // mail, so the operator confirms it. Then the admin signs in with the operators' form.
     let later = Visitor::new(&server);
-    let signed_in =
-        later.post_form("/api/sign_in", &[("email", "it@acme.example"), ("password", "correct horse battery")]).await;
+    let credentials = [("email", "it@acme.example"), ("password", "correct horse battery")];
+    assert_eq!(later.call("/api/sign_in", &credentials).await.status(), 401);
+    confirm_email_by_operator(&server, "acme", "it@acme.example").await;
+    let signed_in = later.post_form("/api/sign_in", &credentials).await;
     // Still no directory: back into the wizard.
     assert_eq!(signed_in.headers()["location"], "/admin/connect");
     let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap();
     let actions: Vec<String> =
         db.store.tenant(tenant.id).audit_records(0, 100).await.unwrap().into_iter().map(|r| r.action).collect();
-    assert_eq!(actions, ["tenant.created", "setup_link.created", "admin.created"]);
+    assert_eq!(actions, ["tenant.created", "setup_link.created", "admin.created", "admin.email_confirmed"]);
 }
 
 async fn expired_unknown_and_used_setup_links_are_refused(db: TestDatabase) {
@@ -232,7 +246,8 @@ async fn expired_unknown_and_used_setup_links_are_refused(db: TestDatabase) {
     assert!(db.store.tenant(tenant.id).tenant_admins().await.unwrap().is_empty());
     let too_long = server.call("/api/create_setup_link", &[("slug", "acme"), ("valid_days", "90")]).await;
     assert_eq!(too_long.status(), 422);
-    // An operator's email cannot become an admin's.
+    // An operator's email cannot become an admin's sign-in name: the account is made (its
+    // maker learns nothing about who has the address) but cannot be confirmed.
     let fresh = server.call("/api/create_setup_link", &[("slug", "acme"), ("valid_days", "1")]).await;
     let url: String = fresh.json().await.unwrap();
     let secret = url.rsplit('/').next().unwrap();
@@ -247,7 +262,18 @@ async fn expired_unknown_and_used_setup_links_are_refused(db: TestDatabase) {
             ],
         )
         .await;
-    assert_eq!(taken.status(), 409);
+    assert!(taken.status().is_success(), "{}", taken.status());
+    let admins = server.json_call("/api/tenant_admins", &[("tenant", "acme")]).await;
+    let id = admins[0]["id"].as_str().unwrap();
+    let confirm = [("tenant", "acme"), ("admin", id), ("change", "confirm-email")];
+    let refused = server.call("/api/change_tenant_admin", &confirm).await;
+    assert_eq!(refused.status(), 409);
+    assert!(refused.text().await.unwrap().contains("already the sign-in name of another account"));
+    let operator = Visitor::new(&server);
+    let signed_in = operator
+        .post_form("/api/sign_in", &[("email", crate::OPERATOR_EMAIL), ("password", crate::OPERATOR_PASSWORD)])
+        .await;
+    assert_eq!(signed_in.headers()["location"], "/tenants", "the address still signs the operator in");
 }
 
 async fn an_admin_connects_an_okta_directory_through_every_wizard_step(db: TestDatabase) {
@@ -565,6 +591,8 @@ async fn an_operator_grants_the_support_role_which_can_look_but_not_change(db: T
     // Tenant admins are not operators.
     let admin = admin_of(&server, "acme", "it@acme.example").await;
     assert_eq!(admin.call("/api/list_operators", &[]).await.status(), 401);
+    // A confirmed admin's sign-in name is not an operator's too.
+    confirm_email_by_operator(&server, "acme", "it@acme.example").await;
     assert_eq!(
         server.call("/api/add_operator", &[("email", "it@acme.example"), ("role", "support")]).await.status(),
         409
@@ -903,6 +931,7 @@ async fn a_live_stream_ends_with_its_session_and_an_admin_holds_four_at_most(db:
         assert!(ended.is_ok(), "a stream outlived its session");
     }
     // Signed in again, the places are free.
+    confirm_email_by_operator(&server, "acme", "it@acme.example").await;
     let form = [("email", "it@acme.example"), ("password", "correct horse battery")];
     assert!(admin.post_form("/api/sign_in", &form).await.status().is_redirection());
     assert_eq!(admin.get(&path).await.status(), 200);
@@ -989,7 +1018,10 @@ async fn a_pages_scripts_run_only_with_its_own_nonce(db: TestDatabase) {
             .to_owned();
         assert!(policy.contains("script-src 'self' 'nonce-"), "{path}: {policy}");
         let script_src = policy.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
-        assert!(!script_src.contains("'unsafe-inline'") && !script_src.contains("'unsafe-eval'"), "{path}: {script_src}");
+        assert!(
+            !script_src.contains("'unsafe-inline'") && !script_src.contains("'unsafe-eval'"),
+            "{path}: {script_src}"
+        );
         assert!(policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
         let page = answer.text().await.unwrap();
         let scripts: Vec<&str> = page.split("<script").skip(1).collect();

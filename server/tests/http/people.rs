@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use service::people::{Change, PeopleError};
 use store::testing::TestDatabase;
 
-use crate::onboarding::{Visitor, admin_of};
+use crate::onboarding::{Visitor, admin_of, confirm_email_by_operator};
 use crate::{OPERATOR_EMAIL, OPERATOR_PASSWORD, TestServer};
 
 store::backend_tests!(
@@ -100,6 +100,14 @@ async fn admins_are_disabled_and_removed_by_operators_and_each_other_and_signed_
     };
     let (first_id, second_id) = (id_of(&admins, "it@acme.example"), id_of(&admins, "ops@acme.example"));
     assert_eq!(admins.as_array().unwrap().iter().filter(|a| a["is_you"] == true).count(), 1);
+    // Only an operator vouches for an address: an admin vouching for a colleague could
+    // claim anyone's for their tenant.
+    let vouched = first
+        .call("/api/change_tenant_admin", &[("tenant", ""), ("admin", &second_id), ("change", "confirm-email")])
+        .await;
+    assert_eq!(vouched.status(), 403);
+    assert!(admins.as_array().unwrap().iter().all(|a| a["email_confirmed"] == false));
+    confirm_email_by_operator(&server, "acme", "ops@acme.example").await;
 
     // An admin changes nobody's account of their own, and no admin of another tenant.
     let own =
@@ -144,6 +152,7 @@ async fn admins_are_disabled_and_removed_by_operators_and_each_other_and_signed_
 async fn a_password_change_signs_out_every_other_session(db: TestDatabase) {
     let server = TestServer::start(&db).await;
     let admin = admin_of(&server, "acme", "it@acme.example").await;
+    confirm_email_by_operator(&server, "acme", "it@acme.example").await;
     let (elsewhere, status) = sign_in(&server, "it@acme.example", "correct horse battery").await;
     assert!(status < 400, "{status}");
 
