@@ -264,6 +264,14 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/portal.db", global = true)]
     pub database_url: DatabaseUrl,
 
+    /// PostgreSQL: the role that owns the schema, on the same database
+    /// (`postgres://owner:password@host:port/database`). Migrations run as it and it grants
+    /// `DATABASE_URL`'s role reading and writing rows only, so the server cannot turn
+    /// row-level security off. Unset: `DATABASE_URL`'s role migrates and owns the schema
+    /// (start-up warns).
+    #[arg(long, env = "DATABASE_OWNER_URL", hide_env_values = true, global = true)]
+    pub database_owner_url: Option<DatabaseUrl>,
+
     /// Most database connections the server opens.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub database_max_connections: u32,
@@ -563,6 +571,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("database_url", &self.database_url)
+            .field("database_owner_url", &self.database_owner_url)
             .field("database_max_connections", &self.database_max_connections)
             .field("credential_cache_seconds", &self.credential_cache_seconds)
             .field("webhooks_allow_internal_targets", &self.webhooks_allow_internal_targets)

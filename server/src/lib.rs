@@ -44,8 +44,17 @@ pub async fn connect(config: &Config) -> anyhow::Result<Store> {
         max_connections: config.database_max_connections,
         credential_cache_ttl: std::time::Duration::from_secs(config.credential_cache_seconds),
         statement_timeout: std::time::Duration::from_secs(config.database_statement_timeout_seconds),
+        schema_owner: config.database_owner_url.clone(),
         ..StoreOptions::default()
     };
+    if let Some(owner) = &config.database_owner_url {
+        let both_postgres =
+            owner.backend() == store::Backend::Postgres && config.database_url.backend() == store::Backend::Postgres;
+        anyhow::ensure!(
+            both_postgres,
+            "DATABASE_OWNER_URL is for PostgreSQL, beside a PostgreSQL DATABASE_URL on the same database"
+        );
+    }
     Store::connect(&config.database_url, &options)
         .await
         .with_context(|| format!("opening the database {}", config.database_url))

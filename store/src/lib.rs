@@ -41,6 +41,30 @@ macro_rules! as_tenant {
     };
 }
 
+/// Runs statements on one connection that sees every tenant's rows of the credential and
+/// people tables (PostgreSQL row-level security, migration 0039): only for lookups that
+/// find a tenant from a secret, an email or an id, and for the deployment's own jobs. Each
+/// use says why in its doc comment.
+macro_rules! as_deployment {
+    ($store:expr, $conn:ident => $body:expr) => {
+        match &$store.pool {
+            crate::Pool::Sqlite(pool) => {
+                let mut $conn = pool.acquire().await?;
+                $body
+            }
+            crate::Pool::Postgres(pool) => {
+                let mut checkout = $crate::resources::DeploymentConnection::acquire(pool).await?;
+                let result = {
+                    let $conn: &mut sqlx::PgConnection = &mut checkout.connection;
+                    $body
+                };
+                checkout.release().await?;
+                result
+            }
+        }
+    };
+}
+
 mod access_cache;
 mod action;
 mod alerts;
@@ -148,6 +172,12 @@ pub struct StoreOptions {
     /// The keys webhook signing secrets and OpenID Connect client secrets are sealed with
     /// (see `secrets`). Without them such secrets cannot be written, nor sealed ones read.
     pub secret_keys: Option<SecretKeys>,
+    /// PostgreSQL: the role that owns the schema (`DATABASE_OWNER_URL`, same database).
+    /// Migrations run as it, and it grants the server's own role (the database URL's)
+    /// reading and writing rows and nothing more, so the server cannot alter a table or
+    /// turn its row-level security off. `None`: the server's role migrates (when the
+    /// schema is behind) and owns what it makes, and start-up warns about that.
+    pub schema_owner: Option<DatabaseUrl>,
 }
 
 impl Default for StoreOptions {
@@ -158,6 +188,7 @@ impl Default for StoreOptions {
             // Under the 30 s a request may take, so a stuck query fails the request cleanly.
             statement_timeout: Duration::from_secs(25),
             credential_cache_ttl: Duration::from_secs(5),
+            schema_owner: None,
             secret_keys: None,
         }
     }
@@ -199,6 +230,48 @@ pub struct DeploymentOverview {
     pub tenant_count: i64,
 }
 
+/// Brings the PostgreSQL schema up to date, as `owner` when given (then granting the
+/// server's role what it needs), else as the server's role, and only when a migration is
+/// missing: a server whose role owns nothing starts without the right to create anything.
+/// Migrations run on a connection of their own without the statement timeout: building an
+/// index on a large table may take longer.
+async fn migrate_postgres(server: &PgConnectOptions, owner: Option<&DatabaseUrl>) -> Result<(), StoreError> {
+    use sqlx::Connection as _;
+    let Some(owner) = owner else {
+        let mut migrating = sqlx::PgConnection::connect_with(server).await?;
+        if !schema_is_current(&mut migrating).await? {
+            POSTGRES_MIGRATIONS.run(&mut migrating).await?;
+        }
+        return Ok(migrating.close().await?);
+    };
+    let mut migrating = sqlx::PgConnection::connect_with(&PgConnectOptions::from_str(owner.as_str())?).await?;
+    POSTGRES_MIGRATIONS.run(&mut migrating).await?;
+    // The role name comes from the operator's own URL; quoted as an identifier.
+    let role = format!("\"{}\"", server.get_username().replace('"', "\"\""));
+    let schema: String = sqlx::query_scalar("SELECT quote_ident(current_schema())").fetch_one(&mut migrating).await?;
+    for grant in [
+        format!("GRANT USAGE ON SCHEMA {schema} TO {role}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"),
+        format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"),
+        format!("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {schema} TO {role}"),
+    ] {
+        sqlx::query(&grant).execute(&mut migrating).await?;
+    }
+    Ok(migrating.close().await?)
+}
+
+/// Whether every migration this build knows is applied already.
+async fn schema_is_current(connection: &mut sqlx::PgConnection) -> Result<bool, StoreError> {
+    let exists: bool =
+        sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL").fetch_one(&mut *connection).await?;
+    if !exists {
+        return Ok(false);
+    }
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&mut *connection).await?;
+    Ok(POSTGRES_MIGRATIONS.iter().all(|migration| applied.contains(&migration.version)))
+}
+
 impl Store {
     /// Opens the database (creating a SQLite file and its folder if missing) and applies
     /// every pending migration, so that a started server always has the schema it needs.
@@ -231,11 +304,7 @@ impl Store {
             }
             Backend::Postgres => {
                 let connect = PgConnectOptions::from_str(url.as_str())?;
-                // Migrations first, on a connection of their own without the statement
-                // timeout: building an index on a large table may take longer.
-                let mut migrating = <sqlx::PgConnection as sqlx::Connection>::connect_with(&connect).await?;
-                POSTGRES_MIGRATIONS.run(&mut migrating).await?;
-                sqlx::Connection::close(migrating).await?;
+                migrate_postgres(&connect, options.schema_owner.as_ref()).await?;
                 let connect = if options.statement_timeout.is_zero() {
                     connect
                 } else {
@@ -255,6 +324,19 @@ impl Store {
                     tracing::warn!(
                         "the database role is a superuser or has BYPASSRLS: row-level security does not apply to it, \
                          and tenant isolation rests on the storage layer alone; run the server as a role without both"
+                    );
+                }
+                let owned: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tableowner = current_user",
+                )
+                .fetch_one(&pool)
+                .await?;
+                if owned > 0 {
+                    tracing::warn!(
+                        owned_tables = owned,
+                        "the server's database role owns the schema, so it could turn row-level security off; \
+                         set DATABASE_OWNER_URL to the owning role and give the server a role that owns nothing \
+                         (README: Security)"
                     );
                 }
                 Pool::Postgres(pool)

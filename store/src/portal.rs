@@ -198,7 +198,7 @@ impl Store {
         let query =
             format!("SELECT {ADMIN_COLUMNS} FROM tenant_admins WHERE email = $1 AND email_verified_at IS NOT NULL");
         let row: Option<AdminRow> =
-            on_pool!(&self.pool, pool => sqlx::query_as(&query).bind(email).fetch_optional(pool).await?);
+            as_deployment!(self, conn => sqlx::query_as(&query).bind(email).fetch_optional(&mut *conn).await?);
         Ok(row.map(admin_from_row))
     }
 
@@ -210,7 +210,7 @@ impl Store {
         const QUERY: &str = "SELECT tenant_id, id, admin_id, email, created_at, expires_at, used_at \
              FROM admin_email_verifications WHERE digest = $1";
         let row: Option<VerificationRow> =
-            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(&digest[..]).fetch_optional(pool).await?);
+            as_deployment!(self, conn => sqlx::query_as(QUERY).bind(&digest[..]).fetch_optional(&mut *conn).await?);
         Ok(row.map(|(tenant, id, admin, email, created_at, expires_at, used_at)| EmailVerification {
             tenant,
             id,
@@ -226,7 +226,7 @@ impl Store {
     pub async fn setup_link_by_digest(&self, digest: &[u8; 32]) -> Result<Option<SetupLink>, StoreError> {
         const QUERY: &str = "SELECT tenant_id, id, created_by, created_at, expires_at, used_at, revoked_at FROM setup_links WHERE digest = $1";
         let row: Option<LinkRow> =
-            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(&digest[..]).fetch_optional(pool).await?);
+            as_deployment!(self, conn => sqlx::query_as(QUERY).bind(&digest[..]).fetch_optional(&mut *conn).await?);
         Ok(row.map(link_from_row))
     }
 }
@@ -241,7 +241,7 @@ impl TenantScope<'_> {
         const QUERY: &str = "SELECT tenant_id, id, created_by, created_at, expires_at, used_at, revoked_at FROM setup_links \
              WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC";
         let rows: Vec<LinkRow> =
-            on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(pool).await?);
+            as_tenant!(self, conn => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(&mut *conn).await?);
         Ok(rows.into_iter().map(link_from_row).collect())
     }
 
@@ -249,31 +249,31 @@ impl TenantScope<'_> {
     pub async fn tenant_admins(&self) -> Result<Vec<TenantAdmin>, StoreError> {
         let query = format!("SELECT {ADMIN_COLUMNS} FROM tenant_admins WHERE tenant_id = $1 ORDER BY created_at, id");
         let rows: Vec<AdminRow> =
-            on_pool!(&self.store.pool, pool => sqlx::query_as(&query).bind(self.tenant).fetch_all(pool).await?);
+            as_tenant!(self, conn => sqlx::query_as(&query).bind(self.tenant).fetch_all(&mut *conn).await?);
         Ok(rows.into_iter().map(admin_from_row).collect())
     }
 
     /// The tenant admin with this id; another tenant's admin is `None`.
     pub async fn tenant_admin(&self, id: TenantAdminId) -> Result<Option<TenantAdmin>, StoreError> {
         let query = format!("SELECT {ADMIN_COLUMNS} FROM tenant_admins WHERE tenant_id = $1 AND id = $2");
-        let row: Option<AdminRow> = on_pool!(&self.store.pool, pool =>
-            sqlx::query_as(&query).bind(self.tenant).bind(id).fetch_optional(pool).await?);
+        let row: Option<AdminRow> = as_tenant!(self, conn =>
+            sqlx::query_as(&query).bind(self.tenant).bind(id).fetch_optional(&mut *conn).await?);
         Ok(row.map(admin_from_row))
     }
 
     /// The tenant's admin with this (lowercased) email, confirmed or not.
     pub async fn tenant_admin_with_email(&self, email: &str) -> Result<Option<TenantAdmin>, StoreError> {
         let query = format!("SELECT {ADMIN_COLUMNS} FROM tenant_admins WHERE tenant_id = $1 AND email = $2");
-        let row: Option<AdminRow> = on_pool!(&self.store.pool, pool =>
-            sqlx::query_as(&query).bind(self.tenant).bind(email).fetch_optional(pool).await?);
+        let row: Option<AdminRow> = as_tenant!(self, conn =>
+            sqlx::query_as(&query).bind(self.tenant).bind(email).fetch_optional(&mut *conn).await?);
         Ok(row.map(admin_from_row))
     }
 
     /// The tenant's admin whose ID tokens carry this subject, if any.
     pub async fn tenant_admin_by_subject(&self, subject: &str) -> Result<Option<TenantAdmin>, StoreError> {
         let query = format!("SELECT {ADMIN_COLUMNS} FROM tenant_admins WHERE tenant_id = $1 AND oidc_subject = $2");
-        let row: Option<AdminRow> = on_pool!(&self.store.pool, pool =>
-            sqlx::query_as(&query).bind(self.tenant).bind(subject).fetch_optional(pool).await?);
+        let row: Option<AdminRow> = as_tenant!(self, conn =>
+            sqlx::query_as(&query).bind(self.tenant).bind(subject).fetch_optional(&mut *conn).await?);
         Ok(row.map(admin_from_row))
     }
 
@@ -281,8 +281,8 @@ impl TenantScope<'_> {
     pub async fn oidc_provider(&self) -> Result<Option<OidcProvider>, StoreError> {
         const QUERY: &str = "SELECT issuer, client_id, client_secret, display_name, updated_at \
              FROM tenant_oidc_providers WHERE tenant_id = $1";
-        let row: Option<(String, String, String, String, DateTime<Utc>)> = on_pool!(&self.store.pool, pool =>
-            sqlx::query_as(QUERY).bind(self.tenant).fetch_optional(pool).await?);
+        let row: Option<(String, String, String, String, DateTime<Utc>)> = as_tenant!(self, conn =>
+            sqlx::query_as(QUERY).bind(self.tenant).fetch_optional(&mut *conn).await?);
         let Some((issuer, client_id, sealed, display_name, updated_at)) = row else {
             return Ok(None);
         };
@@ -325,8 +325,8 @@ impl TenantScope<'_> {
         const QUERY: &str = "SELECT id, label, read_only, created_at, expires_at, revoked_at, last_used_at \
              FROM directory_tokens WHERE tenant_id = $1 AND directory_id = $2 AND oauth_client_id IS NULL \
              ORDER BY created_at DESC, id DESC";
-        let rows: Vec<crate::scope::TokenRow> = on_pool!(&self.store.pool, pool =>
-            sqlx::query_as(QUERY).bind(self.tenant).bind(directory).fetch_all(pool).await?);
+        let rows: Vec<crate::scope::TokenRow> = as_tenant!(self, conn =>
+            sqlx::query_as(QUERY).bind(self.tenant).bind(directory).fetch_all(&mut *conn).await?);
         Ok(rows.into_iter().map(|row| crate::scope::token_from_row(directory, row)).collect())
     }
 

@@ -203,11 +203,11 @@ impl<'a> TenantScope<'a> {
     ) -> Result<Option<TokenRecord>, StoreError> {
         const QUERY: &str = "SELECT id, label, read_only, created_at, expires_at, revoked_at, last_used_at \
              FROM directory_tokens WHERE tenant_id = $1 AND directory_id = $2 AND digest = $3";
-        let row: Option<TokenRow> = on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY)
+        let row: Option<TokenRow> = as_tenant!(self, conn => sqlx::query_as(QUERY)
             .bind(self.tenant)
             .bind(directory)
             .bind(&digest[..])
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await?);
         Ok(row.map(|row| token_from_row(directory, row)))
     }
@@ -215,11 +215,11 @@ impl<'a> TenantScope<'a> {
     /// Records that a token was used at `at`.
     pub async fn mark_token_used(&self, token: TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
         const QUERY: &str = "UPDATE directory_tokens SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3";
-        on_pool!(&self.store.pool, pool => sqlx::query(QUERY)
+        as_tenant!(self, conn => sqlx::query(QUERY)
             .bind(at)
             .bind(self.tenant)
             .bind(token)
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map(drop)?);
         self.store.access_cache.mark_used(token, at);

@@ -143,41 +143,41 @@ impl Store {
     /// afterwards an earlier key can be dropped from the configuration.
     pub async fn reseal_secrets(&self) -> Result<u64, StoreError> {
         let keys = self.secret_keys()?.clone();
-        // Read deployment-wide, as the delivery worker lists endpoints: these tables have no
-        // row-level security, and a start should not cost a query per tenant.
-        let mut stored: Vec<(SecretSlot, String)> = Vec::new();
-        let operator: Vec<(OperatorWebhookId, String)> = on_pool!(&self.pool, pool => sqlx::query_as("SELECT id, secret FROM operator_webhooks").fetch_all(pool).await?);
-        stored.extend(operator.into_iter().map(|(id, secret)| (SecretSlot::OperatorWebhook { id }, secret)));
-        let tenants: Vec<(TenantId, WebhookId, String)> = on_pool!(&self.pool, pool =>
-            sqlx::query_as("SELECT tenant_id, id, secret FROM webhook_endpoints").fetch_all(pool).await?);
-        stored
-            .extend(tenants.into_iter().map(|(tenant, id, secret)| (SecretSlot::TenantWebhook { tenant, id }, secret)));
-        let providers: Vec<(TenantId, String)> = on_pool!(&self.pool, pool =>
-            sqlx::query_as("SELECT tenant_id, client_secret FROM tenant_oidc_providers").fetch_all(pool).await?);
-        stored.extend(providers.into_iter().map(|(tenant, secret)| (SecretSlot::OidcClient { tenant }, secret)));
+        // Read and written on one deployment-wide connection (row-level security, migration
+        // 0039): a start should not cost a query per tenant.
+        as_deployment!(self, conn => {
+            let mut stored: Vec<(SecretSlot, String)> = Vec::new();
+            let operator: Vec<(OperatorWebhookId, String)> = sqlx::query_as("SELECT id, secret FROM operator_webhooks").fetch_all(&mut *conn).await?;
+            stored.extend(operator.into_iter().map(|(id, secret)| (SecretSlot::OperatorWebhook { id }, secret)));
+            let tenants: Vec<(TenantId, WebhookId, String)> = sqlx::query_as("SELECT tenant_id, id, secret FROM webhook_endpoints").fetch_all(&mut *conn).await?;
+            stored
+                .extend(tenants.into_iter().map(|(tenant, id, secret)| (SecretSlot::TenantWebhook { tenant, id }, secret)));
+            let providers: Vec<(TenantId, String)> = sqlx::query_as("SELECT tenant_id, client_secret FROM tenant_oidc_providers").fetch_all(&mut *conn).await?;
+            stored.extend(providers.into_iter().map(|(tenant, secret)| (SecretSlot::OidcClient { tenant }, secret)));
 
-        let mut resealed = 0;
-        for (slot, old) in stored.into_iter().filter(|(_, stored)| !keys.is_current(stored)) {
-            let new = keys.seal(slot, &keys.open(slot, &old)?)?;
-            // Only if unchanged since it was read (a concurrent write sealed it already).
-            on_pool!(&self.pool, pool => match slot {
-                SecretSlot::OperatorWebhook { id } => {
-                    sqlx::query("UPDATE operator_webhooks SET secret = $1 WHERE secret = $2 AND id = $3")
-                        .bind(&new).bind(&old).bind(id).execute(pool).await
+            let mut resealed = 0;
+            for (slot, old) in stored.into_iter().filter(|(_, stored)| !keys.is_current(stored)) {
+                let new = keys.seal(slot, &keys.open(slot, &old)?)?;
+                // Only if unchanged since it was read (a concurrent write sealed it already).
+                match slot {
+                    SecretSlot::OperatorWebhook { id } => {
+                        sqlx::query("UPDATE operator_webhooks SET secret = $1 WHERE secret = $2 AND id = $3")
+                            .bind(&new).bind(&old).bind(id).execute(&mut *conn).await
+                    }
+                    SecretSlot::TenantWebhook { tenant, id } => {
+                        sqlx::query("UPDATE webhook_endpoints SET secret = $1 WHERE secret = $2 AND tenant_id = $3 AND id = $4")
+                            .bind(&new).bind(&old).bind(tenant).bind(id).execute(&mut *conn).await
+                    }
+                    SecretSlot::OidcClient { tenant } => {
+                        sqlx::query("UPDATE tenant_oidc_providers SET client_secret = $1 WHERE client_secret = $2 AND tenant_id = $3")
+                            .bind(&new).bind(&old).bind(tenant).execute(&mut *conn).await
+                    }
                 }
-                SecretSlot::TenantWebhook { tenant, id } => {
-                    sqlx::query("UPDATE webhook_endpoints SET secret = $1 WHERE secret = $2 AND tenant_id = $3 AND id = $4")
-                        .bind(&new).bind(&old).bind(tenant).bind(id).execute(pool).await
-                }
-                SecretSlot::OidcClient { tenant } => {
-                    sqlx::query("UPDATE tenant_oidc_providers SET client_secret = $1 WHERE client_secret = $2 AND tenant_id = $3")
-                        .bind(&new).bind(&old).bind(tenant).execute(pool).await
-                }
+                .map(drop)?;
+                resealed += 1;
             }
-            .map(drop)?);
-            resealed += 1;
-        }
-        Ok(resealed)
+            Ok::<u64, StoreError>(resealed)
+        })
     }
 }
 

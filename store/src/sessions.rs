@@ -82,7 +82,7 @@ impl Store {
     /// many. Tokens an admin issued are kept.
     pub async fn delete_expired_access_tokens(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
         const QUERY: &str = "DELETE FROM directory_tokens WHERE oauth_client_id IS NOT NULL AND expires_at < $1";
-        Ok(on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(before).execute(pool).await?.rows_affected()))
+        Ok(as_deployment!(self, conn => sqlx::query(QUERY).bind(before).execute(&mut *conn).await?.rows_affected()))
     }
 
     /// Deletes sessions that expired before `now` (unix seconds); returns how many.

@@ -101,7 +101,7 @@ impl Store {
              WHERE r.client_id = $1";
         type Row = (TenantId, DirectoryId, Vec<u8>, Option<Vec<u8>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
         let row: Option<Row> =
-            on_pool!(&self.pool, pool => sqlx::query_as(QUERY).bind(client_id).fetch_optional(pool).await?);
+            as_deployment!(self, conn => sqlx::query_as(QUERY).bind(client_id).fetch_optional(&mut *conn).await?);
         let corrupt = || StoreError::Corrupt(format!("client {client_id}: digest length"));
         row.map(|(tenant, directory, digest, previous, previous_secret_until, revoked_at)| {
             let secret_digest: [u8; 32] = digest.try_into().map_err(|_| corrupt())?;
@@ -184,10 +184,10 @@ impl Store {
             i64,
             sqlx::types::Json<serde_json::Value>,
         );
-        let row: Option<Row> = on_pool!(&self.pool, pool => sqlx::query_as(&query)
+        let row: Option<Row> = as_deployment!(self, conn => sqlx::query_as(&query)
             .bind(directory)
             .bind(&digest[..])
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await?);
         let Some((
             tenant,

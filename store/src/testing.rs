@@ -24,6 +24,8 @@ pub const POSTGRES_URL_VAR: &str = "TEST_POSTGRES_URL";
 pub struct TestDatabase {
     pub url: DatabaseUrl,
     pub store: Store,
+    /// PostgreSQL: the role that owns the schema (the server's, in `url`, owns nothing).
+    owner_url: Option<DatabaseUrl>,
     sqlite_dir: Option<PathBuf>,
 }
 
@@ -69,33 +71,35 @@ impl TestDatabase {
     pub async fn create(backend: Backend) -> Result<Self, TestDatabaseError> {
         #[allow(clippy::disallowed_methods)] // a test database's name only has to be unique
         let name = format!("scim_test_{}", uuid::Uuid::new_v4().simple());
-        let (url, sqlite_dir) = match backend {
+        let (url, sqlite_dir, schema_owner) = match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(&name);
                 std::fs::create_dir_all(&dir)?;
-                (format!("sqlite://{}", dir.join("portal.db").display()), Some(dir))
+                (format!("sqlite://{}", dir.join("portal.db").display()), Some(dir), None)
             }
             Backend::Postgres => {
                 let server = std::env::var(POSTGRES_URL_VAR).map_err(|_| TestDatabaseError::NoPostgres)?;
                 let server = server_part(&server);
                 let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
-                APP_ROLE
-                    .get_or_try_init(|| async { sqlx::query(CREATE_APP_ROLE).execute(&mut admin).await.map(drop) })
+                TEST_ROLES
+                    .get_or_try_init(|| async { sqlx::query(CREATE_TEST_ROLES).execute(&mut admin).await.map(drop) })
                     .await?;
                 // The name is generated above from a UUID, so splicing it is safe.
-                sqlx::query(&format!("CREATE DATABASE {name} OWNER {APP_ROLE_NAME}")).execute(&mut admin).await?;
+                sqlx::query(&format!("CREATE DATABASE {name} OWNER {OWNER_ROLE_NAME}")).execute(&mut admin).await?;
                 admin.close().await?;
-                (format!("{}/{name}", with_user(server, APP_ROLE_NAME)), None)
+                let owner: DatabaseUrl = format!("{}/{name}", with_user(server, OWNER_ROLE_NAME)).parse()?;
+                (format!("{}/{name}", with_user(server, APP_ROLE_NAME)), None, Some(owner))
             }
         };
         let url: DatabaseUrl = url.parse()?;
         let options = StoreOptions {
             max_connections: 4,
             secret_keys: Some(crate::SecretKeys::new(&TEST_SECRETS_KEY, &[])),
+            schema_owner: schema_owner.clone(),
             ..StoreOptions::default()
         };
         let store = Store::connect(&url, &options).await?;
-        Ok(Self { url, store, sqlite_dir })
+        Ok(Self { url, store, sqlite_dir, owner_url: schema_owner })
     }
 }
 
@@ -112,6 +116,37 @@ impl TestDatabase {
                     .bind(tenant.to_string())
                     .execute(&mut *tx)
                     .await?;
+                let affected = sqlx::query(sql).execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                affected
+            }
+        })
+    }
+
+    /// Runs raw SQL as the schema's owner (PostgreSQL; on SQLite the one connection there
+    /// is): for tests that change the schema itself, as only a migration could, such as a
+    /// trigger that injects a failure.
+    pub async fn execute_as_owner(&self, sql: &str) -> Result<u64, StoreError> {
+        Ok(match (&self.store.pool, &self.owner_url) {
+            (crate::Pool::Postgres(_), Some(owner)) => {
+                let mut connection = sqlx::PgConnection::connect(owner.as_str()).await?;
+                let affected = sqlx::query(sql).execute(&mut connection).await?.rows_affected();
+                connection.close().await?;
+                affected
+            }
+            _ => on_pool!(&self.store.pool, pool => sqlx::query(sql).execute(pool).await?.rows_affected()),
+        })
+    }
+
+    /// Runs raw SQL that sees every tenant's rows (row-level security's deployment-wide
+    /// setting, as the store's cross-tenant lookups use it): for tests that tamper across
+    /// tenants as someone with database access would. Returns the rows affected.
+    pub async fn execute_deployment_wide(&self, sql: &str) -> Result<u64, StoreError> {
+        Ok(match &self.store.pool {
+            crate::Pool::Sqlite(pool) => sqlx::query(sql).execute(pool).await?.rows_affected(),
+            crate::Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT set_config('app.deployment_wide', 'on', true)").execute(&mut *tx).await?;
                 let affected = sqlx::query(sql).execute(&mut *tx).await?.rows_affected();
                 tx.commit().await?;
                 affected
@@ -154,13 +189,18 @@ impl TestDatabase {
 }
 
 /// The tests run as this role, which (unlike the `postgres` superuser) row-level security
-/// applies to, as it should to the server's role in production.
+/// applies to and which owns nothing, as the server's role in production (README,
+/// Security: two roles).
 const APP_ROLE_NAME: &str = "scim_app";
-const CREATE_APP_ROLE: &str = "DO $$ BEGIN \
+/// Owns each test database and its schema; migrations run as it.
+const OWNER_ROLE_NAME: &str = "scim_owner";
+const CREATE_TEST_ROLES: &str = "DO $$ BEGIN \
+     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'scim_owner') THEN \
+     CREATE ROLE scim_owner LOGIN NOSUPERUSER NOBYPASSRLS; END IF; \
      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'scim_app') THEN \
      CREATE ROLE scim_app LOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$";
 /// Created once per test process (the tests of a binary run in parallel).
-static APP_ROLE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+static TEST_ROLES: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
 /// `postgres://postgres@h:p` -> `postgres://<user>@h:p`
 fn with_user(server: &str, user: &str) -> String {

@@ -163,7 +163,7 @@ impl Store {
     /// Every endpoint that is not disabled, in every tenant: the delivery worker's list.
     pub async fn deliverable_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
         let query = format!("SELECT {WEBHOOK_COLUMNS} FROM webhook_endpoints WHERE disabled_at IS NULL ORDER BY id");
-        let rows: Vec<WebhookRow> = on_pool!(&self.pool, pool => sqlx::query_as(&query).fetch_all(pool).await?);
+        let rows: Vec<WebhookRow> = as_deployment!(self, conn => sqlx::query_as(&query).fetch_all(&mut *conn).await?);
         let keys = self.secret_keys()?;
         rows.into_iter().map(|row| webhook_from_row(keys, row)).collect()
     }
@@ -184,13 +184,13 @@ impl Store {
         // SQLite's busy timeout while the queued writers hand the lock to each other, and
         // under load it waited out the whole timeout ("database is locked").
         let _turn = self.write_turn().await;
-        let updated = on_pool!(&self.pool, pool => sqlx::query(QUERY)
+        let updated = as_deployment!(self, conn => sqlx::query(QUERY)
             .bind(owner)
             .bind(until)
             .bind(tenant)
             .bind(endpoint)
             .bind(now)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected());
         Ok(updated == 1)
@@ -202,7 +202,7 @@ impl TenantScope<'_> {
     pub async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
         let query = format!("SELECT {WEBHOOK_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY id");
         let rows: Vec<WebhookRow> =
-            on_pool!(&self.store.pool, pool => sqlx::query_as(&query).bind(self.tenant).fetch_all(pool).await?);
+            as_tenant!(self, conn => sqlx::query_as(&query).bind(self.tenant).fetch_all(&mut *conn).await?);
         let keys = self.store.secret_keys()?;
         rows.into_iter().map(|row| webhook_from_row(keys, row)).collect()
     }

@@ -671,7 +671,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
 
     assert_eq!(overview.backend, db.url.backend());
     assert_eq!(overview.schema_version, Store::latest_schema_version());
-    assert_eq!(Store::latest_schema_version(), 38);
+    assert_eq!(Store::latest_schema_version(), 39);
     assert_eq!(overview.tenant_count, 0);
 }
 
@@ -735,6 +735,89 @@ async fn cut_short<F: std::future::Future>(future: F, polls: usize) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+}
+
+/// Row-level security also walls the credential and people tables (migration 0039): SQL
+/// that forgets the tenant sees no token, setup link or admin; with a tenant set, only
+/// that tenant's; only a connection that says it works deployment-wide sees all. And the
+/// server's role owns nothing, so it cannot turn any of it off (the owner migrated).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_and_people_are_walled_and_the_server_role_owns_nothing_on_postgres() {
+    use sqlx::Connection;
+    store::testing::within_time_limit(async {
+        let db = TestDatabase::create(Backend::Postgres).await.unwrap_or_else(|e| panic!("{e}"));
+        let mut tenants = Vec::new();
+        for (n, slug) in [(1u8, "acme"), (2, "globex")] {
+            let tenant = tenant(&db.store, slug).await;
+            let directory = directory(&db.store, &tenant, IdentityProvider::Okta).await;
+            insert_token(db.store.tenant(tenant.id), &token(&directory, n)).await.unwrap();
+            let link = store::NewSetupLink {
+                id: store::SetupLinkId::fresh(),
+                digest: [n; 32],
+                created_by: "cli".into(),
+                created_at: at(9),
+                expires_at: at(20),
+            };
+            let mut action = db.store.tenant(tenant.id).begin_action().await.unwrap();
+            action.insert_setup_link(&link).await.unwrap();
+            action.commit_without_audit_for_tests().await.unwrap();
+            tenants.push(tenant);
+        }
+
+        let mut raw = sqlx::PgConnection::connect(db.url.as_str()).await.unwrap();
+        let tables = ["directory_tokens", "setup_links", "directories"];
+        async fn counts(raw: &mut sqlx::PgConnection, tables: &[&str]) -> Vec<i64> {
+            let mut counts = Vec::new();
+            for table in tables {
+                let sql = format!("SELECT count(*) FROM {table}");
+                counts.push(sqlx::query_scalar(&sql).fetch_one(&mut *raw).await.unwrap());
+            }
+            counts
+        }
+        // Directories are not walled (they are found by route); the credentials are.
+        assert_eq!(counts(&mut raw, &tables).await, [0, 0, 2]);
+        sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+            .bind(tenants[0].id.to_string())
+            .execute(&mut raw)
+            .await
+            .unwrap();
+        assert_eq!(counts(&mut raw, &tables).await, [1, 1, 2]);
+        let stolen = sqlx::query("UPDATE setup_links SET expires_at = expires_at WHERE tenant_id = $1")
+            .bind(tenants[1].id.as_uuid())
+            .execute(&mut raw)
+            .await
+            .unwrap();
+        assert_eq!(stolen.rows_affected(), 0, "another tenant's links cannot be changed");
+        sqlx::query("RESET app.tenant_id").execute(&mut raw).await.unwrap();
+        sqlx::query("SELECT set_config('app.deployment_wide', 'on', false)").execute(&mut raw).await.unwrap();
+        assert_eq!(counts(&mut raw, &tables).await, [2, 2, 2]);
+
+        // The server's role cannot take the wall down.
+        for sql in [
+            "ALTER TABLE setup_links DISABLE ROW LEVEL SECURITY",
+            "ALTER TABLE directory_tokens NO FORCE ROW LEVEL SECURITY",
+            "DROP POLICY tenant_isolation ON tenant_admins",
+            "CREATE TABLE anything (id int)",
+        ] {
+            let refused = sqlx::query(sql).execute(&mut raw).await.unwrap_err().to_string();
+            assert!(refused.contains("must be owner") || refused.contains("permission denied"), "{sql}: {refused}");
+        }
+        let owned: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE tableowner = current_user")
+            .fetch_one(&mut raw)
+            .await
+            .unwrap();
+        assert_eq!(owned, 0);
+
+        // The store's own lookups keep working: by a link's digest across tenants, and each
+        // tenant's tokens in its scope.
+        let found = db.store.setup_link_by_digest(&[2; 32]).await.unwrap().unwrap();
+        assert_eq!(found.tenant, tenants[1].id);
+        let directories = db.store.tenant(tenants[1].id).directories().await.unwrap();
+        let tokens = db.store.tenant(tenants[1].id).directory_tokens(directories[0].id).await.unwrap();
+        assert_eq!(tokens.len(), 1);
+        assert_eq!(db.tenants_left_on_pooled_connections().await.unwrap(), Vec::<String>::new());
+    })
+    .await;
 }
 
 /// PostgreSQL's row-level security (migration 0006) holds even for SQL that forgets the

@@ -323,7 +323,7 @@ async fn a_confirmation_that_cannot_be_written_is_asked_for_again_not_lost(db: T
            BEGIN SELECT RAISE(ABORT, 'injected failure'); END"]
     };
     for statement in refuse {
-        db.execute_as_tenant(tenant.id, statement).await.unwrap();
+        db.execute_as_owner(statement).await.unwrap();
     }
     let deliverer = Deliverer::new(db.store.clone(), fast_retries(), service::Effects::system()).unwrap();
     assert!(deliverer.deliver_pending().await.is_err(), "the confirmation could not be written");
@@ -331,7 +331,7 @@ async fn a_confirmation_that_cannot_be_written_is_asked_for_again_not_lost(db: T
     assert_eq!(revocations(&server, &key, "").await[0]["status"], "pending", "nothing was settled either");
 
     let allow = if postgres { "DROP TRIGGER refuse_receipts ON revocations" } else { "DROP TRIGGER refuse_receipts" };
-    db.execute_as_tenant(tenant.id, allow).await.unwrap();
+    db.execute_as_owner(allow).await.unwrap();
     deliverer.deliver_pending().await.unwrap();
     assert_eq!(*received.lock().unwrap(), ["user.created", "user.deactivated", "user.created", "user.deactivated"]);
     let listed = revocations(&server, &key, "").await;

@@ -71,7 +71,7 @@ async fn webhook_and_sign_in_secrets_are_sealed_and_open_only_in_their_own_row(d
         "UPDATE webhook_endpoints SET secret = (SELECT secret FROM webhook_endpoints WHERE id = '{}') WHERE id = '{}'",
         issued.id, other.id
     );
-    assert_eq!(db.execute_as_tenant(globex, &copy).await.unwrap(), 1);
+    assert_eq!(db.execute_deployment_wide(&copy).await.unwrap(), 1);
     let moved = db.store.tenant(globex).webhooks().await;
     assert!(matches!(moved, Err(store::StoreError::Corrupt(ref why)) if why.contains("does not open")), "{moved:?}");
 }

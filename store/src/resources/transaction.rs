@@ -22,6 +22,9 @@ const LOCK_DIRECTORY: &str =
 const SET_TENANT_FOR_TRANSACTION: &str = "SELECT set_config('app.tenant_id', $1, true)";
 const SET_TENANT_FOR_CONNECTION: &str = "SELECT set_config('app.tenant_id', $1, false)";
 const RESET_TENANT: &str = "RESET app.tenant_id";
+/// The lookups and jobs that cannot know their tenant beforehand say so (migration 0039).
+const SET_DEPLOYMENT_WIDE: &str = "SELECT set_config('app.deployment_wide', 'on', false)";
+const RESET_DEPLOYMENT_WIDE: &str = "RESET app.deployment_wide";
 
 /// An open transaction (or savepoint) on either backend; `'static` when it owns its
 /// pooled connection, shorter when it is a savepoint borrowing a batch's transaction.
@@ -242,6 +245,39 @@ impl TenantConnection {
 }
 
 impl Drop for TenantConnection {
+    fn drop(&mut self) {
+        if !self.reset {
+            self.connection.close_on_drop();
+        }
+    }
+}
+
+/// A pooled PostgreSQL connection that sees every tenant's rows of the credential and
+/// people tables, for the few lookups that find the tenant (a setup link by its secret's
+/// digest, an admin by sign-in email) and the deployment's own jobs (see
+/// `as_deployment!`). Reset before it goes back to the pool; closed instead if the reset
+/// did not run.
+pub(crate) struct DeploymentConnection {
+    pub(crate) connection: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    reset: bool,
+}
+
+impl DeploymentConnection {
+    pub(crate) async fn acquire(pool: &sqlx::PgPool) -> Result<Self, StoreError> {
+        let connection = pool.acquire().await?;
+        let mut checkout = Self { connection, reset: false };
+        sqlx::query(SET_DEPLOYMENT_WIDE).execute(&mut *checkout.connection).await?;
+        Ok(checkout)
+    }
+
+    pub(crate) async fn release(mut self) -> Result<(), StoreError> {
+        sqlx::query(RESET_DEPLOYMENT_WIDE).execute(&mut *self.connection).await?;
+        self.reset = true;
+        Ok(())
+    }
+}
+
+impl Drop for DeploymentConnection {
     fn drop(&mut self) {
         if !self.reset {
             self.connection.close_on_drop();
