@@ -143,6 +143,11 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
             eprintln!("xtask: browser tests could not run: {error:#}");
             tally.check("browser tests", false);
         }
+        step("hostile client (a minute of attacks beside a tenant's provisioning)");
+        if let Err(error) = hostile_client(&root, &mut tally) {
+            eprintln!("xtask: the hostile-client test could not run: {error:#}");
+            tally.check("hostile client", false);
+        }
     }
 
     println!();
@@ -254,6 +259,47 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
         eprintln!("xtask: the server logged a panic: {line}");
     }
     tally.check("no panic in the server's log", panics.is_empty());
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(())
+}
+
+/// The hostile-client test (`bench/src/bin/hostile.rs`) against a release server of its
+/// own, on a fresh SQLite database, with nothing else running: the attacker's tenant has
+/// one directory and one admin, the other tenant's identity provider provisions.
+fn hostile_client(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
+    process::run(
+        cargo().args(["build", "--release", "--locked", "--package", "bench", "--bin", "hostile"]).current_dir(root),
+    )?;
+    let server_binary = root.join("target/release/server");
+    let data = std::env::temp_dir().join(format!("scim-hostile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data)?;
+    let address = SocketAddr::from(([127, 0, 0, 1], TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()));
+    let database_url = format!("sqlite://{}", data.join("portal.db").display());
+    let log = root.join("artifacts/hostile-server.log");
+    let mut server = Server::start(&server_binary, root, address, &database_url, &log, "info,sqlx=warn")?;
+    let attacker = CreatedDirectory::new(&server_binary, &database_url, address, "attacker", &[])?;
+    let victim = CreatedDirectory::new(&server_binary, &database_url, address, "victim", &[])?;
+    let link = process::output(
+        Command::new(&server_binary)
+            .args(["admin", "create-setup-link", "--tenant", "attacker", "--json"])
+            .env("DATABASE_URL", &database_url)
+            .env("PUBLIC_URL", format!("http://{address}"))
+            .env("RUST_LOG", "warn"),
+    )?;
+    let link = json_string_field(&link, "url").with_context(|| format!("url in {link}"))?;
+    // A plain run: `run_watching` prints the report's lines itself.
+    let ok = process::run_watching(
+        Command::new(root.join("target/release/hostile"))
+            .args(["--base", &format!("http://{address}")])
+            .args(["--attacker-scim", &attacker.field("scim_base_url")?, "--attacker-token", &attacker.field("token")?])
+            .args(["--attacker-setup-link", &link])
+            .args(["--victim-scim", &victim.field("scim_base_url")?, "--victim-token", &victim.field("token")?])
+            .args(["--server-pid", &server.pid().to_string()]),
+        |_| {},
+    )?;
+    tally.check("hostile client", ok);
+    server.stop_gracefully(Duration::from_secs(15));
     let _ = std::fs::remove_dir_all(&data);
     Ok(())
 }
@@ -433,6 +479,11 @@ pub(crate) struct Server {
 }
 
 impl Server {
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub(crate) fn start(
         binary: &Path,
         root: &Path,

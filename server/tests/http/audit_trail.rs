@@ -356,7 +356,9 @@ async fn scim_requests(db: &TestDatabase, slug: &str) -> Vec<store::AuditRecord>
 
 /// Sends the head of a POST with a stranger's token announcing `size` bytes of body, and
 /// answers the status the server gives before any of the body is sent.
-async fn refused_before_the_body(server: &TestServer, scim_base: &str, path: &str, size: usize) -> u16 {
+/// The status of a request refused before its body was sent, and whether the answer closes
+/// the connection (it must: the unread body is still in it).
+async fn refused_before_the_body(server: &TestServer, scim_base: &str, path: &str, size: usize) -> (u16, bool) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let address = server.address();
     let base = scim_base.strip_prefix(&format!("http://{address}")).unwrap();
@@ -371,8 +373,10 @@ async fn refused_before_the_body(server: &TestServer, scim_base: &str, path: &st
         .await
         .expect("the server answers without waiting for the body")
         .unwrap();
-    let status_line = String::from_utf8_lossy(&answer[..read]).lines().next().unwrap_or_default().to_owned();
-    status_line.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0)
+    let answer = String::from_utf8_lossy(&answer[..read]).to_lowercase();
+    let status_line = answer.lines().next().unwrap_or_default().to_owned();
+    let status = status_line.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    (status, answer.contains("\r\nconnection: close\r\n"))
 }
 
 /// What the trail keeps of a failed request is bounded and redacted: 8 KiB of a large body
@@ -404,7 +408,9 @@ async fn a_failed_request_keeps_a_bounded_redacted_excerpt_and_a_refused_one_no_
     // Sent by hand: the answer comes before a byte of the body is sent, which is the point;
     // an HTTP client still writing the body when the server closes would see a broken pipe
     // instead of the answer.
-    assert_eq!(refused_before_the_body(&server, acme.scim_base(), "/Bulk", 5 * 1024 * 1024).await, 401);
+    // The answer closes the connection, so a client does not send its next request down
+    // it while the server drops it with the unread body.
+    assert_eq!(refused_before_the_body(&server, acme.scim_base(), "/Bulk", 5 * 1024 * 1024).await, (401, true));
     server.audit.flush().await;
 
     let records = scim_requests(&db, "acme").await;

@@ -55,6 +55,26 @@ impl RefusalRecords {
 /// support engineer to see the request, never the whole 4 MiB of a Bulk request.
 pub(crate) const KEPT_BODY_BYTES: usize = 8 * 1024;
 
+/// A request refused before its body was read: the connection is closed after the answer
+/// (`Connection: close`), so the client does not send its next request down a connection
+/// the server is about to drop with the unread body still in it (the client would see a
+/// cut connection instead of an answer).
+fn unread_body_refused(parts: &axum::http::request::Parts, response: Response) -> Response {
+    let has_body = parts.headers.contains_key(header::TRANSFER_ENCODING)
+        || parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok())
+            .is_some_and(|length| length > 0);
+    if has_body { closing_connection(response) } else { response }
+}
+
+fn closing_connection(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    response
+}
+
 pub(crate) async fn authenticate_and_record(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let occurred_at = state.effects.now();
     let started = Instant::now();
@@ -82,7 +102,7 @@ pub(crate) async fn authenticate_and_record(State(state): State<AppState>, reque
                         let too_large = ScimError::PayloadTooLarge(format!(
                             "the request body is larger than {BULK_MAX_PAYLOAD_BYTES} bytes"
                         ));
-                        return ScimFailure::from(too_large).into_response();
+                        return closing_connection(ScimFailure::from(too_large).into_response());
                     }
                 }
             };
@@ -108,13 +128,15 @@ pub(crate) async fn authenticate_and_record(State(state): State<AppState>, reque
             if let Some(size) = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()) {
                 detail["request_size"] = json!(size.parse::<u64>().ok());
             }
-            let response = ScimFailure::Unauthorized.into_response();
+            let response = unread_body_refused(&parts, ScimFailure::Unauthorized.into_response());
             (tenant, directory, "unauthenticated".to_owned(), detail, response, Bytes::new())
         }
         // A request that named no known directory belongs to no tenant's trail, nor does
         // one refused beyond its directory's allowance.
-        Authentication::Refused(None) => return ScimFailure::Unauthorized.into_response(),
-        Authentication::Failed(failure) => return failure.into_response(),
+        Authentication::Refused(None) => {
+            return unread_body_refused(&parts, ScimFailure::Unauthorized.into_response());
+        }
+        Authentication::Failed(failure) => return unread_body_refused(&parts, failure.into_response()),
     };
     let status = response.status();
     let failed = status.is_client_error() || status.is_server_error();
