@@ -249,16 +249,24 @@ async fn migrate_postgres(server: &PgConnectOptions, owner: Option<&DatabaseUrl>
     // The role name comes from the operator's own URL; quoted as an identifier.
     let role = format!("\"{}\"", server.get_username().replace('"', "\"\""));
     let schema: String = sqlx::query_scalar("SELECT quote_ident(current_schema())").fetch_one(&mut migrating).await?;
+    // Server processes starting together grant together; PostgreSQL refuses concurrent
+    // changes of one object's privileges ("tuple concurrently updated"), so they take turns.
+    let mut granting = migrating.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(GRANT_LOCK).execute(&mut *granting).await?;
     for grant in [
         format!("GRANT USAGE ON SCHEMA {schema} TO {role}"),
         format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"),
         format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"),
         format!("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {schema} TO {role}"),
     ] {
-        sqlx::query(&grant).execute(&mut migrating).await?;
+        sqlx::query(&grant).execute(&mut *granting).await?;
     }
+    granting.commit().await?;
     Ok(migrating.close().await?)
 }
+
+/// The advisory lock the owner's grants are made under (an arbitrary constant).
+const GRANT_LOCK: i64 = 0x5C1A_0939;
 
 /// Whether every migration this build knows is applied already.
 async fn schema_is_current(connection: &mut sqlx::PgConnection) -> Result<bool, StoreError> {

@@ -123,6 +123,17 @@ impl TestDatabase {
         })
     }
 
+    /// Options that connect as the server does in a two-role deployment: `url`'s role, with
+    /// the owner migrating and granting (PostgreSQL).
+    pub fn owner_options(&self) -> StoreOptions {
+        StoreOptions {
+            max_connections: 2,
+            secret_keys: Some(crate::SecretKeys::new(&TEST_SECRETS_KEY, &[])),
+            schema_owner: self.owner_url.clone(),
+            ..StoreOptions::default()
+        }
+    }
+
     /// Runs raw SQL as the schema's owner (PostgreSQL; on SQLite the one connection there
     /// is): for tests that change the schema itself, as only a migration could, such as a
     /// trigger that injects a failure.

@@ -737,6 +737,23 @@ async fn cut_short<F: std::future::Future>(future: F, polls: usize) {
     }
 }
 
+/// Server processes that start together on PostgreSQL with the owner's URL all start:
+/// their migrations and grants take turns instead of one failing on a concurrent update of
+/// the same privileges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_starting_together_as_owner_all_start_on_postgres() {
+    store::testing::within_time_limit(async {
+        let db = TestDatabase::create(Backend::Postgres).await.unwrap_or_else(|e| panic!("{e}"));
+        let options = db.owner_options();
+        let start = || Store::connect(&db.url, &options);
+        let (a, b, c, d, e, f) = tokio::join!(start(), start(), start(), start(), start(), start());
+        for started in [a, b, c, d, e, f] {
+            started.unwrap_or_else(|error| panic!("a start failed: {error}"));
+        }
+    })
+    .await;
+}
+
 /// Row-level security also walls the credential and people tables (migration 0039): SQL
 /// that forgets the tenant sees no token, setup link or admin; with a tenant set, only
 /// that tenant's; only a connection that says it works deployment-wide sees all. And the
