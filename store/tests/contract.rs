@@ -745,7 +745,7 @@ async fn servers_starting_together_as_owner_all_start_on_postgres() {
     store::testing::within_time_limit(async {
         let db = TestDatabase::create(Backend::Postgres).await.unwrap_or_else(|e| panic!("{e}"));
         let options = db.owner_options();
-        let start = || Store::connect(&db.url, &options);
+        let start = || Box::pin(Store::connect(&db.url, &options));
         let (a, b, c, d, e, f) = tokio::join!(start(), start(), start(), start(), start(), start());
         for started in [a, b, c, d, e, f] {
             started.unwrap_or_else(|error| panic!("a start failed: {error}"));
