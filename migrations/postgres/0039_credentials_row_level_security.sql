@@ -8,7 +8,7 @@
 -- their sign-in email, an OAuth client by its id, a token by its directory's route) and the
 -- deployment's own jobs (webhook delivery leases, resealing secrets, the access-token
 -- sweep) run on a connection that says so explicitly with `app.deployment_wide` (see
--- `store::DeploymentConnection`): a statement that sets neither sees, and changes, nothing.
+-- `as_deployment!` in `store`): a statement that sets neither sees, and changes, nothing.
 CREATE FUNCTION scim_row_visible(row_tenant uuid) RETURNS boolean
     LANGUAGE sql STABLE
     AS $$ SELECT row_tenant = NULLIF(current_setting('app.tenant_id', true), '')::uuid

@@ -20,16 +20,18 @@ macro_rules! on_pool {
     };
 }
 
-/// Runs reads on one connection that carries the tenant for row-level security.
-macro_rules! as_tenant {
-    ($data:expr, $conn:ident => $body:expr) => {
-        match &$data.store.pool {
+/// Runs `$body` on one pooled connection; on PostgreSQL one checked out by `$acquire` (a
+/// `resources::ScopedConnection` constructor given the pool as `$pool`) and reset before it
+/// goes back.
+macro_rules! on_scoped_connection {
+    ($store:expr, |$pool:ident| $acquire:expr, $conn:ident => $body:expr) => {
+        match &$store.pool {
             crate::Pool::Sqlite(pool) => {
                 let mut $conn = pool.acquire().await?;
                 $body
             }
-            crate::Pool::Postgres(pool) => {
-                let mut checkout = $crate::resources::TenantConnection::acquire(pool, $data.tenant).await?;
+            crate::Pool::Postgres($pool) => {
+                let mut checkout = $acquire.await?;
                 let result = {
                     let $conn: &mut sqlx::PgConnection = &mut checkout.connection;
                     $body
@@ -41,27 +43,24 @@ macro_rules! as_tenant {
     };
 }
 
+/// Runs reads on one connection that carries the tenant for row-level security.
+macro_rules! as_tenant {
+    ($data:expr, $conn:ident => $body:expr) => {
+        on_scoped_connection!(
+            $data.store,
+            |pool| $crate::resources::ScopedConnection::for_tenant(pool, $data.tenant),
+            $conn => $body
+        )
+    };
+}
+
 /// Runs statements on one connection that sees every tenant's rows of the credential and
 /// people tables (PostgreSQL row-level security, migration 0039): only for lookups that
 /// find a tenant from a secret, an email or an id, and for the deployment's own jobs. Each
 /// use says why in its doc comment.
 macro_rules! as_deployment {
     ($store:expr, $conn:ident => $body:expr) => {
-        match &$store.pool {
-            crate::Pool::Sqlite(pool) => {
-                let mut $conn = pool.acquire().await?;
-                $body
-            }
-            crate::Pool::Postgres(pool) => {
-                let mut checkout = $crate::resources::DeploymentConnection::acquire(pool).await?;
-                let result = {
-                    let $conn: &mut sqlx::PgConnection = &mut checkout.connection;
-                    $body
-                };
-                checkout.release().await?;
-                result
-            }
-        }
+        on_scoped_connection!($store, |pool| $crate::resources::ScopedConnection::deployment_wide(pool), $conn => $body)
     };
 }
 

@@ -108,19 +108,8 @@ impl TestDatabase {
     /// for tests that tamper with stored data behind the store's back. Returns the rows
     /// affected.
     pub async fn execute_as_tenant(&self, tenant: crate::TenantId, sql: &str) -> Result<u64, StoreError> {
-        Ok(match &self.store.pool {
-            crate::Pool::Sqlite(pool) => sqlx::query(sql).execute(pool).await?.rows_affected(),
-            crate::Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-                    .bind(tenant.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                let affected = sqlx::query(sql).execute(&mut *tx).await?.rows_affected();
-                tx.commit().await?;
-                affected
-            }
-        })
+        let scope = self.store.tenant(tenant);
+        Ok(as_tenant!(scope, conn => sqlx::query(sql).execute(&mut *conn).await?.rows_affected()))
     }
 
     /// Options that connect as the server does in a two-role deployment: `url`'s role, with
@@ -153,16 +142,7 @@ impl TestDatabase {
     /// setting, as the store's cross-tenant lookups use it): for tests that tamper across
     /// tenants as someone with database access would. Returns the rows affected.
     pub async fn execute_deployment_wide(&self, sql: &str) -> Result<u64, StoreError> {
-        Ok(match &self.store.pool {
-            crate::Pool::Sqlite(pool) => sqlx::query(sql).execute(pool).await?.rows_affected(),
-            crate::Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT set_config('app.deployment_wide', 'on', true)").execute(&mut *tx).await?;
-                let affected = sqlx::query(sql).execute(&mut *tx).await?.rows_affected();
-                tx.commit().await?;
-                affected
-            }
-        })
+        Ok(as_deployment!(self.store, conn => sqlx::query(sql).execute(&mut *conn).await?.rows_affected()))
     }
 
     /// Runs raw SQL through the store's own pool (with its statement timeout), for tests of

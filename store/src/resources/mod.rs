@@ -34,8 +34,8 @@ pub(crate) mod write;
 pub(crate) use brake::BrakePopulation;
 pub use brake::{BRAKE_WINDOW_MINUTES, BrakeSettings, HeldBatch, HeldChange, HoldReason};
 pub use republish::{RepublishOutcome, Republished, UserToRepublish};
+pub(crate) use transaction::ScopedConnection;
 pub use transaction::WriteBatch;
-pub(crate) use transaction::{DeploymentConnection, TenantConnection};
 
 /// A stored resource: its document and the attributes the store keeps itself.
 #[derive(Debug, Clone, PartialEq)]

@@ -18,7 +18,7 @@ const LOCK_DIRECTORY: &str =
 
 /// PostgreSQL's row-level security on the SCIM tables reads the tenant from `app.tenant_id`
 /// (migration 0006): for the rest of a write transaction, or for a read connection's
-/// checkout (see [`TenantConnection`]).
+/// checkout (see [`ScopedConnection`]).
 const SET_TENANT_FOR_TRANSACTION: &str = "SELECT set_config('app.tenant_id', $1, true)";
 const SET_TENANT_FOR_CONNECTION: &str = "SELECT set_config('app.tenant_id', $1, false)";
 const RESET_TENANT: &str = "RESET app.tenant_id";
@@ -219,65 +219,49 @@ impl WriteTransaction<'_> {
     }
 }
 
-/// A pooled PostgreSQL connection that carries a tenant for row-level security, for the
-/// reads of one call. No pooled connection may keep a tenant after its checkout (a query
-/// that forgot to set one must see nothing), so [`release`](Self::release) resets it, and
-/// a checkout that ends any other way (an error, a cancelled request) closes the
-/// connection instead of returning it to the pool.
-pub(crate) struct TenantConnection {
+/// A pooled PostgreSQL connection checked out with a row-level security setting for the
+/// statements of one call: a tenant ([`for_tenant`](Self::for_tenant), see `as_tenant!`),
+/// or every tenant's rows of the credential and people tables
+/// ([`deployment_wide`](Self::deployment_wide), for the few lookups that find the tenant
+/// and the deployment's own jobs, see `as_deployment!`). No pooled connection may keep the
+/// setting after its checkout (a query that forgot to set one must see nothing), so
+/// [`release`](Self::release) resets it, and a checkout that ends any other way (an error,
+/// a cancelled request) closes the connection instead of returning it to the pool.
+pub(crate) struct ScopedConnection {
     pub(crate) connection: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    /// The statement that clears the setting.
+    reset_with: &'static str,
     reset: bool,
 }
 
-impl TenantConnection {
-    pub(crate) async fn acquire(pool: &sqlx::PgPool, tenant: TenantId) -> Result<Self, StoreError> {
+impl ScopedConnection {
+    pub(crate) async fn for_tenant(pool: &sqlx::PgPool, tenant: TenantId) -> Result<Self, StoreError> {
+        Self::checkout(pool, sqlx::query(SET_TENANT_FOR_CONNECTION).bind(tenant.to_string()), RESET_TENANT).await
+    }
+
+    pub(crate) async fn deployment_wide(pool: &sqlx::PgPool) -> Result<Self, StoreError> {
+        Self::checkout(pool, sqlx::query(SET_DEPLOYMENT_WIDE), RESET_DEPLOYMENT_WIDE).await
+    }
+
+    async fn checkout(
+        pool: &sqlx::PgPool,
+        set: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        reset_with: &'static str,
+    ) -> Result<Self, StoreError> {
         let connection = pool.acquire().await?;
-        let mut checkout = Self { connection, reset: false };
-        sqlx::query(SET_TENANT_FOR_CONNECTION).bind(tenant.to_string()).execute(&mut *checkout.connection).await?;
+        let mut checkout = Self { connection, reset_with, reset: false };
+        set.execute(&mut *checkout.connection).await?;
         Ok(checkout)
     }
 
     pub(crate) async fn release(mut self) -> Result<(), StoreError> {
-        sqlx::query(RESET_TENANT).execute(&mut *self.connection).await?;
+        sqlx::query(self.reset_with).execute(&mut *self.connection).await?;
         self.reset = true;
         Ok(())
     }
 }
 
-impl Drop for TenantConnection {
-    fn drop(&mut self) {
-        if !self.reset {
-            self.connection.close_on_drop();
-        }
-    }
-}
-
-/// A pooled PostgreSQL connection that sees every tenant's rows of the credential and
-/// people tables, for the few lookups that find the tenant (a setup link by its secret's
-/// digest, an admin by sign-in email) and the deployment's own jobs (see
-/// `as_deployment!`). Reset before it goes back to the pool; closed instead if the reset
-/// did not run.
-pub(crate) struct DeploymentConnection {
-    pub(crate) connection: sqlx::pool::PoolConnection<sqlx::Postgres>,
-    reset: bool,
-}
-
-impl DeploymentConnection {
-    pub(crate) async fn acquire(pool: &sqlx::PgPool) -> Result<Self, StoreError> {
-        let connection = pool.acquire().await?;
-        let mut checkout = Self { connection, reset: false };
-        sqlx::query(SET_DEPLOYMENT_WIDE).execute(&mut *checkout.connection).await?;
-        Ok(checkout)
-    }
-
-    pub(crate) async fn release(mut self) -> Result<(), StoreError> {
-        sqlx::query(RESET_DEPLOYMENT_WIDE).execute(&mut *self.connection).await?;
-        self.reset = true;
-        Ok(())
-    }
-}
-
-impl Drop for DeploymentConnection {
+impl Drop for ScopedConnection {
     fn drop(&mut self) {
         if !self.reset {
             self.connection.close_on_drop();
