@@ -13,12 +13,12 @@ pub mod pages;
 pub mod portal;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::{
     admin_home, api_keys, audit, brake, confirm_email, dashboard, group_roles, not_found, offboarding, people,
-    portal_link, probe, roles, setup_link, sign_in, status, support, team, tenants, tokens, webhooks, wizard,
+    portal_link, probe, resource, roles, setup_link, sign_in, status, support, team, tenants, tokens, webhooks, wizard,
 };
 
 /// The file stem of the wasm, js and css bundles under `/pkg`; the xtask builds them with
@@ -55,6 +55,8 @@ impl PortalSettings {
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     allow_only_this_pages_scripts();
+    // Linked here, where the server's options name the bundle's (versioned) directory.
+    let stylesheet = format!("/{}/{BUNDLE_NAME}.css", options.site_pkg_dir);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -62,6 +64,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="stylesheet" id="leptos" href=stylesheet/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -107,7 +110,6 @@ pub fn App() -> impl IntoView {
     auth::provide_signed_in_account();
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href=format!("/pkg/{BUNDLE_NAME}.css")/>
         <Title text="SCIM Portal"/>
         <Router>
             <auth::RedirectNavigation/>
@@ -136,6 +138,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/directories/:id/tokens") view=tokens::TokensPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/roles") view=group_roles::GroupRolesPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/brake") view=brake::BrakePage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/directories/:id/users/:resource") view=resource::UserPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/directories/:id/groups/:resource") view=resource::GroupPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/setup/:step") view=wizard::WizardPage ssr=SsrMode::Async/>
                 // Pages that fail on purpose in test builds only; elsewhere "Page not found".
                 <Route path=path!("/_probe/:kind") view=probe::ProbePage ssr=SsrMode::Async/>

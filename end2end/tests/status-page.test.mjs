@@ -20,21 +20,37 @@ after(async () => {
   await browser?.close();
 });
 
-test('the sign-in page is rendered on the server, with the bundle linked', async () => {
+// The bundle's directory is named by its content hash (pkg/version.txt, written by the
+// build): `/pkg/{version}/portal.js`.
+async function bundleDirectory() {
+  const html = await (await fetch(`${baseUrl}/sign-in`)).text();
+  const linked = html.match(/\/pkg\/([0-9a-f]{16})\/portal\.js/);
+  assert.ok(linked, 'the bundle is linked under a versioned directory');
+  return `/pkg/${linked[1]}`;
+}
+
+test('the sign-in page is rendered on the server, with the versioned bundle linked', async () => {
   const response = await fetch(`${baseUrl}/sign-in`);
   assert.equal(response.status, 200);
   const html = await response.text();
   assert.match(html, /Sign in/);
-  assert.match(html, /\/pkg\/portal\.js/);
-  assert.match(html, /\/pkg\/portal_bg\.wasm/);
-  assert.match(html, /\/pkg\/portal\.css/);
+  const pkg = await bundleDirectory();
+  for (const file of ['portal.js', 'portal_bg.wasm', 'portal.css']) assert.ok(html.includes(`${pkg}/${file}`), file);
 });
 
-test('the bundle is served compressed', async () => {
-  const response = await fetch(`${baseUrl}/pkg/portal_bg.wasm`, { headers: { 'accept-encoding': 'br, gzip' } });
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get('content-encoding') ?? '', /br|gzip/);
-  assert.equal(response.headers.get('content-type'), 'application/wasm');
+test('the bundle is served compressed at build time and cached for good', async () => {
+  const pkg = await bundleDirectory();
+  for (const [encoding, expected] of [['br', 'br'], ['gzip', 'gzip'], ['br, gzip', 'br'], ['identity', null]]) {
+    const response = await fetch(`${baseUrl}${pkg}/portal_bg.wasm`, { headers: { 'accept-encoding': encoding } });
+    assert.equal(response.status, 200, encoding);
+    assert.equal(response.headers.get('content-encoding'), expected, encoding);
+    assert.equal(response.headers.get('content-type'), 'application/wasm');
+    assert.equal(response.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    const body = await response.arrayBuffer();
+    assert.ok(body.byteLength > 1000, `${encoding}: ${body.byteLength} bytes`);
+  }
+  // Another version is not this bundle.
+  assert.equal((await fetch(`${baseUrl}/pkg/0000000000000000/portal.js`)).status, 404);
 });
 
 test('a signed-out visitor is sent to the sign-in page', async () => {

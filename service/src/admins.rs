@@ -150,6 +150,8 @@ pub struct SetupLinkOverview {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
+    /// The email of the admin who made their account with it.
+    pub used_by: Option<String>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub state: SetupLinkState,
 }
@@ -198,6 +200,12 @@ pub async fn setup_links(
                 created_at: link.created_at,
                 expires_at: link.expires_at,
                 used_at: link.used_at,
+                used_by: link.used_by.map(|id| {
+                    admins
+                        .iter()
+                        .find(|admin| admin.id == id)
+                        .map_or_else(|| "a removed admin".to_owned(), |admin| admin.email.clone())
+                }),
                 revoked_at: link.revoked_at,
                 state,
             }

@@ -50,6 +50,9 @@ pub enum BrowseError {
     /// No such directory in the tenant (also for another tenant's directory).
     #[error("there is no such directory in your organisation")]
     NotFound,
+    /// No such user or group in the directory (any more).
+    #[error("this directory has no such user or group (any more)")]
+    NoSuchResource,
     #[error("search for at most {MAX_SEARCH} characters")]
     SearchTooLong,
     /// The directory refused the search (its schema or filter rules).
@@ -110,6 +113,119 @@ pub async fn groups(
         display_name: text(&group, "displayName"),
         members: group.get("members").and_then(Value::as_array).map_or(0, Vec::len),
     }))
+}
+
+/// A user or group on a page of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceDetail {
+    pub kind: ResourceKind,
+    pub id: String,
+    /// Its userName or displayName.
+    pub name: String,
+    /// A user's `active`; `None` for a group.
+    pub active: Option<bool>,
+    /// The SCIM representation the directory serves (with a user's groups or a group's
+    /// members), as the identity provider wrote it.
+    pub stored: Value,
+    /// What the vendor's product reads: the Directory Sync object, normalized with the
+    /// tenant's attribute mapping (without its copy of the raw attributes).
+    pub normalized: Value,
+    /// A user's groups or a group's members: (id, name), the first [`RELATED_SHOWN`].
+    pub related: Vec<(String, String)>,
+    /// How many groups or members there are in all.
+    pub related_total: usize,
+    /// The records about it, newest first (at most [`HISTORY`]).
+    pub history: Vec<(chrono::DateTime<chrono::Utc>, crate::activity::Activity)>,
+}
+
+/// Groups or members listed on a resource's page at most.
+pub const RELATED_SHOWN: usize = 200;
+
+/// Records shown in a resource's history at most.
+pub const HISTORY: i64 = 100;
+
+/// The user or group `id` of the directory, as stored, as the product reads it, and its
+/// history in words.
+pub async fn resource_detail(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    kind: ResourceKind,
+    id: &str,
+) -> Result<ResourceDetail, BrowseError> {
+    use crate::activity::{Names, RecordFacts, describe};
+    use crate::directory_sync::{self, ids};
+    let endpoint = portal_endpoint(store, tenant, directory, String::new()).await?.ok_or(BrowseError::NotFound)?;
+    let stored = match endpoint.get(kind, id, &crate::provisioning::Projection::default()).await {
+        Ok(versioned) => versioned.body,
+        Err(ProvisioningError::Protocol(ScimError::NotFound(_))) => return Err(BrowseError::NoSuchResource),
+        Err(error) => return Err(error.into()),
+    };
+    let sync_error = |error: directory_sync::SyncError| match error {
+        directory_sync::SyncError::Service(error) => BrowseError::Service(error),
+        _ => BrowseError::NoSuchResource,
+    };
+    let mut normalized = match kind {
+        ResourceKind::User => serde_json::to_value(
+            directory_sync::user(store, &ids::user_id(directory, id), None).await.map_err(sync_error)?,
+        ),
+        ResourceKind::Group => serde_json::to_value(
+            directory_sync::group(store, &ids::group_id(directory, id), None).await.map_err(sync_error)?,
+        ),
+    }
+    .map_err(|error| ServiceError::Internal(error.to_string()))?;
+    if let Some(fields) = normalized.as_object_mut() {
+        // Shown beside it already, as stored; the groups are listed on their own.
+        fields.remove("raw_attributes");
+        fields.remove("groups");
+    }
+    let (name_attribute, related_attribute) = match kind {
+        ResourceKind::User => ("userName", "groups"),
+        ResourceKind::Group => ("displayName", "members"),
+    };
+    let mut related_ids: Vec<String> = stored
+        .get(related_attribute)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.get("value")?.as_str().map(str::to_owned))
+        .collect();
+    let related_total = related_ids.len();
+    related_ids.truncate(RELATED_SHOWN);
+    // Members carry no `display` unless the client sent one: their stored names instead.
+    let mut named: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for chunk in related_ids.chunks(500) {
+        let names = store.tenant(tenant).resource_names(chunk).await.map_err(ServiceError::from)?;
+        named.extend(names.into_iter().map(|(id, _, name)| (id, name)));
+    }
+    let related = related_ids
+        .into_iter()
+        .map(|id| {
+            let name = named.get(&id).cloned().unwrap_or_else(|| id.clone());
+            (id, name)
+        })
+        .collect();
+    let query =
+        store::AuditQuery { resource_ids: vec![id.to_owned()], directory: Some(directory), ..Default::default() };
+    let records = store.tenant(tenant).audit_page(&query, None, HISTORY).await.map_err(ServiceError::from)?;
+    let details: Vec<Value> =
+        records.iter().map(|record| serde_json::from_str(&record.detail).unwrap_or_default()).collect();
+    let facts: Vec<RecordFacts<'_>> =
+        records.iter().zip(&details).map(|(record, detail)| RecordFacts::of(record, detail)).collect();
+    let names = Names::for_records(store, tenant, &facts).await?;
+    let history =
+        records.iter().zip(&facts).map(|(record, facts)| (record.occurred_at, describe(facts, &names))).collect();
+    Ok(ResourceDetail {
+        kind,
+        id: id.to_owned(),
+        name: text(&stored, name_attribute),
+        active: (kind == ResourceKind::User).then(|| stored.get("active").and_then(Value::as_bool).unwrap_or(true)),
+        stored,
+        normalized,
+        related,
+        related_total,
+        history,
+    })
 }
 
 impl<Row> Page<Row> {

@@ -2,6 +2,7 @@
 //! functions. Each public function is one use case; callers pass the [`store::Store`] and
 //! receive typed results, never database errors.
 
+pub mod activity;
 pub mod actor;
 pub mod admins;
 pub mod alerts;

@@ -255,6 +255,42 @@ pub async fn sync_health(
     Ok(store.tenant(tenant).directory_sync_health(directory, now - Duration::days(1)).await?)
 }
 
+/// Requests and failures of one stretch of time (an hour or a day) on the dashboard's chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RequestBar {
+    /// The stretch's start.
+    pub from: DateTime<Utc>,
+    pub requests: i64,
+    pub failures: i64,
+}
+
+/// The directory's requests and failures in `bars` stretches of `width` up to `now`,
+/// oldest first (empty stretches included).
+pub async fn request_chart(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    now: DateTime<Utc>,
+    width: Duration,
+    bars: i32,
+) -> Result<Vec<RequestBar>, OnboardingError> {
+    directory_setup(store, tenant, directory).await?;
+    let since = now - width * bars;
+    let mut chart: Vec<RequestBar> =
+        (0..bars).map(|bar| RequestBar { from: since + width * bar, ..RequestBar::default() }).collect();
+    let buckets = store.tenant(tenant).directory_request_buckets(directory, since, width.num_seconds()).await?;
+    for (bucket, requests, failures) in buckets {
+        // Buckets count whole seconds from `since`: a request in the current second lands
+        // one past the last bar, and belongs in it.
+        let last = chart.len().saturating_sub(1);
+        if let Some(bar) = usize::try_from(bucket).ok().and_then(|index| chart.get_mut(index.min(last))) {
+            bar.requests += requests;
+            bar.failures += failures;
+        }
+    }
+    Ok(chart)
+}
+
 /// Step 5 with a real identity provider: once it has created a resource successfully with
 /// one of the admin's tokens (not the self-test's), setup is complete. Returns whether it is.
 pub async fn complete_if_provisioned(

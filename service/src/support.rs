@@ -345,8 +345,22 @@ async fn record_view(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantPage {
     pub tenant: store::Tenant,
-    pub directories: Vec<store::Directory>,
+    pub directories: Vec<DirectoryStatus>,
     pub sso: Option<crate::sso::ProviderSummary>,
+}
+
+/// Where a directory of the tenant stands: its setup, what it holds, how it syncs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryStatus {
+    pub directory: store::Directory,
+    /// The furthest wizard step reached (1 to 6).
+    pub step_reached: u8,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub active_users: i64,
+    pub inactive_users: i64,
+    pub groups: i64,
+    /// Requests and failures of the last 24 hours.
+    pub health: store::SyncHealth,
 }
 
 /// The tenant named `slug` with its directories and single sign-on settings, for vendor
@@ -362,7 +376,27 @@ pub async fn tenant_page(
     let sso = crate::sso::provider(store, tenant.id).await?;
     let viewed = "tenant page: directories and single sign-on settings";
     record_view(store, tenant.id, viewer, "support.viewed_tenant", viewed, json!({}), now).await?;
-    Ok(Some(TenantPage { tenant, directories, sso }))
+    let scope = store.tenant(tenant.id);
+    let mut statuses = Vec::with_capacity(directories.len());
+    for directory in directories {
+        let state = scope.setup_state(directory.id).await?;
+        let counts =
+            crate::directory_sync::counts(store, tenant.id, directory.id).await.map_err(|error| match error {
+                crate::directory_sync::SyncError::Service(error) => error,
+                other => ServiceError::Internal(other.to_string()),
+            })?;
+        let health = scope.directory_sync_health(directory.id, now - Duration::days(1)).await?;
+        statuses.push(DirectoryStatus {
+            step_reached: state.as_ref().map_or(1, |state| state.step),
+            completed_at: state.and_then(|state| state.completed.map(|(at, _)| at)),
+            active_users: counts.users.active,
+            inactive_users: counts.users.inactive,
+            groups: counts.groups,
+            health,
+            directory,
+        });
+    }
+    Ok(Some(TenantPage { tenant, directories: statuses, sso }))
 }
 
 /// The tenant's single sign-on settings (never the secret) for vendor staff, recorded as

@@ -445,11 +445,21 @@ impl TenantScope<'_> {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<crate::DirectoryRequest>, StoreError> {
-        const QUERY: &str = "SELECT seq, occurred_at, actor, method, path, status, latency_ms, outcome, detail \
-             FROM audit_records WHERE tenant_id = $1 AND seq > $2 AND directory_id = $3 AND action = 'scim.request' \
-             ORDER BY seq DESC LIMIT $4";
-        type Row =
-            (i64, DateTime<Utc>, String, Option<String>, Option<String>, Option<i32>, Option<i64>, String, String);
+        const QUERY: &str = "SELECT seq, occurred_at, actor, method, path, status, latency_ms, outcome, detail, \
+             resource_id FROM audit_records WHERE tenant_id = $1 AND seq > $2 AND directory_id = $3 \
+             AND action = 'scim.request' ORDER BY seq DESC LIMIT $4";
+        type Row = (
+            i64,
+            DateTime<Utc>,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i32>,
+            Option<i64>,
+            String,
+            String,
+            Option<String>,
+        );
         let rows: Vec<Row> = as_tenant!(self, conn => sqlx::query_as(QUERY)
             .bind(self.tenant)
             .bind(after_seq)
@@ -458,8 +468,9 @@ impl TenantScope<'_> {
             .fetch_all(&mut *conn)
             .await?);
         rows.into_iter()
-            .map(|(seq, occurred_at, actor, method, path, status, latency_ms, outcome, detail)| {
+            .map(|(seq, occurred_at, actor, method, path, status, latency_ms, outcome, detail, resource_id)| {
                 Ok(crate::DirectoryRequest {
+                    resource_id,
                     seq,
                     occurred_at,
                     actor,
@@ -501,6 +512,67 @@ impl TenantScope<'_> {
             .fetch_optional(&mut *conn)
             .await?);
         Ok(crate::SyncHealth { requests, failures, last_request_at })
+    }
+
+    /// The directory's SCIM requests and failures since `since` in buckets of
+    /// `bucket_seconds`: (bucket index from `since`, requests, failures), buckets without
+    /// requests left out. Failures leave out the wizard self-test's deliberate one, as
+    /// [`Self::directory_sync_health`] does.
+    pub async fn directory_request_buckets(
+        &self,
+        directory: DirectoryId,
+        since: DateTime<Utc>,
+        bucket_seconds: i64,
+    ) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+        let epoch = match self.store.backend() {
+            crate::Backend::Sqlite => "CAST(strftime('%s', occurred_at) AS INTEGER)",
+            crate::Backend::Postgres => "CAST(EXTRACT(EPOCH FROM occurred_at) AS BIGINT)",
+        };
+        // Parameters in the order they appear: SQLite numbers `$n` by first appearance.
+        let query = format!(
+            "SELECT bucket, COUNT(*), COALESCE(SUM(failed), 0) FROM (SELECT ({epoch} - $1) / $2 AS bucket, \
+             CASE WHEN outcome = 'failure' AND (resource_id IS NULL OR resource_id NOT LIKE 'selftest-%') \
+             THEN 1 ELSE 0 END AS failed FROM audit_records WHERE tenant_id = $3 AND occurred_at >= $4 \
+             AND directory_id = $5 AND action = 'scim.request') AS requests GROUP BY bucket ORDER BY bucket"
+        );
+        let rows: Vec<(i64, i64, i64)> = as_tenant!(self, conn => sqlx::query_as(&query)
+            .bind(since.timestamp())
+            .bind(bucket_seconds.max(1))
+            .bind(self.tenant)
+            .bind(since)
+            .bind(directory)
+            .fetch_all(&mut *conn)
+            .await?);
+        Ok(rows)
+    }
+
+    /// The kind and name (a user's userName, a group's displayName) of those of `ids` that
+    /// are stored in one of the tenant's directories: what the trail shows instead of ids.
+    pub async fn resource_names(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(String, crate::ResourceKind, String)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One statement for the whole page of records: the ids travel as one JSON array.
+        let query = match self.store.backend() {
+            crate::Backend::Sqlite => {
+                "SELECT id, resource_type, name FROM scim_resources WHERE tenant_id = $1 \
+                 AND id IN (SELECT value FROM json_each($2))"
+            }
+            crate::Backend::Postgres => {
+                "SELECT id, resource_type, name FROM scim_resources WHERE tenant_id = $1 \
+                 AND id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))"
+            }
+        };
+        let ids = serde_json::to_string(ids).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        let rows: Vec<(String, String, String)> = as_tenant!(self, conn => sqlx::query_as(query)
+            .bind(self.tenant)
+            .bind(&ids)
+            .fetch_all(&mut *conn)
+            .await?);
+        rows.into_iter().map(|(id, kind, name)| Ok((id, crate::ResourceKind::parse(&kind)?, name))).collect()
     }
 
     /// The users and groups of the tenant (in any directory) whose userName or displayName,

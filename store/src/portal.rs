@@ -61,6 +61,8 @@ pub struct SetupLink {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
+    /// The admin whose account was made with it.
+    pub used_by: Option<TenantAdminId>,
     /// Withdrawn before it was used: it opens nothing.
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -126,6 +128,8 @@ pub struct DirectoryRequest {
     pub outcome: AuditOutcome,
     /// JSON kept with the record (the SCIM error of a failed request, its redacted body).
     pub detail: String,
+    /// The user or group the request addressed or created.
+    pub resource_id: Option<String>,
 }
 
 /// How a directory's provisioning has been going since some time.
@@ -183,11 +187,19 @@ pub struct NewEmailVerification {
 type VerificationRow =
     (TenantId, EmailVerificationId, TenantAdminId, String, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
 
-type LinkRow =
-    (TenantId, SetupLinkId, String, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+type LinkRow = (
+    TenantId,
+    SetupLinkId,
+    String,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<TenantAdminId>,
+    Option<DateTime<Utc>>,
+);
 
-fn link_from_row((tenant, id, created_by, created_at, expires_at, used_at, revoked_at): LinkRow) -> SetupLink {
-    SetupLink { tenant, id, created_by, created_at, expires_at, used_at, revoked_at }
+fn link_from_row((tenant, id, created_by, created_at, expires_at, used_at, used_by, revoked_at): LinkRow) -> SetupLink {
+    SetupLink { tenant, id, created_by, created_at, expires_at, used_at, used_by, revoked_at }
 }
 
 impl Store {
@@ -224,7 +236,7 @@ impl Store {
 
     /// The setup link whose secret has this digest, used or not, in whichever tenant.
     pub async fn setup_link_by_digest(&self, digest: &[u8; 32]) -> Result<Option<SetupLink>, StoreError> {
-        const QUERY: &str = "SELECT tenant_id, id, created_by, created_at, expires_at, used_at, revoked_at FROM setup_links WHERE digest = $1";
+        const QUERY: &str = "SELECT tenant_id, id, created_by, created_at, expires_at, used_at, used_by, revoked_at FROM setup_links WHERE digest = $1";
         let row: Option<LinkRow> =
             as_deployment!(self, conn => sqlx::query_as(QUERY).bind(&digest[..]).fetch_optional(&mut *conn).await?);
         Ok(row.map(link_from_row))
@@ -238,7 +250,7 @@ const REACH_STEP: &str = "UPDATE directories SET setup_step = CASE WHEN setup_st
 impl TenantScope<'_> {
     /// The tenant's setup links, newest first.
     pub async fn setup_links(&self) -> Result<Vec<SetupLink>, StoreError> {
-        const QUERY: &str = "SELECT tenant_id, id, created_by, created_at, expires_at, used_at, revoked_at FROM setup_links \
+        const QUERY: &str = "SELECT tenant_id, id, created_by, created_at, expires_at, used_at, used_by, revoked_at FROM setup_links \
              WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC";
         let rows: Vec<LinkRow> =
             as_tenant!(self, conn => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(&mut *conn).await?);

@@ -1,7 +1,9 @@
 //! Builds the site: the wasm bundle (cargo, then wasm-bindgen, then wasm-opt), the
 //! stylesheet (Tailwind), and the server binary that serves them.
 //!
-//! Output: `target/site/pkg/{portal.js, portal_bg.wasm, portal.css}` and
+//! Output: `target/site/pkg/{portal.js, portal_bg.wasm, portal.css}`, each with its brotli
+//! (`.br`) and gzip (`.gz`) form beside it, `target/site/pkg/version.txt` (a hash of the
+//! three: the server serves them under `/pkg/{version}/` with `Cache-Control: immutable`),
 //! `target/site/favicon.svg` (from `public/`), and `target/{debug,release}/server`. The
 //! server's `SITE_ROOT` defaults to `target/site`.
 
@@ -54,6 +56,7 @@ pub(crate) fn build(profile: Profile) -> anyhow::Result<PathBuf> {
         std::fs::write(&stamp_file, &stamp).with_context(|| format!("writing {}", stamp_file.display()))?;
     }
     build_stylesheet(&root, &pkg_dir)?;
+    version_and_compress(&pkg_dir)?;
     copy_public_assets(&root.join("public"), &root.join("target/site"))?;
     let server = build_server(&root, profile)?;
     println!("xtask: site built in {:.0?} -> {}", started.elapsed(), pkg_dir.display());
@@ -120,6 +123,49 @@ fn build_stylesheet(root: &Path, pkg_dir: &Path) -> anyhow::Result<()> {
             .arg(pkg_dir.join(format!("{BUNDLE_NAME}.css")))
             .current_dir(root),
     )
+}
+
+/// The bundle's files, which are versioned and compressed together.
+const BUNDLE_FILES: [&str; 3] = ["portal.js", "portal_bg.wasm", "portal.css"];
+
+/// Writes `version.txt` (the first 16 hex digits of a SHA-256 over the bundle's files) and
+/// each file's brotli and gzip forms, so the server neither hashes nor compresses them
+/// per request. A file whose compressed forms are newer than it is left alone.
+fn version_and_compress(pkg_dir: &Path) -> anyhow::Result<()> {
+    use sha2::{Digest, Sha256};
+    use std::io::Write;
+    let started = Instant::now();
+    let mut hasher = Sha256::new();
+    for name in BUNDLE_FILES {
+        let path = pkg_dir.join(name);
+        let content = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        hasher.update(name.as_bytes());
+        hasher.update((content.len() as u64).to_le_bytes());
+        hasher.update(&content);
+        let modified = std::fs::metadata(&path)?.modified()?;
+        let fresh = |suffix: &str| {
+            std::fs::metadata(pkg_dir.join(format!("{name}.{suffix}")))
+                .and_then(|metadata| metadata.modified())
+                .is_ok_and(|compressed| compressed > modified)
+        };
+        if !fresh("br") {
+            let mut compressed = Vec::new();
+            let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+            brotli::BrotliCompress(&mut content.as_slice(), &mut compressed, &params)
+                .with_context(|| format!("compressing {name} with brotli"))?;
+            std::fs::write(pkg_dir.join(format!("{name}.br")), compressed)?;
+        }
+        if !fresh("gz") {
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            encoder.write_all(&content)?;
+            std::fs::write(pkg_dir.join(format!("{name}.gz")), encoder.finish()?)?;
+        }
+    }
+    let digest = hasher.finalize();
+    let version: String = digest.iter().take(8).map(|byte| format!("{byte:02x}")).collect();
+    std::fs::write(pkg_dir.join("version.txt"), &version)?;
+    println!("xtask: bundle version {version}, compressed in {:.1?}", started.elapsed());
+    Ok(())
 }
 
 /// Static files (`public/favicon.svg`, ...) are served from the site root as they are.

@@ -13,7 +13,7 @@ pub(crate) fn TopBar(operator: OperatorView) -> impl IntoView {
                 aria-[current=page]:bg-indigo-50 aria-[current=page]:text-indigo-700";
     view! {
         <div class="border-b border-slate-200 bg-white">
-            <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-6 py-3 text-sm">
+            <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-4 py-3 text-sm sm:px-6">
                 <nav class="flex items-center gap-2" aria-label="Main">
                     <span class="mr-3 font-semibold text-slate-900">"SCIM Portal"</span>
                     <A href="/" exact=true attr:class=link>"Status"</A>
@@ -36,7 +36,7 @@ pub(crate) fn AdminTopBar(admin: AdminView) -> impl IntoView {
     let back = admin.vendor.and_then(|vendor| vendor.return_url.map(|url| (vendor.name, url)));
     view! {
         <div class="border-b border-slate-200 bg-white">
-            <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-6 py-3 text-sm">
+            <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-4 py-3 text-sm sm:px-6">
                 <nav class="flex items-center gap-3" aria-label="Main">
                     <A href="/admin" attr:class="font-semibold text-slate-900">{admin.tenant_name}</A>
                     <span class="text-slate-400">"·"</span>

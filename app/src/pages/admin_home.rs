@@ -85,7 +85,7 @@ fn AdminHomeView(admin: AdminView) -> impl IntoView {
     let home = LocalResource::new(admin_home);
     view! {
         <AdminTopBar admin/>
-        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             {move || {
                 let Some(loaded) = home.get() else { return view! { <Skeleton/> }.into_any(); };
                 match loaded {

@@ -151,7 +151,7 @@ fn ApiKeysView(operator: OperatorView) -> impl IntoView {
     });
     view! {
         <TopBar operator/>
-        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <div>
                 <h1 class="text-2xl font-bold tracking-tight">"API keys"</h1>
                 <p class="mt-1 text-sm text-slate-600">
@@ -221,7 +221,7 @@ fn ApiKeysView(operator: OperatorView) -> impl IntoView {
                             <p id="no-api-keys" class="mt-4 text-sm text-slate-600">"No key yet."</p>
                         }.into_any(),
                         Ok(rows) => view! {
-                            <table id="api-key-table" class="mt-4 w-full text-left text-sm">
+                            <div class="overflow-x-auto" tabindex="0"><table id="api-key-table" class="mt-4 w-full text-left text-sm">
                                 <thead class="border-b border-slate-200 text-slate-500">
                                     <tr>
                                         <th scope="col" class="py-2 font-medium">"Key"</th>
@@ -257,7 +257,7 @@ fn ApiKeysView(operator: OperatorView) -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                         }.into_any(),
                         Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     }

@@ -20,7 +20,16 @@ pub struct AuditRowView {
     pub seq: i64,
     /// `YYYY-MM-DD HH:MM:SS` UTC.
     pub time: String,
+    /// What happened, in words (`service::activity`).
+    pub summary: String,
+    /// Who did it, as people know them.
+    pub by: String,
+    /// The user or group it was about, when still stored: its detail page.
+    pub subject_href: Option<String>,
+    /// The actor as the record keeps it (`token:<id>`, `admin:<id>`, …).
     pub actor: String,
+    /// The record's action (`scim.request`, `token.revoked`, …).
+    pub action: String,
     /// `PATCH /scim/v2/…/Users/…` for SCIM requests, the action otherwise.
     pub what: String,
     pub status: Option<i32>,
@@ -113,22 +122,37 @@ pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Res
         .map_err(|message| PortalError::Invalid(service::sentence(&message)))?;
     let records = service::audit::page(admin.store(), admin.tenant(), &query, before, AUDIT_PAGE + 1).await?;
     let more = records.len() as i64 > AUDIT_PAGE;
+    let records: Vec<_> = records.into_iter().take(usize::try_from(AUDIT_PAGE).unwrap_or(50)).collect();
+    let details: Vec<serde_json::Value> =
+        records.iter().map(|record| serde_json::from_str(&record.detail).unwrap_or_default()).collect();
+    let facts: Vec<_> = records
+        .iter()
+        .zip(&details)
+        .map(|(record, detail)| service::activity::RecordFacts::of(record, detail))
+        .collect();
+    let names = service::activity::Names::for_records(admin.store(), admin.tenant(), &facts).await?;
+    let activities: Vec<_> = facts.iter().map(|facts| service::activity::describe(facts, &names)).collect();
     let rows: Vec<AuditRowView> = records
         .into_iter()
-        .take(usize::try_from(AUDIT_PAGE).unwrap_or(50))
-        .map(|record| {
+        .zip(details)
+        .zip(activities)
+        .map(|((record, detail), activity)| {
             let what = match (&record.method, &record.path) {
                 (Some(method), Some(path)) => format!("{method} {path}"),
                 _ => record.action.clone(),
             };
-            let detail = serde_json::from_str::<serde_json::Value>(&record.detail)
-                .ok()
-                .and_then(|value| serde_json::to_string_pretty(&value).ok())
-                .unwrap_or(record.detail);
+            let detail = serde_json::to_string_pretty(&detail).unwrap_or(record.detail);
+            let subject_href = record.directory.zip(activity.subject).map(|(directory, subject)| {
+                crate::pages::resource::href(&directory.to_string(), subject.kind.into(), &subject.id)
+            });
             AuditRowView {
                 seq: record.seq,
                 time: record.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                summary: activity.summary,
+                by: activity.by,
+                subject_href,
                 actor: record.actor,
+                action: record.action,
                 what,
                 status: record.status,
                 ok: record.outcome == service::audit::Outcome::Success,
@@ -287,7 +311,7 @@ fn AuditView(admin: AdminView) -> impl IntoView {
     };
     view! {
         <AdminTopBar admin/>
-        <main class="mx-auto max-w-6xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <div class="flex flex-wrap items-end justify-between gap-4">
                 <div>
                     <h1 class="text-2xl font-bold tracking-tight">"Audit trail"</h1>
@@ -331,7 +355,7 @@ fn AuditView(admin: AdminView) -> impl IntoView {
                             let next = page.next_before;
                             let has_newer = pages.with(|p| p.len() > 1);
                             view! {
-                                <table id="audit-table" class="mt-4 w-full table-fixed text-left text-sm">
+                                <div class="overflow-x-auto" tabindex="0"><table id="audit-table" class="mt-4 w-full table-fixed text-left text-sm">
                                     <thead class="border-b border-slate-200 text-slate-500">
                                         <tr>
                                             <th scope="col" class="w-40 py-2 font-medium">"Time (UTC)"</th>
@@ -344,12 +368,20 @@ fn AuditView(admin: AdminView) -> impl IntoView {
                                         {page.rows.into_iter().map(|row| view! {
                                             <tr data-seq=row.seq>
                                                 <td class="py-2 font-mono text-xs">{row.time}</td>
-                                                <td class="py-2 break-all font-mono text-xs">{row.actor}</td>
-                                                <td class="py-2 break-all">
-                                                    <span class="font-mono text-xs">{row.what}</span>
-                                                    {row.resource_id.map(|id| view! { <span class="block text-xs text-slate-500">{format!("Resource {id}")}</span> })}
+                                                <td class="py-2 break-words text-xs">{row.by}</td>
+                                                <td class="py-2 break-words">
+                                                    <span class="audit-summary">{row.summary}</span>
+                                                    {row.subject_href.map(|href| view! {
+                                                        <a href=href class="ml-2 text-xs font-medium text-indigo-700 hover:text-indigo-600">"Open"</a>
+                                                    })}
                                                     <details class="mt-1">
-                                                        <summary class="cursor-pointer text-xs text-slate-600">"Details"</summary>
+                                                        <summary class="cursor-pointer text-xs text-slate-600">"Raw record"</summary>
+                                                        <dl class="mt-1 grid grid-cols-[auto_1fr] gap-x-3 text-xs">
+                                                            <dt class="text-slate-500">"Request"</dt><dd class="break-all font-mono">{row.what}</dd>
+                                                            <dt class="text-slate-500">"Action"</dt><dd class="font-mono">{row.action}</dd>
+                                                            <dt class="text-slate-500">"Actor"</dt><dd class="break-all font-mono">{row.actor}</dd>
+                                                            {row.resource_id.map(|id| view! { <dt class="text-slate-500">"Resource"</dt><dd class="break-all font-mono">{id}</dd> })}
+                                                        </dl>
                                                         <pre class="mt-1 overflow-x-auto rounded bg-slate-900 p-2 text-xs text-slate-100">{row.detail}</pre>
                                                     </details>
                                                 </td>
@@ -359,7 +391,7 @@ fn AuditView(admin: AdminView) -> impl IntoView {
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                                 <div class="mt-3 flex justify-end gap-2">
                                     <button type="button" id="audit-newer" class=SECONDARY_BUTTON disabled=!has_newer
                                         on:click=move |_| pages.update(|p| { p.pop(); })>"Newer"</button>

@@ -230,7 +230,7 @@ fn BrakePageView(admin: AdminView) -> impl IntoView {
     });
     view! {
         <AdminTopBar admin/>
-        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <div>
                 <A href=format!("/admin/directories/{}", directory()) attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← Dashboard"</A>
                 <h1 class="mt-2 text-2xl font-bold tracking-tight">"Safety brake"</h1>
@@ -308,7 +308,7 @@ fn HeldBatchSection(
             </h2>
             <p class="mt-1 text-sm text-amber-950">{batch.reason.clone()}
                 {format!(" Held since {}; {} of the changes deactivate or delete users.", batch.opened, batch.revocations)}</p>
-            <div class="mt-4 overflow-x-auto rounded-lg bg-white">
+            <div class="mt-4 overflow-x-auto rounded-lg bg-white" tabindex="0">
                 <table id="held-changes" class="w-full text-left text-sm">
                     <caption class="sr-only">"The held changes, in the order they were made"</caption>
                     <thead class="border-b border-slate-200 text-slate-600">

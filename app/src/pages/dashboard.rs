@@ -51,6 +51,93 @@ pub struct ResourcePage {
     pub rows: Vec<ResourceRow>,
 }
 
+/// A SCIM request of the directory in words, for the dashboard's activity list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityLine {
+    pub seq: i64,
+    /// `YYYY-MM-DD HH:MM:SS` UTC.
+    pub time: String,
+    pub summary: String,
+    pub by: String,
+    pub ok: bool,
+    /// For a failure: what went wrong and what to do.
+    pub cause: Option<String>,
+    /// The page of the user or group it was about, while it is stored.
+    pub subject_href: Option<String>,
+    /// `PATCH /scim/v2/…/Users/… → 200`.
+    pub raw: String,
+}
+
+/// Requests and failures of one bar of the chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BarView {
+    /// `14:00` or `Mon 3 Dec`, UTC.
+    pub label: String,
+    pub requests: i64,
+    pub failures: i64,
+}
+
+/// The dashboard's live part: recent requests in words and the chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityView {
+    pub lines: Vec<ActivityLine>,
+    /// The last 24 hours, hour by hour, oldest first.
+    pub hours: Vec<BarView>,
+    /// The last 7 days, day by day, oldest first.
+    pub days: Vec<BarView>,
+}
+
+/// Requests listed in the dashboard's activity.
+pub const ACTIVITY_LINES: i64 = 15;
+
+#[server(endpoint = "directory_activity")]
+pub async fn directory_activity(directory: String) -> Result<ActivityView, PortalError> {
+    use service::activity::{Names, RecordFacts, describe};
+    let admin = Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let (store, tenant, now) = (admin.store(), admin.tenant(), admin.portal.now());
+    let requests = service::onboarding::recent_requests(store, tenant, id, 0, ACTIVITY_LINES).await?;
+    let details: Vec<serde_json::Value> =
+        requests.iter().map(|request| serde_json::from_str(&request.detail).unwrap_or_default()).collect();
+    let facts: Vec<RecordFacts<'_>> =
+        requests.iter().zip(&details).map(|(request, detail)| RecordFacts::of_request(request, id, detail)).collect();
+    let names = Names::for_records(store, tenant, &facts).await?;
+    let lines = requests
+        .iter()
+        .zip(&facts)
+        .map(|(request, facts)| {
+            let activity = describe(facts, &names);
+            let cause = service::onboarding::failure_cause(request);
+            ActivityLine {
+                seq: request.seq,
+                time: request.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                summary: activity.summary,
+                by: activity.by,
+                ok: cause.is_none(),
+                cause,
+                subject_href: activity
+                    .subject
+                    .map(|subject| crate::pages::resource::href(&directory, subject.kind.into(), &subject.id)),
+                raw: format!("{} {} → {}", request.method, request.path, request.status),
+            }
+        })
+        .collect();
+    let bars = |chart: Vec<service::onboarding::RequestBar>, format: &str| {
+        chart
+            .into_iter()
+            .map(|bar| BarView {
+                label: bar.from.format(format).to_string(),
+                requests: bar.requests,
+                failures: bar.failures,
+            })
+            .collect()
+    };
+    let hour = chrono::Duration::hours(1);
+    let hours = service::onboarding::request_chart(store, tenant, id, now, hour, 24).await?;
+    let days = service::onboarding::request_chart(store, tenant, id, now, chrono::Duration::days(1), 7).await?;
+    Ok(ActivityView { lines, hours: bars(hours, "%H:%M"), days: bars(days, "%a %-d %b") })
+}
+
 /// Resources per dashboard page.
 pub const DASHBOARD_PAGE: i64 = 20;
 
@@ -201,9 +288,15 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn DashboardView(admin: AdminView) -> impl IntoView {
     let directory = directory_param();
+    // New requests bump this (server-sent events, and a read every 30 s in case a proxy
+    // holds the stream back): the figures, tables and activity follow without a reload.
+    let tick = crate::pages::wizard::live_requests(directory(), std::time::Duration::from_secs(30));
     // Loaded in the browser: the health figures change from one read to the next, and a
     // server render that differs from the first client render would stop the hydration.
-    let summary = LocalResource::new(move || directory_dashboard(directory()));
+    let summary = LocalResource::new(move || {
+        tick.track();
+        directory_dashboard(directory())
+    });
     let delete: DeleteDirectoryAction = Action::new(|(directory, confirmation): &(String, String)| {
         let (directory, confirmation) = (directory.clone(), confirmation.clone());
         async move { delete_directory(directory, confirmation).await }
@@ -211,7 +304,7 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
     let deleted = move || delete.value().with(|outcome| matches!(outcome, Some(Ok(_))));
     view! {
         <AdminTopBar admin/>
-        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <DeletionOutcome delete/>
             <Show when=deleted>
                 <A href="/admin" attr:id="back-to-directories" attr:class=PRIMARY_BUTTON>"Back to your directories"</A>
@@ -236,7 +329,10 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                         <A href="/admin" attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← Directories"</A>
                                         <h1 id="dashboard-heading" class="mt-2 text-2xl font-bold tracking-tight">{summary.idp_name.clone()}</h1>
                                     </div>
-                                    <div class="flex gap-3">
+                                    <div class="flex flex-wrap gap-3">
+                                        {summary.completed.then(|| view! {
+                                            <A href=format!("/admin/directories/{}/setup/mapping", directory()) attr:id="edit-setup" attr:class=SECONDARY_BUTTON>"Edit setup"</A>
+                                        })}
                                         <A href=format!("/admin/directories/{}/roles", directory()) attr:id="manage-roles" attr:class=SECONDARY_BUTTON>"Roles"</A>
                                         <A href=format!("/admin/directories/{}/brake", directory()) attr:id="manage-brake" attr:class=SECONDARY_BUTTON>"Safety brake"</A>
                                         <A href=format!("/admin/directories/{}/tokens", directory()) attr:id="manage-tokens" attr:class=SECONDARY_BUTTON>"Tokens"</A>
@@ -256,13 +352,20 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                     <dl id="sync-health" class="mt-4 grid gap-4 text-sm sm:grid-cols-4">
                                         <div><dt class="text-slate-500">"Last request"</dt><dd class="mt-1 font-semibold">{summary.last_request}</dd></div>
                                         <div><dt class="text-slate-500">"Requests, last 24 h"</dt><dd class="mt-1 font-semibold">{summary.requests_24h}</dd></div>
-                                        <div><dt class="text-slate-500">"Failures, last 24 h"</dt><dd class="mt-1 font-semibold">{summary.failures_24h}</dd></div>
+                                        <div><dt class="text-slate-500">"Failures, last 24 h"</dt><dd class="mt-1 font-semibold">
+                                            {if summary.failures_24h > 0 {
+                                                view! { <a id="failures-link" href="#activity-heading" class="text-red-700 underline">{summary.failures_24h}</a> }.into_any()
+                                            } else {
+                                                view! { <span>{summary.failures_24h}</span> }.into_any()
+                                            }}
+                                        </dd></div>
                                         <div><dt class="text-slate-500">"Error rate"</dt><dd class="mt-1 font-semibold">{error_rate}</dd></div>
                                     </dl>
                                     <div class="mt-4"><CopyField id="scim-base-url" label="SCIM base URL" value=summary.scim_base_url/></div>
                                 </section>
-                                <ResourceTable directory=directory() kind="users" title="Users"/>
-                                <ResourceTable directory=directory() kind="groups" title="Groups"/>
+                                <ActivityPanel directory=directory() tick/>
+                                <ResourceTable directory=directory() kind="users" title="Users" tick/>
+                                <ResourceTable directory=directory() kind="groups" title="Groups" tick/>
                                 <IdentityTable directory=directory()/>
                                 <crate::pages::alerts::SilenceSetting directory=directory()/>
                                 <section class=CARD aria-labelledby="delete-heading">
@@ -281,14 +384,117 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
     }
 }
 
+/// The directory's recent requests in words, live, with the chart of the last day and week.
 #[component]
-fn ResourceTable(directory: String, kind: &'static str, title: &'static str) -> impl IntoView {
+fn ActivityPanel(directory: String, tick: RwSignal<u32>) -> impl IntoView {
+    let activity = LocalResource::new(move || {
+        tick.track();
+        directory_activity(directory.clone())
+    });
+    let week = RwSignal::new(false);
+    view! {
+        <section class=CARD aria-labelledby="activity-heading">
+            <div class="flex flex-wrap items-center justify-between gap-3">
+                <h2 id="activity-heading" class="text-lg font-semibold">"Activity"</h2>
+                <div class="flex gap-2" role="group" aria-label="Chart period">
+                    <button type="button" id="chart-day" class=SECONDARY_BUTTON aria-pressed=move || (!week.get()).to_string()
+                        on:click=move |_| week.set(false)>"Last 24 hours"</button>
+                    <button type="button" id="chart-week" class=SECONDARY_BUTTON aria-pressed=move || week.get().to_string()
+                        on:click=move |_| week.set(true)>"Last 7 days"</button>
+                </div>
+            </div>
+            {move || {
+                let Some(loaded) = activity.get() else { return view! { <Skeleton/> }.into_any() };
+                match loaded {
+                    Ok(activity) => {
+                        let bars = if week.get() { activity.days } else { activity.hours };
+                        view! {
+                            <RequestChart bars week=week.get()/>
+                            {if activity.lines.is_empty() {
+                                view! { <p id="activity-empty" class="mt-4 text-sm text-slate-600">"No requests yet. They appear here as they arrive."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ol id="activity" class="mt-4 divide-y divide-slate-100 text-sm">
+                                        {activity.lines.into_iter().map(|line| view! {
+                                            <li class="py-2" data-seq=line.seq data-ok=line.ok.to_string()>
+                                                <div class="flex flex-wrap items-baseline justify-between gap-x-3">
+                                                    <p class="font-medium text-slate-900">
+                                                        {(!line.ok).then(|| view! { <span class="mr-2"><Badge tone="bad" text="Failed".to_owned()/></span> })}
+                                                        {match line.subject_href {
+                                                            Some(href) => view! { <A href=href attr:class="hover:text-indigo-700 hover:underline">{line.summary}</A> }.into_any(),
+                                                            None => view! { <span>{line.summary}</span> }.into_any(),
+                                                        }}
+                                                    </p>
+                                                    <p class="text-xs text-slate-500">{format!("{} UTC", line.time)}</p>
+                                                </div>
+                                                <p class="text-xs text-slate-600">{line.by}</p>
+                                                {line.cause.map(|cause| view! { <p class="activity-cause mt-1 text-sm text-red-800">{cause}</p> })}
+                                                <details class="mt-1">
+                                                    <summary class="cursor-pointer text-xs text-slate-600">"Raw request"</summary>
+                                                    <p class="mt-1 break-all font-mono text-xs">{line.raw}</p>
+                                                </details>
+                                            </li>
+                                        }).collect_view()}
+                                    </ol>
+                                    <a href="/admin/audit" class="mt-2 inline-block text-sm font-medium text-indigo-700 hover:text-indigo-600">"Everything in the audit trail →"</a>
+                                }.into_any()
+                            }}
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                }
+            }}
+        </section>
+    }
+}
+
+/// Bars of requests (grey) with their failures (red) on top of the baseline.
+#[component]
+fn RequestChart(bars: Vec<BarView>, week: bool) -> impl IntoView {
+    let highest = bars.iter().map(|bar| bar.requests).max().unwrap_or(0).max(1);
+    let (requests, failures): (i64, i64) = bars.iter().fold((0, 0), |(r, f), bar| (r + bar.requests, f + bar.failures));
+    let period = if week { "the last 7 days" } else { "the last 24 hours" };
+    let plural = |n: i64, noun: &str| if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") };
+    let label = format!("{} and {} over {period}", plural(requests, "request"), plural(failures, "failure"));
+    let width = 100.0 / bars.len().max(1) as f64;
+    let first = bars.first().map(|bar| bar.label.clone()).unwrap_or_default();
+    let last = bars.last().map(|bar| bar.label.clone()).unwrap_or_default();
+    view! {
+        <figure class="mt-4">
+            <svg id="request-chart" role="img" aria-label=label.clone() viewBox="0 0 100 40" preserveAspectRatio="none" class="h-32 w-full">
+                {bars.into_iter().enumerate().map(|(index, bar)| {
+                    let x = index as f64 * width;
+                    let height = bar.requests as f64 * 38.0 / highest as f64;
+                    let failed = bar.failures as f64 * 38.0 / highest as f64;
+                    view! {
+                        <g>
+                            <title>{format!("{}: {} requests, {} failures", bar.label, bar.requests, bar.failures)}</title>
+                            <rect x=x + width * 0.1 y=40.0 - height width=width * 0.8 height=height class="fill-slate-300"></rect>
+                            <rect x=x + width * 0.1 y=40.0 - failed width=width * 0.8 height=failed class="fill-red-500"></rect>
+                        </g>
+                    }
+                }).collect_view()}
+            </svg>
+            <figcaption class="mt-1 flex justify-between text-xs text-slate-500">
+                <span>{first}</span>
+                <span id="chart-caption">{label}</span>
+                <span>{last}</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+#[component]
+fn ResourceTable(directory: String, kind: &'static str, title: &'static str, tick: RwSignal<u32>) -> impl IntoView {
     let search = RwSignal::new(String::new());
     let start = RwSignal::new(1_i64);
+    let page_directory = directory.clone();
     // Client-side only: a resource nested in the page's suspense would otherwise have to
     // match the server's render at hydration.
-    let rows =
-        LocalResource::new(move || directory_resources(directory.clone(), kind.to_owned(), search.get(), start.get()));
+    let rows = LocalResource::new(move || {
+        tick.track();
+        directory_resources(directory.clone(), kind.to_owned(), search.get(), start.get())
+    });
     let search_id = format!("{kind}-search");
     view! {
         <section class=CARD aria-labelledby=format!("{kind}-heading")>
@@ -313,7 +519,7 @@ fn ResourceTable(directory: String, kind: &'static str, title: &'static str) -> 
                             let has_next = last < page.total;
                             let summary = if page.total == 0 { "None".to_owned() } else { format!("{}–{} of {}", page.start, last, page.total) };
                             view! {
-                                <table id=format!("{kind}-table") class="mt-4 w-full text-left text-sm">
+                                <div class="overflow-x-auto" tabindex="0"><table id=format!("{kind}-table") class="mt-4 w-full text-left text-sm">
                                     <thead class="border-b border-slate-200 text-slate-500">
                                         <tr>
                                             <th scope="col" class="py-2 font-medium">{if kind == "users" { "User name" } else { "Group" }}</th>
@@ -324,7 +530,9 @@ fn ResourceTable(directory: String, kind: &'static str, title: &'static str) -> 
                                     <tbody class="divide-y divide-slate-100">
                                         {page.rows.into_iter().map(|row| view! {
                                             <tr>
-                                                <td class="py-2 font-medium">{row.name}</td>
+                                                <td class="py-2 font-medium break-all">
+                                                    <A href=format!("/admin/directories/{}/{kind}/{}", page_directory, row.id) attr:class="text-indigo-700 hover:underline">{row.name}</A>
+                                                </td>
                                                 <td class="py-2 text-slate-600">{row.secondary}</td>
                                                 {row.active.map(|active| view! {
                                                     <td class="py-2"><Badge tone=if active { "good" } else { "neutral" } text=(if active { "Active" } else { "Deactivated" }).to_owned()/></td>
@@ -332,7 +540,7 @@ fn ResourceTable(directory: String, kind: &'static str, title: &'static str) -> 
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                                 <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
                                     <span id=format!("{kind}-count")>{summary}</span>
                                     <div class="flex gap-2">
@@ -378,7 +586,7 @@ fn IdentityTable(directory: String) -> impl IntoView {
                                         else { format!("{flagged} identities have no active owner. Find them a new owner or deactivate them.") }}
                                 </p>
                             })}
-                            <table id="identities-table" class="mt-4 w-full text-left text-sm">
+                            <div class="overflow-x-auto" tabindex="0"><table id="identities-table" class="mt-4 w-full text-left text-sm">
                                 <thead class="border-b border-slate-200 text-slate-500">
                                     <tr>
                                         <th scope="col" class="py-2 font-medium">"Identity"</th>
@@ -409,7 +617,7 @@ fn IdentityTable(directory: String) -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                         }.into_any()
                     }
                     Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),

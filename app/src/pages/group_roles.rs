@@ -168,7 +168,7 @@ fn GroupRolesPageView(admin: AdminView) -> impl IntoView {
     let page = LocalResource::new(move || group_roles(directory()));
     view! {
         <AdminTopBar admin/>
-        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <div>
                 <A href=format!("/admin/directories/{}", directory()) attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← Dashboard"</A>
                 <h1 class="mt-2 text-2xl font-bold tracking-tight">"Roles"</h1>
@@ -231,7 +231,7 @@ pub(crate) fn GrantEditor(directory: String, page: GroupRolesView, no_groups: &'
     let roles = page.roles.clone();
     let save_directory = directory.clone();
     view! {
-        <table id="group-roles" class="mt-4 w-full text-left text-sm">
+        <div class="overflow-x-auto" tabindex="0"><table id="group-roles" class="mt-4 w-full text-left text-sm">
             <thead class="border-b border-slate-200 text-slate-500">
                 <tr>
                     <th scope="col" class="py-2 pr-4 font-medium">"Group"</th>
@@ -265,7 +265,7 @@ pub(crate) fn GrantEditor(directory: String, page: GroupRolesView, no_groups: &'
                     </tr>
                 }).collect_view()}
             </tbody>
-        </table>
+        </table></div>
         <div class="mt-6" aria-live="polite">
             <h3 id="role-preview-heading" class="text-sm font-semibold text-slate-800">
                 {move || if changed() { "Users per role with these changes (not saved yet)" } else { "Users per role" }}

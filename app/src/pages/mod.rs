@@ -5,7 +5,7 @@
 //! [`team`], [`api_keys`], [`support`], [`roles`]; [`people`] (`/account` for everyone, and
 //! the admins of a tenant). The tenant admin's pages: [`setup_link`], [`confirm_email`], [`admin_home`]
 //! (`/admin`), [`wizard`] (`/admin/connect` and the six setup steps), [`dashboard`], [`group_roles`],
-//! [`tokens`] (with [`oauth_clients`]), [`brake`], [`audit`], [`offboarding`], [`webhooks`], [`alerts`] (panels on those pages), and [`portal_link`] (an Admin Portal link that
+//! [`resource`] (a user or group), [`tokens`] (with [`oauth_clients`]), [`brake`], [`audit`], [`offboarding`], [`webhooks`], [`alerts`] (panels on those pages), and [`portal_link`] (an Admin Portal link that
 //! opens nothing). And [`sign_in`], [`not_found`] and the test-only
 //! [`probe`].
 
@@ -23,6 +23,7 @@ pub mod offboarding;
 pub mod people;
 pub mod portal_link;
 pub mod probe;
+pub mod resource;
 pub mod roles;
 pub mod setup_link;
 pub mod setup_links;

@@ -167,7 +167,7 @@ pub fn OAuthClientsSection(directory: Signal<String>) -> impl IntoView {
                         None => ().into_any(),
                     }}
                     <RevokeClientConfirmation directory confirming revoke/>
-                    <table id="oauth-client-table" class="mt-4 w-full text-left text-sm">
+                    <div class="overflow-x-auto" tabindex="0"><table id="oauth-client-table" class="mt-4 w-full text-left text-sm">
                         <thead class="border-b border-slate-200 text-slate-500">
                             <tr>
                                 <th scope="col" class="py-2 font-medium">"Client"</th>
@@ -227,7 +227,7 @@ pub fn OAuthClientsSection(directory: Signal<String>) -> impl IntoView {
                                 }
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                 </section>
             }.into_any(),
         }}

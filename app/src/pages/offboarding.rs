@@ -174,7 +174,7 @@ fn OffboardingScreen(admin: AdminView) -> impl IntoView {
     let page = LocalResource::new(move || offboarding(filters.get()));
     view! {
         <AdminTopBar admin/>
-        <main class="mx-auto max-w-6xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <OffboardingHeading page filters/>
             <OffboardingFilters page filters/>
             <LeaverSection page/>
@@ -282,7 +282,7 @@ fn LeaverTable(rows: Vec<LeaverRow>) -> impl IntoView {
     );
     view! {
         <p id="leavers-summary" class="mt-1 text-sm text-slate-600">{summary}</p>
-        <div class="mt-4 overflow-x-auto">
+        <div class="mt-4 overflow-x-auto" tabindex="0">
             <table id="leavers" class="w-full min-w-[48rem] text-left text-sm">
                 <thead class="border-b border-slate-200 text-slate-500">
                     <tr>

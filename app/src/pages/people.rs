@@ -199,7 +199,7 @@ pub fn AccountPage() -> impl IntoView {
                 <AdminTopBar admin/>
                 {if through_link {
                     view! {
-                        <main class="mx-auto max-w-3xl px-6 py-10">
+                        <main class="mx-auto max-w-5xl px-4 py-10 sm:px-6">
                             <h1 class="text-2xl font-bold tracking-tight">"Your account"</h1>
                             <p class="mt-2 text-sm text-slate-700">"Your vendor's product signed you in; there is no password to change here."</p>
                         </main>
@@ -219,7 +219,7 @@ pub fn AccountPage() -> impl IntoView {
 fn PasswordSection(email: bool) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     view! {
-        <main class="mx-auto max-w-3xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <h1 class="text-2xl font-bold tracking-tight">"Your account"</h1>
             {email.then(|| view! { <crate::pages::confirm_email::EmailSection/> })}
             <section class=CARD aria-labelledby="password-heading">

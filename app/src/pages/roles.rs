@@ -105,7 +105,7 @@ fn RolesView(operator: OperatorView) -> impl IntoView {
     });
     view! {
         <TopBar operator/>
-        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <div>
                 <h1 class="text-2xl font-bold tracking-tight">"Roles"</h1>
                 <p class="mt-1 text-sm text-slate-600">
@@ -213,7 +213,7 @@ fn RolesTable(
     delete: ServerAction<DeleteDeploymentRole>,
 ) -> impl IntoView {
     view! {
-        <table id="roles-table" class="mt-4 w-full text-left text-sm">
+        <div class="overflow-x-auto" tabindex="0"><table id="roles-table" class="mt-4 w-full text-left text-sm">
             <thead class="border-b border-slate-200 text-slate-500">
                 <tr>
                     <th scope="col" class="py-2 pr-4 font-medium">"Slug"</th>
@@ -269,6 +269,6 @@ fn RolesTable(
                     }
                 }).collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
 }

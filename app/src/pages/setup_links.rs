@@ -20,6 +20,8 @@ pub struct SetupLinkRow {
     pub state: String,
     /// When it was used or withdrawn.
     pub settled: Option<String>,
+    /// The email of the admin who made their account with it.
+    pub used_by: Option<String>,
 }
 
 /// `tenant`: the slug for an operator, empty for the tenant's admin.
@@ -37,6 +39,7 @@ pub async fn list_setup_links(tenant: String) -> Result<Vec<SetupLinkRow>, Porta
             expires: date_time(Some(link.expires_at)),
             state: link.state.as_str().to_owned(),
             settled: link.used_at.or(link.revoked_at).map(|at| date_time(Some(at))),
+            used_by: link.used_by,
         })
         .collect())
 }
@@ -108,7 +111,10 @@ pub fn SetupLinksPanel(tenant: String, may_change: bool) -> impl IntoView {
                                 };
                                 let made = format!("by {} on {}", row.made_by, row.created);
                                 let detail = match (row.state.as_str(), row.settled) {
-                                    ("used", Some(at)) => format!("Made {made}; used {at}"),
+                                    ("used", Some(at)) => match &row.used_by {
+                                        Some(admin) => format!("Made {made}; used by {admin} on {at}"),
+                                        None => format!("Made {made}; used {at}"),
+                                    },
                                     ("revoked", Some(at)) => format!("Made {made}; withdrawn {at}"),
                                     _ => format!("Made {made}; expires {}", row.expires),
                                 };

@@ -50,7 +50,7 @@ fn StatusView(operator: OperatorView) -> impl IntoView {
 
     view! {
         <TopBar operator/>
-        <main class="mx-auto max-w-5xl px-6 py-12">
+        <main class="mx-auto max-w-5xl px-4 py-12 sm:px-6">
             <header class="mb-10">
                 <p class="text-sm font-semibold uppercase tracking-wide text-indigo-600">"SCIM Portal"</p>
                 <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">

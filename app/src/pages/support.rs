@@ -248,7 +248,7 @@ fn SupportView(operator: OperatorView) -> impl IntoView {
     });
     view! {
         <TopBar operator/>
-        <main class="mx-auto max-w-6xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <div>
                 <h1 class="text-2xl font-bold tracking-tight">"Support"</h1>
                 <p class="mt-1 text-sm text-slate-600">
@@ -264,7 +264,7 @@ fn SupportView(operator: OperatorView) -> impl IntoView {
                         <p id="no-failures" class="mt-4 text-sm text-slate-600">"No SCIM request failed in the last 24 hours."</p>
                     }.into_any(),
                     Some(Ok(rows)) => view! {
-                        <table id="causes-table" class="mt-4 w-full text-left text-sm">
+                        <div class="overflow-x-auto" tabindex="0"><table id="causes-table" class="mt-4 w-full text-left text-sm">
                             <thead class="border-b border-slate-200 text-slate-500">
                                 <tr>
                                     <th scope="col" class=TH>"Cause"</th>
@@ -277,7 +277,7 @@ fn SupportView(operator: OperatorView) -> impl IntoView {
                             <tbody class="divide-y divide-slate-100">
                                 {rows.into_iter().map(|row| view! { <CauseLine row chosen_cause opened/> }).collect_view()}
                             </tbody>
-                        </table>
+                        </table></div>
                     }.into_any(),
                 }}
             </section>
@@ -313,7 +313,7 @@ fn UnappliedRevocations() -> impl IntoView {
                 }.into_any(),
                 Some(Ok((sla, rows))) => view! {
                     <p class="mt-1 text-sm text-slate-600">{format!("Overdue: not confirmed within {sla} minutes of the identity provider's request.")}</p>
-                    <table id="unapplied-table" class="mt-4 w-full text-left text-sm">
+                    <div class="overflow-x-auto" tabindex="0"><table id="unapplied-table" class="mt-4 w-full text-left text-sm">
                         <thead class="border-b border-slate-200 text-slate-500">
                             <tr>
                                 <th scope="col" class=TH>"Tenant"</th>
@@ -343,7 +343,7 @@ fn UnappliedRevocations() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                 }.into_any(),
             }}
         </section>
@@ -367,7 +367,7 @@ fn FlaggedIdentities() -> impl IntoView {
                     <p id="flagged-identities-count" role="status" class="mt-2 text-sm text-red-800">
                         {format!("{} owner deactivated or deleted", rows.len())}
                     </p>
-                    <table id="flagged-identities-table" class="mt-4 w-full text-left text-sm">
+                    <div class="overflow-x-auto" tabindex="0"><table id="flagged-identities-table" class="mt-4 w-full text-left text-sm">
                         <thead class="border-b border-slate-200 text-slate-500">
                             <tr>
                                 <th scope="col" class=TH>"Tenant"</th>
@@ -391,7 +391,7 @@ fn FlaggedIdentities() -> impl IntoView {
                                 </tr>
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                 }.into_any(),
             }}
         </section>
@@ -443,7 +443,7 @@ fn FailureList(rows: Vec<FailureRow>, opened: RwSignal<Option<(String, i64)>>) -
     view! {
         <section class=CARD aria-labelledby="failures-heading">
             <h2 id="failures-heading" class="text-lg font-semibold">"Failures"</h2>
-            <table id="failures-table" class="mt-4 w-full table-fixed text-left text-sm">
+            <div class="overflow-x-auto" tabindex="0"><table id="failures-table" class="mt-4 w-full table-fixed text-left text-sm">
                 <thead class="border-b border-slate-200 text-slate-500">
                     <tr>
                         <th scope="col" class=format!("{TH} w-48")>"Time"</th>
@@ -472,7 +472,7 @@ fn FailureList(rows: Vec<FailureRow>, opened: RwSignal<Option<(String, i64)>>) -
                         }
                     }).collect_view()}
                 </tbody>
-            </table>
+            </table></div>
         </section>
     }
 }

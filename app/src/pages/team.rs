@@ -85,7 +85,7 @@ fn TeamView(operator: OperatorView) -> impl IntoView {
     let operators = Resource::new(move || (add.version().get(), change.version().get()), |_| list_operators());
     view! {
         <TopBar operator/>
-        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <h1 class="text-2xl font-bold tracking-tight">"Team"</h1>
             <Show when=move || may_change>
                 <section class=CARD aria-labelledby="add-operator-heading">
@@ -145,7 +145,7 @@ fn TeamView(operator: OperatorView) -> impl IntoView {
                     {move || Suspend::new(async move {
                         match operators.await {
                             Ok(rows) => view! {
-                                <table id="team-table" class="mt-4 w-full text-left text-sm">
+                                <div class="overflow-x-auto" tabindex="0"><table id="team-table" class="mt-4 w-full text-left text-sm">
                                     <thead class="border-b border-slate-200 text-slate-500">
                                         <tr>
                                             <th scope="col" class="py-2 font-medium">"Email"</th>
@@ -185,7 +185,7 @@ fn TeamView(operator: OperatorView) -> impl IntoView {
                                             }
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                             }.into_any(),
                             Err(error) => view! { <ErrorView error/> }.into_any(),
                         }

@@ -15,7 +15,8 @@ use crate::auth::OperatorView;
 use crate::components::delete_directory::console_delete_directory;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON};
 use crate::components::{
-    DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome, ErrorBox, ErrorView, SignedIn, Skeleton, TopBar,
+    Badge, CopyField, DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome, ErrorBox, ErrorView, SignedIn,
+    Skeleton, TopBar,
 };
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
@@ -38,6 +39,31 @@ pub struct DirectoryRow {
     pub idp: String,
     pub scim_base_url: String,
     pub created: String,
+    /// "Setup complete on …" or "In setup: step 3 of 6 (Token)".
+    pub setup: String,
+    pub completed: bool,
+    pub active_users: i64,
+    pub inactive_users: i64,
+    pub groups: i64,
+    pub requests_24h: i64,
+    pub failures_24h: i64,
+    /// `never`, or a UTC date and time.
+    pub last_request: String,
+}
+
+impl DirectoryRow {
+    /// The sync health in a word and its badge tone, as the admin's dashboard says it.
+    pub fn health(&self) -> (&'static str, &'static str) {
+        if self.requests_24h == 0 {
+            ("No requests today", "neutral")
+        } else if self.failures_24h * 10 > self.requests_24h {
+            ("Failing", "bad")
+        } else if self.failures_24h > 0 {
+            ("Some failures", "warn")
+        } else {
+            ("Healthy", "good")
+        }
+    }
 }
 
 /// A tenant's page.
@@ -111,11 +137,31 @@ pub async fn tenant_detail(slug: String) -> Result<Option<TenantOverview>, Porta
         display_name: tenant.display_name,
         directories: directories
             .into_iter()
-            .map(|directory| DirectoryRow {
-                id: directory.id.to_string(),
-                idp: directory.idp.display_name().to_owned(),
-                scim_base_url: portal.scim_base_url(directory.id),
-                created: directory.created_at.format("%Y-%m-%d").to_string(),
+            .map(|status| {
+                let directory = status.directory;
+                let step = usize::from(status.step_reached.clamp(1, 6));
+                let setup = match status.completed_at {
+                    Some(at) => format!("Setup complete on {}", at.format("%Y-%m-%d")),
+                    None => format!(
+                        "In setup: step {step} of {} ({})",
+                        crate::components::STEPS.len(),
+                        crate::components::STEPS[step - 1].1
+                    ),
+                };
+                DirectoryRow {
+                    id: directory.id.to_string(),
+                    idp: directory.idp.display_name().to_owned(),
+                    scim_base_url: portal.scim_base_url(directory.id),
+                    created: directory.created_at.format("%Y-%m-%d").to_string(),
+                    setup,
+                    completed: status.completed_at.is_some(),
+                    active_users: status.active_users,
+                    inactive_users: status.inactive_users,
+                    groups: status.groups,
+                    requests_24h: status.health.requests,
+                    failures_24h: status.health.failures,
+                    last_request: crate::portal::date_time(status.health.last_request_at),
+                }
             })
             .collect(),
     }))
@@ -247,7 +293,7 @@ fn TenantsView(operator: OperatorView) -> impl IntoView {
     let slug_edited = RwSignal::new(false);
     view! {
         <TopBar operator/>
-        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <h1 class="text-2xl font-bold tracking-tight">"Tenants"</h1>
             <Show when=move || may_change>
                 <section class=CARD aria-labelledby="new-tenant-heading">
@@ -291,7 +337,7 @@ fn TenantsView(operator: OperatorView) -> impl IntoView {
                                 <p id="no-tenants" class="mt-4 text-sm text-slate-600">"No tenants yet."</p>
                             }.into_any(),
                             Ok(rows) => view! {
-                                <table id="tenant-table" class="mt-4 w-full text-left text-sm">
+                                <div class="overflow-x-auto" tabindex="0"><table id="tenant-table" class="mt-4 w-full text-left text-sm">
                                     <thead class="border-b border-slate-200 text-slate-500">
                                         <tr>
                                             <th scope="col" class="py-2 font-medium">"Tenant"</th>
@@ -314,7 +360,7 @@ fn TenantsView(operator: OperatorView) -> impl IntoView {
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                             }.into_any(),
                             Err(error) => view! { <ErrorView error/> }.into_any(),
                         }
@@ -349,7 +395,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
     );
     view! {
         <TopBar operator/>
-        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <Transition fallback=|| view! { <Skeleton/> }>
                 {move || Suspend::new(async move {
                     match detail.await {
@@ -370,16 +416,29 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                 } else {
                                     view! {
                                         <ul id="directory-list" class="mt-4 divide-y divide-slate-100">
-                                            {tenant.directories.into_iter().map(|directory| view! {
-                                                <li class="py-3">
-                                                    <p class="font-medium">{directory.idp.clone()}</p>
-                                                    <p class="font-mono text-xs text-slate-600">{directory.scim_base_url}</p>
+                                            {tenant.directories.into_iter().map(|directory| {
+                                                let (health, tone) = directory.health();
+                                                let row_id = directory.id.clone();
+                                                view! {
+                                                <li class="py-3" data-directory=row_id>
+                                                    <div class="flex flex-wrap items-center gap-2">
+                                                        <p class="font-medium">{directory.idp.clone()}</p>
+                                                        <Badge tone=if directory.completed { "good" } else { "warn" } text=directory.setup.clone()/>
+                                                        <Badge tone text=health.to_owned()/>
+                                                    </div>
+                                                    <dl class="directory-status mt-2 grid grid-cols-2 gap-x-4 gap-y-1 text-xs sm:grid-cols-4">
+                                                        <div><dt class="text-slate-500">"Users"</dt><dd class="font-semibold">{format!("{} active, {} deactivated", directory.active_users, directory.inactive_users)}</dd></div>
+                                                        <div><dt class="text-slate-500">"Groups"</dt><dd class="font-semibold">{directory.groups}</dd></div>
+                                                        <div><dt class="text-slate-500">"Requests, last 24 h"</dt><dd class="font-semibold">{format!("{} ({} failed)", directory.requests_24h, directory.failures_24h)}</dd></div>
+                                                        <div><dt class="text-slate-500">"Last request"</dt><dd class="font-semibold">{directory.last_request.clone()}</dd></div>
+                                                    </dl>
+                                                    <p class="mt-2 break-all font-mono text-xs text-slate-600">{directory.scim_base_url}</p>
                                                     <p class="text-xs text-slate-500">{format!("Created {}", directory.created)}</p>
                                                     <Show when=move || may_change>
                                                         <DeleteDirectoryForm directory=directory.id.clone() name=directory.idp.clone() delete/>
                                                     </Show>
                                                 </li>
-                                            }).collect_view()}
+                                            }}).collect_view()}
                                         </ul>
                                     }.into_any()
                                 }}
@@ -456,6 +515,7 @@ fn NewDirectoryPanel(created: NewDirectory) -> impl IntoView {
 fn SetupLinkSection(slug: String) -> impl IntoView {
     let create = ServerAction::<CreateSetupLink>::new();
     let outcome = create.value();
+    let days = RwSignal::new(7_u32);
     view! {
         <section class=CARD aria-labelledby="setup-link-heading">
             <h2 id="setup-link-heading" class="text-lg font-semibold">"Setup link"</h2>
@@ -466,7 +526,8 @@ fn SetupLinkSection(slug: String) -> impl IntoView {
                 <input type="hidden" name="slug" value=slug/>
                 <div>
                     <label for="setup-link-days" class="block text-sm font-medium text-slate-700">"Valid for"</label>
-                    <select id="setup-link-days" name="valid_days" class=INPUT>
+                    <select id="setup-link-days" name="valid_days" class=INPUT
+                        on:change=move |event| days.set(event_target_value(&event).parse().unwrap_or(7))>
                         <option value="1">"1 day"</option>
                         <option value="7" selected>"7 days"</option>
                         <option value="30">"30 days"</option>
@@ -477,10 +538,14 @@ fn SetupLinkSection(slug: String) -> impl IntoView {
             <div id="setup-link-result" class="mt-4" aria-live="polite">
                 {move || match outcome.get() {
                     Some(Ok(url)) => view! {
-                        <div class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm">
-                            <label for="setup-link" class="block font-medium text-slate-700">"Setup link"</label>
-                            <input id="setup-link" readonly value=url class="mt-1 block w-full rounded-lg border border-slate-300 bg-slate-50 px-3 py-2 font-mono text-xs"/>
-                            <p class="mt-2 text-emerald-900">"Shown only now: copy it into your message to the customer."</p>
+                        <div class="space-y-2 rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm">
+                            <CopyField id="setup-link" label="Setup link" value=url/>
+                            <p id="setup-link-expiry" class="text-emerald-900">
+                                {move || {
+                                    let days = days.get_untracked();
+                                    format!("Shown only now: copy it into your message to the customer. It works once, for {days} day{}.", if days == 1 { "" } else { "s" })
+                                }}
+                            </p>
                         </div>
                     }.into_any(),
                     Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),

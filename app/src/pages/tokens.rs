@@ -178,7 +178,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
     });
     view! {
         <AdminTopBar admin/>
-        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <div>
                 <A href=format!("/admin/directories/{}", directory()) attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← Dashboard"</A>
                 <h1 class="mt-2 text-2xl font-bold tracking-tight">"Tokens"</h1>
@@ -215,7 +215,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
                     let Some(loaded) = tokens.get() else { return view! { <Skeleton/> }.into_any(); };
                     match loaded {
                             Ok(tokens) => view! {
-                                <table id="token-table" class="mt-4 w-full text-left text-sm">
+                                <div class="overflow-x-auto" tabindex="0"><table id="token-table" class="mt-4 w-full text-left text-sm">
                                     <thead class="border-b border-slate-200 text-slate-500">
                                         <tr>
                                             <th scope="col" class="py-2 font-medium">"Name"</th>
@@ -263,7 +263,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
                                             }
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                             }.into_any(),
                             Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                         }

@@ -249,7 +249,7 @@ fn WebhooksView(admin: AdminView) -> impl IntoView {
     });
     view! {
         <AdminTopBar admin/>
-        <main class="mx-auto max-w-5xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <div>
                 <h1 class="text-2xl font-bold tracking-tight">"Webhooks"</h1>
                 <p class="mt-1 text-sm text-slate-600">
@@ -356,7 +356,7 @@ fn EndpointsTable(rows: Vec<EndpointView>, opened: RwSignal<Option<String>>) -> 
             .into_any();
     }
     view! {
-        <table id="webhooks-table" class="mt-4 w-full text-left text-sm">
+        <div class="overflow-x-auto" tabindex="0"><table id="webhooks-table" class="mt-4 w-full text-left text-sm">
             <thead class="border-b border-slate-200 text-slate-500">
                 <tr>
                     <th scope="col" class=TH>"Endpoint"</th>
@@ -400,7 +400,7 @@ fn EndpointsTable(rows: Vec<EndpointView>, opened: RwSignal<Option<String>>) -> 
                     }
                 }).collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
     .into_any()
 }
@@ -504,7 +504,7 @@ fn ActivitySection(
                 view! { <p id="no-dead-letters" class="mt-4 text-sm text-slate-600">"No dead letters."</p> }.into_any()
             } else {
                 view! {
-                    <table id="dead-letters-table" class="mt-4 w-full text-left text-sm">
+                    <div class="overflow-x-auto" tabindex="0"><table id="dead-letters-table" class="mt-4 w-full text-left text-sm">
                         <thead class="border-b border-slate-200 text-slate-500">
                             <tr>
                                 <th scope="col" class=TH>"Given up"</th>
@@ -540,7 +540,7 @@ fn ActivitySection(
                                 }
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                 }.into_any()
             }}
         </section>

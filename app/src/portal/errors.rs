@@ -181,6 +181,7 @@ impl From<BrowseError> for PortalError {
     fn from(error: BrowseError) -> Self {
         match error {
             BrowseError::NotFound => PortalError::no_such_directory(),
+            BrowseError::NoSuchResource => PortalError::NotFound(service::sentence(&error.to_string())),
             BrowseError::SearchTooLong => PortalError::invalid(&error),
             // The protocol's own words, as the directory's SCIM clients read them.
             BrowseError::Refused(error) => PortalError::Invalid(error.to_string()),

@@ -17,6 +17,7 @@ mod scim_endpoints;
 mod security_headers;
 mod sessions;
 mod sso;
+mod static_assets;
 mod workos_api;
 
 pub use metrics::PortalMetrics;
@@ -99,10 +100,11 @@ impl App {
     pub fn with_effects(config: &Config, store: Store, effects: service::Effects) -> Self {
         render_guard::install_executor();
         let store_for_audit = store.clone();
+        let bundle_version = static_assets::bundle_version(&config.site_root);
         let leptos = LeptosOptions::builder()
             .output_name(app::BUNDLE_NAME)
             .site_root(config.site_root.to_string_lossy().into_owned())
-            .site_pkg_dir("pkg")
+            .site_pkg_dir(static_assets::pkg_dir(bundle_version.as_deref()))
             .site_addr(config.bind)
             .build();
         let secure_cookies = config.secure_cookies();
@@ -178,6 +180,7 @@ impl App {
         // routes stay outside the session layer, which would otherwise run on every SCIM
         // request.
         let machines = Router::new()
+            .merge(static_assets::router(&state.leptos))
             .merge(health::router())
             .merge(metrics::router())
             .merge(audit_checkpoints::public_router())

@@ -246,7 +246,7 @@ async fn each_write_is_recorded_with_the_attributes_it_changed_before_and_after(
     );
     assert_eq!(
         changes[2],
-        json!([{"resourceType": "User", "id": user, "write": "updated", "attributes": [
+        json!([{"resourceType": "User", "id": user, "write": "updated", "name": "ada@acme.example", "attributes": [
             {"attribute": "title", "before": "Engineer", "after": "Manager"},
             {"attribute": format!("{ENTERPRISE}:department"), "before": "R&D", "after": "Sales"},
         ]}])

@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 mod actions;
+mod activity;
 mod alerts;
 mod api_keys;
 mod audit_export;
@@ -38,6 +39,7 @@ mod roles_pages;
 mod scim;
 mod secrets_at_rest;
 mod sso;
+mod static_assets;
 mod webhook_pages;
 mod webhooks;
 mod workos_api;

@@ -131,7 +131,13 @@ pub async fn organization_by_external_id(store: &Store, external_id: &str) -> Re
 /// A directory with what the API shows of it.
 async fn sync_directory(store: &Store, tenant: TenantId, directory: &Directory) -> Result<SyncDirectory, SyncError> {
     let linked = store.tenant(tenant).setup_state(directory.id).await?.is_some_and(|state| state.completed.is_some());
-    let endpoint = open(store, tenant, directory.id).await?;
+    let metadata = counts(store, tenant, directory.id).await?;
+    Ok(SyncDirectory::of(tenant, directory, linked, metadata))
+}
+
+/// How many active and inactive users and how many groups a directory holds.
+pub async fn counts(store: &Store, tenant: TenantId, directory: DirectoryId) -> Result<DirectoryMetadata, SyncError> {
+    let endpoint = open(store, tenant, directory).await?;
     let count = |kind, filter: Option<&'static str>| {
         let endpoint = &endpoint;
         async move { Ok::<i64, SyncError>(endpoint.records(kind, filter, None, false, 0).await?.total) }
@@ -139,8 +145,7 @@ async fn sync_directory(store: &Store, tenant: TenantId, directory: &Directory) 
     let users = count(ResourceKind::User, None).await?;
     let inactive = count(ResourceKind::User, Some("active eq false")).await?;
     let groups = count(ResourceKind::Group, None).await?;
-    let metadata = DirectoryMetadata { users: UserCounts { active: users - inactive, inactive }, groups };
-    Ok(SyncDirectory::of(tenant, directory, linked, metadata))
+    Ok(DirectoryMetadata { users: UserCounts { active: users - inactive, inactive }, groups })
 }
 
 /// `GET /directories`: every directory, or an organization's; with `search`, those whose

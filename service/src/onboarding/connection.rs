@@ -110,6 +110,7 @@ mod tests {
                 latency_ms: 1,
                 outcome: if *status < 400 { RequestOutcome::Success } else { RequestOutcome::Failure },
                 detail: detail.to_string(),
+                resource_id: None,
             })
             .collect();
         records.reverse();

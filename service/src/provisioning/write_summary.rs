@@ -94,6 +94,20 @@ impl WriteSummary {
             "write": write.as_str(),
             "attributes": attributes,
         });
+        // What people call it, kept so the trail can say "Deactivated Bob Jones" even once
+        // the resource is gone (a membership-only write has no document: its name is
+        // looked up when the record is shown).
+        let document = if after.is_object() { after } else { before };
+        let name_attribute = match kind {
+            ResourceKind::User => "userName",
+            ResourceKind::Group => "displayName",
+        };
+        if let Some(name) = document.get(name_attribute).and_then(Value::as_str) {
+            entry["name"] = json!(name);
+        }
+        if let (ResourceKind::User, Some(display)) = (kind, document.get("displayName").and_then(Value::as_str)) {
+            entry["displayName"] = json!(display);
+        }
         if !members.is_empty() {
             entry["members"] = Value::Array(members.iter().map(member_delta).collect());
         }
@@ -137,7 +151,7 @@ mod tests {
         assert_eq!(
             summary.entries(),
             [json!({
-                "resourceType": "Group", "id": "g1", "write": "updated",
+                "resourceType": "Group", "id": "g1", "write": "updated", "name": "Team A",
                 "attributes": [{"attribute": "displayName", "before": "Team", "after": "Team A"}],
                 "members": [{"op": "add", "ids": ["u1"]}, {"op": "remove", "ids": ["u2"]}],
             })]
@@ -159,5 +173,14 @@ mod tests {
             json!([{"attribute": "userName", "before": null, "after": "ada"}])
         );
         assert!(summary.entries()[0].get("members").is_none());
+        assert_eq!(summary.entries()[0]["name"], "ada");
+    }
+
+    #[test]
+    fn a_deleted_user_keeps_its_names_from_before() {
+        let before = json!({"userName": "bob@globex.example", "displayName": "Bob Jones"});
+        let summary = WriteSummary::of(WriteKind::Deleted, ResourceKind::User, "u1", &before, &Value::Null, &[]);
+        assert_eq!(summary.entries()[0]["name"], "bob@globex.example");
+        assert_eq!(summary.entries()[0]["displayName"], "Bob Jones");
     }
 }

@@ -48,6 +48,10 @@ pub struct RequestView {
     pub ok: bool,
     /// For a failure: what went wrong, in plain words, and what to do.
     pub cause: Option<String>,
+    /// What it did, in words (empty where only the request line is shown).
+    pub summary: String,
+    /// Who sent it, as people know them.
+    pub by: String,
 }
 
 /// The live feed of the token and test steps.
@@ -225,8 +229,25 @@ pub async fn sync_feed(directory: String, after: i64) -> Result<FeedView, Portal
     let completed =
         service::onboarding::complete_if_provisioned(admin.store(), admin.tenant(), id, admin.portal.now()).await?;
     let connection = service::onboarding::current_connection(admin.store(), admin.tenant(), id).await?;
+    let details: Vec<serde_json::Value> =
+        requests.iter().map(|request| serde_json::from_str(&request.detail).unwrap_or_default()).collect();
+    let facts: Vec<service::activity::RecordFacts<'_>> = requests
+        .iter()
+        .zip(&details)
+        .map(|(request, detail)| service::activity::RecordFacts::of_request(request, id, detail))
+        .collect();
+    let names = service::activity::Names::for_records(admin.store(), admin.tenant(), &facts).await?;
+    let activities: Vec<_> = facts.iter().map(|facts| service::activity::describe(facts, &names)).collect();
     Ok(FeedView {
-        requests: requests.into_iter().map(server::request_view).collect(),
+        requests: requests
+            .into_iter()
+            .zip(activities)
+            .map(|(request, activity)| RequestView {
+                summary: activity.summary,
+                by: activity.by,
+                ..server::request_view(request)
+            })
+            .collect(),
         completed,
         connection: server::connection_view(connection),
     })
@@ -363,6 +384,8 @@ pub(crate) mod server {
             path: request.path,
             status: request.status,
             latency_ms: request.latency_ms,
+            summary: String::new(),
+            by: String::new(),
         }
     }
 

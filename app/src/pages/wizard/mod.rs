@@ -61,7 +61,7 @@ fn ConnectView(admin: AdminView) -> impl IntoView {
     let failure = move || start.value().get().and_then(Result::err).map(|error| error.to_string());
     view! {
         <AdminTopBar admin/>
-        <main class="mx-auto max-w-3xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <Stepper directory=None current=1 reached=1/>
             <section class=CARD aria-labelledby="step-heading">
                 <h1 id="step-heading" class="text-xl font-semibold">"Step 1: Choose your identity provider"</h1>
@@ -97,7 +97,7 @@ fn WizardView(admin: AdminView) -> impl IntoView {
     let vendor = admin.vendor.clone();
     view! {
         <AdminTopBar admin/>
-        <main class="mx-auto max-w-3xl space-y-8 px-6 py-10">
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             {move || {
                 let Some(loaded) = state.get() else { return view! { <Skeleton/> }.into_any(); };
                 let step = step();
@@ -194,7 +194,7 @@ fn EndpointStep(state: WizardData) -> impl IntoView {
 /// listens to the server's event stream of the directory's requests (server-sent events),
 /// and reads again every `fallback` too, in case a proxy holds the stream back. Never
 /// runs on the server.
-fn live_requests(directory: String, fallback: Duration) -> RwSignal<u32> {
+pub(crate) fn live_requests(directory: String, fallback: Duration) -> RwSignal<u32> {
     let tick = RwSignal::new(0_u32);
     Effect::new(move |_| {
         let bump = move || tick.update(|n| *n = n.wrapping_add(1));
@@ -435,7 +435,7 @@ fn MappingForm(directory: String, view_data: MappingView, save: ServerAction<Sav
     view! {
         <ActionForm action=save attr:class="space-y-4">
             <input type="hidden" name="directory" value=directory/>
-            <table id="mapping-table" class="w-full text-left text-sm">
+            <div class="overflow-x-auto" tabindex="0"><table id="mapping-table" class="w-full text-left text-sm">
                 <thead class="border-b border-slate-200 text-slate-500">
                     <tr>
                         <th scope="col" class="py-2 font-medium">"App attribute"</th>
@@ -465,7 +465,7 @@ fn MappingForm(directory: String, view_data: MappingView, save: ServerAction<Sav
                         }
                     }).collect_view()}
                 </tbody>
-            </table>
+            </table></div>
             <button id="save-mapping" type="submit" class=PRIMARY_BUTTON>"Save mapping"</button>
         </ActionForm>
         <div class="grid gap-4 sm:grid-cols-2">
@@ -629,11 +629,11 @@ fn LiveFeed(feed: FeedView, dashboard: String, vendor: Option<VendorReturn>) -> 
                 view! { <p id="feed-empty" class="mt-2 text-sm text-slate-600">"No request yet. They appear here as they arrive."</p> }.into_any()
             } else {
                 view! {
-                    <table id="live-feed" class="mt-2 w-full text-left text-sm">
+                    <div class="overflow-x-auto" tabindex="0"><table id="live-feed" class="mt-2 w-full text-left text-sm">
                         <thead class="border-b border-slate-200 text-slate-500">
                             <tr>
                                 <th scope="col" class="py-1 font-medium">"Time (UTC)"</th>
-                                <th scope="col" class="py-1 font-medium">"Request"</th>
+                                <th scope="col" class="py-1 font-medium">"What happened"</th>
                                 <th scope="col" class="py-1 font-medium">"Outcome"</th>
                             </tr>
                         </thead>
@@ -641,7 +641,14 @@ fn LiveFeed(feed: FeedView, dashboard: String, vendor: Option<VendorReturn>) -> 
                             {feed.requests.into_iter().map(|request| view! {
                                 <tr class="align-top">
                                     <td class="py-1 pr-3 font-mono text-xs">{request.time}</td>
-                                    <td class="py-1 pr-3 font-mono text-xs break-all">{format!("{} {}", request.method, request.path)}</td>
+                                    <td class="py-1 pr-3 break-words">
+                                        <span class="font-medium">{request.summary}</span>
+                                        <span class="block text-xs text-slate-600">{request.by}</span>
+                                        <details>
+                                            <summary class="cursor-pointer text-xs text-slate-500">"Raw request"</summary>
+                                            <span class="block font-mono text-xs break-all">{format!("{} {}", request.method, request.path)}</span>
+                                        </details>
+                                    </td>
                                     <td class="py-1">
                                         <Badge tone=if request.ok { "good" } else { "bad" } text=request.status.to_string()/>
                                         {request.cause.map(|cause| view! { <p class="mt-1 text-xs text-slate-700">{cause}</p> })}
@@ -649,7 +656,7 @@ fn LiveFeed(feed: FeedView, dashboard: String, vendor: Option<VendorReturn>) -> 
                                 </tr>
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                 }.into_any()
             }}
         </div>

@@ -1,0 +1,182 @@
+//! `/admin/directories/{id}/users/{user}` and `/admin/directories/{id}/groups/{group}`: one
+//! user or group as its admin looks into it: the attributes as the identity provider
+//! stored them, what the vendor's product reads (normalized with the tenant's mapping),
+//! its groups or members, and its history from the audit trail in words.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::AdminView;
+use crate::components::style::CARD;
+use crate::components::{AdminTopBar, Badge, ErrorBox, SignedInAdmin, Skeleton};
+use crate::error::PortalError;
+
+/// The page of a user or group of a directory.
+pub fn href(directory: &str, kind: store_kind::Kind, id: &str) -> String {
+    let segment = match kind {
+        store_kind::Kind::User => "users",
+        store_kind::Kind::Group => "groups",
+    };
+    format!("/admin/directories/{directory}/{segment}/{id}")
+}
+
+/// The resource kinds as this page names them (the store's type is server-only).
+pub mod store_kind {
+    /// A user or a group.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Kind {
+        User,
+        Group,
+    }
+
+    #[cfg(feature = "ssr")]
+    impl From<service::ResourceKind> for Kind {
+        fn from(kind: service::ResourceKind) -> Self {
+            match kind {
+                service::ResourceKind::User => Kind::User,
+                service::ResourceKind::Group => Kind::Group,
+            }
+        }
+    }
+}
+
+/// One line of the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryLine {
+    /// `YYYY-MM-DD HH:MM:SS` UTC.
+    pub time: String,
+    pub summary: String,
+    pub by: String,
+}
+
+/// A user or group as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceView {
+    pub name: String,
+    /// A user's state; `None` for a group.
+    pub active: Option<bool>,
+    /// Pretty-printed JSON.
+    pub stored: String,
+    /// Pretty-printed JSON.
+    pub normalized: String,
+    /// A user's groups or a group's members: (page address, name).
+    pub related: Vec<(String, String)>,
+    /// How many there are in all (more than listed for a large group).
+    pub related_total: usize,
+    pub history: Vec<HistoryLine>,
+}
+
+#[server(endpoint = "directory_resource")]
+pub async fn directory_resource(directory: String, kind: String, id: String) -> Result<ResourceView, PortalError> {
+    let admin = crate::portal::Admin::require().await?;
+    let directory_id = admin.directory(&directory).await?;
+    let (kind, related_kind) = match kind.as_str() {
+        "users" => (service::ResourceKind::User, store_kind::Kind::Group),
+        "groups" => (service::ResourceKind::Group, store_kind::Kind::User),
+        _ => return Err(PortalError::NotFound("There is no such page.".to_owned())),
+    };
+    let detail =
+        service::directory_browser::resource_detail(admin.store(), admin.tenant(), directory_id, kind, &id).await?;
+    let pretty = |value: &serde_json::Value| serde_json::to_string_pretty(value).unwrap_or_default();
+    Ok(ResourceView {
+        name: detail.name,
+        active: detail.active,
+        stored: pretty(&detail.stored),
+        normalized: pretty(&detail.normalized),
+        related_total: detail.related_total,
+        related: detail.related.into_iter().map(|(id, name)| (href(&directory, related_kind, &id), name)).collect(),
+        history: detail
+            .history
+            .into_iter()
+            .map(|(at, activity)| HistoryLine {
+                time: at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                summary: activity.summary,
+                by: activity.by,
+            })
+            .collect(),
+    })
+}
+
+/// `/admin/directories/{id}/users/{user}`
+#[component]
+pub fn UserPage() -> impl IntoView {
+    view! { <SignedInAdmin page=|admin| view! { <ResourcePageView admin kind="users"/> }.into_any()/> }
+}
+
+/// `/admin/directories/{id}/groups/{group}`
+#[component]
+pub fn GroupPage() -> impl IntoView {
+    view! { <SignedInAdmin page=|admin| view! { <ResourcePageView admin kind="groups"/> }.into_any()/> }
+}
+
+#[component]
+fn ResourcePageView(admin: AdminView, kind: &'static str) -> impl IntoView {
+    let params = use_params_map();
+    let param = move |name: &str| params.read().get(name).unwrap_or_default();
+    let directory = move || param("id");
+    let kind = move || kind.to_owned();
+    // Loaded in the browser, like the dashboard it is opened from: its history grows.
+    let resource = LocalResource::new(move || directory_resource(directory(), kind(), param("resource")));
+    view! {
+        <AdminTopBar admin/>
+        <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
+            <A href=move || format!("/admin/directories/{}", directory()) attr:class="text-sm font-medium text-indigo-700 hover:text-indigo-600">"← Dashboard"</A>
+            {move || {
+                let Some(loaded) = resource.get() else { return view! { <Skeleton/> }.into_any() };
+                let (related_title, empty) = if kind() == "users" { ("Groups", "In no group.") } else { ("Members", "No members.") };
+                match loaded {
+                    Ok(resource) => view! {
+                        <div class="flex flex-wrap items-center gap-3">
+                            <h1 id="resource-heading" class="break-all text-2xl font-bold tracking-tight">{resource.name}</h1>
+                            {resource.active.map(|active| view! {
+                                <Badge tone=if active { "good" } else { "neutral" } text=(if active { "Active" } else { "Deactivated" }).to_owned()/>
+                            })}
+                        </div>
+                        <section class=CARD aria-labelledby="related-heading">
+                            <h2 id="related-heading" class="text-lg font-semibold">{format!("{related_title} ({})", resource.related_total)}</h2>
+                            {(resource.related_total > resource.related.len()).then(|| view! {
+                                <p class="mt-1 text-sm text-slate-600">{format!("The first {} are listed.", resource.related.len())}</p>
+                            })}
+                            {if resource.related.is_empty() {
+                                view! { <p class="mt-2 text-sm text-slate-600">{empty}</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul id="related" class="mt-2 flex flex-wrap gap-2">
+                                        {resource.related.into_iter().map(|(href, name)| view! {
+                                            <li><A href=href attr:class="inline-block rounded-full bg-slate-100 px-3 py-1 text-sm text-slate-800 hover:bg-slate-200">{name}</A></li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }}
+                        </section>
+                        <section class=CARD aria-labelledby="history-heading">
+                            <h2 id="history-heading" class="text-lg font-semibold">"History"</h2>
+                            <ol id="history" class="mt-3 space-y-3 text-sm">
+                                {resource.history.into_iter().map(|line| view! {
+                                    <li class="border-l-2 border-slate-200 pl-3">
+                                        <p class="font-medium text-slate-900">{line.summary}</p>
+                                        <p class="text-xs text-slate-600">{format!("{} UTC · {}", line.time, line.by)}</p>
+                                    </li>
+                                }).collect_view()}
+                            </ol>
+                        </section>
+                        <div class="grid gap-8 lg:grid-cols-2">
+                            <section class=CARD aria-labelledby="stored-heading">
+                                <h2 id="stored-heading" class="text-lg font-semibold">"As your identity provider stored it"</h2>
+                                <pre id="stored" class="mt-3 max-h-96 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">{resource.stored}</pre>
+                            </section>
+                            <section class=CARD aria-labelledby="normalized-heading">
+                                <h2 id="normalized-heading" class="text-lg font-semibold">"As the product reads it"</h2>
+                                <p class="mt-1 text-sm text-slate-600">"Normalized, with your attribute mapping and roles applied."</p>
+                                <pre id="normalized" class="mt-3 max-h-96 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">{resource.normalized}</pre>
+                            </section>
+                        </div>
+                    }.into_any(),
+                    Err(error) => view! { <div id="resource-error"><ErrorBox message=error.to_string()/></div> }.into_any(),
+                }
+            }}
+        </main>
+    }
+}

@@ -1,0 +1,155 @@
+// The directory dashboard as its admin uses it: what the identity provider did, in words and
+// live (no reload), a chart of the last day and week, a failure with its cause, and a user's
+// and a group's own pages with their history; the audit trail in the same words. Every page
+// here also fits a 390 px wide phone.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  acceptSetupLink, baseUrl, directoryWithToken, expectAccessible, launchBrowser, openPage, scim, screenshot,
+  setupLinkFor, signedInOperator,
+} from '../support.mjs';
+
+let browser;
+let operatorPage;
+before(async () => {
+  browser = await launchBrowser();
+  operatorPage = await signedInOperator(browser);
+});
+after(async () => {
+  await browser?.close();
+});
+
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+function user(userName, displayName) {
+  return { schemas: [USER], userName, displayName, active: true, emails: [{ value: userName, type: 'work', primary: true }] };
+}
+
+// The page is no wider than a phone's 390 px: nothing scrolls sideways.
+async function fitsAPhone(page, what) {
+  const widest = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(widest <= 390, `${what} is ${widest} px wide at a 390 px viewport`);
+}
+
+test('the dashboard says what happened in words, live, and opens a user with its history', async () => {
+  const link = await setupLinkFor(operatorPage, 'umbrella');
+  const admin = await acceptSetupLink(browser, link, 'it@umbrella.example', false);
+  const { scimBase, token } = await directoryWithToken(admin);
+  const directory = scimBase.split('/').pop();
+  const alice = await scim('POST', `${scimBase}/Users`, token, user('alice@umbrella.example', 'Alice Smith'));
+  assert.equal(alice.status, 201, alice.body);
+  const aliceId = JSON.parse(alice.body).id;
+
+  await admin.goto(`${baseUrl}/admin/directories/${directory}`, { waitUntil: 'networkidle' });
+  await admin.waitForSelector('#activity', { timeout: 10_000 });
+  assert.match(await admin.textContent('#activity'), /Created user Alice Smith \(alice@umbrella\.example\)/);
+  assert.match(await admin.textContent('#activity'), /Okta \(token ‘Issued by it@umbrella\.example in the setup wizard’\)/);
+
+  // The identity provider goes on while the page stays open: no reload.
+  const bob = await scim('POST', `${scimBase}/Users`, token, user('bob@umbrella.example', 'Bob Jones'));
+  const bobId = JSON.parse(bob.body).id;
+  const group = await scim('POST', `${scimBase}/Groups`, token,
+    { schemas: [GROUP], displayName: 'Umbrella Research', members: [{ value: aliceId }, { value: bobId }] });
+  assert.equal(group.status, 201, group.body);
+  const groupId = JSON.parse(group.body).id;
+  const deactivated = await scim('PATCH', `${scimBase}/Users/${bobId}`, token,
+    { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] });
+  assert.equal(deactivated.status, 200, deactivated.body);
+  const taken = await scim('POST', `${scimBase}/Users`, token, user('alice@umbrella.example', 'Alice Again'));
+  assert.equal(taken.status, 409);
+
+  await admin.waitForSelector('#activity >> text=Deactivated Bob Jones (bob@umbrella.example)', { timeout: 20_000 });
+  await admin.waitForSelector('#activity >> text=Created group Umbrella Research with 2 members', { timeout: 20_000 });
+  await admin.waitForSelector('#users-table >> text=bob@umbrella.example', { timeout: 20_000 });
+  const failure = admin.locator('#activity li[data-ok="false"]').first();
+  await failure.waitFor({ timeout: 20_000 });
+  assert.match(await failure.textContent(), /Could not create user alice@umbrella\.example \(409/);
+  assert.match(await failure.locator('.activity-cause').textContent(), /^Uniqueness/);
+  await admin.waitForSelector('#chart-caption >> text=/5 requests and 1 failure over the last 24 hours/', { timeout: 20_000 });
+  await admin.click('#chart-week');
+  await admin.waitForSelector('#chart-caption >> text=/over the last 7 days/');
+  assert.equal(await admin.getAttribute('#chart-week', 'aria-pressed'), 'true');
+  await admin.waitForSelector('#edit-setup');
+  await screenshot(admin, 'dashboard-activity');
+  await expectAccessible(admin, 'the dashboard with activity');
+
+  // Bob's own page, from the users table.
+  await admin.click(`#users-table a[href$="/users/${bobId}"]`);
+  await admin.waitForURL(`${baseUrl}/admin/directories/${directory}/users/${bobId}`);
+  await admin.waitForSelector('#history', { timeout: 10_000 });
+  assert.equal(await admin.textContent('#resource-heading'), 'bob@umbrella.example');
+  const history = await admin.$$eval('#history li p:first-child', (items) => items.map((item) => item.textContent));
+  assert.deepEqual(history, ['Deactivated Bob Jones (bob@umbrella.example)', 'Created user Bob Jones (bob@umbrella.example)']);
+  assert.match(await admin.textContent('#normalized'), /"state": "inactive"/);
+  assert.match(await admin.textContent('#stored'), /"displayName": "Bob Jones"/);
+  assert.equal(await admin.textContent('#related'), 'Umbrella Research');
+  await screenshot(admin, 'user-page');
+  await expectAccessible(admin, "a user's page");
+  await admin.setViewportSize({ width: 390, height: 844 });
+  await fitsAPhone(admin, "a user's page");
+  await admin.setViewportSize({ width: 1280, height: 800 });
+
+  // The group's page lists its members by name.
+  await admin.click('#related a');
+  await admin.waitForURL(`${baseUrl}/admin/directories/${directory}/groups/${groupId}`);
+  await admin.waitForSelector('#related', { timeout: 10_000 });
+  assert.match(await admin.textContent('#related'), /alice@umbrella\.example[\s\S]*bob@umbrella\.example/);
+  await expectAccessible(admin, "a group's page");
+
+  // The audit trail in the same words, the raw request one click away.
+  await admin.goto(`${baseUrl}/admin/audit`, { waitUntil: 'networkidle' });
+  await admin.waitForSelector('#audit-table', { timeout: 10_000 });
+  const row = admin.locator('#audit-table tbody tr', { hasText: 'Deactivated Bob Jones (bob@umbrella.example)' }).first();
+  assert.match(await row.textContent(), /Okta \(token ‘Issued by it@umbrella\.example in the setup wizard’\)/);
+  assert.equal(await row.locator('details').getAttribute('open'), null, 'the raw record starts folded');
+  await row.locator('details summary').click();
+  assert.match(await row.locator('details').textContent(), /PATCH \/scim\/v2\/[0-9a-f-]{36}\/Users\/[0-9a-f-]{36}/);
+  await row.locator('a', { hasText: 'Open' }).click();
+  await admin.waitForURL(`${baseUrl}/admin/directories/${directory}/users/${bobId}`);
+
+  // A phone's width, page by page: every page of the admin's portal.
+  await admin.setViewportSize({ width: 390, height: 844 });
+  const dir = `/admin/directories/${directory}`;
+  for (const path of [
+    '/admin', '/admin/connect', '/admin/audit', '/admin/webhooks', '/admin/offboarding', '/account', dir,
+    `${dir}/tokens`, `${dir}/roles`, `${dir}/brake`, `${dir}/users/${bobId}`, `${dir}/groups/${groupId}`,
+    ...['provider', 'endpoint', 'token', 'mapping', 'roles', 'test'].map((step) => `${dir}/setup/${step}`),
+  ]) {
+    await admin.goto(`${baseUrl}${path}`, { waitUntil: 'networkidle' });
+    await fitsAPhone(admin, path);
+  }
+  await screenshot(admin, 'dashboard-phone');
+  assert.deepEqual(admin.errors, [], 'the admin pages logged errors');
+  await admin.close();
+
+  // The operator sees where the tenant's onboarding stands, at a glance.
+  await operatorPage.goto(`${baseUrl}/tenants/umbrella`, { waitUntil: 'networkidle' });
+  const tenantRow = operatorPage.locator(`#directory-list li[data-directory="${directory}"]`);
+  await tenantRow.waitFor({ timeout: 10_000 });
+  const status = await tenantRow.textContent();
+  assert.match(status, /Okta/);
+  assert.match(status, /Setup complete on \d{4}-\d{2}-\d{2}|In setup: step \d of 6/);
+  assert.match(status, /1 active, 1 deactivated/);
+  assert.match(status, /Some failures|Failing/);
+  await operatorPage.waitForSelector('#setup-link-list', { timeout: 10_000 });
+  assert.match(await operatorPage.textContent('#setup-link-list'), /used by it@umbrella\.example on/);
+  await expectAccessible(operatorPage, "the operator's tenant page");
+
+  // Every page of the operator's console, and the public ones, fit a phone too.
+  await operatorPage.setViewportSize({ width: 390, height: 844 });
+  for (const path of ['/', '/tenants', '/tenants/umbrella', '/team', '/api-keys', '/account', '/roles', '/support', '/no/such/page']) {
+    await operatorPage.goto(`${baseUrl}${path}`, { waitUntil: 'networkidle' });
+    await fitsAPhone(operatorPage, path);
+  }
+  await screenshot(operatorPage, 'tenant-page-phone');
+  await operatorPage.setViewportSize({ width: 1280, height: 800 });
+  const visitor = await openPage(browser);
+  await visitor.setViewportSize({ width: 390, height: 844 });
+  for (const path of ['/sign-in', '/setup/setup_nosuchlinknosuchlinknosuchlinknosuchlink123']) {
+    await visitor.goto(`${baseUrl}${path}`, { waitUntil: 'networkidle' });
+    await fitsAPhone(visitor, path);
+  }
+  await visitor.close();
+});
