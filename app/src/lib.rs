@@ -18,7 +18,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::{
     admin_home, api_keys, audit, brake, confirm_email, dashboard, group_roles, not_found, offboarding, people,
-    portal_link, probe, resource, roles, setup_link, sign_in, status, support, team, tenants, tokens, webhooks, wizard,
+    portal_link, probe, resource, roles, setup_link, sign_in, staff_directory, status, support, team, tenants, tokens,
+    webhooks, wizard,
 };
 
 /// The file stem of the wasm, js and css bundles under `/pkg`; the xtask builds them with
@@ -126,6 +127,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/roles") view=roles::RolesPage ssr=SsrMode::Async/>
                 <Route path=path!("/support") view=support::SupportPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants/:slug") view=tenants::TenantPage ssr=SsrMode::Async/>
+                <Route path=path!("/tenants/:slug/audit") view=audit::StaffAuditPage ssr=SsrMode::Async/>
+                <Route path=path!("/tenants/:slug/directories/:id") view=staff_directory::StaffDirectoryPage ssr=SsrMode::Async/>
+                <Route path=path!("/tenants/:slug/directories/:id/users/:resource") view=resource::StaffUserPage ssr=SsrMode::Async/>
+                <Route path=path!("/tenants/:slug/directories/:id/groups/:resource") view=resource::StaffGroupPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup/:secret") view=setup_link::SetupLinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/confirm-email/:secret") view=confirm_email::ConfirmEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal-link-refused/:reason") view=portal_link::PortalLinkRefusedPage ssr=SsrMode::Async/>

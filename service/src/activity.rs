@@ -443,8 +443,18 @@ fn bulk_sentence(changes: &[Value]) -> String {
 /// An admin, operator or system action in words: its name, what it named, and the user
 /// or group it was about.
 fn other_action(record: &RecordFacts<'_>, names: &Names) -> String {
-    let mut sentence = sentence_case(&record.action.replace(['.', '_'], " "));
     let detail = record.detail;
+    // Vendor staff reading the tenant's data: what they looked at, in the words recorded.
+    if record.action.starts_with("support.viewed")
+        && let Some(viewed) = detail["viewed"].as_str().or_else(|| detail["reason"].as_str())
+    {
+        let mut sentence = format!("Looked at {viewed}");
+        if let Some((kind, name)) = record.resource_id.and_then(|id| names.resource(id)) {
+            sentence = format!("{sentence} ({} {name})", kind_word(*kind));
+        }
+        return sentence;
+    }
+    let mut sentence = sentence_case(&record.action.replace(['.', '_'], " "));
     let token = detail["token"].as_str().and_then(|id| names.tokens.get(id)).map(|(label, _)| label.as_str());
     if let Some(label) =
         token.or_else(|| ["label", "name", "email", "idp"].iter().find_map(|key| detail[*key].as_str()))
@@ -633,5 +643,12 @@ mod tests {
         let activity = describe(&record, &names());
         assert_eq!(activity.summary, "Token revoked: ‘Entra prod’");
         assert_eq!(activity.by, "it-admin@globex.example");
+        let detail =
+            json!({"viewed": "directory activity", "viewer_email": "ann@vendor.example", "viewer_role": "support"});
+        let record = RecordFacts { action: "support.viewed_directory", actor: "operator:o1", ..record };
+        let record = RecordFacts { detail: &detail, ..record };
+        let activity = describe(&record, &names());
+        assert_eq!(activity.summary, "Looked at directory activity");
+        assert_eq!(activity.by, "ann@vendor.example (vendor support)");
     }
 }

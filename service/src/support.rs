@@ -216,6 +216,9 @@ pub struct FailureDetail {
     pub request: Value,
     pub response: Value,
     pub explanation: String,
+    /// For a uniqueness conflict: the stored user or group the request collided with (its
+    /// kind, id and name), when it is still there.
+    pub existing: Option<(store::ResourceKind, String, String)>,
 }
 
 /// Every tenant's failed SCIM requests of the last [`WINDOW_HOURS`], newest first (at most
@@ -314,18 +317,55 @@ pub async fn failure_detail(
     };
     scope.append_audit(&[viewing]).await?;
     let (failure, detail) = Failure::from_record(&tenant_record, record);
+    let existing = match (failure.cause, failure.directory) {
+        (FailureCause::UniquenessConflict, Some(directory)) => {
+            colliding_resource(store, tenant, directory, &failure.path, &detail["request"]).await?
+        }
+        _ => None,
+    };
     Ok(Some(FailureDetail {
         request: detail["request"].clone(),
         response: detail["response"].clone(),
         explanation: explain(failure.status, &detail),
+        existing,
         failure,
     }))
+}
+
+/// The stored user (by `userName`) or group (by `displayName`) that a create or replace
+/// collided with: what support opens next.
+async fn colliding_resource(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    path: &str,
+    request: &Value,
+) -> Result<Option<(store::ResourceKind, String, String)>, ServiceError> {
+    let (kind, attribute) = if path.contains("/Groups") {
+        (store::ResourceKind::Group, "displayName")
+    } else {
+        (store::ResourceKind::User, "userName")
+    };
+    let Some(name) = request[attribute].as_str() else { return Ok(None) };
+    let Ok(Some(endpoint)) = crate::provisioning::portal_endpoint(store, tenant, directory, String::new()).await else {
+        return Ok(None);
+    };
+    // A JSON string is a SCIM filter's string literal (RFC 7644 §3.4.2.2).
+    let literal = serde_json::to_string(name).map_err(|error| ServiceError::Internal(error.to_string()))?;
+    let filter = format!("{attribute} eq {literal}");
+    let found = match endpoint.records(kind, Some(&filter), None, false, 1).await {
+        Ok(page) => page.records.into_iter().next(),
+        Err(crate::provisioning::ProvisioningError::Service(error)) => return Err(error),
+        // A name the filter grammar refuses collided with nothing it can find.
+        Err(crate::provisioning::ProvisioningError::Protocol(_)) => None,
+    };
+    Ok(found.map(|record| (kind, record.id, name.to_owned())))
 }
 
 /// Records that vendor staff read a tenant's data (`action`, e.g. `support.viewed_tenant`)
 /// in the tenant's trail, naming the viewer and what they saw, so the tenant's admins see
 /// who looked and when.
-async fn record_view(
+pub async fn record_view(
     store: &Store,
     tenant: TenantId,
     viewer: &Actor,

@@ -6,9 +6,8 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, ErrorBox, SignedInAdmin, Skeleton};
+use crate::components::{AdminTopBar, Badge, ErrorBox, SignedIn, SignedInAdmin, Skeleton, TopBar};
 use crate::error::PortalError;
 
 /// Records per page.
@@ -81,10 +80,10 @@ impl AuditFilterForm {
         format!("/admin/audit/export?{}", query.join("&"))
     }
 
-    /// The page's own address with these filters: shareable, and kept on reload.
-    pub fn page_href(&self) -> String {
+    /// The address of the page at `path` with these filters: shareable, and kept on reload.
+    pub fn page_href(&self, path: &str) -> String {
         let pairs = self.pairs();
-        if pairs.is_empty() { "/admin/audit".to_owned() } else { format!("/admin/audit?{}", pairs.join("&")) }
+        if pairs.is_empty() { path.to_owned() } else { format!("{path}?{}", pairs.join("&")) }
     }
 
     /// Whether any filter is set.
@@ -105,8 +104,35 @@ pub(crate) fn encode(value: &str) -> String {
 }
 
 #[server(endpoint = "audit_records")]
-pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Result<AuditPageView, PortalError> {
-    let admin = crate::portal::Admin::require().await?;
+pub async fn audit_records(
+    filters: AuditFilterForm,
+    before: Option<i64>,
+    #[server(default)] tenant: String,
+) -> Result<AuditPageView, PortalError> {
+    // The admin's own trail, or (with the tenant's slug) vendor staff reading it, which the
+    // trail itself records first, with the filters they used.
+    let (store, tenant_id, pages) = if tenant.is_empty() {
+        let admin = crate::portal::Admin::require().await?;
+        (admin.store().clone(), admin.tenant(), "/admin/directories".to_owned())
+    } else {
+        let operator = crate::portal::Operator::require().await?;
+        let tenant_id = operator.tenant(&tenant).await?;
+        let detail = serde_json::json!({ "filters": filters.pairs(), "before": before });
+        let viewer = operator.actor();
+        let now = operator.portal.now();
+        service::support::record_view(
+            operator.store(),
+            tenant_id,
+            &viewer,
+            "support.viewed_audit",
+            "audit trail",
+            detail,
+            now,
+        )
+        .await?;
+        (operator.store().clone(), tenant_id, format!("/tenants/{tenant}/directories"))
+    };
+    let (store, tenant) = (&store, tenant_id);
     let given = |value: String| Some(value).filter(|v| !v.trim().is_empty());
     let filters = service::audit::AuditFilters {
         since: given(filters.since),
@@ -117,10 +143,10 @@ pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Res
         directory: None,
     };
     let query = filters
-        .resolved_query(admin.store(), admin.tenant())
+        .resolved_query(store, tenant)
         .await?
         .map_err(|message| PortalError::Invalid(service::sentence(&message)))?;
-    let records = service::audit::page(admin.store(), admin.tenant(), &query, before, AUDIT_PAGE + 1).await?;
+    let records = service::audit::page(store, tenant, &query, before, AUDIT_PAGE + 1).await?;
     let more = records.len() as i64 > AUDIT_PAGE;
     let records: Vec<_> = records.into_iter().take(usize::try_from(AUDIT_PAGE).unwrap_or(50)).collect();
     let details: Vec<serde_json::Value> =
@@ -130,7 +156,7 @@ pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Res
         .zip(&details)
         .map(|(record, detail)| service::activity::RecordFacts::of(record, detail))
         .collect();
-    let names = service::activity::Names::for_records(admin.store(), admin.tenant(), &facts).await?;
+    let names = service::activity::Names::for_records(store, tenant, &facts).await?;
     let activities: Vec<_> = facts.iter().map(|facts| service::activity::describe(facts, &names)).collect();
     let rows: Vec<AuditRowView> = records
         .into_iter()
@@ -143,7 +169,7 @@ pub async fn audit_records(filters: AuditFilterForm, before: Option<i64>) -> Res
             };
             let detail = serde_json::to_string_pretty(&detail).unwrap_or(record.detail);
             let subject_href = record.directory.zip(activity.subject).map(|(directory, subject)| {
-                crate::pages::resource::href(&directory.to_string(), subject.kind.into(), &subject.id)
+                format!("{pages}/{directory}/{}/{}", crate::pages::resource::segment(subject.kind.into()), subject.id)
             });
             AuditRowView {
                 seq: record.seq,
@@ -238,11 +264,28 @@ pub async fn set_audit_retention(days: String) -> Result<(), PortalError> {
 /// `/admin/audit`
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    view! { <SignedInAdmin page=|admin| view! { <AuditView admin/> }.into_any()/> }
+    view! { <SignedInAdmin page=|admin| view! { <AdminTopBar admin/><AuditView tenant=String::new()/> }.into_any()/> }
+}
+
+/// `/tenants/{slug}/audit`: the tenant's trail as vendor staff read it (filters and
+/// records; their reading is itself recorded in it).
+#[component]
+pub fn StaffAuditPage() -> impl IntoView {
+    view! { <SignedIn page=|operator| view! { <TopBar operator/><StaffAuditView/> }.into_any()/> }
 }
 
 #[component]
-fn AuditView(admin: AdminView) -> impl IntoView {
+fn StaffAuditView() -> impl IntoView {
+    let slug = leptos_router::hooks::use_params_map().read_untracked().get("slug").unwrap_or_default();
+    view! { <AuditView tenant=slug/> }
+}
+
+/// The trail: the admin's own (`tenant` empty, with exports, the tamper check and the
+/// retention period) or a tenant's for vendor staff (`tenant` its slug).
+#[component]
+fn AuditView(tenant: String) -> impl IntoView {
+    let staff = !tenant.is_empty();
+    let path = if staff { format!("/tenants/{tenant}/audit") } else { "/admin/audit".to_owned() };
     // The filters live in the address: a filtered view can be shared, and survives a reload.
     let query = use_query_map();
     let filters = Memo::new(move |_| {
@@ -258,19 +301,19 @@ fn AuditView(admin: AdminView) -> impl IntoView {
     let initial = filters.get_untracked();
     // The keyset of each page shown so far: `None` for the newest.
     let pages = RwSignal::new(vec![None::<i64>]);
-    let records = LocalResource::new(move || audit_records(filters.get(), pages.with(|p| p.last().copied().flatten())));
-    let verify = Action::new(|_: &()| verify_audit_trail());
-    let save_retention = ServerAction::<SetAuditRetention>::new();
-    let retention = LocalResource::new(move || {
-        save_retention.version().track();
-        audit_retention()
+    let reader = tenant.clone();
+    let records = LocalResource::new(move || {
+        audit_records(filters.get(), pages.with(|p| p.last().copied().flatten()), reader.clone())
     });
     let navigate = use_navigate();
     let apply = move |change: &dyn Fn(&mut AuditFilterForm)| {
         let mut form = filters.get_untracked();
         change(&mut form);
         pages.set(vec![None]);
-        navigate(&form.page_href(), NavigateOptions { replace: true, scroll: false, ..NavigateOptions::default() });
+        navigate(
+            &form.page_href(&path),
+            NavigateOptions { replace: true, scroll: false, ..NavigateOptions::default() },
+        );
     };
     let apply = StoredValue::new(apply);
     // Typing applies a filter once the typist pauses (300 ms), not at every key.
@@ -310,17 +353,27 @@ fn AuditView(admin: AdminView) -> impl IntoView {
         }
     };
     view! {
-        <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <div class="flex flex-wrap items-end justify-between gap-4">
                 <div>
+                    {staff.then(|| view! {
+                        <a href=format!("/tenants/{tenant}") class="text-sm font-medium text-indigo-700 hover:text-indigo-600">"← Tenant"</a>
+                    })}
                     <h1 class="text-2xl font-bold tracking-tight">"Audit trail"</h1>
-                    <p class="mt-1 text-sm text-slate-600">"Every SCIM request and every admin, operator and support action, newest first. Each record carries the hash of the one before it."</p>
+                    <p class="mt-1 text-sm text-slate-600">
+                        {if staff {
+                            "The tenant's trail, newest first. Read-only; your reading is recorded in it, with the filters you use."
+                        } else {
+                            "Every SCIM request and every admin, operator and support action, newest first. Each record carries the hash of the one before it."
+                        }}
+                    </p>
                 </div>
-                <div class="flex gap-3">
-                    <a id="export-csv" href=move || filters.with(|f| f.export_href("csv")) class=SECONDARY_BUTTON rel="external" download>"Export CSV"</a>
-                    <a id="export-jsonl" href=move || filters.with(|f| f.export_href("jsonl")) class=SECONDARY_BUTTON rel="external" download>"Export JSON Lines"</a>
-                </div>
+                {(!staff).then(|| view! {
+                    <div class="flex gap-3">
+                        <a id="export-csv" href=move || filters.with(|f| f.export_href("csv")) class=SECONDARY_BUTTON rel="external" download>"Export CSV"</a>
+                        <a id="export-jsonl" href=move || filters.with(|f| f.export_href("jsonl")) class=SECONDARY_BUTTON rel="external" download>"Export JSON Lines"</a>
+                    </div>
+                })}
             </div>
             <section class=CARD aria-labelledby="filters-heading">
                 <h2 id="filters-heading" class="text-lg font-semibold">"Filters"</h2>
@@ -382,7 +435,7 @@ fn AuditView(admin: AdminView) -> impl IntoView {
                                                             <dt class="text-slate-500">"Actor"</dt><dd class="break-all font-mono">{row.actor}</dd>
                                                             {row.resource_id.map(|id| view! { <dt class="text-slate-500">"Resource"</dt><dd class="break-all font-mono">{id}</dd> })}
                                                         </dl>
-                                                        <pre class="mt-1 overflow-x-auto rounded bg-slate-900 p-2 text-xs text-slate-100">{row.detail}</pre>
+                                                        <pre tabindex="0" class="mt-1 overflow-x-auto rounded bg-slate-900 p-2 text-xs text-slate-100">{row.detail}</pre>
                                                     </details>
                                                 </td>
                                                 <td class="py-2">
@@ -404,6 +457,21 @@ fn AuditView(admin: AdminView) -> impl IntoView {
                     }
                 }}
             </section>
+            {(!staff).then(|| view! { <AdminAuditTools/> })}
+        </main>
+    }
+}
+
+/// The admin's own tools beside the trail: the tamper check and the retention period.
+#[component]
+fn AdminAuditTools() -> impl IntoView {
+    let verify = Action::new(|_: &()| verify_audit_trail());
+    let save_retention = ServerAction::<SetAuditRetention>::new();
+    let retention = LocalResource::new(move || {
+        save_retention.version().track();
+        audit_retention()
+    });
+    view! {
             <div class="grid gap-8 md:grid-cols-2">
                 <section class=CARD aria-labelledby="verify-heading">
                     <h2 id="verify-heading" class="text-lg font-semibold">"Tamper check"</h2>
@@ -442,6 +510,5 @@ fn AuditView(admin: AdminView) -> impl IntoView {
                     {move || save_retention.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error.to_string()/> })}
                 </section>
             </div>
-        </main>
     }
 }

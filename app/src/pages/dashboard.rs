@@ -90,12 +90,16 @@ pub struct ActivityView {
 /// Requests listed in the dashboard's activity.
 pub const ACTIVITY_LINES: i64 = 15;
 
+/// `tenant`: empty for the signed-in admin's own directory, the tenant's slug for vendor
+/// staff (whose read is recorded in the tenant's trail).
 #[server(endpoint = "directory_activity")]
-pub async fn directory_activity(directory: String) -> Result<ActivityView, PortalError> {
+pub async fn directory_activity(
+    directory: String,
+    #[server(default)] tenant: String,
+) -> Result<ActivityView, PortalError> {
     use service::activity::{Names, RecordFacts, describe};
-    let admin = Admin::require().await?;
-    let id = admin.directory(&directory).await?;
-    let (store, tenant, now) = (admin.store(), admin.tenant(), admin.portal.now());
+    let reader = crate::portal::DirectoryReader::require(&tenant, &directory, "directory activity").await?;
+    let (store, tenant, id, now) = (&reader.store, reader.tenant, reader.directory, reader.now);
     let requests = service::onboarding::recent_requests(store, tenant, id, 0, ACTIVITY_LINES).await?;
     let details: Vec<serde_json::Value> =
         requests.iter().map(|request| serde_json::from_str(&request.detail).unwrap_or_default()).collect();
@@ -115,9 +119,9 @@ pub async fn directory_activity(directory: String) -> Result<ActivityView, Porta
                 by: activity.by,
                 ok: cause.is_none(),
                 cause,
-                subject_href: activity
-                    .subject
-                    .map(|subject| crate::pages::resource::href(&directory, subject.kind.into(), &subject.id)),
+                subject_href: activity.subject.map(|subject| {
+                    reader.resource_page(crate::pages::resource::segment(subject.kind.into()), &subject.id)
+                }),
                 raw: format!("{} {} → {}", request.method, request.path, request.status),
             }
         })
@@ -159,18 +163,18 @@ pub async fn directory_dashboard(directory: String) -> Result<DashboardView, Por
 }
 
 /// A page of the directory's users (`kind` = `users`) or groups (`groups`), optionally
-/// only those whose name starts with `search`.
+/// only those whose name starts with `search`. `tenant` as for [`directory_activity`].
 #[server(endpoint = "directory_resources")]
 pub async fn directory_resources(
     directory: String,
     kind: String,
     search: String,
     start: i64,
+    #[server(default)] tenant: String,
 ) -> Result<ResourcePage, PortalError> {
     use service::directory_browser;
-    let admin = Admin::require().await?;
-    let id = admin.directory(&directory).await?;
-    let (store, tenant) = (admin.store(), admin.tenant());
+    let reader = crate::portal::DirectoryReader::require(&tenant, &directory, "directory users and groups").await?;
+    let (store, tenant, id) = (&reader.store, reader.tenant, reader.directory);
     let page = match kind.as_str() {
         "users" => {
             directory_browser::users(store, tenant, id, &search, start, DASHBOARD_PAGE).await?.map(server::user_row)
@@ -363,9 +367,9 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                     </dl>
                                     <div class="mt-4"><CopyField id="scim-base-url" label="SCIM base URL" value=summary.scim_base_url/></div>
                                 </section>
-                                <ActivityPanel directory=directory() tick/>
-                                <ResourceTable directory=directory() kind="users" title="Users" tick/>
-                                <ResourceTable directory=directory() kind="groups" title="Groups" tick/>
+                                <ActivityPanel directory=directory() tenant=String::new() tick/>
+                                <ResourceTable directory=directory() tenant=String::new() kind="users" title="Users" tick/>
+                                <ResourceTable directory=directory() tenant=String::new() kind="groups" title="Groups" tick/>
                                 <IdentityTable directory=directory()/>
                                 <crate::pages::alerts::SilenceSetting directory=directory()/>
                                 <section class=CARD aria-labelledby="delete-heading">
@@ -386,10 +390,10 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
 
 /// The directory's recent requests in words, live, with the chart of the last day and week.
 #[component]
-fn ActivityPanel(directory: String, tick: RwSignal<u32>) -> impl IntoView {
+pub(crate) fn ActivityPanel(directory: String, tenant: String, tick: RwSignal<u32>) -> impl IntoView {
     let activity = LocalResource::new(move || {
         tick.track();
-        directory_activity(directory.clone())
+        directory_activity(directory.clone(), tenant.clone())
     });
     let week = RwSignal::new(false);
     view! {
@@ -485,15 +489,27 @@ fn RequestChart(bars: Vec<BarView>, week: bool) -> impl IntoView {
 }
 
 #[component]
-fn ResourceTable(directory: String, kind: &'static str, title: &'static str, tick: RwSignal<u32>) -> impl IntoView {
+pub(crate) fn ResourceTable(
+    directory: String,
+    /// Empty for the admin's own directory, the tenant's slug for vendor staff.
+    tenant: String,
+    kind: &'static str,
+    title: &'static str,
+    tick: RwSignal<u32>,
+) -> impl IntoView {
     let search = RwSignal::new(String::new());
     let start = RwSignal::new(1_i64);
-    let page_directory = directory.clone();
+    // The pages of its rows: the admin's, or staff's under the tenant.
+    let pages = if tenant.is_empty() {
+        format!("/admin/directories/{directory}")
+    } else {
+        format!("/tenants/{tenant}/directories/{directory}")
+    };
     // Client-side only: a resource nested in the page's suspense would otherwise have to
     // match the server's render at hydration.
     let rows = LocalResource::new(move || {
         tick.track();
-        directory_resources(directory.clone(), kind.to_owned(), search.get(), start.get())
+        directory_resources(directory.clone(), kind.to_owned(), search.get(), start.get(), tenant.clone())
     });
     let search_id = format!("{kind}-search");
     view! {
@@ -531,7 +547,7 @@ fn ResourceTable(directory: String, kind: &'static str, title: &'static str, tic
                                         {page.rows.into_iter().map(|row| view! {
                                             <tr>
                                                 <td class="py-2 font-medium break-all">
-                                                    <A href=format!("/admin/directories/{}/{kind}/{}", page_directory, row.id) attr:class="text-indigo-700 hover:underline">{row.name}</A>
+                                                    <A href=format!("{pages}/{kind}/{}", row.id) attr:class="text-indigo-700 hover:underline">{row.name}</A>
                                                 </td>
                                                 <td class="py-2 text-slate-600">{row.secondary}</td>
                                                 {row.active.map(|active| view! {

@@ -2,7 +2,7 @@
 //! it calls beside it.
 //!
 //! The operator console: [`status`] (`/`), [`tenants`] (`/tenants`, `/tenants/{slug}`),
-//! [`team`], [`api_keys`], [`support`], [`roles`]; [`people`] (`/account` for everyone, and
+//! [`team`], [`api_keys`], [`support`], [`roles`], and staff's read-only views of a tenant's data: [`staff_directory`] and the staff trail in [`audit`]; [`people`] (`/account` for everyone, and
 //! the admins of a tenant). The tenant admin's pages: [`setup_link`], [`confirm_email`], [`admin_home`]
 //! (`/admin`), [`wizard`] (`/admin/connect` and the six setup steps), [`dashboard`], [`group_roles`],
 //! [`resource`] (a user or group), [`tokens`] (with [`oauth_clients`]), [`brake`], [`audit`], [`offboarding`], [`webhooks`], [`alerts`] (panels on those pages), and [`portal_link`] (an Admin Portal link that
@@ -28,6 +28,7 @@ pub mod roles;
 pub mod setup_link;
 pub mod setup_links;
 pub mod sign_in;
+pub mod staff_directory;
 pub mod status;
 pub mod support;
 pub mod team;

@@ -8,18 +8,21 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::AdminView;
 use crate::components::style::CARD;
-use crate::components::{AdminTopBar, Badge, ErrorBox, SignedInAdmin, Skeleton};
+use crate::components::{AdminTopBar, Badge, ErrorBox, SignedIn, SignedInAdmin, Skeleton, TopBar};
 use crate::error::PortalError;
 
-/// The page of a user or group of a directory.
-pub fn href(directory: &str, kind: store_kind::Kind, id: &str) -> String {
-    let segment = match kind {
+/// The path segment of a kind's pages: `users` or `groups`.
+pub fn segment(kind: store_kind::Kind) -> &'static str {
+    match kind {
         store_kind::Kind::User => "users",
         store_kind::Kind::Group => "groups",
-    };
-    format!("/admin/directories/{directory}/{segment}/{id}")
+    }
+}
+
+/// The admin's page of a user or group of a directory.
+pub fn href(directory: &str, kind: store_kind::Kind, id: &str) -> String {
+    format!("/admin/directories/{directory}/{}/{id}", segment(kind))
 }
 
 /// The resource kinds as this page names them (the store's type is server-only).
@@ -68,17 +71,24 @@ pub struct ResourceView {
     pub history: Vec<HistoryLine>,
 }
 
+/// `tenant`: empty for the signed-in admin's own directory, the tenant's slug for vendor
+/// staff (whose read is recorded in the tenant's trail).
 #[server(endpoint = "directory_resource")]
-pub async fn directory_resource(directory: String, kind: String, id: String) -> Result<ResourceView, PortalError> {
-    let admin = crate::portal::Admin::require().await?;
-    let directory_id = admin.directory(&directory).await?;
+pub async fn directory_resource(
+    directory: String,
+    kind: String,
+    id: String,
+    #[server(default)] tenant: String,
+) -> Result<ResourceView, PortalError> {
+    let viewed = if kind == "groups" { "a group's page" } else { "a user's page" };
+    let reader = crate::portal::DirectoryReader::require(&tenant, &directory, viewed).await?;
     let (kind, related_kind) = match kind.as_str() {
         "users" => (service::ResourceKind::User, store_kind::Kind::Group),
         "groups" => (service::ResourceKind::Group, store_kind::Kind::User),
         _ => return Err(PortalError::NotFound("There is no such page.".to_owned())),
     };
     let detail =
-        service::directory_browser::resource_detail(admin.store(), admin.tenant(), directory_id, kind, &id).await?;
+        service::directory_browser::resource_detail(&reader.store, reader.tenant, reader.directory, kind, &id).await?;
     let pretty = |value: &serde_json::Value| serde_json::to_string_pretty(value).unwrap_or_default();
     Ok(ResourceView {
         name: detail.name,
@@ -86,7 +96,11 @@ pub async fn directory_resource(directory: String, kind: String, id: String) -> 
         stored: pretty(&detail.stored),
         normalized: pretty(&detail.normalized),
         related_total: detail.related_total,
-        related: detail.related.into_iter().map(|(id, name)| (href(&directory, related_kind, &id), name)).collect(),
+        related: detail
+            .related
+            .into_iter()
+            .map(|(id, name)| (reader.resource_page(segment(related_kind), &id), name))
+            .collect(),
         history: detail
             .history
             .into_iter()
@@ -102,27 +116,49 @@ pub async fn directory_resource(directory: String, kind: String, id: String) -> 
 /// `/admin/directories/{id}/users/{user}`
 #[component]
 pub fn UserPage() -> impl IntoView {
-    view! { <SignedInAdmin page=|admin| view! { <ResourcePageView admin kind="users"/> }.into_any()/> }
+    view! { <SignedInAdmin page=|admin| view! { <AdminTopBar admin/><ResourcePageView kind="users"/> }.into_any()/> }
 }
 
 /// `/admin/directories/{id}/groups/{group}`
 #[component]
 pub fn GroupPage() -> impl IntoView {
-    view! { <SignedInAdmin page=|admin| view! { <ResourcePageView admin kind="groups"/> }.into_any()/> }
+    view! { <SignedInAdmin page=|admin| view! { <AdminTopBar admin/><ResourcePageView kind="groups"/> }.into_any()/> }
 }
 
+/// `/tenants/{slug}/directories/{id}/users/{user}`: a user as vendor staff see it.
 #[component]
-fn ResourcePageView(admin: AdminView, kind: &'static str) -> impl IntoView {
+pub fn StaffUserPage() -> impl IntoView {
+    view! { <SignedIn page=|operator| view! { <TopBar operator/><ResourcePageView kind="users"/> }.into_any()/> }
+}
+
+/// `/tenants/{slug}/directories/{id}/groups/{group}`: a group as vendor staff see it.
+#[component]
+pub fn StaffGroupPage() -> impl IntoView {
+    view! { <SignedIn page=|operator| view! { <TopBar operator/><ResourcePageView kind="groups"/> }.into_any()/> }
+}
+
+/// The page's body, for the admin (no `slug` in the address) or vendor staff.
+#[component]
+fn ResourcePageView(kind: &'static str) -> impl IntoView {
     let params = use_params_map();
     let param = move |name: &str| params.read().get(name).unwrap_or_default();
     let directory = move || param("id");
+    let tenant = move || param("slug");
     let kind = move || kind.to_owned();
+    let back = move || {
+        if tenant().is_empty() {
+            format!("/admin/directories/{}", directory())
+        } else {
+            format!("/tenants/{}/directories/{}", tenant(), directory())
+        }
+    };
     // Loaded in the browser, like the dashboard it is opened from: its history grows.
-    let resource = LocalResource::new(move || directory_resource(directory(), kind(), param("resource")));
+    let resource = LocalResource::new(move || directory_resource(directory(), kind(), param("resource"), tenant()));
     view! {
-        <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
-            <A href=move || format!("/admin/directories/{}", directory()) attr:class="text-sm font-medium text-indigo-700 hover:text-indigo-600">"← Dashboard"</A>
+            <A href=back attr:class="text-sm font-medium text-indigo-700 hover:text-indigo-600">
+                {move || if tenant().is_empty() { "← Dashboard" } else { "← Users, groups and activity" }}
+            </A>
             {move || {
                 let Some(loaded) = resource.get() else { return view! { <Skeleton/> }.into_any() };
                 let (related_title, empty) = if kind() == "users" { ("Groups", "In no group.") } else { ("Members", "No members.") };
@@ -165,12 +201,12 @@ fn ResourcePageView(admin: AdminView, kind: &'static str) -> impl IntoView {
                         <div class="grid gap-8 lg:grid-cols-2">
                             <section class=CARD aria-labelledby="stored-heading">
                                 <h2 id="stored-heading" class="text-lg font-semibold">"As your identity provider stored it"</h2>
-                                <pre id="stored" class="mt-3 max-h-96 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">{resource.stored}</pre>
+                                <pre id="stored" tabindex="0" class="mt-3 max-h-96 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">{resource.stored}</pre>
                             </section>
                             <section class=CARD aria-labelledby="normalized-heading">
                                 <h2 id="normalized-heading" class="text-lg font-semibold">"As the product reads it"</h2>
                                 <p class="mt-1 text-sm text-slate-600">"Normalized, with your attribute mapping and roles applied."</p>
-                                <pre id="normalized" class="mt-3 max-h-96 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">{resource.normalized}</pre>
+                                <pre id="normalized" tabindex="0" class="mt-3 max-h-96 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">{resource.normalized}</pre>
                             </section>
                         </div>
                     }.into_any(),

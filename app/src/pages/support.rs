@@ -48,6 +48,9 @@ pub struct FailureView {
     pub explanation: String,
     pub request: String,
     pub response: String,
+    /// For a uniqueness conflict: the page of the user or group it collided with, and its
+    /// name.
+    pub existing: Option<(String, String)>,
 }
 
 /// A non-human identity without an active owner, in the support console's list.
@@ -126,7 +129,12 @@ pub async fn support_failure(tenant: String, seq: i64) -> Result<FailureView, Po
         pretty(&detail.request)
     };
     let response = if detail.response.is_null() { "No body.".to_owned() } else { pretty(&detail.response) };
+    let existing = detail.existing.zip(detail.failure.directory).map(|((kind, id, name), directory)| {
+        let segment = crate::pages::resource::segment(kind.into());
+        (format!("/tenants/{}/directories/{directory}/{segment}/{id}", detail.failure.tenant_slug), name)
+    });
     Ok(FailureView {
+        existing,
         cause: detail.failure.cause.label().to_owned(),
         row: server::row(detail.failure),
         explanation: detail.explanation,
@@ -489,6 +497,20 @@ fn FailureDetail(view: FailureView) -> impl IntoView {
                 {format!("Tenant {}, directory {}, {}. Cause: {}.", view.row.tenant, view.row.directory, view.row.time, view.cause)}
             </p>
             <p id="fix-hint" class="mt-4 rounded-lg bg-amber-50 p-4 text-sm text-amber-900">{view.explanation}</p>
+            {view.existing.map(|(href, name)| view! {
+                <p id="existing-resource" class="mt-3 text-sm">
+                    "It collided with "
+                    <a href=href class="font-medium text-indigo-700 hover:text-indigo-600">{name}</a>
+                    ", which is already stored."
+                </p>
+            })}
+            <p class="mt-3 flex flex-wrap gap-4 text-sm">
+                <a href=format!("/tenants/{}", view.row.tenant) class="font-medium text-indigo-700 hover:text-indigo-600">"The tenant"</a>
+                {(!view.row.directory.is_empty()).then(|| view! {
+                    <a href=format!("/tenants/{}/directories/{}", view.row.tenant, view.row.directory) class="font-medium text-indigo-700 hover:text-indigo-600">"Its users and activity"</a>
+                })}
+                <a href=format!("/tenants/{}/audit", view.row.tenant) class="font-medium text-indigo-700 hover:text-indigo-600">"Its audit trail"</a>
+            </p>
             <div class="mt-4 grid gap-4 lg:grid-cols-2">
                 <div>
                     <h3 class="text-sm font-semibold">"Request (secrets redacted)"</h3>

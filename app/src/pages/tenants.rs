@@ -401,6 +401,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                     match detail.await {
                         Ok(Some(tenant)) => {
                             let link_slug = tenant.slug.clone();
+                            let row_slug = tenant.slug.clone();
                             let sso = tenant.sso.clone();
                             view! {
                             <div>
@@ -409,7 +410,10 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                 <p class="font-mono text-sm text-slate-600">{tenant.slug.clone()}</p>
                             </div>
                             <section class=CARD aria-labelledby="directories-heading">
-                                <h2 id="directories-heading" class="text-lg font-semibold">"Directories"</h2>
+                                <div class="flex flex-wrap items-center justify-between gap-3">
+                                    <h2 id="directories-heading" class="text-lg font-semibold">"Directories"</h2>
+                                    <A href=format!("/tenants/{}/audit", tenant.slug) attr:id="tenant-audit" attr:class="text-sm font-medium text-indigo-700 hover:text-indigo-600">"Audit trail →"</A>
+                                </div>
                                 <DeletionOutcome delete/>
                                 {if tenant.directories.is_empty() {
                                     view! { <p id="no-directories" class="mt-2 text-sm text-slate-600">"No identity provider is connected yet."</p> }.into_any()
@@ -418,6 +422,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                         <ul id="directory-list" class="mt-4 divide-y divide-slate-100">
                                             {tenant.directories.into_iter().map(|directory| {
                                                 let (health, tone) = directory.health();
+                                                let link_slug_row = row_slug.clone();
                                                 let row_id = directory.id.clone();
                                                 view! {
                                                 <li class="py-3" data-directory=row_id>
@@ -434,6 +439,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                                     </dl>
                                                     <p class="mt-2 break-all font-mono text-xs text-slate-600">{directory.scim_base_url}</p>
                                                     <p class="text-xs text-slate-500">{format!("Created {}", directory.created)}</p>
+                                                    <A href=format!("/tenants/{}/directories/{}", link_slug_row, directory.id) attr:class="directory-browse mt-1 inline-block text-sm font-medium text-indigo-700 hover:text-indigo-600">"Users, groups and activity →"</A>
                                                     <Show when=move || may_change>
                                                         <DeleteDirectoryForm directory=directory.id.clone() name=directory.idp.clone() delete/>
                                                     </Show>

@@ -194,6 +194,66 @@ impl Operator {
     }
 }
 
+/// Someone reading a directory's users, groups and activity: the tenant's admin (`tenant`
+/// empty) or vendor staff of either role naming the tenant by its slug. A staff read is
+/// recorded in the tenant's trail (`support.viewed_directory`) before anything is read.
+#[derive(Debug, Clone)]
+pub struct DirectoryReader {
+    pub store: Store,
+    pub tenant: TenantId,
+    pub directory: DirectoryId,
+    pub now: DateTime<Utc>,
+    /// Where this reader's pages of the directory are: `/admin/directories/{id}`, or
+    /// `/tenants/{slug}/directories/{id}` for staff.
+    pub pages: String,
+}
+
+impl DirectoryReader {
+    /// The reader of `directory` of `tenant` (empty for the signed-in admin's own), having
+    /// recorded a staff read of `viewed` (what the page shows).
+    pub async fn require(tenant: &str, directory: &str, viewed: &str) -> Result<Self, PortalError> {
+        if tenant.is_empty() {
+            let admin = Admin::require().await?;
+            let id = admin.directory(directory).await?;
+            return Ok(Self {
+                store: admin.store().clone(),
+                tenant: admin.tenant(),
+                directory: id,
+                now: admin.portal.now(),
+                pages: format!("/admin/directories/{id}"),
+            });
+        }
+        let operator = Operator::require().await?;
+        let tenant_id = operator.tenant(tenant).await?;
+        let id = directory_id(directory)?;
+        service::onboarding::directory_setup(operator.store(), tenant_id, id).await?;
+        let now = operator.portal.now();
+        let detail = serde_json::json!({ "directory": id.to_string() });
+        service::support::record_view(
+            operator.store(),
+            tenant_id,
+            &operator.actor(),
+            "support.viewed_directory",
+            viewed,
+            detail,
+            now,
+        )
+        .await?;
+        Ok(Self {
+            store: operator.store().clone(),
+            tenant: tenant_id,
+            directory: id,
+            now,
+            pages: format!("/tenants/{tenant}/directories/{id}"),
+        })
+    }
+
+    /// The page of a user (`users`) or group (`groups`) of the directory.
+    pub fn resource_page(&self, segment: &str, id: &str) -> String {
+        format!("{}/{segment}/{id}", self.pages)
+    }
+}
+
 /// A time as pages show it, to the minute, or `never`.
 pub fn date_time(at: Option<DateTime<Utc>>) -> String {
     at.map_or_else(|| "never".to_owned(), |at| at.format("%Y-%m-%d %H:%M UTC").to_string())

@@ -145,6 +145,64 @@ async fn the_trail_the_dashboard_and_a_users_page_say_what_happened_in_words(db:
     assert_eq!(links[0]["state"], "used", "{links}");
     assert_eq!(links[0]["used_by"], "it-admin@globex.example");
 
+    // Vendor staff read the same from the tenant's page, and each read is in the trail.
+    let staff_activity =
+        server.json_call("/api/directory_activity", &[("directory", &directory), ("tenant", "globex")]).await;
+    assert_eq!(
+        staff_activity["lines"],
+        activity["lines"]
+            .clone()
+            .as_array()
+            .map(|lines| {
+                lines
+                    .iter()
+                    .map(|line| {
+                        let mut line = line.clone();
+                        line["subject_href"] = line["subject_href"].as_str().map_or(Value::Null, |href| {
+                            json!(href.replace("/admin/directories/", "/tenants/globex/directories/"))
+                        });
+                        line
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .map(Value::from)
+            .unwrap()
+    );
+    let staff_bob = server
+        .json_call(
+            "/api/directory_resource",
+            &[("directory", &directory), ("kind", "users"), ("id", &bob), ("tenant", "globex")],
+        )
+        .await;
+    assert_eq!(staff_bob["history"], page["history"]);
+    assert_eq!(staff_bob["related"][0][0], format!("/tenants/globex/directories/{directory}/groups/{group}"));
+    let staff_trail =
+        server.json_call("/api/audit_records", &[("filters[operation]", "support"), ("tenant", "globex")]).await;
+    let staff_reads: Vec<&str> =
+        staff_trail["rows"].as_array().unwrap().iter().map(|row| row["action"].as_str().unwrap()).collect();
+    assert!(staff_reads.contains(&"support.viewed_directory"), "{staff_reads:?}");
+    assert!(
+        staff_reads.contains(&"support.viewed_audit"),
+        "the trail's own reading is recorded first: {staff_reads:?}"
+    );
+    let staff_row =
+        staff_trail["rows"].as_array().unwrap().iter().find(|row| row["action"] == "support.viewed_directory").unwrap();
+    assert_eq!(staff_row["by"], "ops@vendor.example (vendor operator)", "{staff_row}");
+    // A tenant admin cannot name another tenant to read it.
+    let sideways = other_tenant_call(&server, &directory).await;
+    assert_eq!(sideways, 401);
+
+    // Support investigating the conflict is pointed at the user it collided with.
+    let conflict = rows.iter().find(|row| row["status"] == 409).unwrap();
+    let tenant_id = db.store.tenant_by_slug(&"globex".parse().unwrap()).await.unwrap().unwrap().id.to_string();
+    let seq = conflict["seq"].as_i64().unwrap().to_string();
+    let failure = server.json_call("/api/support_failure", &[("tenant", &tenant_id), ("seq", &seq)]).await;
+    assert_eq!(
+        failure["existing"],
+        json!([format!("/tenants/globex/directories/{directory}/users/{alice}"), "alice.smith@globex.example"]),
+        "{failure}"
+    );
+
     // Nobody else's, and nothing that is not stored.
     let missing =
         admin.call("/api/directory_resource", &[("directory", &directory), ("kind", "users"), ("id", "nobody")]).await;
@@ -156,4 +214,11 @@ async fn the_trail_the_dashboard_and_a_users_page_say_what_happened_in_words(db:
     assert_eq!(foreign.status(), 404);
     let foreign = other.call("/api/directory_activity", &[("directory", &directory)]).await;
     assert_eq!(foreign.status(), 404);
+}
+
+/// What a tenant admin gets when naming another tenant's slug to read its directory.
+async fn other_tenant_call(server: &TestServer, directory: &str) -> u16 {
+    let outsider = admin_of(server, "hooli", "it@hooli.example").await;
+    let answer = outsider.call("/api/directory_activity", &[("directory", directory), ("tenant", "globex")]).await;
+    answer.status().as_u16()
 }

@@ -24,17 +24,17 @@ pub fn instructions(idp: &str, step: &str) -> Vec<&'static str> {
         ("okta", "endpoint") => &[
             "In the Okta Admin Console, open Applications → Applications → Create App Integration, choose SAML 2.0 or OIDC, and finish the app.",
             "On the app's General tab, click Edit under App Settings and select Enable SCIM provisioning.",
-            "On the new Provisioning tab → Integration, paste the SCIM base URL below into SCIM connector base URL.",
+            "On the new Provisioning tab → Integration, paste the SCIM base URL above into SCIM connector base URL.",
             "Set Unique identifier field for users to userName, and tick Push New Users, Push Profile Updates and Push Groups.",
         ],
         ("okta", "token") => &[
             "Still under Provisioning → Integration, set Authentication Mode to HTTP Header.",
-            "Paste the token below into Authorization (Okta adds the word Bearer itself).",
+            "Paste the token above into Authorization (Okta adds the word Bearer itself).",
             "Click Test Connector Configuration, then Save. Okta's test request turns this page green.",
         ],
         ("okta", "mapping") => &[
             "Open Provisioning → To App and enable Create Users, Update User Attributes and Deactivate Users.",
-            "Scroll to the attribute mappings: Okta names its sources user.login, user.firstName and so on, as in the left column here.",
+            "Scroll to the attribute mappings: Okta names its sources user.login, user.firstName and so on, as in the right-hand column below.",
         ],
         ("okta", "test") => &[
             "Assign a test user to the app (Assignments → Assign → Assign to People), or push a group (Push Groups).",
@@ -43,16 +43,16 @@ pub fn instructions(idp: &str, step: &str) -> Vec<&'static str> {
         ("entra", "endpoint") => &[
             "In the Microsoft Entra admin center, open Enterprise applications → New application → Create your own application (Integrate any other application you don't find in the gallery).",
             "In the new app, open Provisioning → Get started and set Provisioning Mode to Automatic.",
-            "Under Admin Credentials, paste the SCIM base URL below into Tenant URL.",
+            "Under Admin Credentials, paste the SCIM base URL above into Tenant URL.",
         ],
         ("entra", "token") => &[
-            "Paste the token below into Secret Token, under Admin Credentials.",
+            "Paste the token above into Secret Token, under Admin Credentials.",
             "Click Test Connection. Entra sends a request for a random user; this page turns green when it arrives.",
             "Click Save.",
         ],
         ("entra", "mapping") => &[
             "Open Provisioning → Mappings → Provision Microsoft Entra ID Users.",
-            "Entra's default sources are listed on the left below (userPrincipalName, mailNickname…). Change a row here if you changed it there.",
+            "Entra's default sources are in the right-hand column below (userPrincipalName, mailNickname…). Change a row here if you changed it there.",
         ],
         ("entra", "test") => &[
             "Assign a user under Users and groups, then use Provision on demand to provision that user now rather than waiting up to 40 minutes for the next cycle.",
@@ -61,10 +61,10 @@ pub fn instructions(idp: &str, step: &str) -> Vec<&'static str> {
         ("google", "endpoint") => &[
             "In the Google Admin console, open Apps → Web and mobile apps and add or open your custom SAML app.",
             "Open Auto-provisioning and click Set up auto-provisioning.",
-            "Paste the SCIM base URL below as the Endpoint URL.",
+            "Paste the SCIM base URL above as the Endpoint URL.",
         ],
         ("google", "token") => &[
-            "Paste the token below as the Access token.",
+            "Paste the token above as the Access token.",
             "Continue to the attribute mapping; Google sends its first request when auto-provisioning is turned on.",
         ],
         ("google", "mapping") => &[
@@ -76,10 +76,10 @@ pub fn instructions(idp: &str, step: &str) -> Vec<&'static str> {
         ],
         ("onelogin", "endpoint") => &[
             "In OneLogin Administration, open Applications → Add App and choose SCIM Provisioner with SAML (SCIM v2 Enterprise).",
-            "On the Configuration tab, paste the SCIM base URL below into SCIM Base URL.",
+            "On the Configuration tab, paste the SCIM base URL above into SCIM Base URL.",
         ],
         ("onelogin", "token") => {
-            &["Paste the token below into SCIM Bearer Token, click Save, then Enable under API Status."]
+            &["Paste the token above into SCIM Bearer Token, click Save, then Enable under API Status."]
         }
         ("onelogin", "mapping") => {
             &["On the Parameters tab, check that each SCIM field is filled from the OneLogin field listed below."]
@@ -89,10 +89,10 @@ pub fn instructions(idp: &str, step: &str) -> Vec<&'static str> {
         }
         ("jumpcloud", "endpoint") => &[
             "In the JumpCloud Admin Portal, open SSO Applications and add or open a custom application.",
-            "On its Identity Management tab, choose SCIM 2.0 and paste the SCIM base URL below into Base URL.",
+            "On its Identity Management tab, choose SCIM 2.0 and paste the SCIM base URL above into Base URL.",
         ],
         ("jumpcloud", "token") => &[
-            "Set Token Key to the token below, and Test User Email to a user that exists in JumpCloud.",
+            "Set Token Key to the token above, and Test User Email to a user that exists in JumpCloud.",
             "Click Test Connection, then Activate.",
         ],
         ("jumpcloud", "mapping") => {
@@ -101,25 +101,25 @@ pub fn instructions(idp: &str, step: &str) -> Vec<&'static str> {
         ("jumpcloud", "test") => &["Bind a user group to the application; its members are provisioned at once."],
         ("ping", "endpoint") => &[
             "In the PingFederate administrative console, open Applications → SP Connections and create or edit the connection.",
-            "Enable Outbound Provisioning and choose the SCIM connector; paste the SCIM base URL below as the SCIM URL, with SCIM Version 2.0.",
+            "Enable Outbound Provisioning and choose the SCIM connector; paste the SCIM base URL above as the SCIM URL, with SCIM Version 2.0.",
         ],
         ("ping", "token") => {
-            &["Set Authentication Method to OAuth 2 Bearer Token and paste the token below as Access Token."]
+            &["Set Authentication Method to OAuth 2 Bearer Token and paste the token above as Access Token."]
         }
         ("ping", "mapping") => &["On the Attribute Mapping page of the channel, map the LDAP attributes listed below."],
         ("ping", "test") => &["Activate the channel; PingFederate provisions on its next synchronization cycle."],
         ("rippling", "endpoint") => &[
             "In Rippling, open App Shop → Custom App and create the app with SCIM provisioning.",
-            "Paste the SCIM base URL below as the SCIM endpoint.",
+            "Paste the SCIM base URL above as the SCIM endpoint.",
         ],
-        ("rippling", "token") => &["Paste the token below as the bearer token and save."],
+        ("rippling", "token") => &["Paste the token above as the bearer token and save."],
         ("rippling", "mapping") => &["Check Rippling's employee fields against the sources listed below."],
         ("rippling", "test") => &["Grant the app to a test employee; Rippling provisions at once."],
         (_, "endpoint") => &[
-            "Configure your SCIM client with the base URL below. It serves /Users, /Groups, /Bulk, /.search and the discovery endpoints.",
+            "Configure your SCIM client with the base URL above. It serves /Users, /Groups, /Bulk, /.search and the discovery endpoints.",
         ],
         (_, "token") => &[
-            "Send the token below in every request as Authorization: Bearer <token>, or use the OAuth 2.0 client credentials grant.",
+            "Send the token above in every request as Authorization: Bearer <token>, or use the OAuth 2.0 client credentials grant.",
         ],
         (_, "mapping") => {
             &["A generic client sends SCIM attributes under their own names, so each source below is the SCIM name."]
@@ -143,5 +143,22 @@ mod tests {
         assert!(instructions("okta", "endpoint").iter().any(|line| line.contains("SCIM connector base URL")));
         assert!(instructions("entra", "endpoint").iter().any(|line| line.contains("Tenant URL")));
         assert!(instructions("entra", "token").iter().any(|line| line.contains("Secret Token")));
+    }
+
+    /// The endpoint and token steps show the address and the token above their
+    /// instructions; the mapping table, below them, has the identity provider's sources in
+    /// its right-hand column.
+    #[test]
+    fn instructions_point_where_the_page_shows_things() {
+        for (idp, _, _) in identity_providers() {
+            for step in ["endpoint", "token"] {
+                for line in instructions(idp, step) {
+                    assert!(!line.contains("below"), "{idp} {step}: {line}");
+                }
+            }
+            for line in instructions(idp, "mapping") {
+                assert!(!line.contains("left") && !line.contains("above"), "{idp} mapping: {line}");
+            }
+        }
     }
 }

@@ -501,7 +501,7 @@ fn SamplePreview(sample: String) -> impl IntoView {
         <p class="mt-1 text-xs text-slate-500">"No users have been provisioned yet, so this is a made-up person. Once users arrive, the preview shows them."</p>
         <details class="mt-2">
             <summary class="cursor-pointer text-sm text-slate-600">"Show the stored form"</summary>
-            <pre id="mapping-preview" class="mt-2 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100">{sample}</pre>
+            <pre id="mapping-preview" tabindex="0" class="mt-2 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100">{sample}</pre>
         </details>
     }
 }
@@ -520,7 +520,7 @@ fn StoredUsersPreview(preview: StoredPreviewView) -> impl IntoView {
                 <li>
                     <details>
                         <summary class="cursor-pointer font-mono text-xs text-slate-700">{user_name}</summary>
-                        <pre class="mt-1 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100">{normalized}</pre>
+                        <pre tabindex="0" class="mt-1 overflow-x-auto rounded-lg bg-slate-900 p-3 text-xs text-slate-100">{normalized}</pre>
                     </details>
                 </li>
             }).collect_view()}
