@@ -27,28 +27,44 @@ function user(userName, displayName) {
   return { schemas: [USER], userName, displayName, active: true, emails: [{ value: userName, type: 'work', primary: true }] };
 }
 
-// The page is no wider than a phone's 390 px: nothing scrolls sideways.
+// Pages wider than a phone's 390 px (nothing may scroll sideways), with what sticks out;
+// collected over the whole walk and asserted at its end, so one run names them all.
+const tooWide = [];
 async function fitsAPhone(page, what) {
-  const widest = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(widest <= 390, `${what} is ${widest} px wide at a 390 px viewport`);
+  const found = await page.evaluate(() => {
+    const width = document.documentElement.scrollWidth;
+    // What reaches past the edge outside any scrolling box (a table scrolling in its card is fine).
+    const clipped = (element) => {
+      for (let parent = element.parentElement; parent && parent !== document.body; parent = parent.parentElement) {
+        if (getComputedStyle(parent).overflowX !== 'visible') return true;
+      }
+      return false;
+    };
+    const culprits = [...document.querySelectorAll('body *')]
+      .filter((element) => element.getBoundingClientRect().right > 390.5 && !clipped(element))
+      .slice(-4)
+      .map((element) => `${element.tagName.toLowerCase()}#${element.id}.${[...element.classList].join('.')}`.slice(0, 120));
+    return { width, culprits };
+  });
+  if (found.width > 390) tooWide.push(`${what} is ${found.width} px wide: ${found.culprits.join(' | ')}`);
 }
 
 test('the dashboard says what happened in words, live, and opens a user with its history', async () => {
-  const link = await setupLinkFor(operatorPage, 'oscorp');
-  const admin = await acceptSetupLink(browser, link, 'it@oscorp.example', false);
+  const link = await setupLinkFor(operatorPage, 'nakatomi');
+  const admin = await acceptSetupLink(browser, link, 'it@nakatomi.example', false);
   const { scimBase, token } = await directoryWithToken(admin);
   const directory = scimBase.split('/').pop();
-  const alice = await scim('POST', `${scimBase}/Users`, token, user('alice@oscorp.example', 'Alice Smith'));
+  const alice = await scim('POST', `${scimBase}/Users`, token, user('alice@nakatomi.example', 'Alice Smith'));
   assert.equal(alice.status, 201, alice.body);
   const aliceId = JSON.parse(alice.body).id;
 
   await admin.goto(`${baseUrl}/admin/directories/${directory}`, { waitUntil: 'networkidle' });
   await admin.waitForSelector('#activity', { timeout: 10_000 });
-  assert.match(await admin.textContent('#activity'), /Created user Alice Smith \(alice@oscorp\.example\)/);
-  assert.match(await admin.textContent('#activity'), /Okta \(token ‘Issued by it@oscorp\.example in the setup wizard’\)/);
+  assert.match(await admin.textContent('#activity'), /Created user Alice Smith \(alice@nakatomi\.example\)/);
+  assert.match(await admin.textContent('#activity'), /Okta \(token ‘Issued by it@nakatomi\.example in the setup wizard’\)/);
 
   // The identity provider goes on while the page stays open: no reload.
-  const bob = await scim('POST', `${scimBase}/Users`, token, user('bob@oscorp.example', 'Bob Jones'));
+  const bob = await scim('POST', `${scimBase}/Users`, token, user('bob@nakatomi.example', 'Bob Jones'));
   const bobId = JSON.parse(bob.body).id;
   const group = await scim('POST', `${scimBase}/Groups`, token,
     { schemas: [GROUP], displayName: 'Umbrella Research', members: [{ value: aliceId }, { value: bobId }] });
@@ -57,15 +73,15 @@ test('the dashboard says what happened in words, live, and opens a user with its
   const deactivated = await scim('PATCH', `${scimBase}/Users/${bobId}`, token,
     { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] });
   assert.equal(deactivated.status, 200, deactivated.body);
-  const taken = await scim('POST', `${scimBase}/Users`, token, user('alice@oscorp.example', 'Alice Again'));
+  const taken = await scim('POST', `${scimBase}/Users`, token, user('alice@nakatomi.example', 'Alice Again'));
   assert.equal(taken.status, 409);
 
-  await admin.waitForSelector('#activity >> text=Deactivated Bob Jones (bob@oscorp.example)', { timeout: 20_000 });
+  await admin.waitForSelector('#activity >> text=Deactivated Bob Jones (bob@nakatomi.example)', { timeout: 20_000 });
   await admin.waitForSelector('#activity >> text=Created group Umbrella Research with 2 members', { timeout: 20_000 });
-  await admin.waitForSelector('#users-table >> text=bob@oscorp.example', { timeout: 20_000 });
+  await admin.waitForSelector('#users-table >> text=bob@nakatomi.example', { timeout: 20_000 });
   const failure = admin.locator('#activity li[data-ok="false"]').first();
   await failure.waitFor({ timeout: 20_000 });
-  assert.match(await failure.textContent(), /Could not create user alice@oscorp\.example \(409/);
+  assert.match(await failure.textContent(), /Could not create user alice@nakatomi\.example \(409/);
   assert.match(await failure.locator('.activity-cause').textContent(), /^Uniqueness/);
   await admin.waitForSelector('#chart-caption >> text=/5 requests and 1 failure over the last 24 hours/', { timeout: 20_000 });
   await admin.click('#chart-week');
@@ -79,9 +95,9 @@ test('the dashboard says what happened in words, live, and opens a user with its
   await admin.click(`#users-table a[href$="/users/${bobId}"]`);
   await admin.waitForURL(`${baseUrl}/admin/directories/${directory}/users/${bobId}`);
   await admin.waitForSelector('#history', { timeout: 10_000 });
-  assert.equal(await admin.textContent('#resource-heading'), 'bob@oscorp.example');
+  assert.equal(await admin.textContent('#resource-heading'), 'bob@nakatomi.example');
   const history = await admin.$$eval('#history li p:first-child', (items) => items.map((item) => item.textContent));
-  assert.deepEqual(history, ['Deactivated Bob Jones (bob@oscorp.example)', 'Created user Bob Jones (bob@oscorp.example)']);
+  assert.deepEqual(history, ['Deactivated Bob Jones (bob@nakatomi.example)', 'Created user Bob Jones (bob@nakatomi.example)']);
   assert.match(await admin.textContent('#normalized'), /"state": "inactive"/);
   assert.match(await admin.textContent('#stored'), /"displayName": "Bob Jones"/);
   assert.equal(await admin.textContent('#related'), 'Umbrella Research');
@@ -95,14 +111,14 @@ test('the dashboard says what happened in words, live, and opens a user with its
   await admin.click('#related a');
   await admin.waitForURL(`${baseUrl}/admin/directories/${directory}/groups/${groupId}`);
   await admin.waitForSelector('#related', { timeout: 10_000 });
-  assert.match(await admin.textContent('#related'), /alice@oscorp\.example[\s\S]*bob@oscorp\.example/);
+  assert.match(await admin.textContent('#related'), /alice@nakatomi\.example[\s\S]*bob@nakatomi\.example/);
   await expectAccessible(admin, "a group's page");
 
   // The audit trail in the same words, the raw request one click away.
   await admin.goto(`${baseUrl}/admin/audit`, { waitUntil: 'networkidle' });
   await admin.waitForSelector('#audit-table', { timeout: 10_000 });
-  const row = admin.locator('#audit-table tbody tr', { hasText: 'Deactivated Bob Jones (bob@oscorp.example)' }).first();
-  assert.match(await row.textContent(), /Okta \(token ‘Issued by it@oscorp\.example in the setup wizard’\)/);
+  const row = admin.locator('#audit-table tbody tr', { hasText: 'Deactivated Bob Jones (bob@nakatomi.example)' }).first();
+  assert.match(await row.textContent(), /Okta \(token ‘Issued by it@nakatomi\.example in the setup wizard’\)/);
   assert.equal(await row.locator('details').getAttribute('open'), null, 'the raw record starts folded');
   await row.locator('details summary').click();
   assert.match(await row.locator('details').textContent(), /PATCH \/scim\/v2\/[0-9a-f-]{36}\/Users\/[0-9a-f-]{36}/);
@@ -125,7 +141,7 @@ test('the dashboard says what happened in words, live, and opens a user with its
   await admin.close();
 
   // The operator sees where the tenant's onboarding stands, at a glance.
-  await operatorPage.goto(`${baseUrl}/tenants/oscorp`, { waitUntil: 'networkidle' });
+  await operatorPage.goto(`${baseUrl}/tenants/nakatomi`, { waitUntil: 'networkidle' });
   const tenantRow = operatorPage.locator(`#directory-list li[data-directory="${directory}"]`);
   await tenantRow.waitFor({ timeout: 10_000 });
   const status = await tenantRow.textContent();
@@ -134,33 +150,37 @@ test('the dashboard says what happened in words, live, and opens a user with its
   assert.match(status, /1 active, 1 deactivated/);
   assert.match(status, /Some failures|Failing/);
   await operatorPage.waitForSelector('#setup-link-list', { timeout: 10_000 });
-  assert.match(await operatorPage.textContent('#setup-link-list'), /used by it@oscorp\.example on/);
+  assert.match(await operatorPage.textContent('#setup-link-list'), /used by it@nakatomi\.example on/);
   await expectAccessible(operatorPage, "the operator's tenant page");
 
   // From there, staff read the directory's users and activity and the tenant's trail.
   await tenantRow.locator('a.directory-browse').click();
-  await operatorPage.waitForURL(`${baseUrl}/tenants/oscorp/directories/${directory}`);
-  await operatorPage.waitForSelector('#activity >> text=Deactivated Bob Jones (bob@oscorp.example)', { timeout: 10_000 });
-  await operatorPage.waitForSelector('#users-table >> text=bob@oscorp.example');
+  await operatorPage.waitForURL(`${baseUrl}/tenants/nakatomi/directories/${directory}`);
+  await operatorPage.waitForSelector('#activity >> text=Deactivated Bob Jones (bob@nakatomi.example)', { timeout: 10_000 });
+  await operatorPage.waitForSelector('#users-table >> text=bob@nakatomi.example');
   await expectAccessible(operatorPage, "staff's view of a directory");
   await operatorPage.click(`#users-table a[href$="/users/${bobId}"]`);
-  await operatorPage.waitForURL(`${baseUrl}/tenants/oscorp/directories/${directory}/users/${bobId}`);
+  await operatorPage.waitForURL(`${baseUrl}/tenants/nakatomi/directories/${directory}/users/${bobId}`);
   await operatorPage.waitForSelector('#history', { timeout: 10_000 });
   assert.match(await operatorPage.textContent('#history'), /Deactivated Bob Jones/);
-  await operatorPage.goto(`${baseUrl}/tenants/oscorp`, { waitUntil: 'networkidle' });
+  await operatorPage.goto(`${baseUrl}/tenants/nakatomi`, { waitUntil: 'networkidle' });
   await operatorPage.click('#tenant-audit');
-  await operatorPage.waitForURL(`${baseUrl}/tenants/oscorp/audit`);
+  await operatorPage.waitForURL(`${baseUrl}/tenants/nakatomi/audit`);
   await operatorPage.waitForSelector('#audit-table', { timeout: 10_000 });
   const staffRow = operatorPage.locator('#audit-table tbody tr', { hasText: 'Looked at directory activity' }).first();
   assert.match(await staffRow.textContent(), /operator@e2e\.example \(vendor operator\)/);
-  await operatorPage.fill('#audit-resource', 'bob@oscorp.example');
-  await operatorPage.waitForURL(/\/tenants\/oscorp\/audit\?resource=bob%40oscorp\.example/, { timeout: 10_000 });
-  await operatorPage.waitForSelector('#audit-table >> text=Created user Bob Jones (bob@oscorp.example)', { timeout: 10_000 });
+  await operatorPage.fill('#audit-resource', 'bob@nakatomi.example');
+  await operatorPage.waitForURL(/\/tenants\/nakatomi\/audit\?resource=bob%40nakatomi\.example/, { timeout: 10_000 });
+  await operatorPage.waitForSelector('#audit-table >> text=Created user Bob Jones (bob@nakatomi.example)', { timeout: 10_000 });
   await expectAccessible(operatorPage, "staff's view of the tenant's trail");
 
   // Every page of the operator's console, and the public ones, fit a phone too.
   await operatorPage.setViewportSize({ width: 390, height: 844 });
-  for (const path of ['/', '/tenants', '/tenants/oscorp', '/team', '/api-keys', '/account', '/roles', '/support', '/no/such/page']) {
+  for (const path of [
+    '/', '/tenants', '/tenants/nakatomi', '/tenants/nakatomi/audit', `/tenants/nakatomi/directories/${directory}`,
+    `/tenants/nakatomi/directories/${directory}/users/${bobId}`, '/team', '/api-keys', '/account', '/roles', '/support',
+    '/no/such/page',
+  ]) {
     await operatorPage.goto(`${baseUrl}${path}`, { waitUntil: 'networkidle' });
     await fitsAPhone(operatorPage, path);
   }
@@ -173,4 +193,5 @@ test('the dashboard says what happened in words, live, and opens a user with its
     await fitsAPhone(visitor, path);
   }
   await visitor.close();
+  assert.deepEqual(tooWide, [], 'pages wider than a 390 px phone');
 });

@@ -14,7 +14,7 @@ pub(crate) fn TopBar(operator: OperatorView) -> impl IntoView {
     view! {
         <div class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-4 py-3 text-sm sm:px-6">
-                <nav class="flex items-center gap-2" aria-label="Main">
+                <nav class="flex flex-wrap items-center gap-x-2 gap-y-1" aria-label="Main">
                     <span class="mr-3 font-semibold text-slate-900">"SCIM Portal"</span>
                     <A href="/" exact=true attr:class=link>"Status"</A>
                     <A href="/tenants" attr:class=link>"Tenants"</A>
@@ -37,7 +37,7 @@ pub(crate) fn AdminTopBar(admin: AdminView) -> impl IntoView {
     view! {
         <div class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-4 py-3 text-sm sm:px-6">
-                <nav class="flex items-center gap-3" aria-label="Main">
+                <nav class="flex flex-wrap items-center gap-x-3 gap-y-1" aria-label="Main">
                     <A href="/admin" attr:class="font-semibold text-slate-900">{admin.tenant_name}</A>
                     <span class="text-slate-400">"·"</span>
                     <A href="/admin" exact=true attr:class="text-slate-600 hover:text-slate-900 aria-[current=page]:font-semibold aria-[current=page]:text-indigo-700">"Directory sync"</A>

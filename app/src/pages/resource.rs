@@ -199,11 +199,11 @@ fn ResourcePageView(kind: &'static str) -> impl IntoView {
                             </ol>
                         </section>
                         <div class="grid gap-8 lg:grid-cols-2">
-                            <section class=CARD aria-labelledby="stored-heading">
+                            <section class=format!("{CARD} min-w-0") aria-labelledby="stored-heading">
                                 <h2 id="stored-heading" class="text-lg font-semibold">"As your identity provider stored it"</h2>
                                 <pre id="stored" tabindex="0" class="mt-3 max-h-96 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">{resource.stored}</pre>
                             </section>
-                            <section class=CARD aria-labelledby="normalized-heading">
+                            <section class=format!("{CARD} min-w-0") aria-labelledby="normalized-heading">
                                 <h2 id="normalized-heading" class="text-lg font-semibold">"As the product reads it"</h2>
                                 <p class="mt-1 text-sm text-slate-600">"Normalized, with your attribute mapping and roles applied."</p>
                                 <pre id="normalized" tabindex="0" class="mt-3 max-h-96 overflow-auto rounded bg-slate-900 p-3 text-xs text-slate-100">{resource.normalized}</pre>

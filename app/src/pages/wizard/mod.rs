@@ -591,7 +591,7 @@ fn TestStep(state: WizardData, vendor: Option<VendorReturn>) -> impl IntoView {
             </div>
             {move || {
                 let dashboard = dashboard.clone();
-                let Some(loaded) = feed.get() else { return view! { <p class="text-sm text-slate-500">"Loading the live feed…"</p> }.into_any(); };
+                let Some(loaded) = feed.get() else { return view! { <Skeleton/> }.into_any(); };
                 match loaded {
                             Ok(feed) => view! { <LiveFeed feed dashboard vendor=vendor.clone()/> }.into_any(),
                             Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
