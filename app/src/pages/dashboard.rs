@@ -150,11 +150,15 @@ pub async fn directory_dashboard(directory: String) -> Result<DashboardView, Por
     let admin = Admin::require().await?;
     let id = directory_id(&directory)?;
     let setup = service::onboarding::directory_setup(admin.store(), admin.tenant(), id).await?;
-    let health = service::onboarding::sync_health(admin.store(), admin.tenant(), id, admin.portal.now()).await?;
+    let now = admin.portal.now();
+    // Like the wizard's live feed: the identity provider's first provisioning completes
+    // setup wherever the admin is looking (the dashboard follows the same live stream).
+    let completed = service::onboarding::complete_if_provisioned(admin.store(), admin.tenant(), id, now).await?;
+    let health = service::onboarding::sync_health(admin.store(), admin.tenant(), id, now).await?;
     Ok(DashboardView {
         idp_name: setup.directory.idp.display_name().to_owned(),
         scim_base_url: admin.portal.scim_base_url(id),
-        completed: setup.state.completed.is_some(),
+        completed,
         reached: setup.state.step,
         last_request: date_time(health.last_request_at),
         requests_24h: health.requests,

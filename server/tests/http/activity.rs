@@ -141,6 +141,12 @@ async fn the_trail_the_dashboard_and_a_users_page_say_what_happened_in_words(db:
         (Some(1), Some(1), Some(1))
     );
     assert_eq!((row["requests_24h"].as_i64(), row["failures_24h"].as_i64()), (Some(6), Some(1)));
+    // The dashboard, like the wizard's feed, completes setup once the identity provider
+    // has provisioned with one of the admin's tokens; the operator sees it at once.
+    let dashboard = admin.json("/api/directory_dashboard", &[("directory", &directory)]).await;
+    assert_eq!(dashboard["completed"], true, "{dashboard}");
+    let tenant = server.json_call("/api/tenant_detail", &[("slug", "globex")]).await;
+    assert!(tenant["directories"][0]["setup"].as_str().unwrap().starts_with("Setup complete on "), "{tenant}");
     let links = server.json_call("/api/list_setup_links", &[("tenant", "globex")]).await;
     assert_eq!(links[0]["state"], "used", "{links}");
     assert_eq!(links[0]["used_by"], "it-admin@globex.example");
