@@ -58,7 +58,11 @@ test('the dashboard says what happened in words, live, and opens a user with its
   assert.equal(alice.status, 201, alice.body);
   const aliceId = JSON.parse(alice.body).id;
 
+  // The page follows the directory's live request stream, which starts after the newest
+  // request recorded when it opens: the identity provider goes on only once it is open.
+  const streamOpen = admin.waitForResponse((response) => response.url().includes('/requests/stream'), { timeout: 15_000 });
   await admin.goto(`${baseUrl}/admin/directories/${directory}`, { waitUntil: 'networkidle' });
+  await streamOpen;
   await admin.waitForSelector('#activity', { timeout: 10_000 });
   assert.match(await admin.textContent('#activity'), /Created user Alice Smith \(alice@nakatomi\.example\)/);
   assert.match(await admin.textContent('#activity'), /Okta \(token ‘Issued by it@nakatomi\.example in the setup wizard’\)/);
