@@ -4,13 +4,16 @@
 //! live feed, dashboard and audit trail show these lines, with the raw record one click
 //! away.
 //!
-//! [`describe`] is pure; [`Names::for_records`] reads, in a few statements for a whole page
-//! of records, the names the records refer to by id (tokens, admins, users and groups).
+//! [`describe`] is pure; [`describe_records`] and [`describe_requests`] describe a page of
+//! records, reading in a few statements the names they refer to by id (tokens, admins, users
+//! and groups: [`Names::for_records`]).
 
 use std::collections::HashMap;
 
 use serde_json::Value;
-use store::{AuditOutcome, AuditRecord, DirectoryId, ResourceKind, SELF_TEST_ID_PREFIX, Store, TenantId};
+use store::{
+    AuditOutcome, AuditRecord, DirectoryId, DirectoryRequest, ResourceKind, SELF_TEST_ID_PREFIX, Store, TenantId,
+};
 
 use crate::ServiceError;
 
@@ -47,7 +50,7 @@ impl<'a> RecordFacts<'a> {
     }
 
     /// The facts of a directory's SCIM request as the live feeds read it.
-    pub fn of_request(request: &'a store::DirectoryRequest, directory: DirectoryId, detail: &'a Value) -> Self {
+    pub fn of_request(request: &'a DirectoryRequest, directory: DirectoryId, detail: &'a Value) -> Self {
         Self {
             action: "scim.request",
             actor: &request.actor,
@@ -141,17 +144,57 @@ impl Names {
         }
         ids.sort_unstable();
         ids.dedup();
-        for chunk in ids.chunks(500) {
-            for (id, kind, name) in scope.resource_names(chunk).await? {
-                names.resources.insert(id, (kind, name));
-            }
-        }
+        names.resources =
+            scope.resource_names(&ids).await?.into_iter().map(|(id, kind, name)| (id, (kind, name))).collect();
         Ok(names)
     }
 
     fn resource(&self, id: &str) -> Option<&(ResourceKind, String)> {
         self.resources.get(id)
     }
+}
+
+/// Each of `records` in words, with its detail parsed (the JSON the record keeps).
+pub async fn describe_records(
+    store: &Store,
+    tenant: TenantId,
+    records: &[AuditRecord],
+) -> Result<Vec<(Value, Activity)>, ServiceError> {
+    let details: Vec<Value> = records.iter().map(|record| parsed_detail(&record.detail)).collect();
+    let facts: Vec<RecordFacts<'_>> =
+        records.iter().zip(&details).map(|(record, detail)| RecordFacts::of(record, detail)).collect();
+    let activities = describe_all(store, tenant, &facts).await?;
+    Ok(details.into_iter().zip(activities).collect())
+}
+
+/// Each of a directory's SCIM requests (the live feeds' rows) in words.
+pub async fn describe_requests(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    requests: &[DirectoryRequest],
+) -> Result<Vec<Activity>, ServiceError> {
+    let details: Vec<Value> = requests.iter().map(|request| parsed_detail(&request.detail)).collect();
+    let facts: Vec<RecordFacts<'_>> = requests
+        .iter()
+        .zip(&details)
+        .map(|(request, detail)| RecordFacts::of_request(request, directory, detail))
+        .collect();
+    describe_all(store, tenant, &facts).await
+}
+
+/// A record's detail as JSON; an unreadable one reads as nothing kept.
+fn parsed_detail(detail: &str) -> Value {
+    serde_json::from_str(detail).unwrap_or_default()
+}
+
+async fn describe_all(
+    store: &Store,
+    tenant: TenantId,
+    facts: &[RecordFacts<'_>],
+) -> Result<Vec<Activity>, ServiceError> {
+    let names = Names::for_records(store, tenant, facts).await?;
+    Ok(facts.iter().map(|facts| describe(facts, &names)).collect())
 }
 
 /// The record in words.

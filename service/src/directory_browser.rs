@@ -153,7 +153,6 @@ pub async fn resource_detail(
     kind: ResourceKind,
     id: &str,
 ) -> Result<ResourceDetail, BrowseError> {
-    use crate::activity::{Names, RecordFacts, describe};
     use crate::directory_sync::{self, ids};
     let endpoint = portal_endpoint(store, tenant, directory, String::new()).await?.ok_or(BrowseError::NotFound)?;
     let stored = match endpoint.get(kind, id, &crate::provisioning::Projection::default()).await {
@@ -193,11 +192,8 @@ pub async fn resource_detail(
     let related_total = related_ids.len();
     related_ids.truncate(RELATED_SHOWN);
     // Members carry no `display` unless the client sent one: their stored names instead.
-    let mut named: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for chunk in related_ids.chunks(500) {
-        let names = store.tenant(tenant).resource_names(chunk).await.map_err(ServiceError::from)?;
-        named.extend(names.into_iter().map(|(id, _, name)| (id, name)));
-    }
+    let names = store.tenant(tenant).resource_names(&related_ids).await.map_err(ServiceError::from)?;
+    let named: std::collections::HashMap<String, String> = names.into_iter().map(|(id, _, name)| (id, name)).collect();
     let related = related_ids
         .into_iter()
         .map(|id| {
@@ -208,13 +204,9 @@ pub async fn resource_detail(
     let query =
         store::AuditQuery { resource_ids: vec![id.to_owned()], directory: Some(directory), ..Default::default() };
     let records = store.tenant(tenant).audit_page(&query, None, HISTORY).await.map_err(ServiceError::from)?;
-    let details: Vec<Value> =
-        records.iter().map(|record| serde_json::from_str(&record.detail).unwrap_or_default()).collect();
-    let facts: Vec<RecordFacts<'_>> =
-        records.iter().zip(&details).map(|(record, detail)| RecordFacts::of(record, detail)).collect();
-    let names = Names::for_records(store, tenant, &facts).await?;
+    let activities = crate::activity::describe_records(store, tenant, &records).await?;
     let history =
-        records.iter().zip(&facts).map(|(record, facts)| (record.occurred_at, describe(facts, &names))).collect();
+        records.iter().zip(activities).map(|(record, (_, activity))| (record.occurred_at, activity)).collect();
     Ok(ResourceDetail {
         kind,
         id: id.to_owned(),

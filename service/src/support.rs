@@ -350,9 +350,7 @@ async fn colliding_resource(
     let Ok(Some(endpoint)) = crate::provisioning::portal_endpoint(store, tenant, directory, String::new()).await else {
         return Ok(None);
     };
-    // A JSON string is a SCIM filter's string literal (RFC 7644 §3.4.2.2).
-    let literal = serde_json::to_string(name).map_err(|error| ServiceError::Internal(error.to_string()))?;
-    let filter = format!("{attribute} eq {literal}");
+    let filter = format!("{attribute} eq {}", crate::directory_sync::literal(name));
     let found = match endpoint.records(kind, Some(&filter), None, false, 1).await {
         Ok(page) => page.records.into_iter().next(),
         Err(crate::provisioning::ProvisioningError::Service(error)) => return Err(error),

@@ -111,9 +111,9 @@ pub async fn audit_records(
 ) -> Result<AuditPageView, PortalError> {
     // The admin's own trail, or (with the tenant's slug) vendor staff reading it, which the
     // trail itself records first, with the filters they used.
-    let (store, tenant_id, pages) = if tenant.is_empty() {
+    let (store, tenant_id) = if tenant.is_empty() {
         let admin = crate::portal::Admin::require().await?;
-        (admin.store().clone(), admin.tenant(), "/admin/directories".to_owned())
+        (admin.store().clone(), admin.tenant())
     } else {
         let operator = crate::portal::Operator::require().await?;
         let tenant_id = operator.tenant(&tenant).await?;
@@ -130,9 +130,9 @@ pub async fn audit_records(
             now,
         )
         .await?;
-        (operator.store().clone(), tenant_id, format!("/tenants/{tenant}/directories"))
+        (operator.store().clone(), tenant_id)
     };
-    let (store, tenant) = (&store, tenant_id);
+    let (store, slug, tenant) = (&store, tenant, tenant_id);
     let given = |value: String| Some(value).filter(|v| !v.trim().is_empty());
     let filters = service::audit::AuditFilters {
         since: given(filters.since),
@@ -149,27 +149,18 @@ pub async fn audit_records(
     let records = service::audit::page(store, tenant, &query, before, AUDIT_PAGE + 1).await?;
     let more = records.len() as i64 > AUDIT_PAGE;
     let records: Vec<_> = records.into_iter().take(usize::try_from(AUDIT_PAGE).unwrap_or(50)).collect();
-    let details: Vec<serde_json::Value> =
-        records.iter().map(|record| serde_json::from_str(&record.detail).unwrap_or_default()).collect();
-    let facts: Vec<_> = records
-        .iter()
-        .zip(&details)
-        .map(|(record, detail)| service::activity::RecordFacts::of(record, detail))
-        .collect();
-    let names = service::activity::Names::for_records(store, tenant, &facts).await?;
-    let activities: Vec<_> = facts.iter().map(|facts| service::activity::describe(facts, &names)).collect();
+    let described = service::activity::describe_records(store, tenant, &records).await?;
     let rows: Vec<AuditRowView> = records
         .into_iter()
-        .zip(details)
-        .zip(activities)
-        .map(|((record, detail), activity)| {
+        .zip(described)
+        .map(|(record, (detail, activity))| {
             let what = match (&record.method, &record.path) {
                 (Some(method), Some(path)) => format!("{method} {path}"),
                 _ => record.action.clone(),
             };
             let detail = serde_json::to_string_pretty(&detail).unwrap_or(record.detail);
             let subject_href = record.directory.zip(activity.subject).map(|(directory, subject)| {
-                format!("{pages}/{directory}/{}/{}", crate::pages::resource::segment(subject.kind.into()), subject.id)
+                crate::pages::resource::resource_page(&slug, &directory.to_string(), subject.kind.into(), &subject.id)
             });
             AuditRowView {
                 seq: record.seq,

@@ -97,20 +97,14 @@ pub async fn directory_activity(
     directory: String,
     #[server(default)] tenant: String,
 ) -> Result<ActivityView, PortalError> {
-    use service::activity::{Names, RecordFacts, describe};
     let reader = crate::portal::DirectoryReader::require(&tenant, &directory, "directory activity").await?;
     let (store, tenant, id, now) = (&reader.store, reader.tenant, reader.directory, reader.now);
     let requests = service::onboarding::recent_requests(store, tenant, id, 0, ACTIVITY_LINES).await?;
-    let details: Vec<serde_json::Value> =
-        requests.iter().map(|request| serde_json::from_str(&request.detail).unwrap_or_default()).collect();
-    let facts: Vec<RecordFacts<'_>> =
-        requests.iter().zip(&details).map(|(request, detail)| RecordFacts::of_request(request, id, detail)).collect();
-    let names = Names::for_records(store, tenant, &facts).await?;
+    let activities = service::activity::describe_requests(store, tenant, id, &requests).await?;
     let lines = requests
         .iter()
-        .zip(&facts)
-        .map(|(request, facts)| {
-            let activity = describe(facts, &names);
+        .zip(activities)
+        .map(|(request, activity)| {
             let cause = service::onboarding::failure_cause(request);
             ActivityLine {
                 seq: request.seq,
@@ -119,9 +113,7 @@ pub async fn directory_activity(
                 by: activity.by,
                 ok: cause.is_none(),
                 cause,
-                subject_href: activity.subject.map(|subject| {
-                    reader.resource_page(crate::pages::resource::segment(subject.kind.into()), &subject.id)
-                }),
+                subject_href: activity.subject.map(|subject| reader.resource_page(subject.kind, &subject.id)),
                 raw: format!("{} {} → {}", request.method, request.path, request.status),
             }
         })
@@ -142,6 +134,20 @@ pub async fn directory_activity(
     Ok(ActivityView { lines, hours: bars(hours, "%H:%M"), days: bars(days, "%a %-d %b") })
 }
 
+/// A directory's sync health over a day in a word, with its badge tone: what the dashboard
+/// and the operator's tenant page say of it.
+pub fn sync_health_badge(requests: i64, failures: i64) -> (&'static str, &'static str) {
+    if requests == 0 {
+        ("No requests today", "neutral")
+    } else if failures * 10 > requests {
+        ("Failing", "bad")
+    } else if failures > 0 {
+        ("Some failures", "warn")
+    } else {
+        ("Healthy", "good")
+    }
+}
+
 /// Resources per dashboard page.
 pub const DASHBOARD_PAGE: i64 = 20;
 
@@ -153,7 +159,9 @@ pub async fn directory_dashboard(directory: String) -> Result<DashboardView, Por
     let now = admin.portal.now();
     // Like the wizard's live feed: the identity provider's first provisioning completes
     // setup wherever the admin is looking (the dashboard follows the same live stream).
-    let completed = service::onboarding::complete_if_provisioned(admin.store(), admin.tenant(), id, now).await?;
+    // Checked only while it is not complete: once it is, it stays so.
+    let completed = setup.state.completed.is_some()
+        || service::onboarding::complete_if_provisioned(admin.store(), admin.tenant(), id, now).await?;
     let health = service::onboarding::sync_health(admin.store(), admin.tenant(), id, now).await?;
     Ok(DashboardView {
         idp_name: setup.directory.idp.display_name().to_owned(),
@@ -327,10 +335,7 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                             let error_rate = if summary.requests_24h == 0 { "—".to_owned() } else {
                                 format!("{:.1} %", summary.failures_24h as f64 * 100.0 / summary.requests_24h as f64)
                             };
-                            let health = if summary.requests_24h == 0 { ("No requests today", "neutral") }
-                                else if summary.failures_24h * 10 > summary.requests_24h { ("Failing", "bad") }
-                                else if summary.failures_24h > 0 { ("Some failures", "warn") }
-                                else { ("Healthy", "good") };
+                            let health = sync_health_badge(summary.requests_24h, summary.failures_24h);
                             view! {
                                 <div class="flex flex-wrap items-end justify-between gap-4">
                                     <div>
@@ -504,11 +509,7 @@ pub(crate) fn ResourceTable(
     let search = RwSignal::new(String::new());
     let start = RwSignal::new(1_i64);
     // The pages of its rows: the admin's, or staff's under the tenant.
-    let pages = if tenant.is_empty() {
-        format!("/admin/directories/{directory}")
-    } else {
-        format!("/tenants/{tenant}/directories/{directory}")
-    };
+    let pages = crate::pages::resource::directory_pages(&tenant, &directory);
     // Client-side only: a resource nested in the page's suspense would otherwise have to
     // match the server's render at hydration.
     let rows = LocalResource::new(move || {

@@ -20,9 +20,19 @@ pub fn segment(kind: store_kind::Kind) -> &'static str {
     }
 }
 
-/// The admin's page of a user or group of a directory.
-pub fn href(directory: &str, kind: store_kind::Kind, id: &str) -> String {
-    format!("/admin/directories/{directory}/{}/{id}", segment(kind))
+/// Where a reader's pages of a directory are: the admin's own (`tenant` empty) or, for
+/// vendor staff, under the tenant's slug.
+pub fn directory_pages(tenant: &str, directory: &str) -> String {
+    if tenant.is_empty() {
+        format!("/admin/directories/{directory}")
+    } else {
+        format!("/tenants/{tenant}/directories/{directory}")
+    }
+}
+
+/// The page of a user or group of that directory, for the same reader.
+pub fn resource_page(tenant: &str, directory: &str, kind: store_kind::Kind, id: &str) -> String {
+    format!("{}/{}/{id}", directory_pages(tenant, directory), segment(kind))
 }
 
 /// The resource kinds as this page names them (the store's type is server-only).
@@ -99,7 +109,7 @@ pub async fn directory_resource(
         related: detail
             .related
             .into_iter()
-            .map(|(id, name)| (reader.resource_page(segment(related_kind), &id), name))
+            .map(|(id, name)| (resource_page(&tenant, &directory, related_kind, &id), name))
             .collect(),
         history: detail
             .history
@@ -145,13 +155,7 @@ fn ResourcePageView(kind: &'static str) -> impl IntoView {
     let directory = move || param("id");
     let tenant = move || param("slug");
     let kind = move || kind.to_owned();
-    let back = move || {
-        if tenant().is_empty() {
-            format!("/admin/directories/{}", directory())
-        } else {
-            format!("/tenants/{}/directories/{}", tenant(), directory())
-        }
-    };
+    let back = move || directory_pages(&tenant(), &directory());
     // Loaded in the browser, like the dashboard it is opened from: its history grows.
     let resource = LocalResource::new(move || directory_resource(directory(), kind(), param("resource"), tenant()));
     view! {

@@ -130,8 +130,8 @@ pub async fn support_failure(tenant: String, seq: i64) -> Result<FailureView, Po
     };
     let response = if detail.response.is_null() { "No body.".to_owned() } else { pretty(&detail.response) };
     let existing = detail.existing.zip(detail.failure.directory).map(|((kind, id, name), directory)| {
-        let segment = crate::pages::resource::segment(kind.into());
-        (format!("/tenants/{}/directories/{directory}/{segment}/{id}", detail.failure.tenant_slug), name)
+        let slug = detail.failure.tenant_slug.to_string();
+        (crate::pages::resource::resource_page(&slug, &directory.to_string(), kind.into(), &id), name)
     });
     Ok(FailureView {
         existing,
@@ -507,7 +507,7 @@ fn FailureDetail(view: FailureView) -> impl IntoView {
             <p class="mt-3 flex flex-wrap gap-4 text-sm">
                 <a href=format!("/tenants/{}", view.row.tenant) class="font-medium text-indigo-700 hover:text-indigo-600">"The tenant"</a>
                 {(!view.row.directory.is_empty()).then(|| view! {
-                    <a href=format!("/tenants/{}/directories/{}", view.row.tenant, view.row.directory) class="font-medium text-indigo-700 hover:text-indigo-600">"Its users and activity"</a>
+                    <a href=crate::pages::resource::directory_pages(&view.row.tenant, &view.row.directory) class="font-medium text-indigo-700 hover:text-indigo-600">"Its users and activity"</a>
                 })}
                 <a href=format!("/tenants/{}/audit", view.row.tenant) class="font-medium text-indigo-700 hover:text-indigo-600">"Its audit trail"</a>
             </p>

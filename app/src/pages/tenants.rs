@@ -51,21 +51,6 @@ pub struct DirectoryRow {
     pub last_request: String,
 }
 
-impl DirectoryRow {
-    /// The sync health in a word and its badge tone, as the admin's dashboard says it.
-    pub fn health(&self) -> (&'static str, &'static str) {
-        if self.requests_24h == 0 {
-            ("No requests today", "neutral")
-        } else if self.failures_24h * 10 > self.requests_24h {
-            ("Failing", "bad")
-        } else if self.failures_24h > 0 {
-            ("Some failures", "warn")
-        } else {
-            ("Healthy", "good")
-        }
-    }
-}
-
 /// A tenant's page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantOverview {
@@ -421,7 +406,8 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                     view! {
                                         <ul id="directory-list" class="mt-4 divide-y divide-slate-100">
                                             {tenant.directories.into_iter().map(|directory| {
-                                                let (health, tone) = directory.health();
+                                                let (health, tone) =
+                                                    crate::pages::dashboard::sync_health_badge(directory.requests_24h, directory.failures_24h);
                                                 let link_slug_row = row_slug.clone();
                                                 let row_id = directory.id.clone();
                                                 view! {
@@ -439,7 +425,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                                     </dl>
                                                     <p class="mt-2 break-all font-mono text-xs text-slate-600">{directory.scim_base_url}</p>
                                                     <p class="text-xs text-slate-500">{format!("Created {}", directory.created)}</p>
-                                                    <A href=format!("/tenants/{}/directories/{}", link_slug_row, directory.id) attr:class="directory-browse mt-1 inline-block text-sm font-medium text-indigo-700 hover:text-indigo-600">"Users, groups and activity →"</A>
+                                                    <A href=crate::pages::resource::directory_pages(&link_slug_row, &directory.id) attr:class="directory-browse mt-1 inline-block text-sm font-medium text-indigo-700 hover:text-indigo-600">"Users, groups and activity →"</A>
                                                     <Show when=move || may_change>
                                                         <DeleteDirectoryForm directory=directory.id.clone() name=directory.idp.clone() delete/>
                                                     </Show>

@@ -203,9 +203,8 @@ pub struct DirectoryReader {
     pub tenant: TenantId,
     pub directory: DirectoryId,
     pub now: DateTime<Utc>,
-    /// Where this reader's pages of the directory are: `/admin/directories/{id}`, or
-    /// `/tenants/{slug}/directories/{id}` for staff.
-    pub pages: String,
+    /// The tenant's slug for staff; empty for the admin.
+    pub slug: String,
 }
 
 impl DirectoryReader {
@@ -220,7 +219,7 @@ impl DirectoryReader {
                 tenant: admin.tenant(),
                 directory: id,
                 now: admin.portal.now(),
-                pages: format!("/admin/directories/{id}"),
+                slug: String::new(),
             });
         }
         let operator = Operator::require().await?;
@@ -239,18 +238,12 @@ impl DirectoryReader {
             now,
         )
         .await?;
-        Ok(Self {
-            store: operator.store().clone(),
-            tenant: tenant_id,
-            directory: id,
-            now,
-            pages: format!("/tenants/{tenant}/directories/{id}"),
-        })
+        Ok(Self { store: operator.store().clone(), tenant: tenant_id, directory: id, now, slug: tenant.to_owned() })
     }
 
-    /// The page of a user (`users`) or group (`groups`) of the directory.
-    pub fn resource_page(&self, segment: &str, id: &str) -> String {
-        format!("{}/{segment}/{id}", self.pages)
+    /// This reader's page of a user or group of the directory.
+    pub fn resource_page(&self, kind: service::ResourceKind, id: &str) -> String {
+        crate::pages::resource::resource_page(&self.slug, &self.directory.to_string(), kind.into(), id)
     }
 }
 

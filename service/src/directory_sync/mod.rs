@@ -328,7 +328,7 @@ async fn scope_of(
 }
 
 /// A JSON string, as a SCIM filter literal (RFC 7644 §3.4.2.2 takes JSON values).
-fn literal(text: &str) -> String {
+pub(crate) fn literal(text: &str) -> String {
     Value::String(text.to_owned()).to_string()
 }
 

@@ -229,15 +229,7 @@ pub async fn sync_feed(directory: String, after: i64) -> Result<FeedView, Portal
     let completed =
         service::onboarding::complete_if_provisioned(admin.store(), admin.tenant(), id, admin.portal.now()).await?;
     let connection = service::onboarding::current_connection(admin.store(), admin.tenant(), id).await?;
-    let details: Vec<serde_json::Value> =
-        requests.iter().map(|request| serde_json::from_str(&request.detail).unwrap_or_default()).collect();
-    let facts: Vec<service::activity::RecordFacts<'_>> = requests
-        .iter()
-        .zip(&details)
-        .map(|(request, detail)| service::activity::RecordFacts::of_request(request, id, detail))
-        .collect();
-    let names = service::activity::Names::for_records(admin.store(), admin.tenant(), &facts).await?;
-    let activities: Vec<_> = facts.iter().map(|facts| service::activity::describe(facts, &names)).collect();
+    let activities = service::activity::describe_requests(admin.store(), admin.tenant(), id, &requests).await?;
     Ok(FeedView {
         requests: requests
             .into_iter()
