@@ -238,14 +238,15 @@ const ROWS_PER_POSTGRES_INSERT: usize = 1000;
 const ROWS_PER_SQLITE_INSERT: usize = 64;
 
 /// `INSERT … VALUES (…), (…)` with `rows` rows of parameters.
+///
+/// The parameters are anonymous (`?`), not numbered (`$n`): sqlx asks SQLite for the name
+/// of each parameter it binds, and SQLite finds a numbered parameter's name by walking the
+/// statement's list of names, so binding a thousand numbered parameters took half a
+/// million steps, a tenth of the server's CPU under a read load in a profile.
 fn sqlite_insert(rows: usize) -> String {
     const COLUMNS: usize = 16;
-    let values: Vec<String> = (0..rows)
-        .map(|row| {
-            let slots: Vec<String> = (1..=COLUMNS).map(|n| format!("${}", row * COLUMNS + n)).collect();
-            format!("({})", slots.join(", "))
-        })
-        .collect();
+    let row = format!("({})", vec!["?"; COLUMNS].join(", "));
+    let values = vec![row; rows];
     format!("INSERT INTO audit_records (tenant_id, {AUDIT_COLUMNS}) VALUES {}", values.join(", "))
 }
 

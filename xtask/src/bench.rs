@@ -23,12 +23,11 @@ pub(crate) struct Options {
 
 pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
     let root = workspace_root();
-    process::run(
-        cargo()
-            .args(["build", "--release", "--locked", "--package", "server", "--package", "bench"])
-            .current_dir(&root),
-    )?;
-    let server = root.join("target/release/server");
+    // The server as `cargo xtask build` and `run` build it (one package, so its
+    // dependencies' features are not unified with the load generator's and neither build
+    // undoes the other's), then the load generator.
+    let server = crate::site::build_server(&root, crate::site::Profile::Release)?;
+    process::run(cargo().args(["build", "--release", "--locked", "--package", "bench"]).current_dir(&root))?;
     let bench = root.join("target/release/bench");
     for backend in &options.backends {
         println!();
@@ -58,8 +57,10 @@ fn one(root: &Path, server: &Path, bench: &Path, database_url: &str, load: &[Str
     let log = std::env::temp_dir().join(format!("scim-bench-server-{}.log", std::process::id()));
     // The server's own default log filter: a per-request debug line cost a quarter of the
     // get-by-id throughput, which is not what an operator's deployment pays.
-    let mut running = Server::start(server, root, address, database_url, &log, "info,sqlx=warn")?;
-    // The benchmark measures the server, not its rate limiter.
+    // The benchmark measures the server, not its rate limiters (the tenant's budget here,
+    // the directory's below).
+    let settings = [("SCIM_TENANT_RATE_LIMIT_PER_SECOND", "1000000")];
+    let mut running = Server::start_with(server, root, address, database_url, &log, "info,sqlx=warn", &settings)?;
     let created =
         CreatedDirectory::new(server, database_url, address, "bench", &["--rate-limit-per-second", "1000000"])?;
     let field = |name: &str| created.field(name);

@@ -7,8 +7,35 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, bail};
 
 /// The cargo that runs this xtask, so every build uses the same toolchain.
+///
+/// Without the variables `cargo run` sets for the xtask itself (`CARGO_MANIFEST_DIR`,
+/// `CARGO_PKG_*`, ...): build scripts that watch one of them (ring's watches
+/// `CARGO_MANIFEST_DIR`) would otherwise see it change between a build through the xtask
+/// and a plain `cargo build`, and everything above them (rustls, reqwest, lettre, the
+/// server) would be rebuilt each time one follows the other.
 pub(crate) fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(set_by_cargo_run) {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// Whether `cargo run` sets this variable for the program it runs (as opposed to settings
+/// such as `CARGO_HOME` or `CARGO_TARGET_DIR` that the user set for every build).
+fn set_by_cargo_run(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || matches!(
+            name,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_MANIFEST_LINKS"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+        )
 }
 
 /// Runs a command with inherited output; fails unless it exits 0.

@@ -180,7 +180,7 @@ fn copy_public_assets(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn build_server(root: &Path, profile: Profile) -> anyhow::Result<PathBuf> {
+pub(crate) fn build_server(root: &Path, profile: Profile) -> anyhow::Result<PathBuf> {
     let mut command = cargo();
     command.args(["build", "--package", "server", "--bin", "server"]).current_dir(root);
     if profile == Profile::Release {

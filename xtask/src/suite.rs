@@ -492,8 +492,22 @@ impl Server {
         log: &Path,
         log_filter: &str,
     ) -> anyhow::Result<Self> {
+        Self::start_with(binary, root, address, database_url, log, log_filter, &[])
+    }
+
+    /// [`Server::start`] with more environment variables (settings of the benchmark).
+    pub(crate) fn start_with(
+        binary: &Path,
+        root: &Path,
+        address: SocketAddr,
+        database_url: &str,
+        log: &Path,
+        log_filter: &str,
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let log_file = std::fs::File::create(log)?;
         let child = Command::new(binary)
+            .envs(settings.iter().copied())
             .env("DATABASE_URL", database_url)
             .env("BIND_ADDR", address.to_string())
             .env("PUBLIC_URL", format!("http://{address}"))

@@ -118,19 +118,32 @@ impl DirectoryData<'_> {
     }
 
     /// The resources of `kind` that match the filter, ordered and paged.
+    ///
+    /// The page is read first: a page that is not full from the first match on (an
+    /// identity provider's `userName eq` probe, nearly always) tells the total by itself,
+    /// and the count statement runs only when it cannot (on the same connection, after
+    /// the page, as it ran before it until now: neither order made the two one snapshot).
     pub async fn list(&self, kind: ResourceKind, spec: &ListSpec<'_>) -> Result<ListPage, StoreError> {
         let ListStatements { count_sql, filter_binds, page_sql, binds } = self.list_statements(kind, spec);
         let (total, rows): (i64, Vec<ResourceRow>) = as_tenant!(self, conn => {
-            let mut count = sqlx::query_as(&count_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
-            for bind in &filter_binds {
-                count = filter_sql::bind_query_as(count, bind);
-            }
-            let (total,): (i64,) = count.fetch_one(&mut *conn).await?;
             let mut query = sqlx::query_as(&page_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
             for bind in &binds {
                 query = filter_sql::bind_query_as(query, bind);
             }
-            (total, query.fetch_all(&mut *conn).await?)
+            let rows: Vec<ResourceRow> = query.fetch_all(&mut *conn).await?;
+            let total = match total_from_page(&spec.page, rows.len()) {
+                Some(total) => total,
+                None => {
+                    let mut count =
+                        sqlx::query_as(&count_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
+                    for bind in &filter_binds {
+                        count = filter_sql::bind_query_as(count, bind);
+                    }
+                    let (total,): (i64,) = count.fetch_one(&mut *conn).await?;
+                    total
+                }
+            };
+            (total, rows)
         });
         Ok(ListPage { total, records: rows.into_iter().map(|row| record_from_row(kind, row)).collect() })
     }
@@ -392,6 +405,18 @@ fn sort_expression(field: &SortField, backend: crate::Backend, placeholder: usiz
     }
 }
 
+/// The number of matches, when a page of `read` rows tells it: the page started at the
+/// first match (no offset, no cursor) or somewhere inside the matches, and it is not full,
+/// so there is nothing after it. `None` when only a count can tell.
+fn total_from_page(page: &PageSpec, read: usize) -> Option<i64> {
+    let read = i64::try_from(read).ok()?;
+    match page {
+        PageSpec::Offset { skip, take } if read < *take && (read > 0 || *skip == 0) => Some(skip + read),
+        PageSpec::Keyset { from: None, take, .. } if read < *take => Some(read),
+        PageSpec::Offset { .. } | PageSpec::Keyset { .. } => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,5 +424,25 @@ mod tests {
     #[test]
     fn the_feed_leaves_out_the_ids_the_self_test_makes() {
         assert!(CHANGES_AFTER.contains(&format!("resource_id NOT LIKE '{SELF_TEST_ID_PREFIX}%'")));
+    }
+
+    #[test]
+    fn a_page_that_is_not_full_tells_the_total() {
+        let offset = |skip, take| PageSpec::Offset { skip, take };
+        // A probe: nothing skipped, fewer than asked for.
+        assert_eq!(total_from_page(&offset(0, 100), 1), Some(1));
+        assert_eq!(total_from_page(&offset(0, 100), 0), Some(0));
+        // The last page of a listing.
+        assert_eq!(total_from_page(&offset(200, 100), 42), Some(242));
+        // A full page, a page past the end, and `count=0` cannot tell.
+        assert_eq!(total_from_page(&offset(0, 100), 100), None);
+        assert_eq!(total_from_page(&offset(500, 100), 0), None);
+        assert_eq!(total_from_page(&offset(0, 0), 0), None);
+        let keyset =
+            |from: Option<&str>, take| PageSpec::Keyset { from: from.map(str::to_owned), descending: false, take };
+        assert_eq!(total_from_page(&keyset(None, 100), 7), Some(7));
+        assert_eq!(total_from_page(&keyset(None, 100), 100), None);
+        // After a cursor the page says nothing of the matches before it.
+        assert_eq!(total_from_page(&keyset(Some("x"), 100), 7), None);
     }
 }
