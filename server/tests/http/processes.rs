@@ -1,6 +1,7 @@
 //! Server processes as they run in a deployment: two on one database (optimistic
 //! concurrency must pick exactly one winner, and a directory's changes must stay numbered
-//! in commit order, whichever process commits them), and one killed in the middle of a
+//! in commit order, whichever process commits them; the deployment's event feed read
+//! through either lists each change once, in one order), and one killed in the middle of a
 //! burst of writes (what it acknowledged must survive, whole).
 
 use std::collections::{BTreeMap, HashSet};
@@ -74,9 +75,76 @@ async fn okta_directory_with_token(db: &TestDatabase) -> (store::Tenant, store::
 
 backend_tests!(
     two_processes_agree_on_one_winner_and_one_order,
+    two_processes_share_the_writes_and_both_feeds_list_each_change_once,
     two_processes_never_deliver_one_event_at_once,
     a_killed_server_keeps_every_acknowledged_write_and_no_partial_bulk_request
 );
+
+/// A deployment grown to two processes behind a load balancer: the identity provider's
+/// creates are spread over both, and the vendor's product reads the deployment's feed
+/// (`GET /events`) through either. Both feeds list every creation exactly once, in the same
+/// order, and nothing else.
+async fn two_processes_share_the_writes_and_both_feeds_list_each_change_once(db: TestDatabase) {
+    const USERS: usize = 60;
+    let (_tenant, directory, token) = okta_directory_with_token(&db).await;
+    let key = crate::operator_api::api_key(&db).await;
+    let (first, second) = (spawn(&db).await, spawn(&db).await);
+    let bases = [first.base.clone(), second.base.clone()];
+    let client = reqwest::Client::new();
+
+    let creates: Vec<_> = (0..USERS)
+        .map(|n| {
+            let (client, token) = (client.clone(), token.clone());
+            let url = format!("{}/scim/v2/{}/Users", bases[n % 2], directory.id);
+            tokio::spawn(async move {
+                let external = format!("ext-{n}");
+                let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "userName": format!("user{n}"), "externalId": external});
+                let (status, created) = scim_post(&client, &url, &token, &body).await.unwrap();
+                assert_eq!(status, 201, "{created}");
+                external
+            })
+        })
+        .collect();
+    let mut created = HashSet::new();
+    for create in creates {
+        created.insert(create.await.unwrap());
+    }
+    assert_eq!(created.len(), USERS);
+
+    // On PostgreSQL an event is listed once every older transaction has ended: read until
+    // all are there (or the deadline), then once more to see that nothing else follows.
+    let feed = |base: String| {
+        let (client, key) = (client.clone(), key.clone());
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let mut ids = Vec::new();
+                let mut url = format!("{base}/events?events=dsync.user.created&limit=100");
+                loop {
+                    let page: Value = client.get(&url).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+                    let data = page["data"].as_array().unwrap();
+                    ids.extend(data.iter().map(|event| event["data"]["idp_id"].as_str().unwrap().to_owned()));
+                    match page["list_metadata"]["after"].as_str() {
+                        Some(after) if !data.is_empty() => {
+                            url = format!("{base}/events?events=dsync.user.created&limit=100&after={after}");
+                        }
+                        _ => break,
+                    }
+                }
+                if ids.len() >= USERS || Instant::now() > deadline {
+                    return ids;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let through_first = feed(first.base.clone()).await;
+    let through_second = feed(second.base.clone()).await;
+    assert_eq!(through_first.len(), USERS, "each creation once: {through_first:?}");
+    assert_eq!(through_first.iter().collect::<HashSet<_>>(), created.iter().collect::<HashSet<_>>());
+    assert_eq!(through_first, through_second, "one order, whichever process is asked");
+}
 
 async fn two_processes_agree_on_one_winner_and_one_order(db: TestDatabase) {
     let (tenant, directory, token) = okta_directory_with_token(&db).await;
