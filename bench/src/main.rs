@@ -87,6 +87,26 @@ struct Stats {
 }
 
 impl Stats {
+    fn new(name: &str) -> Self {
+        Stats { name: name.to_owned(), latencies: Vec::new(), elapsed: Duration::ZERO, errors: BTreeMap::new() }
+    }
+
+    /// Adds one request: how long it took and what it came to.
+    fn record(&mut self, latency: Duration, outcome: Outcome) {
+        self.latencies.push(latency);
+        if let Err(why) = outcome {
+            *self.errors.entry(why).or_default() += 1;
+        }
+    }
+
+    /// Adds the requests another worker measured.
+    fn absorb(&mut self, other: Stats) {
+        self.latencies.extend(other.latencies);
+        for (why, n) in other.errors {
+            *self.errors.entry(why).or_default() += n;
+        }
+    }
+
     fn percentile(&self, p: f64) -> Duration {
         let mut sorted = self.latencies.clone();
         sorted.sort_unstable();
@@ -142,30 +162,22 @@ where
         .map(|worker| {
             let request = Arc::clone(&request);
             tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut errors = BTreeMap::<String, usize>::new();
+                let mut stats = Stats::new("");
                 let mut i = worker;
                 while i < count {
                     let began = Instant::now();
                     let outcome = request(i).await;
-                    latencies.push(began.elapsed());
-                    if let Err(why) = outcome {
-                        *errors.entry(why).or_default() += 1;
-                    }
+                    stats.record(began.elapsed(), outcome);
                     i += concurrency;
                 }
-                (latencies, errors)
+                stats
             })
         })
         .collect();
-    let mut stats =
-        Stats { name: name.to_owned(), latencies: Vec::new(), elapsed: Duration::ZERO, errors: BTreeMap::new() };
+    let mut stats = Stats::new(name);
     for worker in workers {
-        if let Ok((latencies, errors)) = worker.await {
-            stats.latencies.extend(latencies);
-            for (why, n) in errors {
-                *stats.errors.entry(why).or_default() += n;
-            }
+        if let Ok(measured) = worker.await {
+            stats.absorb(measured);
         }
     }
     stats.elapsed = started.elapsed();
@@ -386,22 +398,8 @@ async fn main() -> anyhow::Result<()> {
     let get = get_by_id(&scim, &users, args.requests, readers).await;
     targets.push(Target::p99(&get, readers, 10.0, "< 10 ms"));
     report.push(get);
-    let probes = [
-        ("filter userName eq", "userName%20eq%20%22{name}%22"),
-        ("filter externalId eq", "externalId%20eq%20%22ext-{name}%22"),
-        ("filter emails[value eq]", "emails%5Bvalue%20eq%20%22{name}%40bench.example%22%5D"),
-    ];
-    for (name, template) in probes {
-        let (scim, users) = (scim.clone(), Arc::clone(&users));
-        let stats =
-            measure(name, args.requests, readers, move |i| {
-                let scim = scim.clone();
-                let path = format!("/Users?filter={}", template.replace("{name}", &users[spread(i, users.len())].name));
-                async move {
-                    expect(scim.send(reqwest::Method::GET, &path, None).await, 200, |body| body["totalResults"] == 1)
-                }
-            })
-            .await;
+    for probe in [Probe::USER_NAME, Probe::EXTERNAL_ID, Probe::EMAIL] {
+        let stats = probe.measure(&scim, &users, args.requests, readers).await;
         targets.push(Target::p99(&stats, readers, 10.0, "< 10 ms"));
         report.push(stats);
     }
@@ -426,7 +424,7 @@ async fn main() -> anyhow::Result<()> {
         let get = get_by_id(&scim, &users, args.requests, readers).await;
         let bare_get = bare_read(&client, bare, "users", &users, args.requests, readers).await;
         by_id_shares.push(get.per_second() / bare_get.per_second().max(f64::EPSILON));
-        let by_name = filter_user_name(&scim, &users, args.requests, readers).await;
+        let by_name = Probe::USER_NAME.measure(&scim, &users, args.requests, readers).await;
         let bare_name = bare_read(&client, bare, "user-names", &users, args.requests, readers).await;
         by_name_shares.push(by_name.per_second() / bare_name.per_second().max(f64::EPSILON));
         last_pair = Some([bare_get, bare_name]);
@@ -541,25 +539,10 @@ struct Bystander {
 impl Bystander {
     async fn start(client: &reqwest::Client, key: &str, base: &str, run: &str) -> anyhow::Result<Self> {
         let slug = format!("bystander-{}", &run[..run.len().min(8)]);
-        let api = |path: &str| format!("{base}/api/v1/tenants{path}");
-        let answer = |response: reqwest::Response| async move {
-            let status = response.status();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            if status.is_success() { Ok(body) } else { Err(anyhow::anyhow!("{status}: {body}")) }
-        };
-        answer(
-            client.post(api("")).bearer_auth(key).json(&json!({ "slug": slug, "display_name": slug })).send().await?,
-        )
-        .await?;
-        let created = answer(
-            client
-                .post(api(&format!("/{slug}/directories")))
-                .bearer_auth(key)
-                .json(&json!({ "idp": "okta" }))
-                .send()
-                .await?,
-        )
-        .await?;
+        let tenants = format!("{base}/api/v1/tenants");
+        offboarding::post(client, key, &tenants, &json!({ "slug": slug, "display_name": slug })).await?;
+        let directories = format!("{tenants}/{slug}/directories");
+        let created = offboarding::post(client, key, &directories, &json!({ "idp": "okta" })).await?;
         let scim = Scim {
             client: client.clone(),
             base: created["directory"]["scim_base_url"].as_str().context("no SCIM base URL")?.into(),
@@ -570,22 +553,14 @@ impl Bystander {
             let (stop, run) = (Arc::clone(&stop), run.to_owned());
             tokio::spawn(async move {
                 let started = Instant::now();
-                let mut stats = Stats {
-                    name: "another tenant's create (1 in flight)".to_owned(),
-                    latencies: Vec::new(),
-                    elapsed: Duration::ZERO,
-                    errors: BTreeMap::new(),
-                };
+                let mut stats = Stats::new("another tenant's create (1 in flight)");
                 let mut i = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let began = Instant::now();
                     let name = format!("bystander{i}-{run}");
                     let outcome =
                         expect(scim.send(reqwest::Method::POST, "/Users", Some(&user(&name))).await, 201, |_| true);
-                    stats.latencies.push(began.elapsed());
-                    if let Err(why) = outcome {
-                        *stats.errors.entry(why).or_default() += 1;
-                    }
+                    stats.record(began.elapsed(), outcome);
                     i += 1;
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
@@ -598,11 +573,10 @@ impl Bystander {
 
     async fn stop(self) -> Stats {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        self.task.await.unwrap_or_else(|_| Stats {
-            name: "another tenant's create".to_owned(),
-            latencies: Vec::new(),
-            elapsed: Duration::ZERO,
-            errors: BTreeMap::from([("the task panicked".to_owned(), 1)]),
+        self.task.await.unwrap_or_else(|_| {
+            let mut stats = Stats::new("another tenant's create");
+            stats.errors.insert("the task panicked".to_owned(), 1);
+            stats
         })
     }
 }
@@ -678,15 +652,31 @@ async fn get_by_id(scim: &Scim, users: &Arc<Vec<Made>>, requests: usize, concurr
     .await
 }
 
-/// `GET /Users?filter=userName eq "…"` of users spread over the directory.
-async fn filter_user_name(scim: &Scim, users: &Arc<Vec<Made>>, requests: usize, concurrency: usize) -> Stats {
-    let (scim, users) = (scim.clone(), Arc::clone(users));
-    measure("filter userName eq", requests, concurrency, move |i| {
-        let scim = scim.clone();
-        let path = format!("/Users?filter=userName%20eq%20%22{}%22", users[spread(i, users.len())].name);
-        async move { expect(scim.send(reqwest::Method::GET, &path, None).await, 200, |body| body["totalResults"] == 1) }
-    })
-    .await
+/// An identity provider's lookup before it writes: a filter that finds exactly one user.
+struct Probe {
+    name: &'static str,
+    /// The URL-encoded filter, with `{name}` for the user's userName.
+    filter: &'static str,
+}
+
+impl Probe {
+    const USER_NAME: Probe = Probe { name: "filter userName eq", filter: "userName%20eq%20%22{name}%22" };
+    const EXTERNAL_ID: Probe = Probe { name: "filter externalId eq", filter: "externalId%20eq%20%22ext-{name}%22" };
+    const EMAIL: Probe =
+        Probe { name: "filter emails[value eq]", filter: "emails%5Bvalue%20eq%20%22{name}%40bench.example%22%5D" };
+
+    /// `GET /Users?filter=…` of users spread over the directory.
+    async fn measure(&self, scim: &Scim, users: &Arc<Vec<Made>>, requests: usize, concurrency: usize) -> Stats {
+        let (scim, users, filter) = (scim.clone(), Arc::clone(users), self.filter);
+        measure(self.name, requests, concurrency, move |i| {
+            let scim = scim.clone();
+            let path = format!("/Users?filter={}", filter.replace("{name}", &users[spread(i, users.len())].name));
+            async move {
+                expect(scim.send(reqwest::Method::GET, &path, None).await, 200, |body| body["totalResults"] == 1)
+            }
+        })
+        .await
+    }
 }
 
 /// The bare handler's read of the same users with the same client: by id (`users`) or by

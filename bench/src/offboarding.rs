@@ -83,7 +83,8 @@ struct Tenant {
     endpoint: Endpoint,
 }
 
-async fn post(client: &reqwest::Client, key: &str, url: &str, body: &Value) -> anyhow::Result<Value> {
+/// POSTs JSON to the operator API; the answer, or an error naming the URL and status.
+pub(crate) async fn post(client: &reqwest::Client, key: &str, url: &str, body: &Value) -> anyhow::Result<Value> {
     send(client.post(url), key, url, body).await
 }
 

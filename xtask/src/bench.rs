@@ -60,7 +60,7 @@ fn one(root: &Path, server: &Path, bench: &Path, database_url: &str, load: &[Str
     // The benchmark measures the server, not its rate limiters (the tenant's budget here,
     // the directory's below).
     let settings = [("SCIM_TENANT_RATE_LIMIT_PER_SECOND", "1000000")];
-    let mut running = Server::start_with(server, root, address, database_url, &log, "info,sqlx=warn", &settings)?;
+    let mut running = Server::start(server, root, address, database_url, &log, "info,sqlx=warn", &settings)?;
     let created =
         CreatedDirectory::new(server, database_url, address, "bench", &["--rate-limit-per-second", "1000000"])?;
     let field = |name: &str| created.field(name);

@@ -225,6 +225,7 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
         &database_url,
         &artifacts.join("server.log"),
         BROWSER_TEST_LOG_FILTER,
+        &[],
     )?;
 
     let api_key = operator_api_key(&server_binary, &database_url)?;
@@ -277,7 +278,7 @@ fn hostile_client(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
     let address = SocketAddr::from(([127, 0, 0, 1], TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()));
     let database_url = format!("sqlite://{}", data.join("portal.db").display());
     let log = root.join("artifacts/hostile-server.log");
-    let mut server = Server::start(&server_binary, root, address, &database_url, &log, "info,sqlx=warn")?;
+    let mut server = Server::start(&server_binary, root, address, &database_url, &log, "info,sqlx=warn", &[])?;
     let attacker = CreatedDirectory::new(&server_binary, &database_url, address, "attacker", &[])?;
     let victim = CreatedDirectory::new(&server_binary, &database_url, address, "victim", &[])?;
     let link = process::output(
@@ -491,18 +492,7 @@ impl Server {
         database_url: &str,
         log: &Path,
         log_filter: &str,
-    ) -> anyhow::Result<Self> {
-        Self::start_with(binary, root, address, database_url, log, log_filter, &[])
-    }
-
-    /// [`Server::start`] with more environment variables (settings of the benchmark).
-    pub(crate) fn start_with(
-        binary: &Path,
-        root: &Path,
-        address: SocketAddr,
-        database_url: &str,
-        log: &Path,
-        log_filter: &str,
+        // More environment variables (the benchmark's settings).
         settings: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
         let log_file = std::fs::File::create(log)?;

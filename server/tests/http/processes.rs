@@ -112,22 +112,24 @@ async fn two_processes_share_the_writes_and_both_feeds_list_each_change_once(db:
     }
     assert_eq!(created.len(), USERS);
 
-    // On PostgreSQL an event is listed once every older transaction has ended: read until
-    // all are there (or the deadline), then once more to see that nothing else follows.
+    // On PostgreSQL an event is listed once every older transaction has ended: read the
+    // whole feed until all are there (or the deadline); a duplicate or a stranger makes it
+    // longer, which the assertions below catch.
     let feed = |base: String| {
         let (client, key) = (client.clone(), key.clone());
         async move {
             let deadline = Instant::now() + Duration::from_secs(20);
+            let first = format!("{base}/events?events=dsync.user.created&limit=100");
             loop {
                 let mut ids = Vec::new();
-                let mut url = format!("{base}/events?events=dsync.user.created&limit=100");
+                let mut url = first.clone();
                 loop {
                     let page: Value = client.get(&url).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
                     let data = page["data"].as_array().unwrap();
                     ids.extend(data.iter().map(|event| event["data"]["idp_id"].as_str().unwrap().to_owned()));
                     match page["list_metadata"]["after"].as_str() {
                         Some(after) if !data.is_empty() => {
-                            url = format!("{base}/events?events=dsync.user.created&limit=100&after={after}");
+                            url = format!("{first}&after={after}");
                         }
                         _ => break,
                     }
