@@ -256,6 +256,31 @@ fn parse_idp(text: &str) -> Result<store::IdentityProvider, String> {
     text.parse().map_err(|error: store::UnknownIdentityProvider| error.to_string())
 }
 
+/// Where `/metrics` is served (`METRICS_LISTEN`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsListen {
+    /// On the main listener, with everything else.
+    Main,
+    /// On a listener of its own, and not on the main one.
+    Separate(SocketAddr),
+    /// Not at all.
+    Off,
+}
+
+impl std::str::FromStr for MetricsListen {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "main" => Ok(MetricsListen::Main),
+            "off" => Ok(MetricsListen::Off),
+            other => other.parse().map(MetricsListen::Separate).map_err(|_| {
+                format!("{text:?} is not where to serve metrics: main, off, or an address such as 127.0.0.1:9464")
+            }),
+        }
+    }
+}
+
 /// Settings shared by every subcommand.
 #[derive(Clone, Args)]
 pub struct Config {
@@ -444,6 +469,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=3650), global = true)]
     pub audit_retention_minimum_days: u32,
 
+    /// Where `/metrics` (Prometheus / OpenMetrics text) is served: `main` (on `BIND_ADDR`,
+    /// beside everything else), an address of its own such as `127.0.0.1:9464` (keeps it
+    /// off the public listener), or `off`.
+    #[arg(long, env = "METRICS_LISTEN", default_value = "main", global = true)]
+    pub metrics_listen: MetricsListen,
+
     /// Seconds to let in-flight requests finish after SIGTERM or Ctrl-C before exiting.
     #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 20, global = true)]
     pub shutdown_grace_seconds: u64,
@@ -582,6 +613,7 @@ impl std::fmt::Debug for Config {
             .field("operator_password", &self.operator_password.as_ref().map(|_| "***"))
             .field("site_root", &self.site_root)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .field("metrics_listen", &self.metrics_listen)
             .field("deleted_directory_retention_days", &self.deleted_directory_retention_days)
             .field("revocation_sla_minutes", &self.revocation_sla_minutes)
             .field("database_statement_timeout_seconds", &self.database_statement_timeout_seconds)
@@ -645,6 +677,18 @@ mod tests {
         assert_eq!(cli.config.database_url.backend(), store::Backend::Sqlite);
         assert_eq!(cli.config.bind, "127.0.0.1:3000".parse::<SocketAddr>().unwrap());
         assert!(cli.command.is_none());
+    }
+
+    #[test]
+    fn metrics_are_served_on_the_main_listener_an_address_of_their_own_or_not_at_all() {
+        let listen = |value: &str| {
+            Cli::try_parse_from(["server", "--metrics-listen", value]).map(|cli| cli.config.metrics_listen)
+        };
+        assert_eq!(Cli::try_parse_from(["server"]).unwrap().config.metrics_listen, MetricsListen::Main);
+        assert_eq!(listen("OFF").unwrap(), MetricsListen::Off);
+        assert_eq!(listen("127.0.0.1:9464").unwrap(), MetricsListen::Separate("127.0.0.1:9464".parse().unwrap()));
+        let refused = listen("metrics.internal").unwrap_err().to_string();
+        assert!(refused.contains("main, off, or an address"), "{refused}");
     }
 
     #[test]

@@ -77,6 +77,20 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("listening on {}", config.bind))?;
     let app = http::App::with_effects(config, store.clone(), effects);
     let audit = app.audit_log();
+    let metrics = app.metrics();
+    let metrics_server = match app.separate_metrics() {
+        Some((address, routes)) => {
+            let listener =
+                TcpListener::bind(address).await.with_context(|| format!("listening for /metrics on {address}"))?;
+            tracing::info!(address = %format!("http://{address}/metrics"), "serving metrics");
+            Some(tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, routes).await {
+                    tracing::error!(%error, "the metrics listener failed");
+                }
+            }))
+        }
+        None => None,
+    };
     tracing::info!(
         address = %format!("http://{}", listener.local_addr()?),
         database = %store.backend(),
@@ -88,17 +102,26 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         effects.clock().clone(),
         audit_signer,
         config.audit_retention_minimum_days,
+        metrics.clone(),
     );
-    let deliverer = spawn_webhook_deliveries(store.clone(), webhook_options(config), effects.clone())?;
-    let expiry = spawn_nonhuman_expiry(store.clone(), config.public_base().to_owned(), effects.clock().clone());
-    let republisher = spawn_republisher(store.clone(), config.public_base().to_owned(), effects.clone());
-    let purge = spawn_directory_purge(store.clone(), config.deleted_directory_retention(), effects.clock().clone());
+    let deliverer = spawn_webhook_deliveries(store.clone(), webhook_options(config), effects.clone(), metrics.clone())?;
+    let expiry =
+        spawn_nonhuman_expiry(store.clone(), config.public_base().to_owned(), effects.clock().clone(), metrics.clone());
+    let republisher =
+        spawn_republisher(store.clone(), config.public_base().to_owned(), effects.clone(), metrics.clone());
+    let purge = spawn_directory_purge(
+        store.clone(),
+        config.deleted_directory_retention(),
+        effects.clock().clone(),
+        metrics.clone(),
+    );
     let alerts = spawn_alerts(
         store.clone(),
         config.alert_settings(),
         config.alert_channels()?,
         std::time::Duration::from_secs(config.alert_check_seconds),
         effects.clone(),
+        metrics,
     );
     serve_until(listener, app, shutdown_signal(), Duration::from_secs(config.shutdown_grace_seconds)).await?;
     sweeper.abort();
@@ -107,6 +130,9 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     republisher.abort();
     purge.abort();
     alerts.abort();
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     // Requests recorded in the last moments are still queued.
     audit.flush().await;
     store.close().await;
@@ -130,15 +156,19 @@ pub fn spawn_webhook_deliveries(
     store: Store,
     options: service::webhooks::WebhookOptions,
     effects: service::Effects,
+    metrics: http::PortalMetrics,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let deliverer = Arc::new(service::webhooks::Deliverer::new(store.clone(), options.clone(), effects.clone())?);
+    let clock = effects.clock().clone();
     let operator_deliverer = service::directory_sync::OperatorDeliverer::new(store, options, effects)?;
     let operator = async move {
         let mut every = tokio::time::interval(Duration::from_secs(1));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            if let Err(error) = operator_deliverer.deliver_pending().await {
+            let delivered = operator_deliverer.deliver_pending().await;
+            metrics.job_run(http::BackgroundJob::OperatorWebhooks, delivered.is_ok(), clock.now());
+            if let Err(error) = delivered {
                 tracing::warn!(%error, "deliveries to the operator's webhook endpoints failed; retrying");
             }
         }
@@ -155,6 +185,7 @@ pub fn spawn_nonhuman_expiry(
     store: Store,
     public_base: String,
     clock: service::SharedClock,
+    metrics: http::PortalMetrics,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(service::nonhuman::SWEEP_EVERY);
@@ -163,7 +194,9 @@ pub fn spawn_nonhuman_expiry(
             every.tick().await;
             let now = clock.now();
             let limit = service::nonhuman::SWEEP_LIMIT;
-            match service::nonhuman::deactivate_expired(&store, &public_base, now, limit).await {
+            let swept = service::nonhuman::deactivate_expired(&store, &public_base, now, limit).await;
+            metrics.job_run(http::BackgroundJob::NonhumanExpiry, swept.is_ok(), clock.now());
+            match swept {
                 Ok(expired) if expired.is_empty() => {}
                 Ok(expired) => tracing::info!(deactivated = expired.len(), "deactivated expired non-human identities"),
                 Err(error) => tracing::warn!(%error, "cannot deactivate expired non-human identities; retrying"),
@@ -174,22 +207,28 @@ pub fn spawn_nonhuman_expiry(
 
 /// Re-derives users whose mapping, roles or role-granting groups changed (see
 /// `service::republish`), checking every second and going on at once while work remains.
-pub fn spawn_republisher(store: Store, public_base: String, effects: service::Effects) -> tokio::task::JoinHandle<()> {
+pub fn spawn_republisher(
+    store: Store,
+    public_base: String,
+    effects: service::Effects,
+    metrics: http::PortalMetrics,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(1));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            loop {
+            let succeeded = loop {
                 match service::republish::republish_pending(&store, &public_base, &effects).await {
-                    Ok(0) => break,
+                    Ok(0) => break true,
                     Ok(examined) => tracing::debug!(examined, "re-derived users"),
                     Err(error) => {
                         tracing::warn!(%error, "cannot re-derive users; retrying");
-                        break;
+                        break false;
                     }
                 }
-            }
+            };
+            metrics.job_run(http::BackgroundJob::Republisher, succeeded, effects.now());
         }
     })
 }
@@ -201,6 +240,7 @@ pub fn spawn_directory_purge(
     store: Store,
     retention: chrono::Duration,
     clock: service::SharedClock,
+    metrics: http::PortalMetrics,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(service::directory_lifecycle::PURGE_EVERY);
@@ -208,7 +248,9 @@ pub fn spawn_directory_purge(
         loop {
             every.tick().await;
             let now = clock.now();
-            if let Err(error) = service::directory_lifecycle::purge_deleted_directories(&store, retention, now).await {
+            let purged = service::directory_lifecycle::purge_deleted_directories(&store, retention, now).await;
+            metrics.job_run(http::BackgroundJob::DirectoryPurge, purged.is_ok(), clock.now());
+            if let Err(error) = purged {
                 tracing::warn!(%error, "cannot purge deleted directories; retrying");
             }
         }
@@ -223,13 +265,16 @@ pub fn spawn_alerts(
     channels: service::alerts::AlertChannels,
     every: Duration,
     effects: service::Effects,
+    metrics: http::PortalMetrics,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match service::alerts::evaluate(&store, &settings, &channels, &effects).await {
+            let round = service::alerts::evaluate(&store, &settings, &channels, &effects).await;
+            metrics.job_run(http::BackgroundJob::Alerts, round.is_ok(), effects.now());
+            match round {
                 Ok(round) if round == service::alerts::Round::default() => {}
                 Ok(round) => tracing::info!(
                     opened = round.opened,

@@ -9,6 +9,8 @@
 //! those. Admin and operator actions commit their record with their change (see
 //! [`crate::actor::Actor::record`] and `store::TenantAction`).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -50,6 +52,25 @@ pub struct AuditLog {
     /// Counts the batches the writer has appended, so that live views (the wizard's request
     /// feed) wake up when there is something new to read.
     appended: watch::Receiver<u64>,
+    counts: Arc<QueueCounts>,
+}
+
+/// What the writer has on its hands, for `/metrics`.
+#[derive(Debug, Default)]
+struct QueueCounts {
+    /// Records queued or gathered and not yet appended (or given up on).
+    waiting: AtomicU64,
+    /// Records the writer gave up on after its retry (each also logged).
+    lost: AtomicU64,
+}
+
+/// The audit writer's queue at one moment ([`AuditLog::backlog`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditBacklog {
+    /// Records waiting to be appended.
+    pub waiting: u64,
+    /// Records lost since the process started (the database refused them twice).
+    pub lost: u64,
 }
 
 impl std::fmt::Debug for Queued {
@@ -67,8 +88,17 @@ impl AuditLog {
     pub fn start(store: Store) -> (Self, tokio::task::JoinHandle<()>) {
         let (queue, receiver) = mpsc::channel(QUEUE);
         let (appended_sender, appended) = watch::channel(0);
-        let writer = tokio::spawn(write_queued(store, receiver, appended_sender));
-        (Self { queue, appended }, writer)
+        let counts = Arc::new(QueueCounts::default());
+        let writer = tokio::spawn(write_queued(store, receiver, appended_sender, counts.clone()));
+        (Self { queue, appended, counts }, writer)
+    }
+
+    /// How many records wait to be appended, and how many were lost.
+    pub fn backlog(&self) -> AuditBacklog {
+        AuditBacklog {
+            waiting: self.counts.waiting.load(Ordering::Relaxed),
+            lost: self.counts.lost.load(Ordering::Relaxed),
+        }
     }
 
     /// Changes after each batch of records is appended (by this process's writer).
@@ -78,7 +108,9 @@ impl AuditLog {
 
     /// Queues a record of `tenant`.
     pub async fn record(&self, tenant: TenantId, record: NewAuditRecord) {
+        self.counts.waiting.fetch_add(1, Ordering::Relaxed);
         if self.queue.send(Queued::Record(tenant, Box::new(record), None)).await.is_err() {
+            self.counts.waiting.fetch_sub(1, Ordering::Relaxed);
             tracing::error!(%tenant, "the audit writer has stopped; a record was not kept");
         }
     }
@@ -87,7 +119,9 @@ impl AuditLog {
     /// on it, which it logs): for a request that changed data, answered only after this.
     pub async fn record_durably(&self, tenant: TenantId, record: NewAuditRecord) {
         let (done, appended) = oneshot::channel();
+        self.counts.waiting.fetch_add(1, Ordering::Relaxed);
         if self.queue.send(Queued::Record(tenant, Box::new(record), Some(done))).await.is_err() {
+            self.counts.waiting.fetch_sub(1, Ordering::Relaxed);
             tracing::error!(%tenant, "the audit writer has stopped; a record was not kept");
             return;
         }
@@ -103,7 +137,12 @@ impl AuditLog {
     }
 }
 
-async fn write_queued(store: Store, mut receiver: mpsc::Receiver<Queued>, appended: watch::Sender<u64>) {
+async fn write_queued(
+    store: Store,
+    mut receiver: mpsc::Receiver<Queued>,
+    appended: watch::Sender<u64>,
+    counts: Arc<QueueCounts>,
+) {
     let mut pending: Vec<(TenantId, NewAuditRecord)> = Vec::new();
     // Told once the pending records are appended.
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
@@ -128,24 +167,29 @@ async fn write_queued(store: Store, mut receiver: mpsc::Receiver<Queued>, append
                     pending.push((tenant, *record));
                     waiting.extend(done);
                     if pending.len() >= BATCH {
-                        append(&store, &mut pending, &mut waiting).await;
+                        append(&store, &mut pending, &mut waiting, &counts).await;
                     }
                 }
                 Queued::Flush(done) => {
-                    append(&store, &mut pending, &mut waiting).await;
+                    append(&store, &mut pending, &mut waiting, &counts).await;
                     let _ = done.send(());
                 }
             }
         }
-        append(&store, &mut pending, &mut waiting).await;
+        append(&store, &mut pending, &mut waiting, &counts).await;
         appended.send_modify(|batches| *batches = batches.wrapping_add(1));
     }
-    append(&store, &mut pending, &mut waiting).await;
+    append(&store, &mut pending, &mut waiting, &counts).await;
 }
 
 /// Appends pending records, tenant by tenant, each tenant's in queue order, then tells
 /// those `waiting`.
-async fn append(store: &Store, pending: &mut Vec<(TenantId, NewAuditRecord)>, waiting: &mut Vec<oneshot::Sender<()>>) {
+async fn append(
+    store: &Store,
+    pending: &mut Vec<(TenantId, NewAuditRecord)>,
+    waiting: &mut Vec<oneshot::Sender<()>>,
+    counts: &QueueCounts,
+) {
     let mut tenants: Vec<TenantId> = Vec::new();
     for (tenant, _) in pending.iter() {
         if !tenants.contains(tenant) {
@@ -164,8 +208,10 @@ async fn append(store: &Store, pending: &mut Vec<(TenantId, NewAuditRecord)>, wa
         }
         if let Err(error) = result {
             tracing::error!(%error, %tenant, lost = records.len(), "cannot append to the audit trail");
+            counts.lost.fetch_add(u64::try_from(records.len()).unwrap_or(u64::MAX), Ordering::Relaxed);
         }
     }
+    counts.waiting.fetch_sub(u64::try_from(pending.len()).unwrap_or(0), Ordering::Relaxed);
     pending.clear();
     for done in waiting.drain(..) {
         let _ = done.send(());

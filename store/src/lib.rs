@@ -138,7 +138,7 @@ pub use sessions::SessionRow;
 pub use tenants::{DirectoryAccess, Tenant, TenantSummary};
 pub use url::{Backend, DatabaseUrl};
 pub use webhooks::{
-    DeliveryAttempt, DeliveryOutcome, NewWebhook, OutstandingEvent, OutstandingState, Settlement, Webhook,
+    DeliveryAttempt, DeliveryOutcome, EndpointLag, NewWebhook, OutstandingEvent, OutstandingState, Settlement, Webhook,
     WebhookCursor,
 };
 
@@ -218,6 +218,17 @@ pub struct Store {
 enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+}
+
+/// The connection pool at one moment ([`Store::pool_usage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections open, in use or idle.
+    pub open: u32,
+    /// Open connections no one holds.
+    pub idle: u32,
+    /// The most the pool opens (`DATABASE_MAX_CONNECTIONS`).
+    pub max: u32,
 }
 
 /// What the operator's status view shows about the database.
@@ -404,6 +415,14 @@ impl Store {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// How many connections the pool holds, how many of them wait unused, and its bound
+    /// (for `/metrics`).
+    pub fn pool_usage(&self) -> PoolUsage {
+        let (open, idle, max) = on_pool!(&self.pool, pool =>
+            (pool.size(), pool.num_idle(), pool.options().get_max_connections()));
+        PoolUsage { open, idle: u32::try_from(idle).unwrap_or(u32::MAX), max }
     }
 
     /// Succeeds when the database answers a query; the readiness probe calls it.

@@ -147,6 +147,17 @@ pub struct DeliveryAttempt {
     pub error: Option<String>,
 }
 
+/// How far an endpoint is behind its tenant's directories (for `/metrics`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointLag {
+    pub endpoint: WebhookId,
+    /// When the oldest change the endpoint has not yet received happened: the first one
+    /// past its cursor in any directory, or a held one (`None`: it has received them all).
+    pub oldest_undelivered_at: Option<DateTime<Utc>>,
+    /// Events held back: refused, or behind a refused event of their resource.
+    pub held: i64,
+}
+
 type WebhookRow = (TenantId, WebhookId, String, String, DateTime<Utc>, Option<DateTime<Utc>>);
 
 fn webhook_from_row(
@@ -166,6 +177,13 @@ impl Store {
         let rows: Vec<WebhookRow> = as_deployment!(self, conn => sqlx::query_as(&query).fetch_all(&mut *conn).await?);
         let keys = self.secret_keys()?;
         rows.into_iter().map(|row| webhook_from_row(keys, row)).collect()
+    }
+
+    /// The tenants with at least one endpoint that is not disabled.
+    pub async fn tenants_with_webhooks(&self) -> Result<Vec<TenantId>, StoreError> {
+        const QUERY: &str =
+            "SELECT DISTINCT tenant_id FROM webhook_endpoints WHERE disabled_at IS NULL ORDER BY tenant_id";
+        Ok(as_deployment!(self, conn => sqlx::query_scalar(QUERY).fetch_all(&mut *conn).await?))
     }
 
     /// Takes or renews the lease on an endpoint until `until`; false when another process
@@ -205,6 +223,48 @@ impl TenantScope<'_> {
             as_tenant!(self, conn => sqlx::query_as(&query).bind(self.tenant).fetch_all(&mut *conn).await?);
         let keys = self.store.secret_keys()?;
         rows.into_iter().map(|row| webhook_from_row(keys, row)).collect()
+    }
+
+    /// How far behind each of the tenant's delivering endpoints is. Per directory (deleted
+    /// ones too: their events are delivered), the first change past the cursor that was
+    /// not sent ahead of it, found through the primary key, and the held ones; so the
+    /// cost grows with endpoints × directories, not with the backlog. An endpoint of a
+    /// tenant without directories is listed with nothing to deliver.
+    pub async fn webhook_lag(&self) -> Result<Vec<EndpointLag>, StoreError> {
+        const QUERY: &str = "SELECT w.id, \
+               (SELECT c.occurred_at FROM directory_changes c \
+                 WHERE c.tenant_id = d.tenant_id AND c.directory_id = d.id AND c.seq > COALESCE(k.delivered_seq, 0) \
+                   AND NOT EXISTS (SELECT 1 FROM webhook_outstanding s WHERE s.tenant_id = c.tenant_id \
+                       AND s.endpoint_id = w.id AND s.directory_id = c.directory_id AND s.seq = c.seq \
+                       AND s.state = 'sent') \
+                 ORDER BY c.seq LIMIT 1), \
+               (SELECT MIN(c.occurred_at) FROM webhook_outstanding h JOIN directory_changes c \
+                   ON c.tenant_id = h.tenant_id AND c.directory_id = h.directory_id AND c.seq = h.seq \
+                 WHERE h.tenant_id = w.tenant_id AND h.endpoint_id = w.id AND h.directory_id = d.id \
+                   AND h.state = 'held'), \
+               (SELECT COUNT(*) FROM webhook_outstanding h WHERE h.tenant_id = w.tenant_id \
+                   AND h.endpoint_id = w.id AND h.directory_id = d.id AND h.state = 'held') \
+             FROM webhook_endpoints w \
+             LEFT JOIN directories d ON d.tenant_id = w.tenant_id \
+             LEFT JOIN webhook_cursors k ON k.tenant_id = w.tenant_id AND k.endpoint_id = w.id \
+                 AND k.directory_id = d.id \
+             WHERE w.tenant_id = $1 AND w.disabled_at IS NULL \
+             ORDER BY w.id";
+        type Row = (WebhookId, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i64);
+        let rows: Vec<Row> =
+            as_tenant!(self, conn => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(&mut *conn).await?);
+        let mut lags: Vec<EndpointLag> = Vec::new();
+        for (endpoint, next, held_since, held) in rows {
+            let oldest = next.into_iter().chain(held_since).min();
+            match lags.last_mut() {
+                Some(lag) if lag.endpoint == endpoint => {
+                    lag.oldest_undelivered_at = lag.oldest_undelivered_at.into_iter().chain(oldest).min();
+                    lag.held += held;
+                }
+                _ => lags.push(EndpointLag { endpoint, oldest_undelivered_at: oldest, held }),
+            }
+        }
+        Ok(lags)
     }
 
     /// Where `endpoint` is in each of the tenant's directories (a directory it has not

@@ -20,7 +20,7 @@ mod sso;
 mod static_assets;
 mod workos_api;
 
-pub use metrics::PortalMetrics;
+pub use metrics::{BackgroundJob, PortalMetrics};
 pub(crate) use sessions::spawn_expiry_sweeper;
 
 use std::sync::Arc;
@@ -81,6 +81,7 @@ impl FromRef<AppState> for LeptosOptions {
 #[derive(Debug, Clone)]
 pub struct App {
     state: AppState,
+    metrics_listen: crate::config::MetricsListen,
 }
 
 /// No request may hold a connection longer than this.
@@ -146,6 +147,24 @@ impl App {
                 effects,
                 mailer,
             },
+            metrics_listen: config.metrics_listen,
+        }
+    }
+
+    /// The measurements `/metrics` exposes; background jobs count their runs here.
+    pub fn metrics(&self) -> PortalMetrics {
+        self.state.metrics.clone()
+    }
+
+    /// `/metrics` alone, for a listener of its own (`METRICS_LISTEN=<address>`): the
+    /// address, and the routes to serve there. `None` when metrics are on the main
+    /// listener or off.
+    pub fn separate_metrics(&self) -> Option<(std::net::SocketAddr, Router)> {
+        match self.metrics_listen {
+            crate::config::MetricsListen::Separate(address) => {
+                Some((address, metrics::router().with_state(self.state.clone())))
+            }
+            crate::config::MetricsListen::Main | crate::config::MetricsListen::Off => None,
         }
     }
 
@@ -162,6 +181,10 @@ impl App {
     /// All routes with their middleware.
     pub fn into_router(self) -> Router {
         let state = self.state;
+        let metrics_here = match self.metrics_listen {
+            crate::config::MetricsListen::Main => metrics::router(),
+            crate::config::MetricsListen::Separate(_) | crate::config::MetricsListen::Off => Router::new(),
+        };
         let portal_routes = portal_route_list();
         let secure_cookies = state.secure_cookies;
         let session_layer = sessions::layer(state.store.clone(), secure_cookies);
@@ -182,7 +205,7 @@ impl App {
         let machines = Router::new()
             .merge(static_assets::router(&state.leptos))
             .merge(health::router())
-            .merge(metrics::router())
+            .merge(metrics_here)
             .merge(audit_checkpoints::public_router())
             .merge(scim_endpoints::router(state.clone()))
             .merge(oauth::router())

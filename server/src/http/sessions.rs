@@ -88,33 +88,46 @@ pub(crate) fn spawn_expiry_sweeper(
     clock: service::SharedClock,
     audit_signer: service::audit_checkpoints::AuditSigner,
     audit_retention_minimum_days: u32,
+    metrics: super::PortalMetrics,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
+            let mut succeeded = true;
             let now = OffsetDateTime::now_utc().unix_timestamp();
             match store.delete_expired_sessions(now).await {
                 Ok(0) => {}
                 Ok(deleted) => tracing::debug!(deleted, "deleted expired sessions"),
-                Err(error) => tracing::warn!(%error, "cannot delete expired sessions"),
+                Err(error) => {
+                    succeeded = false;
+                    tracing::warn!(%error, "cannot delete expired sessions");
+                }
             }
             let now = clock.now();
             match service::directories::sweep_expired_access_tokens(&store, now).await {
                 Ok(0) => {}
                 Ok(deleted) => tracing::debug!(deleted, "deleted expired OAuth access tokens"),
-                Err(error) => tracing::warn!(%error, "cannot delete expired OAuth access tokens"),
+                Err(error) => {
+                    succeeded = false;
+                    tracing::warn!(%error, "cannot delete expired OAuth access tokens");
+                }
             }
             // Audit retention: each tenant's records past its retention period (audited).
             let minimum = audit_retention_minimum_days;
             if let Err(error) = service::audit::enforce_retention(&store, &audit_signer, minimum, now).await {
+                succeeded = false;
                 tracing::warn!(%error, "cannot enforce audit retention");
             }
             match service::audit_checkpoints::checkpoint_all(&store, &audit_signer, now).await {
                 Ok(0) => {}
                 Ok(signed) => tracing::debug!(signed, "signed audit checkpoints"),
-                Err(error) => tracing::warn!(%error, "cannot sign audit checkpoints"),
+                Err(error) => {
+                    succeeded = false;
+                    tracing::warn!(%error, "cannot sign audit checkpoints");
+                }
             }
+            metrics.job_run(super::BackgroundJob::Sweeper, succeeded, clock.now());
         }
     })
 }

@@ -25,6 +25,7 @@ mod brake;
 mod directory_deletion;
 mod email_confirmation;
 mod idp_sequences;
+mod metrics;
 mod nonhuman;
 mod oauth_clients;
 mod onboarding;

@@ -77,8 +77,34 @@ backend_tests!(
     two_processes_agree_on_one_winner_and_one_order,
     two_processes_share_the_writes_and_both_feeds_list_each_change_once,
     two_processes_never_deliver_one_event_at_once,
+    metrics_on_a_listener_of_their_own_count_the_background_jobs,
     a_killed_server_keeps_every_acknowledged_write_and_no_partial_bulk_request
 );
+
+/// `METRICS_LISTEN=<address>`: `/metrics` is served there and not on the public listener,
+/// and counts the runs of the process's background jobs (the republisher runs every second,
+/// the operator's webhook deliveries too).
+async fn metrics_on_a_listener_of_their_own_count_the_background_jobs(db: TestDatabase) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let metrics_url = format!("http://127.0.0.1:{port}/metrics");
+    let process = spawn_with(&db, &[("METRICS_LISTEN", &format!("127.0.0.1:{port}"))]).await;
+    let client = reqwest::Client::new();
+    let public = client.get(format!("{}/metrics", process.base)).send().await.unwrap();
+    assert_eq!(public.status(), 404);
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = client.get(&metrics_url).send().await.unwrap().text().await.unwrap();
+        let counted = |job: &str| text.contains(&format!(r#"background_job_runs_total{{job="{job}",outcome="ok"}}"#));
+        if counted("republisher") && counted("operator_webhooks") {
+            assert!(text.contains(r#"background_job_last_success_timestamp_seconds{job="republisher"}"#), "{text}");
+            assert!(!text.contains(r#"outcome="failed""#), "{text}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the jobs' runs were not counted:\n{text}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
 
 /// A deployment grown to two processes behind a load balancer: the identity provider's
 /// creates are spread over both, and the vendor's product reads the deployment's feed

@@ -76,8 +76,22 @@ fn closing_connection(mut response: Response) -> Response {
 }
 
 pub(crate) async fn authenticate_and_record(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let occurred_at = state.effects.now();
     let started = Instant::now();
+    let method = request.method().clone();
+    let metrics = state.metrics.clone();
+    let (directory, response) = admit_and_record(state, request, next, started).await;
+    metrics.scim_request(directory, &method, response.status(), started.elapsed());
+    response
+}
+
+/// The request's answer, and its directory when the request named a known one.
+async fn admit_and_record(
+    state: AppState,
+    request: Request,
+    next: Next,
+    started: Instant,
+) -> (Option<DirectoryId>, Response) {
+    let occurred_at = state.effects.now();
     let method = request.method().to_string();
     // Kept redacted like bodies: a query can carry a secret (`filter=password eq "…"`).
     let path = service::audit::redact_query(
@@ -102,7 +116,8 @@ pub(crate) async fn authenticate_and_record(State(state): State<AppState>, reque
                         let too_large = ScimError::PayloadTooLarge(format!(
                             "the request body is larger than {BULK_MAX_PAYLOAD_BYTES} bytes"
                         ));
-                        return closing_connection(ScimFailure::from(too_large).into_response());
+                        let response = closing_connection(ScimFailure::from(too_large).into_response());
+                        return (Some(endpoint.caller().directory), response);
                     }
                 }
             };
@@ -134,9 +149,9 @@ pub(crate) async fn authenticate_and_record(State(state): State<AppState>, reque
         // A request that named no known directory belongs to no tenant's trail, nor does
         // one refused beyond its directory's allowance.
         Authentication::Refused(None) => {
-            return unread_body_refused(&parts, ScimFailure::Unauthorized.into_response());
+            return (None, unread_body_refused(&parts, ScimFailure::Unauthorized.into_response()));
         }
-        Authentication::Failed(failure) => return unread_body_refused(&parts, failure.into_response()),
+        Authentication::Failed(failure) => return (None, unread_body_refused(&parts, failure.into_response())),
     };
     let status = response.status();
     let failed = status.is_client_error() || status.is_server_error();
@@ -179,7 +194,7 @@ pub(crate) async fn authenticate_and_record(State(state): State<AppState>, reque
     } else {
         state.audit.record(tenant, record).await;
     }
-    response
+    (Some(directory), response)
 }
 
 /// The resource a request addressed: `…/Users/{id}`, or the one a POST created.
