@@ -7,11 +7,27 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = server::config::Cli::parse();
-    server::telemetry::init(&cli.config.log);
-    match server::run(cli).await {
+    // Before the runtime: the trace exporter's blocking client must not be made on it.
+    let telemetry = match server::telemetry::init(&cli.config.log) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "cannot start the async runtime");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(server::run(cli));
+    drop(runtime);
+    telemetry.shutdown();
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");

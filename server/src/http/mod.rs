@@ -273,6 +273,15 @@ pub(crate) fn bearer_credential(headers: &axum::http::HeaderMap) -> Option<&str>
 /// (set by the outer layer, or the client's own `x-request-id`), which error pages show as
 /// their reference.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
     let request_id = request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).unwrap_or_default();
-    tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id)
+    // Redacted as in the audit trail: a query can carry a secret (`filter=password eq "…"`),
+    // and spans may leave the deployment (OTLP).
+    let uri = service::audit::redact_query(
+        request.uri().path_and_query().map_or_else(|| request.uri().path(), axum::http::uri::PathAndQuery::as_str),
+    );
+    let span = tracing::info_span!("request", method = %request.method(), uri = %uri, request_id);
+    // Without a trace exporter the propagator is a no-op and so is this.
+    let _ = span.set_parent(crate::telemetry::remote_parent(request.headers()));
+    span
 }

@@ -78,6 +78,8 @@ backend_tests!(
     two_processes_share_the_writes_and_both_feeds_list_each_change_once,
     two_processes_never_deliver_one_event_at_once,
     metrics_on_a_listener_of_their_own_count_the_background_jobs,
+    requests_are_exported_as_traces_to_an_otlp_collector,
+    trace_settings_the_server_cannot_honour_stop_it_at_start,
     a_killed_server_keeps_every_acknowledged_write_and_no_partial_bulk_request
 );
 
@@ -104,6 +106,112 @@ async fn metrics_on_a_listener_of_their_own_count_the_background_jobs(db: TestDa
         assert!(Instant::now() < deadline, "the jobs' runs were not counted:\n{text}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// What a stand-in OTLP/HTTP collector received on `/v1/traces`: each request's content
+/// type and body.
+type Exports = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+async fn start_collector() -> (String, Exports) {
+    use axum::routing::post;
+    let exports: Exports = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route(
+            "/v1/traces",
+            post(
+                |axum::extract::State(exports): axum::extract::State<Exports>,
+                 headers: axum::http::HeaderMap,
+                 body: axum::body::Bytes| async move {
+                    let kind = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                    exports.lock().unwrap().push((kind, body.to_vec()));
+                    axum::http::StatusCode::OK
+                },
+            ),
+        )
+        .with_state(Arc::clone(&exports));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, exports)
+}
+
+/// With `OTEL_EXPORTER_OTLP_ENDPOINT` set, each request's span reaches the collector as an
+/// OTLP trace (HTTP, protobuf): named `request`, carrying the method and the address (a
+/// secret in a filter redacted), under the service name `scim-portal`, and continuing the
+/// trace a caller named in `traceparent`.
+async fn requests_are_exported_as_traces_to_an_otlp_collector(db: TestDatabase) {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
+    use prost::Message as _;
+
+    let (_tenant, directory, token) = okta_directory_with_token(&db).await;
+    let (collector, exports) = start_collector().await;
+    let process =
+        spawn_with(&db, &[("OTEL_EXPORTER_OTLP_ENDPOINT", collector.as_str()), ("OTEL_BSP_SCHEDULE_DELAY", "100")])
+            .await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let caller_span = "00f067aa0ba902b7";
+    let url = format!("{}/scim/v2/{}/Users?filter=password%20eq%20%22hunter2%22", process.base, directory.id);
+    let answer = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&token)
+        .header("traceparent", format!("00-{trace_id}-{caller_span}-01"))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_client_error() || answer.status().is_success(), "{}", answer.status());
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let span = loop {
+        let received = exports.lock().unwrap().clone();
+        let found = received.iter().find_map(|(kind, body)| {
+            assert_eq!(kind, "application/x-protobuf");
+            assert!(!String::from_utf8_lossy(body).contains("hunter2"), "a filter's secret was exported");
+            let request = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
+            request.resource_spans.into_iter().find_map(|resource| {
+                let service = resource
+                    .resource
+                    .as_ref()
+                    .and_then(|r| r.attributes.iter().find(|a| a.key == "service.name").and_then(|a| a.value.clone()));
+                assert_eq!(service.and_then(|v| v.value), Some(Any::StringValue("scim-portal".into())));
+                resource.scope_spans.into_iter().flat_map(|scope| scope.spans).find(|span| {
+                    span.name == "request"
+                        && span.attributes.iter().any(|a| {
+                            a.key == "uri"
+                                && matches!(&a.value.as_ref().and_then(|v| v.value.clone()),
+                                    Some(Any::StringValue(uri)) if uri.contains("/Users?filter="))
+                        })
+                })
+            })
+        });
+        if let Some(span) = found {
+            break span;
+        }
+        assert!(Instant::now() < deadline, "no request span was exported ({} exports)", received.len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    assert_eq!(hex(&span.trace_id), trace_id);
+    assert_eq!(hex(&span.parent_span_id), caller_span);
+    let uri = span.attributes.iter().find(|a| a.key == "uri").and_then(|a| a.value.clone()).and_then(|v| v.value);
+    let Some(Any::StringValue(uri)) = uri else { panic!("no uri") };
+    assert!(uri.contains("%5Bredacted%5D") || uri.contains("[redacted]"), "{uri}");
+}
+
+/// Asked for a protocol it does not speak, the server refuses to start (and says why)
+/// rather than run without the traces the operator expects.
+async fn trace_settings_the_server_cannot_honour_stop_it_at_start(db: TestDatabase) {
+    let output = crate::server_binary()
+        .env("DATABASE_URL", db.url.as_str())
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("http/protobuf only"), "{said}");
 }
 
 /// A deployment grown to two processes behind a load balancer: the identity provider's
