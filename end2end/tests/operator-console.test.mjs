@@ -1,26 +1,40 @@
 // The operator console in a browser: create a tenant, add a directory for an identity
-// provider, and receive its SCIM endpoint and a token shown once.
+// provider, and receive its SCIM endpoint and a token shown once; email a setup link to
+// the customer's IT admin, who follows it from the mail the SMTP server received.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseUrl, launchBrowser, openPage, screenshot, seriousAccessibilityViolations, submitSignIn } from '../support.mjs';
+import { readFileSync } from 'node:fs';
+import {
+  acceptSetupLink, baseUrl, expectAccessible, launchBrowser, openPage, screenshot, seriousAccessibilityViolations,
+  signedInOperator,
+} from '../support.mjs';
 
 let browser;
+// One sign-in for the file (the server throttles an account's sign-ins).
+let operator;
 before(async () => {
   browser = await launchBrowser();
+  operator = await signedInOperator(browser);
 });
 after(async () => {
   await browser?.close();
 });
 
-async function signedInPage() {
-  const page = await openPage(browser);
-  await submitSignIn(page);
-  await page.waitForSelector('#signed-in-as', { timeout: 10_000 });
-  return page;
+// The messages the e2e server's SMTP server (aiosmtpd) accepted, one JSON line each.
+function mailbox() {
+  const path = process.env.E2E_MAILBOX;
+  assert.ok(path, 'E2E_MAILBOX is not set (cargo xtask test starts an SMTP server and sets it)');
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    // Nothing received yet.
+  }
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
 }
 
 test('an operator creates a tenant and connects an Okta directory', async () => {
-  const page = await signedInPage();
+  const page = operator;
   await page.click('nav >> text=Tenants');
   await page.waitForSelector('#create-tenant');
   await page.waitForLoadState('networkidle');
@@ -62,11 +76,10 @@ test('an operator creates a tenant and connects an Okta directory', async () => 
   assert.match(row, /Acme Corporation/);
   await screenshot(page, 'tenants');
   assert.deepEqual(page.errors, [], 'the pages logged errors');
-  await page.close();
 });
 
 test('a taken tenant name is refused with a readable message', async () => {
-  const page = await signedInPage();
+  const page = operator;
   await page.goto(`${baseUrl}/tenants`, { waitUntil: 'networkidle' });
   await page.fill('#tenant-slug', 'taken');
   await page.fill('#tenant-display-name', 'First');
@@ -90,5 +103,49 @@ test('a taken tenant name is refused with a readable message', async () => {
     { timeout: 10_000 },
   );
   assert.match(await page.textContent('#create-tenant-error'), /lowercase|letters|digits|dash/i);
-  await page.close();
+});
+
+test('a setup link emailed from the console brings the IT admin into the setup wizard', async () => {
+  const page = operator;
+  // The test before made the console refuse names on purpose.
+  page.errors.length = 0;
+  await page.goto(`${baseUrl}/tenants`, { waitUntil: 'networkidle' });
+  await page.fill('#tenant-slug', 'wonka');
+  await page.fill('#tenant-display-name', 'Wonka');
+  await page.click('#create-tenant');
+  await page.waitForURL(`${baseUrl}/tenants/wonka`, { timeout: 10_000 });
+  await page.waitForSelector('#email-setup-link');
+  await page.waitForLoadState('networkidle');
+
+  await page.fill('#setup-link-email', 'it@wonka.example');
+  await page.selectOption('#setup-link-email-days', '1');
+  await page.click('#email-setup-link');
+  await page.waitForSelector('#setup-link-sent', { timeout: 10_000 });
+  assert.match(await page.textContent('#setup-link-sent'), /Emailed to it@wonka\.example\. It works once, for 1 day/);
+  // The operator never sees the link itself; the list says where it went.
+  assert.equal(await page.$('#setup-link'), null);
+  await page.waitForFunction(
+    () => document.querySelector('#setup-link-list')?.textContent.includes('emailed to it@wonka.example'),
+    null,
+    { timeout: 10_000 },
+  );
+  await screenshot(page, 'operator-setup-link-emailed');
+  await expectAccessible(page, 'the tenant page after emailing a setup link');
+
+  const message = mailbox().find((m) => m.to.includes('it@wonka.example'));
+  assert.ok(message, 'no message to it@wonka.example');
+  assert.equal(message.subject, 'Set up directory sync for Wonka');
+  const link = message.body.match(/https?:\/\/\S+\/setup\/setup_[A-Za-z0-9_-]+/)?.[0];
+  assert.ok(link, message.body);
+
+  // The IT admin follows it: the page offers the address the link was sent to.
+  const admin = await openPage(browser);
+  await admin.goto(link, { waitUntil: 'networkidle' });
+  await admin.waitForSelector('#create-account');
+  assert.equal(await admin.inputValue('#admin-email'), 'it@wonka.example');
+  await expectAccessible(admin, 'the setup page opened from the email');
+  await admin.close();
+  const home = await acceptSetupLink(browser, link, 'it@wonka.example', false);
+  assert.deepEqual(home.errors, [], 'the admin pages logged errors');
+  assert.deepEqual(page.errors, [], 'the console logged errors');
 });

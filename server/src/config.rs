@@ -469,6 +469,28 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=3650), global = true)]
     pub audit_retention_minimum_days: u32,
 
+    /// Demo mode: a tenant `demo` whose Okta directory a simulated identity provider built
+    /// into the server provisions (a company, then a trickle of changes and a failing
+    /// request every minute), so the dashboard, audit trail, support console and event feed
+    /// show life at once. Off by default; not for a deployment with real customers.
+    #[arg(long, env = "DEMO", global = true)]
+    pub demo: bool,
+
+    /// The password of the demo tenant's admin (`admin@demo.example`) when demo mode makes
+    /// the account; unset: generated and printed once.
+    #[arg(long, env = "DEMO_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    pub demo_admin_password: Option<String>,
+
+    /// Seconds between two requests of the simulated identity provider (tests shorten it).
+    #[arg(long, env = "DEMO_REQUEST_SECONDS", default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(1..), global = true, hide = true)]
+    pub demo_request_seconds: u64,
+
+    /// Seconds between two of its failing requests (tests shorten it).
+    #[arg(long, env = "DEMO_FAILURE_SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..), global = true, hide = true)]
+    pub demo_failure_seconds: u64,
+
     /// Where `/metrics` (Prometheus / OpenMetrics text) is served: `main` (on `BIND_ADDR`,
     /// beside everything else), an address of its own such as `127.0.0.1:9464` (keeps it
     /// off the public listener), or `off`.
@@ -614,6 +636,8 @@ impl std::fmt::Debug for Config {
             .field("site_root", &self.site_root)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("metrics_listen", &self.metrics_listen)
+            .field("demo", &self.demo)
+            .field("demo_admin_password", &self.demo_admin_password.as_ref().map(|_| "***"))
             .field("deleted_directory_retention_days", &self.deleted_directory_retention_days)
             .field("revocation_sla_minutes", &self.revocation_sla_minutes)
             .field("database_statement_timeout_seconds", &self.database_statement_timeout_seconds)

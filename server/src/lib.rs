@@ -75,9 +75,11 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     }
     bootstrap_first_operator(config, &store, &effects).await?;
     let listener = TcpListener::bind(config.bind).await.with_context(|| format!("listening on {}", config.bind))?;
-    let app = http::App::with_effects(config, store.clone(), effects);
+    let app = http::App::with_effects(config, store.clone(), effects.clone());
     let audit = app.audit_log();
     let metrics = app.metrics();
+    let demo =
+        if config.demo { Some(start_demo(config, &store, &effects, listener.local_addr()?).await?) } else { None };
     let metrics_server = match app.separate_metrics() {
         Some((address, routes)) => {
             let listener =
@@ -132,6 +134,9 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     alerts.abort();
     if let Some(metrics_server) = metrics_server {
         metrics_server.abort();
+    }
+    if let Some(demo) = demo {
+        demo.abort();
     }
     // Requests recorded in the last moments are still queued.
     audit.flush().await;
@@ -287,6 +292,41 @@ pub fn spawn_alerts(
             }
         }
     })
+}
+
+/// Demo mode: makes the demo tenant, tells the person starting the server how to sign in
+/// to it, and starts the simulated identity provider against this server's own SCIM
+/// endpoint (on the address it listens on, not the public one: no proxy in between).
+async fn start_demo(
+    config: &Config,
+    store: &Store,
+    effects: &service::Effects,
+    listening: std::net::SocketAddr,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let demo = service::demo::prepare(store, config.demo_admin_password.as_deref(), effects)
+        .await
+        .context("preparing demo mode")?;
+    let sign_in_url = format!("{}/sign-in", config.public_base());
+    let mut lines = vec![
+        format!("Demo mode: tenant ‘{}’ is provisioned by a simulated Okta.", service::demo::TENANT_NAME),
+        format!("Its admin signs in at {sign_in_url}"),
+        format!("email:     {}", service::demo::ADMIN_EMAIL),
+    ];
+    match (&demo.new_admin_password, &config.demo_admin_password) {
+        (Some(password), None) => lines.push(format!("password:  {password}   (shown only now)")),
+        (Some(_), Some(_)) => lines.push("password:  the one in DEMO_ADMIN_PASSWORD".to_owned()),
+        (None, _) => lines.push("password:  the one shown when demo mode first ran".to_owned()),
+    }
+    print_banner(&lines);
+    let host = match listening.ip() {
+        ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+        ip => ip,
+    };
+    let base = format!("http://{}/scim/v2/{}", std::net::SocketAddr::new(host, listening.port()), demo.directory);
+    let every = Duration::from_secs(config.demo_request_seconds);
+    let failing_every = (config.demo_failure_seconds / config.demo_request_seconds).max(1);
+    tracing::info!(tenant = service::demo::TENANT, directory = %demo.directory, "demo mode: simulating an identity provider");
+    Ok(tokio::spawn(service::demo::run(base, demo.token, every, failing_every)))
 }
 
 /// Creates the first operator of an empty deployment and tells the person starting the

@@ -11,6 +11,7 @@ use store::{NewSetupLink, SetupLinkId, Store, StoreError, Tenant, TenantAdmin, T
 
 use crate::actor::Actor;
 use crate::directories::digest;
+use crate::mail::{Mailer, mailbox};
 use crate::operators::{self, MIN_PASSWORD_LENGTH, OperatorEmail, OperatorError, SignInThrottle, SignedInOperator};
 use crate::{Effects, ServiceError};
 
@@ -59,6 +60,14 @@ pub enum SetupLinkError {
     PasswordTooShort,
     #[error("an admin of this organisation has this email already: sign in with it instead")]
     EmailTaken,
+    #[error("this deployment sends no email (SMTP_URL is not set): create the link and pass it on yourself")]
+    NoMail,
+    #[error("{0:?} is not an email address to send the link to")]
+    InvalidRecipient(String),
+    #[error(
+        "the setup link could not be emailed ({0}); it was withdrawn, so no link is left open: try again, or create one to pass on yourself"
+    )]
+    NotSent(String),
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -101,6 +110,77 @@ pub async fn create_setup_link(
     lifetime: Duration,
     effects: &Effects,
 ) -> Result<IssuedSetupLink, SetupLinkError> {
+    issue_setup_link(store, tenant, actor, lifetime, None, effects).await
+}
+
+/// A setup link emailed to the customer's IT admin: where it went and until when it works.
+/// Its address is in the email only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailedSetupLink {
+    pub id: SetupLinkId,
+    pub sent_to: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Makes a setup link for `tenant` and emails it to `recipient` (`setup_link.created`
+/// names the address). The link is stored before the email goes out; if the SMTP server
+/// refuses it, the link is withdrawn (`setup_link.revoked`, with why), so no link is left
+/// open that nobody received.
+#[allow(clippy::too_many_arguments)] // the mail's parts: who, to whom, from where, until when
+pub async fn email_setup_link(
+    store: &Store,
+    mailer: Option<&Mailer>,
+    public_base: &str,
+    tenant: TenantId,
+    actor: &Actor,
+    lifetime: Duration,
+    recipient: &str,
+    effects: &Effects,
+) -> Result<EmailedSetupLink, SetupLinkError> {
+    let mailer = mailer.ok_or(SetupLinkError::NoMail)?;
+    let address =
+        OperatorEmail::parse(recipient).map_err(|_| SetupLinkError::InvalidRecipient(recipient.to_owned()))?;
+    let mailbox = mailbox(address.as_str()).map_err(|_| SetupLinkError::InvalidRecipient(recipient.to_owned()))?;
+    let link = issue_setup_link(store, tenant, actor, lifetime, Some(address.as_str()), effects).await?;
+    let tenant_name = crate::tenants::name_of(store, tenant).await?.unwrap_or_default();
+    let inviter = match actor {
+        Actor::Operator { email, .. } | Actor::Admin { email, .. } => format!("{email} has invited you"),
+        _ => "You are invited".to_owned(),
+    };
+    let text = format!(
+        "Hello,\n\n{inviter} to connect {tenant_name}'s identity provider (Okta, Microsoft Entra ID, \
+         OneLogin, JumpCloud or any other SCIM 2.0 client), so that your users and groups \
+         are provisioned automatically.\n\n\
+         Open this link to create your admin account; a step-by-step guide for your identity provider \
+         follows:\n\n{url}\n\n\
+         The link works once, until {until} (UTC). If you did not expect this message, ignore it: \
+         nothing happens unless the link is opened.\n",
+        url = link.url(public_base),
+        until = link.expires_at.format("%-d %B %Y, %H:%M"),
+    );
+    let subject = format!("Set up directory sync for {tenant_name}");
+    if let Err(error) = mailer.send(&[mailbox], &subject, &text).await {
+        let now = effects.now();
+        let mut action = store.tenant(tenant).begin_action().await?;
+        action.revoke_setup_link(link.id, now).await?;
+        let detail = serde_json::json!({
+            "setup_link": link.id.to_string(),
+            "reason": format!("the email to {} could not be sent: {error}", address.as_str()),
+        });
+        action.commit(actor.record("setup_link.revoked", None, detail, now)).await?;
+        return Err(SetupLinkError::NotSent(error.to_string()));
+    }
+    Ok(EmailedSetupLink { id: link.id, sent_to: address.as_str().to_owned(), expires_at: link.expires_at })
+}
+
+async fn issue_setup_link(
+    store: &Store,
+    tenant: TenantId,
+    actor: &Actor,
+    lifetime: Duration,
+    sent_to: Option<&str>,
+    effects: &Effects,
+) -> Result<IssuedSetupLink, SetupLinkError> {
     let now = effects.now();
     if lifetime < Duration::hours(1) || lifetime > MAX_SETUP_LINK_LIFETIME {
         return Err(SetupLinkError::InvalidLifetime);
@@ -112,10 +192,14 @@ pub async fn create_setup_link(
         created_by: actor.audit_name(),
         created_at: now,
         expires_at: now + lifetime,
+        sent_to: sent_to.map(str::to_owned),
     };
     let mut action = store.tenant(tenant).begin_action().await?;
     action.insert_setup_link(&link).await?;
-    let detail = serde_json::json!({ "setup_link": link.id.to_string(), "expires_at": link.expires_at });
+    let mut detail = serde_json::json!({ "setup_link": link.id.to_string(), "expires_at": link.expires_at });
+    if let Some(address) = sent_to {
+        detail["sent_to"] = address.into();
+    }
     action.commit(actor.record("setup_link.created", None, detail, now)).await?;
     Ok(IssuedSetupLink { id: link.id, secret, expires_at: link.expires_at })
 }
@@ -153,6 +237,8 @@ pub struct SetupLinkOverview {
     /// The email of the admin who made their account with it.
     pub used_by: Option<String>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The address it was emailed to (`None`: handed to its maker).
+    pub sent_to: Option<String>,
     pub state: SetupLinkState,
 }
 
@@ -207,6 +293,7 @@ pub async fn setup_links(
                         .map_or_else(|| "a removed admin".to_owned(), |admin| admin.email.clone())
                 }),
                 revoked_at: link.revoked_at,
+                sent_to: link.sent_to,
                 state,
             }
         })
@@ -240,10 +327,23 @@ pub async fn revoke_setup_link(
     Ok(())
 }
 
+/// What a usable setup link invites to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupInvitation {
+    pub tenant: Tenant,
+    /// The address the link was emailed to: the page offers it as the admin's email.
+    pub sent_to: Option<String>,
+}
+
 /// The tenant a setup link invites to, if the link can still be used.
-pub async fn open_setup_link(store: &Store, secret: &str, now: DateTime<Utc>) -> Result<Tenant, SetupLinkError> {
+pub async fn open_setup_link(
+    store: &Store,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<SetupInvitation, SetupLinkError> {
     let link = usable_link(store, secret, now).await?;
-    store.tenant_by_id(link.tenant).await?.ok_or(SetupLinkError::Unknown)
+    let tenant = store.tenant_by_id(link.tenant).await?.ok_or(SetupLinkError::Unknown)?;
+    Ok(SetupInvitation { tenant, sent_to: link.sent_to })
 }
 
 async fn usable_link(store: &Store, secret: &str, now: DateTime<Utc>) -> Result<store::SetupLink, SetupLinkError> {

@@ -12,6 +12,7 @@ pub mod audit_checkpoints;
 pub mod brake;
 pub mod clock;
 pub(crate) mod delivery;
+pub mod demo;
 pub mod deployment;
 pub mod directories;
 pub mod directory_browser;

@@ -50,6 +50,8 @@ pub struct NewSetupLink {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The address it was emailed to (`None`: shown to its maker to pass on).
+    pub sent_to: Option<String>,
 }
 
 /// A stored setup link.
@@ -65,6 +67,8 @@ pub struct SetupLink {
     pub used_by: Option<TenantAdminId>,
     /// Withdrawn before it was used: it opens nothing.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The address it was emailed to.
+    pub sent_to: Option<String>,
 }
 
 /// How a directory's setup was completed.
@@ -196,10 +200,15 @@ type LinkRow = (
     Option<DateTime<Utc>>,
     Option<TenantAdminId>,
     Option<DateTime<Utc>>,
+    Option<String>,
 );
 
-fn link_from_row((tenant, id, created_by, created_at, expires_at, used_at, used_by, revoked_at): LinkRow) -> SetupLink {
-    SetupLink { tenant, id, created_by, created_at, expires_at, used_at, used_by, revoked_at }
+const LINK_COLUMNS: &str = "tenant_id, id, created_by, created_at, expires_at, used_at, used_by, revoked_at, sent_to";
+
+fn link_from_row(
+    (tenant, id, created_by, created_at, expires_at, used_at, used_by, revoked_at, sent_to): LinkRow,
+) -> SetupLink {
+    SetupLink { tenant, id, created_by, created_at, expires_at, used_at, used_by, revoked_at, sent_to }
 }
 
 impl Store {
@@ -236,9 +245,9 @@ impl Store {
 
     /// The setup link whose secret has this digest, used or not, in whichever tenant.
     pub async fn setup_link_by_digest(&self, digest: &[u8; 32]) -> Result<Option<SetupLink>, StoreError> {
-        const QUERY: &str = "SELECT tenant_id, id, created_by, created_at, expires_at, used_at, used_by, revoked_at FROM setup_links WHERE digest = $1";
+        let query = format!("SELECT {LINK_COLUMNS} FROM setup_links WHERE digest = $1");
         let row: Option<LinkRow> =
-            as_deployment!(self, conn => sqlx::query_as(QUERY).bind(&digest[..]).fetch_optional(&mut *conn).await?);
+            as_deployment!(self, conn => sqlx::query_as(&query).bind(&digest[..]).fetch_optional(&mut *conn).await?);
         Ok(row.map(link_from_row))
     }
 }
@@ -250,10 +259,10 @@ const REACH_STEP: &str = "UPDATE directories SET setup_step = CASE WHEN setup_st
 impl TenantScope<'_> {
     /// The tenant's setup links, newest first.
     pub async fn setup_links(&self) -> Result<Vec<SetupLink>, StoreError> {
-        const QUERY: &str = "SELECT tenant_id, id, created_by, created_at, expires_at, used_at, used_by, revoked_at FROM setup_links \
-             WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC";
+        let query =
+            format!("SELECT {LINK_COLUMNS} FROM setup_links WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC");
         let rows: Vec<LinkRow> =
-            as_tenant!(self, conn => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(&mut *conn).await?);
+            as_tenant!(self, conn => sqlx::query_as(&query).bind(self.tenant).fetch_all(&mut *conn).await?);
         Ok(rows.into_iter().map(link_from_row).collect())
     }
 
@@ -476,8 +485,8 @@ impl crate::TenantAction<'_> {
     }
 
     pub async fn insert_setup_link(&mut self, link: &NewSetupLink) -> Result<(), StoreError> {
-        const QUERY: &str = "INSERT INTO setup_links (tenant_id, id, digest, created_by, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)";
+        const QUERY: &str = "INSERT INTO setup_links (tenant_id, id, digest, created_by, created_at, expires_at, sent_to) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let result = on_open!(&mut self.open, tx => sqlx::query(QUERY)
             .bind(self.tenant)
             .bind(link.id)
@@ -485,6 +494,7 @@ impl crate::TenantAction<'_> {
             .bind(&link.created_by)
             .bind(link.created_at)
             .bind(link.expires_at)
+            .bind(&link.sent_to)
             .execute(&mut **tx)
             .await
             .map(drop));

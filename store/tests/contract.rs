@@ -774,6 +774,7 @@ async fn credentials_and_people_are_walled_and_the_server_role_owns_nothing_on_p
                 created_by: "cli".into(),
                 created_at: at(9),
                 expires_at: at(20),
+                sent_to: None,
             };
             let mut action = db.store.tenant(tenant.id).begin_action().await.unwrap();
             action.insert_setup_link(&link).await.unwrap();

@@ -37,6 +37,10 @@ enum Command {
         /// Build without optimisations: quicker to build, slower to run.
         #[arg(long)]
         dev: bool,
+        /// Demo mode: a tenant `demo` provisioned by a simulated identity provider built
+        /// into the server (the server's `--demo`).
+        #[arg(long)]
+        demo: bool,
         #[arg(last = true)]
         server_args: Vec<String>,
     },
@@ -74,7 +78,11 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { dev, server_args } => run(profile(dev), &server_args),
+        Command::Run { dev, demo, server_args } => {
+            let demo_flag = demo.then(|| "--demo".to_owned());
+            let server_args: Vec<String> = demo_flag.into_iter().chain(server_args).collect();
+            run(profile(dev), &server_args)
+        }
         Command::Test { no_browser } => suite::run(&suite::Options { browser: !no_browser }),
         Command::Build { dev } => site::build(profile(dev)).map(|_| ()),
         Command::Fuzz { seconds } => fuzz::run(seconds),

@@ -218,6 +218,10 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data)?;
     let address = SocketAddr::from(([127, 0, 0, 1], TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()));
     let database_url = format!("sqlite://{}", data.join("portal.db").display());
+    // A real SMTP server: the browser tests follow the links the product emails.
+    let mailbox = artifacts.join("mailbox.jsonl");
+    let smtp = SmtpSink::start(root, &mailbox)?;
+    let smtp_url = format!("smtp://127.0.0.1:{}", smtp.port);
     let mut server = Server::start(
         &server_binary,
         root,
@@ -225,7 +229,27 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
         &database_url,
         &artifacts.join("server.log"),
         BROWSER_TEST_LOG_FILTER,
-        &[],
+        &[("SMTP_URL", &smtp_url), ("MAIL_FROM", "Vendor <noreply@e2e.example>")],
+    )?;
+
+    // Demo mode on a server of its own: its simulated identity provider writes all the time.
+    let demo_address = SocketAddr::from(([127, 0, 0, 1], TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()));
+    let demo_database = format!("sqlite://{}", data.join("demo.db").display());
+    let _demo = Server::start(
+        &server_binary,
+        root,
+        demo_address,
+        &demo_database,
+        &artifacts.join("demo-server.log"),
+        BROWSER_TEST_LOG_FILTER,
+        &[
+            ("DEMO", "true"),
+            ("DEMO_ADMIN_PASSWORD", E2E_DEMO_ADMIN_PASSWORD),
+            ("DEMO_REQUEST_SECONDS", "1"),
+            ("DEMO_FAILURE_SECONDS", "10"),
+            ("AUDIT_SIGNING_KEY_FILE", &data.join("demo-audit.key").display().to_string()),
+            ("SECRETS_KEY_FILE", &data.join("demo-secrets.key").display().to_string()),
+        ],
     )?;
 
     let api_key = operator_api_key(&server_binary, &database_url)?;
@@ -239,6 +263,9 @@ fn browser_tests(root: &Path, tally: &mut Tally) -> anyhow::Result<()> {
             .env("ARTIFACTS_DIR", &artifacts)
             .env("E2E_OPERATOR_EMAIL", E2E_OPERATOR_EMAIL)
             .env("E2E_OPERATOR_PASSWORD", E2E_OPERATOR_PASSWORD)
+            .env("E2E_MAILBOX", &mailbox)
+            .env("E2E_DEMO_URL", format!("http://{demo_address}"))
+            .env("E2E_DEMO_ADMIN_PASSWORD", E2E_DEMO_ADMIN_PASSWORD)
             .current_dir(root),
         |line| count_node_test_line(line, &mut counts),
     )?;
@@ -472,6 +499,41 @@ const BROWSER_TEST_LOG_FILTER: &str = "info,tower_http=debug,sqlx=warn";
 /// The first operator of the browser tests' deployment.
 const E2E_OPERATOR_EMAIL: &str = "operator@e2e.example";
 const E2E_OPERATOR_PASSWORD: &str = "end-to-end test password";
+/// The demo tenant's admin on the browser tests' demo-mode server.
+const E2E_DEMO_ADMIN_PASSWORD: &str = "demo admin test password";
+
+/// The tests' SMTP server (aiosmtpd, `server/tests/support/smtp_sink.py`): it accepts every
+/// message and appends it as a JSON line to a file; it stops when dropped.
+pub(crate) struct SmtpSink {
+    child: Child,
+    pub(crate) port: u16,
+}
+
+impl SmtpSink {
+    pub(crate) fn start(root: &Path, mailbox: &Path) -> anyhow::Result<Self> {
+        let python = tools::ensure_smtp_python(root)?;
+        let _ = std::fs::remove_file(mailbox);
+        let mut child = Command::new(&python)
+            .arg(root.join("server/tests/support/smtp_sink.py"))
+            .arg(mailbox)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting the SMTP server with {}", python.display()))?;
+        let mut line = String::new();
+        let stdout = child.stdout.take().context("the SMTP server's output")?;
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+        let port = line.trim().parse().with_context(|| format!("the SMTP server did not start: {line:?}"))?;
+        Ok(Self { child, port })
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
 
 /// The release server, started for the browser tests (or a benchmark) on its own database.
 #[derive(Debug)]

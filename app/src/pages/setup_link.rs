@@ -19,6 +19,8 @@ pub struct SetupInvite {
     pub tenant_name: String,
     /// The organisation's single sign-on provider, if the operator configured one.
     pub sso_provider: Option<String>,
+    /// The address the link was emailed to: offered as the admin's email.
+    pub sent_to: Option<String>,
 }
 
 #[server(endpoint = "open_setup_link")]
@@ -26,9 +28,13 @@ pub async fn open_setup_link(secret: String) -> Result<SetupInvite, PortalError>
     // The visitor has no account yet: the page needs the deployment, not a session.
     let portal = Portal::current()?;
     let store = &portal.store;
-    let tenant = service::admins::open_setup_link(store, &secret, portal.now()).await?;
-    let sso_provider = service::sso::provider(store, tenant.id).await?;
-    Ok(SetupInvite { tenant_name: tenant.display_name, sso_provider: sso_provider.map(|p| p.display_name) })
+    let invitation = service::admins::open_setup_link(store, &secret, portal.now()).await?;
+    let sso_provider = service::sso::provider(store, invitation.tenant.id).await?;
+    Ok(SetupInvite {
+        tenant_name: invitation.tenant.display_name,
+        sso_provider: sso_provider.map(|p| p.display_name),
+        sent_to: invitation.sent_to,
+    })
 }
 
 /// Makes the visitor an admin of the link's tenant and signs them in.
@@ -76,7 +82,7 @@ pub fn SetupLinkPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match invite.await {
                         Ok(invite) => view! {
-                            <AcceptForm secret=secret() tenant_name=invite.tenant_name/>
+                            <AcceptForm secret=secret() tenant_name=invite.tenant_name email=invite.sent_to.unwrap_or_default()/>
                             {invite.sso_provider.map(|provider| view! {
                                 <div class="mt-8 border-t border-slate-200 pt-6">
                                     <p class="text-sm text-slate-600">"Or, without a password:"</p>
@@ -105,7 +111,7 @@ pub fn SetupLinkPage() -> impl IntoView {
 }
 
 #[component]
-fn AcceptForm(secret: String, tenant_name: String) -> impl IntoView {
+fn AcceptForm(secret: String, tenant_name: String, email: String) -> impl IntoView {
     let accept = ServerAction::<AcceptSetupLink>::new();
     let pending = accept.pending();
     let failure = move || accept.value().get().and_then(Result::err).map(|error| error.to_string());
@@ -120,7 +126,7 @@ fn AcceptForm(secret: String, tenant_name: String) -> impl IntoView {
             <div>
                 <label for="admin-email" class="block text-sm font-medium text-slate-700">"Your work email"</label>
                 <input id="admin-email" name="email" type="email" autocomplete="username" required
-                    aria-describedby="email-hint" class=INPUT/>
+                    value=email aria-describedby="email-hint" class=INPUT/>
                 <p id="email-hint" class="mt-1 text-xs text-slate-500">"You sign in with it once you confirm it: we send a link to it."</p>
             </div>
             <div>

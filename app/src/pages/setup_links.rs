@@ -22,6 +22,8 @@ pub struct SetupLinkRow {
     pub settled: Option<String>,
     /// The email of the admin who made their account with it.
     pub used_by: Option<String>,
+    /// The address it was emailed to.
+    pub sent_to: Option<String>,
 }
 
 /// `tenant`: the slug for an operator, empty for the tenant's admin.
@@ -40,6 +42,7 @@ pub async fn list_setup_links(tenant: String) -> Result<Vec<SetupLinkRow>, Porta
             state: link.state.as_str().to_owned(),
             settled: link.used_at.or(link.revoked_at).map(|at| date_time(Some(at))),
             used_by: link.used_by,
+            sent_to: link.sent_to,
         })
         .collect())
 }
@@ -53,9 +56,14 @@ pub async fn revoke_setup_link(tenant: String, link: String) -> Result<(), Porta
     Ok(service::admins::revoke_setup_link(&reach.store, &reach.actor, reach.tenant, link, now).await?)
 }
 
-/// The panel; nothing when the tenant has no setup link.
+/// The panel; nothing when the tenant has no setup link. `changed` is bumped by whoever
+/// makes links on the same page.
 #[component]
-pub fn SetupLinksPanel(tenant: String, may_change: bool) -> impl IntoView {
+pub fn SetupLinksPanel(
+    tenant: String,
+    may_change: bool,
+    #[prop(optional)] changed: Option<RwSignal<usize>>,
+) -> impl IntoView {
     let revoke = ServerAction::<RevokeSetupLink>::new();
     let confirming = RwSignal::new(None::<(String, String)>);
     Effect::new(move |_| {
@@ -66,6 +74,9 @@ pub fn SetupLinksPanel(tenant: String, may_change: bool) -> impl IntoView {
     let list_tenant = tenant.clone();
     let links = LocalResource::new(move || {
         revoke.version().track();
+        if let Some(changed) = changed {
+            changed.track();
+        }
         list_setup_links(list_tenant.clone())
     });
     view! {
@@ -109,7 +120,10 @@ pub fn SetupLinksPanel(tenant: String, may_change: bool) -> impl IntoView {
                                     "expired" => ("warn", "Expired"),
                                     _ => ("bad", "Withdrawn"),
                                 };
-                                let made = format!("by {} on {}", row.made_by, row.created);
+                                let made = match &row.sent_to {
+                                    Some(to) => format!("by {} on {}, emailed to {to}", row.made_by, row.created),
+                                    None => format!("by {} on {}", row.made_by, row.created),
+                                };
                                 let detail = match (row.state.as_str(), row.settled) {
                                     ("used", Some(at)) => match &row.used_by {
                                         Some(admin) => format!("Made {made}; used by {admin} on {at}"),

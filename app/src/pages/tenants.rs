@@ -13,7 +13,7 @@ use service::OperatorRole;
 
 use crate::auth::OperatorView;
 use crate::components::delete_directory::console_delete_directory;
-use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON};
+use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{
     Badge, CopyField, DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome, ErrorBox, ErrorView, SignedIn,
     Skeleton, TopBar,
@@ -58,6 +58,8 @@ pub struct TenantOverview {
     pub display_name: String,
     pub directories: Vec<DirectoryRow>,
     pub sso: SsoSettings,
+    /// Whether the deployment sends email (`SMTP_URL`): setup links can be emailed.
+    pub sends_mail: bool,
 }
 
 /// A directory just added, with its token: the only time the token is shown.
@@ -118,6 +120,7 @@ pub async fn tenant_detail(slug: String) -> Result<Option<TenantOverview>, Porta
     let portal = &operator.portal;
     Ok(Some(TenantOverview {
         sso: SsoSettings::new(portal, provider),
+        sends_mail: portal.mailer.is_some(),
         slug: tenant.slug.to_string(),
         display_name: tenant.display_name,
         directories: directories
@@ -238,6 +241,28 @@ pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, 
     )
     .await?;
     Ok(link.url(operator.portal.public_base()))
+}
+
+/// Makes a setup link for the tenant's next admin and emails it to `email`; returns the
+/// address it went to. The link itself is in the email only.
+#[server(endpoint = "email_setup_link")]
+pub async fn email_setup_link(slug: String, valid_days: u32, email: String) -> Result<String, PortalError> {
+    let operator = Operator::require_role(OperatorRole::Operator).await?;
+    let tenant = operator.tenant(&slug).await?;
+    let lifetime = chrono::Duration::days(i64::from(valid_days));
+    let portal = &operator.portal;
+    let sent = service::admins::email_setup_link(
+        operator.store(),
+        portal.mailer.as_ref(),
+        portal.public_base(),
+        tenant,
+        &operator.actor(),
+        lifetime,
+        &email,
+        &portal.effects,
+    )
+    .await?;
+    Ok(sent.sent_to)
 }
 
 /// A tenant's name in addresses made from its display name: lower-cased, every run of other
@@ -374,6 +399,8 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
         let slug = slug();
         async move { console_delete_directory(slug, directory, confirmation).await }
     });
+    // Bumped when a setup link is made, so the list below shows it.
+    let links_changed = RwSignal::new(0_usize);
     let detail = Resource::new(
         move || (slug(), add.version().get(), configure.version().get(), delete.version().get()),
         |(slug, _, _, _)| tenant_detail(slug),
@@ -440,7 +467,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                             </section>
                             <crate::pages::webhooks::TenantWebhooksSection slug=link_slug.clone()/>
                             <Show when=move || may_change>
-                                <SetupLinkSection slug=link_slug.clone()/>
+                                <SetupLinkSection slug=link_slug.clone() sends_mail=tenant.sends_mail links_changed/>
                                 <SsoSection slug=link_slug.clone() settings=sso.clone() configure/>
                             </Show>
                         }.into_any()
@@ -457,7 +484,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
             // Outside the boundary: these panels load in the browser (a LocalResource read
             // inside a boundary is what once made this page panic while rendering).
             <crate::pages::people::AdminsPanel tenant=slug() may_change/>
-            <crate::pages::setup_links::SetupLinksPanel tenant=slug() may_change/>
+            <crate::pages::setup_links::SetupLinksPanel tenant=slug() may_change changed=links_changed/>
         </main>
     }
 }
@@ -502,41 +529,78 @@ fn NewDirectoryPanel(created: NewDirectory) -> impl IntoView {
     }
 }
 
-/// A setup link for the tenant's admin: single-use, expiring, shown once.
+/// A setup link for the tenant's admin: single-use, expiring; emailed to them, or shown
+/// once to be passed on.
 #[component]
-fn SetupLinkSection(slug: String) -> impl IntoView {
+fn SetupLinkSection(slug: String, sends_mail: bool, links_changed: RwSignal<usize>) -> impl IntoView {
     let create = ServerAction::<CreateSetupLink>::new();
-    let outcome = create.value();
-    let days = RwSignal::new(7_u32);
+    let email = ServerAction::<EmailSetupLink>::new();
+    let created = create.value();
+    let emailed = email.value();
+    // What the last of the two forms did; the other's answer is cleared.
+    Effect::new(move |_| {
+        if create.version().get() > 0 {
+            emailed.set(None);
+            links_changed.update(|n| *n += 1);
+        }
+    });
+    Effect::new(move |_| {
+        if email.version().get() > 0 {
+            created.set(None);
+            links_changed.update(|n| *n += 1);
+        }
+    });
+    let (create_days, email_days) = (RwSignal::new(7_u32), RwSignal::new(7_u32));
+    let validity = |days: u32| format!("It works once, for {days} day{}", if days == 1 { "" } else { "s" });
+    let email_slug = slug.clone();
     view! {
         <section class=CARD aria-labelledby="setup-link-heading">
             <h2 id="setup-link-heading" class="text-lg font-semibold">"Setup link"</h2>
             <p class="mt-1 text-sm text-slate-600">
-                "Send it to the customer's IT admin: they create their account with it and connect their identity provider themselves. It works once."
+                "For the customer's IT admin: they create their account with it and connect their identity provider themselves."
             </p>
-            <ActionForm action=create attr:class="mt-4 flex flex-wrap items-end gap-4">
+            {if sends_mail {
+                view! {
+                    <ActionForm action=email attr:class="mt-4 flex flex-wrap items-end gap-4">
+                        <input type="hidden" name="slug" value=email_slug/>
+                        <div class="min-w-64 flex-1">
+                            <label for="setup-link-email" class="block text-sm font-medium text-slate-700">"Email it to"</label>
+                            <input id="setup-link-email" name="email" type="email" required autocomplete="off"
+                                placeholder="it-admin@customer.example" class=INPUT/>
+                        </div>
+                        <ValidFor id="setup-link-email-days" days=email_days/>
+                        <button id="email-setup-link" type="submit" class=PRIMARY_BUTTON>"Email setup link"</button>
+                    </ActionForm>
+                    <p class="mt-4 text-sm text-slate-600">"Or make a link to pass on yourself:"</p>
+                }.into_any()
+            } else {
+                view! {
+                    <p id="setup-link-no-mail" class="mt-2 text-sm text-slate-600">
+                        "This deployment sends no email (SMTP_URL is not set): make the link here and pass it on yourself."
+                    </p>
+                }.into_any()
+            }}
+            <ActionForm action=create attr:class="mt-2 flex flex-wrap items-end gap-4">
                 <input type="hidden" name="slug" value=slug/>
-                <div>
-                    <label for="setup-link-days" class="block text-sm font-medium text-slate-700">"Valid for"</label>
-                    <select id="setup-link-days" name="valid_days" class=INPUT
-                        on:change=move |event| days.set(event_target_value(&event).parse().unwrap_or(7))>
-                        <option value="1">"1 day"</option>
-                        <option value="7" selected>"7 days"</option>
-                        <option value="30">"30 days"</option>
-                    </select>
-                </div>
-                <button id="create-setup-link" type="submit" class=PRIMARY_BUTTON>"Create setup link"</button>
+                <ValidFor id="setup-link-days" days=create_days/>
+                <button id="create-setup-link" type="submit" class=if sends_mail { SECONDARY_BUTTON } else { PRIMARY_BUTTON }>"Create setup link"</button>
             </ActionForm>
             <div id="setup-link-result" class="mt-4" aria-live="polite">
-                {move || match outcome.get() {
+                {move || match emailed.get() {
+                    Some(Ok(to)) => view! {
+                        <p id="setup-link-sent" class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm text-emerald-900">
+                            {format!("Emailed to {to}. {}; withdraw it below if it went to the wrong person.", validity(email_days.get_untracked()))}
+                        </p>
+                    }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                    None => ().into_any(),
+                }}
+                {move || match created.get() {
                     Some(Ok(url)) => view! {
                         <div class="space-y-2 rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm">
                             <CopyField id="setup-link" label="Setup link" value=url/>
                             <p id="setup-link-expiry" class="text-emerald-900">
-                                {move || {
-                                    let days = days.get_untracked();
-                                    format!("Shown only now: copy it into your message to the customer. It works once, for {days} day{}.", if days == 1 { "" } else { "s" })
-                                }}
+                                {format!("Shown only now: copy it into your message to the customer. {}.", validity(create_days.get_untracked()))}
                             </p>
                         </div>
                     }.into_any(),
@@ -545,6 +609,22 @@ fn SetupLinkSection(slug: String) -> impl IntoView {
                 }}
             </div>
         </section>
+    }
+}
+
+/// How long a new setup link stays valid.
+#[component]
+fn ValidFor(id: &'static str, days: RwSignal<u32>) -> impl IntoView {
+    view! {
+        <div>
+            <label for=id class="block text-sm font-medium text-slate-700">"Valid for"</label>
+            <select id=id name="valid_days" class=INPUT
+                on:change=move |event| days.set(event_target_value(&event).parse().unwrap_or(7))>
+                <option value="1">"1 day"</option>
+                <option value="7" selected>"7 days"</option>
+                <option value="30">"30 days"</option>
+            </select>
+        </div>
     }
 }
 

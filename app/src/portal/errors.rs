@@ -120,9 +120,11 @@ impl From<SetupLinkError> for PortalError {
             SetupLinkError::Unknown | SetupLinkError::NoSuchLink => PortalError::NotFound(sentence),
             SetupLinkError::Used | SetupLinkError::Expired | SetupLinkError::Revoked => PortalError::Gone(sentence),
             SetupLinkError::EmailTaken => PortalError::Conflict(sentence),
-            SetupLinkError::InvalidLifetime | SetupLinkError::InvalidEmail | SetupLinkError::PasswordTooShort => {
-                PortalError::Invalid(sentence)
-            }
+            SetupLinkError::InvalidLifetime
+            | SetupLinkError::InvalidEmail
+            | SetupLinkError::PasswordTooShort
+            | SetupLinkError::InvalidRecipient(_) => PortalError::Invalid(sentence),
+            SetupLinkError::NoMail | SetupLinkError::NotSent(_) => PortalError::Unavailable(sentence),
         }
     }
 }

@@ -1,6 +1,68 @@
 //! What the admin does in their identity provider's console at each wizard step, per
-//! identity provider: where to click and which fields to fill. Written from each vendor's
-//! SCIM provisioning documentation.
+//! identity provider: where to click and which fields to fill, with the documentation each
+//! guide follows and the date it was checked, and what a guide assumes where its vendor
+//! documents nothing.
+
+/// Where a guide comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuideSource {
+    /// The documentation the steps follow.
+    pub url: &'static str,
+    /// The documentation's name, in words (the link's text).
+    pub title: &'static str,
+    /// When the steps were last checked against it (ISO date).
+    pub checked_on: &'static str,
+    /// What the steps assume that the vendor does not document, in words.
+    pub assumed: Option<&'static str>,
+}
+
+/// The source of each identity provider's guide (`None`: the generic client, which
+/// follows RFC 7644 itself).
+pub fn source(idp: &str) -> Option<GuideSource> {
+    let (url, title, assumed) = match idp {
+        "okta" => (
+            "https://help.okta.com/en-us/content/topics/apps/apps_app_integration_wizard_scim.htm",
+            "Okta's guide to SCIM in app integrations",
+            None,
+        ),
+        "entra" => (
+            "https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups",
+            "Microsoft's SCIM provisioning tutorial",
+            None,
+        ),
+        "google" => {
+            ("https://support.google.com/a/answer/7681608", "Google's help on automated user provisioning", None)
+        }
+        "onelogin" => ("https://developers.onelogin.com/scim/create-app", "OneLogin's guide to SCIM apps", None),
+        "jumpcloud" => (
+            "https://jumpcloud.com/support/provision-and-manage-users-and-groups-in-apps-using-custom-scim-identity-management-integration",
+            "JumpCloud's guide to custom SCIM integrations",
+            Some(
+                "JumpCloud documents its custom SCIM integration, but not which attributes it sends or how it \
+                 changes group members; the mapping shown is assumed from its user fields, and it may send \
+                 members in the Entra ID style, which this endpoint accepts.",
+            ),
+        ),
+        "ping" => (
+            "https://docs.pingidentity.com/integrations/scim/scim_connector/pf_scim_connector.html",
+            "Ping Identity's SCIM connector guide",
+            Some(
+                "The field names follow Ping's SCIM connector guide for PingFederate; they were not tried \
+                 against a PingFederate server, and the LDAP sources depend on your data store.",
+            ),
+        ),
+        "rippling" => (
+            "https://workos.com/docs/integrations/rippling-scim",
+            "WorkOS's Rippling guide (Rippling publishes none)",
+            Some(
+                "Rippling does not publish how to set up a custom SCIM app; these steps follow another \
+                 vendor's integration guide and name Rippling's fields as that guide shows them.",
+            ),
+        ),
+        _ => return None,
+    };
+    Some(GuideSource { url, title, checked_on: "2026-12-05", assumed })
+}
 
 /// The identity providers a directory can be connected to: (stored name, product name,
 /// one line on how it connects).
@@ -8,7 +70,7 @@ pub fn identity_providers() -> [(&'static str, &'static str, &'static str); 8] {
     [
         ("okta", "Okta", "A SCIM 2.0 app integration in the Okta Admin Console."),
         ("entra", "Microsoft Entra ID", "An enterprise application with automatic provisioning."),
-        ("google", "Google Workspace", "Auto-provisioning of a custom SAML app."),
+        ("google", "Google Workspace", "Pushes only to apps in Google's catalogue: read before choosing."),
         ("onelogin", "OneLogin", "A SCIM Provisioner with SAML 2.0 (SCIM v2 Enterprise) app."),
         ("jumpcloud", "JumpCloud", "Identity management (SCIM 2.0) of a custom SSO application."),
         ("ping", "PingFederate", "An outbound provisioning channel with the SCIM connector."),
@@ -22,7 +84,7 @@ pub fn identity_providers() -> [(&'static str, &'static str, &'static str); 8] {
 pub fn instructions(idp: &str, step: &str) -> Vec<&'static str> {
     let steps: &[&str] = match (idp, step) {
         ("okta", "endpoint") => &[
-            "In the Okta Admin Console, open Applications → Applications → Create App Integration, choose SAML 2.0 or OIDC, and finish the app.",
+            "In the Okta Admin Console, open Applications → Applications → Create App Integration, choose SAML 2.0 (Okta offers SCIM for SAML and SWA app integrations, not OIDC ones), and finish the app.",
             "On the app's General tab, click Edit under App Settings and select Enable SCIM provisioning.",
             "On the new Provisioning tab → Integration, paste the SCIM base URL above into SCIM connector base URL.",
             "Set Unique identifier field for users to userName, and tick Push New Users, Push Profile Updates and Push Groups.",
@@ -59,20 +121,18 @@ pub fn instructions(idp: &str, step: &str) -> Vec<&'static str> {
             "Set Provisioning Status to On for continuous sync.",
         ],
         ("google", "endpoint") => &[
-            "In the Google Admin console, open Apps → Web and mobile apps and add or open your custom SAML app.",
-            "Open Auto-provisioning and click Set up auto-provisioning.",
-            "Paste the SCIM base URL above as the Endpoint URL.",
+            "Google Workspace provisions users only to the apps in its own catalogue that Google has integrated (its list of apps that support automated provisioning). A custom SAML app, which this portal would be, has no place for a SCIM address, so Google cannot push users to it.",
+            "If your people sign in to Google through another identity provider (Okta, Microsoft Entra ID, JumpCloud, OneLogin), connect that provider instead: choose it at the first step. It holds the same people and can push them.",
+            "If Google Workspace is your only directory, tell your vendor: reading users and groups from Google's Directory API is not offered by this portal yet.",
         ],
         ("google", "token") => &[
-            "Paste the token above as the Access token.",
-            "Continue to the attribute mapping; Google sends its first request when auto-provisioning is turned on.",
+            "There is nothing to paste into Google: it sends no SCIM requests to a custom app (see the first step). A SCIM client of your own, such as a script reading Google's Directory API, may use the token above.",
         ],
         ("google", "mapping") => &[
-            "Map Google's directory attributes (primaryEmail, name.givenName…) to the app attributes as listed below.",
+            "The sources below are the Directory API fields (primaryEmail, name.givenName…) a client reading Google's directory would fill each attribute from.",
         ],
         ("google", "test") => &[
-            "Choose the organizational units or groups in scope and turn Auto-provisioning ON.",
-            "Google provisions within about an hour; requests appear below as they arrive.",
+            "Only a SCIM client of your own can send a test user here; Google itself sends none. Each request appears below as it arrives.",
         ],
         ("onelogin", "endpoint") => &[
             "In OneLogin Administration, open Applications → Add App and choose SCIM Provisioner with SAML (SCIM v2 Enterprise).",
@@ -143,6 +203,39 @@ mod tests {
         assert!(instructions("okta", "endpoint").iter().any(|line| line.contains("SCIM connector base URL")));
         assert!(instructions("entra", "endpoint").iter().any(|line| line.contains("Tenant URL")));
         assert!(instructions("entra", "token").iter().any(|line| line.contains("Secret Token")));
+    }
+
+    /// Google Workspace pushes SCIM only to its catalogue's apps: no step may tell the admin
+    /// to set up auto-provisioning of a custom app.
+    #[test]
+    fn the_google_guide_does_not_promise_auto_provisioning() {
+        let guide: Vec<&str> = ["endpoint", "token", "mapping", "test"]
+            .into_iter()
+            .flat_map(|step| instructions("google", step))
+            .collect();
+        assert!(
+            guide
+                .iter()
+                .all(|line| !line.contains("Set up auto-provisioning") && !line.contains("turn Auto-provisioning ON"))
+        );
+        assert!(guide[0].contains("cannot push users"), "{guide:?}");
+        let (_, _, note) = identity_providers().into_iter().find(|(idp, ..)| *idp == "google").unwrap();
+        assert!(!note.contains("custom SAML app"), "{note}");
+    }
+
+    /// Every vendor's guide names its source and when it was checked; where the vendor
+    /// documents nothing, the guide says so.
+    #[test]
+    fn every_vendor_guide_names_its_source_and_what_it_assumes() {
+        for (idp, _, _) in identity_providers() {
+            let Some(source) = source(idp) else {
+                assert_eq!(idp, "generic");
+                continue;
+            };
+            assert!(source.url.starts_with("https://"), "{idp}");
+            assert_eq!(source.checked_on.len(), 10, "{idp}");
+            assert_eq!(source.assumed.is_some(), matches!(idp, "ping" | "rippling" | "jumpcloud"), "{idp}");
+        }
     }
 
     /// The endpoint and token steps show the address and the token above their

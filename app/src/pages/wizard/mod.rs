@@ -17,7 +17,7 @@ use self::calls::{
     SaveMapping, StartSetup, StoredPreviewView, WizardData, load_mapping, preview_stored_users, sync_feed,
     wizard_state,
 };
-use self::guides::{identity_providers, instructions};
+use self::guides::{identity_providers, instructions, source};
 use crate::auth::{AdminView, VendorReturn};
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Skeleton, Stepper};
@@ -143,6 +143,16 @@ fn Instructions(idp: String, idp_name: String, step: &'static str) -> impl IntoV
             <ol id="idp-instructions" class="mt-2 list-decimal space-y-1 pl-5 text-sm text-slate-700">
                 {instructions(&idp, step).into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
             </ol>
+            {source(&idp).map(|source| view! {
+                <p id="guide-source" class="mt-3 text-xs text-slate-600">
+                    "Follows "
+                    <a href=source.url target="_blank" rel="noopener noreferrer" class="font-medium text-indigo-700 underline hover:text-indigo-600">
+                        {source.title}
+                    </a>
+                    {format!(", checked on {}.", source.checked_on)}
+                    {source.assumed.map(|assumed| view! { <span class="guide-assumed">" Assumed: "{assumed}</span> })}
+                </p>
+            })}
         </div>
     }
 }

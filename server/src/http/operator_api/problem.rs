@@ -29,6 +29,8 @@ pub(crate) enum ApiFailure {
     NotFound(String),
     BadRequest(String),
     Conflict(String),
+    /// A server this one relies on (the SMTP server) refused or could not be reached.
+    BadGateway(String),
     Unavailable,
 }
 
@@ -42,6 +44,7 @@ impl IntoResponse for ApiFailure {
             ApiFailure::NotFound(detail) => (StatusCode::NOT_FOUND, detail),
             ApiFailure::BadRequest(detail) => (StatusCode::BAD_REQUEST, detail),
             ApiFailure::Conflict(detail) => (StatusCode::CONFLICT, detail),
+            ApiFailure::BadGateway(detail) => (StatusCode::BAD_GATEWAY, detail),
             ApiFailure::Unavailable => {
                 (StatusCode::SERVICE_UNAVAILABLE, "the service is unavailable; retry later".to_owned())
             }

@@ -75,13 +75,21 @@ pub(super) struct DeletedDirectoryBody {
 pub(super) struct NewSetupLinkBody {
     /// Days the link stays valid, 1 to 30 (default 7).
     valid_days: Option<u32>,
+    /// Email the link to this address (the customer's IT admin) instead of returning it;
+    /// needs `SMTP_URL`. If the SMTP server refuses the message, the link is withdrawn and
+    /// the answer is 502.
+    email: Option<String>,
 }
 
-/// A setup link for the tenant's admin: single-use; the URL is returned only here.
+/// A setup link for the tenant's admin: single-use; the URL is returned only here, and
+/// only when the link was not emailed.
 #[derive(Debug, Serialize, ToSchema)]
 pub(super) struct SetupLinkBody {
     id: String,
-    url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    /// The address the link was emailed to.
+    sent_to: Option<String>,
     expires_at: String,
 }
 
@@ -270,9 +278,10 @@ pub(super) async fn delete_directory(
     params(("slug" = String, Path, description = "The tenant's name in addresses")),
     request_body = NewSetupLinkBody,
     responses(
-        (status = 201, description = "Created; the URL is shown only here", body = SetupLinkBody),
-        (status = 400, description = "A lifetime outside 1 to 30 days", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created; the URL is shown only here (or the link was emailed)", body = SetupLinkBody),
+        (status = 400, description = "A lifetime outside 1 to 30 days, an email that is not an address, or an email asked for where no SMTP server is configured", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The SMTP server refused the message; the link was withdrawn", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn create_setup_link(
@@ -284,16 +293,45 @@ pub(super) async fn create_setup_link(
     use service::admins::SetupLinkError;
     let (tenant, _) = tenant_named(&state, &slug).await?;
     let lifetime = chrono::Duration::days(i64::from(body.valid_days.unwrap_or(7)));
-    let link = service::admins::create_setup_link(&state.store, tenant.id, &key.actor(), lifetime, &state.effects)
-        .await
-        .map_err(|error| match error {
-            SetupLinkError::Service(error) => error.into(),
-            invalid => ApiFailure::BadRequest(invalid.to_string()),
-        })?;
-    let body = SetupLinkBody {
-        id: link.id.to_string(),
-        url: link.url(&state.portal.public_base),
-        expires_at: rfc3339(link.expires_at),
+    let failure = |error| match error {
+        SetupLinkError::Service(error) => error.into(),
+        SetupLinkError::NotSent(_) => ApiFailure::BadGateway(error.to_string()),
+        invalid => ApiFailure::BadRequest(invalid.to_string()),
+    };
+    let public_base = &state.portal.public_base;
+    let body = match body.email.as_deref().map(str::trim).filter(|email| !email.is_empty()) {
+        None => {
+            let link =
+                service::admins::create_setup_link(&state.store, tenant.id, &key.actor(), lifetime, &state.effects)
+                    .await
+                    .map_err(failure)?;
+            SetupLinkBody {
+                id: link.id.to_string(),
+                url: Some(link.url(public_base)),
+                sent_to: None,
+                expires_at: rfc3339(link.expires_at),
+            }
+        }
+        Some(email) => {
+            let sent = service::admins::email_setup_link(
+                &state.store,
+                state.mailer.as_ref(),
+                public_base,
+                tenant.id,
+                &key.actor(),
+                lifetime,
+                email,
+                &state.effects,
+            )
+            .await
+            .map_err(failure)?;
+            SetupLinkBody {
+                id: sent.id.to_string(),
+                url: None,
+                sent_to: Some(sent.sent_to),
+                expires_at: rfc3339(sent.expires_at),
+            }
+        }
     };
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -310,6 +348,8 @@ pub(super) struct SetupLinkStateBody {
     state: String,
     used_at: Option<String>,
     revoked_at: Option<String>,
+    /// The address it was emailed to (null: its URL was returned to its maker).
+    sent_to: Option<String>,
 }
 
 /// The tenant's setup links, newest first.
@@ -340,6 +380,7 @@ pub(super) async fn list_setup_links(
                 state: link.state.as_str().to_owned(),
                 used_at: link.used_at.map(rfc3339),
                 revoked_at: link.revoked_at.map(rfc3339),
+                sent_to: link.sent_to,
             })
             .collect(),
     ))
