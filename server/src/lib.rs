@@ -326,7 +326,8 @@ async fn start_demo(
     let every = Duration::from_secs(config.demo_request_seconds);
     let failing_every = (config.demo_failure_seconds / config.demo_request_seconds).max(1);
     tracing::info!(tenant = service::demo::TENANT, directory = %demo.directory, "demo mode: simulating an identity provider");
-    Ok(tokio::spawn(service::demo::run(base, demo.token, every, failing_every)))
+    let run = service::demo::run(store.clone(), demo, base, every, failing_every, effects.clone());
+    Ok(tokio::spawn(run))
 }
 
 /// Creates the first operator of an empty deployment and tells the person starting the

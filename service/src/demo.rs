@@ -382,10 +382,11 @@ impl SimulatedProvider {
     }
 }
 
-/// Runs the simulated provider until the task is aborted: the company first, then a
-/// request every `every`, one in `failing_every` of them failing.
-pub async fn run(base: String, token: String, every: Duration, failing_every: u64) {
-    let mut provider = SimulatedProvider::new(base, token);
+/// Runs the simulated provider until the task is aborted: the company first (after which
+/// the directory's setup is complete, as with a real provider's first provisioning), then
+/// a request every `every`, one in `failing_every` of them failing.
+pub async fn run(store: Store, demo: Demo, base: String, every: Duration, failing_every: u64, effects: Effects) {
+    let mut provider = SimulatedProvider::new(base, demo.token.clone());
     // The server is starting: wait until it answers.
     let mut delay = Duration::from_millis(200);
     loop {
@@ -405,6 +406,11 @@ pub async fn run(base: String, token: String, every: Duration, failing_every: u6
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
         }
+    }
+    if let Err(error) =
+        crate::onboarding::complete_if_provisioned(&store, demo.tenant, demo.directory, effects.now()).await
+    {
+        tracing::warn!(%error, "demo mode: the directory's setup could not be marked complete");
     }
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
