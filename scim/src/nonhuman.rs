@@ -88,6 +88,41 @@ impl NonHuman {
     }
 }
 
+/// Whether a User document is active (`active` absent: it is, as RFC 7643 leaves it to the
+/// service and this one treats it).
+fn is_active(doc: &Map<String, Value>) -> bool {
+    doc.get("active").and_then(Value::as_bool).unwrap_or(true)
+}
+
+/// Refuses a write that would make an inactive non-human identity active again while its
+/// `expiresAt` has passed: `after` is the document the write would store, `before` the
+/// stored one (`None` for a create).
+///
+/// Expiry is enforced on writes, not only by the sweeper: an identity whose `expiresAt`
+/// has passed may be deactivated, changed while it stays active, or given a later expiry
+/// or none; it may not be turned active again while the expiry stays in the past, or an
+/// identity provider that re-sends `active: true` on its next cycle would undo every
+/// expiry. A create is not a reactivation: an identity provisioned already expired is
+/// deactivated by the sweeper within a minute, like one that expires while active.
+/// Documents without the extension are not concerned.
+pub fn check_activation(
+    before: Option<&Map<String, Value>>,
+    after: &Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<(), ScimError> {
+    let Some(identity) = NonHuman::of(after)? else { return Ok(()) };
+    let Some(expires_at) = identity.expires_at.filter(|expires_at| *expires_at <= now) else { return Ok(()) };
+    let Some(before) = before else { return Ok(()) };
+    if !is_active(after) || is_active(before) {
+        return Ok(());
+    }
+    Err(ScimError::InvalidValue(format!(
+        "{NONHUMAN_USER}:expiresAt {} has passed: an expired identity is not made active unless expiresAt \
+         moves to a later time or is removed",
+        expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -96,6 +131,60 @@ mod tests {
 
     fn doc(extension: Value) -> Map<String, Value> {
         json!({"userName": "ci-bot", NONHUMAN_USER: extension}).as_object().cloned().unwrap()
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn identity(active: Option<bool>, expires_at: Option<&str>) -> Map<String, Value> {
+        let mut extension = json!({"kind": "serviceAccount"});
+        if let Some(expires_at) = expires_at {
+            extension["expiresAt"] = json!(expires_at);
+        }
+        let mut identity = doc(extension);
+        if let Some(active) = active {
+            identity.insert("active".to_owned(), json!(active));
+        }
+        identity
+    }
+
+    #[test]
+    fn an_expired_identity_is_not_turned_active_again_until_its_expiry_moves() {
+        let now = at("2026-12-05T12:00:00Z");
+        let past = Some("2026-12-01T00:00:00Z");
+        let future = Some("2027-01-01T00:00:00Z");
+        let refused = |before: Option<Map<String, Value>>, after: Map<String, Value>| {
+            check_activation(before.as_ref(), &after, now).err().and_then(|e| e.scim_type().map(str::to_owned))
+        };
+        let invalid = Some("invalidValue".to_owned());
+        // Turned active again (explicitly, or by a PUT that leaves `active` out) while the
+        // expiry stays past: refused.
+        assert_eq!(refused(Some(identity(Some(false), past)), identity(Some(true), past)), invalid);
+        assert_eq!(refused(Some(identity(Some(false), past)), identity(None, past)), invalid);
+        // An expiry that is exactly now has passed.
+        let exactly = Some("2026-12-05T12:00:00Z");
+        assert_eq!(refused(Some(identity(Some(false), exactly)), identity(Some(true), exactly)), invalid);
+
+        // Reactivated with a later expiry, or none: accepted.
+        assert_eq!(refused(Some(identity(Some(false), past)), identity(Some(true), future)), None);
+        assert_eq!(refused(Some(identity(Some(false), past)), identity(Some(true), None)), None);
+        // Created already expired (the sweeper comes), created or kept inactive, or changed
+        // while still active: accepted.
+        assert_eq!(refused(None, identity(Some(true), past)), None);
+        assert_eq!(refused(None, identity(Some(false), past)), None);
+        assert_eq!(refused(Some(identity(Some(false), past)), identity(Some(false), past)), None);
+        assert_eq!(refused(Some(identity(Some(true), past)), identity(Some(true), past)), None);
+        // An expiry moved into the past on an active identity: it expires; accepted.
+        assert_eq!(refused(Some(identity(Some(true), future)), identity(Some(true), past)), None);
+        // A plain User is not concerned.
+        let plain = json!({"userName": "bjensen", "active": true}).as_object().cloned().unwrap();
+        assert_eq!(refused(Some(json!({"active": false}).as_object().cloned().unwrap()), plain), None);
+
+        let message = check_activation(Some(&identity(Some(false), past)), &identity(Some(true), past), now)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("expiresAt 2026-12-01T00:00:00Z has passed"), "{message}");
     }
 
     #[test]

@@ -20,6 +20,7 @@ backend_tests!(
     service_accounts_and_agents_are_provisioned_with_owner_and_expiry,
     an_unknown_owner_a_self_owner_or_another_kind_is_400_invalid_value,
     the_sweeper_deactivates_exactly_the_expired_active_identities_once,
+    an_expired_identity_is_made_active_again_only_with_a_later_expiry,
     identities_of_a_deactivated_owner_are_flagged_on_the_dashboard_and_in_support,
     one_tenants_backlog_of_expired_identities_does_not_hold_back_anothers,
 );
@@ -284,6 +285,39 @@ async fn the_sweeper_deactivates_exactly_the_expired_active_identities_once(db: 
     let globex = db.store.tenant_by_slug(&TenantSlug::parse("globex").unwrap()).await.unwrap().unwrap();
     let globex_records = db.store.tenant(globex.id).audit_records(0, 100).await.unwrap();
     assert_eq!(globex_records.iter().filter(|r| r.action == EXPIRED_ACTION).count(), 1);
+}
+
+/// Expiry holds on writes: once the sweeper has deactivated an expired identity, the
+/// identity provider's next cycle re-sending `active: true` (PATCH or PUT) is refused with
+/// 400 invalidValue until the expiry moves; with a later expiry in the same request it is
+/// active again.
+async fn an_expired_identity_is_made_active_again_only_with_a_later_expiry(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let idp = Scim::new(&db, &server, "acme").await;
+    let expired = json!({"kind": "serviceAccount", "expiresAt": "2026-12-01T08:00:00Z"});
+    let id = idp.create(&identity("ci", expired.clone())).await;
+    let swept = deactivate_expired(&db.store, &server.url(""), at("2026-12-01T09:00:00Z"), 100).await.unwrap();
+    assert_eq!(swept.len(), 1);
+
+    let (status, refused) = idp.patch(&id, json!([{"op": "replace", "path": "active", "value": true}])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["scimType"], "invalidValue");
+    assert!(refused["detail"].as_str().unwrap().contains("expiresAt 2026-12-01T08:00:00Z has passed"), "{refused}");
+    let mut put = identity("ci", expired);
+    put["active"] = json!(true);
+    let (status, refused) = idp.send(Method::PUT, &format!("/Users/{id}"), Some(&put)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(idp.found("active eq false").await, ["ci"]);
+
+    // Moving the expiry with the reactivation: accepted.
+    let later = json!([
+        {"op": "replace", "path": "active", "value": true},
+        {"op": "replace", "path": format!("{NHI}:expiresAt"), "value": "2099-01-01T00:00:00Z"},
+    ]);
+    let (status, reactivated) = idp.patch(&id, later).await;
+    assert_eq!(status, StatusCode::OK, "{reactivated}");
+    assert_eq!(reactivated["active"], true);
+    assert_eq!(idp.found("active eq true").await, ["ci"]);
 }
 
 async fn identities_of_a_deactivated_owner_are_flagged_on_the_dashboard_and_in_support(db: TestDatabase) {

@@ -224,6 +224,11 @@ impl Endpoint {
                     return Err(stale());
                 }
                 let (state, members) = compute(current)?;
+                if kind == ResourceKind::User
+                    && let Some(state) = &state
+                {
+                    scim::nonhuman::check_activation(current.doc.as_object(), &object(&state.doc), now)?;
+                }
                 let unchanged = state.as_ref().is_none_or(|s| s.doc == current.doc);
                 if unchanged && members.is_empty() {
                     return Ok(None);
