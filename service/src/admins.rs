@@ -160,14 +160,8 @@ pub async fn email_setup_link(
     );
     let subject = format!("Set up directory sync for {tenant_name}");
     if let Err(error) = mailer.send(&[mailbox], &subject, &text).await {
-        let now = effects.now();
-        let mut action = store.tenant(tenant).begin_action().await?;
-        action.revoke_setup_link(link.id, now).await?;
-        let detail = serde_json::json!({
-            "setup_link": link.id.to_string(),
-            "reason": format!("the email to {} could not be sent: {error}", address.as_str()),
-        });
-        action.commit(actor.record("setup_link.revoked", None, detail, now)).await?;
+        let reason = format!("the email to {} could not be sent: {error}", address.as_str());
+        withdraw(store, actor, tenant, link.id, Some(reason), effects.now()).await?;
         return Err(SetupLinkError::NotSent(error.to_string()));
     }
     Ok(EmailedSetupLink { id: link.id, sent_to: address.as_str().to_owned(), expires_at: link.expires_at })
@@ -317,12 +311,28 @@ pub async fn revoke_setup_link(
         SetupLinkState::Revoked => return Err(SetupLinkError::Revoked),
         SetupLinkState::Open => {}
     }
+    withdraw(store, actor, tenant, link, None, now).await
+}
+
+/// Withdraws an open link and records `setup_link.revoked` (with why, when the server
+/// withdrew it itself) in the same transaction.
+async fn withdraw(
+    store: &Store,
+    actor: &Actor,
+    tenant: TenantId,
+    link: SetupLinkId,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), SetupLinkError> {
     let mut action = store.tenant(tenant).begin_action().await?;
     if !action.revoke_setup_link(link, now).await? {
         // Used at this very moment.
         return Err(SetupLinkError::Used);
     }
-    let detail = serde_json::json!({ "setup_link": link.to_string() });
+    let mut detail = serde_json::json!({ "setup_link": link.to_string() });
+    if let Some(reason) = reason {
+        detail["reason"] = reason.into();
+    }
     action.commit(actor.record("setup_link.revoked", None, detail, now)).await?;
     Ok(())
 }

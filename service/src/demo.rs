@@ -19,6 +19,7 @@ use store::{DirectoryId, IdentityProvider, Store, TenantId, TenantSlug};
 
 use crate::actor::Actor;
 use crate::directories::{self, NewDirectory, TokenRequest};
+use crate::scim_client::ScimClient;
 use crate::{Effects, ServiceError};
 
 /// The demo tenant's name in addresses.
@@ -166,10 +167,7 @@ fn okta_user(given: &str, family: &str, title: &str) -> Value {
 
 /// The simulated provider: one SCIM client on the directory's endpoint.
 pub struct SimulatedProvider {
-    client: reqwest::Client,
-    /// `http://…/scim/v2/{directory}`.
-    base: String,
-    token: String,
+    scim: ScimClient,
     /// (id, userName, active) of the users it knows.
     users: Vec<(String, String, bool)>,
     /// (id, displayName, member ids) of the groups it knows.
@@ -181,7 +179,7 @@ pub struct SimulatedProvider {
 impl std::fmt::Debug for SimulatedProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the token.
-        f.debug_struct("SimulatedProvider").field("base", &self.base).field("users", &self.users.len()).finish()
+        f.debug_struct("SimulatedProvider").field("scim", &self.scim).field("users", &self.users.len()).finish()
     }
 }
 
@@ -194,22 +192,16 @@ pub struct Step {
 
 impl SimulatedProvider {
     pub fn new(base: String, token: String) -> Self {
-        Self { client: reqwest::Client::new(), base, token, users: Vec::new(), groups: Vec::new(), hired: 0, step: 0 }
+        let client = reqwest::Client::builder()
+            .user_agent("Okta SCIM Client 1.0.0 (demo mode)")
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        Self { scim: ScimClient::new(client, base, token), users: Vec::new(), groups: Vec::new(), hired: 0, step: 0 }
     }
 
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<(u16, Value), String> {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header("user-agent", "Okta SCIM Client 1.0.0 (demo mode)")
-            .timeout(Duration::from_secs(10));
-        if let Some(body) = body {
-            request = request.header("content-type", "application/scim+json").body(body.to_string());
-        }
-        let response = request.send().await.map_err(|error| error.to_string())?;
-        let status = response.status().as_u16();
-        Ok((status, response.json().await.unwrap_or(Value::Null)))
+        self.scim.send(method, path, body).await.map_err(|error| error.to_string())
     }
 
     /// Reads what the directory holds already (a restart), else provisions the company:

@@ -32,6 +32,7 @@ pub mod portal_links;
 pub mod provisioning;
 pub mod receipts;
 pub mod republish;
+pub(crate) mod scim_client;
 pub mod self_test;
 pub mod session;
 pub mod sso;

@@ -16,6 +16,7 @@ use store::{DirectoryId, IdentityProvider, SetupCompletion, Store, TenantId};
 use crate::actor::Actor;
 use crate::directories::{self, TokenRequest};
 use crate::onboarding::{self, OnboardingError};
+use crate::scim_client::ScimClient;
 use crate::{Effects, ServiceError};
 
 /// The label of the tokens the self-test issues for itself.
@@ -56,9 +57,7 @@ enum Flavour {
 }
 
 struct Run {
-    client: reqwest::Client,
-    base: String,
-    token: String,
+    scim: ScimClient,
     steps: Vec<StepOutcome>,
 }
 
@@ -69,18 +68,8 @@ struct Answer {
 
 impl Run {
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Answer, String> {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header("accept", "application/scim+json");
-        if let Some(body) = body {
-            request = request.header("content-type", "application/scim+json").body(body.to_string());
-        }
-        let response = request.send().await.map_err(|error| unreachable_message(&self.base, &error))?;
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let (status, body) =
+            self.scim.send(method, path, body).await.map_err(|error| unreachable_message(self.scim.base(), &error))?;
         Ok(Answer { status, body })
     }
 
@@ -154,7 +143,7 @@ pub async fn run(
         .build()
         .map_err(|error| ServiceError::Internal(format!("building the self-test client: {error}")))?;
     let base = format!("{}/scim/v2/{directory}", public_base.trim_end_matches('/'));
-    let mut run = Run { client, base, token: issued.secret, steps: Vec::new() };
+    let mut run = Run { scim: ScimClient::new(client, base, issued.secret), steps: Vec::new() };
     let (user, group) = cycle(&mut run, flavour, &directory.to_string()[..8]).await;
     // Clean up whatever the cycle left when it stopped early.
     if let Some(group) = group {

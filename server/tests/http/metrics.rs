@@ -31,8 +31,8 @@ async fn scrape(server: &TestServer) -> String {
     response.text().await.unwrap()
 }
 
-/// The value of the series written exactly as `series` (name and labels).
-fn value(text: &str, series: &str) -> f64 {
+/// The value of the series written exactly as `series` (name and labels) in a scrape.
+pub(crate) fn value(text: &str, series: &str) -> f64 {
     let line = text
         .lines()
         .find(|line| line.strip_prefix(series).is_some_and(|rest| rest.starts_with(' ')))

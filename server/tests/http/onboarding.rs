@@ -69,6 +69,16 @@ impl<'a> Visitor<'a> {
         self.get_request(path).send().await.unwrap()
     }
 
+    /// Accepts a setup link with the form a browser without JavaScript posts (the same
+    /// password twice); the answer redirects where the new admin lands.
+    pub(crate) async fn accept_setup_link(&self, secret: &str, email: &str, password: &str) -> reqwest::Response {
+        self.post_form(
+            "/api/accept_setup_link",
+            &[("secret", secret), ("email", email), ("password", password), ("password_again", password)],
+        )
+        .await
+    }
+
     /// A GET with this visitor's cookies, for a test to add headers to.
     pub(crate) fn get_request(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.get(self.server.url(path))
@@ -90,17 +100,7 @@ async fn tenant_with_setup_link(server: &TestServer, slug: &str) -> String {
 pub(crate) async fn admin_of<'a>(server: &'a TestServer, slug: &str, email: &str) -> Visitor<'a> {
     let secret = tenant_with_setup_link(server, slug).await;
     let admin = Visitor::new(server);
-    let accepted = admin
-        .post_form(
-            "/api/accept_setup_link",
-            &[
-                ("secret", &secret),
-                ("email", email),
-                ("password", "correct horse battery"),
-                ("password_again", "correct horse battery"),
-            ],
-        )
-        .await;
+    let accepted = admin.accept_setup_link(&secret, email, "correct horse battery").await;
     assert!(accepted.status().is_redirection(), "{}", accepted.status());
     // A new tenant has no directory yet: the admin lands in the setup wizard the link promised.
     assert_eq!(accepted.headers()["location"], "/admin/connect");
@@ -156,17 +156,7 @@ async fn a_setup_link_makes_one_admin_who_lands_on_their_home(db: TestDatabase) 
         )
         .await;
     assert_eq!(short.status(), 422);
-    let accepted = visitor
-        .post_form(
-            "/api/accept_setup_link",
-            &[
-                ("secret", &secret),
-                ("email", "IT@acme.example"),
-                ("password", "correct horse battery"),
-                ("password_again", "correct horse battery"),
-            ],
-        )
-        .await;
+    let accepted = visitor.accept_setup_link(&secret, "IT@acme.example", "correct horse battery").await;
     assert!(accepted.status().is_redirection());
     assert_eq!(accepted.headers()["location"], "/admin/connect");
 

@@ -82,17 +82,7 @@ async fn admins_are_disabled_and_removed_by_operators_and_each_other_and_signed_
     let invitation: String = first.json("/api/invite_admin", &[("valid_days", "7")]).await.as_str().unwrap().to_owned();
     let secret = invitation.rsplit('/').next().unwrap();
     let second = Visitor::new(&server);
-    let accepted = second
-        .post_form(
-            "/api/accept_setup_link",
-            &[
-                ("secret", secret),
-                ("email", "ops@acme.example"),
-                ("password", "another long password"),
-                ("password_again", "another long password"),
-            ],
-        )
-        .await;
+    let accepted = second.accept_setup_link(secret, "ops@acme.example", "another long password").await;
     assert!(accepted.status().is_redirection(), "{}", accepted.status());
     let admins = first.json("/api/tenant_admins", &[("tenant", "")]).await;
     let id_of = |admins: &Value, email: &str| {

@@ -90,12 +90,9 @@ impl LoggedProcess {
     }
 
     /// The value of `portal_render_panics_total` on `/metrics`.
-    async fn render_panics(&self) -> u64 {
+    async fn render_panics(&self) -> f64 {
         let text = reqwest::get(self.url("/metrics")).await.unwrap().text().await.unwrap();
-        text.lines()
-            .find_map(|line| line.strip_prefix("portal_render_panics_total "))
-            .and_then(|value| value.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no render panic counter in:\n{text}"))
+        crate::metrics::value(&text, "portal_render_panics_total")
     }
 }
 
@@ -301,7 +298,7 @@ async fn every_portal_page_renders_whole_when_many_render_at_once(db: TestDataba
         panics.join("\n")
     );
     assert!(problems.is_empty(), "{} of {total} renders failed:\n{}", problems.len(), problems.join("\n"));
-    assert_eq!(process.render_panics().await, 0);
+    assert_eq!(process.render_panics().await, 0.0);
 }
 
 async fn a_page_that_panics_is_answered_500_logged_and_counted(db: TestDatabase) {
@@ -331,7 +328,7 @@ async fn a_page_that_panics_is_answered_500_logged_and_counted(db: TestDatabase)
         assert!(html.trim_end().ends_with("</html>"), "{html}");
     }
     assert_eq!(unknown_probe.status(), 404);
-    assert_eq!(process.render_panics().await, 2);
+    assert_eq!(process.render_panics().await, 2.0);
     let log = process.log_text();
     for (request_id, panic) in [
         ("probe-request-1", "probe: this page panics while it is built"),

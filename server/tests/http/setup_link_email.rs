@@ -34,6 +34,14 @@ async fn trail(db: &TestDatabase) -> Vec<(String, Value)> {
     records.into_iter().map(|r| (r.action, serde_json::from_str(&r.detail).unwrap())).collect()
 }
 
+/// An operator API key, and tenant `acme` made with it.
+async fn acme(db: &TestDatabase, server: &TestServer) -> String {
+    let key = api_key(db).await;
+    let created = post_json(server, &key, "/api/v1/tenants", json!({"slug": "acme", "display_name": "Acme"})).await;
+    assert_eq!(created.status(), 201);
+    key
+}
+
 async fn links(server: &TestServer, key: &str) -> Vec<Value> {
     let response = reqwest::Client::new().get(server.url("/api/v1/tenants/acme/setup-links")).bearer_auth(key);
     response.send().await.unwrap().json::<Vec<Value>>().await.unwrap()
@@ -44,9 +52,7 @@ async fn a_setup_link_emailed_from_the_api_and_the_console_reaches_the_it_admin(
     let server =
         TestServer::start_with(&db, &["--smtp-url", &sink.url(), "--mail-from", "Vendor <noreply@vendor.example>"])
             .await;
-    let key = api_key(&db).await;
-    let created = post_json(&server, &key, "/api/v1/tenants", json!({"slug": "acme", "display_name": "Acme"})).await;
-    assert_eq!(created.status(), 201);
+    let key = acme(&db, &server).await;
 
     // The vendor's product emails the link: the answer has no URL, only where it went.
     let emailed = post_json(
@@ -77,17 +83,7 @@ async fn a_setup_link_emailed_from_the_api_and_the_console_reaches_the_it_admin(
     let page = admin.get(link.strip_prefix(&server.url("")).unwrap()).await.text().await.unwrap();
     assert!(page.contains(r#"value="it@acme.example""#), "{page}");
     let secret = link.rsplit('/').next().unwrap();
-    let accepted = admin
-        .post_form(
-            "/api/accept_setup_link",
-            &[
-                ("secret", secret),
-                ("email", "it@acme.example"),
-                ("password", "correct horse battery"),
-                ("password_again", "correct horse battery"),
-            ],
-        )
-        .await;
+    let accepted = admin.accept_setup_link(secret, "it@acme.example", "correct horse battery").await;
     assert!(accepted.status().is_redirection(), "{}", accepted.status());
 
     // An operator emails another from the console.
@@ -130,8 +126,7 @@ async fn a_setup_link_the_smtp_server_refuses_is_withdrawn(db: TestDatabase) {
     // Nothing listens here: every message fails.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let server = TestServer::start_with(&db, &["--smtp-url", &format!("smtp://127.0.0.1:{closed}")]).await;
-    let key = api_key(&db).await;
-    post_json(&server, &key, "/api/v1/tenants", json!({"slug": "acme", "display_name": "Acme"})).await;
+    let key = acme(&db, &server).await;
 
     let failed =
         post_json(&server, &key, "/api/v1/tenants/acme/setup-links", json!({"email": "it@acme.example"})).await;
@@ -158,8 +153,7 @@ async fn a_setup_link_the_smtp_server_refuses_is_withdrawn(db: TestDatabase) {
 
 async fn a_deployment_without_mail_says_so_and_still_makes_links_to_pass_on(db: TestDatabase) {
     let server = TestServer::start(&db).await;
-    let key = api_key(&db).await;
-    post_json(&server, &key, "/api/v1/tenants", json!({"slug": "acme", "display_name": "Acme"})).await;
+    let key = acme(&db, &server).await;
 
     let refused =
         post_json(&server, &key, "/api/v1/tenants/acme/setup-links", json!({"email": "it@acme.example"})).await;
