@@ -17,9 +17,9 @@ use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 use pages::{
-    admin_home, api_keys, audit, brake, confirm_email, dashboard, group_roles, not_found, offboarding, people,
-    portal_link, probe, resource, roles, setup_link, sign_in, staff_directory, status, support, team, tenants, tokens,
-    webhooks, wizard,
+    admin_home, api_keys, audit, brake, branding, confirm_email, dashboard, group_roles, not_found, offboarding,
+    people, portal_link, probe, resource, roles, setup_link, sign_in, staff_directory, status, support, team, tenants,
+    tokens, webhooks, wizard,
 };
 
 /// The file stem of the wasm, js and css bundles under `/pkg`; the xtask builds them with
@@ -58,6 +58,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     allow_only_this_pages_scripts();
     // Linked here, where the server's options name the bundle's (versioned) directory.
     let stylesheet = format!("/{}/{BUNDLE_NAME}.css", options.site_pkg_dir);
+    // The operator's accent colour, after the stylesheet whose theme declares it.
+    #[cfg(feature = "ssr")]
+    let accent = components::brand::accent_style();
+    #[cfg(not(feature = "ssr"))]
+    let accent = String::new();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -66,6 +71,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" id="leptos" href=stylesheet/>
+                <style id="brand-accent">{accent}</style>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -109,9 +115,11 @@ pub fn App() -> impl IntoView {
     // First, so that its place in the document's serialized data is the same on the server
     // and in the browser.
     auth::provide_signed_in_account();
+    components::brand::provide_brand();
     provide_meta_context();
+    let product_name = components::brand().product_name;
     view! {
-        <Title text="SCIM Portal"/>
+        <Title text=product_name/>
         <Router>
             <auth::RedirectNavigation/>
             <Routes fallback=not_found::NotFound>
@@ -125,6 +133,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/api-keys") view=api_keys::ApiKeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=people::AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/roles") view=roles::RolesPage ssr=SsrMode::Async/>
+                <Route path=path!("/branding") view=branding::BrandingPage ssr=SsrMode::Async/>
                 <Route path=path!("/support") view=support::SupportPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants/:slug") view=tenants::TenantPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants/:slug/audit") view=audit::StaffAuditPage ssr=SsrMode::Async/>
@@ -149,6 +158,7 @@ pub fn App() -> impl IntoView {
                 // Pages that fail on purpose in test builds only; elsewhere "Page not found".
                 <Route path=path!("/_probe/:kind") view=probe::ProbePage ssr=SsrMode::Async/>
             </Routes>
+            <components::SupportFooter/>
         </Router>
     }
 }

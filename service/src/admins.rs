@@ -143,23 +143,25 @@ pub async fn email_setup_link(
     let mailbox = mailbox(address.as_str()).map_err(|_| SetupLinkError::InvalidRecipient(recipient.to_owned()))?;
     let link = issue_setup_link(store, tenant, actor, lifetime, Some(address.as_str()), effects).await?;
     let tenant_name = crate::tenants::name_of(store, tenant).await?.unwrap_or_default();
+    let branding = crate::branding::current(store).await?;
     let inviter = match actor {
         Actor::Operator { email, .. } | Actor::Admin { email, .. } => format!("{email} has invited you"),
         _ => "You are invited".to_owned(),
     };
     let text = format!(
-        "Hello,\n\n{inviter} to connect {tenant_name}'s identity provider (Okta, Microsoft Entra ID, \
+        "Hello,\n\n{inviter} to {product} to connect {tenant_name}'s identity provider (Okta, Microsoft Entra ID, \
          OneLogin, JumpCloud or any other SCIM 2.0 client), so that your users and groups \
          are provisioned automatically.\n\n\
          Open this link to create your admin account; a step-by-step guide for your identity provider \
          follows:\n\n{url}\n\n\
          The link works once, until {until} (UTC). If you did not expect this message, ignore it: \
          nothing happens unless the link is opened.\n",
+        product = branding.product_name,
         url = link.url(public_base),
         until = link.expires_at.format("%-d %B %Y, %H:%M"),
     );
     let subject = format!("Set up directory sync for {tenant_name}");
-    if let Err(error) = mailer.send(&[mailbox], &subject, &text).await {
+    if let Err(error) = mailer.send(&branding, &[mailbox], &subject, &text).await {
         let reason = format!("the email to {} could not be sent: {error}", address.as_str());
         withdraw(store, actor, tenant, link.id, Some(reason), effects.now()).await?;
         return Err(SetupLinkError::NotSent(error.to_string()));

@@ -29,6 +29,7 @@ pub use store::{Alert, AlertDirectory, EndpointHealth, OperatorWebhookHealth, Te
 use store::{DirectoryId, NewAlert, Revocation, RevocationQuery, Store};
 
 use crate::actor::Actor;
+use crate::branding::Branding;
 use crate::mail::Mailer;
 use crate::receipts::duration_text;
 use crate::{Effects, ServiceError};
@@ -452,18 +453,20 @@ pub async fn evaluate(
     effects: &Effects,
 ) -> Result<Round, ServiceError> {
     let mut round = Round::default();
+    // Read once a round: every email of the round is signed with it.
+    let branding = crate::branding::current(store).await?;
     for summary in store.tenant_summaries().await? {
         let tenant = summary.tenant;
         let now = effects.now();
         let facts = tenant_facts(store, tenant.id, settings, now).await?;
         let current = conditions(&facts, settings, now);
         let book = Book::Tenant { store, tenant: &tenant };
-        book.run(&current, settings, channels, effects, now, &mut round).await?;
+        book.run(&current, settings, channels, &branding, effects, now, &mut round).await?;
     }
     let now = effects.now();
     let endpoints = store.operator_webhook_health(now - Duration::hours(DEAD_LETTER_HOURS)).await?;
     let current = operator_conditions(&endpoints, now);
-    Book::Deployment(store).run(&current, settings, channels, effects, now, &mut round).await?;
+    Book::Deployment(store).run(&current, settings, channels, &branding, effects, now, &mut round).await?;
     Ok(round)
 }
 
@@ -478,11 +481,13 @@ enum Book<'a> {
 impl Book<'_> {
     /// Opens an alert per new condition, resolves those whose condition ended, and sends
     /// what is due.
+    #[allow(clippy::too_many_arguments)] // the round's inputs, as `evaluate` holds them
     async fn run(
         &self,
         current: &[Condition],
         settings: &AlertSettings,
         channels: &AlertChannels,
+        branding: &Branding,
         effects: &Effects,
         now: DateTime<Utc>,
         round: &mut Round,
@@ -520,7 +525,7 @@ impl Book<'_> {
             let phase = if alert.notified_at.is_none() { Phase::Opened } else { Phase::Repeated };
             let alert = Alert { summary: summary.clone(), ..alert };
             let admins = self.recipients(&mut admins, settings).await?;
-            match notify(channels, self.tenant(), &alert, phase, admins, now).await {
+            match notify(channels, branding, self.tenant(), &alert, phase, admins, now).await {
                 Ok(()) => round.notified += 1,
                 Err(error) => {
                     tracing::warn!(%error, tenant = self.label(), alert = %alert.id, "an alert could not be sent; retrying next round");
@@ -534,7 +539,7 @@ impl Book<'_> {
                 continue;
             }
             let admins = self.recipients(&mut admins, settings).await?;
-            match notify(channels, self.tenant(), &alert, Phase::Resolved, admins, now).await {
+            match notify(channels, branding, self.tenant(), &alert, Phase::Resolved, admins, now).await {
                 Ok(()) => round.notified += 1,
                 Err(error) => {
                     tracing::warn!(%error, tenant = self.label(), alert = %alert.id, "a resolved alert could not be told; retrying next round");
@@ -810,6 +815,7 @@ impl Phase {
 /// support, or (`None`) about the deployment's own endpoints to support.
 async fn notify(
     channels: &AlertChannels,
+    branding: &Branding,
     tenant: Option<&Tenant>,
     alert: &Alert,
     phase: Phase,
@@ -849,11 +855,14 @@ async fn notify(
             )
         };
         if !admins.is_empty() {
-            mailer.send(admins, &subject, &body("/admin")).await.map_err(|e| e.to_string())?;
+            mailer.send(branding, admins, &subject, &body("/admin")).await.map_err(|e| e.to_string())?;
         }
         if let Some(support) = &channels.support_address {
             let link = tenant.map_or_else(|| "/support".to_owned(), |t| format!("/support?tenant={}", t.slug.as_str()));
-            mailer.send(std::slice::from_ref(support), &subject, &body(&link)).await.map_err(|e| e.to_string())?;
+            mailer
+                .send(branding, std::slice::from_ref(support), &subject, &body(&link))
+                .await
+                .map_err(|e| e.to_string())?;
         }
     }
     if let Some(webhook) = &channels.webhook {

@@ -114,15 +114,17 @@ pub async fn send_link(
     action.commit(actor_of(&account).record("admin.confirmation_sent", None, detail, now)).await?;
 
     let tenant_name = crate::tenants::name_of(store, tenant).await?.unwrap_or_default();
+    let branding = crate::branding::current(store).await?;
     let url = format!("{}/confirm-email/{secret}", public_base.trim_end_matches('/'));
     let text = format!(
-        "You became an admin of {tenant_name} in the directory sync portal with this address.\n\n\
+        "You became an admin of {tenant_name} in {product} with this address.\n\n\
          To sign in with it from now on, confirm it here (the link works once, for {} days):\n\n{url}\n\n\
          If this was not you, ignore this message: without the link, nobody can sign in with your address.\n",
-        LINK_LIFETIME.num_days()
+        LINK_LIFETIME.num_days(),
+        product = branding.product_name,
     );
     mailer
-        .send(&[recipient], &format!("Confirm your email for {tenant_name}"), &text)
+        .send(&branding, &[recipient], &format!("Confirm your email for {tenant_name}"), &text)
         .await
         .map_err(|error| ConfirmationError::Mail(error.to_string()))
 }

@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod audit_checkpoints;
 pub mod brake;
+pub mod branding;
 pub mod clock;
 pub(crate) mod delivery;
 pub mod demo;

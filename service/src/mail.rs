@@ -1,8 +1,9 @@
-//! Email: one mailer for everything the product sends (alerts today), over SMTP with the
-//! `lettre` crate. Configured by a URL: `smtp://host:25` (plain, for a relay on the same
+//! Email: one mailer for everything the product sends (setup links, email confirmations,
+//! alerts), over SMTP with the `lettre` crate, in the operator's branding. Configured by a URL: `smtp://host:25` (plain, for a relay on the same
 //! network or a local test server), `smtp://host:587?tls=required` (STARTTLS) or
 //! `smtps://user:password@host:465` (TLS from the first byte).
 
+use crate::branding::Branding;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 
@@ -51,15 +52,23 @@ impl Mailer {
         &self.server
     }
 
-    /// Sends one message to `to` (each recipient sees only themselves: one message each).
-    pub async fn send(&self, to: &[Mailbox], subject: &str, text: &str) -> Result<(), MailError> {
+    /// Sends one message to `to` (each recipient sees only themselves: one message each),
+    /// in the operator's `branding`: once the operator has set it, the sender's name is the
+    /// product's (the address stays `MAIL_FROM`'s), and every message is signed with the
+    /// product's name and support contact.
+    pub async fn send(&self, branding: &Branding, to: &[Mailbox], subject: &str, text: &str) -> Result<(), MailError> {
+        let from = match branding.customised {
+            true => Mailbox::new(Some(branding.product_name.clone()), self.from.email.clone()),
+            false => self.from.clone(),
+        };
+        let body = format!("{text}\n{}", branding.email_signature());
         for recipient in to {
             let message = Message::builder()
-                .from(self.from.clone())
+                .from(from.clone())
                 .to(recipient.clone())
                 .subject(subject)
                 .header(ContentType::TEXT_PLAIN)
-                .body(text.to_owned())
+                .body(body.clone())
                 .map_err(|e| MailError::Message(e.to_string()))?;
             self.transport.send(message).await.map_err(|e| MailError::Send(e.to_string()))?;
         }

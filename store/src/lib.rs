@@ -70,6 +70,7 @@ mod alerts;
 mod api_keys;
 mod audit;
 mod audit_checkpoints;
+mod branding;
 mod deleted_directories;
 mod deployment_events;
 mod error;
@@ -100,6 +101,7 @@ pub use alerts::{Alert, AlertDirectory, EndpointHealth, NewAlert, OperatorWebhoo
 pub use api_keys::{ApiKeyRecord, NewApiKey};
 pub use audit::{AuditOutcome, AuditQuery, AuditRecord, ChainBreak, ChainReport, NewAuditRecord};
 pub use audit_checkpoints::AuditCheckpoint;
+pub use branding::{BrandingLogo, BrandingSettings, StoredBranding};
 pub use deleted_directories::{DeletedDirectory, PURGE_CHUNK};
 pub use deployment_events::{FeedEntry, FeedPosition, FeedQuery};
 pub use error::StoreError;

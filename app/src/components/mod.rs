@@ -1,7 +1,8 @@
-//! Small components the pages share: the sign-in guards, the top bars, the wizard's
+//! Small components the pages share: the brand mark and support footer, the sign-in guards, the top bars, the wizard's
 //! stepper, the copy field, the status badge, the error view, the loading skeleton, the
 //! deletion of a directory, and the shared styles.
 
+pub mod brand;
 pub mod copy_field;
 pub mod delete_directory;
 pub mod error_view;
@@ -12,6 +13,7 @@ pub mod stepper;
 pub mod style;
 pub mod top_bars;
 
+pub(crate) use brand::{BrandMark, SupportFooter, brand};
 pub(crate) use copy_field::CopyField;
 pub(crate) use delete_directory::{DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome};
 pub(crate) use error_view::{ErrorBox, ErrorView};

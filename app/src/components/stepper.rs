@@ -24,14 +24,14 @@ pub(crate) fn Stepper(directory: Option<String>, current: usize, reached: usize)
                     let number = index + 1;
                     let state = if number == current { "current" } else if number < reached.max(current) { "done" } else { "later" };
                     let bar = match state {
-                        "current" => "border-indigo-600 text-indigo-700 font-semibold",
+                        "current" => "border-accent text-accent-strong font-semibold",
                         "done" => "border-emerald-500 text-slate-700",
                         _ => "border-slate-200 text-slate-500",
                     };
                     let label = format!("{number}. {title}");
                     let content = match (&directory, state) {
                         (Some(directory), "done") => view! {
-                            <A href=format!("/admin/directories/{directory}/setup/{slug}") attr:class="hover:text-indigo-600">{label}</A>
+                            <A href=format!("/admin/directories/{directory}/setup/{slug}") attr:class="hover:text-accent-strong">{label}</A>
                         }.into_any(),
                         _ => view! { <span>{label}</span> }.into_any(),
                     };

@@ -138,7 +138,7 @@ fn HomeContent(home: HomeData) -> impl IntoView {
                                     </div>
                                     <div class="flex items-center gap-4">
                                         <Badge tone text=badge/>
-                                        <A href=continue_href attr:class="text-sm font-semibold text-indigo-600 hover:text-indigo-500">{action}</A>
+                                        <A href=continue_href attr:class="text-sm font-semibold text-accent hover:text-accent-strong">{action}</A>
                                     </div>
                                 </li>
                             }

@@ -166,7 +166,7 @@ fn AlertItem(row: AlertRow, show_tenant: bool) -> impl IntoView {
                 {match (show_tenant, row.tenant.is_empty()) {
                     (false, _) => ().into_any(),
                     (true, false) => view! {
-                        <a href=tenant_link class="text-sm font-medium text-indigo-700 hover:text-indigo-600">{row.tenant_name}</a>
+                        <a href=tenant_link class="text-sm font-medium text-accent-strong hover:text-accent-strong">{row.tenant_name}</a>
                     }.into_any(),
                     (true, true) => view! { <span class="text-sm font-medium text-slate-800">{row.tenant_name}</span> }.into_any(),
                 }}

@@ -348,7 +348,7 @@ fn AuditView(tenant: String) -> impl IntoView {
             <div class="flex flex-wrap items-end justify-between gap-4">
                 <div>
                     {staff.then(|| view! {
-                        <a href=format!("/tenants/{tenant}") class="text-sm font-medium text-indigo-700 hover:text-indigo-600">"← Tenant"</a>
+                        <a href=format!("/tenants/{tenant}") class="text-sm font-medium text-accent-strong hover:text-accent-strong">"← Tenant"</a>
                     })}
                     <h1 class="text-2xl font-bold tracking-tight">"Audit trail"</h1>
                     <p class="mt-1 text-sm text-slate-600">
@@ -416,7 +416,7 @@ fn AuditView(tenant: String) -> impl IntoView {
                                                 <td class="py-2 break-words">
                                                     <span class="audit-summary">{row.summary}</span>
                                                     {row.subject_href.map(|href| view! {
-                                                        <a href=href class="ml-2 text-xs font-medium text-indigo-700 hover:text-indigo-600">"Open"</a>
+                                                        <a href=href class="ml-2 text-xs font-medium text-accent-strong hover:text-accent-strong">"Open"</a>
                                                     })}
                                                     <details class="mt-1">
                                                         <summary class="cursor-pointer text-xs text-slate-600">"Raw record"</summary>

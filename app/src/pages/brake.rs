@@ -232,7 +232,7 @@ fn BrakePageView(admin: AdminView) -> impl IntoView {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <div>
-                <A href=format!("/admin/directories/{}", directory()) attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← Dashboard"</A>
+                <A href=format!("/admin/directories/{}", directory()) attr:class="text-sm font-medium text-accent hover:text-accent-strong">"← Dashboard"</A>
                 <h1 class="mt-2 text-2xl font-bold tracking-tight">"Safety brake"</h1>
                 <p class="mt-1 text-sm text-slate-600">
                     "When your identity provider deactivates or deletes many users at once, or adds someone to a privileged group, the changes are kept here until you review them. Your identity provider sees them done; the product receives them only when you release them."
@@ -465,7 +465,7 @@ pub fn HeldBanner(directory: String) -> impl IntoView {
             view! {
                 <div id="held-banner" role="status" class="rounded-xl border border-amber-300 bg-amber-50 p-4 text-sm text-amber-950">
                     <span class="font-semibold">{format!("{changes} {} held for your review. ", if changes == 1 { "change is" } else { "changes are" })}</span>
-                    <A href=link.clone() attr:id="review-held" attr:class="font-semibold text-indigo-800 underline">"Review them"</A>
+                    <A href=link.clone() attr:id="review-held" attr:class="font-semibold text-accent-strong underline">"Review them"</A>
                 </div>
             }
         })

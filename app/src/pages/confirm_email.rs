@@ -11,7 +11,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::components::style::{CARD, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{ErrorBox, ErrorView};
+use crate::components::{BrandMark, ErrorBox, ErrorView};
 use crate::error::PortalError;
 
 /// What a confirmation link confirms.
@@ -91,7 +91,8 @@ pub fn ConfirmEmailPage() -> impl IntoView {
         // The secret is in this page's address: never send it on as a referrer.
         <Meta name="referrer" content="no-referrer"/>
         <main class="mx-auto flex min-h-screen max-w-md flex-col justify-center px-6 py-12">
-            <p class="text-sm font-semibold uppercase tracking-wide text-indigo-600">"Directory sync"</p>
+            <p><BrandMark/></p>
+            <p class="mt-4 text-sm font-semibold uppercase tracking-wide text-accent">"Directory sync"</p>
             <Suspense fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Checking the link…"</p> }>
                 {move || Suspend::new(async move {
                     match pending.await {
@@ -122,7 +123,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                             <h1 class="mt-2 text-2xl font-bold tracking-tight">"This link cannot be used"</h1>
                             <div id="confirm-email-refused" class="mt-6"><ErrorView error/></div>
                             <p class="mt-6 text-sm text-slate-600">
-                                <A href="/sign-in" attr:class="font-semibold text-indigo-600 hover:text-indigo-500">"Sign in"</A>
+                                <A href="/sign-in" attr:class="font-semibold text-accent hover:text-accent-strong">"Sign in"</A>
                             </p>
                         }.into_any(),
                     }

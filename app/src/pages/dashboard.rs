@@ -339,7 +339,7 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                             view! {
                                 <div class="flex flex-wrap items-end justify-between gap-4">
                                     <div>
-                                        <A href="/admin" attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← Directories"</A>
+                                        <A href="/admin" attr:class="text-sm font-medium text-accent hover:text-accent-strong">"← Directories"</A>
                                         <h1 id="dashboard-heading" class="mt-2 text-2xl font-bold tracking-tight">{summary.idp_name.clone()}</h1>
                                     </div>
                                     <div class="flex flex-wrap gap-3">
@@ -434,7 +434,7 @@ pub(crate) fn ActivityPanel(directory: String, tenant: String, tick: RwSignal<u3
                                                     <p class="font-medium text-slate-900">
                                                         {(!line.ok).then(|| view! { <span class="mr-2"><Badge tone="bad" text="Failed".to_owned()/></span> })}
                                                         {match line.subject_href {
-                                                            Some(href) => view! { <A href=href attr:class="hover:text-indigo-700 hover:underline">{line.summary}</A> }.into_any(),
+                                                            Some(href) => view! { <A href=href attr:class="hover:text-accent-strong hover:underline">{line.summary}</A> }.into_any(),
                                                             None => view! { <span>{line.summary}</span> }.into_any(),
                                                         }}
                                                     </p>
@@ -449,7 +449,7 @@ pub(crate) fn ActivityPanel(directory: String, tenant: String, tick: RwSignal<u3
                                             </li>
                                         }).collect_view()}
                                     </ol>
-                                    <a href="/admin/audit" class="mt-2 inline-block text-sm font-medium text-indigo-700 hover:text-indigo-600">"Everything in the audit trail →"</a>
+                                    <a href="/admin/audit" class="mt-2 inline-block text-sm font-medium text-accent-strong hover:text-accent-strong">"Everything in the audit trail →"</a>
                                 }.into_any()
                             }}
                         }.into_any()
@@ -552,7 +552,7 @@ pub(crate) fn ResourceTable(
                                         {page.rows.into_iter().map(|row| view! {
                                             <tr>
                                                 <td class="py-2 font-medium break-all">
-                                                    <A href=format!("{pages}/{kind}/{}", row.id) attr:class="text-indigo-700 hover:underline">{row.name}</A>
+                                                    <A href=format!("{pages}/{kind}/{}", row.id) attr:class="text-accent-strong hover:underline">{row.name}</A>
                                                 </td>
                                                 <td class="py-2 text-slate-600">{row.secondary}</td>
                                                 {row.active.map(|active| view! {

@@ -170,7 +170,7 @@ fn GroupRolesPageView(admin: AdminView) -> impl IntoView {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <div>
-                <A href=format!("/admin/directories/{}", directory()) attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← Dashboard"</A>
+                <A href=format!("/admin/directories/{}", directory()) attr:class="text-sm font-medium text-accent hover:text-accent-strong">"← Dashboard"</A>
                 <h1 class="mt-2 text-2xl font-bold tracking-tight">"Roles"</h1>
                 <p class="mt-1 text-sm text-slate-600">
                     "Grant roles to your identity provider's groups: each member gets every role their groups grant."

@@ -2,7 +2,7 @@
 //! it calls beside it.
 //!
 //! The operator console: [`status`] (`/`), [`tenants`] (`/tenants`, `/tenants/{slug}`),
-//! [`team`], [`api_keys`], [`support`], [`roles`], and staff's read-only views of a tenant's data: [`staff_directory`] and the staff trail in [`audit`]; [`people`] (`/account` for everyone, and
+//! [`team`], [`api_keys`], [`branding`], [`support`], [`roles`], and staff's read-only views of a tenant's data: [`staff_directory`] and the staff trail in [`audit`]; [`people`] (`/account` for everyone, and
 //! the admins of a tenant). The tenant admin's pages: [`setup_link`], [`confirm_email`], [`admin_home`]
 //! (`/admin`), [`wizard`] (`/admin/connect` and the six setup steps), [`dashboard`], [`group_roles`],
 //! [`resource`] (a user or group), [`tokens`] (with [`oauth_clients`]), [`brake`], [`audit`], [`offboarding`], [`webhooks`], [`alerts`] (panels on those pages), and [`portal_link`] (an Admin Portal link that
@@ -14,6 +14,7 @@ pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod brake;
+pub mod branding;
 pub mod confirm_email;
 pub mod dashboard;
 pub mod group_roles;

@@ -13,7 +13,7 @@ pub fn NotFound() -> impl IntoView {
         <main class="mx-auto max-w-3xl px-6 py-12">
             <h1 class="text-2xl font-bold">"Page not found"</h1>
             <p class="mt-2 text-slate-600">"There is nothing at this address."</p>
-            <a href="/" class="mt-6 inline-block font-semibold text-indigo-600 hover:text-indigo-500">"Back to the start page"</a>
+            <a href="/" class="mt-6 inline-block font-semibold text-accent hover:text-accent-strong">"Back to the start page"</a>
         </main>
     }
 }

@@ -211,7 +211,7 @@ pub fn OAuthClientsSection(directory: Signal<String>) -> impl IntoView {
                                                             <option value="10080">"7 days overlap"</option>
                                                             <option value="0">"No overlap"</option>
                                                         </select>
-                                                        <button type="submit" class="rotate-client text-xs font-semibold text-indigo-600 hover:text-indigo-500">"Rotate secret"</button>
+                                                        <button type="submit" class="rotate-client text-xs font-semibold text-accent hover:text-accent-strong">"Rotate secret"</button>
                                                     </ActionForm>
                                                     <ActionForm action=end_tokens>
                                                         <input type="hidden" name="directory" value=directory.get_untracked()/>

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::ErrorView;
+use crate::components::{BrandMark, ErrorView};
 use crate::error::PortalError;
 
 /// The refusal a reason word stands for.
@@ -39,12 +39,13 @@ pub fn PortalLinkRefusedPage() -> impl IntoView {
     let error = refusal(&params.read_untracked().get("reason").unwrap_or_default());
     view! {
         <main class="mx-auto flex min-h-screen max-w-md flex-col justify-center px-6 py-12">
-            <p class="text-sm font-semibold uppercase tracking-wide text-indigo-600">"Directory sync setup"</p>
+            <p><BrandMark/></p>
+            <p class="mt-4 text-sm font-semibold uppercase tracking-wide text-accent">"Directory sync setup"</p>
             <h1 class="mt-2 text-2xl font-bold tracking-tight">"This link cannot be used"</h1>
             <div id="portal-link-refused" class="mt-6"><ErrorView error/></div>
             <p class="mt-6 text-sm text-slate-600">
                 "Have an admin account here? "
-                <a href="/sign-in" class="font-semibold text-indigo-600 hover:text-indigo-500">"Sign in"</a>
+                <a href="/sign-in" class="font-semibold text-accent hover:text-accent-strong">"Sign in"</a>
             </p>
         </main>
     }

@@ -160,7 +160,7 @@ fn ResourcePageView(kind: &'static str) -> impl IntoView {
     let resource = LocalResource::new(move || directory_resource(directory(), kind(), param("resource"), tenant()));
     view! {
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
-            <A href=back attr:class="text-sm font-medium text-indigo-700 hover:text-indigo-600">
+            <A href=back attr:class="text-sm font-medium text-accent-strong hover:text-accent-strong">
                 {move || if tenant().is_empty() { "← Dashboard" } else { "← Users, groups and activity" }}
             </A>
             {move || {

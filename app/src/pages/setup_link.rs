@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::components::style::{INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{ErrorBox, ErrorView};
+use crate::components::{BrandMark, ErrorBox, ErrorView};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use crate::portal::{Portal, Visitor};
@@ -77,7 +77,8 @@ pub fn SetupLinkPage() -> impl IntoView {
         // The secret is in this page's address: never send it on as a referrer.
         <Meta name="referrer" content="no-referrer"/>
         <main class="mx-auto flex min-h-screen max-w-md flex-col justify-center px-6 py-12">
-            <p class="text-sm font-semibold uppercase tracking-wide text-indigo-600">"Directory sync setup"</p>
+            <p><BrandMark/></p>
+            <p class="mt-4 text-sm font-semibold uppercase tracking-wide text-accent">"Directory sync setup"</p>
             <Suspense fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Checking the link…"</p> }>
                 {move || Suspend::new(async move {
                     match invite.await {
@@ -100,7 +101,7 @@ pub fn SetupLinkPage() -> impl IntoView {
                             <h1 class="mt-2 text-2xl font-bold tracking-tight">"This link cannot be used"</h1>
                             <div id="setup-link-refused" class="mt-6"><ErrorView error/></div>
                             <p class="mt-6 text-sm text-slate-600">
-                                "Already set up? " <A href="/sign-in" attr:class="font-semibold text-indigo-600 hover:text-indigo-500">"Sign in"</A>
+                                "Already set up? " <A href="/sign-in" attr:class="font-semibold text-accent hover:text-accent-strong">"Sign in"</A>
                             </p>
                         }.into_any(),
                     }

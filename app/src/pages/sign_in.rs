@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::auth::SignIn;
-use crate::components::ErrorBox;
 use crate::components::style::PRIMARY_BUTTON;
+use crate::components::{BrandMark, ErrorBox};
 
 /// Operators sign in with email and password. Works without JavaScript too: the form posts
 /// to the server function and follows its redirect.
@@ -17,10 +17,10 @@ pub fn SignInPage() -> impl IntoView {
     let pending = sign_in.pending();
     let failure = move || sign_in.value().get().and_then(Result::err).map(|error| error.to_string());
     let input = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm \
-                 focus:border-indigo-600 focus:outline-none focus:ring-2 focus:ring-indigo-600/30";
+                 focus:border-accent focus:outline-none focus:ring-2 focus:ring-accent/30";
     view! {
         <main class="mx-auto flex min-h-screen max-w-sm flex-col justify-center px-6 py-12">
-            <p class="text-sm font-semibold uppercase tracking-wide text-indigo-600">"SCIM Portal"</p>
+            <p><BrandMark class="text-sm font-semibold uppercase tracking-wide text-accent"/></p>
             <h1 class="mt-2 text-2xl font-bold tracking-tight">"Sign in"</h1>
             <p class="mt-2 text-sm text-slate-600">"For operators of this deployment and admins of connected organisations."</p>
             <ActionForm action=sign_in attr:class="mt-8 space-y-5" attr:aria-describedby="sign-in-error">

@@ -27,7 +27,7 @@ fn StaffDirectoryView(operator: OperatorView) -> impl IntoView {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <div>
-                <A href=format!("/tenants/{slug}") attr:class="text-sm font-medium text-indigo-700 hover:text-indigo-600">"← Tenant"</A>
+                <A href=format!("/tenants/{slug}") attr:class="text-sm font-medium text-accent-strong hover:text-accent-strong">"← Tenant"</A>
                 <h1 id="staff-directory-heading" class="mt-2 text-2xl font-bold tracking-tight">"Users, groups and activity"</h1>
                 <p class="mt-1 text-sm text-slate-600">"Read-only. Your reading is recorded in the tenant's audit trail."</p>
             </div>

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
 use crate::components::style::PRIMARY_BUTTON;
-use crate::components::{ErrorBox, SignedIn, TopBar};
+use crate::components::{BrandMark, ErrorBox, SignedIn, TopBar};
 use crate::error::PortalError;
 
 /// The deployment status as the page shows it (its own type, so that the browser bundle
@@ -52,7 +52,7 @@ fn StatusView(operator: OperatorView) -> impl IntoView {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl px-4 py-12 sm:px-6">
             <header class="mb-10">
-                <p class="text-sm font-semibold uppercase tracking-wide text-indigo-600">"SCIM Portal"</p>
+                <p><BrandMark class="text-sm font-semibold uppercase tracking-wide text-accent"/></p>
                 <h1 class="mt-2 text-3xl font-bold tracking-tight text-slate-900">
                     "Directory sync for your customers"
                 </h1>

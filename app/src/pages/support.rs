@@ -336,7 +336,7 @@ fn UnappliedRevocations() -> impl IntoView {
                                 view! {
                                 <tr data-tenant=row.tenant>
                                     <th scope="row" class="py-2 pr-4 font-medium">
-                                        <a href=href class="text-indigo-600 hover:text-indigo-500">{row.tenant_name}</a>
+                                        <a href=href class="text-accent hover:text-accent-strong">{row.tenant_name}</a>
                                     </th>
                                     <td class="py-2 pr-4">{row.unapplied}</td>
                                     <td class="py-2 pr-4">
@@ -426,7 +426,7 @@ fn CauseLine(
     view! {
         <tr>
             <td class="py-2">
-                <button type="button" class="cause-link font-semibold text-indigo-600 hover:text-indigo-500"
+                <button type="button" class="cause-link font-semibold text-accent hover:text-accent-strong"
                     data-cause=row.cause.clone()
                     on:click=move |_| {
                         opened.set(None);
@@ -471,7 +471,7 @@ fn FailureList(rows: Vec<FailureRow>, opened: RwSignal<Option<(String, i64)>>) -
                                 <td class="truncate py-2 font-mono text-xs">{format!("{} {}", row.method, row.path)}</td>
                                 <td class="py-2">{row.status}</td>
                                 <td class="py-2 text-right">
-                                    <button type="button" class="investigate font-semibold text-indigo-600 hover:text-indigo-500"
+                                    <button type="button" class="investigate font-semibold text-accent hover:text-accent-strong"
                                         on:click=move |_| opened.set(Some(key.clone()))>
                                         "Investigate"
                                     </button>
@@ -500,16 +500,16 @@ fn FailureDetail(view: FailureView) -> impl IntoView {
             {view.existing.map(|(href, name)| view! {
                 <p id="existing-resource" class="mt-3 text-sm">
                     "It collided with "
-                    <a href=href class="font-medium text-indigo-700 hover:text-indigo-600">{name}</a>
+                    <a href=href class="font-medium text-accent-strong hover:text-accent-strong">{name}</a>
                     ", which is already stored."
                 </p>
             })}
             <p class="mt-3 flex flex-wrap gap-4 text-sm">
-                <a href=format!("/tenants/{}", view.row.tenant) class="font-medium text-indigo-700 hover:text-indigo-600">"The tenant"</a>
+                <a href=format!("/tenants/{}", view.row.tenant) class="font-medium text-accent-strong hover:text-accent-strong">"The tenant"</a>
                 {(!view.row.directory.is_empty()).then(|| view! {
-                    <a href=crate::pages::resource::directory_pages(&view.row.tenant, &view.row.directory) class="font-medium text-indigo-700 hover:text-indigo-600">"Its users and activity"</a>
+                    <a href=crate::pages::resource::directory_pages(&view.row.tenant, &view.row.directory) class="font-medium text-accent-strong hover:text-accent-strong">"Its users and activity"</a>
                 })}
-                <a href=format!("/tenants/{}/audit", view.row.tenant) class="font-medium text-indigo-700 hover:text-indigo-600">"Its audit trail"</a>
+                <a href=format!("/tenants/{}/audit", view.row.tenant) class="font-medium text-accent-strong hover:text-accent-strong">"Its audit trail"</a>
             </p>
             <div class="mt-4 grid gap-4 lg:grid-cols-2">
                 <div>

@@ -360,7 +360,7 @@ fn TenantsView(operator: OperatorView) -> impl IntoView {
                                         {rows.into_iter().map(|row| view! {
                                             <tr>
                                                 <td class="py-2">
-                                                    <A href=format!("/tenants/{}", row.slug) attr:class="font-medium text-indigo-600 hover:text-indigo-500">
+                                                    <A href=format!("/tenants/{}", row.slug) attr:class="font-medium text-accent hover:text-accent-strong">
                                                         {row.display_name}
                                                     </A>
                                                 </td>
@@ -417,14 +417,14 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                             let sso = tenant.sso.clone();
                             view! {
                             <div>
-                                <A href="/tenants" attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← All tenants"</A>
+                                <A href="/tenants" attr:class="text-sm font-medium text-accent hover:text-accent-strong">"← All tenants"</A>
                                 <h1 id="tenant-name" class="mt-2 text-2xl font-bold tracking-tight">{tenant.display_name}</h1>
                                 <p class="font-mono text-sm text-slate-600">{tenant.slug.clone()}</p>
                             </div>
                             <section class=CARD aria-labelledby="directories-heading">
                                 <div class="flex flex-wrap items-center justify-between gap-3">
                                     <h2 id="directories-heading" class="text-lg font-semibold">"Directories"</h2>
-                                    <A href=format!("/tenants/{}/audit", tenant.slug) attr:id="tenant-audit" attr:class="text-sm font-medium text-indigo-700 hover:text-indigo-600">"Audit trail →"</A>
+                                    <A href=format!("/tenants/{}/audit", tenant.slug) attr:id="tenant-audit" attr:class="text-sm font-medium text-accent-strong hover:text-accent-strong">"Audit trail →"</A>
                                 </div>
                                 <DeletionOutcome delete/>
                                 {if tenant.directories.is_empty() {
@@ -452,7 +452,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                                     </dl>
                                                     <p class="mt-2 break-all font-mono text-xs text-slate-600">{directory.scim_base_url}</p>
                                                     <p class="text-xs text-slate-500">{format!("Created {}", directory.created)}</p>
-                                                    <A href=crate::pages::resource::directory_pages(&link_slug_row, &directory.id) attr:class="directory-browse mt-1 inline-block text-sm font-medium text-indigo-700 hover:text-indigo-600">"Users, groups and activity →"</A>
+                                                    <A href=crate::pages::resource::directory_pages(&link_slug_row, &directory.id) attr:class="directory-browse mt-1 inline-block text-sm font-medium text-accent-strong hover:text-accent-strong">"Users, groups and activity →"</A>
                                                     <Show when=move || may_change>
                                                         <DeleteDirectoryForm directory=directory.id.clone() name=directory.idp.clone() delete/>
                                                     </Show>
@@ -475,7 +475,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                         Ok(None) => view! {
                             <h1 class="text-2xl font-bold">"No such tenant"</h1>
                             <p class="text-slate-600">"There is no tenant with this name."</p>
-                            <A href="/tenants" attr:class="font-semibold text-indigo-600 hover:text-indigo-500">"All tenants"</A>
+                            <A href="/tenants" attr:class="font-semibold text-accent hover:text-accent-strong">"All tenants"</A>
                         }.into_any(),
                         Err(error) => view! { <ErrorView error/> }.into_any(),
                     }

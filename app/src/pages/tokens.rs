@@ -180,7 +180,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <div>
-                <A href=format!("/admin/directories/{}", directory()) attr:class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"← Dashboard"</A>
+                <A href=format!("/admin/directories/{}", directory()) attr:class="text-sm font-medium text-accent hover:text-accent-strong">"← Dashboard"</A>
                 <h1 class="mt-2 text-2xl font-bold tracking-tight">"Tokens"</h1>
                 <p class="mt-1 text-sm text-slate-600">
                     "Rotate a token with an overlap: both tokens work until the overlap ends, so you can paste the new one into the identity provider without a failed sync."
@@ -252,7 +252,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
                                                                         <option value="10080">"7 days overlap"</option>
                                                                         <option value="0">"No overlap"</option>
                                                                     </select>
-                                                                    <button type="submit" class="rotate-token text-xs font-semibold text-indigo-600 hover:text-indigo-500">"Rotate"</button>
+                                                                    <button type="submit" class="rotate-token text-xs font-semibold text-accent hover:text-accent-strong">"Rotate"</button>
                                                                 </ActionForm>
                                                                 <button type="button" class="revoke-token text-xs font-semibold text-red-700 hover:text-red-600"
                                                                     on:click=move |_| confirming.set(Some(asked.clone()))>"Revoke"</button>

@@ -391,7 +391,7 @@ fn EndpointsTable(rows: Vec<EndpointView>, opened: RwSignal<Option<String>>) -> 
                                 }}
                             </td>
                             <td class="py-2 text-right">
-                                <button type="button" class="open-delivery-log whitespace-nowrap font-semibold text-indigo-600 hover:text-indigo-500"
+                                <button type="button" class="open-delivery-log whitespace-nowrap font-semibold text-accent hover:text-accent-strong"
                                     on:click=move |_| opened.set(Some(id.clone()))>
                                     "Delivery log"
                                 </button>

@@ -228,3 +228,12 @@ impl From<service::api_keys::ApiKeyChangeError> for PortalError {
         }
     }
 }
+
+impl From<service::branding::BrandingError> for PortalError {
+    fn from(error: service::branding::BrandingError) -> Self {
+        match error {
+            service::branding::BrandingError::Service(_) => PortalError::unavailable(),
+            refused => PortalError::Invalid(refused.to_string()),
+        }
+    }
+}

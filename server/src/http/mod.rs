@@ -3,6 +3,7 @@
 mod api_access;
 mod audit_checkpoints;
 mod audit_export;
+mod branding;
 mod client_address;
 mod cross_site;
 mod health;
@@ -207,6 +208,7 @@ impl App {
             .merge(health::router())
             .merge(metrics_here)
             .merge(audit_checkpoints::public_router())
+            .merge(branding::public_router())
             .merge(scim_endpoints::router(state.clone()))
             .merge(oauth::router())
             .merge(operator_api::router())
@@ -225,8 +227,10 @@ impl App {
             .merge(audit_export::portal_router())
             .merge(audit_checkpoints::portal_router())
             .merge(offboarding_export::portal_router())
+            .merge(branding::portal_router())
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
             .layer(axum::middleware::from_fn(sessions::resolve_page_account))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), branding::resolve_page_branding))
             .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), render_guard::guard_render))
             .layer(axum::middleware::from_fn_with_state(
                 cross_site::PublicOrigin::of(&state.portal.public_base),

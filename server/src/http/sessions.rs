@@ -154,7 +154,7 @@ pub(super) async fn resolve_page_account(
     next.run(request).await
 }
 
-fn is_page_request(request: &axum::extract::Request) -> bool {
+pub(super) fn is_page_request(request: &axum::extract::Request) -> bool {
     let path = request.uri().path();
     matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD)
         && !path.starts_with("/api/")

@@ -22,6 +22,7 @@ mod api_keys;
 mod audit_export;
 mod audit_trail;
 mod brake;
+mod branding;
 mod demo;
 mod directory_deletion;
 mod email_confirmation;

@@ -43,6 +43,11 @@ impl<'a> Visitor<'a> {
         Self { server, client: client() }
     }
 
+    /// This visitor's browser, for requests the helpers here do not make.
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     pub(crate) async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client.post(self.server.url(path)).form(form).send().await.unwrap()
     }

@@ -1,5 +1,5 @@
 """A real SMTP server (aiosmtpd) for the tests: it accepts every message and appends it,
-decoded, as one JSON line (from, to, subject, body) to the file named by its argument.
+decoded, as one JSON line (from, to, header_to, header_from, subject, body) to the file named by its argument.
 It prints the port it listens on, then serves until its standard input closes (the test
 that started it ended)."""
 
@@ -23,6 +23,7 @@ class Sink:
             "from": envelope.mail_from,
             "to": envelope.rcpt_tos,
             "header_to": str(message["to"]),
+            "header_from": str(message["from"]),
             "subject": str(message["subject"]),
             "body": body.get_content() if body is not None else "",
         }

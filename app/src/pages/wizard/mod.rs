@@ -34,7 +34,7 @@ fn ProviderChoice(selected: String) -> impl IntoView {
                     let id = format!("idp-{value}");
                     let label_for = id.clone();
                     view! {
-                        <label for=label_for class="flex cursor-pointer gap-3 rounded-lg border border-slate-200 p-4 hover:border-indigo-400 has-[:checked]:border-indigo-600 has-[:checked]:bg-indigo-50">
+                        <label for=label_for class="flex cursor-pointer gap-3 rounded-lg border border-slate-200 p-4 hover:border-accent/60 has-[:checked]:border-accent has-[:checked]:bg-accent-soft">
                             <input id=id type="radio" name="idp" value=value required checked=selected == value class="mt-1"/>
                             <span>
                                 <span class="block font-medium">{name}</span>
@@ -114,7 +114,7 @@ fn WizardView(admin: AdminView) -> impl IntoView {
                         }
                         Err(error) => view! {
                             <div id="wizard-error"><ErrorBox message=error.to_string()/></div>
-                            <A href="/admin" attr:class="text-sm font-semibold text-indigo-600">"Back to your directories"</A>
+                            <A href="/admin" attr:class="text-sm font-semibold text-accent">"Back to your directories"</A>
                         }.into_any(),
                     }
             }}
@@ -146,7 +146,7 @@ fn Instructions(idp: String, idp_name: String, step: &'static str) -> impl IntoV
             {source(&idp).map(|source| view! {
                 <p id="guide-source" class="mt-3 text-xs text-slate-600">
                     "Follows "
-                    <a href=source.url target="_blank" rel="noopener noreferrer" class="font-medium text-indigo-700 underline hover:text-indigo-600">
+                    <a href=source.url target="_blank" rel="noopener noreferrer" class="font-medium text-accent-strong underline hover:text-accent-strong">
                         {source.title}
                     </a>
                     {format!(", checked on {}.", source.checked_on)}
