@@ -149,3 +149,75 @@ test('a setup link emailed from the console brings the IT admin into the setup w
   assert.deepEqual(home.errors, [], 'the admin pages logged errors');
   assert.deepEqual(page.errors, [], 'the console logged errors');
 });
+
+// The hex colour of a CSS colour Chromium computed (`rgb(r, g, b)`).
+function hexOf(rgb) {
+  const [r, g, b] = rgb.match(/\d+/g).map(Number);
+  return `#${[r, g, b].map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+}
+
+test('the operator puts the vendor name, colour, logo and support contact on every page', async () => {
+  const page = operator;
+  await page.goto(`${baseUrl}/branding`, { waitUntil: 'networkidle' });
+  await page.waitForSelector('#save-branding');
+  await expectAccessible(page, 'the branding page');
+  assert.equal(hexOf(await page.$eval('#save-branding', (b) => getComputedStyle(b).backgroundColor)), '#4f46e5');
+
+  // A pale accent would leave links and button labels unreadable: refused, with a shade that passes.
+  await page.fill('#brand-name', 'Wonka Identity');
+  await page.fill('#brand-accent-colour', '#ffcc00');
+  await page.fill('#brand-support-email', 'help@wonka-vendor.example');
+  await page.fill('#brand-support-url', 'https://help.wonka-vendor.example/scim');
+  await page.click('#save-branding');
+  await page.waitForSelector('#branding-error >> text=WCAG AA', { timeout: 10_000 });
+  const refusal = await page.textContent('#branding-error');
+  const suggestion = refusal.match(/(#[0-9a-f]{6}) is the nearest darker shade that passes/)?.[1];
+  assert.ok(suggestion, refusal);
+  await expectAccessible(page, 'the branding page with a refused colour');
+
+  // The suggested shade is accepted; the page loads again with it.
+  await page.fill('#brand-accent-colour', suggestion);
+  await page.click('#save-branding');
+  await page.waitForURL(`${baseUrl}/branding?saved=1`, { timeout: 10_000 });
+  await page.waitForSelector('#branding-saved');
+  assert.equal(hexOf(await page.$eval('#save-branding', (b) => getComputedStyle(b).backgroundColor)), suggestion);
+
+  // The logo: chosen from disk, uploaded with the plain form, shown in the bar.
+  await page.setInputFiles('#logo-file', new URL('../fixtures/logo.png', import.meta.url).pathname);
+  await page.click('#upload-logo');
+  await page.waitForURL(`${baseUrl}/branding?logo=saved`, { timeout: 10_000 });
+  await page.waitForSelector('#logo-saved');
+  const barLogo = await page.waitForSelector('nav .brand-mark img');
+  assert.match(await barLogo.getAttribute('src'), /^\/branding\/logo\/[0-9a-f]{64}\.png$/);
+  assert.equal(await barLogo.evaluate((img) => img.complete && img.naturalWidth), 64, 'the logo loaded');
+  assert.equal(await page.textContent('nav .brand-mark'), 'Wonka Identity');
+  await screenshot(page, 'operator-branding');
+  await expectAccessible(page, 'the branding page in the new colour');
+
+  // A visitor who is not signed in sees the brand on the sign-in page, and where to get help.
+  const visitor = await openPage(browser);
+  await visitor.goto(`${baseUrl}/sign-in`, { waitUntil: 'networkidle' });
+  assert.equal(await visitor.title(), 'Wonka Identity');
+  assert.equal(await visitor.textContent('main .brand-mark'), 'Wonka Identity');
+  assert.equal(await visitor.$eval('main .brand-mark img', (img) => img.complete && img.naturalWidth), 64);
+  assert.match(await visitor.textContent('#support-contact'), /Questions about Wonka Identity\? help@wonka-vendor\.example · Support site/);
+  assert.equal(hexOf(await visitor.$eval('#sign-in', (b) => getComputedStyle(b).backgroundColor)), suggestion);
+  await screenshot(visitor, 'sign-in-branded');
+  await expectAccessible(visitor, 'the branded sign-in page');
+  assert.deepEqual(visitor.errors, [], 'the sign-in page logged errors');
+  await visitor.close();
+
+  // Back to the defaults, so the other files see the product as it ships.
+  await page.click('#remove-logo');
+  await page.waitForURL(`${baseUrl}/branding?saved=1`, { timeout: 10_000 });
+  await page.waitForSelector('#no-logo');
+  await page.fill('#brand-name', 'SCIM Portal');
+  await page.fill('#brand-accent-colour', '#4f46e5');
+  await page.fill('#brand-support-email', '');
+  await page.fill('#brand-support-url', '');
+  await page.click('#save-branding');
+  await page.waitForFunction(() => document.title === 'SCIM Portal', null, { timeout: 10_000 });
+  assert.equal(await page.$('#support-contact'), null);
+  // The one refusal asked for above, and nothing else.
+  assert.deepEqual(page.errors, [`422 ${baseUrl}/api/save_branding`], 'the console logged errors');
+});

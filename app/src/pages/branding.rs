@@ -165,9 +165,10 @@ fn BrandingSections(
                     <div class="flex items-center gap-3">
                         <input id="brand-accent-colour" name="accent" required value=form.accent class=INPUT disabled=!may_change
                             aria-describedby="accent-help" on:input=move |ev| accent.set(event_target_value(&ev))/>
-                        // The preview shows the colour as a button would; it only mirrors the field.
-                        <span aria-hidden="true" class="mt-1 rounded-lg px-3 py-2 text-sm font-semibold text-white"
-                            style=move || format!("background-color: {}", previewable(&accent.get()))>"Button"</span>
+                        // A swatch of the colour typed, without text: a pale colour is shown as it
+                        // is, and the field's check says whether a label would be readable on it.
+                        <span id="accent-swatch" aria-hidden="true" class="mt-1 h-9 w-9 shrink-0 rounded-lg border border-slate-300"
+                            style=move || format!("background-color: {}", previewable(&accent.get()))></span>
                     </div>
                     <p id="accent-help" class="mt-1 text-xs text-slate-600">
                         "#rrggbb. It must keep 4.5:1 contrast with white (WCAG AA); a paler colour is refused with the nearest darker shade that passes."
