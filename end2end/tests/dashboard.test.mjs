@@ -199,3 +199,53 @@ test('the dashboard says what happened in words, live, and opens a user with its
   await visitor.close();
   assert.deepEqual(tooWide, [], 'pages wider than a 390 px phone');
 });
+
+test('the admin chooses what happens to service accounts and agents whose owner leaves', async () => {
+  // The test before left the console on a page that is not there, on purpose.
+  operatorPage.errors = [];
+  const link = await setupLinkFor(operatorPage, 'weyland');
+  const admin = await acceptSetupLink(browser, link, 'it@weyland.example', false);
+  const { scimBase, token } = await directoryWithToken(admin);
+  const directory = scimBase.split('/').pop();
+  const NHI = 'urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User';
+  const peter = await scim('POST', `${scimBase}/Users`, token, user('peter@weyland.example', 'Peter Weyland'));
+  assert.equal(peter.status, 201, peter.body);
+  const david = await scim('POST', `${scimBase}/Users`, token, user('david@weyland.example', 'David'));
+  assert.equal(david.status, 201, david.body);
+  const agent = await scim('POST', `${scimBase}/Users`, token, {
+    schemas: [USER, NHI], userName: 'mother-agent', [NHI]: { kind: 'agent', owner: { value: JSON.parse(peter.body).id } },
+  });
+  assert.equal(agent.status, 201, agent.body);
+
+  await admin.goto(`${baseUrl}/admin/directories/${directory}`, { waitUntil: 'networkidle' });
+  await admin.waitForSelector('#owner-policy-summary');
+  assert.match(await admin.textContent('#owner-policy-summary'), /stay as they are, flagged/);
+  assert.equal(await admin.$('#owner-policy-fallback'), null, 'no fallback field until reassigning is chosen');
+
+  // Reassigning asks for the fallback owner; someone who is not in the directory is refused.
+  await admin.selectOption('#owner-policy-choice', 'reassign');
+  await admin.waitForSelector('#owner-policy-fallback');
+  await admin.fill('#owner-policy-fallback', 'nobody@weyland.example');
+  await admin.click('#save-owner-policy');
+  await admin.waitForSelector('#owner-policy-error >> text=No user of this directory', { timeout: 10_000 });
+  await expectAccessible(admin, 'the owner policy with a refused fallback');
+
+  await admin.fill('#owner-policy-fallback', 'David@Weyland.example');
+  await admin.click('#save-owner-policy');
+  // The form loads again with what was saved.
+  await admin.waitForFunction(
+    () => !document.querySelector('#owner-policy-summary')?.textContent.includes('stay as they are'),
+    null,
+    { timeout: 10_000 },
+  ).catch(() => {});
+  assert.match(
+    await admin.textContent('#owner-policy-summary'),
+    /given to david@weyland\.example within a minute/,
+    `the policy was not saved: ${await admin.textContent('#owner-policy')}`,
+  );
+  assert.equal(await admin.textContent('#owner-policy-error'), '', 'the refusal is gone');
+  await screenshot(admin, 'dashboard-owner-policy');
+  await expectAccessible(admin, 'the dashboard with an owner policy');
+  // The one refusal asked for above, and nothing else.
+  assert.deepEqual(admin.errors, [`422 ${baseUrl}/api/set_owner_policy`], 'the admin pages logged errors');
+});

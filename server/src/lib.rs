@@ -184,8 +184,10 @@ pub fn spawn_webhook_deliveries(
     }))
 }
 
-/// Deactivates the non-human identities past their expiry every minute until the server
-/// stops (see `service::nonhuman::deactivate_expired`; safe with several server processes).
+/// Deactivates the non-human identities past their expiry, and applies each directory's
+/// owner policy to those whose owner is deactivated or deleted, every minute until the
+/// server stops (see `service::nonhuman::deactivate_expired` and `apply_owner_policies`;
+/// safe with several server processes).
 pub fn spawn_nonhuman_expiry(
     store: Store,
     public_base: String,
@@ -200,11 +202,19 @@ pub fn spawn_nonhuman_expiry(
             let now = clock.now();
             let limit = service::nonhuman::SWEEP_LIMIT;
             let swept = service::nonhuman::deactivate_expired(&store, &public_base, now, limit).await;
-            metrics.job_run(http::BackgroundJob::NonhumanExpiry, swept.is_ok(), clock.now());
+            let owners = service::nonhuman::apply_owner_policies(&store, &public_base, now, limit).await;
+            metrics.job_run(http::BackgroundJob::NonhumanExpiry, swept.is_ok() && owners.is_ok(), clock.now());
             match swept {
                 Ok(expired) if expired.is_empty() => {}
                 Ok(expired) => tracing::info!(deactivated = expired.len(), "deactivated expired non-human identities"),
                 Err(error) => tracing::warn!(%error, "cannot deactivate expired non-human identities; retrying"),
+            }
+            match owners {
+                Ok(applied) if applied.is_empty() => {}
+                Ok(applied) => {
+                    tracing::info!(changed = applied.len(), "applied owner policies to non-human identities");
+                }
+                Err(error) => tracing::warn!(%error, "cannot apply owner policies to non-human identities; retrying"),
             }
         }
     })

@@ -11,7 +11,7 @@ use crate::ServiceError;
 use crate::provisioning::{ProvisioningError, portal_endpoint};
 
 pub use scim::nonhuman::NonHumanKind;
-pub use store::{NonHumanIdentity, OwnerState};
+pub use store::{NonHumanIdentity, OwnerPolicy, OwnerState};
 
 /// The actor of the sweeper's writes and audit records.
 pub const SWEEPER_ACTOR: &str = "system:nhi-expiry";
@@ -25,6 +25,13 @@ pub const SWEEP_LIMIT: usize = 1000;
 pub const MIN_TENANT_SHARE: usize = 10;
 /// Identities a directory's dashboard lists at most.
 pub const DASHBOARD_LIMIT: i64 = 500;
+
+/// The actor of the owner policy's writes in the audit trail.
+pub const OWNER_POLICY_ACTOR: &str = "system:nhi-owner-policy";
+/// The audit action of applying an owner policy to one identity.
+pub const OWNER_POLICY_ACTION: &str = "nhi.owner_policy_applied";
+/// The audit action of an admin choosing a directory's owner policy.
+pub const OWNER_POLICY_CHANGED: &str = "directory.owner_policy_changed";
 
 /// An identity the sweeper deactivated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,10 +51,27 @@ pub(crate) fn expiry_record(
     identity: &scim::nonhuman::NonHuman,
     now: DateTime<Utc>,
 ) -> NewAuditRecord {
+    let detail = serde_json::json!({
+        "kind": identity.kind.as_str(),
+        "expiresAt": identity.expires_at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        "owner": identity.owner,
+    });
+    sweeper_record(SWEEPER_ACTOR, EXPIRED_ACTION, directory, id, detail, now)
+}
+
+/// A record the sweeper writes about identity `id` of `directory`.
+fn sweeper_record(
+    actor: &str,
+    action: &str,
+    directory: DirectoryId,
+    id: &str,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> NewAuditRecord {
     NewAuditRecord {
         occurred_at: now,
-        actor: SWEEPER_ACTOR.to_owned(),
-        action: EXPIRED_ACTION.to_owned(),
+        actor: actor.to_owned(),
+        action: action.to_owned(),
         directory: Some(directory),
         method: None,
         path: None,
@@ -55,11 +79,7 @@ pub(crate) fn expiry_record(
         latency_ms: None,
         resource_id: Some(id.to_owned()),
         outcome: store::AuditOutcome::Success,
-        detail: serde_json::json!({
-            "kind": identity.kind.as_str(),
-            "expiresAt": identity.expires_at.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-            "owner": identity.owner,
-        }),
+        detail,
     }
 }
 
@@ -182,4 +202,217 @@ pub async fn flagged_across_tenants(store: &Store, limit: usize) -> Result<Vec<F
         }
     }
     Ok(flagged)
+}
+
+/// The record of applying `policy` to identity `id`, whose owner `owner` was found
+/// `owner_state` (`deactivated` or `gone`); it commits with the change.
+pub(crate) fn owner_policy_record(
+    directory: DirectoryId,
+    id: &str,
+    owner: &str,
+    owner_state: &str,
+    policy: &OwnerPolicy,
+    identity: &scim::nonhuman::NonHuman,
+    now: DateTime<Utc>,
+) -> NewAuditRecord {
+    let mut detail = serde_json::json!({
+        "kind": identity.kind.as_str(),
+        "policy": policy.as_str(),
+        "owner": owner,
+        "owner_state": owner_state,
+    });
+    if let (OwnerPolicy::Reassign { fallback_owner }, Some(fields)) = (policy, detail.as_object_mut()) {
+        fields.insert("new_owner".to_owned(), serde_json::json!(fallback_owner));
+    }
+    sweeper_record(OWNER_POLICY_ACTOR, OWNER_POLICY_ACTION, directory, id, detail, now)
+}
+
+/// One identity the owner policy changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerPolicyApplied {
+    pub tenant: TenantId,
+    pub directory: DirectoryId,
+    pub id: String,
+    pub outcome: crate::provisioning::OwnerPolicyOutcome,
+}
+
+/// Applies each directory's owner policy (deactivate, or reassign to the fallback owner)
+/// to its identities whose owner is deactivated or deleted, at most `limit` per call, each
+/// through the write a SCIM PATCH makes (its change in the feed, its record
+/// ([`OWNER_POLICY_ACTION`]) in the tenant's trail, in one transaction). Directories that
+/// flag (the default) are not read. Safe in several processes at once and idempotent:
+/// each identity is re-read under its directory's lock, and one whose owner changed
+/// meanwhile, or that the policy already changed, is left alone.
+pub async fn apply_owner_policies(
+    store: &Store,
+    public_base: &str,
+    now: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<OwnerPolicyApplied>, ServiceError> {
+    let mut applied = Vec::new();
+    for summary in store.tenant_summaries().await? {
+        let tenant = summary.tenant.id;
+        let scope = store.tenant(tenant);
+        for (directory, policy) in scope.owner_policies().await? {
+            let left = limit.saturating_sub(applied.len());
+            if left == 0 {
+                return Ok(applied);
+            }
+            let ownerless = scope.ownerless_in_directory(directory, i64::try_from(left).unwrap_or(i64::MAX)).await?;
+            let pending: Vec<NonHumanIdentity> = ownerless
+                .into_iter()
+                .filter(|identity| match &policy {
+                    OwnerPolicy::Flag => false,
+                    OwnerPolicy::Deactivate => identity.active,
+                    OwnerPolicy::Reassign { fallback_owner } => identity.owner_id.as_ref() != Some(fallback_owner),
+                })
+                .collect();
+            if pending.is_empty() {
+                continue;
+            }
+            let base_url = format!("{public_base}/scim/v2/{directory}");
+            let endpoint = portal_endpoint(store, tenant, directory, base_url).await;
+            let Some(endpoint) = endpoint.map_err(|error| error.into_service_error("opening a directory to sweep"))?
+            else {
+                continue;
+            };
+            for identity in pending {
+                let Some(owner) = identity.owner_id.as_deref() else { continue };
+                let owner_state = match identity.owner_state {
+                    OwnerState::Gone => "gone",
+                    _ => "deactivated",
+                };
+                match endpoint.apply_owner_policy(&identity.id, owner, owner_state, &policy, now).await {
+                    Ok(Some(outcome)) => {
+                        tracing::info!(%tenant, %directory, id = %identity.id, ?outcome, "applied the owner policy");
+                        applied.push(OwnerPolicyApplied { tenant, directory, id: identity.id, outcome });
+                    }
+                    Ok(None) => {}
+                    Err(ProvisioningError::Protocol(error)) => {
+                        tracing::warn!(%tenant, id = %identity.id, %error, "cannot apply the owner policy");
+                    }
+                    Err(ProvisioningError::Service(error)) => return Err(error),
+                }
+            }
+        }
+    }
+    Ok(applied)
+}
+
+/// A directory's owner policy as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerPolicySetting {
+    pub policy: OwnerPolicy,
+    /// The fallback owner's userName, while it exists.
+    pub fallback_user_name: Option<String>,
+}
+
+/// Why an owner policy was refused; every message can be shown to the admin as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum OwnerPolicyError {
+    #[error("the policy must be flag, deactivate or reassign, not {0:?}")]
+    UnknownPolicy(String),
+    #[error("reassigning needs the userName of the user who becomes the owner")]
+    NoFallback,
+    #[error("no user of this directory has the userName {0:?}")]
+    FallbackNotFound(String),
+    #[error("{0} is deactivated: the fallback owner must be an active user")]
+    FallbackInactive(String),
+    #[error("{0} is a service account or agent itself: the fallback owner must be a person")]
+    FallbackNotAPerson(String),
+    #[error("no such directory")]
+    NoSuchDirectory,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<store::StoreError> for OwnerPolicyError {
+    fn from(error: store::StoreError) -> Self {
+        OwnerPolicyError::Service(error.into())
+    }
+}
+
+/// A directory's owner policy, with the fallback owner's userName.
+pub async fn owner_policy(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+) -> Result<OwnerPolicySetting, ServiceError> {
+    let scope = store.tenant(tenant);
+    let policy = scope.owner_policy(directory).await?;
+    let fallback_user_name = match &policy {
+        OwnerPolicy::Reassign { fallback_owner } => scope
+            .directory_data(directory)
+            .resource(store::ResourceKind::User, fallback_owner)
+            .await?
+            .and_then(|user| user.doc.get("userName").and_then(serde_json::Value::as_str).map(str::to_owned)),
+        OwnerPolicy::Flag | OwnerPolicy::Deactivate => None,
+    };
+    Ok(OwnerPolicySetting { policy, fallback_user_name })
+}
+
+/// Sets a directory's owner policy (`flag`, `deactivate`, or `reassign` to the active
+/// person whose userName is `fallback_user_name`), recorded in the tenant's trail
+/// ([`OWNER_POLICY_CHANGED`]). It applies from the sweeper's next run, within a minute.
+pub async fn set_owner_policy(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    policy: &str,
+    fallback_user_name: &str,
+    actor: &crate::actor::Actor,
+    now: DateTime<Utc>,
+) -> Result<OwnerPolicySetting, OwnerPolicyError> {
+    let scope = store.tenant(tenant);
+    let policy = match policy.trim() {
+        "flag" => OwnerPolicy::Flag,
+        "deactivate" => OwnerPolicy::Deactivate,
+        "reassign" => {
+            let name = fallback_user_name.trim();
+            if name.is_empty() {
+                return Err(OwnerPolicyError::NoFallback);
+            }
+            OwnerPolicy::Reassign { fallback_owner: person_named(store, tenant, directory, name).await? }
+        }
+        other => return Err(OwnerPolicyError::UnknownPolicy(other.to_owned())),
+    };
+    let mut action = scope.begin_action().await?;
+    if !action.set_owner_policy(directory, &policy, now).await? {
+        return Err(OwnerPolicyError::NoSuchDirectory);
+    }
+    let mut detail = serde_json::json!({ "policy": policy.as_str() });
+    if let (OwnerPolicy::Reassign { fallback_owner }, Some(fields)) = (&policy, detail.as_object_mut()) {
+        fields.insert("fallback_owner".to_owned(), serde_json::json!(fallback_owner));
+        fields.insert("fallback_user_name".to_owned(), serde_json::json!(fallback_user_name.trim()));
+    }
+    action.commit(actor.record(OWNER_POLICY_CHANGED, Some(directory), detail, now)).await?;
+    Ok(owner_policy(store, tenant, directory).await?)
+}
+
+/// The id of the active person (not itself a non-human identity) of `directory` whose
+/// userName is `name` (any case).
+async fn person_named(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    name: &str,
+) -> Result<String, OwnerPolicyError> {
+    let scope = store.tenant(tenant);
+    let data = scope.directory_data(directory);
+    for id in scope.resource_ids_named(name, 50).await? {
+        let Some(user) = data.resource(store::ResourceKind::User, &id).await? else { continue };
+        let Some(doc) = user.doc.as_object() else { continue };
+        let user_name = doc.get("userName").and_then(serde_json::Value::as_str).unwrap_or_default();
+        if user_name.to_lowercase() != name.to_lowercase() {
+            continue;
+        }
+        if doc.get("active").and_then(serde_json::Value::as_bool) == Some(false) {
+            return Err(OwnerPolicyError::FallbackInactive(user_name.to_owned()));
+        }
+        if scim::nonhuman::NonHuman::of(doc).ok().flatten().is_some() {
+            return Err(OwnerPolicyError::FallbackNotAPerson(user_name.to_owned()));
+        }
+        return Ok(user.id);
+    }
+    Err(OwnerPolicyError::FallbackNotFound(name.to_owned()))
 }

@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use scim::nonhuman::{NonHuman, NonHumanKind};
 use serde_json::Value;
 
+use crate::action::on_open;
 use crate::ids::DirectoryId;
-use crate::{Backend, StoreError, TenantScope};
+use crate::{Backend, StoreError, TenantAction, TenantScope};
 
 /// Removes a user's row, answering the owner it named.
 pub(crate) const DELETE_ROW: &str =
@@ -142,7 +143,74 @@ fn expired_identities_sql() -> String {
     )
 }
 
+/// What happens to a directory's non-human identities when their owner is deactivated or
+/// deleted (migration 0042).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum OwnerPolicy {
+    /// They stay as they are, flagged on the dashboard and in the support console.
+    #[default]
+    Flag,
+    /// They are deactivated.
+    Deactivate,
+    /// Their owner becomes this user (an id of the same directory).
+    Reassign { fallback_owner: String },
+}
+
+impl OwnerPolicy {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OwnerPolicy::Flag => "flag",
+            OwnerPolicy::Deactivate => "deactivate",
+            OwnerPolicy::Reassign { .. } => "reassign",
+        }
+    }
+}
+
+fn owner_policy_from_row((policy, fallback_owner): (String, Option<String>)) -> Result<OwnerPolicy, StoreError> {
+    match (policy.as_str(), fallback_owner) {
+        ("deactivate", _) => Ok(OwnerPolicy::Deactivate),
+        ("reassign", Some(fallback_owner)) => Ok(OwnerPolicy::Reassign { fallback_owner }),
+        (other, _) => Err(StoreError::Corrupt(format!("unknown owner policy {other:?}"))),
+    }
+}
+
 impl TenantScope<'_> {
+    /// A directory's owner policy ([`OwnerPolicy::Flag`] unless one was set).
+    pub async fn owner_policy(&self, directory: DirectoryId) -> Result<OwnerPolicy, StoreError> {
+        const QUERY: &str = "SELECT policy, fallback_owner FROM nonhuman_owner_policies \
+             WHERE tenant_id = $1 AND directory_id = $2";
+        let row: Option<(String, Option<String>)> = as_tenant!(self, conn => sqlx::query_as(QUERY)
+            .bind(self.tenant)
+            .bind(directory)
+            .fetch_optional(&mut *conn)
+            .await?);
+        row.map_or(Ok(OwnerPolicy::Flag), owner_policy_from_row)
+    }
+
+    /// The tenant's directories in use whose policy is not [`OwnerPolicy::Flag`].
+    pub async fn owner_policies(&self) -> Result<Vec<(DirectoryId, OwnerPolicy)>, StoreError> {
+        let query = format!(
+            "SELECT n.directory_id, n.policy, n.fallback_owner FROM nonhuman_owner_policies n \
+             WHERE n.tenant_id = $1 AND {} ORDER BY n.directory_id",
+            in_use("n")
+        );
+        let rows: Vec<(DirectoryId, String, Option<String>)> =
+            as_tenant!(self, conn => sqlx::query_as(&query).bind(self.tenant).fetch_all(&mut *conn).await?);
+        rows.into_iter()
+            .map(|(directory, policy, fallback)| Ok((directory, owner_policy_from_row((policy, fallback))?)))
+            .collect()
+    }
+
+    /// The identities of one directory whose owner is deactivated or deleted (at most
+    /// `limit`), for the sweeper to apply the directory's owner policy to.
+    pub async fn ownerless_in_directory(
+        &self,
+        directory: DirectoryId,
+        limit: i64,
+    ) -> Result<Vec<NonHumanIdentity>, StoreError> {
+        self.identities_of(directory, true, limit).await
+    }
+
     /// The non-human identities of one directory (at most `limit`, by userName), each with
     /// its owner's state.
     pub async fn nonhuman_identities(
@@ -150,7 +218,16 @@ impl TenantScope<'_> {
         directory: DirectoryId,
         limit: i64,
     ) -> Result<Vec<NonHumanIdentity>, StoreError> {
-        let sql = identities_sql(self.store.backend(), true, false);
+        self.identities_of(directory, false, limit).await
+    }
+
+    async fn identities_of(
+        &self,
+        directory: DirectoryId,
+        flagged_only: bool,
+        limit: i64,
+    ) -> Result<Vec<NonHumanIdentity>, StoreError> {
+        let sql = identities_sql(self.store.backend(), true, flagged_only);
         let rows: Vec<IdentityRow> = as_tenant!(self, conn => sqlx::query_as(&sql)
             .bind(self.tenant)
             .bind(limit)
@@ -238,4 +315,48 @@ fn identity_from_row(
         owner_name,
         owner_state: OwnerState::parse(&owner_state)?,
     })
+}
+
+impl TenantAction<'_> {
+    /// Sets a directory's owner policy; false when the tenant has no such directory in use.
+    pub async fn set_owner_policy(
+        &mut self,
+        directory: DirectoryId,
+        policy: &OwnerPolicy,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        const EXISTS: &str = "SELECT COUNT(*) FROM directories WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL";
+        const DELETE: &str = "DELETE FROM nonhuman_owner_policies WHERE tenant_id = $1 AND directory_id = $2";
+        const UPSERT: &str = "INSERT INTO nonhuman_owner_policies \
+             (tenant_id, directory_id, policy, fallback_owner, changed_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (tenant_id, directory_id) DO UPDATE SET policy = excluded.policy, \
+             fallback_owner = excluded.fallback_owner, changed_at = excluded.changed_at";
+        let tenant = self.tenant;
+        let fallback = match policy {
+            OwnerPolicy::Reassign { fallback_owner } => Some(fallback_owner.clone()),
+            OwnerPolicy::Flag | OwnerPolicy::Deactivate => None,
+        };
+        on_open!(&mut self.open, tx => {
+            let exists: i64 = sqlx::query_scalar(EXISTS).bind(tenant).bind(directory).fetch_one(&mut **tx).await?;
+            if exists == 0 {
+                return Ok(false);
+            }
+            match policy {
+                OwnerPolicy::Flag => {
+                    sqlx::query(DELETE).bind(tenant).bind(directory).execute(&mut **tx).await?;
+                }
+                OwnerPolicy::Deactivate | OwnerPolicy::Reassign { .. } => {
+                    sqlx::query(UPSERT)
+                        .bind(tenant)
+                        .bind(directory)
+                        .bind(policy.as_str())
+                        .bind(&fallback)
+                        .bind(at)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+        });
+        Ok(true)
+    }
 }

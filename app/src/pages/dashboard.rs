@@ -290,6 +290,46 @@ pub async fn directory_identities(directory: String) -> Result<Vec<IdentityRow>,
     Ok(identities.into_iter().map(identity_rows::row).collect())
 }
 
+/// A directory's owner policy: what happens to its identities when their owner goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerPolicyView {
+    /// `flag`, `deactivate` or `reassign`.
+    pub policy: String,
+    /// The fallback owner's userName, for `reassign`.
+    pub fallback_user_name: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<service::nonhuman::OwnerPolicySetting> for OwnerPolicyView {
+    fn from(setting: service::nonhuman::OwnerPolicySetting) -> Self {
+        Self { policy: setting.policy.as_str().to_owned(), fallback_user_name: setting.fallback_user_name }
+    }
+}
+
+#[server(endpoint = "owner_policy")]
+pub async fn owner_policy(directory: String) -> Result<OwnerPolicyView, PortalError> {
+    let admin = crate::portal::Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    Ok(service::nonhuman::owner_policy(admin.store(), admin.tenant(), id).await?.into())
+}
+
+/// Sets the owner policy: `flag`, `deactivate`, or `reassign` to `fallback_user_name`.
+#[server(endpoint = "set_owner_policy")]
+pub async fn set_owner_policy(
+    directory: String,
+    policy: String,
+    fallback_user_name: Option<String>,
+) -> Result<OwnerPolicyView, PortalError> {
+    let admin = crate::portal::Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let fallback = fallback_user_name.unwrap_or_default();
+    let now = admin.portal.effects.now();
+    let set =
+        service::nonhuman::set_owner_policy(admin.store(), admin.tenant(), id, &policy, &fallback, &admin.actor(), now)
+            .await?;
+    Ok(set.into())
+}
+
 pub(crate) fn directory_param() -> impl Fn() -> String + Copy {
     let params = use_params_map();
     move || params.read().get("id").unwrap_or_default()
@@ -584,6 +624,7 @@ pub(crate) fn ResourceTable(
 /// deactivated or deleted: nobody active answers for them any more.
 #[component]
 fn IdentityTable(directory: String) -> impl IntoView {
+    let policy_directory = directory.clone();
     let rows = LocalResource::new(move || directory_identities(directory.clone()));
     view! {
         <section class=CARD aria-labelledby="identities-heading">
@@ -644,6 +685,79 @@ fn IdentityTable(directory: String) -> impl IntoView {
                     Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 }
             }}
+            <OwnerPolicyForm directory=policy_directory/>
         </section>
+    }
+}
+
+/// What happens to the directory's identities when their owner is deactivated or deleted:
+/// flagged here (the default), deactivated, or given to a fallback owner. The sweeper
+/// applies it within a minute, each change in the audit trail.
+#[component]
+fn OwnerPolicyForm(directory: String) -> impl IntoView {
+    let save = ServerAction::<SetOwnerPolicy>::new();
+    // The choice in the form while it differs from what is saved.
+    let chosen = RwSignal::new(None::<String>);
+    // Saved policies only: a refused one leaves the form as the admin filled it in.
+    let saved = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) {
+            chosen.set(None);
+            saved.update(|count| *count += 1);
+        }
+    });
+    let current = {
+        let directory = directory.clone();
+        LocalResource::new(move || {
+            saved.get();
+            owner_policy(directory.clone())
+        })
+    };
+    let error = move || save.value().get().and_then(Result::err).map(|error| error.to_string());
+    view! {
+        <div id="owner-policy" class="mt-6 border-t border-slate-200 pt-4">
+            <h3 class="text-sm font-semibold text-slate-900">"When an owner is deactivated or deleted"</h3>
+            {move || {
+                let Some(loaded) = current.get() else { return view! { <Skeleton/> }.into_any(); };
+                let directory = directory.clone();
+                match loaded {
+                    Ok(view_of) => {
+                        let policy = view_of.policy.clone();
+                        let summary = match (policy.as_str(), view_of.fallback_user_name.clone()) {
+                            ("deactivate", _) => "Their identities are deactivated within a minute.".to_owned(),
+                            ("reassign", Some(name)) => format!("Their identities are given to {name} within a minute."),
+                            ("reassign", None) => "Their identities are given to the fallback owner, who no longer exists: choose another.".to_owned(),
+                            _ => "Their identities stay as they are, flagged here and in the vendor's support console.".to_owned(),
+                        };
+                        let shown = Memo::new(move |_| chosen.get().unwrap_or_else(|| policy.clone()));
+                        view! {
+                            <p id="owner-policy-summary" class="mt-1 text-sm text-slate-600">{summary}</p>
+                            <ActionForm action=save attr:class="mt-3 flex flex-wrap items-end gap-4" attr:aria-describedby="owner-policy-error">
+                                <input type="hidden" name="directory" value=directory/>
+                                <div>
+                                    <label for="owner-policy-choice" class="block text-sm font-medium text-slate-700">"Policy"</label>
+                                    <select id="owner-policy-choice" name="policy" class=INPUT on:change=move |ev| chosen.set(Some(event_target_value(&ev)))>
+                                        <option value="flag" selected=view_of.policy == "flag" prop:selected=move || shown.get() == "flag">"Flag them"</option>
+                                        <option value="deactivate" selected=view_of.policy == "deactivate" prop:selected=move || shown.get() == "deactivate">"Deactivate them"</option>
+                                        <option value="reassign" selected=view_of.policy == "reassign" prop:selected=move || shown.get() == "reassign">"Give them to a fallback owner"</option>
+                                    </select>
+                                </div>
+                                <Show when=move || shown.get() == "reassign">
+                                    <div>
+                                        <label for="owner-policy-fallback" class="block text-sm font-medium text-slate-700">"Fallback owner (userName)"</label>
+                                        <input id="owner-policy-fallback" name="fallback_user_name" class=INPUT value=view_of.fallback_user_name.clone().unwrap_or_default()/>
+                                    </div>
+                                </Show>
+                                <button id="save-owner-policy" type="submit" class=SECONDARY_BUTTON>"Save policy"</button>
+                            </ActionForm>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                }
+            }}
+            <div id="owner-policy-error" class="mt-2" aria-live="polite">
+                {move || error().map(|message| view! { <ErrorBox message/> })}
+            </div>
+        </div>
     }
 }

@@ -237,3 +237,14 @@ impl From<service::branding::BrandingError> for PortalError {
         }
     }
 }
+
+impl From<service::nonhuman::OwnerPolicyError> for PortalError {
+    fn from(error: service::nonhuman::OwnerPolicyError) -> Self {
+        use service::nonhuman::OwnerPolicyError;
+        match error {
+            OwnerPolicyError::Service(_) => PortalError::unavailable(),
+            OwnerPolicyError::NoSuchDirectory => PortalError::NotFound("No such directory.".to_owned()),
+            refused => PortalError::invalid(&refused),
+        }
+    }
+}

@@ -5,7 +5,10 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use service::directories::{self, TokenRequest};
-use service::nonhuman::{EXPIRED_ACTION, SWEEPER_ACTOR, deactivate_expired};
+use service::nonhuman::{
+    EXPIRED_ACTION, OWNER_POLICY_ACTION, OWNER_POLICY_ACTOR, OWNER_POLICY_CHANGED, SWEEPER_ACTOR, apply_owner_policies,
+    deactivate_expired,
+};
 use store::testing::TestDatabase;
 use store::{IdentityProvider, TenantSlug, backend_tests};
 
@@ -23,6 +26,9 @@ backend_tests!(
     an_expired_identity_is_made_active_again_only_with_a_later_expiry,
     identities_of_a_deactivated_owner_are_flagged_on_the_dashboard_and_in_support,
     one_tenants_backlog_of_expired_identities_does_not_hold_back_anothers,
+    the_owner_policy_deactivates_an_ownerless_identity_once_and_audits_it,
+    the_owner_policy_reassigns_identities_of_a_deleted_owner_to_the_fallback,
+    an_owner_policy_needs_an_active_person_as_fallback,
 );
 
 fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
@@ -394,4 +400,144 @@ async fn one_tenants_backlog_of_expired_identities_does_not_hold_back_anothers(d
     let third = deactivate_expired(&db.store, &public_base, now, 20).await.unwrap();
     assert_eq!((second.len(), third.len()), (10, 5));
     assert!(deactivate_expired(&db.store, &public_base, now, 20).await.unwrap().is_empty());
+}
+
+/// An admin's directory with an identity provider's token: `ada` owns `ci-deployer` (a
+/// service account) and `triage-agent` (an agent); `grace` owns nothing.
+struct OwnedIdentities<'a> {
+    admin: crate::onboarding::Visitor<'a>,
+    directory: String,
+    idp: Scim,
+    ada: String,
+    grace: String,
+    ci: String,
+    agent: String,
+}
+
+async fn owned_identities<'a>(db: &TestDatabase, server: &'a TestServer) -> OwnedIdentities<'a> {
+    let admin = admin_of(server, "acme", "it@acme.example").await;
+    let directory = start_directory(&admin, "okta").await;
+    let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap();
+    let idp = Scim::for_directory(db, server, tenant.id, directory.parse().unwrap()).await;
+    let ada = idp.create(&human("ada")).await;
+    let grace = idp.create(&human("Grace")).await;
+    let ci = idp.create(&identity("ci-deployer", json!({"kind": "serviceAccount", "owner": {"value": ada}}))).await;
+    let agent = idp.create(&identity("triage-agent", json!({"kind": "agent", "owner": {"value": ada}}))).await;
+    OwnedIdentities { admin, directory, idp, ada, grace, ci, agent }
+}
+
+impl OwnedIdentities<'_> {
+    async fn set_policy(&self, policy: &str, fallback: &str) -> reqwest::Response {
+        let form = [("directory", self.directory.as_str()), ("policy", policy), ("fallback_user_name", fallback)];
+        self.admin.call("/api/set_owner_policy", &form).await
+    }
+
+    async fn records(&self, db: &TestDatabase, action: &str) -> Vec<store::AuditRecord> {
+        let records = db.store.tenant(self.idp.tenant).audit_records(0, 1000).await.unwrap();
+        records.into_iter().filter(|record| record.action == action).collect()
+    }
+}
+
+async fn the_owner_policy_deactivates_an_ownerless_identity_once_and_audits_it(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let setup = owned_identities(&db, &server).await;
+    let public_base = server.url("");
+    let now = at("2026-12-01T09:00:00Z");
+    let form = [("directory", setup.directory.as_str())];
+    let policy = setup.admin.json("/api/owner_policy", &form).await;
+    assert_eq!(policy, json!({"policy": "flag", "fallback_user_name": null}));
+
+    let chosen = setup.set_policy("deactivate", "").await;
+    assert_eq!(chosen.status(), 200);
+    let changed = setup.records(&db, OWNER_POLICY_CHANGED).await;
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].actor.split(':').next(), Some("admin"));
+    assert_eq!(serde_json::from_str::<Value>(&changed[0].detail).unwrap()["policy"], "deactivate");
+    // While the owner is active, nothing happens.
+    assert_eq!(apply_owner_policies(&db.store, &public_base, now, 100).await.unwrap(), vec![]);
+
+    let (status, _) = setup.idp.patch(&setup.ada, json!([{"op": "replace", "path": "active", "value": false}])).await;
+    assert_eq!(status, StatusCode::OK);
+    let data = db.store.tenant(setup.idp.tenant).directory_data(setup.idp.directory);
+    let changes_before = data.changes_after(0, 1000).await.unwrap().len();
+    // Two sweeps at once, as two server processes would run them: each identity once.
+    let (first, second) = tokio::join!(
+        apply_owner_policies(&db.store, &public_base, now, 100),
+        apply_owner_policies(&db.store, &public_base, now, 100)
+    );
+    let mut applied: Vec<String> = first.unwrap().into_iter().chain(second.unwrap()).map(|a| a.id).collect();
+    applied.sort();
+    let mut expected = vec![setup.ci.clone(), setup.agent.clone()];
+    expected.sort();
+    assert_eq!(applied, expected);
+    assert_eq!(setup.idp.found("active eq false").await, ["ada", "ci-deployer", "triage-agent"]);
+    let changes = data.changes_after(0, 1000).await.unwrap();
+    let kinds: Vec<(&str, &str)> =
+        changes[changes_before..].iter().map(|c| (c.kind.as_str(), c.actor.as_str())).collect();
+    assert_eq!(kinds, [("user.deactivated", OWNER_POLICY_ACTOR); 2]);
+    let records = setup.records(&db, OWNER_POLICY_ACTION).await;
+    assert_eq!(records.len(), 2);
+    let ci_record = records.iter().find(|r| r.resource_id.as_deref() == Some(setup.ci.as_str())).unwrap();
+    let detail: Value = serde_json::from_str(&ci_record.detail).unwrap();
+    assert_eq!(detail["policy"], "deactivate");
+    assert_eq!(detail["owner"], json!(setup.ada));
+    assert_eq!(detail["owner_state"], "deactivated");
+    assert_eq!(db.store.tenant(setup.idp.tenant).verify_audit_chain().await.unwrap().first_break, None);
+
+    // Nothing more to do on the next run.
+    assert_eq!(apply_owner_policies(&db.store, &public_base, now, 100).await.unwrap(), vec![]);
+    assert_eq!(data.changes_after(0, 1000).await.unwrap().len(), changes.len());
+    // Back to flagging: the dashboard says so, and the sweeper leaves the directory alone.
+    assert_eq!(setup.set_policy("flag", "").await.status(), 200);
+    assert_eq!(setup.admin.json("/api/owner_policy", &form).await["policy"], "flag");
+}
+
+async fn the_owner_policy_reassigns_identities_of_a_deleted_owner_to_the_fallback(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let setup = owned_identities(&db, &server).await;
+    let public_base = server.url("");
+    let now = at("2026-12-01T09:00:00Z");
+    // The fallback is named as the admin knows them, in any case.
+    let chosen = setup.set_policy("reassign", " grace ").await;
+    assert_eq!(chosen.status(), 200);
+    let chosen: Value = chosen.json().await.unwrap();
+    assert_eq!(chosen, json!({"policy": "reassign", "fallback_user_name": "Grace"}));
+
+    let (status, _) = setup.idp.send(Method::DELETE, &format!("/Users/{}", setup.ada), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let applied = apply_owner_policies(&db.store, &public_base, now, 100).await.unwrap();
+    assert_eq!(applied.len(), 2);
+    for id in [&setup.ci, &setup.agent] {
+        let identity = setup.idp.get(&format!("/Users/{id}")).await;
+        assert_eq!(identity[NHI]["owner"]["value"], json!(setup.grace), "{identity}");
+        assert_eq!(identity["active"], json!(null), "reassigned, not deactivated: {identity}");
+    }
+    let records = setup.records(&db, OWNER_POLICY_ACTION).await;
+    let detail: Value = serde_json::from_str(&records[0].detail).unwrap();
+    assert_eq!((&detail["owner_state"], &detail["new_owner"]), (&json!("gone"), &json!(setup.grace)));
+    // No longer flagged; nothing more on the next run.
+    let rows = setup.admin.json("/api/directory_identities", &[("directory", setup.directory.as_str())]).await;
+    assert!(rows.as_array().unwrap().iter().all(|row| row["flagged"] == false && row["owner"] == "Grace"), "{rows}");
+    assert_eq!(apply_owner_policies(&db.store, &public_base, now, 100).await.unwrap(), vec![]);
+}
+
+async fn an_owner_policy_needs_an_active_person_as_fallback(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let setup = owned_identities(&db, &server).await;
+    let refusal = |response: reqwest::Response| async move {
+        assert_eq!(response.status(), 422);
+        response.text().await.unwrap()
+    };
+    assert!(refusal(setup.set_policy("reassign", "").await).await.contains("Reassigning needs the userName"));
+    assert!(refusal(setup.set_policy("reassign", "nobody").await).await.contains("No user of this directory"));
+    assert!(refusal(setup.set_policy("reassign", "ci-deployer").await).await.contains("must be a person"));
+    let (status, _) = setup.idp.patch(&setup.grace, json!([{"op": "replace", "path": "active", "value": false}])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(refusal(setup.set_policy("reassign", "grace").await).await.contains("must be an active user"));
+    assert!(refusal(setup.set_policy("archive", "").await).await.contains("flag, deactivate or reassign"));
+    assert!(setup.records(&db, OWNER_POLICY_CHANGED).await.is_empty(), "nothing refused is recorded");
+    // Another tenant's admin cannot set this directory's policy.
+    let stranger = admin_of(&server, "globex", "it@globex.example").await;
+    let form = [("directory", setup.directory.as_str()), ("policy", "deactivate")];
+    assert_eq!(stranger.call("/api/set_owner_policy", &form).await.status(), 404);
 }

@@ -7,6 +7,7 @@
 
 mod bulk;
 mod expiry;
+pub use expiry::OwnerPolicyOutcome;
 mod list;
 mod patch;
 mod records;
