@@ -22,6 +22,8 @@ use crate::operators::OperatorEmail;
 pub const DEFAULT_PRODUCT_NAME: &str = "SCIM Portal";
 /// The accent until the operator sets one (Tailwind's indigo-600 of v3).
 pub const DEFAULT_ACCENT: &str = "#4f46e5";
+/// [`DEFAULT_ACCENT`] as a colour.
+const DEFAULT_ACCENT_RGB: Rgb = Rgb(0x4f, 0x46, 0xe5);
 /// The largest logo accepted.
 pub const MAX_LOGO_BYTES: usize = 256 * 1024;
 /// The logo's sides, in pixels: big enough to be sharp at the 32 px it is shown at, small
@@ -52,7 +54,7 @@ impl Default for Branding {
     fn default() -> Self {
         Self {
             product_name: DEFAULT_PRODUCT_NAME.to_owned(),
-            accent: AccentPalette::of(Rgb::parse(DEFAULT_ACCENT).unwrap_or(Rgb(0x4f, 0x46, 0xe5))),
+            accent: AccentPalette::of(DEFAULT_ACCENT_RGB),
             support_email: None,
             support_url: None,
             logo_path: None,
@@ -173,7 +175,7 @@ impl LogoError {
 /// The current branding (the defaults if the operator has set none).
 pub async fn current(store: &Store) -> Result<Branding, ServiceError> {
     let Some(stored) = store.branding().await? else { return Ok(Branding::default()) };
-    let accent = Rgb::parse(&stored.settings.accent_colour).unwrap_or(Rgb(0x4f, 0x46, 0xe5));
+    let accent = Rgb::parse(&stored.settings.accent_colour).unwrap_or(DEFAULT_ACCENT_RGB);
     Ok(Branding {
         product_name: stored.settings.product_name,
         accent: AccentPalette::of(accent),
@@ -399,6 +401,11 @@ mod tests {
         // WebAIM's checker: #767676 on white is 4.54:1, the lightest grey that passes AA.
         assert!((contrast(Rgb(0x76, 0x76, 0x76), WHITE) - 4.54).abs() < 0.01);
         assert!(contrast(Rgb(0x77, 0x77, 0x77), WHITE) < MIN_CONTRAST);
+    }
+
+    #[test]
+    fn the_default_accent_is_one_colour_in_both_forms() {
+        assert_eq!(Rgb::parse(DEFAULT_ACCENT), Some(DEFAULT_ACCENT_RGB));
     }
 
     #[test]

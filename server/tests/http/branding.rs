@@ -6,11 +6,12 @@
 
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
-use store::testing::{FreshId as _, TestDatabase};
+use store::testing::TestDatabase;
 
+use crate::TestServer;
 use crate::alerts::SmtpSink;
 use crate::onboarding::Visitor;
-use crate::{OPERATOR_PASSWORD, TestServer};
+use crate::webhook_pages::support_visitor;
 
 store::backend_tests!(
     the_operator_brands_every_page_and_email,
@@ -19,6 +20,8 @@ store::backend_tests!(
 );
 
 const LOGO: &[u8] = include_bytes!("../fixtures/logo.png");
+/// A real PNG of 8×8 pixels: too small to be sharp.
+const TINY_LOGO: &[u8] = include_bytes!("../fixtures/logo-8px.png");
 
 fn branding(name: &str, accent: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -29,9 +32,13 @@ fn branding(name: &str, accent: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The fields as a form posts them.
+fn as_form<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
 async fn save(server: &TestServer, form: &[(&'static str, String)]) -> reqwest::Response {
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    server.call("/api/save_branding", &form).await
+    server.call("/api/save_branding", &as_form(form)).await
 }
 
 /// Posts `file` as the Branding page's upload form does (multipart, field `logo`), and
@@ -175,8 +182,7 @@ async fn a_logo_is_checked_and_served_at_its_digest(db: TestDatabase) {
     let mut large = LOGO.to_vec();
     large.resize(300 * 1024, 0);
     assert_eq!(upload(&server.client, &server, "big.png", &large).await, "/branding?logo-error=too-large");
-    let tiny = png_header(8, 8);
-    assert_eq!(upload(&server.client, &server, "tiny.png", &tiny).await, "/branding?logo-error=dimensions");
+    assert_eq!(upload(&server.client, &server, "tiny.png", TINY_LOGO).await, "/branding?logo-error=dimensions");
     assert_eq!(upload(&server.client, &server, "empty.png", b"").await, "/branding?logo-error=missing");
     let settings = server.json_call("/api/branding_settings", &[]).await;
     assert_eq!(settings["logo_path"], json!(path));
@@ -206,30 +212,12 @@ async fn support_staff_and_strangers_cannot_change_the_branding(db: TestDatabase
     let signed_out = save(&server, &branding("Mallory", "#0f766e")).await;
     assert_eq!(signed_out.status(), 401);
 
-    let operator = db.store.operator_by_email(crate::OPERATOR_EMAIL).await.unwrap().unwrap();
-    let support = store::Operator {
-        id: store::OperatorId::fresh(),
-        email: "support@vendor.example".into(),
-        role: store::OperatorRole::Support,
-        ..operator
-    };
-    db.store.insert_operator(&support).await.unwrap();
-    server.post_form("/api/sign_in", &[("email", "support@vendor.example"), ("password", OPERATOR_PASSWORD)]).await;
+    let support = support_visitor(&db, &server).await;
     // Support staff see the page and the settings, and change nothing.
-    assert_eq!(server.json_call("/api/branding_settings", &[]).await["product_name"], "SCIM Portal");
-    let refused = save(&server, &branding("Mallory", "#0f766e")).await;
-    assert_eq!(refused.status(), 403);
-    assert_eq!(upload(&server.client, &server, "logo.png", LOGO).await, "/branding?logo-error=forbidden");
-    assert_eq!(server.call("/api/remove_logo", &[]).await.status(), 403);
+    assert_eq!(support.json("/api/branding_settings", &[]).await["product_name"], "SCIM Portal");
+    let mallory = branding("Mallory", "#0f766e");
+    assert_eq!(support.call("/api/save_branding", &as_form(&mallory)).await.status(), 403);
+    assert_eq!(upload(support.client(), &server, "logo.png", LOGO).await, "/branding?logo-error=forbidden");
+    assert_eq!(support.call("/api/remove_logo", &[]).await.status(), 403);
     assert!(db.store.branding().await.unwrap().is_none());
-}
-
-/// A PNG's signature and header chunk, which is what the size check reads.
-fn png_header(width: u32, height: u32) -> Vec<u8> {
-    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];
-    bytes.extend_from_slice(b"IHDR");
-    bytes.extend_from_slice(&width.to_be_bytes());
-    bytes.extend_from_slice(&height.to_be_bytes());
-    bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
-    bytes
 }
