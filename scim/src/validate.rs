@@ -223,7 +223,11 @@ pub fn validate(
     let old = ctx.existing;
     let core_out = ctx.attrs(&lookup, &all, "", &core_body, old)?;
     out.extend(core_out);
-    crate::nonhuman::NonHuman::of(&out)?;
+    // Held to the extension's rules only where the directory offers it; elsewhere its URN
+    // is an attribute like any other undeclared one.
+    if registry.offers_nonhuman(resource_type) {
+        crate::nonhuman::NonHuman::of(&out)?;
+    }
     out.insert("schemas".to_owned(), Value::Array(canonical_schemas));
     Ok((ValidatedResource(out), ctx.report))
 }
@@ -354,6 +358,24 @@ mod tests {
             let err = run(&nonhuman(json!({"kind": kind})), UnknownPolicy::Preserve).err();
             assert_eq!(err.and_then(|e| e.scim_type()), Some("invalidValue"), "{kind}");
         }
+    }
+
+    #[test]
+    fn without_the_nonhuman_extension_its_urn_is_an_undeclared_attribute() {
+        let registry = SchemaRegistry::without_nonhuman();
+        let validate = |body: &Value, policy| super::validate(&registry, "User", body, None, policy);
+        // Listed in `schemas`, it names a schema the directory does not have.
+        let err = validate(&nonhuman(json!({"kind": "robot"})), UnknownPolicy::Preserve).err();
+        assert_eq!(err.and_then(|e| e.scim_type()), Some("invalidSyntax"));
+        // Sent without being listed, it is kept and reported (not held to the extension's
+        // rules), or refused under the strict policy.
+        let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ci-bot",
+            NHI: {"kind": "robot"}});
+        let (v, report) = validate(&body, UnknownPolicy::Preserve).unwrap();
+        assert_eq!(v.as_object()[NHI], json!({"kind": "robot"}));
+        assert_eq!(report.unmapped, [NHI]);
+        let err = validate(&body, UnknownPolicy::Strict).err();
+        assert_eq!(err.and_then(|e| e.scim_type()), Some("invalidSyntax"));
     }
 
     #[test]

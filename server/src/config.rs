@@ -56,9 +56,13 @@ pub enum AdminCommand {
         /// `strict` (reject the request with `invalidSyntax`).
         #[arg(long, value_parser = parse_unknown_attributes)]
         unknown_attributes: Option<bool>,
+        /// The non-human identity extension (service accounts, agents): `on` (the default)
+        /// or `off` (the endpoint offers RFC 7643's User and Group schemas only).
+        #[arg(long, value_parser = parse_on_off)]
+        nonhuman_extension: Option<bool>,
     },
-    /// Change a directory's rate limit or unknown-attribute policy; running servers apply
-    /// the change from the next request.
+    /// Change a directory's rate limit, unknown-attribute policy or non-human identity
+    /// extension; running servers apply the change from the next request.
     ConfigureDirectory {
         /// The tenant that owns the directory.
         #[arg(long)]
@@ -72,6 +76,11 @@ pub enum AdminCommand {
         /// `preserve` or `strict` (see `create-directory`).
         #[arg(long, value_parser = parse_unknown_attributes)]
         unknown_attributes: Option<bool>,
+        /// `on` or `off` (see `create-directory`). Off is refused while any user of the
+        /// directory is a service account or agent; on makes identities of the users that
+        /// already carry the extension's attributes.
+        #[arg(long, value_parser = parse_on_off)]
+        nonhuman_extension: Option<bool>,
     },
     /// Define a custom schema extension (RFC 7643 §7 JSON in a file) for a directory's users
     /// or groups; it is validated, stored, filtered, patched and listed under /Schemas.
@@ -249,6 +258,15 @@ fn parse_unknown_attributes(text: &str) -> Result<bool, String> {
         "strict" => Ok(true),
         "preserve" => Ok(false),
         other => Err(format!("{other:?} is not a policy: strict or preserve")),
+    }
+}
+
+/// `on` is true, `off` false.
+fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(format!("{other:?} is neither on nor off")),
     }
 }
 

@@ -15,6 +15,7 @@ use store::{
 use serde_json::json;
 
 use crate::actor::Actor;
+use crate::nonhuman::NonhumanExtensionError;
 use crate::{Effects, ServiceError};
 
 const TOKEN_PREFIX: &str = "scim_";
@@ -121,6 +122,9 @@ pub struct SettingsChange {
     pub rate_limit_per_second: Option<u32>,
     /// Reject attributes no schema defines (`true`) or keep and report them.
     pub strict_attributes: Option<bool>,
+    /// Offer the non-human identity extension (see
+    /// [`crate::nonhuman::set_nonhuman_extension`], which a change goes through).
+    pub nonhuman_extension: Option<bool>,
 }
 
 impl SettingsChange {
@@ -129,13 +133,16 @@ impl SettingsChange {
         DirectorySettings {
             rate_limit_per_second: self.rate_limit_per_second.unwrap_or(current.rate_limit_per_second).max(1),
             strict_attributes: self.strict_attributes.unwrap_or(current.strict_attributes),
+            nonhuman_extension: self.nonhuman_extension.unwrap_or(current.nonhuman_extension),
         }
     }
 }
 
 /// Changes a directory's settings (rate limit, unknown-attribute policy) and records
-/// `directory.configured`; returns the settings now in force, `None` when the tenant has
-/// no such directory. Running servers apply them from the next request.
+/// `directory.configured`, then turns the non-human identity extension on or off if the
+/// change says so (its own action and record; refused while identities use it); returns
+/// the settings now in force, `None` when the tenant has no such directory. Running
+/// servers apply them from the next request.
 pub async fn configure_directory(
     store: &Store,
     tenant: TenantId,
@@ -143,19 +150,28 @@ pub async fn configure_directory(
     change: SettingsChange,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<Option<DirectorySettings>, ServiceError> {
+) -> Result<Option<DirectorySettings>, NonhumanExtensionError> {
     let Some(current) = store.tenant(tenant).directory(directory).await? else { return Ok(None) };
-    let settings = change.applied_to(current.settings);
-    let mut action = store.tenant(tenant).begin_action().await?;
-    if !action.update_directory_settings(directory, &settings).await? {
-        return Ok(None);
+    let settings = SettingsChange { nonhuman_extension: None, ..change }.applied_to(current.settings);
+    if change.rate_limit_per_second.is_some() || change.strict_attributes.is_some() {
+        let mut action = store.tenant(tenant).begin_action().await?;
+        if !action.update_directory_settings(directory, &settings).await? {
+            return Ok(None);
+        }
+        let detail = json!({
+            "rate_limit_per_second": settings.rate_limit_per_second,
+            "unknown_attributes": if settings.strict_attributes { "strict" } else { "preserve" },
+        });
+        action.commit(actor.record("directory.configured", Some(directory), detail, now)).await?;
     }
-    let detail = json!({
-        "rate_limit_per_second": settings.rate_limit_per_second,
-        "unknown_attributes": if settings.strict_attributes { "strict" } else { "preserve" },
-    });
-    action.commit(actor.record("directory.configured", Some(directory), detail, now)).await?;
-    Ok(Some(settings))
+    if let Some(offered) = change.nonhuman_extension {
+        match crate::nonhuman::set_nonhuman_extension(store, tenant, directory, offered, actor, now).await {
+            Ok(_) => {}
+            Err(NonhumanExtensionError::NoSuchDirectory) => return Ok(None),
+            Err(refused) => return Err(refused),
+        }
+    }
+    Ok(store.tenant(tenant).directory(directory).await?.map(|directory| directory.settings))
 }
 
 /// What to issue.

@@ -389,6 +389,61 @@ pub async fn set_owner_policy(
     Ok(owner_policy(store, tenant, directory).await?)
 }
 
+/// The audit action of turning a directory's non-human identity extension on or off.
+pub const EXTENSION_CHANGED: &str = "directory.nonhuman_extension_changed";
+
+/// Why the non-human identity extension was not turned off; shown to the admin as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum NonhumanExtensionError {
+    #[error(
+        "this directory still has service accounts or agents ({0}), whose expiry and owners would no longer be \
+         watched: the extension can be turned off once none is left"
+    )]
+    InUse(i64),
+    #[error("no such directory")]
+    NoSuchDirectory,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<store::StoreError> for NonhumanExtensionError {
+    fn from(error: store::StoreError) -> Self {
+        NonhumanExtensionError::Service(error.into())
+    }
+}
+
+/// Turns a directory's non-human identity extension on or off (see
+/// [`store::TenantAction::set_nonhuman_extension`]) and records
+/// `directory.nonhuman_extension_changed` when it changed; answers how many existing users
+/// turning it on made identities. Running servers offer the change from the next request.
+pub async fn set_nonhuman_extension(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    offered: bool,
+    actor: &crate::actor::Actor,
+    now: DateTime<Utc>,
+) -> Result<u64, NonhumanExtensionError> {
+    let scope = store.tenant(tenant);
+    let Some(current) = scope.directory(directory).await? else {
+        return Err(NonhumanExtensionError::NoSuchDirectory);
+    };
+    if current.settings.nonhuman_extension == offered {
+        return Ok(0);
+    }
+    let mut action = scope.begin_action().await?;
+    let indexed = match action.set_nonhuman_extension(directory, offered).await? {
+        store::NonhumanExtensionChange::NoDirectory => return Err(NonhumanExtensionError::NoSuchDirectory),
+        store::NonhumanExtensionChange::InUse { identities } => {
+            return Err(NonhumanExtensionError::InUse(identities));
+        }
+        store::NonhumanExtensionChange::Changed { indexed } => indexed,
+    };
+    let detail = serde_json::json!({ "offered": offered, "identities_indexed": indexed });
+    action.commit(actor.record(EXTENSION_CHANGED, Some(directory), detail, now)).await?;
+    Ok(indexed)
+}
+
 /// The id of the active person (not itself a non-human identity) of `directory` whose
 /// userName is `name` (any case).
 async fn person_named(

@@ -27,15 +27,15 @@ pub struct DeletedDirectory {
     pub deleted_at: DateTime<Utc>,
 }
 
-const DELETED_COLUMNS: &str =
-    "tenant_id, id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second, deleted_at";
+const DELETED_COLUMNS: &str = "tenant_id, id, idp, display_name, created_at, unknown_attributes, \
+     rate_limit_per_second, nonhuman_extension, deleted_at";
 
-type DeletedRow = (TenantId, DirectoryId, String, String, DateTime<Utc>, String, i64, DateTime<Utc>);
+type DeletedRow = (TenantId, DirectoryId, String, String, DateTime<Utc>, String, i64, bool, DateTime<Utc>);
 
 fn deleted_from_row(
-    (tenant, id, idp, name, created_at, unknown, limit, deleted_at): DeletedRow,
+    (tenant, id, idp, name, created_at, unknown, limit, nonhuman, deleted_at): DeletedRow,
 ) -> Result<DeletedDirectory, StoreError> {
-    let directory = directory_from_row((id, idp, name, created_at, unknown, limit))?;
+    let directory = directory_from_row((id, idp, name, created_at, unknown, limit, nonhuman))?;
     Ok(DeletedDirectory { tenant, directory, deleted_at })
 }
 

@@ -112,7 +112,7 @@ pub use ids::{
     InvalidSlug, OperatorId, OperatorWebhookId, PortalLinkId, SetupLinkId, TenantAdminId, TenantId, TenantSlug,
     TokenId, UnknownIdentityProvider, WebhookId,
 };
-pub use nonhuman::{ExpiredIdentity, NonHumanIdentity, OwnerPolicy, OwnerState};
+pub use nonhuman::{ExpiredIdentity, NonHumanIdentity, NonhumanExtensionChange, OwnerPolicy, OwnerState};
 pub use operator_webhooks::{
     OperatorDelivery, OperatorDeliveryOutcome, OperatorOutstanding, OperatorSettlement, OperatorWebhook,
 };

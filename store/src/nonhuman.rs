@@ -17,6 +17,8 @@ pub(crate) const DELETE_ROW: &str =
     "DELETE FROM scim_nonhuman WHERE tenant_id = $1 AND directory_id = $2 AND resource_id = $3 RETURNING owner_id";
 pub(crate) const INSERT_ROW: &str = "INSERT INTO scim_nonhuman \
      (tenant_id, directory_id, resource_id, kind, owner_id, expires_at, active) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// Whether the directory offers the extension (migration 0043).
+pub(crate) const OFFERED: &str = "SELECT nonhuman_extension FROM directories WHERE tenant_id = $1 AND id = $2";
 /// The owner, if it is a user of the directory.
 pub(crate) const OWNER: &str = "SELECT id FROM scim_resources \
      WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = 'User' AND id = $3";
@@ -358,5 +360,96 @@ impl TenantAction<'_> {
             }
         });
         Ok(true)
+    }
+}
+
+/// What [`TenantAction::set_nonhuman_extension`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonhumanExtensionChange {
+    /// The tenant has no such directory in use.
+    NoDirectory,
+    /// Not turned off: this many users of the directory are service accounts or agents,
+    /// whose expiry and owners would no longer be watched.
+    InUse { identities: i64 },
+    /// In force now; turning it on indexed this many users that already carried the
+    /// extension's attributes (kept as undeclared while it was off).
+    Changed { indexed: u64 },
+}
+
+impl TenantAction<'_> {
+    /// Turns a directory's non-human identity extension on or off (migration 0043), with
+    /// the directory locked as a SCIM write locks it, so no write sees half of the change.
+    /// Off is refused while any user of the directory is a service account or agent. On
+    /// indexes the users whose documents already carry the extension: they become
+    /// identities the sweeper and the owner flags see (one whose attributes do not read as
+    /// an identity, say an unknown `kind`, is left a plain user).
+    pub async fn set_nonhuman_extension(
+        &mut self,
+        directory: DirectoryId,
+        offered: bool,
+    ) -> Result<NonhumanExtensionChange, StoreError> {
+        const LOCK: &str = "UPDATE directories SET change_seq = change_seq \
+             WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL";
+        const CURRENT: &str = "SELECT nonhuman_extension FROM directories WHERE tenant_id = $1 AND id = $2";
+        const IDENTITIES: &str = "SELECT COUNT(*) FROM scim_nonhuman WHERE tenant_id = $1 AND directory_id = $2";
+        const SET: &str = "UPDATE directories SET nonhuman_extension = $3 WHERE tenant_id = $1 AND id = $2";
+        let tenant = self.tenant;
+        let locked = on_open!(&mut self.open, tx =>
+            sqlx::query(LOCK).bind(tenant).bind(directory).execute(&mut **tx).await?.rows_affected());
+        if locked == 0 {
+            return Ok(NonhumanExtensionChange::NoDirectory);
+        }
+        let current: bool = on_open!(&mut self.open, tx => sqlx::query_scalar(CURRENT).bind(tenant).bind(directory).fetch_one(&mut **tx).await?);
+        if current == offered {
+            return Ok(NonhumanExtensionChange::Changed { indexed: 0 });
+        }
+        if !offered {
+            let identities: i64 = on_open!(&mut self.open, tx =>
+                sqlx::query_scalar(IDENTITIES).bind(tenant).bind(directory).fetch_one(&mut **tx).await?);
+            if identities > 0 {
+                return Ok(NonhumanExtensionChange::InUse { identities });
+            }
+        }
+        on_open!(&mut self.open, tx =>
+            sqlx::query(SET).bind(tenant).bind(directory).bind(offered).execute(&mut **tx).await.map(drop))?;
+        self.access_changed.push(directory);
+        let indexed = if offered { self.index_nonhuman(directory).await? } else { 0 };
+        Ok(NonhumanExtensionChange::Changed { indexed })
+    }
+
+    /// Indexes the users of a directory whose documents carry the extension, which were
+    /// written while it was off; answers how many.
+    async fn index_nonhuman(&mut self, directory: DirectoryId) -> Result<u64, StoreError> {
+        // The documents are JSON text on SQLite and JSONB on PostgreSQL; LIKE on the text
+        // finds the candidates, and `row_of` reads each one exactly.
+        let document_text = match self.open.backend() {
+            Backend::Sqlite => "doc",
+            Backend::Postgres => "doc::text",
+        };
+        let query = format!(
+            "SELECT id, doc FROM scim_resources WHERE tenant_id = $1 AND directory_id = $2 \
+             AND resource_type = 'User' AND {document_text} LIKE $3"
+        );
+        let pattern = format!("%\"{}\"%", scim::schema::builtin::NONHUMAN_USER);
+        let tenant = self.tenant;
+        let candidates: Vec<(String, sqlx::types::Json<Value>)> = on_open!(&mut self.open, tx =>
+            sqlx::query_as(&query).bind(tenant).bind(directory).bind(&pattern).fetch_all(&mut **tx).await?);
+        let mut indexed = 0;
+        for (id, doc) in candidates {
+            let Some(row) = row_of(&doc.0) else { continue };
+            on_open!(&mut self.open, tx => sqlx::query(INSERT_ROW)
+                .bind(tenant)
+                .bind(directory)
+                .bind(&id)
+                .bind(row.kind.as_str())
+                .bind(row.owner.as_deref())
+                .bind(row.expires_at)
+                .bind(row.active)
+                .execute(&mut **tx)
+                .await
+                .map(drop))?;
+            indexed += 1;
+        }
+        Ok(indexed)
     }
 }

@@ -33,13 +33,17 @@ pub struct DirectorySettings {
     pub strict_attributes: bool,
     /// Sustained SCIM requests per second before the endpoint answers 429.
     pub rate_limit_per_second: u32,
+    /// Offer the non-human identity extension (service accounts, agents) on the SCIM
+    /// endpoint and index the users that carry it (`true`, the default); off, the endpoint
+    /// has RFC 7643's schemas only and the extension's URN is an undeclared attribute.
+    pub nonhuman_extension: bool,
 }
 
 impl Default for DirectorySettings {
     fn default() -> Self {
         // Entra ID peaks near 1,000 requests a minute (17/s) and quarantines a job that keeps
         // getting 429s: the default is thirty times that, with bursts of ten seconds' worth.
-        Self { strict_attributes: false, rate_limit_per_second: 500 }
+        Self { strict_attributes: false, rate_limit_per_second: 500, nonhuman_extension: true }
     }
 }
 
@@ -152,19 +156,22 @@ impl<'a> TenantScope<'a> {
     /// The tenant's directory with this id; another tenant's directory, and a deleted one,
     /// is `None`.
     pub async fn directory(&self, id: DirectoryId) -> Result<Option<Directory>, StoreError> {
-        const QUERY: &str = "SELECT id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second \
-             FROM directories WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL";
+        let query = format!(
+            "SELECT {DIRECTORY_COLUMNS} FROM directories WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"
+        );
         let row: Option<DirectoryRow> = on_pool!(&self.store.pool, pool =>
-            sqlx::query_as(QUERY).bind(self.tenant).bind(id).fetch_optional(pool).await?);
+            sqlx::query_as(&query).bind(self.tenant).bind(id).fetch_optional(pool).await?);
         row.map(directory_from_row).transpose()
     }
 
     /// The tenant's directories (not the deleted ones), oldest first.
     pub async fn directories(&self) -> Result<Vec<Directory>, StoreError> {
-        const QUERY: &str = "SELECT id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second \
-             FROM directories WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY created_at, id";
+        let query = format!(
+            "SELECT {DIRECTORY_COLUMNS} FROM directories WHERE tenant_id = $1 AND deleted_at IS NULL \
+             ORDER BY created_at, id"
+        );
         let rows: Vec<DirectoryRow> =
-            on_pool!(&self.store.pool, pool => sqlx::query_as(QUERY).bind(self.tenant).fetch_all(pool).await?);
+            on_pool!(&self.store.pool, pool => sqlx::query_as(&query).bind(self.tenant).fetch_all(pool).await?);
         rows.into_iter().map(directory_from_row).collect()
     }
 
@@ -259,8 +266,8 @@ impl crate::TenantAction<'_> {
     /// Adds a directory and its route.
     pub async fn create_directory(&mut self, directory: &Directory) -> Result<(), StoreError> {
         const INSERT: &str = "INSERT INTO directories \
-             (tenant_id, id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)";
+             (tenant_id, id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second, \
+             nonhuman_extension) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         const ROUTE: &str = "INSERT INTO directory_routes (directory_id, tenant_id) VALUES ($1, $2)";
         on_open!(&mut self.open, tx => {
             sqlx::query(INSERT)
@@ -271,6 +278,7 @@ impl crate::TenantAction<'_> {
                 .bind(directory.created_at)
                 .bind(if directory.settings.strict_attributes { "strict" } else { "preserve" })
                 .bind(i64::from(directory.settings.rate_limit_per_second))
+                .bind(directory.settings.nonhuman_extension)
                 .execute(&mut **tx)
                 .await?;
             sqlx::query(ROUTE).bind(directory.id).bind(self.tenant).execute(&mut **tx).await?;
@@ -278,7 +286,9 @@ impl crate::TenantAction<'_> {
         Ok(())
     }
 
-    /// Changes how a directory's endpoint behaves; false when the tenant has no such
+    /// Changes how a directory's endpoint behaves (its rate limit and unknown-attribute
+    /// policy; the non-human identity extension has its own
+    /// [`TenantAction::set_nonhuman_extension`]); false when the tenant has no such
     /// directory. Takes effect on the next request in every server process.
     pub async fn update_directory_settings(
         &mut self,
@@ -491,14 +501,22 @@ pub(crate) fn token_from_row(
     TokenRecord { id, directory, label, read_only, created_at, expires_at, revoked_at, last_used_at }
 }
 
-pub(crate) type DirectoryRow = (DirectoryId, String, String, DateTime<Utc>, String, i64);
+/// The columns of `directories` a [`DirectoryRow`] holds, in its order.
+pub(crate) const DIRECTORY_COLUMNS: &str =
+    "id, idp, display_name, created_at, unknown_attributes, rate_limit_per_second, nonhuman_extension";
+
+pub(crate) type DirectoryRow = (DirectoryId, String, String, DateTime<Utc>, String, i64, bool);
 
 pub(crate) fn directory_from_row(
-    (id, idp, display_name, created_at, unknown_attributes, rate_limit): DirectoryRow,
+    (id, idp, display_name, created_at, unknown_attributes, rate_limit, nonhuman_extension): DirectoryRow,
 ) -> Result<Directory, StoreError> {
     let idp = idp.parse().map_err(|e| StoreError::Corrupt(format!("directory {id}: {e}")))?;
     let rate_limit_per_second = u32::try_from(rate_limit)
         .map_err(|_| StoreError::Corrupt(format!("directory {id}: rate limit {rate_limit}")))?;
-    let settings = DirectorySettings { strict_attributes: unknown_attributes == "strict", rate_limit_per_second };
+    let settings = DirectorySettings {
+        strict_attributes: unknown_attributes == "strict",
+        rate_limit_per_second,
+        nonhuman_extension,
+    };
     Ok(Directory { id, idp, display_name, created_at, settings })
 }

@@ -160,7 +160,7 @@ impl Store {
         let query = format!(
             "SELECT r.tenant_id, t.id, t.label, t.read_only, t.created_at, t.expires_at, t.revoked_at, \
              t.last_used_at, t.self_test, d.idp, d.display_name, d.created_at, d.unknown_attributes, \
-             d.rate_limit_per_second, \
+             d.rate_limit_per_second, d.nonhuman_extension, \
              {extensions} \
              FROM directory_routes r \
              JOIN directory_tokens t ON t.tenant_id = r.tenant_id AND t.directory_id = r.directory_id \
@@ -182,6 +182,7 @@ impl Store {
             DateTime<Utc>,
             String,
             i64,
+            bool,
             sqlx::types::Json<serde_json::Value>,
         );
         let row: Option<Row> = as_deployment!(self, conn => sqlx::query_as(&query)
@@ -204,6 +205,7 @@ impl Store {
             since,
             unknown,
             limit,
+            nonhuman,
             extensions,
         )) = row
         else {
@@ -211,7 +213,7 @@ impl Store {
         };
         let token =
             crate::TokenRecord { id, directory, label, read_only, created_at, expires_at, revoked_at, last_used_at };
-        let found = crate::scope::directory_from_row((directory, idp, name, since, unknown, limit))?;
+        let found = crate::scope::directory_from_row((directory, idp, name, since, unknown, limit, nonhuman))?;
         let extensions = extensions
             .0
             .as_array()

@@ -330,6 +330,33 @@ pub async fn set_owner_policy(
     Ok(set.into())
 }
 
+/// Whether the directory offers the non-human identity extension on its SCIM endpoint.
+#[server(endpoint = "nonhuman_extension")]
+pub async fn nonhuman_extension(directory: String) -> Result<bool, PortalError> {
+    let admin = crate::portal::Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let found = admin.store().tenant(admin.tenant()).directory(id).await.map_err(service::ServiceError::from)?;
+    Ok(found.ok_or_else(|| PortalError::NotFound("No such directory.".to_owned()))?.settings.nonhuman_extension)
+}
+
+/// Offers the non-human identity extension (`offered` is `on`) or stops offering it
+/// (`off`); answers how many users already carrying it became identities.
+#[server(endpoint = "set_nonhuman_extension")]
+pub async fn set_nonhuman_extension(directory: String, offered: String) -> Result<u64, PortalError> {
+    let admin = crate::portal::Admin::require().await?;
+    let id = admin.directory(&directory).await?;
+    let offered = match offered.as_str() {
+        "on" => true,
+        "off" => false,
+        other => return Err(PortalError::Invalid(format!("Choose on or off, not {other:?}."))),
+    };
+    let now = admin.portal.effects.now();
+    let indexed =
+        service::nonhuman::set_nonhuman_extension(admin.store(), admin.tenant(), id, offered, &admin.actor(), now)
+            .await?;
+    Ok(indexed)
+}
+
 pub(crate) fn directory_param() -> impl Fn() -> String + Copy {
     let params = use_params_map();
     move || params.read().get("id").unwrap_or_default()
@@ -625,13 +652,20 @@ pub(crate) fn ResourceTable(
 #[component]
 fn IdentityTable(directory: String) -> impl IntoView {
     let policy_directory = directory.clone();
-    let rows = LocalResource::new(move || directory_identities(directory.clone()));
+    let extension_directory = directory.clone();
+    // Turning the extension on can make identities of users already in the directory.
+    let extension_changed = RwSignal::new(0_u32);
+    let rows = LocalResource::new(move || {
+        extension_changed.get();
+        directory_identities(directory.clone())
+    });
     view! {
         <section class=CARD aria-labelledby="identities-heading">
             <h2 id="identities-heading" class="text-lg font-semibold">"Non-human identities"</h2>
             <p class="mt-1 text-sm text-slate-600">
                 "Service accounts and agents, provisioned with the non-human identity extension. They are deactivated when they expire."
             </p>
+            <ExtensionChoice directory=extension_directory changed=extension_changed/>
             {move || {
                 let Some(loaded) = rows.get() else { return view! { <Skeleton/> }.into_any(); };
                 match loaded {
@@ -757,6 +791,71 @@ fn OwnerPolicyForm(directory: String) -> impl IntoView {
             }}
             <div id="owner-policy-error" class="mt-2" aria-live="polite">
                 {move || error().map(|message| view! { <ErrorBox message/> })}
+            </div>
+        </div>
+    }
+}
+
+/// Whether the directory's SCIM endpoint offers the non-human identity extension. Off, it
+/// has RFC 7643's User and Group schemas only (some identity providers and checkers
+/// expect exactly those); turning it off is refused while service accounts or agents are
+/// left, and turning it on makes identities of the users that already carry it.
+#[component]
+fn ExtensionChoice(directory: String, changed: RwSignal<u32>) -> impl IntoView {
+    let save = ServerAction::<SetNonhumanExtension>::new();
+    let saved = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) {
+            saved.update(|count| *count += 1);
+            changed.update(|count| *count += 1);
+        }
+    });
+    let current = {
+        let directory = directory.clone();
+        LocalResource::new(move || {
+            saved.get();
+            nonhuman_extension(directory.clone())
+        })
+    };
+    let outcome = move || match save.value().get() {
+        Some(Ok(indexed)) if indexed > 0 => Some(Ok(if indexed == 1 {
+            "One user already carried the extension and is now a non-human identity.".to_owned()
+        } else {
+            format!("{indexed} users already carried the extension and are now non-human identities.")
+        })),
+        Some(Err(error)) => Some(Err(error.to_string())),
+        _ => None,
+    };
+    view! {
+        <div id="nonhuman-extension" class="mt-4 rounded-lg border border-slate-200 p-3">
+            {move || {
+                let Some(loaded) = current.get() else { return view! { <Skeleton/> }.into_any(); };
+                let directory = directory.clone();
+                match loaded {
+                    Ok(offered) => view! {
+                        <ActionForm action=save attr:class="flex flex-wrap items-center justify-between gap-3" attr:aria-describedby="nonhuman-extension-outcome">
+                            <p id="nonhuman-extension-state" class="text-sm text-slate-700">
+                                {if offered {
+                                    "This directory's SCIM endpoint offers the non-human identity extension."
+                                } else {
+                                    "This directory's SCIM endpoint does not offer the non-human identity extension: it has the standard User and Group schemas only, and service accounts arrive as plain users."
+                                }}
+                            </p>
+                            <input type="hidden" name="directory" value=directory/>
+                            <input type="hidden" name="offered" value=if offered { "off" } else { "on" }/>
+                            <button id="toggle-nonhuman-extension" type="submit" class=SECONDARY_BUTTON>
+                                {if offered { "Stop offering it" } else { "Offer it" }}
+                            </button>
+                        </ActionForm>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                }
+            }}
+            <div id="nonhuman-extension-outcome" class="mt-2 text-sm" aria-live="polite">
+                {move || outcome().map(|outcome| match outcome {
+                    Ok(message) => view! { <p class="text-slate-700">{message}</p> }.into_any(),
+                    Err(message) => view! { <ErrorBox message/> }.into_any(),
+                })}
             </div>
         </div>
     }

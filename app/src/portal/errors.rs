@@ -248,3 +248,14 @@ impl From<service::nonhuman::OwnerPolicyError> for PortalError {
         }
     }
 }
+
+impl From<service::nonhuman::NonhumanExtensionError> for PortalError {
+    fn from(error: service::nonhuman::NonhumanExtensionError) -> Self {
+        use service::nonhuman::NonhumanExtensionError;
+        match error {
+            NonhumanExtensionError::Service(_) => PortalError::unavailable(),
+            NonhumanExtensionError::NoSuchDirectory => PortalError::NotFound("No such directory.".to_owned()),
+            refused => PortalError::invalid(&refused),
+        }
+    }
+}

@@ -89,6 +89,22 @@ impl SchemaRegistry {
         }
     }
 
+    /// The registry of a directory that does not offer the non-human identity extension:
+    /// RFC 7643's User (with EnterpriseUser) and Group only.
+    pub fn without_nonhuman() -> Self {
+        let mut registry = Self::new();
+        registry.schemas.retain(|schema| schema.id != NONHUMAN_USER);
+        for resource_type in &mut registry.resource_types {
+            resource_type.extensions.retain(|(urn, _)| urn != NONHUMAN_USER);
+        }
+        registry
+    }
+
+    /// Whether `resource_type` offers the non-human identity extension.
+    pub fn offers_nonhuman(&self, resource_type: &str) -> bool {
+        self.resource_type(resource_type).is_some_and(|rt| rt.extensions.iter().any(|(urn, _)| urn == NONHUMAN_USER))
+    }
+
     /// All schemas.
     pub fn schemas(&self) -> &[SchemaDef] {
         &self.schemas
@@ -172,6 +188,11 @@ impl SchemaRegistry {
         }
         if self.schema(id).is_some() {
             return Err(ScimError::Uniqueness(format!("schema {id} is already defined")));
+        }
+        // A directory without the built-in non-human identity extension still may not
+        // define its own schema under that URN: the store and the sweeper read it.
+        if id.eq_ignore_ascii_case(NONHUMAN_USER) {
+            return Err(ScimError::Uniqueness(format!("schema {id} is built in and cannot be redefined")));
         }
         let rt_schema = self
             .resource_type(resource_type)
@@ -386,6 +407,27 @@ mod tests {
         assert_eq!(json["schemaExtensions"][0]["required"], false);
         assert_eq!(json["schemaExtensions"][1]["schema"], NONHUMAN_USER);
         assert_eq!(json["schemaExtensions"][1]["required"], false);
+    }
+
+    #[test]
+    fn a_registry_without_the_nonhuman_extension_offers_only_rfc_7643() {
+        let reg = SchemaRegistry::without_nonhuman();
+        assert!(reg.schema(NONHUMAN_USER).is_none());
+        assert!(!reg.offers_nonhuman("User"));
+        assert!(SchemaRegistry::new().offers_nonhuman("User"));
+        let json = reg.resource_type("User").map(|r| r.to_json("/v2/ResourceTypes/User")).unwrap_or_default();
+        assert_eq!(json["schemaExtensions"], serde_json::json!([{"schema": ENTERPRISE_USER, "required": false}]));
+        assert!(reg.resolve_parts("User", Some(NONHUMAN_USER), "kind", None).is_none());
+        let ids: Vec<&str> = reg.schemas().iter().map(SchemaDef::id).collect();
+        assert_eq!(ids, [USER, GROUP, ENTERPRISE_USER]);
+    }
+
+    #[test]
+    fn the_nonhuman_urn_cannot_be_defined_as_a_custom_extension() {
+        let mut reg = SchemaRegistry::without_nonhuman();
+        let schema = serde_json::json!({"id": NONHUMAN_USER.to_uppercase(), "attributes": []});
+        let err = reg.define_extension("User", &schema, false).err();
+        assert_eq!(err.map(|e| e.status()), Some(409));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::{Command, print_json, print_lines, rfc3339};
 pub(crate) struct Settings {
     pub(crate) rate_limit_per_second: Option<u32>,
     pub(crate) strict_attributes: Option<bool>,
+    pub(crate) nonhuman_extension: Option<bool>,
 }
 
 impl From<Settings> for SettingsChange {
@@ -20,6 +21,7 @@ impl From<Settings> for SettingsChange {
         SettingsChange {
             rate_limit_per_second: settings.rate_limit_per_second,
             strict_attributes: settings.strict_attributes,
+            nonhuman_extension: settings.nonhuman_extension,
         }
     }
 }
@@ -60,7 +62,7 @@ pub(crate) async fn create(
     Ok(())
 }
 
-/// `configure-directory`: rate limit and unknown-attribute policy.
+/// `configure-directory`: rate limit, unknown-attribute policy, non-human identity extension.
 pub(crate) async fn configure(
     cli: &Command<'_>,
     slug: &TenantSlug,
@@ -74,8 +76,10 @@ pub(crate) async fn configure(
             .await?
             .with_context(|| format!("tenant {slug} has no directory {directory}"))?;
     let policy = if settings.strict_attributes { "strict" } else { "preserve" };
+    let extension = if settings.nonhuman_extension { "on" } else { "off" };
     print_lines(&[format!(
-        "Directory {directory}: {} requests per second, unknown attributes {policy}.",
+        "Directory {directory}: {} requests per second, unknown attributes {policy}, \
+         non-human identity extension {extension}.",
         settings.rate_limit_per_second
     )]);
     Ok(())

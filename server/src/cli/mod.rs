@@ -38,12 +38,34 @@ impl Command<'_> {
 pub(crate) async fn run(config: &Config, store: &Store, effects: Effects, command: AdminCommand) -> anyhow::Result<()> {
     let cli = Command { config, store, effects };
     match command {
-        AdminCommand::CreateDirectory { tenant, idp, token_label, json, rate_limit_per_second, unknown_attributes } => {
-            let settings = directories::Settings { rate_limit_per_second, strict_attributes: unknown_attributes };
+        AdminCommand::CreateDirectory {
+            tenant,
+            idp,
+            token_label,
+            json,
+            rate_limit_per_second,
+            unknown_attributes,
+            nonhuman_extension,
+        } => {
+            let settings = directories::Settings {
+                rate_limit_per_second,
+                strict_attributes: unknown_attributes,
+                nonhuman_extension,
+            };
             directories::create(&cli, &tenant, idp, token_label, settings, json).await
         }
-        AdminCommand::ConfigureDirectory { tenant, directory, rate_limit_per_second, unknown_attributes } => {
-            let settings = directories::Settings { rate_limit_per_second, strict_attributes: unknown_attributes };
+        AdminCommand::ConfigureDirectory {
+            tenant,
+            directory,
+            rate_limit_per_second,
+            unknown_attributes,
+            nonhuman_extension,
+        } => {
+            let settings = directories::Settings {
+                rate_limit_per_second,
+                strict_attributes: unknown_attributes,
+                nonhuman_extension,
+            };
             directories::configure(&cli, &tenant, directory, settings).await
         }
         AdminCommand::DefineExtension { tenant, directory, resource_type, required, schema } => {

@@ -6,8 +6,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use service::directories::{self, TokenRequest};
 use service::nonhuman::{
-    EXPIRED_ACTION, OWNER_POLICY_ACTION, OWNER_POLICY_ACTOR, OWNER_POLICY_CHANGED, SWEEPER_ACTOR, apply_owner_policies,
-    deactivate_expired,
+    EXPIRED_ACTION, EXTENSION_CHANGED, NonhumanExtensionError, OWNER_POLICY_ACTION, OWNER_POLICY_ACTOR,
+    OWNER_POLICY_CHANGED, SWEEPER_ACTOR, apply_owner_policies, deactivate_expired, set_nonhuman_extension,
 };
 use store::testing::TestDatabase;
 use store::{IdentityProvider, TenantSlug, backend_tests};
@@ -29,6 +29,8 @@ backend_tests!(
     the_owner_policy_deactivates_an_ownerless_identity_once_and_audits_it,
     the_owner_policy_reassigns_identities_of_a_deleted_owner_to_the_fallback,
     an_owner_policy_needs_an_active_person_as_fallback,
+    a_directory_without_the_extension_offers_rfc_7643_only_and_has_no_identities,
+    the_admin_chooses_the_extension_on_the_dashboard,
 );
 
 fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
@@ -432,6 +434,11 @@ impl OwnedIdentities<'_> {
         self.admin.call("/api/set_owner_policy", &form).await
     }
 
+    async fn choose_extension(&self, offered: &str) -> reqwest::Response {
+        let form = [("directory", self.directory.as_str()), ("offered", offered)];
+        self.admin.call("/api/set_nonhuman_extension", &form).await
+    }
+
     async fn records(&self, db: &TestDatabase, action: &str) -> Vec<store::AuditRecord> {
         let records = db.store.tenant(self.idp.tenant).audit_records(0, 1000).await.unwrap();
         records.into_iter().filter(|record| record.action == action).collect()
@@ -540,4 +547,116 @@ async fn an_owner_policy_needs_an_active_person_as_fallback(db: TestDatabase) {
     let stranger = admin_of(&server, "globex", "it@globex.example").await;
     let form = [("directory", setup.directory.as_str()), ("policy", "deactivate")];
     assert_eq!(stranger.call("/api/set_owner_policy", &form).await.status(), 404);
+}
+
+/// The extension is a per-directory choice. Off, discovery offers RFC 7643's schemas only,
+/// a body listing the extension's URN is refused, and one carrying it unlisted keeps it as
+/// an undeclared attribute (or is refused under the strict policy): no identity, no expiry.
+/// Turned on, the users that carry it become identities the sweeper sees; turning it off
+/// again is refused while any is left. Each change is audited; another tenant cannot make one.
+async fn a_directory_without_the_extension_offers_rfc_7643_only_and_has_no_identities(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let idp = Scim::new(&db, &server, "acme").await;
+    let other = Scim::new(&db, &server, "globex").await;
+    let (actor, now) = (service::Actor::Cli, at("2026-12-01T09:00:00Z"));
+    let scope = db.store.tenant(idp.tenant);
+
+    let indexed = set_nonhuman_extension(&db.store, idp.tenant, idp.directory, false, &actor, now).await.unwrap();
+
+    assert_eq!(indexed, 0);
+    let user_type = idp.get("/ResourceTypes/User").await;
+    let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    assert_eq!(user_type["schemaExtensions"], json!([{"schema": enterprise, "required": false}]));
+    let schemas = idp.get("/Schemas").await;
+    let ids: Vec<&str> = schemas["Resources"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert!(!ids.contains(&NHI), "{ids:?}");
+    assert_eq!(idp.send(Method::GET, &format!("/Schemas/{NHI}"), None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(other.get("/ResourceTypes/User").await["schemaExtensions"].as_array().unwrap().len(), 2);
+    let expired = json!({"kind": "serviceAccount", "expiresAt": "2026-12-01T08:00:00Z"});
+    let (status, refused) = idp.send(Method::POST, "/Users", Some(&identity("listed", expired.clone()))).await;
+    assert_eq!((status, &refused["scimType"]), (StatusCode::BAD_REQUEST, &json!("invalidSyntax")), "{refused}");
+    let unlisted = json!({"schemas": [USER_SCHEMA], "userName": "ci", "active": true, NHI: expired.clone()});
+    let id = idp.create(&unlisted).await;
+    assert_eq!(idp.get(&format!("/Users/{id}")).await[NHI], expired);
+    assert_eq!(scope.nonhuman_identities(idp.directory, 100).await.unwrap(), vec![]);
+    assert_eq!(deactivate_expired(&db.store, &server.url(""), now, 100).await.unwrap(), vec![]);
+    assert_eq!(idp.found("active eq true").await, ["ci"]);
+    let strict = directories::SettingsChange { strict_attributes: Some(true), ..Default::default() };
+    directories::configure_directory(&db.store, idp.tenant, idp.directory, strict, &actor, now).await.unwrap();
+    let mut strictly_refused = unlisted.clone();
+    strictly_refused["userName"] = json!("ci-2");
+    let (status, refused) = idp.send(Method::POST, "/Users", Some(&strictly_refused)).await;
+    assert_eq!((status, &refused["scimType"]), (StatusCode::BAD_REQUEST, &json!("invalidSyntax")), "{refused}");
+
+    // On again: the user that carried it is an identity, and the sweeper expires it.
+    let indexed = set_nonhuman_extension(&db.store, idp.tenant, idp.directory, true, &actor, now).await.unwrap();
+
+    assert_eq!(indexed, 1);
+    assert_eq!(idp.get("/ResourceTypes/User").await["schemaExtensions"].as_array().unwrap().len(), 2);
+    let identities = scope.nonhuman_identities(idp.directory, 100).await.unwrap();
+    assert_eq!(identities.iter().map(|identity| identity.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+    let swept = deactivate_expired(&db.store, &server.url(""), now, 100).await.unwrap();
+    assert_eq!(swept.into_iter().map(|expired| expired.id).collect::<Vec<_>>(), std::slice::from_ref(&id));
+
+    // Off is refused while an identity is left, and allowed once it is gone.
+    let refused = set_nonhuman_extension(&db.store, idp.tenant, idp.directory, false, &actor, now).await;
+    assert!(matches!(refused, Err(NonhumanExtensionError::InUse(1))), "{refused:?}");
+    assert!(refused.unwrap_err().to_string().contains("still has service accounts or agents (1)"));
+    assert_eq!(idp.get("/ResourceTypes/User").await["schemaExtensions"].as_array().unwrap().len(), 2);
+    assert_eq!(idp.send(Method::DELETE, &format!("/Users/{id}"), None).await.0, StatusCode::NO_CONTENT);
+    set_nonhuman_extension(&db.store, idp.tenant, idp.directory, false, &actor, now).await.unwrap();
+    let stranger = set_nonhuman_extension(&db.store, other.tenant, idp.directory, true, &actor, now).await;
+    assert!(matches!(stranger, Err(NonhumanExtensionError::NoSuchDirectory)), "{stranger:?}");
+
+    let records = scope.audit_records(0, 100).await.unwrap();
+    let changes: Vec<Value> = records
+        .iter()
+        .filter(|record| record.action == EXTENSION_CHANGED)
+        .map(|record| serde_json::from_str(&record.detail).unwrap())
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            json!({"offered": false, "identities_indexed": 0}),
+            json!({"offered": true, "identities_indexed": 1}),
+            json!({"offered": false, "identities_indexed": 0}),
+        ]
+    );
+    assert!(!scope.directory(idp.directory).await.unwrap().unwrap().settings.nonhuman_extension);
+}
+
+/// The tenant admin's dashboard: the extension cannot be turned off while the directory has
+/// identities (422 with the reason, nothing changed or recorded); once they are gone it
+/// can, and the identity provider sees RFC 7643's schemas only. Another tenant's admin gets
+/// 404, and an answer other than on or off is refused.
+async fn the_admin_chooses_the_extension_on_the_dashboard(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let setup = owned_identities(&db, &server).await;
+    let directory = [("directory", setup.directory.as_str())];
+    assert_eq!(setup.admin.json("/api/nonhuman_extension", &directory).await, json!(true));
+
+    let refused = setup.choose_extension("off").await;
+
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("still has service accounts or agents (2)"));
+    assert_eq!(setup.admin.json("/api/nonhuman_extension", &directory).await, json!(true));
+    assert!(setup.records(&db, EXTENSION_CHANGED).await.is_empty(), "nothing refused is recorded");
+    for id in [&setup.ci, &setup.agent] {
+        assert_eq!(setup.idp.send(Method::DELETE, &format!("/Users/{id}"), None).await.0, StatusCode::NO_CONTENT);
+    }
+
+    let turned_off = setup.choose_extension("off").await;
+
+    assert_eq!(turned_off.status(), 200);
+    assert_eq!(setup.admin.json("/api/nonhuman_extension", &directory).await, json!(false));
+    assert_eq!(setup.idp.get("/ResourceTypes/User").await["schemaExtensions"].as_array().unwrap().len(), 1);
+    let records = setup.records(&db, EXTENSION_CHANGED).await;
+    assert_eq!(records.len(), 1);
+    assert!(records[0].actor.starts_with("admin:"), "{}", records[0].actor);
+    assert_eq!(setup.choose_extension("maybe").await.status(), 422);
+    let stranger = admin_of(&server, "globex", "it@globex.example").await;
+    let form = [("directory", setup.directory.as_str()), ("offered", "on")];
+    assert_eq!(stranger.call("/api/set_nonhuman_extension", &form).await.status(), 404);
+    assert_eq!(stranger.call("/api/nonhuman_extension", &directory).await.status(), 404);
+    assert_eq!(setup.admin.json("/api/nonhuman_extension", &directory).await, json!(false));
 }

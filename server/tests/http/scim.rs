@@ -976,7 +976,7 @@ async fn a_directory_over_its_rate_limit_gets_429_with_retry_after(db: TestDatab
     // Another directory is not affected.
     assert_eq!(neighbour.get("/Users").await.status, 200);
     // Raising the limit takes effect on the next request, cached credentials or not.
-    let raised = directories::SettingsChange { rate_limit_per_second: Some(100), strict_attributes: None };
+    let raised = directories::SettingsChange { rate_limit_per_second: Some(100), ..Default::default() };
     let configured =
         directories::configure_directory(&db.store, tenant.id, directory.id, raised, &service::Actor::Cli, now());
     assert_eq!(configured.await.unwrap().map(|settings| settings.rate_limit_per_second), Some(100));

@@ -48,14 +48,18 @@ pub const BULK_MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
 
 const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
-/// The built-in schemas (User, Group, EnterpriseUser), shared by every directory without
-/// custom extensions.
+/// The built-in schemas (User, Group, EnterpriseUser, the non-human identity extension),
+/// shared by every directory without custom extensions.
 static REGISTRY: LazyLock<Arc<SchemaRegistry>> = LazyLock::new(|| Arc::new(SchemaRegistry::new()));
+/// The same without the non-human identity extension, for the directories that turned it
+/// off.
+static REGISTRY_WITHOUT_NONHUMAN: LazyLock<Arc<SchemaRegistry>> =
+    LazyLock::new(|| Arc::new(SchemaRegistry::without_nonhuman()));
 
 /// The built-in schemas plus `extensions`, defined in order (each checked against the
 /// schemas before it).
-fn build_registry(extensions: &[SchemaExtension]) -> Result<SchemaRegistry, ScimError> {
-    let mut registry = SchemaRegistry::new();
+fn build_registry(nonhuman: bool, extensions: &[SchemaExtension]) -> Result<SchemaRegistry, ScimError> {
+    let mut registry = if nonhuman { SchemaRegistry::new() } else { SchemaRegistry::without_nonhuman() };
     for extension in extensions {
         registry.define_extension(extension.resource_type.as_str(), &extension.definition, extension.required)?;
     }
@@ -67,24 +71,31 @@ fn build_registry(extensions: &[SchemaExtension]) -> Result<SchemaRegistry, Scim
 /// building one on every SCIM request would put all the built-in schemas on the hot path.
 static EXTENDED_REGISTRIES: LazyLock<Mutex<HashMap<DirectoryId, BuiltRegistry>>> = LazyLock::new(Mutex::default);
 
-/// A directory's registry and the extensions it was built from.
-type BuiltRegistry = (Vec<SchemaExtension>, Arc<SchemaRegistry>);
+/// A directory's registry and what it was built from: whether it offers the non-human
+/// identity extension, and its custom extensions.
+type BuiltRegistry = (bool, Vec<SchemaExtension>, Arc<SchemaRegistry>);
 
-/// The schemas of a directory: the built-in ones plus its custom extensions.
-fn registry_with(directory: DirectoryId, extensions: &[SchemaExtension]) -> Result<Arc<SchemaRegistry>, ScimError> {
+/// The schemas of a directory: the built-in ones (with the non-human identity extension
+/// when `nonhuman`) plus its custom extensions.
+fn registry_with(
+    directory: DirectoryId,
+    nonhuman: bool,
+    extensions: &[SchemaExtension],
+) -> Result<Arc<SchemaRegistry>, ScimError> {
     if extensions.is_empty() {
-        return Ok(Arc::clone(&REGISTRY));
+        return Ok(Arc::clone(if nonhuman { &REGISTRY } else { &REGISTRY_WITHOUT_NONHUMAN }));
     }
     // A poisoned lock only means another request panicked while holding it; the map is
     // still usable.
     let mut cache = EXTENDED_REGISTRIES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some((built_from, registry)) = cache.get(&directory)
+    if let Some((built_with_nonhuman, built_from, registry)) = cache.get(&directory)
+        && *built_with_nonhuman == nonhuman
         && built_from.as_slice() == extensions
     {
         return Ok(Arc::clone(registry));
     }
-    let registry = Arc::new(build_registry(extensions)?);
-    cache.insert(directory, (extensions.to_vec(), Arc::clone(&registry)));
+    let registry = Arc::new(build_registry(nonhuman, extensions)?);
+    cache.insert(directory, (nonhuman, extensions.to_vec(), Arc::clone(&registry)));
     Ok(registry)
 }
 
@@ -113,10 +124,10 @@ pub async fn define_extension(
 ) -> Result<String, ProvisioningError> {
     let ExtensionDefinition { resource_type, required, schema: definition } = extension;
     let scope = store.tenant(tenant);
-    if scope.directory(directory).await?.is_none() {
+    let Some(found) = scope.directory(directory).await? else {
         return Err(ScimError::NotFound(format!("no directory {directory}")).into());
-    }
-    let mut registry = build_registry(&scope.schema_extensions(directory).await?)?;
+    };
+    let mut registry = build_registry(found.settings.nonhuman_extension, &scope.schema_extensions(directory).await?)?;
     let urn = registry.define_extension(resource_type.as_str(), &definition, required)?.id().to_owned();
     let extension = SchemaExtension { urn: urn.clone(), resource_type, required, definition };
     let mut action = scope.begin_action().await?;
@@ -223,10 +234,11 @@ impl Endpoint {
         extensions: &[SchemaExtension],
         base_url: String,
     ) -> Result<Self, ProvisioningError> {
-        let registry = registry_with(caller.directory, extensions).map_err(|error| {
-            tracing::error!(%error, directory = %caller.directory, "a stored schema extension no longer loads");
-            ServiceError::Internal(format!("schema extensions of {}: {error}", caller.directory))
-        })?;
+        let registry =
+            registry_with(caller.directory, directory.settings.nonhuman_extension, extensions).map_err(|error| {
+                tracing::error!(%error, directory = %caller.directory, "a stored schema extension no longer loads");
+                ServiceError::Internal(format!("schema extensions of {}: {error}", caller.directory))
+            })?;
         Ok(Self {
             store: store.clone(),
             caller,

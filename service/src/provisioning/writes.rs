@@ -225,6 +225,7 @@ impl Endpoint {
                 }
                 let (state, members) = compute(current)?;
                 if kind == ResourceKind::User
+                    && self.directory.settings.nonhuman_extension
                     && let Some(state) = &state
                 {
                     scim::nonhuman::check_activation(current.doc.as_object(), &object(&state.doc), now)?;

@@ -475,6 +475,17 @@ impl WriteTransaction<'_> {
         let Some(row) = crate::nonhuman::row_of(doc) else {
             return Ok(());
         };
+        // A directory that does not offer the extension keeps its URN as an undeclared
+        // attribute of the user, not an identity (read under the directory's lock, which
+        // `set_nonhuman_extension` takes too).
+        let offered: bool = on_open!(&mut self.open, tx => sqlx::query_scalar(crate::nonhuman::OFFERED)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .fetch_one(&mut **tx)
+            .await)?;
+        if !offered {
+            return Ok(());
+        }
         if let Some(owner) = row.owner.as_ref().filter(|owner| previous_owner.as_ref() != Some(*owner)) {
             let found: Option<String> = on_open!(&mut self.open, tx => sqlx::query_scalar(crate::nonhuman::OWNER)
                 .bind(self.tenant)
