@@ -37,6 +37,7 @@ pub(crate) mod scim_client;
 pub mod self_test;
 pub mod session;
 pub mod sso;
+pub mod stale_users;
 pub mod support;
 pub mod tenants;
 pub mod webhooks;

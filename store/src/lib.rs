@@ -89,6 +89,7 @@ mod roles;
 mod scope;
 mod secrets;
 mod sessions;
+mod stale_users;
 mod tenants;
 mod url;
 mod webhooks;
@@ -137,6 +138,7 @@ pub use scope::{
 };
 pub use secrets::SecretKeys;
 pub use sessions::SessionRow;
+pub use stale_users::{StaleUser, StaleUsers};
 pub use tenants::{DirectoryAccess, Tenant, TenantSummary};
 pub use url::{Backend, DatabaseUrl};
 pub use webhooks::{

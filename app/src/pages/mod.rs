@@ -30,6 +30,7 @@ pub mod setup_link;
 pub mod setup_links;
 pub mod sign_in;
 pub mod staff_directory;
+pub mod stale_users;
 pub mod status;
 pub mod support;
 pub mod team;

@@ -259,3 +259,14 @@ impl From<service::nonhuman::NonhumanExtensionError> for PortalError {
         }
     }
 }
+
+impl From<service::stale_users::StaleUsersError> for PortalError {
+    fn from(error: service::stale_users::StaleUsersError) -> Self {
+        use service::stale_users::StaleUsersError;
+        match error {
+            StaleUsersError::Service(_) => PortalError::unavailable(),
+            StaleUsersError::NoSuchDirectory => PortalError::NotFound("No such directory.".to_owned()),
+            refused => PortalError::invalid(&refused),
+        }
+    }
+}

@@ -43,6 +43,7 @@ mod scim;
 mod secrets_at_rest;
 mod setup_link_email;
 mod sso;
+mod stale_users;
 mod static_assets;
 mod webhook_pages;
 mod webhooks;

@@ -38,7 +38,7 @@ fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// An identity provider holding a token of one directory.
-struct Scim {
+pub(crate) struct Scim {
     base: String,
     token: String,
     client: reqwest::Client,
@@ -65,7 +65,7 @@ impl Scim {
         }
     }
 
-    async fn for_directory(
+    pub(crate) async fn for_directory(
         db: &TestDatabase,
         server: &TestServer,
         tenant: store::TenantId,
@@ -87,7 +87,7 @@ impl Scim {
         Self::with_token(server, tenant, directory, token.secret)
     }
 
-    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
+    pub(crate) async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
         let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.header("content-type", "application/scim+json").body(body.to_string());
@@ -98,20 +98,20 @@ impl Scim {
         (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         let (status, body) = self.send(Method::GET, path, None).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
         body
     }
 
     /// Creates a user; returns its id.
-    async fn create(&self, body: &Value) -> String {
+    pub(crate) async fn create(&self, body: &Value) -> String {
         let (status, created) = self.send(Method::POST, "/Users", Some(body)).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         created["id"].as_str().unwrap().to_owned()
     }
 
-    async fn patch(&self, id: &str, operations: Value) -> (StatusCode, Value) {
+    pub(crate) async fn patch(&self, id: &str, operations: Value) -> (StatusCode, Value) {
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
         self.send(Method::PATCH, &format!("/Users/{id}"), Some(&body)).await
     }

@@ -39,7 +39,7 @@ impl Endpoint {
         now: DateTime<Utc>,
     ) -> Result<Option<NonHuman>, ProvisioningError> {
         let mut expired: Option<NonHuman> = None;
-        self.sweeper_write(id, now, crate::nonhuman::SWEEPER_ACTOR, |doc| {
+        self.sweeper_write(id, now, crate::nonhuman::SWEEPER_ACTOR, |doc, _| {
             let active = doc.get("active").and_then(Value::as_bool).unwrap_or(true);
             let identity = NonHuman::of(doc)?.filter(|identity| active && identity.expired_at(now));
             let Some(identity) = identity else { return Ok(None) };
@@ -67,7 +67,7 @@ impl Endpoint {
         now: DateTime<Utc>,
     ) -> Result<Option<OwnerPolicyOutcome>, ProvisioningError> {
         let mut outcome = None;
-        self.sweeper_write(id, now, crate::nonhuman::OWNER_POLICY_ACTOR, |doc| {
+        self.sweeper_write(id, now, crate::nonhuman::OWNER_POLICY_ACTOR, |doc, _| {
             let Some(identity) = NonHuman::of(doc)? else { return Ok(None) };
             if identity.owner.as_deref() != Some(owner) {
                 return Ok(None);
@@ -107,10 +107,10 @@ impl Endpoint {
         Ok(outcome)
     }
 
-    /// Rewrites user `id` as a system task: `decide` sees the stored document under the
-    /// directory's lock and answers the new one and the audit record, or `None` to leave
-    /// it. True when it was written.
-    async fn sweeper_write<F>(
+    /// Rewrites user `id` as a system task or a person (`actor`): `decide` sees the stored
+    /// document and its version under the directory's lock and answers the new document and
+    /// the audit record, or `None` to leave it. True when it was written.
+    pub(super) async fn sweeper_write<F>(
         &self,
         id: &str,
         now: DateTime<Utc>,
@@ -118,7 +118,7 @@ impl Endpoint {
         decide: F,
     ) -> Result<bool, ProvisioningError>
     where
-        F: FnOnce(&Map<String, Value>) -> Result<Option<(Map<String, Value>, NewAuditRecord)>, ScimError>,
+        F: FnOnce(&Map<String, Value>, i64) -> Result<Option<(Map<String, Value>, NewAuditRecord)>, ScimError>,
     {
         let context = WriteContext { actor: actor.to_owned(), at: truncate_to_millis(now) };
         let shaping = self.shaping().await?;
@@ -128,7 +128,7 @@ impl Endpoint {
             .data()
             .modify(ResourceKind::User, id, &context, |current| {
                 let Some(doc) = current.doc.as_object() else { return Ok(None) };
-                let Some((doc, record)) = decide(doc)? else { return Ok(None) };
+                let Some((doc, record)) = decide(doc, current.version)? else { return Ok(None) };
                 let state: ResourceState = prepared_state(ResourceKind::User, doc)?;
                 let updated = ResourceRecord {
                     doc: state.doc.clone(),

@@ -14,6 +14,8 @@ mod records;
 mod representation;
 mod republish;
 mod request;
+mod stale;
+pub use stale::StaleDeactivation;
 mod views;
 mod write_summary;
 mod writes;

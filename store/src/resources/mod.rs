@@ -209,6 +209,15 @@ pub struct WriteContext {
     pub at: DateTime<Utc>,
 }
 
+impl WriteContext {
+    /// The write's time when a SCIM client's token makes it (an identity provider, the
+    /// wizard's self-test, the demo's simulated one), for the resource's `idp_touched_at`;
+    /// `None` for the system's and people's writes.
+    pub fn identity_provider_write(&self) -> Option<DateTime<Utc>> {
+        self.actor.starts_with("token:").then_some(self.at)
+    }
+}
+
 /// A stored change record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangeRecord {

@@ -34,8 +34,11 @@ const INSERT_DEPLOYMENT_EVENT_POSTGRES: &str = "INSERT INTO deployment_events \
      (position, tenant_id, directory_id, seq, kind, occurred_at) \
      VALUES (pg_current_xact_id()::text::bigint, $1, $2, $3, $4, $5)";
 
+/// `$12` is the time of the write when an identity provider makes it (see
+/// [`WriteContext::identity_provider_write`]), else NULL, which keeps the last one.
 const UPDATE_STATE: &str = "UPDATE scim_resources SET name = $5, name_folded = $6, external_id = $7, \
-             doc = $8, doc_folded = $9, version = version + 1, last_modified = $10 \
+             doc = $8, doc_folded = $9, version = version + 1, last_modified = $10, \
+             idp_touched_at = COALESCE($12, idp_touched_at) \
              WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4 AND version = $11";
 const TOUCH: &str = "UPDATE scim_resources SET version = version + 1, last_modified = $5 \
              WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3 AND id = $4 AND version = $6";
@@ -55,8 +58,8 @@ impl DirectoryData<'_> {
         context: &WriteContext,
     ) -> Result<(), StoreError> {
         const INSERT: &str = "INSERT INTO scim_resources (tenant_id, directory_id, resource_type, id, name, \
-             name_folded, external_id, doc, doc_folded, version, created_at, last_modified, published_view) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10, $11)";
+             name_folded, external_id, doc, doc_folded, version, created_at, last_modified, published_view, \
+             idp_touched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10, $11, $12)";
         let folded = fold(&state.doc);
         // A new user's view is published with its creation: stored in the same statement.
         let published = published_view(change.view.as_ref()).filter(|_| kind == ResourceKind::User);
@@ -74,6 +77,7 @@ impl DirectoryData<'_> {
             .bind(Json(&folded))
             .bind(context.at)
             .bind(published.map(Json))
+            .bind(context.identity_provider_write())
             .execute(&mut **tx)
             .await
             .map(drop))
@@ -291,6 +295,7 @@ impl WriteTransaction<'_> {
                     .bind(Json(folded))
                     .bind(context.at)
                     .bind(expected_version)
+                    .bind(context.identity_provider_write())
                     .execute(&mut **tx)
                     .await
                     .map(|done| done.rows_affected()))
