@@ -246,6 +246,21 @@ test('the admin chooses what happens to service accounts and agents whose owner 
   assert.equal(await admin.textContent('#owner-policy-error'), '', 'the refusal is gone');
   await screenshot(admin, 'dashboard-owner-policy');
   await expectAccessible(admin, 'the dashboard with an owner policy');
-  // The one refusal asked for above, and nothing else.
-  assert.deepEqual(admin.errors, [`422 ${baseUrl}/api/set_owner_policy`], 'the admin pages logged errors');
+
+  // The extension cannot be turned off while an agent uses it: the page says why.
+  assert.match(await admin.textContent('#nonhuman-extension-state'), /offers the non-human identity extension/);
+  await admin.click('#toggle-nonhuman-extension');
+  await admin.waitForSelector('#nonhuman-extension-outcome >> text=still has service accounts or agents (1)', {
+    timeout: 10_000,
+  });
+  assert.match(await admin.textContent('#nonhuman-extension-state'), /offers the non-human identity extension/);
+  // Every user was just written: nobody is stale.
+  await admin.waitForSelector('#no-stale-users');
+  await expectAccessible(admin, 'the dashboard with a refused extension change and the stale-user report');
+  // The two refusals asked for above, and nothing else.
+  assert.deepEqual(
+    admin.errors,
+    [`422 ${baseUrl}/api/set_owner_policy`, `422 ${baseUrl}/api/set_nonhuman_extension`],
+    'the admin pages logged errors',
+  );
 });

@@ -447,7 +447,7 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                 <ResourceTable directory=directory() tenant=String::new() kind="users" title="Users" tick/>
                                 <ResourceTable directory=directory() tenant=String::new() kind="groups" title="Groups" tick/>
                                 <IdentityTable directory=directory()/>
-                                <crate::pages::stale_users::StaleUsers directory=directory()/>
+                                <crate::pages::stale_users::StaleUsers directory=directory() tenant=String::new()/>
                                 <crate::pages::alerts::SilenceSetting directory=directory()/>
                                 <section class=CARD aria-labelledby="delete-heading">
                                     <h2 id="delete-heading" class="text-lg font-semibold">"Delete this directory"</h2>

@@ -1,6 +1,6 @@
 //! `/tenants/{slug}/directories/{id}`: a tenant's directory as vendor staff read it, from
 //! the tenant's page: its recent activity in words with the chart, its users and groups
-//! (each opening its page). Read-only; every read is recorded in the tenant's trail
+//! (each opening its page), and the stale-user report. Read-only; every read is recorded in the tenant's trail
 //! (`support.viewed_directory`), so the page does not poll: it reads once per visit.
 
 use leptos::prelude::*;
@@ -10,6 +10,7 @@ use leptos_router::hooks::use_params_map;
 use crate::auth::OperatorView;
 use crate::components::{SignedIn, TopBar};
 use crate::pages::dashboard::{ActivityPanel, ResourceTable};
+use crate::pages::stale_users::StaleUsers;
 
 #[component]
 pub fn StaffDirectoryPage() -> impl IntoView {
@@ -33,7 +34,8 @@ fn StaffDirectoryView(operator: OperatorView) -> impl IntoView {
             </div>
             <ActivityPanel directory=directory.clone() tenant=slug.clone() tick/>
             <ResourceTable directory=directory.clone() tenant=slug.clone() kind="users" title="Users" tick/>
-            <ResourceTable directory tenant=slug kind="groups" title="Groups" tick/>
+            <ResourceTable directory=directory.clone() tenant=slug.clone() kind="groups" title="Groups" tick/>
+            <StaleUsers directory tenant=slug/>
         </main>
     }
 }

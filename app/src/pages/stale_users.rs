@@ -29,14 +29,18 @@ pub struct StaleUserRow {
     pub version: i64,
 }
 
-/// The stale-user report of one of the signed-in admin's directories over `days` days.
+/// The stale-user report of a directory over `days` days: the signed-in admin's own
+/// (`tenant` empty), or for vendor staff a tenant's (recorded in its trail).
 #[server(endpoint = "stale_users")]
-pub async fn stale_users(directory: String, days: i64) -> Result<StaleReport, PortalError> {
+pub async fn stale_users(
+    directory: String,
+    days: i64,
+    #[server(default)] tenant: String,
+) -> Result<StaleReport, PortalError> {
     use crate::portal::date_time;
-    let admin = crate::portal::Admin::require().await?;
-    let id = admin.directory(&directory).await?;
-    let now = admin.portal.effects.now();
-    let report = service::stale_users::stale_users(admin.store(), admin.tenant(), id, days, now).await?;
+    let reader = crate::portal::DirectoryReader::require(&tenant, &directory, "stale users").await?;
+    let (store, tenant, id) = (&reader.store, reader.tenant, reader.directory);
+    let report = service::stale_users::stale_users(store, tenant, id, days, reader.now).await?;
     Ok(StaleReport {
         days: report.days,
         last_write: date_time(report.last_identity_provider_write),
@@ -77,9 +81,11 @@ pub async fn deactivate_stale_user(directory: String, id: String, version: i64, 
     Ok(())
 }
 
-/// The report's section of the dashboard.
+/// The report's section of the admin's dashboard (`tenant` empty), with a deactivation
+/// beside each user, or of vendor staff's read-only view of a tenant's directory.
 #[component]
-pub fn StaleUsers(directory: String) -> impl IntoView {
+pub fn StaleUsers(directory: String, tenant: String) -> impl IntoView {
+    let staff = !tenant.is_empty();
     let days = RwSignal::new(30_i64);
     let deactivate = ServerAction::<DeactivateStaleUser>::new();
     let report = {
@@ -87,7 +93,7 @@ pub fn StaleUsers(directory: String) -> impl IntoView {
         LocalResource::new(move || {
             // Read again after each deactivation.
             deactivate.version().get();
-            stale_users(directory.clone(), days.get())
+            stale_users(directory.clone(), days.get(), tenant.clone())
         })
     };
     let refused = move || deactivate.value().get().and_then(Result::err).map(|error| error.to_string());
@@ -140,7 +146,7 @@ pub fn StaleUsers(directory: String) -> impl IntoView {
                                     <tr>
                                         <th scope="col" class="py-2 font-medium">"User"</th>
                                         <th scope="col" class="py-2 font-medium">"Last changed by the identity provider"</th>
-                                        <th scope="col" class="py-2 font-medium"><span class="sr-only">"Action"</span></th>
+                                        {(!staff).then(|| view! { <th scope="col" class="py-2 font-medium"><span class="sr-only">"Action"</span></th> })}
                                     </tr>
                                 </thead>
                                 <tbody class="divide-y divide-slate-100">
@@ -152,15 +158,17 @@ pub fn StaleUsers(directory: String) -> impl IntoView {
                                             <tr data-stale-user=row_id>
                                                 <th scope="row" class="py-2 font-medium">{user.user_name.clone()}</th>
                                                 <td class="py-2 text-slate-600">{user.touched}</td>
-                                                <td class="py-2 text-right">
-                                                    <ActionForm action=deactivate>
-                                                        <input type="hidden" name="directory" value=directory/>
-                                                        <input type="hidden" name="id" value=user.id/>
-                                                        <input type="hidden" name="version" value=user.version.to_string()/>
-                                                        <input type="hidden" name="days" value=days.to_string()/>
-                                                        <button type="submit" class=SECONDARY_BUTTON aria-label=label>"Deactivate"</button>
-                                                    </ActionForm>
-                                                </td>
+                                                {(!staff).then(|| view! {
+                                                    <td class="py-2 text-right">
+                                                        <ActionForm action=deactivate>
+                                                            <input type="hidden" name="directory" value=directory/>
+                                                            <input type="hidden" name="id" value=user.id/>
+                                                            <input type="hidden" name="version" value=user.version.to_string()/>
+                                                            <input type="hidden" name="days" value=days.to_string()/>
+                                                            <button type="submit" class=SECONDARY_BUTTON aria-label=label>"Deactivate"</button>
+                                                        </ActionForm>
+                                                    </td>
+                                                })}
                                             </tr>
                                         }
                                     }).collect_view()}

@@ -18,6 +18,7 @@ use crate::onboarding::{Visitor, admin_of, start_directory};
 backend_tests!(
     the_report_lists_the_users_the_identity_provider_stopped_writing_and_deactivates_one,
     a_silent_identity_provider_has_no_stale_users_and_strangers_see_nothing,
+    support_staff_read_the_report_on_the_record_and_cannot_deactivate,
 );
 
 fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
@@ -162,4 +163,30 @@ async fn a_silent_identity_provider_has_no_stale_users_and_strangers_see_nothing
     assert_eq!(asked.status(), 404);
     assert_eq!(stranger.call("/api/deactivate_stale_user", &form).await.status(), 404);
     assert!(is_active(&idp, &ada).await);
+}
+
+/// Vendor support reads a tenant's report from the console (recorded in the tenant's trail
+/// as every staff read is), and cannot deactivate: that is the tenant admin's call.
+async fn support_staff_read_the_report_on_the_record_and_cannot_deactivate(db: TestDatabase) {
+    let (clock, server) = start(&db).await;
+    let (_admin, directory, tenant, idp) = acme(&db, &server).await;
+    let ada = idp.create(&user("ada", true)).await;
+    let bob = idp.create(&user("bob", true)).await;
+    clock.advance(chrono::Duration::days(40));
+    retitle(&idp, &bob, "Engineer").await;
+    let support = crate::webhook_pages::support_visitor(&db, &server).await;
+
+    let report =
+        support.json("/api/stale_users", &[("directory", &directory), ("days", "30"), ("tenant", "acme")]).await;
+
+    assert_eq!(user_names(&report), ["ada"], "{report}");
+    let records = db.store.tenant(tenant).audit_records(0, 1000).await.unwrap();
+    let viewed = records.iter().rev().find(|record| record.action == "support.viewed_directory").unwrap();
+    assert!(viewed.detail.contains("stale users"), "{}", viewed.detail);
+    let form = [("directory", directory.as_str()), ("id", &ada), ("version", "1"), ("days", "30")];
+    let refused = support.call("/api/deactivate_stale_user", &form).await;
+    assert!(refused.status().is_client_error(), "{}", refused.status());
+    assert!(is_active(&idp, &ada).await);
+    let elsewhere = [("directory", directory.as_str()), ("days", "30"), ("tenant", "globex")];
+    assert_eq!(support.call("/api/stale_users", &elsewhere).await.status(), 404);
 }
