@@ -452,15 +452,14 @@ async fn person_named(
     directory: DirectoryId,
     name: &str,
 ) -> Result<String, OwnerPolicyError> {
-    let scope = store.tenant(tenant);
-    let data = scope.directory_data(directory);
-    for id in scope.resource_ids_named(name, 50).await? {
-        let Some(user) = data.resource(store::ResourceKind::User, &id).await? else { continue };
-        let Some(doc) = user.doc.as_object() else { continue };
-        let user_name = doc.get("userName").and_then(serde_json::Value::as_str).unwrap_or_default();
-        if user_name.to_lowercase() != name.to_lowercase() {
-            continue;
-        }
+    let data = store.tenant(tenant).directory_data(directory);
+    let Some(id) = data.user_id_named(name).await? else {
+        return Err(OwnerPolicyError::FallbackNotFound(name.to_owned()));
+    };
+    if let Some(user) = data.resource(store::ResourceKind::User, &id).await?
+        && let Some(doc) = user.doc.as_object()
+    {
+        let user_name = doc.get("userName").and_then(serde_json::Value::as_str).unwrap_or(name);
         if doc.get("active").and_then(serde_json::Value::as_bool) == Some(false) {
             return Err(OwnerPolicyError::FallbackInactive(user_name.to_owned()));
         }

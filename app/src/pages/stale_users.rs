@@ -103,7 +103,7 @@ pub fn StaleUsers(directory: String, tenant: String) -> impl IntoView {
             <p class="mt-1 text-sm text-slate-600">
                 "Active users it has not created or changed for a number of days while it kept changing others. Someone removed from the app whose deprovisioning never arrived looks like this."
             </p>
-            <div class="mt-3">
+            <div class="mt-3 w-40">
                 <label for="stale-days" class="block text-sm font-medium text-slate-700">"Not updated for (days)"</label>
                 <input id="stale-days" type="number" min="1" max="3650" class=INPUT prop:value=move || days.get().to_string()
                     on:change=move |ev| {

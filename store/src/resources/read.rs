@@ -56,6 +56,20 @@ fn change_from_row(row: ChangeRow) -> Result<ChangeRecord, StoreError> {
 type ChangeRow = (i64, EventId, String, String, String, String, DateTime<Utc>, Json<Value>, Option<Json<Value>>);
 
 impl DirectoryData<'_> {
+    /// The id of the user whose userName is `name` (any case): userNames are unique per
+    /// directory ignoring case, so there is at most one.
+    pub async fn user_id_named(&self, name: &str) -> Result<Option<String>, StoreError> {
+        const QUERY: &str = "SELECT id FROM scim_resources \
+             WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = 'User' AND name_folded = $3";
+        let folded = name.to_lowercase();
+        Ok(as_tenant!(self, conn => sqlx::query_scalar(QUERY)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(&folded)
+            .fetch_optional(&mut *conn)
+            .await?))
+    }
+
     /// The resource of this kind with this id, if the directory has it.
     pub async fn resource(&self, kind: ResourceKind, id: &str) -> Result<Option<ResourceRecord>, StoreError> {
         if let Some(batch) = self.batch {
