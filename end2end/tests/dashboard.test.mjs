@@ -264,3 +264,48 @@ test('the admin chooses what happens to service accounts and agents whose owner 
     'the admin pages logged errors',
   );
 });
+
+test('the admin suspends a user while the identity provider cannot be reached, and lifts it', async () => {
+  operatorPage.errors = [];
+  const link = await setupLinkFor(operatorPage, 'soylent');
+  const admin = await acceptSetupLink(browser, link, 'it@soylent.example', false);
+  const { scimBase, token } = await directoryWithToken(admin);
+  const directory = scimBase.split('/').pop();
+  const created = await scim('POST', `${scimBase}/Users`, token, user('sol@soylent.example', 'Sol Roth'));
+  assert.equal(created.status, 201, created.body);
+  const id = JSON.parse(created.body).id;
+
+  await admin.goto(`${baseUrl}/admin/directories/${directory}/users/${id}`, { waitUntil: 'networkidle' });
+  await admin.waitForSelector('#suspend-user');
+  // Suspending asks why.
+  await admin.click('#suspend-user');
+  await admin.waitForSelector('#suspension-error >> text=Say why the user is suspended', { timeout: 10_000 });
+  await admin.fill('#suspension-reason', 'Okta is down; laptop reported stolen');
+  await admin.click('#suspend-user');
+  await admin.waitForSelector('#suspension-state >> text=Suspended since', { timeout: 10_000 });
+  assert.match(
+    await admin.textContent('#suspension-state'),
+    /by it@soylent\.example: Okta is down; laptop reported stolen/,
+  );
+  assert.match(await admin.textContent('#normalized'), /"state": "suspended"/);
+  await screenshot(admin, 'user-suspended');
+  await expectAccessible(admin, 'a suspended user');
+
+  // The identity provider reads what it wrote and writes on; the suspension holds.
+  const read = await scim('GET', `${scimBase}/Users/${id}`, token);
+  assert.equal(JSON.parse(read.body).active, true, read.body);
+  const patched = await scim('PATCH', `${scimBase}/Users/${id}`, token, {
+    schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: true }],
+  });
+  assert.equal(patched.status, 200, patched.body);
+  await admin.reload({ waitUntil: 'networkidle' });
+  await admin.waitForSelector('#suspension-state >> text=Suspended since');
+  assert.match(await admin.textContent('#normalized'), /"state": "suspended"/);
+
+  await admin.click('#lift-suspension');
+  await admin.waitForSelector('#suspend-user', { timeout: 10_000 });
+  assert.match(await admin.textContent('#normalized'), /"state": "active"/);
+  await expectAccessible(admin, 'a user whose suspension was lifted');
+  // The one refusal asked for above (no reason), and nothing else.
+  assert.deepEqual(admin.errors, [`422 ${baseUrl}/api/set_user_suspension`], 'the admin pages logged errors');
+});

@@ -106,6 +106,19 @@ pub struct MappedAttribute {
 pub enum UserState {
     Active,
     Inactive,
+    /// Suspended by the tenant's admin in the portal, whatever the identity provider says
+    /// (see [`Suspension`]).
+    Suspended,
+}
+
+/// A local suspension: the tenant's admin stopped the user in the vendor's product while
+/// the identity provider could not be reached. It overrides the state the identity
+/// provider's writes give until the admin lifts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspension {
+    /// RFC 3339, UTC, milliseconds.
+    pub suspended_at: String,
+    pub reason: String,
 }
 
 /// One of a user's email addresses.
@@ -140,6 +153,32 @@ pub struct NormalizedUser {
     /// order. Derived by the caller from the user's groups; empty from [`normalize_user`].
     #[serde(default)]
     pub roles: Vec<RoleRef>,
+    /// Set while the user is suspended (its `state` is then `suspended`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspension: Option<Suspension>,
+}
+
+impl NormalizedUser {
+    /// The user as the vendor's product sees it while `suspension` holds.
+    pub fn suspend(&mut self, suspension: Suspension) {
+        self.state = UserState::Suspended;
+        self.suspension = Some(suspension);
+    }
+}
+
+/// A change's view (`{"normalized": user, "previous_attributes": …}`) as the vendor's
+/// product sees it while the user is suspended: `state` is `suspended` and `suspension`
+/// says since when and why, whatever the identity provider wrote; neither counts among the
+/// previous attributes (the product's view of them did not change).
+pub fn suspended_view(view: &mut Value, suspension: &Suspension) {
+    if let Some(normalized) = view.get_mut("normalized").and_then(Value::as_object_mut) {
+        normalized.insert("state".to_owned(), Value::String("suspended".to_owned()));
+        normalized.insert("suspension".to_owned(), serde_json::to_value(suspension).unwrap_or(Value::Null));
+    }
+    if let Some(previous) = view.get_mut("previous_attributes").and_then(Value::as_object_mut) {
+        previous.remove("state");
+        previous.remove("suspension");
+    }
 }
 
 /// One of the vendor's roles, as WorkOS shows it: `{"slug": "admin"}`.
@@ -186,6 +225,7 @@ pub fn normalize_user(id: &str, doc: &Value, mapping: &[MappedAttribute]) -> Nor
         custom_attributes,
         role: None,
         roles: Vec::new(),
+        suspension: None,
     }
 }
 

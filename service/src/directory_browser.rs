@@ -124,6 +124,9 @@ pub struct ResourceDetail {
     pub name: String,
     /// A user's `active`; `None` for a group.
     pub active: Option<bool>,
+    /// A user's local suspension (see [`crate::suspensions`]), which the product sees
+    /// instead of `active`.
+    pub suspension: Option<store::SuspensionRecord>,
     /// The SCIM representation the directory serves (with a user's groups or a group's
     /// members), as the identity provider wrote it.
     pub stored: Value,
@@ -207,9 +210,14 @@ pub async fn resource_detail(
     let activities = crate::activity::describe_records(store, tenant, &records).await?;
     let history =
         records.iter().zip(activities).map(|(record, (_, activity))| (record.occurred_at, activity)).collect();
+    let suspension = match kind {
+        ResourceKind::User => crate::suspensions::suspension(store, tenant, directory, id).await?,
+        ResourceKind::Group => None,
+    };
     Ok(ResourceDetail {
         kind,
         id: id.to_owned(),
+        suspension,
         name: text(&stored, name_attribute),
         active: (kind == ResourceKind::User).then(|| stored.get("active").and_then(Value::as_bool).unwrap_or(true)),
         stored,

@@ -39,6 +39,7 @@ pub mod session;
 pub mod sso;
 pub mod stale_users;
 pub mod support;
+pub mod suspensions;
 pub mod tenants;
 pub mod webhooks;
 

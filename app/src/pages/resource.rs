@@ -1,14 +1,15 @@
 //! `/admin/directories/{id}/users/{user}` and `/admin/directories/{id}/groups/{group}`: one
 //! user or group as its admin looks into it: the attributes as the identity provider
 //! stored them, what the vendor's product reads (normalized with the tenant's mapping),
-//! its groups or members, and its history from the audit trail in words.
+//! its groups or members, and its history from the audit trail in words. The admin
+//! suspends a user here when the identity provider cannot be reached, and lifts it.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
-use crate::components::style::CARD;
+use crate::components::style::{CARD, DANGER_BUTTON, INPUT, SECONDARY_BUTTON};
 use crate::components::{AdminTopBar, Badge, ErrorBox, SignedIn, SignedInAdmin, Skeleton, TopBar};
 use crate::error::PortalError;
 
@@ -64,12 +65,24 @@ pub struct HistoryLine {
     pub by: String,
 }
 
+/// A user's suspension as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuspensionView {
+    /// `YYYY-MM-DD HH:MM` UTC.
+    pub since: String,
+    /// Who suspended it, in words.
+    pub by: String,
+    pub reason: String,
+}
+
 /// A user or group as its page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceView {
     pub name: String,
     /// A user's state; `None` for a group.
     pub active: Option<bool>,
+    /// A user's local suspension.
+    pub suspension: Option<SuspensionView>,
     /// Pretty-printed JSON.
     pub stored: String,
     /// Pretty-printed JSON.
@@ -100,9 +113,19 @@ pub async fn directory_resource(
     let detail =
         service::directory_browser::resource_detail(&reader.store, reader.tenant, reader.directory, kind, &id).await?;
     let pretty = |value: &serde_json::Value| serde_json::to_string_pretty(value).unwrap_or_default();
+    let suspension = match detail.suspension {
+        Some(suspension) => Some(SuspensionView {
+            since: crate::portal::date_time(Some(suspension.suspended_at)),
+            by: service::suspensions::suspended_by_in_words(&reader.store, reader.tenant, &suspension.suspended_by)
+                .await?,
+            reason: suspension.reason,
+        }),
+        None => None,
+    };
     Ok(ResourceView {
         name: detail.name,
         active: detail.active,
+        suspension,
         stored: pretty(&detail.stored),
         normalized: pretty(&detail.normalized),
         related_total: detail.related_total,
@@ -121,6 +144,34 @@ pub async fn directory_resource(
             })
             .collect(),
     })
+}
+
+/// Suspends one of the signed-in admin's users for `reason` (`lift` empty), or lifts its
+/// suspension (`lift` set).
+#[server(endpoint = "set_user_suspension")]
+pub async fn set_user_suspension(
+    directory: String,
+    id: String,
+    #[server(default)] reason: String,
+    #[server(default)] lift: String,
+) -> Result<(), PortalError> {
+    let admin = crate::portal::Admin::require().await?;
+    let directory = admin.directory(&directory).await?;
+    let now = admin.portal.effects.now();
+    let public_base = admin.portal.public_base().to_owned();
+    let reason = lift.is_empty().then_some(reason.as_str());
+    service::suspensions::set_suspension(
+        admin.store(),
+        admin.tenant(),
+        directory,
+        &id,
+        reason,
+        &admin.actor(),
+        &public_base,
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// `/admin/directories/{id}/users/{user}`
@@ -157,7 +208,13 @@ fn ResourcePageView(kind: &'static str) -> impl IntoView {
     let kind = move || kind.to_owned();
     let back = move || directory_pages(&tenant(), &directory());
     // Loaded in the browser, like the dashboard it is opened from: its history grows.
-    let resource = LocalResource::new(move || directory_resource(directory(), kind(), param("resource"), tenant()));
+    let suspend = ServerAction::<SetUserSuspension>::new();
+    let resource = LocalResource::new(move || {
+        // Read again after the admin suspends or lifts.
+        suspend.version().get();
+        directory_resource(directory(), kind(), param("resource"), tenant())
+    });
+    let refused = move || suspend.value().get().and_then(Result::err).map(|error| error.to_string());
     view! {
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <A href=back attr:class="text-sm font-medium text-accent-strong hover:text-accent-strong">
@@ -173,7 +230,51 @@ fn ResourcePageView(kind: &'static str) -> impl IntoView {
                             {resource.active.map(|active| view! {
                                 <Badge tone=if active { "good" } else { "neutral" } text=(if active { "Active" } else { "Deactivated" }).to_owned()/>
                             })}
+                            {resource.suspension.is_some().then(|| view! { <Badge tone="bad" text="Suspended".to_owned()/> })}
                         </div>
+                        {(kind() == "users").then(|| {
+                            let admin = tenant().is_empty();
+                            let directory = directory();
+                            let id = param("resource");
+                            view! {
+                                <section id="suspension" class=CARD aria-labelledby="suspension-heading">
+                                    <h2 id="suspension-heading" class="text-lg font-semibold">"Suspension"</h2>
+                                    {match resource.suspension.clone() {
+                                        Some(suspension) => view! {
+                                            <p id="suspension-state" role="status" class="mt-2 rounded-lg bg-red-50 p-3 text-sm text-red-800">
+                                                {format!("Suspended since {} by {}: {}. The product sees this user as suspended, whatever the identity provider sends, until the suspension is lifted.", suspension.since, suspension.by, suspension.reason)}
+                                            </p>
+                                            {admin.then(|| view! {
+                                                <ActionForm action=suspend attr:class="mt-3" attr:aria-describedby="suspension-error">
+                                                    <input type="hidden" name="directory" value=directory.clone()/>
+                                                    <input type="hidden" name="id" value=id.clone()/>
+                                                    <input type="hidden" name="lift" value="yes"/>
+                                                    <button id="lift-suspension" type="submit" class=SECONDARY_BUTTON>"Lift the suspension"</button>
+                                                </ActionForm>
+                                            })}
+                                        }.into_any(),
+                                        None if admin => view! {
+                                            <p class="mt-1 text-sm text-slate-600">
+                                                "When the identity provider cannot be reached, suspend the user here: the product stops them at once, the identity provider's later changes do not undo it, and what the identity provider reads stays as it wrote it."
+                                            </p>
+                                            <ActionForm action=suspend attr:class="mt-3 flex flex-wrap items-end gap-3" attr:aria-describedby="suspension-error">
+                                                <input type="hidden" name="directory" value=directory.clone()/>
+                                                <input type="hidden" name="id" value=id.clone()/>
+                                                <div class="min-w-[16rem] flex-1">
+                                                    <label for="suspension-reason" class="block text-sm font-medium text-slate-700">"Reason"</label>
+                                                    <input id="suspension-reason" name="reason" maxlength="500" class=INPUT/>
+                                                </div>
+                                                <button id="suspend-user" type="submit" class=DANGER_BUTTON>"Suspend"</button>
+                                            </ActionForm>
+                                        }.into_any(),
+                                        None => view! { <p id="suspension-state" class="mt-1 text-sm text-slate-600">"Not suspended."</p> }.into_any(),
+                                    }}
+                                    <div id="suspension-error" class="mt-2" aria-live="polite">
+                                        {move || refused().map(|message| view! { <ErrorBox message/> })}
+                                    </div>
+                                </section>
+                            }
+                        })}
                         <section class=CARD aria-labelledby="related-heading">
                             <h2 id="related-heading" class="text-lg font-semibold">{format!("{related_title} ({})", resource.related_total)}</h2>
                             {(resource.related_total > resource.related.len()).then(|| view! {

@@ -270,3 +270,14 @@ impl From<service::stale_users::StaleUsersError> for PortalError {
         }
     }
 }
+
+impl From<service::suspensions::SuspensionError> for PortalError {
+    fn from(error: service::suspensions::SuspensionError) -> Self {
+        use service::suspensions::SuspensionError;
+        match error {
+            SuspensionError::Service(_) => PortalError::unavailable(),
+            SuspensionError::NoSuchUser => PortalError::NotFound("No such user in this directory.".to_owned()),
+            refused => PortalError::invalid(&refused),
+        }
+    }
+}

@@ -45,6 +45,7 @@ mod setup_link_email;
 mod sso;
 mod stale_users;
 mod static_assets;
+mod suspensions;
 mod webhook_pages;
 mod webhooks;
 mod workos_api;

@@ -370,7 +370,14 @@ impl Readers {
                         (Some(endpoint), Some(shaping)) => {
                             let groups = shaping.groups_for_roles(endpoint, std::slice::from_ref(&record)).await?;
                             let of_user = groups.get(&record.id).into_iter().flatten();
-                            shaping.user(&record, of_user.map(|group| group.id.as_str()))
+                            let mut user = shaping.user(&record, of_user.map(|group| group.id.as_str()));
+                            let data = store.tenant(tenant).directory_data(directory);
+                            if let Some(suspension) =
+                                data.suspensions(std::slice::from_ref(&record.id)).await?.get(&record.id)
+                            {
+                                user.suspend(suspension.normalized());
+                            }
+                            user
                         }
                         _ => scim::normalized::normalize_user(&record.id, &record.doc, &[]),
                     };
@@ -455,6 +462,7 @@ fn placeholder_user(id: &str) -> NormalizedUser {
         custom_attributes: serde_json::Map::new(),
         role: None,
         roles: Vec::new(),
+        suspension: None,
     }
 }
 

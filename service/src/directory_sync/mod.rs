@@ -407,11 +407,15 @@ async fn users_of(
             }
         }
     }
+    let suspensions = store.tenant(scope.tenant).directory_data(scope.directory.id).suspensions(&ids).await?;
     Ok(records
         .iter()
         .map(|record| {
             let of_user = groups_by_user.get(&record.id).into_iter().flatten();
-            let normalized = shaping.user(record, of_user.map(|group| group.id.as_str()));
+            let mut normalized = shaping.user(record, of_user.map(|group| group.id.as_str()));
+            if let Some(suspension) = suspensions.get(&record.id) {
+                normalized.suspend(suspension.normalized());
+            }
             let mut user = DirectoryUser::of(scope.tenant, &scope.directory, record, normalized);
             if with_groups {
                 let of_user = groups_by_user.get(&record.id).into_iter().flatten();

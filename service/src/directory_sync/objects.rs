@@ -154,6 +154,10 @@ pub struct DirectoryUser {
     pub roles: Vec<RoleRef>,
     /// The user as stored, with the identity provider's attribute names.
     pub raw_attributes: Value,
+    /// Since when and why the tenant's admin suspended the user (`state` is then
+    /// `suspended`); absent otherwise. Not a WorkOS field: its SDK ignores it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspension: Option<scim::normalized::Suspension>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<DirectoryGroup>>,
     pub created_at: String,
@@ -193,6 +197,7 @@ impl DirectoryUser {
             last_name: normalized.last_name,
             name: display.or_else(|| (!joined.is_empty()).then_some(joined)),
             state: normalized.state,
+            suspension: normalized.suspension,
             username: normalized.username,
             emails: normalized.emails,
             job_title: normalized.job_title,

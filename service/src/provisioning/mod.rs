@@ -15,6 +15,7 @@ mod representation;
 mod republish;
 mod request;
 mod stale;
+mod suspension;
 pub use stale::StaleDeactivation;
 mod views;
 mod write_summary;
@@ -392,7 +393,7 @@ fn list_of(resources: Vec<Value>) -> Value {
 
 /// Times are kept to the millisecond, the precision `meta` shows, so that a client that
 /// filters with `meta.lastModified gt <what it saw>` does not see the same change again.
-fn truncate_to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn truncate_to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
     let nanos = at.timestamp_subsec_nanos();
     at - chrono::Duration::nanoseconds(i64::from(nanos % 1_000_000))
 }

@@ -27,7 +27,13 @@ impl Endpoint {
         let outcome = self
             .data()
             .republish_batch(limit, &context, |user| {
-                let normalized = shaping.user(user.record, user.groups.iter().map(String::as_str));
+                let mut normalized = shaping.user(user.record, user.groups.iter().map(String::as_str));
+                // A suspended user's published view carries its suspension, which holds
+                // until the admin lifts it (a write under this lock too).
+                let suspension = user.published.and_then(|published| published.get("suspension")).cloned();
+                if let Some(suspension) = suspension.and_then(|suspension| serde_json::from_value(suspension).ok()) {
+                    normalized.suspend(suspension);
+                }
                 let Ok(view) = serde_json::to_value(&normalized) else { return Republished::Unchanged };
                 let Some(published) = user.published else { return Republished::Baseline(view) };
                 // Read back through the type: views published before roles existed lack

@@ -28,12 +28,14 @@ pub(crate) mod brake;
 mod explain;
 mod read;
 mod republish;
+mod suspensions;
 pub(crate) mod transaction;
 pub(crate) mod write;
 
 pub(crate) use brake::BrakePopulation;
 pub use brake::{BRAKE_WINDOW_MINUTES, BrakeSettings, HeldBatch, HeldChange, HoldReason};
 pub use republish::{RepublishOutcome, Republished, UserToRepublish};
+pub use suspensions::{SuspensionOutcome, SuspensionRecord};
 pub(crate) use transaction::ScopedConnection;
 pub use transaction::WriteBatch;
 

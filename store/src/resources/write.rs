@@ -396,8 +396,26 @@ impl WriteTransaction<'_> {
         self.publish_change(context, kind, resource_id, payload, view).await
     }
 
-    /// Appends one change record to the change log (see [`Self::record_change`]).
+    /// Appends one change record to the change log (see [`Self::record_change`]), as the
+    /// product is to see it while the user is suspended (see `suspensions`).
     pub(super) async fn publish_change(
+        &mut self,
+        context: &WriteContext,
+        kind: ChangeKind,
+        resource_id: &str,
+        payload: &Value,
+        view: Option<&Value>,
+    ) -> Result<(), StoreError> {
+        let (kind, suspended_view) = self.as_published(kind, resource_id, view).await?;
+        self.append_published(context, kind, resource_id, payload, suspended_view.as_ref().or(view)).await
+    }
+
+    /// Appends a change record whose kind and view the caller made (a suspension's own).
+    pub(super) async fn publish_as_is(&mut self, context: &WriteContext, change: &Change) -> Result<(), StoreError> {
+        self.append_published(context, change.kind, &change.resource_id, &change.data, change.view.as_ref()).await
+    }
+
+    async fn append_published(
         &mut self,
         context: &WriteContext,
         kind: ChangeKind,
