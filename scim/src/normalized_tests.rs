@@ -237,3 +237,37 @@ fn a_normalized_user_serializes_with_the_directory_sync_field_names() {
     assert_eq!(json["custom_attributes"], json!({ "department": "R&D" }));
     assert_eq!(serde_json::from_value::<NormalizedUser>(json).unwrap(), user);
 }
+
+fn suspension() -> Suspension {
+    Suspension { suspended_at: "2026-12-06T01:00:00.000Z".into(), reason: "Okta is down".into() }
+}
+
+#[test]
+fn a_suspended_user_reads_suspended_whatever_its_document_says() {
+    for active in [true, false] {
+        let mut user = normalize_user("u", &json!({ "userName": "ada", "active": active }), &[]);
+        user.suspend(suspension());
+        let read = serde_json::to_value(&user).unwrap();
+        assert_eq!(read["state"], "suspended");
+        assert_eq!(read["suspension"], json!({ "suspended_at": "2026-12-06T01:00:00.000Z", "reason": "Okta is down" }));
+        assert_eq!(serde_json::from_value::<NormalizedUser>(read).unwrap(), user, "it reads back as it was");
+    }
+    let plain = serde_json::to_value(normalize_user("u", &json!({ "userName": "ada" }), &[])).unwrap();
+    assert!(plain.get("suspension").is_none(), "absent, not null, for a user who is not suspended");
+}
+
+#[test]
+fn a_suspended_view_hides_the_state_changes_underneath_and_keeps_the_others() {
+    let mut view = json!({
+        "normalized": { "username": "ada", "state": "inactive", "job_title": "Analyst" },
+        "previous_attributes": { "state": "active", "job_title": "Intern" },
+    });
+    suspended_view(&mut view, &suspension());
+    assert_eq!(view["normalized"]["state"], "suspended");
+    assert_eq!(view["normalized"]["suspension"]["reason"], "Okta is down");
+    assert_eq!(view["previous_attributes"], json!({ "job_title": "Intern" }));
+    // A view without previous attributes (a creation's) gets none.
+    let mut created = json!({ "normalized": { "state": "active" }, "previous_attributes": null });
+    suspended_view(&mut created, &suspension());
+    assert_eq!(created["previous_attributes"], Value::Null);
+}

@@ -15,13 +15,35 @@ use crate::{Backend, StoreError, TenantAction, TenantScope};
 /// Removes a user's row, answering the owner it named.
 pub(crate) const DELETE_ROW: &str =
     "DELETE FROM scim_nonhuman WHERE tenant_id = $1 AND directory_id = $2 AND resource_id = $3 RETURNING owner_id";
-pub(crate) const INSERT_ROW: &str = "INSERT INTO scim_nonhuman \
+const INSERT_ROW: &str = "INSERT INTO scim_nonhuman \
      (tenant_id, directory_id, resource_id, kind, owner_id, expires_at, active) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 /// Whether the directory offers the extension (migration 0043).
 pub(crate) const OFFERED: &str = "SELECT nonhuman_extension FROM directories WHERE tenant_id = $1 AND id = $2";
 /// The owner, if it is a user of the directory.
 pub(crate) const OWNER: &str = "SELECT id FROM scim_resources \
      WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = 'User' AND id = $3";
+
+/// Adds user `id`'s row to `scim_nonhuman`.
+pub(crate) async fn insert_row(
+    open: &mut crate::action::OpenTransaction<'_>,
+    tenant: crate::TenantId,
+    directory: DirectoryId,
+    id: &str,
+    row: &Row,
+) -> Result<(), StoreError> {
+    on_open!(open, tx => sqlx::query(INSERT_ROW)
+        .bind(tenant)
+        .bind(directory)
+        .bind(id)
+        .bind(row.kind.as_str())
+        .bind(row.owner.as_deref())
+        .bind(row.expires_at)
+        .bind(row.active)
+        .execute(&mut **tx)
+        .await
+        .map(drop))?;
+    Ok(())
+}
 
 /// What `scim_nonhuman` keeps of a user.
 pub(crate) struct Row {
@@ -437,17 +459,7 @@ impl TenantAction<'_> {
         let mut indexed = 0;
         for (id, doc) in candidates {
             let Some(row) = row_of(&doc.0) else { continue };
-            on_open!(&mut self.open, tx => sqlx::query(INSERT_ROW)
-                .bind(tenant)
-                .bind(directory)
-                .bind(&id)
-                .bind(row.kind.as_str())
-                .bind(row.owner.as_deref())
-                .bind(row.expires_at)
-                .bind(row.active)
-                .execute(&mut **tx)
-                .await
-                .map(drop))?;
+            insert_row(&mut self.open, tenant, directory, &id, &row).await?;
             indexed += 1;
         }
         Ok(indexed)

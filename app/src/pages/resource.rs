@@ -227,10 +227,17 @@ fn ResourcePageView(kind: &'static str) -> impl IntoView {
                     Ok(resource) => view! {
                         <div class="flex flex-wrap items-center gap-3">
                             <h1 id="resource-heading" class="break-all text-2xl font-bold tracking-tight">{resource.name}</h1>
-                            {resource.active.map(|active| view! {
-                                <Badge tone=if active { "good" } else { "neutral" } text=(if active { "Active" } else { "Deactivated" }).to_owned()/>
-                            })}
                             {resource.suspension.is_some().then(|| view! { <Badge tone="bad" text="Suspended".to_owned()/> })}
+                            {resource.active.map(|active| {
+                                // Suspended, the state is the identity provider's word only.
+                                let text = match (active, resource.suspension.is_some()) {
+                                    (true, false) => "Active",
+                                    (false, false) => "Deactivated",
+                                    (true, true) => "Active at the identity provider",
+                                    (false, true) => "Deactivated at the identity provider",
+                                };
+                                view! { <Badge tone=if active { "good" } else { "neutral" } text=text.to_owned()/> }
+                            })}
                         </div>
                         {(kind() == "users").then(|| {
                             let admin = tenant().is_empty();

@@ -47,7 +47,10 @@ async fn start(db: &TestDatabase) -> (Arc<ManualClock>, TestServer) {
 }
 
 /// acme's admin, its Okta directory's id, its tenant, and the identity provider's token.
-async fn acme<'a>(db: &TestDatabase, server: &'a TestServer) -> (Visitor<'a>, String, store::TenantId, Scim) {
+pub(crate) async fn acme<'a>(
+    db: &TestDatabase,
+    server: &'a TestServer,
+) -> (Visitor<'a>, String, store::TenantId, Scim) {
     let admin = admin_of(server, "acme", "it@acme.example").await;
     let directory = start_directory(&admin, "okta").await;
     let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap().id;

@@ -7,12 +7,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use service::directory_sync::{self, ids};
 use service::suspensions::{LIFTED, SUSPENDED};
+use store::backend_tests;
 use store::testing::TestDatabase;
-use store::{TenantSlug, backend_tests};
 
 use crate::TestServer;
-use crate::nonhuman::Scim;
-use crate::onboarding::{Visitor, admin_of, start_directory};
+use crate::onboarding::{Visitor, admin_of};
+use crate::stale_users::acme;
 
 backend_tests!(
     a_suspension_overrides_the_identity_provider_until_the_admin_lifts_it,
@@ -22,15 +22,6 @@ backend_tests!(
 
 fn user(user_name: &str) -> Value {
     json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name, "active": true})
-}
-
-/// acme's admin, its Okta directory's id, its tenant, and the identity provider's token.
-async fn acme<'a>(db: &TestDatabase, server: &'a TestServer) -> (Visitor<'a>, String, store::TenantId, Scim) {
-    let admin = admin_of(server, "acme", "it@acme.example").await;
-    let directory = start_directory(&admin, "okta").await;
-    let tenant = db.store.tenant_by_slug(&TenantSlug::parse("acme").unwrap()).await.unwrap().unwrap().id;
-    let idp = Scim::for_directory(db, server, tenant, directory.parse().unwrap()).await;
-    (admin, directory, tenant, idp)
 }
 
 async fn suspend(admin: &Visitor<'_>, directory: &str, id: &str, reason: &str) -> reqwest::Response {

@@ -523,18 +523,7 @@ impl WriteTransaction<'_> {
         if row.owner.as_deref() == Some(id) {
             return Err(StoreError::UnknownOwner(id.to_owned()));
         }
-        on_open!(&mut self.open, tx => sqlx::query(crate::nonhuman::INSERT_ROW)
-            .bind(self.tenant)
-            .bind(self.directory)
-            .bind(id)
-            .bind(row.kind.as_str())
-            .bind(row.owner.as_deref())
-            .bind(row.expires_at)
-            .bind(row.active)
-            .execute(&mut **tx)
-            .await
-            .map(drop))?;
-        Ok(())
+        crate::nonhuman::insert_row(&mut self.open, self.tenant, self.directory, id, &row).await
     }
 
     /// Sets the view the vendor's product last received of user `id`.
