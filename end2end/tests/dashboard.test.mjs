@@ -267,11 +267,11 @@ test('the admin chooses what happens to service accounts and agents whose owner 
 
 test('the admin suspends a user while the identity provider cannot be reached, and lifts it', async () => {
   operatorPage.errors = [];
-  const link = await setupLinkFor(operatorPage, 'soylent');
-  const admin = await acceptSetupLink(browser, link, 'it@soylent.example', false);
+  const link = await setupLinkFor(operatorPage, 'massive');
+  const admin = await acceptSetupLink(browser, link, 'it@massive.example', false);
   const { scimBase, token } = await directoryWithToken(admin);
   const directory = scimBase.split('/').pop();
-  const created = await scim('POST', `${scimBase}/Users`, token, user('sol@soylent.example', 'Sol Roth'));
+  const created = await scim('POST', `${scimBase}/Users`, token, user('sol@massive.example', 'Sol Roth'));
   assert.equal(created.status, 201, created.body);
   const id = JSON.parse(created.body).id;
 
@@ -285,7 +285,7 @@ test('the admin suspends a user while the identity provider cannot be reached, a
   await admin.waitForSelector('#suspension-state >> text=Suspended since', { timeout: 10_000 });
   assert.match(
     await admin.textContent('#suspension-state'),
-    /by it@soylent\.example: Okta is down; laptop reported stolen/,
+    /by it@massive\.example: Okta is down; laptop reported stolen/,
   );
   assert.match(await admin.textContent('#normalized'), /"state": "suspended"/);
   await screenshot(admin, 'user-suspended');
