@@ -215,10 +215,17 @@ fn server_part(url: &str) -> &str {
 
 /// Runs a test story, failing it (instead of hanging the run) if it takes over a minute.
 /// Stories run on a multi-threaded runtime, as the server does in production.
-#[allow(clippy::panic)] // test support: failing the test is the point
 pub async fn within_time_limit(story: impl std::future::Future<Output = ()>) {
-    if tokio::time::timeout(std::time::Duration::from_secs(60), story).await.is_err() {
-        panic!("the test did not finish within 60 s: something waits forever");
+    within_seconds(60, story).await;
+}
+
+/// The same with a limit of `seconds`, for the few stress stories whose own work (thousands
+/// of requests to a debug build) takes most of a minute on a loaded two-core machine: the
+/// limit catches a hang, it does not time the work.
+#[allow(clippy::panic)] // test support: failing the test is the point
+pub async fn within_seconds(seconds: u64, story: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(std::time::Duration::from_secs(seconds), story).await.is_err() {
+        panic!("the test did not finish within {seconds} s: something waits forever");
     }
 }
 
@@ -227,6 +234,25 @@ pub async fn within_time_limit(story: impl std::future::Future<Output = ()>) {
 /// `lifecycle_story::postgres`.
 #[macro_export]
 macro_rules! backend_tests {
+    // A stress story with a longer limit than the minute (see `within_seconds`).
+    (limit_seconds = $seconds:literal; $($story:ident),+ $(,)?) => {$(
+        mod $story {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = $crate::testing::TestDatabase::create($crate::Backend::Sqlite)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                $crate::testing::within_seconds($seconds, super::$story(db)).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let db = $crate::testing::TestDatabase::create($crate::Backend::Postgres)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                $crate::testing::within_seconds($seconds, super::$story(db)).await;
+            }
+        }
+    )+};
     ($($story:ident),+ $(,)?) => {$(
         mod $story {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
