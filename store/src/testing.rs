@@ -253,24 +253,10 @@ macro_rules! backend_tests {
             }
         }
     )+};
-    ($($story:ident),+ $(,)?) => {$(
-        mod $story {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = $crate::testing::TestDatabase::create($crate::Backend::Sqlite)
-                    .await
-                    .unwrap_or_else(|e| panic!("{e}"));
-                $crate::testing::within_time_limit(super::$story(db)).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let db = $crate::testing::TestDatabase::create($crate::Backend::Postgres)
-                    .await
-                    .unwrap_or_else(|e| panic!("{e}"));
-                $crate::testing::within_time_limit(super::$story(db)).await;
-            }
-        }
-    )+};
+    // Every other story: a hang limit of one minute (see `within_time_limit`).
+    ($($story:ident),+ $(,)?) => {
+        $crate::backend_tests!(limit_seconds = 60; $($story),+);
+    };
 }
 
 #[cfg(test)]
