@@ -140,6 +140,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tenants/:slug/directories/:id") view=staff_directory::StaffDirectoryPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants/:slug/directories/:id/users/:resource") view=resource::StaffUserPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants/:slug/directories/:id/groups/:resource") view=resource::StaffGroupPage ssr=SsrMode::Async/>
+                <Route path=path!("/tenants/:slug/directories/:id/agents/:resource") view=resource::StaffAgentPage ssr=SsrMode::Async/>
+                <Route path=path!("/tenants/:slug/directories/:id/agentic-applications/:resource") view=resource::StaffAgenticApplicationPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup/:secret") view=setup_link::SetupLinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/confirm-email/:secret") view=confirm_email::ConfirmEmailPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal-link-refused/:reason") view=portal_link::PortalLinkRefusedPage ssr=SsrMode::Async/>
@@ -154,6 +156,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/directories/:id/brake") view=brake::BrakePage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/users/:resource") view=resource::UserPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/groups/:resource") view=resource::GroupPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/directories/:id/agents/:resource") view=resource::AgentPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/directories/:id/agentic-applications/:resource") view=resource::AgenticApplicationPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/directories/:id/setup/:step") view=wizard::WizardPage ssr=SsrMode::Async/>
                 // Pages that fail on purpose in test builds only; elsewhere "Page not found".
                 <Route path=path!("/_probe/:kind") view=probe::ProbePage ssr=SsrMode::Async/>

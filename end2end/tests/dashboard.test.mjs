@@ -250,7 +250,7 @@ test('the admin chooses what happens to service accounts and agents whose owner 
   // The extension cannot be turned off while an agent uses it: the page says why.
   assert.match(await admin.textContent('#nonhuman-extension-state'), /offers the non-human identity extension/);
   await admin.click('#toggle-nonhuman-extension');
-  await admin.waitForSelector('#nonhuman-extension-outcome >> text=still has service accounts or agents (1)', {
+  await admin.waitForSelector('#nonhuman-extension-outcome >> text=still has service accounts, agents or agentic applications (1)', {
     timeout: 10_000,
   });
   assert.match(await admin.textContent('#nonhuman-extension-state'), /offers the non-human identity extension/);

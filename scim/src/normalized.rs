@@ -195,6 +195,39 @@ pub struct NormalizedGroup {
     pub name: String,
 }
 
+/// An agent's or agentic application's fields as the vendor's product reads them
+/// (draft-abbey-scim-agent-extension-00). The directory's attribute mapping and roles are
+/// a user's; they do not apply here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NormalizedAgent {
+    /// The identity provider's id: `externalId`, else the resource id.
+    pub idp_id: String,
+    /// The unique `name` (what the agent authenticates as).
+    pub name: String,
+    /// `displayName`, else `name`.
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `active`, absent counting as active, as for users.
+    pub state: UserState,
+}
+
+/// The normalized view of agent or agentic application `id`, stored as `doc`.
+pub fn normalize_agent(id: &str, doc: &Value) -> NormalizedAgent {
+    let name = text(key(doc, "name")).unwrap_or_default();
+    let active = key(doc, "active").and_then(Value::as_bool).unwrap_or(true);
+    NormalizedAgent {
+        idp_id: idp_id(id, doc),
+        display_name: text(key(doc, "displayName")).unwrap_or_else(|| name.clone()),
+        name,
+        agent_type: text(key(doc, "agentType")),
+        description: text(key(doc, "description")),
+        state: if active { UserState::Active } else { UserState::Inactive },
+    }
+}
+
 /// The normalized view of user `id`, stored as `doc`, under `mapping`.
 pub fn normalize_user(id: &str, doc: &Value, mapping: &[MappedAttribute]) -> NormalizedUser {
     let emails = emails_of(doc);

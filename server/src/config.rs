@@ -325,6 +325,16 @@ pub struct Config {
     #[arg(long, env = "WEBHOOK_DATABASE_SLOTS", value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub webhook_database_slots: Option<u32>,
 
+    /// Where the Google Workspace connector gets its access tokens (Google's own address;
+    /// tests point it at a stand-in).
+    #[arg(long, env = "GOOGLE_TOKEN_URL", default_value = "https://oauth2.googleapis.com/token", global = true)]
+    pub google_token_url: String,
+
+    /// The Admin SDK Directory API the connector reads (Google's own address; tests point it
+    /// at a stand-in).
+    #[arg(long, env = "GOOGLE_API_BASE", default_value = "https://admin.googleapis.com", global = true)]
+    pub google_api_base: String,
+
     /// Let outbound requests (webhook deliveries, tenants' OpenID Connect providers) reach
     /// private, loopback and link-local addresses too (on-premises receivers and
     /// providers, tests). Off by default: such targets are refused.
@@ -590,6 +600,17 @@ impl Config {
         Ok(store::SecretKeys::new(&current, &previous))
     }
 
+    /// Where the Google Workspace connector talks to Google.
+    pub fn google_options(&self) -> service::google::GoogleOptions {
+        service::google::GoogleOptions {
+            endpoints: service::google::GoogleEndpoints {
+                token_url: self.google_token_url.clone(),
+                api_base: self.google_api_base.trim_end_matches('/').to_owned(),
+            },
+            ..service::google::GoogleOptions::default()
+        }
+    }
+
     /// The public URL without a trailing slash, for building links.
     pub fn public_base(&self) -> &str {
         self.public_url.trim_end_matches('/')
@@ -646,6 +667,8 @@ impl std::fmt::Debug for Config {
             .field("database_max_connections", &self.database_max_connections)
             .field("credential_cache_seconds", &self.credential_cache_seconds)
             .field("webhooks_allow_internal_targets", &self.webhooks_allow_internal_targets)
+            .field("google_token_url", &self.google_token_url)
+            .field("google_api_base", &self.google_api_base)
             .field("webhook_database_slots", &self.webhook_database_slots)
             .field("bind", &self.bind)
             .field("public_url", &self.public_url)

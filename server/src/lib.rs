@@ -125,7 +125,15 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         effects.clone(),
         metrics,
     );
+    let google = spawn_google_connector(
+        store.clone(),
+        config.google_options(),
+        local_base(listener.local_addr()?),
+        app.effects(),
+        app.metrics(),
+    )?;
     serve_until(listener, app, shutdown_signal(), Duration::from_secs(config.shutdown_grace_seconds)).await?;
+    google.abort();
     sweeper.abort();
     deliverer.abort();
     expiry.abort();
@@ -302,6 +310,57 @@ pub fn spawn_alerts(
             }
         }
     })
+}
+
+/// This server's own address as its background clients reach it (the listening address,
+/// not the public one: no proxy in between).
+fn local_base(listening: std::net::SocketAddr) -> String {
+    let host = match listening.ip() {
+        ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(host, listening.port()))
+}
+
+/// Runs the Google Workspace connections that are due, checking every 10 seconds until the
+/// server stops (see `service::google::connections::run_due`; safe with several server
+/// processes: each connection is leased to one at a time).
+pub fn spawn_google_connector(
+    store: Store,
+    options: service::google::GoogleOptions,
+    local_base: String,
+    effects: service::Effects,
+    metrics: http::PortalMetrics,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let http = service::google::connections::http_client().context("making the Google connector's HTTP client")?;
+    // Tells this process's leases apart from another's.
+    let owner = format!("google-{}", effects.secret(8));
+    Ok(tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(10));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let runs = service::google::connections::run_due(
+                &store,
+                &options,
+                http.clone(),
+                &local_base,
+                &owner,
+                &effects,
+                service::google::connections::DUE_PER_ROUND,
+            )
+            .await;
+            metrics.job_run(http::BackgroundJob::GoogleConnector, runs.is_ok(), effects.now());
+            match runs {
+                Ok(runs) => {
+                    for run in runs {
+                        tracing::info!(directory = %run.directory, succeeded = run.succeeded, "ran a Google Workspace sync");
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot run the due Google Workspace syncs; retrying"),
+            }
+        }
+    }))
 }
 
 /// Demo mode: makes the demo tenant, tells the person starting the server how to sign in

@@ -323,11 +323,7 @@ fn addressed(path: &str) -> (Option<ResourceKind>, bool) {
     let mut segments = path.rsplit('/');
     let last = segments.next().unwrap_or("");
     let before = segments.next().unwrap_or("");
-    let kind = |segment: &str| match segment {
-        "Users" => Some(ResourceKind::User),
-        "Groups" => Some(ResourceKind::Group),
-        _ => None,
-    };
+    let kind = |segment: &str| ResourceKind::ALL.into_iter().find(|kind| kind.endpoint() == segment);
     match (kind(before), kind(last)) {
         (Some(kind), _) if last != ".search" => (Some(kind), true),
         (Some(kind), _) => (Some(kind), false),
@@ -363,6 +359,8 @@ fn kind_word(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::User => "user",
         ResourceKind::Group => "group",
+        ResourceKind::Agent => "agent",
+        ResourceKind::AgenticApplication => "agentic application",
     }
 }
 
@@ -381,16 +379,22 @@ fn written_name(change: &Value, names: &Names) -> String {
     }
 }
 
+/// What a written resource is, in words: "user", "group", "agent", "agentic application".
+fn written_kind(change: &Value) -> &'static str {
+    let resource_type = change["resourceType"].as_str().unwrap_or("");
+    ResourceKind::ALL.into_iter().find(|kind| kind.as_str() == resource_type).map_or("resource", kind_word)
+}
+
 /// One written resource in words.
 fn change_sentence(change: &Value, names: &Names) -> String {
-    let is_user = change["resourceType"] == "User";
-    let kind = if is_user { "user" } else { "group" };
+    let is_group = change["resourceType"] == "Group";
+    let kind = written_kind(change);
     let name = written_name(change, names);
     let attributes: Vec<&Value> = change["attributes"].as_array().map(|list| list.iter().collect()).unwrap_or_default();
     match change["write"].as_str().unwrap_or("") {
         "created" => {
             let members = added_members(change);
-            if is_user || members == 0 {
+            if !is_group || members == 0 {
                 format!("Created {kind} {name}")
             } else {
                 format!("Created group {name} with {}", count(members, "member"))
@@ -406,7 +410,7 @@ fn change_sentence(change: &Value, names: &Names) -> String {
                 .filter_map(|attribute| attribute["attribute"].as_str())
                 .collect();
             let renamed = attributes.iter().find(|attribute| {
-                !is_user && attribute["attribute"] == "displayName" && attribute["before"].is_string()
+                is_group && attribute["attribute"] == "displayName" && attribute["before"].is_string()
             });
             if let Some(renamed) = renamed {
                 parts.push(format!("Renamed group {} to {name}", renamed["before"].as_str().unwrap_or("")));
@@ -472,7 +476,7 @@ fn bulk_sentence(changes: &[Value]) -> String {
     let mut counts: Vec<((&str, &str), usize)> = Vec::new();
     for change in changes {
         let write = change["write"].as_str().unwrap_or("updated");
-        let kind = if change["resourceType"] == "User" { "user" } else { "group" };
+        let kind = written_kind(change);
         match counts.iter_mut().find(|(key, _)| *key == (write, kind)) {
             Some((_, n)) => *n += 1,
             None => counts.push(((write, kind), 1)),

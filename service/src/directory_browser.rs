@@ -115,6 +115,43 @@ pub async fn groups(
     }))
 }
 
+/// An agent or agentic application as a list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRow {
+    pub id: String,
+    pub name: String,
+    pub display_name: Option<String>,
+    /// An agent's `agentType` (applications have none).
+    pub agent_type: Option<String>,
+    pub active: bool,
+}
+
+/// The directory's agents or agentic applications (`kind`) whose `name` starts with
+/// `search`, in `name` order, `count` from position `start`; none where the directory does
+/// not serve them (its non-human identities are off).
+pub async fn agentic(
+    store: &Store,
+    tenant: TenantId,
+    directory: DirectoryId,
+    kind: ResourceKind,
+    search: &str,
+    start: i64,
+    count: i64,
+) -> Result<Page<AgentRow>, BrowseError> {
+    let endpoint = portal_endpoint(store, tenant, directory, String::new()).await?.ok_or(BrowseError::NotFound)?;
+    if !kind.is_agentic() || endpoint.require_offered(kind).is_err() {
+        return Ok(Page { total: 0, start: start.max(1), rows: Vec::new() });
+    }
+    let listed = list(store, tenant, directory, kind, search, start, count).await?;
+    Ok(listed.map(|agent| AgentRow {
+        id: text(&agent, "id"),
+        name: text(&agent, "name"),
+        display_name: Some(text(&agent, "displayName")).filter(|name| !name.is_empty()),
+        agent_type: Some(text(&agent, "agentType")).filter(|kind| !kind.is_empty()),
+        active: agent.get("active").and_then(Value::as_bool).unwrap_or(true),
+    }))
+}
+
 /// A user or group on a page of its own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceDetail {
@@ -174,6 +211,10 @@ pub async fn resource_detail(
         ResourceKind::Group => serde_json::to_value(
             directory_sync::group(store, &ids::group_id(directory, id), None).await.map_err(sync_error)?,
         ),
+        // Not in the WorkOS-compatible API: the view its change records carry.
+        ResourceKind::Agent | ResourceKind::AgenticApplication => {
+            serde_json::to_value(scim::normalized::normalize_agent(id, &stored))
+        }
     }
     .map_err(|error| ServiceError::Internal(error.to_string()))?;
     if let Some(fields) = normalized.as_object_mut() {
@@ -181,9 +222,12 @@ pub async fn resource_detail(
         fields.remove("raw_attributes");
         fields.remove("groups");
     }
-    let (name_attribute, related_attribute) = match kind {
-        ResourceKind::User => ("userName", "groups"),
-        ResourceKind::Group => ("displayName", "members"),
+    let name_attribute = kind.name_attribute();
+    let related_attribute = match kind {
+        ResourceKind::User => "groups",
+        ResourceKind::Group => "members",
+        // An agent's `groups` are read-only and kept empty: nothing relates to it yet.
+        ResourceKind::Agent | ResourceKind::AgenticApplication => "",
     };
     let mut related_ids: Vec<String> = stored
         .get(related_attribute)
@@ -212,14 +256,14 @@ pub async fn resource_detail(
         records.iter().zip(activities).map(|(record, (_, activity))| (record.occurred_at, activity)).collect();
     let suspension = match kind {
         ResourceKind::User => crate::suspensions::suspension(store, tenant, directory, id).await?,
-        ResourceKind::Group => None,
+        ResourceKind::Group | ResourceKind::Agent | ResourceKind::AgenticApplication => None,
     };
     Ok(ResourceDetail {
         kind,
         id: id.to_owned(),
         suspension,
         name: text(&stored, name_attribute),
-        active: (kind == ResourceKind::User).then(|| stored.get("active").and_then(Value::as_bool).unwrap_or(true)),
+        active: kind.has_active().then(|| stored.get("active").and_then(Value::as_bool).unwrap_or(true)),
         stored,
         normalized,
         related,
@@ -245,10 +289,7 @@ async fn list(
     start: i64,
     count: i64,
 ) -> Result<Page<Value>, BrowseError> {
-    let name_attribute = match kind {
-        ResourceKind::User => "userName",
-        ResourceKind::Group => "displayName",
-    };
+    let name_attribute = kind.name_attribute();
     let search = search.trim();
     if search.chars().count() > MAX_SEARCH {
         return Err(BrowseError::SearchTooLong);

@@ -22,6 +22,7 @@ pub mod directory_sync;
 pub mod effects;
 pub mod email_confirmation;
 pub mod events;
+pub mod google;
 pub mod idempotency;
 pub mod mail;
 pub mod nonhuman;

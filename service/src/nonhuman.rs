@@ -396,8 +396,8 @@ pub const EXTENSION_CHANGED: &str = "directory.nonhuman_extension_changed";
 #[derive(Debug, thiserror::Error)]
 pub enum NonhumanExtensionError {
     #[error(
-        "this directory still has service accounts or agents ({0}), whose expiry and owners would no longer be \
-         watched: the extension can be turned off once none is left"
+        "this directory still has service accounts, agents or agentic applications ({0}), which would no longer \
+         be watched or served: non-human identities can be turned off once none is left"
     )]
     InUse(i64),
     #[error("no such directory")]

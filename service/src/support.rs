@@ -341,11 +341,9 @@ async fn colliding_resource(
     path: &str,
     request: &Value,
 ) -> Result<Option<(store::ResourceKind, String, String)>, ServiceError> {
-    let (kind, attribute) = if path.contains("/Groups") {
-        (store::ResourceKind::Group, "displayName")
-    } else {
-        (store::ResourceKind::User, "userName")
-    };
+    let path = path.split('?').next().unwrap_or(path);
+    let kind = path.split('/').find_map(store::ResourceKind::from_endpoint).unwrap_or(store::ResourceKind::User);
+    let attribute = kind.name_attribute();
     let Some(name) = request[attribute].as_str() else { return Ok(None) };
     let Ok(Some(endpoint)) = crate::provisioning::portal_endpoint(store, tenant, directory, String::new()).await else {
         return Ok(None);

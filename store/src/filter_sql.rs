@@ -189,6 +189,27 @@ pub(crate) static GROUP_TARGET: FilterTarget = FilterTarget {
     looked_up: &[],
 };
 
+/// Agents and agentic applications: their `name` is the `name` column; nothing lives in
+/// a side table.
+pub(crate) static AGENTIC_TARGET: FilterTarget = FilterTarget {
+    columns: &[
+        COMMON_COLUMNS[0],
+        COMMON_COLUMNS[1],
+        COMMON_COLUMNS[2],
+        COMMON_COLUMNS[3],
+        COMMON_COLUMNS[4],
+        ColumnSpec {
+            name: "name",
+            path: "name",
+            expr: "r.name",
+            folded: Some("r.name_folded"),
+            kind: ColumnKind::Text,
+        },
+    ],
+    arrays: &[],
+    looked_up: &[],
+};
+
 impl FilterTarget {
     /// The columns, as the protocol core's planner needs them declared.
     pub(crate) fn indexed_columns(&self) -> IndexedColumns {
@@ -221,6 +242,7 @@ pub(crate) fn target(kind: ResourceKind) -> &'static FilterTarget {
     match kind {
         ResourceKind::User => &USER_TARGET,
         ResourceKind::Group => &GROUP_TARGET,
+        ResourceKind::Agent | ResourceKind::AgenticApplication => &AGENTIC_TARGET,
     }
 }
 

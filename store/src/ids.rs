@@ -53,6 +53,8 @@ pub type DeliveryId = Id<kind::Delivery>;
 pub type OperatorWebhookId = Id<kind::OperatorWebhook>;
 /// An alert of a tenant: one condition someone must act on, from opened to resolved.
 pub type AlertId = Id<kind::Alert>;
+/// One run of a directory's Google Workspace connector.
+pub type GoogleRunId = Id<kind::GoogleRun>;
 
 /// The markers that tell the kinds of [`Id`] apart; never values, only type parameters.
 mod kind {
@@ -103,6 +105,13 @@ mod kind {
     /// See [`AlertId`](super::AlertId).
     #[derive(Debug)]
     pub enum Alert {}
+    /// See [`GoogleRunId`](super::GoogleRunId).
+    #[derive(Debug)]
+    pub enum GoogleRun {}
+
+    impl IdKind for GoogleRun {
+        const NAME: &'static str = "GoogleRunId";
+    }
 
     impl IdKind for Alert {
         const NAME: &'static str = "AlertId";

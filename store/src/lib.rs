@@ -75,6 +75,7 @@ mod deleted_directories;
 mod deployment_events;
 mod error;
 mod filter_sql;
+mod google;
 mod idempotency;
 mod ids;
 mod nonhuman;
@@ -107,11 +108,12 @@ pub use deleted_directories::{DeletedDirectory, PURGE_CHUNK};
 pub use deployment_events::{FeedEntry, FeedPosition, FeedQuery};
 pub use error::StoreError;
 pub use filter_sql::indexed_columns;
+pub use google::{GoogleConnection, GoogleRun, GoogleSecrets, NewGoogleConnection};
 pub use idempotency::Reservation;
 pub use ids::{
-    AlertId, ApiKeyId, AuditId, DeliveryId, DirectoryId, EmailVerificationId, EventId, Id, IdentityProvider,
-    InvalidSlug, OperatorId, OperatorWebhookId, PortalLinkId, SetupLinkId, TenantAdminId, TenantId, TenantSlug,
-    TokenId, UnknownIdentityProvider, WebhookId,
+    AlertId, ApiKeyId, AuditId, DeliveryId, DirectoryId, EmailVerificationId, EventId, GoogleRunId, Id,
+    IdentityProvider, InvalidSlug, OperatorId, OperatorWebhookId, PortalLinkId, SetupLinkId, TenantAdminId, TenantId,
+    TenantSlug, TokenId, UnknownIdentityProvider, WebhookId,
 };
 pub use nonhuman::{ExpiredIdentity, NonHumanIdentity, NonhumanExtensionChange, OwnerPolicy, OwnerState};
 pub use operator_webhooks::{

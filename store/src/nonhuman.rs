@@ -413,7 +413,11 @@ impl TenantAction<'_> {
         const LOCK: &str = "UPDATE directories SET change_seq = change_seq \
              WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL";
         const CURRENT: &str = "SELECT nonhuman_extension FROM directories WHERE tenant_id = $1 AND id = $2";
-        const IDENTITIES: &str = "SELECT COUNT(*) FROM scim_nonhuman WHERE tenant_id = $1 AND directory_id = $2";
+        // The users carrying the extension, and the agents and applications that only a
+        // directory offering non-human identities serves (off, they could not be reached).
+        const IDENTITIES: &str = "SELECT (SELECT COUNT(*) FROM scim_nonhuman WHERE tenant_id = $1 AND directory_id = $2) \
+             + (SELECT COUNT(*) FROM scim_resources WHERE tenant_id = $1 AND directory_id = $2 \
+                AND resource_type IN ('Agent', 'AgenticApplication'))";
         const SET: &str = "UPDATE directories SET nonhuman_extension = $3 WHERE tenant_id = $1 AND id = $2";
         let tenant = self.tenant;
         let locked = on_open!(&mut self.open, tx =>

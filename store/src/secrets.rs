@@ -16,7 +16,7 @@ use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
 
-use crate::{OperatorWebhookId, Store, StoreError, TenantId, WebhookId};
+use crate::{DirectoryId, OperatorWebhookId, Store, StoreError, TenantId, WebhookId};
 
 const PREFIX: &str = "sealed:v1:";
 const NONCE_BYTES: usize = 24;
@@ -56,9 +56,26 @@ impl std::fmt::Debug for SecretKeys {
 /// Which row a secret belongs to: the associated data of its seal.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum SecretSlot {
-    TenantWebhook { tenant: TenantId, id: WebhookId },
-    OperatorWebhook { id: OperatorWebhookId },
-    OidcClient { tenant: TenantId },
+    TenantWebhook {
+        tenant: TenantId,
+        id: WebhookId,
+    },
+    OperatorWebhook {
+        id: OperatorWebhookId,
+    },
+    OidcClient {
+        tenant: TenantId,
+    },
+    /// A directory's Google service account key file (migration 0047).
+    GoogleKey {
+        tenant: TenantId,
+        directory: DirectoryId,
+    },
+    /// The directory token its Google connector writes with.
+    GoogleToken {
+        tenant: TenantId,
+        directory: DirectoryId,
+    },
 }
 
 impl SecretSlot {
@@ -67,6 +84,12 @@ impl SecretSlot {
             SecretSlot::TenantWebhook { tenant, id } => format!("webhook_endpoints.secret\n{tenant}\n{id}"),
             SecretSlot::OperatorWebhook { id } => format!("operator_webhooks.secret\n{id}"),
             SecretSlot::OidcClient { tenant } => format!("tenant_oidc_providers.client_secret\n{tenant}"),
+            SecretSlot::GoogleKey { tenant, directory } => {
+                format!("google_connections.key_file\n{tenant}\n{directory}")
+            }
+            SecretSlot::GoogleToken { tenant, directory } => {
+                format!("google_connections.token_secret\n{tenant}\n{directory}")
+            }
         }
     }
 }
@@ -154,6 +177,11 @@ impl Store {
                 .extend(tenants.into_iter().map(|(tenant, id, secret)| (SecretSlot::TenantWebhook { tenant, id }, secret)));
             let providers: Vec<(TenantId, String)> = sqlx::query_as("SELECT tenant_id, client_secret FROM tenant_oidc_providers").fetch_all(&mut *conn).await?;
             stored.extend(providers.into_iter().map(|(tenant, secret)| (SecretSlot::OidcClient { tenant }, secret)));
+            let google: Vec<(TenantId, DirectoryId, String, String)> = sqlx::query_as("SELECT tenant_id, directory_id, key_file, token_secret FROM google_connections").fetch_all(&mut *conn).await?;
+            for (tenant, directory, key_file, token_secret) in google {
+                stored.push((SecretSlot::GoogleKey { tenant, directory }, key_file));
+                stored.push((SecretSlot::GoogleToken { tenant, directory }, token_secret));
+            }
 
             let mut resealed = 0;
             for (slot, old) in stored.into_iter().filter(|(_, stored)| !keys.is_current(stored)) {
@@ -171,6 +199,14 @@ impl Store {
                     SecretSlot::OidcClient { tenant } => {
                         sqlx::query("UPDATE tenant_oidc_providers SET client_secret = $1 WHERE client_secret = $2 AND tenant_id = $3")
                             .bind(&new).bind(&old).bind(tenant).execute(&mut *conn).await
+                    }
+                    SecretSlot::GoogleKey { tenant, directory } => {
+                        sqlx::query("UPDATE google_connections SET key_file = $1 WHERE key_file = $2 AND tenant_id = $3 AND directory_id = $4")
+                            .bind(&new).bind(&old).bind(tenant).bind(directory).execute(&mut *conn).await
+                    }
+                    SecretSlot::GoogleToken { tenant, directory } => {
+                        sqlx::query("UPDATE google_connections SET token_secret = $1 WHERE token_secret = $2 AND tenant_id = $3 AND directory_id = $4")
+                            .bind(&new).bind(&old).bind(tenant).bind(directory).execute(&mut *conn).await
                     }
                 }
                 .map(drop)?;

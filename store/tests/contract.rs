@@ -671,7 +671,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
 
     assert_eq!(overview.backend, db.url.backend());
     assert_eq!(overview.schema_version, Store::latest_schema_version());
-    assert_eq!(Store::latest_schema_version(), 45);
+    assert_eq!(Store::latest_schema_version(), 47);
     assert_eq!(overview.tenant_count, 0);
 }
 

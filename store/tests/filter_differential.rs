@@ -578,11 +578,11 @@ async fn store_all(data: &DirectoryData<'_>, resources: &[Resource], memberships
         let external_id = resource.doc.get("externalId").and_then(Value::as_str).map(str::to_owned);
         let state = ResourceState { name: resource.name(), external_id, doc: resource.doc.clone() };
         let (kind, members) = match resource.kind {
-            ResourceKind::User => (ChangeKind::UserCreated, Vec::new()),
             ResourceKind::Group => (
                 ChangeKind::GroupCreated,
                 memberships.iter().filter(|(g, _)| *g == resource.id).map(|(_, m)| (*m).to_owned()).collect(),
             ),
+            other => (ChangeKind::created(other), Vec::new()),
         };
         let change = Change { kind, resource_id: resource.id.clone(), data: json!({}), view: None };
         data.create(resource.kind, &resource.id, &state, &members, &change, &context)
@@ -597,7 +597,7 @@ async fn store_all(data: &DirectoryData<'_>, resources: &[Resource], memberships
 }
 
 fn location(kind: ResourceKind, id: &str) -> String {
-    let endpoint = if kind == ResourceKind::User { "Users" } else { "Groups" };
+    let endpoint = kind.endpoint();
     format!("{BASE_URL}/{endpoint}/{id}")
 }
 
@@ -621,6 +621,8 @@ fn served(resource: &Resource, all: &[&Resource], memberships: &[(&str, &str)]) 
     let mut related: Vec<&str> = match resource.kind {
         ResourceKind::User => memberships.iter().filter(|(_, m)| *m == resource.id).map(|(g, _)| *g).collect(),
         ResourceKind::Group => memberships.iter().filter(|(g, _)| *g == resource.id).map(|(_, m)| *m).collect(),
+        // Agents are in no group and have no members.
+        ResourceKind::Agent | ResourceKind::AgenticApplication => Vec::new(),
     };
     related.sort_unstable();
     if !related.is_empty() {
@@ -645,6 +647,7 @@ fn served(resource: &Resource, all: &[&Resource], memberships: &[(&str, &str)]) 
                     })
                     .collect(),
             ),
+            ResourceKind::Agent | ResourceKind::AgenticApplication => ("", Vec::new()),
         };
         served.insert(key.into(), Value::Array(elements));
     }
@@ -1127,6 +1130,7 @@ async fn sql_and_the_evaluator_agree_on_every_filter(db: TestDatabase) {
         let (hand_written, generated) = match kind {
             ResourceKind::User => (USER_FILTERS, generate(&user_filter(&literals), generated_count())),
             ResourceKind::Group => (GROUP_FILTERS, generate(&group_filter(&literals), generated_count() / 4)),
+            ResourceKind::Agent | ResourceKind::AgenticApplication => continue,
         };
         let of_kind = |resources: &[&Resource]| -> Vec<(String, Value)> {
             let all: Vec<&Resource> = resources.to_vec();

@@ -194,7 +194,14 @@ pub async fn directory_resources(
         "groups" => {
             directory_browser::groups(store, tenant, id, &search, start, DASHBOARD_PAGE).await?.map(server::group_row)
         }
-        _ => return Err(PortalError::Invalid("Choose users or groups.".to_owned())),
+        "agents" | "agentic-applications" => {
+            let kind =
+                if kind == "agents" { service::ResourceKind::Agent } else { service::ResourceKind::AgenticApplication };
+            directory_browser::agentic(store, tenant, id, kind, &search, start, DASHBOARD_PAGE)
+                .await?
+                .map(server::agent_row)
+        }
+        _ => return Err(PortalError::Invalid("Choose users, groups, agents or agentic applications.".to_owned())),
     };
     Ok(ResourcePage { total: page.total, start: page.start, rows: page.rows })
 }
@@ -210,6 +217,15 @@ mod server {
             name: user.user_name,
             active: Some(user.active),
         }
+    }
+
+    pub(crate) fn agent_row(agent: service::directory_browser::AgentRow) -> ResourceRow {
+        let secondary = match (agent.display_name, agent.agent_type) {
+            (Some(display), Some(kind)) => format!("{display} ({kind})"),
+            (Some(text), None) | (None, Some(text)) => text,
+            (None, None) => String::new(),
+        };
+        ResourceRow { id: agent.id, name: agent.name, secondary, active: Some(agent.active) }
     }
 
     pub(crate) fn group_row(group: service::directory_browser::GroupRow) -> ResourceRow {
@@ -443,10 +459,13 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                     </dl>
                                     <div class="mt-4"><CopyField id="scim-base-url" label="SCIM base URL" value=summary.scim_base_url/></div>
                                 </section>
+                                <crate::pages::google::GoogleSyncPanel directory=directory() tenant=String::new()/>
                                 <ActivityPanel directory=directory() tenant=String::new() tick/>
                                 <ResourceTable directory=directory() tenant=String::new() kind="users" title="Users" tick/>
                                 <ResourceTable directory=directory() tenant=String::new() kind="groups" title="Groups" tick/>
                                 <IdentityTable directory=directory()/>
+                                <ResourceTable directory=directory() tenant=String::new() kind="agents" title="Agents" tick/>
+                                <ResourceTable directory=directory() tenant=String::new() kind="agentic-applications" title="Agentic applications" tick/>
                                 <crate::pages::stale_users::StaleUsers directory=directory() tenant=String::new()/>
                                 <crate::pages::alerts::SilenceSetting directory=directory()/>
                                 <section class=CARD aria-labelledby="delete-heading">
@@ -591,7 +610,11 @@ pub(crate) fn ResourceTable(
                 <h2 id=format!("{kind}-heading") class="text-lg font-semibold">{title}</h2>
                 <div class="w-64">
                     <label for=search_id.clone() class="sr-only">{format!("Search {}", title.to_lowercase())}</label>
-                    <input id=search_id type="search" placeholder=if kind == "users" { "User name starts with…" } else { "Group name starts with…" }
+                    <input id=search_id type="search" placeholder=match kind {
+                            "users" => "User name starts with…",
+                            "groups" => "Group name starts with…",
+                            _ => "Name starts with…",
+                        }
                         class=INPUT
                         on:input=move |event| {
                             search.set(event_target_value(&event));
@@ -611,9 +634,9 @@ pub(crate) fn ResourceTable(
                                 <div class="overflow-x-auto" tabindex="0"><table id=format!("{kind}-table") class="mt-4 w-full text-left text-sm">
                                     <thead class="border-b border-slate-200 text-slate-500">
                                         <tr>
-                                            <th scope="col" class="py-2 font-medium">{if kind == "users" { "User name" } else { "Group" }}</th>
-                                            <th scope="col" class="py-2 font-medium">{if kind == "users" { "Name or email" } else { "Members" }}</th>
-                                            {(kind == "users").then(|| view! { <th scope="col" class="py-2 font-medium">"Status"</th> })}
+                                            <th scope="col" class="py-2 font-medium">{match kind { "users" => "User name", "groups" => "Group", _ => "Name" }}</th>
+                                            <th scope="col" class="py-2 font-medium">{match kind { "users" => "Name or email", "groups" => "Members", _ => "Display name" }}</th>
+                                            {(kind != "groups").then(|| view! { <th scope="col" class="py-2 font-medium">"Status"</th> })}
                                         </tr>
                                     </thead>
                                     <tbody class="divide-y divide-slate-100">

@@ -17,6 +17,7 @@ pub mod brake;
 pub mod branding;
 pub mod confirm_email;
 pub mod dashboard;
+pub mod google;
 pub mod group_roles;
 pub mod not_found;
 pub mod oauth_clients;

@@ -13,11 +13,14 @@ use crate::components::style::{CARD, DANGER_BUTTON, INPUT, SECONDARY_BUTTON};
 use crate::components::{AdminTopBar, Badge, ErrorBox, SignedIn, SignedInAdmin, Skeleton, TopBar};
 use crate::error::PortalError;
 
-/// The path segment of a kind's pages: `users` or `groups`.
+/// The path segment of a kind's pages: `users`, `groups`, `agents` or
+/// `agentic-applications`.
 pub fn segment(kind: store_kind::Kind) -> &'static str {
     match kind {
         store_kind::Kind::User => "users",
         store_kind::Kind::Group => "groups",
+        store_kind::Kind::Agent => "agents",
+        store_kind::Kind::AgenticApplication => "agentic-applications",
     }
 }
 
@@ -38,11 +41,13 @@ pub fn resource_page(tenant: &str, directory: &str, kind: store_kind::Kind, id: 
 
 /// The resource kinds as this page names them (the store's type is server-only).
 pub mod store_kind {
-    /// A user or a group.
+    /// A user, a group, an agent or an agentic application.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum Kind {
         User,
         Group,
+        Agent,
+        AgenticApplication,
     }
 
     #[cfg(feature = "ssr")]
@@ -51,6 +56,8 @@ pub mod store_kind {
             match kind {
                 service::ResourceKind::User => Kind::User,
                 service::ResourceKind::Group => Kind::Group,
+                service::ResourceKind::Agent => Kind::Agent,
+                service::ResourceKind::AgenticApplication => Kind::AgenticApplication,
             }
         }
     }
@@ -103,11 +110,19 @@ pub async fn directory_resource(
     id: String,
     #[server(default)] tenant: String,
 ) -> Result<ResourceView, PortalError> {
-    let viewed = if kind == "groups" { "a group's page" } else { "a user's page" };
+    let viewed = match kind.as_str() {
+        "groups" => "a group's page",
+        "agents" => "an agent's page",
+        "agentic-applications" => "an agentic application's page",
+        _ => "a user's page",
+    };
     let reader = crate::portal::DirectoryReader::require(&tenant, &directory, viewed).await?;
+    // Agents and applications relate to nothing listed here (their related list is empty).
     let (kind, related_kind) = match kind.as_str() {
         "users" => (service::ResourceKind::User, store_kind::Kind::Group),
         "groups" => (service::ResourceKind::Group, store_kind::Kind::User),
+        "agents" => (service::ResourceKind::Agent, store_kind::Kind::Agent),
+        "agentic-applications" => (service::ResourceKind::AgenticApplication, store_kind::Kind::AgenticApplication),
         _ => return Err(PortalError::NotFound("There is no such page.".to_owned())),
     };
     let detail =
@@ -184,6 +199,31 @@ pub fn UserPage() -> impl IntoView {
 #[component]
 pub fn GroupPage() -> impl IntoView {
     view! { <SignedInAdmin page=|admin| view! { <AdminTopBar admin/><ResourcePageView kind="groups"/> }.into_any()/> }
+}
+
+/// `/admin/directories/{id}/agents/{agent}`
+#[component]
+pub fn AgentPage() -> impl IntoView {
+    view! { <SignedInAdmin page=|admin| view! { <AdminTopBar admin/><ResourcePageView kind="agents"/> }.into_any()/> }
+}
+
+/// `/admin/directories/{id}/agentic-applications/{application}`
+#[component]
+pub fn AgenticApplicationPage() -> impl IntoView {
+    view! { <SignedInAdmin page=|admin| view! { <AdminTopBar admin/><ResourcePageView kind="agentic-applications"/> }.into_any()/> }
+}
+
+/// `/tenants/{slug}/directories/{id}/agents/{agent}`: an agent as vendor staff see it.
+#[component]
+pub fn StaffAgentPage() -> impl IntoView {
+    view! { <SignedIn page=|operator| view! { <TopBar operator/><ResourcePageView kind="agents"/> }.into_any()/> }
+}
+
+/// `/tenants/{slug}/directories/{id}/agentic-applications/{application}`: an agentic
+/// application as vendor staff see it.
+#[component]
+pub fn StaffAgenticApplicationPage() -> impl IntoView {
+    view! { <SignedIn page=|operator| view! { <TopBar operator/><ResourcePageView kind="agentic-applications"/> }.into_any()/> }
 }
 
 /// `/tenants/{slug}/directories/{id}/users/{user}`: a user as vendor staff see it.
@@ -282,6 +322,7 @@ fn ResourcePageView(kind: &'static str) -> impl IntoView {
                                 </section>
                             }
                         })}
+                        {matches!(kind().as_str(), "users" | "groups").then(|| view! {
                         <section class=CARD aria-labelledby="related-heading">
                             <h2 id="related-heading" class="text-lg font-semibold">{format!("{related_title} ({})", resource.related_total)}</h2>
                             {(resource.related_total > resource.related.len()).then(|| view! {
@@ -299,6 +340,7 @@ fn ResourcePageView(kind: &'static str) -> impl IntoView {
                                 }.into_any()
                             }}
                         </section>
+                        })}
                         <section class=CARD aria-labelledby="history-heading">
                             <h2 id="history-heading" class="text-lg font-semibold">"History"</h2>
                             <ol id="history" class="mt-3 space-y-3 text-sm">

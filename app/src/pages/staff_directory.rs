@@ -30,11 +30,14 @@ fn StaffDirectoryView(operator: OperatorView) -> impl IntoView {
             <div>
                 <A href=format!("/tenants/{slug}") attr:class="text-sm font-medium text-accent-strong hover:text-accent-strong">"← Tenant"</A>
                 <h1 id="staff-directory-heading" class="mt-2 text-2xl font-bold tracking-tight">"Users, groups and activity"</h1>
-                <p class="mt-1 text-sm text-slate-600">"Read-only. Your reading is recorded in the tenant's audit trail."</p>
+                <p class="mt-1 text-sm text-slate-600">"Read-only, except asking a Google Workspace directory to sync. Your reading is recorded in the tenant's audit trail."</p>
             </div>
             <ActivityPanel directory=directory.clone() tenant=slug.clone() tick/>
+            <crate::pages::google::GoogleSyncPanel directory=directory.clone() tenant=slug.clone()/>
             <ResourceTable directory=directory.clone() tenant=slug.clone() kind="users" title="Users" tick/>
             <ResourceTable directory=directory.clone() tenant=slug.clone() kind="groups" title="Groups" tick/>
+            <ResourceTable directory=directory.clone() tenant=slug.clone() kind="agents" title="Agents" tick/>
+            <ResourceTable directory=directory.clone() tenant=slug.clone() kind="agentic-applications" title="Agentic applications" tick/>
             <StaleUsers directory tenant=slug/>
         </main>
     }

@@ -281,3 +281,14 @@ impl From<service::suspensions::SuspensionError> for PortalError {
         }
     }
 }
+
+impl From<service::google::connections::ConnectError> for PortalError {
+    fn from(error: service::google::connections::ConnectError) -> Self {
+        use service::google::connections::ConnectError;
+        match error {
+            ConnectError::Service(_) => PortalError::unavailable(),
+            ConnectError::NoSuchDirectory => PortalError::NotFound("No such directory.".to_owned()),
+            refused => PortalError::invalid(&refused),
+        }
+    }
+}

@@ -34,6 +34,8 @@ pub struct Portal {
     /// Sends the portal's mail (email confirmation links); `None` when no SMTP server is
     /// configured.
     pub mailer: Option<service::mail::Mailer>,
+    /// Where the Google Workspace connector talks to Google.
+    pub google: service::google::GoogleOptions,
 }
 
 impl Portal {

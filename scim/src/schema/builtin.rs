@@ -16,6 +16,10 @@ pub const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// The non-human identity extension URN (service accounts and agents; see [`nonhuman_user`]).
 pub const NONHUMAN_USER: &str = "urn:ietf:params:scim:schemas:extension:nonhuman:2.0:User";
+/// The Agent schema URN of draft-abbey-scim-agent-extension-00 (see [`agent`]).
+pub const AGENT: &str = "urn:ietf:params:scim:schemas:core:2.0:Agent";
+/// The AgenticApplication schema URN of the same draft (see [`agentic_application`]).
+pub const AGENTIC_APPLICATION: &str = "urn:ietf:params:scim:schemas:core:2.0:AgenticApplication";
 
 fn a(name: &str, ty: AttrType) -> AttributeDef {
     AttributeDef::new(name, ty)
@@ -170,6 +174,70 @@ pub fn nonhuman_user() -> SchemaDef {
     }
 }
 
+/// `value`, `$ref` and `display` of a read-only reference to other resources.
+fn read_only_references(name: &str, types: &[&str]) -> AttributeDef {
+    let ro = |d: AttributeDef| d.mutability_(ReadOnly);
+    ro(a(name, Complex).subs(vec![ro(s("value")), ro(a("$ref", Reference).refs(types)), ro(s("display"))]))
+}
+
+/// The Agent schema of draft-abbey-scim-agent-extension-00 §3: an AI agent with its own
+/// identifier, independent of where it runs. `name` is required and unique in the
+/// directory. What the service provider decides (the OIDC `subject`, `owners`, the
+/// `applications` it belongs to, `protocols`, `parent`, `groups`) is read-only: a client's
+/// values for them are ignored, as RFC 7643 §2.2 says of read-only attributes.
+pub fn agent() -> SchemaDef {
+    let ro = |d: AttributeDef| d.mutability_(ReadOnly);
+    SchemaDef {
+        id: AGENT.to_owned(),
+        name: "Agent".to_owned(),
+        description: "An AI agent".to_owned(),
+        attributes: vec![
+            s("name").required_().unique(Server),
+            s("displayName"),
+            s("agentType"),
+            a("active", Boolean),
+            s("description"),
+            ro(s("subject")),
+            ro(a("groups", Complex).multi().subs(vec![
+                ro(s("value")),
+                ro(a("$ref", Reference).refs(&["Group"])),
+                ro(s("display")),
+                ro(s("type").canonical(&["direct", "indirect"])),
+            ])),
+            multi_string("entitlements", &[]),
+            multi_string("roles", &[]),
+            a("x509Certificates", Complex).multi().subs(vec![
+                a("value", Binary),
+                s("display"),
+                s("type"),
+                a("primary", Boolean),
+            ]),
+            read_only_references("applications", &["AgenticApplication"]).multi(),
+            read_only_references("owners", &["User", "Group"]).multi(),
+            ro(a("protocols", Complex)
+                .multi()
+                .subs(vec![ro(s("type")), ro(a("specificationUrl", Reference).refs(&["external"]))])),
+            read_only_references("parent", &["Agent"]),
+        ],
+    }
+}
+
+/// The AgenticApplication schema of draft-abbey-scim-agent-extension-00 §4: software that
+/// hosts agents. `name` is required and unique in the directory.
+pub fn agentic_application() -> SchemaDef {
+    SchemaDef {
+        id: AGENTIC_APPLICATION.to_owned(),
+        name: "AgenticApplication".to_owned(),
+        description: "An application that hosts or gives access to agents".to_owned(),
+        attributes: vec![
+            s("name").required_().unique(Server),
+            s("displayName"),
+            s("description"),
+            a("active", Boolean),
+        ],
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -230,5 +298,19 @@ mod tests {
         assert_eq!(emails["multiValued"], true);
         assert_eq!(emails["subAttributes"][2]["canonicalValues"], serde_json::json!(["work", "home", "other"]));
         assert_eq!(emails["subAttributes"][3]["type"], "boolean");
+    }
+
+    #[test]
+    fn agent_and_application_names_are_required_and_server_unique() {
+        for schema in [agent(), agentic_application()] {
+            let name = schema.attribute("NAME");
+            assert_eq!(name.map(AttributeDef::required), Some(true), "{}", schema.id);
+            assert_eq!(name.map(AttributeDef::uniqueness), Some(Server), "{}", schema.id);
+            assert_eq!(schema.attribute("active").map(AttributeDef::ty), Some(Boolean));
+        }
+        let owners = agent().attribute("owners").cloned();
+        assert_eq!(owners.as_ref().map(AttributeDef::mutability), Some(Mutability::ReadOnly));
+        assert_eq!(owners.as_ref().map(AttributeDef::multi_valued), Some(true));
+        assert_eq!(agent().attribute("parent").map(AttributeDef::multi_valued), Some(false));
     }
 }

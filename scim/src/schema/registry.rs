@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::builtin::{self, ENTERPRISE_USER, GROUP, NONHUMAN_USER, USER};
+use super::builtin::{self, AGENT, AGENTIC_APPLICATION, ENTERPRISE_USER, GROUP, NONHUMAN_USER, USER};
 use super::{AttrType, AttributeDef, Mutability, Returned, SchemaDef, Uniqueness};
 use crate::error::ScimError;
 
@@ -66,11 +66,19 @@ impl Default for SchemaRegistry {
 }
 
 impl SchemaRegistry {
-    /// The registry with User (+ EnterpriseUser) and Group, as RFC 7643 defines them, and
-    /// User's optional non-human identity extension.
+    /// The registry with User (+ EnterpriseUser) and Group, as RFC 7643 defines them,
+    /// User's optional non-human identity extension, and the Agent and AgenticApplication
+    /// resource types of draft-abbey-scim-agent-extension-00.
     pub fn new() -> Self {
         Self {
-            schemas: vec![builtin::user(), builtin::group(), builtin::enterprise_user(), builtin::nonhuman_user()],
+            schemas: vec![
+                builtin::user(),
+                builtin::group(),
+                builtin::enterprise_user(),
+                builtin::nonhuman_user(),
+                builtin::agent(),
+                builtin::agentic_application(),
+            ],
             resource_types: vec![
                 ResourceTypeDef {
                     name: "User".to_owned(),
@@ -84,16 +92,32 @@ impl SchemaRegistry {
                     schema: GROUP.to_owned(),
                     extensions: Vec::new(),
                 },
+                ResourceTypeDef {
+                    name: "Agent".to_owned(),
+                    endpoint: "/Agents".to_owned(),
+                    schema: AGENT.to_owned(),
+                    extensions: Vec::new(),
+                },
+                ResourceTypeDef {
+                    name: "AgenticApplication".to_owned(),
+                    endpoint: "/AgenticApplications".to_owned(),
+                    schema: AGENTIC_APPLICATION.to_owned(),
+                    extensions: Vec::new(),
+                },
             ],
             common: builtin::common_attributes(),
         }
     }
 
-    /// The registry of a directory that does not offer the non-human identity extension:
-    /// RFC 7643's User (with EnterpriseUser) and Group only.
+    /// The registry of a directory that does not offer non-human identities (neither the
+    /// extension nor the agentic resource types): RFC 7643's User (with EnterpriseUser)
+    /// and Group only.
     pub fn without_nonhuman() -> Self {
         let mut registry = Self::new();
-        registry.schemas.retain(|schema| schema.id != NONHUMAN_USER);
+        registry.schemas.retain(|schema| ![NONHUMAN_USER, AGENT, AGENTIC_APPLICATION].contains(&schema.id.as_str()));
+        registry
+            .resource_types
+            .retain(|resource_type| ![AGENT, AGENTIC_APPLICATION].contains(&resource_type.schema.as_str()));
         for resource_type in &mut registry.resource_types {
             resource_type.extensions.retain(|(urn, _)| urn != NONHUMAN_USER);
         }
@@ -420,6 +444,23 @@ mod tests {
         assert!(reg.resolve_parts("User", Some(NONHUMAN_USER), "kind", None).is_none());
         let ids: Vec<&str> = reg.schemas().iter().map(SchemaDef::id).collect();
         assert_eq!(ids, [USER, GROUP, ENTERPRISE_USER]);
+        let names: Vec<&str> = reg.resource_types().iter().map(ResourceTypeDef::name).collect();
+        assert_eq!(names, ["User", "Group"]);
+    }
+
+    #[test]
+    fn agents_and_applications_are_resource_types_of_their_own() {
+        let reg = SchemaRegistry::new();
+        let agent = reg.resource_type("agent").map(|r| r.to_json("/v2/ResourceTypes/Agent")).unwrap_or_default();
+        assert_eq!(agent["endpoint"], "/Agents");
+        assert_eq!(agent["schema"], AGENT);
+        assert_eq!(agent["schemaExtensions"], serde_json::json!([]));
+        let app = reg.resource_type("AgenticApplication").map(ResourceTypeDef::endpoint);
+        assert_eq!(app, Some("/AgenticApplications"));
+        let name = reg.resolve_parts("Agent", None, "NAME", None);
+        assert_eq!(name.map(AttributeDef::required), Some(true));
+        // An agent has no userName; the User schema is not searched for it.
+        assert!(reg.resolve_parts("Agent", None, "userName", None).is_none());
     }
 
     #[test]

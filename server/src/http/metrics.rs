@@ -83,6 +83,8 @@ pub enum BackgroundJob {
     DirectoryPurge,
     /// The alert conditions (`ALERT_CHECK_SECONDS`).
     Alerts,
+    /// The Google Workspace connector's due runs (every 10 s).
+    GoogleConnector,
 }
 
 impl BackgroundJob {
@@ -94,6 +96,7 @@ impl BackgroundJob {
             BackgroundJob::Republisher => "republisher",
             BackgroundJob::DirectoryPurge => "directory_purge",
             BackgroundJob::Alerts => "alerts",
+            BackgroundJob::GoogleConnector => "google_connector",
         }
     }
 }

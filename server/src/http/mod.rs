@@ -70,6 +70,8 @@ pub struct AppState {
     pub effects: service::Effects,
     /// The mailer (`SMTP_URL`), shared with the alerts; `None` when none is configured.
     pub mailer: Option<service::mail::Mailer>,
+    /// Where the Google Workspace connector talks to Google (the wizard tests a connection).
+    pub google: service::google::GoogleOptions,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -147,6 +149,7 @@ impl App {
                 audit_keys: Arc::new(audit_keys),
                 effects,
                 mailer,
+                google: config.google_options(),
             },
             metrics_listen: config.metrics_listen,
         }
@@ -197,6 +200,7 @@ impl App {
             webhooks: state.webhooks.clone(),
             audit_keys: state.audit_keys.clone(),
             mailer: state.mailer.clone(),
+            google: state.google.clone(),
         };
         let provide_portal = move || provide_context(portal_context.clone());
 

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 mod actions;
 mod activity;
+mod agents;
 mod alerts;
 mod api_keys;
 mod audit_export;
@@ -26,6 +27,8 @@ mod branding;
 mod demo;
 mod directory_deletion;
 mod email_confirmation;
+mod google;
+mod google_stand_in;
 mod idp_sequences;
 mod metrics;
 mod nonhuman;

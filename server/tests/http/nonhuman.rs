@@ -42,13 +42,13 @@ pub(crate) struct Scim {
     base: String,
     token: String,
     client: reqwest::Client,
-    tenant: store::TenantId,
-    directory: store::DirectoryId,
+    pub(crate) tenant: store::TenantId,
+    pub(crate) directory: store::DirectoryId,
 }
 
 impl Scim {
     /// A new directory of tenant `slug` (made if missing) and a token for it.
-    async fn new(db: &TestDatabase, server: &TestServer, slug: &str) -> Self {
+    pub(crate) async fn new(db: &TestDatabase, server: &TestServer, slug: &str) -> Self {
         let request = TokenRequest { label: "test".into(), read_only: false, expires_at: None };
         let now = at("2026-11-25T09:00:00Z");
         let (tenant, directory, token) = crate::provisioned(db, slug, IdentityProvider::Okta, request, now).await;
@@ -85,6 +85,10 @@ impl Scim {
         .unwrap()
         .unwrap();
         Self::with_token(server, tenant, directory, token.secret)
+    }
+
+    pub(crate) fn token(&self) -> &str {
+        &self.token
     }
 
     pub(crate) async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
@@ -601,7 +605,9 @@ async fn a_directory_without_the_extension_offers_rfc_7643_only_and_has_no_ident
     // Off is refused while an identity is left, and allowed once it is gone.
     let refused = set_nonhuman_extension(&db.store, idp.tenant, idp.directory, false, &actor, now).await;
     assert!(matches!(refused, Err(NonhumanExtensionError::InUse(1))), "{refused:?}");
-    assert!(refused.unwrap_err().to_string().contains("still has service accounts or agents (1)"));
+    assert!(
+        refused.unwrap_err().to_string().contains("still has service accounts, agents or agentic applications (1)")
+    );
     assert_eq!(idp.get("/ResourceTypes/User").await["schemaExtensions"].as_array().unwrap().len(), 2);
     assert_eq!(idp.send(Method::DELETE, &format!("/Users/{id}"), None).await.0, StatusCode::NO_CONTENT);
     set_nonhuman_extension(&db.store, idp.tenant, idp.directory, false, &actor, now).await.unwrap();
@@ -638,7 +644,7 @@ async fn the_admin_chooses_the_extension_on_the_dashboard(db: TestDatabase) {
     let refused = setup.choose_extension("off").await;
 
     assert_eq!(refused.status(), 422);
-    assert!(refused.text().await.unwrap().contains("still has service accounts or agents (2)"));
+    assert!(refused.text().await.unwrap().contains("still has service accounts, agents or agentic applications (2)"));
     assert_eq!(setup.admin.json("/api/nonhuman_extension", &directory).await, json!(true));
     assert!(setup.records(&db, EXTENSION_CHANGED).await.is_empty(), "nothing refused is recorded");
     for id in [&setup.ci, &setup.agent] {

@@ -170,7 +170,7 @@ async fn discovery_endpoints_describe_the_service(db: TestDatabase) {
     assert_eq!(config.body["etag"]["supported"], true);
 
     let types = idp.get("/ResourceTypes").await;
-    assert_eq!(types.body["totalResults"], 2);
+    assert_eq!(types.body["totalResults"], 4, "users, groups, agents and agentic applications");
     let user_type = idp.get("/ResourceTypes/User").await;
     assert_eq!(user_type.body["endpoint"], "/Users");
     assert_eq!(user_type.body["schemaExtensions"][0]["schema"], ENTERPRISE);

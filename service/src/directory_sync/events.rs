@@ -314,6 +314,9 @@ impl Readers {
                 }
                 data
             }
+            // Directory Sync has no agents: `event_type` gave their changes no type above,
+            // and the deployment's own feed and webhooks carry them.
+            ChangeSubject::Resource(ResourceKind::Agent | ResourceKind::AgenticApplication) => return Ok(Vec::new()),
         };
         Ok(vec![(None, SyncEvent { object: "event", id: id.text(), event, data, created_at })])
     }

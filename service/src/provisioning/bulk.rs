@@ -153,10 +153,14 @@ impl Endpoint {
         let precondition = Precondition::from_if_match(operation.version.as_deref())?;
         let projection = Projection::default();
         let kind = operation.kind;
+        self.require_offered(kind)?;
         // A bulk response carries only each resource's location and version: the groups of
         // a user or the members of a group it creates or replaces are not read back.
-        let related = if kind == ResourceKind::User { "groups" } else { "members" };
-        let unread = Projection::parse(None, Some(related))?;
+        let unread = match kind {
+            ResourceKind::User => Projection::parse(None, Some("groups"))?,
+            ResourceKind::Group => Projection::parse(None, Some("members"))?,
+            ResourceKind::Agent | ResourceKind::AgenticApplication => Projection::default(),
+        };
         let need_id = || ScimError::InvalidValue("the path must name a resource: /Users/{id}".to_owned());
         match operation.method {
             Method::Post => {
@@ -231,11 +235,10 @@ fn parse(body: &Value) -> Result<(Vec<Operation>, Option<usize>), ScimError> {
             let path =
                 get_ci(operation, "path").and_then(Value::as_str).ok_or_else(|| at("\"path\" is missing".into()))?;
             let mut segments = path.trim_matches('/').splitn(2, '/');
-            let kind = match segments.next() {
-                Some(e) if e.eq_ignore_ascii_case("Users") => ResourceKind::User,
-                Some(e) if e.eq_ignore_ascii_case("Groups") => ResourceKind::Group,
-                _ => return Err(at(format!("unknown path {path:?}: expected /Users or /Groups"))),
-            };
+            // Whether the directory serves the kind is checked when the operation runs.
+            let kind = segments.next().and_then(ResourceKind::from_endpoint).ok_or_else(|| {
+                at(format!("unknown path {path:?}: expected /Users, /Groups, /Agents or /AgenticApplications"))
+            })?;
             let id = segments.next().filter(|id| !id.is_empty()).map(str::to_owned);
             if (method == Method::Post) == id.is_some() {
                 return Err(at(format!(

@@ -85,7 +85,8 @@ impl Endpoint {
         let start_index = query.start_index.unwrap_or(1).max(1);
         let mut skip = start_index - 1;
         let (mut total, mut resources, mut refused) = (0, Vec::new(), None);
-        for kind in [ResourceKind::User, ResourceKind::Group] {
+        let kinds: Vec<ResourceKind> = self.offered_kinds().collect();
+        for &kind in &kinds {
             let plan = match self.filter_plan(kind, query.filter.as_deref()) {
                 Ok(plan) => plan,
                 Err(error) => {
@@ -103,10 +104,8 @@ impl Endpoint {
         }
         if let Some(error) = refused.filter(|_| total == 0 && resources.is_empty()) {
             // No resource type could take the filter at all.
-            let both_refused = [ResourceKind::User, ResourceKind::Group]
-                .iter()
-                .all(|kind| self.filter_plan(*kind, query.filter.as_deref()).is_err());
-            if both_refused {
+            let all_refused = kinds.iter().all(|kind| self.filter_plan(*kind, query.filter.as_deref()).is_err());
+            if all_refused {
                 return Err(error.into());
             }
         }
@@ -139,13 +138,13 @@ impl Endpoint {
         let path = AttrPath::parse(sort_by.trim())
             .map_err(|e| ScimError::InvalidValue(format!("sortBy is not an attribute path: {e}")))?;
         let canonical = path.to_string().to_ascii_lowercase();
-        let name_attribute = if kind == ResourceKind::User { "username" } else { "displayname" };
+        let name_attribute = kind.name_attribute().to_ascii_lowercase();
         let column = match canonical.as_str() {
             "id" => Some(SortField::Id),
             "externalid" => Some(SortField::ExternalId),
             "meta.created" => Some(SortField::Created),
             "meta.lastmodified" => Some(SortField::LastModified),
-            other if other == name_attribute => Some(SortField::Name),
+            other if other == name_attribute.as_str() => Some(SortField::Name),
             _ => None,
         };
         if let Some(field) = column {

@@ -332,6 +332,23 @@ impl Endpoint {
         self.hide_self_test && id.starts_with(store::SELF_TEST_ID_PREFIX)
     }
 
+    /// The resource types this directory serves: users and groups always; agents and
+    /// agentic applications where it offers non-human identities.
+    pub fn offered_kinds(&self) -> impl Iterator<Item = ResourceKind> + '_ {
+        ResourceKind::ALL.into_iter().filter(|kind| self.registry().resource_type(kind.as_str()).is_some())
+    }
+
+    /// `404` for a resource type this directory does not serve (see [`Self::offered_kinds`]).
+    pub fn require_offered(&self, kind: ResourceKind) -> Result<(), ScimError> {
+        if self.registry().resource_type(kind.as_str()).is_some() {
+            return Ok(());
+        }
+        Err(ScimError::NotFound(format!(
+            "this directory does not serve /{}: its non-human identities setting is off",
+            kind.endpoint()
+        )))
+    }
+
     /// Writes need a token without the read-only scope.
     fn require_write(&self) -> Result<(), ScimError> {
         if self.caller.read_only {
@@ -375,10 +392,7 @@ pub fn service_provider_config() -> ServiceProviderConfig {
 
 /// The path segment of a resource type's endpoint.
 pub fn endpoint_name(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::User => "Users",
-        ResourceKind::Group => "Groups",
-    }
+    kind.endpoint()
 }
 
 fn list_of(resources: Vec<Value>) -> Value {

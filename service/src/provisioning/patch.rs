@@ -86,7 +86,7 @@ impl Endpoint {
         let mut request = PatchRequest::parse(&normalized.body, self.registry(), kind.as_str())?;
         let members: Vec<MemberDelta> = match kind {
             ResourceKind::Group => request.take_member_operations()?.into_iter().map(member_delta).collect(),
-            ResourceKind::User => Vec::new(),
+            ResourceKind::User | ResourceKind::Agent | ResourceKind::AgenticApplication => Vec::new(),
         };
         Ok((request, members))
     }

@@ -109,6 +109,8 @@ impl Endpoint {
                     resource.insert("members".to_owned(), Value::Array(members));
                 }
             }
+            // Nothing of theirs lives outside the document.
+            ResourceKind::Agent | ResourceKind::AgenticApplication => {}
         }
         resource.insert(
             "meta".to_owned(),

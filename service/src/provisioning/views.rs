@@ -3,7 +3,7 @@
 //! update the normalized fields it changed with their old values. Computed in the write,
 //! under the mapping in force then, and stored with the change record.
 
-use scim::normalized::{normalize_group, normalize_user, previous_attributes};
+use scim::normalized::{normalize_agent, normalize_group, normalize_user, previous_attributes};
 use serde_json::{Value, json};
 use store::ResourceKind;
 
@@ -60,6 +60,7 @@ pub(super) fn change_view(
             serde_json::to_value(user).ok()
         }
         ResourceKind::Group => serde_json::to_value(normalize_group(id, doc)).ok(),
+        ResourceKind::Agent | ResourceKind::AgenticApplication => serde_json::to_value(normalize_agent(id, doc)).ok(),
     };
     let (before, after) = (before.and_then(normalized), after.and_then(normalized));
     let previous = match (&before, &after) {

@@ -98,11 +98,7 @@ impl WriteSummary {
         // the resource is gone (a membership-only write has no document: its name is
         // looked up when the record is shown).
         let document = if after.is_object() { after } else { before };
-        let name_attribute = match kind {
-            ResourceKind::User => "userName",
-            ResourceKind::Group => "displayName",
-        };
-        if let Some(name) = document.get(name_attribute).and_then(Value::as_str) {
+        if let Some(name) = document.get(kind.name_attribute()).and_then(Value::as_str) {
             entry["name"] = json!(name);
         }
         if let (ResourceKind::User, Some(display)) = (kind, document.get("displayName").and_then(Value::as_str)) {

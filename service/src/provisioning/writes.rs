@@ -59,7 +59,7 @@ impl Endpoint {
         doc.remove("password");
         let members = match kind {
             ResourceKind::Group => doc.remove("members").map(|members| member_ids(&members)).transpose()?,
-            ResourceKind::User => None,
+            _ => None,
         };
         prepared_state(kind, doc).map(|state| Prepared { state, members })
     }
@@ -98,7 +98,7 @@ impl Endpoint {
             last_modified: context.at,
         };
         let change = Change {
-            kind: if kind == ResourceKind::User { ChangeKind::UserCreated } else { ChangeKind::GroupCreated },
+            kind: ChangeKind::created(kind),
             resource_id: record.id.clone(),
             data: self.event_state(&record),
             view: change_view(kind, &record.id, None, Some(&record.doc), shaping, &[]),
@@ -132,7 +132,7 @@ impl Endpoint {
                 let prepared = self.prepare(kind, body, Some(&object(&current.doc)))?;
                 let members = match kind {
                     ResourceKind::Group => vec![MemberDelta::Replace(prepared.members.unwrap_or_default())],
-                    ResourceKind::User => Vec::new(),
+                    _ => Vec::new(),
                 };
                 Ok((Some(prepared.state), members))
             })
@@ -167,7 +167,7 @@ impl Endpoint {
         let shaping = self.shaping().await?;
         let groups = self.role_groups(kind, id).await?;
         let change = Change {
-            kind: if kind == ResourceKind::User { ChangeKind::UserDeleted } else { ChangeKind::GroupDeleted },
+            kind: ChangeKind::deleted(kind),
             resource_id: id.to_owned(),
             data: json!({ "id": id }),
             view: change_view(kind, id, Some(&current.doc), None, shaping, &groups),
@@ -286,22 +286,13 @@ impl Endpoint {
 
 /// Which event a change of `before` into `after` is.
 pub(super) fn change_kind(before: &ResourceRecord, after: &ResourceRecord) -> ChangeKind {
-    match before.kind {
-        ResourceKind::Group => ChangeKind::GroupUpdated,
-        ResourceKind::User => {
-            let active = |r: &ResourceRecord| r.doc.get("active").and_then(Value::as_bool).unwrap_or(true);
-            match (active(before), active(after)) {
-                (true, false) => ChangeKind::UserDeactivated,
-                (false, true) => ChangeKind::UserReactivated,
-                _ => ChangeKind::UserUpdated,
-            }
-        }
-    }
+    let active = |r: &ResourceRecord| r.doc.get("active").and_then(Value::as_bool).unwrap_or(true);
+    ChangeKind::updated(before.kind, active(before), active(after))
 }
 
 /// The name and external id the store indexes, from a validated document.
 pub(super) fn prepared_state(kind: ResourceKind, doc: Map<String, Value>) -> Result<ResourceState, ScimError> {
-    let name_attribute = if kind == ResourceKind::User { "userName" } else { "displayName" };
+    let name_attribute = kind.name_attribute();
     let name = doc
         .get(name_attribute)
         .and_then(Value::as_str)

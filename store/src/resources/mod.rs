@@ -100,9 +100,42 @@ pub enum ChangeKind {
     GroupDeleted,
     GroupMemberAdded,
     GroupMemberRemoved,
+    AgentCreated,
+    AgentUpdated,
+    AgentDeactivated,
+    AgentReactivated,
+    AgentDeleted,
+    AgenticApplicationCreated,
+    AgenticApplicationUpdated,
+    AgenticApplicationDeactivated,
+    AgenticApplicationReactivated,
+    AgenticApplicationDeleted,
 }
 
 impl ChangeKind {
+    const ALL: [ChangeKind; 20] = [
+        ChangeKind::UserCreated,
+        ChangeKind::UserUpdated,
+        ChangeKind::UserDeactivated,
+        ChangeKind::UserReactivated,
+        ChangeKind::UserDeleted,
+        ChangeKind::GroupCreated,
+        ChangeKind::GroupUpdated,
+        ChangeKind::GroupDeleted,
+        ChangeKind::GroupMemberAdded,
+        ChangeKind::GroupMemberRemoved,
+        ChangeKind::AgentCreated,
+        ChangeKind::AgentUpdated,
+        ChangeKind::AgentDeactivated,
+        ChangeKind::AgentReactivated,
+        ChangeKind::AgentDeleted,
+        ChangeKind::AgenticApplicationCreated,
+        ChangeKind::AgenticApplicationUpdated,
+        ChangeKind::AgenticApplicationDeactivated,
+        ChangeKind::AgenticApplicationReactivated,
+        ChangeKind::AgenticApplicationDeleted,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ChangeKind::UserCreated => "user.created",
@@ -115,35 +148,81 @@ impl ChangeKind {
             ChangeKind::GroupDeleted => "group.deleted",
             ChangeKind::GroupMemberAdded => "group.member_added",
             ChangeKind::GroupMemberRemoved => "group.member_removed",
+            ChangeKind::AgentCreated => "agent.created",
+            ChangeKind::AgentUpdated => "agent.updated",
+            ChangeKind::AgentDeactivated => "agent.deactivated",
+            ChangeKind::AgentReactivated => "agent.reactivated",
+            ChangeKind::AgentDeleted => "agent.deleted",
+            ChangeKind::AgenticApplicationCreated => "agentic_application.created",
+            ChangeKind::AgenticApplicationUpdated => "agentic_application.updated",
+            ChangeKind::AgenticApplicationDeactivated => "agentic_application.deactivated",
+            ChangeKind::AgenticApplicationReactivated => "agentic_application.reactivated",
+            ChangeKind::AgenticApplicationDeleted => "agentic_application.deleted",
         }
     }
 
+    /// Every change kind's name, for the lists that validate subscriptions.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Self::ALL.into_iter().map(Self::as_str)
+    }
+
     pub(crate) fn parse(text: &str) -> Result<Self, crate::StoreError> {
-        [
-            ChangeKind::UserCreated,
-            ChangeKind::UserUpdated,
-            ChangeKind::UserDeactivated,
-            ChangeKind::UserReactivated,
-            ChangeKind::UserDeleted,
-            ChangeKind::GroupCreated,
-            ChangeKind::GroupUpdated,
-            ChangeKind::GroupDeleted,
-            ChangeKind::GroupMemberAdded,
-            ChangeKind::GroupMemberRemoved,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == text)
-        .ok_or_else(|| crate::StoreError::Corrupt(format!("unknown change kind {text}")))
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| crate::StoreError::Corrupt(format!("unknown change kind {text}")))
+    }
+
+    /// The creation of a `kind`.
+    pub fn created(kind: ResourceKind) -> Self {
+        match kind {
+            ResourceKind::User => ChangeKind::UserCreated,
+            ResourceKind::Group => ChangeKind::GroupCreated,
+            ResourceKind::Agent => ChangeKind::AgentCreated,
+            ResourceKind::AgenticApplication => ChangeKind::AgenticApplicationCreated,
+        }
+    }
+
+    /// The deletion of a `kind`.
+    pub fn deleted(kind: ResourceKind) -> Self {
+        match kind {
+            ResourceKind::User => ChangeKind::UserDeleted,
+            ResourceKind::Group => ChangeKind::GroupDeleted,
+            ResourceKind::Agent => ChangeKind::AgentDeleted,
+            ResourceKind::AgenticApplication => ChangeKind::AgenticApplicationDeleted,
+        }
+    }
+
+    /// An update of a `kind` whose `active` went from `was_active` to `is_active` (both
+    /// true for a kind without `active`): a deactivation, a reactivation or an update.
+    pub fn updated(kind: ResourceKind, was_active: bool, is_active: bool) -> Self {
+        use ChangeKind::*;
+        let (updated, deactivated, reactivated) = match kind {
+            ResourceKind::User => (UserUpdated, UserDeactivated, UserReactivated),
+            ResourceKind::Group => return GroupUpdated,
+            ResourceKind::Agent => (AgentUpdated, AgentDeactivated, AgentReactivated),
+            ResourceKind::AgenticApplication => {
+                (AgenticApplicationUpdated, AgenticApplicationDeactivated, AgenticApplicationReactivated)
+            }
+        };
+        match (was_active, is_active) {
+            (true, false) => deactivated,
+            (false, true) => reactivated,
+            _ => updated,
+        }
     }
 
     pub(crate) fn resource_kind(self) -> ResourceKind {
+        use ChangeKind::*;
         match self {
-            ChangeKind::UserCreated
-            | ChangeKind::UserUpdated
-            | ChangeKind::UserDeactivated
-            | ChangeKind::UserReactivated
-            | ChangeKind::UserDeleted => ResourceKind::User,
-            _ => ResourceKind::Group,
+            UserCreated | UserUpdated | UserDeactivated | UserReactivated | UserDeleted => ResourceKind::User,
+            GroupCreated | GroupUpdated | GroupDeleted | GroupMemberAdded | GroupMemberRemoved => ResourceKind::Group,
+            AgentCreated | AgentUpdated | AgentDeactivated | AgentReactivated | AgentDeleted => ResourceKind::Agent,
+            AgenticApplicationCreated
+            | AgenticApplicationUpdated
+            | AgenticApplicationDeactivated
+            | AgenticApplicationReactivated
+            | AgenticApplicationDeleted => ResourceKind::AgenticApplication,
         }
     }
 }

@@ -88,8 +88,8 @@ impl DirectoryData<'_> {
         }
         write.record_change(context, change.kind, &change.resource_id, &change.data, change.view.as_ref()).await?;
         if !members.is_empty() {
-            if kind == ResourceKind::User {
-                return Err(StoreError::Corrupt("users have no members".to_owned()));
+            if kind != ResourceKind::Group {
+                return Err(StoreError::Corrupt("only groups have members".to_owned()));
             }
             let added = write.add_members(id, members).await?;
             let data = json!({ "group": id, "members": added });
@@ -132,8 +132,8 @@ impl DirectoryData<'_> {
             Ok(None) => return Ok(Ok((current, MembershipOutcome::default()))),
             Err(error) => return Ok(Err(error)),
         };
-        if kind == ResourceKind::User && !computed.members.is_empty() {
-            return Err(StoreError::Corrupt("users have no members".to_owned()));
+        if kind != ResourceKind::Group && !computed.members.is_empty() {
+            return Err(StoreError::Corrupt("only groups have members".to_owned()));
         }
         write.plan_hold(kind, id, Intent::of_update(&computed.changes, &computed.members), context.at).await?;
         let update = Update {
@@ -168,8 +168,8 @@ impl DirectoryData<'_> {
         update: &Update<'_>,
         context: &WriteContext,
     ) -> Result<MembershipOutcome, StoreError> {
-        if kind == ResourceKind::User && !update.members.is_empty() {
-            return Err(StoreError::Corrupt("users have no members".to_owned()));
+        if kind != ResourceKind::Group && !update.members.is_empty() {
+            return Err(StoreError::Corrupt("only groups have members".to_owned()));
         }
         let mut turn = self.write_turn().await;
         let mut write = turn.begin().await?;
@@ -586,8 +586,10 @@ impl WriteTransaction<'_> {
         let mut added: Vec<String> = Vec::new();
         for chunk in wanted.chunks(CHUNK) {
             let select = format!(
+                // Agents and applications are not members (scim_members keeps users and
+                // groups): their ids are unknown members here.
                 "SELECT id, resource_type FROM scim_resources \
-                 WHERE tenant_id = $1 AND directory_id = $2 AND id IN ({})",
+                 WHERE tenant_id = $1 AND directory_id = $2 AND resource_type IN ('User', 'Group') AND id IN ({})",
                 placeholders(3, chunk.len())
             );
             let found: Vec<(String, String)> = on_open!(&mut self.open, tx => {
@@ -751,6 +753,8 @@ fn name_conflict(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::User => "a user with this userName already exists in the directory",
         ResourceKind::Group => "this group already exists",
+        ResourceKind::Agent => "an agent with this name already exists in the directory",
+        ResourceKind::AgenticApplication => "an agentic application with this name already exists in the directory",
     }
 }
 

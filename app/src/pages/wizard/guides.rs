@@ -30,9 +30,11 @@ pub fn source(idp: &str) -> Option<GuideSource> {
             "Microsoft's SCIM provisioning tutorial",
             None,
         ),
-        "google" => {
-            ("https://support.google.com/a/answer/7681608", "Google's help on automated user provisioning", None)
-        }
+        "google" => (
+            "https://developers.google.com/workspace/admin/directory/v1/guides/delegation",
+            "Google's guide to domain-wide delegation for the Directory API",
+            None,
+        ),
         "onelogin" => ("https://developers.onelogin.com/scim/create-app", "OneLogin's guide to SCIM apps", None),
         "jumpcloud" => (
             "https://jumpcloud.com/support/provision-and-manage-users-and-groups-in-apps-using-custom-scim-identity-management-integration",
@@ -61,7 +63,9 @@ pub fn source(idp: &str) -> Option<GuideSource> {
         ),
         _ => return None,
     };
-    Some(GuideSource { url, title, checked_on: "2026-12-05", assumed })
+    // The Google guide was rewritten for the pull connector a day after the others were checked.
+    let checked_on = if idp == "google" { "2026-12-06" } else { "2026-12-05" };
+    Some(GuideSource { url, title, checked_on, assumed })
 }
 
 /// The identity providers a directory can be connected to: (stored name, product name,
@@ -70,7 +74,7 @@ pub fn identity_providers() -> [(&'static str, &'static str, &'static str); 8] {
     [
         ("okta", "Okta", "A SCIM 2.0 app integration in the Okta Admin Console."),
         ("entra", "Microsoft Entra ID", "An enterprise application with automatic provisioning."),
-        ("google", "Google Workspace", "Pushes only to apps in Google's catalogue: read before choosing."),
+        ("google", "Google Workspace", "Read from Google's Directory API with a service account you authorise."),
         ("onelogin", "OneLogin", "A SCIM Provisioner with SAML 2.0 (SCIM v2 Enterprise) app."),
         ("jumpcloud", "JumpCloud", "Identity management (SCIM 2.0) of a custom SSO application."),
         ("ping", "PingFederate", "An outbound provisioning channel with the SCIM connector."),
@@ -121,18 +125,21 @@ pub fn instructions(idp: &str, step: &str) -> Vec<&'static str> {
             "Set Provisioning Status to On for continuous sync.",
         ],
         ("google", "endpoint") => &[
-            "Google Workspace provisions users only to the apps in its own catalogue that Google has integrated (its list of apps that support automated provisioning). A custom SAML app, which this portal would be, has no place for a SCIM address, so Google cannot push users to it.",
-            "If your people sign in to Google through another identity provider (Okta, Microsoft Entra ID, JumpCloud, OneLogin), connect that provider instead: choose it at the first step. It holds the same people and can push them.",
-            "If Google Workspace is your only directory, tell your vendor: reading users and groups from Google's Directory API is not offered by this portal yet.",
+            "Google Workspace cannot push users to a custom app: it provisions only to the apps in its own catalogue. This service reads your users and groups from Google's Directory API instead, with a service account you authorise to read them.",
+            "In the Google Cloud console, pick or create a project, enable the Admin SDK API, and create a service account (IAM & Admin → Service Accounts → Create service account). It needs no roles.",
+            "Open the service account, then Keys → Add key → Create new key → JSON, and paste the downloaded file into the form on this page.",
+            "In the Google Admin console, open Security → Access and data control → API controls → Manage Domain Wide Delegation → Add new. Client ID: the service account's (shown here once connected). OAuth scopes: https://www.googleapis.com/auth/admin.directory.user.readonly, https://www.googleapis.com/auth/admin.directory.group.readonly, https://www.googleapis.com/auth/admin.directory.group.member.readonly",
+            "Give the email of an admin of your Workspace who may read users and groups: the service account reads as that admin. Connecting checks all of this at once and says what is missing.",
         ],
         ("google", "token") => &[
-            "There is nothing to paste into Google: it sends no SCIM requests to a custom app (see the first step). A SCIM client of your own, such as a script reading Google's Directory API, may use the token above.",
+            "There is no token to paste into Google: this service writes what it reads from Google with a token of its own, listed on the tokens page as “Google Workspace connector”. Revoking that token stops the sync.",
+            "Each sync reads every user, group and membership first, then creates, updates and deactivates to match; nothing is deactivated after a read that did not finish. Syncs repeat on the schedule chosen, and “Sync now” starts one at once.",
         ],
         ("google", "mapping") => &[
-            "The sources below are the Directory API fields (primaryEmail, name.givenName…) a client reading Google's directory would fill each attribute from.",
+            "The sources below are the Directory API fields (primaryEmail, name.givenName…) the Google connector fills each attribute from.",
         ],
         ("google", "test") => &[
-            "Only a SCIM client of your own can send a test user here; Google itself sends none. Each request appears below as it arrives.",
+            "Each sync's requests appear below as the connector sends them: a sync with changes shows its creates, updates and deactivations. Start one with “Sync now” on the first-sync step or the dashboard.",
         ],
         ("onelogin", "endpoint") => &[
             "In OneLogin Administration, open Applications → Add App and choose SCIM Provisioner with SAML (SCIM v2 Enterprise).",
@@ -219,6 +226,7 @@ mod tests {
                 .all(|line| !line.contains("Set up auto-provisioning") && !line.contains("turn Auto-provisioning ON"))
         );
         assert!(guide[0].contains("cannot push users"), "{guide:?}");
+        assert!(guide.iter().any(|line| line.contains("admin.directory.group.member.readonly")), "{guide:?}");
         let (_, _, note) = identity_providers().into_iter().find(|(idp, ..)| *idp == "google").unwrap();
         assert!(!note.contains("custom SAML app"), "{note}");
     }

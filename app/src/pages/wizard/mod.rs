@@ -126,6 +126,9 @@ fn WizardView(admin: AdminView) -> impl IntoView {
 fn StepContent(step: String, state: WizardData, vendor: Option<VendorReturn>) -> impl IntoView {
     match step.as_str() {
         "provider" => view! { <ProviderStep state/> }.into_any(),
+        // Google Workspace pushes nothing to a custom app: its directory is read from Google.
+        "endpoint" if state.idp == "google" => view! { <GoogleConnectStep state/> }.into_any(),
+        "token" if state.idp == "google" => view! { <GoogleFirstSyncStep state/> }.into_any(),
         "endpoint" => view! { <EndpointStep state/> }.into_any(),
         "token" => view! { <TokenStep state/> }.into_any(),
         "mapping" => view! { <MappingStep state/> }.into_any(),
@@ -196,6 +199,42 @@ fn EndpointStep(state: WizardData) -> impl IntoView {
             <CopyField id="scim-base-url" label="SCIM base URL" value=state.scim_base_url.clone()/>
             <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="endpoint"/>
             <NextLink directory=state.directory next="token" label="Next: token"/>
+        </section>
+    }
+}
+
+/// Step 2 of a Google Workspace directory: connect the service account.
+#[component]
+fn GoogleConnectStep(state: WizardData) -> impl IntoView {
+    let connected = RwSignal::new(0_u32);
+    view! {
+        <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
+            <div>
+                <h1 id="step-heading" class="text-xl font-semibold">"Step 2: Connect Google Workspace"</h1>
+                <p class="mt-1 text-sm text-slate-600">
+                    "This service reads your users and groups from Google with a service account you authorise, and keeps this directory in step with them."
+                </p>
+            </div>
+            <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="endpoint"/>
+            <crate::pages::google::GoogleConnectForm directory=state.directory.clone() connected/>
+            <crate::pages::google::GoogleSyncPanel directory=state.directory.clone() tenant=String::new() changed=connected/>
+            <NextLink directory=state.directory next="token" label="Next: first sync"/>
+        </section>
+    }
+}
+
+/// Step 3 of a Google Workspace directory: the first sync, instead of a token to paste.
+#[component]
+fn GoogleFirstSyncStep(state: WizardData) -> impl IntoView {
+    view! {
+        <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
+            <div>
+                <h1 id="step-heading" class="text-xl font-semibold">"Step 3: First sync"</h1>
+                <p class="mt-1 text-sm text-slate-600">"What each sync read from Google and wrote to this directory."</p>
+            </div>
+            <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="token"/>
+            <crate::pages::google::GoogleSyncPanel directory=state.directory.clone() tenant=String::new()/>
+            <NextLink directory=state.directory next="mapping" label="Next: attributes"/>
         </section>
     }
 }

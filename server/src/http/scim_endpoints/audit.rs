@@ -203,7 +203,7 @@ fn resource_id(path: &str, response: &Response) -> Option<String> {
     let mut segments = path.trim_end_matches('/').rsplit('/');
     let last = segments.next()?;
     let before = segments.next()?;
-    if matches!(before, "Users" | "Groups") && !last.starts_with('.') {
+    if store::ResourceKind::ALL.iter().any(|kind| kind.endpoint() == before) && !last.starts_with('.') {
         return Some(last.to_owned());
     }
     let location = response.headers().get(header::LOCATION)?.to_str().ok()?;

@@ -16,15 +16,19 @@
 //! | GET             | `/ServiceProviderConfig`               | §4                        | [`discovery`]                   |
 //! | GET             | `/ResourceTypes`, `/ResourceTypes/{n}` | §4                        | [`discovery`]                   |
 //! | GET             | `/Schemas`, `/Schemas/{urn}`           | §4                        | [`discovery`]                   |
-//! | POST            | `/Users`, `/Groups`                    | §3.3 Creating Resources   | `create_user`, `create_group`   |
-//! | GET             | `/Users/{id}`, `/Groups/{id}`          | §3.4.1 Known Resource     | `get_user`, `get_group`         |
-//! | GET             | `/Users`, `/Groups`                    | §3.4.2 Query Resources    | `list_users`, `list_groups`     |
-//! | POST            | `/Users/.search`, `/Groups/.search`    | §3.4.3 Query by POST      | `search_users`, `search_groups` |
+//! | POST            | `/{type}`                              | §3.3 Creating Resources   | `resources::create`             |
+//! | GET             | `/{type}/{id}`                         | §3.4.1 Known Resource     | `resources::get`                |
+//! | GET             | `/{type}`                              | §3.4.2 Query Resources    | `resources::list`               |
+//! | POST            | `/{type}/.search`                      | §3.4.3 Query by POST      | `resources::search`             |
 //! | POST            | `/.search`                             | §3.4.3 Query by POST      | `search_all`                    |
-//! | PUT             | `/Users/{id}`, `/Groups/{id}`          | §3.5.1 Replacing with PUT | `replace_user`, `replace_group` |
-//! | PATCH           | `/Users/{id}`, `/Groups/{id}`          | §3.5.2 Modifying by PATCH | `patch_user`, `patch_group`     |
-//! | DELETE          | `/Users/{id}`, `/Groups/{id}`          | §3.6 Deleting Resources   | `delete_user`, `delete_group`   |
+//! | PUT             | `/{type}/{id}`                         | §3.5.1 Replacing with PUT | `resources::replace`            |
+//! | PATCH           | `/{type}/{id}`                         | §3.5.2 Modifying by PATCH | `resources::patch`              |
+//! | DELETE          | `/{type}/{id}`                         | §3.6 Deleting Resources   | `resources::delete`             |
 //! | POST            | `/Bulk`                                | §3.7 Bulk Operations      | `bulk`                          |
+//!
+//! `{type}` is `Users`, `Groups`, and (draft-abbey-scim-agent-extension-00, where the
+//! directory offers non-human identities) `Agents` and `AgenticApplications`.
+//!
 //! | any             | `/Me`                                  | §3.11 (not implemented)   | `me`                            |
 
 pub(crate) mod audit;
@@ -32,10 +36,9 @@ mod authenticate;
 mod discovery;
 pub(crate) mod error;
 mod extract;
-mod groups;
 mod rate_limit;
+mod resources;
 mod root;
-mod users;
 
 use std::collections::HashMap;
 
@@ -50,6 +53,7 @@ use service::provisioning::{Precondition, Versioned, Written};
 pub(crate) use rate_limit::{DirectoryRateLimits, TenantRateLimits};
 
 use self::error::ScimFailure;
+use self::resources::{AgenticApplications as Apps, Agents, Groups, Users};
 use super::AppState;
 
 /// The media type of SCIM bodies (RFC 7644 §3.1).
@@ -63,17 +67,41 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/ResourceTypes/{name}", get(discovery::resource_type))
         .route("/Schemas", get(discovery::schemas))
         .route("/Schemas/{id}", get(discovery::schema))
-        .route("/Users", get(users::list_users).post(users::create_user))
-        .route("/Users/.search", post(users::search_users))
+        .route("/Users", get(resources::list::<Users>).post(resources::create::<Users>))
+        .route("/Users/.search", post(resources::search::<Users>))
         .route(
             "/Users/{id}",
-            get(users::get_user).put(users::replace_user).patch(users::patch_user).delete(users::delete_user),
+            get(resources::get::<Users>)
+                .put(resources::replace::<Users>)
+                .patch(resources::patch::<Users>)
+                .delete(resources::delete::<Users>),
         )
-        .route("/Groups", get(groups::list_groups).post(groups::create_group))
-        .route("/Groups/.search", post(groups::search_groups))
+        .route("/Groups", get(resources::list::<Groups>).post(resources::create::<Groups>))
+        .route("/Groups/.search", post(resources::search::<Groups>))
         .route(
             "/Groups/{id}",
-            get(groups::get_group).put(groups::replace_group).patch(groups::patch_group).delete(groups::delete_group),
+            get(resources::get::<Groups>)
+                .put(resources::replace::<Groups>)
+                .patch(resources::patch::<Groups>)
+                .delete(resources::delete::<Groups>),
+        )
+        .route("/Agents", get(resources::list::<Agents>).post(resources::create::<Agents>))
+        .route("/Agents/.search", post(resources::search::<Agents>))
+        .route(
+            "/Agents/{id}",
+            get(resources::get::<Agents>)
+                .put(resources::replace::<Agents>)
+                .patch(resources::patch::<Agents>)
+                .delete(resources::delete::<Agents>),
+        )
+        .route("/AgenticApplications", get(resources::list::<Apps>).post(resources::create::<Apps>))
+        .route("/AgenticApplications/.search", post(resources::search::<Apps>))
+        .route(
+            "/AgenticApplications/{id}",
+            get(resources::get::<Apps>)
+                .put(resources::replace::<Apps>)
+                .patch(resources::patch::<Apps>)
+                .delete(resources::delete::<Apps>),
         )
         .route("/.search", post(root::search_all))
         .route("/Bulk", post(root::bulk))
