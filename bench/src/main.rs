@@ -76,6 +76,9 @@ struct Args {
     /// first 10% of each directory's deactivations, which is what it is for.
     #[arg(long, value_enum, default_value_t = offboarding::Brake::Watching)]
     offboarding_brake: offboarding::Brake,
+    /// The server's process id: its resident memory is reported per phase.
+    #[arg(long)]
+    server_pid: Option<u32>,
 }
 
 /// Latencies of one operation, and why the requests that failed did.
@@ -293,6 +296,7 @@ async fn main() -> anyhow::Result<()> {
     let mut targets = Vec::new();
     let writers = args.concurrency;
     let readers = args.read_concurrency;
+    let memory = args.server_pid.map(Memory::watch);
 
     // Create users one by one, as an identity provider's first sync does.
     let made: Arc<std::sync::Mutex<Vec<Made>>> = Arc::default();
@@ -319,6 +323,7 @@ async fn main() -> anyhow::Result<()> {
         bail!("no user could be created; is the server running at {}?", args.base_url);
     }
     let first_users = Arc::new(users.clone());
+    let after_creates = memory.as_ref().map(Memory::now_mib);
 
     let patch = {
         let (scim, made) = (scim.clone(), Arc::clone(&first_users));
@@ -392,6 +397,10 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let users = Arc::new(users);
+    let after_load = memory.as_ref().map(|memory| {
+        memory.reset_peak();
+        memory.now_mib()
+    });
     println!("Reads spread over {} users, {readers} in flight:", users.len());
 
     // Reads as an identity provider's probes, over the whole directory.
@@ -413,6 +422,25 @@ async fn main() -> anyhow::Result<()> {
         .await
     };
     report.push(list);
+    targets.push(cursor_pages(&scim, &users, args.requests / 8, readers, &mut report).await);
+    if let (Some(memory), Some(after_creates), Some(after_load)) = (&memory, after_creates, after_load) {
+        let peak = memory.peak_mib();
+        println!(
+            "Server memory (RSS): {after_creates} MiB after {} creates, {after_load} MiB with {} users, \
+             peak {peak} MiB during the reads",
+            first_users.len(),
+            users.len()
+        );
+        targets.push(Target::new(
+            format!("server memory (RSS) with {} users: the reads over all of them", users.len()),
+            format!(
+                "peak {peak} MiB during the reads; {after_load} MiB before them, {after_creates} MiB at {} users",
+                first_users.len()
+            ),
+            "flat: the reads add < 10%",
+            peak as f64 <= after_load as f64 * 1.1,
+        ));
+    }
 
     // The shares of the bare handler: a single pair of runs moves by ten points on a shared
     // two-core machine, so pairs run back to back and the median is the figure.
@@ -640,6 +668,85 @@ async fn read_pages(
         }
     }
     Ok((read, started.elapsed()))
+}
+
+/// RFC 9865 cursor pages of 100 users from the first page, the middle and the last
+/// hundredth of the directory (a cursor is the id a page ends after): keyset pages cost
+/// the same at any depth, where `startIndex` pages would read past every skipped user.
+async fn cursor_pages(
+    scim: &Scim,
+    users: &Arc<Vec<Made>>,
+    requests: usize,
+    concurrency: usize,
+    report: &mut Vec<Stats>,
+) -> Target {
+    let mut ids: Vec<&str> = users.iter().map(|made| made.id.as_str()).collect();
+    ids.sort_unstable();
+    let mut medians = Vec::new();
+    for (label, depth) in [("first page", None), ("50% deep", Some(0.5)), ("99% deep", Some(0.99))] {
+        let cursor = depth.map_or(String::new(), |depth: f64| {
+            ids[((ids.len() as f64 * depth) as usize).min(ids.len() - 1)].to_owned()
+        });
+        let scim = scim.clone();
+        let stats = measure(&format!("cursor page of 100, {label}"), requests, concurrency, move |_| {
+            let (scim, path) = (scim.clone(), format!("/Users?count=100&cursor={cursor}"));
+            async move {
+                expect(scim.send(reqwest::Method::GET, &path, None).await, 200, |body| {
+                    body["Resources"].as_array().is_some_and(|page| !page.is_empty())
+                })
+            }
+        })
+        .await;
+        medians.push(stats.percentile(0.5));
+        report.push(stats);
+    }
+    let (first, deep) = (medians[0].as_secs_f64() * 1000.0, medians[2].as_secs_f64() * 1000.0);
+    Target::new(
+        format!("cursor page of 100 at 99% depth vs the first page, p50 ({} users)", users.len()),
+        format!("{deep:.2} vs {first:.2} ms"),
+        "constant: within 1.5x",
+        deep <= first * 1.5,
+    )
+}
+
+/// The server's resident memory, sampled every 100 ms with its peak since the last reset.
+struct Memory {
+    pid: u32,
+    peak_kib: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Memory {
+    fn watch(pid: u32) -> Self {
+        let peak_kib = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let peak = Arc::clone(&peak_kib);
+        tokio::spawn(async move {
+            loop {
+                if let Some(kib) = resident_kib(pid) {
+                    peak.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+        Memory { pid, peak_kib }
+    }
+
+    fn now_mib(&self) -> u64 {
+        resident_kib(self.pid).unwrap_or(0) / 1024
+    }
+
+    fn peak_mib(&self) -> u64 {
+        self.peak_kib.load(std::sync::atomic::Ordering::Relaxed).max(resident_kib(self.pid).unwrap_or(0)) / 1024
+    }
+
+    fn reset_peak(&self) {
+        self.peak_kib.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn resident_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// `GET /Users/{id}` of users spread over the directory.

@@ -151,6 +151,13 @@ impl TestDatabase {
         Ok(on_pool!(&store.pool, pool => sqlx::query(sql).execute(pool).await?.rows_affected()))
     }
 
+    /// The options the SQLite library was compiled with (`PRAGMA compile_options`, without
+    /// the `SQLITE_` prefix); empty on PostgreSQL.
+    pub async fn sqlite_compile_options(&self) -> Result<Vec<String>, StoreError> {
+        let crate::Pool::Sqlite(pool) = &self.store.pool else { return Ok(Vec::new()) };
+        Ok(sqlx::query_scalar("PRAGMA compile_options").fetch_all(pool).await?)
+    }
+
     /// Refreshes the planner's statistics (both backends), as autovacuum or
     /// `optimize_on_close` would in a long-running deployment.
     pub async fn analyze(&self) -> Result<(), StoreError> {

@@ -76,6 +76,7 @@ fn one(root: &Path, server: &Path, bench: &Path, database_url: &str, load: &[Str
             &field("directory")?,
         ])
         .args(["--api-key", &api_key, "--api-base", &format!("http://{address}")])
+        .args(["--server-pid", &running.pid().to_string()])
         .args(load)
         .status()?;
     running.stop_gracefully(Duration::from_secs(20));

@@ -273,7 +273,7 @@ impl Readers {
         skip: usize,
     ) -> Result<Vec<(Option<usize>, SyncEvent)>, SyncError> {
         let FeedPosition { tenant, directory, seq, .. } = entry.at;
-        let Some(change) = self.change(store, tenant, directory, seq).await? else { return Ok(Vec::new()) };
+        let Some(mut change) = self.take_change(store, tenant, directory, seq).await? else { return Ok(Vec::new()) };
         let Some(event) = event_type(&change.kind) else { return Ok(Vec::new()) };
         let created_at = timestamp(change.occurred_at);
         let id = EventId { directory, seq, member: None };
@@ -281,14 +281,14 @@ impl Readers {
             return self.membership_events(store, tenant, directory, &change, event, skip).await;
         }
         let times = (change.occurred_at, change.occurred_at);
-        let view = change.view.clone().unwrap_or_default();
+        let mut view = change.view.take().unwrap_or_default();
         let data = match change.resource_type {
             // Written with the change as the events carry it (see `objects::event_directory`).
-            ChangeSubject::Directory => view["normalized"].clone(),
+            ChangeSubject::Directory => view["normalized"].take(),
             ChangeSubject::Resource(ResourceKind::User) => {
-                let normalized: NormalizedUser = serde_json::from_value(view["normalized"].clone())
+                let normalized: NormalizedUser = serde_json::from_value(view["normalized"].take())
                     .unwrap_or_else(|_| placeholder_user(&change.resource_id));
-                let raw = if change.kind == "user.deleted" { json!({}) } else { change.data.clone() };
+                let raw = if change.kind == "user.deleted" { json!({}) } else { std::mem::take(&mut change.data) };
                 let mut data = serde_json::to_value(DirectoryUser::from_parts(
                     tenant,
                     directory,
@@ -299,18 +299,18 @@ impl Readers {
                 ))
                 .unwrap_or_default();
                 if event == "dsync.user.updated" {
-                    data["previous_attributes"] = view["previous_attributes"].clone();
+                    data["previous_attributes"] = view["previous_attributes"].take();
                 }
                 data
             }
             ChangeSubject::Resource(ResourceKind::Group) => {
-                let normalized: NormalizedGroup = serde_json::from_value(view["normalized"].clone())
+                let normalized: NormalizedGroup = serde_json::from_value(view["normalized"].take())
                     .unwrap_or_else(|_| NormalizedGroup { idp_id: change.resource_id.clone(), name: String::new() });
-                let raw = if change.kind == "group.deleted" { json!({}) } else { change.data.clone() };
+                let raw = if change.kind == "group.deleted" { json!({}) } else { std::mem::take(&mut change.data) };
                 let group = DirectoryGroup::from_parts(tenant, directory, &change.resource_id, raw, normalized, times);
                 let mut data = serde_json::to_value(group).unwrap_or_default();
                 if event == "dsync.group.updated" {
-                    data["previous_attributes"] = view["previous_attributes"].clone();
+                    data["previous_attributes"] = view["previous_attributes"].take();
                 }
                 data
             }
@@ -433,21 +433,20 @@ impl Readers {
         Ok(())
     }
 
-    /// The change record (prefetched with the others of its page).
-    async fn change(
+    /// The change record, prefetched with the others of its page (each is turned into its
+    /// events once, so it is handed over rather than copied) or read now.
+    async fn take_change(
         &mut self,
         store: &Store,
         tenant: TenantId,
         directory: DirectoryId,
         seq: i64,
     ) -> Result<Option<ChangeRecord>, SyncError> {
-        if !self.changes.contains_key(&(directory, seq)) {
-            let records = store.tenant(tenant).directory_data(directory).changes_numbered(&[seq]).await?;
-            for record in records {
-                self.changes.insert((directory, record.seq), record);
-            }
+        if let Some(change) = self.changes.remove(&(directory, seq)) {
+            return Ok(Some(change));
         }
-        Ok(self.changes.get(&(directory, seq)).cloned())
+        let records = store.tenant(tenant).directory_data(directory).changes_numbered(&[seq]).await?;
+        Ok(records.into_iter().find(|record| record.seq == seq))
     }
 }
 

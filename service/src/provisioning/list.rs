@@ -13,6 +13,7 @@ use scim::sort::SortOrder;
 use serde_json::{Value, json};
 use store::{ListSpec, PageSpec, ResourceKind, SortField, SortKey};
 
+use super::representation::Related;
 use super::{DEFAULT_PAGE_SIZE, Endpoint, LIST_RESPONSE, ListQuery, MAX_PAGE_SIZE, ProvisioningError};
 
 /// Filters longer or deeper than this are refused (`invalidFilter`): far beyond what any
@@ -42,8 +43,15 @@ impl Endpoint {
             }
         };
         let spec = ListSpec { filter: plan.as_ref(), sort, page: page.clone(), hide_self_test: self.hide_self_test };
-        let listed = self.data().list(kind, &spec).await?;
-        let related = self.related(kind, &listed.records, &query.projection).await?;
+        let (listed, related) = if kind == ResourceKind::User && self.keeps(kind, "groups", &query.projection) {
+            // The page's users and their groups in one statement (the probes IdPs send).
+            let (listed, groups) = self.data().list_users_with_groups(&spec).await?;
+            (listed, Related { groups, ..Related::default() })
+        } else {
+            let listed = self.data().list(kind, &spec).await?;
+            let related = self.related(kind, &listed.records, &query.projection).await?;
+            (listed, related)
+        };
         let resources: Vec<Value> =
             listed.records.iter().map(|record| self.render(record, &related, &query.projection)).collect();
         let mut response = json!({

@@ -64,7 +64,7 @@ impl Endpoint {
     }
 
     /// Whether `attribute` survives the projection.
-    fn keeps(&self, kind: ResourceKind, attribute: &str, projection: &Projection) -> bool {
+    pub(super) fn keeps(&self, kind: ResourceKind, attribute: &str, projection: &Projection) -> bool {
         let probe: Map<String, Value> = [(attribute.to_owned(), json!([{"value": "x"}]))].into_iter().collect();
         project(self.registry(), kind.as_str(), &probe, projection.selection()).contains_key(attribute)
     }

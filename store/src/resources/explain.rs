@@ -1,7 +1,9 @@
 //! Test support: the query plans of the reads, for tests that the queries IdPs send are
 //! answered from an index.
 
-use super::read::{BY_ID_SQLITE, ListStatements, groups_of_sql, members_of_sql};
+use super::read::{
+    BY_ID_SQLITE, GROUPS_OF_ROW_POSTGRES, GROUPS_OF_ROW_SQLITE, ListStatements, groups_of_sql, members_of_sql,
+};
 use super::{DirectoryData, ListSpec, ResourceKind};
 use crate::StoreError;
 use crate::filter_sql::{self, SqlBind};
@@ -26,7 +28,9 @@ impl DirectoryData<'_> {
     /// bound and then the plan it settles on for a statement prepared and run five times),
     /// for tests that the probes IdPs send are answered from an index.
     pub async fn explain_list(&self, kind: ResourceKind, spec: &ListSpec<'_>) -> Result<Vec<String>, StoreError> {
-        let ListStatements { count_sql, filter_binds, page_sql, binds } = self.list_statements(kind, spec);
+        // Without the users' groups column: it is the subquery `explain_memberships` checks
+        // (the one `GET /Users/{id}` runs), and it does not change how the page is found.
+        let ListStatements { count_sql, filter_binds, page_sql, binds } = self.list_statements(kind, spec, false);
         let explain = match self.store.backend() {
             crate::Backend::Sqlite => "EXPLAIN QUERY PLAN",
             crate::Backend::Postgres => "EXPLAIN",
@@ -81,7 +85,8 @@ impl DirectoryData<'_> {
 
     /// The query plans of the membership reads: a user by id with its groups (SQLite only:
     /// on PostgreSQL that query runs inside a function whose plan `EXPLAIN` does not show),
-    /// the groups of a user and the members of a group; for tests that none of them reads
+    /// the groups of a user, the members of a group and the groups column of a listing's
+    /// users; for tests that none of them reads
     /// every membership of the directory.
     pub async fn explain_memberships(&self, user: &str, group: &str) -> Result<Vec<String>, StoreError> {
         let explain = match self.store.backend() {
@@ -92,6 +97,18 @@ impl DirectoryData<'_> {
         if self.store.backend() == crate::Backend::Sqlite {
             statements.push((BY_ID_SQLITE.replace("$5", "1"), user));
         }
+        // A listing's users with their groups (`list_users_with_groups`), narrowed to one.
+        let groups_column = match self.store.backend() {
+            crate::Backend::Sqlite => GROUPS_OF_ROW_SQLITE,
+            crate::Backend::Postgres => GROUPS_OF_ROW_POSTGRES,
+        };
+        statements.push((
+            format!(
+                "SELECT r.id, {groups_column} FROM scim_resources r \
+                 WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = $3 AND r.id = $4"
+            ),
+            user,
+        ));
         let mut plans = Vec::new();
         for (sql, id) in statements {
             let explained = format!("{explain} {sql}");

@@ -98,16 +98,7 @@ impl DirectoryData<'_> {
         else {
             return Ok(None);
         };
-        let mut groups: Vec<GroupRef> = groups
-            .as_ref()
-            .and_then(|Json(groups)| groups.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|pair| {
-                Some(GroupRef { id: pair.get(0)?.as_str()?.to_owned(), display: pair.get(1)?.as_str()?.to_owned() })
-            })
-            .collect();
-        groups.sort_by(|a, b| a.id.cmp(&b.id));
+        let groups = group_pairs(groups.as_ref());
         let record = record_from_row(ResourceKind::User, (id, doc, version, created_at, last_modified));
         Ok(Some((record, groups)))
     }
@@ -138,13 +129,32 @@ impl DirectoryData<'_> {
     /// and the count statement runs only when it cannot (on the same connection, after
     /// the page, as it ran before it until now: neither order made the two one snapshot).
     pub async fn list(&self, kind: ResourceKind, spec: &ListSpec<'_>) -> Result<ListPage, StoreError> {
-        let ListStatements { count_sql, filter_binds, page_sql, binds } = self.list_statements(kind, spec);
-        let (total, rows): (i64, Vec<ResourceRow>) = as_tenant!(self, conn => {
+        Ok(self.list_rows(kind, spec, false).await?.0)
+    }
+
+    /// [`list`](Self::list) of users, with the groups each user of the page belongs to
+    /// (ordered by group id) read by the page's own statement: a probe such as
+    /// `userName eq` is one round trip, as `GET /Users/{id}` is, instead of two.
+    pub async fn list_users_with_groups(
+        &self,
+        spec: &ListSpec<'_>,
+    ) -> Result<(ListPage, HashMap<String, Vec<GroupRef>>), StoreError> {
+        self.list_rows(ResourceKind::User, spec, true).await
+    }
+
+    async fn list_rows(
+        &self,
+        kind: ResourceKind,
+        spec: &ListSpec<'_>,
+        with_groups: bool,
+    ) -> Result<(ListPage, HashMap<String, Vec<GroupRef>>), StoreError> {
+        let ListStatements { count_sql, filter_binds, page_sql, binds } = self.list_statements(kind, spec, with_groups);
+        let (total, rows): (i64, Vec<ByIdRow>) = as_tenant!(self, conn => {
             let mut query = sqlx::query_as(&page_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
             for bind in &binds {
                 query = filter_sql::bind_query_as(query, bind);
             }
-            let rows: Vec<ResourceRow> = query.fetch_all(&mut *conn).await?;
+            let rows: Vec<ByIdRow> = query.fetch_all(&mut *conn).await?;
             let total = match total_from_page(&spec.page, rows.len()) {
                 Some(total) => total,
                 None => {
@@ -159,12 +169,20 @@ impl DirectoryData<'_> {
             };
             (total, rows)
         });
-        Ok(ListPage { total, records: rows.into_iter().map(|row| record_from_row(kind, row)).collect() })
+        let mut groups = HashMap::new();
+        let mut records = Vec::with_capacity(rows.len());
+        for (id, doc, version, created_at, last_modified, of_user) in rows {
+            if with_groups {
+                groups.insert(id.clone(), group_pairs(of_user.as_ref()));
+            }
+            records.push(record_from_row(kind, (id, doc, version, created_at, last_modified)));
+        }
+        Ok((ListPage { total, records }, groups))
     }
 
     /// The count and page statements of a listing, with their parameters after the first
     /// three ($1 tenant, $2 directory, $3 resource type).
-    pub(super) fn list_statements(&self, kind: ResourceKind, spec: &ListSpec<'_>) -> ListStatements {
+    pub(super) fn list_statements(&self, kind: ResourceKind, spec: &ListSpec<'_>, with_groups: bool) -> ListStatements {
         let backend = self.store.backend();
         let dialect = filter_sql::Dialect::from(backend);
         let target = filter_sql::target(kind);
@@ -208,8 +226,14 @@ impl DirectoryData<'_> {
                 (order, format!("LIMIT ${next} OFFSET ${}", next + 1))
             }
         };
+        let groups = match (with_groups, backend) {
+            (false, crate::Backend::Sqlite) => "NULL",
+            (false, crate::Backend::Postgres) => "NULL::jsonb",
+            (true, crate::Backend::Sqlite) => GROUPS_OF_ROW_SQLITE,
+            (true, crate::Backend::Postgres) => GROUPS_OF_ROW_POSTGRES,
+        };
         let page_sql = format!(
-            "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified FROM scim_resources r \
+            "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified, {groups} FROM scim_resources r \
              WHERE {conditions} ORDER BY {order} {page}"
         );
         let filter_binds = filter.map(|f| f.binds).unwrap_or_default();
@@ -337,6 +361,30 @@ pub(super) const BY_ID_SQLITE: &str = "SELECT r.id, r.doc, r.version, r.created_
      WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id) END \
      FROM scim_resources r \
      WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = $3 AND r.id = $4";
+
+/// The `[id, name]` pairs of the groups the user of row `r` belongs to, as a column of a
+/// listing's page (the subquery `BY_ID_SQLITE` and `scim_resource_by_id` run).
+pub(super) const GROUPS_OF_ROW_SQLITE: &str = "(SELECT json_group_array(json_array(g.id, g.name)) FROM scim_members m \
+     JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
+     WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id)";
+pub(super) const GROUPS_OF_ROW_POSTGRES: &str = "(SELECT COALESCE(jsonb_agg(jsonb_build_array(g.id, g.name)), '[]'::jsonb) \
+     FROM scim_members m \
+     JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
+     WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id)";
+
+/// Groups read as a JSON array of `[id, name]` pairs, ordered by id.
+fn group_pairs(pairs: Option<&Json<Value>>) -> Vec<GroupRef> {
+    let mut groups: Vec<GroupRef> = pairs
+        .and_then(|Json(pairs)| pairs.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|pair| {
+            Some(GroupRef { id: pair.get(0)?.as_str()?.to_owned(), display: pair.get(1)?.as_str()?.to_owned() })
+        })
+        .collect();
+    groups.sort_by(|a, b| a.id.cmp(&b.id));
+    groups
+}
 
 /// The members of `groups` groups (bound from `$3`), with their names.
 pub(super) fn members_of_sql(groups: usize) -> String {
