@@ -34,6 +34,7 @@ backend_tests!(
     tenant_summaries_count_each_tenants_directories_newest_first,
     a_write_batch_commits_as_a_whole_and_a_failed_write_undoes_only_itself,
     a_write_batch_dropped_before_commit_leaves_nothing,
+    a_listing_without_a_filter_tells_the_total_the_writes_kept,
     verifying_while_records_are_appended_finds_no_break,
     active_identities_past_their_expiry_are_found_until_deactivated,
     an_identity_owned_by_an_unknown_user_or_itself_is_refused,
@@ -686,7 +687,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
 
     assert_eq!(overview.backend, db.url.backend());
     assert_eq!(overview.schema_version, Store::latest_schema_version());
-    assert_eq!(Store::latest_schema_version(), 47);
+    assert_eq!(Store::latest_schema_version(), 48);
     assert_eq!(overview.tenant_count, 0);
 }
 
@@ -1119,6 +1120,63 @@ async fn a_write_batch_dropped_before_commit_leaves_nothing(db: TestDatabase) {
     assert_eq!(outside.changes_after(0, 100).await.unwrap()[0].seq, 1);
     let gone = db.store.tenant(acme.id).directory_data(DirectoryId::fresh()).begin_batch().await;
     assert!(matches!(gone, Err(StoreError::NotFound)), "{gone:?}");
+}
+
+/// Every page of a listing without a filter tells the directory's total from the count the
+/// writes keep (migration 0048): it follows creates, failed creates, deletes, a batch that
+/// commits and one that is dropped, per kind and per directory, and agrees with a count of
+/// the rows (a filter that matches every user makes the store count them).
+async fn a_listing_without_a_filter_tells_the_total_the_writes_kept(db: TestDatabase) {
+    use scim::filter::{Filter, check, plan};
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let other = directory(&db.store, &acme, IdentityProvider::Entra).await;
+    let data = db.store.tenant(acme.id).directory_data(okta.id);
+    let user = store::ResourceKind::User;
+    let deleted = |id: &str| store::Change { kind: store::ChangeKind::UserDeleted, ..created(id) };
+    for n in 0..7 {
+        let id = format!("u{n}");
+        data.create(user, &id, &user_state(&id), &[], &created(&id), &by_test(10)).await.unwrap();
+    }
+    let again = data.create(user, "u9", &user_state("u0"), &[], &created("u9"), &by_test(10)).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    data.delete(user, "u3", None, &deleted("u3"), &by_test(11)).await.unwrap();
+    {
+        let batch = data.begin_batch().await.unwrap();
+        for n in 10..15 {
+            let id = format!("u{n}");
+            batch.data().create(user, &id, &user_state(&id), &[], &created(&id), &by_test(12)).await.unwrap();
+        }
+    }
+    let batch = data.begin_batch().await.unwrap();
+    batch.data().create(user, "u20", &user_state("u20"), &[], &created("u20"), &by_test(13)).await.unwrap();
+    batch.data().delete(user, "u4", None, &deleted("u4"), &by_test(13)).await.unwrap();
+    batch.commit().await.unwrap();
+    let other_data = db.store.tenant(acme.id).directory_data(other.id);
+    other_data.create(user, "x1", &user_state("x1"), &[], &created("x1"), &by_test(10)).await.unwrap();
+
+    // Pages that cannot tell the total by themselves: full, or after a cursor.
+    let page = |from: Option<&str>, hide_self_test: bool| store::ListSpec {
+        filter: None,
+        sort: None,
+        page: store::PageSpec::Keyset { from: from.map(str::to_owned), descending: false, take: 2 },
+        hide_self_test,
+    };
+    for spec in [page(None, false), page(Some("u1"), false), page(Some("u6"), false), page(None, true)] {
+        assert_eq!(data.list(user, &spec).await.unwrap().total, 6, "{spec:?}");
+    }
+    let counted = {
+        let registry = scim::schema::SchemaRegistry::new();
+        let filter = Filter::parse(r#"userName pr"#).unwrap();
+        let checked =
+            check::check(&filter, &registry.for_resource_type("User"), check::UnknownAttributes::Reject).unwrap();
+        let planned = plan::plan(&checked, &store::indexed_columns(user));
+        data.list(user, &store::ListSpec { filter: Some(&planned), ..page(Some("u1"), false) }).await.unwrap().total
+    };
+    assert_eq!(counted, 6);
+    assert_eq!(data.list(store::ResourceKind::Group, &page(Some("g"), false)).await.unwrap().total, 0);
+    assert_eq!(other_data.list(user, &page(None, false)).await.unwrap().records.len(), 1);
+    assert_eq!(other_data.list(user, &page(Some("a"), false)).await.unwrap().total, 1);
 }
 
 /// A live server appends while an operator verifies: the walk must not mistake records
