@@ -163,9 +163,8 @@ impl DirectoryData<'_> {
                         .bind(self.tenant)
                         .bind(self.directory)
                         .bind(kind.as_str())
-                        .fetch_optional(&mut *conn)
+                        .fetch_one(&mut *conn)
                         .await?
-                        .unwrap_or(0)
                 }
                 None => {
                     let mut count =
@@ -373,8 +372,8 @@ pub(super) const BY_ID_SQLITE: &str = "SELECT r.id, r.doc, r.version, r.created_
      WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = $3 AND r.id = $4";
 
 /// How many resources of a kind the directory holds (kept by triggers, migration 0048).
-const COUNT_OF_KIND: &str =
-    "SELECT count FROM scim_resource_counts WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3";
+const COUNT_OF_KIND: &str = "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM scim_resource_counts \
+     WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3";
 
 /// The `[id, name]` pairs of the groups the user of row `r` belongs to, as a column of a
 /// listing's page (the subquery `BY_ID_SQLITE` and `scim_resource_by_id` run).
