@@ -362,24 +362,33 @@ impl DirectoryData<'_> {
     }
 }
 
+/// The `[id, name]` pairs of the groups the user of row `r` belongs to, as a JSON array
+/// (SQLite): one subquery for `GET /Users/{id}` and a listing's page alike.
+macro_rules! groups_of_row_sqlite {
+    () => {
+        "(SELECT json_group_array(json_array(g.id, g.name)) FROM scim_members m \
+         JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id \
+         AND g.id = m.group_id \
+         WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id)"
+    };
+}
+
 /// One resource by id with the `[id, name]` pairs of the groups it is a member of
 /// (SQLite; PostgreSQL runs the same query inside `scim_resource_by_id`, migration 0009).
-pub(super) const BY_ID_SQLITE: &str = "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified, \
-     CASE WHEN $5 THEN (SELECT json_group_array(json_array(g.id, g.name)) FROM scim_members m \
-     JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
-     WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id) END \
-     FROM scim_resources r \
-     WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = $3 AND r.id = $4";
+pub(super) const BY_ID_SQLITE: &str = concat!(
+    "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified, CASE WHEN $5 THEN ",
+    groups_of_row_sqlite!(),
+    " END FROM scim_resources r \
+     WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = $3 AND r.id = $4"
+);
 
 /// How many resources of a kind the directory holds (kept by triggers, migration 0048).
 const COUNT_OF_KIND: &str = "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM scim_resource_counts \
      WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3";
 
-/// The `[id, name]` pairs of the groups the user of row `r` belongs to, as a column of a
-/// listing's page (the subquery `BY_ID_SQLITE` and `scim_resource_by_id` run).
-pub(super) const GROUPS_OF_ROW_SQLITE: &str = "(SELECT json_group_array(json_array(g.id, g.name)) FROM scim_members m \
-     JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
-     WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id)";
+/// The groups column of a listing's page of users (see `list_users_with_groups`): the
+/// subquery `BY_ID_SQLITE` runs, and on PostgreSQL the one of `scim_resource_by_id`.
+const GROUPS_OF_ROW_SQLITE: &str = groups_of_row_sqlite!();
 pub(super) const GROUPS_OF_ROW_POSTGRES: &str = "(SELECT COALESCE(jsonb_agg(jsonb_build_array(g.id, g.name)), '[]'::jsonb) \
      FROM scim_members m \
      JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
