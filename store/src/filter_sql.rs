@@ -522,7 +522,18 @@ impl Renderer {
                 }
                 (ColumnKind::DateTime, BindValue::DateTime(at)) => {
                     let bound = self.bind(SqlBind::DateTime(*at));
-                    format!("{expr} IS NOT NULL AND {}", ordering(expr, *op, &bound))
+                    let compare = ordering(expr, *op, &bound);
+                    match (self.dialect, op) {
+                        // "Changed since" (an IdP's delta read) asks for a recent window. The
+                        // bundled SQLite plans a statement once, without the bound value
+                        // (QPSG, `.cargo/config.toml`), and would otherwise bet that walking
+                        // the directory in id order finds a page soon enough; the hint tells
+                        // it the window is narrow, so it reads the window from its index.
+                        (Dialect::Sqlite, CompareOp::Gt | CompareOp::Ge) => {
+                            format!("{expr} IS NOT NULL AND likelihood({compare}, 0.001)")
+                        }
+                        _ => format!("{expr} IS NOT NULL AND {compare}"),
+                    }
                 }
                 // A column compared with a value of another type matches nothing.
                 _ => "FALSE".to_owned(),

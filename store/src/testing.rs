@@ -164,6 +164,18 @@ impl TestDatabase {
         // As the owner: PostgreSQL skips, with only a warning, tables the caller does not own,
         // and the server's role owns none.
         self.execute_as_owner("ANALYZE").await?;
+        // A SQLite connection reads the statistics when it loads the schema, and ANALYZE on
+        // one connection leaves the others of the pool planning with what they read before
+        // (a plan would then depend on which connection a test's statement lands on). Every
+        // connection rereads them, all held at once so that each is reached.
+        if let crate::Pool::Sqlite(pool) = &self.store.pool {
+            let mut held = Vec::new();
+            for _ in 0..pool.options().get_max_connections() {
+                let mut connection = pool.acquire().await?;
+                sqlx::query("ANALYZE sqlite_schema").execute(&mut *connection).await?;
+                held.push(connection);
+            }
+        }
         Ok(())
     }
 
