@@ -130,8 +130,8 @@ pub use resources::{
     BRAKE_WINDOW_MINUTES, BrakeSettings, Change, ChangeKind, ChangeRecord, ChangeSubject, Computed,
     DirectoryChangeKind, DirectoryData, GroupRef, HeldBatch, HeldChange, HoldReason, ListPage, ListSpec, Member,
     MemberDelta, MembershipOutcome, PageSpec, RepublishOutcome, Republished, ResourceRecord, ResourceState,
-    SELF_TEST_ID_PREFIX, SortField, SortKey, SuspensionOutcome, SuspensionRecord, Update, UserToRepublish, WriteBatch,
-    WriteContext, change_members,
+    SELF_TEST_ID_PREFIX, SortField, SortKey, StoredChange, SuspensionOutcome, SuspensionRecord, Update,
+    UserToRepublish, WriteBatch, WriteContext, change_members,
 };
 pub use revocations::{Acknowledged, Revocation, RevocationQuery, is_revocation};
 pub use roles::{RepublishJob, Role};

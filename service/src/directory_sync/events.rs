@@ -16,14 +16,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use scim::normalized::{NormalizedGroup, NormalizedUser, UserState};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use store::{
-    ChangeRecord, ChangeSubject, DirectoryId, FeedEntry, FeedPosition, FeedQuery, ResourceKind, Store, TenantId,
+    ChangeSubject, DirectoryId, FeedEntry, FeedPosition, FeedQuery, ResourceKind, Store, StoredChange, TenantId,
 };
 use uuid::Uuid;
 
-use super::objects::{DirectoryGroup, DirectoryUser, timestamp};
+use super::objects::{DirectoryGroup, DirectoryUser, RawAttributes, timestamp};
 use super::{Page, SyncError, UserShaping, ids, open};
 use crate::provisioning::Endpoint;
 
@@ -90,8 +91,70 @@ pub struct SyncEvent {
     pub object: &'static str,
     pub id: String,
     pub event: &'static str,
-    pub data: Value,
+    pub data: EventData,
     pub created_at: String,
+}
+
+impl SyncEvent {
+    /// Whether the event takes a user's access away (a deletion, or an update to inactive).
+    pub fn revokes_access(&self) -> bool {
+        match (self.event, &self.data) {
+            ("dsync.user.deleted", _) => true,
+            ("dsync.user.updated", EventData::User(user)) => user.resource.state == UserState::Inactive,
+            _ => false,
+        }
+    }
+}
+
+/// What an event carries. Typed rather than a JSON tree: the events API writes pages of
+/// them out, and building each as a `Value` first was most of its time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum EventData {
+    User(Box<ResourceEvent<DirectoryUser>>),
+    Group(Box<ResourceEvent<DirectoryGroup>>),
+    Membership(Box<MembershipEvent>),
+    /// The directory as it was (`dsync.activated`, `dsync.deleted`).
+    Directory(Value),
+}
+
+impl EventData {
+    /// The id of what the event is about: the user, the group (a membership event's group)
+    /// or the directory.
+    pub fn subject_id(&self) -> &str {
+        match self {
+            EventData::User(user) => &user.resource.id,
+            EventData::Group(group) => &group.resource.id,
+            EventData::Membership(membership) => &membership.group.id,
+            EventData::Directory(directory) => directory["id"].as_str().unwrap_or_default(),
+        }
+    }
+}
+
+/// A user or group event: the resource as it was normalized when the change was written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResourceEvent<T> {
+    #[serde(flatten)]
+    pub resource: T,
+    /// On an update, what the changed attributes were before it (`null` if unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_attributes: Option<Value>,
+}
+
+/// A member added to or removed from a group, both as they are now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MembershipEvent {
+    pub directory_id: String,
+    pub user: DirectoryUser,
+    pub group: DirectoryGroup,
+}
+
+/// A change's view as stored (see `objects::event_directory` and the provisioning
+/// writes), its normalized resource left as text until the kind of change is known.
+#[derive(Deserialize)]
+struct StoredView {
+    normalized: Option<Box<RawValue>>,
+    previous_attributes: Option<Value>,
 }
 
 /// A place in the order of events: a change, and for a membership change how many of its
@@ -242,11 +305,7 @@ pub(super) async fn events_by_id(store: &Store, ids: &[String]) -> Result<HashMa
 /// delivery of the deactivations and deletions it returns (`feed`).
 pub async fn read_events(store: &Store, query: &EventQuery, at: DateTime<Utc>) -> Result<Page<SyncEvent>, SyncError> {
     let page = list_events(store, query).await?;
-    let revokes = |event: &&SyncEvent| {
-        event.event == "dsync.user.deleted"
-            || (event.event == "dsync.user.updated" && event.data["state"] == "inactive")
-    };
-    for event in page.data.iter().filter(revokes) {
+    for event in page.data.iter().filter(|event| event.revokes_access()) {
         let Some(place) = EventId::parse(&event.id) else { continue };
         // An update of a user inactive before has no record: nothing to note.
         if let Some(tenant) = store.directory_owner(place.directory).await? {
@@ -260,7 +319,7 @@ pub async fn read_events(store: &Store, query: &EventQuery, at: DateTime<Utc>) -
 #[derive(Default)]
 struct Readers {
     endpoints: HashMap<DirectoryId, Option<Endpoint>>,
-    changes: HashMap<(DirectoryId, i64), ChangeRecord>,
+    changes: HashMap<(DirectoryId, i64), StoredChange>,
 }
 
 impl Readers {
@@ -281,38 +340,35 @@ impl Readers {
             return self.membership_events(store, tenant, directory, &change, event, skip).await;
         }
         let times = (change.occurred_at, change.occurred_at);
-        let mut view = change.view.take().unwrap_or_default();
+        let view: Option<StoredView> = change.view.take().and_then(|view| serde_json::from_str(view.get()).ok());
+        let (normalized, previous) = match view {
+            Some(StoredView { normalized, previous_attributes }) => (normalized, previous_attributes),
+            None => (None, None),
+        };
         let data = match change.resource_type {
             // Written with the change as the events carry it (see `objects::event_directory`).
-            ChangeSubject::Directory => view["normalized"].take(),
+            ChangeSubject::Directory => EventData::Directory(
+                normalized.and_then(|text| serde_json::from_str(text.get()).ok()).unwrap_or_default(),
+            ),
             ChangeSubject::Resource(ResourceKind::User) => {
-                let normalized: NormalizedUser = serde_json::from_value(view["normalized"].take())
-                    .unwrap_or_else(|_| placeholder_user(&change.resource_id));
-                let raw = if change.kind == "user.deleted" { json!({}) } else { std::mem::take(&mut change.data) };
-                let mut data = serde_json::to_value(DirectoryUser::from_parts(
-                    tenant,
-                    directory,
-                    &change.resource_id,
-                    raw,
-                    normalized,
-                    times,
-                ))
-                .unwrap_or_default();
-                if event == "dsync.user.updated" {
-                    data["previous_attributes"] = view["previous_attributes"].take();
-                }
-                data
+                let normalized: NormalizedUser = normalized
+                    .and_then(|text| serde_json::from_str(text.get()).ok())
+                    .unwrap_or_else(|| placeholder_user(&change.resource_id));
+                let raw =
+                    if change.kind == "user.deleted" { RawAttributes::Parsed(json!({})) } else { change.data.into() };
+                let user = DirectoryUser::from_parts(tenant, directory, &change.resource_id, raw, normalized, times);
+                let previous_attributes = (event == "dsync.user.updated").then(|| previous.unwrap_or_default());
+                EventData::User(Box::new(ResourceEvent { resource: user, previous_attributes }))
             }
             ChangeSubject::Resource(ResourceKind::Group) => {
-                let normalized: NormalizedGroup = serde_json::from_value(view["normalized"].take())
-                    .unwrap_or_else(|_| NormalizedGroup { idp_id: change.resource_id.clone(), name: String::new() });
-                let raw = if change.kind == "group.deleted" { json!({}) } else { std::mem::take(&mut change.data) };
+                let normalized: NormalizedGroup = normalized
+                    .and_then(|text| serde_json::from_str(text.get()).ok())
+                    .unwrap_or_else(|| NormalizedGroup { idp_id: change.resource_id.clone(), name: String::new() });
+                let raw =
+                    if change.kind == "group.deleted" { RawAttributes::Parsed(json!({})) } else { change.data.into() };
                 let group = DirectoryGroup::from_parts(tenant, directory, &change.resource_id, raw, normalized, times);
-                let mut data = serde_json::to_value(group).unwrap_or_default();
-                if event == "dsync.group.updated" {
-                    data["previous_attributes"] = view["previous_attributes"].take();
-                }
-                data
+                let previous_attributes = (event == "dsync.group.updated").then(|| previous.unwrap_or_default());
+                EventData::Group(Box::new(ResourceEvent { resource: group, previous_attributes }))
             }
             // Directory Sync has no agents: `event_type` gave their changes no type above,
             // and the deployment's own feed and webhooks carry them.
@@ -327,13 +383,14 @@ impl Readers {
         store: &Store,
         tenant: TenantId,
         directory: DirectoryId,
-        change: &ChangeRecord,
+        change: &StoredChange,
         event: &'static str,
         skip: usize,
     ) -> Result<Vec<(Option<usize>, SyncEvent)>, SyncError> {
+        let change_data: Value = serde_json::from_str(change.data.get()).unwrap_or_default();
         // A deleted directory has no endpoint: its user and group are named by id only.
         let endpoint = self.endpoint(store, tenant, directory).await?;
-        let group_id = change.data.get("group").and_then(Value::as_str).unwrap_or(&change.resource_id).to_owned();
+        let group_id = change_data.get("group").and_then(Value::as_str).unwrap_or(&change.resource_id).to_owned();
         let group_record = match endpoint {
             Some(endpoint) => endpoint.record(ResourceKind::Group, &group_id).await?,
             None => None,
@@ -354,8 +411,7 @@ impl Readers {
             Some(_) => Some(UserShaping::of(store, tenant, directory).await?),
             None => None,
         };
-        let members: Vec<String> = change
-            .data
+        let members: Vec<String> = change_data
             .get("members")
             .and_then(Value::as_array)
             .map(|members| members.iter().filter_map(Value::as_str).map(str::to_owned).collect())
@@ -393,7 +449,11 @@ impl Readers {
                     DirectoryUser::from_parts(tenant, directory, member, json!({}), placeholder_user(member), times)
                 }
             };
-            let data = json!({ "directory_id": ids::directory_id(directory), "user": user, "group": group });
+            let data = EventData::Membership(Box::new(MembershipEvent {
+                directory_id: ids::directory_id(directory),
+                user,
+                group: group.clone(),
+            }));
             let id = EventId { directory, seq: change.seq, member: Some(index) };
             let created_at = timestamp(change.occurred_at);
             events.push((Some(index), SyncEvent { object: "event", id: id.text(), event, data, created_at }));
@@ -426,7 +486,7 @@ impl Readers {
             wanted.entry((entry.at.tenant, entry.at.directory)).or_default().push(entry.at.seq);
         }
         for ((tenant, directory), seqs) in wanted {
-            for record in store.tenant(tenant).directory_data(directory).changes_numbered(&seqs).await? {
+            for record in store.tenant(tenant).directory_data(directory).stored_changes_numbered(&seqs).await? {
                 self.changes.insert((directory, record.seq), record);
             }
         }
@@ -441,11 +501,11 @@ impl Readers {
         tenant: TenantId,
         directory: DirectoryId,
         seq: i64,
-    ) -> Result<Option<ChangeRecord>, SyncError> {
+    ) -> Result<Option<StoredChange>, SyncError> {
         if let Some(change) = self.changes.remove(&(directory, seq)) {
             return Ok(Some(change));
         }
-        let records = store.tenant(tenant).directory_data(directory).changes_numbered(&[seq]).await?;
+        let records = store.tenant(tenant).directory_data(directory).stored_changes_numbered(&[seq]).await?;
         Ok(records.into_iter().find(|record| record.seq == seq))
     }
 }

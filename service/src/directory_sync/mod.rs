@@ -21,9 +21,10 @@ use store::{Directory, DirectoryId, ResourceKind, ResourceRecord, Store, TenantI
 
 use crate::ServiceError;
 use crate::provisioning::{Endpoint, ProvisioningError, portal_endpoint};
-pub use events::{EventQuery, SyncEvent, list_events, read_events};
+pub use events::{EventData, EventQuery, MembershipEvent, ResourceEvent, SyncEvent, list_events, read_events};
 pub use objects::{
-    DirectoryGroup, DirectoryMetadata, DirectoryUser, Organization, SyncDirectory, UserCounts, event_directory,
+    DirectoryGroup, DirectoryMetadata, DirectoryUser, Organization, RawAttributes, SyncDirectory, UserCounts,
+    event_directory,
 };
 pub use paging::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, Order, Page, PageRequest};
 pub use webhooks::{EndpointChange, OperatorDeliverer, WebhookEndpoint};

@@ -4,6 +4,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use scim::normalized::{NormalizedEmail, NormalizedGroup, NormalizedUser, RoleRef, UserState};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use store::{Directory, DirectoryChangeKind, DirectoryId, IdentityProvider, ResourceRecord, Tenant, TenantId};
 
@@ -153,7 +154,7 @@ pub struct DirectoryUser {
     /// The roles the user's groups grant, or the default role (see `roles`).
     pub roles: Vec<RoleRef>,
     /// The user as stored, with the identity provider's attribute names.
-    pub raw_attributes: Value,
+    pub raw_attributes: RawAttributes,
     /// Since when and why the tenant's admin suspended the user (`state` is then
     /// `suspended`); absent otherwise. Not a WorkOS field: its SDK ignores it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,11 +177,12 @@ impl DirectoryUser {
         tenant: TenantId,
         directory: DirectoryId,
         id: &str,
-        raw: Value,
+        raw: impl Into<RawAttributes>,
         normalized: NormalizedUser,
         times: (DateTime<Utc>, DateTime<Utc>),
     ) -> Self {
-        let display = raw.get("displayName").and_then(Value::as_str).map(str::to_owned);
+        let raw = raw.into();
+        let display = raw.display_name();
         let joined = [normalized.first_name.as_deref(), normalized.last_name.as_deref()]
             .into_iter()
             .flatten()
@@ -212,6 +214,56 @@ impl DirectoryUser {
     }
 }
 
+/// A resource as stored: parsed, or the stored JSON text handed on as it is (the events
+/// API, which has no reason to look inside).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum RawAttributes {
+    Parsed(Value),
+    Stored(Box<RawValue>),
+}
+
+impl RawAttributes {
+    /// `displayName`, a string at the top level.
+    fn display_name(&self) -> Option<String> {
+        match self {
+            RawAttributes::Parsed(raw) => raw.get("displayName").and_then(Value::as_str).map(str::to_owned),
+            RawAttributes::Stored(raw) => {
+                #[derive(serde::Deserialize)]
+                struct Named {
+                    #[serde(rename = "displayName")]
+                    display_name: Option<Value>,
+                }
+                let named: Option<Named> = serde_json::from_str(raw.get()).ok();
+                named.and_then(|named| named.display_name?.as_str().map(str::to_owned))
+            }
+        }
+    }
+}
+
+impl From<Value> for RawAttributes {
+    fn from(raw: Value) -> Self {
+        RawAttributes::Parsed(raw)
+    }
+}
+
+impl From<Box<RawValue>> for RawAttributes {
+    fn from(raw: Box<RawValue>) -> Self {
+        RawAttributes::Stored(raw)
+    }
+}
+
+/// The same JSON, whichever way it is held.
+impl PartialEq for RawAttributes {
+    fn eq(&self, other: &Self) -> bool {
+        let parsed = |raw: &Self| match raw {
+            RawAttributes::Parsed(value) => Some(value.clone()),
+            RawAttributes::Stored(text) => serde_json::from_str(text.get()).ok(),
+        };
+        parsed(self) == parsed(other)
+    }
+}
+
 /// A group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DirectoryGroup {
@@ -221,7 +273,7 @@ pub struct DirectoryGroup {
     pub directory_id: String,
     pub organization_id: String,
     pub name: String,
-    pub raw_attributes: Value,
+    pub raw_attributes: RawAttributes,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -237,7 +289,7 @@ impl DirectoryGroup {
         tenant: TenantId,
         directory: DirectoryId,
         id: &str,
-        raw: Value,
+        raw: impl Into<RawAttributes>,
         normalized: NormalizedGroup,
         times: (DateTime<Utc>, DateTime<Utc>),
     ) -> Self {
@@ -248,7 +300,7 @@ impl DirectoryGroup {
             directory_id: ids::directory_id(directory),
             organization_id: ids::organization_id(tenant),
             name: normalized.name,
-            raw_attributes: raw,
+            raw_attributes: raw.into(),
             created_at: timestamp(times.0),
             updated_at: timestamp(times.1),
         }

@@ -214,18 +214,17 @@ const BATCH: i64 = 100;
 /// The lane of an event: the user, the group (membership events are their group's) or the
 /// directory it is about.
 fn lane_of(event: &SyncEvent) -> String {
-    let id = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
-    match event.event {
-        "dsync.group.user_added" | "dsync.group.user_removed" => format!("group:{}", id(&event.data["group"]["id"])),
-        name if name.starts_with("dsync.user.") => format!("user:{}", id(&event.data["id"])),
-        name if name.starts_with("dsync.group.") => format!("group:{}", id(&event.data["id"])),
-        _ => format!("directory:{}", id(&event.data["id"])),
+    let id = event.data.subject_id();
+    match &event.data {
+        super::EventData::User(_) => format!("user:{id}"),
+        super::EventData::Group(_) | super::EventData::Membership(_) => format!("group:{id}"),
+        super::EventData::Directory(_) => format!("directory:{id}"),
     }
 }
 
 /// Whether an event takes a user's access away: its lane goes first.
 fn is_revocation(event: &SyncEvent) -> bool {
-    event.event == "dsync.user.deleted" || (event.event == "dsync.user.updated" && event.data["state"] == "inactive")
+    event.revokes_access()
 }
 
 /// An event of a round: whether it was held back before, and whether it is ahead of the

@@ -316,6 +316,20 @@ pub struct ChangeRecord {
     pub view: Option<Value>,
 }
 
+/// A stored change record with its documents as the JSON text stored, for a reader that
+/// hands them on rather than looks inside (the events API would otherwise parse each and
+/// write it out again).
+#[derive(Debug)]
+pub struct StoredChange {
+    pub seq: i64,
+    pub kind: String,
+    pub resource_type: ChangeSubject,
+    pub resource_id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub data: Box<serde_json::value::RawValue>,
+    pub view: Option<Box<serde_json::value::RawValue>>,
+}
+
 /// A change to an existing resource, valid only at `expected_version`.
 #[derive(Debug, Clone, Copy)]
 pub struct Update<'a> {

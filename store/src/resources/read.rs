@@ -7,12 +7,13 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sqlx::types::Json;
 
 use super::transaction::on_open;
 use super::{
     CHUNK, CURRENT, ChangeRecord, DirectoryData, GroupRef, ListPage, ListSpec, Member, PageSpec, ResourceKind,
-    ResourceRecord, ResourceRow, SELF_TEST_ID_PREFIX, SortField, placeholders, record_from_row,
+    ResourceRecord, ResourceRow, SELF_TEST_ID_PREFIX, SortField, StoredChange, placeholders, record_from_row,
 };
 use crate::StoreError;
 use crate::filter_sql::{self, SqlBind};
@@ -54,6 +55,16 @@ fn change_from_row(row: ChangeRow) -> Result<ChangeRecord, StoreError> {
 }
 
 type ChangeRow = (i64, EventId, String, String, String, String, DateTime<Utc>, Json<Value>, Option<Json<Value>>);
+
+const CHANGE_COLUMNS: &str = "seq, id, kind, resource_type, resource_id, actor, occurred_at, data, view";
+
+/// The statement reading `columns` of `count` changes of a directory by number (`$3`...).
+fn numbered(columns: &str, count: usize) -> String {
+    format!(
+        "SELECT {columns} FROM directory_changes WHERE tenant_id = $1 AND directory_id = $2 AND seq IN ({}) ORDER BY seq",
+        placeholders(3, count)
+    )
+}
 
 impl DirectoryData<'_> {
     /// The id of the user whose userName is `name` (any case): userNames are unique per
@@ -342,11 +353,7 @@ impl DirectoryData<'_> {
     pub async fn changes_numbered(&self, seqs: &[i64]) -> Result<Vec<ChangeRecord>, StoreError> {
         let mut records = Vec::with_capacity(seqs.len());
         for chunk in seqs.chunks(CHUNK) {
-            let query = format!(
-                "SELECT seq, id, kind, resource_type, resource_id, actor, occurred_at, data, view \
-                 FROM directory_changes WHERE tenant_id = $1 AND directory_id = $2 AND seq IN ({}) ORDER BY seq",
-                placeholders(3, chunk.len())
-            );
+            let query = numbered(CHANGE_COLUMNS, chunk.len());
             let rows: Vec<ChangeRow> = as_tenant!(self, conn => {
                 let mut q = sqlx::query_as(&query).bind(self.tenant).bind(self.directory);
                 for seq in chunk {
@@ -356,6 +363,28 @@ impl DirectoryData<'_> {
             });
             for row in rows {
                 records.push(change_from_row(row)?);
+            }
+        }
+        Ok(records)
+    }
+
+    /// [`Self::changes_numbered`] with the documents as the JSON text stored.
+    pub async fn stored_changes_numbered(&self, seqs: &[i64]) -> Result<Vec<StoredChange>, StoreError> {
+        type Row = (i64, String, String, String, DateTime<Utc>, Json<Box<RawValue>>, Option<Json<Box<RawValue>>>);
+        let mut records = Vec::with_capacity(seqs.len());
+        for chunk in seqs.chunks(CHUNK) {
+            let query = numbered("seq, kind, resource_type, resource_id, occurred_at, data, view", chunk.len());
+            let rows: Vec<Row> = as_tenant!(self, conn => {
+                let mut q = sqlx::query_as(&query).bind(self.tenant).bind(self.directory);
+                for seq in chunk {
+                    q = q.bind(seq);
+                }
+                q.fetch_all(&mut *conn).await?
+            });
+            for (seq, kind, resource_type, resource_id, occurred_at, Json(data), view) in rows {
+                let resource_type = super::ChangeSubject::parse(&resource_type)?;
+                let view = view.map(|Json(view)| view);
+                records.push(StoredChange { seq, kind, resource_type, resource_id, occurred_at, data, view });
             }
         }
         Ok(records)
