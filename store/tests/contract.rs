@@ -24,7 +24,7 @@ backend_tests!(
     a_revoked_token_stops_opening_its_directory_in_every_store,
     cached_credentials_follow_last_use_and_new_extensions,
     the_probes_idps_send_are_answered_from_an_index,
-    sqlite_plans_a_statement_once_whatever_values_are_bound,
+    the_bundled_sqlite_plans_once_and_keeps_no_memory_statistics,
     expired_access_tokens_of_the_grant_are_swept_and_admin_tokens_kept,
     operator_api_keys_are_found_by_digest_and_revoked_once,
     the_audit_chain_links_each_tenants_records_in_order,
@@ -330,15 +330,18 @@ async fn the_probes_idps_send_are_answered_from_an_index(db: TestDatabase) {
     probes_are_answered_from_an_index(&db, &data, start, USERS, "of the loaded tables").await;
 }
 
-/// The bundled SQLite has the query planner stability guarantee (`LIBSQLITE3_FLAGS` in
-/// `.cargo/config.toml`): without it, SQLite built with STAT4 re-prepares a statement such
-/// as the `userName eq` probe whenever its bound value changes, at every execution.
-async fn sqlite_plans_a_statement_once_whatever_values_are_bound(db: TestDatabase) {
+/// The bundled SQLite has the query planner stability guarantee and no memory statistics
+/// (`LIBSQLITE3_FLAGS` in `.cargo/config.toml`). Without the first, SQLite built with
+/// STAT4 re-prepares a statement such as the `userName eq` probe whenever its bound value
+/// changes, at every execution; without the second, every allocation takes a global mutex.
+async fn the_bundled_sqlite_plans_once_and_keeps_no_memory_statistics(db: TestDatabase) {
     let options = db.sqlite_compile_options().await.unwrap();
     match db.url.backend() {
         store::Backend::Sqlite => {
             assert!(options.iter().any(|option| option == "ENABLE_STAT4"), "{options:?}");
             assert!(options.iter().any(|option| option == "ENABLE_QPSG"), "{options:?}");
+            // No global mutex around every allocation (see `.cargo/config.toml`).
+            assert!(options.iter().any(|option| option == "DEFAULT_MEMSTATUS=0"), "{options:?}");
         }
         store::Backend::Postgres => assert!(options.is_empty()),
     }
