@@ -215,6 +215,36 @@ pub fn describe(record: &RecordFacts<'_>, names: &Names) -> Activity {
     Activity { summary, by: actor(record, names), subject }
 }
 
+/// Who an audit name (`admin:<id>`, `operator:<id>`, `cli`…) is, as the tenant's people
+/// know them, inside a sentence: for pages that keep only the name, such as who suspended
+/// a user or asked for a sync. Vendor staff are named by email and role, as the trail names
+/// them.
+pub async fn actor_in_words(store: &Store, tenant: TenantId, audit_name: &str) -> Result<String, ServiceError> {
+    let (kind, id) = audit_name.split_once(':').unwrap_or((audit_name, ""));
+    Ok(match kind {
+        "admin" => {
+            let admins = store.tenant(tenant).tenant_admins().await?;
+            admins
+                .into_iter()
+                .find(|admin| admin.id.to_string() == id)
+                .map_or_else(|| "an admin since removed".to_owned(), |admin| admin.email)
+        }
+        "operator" => match id.parse() {
+            Ok(id) => match store.operator(id).await? {
+                Some(operator) if operator.role == store::OperatorRole::Support => {
+                    format!("{} (vendor support)", operator.email)
+                }
+                Some(operator) => format!("{} (vendor operator)", operator.email),
+                None => "vendor staff since removed".to_owned(),
+            },
+            Err(_) => "vendor staff".to_owned(),
+        },
+        "cli" => "the server's command line".to_owned(),
+        "system" => "this service".to_owned(),
+        _ => audit_name.to_owned(),
+    })
+}
+
 /// Who acted, as people know them.
 fn actor(record: &RecordFacts<'_>, names: &Names) -> String {
     let (kind, id) = record.actor.split_once(':').unwrap_or((record.actor, ""));

@@ -97,13 +97,3 @@ pub async fn set_suspension(
         Err(ProvisioningError::Service(error)) => Err(error.into()),
     }
 }
-
-/// Who suspended a user (an audit name, `admin:<id>`), as people know them.
-pub async fn suspended_by_in_words(store: &Store, tenant: TenantId, actor: &str) -> Result<String, ServiceError> {
-    let Some(id) = actor.strip_prefix("admin:") else { return Ok(actor.to_owned()) };
-    let admins = store.tenant(tenant).tenant_admins().await?;
-    Ok(admins
-        .into_iter()
-        .find(|admin| admin.id.to_string() == id)
-        .map_or_else(|| "an admin since removed".to_owned(), |admin| admin.email))
-}

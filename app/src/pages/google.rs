@@ -146,7 +146,7 @@ mod server {
         let trigger = match run.trigger.as_str() {
             "schedule" => "Scheduled".to_owned(),
             "setup" => "First sync".to_owned(),
-            who => format!("Asked for by {}", service::suspensions::suspended_by_in_words(store, tenant, who).await?),
+            who => format!("Asked for by {}", service::activity::actor_in_words(store, tenant, who).await?),
         };
         let number = |name: &str| run.counts[name].as_u64().unwrap_or(0);
         let summary = if run.succeeded {

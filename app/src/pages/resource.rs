@@ -131,8 +131,7 @@ pub async fn directory_resource(
     let suspension = match detail.suspension {
         Some(suspension) => Some(SuspensionView {
             since: crate::portal::date_time(Some(suspension.suspended_at)),
-            by: service::suspensions::suspended_by_in_words(&reader.store, reader.tenant, &suspension.suspended_by)
-                .await?,
+            by: service::activity::actor_in_words(&reader.store, reader.tenant, &suspension.suspended_by).await?,
             reason: suspension.reason,
         }),
         None => None,

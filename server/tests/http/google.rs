@@ -20,6 +20,7 @@ backend_tests!(
     a_google_directory_is_read_from_google_and_written_through_its_scim_endpoint,
     google_refusals_and_rate_limits_are_told_and_a_partial_read_writes_nothing,
     a_revoked_connector_token_stops_the_runs_and_one_process_runs_a_connection,
+    the_admin_and_vendor_support_ask_for_a_full_sync_from_the_portal,
 );
 
 const ADMIN: &str = "it-admin@acme.example";
@@ -310,4 +311,80 @@ async fn a_revoked_connector_token_stops_the_runs_and_one_process_runs_a_connect
     let runs = run_due(&db.store, &options, http.clone(), &base, "process-a", &effects, 10).await.unwrap();
     let error = runs[0].error.clone().unwrap_or_default();
     assert!(error.starts_with("the directory's SCIM endpoint could not be read (401)"), "{error}");
+}
+
+/// "Sync now" in the portal: the directory's admin asks for a run on the dashboard and
+/// vendor support for a full resync from the console; each request is on the tenant's
+/// trail under who asked, and the run it starts says so. Another tenant's admin, support
+/// naming another tenant, and a directory Google does not feed are refused.
+async fn the_admin_and_vendor_support_ask_for_a_full_sync_from_the_portal(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let google = StandIn::start(ADMIN).await;
+    company(&google);
+    let admin = crate::onboarding::admin_of(&server, "acme", "it@acme.example").await;
+    let directory = crate::onboarding::start_directory(&admin, "google").await;
+    let okta = crate::onboarding::start_directory(&admin, "okta").await;
+    let tenant = db.store.tenant_by_slug(&"acme".parse().unwrap()).await.unwrap().unwrap().id;
+    let id: store::DirectoryId = directory.parse().unwrap();
+    let options = google.options();
+    let http = reqwest::Client::new();
+    let base = server.url("");
+    // The portal's clock is the real one: runs are due from now on.
+    let later = || service::Effects::stopped_at(chrono::Utc::now() + chrono::Duration::seconds(1));
+    connect(&db.store, &options, http.clone(), tenant, id, request(ADMIN), &Actor::Cli, &later()).await.unwrap();
+    let first = run_due(&db.store, &options, http.clone(), &base, "process-a", &later(), 10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(run_due(&db.store, &options, http.clone(), &base, "process-a", &later(), 10).await.unwrap().is_empty());
+
+    // The admin's "Sync now": the next round runs it, and the run names the admin.
+    let asked = admin.call("/api/sync_google_now", &[("directory", &directory)]).await;
+    assert_eq!(asked.status(), 200, "{}", asked.text().await.unwrap());
+    let runs = run_due(&db.store, &options, http.clone(), &base, "process-a", &later(), 10).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    let requests = |records: &[store::AuditRecord]| {
+        records.iter().filter(|r| r.action == "google.sync_requested").map(|r| r.actor.clone()).collect::<Vec<_>>()
+    };
+    let records = db.store.tenant(tenant).audit_records(0, 1000).await.unwrap();
+    let asked_by = requests(&records);
+    assert_eq!(asked_by.len(), 1);
+    assert!(asked_by[0].starts_with("admin:"), "{asked_by:?}");
+    assert_eq!(runs[0].trigger, asked_by[0]);
+    let shown = admin.json("/api/google_sync", &[("directory", &directory)]).await;
+    assert!(shown["runs"][0]["trigger"].as_str().unwrap().contains("it@acme.example"), "{shown}");
+
+    // Vendor support reads the runs (on the record) and asks for a resync of acme's directory.
+    let support = crate::webhook_pages::support_visitor(&db, &server).await;
+    let shown = support.json("/api/google_sync", &[("directory", &directory), ("tenant", "acme")]).await;
+    assert_eq!(shown["client_id"], "100000000000000000001", "{shown}");
+    let asked = support.call("/api/sync_google_now", &[("directory", &directory), ("tenant", "acme")]).await;
+    assert_eq!(asked.status(), 200, "{}", asked.text().await.unwrap());
+    let runs = run_due(&db.store, &options, http.clone(), &base, "process-b", &later(), 10).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert!(runs[0].succeeded, "{:?}", runs[0].error);
+    assert_eq!(count(&runs[0], "users_unchanged"), 3, "a full read of Google: {}", runs[0].counts);
+    let records = db.store.tenant(tenant).audit_records(0, 1000).await.unwrap();
+    let asked_by = requests(&records);
+    assert_eq!(asked_by.len(), 2);
+    assert!(asked_by[1].starts_with("operator:"), "{asked_by:?}");
+    assert_eq!(runs[0].trigger, asked_by[1]);
+    let viewed = records.iter().rev().find(|record| record.action == "support.viewed_directory").unwrap();
+    assert!(viewed.detail.contains(&directory) && viewed.detail.contains("Google Workspace sync"), "{}", viewed.detail);
+    let shown = admin.json("/api/google_sync", &[("directory", &directory)]).await;
+    assert!(
+        shown["runs"][0]["trigger"].as_str().unwrap().ends_with("by support@vendor.example (vendor support)"),
+        "{shown}"
+    );
+
+    // Refused: a directory without a connection, another tenant's admin, support naming
+    // another tenant. None of them asks for a run.
+    let refused = admin.call("/api/sync_google_now", &[("directory", &okta)]).await;
+    assert_eq!(refused.status(), 404);
+    assert!(refused.text().await.unwrap().contains("not connected to Google Workspace"));
+    let stranger = crate::onboarding::admin_of(&server, "globex", "it@globex.example").await;
+    assert_eq!(stranger.call("/api/sync_google_now", &[("directory", &directory)]).await.status(), 404);
+    let elsewhere = [("directory", directory.as_str()), ("tenant", "globex")];
+    assert_eq!(support.call("/api/sync_google_now", &elsewhere).await.status(), 404);
+    let records = db.store.tenant(tenant).audit_records(0, 1000).await.unwrap();
+    assert_eq!(requests(&records).len(), 2);
+    assert!(run_due(&db.store, &options, http, &base, "process-a", &later(), 10).await.unwrap().is_empty());
 }
