@@ -84,9 +84,15 @@ impl FromServerFnError for PortalError {
     /// answer's status. server_fn answers every error with 500 and leptos_axum then applies
     /// the call's `ResponseOptions`; encoding is the one step of a call that sees both the
     /// error and the response, so no server function sets a status itself.
+    ///
+    /// A plain form post (a page whose bundle has not arrived) keeps server_fn's answer
+    /// instead: a redirect back to the page with the error in its address, where the
+    /// page's `ServerAction` shows it; a status of ours would turn that redirect into a
+    /// bare JSON body on the visitor's screen.
     fn ser(&self) -> leptos::server_fn::Bytes {
         #[cfg(feature = "ssr")]
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            && !is_plain_form_post()
             && let Ok(status) = http::StatusCode::from_u16(self.status())
         {
             response.set_status(status);
@@ -95,5 +101,42 @@ impl FromServerFnError for PortalError {
             // Serialising a string enum cannot fail; the fallback keeps the body readable.
             leptos::server_fn::Bytes::from_static(br#"{"Call":"the error could not be encoded"}"#)
         })
+    }
+}
+
+/// Whether the server function being run was called by a plain HTML form (the browser
+/// asks for a page back) rather than by the hydrated page's client (which asks for JSON).
+#[cfg(feature = "ssr")]
+fn is_plain_form_post() -> bool {
+    leptos::prelude::use_context::<http::request::Parts>().is_some_and(|request| {
+        request
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    })
+}
+
+/// For a server function posted by a plain form from `page`, a page that sends no
+/// `Referer` because its address is a secret (a setup or confirmation link): takes the
+/// browser back to `page` with the error in its address, as server_fn does for pages
+/// that send one (it would otherwise answer with the portal's home page and the error
+/// lost). `S` is the server function that refused.
+#[cfg(feature = "ssr")]
+pub(crate) fn back_to_secret_page<S: leptos::server_fn::ServerFn<Error = PortalError>>(
+    page: &str,
+    error: &PortalError,
+) {
+    if !is_plain_form_post() {
+        return;
+    }
+    let error = leptos::server_fn::error::ServerFnUrlError::new(S::PATH, error.clone());
+    // The address is only parsed to be encoded: its origin is dropped below.
+    if let Ok(url) = error.to_url(&format!("http://portal{page}")) {
+        let location = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        };
+        leptos_axum::redirect(&location);
     }
 }

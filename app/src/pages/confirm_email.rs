@@ -41,7 +41,13 @@ pub async fn open_email_confirmation(secret: String) -> Result<PendingEmail, Por
 #[server(endpoint = "confirm_email")]
 pub async fn confirm_email(secret: String) -> Result<String, PortalError> {
     let portal = crate::portal::Visitor::current()?.portal;
-    Ok(service::email_confirmation::confirm_with_link(&portal.store, &secret, &portal.effects).await?)
+    let confirmed = service::email_confirmation::confirm_with_link(&portal.store, &secret, &portal.effects)
+        .await
+        .map_err(PortalError::from);
+    if let Err(error) = &confirmed {
+        crate::error::back_to_secret_page::<ConfirmEmail>(&format!("/confirm-email/{secret}"), error);
+    }
+    confirmed
 }
 
 /// The signed-in admin's email state; `None` for someone an Admin Portal link signed in

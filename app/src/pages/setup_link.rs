@@ -45,13 +45,22 @@ pub async fn accept_setup_link(
     password: String,
     password_again: String,
 ) -> Result<(), PortalError> {
+    let accepted = accept(&secret, email, password, password_again).await;
+    if let Err(error) = &accepted {
+        crate::error::back_to_secret_page::<AcceptSetupLink>(&format!("/setup/{secret}"), error);
+    }
+    accepted
+}
+
+#[cfg(feature = "ssr")]
+async fn accept(secret: &str, email: String, password: String, password_again: String) -> Result<(), PortalError> {
     let visitor = Visitor::current()?;
     if password != password_again {
         return Err(PortalError::Invalid("The two passwords differ. Type the same password twice.".to_owned()));
     }
     let store = &visitor.portal.store;
     let portal = &visitor.portal;
-    let admin = service::admins::redeem_setup_link(store, &secret, &email, password, &portal.effects).await?;
+    let admin = service::admins::redeem_setup_link(store, secret, &email, password, &portal.effects).await?;
     service::email_confirmation::send_first_link(
         store,
         portal.mailer.as_ref(),

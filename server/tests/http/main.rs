@@ -318,7 +318,7 @@ async fn signed_out_visitors_are_redirected_to_sign_in(db: TestDatabase) {
     let server = TestServer::start(&db).await;
 
     let page = server.get("/").await;
-    let status = server.post_form("/api/deployment_status", &[]).await;
+    let status = server.call("/api/deployment_status", &[]).await;
 
     assert!(page.status().is_redirection(), "{}", page.status());
     assert_eq!(page.headers()["location"], "/sign-in");
@@ -348,12 +348,33 @@ async fn signing_in_sets_a_protected_session_cookie_and_opens_the_portal(db: Tes
 async fn a_wrong_password_is_refused_without_a_session(db: TestDatabase) {
     let server = TestServer::start(&db).await;
 
-    let response =
-        server.post_form("/api/sign_in", &[("email", OPERATOR_EMAIL), ("password", "not the password")]).await;
+    let form = [("email", OPERATOR_EMAIL), ("password", "not the password")];
+    let refused = "The email or the password is not right.";
 
+    // The hydrated page's own client: 401 and the reason.
+    let response = server.call("/api/sign_in", &form).await;
     assert_eq!(response.status(), 401);
     assert_eq!(session_cookie(&response), None);
-    assert!(response.text().await.unwrap().contains("The email or the password is not right."));
+    assert!(response.text().await.unwrap().contains(refused));
+
+    // A plain form post (the page's bundle has not arrived): back to the page with the
+    // reason in its address, where the page says it.
+    let sign_in_page = server.url("/sign-in");
+    let response = server
+        .client
+        .post(server.url("/api/sign_in"))
+        .header("referer", &sign_in_page)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(session_cookie(&response), None);
+    let back = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with(&format!("{sign_in_page}?")) && back.contains("__err="), "{back}");
+    let page = server.get(back.strip_prefix(&server.url("")).unwrap()).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(refused));
     assert!(server.get("/").await.status().is_redirection());
 }
 
@@ -427,7 +448,7 @@ async fn a_session_ends_its_absolute_lifetime_after_sign_in_however_busy(db: Tes
     let page = server.get("/").await;
     assert!(page.status().is_redirection(), "{}", page.status());
     assert_eq!(page.headers()["location"], "/sign-in");
-    let status = server.post_form("/api/deployment_status", &[]).await;
+    let status = server.call("/api/deployment_status", &[]).await;
     assert_eq!(status.status(), 401);
     // Signing in again starts a new lifetime.
     server.sign_in().await;

@@ -161,6 +161,19 @@ async fn a_setup_link_makes_one_admin_who_lands_on_their_home(db: TestDatabase) 
         )
         .await;
     assert_eq!(short.status(), 422);
+    // The same refusal to a plain form post (the page's bundle has not arrived; the page
+    // sends no Referer): back to the link's page, which says why.
+    let plain = visitor
+        .post_form(
+            "/api/accept_setup_link",
+            &[("secret", &secret), ("email", "it@acme.example"), ("password", "short"), ("password_again", "short")],
+        )
+        .await;
+    assert_eq!(plain.status(), 302);
+    let back = plain.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with(&format!("/setup/{secret}?__path=")) && back.contains("&__err="), "{back}");
+    let page = visitor.get(&back).await.text().await.unwrap();
+    assert!(page.contains("must be at least 12 characters"), "{page}");
     let accepted = visitor.accept_setup_link(&secret, "IT@acme.example", "correct horse battery").await;
     assert!(accepted.status().is_redirection());
     assert_eq!(accepted.headers()["location"], "/admin/connect");
