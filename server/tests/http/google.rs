@@ -318,7 +318,9 @@ async fn a_revoked_connector_token_stops_the_runs_and_one_process_runs_a_connect
 /// trail under who asked, and the run it starts says so. Another tenant's admin, support
 /// naming another tenant, and a directory Google does not feed are refused.
 async fn the_admin_and_vendor_support_ask_for_a_full_sync_from_the_portal(db: TestDatabase) {
-    let server = TestServer::start(&db).await;
+    let now = at("2026-12-06T09:00:00Z");
+    let clock = std::sync::Arc::new(service::clock::ManualClock::starting_at(now));
+    let server = TestServer::start_with_clock(&db, &[], clock).await;
     let google = StandIn::start(ADMIN).await;
     company(&google);
     let admin = crate::onboarding::admin_of(&server, "acme", "it@acme.example").await;
@@ -329,17 +331,18 @@ async fn the_admin_and_vendor_support_ask_for_a_full_sync_from_the_portal(db: Te
     let options = google.options();
     let http = reqwest::Client::new();
     let base = server.url("");
-    // The portal's clock is the real one: runs are due from now on.
-    let later = || service::Effects::stopped_at(chrono::Utc::now() + chrono::Duration::seconds(1));
-    connect(&db.store, &options, http.clone(), tenant, id, request(ADMIN), &Actor::Cli, &later()).await.unwrap();
-    let first = run_due(&db.store, &options, http.clone(), &base, "process-a", &later(), 10).await.unwrap();
+    // The portal's clock stands still: a run asked for there is due at once. One set of
+    // effects for every run, as a server has: its ids order the runs made in one instant.
+    let effects = service::Effects::stopped_at(now);
+    connect(&db.store, &options, http.clone(), tenant, id, request(ADMIN), &Actor::Cli, &effects).await.unwrap();
+    let first = run_due(&db.store, &options, http.clone(), &base, "process-a", &effects, 10).await.unwrap();
     assert_eq!(first.len(), 1);
-    assert!(run_due(&db.store, &options, http.clone(), &base, "process-a", &later(), 10).await.unwrap().is_empty());
+    assert!(run_due(&db.store, &options, http.clone(), &base, "process-a", &effects, 10).await.unwrap().is_empty());
 
     // The admin's "Sync now": the next round runs it, and the run names the admin.
     let asked = admin.call("/api/sync_google_now", &[("directory", &directory)]).await;
     assert_eq!(asked.status(), 200, "{}", asked.text().await.unwrap());
-    let runs = run_due(&db.store, &options, http.clone(), &base, "process-a", &later(), 10).await.unwrap();
+    let runs = run_due(&db.store, &options, http.clone(), &base, "process-a", &effects, 10).await.unwrap();
     assert_eq!(runs.len(), 1);
     let requests = |records: &[store::AuditRecord]| {
         records.iter().filter(|r| r.action == "google.sync_requested").map(|r| r.actor.clone()).collect::<Vec<_>>()
@@ -358,7 +361,7 @@ async fn the_admin_and_vendor_support_ask_for_a_full_sync_from_the_portal(db: Te
     assert_eq!(shown["client_id"], "100000000000000000001", "{shown}");
     let asked = support.call("/api/sync_google_now", &[("directory", &directory), ("tenant", "acme")]).await;
     assert_eq!(asked.status(), 200, "{}", asked.text().await.unwrap());
-    let runs = run_due(&db.store, &options, http.clone(), &base, "process-b", &later(), 10).await.unwrap();
+    let runs = run_due(&db.store, &options, http.clone(), &base, "process-b", &effects, 10).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert!(runs[0].succeeded, "{:?}", runs[0].error);
     assert_eq!(count(&runs[0], "users_unchanged"), 3, "a full read of Google: {}", runs[0].counts);
@@ -386,5 +389,5 @@ async fn the_admin_and_vendor_support_ask_for_a_full_sync_from_the_portal(db: Te
     assert_eq!(support.call("/api/sync_google_now", &elsewhere).await.status(), 404);
     let records = db.store.tenant(tenant).audit_records(0, 1000).await.unwrap();
     assert_eq!(requests(&records).len(), 2);
-    assert!(run_due(&db.store, &options, http, &base, "process-a", &later(), 10).await.unwrap().is_empty());
+    assert!(run_due(&db.store, &options, http, &base, "process-a", &effects, 10).await.unwrap().is_empty());
 }
