@@ -383,7 +383,7 @@ fn AuditView(tenant: String) -> impl IntoView {
                         </select>
                     </div>
                     {field("audit-operation", "Operation", "text", "PATCH or token", initial.operation.clone(), |f, v| f.operation = v)}
-                    {field("audit-resource", "User or group", "text", "Email, name or id", initial.resource.clone(), |f, v| f.resource = v)}
+                    {field("audit-resource", "User or group", "text", "Email, name or id", initial.resource, |f, v| f.resource = v)}
                 </div>
             </section>
             <section class=CARD aria-labelledby="records-heading">

@@ -243,7 +243,7 @@ pub(crate) fn GrantEditor(directory: String, page: GroupRolesView, no_groups: &'
             </thead>
             <tbody class="divide-y divide-slate-100">
                 {page.groups.into_iter().map(|group| view! {
-                    <tr data-group=group.name.clone()>
+                    <tr data-group=group.name>
                         <th scope="row" class="py-2 pr-4 font-medium">{group.name.clone()}</th>
                         <td class="py-2 pr-4">{group.members}</td>
                         {roles.iter().map(|role| {

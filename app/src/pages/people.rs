@@ -323,7 +323,7 @@ pub fn AdminsPanel(tenant: String, may_change: bool) -> impl IntoView {
                                 let confirm_email = may_change && !tenant.is_empty() && !row.email_confirmed;
                                 let (confirm_tenant, confirm_admin) = (tenant.clone(), row.id.clone());
                                 view! {
-                                    <li class="flex flex-wrap items-center justify-between gap-3 py-2" data-admin=row.email.clone()>
+                                    <li class="flex flex-wrap items-center justify-between gap-3 py-2" data-admin=row.email>
                                         <div>
                                             <span class="font-medium text-slate-900">{row.email.clone()}</span>
                                             {row.is_you.then(|| view! { <span class="ml-2 text-xs text-slate-500">"(you)"</span> })}

@@ -160,7 +160,7 @@ fn TeamView(operator: OperatorView) -> impl IntoView {
                                             let (toggle, toggle_label) = if row.disabled { ("enable", "Enable") } else { ("disable", "Disable") };
                                             let asked = (row.id.clone(), row.email.clone());
                                             view! {
-                                                <tr data-operator=row.email.clone()>
+                                                <tr data-operator=row.email>
                                                     <td class="py-2">
                                                         {row.email.clone()}
                                                         {row.is_you.then(|| view! { <span class="ml-2 text-xs text-slate-500">"(you)"</span> })}
