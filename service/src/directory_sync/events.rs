@@ -157,6 +157,12 @@ struct StoredView {
     previous_attributes: Option<Value>,
 }
 
+/// A view's normalized resource read as `T`, once the kind of change says which; `None`
+/// when the view has none or it does not read as one.
+fn normalized_as<T: serde::de::DeserializeOwned>(normalized: Option<Box<RawValue>>) -> Option<T> {
+    normalized.and_then(|text| serde_json::from_str(text.get()).ok())
+}
+
 /// A place in the order of events: a change, and for a membership change how many of its
 /// members were read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -347,13 +353,10 @@ impl Readers {
         };
         let data = match change.resource_type {
             // Written with the change as the events carry it (see `objects::event_directory`).
-            ChangeSubject::Directory => EventData::Directory(
-                normalized.and_then(|text| serde_json::from_str(text.get()).ok()).unwrap_or_default(),
-            ),
+            ChangeSubject::Directory => EventData::Directory(normalized_as(normalized).unwrap_or_default()),
             ChangeSubject::Resource(ResourceKind::User) => {
-                let normalized: NormalizedUser = normalized
-                    .and_then(|text| serde_json::from_str(text.get()).ok())
-                    .unwrap_or_else(|| placeholder_user(&change.resource_id));
+                let normalized: NormalizedUser =
+                    normalized_as(normalized).unwrap_or_else(|| placeholder_user(&change.resource_id));
                 let raw =
                     if change.kind == "user.deleted" { RawAttributes::Parsed(json!({})) } else { change.data.into() };
                 let user = DirectoryUser::from_parts(tenant, directory, &change.resource_id, raw, normalized, times);
@@ -361,8 +364,7 @@ impl Readers {
                 EventData::User(Box::new(ResourceEvent { resource: user, previous_attributes }))
             }
             ChangeSubject::Resource(ResourceKind::Group) => {
-                let normalized: NormalizedGroup = normalized
-                    .and_then(|text| serde_json::from_str(text.get()).ok())
+                let normalized: NormalizedGroup = normalized_as(normalized)
                     .unwrap_or_else(|| NormalizedGroup { idp_id: change.resource_id.clone(), name: String::new() });
                 let raw =
                     if change.kind == "group.deleted" { RawAttributes::Parsed(json!({})) } else { change.data.into() };

@@ -222,11 +222,6 @@ fn lane_of(event: &SyncEvent) -> String {
     }
 }
 
-/// Whether an event takes a user's access away: its lane goes first.
-fn is_revocation(event: &SyncEvent) -> bool {
-    event.revokes_access()
-}
-
 /// An event of a round: whether it was held back before, and whether it is ahead of the
 /// batch (a revocation, or an earlier event of its user).
 #[derive(Debug, Clone)]
@@ -395,7 +390,7 @@ impl OperatorDeliverer {
                 _ => queue.push(Queued { event: RoundEvent { event, held: false, ahead: true }, attempts: 0 }),
             }
         }
-        let lanes = delivery::into_lanes(queue, |e| lane_of(&e.event), |e| is_revocation(&e.event));
+        let lanes = delivery::into_lanes(queue, |e| lane_of(&e.event), |e| e.event.revokes_access());
         // Events the endpoint said it applied (a 2xx answer with `"applied": true`).
         let confirmed = std::sync::Mutex::new(Vec::new());
         let mut revocations_delivered = Vec::new();
@@ -455,7 +450,7 @@ impl OperatorDeliverer {
                     Verdict::Delivered | Verdict::Dead => {
                         if sent.verdict == Verdict::Delivered {
                             delivered += 1;
-                            if is_revocation(&event) {
+                            if event.revokes_access() {
                                 revocations_delivered.push((event.id.clone(), sent.at));
                             }
                         } else {
