@@ -386,13 +386,23 @@ async fn probes_are_answered_from_an_index(
         };
         let listed = data.list(kind, &spec).await.unwrap();
         assert!(listed.total >= 1 && listed.total <= 3, "{text} found {}", listed.total);
-        for explained in data.explain_list(kind, &spec).await.unwrap() {
-            if let Some(scan) = scans_the_directory(&explained) {
+        let explained = data.explain_list(kind, &spec).await.unwrap();
+        for plan in &explained {
+            if let Some(scan) = scans_the_directory(plan) {
                 panic!(
-                    "with statistics {statistics}, {text} on {:?} scans the directory ({scan}):\n{explained}",
+                    "with statistics {statistics}, {text} on {:?} scans the directory ({scan}):\n{plan}",
                     db.url.backend()
                 );
             }
+        }
+        // PostgreSQL: an equality probe is planned once per connection. Its plan after five
+        // executions (the last one `explain_list` answers) is the generic one, whose
+        // conditions name the parameters, not the values; a custom plan there means the
+        // statement is planned again at every execution (it was, at 0.5 ms a probe, while
+        // its OFFSET was a parameter).
+        if db.url.backend() == store::Backend::Postgres && text.contains(" eq ") && !text.contains("lastModified") {
+            let settled = explained.last().unwrap();
+            assert!(settled.contains("$4"), "{text}: PostgreSQL plans the page at every execution:\n{settled}");
         }
     }
     // The check itself can fail: a filter on an attribute without an index does scan.
