@@ -237,6 +237,46 @@ impl FilterTarget {
     }
 }
 
+/// A column of `scim_resources` an equality probe can be answered from directly (see
+/// [`column_equality`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProbeColumn {
+    /// `name_folded`: a case-insensitive `userName`, `displayName` or agent `name`.
+    NameFolded,
+    /// `external_id`: the case-exact `externalId`.
+    ExternalId,
+}
+
+impl ProbeColumn {
+    /// The column's name, as `scim_resources_where_column_is` (migration 0049) takes it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ProbeColumn::NameFolded => "name_folded",
+            ProbeColumn::ExternalId => "external_id",
+        }
+    }
+}
+
+/// The column and bound value of a filter that is one text equality on a dedicated column,
+/// as [`render`] would compare them (`r.name_folded = lower(value)`, `r.external_id =
+/// value`): the probes identity providers send before every create. `None` for any other
+/// filter.
+pub(crate) fn column_equality(plan: &Plan, target: &FilterTarget) -> Option<(ProbeColumn, String)> {
+    let Plan::Predicate(Predicate {
+        operand: Operand::Column(name),
+        test: Test::Compare { op: CompareOp::Eq, value: BindValue::Text(text), case_exact },
+    }) = plan
+    else {
+        return None;
+    };
+    let column = target.column(name)?;
+    match (column.kind, column.folded, *case_exact) {
+        (ColumnKind::Text, Some("r.name_folded"), false) => Some((ProbeColumn::NameFolded, text.to_lowercase())),
+        (ColumnKind::Text, _, true) if column.expr == "r.external_id" => Some((ProbeColumn::ExternalId, text.clone())),
+        _ => None,
+    }
+}
+
 /// The layout of `kind`'s rows.
 pub(crate) fn target(kind: ResourceKind) -> &'static FilterTarget {
     match kind {

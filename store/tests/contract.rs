@@ -24,6 +24,7 @@ backend_tests!(
     a_revoked_token_stops_opening_its_directory_in_every_store,
     cached_credentials_follow_last_use_and_new_extensions,
     the_probes_idps_send_are_answered_from_an_index,
+    a_probe_by_column_answers_as_the_generic_listing_does,
     the_bundled_sqlite_plans_once_and_keeps_no_memory_statistics,
     expired_access_tokens_of_the_grant_are_swept_and_admin_tokens_kept,
     operator_api_keys_are_found_by_digest_and_revoked_once,
@@ -328,6 +329,118 @@ async fn the_probes_idps_send_are_answered_from_an_index(db: TestDatabase) {
     }
     db.analyze().await.unwrap();
     probes_are_answered_from_an_index(&db, &data, start, USERS, "of the loaded tables").await;
+}
+
+/// `userName eq`, `externalId eq` and `displayName eq` take a path of their own on
+/// PostgreSQL (one round trip, migration 0049): it must answer what the generic listing
+/// answers for the same filter, which `X and X` still takes (on SQLite both are generic).
+async fn a_probe_by_column_answers_as_the_generic_listing_does(db: TestDatabase) {
+    use scim::filter::{Filter, check, plan};
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let other = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let data = db.store.tenant(acme.id).directory_data(okta.id);
+    let user = store::ResourceKind::User;
+    let group = store::ResourceKind::Group;
+    create_named(&data, user, "u1", "Alice@Acme.example", Some("E-1"), vec![]).await;
+    create_named(&data, user, "u2", "bob@acme.example", Some("E-1"), vec![]).await;
+    create_named(&data, user, "u3", "carol@acme.example", Some("e-1"), vec![]).await;
+    create_named(&data, group, "g1", "Team Blue", None, vec!["u1".to_owned()]).await;
+    // The same names in another directory of the tenant, and a group named as a user.
+    let elsewhere = db.store.tenant(acme.id).directory_data(other.id);
+    create_named(&elsewhere, user, "u9", "alice@acme.example", Some("E-1"), vec![]).await;
+    create_named(&data, group, "g2", "bob@acme.example", None, vec![]).await;
+
+    let registry = scim::schema::SchemaRegistry::new();
+    let planned = |kind: store::ResourceKind, text: &str| {
+        let filter = Filter::parse(text).unwrap();
+        let schema = registry.for_resource_type(kind.as_str());
+        let checked = check::check(&filter, &schema, check::UnknownAttributes::Reject).unwrap();
+        plan::plan(&checked, &store::indexed_columns(kind))
+    };
+    let pages = [
+        store::PageSpec::Offset { skip: 0, take: 100 },
+        store::PageSpec::Offset { skip: 0, take: 1 },
+        store::PageSpec::Keyset { from: None, descending: false, take: 100 },
+    ];
+    let probes: [(store::ResourceKind, &str, &[&str]); 6] = [
+        (user, r#"userName eq "ALICE@acme.EXAMPLE""#, &["u1"]),
+        (user, r#"userName eq "bob@acme.example""#, &["u2"]),
+        (user, r#"userName eq "nobody@acme.example""#, &[]),
+        (user, r#"externalId eq "E-1""#, &["u1", "u2"]),
+        (user, r#"externalId eq "e-1""#, &["u3"]),
+        (group, r#"displayName eq "team BLUE""#, &["g1"]),
+    ];
+    for (kind, text, expected) in probes {
+        let probe = planned(kind, text);
+        let generic = planned(kind, &format!("{text} and {text}"));
+        for page in &pages {
+            let listing = |filter| store::ListSpec {
+                filter: Some(filter),
+                sort: None,
+                page: page.clone(),
+                hide_self_test: false,
+            };
+            let probed = listed(&data, kind, &listing(&probe)).await;
+            let answer = listed(&data, kind, &listing(&generic)).await;
+            let ids = |listed: &store::ListPage| listed.records.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+            let take = match page {
+                store::PageSpec::Offset { take, .. } | store::PageSpec::Keyset { take, .. } => *take as usize,
+            };
+            let wanted: Vec<String> = expected.iter().take(take).map(|id| (*id).to_owned()).collect();
+            assert_eq!(ids(&probed.0), wanted, "{text} {page:?}");
+            assert_eq!(probed.0.total, expected.len() as i64, "{text} {page:?}");
+            assert_eq!(answer, probed, "{text} {page:?}");
+        }
+    }
+    let (alice, groups) = data
+        .list_users_with_groups(&store::ListSpec {
+            filter: Some(&planned(user, r#"userName eq "alice@acme.example""#)),
+            sort: None,
+            page: store::PageSpec::Offset { skip: 0, take: 100 },
+            hide_self_test: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(alice.records.len(), 1);
+    let names: Vec<&str> = groups["u1"].iter().map(|g| g.display.as_str()).collect();
+    assert_eq!(names, ["Team Blue"]);
+}
+
+/// Creates a resource named `name` (a user's userName, a group's displayName).
+async fn create_named(
+    data: &store::DirectoryData<'_>,
+    kind: store::ResourceKind,
+    id: &str,
+    name: &str,
+    external_id: Option<&str>,
+    members: Vec<String>,
+) {
+    let doc = match kind {
+        store::ResourceKind::User => serde_json::json!({"userName": name}),
+        _ => serde_json::json!({"displayName": name}),
+    };
+    let state = store::ResourceState { name: name.to_owned(), external_id: external_id.map(str::to_owned), doc };
+    let change = store::Change {
+        kind: store::ChangeKind::created(kind),
+        resource_id: id.to_owned(),
+        data: serde_json::json!({}),
+        view: None,
+    };
+    let context = store::WriteContext { actor: "test".into(), at: at(9) };
+    data.create(kind, id, &state, &members, &change, &context).await.unwrap();
+}
+
+/// A listing as the service reads it: users with their groups, other kinds alone.
+async fn listed(
+    data: &store::DirectoryData<'_>,
+    kind: store::ResourceKind,
+    spec: &store::ListSpec<'_>,
+) -> (store::ListPage, std::collections::HashMap<String, Vec<store::GroupRef>>) {
+    match kind {
+        store::ResourceKind::User => data.list_users_with_groups(spec).await.unwrap(),
+        _ => (data.list(kind, spec).await.unwrap(), Default::default()),
+    }
 }
 
 /// The bundled SQLite has the query planner stability guarantee and no memory statistics
@@ -700,7 +813,7 @@ async fn a_fresh_database_is_migrated_and_empty(db: TestDatabase) {
 
     assert_eq!(overview.backend, db.url.backend());
     assert_eq!(overview.schema_version, Store::latest_schema_version());
-    assert_eq!(Store::latest_schema_version(), 48);
+    assert_eq!(Store::latest_schema_version(), 49);
     assert_eq!(overview.tenant_count, 0);
 }
 

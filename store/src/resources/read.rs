@@ -15,9 +15,9 @@ use super::{
     CHUNK, CURRENT, ChangeRecord, DirectoryData, GroupRef, ListPage, ListSpec, Member, PageSpec, ResourceKind,
     ResourceRecord, ResourceRow, SELF_TEST_ID_PREFIX, SortField, StoredChange, placeholders, record_from_row,
 };
-use crate::StoreError;
 use crate::filter_sql::{self, SqlBind};
 use crate::ids::EventId;
+use crate::{Pool, StoreError};
 
 /// A listing's statements; `binds` are the page statement's (the filter's, then the sort
 /// key's and the paging values), `filter_binds` the count statement's.
@@ -159,6 +159,9 @@ impl DirectoryData<'_> {
         spec: &ListSpec<'_>,
         with_groups: bool,
     ) -> Result<(ListPage, HashMap<String, Vec<GroupRef>>), StoreError> {
+        if let Some(listed) = self.probe_by_column(kind, spec, with_groups).await? {
+            return Ok(listed);
+        }
         let ListStatements { count_sql, filter_binds, page_sql, binds } = self.list_statements(kind, spec, with_groups);
         let (total, rows): (i64, Vec<ByIdRow>) = as_tenant!(self, conn => {
             let mut query = sqlx::query_as(&page_sql).bind(self.tenant).bind(self.directory).bind(kind.as_str());
@@ -189,15 +192,46 @@ impl DirectoryData<'_> {
             };
             (total, rows)
         });
-        let mut groups = HashMap::new();
-        let mut records = Vec::with_capacity(rows.len());
-        for (id, doc, version, created_at, last_modified, of_user) in rows {
-            if with_groups {
-                groups.insert(id.clone(), group_pairs(of_user.as_ref()));
-            }
-            records.push(record_from_row(kind, (id, doc, version, created_at, last_modified)));
-        }
-        Ok((ListPage { total, records }, groups))
+        Ok(page_from_rows(kind, total, rows, with_groups))
+    }
+
+    /// PostgreSQL: the first page of an equality probe on a dedicated column (`userName eq`,
+    /// `externalId eq`, `displayName eq`) in one round trip, through the function of
+    /// migration 0049, which sets the tenant for row-level security itself; the generic
+    /// path pays two more (set the tenant on the connection, reset it). `None` when the
+    /// listing is not such a probe, or when the page is full and the total needs a count.
+    async fn probe_by_column(
+        &self,
+        kind: ResourceKind,
+        spec: &ListSpec<'_>,
+        with_groups: bool,
+    ) -> Result<Option<(ListPage, HashMap<String, Vec<GroupRef>>)>, StoreError> {
+        const PROBE: &str = "SELECT * FROM scim_resources_where_column_is($1, $2, $3, $4, $5, $6, $7)";
+        let Pool::Postgres(pool) = &self.store.pool else {
+            return Ok(None);
+        };
+        let (PageSpec::Offset { skip: 0, take } | PageSpec::Keyset { from: None, descending: false, take }) = spec.page
+        else {
+            return Ok(None);
+        };
+        let probe = spec.filter.and_then(|plan| filter_sql::column_equality(plan, filter_sql::target(kind)));
+        let (Some((column, value)), None, false) = (probe, &spec.sort, spec.hide_self_test) else {
+            return Ok(None);
+        };
+        let rows: Vec<ByIdRow> = sqlx::query_as(PROBE)
+            .bind(self.tenant)
+            .bind(self.directory)
+            .bind(kind.as_str())
+            .bind(column.as_str())
+            .bind(value)
+            .bind(take)
+            .bind(with_groups)
+            .fetch_all(pool)
+            .await?;
+        let Some(total) = total_from_page(&spec.page, rows.len()) else {
+            return Ok(None);
+        };
+        Ok(Some(page_from_rows(kind, total, rows, with_groups)))
     }
 
     /// The count and page statements of a listing, with their parameters after the first
@@ -432,6 +466,24 @@ pub(super) const GROUPS_OF_ROW_POSTGRES: &str = "(SELECT COALESCE(jsonb_agg(json
      FROM scim_members m \
      JOIN scim_resources g ON g.tenant_id = m.tenant_id AND g.directory_id = m.directory_id AND g.id = m.group_id \
      WHERE m.tenant_id = r.tenant_id AND m.directory_id = r.directory_id AND m.member_id = r.id)";
+
+/// A listing's page from its rows, with each user's groups when they were read.
+fn page_from_rows(
+    kind: ResourceKind,
+    total: i64,
+    rows: Vec<ByIdRow>,
+    with_groups: bool,
+) -> (ListPage, HashMap<String, Vec<GroupRef>>) {
+    let mut groups = HashMap::new();
+    let mut records = Vec::with_capacity(rows.len());
+    for (id, doc, version, created_at, last_modified, of_user) in rows {
+        if with_groups {
+            groups.insert(id.clone(), group_pairs(of_user.as_ref()));
+        }
+        records.push(record_from_row(kind, (id, doc, version, created_at, last_modified)));
+    }
+    (ListPage { total, records }, groups)
+}
 
 /// Groups read as a JSON array of `[id, name]` pairs, ordered by id.
 fn group_pairs(pairs: Option<&Json<Value>>) -> Vec<GroupRef> {
