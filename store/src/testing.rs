@@ -138,6 +138,20 @@ impl TestDatabase {
         })
     }
 
+    /// The first column of the rows `sql` answers as text, read as the schema's owner (for
+    /// tests of the schema's settings, such as a table's storage parameters).
+    pub async fn texts_as_owner(&self, sql: &str) -> Result<Vec<String>, StoreError> {
+        Ok(match (&self.store.pool, &self.owner_url) {
+            (crate::Pool::Postgres(_), Some(owner)) => {
+                let mut connection = sqlx::PgConnection::connect(owner.as_str()).await?;
+                let texts = sqlx::query_scalar(sql).fetch_all(&mut connection).await?;
+                connection.close().await?;
+                texts
+            }
+            _ => on_pool!(&self.store.pool, pool => sqlx::query_scalar(sql).fetch_all(pool).await?),
+        })
+    }
+
     /// Runs raw SQL that sees every tenant's rows (row-level security's deployment-wide
     /// setting, as the store's cross-tenant lookups use it): for tests that tamper across
     /// tenants as someone with database access would. Returns the rows affected.
