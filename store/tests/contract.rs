@@ -1308,6 +1308,12 @@ async fn a_listing_without_a_filter_tells_the_total_the_writes_kept(db: TestData
     batch.commit().await.unwrap();
     let other_data = db.store.tenant(acme.id).directory_data(other.id);
     other_data.create(user, "x1", &user_state("x1"), &[], &created("x1"), &by_test(10)).await.unwrap();
+    // The wizard's self-test users (hidden from the vendor's product), and ids beside the
+    // prefix that are not: `selftest.` sorts right after `selftest-…`, `SELFTEST-` (not the
+    // prefix: ids compare case-sensitively) before.
+    for id in ["selftest-1", "selftest-2", "selftest.3", "SELFTEST-4"] {
+        data.create(user, id, &user_state(id), &[], &created(id), &by_test(14)).await.unwrap();
+    }
 
     // Pages that cannot tell the total by themselves: full, or after a cursor.
     let page = |from: Option<&str>, hide_self_test: bool| store::ListSpec {
@@ -1316,9 +1322,25 @@ async fn a_listing_without_a_filter_tells_the_total_the_writes_kept(db: TestData
         page: store::PageSpec::Keyset { from: from.map(str::to_owned), descending: false, take: 2 },
         hide_self_test,
     };
-    for spec in [page(None, false), page(Some("u1"), false), page(Some("u6"), false), page(None, true)] {
-        assert_eq!(data.list(user, &spec).await.unwrap().total, 6, "{spec:?}");
+    for spec in [page(None, false), page(Some("u1"), false), page(Some("u6"), false)] {
+        assert_eq!(data.list(user, &spec).await.unwrap().total, 10, "{spec:?}");
     }
+    for spec in [page(None, true), page(Some("u1"), true), page(Some("selftest"), true)] {
+        assert_eq!(data.list(user, &spec).await.unwrap().total, 8, "{spec:?}");
+    }
+    let every_id = |hide_self_test: bool| {
+        let spec = store::ListSpec {
+            page: store::PageSpec::Keyset { from: None, descending: false, take: 100 },
+            ..page(None, hide_self_test)
+        };
+        let data = &data;
+        async move { data.list(user, &spec).await.unwrap().records.into_iter().map(|r| r.id).collect::<Vec<_>>() }
+    };
+    let shown = every_id(true).await;
+    assert_eq!(shown.len(), 8);
+    assert!(shown.iter().all(|id| !id.starts_with("selftest-")), "{shown:?}");
+    assert!(shown.contains(&"selftest.3".to_owned()) && shown.contains(&"SELFTEST-4".to_owned()), "{shown:?}");
+    assert_eq!(every_id(false).await.len(), 10);
     let counted = {
         let registry = scim::schema::SchemaRegistry::new();
         let filter = Filter::parse(r#"userName pr"#).unwrap();
@@ -1327,7 +1349,7 @@ async fn a_listing_without_a_filter_tells_the_total_the_writes_kept(db: TestData
         let planned = plan::plan(&checked, &store::indexed_columns(user));
         data.list(user, &store::ListSpec { filter: Some(&planned), ..page(Some("u1"), false) }).await.unwrap().total
     };
-    assert_eq!(counted, 6);
+    assert_eq!(counted, 10);
     assert_eq!(data.list(store::ResourceKind::Group, &page(Some("g"), false)).await.unwrap().total, 0);
     assert_eq!(other_data.list(user, &page(None, false)).await.unwrap().records.len(), 1);
     assert_eq!(other_data.list(user, &page(Some("a"), false)).await.unwrap().total, 1);

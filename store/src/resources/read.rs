@@ -171,9 +171,13 @@ impl DirectoryData<'_> {
             let rows: Vec<ByIdRow> = query.fetch_all(&mut *conn).await?;
             let total = match total_from_page(&spec.page, rows.len()) {
                 Some(total) => total,
-                // Every resource of the kind: the count the triggers of migration 0048 keep.
-                None if spec.filter.is_none() && !spec.hide_self_test => {
-                    sqlx::query_scalar::<_, i64>(COUNT_OF_KIND)
+                // Every resource of the kind: the count the triggers of migration 0048 keep,
+                // less the self-test's few when they are hidden (counting what is left
+                // read the whole directory: 200 ms a page of the Directory Sync API at a
+                // million users).
+                None if spec.filter.is_none() => {
+                    let count = if spec.hide_self_test { COUNT_OF_KIND_BUT_SELF_TEST } else { COUNT_OF_KIND };
+                    sqlx::query_scalar::<_, i64>(count)
                         .bind(self.tenant)
                         .bind(self.directory)
                         .bind(kind.as_str())
@@ -249,7 +253,7 @@ impl DirectoryData<'_> {
         }
         if spec.hide_self_test {
             // A constant of this crate, not input: it can be part of the statement.
-            conditions.push_str(&format!(" AND r.id NOT LIKE '{SELF_TEST_ID_PREFIX}%'"));
+            conditions.push_str(&format!(" AND NOT ({SELF_TEST_IDS})"));
         }
         let count_sql = format!("SELECT COUNT(*) FROM scim_resources r WHERE {conditions}");
         let mut next = 4 + binds.len();
@@ -459,6 +463,18 @@ pub(super) const BY_ID_SQLITE: &str = concat!(
 const COUNT_OF_KIND: &str = "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM scim_resource_counts \
      WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3";
 
+/// The ids of the wizard's self-test (those starting with [`SELF_TEST_ID_PREFIX`]) as a
+/// range of the id index: '.' follows '-' in byte order, which both backends compare ids
+/// by (`COLLATE "C"` on PostgreSQL). Unlike `LIKE`, case-sensitive on both.
+const SELF_TEST_IDS: &str = "r.id >= 'selftest-' AND r.id < 'selftest.'";
+
+/// [`COUNT_OF_KIND`] less the self-test's resources, read from the id index.
+const COUNT_OF_KIND_BUT_SELF_TEST: &str = "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) \
+     - (SELECT COUNT(*) FROM scim_resources r \
+        WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = $3 \
+        AND r.id >= 'selftest-' AND r.id < 'selftest.') \
+     FROM scim_resource_counts WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3";
+
 /// The groups column of a listing's page of users (see `list_users_with_groups`): the
 /// subquery `BY_ID_SQLITE` runs, and on PostgreSQL the one of `scim_resource_by_id`.
 const GROUPS_OF_ROW_SQLITE: &str = groups_of_row_sqlite!();
@@ -599,6 +615,11 @@ mod tests {
     #[test]
     fn the_feed_leaves_out_the_ids_the_self_test_makes() {
         assert!(CHANGES_AFTER.contains(&format!("resource_id NOT LIKE '{SELF_TEST_ID_PREFIX}%'")));
+        // The range spells the prefix, and its end is the prefix with its last byte the next.
+        let (first, last) = SELF_TEST_ID_PREFIX.split_at(SELF_TEST_ID_PREFIX.len() - 1);
+        let next = char::from(last.as_bytes()[0] + 1);
+        assert_eq!(SELF_TEST_IDS, format!("r.id >= '{SELF_TEST_ID_PREFIX}' AND r.id < '{first}{next}'"));
+        assert!(COUNT_OF_KIND_BUT_SELF_TEST.contains(SELF_TEST_IDS));
     }
 
     #[test]
