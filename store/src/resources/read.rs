@@ -13,7 +13,7 @@ use sqlx::types::Json;
 use super::transaction::on_open;
 use super::{
     CHUNK, CURRENT, ChangeRecord, DirectoryData, GroupRef, ListPage, ListSpec, Member, PageSpec, ResourceKind,
-    ResourceRecord, ResourceRow, SELF_TEST_ID_PREFIX, SortField, StoredChange, placeholders, record_from_row,
+    ResourceRecord, ResourceRow, SortField, StoredChange, placeholders, record_from_row,
 };
 use crate::filter_sql::{self, SqlBind};
 use crate::ids::EventId;
@@ -348,7 +348,7 @@ impl DirectoryData<'_> {
 
     /// Change records with a sequence number above `after`, oldest first: the changes the
     /// vendor's product receives, so the wizard self-test's are left out (their resources'
-    /// ids start with [`SELF_TEST_ID_PREFIX`], which the statement spells out).
+    /// ids start with [`SELF_TEST_ID_PREFIX`](crate::SELF_TEST_ID_PREFIX), which the statement spells out).
     pub async fn changes_after(&self, after: i64, limit: i64) -> Result<Vec<ChangeRecord>, StoreError> {
         let rows: Vec<ChangeRow> = as_tenant!(self, conn => sqlx::query_as(CHANGES_AFTER)
             .bind(self.tenant)
@@ -463,7 +463,7 @@ pub(super) const BY_ID_SQLITE: &str = concat!(
 const COUNT_OF_KIND: &str = "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM scim_resource_counts \
      WHERE tenant_id = $1 AND directory_id = $2 AND resource_type = $3";
 
-/// The ids of the wizard's self-test (those starting with [`SELF_TEST_ID_PREFIX`]) as a
+/// The ids of the wizard's self-test (those starting with [`SELF_TEST_ID_PREFIX`](crate::SELF_TEST_ID_PREFIX)) as a
 /// range of the id index: '.' follows '-' in byte order, which both backends compare ids
 /// by (`COLLATE "C"` on PostgreSQL). Unlike `LIKE`, case-sensitive on both.
 const SELF_TEST_IDS: &str = "r.id >= 'selftest-' AND r.id < 'selftest.'";
@@ -611,6 +611,7 @@ fn total_from_page(page: &PageSpec, read: usize) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::SELF_TEST_ID_PREFIX;
 
     #[test]
     fn the_feed_leaves_out_the_ids_the_self_test_makes() {
