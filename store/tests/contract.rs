@@ -1220,6 +1220,12 @@ async fn a_write_batch_commits_as_a_whole_and_a_failed_write_undoes_only_itself(
         data: serde_json::json!({}),
         view: None,
     };
+    // A write that fails after numbering its first change record (the group's creation,
+    // then its unknown member) leaves no number behind.
+    let unknown_member = ["nobody".to_owned()];
+    let failed_group =
+        inside.create(store::ResourceKind::Group, "g0", &group, &unknown_member, &group_created, &by_test(10)).await;
+    assert!(matches!(failed_group, Err(StoreError::UnknownMembers(_))), "{failed_group:?}");
     let members = ["u1".to_owned(), "u3".to_owned()];
     inside.create(store::ResourceKind::Group, "g1", &group, &members, &group_created, &by_test(10)).await.unwrap();
     // Reads by id inside the batch see its writes; outside, nothing is there yet.
@@ -1250,6 +1256,21 @@ async fn a_write_batch_commits_as_a_whole_and_a_failed_write_undoes_only_itself(
     let expected =
         ["user.created", "user.created", "group.created", "group.member_added", "group.member_removed", "user.deleted"];
     assert_eq!(kinds, expected.iter().zip(1..).map(|(kind, seq)| (seq, (*kind).to_owned())).collect::<Vec<_>>());
+    // The deployment-wide order has them all, in the same order, and the deletion's
+    // revocation has its number.
+    let feed = db.store.deployment_feed(&store::FeedQuery { limit: 100, ..Default::default() }).await.unwrap();
+    let in_order: Vec<(i64, &str)> =
+        feed.iter().filter(|e| e.at.directory == okta.id).map(|e| (e.at.seq, e.kind.as_str())).collect();
+    assert_eq!(in_order, expected.iter().zip(1..).map(|(kind, seq)| (seq, *kind)).collect::<Vec<_>>());
+    assert!(feed.windows(2).all(|pair| pair[0].at.position <= pair[1].at.position), "{feed:?}");
+    let query =
+        store::RevocationQuery { directory: Some(okta.id), applied: None, changed_before: None, user: None, limit: 10 };
+    let revoked: Vec<(i64, String)> =
+        db.store.tenant(acme.id).revocations(&query).await.unwrap().into_iter().map(|r| (r.seq, r.user_id)).collect();
+    assert_eq!(revoked, [(6, "u3".to_owned())]);
+    // The batch left the directory's change number where its records end.
+    outside.create(user, "u4", &user_state("u4"), &[], &created("u4"), &by_test(12)).await.unwrap();
+    assert_eq!(outside.changes_after(6, 100).await.unwrap().iter().map(|c| c.seq).collect::<Vec<_>>(), [7]);
 }
 
 async fn a_write_batch_dropped_before_commit_leaves_nothing(db: TestDatabase) {

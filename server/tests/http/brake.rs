@@ -21,6 +21,7 @@ store::backend_tests!(
     an_entra_mass_deactivation_is_held_until_the_admin_releases_it,
     a_discarded_batch_puts_the_directory_back_and_never_reaches_the_product,
     the_operator_api_sets_a_directorys_brake_and_a_brake_turned_off_holds_nothing,
+    a_mass_deactivation_in_one_bulk_request_is_held_from_the_threshold_on,
 );
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -251,6 +252,69 @@ async fn an_entra_mass_deactivation_is_held_until_the_admin_releases_it(db: Test
     let last = feed(&server, &key, &entra.directory).await;
     assert_eq!(last.last().unwrap()["resource_id"], users[40].as_str());
     assert_eq!(entra.tenant.id, tenant.id);
+}
+
+/// A Bulk request's operations share one transaction, which keeps the brake's state from
+/// one operation to the next: the one that crosses the threshold opens the held batch, the
+/// later ones join it (one batch, not one each), and an operation that fails in between
+/// changes nothing.
+async fn a_mass_deactivation_in_one_bulk_request_is_held_from_the_threshold_on(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "contoso", "it@contoso.example").await;
+    let entra = Entra::new(&db, &server, "contoso").await;
+    let key = api_key(&db).await;
+    let mut users = Vec::new();
+    for n in 1..=100 {
+        users.push(entra.create_user(n).await);
+    }
+
+    let deactivate = |n: usize, user: &str| {
+        json!({"method": "PATCH", "path": format!("/Users/{user}"), "bulkId": format!("d{n}"), "data": {
+            "schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": false}]
+        }})
+    };
+    let mut operations: Vec<Value> = users[..30].iter().enumerate().map(|(n, user)| deactivate(n, user)).collect();
+    // After the threshold: one that fails (its version is stale), then ten more.
+    operations.push(json!({"method": "PATCH", "path": format!("/Users/{}", users[30]), "version": "W/\"999\"",
+        "data": {"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": false}]}}));
+    operations.extend(users[31..41].iter().enumerate().map(|(n, user)| deactivate(100 + n, user)));
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": operations});
+    let (status, answer) = entra.call(Method::POST, "/Bulk", Some(body)).await;
+    assert_eq!(status, 200, "{answer}");
+    let statuses: Vec<&str> =
+        answer["Operations"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "200").count(), 40, "{answer}");
+    assert_eq!(statuses[30], "412", "{answer}");
+
+    let published = feed(&server, &key, &entra.directory).await;
+    let deactivated: Vec<&str> =
+        of_kind(&published, "user.deactivated").iter().map(|e| e["resource_id"].as_str().unwrap()).collect();
+    let first_24: Vec<&str> = users[..24].iter().map(String::as_str).collect();
+    assert_eq!(deactivated, first_24, "the product sees none of the held deactivations");
+    let directory = entra.directory.clone();
+    let page = admin.json("/api/brake_page", &[("directory", &directory)]).await;
+    assert_eq!((page["open"]["number"].as_i64(), page["open"]["revocations"].as_i64()), (Some(1), Some(16)), "{page}");
+
+    let released =
+        admin.json("/api/decide_held", &[("directory", &directory), ("number", "1"), ("decision", "release")]).await;
+    assert_eq!(released, "Released: 16 changes were sent to the product, in the order they were made.");
+    let after = feed(&server, &key, &entra.directory).await;
+    let deactivated: Vec<&str> =
+        of_kind(&after, "user.deactivated").iter().map(|e| e["resource_id"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = users[..30].iter().chain(&users[31..41]).map(String::as_str).collect();
+    assert_eq!(deactivated, expected);
+    // Numbered without a gap, the Bulk request's records as the single writes' before them.
+    let numbers: Vec<i64> = db
+        .store
+        .tenant(entra.tenant.id)
+        .directory_data(directory.parse().unwrap())
+        .changes_after(0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.seq)
+        .collect();
+    assert_eq!(numbers, (1..=numbers.len() as i64).collect::<Vec<_>>());
 }
 
 async fn a_discarded_batch_puts_the_directory_back_and_never_reaches_the_product(db: TestDatabase) {

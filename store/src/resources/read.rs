@@ -85,8 +85,8 @@ impl DirectoryData<'_> {
     pub async fn resource(&self, kind: ResourceKind, id: &str) -> Result<Option<ResourceRecord>, StoreError> {
         if let Some(batch) = self.batch {
             // Inside a batch the resource may be one of its own uncommitted writes.
-            let mut open = batch.open().await;
-            let row: Option<ResourceRow> = on_open!(&mut *open, tx => sqlx::query_as(CURRENT)
+            let mut state = batch.state().await;
+            let row: Option<ResourceRow> = on_open!(&mut state.open, tx => sqlx::query_as(CURRENT)
                 .bind(self.tenant)
                 .bind(self.directory)
                 .bind(kind.as_str())

@@ -10,11 +10,13 @@ use crate::ids::{DirectoryId, TenantId};
 use crate::{Pool, Store, StoreError};
 
 use super::DirectoryData;
+use super::write::DeferredChanges;
 
-/// Locks the directory for this transaction; no row means the directory is gone (or
-/// deleted: a write that waited for the deletion's lock finds nothing to write to).
-const LOCK_DIRECTORY: &str =
-    "UPDATE directories SET change_seq = change_seq WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL";
+/// Locks the directory for this transaction, answering its last change number; no row
+/// means the directory is gone (or deleted: a write that waited for the deletion's lock
+/// finds nothing to write to).
+const LOCK_DIRECTORY: &str = "UPDATE directories SET change_seq = change_seq \
+     WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING change_seq";
 
 /// PostgreSQL's row-level security on the SCIM tables reads the tenant from `app.tenant_id`
 /// (migration 0006): for the rest of a write transaction, or for a read connection's
@@ -69,34 +71,37 @@ pub(crate) async fn begin_for_tenant(store: &Store, tenant: TenantId) -> Result<
 }
 
 /// Begins a transaction on the store's pool that carries the tenant (PostgreSQL) and has
-/// locked the directory's row; `NotFound` when the directory is gone.
+/// locked the directory's row; `NotFound` when the directory is gone. Also answers the
+/// directory's last change number, which no other write can move until this one ends.
 async fn begin_locked(
     store: &Store,
     tenant: TenantId,
     directory: DirectoryId,
-) -> Result<OpenTransaction<'static>, StoreError> {
+) -> Result<(OpenTransaction<'static>, i64), StoreError> {
     let mut open = begin_for_tenant(store, tenant).await?;
-    let locked = on_open!(&mut open, tx => sqlx::query(LOCK_DIRECTORY)
+    let last_seq: Option<i64> = on_open!(&mut open, tx => sqlx::query_scalar(LOCK_DIRECTORY)
         .bind(tenant)
         .bind(directory)
-        .execute(&mut **tx)
-        .await
-        .map(|done| done.rows_affected()))?;
-    if locked == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(open)
+        .fetch_optional(&mut **tx)
+        .await)?;
+    let last_seq = last_seq.ok_or(StoreError::NotFound)?;
+    Ok((open, last_seq))
 }
 
 /// One transaction shared by several writes of a directory, committed (or, when dropped
 /// uncommitted, rolled back) as a whole. It holds the directory's lock from its start to
 /// its end, as a single write does; reads by id through [`WriteBatch::data`] see its
 /// uncommitted writes.
+///
+/// Because nothing else writes the directory meanwhile, the batch keeps what each write
+/// would otherwise read or write again (the brake's state, the directory's change number)
+/// and writes its change records together when it commits (see [`BatchState`]): a Bulk
+/// request's operations hold the database's writer for fewer statements each.
 pub struct WriteBatch {
     store: Store,
     tenant: TenantId,
     directory: DirectoryId,
-    open: tokio::sync::Mutex<OpenTransaction<'static>>,
+    state: tokio::sync::Mutex<BatchState>,
     /// This process's SQLite writer turn, held for the whole batch.
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -113,17 +118,31 @@ impl WriteBatch {
         DirectoryData { store: &self.store, tenant: self.tenant, directory: self.directory, batch: Some(self) }
     }
 
-    /// Makes every write of the batch durable at once.
+    /// Writes the change records the batch's writes made, then makes every write of the
+    /// batch durable at once.
     pub async fn commit(self) -> Result<(), StoreError> {
-        on_open!(self.open.into_inner(), tx => tx.commit().await)?;
+        let BatchState { mut open, changes, .. } = self.state.into_inner();
+        changes.write(&mut open, self.tenant, self.directory).await?;
+        on_open!(open, tx => tx.commit().await)?;
         self.store.committed();
         Ok(())
     }
 
-    /// The batch's open transaction, once no other write of the batch is using it.
-    pub(super) async fn open(&self) -> tokio::sync::MutexGuard<'_, OpenTransaction<'static>> {
-        self.open.lock().await
+    /// The batch's state and open transaction, once no other write of the batch is using
+    /// them.
+    pub(super) async fn state(&self) -> tokio::sync::MutexGuard<'_, BatchState> {
+        self.state.lock().await
     }
+}
+
+/// A batch's open transaction, and what its writes so far leave to the next write and to
+/// the batch's commit. A write in the batch starts from it and hands its own back only
+/// when it commits (releases its savepoint): one that rolled back leaves nothing behind.
+pub(super) struct BatchState {
+    pub(super) open: OpenTransaction<'static>,
+    /// The directory's brake as the batch's last write left it, once read.
+    brake: Option<super::brake::BrakeState>,
+    changes: DeferredChanges,
 }
 
 impl<'a> DirectoryData<'a> {
@@ -134,12 +153,13 @@ impl<'a> DirectoryData<'a> {
             Pool::Sqlite(_) => Some(std::sync::Arc::clone(&self.store.sqlite_writer).lock_owned().await),
             Pool::Postgres(_) => None,
         };
-        let open = begin_locked(self.store, self.tenant, self.directory).await?;
+        let (open, last_seq) = begin_locked(self.store, self.tenant, self.directory).await?;
+        let state = BatchState { open, brake: None, changes: DeferredChanges::after(last_seq) };
         Ok(WriteBatch {
             store: self.store.clone(),
             tenant: self.tenant,
             directory: self.directory,
-            open: tokio::sync::Mutex::new(open),
+            state: tokio::sync::Mutex::new(state),
             _turn: turn,
         })
     }
@@ -148,7 +168,7 @@ impl<'a> DirectoryData<'a> {
     /// (nothing to wait for on PostgreSQL), or in a batch for the batch's transaction.
     pub(super) async fn write_turn(&self) -> WriteTurn<'a> {
         let held = match self.batch {
-            Some(batch) => Held::Batch(batch.open().await),
+            Some(batch) => Held::Batch(batch.state().await),
             None => Held::Alone { _sqlite_turn: self.store.write_turn().await },
         };
         WriteTurn { data: *self, held }
@@ -165,7 +185,7 @@ enum Held<'a> {
     /// A write of its own, with this process's SQLite writer turn (none on PostgreSQL).
     Alone { _sqlite_turn: Option<tokio::sync::MutexGuard<'a, ()>> },
     /// A write inside a batch: the batch's transaction, which already holds the lock.
-    Batch(tokio::sync::MutexGuard<'a, OpenTransaction<'static>>),
+    Batch(tokio::sync::MutexGuard<'a, BatchState>),
 }
 
 impl WriteTurn<'_> {
@@ -174,10 +194,22 @@ impl WriteTurn<'_> {
     /// the batch's transaction.
     pub(super) async fn begin(&mut self) -> Result<WriteTransaction<'_>, StoreError> {
         let DirectoryData { store, tenant, directory, .. } = self.data;
-        let (open, notify) = match &mut self.held {
-            Held::Alone { .. } => (begin_locked(store, tenant, directory).await?, Some(store)),
+        match &mut self.held {
+            Held::Alone { .. } => {
+                let (open, _) = begin_locked(store, tenant, directory).await?;
+                Ok(WriteTransaction {
+                    tenant,
+                    directory,
+                    open,
+                    ends: Ends::Alone(store),
+                    store,
+                    brake: None,
+                    hold: None,
+                })
+            }
             Held::Batch(batch) => {
-                let savepoint = match &mut **batch {
+                let BatchState { open: outer, brake, changes } = &mut **batch;
+                let open = match outer {
                     OpenTransaction::Sqlite(outer) => {
                         OpenTransaction::Sqlite(sqlx::Acquire::begin(&mut **outer).await?)
                     }
@@ -185,11 +217,28 @@ impl WriteTurn<'_> {
                         OpenTransaction::Postgres(sqlx::Acquire::begin(&mut **outer).await?)
                     }
                 };
-                (savepoint, None)
+                let (brake, ends) = (
+                    *brake,
+                    Ends::InBatch { deferred: changes.next_write(), batch_brake: brake, batch_changes: changes },
+                );
+                Ok(WriteTransaction { tenant, directory, open, ends, store, brake, hold: None })
             }
-        };
-        Ok(WriteTransaction { tenant, directory, open, notify, store, brake: None, hold: None })
+        }
     }
+}
+
+/// How a [`WriteTransaction`] ends, and what it hands on when it commits.
+pub(super) enum Ends<'t> {
+    /// A write of its own: its commit wakes the change feed's readers of this store.
+    Alone(&'t Store),
+    /// A savepoint of a batch, whose commit tells the readers. Its change records wait in
+    /// `deferred` (numbered after the batch's); committing hands them and the brake's
+    /// state on to the batch.
+    InBatch {
+        deferred: DeferredChanges,
+        batch_brake: &'t mut Option<super::brake::BrakeState>,
+        batch_changes: &'t mut DeferredChanges,
+    },
 }
 
 /// The open transaction of one write of a directory; its steps (in `write`) run in it.
@@ -197,9 +246,7 @@ pub(super) struct WriteTransaction<'t> {
     pub(super) tenant: TenantId,
     pub(super) directory: DirectoryId,
     pub(super) open: OpenTransaction<'t>,
-    /// The store whose readers hear of the commit; `None` in a batch, whose own commit
-    /// tells them.
-    notify: Option<&'t Store>,
+    pub(super) ends: Ends<'t>,
     pub(super) store: &'t Store,
     /// The directory's safety brake, once read (see `brake`).
     pub(super) brake: Option<super::brake::BrakeState>,
@@ -212,8 +259,12 @@ impl WriteTransaction<'_> {
     /// part of the batch, whose commit does both.
     pub(super) async fn commit(self) -> Result<(), StoreError> {
         on_open!(self.open, tx => tx.commit().await)?;
-        if let Some(store) = self.notify {
-            store.committed();
+        match self.ends {
+            Ends::Alone(store) => store.committed(),
+            Ends::InBatch { deferred, batch_brake, batch_changes } => {
+                *batch_brake = self.brake;
+                batch_changes.absorb(deferred);
+            }
         }
         Ok(())
     }
