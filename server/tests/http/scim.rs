@@ -1109,6 +1109,34 @@ async fn bulk_requests_resolve_bulk_ids_and_stop_on_errors(db: TestDatabase) {
     assert_eq!(stopped.body["Operations"].as_array().unwrap().len(), 1);
     assert_eq!(idp.get("/Users?filter=userName%20eq%20%22bob%22").await.body["totalResults"], 0);
 
+    // Creations are validated before the request's transaction: one that fails
+    // validation answers in its turn, the others are stored, and the answer's location
+    // and version are the stored resource's.
+    let prepared = idp
+        .post(
+            "/Bulk",
+            &json!({"schemas": [BULK], "Operations": [
+                {"method": "POST", "path": "/Users", "bulkId": "c", "data": user("carol")},
+                {"method": "POST", "path": "/Users", "bulkId": "n", "data": {"schemas": [USER_SCHEMA], "displayName": "No name"}},
+                {"method": "POST", "path": "/Users", "bulkId": "d", "data": user("dave")}
+            ]}),
+        )
+        .await;
+    let results = prepared.body["Operations"].as_array().unwrap();
+    let statuses: Vec<&str> = results.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["201", "400", "201"], "{}", prepared.body);
+    assert_eq!(results[1]["response"]["scimType"], "invalidValue");
+    for (result, name) in [(&results[0], "carol"), (&results[2], "dave")] {
+        let location = result["location"].as_str().unwrap();
+        let stored = idp.get(&location[idp.base.len()..]).await;
+        assert_eq!(stored.status, 200, "{location}");
+        assert_eq!(stored.body["userName"], name);
+        assert_eq!(
+            (&stored.body["meta"]["location"], &stored.body["meta"]["version"]),
+            (&result["location"], &result["version"])
+        );
+    }
+
     // Circular and unknown references fail; limits are enforced.
     let circular = idp
         .post(

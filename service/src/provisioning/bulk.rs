@@ -19,13 +19,16 @@ use serde_json::{Map, Value, json};
 use store::ResourceKind;
 
 use super::write_summary::{WriteSummary, Written};
-use super::writes::write_error;
-use super::{BULK_MAX_OPERATIONS, Endpoint, Precondition, Projection, ProvisioningError};
+use super::writes::{NewResource, write_error};
+use super::{BULK_MAX_OPERATIONS, Endpoint, Precondition, Projection, ProvisioningError, etag};
 use crate::ServiceError;
 
 const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
 const BULK_ID_PREFIX: &str = "bulkId:";
+
+/// A creation validated before the request's transaction, or why it failed.
+type PreparedNew = Result<NewResource, ProvisioningError>;
 
 /// One parsed operation.
 #[derive(Debug)]
@@ -59,9 +62,10 @@ impl Endpoint {
     async fn run_bulk(&self, body: &Value, now: DateTime<Utc>) -> Result<(Value, WriteSummary), ProvisioningError> {
         self.require_write()?;
         let (operations, fail_on_errors) = parse(body)?;
+        let prepared = self.prepare_creations(&operations, now).await;
         let batch = Arc::new(self.data().begin_batch().await.map_err(write_error)?);
         let batched = Endpoint { batch: Some(Arc::clone(&batch)), ..self.clone() };
-        let (response, changes) = batched.run_operations(&operations, fail_on_errors, now).await?;
+        let (response, changes) = batched.run_operations(&operations, prepared, fail_on_errors, now).await?;
         drop(batched);
         let batch = Arc::into_inner(batch)
             .ok_or_else(|| ServiceError::Internal("a bulk request's transaction is still in use".to_owned()))?;
@@ -69,11 +73,30 @@ impl Endpoint {
         Ok((response, changes))
     }
 
+    /// Validates and prepares, before the request's transaction begins, each creation that
+    /// refers to no `bulkId` (nothing another operation writes changes it), so that the
+    /// transaction, which holds the database's writer (SQLite), only stores them. An
+    /// operation whose preparation failed fails when its turn comes, as it would have.
+    async fn prepare_creations(&self, operations: &[Operation], now: DateTime<Utc>) -> Vec<Option<PreparedNew>> {
+        let mut prepared = Vec::with_capacity(operations.len());
+        for operation in operations {
+            let ready = operation.method == Method::Post
+                && references(operation).is_empty()
+                && self.require_offered(operation.kind).is_ok();
+            prepared.push(match ready {
+                true => Some(self.prepare_new(operation.kind, &operation.data, now).await),
+                false => None,
+            });
+        }
+        prepared
+    }
+
     /// Runs the operations (in this endpoint's batch): the `BulkResponse`, and what the
     /// operations wrote to the batch.
     async fn run_operations(
         &self,
         operations: &[Operation],
+        mut prepared: Vec<Option<PreparedNew>>,
         fail_on_errors: Option<usize>,
         now: DateTime<Utc>,
     ) -> Result<(Value, WriteSummary), ProvisioningError> {
@@ -97,7 +120,7 @@ impl Endpoint {
                     deferred.push(index);
                     continue;
                 } else {
-                    self.run(operation, &created, now, &mut changes).await
+                    self.run(operation, prepared[index].take(), &created, now, &mut changes).await
                 };
                 progressed = true;
                 let result = match outcome {
@@ -139,11 +162,13 @@ impl Endpoint {
         Ok((json!({"schemas": [BULK_RESPONSE], "Operations": operations}), changes))
     }
 
-    /// Runs one operation: (status, location, version, id of the resource); what it wrote
-    /// is added to `changes`.
+    /// Runs one operation (a creation with what [`Self::prepare_creations`] made of it, if
+    /// anything): (status, location, version, id of the resource); what it wrote is added
+    /// to `changes`.
     async fn run(
         &self,
         operation: &Operation,
+        prepared: Option<PreparedNew>,
         created: &HashMap<String, String>,
         now: DateTime<Utc>,
         changes: &mut WriteSummary,
@@ -164,9 +189,14 @@ impl Endpoint {
         let need_id = || ScimError::InvalidValue("the path must name a resource: /Users/{id}".to_owned());
         match operation.method {
             Method::Post => {
-                let resource = self.create(kind, &data, &unread, now).await.result_noting_in(changes)?;
-                let id = resource.body["id"].as_str().map(str::to_owned);
-                Ok((201, location(&resource.body), Some(resource.etag()), id))
+                let new = match prepared {
+                    Some(new) => new?,
+                    None => self.prepare_new(kind, &data, now).await?,
+                };
+                // Only the location and version are answered: the resource is not rendered.
+                let stored = self.store_prepared(new).await;
+                let record = Written::from(stored).result_noting_in(changes)?;
+                Ok((201, Some(self.location(kind, &record.id)), Some(etag(record.version)), Some(record.id)))
             }
             Method::Put => {
                 let id = id.ok_or_else(need_id)?;

@@ -16,6 +16,18 @@ use super::views::change_view;
 use super::write_summary::{WriteKind, WriteSummary, Written};
 use super::{Endpoint, Precondition, Projection, ProvisioningError, Versioned, truncate_to_millis};
 
+/// A new resource, validated, with its id, change record and summary (see
+/// [`Endpoint::prepare_new`]).
+pub(super) struct NewResource {
+    record: ResourceRecord,
+    state: ResourceState,
+    /// A group's initial members.
+    members: Vec<String>,
+    change: Change,
+    context: WriteContext,
+    summary: WriteSummary,
+}
+
 /// A validated body, split into what the store keeps where.
 pub(super) struct Prepared {
     pub(super) state: ResourceState,
@@ -85,6 +97,19 @@ impl Endpoint {
         body: &Value,
         now: DateTime<Utc>,
     ) -> Result<(ResourceRecord, WriteSummary), ProvisioningError> {
+        let new = self.prepare_new(kind, body, now).await?;
+        self.store_prepared(new).await
+    }
+
+    /// Validates a new resource and makes everything its creation stores, without touching
+    /// the directory's data: a Bulk request prepares its creations this way before it takes
+    /// the database's writer, which then only stores them.
+    pub(super) async fn prepare_new(
+        &self,
+        kind: ResourceKind,
+        body: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<NewResource, ProvisioningError> {
         self.require_write()?;
         let prepared = self.prepare(kind, body, None)?;
         let context = self.context(now);
@@ -104,13 +129,20 @@ impl Endpoint {
             view: change_view(kind, &record.id, None, Some(&record.doc), shaping, &[]),
         };
         let members = prepared.members.unwrap_or_default();
-        self.data()
-            .create(kind, &record.id, &prepared.state, &members, &change, &context)
-            .await
-            .map_err(write_error)?;
-        let added = if members.is_empty() { Vec::new() } else { vec![MemberDelta::Add(members)] };
-        let changes = WriteSummary::of(WriteKind::Created, kind, &record.id, &Value::Null, &record.doc, &added);
-        Ok((record, changes))
+        let added = if members.is_empty() { Vec::new() } else { vec![MemberDelta::Add(members.clone())] };
+        let summary = WriteSummary::of(WriteKind::Created, kind, &record.id, &Value::Null, &record.doc, &added);
+        Ok(NewResource { record, state: prepared.state, members, change, context, summary })
+    }
+
+    /// Stores a new resource [`Self::prepare_new`] made: the stored record, and what the
+    /// write changed.
+    pub(super) async fn store_prepared(
+        &self,
+        new: NewResource,
+    ) -> Result<(ResourceRecord, WriteSummary), ProvisioningError> {
+        let NewResource { record, state, members, change, context, summary } = new;
+        self.data().create(record.kind, &record.id, &state, &members, &change, &context).await.map_err(write_error)?;
+        Ok((record, summary))
     }
 
     /// `PUT /Users/{id}` and `PUT /Groups/{id}`: replaces every attribute the client may
