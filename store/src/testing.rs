@@ -104,6 +104,12 @@ impl TestDatabase {
 }
 
 impl TestDatabase {
+    /// The size of the SQLite database file (its write-ahead log apart); `None` on
+    /// PostgreSQL.
+    pub fn sqlite_file_size(&self) -> Option<u64> {
+        self.sqlite_dir.as_ref().map(|dir| std::fs::metadata(dir.join("portal.db")).map_or(0, |file| file.len()))
+    }
+
     /// Runs raw SQL as `tenant` (row-level security lets it see that tenant's rows only):
     /// for tests that tamper with stored data behind the store's back. Returns the rows
     /// affected.

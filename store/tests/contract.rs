@@ -9,6 +9,7 @@ use store::{
 };
 
 backend_tests!(
+    sqlites_write_ahead_log_is_copied_into_the_database_file_while_the_store_is_open,
     an_actions_writes_and_its_record_commit_together_or_not_at_all,
     a_fresh_database_is_migrated_and_empty,
     connecting_again_to_a_migrated_database_changes_nothing,
@@ -1271,6 +1272,49 @@ async fn a_write_batch_commits_as_a_whole_and_a_failed_write_undoes_only_itself(
     // The batch left the directory's change number where its records end.
     outside.create(user, "u4", &user_state("u4"), &[], &created("u4"), &by_test(12)).await.unwrap();
     assert_eq!(outside.changes_after(6, 100).await.unwrap().iter().map(|c| c.seq).collect::<Vec<_>>(), [7]);
+}
+
+/// The store checkpoints SQLite's write-ahead log from a task of its own, not inside the
+/// commit that fills it (`checkpoint_in_background`). Twenty writes log far fewer than the
+/// 1,000 pages after which SQLite's automatic checkpoint would copy them, so the database
+/// file grows while the store is open only through the store's own checkpoints.
+async fn sqlites_write_ahead_log_is_copied_into_the_database_file_while_the_store_is_open(db: TestDatabase) {
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let data = db.store.tenant(acme.id).directory_data(okta.id);
+    // The migrations' pages reach the file first (it starts as one page), then the writes'.
+    let page = 4096;
+    let mut before = db.sqlite_file_size();
+    for _ in 0..200 {
+        if before.is_none_or(|size| size > page) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        before = db.sqlite_file_size();
+    }
+    for n in 0..20 {
+        let id = format!("u{n}");
+        let state = store::ResourceState {
+            name: id.clone(),
+            external_id: None,
+            doc: serde_json::json!({"userName": id, "title": "x".repeat(2000)}),
+        };
+        data.create(store::ResourceKind::User, &id, &state, &[], &created(&id), &by_test(10)).await.unwrap();
+    }
+    let Some(before) = before else {
+        assert_eq!(db.sqlite_file_size(), None, "PostgreSQL has no database file here");
+        return;
+    };
+    assert!(before > page, "the migrations' pages never reached the database file");
+    let mut after = before;
+    for _ in 0..200 {
+        after = db.sqlite_file_size().unwrap();
+        if after > before + 20 * 2000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(after > before + 20 * 2000, "the database file stayed at {after} bytes (from {before})");
 }
 
 async fn a_write_batch_dropped_before_commit_leaves_nothing(db: TestDatabase) {
