@@ -217,11 +217,10 @@ impl WriteTurn<'_> {
                         OpenTransaction::Postgres(sqlx::Acquire::begin(&mut **outer).await?)
                     }
                 };
-                let (brake, ends) = (
-                    *brake,
-                    Ends::InBatch { deferred: changes.next_write(), batch_brake: brake, batch_changes: changes },
-                );
-                Ok(WriteTransaction { tenant, directory, open, ends, store, brake, hold: None })
+                // The write starts from the batch's state; `ends` hands its own back.
+                let start = *brake;
+                let ends = Ends::InBatch { deferred: changes.next_write(), batch_brake: brake, batch_changes: changes };
+                Ok(WriteTransaction { tenant, directory, open, ends, store, brake: start, hold: None })
             }
         }
     }
