@@ -78,6 +78,15 @@ impl Entra {
         user["id"].as_str().unwrap().to_owned()
     }
 
+    /// Creates a user for each number; answers their ids in that order.
+    async fn create_users(&self, numbers: impl IntoIterator<Item = usize>) -> Vec<String> {
+        let mut users = Vec::new();
+        for n in numbers {
+            users.push(self.create_user(n).await);
+        }
+        users
+    }
+
     async fn create_group(&self, name: &str, members: &[&String]) -> String {
         let members: Vec<Value> = members.iter().map(|id| json!({"value": id})).collect();
         let body = json!({
@@ -146,10 +155,7 @@ async fn an_entra_mass_deactivation_is_held_until_the_admin_releases_it(db: Test
     let admin = admin_of(&server, "fabrikam", "it@fabrikam.example").await;
     let entra = Entra::new(&db, &server, "fabrikam").await;
     let key = api_key(&db).await;
-    let mut users = Vec::new();
-    for n in 1..=100 {
-        users.push(entra.create_user(n).await);
-    }
+    let users = entra.create_users(1..=100).await;
 
     // A scoping mistake: Entra deactivates 40 of the 100. With the defaults (more than 10 %
     // and at least 25 within 10 minutes) the 25th crosses the threshold: it and the 15
@@ -263,10 +269,7 @@ async fn a_mass_deactivation_in_one_bulk_request_is_held_from_the_threshold_on(d
     let admin = admin_of(&server, "contoso", "it@contoso.example").await;
     let entra = Entra::new(&db, &server, "contoso").await;
     let key = api_key(&db).await;
-    let mut users = Vec::new();
-    for n in 1..=100 {
-        users.push(entra.create_user(n).await);
-    }
+    let users = entra.create_users(1..=100).await;
 
     let deactivate = |n: usize, user: &str| {
         json!({"method": "PATCH", "path": format!("/Users/{user}"), "bulkId": format!("d{n}"), "data": {
@@ -323,10 +326,7 @@ async fn a_discarded_batch_puts_the_directory_back_and_never_reaches_the_product
     let entra = Entra::new(&db, &server, "fabrikam").await;
     let key = api_key(&db).await;
     let directory = entra.directory.clone();
-    let mut users = Vec::new();
-    for n in 1..=10 {
-        users.push(entra.create_user(n).await);
-    }
+    let users = entra.create_users(1..=10).await;
     let admins = entra.create_group("Admins", &[&users[0], &users[1]]).await;
     let staff = entra.create_group("Staff", &[&users[6]]).await;
 
@@ -472,10 +472,7 @@ async fn the_operator_api_sets_a_directorys_brake_and_a_brake_turned_off_holds_n
     let (status, saved) = put(key.clone(), off.clone()).await;
     assert_eq!((status, saved), (200, off.clone()));
     assert_eq!(read_api(&server, &key, &path).await, off);
-    let mut users = Vec::new();
-    for n in 0..30 {
-        users.push(entra.create_user(n).await);
-    }
+    let users = entra.create_users(0..30).await;
     for user in &users {
         entra.deactivate(user).await;
     }

@@ -795,31 +795,28 @@ async fn insert_change_rows(
         if published == 0 {
             continue;
         }
-        let statement = match open.backend() {
-            crate::Backend::Sqlite => {
-                // The positions after the last: SQLite reads the subquery once, and
-                // buffers what the SELECT yields before inserting into the table it reads.
-                let values: Vec<String> = (0..published).map(|n| format!("({})", placeholders(3 + 4 * n, 4))).collect();
-                format!(
-                    "INSERT INTO deployment_events (position, tenant_id, directory_id, seq, kind, occurred_at) \
-                     SELECT (SELECT COALESCE(MAX(position), 0) FROM deployment_events) + v.column1, $1, $2, \
-                     v.column2, v.column3, v.column4 FROM (VALUES {}) AS v",
-                    values.join(", ")
-                )
-            }
-            crate::Backend::Postgres => {
-                let values: Vec<String> = (0..published)
-                    .map(|n| format!("(pg_current_xact_id()::text::bigint, $1, $2, {})", placeholders(3 + 3 * n, 3)))
-                    .collect();
-                format!(
-                    "INSERT INTO deployment_events (position, tenant_id, directory_id, seq, kind, occurred_at) \
-                     VALUES {}",
-                    values.join(", ")
-                )
-            }
-        };
         // SQLite's rows start with their offset after the last position.
         let numbered = open.backend() == crate::Backend::Sqlite;
+        let statement = if numbered {
+            // The positions after the last: SQLite reads the subquery once, and
+            // buffers what the SELECT yields before inserting into the table it reads.
+            let values: Vec<String> = (0..published).map(|n| format!("({})", placeholders(3 + 4 * n, 4))).collect();
+            format!(
+                "INSERT INTO deployment_events (position, tenant_id, directory_id, seq, kind, occurred_at) \
+                 SELECT (SELECT COALESCE(MAX(position), 0) FROM deployment_events) + v.column1, $1, $2, \
+                 v.column2, v.column3, v.column4 FROM (VALUES {}) AS v",
+                values.join(", ")
+            )
+        } else {
+            let values: Vec<String> = (0..published)
+                .map(|n| format!("(pg_current_xact_id()::text::bigint, $1, $2, {})", placeholders(3 + 3 * n, 3)))
+                .collect();
+            format!(
+                "INSERT INTO deployment_events (position, tenant_id, directory_id, seq, kind, occurred_at) \
+                 VALUES {}",
+                values.join(", ")
+            )
+        };
         on_open!(&mut *open, tx => {
             let mut query = sqlx::query(&statement).bind(tenant).bind(directory);
             for (offset, row) in (1_i64..).zip(chunk.iter().filter(|row| row.reaches_the_product())) {
