@@ -127,7 +127,7 @@ pub use portal::{
 pub use portal_links::{NewPortalLink, PortalLink};
 pub use resource_kind::ResourceKind;
 pub use resources::{
-    BRAKE_WINDOW_MINUTES, BrakeSettings, Change, ChangeKind, ChangeRecord, ChangeSubject, Computed,
+    BRAKE_WINDOW_MINUTES, BrakeSettings, Change, ChangeKind, ChangeRecord, ChangeSubject, Computed, Creation,
     DirectoryChangeKind, DirectoryData, GroupRef, HeldBatch, HeldChange, HoldReason, ListPage, ListSpec, Member,
     MemberDelta, MembershipOutcome, PageSpec, RepublishOutcome, Republished, ResourceRecord, ResourceState,
     SELF_TEST_ID_PREFIX, SortField, SortKey, StoredChange, SuspensionOutcome, SuspensionRecord, Update,

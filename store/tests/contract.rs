@@ -37,6 +37,7 @@ backend_tests!(
     tenant_summaries_count_each_tenants_directories_newest_first,
     a_write_batch_commits_as_a_whole_and_a_failed_write_undoes_only_itself,
     a_write_batch_dropped_before_commit_leaves_nothing,
+    creations_stored_together_are_stored_as_each_alone_or_none_is,
     a_listing_without_a_filter_tells_the_total_the_writes_kept,
     verifying_while_records_are_appended_finds_no_break,
     active_identities_past_their_expiry_are_found_until_deactivated,
@@ -1315,6 +1316,132 @@ async fn sqlites_write_ahead_log_is_copied_into_the_database_file_while_the_stor
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(after > before + 20 * 2000, "the database file stayed at {after} bytes (from {before})");
+}
+
+/// `create_all` (a Bulk request's run of creations) stores what `create` stores for each
+/// (the rows, the lookup values an `emails` filter uses, the counted total, a user's
+/// published view, a group's members, the change records in order), or nothing when a
+/// uniqueness rule or an unknown member refuses one of them.
+async fn creations_stored_together_are_stored_as_each_alone_or_none_is(db: TestDatabase) {
+    use scim::filter::{Filter, check, plan};
+    use store::{Creation, ResourceKind};
+    let acme = tenant(&db.store, "acme").await;
+    let okta = directory(&db.store, &acme, IdentityProvider::Okta).await;
+    let data = db.store.tenant(acme.id).directory_data(okta.id);
+    let context = by_test(10);
+    let emailed = |name: &str| store::ResourceState {
+        name: name.to_owned(),
+        external_id: Some(format!("ext-{name}")),
+        doc: serde_json::json!({"userName": name, "emails": [{"value": format!("{name}@Acme.example")}]}),
+    };
+    let published = |id: &str| store::Change {
+        view: Some(serde_json::json!({"normalized": {"id": id}, "previous_attributes": {}})),
+        ..created(id)
+    };
+    let group = store::ResourceState {
+        name: "Team".into(),
+        external_id: None,
+        doc: serde_json::json!({"displayName": "Team"}),
+    };
+    let group_created = store::Change { kind: store::ChangeKind::GroupCreated, ..created("g1") };
+    let (ada, grace) = (emailed("ada"), emailed("grace"));
+    let (ada_created, grace_created) = (published("u1"), published("u2"));
+    let members = ["u1".to_owned(), "u2".to_owned()];
+    let creation = |kind, id, state, members, change| Creation { kind, id, state, members, change, context: &context };
+    let all = [
+        creation(ResourceKind::User, "u1", &ada, &[][..], &ada_created),
+        creation(ResourceKind::User, "u2", &grace, &[][..], &grace_created),
+        creation(ResourceKind::Group, "g1", &group, &members[..], &group_created),
+    ];
+    let batch = data.begin_batch().await.unwrap();
+    assert!(batch.data().create_all(&all).await.unwrap());
+    batch.commit().await.unwrap();
+
+    let stored = data.resource(ResourceKind::User, "u2").await.unwrap().unwrap();
+    assert_eq!((stored.doc["userName"].as_str(), stored.version), (Some("grace"), 1));
+    let found_by = |filter: &str| {
+        let registry = scim::schema::SchemaRegistry::new();
+        let parsed = Filter::parse(filter).unwrap();
+        let checked =
+            check::check(&parsed, &registry.for_resource_type("User"), check::UnknownAttributes::Reject).unwrap();
+        let planned = plan::plan(&checked, &store::indexed_columns(ResourceKind::User));
+        let data = &data;
+        async move {
+            let spec = store::ListSpec {
+                filter: Some(&planned),
+                sort: None,
+                page: store::PageSpec::Keyset { from: None, descending: false, take: 10 },
+                hide_self_test: false,
+            };
+            data.list(ResourceKind::User, &spec).await.unwrap().records.into_iter().map(|r| r.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found_by(r#"emails[value eq "GRACE@acme.example"]"#).await, ["u2"]);
+    assert_eq!(found_by(r#"userName eq "ADA""#).await, ["u1"]);
+    assert_eq!(found_by(r#"externalId eq "ext-grace""#).await, ["u2"]);
+    let every = store::ListSpec {
+        filter: None,
+        sort: None,
+        page: store::PageSpec::Keyset { from: Some("u1".into()), descending: false, take: 1 },
+        hide_self_test: false,
+    };
+    assert_eq!(data.list(ResourceKind::User, &every).await.unwrap().total, 2);
+    let team = data.members_of(&["g1".to_owned()]).await.unwrap();
+    assert_eq!(team["g1"].iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["u1", "u2"]);
+    let kinds: Vec<(i64, String)> =
+        data.changes_after(0, 100).await.unwrap().into_iter().map(|c| (c.seq, c.kind)).collect();
+    let expected = ["user.created", "user.created", "group.created", "group.member_added"];
+    assert_eq!(kinds, expected.iter().zip(1..).map(|(kind, seq)| (seq, (*kind).to_owned())).collect::<Vec<_>>());
+    // The users' views went out with them (the next re-derivation compares against them).
+    let mut action = db.store.tenant(acme.id).begin_action().await.unwrap();
+    action.request_republish(okta.id, "test", at(11)).await.unwrap();
+    action.commit_without_audit_for_tests().await.unwrap();
+    let mut views = Vec::new();
+    data.republish_batch(10, &by_test(11), |user| {
+        views.push((user.record.id.clone(), user.published.cloned()));
+        store::Republished::Unchanged
+    })
+    .await
+    .unwrap();
+    let expected_views = ["u1", "u2"].map(|id| (id.to_owned(), Some(serde_json::json!({"id": id}))));
+    assert_eq!(views, expected_views);
+
+    // Refused as a whole: a name a stored user has (case aside), two new ones with the
+    // same name, a member that is not there.
+    let (new, taken, twin) = (emailed("new"), emailed("ADA"), emailed("NEW"));
+    let (new_created, taken_created, twin_created) = (created("u3"), created("u4"), created("u5"));
+    let nobody = ["nobody".to_owned()];
+    let group_again = store::Change { kind: store::ChangeKind::GroupCreated, ..created("g2") };
+    let refused: [&[Creation<'_>]; 2] = [
+        &[
+            creation(ResourceKind::User, "u3", &new, &[][..], &new_created),
+            creation(ResourceKind::User, "u4", &taken, &[][..], &taken_created),
+        ],
+        &[
+            creation(ResourceKind::User, "u3", &new, &[][..], &new_created),
+            creation(ResourceKind::User, "u5", &twin, &[][..], &twin_created),
+        ],
+    ];
+    for creations in refused {
+        let batch = data.begin_batch().await.unwrap();
+        assert!(!batch.data().create_all(creations).await.unwrap());
+        batch.commit().await.unwrap();
+    }
+    let batch = data.begin_batch().await.unwrap();
+    let unknown_member = [
+        creation(ResourceKind::User, "u3", &new, &[][..], &new_created),
+        creation(ResourceKind::Group, "g2", &group, &nobody[..], &group_again),
+    ];
+    let failed = batch.data().create_all(&unknown_member).await;
+    assert!(matches!(failed, Err(StoreError::UnknownMembers(_))), "{failed:?}");
+    batch.commit().await.unwrap();
+    assert_eq!(found_by(r#"userName eq "new""#).await, Vec::<String>::new());
+    assert_eq!(found_by(r#"emails[value eq "new@acme.example"]"#).await, Vec::<String>::new());
+    assert_eq!(data.list(ResourceKind::User, &every).await.unwrap().total, 2);
+    assert_eq!(data.resource(ResourceKind::Group, "g2").await.unwrap(), None);
+    // Nothing was numbered: the next write is numbered after the first four.
+    data.create(ResourceKind::User, "u6", &user_state("u6"), &[], &created("u6"), &by_test(12)).await.unwrap();
+    assert_eq!(data.changes_after(4, 100).await.unwrap().iter().map(|c| c.seq).collect::<Vec<_>>(), [5]);
 }
 
 async fn a_write_batch_dropped_before_commit_leaves_nothing(db: TestDatabase) {

@@ -1118,15 +1118,28 @@ async fn bulk_requests_resolve_bulk_ids_and_stop_on_errors(db: TestDatabase) {
             &json!({"schemas": [BULK], "Operations": [
                 {"method": "POST", "path": "/Users", "bulkId": "c", "data": user("carol")},
                 {"method": "POST", "path": "/Users", "bulkId": "n", "data": {"schemas": [USER_SCHEMA], "displayName": "No name"}},
-                {"method": "POST", "path": "/Users", "bulkId": "d", "data": user("dave")}
+                {"method": "POST", "path": "/Users", "bulkId": "d", "data": user("dave")},
+                {"method": "POST", "path": "/Users", "bulkId": "e", "data": user("erin")},
+                {"method": "POST", "path": "/Groups", "bulkId": "f", "data": {"schemas": [GROUP_SCHEMA], "displayName": "Finance"}}
             ]}),
         )
         .await;
     let results = prepared.body["Operations"].as_array().unwrap();
     let statuses: Vec<&str> = results.iter().map(|r| r["status"].as_str().unwrap()).collect();
-    assert_eq!(statuses, ["201", "400", "201"], "{}", prepared.body);
+    assert_eq!(statuses, ["201", "400", "201", "201", "201"], "{}", prepared.body);
     assert_eq!(results[1]["response"]["scimType"], "invalidValue");
-    for (result, name) in [(&results[0], "carol"), (&results[2], "dave")] {
+    let finance = idp.get(&results[4]["location"].as_str().unwrap()[idp.base.len()..]).await;
+    assert_eq!(
+        (&finance.body["displayName"], &finance.body["meta"]["version"]),
+        (&json!("Finance"), &results[4]["version"])
+    );
+    // Dave, erin and the group were stored together (one statement for their rows): each
+    // is found by its lookup values too.
+    assert_eq!(
+        idp.get("/Users?filter=emails%5Bvalue%20eq%20%22ERIN%40example.com%22%5D").await.body["totalResults"],
+        1
+    );
+    for (result, name) in [(&results[0], "carol"), (&results[2], "dave"), (&results[3], "erin")] {
         let location = result["location"].as_str().unwrap();
         let stored = idp.get(&location[idp.base.len()..]).await;
         assert_eq!(stored.status, 200, "{location}");
@@ -1135,6 +1148,34 @@ async fn bulk_requests_resolve_bulk_ids_and_stop_on_errors(db: TestDatabase) {
             (&stored.body["meta"]["location"], &stored.body["meta"]["version"]),
             (&result["location"], &result["version"])
         );
+    }
+
+    // Creations stored together are refused together when one of them must be answered
+    // with its own error (a taken userName, one taken earlier in the same request): they
+    // are then stored one by one, and `failOnErrors` stops at the right one.
+    let refused = idp
+        .post(
+            "/Bulk",
+            &json!({"schemas": [BULK], "failOnErrors": 2, "Operations": [
+                {"method": "POST", "path": "/Users", "bulkId": "g", "data": user("gina")},
+                {"method": "POST", "path": "/Users", "bulkId": "h", "data": user("hank")},
+                {"method": "POST", "path": "/Users", "bulkId": "a", "data": user("ALICE")},
+                {"method": "POST", "path": "/Users", "bulkId": "i", "data": user("ivy")},
+                {"method": "POST", "path": "/Users", "bulkId": "i2", "data": user("Ivy")},
+                {"method": "POST", "path": "/Users", "bulkId": "j", "data": user("jack")}
+            ]}),
+        )
+        .await;
+    let results = refused.body["Operations"].as_array().unwrap();
+    let statuses: Vec<&str> = results.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["201", "201", "409", "201", "409"], "{}", refused.body);
+    assert_eq!(
+        (&results[2]["response"]["scimType"], &results[4]["response"]["scimType"]),
+        (&json!("uniqueness"), &json!("uniqueness"))
+    );
+    for (name, stored) in [("gina", 1), ("hank", 1), ("ivy", 1), ("jack", 0)] {
+        let found = idp.get(&format!("/Users?filter=userName%20eq%20%22{name}%22")).await;
+        assert_eq!(found.body["totalResults"], stored, "{name}");
     }
 
     // Circular and unknown references fail; limits are enforced.

@@ -30,6 +30,18 @@ const BULK_ID_PREFIX: &str = "bulkId:";
 /// A creation validated before the request's transaction, or why it failed.
 type PreparedNew = Result<NewResource, ProvisioningError>;
 
+/// An operation's (status, location, version, id of the resource), or why it failed.
+type Outcome = Result<(u16, Option<String>, Option<String>, Option<String>), ProvisioningError>;
+
+/// What [`Endpoint::store_run`] did with the creations it was given.
+enum Run {
+    /// Stored them together: each one's index and outcome.
+    Stored(Vec<(usize, Outcome)>),
+    /// Stored none: this many operations are to run one by one (fewer than two creations
+    /// were ready, or one of them is to be answered with its own error).
+    OneByOne(usize),
+}
+
 /// One parsed operation.
 #[derive(Debug)]
 struct Operation {
@@ -109,38 +121,58 @@ impl Endpoint {
         'passes: while !pending.is_empty() {
             let mut deferred = Vec::new();
             let mut progressed = false;
-            for index in pending {
-                let operation = &operations[index];
-                let references = references(operation);
-                let unknown: Vec<&String> = references.iter().filter(|r| !defined.contains(r.as_str())).collect();
-                let waiting = references.iter().any(|r| defined.contains(r.as_str()) && !created.contains_key(r));
-                let outcome = if !unknown.is_empty() {
-                    Err(ScimError::InvalidValue(format!("bulkId {} is defined by no operation", unknown[0])).into())
-                } else if waiting {
-                    deferred.push(index);
-                    continue;
-                } else {
-                    self.run(operation, prepared[index].take(), &created, now, &mut changes).await
-                };
+            let mut position = 0;
+            // How many of the next operations run one by one (a run refused as a whole).
+            let mut alone = 0;
+            while position < pending.len() {
+                let mut outcomes = Vec::new();
+                if alone == 0 {
+                    match self.store_run(&mut prepared, &pending[position..], &mut changes).await? {
+                        Run::Stored(stored) => outcomes = stored,
+                        Run::OneByOne(count) => alone = count,
+                    }
+                }
+                if outcomes.is_empty() {
+                    alone = alone.saturating_sub(1);
+                    let index = pending[position];
+                    let operation = &operations[index];
+                    let references = references(operation);
+                    let unknown: Vec<&String> = references.iter().filter(|r| !defined.contains(r.as_str())).collect();
+                    let waiting = references.iter().any(|r| defined.contains(r.as_str()) && !created.contains_key(r));
+                    let outcome = if !unknown.is_empty() {
+                        Err(ScimError::InvalidValue(format!("bulkId {} is defined by no operation", unknown[0])).into())
+                    } else if waiting {
+                        deferred.push(index);
+                        position += 1;
+                        continue;
+                    } else {
+                        self.run(operation, prepared[index].take(), &created, now, &mut changes).await
+                    };
+                    outcomes.push((index, outcome));
+                }
+                position += outcomes.len();
                 progressed = true;
-                let result = match outcome {
-                    Ok((status, location, version, id)) => {
-                        if let (Some(bulk_id), Some(id)) = (&operation.bulk_id, id) {
-                            created.insert(bulk_id.clone(), id);
+                for (index, outcome) in outcomes {
+                    let operation = &operations[index];
+                    let result = match outcome {
+                        Ok((status, location, version, id)) => {
+                            if let (Some(bulk_id), Some(id)) = (&operation.bulk_id, id) {
+                                created.insert(bulk_id.clone(), id);
+                            }
+                            response(operation, &status.to_string(), location, version, None)
                         }
-                        response(operation, &status.to_string(), location, version, None)
+                        Err(ProvisioningError::Protocol(error)) => {
+                            errors += 1;
+                            let status = error.status().to_string();
+                            response(operation, &status, None, None, Some(error.to_body()))
+                        }
+                        // Our failure: the identity provider retries the whole request.
+                        Err(error) => return Err(error),
+                    };
+                    results[index] = Some(result);
+                    if fail_on_errors.is_some_and(|limit| errors >= limit) {
+                        break 'passes;
                     }
-                    Err(ProvisioningError::Protocol(error)) => {
-                        errors += 1;
-                        let status = error.status().to_string();
-                        response(operation, &status, None, None, Some(error.to_body()))
-                    }
-                    // Our failure: the identity provider retries the whole request.
-                    Err(error) => return Err(error),
-                };
-                results[index] = Some(result);
-                if fail_on_errors.is_some_and(|limit| errors >= limit) {
-                    break 'passes;
                 }
             }
             if !progressed {
@@ -162,6 +194,37 @@ impl Endpoint {
         Ok((json!({"schemas": [BULK_RESPONSE], "Operations": operations}), changes))
     }
 
+    /// Stores together the creations at the head of `pending` that were prepared before the
+    /// transaction (see [`Endpoint::store_all_prepared`]): each one's index and outcome.
+    /// Stored together, every one of them succeeded, so no `failOnErrors` limit is reached
+    /// among them.
+    async fn store_run(
+        &self,
+        prepared: &mut [Option<PreparedNew>],
+        pending: &[usize],
+        changes: &mut WriteSummary,
+    ) -> Result<Run, ProvisioningError> {
+        let run: Vec<usize> =
+            pending.iter().copied().take_while(|&index| matches!(prepared[index], Some(Ok(_)))).collect();
+        let news: Vec<&NewResource> =
+            run.iter().filter_map(|&index| prepared[index].as_ref().and_then(|new| new.as_ref().ok())).collect();
+        if news.len() < 2 {
+            return Ok(Run::OneByOne(1));
+        }
+        if !self.store_all_prepared(&news).await? {
+            return Ok(Run::OneByOne(news.len()));
+        }
+        let mut outcomes = Vec::with_capacity(run.len());
+        for index in run {
+            if let Some(Ok(new)) = prepared[index].take() {
+                let record = Written::from(Ok(new.stored())).result_noting_in(changes)?;
+                let location = self.location(record.kind, &record.id);
+                outcomes.push((index, Ok((201, Some(location), Some(etag(record.version)), Some(record.id)))));
+            }
+        }
+        Ok(Run::Stored(outcomes))
+    }
+
     /// Runs one operation (a creation with what [`Self::prepare_creations`] made of it, if
     /// anything): (status, location, version, id of the resource); what it wrote is added
     /// to `changes`.
@@ -172,7 +235,7 @@ impl Endpoint {
         created: &HashMap<String, String>,
         now: DateTime<Utc>,
         changes: &mut WriteSummary,
-    ) -> Result<(u16, Option<String>, Option<String>, Option<String>), ProvisioningError> {
+    ) -> Outcome {
         let data = substitute(&operation.data, created);
         let id = operation.id.as_deref().map(|id| resolve(id, created));
         let precondition = Precondition::from_if_match(operation.version.as_deref())?;

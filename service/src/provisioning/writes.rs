@@ -8,7 +8,8 @@ use scim::error::ScimError;
 use scim::validate::{UnknownPolicy, validate};
 use serde_json::{Map, Value, json};
 use store::{
-    Change, ChangeKind, Computed, MemberDelta, ResourceKind, ResourceRecord, ResourceState, StoreError, WriteContext,
+    Change, ChangeKind, Computed, Creation, MemberDelta, ResourceKind, ResourceRecord, ResourceState, StoreError,
+    WriteContext,
 };
 
 use super::representation::not_found;
@@ -26,6 +27,26 @@ pub(super) struct NewResource {
     change: Change,
     context: WriteContext,
     summary: WriteSummary,
+}
+
+impl NewResource {
+    /// What the store takes to create it.
+    fn creation(&self) -> Creation<'_> {
+        Creation {
+            kind: self.record.kind,
+            id: &self.record.id,
+            state: &self.state,
+            members: &self.members,
+            change: &self.change,
+            context: &self.context,
+        }
+    }
+
+    /// The stored record and what storing it changed, once [`Endpoint::store_all_prepared`]
+    /// stored it.
+    pub(super) fn stored(self) -> (ResourceRecord, WriteSummary) {
+        (self.record, self.summary)
+    }
 }
 
 /// A validated body, split into what the store keeps where.
@@ -143,6 +164,19 @@ impl Endpoint {
         let NewResource { record, state, members, change, context, summary } = new;
         self.data().create(record.kind, &record.id, &state, &members, &change, &context).await.map_err(write_error)?;
         Ok((record, summary))
+    }
+
+    /// Stores new resources [`Self::prepare_new`] made, all or none (see
+    /// [`store::DirectoryData::create_all`]): `false` when none was stored because one of
+    /// them is to be answered with its own error (its userName is taken, an owner or member
+    /// is unknown), so that the caller stores them one by one.
+    pub(super) async fn store_all_prepared(&self, news: &[&NewResource]) -> Result<bool, ProvisioningError> {
+        let creations: Vec<Creation<'_>> = news.iter().map(|new| new.creation()).collect();
+        match self.data().create_all(&creations).await.map_err(write_error) {
+            Ok(stored) => Ok(stored),
+            Err(ProvisioningError::Protocol(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     /// `PUT /Users/{id}` and `PUT /Groups/{id}`: replaces every attribute the client may

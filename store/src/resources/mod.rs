@@ -24,6 +24,7 @@ use crate::ids::{DirectoryId, EventId, TenantId};
 use crate::resource_kind::ResourceKind;
 
 pub(crate) mod brake;
+mod create_all;
 #[cfg(feature = "test-support")]
 mod explain;
 mod read;
@@ -34,6 +35,7 @@ pub(crate) mod write;
 
 pub(crate) use brake::BrakePopulation;
 pub use brake::{BRAKE_WINDOW_MINUTES, BrakeSettings, HeldBatch, HeldChange, HoldReason};
+pub use create_all::Creation;
 pub use republish::{RepublishOutcome, Republished, UserToRepublish};
 pub use suspensions::{SuspensionOutcome, SuspensionRecord};
 pub(crate) use transaction::ScopedConnection;

@@ -570,7 +570,7 @@ impl WriteTransaction<'_> {
 
     /// Adds members to a group; answers the ids newly added, in order. Every id must name a
     /// resource of the directory other than the group itself.
-    async fn add_members(&mut self, group: &str, ids: &[String]) -> Result<Vec<String>, StoreError> {
+    pub(super) async fn add_members(&mut self, group: &str, ids: &[String]) -> Result<Vec<String>, StoreError> {
         let mut wanted: Vec<&String> = ids.iter().collect();
         wanted.sort();
         wanted.dedup();
@@ -899,7 +899,7 @@ impl DeferredChanges {
 
 /// The lower-cased values a resource is looked up by (see migration 0007): every
 /// `emails[].value`.
-fn lookup_values(doc: &Value) -> Vec<(&'static str, String)> {
+pub(super) fn lookup_values(doc: &Value) -> Vec<(&'static str, String)> {
     doc.get("emails")
         .and_then(Value::as_array)
         .into_iter()
@@ -910,7 +910,7 @@ fn lookup_values(doc: &Value) -> Vec<(&'static str, String)> {
 }
 
 /// The normalized view a change's `view` publishes, if it carries one.
-fn published_view(view: Option<&Value>) -> Option<&Value> {
+pub(super) fn published_view(view: Option<&Value>) -> Option<&Value> {
     view.and_then(|view| view.get("normalized"))
 }
 
