@@ -53,21 +53,21 @@ fn project_complex(def: &AttributeDef, value: &Value, subs_asked: &[&str], exclu
     }
 }
 
-/// Projects the attributes of one schema (`schema` URN) held in `obj`.
-fn project_attrs(
-    registry_attr: &dyn Fn(&str) -> Option<AttributeDef>,
+/// Projects the attributes of one schema (`schema` URN), moving those kept into `out`.
+fn project_attrs<'r>(
+    registry_attr: &dyn Fn(&str) -> Option<&'r AttributeDef>,
     schema: &str,
-    obj: &Map<String, Value>,
+    attributes: impl IntoIterator<Item = (String, Value)>,
     sel: Selection<'_>,
-) -> Map<String, Value> {
-    let mut out = Map::new();
-    for (key, value) in obj {
-        let def = registry_attr(key);
-        let returned = def.as_ref().map_or(Returned::Default, AttributeDef::returned);
+    out: &mut Map<String, Value>,
+) {
+    for (key, value) in attributes {
+        let def = registry_attr(&key);
+        let returned = def.map_or(Returned::Default, AttributeDef::returned);
         match returned {
             Returned::Never => continue,
             Returned::Always => {
-                out.insert(key.clone(), value.clone());
+                out.insert(key, value);
                 continue;
             }
             Returned::Default | Returned::Request => {}
@@ -75,82 +75,82 @@ fn project_attrs(
         let (paths, exclude) = match sel {
             Selection::Default => {
                 if returned == Returned::Default {
-                    out.insert(key.clone(), value.clone());
+                    out.insert(key, value);
                 }
                 continue;
             }
             Selection::Only(p) => (p, false),
             Selection::Excluding(p) => (p, true),
         };
-        let hits: Vec<&AttrPath> = paths.iter().filter(|p| names(p, schema, key)).collect();
+        let hits: Vec<&AttrPath> = paths.iter().filter(|p| names(p, schema, &key)).collect();
         let whole = hits.iter().any(|p| p.sub_attr().is_none());
         let subs: Vec<&str> = hits.iter().filter_map(|p| p.sub_attr()).collect();
         let projected = if exclude {
             if whole || returned == Returned::Request {
                 None
             } else if subs.is_empty() {
-                Some(value.clone())
+                Some(value)
             } else {
-                def.as_ref().map(|d| project_complex(d, value, &subs, true))
+                def.map(|d| project_complex(d, &value, &subs, true))
             }
         } else if whole {
-            Some(value.clone())
+            Some(value)
         } else if subs.is_empty() {
             None
         } else {
-            def.as_ref().map(|d| project_complex(d, value, &subs, false))
+            def.map(|d| project_complex(d, &value, &subs, false))
         };
         if let Some(v) = projected {
-            out.insert(key.clone(), v);
+            out.insert(key, v);
         }
     }
-    out
 }
 
 /// Applies `sel` to `resource` of `resource_type`. `schemas` and `returned: always`
 /// attributes (e.g. `id`) are always kept; `returned: never` attributes (e.g. `password`)
 /// are always dropped; extension objects are projected attribute by attribute and dropped
-/// when they end up empty.
+/// when they end up empty. Takes the resource by value: what is kept is moved, not copied
+/// (every resource a SCIM read answers passes through here).
 pub fn project(
     registry: &SchemaRegistry,
     resource_type: &str,
-    resource: &Map<String, Value>,
+    resource: Map<String, Value>,
     sel: Selection<'_>,
 ) -> Map<String, Value> {
     let Some(rt) = registry.resource_type(resource_type) else {
-        return resource.clone();
+        return resource;
     };
-    let core = rt.schema().to_owned();
-    let core_lookup = |name: &str| registry.resolve_parts(resource_type, Some(&core), name, None).cloned();
-    let mut core_obj = Map::new();
+    let core = rt.schema();
+    let core_lookup = |name: &str| registry.resolve_parts(resource_type, Some(core), name, None);
+    let mut core_attributes = Vec::with_capacity(resource.len());
     let mut out = Map::new();
     for (key, value) in resource {
         if key.eq_ignore_ascii_case("schemas") {
-            out.insert(key.clone(), value.clone());
+            out.insert(key, value);
             continue;
         }
-        let ext = rt.extensions().iter().find(|(e, _)| e.eq_ignore_ascii_case(key));
+        let ext = rt.extensions().iter().find(|(e, _)| e.eq_ignore_ascii_case(&key));
         match (ext, value) {
             (Some((urn, _)), Value::Object(inner)) => {
                 let whole = |ps: &[AttrPath]| ps.iter().any(|p| names_extension(p, urn));
                 let projected = match sel {
-                    Selection::Only(ps) if whole(ps) => inner.clone(),
+                    Selection::Only(ps) if whole(ps) => inner,
                     Selection::Excluding(ps) if whole(ps) => Map::new(),
                     _ => {
-                        let lookup = |name: &str| registry.resolve_parts(resource_type, Some(urn), name, None).cloned();
-                        project_attrs(&lookup, urn, inner, sel)
+                        let lookup = |name: &str| registry.resolve_parts(resource_type, Some(urn), name, None);
+                        let mut projected = Map::new();
+                        project_attrs(&lookup, urn, inner, sel, &mut projected);
+                        projected
                     }
                 };
                 if !projected.is_empty() {
-                    out.insert(key.clone(), Value::Object(projected));
+                    out.insert(key, Value::Object(projected));
                 }
             }
-            _ => {
-                core_obj.insert(key.clone(), value.clone());
-            }
+            (_, value) => core_attributes.push((key, value)),
         }
     }
-    out.extend(project_attrs(&core_lookup, &core, &core_obj, sel));
+    project_attrs(&core_lookup, core, core_attributes, sel, &mut out);
     out
 }
 
@@ -185,7 +185,7 @@ mod tests {
     #[test]
     fn default_projection_drops_password_only() {
         let reg = SchemaRegistry::new();
-        let out = project(&reg, "User", &user(), Selection::Default);
+        let out = project(&reg, "User", user(), Selection::Default);
         assert_eq!(out.get("password"), None);
         assert_eq!(out.len(), user().len() - 1);
     }
@@ -194,7 +194,7 @@ mod tests {
     fn attributes_keeps_id_and_schemas_and_named_sub_attributes() {
         let reg = SchemaRegistry::new();
         let ps = paths(&["userName", "name.givenName", "password"]);
-        let out = project(&reg, "User", &user(), Selection::Only(&ps));
+        let out = project(&reg, "User", user(), Selection::Only(&ps));
         let keys: Vec<&str> = out.keys().map(String::as_str).collect();
         assert_eq!(keys, ["id", "name", "schemas", "userName"]);
         assert_eq!(out["name"], json!({"givenName": "Barbara"}));
@@ -204,7 +204,7 @@ mod tests {
     fn excluded_attributes_remove_extension_attribute_but_not_id() {
         let reg = SchemaRegistry::new();
         let ps = paths(&["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "id", "emails.type"]);
-        let out = project(&reg, "User", &user(), Selection::Excluding(&ps));
+        let out = project(&reg, "User", user(), Selection::Excluding(&ps));
         assert_eq!(out["id"], "2819c223");
         assert_eq!(out["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"], json!({"costCenter": "4130"}));
         assert_eq!(out["emails"], json!([{"value": "bjensen@example.com", "primary": true}]));
@@ -216,7 +216,7 @@ mod tests {
             let reg = SchemaRegistry::new();
             let ps: Vec<AttrPath> = names.iter().filter_map(|n| AttrPath::parse(n).ok()).collect();
             let sel = if exclude { Selection::Excluding(&ps) } else { Selection::Only(&ps) };
-            let out = project(&reg, "User", &user(), sel);
+            let out = project(&reg, "User", user(), sel);
             proptest::prop_assert_eq!(out.get("id"), Some(&json!("2819c223")));
             proptest::prop_assert!(out.contains_key("schemas"));
             proptest::prop_assert_eq!(out.get("password"), None);

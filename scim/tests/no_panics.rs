@@ -176,7 +176,7 @@ proptest! {
         let paths: Vec<AttrPath> = selected.iter().filter_map(|p| AttrPath::parse(p).ok()).collect();
         let object = resource.as_object().cloned().unwrap_or_default();
         for selection in [Selection::Default, Selection::Only(&paths), Selection::Excluding(&paths)] {
-            let _ = project(&registry, "User", &object, selection);
+            let _ = project(&registry, "User", object.clone(), selection);
         }
         if let Ok(by) = AttrPath::parse(&sort_by) {
             let mut resources = vec![object, other.as_object().cloned().unwrap_or_default()];

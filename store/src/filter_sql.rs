@@ -21,6 +21,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use scim::filter::CompareOp;
 use scim::filter::plan::{BindValue, IndexedColumns, Operand, Plan, Predicate, Test};
+use std::sync::LazyLock;
 
 use crate::resource_kind::ResourceKind;
 
@@ -286,9 +287,17 @@ pub(crate) fn target(kind: ResourceKind) -> &'static FilterTarget {
     }
 }
 
-/// The columns of `kind` for the protocol core's planner.
-pub fn indexed_columns(kind: ResourceKind) -> IndexedColumns {
-    target(kind).indexed_columns()
+/// The columns of `kind` for the protocol core's planner, declared once (every filtered
+/// read plans with them; declaring parses each column's path).
+pub fn indexed_columns(kind: ResourceKind) -> &'static IndexedColumns {
+    static USER_COLUMNS: LazyLock<IndexedColumns> = LazyLock::new(|| USER_TARGET.indexed_columns());
+    static GROUP_COLUMNS: LazyLock<IndexedColumns> = LazyLock::new(|| GROUP_TARGET.indexed_columns());
+    static AGENTIC_COLUMNS: LazyLock<IndexedColumns> = LazyLock::new(|| AGENTIC_TARGET.indexed_columns());
+    match kind {
+        ResourceKind::User => &USER_COLUMNS,
+        ResourceKind::Group => &GROUP_COLUMNS,
+        ResourceKind::Agent | ResourceKind::AgenticApplication => &AGENTIC_COLUMNS,
+    }
 }
 
 /// Renders `plan` over `target` as a boolean SQL expression whose parameters are numbered

@@ -359,7 +359,7 @@ async fn a_probe_by_column_answers_as_the_generic_listing_does(db: TestDatabase)
         let filter = Filter::parse(text).unwrap();
         let schema = registry.for_resource_type(kind.as_str());
         let checked = check::check(&filter, &schema, check::UnknownAttributes::Reject).unwrap();
-        plan::plan(&checked, &store::indexed_columns(kind))
+        plan::plan(&checked, store::indexed_columns(kind))
     };
     let pages = [
         store::PageSpec::Offset { skip: 0, take: 100 },
@@ -520,7 +520,7 @@ async fn probes_are_answered_from_an_index(
         let filter = Filter::parse(&text).unwrap();
         let schema = registry.for_resource_type(kind.as_str());
         let checked = check::check(&filter, &schema, check::UnknownAttributes::Reject).unwrap();
-        let planned = plan::plan(&checked, &store::indexed_columns(kind));
+        let planned = plan::plan(&checked, store::indexed_columns(kind));
         let spec = store::ListSpec {
             filter: Some(&planned),
             sort: None,
@@ -552,7 +552,7 @@ async fn probes_are_answered_from_an_index(
     let filter = Filter::parse(r#"title eq "Engineer""#).unwrap();
     let schema = registry.for_resource_type("User");
     let checked = check::check(&filter, &schema, check::UnknownAttributes::Reject).unwrap();
-    let planned = plan::plan(&checked, &store::indexed_columns(store::ResourceKind::User));
+    let planned = plan::plan(&checked, store::indexed_columns(store::ResourceKind::User));
     let spec = store::ListSpec {
         filter: Some(&planned),
         sort: None,
@@ -1364,7 +1364,7 @@ async fn creations_stored_together_are_stored_as_each_alone_or_none_is(db: TestD
         let parsed = Filter::parse(filter).unwrap();
         let checked =
             check::check(&parsed, &registry.for_resource_type("User"), check::UnknownAttributes::Reject).unwrap();
-        let planned = plan::plan(&checked, &store::indexed_columns(ResourceKind::User));
+        let planned = plan::plan(&checked, store::indexed_columns(ResourceKind::User));
         let data = &data;
         async move {
             let spec = store::ListSpec {
@@ -1538,7 +1538,7 @@ async fn a_listing_without_a_filter_tells_the_total_the_writes_kept(db: TestData
         let filter = Filter::parse(r#"userName pr"#).unwrap();
         let checked =
             check::check(&filter, &registry.for_resource_type("User"), check::UnknownAttributes::Reject).unwrap();
-        let planned = plan::plan(&checked, &store::indexed_columns(user));
+        let planned = plan::plan(&checked, store::indexed_columns(user));
         data.list(user, &store::ListSpec { filter: Some(&planned), ..page(Some("u1"), false) }).await.unwrap().total
     };
     assert_eq!(counted, 10);

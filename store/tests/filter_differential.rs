@@ -1151,7 +1151,7 @@ async fn sql_and_the_evaluator_agree_on_every_filter(db: TestDatabase) {
             let mut expected: Vec<&str> =
                 served.iter().filter(|(_, r)| matches(&checked, r)).map(|(id, _)| id.as_str()).collect();
             expected.sort_unstable();
-            let planned = plan(&checked, &columns);
+            let planned = plan(&checked, columns);
             let spec = ListSpec {
                 filter: Some(&planned),
                 sort: None,

@@ -52,8 +52,9 @@ impl Endpoint {
             let related = self.related(kind, &listed.records, &query.projection).await?;
             (listed, related)
         };
+        let last_id = listed.records.last().map(|last| last.id.clone());
         let resources: Vec<Value> =
-            listed.records.iter().map(|record| self.render(record, &related, &query.projection)).collect();
+            listed.records.into_iter().map(|record| self.render(record, &related, &query.projection)).collect();
         let mut response = json!({
             "schemas": [LIST_RESPONSE],
             "totalResults": listed.total,
@@ -67,9 +68,9 @@ impl Endpoint {
                 // RFC 9865 §2.1: a next cursor only while more results may follow.
                 if resources.len() as i64 == take
                     && take > 0
-                    && let Some(last) = listed.records.last()
+                    && let Some(last) = last_id
                 {
-                    response["nextCursor"] = json!(last.id);
+                    response["nextCursor"] = json!(last);
                 }
             }
         }
@@ -108,7 +109,7 @@ impl Endpoint {
             total += listed.total;
             skip = (skip - listed.total).max(0);
             let related = self.related(kind, &listed.records, &query.projection).await?;
-            resources.extend(listed.records.iter().map(|record| self.render(record, &related, &query.projection)));
+            resources.extend(listed.records.into_iter().map(|record| self.render(record, &related, &query.projection)));
         }
         if let Some(error) = refused.filter(|_| total == 0 && resources.is_empty()) {
             // No resource type could take the filter at all.
@@ -134,7 +135,7 @@ impl Endpoint {
         let filter = Filter::parse_with_limits(text, FILTER_LIMITS)?;
         let schema = self.registry().for_resource_type(kind.as_str());
         let checked = check(&filter, &schema, UnknownAttributes::Reject)?;
-        Ok(Some(plan(&checked, &store::indexed_columns(kind))))
+        Ok(Some(plan(&checked, store::indexed_columns(kind))))
     }
 
     /// The `sortBy`/`sortOrder` parameters as a store sort key.

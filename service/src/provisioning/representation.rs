@@ -34,7 +34,8 @@ impl Endpoint {
             if !groups.is_empty() {
                 related.groups.insert(record.id.clone(), groups);
             }
-            return Ok(Versioned { body: self.render(&record, &related, projection), version: record.version });
+            let version = record.version;
+            return Ok(Versioned { body: self.render(record, &related, projection), version });
         }
         let record = self.data().resource(kind, id).await?.ok_or_else(|| not_found(kind, id))?;
         self.respond(record, projection).await
@@ -66,19 +67,20 @@ impl Endpoint {
     /// Whether `attribute` survives the projection.
     pub(super) fn keeps(&self, kind: ResourceKind, attribute: &str, projection: &Projection) -> bool {
         let probe: Map<String, Value> = [(attribute.to_owned(), json!([{"value": "x"}]))].into_iter().collect();
-        project(self.registry(), kind.as_str(), &probe, projection.selection()).contains_key(attribute)
+        project(self.registry(), kind.as_str(), probe, projection.selection()).contains_key(attribute)
     }
 
     /// The full representation of a record, before projection.
-    pub(super) fn full(&self, record: &ResourceRecord, related: &Related) -> Map<String, Value> {
-        let mut resource = match &record.doc {
-            Value::Object(doc) => doc.clone(),
+    pub(super) fn full(&self, record: ResourceRecord, related: &Related) -> Map<String, Value> {
+        let ResourceRecord { kind, id, doc, version, created_at, last_modified } = record;
+        let mut resource = match doc {
+            Value::Object(doc) => doc,
             _ => Map::new(),
         };
-        resource.insert("id".to_owned(), Value::String(record.id.clone()));
-        match record.kind {
+        let location = self.location(kind, &id);
+        match kind {
             ResourceKind::User => {
-                if let Some(groups) = related.groups.get(&record.id) {
+                if let Some(groups) = related.groups.get(&id) {
                     let groups: Vec<Value> = groups
                         .iter()
                         .map(|g| {
@@ -94,7 +96,7 @@ impl Endpoint {
                 }
             }
             ResourceKind::Group => {
-                if let Some(members) = related.members.get(&record.id) {
+                if let Some(members) = related.members.get(&id) {
                     let members: Vec<Value> = members
                         .iter()
                         .map(|m| {
@@ -112,29 +114,31 @@ impl Endpoint {
             // Nothing of theirs lives outside the document.
             ResourceKind::Agent | ResourceKind::AgenticApplication => {}
         }
+        resource.insert("id".to_owned(), Value::String(id));
         resource.insert(
             "meta".to_owned(),
             json!({
-                "resourceType": record.kind.as_str(),
-                "created": timestamp(record.created_at),
-                "lastModified": timestamp(record.last_modified),
-                "location": self.location(record.kind, &record.id),
-                "version": etag(record.version),
+                "resourceType": kind.as_str(),
+                "created": timestamp(created_at),
+                "lastModified": timestamp(last_modified),
+                "location": location,
+                "version": etag(version),
             }),
         );
         resource
     }
 
     /// The representation of a record as the client asked for it.
-    pub(super) fn render(&self, record: &ResourceRecord, related: &Related, projection: &Projection) -> Value {
+    pub(super) fn render(&self, record: ResourceRecord, related: &Related, projection: &Projection) -> Value {
+        let kind = record.kind;
         let full = self.full(record, related);
-        Value::Object(project(self.registry(), record.kind.as_str(), &full, projection.selection()))
+        Value::Object(project(self.registry(), kind.as_str(), full, projection.selection()))
     }
 
     /// The representation for change events: everything but `returned: never` values.
     pub(super) fn event_state(&self, record: &ResourceRecord) -> Value {
-        let full = self.full(record, &Related::default());
-        Value::Object(project(self.registry(), record.kind.as_str(), &full, Selection::Default))
+        let full = self.full(record.clone(), &Related::default());
+        Value::Object(project(self.registry(), record.kind.as_str(), full, Selection::Default))
     }
 }
 

@@ -346,7 +346,8 @@ impl Endpoint {
         projection: &Projection,
     ) -> Result<Versioned, ProvisioningError> {
         let related = self.related(record.kind, std::slice::from_ref(&record), projection).await?;
-        Ok(Versioned { body: self.render(&record, &related, projection), version: record.version })
+        let version = record.version;
+        Ok(Versioned { body: self.render(record, &related, projection), version })
     }
 }
 
