@@ -1,9 +1,8 @@
-//! Storing several new resources at once (a Bulk request's run of creations): the same
-//! rows, lookup values and change records as one [`DirectoryData::create`] each, but the
-//! rows and lookup values of many resources go in one statement. A batch holds the
-//! database's writer (SQLite) for the whole request, and per creation that hold was four
-//! statements (a savepoint, the row, its lookup values, the release); here it is a
-//! fraction of one.
+//! Storing new resources: one ([`DirectoryData::create`]) or a Bulk request's run of
+//! creations at once, the rows and lookup values of many resources in one statement. A
+//! batch holds the database's writer (SQLite) for the whole request, and per creation
+//! that hold was four statements (a savepoint, the row, its lookup values, the release);
+//! for a run it is a fraction of one.
 
 use serde_json::{Value, json};
 use sqlx::types::Json;
@@ -19,7 +18,7 @@ const ROWS_PER_STATEMENT: usize = 50;
 /// Lookup values per statement (3 values each).
 const VALUES_PER_STATEMENT: usize = 150;
 
-/// A new resource for [`DirectoryData::create_all`]: what [`DirectoryData::create`] takes.
+/// A new resource for [`DirectoryData::create_all`].
 #[derive(Debug, Clone, Copy)]
 pub struct Creation<'c> {
     pub kind: ResourceKind,
@@ -32,8 +31,9 @@ pub struct Creation<'c> {
 }
 
 impl DirectoryData<'_> {
-    /// Stores new resources as [`Self::create`] stores each, all or none, in one
-    /// transaction (a savepoint, in a batch). `Ok(false)` when a uniqueness rule refuses one
+    /// Stores new resources with version 1 (a group with its initial `members`) and their
+    /// change records, all or none, in one transaction (a savepoint, in a batch); a new
+    /// user's view is published with its row. `Ok(false)` when a uniqueness rule refuses one
     /// of them (a stored resource, or another of them, has its name): nothing is stored, and
     /// the caller stores them one by one with [`Self::create`], which answers each with its
     /// own outcome. Any other error also leaves nothing stored.
@@ -93,7 +93,7 @@ impl WriteTransaction<'_> {
             let mut query = sqlx::query_scalar(&statement).bind(self.tenant).bind(self.directory);
             for (creation, folded) in creations.iter().zip(folded) {
                 let state = creation.state;
-                // A new user's view is published with its creation, as `create` does.
+                // A new user's view is published with its creation.
                 let published =
                     published_view(creation.change.view.as_ref()).filter(|_| creation.kind == ResourceKind::User);
                 query = query
@@ -131,8 +131,8 @@ impl WriteTransaction<'_> {
         Ok(())
     }
 
-    /// The rest of a creation once its row and lookup values are in, as `create` writes
-    /// it: a user's non-human identity, the change record, a group's members.
+    /// The rest of a creation once its row and lookup values are in: a user's non-human
+    /// identity, the change record, a group's members.
     async fn record_creation(&mut self, creation: &Creation<'_>) -> Result<(), StoreError> {
         let Creation { kind, id, state, members, change, context } = *creation;
         if kind == ResourceKind::User {

@@ -36,7 +36,7 @@ const TOUCH_ANY_VERSION: &str = "UPDATE scim_resources SET version = version + 1
 
 impl DirectoryData<'_> {
     /// Stores a new resource with version 1 (a group with its initial `members`) and its
-    /// change records.
+    /// change records: [`Self::create_all`] of one, whose refusal is the name's conflict.
     pub async fn create(
         &self,
         kind: ResourceKind,
@@ -46,45 +46,11 @@ impl DirectoryData<'_> {
         change: &Change,
         context: &WriteContext,
     ) -> Result<(), StoreError> {
-        const INSERT: &str = "INSERT INTO scim_resources (tenant_id, directory_id, resource_type, id, name, \
-             name_folded, external_id, doc, doc_folded, version, created_at, last_modified, published_view, \
-             idp_touched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10, $11, $12)";
-        let folded = fold(&state.doc);
-        // A new user's view is published with its creation: stored in the same statement.
-        let published = published_view(change.view.as_ref()).filter(|_| kind == ResourceKind::User);
-        let mut turn = self.write_turn().await;
-        let mut write = turn.begin().await?;
-        on_open!(&mut write.open, tx => sqlx::query(INSERT)
-            .bind(self.tenant)
-            .bind(self.directory)
-            .bind(kind.as_str())
-            .bind(id)
-            .bind(&state.name)
-            .bind(state.name.to_lowercase())
-            .bind(state.external_id.as_deref())
-            .bind(Json(&state.doc))
-            .bind(Json(&folded))
-            .bind(context.at)
-            .bind(published.map(Json))
-            .bind(context.identity_provider_write())
-            .execute(&mut **tx)
-            .await
-            .map(drop))
-        .map_err(|error| StoreError::on_unique_violation(error, name_conflict(kind)))?;
-        write.write_lookup_values(id, &state.doc, false).await?;
-        if kind == ResourceKind::User {
-            write.write_nonhuman(id, &state.doc, false).await?;
+        let creation = super::Creation { kind, id, state, members, change, context };
+        match self.create_all(&[creation]).await? {
+            true => Ok(()),
+            false => Err(StoreError::Conflict(name_conflict(kind))),
         }
-        write.record_change(context, change.kind, &change.resource_id, &change.data, change.view.as_ref()).await?;
-        if !members.is_empty() {
-            if kind != ResourceKind::Group {
-                return Err(StoreError::Corrupt("only groups have members".to_owned()));
-            }
-            let added = write.add_members(id, members).await?;
-            let data = json!({ "group": id, "members": added });
-            write.record_change(context, ChangeKind::GroupMemberAdded, id, &data, None).await?;
-        }
-        write.commit().await
     }
 
     /// Reads a resource and writes what `compute` makes of it, in one transaction with the
