@@ -150,17 +150,27 @@ pub struct MembershipEvent {
 }
 
 /// A change's view as stored (see `objects::event_directory` and the provisioning
-/// writes), its normalized resource left as text until the kind of change is known.
+/// writes), its normalized resource read as `T` (the kind of change says which).
 #[derive(Deserialize)]
-struct StoredView {
-    normalized: Option<Box<RawValue>>,
+struct StoredView<T> {
+    normalized: Option<T>,
     previous_attributes: Option<Value>,
 }
 
-/// A view's normalized resource read as `T`, once the kind of change says which; `None`
-/// when the view has none or it does not read as one.
-fn normalized_as<T: serde::de::DeserializeOwned>(normalized: Option<Box<RawValue>>) -> Option<T> {
-    normalized.and_then(|text| serde_json::from_str(text.get()).ok())
+/// A view's normalized resource as `T` and its previous attributes, each `None` when the
+/// view has none. One parse of the text; a normalized resource that does not read as `T`
+/// is `None` and leaves the previous attributes as they are.
+fn read_view<T: serde::de::DeserializeOwned>(view: Option<&str>) -> (Option<T>, Option<Value>) {
+    let Some(text) = view else { return (None, None) };
+    if let Ok(StoredView { normalized, previous_attributes }) = serde_json::from_str::<StoredView<T>>(text) {
+        return (normalized, previous_attributes);
+    }
+    match serde_json::from_str::<StoredView<Box<RawValue>>>(text) {
+        Ok(StoredView { normalized, previous_attributes }) => {
+            (normalized.and_then(|text| serde_json::from_str(text.get()).ok()), previous_attributes)
+        }
+        Err(_) => (None, None),
+    }
 }
 
 /// A place in the order of events: a change, and for a membership change how many of its
@@ -346,17 +356,13 @@ impl Readers {
             return self.membership_events(store, tenant, directory, &change, event, skip).await;
         }
         let times = (change.occurred_at, change.occurred_at);
-        let view: Option<StoredView> = change.view.take().and_then(|view| serde_json::from_str(view.get()).ok());
-        let (normalized, previous) = match view {
-            Some(StoredView { normalized, previous_attributes }) => (normalized, previous_attributes),
-            None => (None, None),
-        };
+        let view = change.view.take();
         let data = match change.resource_type {
             // Written with the change as the events carry it (see `objects::event_directory`).
-            ChangeSubject::Directory => EventData::Directory(normalized_as(normalized).unwrap_or_default()),
+            ChangeSubject::Directory => EventData::Directory(read_view(view.as_deref()).0.unwrap_or_default()),
             ChangeSubject::Resource(ResourceKind::User) => {
-                let normalized: NormalizedUser =
-                    normalized_as(normalized).unwrap_or_else(|| placeholder_user(&change.resource_id));
+                let (normalized, previous) = read_view::<NormalizedUser>(view.as_deref());
+                let normalized = normalized.unwrap_or_else(|| placeholder_user(&change.resource_id));
                 let raw =
                     if change.kind == "user.deleted" { RawAttributes::Parsed(json!({})) } else { change.data.into() };
                 let user = DirectoryUser::from_parts(tenant, directory, &change.resource_id, raw, normalized, times);
@@ -364,7 +370,8 @@ impl Readers {
                 EventData::User(Box::new(ResourceEvent { resource: user, previous_attributes }))
             }
             ChangeSubject::Resource(ResourceKind::Group) => {
-                let normalized: NormalizedGroup = normalized_as(normalized)
+                let (normalized, previous) = read_view::<NormalizedGroup>(view.as_deref());
+                let normalized = normalized
                     .unwrap_or_else(|| NormalizedGroup { idp_id: change.resource_id.clone(), name: String::new() });
                 let raw =
                     if change.kind == "group.deleted" { RawAttributes::Parsed(json!({})) } else { change.data.into() };
@@ -569,5 +576,24 @@ mod tests {
         assert_eq!(event_type("group.member_removed"), Some("dsync.group.user_removed"));
         assert_eq!(event_type("directory.activated"), Some("dsync.activated"));
         assert_eq!(event_type("directory.deleted"), Some("dsync.deleted"));
+    }
+
+    #[test]
+    fn a_view_is_read_as_the_kind_of_change_needs_and_a_misfit_keeps_the_rest() {
+        let group =
+            r#"{"normalized": {"idp_id": "g1", "name": "Sales"}, "previous_attributes": {"displayName": "Sale"}}"#;
+        let (normalized, previous) = read_view::<NormalizedGroup>(Some(group));
+        assert_eq!(normalized.map(|group| group.name), Some("Sales".to_owned()));
+        assert_eq!(previous, Some(json!({"displayName": "Sale"})));
+        // A normalized group read as a user does not fit: only the previous attributes.
+        let (normalized, previous) = read_view::<NormalizedUser>(Some(group));
+        assert!(normalized.is_none());
+        assert_eq!(previous, Some(json!({"displayName": "Sale"})));
+        let (normalized, previous) = read_view::<NormalizedGroup>(Some(r#"{"normalized": null}"#));
+        assert!(normalized.is_none() && previous.is_none());
+        for unreadable in [None, Some("not json"), Some("[1]")] {
+            let (normalized, previous) = read_view::<NormalizedGroup>(unreadable);
+            assert!(normalized.is_none() && previous.is_none(), "{unreadable:?}");
+        }
     }
 }

@@ -329,7 +329,8 @@ pub struct StoredChange {
     pub resource_id: String,
     pub occurred_at: DateTime<Utc>,
     pub data: Box<serde_json::value::RawValue>,
-    pub view: Option<Box<serde_json::value::RawValue>>,
+    /// The view's JSON text, unchecked.
+    pub view: Option<String>,
 }
 
 /// A change to an existing resource, valid only at `expected_version`.

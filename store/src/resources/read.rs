@@ -418,10 +418,13 @@ impl DirectoryData<'_> {
 
     /// [`Self::changes_numbered`] with the documents as the JSON text stored.
     pub async fn stored_changes_numbered(&self, seqs: &[i64]) -> Result<Vec<StoredChange>, StoreError> {
-        type Row = (i64, String, String, String, DateTime<Utc>, Json<Box<RawValue>>, Option<Json<Box<RawValue>>>);
+        type Row = (i64, String, String, String, DateTime<Utc>, Json<Box<RawValue>>, Option<String>);
         let mut records = Vec::with_capacity(seqs.len());
         for chunk in seqs.chunks(CHUNK) {
-            let query = numbered("seq, kind, resource_type, resource_id, occurred_at, data, view", chunk.len());
+            // The view as text: its reader parses it once into what the kind of change needs,
+            // where a `RawValue` would have been checked (and copied) first.
+            let query =
+                numbered("seq, kind, resource_type, resource_id, occurred_at, data, CAST(view AS TEXT)", chunk.len());
             let rows: Vec<Row> = as_tenant!(self, conn => {
                 let mut q = sqlx::query_as(&query).bind(self.tenant).bind(self.directory);
                 for seq in chunk {
@@ -431,7 +434,6 @@ impl DirectoryData<'_> {
             });
             for (seq, kind, resource_type, resource_id, occurred_at, Json(data), view) in rows {
                 let resource_type = super::ChangeSubject::parse(&resource_type)?;
-                let view = view.map(|Json(view)| view);
                 records.push(StoredChange { seq, kind, resource_type, resource_id, occurred_at, data, view });
             }
         }
