@@ -474,8 +474,12 @@ const SECRET_KEYS: &[&str] = &[
 
 /// A secret's name, or one ending in it (`apiToken`, `clientSecret`, `oldPassword`).
 fn is_secret(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    SECRET_KEYS.iter().any(|secret| name.ends_with(secret))
+    // Bytes, ignoring ASCII case: every key is ASCII, and this runs for each word of every
+    // audited request's query (no lowercased copy of each).
+    let name = name.as_bytes();
+    SECRET_KEYS.iter().any(|secret| {
+        name.len() >= secret.len() && name[name.len() - secret.len()..].eq_ignore_ascii_case(secret.as_bytes())
+    })
 }
 
 /// A request's path and query as kept in the trail, redacted like bodies: the value of a
@@ -484,14 +488,17 @@ fn is_secret(name: &str) -> bool {
 /// `[redacted]`. A query with nothing to redact is kept exactly as sent.
 pub fn redact_query(path_and_query: &str) -> String {
     let Some((path, query)) = path_and_query.split_once('?') else { return path_and_query.to_owned() };
-    let mut redacted = false;
+    let secret =
+        |key: &str, value: &str| is_secret(key) || (key.eq_ignore_ascii_case("filter") && names_a_secret(value));
+    // Nearly every query has nothing to redact: look before copying its pairs.
+    if !url::form_urlencoded::parse(query.as_bytes()).any(|(key, value)| secret(&key, &value)) {
+        return path_and_query.to_owned();
+    }
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .map(|(key, value)| {
             let kept = if is_secret(&key) {
-                redacted = true;
                 "[redacted]".to_owned()
-            } else if key.eq_ignore_ascii_case("filter") && names_a_secret(&value) {
-                redacted = true;
+            } else if secret(&key, &value) {
                 redact_quoted(&value)
             } else {
                 value.into_owned()
@@ -499,9 +506,6 @@ pub fn redact_query(path_and_query: &str) -> String {
             (key.into_owned(), kept)
         })
         .collect();
-    if !redacted {
-        return path_and_query.to_owned();
-    }
     let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
     format!("{path}?{query}")
 }
