@@ -117,6 +117,17 @@ fn is_plain_form_post() -> bool {
     })
 }
 
+/// For a server function posted by a plain form from a page that sends no `Referer`: sends
+/// the browser on to `location` once it succeeded (server_fn would otherwise answer with
+/// the portal's home page, and the outcome lost). The hydrated page's client shows the
+/// outcome where it is and is not redirected.
+#[cfg(feature = "ssr")]
+pub(crate) fn after_plain_form_post_go_to(location: &str) {
+    if is_plain_form_post() {
+        leptos_axum::redirect(location);
+    }
+}
+
 /// For a server function posted by a plain form from `page`, a page that sends no
 /// `Referer` because its address is a secret (a setup or confirmation link): takes the
 /// browser back to `page` with the error in its address, as server_fn does for pages

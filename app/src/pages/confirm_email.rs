@@ -44,8 +44,13 @@ pub async fn confirm_email(secret: String) -> Result<String, PortalError> {
     let confirmed = service::email_confirmation::confirm_with_link(&portal.store, &secret, &portal.effects)
         .await
         .map_err(PortalError::from);
-    if let Err(error) = &confirmed {
-        crate::error::back_to_secret_page::<ConfirmEmail>(&format!("/confirm-email/{secret}"), error);
+    match &confirmed {
+        // The link is used now: reopening its page would only say so. The sign-in page
+        // says the address is confirmed (not which: addresses stay out of addresses).
+        Ok(_) => crate::error::after_plain_form_post_go_to("/sign-in?email=confirmed"),
+        Err(error) => {
+            crate::error::back_to_secret_page::<ConfirmEmail>(&format!("/confirm-email/{secret}"), error);
+        }
     }
     confirmed
 }

@@ -13,6 +13,8 @@ use crate::components::{BrandMark, ErrorBox};
 pub fn SignInPage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let sso_failure = move || query.read().get("sso").map(|code| sso_message(&code).to_owned());
+    // Set by a confirmation link's page posted without the bundle (see `confirm_email`).
+    let email_confirmed = move || query.read().get("email").is_some_and(|state| state == "confirmed");
     let sign_in = ServerAction::<SignIn>::new();
     let pending = sign_in.pending();
     let failure = move || sign_in.value().get().and_then(Result::err).map(|error| error.to_string());
@@ -23,6 +25,11 @@ pub fn SignInPage() -> impl IntoView {
             <p><BrandMark class="text-sm font-semibold uppercase tracking-wide text-accent"/></p>
             <h1 class="mt-2 text-2xl font-bold tracking-tight">"Sign in"</h1>
             <p class="mt-2 text-sm text-slate-600">"For operators of this deployment and admins of connected organisations."</p>
+            <Show when=email_confirmed>
+                <p id="email-confirmed" class="mt-4 rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800" role="status">
+                    "Your email is confirmed: sign in with it from now on."
+                </p>
+            </Show>
             <ActionForm action=sign_in attr:class="mt-8 space-y-5" attr:aria-describedby="sign-in-error">
                 <div>
                     <label for="email" class="block text-sm font-medium text-slate-700">"Email"</label>

@@ -13,6 +13,7 @@ use crate::onboarding::{Visitor, admin_of};
 store::backend_tests!(
     an_address_claimed_in_another_tenant_neither_blocks_nor_reveals_its_owner,
     the_confirmation_link_is_sent_again_and_each_works_once,
+    a_link_confirmed_without_the_bundle_lands_on_sign_in_saying_so,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -118,4 +119,30 @@ async fn the_confirmation_link_is_sent_again_and_each_works_once(db: TestDatabas
     let page = admin.get("/account").await.text().await.unwrap();
     assert!(page.contains("is confirmed: you sign in with it"), "{page}");
     assert!(!page.contains("confirm-email-reminder"));
+}
+
+/// The confirmation page's form posted as a plain HTML form (no bundle): the browser is
+/// sent on to the sign-in page, which says the address is confirmed (the page sends no
+/// `Referer`, so server_fn alone would have answered with the portal's home page); a used
+/// link's refusal goes back to the link's page with the reason.
+async fn a_link_confirmed_without_the_bundle_lands_on_sign_in_saying_so(db: TestDatabase) {
+    let mail = SmtpSink::start();
+    let server = TestServer::start_with(&db, &["--smtp-url", &mail.url()]).await;
+    let _admin = admin_of(&server, "acme", "it@acme.example").await;
+    let link = link_secret(&mail.expect(1)[0]);
+
+    let visitor = Visitor::new(&server);
+    let plain = visitor.get("/sign-in").await.text().await.unwrap();
+    assert!(!plain.contains("Your email is confirmed"), "{plain}");
+    let confirmed = visitor.post_form("/api/confirm_email", &[("secret", &link)]).await;
+    assert!(confirmed.status().is_redirection(), "{}", confirmed.status());
+    assert_eq!(confirmed.headers()["location"], "/sign-in?email=confirmed");
+    let page = visitor.get("/sign-in?email=confirmed").await.text().await.unwrap();
+    assert!(page.contains("Your email is confirmed: sign in with it from now on."), "{page}");
+    assert!(sign_in_status(&server, "it@acme.example", PASSWORD).await < 300);
+
+    let again = visitor.post_form("/api/confirm_email", &[("secret", &link)]).await;
+    assert!(again.status().is_redirection(), "{}", again.status());
+    let location = again.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&format!("/confirm-email/{link}?")), "{location}");
 }
