@@ -373,8 +373,27 @@ pub async fn record_view(
     if let Some(fields) = detail.as_object_mut() {
         fields.insert("viewed".to_owned(), json!(viewed));
     }
+    append_view(store, tenant, viewer.record(action, None, detail, now)).await
+}
+
+/// [`record_view`] of one of the tenant's directories (`support.viewed_directory`): the
+/// record names the directory in its own field, as the directory's other records do, so
+/// the trail's directory filter finds who from the vendor read it.
+pub async fn record_directory_view(
+    store: &Store,
+    tenant: TenantId,
+    viewer: &Actor,
+    directory: DirectoryId,
+    viewed: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let detail = json!({ "directory": directory.to_string(), "viewed": viewed });
+    append_view(store, tenant, viewer.record("support.viewed_directory", Some(directory), detail, now)).await
+}
+
+async fn append_view(store: &Store, tenant: TenantId, record: NewAuditRecord) -> Result<(), ServiceError> {
     // A view changes nothing: its record stands alone.
-    Ok(store.tenant(tenant).append_audit(&[viewer.record(action, None, detail, now)]).await?)
+    Ok(store.tenant(tenant).append_audit(&[record]).await?)
 }
 
 /// A tenant's page in the operator console.

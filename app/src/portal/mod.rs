@@ -229,17 +229,8 @@ impl DirectoryReader {
         let id = directory_id(directory)?;
         service::onboarding::directory_setup(operator.store(), tenant_id, id).await?;
         let now = operator.portal.now();
-        let detail = serde_json::json!({ "directory": id.to_string() });
-        service::support::record_view(
-            operator.store(),
-            tenant_id,
-            &operator.actor(),
-            "support.viewed_directory",
-            viewed,
-            detail,
-            now,
-        )
-        .await?;
+        service::support::record_directory_view(operator.store(), tenant_id, &operator.actor(), id, viewed, now)
+            .await?;
         Ok(Self { store: operator.store().clone(), tenant: tenant_id, directory: id, now, slug: tenant.to_owned() })
     }
 

@@ -186,6 +186,7 @@ async fn support_staff_read_the_report_on_the_record_and_cannot_deactivate(db: T
     let records = db.store.tenant(tenant).audit_records(0, 1000).await.unwrap();
     let viewed = records.iter().rev().find(|record| record.action == "support.viewed_directory").unwrap();
     assert!(viewed.detail.contains("stale users"), "{}", viewed.detail);
+    assert_eq!(viewed.directory.map(|id| id.to_string()), Some(directory.clone()), "named in its own field");
     let form = [("directory", directory.as_str()), ("id", &ada), ("version", "1"), ("days", "30")];
     let refused = support.call("/api/deactivate_stale_user", &form).await;
     assert!(refused.status().is_client_error(), "{}", refused.status());
