@@ -18,10 +18,11 @@
 //! - `meta` is not in the document: its attributes are columns, also inside `meta[…]`; a
 //!   user's `groups` and a group's `members` are rows of `scim_members`.
 
+use std::sync::OnceLock;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use scim::filter::CompareOp;
 use scim::filter::plan::{BindValue, IndexedColumns, Operand, Plan, Predicate, Test};
-use std::sync::LazyLock;
 
 use crate::resource_kind::ResourceKind;
 
@@ -66,6 +67,9 @@ pub(crate) struct FilterTarget {
     /// Multi-valued attributes whose lower-cased `value`s are kept in
     /// `scim_resource_values` (migration 0007), to find candidates by index.
     looked_up: &'static [&'static str],
+    /// The columns as declared to the planner, built at the first filtered read (every
+    /// filtered read plans with them; declaring parses each column's path).
+    declared: OnceLock<IndexedColumns>,
 }
 
 /// A single-valued attribute kept in a column of `scim_resources`.
@@ -163,6 +167,7 @@ pub(crate) static USER_TARGET: FilterTarget = FilterTarget {
         ],
     }],
     looked_up: &["emails"],
+    declared: OnceLock::new(),
 };
 
 /// Groups: `displayName` is the `name` column; `members` live in `scim_members`.
@@ -188,6 +193,7 @@ pub(crate) static GROUP_TARGET: FilterTarget = FilterTarget {
         sub_attributes: &[("value", "m.member_id", None), ("type", "m.member_type", None)],
     }],
     looked_up: &[],
+    declared: OnceLock::new(),
 };
 
 /// Agents and agentic applications: their `name` is the `name` column; nothing lives in
@@ -209,15 +215,18 @@ pub(crate) static AGENTIC_TARGET: FilterTarget = FilterTarget {
     ],
     arrays: &[],
     looked_up: &[],
+    declared: OnceLock::new(),
 };
 
 impl FilterTarget {
     /// The columns, as the protocol core's planner needs them declared.
-    pub(crate) fn indexed_columns(&self) -> IndexedColumns {
-        self.columns.iter().fold(IndexedColumns::new(), |columns, column| {
-            // The paths are constants above; a parse failure would be a typo caught by the
-            // tests, and leaves that attribute to the document.
-            columns.clone().with(column.path, column.name).unwrap_or(columns)
+    pub(crate) fn indexed_columns(&self) -> &IndexedColumns {
+        self.declared.get_or_init(|| {
+            self.columns.iter().fold(IndexedColumns::new(), |columns, column| {
+                // The paths are constants above; a parse failure would be a typo caught by
+                // the tests, and leaves that attribute to the document.
+                columns.clone().with(column.path, column.name).unwrap_or(columns)
+            })
         })
     }
 
@@ -287,17 +296,9 @@ pub(crate) fn target(kind: ResourceKind) -> &'static FilterTarget {
     }
 }
 
-/// The columns of `kind` for the protocol core's planner, declared once (every filtered
-/// read plans with them; declaring parses each column's path).
+/// The columns of `kind` for the protocol core's planner, declared once per kind.
 pub fn indexed_columns(kind: ResourceKind) -> &'static IndexedColumns {
-    static USER_COLUMNS: LazyLock<IndexedColumns> = LazyLock::new(|| USER_TARGET.indexed_columns());
-    static GROUP_COLUMNS: LazyLock<IndexedColumns> = LazyLock::new(|| GROUP_TARGET.indexed_columns());
-    static AGENTIC_COLUMNS: LazyLock<IndexedColumns> = LazyLock::new(|| AGENTIC_TARGET.indexed_columns());
-    match kind {
-        ResourceKind::User => &USER_COLUMNS,
-        ResourceKind::Group => &GROUP_COLUMNS,
-        ResourceKind::Agent | ResourceKind::AgenticApplication => &AGENTIC_COLUMNS,
-    }
+    target(kind).indexed_columns()
 }
 
 /// Renders `plan` over `target` as a boolean SQL expression whose parameters are numbered
