@@ -128,6 +128,56 @@ pub(crate) fn after_plain_form_post_go_to(location: &str) {
     }
 }
 
+/// For a server function posted by a plain form from a confirmation (the page at an
+/// address that asks first, such as `?withdraw_link=<id>`): once it succeeded, sends the
+/// browser back to that page without its query, so it shows the outcome instead of asking
+/// again. Only the `Referer`'s path is used: the browser is never sent to another site.
+/// For a form that appears on more than one page (a panel shared by two pages).
+#[cfg(feature = "ssr")]
+pub(crate) fn after_plain_form_post_go_back_to_page() {
+    if !is_plain_form_post() {
+        return;
+    }
+    let page = leptos::prelude::use_context::<http::request::Parts>().and_then(|request| {
+        let referer = request.headers.get(http::header::REFERER)?.to_str().ok()?;
+        Some(referer.parse::<http::Uri>().ok()?.path().to_owned())
+    });
+    if let Some(page) = page {
+        leptos_axum::redirect(&page);
+    }
+}
+
+/// For a server function posted by a plain form whose outcome is a secret shown once (a
+/// new token, an API key): seals `value` in the caller's session (see
+/// `service::session::PortalSession::seal_for_one_showing`) and sends the browser to
+/// `page` with the key in its address (`?{kind}=`), where the page takes it with
+/// [`take_shown_once`]. The hydrated page's client gets the value in the answer instead.
+#[cfg(feature = "ssr")]
+pub(crate) async fn show_once_after_plain_form_post<T: Serialize>(
+    page: &str,
+    kind: &str,
+    value: &T,
+) -> Result<(), PortalError> {
+    if !is_plain_form_post() {
+        return Ok(());
+    }
+    let visitor = crate::portal::Visitor::current()?;
+    let key = visitor.session.seal_for_one_showing(kind, value).await?;
+    leptos_axum::redirect(&format!("{page}?{kind}={}", key.as_str()));
+    Ok(())
+}
+
+/// The outcome of `kind` that [`show_once_after_plain_form_post`] sealed under `key` for
+/// the caller's session, taken: `None` once it has been shown (or for any other key).
+#[cfg(feature = "ssr")]
+pub(crate) async fn take_shown_once<T: serde::de::DeserializeOwned>(
+    kind: &str,
+    key: &str,
+) -> Result<Option<T>, PortalError> {
+    let visitor = crate::portal::Visitor::current()?;
+    Ok(visitor.session.take_shown_once(kind, key).await?)
+}
+
 /// For a server function posted by a plain form from `page`, a page that sends no
 /// `Referer` because its address is a secret (a setup or confirmation link): takes the
 /// browser back to `page` with the error in its address, as server_fn does for pages

@@ -38,11 +38,14 @@ test('an admin withdraws an invitation, disables a colleague and changes their p
   await admin.waitForSelector('#revoke-setup-link-confirmation');
   await expectAccessible(admin, 'the withdrawal confirmation');
   await admin.click('#confirm-revoke-setup-link');
+  // The withdrawal is a plain form: the page comes back (and hydrates again) with the outcome.
+  await admin.waitForURL(`${baseUrl}/admin`, { timeout: 10_000 });
   await admin.waitForFunction(
     (id) => document.querySelector(`#setup-link-list [data-setup-link="${id}"]`)?.textContent.includes('Withdrawn'),
     stray.id,
     { timeout: 10_000 },
   );
+  await admin.waitForLoadState('networkidle');
   const visitor = await openPage(browser);
   await visitor.goto(stray.url, { waitUntil: 'networkidle' });
   await visitor.waitForFunction(() => document.body.textContent.includes('withdrawn'), null, { timeout: 10_000 });

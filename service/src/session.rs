@@ -11,6 +11,7 @@
 //! that does not parse was not written by sign-in (a tampered or foreign session store):
 //! it counts as nobody signed in.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 pub use store::TenantAdminId;
 use store::{OperatorId, OperatorRole, PortalLinkId, Store, TenantId};
@@ -136,6 +137,9 @@ pub enum SessionError {
     /// Starting an admin's session reads their tenant's name, and the database failed.
     #[error(transparent)]
     Service(#[from] ServiceError),
+    /// A one-time outcome could not be sealed for its page.
+    #[error("a one-time outcome could not be sealed: {0}")]
+    Sealing(String),
 }
 
 /// The account a session's stored data belongs to, as the session row names it (see
@@ -264,6 +268,130 @@ impl PortalSession {
     /// Ends the session: its record is deleted and the cookie expires.
     pub async fn end(&self) -> Result<(), SessionError> {
         self.0.flush().await.map_err(logged)
+    }
+}
+
+/// The key under which a one-time outcome waits for the page that shows it.
+const SHOWN_ONCE_KEY: &str = "shown_once";
+
+/// How long a one-time outcome waits for its page: the redirect that follows the form's
+/// post takes a moment; a page opened later shows that it was already shown.
+const SHOWN_ONCE_SECONDS: i64 = 300;
+
+/// The address-safe key of a one-time outcome: the page's address carries it, the session
+/// holds only what it opens (see [`PortalSession::seal_for_one_showing`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownOnceKey(String);
+
+impl ShownOnceKey {
+    /// The key as it goes into a page's address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PortalSession {
+    /// Seals `value` (a secret made by a form that the browser posted without the portal's
+    /// bundle: a new token, an API key) for the one page that shows it after the redirect,
+    /// and returns the key that page's address carries. The session store keeps only the
+    /// ciphertext, under a key that is in the address alone, so neither the session row
+    /// nor the address (history, logs) holds the secret. One outcome of a `kind` waits at a
+    /// time; a newer one replaces it.
+    pub async fn seal_for_one_showing<T: Serialize>(
+        &self,
+        kind: &str,
+        value: &T,
+    ) -> Result<ShownOnceKey, SessionError> {
+        let plaintext = serde_json::to_vec(value).map_err(|error| SessionError::Sealing(error.to_string()))?;
+        let (key, sealed) = shown_once::seal(kind, &plaintext, unix_now() + SHOWN_ONCE_SECONDS)?;
+        let mut waiting =
+            self.0.get::<Vec<shown_once::Sealed>>(SHOWN_ONCE_KEY).await.map_err(logged)?.unwrap_or_default();
+        let now = unix_now();
+        waiting.retain(|entry| entry.kind != kind && entry.expires_at > now);
+        waiting.push(sealed);
+        self.0.insert(SHOWN_ONCE_KEY, waiting).await.map_err(logged)?;
+        Ok(key)
+    }
+
+    /// The outcome of `kind` that `key` opens, removed from the session as it is read: a
+    /// second read, another session, a stale or a forged key all get `None`.
+    pub async fn take_shown_once<T: DeserializeOwned>(&self, kind: &str, key: &str) -> Result<Option<T>, SessionError> {
+        let Some(mut waiting) = self.0.get::<Vec<shown_once::Sealed>>(SHOWN_ONCE_KEY).await.map_err(logged)? else {
+            return Ok(None);
+        };
+        let now = unix_now();
+        let Some(position) = waiting.iter().position(|entry| entry.kind == kind) else { return Ok(None) };
+        let opened = shown_once::open(&waiting[position], key, now);
+        // Removed whether or not the key opened it: a wrong key does not get a second try.
+        waiting.remove(position);
+        waiting.retain(|entry| entry.expires_at > now);
+        if waiting.is_empty() {
+            self.0.remove_value(SHOWN_ONCE_KEY).await.map_err(logged)?;
+        } else {
+            self.0.insert(SHOWN_ONCE_KEY, waiting).await.map_err(logged)?;
+        }
+        Ok(opened.and_then(|plaintext| serde_json::from_slice(&plaintext).ok()))
+    }
+}
+
+/// Sealing one-time outcomes: ChaCha20-Poly1305 under a random key made for this one value
+/// (so a fixed nonce is safe), the outcome's kind as associated data.
+mod shown_once {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use chacha20poly1305::aead::{Aead, KeyInit, OsRng, Payload};
+    use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+    use serde::{Deserialize, Serialize};
+
+    use super::{SessionError, ShownOnceKey};
+
+    /// A one-time outcome as the session stores it.
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub(super) struct Sealed {
+        pub(super) kind: String,
+        /// Base64 of the ciphertext and its tag.
+        ciphertext: String,
+        /// Unix seconds.
+        pub(super) expires_at: i64,
+    }
+
+    pub(super) fn seal(kind: &str, plaintext: &[u8], expires_at: i64) -> Result<(ShownOnceKey, Sealed), SessionError> {
+        let key = ChaCha20Poly1305::generate_key(&mut OsRng);
+        let ciphertext = ChaCha20Poly1305::new(&key)
+            .encrypt(&Nonce::default(), Payload { msg: plaintext, aad: kind.as_bytes() })
+            .map_err(|_| SessionError::Sealing("the outcome could not be sealed".to_owned()))?;
+        let sealed = Sealed { kind: kind.to_owned(), ciphertext: URL_SAFE_NO_PAD.encode(ciphertext), expires_at };
+        Ok((ShownOnceKey(URL_SAFE_NO_PAD.encode(key)), sealed))
+    }
+
+    pub(super) fn open(sealed: &Sealed, key: &str, now: i64) -> Option<Vec<u8>> {
+        if sealed.expires_at <= now {
+            return None;
+        }
+        let key: [u8; 32] = URL_SAFE_NO_PAD.decode(key).ok()?.try_into().ok()?;
+        let ciphertext = URL_SAFE_NO_PAD.decode(&sealed.ciphertext).ok()?;
+        ChaCha20Poly1305::new(Key::from_slice(&key))
+            .decrypt(&Nonce::default(), Payload { msg: &ciphertext, aad: sealed.kind.as_bytes() })
+            .ok()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn only_its_own_key_kind_and_time_open_an_outcome() {
+            let (key, sealed) = seal("issued_token", b"{\"token\":\"scim_secret\"}", 1_000).unwrap();
+            assert_eq!(open(&sealed, key.as_str(), 999).as_deref(), Some(&b"{\"token\":\"scim_secret\"}"[..]));
+            assert!(!sealed.ciphertext.contains("scim_secret"), "the session holds only ciphertext");
+            assert_eq!(open(&sealed, key.as_str(), 1_000), None, "expired");
+            let (other_key, _) = seal("issued_token", b"other", 1_000).unwrap();
+            assert_eq!(open(&sealed, other_key.as_str(), 999), None, "another outcome's key");
+            let relabelled = Sealed { kind: "api_key".to_owned(), ..sealed.clone() };
+            assert_eq!(open(&relabelled, key.as_str(), 999), None, "the kind is authenticated");
+            assert_eq!(open(&sealed, "not base64!", 999), None);
+            assert_eq!(open(&sealed, "c2hvcnQ", 999), None, "a key of the wrong length");
+        }
     }
 }
 

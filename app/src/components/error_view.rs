@@ -22,3 +22,17 @@ pub(crate) fn ErrorView(error: PortalError) -> impl IntoView {
     }
     view! { <ErrorBox message=error.to_string()/> }
 }
+
+/// The refusal of the last post of a plain form to server function `S`, when the page was
+/// opened with one: server_fn sends a refused plain-form post back to the page with the
+/// error in its address, and the router hands it on as a `ServerActionError`.
+pub(crate) fn refusal_of<S: leptos::server_fn::ServerFn<Error = PortalError>>() -> Option<PortalError> {
+    let error = use_context::<leptos::server::ServerActionError>()?;
+    (error.path() == S::PATH)
+        .then(|| leptos::server_fn::error::ServerFnUrlError::<PortalError>::decode_err(error.err()))
+}
+
+/// [`refusal_of`] `S`, in a red box.
+pub(crate) fn refusal_box<S: leptos::server_fn::ServerFn<Error = PortalError>>() -> Option<impl IntoView> {
+    refusal_of::<S>().map(|error| view! { <ErrorBox message=error.to_string()/> })
+}

@@ -2,12 +2,14 @@
 //! progress, and its admins, with invitations for more.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Skeleton};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Skeleton, refusal_box};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use crate::portal::Admin;
@@ -71,8 +73,21 @@ pub async fn invite_admin(valid_days: u32) -> Result<String, PortalError> {
         &admin.portal.effects,
     )
     .await?;
-    Ok(link.url(admin.portal.public_base()))
+    let url = link.url(admin.portal.public_base());
+    crate::error::show_once_after_plain_form_post("/admin", NEW_INVITATION, &url).await?;
+    Ok(url)
 }
+
+/// The invitation the last invite of this session made, sealed under `key` for the page
+/// the browser was sent back to: taken, so it is shown once.
+#[server(endpoint = "take_invitation")]
+pub async fn take_invitation(key: String) -> Result<Option<String>, PortalError> {
+    Admin::require().await?;
+    crate::error::take_shown_once(NEW_INVITATION, &key).await
+}
+
+/// The address parameter (and kind of one-time outcome) of an invitation just made.
+const NEW_INVITATION: &str = "new_invitation";
 
 /// `/admin`: the organisation's directories, with their setup progress, and its admins.
 #[component]
@@ -80,19 +95,30 @@ pub fn AdminHomePage() -> impl IntoView {
     view! { <SignedInAdmin page=|admin| view! { <AdminHomeView admin/> }.into_any()/> }
 }
 
+/// Works whole without the bundle: the directories and the panels are rendered on the
+/// server, the forms are plain forms, an invitation is sealed for the one page that shows
+/// it. The panels sit outside the directories' boundary, each owning its own.
 #[component]
 fn AdminHomeView(admin: AdminView) -> impl IntoView {
-    let home = LocalResource::new(admin_home);
+    // An admin account (not someone the vendor's product sent in with an Admin Portal
+    // link) may change the other admins.
+    let manages_admins = admin.vendor.is_none();
+    let home = Resource::new(|| (), |_| admin_home());
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
-            {move || {
-                let Some(loaded) = home.get() else { return view! { <Skeleton/> }.into_any(); };
-                match loaded {
+            <Suspense fallback=|| view! { <Skeleton/> }>
+                {move || Suspend::new(async move {
+                    match home.await {
                         Ok(home) => view! { <HomeContent home/> }.into_any(),
                         Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     }
-            }}
+                })}
+            </Suspense>
+            <crate::pages::alerts::AlertsPanel/>
+            <crate::pages::people::AdminsPanel tenant=String::new() may_change=manages_admins/>
+            <InviteSection/>
+            <crate::pages::setup_links::SetupLinksPanel tenant=String::new() may_change=manages_admins/>
         </main>
     }
 }
@@ -109,7 +135,6 @@ fn HomeContent(home: HomeData) -> impl IntoView {
             </div>
             <A href="/admin/connect" attr:id="connect-idp" attr:class=PRIMARY_BUTTON>"Connect an identity provider"</A>
         </div>
-        <crate::pages::alerts::AlertsPanel/>
         <section class=CARD aria-labelledby="directories-heading">
             <h2 id="directories-heading" class="text-lg font-semibold">"Directories"</h2>
             {if empty {
@@ -147,20 +172,28 @@ fn HomeContent(home: HomeData) -> impl IntoView {
                 }.into_any()
             }}
         </section>
-        <crate::pages::people::AdminsPanel tenant=String::new() may_change=home.manages_admins/>
-        <InviteSection/>
-        <crate::pages::setup_links::SetupLinksPanel tenant=String::new() may_change=home.manages_admins/>
     }
 }
 
 #[component]
 fn InviteSection() -> impl IntoView {
-    let invite = ServerAction::<InviteAdmin>::new();
-    let outcome = invite.value();
+    let shown = use_query_map().with_untracked(|query| query.get(NEW_INVITATION));
+    let invitation = Resource::new(
+        || (),
+        move |_| {
+            let shown = shown.clone();
+            async move {
+                match shown {
+                    Some(key) => take_invitation(key).await,
+                    None => Ok(None),
+                }
+            }
+        },
+    );
     view! {
         <section class=CARD aria-labelledby="invite-heading">
             <h2 id="invite-heading" class="text-lg font-semibold">"Invite an admin"</h2>
-            <ActionForm action=invite attr:class="mt-4 flex flex-wrap items-end gap-4">
+            <form method="post" action=InviteAdmin::url() class="mt-4 flex flex-wrap items-end gap-4">
                 <div>
                     <label for="invite-valid-days" class="block text-sm font-medium text-slate-700">"Invitation valid for"</label>
                     <select id="invite-valid-days" name="valid_days" class=INPUT>
@@ -170,18 +203,23 @@ fn InviteSection() -> impl IntoView {
                     </select>
                 </div>
                 <button id="invite-admin" type="submit" class=SECONDARY_BUTTON>"Invite another admin"</button>
-            </ActionForm>
+            </form>
             <div class="mt-4" aria-live="polite">
-                {move || match outcome.get() {
-                    Some(Ok(url)) => view! {
-                        <div class="rounded-lg border border-emerald-200 bg-emerald-50 p-4">
-                            <CopyField id="invite-link" label="Invitation link" value=url/>
-                            <p class="mt-2 text-sm text-emerald-900">"Send it to your colleague. It works once, and is shown only now."</p>
-                        </div>
-                    }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    None => ().into_any(),
-                }}
+                {refusal_box::<InviteAdmin>()}
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match invitation.await {
+                            Ok(Some(url)) => view! {
+                                <div class="rounded-lg border border-emerald-200 bg-emerald-50 p-4">
+                                    <CopyField id="invite-link" label="Invitation link" value=url/>
+                                    <p class="mt-2 text-sm text-emerald-900">"Send it to your colleague. It works once, and is shown only now."</p>
+                                </div>
+                            }.into_any(),
+                            Ok(None) => ().into_any(),
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
             </div>
         </section>
     }

@@ -132,27 +132,29 @@ pub async fn set_silence_alert(directory: String, hours: String) -> Result<Silen
 }
 
 /// The open alerts of the admin's tenant (of one directory, when given); nothing when
-/// there are none.
+/// there are none. Read when the page is rendered, on the server.
 #[component]
 pub fn AlertsPanel(#[prop(optional)] directory: Option<String>) -> impl IntoView {
-    // In the browser: alerts open and close between two reads.
-    let alerts = LocalResource::new(move || open_alerts(directory.clone()));
-    move || {
-        match alerts.get() {
-        None => ().into_any(),
-        Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-        Some(Ok(rows)) if rows.is_empty() => ().into_any(),
-        Some(Ok(rows)) => view! {
-            <section id="open-alerts" class="rounded-xl border border-red-200 bg-red-50 p-6" aria-labelledby="open-alerts-heading">
-                <h2 id="open-alerts-heading" class="text-lg font-semibold text-red-900">
-                    {if rows.len() == 1 { "1 open alert".to_owned() } else { format!("{} open alerts", rows.len()) }}
-                </h2>
-                <ul class="mt-3 space-y-3">
-                    {rows.into_iter().map(|row| view! { <AlertItem row show_tenant=false/> }).collect_view()}
-                </ul>
-            </section>
-        }.into_any(),
-    }
+    let alerts = Resource::new(|| (), move |_| open_alerts(directory.clone()));
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match alerts.await {
+                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                    Ok(rows) if rows.is_empty() => ().into_any(),
+                    Ok(rows) => view! {
+                        <section id="open-alerts" class="rounded-xl border border-red-200 bg-red-50 p-6" aria-labelledby="open-alerts-heading">
+                            <h2 id="open-alerts-heading" class="text-lg font-semibold text-red-900">
+                                {if rows.len() == 1 { "1 open alert".to_owned() } else { format!("{} open alerts", rows.len()) }}
+                            </h2>
+                            <ul class="mt-3 space-y-3">
+                                {rows.into_iter().map(|row| view! { <AlertItem row show_tenant=false/> }).collect_view()}
+                            </ul>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

@@ -8,11 +8,13 @@
 #![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
 use crate::components::style::{CARD, DANGER_BUTTON, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{Badge, CopyField, ErrorBox, SignedIn, Skeleton, TopBar};
+use crate::components::{Badge, CopyField, ErrorBox, SignedIn, Skeleton, TopBar, refusal_box, refusal_of};
 use crate::error::PortalError;
 
 /// One key as the page lists it (never its secret).
@@ -102,8 +104,23 @@ pub async fn issue_api_key(
     let expires_at = service::api_keys::expiry_after_days(days, effects.now())?;
     let request = ApiKeyRequest { label, scopes: ApiKeyScopes::new(areas, read_only.is_some()), expires_at };
     let issued = service::api_keys::issue_api_key(operator.store(), request, None, &operator.actor(), effects).await?;
-    Ok(IssuedKey { reach: reach(&issued.key.scopes), label: issued.key.label, key: issued.secret })
+    let issued = IssuedKey { reach: reach(&issued.key.scopes), label: issued.key.label, key: issued.secret };
+    crate::error::show_once_after_plain_form_post(PAGE, NEW_API_KEY, &issued).await?;
+    Ok(issued)
 }
+
+/// The key the last issue of this session made, sealed under `key` for the page the
+/// browser was sent back to: taken, so it is shown once.
+#[server(endpoint = "take_issued_api_key")]
+pub async fn take_issued_api_key(key: String) -> Result<Option<IssuedKey>, PortalError> {
+    crate::portal::Operator::require_role(service::OperatorRole::Operator).await?;
+    crate::error::take_shown_once(NEW_API_KEY, &key).await
+}
+
+/// The page's address.
+const PAGE: &str = "/api-keys";
+/// The address parameter (and kind of one-time outcome) of a key just issued.
+const NEW_API_KEY: &str = "new_api_key";
 
 #[server(endpoint = "revoke_api_key")]
 pub async fn revoke_api_key(key: String) -> Result<(), PortalError> {
@@ -113,6 +130,8 @@ pub async fn revoke_api_key(key: String) -> Result<(), PortalError> {
     let id: service::api_keys::ApiKeyId = key.parse().map_err(|_| no_such_key())?;
     let now = operator.portal.effects.now();
     service::api_keys::revoke_api_key(operator.store(), id, &operator.actor(), now).await?;
+    // Back to the list, not to the confirmation the form was on.
+    crate::error::after_plain_form_post_go_to(PAGE);
     Ok(())
 }
 
@@ -132,23 +151,26 @@ const AREAS: [(&str, &str); 5] = [
     ("api_keys", "API keys (list, issue, revoke)"),
 ];
 
+/// Works whole without the bundle: the list is rendered on the server, the forms are
+/// plain forms, revoking asks at an address of its own (`?revoke=<id>`), and a new key is
+/// sealed in the session for the one page that shows it.
 #[component]
 fn ApiKeysView(operator: OperatorView) -> impl IntoView {
     let may_change = operator.role == "operator";
-    let issue = ServerAction::<IssueApiKey>::new();
-    let revoke = ServerAction::<RevokeApiKey>::new();
-    // The key whose revocation waits for a confirmation: its id, label and last use.
-    let confirming = RwSignal::new(None::<(String, String, String)>);
-    Effect::new(move |_| {
-        if revoke.version().get() > 0 {
-            confirming.set(None);
-        }
-    });
-    let keys = LocalResource::new(move || {
-        issue.version().track();
-        revoke.version().track();
-        list_api_keys()
-    });
+    let (revoking, shown) = use_query_map().with_untracked(|query| (query.get("revoke"), query.get(NEW_API_KEY)));
+    let keys = Resource::new(|| (), |_| list_api_keys());
+    let issued = Resource::new(
+        || (),
+        move |_| {
+            let shown = shown.clone();
+            async move {
+                match shown {
+                    Some(key) => take_issued_api_key(key).await,
+                    None => Ok(None),
+                }
+            }
+        },
+    );
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
@@ -158,10 +180,10 @@ fn ApiKeysView(operator: OperatorView) -> impl IntoView {
                     "Keys of the operator API and the WorkOS-compatible API, for your product's integration. Give each key only the areas it needs: a key that reads the event feed needs no tenants or webhooks."
                 </p>
             </div>
-            <Show when=move || may_change>
+            {may_change.then(|| view! {
                 <section class=CARD aria-labelledby="new-key-heading">
                     <h2 id="new-key-heading" class="text-lg font-semibold">"New key"</h2>
-                    <ActionForm action=issue attr:class="mt-4 space-y-4">
+                    <form method="post" action=IssueApiKey::url() class="mt-4 space-y-4">
                         <div class="flex flex-wrap items-end gap-4">
                             <div>
                                 <label for="key-label" class="block text-sm font-medium text-slate-700">"What uses it"</label>
@@ -195,107 +217,121 @@ fn ApiKeysView(operator: OperatorView) -> impl IntoView {
                             </label>
                         </fieldset>
                         <button id="issue-key" type="submit" class=PRIMARY_BUTTON>"Issue key"</button>
-                    </ActionForm>
+                    </form>
                     <div class="mt-4" aria-live="polite">
-                        {move || issue.value().get().map(|result| match result {
-                            Ok(issued) => view! {
-                                <div id="issued-key-panel" class="space-y-2 rounded-lg border border-emerald-200 bg-emerald-50 p-4">
-                                    <CopyField id="issued-key" label="New key" value=issued.key/>
-                                    <p class="text-sm text-emerald-900">{format!("‘{}’ reaches: {}.", issued.label, issued.reach)}</p>
-                                    <p class="text-sm text-emerald-900">"Shown only now: only its digest is stored. Send it as Authorization: Bearer <key>."</p>
-                                </div>
-                            }.into_any(),
-                            Err(error) => view! { <div id="issue-key-error"><ErrorBox message=error.to_string()/></div> }.into_any(),
-                        })}
+                        {refusal_of::<IssueApiKey>().map(|error| view! { <div id="issue-key-error"><ErrorBox message=error.to_string()/></div> })}
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                match issued.await {
+                                    Ok(Some(issued)) => view! {
+                                        <div id="issued-key-panel" class="space-y-2 rounded-lg border border-emerald-200 bg-emerald-50 p-4">
+                                            <CopyField id="issued-key" label="New key" value=issued.key/>
+                                            <p class="text-sm text-emerald-900">{format!("‘{}’ reaches: {}.", issued.label, issued.reach)}</p>
+                                            <p class="text-sm text-emerald-900">"Shown only now: only its digest is stored. Send it as Authorization: Bearer <key>."</p>
+                                        </div>
+                                    }.into_any(),
+                                    Ok(None) => ().into_any(),
+                                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                                }
+                            })}
+                        </Suspense>
                     </div>
                 </section>
-            </Show>
+            })}
             <section class=CARD aria-labelledby="keys-heading">
                 <h2 id="keys-heading" class="text-lg font-semibold">"All keys"</h2>
-                {move || revoke.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error.to_string()/> })}
-                <RevokeConfirmation confirming revoke/>
-                {move || {
-                    let Some(loaded) = keys.get() else { return view! { <Skeleton/> }.into_any(); };
-                    match loaded {
-                        Ok(rows) if rows.is_empty() => view! {
-                            <p id="no-api-keys" class="mt-4 text-sm text-slate-600">"No key yet."</p>
-                        }.into_any(),
-                        Ok(rows) => view! {
-                            <div class="overflow-x-auto" tabindex="0"><table id="api-key-table" class="mt-4 w-full text-left text-sm">
-                                <thead class="border-b border-slate-200 text-slate-500">
-                                    <tr>
-                                        <th scope="col" class="py-2 font-medium">"Key"</th>
-                                        <th scope="col" class="py-2 font-medium">"Status"</th>
-                                        <th scope="col" class="py-2 font-medium">"Last used"</th>
-                                        <th scope="col" class="py-2 font-medium">"Expires"</th>
-                                        <th scope="col" class="py-2 font-medium"><span class="sr-only">"Actions"</span></th>
-                                    </tr>
-                                </thead>
-                                <tbody class="divide-y divide-slate-100">
-                                    {rows.into_iter().map(|row| {
-                                        let tone = if row.state == "active" { "good" } else { "bad" };
-                                        let status = match row.state.as_str() { "active" => "Active", "expired" => "Expired", _ => "Revoked" };
-                                        let asked = (row.id.clone(), row.label.clone(), row.last_used.clone());
-                                        let revocable = may_change && row.state == "active";
-                                        view! {
-                                            <tr class="align-top" data-api-key=row.id>
-                                                <td class="py-2 font-medium">
-                                                    {row.label}
-                                                    <p class="text-xs font-normal text-slate-600">{row.reach}</p>
-                                                    <p class="text-xs font-normal text-slate-500">{format!("Issued {}", row.created)}</p>
-                                                </td>
-                                                <td class="py-2 whitespace-nowrap"><Badge tone text=status.to_owned()/></td>
-                                                <td class="py-2 text-slate-600">{row.last_used}</td>
-                                                <td class="py-2 text-slate-600">{row.expires}</td>
-                                                <td class="py-2 text-right">
-                                                    {revocable.then(|| view! {
-                                                        <button type="button" class="revoke-key text-xs font-semibold text-red-700 hover:text-red-600"
-                                                            on:click=move |_| confirming.set(Some(asked.clone()))>"Revoke"</button>
-                                                    })}
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table></div>
-                        }.into_any(),
-                        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    }
-                }}
+                {refusal_box::<RevokeApiKey>()}
+                <Suspense fallback=|| view! { <Skeleton/> }>
+                    {move || {
+                        let revoking = revoking.clone();
+                        Suspend::new(async move {
+                            match keys.await {
+                                Ok(rows) if rows.is_empty() => view! {
+                                    <p id="no-api-keys" class="mt-4 text-sm text-slate-600">"No key yet."</p>
+                                }.into_any(),
+                                Ok(rows) => {
+                                    let asked = revoking
+                                        .filter(|_| may_change)
+                                        .and_then(|id| rows.iter().find(|row| row.id == id && row.state == "active").cloned());
+                                    view! {
+                                        {asked.map(|key| view! { <RevokeConfirmation key/> })}
+                                        <KeyTable rows may_change/>
+                                    }.into_any()
+                                }
+                                Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                            }
+                        })
+                    }}
+                </Suspense>
             </section>
         </main>
+    }
+}
+
+#[component]
+fn KeyTable(rows: Vec<ApiKeyRow>, may_change: bool) -> impl IntoView {
+    view! {
+        <div class="overflow-x-auto" tabindex="0"><table id="api-key-table" class="mt-4 w-full text-left text-sm">
+            <thead class="border-b border-slate-200 text-slate-500">
+                <tr>
+                    <th scope="col" class="py-2 font-medium">"Key"</th>
+                    <th scope="col" class="py-2 font-medium">"Status"</th>
+                    <th scope="col" class="py-2 font-medium">"Last used"</th>
+                    <th scope="col" class="py-2 font-medium">"Expires"</th>
+                    <th scope="col" class="py-2 font-medium"><span class="sr-only">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody class="divide-y divide-slate-100">
+                {rows.into_iter().map(|row| {
+                    let tone = if row.state == "active" { "good" } else { "bad" };
+                    let status = match row.state.as_str() { "active" => "Active", "expired" => "Expired", _ => "Revoked" };
+                    let ask_to_revoke = format!("{PAGE}?revoke={}#revoke-key-confirmation", row.id);
+                    let revocable = may_change && row.state == "active";
+                    view! {
+                        <tr class="align-top" data-api-key=row.id>
+                            <td class="py-2 font-medium">
+                                {row.label}
+                                <p class="text-xs font-normal text-slate-600">{row.reach}</p>
+                                <p class="text-xs font-normal text-slate-500">{format!("Issued {}", row.created)}</p>
+                            </td>
+                            <td class="py-2 whitespace-nowrap"><Badge tone text=status.to_owned()/></td>
+                            <td class="py-2 text-slate-600">{row.last_used}</td>
+                            <td class="py-2 text-slate-600">{row.expires}</td>
+                            <td class="py-2 text-right">
+                                {revocable.then(|| view! {
+                                    <a href=ask_to_revoke rel="external" class="revoke-key text-xs font-semibold text-red-700 hover:text-red-600">"Revoke"</a>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table></div>
     }
 }
 
 /// Asks before a key is revoked, naming it and its last use: what holds it is refused
 /// from its next request.
 #[component]
-fn RevokeConfirmation(
-    confirming: RwSignal<Option<(String, String, String)>>,
-    revoke: ServerAction<RevokeApiKey>,
-) -> impl IntoView {
+fn RevokeConfirmation(key: ApiKeyRow) -> impl IntoView {
+    let used = if key.last_used == "never" {
+        "It has never been used.".to_owned()
+    } else {
+        format!("It was last used {}: whatever holds it is refused from its next request.", key.last_used)
+    };
+    let label = key.label;
     view! {
-        {move || confirming.get().map(|(id, label, last_used)| {
-            let used = if last_used == "never" {
-                "It has never been used.".to_owned()
-            } else {
-                format!("It was last used {last_used}: whatever holds it is refused from its next request.")
-            };
-            view! {
-                <div id="revoke-key-confirmation" role="alertdialog" aria-labelledby="revoke-key-question" aria-describedby="revoke-key-consequence"
-                    class="mt-4 rounded-lg border border-red-200 bg-red-50 p-4">
-                    <p id="revoke-key-question" class="text-sm font-semibold text-red-900">{format!("Revoke ‘{label}’?")}</p>
-                    <p id="revoke-key-consequence" class="mt-1 text-sm text-red-900">{used}</p>
-                    <ActionForm action=revoke attr:class="mt-3 flex flex-wrap gap-3">
-                        <input type="hidden" name="key" value=id/>
-                        <button id="confirm-revoke-key" type="submit" class=DANGER_BUTTON>
-                            {format!("Revoke ‘{label}’")}
-                        </button>
-                        <button id="cancel-revoke-key" type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(None)>"Keep it"</button>
-                    </ActionForm>
-                </div>
-            }
-        })}
+        <div id="revoke-key-confirmation" role="alertdialog" aria-labelledby="revoke-key-question" aria-describedby="revoke-key-consequence"
+            class="mt-4 rounded-lg border border-red-200 bg-red-50 p-4">
+            <p id="revoke-key-question" class="text-sm font-semibold text-red-900">{format!("Revoke ‘{label}’?")}</p>
+            <p id="revoke-key-consequence" class="mt-1 text-sm text-red-900">{used}</p>
+            <form method="post" action=RevokeApiKey::url() class="mt-3 flex flex-wrap items-center gap-3">
+                <input type="hidden" name="key" value=key.id/>
+                <button id="confirm-revoke-key" type="submit" class=DANGER_BUTTON>
+                    {format!("Revoke ‘{label}’")}
+                </button>
+                <a id="cancel-revoke-key" href=PAGE rel="external" class=SECONDARY_BUTTON>"Keep it"</a>
+            </form>
+        </div>
     }
-    .into_any()
 }

@@ -5,11 +5,13 @@
 //! the person's sessions at once.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
+use leptos_router::hooks::{use_location, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Account, signed_in_account};
 use crate::components::style::{CARD, DANGER_BUTTON, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, ErrorBox, Skeleton, TopBar};
+use crate::components::{AdminTopBar, Badge, ErrorBox, Skeleton, TopBar, refusal_of};
 use crate::error::PortalError;
 
 #[cfg(feature = "ssr")]
@@ -180,12 +182,17 @@ pub async fn change_tenant_admin(tenant: String, admin: String, change: String) 
             ));
         }
         service::email_confirmation::confirm_by_operator(&reach.store, &reach.actor, reach.tenant, target, now).await?;
+        crate::error::after_plain_form_post_go_back_to_page();
         return Ok(());
     }
     let change = parse_change(&change)?;
     service::people::change_admin(&reach.store, &reach.actor, reach.by_admin, reach.tenant, target, change, now)
         .await
-        .map_err(refused)
+        .map_err(refused)?;
+    // The panel is on the tenant's page and on the admin's home: back to the one it was
+    // posted from, without the confirmation it may have been on.
+    crate::error::after_plain_form_post_go_back_to_page();
+    Ok(())
 }
 
 /// `/account`: the signed-in person's password.
@@ -266,99 +273,108 @@ fn PasswordSection(email: bool) -> impl IntoView {
 /// allows changes (support staff and Admin Portal visitors only read).
 #[component]
 pub fn AdminsPanel(tenant: String, may_change: bool) -> impl IntoView {
-    let act = ServerAction::<ChangeTenantAdmin>::new();
-    // The admin whose removal waits for a confirmation: id and email.
-    let confirming = RwSignal::new(None::<(String, String)>);
-    Effect::new(move |_| {
-        if act.version().get() > 0 {
-            confirming.set(None);
-        }
+    let page = use_location().pathname.get_untracked();
+    let removing = use_query_map().with_untracked(|query| query.get("remove_admin"));
+    let admins = Resource::new(|| (), {
+        let tenant = tenant.clone();
+        move |_| tenant_admins(tenant.clone())
     });
-    let list_tenant = tenant.clone();
-    let admins = LocalResource::new(move || {
-        act.version().track();
-        tenant_admins(list_tenant.clone())
-    });
-    let confirm_tenant = tenant.clone();
     view! {
         <section class=CARD aria-labelledby="admins-heading">
             <h2 id="admins-heading" class="text-lg font-semibold">"Admins"</h2>
             <p class="mt-1 text-sm text-slate-600">"Disabling or removing an admin signs them out everywhere at once."</p>
-            {move || act.value().get().and_then(Result::err).map(|error| view! { <div id="admin-change-error" class="mt-3"><ErrorBox message=error.to_string()/></div> })}
-            {move || confirming.get().map(|(id, email)| {
-                let tenant = confirm_tenant.clone();
-                view! {
-                    <div id="remove-admin-confirmation" role="alertdialog" aria-labelledby="remove-admin-question"
-                        class="mt-4 rounded-lg border border-red-200 bg-red-50 p-4">
-                        <p id="remove-admin-question" class="text-sm font-semibold text-red-900">
-                            {format!("Remove {email}? They are signed out at once and need a new setup link to come back.")}
-                        </p>
-                        <ActionForm action=act attr:class="mt-3 flex flex-wrap gap-3">
-                            <input type="hidden" name="tenant" value=tenant/>
-                            <input type="hidden" name="admin" value=id/>
-                            <input type="hidden" name="change" value="remove"/>
-                            <button id="confirm-remove-admin" type="submit" class=DANGER_BUTTON>
-                                {format!("Remove {email}")}
-                            </button>
-                            <button id="cancel-remove-admin" type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(None)>"Keep them"</button>
-                        </ActionForm>
-                    </div>
-                }
-            })}
-            {move || {
-                let Some(loaded) = admins.get() else { return view! { <Skeleton/> }.into_any(); };
-                match loaded {
-                    Ok(rows) if rows.is_empty() => view! {
-                        <p id="no-admins" class="mt-4 text-sm text-slate-600">"No admin yet: the setup link has not been used."</p>
-                    }.into_any(),
-                    Ok(rows) => view! {
-                        <ul id="admin-list" class="mt-4 divide-y divide-slate-100 text-sm">
-                            {rows.into_iter().map(|row| {
-                                let tenant = tenant.clone();
-                                let toggle = if row.disabled { "enable" } else { "disable" };
-                                let toggle_label = if row.disabled { "Enable" } else { "Disable" };
-                                let asked = (row.id.clone(), row.email.clone());
-                                let actions = may_change && !row.is_you;
-                                // Operators vouch for an address when the deployment sends no mail.
-                                let confirm_email = may_change && !tenant.is_empty() && !row.email_confirmed;
-                                let (confirm_tenant, confirm_admin) = (tenant.clone(), row.id.clone());
+            {refusal_of::<ChangeTenantAdmin>().map(|error| view! { <div id="admin-change-error" class="mt-3"><ErrorBox message=error.to_string()/></div> })}
+            <Suspense fallback=|| view! { <Skeleton/> }>
+                {move || {
+                    let (tenant, page, removing) = (tenant.clone(), page.clone(), removing.clone());
+                    Suspend::new(async move {
+                        match admins.await {
+                            Ok(rows) if rows.is_empty() => view! {
+                                <p id="no-admins" class="mt-4 text-sm text-slate-600">"No admin yet: the setup link has not been used."</p>
+                            }.into_any(),
+                            Ok(rows) => {
+                                let asked = removing
+                                    .filter(|_| may_change)
+                                    .and_then(|id| rows.iter().find(|row| row.id == id && !row.is_you).cloned());
                                 view! {
-                                    <li class="flex flex-wrap items-center justify-between gap-3 py-2" data-admin=row.email>
-                                        <div>
-                                            <span class="font-medium text-slate-900">{row.email.clone()}</span>
-                                            {row.is_you.then(|| view! { <span class="ml-2 text-xs text-slate-500">"(you)"</span> })}
-                                            <p class="text-xs text-slate-600">{format!("Signs in with {}; admin since {}", row.signs_in_with, row.since)}</p>
-                                        </div>
-                                        <div class="flex items-center gap-3">
-                                            {row.disabled.then(|| view! { <Badge tone="bad" text="Disabled".to_owned()/> })}
-                                            {(!row.email_confirmed).then(|| view! { <Badge tone="warn" text="Email not confirmed".to_owned()/> })}
-                                            {confirm_email.then(|| view! {
-                                                <ActionForm action=act>
-                                                    <input type="hidden" name="tenant" value=confirm_tenant/>
-                                                    <input type="hidden" name="admin" value=confirm_admin/>
-                                                    <input type="hidden" name="change" value="confirm-email"/>
-                                                    <button type="submit" class="confirm-admin-email text-xs font-semibold text-slate-700 hover:text-slate-900">"Confirm email"</button>
-                                                </ActionForm>
-                                            })}
-                                            {actions.then(|| view! {
-                                                <ActionForm action=act>
-                                                    <input type="hidden" name="tenant" value=tenant.clone()/>
-                                                    <input type="hidden" name="admin" value=row.id.clone()/>
-                                                    <input type="hidden" name="change" value=toggle/>
-                                                    <button type="submit" class="toggle-admin text-xs font-semibold text-slate-700 hover:text-slate-900">{toggle_label}</button>
-                                                </ActionForm>
-                                                <button type="button" class="remove-admin text-xs font-semibold text-red-700 hover:text-red-600"
-                                                    on:click=move |_| confirming.set(Some(asked.clone()))>"Remove"</button>
-                                            })}
-                                        </div>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                    }.into_any(),
-                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                }
-            }}
+                                    {asked.map(|row| view! { <RemoveConfirmation tenant=tenant.clone() page=page.clone() row/> })}
+                                    <AdminList tenant page rows may_change/>
+                                }.into_any()
+                            }
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
         </section>
+    }
+}
+
+/// Asks before an admin is removed.
+#[component]
+fn RemoveConfirmation(tenant: String, page: String, row: AdminRow) -> impl IntoView {
+    let email = row.email;
+    view! {
+        <div id="remove-admin-confirmation" role="alertdialog" aria-labelledby="remove-admin-question"
+            class="mt-4 rounded-lg border border-red-200 bg-red-50 p-4">
+            <p id="remove-admin-question" class="text-sm font-semibold text-red-900">
+                {format!("Remove {email}? They are signed out at once and need a new setup link to come back.")}
+            </p>
+            <form method="post" action=ChangeTenantAdmin::url() class="mt-3 flex flex-wrap items-center gap-3">
+                <input type="hidden" name="tenant" value=tenant/>
+                <input type="hidden" name="admin" value=row.id/>
+                <input type="hidden" name="change" value="remove"/>
+                <button id="confirm-remove-admin" type="submit" class=DANGER_BUTTON>{format!("Remove {email}")}</button>
+                <a id="cancel-remove-admin" href=page rel="external" class=SECONDARY_BUTTON>"Keep them"</a>
+            </form>
+        </div>
+    }
+}
+
+#[component]
+fn AdminList(tenant: String, page: String, rows: Vec<AdminRow>, may_change: bool) -> impl IntoView {
+    view! {
+        <ul id="admin-list" class="mt-4 divide-y divide-slate-100 text-sm">
+            {rows.into_iter().map(|row| {
+                let tenant = tenant.clone();
+                let toggle = if row.disabled { "enable" } else { "disable" };
+                let toggle_label = if row.disabled { "Enable" } else { "Disable" };
+                let ask_to_remove = format!("{page}?remove_admin={}#remove-admin-confirmation", row.id);
+                let actions = may_change && !row.is_you;
+                // Operators vouch for an address when the deployment sends no mail.
+                let confirm_email = may_change && !tenant.is_empty() && !row.email_confirmed;
+                let (confirm_tenant, confirm_admin) = (tenant.clone(), row.id.clone());
+                view! {
+                    <li class="flex flex-wrap items-center justify-between gap-3 py-2" data-admin=row.email.clone()>
+                        <div>
+                            <span class="font-medium text-slate-900">{row.email.clone()}</span>
+                            {row.is_you.then(|| view! { <span class="ml-2 text-xs text-slate-500">"(you)"</span> })}
+                            <p class="text-xs text-slate-600">{format!("Signs in with {}; admin since {}", row.signs_in_with, row.since)}</p>
+                        </div>
+                        <div class="flex items-center gap-3">
+                            {row.disabled.then(|| view! { <Badge tone="bad" text="Disabled".to_owned()/> })}
+                            {(!row.email_confirmed).then(|| view! { <Badge tone="warn" text="Email not confirmed".to_owned()/> })}
+                            {confirm_email.then(|| view! {
+                                <form method="post" action=ChangeTenantAdmin::url()>
+                                    <input type="hidden" name="tenant" value=confirm_tenant/>
+                                    <input type="hidden" name="admin" value=confirm_admin/>
+                                    <input type="hidden" name="change" value="confirm-email"/>
+                                    <button type="submit" class="confirm-admin-email text-xs font-semibold text-slate-700 hover:text-slate-900">"Confirm email"</button>
+                                </form>
+                            })}
+                            {actions.then(|| view! {
+                                <form method="post" action=ChangeTenantAdmin::url()>
+                                    <input type="hidden" name="tenant" value=tenant.clone()/>
+                                    <input type="hidden" name="admin" value=row.id.clone()/>
+                                    <input type="hidden" name="change" value=toggle/>
+                                    <button type="submit" class="toggle-admin text-xs font-semibold text-slate-700 hover:text-slate-900">{toggle_label}</button>
+                                </form>
+                                <a href=ask_to_remove rel="external" class="remove-admin text-xs font-semibold text-red-700 hover:text-red-600">"Remove"</a>
+                            })}
+                        </div>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
     }
 }

@@ -98,6 +98,7 @@ impl From<SessionError> for PortalError {
         match error {
             SessionError::Store(_) => PortalError::sessions_unavailable(),
             SessionError::Service(_) => PortalError::unavailable(),
+            SessionError::Sealing(_) => PortalError::sessions_unavailable(),
         }
     }
 }

@@ -36,6 +36,7 @@ mod oauth_clients;
 mod onboarding;
 mod operator_api;
 mod people;
+mod plain_forms;
 mod portal_links;
 mod processes;
 mod receipts;

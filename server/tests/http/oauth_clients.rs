@@ -25,7 +25,7 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Fetches an access token with the client's id and secret: `Ok(token)` or `Err(status)`.
-async fn fetch_token(server: &TestServer, client_id: &str, secret: &str) -> Result<String, u16> {
+pub(crate) async fn fetch_token(server: &TestServer, client_id: &str, secret: &str) -> Result<String, u16> {
     let response = reqwest::Client::new()
         .post(server.url("/oauth/token"))
         .basic_auth(client_id, Some(secret))

@@ -1,0 +1,317 @@
+//! Pages whose forms are plain HTML forms (the portal's move to islands, issue 21): a post
+//! reloads the page with its outcome, so the page works the same with or without the
+//! bundle. Here every post is made the way a browser without the bundle makes it (the
+//! form's fields, `Accept: text/html`, the page's address as `Referer`), and what the
+//! browser is sent back to is read as the page it renders.
+
+use store::IdentityProvider;
+use store::testing::TestDatabase;
+
+use crate::TestServer;
+use crate::onboarding::{admin_of, start_directory};
+
+store::backend_tests!(
+    the_tokens_page_issues_rotates_and_revokes_as_plain_forms_and_shows_a_secret_once,
+    an_oauth_client_is_rotated_ended_and_revoked_as_plain_forms,
+    the_api_keys_page_issues_and_revokes_as_plain_forms_and_shows_a_key_once,
+    the_admin_home_invites_withdraws_disables_and_removes_as_plain_forms,
+);
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    #[allow(clippy::disallowed_methods)] // the server reads the real clock too
+    chrono::Utc::now()
+}
+
+/// Posts `form` to server function `path` from the page at `page`, as a plain form, with
+/// the cookies of `browser`.
+async fn post_from(
+    browser: &reqwest::Client,
+    server: &TestServer,
+    page: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    browser.post(server.url(path)).header("referer", server.url(page)).form(form).send().await.unwrap()
+}
+
+fn location(response: &reqwest::Response) -> String {
+    assert!(response.status().is_redirection(), "{}", response.status());
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The value of the input with `id` in `page`, if there is one.
+fn input_value(page: &str, id: &str) -> Option<String> {
+    let input = &page[page.find(&format!("id=\"{id}\""))?..];
+    let input = &input[..input.find('>')?];
+    let value = &input[input.find("value=\"")? + "value=\"".len()..];
+    Some(value[..value.find('"')?].to_owned())
+}
+
+/// The id of the token row labelled `label` (`data-token` on its row).
+fn token_row(page: &str, label: &str) -> Option<String> {
+    let before = &page[..page.find(&format!(">{label}<"))?];
+    let row = &before[before.rfind("data-token=\"")? + "data-token=\"".len()..];
+    Some(row[..row.find('"')?].to_owned())
+}
+
+async fn the_tokens_page_issues_rotates_and_revokes_as_plain_forms_and_shows_a_secret_once(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let directory = start_directory(&admin, "okta").await;
+    let page = format!("/admin/directories/{directory}/tokens");
+    let works = |secret: String| {
+        let users = server.url(&format!("/scim/v2/{directory}/Users"));
+        async move { reqwest::Client::new().get(users).bearer_auth(secret).send().await.unwrap().status().as_u16() }
+    };
+
+    // A new token: the browser is sent back to the page with a key in its address, and the
+    // page shows the token, which works.
+    let form = [("directory", directory.as_str()), ("label", "Okta production"), ("valid_days", "90")];
+    let created = post_from(admin.client(), &server, &page, "/api/create_directory_token", &form).await;
+    let shown = location(&created);
+    assert!(shown.starts_with(&format!("{page}?new_token=")), "{shown}");
+    // Neither the address nor the session store holds the secret meanwhile.
+    let sessions = db.texts_as_owner("SELECT data FROM sessions").await.unwrap();
+    assert!(sessions.iter().any(|data| data.contains("shown_once")), "{sessions:?}");
+    let html = admin.get(&shown).await.text().await.unwrap();
+    let secret = input_value(&html, "issued-token").expect("the page shows the new token");
+    assert!(secret.starts_with("scim_"), "{secret}");
+    assert!(!shown.contains(&secret));
+    assert!(sessions.iter().all(|data| !data.contains(&secret)), "the session store holds the token in clear");
+    assert_eq!(works(secret.clone()).await, 200);
+    assert!(html.contains("Okta production"), "the list, rendered on the server, has the new token");
+    let sessions = db.texts_as_owner("SELECT data FROM sessions").await.unwrap();
+    assert!(sessions.iter().all(|data| !data.contains("shown_once")), "taken when shown: {sessions:?}");
+
+    // Shown once: the same address again, or another session with it, shows no token.
+    let again = admin.get(&shown).await.text().await.unwrap();
+    assert_eq!(input_value(&again, "issued-token"), None);
+    assert!(again.contains("That token was shown once"), "{again}");
+    let other = admin_of(&server, "globex", "it@globex.example").await;
+    let theirs = start_directory(&other, "okta").await;
+    let forged = shown.replace(&directory, &theirs);
+    assert_eq!(input_value(&other.get(&forged).await.text().await.unwrap(), "issued-token"), None);
+
+    // A refusal comes back on the page, in words, and issues nothing.
+    let long = "x".repeat(101);
+    let refused = post_from(
+        admin.client(),
+        &server,
+        &page,
+        "/api/create_directory_token",
+        &[("directory", &directory), ("label", &long), ("valid_days", "0")],
+    )
+    .await;
+    let back = location(&refused);
+    assert!(back.contains("__err="), "{back}");
+    let back = back.strip_prefix(&server.url("")).unwrap_or(&back).to_owned();
+    let html = admin.get(&back).await.text().await.unwrap();
+    assert!(html.contains("Give the token a name of 1 to 100 characters"), "{html}");
+    assert_eq!(input_value(&html, "issued-token"), None);
+
+    // Rotation shows the new token and how long the old one lasts.
+    let html = admin.get(&page).await.text().await.unwrap();
+    let id = token_row(&html, "Okta production").expect("the token's row");
+    let form = [("directory", directory.as_str()), ("token", id.as_str()), ("overlap_minutes", "60")];
+    let rotated =
+        admin.get(&location(&post_from(admin.client(), &server, &page, "/api/rotate_token", &form).await)).await;
+    let html = rotated.text().await.unwrap();
+    let new_secret = input_value(&html, "issued-token").expect("the page shows the rotated token");
+    assert_ne!(new_secret, secret);
+    assert!(html.contains("id=\"old-token-until\""), "{html}");
+    assert_eq!((works(secret.clone()).await, works(new_secret.clone()).await), (200, 200));
+
+    // Revoking asks first: the confirmation is the page at `?revoke=<id>`, rendered by the
+    // server, naming the token; the post revokes it and goes back to the list.
+    let asking = admin.get(&format!("{page}?revoke={id}")).await.text().await.unwrap();
+    assert!(asking.contains("id=\"revoke-confirmation\""), "{asking}");
+    assert!(asking.contains("Revoke ‘Okta production’?"), "{asking}");
+    assert!(!admin.get(&page).await.text().await.unwrap().contains("id=\"revoke-confirmation\""));
+    let form = [("directory", directory.as_str()), ("token", id.as_str())];
+    let revoked =
+        post_from(admin.client(), &server, &format!("{page}?revoke={id}"), "/api/revoke_directory_token", &form).await;
+    assert_eq!(location(&revoked), page);
+    assert_eq!(works(secret).await, 401);
+    assert_eq!(works(new_secret).await, 200);
+    // A revoked token is not offered for revocation again.
+    let asking = admin.get(&format!("{page}?revoke={id}")).await.text().await.unwrap();
+    assert!(!asking.contains("id=\"revoke-confirmation\""), "{asking}");
+}
+
+/// The OAuth clients section of the tokens page, the same way: a rotated secret is shown
+/// once, ending access tokens and revoking say how many ended, revoking asks first.
+async fn an_oauth_client_is_rotated_ended_and_revoked_as_plain_forms(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let request = service::directories::TokenRequest { label: "Okta prod".into(), read_only: false, expires_at: None };
+    let (tenant, directory, _) = crate::provisioned(&db, "acme", IdentityProvider::Entra, request, now()).await;
+    let client = service::directories::issue_oauth_client(
+        &db.store,
+        tenant.id,
+        directory.id,
+        "Entra provisioning".into(),
+        &service::Actor::Cli,
+        &service::Effects::system(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let client_id = client.client_id.as_str();
+    let fetched = crate::oauth_clients::fetch_token(&server, client_id, &client.secret).await;
+    assert!(fetched.is_ok(), "{fetched:?}");
+    let id = directory.id.to_string();
+    let page = format!("/admin/directories/{id}/tokens");
+    let html = admin.get(&page).await.text().await.unwrap();
+    assert!(html.contains(&format!("data-oauth-client=\"{client_id}\"")), "the list is rendered on the server");
+
+    let form = [("directory", id.as_str()), ("client_id", client_id), ("overlap_minutes", "0")];
+    let shown = location(&post_from(admin.client(), &server, &page, "/api/rotate_oauth_client", &form).await);
+    assert!(shown.starts_with(&format!("{page}?new_client_secret=")), "{shown}");
+    let html = admin.get(&shown).await.text().await.unwrap();
+    let secret = input_value(&html, "rotated-client-secret").expect("the page shows the new secret");
+    assert!(html.contains("the old secret no longer works"), "{html}");
+    assert!(crate::oauth_clients::fetch_token(&server, client_id, &secret).await.is_ok());
+    assert_eq!(crate::oauth_clients::fetch_token(&server, client_id, &client.secret).await, Err(401));
+    let again = admin.get(&shown).await.text().await.unwrap();
+    assert_eq!(input_value(&again, "rotated-client-secret"), None, "shown once");
+
+    let form = [("directory", id.as_str()), ("client_id", client_id)];
+    let ended = location(&post_from(admin.client(), &server, &page, "/api/end_oauth_access_tokens", &form).await);
+    assert_eq!(ended, format!("{page}?client_tokens_ended=2"));
+    let html = admin.get(&ended).await.text().await.unwrap();
+    assert!(html.contains("Ended 2 access tokens; the identity provider fetches a new one"), "{html}");
+
+    let asking = format!("{page}?revoke_client={client_id}");
+    let html = admin.get(&asking).await.text().await.unwrap();
+    assert!(html.contains("Revoke ‘Entra provisioning’?"), "{html}");
+    let revoked = location(&post_from(admin.client(), &server, &asking, "/api/revoke_oauth_client", &form).await);
+    assert_eq!(revoked, format!("{page}?client_revoked_with=0"));
+    let html = admin.get(&revoked).await.text().await.unwrap();
+    assert!(html.contains("Revoked, with 0 access tokens."), "{html}");
+    assert!(!html.contains("id=\"revoke-client-confirmation\""));
+    assert_eq!(crate::oauth_clients::fetch_token(&server, client_id, &secret).await, Err(401));
+
+    // A refusal (the client is revoked) comes back on the page in words.
+    let form = [("directory", id.as_str()), ("client_id", client_id), ("overlap_minutes", "0")];
+    let back = location(&post_from(admin.client(), &server, &page, "/api/rotate_oauth_client", &form).await);
+    let back = back.strip_prefix(&server.url("")).unwrap_or(&back).to_owned();
+    let html = admin.get(&back).await.text().await.unwrap();
+    assert!(html.contains("This OAuth client is revoked; issue a new one"), "{html}");
+}
+
+/// The operator's API keys page, the same way.
+async fn the_api_keys_page_issues_and_revokes_as_plain_forms_and_shows_a_key_once(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    server.sign_in().await;
+    let operator = &server.client;
+    let page = "/api-keys";
+    let html = server.get(page).await.text().await.unwrap();
+    assert!(html.contains("id=\"no-api-keys\""), "the list is rendered on the server");
+    let tenants = |key: String| {
+        let url = server.url("/api/v1/tenants");
+        async move { reqwest::Client::new().get(url).bearer_auth(key).send().await.unwrap().status().as_u16() }
+    };
+
+    let form = [("label", "Product: tenants"), ("tenants", "on"), ("read_only", "on"), ("valid_days", "90")];
+    let shown = location(&post_from(operator, &server, page, "/api/issue_api_key", &form).await);
+    assert!(shown.starts_with("/api-keys?new_api_key="), "{shown}");
+    let html = server.get(&shown).await.text().await.unwrap();
+    let key = input_value(&html, "issued-key").expect("the page shows the new key");
+    assert!(html.contains("reaches: Tenants, directories and setup links (read-only)."), "{html}");
+    assert!(!shown.contains(&key));
+    assert_eq!(tenants(key.clone()).await, 200);
+    assert_eq!(input_value(&server.get(&shown).await.text().await.unwrap(), "issued-key"), None, "shown once");
+
+    // A key that reaches nothing is refused, in words.
+    let form = [("label", "nothing"), ("valid_days", "0")];
+    let back = location(&post_from(operator, &server, page, "/api/issue_api_key", &form).await);
+    let back = back.strip_prefix(&server.url("")).unwrap_or(&back).to_owned();
+    let html = server.get(&back).await.text().await.unwrap();
+    assert!(html.contains("id=\"issue-key-error\""), "{html}");
+
+    let id = {
+        let html = server.get(page).await.text().await.unwrap();
+        let row = &html[html.find("data-api-key=\"").unwrap() + "data-api-key=\"".len()..];
+        row[..row.find('"').unwrap()].to_owned()
+    };
+    let asking = format!("{page}?revoke={id}");
+    let html = server.get(&asking).await.text().await.unwrap();
+    assert!(html.contains("Revoke ‘Product: tenants’?"), "{html}");
+    let revoked = post_from(operator, &server, &asking, "/api/revoke_api_key", &[("key", &id)]).await;
+    assert_eq!(location(&revoked), page);
+    assert_eq!(tenants(key).await, 401);
+    let html = server.get(&asking).await.text().await.unwrap();
+    assert!(!html.contains("id=\"revoke-key-confirmation\""), "a revoked key is not offered again");
+}
+
+/// The admin's home: its directories, admins and setup links rendered on the server; an
+/// invitation shown once; a setup link withdrawn and a colleague disabled and removed, each
+/// removal asked first, all as plain forms, each post coming back to the home.
+async fn the_admin_home_invites_withdraws_disables_and_removes_as_plain_forms(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let browser = admin.client();
+    let page = "/admin";
+    let html = admin.get(page).await.text().await.unwrap();
+    assert!(html.contains("id=\"no-directories\""), "the directories are rendered on the server");
+    assert!(html.contains("data-admin=\"it@acme.example\""), "the admins are rendered on the server");
+
+    // An invitation, shown once; a colleague accepts it.
+    let shown = location(&post_from(browser, &server, page, "/api/invite_admin", &[("valid_days", "7")]).await);
+    assert!(shown.starts_with("/admin?new_invitation="), "{shown}");
+    let html = admin.get(&shown).await.text().await.unwrap();
+    let invitation = input_value(&html, "invite-link").expect("the page shows the invitation");
+    assert!(!shown.contains(&invitation));
+    assert_eq!(input_value(&admin.get(&shown).await.text().await.unwrap(), "invite-link"), None, "shown once");
+    let secret = invitation.rsplit('/').next().unwrap();
+    let colleague = crate::onboarding::Visitor::new(&server);
+    let accepted = colleague.accept_setup_link(secret, "ops@acme.example", "correct horse battery").await;
+    assert!(accepted.status().is_redirection(), "{}", accepted.status());
+
+    // A second invitation, withdrawn after the question.
+    location(&post_from(browser, &server, page, "/api/invite_admin", &[("valid_days", "1")]).await);
+    let links = admin.json("/api/list_setup_links", &[("tenant", "")]).await;
+    let open = links.as_array().unwrap().iter().find(|link| link["state"] == "open").unwrap()["id"].as_str().unwrap();
+    let open = open.to_owned();
+    let asking = format!("{page}?withdraw_link={open}");
+    let html = admin.get(&asking).await.text().await.unwrap();
+    assert!(html.contains("Whoever has it can no longer use it."), "{html}");
+    let form = [("tenant", ""), ("link", open.as_str())];
+    let withdrawn = post_from(browser, &server, &asking, "/api/revoke_setup_link", &form).await;
+    assert_eq!(location(&withdrawn), page);
+    let html = admin.get(page).await.text().await.unwrap();
+    assert!(html.contains("withdrawn"), "{html}");
+    assert!(!html.contains("id=\"revoke-setup-link-confirmation\""));
+
+    // The colleague disabled, then removed after the question.
+    let id = admin
+        .json("/api/tenant_admins", &[("tenant", "")])
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["email"] == "ops@acme.example")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let form = [("tenant", ""), ("admin", id.as_str()), ("change", "disable")];
+    assert_eq!(location(&post_from(browser, &server, page, "/api/change_tenant_admin", &form).await), page);
+    let html = admin.get(page).await.text().await.unwrap();
+    assert!(html.contains(">Enable<"), "disabled: {html}");
+    let asking = format!("{page}?remove_admin={id}");
+    let html = admin.get(&asking).await.text().await.unwrap();
+    assert!(html.contains("Remove ops@acme.example? They are signed out at once"), "{html}");
+    let form = [("tenant", ""), ("admin", id.as_str()), ("change", "remove")];
+    assert_eq!(location(&post_from(browser, &server, &asking, "/api/change_tenant_admin", &form).await), page);
+    let html = admin.get(page).await.text().await.unwrap();
+    assert!(!html.contains("data-admin=\"ops@acme.example\""), "removed: {html}");
+
+    // A refusal (an admin may not confirm a colleague's email) comes back on the page.
+    let me = admin.json("/api/tenant_admins", &[("tenant", "")]).await[0]["id"].as_str().unwrap().to_owned();
+    let form = [("tenant", ""), ("admin", me.as_str()), ("change", "confirm-email")];
+    let back = location(&post_from(browser, &server, page, "/api/change_tenant_admin", &form).await);
+    let back = back.strip_prefix(&server.url("")).unwrap_or(&back).to_owned();
+    let html = admin.get(&back).await.text().await.unwrap();
+    assert!(html.contains("Only an operator confirms an admin"), "{html}");
+}
