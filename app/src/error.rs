@@ -201,3 +201,21 @@ pub(crate) fn back_to_secret_page<S: leptos::server_fn::ServerFn<Error = PortalE
         leptos_axum::redirect(&location);
     }
 }
+
+/// For a server function posted by a plain form from `page` whose fields are not secret
+/// (branding, a role): when it refused, takes the browser back to `page` with the error
+/// and what was typed (`fields`) in its address, so the page shows the refusal beside the
+/// values the person entered instead of the stored ones. `S` is the server function that
+/// refused.
+#[cfg(feature = "ssr")]
+pub(crate) fn back_with_what_was_typed<S: leptos::server_fn::ServerFn<Error = PortalError>>(
+    page: &str,
+    fields: &[(&str, &str)],
+    error: &PortalError,
+) {
+    if !is_plain_form_post() {
+        return;
+    }
+    let typed = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    back_to_secret_page::<S>(&format!("{page}?{typed}"), error);
+}

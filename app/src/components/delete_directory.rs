@@ -19,19 +19,19 @@ pub struct DeletedDirectoryNotice {
     pub message: String,
 }
 
-/// The delete action of a page: input (directory id, typed confirmation).
-pub(crate) type DeleteDirectoryAction = Action<(String, String), Result<DeletedDirectoryNotice, PortalError>>;
-
 const DANGER_BUTTON: &str = "rounded-lg bg-red-600 px-4 py-2 text-sm font-semibold text-white shadow-sm \
      hover:bg-red-500 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 \
-     focus-visible:outline-red-600 disabled:cursor-wait disabled:opacity-60";
+     focus-visible:outline-red-600";
 
 /// Deletes a directory of the signed-in admin's tenant; `confirmation` must be its name.
 #[server(endpoint = "delete_directory")]
 pub async fn delete_directory(directory: String, confirmation: String) -> Result<DeletedDirectoryNotice, PortalError> {
     let admin = Admin::require().await?;
     let id = directory_id(&directory)?;
-    delete_confirmed(&admin.portal, admin.tenant(), id, &confirmation, &admin.actor()).await
+    let notice = delete_confirmed(&admin.portal, admin.tenant(), id, &confirmation, &admin.actor()).await?;
+    // The directory's own pages are gone: the admin lands on their home, which says so.
+    crate::error::show_once_after_plain_form_post("/admin", DELETED_DIRECTORY, &notice).await?;
+    Ok(notice)
 }
 
 /// Deletes a directory of the tenant `slug` from the console (operators, not support);
@@ -45,8 +45,21 @@ pub async fn console_delete_directory(
     let operator = Operator::require_role(service::OperatorRole::Operator).await?;
     let tenant = operator.tenant(&slug).await?;
     let id = directory_id(&directory)?;
-    delete_confirmed(&operator.portal, tenant, id, &confirmation, &operator.actor()).await
+    let notice = delete_confirmed(&operator.portal, tenant, id, &confirmation, &operator.actor()).await?;
+    crate::error::show_once_after_plain_form_post(&format!("/tenants/{slug}"), DELETED_DIRECTORY, &notice).await?;
+    Ok(notice)
 }
+
+/// The notice of a deleted directory for the one page that shows it.
+#[server(endpoint = "take_deletion_notice")]
+pub async fn take_deletion_notice(key: String) -> Result<Option<DeletedDirectoryNotice>, PortalError> {
+    // An admin's or an operator's: whoever deleted it, in this session.
+    crate::portal::Visitor::current()?.account().await?.ok_or_else(PortalError::signed_out)?;
+    crate::error::take_shown_once(DELETED_DIRECTORY, &key).await
+}
+
+/// The address parameter (and kind of one-time outcome) of a directory's deletion.
+pub(crate) const DELETED_DIRECTORY: &str = "directory_deleted";
 
 /// Checks the typed confirmation against the directory's name, then deletes it (see
 /// `service::directory_lifecycle::delete_directory`).
@@ -82,49 +95,72 @@ async fn delete_confirmed(
     })
 }
 
-/// The danger zone of a directory: its name typed into a field, then **Delete directory**.
-/// The page shows what the action answered (see [`DeletionOutcome`]).
+/// The danger zone of a directory: its name typed into a field, then **Delete directory**,
+/// a plain form. From the console (`slug`: the tenant's name in addresses) it posts to
+/// [`ConsoleDeleteDirectory`], from the admin's dashboard to [`DeleteDirectory`]; a refusal
+/// comes back on the page, and a deletion lands on a page that shows the notice (see
+/// [`DeletionOutcome`]).
 #[component]
-pub(crate) fn DeleteDirectoryForm(directory: String, name: String, delete: DeleteDirectoryAction) -> impl IntoView {
-    let typed = RwSignal::new(String::new());
+pub(crate) fn DeleteDirectoryForm(
+    directory: String,
+    name: String,
+    #[prop(optional)] slug: Option<String>,
+) -> impl IntoView {
+    use leptos::server_fn::ServerFn as _;
     let field = format!("delete-confirmation-{directory}");
-    let expected = name.clone();
-    let matches = move || typed.with(|text| text.trim().eq_ignore_ascii_case(&expected));
-    let pending = delete.pending();
+    let marker = directory.clone();
+    let action = if slug.is_some() { ConsoleDeleteDirectory::url() } else { DeleteDirectory::url() };
     view! {
-        <form class="mt-3 flex flex-wrap items-end gap-3" data-delete-directory=directory.clone()
-            on:submit=move |event| {
-                event.prevent_default();
-                delete.dispatch((directory.clone(), typed.get_untracked()));
-            }>
+        <form method="post" action=action class="mt-3 flex flex-wrap items-end gap-3" data-delete-directory=marker>
+            {slug.map(|slug| view! { <input type="hidden" name="slug" value=slug/> })}
+            <input type="hidden" name="directory" value=directory/>
             <div class="w-64">
                 <label for=field.clone() class="block text-sm font-medium text-slate-700">
                     {format!("Type {name} to delete this directory")}
                 </label>
-                <input id=field type="text" autocomplete="off" class=INPUT
-                    on:input=move |event| typed.set(event_target_value(&event))/>
+                <input id=field name="confirmation" type="text" required autocomplete="off" class=INPUT/>
             </div>
-            <button type="submit" class=DANGER_BUTTON disabled=move || !matches() || pending.get()>"Delete directory"</button>
+            <button type="submit" class=DANGER_BUTTON>"Delete directory"</button>
         </form>
     }
 }
 
-/// What the last deletion of the page answered: the sentence saying what happened, or why
-/// nothing did.
+/// What the last deletion posted from this page answered: the notice saying what happened
+/// (sealed for the page the browser landed on, `?directory_deleted=<key>`), or why nothing
+/// did (a refusal in the address).
 #[component]
-pub(crate) fn DeletionOutcome(delete: DeleteDirectoryAction) -> impl IntoView {
-    let outcome = delete.value();
+pub(crate) fn DeletionOutcome() -> impl IntoView {
+    let shown = leptos_router::hooks::use_query_map().with_untracked(|query| query.get(DELETED_DIRECTORY));
+    let refusal = crate::components::refusal_of::<DeleteDirectory>()
+        .or_else(crate::components::refusal_of::<ConsoleDeleteDirectory>);
+    let notice = Resource::new(
+        || (),
+        move |_| {
+            let shown = shown.clone();
+            async move {
+                match shown {
+                    Some(key) => take_deletion_notice(key).await,
+                    None => Ok(None),
+                }
+            }
+        },
+    );
     view! {
         <div aria-live="polite">
-            {move || match outcome.get() {
-                Some(Ok(notice)) => view! {
-                    <p id="directory-deleted" role="status" class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm text-emerald-900">
-                        {notice.message}
-                    </p>
-                }.into_any(),
-                Some(Err(error)) => view! { <div id="directory-delete-error"><ErrorBox message=error.to_string()/></div> }.into_any(),
-                None => ().into_any(),
-            }}
+            {refusal.map(|error| view! { <div id="directory-delete-error"><ErrorBox message=error.to_string()/></div> })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match notice.await {
+                        Ok(Some(notice)) => view! {
+                            <p id="directory-deleted" role="status" class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm text-emerald-900">
+                                {notice.message}
+                            </p>
+                        }.into_any(),
+                        Ok(None) => ().into_any(),
+                        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                    }
+                })}
+            </Suspense>
         </div>
     }
 }

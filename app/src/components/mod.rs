@@ -15,7 +15,7 @@ pub mod top_bars;
 
 pub(crate) use brand::{BrandMark, SupportFooter, brand};
 pub(crate) use copy_field::CopyField;
-pub(crate) use delete_directory::{DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome};
+pub(crate) use delete_directory::{DeleteDirectoryForm, DeletionOutcome};
 pub(crate) use error_view::{ErrorBox, ErrorView, refusal_box, refusal_of};
 pub(crate) use sign_in_guards::{SignedIn, SignedInAdmin};
 pub(crate) use skeleton::Skeleton;

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Skeleton, refusal_box};
+use crate::components::{
+    AdminTopBar, Badge, CopyField, DeletionOutcome, ErrorBox, STEPS, SignedInAdmin, Skeleton, refusal_box,
+};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use crate::portal::Admin;
@@ -107,6 +109,8 @@ fn AdminHomeView(admin: AdminView) -> impl IntoView {
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
+            // A directory deleted from its dashboard lands here.
+            <DeletionOutcome/>
             <Suspense fallback=|| view! { <Skeleton/> }>
                 {move || Suspend::new(async move {
                     match home.await {

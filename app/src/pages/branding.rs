@@ -3,12 +3,13 @@
 //! change it; support staff see it.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{ErrorBox, ErrorView, SignedIn, Skeleton, TopBar};
+use crate::components::{ErrorBox, ErrorView, SignedIn, Skeleton, TopBar, refusal_box, refusal_of};
 use crate::error::PortalError;
 
 /// The branding as the form shows it.
@@ -49,14 +50,35 @@ pub async fn save_branding(
 ) -> Result<(), PortalError> {
     let operator = crate::portal::Operator::require_role(service::OperatorRole::Operator).await?;
     let request = service::branding::BrandingRequest { product_name, accent, support_email, support_url };
-    service::branding::update(operator.store(), &request, &operator.actor(), operator.portal.effects.now()).await?;
+    let updated =
+        service::branding::update(operator.store(), &request, &operator.actor(), operator.portal.effects.now())
+            .await
+            .map_err(PortalError::from);
+    if let Err(error) = &updated {
+        let typed = [
+            ("product_name", request.product_name.as_str()),
+            ("accent", request.accent.as_str()),
+            ("support_email", request.support_email.as_str()),
+            ("support_url", request.support_url.as_str()),
+        ];
+        crate::error::back_with_what_was_typed::<SaveBranding>(PAGE, &typed, error);
+    }
+    updated?;
+    crate::error::after_plain_form_post_go_to(SAVED);
     Ok(())
 }
+
+/// The page's address, and where a saved change lands.
+#[cfg(feature = "ssr")]
+const PAGE: &str = "/branding";
+#[cfg(feature = "ssr")]
+const SAVED: &str = "/branding?saved=1";
 
 #[server(endpoint = "remove_logo")]
 pub async fn remove_logo() -> Result<(), PortalError> {
     let operator = crate::portal::Operator::require_role(service::OperatorRole::Operator).await?;
     service::branding::set_logo(operator.store(), None, &operator.actor(), operator.portal.effects.now()).await?;
+    crate::error::after_plain_form_post_go_to(SAVED);
     Ok(())
 }
 
@@ -91,27 +113,22 @@ pub fn BrandingPage() -> impl IntoView {
     view! { <SignedIn page=|operator| view! { <BrandingView operator/> }.into_any()/> }
 }
 
+/// Works whole without the bundle: the forms are plain forms; a saved change comes back
+/// as `?saved=1`, a refusal with what was typed in the address.
 #[component]
 fn BrandingView(operator: OperatorView) -> impl IntoView {
     let may_change = operator.role == "operator";
-    let save = ServerAction::<SaveBranding>::new();
-    let remove = ServerAction::<RemoveLogo>::new();
-    // The accent is set in the document's head: a saved change shows on a fresh load.
-    Effect::new(move |_| {
-        let done = matches!(save.value().get(), Some(Ok(()))) || matches!(remove.value().get(), Some(Ok(())));
-        #[cfg(feature = "hydrate")]
-        if done && let Some(window) = web_sys::window() {
-            let _ = window.location().assign("/branding?saved=1");
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = done;
-    });
     let query = use_query_map();
-    let saved = move || query.read().get("saved").is_some();
-    let logo_outcome = move || {
-        let query = query.read();
-        logo_outcome(query.get("logo"), query.get("logo-error"))
-    };
+    let (saved, logo_outcome, typed) = query.with_untracked(|query| {
+        let typed = refusal_of::<SaveBranding>().map(|error| Typed {
+            product_name: query.get("product_name").unwrap_or_default(),
+            accent: query.get("accent").unwrap_or_default(),
+            support_email: query.get("support_email").unwrap_or_default(),
+            support_url: query.get("support_url").unwrap_or_default(),
+            error: error.to_string(),
+        });
+        (query.get("saved").is_some(), logo_outcome(query.get("logo"), query.get("logo-error")), typed)
+    });
     let settings = Resource::new(|| (), |_| branding_settings());
     view! {
         <TopBar operator/>
@@ -122,40 +139,64 @@ fn BrandingView(operator: OperatorView) -> impl IntoView {
                     "Your customers' admins see this name, logo, colour and support contact on every page of the portal and in every email it sends."
                 </p>
             </div>
-            {move || saved().then(|| view! {
+            {saved.then(|| view! {
                 <p id="branding-saved" role="status" class="rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm font-medium text-emerald-900">
                     "Saved. Every page and email uses it now."
                 </p>
             })}
-            <Transition fallback=|| view! { <Skeleton/> }>
-                {move || Suspend::new(async move {
-                    match settings.await {
-                        Ok(form) => view! { <BrandingSections form may_change save remove logo_outcome=Signal::derive(logo_outcome)/> }.into_any(),
-                        Err(error) => view! { <ErrorView error/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Suspense fallback=|| view! { <Skeleton/> }>
+                {move || {
+                    let typed = typed.clone();
+                    Suspend::new(async move {
+                        match settings.await {
+                            Ok(form) => view! { <BrandingSections form typed may_change logo_outcome/> }.into_any(),
+                            Err(error) => view! { <ErrorView error/> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
         </main>
     }
+}
+
+/// What a refused save had typed, and why it was refused.
+#[derive(Debug, Clone)]
+struct Typed {
+    product_name: String,
+    accent: String,
+    support_email: String,
+    support_url: String,
+    error: String,
 }
 
 #[component]
 fn BrandingSections(
     form: BrandingForm,
+    typed: Option<Typed>,
     may_change: bool,
-    save: ServerAction<SaveBranding>,
-    remove: ServerAction<RemoveLogo>,
-    logo_outcome: Signal<Option<Result<&'static str, &'static str>>>,
+    logo_outcome: Option<Result<&'static str, &'static str>>,
 ) -> impl IntoView {
-    let accent = RwSignal::new(form.accent.clone());
-    let pending = save.pending();
-    let error = move || save.value().get().and_then(Result::err).map(|error| error.to_string());
     let logo = form.logo_path.clone();
+    let last_change = form.last_change.clone();
+    let (form, error) = match typed {
+        Some(typed) => (
+            BrandingForm {
+                product_name: typed.product_name,
+                accent: typed.accent,
+                support_email: typed.support_email,
+                support_url: typed.support_url,
+                ..form
+            },
+            Some(typed.error),
+        ),
+        None => (form, None),
+    };
+    let accent = RwSignal::new(form.accent.clone());
     view! {
         <section class=CARD aria-labelledby="product-heading">
             <h2 id="product-heading" class="text-lg font-semibold">"Name, colour and support"</h2>
-            {form.last_change.map(|change| view! { <p class="mt-1 text-sm text-slate-600">{format!("Last changed {change}.")}</p> })}
-            <ActionForm action=save attr:class="mt-4 grid gap-4 sm:grid-cols-2" attr:aria-describedby="branding-error">
+            {last_change.map(|change| view! { <p class="mt-1 text-sm text-slate-600">{format!("Last changed {change}.")}</p> })}
+            <form method="post" action=SaveBranding::url() class="mt-4 grid gap-4 sm:grid-cols-2" aria-describedby="branding-error">
                 <div>
                     <label for="brand-name" class="block text-sm font-medium text-slate-700">"Product name"</label>
                     <input id="brand-name" name="product_name" required maxlength="60" value=form.product_name class=INPUT disabled=!may_change/>
@@ -183,14 +224,14 @@ fn BrandingSections(
                     <input id="brand-support-url" name="support_url" type="url" placeholder="https://" value=form.support_url class=INPUT disabled=!may_change/>
                 </div>
                 <div id="branding-error" class="sm:col-span-2" aria-live="polite">
-                    {move || error().map(|message| view! { <ErrorBox message/> })}
+                    {error.map(|message| view! { <ErrorBox message/> })}
                 </div>
-                <Show when=move || may_change>
+                {may_change.then(|| view! {
                     <div class="sm:col-span-2">
-                        <button id="save-branding" type="submit" class=PRIMARY_BUTTON disabled=move || pending.get()>"Save"</button>
+                        <button id="save-branding" type="submit" class=PRIMARY_BUTTON>"Save"</button>
                     </div>
-                </Show>
-            </ActionForm>
+                })}
+            </form>
         </section>
         <section class=CARD aria-labelledby="logo-heading">
             <h2 id="logo-heading" class="text-lg font-semibold">"Logo"</h2>
@@ -198,12 +239,13 @@ fn BrandingSections(
                 "A PNG, JPEG or WebP picture of at most 256 KiB, 16 to 1024 pixels on each side. It is shown 32 pixels high beside the product name."
             </p>
             <div aria-live="polite">
-                {move || logo_outcome.get().map(|outcome| match outcome {
+                {logo_outcome.map(|outcome| match outcome {
                     Ok(message) => view! {
                         <p id="logo-saved" role="status" class="mt-3 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm font-medium text-emerald-900">{message}</p>
                     }.into_any(),
                     Err(message) => view! { <div id="logo-error" class="mt-3"><ErrorBox message=message.to_owned()/></div> }.into_any(),
                 })}
+                {refusal_box::<RemoveLogo>()}
             </div>
             <div class="mt-4 flex flex-wrap items-center gap-4">
                 {match logo.clone() {
@@ -211,7 +253,7 @@ fn BrandingSections(
                     None => view! { <p id="no-logo" class="text-sm text-slate-600">"No logo yet: pages show the product name alone."</p> }.into_any(),
                 }}
             </div>
-            <Show when=move || may_change>
+            {may_change.then(|| view! {
                 // A plain form: the server answers with this page again, and it works before the page's script has loaded.
                 <form method="post" action="/branding/logo" enctype="multipart/form-data" class="mt-4 flex flex-wrap items-end gap-4">
                     <div>
@@ -221,11 +263,11 @@ fn BrandingSections(
                     <button id="upload-logo" type="submit" class=PRIMARY_BUTTON>"Upload"</button>
                 </form>
                 {logo.is_some().then(|| view! {
-                    <ActionForm action=remove attr:class="mt-3">
+                    <form method="post" action=RemoveLogo::url() class="mt-3">
                         <button id="remove-logo" type="submit" class=SECONDARY_BUTTON>"Remove the logo"</button>
-                    </ActionForm>
+                    </form>
                 })}
-            </Show>
+            })}
         </section>
     }
 }

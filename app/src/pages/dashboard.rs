@@ -8,11 +8,9 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
-use crate::components::delete_directory::delete_directory;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{
-    AdminTopBar, Badge, CopyField, DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome, ErrorBox,
-    SignedInAdmin, Skeleton,
+    AdminTopBar, Badge, CopyField, DeleteDirectoryForm, DeletionOutcome, ErrorBox, SignedInAdmin, Skeleton,
 };
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
@@ -396,22 +394,12 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
         tick.track();
         directory_dashboard(directory())
     });
-    let delete: DeleteDirectoryAction = Action::new(|(directory, confirmation): &(String, String)| {
-        let (directory, confirmation) = (directory.clone(), confirmation.clone());
-        async move { delete_directory(directory, confirmation).await }
-    });
-    let deleted = move || delete.value().with(|outcome| matches!(outcome, Some(Ok(_))));
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
-            <DeletionOutcome delete/>
-            <Show when=deleted>
-                <A href="/admin" attr:id="back-to-directories" attr:class=PRIMARY_BUTTON>"Back to your directories"</A>
-            </Show>
+            // A refused deletion comes back here; a deletion lands on the admin's home.
+            <DeletionOutcome/>
             {move || {
-                if deleted() {
-                    return ().into_any();
-                }
                 let Some(loaded) = summary.get() else { return view! { <Skeleton/> }.into_any(); };
                 match loaded {
                         Ok(summary) => {
@@ -473,7 +461,7 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
                                     <p class="mt-1 text-sm text-slate-600">
                                         "Its tokens stop working at once and your identity provider can no longer provision into it; its users and groups are removed from the product. This cannot be undone."
                                     </p>
-                                    <DeleteDirectoryForm directory=directory() name=summary.idp_name delete/>
+                                    <DeleteDirectoryForm directory=directory() name=summary.idp_name/>
                                 </section>
                             }.into_any()
                         }

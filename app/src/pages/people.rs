@@ -74,7 +74,10 @@ pub async fn change_operator(operator: String, change: String) -> Result<(), Por
     let change = parse_change(&change)?;
     let target = operator.parse().map_err(|_| PortalError::NotFound("There is no such account.".to_owned()))?;
     let now = by.portal.effects.now();
-    service::people::change_operator(by.store(), by.session.id, target, change, now).await.map_err(refused)
+    service::people::change_operator(by.store(), by.session.id, target, change, now).await.map_err(refused)?;
+    // Back to the team, not to the confirmation the form was on.
+    crate::error::after_plain_form_post_go_to(crate::pages::team::PAGE);
+    Ok(())
 }
 
 /// One admin of a tenant as the panel shows them.
@@ -345,7 +348,7 @@ fn AdminList(tenant: String, page: String, rows: Vec<AdminRow>, may_change: bool
                 let confirm_email = may_change && !tenant.is_empty() && !row.email_confirmed;
                 let (confirm_tenant, confirm_admin) = (tenant.clone(), row.id.clone());
                 view! {
-                    <li class="flex flex-wrap items-center justify-between gap-3 py-2" data-admin=row.email.clone()>
+                    <li class="flex flex-wrap items-center justify-between gap-3 py-2" data-admin=row.email>
                         <div>
                             <span class="font-medium text-slate-900">{row.email.clone()}</span>
                             {row.is_you.then(|| view! { <span class="ml-2 text-xs text-slate-500">"(you)"</span> })}

@@ -4,11 +4,13 @@
 //! (never the slug) and delete roles; support staff see the list only.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{Badge, ErrorBox, ErrorView, SignedIn, Skeleton, TopBar};
+use crate::components::{Badge, ErrorBox, ErrorView, SignedIn, Skeleton, TopBar, refusal_box, refusal_of};
 use crate::error::PortalError;
 
 /// One role as the console lists it.
@@ -64,6 +66,7 @@ pub async fn save_deployment_role(
     let existing = existing.filter(|slug| !slug.is_empty());
     let now = operator.portal.now();
     let role = service::directory_sync::roles::save_role(operator.store(), &input, existing.as_deref(), now).await?;
+    crate::error::after_plain_form_post_go_to(&format!("{PAGE}?saved={}", role.slug));
     Ok(RoleRow {
         slug: role.slug,
         name: role.name,
@@ -79,8 +82,14 @@ pub async fn delete_deployment_role(slug: String) -> Result<(), PortalError> {
     use service::OperatorRole;
     let operator = crate::portal::Operator::require_role(OperatorRole::Operator).await?;
     let now = operator.portal.now();
-    Ok(service::directory_sync::roles::delete_role(operator.store(), &slug, now).await?)
+    service::directory_sync::roles::delete_role(operator.store(), &slug, now).await?;
+    // Back to the list, not to the confirmation the form was on.
+    crate::error::after_plain_form_post_go_to(PAGE);
+    Ok(())
 }
+
+/// The page's address.
+const PAGE: &str = "/roles";
 
 /// `/roles`
 #[component]
@@ -88,21 +97,15 @@ pub fn RolesPage() -> impl IntoView {
     view! { <SignedIn page=|operator| view! { <RolesView operator/> }.into_any()/> }
 }
 
+/// Works whole without the bundle: the list is rendered on the server, the forms are
+/// plain forms, and editing (`?edit=<slug>`) and deleting (`?delete=<slug>`) are pages at
+/// addresses of their own; a saved role comes back as `?saved=<slug>`.
 #[component]
 fn RolesView(operator: OperatorView) -> impl IntoView {
     let may_change = operator.role == "operator";
-    let save = ServerAction::<SaveDeploymentRole>::new();
-    let delete = ServerAction::<DeleteDeploymentRole>::new();
-    let roles = Resource::new(move || (save.version().get(), delete.version().get()), |_| deployment_roles());
-    // The role being edited (its form replaces the new-role form), and the one whose
-    // deletion awaits confirmation.
-    let editing = RwSignal::new(None::<RoleRow>);
-    let confirming = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = save.value().get() {
-            editing.set(None);
-        }
-    });
+    let (editing, deleting, saved) =
+        use_query_map().with_untracked(|query| (query.get("edit"), query.get("delete"), query.get("saved")));
+    let roles = Resource::new(|| (), |_| deployment_roles());
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
@@ -112,50 +115,51 @@ fn RolesView(operator: OperatorView) -> impl IntoView {
                     "Roles are your product's permissions: each tenant's admin grants them to groups of their identity provider, and your product reads the role and roles of each directory user."
                 </p>
             </div>
-            <Show when=move || may_change>
-                <section class=CARD aria-labelledby="role-form-heading">
-                    {move || {
-                        let role = editing.get();
-                        view! { <RoleForm role save editing/> }
-                    }}
-                    <div class="mt-4" aria-live="polite">
-                        {move || save.value().get().map(|result| match result {
-                            Ok(role) => view! {
-                                <p id="role-saved" class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">{format!("Saved role {}.", role.slug)}</p>
-                            }.into_any(),
-                            Err(error) => view! { <div id="role-error"><ErrorBox message=error.to_string()/></div> }.into_any(),
-                        })}
-                    </div>
-                </section>
-            </Show>
-            <section class=CARD aria-labelledby="roles-heading">
-                <h2 id="roles-heading" class="text-lg font-semibold">"The deployment's roles"</h2>
-                <div aria-live="polite">
-                    {move || delete.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error.to_string()/> })}
-                </div>
-                <Transition fallback=|| view! { <Skeleton/> }>
-                    {move || Suspend::new(async move {
+            <Suspense fallback=|| view! { <Skeleton/> }>
+                {move || {
+                    let (editing, deleting, saved) = (editing.clone(), deleting.clone(), saved.clone());
+                    Suspend::new(async move {
                         match roles.await {
-                            Ok(rows) if rows.is_empty() => view! {
-                                <p id="no-roles" class="mt-4 text-sm text-slate-600">"No roles yet: directory users carry no role until you add one."</p>
-                            }.into_any(),
-                            Ok(rows) => view! { <RolesTable rows may_change editing confirming delete/> }.into_any(),
+                            Ok(rows) => {
+                                let edited = editing.filter(|_| may_change).and_then(|slug| rows.iter().find(|row| row.slug == slug).cloned());
+                                let deleting = deleting.filter(|_| may_change);
+                                view! {
+                                    {may_change.then(|| view! {
+                                        <section class=CARD aria-labelledby="role-form-heading">
+                                            <RoleForm role=edited/>
+                                            <div class="mt-4" aria-live="polite">
+                                                {saved.map(|slug| view! {
+                                                    <p id="role-saved" class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">{format!("Saved role {slug}.")}</p>
+                                                })}
+                                                {refusal_of::<SaveDeploymentRole>().map(|error| view! { <div id="role-error"><ErrorBox message=error.to_string()/></div> })}
+                                            </div>
+                                        </section>
+                                    })}
+                                    <section class=CARD aria-labelledby="roles-heading">
+                                        <h2 id="roles-heading" class="text-lg font-semibold">"The deployment's roles"</h2>
+                                        <div aria-live="polite">{refusal_box::<DeleteDeploymentRole>()}</div>
+                                        {if rows.is_empty() {
+                                            view! {
+                                                <p id="no-roles" class="mt-4 text-sm text-slate-600">"No roles yet: directory users carry no role until you add one."</p>
+                                            }.into_any()
+                                        } else {
+                                            view! { <RolesTable rows may_change deleting/> }.into_any()
+                                        }}
+                                    </section>
+                                }.into_any()
+                            }
                             Err(error) => view! { <ErrorView error/> }.into_any(),
                         }
-                    })}
-                </Transition>
-            </section>
+                    })
+                }}
+            </Suspense>
         </main>
     }
 }
 
 /// The form for a new role (`role: None`) or for changing `role` (its slug fixed).
 #[component]
-fn RoleForm(
-    role: Option<RoleRow>,
-    save: ServerAction<SaveDeploymentRole>,
-    editing: RwSignal<Option<RoleRow>>,
-) -> impl IntoView {
+fn RoleForm(role: Option<RoleRow>) -> impl IntoView {
     let is_edit = role.is_some();
     let role = role.unwrap_or(RoleRow {
         slug: String::new(),
@@ -168,7 +172,7 @@ fn RoleForm(
     let existing = if is_edit { role.slug.clone() } else { String::new() };
     view! {
         <h2 id="role-form-heading" class="text-lg font-semibold">{heading}</h2>
-        <ActionForm action=save attr:class="mt-4 grid gap-4 sm:grid-cols-2">
+        <form method="post" action=SaveDeploymentRole::url() class="mt-4 grid gap-4 sm:grid-cols-2">
             <input type="hidden" name="existing" value=existing/>
             <div>
                 <label for="role-slug" class="block text-sm font-medium text-slate-700">"Slug"</label>
@@ -194,24 +198,18 @@ fn RoleForm(
                 <input id="role-default" name="is_default" type="checkbox" value="true" checked=role.is_default/>
                 <label for="role-default" class="text-sm text-slate-700">"Default role: for users no group grants a role"</label>
             </div>
-            <div class="flex gap-3 sm:col-span-2">
+            <div class="flex items-center gap-3 sm:col-span-2">
                 <button id="save-role" type="submit" class=PRIMARY_BUTTON>{if is_edit { "Save changes" } else { "Add role" }}</button>
                 {is_edit.then(|| view! {
-                    <button id="cancel-edit" type="button" class=SECONDARY_BUTTON on:click=move |_| editing.set(None)>"Cancel"</button>
+                    <a id="cancel-edit" href=PAGE rel="external" class=SECONDARY_BUTTON>"Cancel"</a>
                 })}
             </div>
-        </ActionForm>
+        </form>
     }
 }
 
 #[component]
-fn RolesTable(
-    rows: Vec<RoleRow>,
-    may_change: bool,
-    editing: RwSignal<Option<RoleRow>>,
-    confirming: RwSignal<Option<String>>,
-    delete: ServerAction<DeleteDeploymentRole>,
-) -> impl IntoView {
+fn RolesTable(rows: Vec<RoleRow>, may_change: bool, deleting: Option<String>) -> impl IntoView {
     view! {
         <div class="overflow-x-auto" tabindex="0"><table id="roles-table" class="mt-4 w-full text-left text-sm">
             <thead class="border-b border-slate-200 text-slate-500">
@@ -226,13 +224,10 @@ fn RolesTable(
             </thead>
             <tbody class="divide-y divide-slate-100">
                 {rows.into_iter().map(|row| {
+                    let asked = deleting.as_deref() == Some(row.slug.as_str());
                     let slug = row.slug.clone();
-                    let edit_row = row.clone();
-                    let confirm_slug = slug.clone();
-                    let asked = { let slug = slug.clone(); move || confirming.get().as_deref() == Some(slug.as_str()) };
-                    let row_slug = slug.clone();
                     view! {
-                        <tr data-role=row_slug class="align-top">
+                        <tr data-role=row.slug class="align-top">
                             <td class="py-2 pr-4 font-mono">{row.slug.clone()}</td>
                             <td class="py-2 pr-4">{row.name.clone()}</td>
                             <td class="py-2 pr-4 text-slate-600">{row.description.clone()}</td>
@@ -240,26 +235,22 @@ fn RolesTable(
                             <td class="py-2 pr-4">{row.is_default.then(|| view! { <Badge tone="good" text="Default".to_owned()/> })}</td>
                             {may_change.then(|| view! {
                                 <td class="py-2 text-right">
-                                    {move || if asked() {
-                                        let slug = slug.clone();
+                                    {if asked {
                                         view! {
-                                            <div class="space-y-2" role="alert">
+                                            <div id="delete-role-confirmation" class="space-y-2" role="alert">
                                                 <p class="text-sm text-red-800">{format!("Delete {slug}? Its grants go too, and its users are re-derived.")}</p>
-                                                <div class="flex justify-end gap-2">
-                                                    <ActionForm action=delete>
-                                                        <input type="hidden" name="slug" value=slug/>
-                                                        <button type="submit" class="rounded-lg bg-red-600 px-4 py-2 text-sm font-semibold text-white hover:bg-red-500">"Delete role"</button>
-                                                    </ActionForm>
-                                                    <button type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(None)>"Keep"</button>
-                                                </div>
+                                                <form method="post" action=DeleteDeploymentRole::url() class="flex items-center justify-end gap-2">
+                                                    <input type="hidden" name="slug" value=slug/>
+                                                    <button type="submit" class="rounded-lg bg-red-600 px-4 py-2 text-sm font-semibold text-white hover:bg-red-500">"Delete role"</button>
+                                                    <a href=PAGE rel="external" class=SECONDARY_BUTTON>"Keep"</a>
+                                                </form>
                                             </div>
                                         }.into_any()
                                     } else {
-                                        let (edit_row, confirm_slug) = (edit_row.clone(), confirm_slug.clone());
                                         view! {
                                             <div class="flex justify-end gap-2">
-                                                <button type="button" class=SECONDARY_BUTTON on:click=move |_| editing.set(Some(edit_row.clone()))>"Edit"</button>
-                                                <button type="button" class=SECONDARY_BUTTON on:click=move |_| confirming.set(Some(confirm_slug.clone()))>"Delete"</button>
+                                                <a href=format!("{PAGE}?edit={slug}") rel="external" class=format!("edit-role {SECONDARY_BUTTON}")>"Edit"</a>
+                                                <a href=format!("{PAGE}?delete={slug}#delete-role-confirmation") rel="external" class=format!("delete-role {SECONDARY_BUTTON}")>"Delete"</a>
                                             </div>
                                         }.into_any()
                                     }}

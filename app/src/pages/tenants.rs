@@ -5,18 +5,18 @@
 //! email and role), where its admins see it.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use service::OperatorRole;
 
 use crate::auth::OperatorView;
-use crate::components::delete_directory::console_delete_directory;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{
-    Badge, CopyField, DeleteDirectoryAction, DeleteDirectoryForm, DeletionOutcome, ErrorBox, ErrorView, SignedIn,
-    Skeleton, TopBar,
+    Badge, CopyField, DeleteDirectoryForm, DeletionOutcome, ErrorBox, ErrorView, SignedIn, Skeleton, TopBar,
+    refusal_box, refusal_of,
 };
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
@@ -99,13 +99,21 @@ pub async fn list_tenants() -> Result<Vec<TenantRow>, PortalError> {
         .collect())
 }
 
+/// Creates a tenant and opens its page. An empty `slug` is made from the display name
+/// (what the form's script fills in as one types, done here for a form posted without it).
 #[server(endpoint = "create_tenant")]
 pub async fn create_tenant(slug: String, display_name: String) -> Result<(), PortalError> {
     let operator = Operator::require_role(OperatorRole::Operator).await?;
-    let tenant =
+    let slug = if slug.trim().is_empty() { suggested_slug(&display_name) } else { slug };
+    let created =
         service::tenants::create(operator.store(), &slug, &display_name, &operator.actor(), &operator.portal.effects)
-            .await?;
-    leptos_axum::redirect(&format!("/tenants/{}", tenant.slug));
+            .await
+            .map_err(PortalError::from);
+    if let Err(error) = &created {
+        let typed = [("display_name", display_name.as_str()), ("slug", slug.as_str())];
+        crate::error::back_with_what_was_typed::<CreateTenant>("/tenants", &typed, error);
+    }
+    leptos_axum::redirect(&format!("/tenants/{}", created?.slug));
     Ok(())
 }
 
@@ -173,11 +181,50 @@ pub async fn add_directory(slug: String, idp: String) -> Result<NewDirectory, Po
     )
     .await?;
     let (directory, token) = added.ok_or_else(PortalError::no_such_tenant)?;
-    Ok(NewDirectory {
+    let added = NewDirectory {
         idp: idp.display_name().to_owned(),
         scim_base_url: operator.portal.scim_base_url(directory.id),
         token: token.secret,
+    };
+    crate::error::show_once_after_plain_form_post(&tenant_page(slug.as_str()), NEW_DIRECTORY, &added).await?;
+    Ok(added)
+}
+
+/// What the tenant page's forms made, sealed for the one page that shows it: a new
+/// directory with its token, a setup link, where a link was emailed. `kind` is one of
+/// [`NEW_DIRECTORY`], [`NEW_SETUP_LINK`], [`SETUP_LINK_SENT`].
+#[server(endpoint = "take_tenant_page_outcome")]
+pub async fn take_tenant_page_outcome(kind: String, key: String) -> Result<Option<TenantPageOutcome>, PortalError> {
+    Operator::require_role(OperatorRole::Operator).await?;
+    Ok(match kind.as_str() {
+        NEW_DIRECTORY => crate::error::take_shown_once(NEW_DIRECTORY, &key).await?.map(TenantPageOutcome::Directory),
+        NEW_SETUP_LINK => crate::error::take_shown_once(NEW_SETUP_LINK, &key)
+            .await?
+            .map(|(url, days)| TenantPageOutcome::SetupLink { url, days }),
+        SETUP_LINK_SENT => crate::error::take_shown_once(SETUP_LINK_SENT, &key)
+            .await?
+            .map(|(to, days)| TenantPageOutcome::SetupLinkSent { to, days }),
+        _ => None,
     })
+}
+
+/// One outcome of the tenant page's forms (see [`take_tenant_page_outcome`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TenantPageOutcome {
+    Directory(NewDirectory),
+    SetupLink { url: String, days: u32 },
+    SetupLinkSent { to: String, days: u32 },
+}
+
+/// The address parameters (and kinds of one-time outcome) of the tenant page's forms.
+const NEW_DIRECTORY: &str = "new_directory";
+const NEW_SETUP_LINK: &str = "new_setup_link";
+const SETUP_LINK_SENT: &str = "setup_link_sent";
+
+/// The console page of the tenant `slug`.
+#[cfg(feature = "ssr")]
+fn tenant_page(slug: &str) -> String {
+    format!("/tenants/{slug}")
 }
 
 /// A tenant's single sign-on settings as the console shows them (never the secret).
@@ -223,7 +270,9 @@ pub async fn configure_tenant_sso(
     let operator = Operator::require_role(OperatorRole::Operator).await?;
     let tenant = operator.tenant(&slug).await?;
     let settings = service::sso::ProviderSettings { issuer, client_id, client_secret, display_name };
-    Ok(service::sso::configure(operator.store(), tenant, &settings, &operator.actor(), operator.portal.now()).await?)
+    service::sso::configure(operator.store(), tenant, &settings, &operator.actor(), operator.portal.now()).await?;
+    crate::error::after_plain_form_post_go_to(&format!("{}?sso=saved", tenant_page(&slug)));
+    Ok(())
 }
 
 /// Makes a setup link for the tenant's next admin; returns its address (shown once).
@@ -240,7 +289,9 @@ pub async fn create_setup_link(slug: String, valid_days: u32) -> Result<String, 
         &operator.portal.effects,
     )
     .await?;
-    Ok(link.url(operator.portal.public_base()))
+    let url = link.url(operator.portal.public_base());
+    crate::error::show_once_after_plain_form_post(&tenant_page(&slug), NEW_SETUP_LINK, &(&url, valid_days)).await?;
+    Ok(url)
 }
 
 /// Makes a setup link for the tenant's next admin and emails it to `email`; returns the
@@ -262,7 +313,9 @@ pub async fn email_setup_link(slug: String, valid_days: u32, email: String) -> R
         &portal.effects,
     )
     .await?;
-    Ok(sent.sent_to)
+    let sent = (sent.sent_to, valid_days);
+    crate::error::show_once_after_plain_form_post(&tenant_page(&slug), SETUP_LINK_SENT, &sent).await?;
+    Ok(sent.0)
 }
 
 /// A tenant's name in addresses made from its display name: lower-cased, every run of other
@@ -290,31 +343,35 @@ pub fn TenantsPage() -> impl IntoView {
     view! { <SignedIn page=|operator| view! { <TenantsView operator/> }.into_any()/> }
 }
 
+/// Works whole without the bundle: the list is rendered on the server and the form is a
+/// plain form (a refusal comes back with what was typed; the name in addresses, left
+/// empty, is made from the display name on the server).
 #[component]
 fn TenantsView(operator: OperatorView) -> impl IntoView {
     let may_change = operator.role == "operator";
-    let create = ServerAction::<CreateTenant>::new();
-    // Not refetched after `create`: a created tenant opens its own page, and a refused one
-    // changed nothing.
     let tenants = Resource::new(|| (), |()| list_tenants());
-    let failure = move || create.value().get().and_then(Result::err).map(|error| error.to_string());
+    let failure = refusal_of::<CreateTenant>().map(|error| error.to_string());
+    let (typed_name, typed_slug) = use_query_map().with_untracked(|query| {
+        let typed = |field: &str| failure.is_some().then(|| query.get(field)).flatten().unwrap_or_default();
+        (typed("display_name"), typed("slug"))
+    });
     // The name in addresses follows the display name until the operator types one.
-    let slug = RwSignal::new(String::new());
+    let slug = RwSignal::new(typed_slug);
     let slug_edited = RwSignal::new(false);
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <h1 class="text-2xl font-bold tracking-tight">"Tenants"</h1>
-            <Show when=move || may_change>
+            {may_change.then(|| view! {
                 <section class=CARD aria-labelledby="new-tenant-heading">
                     <h2 id="new-tenant-heading" class="text-lg font-semibold">"New tenant"</h2>
                     <p class="mt-1 text-sm text-slate-600">
                         "A tenant is one of your customers. Its name appears in addresses, so it is short and lowercase."
                     </p>
-                    <ActionForm action=create attr:class="mt-4 grid gap-4 sm:grid-cols-[1fr_1fr_auto] sm:items-end">
+                    <form method="post" action=CreateTenant::url() class="mt-4 grid gap-4 sm:grid-cols-[1fr_1fr_auto] sm:items-end">
                         <div>
                             <label for="tenant-display-name" class="block text-sm font-medium text-slate-700">"Display name"</label>
-                            <input id="tenant-display-name" name="display_name" required placeholder="Acme Corporation" class=INPUT
+                            <input id="tenant-display-name" name="display_name" required placeholder="Acme Corporation" class=INPUT value=typed_name
                                 on:input=move |event| {
                                     if !slug_edited.get_untracked() {
                                         slug.set(suggested_slug(&event_target_value(&event)));
@@ -323,24 +380,24 @@ fn TenantsView(operator: OperatorView) -> impl IntoView {
                         </div>
                         <div>
                             <label for="tenant-slug" class="block text-sm font-medium text-slate-700">"Name in addresses"</label>
-                            <input id="tenant-slug" name="slug" required placeholder="acme" aria-describedby="tenant-slug-hint" class=INPUT
+                            <input id="tenant-slug" name="slug" placeholder="acme" aria-describedby="tenant-slug-hint" class=INPUT
                                 prop:value=move || slug.get()
                                 on:input=move |event| {
                                     slug_edited.set(true);
                                     slug.set(event_target_value(&event));
                                 }/>
-                            <p id="tenant-slug-hint" class="mt-1 text-xs text-slate-500">"Lowercase letters, digits and dashes; filled in from the display name."</p>
+                            <p id="tenant-slug-hint" class="mt-1 text-xs text-slate-500">"Lowercase letters, digits and dashes; made from the display name when left empty."</p>
                         </div>
                         <button id="create-tenant" type="submit" class=PRIMARY_BUTTON>"Create tenant"</button>
-                    </ActionForm>
+                    </form>
                     <div id="create-tenant-error" class="mt-4" aria-live="assertive">
-                        {move || failure().map(|message| view! { <ErrorBox message/> })}
+                        {failure.map(|message| view! { <ErrorBox message/> })}
                     </div>
                 </section>
-            </Show>
+            })}
             <section class=CARD aria-labelledby="tenant-list-heading">
                 <h2 id="tenant-list-heading" class="text-lg font-semibold">"All tenants"</h2>
-                <Transition fallback=|| view! { <Skeleton/> }>
+                <Suspense fallback=|| view! { <Skeleton/> }>
                     {move || Suspend::new(async move {
                         match tenants.await {
                             Ok(rows) if rows.is_empty() => view! {
@@ -375,7 +432,7 @@ fn TenantsView(operator: OperatorView) -> impl IntoView {
                             Err(error) => view! { <ErrorView error/> }.into_any(),
                         }
                     })}
-                </Transition>
+                </Suspense>
             </section>
         </main>
     }
@@ -392,26 +449,40 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
     let may_change = operator.role == "operator";
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let add = ServerAction::<AddDirectory>::new();
-    let configure = ServerAction::<ConfigureTenantSso>::new();
-    let delete: DeleteDirectoryAction = Action::new(move |(directory, confirmation): &(String, String)| {
-        let (directory, confirmation) = (directory.clone(), confirmation.clone());
-        let slug = slug();
-        async move { console_delete_directory(slug, directory, confirmation).await }
+    // What a form of the page made, sealed for this page (`?new_directory=<key>` and so
+    // on): read once, as the page is opened.
+    let shown = use_query_map().with_untracked(|query| {
+        [NEW_DIRECTORY, NEW_SETUP_LINK, SETUP_LINK_SENT]
+            .into_iter()
+            .find_map(|kind| query.get(kind).map(|key| (kind.to_owned(), key)))
     });
-    // Bumped when a setup link is made, so the list below shows it.
-    let links_changed = RwSignal::new(0_usize);
-    let detail = Resource::new(
-        move || (slug(), add.version().get(), configure.version().get(), delete.version().get()),
-        |(slug, _, _, _)| tenant_detail(slug),
+    let outcome = Resource::new(
+        || (),
+        move |_| {
+            let shown = shown.clone();
+            async move {
+                match shown {
+                    Some((kind, key)) => take_tenant_page_outcome(kind, key).await,
+                    None => Ok(None),
+                }
+            }
+        },
     );
+    let detail = Resource::new(slug, tenant_detail);
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
-            <Transition fallback=|| view! { <Skeleton/> }>
+            <Suspense fallback=|| view! { <Skeleton/> }>
                 {move || Suspend::new(async move {
+                    let outcome = outcome.await;
                     match detail.await {
                         Ok(Some(tenant)) => {
+                            let (directory_outcome, link_outcome) = match outcome {
+                                Ok(Some(TenantPageOutcome::Directory(created))) => (Some(Ok(created)), None),
+                                Ok(Some(link)) => (None, Some(Ok(link))),
+                                Ok(None) => (None, None),
+                                Err(error) => (Some(Err(error)), None),
+                            };
                             let link_slug = tenant.slug.clone();
                             let row_slug = tenant.slug.clone();
                             let sso = tenant.sso.clone();
@@ -426,7 +497,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                     <h2 id="directories-heading" class="text-lg font-semibold">"Directories"</h2>
                                     <A href=format!("/tenants/{}/audit", tenant.slug) attr:id="tenant-audit" attr:class="text-sm font-medium text-accent-strong hover:text-accent-strong">"Audit trail →"</A>
                                 </div>
-                                <DeletionOutcome delete/>
+                                <DeletionOutcome/>
                                 {if tenant.directories.is_empty() {
                                     view! { <p id="no-directories" class="mt-2 text-sm text-slate-600">"No identity provider is connected yet."</p> }.into_any()
                                 } else {
@@ -453,23 +524,21 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                                     <p class="mt-2 break-all font-mono text-xs text-slate-600">{directory.scim_base_url}</p>
                                                     <p class="text-xs text-slate-500">{format!("Created {}", directory.created)}</p>
                                                     <A href=crate::pages::resource::directory_pages(&link_slug_row, &directory.id) attr:class="directory-browse mt-1 inline-block text-sm font-medium text-accent-strong hover:text-accent-strong">"Users, groups and activity →"</A>
-                                                    <Show when=move || may_change>
-                                                        <DeleteDirectoryForm directory=directory.id.clone() name=directory.idp.clone() delete/>
-                                                    </Show>
+                                                    {may_change.then(|| view! {
+                                                        <DeleteDirectoryForm directory=directory.id.clone() name=directory.idp.clone() slug=link_slug_row.clone()/>
+                                                    })}
                                                 </li>
                                             }}).collect_view()}
                                         </ul>
                                     }.into_any()
                                 }}
-                                <Show when=move || may_change>
-                                    <AddDirectoryForm slug=tenant.slug.clone() add/>
-                                </Show>
+                                {may_change.then(|| view! { <AddDirectoryForm slug=tenant.slug.clone() outcome=directory_outcome/> })}
                             </section>
                             <crate::pages::webhooks::TenantWebhooksSection slug=link_slug.clone()/>
-                            <Show when=move || may_change>
-                                <SetupLinkSection slug=link_slug.clone() sends_mail=tenant.sends_mail links_changed/>
-                                <SsoSection slug=link_slug.clone() settings=sso.clone() configure/>
-                            </Show>
+                            {may_change.then(|| view! {
+                                <SetupLinkSection slug=link_slug.clone() sends_mail=tenant.sends_mail outcome=link_outcome/>
+                                <SsoSection slug=link_slug.clone() settings=sso.clone()/>
+                            })}
                         }.into_any()
                         }
                         Ok(None) => view! {
@@ -480,20 +549,20 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                         Err(error) => view! { <ErrorView error/> }.into_any(),
                     }
                 })}
-            </Transition>
-            // Outside the boundary: these panels load in the browser (a LocalResource read
-            // inside a boundary is what once made this page panic while rendering).
+            </Suspense>
+            // Outside the boundary: each panel owns its resource and its own boundary (a
+            // component that makes a resource inside another boundary's children is made
+            // again by each of its walks).
             <crate::pages::people::AdminsPanel tenant=slug() may_change/>
-            <crate::pages::setup_links::SetupLinksPanel tenant=slug() may_change changed=links_changed/>
+            <crate::pages::setup_links::SetupLinksPanel tenant=slug() may_change/>
         </main>
     }
 }
 
 #[component]
-fn AddDirectoryForm(slug: String, add: ServerAction<AddDirectory>) -> impl IntoView {
-    let outcome = add.value();
+fn AddDirectoryForm(slug: String, outcome: Option<Result<NewDirectory, PortalError>>) -> impl IntoView {
     view! {
-        <ActionForm action=add attr:class="mt-6 flex flex-wrap items-end gap-4 border-t border-slate-100 pt-6">
+        <form method="post" action=AddDirectory::url() class="mt-6 flex flex-wrap items-end gap-4 border-t border-slate-100 pt-6">
             <input type="hidden" name="slug" value=slug/>
             <div>
                 <label for="directory-idp" class="block text-sm font-medium text-slate-700">"Identity provider"</label>
@@ -502,13 +571,13 @@ fn AddDirectoryForm(slug: String, add: ServerAction<AddDirectory>) -> impl IntoV
                 </select>
             </div>
             <button id="add-directory" type="submit" class=PRIMARY_BUTTON>"Add directory"</button>
-        </ActionForm>
+        </form>
         <div id="add-directory-result" class="mt-4" aria-live="polite">
-            {move || match outcome.get() {
-                Some(Ok(created)) => view! { <NewDirectoryPanel created/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                None => ().into_any(),
-            }}
+            {refusal_box::<AddDirectory>()}
+            {outcome.map(|outcome| match outcome {
+                Ok(created) => view! { <NewDirectoryPanel created/> }.into_any(),
+                Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+            })}
         </div>
     }
 }
@@ -530,27 +599,13 @@ fn NewDirectoryPanel(created: NewDirectory) -> impl IntoView {
 }
 
 /// A setup link for the tenant's admin: single-use, expiring; emailed to them, or shown
-/// once to be passed on.
+/// once to be passed on. `outcome`: what the last of the two forms made.
 #[component]
-fn SetupLinkSection(slug: String, sends_mail: bool, links_changed: RwSignal<usize>) -> impl IntoView {
-    let create = ServerAction::<CreateSetupLink>::new();
-    let email = ServerAction::<EmailSetupLink>::new();
-    let created = create.value();
-    let emailed = email.value();
-    // What the last of the two forms did; the other's answer is cleared.
-    Effect::new(move |_| {
-        if create.version().get() > 0 {
-            emailed.set(None);
-            links_changed.update(|n| *n += 1);
-        }
-    });
-    Effect::new(move |_| {
-        if email.version().get() > 0 {
-            created.set(None);
-            links_changed.update(|n| *n += 1);
-        }
-    });
-    let (create_days, email_days) = (RwSignal::new(7_u32), RwSignal::new(7_u32));
+fn SetupLinkSection(
+    slug: String,
+    sends_mail: bool,
+    outcome: Option<Result<TenantPageOutcome, PortalError>>,
+) -> impl IntoView {
     let validity = |days: u32| format!("It works once, for {days} day{}", if days == 1 { "" } else { "s" });
     let email_slug = slug.clone();
     view! {
@@ -561,16 +616,16 @@ fn SetupLinkSection(slug: String, sends_mail: bool, links_changed: RwSignal<usiz
             </p>
             {if sends_mail {
                 view! {
-                    <ActionForm action=email attr:class="mt-4 flex flex-wrap items-end gap-4">
+                    <form method="post" action=EmailSetupLink::url() class="mt-4 flex flex-wrap items-end gap-4">
                         <input type="hidden" name="slug" value=email_slug/>
                         <div class="min-w-64 flex-1">
                             <label for="setup-link-email" class="block text-sm font-medium text-slate-700">"Email it to"</label>
                             <input id="setup-link-email" name="email" type="email" required autocomplete="off"
                                 placeholder="it-admin@customer.example" class=INPUT/>
                         </div>
-                        <ValidFor id="setup-link-email-days" days=email_days/>
+                        <ValidFor id="setup-link-email-days"/>
                         <button id="email-setup-link" type="submit" class=PRIMARY_BUTTON>"Email setup link"</button>
-                    </ActionForm>
+                    </form>
                     <p class="mt-4 text-sm text-slate-600">"Or make a link to pass on yourself:"</p>
                 }.into_any()
             } else {
@@ -580,33 +635,31 @@ fn SetupLinkSection(slug: String, sends_mail: bool, links_changed: RwSignal<usiz
                     </p>
                 }.into_any()
             }}
-            <ActionForm action=create attr:class="mt-2 flex flex-wrap items-end gap-4">
+            <form method="post" action=CreateSetupLink::url() class="mt-2 flex flex-wrap items-end gap-4">
                 <input type="hidden" name="slug" value=slug/>
-                <ValidFor id="setup-link-days" days=create_days/>
+                <ValidFor id="setup-link-days"/>
                 <button id="create-setup-link" type="submit" class=if sends_mail { SECONDARY_BUTTON } else { PRIMARY_BUTTON }>"Create setup link"</button>
-            </ActionForm>
+            </form>
             <div id="setup-link-result" class="mt-4" aria-live="polite">
-                {move || match emailed.get() {
-                    Some(Ok(to)) => view! {
+                {refusal_box::<EmailSetupLink>()}
+                {refusal_box::<CreateSetupLink>()}
+                {outcome.map(|outcome| match outcome {
+                    Ok(TenantPageOutcome::SetupLinkSent { to, days }) => view! {
                         <p id="setup-link-sent" class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm text-emerald-900">
-                            {format!("Emailed to {to}. {}; withdraw it below if it went to the wrong person.", validity(email_days.get_untracked()))}
+                            {format!("Emailed to {to}. {}; withdraw it below if it went to the wrong person.", validity(days))}
                         </p>
                     }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    None => ().into_any(),
-                }}
-                {move || match created.get() {
-                    Some(Ok(url)) => view! {
+                    Ok(TenantPageOutcome::SetupLink { url, days }) => view! {
                         <div class="space-y-2 rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm">
                             <CopyField id="setup-link" label="Setup link" value=url/>
                             <p id="setup-link-expiry" class="text-emerald-900">
-                                {format!("Shown only now: copy it into your message to the customer. {}.", validity(create_days.get_untracked()))}
+                                {format!("Shown only now: copy it into your message to the customer. {}.", validity(days))}
                             </p>
                         </div>
                     }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    None => ().into_any(),
-                }}
+                    Ok(TenantPageOutcome::Directory(_)) => ().into_any(),
+                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                })}
             </div>
         </section>
     }
@@ -614,12 +667,11 @@ fn SetupLinkSection(slug: String, sends_mail: bool, links_changed: RwSignal<usiz
 
 /// How long a new setup link stays valid.
 #[component]
-fn ValidFor(id: &'static str, days: RwSignal<u32>) -> impl IntoView {
+fn ValidFor(id: &'static str) -> impl IntoView {
     view! {
         <div>
             <label for=id class="block text-sm font-medium text-slate-700">"Valid for"</label>
-            <select id=id name="valid_days" class=INPUT
-                on:change=move |event| days.set(event_target_value(&event).parse().unwrap_or(7))>
+            <select id=id name="valid_days" class=INPUT>
                 <option value="1">"1 day"</option>
                 <option value="7" selected>"7 days"</option>
                 <option value="30">"30 days"</option>
@@ -630,8 +682,8 @@ fn ValidFor(id: &'static str, days: RwSignal<u32>) -> impl IntoView {
 
 /// The tenant's OpenID Connect provider, which its admins may sign in with.
 #[component]
-fn SsoSection(slug: String, settings: SsoSettings, configure: ServerAction<ConfigureTenantSso>) -> impl IntoView {
-    let outcome = configure.value();
+fn SsoSection(slug: String, settings: SsoSettings) -> impl IntoView {
+    let saved = use_query_map().with_untracked(|query| query.get("sso").is_some());
     let current = match (settings.display_name, settings.issuer) {
         (Some(name), Some(issuer)) => format!("Configured: {name} ({issuer})."),
         _ => "Not configured: admins sign in with a password.".to_owned(),
@@ -644,7 +696,7 @@ fn SsoSection(slug: String, settings: SsoSettings, configure: ServerAction<Confi
                 <span id="sso-redirect-uri" class="font-mono text-xs">{settings.redirect_uri}</span>
             </p>
             <p id="sso-current" class="mt-2 text-sm text-slate-700">{current}</p>
-            <ActionForm action=configure attr:class="mt-4 grid gap-4 sm:grid-cols-2">
+            <form method="post" action=ConfigureTenantSso::url() class="mt-4 grid gap-4 sm:grid-cols-2">
                 <input type="hidden" name="slug" value=slug/>
                 <div>
                     <label for="sso-display-name" class="block text-sm font-medium text-slate-700">"Button label"</label>
@@ -665,12 +717,10 @@ fn SsoSection(slug: String, settings: SsoSettings, configure: ServerAction<Confi
                 <div class="sm:col-span-2">
                     <button id="save-sso" type="submit" class=PRIMARY_BUTTON>"Save single sign-on"</button>
                 </div>
-            </ActionForm>
+            </form>
             <div class="mt-4" aria-live="polite">
-                {move || outcome.get().map(|result| match result {
-                    Ok(()) => view! { <p class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">"Saved. Admins can now sign in with it."</p> }.into_any(),
-                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                })}
+                {saved.then(|| view! { <p id="sso-saved" class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">"Saved. Admins can now sign in with it."</p> })}
+                {refusal_box::<ConfigureTenantSso>()}
             </div>
         </section>
     }

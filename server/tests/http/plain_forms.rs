@@ -15,6 +15,11 @@ store::backend_tests!(
     an_oauth_client_is_rotated_ended_and_revoked_as_plain_forms,
     the_api_keys_page_issues_and_revokes_as_plain_forms_and_shows_a_key_once,
     the_admin_home_invites_withdraws_disables_and_removes_as_plain_forms,
+    the_team_page_adds_disables_and_removes_operators_as_plain_forms,
+    the_roles_page_adds_changes_and_deletes_roles_as_plain_forms,
+    a_refused_branding_comes_back_with_what_was_typed,
+    the_console_tenant_pages_work_as_plain_forms,
+    an_admin_deletes_a_directory_as_a_plain_form_and_lands_on_their_home,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -314,4 +319,217 @@ async fn the_admin_home_invites_withdraws_disables_and_removes_as_plain_forms(db
     let back = back.strip_prefix(&server.url("")).unwrap_or(&back).to_owned();
     let html = admin.get(&back).await.text().await.unwrap();
     assert!(html.contains("Only an operator confirms an admin"), "{html}");
+}
+
+/// The operator's team page: a colleague added (their password shown once, and it signs
+/// them in), disabled, then removed after the question.
+async fn the_team_page_adds_disables_and_removes_operators_as_plain_forms(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    server.sign_in().await;
+    let operator = &server.client;
+    let page = "/team";
+    let form = [("email", "sam@vendor.example"), ("role", "support")];
+    let shown = location(&post_from(operator, &server, page, "/api/add_operator", &form).await);
+    assert!(shown.starts_with("/team?new_operator="), "{shown}");
+    let html = server.get(&shown).await.text().await.unwrap();
+    let password = input_value(&html, "new-operator-password").expect("the page shows the password");
+    assert!(html.contains("sam@vendor.example can sign in as support."), "{html}");
+    assert_eq!(input_value(&server.get(&shown).await.text().await.unwrap(), "new-operator-password"), None);
+    let colleague = crate::onboarding::Visitor::new(&server);
+    let signed_in =
+        colleague.post_form("/api/sign_in", &[("email", "sam@vendor.example"), ("password", &password)]).await;
+    assert!(signed_in.status().is_redirection(), "{}", signed_in.status());
+
+    let refused =
+        post_from(operator, &server, page, "/api/add_operator", &[("email", "x@vendor.example"), ("role", "root")]);
+    let back = location(&refused.await);
+    let back = back.strip_prefix(&server.url("")).unwrap_or(&back).to_owned();
+    assert!(server.get(&back).await.text().await.unwrap().contains("Choose the operator or the support role."));
+
+    let html = server.get(page).await.text().await.unwrap();
+    let row = &html[html.find("data-operator=\"sam@vendor.example\"").unwrap()..];
+    let id = {
+        let at = &row[row.find("name=\"operator\" value=\"").unwrap() + "name=\"operator\" value=\"".len()..];
+        at[..at.find('"').unwrap()].to_owned()
+    };
+    let form = [("operator", id.as_str()), ("change", "disable")];
+    assert_eq!(location(&post_from(operator, &server, page, "/api/change_operator", &form).await), page);
+    assert!(colleague.get("/support").await.status().is_redirection(), "a disabled colleague is signed out");
+    let asking = format!("{page}?remove={id}");
+    let html = server.get(&asking).await.text().await.unwrap();
+    assert!(html.contains("Remove sam@vendor.example? They are signed out at once"), "{html}");
+    let form = [("operator", id.as_str()), ("change", "remove")];
+    assert_eq!(location(&post_from(operator, &server, &asking, "/api/change_operator", &form).await), page);
+    assert!(!server.get(page).await.text().await.unwrap().contains("sam@vendor.example"));
+}
+
+/// The operator's roles page: a role added (a refusal first), changed at `?edit=`, deleted
+/// after the question at `?delete=`.
+async fn the_roles_page_adds_changes_and_deletes_roles_as_plain_forms(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    server.sign_in().await;
+    let operator = &server.client;
+    let page = "/roles";
+    let role = |slug: &'static str, name: &'static str, existing: &'static str| {
+        [("slug", slug), ("name", name), ("description", ""), ("precedence", "1"), ("existing", existing)]
+    };
+    let refused =
+        location(&post_from(operator, &server, page, "/api/save_deployment_role", &role("Not A Slug", "x", "")).await);
+    let refused = refused.strip_prefix(&server.url("")).unwrap_or(&refused).to_owned();
+    let html = server.get(&refused).await.text().await.unwrap();
+    assert!(html.contains("id=\"role-error\""), "{html}");
+    assert!(html.contains("The slug must be 1 to 64 lower-case letters"), "{html}");
+
+    let saved = location(
+        &post_from(operator, &server, page, "/api/save_deployment_role", &role("admin", "Administrator", "")).await,
+    );
+    assert_eq!(saved, "/roles?saved=admin");
+    let html = server.get(&saved).await.text().await.unwrap();
+    assert!(html.contains("Saved role admin."), "{html}");
+    assert!(html.contains("data-role=\"admin\""), "{html}");
+
+    let editing = server.get("/roles?edit=admin").await.text().await.unwrap();
+    assert!(editing.contains("Change role admin"), "{editing}");
+    let form = role("admin", "Administrators", "admin");
+    let saved = location(&post_from(operator, &server, "/roles?edit=admin", "/api/save_deployment_role", &form).await);
+    assert!(server.get(&saved).await.text().await.unwrap().contains(">Administrators<"));
+
+    let asking = server.get("/roles?delete=admin").await.text().await.unwrap();
+    assert!(asking.contains("Delete admin? Its grants go too"), "{asking}");
+    let deleted =
+        post_from(operator, &server, "/roles?delete=admin", "/api/delete_deployment_role", &[("slug", "admin")]);
+    assert_eq!(location(&deleted.await), page);
+    assert!(server.get(page).await.text().await.unwrap().contains("id=\"no-roles\""));
+}
+
+/// The branding form refused (a pale accent): the page comes back with the reason and with
+/// what was typed, not the stored values; the suggested shade is then saved.
+async fn a_refused_branding_comes_back_with_what_was_typed(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    server.sign_in().await;
+    let operator = &server.client;
+    let page = "/branding";
+    let typed = |accent: &'static str| {
+        [
+            ("product_name", "Wonka Identity"),
+            ("accent", accent),
+            ("support_email", "help@wonka.example"),
+            ("support_url", "https://help.wonka.example/scim?a=1&b=2"),
+        ]
+    };
+    let back = location(&post_from(operator, &server, page, "/api/save_branding", &typed("#ffcc00")).await);
+    assert!(back.starts_with("/branding?") && back.contains("__err="), "{back}");
+    let html = server.get(&back).await.text().await.unwrap();
+    assert!(html.contains("WCAG AA"), "{html}");
+    assert_eq!(input_value(&html, "brand-name").as_deref(), Some("Wonka Identity"));
+    assert_eq!(input_value(&html, "brand-accent-colour").as_deref(), Some("#ffcc00"));
+    assert_eq!(input_value(&html, "brand-support-url").as_deref(), Some("https://help.wonka.example/scim?a=1&amp;b=2"));
+    let suggestion = {
+        let at = html.find(" is the nearest darker shade that passes").expect("a suggested shade");
+        html[at - 7..at].to_owned()
+    };
+    let saved = location(&post_from(operator, &server, &back, "/api/save_branding", &typed("#000000")).await);
+    assert_eq!(saved, "/branding?saved=1");
+    let html = server.get(&saved).await.text().await.unwrap();
+    assert!(html.contains("id=\"branding-saved\""), "{html}");
+    assert_eq!(input_value(&html, "brand-name").as_deref(), Some("Wonka Identity"));
+    assert!(suggestion.starts_with('#'), "{suggestion}");
+}
+
+/// The operator console's tenant pages: a tenant created with its name in addresses made
+/// from the display name, a directory added (its token shown once), a setup link made
+/// (shown once) and emailed-less refusal, single sign-on saved, a directory deleted after
+/// typing its name (a wrong name refused first).
+async fn the_console_tenant_pages_work_as_plain_forms(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    server.sign_in().await;
+    let operator = &server.client;
+    let created =
+        post_from(operator, &server, "/tenants", "/api/create_tenant", &[("display_name", "Acme Corp."), ("slug", "")]);
+    assert_eq!(location(&created.await), "/tenants/acme-corp");
+    let taken = post_from(
+        operator,
+        &server,
+        "/tenants",
+        "/api/create_tenant",
+        &[("display_name", "Acme again"), ("slug", "acme-corp")],
+    );
+    let back = location(&taken.await);
+    let back = back.strip_prefix(&server.url("")).unwrap_or(&back).to_owned();
+    let html = server.get(&back).await.text().await.unwrap();
+    assert!(html.contains("id=\"create-tenant-error\""), "{html}");
+    assert_eq!(input_value(&html, "tenant-display-name").as_deref(), Some("Acme again"), "what was typed comes back");
+    assert!(server.get("/tenants").await.text().await.unwrap().contains("Acme Corp."), "listed on the server");
+
+    let page = "/tenants/acme-corp";
+    let shown = location(
+        &post_from(operator, &server, page, "/api/add_directory", &[("slug", "acme-corp"), ("idp", "okta")]).await,
+    );
+    assert!(shown.starts_with("/tenants/acme-corp?new_directory="), "{shown}");
+    let html = server.get(&shown).await.text().await.unwrap();
+    let token = input_value(&html, "new-token").expect("the page shows the token");
+    let base = input_value(&html, "new-scim-base-url").expect("and the endpoint");
+    let users = reqwest::Client::new().get(format!("{base}/Users")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(users.status(), 200);
+    assert_eq!(input_value(&server.get(&shown).await.text().await.unwrap(), "new-token"), None, "shown once");
+
+    let form = [("slug", "acme-corp"), ("valid_days", "1")];
+    let shown = location(&post_from(operator, &server, page, "/api/create_setup_link", &form).await);
+    let html = server.get(&shown).await.text().await.unwrap();
+    let link = input_value(&html, "setup-link").expect("the page shows the link");
+    assert!(link.contains("/setup/setup_"), "{link}");
+    assert!(html.contains("It works once, for 1 day."), "{html}");
+    assert!(html.contains("id=\"setup-link-list\""), "the links panel is rendered on the server");
+    // This deployment sends no mail: emailing is refused in words.
+    let form = [("slug", "acme-corp"), ("valid_days", "7"), ("email", "it@acme.example")];
+    let back = location(&post_from(operator, &server, page, "/api/email_setup_link", &form).await);
+    assert!(back.contains("__err="), "{back}");
+
+    let form = [
+        ("slug", "acme-corp"),
+        ("display_name", "Acme Okta"),
+        ("issuer", "https://acme.okta.example"),
+        ("client_id", "portal"),
+        ("client_secret", "s3cret"),
+    ];
+    let saved = location(&post_from(operator, &server, page, "/api/configure_tenant_sso", &form).await);
+    assert_eq!(saved, "/tenants/acme-corp?sso=saved");
+    let html = server.get(&saved).await.text().await.unwrap();
+    assert!(html.contains("Configured: Acme Okta (https://acme.okta.example)."), "{html}");
+
+    let directory = base.rsplit('/').next().unwrap().to_owned();
+    let wrong = [("slug", "acme-corp"), ("directory", directory.as_str()), ("confirmation", "Entra")];
+    let back = location(&post_from(operator, &server, page, "/api/console_delete_directory", &wrong).await);
+    let back = back.strip_prefix(&server.url("")).unwrap_or(&back).to_owned();
+    let html = server.get(&back).await.text().await.unwrap();
+    assert!(
+        html.contains("Type the directory&#x27;s name, Okta, to confirm its deletion.")
+            || html.contains("Type the directory's name, Okta, to confirm its deletion."),
+        "{html}"
+    );
+    let form = [("slug", "acme-corp"), ("directory", directory.as_str()), ("confirmation", "okta")];
+    let shown = location(&post_from(operator, &server, page, "/api/console_delete_directory", &form).await);
+    assert!(shown.starts_with("/tenants/acme-corp?directory_deleted="), "{shown}");
+    let html = server.get(&shown).await.text().await.unwrap();
+    assert!(html.contains("The Okta directory was deleted at"), "{html}");
+    let users = reqwest::Client::new().get(format!("{base}/Users")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(users.status(), 401);
+}
+
+/// An admin deletes a directory from its dashboard with a plain form: a wrong name is
+/// refused on the dashboard; the deletion lands on the admin's home, which says so.
+async fn an_admin_deletes_a_directory_as_a_plain_form_and_lands_on_their_home(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let directory = start_directory(&admin, "okta").await;
+    let dashboard = format!("/admin/directories/{directory}");
+    let wrong = [("directory", directory.as_str()), ("confirmation", "Entra")];
+    let back = location(&post_from(admin.client(), &server, &dashboard, "/api/delete_directory", &wrong).await);
+    assert!(back.contains("__err="), "{back}");
+    let form = [("directory", directory.as_str()), ("confirmation", "Okta")];
+    let shown = location(&post_from(admin.client(), &server, &dashboard, "/api/delete_directory", &form).await);
+    assert!(shown.starts_with("/admin?directory_deleted="), "{shown}");
+    let html = admin.get(&shown).await.text().await.unwrap();
+    assert!(html.contains("The Okta directory was deleted at"), "{html}");
+    assert!(html.contains("id=\"no-directories\""), "{html}");
 }
