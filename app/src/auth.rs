@@ -52,7 +52,13 @@ pub async fn sign_in(email: String, password: String) -> Result<(), PortalError>
     let address = crate::portal::Visitor::client_address();
     let account = service::admins::sign_in(&portal.store, &portal.sign_in_throttle, &email, password, address)
         .await
-        .map_err(PortalError::sign_in_refused)?;
+        .map_err(PortalError::sign_in_refused);
+    // A plain form refused: back to the page with the reason and the email typed (never
+    // the password).
+    if let Err(error) = &account {
+        crate::error::back_with_what_was_typed::<SignIn>("/sign-in", &[("email", email.as_str())], error);
+    }
+    let account = account?;
     // Operators come to work on their customers: the tenant list, not the status page.
     let landing = match &account {
         SignedInAccount::Operator(_) => "/tenants",

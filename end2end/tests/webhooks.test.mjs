@@ -57,9 +57,9 @@ test('an admin registers a webhook and reads its failed deliveries; the operator
   await admin.click('#create-webhook');
   await admin.waitForSelector('#webhook-error', { timeout: 10_000 });
   assert.match(await admin.textContent('#webhook-error'), /must be an https:\/\/ \(or http:\/\/\) URL/);
-  // That refusal is the one error response this page is expected to log.
-  assert.deepEqual(admin.errors, [`422 ${baseUrl}/api/create_webhook`]);
-  admin.errors = [];
+  // A plain form: the refusal comes back as the page, with what was typed.
+  assert.equal(await admin.inputValue('#webhook-url'), 'ftp://example.com/hook');
+  assert.deepEqual(admin.errors, []);
   await admin.fill('#webhook-url', url);
   await admin.click('#create-webhook');
   await admin.waitForSelector('#webhook-secret', { timeout: 10_000 });
@@ -78,7 +78,7 @@ test('an admin registers a webhook and reads its failed deliveries; the operator
   await admin.reload({ waitUntil: 'networkidle' });
   await admin.waitForSelector('#webhooks-table', { timeout: 10_000 });
   assert.match(await admin.textContent('#webhooks-table'), /1 event held back \(1 user or group failing\)/);
-  await admin.click('#webhooks-table button.open-delivery-log');
+  await admin.click('#webhooks-table .open-delivery-log');
   await admin.waitForSelector('#attempts-table tr[data-outcome="failed"]', { timeout: 10_000 });
   const attempt = await admin.textContent('#attempts-table tr[data-outcome="failed"]');
   assert.match(attempt, /Failed/);
@@ -92,7 +92,7 @@ test('an admin registers a webhook and reads its failed deliveries; the operator
   await operatorPage.goto(`${baseUrl}/tenants/wayne`, { waitUntil: 'networkidle' });
   await operatorPage.click('#show-webhooks');
   await operatorPage.waitForSelector('#webhooks-table', { timeout: 10_000 });
-  await operatorPage.click('#webhooks-table button.open-delivery-log');
+  await operatorPage.click('#webhooks-table .open-delivery-log');
   await operatorPage.waitForSelector('#attempts-table', { timeout: 10_000 });
   assert.equal(await operatorPage.locator('#dead-letters button.replay').count(), 0, 'staff cannot replay');
   await expectAccessible(operatorPage, "the console's webhooks");

@@ -2,22 +2,27 @@
 //! organisation's single sign-on.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 
 use crate::auth::SignIn;
 use crate::components::style::PRIMARY_BUTTON;
-use crate::components::{BrandMark, ErrorBox};
+use crate::components::{BrandMark, ErrorBox, refusal_of};
 
 /// Operators sign in with email and password. Works without JavaScript too: the form posts
 /// to the server function and follows its redirect.
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let query = leptos_router::hooks::use_query_map();
-    let sso_failure = move || query.read().get("sso").map(|code| sso_message(&code).to_owned());
-    // Set by a confirmation link's page posted without the bundle (see `confirm_email`).
-    let email_confirmed = move || query.read().get("email").is_some_and(|state| state == "confirmed");
-    let sign_in = ServerAction::<SignIn>::new();
-    let pending = sign_in.pending();
-    let failure = move || sign_in.value().get().and_then(Result::err).map(|error| error.to_string());
+    // A plain form: a refusal comes back in the address with the email typed; the other
+    // outcomes are in the address too (set by the single sign-on callback, and by a
+    // confirmation link's page).
+    let failure = refusal_of::<SignIn>().map(|error| error.to_string());
+    let (sso_failure, email_confirmed, typed_email) = leptos_router::hooks::use_query_map().with_untracked(|query| {
+        (
+            query.get("sso").map(|code| sso_message(&code).to_owned()),
+            query.get("email").is_some_and(|state| state == "confirmed"),
+            failure.as_ref().and_then(|_| query.get("email")).unwrap_or_default(),
+        )
+    });
     let input = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 text-sm shadow-sm \
                  focus:border-accent focus:outline-none focus:ring-2 focus:ring-accent/30";
     view! {
@@ -25,26 +30,24 @@ pub fn SignInPage() -> impl IntoView {
             <p><BrandMark class="text-sm font-semibold uppercase tracking-wide text-accent"/></p>
             <h1 class="mt-2 text-2xl font-bold tracking-tight">"Sign in"</h1>
             <p class="mt-2 text-sm text-slate-600">"For operators of this deployment and admins of connected organisations."</p>
-            <Show when=email_confirmed>
+            {email_confirmed.then(|| view! {
                 <p id="email-confirmed" class="mt-4 rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800" role="status">
                     "Your email is confirmed: sign in with it from now on."
                 </p>
-            </Show>
-            <ActionForm action=sign_in attr:class="mt-8 space-y-5" attr:aria-describedby="sign-in-error">
+            })}
+            <form method="post" action=SignIn::url() class="mt-8 space-y-5" aria-describedby="sign-in-error">
                 <div>
                     <label for="email" class="block text-sm font-medium text-slate-700">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="username" required class=input/>
+                    <input id="email" name="email" type="email" autocomplete="username" required class=input value=typed_email/>
                 </div>
                 <div>
                     <label for="password" class="block text-sm font-medium text-slate-700">"Password"</label>
                     <input id="password" name="password" type="password" autocomplete="current-password" required class=input/>
                 </div>
-                <button id="sign-in" type="submit" class=format!("{PRIMARY_BUTTON} w-full") disabled=move || pending.get()>
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
-                </button>
-            </ActionForm>
+                <button id="sign-in" type="submit" class=format!("{PRIMARY_BUTTON} w-full")>"Sign in"</button>
+            </form>
             <div id="sign-in-error" class="mt-4" aria-live="assertive">
-                {move || failure().or_else(sso_failure).map(|message| view! { <ErrorBox message/> })}
+                {failure.or(sso_failure).map(|message| view! { <ErrorBox message/> })}
             </div>
             <div class="mt-8 border-t border-slate-200 pt-6">
                 <h2 class="text-sm font-semibold text-slate-800">"Single sign-on"</h2>

@@ -534,7 +534,6 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                 }}
                                 {may_change.then(|| view! { <AddDirectoryForm slug=tenant.slug.clone() outcome=directory_outcome/> })}
                             </section>
-                            <crate::pages::webhooks::TenantWebhooksSection slug=link_slug.clone()/>
                             {may_change.then(|| view! {
                                 <SetupLinkSection slug=link_slug.clone() sends_mail=tenant.sends_mail outcome=link_outcome/>
                                 <SsoSection slug=link_slug.clone() settings=sso.clone()/>
@@ -553,6 +552,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
             // Outside the boundary: each panel owns its resource and its own boundary (a
             // component that makes a resource inside another boundary's children is made
             // again by each of its walks).
+            <crate::pages::webhooks::TenantWebhooksSection slug=slug()/>
             <crate::pages::people::AdminsPanel tenant=slug() may_change/>
             <crate::pages::setup_links::SetupLinksPanel tenant=slug() may_change/>
         </main>

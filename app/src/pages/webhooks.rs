@@ -5,11 +5,13 @@
 //! tenant's audit trail; only the tenant's admins register and replay in the portal.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin, Skeleton};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin, Skeleton, refusal_box, refusal_of};
 use crate::error::PortalError;
 
 /// Attempts and dead letters shown per endpoint at most (the newest).
@@ -160,9 +162,29 @@ pub async fn create_webhook(url: String) -> Result<IssuedWebhookView, PortalErro
         &admin.actor(),
         &portal.effects,
     )
-    .await?;
-    Ok(IssuedWebhookView { id: issued.id.to_string(), url, secret: issued.secret })
+    .await
+    .map_err(PortalError::from);
+    if let Err(error) = &issued {
+        crate::error::back_with_what_was_typed::<CreateWebhook>(PAGE, &[("url", url.as_str())], error);
+    }
+    let issued = issued?;
+    let issued = IssuedWebhookView { id: issued.id.to_string(), url, secret: issued.secret };
+    crate::error::show_once_after_plain_form_post(PAGE, NEW_WEBHOOK, &issued).await?;
+    Ok(issued)
 }
+
+/// The endpoint the last registration of this session made, with its signing secret,
+/// sealed under `key` for the page the browser was sent back to: taken, so shown once.
+#[server(endpoint = "take_issued_webhook")]
+pub async fn take_issued_webhook(key: String) -> Result<Option<IssuedWebhookView>, PortalError> {
+    Admin::require().await?;
+    crate::error::take_shown_once(NEW_WEBHOOK, &key).await
+}
+
+/// The admin's page, and the address parameter (and kind of one-time outcome) of an
+/// endpoint just registered.
+const PAGE: &str = "/admin/webhooks";
+const NEW_WEBHOOK: &str = "new_webhook";
 
 /// One of the admin's endpoints: its newest attempts and dead letters.
 #[server(endpoint = "webhook_activity")]
@@ -181,7 +203,7 @@ pub async fn replay_dead_letter(webhook: String, delivery: String) -> Result<boo
     let delivery = delivery.parse().map_err(|_| PortalError::no_such_webhook())?;
     let portal = &admin.portal;
     let tenant = admin.tenant();
-    Ok(service::webhooks::replay(
+    let delivered = service::webhooks::replay(
         &portal.store,
         &portal.webhooks,
         tenant,
@@ -190,7 +212,10 @@ pub async fn replay_dead_letter(webhook: String, delivery: String) -> Result<boo
         &admin.actor(),
         &portal.effects,
     )
-    .await?)
+    .await?;
+    let outcome = if delivered { "delivered" } else { "refused" };
+    crate::error::after_plain_form_post_go_to(&format!("{PAGE}?log={webhook}&replayed={outcome}#dead-letters"));
+    Ok(delivered)
 }
 
 /// A tenant's endpoints for operators and support; recorded in the tenant's trail.
@@ -227,26 +252,40 @@ pub fn WebhooksPage() -> impl IntoView {
     view! { <SignedInAdmin page=|admin| view! { <WebhooksView admin/> }.into_any()/> }
 }
 
+/// Works whole without the bundle: the endpoints are rendered on the server, the forms
+/// are plain forms, a delivery log is the page at `?log=<endpoint>`, and a new endpoint's
+/// secret is sealed for the one page that shows it.
 #[component]
 fn WebhooksView(admin: AdminView) -> impl IntoView {
-    let create = ServerAction::<CreateWebhook>::new();
-    let replay = ServerAction::<ReplayDeadLetter>::new();
-    let opened = RwSignal::new(None::<String>);
-    let endpoints = LocalResource::new(move || {
-        create.version().track();
-        replay.version().track();
-        webhook_endpoints()
-    });
-    let activity = LocalResource::new(move || {
-        replay.version().track();
-        let chosen = opened.get();
-        async move {
-            match chosen {
-                Some(webhook) => webhook_activity(webhook.clone()).await.map(|activity| Some((webhook, activity))),
-                None => Ok(None),
+    let (opened, shown, replayed) =
+        use_query_map().with_untracked(|query| (query.get("log"), query.get(NEW_WEBHOOK), query.get("replayed")));
+    let refusal = refusal_of::<CreateWebhook>().map(|error| error.to_string());
+    let typed_url = use_query_map().with_untracked(|query| refusal.as_ref().and_then(|_| query.get("url"))).unwrap_or_default();
+    let endpoints = Resource::new(|| (), |_| webhook_endpoints());
+    let issued = Resource::new(
+        || (),
+        move |_| {
+            let shown = shown.clone();
+            async move {
+                match shown {
+                    Some(key) => take_issued_webhook(key).await,
+                    None => Ok(None),
+                }
             }
-        }
-    });
+        },
+    );
+    let activity = Resource::new(
+        || (),
+        move |_| {
+            let opened = opened.clone();
+            async move {
+                match opened {
+                    Some(webhook) => webhook_activity(webhook.clone()).await.map(|activity| Some((webhook, activity))),
+                    None => Ok(None),
+                }
+            }
+        },
+    );
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
@@ -258,99 +297,126 @@ fn WebhooksView(admin: AdminView) -> impl IntoView {
             </div>
             <section class=CARD aria-labelledby="new-webhook-heading">
                 <h2 id="new-webhook-heading" class="text-lg font-semibold">"New endpoint"</h2>
-                <ActionForm action=create attr:class="mt-4 flex flex-wrap items-end gap-4">
+                <form method="post" action=CreateWebhook::url() class="mt-4 flex flex-wrap items-end gap-4">
                     <div class="min-w-80 flex-1">
                         <label for="webhook-url" class="block text-sm font-medium text-slate-700">"Endpoint URL"</label>
-                        <input id="webhook-url" name="url" type="url" required placeholder="https://hooks.example.com/scim" class=INPUT/>
+                        <input id="webhook-url" name="url" type="url" required placeholder="https://hooks.example.com/scim" class=INPUT value=typed_url/>
                     </div>
                     <button id="create-webhook" type="submit" class=PRIMARY_BUTTON>"Register endpoint"</button>
-                </ActionForm>
+                </form>
                 <div class="mt-4" aria-live="polite">
-                    {move || match create.value().get() {
-                        Some(Ok(issued)) => view! {
-                            <div id="issued-webhook" class="space-y-2 rounded-lg border border-emerald-200 bg-emerald-50 p-4">
-                                <p class="text-sm font-semibold text-emerald-800">{format!("Registered {}.", issued.url)}</p>
-                                <CopyField id="webhook-secret" label="Signing secret" value=issued.secret/>
-                                <p class="text-sm text-emerald-900">"Shown only now: keep it where your receiver verifies signatures."</p>
-                            </div>
-                        }.into_any(),
-                        Some(Err(error)) => view! { <div id="webhook-error"><ErrorBox message=error.to_string()/></div> }.into_any(),
-                        None => ().into_any(),
-                    }}
+                    {refusal.map(|message| view! { <div id="webhook-error"><ErrorBox message/></div> })}
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match issued.await {
+                                Ok(Some(issued)) => view! {
+                                    <div id="issued-webhook" class="space-y-2 rounded-lg border border-emerald-200 bg-emerald-50 p-4">
+                                        <p class="text-sm font-semibold text-emerald-800">{format!("Registered {}.", issued.url)}</p>
+                                        <CopyField id="webhook-secret" label="Signing secret" value=issued.secret/>
+                                        <p class="text-sm text-emerald-900">"Shown only now: keep it where your receiver verifies signatures."</p>
+                                    </div>
+                                }.into_any(),
+                                Ok(None) => ().into_any(),
+                                Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
                 </div>
             </section>
             <section class=CARD aria-labelledby="webhooks-heading">
                 <h2 id="webhooks-heading" class="text-lg font-semibold">"Endpoints"</h2>
-                {move || match endpoints.get() {
-                    None => view! { <Skeleton/> }.into_any(),
-                    Some(Ok(rows)) => view! { <EndpointsTable rows opened/> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                }}
+                <Suspense fallback=|| view! { <Skeleton/> }>
+                    {move || Suspend::new(async move {
+                        match endpoints.await {
+                            Ok(rows) => view! { <EndpointsTable rows log_base=format!("{PAGE}?")/> }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
             </section>
-            {move || match activity.get() {
-                Some(Ok(Some((webhook, activity)))) => view! { <ActivitySection webhook activity replay=Some(replay)/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                _ => ().into_any(),
-            }}
+            <Suspense fallback=|| ()>
+                {move || {
+                    let replayed = replayed.clone();
+                    Suspend::new(async move {
+                        match activity.await {
+                            Ok(Some((webhook, activity))) => view! { <ActivitySection webhook activity may_replay=true replayed/> }.into_any(),
+                            Ok(None) => ().into_any(),
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
         </main>
     }
 }
 
 /// A tenant's endpoints on an operator console tenant page: loaded (and the viewing
-/// recorded in the tenant's trail) only when asked for. The loads are actions, not
-/// resources: reading them is recorded, so it happens on a click, never while the page
-/// renders, and this section sits inside the tenant page's `Transition`, where nothing may
-/// be read that the server does not load (see the README's rule on suspense).
+/// recorded in the tenant's trail) only when asked for, at an address of their own
+/// (`?webhooks=shown`, and `&log=<endpoint>` for a delivery log), which the server loads
+/// once as it renders the page. It sits outside the tenant page's boundary and owns its
+/// own (see the README's rule on suspense).
 #[component]
 pub(crate) fn TenantWebhooksSection(slug: String) -> impl IntoView {
-    let list = Action::new(|slug: &String| tenant_webhooks(slug.clone()));
-    let open = Action::new(|(slug, webhook): &(String, String)| {
-        let (slug, webhook) = (slug.clone(), webhook.clone());
-        async move { tenant_webhook_activity(slug, webhook.clone()).await.map(|activity| (webhook, activity)) }
-    });
-    let shown = RwSignal::new(false);
-    let opened = RwSignal::new(None::<String>);
-    let open_slug = slug.clone();
-    // Runs in the browser only, where the delivery log buttons set `opened`.
-    Effect::new(move |_| {
-        if let Some(webhook) = opened.get() {
-            open.dispatch((open_slug.clone(), webhook));
+    let (shown, opened) =
+        use_query_map().with_untracked(|query| (query.get("webhooks").is_some(), query.get("log")));
+    let page = format!("/tenants/{slug}");
+    let list = Resource::new(|| (), {
+        let slug = slug.clone();
+        move |_| {
+            let slug = slug.clone();
+            async move { if shown { tenant_webhooks(slug).await.map(Some) } else { Ok(None) } }
         }
     });
+    let activity = Resource::new(|| (), {
+        let slug = slug.clone();
+        move |_| {
+            let (slug, opened) = (slug.clone(), opened.clone());
+            async move {
+                match opened.filter(|_| shown) {
+                    Some(webhook) => tenant_webhook_activity(slug, webhook.clone()).await.map(|activity| Some((webhook, activity))),
+                    None => Ok(None),
+                }
+            }
+        }
+    });
+    let show = format!("{page}?webhooks=shown#tenant-webhooks-heading");
+    let log_base = format!("{page}?webhooks=shown&");
     view! {
         <section class=CARD aria-labelledby="tenant-webhooks-heading">
             <h2 id="tenant-webhooks-heading" class="text-lg font-semibold">"Webhooks"</h2>
             <p class="mt-1 text-sm text-slate-600">
                 "Looking at the tenant's webhooks is recorded in its audit trail, where its admins see it."
             </p>
-            <Show when=move || !shown.get()>
-                <button id="show-webhooks" type="button" class=format!("mt-4 {SECONDARY_BUTTON}")
-                    on:click={
-                        let slug = slug.clone();
-                        move |_| {
-                            shown.set(true);
-                            list.dispatch(slug.clone());
+            {(!shown).then(|| view! {
+                <a id="show-webhooks" href=show rel="external" class=format!("mt-4 inline-block {SECONDARY_BUTTON}")>"Show webhooks"</a>
+            })}
+            <Suspense fallback=|| ()>
+                {move || {
+                    let log_base = log_base.clone();
+                    Suspend::new(async move {
+                        match list.await {
+                            Ok(Some(rows)) => view! { <EndpointsTable rows log_base/> }.into_any(),
+                            Ok(None) => ().into_any(),
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                         }
-                    }>
-                    "Show webhooks"
-                </button>
-            </Show>
-            {move || match list.value().get() {
-                Some(Ok(rows)) => view! { <EndpointsTable rows opened/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                None => ().into_any(),
-            }}
+                    })
+                }}
+            </Suspense>
         </section>
-        {move || match open.value().get() {
-            Some(Ok((webhook, activity))) => view! { <ActivitySection webhook activity replay=None/> }.into_any(),
-            Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-            None => ().into_any(),
-        }}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match activity.await {
+                    Ok(Some((webhook, activity))) => view! { <ActivitySection webhook activity may_replay=false replayed=None/> }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
 #[component]
-fn EndpointsTable(rows: Vec<EndpointView>, opened: RwSignal<Option<String>>) -> impl IntoView {
+fn EndpointsTable(rows: Vec<EndpointView>, log_base: String) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p id="no-webhooks" class="mt-4 text-sm text-slate-600">"No endpoint is registered."</p> }
             .into_any();
@@ -367,7 +433,7 @@ fn EndpointsTable(rows: Vec<EndpointView>, opened: RwSignal<Option<String>>) -> 
             </thead>
             <tbody class="divide-y divide-slate-100">
                 {rows.into_iter().map(|row| {
-                    let id = row.id.clone();
+                    let log = format!("{log_base}log={}#delivery-log", row.id);
                     let (tone, status) = match &row.disabled {
                         Some(at) => ("neutral", format!("Disabled {at}")),
                         None => ("good", "Active".to_owned()),
@@ -391,10 +457,9 @@ fn EndpointsTable(rows: Vec<EndpointView>, opened: RwSignal<Option<String>>) -> 
                                 }}
                             </td>
                             <td class="py-2 text-right">
-                                <button type="button" class="open-delivery-log whitespace-nowrap font-semibold text-accent hover:text-accent-strong"
-                                    on:click=move |_| opened.set(Some(id.clone()))>
+                                <a href=log rel="external" class="open-delivery-log whitespace-nowrap font-semibold text-accent hover:text-accent-strong">
                                     "Delivery log"
-                                </button>
+                                </a>
                             </td>
                         </tr>
                     }
@@ -433,12 +498,7 @@ fn outcome_badge(outcome: &str) -> (&'static str, String) {
 }
 
 #[component]
-fn ActivitySection(
-    webhook: String,
-    activity: ActivityView,
-    replay: Option<ServerAction<ReplayDeadLetter>>,
-) -> impl IntoView {
-    let may_replay = replay.is_some();
+fn ActivitySection(webhook: String, activity: ActivityView, may_replay: bool, replayed: Option<String>) -> impl IntoView {
     view! {
         <section id="delivery-log" class=CARD aria-labelledby="delivery-log-heading">
             <h2 id="delivery-log-heading" class="text-lg font-semibold">"Delivery log"</h2>
@@ -490,14 +550,14 @@ fn ActivitySection(
                     "Changes given up on after repeated failures. The tenant's admins can replay them."
                 }}
             </p>
-            {replay.map(|replay| view! {
+            {may_replay.then(|| view! {
                 <div class="mt-4" aria-live="polite">
-                    {move || match replay.value().get() {
-                        Some(Ok(true)) => view! { <p id="replay-result" class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">"Delivered."</p> }.into_any(),
-                        Some(Ok(false)) => view! { <p id="replay-result" class="rounded-lg bg-amber-50 p-3 text-sm text-amber-900">"Not delivered: the endpoint still refuses it. The attempt is in the delivery log."</p> }.into_any(),
-                        Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                    {match replayed.as_deref() {
+                        Some("delivered") => view! { <p id="replay-result" class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">"Delivered."</p> }.into_any(),
+                        Some(_) => view! { <p id="replay-result" class="rounded-lg bg-amber-50 p-3 text-sm text-amber-900">"Not delivered: the endpoint still refuses it. The attempt is in the delivery log."</p> }.into_any(),
                         None => ().into_any(),
                     }}
+                    {refusal_box::<ReplayDeadLetter>()}
                 </div>
             })}
             {if activity.dead_letters.is_empty() {
@@ -525,15 +585,13 @@ fn ActivitySection(
                                         <td class="py-2 pr-4">{dead.attempt.seq}</td>
                                         <td class="py-2 pr-4 text-slate-600">{dead.attempt.error.unwrap_or_default()}</td>
                                         <td class="py-2 pr-4">{dead.replayed.map(|at| format!("Delivered {at}")).unwrap_or_else(|| "Not yet".to_owned())}</td>
-                                        {replay.map(|replay| view! {
+                                        {may_replay.then(|| view! {
                                             <td class="py-2 text-right">
-                                                <button type="button" class=format!("replay {SECONDARY_BUTTON}")
-                                                    disabled=move || replay.pending().get()
-                                                    on:click=move |_| {
-                                                        replay.dispatch(ReplayDeadLetter { webhook: webhook.clone(), delivery: delivery.clone() });
-                                                    }>
-                                                    "Replay"
-                                                </button>
+                                                <form method="post" action=ReplayDeadLetter::url()>
+                                                    <input type="hidden" name="webhook" value=webhook/>
+                                                    <input type="hidden" name="delivery" value=delivery/>
+                                                    <button type="submit" class=format!("replay {SECONDARY_BUTTON}")>"Replay"</button>
+                                                </form>
                                             </td>
                                         })}
                                     </tr>

@@ -20,6 +20,8 @@ store::backend_tests!(
     a_refused_branding_comes_back_with_what_was_typed,
     the_console_tenant_pages_work_as_plain_forms,
     an_admin_deletes_a_directory_as_a_plain_form_and_lands_on_their_home,
+    webhooks_are_registered_and_their_logs_read_as_plain_pages,
+    a_refused_sign_in_comes_back_with_the_email_and_never_the_password,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -532,4 +534,59 @@ async fn an_admin_deletes_a_directory_as_a_plain_form_and_lands_on_their_home(db
     let html = admin.get(&shown).await.text().await.unwrap();
     assert!(html.contains("The Okta directory was deleted at"), "{html}");
     assert!(html.contains("id=\"no-directories\""), "{html}");
+}
+
+/// The admin's webhooks page and the console's webhooks section: a refused endpoint comes
+/// back with what was typed, a registered one shows its secret once, a delivery log is a
+/// page of its own; the operator's look at `?webhooks=shown` is recorded in the trail.
+async fn webhooks_are_registered_and_their_logs_read_as_plain_pages(db: TestDatabase) {
+    let server = TestServer::start_with(&db, &["--webhooks-allow-internal-targets"]).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let page = "/admin/webhooks";
+    let refused = post_from(admin.client(), &server, page, "/api/create_webhook", &[("url", "ftp://example.com/hook")]);
+    let back = location(&refused.await);
+    let back = back.strip_prefix(&server.url("")).unwrap_or(&back).to_owned();
+    let html = admin.get(&back).await.text().await.unwrap();
+    assert!(html.contains("id=\"webhook-error\""), "{html}");
+    assert_eq!(input_value(&html, "webhook-url").as_deref(), Some("ftp://example.com/hook"));
+
+    let form = [("url", "http://127.0.0.1:9/hook")];
+    let shown = location(&post_from(admin.client(), &server, page, "/api/create_webhook", &form).await);
+    assert!(shown.starts_with("/admin/webhooks?new_webhook="), "{shown}");
+    let html = admin.get(&shown).await.text().await.unwrap();
+    assert!(input_value(&html, "webhook-secret").is_some_and(|secret| secret.starts_with("whsec_")), "{html}");
+    assert_eq!(input_value(&admin.get(&shown).await.text().await.unwrap(), "webhook-secret"), None, "shown once");
+    let id = {
+        let html = admin.get(page).await.text().await.unwrap();
+        let row = &html[html.find("data-webhook=\"").expect("listed on the server") + "data-webhook=\"".len()..];
+        row[..row.find('"').unwrap()].to_owned()
+    };
+    let log = admin.get(&format!("{page}?log={id}")).await.text().await.unwrap();
+    assert!(log.contains("id=\"delivery-log\"") && log.contains("id=\"dead-letters\""), "{log}");
+
+    server.sign_in().await;
+    let console = server.get("/tenants/acme").await.text().await.unwrap();
+    assert!(console.contains("id=\"show-webhooks\"") && !console.contains("data-webhook="), "not loaded unasked");
+    let shown = server.get("/tenants/acme?webhooks=shown").await.text().await.unwrap();
+    assert!(shown.contains(&format!("data-webhook=\"{id}\"")), "{shown}");
+    let log = server.get(&format!("/tenants/acme?webhooks=shown&log={id}")).await.text().await.unwrap();
+    assert!(log.contains("id=\"delivery-log\"") && !log.contains("class=\"replay"), "staff cannot replay");
+    let seen = admin.json("/api/audit_records", &[("filters[operation]", "support.viewed_webhooks")]).await;
+    assert!(seen.to_string().contains("support.viewed_webhooks"), "{seen}");
+}
+
+/// The sign-in form refused: back on the page with the reason and the email typed; the
+/// password is in neither the address nor the page.
+async fn a_refused_sign_in_comes_back_with_the_email_and_never_the_password(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let visitor = crate::onboarding::Visitor::new(&server);
+    let form = [("email", "ops@vendor.example"), ("password", "not the password at all")];
+    let refused = post_from(visitor.client(), &server, "/sign-in", "/api/sign_in", &form).await;
+    let back = location(&refused);
+    assert!(back.contains("__err=") && !back.contains("not+the+password") && !back.contains("not%20the"), "{back}");
+    let back = back.strip_prefix(&server.url("")).unwrap_or(&back).to_owned();
+    let html = visitor.get(&back).await.text().await.unwrap();
+    assert!(html.contains("The email or the password is not right."), "{html}");
+    assert_eq!(input_value(&html, "email").as_deref(), Some("ops@vendor.example"));
+    assert!(!html.contains("not the password at all"));
 }
