@@ -260,7 +260,8 @@ fn WebhooksView(admin: AdminView) -> impl IntoView {
     let (opened, shown, replayed) =
         use_query_map().with_untracked(|query| (query.get("log"), query.get(NEW_WEBHOOK), query.get("replayed")));
     let refusal = refusal_of::<CreateWebhook>().map(|error| error.to_string());
-    let typed_url = use_query_map().with_untracked(|query| refusal.as_ref().and_then(|_| query.get("url"))).unwrap_or_default();
+    let typed_url =
+        use_query_map().with_untracked(|query| refusal.as_ref().and_then(|_| query.get("url"))).unwrap_or_default();
     let endpoints = Resource::new(|| (), |_| webhook_endpoints());
     let issued = Resource::new(
         || (),
@@ -357,8 +358,7 @@ fn WebhooksView(admin: AdminView) -> impl IntoView {
 /// own (see the README's rule on suspense).
 #[component]
 pub(crate) fn TenantWebhooksSection(slug: String) -> impl IntoView {
-    let (shown, opened) =
-        use_query_map().with_untracked(|query| (query.get("webhooks").is_some(), query.get("log")));
+    let (shown, opened) = use_query_map().with_untracked(|query| (query.get("webhooks").is_some(), query.get("log")));
     let page = format!("/tenants/{slug}");
     let list = Resource::new(|| (), {
         let slug = slug.clone();
@@ -373,7 +373,9 @@ pub(crate) fn TenantWebhooksSection(slug: String) -> impl IntoView {
             let (slug, opened) = (slug.clone(), opened.clone());
             async move {
                 match opened.filter(|_| shown) {
-                    Some(webhook) => tenant_webhook_activity(slug, webhook.clone()).await.map(|activity| Some((webhook, activity))),
+                    Some(webhook) => {
+                        tenant_webhook_activity(slug, webhook.clone()).await.map(|activity| Some((webhook, activity)))
+                    }
                     None => Ok(None),
                 }
             }
@@ -498,7 +500,12 @@ fn outcome_badge(outcome: &str) -> (&'static str, String) {
 }
 
 #[component]
-fn ActivitySection(webhook: String, activity: ActivityView, may_replay: bool, replayed: Option<String>) -> impl IntoView {
+fn ActivitySection(
+    webhook: String,
+    activity: ActivityView,
+    may_replay: bool,
+    replayed: Option<String>,
+) -> impl IntoView {
     view! {
         <section id="delivery-log" class=CARD aria-labelledby="delivery-log-heading">
             <h2 id="delivery-log-heading" class="text-lg font-semibold">"Delivery log"</h2>
