@@ -5,13 +5,14 @@
 //! scanners open links, so the page asks for a click.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_meta::Meta;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::components::style::{CARD, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{BrandMark, ErrorBox, ErrorView};
+use crate::components::{BrandMark, ErrorBox, ErrorView, refusal_of};
 use crate::error::PortalError;
 
 /// What a confirmation link confirms.
@@ -88,6 +89,7 @@ pub async fn send_email_confirmation() -> Result<(), PortalError> {
         &portal.effects,
     )
     .await?;
+    crate::error::after_plain_form_post_go_to("/account?confirmation=sent");
     Ok(())
 }
 
@@ -148,8 +150,9 @@ pub fn ConfirmEmailPage() -> impl IntoView {
 /// the confirmation link sent again.
 #[component]
 pub fn EmailSection() -> impl IntoView {
-    let send = ServerAction::<SendEmailConfirmation>::new();
-    let state = Resource::new(move || send.version().get(), |_| email_confirmation());
+    // A plain form: a sent link comes back as `?confirmation=sent`, a refusal in the address.
+    let sent = leptos_router::hooks::use_query_map().with_untracked(|query| query.get("confirmation").is_some());
+    let state = Resource::new(|| (), |_| email_confirmation());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -168,14 +171,12 @@ pub fn EmailSection() -> impl IntoView {
                                 <p id="email-state" class="mt-1 text-sm text-slate-700">
                                     {format!("{} is not confirmed yet: follow the link we mailed to it to sign in with it later. Until then, this browser stays signed in.", state.email)}
                                 </p>
-                                <ActionForm action=send attr:class="mt-4">
+                                <form method="post" action=SendEmailConfirmation::url() class="mt-4">
                                     <button id="send-confirmation" type="submit" class=SECONDARY_BUTTON>"Send the link again"</button>
-                                </ActionForm>
+                                </form>
                                 <div class="mt-3" aria-live="polite">
-                                    {move || send.value().get().map(|result| match result {
-                                        Ok(()) => view! { <p id="confirmation-sent" class="text-sm text-emerald-800">"Sent. The newest link and any earlier one work."</p> }.into_any(),
-                                        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                                    })}
+                                    {sent.then(|| view! { <p id="confirmation-sent" class="text-sm text-emerald-800">"Sent. The newest link and any earlier one work."</p> })}
+                                    {refusal_of::<SendEmailConfirmation>().map(|error| view! { <ErrorBox message=error.to_string()/> })}
                                 </div>
                             }.into_any()
                         } else {

@@ -64,7 +64,9 @@ pub async fn change_password(current: String, new: String, confirm: String) -> R
     .map_err(refused)?;
     // This session's row went with the others; a new id saves it again, signed in.
     visitor.session.renew_id().await?;
-    Ok(ended.saturating_sub(1))
+    let others = ended.saturating_sub(1);
+    crate::error::after_plain_form_post_go_to(&format!("/account?password=changed&others={others}"));
+    Ok(others)
 }
 
 /// Disables, enables or removes an operator account (operators only, not their own).
@@ -227,7 +229,12 @@ pub fn AccountPage() -> impl IntoView {
 /// `email`: an admin's account, whose email may still need confirming.
 #[component]
 fn PasswordSection(email: bool) -> impl IntoView {
-    let change = ServerAction::<ChangePassword>::new();
+    // A plain form: a change comes back as `?password=changed&others=<n>`, a refusal in the
+    // address.
+    let changed = use_query_map().with_untracked(|query| {
+        (query.get("password").as_deref() == Some("changed"))
+            .then(|| query.get("others").and_then(|n| n.parse::<u64>().ok()).unwrap_or(0))
+    });
     view! {
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <h1 class="text-2xl font-bold tracking-tight">"Your account"</h1>
@@ -237,7 +244,7 @@ fn PasswordSection(email: bool) -> impl IntoView {
                 <p class="mt-1 text-sm text-slate-600">
                     "At least 12 characters. Every other browser signed in as you is signed out at once; this one stays signed in."
                 </p>
-                <ActionForm action=change attr:class="mt-4 space-y-3">
+                <form method="post" action=ChangePassword::url() class="mt-4 space-y-3">
                     <div>
                         <label for="current-password" class="block text-sm font-medium text-slate-700">"Current password"</label>
                         <input id="current-password" name="current" type="password" required autocomplete="current-password" class=INPUT/>
@@ -251,20 +258,18 @@ fn PasswordSection(email: bool) -> impl IntoView {
                         <input id="confirm-password" name="confirm" type="password" required minlength="12" autocomplete="new-password" class=INPUT/>
                     </div>
                     <button id="change-password" type="submit" class=PRIMARY_BUTTON>"Change password"</button>
-                </ActionForm>
+                </form>
                 <div class="mt-4" aria-live="polite">
-                    {move || change.value().get().map(|result| match result {
-                        Ok(ended) => view! {
-                            <p id="password-changed" class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">
-                                {match ended {
-                                    0 => "Your password is changed.".to_owned(),
-                                    1 => "Your password is changed; 1 other session was signed out.".to_owned(),
-                                    n => format!("Your password is changed; {n} other sessions were signed out."),
-                                }}
-                            </p>
-                        }.into_any(),
-                        Err(error) => view! { <div id="password-error"><ErrorBox message=error.to_string()/></div> }.into_any(),
+                    {changed.map(|others| view! {
+                        <p id="password-changed" class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">
+                            {match others {
+                                0 => "Your password is changed.".to_owned(),
+                                1 => "Your password is changed; 1 other session was signed out.".to_owned(),
+                                n => format!("Your password is changed; {n} other sessions were signed out."),
+                            }}
+                        </p>
                     })}
+                    {refusal_of::<ChangePassword>().map(|error| view! { <div id="password-error"><ErrorBox message=error.to_string()/></div> })}
                 </div>
             </section>
         </main>

@@ -42,12 +42,15 @@ pub fn StatusPage() -> impl IntoView {
     view! { <SignedIn page=|operator| view! { <StatusView operator/> }.into_any()/> }
 }
 
+/// Works whole without the bundle: checking is a plain form that asks for this page at
+/// `?check=database` (a read, so a GET), which the server renders with the report.
 #[component]
 fn StatusView(operator: OperatorView) -> impl IntoView {
-    let check = Action::new(|_: &()| deployment_status());
-    let pending = check.pending();
-    let outcome = check.value();
-
+    let checked = leptos_router::hooks::use_query_map().with_untracked(|query| query.get("check").is_some());
+    let report = Resource::new(
+        || (),
+        move |_| async move { if checked { deployment_status().await.map(Some) } else { Ok(None) } },
+    );
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl px-4 py-12 sm:px-6">
@@ -67,24 +70,21 @@ fn StatusView(operator: OperatorView) -> impl IntoView {
                         <h2 id="status-heading" class="text-lg font-semibold">"Deployment status"</h2>
                         <p class="text-sm text-slate-600">"Reads the schema version and tenant count from the database."</p>
                     </div>
-                    <button
-                        id="check-database"
-                        type="button"
-                        class=PRIMARY_BUTTON
-                        disabled=move || pending.get()
-                        on:click=move |_| {
-                            check.dispatch(());
-                        }
-                    >
-                        {move || if pending.get() { "Checking…" } else { "Check database" }}
-                    </button>
+                    <form method="get" action="/">
+                        <input type="hidden" name="check" value="database"/>
+                        <button id="check-database" type="submit" class=PRIMARY_BUTTON>"Check database"</button>
+                    </form>
                 </div>
                 <div id="status-result" class="mt-6" aria-live="polite">
-                    {move || match outcome.get() {
-                        None => view! { <p class="text-sm text-slate-500">"Not checked yet."</p> }.into_any(),
-                        Some(Ok(report)) => view! { <StatusDetails report/> }.into_any(),
-                        Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    }}
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match report.await {
+                                Ok(None) => view! { <p class="text-sm text-slate-500">"Not checked yet."</p> }.into_any(),
+                                Ok(Some(report)) => view! { <StatusDetails report/> }.into_any(),
+                                Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
                 </div>
             </section>
         </main>

@@ -22,6 +22,7 @@ store::backend_tests!(
     an_admin_deletes_a_directory_as_a_plain_form_and_lands_on_their_home,
     webhooks_are_registered_and_their_logs_read_as_plain_pages,
     a_refused_sign_in_comes_back_with_the_email_and_never_the_password,
+    the_account_and_status_pages_work_as_plain_forms,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -589,4 +590,33 @@ async fn a_refused_sign_in_comes_back_with_the_email_and_never_the_password(db: 
     assert!(html.contains("The email or the password is not right."), "{html}");
     assert_eq!(input_value(&html, "email").as_deref(), Some("ops@vendor.example"));
     assert!(!html.contains("not the password at all"));
+}
+
+/// The account page's password change (refused, then done) and the status page's check
+/// (a GET of `?check=database`), without the bundle.
+async fn the_account_and_status_pages_work_as_plain_forms(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let form =
+        [("current", "not the password"), ("new", "a brand new passphrase"), ("confirm", "a brand new passphrase")];
+    let back = location(&post_from(admin.client(), &server, "/account", "/api/change_password", &form).await);
+    let back = back.strip_prefix(&server.url("")).unwrap_or(&back).to_owned();
+    let html = admin.get(&back).await.text().await.unwrap();
+    assert!(html.contains("id=\"password-error\""), "{html}");
+    let form = [
+        ("current", "correct horse battery"),
+        ("new", "a brand new passphrase"),
+        ("confirm", "a brand new passphrase"),
+    ];
+    let changed = location(&post_from(admin.client(), &server, "/account", "/api/change_password", &form).await);
+    assert_eq!(changed, "/account?password=changed&others=0");
+    let html = admin.get(&changed).await.text().await.unwrap();
+    assert!(html.contains("Your password is changed."), "{html}");
+
+    server.sign_in().await;
+    let html = server.get("/").await.text().await.unwrap();
+    assert!(html.contains("Not checked yet.") && !html.contains("id=\"schema-version\""), "{html}");
+    let html = server.get("/?check=database").await.text().await.unwrap();
+    assert!(html.contains("id=\"schema-version\""), "{html}");
+    assert!(html.contains("id=\"tenant-count\" class=\"mt-1 font-semibold\">1<"), "{html}");
 }
