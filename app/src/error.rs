@@ -162,7 +162,7 @@ pub(crate) async fn show_once_after_plain_form_post<T: Serialize>(
         return Ok(());
     }
     let visitor = crate::portal::Visitor::current()?;
-    let key = visitor.session.seal_for_one_showing(kind, value).await?;
+    let key = visitor.session.seal_for_one_showing(&visitor.portal.effects, kind, value).await?;
     leptos_axum::redirect(&format!("{page}?{kind}={}", key.as_str()));
     Ok(())
 }

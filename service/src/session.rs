@@ -299,11 +299,14 @@ impl PortalSession {
     /// time; a newer one replaces it.
     pub async fn seal_for_one_showing<T: Serialize>(
         &self,
+        effects: &crate::Effects,
         kind: &str,
         value: &T,
     ) -> Result<ShownOnceKey, SessionError> {
         let plaintext = serde_json::to_vec(value).map_err(|error| SessionError::Sealing(error.to_string()))?;
-        let (key, sealed) = shown_once::seal(kind, &plaintext, unix_now() + SHOWN_ONCE_SECONDS)?;
+        let mut key = [0_u8; 32];
+        effects.fill(&mut key);
+        let (key, sealed) = shown_once::seal(key, kind, &plaintext, unix_now() + SHOWN_ONCE_SECONDS)?;
         let mut waiting =
             self.0.get::<Vec<shown_once::Sealed>>(SHOWN_ONCE_KEY).await.map_err(logged)?.unwrap_or_default();
         let now = unix_now();
@@ -339,7 +342,7 @@ impl PortalSession {
 mod shown_once {
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use chacha20poly1305::aead::{Aead, KeyInit, OsRng, Payload};
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
     use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
     use serde::{Deserialize, Serialize};
 
@@ -355,9 +358,14 @@ mod shown_once {
         pub(super) expires_at: i64,
     }
 
-    pub(super) fn seal(kind: &str, plaintext: &[u8], expires_at: i64) -> Result<(ShownOnceKey, Sealed), SessionError> {
-        let key = ChaCha20Poly1305::generate_key(&mut OsRng);
-        let ciphertext = ChaCha20Poly1305::new(&key)
+    /// Seals `plaintext` under `key` (random, made for this one value).
+    pub(super) fn seal(
+        key: [u8; 32],
+        kind: &str,
+        plaintext: &[u8],
+        expires_at: i64,
+    ) -> Result<(ShownOnceKey, Sealed), SessionError> {
+        let ciphertext = ChaCha20Poly1305::new(Key::from_slice(&key))
             .encrypt(&Nonce::default(), Payload { msg: plaintext, aad: kind.as_bytes() })
             .map_err(|_| SessionError::Sealing("the outcome could not be sealed".to_owned()))?;
         let sealed = Sealed { kind: kind.to_owned(), ciphertext: URL_SAFE_NO_PAD.encode(ciphertext), expires_at };
@@ -381,11 +389,12 @@ mod shown_once {
 
         #[test]
         fn only_its_own_key_kind_and_time_open_an_outcome() {
-            let (key, sealed) = seal("issued_token", b"{\"token\":\"scim_secret\"}", 1_000).unwrap();
+            let random = |byte: u8| [byte; 32];
+            let (key, sealed) = seal(random(7), "issued_token", b"{\"token\":\"scim_secret\"}", 1_000).unwrap();
             assert_eq!(open(&sealed, key.as_str(), 999).as_deref(), Some(&b"{\"token\":\"scim_secret\"}"[..]));
             assert!(!sealed.ciphertext.contains("scim_secret"), "the session holds only ciphertext");
             assert_eq!(open(&sealed, key.as_str(), 1_000), None, "expired");
-            let (other_key, _) = seal("issued_token", b"other", 1_000).unwrap();
+            let (other_key, _) = seal(random(8), "issued_token", b"other", 1_000).unwrap();
             assert_eq!(open(&sealed, other_key.as_str(), 999), None, "another outcome's key");
             let relabelled = Sealed { kind: "api_key".to_owned(), ..sealed.clone() };
             assert_eq!(open(&relabelled, key.as_str(), 999), None, "the kind is authenticated");

@@ -6,8 +6,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::components::ErrorBox;
 use crate::components::style::INPUT;
+use crate::components::{ErrorBox, shown_once};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use crate::portal::{Admin, Operator, Portal, directory_id};
@@ -133,18 +133,7 @@ pub(crate) fn DeletionOutcome() -> impl IntoView {
     let shown = leptos_router::hooks::use_query_map().with_untracked(|query| query.get(DELETED_DIRECTORY));
     let refusal = crate::components::refusal_of::<DeleteDirectory>()
         .or_else(crate::components::refusal_of::<ConsoleDeleteDirectory>);
-    let notice = Resource::new(
-        || (),
-        move |_| {
-            let shown = shown.clone();
-            async move {
-                match shown {
-                    Some(key) => take_deletion_notice(key).await,
-                    None => Ok(None),
-                }
-            }
-        },
-    );
+    let notice = shown_once(shown, take_deletion_notice);
     view! {
         <div aria-live="polite">
             {refusal.map(|error| view! { <div id="directory-delete-error"><ErrorBox message=error.to_string()/></div> })}

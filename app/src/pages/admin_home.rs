@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{
-    AdminTopBar, Badge, CopyField, DeletionOutcome, ErrorBox, STEPS, SignedInAdmin, Skeleton, refusal_box,
+    AdminTopBar, Badge, CopyField, DeletionOutcome, ErrorBox, STEPS, SignedInAdmin, Skeleton, refusal_box, shown_once,
 };
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
@@ -182,18 +182,7 @@ fn HomeContent(home: HomeData) -> impl IntoView {
 #[component]
 fn InviteSection() -> impl IntoView {
     let shown = use_query_map().with_untracked(|query| query.get(NEW_INVITATION));
-    let invitation = Resource::new(
-        || (),
-        move |_| {
-            let shown = shown.clone();
-            async move {
-                match shown {
-                    Some(key) => take_invitation(key).await,
-                    None => Ok(None),
-                }
-            }
-        },
-    );
+    let invitation = shown_once(shown, take_invitation);
     view! {
         <section class=CARD aria-labelledby="invite-heading">
             <h2 id="invite-heading" class="text-lg font-semibold">"Invite an admin"</h2>

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
 use crate::components::style::{CARD, DANGER_BUTTON, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{Badge, CopyField, ErrorBox, SignedIn, Skeleton, TopBar, refusal_box, refusal_of};
+use crate::components::{Badge, CopyField, ErrorBox, SignedIn, Skeleton, TopBar, refusal_box, refusal_of, shown_once};
 use crate::error::PortalError;
 
 /// One key as the page lists it (never its secret).
@@ -159,18 +159,7 @@ fn ApiKeysView(operator: OperatorView) -> impl IntoView {
     let may_change = operator.role == "operator";
     let (revoking, shown) = use_query_map().with_untracked(|query| (query.get("revoke"), query.get(NEW_API_KEY)));
     let keys = Resource::new(|| (), |_| list_api_keys());
-    let issued = Resource::new(
-        || (),
-        move |_| {
-            let shown = shown.clone();
-            async move {
-                match shown {
-                    Some(key) => take_issued_api_key(key).await,
-                    None => Ok(None),
-                }
-            }
-        },
-    );
+    let issued = shown_once(shown, take_issued_api_key);
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">

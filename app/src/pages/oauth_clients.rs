@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::components::style::{CARD, DANGER_BUTTON, SECONDARY_BUTTON};
-use crate::components::{Badge, CopyField, ErrorBox, Skeleton, refusal_of};
+use crate::components::{Badge, CopyField, ErrorBox, Skeleton, refusal_of, shown_once};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use crate::error::{after_plain_form_post_go_to, show_once_after_plain_form_post, take_shown_once};
@@ -164,18 +164,7 @@ pub fn OAuthClientsSection(directory: String) -> impl IntoView {
         },
         list_oauth_clients,
     );
-    let rotated = Resource::new(
-        || (),
-        move |_| {
-            let shown = shown.clone();
-            async move {
-                match shown {
-                    Some(key) => take_rotated_client_secret(key).await,
-                    None => Ok(None),
-                }
-            }
-        },
-    );
+    let rotated = shown_once(shown, take_rotated_client_secret);
     let page = tokens_page(&directory);
     view! {
         <Suspense fallback=|| view! { <Skeleton/> }>

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
 use crate::components::style::{CARD, DANGER_BUTTON, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{Badge, CopyField, ErrorBox, ErrorView, SignedIn, Skeleton, TopBar, refusal_box, refusal_of};
+use crate::components::{
+    Badge, CopyField, ErrorBox, ErrorView, SignedIn, Skeleton, TopBar, refusal_box, refusal_of, shown_once,
+};
 use crate::error::PortalError;
 use crate::pages::people::ChangeOperator;
 
@@ -96,18 +98,7 @@ fn TeamView(operator: OperatorView) -> impl IntoView {
     let may_change = operator.role == "operator";
     let (removing, shown) = use_query_map().with_untracked(|query| (query.get("remove"), query.get(NEW_OPERATOR)));
     let operators = Resource::new(|| (), |_| list_operators());
-    let added = Resource::new(
-        || (),
-        move |_| {
-            let shown = shown.clone();
-            async move {
-                match shown {
-                    Some(key) => take_added_operator(key).await,
-                    None => Ok(None),
-                }
-            }
-        },
-    );
+    let added = shown_once(shown, take_added_operator);
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, DANGER_BUTTON, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin, Skeleton, refusal_box};
+use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin, Skeleton, refusal_box, shown_once};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use crate::error::{after_plain_form_post_go_to, show_once_after_plain_form_post, take_shown_once};
@@ -195,18 +195,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
     let revoking = query.with_untracked(|query| query.get("revoke"));
     let shown = query.with_untracked(|query| query.get(NEW_TOKEN));
     let tokens = Resource::new(directory, list_tokens);
-    let issued = Resource::new(
-        || (),
-        move |_| {
-            let shown = shown.clone();
-            async move {
-                match shown {
-                    Some(key) => take_issued_token(key).await,
-                    None => Ok(None),
-                }
-            }
-        },
-    );
+    let issued = shown_once(shown, take_issued_token);
     let page = move || tokens_page(&directory());
     view! {
         <AdminTopBar admin/>

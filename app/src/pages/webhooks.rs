@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin, Skeleton, refusal_box, refusal_of};
+use crate::components::{
+    AdminTopBar, Badge, CopyField, ErrorBox, SignedInAdmin, Skeleton, refusal_box, refusal_of, shown_once,
+};
 use crate::error::PortalError;
 
 /// Attempts and dead letters shown per endpoint at most (the newest).
@@ -263,18 +265,7 @@ fn WebhooksView(admin: AdminView) -> impl IntoView {
     let typed_url =
         use_query_map().with_untracked(|query| refusal.as_ref().and_then(|_| query.get("url"))).unwrap_or_default();
     let endpoints = Resource::new(|| (), |_| webhook_endpoints());
-    let issued = Resource::new(
-        || (),
-        move |_| {
-            let shown = shown.clone();
-            async move {
-                match shown {
-                    Some(key) => take_issued_webhook(key).await,
-                    None => Ok(None),
-                }
-            }
-        },
-    );
+    let issued = shown_once(shown, take_issued_webhook);
     let activity = Resource::new(
         || (),
         move |_| {
@@ -368,7 +359,6 @@ pub(crate) fn TenantWebhooksSection(slug: String) -> impl IntoView {
         }
     });
     let activity = Resource::new(|| (), {
-        let slug = slug.clone();
         move |_| {
             let (slug, opened) = (slug.clone(), opened.clone());
             async move {
