@@ -131,8 +131,9 @@ pub(crate) fn after_plain_form_post_go_to(location: &str) {
 /// For a server function posted by a plain form from a confirmation (the page at an
 /// address that asks first, such as `?withdraw_link=<id>`): once it succeeded, sends the
 /// browser back to that page without its query, so it shows the outcome instead of asking
-/// again. Only the `Referer`'s path is used: the browser is never sent to another site.
-/// For a form that appears on more than one page (a panel shared by two pages).
+/// again. Only the `Referer`'s path is used, with one leading slash (`//host/…` would be
+/// another site's address): the browser is never sent to another site. For a form that
+/// appears on more than one page (a panel shared by two pages).
 #[cfg(feature = "ssr")]
 pub(crate) fn after_plain_form_post_go_back_to_page() {
     if !is_plain_form_post() {
@@ -140,11 +141,17 @@ pub(crate) fn after_plain_form_post_go_back_to_page() {
     }
     let page = leptos::prelude::use_context::<http::request::Parts>().and_then(|request| {
         let referer = request.headers.get(http::header::REFERER)?.to_str().ok()?;
-        Some(referer.parse::<http::Uri>().ok()?.path().to_owned())
+        Some(same_site_path(referer.parse::<http::Uri>().ok()?.path()))
     });
     if let Some(page) = page {
         leptos_axum::redirect(&page);
     }
+}
+
+/// `path` as an address on this site: one leading slash, whatever it had.
+#[cfg(feature = "ssr")]
+fn same_site_path(path: &str) -> String {
+    format!("/{}", path.trim_start_matches(['/', '\\']))
 }
 
 /// For a server function posted by a plain form whose outcome is a secret shown once (a
@@ -203,7 +210,7 @@ pub(crate) fn back_to_secret_page<S: leptos::server_fn::ServerFn<Error = PortalE
 }
 
 /// For a server function posted by a plain form from `page` whose fields are not secret
-/// (branding, a role): when it refused, takes the browser back to `page` with the error
+/// (branding, a new tenant, a webhook's URL, the sign-in email): when it refused, takes the browser back to `page` with the error
 /// and what was typed (`fields`) in its address, so the page shows the refusal beside the
 /// values the person entered instead of the stored ones. `S` is the server function that
 /// refused.
@@ -218,4 +225,18 @@ pub(crate) fn back_with_what_was_typed<S: leptos::server_fn::ServerFn<Error = Po
     }
     let typed = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
     back_to_secret_page::<S>(&format!("{page}?{typed}"), error);
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::same_site_path;
+
+    #[test]
+    fn a_referring_page_is_always_a_path_of_this_site() {
+        assert_eq!(same_site_path("/admin"), "/admin");
+        assert_eq!(same_site_path("/tenants/acme"), "/tenants/acme");
+        assert_eq!(same_site_path("//evil.example/x"), "/evil.example/x");
+        assert_eq!(same_site_path("/\\evil.example"), "/evil.example");
+        assert_eq!(same_site_path(""), "/");
+    }
 }
