@@ -52,13 +52,12 @@ pub async fn sign_in(email: String, password: String) -> Result<(), PortalError>
     let address = crate::portal::Visitor::client_address();
     let account = service::admins::sign_in(&portal.store, &portal.sign_in_throttle, &email, password, address)
         .await
-        .map_err(PortalError::sign_in_refused);
-    // A plain form refused: back to the page with the reason and the email typed (never
-    // the password).
-    if let Err(error) = &account {
-        crate::error::back_with_what_was_typed::<SignIn>("/sign-in", &[("email", email.as_str())], error);
-    }
-    let account = account?;
+        .map_err(PortalError::sign_in_refused)
+        // A plain form refused: back to the page with the reason and the email typed
+        // (never the password).
+        .inspect_err(|error| {
+            crate::error::back_with_what_was_typed::<SignIn>("/sign-in", &[("email", email.as_str())], error);
+        })?;
     // Operators come to work on their customers: the tenant list, not the status page.
     let landing = match &account {
         SignedInAccount::Operator(_) => "/tenants",

@@ -53,16 +53,16 @@ pub async fn save_branding(
     let updated =
         service::branding::update(operator.store(), &request, &operator.actor(), operator.portal.effects.now())
             .await
-            .map_err(PortalError::from);
-    if let Err(error) = &updated {
-        let typed = [
-            ("product_name", request.product_name.as_str()),
-            ("accent", request.accent.as_str()),
-            ("support_email", request.support_email.as_str()),
-            ("support_url", request.support_url.as_str()),
-        ];
-        crate::error::back_with_what_was_typed::<SaveBranding>(PAGE, &typed, error);
-    }
+            .map_err(PortalError::from)
+            .inspect_err(|error| {
+                let typed = [
+                    ("product_name", request.product_name.as_str()),
+                    ("accent", request.accent.as_str()),
+                    ("support_email", request.support_email.as_str()),
+                    ("support_url", request.support_url.as_str()),
+                ];
+                crate::error::back_with_what_was_typed::<SaveBranding>(PAGE, &typed, error);
+            });
     updated?;
     crate::error::after_plain_form_post_go_to(SAVED);
     Ok(())

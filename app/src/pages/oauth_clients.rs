@@ -12,6 +12,7 @@ use crate::components::{Badge, CopyField, ErrorBox, Skeleton, refusal_of, shown_
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use crate::error::{after_plain_form_post_go_to, show_once_after_plain_form_post, take_shown_once};
+use crate::pages::tokens::OverlapSelect;
 #[cfg(feature = "ssr")]
 use crate::portal::{Admin, date_time};
 
@@ -250,13 +251,7 @@ fn ClientTable(directory: String, page: String, rows: Vec<OAuthClientView>) -> i
                                         <form method="post" action=RotateOauthClient::url() class="flex items-center gap-2">
                                             <input type="hidden" name="directory" value=directory.clone()/>
                                             <input type="hidden" name="client_id" value=rotate_id/>
-                                            <label class="sr-only" for=overlap_id.clone()>"Overlap"</label>
-                                            <select id=overlap_id name="overlap_minutes" class="rounded-lg border border-slate-300 px-2 py-1 text-xs">
-                                                <option value="60">"1 hour overlap"</option>
-                                                <option value="1440" selected>"1 day overlap"</option>
-                                                <option value="10080">"7 days overlap"</option>
-                                                <option value="0">"No overlap"</option>
-                                            </select>
+                                            <OverlapSelect id=overlap_id/>
                                             <button type="submit" class="rotate-client text-xs font-semibold text-accent hover:text-accent-strong">"Rotate secret"</button>
                                         </form>
                                         <form method="post" action=EndOauthAccessTokens::url()>

@@ -108,12 +108,12 @@ pub async fn create_tenant(slug: String, display_name: String) -> Result<(), Por
     let created =
         service::tenants::create(operator.store(), &slug, &display_name, &operator.actor(), &operator.portal.effects)
             .await
-            .map_err(PortalError::from);
-    if let Err(error) = &created {
-        let typed = [("display_name", display_name.as_str()), ("slug", slug.as_str())];
-        crate::error::back_with_what_was_typed::<CreateTenant>("/tenants", &typed, error);
-    }
-    leptos_axum::redirect(&format!("/tenants/{}", created?.slug));
+            .map_err(PortalError::from)
+            .inspect_err(|error| {
+                let typed = [("display_name", display_name.as_str()), ("slug", slug.as_str())];
+                crate::error::back_with_what_was_typed::<CreateTenant>("/tenants", &typed, error);
+            })?;
+    leptos_axum::redirect(&format!("/tenants/{}", created.slug));
     Ok(())
 }
 

@@ -195,6 +195,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
     let revoking = query.with_untracked(|query| query.get("revoke"));
     let shown = query.with_untracked(|query| query.get(NEW_TOKEN));
     let tokens = Resource::new(directory, list_tokens);
+    let key_given = shown.is_some();
     let issued = shown_once(shown, take_issued_token);
     let page = move || tokens_page(&directory());
     view! {
@@ -211,7 +212,7 @@ fn TokensView(admin: AdminView) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match issued.await {
                         Ok(Some(issued)) => view! { <IssuedPanel issued/> }.into_any(),
-                        Ok(None) if shown_in_address() => view! {
+                        Ok(None) if key_given => view! {
                             <p id="issued-token-gone" class="rounded-lg bg-amber-50 p-3 text-sm text-amber-900" role="status">
                                 "That token was shown once, when it was issued, and is not shown again. If it was not copied, rotate it for a new one."
                             </p>
@@ -268,11 +269,6 @@ fn TokensView(admin: AdminView) -> impl IntoView {
     }
 }
 
-/// Whether the page was opened with a shown-once key in its address.
-fn shown_in_address() -> bool {
-    use_query_map().with_untracked(|query| query.get(NEW_TOKEN).is_some())
-}
-
 impl TokenView {
     /// Whether the token still lets its identity provider in (and can be rotated or revoked).
     fn usable(&self) -> bool {
@@ -315,13 +311,7 @@ fn TokenTable(directory: String, page: String, tokens: Vec<TokenView>) -> impl I
                                         <form method="post" action=RotateToken::url() class="flex items-center gap-2">
                                             <input type="hidden" name="directory" value=directory/>
                                             <input type="hidden" name="token" value=id/>
-                                            <label class="sr-only" for=overlap_id.clone()>"Overlap"</label>
-                                            <select id=overlap_id name="overlap_minutes" class="rounded-lg border border-slate-300 px-2 py-1 text-xs">
-                                                <option value="60">"1 hour overlap"</option>
-                                                <option value="1440" selected>"1 day overlap"</option>
-                                                <option value="10080">"7 days overlap"</option>
-                                                <option value="0">"No overlap"</option>
-                                            </select>
+                                            <OverlapSelect id=overlap_id/>
                                             <button type="submit" class="rotate-token text-xs font-semibold text-accent hover:text-accent-strong">"Rotate"</button>
                                         </form>
                                         <a href=ask_to_revoke rel="external" class="revoke-token text-xs font-semibold text-red-700 hover:text-red-600">"Revoke"</a>
@@ -333,6 +323,21 @@ fn TokenTable(directory: String, page: String, tokens: Vec<TokenView>) -> impl I
                 }).collect_view()}
             </tbody>
         </table></div>
+    }
+}
+
+/// How long a replaced credential keeps working after a rotation: the tokens' and the
+/// OAuth clients' rotate forms (`overlap_minutes`).
+#[component]
+pub(crate) fn OverlapSelect(id: String) -> impl IntoView {
+    view! {
+        <label class="sr-only" for=id.clone()>"Overlap"</label>
+        <select id=id name="overlap_minutes" class="rounded-lg border border-slate-300 px-2 py-1 text-xs">
+            <option value="60">"1 hour overlap"</option>
+            <option value="1440" selected>"1 day overlap"</option>
+            <option value="10080">"7 days overlap"</option>
+            <option value="0">"No overlap"</option>
+        </select>
     }
 }
 

@@ -165,11 +165,10 @@ pub async fn create_webhook(url: String) -> Result<IssuedWebhookView, PortalErro
         &portal.effects,
     )
     .await
-    .map_err(PortalError::from);
-    if let Err(error) = &issued {
+    .map_err(PortalError::from)
+    .inspect_err(|error| {
         crate::error::back_with_what_was_typed::<CreateWebhook>(PAGE, &[("url", url.as_str())], error);
-    }
-    let issued = issued?;
+    })?;
     let issued = IssuedWebhookView { id: issued.id.to_string(), url, secret: issued.secret };
     crate::error::show_once_after_plain_form_post(PAGE, NEW_WEBHOOK, &issued).await?;
     Ok(issued)
