@@ -3,10 +3,12 @@
 //! silence threshold (how long its identity provider may send nothing before an alert).
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::components::style::{CARD, INPUT, SECONDARY_BUTTON};
-use crate::components::{Badge, ErrorBox, Skeleton};
+use crate::components::{Badge, ErrorBox, Skeleton, refusal_of};
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use crate::portal::{Admin, Operator, date_time};
@@ -121,15 +123,28 @@ pub async fn set_silence_alert(directory: String, hours: String) -> Result<Silen
     let admin = Admin::require().await?;
     let directory = admin.directory(&directory).await?;
     let now = admin.portal.now();
-    match service::alerts::set_silence_threshold(admin.store(), &admin.actor(), admin.tenant(), directory, &hours, now)
-        .await
-    {
-        Ok(threshold) => Ok(silence_view(threshold)),
-        Err(SilenceThresholdError::NoSuchDirectory) => Err(PortalError::no_such_directory()),
-        Err(error @ SilenceThresholdError::Invalid) => Err(PortalError::Invalid(service::sentence(&error.to_string()))),
-        Err(SilenceThresholdError::Service(error)) => Err(error.into()),
-    }
+    let page = crate::pages::dashboard::dashboard_page(&directory.to_string());
+    let set =
+        service::alerts::set_silence_threshold(admin.store(), &admin.actor(), admin.tenant(), directory, &hours, now)
+            .await
+            .map_err(|error| match error {
+                SilenceThresholdError::NoSuchDirectory => PortalError::no_such_directory(),
+                error @ SilenceThresholdError::Invalid => PortalError::Invalid(service::sentence(&error.to_string())),
+                SilenceThresholdError::Service(error) => error.into(),
+            })
+            .inspect_err(|error| {
+                crate::error::back_with_what_was_typed::<SetSilenceAlert>(
+                    &page,
+                    &[(SILENCE_HOURS, hours.as_str())],
+                    error,
+                );
+            })?;
+    crate::error::after_plain_form_post_go_to(&page);
+    Ok(silence_view(set))
 }
+
+/// The address parameter of a refused silence threshold, as it was typed.
+const SILENCE_HOURS: &str = "silence_hours";
 
 /// The open alerts of the admin's tenant (of one directory, when given); nothing when
 /// there are none. Read when the page is rendered, on the server.
@@ -203,44 +218,44 @@ pub fn SupportAlerts() -> impl IntoView {
     }
 }
 
-/// The directory's silence threshold, with a form to change it.
+/// The directory's silence threshold, with a plain form to change it (a refusal comes back
+/// with what was typed).
 #[component]
 pub fn SilenceSetting(directory: String) -> impl IntoView {
-    let set = ServerAction::<SetSilenceAlert>::new();
     let form_directory = directory.clone();
-    let current = LocalResource::new(move || {
-        set.version().get();
-        silence_alert(directory.clone())
-    });
+    let current = Resource::new(move || directory.clone(), silence_alert);
+    let refused = refusal_of::<SetSilenceAlert>();
+    let typed = refused.is_some().then(|| use_query_map().with_untracked(|query| query.get(SILENCE_HOURS))).flatten();
     view! {
         <section class=CARD aria-labelledby="silence-heading">
             <h2 id="silence-heading" class="text-lg font-semibold">"Alert when the identity provider goes quiet"</h2>
             <p class="mt-1 text-sm text-slate-600">
                 "If no request arrives for this many hours after setup, you and the vendor's support are alerted. Leave it empty for the default; 0 turns the alert off."
             </p>
-            {move || match current.get() {
-                None => ().into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                Some(Ok(view)) => {
+            <Suspense fallback=|| ()>
+                {move || {
                     let form_directory = form_directory.clone();
-                    view! {
-                    <p id="silence-applies" class="mt-3 text-sm font-medium text-slate-800">{view.applies}</p>
-                    <ActionForm action=set attr:class="mt-3 flex flex-wrap items-end gap-3">
-                        <input type="hidden" name="directory" value=form_directory/>
-                        <label class="block text-sm font-medium text-slate-700">
-                            "Hours"
-                            <input id="silence-hours" name="hours" type="number" min="0" max="8760" inputmode="numeric"
-                                class=INPUT prop:value=view.hours/>
-                        </label>
-                        <button id="save-silence" type="submit" class=SECONDARY_BUTTON>"Save"</button>
-                    </ActionForm>
-                    }.into_any()
-                }
-            }}
-            {move || match set.value().get() {
-                Some(Err(error)) => view! { <div id="silence-error" class="mt-3"><ErrorBox message=error.to_string()/></div> }.into_any(),
-                _ => ().into_any(),
-            }}
+                    let typed = typed.clone();
+                    Suspend::new(async move {
+                        match current.await {
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                            Ok(view) => view! {
+                                <p id="silence-applies" class="mt-3 text-sm font-medium text-slate-800">{view.applies}</p>
+                                <form method="post" action=SetSilenceAlert::url() class="mt-3 flex flex-wrap items-end gap-3">
+                                    <input type="hidden" name="directory" value=form_directory/>
+                                    <label class="block text-sm font-medium text-slate-700">
+                                        "Hours"
+                                        <input id="silence-hours" name="hours" type="number" min="0" max="8760" inputmode="numeric"
+                                            class=INPUT value=typed.unwrap_or(view.hours)/>
+                                    </label>
+                                    <button id="save-silence" type="submit" class=SECONDARY_BUTTON>"Save"</button>
+                                </form>
+                            }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+            {refused.map(|error| view! { <div id="silence-error" class="mt-3"><ErrorBox message=error.to_string()/></div> })}
         </section>
     }
 }

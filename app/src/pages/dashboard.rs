@@ -3,14 +3,16 @@
 //! deactivated flagged, and the directory's deletion.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{
     AdminTopBar, Badge, CopyField, DeleteDirectoryForm, DeletionOutcome, ErrorBox, SignedInAdmin, Skeleton,
+    refusal_box, refusal_of,
 };
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
@@ -340,7 +342,13 @@ pub async fn set_owner_policy(
     let now = admin.portal.effects.now();
     let set =
         service::nonhuman::set_owner_policy(admin.store(), admin.tenant(), id, &policy, &fallback, &admin.actor(), now)
-            .await?;
+            .await
+            .map_err(PortalError::from)
+            .inspect_err(|error| {
+                let typed = [("policy", policy.as_str()), ("fallback_user_name", fallback.as_str())];
+                crate::error::back_with_what_was_typed::<SetOwnerPolicy>(&dashboard_page(&directory), &typed, error);
+            })?;
+    crate::error::after_plain_form_post_go_to(&dashboard_page(&directory));
     Ok(set.into())
 }
 
@@ -368,8 +376,23 @@ pub async fn set_nonhuman_extension(directory: String, offered: String) -> Resul
     let indexed =
         service::nonhuman::set_nonhuman_extension(admin.store(), admin.tenant(), id, offered, &admin.actor(), now)
             .await?;
+    let page = dashboard_page(&directory);
+    crate::error::after_plain_form_post_go_to(&if indexed > 0 {
+        format!("{page}?{EXTENSION_INDEXED}={indexed}")
+    } else {
+        page
+    });
     Ok(indexed)
 }
+
+/// A directory's dashboard, the address its plain forms come back to.
+pub(crate) fn dashboard_page(directory: &str) -> String {
+    format!("/admin/directories/{directory}")
+}
+
+/// The address parameter saying how many users became non-human identities when the
+/// extension was turned on.
+const EXTENSION_INDEXED: &str = "extension_indexed";
 
 pub(crate) fn directory_param() -> impl Fn() -> String + Copy {
     let params = use_params_map();
@@ -382,158 +405,219 @@ pub fn DashboardPage() -> impl IntoView {
     view! { <SignedInAdmin page=|admin| view! { <DashboardView admin/> }.into_any()/> }
 }
 
+/// Works whole without the bundle: the figures, tables and activity are rendered on the
+/// server, searching and paging the tables and choosing the chart's period are addresses
+/// of the page (`?users_search=`, `?groups_start=`, `?chart=week`), and its settings are
+/// plain forms. While the bundle runs, new requests bump `tick` (server-sent events, and a
+/// read every 30 s in case a proxy holds the stream back) and what the page shows is read
+/// again without a reload.
 #[component]
 fn DashboardView(admin: AdminView) -> impl IntoView {
     let directory = directory_param();
-    // New requests bump this (server-sent events, and a read every 30 s in case a proxy
-    // holds the stream back): the figures, tables and activity follow without a reload.
     let tick = crate::pages::wizard::live_requests(directory(), std::time::Duration::from_secs(30));
-    // Loaded in the browser: the health figures change from one read to the next, and a
-    // server render that differs from the first client render would stop the hydration.
-    let summary = LocalResource::new(move || {
-        tick.track();
-        directory_dashboard(directory())
-    });
+    let summary = Resource::new(move || (directory(), tick.get()), |(directory, _)| directory_dashboard(directory));
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             // A refused deletion comes back here; a deletion lands on the admin's home.
             <DeletionOutcome/>
-            {move || {
-                let Some(loaded) = summary.get() else { return view! { <Skeleton/> }.into_any(); };
-                match loaded {
-                        Ok(summary) => {
-                            let error_rate = if summary.requests_24h == 0 { "—".to_owned() } else {
-                                format!("{:.1} %", summary.failures_24h as f64 * 100.0 / summary.requests_24h as f64)
-                            };
-                            let health = sync_health_badge(summary.requests_24h, summary.failures_24h);
-                            view! {
-                                <div class="flex flex-wrap items-end justify-between gap-4">
-                                    <div>
-                                        <A href="/admin" attr:class="text-sm font-medium text-accent hover:text-accent-strong">"← Directories"</A>
-                                        <h1 id="dashboard-heading" class="mt-2 text-2xl font-bold tracking-tight">{summary.idp_name.clone()}</h1>
-                                    </div>
-                                    <div class="flex flex-wrap gap-3">
-                                        {summary.completed.then(|| view! {
-                                            <A href=format!("/admin/directories/{}/setup/mapping", directory()) attr:id="edit-setup" attr:class=SECONDARY_BUTTON>"Edit setup"</A>
-                                        })}
-                                        <A href=format!("/admin/directories/{}/roles", directory()) attr:id="manage-roles" attr:class=SECONDARY_BUTTON>"Roles"</A>
-                                        <A href=format!("/admin/directories/{}/brake", directory()) attr:id="manage-brake" attr:class=SECONDARY_BUTTON>"Safety brake"</A>
-                                        <A href=format!("/admin/directories/{}/tokens", directory()) attr:id="manage-tokens" attr:class=SECONDARY_BUTTON>"Tokens"</A>
-                                        {(!summary.completed).then(|| view! {
-                                            <A href=format!("/admin/directories/{}/setup/test", directory()) attr:class=PRIMARY_BUTTON>"Finish setup"</A>
-                                        })}
-                                    </div>
+            <Transition fallback=|| view! { <Skeleton/> }>
+                {move || Suspend::new(async move {
+                    match summary.await {
+                        Ok(summary) => view! {
+                            <div class="flex flex-wrap items-end justify-between gap-4">
+                                <div>
+                                    <A href="/admin" attr:class="text-sm font-medium text-accent hover:text-accent-strong">"← Directories"</A>
+                                    <h1 id="dashboard-heading" class="mt-2 text-2xl font-bold tracking-tight">{summary.idp_name.clone()}</h1>
                                 </div>
-                                <crate::pages::brake::HeldBanner directory=directory()/>
-                                <crate::pages::alerts::AlertsPanel directory=directory()/>
-                                <crate::pages::group_roles::RepublishProgressPanel directory=directory()/>
-                                <section class=CARD aria-labelledby="health-heading">
-                                    <div class="flex items-center gap-3">
-                                        <h2 id="health-heading" class="text-lg font-semibold">"Sync health"</h2>
-                                        <Badge tone=health.1 text=health.0.to_owned()/>
-                                    </div>
-                                    <dl id="sync-health" class="mt-4 grid gap-4 text-sm sm:grid-cols-4">
-                                        <div><dt class="text-slate-500">"Last request"</dt><dd class="mt-1 font-semibold">{summary.last_request}</dd></div>
-                                        <div><dt class="text-slate-500">"Requests, last 24 h"</dt><dd class="mt-1 font-semibold">{summary.requests_24h}</dd></div>
-                                        <div><dt class="text-slate-500">"Failures, last 24 h"</dt><dd class="mt-1 font-semibold">
-                                            {if summary.failures_24h > 0 {
-                                                view! { <a id="failures-link" href="#activity-heading" class="text-red-700 underline">{summary.failures_24h}</a> }.into_any()
-                                            } else {
-                                                view! { <span>{summary.failures_24h}</span> }.into_any()
-                                            }}
-                                        </dd></div>
-                                        <div><dt class="text-slate-500">"Error rate"</dt><dd class="mt-1 font-semibold">{error_rate}</dd></div>
-                                    </dl>
-                                    <div class="mt-4"><CopyField id="scim-base-url" label="SCIM base URL" value=summary.scim_base_url/></div>
-                                </section>
-                                <crate::pages::google::GoogleSyncPanel directory=directory() tenant=String::new()/>
-                                <ActivityPanel directory=directory() tenant=String::new() tick/>
-                                <ResourceTable directory=directory() tenant=String::new() kind="users" title="Users" tick/>
-                                <ResourceTable directory=directory() tenant=String::new() kind="groups" title="Groups" tick/>
-                                <IdentityTable directory=directory()/>
-                                <ResourceTable directory=directory() tenant=String::new() kind="agents" title="Agents" tick/>
-                                <ResourceTable directory=directory() tenant=String::new() kind="agentic-applications" title="Agentic applications" tick/>
-                                <crate::pages::stale_users::StaleUsers directory=directory() tenant=String::new()/>
-                                <crate::pages::alerts::SilenceSetting directory=directory()/>
-                                <section class=CARD aria-labelledby="delete-heading">
-                                    <h2 id="delete-heading" class="text-lg font-semibold">"Delete this directory"</h2>
-                                    <p class="mt-1 text-sm text-slate-600">
-                                        "Its tokens stop working at once and your identity provider can no longer provision into it; its users and groups are removed from the product. This cannot be undone."
-                                    </p>
-                                    <DeleteDirectoryForm directory=directory() name=summary.idp_name/>
-                                </section>
-                            }.into_any()
-                        }
+                                <div class="flex flex-wrap gap-3">
+                                    {summary.completed.then(|| view! {
+                                        <A href=format!("/admin/directories/{}/setup/mapping", directory()) attr:id="edit-setup" attr:class=SECONDARY_BUTTON>"Edit setup"</A>
+                                    })}
+                                    <A href=format!("/admin/directories/{}/roles", directory()) attr:id="manage-roles" attr:class=SECONDARY_BUTTON>"Roles"</A>
+                                    <A href=format!("/admin/directories/{}/brake", directory()) attr:id="manage-brake" attr:class=SECONDARY_BUTTON>"Safety brake"</A>
+                                    <A href=format!("/admin/directories/{}/tokens", directory()) attr:id="manage-tokens" attr:class=SECONDARY_BUTTON>"Tokens"</A>
+                                    {(!summary.completed).then(|| view! {
+                                        <A href=format!("/admin/directories/{}/setup/test", directory()) attr:class=PRIMARY_BUTTON>"Finish setup"</A>
+                                    })}
+                                </div>
+                            </div>
+                        }.into_any(),
                         Err(error) => view! { <div id="dashboard-error"><ErrorBox message=error.to_string()/></div> }.into_any(),
                     }
-            }}
+                })}
+            </Transition>
+            <crate::pages::brake::HeldBanner directory=directory()/>
+            <crate::pages::alerts::AlertsPanel directory=directory()/>
+            <crate::pages::group_roles::RepublishProgressPanel directory=directory()/>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    summary.await.ok().map(|summary| view! { <SyncHealth summary/> })
+                })}
+            </Transition>
+            <crate::pages::google::GoogleSyncPanel directory=directory() tenant=String::new()/>
+            <ActivityPanel directory=directory() tenant=String::new() tick/>
+            <ResourceTable directory=directory() tenant=String::new() kind="users" title="Users" tick/>
+            <ResourceTable directory=directory() tenant=String::new() kind="groups" title="Groups" tick/>
+            <IdentityTable directory=directory()/>
+            <ResourceTable directory=directory() tenant=String::new() kind="agents" title="Agents" tick/>
+            <ResourceTable directory=directory() tenant=String::new() kind="agentic-applications" title="Agentic applications" tick/>
+            <crate::pages::stale_users::StaleUsers directory=directory() tenant=String::new()/>
+            <crate::pages::alerts::SilenceSetting directory=directory()/>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    summary.await.ok().map(|summary| view! {
+                        <section class=CARD aria-labelledby="delete-heading">
+                            <h2 id="delete-heading" class="text-lg font-semibold">"Delete this directory"</h2>
+                            <p class="mt-1 text-sm text-slate-600">
+                                "Its tokens stop working at once and your identity provider can no longer provision into it; its users and groups are removed from the product. This cannot be undone."
+                            </p>
+                            <DeleteDirectoryForm directory=directory() name=summary.idp_name/>
+                        </section>
+                    })
+                })}
+            </Transition>
         </main>
     }
 }
 
-/// The directory's recent requests in words, live, with the chart of the last day and week.
+/// The dashboard's sync health: when the identity provider last called, its requests and
+/// failures of the last day, and the directory's SCIM address.
+#[component]
+fn SyncHealth(summary: DashboardView) -> impl IntoView {
+    let error_rate = if summary.requests_24h == 0 {
+        "—".to_owned()
+    } else {
+        format!("{:.1} %", summary.failures_24h as f64 * 100.0 / summary.requests_24h as f64)
+    };
+    let health = sync_health_badge(summary.requests_24h, summary.failures_24h);
+    view! {
+        <section class=CARD aria-labelledby="health-heading">
+            <div class="flex items-center gap-3">
+                <h2 id="health-heading" class="text-lg font-semibold">"Sync health"</h2>
+                <Badge tone=health.1 text=health.0.to_owned()/>
+            </div>
+            <dl id="sync-health" class="mt-4 grid gap-4 text-sm sm:grid-cols-4">
+                <div><dt class="text-slate-500">"Last request"</dt><dd class="mt-1 font-semibold">{summary.last_request}</dd></div>
+                <div><dt class="text-slate-500">"Requests, last 24 h"</dt><dd class="mt-1 font-semibold">{summary.requests_24h}</dd></div>
+                <div><dt class="text-slate-500">"Failures, last 24 h"</dt><dd class="mt-1 font-semibold">
+                    {if summary.failures_24h > 0 {
+                        view! { <a id="failures-link" href="#activity-heading" class="text-red-700 underline">{summary.failures_24h}</a> }.into_any()
+                    } else {
+                        view! { <span>{summary.failures_24h}</span> }.into_any()
+                    }}
+                </dd></div>
+                <div><dt class="text-slate-500">"Error rate"</dt><dd class="mt-1 font-semibold">{error_rate}</dd></div>
+            </dl>
+            <div class="mt-4"><CopyField id="scim-base-url" label="SCIM base URL" value=summary.scim_base_url/></div>
+        </section>
+    }
+}
+
+/// `path` with the current address's query, `changes` applied (`None` removes a key) and
+/// server_fn's refusal parameters (`__err`, `__path`) left out: the links and search forms
+/// of one panel keep the others' state.
+pub(crate) fn address_with(
+    path: &str,
+    query: &leptos_router::params::ParamsMap,
+    changes: &[(&str, Option<String>)],
+) -> String {
+    let mut kept: Vec<(String, String)> = query
+        .latest_values()
+        .filter(|(key, _)| !key.starts_with("__") && !changes.iter().any(|(changed, _)| **key == **changed))
+        .map(|(key, value)| (key.to_string(), value.to_owned()))
+        .collect();
+    // A changed key keeps its place, so the addresses of one page's links read alike.
+    for (key, value) in changes {
+        if let Some(value) = value {
+            let at = query.latest_values().position(|(existing, _)| **existing == **key).unwrap_or(kept.len());
+            kept.insert(at.min(kept.len()), ((*key).to_owned(), value.clone()));
+        }
+    }
+    if kept.is_empty() {
+        return path.to_owned();
+    }
+    format!("{path}?{}", form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish())
+}
+
+/// The directory's recent requests in words, with the chart of the last day (or, at
+/// `?chart=week`, the last week).
 #[component]
 pub(crate) fn ActivityPanel(directory: String, tenant: String, tick: RwSignal<u32>) -> impl IntoView {
-    let activity = LocalResource::new(move || {
-        tick.track();
-        directory_activity(directory.clone(), tenant.clone())
-    });
-    let week = RwSignal::new(false);
+    let query = use_query_map();
+    let week = Memo::new(move |_| query.read().get_str("chart") == Some("week"));
+    let page = crate::pages::resource::directory_pages(&tenant, &directory);
+    let activity = Resource::new(
+        move || (directory.clone(), tenant.clone(), tick.get()),
+        |(directory, tenant, _)| directory_activity(directory, tenant),
+    );
+    let period_link = move |week: bool| {
+        let page = page.clone();
+        move || address_with(&page, &query.read(), &[("chart", week.then(|| "week".to_owned()))])
+    };
     view! {
         <section class=CARD aria-labelledby="activity-heading">
             <div class="flex flex-wrap items-center justify-between gap-3">
                 <h2 id="activity-heading" class="text-lg font-semibold">"Activity"</h2>
-                <div class="flex gap-2" role="group" aria-label="Chart period">
-                    <button type="button" id="chart-day" class=SECONDARY_BUTTON aria-pressed=move || (!week.get()).to_string()
-                        on:click=move |_| week.set(false)>"Last 24 hours"</button>
-                    <button type="button" id="chart-week" class=SECONDARY_BUTTON aria-pressed=move || week.get().to_string()
-                        on:click=move |_| week.set(true)>"Last 7 days"</button>
-                </div>
+                <nav class="flex gap-2" aria-label="Chart period">
+                    <a id="chart-day" class=SECONDARY_BUTTON href=period_link(false)
+                        aria-current=move || (!week.get()).then_some("true")>"Last 24 hours"</a>
+                    <a id="chart-week" class=SECONDARY_BUTTON href=period_link(true)
+                        aria-current=move || week.get().then_some("true")>"Last 7 days"</a>
+                </nav>
             </div>
-            {move || {
-                let Some(loaded) = activity.get() else { return view! { <Skeleton/> }.into_any() };
-                match loaded {
-                    Ok(activity) => {
-                        let bars = if week.get() { activity.days } else { activity.hours };
-                        view! {
-                            <RequestChart bars week=week.get()/>
-                            {if activity.lines.is_empty() {
-                                view! { <p id="activity-empty" class="mt-4 text-sm text-slate-600">"No requests yet. They appear here as they arrive."</p> }.into_any()
-                            } else {
+            <Transition fallback=|| view! { <Skeleton/> }>
+                {move || {
+                    let week = week.get();
+                    Suspend::new(async move {
+                        match activity.await {
+                            Ok(activity) => {
+                                let bars = if week { activity.days } else { activity.hours };
                                 view! {
-                                    <ol id="activity" class="mt-4 divide-y divide-slate-100 text-sm">
-                                        {activity.lines.into_iter().map(|line| view! {
-                                            <li class="py-2" data-seq=line.seq data-ok=line.ok.to_string()>
-                                                <div class="flex flex-wrap items-baseline justify-between gap-x-3">
-                                                    <p class="font-medium text-slate-900">
-                                                        {(!line.ok).then(|| view! { <span class="mr-2"><Badge tone="bad" text="Failed".to_owned()/></span> })}
-                                                        {match line.subject_href {
-                                                            Some(href) => view! { <A href=href attr:class="hover:text-accent-strong hover:underline">{line.summary}</A> }.into_any(),
-                                                            None => view! { <span>{line.summary}</span> }.into_any(),
-                                                        }}
-                                                    </p>
-                                                    <p class="text-xs text-slate-500">{format!("{} UTC", line.time)}</p>
-                                                </div>
-                                                <p class="text-xs text-slate-600">{line.by}</p>
-                                                {line.cause.map(|cause| view! { <p class="activity-cause mt-1 text-sm text-red-800">{cause}</p> })}
-                                                <details class="mt-1">
-                                                    <summary class="cursor-pointer text-xs text-slate-600">"Raw request"</summary>
-                                                    <p class="mt-1 break-all font-mono text-xs">{line.raw}</p>
-                                                </details>
-                                            </li>
-                                        }).collect_view()}
-                                    </ol>
-                                    <a href="/admin/audit" class="mt-2 inline-block text-sm font-medium text-accent-strong hover:text-accent-strong">"Everything in the audit trail →"</a>
+                                    <RequestChart bars week/>
+                                    <ActivityLines lines=activity.lines/>
                                 }.into_any()
-                            }}
-                        }.into_any()
-                    }
-                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                }
-            }}
+                            }
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
         </section>
     }
+}
+
+/// The activity's requests in words, newest first, each with its raw request.
+#[component]
+fn ActivityLines(lines: Vec<ActivityLine>) -> impl IntoView {
+    if lines.is_empty() {
+        return view! { <p id="activity-empty" class="mt-4 text-sm text-slate-600">"No requests yet. They appear here as they arrive."</p> }.into_any();
+    }
+    view! {
+        <ol id="activity" class="mt-4 divide-y divide-slate-100 text-sm">
+            {lines.into_iter().map(|line| view! {
+                <li class="py-2" data-seq=line.seq data-ok=line.ok.to_string()>
+                    <div class="flex flex-wrap items-baseline justify-between gap-x-3">
+                        <p class="font-medium text-slate-900">
+                            {(!line.ok).then(|| view! { <span class="mr-2"><Badge tone="bad" text="Failed".to_owned()/></span> })}
+                            {match line.subject_href {
+                                Some(href) => view! { <A href=href attr:class="hover:text-accent-strong hover:underline">{line.summary}</A> }.into_any(),
+                                None => view! { <span>{line.summary}</span> }.into_any(),
+                            }}
+                        </p>
+                        <p class="text-xs text-slate-500">{format!("{} UTC", line.time)}</p>
+                    </div>
+                    <p class="text-xs text-slate-600">{line.by}</p>
+                    {line.cause.map(|cause| view! { <p class="activity-cause mt-1 text-sm text-red-800">{cause}</p> })}
+                    <details class="mt-1">
+                        <summary class="cursor-pointer text-xs text-slate-600">"Raw request"</summary>
+                        <p class="mt-1 break-all font-mono text-xs">{line.raw}</p>
+                    </details>
+                </li>
+            }).collect_view()}
+        </ol>
+        <a href="/admin/audit" class="mt-2 inline-block text-sm font-medium text-accent-strong hover:text-accent-strong">"Everything in the audit trail →"</a>
+    }.into_any()
 }
 
 /// Bars of requests (grey) with their failures (red) on top of the baseline.
@@ -572,6 +656,9 @@ fn RequestChart(bars: Vec<BarView>, week: bool) -> impl IntoView {
     }
 }
 
+/// A table of the directory's users, groups, agents or agentic applications, searched by
+/// a GET form (`?users_search=`) and paged by links (`?users_start=`), each keeping the
+/// other panels' state in the address.
 #[component]
 pub(crate) fn ResourceTable(
     directory: String,
@@ -581,80 +668,111 @@ pub(crate) fn ResourceTable(
     title: &'static str,
     tick: RwSignal<u32>,
 ) -> impl IntoView {
-    let search = RwSignal::new(String::new());
-    let start = RwSignal::new(1_i64);
+    let query = use_query_map();
+    let search_key = format!("{kind}_search");
+    let start_key = format!("{kind}_start");
+    let search = {
+        let search_key = search_key.clone();
+        Memo::new(move |_| query.read().get(&search_key).unwrap_or_default())
+    };
+    let start = {
+        let start_key = start_key.clone();
+        Memo::new(move |_| {
+            query.read().get_str(&start_key).and_then(|start| start.parse::<i64>().ok()).unwrap_or(1).max(1)
+        })
+    };
     // The pages of its rows: the admin's, or staff's under the tenant.
     let pages = crate::pages::resource::directory_pages(&tenant, &directory);
-    // Client-side only: a resource nested in the page's suspense would otherwise have to
-    // match the server's render at hydration.
-    let rows = LocalResource::new(move || {
-        tick.track();
-        directory_resources(directory.clone(), kind.to_owned(), search.get(), start.get(), tenant.clone())
-    });
+    let rows = Resource::new(
+        move || (directory.clone(), tenant.clone(), search.get(), start.get(), tick.get()),
+        move |(directory, tenant, search, start, _)| {
+            directory_resources(directory, kind.to_owned(), search, start, tenant)
+        },
+    );
     let search_id = format!("{kind}-search");
+    // The other panels' state, carried by the search form.
+    let kept = {
+        let (search_key, start_key) = (search_key.clone(), start_key.clone());
+        move || {
+            query
+                .read()
+                .latest_values()
+                .filter(|(key, _)| !key.starts_with("__") && **key != *search_key && **key != *start_key)
+                .map(|(key, value)| view! { <input type="hidden" name=key.to_string() value=value.to_owned()/> })
+                .collect_view()
+        }
+    };
+    let form_action = pages.clone();
     view! {
         <section class=CARD aria-labelledby=format!("{kind}-heading")>
             <div class="flex flex-wrap items-center justify-between gap-3">
                 <h2 id=format!("{kind}-heading") class="text-lg font-semibold">{title}</h2>
-                <div class="w-64">
+                <form method="get" action=form_action role="search" class="flex items-center gap-2">
+                    {kept}
                     <label for=search_id.clone() class="sr-only">{format!("Search {}", title.to_lowercase())}</label>
-                    <input id=search_id type="search" placeholder=match kind {
+                    <input id=search_id name=search_key type="search" placeholder=match kind {
                             "users" => "User name starts with…",
                             "groups" => "Group name starts with…",
                             _ => "Name starts with…",
                         }
-                        class=INPUT
-                        on:input=move |event| {
-                            search.set(event_target_value(&event));
-                            start.set(1);
-                        }/>
-                </div>
+                        class=format!("{INPUT} w-56") value=move || search.get() prop:value=move || search.get()/>
+                    <button type="submit" class=SECONDARY_BUTTON>"Search"</button>
+                </form>
             </div>
-            {move || {
-                let Some(loaded) = rows.get() else { return view! { <Skeleton/> }.into_any(); };
-                match loaded {
-                        Ok(page) => {
-                            let last = page.start + page.rows.len() as i64 - 1;
-                            let has_previous = page.start > 1;
-                            let has_next = last < page.total;
-                            let summary = if page.total == 0 { "None".to_owned() } else { format!("{}–{} of {}", page.start, last, page.total) };
-                            view! {
-                                <div class="overflow-x-auto" tabindex="0"><table id=format!("{kind}-table") class="mt-4 w-full text-left text-sm">
-                                    <thead class="border-b border-slate-200 text-slate-500">
-                                        <tr>
-                                            <th scope="col" class="py-2 font-medium">{match kind { "users" => "User name", "groups" => "Group", _ => "Name" }}</th>
-                                            <th scope="col" class="py-2 font-medium">{match kind { "users" => "Name or email", "groups" => "Members", _ => "Display name" }}</th>
-                                            {(kind != "groups").then(|| view! { <th scope="col" class="py-2 font-medium">"Status"</th> })}
-                                        </tr>
-                                    </thead>
-                                    <tbody class="divide-y divide-slate-100">
-                                        {page.rows.into_iter().map(|row| view! {
+            <Transition fallback=|| view! { <Skeleton/> }>
+                {move || {
+                    let pages = pages.clone();
+                    let start_key = start_key.clone();
+                    Suspend::new(async move {
+                        match rows.await {
+                            Ok(page) => {
+                                let last = page.start + page.rows.len() as i64 - 1;
+                                let previous = (page.start > 1).then(|| (page.start - DASHBOARD_PAGE).max(1));
+                                let next = (last < page.total).then_some(page.start + DASHBOARD_PAGE);
+                                let summary = if page.total == 0 { "None".to_owned() } else { format!("{}–{} of {}", page.start, last, page.total) };
+                                let link = |label: &'static str, to: Option<i64>| match to {
+                                    Some(to) => view! {
+                                        <a class=SECONDARY_BUTTON href=address_with(&pages, &query.read_untracked(), &[(start_key.as_str(), Some(to.to_string()))])>{label}</a>
+                                    }.into_any(),
+                                    None => view! { <span class=format!("{SECONDARY_BUTTON} opacity-50") aria-disabled="true">{label}</span> }.into_any(),
+                                };
+                                view! {
+                                    <div class="overflow-x-auto" tabindex="0"><table id=format!("{kind}-table") class="mt-4 w-full text-left text-sm">
+                                        <thead class="border-b border-slate-200 text-slate-500">
                                             <tr>
-                                                <td class="py-2 font-medium break-all">
-                                                    <A href=format!("{pages}/{kind}/{}", row.id) attr:class="text-accent-strong hover:underline">{row.name}</A>
-                                                </td>
-                                                <td class="py-2 text-slate-600">{row.secondary}</td>
-                                                {row.active.map(|active| view! {
-                                                    <td class="py-2"><Badge tone=if active { "good" } else { "neutral" } text=(if active { "Active" } else { "Deactivated" }).to_owned()/></td>
-                                                })}
+                                                <th scope="col" class="py-2 font-medium">{match kind { "users" => "User name", "groups" => "Group", _ => "Name" }}</th>
+                                                <th scope="col" class="py-2 font-medium">{match kind { "users" => "Name or email", "groups" => "Members", _ => "Display name" }}</th>
+                                                {(kind != "groups").then(|| view! { <th scope="col" class="py-2 font-medium">"Status"</th> })}
                                             </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table></div>
-                                <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
-                                    <span id=format!("{kind}-count")>{summary}</span>
-                                    <div class="flex gap-2">
-                                        <button type="button" class=SECONDARY_BUTTON disabled=!has_previous
-                                            on:click=move |_| start.update(|s| *s = (*s - DASHBOARD_PAGE).max(1))>"Previous"</button>
-                                        <button type="button" class=SECONDARY_BUTTON disabled=!has_next
-                                            on:click=move |_| start.update(|s| *s += DASHBOARD_PAGE)>"Next"</button>
+                                        </thead>
+                                        <tbody class="divide-y divide-slate-100">
+                                            {page.rows.into_iter().map(|row| view! {
+                                                <tr>
+                                                    <td class="py-2 font-medium break-all">
+                                                        <A href=format!("{pages}/{kind}/{}", row.id) attr:class="text-accent-strong hover:underline">{row.name}</A>
+                                                    </td>
+                                                    <td class="py-2 text-slate-600">{row.secondary}</td>
+                                                    {row.active.map(|active| view! {
+                                                        <td class="py-2"><Badge tone=if active { "good" } else { "neutral" } text=(if active { "Active" } else { "Deactivated" }).to_owned()/></td>
+                                                    })}
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table></div>
+                                    <div class="mt-3 flex items-center justify-between text-sm text-slate-600">
+                                        <span id=format!("{kind}-count")>{summary}</span>
+                                        <nav class="flex gap-2" aria-label=format!("Pages of {}", title.to_lowercase())>
+                                            {link("Previous", previous)}
+                                            {link("Next", next)}
+                                        </nav>
                                     </div>
-                                </div>
-                            }.into_any()
+                                }.into_any()
+                            }
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                         }
-                        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    }
-            }}
+                    })
+                }}
+            </Transition>
         </section>
     }
 }
@@ -665,144 +783,135 @@ pub(crate) fn ResourceTable(
 fn IdentityTable(directory: String) -> impl IntoView {
     let policy_directory = directory.clone();
     let extension_directory = directory.clone();
-    // Turning the extension on can make identities of users already in the directory.
-    let extension_changed = RwSignal::new(0_u32);
-    let rows = LocalResource::new(move || {
-        extension_changed.get();
-        directory_identities(directory.clone())
-    });
+    let rows = Resource::new(move || directory.clone(), directory_identities);
     view! {
         <section class=CARD aria-labelledby="identities-heading">
             <h2 id="identities-heading" class="text-lg font-semibold">"Non-human identities"</h2>
             <p class="mt-1 text-sm text-slate-600">
                 "Service accounts and agents, provisioned with the non-human identity extension. They are deactivated when they expire."
             </p>
-            <ExtensionChoice directory=extension_directory changed=extension_changed/>
-            {move || {
-                let Some(loaded) = rows.get() else { return view! { <Skeleton/> }.into_any(); };
-                match loaded {
-                    Ok(rows) if rows.is_empty() => view! {
-                        <p id="no-identities" class="mt-4 text-sm text-slate-600">"No service accounts or agents in this directory."</p>
-                    }.into_any(),
-                    Ok(rows) => {
-                        let flagged = rows.iter().filter(|row| row.flagged).count();
-                        view! {
-                            {(flagged > 0).then(|| view! {
-                                <p id="owner-deactivated-warning" role="status" class="mt-4 flex items-center gap-2 rounded-lg bg-red-50 p-3 text-sm text-red-800">
-                                    <Badge tone="bad" text=format!("{flagged} owner deactivated")/>
-                                    {if flagged == 1 { "One identity has no active owner. Find it a new owner or deactivate it.".to_owned() }
-                                        else { format!("{flagged} identities have no active owner. Find them a new owner or deactivate them.") }}
-                                </p>
-                            })}
-                            <div class="overflow-x-auto" tabindex="0"><table id="identities-table" class="mt-4 w-full text-left text-sm">
-                                <thead class="border-b border-slate-200 text-slate-500">
-                                    <tr>
-                                        <th scope="col" class="py-2 font-medium">"Identity"</th>
-                                        <th scope="col" class="py-2 font-medium">"Kind"</th>
-                                        <th scope="col" class="py-2 font-medium">"Owner"</th>
-                                        <th scope="col" class="py-2 font-medium">"Expires"</th>
-                                        <th scope="col" class="py-2 font-medium">"Status"</th>
-                                    </tr>
-                                </thead>
-                                <tbody class="divide-y divide-slate-100">
-                                    {rows.into_iter().map(|row| {
-                                        let owner_badge = match row.owner_state.as_str() {
-                                            "deactivated" => Some(("bad", "Owner deactivated")),
-                                            "deleted" => Some(("bad", "Owner deleted")),
-                                            _ => None,
-                                        };
-                                        view! {
-                                            <tr data-identity=row.id.clone() class:bg-red-50=row.flagged>
-                                                <th scope="row" class="py-2 font-medium">{row.user_name}</th>
-                                                <td class="py-2">{row.kind}</td>
-                                                <td class="py-2 text-slate-600">
-                                                    {if row.owner.is_empty() { "—".to_owned() } else { row.owner }}
-                                                    {owner_badge.map(|(tone, text)| view! { <span class="ml-2"><Badge tone text=text.to_owned()/></span> })}
-                                                </td>
-                                                <td class="py-2 text-slate-600">{row.expires}</td>
-                                                <td class="py-2"><Badge tone=if row.active { "good" } else { "neutral" } text=(if row.active { "Active" } else { "Deactivated" }).to_owned()/></td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table></div>
-                        }.into_any()
+            <ExtensionChoice directory=extension_directory/>
+            <Suspense fallback=|| view! { <Skeleton/> }>
+                {move || Suspend::new(async move {
+                    match rows.await {
+                        Ok(rows) if rows.is_empty() => view! {
+                            <p id="no-identities" class="mt-4 text-sm text-slate-600">"No service accounts or agents in this directory."</p>
+                        }.into_any(),
+                        Ok(rows) => view! { <IdentityRows rows/> }.into_any(),
+                        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     }
-                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                }
-            }}
+                })}
+            </Suspense>
             <OwnerPolicyForm directory=policy_directory/>
         </section>
     }
 }
 
+#[component]
+fn IdentityRows(rows: Vec<IdentityRow>) -> impl IntoView {
+    let flagged = rows.iter().filter(|row| row.flagged).count();
+    view! {
+        {(flagged > 0).then(|| view! {
+            <p id="owner-deactivated-warning" role="status" class="mt-4 flex items-center gap-2 rounded-lg bg-red-50 p-3 text-sm text-red-800">
+                <Badge tone="bad" text=format!("{flagged} owner deactivated")/>
+                {if flagged == 1 { "One identity has no active owner. Find it a new owner or deactivate it.".to_owned() }
+                    else { format!("{flagged} identities have no active owner. Find them a new owner or deactivate them.") }}
+            </p>
+        })}
+        <div class="overflow-x-auto" tabindex="0"><table id="identities-table" class="mt-4 w-full text-left text-sm">
+            <thead class="border-b border-slate-200 text-slate-500">
+                <tr>
+                    <th scope="col" class="py-2 font-medium">"Identity"</th>
+                    <th scope="col" class="py-2 font-medium">"Kind"</th>
+                    <th scope="col" class="py-2 font-medium">"Owner"</th>
+                    <th scope="col" class="py-2 font-medium">"Expires"</th>
+                    <th scope="col" class="py-2 font-medium">"Status"</th>
+                </tr>
+            </thead>
+            <tbody class="divide-y divide-slate-100">
+                {rows.into_iter().map(|row| {
+                    let owner_badge = match row.owner_state.as_str() {
+                        "deactivated" => Some(("bad", "Owner deactivated")),
+                        "deleted" => Some(("bad", "Owner deleted")),
+                        _ => None,
+                    };
+                    view! {
+                        <tr data-identity=row.id.clone() class:bg-red-50=row.flagged>
+                            <th scope="row" class="py-2 font-medium">{row.user_name}</th>
+                            <td class="py-2">{row.kind}</td>
+                            <td class="py-2 text-slate-600">
+                                {if row.owner.is_empty() { "—".to_owned() } else { row.owner }}
+                                {owner_badge.map(|(tone, text)| view! { <span class="ml-2"><Badge tone text=text.to_owned()/></span> })}
+                            </td>
+                            <td class="py-2 text-slate-600">{row.expires}</td>
+                            <td class="py-2"><Badge tone=if row.active { "good" } else { "neutral" } text=(if row.active { "Active" } else { "Deactivated" }).to_owned()/></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table></div>
+    }
+}
+
 /// What happens to the directory's identities when their owner is deactivated or deleted:
 /// flagged here (the default), deactivated, or given to a fallback owner. The sweeper
-/// applies it within a minute, each change in the audit trail.
+/// applies it within a minute, each change in the audit trail. A plain form: the fallback
+/// owner's field shows while "give them" is chosen by CSS alone, and a refusal comes back
+/// with what was chosen and typed.
 #[component]
 fn OwnerPolicyForm(directory: String) -> impl IntoView {
-    let save = ServerAction::<SetOwnerPolicy>::new();
-    // The choice in the form while it differs from what is saved.
-    let chosen = RwSignal::new(None::<String>);
-    // Saved policies only: a refused one leaves the form as the admin filled it in.
-    let saved = RwSignal::new(0_u32);
-    Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(_))) {
-            chosen.set(None);
-            saved.update(|count| *count += 1);
-        }
+    let form_directory = directory.clone();
+    let current = Resource::new(move || directory.clone(), owner_policy);
+    let refused = refusal_of::<SetOwnerPolicy>();
+    // What the refused form held, in place of what is saved.
+    let typed = refused.is_some().then(|| {
+        use_query_map()
+            .with_untracked(|query| (query.get("policy").unwrap_or_default(), query.get("fallback_user_name")))
     });
-    let current = {
-        let directory = directory.clone();
-        LocalResource::new(move || {
-            saved.get();
-            owner_policy(directory.clone())
-        })
-    };
-    let error = move || save.value().get().and_then(Result::err).map(|error| error.to_string());
     view! {
-        <div id="owner-policy" class="mt-6 border-t border-slate-200 pt-4">
+        <div id="owner-policy" class="group mt-6 border-t border-slate-200 pt-4">
             <h3 class="text-sm font-semibold text-slate-900">"When an owner is deactivated or deleted"</h3>
-            {move || {
-                let Some(loaded) = current.get() else { return view! { <Skeleton/> }.into_any(); };
-                let directory = directory.clone();
-                match loaded {
-                    Ok(view_of) => {
-                        let policy = view_of.policy.clone();
-                        let summary = match (policy.as_str(), view_of.fallback_user_name.clone()) {
-                            ("deactivate", _) => "Their identities are deactivated within a minute.".to_owned(),
-                            ("reassign", Some(name)) => format!("Their identities are given to {name} within a minute."),
-                            ("reassign", None) => "Their identities are given to the fallback owner, who no longer exists: choose another.".to_owned(),
-                            _ => "Their identities stay as they are, flagged here and in the vendor's support console.".to_owned(),
-                        };
-                        let shown = Memo::new(move |_| chosen.get().unwrap_or_else(|| policy.clone()));
-                        view! {
-                            <p id="owner-policy-summary" class="mt-1 text-sm text-slate-600">{summary}</p>
-                            <ActionForm action=save attr:class="mt-3 flex flex-wrap items-end gap-4" attr:aria-describedby="owner-policy-error">
-                                <input type="hidden" name="directory" value=directory/>
-                                <div>
-                                    <label for="owner-policy-choice" class="block text-sm font-medium text-slate-700">"Policy"</label>
-                                    <select id="owner-policy-choice" name="policy" class=INPUT on:change=move |ev| chosen.set(Some(event_target_value(&ev)))>
-                                        <option value="flag" selected=view_of.policy == "flag" prop:selected=move || shown.get() == "flag">"Flag them"</option>
-                                        <option value="deactivate" selected=view_of.policy == "deactivate" prop:selected=move || shown.get() == "deactivate">"Deactivate them"</option>
-                                        <option value="reassign" selected=view_of.policy == "reassign" prop:selected=move || shown.get() == "reassign">"Give them to a fallback owner"</option>
-                                    </select>
-                                </div>
-                                <Show when=move || shown.get() == "reassign">
-                                    <div>
-                                        <label for="owner-policy-fallback" class="block text-sm font-medium text-slate-700">"Fallback owner (userName)"</label>
-                                        <input id="owner-policy-fallback" name="fallback_user_name" class=INPUT value=view_of.fallback_user_name.clone().unwrap_or_default()/>
-                                    </div>
-                                </Show>
-                                <button id="save-owner-policy" type="submit" class=SECONDARY_BUTTON>"Save policy"</button>
-                            </ActionForm>
-                        }.into_any()
-                    }
-                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                }
-            }}
+            <Suspense fallback=|| view! { <Skeleton/> }>
+                {move || {
+                    let typed = typed.clone();
+                    let directory = form_directory.clone();
+                    Suspend::new(async move {
+                        match current.await {
+                            Ok(saved) => {
+                                let summary = match (saved.policy.as_str(), saved.fallback_user_name.clone()) {
+                                    ("deactivate", _) => "Their identities are deactivated within a minute.".to_owned(),
+                                    ("reassign", Some(name)) => format!("Their identities are given to {name} within a minute."),
+                                    ("reassign", None) => "Their identities are given to the fallback owner, who no longer exists: choose another.".to_owned(),
+                                    _ => "Their identities stay as they are, flagged here and in the vendor's support console.".to_owned(),
+                                };
+                                let (policy, fallback) = typed.unwrap_or((saved.policy.clone(), saved.fallback_user_name.clone()));
+                                view! {
+                                    <p id="owner-policy-summary" class="mt-1 text-sm text-slate-600">{summary}</p>
+                                    <form method="post" action=SetOwnerPolicy::url() class="mt-3 flex flex-wrap items-end gap-4" aria-describedby="owner-policy-error">
+                                        <input type="hidden" name="directory" value=directory/>
+                                        <div>
+                                            <label for="owner-policy-choice" class="block text-sm font-medium text-slate-700">"Policy"</label>
+                                            <select id="owner-policy-choice" name="policy" class=INPUT>
+                                                <option value="flag" selected=policy == "flag">"Flag them"</option>
+                                                <option value="deactivate" selected=policy == "deactivate">"Deactivate them"</option>
+                                                <option value="reassign" selected=policy == "reassign">"Give them to a fallback owner"</option>
+                                            </select>
+                                        </div>
+                                        <div class="hidden group-has-[option[value=reassign]:checked]:block">
+                                            <label for="owner-policy-fallback" class="block text-sm font-medium text-slate-700">"Fallback owner (userName)"</label>
+                                            <input id="owner-policy-fallback" name="fallback_user_name" class=INPUT value=fallback.unwrap_or_default()/>
+                                        </div>
+                                        <button id="save-owner-policy" type="submit" class=SECONDARY_BUTTON>"Save policy"</button>
+                                    </form>
+                                }.into_any()
+                            }
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
             <div id="owner-policy-error" class="mt-2" aria-live="polite">
-                {move || error().map(|message| view! { <ErrorBox message/> })}
+                {refused.map(|error| view! { <ErrorBox message=error.to_string()/> })}
             </div>
         </div>
     }
@@ -811,62 +920,53 @@ fn OwnerPolicyForm(directory: String) -> impl IntoView {
 /// Whether the directory's SCIM endpoint offers the non-human identity extension. Off, it
 /// has RFC 7643's User and Group schemas only (some identity providers and checkers
 /// expect exactly those); turning it off is refused while service accounts or agents are
-/// left, and turning it on makes identities of the users that already carry it.
+/// left, and turning it on makes identities of the users that already carry it (how many
+/// comes back in the address, `?extension_indexed=`).
 #[component]
-fn ExtensionChoice(directory: String, changed: RwSignal<u32>) -> impl IntoView {
-    let save = ServerAction::<SetNonhumanExtension>::new();
-    let saved = RwSignal::new(0_u32);
-    Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(_))) {
-            saved.update(|count| *count += 1);
-            changed.update(|count| *count += 1);
-        }
-    });
-    let current = {
-        let directory = directory.clone();
-        LocalResource::new(move || {
-            saved.get();
-            nonhuman_extension(directory.clone())
-        })
-    };
-    let outcome = move || match save.value().get() {
-        Some(Ok(indexed)) if indexed > 0 => Some(Ok(if indexed == 1 {
-            "One user already carried the extension and is now a non-human identity.".to_owned()
-        } else {
-            format!("{indexed} users already carried the extension and are now non-human identities.")
-        })),
-        Some(Err(error)) => Some(Err(error.to_string())),
-        _ => None,
-    };
+fn ExtensionChoice(directory: String) -> impl IntoView {
+    let form_directory = directory.clone();
+    let current = Resource::new(move || directory.clone(), nonhuman_extension);
+    let indexed = use_query_map()
+        .with_untracked(|query| query.get_str(EXTENSION_INDEXED).and_then(|count| count.parse::<u64>().ok()))
+        .filter(|indexed| *indexed > 0);
     view! {
         <div id="nonhuman-extension" class="mt-4 rounded-lg border border-slate-200 p-3">
-            {move || {
-                let Some(loaded) = current.get() else { return view! { <Skeleton/> }.into_any(); };
-                let directory = directory.clone();
-                match loaded {
-                    Ok(offered) => view! {
-                        <ActionForm action=save attr:class="flex flex-wrap items-center justify-between gap-3" attr:aria-describedby="nonhuman-extension-outcome">
-                            <p id="nonhuman-extension-state" class="text-sm text-slate-700">
-                                {if offered {
-                                    "This directory's SCIM endpoint offers the non-human identity extension."
-                                } else {
-                                    "This directory's SCIM endpoint does not offer the non-human identity extension: it has the standard User and Group schemas only, and service accounts arrive as plain users."
-                                }}
-                            </p>
-                            <input type="hidden" name="directory" value=directory/>
-                            <input type="hidden" name="offered" value=if offered { "off" } else { "on" }/>
-                            <button id="toggle-nonhuman-extension" type="submit" class=SECONDARY_BUTTON>
-                                {if offered { "Stop offering it" } else { "Offer it" }}
-                            </button>
-                        </ActionForm>
-                    }.into_any(),
-                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                }
-            }}
+            <Suspense fallback=|| view! { <Skeleton/> }>
+                {move || {
+                    let directory = form_directory.clone();
+                    Suspend::new(async move {
+                    match current.await {
+                        Ok(offered) => view! {
+                            <form method="post" action=SetNonhumanExtension::url() class="flex flex-wrap items-center justify-between gap-3" aria-describedby="nonhuman-extension-outcome">
+                                <p id="nonhuman-extension-state" class="text-sm text-slate-700">
+                                    {if offered {
+                                        "This directory's SCIM endpoint offers the non-human identity extension."
+                                    } else {
+                                        "This directory's SCIM endpoint does not offer the non-human identity extension: it has the standard User and Group schemas only, and service accounts arrive as plain users."
+                                    }}
+                                </p>
+                                <input type="hidden" name="directory" value=directory/>
+                                <input type="hidden" name="offered" value=if offered { "off" } else { "on" }/>
+                                <button id="toggle-nonhuman-extension" type="submit" class=SECONDARY_BUTTON>
+                                    {if offered { "Stop offering it" } else { "Offer it" }}
+                                </button>
+                            </form>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                    }
+                    })
+                }}
+            </Suspense>
             <div id="nonhuman-extension-outcome" class="mt-2 text-sm" aria-live="polite">
-                {move || outcome().map(|outcome| match outcome {
-                    Ok(message) => view! { <p class="text-slate-700">{message}</p> }.into_any(),
-                    Err(message) => view! { <ErrorBox message/> }.into_any(),
+                {refusal_box::<SetNonhumanExtension>()}
+                {indexed.map(|indexed| view! {
+                    <p class="text-slate-700">
+                        {if indexed == 1 {
+                            "One user already carried the extension and is now a non-human identity.".to_owned()
+                        } else {
+                            format!("{indexed} users already carried the extension and are now non-human identities.")
+                        }}
+                    </p>
                 })}
             </div>
         </div>

@@ -5,12 +5,13 @@
 //! suspends a user here when the identity provider cannot be reached, and lifts it.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use crate::components::style::{CARD, DANGER_BUTTON, INPUT, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, ErrorBox, SignedIn, SignedInAdmin, Skeleton, TopBar};
+use crate::components::{AdminTopBar, Badge, ErrorBox, SignedIn, SignedInAdmin, Skeleton, TopBar, refusal_of};
 use crate::error::PortalError;
 
 /// The path segment of a kind's pages: `users`, `groups`, `agents` or
@@ -185,6 +186,7 @@ pub async fn set_user_suspension(
         now,
     )
     .await?;
+    crate::error::after_plain_form_post_go_back_to_page();
     Ok(())
 }
 
@@ -246,21 +248,20 @@ fn ResourcePageView(kind: &'static str) -> impl IntoView {
     let tenant = move || param("slug");
     let kind = move || kind.to_owned();
     let back = move || directory_pages(&tenant(), &directory());
-    // Loaded in the browser, like the dashboard it is opened from: its history grows.
-    let suspend = ServerAction::<SetUserSuspension>::new();
-    let resource = LocalResource::new(move || {
-        // Read again after the admin suspends or lifts.
-        suspend.version().get();
-        directory_resource(directory(), kind(), param("resource"), tenant())
-    });
-    let refused = move || suspend.value().get().and_then(Result::err).map(|error| error.to_string());
+    // Rendered on the server; suspending or lifting is a plain form that reloads the page.
+    let resource = Resource::new(
+        move || (directory(), kind(), param("resource"), tenant()),
+        |(directory, kind, id, tenant)| directory_resource(directory, kind, id, tenant),
+    );
+    let refused = refusal_of::<SetUserSuspension>();
     view! {
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             <A href=back attr:class="text-sm font-medium text-accent-strong hover:text-accent-strong">
                 {move || if tenant().is_empty() { "← Dashboard" } else { "← Users, groups and activity" }}
             </A>
-            {move || {
-                let Some(loaded) = resource.get() else { return view! { <Skeleton/> }.into_any() };
+            <Suspense fallback=|| view! { <Skeleton/> }>
+            {move || { let refused = refused.clone(); Suspend::new(async move {
+                let loaded = resource.await;
                 let (related_title, empty) = if kind() == "users" { ("Groups", "In no group.") } else { ("Members", "No members.") };
                 match loaded {
                     Ok(resource) => view! {
@@ -291,19 +292,19 @@ fn ResourcePageView(kind: &'static str) -> impl IntoView {
                                                 {format!("Suspended since {} by {}: {}. The product sees this user as suspended, whatever the identity provider sends, until the suspension is lifted.", suspension.since, suspension.by, suspension.reason)}
                                             </p>
                                             {admin.then(|| view! {
-                                                <ActionForm action=suspend attr:class="mt-3" attr:aria-describedby="suspension-error">
+                                                <form method="post" action=SetUserSuspension::url() class="mt-3" aria-describedby="suspension-error">
                                                     <input type="hidden" name="directory" value=directory.clone()/>
                                                     <input type="hidden" name="id" value=id.clone()/>
                                                     <input type="hidden" name="lift" value="yes"/>
                                                     <button id="lift-suspension" type="submit" class=SECONDARY_BUTTON>"Lift the suspension"</button>
-                                                </ActionForm>
+                                                </form>
                                             })}
                                         }.into_any(),
                                         None if admin => view! {
                                             <p class="mt-1 text-sm text-slate-600">
                                                 "When the identity provider cannot be reached, suspend the user here: the product stops them at once, the identity provider's later changes do not undo it, and what the identity provider reads stays as it wrote it."
                                             </p>
-                                            <ActionForm action=suspend attr:class="mt-3 flex flex-wrap items-end gap-3" attr:aria-describedby="suspension-error">
+                                            <form method="post" action=SetUserSuspension::url() class="mt-3 flex flex-wrap items-end gap-3" aria-describedby="suspension-error">
                                                 <input type="hidden" name="directory" value=directory.clone()/>
                                                 <input type="hidden" name="id" value=id.clone()/>
                                                 <div class="min-w-[16rem] flex-1">
@@ -311,12 +312,12 @@ fn ResourcePageView(kind: &'static str) -> impl IntoView {
                                                     <input id="suspension-reason" name="reason" maxlength="500" class=INPUT/>
                                                 </div>
                                                 <button id="suspend-user" type="submit" class=DANGER_BUTTON>"Suspend"</button>
-                                            </ActionForm>
+                                            </form>
                                         }.into_any(),
                                         None => view! { <p id="suspension-state" class="mt-1 text-sm text-slate-600">"Not suspended."</p> }.into_any(),
                                     }}
                                     <div id="suspension-error" class="mt-2" aria-live="polite">
-                                        {move || refused().map(|message| view! { <ErrorBox message/> })}
+                                        {refused.map(|error| view! { <ErrorBox message=error.to_string()/> })}
                                     </div>
                                 </section>
                             }
@@ -365,7 +366,8 @@ fn ResourcePageView(kind: &'static str) -> impl IntoView {
                     }.into_any(),
                     Err(error) => view! { <div id="resource-error"><ErrorBox message=error.to_string()/></div> }.into_any(),
                 }
-            }}
+            })}}
+            </Suspense>
         </main>
     }
 }

@@ -3,10 +3,12 @@
 //! audited deactivation (see `service::stale_users`).
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::components::style::{CARD, INPUT, SECONDARY_BUTTON};
-use crate::components::{ErrorBox, Skeleton};
+use crate::components::{ErrorBox, Skeleton, refusal_box};
 use crate::error::PortalError;
 
 /// The report as the page shows it.
@@ -78,47 +80,62 @@ pub async fn deactivate_stale_user(directory: String, id: String, version: i64, 
         now,
     )
     .await?;
+    let page = crate::pages::dashboard::dashboard_page(&directory.to_string());
+    crate::error::after_plain_form_post_go_to(&format!("{page}?{STALE_DAYS}={days}"));
     Ok(())
 }
 
+/// The address parameter of the report's number of days.
+const STALE_DAYS: &str = "stale_days";
+
 /// The report's section of the admin's dashboard (`tenant` empty), with a deactivation
-/// beside each user, or of vendor staff's read-only view of a tenant's directory.
+/// beside each user, or of vendor staff's read-only view of a tenant's directory. The
+/// number of days is a GET form (`?stale_days=`) keeping the page's other state; a
+/// deactivation is a plain form that comes back to the report.
 #[component]
 pub fn StaleUsers(directory: String, tenant: String) -> impl IntoView {
     let staff = !tenant.is_empty();
-    let days = RwSignal::new(30_i64);
-    let deactivate = ServerAction::<DeactivateStaleUser>::new();
-    let report = {
-        let directory = directory.clone();
-        LocalResource::new(move || {
-            // Read again after each deactivation.
-            deactivate.version().get();
-            stale_users(directory.clone(), days.get(), tenant.clone())
-        })
+    let query = use_query_map();
+    let days = Memo::new(move |_| {
+        query.read().get_str(STALE_DAYS).and_then(|days| days.trim().parse::<i64>().ok()).unwrap_or(30)
+    });
+    let page = crate::pages::resource::directory_pages(&tenant, &directory);
+    let form_directory = directory.clone();
+    let report = Resource::new(
+        move || (directory.clone(), days.get(), tenant.clone()),
+        |(directory, days, tenant)| stale_users(directory, days, tenant),
+    );
+    // The other panels' state, carried by the days' form.
+    let kept = move || {
+        query
+            .read()
+            .latest_values()
+            .filter(|(key, _)| !key.starts_with("__") && **key != *STALE_DAYS)
+            .map(|(key, value)| view! { <input type="hidden" name=key.to_string() value=value.to_owned()/> })
+            .collect_view()
     };
-    let refused = move || deactivate.value().get().and_then(Result::err).map(|error| error.to_string());
     view! {
         <section class=CARD aria-labelledby="stale-heading">
             <h2 id="stale-heading" class="text-lg font-semibold">"Users your identity provider stopped updating"</h2>
             <p class="mt-1 text-sm text-slate-600">
                 "Active users it has not created or changed for a number of days while it kept changing others. Someone removed from the app whose deprovisioning never arrived looks like this."
             </p>
-            <div class="mt-3 w-40">
-                <label for="stale-days" class="block text-sm font-medium text-slate-700">"Not updated for (days)"</label>
-                <input id="stale-days" type="number" min="1" max="3650" class=INPUT prop:value=move || days.get().to_string()
-                    on:change=move |ev| {
-                        if let Ok(value) = event_target_value(&ev).trim().parse::<i64>() {
-                            days.set(value);
-                        }
-                    }/>
-            </div>
+            <form method="get" action=page class="mt-3 flex items-end gap-2">
+                {kept}
+                <div class="w-40">
+                    <label for="stale-days" class="block text-sm font-medium text-slate-700">"Not updated for (days)"</label>
+                    <input id="stale-days" name=STALE_DAYS type="number" min="1" max="3650" class=INPUT value=move || days.get().to_string() prop:value=move || days.get().to_string()/>
+                </div>
+                <button type="submit" class=SECONDARY_BUTTON>"Show"</button>
+            </form>
             <div id="stale-outcome" class="mt-2" aria-live="polite">
-                {move || refused().map(|message| view! { <ErrorBox message/> })}
+                {refusal_box::<DeactivateStaleUser>()}
             </div>
+            <Suspense fallback=|| view! { <Skeleton/> }>
             {move || {
-                let Some(loaded) = report.get() else { return view! { <Skeleton/> }.into_any(); };
-                let directory = directory.clone();
-                match loaded {
+                let directory = form_directory.clone();
+                Suspend::new(async move {
+                match report.await {
                     Ok(report) if report.silent => view! {
                         <p id="stale-silent" role="status" class="mt-4 rounded-lg bg-amber-50 p-3 text-sm text-amber-900">
                             {format!("Your identity provider has changed no user of this directory in the last {} days (last change: {}). Its users are not stale; check its provisioning connection.", report.days, report.last_write)}
@@ -160,13 +177,13 @@ pub fn StaleUsers(directory: String, tenant: String) -> impl IntoView {
                                                 <td class="py-2 text-slate-600">{user.touched}</td>
                                                 {(!staff).then(|| view! {
                                                     <td class="py-2 text-right">
-                                                        <ActionForm action=deactivate>
+                                                        <form method="post" action=DeactivateStaleUser::url()>
                                                             <input type="hidden" name="directory" value=directory/>
                                                             <input type="hidden" name="id" value=user.id/>
                                                             <input type="hidden" name="version" value=user.version.to_string()/>
                                                             <input type="hidden" name="days" value=days.to_string()/>
                                                             <button type="submit" class=SECONDARY_BUTTON aria-label=label>"Deactivate"</button>
-                                                        </ActionForm>
+                                                        </form>
                                                     </td>
                                                 })}
                                             </tr>
@@ -178,7 +195,9 @@ pub fn StaleUsers(directory: String, tenant: String) -> impl IntoView {
                     }
                     Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                 }
+                })
             }}
+            </Suspense>
         </section>
     }
 }

@@ -23,6 +23,8 @@ store::backend_tests!(
     webhooks_are_registered_and_their_logs_read_as_plain_pages,
     a_refused_sign_in_comes_back_with_the_email_and_never_the_password,
     the_account_and_status_pages_work_as_plain_forms,
+    the_dashboard_pages_searches_and_saves_its_settings_as_plain_forms,
+    a_user_is_suspended_and_lifted_as_plain_forms,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -40,6 +42,13 @@ async fn post_from(
     form: &[(&str, &str)],
 ) -> reqwest::Response {
     browser.post(server.url(path)).header("referer", server.url(page)).form(form).send().await.unwrap()
+}
+
+/// The page a redirect sends the browser to, as a path on this server (server_fn's own
+/// redirect back to the referring page carries its absolute address).
+fn location_path(server: &TestServer, response: &reqwest::Response) -> String {
+    let location = location(response);
+    location.strip_prefix(&server.url("")).map(str::to_owned).unwrap_or(location)
 }
 
 fn location(response: &reqwest::Response) -> String {
@@ -619,4 +628,135 @@ async fn the_account_and_status_pages_work_as_plain_forms(db: TestDatabase) {
     let html = server.get("/?check=database").await.text().await.unwrap();
     assert!(html.contains("id=\"schema-version\""), "{html}");
     assert!(html.contains("id=\"tenant-count\" class=\"mt-1 font-semibold\">1<"), "{html}");
+}
+
+/// A SCIM user named `user_name`.
+fn scim_user(user_name: &str) -> serde_json::Value {
+    serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name, "active": true})
+}
+
+/// The dashboard without the bundle: its tables are searched and paged and its chart's
+/// period chosen by addresses that keep each other's state; the owner policy, the
+/// extension and a stale user's deactivation are plain forms, and a refused policy comes
+/// back with what was chosen and typed.
+async fn the_dashboard_pages_searches_and_saves_its_settings_as_plain_forms(db: TestDatabase) {
+    let (clock, server) = crate::stale_users::start(&db).await;
+    let (admin, directory, _, idp) = crate::stale_users::acme(&db, &server).await;
+    let mut users = Vec::new();
+    for n in 0..21 {
+        users.push(idp.create(&scim_user(&format!("u{n:02}"))).await);
+    }
+    let dashboard = format!("/admin/directories/{directory}");
+
+    let html = admin.get(&dashboard).await.text().await.unwrap();
+    assert!(html.contains("id=\"users-count\">1–20 of 21<"), "{html}");
+    assert!(html.contains(&format!("href=\"{dashboard}?users_start=21\"")), "{html}");
+    assert!(html.contains("over the last 24 hours"), "{html}");
+    let html = admin.get(&format!("{dashboard}?chart=week&users_start=21")).await.text().await.unwrap();
+    assert!(html.contains("id=\"users-count\">21–21 of 21<"), "{html}");
+    assert!(html.contains("over the last 7 days"), "{html}");
+    // Paging back keeps the chart's period; choosing the period keeps the page.
+    assert!(html.contains(&format!("href=\"{dashboard}?chart=week&amp;users_start=1\"")), "{html}");
+    assert!(html.contains(&format!("href=\"{dashboard}?users_start=21\"")), "{html}");
+    let html = admin.get(&format!("{dashboard}?users_search=u2&chart=week")).await.text().await.unwrap();
+    assert!(html.contains("id=\"users-count\">1–1 of 1<"), "{html}");
+    assert_eq!(input_value(&html, "users-search").as_deref(), Some("u2"));
+    assert!(html.contains("name=\"chart\" value=\"week\""), "the search form keeps the chart's period: {html}");
+
+    // The owner policy: refused with what was typed, then saved.
+    let refused =
+        [("directory", directory.as_str()), ("policy", "reassign"), ("fallback_user_name", "nobody@acme.example")];
+    let back = location(&post_from(admin.client(), &server, &dashboard, "/api/set_owner_policy", &refused).await);
+    assert!(back.starts_with(&format!("{dashboard}?")) && back.contains("__err="), "{back}");
+    let html = admin.get(&back).await.text().await.unwrap();
+    assert!(html.contains("No user of this directory"), "{html}");
+    assert_eq!(input_value(&html, "owner-policy-fallback").as_deref(), Some("nobody@acme.example"));
+    assert!(html.contains("<option value=\"reassign\" selected"), "{html}");
+    let saved = [("directory", directory.as_str()), ("policy", "reassign"), ("fallback_user_name", "u00")];
+    assert_eq!(
+        location(&post_from(admin.client(), &server, &dashboard, "/api/set_owner_policy", &saved).await),
+        dashboard
+    );
+    let html = admin.get(&dashboard).await.text().await.unwrap();
+    assert!(html.contains("given to u00 within a minute"), "{html}");
+
+    // The extension: a wrong choice is refused in words; turned off and on again.
+    let wrong = [("directory", directory.as_str()), ("offered", "maybe")];
+    let back = location_path(
+        &server,
+        &post_from(admin.client(), &server, &dashboard, "/api/set_nonhuman_extension", &wrong).await,
+    );
+    assert!(admin.get(&back).await.text().await.unwrap().contains("Choose on or off"), "{back}");
+    let off = [("directory", directory.as_str()), ("offered", "off")];
+    assert_eq!(
+        location(&post_from(admin.client(), &server, &dashboard, "/api/set_nonhuman_extension", &off).await),
+        dashboard
+    );
+    let html = admin.get(&dashboard).await.text().await.unwrap();
+    assert!(html.contains("does not offer the non-human identity extension"), "{html}");
+
+    // The silence alert: refused with what was typed, then saved.
+    let refused = [("directory", directory.as_str()), ("hours", "soon")];
+    let back = location(&post_from(admin.client(), &server, &dashboard, "/api/set_silence_alert", &refused).await);
+    assert!(back.starts_with(&format!("{dashboard}?")) && back.contains("silence_hours=soon"), "{back}");
+    let html = admin.get(&back).await.text().await.unwrap();
+    assert!(html.contains("id=\"silence-error\""), "{html}");
+    assert_eq!(input_value(&html, "silence-hours").as_deref(), Some("soon"));
+    let saved = [("directory", directory.as_str()), ("hours", "24")];
+    assert_eq!(
+        location(&post_from(admin.client(), &server, &dashboard, "/api/set_silence_alert", &saved).await),
+        dashboard
+    );
+    let html = admin.get(&dashboard).await.text().await.unwrap();
+    assert!(html.contains("An alert after 24 hours without a request from Okta."), "{html}");
+
+    // A stale user deactivated from the report, which comes back at its number of days.
+    clock.advance(chrono::Duration::days(40));
+    let (status, _) =
+        idp.patch(&users[0], serde_json::json!([{"op": "replace", "path": "title", "value": "Lead"}])).await;
+    assert_eq!(status, 200);
+    let html = admin.get(&format!("{dashboard}?stale_days=30")).await.text().await.unwrap();
+    assert_eq!(input_value(&html, "stale-days").as_deref(), Some("30"));
+    assert!(html.contains(&format!("data-stale-user=\"{}\"", users[1])), "{html}");
+    let report = admin.json("/api/stale_users", &[("directory", directory.as_str()), ("days", "30")]).await;
+    let row = report["users"].as_array().unwrap().iter().find(|row| row["id"] == users[1].as_str()).unwrap();
+    let version = row["version"].to_string();
+    let form = [("directory", directory.as_str()), ("id", users[1].as_str()), ("version", &version), ("days", "30")];
+    let back = location(&post_from(admin.client(), &server, &dashboard, "/api/deactivate_stale_user", &form).await);
+    assert_eq!(back, format!("{dashboard}?stale_days=30"));
+    let html = admin.get(&back).await.text().await.unwrap();
+    assert!(!html.contains(&format!("data-stale-user=\"{}\"", users[1])), "{html}");
+    let again = location_path(
+        &server,
+        &post_from(admin.client(), &server, &dashboard, "/api/deactivate_stale_user", &form).await,
+    );
+    assert!(again.contains("__err="), "a second deactivation of the same version is refused: {again}");
+    let html = admin.get(&again).await.text().await.unwrap();
+    let outcome = &html[html.find("id=\"stale-outcome\"").unwrap()..];
+    assert!(outcome[..outcome.find("</div>").unwrap()].contains("role=\"alert\""), "{html}");
+}
+
+/// A user's page without the bundle: suspending without a reason is refused in words on
+/// the page; suspending and lifting come back to the page, which shows the new state.
+async fn a_user_is_suspended_and_lifted_as_plain_forms(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let (admin, directory, _, idp) = crate::stale_users::acme(&db, &server).await;
+    let user = idp.create(&scim_user("sol")).await;
+    let page = format!("/admin/directories/{directory}/users/{user}");
+    let no_reason = [("directory", directory.as_str()), ("id", user.as_str()), ("reason", "")];
+    let back = location_path(
+        &server,
+        &post_from(admin.client(), &server, &page, "/api/set_user_suspension", &no_reason).await,
+    );
+    assert!(back.starts_with(&format!("{page}?")) && back.contains("__err="), "{back}");
+    assert!(admin.get(&back).await.text().await.unwrap().contains("Say why the user is suspended"));
+    let form = [("directory", directory.as_str()), ("id", user.as_str()), ("reason", "Laptop stolen")];
+    assert_eq!(location(&post_from(admin.client(), &server, &page, "/api/set_user_suspension", &form).await), page);
+    let html = admin.get(&page).await.text().await.unwrap();
+    assert!(html.contains("Suspended since") && html.contains("Laptop stolen"), "{html}");
+    assert!(html.contains("id=\"lift-suspension\""), "{html}");
+    let lift = [("directory", directory.as_str()), ("id", user.as_str()), ("lift", "yes")];
+    assert_eq!(location(&post_from(admin.client(), &server, &page, "/api/set_user_suspension", &lift).await), page);
+    let html = admin.get(&page).await.text().await.unwrap();
+    assert!(html.contains("id=\"suspend-user\"") && !html.contains("Suspended since"), "{html}");
 }

@@ -40,7 +40,7 @@ async fn is_active(idp: &Scim, id: &str) -> bool {
 }
 
 /// A server on a clock the test moves.
-async fn start(db: &TestDatabase) -> (Arc<ManualClock>, TestServer) {
+pub(crate) async fn start(db: &TestDatabase) -> (Arc<ManualClock>, TestServer) {
     let clock = Arc::new(ManualClock::starting_at(at("2026-10-01T09:00:00Z")));
     let server = TestServer::start_with_clock(db, &[], clock.clone()).await;
     (clock, server)
