@@ -62,8 +62,9 @@ test('the admin reviews a held mass deactivation and releases it to the product'
   await admin.fill('#brake-minimum', '5');
   await admin.click('#save-brake');
   await admin.waitForSelector('#brake-saved', { timeout: 10_000 });
-  await admin.check(`#privileged-${groupId}`);
+  await admin.click(`#privileged-${groupId}`);
   await admin.waitForSelector('#privileged-saved', { timeout: 10_000 });
+  await admin.waitForSelector('#privileged-groups li[data-group="Domain Admins"][data-privileged="true"]');
   await expectAccessible(admin, 'the safety brake page');
   await screenshot(admin, 'safety-brake-settings');
 
@@ -99,6 +100,7 @@ test('the admin reviews a held mass deactivation and releases it to the product'
 
   // Release, confirmed.
   await admin.click('#release-held');
+  await admin.waitForURL(/\?decide=release$/);
   await admin.waitForSelector('#confirm-decision');
   assert.match(await admin.textContent('#confirm-question'), /Release all 5 changes\?/);
   await expectAccessible(admin, 'the release confirmation');

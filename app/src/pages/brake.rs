@@ -5,12 +5,14 @@
 //! changes are held.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, ErrorBox, SignedInAdmin, Skeleton};
+use crate::components::{AdminTopBar, Badge, ErrorBox, SignedInAdmin, Skeleton, refusal_box, refusal_of};
 use crate::error::PortalError;
 use crate::pages::dashboard::directory_param;
 #[cfg(feature = "ssr")]
@@ -148,20 +150,30 @@ pub async fn held_changes_count(directory: String) -> Result<Option<i64>, Portal
     Ok(open.map(|batch| batch.changes))
 }
 
-/// Saves the threshold: `enabled` is `true` or `false`.
+/// Saves the threshold: `enabled` is `true` or `false` (a plain form's unticked box sends
+/// nothing, which is `false`).
 #[server(endpoint = "save_brake")]
 pub async fn save_brake(
     directory: String,
-    enabled: String,
+    #[server(default)] enabled: String,
     percent: String,
     minimum: String,
 ) -> Result<(), PortalError> {
     let admin = Admin::require().await?;
     let id = admin.directory(&directory).await?;
     let (store, tenant, now) = (admin.store(), admin.tenant(), admin.portal.now());
+    let page = brake_page_address(&directory);
     let form = service::brake::SettingsForm { enabled: enabled == "true", percent: &percent, minimum: &minimum };
-    let settings = form.parse().map_err(brake_error)?;
-    service::brake::set_settings(store, &admin.actor(), tenant, id, settings, now).await.map(drop).map_err(brake_error)
+    let saved = match form.parse() {
+        Ok(settings) => service::brake::set_settings(store, &admin.actor(), tenant, id, settings, now).await.map(drop),
+        Err(error) => Err(error),
+    };
+    saved.map_err(brake_error).inspect_err(|error| {
+        let typed = [("enabled", enabled.as_str()), ("percent", percent.as_str()), ("minimum", minimum.as_str())];
+        crate::error::back_with_what_was_typed::<SaveBrake>(&page, &typed, error);
+    })?;
+    crate::error::after_plain_form_post_go_to(&format!("{page}?{SAVED}=threshold"));
+    Ok(())
 }
 
 /// Marks a group privileged (`privileged` is `true`) or not.
@@ -172,11 +184,14 @@ pub async fn set_privileged_group(directory: String, group: String, privileged: 
     let (store, tenant, now) = (admin.store(), admin.tenant(), admin.portal.now());
     service::brake::set_privileged(store, &admin.actor(), tenant, id, &group, privileged == "true", now)
         .await
-        .map_err(brake_error)
+        .map_err(brake_error)?;
+    crate::error::after_plain_form_post_go_to(&format!("{}?{SAVED}=privileged", brake_page_address(&directory)));
+    Ok(())
 }
 
 /// Releases (`decision` is `release`) or discards (`discard`) a batch; answers what was
-/// done, in words.
+/// done, in words (a plain form comes back to the page with `?released=` or `?discarded=`
+/// and the count, which the page says in the same words).
 #[server(endpoint = "decide_held")]
 pub async fn decide_held(directory: String, number: i64, decision: String) -> Result<String, PortalError> {
     use service::brake::Decision;
@@ -190,19 +205,40 @@ pub async fn decide_held(directory: String, number: i64, decision: String) -> Re
     let (store, tenant, now) = (admin.store(), admin.tenant(), admin.portal.now());
     let count =
         service::brake::decide(store, &admin.actor(), tenant, id, number, decision, now).await.map_err(brake_error)?;
-    Ok(match decision {
-        Decision::Release => format!(
+    let released = matches!(decision, Decision::Release);
+    let outcome = if released { RELEASED } else { DISCARDED };
+    crate::error::after_plain_form_post_go_to(&format!("{}?{outcome}={count}", brake_page_address(&directory)));
+    Ok(decision_in_words(released, count as u64))
+}
+
+/// What releasing (`released`) or discarding `count` held changes did, in words.
+fn decision_in_words(released: bool, count: u64) -> String {
+    if released {
+        format!(
             "Released: {count} {} sent to the product, in the order they were made.",
             if count == 1 { "change was" } else { "changes were" }
-        ),
-        Decision::Discard => format!(
+        )
+    } else {
+        format!(
             "Discarded: {count} {} put back as {} before. Fix the scope in your identity provider; its next sync \
              sends what is real.",
             if count == 1 { "user or group was" } else { "users and groups were" },
             if count == 1 { "it was" } else { "they were" }
-        ),
-    })
+        )
+    }
 }
+
+/// The brake page of a directory, where its plain forms come back.
+fn brake_page_address(directory: &str) -> String {
+    format!("/admin/directories/{directory}/brake")
+}
+
+/// Address parameters: what was just saved (`threshold` or `privileged`), how many changes
+/// were released or discarded, and the decision being confirmed (`release` or `discard`).
+const SAVED: &str = "saved";
+const RELEASED: &str = "released";
+const DISCARDED: &str = "discarded";
+const DECIDE: &str = "decide";
 
 /// `/admin/directories/{id}/brake`
 #[component]
@@ -210,23 +246,17 @@ pub fn BrakePage() -> impl IntoView {
     view! { <SignedInAdmin page=|admin| view! { <BrakePageView admin/> }.into_any()/> }
 }
 
+/// Works whole without the bundle: rendered on the server, its settings plain forms, and
+/// releasing or discarding asked first at an address of its own (`?decide=release`).
 #[component]
 fn BrakePageView(admin: AdminView) -> impl IntoView {
     let directory = directory_param();
-    let reload = RwSignal::new(0_u32);
-    // Loaded in the browser: held changes come and go between two reads.
-    let page = LocalResource::new(move || {
-        reload.track();
-        brake_page(directory())
-    });
-    // Owned here, not by the batch's section, which the reload after a decision replaces.
-    let decide: DecideAction = Action::new(|(directory, number, decision): &(String, i64, String)| {
-        decide_held(directory.clone(), *number, decision.clone())
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = decide.value().get() {
-            reload.update(|n| *n = n.wrapping_add(1));
-        }
+    let page = Resource::new(directory, brake_page);
+    let (saved, decided, deciding) = use_query_map().with_untracked(|query| {
+        let count = |key: &str| query.get_str(key).and_then(|count| count.parse::<u64>().ok());
+        let decided =
+            count(RELEASED).map(|count| (true, count)).or_else(|| count(DISCARDED).map(|count| (false, count)));
+        (query.get(SAVED), decided, query.get(DECIDE))
     });
     view! {
         <AdminTopBar admin/>
@@ -239,27 +269,33 @@ fn BrakePageView(admin: AdminView) -> impl IntoView {
                 </p>
             </div>
             <div aria-live="polite">
-                {move || match decide.value().get() {
-                    Some(Ok(message)) => view! { <p id="decision-outcome" class="rounded-lg border border-emerald-300 bg-emerald-50 p-3 text-sm text-emerald-800">{message}</p> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    None => ().into_any(),
-                }}
+                {decided.map(|(released, count)| view! {
+                    <p id="decision-outcome" class="rounded-lg border border-emerald-300 bg-emerald-50 p-3 text-sm text-emerald-800">{decision_in_words(released, count)}</p>
+                })}
+                {refusal_box::<DecideHeld>()}
             </div>
-            {move || match page.get() {
-                None => view! { <Skeleton lines=4/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                Some(Ok(loaded)) => view! { <BrakeSections directory=directory() page=loaded decide/> }.into_any(),
-            }}
+            <Suspense fallback=|| view! { <Skeleton lines=4/> }>
+                {move || {
+                    let (saved, deciding) = (saved.clone(), deciding.clone());
+                    Suspend::new(async move {
+                        match page.await {
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                            Ok(loaded) => view! { <BrakeSections directory=directory() page=loaded saved deciding/> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
         </main>
     }
 }
 
 #[component]
-fn BrakeSections(directory: String, page: BrakeView, decide: DecideAction) -> impl IntoView {
+fn BrakeSections(directory: String, page: BrakeView, saved: Option<String>, deciding: Option<String>) -> impl IntoView {
     view! {
-        <HeldBatchSection directory=directory.clone() open=page.open.clone() changes=page.open_changes.clone() decide/>
-        <ThresholdSection directory=directory.clone() enabled=page.enabled percent=page.percent minimum=page.minimum window=page.window_minutes/>
-        <PrivilegedGroups directory=directory groups=page.groups.clone()/>
+        <HeldBatchSection directory=directory.clone() open=page.open.clone() changes=page.open_changes.clone() deciding/>
+        <ThresholdSection directory=directory.clone() enabled=page.enabled percent=page.percent minimum=page.minimum window=page.window_minutes
+            saved=saved.as_deref() == Some("threshold")/>
+        <PrivilegedGroups directory=directory groups=page.groups.clone() saved=saved.as_deref() == Some("privileged")/>
         {(!page.past.is_empty()).then(|| view! {
             <section class=CARD aria-labelledby="past-batches-heading">
                 <h2 id="past-batches-heading" class="text-lg font-semibold">"Earlier reviews"</h2>
@@ -276,17 +312,14 @@ fn BrakeSections(directory: String, page: BrakeView, decide: DecideAction) -> im
     }
 }
 
-/// Releasing or discarding a batch: (directory, batch number, `release` or `discard`).
-type DecideAction = Action<(String, i64, String), Result<String, PortalError>>;
-
+/// The open batch; `deciding` (`release` or `discard`, from the address) asks to confirm.
 #[component]
 fn HeldBatchSection(
     directory: String,
     open: Option<BatchRow>,
     changes: Vec<HeldRow>,
-    decide: DecideAction,
+    deciding: Option<String>,
 ) -> impl IntoView {
-    let asking = RwSignal::new(None::<&'static str>);
     let Some(batch) = open else {
         return view! {
             <section class=CARD aria-labelledby="held-heading">
@@ -299,8 +332,8 @@ fn HeldBatchSection(
     let total = batch.changes;
     let shown = changes.len();
     let number = batch.number;
-    let pending = decide.pending();
-    let confirm_directory = directory;
+    let page = brake_page_address(&directory);
+    let deciding = deciding.filter(|decision| matches!(decision.as_str(), "release" | "discard"));
     view! {
         <section id="held-batch" class="rounded-xl border border-amber-300 bg-amber-50 p-6" aria-labelledby="held-heading">
             <h2 id="held-heading" class="text-lg font-semibold text-amber-950">
@@ -332,91 +365,97 @@ fn HeldBatchSection(
             {(i64::try_from(shown).unwrap_or(i64::MAX) < total).then(|| view! {
                 <p class="mt-2 text-sm text-amber-950">{format!("The first {shown} of {total} are shown; a decision applies to all of them.")}</p>
             })}
-            <div class="mt-6 flex flex-wrap items-center gap-3">
-                <button id="release-held" type="button" class=PRIMARY_BUTTON disabled=move || pending.get()
-                    on:click=move |_| asking.set(Some("release"))>{format!("Release {total} to the product…")}</button>
-                <button id="discard-held" type="button" class=SECONDARY_BUTTON disabled=move || pending.get()
-                    on:click=move |_| asking.set(Some("discard"))>"Discard and put the directory back…"</button>
-            </div>
-            {move || asking.get().map(|decision| {
-                let directory = confirm_directory.clone();
-                let question = if decision == "release" {
-                    format!("Release all {total} changes? The product receives them in the order they were made and removes access where they say so.")
-                } else {
-                    format!("Discard all {total} changes? The users and groups they touched are put back as they were before, and the product never receives them. Your identity provider still believes they were made: fix its scope, and its next sync sends what is real.")
-                };
-                view! {
-                    <div id="confirm-decision" role="alertdialog" aria-labelledby="confirm-question" class="mt-4 rounded-lg border border-slate-300 bg-white p-4">
-                        <p id="confirm-question" class="text-sm text-slate-900">{question}</p>
-                        <div class="mt-3 flex gap-3">
-                            <button id="confirm-held-decision" type="button" class=PRIMARY_BUTTON disabled=move || pending.get()
-                                on:click=move |_| { decide.dispatch((directory.clone(), number, decision.to_owned())); }>
-                                {if decision == "release" { "Yes, release them" } else { "Yes, discard them" }}
-                            </button>
-                            <button type="button" class=SECONDARY_BUTTON on:click=move |_| asking.set(None)>"Cancel"</button>
-                        </div>
+            {match deciding {
+                None => view! {
+                    <div class="mt-6 flex flex-wrap items-center gap-3">
+                        <a id="release-held" href=format!("{page}?{DECIDE}=release") rel="external" class=PRIMARY_BUTTON>{format!("Release {total} to the product…")}</a>
+                        <a id="discard-held" href=format!("{page}?{DECIDE}=discard") rel="external" class=SECONDARY_BUTTON>"Discard and put the directory back…"</a>
                     </div>
+                }.into_any(),
+                Some(decision) => {
+                    let question = if decision == "release" {
+                        format!("Release all {total} changes? The product receives them in the order they were made and removes access where they say so.")
+                    } else {
+                        format!("Discard all {total} changes? The users and groups they touched are put back as they were before, and the product never receives them. Your identity provider still believes they were made: fix its scope, and its next sync sends what is real.")
+                    };
+                    view! {
+                        <div id="confirm-decision" role="alertdialog" aria-labelledby="confirm-question" class="mt-4 rounded-lg border border-slate-300 bg-white p-4">
+                            <p id="confirm-question" class="text-sm text-slate-900">{question}</p>
+                            <form method="post" action=DecideHeld::url() class="mt-3 flex gap-3">
+                                <input type="hidden" name="directory" value=directory/>
+                                <input type="hidden" name="number" value=number.to_string()/>
+                                <input type="hidden" name="decision" value=decision.clone()/>
+                                <button id="confirm-held-decision" type="submit" class=PRIMARY_BUTTON>
+                                    {if decision == "release" { "Yes, release them" } else { "Yes, discard them" }}
+                                </button>
+                                <a href=page rel="external" class=SECONDARY_BUTTON>"Cancel"</a>
+                            </form>
+                        </div>
+                    }.into_any()
                 }
-            })}
+            }}
         </section>
     }
     .into_any()
 }
 
+/// The mass-deactivation threshold, a plain form; a refusal comes back with what was typed.
 #[component]
-fn ThresholdSection(directory: String, enabled: bool, percent: i32, minimum: i32, window: i64) -> impl IntoView {
-    let enabled = RwSignal::new(enabled);
-    let percent = RwSignal::new(percent.to_string());
-    let minimum = RwSignal::new(minimum.to_string());
-    let save = Action::new(|(directory, enabled, percent, minimum): &(String, bool, String, String)| {
-        save_brake(directory.clone(), enabled.to_string(), percent.clone(), minimum.clone())
-    });
-    let pending = save.pending();
+fn ThresholdSection(
+    directory: String,
+    enabled: bool,
+    percent: i32,
+    minimum: i32,
+    window: i64,
+    saved: bool,
+) -> impl IntoView {
+    let refused = refusal_of::<SaveBrake>();
+    let (enabled, percent, minimum) = match &refused {
+        Some(_) => use_query_map().with_untracked(|query| {
+            (
+                query.get_str("enabled") == Some("true"),
+                query.get("percent").unwrap_or_default(),
+                query.get("minimum").unwrap_or_default(),
+            )
+        }),
+        None => (enabled, percent.to_string(), minimum.to_string()),
+    };
     view! {
         <section class=CARD aria-labelledby="threshold-heading">
             <h2 id="threshold-heading" class="text-lg font-semibold">"Mass deactivations"</h2>
             <p class="mt-1 text-sm text-slate-600">
                 {format!("Hold deactivations and deletions once more than this share of your active users, and at least this many, leave within {window} minutes.")}
             </p>
-            <form id="brake-settings" class="mt-4 grid gap-4 sm:grid-cols-3" on:submit=move |event| {
-                event.prevent_default();
-                save.dispatch((directory.clone(), enabled.get_untracked(), percent.get_untracked(), minimum.get_untracked()));
-            }>
+            <form id="brake-settings" method="post" action=SaveBrake::url() class="mt-4 grid gap-4 sm:grid-cols-3">
+                <input type="hidden" name="directory" value=directory/>
                 <div class="flex items-center gap-2 sm:col-span-3">
-                    <input id="brake-enabled" type="checkbox" prop:checked=move || enabled.get()
-                        on:change=move |event| enabled.set(event_target_checked(&event))/>
+                    <input id="brake-enabled" name="enabled" value="true" type="checkbox" checked=enabled/>
                     <label for="brake-enabled" class="text-sm font-medium text-slate-700">"Hold mass deactivations for review"</label>
                 </div>
                 <div>
                     <label for="brake-percent" class="block text-sm font-medium text-slate-700">"Share of active users (%)"</label>
-                    <input id="brake-percent" type="text" inputmode="numeric" class=INPUT prop:value=move || percent.get()
-                        on:input=move |event| percent.set(event_target_value(&event))/>
+                    <input id="brake-percent" name="percent" type="text" inputmode="numeric" class=INPUT value=percent/>
                 </div>
                 <div>
                     <label for="brake-minimum" class="block text-sm font-medium text-slate-700">"At least (users)"</label>
-                    <input id="brake-minimum" type="text" inputmode="numeric" class=INPUT prop:value=move || minimum.get()
-                        on:input=move |event| minimum.set(event_target_value(&event))/>
+                    <input id="brake-minimum" name="minimum" type="text" inputmode="numeric" class=INPUT value=minimum/>
                 </div>
                 <div class="flex items-end">
-                    <button id="save-brake" type="submit" class=PRIMARY_BUTTON disabled=move || pending.get()>"Save"</button>
+                    <button id="save-brake" type="submit" class=PRIMARY_BUTTON>"Save"</button>
                 </div>
             </form>
             <div aria-live="polite" class="mt-3">
-                {move || match save.value().get() {
-                    Some(Ok(())) => view! { <p id="brake-saved" class="text-sm text-emerald-800">"Saved."</p> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    None => ().into_any(),
-                }}
+                {saved.then(|| view! { <p id="brake-saved" class="text-sm text-emerald-800">"Saved."</p> })}
+                {refused.map(|error| view! { <ErrorBox message=error.to_string()/> })}
             </div>
         </section>
     }
 }
 
+/// The groups whose new members are held for review: each marked or unmarked by a plain
+/// form of its own.
 #[component]
-fn PrivilegedGroups(directory: String, groups: Vec<GroupChoiceRow>) -> impl IntoView {
-    let mark = Action::new(|(directory, group, on): &(String, String, bool)| {
-        set_privileged_group(directory.clone(), group.clone(), on.to_string())
-    });
+fn PrivilegedGroups(directory: String, groups: Vec<GroupChoiceRow>, saved: bool) -> impl IntoView {
     view! {
         <section class=CARD aria-labelledby="privileged-heading">
             <h2 id="privileged-heading" class="text-lg font-semibold">"Privileged groups"</h2>
@@ -427,17 +466,23 @@ fn PrivilegedGroups(directory: String, groups: Vec<GroupChoiceRow>) -> impl Into
                 view! { <p id="no-groups" class="mt-4 text-sm text-slate-600">"Your identity provider has sent no groups yet."</p> }.into_any()
             } else {
                 view! {
-                    <ul id="privileged-groups" class="mt-4 grid gap-2 sm:grid-cols-2">
+                    <ul id="privileged-groups" class="mt-4 divide-y divide-slate-100">
                         {groups.into_iter().map(|group| {
-                            let directory = directory.clone();
-                            let id = format!("privileged-{}", group.id);
-                            let group_id = group.id.clone();
-                            let name = group.name.clone();
+                            let label = if group.privileged { format!("Stop holding new members of {}", group.name) } else { format!("Hold new members of {}", group.name) };
                             view! {
-                                <li class="flex items-center gap-2" data-group=name>
-                                    <input id=id.clone() type="checkbox" prop:checked=group.privileged
-                                        on:change=move |event| { mark.dispatch((directory.clone(), group_id.clone(), event_target_checked(&event))); }/>
-                                    <label for=id class="text-sm text-slate-800">{group.name}</label>
+                                <li class="flex flex-wrap items-center justify-between gap-2 py-2" data-group=group.name.clone() data-privileged=group.privileged.to_string()>
+                                    <span class="flex items-center gap-2 text-sm text-slate-800">
+                                        {group.name.clone()}
+                                        {group.privileged.then(|| view! { <Badge tone="bad" text="Privileged".to_owned()/> })}
+                                    </span>
+                                    <form method="post" action=SetPrivilegedGroup::url()>
+                                        <input type="hidden" name="directory" value=directory.clone()/>
+                                        <input type="hidden" name="group" value=group.id.clone()/>
+                                        <input type="hidden" name="privileged" value=(!group.privileged).to_string()/>
+                                        <button id=format!("privileged-{}", group.id) type="submit" class=SECONDARY_BUTTON aria-label=label>
+                                            {if group.privileged { "Unmark" } else { "Mark privileged" }}
+                                        </button>
+                                    </form>
                                 </li>
                             }
                         }).collect_view()}
@@ -445,11 +490,8 @@ fn PrivilegedGroups(directory: String, groups: Vec<GroupChoiceRow>) -> impl Into
                 }.into_any()
             }}
             <div aria-live="polite" class="mt-3">
-                {move || match mark.value().get() {
-                    Some(Ok(())) => view! { <p id="privileged-saved" class="text-sm text-emerald-800">"Saved."</p> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    None => ().into_any(),
-                }}
+                {saved.then(|| view! { <p id="privileged-saved" class="text-sm text-emerald-800">"Saved."</p> })}
+                {refusal_box::<SetPrivilegedGroup>()}
             </div>
         </section>
     }
@@ -459,15 +501,20 @@ fn PrivilegedGroups(directory: String, groups: Vec<GroupChoiceRow>) -> impl Into
 #[component]
 pub fn HeldBanner(directory: String) -> impl IntoView {
     let link = format!("/admin/directories/{directory}/brake");
-    let held = LocalResource::new(move || held_changes_count(directory.clone()));
-    move || {
-        held.get().and_then(Result::ok).flatten().map(|changes| {
-            view! {
-                <div id="held-banner" role="status" class="rounded-xl border border-amber-300 bg-amber-50 p-4 text-sm text-amber-950">
-                    <span class="font-semibold">{format!("{changes} {} held for your review. ", if changes == 1 { "change is" } else { "changes are" })}</span>
-                    <A href=link.clone() attr:id="review-held" attr:class="font-semibold text-accent-strong underline">"Review them"</A>
-                </div>
-            }
-        })
+    let held = Resource::new(move || directory.clone(), held_changes_count);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let link = link.clone();
+                Suspend::new(async move {
+                    held.await.ok().flatten().map(|changes| view! {
+                        <div id="held-banner" role="status" class="rounded-xl border border-amber-300 bg-amber-50 p-4 text-sm text-amber-950">
+                            <span class="font-semibold">{format!("{changes} {} held for your review. ", if changes == 1 { "change is" } else { "changes are" })}</span>
+                            <A href=link attr:id="review-held" attr:class="font-semibold text-accent-strong underline">"Review them"</A>
+                        </div>
+                    })
+                })
+            }}
+        </Suspense>
     }
 }

@@ -32,16 +32,16 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 /// Microsoft Entra ID's side of a directory.
-struct Entra {
+pub(crate) struct Entra {
     tenant: store::Tenant,
-    directory: String,
+    pub(crate) directory: String,
     base: String,
     token: String,
     client: reqwest::Client,
 }
 
 impl Entra {
-    async fn new(db: &TestDatabase, server: &TestServer, slug: &str) -> Self {
+    pub(crate) async fn new(db: &TestDatabase, server: &TestServer, slug: &str) -> Self {
         let request = TokenRequest { label: "Entra prod".into(), read_only: false, expires_at: None };
         let (tenant, directory, token) = crate::provisioned(db, slug, IdentityProvider::Entra, request, now()).await;
         Self {
@@ -79,7 +79,7 @@ impl Entra {
     }
 
     /// Creates a user for each number; answers their ids in that order.
-    async fn create_users(&self, numbers: impl IntoIterator<Item = usize>) -> Vec<String> {
+    pub(crate) async fn create_users(&self, numbers: impl IntoIterator<Item = usize>) -> Vec<String> {
         let mut users = Vec::new();
         for n in numbers {
             users.push(self.create_user(n).await);
@@ -87,7 +87,7 @@ impl Entra {
         users
     }
 
-    async fn create_group(&self, name: &str, members: &[&String]) -> String {
+    pub(crate) async fn create_group(&self, name: &str, members: &[&String]) -> String {
         let members: Vec<Value> = members.iter().map(|id| json!({"value": id})).collect();
         let body = json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
@@ -100,7 +100,7 @@ impl Entra {
     }
 
     /// Entra's deactivation: a capitalised op and a string boolean.
-    async fn deactivate(&self, user: &str) {
+    pub(crate) async fn deactivate(&self, user: &str) {
         let body =
             json!({"schemas": [PATCH_OP], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
         let (status, answer) = self.call(Method::PATCH, &format!("/Users/{user}"), Some(body)).await;

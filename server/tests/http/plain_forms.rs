@@ -25,6 +25,7 @@ store::backend_tests!(
     the_account_and_status_pages_work_as_plain_forms,
     the_dashboard_pages_searches_and_saves_its_settings_as_plain_forms,
     a_user_is_suspended_and_lifted_as_plain_forms,
+    the_safety_brake_is_set_and_a_held_batch_released_as_plain_forms,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -62,6 +63,13 @@ fn input_value(page: &str, id: &str) -> Option<String> {
     let input = &input[..input.find('>')?];
     let value = &input[input.find("value=\"")? + "value=\"".len()..];
     Some(value[..value.find('"')?].to_owned())
+}
+
+/// The opening tag of the element with `id` in `page`.
+fn tag<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id} in {page}"));
+    let tag = &page[page[..start].rfind('<').unwrap()..];
+    &tag[..tag.find('>').unwrap()]
 }
 
 /// The id of the token row labelled `label` (`data-token` on its row).
@@ -759,4 +767,68 @@ async fn a_user_is_suspended_and_lifted_as_plain_forms(db: TestDatabase) {
     assert_eq!(location(&post_from(admin.client(), &server, &page, "/api/set_user_suspension", &lift).await), page);
     let html = admin.get(&page).await.text().await.unwrap();
     assert!(html.contains("id=\"suspend-user\"") && !html.contains("Suspended since"), "{html}");
+}
+
+/// The safety brake without the bundle: a refused threshold comes back with what was
+/// typed, saving says so, a group is marked privileged by its own form, and releasing held
+/// changes asks first at `?decide=release` and comes back saying what was released.
+async fn the_safety_brake_is_set_and_a_held_batch_released_as_plain_forms(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "fabrikam", "it@fabrikam.example").await;
+    let entra = crate::brake::Entra::new(&db, &server, "fabrikam").await;
+    let directory = entra.directory.clone();
+    let users = entra.create_users(1..=10).await;
+    let admins = entra.create_group("Admins", &[&users[0]]).await;
+    let page = format!("/admin/directories/{directory}/brake");
+    let html = admin.get(&page).await.text().await.unwrap();
+    assert!(html.contains("id=\"nothing-held\""), "{html}");
+
+    // No `enabled` field: the box was left unticked.
+    let wrong = [("directory", directory.as_str()), ("percent", "0"), ("minimum", "3")];
+    let back = location(&post_from(admin.client(), &server, &page, "/api/save_brake", &wrong).await);
+    assert!(back.starts_with(&format!("{page}?")) && back.contains("__err="), "{back}");
+    let html = admin.get(&back).await.text().await.unwrap();
+    assert!(html.contains("The percentage is a whole number from 1 to 100"), "{html}");
+    assert_eq!(input_value(&html, "brake-percent").as_deref(), Some("0"));
+    assert!(!tag(&html, "brake-enabled").contains("checked"), "the box comes back unticked: {html}");
+    let form = [("directory", directory.as_str()), ("enabled", "true"), ("percent", "10"), ("minimum", "3")];
+    let saved = location(&post_from(admin.client(), &server, &page, "/api/save_brake", &form).await);
+    assert_eq!(saved, format!("{page}?saved=threshold"));
+    let html = admin.get(&saved).await.text().await.unwrap();
+    assert!(html.contains("id=\"brake-saved\""), "{html}");
+    assert_eq!(input_value(&html, "brake-minimum").as_deref(), Some("3"));
+    assert!(tag(&html, "brake-enabled").contains("checked"), "{html}");
+
+    let mark = [("directory", directory.as_str()), ("group", admins.as_str()), ("privileged", "true")];
+    let marked = location(&post_from(admin.client(), &server, &page, "/api/set_privileged_group", &mark).await);
+    assert_eq!(marked, format!("{page}?saved=privileged"));
+    let html = admin.get(&marked).await.text().await.unwrap();
+    assert!(html.contains("data-group=\"Admins\" data-privileged=\"true\""), "{html}");
+    assert!(html.contains("id=\"privileged-saved\""), "{html}");
+
+    // The third deactivation crosses the threshold (3 of 10) and is held.
+    for user in &users[1..4] {
+        entra.deactivate(user).await;
+    }
+    let dashboard = admin.get(&format!("/admin/directories/{directory}")).await.text().await.unwrap();
+    assert!(dashboard.contains("1 change is held for your review."), "{dashboard}");
+    let html = admin.get(&page).await.text().await.unwrap();
+    assert!(!html.contains("id=\"confirm-decision\""), "{html}");
+    let html = admin.get(&format!("{page}?decide=release")).await.text().await.unwrap();
+    assert!(html.contains("Release all 1 changes?"), "{html}");
+    assert!(html.contains("name=\"number\" value=\"1\""), "{html}");
+    let release = [("directory", directory.as_str()), ("number", "1"), ("decision", "release")];
+    let released = location(
+        &post_from(admin.client(), &server, &format!("{page}?decide=release"), "/api/decide_held", &release).await,
+    );
+    assert_eq!(released, format!("{page}?released=1"));
+    let html = admin.get(&released).await.text().await.unwrap();
+    assert!(html.contains("Released: 1 change was sent to the product"), "{html}");
+    assert!(html.contains("id=\"nothing-held\""), "{html}");
+    // Deciding again (the confirmation's page, reloaded) is refused in words on the page.
+    let again = location_path(
+        &server,
+        &post_from(admin.client(), &server, &format!("{page}?decide=release"), "/api/decide_held", &release).await,
+    );
+    assert!(admin.get(&again).await.text().await.unwrap().contains("already released or discarded"), "{again}");
 }
