@@ -136,6 +136,13 @@ pub(crate) fn after_plain_form_post_go_to(location: &str) {
 /// appears on more than one page (a panel shared by two pages).
 #[cfg(feature = "ssr")]
 pub(crate) fn after_plain_form_post_go_back_to_page() {
+    after_plain_form_post_go_back_to_page_with("");
+}
+
+/// [`after_plain_form_post_go_back_to_page`], with `query` (without its `?`; empty for
+/// none) in the page's address: what the page says about the post that brought it back.
+#[cfg(feature = "ssr")]
+pub(crate) fn after_plain_form_post_go_back_to_page_with(query: &str) {
     if !is_plain_form_post() {
         return;
     }
@@ -144,7 +151,8 @@ pub(crate) fn after_plain_form_post_go_back_to_page() {
         Some(same_site_path(referer.parse::<http::Uri>().ok()?.path()))
     });
     if let Some(page) = page {
-        leptos_axum::redirect(&page);
+        let separator = if query.is_empty() { "" } else { "?" };
+        leptos_axum::redirect(&format!("{page}{separator}{query}"));
     }
 }
 

@@ -78,6 +78,10 @@ test('an operator defines roles; an admin grants one to a group, previews, saves
   assert.match(await admin.textContent('tr[data-group="Engineering"]'), /Engineering\s*1/);
 
   await admin.check('tr[data-group="Engineering"] input[data-role="admin"]');
+  // Preview asks for the page again with the boxes as ticked; nothing is saved.
+  await admin.click('#preview-group-roles');
+  await admin.waitForURL(/[?&]preview=1/);
+  assert.equal(await admin.isChecked('tr[data-group="Engineering"] input[data-role="admin"]'), true);
   await admin.waitForFunction(
     () => document.querySelector('#role-preview [data-role="admin"] dd')?.textContent === '1 user',
     null,

@@ -3,17 +3,17 @@
 //! and after saving watches the re-derivation of the directory's users. The grant editor
 //! is also the wizard's roles step; the progress panel also follows a mapping change.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
-use crate::components::style::{CARD, PRIMARY_BUTTON};
-use crate::components::{AdminTopBar, ErrorBox, SignedInAdmin, Skeleton};
+use crate::components::style::{CARD, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::{AdminTopBar, ErrorBox, SignedInAdmin, Skeleton, refusal_box};
 use crate::error::PortalError;
 use crate::pages::dashboard::directory_param;
 #[cfg(feature = "ssr")]
@@ -25,6 +25,64 @@ pub struct Grant {
     pub group_id: String,
     pub role: String,
 }
+
+impl Grant {
+    /// The grant as the editor's box sends it: `role/group id` (a role's slug has no `/`).
+    pub fn field_value(&self) -> String {
+        format!("{}/{}", self.role, self.group_id)
+    }
+
+    /// A grant as the editor's box sent it.
+    pub fn parse(value: &str) -> Result<Self, PortalError> {
+        match value.split_once('/') {
+            Some((role, group_id)) if !role.is_empty() && !group_id.is_empty() => {
+                Ok(Self { group_id: group_id.to_owned(), role: role.to_owned() })
+            }
+            _ => Err(PortalError::Invalid(format!("{value:?} is not a grant: expected a role and a group."))),
+        }
+    }
+}
+
+/// The grants a form sent, each `role/group id` (see [`Grant::field_value`]).
+fn parse_grants(grants: &[String]) -> Result<Vec<Grant>, PortalError> {
+    grants.iter().map(|grant| Grant::parse(grant)).collect()
+}
+
+/// The grants being previewed, from the page's address (`?preview=1&grants[0]=…`, what the
+/// editor's Preview button sends): `None` when the page shows what is saved.
+fn previewed_grants() -> Option<Vec<String>> {
+    use_query_map().with_untracked(|query| {
+        query.get_str("preview")?;
+        Some(
+            query
+                .latest_values()
+                .filter(|(key, _)| key.starts_with("grants[") || key.starts_with("grants%5B"))
+                .map(|(_, value)| value.to_owned())
+                .collect(),
+        )
+    })
+}
+
+/// The editor's data: what is saved, or the users per role under `previewed` grants.
+pub(crate) async fn load_grants(
+    directory: String,
+    previewed: Option<Vec<String>>,
+) -> Result<GroupRolesView, PortalError> {
+    match previewed {
+        Some(grants) => preview_group_roles(directory, grants).await,
+        None => group_roles(directory).await,
+    }
+}
+
+/// The editor's state from the page's address: the previewed grants, if any, and whether
+/// grants were just saved (`?group_roles=saved`).
+pub(crate) fn grants_in_address() -> (Option<Vec<String>>, bool) {
+    let saved = use_query_map().with_untracked(|query| query.get_str(SAVED_PARAMETER) == Some("saved"));
+    (previewed_grants(), saved)
+}
+
+/// The address parameter saying the grants were just saved.
+const SAVED_PARAMETER: &str = "group_roles";
 
 /// The page's data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,12 +181,16 @@ pub async fn group_roles(directory: String) -> Result<GroupRolesView, PortalErro
     Ok(server::page(page))
 }
 
-/// Users per role if the directory's groups granted `grants` (nothing is saved).
-#[server(endpoint = "preview_group_roles", input = Json)]
-pub async fn preview_group_roles(directory: String, grants: Vec<Grant>) -> Result<GroupRolesView, PortalError> {
+/// Users per role if the directory's groups granted `grants` (nothing is saved); each
+/// grant is `role/group id`, as the editor's boxes send them.
+#[server(endpoint = "preview_group_roles")]
+pub async fn preview_group_roles(
+    directory: String,
+    #[server(default)] grants: Vec<String>,
+) -> Result<GroupRolesView, PortalError> {
     let admin = Admin::require().await?;
     let id = admin.directory(&directory).await?;
-    let proposed = server::pairs(grants);
+    let proposed = server::pairs(parse_grants(&grants)?);
     let page =
         service::directory_sync::roles::group_roles_page(admin.store(), admin.tenant(), id, Some(&proposed)).await?;
     Ok(server::page(page))
@@ -136,14 +198,17 @@ pub async fn preview_group_roles(directory: String, grants: Vec<Grant>) -> Resul
 
 /// Replaces the directory's grants with `grants`; the directory's users are then
 /// re-derived in the background.
-#[server(endpoint = "save_group_roles", input = Json)]
-pub async fn save_group_roles(directory: String, grants: Vec<Grant>) -> Result<(), PortalError> {
+/// Each grant is `role/group id`, as the editor's boxes send them; a plain form comes back
+/// to the page it was posted from, saying so (`?group_roles=saved`).
+#[server(endpoint = "save_group_roles")]
+pub async fn save_group_roles(directory: String, #[server(default)] grants: Vec<String>) -> Result<(), PortalError> {
     let admin = Admin::require().await?;
     let id = admin.directory(&directory).await?;
     let (tenant, now) = (admin.tenant(), admin.portal.now());
-    let grants = server::pairs(grants);
-    Ok(service::directory_sync::roles::save_group_roles(admin.store(), tenant, id, &grants, &admin.actor(), now)
-        .await?)
+    let grants = server::pairs(parse_grants(&grants)?);
+    service::directory_sync::roles::save_group_roles(admin.store(), tenant, id, &grants, &admin.actor(), now).await?;
+    crate::error::after_plain_form_post_go_back_to_page_with(&format!("{SAVED_PARAMETER}=saved"));
+    Ok(())
 }
 
 /// Where the re-derivation of the directory's users stands, if one was ever requested.
@@ -161,11 +226,17 @@ pub fn GroupRolesPage() -> impl IntoView {
     view! { <SignedInAdmin page=|admin| view! { <GroupRolesPageView admin/> }.into_any()/> }
 }
 
+/// Works whole without the bundle: rendered on the server; the editor is a plain form
+/// whose Preview button asks for the page again with the boxes as ticked (a GET), and whose
+/// Save posts them.
 #[component]
 fn GroupRolesPageView(admin: AdminView) -> impl IntoView {
     let directory = directory_param();
-    // Loaded in the browser: the editor's state lives there.
-    let page = LocalResource::new(move || group_roles(directory()));
+    let (previewed, saved) = grants_in_address();
+    let page = Resource::new(
+        move || (directory(), previewed.clone()),
+        |(directory, previewed)| load_grants(directory, previewed),
+    );
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
@@ -178,24 +249,37 @@ fn GroupRolesPageView(admin: AdminView) -> impl IntoView {
             </div>
             <section class=CARD aria-labelledby="grants-heading">
                 <h2 id="grants-heading" class="text-lg font-semibold">"Roles of your groups"</h2>
-                {move || match page.get() {
-                    None => view! { <Skeleton/> }.into_any(),
-                    Some(Ok(loaded)) => view! {
-                        <GrantEditor directory=directory() page=loaded
-                            no_groups="Your identity provider has sent no groups yet. Assign groups to the app there; they appear here once provisioned."/>
-                    }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                }}
+                <Suspense fallback=|| view! { <Skeleton/> }>
+                    {move || Suspend::new(async move {
+                        match page.await {
+                            Ok(loaded) => view! {
+                                <GrantEditor directory=directory() page=loaded page_address=format!("/admin/directories/{}/roles", directory())
+                                    previewing=previewed_grants().is_some() saved
+                                    no_groups="Your identity provider has sent no groups yet. Assign groups to the app there; they appear here once provisioned."/>
+                            }.into_any(),
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+                <RepublishProgressPanel directory=directory()/>
             </section>
         </main>
     }
 }
 
-/// The grant editor: a checkbox per group and role, the users per role under the grants as
-/// edited (asked of the server on every change), Save, and the re-derivation's progress
-/// once saved. With no roles defined, or no groups provisioned, it says so instead.
+/// The grant editor, a plain form: a box per group and role, the users per role under the
+/// grants shown (saved, or previewed: `previewing`), a Preview button that asks for
+/// `page_address` again with the boxes as ticked, and Save. With no roles defined, or no
+/// groups provisioned, it says so instead.
 #[component]
-pub(crate) fn GrantEditor(directory: String, page: GroupRolesView, no_groups: &'static str) -> impl IntoView {
+pub(crate) fn GrantEditor(
+    directory: String,
+    page: GroupRolesView,
+    page_address: String,
+    previewing: bool,
+    saved: bool,
+    no_groups: &'static str,
+) -> impl IntoView {
     if page.roles.is_empty() {
         return view! {
             <p id="no-roles" class="mt-4 text-sm text-slate-600">
@@ -207,89 +291,68 @@ pub(crate) fn GrantEditor(directory: String, page: GroupRolesView, no_groups: &'
     if page.groups.is_empty() {
         return view! { <p id="no-groups" class="mt-4 text-sm text-slate-600">{no_groups}</p> }.into_any();
     }
-    let stored: BTreeSet<Grant> = page
-        .groups
-        .iter()
-        .flat_map(|group| group.roles.iter().map(|role| Grant { group_id: group.id.clone(), role: role.clone() }))
-        .collect();
-    let grants = RwSignal::new(stored.clone());
-    let saved_grants = RwSignal::new(stored);
-    let preview_directory = directory.clone();
-    let preview = LocalResource::new(move || {
-        let (directory, grants) = (preview_directory.clone(), grants.get().into_iter().collect());
-        async move { preview_group_roles(directory, grants).await }
-    });
-    let save =
-        Action::new(|(directory, grants): &(String, Vec<Grant>)| save_group_roles(directory.clone(), grants.clone()));
-    let saving = save.pending();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = save.value().get() {
-            saved_grants.set(grants.get_untracked());
-        }
-    });
-    let changed = move || grants.get() != saved_grants.get();
     let roles = page.roles.clone();
-    let save_directory = directory.clone();
-    view! {
-        <div class="overflow-x-auto" tabindex="0"><table id="group-roles" class="mt-4 w-full text-left text-sm">
-            <thead class="border-b border-slate-200 text-slate-500">
-                <tr>
-                    <th scope="col" class="py-2 pr-4 font-medium">"Group"</th>
-                    <th scope="col" class="py-2 pr-4 font-medium">"Members"</th>
-                    {roles.iter().map(|role| view! {
-                        <th scope="col" class="py-2 pr-4 font-medium" title=role.description.clone()>{role.name.clone()}</th>
-                    }).collect_view()}
+    let mut field = 0_usize;
+    let rows = page
+        .groups
+        .clone()
+        .into_iter()
+        .map(|group| {
+            let boxes = roles
+                .iter()
+                .map(|role| {
+                    let grant = Grant { group_id: group.id.clone(), role: role.slug.clone() };
+                    let label = format!("{} grants {}", group.name, role.name);
+                    field += 1;
+                    view! {
+                        <td class="py-2 pr-4">
+                            <input type="checkbox" name=format!("grants[{field}]") value=grant.field_value() aria-label=label
+                                data-role=role.slug.clone() checked=group.roles.contains(&role.slug)/>
+                        </td>
+                    }
+                })
+                .collect_view();
+            view! {
+                <tr data-group=group.name.clone()>
+                    <th scope="row" class="py-2 pr-4 font-medium">{group.name.clone()}</th>
+                    <td class="py-2 pr-4">{group.members}</td>
+                    {boxes}
                 </tr>
-            </thead>
-            <tbody class="divide-y divide-slate-100">
-                {page.groups.into_iter().map(|group| view! {
-                    <tr data-group=group.name>
-                        <th scope="row" class="py-2 pr-4 font-medium">{group.name.clone()}</th>
-                        <td class="py-2 pr-4">{group.members}</td>
-                        {roles.iter().map(|role| {
-                            let grant = Grant { group_id: group.id.clone(), role: role.slug.clone() };
-                            let checked = { let grant = grant.clone(); move || grants.with(|grants| grants.contains(&grant)) };
-                            let label = format!("{} grants {}", group.name, role.name);
-                            view! {
-                                <td class="py-2 pr-4">
-                                    <input type="checkbox" aria-label=label data-role=role.slug.clone() prop:checked=checked
-                                        on:change=move |event| {
-                                            let on = event_target_checked(&event);
-                                            grants.update(|grants| {
-                                                if on { grants.insert(grant.clone()); } else { grants.remove(&grant); }
-                                            });
-                                        }/>
-                                </td>
-                            }
+            }
+        })
+        .collect_view();
+    view! {
+        <form method="post" action=SaveGroupRoles::url()>
+            <input type="hidden" name="directory" value=directory/>
+            <div class="overflow-x-auto" tabindex="0"><table id="group-roles" class="mt-4 w-full text-left text-sm">
+                <thead class="border-b border-slate-200 text-slate-500">
+                    <tr>
+                        <th scope="col" class="py-2 pr-4 font-medium">"Group"</th>
+                        <th scope="col" class="py-2 pr-4 font-medium">"Members"</th>
+                        {roles.iter().map(|role| view! {
+                            <th scope="col" class="py-2 pr-4 font-medium" title=role.description.clone()>{role.name.clone()}</th>
                         }).collect_view()}
                     </tr>
-                }).collect_view()}
-            </tbody>
-        </table></div>
-        <div class="mt-6" aria-live="polite">
-            <h3 id="role-preview-heading" class="text-sm font-semibold text-slate-800">
-                {move || if changed() { "Users per role with these changes (not saved yet)" } else { "Users per role" }}
-            </h3>
-            {move || match preview.get() {
-                None => view! { <p class="mt-2 text-sm text-slate-500">"Counting…"</p> }.into_any(),
-                Some(Ok(counted)) => view! { <RoleCounts view=counted/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-            }}
-        </div>
-        <div class="mt-6 flex flex-wrap items-center gap-4">
-            <button id="save-group-roles" type="button" class=PRIMARY_BUTTON disabled=move || saving.get()
-                on:click=move |_| { save.dispatch((save_directory.clone(), grants.get_untracked().into_iter().collect())); }>
-                "Save roles"
-            </button>
-            <div aria-live="polite">
-                {move || match save.value().get() {
-                    Some(Ok(())) => view! { <p id="group-roles-saved" class="text-sm text-emerald-800">"Saved. Your users' roles are being updated."</p> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    None => ().into_any(),
-                }}
+                </thead>
+                <tbody class="divide-y divide-slate-100">{rows}</tbody>
+            </table></div>
+            <div class="mt-6" aria-live="polite">
+                <h3 id="role-preview-heading" class="text-sm font-semibold text-slate-800">
+                    {if previewing { "Users per role with the roles ticked above (not saved yet)" } else { "Users per role" }}
+                </h3>
+                <RoleCounts view=page/>
             </div>
-        </div>
-        {move || save.version().get().gt(&0).then(|| view! { <RepublishProgressPanel directory=directory.clone()/> })}
+            <div class="mt-6 flex flex-wrap items-center gap-4">
+                <button id="preview-group-roles" type="submit" formmethod="get" formaction=page_address name="preview" value="1" class=SECONDARY_BUTTON>
+                    "Preview users per role"
+                </button>
+                <button id="save-group-roles" type="submit" class=PRIMARY_BUTTON>"Save roles"</button>
+                <div aria-live="polite">
+                    {saved.then(|| view! { <p id="group-roles-saved" class="text-sm text-emerald-800">"Saved. Your users' roles are being updated."</p> })}
+                    {refusal_box::<SaveGroupRoles>()}
+                </div>
+            </div>
+        </form>
     }
     .into_any()
 }
@@ -312,23 +375,19 @@ fn RoleCounts(view: GroupRolesView) -> impl IntoView {
     }
 }
 
-/// The re-derivation of the directory's users after a change of grants, roles or mapping:
-/// read every second while it runs, then left as it finished. Shows nothing if none was
-/// ever requested.
+/// The re-derivation of the directory's users after a change of grants, roles or mapping,
+/// rendered on the server; while the bundle runs it is read every second until it has
+/// finished. Shows nothing if none was ever requested.
 #[component]
 pub(crate) fn RepublishProgressPanel(directory: String) -> impl IntoView {
     let tick = RwSignal::new(0_u32);
-    let progress = LocalResource::new(move || {
-        tick.track();
-        republish_progress(directory.clone())
-    });
+    let progress =
+        Resource::new(move || (directory.clone(), tick.get()), |(directory, _)| republish_progress(directory));
     // Runs in the browser only; stops reading once the pass has finished.
     Effect::new(move |_| {
         if let Ok(handle) = set_interval_with_handle(
             move || {
-                let running = progress.with_untracked(|loaded| {
-                    matches!(loaded, Some(Ok(Some(progress))) if !progress.finished) || loaded.is_none()
-                });
+                let running = matches!(progress.get_untracked(), Some(Ok(Some(progress))) if !progress.finished);
                 if running {
                     tick.update(|n| *n = n.wrapping_add(1));
                 }
@@ -340,11 +399,15 @@ pub(crate) fn RepublishProgressPanel(directory: String) -> impl IntoView {
     });
     view! {
         <div aria-live="polite">
-            {move || match progress.get() {
-                Some(Ok(Some(progress))) => view! { <ProgressLine progress/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                _ => ().into_any(),
-            }}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match progress.await {
+                        Ok(Some(progress)) => view! { <ProgressLine progress/> }.into_any(),
+                        Ok(None) => ().into_any(),
+                        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                    }
+                })}
+            </Transition>
         </div>
     }
 }

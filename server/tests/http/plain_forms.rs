@@ -35,7 +35,7 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 
 /// Posts `form` to server function `path` from the page at `page`, as a plain form, with
 /// the cookies of `browser`.
-async fn post_from(
+pub(crate) async fn post_from(
     browser: &reqwest::Client,
     server: &TestServer,
     page: &str,
@@ -52,7 +52,7 @@ fn location_path(server: &TestServer, response: &reqwest::Response) -> String {
     location.strip_prefix(&server.url("")).map(str::to_owned).unwrap_or(location)
 }
 
-fn location(response: &reqwest::Response) -> String {
+pub(crate) fn location(response: &reqwest::Response) -> String {
     assert!(response.status().is_redirection(), "{}", response.status());
     response.headers()["location"].to_str().unwrap().to_owned()
 }

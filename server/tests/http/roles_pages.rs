@@ -13,6 +13,7 @@ store::backend_tests!(
     an_admin_grants_a_role_to_a_group_previews_saves_and_sees_the_users_re_derived,
     the_wizard_goes_through_the_roles_step_only_when_roles_exist,
     the_mapping_preview_reads_stored_users_and_names_those_lacking_a_required_attribute,
+    the_roles_page_previews_and_saves_grants_as_plain_forms,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -142,8 +143,10 @@ async fn an_admin_grants_a_role_to_a_group_previews_saves_and_sees_the_users_re_
     assert_eq!(page["preview"], json!([["admin", "Admin", 0], ["viewer", "Viewer", 2]]));
     assert_eq!(page["progress"], Value::Null);
 
-    let grants = json!({ "directory": directory, "grants": [{ "group_id": group, "role": "admin" }] });
-    let preview = json_call(&admin, "/api/preview_group_roles", grants.clone()).await;
+    // The editor's boxes send `role/group id`, at the index of the box.
+    let grant = format!("admin/{group}");
+    let grants = [("directory", directory.as_str()), ("grants[3]", grant.as_str())];
+    let preview = admin.call("/api/preview_group_roles", &grants).await;
     assert_eq!(preview.status(), 200);
     let preview: Value = preview.json().await.unwrap();
     assert_eq!(preview["preview"], json!([["admin", "Admin", 1], ["viewer", "Viewer", 1]]));
@@ -152,11 +155,17 @@ async fn an_admin_grants_a_role_to_a_group_previews_saves_and_sees_the_users_re_
     let page = admin.json("/api/group_roles", &[("directory", &directory)]).await;
     assert_eq!(page["groups"][0]["roles"], json!([]));
 
-    let unknown = json!({ "directory": directory, "grants": [{ "group_id": group, "role": "owner" }] });
-    let refused = json_call(&admin, "/api/save_group_roles", unknown).await;
+    let unknown = format!("owner/{group}");
+    let refused = admin
+        .call("/api/save_group_roles", &[("directory", directory.as_str()), ("grants[0]", unknown.as_str())])
+        .await;
     assert_eq!(refused.status(), 422);
     assert!(refused.text().await.unwrap().contains("There is no role owner"));
-    assert_eq!(json_call(&admin, "/api/save_group_roles", grants).await.status(), 200);
+    let malformed =
+        admin.call("/api/save_group_roles", &[("directory", directory.as_str()), ("grants[0]", "admin")]).await;
+    assert_eq!(malformed.status(), 422);
+    assert!(malformed.text().await.unwrap().contains("is not a grant"));
+    assert_eq!(admin.call("/api/save_group_roles", &grants).await.status(), 200);
     let page = admin.json("/api/group_roles", &[("directory", &directory)]).await;
     assert_eq!(page["groups"][0]["roles"], json!(["admin"]));
     let progress = admin.json("/api/republish_progress", &[("directory", &directory)]).await;
@@ -264,4 +273,41 @@ async fn the_mapping_preview_reads_stored_users_and_names_those_lacking_a_requir
     // The required flag is the app's, whatever the form said.
     assert_eq!(preview["lacking_count"], 1);
     assert_eq!(preview["lacking"], json!([["ada@acme.example", ["badge"]]]));
+}
+
+/// The Roles page without the bundle: Preview asks for the page again with the boxes as
+/// ticked (a GET), which counts the users per role under them and saves nothing; Save posts
+/// them and comes back saying so, with the re-derivation's progress.
+async fn the_roles_page_previews_and_saves_grants_as_plain_forms(db: TestDatabase) {
+    use crate::plain_forms::{location, post_from};
+    let server = TestServer::start(&db).await;
+    server.sign_in().await;
+    add_role(&server, "admin", "Admin", "1", false).await;
+    add_role(&server, "viewer", "Viewer", "2", true).await;
+    let (admin, directory, token) = directory_with_token(&server, "acme").await;
+    let ada = user(&server, &directory, &token, "ada@acme.example", json!({})).await;
+    user(&server, &directory, &token, "bob@acme.example", json!({})).await;
+    let group = json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Engineering", "members": [{ "value": ada }] });
+    let group = scim_post(&server, &directory, &token, "Groups", group).await["id"].as_str().unwrap().to_owned();
+    let page = format!("/admin/directories/{directory}/roles");
+    let grant = format!("admin/{group}");
+
+    let html = admin.get(&page).await.text().await.unwrap();
+    assert!(html.contains(&format!("value=\"{grant}\"")), "a box per group and role: {html}");
+    assert!(html.contains(">Users per role<"), "{html}");
+    let preview = format!("{page}?directory={directory}&grants%5B1%5D={}&preview=1", grant.replace('/', "%2F"));
+    let html = admin.get(&preview).await.text().await.unwrap();
+    assert!(html.contains("not saved yet"), "{html}");
+    assert!(html.contains("data-role=\"admin\" class=\"rounded-lg bg-slate-50 p-3\"><dt class=\"text-slate-500\">Admin<!></dt><dd class=\"mt-1 font-semibold\">1 user<"), "{html}");
+    let page_data = admin.json("/api/group_roles", &[("directory", &directory)]).await;
+    assert_eq!(page_data["groups"][0]["roles"], json!([]), "previewing saved nothing");
+
+    let form = [("directory", directory.as_str()), ("grants[1]", grant.as_str())];
+    let saved = location(&post_from(admin.client(), &server, &preview, "/api/save_group_roles", &form).await);
+    assert_eq!(saved, format!("{page}?group_roles=saved"));
+    let html = admin.get(&saved).await.text().await.unwrap();
+    assert!(html.contains("id=\"group-roles-saved\""), "{html}");
+    assert!(html.contains("id=\"republish-progress\""), "{html}");
+    let page_data = admin.json("/api/group_roles", &[("directory", &directory)]).await;
+    assert_eq!(page_data["groups"][0]["roles"], json!(["admin"]));
 }

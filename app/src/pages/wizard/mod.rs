@@ -21,7 +21,7 @@ use self::guides::{identity_providers, instructions, source};
 use crate::auth::{AdminView, VendorReturn};
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Skeleton, Stepper};
-use crate::pages::group_roles::{GrantEditor, RepublishProgressPanel, group_roles};
+use crate::pages::group_roles::{GrantEditor, RepublishProgressPanel, load_grants};
 
 /// The identity provider choice, as radio cards.
 #[component]
@@ -450,7 +450,9 @@ fn RolesStep(state: WizardData) -> impl IntoView {
         let test = format!("/admin/directories/{directory}/setup/test");
         Effect::new(move |_| navigate(&test, Default::default()));
     }
-    let page = LocalResource::new(move || group_roles(directory.clone()));
+    let (previewed, saved) = crate::pages::group_roles::grants_in_address();
+    let previewing = previewed.is_some();
+    let page = LocalResource::new(move || load_grants(directory.clone(), previewed.clone()));
     let directory = state.directory.clone();
     view! {
         <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
@@ -463,7 +465,8 @@ fn RolesStep(state: WizardData) -> impl IntoView {
             {move || match page.get() {
                 None => view! { <Skeleton/> }.into_any(),
                 Some(Ok(loaded)) => view! {
-                    <GrantEditor directory=directory.clone() page=loaded
+                    <GrantEditor directory=directory.clone() page=loaded page_address=format!("/admin/directories/{directory}/setup/roles")
+                        previewing saved
                         no_groups="No groups have been provisioned yet. You can grant roles later from the directory's Roles page; continue for now."/>
                 }.into_any(),
                 Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
