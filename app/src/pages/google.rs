@@ -4,10 +4,11 @@
 //! vendor staff (the console's directory page), who may ask for a full resync too.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use serde::{Deserialize, Serialize};
 
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{Badge, ErrorBox, Skeleton};
+use crate::components::{Badge, ErrorBox, Skeleton, refusal_box};
 use crate::error::PortalError;
 
 /// A directory's connection and its latest runs.
@@ -129,6 +130,7 @@ pub async fn sync_google_now(directory: String, #[server(default)] tenant: Strin
     if !service::google::connections::request_run(&store, tenant_id, id, &actor, now).await? {
         return Err(PortalError::NotFound("This directory is not connected to Google Workspace.".to_owned()));
     }
+    crate::error::after_plain_form_post_go_back_to_page();
     Ok(())
 }
 
@@ -259,62 +261,58 @@ pub fn GoogleConnectForm(directory: String, connected: RwSignal<u32>) -> impl In
     }
 }
 
-/// A directory's Google sync: the connection, its runs, and "Sync now". Renders nothing
-/// for a directory without a connection. `tenant`: empty for the admin, the slug for staff.
+/// A directory's Google sync: the connection, its runs, and "Sync now" (a plain form that
+/// comes back to the page). Renders nothing for a directory without a connection.
+/// `tenant`: empty for the admin, the slug for staff.
 #[component]
 pub fn GoogleSyncPanel(
     directory: String,
     tenant: String,
     #[prop(optional)] changed: Option<RwSignal<u32>>,
 ) -> impl IntoView {
-    let sync_now = ServerAction::<SyncGoogleNow>::new();
     let (read_directory, read_tenant) = (directory.clone(), tenant.clone());
-    let state = LocalResource::new(move || {
-        sync_now.version().get();
-        if let Some(changed) = changed {
-            changed.track();
-        }
-        google_sync(read_directory.clone(), read_tenant.clone())
-    });
-    // Runs take a moment: the admin's page reads again while one is asked for (staff reads
-    // are recorded in the tenant's trail, so theirs happen only when they look).
-    let refresh = RwSignal::new(0_u32);
+    let state = Resource::new(
+        move || (read_directory.clone(), read_tenant.clone(), changed.map(|changed| changed.get())),
+        |(directory, tenant, _)| google_sync(directory, tenant),
+    );
+    // Runs take a moment: while the bundle runs, the admin's page reads again while one is
+    // asked for (staff reads are recorded in the tenant's trail, so theirs happen only when
+    // they look).
     let polls = tenant.is_empty();
     Effect::new(move |_| {
         if !polls {
             return;
         }
         if let Ok(handle) = set_interval_with_handle(
-            move || refresh.update(|n| *n = n.wrapping_add(1)),
+            move || {
+                if state.get_untracked().and_then(Result::ok).flatten().is_some_and(|view| view.requested) {
+                    state.refetch();
+                }
+            },
             std::time::Duration::from_secs(5),
         ) {
             on_cleanup(move || handle.clear());
         }
     });
-    Effect::new(move |_| {
-        refresh.track();
-        if state.get_untracked().and_then(Result::ok).flatten().is_some_and(|view| view.requested) {
-            state.refetch();
-        }
-    });
     view! {
+        <Transition fallback=|| view! { <Skeleton/> }>
         {move || {
-            let Some(loaded) = state.get() else { return view! { <Skeleton/> }.into_any() };
-            match loaded {
+            let (directory, tenant) = (directory.clone(), tenant.clone());
+            Suspend::new(async move {
+            match state.await {
                 Ok(None) => ().into_any(),
                 Ok(Some(sync)) => {
-                    let (directory, tenant) = (directory.clone(), tenant.clone());
                     view! {
                         <section id="google-sync" class=CARD aria-labelledby="google-sync-heading">
                             <div class="flex flex-wrap items-center justify-between gap-3">
                                 <h2 id="google-sync-heading" class="text-lg font-semibold">"Google Workspace sync"</h2>
-                                <ActionForm action=sync_now>
+                                <form method="post" action=SyncGoogleNow::url()>
                                     <input type="hidden" name="directory" value=directory/>
                                     <input type="hidden" name="tenant" value=tenant/>
                                     <button id="google-sync-now" type="submit" class=SECONDARY_BUTTON disabled=sync.requested>
                                         {if sync.requested { "Sync asked for…" } else { "Sync now" }}
                                     </button>
-                                </ActionForm>
+                                </form>
                             </div>
                             <dl class="mt-3 grid gap-3 text-sm sm:grid-cols-3">
                                 <div><dt class="text-slate-500">"Service account"</dt><dd class="mt-1 break-all font-medium">{sync.client_email}</dd></div>
@@ -345,14 +343,14 @@ pub fn GoogleSyncPanel(
                                     </ol>
                                 }.into_any()
                             }}
-                            <div aria-live="polite">
-                                {move || sync_now.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error.to_string()/> })}
-                            </div>
+                            <div aria-live="polite">{refusal_box::<SyncGoogleNow>()}</div>
                         </section>
                     }.into_any()
                 }
                 Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
             }
+            })
         }}
+        </Transition>
     }
 }

@@ -339,9 +339,14 @@ async fn the_admin_and_vendor_support_ask_for_a_full_sync_from_the_portal(db: Te
     assert_eq!(first.len(), 1);
     assert!(run_due(&db.store, &options, http.clone(), &base, "process-a", &effects, 10).await.unwrap().is_empty());
 
-    // The admin's "Sync now": the next round runs it, and the run names the admin.
-    let asked = admin.call("/api/sync_google_now", &[("directory", &directory)]).await;
-    assert_eq!(asked.status(), 200, "{}", asked.text().await.unwrap());
+    // The admin's "Sync now", a plain form on the dashboard, which comes back saying it
+    // was asked for; the next round runs it, and the run names the admin.
+    let dashboard = format!("/admin/directories/{directory}");
+    let form = [("directory", directory.as_str())];
+    let asked = crate::plain_forms::post_from(admin.client(), &server, &dashboard, "/api/sync_google_now", &form).await;
+    assert_eq!(crate::plain_forms::location(&asked), dashboard);
+    let html = admin.get(&dashboard).await.text().await.unwrap();
+    assert!(html.contains("id=\"google-sync\"") && html.contains("Sync asked for…"), "{html}");
     let runs = run_due(&db.store, &options, http.clone(), &base, "process-a", &effects, 10).await.unwrap();
     assert_eq!(runs.len(), 1);
     let requests = |records: &[store::AuditRecord]| {
