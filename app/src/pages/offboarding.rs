@@ -161,6 +161,8 @@ pub fn OffboardingPage() -> impl IntoView {
     view! { <SignedInAdmin page=|admin| view! { <OffboardingScreen admin/> }.into_any()/> }
 }
 
+/// Rendered on the server: the filters are a GET form, so the whole page works without
+/// the bundle.
 #[component]
 fn OffboardingScreen(admin: AdminView) -> impl IntoView {
     let query = use_query_map();
@@ -171,38 +173,52 @@ fn OffboardingScreen(admin: AdminView) -> impl IntoView {
             user: q.get("user").unwrap_or_default(),
         })
     });
-    let page = LocalResource::new(move || offboarding(filters.get()));
+    let page = Resource::new(move || filters.get(), offboarding);
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
-            <OffboardingHeading page filters/>
-            <OffboardingFilters page filters/>
-            <LeaverSection page/>
+            <Transition fallback=|| view! {
+                <OffboardingHeading sla_minutes=None filters=OffboardingFilterForm::default()/>
+                <div class="h-24 animate-pulse rounded-lg bg-slate-100" aria-hidden="true"></div>
+            }>
+                {move || Suspend::new(async move {
+                    let form = filters.get_untracked();
+                    match page.await {
+                        Ok(view) => view! {
+                            <OffboardingHeading sla_minutes=Some(view.sla_minutes) filters=form.clone()/>
+                            <OffboardingFilters directories=view.directories.clone() filters=form/>
+                            <LeaverSection view/>
+                        }.into_any(),
+                        Err(error) => view! {
+                            <OffboardingHeading sla_minutes=None filters=form/>
+                            <ErrorBox message=error.to_string()/>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
         </main>
     }
 }
 
-type OffboardingResource = LocalResource<Result<OffboardingView, PortalError>>;
-
 #[component]
-fn OffboardingHeading(page: OffboardingResource, filters: Memo<OffboardingFilterForm>) -> impl IntoView {
+fn OffboardingHeading(sla_minutes: Option<u32>, filters: OffboardingFilterForm) -> impl IntoView {
     view! {
         <div class="flex flex-wrap items-end justify-between gap-4">
             <div>
                 <h1 class="text-2xl font-bold tracking-tight">"Offboarding"</h1>
                 <p class="mt-1 max-w-3xl text-sm text-slate-600">
                     "Everyone your identity provider deactivated or deleted, and whether the product confirmed it removed their access: when the request came in, when the product received it, when it confirmed, and how long that took."
-                    {move || page.get().and_then(Result::ok).map(|view| format!(" Confirmations are due within {} minutes.", view.sla_minutes))}
+                    {sla_minutes.map(|minutes| format!(" Confirmations are due within {minutes} minutes."))}
                 </p>
             </div>
-            <a id="export-offboarding" href=move || filters.with(OffboardingFilterForm::export_href) class=SECONDARY_BUTTON rel="external" download>"Export CSV"</a>
+            <a id="export-offboarding" href=filters.export_href() class=SECONDARY_BUTTON rel="external" download>"Export CSV"</a>
         </div>
     }
     .into_any()
 }
 
 #[component]
-fn OffboardingFilters(page: OffboardingResource, filters: Memo<OffboardingFilterForm>) -> impl IntoView {
+fn OffboardingFilters(directories: Vec<DirectoryChoice>, filters: OffboardingFilterForm) -> impl IntoView {
     let statuses = [
         ("", "Any"),
         ("overdue", "Overdue"),
@@ -219,7 +235,7 @@ fn OffboardingFilters(page: OffboardingResource, filters: Memo<OffboardingFilter
                     <select id="offboarding-status" name="status" class=INPUT>
                         {statuses
                             .into_iter()
-                            .map(|(value, label)| view! { <option value=value selected=move || filters.with(|f| f.status == value)>{label}</option> }.into_any())
+                            .map(|(value, label)| view! { <option value=value selected=filters.status == value>{label}</option> }.into_any())
                             .collect_view()}
                     </select>
                 </div>
@@ -227,16 +243,16 @@ fn OffboardingFilters(page: OffboardingResource, filters: Memo<OffboardingFilter
                     <label for="offboarding-directory" class="block text-sm font-medium text-slate-700">"Directory"</label>
                     <select id="offboarding-directory" name="directory" class=INPUT>
                         <option value="">"Any"</option>
-                        {move || page.get().and_then(Result::ok).map(|view| view.directories.into_iter().map(|choice| {
-                            let id = choice.id.clone();
-                            view! { <option value=choice.id selected=move || filters.with(|f| f.directory == id)>{choice.name}</option> }.into_any()
-                        }).collect_view())}
+                        {directories.into_iter().map(|choice| {
+                            let selected = filters.directory == choice.id;
+                            view! { <option value=choice.id selected=selected>{choice.name}</option> }.into_any()
+                        }).collect_view()}
                     </select>
                 </div>
                 <div>
                     <label for="offboarding-user" class="block text-sm font-medium text-slate-700">"User"</label>
                     <input id="offboarding-user" name="user" type="search" placeholder="Name, email or id" class=INPUT
-                        prop:value=move || filters.with(|f| f.user.clone())/>
+                        value=filters.user.clone()/>
                 </div>
                 <div>
                     <button id="offboarding-filter" type="submit" class=PRIMARY_BUTTON>"Show"</button>
@@ -248,23 +264,17 @@ fn OffboardingFilters(page: OffboardingResource, filters: Memo<OffboardingFilter
 }
 
 #[component]
-fn LeaverSection(page: OffboardingResource) -> impl IntoView {
+fn LeaverSection(view: OffboardingView) -> impl IntoView {
+    let body = if view.rows.is_empty() {
+        let message = if view.any { "No leavers match these filters." } else { "Nobody has been deactivated or deleted yet." };
+        view! { <p id="no-leavers" class="mt-4 text-sm text-slate-600">{message}</p> }.into_any()
+    } else {
+        view! { <LeaverTable rows=view.rows/> }.into_any()
+    };
     view! {
         <section class=CARD aria-labelledby="leavers-heading">
             <h2 id="leavers-heading" class="text-lg font-semibold">"Leavers"</h2>
-            {move || {
-                let Some(loaded) = page.get() else {
-                    return view! { <div class="mt-4 h-24 animate-pulse rounded-lg bg-slate-100" aria-hidden="true"></div> }.into_any();
-                };
-                match loaded {
-                    Ok(view) if view.rows.is_empty() => {
-                        let message = if view.any { "No leavers match these filters." } else { "Nobody has been deactivated or deleted yet." };
-                        view! { <p id="no-leavers" class="mt-4 text-sm text-slate-600">{message}</p> }.into_any()
-                    }
-                    Ok(view) => view! { <LeaverTable rows=view.rows/> }.into_any(),
-                    Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                }
-            }}
+            {body}
         </section>
     }
     .into_any()

@@ -26,6 +26,7 @@ store::backend_tests!(
     the_dashboard_pages_searches_and_saves_its_settings_as_plain_forms,
     a_user_is_suspended_and_lifted_as_plain_forms,
     the_safety_brake_is_set_and_a_held_batch_released_as_plain_forms,
+    the_offboarding_page_is_filtered_by_its_address,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -831,4 +832,22 @@ async fn the_safety_brake_is_set_and_a_held_batch_released_as_plain_forms(db: Te
         &post_from(admin.client(), &server, &format!("{page}?decide=release"), "/api/decide_held", &release).await,
     );
     assert!(admin.get(&again).await.text().await.unwrap().contains("already released or discarded"), "{again}");
+}
+
+/// The offboarding page without the bundle: rendered on the server, filtered by a GET form
+/// whose fields come back as they were chosen.
+async fn the_offboarding_page_is_filtered_by_its_address(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let (admin, _, _, idp) = crate::stale_users::acme(&db, &server).await;
+    let sol = idp.create(&scim_user("sol")).await;
+    let (status, _) = idp.patch(&sol, serde_json::json!([{"op": "replace", "path": "active", "value": false}])).await;
+    assert_eq!(status, 200);
+    let html = admin.get("/admin/offboarding").await.text().await.unwrap();
+    assert!(html.contains("data-user=\"sol\""), "{html}");
+    assert!(html.contains("Confirmations are due within"), "{html}");
+    let html = admin.get("/admin/offboarding?user=zed&status=overdue").await.text().await.unwrap();
+    assert!(html.contains("No leavers match these filters."), "{html}");
+    assert_eq!(input_value(&html, "offboarding-user").as_deref(), Some("zed"));
+    assert!(html.contains("<option value=\"overdue\" selected"), "{html}");
+    assert!(html.contains("href=\"/admin/offboarding/export?status=overdue&amp;user=zed\""), "{html}");
 }
