@@ -2,12 +2,15 @@
 //! exports (CSV, JSON Lines), chain verification and the retention period.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, ErrorBox, SignedIn, SignedInAdmin, Skeleton, TopBar};
+use crate::components::{
+    AdminTopBar, Badge, ErrorBox, SignedIn, SignedInAdmin, Skeleton, TopBar, refusal_of, shown_once,
+};
 use crate::error::PortalError;
 
 /// Records per page.
@@ -83,6 +86,19 @@ impl AuditFilterForm {
     /// The address of the page at `path` with these filters: shareable, and kept on reload.
     pub fn page_href(&self, path: &str) -> String {
         let pairs = self.pairs();
+        if pairs.is_empty() { path.to_owned() } else { format!("{path}?{}", pairs.join("&")) }
+    }
+
+    /// The page at `path` with these filters, starting before record `before` (`None`:
+    /// the newest), having walked through the newer pages starting at `back`.
+    pub fn paging_href(&self, path: &str, before: Option<i64>, back: &[String]) -> String {
+        let mut pairs = self.pairs();
+        if let Some(before) = before {
+            pairs.push(format!("before={before}"));
+        }
+        if !back.is_empty() {
+            pairs.push(format!("back={}", encode(&back.join(","))));
+        }
         if pairs.is_empty() { path.to_owned() } else { format!("{path}?{}", pairs.join("&")) }
     }
 
@@ -214,8 +230,25 @@ pub async fn verify_audit_trail() -> Result<String, PortalError> {
             "No signed checkpoint yet: the chain is signed every ten minutes once it has records.".to_owned()
         }
     };
-    Ok(format!("{chain} {checkpoints}"))
+    let result = format!("{chain} {checkpoints}");
+    crate::error::show_once_after_plain_form_post(PAGE, VERIFIED, &result).await?;
+    Ok(result)
 }
+
+/// The verification a plain form asked for, sealed under `key` for the page it came back
+/// to: taken, so it is said once.
+#[server(endpoint = "take_audit_verification")]
+pub async fn take_audit_verification(key: String) -> Result<Option<String>, PortalError> {
+    crate::portal::Admin::require().await?;
+    crate::error::take_shown_once(VERIFIED, &key).await
+}
+
+/// The admin's audit page.
+const PAGE: &str = "/admin/audit";
+/// The address parameter (and kind of one-time outcome) of a verification just made.
+const VERIFIED: &str = "verified";
+/// The address parameter of a refused retention period, as it was typed.
+const RETENTION_DAYS: &str = "retention_days";
 
 /// How long the organisation keeps its audit trail, and the least it may set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,6 +270,14 @@ pub async fn audit_retention() -> Result<RetentionView, PortalError> {
 /// Sets the retention period: a number of days, or empty to keep records forever.
 #[server(endpoint = "set_audit_retention")]
 pub async fn set_audit_retention(days: String) -> Result<(), PortalError> {
+    let typed = days.clone();
+    set_retention_as_typed(days).await.inspect_err(|error| {
+        crate::error::back_with_what_was_typed::<SetAuditRetention>(PAGE, &[(RETENTION_DAYS, typed.as_str())], error);
+    })
+}
+
+#[cfg(feature = "ssr")]
+async fn set_retention_as_typed(days: String) -> Result<(), PortalError> {
     let admin = crate::portal::Admin::require().await?;
     let minimum = admin.portal.settings.audit_retention_minimum_days;
     let days = match days.trim() {
@@ -249,7 +290,9 @@ pub async fn set_audit_retention(days: String) -> Result<(), PortalError> {
         })?),
     };
     let now = admin.portal.now();
-    Ok(service::audit::set_retention(admin.store(), admin.tenant(), days, minimum, &admin.actor(), now).await?)
+    service::audit::set_retention(admin.store(), admin.tenant(), days, minimum, &admin.actor(), now).await?;
+    crate::error::after_plain_form_post_go_to(PAGE);
+    Ok(())
 }
 
 /// `/admin/audit`
@@ -290,17 +333,26 @@ fn AuditView(tenant: String) -> impl IntoView {
     });
     // What the inputs first show; typing is not overwritten by the address it updates.
     let initial = filters.get_untracked();
-    // The keyset of each page shown so far: `None` for the newest.
-    let pages = RwSignal::new(vec![None::<i64>]);
-    let reader = tenant.clone();
-    let records = LocalResource::new(move || {
-        audit_records(filters.get(), pages.with(|p| p.last().copied().flatten()), reader.clone())
+    // Keyset paging in the address: `before` is the page's start, `back` the starts of the
+    // newer pages walked through (`top` for the newest), so Newer is a link too.
+    let paging = Memo::new(move |_| {
+        query.with(|q| {
+            let before = q.get_str("before").and_then(|before| before.parse::<i64>().ok());
+            let back: Vec<String> =
+                q.get("back").map(|back| back.split(',').map(str::to_owned).collect()).unwrap_or_default();
+            (before, back)
+        })
     });
+    let reader = tenant.clone();
+    let records = Resource::new(
+        move || (filters.get(), paging.get().0, reader.clone()),
+        |(filters, before, reader)| audit_records(filters, before, reader),
+    );
+    let page_path = path.clone();
     let navigate = use_navigate();
     let apply = move |change: &dyn Fn(&mut AuditFilterForm)| {
         let mut form = filters.get_untracked();
         change(&mut form);
-        pages.set(vec![None]);
         navigate(
             &form.page_href(&path),
             NavigateOptions { replace: true, scroll: false, ..NavigateOptions::default() },
@@ -319,7 +371,7 @@ fn AuditView(tenant: String) -> impl IntoView {
         view! {
             <div>
                 <label for=id class="block text-sm font-medium text-slate-700">{label}</label>
-                <input id=id type=kind placeholder=placeholder class=INPUT value=value
+                <input id=id name=id.trim_start_matches("audit-") type=kind placeholder=placeholder class=INPUT value=value
                     on:input=move |event| {
                         if !typed {
                             return;
@@ -368,12 +420,12 @@ fn AuditView(tenant: String) -> impl IntoView {
             </div>
             <section class=CARD aria-labelledby="filters-heading">
                 <h2 id="filters-heading" class="text-lg font-semibold">"Filters"</h2>
-                <div class="mt-4 grid gap-4 sm:grid-cols-5">
+                <form method="get" action=page_path.clone() class="mt-4 grid items-end gap-4 sm:grid-cols-6">
                     {field("audit-since", "From (UTC)", "date", "", initial.since.clone(), |f, v| f.since = v)}
                     {field("audit-until", "Through (UTC)", "date", "", initial.until.clone(), |f, v| f.until = v)}
                     <div>
                         <label for="audit-outcome" class="block text-sm font-medium text-slate-700">"Outcome"</label>
-                        <select id="audit-outcome" class=INPUT on:change=move |event| {
+                        <select id="audit-outcome" name="outcome" class=INPUT on:change=move |event| {
                             let value = event_target_value(&event);
                             apply.with_value(|apply| apply(&|form| form.outcome.clone_from(&value)));
                         }>
@@ -384,121 +436,159 @@ fn AuditView(tenant: String) -> impl IntoView {
                     </div>
                     {field("audit-operation", "Operation", "text", "PATCH or token", initial.operation.clone(), |f, v| f.operation = v)}
                     {field("audit-resource", "User or group", "text", "Email, name or id", initial.resource, |f, v| f.resource = v)}
-                </div>
+                    <div><button id="audit-filter" type="submit" class=PRIMARY_BUTTON>"Show"</button></div>
+                </form>
             </section>
             <section class=CARD aria-labelledby="records-heading">
                 <h2 id="records-heading" class="text-lg font-semibold">"Records"</h2>
+                <Transition fallback=|| view! { <Skeleton/> }>
                 {move || {
-                    let Some(loaded) = records.get() else { return view! { <Skeleton/> }.into_any() };
-                    match loaded {
+                    let page_path = page_path.clone();
+                    let (before, back) = paging.get();
+                    let form = filters.get();
+                    Suspend::new(async move {
+                    match records.await {
                         Ok(page) if page.rows.is_empty() => {
-                            let message = if filters.with(AuditFilterForm::any) { "No records match these filters." } else { "No records yet." };
+                            let message = if form.any() { "No records match these filters." } else { "No records yet." };
                             view! { <p id="no-records" class="mt-4 text-sm text-slate-600">{message}</p> }.into_any()
                         }
                         Ok(page) => {
-                            let next = page.next_before;
-                            let has_newer = pages.with(|p| p.len() > 1);
+                            let older = page.next_before.map(|next| {
+                                let mut walked = back.clone();
+                                walked.push(before.map_or_else(|| "top".to_owned(), |before| before.to_string()));
+                                form.paging_href(&page_path, Some(next), &walked)
+                            });
+                            let newer = back.split_last().map(|(last, rest)| {
+                                form.paging_href(&page_path, last.parse::<i64>().ok(), rest)
+                            });
+                            let link = |id: &'static str, label: &'static str, href: Option<String>| match href {
+                                Some(href) => view! { <a id=id href=href class=SECONDARY_BUTTON>{label}</a> }.into_any(),
+                                None => view! { <span id=id class=format!("{SECONDARY_BUTTON} opacity-50") aria-disabled="true">{label}</span> }.into_any(),
+                            };
                             view! {
-                                <div class="overflow-x-auto" tabindex="0"><table id="audit-table" class="mt-4 w-full table-fixed text-left text-sm">
-                                    <thead class="border-b border-slate-200 text-slate-500">
-                                        <tr>
-                                            <th scope="col" class="w-40 py-2 font-medium">"Time (UTC)"</th>
-                                            <th scope="col" class="w-48 py-2 font-medium">"Who"</th>
-                                            <th scope="col" class="py-2 font-medium">"What"</th>
-                                            <th scope="col" class="w-24 py-2 font-medium">"Outcome"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody class="divide-y divide-slate-100 align-top">
-                                        {page.rows.into_iter().map(|row| view! {
-                                            <tr data-seq=row.seq>
-                                                <td class="py-2 font-mono text-xs">{row.time}</td>
-                                                <td class="py-2 break-words text-xs">{row.by}</td>
-                                                <td class="py-2 break-words">
-                                                    <span class="audit-summary">{row.summary}</span>
-                                                    {row.subject_href.map(|href| view! {
-                                                        <a href=href class="ml-2 text-xs font-medium text-accent-strong hover:text-accent-strong">"Open"</a>
-                                                    })}
-                                                    <details class="mt-1">
-                                                        <summary class="cursor-pointer text-xs text-slate-600">"Raw record"</summary>
-                                                        <dl class="mt-1 grid grid-cols-[auto_1fr] gap-x-3 text-xs">
-                                                            <dt class="text-slate-500">"Request"</dt><dd class="break-all font-mono">{row.what}</dd>
-                                                            <dt class="text-slate-500">"Action"</dt><dd class="font-mono">{row.action}</dd>
-                                                            <dt class="text-slate-500">"Actor"</dt><dd class="break-all font-mono">{row.actor}</dd>
-                                                            {row.resource_id.map(|id| view! { <dt class="text-slate-500">"Resource"</dt><dd class="break-all font-mono">{id}</dd> })}
-                                                        </dl>
-                                                        <pre tabindex="0" class="mt-1 overflow-x-auto rounded bg-slate-900 p-2 text-xs text-slate-100">{row.detail}</pre>
-                                                    </details>
-                                                </td>
-                                                <td class="py-2">
-                                                    <Badge tone=if row.ok { "good" } else { "bad" } text=row.status.map_or_else(|| (if row.ok { "Done" } else { "Failed" }).to_owned(), |s| s.to_string())/>
-                                                </td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table></div>
-                                <div class="mt-3 flex justify-end gap-2">
-                                    <button type="button" id="audit-newer" class=SECONDARY_BUTTON disabled=!has_newer
-                                        on:click=move |_| pages.update(|p| { p.pop(); })>"Newer"</button>
-                                    <button type="button" id="audit-older" class=SECONDARY_BUTTON disabled=next.is_none()
-                                        on:click=move |_| pages.update(|p| p.push(next))>"Older"</button>
-                                </div>
+                                <AuditTable rows=page.rows/>
+                                <nav class="mt-3 flex justify-end gap-2" aria-label="Pages of records">
+                                    {link("audit-newer", "Newer", newer)}
+                                    {link("audit-older", "Older", older)}
+                                </nav>
                             }.into_any()
                         }
                         Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     }
+                    })
                 }}
+                </Transition>
             </section>
             {(!staff).then(|| view! { <AdminAuditTools/> })}
         </main>
     }
 }
 
+/// A page of records, newest first, each with its raw record folded.
+#[component]
+fn AuditTable(rows: Vec<AuditRowView>) -> impl IntoView {
+    view! {
+        <div class="overflow-x-auto" tabindex="0"><table id="audit-table" class="mt-4 w-full table-fixed text-left text-sm">
+            <thead class="border-b border-slate-200 text-slate-500">
+                <tr>
+                    <th scope="col" class="w-40 py-2 font-medium">"Time (UTC)"</th>
+                    <th scope="col" class="w-48 py-2 font-medium">"Who"</th>
+                    <th scope="col" class="py-2 font-medium">"What"</th>
+                    <th scope="col" class="w-24 py-2 font-medium">"Outcome"</th>
+                </tr>
+            </thead>
+            <tbody class="divide-y divide-slate-100 align-top">
+                {rows.into_iter().map(|row| view! {
+                    <tr data-seq=row.seq>
+                        <td class="py-2 font-mono text-xs">{row.time}</td>
+                        <td class="py-2 break-words text-xs">{row.by}</td>
+                        <td class="py-2 break-words">
+                            <span class="audit-summary">{row.summary}</span>
+                            {row.subject_href.map(|href| view! {
+                                <a href=href class="ml-2 text-xs font-medium text-accent-strong hover:text-accent-strong">"Open"</a>
+                            })}
+                            <details class="mt-1">
+                                <summary class="cursor-pointer text-xs text-slate-600">"Raw record"</summary>
+                                <dl class="mt-1 grid grid-cols-[auto_1fr] gap-x-3 text-xs">
+                                    <dt class="text-slate-500">"Request"</dt><dd class="break-all font-mono">{row.what}</dd>
+                                    <dt class="text-slate-500">"Action"</dt><dd class="font-mono">{row.action}</dd>
+                                    <dt class="text-slate-500">"Actor"</dt><dd class="break-all font-mono">{row.actor}</dd>
+                                    {row.resource_id.map(|id| view! { <dt class="text-slate-500">"Resource"</dt><dd class="break-all font-mono">{id}</dd> })}
+                                </dl>
+                                <pre tabindex="0" class="mt-1 overflow-x-auto rounded bg-slate-900 p-2 text-xs text-slate-100">{row.detail}</pre>
+                            </details>
+                        </td>
+                        <td class="py-2">
+                            <Badge tone=if row.ok { "good" } else { "bad" } text=row.status.map_or_else(|| (if row.ok { "Done" } else { "Failed" }).to_owned(), |s| s.to_string())/>
+                        </td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table></div>
+    }
+}
+
 /// The admin's own tools beside the trail: the tamper check and the retention period.
 #[component]
 fn AdminAuditTools() -> impl IntoView {
-    let verify = Action::new(|_: &()| verify_audit_trail());
-    let save_retention = ServerAction::<SetAuditRetention>::new();
-    let retention = LocalResource::new(move || {
-        save_retention.version().track();
-        audit_retention()
-    });
+    let (verified, typed) = use_query_map().with_untracked(|query| (query.get(VERIFIED), query.get(RETENTION_DAYS)));
+    let verification = shown_once(verified, take_audit_verification);
+    let retention = Resource::new(|| (), |_| audit_retention());
+    let refused = refusal_of::<SetAuditRetention>();
+    let typed = refused.is_some().then_some(typed).flatten();
     view! {
             <div class="grid gap-8 md:grid-cols-2">
                 <section class=CARD aria-labelledby="verify-heading">
                     <h2 id="verify-heading" class="text-lg font-semibold">"Tamper check"</h2>
                     <p class="mt-1 text-sm text-slate-600">"Recomputes every record's hash, checks that each links to the one before it, and checks the chain against its checkpoints, signed every ten minutes with the deployment's key. Keep an exported copy of the checkpoints: it proves later that no record was rewritten."</p>
-                    <div class="mt-4 flex flex-wrap gap-3">
-                        <button id="verify-chain" type="button" class=PRIMARY_BUTTON on:click=move |_| { verify.dispatch(()); }>"Verify the chain"</button>
+                    <form method="post" action=VerifyAuditTrail::url() class="mt-4 flex flex-wrap gap-3">
+                        <button id="verify-chain" type="submit" class=PRIMARY_BUTTON>"Verify the chain"</button>
                         <a id="export-checkpoints" href="/admin/audit/checkpoints" class=SECONDARY_BUTTON rel="external" download>"Export signed checkpoints"</a>
-                    </div>
+                    </form>
                     <p id="verify-result" class="mt-3 text-sm" aria-live="polite">
-                        {move || verify.value().get().map(|result| result.unwrap_or_else(|error| error.to_string()))}
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                match verification.await {
+                                    Ok(result) => result,
+                                    Err(error) => Some(error.to_string()),
+                                }
+                            })}
+                        </Suspense>
+                        {refusal_of::<VerifyAuditTrail>().map(|error| error.to_string())}
                     </p>
                 </section>
                 <section class=CARD aria-labelledby="retention-heading">
                     <h2 id="retention-heading" class="text-lg font-semibold">"Retention"</h2>
-                    <p id="retention-current" class="mt-1 text-sm text-slate-600">
-                        {move || match retention.get() {
-                            Some(Ok(RetentionView { days: Some(days), minimum })) => format!(
-                                "Records older than {} days are deleted (checked every ten minutes); each deletion is itself recorded, and the chain is signed just before and after.",
-                                days.max(minimum)
-                            ),
-                            Some(Ok(RetentionView { days: None, minimum })) => format!("Records are kept forever. This deployment keeps them at least {minimum} days."),
-                            Some(Err(error)) => error.to_string(),
-                            None => String::new(),
+                    <Suspense fallback=|| ()>
+                        {move || {
+                            let typed = typed.clone();
+                            Suspend::new(async move {
+                                let loaded = retention.await;
+                                let current = match &loaded {
+                                    Ok(RetentionView { days: Some(days), minimum }) => format!(
+                                        "Records older than {} days are deleted (checked every ten minutes); each deletion is itself recorded, and the chain is signed just before and after.",
+                                        days.max(minimum)
+                                    ),
+                                    Ok(RetentionView { days: None, minimum }) => format!("Records are kept forever. This deployment keeps them at least {minimum} days."),
+                                    Err(error) => error.to_string(),
+                                };
+                                let minimum = loaded.as_ref().ok().map(|view| format!("At least {} days.", view.minimum));
+                                let days = typed.or_else(|| loaded.ok().and_then(|view| view.days).map(|days| days.to_string()));
+                                view! {
+                                    <p id="retention-current" class="mt-1 text-sm text-slate-600">{current}</p>
+                                    <form method="post" action=SetAuditRetention::url() class="mt-4 flex items-end gap-3">
+                                        <div>
+                                            <label for="retention-days" class="block text-sm font-medium text-slate-700">"Days to keep (empty: forever)"</label>
+                                            <p id="retention-minimum" class="text-xs text-slate-500">{minimum}</p>
+                                            <input id="retention-days" name="days" inputmode="numeric" class=INPUT value=days.unwrap_or_default()/>
+                                        </div>
+                                        <button id="save-retention" type="submit" class=SECONDARY_BUTTON>"Save"</button>
+                                    </form>
+                                }
+                            })
                         }}
-                    </p>
-                    <ActionForm action=save_retention attr:class="mt-4 flex items-end gap-3">
-                        <div>
-                            <label for="retention-days" class="block text-sm font-medium text-slate-700">"Days to keep (empty: forever)"</label>
-                            <p id="retention-minimum" class="text-xs text-slate-500">
-                                {move || retention.get().and_then(Result::ok).map(|view| format!("At least {} days.", view.minimum))}
-                            </p>
-                            <input id="retention-days" name="days" inputmode="numeric" class=INPUT/>
-                        </div>
-                        <button id="save-retention" type="submit" class=SECONDARY_BUTTON>"Save"</button>
-                    </ActionForm>
-                    {move || save_retention.value().get().and_then(Result::err).map(|error| view! { <ErrorBox message=error.to_string()/> })}
+                    </Suspense>
+                    {refused.map(|error| view! { <ErrorBox message=error.to_string()/> })}
                 </section>
             </div>
     }

@@ -266,7 +266,8 @@ fn OffboardingFilters(directories: Vec<DirectoryChoice>, filters: OffboardingFil
 #[component]
 fn LeaverSection(view: OffboardingView) -> impl IntoView {
     let body = if view.rows.is_empty() {
-        let message = if view.any { "No leavers match these filters." } else { "Nobody has been deactivated or deleted yet." };
+        let message =
+            if view.any { "No leavers match these filters." } else { "Nobody has been deactivated or deleted yet." };
         view! { <p id="no-leavers" class="mt-4 text-sm text-slate-600">{message}</p> }.into_any()
     } else {
         view! { <LeaverTable rows=view.rows/> }.into_any()

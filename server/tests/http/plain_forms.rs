@@ -27,6 +27,7 @@ store::backend_tests!(
     a_user_is_suspended_and_lifted_as_plain_forms,
     the_safety_brake_is_set_and_a_held_batch_released_as_plain_forms,
     the_offboarding_page_is_filtered_by_its_address,
+    the_audit_page_pages_verifies_and_keeps_as_plain_forms,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -850,4 +851,54 @@ async fn the_offboarding_page_is_filtered_by_its_address(db: TestDatabase) {
     assert_eq!(input_value(&html, "offboarding-user").as_deref(), Some("zed"));
     assert!(html.contains("<option value=\"overdue\" selected"), "{html}");
     assert!(html.contains("href=\"/admin/offboarding/export?status=overdue&amp;user=zed\""), "{html}");
+}
+
+/// The href of the link with `id` in `page`.
+fn href_of(page: &str, id: &str) -> Option<String> {
+    let tag = tag(page, id);
+    let href = &tag[tag.find("href=\"")? + "href=\"".len()..];
+    Some(href[..href.find('"')?].replace("&amp;", "&"))
+}
+
+/// The audit page without the bundle: filtered by a GET form, paged by links in both
+/// directions, the chain verified by a plain form whose answer is said once, and the
+/// retention period refused with what was typed or saved.
+async fn the_audit_page_pages_verifies_and_keeps_as_plain_forms(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let (admin, _, _, idp) = crate::stale_users::acme(&db, &server).await;
+    for n in 0..55 {
+        idp.create(&scim_user(&format!("u{n:02}"))).await;
+    }
+    let html = admin.get("/admin/audit?outcome=success").await.text().await.unwrap();
+    assert!(html.contains("<option value=\"success\" selected"), "{html}");
+    let older = href_of(&html, "audit-older").expect("an older page");
+    assert!(older.starts_with("/admin/audit?outcome=success&before=") && older.ends_with("&back=top"), "{older}");
+    assert!(href_of(&html, "audit-newer").is_none(), "the newest page has nothing newer");
+    let html = admin.get(&older).await.text().await.unwrap();
+    assert!(html.contains("id=\"audit-table\""), "{html}");
+    assert_eq!(href_of(&html, "audit-newer").as_deref(), Some("/admin/audit?outcome=success"));
+    let html = admin.get("/admin/audit?operation=nothing.like.this").await.text().await.unwrap();
+    assert!(html.contains("No records match these filters."), "{html}");
+    assert_eq!(input_value(&html, "audit-operation").as_deref(), Some("nothing.like.this"));
+
+    let verified = location(&post_from(admin.client(), &server, "/admin/audit", "/api/verify_audit_trail", &[]).await);
+    assert!(verified.starts_with("/admin/audit?verified="), "{verified}");
+    let html = admin.get(&verified).await.text().await.unwrap();
+    assert!(html.contains("Intact: all"), "{html}");
+    assert!(!admin.get(&verified).await.text().await.unwrap().contains("Intact: all"), "said once");
+
+    let refused = [("days", "a fortnight")];
+    let back =
+        location(&post_from(admin.client(), &server, "/admin/audit", "/api/set_audit_retention", &refused).await);
+    assert!(back.starts_with("/admin/audit?") && back.contains("__err="), "{back}");
+    let html = admin.get(&back).await.text().await.unwrap();
+    assert!(html.contains("Enter a number of days from"), "{html}");
+    assert_eq!(input_value(&html, "retention-days").as_deref(), Some("a fortnight"));
+    let forever = [("days", "")];
+    assert_eq!(
+        location(&post_from(admin.client(), &server, "/admin/audit", "/api/set_audit_retention", &forever).await),
+        "/admin/audit"
+    );
+    let html = admin.get("/admin/audit").await.text().await.unwrap();
+    assert!(html.contains("Records are kept forever."), "{html}");
 }
