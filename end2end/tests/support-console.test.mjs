@@ -65,11 +65,11 @@ test('support investigates a failing sync and the tenant admin sees the access',
   await support.waitForSelector('#causes-table', { timeout: 10_000 });
   await screenshot(support, 'support-causes');
   await expectAccessible(support, 'the support console');
-  await support.click('button.cause-link[data-cause="uniqueness_conflict"]');
+  await support.click('a.cause-link[data-cause="uniqueness_conflict"]');
   await support.waitForSelector('#failures-table >> text=stark', { timeout: 10_000 });
   const row = support.locator('#failures-table tr', { hasText: 'stark' }).first();
   assert.match(await row.textContent(), /POST \/scim\/v2\/[0-9a-f-]{36}\/Users/);
-  await row.locator('button.investigate').click();
+  await row.locator('a.investigate').click();
   await support.waitForSelector('#failure-detail', { timeout: 10_000 });
   assert.match(await support.textContent('#fix-hint'), /^Uniqueness conflict: A user or group with the same name/);
   const request = await support.textContent('#failure-request');
@@ -87,9 +87,9 @@ test('support investigates a failing sync and the tenant admin sees the access',
   assert.equal(await support.textContent('#failure-detail h2'), heading);
   assert.match(await support.textContent('#failure-request'), /tony@stark\.example/);
   // A failed GET carries no body: the detail says so instead of showing `null`.
-  await support.click('button.cause-link[data-cause="malformed_request"]');
+  await support.click('a.cause-link[data-cause="malformed_request"]');
   await support.waitForSelector('#failures-table >> text=GET', { timeout: 10_000 });
-  await support.locator('#failures-table tr', { hasText: 'GET' }).first().locator('button.investigate').click();
+  await support.locator('#failures-table tr', { hasText: 'GET' }).first().locator('a.investigate').click();
   await support.waitForFunction(
     () => document.querySelector('#failure-detail h2')?.textContent?.startsWith('GET'),
     null,

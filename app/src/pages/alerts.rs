@@ -198,22 +198,23 @@ fn AlertItem(row: AlertRow, show_tenant: bool) -> impl IntoView {
 /// Every tenant's open alerts and the deployment's own, for the support console.
 #[component]
 pub fn SupportAlerts() -> impl IntoView {
-    let alerts = LocalResource::new(support_alerts);
+    let alerts = Resource::new(|| (), |_| support_alerts());
     view! {
         <section class=CARD aria-labelledby="support-alerts-heading">
             <h2 id="support-alerts-heading" class="text-lg font-semibold">"Open alerts"</h2>
-            {move || match alerts.get() {
-                None => view! { <Skeleton lines=2/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                Some(Ok(rows)) if rows.is_empty() => view! {
+            <Suspense fallback=|| view! { <Skeleton lines=2/> }>
+            {move || Suspend::new(async move { match alerts.await {
+                Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                Ok(rows) if rows.is_empty() => view! {
                     <p id="no-open-alerts" class="mt-4 text-sm text-slate-600">"No open alerts: every tenant and the product's webhook endpoints are fine."</p>
                 }.into_any(),
-                Some(Ok(rows)) => view! {
+                Ok(rows) => view! {
                     <ul id="support-alerts" class="mt-4 space-y-3">
                         {rows.into_iter().map(|row| view! { <AlertItem row show_tenant=true/> }).collect_view()}
                     </ul>
                 }.into_any(),
-            }}
+            }})}
+            </Suspense>
         </section>
     }
 }

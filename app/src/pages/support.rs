@@ -5,8 +5,7 @@
 //! Below, the non-human identities across tenants whose owner is deactivated or deleted.
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::OperatorView;
@@ -225,35 +224,34 @@ fn failure_in_address(text: &str) -> Option<(String, i64)> {
     Some((tenant.to_owned(), seq.parse().ok()?))
 }
 
+/// Rendered on the server: the cause chosen and the failure opened are the page's address
+/// (links), so an investigation can be shared and works without the bundle. Opening a
+/// failure is recorded in the tenant's trail once per visit of its address: the failure is
+/// read by the page's one resource, never by a render that could repeat.
 #[component]
 fn SupportView(operator: OperatorView) -> impl IntoView {
-    // The cause and the failure open are in the address, read once when the page opens.
     let query = use_query_map();
-    let chosen_cause = RwSignal::new(query.with_untracked(|q| q.get("cause")));
-    let opened = RwSignal::new(query.with_untracked(|q| q.get("failure").and_then(|f| failure_in_address(&f))));
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        let href = chosen_cause.with(|cause| opened.with(|open| support_href(cause.as_deref(), open.as_ref())));
-        navigate(&href, NavigateOptions { replace: true, scroll: false, ..NavigateOptions::default() });
-    });
-    let overview = LocalResource::new(support_overview);
-    let failures = LocalResource::new(move || {
-        let cause = chosen_cause.get();
-        async move {
+    let chosen_cause = Memo::new(move |_| query.with(|q| q.get("cause")));
+    let opened = Memo::new(move |_| query.with(|q| q.get("failure").and_then(|f| failure_in_address(&f))));
+    let overview = Resource::new(|| (), |_| support_overview());
+    let failures = Resource::new(
+        move || chosen_cause.get(),
+        |cause| async move {
             match cause {
                 Some(cause) => support_failures(cause).await.map(Some),
                 None => Ok(None),
             }
-        }
-    });
-    // Investigating is recorded in the tenant's trail: an action run by the click, never a
-    // read that rendering could repeat.
-    let investigate = Action::new(|(tenant, seq): &(String, i64)| support_failure(tenant.clone(), *seq));
-    Effect::new(move |_| {
-        if let Some(chosen) = opened.get() {
-            investigate.dispatch(chosen);
-        }
-    });
+        },
+    );
+    let investigated = Resource::new(
+        move || opened.get(),
+        |opened| async move {
+            match opened {
+                Some((tenant, seq)) => support_failure(tenant, seq).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
@@ -265,40 +263,54 @@ fn SupportView(operator: OperatorView) -> impl IntoView {
             </div>
             <section class=CARD aria-labelledby="causes-heading">
                 <h2 id="causes-heading" class="text-lg font-semibold">"Failures by cause"</h2>
-                {move || match overview.get() {
-                    None => view! { <Skeleton/> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    Some(Ok(rows)) if rows.is_empty() => view! {
-                        <p id="no-failures" class="mt-4 text-sm text-slate-600">"No SCIM request failed in the last 24 hours."</p>
-                    }.into_any(),
-                    Some(Ok(rows)) => view! {
-                        <div class="overflow-x-auto" tabindex="0"><table id="causes-table" class="mt-4 w-full text-left text-sm">
-                            <thead class="border-b border-slate-200 text-slate-500">
-                                <tr>
-                                    <th scope="col" class=TH>"Cause"</th>
-                                    <th scope="col" class=TH>"Failures"</th>
-                                    <th scope="col" class=TH>"Tenants"</th>
-                                    <th scope="col" class=TH>"Per hour, last 24 hours"</th>
-                                    <th scope="col" class=TH>"Latest"</th>
-                                </tr>
-                            </thead>
-                            <tbody class="divide-y divide-slate-100">
-                                {rows.into_iter().map(|row| view! { <CauseLine row chosen_cause opened/> }).collect_view()}
-                            </tbody>
-                        </table></div>
-                    }.into_any(),
-                }}
+                <Suspense fallback=|| view! { <Skeleton/> }>
+                    {move || Suspend::new(async move {
+                        match overview.await {
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                            Ok(rows) if rows.is_empty() => view! {
+                                <p id="no-failures" class="mt-4 text-sm text-slate-600">"No SCIM request failed in the last 24 hours."</p>
+                            }.into_any(),
+                            Ok(rows) => view! {
+                                <div class="overflow-x-auto" tabindex="0"><table id="causes-table" class="mt-4 w-full text-left text-sm">
+                                    <thead class="border-b border-slate-200 text-slate-500">
+                                        <tr>
+                                            <th scope="col" class=TH>"Cause"</th>
+                                            <th scope="col" class=TH>"Failures"</th>
+                                            <th scope="col" class=TH>"Tenants"</th>
+                                            <th scope="col" class=TH>"Per hour, last 24 hours"</th>
+                                            <th scope="col" class=TH>"Latest"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody class="divide-y divide-slate-100">
+                                        {rows.into_iter().map(|row| view! { <CauseLine row/> }).collect_view()}
+                                    </tbody>
+                                </table></div>
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
             </section>
-            {move || match failures.get() {
-                Some(Ok(Some(rows))) => view! { <FailureList rows opened/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                _ => ().into_any(),
-            }}
-            {move || match (opened.get(), investigate.value().get()) {
-                (Some(_), Some(Ok(view))) => view! { <FailureDetail view/> }.into_any(),
-                (Some(_), Some(Err(error))) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                _ => ().into_any(),
-            }}
+            <Transition fallback=|| ()>
+                {move || {
+                    let cause = chosen_cause.get();
+                    Suspend::new(async move {
+                        match failures.await {
+                            Ok(Some(rows)) => view! { <FailureList rows cause/> }.into_any(),
+                            Ok(None) => ().into_any(),
+                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match investigated.await {
+                        Ok(Some(view)) => view! { <FailureDetail view/> }.into_any(),
+                        Ok(None) => ().into_any(),
+                        Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                    }
+                })}
+            </Transition>
             <crate::pages::alerts::SupportAlerts/>
             <UnappliedRevocations/>
             <FlaggedIdentities/>
@@ -309,17 +321,17 @@ fn SupportView(operator: OperatorView) -> impl IntoView {
 /// Tenants whose product has not confirmed every deactivation and deletion.
 #[component]
 fn UnappliedRevocations() -> impl IntoView {
-    let unapplied = LocalResource::new(support_unapplied_revocations);
+    let unapplied = Resource::new(|| (), |_| support_unapplied_revocations());
     view! {
         <section class=CARD aria-labelledby="unapplied-heading">
             <h2 id="unapplied-heading" class="text-lg font-semibold">"Revocations the product has not confirmed"</h2>
-            {move || match unapplied.get() {
-                None => view! { <Skeleton lines=2/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                Some(Ok((_, rows))) if rows.is_empty() => view! {
+            <Suspense fallback=|| view! { <Skeleton lines=2/> }>
+            {move || Suspend::new(async move { match unapplied.await {
+                Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                Ok((_, rows)) if rows.is_empty() => view! {
                     <p id="no-unapplied" class="mt-4 text-sm text-slate-600">"The product has confirmed every deactivation and deletion."</p>
                 }.into_any(),
-                Some(Ok((sla, rows))) => view! {
+                Ok((sla, rows)) => view! {
                     <p class="mt-1 text-sm text-slate-600">{format!("Overdue: not confirmed within {sla} minutes of the identity provider's request.")}</p>
                     <div class="overflow-x-auto" tabindex="0"><table id="unapplied-table" class="mt-4 w-full text-left text-sm">
                         <thead class="border-b border-slate-200 text-slate-500">
@@ -353,7 +365,8 @@ fn UnappliedRevocations() -> impl IntoView {
                         </tbody>
                     </table></div>
                 }.into_any(),
-            }}
+            }})}
+            </Suspense>
         </section>
     }
 }
@@ -361,17 +374,17 @@ fn UnappliedRevocations() -> impl IntoView {
 /// Service accounts and agents across tenants that nobody active answers for.
 #[component]
 fn FlaggedIdentities() -> impl IntoView {
-    let flagged = LocalResource::new(support_flagged_identities);
+    let flagged = Resource::new(|| (), |_| support_flagged_identities());
     view! {
         <section class=CARD aria-labelledby="flagged-identities-heading">
             <h2 id="flagged-identities-heading" class="text-lg font-semibold">"Non-human identities without an active owner"</h2>
-            {move || match flagged.get() {
-                None => view! { <Skeleton/> }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                Some(Ok(rows)) if rows.is_empty() => view! {
+            <Suspense fallback=|| view! { <Skeleton/> }>
+            {move || Suspend::new(async move { match flagged.await {
+                Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                Ok(rows) if rows.is_empty() => view! {
                     <p id="no-flagged-identities" class="mt-4 text-sm text-slate-600">"Every service account and agent has an active owner."</p>
                 }.into_any(),
-                Some(Ok(rows)) => view! {
+                Ok(rows) => view! {
                     <p id="flagged-identities-count" role="status" class="mt-2 text-sm text-red-800">
                         {format!("{} owner deactivated or deleted", rows.len())}
                     </p>
@@ -401,19 +414,15 @@ fn FlaggedIdentities() -> impl IntoView {
                         </tbody>
                     </table></div>
                 }.into_any(),
-            }}
+            }})}
+            </Suspense>
         </section>
     }
 }
 
 #[component]
-fn CauseLine(
-    row: CauseRow,
-    chosen_cause: RwSignal<Option<String>>,
-    opened: RwSignal<Option<(String, i64)>>,
-) -> impl IntoView {
+fn CauseLine(row: CauseRow) -> impl IntoView {
     let peak = row.per_hour.iter().copied().max().unwrap_or(1).max(1);
-    let cause = row.cause.clone();
     let bars = row
         .per_hour
         .iter()
@@ -426,14 +435,10 @@ fn CauseLine(
     view! {
         <tr>
             <td class="py-2">
-                <button type="button" class="cause-link font-semibold text-accent hover:text-accent-strong"
-                    data-cause=row.cause.clone()
-                    on:click=move |_| {
-                        opened.set(None);
-                        chosen_cause.set(Some(cause.clone()));
-                    }>
+                <a href=support_href(Some(&row.cause), None) class="cause-link font-semibold text-accent hover:text-accent-strong"
+                    data-cause=row.cause.clone()>
                     {row.label}
-                </button>
+                </a>
                 <p class="text-xs text-slate-500">{row.hint}</p>
             </td>
             <td class="py-2 font-medium">{row.failures}</td>
@@ -447,7 +452,7 @@ fn CauseLine(
 }
 
 #[component]
-fn FailureList(rows: Vec<FailureRow>, opened: RwSignal<Option<(String, i64)>>) -> impl IntoView {
+fn FailureList(rows: Vec<FailureRow>, cause: Option<String>) -> impl IntoView {
     view! {
         <section class=CARD aria-labelledby="failures-heading">
             <h2 id="failures-heading" class="text-lg font-semibold">"Failures"</h2>
@@ -471,10 +476,9 @@ fn FailureList(rows: Vec<FailureRow>, opened: RwSignal<Option<(String, i64)>>) -
                                 <td class="truncate py-2 font-mono text-xs">{format!("{} {}", row.method, row.path)}</td>
                                 <td class="py-2">{row.status}</td>
                                 <td class="py-2 text-right">
-                                    <button type="button" class="investigate font-semibold text-accent hover:text-accent-strong"
-                                        on:click=move |_| opened.set(Some(key.clone()))>
+                                    <a href=support_href(cause.as_deref(), Some(&key)) class="investigate font-semibold text-accent hover:text-accent-strong">
                                         "Investigate"
-                                    </button>
+                                    </a>
                                 </td>
                             </tr>
                         }

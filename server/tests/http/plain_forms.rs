@@ -28,6 +28,7 @@ store::backend_tests!(
     the_safety_brake_is_set_and_a_held_batch_released_as_plain_forms,
     the_offboarding_page_is_filtered_by_its_address,
     the_audit_page_pages_verifies_and_keeps_as_plain_forms,
+    the_support_console_investigates_by_address_and_records_each_visit_once,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -901,4 +902,42 @@ async fn the_audit_page_pages_verifies_and_keeps_as_plain_forms(db: TestDatabase
     );
     let html = admin.get("/admin/audit").await.text().await.unwrap();
     assert!(html.contains("Records are kept forever."), "{html}");
+}
+
+/// The support console without the bundle: a cause and a failure are links, the opened
+/// failure is rendered on the server, and each visit of its address is recorded once in
+/// the tenant's trail.
+async fn the_support_console_investigates_by_address_and_records_each_visit_once(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let (_, _, tenant, idp) = crate::stale_users::acme(&db, &server).await;
+    idp.create(&scim_user("tony")).await;
+    let (status, _) = idp.send(reqwest::Method::POST, "/Users", Some(&scim_user("tony"))).await;
+    assert_eq!(status, 409);
+    let support = crate::webhook_pages::support_visitor(&db, &server).await;
+    let cause = "/support?cause=uniqueness_conflict";
+    // The request's record is written by the audit writer's next batch, just after the answer.
+    let mut html = String::new();
+    for _ in 0..50 {
+        html = support.get("/support").await.text().await.unwrap();
+        if html.contains(&format!("href=\"{cause}\"")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(html.contains(&format!("href=\"{cause}\"")), "{html}");
+    let html = support.get(cause).await.text().await.unwrap();
+    let at = html.find("class=\"investigate").expect("a failure to investigate");
+    let link = &html[html[..at].rfind("href=\"").unwrap() + "href=\"".len()..];
+    let failure = link[..link.find('"').unwrap()].replace("&amp;", "&");
+    assert!(failure.starts_with("/support?cause=uniqueness_conflict&failure="), "{failure}");
+    let viewed = || async {
+        let records = db.store.tenant(tenant).audit_records(0, 1000).await.unwrap();
+        records.iter().filter(|record| record.action == "support.viewed_request").count()
+    };
+    assert_eq!(viewed().await, 0, "listing failures opens none");
+    let html = support.get(&failure).await.text().await.unwrap();
+    assert!(html.contains("id=\"failure-detail\"") && html.contains("Uniqueness conflict"), "{html}");
+    assert_eq!(viewed().await, 1);
+    support.get(&failure).await.text().await.unwrap();
+    assert_eq!(viewed().await, 2, "each visit of the address is recorded once");
 }
