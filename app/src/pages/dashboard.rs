@@ -414,7 +414,7 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn DashboardView(admin: AdminView) -> impl IntoView {
     let directory = directory_param();
-    let tick = crate::pages::wizard::live_requests(directory(), std::time::Duration::from_secs(30));
+    let tick = crate::pages::wizard::live_requests(directory(), std::time::Duration::from_secs(30), || true);
     let summary = Resource::new(move || (directory(), tick.get()), |(directory, _)| directory_dashboard(directory));
     view! {
         <AdminTopBar admin/>

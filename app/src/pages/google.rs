@@ -107,12 +107,25 @@ pub async fn connect_google(
         &admin.portal.effects,
     )
     .await?;
-    Ok(ConnectedView {
+    let found = ConnectedView {
         client_email: connected.client_email,
         client_id: connected.client_id,
         sample_users: connected.sample_users,
-    })
+    };
+    let page = crate::pages::wizard::calls::step_address(&directory, "endpoint");
+    crate::error::show_once_after_plain_form_post(&page, GOOGLE_CONNECTED, &found).await?;
+    Ok(found)
 }
+
+/// What connecting found, sealed for the step a plain form came back to: shown once.
+#[server(endpoint = "take_google_connected")]
+pub async fn take_google_connected(key: String) -> Result<Option<ConnectedView>, PortalError> {
+    crate::portal::Admin::require().await?;
+    crate::error::take_shown_once(GOOGLE_CONNECTED, &key).await
+}
+
+/// The address parameter (and kind of one-time outcome) of a connection just made.
+pub(crate) const GOOGLE_CONNECTED: &str = "google_connected";
 
 /// Asks for a full sync of the directory now: its admin (`tenant` empty) or vendor staff.
 #[server(endpoint = "sync_google_now")]
@@ -203,18 +216,13 @@ mod server {
     }
 }
 
-/// The wizard's "connect" form for a `google` directory, with what connecting found.
+/// The wizard's "connect" form for a `google` directory, a plain form, with what
+/// connecting found (`found`, shown once after the form came back). A refused form comes
+/// back empty: the key file is a secret.
 #[component]
-pub fn GoogleConnectForm(directory: String, connected: RwSignal<u32>) -> impl IntoView {
-    let connect = ServerAction::<ConnectGoogle>::new();
-    let pending = connect.pending();
-    Effect::new(move |_| {
-        if matches!(connect.value().get(), Some(Ok(_))) {
-            connected.update(|n| *n += 1);
-        }
-    });
+pub fn GoogleConnectForm(directory: String, found: Option<ConnectedView>) -> impl IntoView {
     view! {
-        <ActionForm action=connect attr:id="google-connect" attr:class="space-y-4" attr:aria-describedby="google-connect-result">
+        <form method="post" action=ConnectGoogle::url() id="google-connect" class="space-y-4" aria-describedby="google-connect-result">
             <input type="hidden" name="directory" value=directory/>
             <div>
                 <label for="google-key-file" class="block text-sm font-medium text-slate-700">"Service account key (the JSON file's contents)"</label>
@@ -241,22 +249,17 @@ pub fn GoogleConnectForm(directory: String, connected: RwSignal<u32>) -> impl In
                 <label for="google-customer" class="mt-2 block text-sm font-medium text-slate-700">"Customer ID"</label>
                 <input id="google-customer" name="customer" class=INPUT placeholder="my_customer"/>
             </details>
-            <button id="google-connect-submit" type="submit" class=PRIMARY_BUTTON disabled=move || pending.get()>
-                {move || if pending.get() { "Checking with Google…" } else { "Connect" }}
-            </button>
-        </ActionForm>
+            <button id="google-connect-submit" type="submit" class=PRIMARY_BUTTON>"Connect"</button>
+        </form>
         <div id="google-connect-result" class="mt-4" aria-live="polite">
-            {move || match connect.value().get() {
-                Some(Ok(found)) => view! {
-                    <div id="google-connected" role="status" class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm text-emerald-900">
-                        <p class="font-semibold">{format!("Connected as {}.", found.client_email)}</p>
-                        <p class="mt-1">{format!("Google listed {}. The first sync starts within a minute.",
-                            if found.sample_users.is_empty() { "no users yet".to_owned() } else { found.sample_users.join(", ") })}</p>
-                    </div>
-                }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                None => ().into_any(),
-            }}
+            {found.map(|found| view! {
+                <div id="google-connected" role="status" class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm text-emerald-900">
+                    <p class="font-semibold">{format!("Connected as {}.", found.client_email)}</p>
+                    <p class="mt-1">{format!("Google listed {}. The first sync starts within a minute.",
+                        if found.sample_users.is_empty() { "no users yet".to_owned() } else { found.sample_users.join(", ") })}</p>
+                </div>
+            })}
+            {refusal_box::<ConnectGoogle>()}
         </div>
     }
 }
@@ -265,15 +268,11 @@ pub fn GoogleConnectForm(directory: String, connected: RwSignal<u32>) -> impl In
 /// comes back to the page). Renders nothing for a directory without a connection.
 /// `tenant`: empty for the admin, the slug for staff.
 #[component]
-pub fn GoogleSyncPanel(
-    directory: String,
-    tenant: String,
-    #[prop(optional)] changed: Option<RwSignal<u32>>,
-) -> impl IntoView {
+pub fn GoogleSyncPanel(directory: String, tenant: String) -> impl IntoView {
     let (read_directory, read_tenant) = (directory.clone(), tenant.clone());
     let state = Resource::new(
-        move || (read_directory.clone(), read_tenant.clone(), changed.map(|changed| changed.get())),
-        |(directory, tenant, _)| google_sync(directory, tenant),
+        move || (read_directory.clone(), read_tenant.clone()),
+        |(directory, tenant)| google_sync(directory, tenant),
     );
     // Runs take a moment: while the bundle runs, the admin's page reads again while one is
     // asked for (staff reads are recorded in the tenant's trail, so theirs happen only when

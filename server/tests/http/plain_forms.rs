@@ -29,6 +29,7 @@ store::backend_tests!(
     the_offboarding_page_is_filtered_by_its_address,
     the_audit_page_pages_verifies_and_keeps_as_plain_forms,
     the_support_console_investigates_by_address_and_records_each_visit_once,
+    the_wizard_works_as_plain_forms_and_shows_its_secrets_once,
 );
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -940,4 +941,87 @@ async fn the_support_console_investigates_by_address_and_records_each_visit_once
     assert_eq!(viewed().await, 1);
     support.get(&failure).await.text().await.unwrap();
     assert_eq!(viewed().await, 2, "each visit of the address is recorded once");
+}
+
+/// The setup wizard without the bundle: step 1 starts the directory; the token step seals
+/// a new token and client credentials for the one page that shows them; the mapping is
+/// previewed as typed (a GET), refused with what was typed and saved; the self-test's report
+/// is shown once on the test step.
+async fn the_wizard_works_as_plain_forms_and_shows_its_secrets_once(db: TestDatabase) {
+    let server = TestServer::start(&db).await;
+    let admin = admin_of(&server, "acme", "it@acme.example").await;
+    let started =
+        location(&post_from(admin.client(), &server, "/admin/connect", "/api/start_setup", &[("idp", "okta")]).await);
+    let directory =
+        started.strip_prefix("/admin/directories/").unwrap().strip_suffix("/setup/endpoint").unwrap().to_owned();
+    let step = |name: &str| format!("/admin/directories/{directory}/setup/{name}");
+    let html = admin.get(&started).await.text().await.unwrap();
+    assert!(input_value(&html, "scim-base-url").unwrap().ends_with(&format!("/scim/v2/{directory}")), "{html}");
+
+    // A token, shown once on the token step, and working.
+    let form = [("directory", directory.as_str()), ("valid_days", "0")];
+    let shown = location(&post_from(admin.client(), &server, &step("token"), "/api/issue_setup_token", &form).await);
+    assert!(shown.starts_with(&format!("{}?new_token=", step("token"))), "{shown}");
+    let html = admin.get(&shown).await.text().await.unwrap();
+    let token = input_value(&html, "new-token").expect("the token, shown once");
+    assert!(html.contains("id=\"waiting\""), "no request yet: {html}");
+    let users = reqwest::Client::new()
+        .get(server.url(&format!("/scim/v2/{directory}/Users")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.status(), 200);
+    let html = admin.get(&shown).await.text().await.unwrap();
+    assert!(input_value(&html, "new-token").is_none(), "shown once: {html}");
+    // The request's record is written by the audit writer's next batch, just after the answer.
+    let mut html = html;
+    for _ in 0..50 {
+        if html.contains("id=\"connected\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        html = admin.get(&step("token")).await.text().await.unwrap();
+    }
+    assert!(html.contains("id=\"connected\""), "the token step says the identity provider connected: {html}");
+    let form = [("directory", directory.as_str())];
+    let shown = location(&post_from(admin.client(), &server, &step("token"), "/api/issue_setup_client", &form).await);
+    assert!(shown.starts_with(&format!("{}?new_client=", step("token"))), "{shown}");
+    let html = admin.get(&shown).await.text().await.unwrap();
+    assert!(input_value(&html, "client-secret").is_some(), "{html}");
+
+    // The mapping: previewed as typed, refused with what was typed, saved.
+    let html =
+        admin.get(&format!("{}?sources%5B2%5D=user.nickname&preview=", step("mapping"))).await.text().await.unwrap();
+    assert_eq!(input_value(&html, "source-2").as_deref(), Some("user.nickname"));
+    assert!(html.contains("id=\"mapping-edited\""), "{html}");
+    let mapping = admin.json("/api/load_mapping", &[("directory", &directory)]).await;
+    let mut form = vec![("directory".to_owned(), directory.clone())];
+    for (index, row) in mapping["rows"].as_array().unwrap().iter().enumerate() {
+        form.push((format!("attributes[{index}]"), row["attribute"].as_str().unwrap().to_owned()));
+        let source = if index == 0 { String::new() } else { row["source"].as_str().unwrap().to_owned() };
+        form.push((format!("sources[{index}]"), source));
+    }
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let back = location(&post_from(admin.client(), &server, &step("mapping"), "/api/save_mapping", &pairs).await);
+    assert!(back.starts_with(&format!("{}?", step("mapping"))) && back.contains("__err="), "{back}");
+    let html = admin.get(&back).await.text().await.unwrap();
+    assert!(html.contains("User name is required"), "{html}");
+    assert_eq!(input_value(&html, "source-0").as_deref(), Some(""), "the emptied source comes back empty");
+    form[2].1 = "user.email".to_owned();
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let saved = location(&post_from(admin.client(), &server, &step("mapping"), "/api/save_mapping", &pairs).await);
+    assert_eq!(saved, format!("{}?mapping=saved", step("mapping")));
+    let html = admin.get(&saved).await.text().await.unwrap();
+    assert!(html.contains("id=\"mapping-saved\"") && html.contains("id=\"republish-progress\""), "{html}");
+    assert_eq!(input_value(&html, "source-0").as_deref(), Some("user.email"));
+
+    // The self-test's report, on the test step, once.
+    let form = [("directory", directory.as_str())];
+    let shown = location(&post_from(admin.client(), &server, &step("test"), "/api/run_self_test", &form).await);
+    assert!(shown.starts_with(&format!("{}?self_test=", step("test"))), "{shown}");
+    let html = admin.get(&shown).await.text().await.unwrap();
+    assert!(html.contains("id=\"self-test-steps\"") && !html.contains(">Failed<"), "{html}");
+    assert!(html.contains("id=\"setup-complete\""), "{html}");
+    assert!(!admin.get(&shown).await.text().await.unwrap().contains("id=\"self-test-steps\""), "shown once");
 }

@@ -191,7 +191,9 @@ pub async fn issue_setup_token(directory: String, valid_days: u32) -> Result<Iss
     let admin = Admin::require().await?;
     let id = admin.directory(&directory).await?;
     let label = format!("Issued by {} in the setup wizard", admin.session.email);
-    crate::pages::tokens::server::issue_token(&admin, id, label, valid_days).await
+    let issued = crate::pages::tokens::server::issue_token(&admin, id, label, valid_days).await?;
+    crate::error::show_once_after_plain_form_post(&step_address(&directory, "token"), NEW_TOKEN, &issued).await?;
+    Ok(issued)
 }
 
 /// Step 3, for identity providers that use OAuth client credentials.
@@ -211,12 +213,47 @@ pub async fn issue_setup_client(directory: String) -> Result<ClientCredentialsVi
     )
     .await?
     .ok_or_else(PortalError::no_such_directory)?;
-    Ok(ClientCredentialsView {
+    let credentials = ClientCredentialsView {
         client_id: client.client_id,
         client_secret: client.secret,
         token_url: format!("{}/oauth/token", admin.portal.public_base()),
-    })
+    };
+    crate::error::show_once_after_plain_form_post(&step_address(&directory, "token"), NEW_CLIENT, &credentials).await?;
+    Ok(credentials)
 }
+
+/// The token step's one-time outcomes, sealed for the page a plain form came back to:
+/// taken, so each is shown once (see `crate::error::show_once_after_plain_form_post`).
+#[server(endpoint = "take_setup_token")]
+pub async fn take_setup_token(key: String) -> Result<Option<IssuedTokenView>, PortalError> {
+    Admin::require().await?;
+    crate::error::take_shown_once(NEW_TOKEN, &key).await
+}
+
+#[server(endpoint = "take_setup_client")]
+pub async fn take_setup_client(key: String) -> Result<Option<ClientCredentialsView>, PortalError> {
+    Admin::require().await?;
+    crate::error::take_shown_once(NEW_CLIENT, &key).await
+}
+
+/// The self-test's report, sealed for the test step a plain form came back to.
+#[server(endpoint = "take_self_test")]
+pub async fn take_self_test(key: String) -> Result<Option<SelfTestView>, PortalError> {
+    Admin::require().await?;
+    crate::error::take_shown_once(SELF_TEST, &key).await
+}
+
+/// The address of a directory's wizard step.
+pub(crate) fn step_address(directory: &str, step: &str) -> String {
+    format!("/admin/directories/{directory}/setup/{step}")
+}
+
+/// Address parameters (and kinds of one-time outcome) of the wizard's plain forms: a token
+/// or client credentials just issued, a self-test just run, a mapping just saved.
+pub(crate) const NEW_TOKEN: &str = "new_token";
+pub(crate) const NEW_CLIENT: &str = "new_client";
+pub(crate) const SELF_TEST: &str = "self_test";
+pub(crate) const MAPPING_SAVED: &str = "mapping";
 
 /// The newest requests of the directory after `after` (a sequence number; 0 for the
 /// newest), newest first; and whether setup is complete (checked anew on every call, so a
@@ -302,7 +339,24 @@ pub async fn preview_stored_users(
 /// Step 4: stores the mapping. `sources` are the identity provider's attribute names, in
 /// the order of `attributes`.
 #[server(endpoint = "save_mapping")]
-pub async fn save_mapping(directory: String, attributes: Vec<String>, sources: Vec<String>) -> Result<(), PortalError> {
+pub async fn save_mapping(
+    directory: String,
+    #[server(default)] attributes: Vec<String>,
+    #[server(default)] sources: Vec<String>,
+) -> Result<(), PortalError> {
+    let page = step_address(&directory, "mapping");
+    let typed: Vec<(String, String)> =
+        sources.iter().enumerate().map(|(index, source)| (format!("sources[{index}]"), source.clone())).collect();
+    store_mapping(directory, attributes, sources).await.inspect_err(|error| {
+        let typed: Vec<(&str, &str)> = typed.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+        crate::error::back_with_what_was_typed::<SaveMapping>(&page, &typed, error);
+    })?;
+    crate::error::after_plain_form_post_go_to(&format!("{page}?{MAPPING_SAVED}=saved"));
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+async fn store_mapping(directory: String, attributes: Vec<String>, sources: Vec<String>) -> Result<(), PortalError> {
     let admin = Admin::require().await?;
     let id = directory_id(&directory)?;
     if attributes.len() != sources.len() {
@@ -339,7 +393,7 @@ pub async fn run_self_test(directory: String) -> Result<SelfTestView, PortalErro
         &portal.effects,
     )
     .await?;
-    Ok(SelfTestView {
+    let report = SelfTestView {
         passed: report.passed,
         steps: report
             .steps
@@ -352,7 +406,9 @@ pub async fn run_self_test(directory: String) -> Result<SelfTestView, PortalErro
                 detail: step.detail,
             })
             .collect(),
-    })
+    };
+    crate::error::show_once_after_plain_form_post(&step_address(&directory, "test"), SELF_TEST, &report).await?;
+    Ok(report)
 }
 
 #[cfg(feature = "ssr")]

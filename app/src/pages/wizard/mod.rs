@@ -9,19 +9,27 @@ pub mod guides;
 use std::time::Duration;
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
 
 use self::calls::{
-    ChangeProvider, ConnectionView, FeedView, IssueSetupClient, IssueSetupToken, MappingView, RequestView, RunSelfTest,
-    SaveMapping, StartSetup, StoredPreviewView, WizardData, load_mapping, preview_stored_users, sync_feed,
-    wizard_state,
+    ChangeProvider, ClientCredentialsView, ConnectionView, FeedView, IssueSetupClient, IssueSetupToken, MAPPING_SAVED,
+    MappingView, NEW_CLIENT, NEW_TOKEN, RequestView, RunSelfTest, SELF_TEST, SaveMapping, SelfTestView, StartSetup,
+    StoredPreviewView, WizardData, load_mapping, preview_stored_users, step_address, sync_feed, take_self_test,
+    take_setup_client, take_setup_token, wizard_state,
 };
 use self::guides::{identity_providers, instructions, source};
 use crate::auth::{AdminView, VendorReturn};
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Skeleton, Stepper};
-use crate::pages::group_roles::{GrantEditor, RepublishProgressPanel, load_grants};
+use crate::components::{
+    AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Skeleton, Stepper, refusal_box, shown_once,
+};
+use crate::error::PortalError;
+use crate::pages::google::{ConnectedView, GOOGLE_CONNECTED, take_google_connected};
+use crate::pages::group_roles::{GrantEditor, GroupRolesView, RepublishProgressPanel, grants_in_address, load_grants};
+use crate::pages::tokens::IssuedTokenView;
 
 /// The identity provider choice, as radio cards.
 #[component]
@@ -56,9 +64,6 @@ pub fn ConnectPage() -> impl IntoView {
 
 #[component]
 fn ConnectView(admin: AdminView) -> impl IntoView {
-    let start = ServerAction::<StartSetup>::new();
-    let pending = start.pending();
-    let failure = move || start.value().get().and_then(Result::err).map(|error| error.to_string());
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
@@ -69,11 +74,11 @@ fn ConnectView(admin: AdminView) -> impl IntoView {
                     "The choice sets how this service reads your identity provider's requests, and which "
                     "instructions the next steps show."
                 </p>
-                <ActionForm action=start attr:class="mt-6 space-y-6">
+                <form method="post" action=StartSetup::url() class="mt-6 space-y-6">
                     <ProviderChoice selected=String::new()/>
-                    <button id="choose-idp" type="submit" class=PRIMARY_BUTTON disabled=move || pending.get()>"Continue"</button>
-                </ActionForm>
-                <div class="mt-4" aria-live="assertive">{move || failure().map(|message| view! { <ErrorBox message/> })}</div>
+                    <button id="choose-idp" type="submit" class=PRIMARY_BUTTON>"Continue"</button>
+                </form>
+                <div class="mt-4" aria-live="assertive">{refusal_box::<StartSetup>()}</div>
             </section>
         </main>
     }
@@ -85,55 +90,186 @@ pub fn WizardPage() -> impl IntoView {
     view! { <SignedInAdmin page=|admin| view! { <WizardView admin/> }.into_any()/> }
 }
 
+/// What a step shows beside the wizard's state, loaded with it by the page's one resource
+/// (the steps themselves only render).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepData {
+    Nothing,
+    /// The token and test steps: the directory's newest requests.
+    Feed(FeedView),
+    /// The mapping step: the mapping (its sources as typed, when `edited`), and the stored
+    /// users as that mapping makes them.
+    Mapping {
+        mapping: MappingView,
+        stored: StoredPreviewView,
+        edited: bool,
+    },
+    /// The roles step: the grant editor's data (previewed, when `previewing`).
+    Roles {
+        page: GroupRolesView,
+        previewing: bool,
+    },
+}
+
+/// The one-time outcomes a step shows after its plain form came back (each sealed in the
+/// session for that page; see `crate::error::show_once_after_plain_form_post`).
+#[derive(Debug, Clone, Default)]
+struct StepOutcomes {
+    token: Option<IssuedTokenView>,
+    client: Option<ClientCredentialsView>,
+    google: Option<ConnectedView>,
+    self_test: Option<SelfTestView>,
+    mapping_saved: bool,
+    roles_saved: bool,
+}
+
+/// The sources of the mapping as typed, from the page's address (a preview asked for, or a
+/// refused save come back): `sources[0]`, `sources[1]`…, by index.
+fn typed_sources() -> Option<Vec<(usize, String)>> {
+    use_query_map().with_untracked(|query| {
+        let typed: Vec<(usize, String)> = query
+            .latest_values()
+            .filter_map(|(key, value)| {
+                let index = key.strip_prefix("sources[").or_else(|| key.strip_prefix("sources%5B"))?;
+                let index = index.trim_end_matches(']').trim_end_matches("%5D").parse().ok()?;
+                Some((index, value.to_owned()))
+            })
+            .collect();
+        (!typed.is_empty()).then_some(typed)
+    })
+}
+
+/// What `step` shows beside the wizard's state.
+async fn load_step(
+    directory: String,
+    step: String,
+    typed: Option<Vec<(usize, String)>>,
+    previewed: Option<Vec<String>>,
+) -> Result<StepData, PortalError> {
+    Ok(match step.as_str() {
+        "token" | "test" => StepData::Feed(sync_feed(directory, 0).await?),
+        "mapping" => {
+            let mut mapping = load_mapping(directory.clone()).await?;
+            let edited = typed.is_some();
+            for (index, source) in typed.unwrap_or_default() {
+                if let Some(row) = mapping.rows.get_mut(index) {
+                    row.source = source;
+                }
+            }
+            let stored = preview_stored_users(directory, mapping.rows.clone()).await?;
+            StepData::Mapping { mapping, stored, edited }
+        }
+        "roles" => {
+            let previewing = previewed.is_some();
+            StepData::Roles { page: load_grants(directory, previewed).await?, previewing }
+        }
+        _ => StepData::Nothing,
+    })
+}
+
+/// Works whole without the bundle: the state and what the step shows are rendered on the
+/// server by the page's resources, every form is a plain form, and a secret the step made
+/// (a token, client credentials) is sealed for the one page that shows it. While the
+/// bundle runs, the token and test steps read their requests again as they arrive.
 #[component]
 fn WizardView(admin: AdminView) -> impl IntoView {
     let params = use_params_map();
     let directory = move || params.read().get("id").unwrap_or_default();
     let step = move || params.read().get("step").unwrap_or_default();
-    // Loaded in the browser: the step's content holds live parts (the request feed, the
-    // mapping form) whose server render could differ from the first client render, and a
-    // mismatch would stop the page's hydration.
-    let state = LocalResource::new(move || wizard_state(directory(), step()));
+    let live = move || matches!(step().as_str(), "token" | "test");
+    let tick = live_requests(directory(), Duration::from_secs(10), live);
+    let state = Resource::new(move || (directory(), step()), |(directory, step)| wizard_state(directory, step));
+    let typed = typed_sources();
+    let (previewed, roles_saved) = grants_in_address();
+    let data = Resource::new(
+        move || (directory(), step(), if live() { tick.get() } else { 0 }, typed.clone(), previewed.clone()),
+        |(directory, step, _, typed, previewed)| load_step(directory, step, typed, previewed),
+    );
+    let keys = use_query_map().with_untracked(|query| {
+        (
+            query.get(NEW_TOKEN),
+            query.get(NEW_CLIENT),
+            query.get(GOOGLE_CONNECTED),
+            query.get(SELF_TEST),
+            query.get_str(MAPPING_SAVED) == Some("saved"),
+        )
+    });
+    let mapping_saved = keys.4;
+    let new_token = shown_once(keys.0, take_setup_token);
+    let new_client = shown_once(keys.1, take_setup_client);
+    let google = shown_once(keys.2, take_google_connected);
+    let self_test = shown_once(keys.3, take_self_test);
     let vendor = admin.vendor.clone();
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
-            {move || {
-                let Some(loaded) = state.get() else { return view! { <Skeleton/> }.into_any(); };
-                let step = step();
-                    match loaded {
-                        Ok(state) => {
-                            let Some(current) = STEPS.iter().position(|(slug, _)| *slug == step) else {
-                                return view! { <ErrorBox message="There is no such setup step.".to_owned()/> }.into_any();
-                            };
-                            let reached = usize::from(state.reached);
-                            view! {
-                                <Stepper directory=Some(state.directory.clone()) current=current + 1 reached/>
-                                <StepContent step state vendor=vendor.clone()/>
-                            }.into_any()
-                        }
-                        Err(error) => view! {
-                            <div id="wizard-error"><ErrorBox message=error.to_string()/></div>
-                            <A href="/admin" attr:class="text-sm font-semibold text-accent">"Back to your directories"</A>
-                        }.into_any(),
-                    }
-            }}
+            <Transition fallback=|| view! { <Skeleton/> }>
+                {move || {
+                    let (step, vendor) = (step(), vendor.clone());
+                    Suspend::new(async move {
+                        let outcomes = StepOutcomes {
+                            token: new_token.await.ok().flatten(),
+                            client: new_client.await.ok().flatten(),
+                            google: google.await.ok().flatten(),
+                            self_test: self_test.await.ok().flatten(),
+                            mapping_saved,
+                            roles_saved,
+                        };
+                        let (state, data) = match (state.await, data.await) {
+                            (Ok(state), Ok(data)) => (state, data),
+                            (Err(error), _) | (_, Err(error)) => return view! {
+                                <div id="wizard-error"><ErrorBox message=error.to_string()/></div>
+                                <A href="/admin" attr:class="text-sm font-semibold text-accent">"Back to your directories"</A>
+                            }.into_any(),
+                        };
+                        let Some(current) = STEPS.iter().position(|(slug, _)| *slug == step) else {
+                            return view! { <ErrorBox message="There is no such setup step.".to_owned()/> }.into_any();
+                        };
+                        let reached = usize::from(state.reached);
+                        view! {
+                            <Stepper directory=Some(state.directory.clone()) current=current + 1 reached/>
+                            <StepContent step state data outcomes vendor/>
+                        }.into_any()
+                    })
+                }}
+            </Transition>
+            // A Google Workspace directory's runs (nothing for any other directory), and the
+            // re-derivation of the users once a mapping or the grants were saved.
+            {move || matches!(step().as_str(), "endpoint" | "token").then(|| view! {
+                <crate::pages::google::GoogleSyncPanel directory=directory() tenant=String::new()/>
+            })}
+            {move || ((step() == "mapping" && mapping_saved) || (step() == "roles" && roles_saved)).then(|| view! {
+                <RepublishProgressPanel directory=directory()/>
+            })}
         </main>
     }
 }
 
 #[component]
-fn StepContent(step: String, state: WizardData, vendor: Option<VendorReturn>) -> impl IntoView {
-    match step.as_str() {
-        "provider" => view! { <ProviderStep state/> }.into_any(),
+fn StepContent(
+    step: String,
+    state: WizardData,
+    data: StepData,
+    outcomes: StepOutcomes,
+    vendor: Option<VendorReturn>,
+) -> impl IntoView {
+    match (step.as_str(), data) {
+        ("provider", _) => view! { <ProviderStep state/> }.into_any(),
         // Google Workspace pushes nothing to a custom app: its directory is read from Google.
-        "endpoint" if state.idp == "google" => view! { <GoogleConnectStep state/> }.into_any(),
-        "token" if state.idp == "google" => view! { <GoogleFirstSyncStep state/> }.into_any(),
-        "endpoint" => view! { <EndpointStep state/> }.into_any(),
-        "token" => view! { <TokenStep state/> }.into_any(),
-        "mapping" => view! { <MappingStep state/> }.into_any(),
-        "roles" => view! { <RolesStep state/> }.into_any(),
-        _ => view! { <TestStep state vendor/> }.into_any(),
+        ("endpoint", _) if state.idp == "google" => {
+            view! { <GoogleConnectStep state found=outcomes.google/> }.into_any()
+        }
+        ("token", _) if state.idp == "google" => view! { <GoogleFirstSyncStep state/> }.into_any(),
+        ("endpoint", _) => view! { <EndpointStep state/> }.into_any(),
+        ("token", StepData::Feed(feed)) => view! { <TokenStep state feed outcomes/> }.into_any(),
+        ("mapping", StepData::Mapping { mapping, stored, edited }) => {
+            view! { <MappingStep state mapping stored edited saved=outcomes.mapping_saved/> }.into_any()
+        }
+        ("roles", StepData::Roles { page, previewing }) => {
+            view! { <RolesStep state page previewing saved=outcomes.roles_saved/> }.into_any()
+        }
+        ("test", StepData::Feed(feed)) => view! { <TestStep state feed report=outcomes.self_test vendor/> }.into_any(),
+        _ => view! { <ErrorBox message="There is no such setup step.".to_owned()/> }.into_any(),
     }
 }
 
@@ -171,17 +307,15 @@ fn NextLink(directory: String, #[prop(into)] next: String, label: &'static str) 
 
 #[component]
 fn ProviderStep(state: WizardData) -> impl IntoView {
-    let change = ServerAction::<ChangeProvider>::new();
-    let failure = move || change.value().get().and_then(Result::err).map(|error| error.to_string());
     view! {
         <section class=CARD aria-labelledby="step-heading">
             <h1 id="step-heading" class="text-xl font-semibold">"Step 1: Choose your identity provider"</h1>
-            <ActionForm action=change attr:class="mt-6 space-y-6">
+            <form method="post" action=ChangeProvider::url() class="mt-6 space-y-6">
                 <input type="hidden" name="directory" value=state.directory.clone()/>
                 <ProviderChoice selected=state.idp.clone()/>
                 <button id="choose-idp" type="submit" class=PRIMARY_BUTTON>"Continue"</button>
-            </ActionForm>
-            <div class="mt-4" aria-live="assertive">{move || failure().map(|message| view! { <ErrorBox message/> })}</div>
+            </form>
+            <div class="mt-4" aria-live="assertive">{refusal_box::<ChangeProvider>()}</div>
         </section>
     }
 }
@@ -205,8 +339,7 @@ fn EndpointStep(state: WizardData) -> impl IntoView {
 
 /// Step 2 of a Google Workspace directory: connect the service account.
 #[component]
-fn GoogleConnectStep(state: WizardData) -> impl IntoView {
-    let connected = RwSignal::new(0_u32);
+fn GoogleConnectStep(state: WizardData, found: Option<ConnectedView>) -> impl IntoView {
     view! {
         <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
             <div>
@@ -216,8 +349,8 @@ fn GoogleConnectStep(state: WizardData) -> impl IntoView {
                 </p>
             </div>
             <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="endpoint"/>
-            <crate::pages::google::GoogleConnectForm directory=state.directory.clone() connected/>
-            <crate::pages::google::GoogleSyncPanel directory=state.directory.clone() tenant=String::new() changed=connected/>
+            <crate::pages::google::GoogleConnectForm directory=state.directory.clone() found/>
+            <p class="text-sm text-slate-600">"Once connected, the runs are listed below this step."</p>
             <NextLink directory=state.directory next="token" label="Next: first sync"/>
         </section>
     }
@@ -233,7 +366,7 @@ fn GoogleFirstSyncStep(state: WizardData) -> impl IntoView {
                 <p class="mt-1 text-sm text-slate-600">"What each sync read from Google and wrote to this directory."</p>
             </div>
             <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="token"/>
-            <crate::pages::google::GoogleSyncPanel directory=state.directory.clone() tenant=String::new()/>
+            <p class="text-sm text-slate-600">"The runs are listed below this step."</p>
             <NextLink directory=state.directory next="mapping" label="Next: attributes"/>
         </section>
     }
@@ -243,9 +376,17 @@ fn GoogleFirstSyncStep(state: WizardData) -> impl IntoView {
 /// listens to the server's event stream of the directory's requests (server-sent events),
 /// and reads again every `fallback` too, in case a proxy holds the stream back. Never
 /// runs on the server.
-pub(crate) fn live_requests(directory: String, fallback: Duration) -> RwSignal<u32> {
+pub(crate) fn live_requests(
+    directory: String,
+    fallback: Duration,
+    active: impl Fn() -> bool + 'static,
+) -> RwSignal<u32> {
     let tick = RwSignal::new(0_u32);
     Effect::new(move |_| {
+        // Followed again (or left) when the page moves to another step.
+        if !active() {
+            return;
+        }
         let bump = move || tick.update(|n| *n = n.wrapping_add(1));
         if let Ok(handle) = set_interval_with_handle(bump, fallback) {
             on_cleanup(move || handle.clear());
@@ -272,19 +413,8 @@ fn listen(directory: &str, on_request: impl Fn() + 'static) {
 fn listen(_directory: &str, _on_request: impl Fn() + 'static) {}
 
 #[component]
-fn TokenStep(state: WizardData) -> impl IntoView {
-    let issue = ServerAction::<IssueSetupToken>::new();
-    let client = ServerAction::<IssueSetupClient>::new();
-    let tick = live_requests(state.directory.clone(), Duration::from_secs(10));
-    let directory = state.directory.clone();
-    // Client-side only: live data, and a resource nested in the page's suspense would
-    // otherwise have to match the server's render at hydration.
-    let feed = LocalResource::new(move || {
-        tick.track();
-        sync_feed(directory.clone(), 0)
-    });
-    let token_directory = state.directory.clone();
-    let client_directory = state.directory.clone();
+fn TokenStep(state: WizardData, feed: FeedView, outcomes: StepOutcomes) -> impl IntoView {
+    let client_shown = outcomes.client.is_some();
     view! {
         <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
             <div>
@@ -298,8 +428,8 @@ fn TokenStep(state: WizardData) -> impl IntoView {
                 <CopyField id="token-step-base-url" label="SCIM base URL" value=state.scim_base_url.clone()/>
                 <p class="mt-1 text-xs text-slate-500">"The same address as in step 2, for the screen that asks for both."</p>
             </div>
-            <ActionForm action=issue attr:class="flex flex-wrap items-end gap-4">
-                <input type="hidden" name="directory" value=token_directory/>
+            <form method="post" action=IssueSetupToken::url() class="flex flex-wrap items-end gap-4">
+                <input type="hidden" name="directory" value=state.directory.clone()/>
                 <div>
                     <label for="token-valid-days" class="block text-sm font-medium text-slate-700">"Expires"</label>
                     <select id="token-valid-days" name="valid_days" class=INPUT>
@@ -309,44 +439,33 @@ fn TokenStep(state: WizardData) -> impl IntoView {
                     </select>
                 </div>
                 <button id="generate-token" type="submit" class=PRIMARY_BUTTON>"Generate token"</button>
-            </ActionForm>
+            </form>
             <div aria-live="polite">
-                {move || match issue.value().get() {
-                    Some(Ok(issued)) => view! {
-                        <div class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 space-y-2">
-                            <CopyField id="new-token" label="Bearer token" value=issued.token/>
-                            <p class="text-sm text-emerald-900">{format!("Shown only now. Expires: {}.", issued.expires)}</p>
-                        </div>
-                    }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    None => ().into_any(),
-                }}
+                {outcomes.token.map(|issued| view! {
+                    <div class="rounded-lg border border-emerald-200 bg-emerald-50 p-4 space-y-2">
+                        <CopyField id="new-token" label="Bearer token" value=issued.token/>
+                        <p class="text-sm text-emerald-900">{format!("Shown only now. Expires: {}.", issued.expires)}</p>
+                    </div>
+                })}
+                {refusal_box::<IssueSetupToken>()}
             </div>
-            <details class="text-sm">
+            <details class="text-sm" open=client_shown>
                 <summary class="cursor-pointer font-medium text-slate-700">"Does your identity provider use OAuth client credentials instead?"</summary>
-                <ActionForm action=client attr:class="mt-3">
-                    <input type="hidden" name="directory" value=client_directory/>
+                <form method="post" action=IssueSetupClient::url() class="mt-3">
+                    <input type="hidden" name="directory" value=state.directory.clone()/>
                     <button id="generate-client" type="submit" class=SECONDARY_BUTTON>"Generate client credentials"</button>
-                </ActionForm>
-                {move || match client.value().get() {
-                    Some(Ok(credentials)) => view! {
-                        <div class="mt-3 space-y-3 rounded-lg border border-emerald-200 bg-emerald-50 p-4">
-                            <CopyField id="client-id" label="Client ID" value=credentials.client_id/>
-                            <CopyField id="client-secret" label="Client secret" value=credentials.client_secret/>
-                            <CopyField id="token-url" label="Token URL" value=credentials.token_url/>
-                        </div>
-                    }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    None => ().into_any(),
-                }}
+                </form>
+                {outcomes.client.map(|credentials| view! {
+                    <div class="mt-3 space-y-3 rounded-lg border border-emerald-200 bg-emerald-50 p-4">
+                        <CopyField id="client-id" label="Client ID" value=credentials.client_id/>
+                        <CopyField id="client-secret" label="Client secret" value=credentials.client_secret/>
+                        <CopyField id="token-url" label="Token URL" value=credentials.token_url/>
+                    </div>
+                })}
+                {refusal_box::<IssueSetupClient>()}
             </details>
             <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="token"/>
-            <div id="first-request" aria-live="polite">
-                {move || {
-                    let Some(loaded) = feed.get() else { return ().into_any(); };
-                    first_request_banner(loaded)
-                }}
-            </div>
+            <div id="first-request" aria-live="polite">{first_request_banner(feed.connection)}</div>
             <NextLink directory=state.directory next="mapping" label="Next: attributes"/>
         </section>
     }
@@ -355,11 +474,7 @@ fn TokenStep(state: WizardData) -> impl IntoView {
 /// The token step's banner: the service's verdict on the directory's newest requests.
 /// Green only once a request succeeded with a working token; a request refused for its
 /// token is red, with the reason.
-fn first_request_banner(feed: Result<FeedView, crate::error::PortalError>) -> AnyView {
-    let connection = match feed {
-        Ok(feed) => feed.connection,
-        Err(error) => return view! { <ErrorBox message=error.to_string()/> }.into_any(),
-    };
+fn first_request_banner(connection: ConnectionView) -> AnyView {
     let request_line = |request: &RequestView| {
         format!("{} UTC: {} {} → {}", request.time, request.method, request.path, request.status)
     };
@@ -398,16 +513,13 @@ fn first_request_banner(feed: Result<FeedView, crate::error::PortalError>) -> An
 }
 
 #[component]
-fn MappingStep(state: WizardData) -> impl IntoView {
-    let save = ServerAction::<SaveMapping>::new();
-    let directory = state.directory.clone();
-    let mapping = LocalResource::new(move || {
-        save.version().track();
-        load_mapping(directory.clone())
-    });
-    let saved = move || save.value().get().map(|result| result.map_err(|error| error.to_string()));
-    let progress_directory = state.directory.clone();
-    let directory = state.directory.clone();
+fn MappingStep(
+    state: WizardData,
+    mapping: MappingView,
+    stored: StoredPreviewView,
+    edited: bool,
+    saved: bool,
+) -> impl IntoView {
     view! {
         <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
             <div>
@@ -417,23 +529,11 @@ fn MappingStep(state: WizardData) -> impl IntoView {
                 </p>
             </div>
             <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="mapping"/>
-            {move || {
-                let directory = directory.clone();
-                let Some(loaded) = mapping.get() else { return view! { <Skeleton/> }.into_any(); };
-                match loaded {
-                            Ok(view_data) => view! { <MappingForm directory view_data save/> }.into_any(),
-                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                        }
-            }}
+            <MappingForm directory=state.directory.clone() view_data=mapping stored edited/>
             <div id="mapping-result" aria-live="polite">
-                {move || match saved() {
-                    Some(Ok(())) => view! { <p id="mapping-saved" class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">"Mapping saved."</p> }.into_any(),
-                    Some(Err(message)) => view! { <ErrorBox message/> }.into_any(),
-                    None => ().into_any(),
-                }}
+                {saved.then(|| view! { <p id="mapping-saved" class="rounded-lg bg-emerald-50 p-3 text-sm text-emerald-800">"Mapping saved."</p> })}
+                {refusal_box::<SaveMapping>()}
             </div>
-            // The mapping shapes every stored user: show their re-derivation once it is saved.
-            {move || matches!(saved(), Some(Ok(()))).then(|| view! { <RepublishProgressPanel directory=progress_directory.clone()/> })}
             <NextLink directory=state.directory next=state.after_mapping.clone()
                 label=if state.after_mapping == "roles" { "Next: roles" } else { "Next: test sync" }/>
         </section>
@@ -441,19 +541,16 @@ fn MappingStep(state: WizardData) -> impl IntoView {
 }
 
 /// Step 5: the grant editor of the Roles page. Skipped when the operator defined no roles
-/// (the mapping step links past it; reached anyway, it moves on by itself).
+/// (the mapping step links past it; reached anyway, it moves on by itself while the bundle
+/// runs, and says so with a link otherwise).
 #[component]
-fn RolesStep(state: WizardData) -> impl IntoView {
+fn RolesStep(state: WizardData, page: GroupRolesView, previewing: bool, saved: bool) -> impl IntoView {
     let directory = state.directory.clone();
     if state.after_mapping == "test" {
         let navigate = use_navigate();
-        let test = format!("/admin/directories/{directory}/setup/test");
+        let test = step_address(&directory, "test");
         Effect::new(move |_| navigate(&test, Default::default()));
     }
-    let (previewed, saved) = crate::pages::group_roles::grants_in_address();
-    let previewing = previewed.is_some();
-    let page = LocalResource::new(move || load_grants(directory.clone(), previewed.clone()));
-    let directory = state.directory.clone();
     view! {
         <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
             <div>
@@ -462,30 +559,23 @@ fn RolesStep(state: WizardData) -> impl IntoView {
                     {format!("Grant the app's roles to your {} groups: each member gets every role their groups grant.", state.idp_name)}
                 </p>
             </div>
-            {move || match page.get() {
-                None => view! { <Skeleton/> }.into_any(),
-                Some(Ok(loaded)) => view! {
-                    <GrantEditor directory=directory.clone() page=loaded page_address=format!("/admin/directories/{directory}/setup/roles")
-                        previewing saved
-                        no_groups="No groups have been provisioned yet. You can grant roles later from the directory's Roles page; continue for now."/>
-                }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-            }}
+            <GrantEditor directory=directory.clone() page page_address=step_address(&directory, "roles")
+                previewing saved
+                no_groups="No groups have been provisioned yet. You can grant roles later from the directory's Roles page; continue for now."/>
             <NextLink directory=state.directory next="test" label="Next: test sync"/>
         </section>
     }
 }
 
+/// The mapping, a plain form: Save posts it; Preview asks for the step again with the
+/// sources as typed (a GET), which shows the stored users as that mapping makes them.
 #[component]
-fn MappingForm(directory: String, view_data: MappingView, save: ServerAction<SaveMapping>) -> impl IntoView {
+fn MappingForm(directory: String, view_data: MappingView, stored: StoredPreviewView, edited: bool) -> impl IntoView {
     let unmapped = view_data.unmapped.clone();
-    // The rows as edited: the preview on stored users follows each change of a source.
-    let edited = RwSignal::new(view_data.rows.clone());
-    let preview_directory = directory.clone();
-    let stored = LocalResource::new(move || preview_stored_users(preview_directory.clone(), edited.get()));
     let sample = view_data.preview.clone();
+    let page = step_address(&directory, "mapping");
     view! {
-        <ActionForm action=save attr:class="space-y-4">
+        <form method="post" action=SaveMapping::url() class="space-y-4">
             <input type="hidden" name="directory" value=directory/>
             <div class="overflow-x-auto" tabindex="0"><table id="mapping-table" class="w-full text-left text-sm">
                 <thead class="border-b border-slate-200 text-slate-500">
@@ -507,10 +597,6 @@ fn MappingForm(directory: String, view_data: MappingView, save: ServerAction<Sav
                                 </td>
                                 <td class="py-2">
                                     <input id=input_id name=format!("sources[{index}]") value=row.source required=row.required
-                                        on:change=move |event| {
-                                            let source = event_target_value(&event);
-                                            edited.update(|rows| if let Some(row) = rows.get_mut(index) { row.source = source; });
-                                        }
                                         class="block w-full rounded-lg border border-slate-300 px-2 py-1 font-mono text-xs"/>
                                 </td>
                             </tr>
@@ -518,15 +604,20 @@ fn MappingForm(directory: String, view_data: MappingView, save: ServerAction<Sav
                     }).collect_view()}
                 </tbody>
             </table></div>
-            <button id="save-mapping" type="submit" class=PRIMARY_BUTTON>"Save mapping"</button>
-        </ActionForm>
+            <div class="flex flex-wrap gap-3">
+                <button id="save-mapping" type="submit" class=PRIMARY_BUTTON>"Save mapping"</button>
+                <button id="preview-mapping" type="submit" formmethod="get" formaction=page formnovalidate class=SECONDARY_BUTTON>
+                    "Preview on your users"
+                </button>
+            </div>
+        </form>
         <div class="grid gap-4 sm:grid-cols-2">
             <div aria-live="polite">
-                {move || match stored.get() {
-                    None => view! { <p class="text-sm text-slate-500">"Reading your users…"</p> }.into_any(),
-                    Some(Ok(preview)) if preview.total_users > 0 => view! { <StoredUsersPreview preview/> }.into_any(),
-                    Some(Ok(_)) => view! { <SamplePreview sample=sample.clone()/> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
+                {edited.then(|| view! { <p id="mapping-edited" class="mb-2 text-xs font-medium text-amber-800">"With the attributes as typed above, not saved yet."</p> })}
+                {if stored.total_users > 0 {
+                    view! { <StoredUsersPreview preview=stored/> }.into_any()
+                } else {
+                    view! { <SamplePreview sample/> }.into_any()
                 }}
             </div>
             <div>
@@ -595,16 +686,12 @@ fn StoredUsersPreview(preview: StoredPreviewView) -> impl IntoView {
 }
 
 #[component]
-fn TestStep(state: WizardData, vendor: Option<VendorReturn>) -> impl IntoView {
-    let self_test = ServerAction::<RunSelfTest>::new();
-    let pending = self_test.pending();
-    let tick = live_requests(state.directory.clone(), Duration::from_secs(10));
-    let directory = state.directory.clone();
-    let feed = LocalResource::new(move || {
-        tick.track();
-        self_test.version().track();
-        sync_feed(directory.clone(), 0)
-    });
+fn TestStep(
+    state: WizardData,
+    feed: FeedView,
+    report: Option<SelfTestView>,
+    vendor: Option<VendorReturn>,
+) -> impl IntoView {
     let dashboard = format!("/admin/directories/{}", state.directory);
     view! {
         <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
@@ -615,40 +702,28 @@ fn TestStep(state: WizardData, vendor: Option<VendorReturn>) -> impl IntoView {
                 </p>
             </div>
             <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="test"/>
-            <ActionForm action=self_test>
+            <form method="post" action=RunSelfTest::url()>
                 <input type="hidden" name="directory" value=state.directory.clone()/>
-                <button id="run-self-test" type="submit" class=SECONDARY_BUTTON disabled=move || pending.get()>
-                    {move || if pending.get() { "Running the self-test…" } else { "Run self-test" }}
-                </button>
-            </ActionForm>
+                <button id="run-self-test" type="submit" class=SECONDARY_BUTTON>"Run self-test"</button>
+            </form>
             <div id="self-test-result" aria-live="polite">
-                {move || match self_test.value().get() {
-                    Some(Ok(report)) => view! {
-                        <ol id="self-test-steps" class="space-y-2 text-sm">
-                            {report.steps.into_iter().map(|step| view! {
-                                <li class="flex items-start gap-3">
-                                    <Badge tone=if step.passed { "good" } else { "bad" } text=(if step.passed { "Passed" } else { "Failed" }).to_owned()/>
-                                    <span>
-                                        <span class="font-medium">{step.name}</span>
-                                        <span class="ml-2 font-mono text-xs text-slate-500">{format!("{} → {}", step.request, step.status.map_or_else(|| "no answer".to_owned(), |s| s.to_string()))}</span>
-                                        <span class="block text-slate-600">{step.detail}</span>
-                                    </span>
-                                </li>
-                            }).collect_view()}
-                        </ol>
-                    }.into_any(),
-                    Some(Err(error)) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                    None => ().into_any(),
-                }}
+                {report.map(|report| view! {
+                    <ol id="self-test-steps" class="space-y-2 text-sm">
+                        {report.steps.into_iter().map(|step| view! {
+                            <li class="flex items-start gap-3">
+                                <Badge tone=if step.passed { "good" } else { "bad" } text=(if step.passed { "Passed" } else { "Failed" }).to_owned()/>
+                                <span>
+                                    <span class="font-medium">{step.name}</span>
+                                    <span class="ml-2 font-mono text-xs text-slate-500">{format!("{} → {}", step.request, step.status.map_or_else(|| "no answer".to_owned(), |s| s.to_string()))}</span>
+                                    <span class="block text-slate-600">{step.detail}</span>
+                                </span>
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                })}
+                {refusal_box::<RunSelfTest>()}
             </div>
-            {move || {
-                let dashboard = dashboard.clone();
-                let Some(loaded) = feed.get() else { return view! { <Skeleton/> }.into_any(); };
-                match loaded {
-                            Ok(feed) => view! { <LiveFeed feed dashboard vendor=vendor.clone()/> }.into_any(),
-                            Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
-                        }
-            }}
+            <LiveFeed feed dashboard vendor/>
         </section>
     }
 }
