@@ -244,6 +244,7 @@ pub async fn take_audit_verification(key: String) -> Result<Option<String>, Port
 }
 
 /// The admin's audit page.
+#[cfg(feature = "ssr")]
 const PAGE: &str = "/admin/audit";
 /// The address parameter (and kind of one-time outcome) of a verification just made.
 const VERIFIED: &str = "verified";

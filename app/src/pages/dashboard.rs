@@ -386,6 +386,7 @@ pub async fn set_nonhuman_extension(directory: String, offered: String) -> Resul
 }
 
 /// A directory's dashboard, the address its plain forms come back to.
+#[cfg(feature = "ssr")]
 pub(crate) fn dashboard_page(directory: &str) -> String {
     format!("/admin/directories/{directory}")
 }

@@ -44,6 +44,7 @@ impl Grant {
 }
 
 /// The grants a form sent, each `role/group id` (see [`Grant::field_value`]).
+#[cfg(feature = "ssr")]
 fn parse_grants(grants: &[String]) -> Result<Vec<Grant>, PortalError> {
     grants.iter().map(|grant| Grant::parse(grant)).collect()
 }
