@@ -208,7 +208,7 @@ pub async fn decide_held(directory: String, number: i64, decision: String) -> Re
     let released = matches!(decision, Decision::Release);
     let outcome = if released { RELEASED } else { DISCARDED };
     crate::error::after_plain_form_post_go_to(&format!("{}?{outcome}={count}", brake_page_address(&directory)));
-    Ok(decision_in_words(released, count as u64))
+    Ok(decision_in_words(released, u64::try_from(count).unwrap_or(u64::MAX)))
 }
 
 /// What releasing (`released`) or discarding `count` held changes did, in words.

@@ -541,6 +541,17 @@ pub(crate) fn address_with(
     format!("{path}?{}", form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish())
 }
 
+/// The page's other parameters (its other panels' state) as hidden fields, for a GET form
+/// that sets only `except` (and drops server_fn's refusal parameters).
+pub(crate) fn kept_fields(query: &leptos_router::params::ParamsMap, except: &[&str]) -> AnyView {
+    query
+        .latest_values()
+        .filter(|(key, _)| !key.starts_with("__") && !except.contains(&&***key))
+        .map(|(key, value)| view! { <input type="hidden" name=key.to_string() value=value.to_owned()/> })
+        .collect_view()
+        .into_any()
+}
+
 /// The directory's recent requests in words, with the chart of the last day (or, at
 /// `?chart=week`, the last week).
 #[component]
@@ -691,17 +702,9 @@ pub(crate) fn ResourceTable(
         },
     );
     let search_id = format!("{kind}-search");
-    // The other panels' state, carried by the search form.
     let kept = {
         let (search_key, start_key) = (search_key.clone(), start_key.clone());
-        move || {
-            query
-                .read()
-                .latest_values()
-                .filter(|(key, _)| !key.starts_with("__") && **key != *search_key && **key != *start_key)
-                .map(|(key, value)| view! { <input type="hidden" name=key.to_string() value=value.to_owned()/> })
-                .collect_view()
-        }
+        move || kept_fields(&query.read(), &[&search_key, &start_key])
     };
     let form_action = pages.clone();
     view! {
@@ -885,7 +888,7 @@ fn OwnerPolicyForm(directory: String) -> impl IntoView {
                                     ("reassign", None) => "Their identities are given to the fallback owner, who no longer exists: choose another.".to_owned(),
                                     _ => "Their identities stay as they are, flagged here and in the vendor's support console.".to_owned(),
                                 };
-                                let (policy, fallback) = typed.unwrap_or((saved.policy.clone(), saved.fallback_user_name.clone()));
+                                let (policy, fallback) = typed.unwrap_or((saved.policy.clone(), saved.fallback_user_name));
                                 view! {
                                     <p id="owner-policy-summary" class="mt-1 text-sm text-slate-600">{summary}</p>
                                     <form method="post" action=SetOwnerPolicy::url() class="mt-3 flex flex-wrap items-end gap-4" aria-describedby="owner-policy-error">

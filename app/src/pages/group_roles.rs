@@ -314,7 +314,7 @@ pub(crate) fn GrantEditor(
                 })
                 .collect_view();
             view! {
-                <tr data-group=group.name.clone()>
+                <tr data-group=group.name>
                     <th scope="row" class="py-2 pr-4 font-medium">{group.name.clone()}</th>
                     <td class="py-2 pr-4">{group.members}</td>
                     {boxes}

@@ -252,7 +252,7 @@ fn OffboardingFilters(directories: Vec<DirectoryChoice>, filters: OffboardingFil
                 <div>
                     <label for="offboarding-user" class="block text-sm font-medium text-slate-700">"User"</label>
                     <input id="offboarding-user" name="user" type="search" placeholder="Name, email or id" class=INPUT
-                        value=filters.user.clone()/>
+                        value=filters.user/>
                 </div>
                 <div>
                     <button id="offboarding-filter" type="submit" class=PRIMARY_BUTTON>"Show"</button>

@@ -305,8 +305,8 @@ fn ResourcePageView(kind: &'static str) -> impl IntoView {
                                                 "When the identity provider cannot be reached, suspend the user here: the product stops them at once, the identity provider's later changes do not undo it, and what the identity provider reads stays as it wrote it."
                                             </p>
                                             <form method="post" action=SetUserSuspension::url() class="mt-3 flex flex-wrap items-end gap-3" aria-describedby="suspension-error">
-                                                <input type="hidden" name="directory" value=directory.clone()/>
-                                                <input type="hidden" name="id" value=id.clone()/>
+                                                <input type="hidden" name="directory" value=directory/>
+                                                <input type="hidden" name="id" value=id/>
                                                 <div class="min-w-[16rem] flex-1">
                                                     <label for="suspension-reason" class="block text-sm font-medium text-slate-700">"Reason"</label>
                                                     <input id="suspension-reason" name="reason" maxlength="500" class=INPUT/>

@@ -105,15 +105,7 @@ pub fn StaleUsers(directory: String, tenant: String) -> impl IntoView {
         move || (directory.clone(), days.get(), tenant.clone()),
         |(directory, days, tenant)| stale_users(directory, days, tenant),
     );
-    // The other panels' state, carried by the days' form.
-    let kept = move || {
-        query
-            .read()
-            .latest_values()
-            .filter(|(key, _)| !key.starts_with("__") && **key != *STALE_DAYS)
-            .map(|(key, value)| view! { <input type="hidden" name=key.to_string() value=value.to_owned()/> })
-            .collect_view()
-    };
+    let kept = move || crate::pages::dashboard::kept_fields(&query.read(), &[STALE_DAYS]);
     view! {
         <section class=CARD aria-labelledby="stale-heading">
             <h2 id="stale-heading" class="text-lg font-semibold">"Users your identity provider stopped updating"</h2>

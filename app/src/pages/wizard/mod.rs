@@ -312,7 +312,7 @@ fn ProviderStep(state: WizardData) -> impl IntoView {
             <h1 id="step-heading" class="text-xl font-semibold">"Step 1: Choose your identity provider"</h1>
             <form method="post" action=ChangeProvider::url() class="mt-6 space-y-6">
                 <input type="hidden" name="directory" value=state.directory.clone()/>
-                <ProviderChoice selected=state.idp.clone()/>
+                <ProviderChoice selected=state.idp/>
                 <button id="choose-idp" type="submit" class=PRIMARY_BUTTON>"Continue"</button>
             </form>
             <div class="mt-4" aria-live="assertive">{refusal_box::<ChangeProvider>()}</div>
@@ -703,7 +703,7 @@ fn TestStep(
             </div>
             <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="test"/>
             <form method="post" action=RunSelfTest::url()>
-                <input type="hidden" name="directory" value=state.directory.clone()/>
+                <input type="hidden" name="directory" value=state.directory/>
                 <button id="run-self-test" type="submit" class=SECONDARY_BUTTON>"Run self-test"</button>
             </form>
             <div id="self-test-result" aria-live="polite">
