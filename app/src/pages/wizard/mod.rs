@@ -387,30 +387,59 @@ pub(crate) fn live_requests(
         if !active() {
             return;
         }
-        let bump = move || tick.update(|n| *n = n.wrapping_add(1));
-        if let Ok(handle) = set_interval_with_handle(bump, fallback) {
+        // A plain form's post leaves the page, and a read started while it is on its way
+        // would be cut short by the navigation (the self-test's own requests arrive on the
+        // stream during its post): once a form is submitted, the page stops following.
+        let leaving = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let bump = {
+            let leaving = leaving.clone();
+            move || {
+                if !leaving.load(std::sync::atomic::Ordering::Relaxed) {
+                    tick.update(|n| *n = n.wrapping_add(1));
+                }
+            }
+        };
+        if let Ok(handle) = set_interval_with_handle(bump.clone(), fallback) {
             on_cleanup(move || handle.clear());
         }
-        listen(&directory, bump);
+        listen(&directory, bump, leaving);
     });
     tick
 }
 
 #[cfg(feature = "hydrate")]
-fn listen(directory: &str, on_request: impl Fn() + 'static) {
+fn listen(directory: &str, on_request: impl Fn() + 'static, leaving: std::sync::Arc<std::sync::atomic::AtomicBool>) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
     let url = format!("/admin/directories/{directory}/requests/stream");
     let Ok(source) = web_sys::EventSource::new(&url) else { return };
     let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| on_request());
     let _ = source.add_event_listener_with_callback("request", listener.as_ref().unchecked_ref());
-    // The closure lives as long as the page's listener: it is dropped with the source.
-    let source = send_wrapper::SendWrapper::new((source, listener));
-    on_cleanup(move || source.0.close());
+    let on_submit = {
+        let source = source.clone();
+        Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| {
+            leaving.store(true, std::sync::atomic::Ordering::Relaxed);
+            source.close();
+        })
+    };
+    let document = web_sys::window().and_then(|window| window.document());
+    if let Some(document) = &document {
+        let _ = document.add_event_listener_with_callback("submit", on_submit.as_ref().unchecked_ref());
+    }
+    // The closures live as long as the page's listeners: they are dropped with them.
+    let kept = send_wrapper::SendWrapper::new((source, listener, document, on_submit));
+    on_cleanup(move || {
+        let (source, _, document, on_submit) = &*kept;
+        source.close();
+        if let Some(document) = document {
+            let _ = document.remove_event_listener_with_callback("submit", on_submit.as_ref().unchecked_ref());
+        }
+    });
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn listen(_directory: &str, _on_request: impl Fn() + 'static) {}
+fn listen(_directory: &str, _on_request: impl Fn() + 'static, _leaving: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+}
 
 #[component]
 fn TokenStep(state: WizardData, feed: FeedView, outcomes: StepOutcomes) -> impl IntoView {
