@@ -12,6 +12,7 @@ use crate::components::{
     AdminTopBar, Badge, ErrorBox, SignedIn, SignedInAdmin, Skeleton, TopBar, refusal_of, shown_once,
 };
 use crate::error::PortalError;
+use crate::pages::dashboard::PageLink;
 
 /// Records per page.
 pub const AUDIT_PAGE: i64 = 50;
@@ -462,15 +463,11 @@ fn AuditView(tenant: String) -> impl IntoView {
                             let newer = back.split_last().map(|(last, rest)| {
                                 form.paging_href(&page_path, last.parse::<i64>().ok(), rest)
                             });
-                            let link = |id: &'static str, label: &'static str, href: Option<String>| match href {
-                                Some(href) => view! { <a id=id href=href class=SECONDARY_BUTTON>{label}</a> }.into_any(),
-                                None => view! { <span id=id class=format!("{SECONDARY_BUTTON} opacity-50") aria-disabled="true">{label}</span> }.into_any(),
-                            };
                             view! {
                                 <AuditTable rows=page.rows/>
                                 <nav class="mt-3 flex justify-end gap-2" aria-label="Pages of records">
-                                    {link("audit-newer", "Newer", newer)}
-                                    {link("audit-older", "Older", older)}
+                                    <PageLink id="audit-newer" label="Newer" href=newer/>
+                                    <PageLink id="audit-older" label="Older" href=older/>
                                 </nav>
                             }.into_any()
                         }

@@ -541,6 +541,23 @@ pub(crate) fn address_with(
     format!("{path}?{}", form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish())
 }
 
+/// A link to another page of a list (Newer, Next…), or the same words greyed out when
+/// there is no such page.
+#[component]
+pub(crate) fn PageLink(
+    label: &'static str,
+    href: Option<String>,
+    #[prop(optional)] id: Option<&'static str>,
+) -> impl IntoView {
+    match href {
+        Some(href) => view! { <a id=id href=href class=SECONDARY_BUTTON>{label}</a> }.into_any(),
+        None => {
+            view! { <span id=id class=format!("{SECONDARY_BUTTON} opacity-50") aria-disabled="true">{label}</span> }
+                .into_any()
+        }
+    }
+}
+
 /// The page's other parameters (its other panels' state) as hidden fields, for a GET form
 /// that sets only `except` (and drops server_fn's refusal parameters).
 pub(crate) fn kept_fields(query: &leptos_router::params::ParamsMap, except: &[&str]) -> AnyView {
@@ -734,11 +751,9 @@ pub(crate) fn ResourceTable(
                                 let previous = (page.start > 1).then(|| (page.start - DASHBOARD_PAGE).max(1));
                                 let next = (last < page.total).then_some(page.start + DASHBOARD_PAGE);
                                 let summary = if page.total == 0 { "None".to_owned() } else { format!("{}–{} of {}", page.start, last, page.total) };
-                                let link = |label: &'static str, to: Option<i64>| match to {
-                                    Some(to) => view! {
-                                        <a class=SECONDARY_BUTTON href=address_with(&pages, &query.read_untracked(), &[(start_key.as_str(), Some(to.to_string()))])>{label}</a>
-                                    }.into_any(),
-                                    None => view! { <span class=format!("{SECONDARY_BUTTON} opacity-50") aria-disabled="true">{label}</span> }.into_any(),
+                                let link = |label: &'static str, to: Option<i64>| {
+                                    let href = to.map(|to| address_with(&pages, &query.read_untracked(), &[(start_key.as_str(), Some(to.to_string()))]));
+                                    view! { <PageLink label href/> }
                                 };
                                 view! {
                                     <div class="overflow-x-auto" tabindex="0"><table id=format!("{kind}-table") class="mt-4 w-full text-left text-sm">

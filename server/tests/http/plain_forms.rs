@@ -69,6 +69,22 @@ fn input_value(page: &str, id: &str) -> Option<String> {
     Some(value[..value.find('"')?].to_owned())
 }
 
+/// The page at `path` as `visitor` reads it once it contains `needle`, or after five
+/// seconds as it is then: a SCIM request's audit record, which pages such as the support
+/// console and the wizard's token step read, is written by the audit writer's next batch,
+/// just after the request's answer.
+async fn page_once_it_shows(visitor: &crate::onboarding::Visitor<'_>, path: &str, needle: &str) -> String {
+    let mut html = String::new();
+    for _ in 0..50 {
+        html = visitor.get(path).await.text().await.unwrap();
+        if html.contains(needle) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    html
+}
+
 /// The opening tag of the element with `id` in `page`.
 fn tag<'a>(page: &'a str, id: &str) -> &'a str {
     let start = page.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id} in {page}"));
@@ -916,15 +932,7 @@ async fn the_support_console_investigates_by_address_and_records_each_visit_once
     assert_eq!(status, 409);
     let support = crate::webhook_pages::support_visitor(&db, &server).await;
     let cause = "/support?cause=uniqueness_conflict";
-    // The request's record is written by the audit writer's next batch, just after the answer.
-    let mut html = String::new();
-    for _ in 0..50 {
-        html = support.get("/support").await.text().await.unwrap();
-        if html.contains(&format!("href=\"{cause}\"")) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let html = page_once_it_shows(&support, "/support", &format!("href=\"{cause}\"")).await;
     assert!(html.contains(&format!("href=\"{cause}\"")), "{html}");
     let html = support.get(cause).await.text().await.unwrap();
     let at = html.find("class=\"investigate").expect("a failure to investigate");
@@ -974,15 +982,7 @@ async fn the_wizard_works_as_plain_forms_and_shows_its_secrets_once(db: TestData
     assert_eq!(users.status(), 200);
     let html = admin.get(&shown).await.text().await.unwrap();
     assert!(input_value(&html, "new-token").is_none(), "shown once: {html}");
-    // The request's record is written by the audit writer's next batch, just after the answer.
-    let mut html = html;
-    for _ in 0..50 {
-        if html.contains("id=\"connected\"") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        html = admin.get(&step("token")).await.text().await.unwrap();
-    }
+    let html = page_once_it_shows(&admin, &step("token"), "id=\"connected\"").await;
     assert!(html.contains("id=\"connected\""), "the token step says the identity provider connected: {html}");
     let form = [("directory", directory.as_str())];
     let shown = location(&post_from(admin.client(), &server, &step("token"), "/api/issue_setup_client", &form).await);
