@@ -94,7 +94,13 @@ export async function openPage(browser) {
   page.on('framenavigated', (frame) => {
     if (frame === page.mainFrame()) navigations += 1;
   });
-  page.on('request', (request) => navigationOf.set(request, navigations));
+  page.on('request', (request) => {
+    // The page starts to leave when its navigation's request starts (a link, a form, the
+    // address bar): what it had on its way then is left behind, even if Chromium reports
+    // the cut before the new document arrives.
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame()) navigations += 1;
+    navigationOf.set(request, navigations);
+  });
   page.on('requestfailed', (request) => {
     const aborted = request.failure()?.errorText === 'net::ERR_ABORTED';
     const leftBehind = aborted && ((navigationOf.get(request) ?? navigations) < navigations || leaving > 0);

@@ -114,97 +114,27 @@ impl From<service::session::OperatorSession> for OperatorView {
     }
 }
 
-/// Who is signed in. Rendering never waits for it: on the server it is the
-/// `service::session::PageAccount` the server resolved before rendering, and it travels
-/// inside the document to the browser, which reads it back while hydrating. In the browser it is read again
-/// after every server-function redirect (sign-in, sign-out, an accepted setup link), before
-/// the router navigates: those are the moments it can change.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SignedInAccount(RwSignal<Option<Account>>);
+/// Who is signed in. Rendering never waits for it: it is the
+/// `service::session::PageAccount` the server resolved before rendering (pages are
+/// rendered on the server only; the browser runs islands, which do not ask).
+#[derive(Debug, Clone)]
+pub(crate) struct SignedInAccount(Option<Account>);
 
 /// Provides [`SignedInAccount`] to the whole app; called once, first thing at its root.
 pub(crate) fn provide_signed_in_account() {
-    let account = leptos::prelude::SharedValue::new(|| {
-        #[cfg(feature = "ssr")]
-        {
-            use_context::<http::request::Parts>()
-                .and_then(|parts| parts.extensions.get::<service::session::PageAccount>().cloned())
-                .and_then(|account| account.0)
-                .map(Account::from)
-        }
-        #[cfg(not(feature = "ssr"))]
-        {
-            None::<Account>
-        }
-    });
-    let account = RwSignal::new(account.into_inner());
-    #[cfg(feature = "hydrate")]
-    redirects::reread_account_before_navigating(account);
+    #[cfg(feature = "ssr")]
+    let account = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<service::session::PageAccount>().cloned())
+        .and_then(|account| account.0)
+        .map(Account::from);
+    #[cfg(not(feature = "ssr"))]
+    let account = None::<Account>;
     provide_context(SignedInAccount(account));
 }
 
-/// Who is signed in now (signed out if the app root provided nobody). Reactive: a page
-/// that reads it follows a change.
+/// Who is signed in now (signed out if the app root provided nobody).
 pub(crate) fn signed_in_account() -> Option<Account> {
-    use_context::<SignedInAccount>().and_then(|account| account.0.get())
-}
-
-/// Server-function redirects in the browser.
-#[cfg(feature = "hydrate")]
-mod redirects {
-    use std::cell::RefCell;
-    use std::rc::Rc;
-
-    use leptos::prelude::*;
-
-    use super::{Account, current_account};
-
-    type Navigate = Rc<dyn Fn(&str)>;
-
-    thread_local! {
-        /// The router's navigation, once the router exists ([`super::RedirectNavigation`]).
-        static NAVIGATE: RefCell<Option<Navigate>> = const { RefCell::new(None) };
-    }
-
-    /// Installs the redirect hook before the router would install its own (which only
-    /// navigates): this one first reads who is signed in, then navigates in the page.
-    pub(super) fn reread_account_before_navigating(account: RwSignal<Option<Account>>) {
-        let _ = leptos::server_fn::redirect::set_redirect_hook(move |location: &str| {
-            let location = location.to_owned();
-            leptos::task::spawn_local(async move {
-                // A failed read keeps the account as it was; the next page's server
-                // functions check the session themselves.
-                // Set only when it changed: a set re-renders every signed-in page body.
-                if let Ok(now) = current_account().await
-                    && account.with_untracked(|before| *before != now)
-                {
-                    account.set(now);
-                }
-                match NAVIGATE.with(|navigate| navigate.borrow().clone()) {
-                    Some(navigate) => navigate(&location),
-                    None => {
-                        if let Some(window) = web_sys::window() {
-                            let _ = window.location().assign(&location);
-                        }
-                    }
-                }
-            });
-        });
-    }
-
-    pub(super) fn remember(navigate: Navigate) {
-        NAVIGATE.with(|slot| *slot.borrow_mut() = Some(navigate));
-    }
-}
-
-/// Hands the router's navigation to the redirect hook; place it inside the `<Router>`.
-#[leptos::component]
-pub(crate) fn RedirectNavigation() -> impl IntoView {
-    #[cfg(feature = "hydrate")]
-    {
-        let navigate = leptos_router::hooks::use_navigate();
-        redirects::remember(std::rc::Rc::new(move |location: &str| navigate(location, Default::default())));
-    }
+    use_context::<SignedInAccount>().and_then(|account| account.0)
 }
 
 /// The signed-in operator, or `None`.

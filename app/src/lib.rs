@@ -72,7 +72,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" id="leptos" href=stylesheet/>
                 <style id="brand-accent">{accent}</style>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
@@ -112,8 +112,6 @@ pub fn content_security_policy(nonce: &str) -> String {
 /// The router: one route per page.
 #[component]
 pub fn App() -> impl IntoView {
-    // First, so that its place in the document's serialized data is the same on the server
-    // and in the browser.
     auth::provide_signed_in_account();
     components::brand::provide_brand();
     provide_meta_context();
@@ -121,7 +119,6 @@ pub fn App() -> impl IntoView {
     view! {
         <Title text=product_name/>
         <Router>
-            <auth::RedirectNavigation/>
             <Routes fallback=not_found::NotFound>
                 // Async: the whole page, with its server-loaded data, is rendered before
                 // anything is sent, so that a signed-out visitor gets an HTTP redirect rather

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 
 use crate::postgres::Cluster;
 use crate::process::{self, cargo};
@@ -26,9 +26,11 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
     // The server as `cargo xtask build` and `run` build it (one package, so its
     // dependencies' features are not unified with the load generator's and neither build
     // undoes the other's), then the load generator.
-    let server = crate::site::build_server(&root, crate::site::Profile::Release)?;
+    // The whole site (its bundle is a target too), then the load generator.
+    let server = crate::site::build(crate::site::Profile::Release)?;
     process::run(cargo().args(["build", "--release", "--locked", "--package", "bench"]).current_dir(&root))?;
     let bench = root.join("target/release/bench");
+    print_bundle_target(&root.join("target/site/pkg"))?;
     for backend in &options.backends {
         println!();
         println!("==> benchmark on {backend}");
@@ -49,6 +51,31 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
             other => bail!("unknown backend {other:?}: sqlite or postgres"),
         }
     }
+    Ok(())
+}
+
+/// The portal's bundle as browsers download it (the gzip files the server sends), against
+/// the goal of < 300 KB for the whole app.
+fn print_bundle_target(pkg_dir: &Path) -> anyhow::Result<()> {
+    const GOAL_BYTES: u64 = 300 * 1000;
+    let mut total = 0;
+    let mut parts = Vec::new();
+    for file in ["portal_bg.wasm.gz", "portal.js.gz", "portal.css.gz"] {
+        let path = pkg_dir.join(file);
+        let bytes = std::fs::metadata(&path).with_context(|| format!("reading {}", path.display()))?.len();
+        total += bytes;
+        parts.push(format!("{} {:.1} KB", file.trim_end_matches(".gz"), bytes as f64 / 1000.0));
+    }
+    println!();
+    println!("Targets (the browser bundle):");
+    println!("| target | measured | goal | met |");
+    println!("|---|---|---|---|");
+    println!(
+        "| portal bundle, gzip | {:.1} KB ({}) | < 300 KB | {} |",
+        total as f64 / 1000.0,
+        parts.join(", "),
+        if total < GOAL_BYTES { "yes" } else { "NO" }
+    );
     Ok(())
 }
 

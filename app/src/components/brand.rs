@@ -37,24 +37,18 @@ pub(crate) fn accent_style() -> String {
 
 /// Provides the page's [`Brand`]; called once, at the app's root.
 pub(crate) fn provide_brand() {
-    let brand = SharedValue::new(|| {
-        #[cfg(feature = "ssr")]
-        {
-            page_branding()
-                .map(|branding| Brand {
-                    product_name: branding.product_name,
-                    logo_path: branding.logo_path,
-                    support_email: branding.support_email,
-                    support_url: branding.support_url,
-                })
-                .unwrap_or_default()
-        }
-        #[cfg(not(feature = "ssr"))]
-        {
-            Brand::default()
-        }
-    });
-    provide_context(brand.into_inner());
+    #[cfg(feature = "ssr")]
+    let brand = page_branding()
+        .map(|branding| Brand {
+            product_name: branding.product_name,
+            logo_path: branding.logo_path,
+            support_email: branding.support_email,
+            support_url: branding.support_url,
+        })
+        .unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    let brand = Brand::default();
+    provide_context(brand);
 }
 
 /// The page's brand (the defaults outside the app root).

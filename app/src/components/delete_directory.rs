@@ -125,15 +125,21 @@ pub(crate) fn DeleteDirectoryForm(
     }
 }
 
-/// What the last deletion posted from this page answered: the notice saying what happened
-/// (sealed for the page the browser landed on, `?directory_deleted=<key>`), or why nothing
-/// did (a refusal in the address).
-#[component]
-pub(crate) fn DeletionOutcome() -> impl IntoView {
+/// The notice of a deletion sealed for the page the browser landed on
+/// (`?directory_deleted=<key>`), taken when the page renders. Created at the top of the
+/// component that owns the page's boundary: one created inside a boundary's content is
+/// made again at each walk of it, and the first walk would take the notice from the page.
+pub(crate) fn deletion_notice() -> Resource<Result<Option<DeletedDirectoryNotice>, PortalError>> {
     let shown = leptos_router::hooks::use_query_map().with_untracked(|query| query.get(DELETED_DIRECTORY));
+    shown_once(shown, take_deletion_notice)
+}
+
+/// What the last deletion posted from this page answered: the `notice` saying what
+/// happened ([`deletion_notice`]), or why nothing did (a refusal in the address).
+#[component]
+pub(crate) fn DeletionOutcome(notice: Resource<Result<Option<DeletedDirectoryNotice>, PortalError>>) -> impl IntoView {
     let refusal = crate::components::refusal_of::<DeleteDirectory>()
         .or_else(crate::components::refusal_of::<ConsoleDeleteDirectory>);
-    let notice = shown_once(shown, take_deletion_notice);
     view! {
         <div aria-live="polite">
             {refusal.map(|error| view! { <div id="directory-delete-error"><ErrorBox message=error.to_string()/></div> })}

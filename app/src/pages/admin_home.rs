@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{
-    AdminTopBar, Badge, CopyField, DeletionOutcome, ErrorBox, STEPS, SignedInAdmin, Skeleton, refusal_box, shown_once,
+    AdminTopBar, Badge, CopyField, DeletionOutcome, ErrorBox, STEPS, SignedInAdmin, Skeleton, deletion_notice,
+    refusal_box, shown_once,
 };
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
@@ -106,11 +107,12 @@ fn AdminHomeView(admin: AdminView) -> impl IntoView {
     // link) may change the other admins.
     let manages_admins = admin.vendor.is_none();
     let home = Resource::new(|| (), |_| admin_home());
+    let deleted = deletion_notice();
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             // A directory deleted from its dashboard lands here.
-            <DeletionOutcome/>
+            <DeletionOutcome notice=deleted/>
             <Suspense fallback=|| view! { <Skeleton/> }>
                 {move || Suspend::new(async move {
                     match home.await {

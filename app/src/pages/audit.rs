@@ -3,13 +3,12 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{
-    AdminTopBar, Badge, ErrorBox, SignedIn, SignedInAdmin, Skeleton, TopBar, refusal_of, shown_once,
+    AdminTopBar, Badge, ErrorBox, FollowsTyping, SignedIn, SignedInAdmin, Skeleton, TopBar, refusal_of, shown_once,
 };
 use crate::error::PortalError;
 use crate::pages::dashboard::PageLink;
@@ -82,12 +81,6 @@ impl AuditFilterForm {
         let mut query = vec![format!("format={format}")];
         query.extend(self.pairs());
         format!("/admin/audit/export?{}", query.join("&"))
-    }
-
-    /// The address of the page at `path` with these filters: shareable, and kept on reload.
-    pub fn page_href(&self, path: &str) -> String {
-        let pairs = self.pairs();
-        if pairs.is_empty() { path.to_owned() } else { format!("{path}?{}", pairs.join("&")) }
     }
 
     /// The page at `path` with these filters, starting before record `before` (`None`:
@@ -333,7 +326,7 @@ fn AuditView(tenant: String) -> impl IntoView {
             resource: q.get("resource").unwrap_or_default(),
         })
     });
-    // What the inputs first show; typing is not overwritten by the address it updates.
+    // What the inputs show: the filters of the address.
     let initial = filters.get_untracked();
     // Keyset paging in the address: `before` is the page's start, `back` the starts of the
     // newer pages walked through (`top` for the newest), so Newer is a link too.
@@ -351,49 +344,16 @@ fn AuditView(tenant: String) -> impl IntoView {
         |(filters, before, reader)| audit_records(filters, before, reader),
     );
     let page_path = path.clone();
-    let navigate = use_navigate();
-    let apply = move |change: &dyn Fn(&mut AuditFilterForm)| {
-        let mut form = filters.get_untracked();
-        change(&mut form);
-        navigate(
-            &form.page_href(&path),
-            NavigateOptions { replace: true, scroll: false, ..NavigateOptions::default() },
-        );
-    };
-    let apply = StoredValue::new(apply);
-    // Typing applies a filter once the typist pauses (300 ms), not at every key.
-    let typing = StoredValue::new(None::<leptos::leptos_dom::helpers::TimeoutHandle>);
+    let form_action = path;
     let field = |id: &'static str,
                  label: &'static str,
                  kind: &'static str,
                  placeholder: &'static str,
-                 value: String,
-                 set: fn(&mut AuditFilterForm, String)| {
-        let typed = kind == "text";
+                 value: String| {
         view! {
             <div>
                 <label for=id class="block text-sm font-medium text-slate-700">{label}</label>
-                <input id=id name=id.trim_start_matches("audit-") type=kind placeholder=placeholder class=INPUT value=value
-                    on:input=move |event| {
-                        if !typed {
-                            return;
-                        }
-                        let value = event_target_value(&event);
-                        if let Some(pending) = typing.get_value() {
-                            pending.clear();
-                        }
-                        let handle = leptos::leptos_dom::helpers::set_timeout_with_handle(
-                            move || apply.with_value(|apply| apply(&|form| set(form, value.clone()))),
-                            std::time::Duration::from_millis(300),
-                        );
-                        typing.set_value(handle.ok());
-                    }
-                    on:change=move |event| {
-                        if !typed {
-                            let value = event_target_value(&event);
-                            apply.with_value(|apply| apply(&|form| set(form, value.clone())));
-                        }
-                    }/>
+                <input id=id name=id.trim_start_matches("audit-") type=kind placeholder=placeholder class=INPUT value=value/>
             </div>
         }
     };
@@ -414,7 +374,7 @@ fn AuditView(tenant: String) -> impl IntoView {
                     </p>
                 </div>
                 {(!staff).then(|| view! {
-                    <div class="flex gap-3">
+                    <div id="audit-exports" class="flex gap-3">
                         <a id="export-csv" href=move || filters.with(|f| f.export_href("csv")) class=SECONDARY_BUTTON rel="external" download>"Export CSV"</a>
                         <a id="export-jsonl" href=move || filters.with(|f| f.export_href("jsonl")) class=SECONDARY_BUTTON rel="external" download>"Export JSON Lines"</a>
                     </div>
@@ -422,26 +382,26 @@ fn AuditView(tenant: String) -> impl IntoView {
             </div>
             <section class=CARD aria-labelledby="filters-heading">
                 <h2 id="filters-heading" class="text-lg font-semibold">"Filters"</h2>
-                <form method="get" action=page_path.clone() class="mt-4 grid items-end gap-4 sm:grid-cols-6">
-                    {field("audit-since", "From (UTC)", "date", "", initial.since.clone(), |f, v| f.since = v)}
-                    {field("audit-until", "Through (UTC)", "date", "", initial.until.clone(), |f, v| f.until = v)}
+                // Typing applies the filters once the typist pauses, while the bundle runs.
+                <FollowsTyping regions=vec!["audit-exports".to_owned(), "audit-records".to_owned()]>
+                <form method="get" action=form_action class="mt-4 grid items-end gap-4 sm:grid-cols-6">
+                    {field("audit-since", "From (UTC)", "date", "", initial.since.clone())}
+                    {field("audit-until", "Through (UTC)", "date", "", initial.until.clone())}
                     <div>
                         <label for="audit-outcome" class="block text-sm font-medium text-slate-700">"Outcome"</label>
-                        <select id="audit-outcome" name="outcome" class=INPUT on:change=move |event| {
-                            let value = event_target_value(&event);
-                            apply.with_value(|apply| apply(&|form| form.outcome.clone_from(&value)));
-                        }>
+                        <select id="audit-outcome" name="outcome" class=INPUT>
                             {[("", "Any"), ("success", "Success"), ("failure", "Failure")].into_iter().map(|(value, label)| view! {
                                 <option value=value selected=initial.outcome == value>{label}</option>
                             }).collect_view()}
                         </select>
                     </div>
-                    {field("audit-operation", "Operation", "text", "PATCH or token", initial.operation.clone(), |f, v| f.operation = v)}
-                    {field("audit-resource", "User or group", "text", "Email, name or id", initial.resource, |f, v| f.resource = v)}
+                    {field("audit-operation", "Operation", "text", "PATCH or token", initial.operation.clone())}
+                    {field("audit-resource", "User or group", "text", "Email, name or id", initial.resource)}
                     <div><button id="audit-filter" type="submit" class=PRIMARY_BUTTON>"Show"</button></div>
                 </form>
+                </FollowsTyping>
             </section>
-            <section class=CARD aria-labelledby="records-heading">
+            <section id="audit-records" class=CARD aria-labelledby="records-heading">
                 <h2 id="records-heading" class="text-lg font-semibold">"Records"</h2>
                 <Transition fallback=|| view! { <Skeleton/> }>
                 {move || {

@@ -107,6 +107,29 @@ fn previewable(text: &str) -> &str {
     if colour { text.trim() } else { "transparent" }
 }
 
+/// The accent colour's field with a swatch of the colour typed: an island, so the swatch
+/// follows the typing while the bundle runs (without it, the saved colour's).
+#[island]
+fn AccentField(value: String, may_change: bool) -> impl IntoView {
+    let accent = RwSignal::new(value.clone());
+    view! {
+        <div>
+            <label for="brand-accent-colour" class="block text-sm font-medium text-slate-700">"Accent colour"</label>
+            <div class="flex items-center gap-3">
+                <input id="brand-accent-colour" name="accent" required value=value class=INPUT disabled=!may_change
+                    aria-describedby="accent-help" on:input=move |ev| accent.set(event_target_value(&ev))/>
+                // A swatch of the colour typed, without text: a pale colour is shown as it
+                // is, and the field's check says whether a label would be readable on it.
+                <span id="accent-swatch" aria-hidden="true" class="mt-1 h-9 w-9 shrink-0 rounded-lg border border-slate-300"
+                    style=move || format!("background-color: {}", previewable(&accent.get()))></span>
+            </div>
+            <p id="accent-help" class="mt-1 text-xs text-slate-600">
+                "#rrggbb. It must keep 4.5:1 contrast with white (WCAG AA); a paler colour is refused with the nearest darker shade that passes."
+            </p>
+        </div>
+    }
+}
+
 /// `/branding`
 #[component]
 pub fn BrandingPage() -> impl IntoView {
@@ -191,7 +214,6 @@ fn BrandingSections(
         ),
         None => (form, None),
     };
-    let accent = RwSignal::new(form.accent.clone());
     view! {
         <section class=CARD aria-labelledby="product-heading">
             <h2 id="product-heading" class="text-lg font-semibold">"Name, colour and support"</h2>
@@ -201,20 +223,7 @@ fn BrandingSections(
                     <label for="brand-name" class="block text-sm font-medium text-slate-700">"Product name"</label>
                     <input id="brand-name" name="product_name" required maxlength="60" value=form.product_name class=INPUT disabled=!may_change/>
                 </div>
-                <div>
-                    <label for="brand-accent-colour" class="block text-sm font-medium text-slate-700">"Accent colour"</label>
-                    <div class="flex items-center gap-3">
-                        <input id="brand-accent-colour" name="accent" required value=form.accent class=INPUT disabled=!may_change
-                            aria-describedby="accent-help" on:input=move |ev| accent.set(event_target_value(&ev))/>
-                        // A swatch of the colour typed, without text: a pale colour is shown as it
-                        // is, and the field's check says whether a label would be readable on it.
-                        <span id="accent-swatch" aria-hidden="true" class="mt-1 h-9 w-9 shrink-0 rounded-lg border border-slate-300"
-                            style=move || format!("background-color: {}", previewable(&accent.get()))></span>
-                    </div>
-                    <p id="accent-help" class="mt-1 text-xs text-slate-600">
-                        "#rrggbb. It must keep 4.5:1 contrast with white (WCAG AA); a paler colour is refused with the nearest darker shade that passes."
-                    </p>
-                </div>
+                <AccentField value=form.accent may_change/>
                 <div>
                     <label for="brand-support-email" class="block text-sm font-medium text-slate-700">"Support email (optional)"</label>
                     <input id="brand-support-email" name="support_email" type="email" value=form.support_email class=INPUT disabled=!may_change/>

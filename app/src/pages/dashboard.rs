@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::auth::AdminView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{
-    AdminTopBar, Badge, CopyField, DeleteDirectoryForm, DeletionOutcome, ErrorBox, SignedInAdmin, Skeleton,
-    refusal_box, refusal_of,
+    AdminTopBar, Badge, CopyField, DeleteDirectoryForm, DeletionOutcome, ErrorBox, LiveRegions, SignedInAdmin,
+    Skeleton, deletion_notice, refusal_box, refusal_of,
 };
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
@@ -409,19 +409,19 @@ pub fn DashboardPage() -> impl IntoView {
 /// Works whole without the bundle: the figures, tables and activity are rendered on the
 /// server, searching and paging the tables and choosing the chart's period are addresses
 /// of the page (`?users_search=`, `?groups_start=`, `?chart=week`), and its settings are
-/// plain forms. While the bundle runs, new requests bump `tick` (server-sent events, and a
-/// read every 30 s in case a proxy holds the stream back) and what the page shows is read
-/// again without a reload.
+/// plain forms. While the bundle runs, the health, activity and tables are put in place as
+/// requests arrive (an island, `LiveRegions`: server-sent events, and a read every 30 s in
+/// case a proxy holds the stream back).
 #[component]
 fn DashboardView(admin: AdminView) -> impl IntoView {
     let directory = directory_param();
-    let tick = crate::pages::wizard::live_requests(directory(), std::time::Duration::from_secs(30), || true);
-    let summary = Resource::new(move || (directory(), tick.get()), |(directory, _)| directory_dashboard(directory));
+    let summary = Resource::new(directory, directory_dashboard);
+    let deleted = deletion_notice();
     view! {
         <AdminTopBar admin/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
             // A refused deletion comes back here; a deletion lands on the admin's home.
-            <DeletionOutcome/>
+            <DeletionOutcome notice=deleted/>
             <Transition fallback=|| view! { <Skeleton/> }>
                 {move || Suspend::new(async move {
                     match summary.await {
@@ -451,18 +451,21 @@ fn DashboardView(admin: AdminView) -> impl IntoView {
             <crate::pages::brake::HeldBanner directory=directory()/>
             <crate::pages::alerts::AlertsPanel directory=directory()/>
             <crate::pages::group_roles::RepublishProgressPanel directory=directory()/>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    summary.await.ok().map(|summary| view! { <SyncHealth summary/> })
-                })}
-            </Transition>
+            <div id="sync-health-panel">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        summary.await.ok().map(|summary| view! { <SyncHealth summary/> })
+                    })}
+                </Transition>
+            </div>
             <crate::pages::google::GoogleSyncPanel directory=directory() tenant=String::new()/>
-            <ActivityPanel directory=directory() tenant=String::new() tick/>
-            <ResourceTable directory=directory() tenant=String::new() kind="users" title="Users" tick/>
-            <ResourceTable directory=directory() tenant=String::new() kind="groups" title="Groups" tick/>
+            <ActivityPanel directory=directory() tenant=String::new()/>
+            <ResourceTable directory=directory() tenant=String::new() kind="users" title="Users"/>
+            <ResourceTable directory=directory() tenant=String::new() kind="groups" title="Groups"/>
             <IdentityTable directory=directory()/>
-            <ResourceTable directory=directory() tenant=String::new() kind="agents" title="Agents" tick/>
-            <ResourceTable directory=directory() tenant=String::new() kind="agentic-applications" title="Agentic applications" tick/>
+            <ResourceTable directory=directory() tenant=String::new() kind="agents" title="Agents"/>
+            <ResourceTable directory=directory() tenant=String::new() kind="agentic-applications" title="Agentic applications"/>
+            <LiveRegions directory=Some(directory()) every_seconds=30 regions=LIVE_REGIONS.map(str::to_owned).to_vec() until_settled=false/>
             <crate::pages::stale_users::StaleUsers directory=directory() tenant=String::new()/>
             <crate::pages::alerts::SilenceSetting directory=directory()/>
             <Transition fallback=|| ()>
@@ -569,16 +572,21 @@ pub(crate) fn kept_fields(query: &leptos_router::params::ParamsMap, except: &[&s
         .into_any()
 }
 
+/// What the dashboard puts in place as requests arrive: the health, the activity and the
+/// tables' rows (their search fields stay as typed).
+const LIVE_REGIONS: [&str; 6] =
+    ["sync-health-panel", "activity-lines", "users-rows", "groups-rows", "agents-rows", "agentic-applications-rows"];
+
 /// The directory's recent requests in words, with the chart of the last day (or, at
 /// `?chart=week`, the last week).
 #[component]
-pub(crate) fn ActivityPanel(directory: String, tenant: String, tick: RwSignal<u32>) -> impl IntoView {
+pub(crate) fn ActivityPanel(directory: String, tenant: String) -> impl IntoView {
     let query = use_query_map();
     let week = Memo::new(move |_| query.read().get_str("chart") == Some("week"));
     let page = crate::pages::resource::directory_pages(&tenant, &directory);
     let activity = Resource::new(
-        move || (directory.clone(), tenant.clone(), tick.get()),
-        |(directory, tenant, _)| directory_activity(directory, tenant),
+        move || (directory.clone(), tenant.clone()),
+        |(directory, tenant)| directory_activity(directory, tenant),
     );
     let period_link = move |week: bool| {
         let page = page.clone();
@@ -595,6 +603,7 @@ pub(crate) fn ActivityPanel(directory: String, tenant: String, tick: RwSignal<u3
                         aria-current=move || week.get().then_some("true")>"Last 7 days"</a>
                 </nav>
             </div>
+            <div id="activity-lines">
             <Transition fallback=|| view! { <Skeleton/> }>
                 {move || {
                     let week = week.get();
@@ -612,6 +621,7 @@ pub(crate) fn ActivityPanel(directory: String, tenant: String, tick: RwSignal<u3
                     })
                 }}
             </Transition>
+            </div>
         </section>
     }
 }
@@ -695,7 +705,6 @@ pub(crate) fn ResourceTable(
     tenant: String,
     kind: &'static str,
     title: &'static str,
-    tick: RwSignal<u32>,
 ) -> impl IntoView {
     let query = use_query_map();
     let search_key = format!("{kind}_search");
@@ -713,8 +722,8 @@ pub(crate) fn ResourceTable(
     // The pages of its rows: the admin's, or staff's under the tenant.
     let pages = crate::pages::resource::directory_pages(&tenant, &directory);
     let rows = Resource::new(
-        move || (directory.clone(), tenant.clone(), search.get(), start.get(), tick.get()),
-        move |(directory, tenant, search, start, _)| {
+        move || (directory.clone(), tenant.clone(), search.get(), start.get()),
+        move |(directory, tenant, search, start)| {
             directory_resources(directory, kind.to_owned(), search, start, tenant)
         },
     );
@@ -740,6 +749,7 @@ pub(crate) fn ResourceTable(
                     <button type="submit" class=SECONDARY_BUTTON>"Search"</button>
                 </form>
             </div>
+            <div id=format!("{kind}-rows")>
             <Transition fallback=|| view! { <Skeleton/> }>
                 {move || {
                     let pages = pages.clone();
@@ -792,6 +802,7 @@ pub(crate) fn ResourceTable(
                     })
                 }}
             </Transition>
+            </div>
         </section>
     }
 }

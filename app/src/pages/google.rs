@@ -8,7 +8,7 @@ use leptos::server_fn::ServerFn as _;
 use serde::{Deserialize, Serialize};
 
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{Badge, ErrorBox, Skeleton, refusal_box};
+use crate::components::{Badge, ErrorBox, LiveRegions, Skeleton, refusal_box};
 use crate::error::PortalError;
 
 /// A directory's connection and its latest runs.
@@ -274,25 +274,10 @@ pub fn GoogleSyncPanel(directory: String, tenant: String) -> impl IntoView {
         move || (read_directory.clone(), read_tenant.clone()),
         |(directory, tenant)| google_sync(directory, tenant),
     );
-    // Runs take a moment: while the bundle runs, the admin's page reads again while one is
-    // asked for (staff reads are recorded in the tenant's trail, so theirs happen only when
-    // they look).
+    // Runs take a moment: while the bundle runs, the admin's page reads the panel again
+    // while one is asked for (an island; staff reads are recorded in the tenant's trail, so
+    // theirs happen only when they look).
     let polls = tenant.is_empty();
-    Effect::new(move |_| {
-        if !polls {
-            return;
-        }
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                if state.get_untracked().and_then(Result::ok).flatten().is_some_and(|view| view.requested) {
-                    state.refetch();
-                }
-            },
-            std::time::Duration::from_secs(5),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
     view! {
         <Transition fallback=|| view! { <Skeleton/> }>
         {move || {
@@ -301,8 +286,10 @@ pub fn GoogleSyncPanel(directory: String, tenant: String) -> impl IntoView {
             match state.await {
                 Ok(None) => ().into_any(),
                 Ok(Some(sync)) => {
+                    let follow = polls && sync.requested;
                     view! {
-                        <section id="google-sync" class=CARD aria-labelledby="google-sync-heading">
+                        <section id="google-sync" class=CARD aria-labelledby="google-sync-heading"
+                            data-unsettled=sync.requested.then_some("")>
                             <div class="flex flex-wrap items-center justify-between gap-3">
                                 <h2 id="google-sync-heading" class="text-lg font-semibold">"Google Workspace sync"</h2>
                                 <form method="post" action=SyncGoogleNow::url()>
@@ -344,6 +331,9 @@ pub fn GoogleSyncPanel(directory: String, tenant: String) -> impl IntoView {
                             }}
                             <div aria-live="polite">{refusal_box::<SyncGoogleNow>()}</div>
                         </section>
+                        {follow.then(|| view! {
+                            <LiveRegions directory=None every_seconds=5 regions=vec!["google-sync".to_owned()] until_settled=true/>
+                        })}
                     }.into_any()
                 }
                 Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),

@@ -3,8 +3,6 @@
 //! and after saving watches the re-derivation of the directory's users. The grant editor
 //! is also the wizard's roles step; the progress panel also follows a mapping change.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
 use leptos_router::components::A;
@@ -13,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminView;
 use crate::components::style::{CARD, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::{AdminTopBar, ErrorBox, SignedInAdmin, Skeleton, refusal_box};
+use crate::components::{AdminTopBar, ErrorBox, LiveRegions, SignedInAdmin, Skeleton, refusal_box};
 use crate::error::PortalError;
 use crate::pages::dashboard::directory_param;
 #[cfg(feature = "ssr")]
@@ -378,32 +376,25 @@ fn RoleCounts(view: GroupRolesView) -> impl IntoView {
 
 /// The re-derivation of the directory's users after a change of grants, roles or mapping,
 /// rendered on the server; while the bundle runs it is read every second until it has
-/// finished. Shows nothing if none was ever requested.
+/// finished (an island, `LiveRegions`). Shows nothing if none was ever requested.
 #[component]
 pub(crate) fn RepublishProgressPanel(directory: String) -> impl IntoView {
-    let tick = RwSignal::new(0_u32);
-    let progress =
-        Resource::new(move || (directory.clone(), tick.get()), |(directory, _)| republish_progress(directory));
-    // Runs in the browser only; stops reading once the pass has finished.
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                let running = matches!(progress.get_untracked(), Some(Ok(Some(progress))) if !progress.finished);
-                if running {
-                    tick.update(|n| *n = n.wrapping_add(1));
-                }
-            },
-            Duration::from_secs(1),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
+    let progress = Resource::new(move || directory.clone(), republish_progress);
     view! {
         <div aria-live="polite">
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match progress.await {
-                        Ok(Some(progress)) => view! { <ProgressLine progress/> }.into_any(),
+                        Ok(Some(progress)) => {
+                            let running = !progress.finished;
+                            view! {
+                                <div id="republish-panel"><ProgressLine progress/></div>
+                                {running.then(|| view! {
+                                    <LiveRegions directory=None every_seconds=1
+                                        regions=vec!["republish-panel".to_owned()] until_settled=true/>
+                                })}
+                            }.into_any()
+                        }
                         Ok(None) => ().into_any(),
                         Err(error) => view! { <ErrorBox message=error.to_string()/> }.into_any(),
                     }
@@ -431,6 +422,7 @@ fn ProgressLine(progress: ProgressView) -> impl IntoView {
         )
     };
     view! {
-        <p id="republish-progress" data-finished=progress.finished.to_string() class=format!("mt-4 rounded-lg border p-3 text-sm {tone}")>{text}</p>
+        <p id="republish-progress" data-finished=progress.finished.to_string()
+            data-unsettled=(!progress.finished).then_some("") class=format!("mt-4 rounded-lg border p-3 text-sm {tone}")>{text}</p>
     }
 }

@@ -22,8 +22,8 @@ fn StaffDirectoryView(operator: OperatorView) -> impl IntoView {
     let params = use_params_map();
     let slug = params.read_untracked().get("slug").unwrap_or_default();
     let directory = params.read_untracked().get("id").unwrap_or_default();
-    // Never bumped: staff reads are recorded, so they happen when staff look, not on a timer.
-    let tick = RwSignal::new(0_u32);
+    // Nothing here follows the requests: staff reads are recorded, so they happen when
+    // staff look, not on a timer.
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
@@ -32,12 +32,12 @@ fn StaffDirectoryView(operator: OperatorView) -> impl IntoView {
                 <h1 id="staff-directory-heading" class="mt-2 text-2xl font-bold tracking-tight">"Users, groups and activity"</h1>
                 <p class="mt-1 text-sm text-slate-600">"Read-only, except asking a Google Workspace directory to sync. Your reading is recorded in the tenant's audit trail."</p>
             </div>
-            <ActivityPanel directory=directory.clone() tenant=slug.clone() tick/>
+            <ActivityPanel directory=directory.clone() tenant=slug.clone()/>
             <crate::pages::google::GoogleSyncPanel directory=directory.clone() tenant=slug.clone()/>
-            <ResourceTable directory=directory.clone() tenant=slug.clone() kind="users" title="Users" tick/>
-            <ResourceTable directory=directory.clone() tenant=slug.clone() kind="groups" title="Groups" tick/>
-            <ResourceTable directory=directory.clone() tenant=slug.clone() kind="agents" title="Agents" tick/>
-            <ResourceTable directory=directory.clone() tenant=slug.clone() kind="agentic-applications" title="Agentic applications" tick/>
+            <ResourceTable directory=directory.clone() tenant=slug.clone() kind="users" title="Users"/>
+            <ResourceTable directory=directory.clone() tenant=slug.clone() kind="groups" title="Groups"/>
+            <ResourceTable directory=directory.clone() tenant=slug.clone() kind="agents" title="Agents"/>
+            <ResourceTable directory=directory.clone() tenant=slug.clone() kind="agentic-applications" title="Agentic applications"/>
             <StaleUsers directory tenant=slug/>
         </main>
     }

@@ -16,7 +16,7 @@ use crate::auth::OperatorView;
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{
     Badge, CopyField, DeleteDirectoryForm, DeletionOutcome, ErrorBox, ErrorView, SignedIn, Skeleton, TopBar,
-    refusal_box, refusal_of,
+    deletion_notice, refusal_box, refusal_of,
 };
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
@@ -337,6 +337,36 @@ pub fn suggested_slug(display_name: &str) -> String {
     slug
 }
 
+/// A new tenant's display name and name in addresses: an island, so the name in addresses
+/// follows the display name as it is typed until the operator types one (without the
+/// bundle, one left empty is made from the display name on the server).
+#[island]
+fn TenantNameFields(typed_name: String, typed_slug: String) -> impl IntoView {
+    let slug = RwSignal::new(typed_slug);
+    let slug_edited = RwSignal::new(false);
+    view! {
+        <div>
+            <label for="tenant-display-name" class="block text-sm font-medium text-slate-700">"Display name"</label>
+            <input id="tenant-display-name" name="display_name" required placeholder="Acme Corporation" class=INPUT value=typed_name
+                on:input=move |event| {
+                    if !slug_edited.get_untracked() {
+                        slug.set(suggested_slug(&event_target_value(&event)));
+                    }
+                }/>
+        </div>
+        <div>
+            <label for="tenant-slug" class="block text-sm font-medium text-slate-700">"Name in addresses"</label>
+            <input id="tenant-slug" name="slug" placeholder="acme" aria-describedby="tenant-slug-hint" class=INPUT
+                prop:value=move || slug.get()
+                on:input=move |event| {
+                    slug_edited.set(true);
+                    slug.set(event_target_value(&event));
+                }/>
+            <p id="tenant-slug-hint" class="mt-1 text-xs text-slate-500">"Lowercase letters, digits and dashes; made from the display name when left empty."</p>
+        </div>
+    }
+}
+
 /// `/tenants`: every tenant, and a form for a new one.
 #[component]
 pub fn TenantsPage() -> impl IntoView {
@@ -355,9 +385,6 @@ fn TenantsView(operator: OperatorView) -> impl IntoView {
         let typed = |field: &str| failure.is_some().then(|| query.get(field)).flatten().unwrap_or_default();
         (typed("display_name"), typed("slug"))
     });
-    // The name in addresses follows the display name until the operator types one.
-    let slug = RwSignal::new(typed_slug);
-    let slug_edited = RwSignal::new(false);
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
@@ -369,25 +396,7 @@ fn TenantsView(operator: OperatorView) -> impl IntoView {
                         "A tenant is one of your customers. Its name appears in addresses, so it is short and lowercase."
                     </p>
                     <form method="post" action=CreateTenant::url() class="mt-4 grid gap-4 sm:grid-cols-[1fr_1fr_auto] sm:items-end">
-                        <div>
-                            <label for="tenant-display-name" class="block text-sm font-medium text-slate-700">"Display name"</label>
-                            <input id="tenant-display-name" name="display_name" required placeholder="Acme Corporation" class=INPUT value=typed_name
-                                on:input=move |event| {
-                                    if !slug_edited.get_untracked() {
-                                        slug.set(suggested_slug(&event_target_value(&event)));
-                                    }
-                                }/>
-                        </div>
-                        <div>
-                            <label for="tenant-slug" class="block text-sm font-medium text-slate-700">"Name in addresses"</label>
-                            <input id="tenant-slug" name="slug" placeholder="acme" aria-describedby="tenant-slug-hint" class=INPUT
-                                prop:value=move || slug.get()
-                                on:input=move |event| {
-                                    slug_edited.set(true);
-                                    slug.set(event_target_value(&event));
-                                }/>
-                            <p id="tenant-slug-hint" class="mt-1 text-xs text-slate-500">"Lowercase letters, digits and dashes; made from the display name when left empty."</p>
-                        </div>
+                        <TenantNameFields typed_name typed_slug/>
                         <button id="create-tenant" type="submit" class=PRIMARY_BUTTON>"Create tenant"</button>
                     </form>
                     <div id="create-tenant-error" class="mt-4" aria-live="assertive">
@@ -469,6 +478,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
         },
     );
     let detail = Resource::new(slug, tenant_detail);
+    let deleted = deletion_notice();
     view! {
         <TopBar operator/>
         <main class="mx-auto max-w-5xl space-y-8 px-4 py-10 sm:px-6">
@@ -497,7 +507,7 @@ fn TenantView(operator: OperatorView) -> impl IntoView {
                                     <h2 id="directories-heading" class="text-lg font-semibold">"Directories"</h2>
                                     <A href=format!("/tenants/{}/audit", tenant.slug) attr:id="tenant-audit" attr:class="text-sm font-medium text-accent-strong hover:text-accent-strong">"Audit trail →"</A>
                                 </div>
-                                <DeletionOutcome/>
+                                <DeletionOutcome notice=deleted/>
                                 {if tenant.directories.is_empty() {
                                     view! { <p id="no-directories" class="mt-2 text-sm text-slate-600">"No identity provider is connected yet."</p> }.into_any()
                                 } else {

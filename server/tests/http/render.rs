@@ -165,6 +165,9 @@ async fn populated(process: &LoggedProcess) -> (reqwest::Client, reqwest::Client
         form(&operator, process, "/api/sign_in", &[("email", OPERATOR_EMAIL), ("password", OPERATOR_PASSWORD)]).await;
     assert!(signed_in.status().is_redirection(), "{}", signed_in.status());
     json(&operator, process, "/api/create_tenant", &[("slug", "wayne"), ("display_name", "Wayne Enterprises")]).await;
+    // A role, so the wizard has its roles step (without one it is a redirect to the test step).
+    let role = [("slug", "member"), ("name", "Member"), ("description", "render test"), ("precedence", "1")];
+    json(&operator, process, "/api/save_deployment_role", &role).await;
     let link = json(&operator, process, "/api/create_setup_link", &[("slug", "wayne"), ("valid_days", "7")]).await;
     let secret = link.as_str().unwrap().rsplit('/').next().unwrap().to_owned();
 

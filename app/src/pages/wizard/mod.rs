@@ -6,12 +6,10 @@
 pub mod calls;
 pub mod guides;
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
-use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::components::{A, Redirect};
+use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use self::calls::{
@@ -24,7 +22,8 @@ use self::guides::{identity_providers, instructions, source};
 use crate::auth::{AdminView, VendorReturn};
 use crate::components::style::{CARD, INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::{
-    AdminTopBar, Badge, CopyField, ErrorBox, STEPS, SignedInAdmin, Skeleton, Stepper, refusal_box, shown_once,
+    AdminTopBar, Badge, CopyField, ErrorBox, LiveRegions, STEPS, SignedInAdmin, Skeleton, Stepper, refusal_box,
+    shown_once,
 };
 use crate::error::PortalError;
 use crate::pages::google::{ConnectedView, GOOGLE_CONNECTED, take_google_connected};
@@ -170,20 +169,20 @@ async fn load_step(
 /// Works whole without the bundle: the state and what the step shows are rendered on the
 /// server by the page's resources, every form is a plain form, and a secret the step made
 /// (a token, client credentials) is sealed for the one page that shows it. While the
-/// bundle runs, the token and test steps read their requests again as they arrive.
+/// bundle runs, the token and test steps' requests are put in place as they arrive (an
+/// island, `LiveRegions`).
 #[component]
 fn WizardView(admin: AdminView) -> impl IntoView {
     let params = use_params_map();
     let directory = move || params.read().get("id").unwrap_or_default();
     let step = move || params.read().get("step").unwrap_or_default();
     let live = move || matches!(step().as_str(), "token" | "test");
-    let tick = live_requests(directory(), Duration::from_secs(10), live);
     let state = Resource::new(move || (directory(), step()), |(directory, step)| wizard_state(directory, step));
     let typed = typed_sources();
     let (previewed, roles_saved) = grants_in_address();
     let data = Resource::new(
-        move || (directory(), step(), if live() { tick.get() } else { 0 }, typed.clone(), previewed.clone()),
-        |(directory, step, _, typed, previewed)| load_step(directory, step, typed, previewed),
+        move || (directory(), step(), typed.clone(), previewed.clone()),
+        |(directory, step, typed, previewed)| load_step(directory, step, typed, previewed),
     );
     let keys = use_query_map().with_untracked(|query| {
         (
@@ -240,6 +239,12 @@ fn WizardView(admin: AdminView) -> impl IntoView {
             })}
             {move || ((step() == "mapping" && mapping_saved) || (step() == "roles" && roles_saved)).then(|| view! {
                 <RepublishProgressPanel directory=directory()/>
+            })}
+            // The token and test steps follow the directory's requests: the banner turns
+            // green by itself, and the requests appear as they arrive.
+            {move || live().then(|| view! {
+                <LiveRegions directory=Some(directory()) every_seconds=10
+                    regions=vec!["first-request".to_owned(), "live-requests".to_owned()] until_settled=false/>
             })}
         </main>
     }
@@ -372,75 +377,6 @@ fn GoogleFirstSyncStep(state: WizardData) -> impl IntoView {
     }
 }
 
-/// A signal that changes whenever a SCIM request of `directory` arrives: the browser
-/// listens to the server's event stream of the directory's requests (server-sent events),
-/// and reads again every `fallback` too, in case a proxy holds the stream back. Never
-/// runs on the server.
-pub(crate) fn live_requests(
-    directory: String,
-    fallback: Duration,
-    active: impl Fn() -> bool + 'static,
-) -> RwSignal<u32> {
-    let tick = RwSignal::new(0_u32);
-    Effect::new(move |_| {
-        // Followed again (or left) when the page moves to another step.
-        if !active() {
-            return;
-        }
-        // A plain form's post leaves the page, and a read started while it is on its way
-        // would be cut short by the navigation (the self-test's own requests arrive on the
-        // stream during its post): once a form is submitted, the page stops following.
-        let leaving = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let bump = {
-            let leaving = leaving.clone();
-            move || {
-                if !leaving.load(std::sync::atomic::Ordering::Relaxed) {
-                    tick.update(|n| *n = n.wrapping_add(1));
-                }
-            }
-        };
-        if let Ok(handle) = set_interval_with_handle(bump.clone(), fallback) {
-            on_cleanup(move || handle.clear());
-        }
-        listen(&directory, bump, leaving);
-    });
-    tick
-}
-
-#[cfg(feature = "hydrate")]
-fn listen(directory: &str, on_request: impl Fn() + 'static, leaving: std::sync::Arc<std::sync::atomic::AtomicBool>) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
-    let url = format!("/admin/directories/{directory}/requests/stream");
-    let Ok(source) = web_sys::EventSource::new(&url) else { return };
-    let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| on_request());
-    let _ = source.add_event_listener_with_callback("request", listener.as_ref().unchecked_ref());
-    let on_submit = {
-        let source = source.clone();
-        Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| {
-            leaving.store(true, std::sync::atomic::Ordering::Relaxed);
-            source.close();
-        })
-    };
-    let document = web_sys::window().and_then(|window| window.document());
-    if let Some(document) = &document {
-        let _ = document.add_event_listener_with_callback("submit", on_submit.as_ref().unchecked_ref());
-    }
-    // The closures live as long as the page's listeners: they are dropped with them.
-    let kept = send_wrapper::SendWrapper::new((source, listener, document, on_submit));
-    on_cleanup(move || {
-        let (source, _, document, on_submit) = &*kept;
-        source.close();
-        if let Some(document) = document {
-            let _ = document.remove_event_listener_with_callback("submit", on_submit.as_ref().unchecked_ref());
-        }
-    });
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn listen(_directory: &str, _on_request: impl Fn() + 'static, _leaving: std::sync::Arc<std::sync::atomic::AtomicBool>) {
-}
-
 #[component]
 fn TokenStep(state: WizardData, feed: FeedView, outcomes: StepOutcomes) -> impl IntoView {
     let client_shown = outcomes.client.is_some();
@@ -570,15 +506,13 @@ fn MappingStep(
 }
 
 /// Step 5: the grant editor of the Roles page. Skipped when the operator defined no roles
-/// (the mapping step links past it; reached anyway, it moves on by itself while the bundle
-/// runs, and says so with a link otherwise).
+/// (the mapping step links past it; reached anyway, the server answers with a redirect to
+/// the test step).
 #[component]
 fn RolesStep(state: WizardData, page: GroupRolesView, previewing: bool, saved: bool) -> impl IntoView {
     let directory = state.directory.clone();
     if state.after_mapping == "test" {
-        let navigate = use_navigate();
-        let test = step_address(&directory, "test");
-        Effect::new(move |_| navigate(&test, Default::default()));
+        return view! { <Redirect path=step_address(&directory, "test")/> }.into_any();
     }
     view! {
         <section class=format!("{CARD} space-y-6") aria-labelledby="step-heading">
@@ -594,6 +528,7 @@ fn RolesStep(state: WizardData, page: GroupRolesView, previewing: bool, saved: b
             <NextLink directory=state.directory next="test" label="Next: test sync"/>
         </section>
     }
+    .into_any()
 }
 
 /// The mapping, a plain form: Save posts it; Preview asks for the step again with the
@@ -752,7 +687,7 @@ fn TestStep(
                 })}
                 {refusal_box::<RunSelfTest>()}
             </div>
-            <LiveFeed feed dashboard vendor/>
+            <div id="live-requests"><LiveFeed feed dashboard vendor/></div>
         </section>
     }
 }
