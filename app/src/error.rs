@@ -105,7 +105,8 @@ impl FromServerFnError for PortalError {
 }
 
 /// Whether the server function being run was called by a plain HTML form (the browser
-/// asks for a page back) rather than by the hydrated page's client (which asks for JSON).
+/// asks for a page back) rather than by a program (the operator's scripts, the tests),
+/// which asks for JSON.
 #[cfg(feature = "ssr")]
 fn is_plain_form_post() -> bool {
     leptos::prelude::use_context::<http::request::Parts>().is_some_and(|request| {
@@ -119,8 +120,8 @@ fn is_plain_form_post() -> bool {
 
 /// For a server function posted by a plain form from a page that sends no `Referer`: sends
 /// the browser on to `location` once it succeeded (server_fn would otherwise answer with
-/// the portal's home page, and the outcome lost). The hydrated page's client shows the
-/// outcome where it is and is not redirected.
+/// the portal's home page, and the outcome lost). A program asking for JSON gets the
+/// outcome in the answer and is not redirected.
 #[cfg(feature = "ssr")]
 pub(crate) fn after_plain_form_post_go_to(location: &str) {
     if is_plain_form_post() {
@@ -166,7 +167,7 @@ fn same_site_path(path: &str) -> String {
 /// new token, an API key): seals `value` in the caller's session (see
 /// `service::session::PortalSession::seal_for_one_showing`) and sends the browser to
 /// `page` with the key in its address (`?{kind}=`), where the page takes it with
-/// [`take_shown_once`]. The hydrated page's client gets the value in the answer instead.
+/// [`take_shown_once`]. A program asking for JSON gets the value in the answer instead.
 #[cfg(feature = "ssr")]
 pub(crate) async fn show_once_after_plain_form_post<T: Serialize>(
     page: &str,

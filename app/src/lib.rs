@@ -1,5 +1,6 @@
-//! The portal: Leptos pages and components, rendered on the server and hydrated in the
-//! browser, and the server functions they call (which delegate to the `service` crate).
+//! The portal: Leptos pages and components, rendered on the server (the browser runs only
+//! the islands, `components::live` and the small fields marked `#[island]`), and the server
+//! functions they call (which delegate to the `service` crate).
 
 // A release build keeps every view's full type (debug builds erase them), and the deepest
 // pages (a top bar and a page of sections) nest past the compiler's default of 128.

@@ -1,8 +1,8 @@
 //! The operator's branding in the portal: the product's name and logo, and how to reach
 //! the vendor's support. The server resolves it before a page renders
-//! (`service::branding::PageBranding`); it travels to the browser with the page, like the
-//! signed-in account, so hydration sees the same. The accent colour is not here: the
-//! document's head sets it as CSS ([`accent_style`]), which no component re-renders.
+//! (`service::branding::PageBranding`), like the signed-in account. The accent colour is
+//! not here: the document's head sets it as CSS ([`accent_style`]), which no component
+//! re-renders.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

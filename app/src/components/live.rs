@@ -29,9 +29,10 @@ pub(crate) fn LiveRegions(
 
 /// A GET form (its children) whose results follow what is typed: once the typist pauses
 /// (300 ms) or a date or choice changes, the page is read at the address the form would
-/// submit to (its empty fields left out), the `regions` are replaced, and the address bar shows that address (a
-/// filtered view can be shared, and survives a reload). Without the bundle the form's
-/// submit button does the same with a reload.
+/// submit to (its empty fields left out), the `regions` are replaced, and the address bar
+/// shows that address (a filtered view can be shared, and survives a reload). Only the
+/// newest read is put in place: an older one that comes back later is dropped. Without
+/// the bundle the form's submit button does the same with a reload.
 #[island]
 pub(crate) fn FollowsTyping(regions: Vec<String>, children: Children) -> impl IntoView {
     let wrapper = NodeRef::<leptos::html::Div>::new();
@@ -39,13 +40,14 @@ pub(crate) fn FollowsTyping(regions: Vec<String>, children: Children) -> impl In
     let (on_input, on_change) = {
         // What was changed before the bundle arrived (its events came before any handler)
         // is applied once the island runs.
-        let caught_up = regions.clone();
+        let reads = browser::FilterReads::new(regions);
+        let caught_up = reads.clone();
         Effect::new(move |_| {
             if let Some(wrapper) = wrapper.get() {
                 browser::apply_changes_made_before(&wrapper, &caught_up);
             }
         });
-        browser::typing_handlers(regions)
+        browser::typing_handlers(reads)
     };
     #[cfg(not(feature = "hydrate"))]
     let (on_input, on_change) = {
@@ -138,7 +140,7 @@ mod browser {
             loop {
                 follower.again.set(false);
                 let Some(href) = web_sys::window().and_then(|window| window.location().href().ok()) else { break };
-                let settled = replace_regions(&href, &follower.regions).await;
+                let settled = replace_regions(&href, &follower.regions, &|| true).await;
                 if follower.until_settled && settled == Some(true) {
                     follower.stop();
                 }
@@ -150,15 +152,19 @@ mod browser {
         });
     }
 
-    /// Reads `href` and puts its version of each region in place; whether none of them is
-    /// unsettled (`None` when the page could not be read: tried again at the next tick).
-    async fn replace_regions(href: &str, regions: &[String]) -> Option<bool> {
+    /// Reads `href` and, if it is `still_wanted` then, puts its version of each region in
+    /// place; whether none of them is unsettled (`None` when the page could not be read,
+    /// tried again at the next tick, or the read is not wanted any more).
+    async fn replace_regions(href: &str, regions: &[String], still_wanted: &dyn Fn() -> bool) -> Option<bool> {
         let window = web_sys::window()?;
         let answer: web_sys::Response = JsFuture::from(window.fetch_with_str(href)).await.ok()?.dyn_into().ok()?;
         if !answer.ok() {
             return None;
         }
         let html = JsFuture::from(answer.text().ok()?).await.ok()?.as_string()?;
+        if !still_wanted() {
+            return None;
+        }
         let fresh = web_sys::DomParser::new().ok()?.parse_from_string(&html, web_sys::SupportedType::TextHtml).ok()?;
         let document = window.document()?;
         let mut settled = true;
@@ -216,13 +222,25 @@ mod browser {
         })
     }
 
+    /// A filter form's regions, and the number of its newest read (the one put in place).
+    #[derive(Clone)]
+    pub(super) struct FilterReads {
+        regions: Rc<Vec<String>>,
+        newest: Rc<Cell<u32>>,
+    }
+
+    impl FilterReads {
+        pub(super) fn new(regions: Vec<String>) -> Self {
+            FilterReads { regions: Rc::new(regions), newest: Rc::new(Cell::new(0)) }
+        }
+    }
+
     pub(super) fn typing_handlers(
-        regions: Vec<String>,
+        reads: FilterReads,
     ) -> (impl Fn(leptos::ev::Event) + 'static, impl Fn(leptos::ev::Event) + 'static) {
-        let regions = Rc::new(regions);
         let pending = Cell::new(None::<i32>);
         let on_input = {
-            let regions = regions.clone();
+            let reads = reads.clone();
             move |event: leptos::ev::Event| {
                 // Dates and choices apply on `change`; text once the typist pauses.
                 let Some(field) = event.target().and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
@@ -236,8 +254,8 @@ mod browser {
                 if let Some(earlier) = pending.take() {
                     window.clear_timeout_with_handle(earlier);
                 }
-                let regions = regions.clone();
-                let apply = Closure::once_into_js(move || apply_form(field.form(), &regions));
+                let reads = reads.clone();
+                let apply = Closure::once_into_js(move || apply_form(field.form(), &reads));
                 pending
                     .set(window.set_timeout_with_callback_and_timeout_and_arguments_0(apply.unchecked_ref(), 300).ok());
             }
@@ -252,14 +270,14 @@ mod browser {
             } else {
                 target.dyn_ref::<web_sys::HtmlSelectElement>().and_then(web_sys::HtmlSelectElement::form)
             };
-            apply_form(form, &regions);
+            apply_form(form, &reads);
         };
         (on_input, on_change)
     }
 
     /// Reads the page at the address `form` would submit to, puts the regions in place and
     /// shows that address.
-    fn apply_form(form: Option<web_sys::HtmlFormElement>, regions: &Rc<Vec<String>>) {
+    fn apply_form(form: Option<web_sys::HtmlFormElement>, reads: &FilterReads) {
         let Some(form) = form else { return };
         // The fields filled in, as the address shows filters (an empty one is no filter).
         let mut query = form_urlencoded::Serializer::new(String::new());
@@ -272,9 +290,12 @@ mod browser {
         let Ok(address) = web_sys::Url::new(&form.action()) else { return };
         address.set_search(&query.finish());
         let href = address.href();
-        let regions = regions.clone();
+        let this_read = reads.newest.get().wrapping_add(1);
+        reads.newest.set(this_read);
+        let reads = reads.clone();
         leptos::task::spawn_local(async move {
-            if replace_regions(&href, &regions).await.is_some()
+            let still_wanted = || reads.newest.get() == this_read;
+            if replace_regions(&href, &reads.regions, &still_wanted).await.is_some()
                 && let Some(history) = web_sys::window().and_then(|window| window.history().ok())
             {
                 let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&href));
@@ -297,7 +318,7 @@ mod browser {
 
     /// Applies the form in `wrapper` if a field differs from what the page's address says
     /// (a field the address leaves out is empty).
-    pub(super) fn apply_changes_made_before(wrapper: &web_sys::HtmlDivElement, regions: &[String]) {
+    pub(super) fn apply_changes_made_before(wrapper: &web_sys::HtmlDivElement, reads: &FilterReads) {
         let Some(form) = wrapper.query_selector("form").ok().flatten().and_then(|form| form.dyn_into().ok()) else {
             return;
         };
@@ -309,7 +330,7 @@ mod browser {
             value != in_address
         });
         if changed {
-            apply_form(Some(form), &Rc::new(regions.to_vec()));
+            apply_form(Some(form), reads);
         }
     }
 }

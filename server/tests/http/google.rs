@@ -347,8 +347,14 @@ async fn the_admin_and_vendor_support_ask_for_a_full_sync_from_the_portal(db: Te
     assert_eq!(crate::plain_forms::location(&asked), dashboard);
     let html = admin.get(&dashboard).await.text().await.unwrap();
     assert!(html.contains("id=\"google-sync\"") && html.contains("Sync asked for…"), "{html}");
+    // While the bundle runs, the panel is read again until the run asked for has happened.
+    let followed = crate::plain_forms::island_regions(&html, "LiveRegions");
+    assert!(followed.iter().any(|region| region == "google-sync"), "{followed:?}");
     let runs = run_due(&db.store, &options, http.clone(), &base, "process-a", &effects, 10).await.unwrap();
     assert_eq!(runs.len(), 1);
+    let html = admin.get(&dashboard).await.text().await.unwrap();
+    assert!(!html.contains("data-unsettled"), "the run happened: {html}");
+    assert!(crate::plain_forms::island_regions(&html, "LiveRegions").iter().all(|region| region != "google-sync"));
     let requests = |records: &[store::AuditRecord]| {
         records.iter().filter(|r| r.action == "google.sync_requested").map(|r| r.actor.clone()).collect::<Vec<_>>()
     };

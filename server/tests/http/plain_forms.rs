@@ -93,6 +93,41 @@ fn tag<'a>(page: &'a str, id: &str) -> &'a str {
 }
 
 /// The id of the token row labelled `label` (`data-token` on its row).
+/// A re-derivation's progress on a page: while it runs it is marked unsettled and an
+/// island reads it again; once finished, nothing does.
+pub(crate) fn assert_progress_followed_until_finished(page: &str) {
+    let regions = island_regions(page, "LiveRegions");
+    if page.contains("data-finished=\"false\"") {
+        assert!(page.contains("data-unsettled"), "{page}");
+        assert!(regions.iter().any(|region| region == "republish-panel"), "{page}");
+    } else {
+        assert!(page.contains("data-finished=\"true\""), "{page}");
+        assert!(regions.iter().all(|region| region != "republish-panel"), "{page}");
+    }
+}
+
+/// The regions the page's `island` (`LiveRegions`, `FollowsTyping`) keeps up to date,
+/// from its serialized props, each checked to be on the page: an island naming an id the
+/// page lacks would follow nothing.
+pub(crate) fn island_regions(page: &str, island: &str) -> Vec<String> {
+    let mut regions = Vec::new();
+    for (at, _) in page.match_indices(&format!("data-component=\"{island}_")) {
+        let props = page[at..]
+            .split("data-props=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("{island} without props: {page}"));
+        let props: serde_json::Value =
+            serde_json::from_str(&props.replace("&quot;", "\"").replace("&amp;", "&")).unwrap();
+        for region in props["regions"].as_array().unwrap() {
+            let id = region.as_str().unwrap();
+            assert!(page.contains(&format!("id=\"{id}\"")), "{island} follows #{id}, which is not on the page: {page}");
+            regions.push(id.to_owned());
+        }
+    }
+    regions
+}
+
 fn token_row(page: &str, label: &str) -> Option<String> {
     let before = &page[..page.find(&format!(">{label}<"))?];
     let row = &before[before.rfind("data-token=\"")? + "data-token=\"".len()..];
@@ -678,6 +713,18 @@ async fn the_dashboard_pages_searches_and_saves_its_settings_as_plain_forms(db: 
 
     let html = admin.get(&dashboard).await.text().await.unwrap();
     assert!(html.contains("id=\"users-count\">1–20 of 21<"), "{html}");
+    // While the bundle runs, the health, activity and tables follow the requests.
+    assert_eq!(
+        island_regions(&html, "LiveRegions"),
+        [
+            "sync-health-panel",
+            "activity-lines",
+            "users-rows",
+            "groups-rows",
+            "agents-rows",
+            "agentic-applications-rows"
+        ]
+    );
     assert!(html.contains(&format!("href=\"{dashboard}?users_start=21\"")), "{html}");
     assert!(html.contains("over the last 24 hours"), "{html}");
     let html = admin.get(&format!("{dashboard}?chart=week&users_start=21")).await.text().await.unwrap();
@@ -889,6 +936,7 @@ async fn the_audit_page_pages_verifies_and_keeps_as_plain_forms(db: TestDatabase
     }
     let html = admin.get("/admin/audit?outcome=success").await.text().await.unwrap();
     assert!(html.contains("<option value=\"success\" selected"), "{html}");
+    assert_eq!(island_regions(&html, "FollowsTyping"), ["audit-exports", "audit-records"]);
     let older = href_of(&html, "audit-older").expect("an older page");
     assert!(older.starts_with("/admin/audit?outcome=success&before=") && older.ends_with("&back=top"), "{older}");
     assert!(href_of(&html, "audit-newer").is_none(), "the newest page has nothing newer");
@@ -973,6 +1021,7 @@ async fn the_wizard_works_as_plain_forms_and_shows_its_secrets_once(db: TestData
     let html = admin.get(&shown).await.text().await.unwrap();
     let token = input_value(&html, "new-token").expect("the token, shown once");
     assert!(html.contains("id=\"waiting\""), "no request yet: {html}");
+    assert_eq!(island_regions(&html, "LiveRegions"), ["first-request"], "the banner follows the requests");
     let users = reqwest::Client::new()
         .get(server.url(&format!("/scim/v2/{directory}/Users")))
         .bearer_auth(&token)
@@ -1014,6 +1063,7 @@ async fn the_wizard_works_as_plain_forms_and_shows_its_secrets_once(db: TestData
     assert_eq!(saved, format!("{}?mapping=saved", step("mapping")));
     let html = admin.get(&saved).await.text().await.unwrap();
     assert!(html.contains("id=\"mapping-saved\"") && html.contains("id=\"republish-progress\""), "{html}");
+    assert_progress_followed_until_finished(&html);
     assert_eq!(input_value(&html, "source-0").as_deref(), Some("user.email"));
 
     // The self-test's report, on the test step, once.
@@ -1023,5 +1073,6 @@ async fn the_wizard_works_as_plain_forms_and_shows_its_secrets_once(db: TestData
     let html = admin.get(&shown).await.text().await.unwrap();
     assert!(html.contains("id=\"self-test-steps\"") && !html.contains(">Failed<"), "{html}");
     assert!(html.contains("id=\"setup-complete\""), "{html}");
+    assert_eq!(island_regions(&html, "LiveRegions"), ["live-requests"], "the requests appear as they arrive");
     assert!(!admin.get(&shown).await.text().await.unwrap().contains("id=\"self-test-steps\""), "shown once");
 }

@@ -312,6 +312,7 @@ async fn the_roles_page_previews_and_saves_grants_as_plain_forms(db: TestDatabas
     let html = admin.get(&saved).await.text().await.unwrap();
     assert!(html.contains("id=\"group-roles-saved\""), "{html}");
     assert!(html.contains("id=\"republish-progress\""), "{html}");
+    crate::plain_forms::assert_progress_followed_until_finished(&html);
     let page_data = admin.json("/api/group_roles", &[("directory", &directory)]).await;
     assert_eq!(page_data["groups"][0]["roles"], json!(["admin"]));
 }

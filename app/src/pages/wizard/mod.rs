@@ -176,7 +176,6 @@ fn WizardView(admin: AdminView) -> impl IntoView {
     let params = use_params_map();
     let directory = move || params.read().get("id").unwrap_or_default();
     let step = move || params.read().get("step").unwrap_or_default();
-    let live = move || matches!(step().as_str(), "token" | "test");
     let state = Resource::new(move || (directory(), step()), |(directory, step)| wizard_state(directory, step));
     let typed = typed_sources();
     let (previewed, roles_saved) = grants_in_address();
@@ -239,12 +238,6 @@ fn WizardView(admin: AdminView) -> impl IntoView {
             })}
             {move || ((step() == "mapping" && mapping_saved) || (step() == "roles" && roles_saved)).then(|| view! {
                 <RepublishProgressPanel directory=directory()/>
-            })}
-            // The token and test steps follow the directory's requests: the banner turns
-            // green by itself, and the requests appear as they arrive.
-            {move || live().then(|| view! {
-                <LiveRegions directory=Some(directory()) every_seconds=10
-                    regions=vec!["first-request".to_owned(), "live-requests".to_owned()] until_settled=false/>
             })}
         </main>
     }
@@ -431,6 +424,9 @@ fn TokenStep(state: WizardData, feed: FeedView, outcomes: StepOutcomes) -> impl 
             </details>
             <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="token"/>
             <div id="first-request" aria-live="polite">{first_request_banner(feed.connection)}</div>
+            // Turns green by itself: the banner follows the directory's requests.
+            <LiveRegions directory=Some(state.directory.clone()) every_seconds=10
+                regions=vec!["first-request".to_owned()] until_settled=false/>
             <NextLink directory=state.directory next="mapping" label="Next: attributes"/>
         </section>
     }
@@ -667,7 +663,7 @@ fn TestStep(
             </div>
             <Instructions idp=state.idp.clone() idp_name=state.idp_name.clone() step="test"/>
             <form method="post" action=RunSelfTest::url()>
-                <input type="hidden" name="directory" value=state.directory/>
+                <input type="hidden" name="directory" value=state.directory.clone()/>
                 <button id="run-self-test" type="submit" class=SECONDARY_BUTTON>"Run self-test"</button>
             </form>
             <div id="self-test-result" aria-live="polite">
@@ -688,6 +684,9 @@ fn TestStep(
                 {refusal_box::<RunSelfTest>()}
             </div>
             <div id="live-requests"><LiveFeed feed dashboard vendor/></div>
+            // The requests appear as they arrive.
+            <LiveRegions directory=Some(state.directory) every_seconds=10
+                regions=vec!["live-requests".to_owned()] until_settled=false/>
         </section>
     }
 }
