@@ -242,12 +242,11 @@ mod browser {
         let on_input = {
             let reads = reads.clone();
             move |event: leptos::ev::Event| {
-                // Dates and choices apply on `change`; text once the typist pauses.
                 let Some(field) = event.target().and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
                 else {
                     return;
                 };
-                if !matches!(field.type_().as_str(), "text" | "search") {
+                if !applies_once_typed(&field) {
                     return;
                 }
                 let Some(window) = web_sys::window() else { return };
@@ -263,7 +262,7 @@ mod browser {
         let on_change = move |event: leptos::ev::Event| {
             let Some(target) = event.target() else { return };
             let form = if let Some(input) = target.dyn_ref::<web_sys::HtmlInputElement>() {
-                if matches!(input.type_().as_str(), "text" | "search") {
+                if applies_once_typed(input) {
                     return;
                 }
                 input.form()
@@ -273,6 +272,12 @@ mod browser {
             apply_form(form, &reads);
         };
         (on_input, on_change)
+    }
+
+    /// Whether a field is text, applied once the typist pauses (`input`); dates and choices
+    /// apply as they change (`change`).
+    fn applies_once_typed(input: &web_sys::HtmlInputElement) -> bool {
+        matches!(input.type_().as_str(), "text" | "search")
     }
 
     /// Reads the page at the address `form` would submit to, puts the regions in place and
