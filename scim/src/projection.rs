@@ -106,6 +106,18 @@ fn project_attrs<'r>(
     }
 }
 
+/// Whether a core attribute named `name` of `resource_type` is in a representation asked
+/// for without `attributes` or `excludedAttributes`: what [`project`] with
+/// [`Selection::Default`] keeps, answered from the schema without building a resource.
+pub fn returned_by_default(registry: &SchemaRegistry, resource_type: &str, name: &str) -> bool {
+    let Some(rt) = registry.resource_type(resource_type) else {
+        return true;
+    };
+    registry
+        .resolve_parts(resource_type, Some(rt.schema()), name, None)
+        .is_none_or(|def| matches!(def.returned(), Returned::Always | Returned::Default))
+}
+
 /// Applies `sel` to `resource` of `resource_type`. `schemas` and `returned: always`
 /// attributes (e.g. `id`) are always kept; `returned: never` attributes (e.g. `password`)
 /// are always dropped; extension objects are projected attribute by attribute and dropped
@@ -180,6 +192,26 @@ mod tests {
 
     fn paths(list: &[&str]) -> Vec<AttrPath> {
         list.iter().map(|p| AttrPath::parse(p).unwrap()).collect()
+    }
+
+    #[test]
+    fn returned_by_default_agrees_with_the_default_projection() {
+        let reg = SchemaRegistry::new();
+        for (resource_type, name) in [
+            ("User", "groups"),
+            ("User", "password"),
+            ("User", "userName"),
+            ("User", "id"),
+            ("User", "notAnAttribute"),
+            ("Group", "members"),
+            ("Unknown", "anything"),
+        ] {
+            let probe: Map<String, Value> = [(name.to_owned(), json!([{"value": "x"}]))].into_iter().collect();
+            let projected = project(&reg, resource_type, probe, Selection::Default).contains_key(name);
+            assert_eq!(returned_by_default(&reg, resource_type, name), projected, "{resource_type} {name}");
+        }
+        assert!(!returned_by_default(&reg, "User", "password"));
+        assert!(returned_by_default(&reg, "User", "groups"));
     }
 
     #[test]

@@ -334,9 +334,10 @@ async fn the_probes_idps_send_are_answered_from_an_index(db: TestDatabase) {
     probes_are_answered_from_an_index(&db, &data, start, USERS, "of the loaded tables").await;
 }
 
-/// `userName eq`, `externalId eq` and `displayName eq` take a path of their own on
-/// PostgreSQL (one round trip, migration 0049): it must answer what the generic listing
-/// answers for the same filter, which `X and X` still takes (on SQLite both are generic).
+/// `userName eq`, `externalId eq` and `displayName eq` take a path of their own (one round
+/// trip through migration 0049's function on PostgreSQL, a fixed statement on SQLite): it
+/// must answer what the generic listing answers for the same filter, which `X and X` still
+/// takes.
 async fn a_probe_by_column_answers_as_the_generic_listing_does(db: TestDatabase) {
     use scim::filter::{Filter, check, plan};
     let acme = tenant(&db.store, "acme").await;

@@ -66,6 +66,10 @@ impl Endpoint {
 
     /// Whether `attribute` survives the projection.
     pub(super) fn keeps(&self, kind: ResourceKind, attribute: &str, projection: &Projection) -> bool {
+        if let Selection::Default = projection.selection() {
+            // Every read without a projection (nearly all of them): the schema answers.
+            return scim::projection::returned_by_default(self.registry(), kind.as_str(), attribute);
+        }
         let probe: Map<String, Value> = [(attribute.to_owned(), json!([{"value": "x"}]))].into_iter().collect();
         project(self.registry(), kind.as_str(), probe, projection.selection()).contains_key(attribute)
     }

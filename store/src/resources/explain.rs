@@ -1,7 +1,10 @@
 //! Test support: the query plans of the reads, for tests that the queries IdPs send are
 //! answered from an index.
 
-use super::read::{BY_ID_SQLITE, GROUPS_OF_ROW_POSTGRES, ListStatements, groups_of_sql, members_of_sql};
+use super::read::{
+    BY_ID_SQLITE, GROUPS_OF_ROW_POSTGRES, ListStatements, PROBE_EXTERNAL_ID_SQLITE, PROBE_NAME_SQLITE, groups_of_sql,
+    members_of_sql,
+};
 use super::{DirectoryData, ListSpec, ResourceKind};
 use crate::StoreError;
 use crate::filter_sql::{self, SqlBind};
@@ -77,6 +80,27 @@ impl DirectoryData<'_> {
                 });
                 plans.push(plan.join("\n"));
             }
+        }
+        // SQLite answers an equality probe on a dedicated column with a statement of its own
+        // (`probe_by_column`), with the groups column the SCIM listing asks for.
+        let probe = spec.filter.and_then(|plan| filter_sql::column_equality(plan, filter_sql::target(kind)));
+        if let (crate::Backend::Sqlite, Some((column, value))) = (self.store.backend(), probe) {
+            let sql = match column {
+                filter_sql::ProbeColumn::NameFolded => PROBE_NAME_SQLITE,
+                filter_sql::ProbeColumn::ExternalId => PROBE_EXTERNAL_ID_SQLITE,
+            };
+            let lines: Vec<PlanLine> = as_tenant!(self, conn => {
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .bind(self.tenant)
+                    .bind(self.directory)
+                    .bind(kind.as_str())
+                    .bind(value)
+                    .bind(100_i64)
+                    .bind(true)
+                    .fetch_all(&mut *conn)
+                    .await?
+            });
+            plans.push(lines.into_iter().map(|PlanLine(line)| line).collect::<Vec<_>>().join("\n"));
         }
         Ok(plans)
     }
