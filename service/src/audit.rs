@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use store::{ChainReport, NewAuditRecord, Store, TenantId};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use crate::ServiceError;
 use crate::actor::Actor;
@@ -53,6 +53,9 @@ pub struct AuditLog {
     /// feed) wake up when there is something new to read.
     appended: watch::Receiver<u64>,
     counts: Arc<QueueCounts>,
+    /// Wakes the writer before its gathering window ends: someone waits for a record, or
+    /// the queue is half full.
+    hurry: Arc<Notify>,
 }
 
 /// What the writer has on its hands, for `/metrics`.
@@ -89,8 +92,9 @@ impl AuditLog {
         let (queue, receiver) = mpsc::channel(QUEUE);
         let (appended_sender, appended) = watch::channel(0);
         let counts = Arc::new(QueueCounts::default());
-        let writer = tokio::spawn(write_queued(store, receiver, appended_sender, counts.clone()));
-        (Self { queue, appended, counts }, writer)
+        let hurry = Arc::new(Notify::new());
+        let writer = tokio::spawn(write_queued(store, receiver, appended_sender, counts.clone(), hurry.clone()));
+        (Self { queue, appended, counts, hurry }, writer)
     }
 
     /// How many records wait to be appended, and how many were lost.
@@ -112,6 +116,11 @@ impl AuditLog {
         if self.queue.send(Queued::Record(tenant, Box::new(record), None)).await.is_err() {
             self.counts.waiting.fetch_sub(1, Ordering::Relaxed);
             tracing::error!(%tenant, "the audit writer has stopped; a record was not kept");
+            return;
+        }
+        // Requests would wait for room once the queue is full: the writer starts on it early.
+        if self.queue.capacity() < QUEUE / 2 {
+            self.hurry.notify_one();
         }
     }
 
@@ -125,6 +134,7 @@ impl AuditLog {
             tracing::error!(%tenant, "the audit writer has stopped; a record was not kept");
             return;
         }
+        self.hurry.notify_one();
         let _ = appended.await;
     }
 
@@ -132,6 +142,7 @@ impl AuditLog {
     pub async fn flush(&self) {
         let (done, written) = oneshot::channel();
         if self.queue.send(Queued::Flush(done)).await.is_ok() {
+            self.hurry.notify_one();
             let _ = written.await;
         }
     }
@@ -142,20 +153,22 @@ async fn write_queued(
     mut receiver: mpsc::Receiver<Queued>,
     appended: watch::Sender<u64>,
     counts: Arc<QueueCounts>,
+    hurry: Arc<Notify>,
 ) {
     let mut pending: Vec<(TenantId, NewAuditRecord)> = Vec::new();
     // Told once the pending records are appended.
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
-    // Waits for one record, then lets records gather for up to FLUSH_EVERY (one wake-up of
-    // this task per batch, not per request), unless someone waits for one of them: then
-    // it takes what is queued and appends at once.
+    // Waits for one record, then sleeps for FLUSH_EVERY while records gather in the queue
+    // (one wake-up of this task per batch: receiving each record as it came woke it once
+    // per request), unless someone waits for one of them or the queue fills up (`hurry`):
+    // then it takes what is queued and appends at once. A `hurry` rung while the writer was
+    // not sleeping is kept by `Notify` and cuts the next window short: one early batch.
     while let Some(first) = receiver.recv().await {
         let mut queued = vec![first];
-        let deadline = tokio::time::Instant::now() + FLUSH_EVERY;
-        while !queued.iter().any(Queued::is_awaited) {
-            match tokio::time::timeout_at(deadline, receiver.recv()).await {
-                Ok(Some(next)) => queued.push(next),
-                Ok(None) | Err(_) => break,
+        if !queued[0].is_awaited() {
+            tokio::select! {
+                () = tokio::time::sleep(FLUSH_EVERY) => {}
+                () = hurry.notified() => {}
             }
         }
         while let Ok(next) = receiver.try_recv() {
