@@ -277,7 +277,9 @@ async fn the_sweeper_deactivates_exactly_the_expired_active_identities_once(db: 
     let event = &changes[changes_before].data;
     assert_eq!(event["active"], false);
     assert!(event["meta"]["location"].as_str().unwrap().starts_with(&idp.base), "{event}");
-    // In the tenant's audit trail, one record each with the expiry.
+    // In the tenant's audit trail, one record each with the expiry. (The reads above are
+    // recorded too, without being waited for: everything queued is appended first.)
+    server.audit.flush().await;
     let records = db.store.tenant(idp.tenant).audit_records(0, 100).await.unwrap();
     let expired: Vec<&store::AuditRecord> = records.iter().filter(|r| r.action == EXPIRED_ACTION).collect();
     assert_eq!(expired.len(), 2);
@@ -292,6 +294,7 @@ async fn the_sweeper_deactivates_exactly_the_expired_active_identities_once(db: 
 
     assert_eq!(again, vec![]);
     assert_eq!(data.changes_after(0, 1000).await.unwrap().len(), changes.len());
+    server.audit.flush().await;
     let records_after = db.store.tenant(idp.tenant).audit_records(0, 100).await.unwrap();
     assert_eq!(records_after.len(), records.len());
     let globex = db.store.tenant_by_slug(&TenantSlug::parse("globex").unwrap()).await.unwrap().unwrap();
