@@ -527,6 +527,8 @@ async fn a_history_rewritten_with_recomputed_hashes_is_caught_by_the_signed_chec
     assert!(String::from_utf8_lossy(&fooled.stdout).contains("no signed checkpoint yet"));
     let copy_path = copy.to_str().unwrap();
     let caught = server_command(&db, &["admin", "verify-audit", "--tenant", "acme", "--checkpoints", copy_path]);
+    // The copy's last reader has run: it is not left behind in the system's temp folder.
+    std::fs::remove_file(&copy).unwrap();
     let said = String::from_utf8_lossy(&caught.stderr);
     assert!(!caught.status.success() && said.contains("is not the record that was signed"), "{said}");
     let forger = service::audit_checkpoints::AuditSigner::from_seed(&[7; 32]);
