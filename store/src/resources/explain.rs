@@ -2,8 +2,7 @@
 //! answered from an index.
 
 use super::read::{
-    BY_ID_SQLITE, GROUPS_OF_ROW_POSTGRES, ListStatements, PROBE_EXTERNAL_ID_SQLITE, PROBE_NAME_SQLITE, groups_of_sql,
-    members_of_sql,
+    BY_ID_SQLITE, GROUPS_OF_ROW_POSTGRES, ListStatements, groups_of_sql, members_of_sql, probe_sql_sqlite,
 };
 use super::{DirectoryData, ListSpec, ResourceKind};
 use crate::StoreError;
@@ -85,10 +84,7 @@ impl DirectoryData<'_> {
         // (`probe_by_column`), with the groups column the SCIM listing asks for.
         let probe = spec.filter.and_then(|plan| filter_sql::column_equality(plan, filter_sql::target(kind)));
         if let (crate::Backend::Sqlite, Some((column, value))) = (self.store.backend(), probe) {
-            let sql = match column {
-                filter_sql::ProbeColumn::NameFolded => PROBE_NAME_SQLITE,
-                filter_sql::ProbeColumn::ExternalId => PROBE_EXTERNAL_ID_SQLITE,
-            };
+            let sql = probe_sql_sqlite(column);
             let lines: Vec<PlanLine> = as_tenant!(self, conn => {
                 sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
                     .bind(self.tenant)

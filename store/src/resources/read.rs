@@ -237,11 +237,7 @@ impl DirectoryData<'_> {
                     .await?
             }
             Pool::Sqlite(pool) => {
-                let sql = match column {
-                    filter_sql::ProbeColumn::NameFolded => PROBE_NAME_SQLITE,
-                    filter_sql::ProbeColumn::ExternalId => PROBE_EXTERNAL_ID_SQLITE,
-                };
-                sqlx::query_as(sql)
+                sqlx::query_as(probe_sql_sqlite(column))
                     .bind(self.tenant)
                     .bind(self.directory)
                     .bind(kind.as_str())
@@ -484,7 +480,7 @@ pub(super) const BY_ID_SQLITE: &str = concat!(
 /// The first page of `name_folded = $4` (SQLite), ordered by id, at most `$5`, with the
 /// groups column when `$6`: what the generic listing runs for `userName eq` and
 /// `displayName eq`, in a statement of its own (see `probe_by_column`).
-pub(super) const PROBE_NAME_SQLITE: &str = concat!(
+const PROBE_NAME_SQLITE: &str = concat!(
     "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified, CASE WHEN $6 THEN ",
     groups_of_row_sqlite!(),
     " END FROM scim_resources r \
@@ -492,8 +488,16 @@ pub(super) const PROBE_NAME_SQLITE: &str = concat!(
      ORDER BY r.id LIMIT $5"
 );
 
+/// The SQLite statement that answers an equality probe on `column`.
+pub(super) fn probe_sql_sqlite(column: filter_sql::ProbeColumn) -> &'static str {
+    match column {
+        filter_sql::ProbeColumn::NameFolded => PROBE_NAME_SQLITE,
+        filter_sql::ProbeColumn::ExternalId => PROBE_EXTERNAL_ID_SQLITE,
+    }
+}
+
 /// [`PROBE_NAME_SQLITE`] for `external_id = $4` (`externalId eq`).
-pub(super) const PROBE_EXTERNAL_ID_SQLITE: &str = concat!(
+const PROBE_EXTERNAL_ID_SQLITE: &str = concat!(
     "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified, CASE WHEN $6 THEN ",
     groups_of_row_sqlite!(),
     " END FROM scim_resources r \
