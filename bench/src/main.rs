@@ -258,6 +258,23 @@ impl Scim {
         let text = response.text().await.ok()?;
         Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
     }
+
+    /// The most operations a Bulk request may hold, as the service advertises it.
+    async fn bulk_max_operations(&self) -> anyhow::Result<usize> {
+        bulk_max_operations(&self.client, &self.base, &self.token).await
+    }
+}
+
+/// `bulk.maxOperations` of the SCIM service at `base` (what an identity provider sizes its
+/// Bulk requests by).
+async fn bulk_max_operations(client: &reqwest::Client, base: &str, token: &str) -> anyhow::Result<usize> {
+    let config: Value =
+        client.get(format!("{base}/ServiceProviderConfig")).bearer_auth(token).send().await?.json().await?;
+    config["bulk"]["maxOperations"]
+        .as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n > 0)
+        .with_context(|| format!("no bulk.maxOperations in the ServiceProviderConfig: {config}"))
 }
 
 /// One of the targets of the performance issue: the figure measured and whether it met it.
@@ -572,15 +589,18 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads `count` users through Bulk, 1,000 per request, adding them to `users`; how many
-/// were created and how long it took.
+/// Loads `count` users through Bulk, as many per request as the service advertises
+/// (`bulk.maxOperations`), adding them to `users`; how many were created and how long it
+/// took.
 async fn bulk_load(scim: &Scim, count: usize, run: &str, users: &mut Vec<Made>) -> anyhow::Result<(usize, Duration)> {
+    let per_request = scim.bulk_max_operations().await?;
+    println!("Bulk: {per_request} operations per request (the service's bulk.maxOperations)");
     let started = Instant::now();
     let mut failed = 0;
     let before = users.len();
-    for chunk in 0..count.div_ceil(1000) {
+    for chunk in 0..count.div_ceil(per_request) {
         let names: Vec<String> =
-            (chunk * 1000..((chunk + 1) * 1000).min(count)).map(|i| format!("bulk{i}-{run}")).collect();
+            (chunk * per_request..((chunk + 1) * per_request).min(count)).map(|i| format!("bulk{i}-{run}")).collect();
         let operations: Vec<Value> = names
             .iter()
             .enumerate()

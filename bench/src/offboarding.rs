@@ -135,10 +135,19 @@ pub(crate) async fn run(
         let token = created["token"].as_str().context("no token")?.to_owned();
         tenants.push(Tenant { slug, scim, token, endpoint });
     }
-    // Each directory's users, through one Bulk request each.
+    // Each directory's users, through as few Bulk requests as the service allows.
     let mut ids: Vec<(usize, String)> = Vec::new();
-    for (n, tenant) in tenants.iter().enumerate() {
-        let operations: Vec<Value> = (0..per_directory)
+    let per_request = match tenants.first() {
+        Some(tenant) => crate::bulk_max_operations(client, &tenant.scim, &tenant.token).await?,
+        None => 1,
+    };
+    let users: Vec<usize> = (0..per_directory).collect();
+    for (n, chunk) in
+        tenants.iter().enumerate().flat_map(|(n, _)| users.chunks(per_request).map(move |chunk| (n, chunk)))
+    {
+        let tenant = &tenants[n];
+        let operations: Vec<Value> = chunk
+            .iter()
             .map(|i| {
                 json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
                     "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],

@@ -41,7 +41,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 pub async fn connect(config: &Config) -> anyhow::Result<Store> {
     let options = StoreOptions {
         secret_keys: Some(config.secret_keys(&service::Effects::system())?),
-        max_connections: config.database_max_connections,
+        max_connections: config.database_max_connections(),
         credential_cache_ttl: std::time::Duration::from_secs(config.credential_cache_seconds),
         statement_timeout: std::time::Duration::from_secs(config.database_statement_timeout_seconds),
         schema_owner: config.database_owner_url.clone(),
@@ -155,7 +155,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
 
 /// The delivery settings the configuration asks for (production defaults otherwise).
 pub(crate) fn webhook_options(config: &Config) -> service::webhooks::WebhookOptions {
-    let slots = config.webhook_database_slots.unwrap_or(config.database_max_connections / 2).max(1);
+    let slots = config.webhook_database_slots.unwrap_or(config.database_max_connections() / 2).max(1);
     service::webhooks::WebhookOptions {
         allow_private_targets: config.webhooks_allow_internal_targets,
         database_slots: usize::try_from(slots).unwrap_or(1),

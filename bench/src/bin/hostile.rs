@@ -348,29 +348,42 @@ async fn main() -> anyhow::Result<()> {
         accepted.status()
     );
 
-    // The attacker's directory holds users, so that filters and sorts have rows to cost.
-    let operations: Vec<Value> = (0..1000)
-        .map(|n| {
-            json!({
-                "method": "POST", "path": "/Users", "bulkId": format!("u{n}"),
-                "data": {
-                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                    "userName": format!("filler-{n}@attacker.example"),
-                    "emails": [{"value": format!("filler-{n}@attacker.example"), "type": "work"},
-                               {"value": format!("other-{n}@attacker.example"), "type": "home"}]
-                }
-            })
-        })
-        .collect();
-    let bulk = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": operations});
-    let filled = client
-        .post(format!("{}/Bulk", args.attacker_scim))
+    // The attacker's directory holds users, so that filters and sorts have rows to cost,
+    // sent in Bulk requests as large as the service allows (its `bulk.maxOperations`).
+    let config: Value = client
+        .get(format!("{}/ServiceProviderConfig", args.attacker_scim))
         .bearer_auth(&args.attacker_token)
-        .header("content-type", "application/scim+json")
-        .body(bulk.to_string())
         .send()
+        .await?
+        .json()
         .await?;
-    anyhow::ensure!(filled.status().is_success(), "filling the attacker's directory failed: {}", filled.status());
+    let per_request = config["bulk"]["maxOperations"].as_u64().map_or(1, |n| n.max(1) as usize);
+    let fillers: Vec<usize> = (0..1000).collect();
+    for chunk in fillers.chunks(per_request) {
+        let operations: Vec<Value> = chunk
+            .iter()
+            .map(|n| {
+                json!({
+                    "method": "POST", "path": "/Users", "bulkId": format!("u{n}"),
+                    "data": {
+                        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                        "userName": format!("filler-{n}@attacker.example"),
+                        "emails": [{"value": format!("filler-{n}@attacker.example"), "type": "work"},
+                                   {"value": format!("other-{n}@attacker.example"), "type": "home"}]
+                    }
+                })
+            })
+            .collect();
+        let bulk = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": operations});
+        let filled = client
+            .post(format!("{}/Bulk", args.attacker_scim))
+            .bearer_auth(&args.attacker_token)
+            .header("content-type", "application/scim+json")
+            .body(bulk.to_string())
+            .send()
+            .await?;
+        anyhow::ensure!(filled.status().is_success(), "filling the attacker's directory failed: {}", filled.status());
+    }
 
     let seconds = args.seconds;
     let (p99_limit, memory_limit, pid) =

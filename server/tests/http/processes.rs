@@ -411,7 +411,7 @@ async fn two_processes_never_deliver_one_event_at_once(db: TestDatabase) {
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// Operations per Bulk request of the fault test: enough that a request takes a while.
-const BULK_SIZE: usize = 300;
+const BULK_SIZE: usize = 250;
 
 /// What the clients of the killed server were told: the users whose creation was answered
 /// 201, and the Bulk requests answered 200.

@@ -20,7 +20,7 @@ use store::ResourceKind;
 
 use super::write_summary::{WriteSummary, Written};
 use super::writes::{NewResource, write_error};
-use super::{BULK_MAX_OPERATIONS, Endpoint, Precondition, Projection, ProvisioningError, etag};
+use super::{Endpoint, Precondition, Projection, ProvisioningError, etag};
 use crate::ServiceError;
 
 const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -73,7 +73,7 @@ impl Endpoint {
 
     async fn run_bulk(&self, body: &Value, now: DateTime<Utc>) -> Result<(Value, WriteSummary), ProvisioningError> {
         self.require_write()?;
-        let (operations, fail_on_errors) = parse(body)?;
+        let (operations, fail_on_errors) = parse(body, super::bulk_max_operations(self.store.backend()))?;
         let prepared = self.prepare_creations(&operations, now).await;
         let batch = Arc::new(self.data().begin_batch().await.map_err(write_error)?);
         let batched = Endpoint { batch: Some(Arc::clone(&batch)), ..self.clone() };
@@ -284,7 +284,8 @@ impl Endpoint {
     }
 }
 
-fn parse(body: &Value) -> Result<(Vec<Operation>, Option<usize>), ScimError> {
+/// The operations of a Bulk request of at most `max_operations`, and its `failOnErrors`.
+fn parse(body: &Value, max_operations: usize) -> Result<(Vec<Operation>, Option<usize>), ScimError> {
     let syntax = |m: &str| ScimError::InvalidSyntax(m.to_owned());
     let body = body.as_object().ok_or_else(|| syntax("the body must be a JSON object"))?;
     let schemas = get_ci(body, "schemas").and_then(Value::as_array);
@@ -304,9 +305,9 @@ fn parse(body: &Value) -> Result<(Vec<Operation>, Option<usize>), ScimError> {
     let operations = get_ci(body, "Operations")
         .and_then(Value::as_array)
         .ok_or_else(|| syntax("\"Operations\" must be an array"))?;
-    if operations.len() > BULK_MAX_OPERATIONS {
+    if operations.len() > max_operations {
         return Err(ScimError::PayloadTooLarge(format!(
-            "a bulk request may hold at most {BULK_MAX_OPERATIONS} operations (maxOperations); this one has {}",
+            "a bulk request may hold at most {max_operations} operations (maxOperations); this one has {}",
             operations.len()
         )));
     }
@@ -455,17 +456,19 @@ mod tests {
 
     #[test]
     fn limits_and_shapes_are_checked() {
-        let too_many: Vec<Value> =
-            (0..=BULK_MAX_OPERATIONS).map(|_| json!({"method": "DELETE", "path": "/Users/x"})).collect();
-        let body = json!({"schemas": [BULK_REQUEST], "Operations": too_many});
-        assert!(matches!(parse(&body), Err(ScimError::PayloadTooLarge(_))));
+        let operations =
+            |n| -> Vec<Value> { (0..n).map(|_| json!({"method": "DELETE", "path": "/Users/x"})).collect() };
+        let at_the_limit = json!({"schemas": [BULK_REQUEST], "Operations": operations(250)});
+        assert_eq!(parse(&at_the_limit, 250).unwrap().0.len(), 250);
+        let too_many = json!({"schemas": [BULK_REQUEST], "Operations": operations(251)});
+        assert!(matches!(parse(&too_many, 250), Err(ScimError::PayloadTooLarge(_))));
         let post_without_bulk_id =
             json!({"schemas": [BULK_REQUEST], "Operations": [{"method": "POST", "path": "/Users", "data": {}}]});
-        assert!(matches!(parse(&post_without_bulk_id), Err(ScimError::InvalidSyntax(_))));
+        assert!(matches!(parse(&post_without_bulk_id, 250), Err(ScimError::InvalidSyntax(_))));
         let bad_fail_on_errors = json!({"schemas": [BULK_REQUEST], "failOnErrors": 0, "Operations": []});
-        assert!(matches!(parse(&bad_fail_on_errors), Err(ScimError::InvalidValue(_))));
+        assert!(matches!(parse(&bad_fail_on_errors, 250), Err(ScimError::InvalidValue(_))));
         let unknown_path =
             json!({"schemas": [BULK_REQUEST], "Operations": [{"method": "DELETE", "path": "/Things/1"}]});
-        assert!(matches!(parse(&unknown_path), Err(ScimError::InvalidSyntax(_))));
+        assert!(matches!(parse(&unknown_path, 250), Err(ScimError::InvalidSyntax(_))));
     }
 }
