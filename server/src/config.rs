@@ -775,6 +775,19 @@ mod tests {
     }
 
     #[test]
+    fn the_pool_follows_the_cores_on_sqlite_unless_set() {
+        let pool = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["server"], args].concat()).unwrap();
+            cli.config.database_max_connections()
+        };
+        let cores = std::thread::available_parallelism().unwrap().get();
+        assert_eq!(pool(&[]) as usize, 2 * cores + 2);
+        assert_eq!(pool(&["--database-url", "postgres://app@db/portal"]), 16);
+        assert_eq!(pool(&["--database-max-connections", "3"]), 3);
+        assert!(Cli::try_parse_from(["server", "--database-max-connections", "0"]).is_err());
+    }
+
+    #[test]
     fn a_postgres_url_selects_postgres() {
         let cli = Cli::try_parse_from(["server", "--database-url", "postgres://app@db/portal", "migrate"]).unwrap();
         assert_eq!(cli.config.database_url.backend(), store::Backend::Postgres);
