@@ -4,6 +4,7 @@
 // A command-line tool: it prints its report.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bulk_limit;
 mod offboarding;
 
 use std::collections::BTreeMap;
@@ -258,23 +259,6 @@ impl Scim {
         let text = response.text().await.ok()?;
         Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
     }
-
-    /// The most operations a Bulk request may hold, as the service advertises it.
-    async fn bulk_max_operations(&self) -> anyhow::Result<usize> {
-        bulk_max_operations(&self.client, &self.base, &self.token).await
-    }
-}
-
-/// `bulk.maxOperations` of the SCIM service at `base` (what an identity provider sizes its
-/// Bulk requests by).
-async fn bulk_max_operations(client: &reqwest::Client, base: &str, token: &str) -> anyhow::Result<usize> {
-    let config: Value =
-        client.get(format!("{base}/ServiceProviderConfig")).bearer_auth(token).send().await?.json().await?;
-    config["bulk"]["maxOperations"]
-        .as_u64()
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|&n| n > 0)
-        .with_context(|| format!("no bulk.maxOperations in the ServiceProviderConfig: {config}"))
 }
 
 /// One of the targets of the performance issue: the figure measured and whether it met it.
@@ -593,7 +577,7 @@ async fn main() -> anyhow::Result<()> {
 /// (`bulk.maxOperations`), adding them to `users`; how many were created and how long it
 /// took.
 async fn bulk_load(scim: &Scim, count: usize, run: &str, users: &mut Vec<Made>) -> anyhow::Result<(usize, Duration)> {
-    let per_request = scim.bulk_max_operations().await?;
+    let per_request = bulk_limit::bulk_max_operations(&scim.client, &scim.base, &scim.token).await?;
     println!("Bulk: {per_request} operations per request (the service's bulk.maxOperations)");
     let started = Instant::now();
     let mut failed = 0;

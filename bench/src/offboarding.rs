@@ -137,51 +137,49 @@ pub(crate) async fn run(
     }
     // Each directory's users, through as few Bulk requests as the service allows.
     let mut ids: Vec<(usize, String)> = Vec::new();
-    let per_request = match tenants.first() {
-        Some(tenant) => crate::bulk_max_operations(client, &tenant.scim, &tenant.token).await?,
-        None => 1,
-    };
     let users: Vec<usize> = (0..per_directory).collect();
-    for (n, chunk) in
-        tenants.iter().enumerate().flat_map(|(n, _)| users.chunks(per_request).map(move |chunk| (n, chunk)))
-    {
-        let tenant = &tenants[n];
-        let operations: Vec<Value> = chunk
-            .iter()
-            .map(|i| {
-                json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
-                    "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                        "userName": format!("leaver{i}@{}.example", tenant.slug), "active": true}})
-            })
-            .collect();
-        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": operations});
-        // As an identity provider does: a 503 or 429 (the server shedding load) is retried
-        // after a pause; anything else that is not a success ends the run.
-        let mut tries = 0;
-        let response: Value = loop {
-            let answer = client
-                .post(format!("{}/Bulk", tenant.scim))
-                .bearer_auth(&tenant.token)
-                .header("content-type", "application/scim+json")
-                .body(body.to_string())
-                .send()
-                .await?;
-            let status = answer.status();
-            let text = answer.text().await?;
-            if status.is_success() {
-                break serde_json::from_str(&text)?;
+    for (n, tenant) in tenants.iter().enumerate() {
+        let per_request = crate::bulk_limit::bulk_max_operations(client, &tenant.scim, &tenant.token).await?;
+        for chunk in users.chunks(per_request) {
+            let operations: Vec<Value> = chunk
+                .iter()
+                .map(|i| {
+                    json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
+                        "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                            "userName": format!("leaver{i}@{}.example", tenant.slug), "active": true}})
+                })
+                .collect();
+            let body =
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": operations});
+            // As an identity provider does: a 503 or 429 (the server shedding load) is retried
+            // after a pause; anything else that is not a success ends the run.
+            let mut tries = 0;
+            let response: Value = loop {
+                let answer = client
+                    .post(format!("{}/Bulk", tenant.scim))
+                    .bearer_auth(&tenant.token)
+                    .header("content-type", "application/scim+json")
+                    .body(body.to_string())
+                    .send()
+                    .await?;
+                let status = answer.status();
+                let text = answer.text().await?;
+                if status.is_success() {
+                    break serde_json::from_str(&text)?;
+                }
+                tries += 1;
+                let retryable = status == reqwest::StatusCode::SERVICE_UNAVAILABLE
+                    || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+                if !retryable || tries == 5 {
+                    bail!("creating the users of {} failed: {status} {text}", tenant.slug);
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            };
+            for result in response["Operations"].as_array().into_iter().flatten() {
+                let id =
+                    result["location"].as_str().and_then(|l| l.rsplit('/').next()).context("a Bulk create failed")?;
+                ids.push((n, id.to_owned()));
             }
-            tries += 1;
-            let retryable =
-                status == reqwest::StatusCode::SERVICE_UNAVAILABLE || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
-            if !retryable || tries == 5 {
-                bail!("creating the users of {} failed: {status} {text}", tenant.slug);
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        };
-        for result in response["Operations"].as_array().into_iter().flatten() {
-            let id = result["location"].as_str().and_then(|l| l.rsplit('/').next()).context("a Bulk create failed")?;
-            ids.push((n, id.to_owned()));
         }
     }
     // Deactivate them all, 8 requests in flight, interleaving the directories.

@@ -8,6 +8,9 @@
 
 #![allow(clippy::print_stdout)]
 
+#[path = "../bulk_limit.rs"]
+mod bulk_limit;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -350,14 +353,7 @@ async fn main() -> anyhow::Result<()> {
 
     // The attacker's directory holds users, so that filters and sorts have rows to cost,
     // sent in Bulk requests as large as the service allows (its `bulk.maxOperations`).
-    let config: Value = client
-        .get(format!("{}/ServiceProviderConfig", args.attacker_scim))
-        .bearer_auth(&args.attacker_token)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let per_request = config["bulk"]["maxOperations"].as_u64().map_or(1, |n| n.max(1) as usize);
+    let per_request = bulk_limit::bulk_max_operations(&client, &args.attacker_scim, &args.attacker_token).await?;
     let fillers: Vec<usize> = (0..1000).collect();
     for chunk in fillers.chunks(per_request) {
         let operations: Vec<Value> = chunk
