@@ -93,6 +93,7 @@ mod sessions;
 mod stale_users;
 mod tenants;
 mod url;
+mod wal_checkpoint;
 mod webhooks;
 
 #[cfg(feature = "test-support")]
@@ -297,36 +298,11 @@ async fn schema_is_current(connection: &mut sqlx::PgConnection) -> Result<bool, 
     Ok(POSTGRES_MIGRATIONS.iter().all(|migration| applied.contains(&migration.version)))
 }
 
-/// How often the store copies SQLite's write-ahead log into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-
-/// Copies SQLite's write-ahead log into the database file from a task of its own, every
-/// [`CHECKPOINT_EVERY`] while the pool is open, in place of SQLite's automatic checkpoint.
-/// That one runs inside the commit that grows the log past 1,000 pages, before the commit
-/// returns: the write that happened to commit then, and every write queued behind this
-/// process's writer turn, waited for the copy and the database file's fsync (in a profile
-/// of a Bulk load, the other tenants' slowest writes; seconds in a large database). A
-/// passive checkpoint waits for no reader or writer, and writers go on meanwhile.
-fn checkpoint_in_background(pool: sqlx::SqlitePool) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(CHECKPOINT_EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            every.tick().await;
-            if pool.is_closed() {
-                return;
-            }
-            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-                tracing::warn!(%error, "cannot checkpoint the SQLite write-ahead log; retrying");
-            }
-        }
-    });
-}
-
 impl Store {
     /// Opens the database (creating a SQLite file and its folder if missing) and applies
     /// every pending migration, so that a started server always has the schema it needs.
     pub async fn connect(url: &DatabaseUrl, options: &StoreOptions) -> Result<Self, StoreError> {
+        let sqlite_writer = std::sync::Arc::default();
         let pool = match url.backend() {
             Backend::Sqlite => {
                 if let Some(dir) = url.sqlite_parent_dir() {
@@ -344,8 +320,7 @@ impl Store {
                     // Keeps the planner's statistics fresh (SQLite's recommendation for
                     // long-lived connections); bounded so closing stays quick.
                     .optimize_on_close(true, 400)
-                    // The store checkpoints the write-ahead log itself (see
-                    // `checkpoint_in_background`).
+                    // The store checkpoints the write-ahead log itself (`wal_checkpoint`).
                     .pragma("wal_autocheckpoint", "0")
                     .busy_timeout(Duration::from_secs(5));
                 let pool = SqlitePoolOptions::new()
@@ -358,7 +333,7 @@ impl Store {
                     .connect_with(connect)
                     .await?;
                 SQLITE_MIGRATIONS.run(&pool).await?;
-                checkpoint_in_background(pool.clone());
+                wal_checkpoint::spawn(pool.clone(), std::sync::Arc::clone(&sqlite_writer));
                 Pool::Sqlite(pool)
             }
             Backend::Postgres => {
@@ -413,7 +388,7 @@ impl Store {
         let commits = std::sync::Arc::new(tokio::sync::watch::Sender::new(0));
         Ok(Self {
             pool,
-            sqlite_writer: std::sync::Arc::default(),
+            sqlite_writer,
             access_cache,
             access_listener,
             commits,
