@@ -247,31 +247,43 @@ impl FilterTarget {
     }
 }
 
-/// A column of `scim_resources` an equality probe can be answered from directly (see
-/// [`column_equality`]).
+/// Where an equality probe is answered from directly (see [`probe_equality`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ProbeColumn {
     /// `name_folded`: a case-insensitive `userName`, `displayName` or agent `name`.
     NameFolded,
     /// `external_id`: the case-exact `externalId`.
     ExternalId,
+    /// `value_folded` of the lookup table (migration 0007): a case-insensitive
+    /// `emails[value eq …]`.
+    EmailValue,
 }
 
 impl ProbeColumn {
-    /// The column's name, as `scim_resources_where_column_is` (migration 0049) takes it.
-    pub(crate) fn as_str(self) -> &'static str {
+    /// The column's name, as `scim_resources_where_column_is` (migration 0049) takes it;
+    /// `None` for the lookup table, which that function does not read.
+    pub(crate) fn postgres_column(self) -> Option<&'static str> {
         match self {
-            ProbeColumn::NameFolded => "name_folded",
-            ProbeColumn::ExternalId => "external_id",
+            ProbeColumn::NameFolded => Some("name_folded"),
+            ProbeColumn::ExternalId => Some("external_id"),
+            ProbeColumn::EmailValue => None,
         }
     }
 }
 
-/// The column and bound value of a filter that is one text equality on a dedicated column,
-/// as [`render`] would compare them (`r.name_folded = lower(value)`, `r.external_id =
-/// value`): the probes identity providers send before every create. `None` for any other
-/// filter.
-pub(crate) fn column_equality(plan: &Plan, target: &FilterTarget) -> Option<(ProbeColumn, String)> {
+/// The column and bound value of a filter that is one text equality on a dedicated column
+/// or on the lookup table, as [`render`] would compare them (`r.name_folded =
+/// lower(value)`, `r.external_id = value`, the lookup's `value_folded = lower(value)`): the
+/// probes identity providers send before every create. `None` for any other filter.
+pub(crate) fn probe_equality(plan: &Plan, target: &FilterTarget) -> Option<(ProbeColumn, String)> {
+    if let Plan::Any { array, element } = plan
+        && let [key] = array.as_slice()
+        && key == "emails"
+        && target.looked_up.contains(&"emails")
+        && is_folded_value_equality(element)
+    {
+        return equality_on_value(element).map(|value| (ProbeColumn::EmailValue, value));
+    }
     let Plan::Predicate(Predicate {
         operand: Operand::Column(name),
         test: Test::Compare { op: CompareOp::Eq, value: BindValue::Text(text), case_exact },
@@ -394,15 +406,21 @@ impl Renderer {
                 // PostgreSQL computes `= ANY (ARRAY(…))` once and probes the resource index
                 // with it; as `IN (…)` it may scan the directory and semi-join instead.
                 Some(match self.dialect {
-                    Dialect::Sqlite => format!("r.id IN ({candidates}) AND "),
-                    Dialect::Postgres => format!("r.id = ANY (ARRAY({candidates})) AND "),
+                    Dialect::Sqlite => format!("r.id IN ({candidates})"),
+                    Dialect::Postgres => format!("r.id = ANY (ARRAY({candidates}))"),
                 })
             }),
             _ => None,
+        };
+        match candidates {
+            // The value equality alone (`emails[value eq "x"]`, the probe before a create):
+            // the lookup table holds every element's string `value` folded as the filter
+            // folds it, so the candidates are the answer, and the test in the document would
+            // walk two JSON documents per candidate to say the same.
+            Some(candidates) if is_folded_value_equality(element) => candidates,
+            Some(candidates) => format!("({candidates} AND {})", self.any_in_document(array, element, scope)),
+            None => self.any_in_document(array, element, scope),
         }
-        .unwrap_or_default();
-        let exists = self.any_in_document(array, element, scope);
-        if candidates.is_empty() { exists } else { format!("({candidates}{exists})") }
     }
 
     /// `EXISTS` over the elements of an array in the document.
@@ -755,6 +773,15 @@ fn equality_on_value(element: &Plan) -> Option<String> {
     }
 }
 
+/// Whether `element` is one case-insensitive equality on the element's `value` and nothing
+/// else: what the lookup table (migration 0007) answers by itself.
+fn is_folded_value_equality(element: &Plan) -> bool {
+    matches!(element, Plan::Predicate(Predicate {
+        operand: Operand::Element(keys),
+        test: Test::Compare { op: CompareOp::Eq, value: BindValue::Text(_), case_exact: false },
+    }) if keys.len() == 1 && keys[0] == "value")
+}
+
 /// The plan of a `meta[…]` element with its operands read at the root (`meta.created`…).
 fn within_meta(plan: &Plan) -> Plan {
     match plan {
@@ -801,5 +828,45 @@ where
         SqlBind::Integer(number) => query.bind(number),
         SqlBind::Real(number) => query.bind(number),
         SqlBind::DateTime(at) => query.bind(at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn emails(element: Plan) -> Plan {
+        Plan::Any { array: vec!["emails".to_owned()], element: Box::new(element) }
+    }
+
+    fn on_element(key: &str, text: &str, case_exact: bool) -> Plan {
+        Plan::Predicate(Predicate {
+            operand: Operand::Element(vec![key.to_owned()]),
+            test: Test::Compare { op: CompareOp::Eq, value: BindValue::Text(text.to_owned()), case_exact },
+        })
+    }
+
+    /// `emails[value eq "x"]` is answered by the lookup table alone; anything more about the
+    /// element (its type, a case-exact test) still reads the document.
+    #[test]
+    fn an_email_equality_alone_reads_the_lookup_table_only() {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            let alone = render(&emails(on_element("value", "Ada@Example.com", false)), &USER_TARGET, dialect, 4);
+            assert!(alone.sql.contains("scim_resource_values"), "{}", alone.sql);
+            assert!(!alone.sql.contains("json") && !alone.sql.contains("EXISTS"), "{}", alone.sql);
+            assert_eq!(alone.binds, [SqlBind::Text("ada@example.com".to_owned())]);
+
+            let with_type =
+                Plan::And(vec![on_element("value", "ada@example.com", false), on_element("type", "work", false)]);
+            let with_type = render(&emails(with_type), &USER_TARGET, dialect, 4);
+            assert!(
+                with_type.sql.contains("scim_resource_values") && with_type.sql.contains("EXISTS"),
+                "{}",
+                with_type.sql
+            );
+
+            let case_exact = render(&emails(on_element("value", "Ada@Example.com", true)), &USER_TARGET, dialect, 4);
+            assert!(case_exact.sql.contains("EXISTS"), "{}", case_exact.sql);
+        }
     }
 }

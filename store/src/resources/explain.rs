@@ -80,9 +80,10 @@ impl DirectoryData<'_> {
                 plans.push(plan.join("\n"));
             }
         }
-        // SQLite answers an equality probe on a dedicated column with a statement of its own
-        // (`probe_by_column`), with the groups column the SCIM listing asks for.
-        let probe = spec.filter.and_then(|plan| filter_sql::column_equality(plan, filter_sql::target(kind)));
+        // SQLite answers an equality probe on a dedicated column or the email lookup with a
+        // statement of its own (`probe_by_column`), with the groups column the SCIM listing
+        // asks for.
+        let probe = spec.filter.and_then(|plan| filter_sql::probe_equality(plan, filter_sql::target(kind)));
         if let (crate::Backend::Sqlite, Some((column, value))) = (self.store.backend(), probe) {
             let sql = probe_sql_sqlite(column);
             let lines: Vec<PlanLine> = as_tenant!(self, conn => {

@@ -200,7 +200,8 @@ impl DirectoryData<'_> {
     }
 
     /// The first page of an equality probe on a dedicated column (`userName eq`,
-    /// `externalId eq`, `displayName eq`): the filter IdPs send before every write. On
+    /// `externalId eq`, `displayName eq`) or, on SQLite, on the email lookup table
+    /// (`emails[value eq …]`): the filter IdPs send before every write. On
     /// PostgreSQL in one round trip, through the function of migration 0049, which sets the
     /// tenant for row-level security itself (the generic path pays two more: set the tenant
     /// on the connection, reset it). On SQLite a fixed statement per column: the generic
@@ -219,17 +220,20 @@ impl DirectoryData<'_> {
         else {
             return Ok(None);
         };
-        let probe = spec.filter.and_then(|plan| filter_sql::column_equality(plan, filter_sql::target(kind)));
+        let probe = spec.filter.and_then(|plan| filter_sql::probe_equality(plan, filter_sql::target(kind)));
         let (Some((column, value)), None, false) = (probe, &spec.sort, spec.hide_self_test) else {
             return Ok(None);
         };
         let rows: Vec<ByIdRow> = match &self.store.pool {
             Pool::Postgres(pool) => {
+                let Some(column) = column.postgres_column() else {
+                    return Ok(None);
+                };
                 sqlx::query_as(PROBE)
                     .bind(self.tenant)
                     .bind(self.directory)
                     .bind(kind.as_str())
-                    .bind(column.as_str())
+                    .bind(column)
                     .bind(value)
                     .bind(take)
                     .bind(with_groups)
@@ -493,8 +497,21 @@ pub(super) fn probe_sql_sqlite(column: filter_sql::ProbeColumn) -> &'static str 
     match column {
         filter_sql::ProbeColumn::NameFolded => PROBE_NAME_SQLITE,
         filter_sql::ProbeColumn::ExternalId => PROBE_EXTERNAL_ID_SQLITE,
+        filter_sql::ProbeColumn::EmailValue => PROBE_EMAIL_SQLITE,
     }
 }
+
+/// [`PROBE_NAME_SQLITE`] for the users with an email whose folded value is `$4`
+/// (`emails[value eq …]`), from the lookup table, as `filter_sql` renders it.
+const PROBE_EMAIL_SQLITE: &str = concat!(
+    "SELECT r.id, r.doc, r.version, r.created_at, r.last_modified, CASE WHEN $6 THEN ",
+    groups_of_row_sqlite!(),
+    " END FROM scim_resources r \
+     WHERE r.tenant_id = $1 AND r.directory_id = $2 AND r.resource_type = $3 \
+     AND r.id IN (SELECT v.resource_id FROM scim_resource_values v WHERE v.tenant_id = $1 \
+     AND v.directory_id = $2 AND v.attribute = 'emails' AND v.value_folded = $4) \
+     ORDER BY r.id LIMIT $5"
+);
 
 /// [`PROBE_NAME_SQLITE`] for `external_id = $4` (`externalId eq`).
 const PROBE_EXTERNAL_ID_SQLITE: &str = concat!(
