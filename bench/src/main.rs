@@ -608,6 +608,9 @@ async fn bulk_load(scim: &Scim, count: usize, run: &str, users: &mut Vec<Made>) 
     Ok((users.len() - before, started.elapsed()))
 }
 
+/// Another tenant's creates at least this slow are printed with the time they were sent.
+const SLOW_BYSTANDER: Duration = Duration::from_millis(150);
+
 /// Another tenant's identity provider creating users one at a time while the benchmark's
 /// Bulk load runs: its latency shows how long the load holds the database's writer.
 struct Bystander {
@@ -636,10 +639,22 @@ impl Bystander {
                 let mut i = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let began = Instant::now();
+                    let began_at = std::time::SystemTime::now();
                     let name = format!("bystander{i}-{run}");
                     let outcome =
                         expect(scim.send(reqwest::Method::POST, "/Users", Some(&user(&name))).await, 201, |_| true);
-                    stats.record(began.elapsed(), outcome);
+                    let took = began.elapsed();
+                    // When, so that the server's log (UTC) can tell what held it.
+                    if took >= SLOW_BYSTANDER {
+                        let at = began_at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                        println!(
+                            "another tenant's create took {:.0} ms, sent at {}.{:03} (Unix time)",
+                            took.as_secs_f64() * 1000.0,
+                            at.as_secs(),
+                            at.subsec_millis()
+                        );
+                    }
+                    stats.record(took, outcome);
                     i += 1;
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }

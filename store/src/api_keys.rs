@@ -95,6 +95,10 @@ impl Store {
 
     pub async fn mark_api_key_used(&self, key: ApiKeyId, at: DateTime<Utc>) -> Result<(), StoreError> {
         const QUERY: &str = "UPDATE operator_api_keys SET last_used_at = $1 WHERE id = $2";
+        // In this process's writer turn: outside it, SQLite's busy handler retried against
+        // back-to-back writes (a re-derivation of a million users) until its 5 s ran out,
+        // and the API request that only wanted to note its key's use failed.
+        let _turn = self.write_turn().await;
         on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(at).bind(key).execute(pool).await.map(drop)?);
         Ok(())
     }
