@@ -280,9 +280,9 @@ pub(crate) fn probe_equality(plan: &Plan, target: &FilterTarget) -> Option<(Prob
         && let [key] = array.as_slice()
         && key == "emails"
         && target.looked_up.contains(&"emails")
-        && is_folded_value_equality(element)
+        && let Some(text) = folded_value_equality(element)
     {
-        return equality_on_value(element).map(|value| (ProbeColumn::EmailValue, value));
+        return Some((ProbeColumn::EmailValue, text.to_lowercase()));
     }
     let Plan::Predicate(Predicate {
         operand: Operand::Column(name),
@@ -417,7 +417,7 @@ impl Renderer {
             // the lookup table holds every element's string `value` folded as the filter
             // folds it, so the candidates are the answer, and the test in the document would
             // walk two JSON documents per candidate to say the same.
-            Some(candidates) if is_folded_value_equality(element) => candidates,
+            Some(candidates) if folded_value_equality(element).is_some() => candidates,
             Some(candidates) => format!("({candidates} AND {})", self.any_in_document(array, element, scope)),
             None => self.any_in_document(array, element, scope),
         }
@@ -773,13 +773,16 @@ fn equality_on_value(element: &Plan) -> Option<String> {
     }
 }
 
-/// Whether `element` is one case-insensitive equality on the element's `value` and nothing
-/// else: what the lookup table (migration 0007) answers by itself.
-fn is_folded_value_equality(element: &Plan) -> bool {
-    matches!(element, Plan::Predicate(Predicate {
-        operand: Operand::Element(keys),
-        test: Test::Compare { op: CompareOp::Eq, value: BindValue::Text(_), case_exact: false },
-    }) if keys.len() == 1 && keys[0] == "value")
+/// The compared text when `element` is one case-insensitive equality on the element's
+/// `value` and nothing else: what the lookup table (migration 0007) answers by itself.
+fn folded_value_equality(element: &Plan) -> Option<&str> {
+    match element {
+        Plan::Predicate(Predicate {
+            operand: Operand::Element(keys),
+            test: Test::Compare { op: CompareOp::Eq, value: BindValue::Text(text), case_exact: false },
+        }) if keys.len() == 1 && keys[0] == "value" => Some(text),
+        _ => None,
+    }
 }
 
 /// The plan of a `meta[…]` element with its operands read at the root (`meta.created`…).

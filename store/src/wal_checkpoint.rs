@@ -10,14 +10,13 @@
 //! A passive checkpoint waits for no reader or writer, but alone it never lets the log
 //! start over: SQLite rewinds the log only when a write begins while every frame of it is
 //! in the database file, and under a steady load the next write always lands while the
-//! copy is still going. A million-user Bulk load left a 7.3 GB log beside a 4.8 GB
-//! database; every commit then grew the file (a block allocation, which waits for the file
-//! system's journal while a checkpoint's fsync holds it), and a crash would have had to
-//! read all of it back. So once the log is longer than [`REWIND_AFTER_FRAMES`], the
-//! checkpointer finishes the copy in this process's writer turn with a restarting
-//! checkpoint: the frames written since the passive copy are few, the readers it waits for
-//! are short ones, and the next write starts the log over in the space the file already
-//! has.
+//! copy is still going. A million-user Bulk load left a 7.6 GB log beside a 5.9 GB
+//! database; every commit grew the file, readers searched an index of millions of frames,
+//! and a crash would have had to read all of it back. So once the log is longer than
+//! [`ROUNDS`] allow, the checkpointer finishes the copy in this process's writer turn with a
+//! restarting checkpoint: the frames written since the passive copy are few, the readers it
+//! waits for are short ones, and the next write starts the log over in the space the file
+//! already has.
 
 use std::time::{Duration, Instant};
 
@@ -97,7 +96,7 @@ async fn checkpoint(
         );
         return Ok(());
     }
-    let copied = started.elapsed();
+    let copied_at = Instant::now();
     let _turn = writer_turn.lock().await;
     let turn_taken = Instant::now();
     let restart = run(connection, "PRAGMA wal_checkpoint(RESTART)").await?;
@@ -107,9 +106,9 @@ async fn checkpoint(
     tracing::debug!(
         log_frames = passive.log_frames,
         copied_frames = passive.checkpointed_frames,
-        copied_in = ?copied,
+        copied_in = ?copied_at.duration_since(started),
         frames_in_turn = restart.checkpointed_frames - passive.checkpointed_frames,
-        waited_for_turn = ?turn_taken.duration_since(started + copied),
+        waited_for_turn = ?turn_taken.duration_since(copied_at),
         held_turn = ?turn_taken.elapsed(),
         "{outcome}"
     );
