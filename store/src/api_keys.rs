@@ -55,6 +55,7 @@ fn from_row(row: Row) -> ApiKeyRecord {
 
 impl Store {
     pub async fn insert_api_key(&self, key: &NewApiKey) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         const QUERY: &str = "INSERT INTO operator_api_keys (id, digest, label, areas, read_only, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let result = on_pool!(&self.pool, pool => sqlx::query(QUERY)
@@ -95,9 +96,6 @@ impl Store {
 
     pub async fn mark_api_key_used(&self, key: ApiKeyId, at: DateTime<Utc>) -> Result<(), StoreError> {
         const QUERY: &str = "UPDATE operator_api_keys SET last_used_at = $1 WHERE id = $2";
-        // In this process's writer turn: outside it, SQLite's busy handler retried against
-        // back-to-back writes (a re-derivation of a million users) until its 5 s ran out,
-        // and the API request that only wanted to note its key's use failed.
         let _turn = self.write_turn().await;
         on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(at).bind(key).execute(pool).await.map(drop)?);
         Ok(())
@@ -106,6 +104,7 @@ impl Store {
     /// Revokes a key at `at`; false when there is none or it was revoked already (the
     /// first revocation time stays).
     pub async fn revoke_api_key(&self, key: ApiKeyId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         const QUERY: &str = "UPDATE operator_api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
         let updated =
             on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(at).bind(key).execute(pool).await?.rows_affected());

@@ -80,6 +80,7 @@ impl Store {
         at: DateTime<Utc>,
         by: &str,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         const QUERY: &str = "INSERT INTO branding \
              (id, product_name, accent_colour, support_email, support_url, updated_at, updated_by) \
              VALUES (1, $1, $2, $3, $4, $5, $6) \
@@ -108,6 +109,7 @@ impl Store {
         at: DateTime<Utc>,
         by: &str,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         const QUERY: &str = "INSERT INTO branding \
              (id, product_name, accent_colour, support_email, support_url, logo_sha256, logo_content_type, \
               logo_bytes, updated_at, updated_by) \

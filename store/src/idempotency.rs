@@ -31,6 +31,7 @@ impl Store {
         now: DateTime<Utc>,
         expired_before: DateTime<Utc>,
     ) -> Result<Reservation, StoreError> {
+        let _turn = self.write_turn().await;
         const FORGET: &str = "DELETE FROM idempotent_requests WHERE api_key_id = $1 AND created_at < $2";
         const RESERVE: &str = "INSERT INTO idempotent_requests (api_key_id, idempotency_key, request_digest, created_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (api_key_id, idempotency_key) DO NOTHING";
@@ -65,6 +66,7 @@ impl Store {
         status: u16,
         body: &str,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         const QUERY: &str =
             "UPDATE idempotent_requests SET status = $3, body = $4 WHERE api_key_id = $1 AND idempotency_key = $2";
         on_pool!(&self.pool, pool => sqlx::query(QUERY)
@@ -80,6 +82,7 @@ impl Store {
 
     /// Frees `key` after its request failed, so that a retry runs it again.
     pub async fn release_idempotency_key(&self, api_key: ApiKeyId, key: &str) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         const QUERY: &str =
             "DELETE FROM idempotent_requests WHERE api_key_id = $1 AND idempotency_key = $2 AND status IS NULL";
         on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(api_key).bind(key).execute(pool).await.map(drop))?;

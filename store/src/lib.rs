@@ -398,6 +398,12 @@ impl Store {
     }
 
     /// Waits for this process's turn to write, on SQLite; nothing to wait for on PostgreSQL.
+    /// Every write in this process takes it, small deployment-level ones too (sessions,
+    /// operator accounts, a key's or token's last use): a write outside the turn waits on
+    /// SQLite's busy handler instead, which retries in sleeps between the turn's holders and
+    /// under back-to-back batches (a million users re-derived) ran out of its 5 s, failing
+    /// the request that only wanted to note its key's use. The turn is not reentrant: take
+    /// it only where no caller holds it (an open action or write transaction does).
     pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match self.pool {
             Pool::Sqlite(_) => Some(self.sqlite_writer.lock().await),

@@ -112,6 +112,7 @@ fn from_row(keys: &SecretKeys, row: Row) -> Result<OperatorWebhook, StoreError> 
 
 impl Store {
     pub async fn insert_operator_webhook(&self, webhook: &OperatorWebhook) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         const QUERY: &str = "INSERT INTO operator_webhooks \
              (id, url, secret, events, enabled, cursor, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
@@ -149,6 +150,7 @@ impl Store {
 
     /// Changes an endpoint's target, types and state; `false` when there is none.
     pub async fn update_operator_webhook(&self, webhook: &OperatorWebhook) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         const QUERY: &str =
             "UPDATE operator_webhooks SET url = $2, events = $3, enabled = $4, updated_at = $5 WHERE id = $1";
         let updated = on_pool!(&self.pool, pool => sqlx::query(QUERY)
@@ -186,6 +188,7 @@ impl Store {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         const QUERY: &str = "UPDATE operator_webhooks SET lease_owner = $1, lease_until = $2 WHERE id = $3 \
              AND enabled = $4 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $5)";
         let updated = on_pool!(&self.pool, pool => sqlx::query(QUERY)

@@ -52,6 +52,7 @@ impl Store {
     }
 
     async fn write_session(&self, query: &'static str, session: &SessionRow) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
         Ok(on_pool!(&self.pool, pool => sqlx::query(query)
             .bind(stored_id(&session.id))
             .bind(&session.data)
@@ -65,6 +66,7 @@ impl Store {
     /// Deletes every session of `account` but `keep` (the one asking, when it stays signed
     /// in); returns how many.
     pub async fn delete_account_sessions(&self, account: &str, keep: Option<&str>) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
         const QUERY: &str = "DELETE FROM sessions WHERE account = $1 AND ($2 IS NULL OR id <> $2)";
         Ok(
             on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(account).bind(keep.map(stored_id)).execute(pool).await?.rows_affected()),
@@ -72,6 +74,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         const QUERY: &str = "DELETE FROM sessions WHERE id = $1";
         on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(stored_id(id)).execute(pool).await.map(drop)?);
         Ok(())
@@ -81,13 +84,79 @@ impl Store {
     /// `before`, in every tenant (a maintenance sweep, like the sessions'); returns how
     /// many. Tokens an admin issued are kept.
     pub async fn delete_expired_access_tokens(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
         const QUERY: &str = "DELETE FROM directory_tokens WHERE oauth_client_id IS NOT NULL AND expires_at < $1";
         Ok(as_deployment!(self, conn => sqlx::query(QUERY).bind(before).execute(&mut *conn).await?.rows_affected()))
     }
 
     /// Deletes sessions that expired before `now` (unix seconds); returns how many.
     pub async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
         const QUERY: &str = "DELETE FROM sessions WHERE expires_at <= $1";
         Ok(on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(now).execute(pool).await?.rows_affected()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use super::SessionRow;
+    use crate::Store;
+    use crate::testing::TestDatabase;
+
+    crate::backend_tests!(limit_seconds = 30; a_session_is_written_while_other_writes_follow_each_other_without_pause);
+
+    /// Writes that follow each other without a pause (a large Bulk load, a re-derivation)
+    /// hold SQLite's write lock for all but microseconds. A write that waited on SQLite's
+    /// busy handler (sleeps of up to 100 ms between tries, for 5 s) found the lock free at
+    /// none of its tries and failed; in this process's writer turn it waits for one
+    /// holder. Here each holder keeps the lock for 100 ms, so without the turn the
+    /// session's write fails after 5 s.
+    async fn a_session_is_written_while_other_writes_follow_each_other_without_pause(db: TestDatabase) {
+        let store = db.store.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (holding, first_held) = tokio::sync::oneshot::channel();
+        let writer = tokio::spawn(hold_the_writer_until(store, Arc::clone(&stop), holding));
+        first_held.await.unwrap();
+
+        let session = SessionRow { id: "s1".to_owned(), data: "{}".to_owned(), expires_at: 10, account: None };
+        let written = db.store.save_session(&session).await;
+        let swept = db.store.delete_expired_sessions(20).await;
+        stop.store(true, Ordering::Relaxed);
+        let transactions = writer.await.unwrap();
+        written.unwrap();
+        assert_eq!(swept.unwrap(), 1);
+        assert!(transactions >= 1, "the other writer committed {transactions} transactions");
+    }
+
+    /// Commits transactions of 100 ms, each in the writer turn, one after the other until
+    /// `stop`; tells `holding` when the first holds the lock. Returns how many committed.
+    async fn hold_the_writer_until(
+        store: Store,
+        stop: Arc<AtomicBool>,
+        holding: tokio::sync::oneshot::Sender<()>,
+    ) -> usize {
+        const WRITE: &str = "INSERT INTO sessions (id, data, expires_at) VALUES ($1, '{}', 1000)";
+        let mut holding = Some(holding);
+        let mut committed = 0;
+        while !stop.load(Ordering::Relaxed) {
+            let _turn = store.write_turn().await;
+            on_pool!(&store.pool, pool => {
+                let mut transaction = pool.begin().await.unwrap();
+                sqlx::query(WRITE).bind(format!("other-{committed}")).execute(&mut *transaction).await.unwrap();
+                if let Some(holding) = holding.take() {
+                    holding.send(()).unwrap();
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                transaction.commit().await.unwrap();
+            });
+            committed += 1;
+        }
+        committed
     }
 }
