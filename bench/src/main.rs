@@ -10,7 +10,7 @@ mod offboarding;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -91,19 +91,63 @@ struct Stats {
     latencies: Vec<Duration>,
     elapsed: Duration,
     errors: BTreeMap<String, usize>,
+    /// The requests that took [`STALLED`] or longer: when each was sent, and how long it
+    /// took (to find in the server's log what held them).
+    stalled: Vec<(SystemTime, Duration)>,
 }
+
+/// A request this slow is listed with the time it was sent.
+const STALLED: Duration = Duration::from_millis(150);
 
 impl Stats {
     fn new(name: &str) -> Self {
-        Stats { name: name.to_owned(), latencies: Vec::new(), elapsed: Duration::ZERO, errors: BTreeMap::new() }
+        Stats {
+            name: name.to_owned(),
+            latencies: Vec::new(),
+            elapsed: Duration::ZERO,
+            errors: BTreeMap::new(),
+            stalled: Vec::new(),
+        }
     }
 
-    /// Adds one request: how long it took and what it came to.
-    fn record(&mut self, latency: Duration, outcome: Outcome) {
+    /// Adds one request: when it was sent, how long it took and what it came to.
+    fn record(&mut self, sent: SystemTime, latency: Duration, outcome: Outcome) {
         self.latencies.push(latency);
+        if latency >= STALLED {
+            self.stalled.push((sent, latency));
+        }
         if let Err(why) = outcome {
             *self.errors.entry(why).or_default() += 1;
         }
+    }
+
+    /// The requests of [`STALLED`] or longer, in episodes (a second or more apart): how
+    /// many, from when (UTC, as the server logs) and the slowest; empty when none.
+    fn stalls(&self) -> String {
+        let mut stalled = self.stalled.clone();
+        stalled.sort();
+        let mut episodes: Vec<(SystemTime, usize, Duration)> = Vec::new();
+        let mut last_sent = None;
+        for (sent, took) in stalled {
+            let apart = last_sent
+                .and_then(|last| sent.duration_since(last).ok())
+                .is_none_or(|gap| gap >= Duration::from_secs(1));
+            match episodes.last_mut() {
+                Some((_, count, slowest)) if !apart => {
+                    *count += 1;
+                    *slowest = (*slowest).max(took);
+                }
+                _ => episodes.push((sent, 1, took)),
+            }
+            last_sent = Some(sent);
+        }
+        let each: Vec<String> = episodes
+            .iter()
+            .map(|(from, count, slowest)| {
+                format!("{count} from {} (slowest {:.0} ms)", utc_time_of_day(*from), slowest.as_secs_f64() * 1000.0)
+            })
+            .collect();
+        each.join("; ")
     }
 
     /// Adds another run of the same operation: its requests and the time it took.
@@ -115,6 +159,7 @@ impl Stats {
     /// Adds the requests another worker measured.
     fn absorb(&mut self, other: Stats) {
         self.latencies.extend(other.latencies);
+        self.stalled.extend(other.stalled);
         for (why, n) in other.errors {
             *self.errors.entry(why).or_default() += n;
         }
@@ -159,6 +204,20 @@ impl Stats {
     }
 }
 
+/// Lists each operation's requests of [`STALLED`] or longer, if any.
+fn print_stalls(report: &[Stats]) {
+    for stats in report.iter().filter(|stats| !stats.stalled.is_empty()) {
+        println!("{}: requests of {} ms or more: {}", stats.name, STALLED.as_millis(), stats.stalls());
+    }
+}
+
+/// `HH:MM:SS.mmm UTC` of a wall-clock time, as the server's log shows it.
+fn utc_time_of_day(at: SystemTime) -> String {
+    let since_epoch = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let seconds = since_epoch.as_secs() % 86_400;
+    format!("{:02}:{:02}:{:02}.{:03} UTC", seconds / 3600, seconds / 60 % 60, seconds % 60, since_epoch.subsec_millis())
+}
+
 /// What one request came to: `Err` says why it is not the expected answer.
 type Outcome = Result<(), String>;
 
@@ -171,6 +230,8 @@ where
 {
     let request = Arc::new(request);
     let started = Instant::now();
+    #[allow(clippy::disallowed_methods)] // the load generator reads the clock it reports
+    let started_at = SystemTime::now();
     let workers: Vec<_> = (0..concurrency)
         .map(|worker| {
             let request = Arc::clone(&request);
@@ -180,7 +241,7 @@ where
                 while i < count {
                     let began = Instant::now();
                     let outcome = request(i).await;
-                    stats.record(began.elapsed(), outcome);
+                    stats.record(started_at + began.duration_since(started), began.elapsed(), outcome);
                     i += concurrency;
                 }
                 stats
@@ -393,6 +454,7 @@ async fn main() -> anyhow::Result<()> {
             let stats = bystander.stop().await;
             println!("Another tenant's creates during the Bulk load:");
             println!("{}", stats.row());
+            print_stalls(std::slice::from_ref(&stats));
             targets.push(Target::new(
                 "another tenant's create during Bulk, slowest",
                 format!(
@@ -522,6 +584,7 @@ async fn main() -> anyhow::Result<()> {
     for stats in &report {
         println!("{}", stats.row());
     }
+    print_stalls(&report);
     println!();
 
     if let (Some(key), Some(base)) = (&args.api_key, &args.api_base) {
@@ -608,9 +671,6 @@ async fn bulk_load(scim: &Scim, count: usize, run: &str, users: &mut Vec<Made>) 
     Ok((users.len() - before, started.elapsed()))
 }
 
-/// Another tenant's creates at least this slow are printed with the time they were sent.
-const SLOW_BYSTANDER: Duration = Duration::from_millis(150);
-
 /// Another tenant's identity provider creating users one at a time while the benchmark's
 /// Bulk load runs: its latency shows how long the load holds the database's writer.
 struct Bystander {
@@ -640,22 +700,11 @@ impl Bystander {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let began = Instant::now();
                     #[allow(clippy::disallowed_methods)] // the load generator reads the clock it reports
-                    let began_at = std::time::SystemTime::now();
+                    let began_at = SystemTime::now();
                     let name = format!("bystander{i}-{run}");
                     let outcome =
                         expect(scim.send(reqwest::Method::POST, "/Users", Some(&user(&name))).await, 201, |_| true);
-                    let took = began.elapsed();
-                    // When, so that the server's log (UTC) can tell what held it.
-                    if took >= SLOW_BYSTANDER {
-                        let at = began_at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-                        println!(
-                            "another tenant's create took {:.0} ms, sent at {}.{:03} (Unix time)",
-                            took.as_secs_f64() * 1000.0,
-                            at.as_secs(),
-                            at.subsec_millis()
-                        );
-                    }
-                    stats.record(took, outcome);
+                    stats.record(began_at, began.elapsed(), outcome);
                     i += 1;
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
