@@ -365,7 +365,7 @@ impl Store {
         let _turn = self.write_turn().await;
         const INSERT: &str = "INSERT INTO operator_alerts (id, kind, subject, summary, opened_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
-        let inserted = on_pool!(&self.pool, pool => sqlx::query(INSERT)
+        let inserted = on_pool!(&self.write_pool, pool => sqlx::query(INSERT)
             .bind(alert.id)
             .bind(&alert.kind)
             .bind(&alert.subject)
@@ -381,7 +381,7 @@ impl Store {
     pub async fn resolve_operator_alert(&self, alert: AlertId, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let _turn = self.write_turn().await;
         const UPDATE: &str = "UPDATE operator_alerts SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL";
-        let resolved = on_pool!(&self.pool, pool =>
+        let resolved = on_pool!(&self.write_pool, pool =>
             sqlx::query(UPDATE).bind(alert).bind(at).execute(pool).await?.rows_affected());
         Ok(resolved == 1)
     }
@@ -398,7 +398,7 @@ impl Store {
         const CLAIM: &str = "UPDATE operator_alerts SET notified_at = $2, notifications = notifications + 1, \
              summary = $3 WHERE id = $1 AND resolved_at IS NULL \
              AND (notified_at = $4 OR (notified_at IS NULL AND $5))";
-        let claimed = on_pool!(&self.pool, pool => sqlx::query(CLAIM)
+        let claimed = on_pool!(&self.write_pool, pool => sqlx::query(CLAIM)
             .bind(alert)
             .bind(at)
             .bind(summary)
@@ -420,7 +420,7 @@ impl Store {
         let _turn = self.write_turn().await;
         const RELEASE: &str = "UPDATE operator_alerts SET notified_at = $3, notifications = notifications - 1 \
              WHERE id = $1 AND notified_at = $2";
-        on_pool!(&self.pool, pool =>
+        on_pool!(&self.write_pool, pool =>
             sqlx::query(RELEASE).bind(alert).bind(claimed_at).bind(previous).execute(pool).await.map(drop)?);
         Ok(())
     }
@@ -430,7 +430,7 @@ impl Store {
         let _turn = self.write_turn().await;
         const MARK: &str = "UPDATE operator_alerts SET resolution_sent = $2 \
              WHERE id = $1 AND resolved_at IS NOT NULL AND resolution_sent = $3";
-        let changed = on_pool!(&self.pool, pool =>
+        let changed = on_pool!(&self.write_pool, pool =>
             sqlx::query(MARK).bind(alert).bind(sent).bind(!sent).execute(pool).await?.rows_affected());
         Ok(changed == 1)
     }

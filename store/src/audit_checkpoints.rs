@@ -63,7 +63,7 @@ impl TenantScope<'_> {
             "INSERT INTO audit_checkpoints ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (tenant_id, seq) DO NOTHING"
         );
-        let inserted = as_tenant!(self, conn => sqlx::query(&query)
+        let inserted = writing_as_tenant!(self, conn => sqlx::query(&query)
             .bind(self.tenant)
             .bind(checkpoint.seq)
             .bind(checkpoint.hash.to_vec())

@@ -87,7 +87,7 @@ impl Store {
              ON CONFLICT (id) DO UPDATE SET product_name = excluded.product_name, \
              accent_colour = excluded.accent_colour, support_email = excluded.support_email, \
              support_url = excluded.support_url, updated_at = excluded.updated_at, updated_by = excluded.updated_by";
-        on_pool!(&self.pool, pool => sqlx::query(QUERY)
+        on_pool!(&self.write_pool, pool => sqlx::query(QUERY)
             .bind(&settings.product_name)
             .bind(&settings.accent_colour)
             .bind(&settings.support_email)
@@ -117,7 +117,7 @@ impl Store {
              ON CONFLICT (id) DO UPDATE SET logo_sha256 = excluded.logo_sha256, \
              logo_content_type = excluded.logo_content_type, logo_bytes = excluded.logo_bytes, \
              updated_at = excluded.updated_at, updated_by = excluded.updated_by";
-        on_pool!(&self.pool, pool => sqlx::query(QUERY)
+        on_pool!(&self.write_pool, pool => sqlx::query(QUERY)
             .bind(&defaults.product_name)
             .bind(&defaults.accent_colour)
             .bind(&defaults.support_email)

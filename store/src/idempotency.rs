@@ -37,15 +37,14 @@ impl Store {
              VALUES ($1, $2, $3, $4) ON CONFLICT (api_key_id, idempotency_key) DO NOTHING";
         const READ: &str = "SELECT request_digest, status, body FROM idempotent_requests \
              WHERE api_key_id = $1 AND idempotency_key = $2";
-        let reserved = on_pool!(&self.pool, pool => {
+        let reserved = on_pool!(&self.write_pool, pool => {
             sqlx::query(FORGET).bind(api_key).bind(expired_before).execute(pool).await?;
             sqlx::query(RESERVE).bind(api_key).bind(key).bind(&digest[..]).bind(now).execute(pool).await?.rows_affected()
         });
         if reserved == 1 {
             return Ok(Reservation::Reserved);
         }
-        let row: Option<(Vec<u8>, Option<i32>, Option<String>)> =
-            on_pool!(&self.pool, pool => sqlx::query_as(READ).bind(api_key).bind(key).fetch_optional(pool).await?);
+        let row: Option<(Vec<u8>, Option<i32>, Option<String>)> = on_pool!(&self.write_pool, pool => sqlx::query_as(READ).bind(api_key).bind(key).fetch_optional(pool).await?);
         Ok(match row {
             // Released between the insert and the read: the caller may try again.
             None => Reservation::InProgress,
@@ -69,7 +68,7 @@ impl Store {
         let _turn = self.write_turn().await;
         const QUERY: &str =
             "UPDATE idempotent_requests SET status = $3, body = $4 WHERE api_key_id = $1 AND idempotency_key = $2";
-        on_pool!(&self.pool, pool => sqlx::query(QUERY)
+        on_pool!(&self.write_pool, pool => sqlx::query(QUERY)
             .bind(api_key)
             .bind(key)
             .bind(i32::from(status))
@@ -85,7 +84,7 @@ impl Store {
         let _turn = self.write_turn().await;
         const QUERY: &str =
             "DELETE FROM idempotent_requests WHERE api_key_id = $1 AND idempotency_key = $2 AND status IS NULL";
-        on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(api_key).bind(key).execute(pool).await.map(drop))?;
+        on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(api_key).bind(key).execute(pool).await.map(drop))?;
         Ok(())
     }
 }

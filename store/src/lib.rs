@@ -25,7 +25,11 @@ macro_rules! on_pool {
 /// goes back.
 macro_rules! on_scoped_connection {
     ($store:expr, |$pool:ident| $acquire:expr, $conn:ident => $body:expr) => {
-        match &$store.pool {
+        on_scoped_connection!(@on &$store.pool, |$pool| $acquire, $conn => $body)
+    };
+    // On the given `Pool` (the store's `write_pool`, for writes).
+    (@on $pools:expr, |$pool:ident| $acquire:expr, $conn:ident => $body:expr) => {
+        match $pools {
             crate::Pool::Sqlite(pool) => {
                 let mut $conn = pool.acquire().await?;
                 $body
@@ -54,6 +58,17 @@ macro_rules! as_tenant {
     };
 }
 
+/// `as_tenant!` for a write, in the writer turn the caller holds: on the write pool.
+macro_rules! writing_as_tenant {
+    ($data:expr, $conn:ident => $body:expr) => {
+        on_scoped_connection!(
+            @on &$data.store.write_pool,
+            |pool| $crate::resources::ScopedConnection::for_tenant(pool, $data.tenant),
+            $conn => $body
+        )
+    };
+}
+
 /// Runs statements on one connection that sees every tenant's rows of the credential and
 /// people tables (PostgreSQL row-level security, migration 0039): only for lookups that
 /// find a tenant from a secret, an email or an id, and for the deployment's own jobs. Each
@@ -61,6 +76,17 @@ macro_rules! as_tenant {
 macro_rules! as_deployment {
     ($store:expr, $conn:ident => $body:expr) => {
         on_scoped_connection!($store, |pool| $crate::resources::ScopedConnection::deployment_wide(pool), $conn => $body)
+    };
+}
+
+/// `as_deployment!` for a write, in the writer turn the caller holds: on the write pool.
+macro_rules! writing_as_deployment {
+    ($store:expr, $conn:ident => $body:expr) => {
+        on_scoped_connection!(
+            @on &$store.write_pool,
+            |pool| $crate::resources::ScopedConnection::deployment_wide(pool),
+            $conn => $body
+        )
     };
 }
 
@@ -205,6 +231,14 @@ impl Default for StoreOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// Where writes get their connection, in the writer turn. SQLite: a pool of one
+    /// connection of its own, which only the turn's holder uses, so it is always free to
+    /// it. On the shared pool a write waited in the queue of readers for a connection
+    /// while holding the turn, and every writer waited behind it: with 64 `startIndex`
+    /// pages of a million users in flight (a few seconds in that queue each), a burst of
+    /// requests noting their token's use queued one after another and reached the 30 s
+    /// request timeout. PostgreSQL: the shared pool (it has no turn).
+    write_pool: Pool,
     /// SQLite has one writer at a time; a writer that finds the database locked sleeps in
     /// growing steps (up to 100 ms) before it retries. Queueing this process's writers
     /// here instead hands the lock over without those sleeps. Other processes still wait
@@ -303,7 +337,7 @@ impl Store {
     /// every pending migration, so that a started server always has the schema it needs.
     pub async fn connect(url: &DatabaseUrl, options: &StoreOptions) -> Result<Self, StoreError> {
         let sqlite_writer = std::sync::Arc::default();
-        let pool = match url.backend() {
+        let (pool, write_pool) = match url.backend() {
             Backend::Sqlite => {
                 if let Some(dir) = url.sqlite_parent_dir() {
                     std::fs::create_dir_all(&dir)
@@ -330,11 +364,17 @@ impl Store {
                     // worker thread: an eighth of the server's CPU in a profile of reads.
                     .test_before_acquire(false)
                     .acquire_timeout(options.acquire_timeout)
-                    .connect_with(connect)
+                    .connect_with(connect.clone())
                     .await?;
                 SQLITE_MIGRATIONS.run(&pool).await?;
+                let write_pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .test_before_acquire(false)
+                    .acquire_timeout(options.acquire_timeout)
+                    .connect_with(connect)
+                    .await?;
                 wal_checkpoint::spawn(pool.clone(), std::sync::Arc::clone(&sqlite_writer));
-                Pool::Sqlite(pool)
+                (Pool::Sqlite(pool), Pool::Sqlite(write_pool))
             }
             Backend::Postgres => {
                 let connect = PgConnectOptions::from_str(url.as_str())?;
@@ -373,7 +413,7 @@ impl Store {
                          (README: Security)"
                     );
                 }
-                Pool::Postgres(pool)
+                (Pool::Postgres(pool.clone()), Pool::Postgres(pool))
             }
         };
         let access_cache = std::sync::Arc::new(access_cache::AccessCache::new(options.credential_cache_ttl));
@@ -388,6 +428,7 @@ impl Store {
         let commits = std::sync::Arc::new(tokio::sync::watch::Sender::new(0));
         Ok(Self {
             pool,
+            write_pool,
             sqlite_writer,
             access_cache,
             access_listener,
@@ -402,8 +443,10 @@ impl Store {
     /// operator accounts, a key's or token's last use): a write outside the turn waits on
     /// SQLite's busy handler instead, which retries in sleeps between the turn's holders and
     /// under back-to-back batches (a million users re-derived) ran out of its 5 s, failing
-    /// the request that only wanted to note its key's use. The turn is not reentrant: take
-    /// it only where no caller holds it (an open action or write transaction does).
+    /// the request that only wanted to note its key's use. In the turn a write takes its
+    /// connection from `write_pool` (one connection on SQLite, so it never waits in the
+    /// readers' queue while other writers wait for it). The turn is not reentrant: take it
+    /// only where no caller holds it (an open action or write transaction does).
     pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match self.pool {
             Pool::Sqlite(_) => Some(self.sqlite_writer.lock().await),
@@ -466,5 +509,6 @@ impl Store {
             listener.stop();
         }
         on_pool!(&self.pool, pool => pool.close().await);
+        on_pool!(&self.write_pool, pool => pool.close().await);
     }
 }

@@ -65,7 +65,7 @@ impl Store {
         let _turn = self.write_turn().await;
         const QUERY: &str =
             "INSERT INTO operators (id, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)";
-        let result = on_pool!(&self.pool, pool => sqlx::query(QUERY)
+        let result = on_pool!(&self.write_pool, pool => sqlx::query(QUERY)
             .bind(operator.id)
             .bind(&operator.email)
             .bind(&operator.password_hash)
@@ -107,8 +107,7 @@ impl Store {
         let _turn = self.write_turn().await;
         const QUERY: &str = "UPDATE operators SET disabled_at = $2 WHERE id = $1 AND ($2 IS NULL OR \
              (SELECT COUNT(*) FROM operators o WHERE o.role = 'operator' AND o.disabled_at IS NULL AND o.id <> $1) > 0)";
-        let updated =
-            on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(id).bind(at).execute(pool).await?.rows_affected());
+        let updated = on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(id).bind(at).execute(pool).await?.rows_affected());
         Ok(updated == 1)
     }
 
@@ -118,7 +117,8 @@ impl Store {
         let _turn = self.write_turn().await;
         const QUERY: &str = "DELETE FROM operators WHERE id = $1 AND \
              (SELECT COUNT(*) FROM operators o WHERE o.role = 'operator' AND o.disabled_at IS NULL AND o.id <> $1) > 0";
-        let deleted = on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(id).execute(pool).await?.rows_affected());
+        let deleted =
+            on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(id).execute(pool).await?.rows_affected());
         Ok(deleted == 1)
     }
 
@@ -126,7 +126,7 @@ impl Store {
     pub async fn set_operator_password(&self, id: OperatorId, password_hash: &str) -> Result<bool, StoreError> {
         let _turn = self.write_turn().await;
         const QUERY: &str = "UPDATE operators SET password_hash = $2 WHERE id = $1";
-        let updated = on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(id).bind(password_hash).execute(pool).await?.rows_affected());
+        let updated = on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(id).bind(password_hash).execute(pool).await?.rows_affected());
         Ok(updated == 1)
     }
 }

@@ -75,7 +75,7 @@ impl Store {
             "UPDATE roles SET is_default = FALSE, updated_at = $2 WHERE is_default AND slug <> $1";
         let pass = REQUEST_PASS.replace("{which}", "deleted_at IS NULL");
         let _turn = self.write_turn().await;
-        on_pool!(&self.pool, pool => {
+        on_pool!(&self.write_pool, pool => {
             let mut tx = pool.begin().await?;
             if role.is_default {
                 sqlx::query(UNSET_DEFAULT).bind(&role.slug).bind(now).execute(&mut *tx).await?;
@@ -109,7 +109,7 @@ impl Store {
         const DELETE: &str = "DELETE FROM roles WHERE slug = $1";
         let pass = REQUEST_PASS.replace("{which}", "deleted_at IS NULL");
         let _turn = self.write_turn().await;
-        let deleted = on_pool!(&self.pool, pool => {
+        let deleted = on_pool!(&self.write_pool, pool => {
             let mut tx = pool.begin().await?;
             let deleted = sqlx::query(DELETE).bind(slug).execute(&mut *tx).await?.rows_affected();
             if deleted > 0 {

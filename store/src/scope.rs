@@ -223,7 +223,7 @@ impl<'a> TenantScope<'a> {
     pub async fn mark_token_used(&self, token: TokenId, at: DateTime<Utc>) -> Result<(), StoreError> {
         let _turn = self.store.write_turn().await;
         const QUERY: &str = "UPDATE directory_tokens SET last_used_at = $1 WHERE tenant_id = $2 AND id = $3";
-        as_tenant!(self, conn => sqlx::query(QUERY)
+        writing_as_tenant!(self, conn => sqlx::query(QUERY)
             .bind(at)
             .bind(self.tenant)
             .bind(token)

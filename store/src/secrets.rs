@@ -169,7 +169,7 @@ impl Store {
         let keys = self.secret_keys()?.clone();
         // Read and written on one deployment-wide connection (row-level security, migration
         // 0039): a start should not cost a query per tenant.
-        as_deployment!(self, conn => {
+        writing_as_deployment!(self, conn => {
             let mut stored: Vec<(SecretSlot, String)> = Vec::new();
             let operator: Vec<(OperatorWebhookId, String)> = sqlx::query_as("SELECT id, secret FROM operator_webhooks").fetch_all(&mut *conn).await?;
             stored.extend(operator.into_iter().map(|(id, secret)| (SecretSlot::OperatorWebhook { id }, secret)));

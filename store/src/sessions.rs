@@ -53,7 +53,7 @@ impl Store {
 
     async fn write_session(&self, query: &'static str, session: &SessionRow) -> Result<u64, StoreError> {
         let _turn = self.write_turn().await;
-        Ok(on_pool!(&self.pool, pool => sqlx::query(query)
+        Ok(on_pool!(&self.write_pool, pool => sqlx::query(query)
             .bind(stored_id(&session.id))
             .bind(&session.data)
             .bind(session.expires_at)
@@ -69,14 +69,14 @@ impl Store {
         let _turn = self.write_turn().await;
         const QUERY: &str = "DELETE FROM sessions WHERE account = $1 AND ($2 IS NULL OR id <> $2)";
         Ok(
-            on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(account).bind(keep.map(stored_id)).execute(pool).await?.rows_affected()),
+            on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(account).bind(keep.map(stored_id)).execute(pool).await?.rows_affected()),
         )
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
         const QUERY: &str = "DELETE FROM sessions WHERE id = $1";
-        on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(stored_id(id)).execute(pool).await.map(drop)?);
+        on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(stored_id(id)).execute(pool).await.map(drop)?);
         Ok(())
     }
 
@@ -86,7 +86,9 @@ impl Store {
     pub async fn delete_expired_access_tokens(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
         let _turn = self.write_turn().await;
         const QUERY: &str = "DELETE FROM directory_tokens WHERE oauth_client_id IS NOT NULL AND expires_at < $1";
-        Ok(as_deployment!(self, conn => sqlx::query(QUERY).bind(before).execute(&mut *conn).await?.rows_affected()))
+        Ok(
+            writing_as_deployment!(self, conn => sqlx::query(QUERY).bind(before).execute(&mut *conn).await?.rows_affected()),
+        )
     }
 
     /// Deletes sessions that expired before `now` (unix seconds); returns how many.
@@ -134,6 +136,36 @@ mod tests {
         assert!(transactions >= 1, "the other writer committed {transactions} transactions");
     }
 
+    /// SQLite: a write takes its connection from the write pool, which only the holder of
+    /// the writer turn uses, never from the readers' pool. When it waited in the readers'
+    /// queue (64 `startIndex` pages of a million users in flight, seconds each) it did so
+    /// holding the turn, and every other writer waited behind it. PostgreSQL has no turn:
+    /// its writes share the pool with the reads.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_writes_do_not_wait_for_a_connection_that_readers_hold() {
+        let db = TestDatabase::create(crate::Backend::Sqlite).await.unwrap();
+        crate::testing::within_seconds(30, async {
+            let crate::Pool::Sqlite(readers) = &db.store.pool else { panic!("not SQLite") };
+            let mut held = Vec::new();
+            for _ in 0..readers.options().get_max_connections() {
+                held.push(readers.acquire().await.unwrap());
+            }
+            assert!(readers.try_acquire().is_none(), "the readers' pool has a connection left");
+
+            let session = SessionRow { id: "s1".to_owned(), data: "{}".to_owned(), expires_at: 10, account: None };
+            let written = tokio::time::timeout(Duration::from_secs(2), db.store.save_session(&session)).await;
+            let tenant = crate::TenantId::from(uuid::Uuid::nil());
+            let action = tokio::time::timeout(Duration::from_secs(2), async {
+                db.store.tenant(tenant).begin_action().await?.finish().await
+            })
+            .await;
+            drop(held);
+            written.expect("the session's write waited for a reader's connection").unwrap();
+            action.expect("the action waited for a reader's connection").unwrap();
+        })
+        .await;
+    }
+
     /// Commits transactions of 100 ms, each in the writer turn, one after the other until
     /// `stop`; tells `holding` when the first holds the lock. Returns how many committed.
     async fn hold_the_writer_until(
@@ -146,7 +178,7 @@ mod tests {
         let mut committed = 0;
         while !stop.load(Ordering::Relaxed) {
             let _turn = store.write_turn().await;
-            on_pool!(&store.pool, pool => {
+            on_pool!(&store.write_pool, pool => {
                 let mut transaction = pool.begin().await.unwrap();
                 sqlx::query(WRITE).bind(format!("other-{committed}")).execute(&mut *transaction).await.unwrap();
                 if let Some(holding) = holding.take() {

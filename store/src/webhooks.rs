@@ -202,7 +202,7 @@ impl Store {
         // SQLite's busy timeout while the queued writers hand the lock to each other, and
         // under load it waited out the whole timeout ("database is locked").
         let _turn = self.write_turn().await;
-        let updated = as_deployment!(self, conn => sqlx::query(QUERY)
+        let updated = writing_as_deployment!(self, conn => sqlx::query(QUERY)
             .bind(owner)
             .bind(until)
             .bind(tenant)

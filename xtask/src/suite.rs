@@ -599,12 +599,11 @@ impl Server {
         database_url: &str,
         log: &Path,
         log_filter: &str,
-        // More environment variables (the benchmark's settings).
+        // More environment variables (the benchmark's settings), over the tests' own.
         settings: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
         let log_file = std::fs::File::create(log)?;
         let child = Command::new(binary)
-            .envs(settings.iter().copied())
             .env("DATABASE_URL", database_url)
             .env("BIND_ADDR", address.to_string())
             .env("PUBLIC_URL", format!("http://{address}"))
@@ -616,6 +615,7 @@ impl Server {
             .env("WEBHOOKS_ALLOW_INTERNAL_TARGETS", "true")
             // The alert test waits for the next check.
             .env("ALERT_CHECK_SECONDS", "1")
+            .envs(settings.iter().copied())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
             .spawn()

@@ -58,9 +58,9 @@ impl OpenTransaction<'_> {
     }
 }
 
-/// Begins a transaction on the store's pool that carries the tenant (PostgreSQL).
+/// Begins a transaction on the store's write pool that carries the tenant (PostgreSQL).
 pub(crate) async fn begin_for_tenant(store: &Store, tenant: TenantId) -> Result<OpenTransaction<'static>, StoreError> {
-    Ok(match &store.pool {
+    Ok(match &store.write_pool {
         Pool::Sqlite(pool) => OpenTransaction::Sqlite(pool.begin().await?),
         Pool::Postgres(pool) => {
             let mut tx = pool.begin().await?;
@@ -70,7 +70,7 @@ pub(crate) async fn begin_for_tenant(store: &Store, tenant: TenantId) -> Result<
     })
 }
 
-/// Begins a transaction on the store's pool that carries the tenant (PostgreSQL) and has
+/// Begins a transaction on the store's write pool that carries the tenant (PostgreSQL).and has
 /// locked the directory's row; `NotFound` when the directory is gone. Also answers the
 /// directory's last change number, which no other write can move until this one ends.
 async fn begin_locked(
