@@ -231,9 +231,8 @@ impl Default for StoreOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
-    /// Where writes get their connection, in the writer turn. SQLite: a pool of one
-    /// connection of its own, which only the turn's holder uses, so it is always free to
-    /// it. On the shared pool a write waited in the queue of readers for a connection
+    /// Where writes get their connection, in the writer turn. SQLite: a pool of its own,
+    /// which only the turn's holder uses, so a connection is always free to it. On the shared pool a write waited in the queue of readers for a connection
     /// while holding the turn, and every writer waited behind it: with 64 `startIndex`
     /// pages of a million users in flight (a few seconds in that queue each), a burst of
     /// requests noting their token's use queued one after another and reached the 30 s
@@ -367,8 +366,11 @@ impl Store {
                     .connect_with(connect.clone())
                     .await?;
                 SQLITE_MIGRATIONS.run(&pool).await?;
+                // Two, though one writer holds the turn at a time: a connection goes back to
+                // its pool in a task of its own after the write, and with one the next
+                // holder waited for that task to be scheduled among the requests'.
                 let write_pool = SqlitePoolOptions::new()
-                    .max_connections(1)
+                    .max_connections(2)
                     .test_before_acquire(false)
                     .acquire_timeout(options.acquire_timeout)
                     .connect_with(connect)
@@ -444,8 +446,8 @@ impl Store {
     /// SQLite's busy handler instead, which retries in sleeps between the turn's holders and
     /// under back-to-back batches (a million users re-derived) ran out of its 5 s, failing
     /// the request that only wanted to note its key's use. In the turn a write takes its
-    /// connection from `write_pool` (one connection on SQLite, so it never waits in the
-    /// readers' queue while other writers wait for it). The turn is not reentrant: take it
+    /// connection from `write_pool` (its own on SQLite, so it never waits in the readers'
+    /// queue while other writers wait for it). The turn is not reentrant: take it
     /// only where no caller holds it (an open action or write transaction does).
     pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match self.pool {
