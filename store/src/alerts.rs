@@ -362,10 +362,9 @@ impl Store {
 
     /// Opens a deployment alert unless one about the same subject is open (`false`).
     pub async fn open_operator_alert(&self, alert: &NewAlert) -> Result<bool, StoreError> {
-        let _turn = self.write_turn().await;
         const INSERT: &str = "INSERT INTO operator_alerts (id, kind, subject, summary, opened_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
-        let inserted = on_pool!(&self.write_pool, pool => sqlx::query(INSERT)
+        let inserted = writing_on_pool!(self, pool => sqlx::query(INSERT)
             .bind(alert.id)
             .bind(&alert.kind)
             .bind(&alert.subject)
@@ -379,9 +378,8 @@ impl Store {
 
     /// Resolves an open deployment alert; `true` for the one caller that did.
     pub async fn resolve_operator_alert(&self, alert: AlertId, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let _turn = self.write_turn().await;
         const UPDATE: &str = "UPDATE operator_alerts SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL";
-        let resolved = on_pool!(&self.write_pool, pool =>
+        let resolved = writing_on_pool!(self, pool =>
             sqlx::query(UPDATE).bind(alert).bind(at).execute(pool).await?.rows_affected());
         Ok(resolved == 1)
     }
@@ -394,11 +392,10 @@ impl Store {
         at: DateTime<Utc>,
         summary: &str,
     ) -> Result<bool, StoreError> {
-        let _turn = self.write_turn().await;
         const CLAIM: &str = "UPDATE operator_alerts SET notified_at = $2, notifications = notifications + 1, \
              summary = $3 WHERE id = $1 AND resolved_at IS NULL \
              AND (notified_at = $4 OR (notified_at IS NULL AND $5))";
-        let claimed = on_pool!(&self.write_pool, pool => sqlx::query(CLAIM)
+        let claimed = writing_on_pool!(self, pool => sqlx::query(CLAIM)
             .bind(alert)
             .bind(at)
             .bind(summary)
@@ -417,20 +414,18 @@ impl Store {
         previous: Option<DateTime<Utc>>,
         claimed_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
         const RELEASE: &str = "UPDATE operator_alerts SET notified_at = $3, notifications = notifications - 1 \
              WHERE id = $1 AND notified_at = $2";
-        on_pool!(&self.write_pool, pool =>
+        writing_on_pool!(self, pool =>
             sqlx::query(RELEASE).bind(alert).bind(claimed_at).bind(previous).execute(pool).await.map(drop)?);
         Ok(())
     }
 
     /// As [`TenantScope::mark_resolution_sent`], for a deployment alert.
     pub async fn mark_operator_resolution_sent(&self, alert: AlertId, sent: bool) -> Result<bool, StoreError> {
-        let _turn = self.write_turn().await;
         const MARK: &str = "UPDATE operator_alerts SET resolution_sent = $2 \
              WHERE id = $1 AND resolved_at IS NOT NULL AND resolution_sent = $3";
-        let changed = on_pool!(&self.write_pool, pool =>
+        let changed = writing_on_pool!(self, pool =>
             sqlx::query(MARK).bind(alert).bind(sent).bind(!sent).execute(pool).await?.rows_affected());
         Ok(changed == 1)
     }

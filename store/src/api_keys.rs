@@ -55,10 +55,9 @@ fn from_row(row: Row) -> ApiKeyRecord {
 
 impl Store {
     pub async fn insert_api_key(&self, key: &NewApiKey) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str = "INSERT INTO operator_api_keys (id, digest, label, areas, read_only, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)";
-        let result = on_pool!(&self.write_pool, pool => sqlx::query(QUERY)
+        let result = writing_on_pool!(self, pool => sqlx::query(QUERY)
             .bind(key.id)
             .bind(&key.digest[..])
             .bind(&key.label)
@@ -96,17 +95,16 @@ impl Store {
 
     pub async fn mark_api_key_used(&self, key: ApiKeyId, at: DateTime<Utc>) -> Result<(), StoreError> {
         const QUERY: &str = "UPDATE operator_api_keys SET last_used_at = $1 WHERE id = $2";
-        let _turn = self.write_turn().await;
-        on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(at).bind(key).execute(pool).await.map(drop)?);
+        writing_on_pool!(self, pool => sqlx::query(QUERY).bind(at).bind(key).execute(pool).await.map(drop)?);
         Ok(())
     }
 
     /// Revokes a key at `at`; false when there is none or it was revoked already (the
     /// first revocation time stays).
     pub async fn revoke_api_key(&self, key: ApiKeyId, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str = "UPDATE operator_api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
-        let updated = on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(at).bind(key).execute(pool).await?.rows_affected());
+        let updated =
+            writing_on_pool!(self, pool => sqlx::query(QUERY).bind(at).bind(key).execute(pool).await?.rows_affected());
         Ok(updated == 1)
     }
 }

@@ -58,7 +58,6 @@ impl TenantScope<'_> {
 
     /// Keeps a checkpoint; `false` when one of that sequence number is kept already.
     pub async fn save_audit_checkpoint(&self, checkpoint: &AuditCheckpoint) -> Result<bool, StoreError> {
-        let _turn = self.store.write_turn().await;
         let query = format!(
             "INSERT INTO audit_checkpoints ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (tenant_id, seq) DO NOTHING"

@@ -80,14 +80,13 @@ impl Store {
         at: DateTime<Utc>,
         by: &str,
     ) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str = "INSERT INTO branding \
              (id, product_name, accent_colour, support_email, support_url, updated_at, updated_by) \
              VALUES (1, $1, $2, $3, $4, $5, $6) \
              ON CONFLICT (id) DO UPDATE SET product_name = excluded.product_name, \
              accent_colour = excluded.accent_colour, support_email = excluded.support_email, \
              support_url = excluded.support_url, updated_at = excluded.updated_at, updated_by = excluded.updated_by";
-        on_pool!(&self.write_pool, pool => sqlx::query(QUERY)
+        writing_on_pool!(self, pool => sqlx::query(QUERY)
             .bind(&settings.product_name)
             .bind(&settings.accent_colour)
             .bind(&settings.support_email)
@@ -109,7 +108,6 @@ impl Store {
         at: DateTime<Utc>,
         by: &str,
     ) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str = "INSERT INTO branding \
              (id, product_name, accent_colour, support_email, support_url, logo_sha256, logo_content_type, \
               logo_bytes, updated_at, updated_by) \
@@ -117,7 +115,7 @@ impl Store {
              ON CONFLICT (id) DO UPDATE SET logo_sha256 = excluded.logo_sha256, \
              logo_content_type = excluded.logo_content_type, logo_bytes = excluded.logo_bytes, \
              updated_at = excluded.updated_at, updated_by = excluded.updated_by";
-        on_pool!(&self.write_pool, pool => sqlx::query(QUERY)
+        writing_on_pool!(self, pool => sqlx::query(QUERY)
             .bind(&defaults.product_name)
             .bind(&defaults.accent_colour)
             .bind(&defaults.support_email)

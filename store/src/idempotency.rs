@@ -31,20 +31,21 @@ impl Store {
         now: DateTime<Utc>,
         expired_before: DateTime<Utc>,
     ) -> Result<Reservation, StoreError> {
-        let _turn = self.write_turn().await;
         const FORGET: &str = "DELETE FROM idempotent_requests WHERE api_key_id = $1 AND created_at < $2";
         const RESERVE: &str = "INSERT INTO idempotent_requests (api_key_id, idempotency_key, request_digest, created_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (api_key_id, idempotency_key) DO NOTHING";
         const READ: &str = "SELECT request_digest, status, body FROM idempotent_requests \
              WHERE api_key_id = $1 AND idempotency_key = $2";
-        let reserved = on_pool!(&self.write_pool, pool => {
+        let reserved = writing_on_pool!(self, pool => {
             sqlx::query(FORGET).bind(api_key).bind(expired_before).execute(pool).await?;
             sqlx::query(RESERVE).bind(api_key).bind(key).bind(&digest[..]).bind(now).execute(pool).await?.rows_affected()
         });
         if reserved == 1 {
             return Ok(Reservation::Reserved);
         }
-        let row: Option<(Vec<u8>, Option<i32>, Option<String>)> = on_pool!(&self.write_pool, pool => sqlx::query_as(READ).bind(api_key).bind(key).fetch_optional(pool).await?);
+        // A read of the committed row: outside the writer turn, on the readers' pool.
+        let row: Option<(Vec<u8>, Option<i32>, Option<String>)> =
+            on_pool!(&self.pool, pool => sqlx::query_as(READ).bind(api_key).bind(key).fetch_optional(pool).await?);
         Ok(match row {
             // Released between the insert and the read: the caller may try again.
             None => Reservation::InProgress,
@@ -65,10 +66,9 @@ impl Store {
         status: u16,
         body: &str,
     ) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str =
             "UPDATE idempotent_requests SET status = $3, body = $4 WHERE api_key_id = $1 AND idempotency_key = $2";
-        on_pool!(&self.write_pool, pool => sqlx::query(QUERY)
+        writing_on_pool!(self, pool => sqlx::query(QUERY)
             .bind(api_key)
             .bind(key)
             .bind(i32::from(status))
@@ -81,10 +81,9 @@ impl Store {
 
     /// Frees `key` after its request failed, so that a retry runs it again.
     pub async fn release_idempotency_key(&self, api_key: ApiKeyId, key: &str) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str =
             "DELETE FROM idempotent_requests WHERE api_key_id = $1 AND idempotency_key = $2 AND status IS NULL";
-        on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(api_key).bind(key).execute(pool).await.map(drop))?;
+        writing_on_pool!(self, pool => sqlx::query(QUERY).bind(api_key).bind(key).execute(pool).await.map(drop))?;
         Ok(())
     }
 }

@@ -58,15 +58,25 @@ macro_rules! as_tenant {
     };
 }
 
-/// `as_tenant!` for a write, in the writer turn the caller holds: on the write pool.
+/// `on_pool!` for a write that is no tenant action: in this process's writer turn (see
+/// `Store::write_turn`, not reentrant), on the write pool. `$store` is the `Store`.
+macro_rules! writing_on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {{
+        let _turn = $store.write_turn().await;
+        on_pool!(&$store.write_pool, $pool => $body)
+    }};
+}
+
+/// `as_tenant!` for a write: in this process's writer turn, on the write pool.
 macro_rules! writing_as_tenant {
-    ($data:expr, $conn:ident => $body:expr) => {
+    ($data:expr, $conn:ident => $body:expr) => {{
+        let _turn = $data.store.write_turn().await;
         on_scoped_connection!(
             @on &$data.store.write_pool,
             |pool| $crate::resources::ScopedConnection::for_tenant(pool, $data.tenant),
             $conn => $body
         )
-    };
+    }};
 }
 
 /// Runs statements on one connection that sees every tenant's rows of the credential and
@@ -79,15 +89,16 @@ macro_rules! as_deployment {
     };
 }
 
-/// `as_deployment!` for a write, in the writer turn the caller holds: on the write pool.
+/// `as_deployment!` for a write: in this process's writer turn, on the write pool.
 macro_rules! writing_as_deployment {
-    ($store:expr, $conn:ident => $body:expr) => {
+    ($store:expr, $conn:ident => $body:expr) => {{
+        let _turn = $store.write_turn().await;
         on_scoped_connection!(
             @on &$store.write_pool,
             |pool| $crate::resources::ScopedConnection::deployment_wide(pool),
             $conn => $body
         )
-    };
+    }};
 }
 
 mod access_cache;
@@ -232,11 +243,12 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: Pool,
     /// Where writes get their connection, in the writer turn. SQLite: a pool of its own,
-    /// which only the turn's holder uses, so a connection is always free to it. On the shared pool a write waited in the queue of readers for a connection
-    /// while holding the turn, and every writer waited behind it: with 64 `startIndex`
-    /// pages of a million users in flight (a few seconds in that queue each), a burst of
-    /// requests noting their token's use queued one after another and reached the 30 s
-    /// request timeout. PostgreSQL: the shared pool (it has no turn).
+    /// which only the turn's holder uses, so a connection is always free to it. On the
+    /// shared pool a write waited in the queue of readers for a connection while holding
+    /// the turn, and every writer waited behind it: with 64 `startIndex` pages of a million
+    /// users in flight (a few seconds in that queue each), a burst of requests noting their
+    /// token's use queued one after another and reached the 30 s request timeout.
+    /// PostgreSQL: the shared pool (it has no turn).
     write_pool: Pool,
     /// SQLite has one writer at a time; a writer that finds the database locked sleeps in
     /// growing steps (up to 100 ms) before it retries. Queueing this process's writers
@@ -447,8 +459,10 @@ impl Store {
     /// under back-to-back batches (a million users re-derived) ran out of its 5 s, failing
     /// the request that only wanted to note its key's use. In the turn a write takes its
     /// connection from `write_pool` (its own on SQLite, so it never waits in the readers'
-    /// queue while other writers wait for it). The turn is not reentrant: take it
-    /// only where no caller holds it (an open action or write transaction does).
+    /// queue while other writers wait for it); `writing_on_pool!`, `writing_as_tenant!` and
+    /// `writing_as_deployment!` take both for a write that is no tenant action. The turn is
+    /// not reentrant: take it only where no caller holds it (an open action or write
+    /// transaction does).
     pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match self.pool {
             Pool::Sqlite(_) => Some(self.sqlite_writer.lock().await),

@@ -112,12 +112,11 @@ fn from_row(keys: &SecretKeys, row: Row) -> Result<OperatorWebhook, StoreError> 
 
 impl Store {
     pub async fn insert_operator_webhook(&self, webhook: &OperatorWebhook) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str = "INSERT INTO operator_webhooks \
              (id, url, secret, events, enabled, cursor, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         let sealed = self.secret_keys()?.seal(SecretSlot::OperatorWebhook { id: webhook.id }, &webhook.secret)?;
-        on_pool!(&self.write_pool, pool => sqlx::query(QUERY)
+        writing_on_pool!(self, pool => sqlx::query(QUERY)
             .bind(webhook.id)
             .bind(&webhook.url)
             .bind(&sealed)
@@ -150,10 +149,9 @@ impl Store {
 
     /// Changes an endpoint's target, types and state; `false` when there is none.
     pub async fn update_operator_webhook(&self, webhook: &OperatorWebhook) -> Result<bool, StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str =
             "UPDATE operator_webhooks SET url = $2, events = $3, enabled = $4, updated_at = $5 WHERE id = $1";
-        let updated = on_pool!(&self.write_pool, pool => sqlx::query(QUERY)
+        let updated = writing_on_pool!(self, pool => sqlx::query(QUERY)
             .bind(webhook.id)
             .bind(&webhook.url)
             .bind(Json(&webhook.events))
@@ -169,8 +167,7 @@ impl Store {
     pub async fn delete_operator_webhook(&self, id: OperatorWebhookId) -> Result<bool, StoreError> {
         const LOG: &str = "DELETE FROM operator_webhook_deliveries WHERE endpoint_id = $1";
         const ENDPOINT: &str = "DELETE FROM operator_webhooks WHERE id = $1";
-        let _turn = self.write_turn().await;
-        let deleted = on_pool!(&self.write_pool, pool => {
+        let deleted = writing_on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(LOG).bind(id).execute(&mut *tx).await?;
             let deleted = sqlx::query(ENDPOINT).bind(id).execute(&mut *tx).await?.rows_affected();
@@ -189,10 +186,9 @@ impl Store {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str = "UPDATE operator_webhooks SET lease_owner = $1, lease_until = $2 WHERE id = $3 \
              AND enabled = $4 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until < $5)";
-        let updated = on_pool!(&self.write_pool, pool => sqlx::query(QUERY)
+        let updated = writing_on_pool!(self, pool => sqlx::query(QUERY)
             .bind(owner)
             .bind(until)
             .bind(id)
@@ -253,8 +249,7 @@ impl Store {
         const SETTLED: &str = "DELETE FROM operator_webhook_outstanding WHERE endpoint_id = $1 AND event_id = $2";
         const CURSOR: &str = "UPDATE operator_webhooks SET cursor = $2 WHERE id = $1";
         const LAST_ERROR: &str = "UPDATE operator_webhooks SET last_error = $2 WHERE id = $1";
-        let _turn = self.write_turn().await;
-        let written = on_pool!(&self.write_pool, pool => {
+        let written = writing_on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let leased = sqlx::query(HOLDS_LEASE).bind(id).bind(owner).bind(now).execute(&mut *tx).await?;
             if leased.rows_affected() != 1 {

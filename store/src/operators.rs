@@ -62,10 +62,9 @@ impl Store {
 
     /// Adds an operator; an email already in use is [`StoreError::Conflict`].
     pub async fn insert_operator(&self, operator: &Operator) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str =
             "INSERT INTO operators (id, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)";
-        let result = on_pool!(&self.write_pool, pool => sqlx::query(QUERY)
+        let result = writing_on_pool!(self, pool => sqlx::query(QUERY)
             .bind(operator.id)
             .bind(&operator.email)
             .bind(&operator.password_hash)
@@ -104,29 +103,26 @@ impl Store {
     /// no enabled account of the `operator` role (then `false`, as for an unknown id): one
     /// statement, so two operators disabling each other at once cannot both succeed.
     pub async fn set_operator_disabled(&self, id: OperatorId, at: Option<DateTime<Utc>>) -> Result<bool, StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str = "UPDATE operators SET disabled_at = $2 WHERE id = $1 AND ($2 IS NULL OR \
              (SELECT COUNT(*) FROM operators o WHERE o.role = 'operator' AND o.disabled_at IS NULL AND o.id <> $1) > 0)";
-        let updated = on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(id).bind(at).execute(pool).await?.rows_affected());
+        let updated =
+            writing_on_pool!(self, pool => sqlx::query(QUERY).bind(id).bind(at).execute(pool).await?.rows_affected());
         Ok(updated == 1)
     }
 
     /// Deletes an operator account unless it is the last enabled one of the `operator` role
     /// (then `false`, as for an unknown id).
     pub async fn delete_operator(&self, id: OperatorId) -> Result<bool, StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str = "DELETE FROM operators WHERE id = $1 AND \
              (SELECT COUNT(*) FROM operators o WHERE o.role = 'operator' AND o.disabled_at IS NULL AND o.id <> $1) > 0";
-        let deleted =
-            on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(id).execute(pool).await?.rows_affected());
+        let deleted = writing_on_pool!(self, pool => sqlx::query(QUERY).bind(id).execute(pool).await?.rows_affected());
         Ok(deleted == 1)
     }
 
     /// Sets an operator's password hash; `false` for an unknown id.
     pub async fn set_operator_password(&self, id: OperatorId, password_hash: &str) -> Result<bool, StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str = "UPDATE operators SET password_hash = $2 WHERE id = $1";
-        let updated = on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(id).bind(password_hash).execute(pool).await?.rows_affected());
+        let updated = writing_on_pool!(self, pool => sqlx::query(QUERY).bind(id).bind(password_hash).execute(pool).await?.rows_affected());
         Ok(updated == 1)
     }
 }

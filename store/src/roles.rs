@@ -74,8 +74,7 @@ impl Store {
         const UNSET_DEFAULT: &str =
             "UPDATE roles SET is_default = FALSE, updated_at = $2 WHERE is_default AND slug <> $1";
         let pass = REQUEST_PASS.replace("{which}", "deleted_at IS NULL");
-        let _turn = self.write_turn().await;
-        on_pool!(&self.write_pool, pool => {
+        writing_on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             if role.is_default {
                 sqlx::query(UNSET_DEFAULT).bind(&role.slug).bind(now).execute(&mut *tx).await?;
@@ -108,8 +107,7 @@ impl Store {
         // subject to it.
         const DELETE: &str = "DELETE FROM roles WHERE slug = $1";
         let pass = REQUEST_PASS.replace("{which}", "deleted_at IS NULL");
-        let _turn = self.write_turn().await;
-        let deleted = on_pool!(&self.write_pool, pool => {
+        let deleted = writing_on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let deleted = sqlx::query(DELETE).bind(slug).execute(&mut *tx).await?.rows_affected();
             if deleted > 0 {

@@ -227,7 +227,6 @@ impl<'a> TenantScope<'a> {
         // of that wait wrote it too, each in its own turn (at 14,000 reads a second, dozens
         // a minute, queued behind each other).
         self.store.access_cache.mark_used(token, at);
-        let _turn = self.store.write_turn().await;
         writing_as_tenant!(self, conn => sqlx::query(QUERY)
             .bind(at)
             .bind(self.tenant)

@@ -165,7 +165,6 @@ impl Store {
     /// existed, or with an earlier key); returns how many. Run at start, before serving:
     /// afterwards an earlier key can be dropped from the configuration.
     pub async fn reseal_secrets(&self) -> Result<u64, StoreError> {
-        let _turn = self.write_turn().await;
         let keys = self.secret_keys()?.clone();
         // Read and written on one deployment-wide connection (row-level security, migration
         // 0039): a start should not cost a query per tenant.

@@ -52,8 +52,7 @@ impl Store {
     }
 
     async fn write_session(&self, query: &'static str, session: &SessionRow) -> Result<u64, StoreError> {
-        let _turn = self.write_turn().await;
-        Ok(on_pool!(&self.write_pool, pool => sqlx::query(query)
+        Ok(writing_on_pool!(self, pool => sqlx::query(query)
             .bind(stored_id(&session.id))
             .bind(&session.data)
             .bind(session.expires_at)
@@ -66,17 +65,15 @@ impl Store {
     /// Deletes every session of `account` but `keep` (the one asking, when it stays signed
     /// in); returns how many.
     pub async fn delete_account_sessions(&self, account: &str, keep: Option<&str>) -> Result<u64, StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str = "DELETE FROM sessions WHERE account = $1 AND ($2 IS NULL OR id <> $2)";
         Ok(
-            on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(account).bind(keep.map(stored_id)).execute(pool).await?.rows_affected()),
+            writing_on_pool!(self, pool => sqlx::query(QUERY).bind(account).bind(keep.map(stored_id)).execute(pool).await?.rows_affected()),
         )
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str = "DELETE FROM sessions WHERE id = $1";
-        on_pool!(&self.write_pool, pool => sqlx::query(QUERY).bind(stored_id(id)).execute(pool).await.map(drop)?);
+        writing_on_pool!(self, pool => sqlx::query(QUERY).bind(stored_id(id)).execute(pool).await.map(drop)?);
         Ok(())
     }
 
@@ -84,7 +81,6 @@ impl Store {
     /// `before`, in every tenant (a maintenance sweep, like the sessions'); returns how
     /// many. Tokens an admin issued are kept.
     pub async fn delete_expired_access_tokens(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str = "DELETE FROM directory_tokens WHERE oauth_client_id IS NOT NULL AND expires_at < $1";
         Ok(
             writing_as_deployment!(self, conn => sqlx::query(QUERY).bind(before).execute(&mut *conn).await?.rows_affected()),
@@ -93,9 +89,8 @@ impl Store {
 
     /// Deletes sessions that expired before `now` (unix seconds); returns how many.
     pub async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError> {
-        let _turn = self.write_turn().await;
         const QUERY: &str = "DELETE FROM sessions WHERE expires_at <= $1";
-        Ok(on_pool!(&self.pool, pool => sqlx::query(QUERY).bind(now).execute(pool).await?.rows_affected()))
+        Ok(writing_on_pool!(self, pool => sqlx::query(QUERY).bind(now).execute(pool).await?.rows_affected()))
     }
 }
 
@@ -177,8 +172,7 @@ mod tests {
         let mut holding = Some(holding);
         let mut committed = 0;
         while !stop.load(Ordering::Relaxed) {
-            let _turn = store.write_turn().await;
-            on_pool!(&store.write_pool, pool => {
+            writing_on_pool!(store, pool => {
                 let mut transaction = pool.begin().await.unwrap();
                 sqlx::query(WRITE).bind(format!("other-{committed}")).execute(&mut *transaction).await.unwrap();
                 if let Some(holding) = holding.take() {

@@ -201,7 +201,6 @@ impl Store {
         // In this process's queue of SQLite writers: outside it, a write only retries on
         // SQLite's busy timeout while the queued writers hand the lock to each other, and
         // under load it waited out the whole timeout ("database is locked").
-        let _turn = self.write_turn().await;
         let updated = writing_as_deployment!(self, conn => sqlx::query(QUERY)
             .bind(owner)
             .bind(until)

@@ -70,7 +70,7 @@ pub(crate) async fn begin_for_tenant(store: &Store, tenant: TenantId) -> Result<
     })
 }
 
-/// Begins a transaction on the store's write pool that carries the tenant (PostgreSQL).and has
+/// Begins a transaction on the store's write pool that carries the tenant (PostgreSQL) and has
 /// locked the directory's row; `NotFound` when the directory is gone. Also answers the
 /// directory's last change number, which no other write can move until this one ends.
 async fn begin_locked(
